@@ -1,0 +1,251 @@
+//! Rows in CodeCarbon 3.x's `emissions.csv` format, so that its dashboards read them.
+//!
+//! Units as CodeCarbon's: duration s, emissions kg CO2e, emissions_rate kg/s, powers W,
+//! energies kWh, water L, RAM GiB. The energies include PUE (so cpu + ram = consumed).
+//! Fields that do not apply (GPU, Python, coordinates, water without a WUE) stay empty.
+//! A file whose header differs is never written to.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::carbon::IntensityBasis;
+use crate::error::{MeterError, Result};
+use crate::report::EnergyReport;
+use crate::tables;
+
+/// CodeCarbon's 38 columns, in its order.
+pub const HEADER: [&str; 38] = [
+    "timestamp",
+    "project_name",
+    "run_id",
+    "experiment_id",
+    "duration",
+    "emissions",
+    "emissions_rate",
+    "cpu_power",
+    "gpu_power",
+    "ram_power",
+    "cpu_energy",
+    "gpu_energy",
+    "ram_energy",
+    "energy_consumed",
+    "water_consumed",
+    "country_name",
+    "country_iso_code",
+    "region",
+    "cloud_provider",
+    "cloud_region",
+    "os",
+    "python_version",
+    "codecarbon_version",
+    "cpu_count",
+    "cpu_model",
+    "gpu_count",
+    "gpu_model",
+    "longitude",
+    "latitude",
+    "ram_total_size",
+    "tracking_mode",
+    "cpu_utilization_percent",
+    "gpu_utilization_percent",
+    "ram_utilization_percent",
+    "ram_used_gb",
+    "on_cloud",
+    "pue",
+    "wue",
+];
+
+/// What the row says beyond the energy report.
+#[derive(Debug, Clone, Default)]
+pub struct RowContext {
+    pub project_name: String,
+    pub run_id: String,
+    pub experiment_id: String,
+    /// `YYYY-MM-DDTHH:MM:SS`, local time, as CodeCarbon writes it.
+    pub timestamp: String,
+    /// e.g. `Linux-6.1.0-x86_64`.
+    pub os: String,
+    /// Water usage effectiveness, L/kWh, where known.
+    pub wue: Option<f64>,
+    /// RAM in use on the machine at the end (fraction 0–1), where known.
+    pub ram_utilization: Option<f64>,
+}
+
+fn quote(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+fn num(v: f64) -> String {
+    if v.is_finite() { format!("{v}") } else { String::new() }
+}
+
+/// The 38 values of one row.
+pub fn row(report: &EnergyReport, ctx: &RowContext) -> Vec<String> {
+    let f = &report.footprint;
+    let span = &report.span;
+    let pue = report.carbon.pue;
+    let duration = span.wall_s;
+    let kwh = |j: f64| j / 3.6e6;
+    let cpu_j = span.energy.cpu_joules * pue;
+    let ram_j = span.energy.ram_joules * pue;
+    let power = |j: f64| if duration > 0.0 { j / duration } else { 0.0 };
+    let (country_name, country_iso, provider, region) = match &report.carbon.grid.basis {
+        IntensityBasis::Country { alpha3, name, .. } => {
+            (name.clone(), alpha3.clone(), String::new(), String::new())
+        }
+        IntensityBasis::CloudRegion { provider, region } => {
+            let row = tables::cloud_regions()
+                .iter()
+                .find(|r| &r.provider == provider && &r.region == region);
+            (
+                row.map(|r| r.country.clone()).unwrap_or_default(),
+                row.map(|r| r.alpha3.clone()).unwrap_or_default(),
+                provider.clone(),
+                region.clone(),
+            )
+        }
+        _ => Default::default(),
+    };
+    let on_cloud = if provider.is_empty() { "N" } else { "Y" };
+    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+    let energy_kwh = kwh(f.joules);
+    let values = [
+        ctx.timestamp.clone(),
+        ctx.project_name.clone(),
+        ctx.run_id.clone(),
+        ctx.experiment_id.clone(),
+        num(duration),
+        num(f.co2e_g / 1000.0),
+        num(if duration > 0.0 { f.co2e_g / 1000.0 / duration } else { 0.0 }),
+        num(power(cpu_j)),
+        String::new(),
+        num(power(ram_j)),
+        num(kwh(cpu_j)),
+        String::new(),
+        num(kwh(ram_j)),
+        num(energy_kwh),
+        ctx.wue.map(|w| num(w * energy_kwh)).unwrap_or_default(),
+        country_name,
+        country_iso,
+        String::new(),
+        provider,
+        region,
+        ctx.os.clone(),
+        String::new(),
+        String::new(),
+        report.machine.logical_cpus.to_string(),
+        report.machine.cpu_model.clone(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        report
+            .machine
+            .ram_total_bytes
+            .map(|b| num(b as f64 / GIB))
+            .unwrap_or_default(),
+        "process".into(),
+        span.machine_busy_share
+            .map(|s| num(s * 100.0))
+            .unwrap_or_default(),
+        String::new(),
+        ctx.ram_utilization
+            .map(|u| num(u * 100.0))
+            .unwrap_or_default(),
+        num(span.peak_rss_bytes as f64 / GIB),
+        on_cloud.into(),
+        num(pue),
+        ctx.wue.map(num).unwrap_or_default(),
+    ];
+    values.into_iter().collect()
+}
+
+/// Checks that `path` is absent, empty, or starts with CodeCarbon's header. Call it before
+/// the task's work, so that a bad file fails the command before anything is written.
+pub fn check(path: &Path) -> Result<()> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(MeterError::io(path, e)),
+    };
+    let first = text.lines().next().unwrap_or("").trim_start_matches('\u{feff}');
+    if text.trim().is_empty() || first.trim_end() == HEADER.join(",") {
+        Ok(())
+    } else {
+        Err(MeterError::EmissionsHeader {
+            path: path.to_path_buf(),
+            found: first.chars().take(120).collect(),
+        })
+    }
+}
+
+/// Appends one row, writing the header first where the file is new or empty.
+pub fn append(path: &Path, values: &[String]) -> Result<()> {
+    check(path)?;
+    let empty = std::fs::metadata(path).map_or(true, |m| m.len() == 0);
+    let mut text = String::new();
+    if empty {
+        text.push_str(&HEADER.join(","));
+        text.push('\n');
+    }
+    let line: Vec<String> = values.iter().map(|v| quote(v)).collect();
+    text.push_str(&line.join(","));
+    text.push('\n');
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| MeterError::io(path, e))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| MeterError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_has_codecarbons_38_columns() {
+        assert_eq!(HEADER.len(), 38);
+        assert_eq!(HEADER[0], "timestamp");
+        assert_eq!(HEADER[14], "water_consumed");
+        assert_eq!(HEADER[30], "tracking_mode");
+        assert_eq!(HEADER[37], "wue");
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote("plain"), "plain");
+        assert_eq!(quote("a,b"), "\"a,b\"");
+        assert_eq!(quote("say \"x\""), "\"say \"\"x\"\"\"");
+    }
+
+    #[test]
+    fn append_writes_the_header_once_and_refuses_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("emissions.csv");
+        let row: Vec<String> = (0..38).map(|i| i.to_string()).collect();
+        append(&path, &row).unwrap();
+        append(&path, &row).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0], HEADER.join(","));
+        assert_eq!(lines[1], lines[2]);
+
+        let other = dir.path().join("other.csv");
+        std::fs::write(&other, "a,b,c\n1,2,3\n").unwrap();
+        let err = append(&other, &row).unwrap_err();
+        assert!(matches!(err, MeterError::EmissionsHeader { .. }), "{err}");
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), "a,b,c\n1,2,3\n");
+        // an empty file takes the header
+        let empty = dir.path().join("empty.csv");
+        std::fs::write(&empty, "").unwrap();
+        append(&empty, &row).unwrap();
+        assert!(std::fs::read_to_string(&empty).unwrap().starts_with("timestamp,"));
+    }
+}

@@ -1,0 +1,67 @@
+//! terrawatt-meter: the energy and carbon a task costs.
+//!
+//! What it offers:
+//! - [`Meter`]: detects the best energy source — Linux powercap RAPL ([`rapl`]), the perf
+//!   `power` PMU ([`perf`]), else a stated power model ([`model`]) — and says why the
+//!   others are not used ([`SourceProbe`]).
+//! - [`Span`]: a task and its nested phases; a closed span ([`SpanRecord`]) holds wall
+//!   time, process CPU time, and energy with its method and uncertainty. Counter figures
+//!   are shared out by CPU time ([`attribute`]): task + others + idle = measured.
+//! - [`carbon`]: grid intensity per country (ISO alpha-2/alpha-3) and cloud region, PUE,
+//!   embodied emissions, and the Software Carbon Intensity (ISO/IEC 21031).
+//! - [`report`]: the task's [`EnergyReport`] (JSON) and its one-line summary.
+//! - [`codecarbon`]: rows in CodeCarbon 3.x's `emissions.csv` format.
+//! - [`calibrate`]: fits per-core power from RAPL for the model.
+//!
+//! It depends on no other terrawatt crate, and never on GDAL or polars. Readings are
+//! taken at span boundaries only: no thread samples in the background.
+
+pub mod calibrate;
+pub mod carbon;
+pub mod codecarbon;
+mod error;
+pub mod meter;
+pub mod model;
+pub mod perf;
+pub mod rapl;
+pub mod report;
+pub mod source;
+pub mod system;
+pub mod tables;
+pub mod units;
+
+use std::io::Write;
+use std::path::Path;
+
+pub use carbon::{Embodied, GridIntensity, IntensityBasis};
+pub use error::{MeterError, Result};
+pub use meter::{Attribution, Energy, Meter, MeterConfig, Span, SpanRecord, attribute};
+pub use model::{Calibration, PowerModel};
+pub use report::{CarbonSettings, EnergyReport, Footprint, FunctionalUnit, Sci};
+pub use source::{Method, SourceProbe, Unavailable};
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed,
+/// then renamed over `path`. Parent folders are created.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| MeterError::io(dir, e))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(MeterError::io(path, e));
+    }
+    Ok(())
+}

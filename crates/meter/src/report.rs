@@ -1,0 +1,203 @@
+//! The energy report of a task: energy with its method and band, carbon, SCI, the span
+//! tree, and the one-line summary printed after every command.
+
+use serde::Serialize;
+
+use crate::carbon::{self, Embodied, GridIntensity};
+use crate::meter::{Attribution, MachineInfo, Meter, SpanRecord};
+use crate::model::PowerModel;
+use crate::source::{Method, SourceProbe};
+use crate::units;
+
+/// How carbon is counted for a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CarbonSettings {
+    pub grid: GridIntensity,
+    /// Power usage effectiveness of the facility (1.0 = none counted).
+    pub pue: f64,
+    pub embodied: Option<Embodied>,
+}
+
+impl Default for CarbonSettings {
+    fn default() -> Self {
+        CarbonSettings {
+            grid: GridIntensity::world_average(),
+            pue: 1.0,
+            embodied: None,
+        }
+    }
+}
+
+/// The functional unit a task names for its SCI score: `count` units of `name`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunctionalUnit {
+    /// Singular, e.g. `prediction`, `km²`, `site-year`, `1,000 predictions`.
+    pub name: String,
+    pub count: f64,
+}
+
+impl FunctionalUnit {
+    pub fn new(name: impl Into<String>, count: f64) -> FunctionalUnit {
+        FunctionalUnit {
+            name: name.into(),
+            count,
+        }
+    }
+}
+
+/// The Software Carbon Intensity of a task.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sci {
+    pub unit: String,
+    /// R: how many units the task produced.
+    pub units: f64,
+    /// (E·I + M) / R, gCO2e per unit.
+    pub g_per_unit: f64,
+}
+
+/// Energy and carbon of one span under a run's carbon settings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Footprint {
+    pub method: Method,
+    pub estimate: bool,
+    /// IT energy attributed to the task, J.
+    pub it_joules: f64,
+    /// IT energy × PUE, J: the figure the carbon is computed on.
+    pub joules: f64,
+    pub wh: f64,
+    /// Relative uncertainty of the energy (and so of the operational carbon).
+    pub uncertainty: f64,
+    pub joules_low: f64,
+    pub joules_high: f64,
+    pub operational_g: f64,
+    pub embodied_g: f64,
+    /// operational + embodied.
+    pub co2e_g: f64,
+    pub g_per_kwh: f64,
+    pub sci: Option<Sci>,
+}
+
+impl Footprint {
+    /// Computes the footprint of `span`.
+    pub fn of(span: &SpanRecord, carbon: &CarbonSettings, unit: Option<&FunctionalUnit>) -> Self {
+        let e = &span.energy;
+        let joules = e.joules * carbon.pue;
+        let operational_g = carbon::grams(joules, carbon.grid.g_per_kwh);
+        let embodied_g = carbon.embodied.map_or(0.0, |m| m.grams_for(span.wall_s));
+        let co2e_g = operational_g + embodied_g;
+        let sci = unit.filter(|u| u.count > 0.0).map(|u| Sci {
+            unit: u.name.clone(),
+            units: u.count,
+            g_per_unit: co2e_g / u.count,
+        });
+        Footprint {
+            method: e.method,
+            estimate: e.estimate,
+            it_joules: e.joules,
+            joules,
+            wh: joules / 3600.0,
+            uncertainty: e.uncertainty,
+            joules_low: joules * (1.0 - e.uncertainty).max(0.0),
+            joules_high: joules * (1.0 + e.uncertainty),
+            operational_g,
+            embodied_g,
+            co2e_g,
+            g_per_kwh: carbon.grid.g_per_kwh,
+            sci,
+        }
+    }
+
+    /// The one-line summary, e.g.
+    /// `energy 12.4 J (model estimate ±60 %) · 0.00344 Wh · 1.65 mgCO2e @ 481 g/kWh (world average) · SCI 0.8 µgCO2e per prediction`.
+    pub fn line(&self, carbon: &CarbonSettings) -> String {
+        let kind = if self.estimate {
+            format!("{} estimate ±{:.0} %", self.method, self.uncertainty * 100.0)
+        } else {
+            format!("{} measured ±{:.0} %", self.method, self.uncertainty * 100.0)
+        };
+        let mut s = format!(
+            "energy {} ({kind}) · {} · {} @ {:.0} g/kWh ({})",
+            units::joules(self.joules),
+            units::watt_hours(self.joules),
+            units::grams_co2e(self.co2e_g),
+            carbon.grid.g_per_kwh,
+            carbon.grid.label()
+        );
+        if carbon.pue != 1.0 {
+            s.push_str(&format!(" · PUE {}", carbon.pue));
+        }
+        if self.embodied_g > 0.0 {
+            s.push_str(&format!(
+                " · incl. {} embodied",
+                units::grams_co2e(self.embodied_g)
+            ));
+        }
+        if let Some(sci) = &self.sci {
+            s.push_str(&format!(
+                " · SCI {} per {}",
+                units::grams_co2e(sci.g_per_unit),
+                sci.unit
+            ));
+        }
+        s
+    }
+}
+
+/// The energy record of a task, as written into its JSON report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnergyReport {
+    #[serde(flatten)]
+    pub footprint: Footprint,
+    pub carbon: CarbonSettings,
+    /// For counters: the task / others / idle split of the machine's energy.
+    pub attribution: Option<Attribution>,
+    /// The model's parameters where the model produced the figure.
+    pub model: Option<PowerModel>,
+    /// Every source probed and why those not used were not.
+    pub sources: Vec<SourceProbe>,
+    pub machine: MachineInfo,
+    /// The task's span with its phases.
+    pub span: SpanRecord,
+    /// Warnings about the figure (counter wraps, fallbacks).
+    pub notes: Vec<String>,
+}
+
+impl EnergyReport {
+    /// The report of a closed task span.
+    pub fn new(
+        meter: &Meter,
+        span: SpanRecord,
+        carbon: CarbonSettings,
+        unit: Option<&FunctionalUnit>,
+    ) -> EnergyReport {
+        let footprint = Footprint::of(&span, &carbon, unit);
+        let mut notes = Vec::new();
+        collect_notes(&span, &mut notes);
+        EnergyReport {
+            footprint,
+            attribution: span.energy.attribution,
+            model: (span.energy.method == Method::Model).then(|| meter.model().clone()),
+            sources: meter.probes().to_vec(),
+            machine: meter.machine(),
+            carbon,
+            span,
+            notes,
+        }
+    }
+
+    /// The one-line summary.
+    pub fn line(&self) -> String {
+        self.footprint.line(&self.carbon)
+    }
+}
+
+fn collect_notes(span: &SpanRecord, out: &mut Vec<String>) {
+    for n in &span.energy.notes {
+        if !out.contains(n) {
+            out.push(format!("{}: {n}", span.name));
+        }
+    }
+    for c in &span.children {
+        collect_notes(c, out);
+    }
+}

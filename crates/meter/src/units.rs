@@ -1,0 +1,78 @@
+//! Human-readable quantities with SI prefixes, three significant digits.
+
+fn sig3(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let digits = (2 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    format!("{v:.digits$}")
+}
+
+/// `value` of `unit` with an SI prefix from nano to giga.
+pub fn si(value: f64, unit: &str) -> String {
+    if !value.is_finite() {
+        return format!("{value} {unit}");
+    }
+    if value == 0.0 {
+        return format!("0 {unit}");
+    }
+    const PREFIXES: [(f64, &str); 7] = [
+        (1e9, "G"),
+        (1e6, "M"),
+        (1e3, "k"),
+        (1.0, ""),
+        (1e-3, "m"),
+        (1e-6, "µ"),
+        (1e-9, "n"),
+    ];
+    let a = value.abs();
+    let (scale, p) = PREFIXES
+        .iter()
+        .find(|(s, _)| a >= *s * 0.9995)
+        .copied()
+        .unwrap_or((1e-9, "n"));
+    format!("{} {p}{unit}", sig3(value / scale))
+}
+
+/// Joules as `12.4 J`, `3.21 kJ`.
+pub fn joules(j: f64) -> String {
+    si(j, "J")
+}
+
+/// Watt-hours as `0.00344 Wh`, `1.20 kWh` (Wh below 1 kWh, so small figures stay legible).
+pub fn watt_hours(j: f64) -> String {
+    let wh = j / 3600.0;
+    if wh.abs() >= 1000.0 {
+        si(wh, "Wh")
+    } else {
+        format!("{} Wh", sig3(wh))
+    }
+}
+
+/// Grams of CO2e as `1.60 mgCO2e`, `2.10 kgCO2e`.
+pub fn grams_co2e(g: f64) -> String {
+    si(g, "gCO2e")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formatting() {
+        let cases: [(String, &str); 9] = [
+            (joules(12.4), "12.4 J"),
+            (joules(3210.0), "3.21 kJ"),
+            (joules(0.0), "0 J"),
+            (watt_hours(12.4), "0.00344 Wh"),
+            (watt_hours(3.6e6), "1.00 kWh"),
+            (watt_hours(7.2e6), "2.00 kWh"),
+            (grams_co2e(0.0016), "1.60 mgCO2e"),
+            (grams_co2e(8.0e-7), "800 ngCO2e"),
+            (grams_co2e(2100.0), "2.10 kgCO2e"),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+    }
+}
