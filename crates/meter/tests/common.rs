@@ -1,0 +1,27 @@
+//! Shared helpers of the meter's integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The reference data folder, or `None` (with a printed notice) where it is absent;
+/// panics where TERRAWATT_REFERENCE_DATA is set, as CI sets it.
+pub fn reference_data(sub: &str) -> Option<PathBuf> {
+    let root = std::env::var_os("TERRAWATT_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    let path = root.join(sub);
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var_os("TERRAWATT_REFERENCE_DATA").is_some() {
+        panic!(
+            "reference data {} is missing and TERRAWATT_REFERENCE_DATA is set",
+            path.display()
+        );
+    }
+    eprintln!(
+        "notice: skipping: reference data {} is absent",
+        path.display()
+    );
+    None
+}
