@@ -1,1 +1,147 @@
-fn main() {}
+//! The `terrawatt` command.
+
+mod cli;
+mod commands;
+mod task;
+
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use clap::{CommandFactory, Parser};
+use terrawatt_meter::{EnergyReport, Meter};
+
+use crate::cli::{Cli, Command, EnergyCommand};
+use crate::task::{Ctx, Outcome};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            if e.use_stderr() {
+                // A usage error is a command too: its (tiny) energy line follows.
+                if let Ok(m) = Meter::detect(&Default::default()) {
+                    let r = EnergyReport::new(&m, m.span("usage").finish(), Default::default(), None);
+                    eprintln!("{}", r.line());
+                }
+            }
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn command_name(c: &Command) -> &'static str {
+    match c {
+        Command::Energy(EnergyCommand::Info) => "energy info",
+        Command::Energy(EnergyCommand::Calibrate(_)) => "energy calibrate",
+        Command::Energy(EnergyCommand::Countries) => "energy countries",
+        Command::Energy(EnergyCommand::Regions) => "energy regions",
+        Command::Demo(_) => "demo",
+        Command::Completions { .. } => "completions",
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let g = cli.global;
+    let name = command_name(&cli.command);
+    let meter = match task::meter(&g) {
+        Ok(m) => m,
+        Err(e) => {
+            // A bad meter setting: the line comes from the default meter.
+            eprintln!("error: {e:#}");
+            let m = Meter::detect(&Default::default())?;
+            let report = EnergyReport::new(&m, m.span(name).finish(), Default::default(), None);
+            eprintln!("{}", report.line());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut span = meter.span(name);
+    let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let carbon = task::carbon_settings(&g);
+    let line_carbon = carbon.as_ref().cloned().unwrap_or_default();
+    let result: Result<(Outcome, Ctx)> = (|| {
+        // Settings and output paths are checked before any work.
+        let carbon = carbon?;
+        task::check_outputs(&g)?;
+        if let Some(n) = g.threads {
+            anyhow::ensure!(n > 0, "--threads must be at least 1");
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build_global()
+                .context("setting up the thread pool")?;
+        }
+        let ctx = Ctx {
+            global: g.clone(),
+            carbon,
+        };
+        let outcome = match &cli.command {
+            Command::Energy(EnergyCommand::Info) => commands::energy::info(&mut span, &ctx),
+            Command::Energy(EnergyCommand::Calibrate(a)) => {
+                commands::energy::calibrate(&mut span, &ctx, a)
+            }
+            Command::Energy(EnergyCommand::Countries) => commands::energy::countries(&ctx),
+            Command::Energy(EnergyCommand::Regions) => commands::energy::regions(&ctx),
+            Command::Demo(a) => commands::demo::run(&mut span, &ctx, a),
+            Command::Completions { shell } => {
+                let mut script = Vec::new();
+                clap_complete::generate(*shell, &mut Cli::command(), "terrawatt", &mut script);
+                Ok(Outcome {
+                    results: serde_json::json!({ "shell": shell.to_string() }),
+                    text: String::from_utf8(script).context("completion script")?,
+                    unit: None,
+                })
+            }
+        }?;
+        Ok((outcome, ctx))
+    })();
+    let record = span.finish();
+    match result {
+        Ok((outcome, ctx)) => {
+            let report =
+                EnergyReport::new(&meter, record, ctx.carbon.clone(), outcome.unit.as_ref());
+            let published = task::publish(&g, name, started, &outcome, &report);
+            if g.verbose {
+                print_phases(&ctx, &report.span, 0);
+                for n in &report.notes {
+                    eprintln!("note: {n}");
+                }
+            }
+            if let Err(e) = published {
+                eprintln!("error: {e:#}");
+                eprintln!("{}", report.line());
+                return Ok(ExitCode::FAILURE);
+            }
+            eprintln!("{}", report.line());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            // The energy spent before the failure is still reported, never hidden.
+            eprintln!("error: {e:#}");
+            let report = EnergyReport::new(&meter, record, line_carbon, None);
+            eprintln!("{}", report.line());
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn print_phases(ctx: &Ctx, span: &terrawatt_meter::SpanRecord, depth: usize) {
+    for c in &span.children {
+        eprintln!(
+            "{:indent$}{}: {:.3} s wall, {:.3} s CPU · {}",
+            "",
+            c.name,
+            c.wall_s,
+            c.cpu_s(),
+            ctx.line(c, None),
+            indent = 2 * depth + 2
+        );
+        print_phases(ctx, c, depth + 1);
+    }
+}

@@ -132,10 +132,9 @@ pub struct MachineInfo {
 
 fn advances(counter: &Counter) -> Result<bool> {
     let first = counter.read()?;
-    let t0 = Instant::now();
-    // Counters update about every millisecond; 50 ms of waiting is ample.
-    while t0.elapsed().as_millis() < 50 {
-        std::hint::spin_loop();
+    // Counters update about every millisecond; 25 ms of sleeping is ample.
+    for _ in 0..25 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
         if counter.read()? != first {
             return Ok(true);
         }
@@ -195,7 +194,7 @@ impl Meter {
                     Ok(false) => probes.push(SourceProbe {
                         method,
                         unavailable: Some(Unavailable::Unsupported(
-                            "the counters opened but did not advance in 50 ms (a virtual machine that exposes the event without the hardware behind it)".into(),
+                            "the counters opened but did not advance in 25 ms (a virtual machine that exposes the event without the hardware behind it)".into(),
                         )),
                         domains: c.names(),
                     }),
@@ -488,6 +487,11 @@ impl Span {
     /// Adds a span closed elsewhere (e.g. one a library call returned) as a child.
     pub fn adopt(&mut self, record: SpanRecord) {
         self.children.push(record);
+    }
+
+    /// The phases closed so far.
+    pub fn children(&self) -> &[SpanRecord] {
+        &self.children
     }
 
     /// The meter this span reads.

@@ -108,7 +108,7 @@ impl Footprint {
     }
 
     /// The one-line summary, e.g.
-    /// `energy 12.4 J (model estimate ±60 %) · 0.00344 Wh · 1.65 mgCO2e @ 481 g/kWh (world average) · SCI 0.8 µgCO2e per prediction`.
+    /// `energy 12.4 J (model estimate ±60 %) · 3.44 mWh · 1.65 mgCO2e @ 481 g/kWh (world average) · SCI 0.8 µgCO2e per prediction`.
     pub fn line(&self, carbon: &CarbonSettings) -> String {
         let kind = if self.estimate {
             format!("{} estimate ±{:.0} %", self.method, self.uncertainty * 100.0)

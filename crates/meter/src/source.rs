@@ -51,7 +51,7 @@ impl std::fmt::Display for Method {
 
 /// Why a counter source is not used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
+#[serde(tag = "status", content = "detail", rename_all = "snake_case")]
 pub enum Unavailable {
     /// The interface does not exist here (most virtual machines).
     Absent(String),

@@ -39,14 +39,9 @@ pub fn joules(j: f64) -> String {
     si(j, "J")
 }
 
-/// Watt-hours as `0.00344 Wh`, `1.20 kWh` (Wh below 1 kWh, so small figures stay legible).
+/// Watt-hours as `3.44 mWh`, `1.20 kWh`.
 pub fn watt_hours(j: f64) -> String {
-    let wh = j / 3600.0;
-    if wh.abs() >= 1000.0 {
-        si(wh, "Wh")
-    } else {
-        format!("{} Wh", sig3(wh))
-    }
+    si(j / 3600.0, "Wh")
 }
 
 /// Grams of CO2e as `1.60 mgCO2e`, `2.10 kgCO2e`.
@@ -64,8 +59,8 @@ mod tests {
             (joules(12.4), "12.4 J"),
             (joules(3210.0), "3.21 kJ"),
             (joules(0.0), "0 J"),
-            (watt_hours(12.4), "0.00344 Wh"),
-            (watt_hours(3.6e6), "1.00 kWh"),
+            (watt_hours(12.4), "3.44 mWh"),
+            (watt_hours(3600.0), "1.00 Wh"),
             (watt_hours(7.2e6), "2.00 kWh"),
             (grams_co2e(0.0016), "1.60 mgCO2e"),
             (grams_co2e(8.0e-7), "800 ngCO2e"),
