@@ -10,7 +10,13 @@ use clap::{Args, Parser, Subcommand};
 /// obtained (a hardware counter, or a model estimate with its band) and the carbon it
 /// emitted.
 #[derive(Debug, Parser)]
-#[command(name = "terrawatt", version, about, long_about, propagate_version = true)]
+#[command(
+    name = "terrawatt",
+    version,
+    about,
+    long_about,
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -43,7 +49,12 @@ pub struct Global {
     #[arg(long, global = true, default_value_t = 1.0, value_name = "SHARE")]
     pub machine_share: f64,
     /// Power of one busy core, W, for the model (instead of the TDP table).
-    #[arg(long, global = true, env = "TERRAWATT_CPU_W_PER_CORE", value_name = "W")]
+    #[arg(
+        long,
+        global = true,
+        env = "TERRAWATT_CPU_W_PER_CORE",
+        value_name = "W"
+    )]
     pub cpu_watts_per_core: Option<f64>,
     /// Memory power, W per GB, for the model [default: 0.3725].
     #[arg(long, global = true, value_name = "W")]

@@ -21,7 +21,8 @@ fn main() -> ExitCode {
             if e.use_stderr() {
                 // A usage error is a command too: its (tiny) energy line follows.
                 if let Ok(m) = Meter::detect(&Default::default()) {
-                    let r = EnergyReport::new(&m, m.span("usage").finish(), Default::default(), None);
+                    let r =
+                        EnergyReport::new(&m, m.span("usage").finish(), Default::default(), None);
                     eprintln!("{}", r.line());
                 }
             }

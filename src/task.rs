@@ -99,10 +99,8 @@ pub fn check_outputs(g: &Global) -> Result<()> {
             bail!("--report {}: is a folder, not a file", report.display());
         }
     }
-    if let Some(w) = g.wue {
-        if !(w.is_finite() && w >= 0.0) {
-            bail!("invalid --wue {w}: must be L/kWh ≥ 0");
-        }
+    if let Some(w) = g.wue.filter(|w| !(w.is_finite() && *w >= 0.0)) {
+        bail!("invalid --wue {w}: must be L/kWh ≥ 0");
     }
     Ok(())
 }
@@ -110,7 +108,11 @@ pub fn check_outputs(g: &Global) -> Result<()> {
 fn check_parent(path: &Path) -> Result<()> {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() && !p.is_dir() => {
-            bail!("{}: the folder {} does not exist", path.display(), p.display())
+            bail!(
+                "{}: the folder {} does not exist",
+                path.display(),
+                p.display()
+            )
         }
         _ => Ok(()),
     }

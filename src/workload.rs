@@ -133,7 +133,10 @@ mod tests {
 
     #[test]
     fn grid_and_streams() {
-        assert_eq!(balance_grid(10.0, 12.0, 0.5), vec![10.0, 10.5, 11.0, 11.5, 12.0]);
+        assert_eq!(
+            balance_grid(10.0, 12.0, 0.5),
+            vec![10.0, 10.5, 11.0, 11.5, 12.0]
+        );
         let a = daily_means(7, 3, 30);
         assert_eq!(a, daily_means(7, 3, 30));
         assert_ne!(a, daily_means(7, 4, 30));

@@ -31,10 +31,12 @@ pub fn run(span: &mut Span, ctx: &Ctx, args: &DemoArgs) -> Result<Outcome> {
     let phase = span.children().last().expect("the phase just closed");
     let site_years = (args.sites * args.years) as f64;
     let unit = FunctionalUnit::new("site-year", site_years);
-    let i18 = grid.iter().position(|&b| b == 18.0).expect("18 °C is on the grid");
-    let per_year = |f: &dyn Fn(&(f64, f64)) -> f64| {
-        dd.iter().map(|s| f(&s[i18])).sum::<f64>() / site_years
-    };
+    let i18 = grid
+        .iter()
+        .position(|&b| b == 18.0)
+        .expect("18 °C is on the grid");
+    let per_year =
+        |f: &dyn Fn(&(f64, f64)) -> f64| dd.iter().map(|s| f(&s[i18])).sum::<f64>() / site_years;
     let hdd18 = per_year(&|p| p.0);
     let cdd18 = per_year(&|p| p.1);
     let checksum: f64 = dd.iter().flatten().map(|(h, c)| h + c).sum();
@@ -45,7 +47,10 @@ pub fn run(span: &mut Span, ctx: &Ctx, args: &DemoArgs) -> Result<Outcome> {
         args.sites, args.years, n_points, hdd18, cdd18
     )?;
     writeln!(t, "  {}", ctx.line(phase, Some(&unit)))?;
-    writeln!(t, "1 task; the total is the energy line that ends the command")?;
+    writeln!(
+        t,
+        "1 task; the total is the energy line that ends the command"
+    )?;
     Ok(Outcome {
         results: json!({
             "tasks": [{

@@ -23,7 +23,12 @@ pub fn info(span: &mut Span, ctx: &Ctx) -> Result<Outcome> {
             None if p.method == Method::Model => {
                 writeln!(t, "  model  IN USE: {}", meter.model().describe())?;
             }
-            None => writeln!(t, "  {:<6} IN USE: counters {}", p.method, p.domains.join(", "))?,
+            None => writeln!(
+                t,
+                "  {:<6} IN USE: counters {}",
+                p.method,
+                p.domains.join(", ")
+            )?,
             Some(why) => writeln!(t, "  {:<6} not used: {why}", p.method)?,
         }
     }
@@ -44,7 +49,11 @@ pub fn info(span: &mut Span, ctx: &Ctx) -> Result<Outcome> {
     writeln!(
         t,
         "CPU: {} — {} logical CPUs, {} physical cores, {} socket(s)",
-        if cpu.model_name.is_empty() { "(unnamed)" } else { &cpu.model_name },
+        if cpu.model_name.is_empty() {
+            "(unnamed)"
+        } else {
+            &cpu.model_name
+        },
         cpu.logical_cpus,
         cpu.physical_cores,
         cpu.sockets
@@ -55,7 +64,10 @@ pub fn info(span: &mut Span, ctx: &Ctx) -> Result<Outcome> {
     let cal = Calibration::default_path();
     let cal_state = match &cal {
         Some(p) if p.exists() => format!("{} (present)", p.display()),
-        Some(p) => format!("{} (none: `terrawatt energy calibrate` makes one where RAPL is readable)", p.display()),
+        Some(p) => format!(
+            "{} (none: `terrawatt energy calibrate` makes one where RAPL is readable)",
+            p.display()
+        ),
         None => "no config folder ($XDG_CONFIG_HOME and $HOME unset)".into(),
     };
     writeln!(t, "Calibration file: {cal_state}")?;
@@ -105,9 +117,11 @@ pub fn calibrate(span: &mut Span, ctx: &Ctx, args: &CalibrateArgs) -> Result<Out
     let n = meter.cpu().logical_cpus as u64 + 1;
     let bar = ctx.progress(n, "calibrating");
     let cal = span.phase("calibrate", |_| {
-        run_calibration(&meter, Duration::from_secs_f64(args.step_seconds), |k, _| {
-            bar.set_position(k as u64)
-        })
+        run_calibration(
+            &meter,
+            Duration::from_secs_f64(args.step_seconds),
+            |k, _| bar.set_position(k as u64),
+        )
     });
     bar.finish_and_clear();
     let cal = cal?;
@@ -142,7 +156,12 @@ pub fn countries(_ctx: &Ctx) -> Result<Outcome> {
             r.alpha2, r.alpha3, r.g_per_kwh, r.year, r.name
         )?;
     }
-    writeln!(t, "{} countries; source: {}", rows.len(), rows.first().map_or("", |r| r.source.as_str()))?;
+    writeln!(
+        t,
+        "{} countries; source: {}",
+        rows.len(),
+        rows.first().map_or("", |r| r.source.as_str())
+    )?;
     let list: Vec<_> = rows
         .iter()
         .map(|r| json!({"alpha2": r.alpha2, "alpha3": r.alpha3, "country": r.name, "g_per_kwh": r.g_per_kwh, "year": r.year}))

@@ -72,7 +72,9 @@ pub fn calibrate(
                     let mut x = 1u64;
                     while !stop.load(Ordering::Relaxed) {
                         for _ in 0..10_000 {
-                            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                            x = x
+                                .wrapping_mul(6364136223846793005)
+                                .wrapping_add(1442695040888963407);
                         }
                     }
                     std::hint::black_box(x)
@@ -92,8 +94,8 @@ pub fn calibrate(
         }
         points.push((k as f64, (e1 - e0) / dt));
     }
-    let (idle_w, w_per_core, r2) = fit_line(&points)
-        .ok_or_else(|| MeterError::NoCounter("too few points to fit".into()))?;
+    let (idle_w, w_per_core, r2) =
+        fit_line(&points).ok_or_else(|| MeterError::NoCounter("too few points to fit".into()))?;
     Ok(Calibration {
         cpu_model: meter.cpu().model_name.clone(),
         w_per_core,

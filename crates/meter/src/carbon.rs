@@ -242,7 +242,11 @@ mod tests {
     #[test]
     fn unit_conversions() {
         // (joules, g/kWh) -> grams
-        for (j, i, g) in [(3.6e6, 475.0, 475.0), (3600.0, 1000.0, 1.0), (0.0, 300.0, 0.0)] {
+        for (j, i, g) in [
+            (3.6e6, 475.0, 475.0),
+            (3600.0, 1000.0, 1.0),
+            (0.0, 300.0, 0.0),
+        ] {
             assert!((grams(j, i) - g).abs() < 1e-12, "{j} J @ {i}");
         }
     }

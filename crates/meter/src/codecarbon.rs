@@ -80,7 +80,11 @@ fn quote(field: &str) -> String {
 }
 
 fn num(v: f64) -> String {
-    if v.is_finite() { format!("{v}") } else { String::new() }
+    if v.is_finite() {
+        format!("{v}")
+    } else {
+        String::new()
+    }
 }
 
 /// The 38 values of one row.
@@ -120,7 +124,11 @@ pub fn row(report: &EnergyReport, ctx: &RowContext) -> Vec<String> {
         ctx.experiment_id.clone(),
         num(duration),
         num(f.co2e_g / 1000.0),
-        num(if duration > 0.0 { f.co2e_g / 1000.0 / duration } else { 0.0 }),
+        num(if duration > 0.0 {
+            f.co2e_g / 1000.0 / duration
+        } else {
+            0.0
+        }),
         num(power(cpu_j)),
         String::new(),
         num(power(ram_j)),
@@ -172,7 +180,11 @@ pub fn check(path: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(MeterError::io(path, e)),
     };
-    let first = text.lines().next().unwrap_or("").trim_start_matches('\u{feff}');
+    let first = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches('\u{feff}');
     if text.trim().is_empty() || first.trim_end() == HEADER.join(",") {
         Ok(())
     } else {
@@ -246,6 +258,10 @@ mod tests {
         let empty = dir.path().join("empty.csv");
         std::fs::write(&empty, "").unwrap();
         append(&empty, &row).unwrap();
-        assert!(std::fs::read_to_string(&empty).unwrap().starts_with("timestamp,"));
+        assert!(
+            std::fs::read_to_string(&empty)
+                .unwrap()
+                .starts_with("timestamp,")
+        );
     }
 }

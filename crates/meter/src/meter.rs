@@ -154,7 +154,8 @@ impl Meter {
         )?;
         let mut probes = Vec::new();
         let mut counter: Option<Counter> = None;
-        let candidates: [(Method, &dyn Fn() -> Result<Counter, Unavailable>); 2] = [
+        type Probe<'a> = &'a dyn Fn() -> Result<Counter, Unavailable>;
+        let candidates: [(Method, Probe<'_>); 2] = [
             (Method::Rapl, &|| {
                 Rapl::probe(&config.powercap_root).map(Counter::Rapl)
             }),
@@ -174,9 +175,7 @@ impl Meter {
             if counter.is_some() {
                 probes.push(SourceProbe {
                     method,
-                    unavailable: Some(Unavailable::NotTried(
-                        "a better source is in use".into(),
-                    )),
+                    unavailable: Some(Unavailable::NotTried("a better source is in use".into())),
                     domains: vec![],
                 });
                 continue;
@@ -257,7 +256,10 @@ impl Meter {
 
     /// The method in use.
     pub fn method(&self) -> Method {
-        self.inner.counter.as_ref().map_or(Method::Model, Counter::method)
+        self.inner
+            .counter
+            .as_ref()
+            .map_or(Method::Model, Counter::method)
     }
 
     /// What each source gave on probing.
@@ -614,10 +616,10 @@ mod tests {
     fn attribution_sums_to_the_measured_total() {
         // (total J, task cpu s, busy ticks, idle ticks) at 100 ticks/s
         let cases = [
-            (100.0, 1.0, 150, 50),  // task 1 s, others 0.5 s, idle 0.5 s
-            (100.0, 2.5, 150, 50),  // task above busy ticks (tick rounding): others 0
-            (50.0, 0.0, 0, 200),    // an idle machine
-            (0.0, 1.0, 100, 100),   // no energy
+            (100.0, 1.0, 150, 50), // task 1 s, others 0.5 s, idle 0.5 s
+            (100.0, 2.5, 150, 50), // task above busy ticks (tick rounding): others 0
+            (50.0, 0.0, 0, 200),   // an idle machine
+            (0.0, 1.0, 100, 100),  // no energy
         ];
         for (total, task, busy, idle) in cases {
             let m = MachineCpu {
@@ -627,7 +629,10 @@ mod tests {
             let a = attribute(total, task, Some(m), 100.0, 1.0, 2);
             let sum = a.task_j + a.others_j + a.idle_j;
             assert!((sum - total).abs() < 1e-9, "{a:?}");
-            assert!(a.task_j >= 0.0 && a.others_j >= 0.0 && a.idle_j >= -1e-12, "{a:?}");
+            assert!(
+                a.task_j >= 0.0 && a.others_j >= 0.0 && a.idle_j >= -1e-12,
+                "{a:?}"
+            );
         }
         let a = attribute(
             100.0,

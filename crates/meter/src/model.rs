@@ -115,7 +115,9 @@ pub fn normalise_cpu_name(name: &str) -> String {
             }
             ')' if depth > 0 => depth -= 1,
             _ if depth > 0 => {}
-            '®' | '™' | ',' | '\u{a0}' | '\u{200b}' | '\t' | '\r' | '\n' | '\u{c}' => flat.push(' '),
+            '®' | '™' | ',' | '\u{a0}' | '\u{200b}' | '\t' | '\r' | '\n' | '\u{c}' => {
+                flat.push(' ')
+            }
             _ => flat.push(c),
         }
     }
@@ -206,20 +208,18 @@ impl PowerModel {
                 uncertainty: band.unwrap_or(0.25),
             });
         }
-        if let Some(path) = calibration {
-            if path.exists() {
-                let cal = Calibration::load(path)?;
-                if cal.cpu_model == cpu.model_name && cal.w_per_core > 0.0 {
-                    return Ok(PowerModel {
-                        w_per_core: cal.w_per_core,
-                        core_source: CorePowerSource::Calibration {
-                            path: path.to_path_buf(),
-                            fitted_on: cal.created.clone(),
-                        },
-                        mem_w_per_gb,
-                        uncertainty: 0.15,
-                    });
-                }
+        if let Some(path) = calibration.filter(|p| p.exists()) {
+            let cal = Calibration::load(path)?;
+            if cal.cpu_model == cpu.model_name && cal.w_per_core > 0.0 {
+                return Ok(PowerModel {
+                    w_per_core: cal.w_per_core,
+                    core_source: CorePowerSource::Calibration {
+                        path: path.to_path_buf(),
+                        fitted_on: cal.created.clone(),
+                    },
+                    mem_w_per_gb,
+                    uncertainty: 0.15,
+                });
             }
         }
         if let Some(row) = match_cpu(&cpu.model_name) {
@@ -292,11 +292,20 @@ mod tests {
             ("AMD Ryzen 7 5800X 8-Core Processor", "ryzen 7 5800x 8-core"),
             ("Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", "xeon gold 6248"),
             ("AMD EPYC 7763 64-Core Processor", "epyc 7763 64-core"),
-            ("11th Gen Intel(R) Core(TM) i7-1165G7 @ 2.80GHz", "core i7-1165g7"),
+            (
+                "11th Gen Intel(R) Core(TM) i7-1165G7 @ 2.80GHz",
+                "core i7-1165g7",
+            ),
             ("Intel(R) Core(TM)2 Duo CPU E8400", "core 2 duo e8400"),
             ("Intel(R) Xeon(R) Processor", "xeon"),
-            ("AMD Ryzen 5 PRO 4650G with Radeon Graphics", "ryzen 5 pro 4650g"),
-            ("AMD Ryzen 7 7840HS w/ Radeon 780M Graphics", "ryzen 7 7840hs"),
+            (
+                "AMD Ryzen 5 PRO 4650G with Radeon Graphics",
+                "ryzen 5 pro 4650g",
+            ),
+            (
+                "AMD Ryzen 7 7840HS w/ Radeon 780M Graphics",
+                "ryzen 7 7840hs",
+            ),
         ];
         for (name, want) in cases {
             assert_eq!(normalise_cpu_name(name), want, "{name}");
@@ -317,7 +326,11 @@ mod tests {
         let gold = cpu("Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", 40, 2);
         let m = PowerModel::for_cpu(&gold, None, None, None).unwrap();
         match &m.core_source {
-            CorePowerSource::TdpTable { tdp_w, physical_cores, .. } => {
+            CorePowerSource::TdpTable {
+                tdp_w,
+                physical_cores,
+                ..
+            } => {
                 assert_eq!(*physical_cores, 20);
                 assert!((m.w_per_core - tdp_w / 20.0).abs() < 1e-12);
             }
@@ -328,7 +341,10 @@ mod tests {
         assert_eq!(m.w_per_core, UNKNOWN_CPU_W_PER_CORE);
         assert_eq!(m.uncertainty, 0.60);
         let m = PowerModel::for_cpu(&vm, Some((7.5, None)), None, Some(0.5)).unwrap();
-        assert_eq!((m.w_per_core, m.mem_w_per_gb, m.uncertainty), (7.5, 0.5, 0.25));
+        assert_eq!(
+            (m.w_per_core, m.mem_w_per_gb, m.uncertainty),
+            (7.5, 0.5, 0.25)
+        );
         assert!(PowerModel::for_cpu(&vm, Some((-1.0, None)), None, None).is_err());
         // 10 CPU-seconds at 7.5 W, 2 GB for 4 s at 0.5 W/GB
         assert_eq!(m.joules(10.0, 2.0, 4.0), (75.0, 4.0));
@@ -355,6 +371,9 @@ mod tests {
         // a calibration from another CPU model is not used
         let other = cpu("AMD EPYC 7763 64-Core Processor", 64, 1);
         let m = PowerModel::for_cpu(&other, None, Some(&path), None).unwrap();
-        assert!(!matches!(m.core_source, CorePowerSource::Calibration { .. }));
+        assert!(!matches!(
+            m.core_source,
+            CorePowerSource::Calibration { .. }
+        ));
     }
 }

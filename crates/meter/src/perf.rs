@@ -192,10 +192,7 @@ impl PerfPower {
                 match open_counter(pmu_type, ev.config, cpu) {
                     Ok(fd) => counters.push((ev.clone(), cpu, fd)),
                     Err(e)
-                        if matches!(
-                            e.raw_os_error(),
-                            Some(libc::EACCES) | Some(libc::EPERM)
-                        ) =>
+                        if matches!(e.raw_os_error(), Some(libc::EACCES) | Some(libc::EPERM)) =>
                     {
                         return Err(Unavailable::PermissionDenied {
                             reason: format!("perf_event_open({}, cpu {cpu}): {e}", ev.name),
@@ -213,7 +210,9 @@ impl PerfPower {
         }
         let p = PerfPower { counters };
         if let Err(e) = p.read() {
-            return Err(Unavailable::Unsupported(format!("reading the counters: {e}")));
+            return Err(Unavailable::Unsupported(format!(
+                "reading the counters: {e}"
+            )));
         }
         Ok(p)
     }
@@ -236,9 +235,8 @@ impl PerfPower {
         self.counters
             .iter()
             .map(|(e, cpu, fd)| {
-                read_count(fd).map_err(|err| {
-                    MeterError::io(format!("perf event {}@cpu{cpu}", e.name), err)
-                })
+                read_count(fd)
+                    .map_err(|err| MeterError::io(format!("perf event {}@cpu{cpu}", e.name), err))
             })
             .collect()
     }
@@ -275,16 +273,30 @@ mod tests {
         std::fs::create_dir_all(dev.join("events")).unwrap();
         std::fs::write(dev.join("type"), "9\n").unwrap();
         std::fs::write(dev.join("cpumask"), "0,18\n").unwrap();
-        for (n, c) in [("energy-pkg", "0x02"), ("energy-ram", "0x03"), ("energy-psys", "0x05")] {
+        for (n, c) in [
+            ("energy-pkg", "0x02"),
+            ("energy-ram", "0x03"),
+            ("energy-psys", "0x05"),
+        ] {
             std::fs::write(dev.join("events").join(n), format!("event={c}\n")).unwrap();
-            std::fs::write(dev.join("events").join(format!("{n}.scale")), "2.3283064365386962890625e-10\n")
-                .unwrap();
+            std::fs::write(
+                dev.join("events").join(format!("{n}.scale")),
+                "2.3283064365386962890625e-10\n",
+            )
+            .unwrap();
         }
         let (t, cpus, events) = describe(dir.path()).unwrap();
         assert_eq!(t, 9);
         assert_eq!(cpus, vec![0, 18]);
         let names: Vec<_> = events.iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(names, ["energy-pkg", "energy-ram"], "psys is dropped when a package event exists");
-        assert!(matches!(describe(&dir.path().join("none")), Err(Unavailable::Absent(_))));
+        assert_eq!(
+            names,
+            ["energy-pkg", "energy-ram"],
+            "psys is dropped when a package event exists"
+        );
+        assert!(matches!(
+            describe(&dir.path().join("none")),
+            Err(Unavailable::Absent(_))
+        ));
     }
 }

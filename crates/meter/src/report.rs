@@ -111,9 +111,17 @@ impl Footprint {
     /// `energy 12.4 J (model estimate ±60 %) · 3.44 mWh · 1.65 mgCO2e @ 481 g/kWh (world average) · SCI 0.8 µgCO2e per prediction`.
     pub fn line(&self, carbon: &CarbonSettings) -> String {
         let kind = if self.estimate {
-            format!("{} estimate ±{:.0} %", self.method, self.uncertainty * 100.0)
+            format!(
+                "{} estimate ±{:.0} %",
+                self.method,
+                self.uncertainty * 100.0
+            )
         } else {
-            format!("{} measured ±{:.0} %", self.method, self.uncertainty * 100.0)
+            format!(
+                "{} measured ±{:.0} %",
+                self.method,
+                self.uncertainty * 100.0
+            )
         };
         let mut s = format!(
             "energy {} ({kind}) · {} · {} @ {:.0} g/kWh ({})",

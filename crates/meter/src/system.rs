@@ -203,9 +203,18 @@ mod tests {
     #[test]
     fn cpuinfo_counts_cores_and_sockets() {
         let mut text = String::new();
-        for (p, (phys, core)) in [(0, 0), (0, 1), (1, 0), (1, 1), (0, 0), (0, 1), (1, 0), (1, 1)]
-            .iter()
-            .enumerate()
+        for (p, (phys, core)) in [
+            (0, 0),
+            (0, 1),
+            (1, 0),
+            (1, 1),
+            (0, 0),
+            (0, 1),
+            (1, 0),
+            (1, 1),
+        ]
+        .iter()
+        .enumerate()
         {
             text.push_str(&format!(
                 "processor\t: {p}\nmodel name\t: Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz\nphysical id\t: {phys}\ncore id\t\t: {core}\n\n"

@@ -131,7 +131,10 @@ mod tests {
     fn csv_lines_split_with_quotes() {
         let cases: [(&str, &[&str]); 4] = [
             ("a,b,c", &["a", "b", "c"]),
-            ("\"Korea, Republic of\",KR,1", &["Korea, Republic of", "KR", "1"]),
+            (
+                "\"Korea, Republic of\",KR,1",
+                &["Korea, Republic of", "KR", "1"],
+            ),
             ("x,,y", &["x", "", "y"]),
             ("\"say \"\"hi\"\"\",2", &["say \"hi\"", "2"]),
         ];

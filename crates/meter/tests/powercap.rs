@@ -27,7 +27,13 @@ fn server(root: &Path) {
     zone(root, "intel-rapl:0:2", "dram", 300, 65_712_999_613);
     zone(root, "intel-rapl:1", "package-1", 2_000, 262_143_328_850);
     zone(root, "intel-rapl:1:0", "dram", 400, 65_712_999_613);
-    zone(root, "intel-rapl-mmio:0", "package-0", 1_000, 262_143_328_850);
+    zone(
+        root,
+        "intel-rapl-mmio:0",
+        "package-0",
+        1_000,
+        262_143_328_850,
+    );
     std::fs::create_dir_all(root.join("intel-rapl")).unwrap();
 }
 
@@ -41,7 +47,12 @@ fn packages_and_dram_are_summed_parts_are_not() {
     let kinds: Vec<_> = rapl.zones.iter().map(|z| z.kind).collect();
     assert_eq!(
         kinds,
-        [DomainKind::Package, DomainKind::Dram, DomainKind::Package, DomainKind::Dram]
+        [
+            DomainKind::Package,
+            DomainKind::Dram,
+            DomainKind::Package,
+            DomainKind::Dram
+        ]
     );
     assert_eq!(rapl.read().unwrap(), vec![1_000, 300, 2_000, 400]);
     assert!((rapl.min_range_j() - 65_712.999_613).abs() < 1e-6);
@@ -189,7 +200,10 @@ fn meter_reads_a_live_tree_through_wraps_and_attribution_adds_up() {
         std::thread::spawn(move || {
             kernel(
                 &root,
-                vec![("intel-rapl:0", 20.0, 2_000_000), ("intel-rapl:0:2", 2.0, 65_712_999_613)],
+                vec![
+                    ("intel-rapl:0", 20.0, 2_000_000),
+                    ("intel-rapl:0:2", 2.0, 65_712_999_613),
+                ],
                 stop,
             )
         })
@@ -231,7 +245,10 @@ fn meter_reads_a_live_tree_through_wraps_and_attribution_adds_up() {
     assert!((dram.joules - 2.0 * rec.wall_s).abs() < 0.15 * 2.0 * rec.wall_s);
     let a = e.attribution.unwrap();
     assert!((a.measured_total_j - package.joules - dram.joules).abs() < 1e-9);
-    assert!((a.task_j + a.others_j + a.idle_j - a.measured_total_j).abs() < 1e-9, "{a:?}");
+    assert!(
+        (a.task_j + a.others_j + a.idle_j - a.measured_total_j).abs() < 1e-9,
+        "{a:?}"
+    );
     assert!((e.joules - a.task_j).abs() < 1e-12);
     assert!((e.cpu_joules + e.ram_joules - e.joules).abs() < 1e-9);
     let phase = &rec.children[0];

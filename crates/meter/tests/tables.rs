@@ -31,7 +31,12 @@ fn country_table_matches_codecarbons_energy_mix() {
             row.alpha3,
             row.g_per_kwh
         );
-        assert_eq!(u64::from(row.year), src["year"].as_u64().unwrap(), "{}", row.alpha3);
+        assert_eq!(
+            u64::from(row.year),
+            src["year"].as_u64().unwrap(),
+            "{}",
+            row.alpha3
+        );
         assert_eq!(row.alpha2.len(), 2, "{} has no alpha-2 code", row.alpha3);
     }
 }
@@ -80,5 +85,11 @@ fn cloud_regions() {
         return;
     };
     let text = std::fs::read_to_string(path).unwrap();
-    assert_eq!(tables::cloud_regions().len(), text.lines().skip(1).filter(|l| !l.trim().is_empty()).count());
+    assert_eq!(
+        tables::cloud_regions().len(),
+        text.lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .count()
+    );
 }
