@@ -93,6 +93,9 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Building energy: load regression with a green model choice.
+    #[command(subcommand)]
+    Building(Box<BuildingCommand>),
     /// Energy accounting: what this machine can measure, calibration, carbon tables.
     #[command(subcommand)]
     Energy(EnergyCommand),
@@ -135,7 +138,186 @@ pub struct DemoArgs {
     /// Years of hourly temperature per site.
     #[arg(long, default_value_t = 20)]
     pub years: usize,
-    /// Seed of the synthetic weather.
+    /// Seed of the synthetic weather and of the models.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// The folder of the bundled sample data [default: ./notebooks-data, else the
+    /// source tree's].
+    #[arg(long, value_name = "DIR")]
+    pub samples: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BuildingCommand {
+    /// Fits a load model and saves it (with --model auto: the green model choice).
+    Fit(BuildingFitArgs),
+    /// Predicts with a saved model.
+    Predict(BuildingPredictArgs),
+    /// K-fold cross-validation: per-fold and mean ± sd MAE, RMSE, R².
+    Cv(BuildingCvArgs),
+    /// Writes synthetic buildings with physically plausible loads (the sample data).
+    Sample(BuildingSampleArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BuildingSampleArgs {
+    #[arg(long, default_value_t = 400)]
+    pub rows: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output CSV.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// The model families; `auto` compares them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelName {
+    Ols,
+    Ridge,
+    Elasticnet,
+    Tree,
+    Forest,
+    Gbm,
+    Auto,
+}
+
+/// Boosting losses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LossName {
+    Squared,
+    Absolute,
+    Huber,
+    Quantile,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Table of buildings: CSV (gzipped too) or Parquet.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// Columns to leave out of the default features.
+    #[arg(long, value_delimiter = ',', value_name = "COL,…")]
+    pub exclude: Vec<String>,
+    /// Drop rows with a missing value (counted and reported) instead of failing.
+    #[arg(long)]
+    pub drop_missing: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// The column to predict.
+    #[arg(long, value_name = "COL")]
+    pub target: String,
+    /// Feature columns [default: every numeric column but the target].
+    #[arg(long, value_delimiter = ',', value_name = "COL,…")]
+    pub features: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HyperArgs {
+    /// Model family.
+    #[arg(long, value_enum, default_value = "gbm")]
+    pub model: ModelName,
+    /// Seed of every random draw (folds, bootstraps, subsamples).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Ridge / elastic-net penalty [ridge 1.0, elastic net 0.01].
+    #[arg(long)]
+    pub alpha: Option<f64>,
+    /// Elastic-net L1 share, 0–1 (1: lasso) [0.5].
+    #[arg(long)]
+    pub l1_ratio: Option<f64>,
+    /// Standardise features before a penalised fit [on for ridge and elastic net].
+    #[arg(long)]
+    pub standardize: Option<bool>,
+    /// Tree depth [tree, forest: unlimited; gbm: 5].
+    #[arg(long)]
+    pub max_depth: Option<usize>,
+    /// Minimum rows per leaf [1].
+    #[arg(long)]
+    pub min_samples_leaf: Option<usize>,
+    /// Share of features tried per split, (0, 1] [1].
+    #[arg(long)]
+    pub max_features: Option<f64>,
+    /// Trees [forest 100, gbm 1000].
+    #[arg(long)]
+    pub n_trees: Option<usize>,
+    /// Boosting learning rate [0.1].
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
+    /// Boosting row subsample per tree [0.8].
+    #[arg(long)]
+    pub subsample: Option<f64>,
+    /// Boosting loss [squared].
+    #[arg(long, value_enum)]
+    pub loss: Option<LossName>,
+    /// Quantile for --loss quantile, or δ's quantile for huber [0.9].
+    #[arg(long)]
+    pub quantile: Option<f64>,
+    /// Boosting: hold out 10 % and stop after 50 rounds without improvement.
+    #[arg(long)]
+    pub early_stopping: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BuildingFitArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub hyper: HyperArgs,
+    /// Where to save the model (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Folds for --model auto.
+    #[arg(long, default_value_t = 10)]
+    pub cv: usize,
+    /// --model auto: accept MAE within this share of the best.
+    #[arg(long, default_value_t = 0.05)]
+    pub tolerance: f64,
+    /// --model auto: predictions over the model's life, for lifecycle energy.
+    #[arg(long, default_value_t = 1e6)]
+    pub expected_predictions: f64,
+    /// --model auto: draw the Pareto front of accuracy against energy to this PNG.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Print permutation importance (5 shuffles per feature).
+    #[arg(long)]
+    pub importance: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BuildingPredictArgs {
+    /// A model saved by `building fit`.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Predictions CSV: row, prediction (and the target where the data has it).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BuildingCvArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub hyper: HyperArgs,
+    /// Folds (shuffled K-fold).
+    #[arg(long, default_value_t = 10)]
+    pub cv: usize,
+    /// Group column: whole groups stay in one fold (grouped K-fold).
+    #[arg(long, value_name = "COL")]
+    pub groups: Option<String>,
+    /// Write each row's fold (row,fold; rows 0-based in file order).
+    #[arg(long, value_name = "FILE")]
+    pub folds_out: Option<PathBuf>,
+    /// Write the out-of-fold predictions (row,prediction).
+    #[arg(long, value_name = "FILE")]
+    pub oof_out: Option<PathBuf>,
 }

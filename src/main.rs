@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod plot;
 mod task;
 
 use std::process::ExitCode;
@@ -10,7 +11,7 @@ use anyhow::{Context as _, Result};
 use clap::{CommandFactory, Parser};
 use terrawatt_meter::{EnergyReport, Meter};
 
-use crate::cli::{Cli, Command, EnergyCommand};
+use crate::cli::{BuildingCommand, Cli, Command, EnergyCommand};
 use crate::task::{Ctx, Outcome};
 
 fn main() -> ExitCode {
@@ -45,6 +46,12 @@ fn command_name(c: &Command) -> &'static str {
         Command::Energy(EnergyCommand::Countries) => "energy countries",
         Command::Energy(EnergyCommand::Regions) => "energy regions",
         Command::Demo(_) => "demo",
+        Command::Building(b) => match **b {
+            BuildingCommand::Fit(_) => "building fit",
+            BuildingCommand::Predict(_) => "building predict",
+            BuildingCommand::Cv(_) => "building cv",
+            BuildingCommand::Sample(_) => "building sample",
+        },
         Command::Completions { .. } => "completions",
     }
 }
@@ -90,6 +97,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Command::Energy(EnergyCommand::Countries) => commands::energy::countries(&ctx),
             Command::Energy(EnergyCommand::Regions) => commands::energy::regions(&ctx),
             Command::Demo(a) => commands::demo::run(&mut span, &ctx, a),
+            Command::Building(b) => match &**b {
+                BuildingCommand::Fit(a) => commands::building::fit(&mut span, &ctx, a),
+                BuildingCommand::Predict(a) => commands::building::predict(&mut span, &ctx, a),
+                BuildingCommand::Cv(a) => commands::building::cv(&mut span, &ctx, a),
+                BuildingCommand::Sample(a) => commands::building::sample(&mut span, &ctx, a),
+            },
             Command::Completions { shell } => {
                 let mut script = Vec::new();
                 clap_complete::generate(*shell, &mut Cli::command(), "terrawatt", &mut script);

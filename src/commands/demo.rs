@@ -3,10 +3,15 @@
 
 use std::fmt::Write as _;
 
+use std::path::PathBuf;
+
 use anyhow::{Result, bail};
 use serde_json::json;
 use terrawatt::workload;
+use terrawatt_building::load::{self, Hyper, ModelKind};
+use terrawatt_learn::cv;
 use terrawatt_meter::{FunctionalUnit, Span};
+use terrawatt_table::{MissingPolicy, Table};
 
 use crate::cli::DemoArgs;
 use crate::task::{Ctx, Outcome};
@@ -46,26 +51,99 @@ pub fn run(span: &mut Span, ctx: &Ctx, args: &DemoArgs) -> Result<Outcome> {
         "degree days: {} synthetic sites × {} years, {} balance points (10–27 °C): mean HDD18 {:.1} K·d/yr, CDD18 {:.1} K·d/yr",
         args.sites, args.years, n_points, hdd18, cdd18
     )?;
-    writeln!(t, "  {}", ctx.line(phase, Some(&unit)))?;
+    let degree_day_line = ctx.line(phase, Some(&unit));
+    writeln!(t, "  {degree_day_line}")?;
+    let degree_days = json!({
+        "name": "degree-days",
+        "sites": args.sites,
+        "years": args.years,
+        "seed": args.seed,
+        "balance_points": n_points,
+        "hdd18_per_site_year": hdd18,
+        "cdd18_per_site_year": cdd18,
+        "checksum": checksum,
+        "energy_line": degree_day_line,
+    });
+
+    // building: 5-fold CV of the boosted load model on the bundled sample
+    let buildings = sample_dir(args)?.join("buildings.csv");
+    let mut building = span.phase("building-load-cv", |p| -> Result<serde_json::Value> {
+        let table = p.phase("load", |_| Table::read(&buildings))?;
+        let sel = table.select(
+            Some("heating_kwh_m2"),
+            None,
+            &["cooling_kwh_m2".to_string()],
+            MissingPolicy::Error,
+        )?;
+        let y = sel.y.as_ref().expect("a target");
+        let hyper = Hyper {
+            seed: args.seed,
+            ..Default::default()
+        };
+        let spec = load::spec(ModelKind::Gbm, &hyper)?;
+        let splits = cv::splits_from_folds(&cv::kfold_assignment(y.len(), 5, args.seed)?);
+        let res = p.phase("cross-validation", |_| {
+            cv::cross_validate(&spec, sel.x.view(), y.view(), &splits)
+        })?;
+        let (mae, sd) = res.mean_sd(|s| s.mae);
+        let (r2, _) = res.mean_sd(|s| s.r2);
+        Ok(json!({
+            "name": "building-load-cv",
+            "data": buildings.display().to_string(),
+            "target": "heating_kwh_m2",
+            "rows": y.len(),
+            "model": "gbm",
+            "folds": 5,
+            "mae": mae,
+            "mae_sd": sd,
+            "r2": r2,
+        }))
+    })?;
+    let phase = span.children().last().expect("the phase just closed");
+    let rows = building["rows"].as_u64().unwrap_or(0) as f64;
+    let per_1000 = FunctionalUnit::new("1,000 predictions", rows / 1000.0);
+    let building_line = ctx.line(phase, Some(&per_1000));
     writeln!(
         t,
-        "1 task; the total is the energy line that ends the command"
+        "building load: gradient boosting, 5-fold CV on {rows} sample buildings (heating, kWh/m² per year): MAE {:.2} ± {:.2}, R² {:.3}",
+        building["mae"].as_f64().unwrap_or(f64::NAN),
+        building["mae_sd"].as_f64().unwrap_or(f64::NAN),
+        building["r2"].as_f64().unwrap_or(f64::NAN)
+    )?;
+    writeln!(t, "  {building_line}")?;
+    building["energy_line"] = json!(building_line);
+    writeln!(
+        t,
+        "2 tasks; their total is the energy line that ends the command"
     )?;
     Ok(Outcome {
-        results: json!({
-            "tasks": [{
-                "name": "degree-days",
-                "sites": args.sites,
-                "years": args.years,
-                "seed": args.seed,
-                "balance_points": n_points,
-                "hdd18_per_site_year": hdd18,
-                "cdd18_per_site_year": cdd18,
-                "checksum": checksum,
-                "energy_line": ctx.line(phase, Some(&unit)),
-            }],
-        }),
+        results: json!({ "tasks": [degree_days, building] }),
         text: t,
-        unit: Some(unit),
+        unit: Some(FunctionalUnit::new("demo run", 1.0)),
     })
+}
+
+/// `--samples`, else `./notebooks-data`, else the source tree's.
+fn sample_dir(args: &DemoArgs) -> Result<PathBuf> {
+    let candidates: Vec<PathBuf> = match &args.samples {
+        Some(d) => vec![d.clone()],
+        None => vec![
+            PathBuf::from("notebooks-data"),
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("notebooks-data"),
+        ],
+    };
+    candidates
+        .iter()
+        .find(|d| d.join("buildings.csv").exists())
+        .cloned()
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no sample data: looked for buildings.csv in {}",
+                candidates
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
 }

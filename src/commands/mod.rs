@@ -1,4 +1,5 @@
 //! One module per command group.
 
+pub mod building;
 pub mod demo;
 pub mod energy;

@@ -1,0 +1,36 @@
+/// Errors of model fitting and evaluation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LearnError {
+    /// A hyper-parameter outside its valid range, caught before training.
+    #[error("invalid hyper-parameter {name} = {value}: {expected}")]
+    Param {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    /// The data cannot be used as given.
+    #[error("{0}")]
+    Data(String),
+    /// A saved model that does not fit the data it is applied to.
+    #[error("{0}")]
+    Schema(String),
+    /// A model file that cannot be read.
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+}
+
+/// Result with [`LearnError`].
+pub type Result<T, E = LearnError> = std::result::Result<T, E>;
+
+pub(crate) fn param(
+    name: &'static str,
+    value: impl ToString,
+    expected: &'static str,
+) -> LearnError {
+    LearnError::Param {
+        name,
+        value: value.to_string(),
+        expected,
+    }
+}

@@ -1,0 +1,36 @@
+//! terrawatt-learn: models that learn, and their evaluation, on ndarray and rayon.
+//!
+//! What it offers:
+//! - [`linear`]: OLS (minimum-norm on rank-deficient designs), ridge, lasso and elastic
+//!   net, optional standardisation.
+//! - [`tree`]: CART regression trees (squared error; depth, split, leaf and feature limits).
+//! - [`forest`]: random forests, trees in parallel.
+//! - [`boost`]: gradient boosting with histogram split finding; squared, absolute, Huber
+//!   and quantile (pinball) losses; subsampling; early stopping.
+//! - [`model`]: [`ModelSpec`] (checked parameters) and [`Model`] (fitted) over all of them.
+//! - [`cv`]: shuffled, grouped and rolling-origin splits; folds fitted in parallel.
+//! - [`metrics`]: MAE, RMSE, R², MAPE, CV(RMSE), NMBE (with n − p), pinball loss.
+//! - [`importance`]: permutation importance; impurity importance is on [`Model`].
+//! - [`persist`]: save/load with the feature schema and a format version.
+//! - [`distill`]: a compact student trained on a teacher's predictions.
+//!
+//! Every parameter struct is checked (`check()`) into a valid one before training. Every
+//! random draw comes from a seeded stream per work item, so results do not depend on the
+//! thread count.
+
+pub mod boost;
+pub mod cv;
+pub mod distill;
+mod error;
+pub mod forest;
+pub mod importance;
+pub mod linalg;
+pub mod linear;
+pub mod metrics;
+pub mod model;
+pub mod persist;
+pub mod rng;
+pub mod tree;
+
+pub use error::{LearnError, Result};
+pub use model::{Model, ModelSpec};

@@ -1,0 +1,95 @@
+//! Saving and loading a fitted model with its feature schema and a format version.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{LearnError, Result};
+use crate::model::Model;
+
+/// The format written now.
+pub const FORMAT: &str = "terrawatt-model";
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A model with what it was trained on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedModel {
+    pub format: String,
+    pub format_version: u32,
+    /// Feature names in the order the model takes them.
+    pub features: Vec<String>,
+    pub target: String,
+    pub n_train: usize,
+    pub model: Model,
+    /// Anything else worth keeping (scores, the command line, the seed).
+    #[serde(default)]
+    pub meta: serde_json::Value,
+}
+
+impl SavedModel {
+    pub fn new(model: Model, features: Vec<String>, target: String, n_train: usize) -> Self {
+        SavedModel {
+            format: FORMAT.into(),
+            format_version: FORMAT_VERSION,
+            features,
+            target,
+            n_train,
+            model,
+            meta: serde_json::Value::Null,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a model serialises")
+    }
+
+    /// Reads a model file, refusing other formats and newer versions.
+    pub fn load(path: &Path) -> Result<SavedModel> {
+        let err = |message: String| LearnError::File {
+            path: path.display().to_string(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let head: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| err(format!("not a model file: {e}")))?;
+        if head.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+            return Err(err(
+                "not a terrawatt model file (no \"format\": \"terrawatt-model\")".into(),
+            ));
+        }
+        let v = head
+            .get("format_version")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0);
+        if v != u64::from(FORMAT_VERSION) {
+            return Err(err(format!(
+                "model format version {v}; this terrawatt reads version {FORMAT_VERSION}"
+            )));
+        }
+        serde_json::from_value(head).map_err(|e| err(format!("damaged model file: {e}")))
+    }
+
+    /// Checks that `available` columns hold every feature; returns their positions in the
+    /// model's order, or an error naming what is missing.
+    pub fn locate_features(&self, available: &[String]) -> Result<Vec<usize>> {
+        let missing: Vec<&str> = self
+            .features
+            .iter()
+            .filter(|f| !available.contains(f))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            return Err(LearnError::Schema(format!(
+                "the model was trained on features [{}]; the data lacks [{}] (it has [{}])",
+                self.features.join(", "),
+                missing.join(", "),
+                available.join(", ")
+            )));
+        }
+        Ok(self
+            .features
+            .iter()
+            .map(|f| available.iter().position(|a| a == f).expect("checked"))
+            .collect())
+    }
+}

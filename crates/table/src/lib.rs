@@ -1,0 +1,563 @@
+//! terrawatt-table: validated tabular input on polars.
+//!
+//! What it offers:
+//! - [`Table::read`]: CSV (plain or gzip-compressed, detected by content) and Parquet into a
+//!   polars `DataFrame`, with errors that name the file.
+//! - [`Table::numeric`]: one column as `f64`, missing values as NaN and counted; a value
+//!   that does not parse names its column, row and file line.
+//! - [`Table::select`]: features and target chosen by name (default features: every
+//!   numeric column but the target) into ndarray arrays, converted through column slices;
+//!   missing values refused with the first row named, or dropped and counted on request;
+//!   constant feature columns reported and left out.
+//!
+//! Missing-value tokens in text columns: empty, `NA`, `N/A`, `NaN`, `nan`, `null`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array1, Array2};
+use polars::prelude::*;
+
+/// Errors of reading and validating a table. Each names the file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TableError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot read as {format}: {message}")]
+    Format {
+        path: PathBuf,
+        format: &'static str,
+        message: String,
+    },
+    #[error("{path}: missing column(s) {missing:?}; the file has {available:?}")]
+    MissingColumns {
+        path: PathBuf,
+        missing: Vec<String>,
+        available: Vec<String>,
+    },
+    #[error("{path}: column '{column}', {place}: '{value}' is not a number")]
+    NotNumeric {
+        path: PathBuf,
+        column: String,
+        /// e.g. `row 12 (line 13)`
+        place: String,
+        value: String,
+    },
+    #[error(
+        "{path}: column '{column}' has {count} missing value(s), the first at {place}; fill them, or pass --drop-missing to drop such rows (they are counted and reported)"
+    )]
+    Missing {
+        path: PathBuf,
+        column: String,
+        count: usize,
+        place: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+pub type Result<T, E = TableError> = std::result::Result<T, E>;
+
+/// What to do with rows that miss a value in a selected column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingPolicy {
+    /// Refuse, naming the column and the first row.
+    #[default]
+    Error,
+    /// Drop those rows; their count is reported.
+    DropRows,
+}
+
+/// A table read from a file.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub df: DataFrame,
+    pub path: PathBuf,
+    /// True for CSV (rows are reported with their file line, the header being line 1).
+    pub csv: bool,
+}
+
+/// Features and target as arrays, and what was left out.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub x: Array2<f64>,
+    pub y: Option<Array1<f64>>,
+    pub features: Vec<String>,
+    pub target: Option<String>,
+    /// Rows of the file kept, 0-based (all rows unless some were dropped).
+    pub rows: Vec<usize>,
+    /// (column, missing values) for every selected column with any.
+    pub missing: Vec<(String, usize)>,
+    /// Rows dropped for missing values.
+    pub dropped_rows: usize,
+    /// Constant feature columns left out of `features`.
+    pub constant: Vec<String>,
+}
+
+const MISSING_TOKENS: [&str; 6] = ["", "NA", "N/A", "NaN", "nan", "null"];
+
+impl Table {
+    /// Reads CSV (gzip detected by its magic bytes) or Parquet (by its `PAR1` magic or a
+    /// `.parquet` extension).
+    pub fn read(path: &Path) -> Result<Table> {
+        let io = |e| TableError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        };
+        let bytes = std::fs::read(path).map_err(io)?;
+        let is_parquet = bytes.starts_with(b"PAR1")
+            || path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+        if is_parquet {
+            let df = ParquetReader::new(std::io::Cursor::new(bytes))
+                .finish()
+                .map_err(|e| TableError::Format {
+                    path: path.to_path_buf(),
+                    format: "Parquet",
+                    message: e.to_string(),
+                })?;
+            return Ok(Table {
+                df,
+                path: path.to_path_buf(),
+                csv: false,
+            });
+        }
+        let text = if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut out = Vec::new();
+            flate2::read::MultiGzDecoder::new(&bytes[..])
+                .read_to_end(&mut out)
+                .map_err(|e| TableError::Format {
+                    path: path.to_path_buf(),
+                    format: "gzip",
+                    message: e.to_string(),
+                })?;
+            out
+        } else {
+            bytes
+        };
+        if text.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(TableError::Invalid {
+                path: path.to_path_buf(),
+                message: "the file is empty".into(),
+            });
+        }
+        let df = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(None)
+            .into_reader_with_file_handle(std::io::Cursor::new(text))
+            .finish()
+            .map_err(|e| TableError::Format {
+                path: path.to_path_buf(),
+                format: "CSV",
+                message: e.to_string(),
+            })?;
+        Ok(Table {
+            df,
+            path: path.to_path_buf(),
+            csv: true,
+        })
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.df.height()
+    }
+
+    pub fn column_names(&self) -> Vec<String> {
+        self.df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    /// `row 12 (line 13)` for CSV, `row 12` otherwise (rows counted from 1).
+    pub fn place(&self, row: usize) -> String {
+        if self.csv {
+            format!("row {} (line {})", row + 1, row + 2)
+        } else {
+            format!("row {}", row + 1)
+        }
+    }
+
+    /// Checks that every name is a column; the error lists what is missing and what is there.
+    pub fn require(&self, names: &[String]) -> Result<()> {
+        let available = self.column_names();
+        let missing: Vec<String> = names
+            .iter()
+            .filter(|n| !available.contains(n))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(TableError::MissingColumns {
+                path: self.path.clone(),
+                missing,
+                available,
+            })
+        }
+    }
+
+    /// Whether a column is numeric: a numeric type, or text whose values all parse (or are
+    /// missing tokens) with at least one number.
+    pub fn is_numeric(&self, name: &str) -> bool {
+        let Ok(col) = self.df.column(name) else {
+            return false;
+        };
+        let dt = col.dtype();
+        if dt.is_primitive_numeric() || dt.is_bool() {
+            return true;
+        }
+        if let Ok(s) = col.as_materialized_series().str() {
+            let (mut numbers, mut other) = (0usize, 0usize);
+            for v in s.iter().flatten() {
+                let t = v.trim();
+                if MISSING_TOKENS.contains(&t) {
+                    continue;
+                }
+                if t.parse::<f64>().is_ok() {
+                    numbers += 1;
+                } else {
+                    other += 1;
+                }
+            }
+            // mostly numbers with a few bad values: a numeric column with errors in it
+            return numbers > 0 && numbers >= other;
+        }
+        false
+    }
+
+    /// One column as text (missing values as empty strings), e.g. group labels.
+    pub fn strings(&self, name: &str) -> Result<Vec<String>> {
+        self.require(&[name.to_string()])?;
+        let col = self
+            .df
+            .column(name)
+            .expect("checked")
+            .as_materialized_series();
+        let cast = col
+            .cast(&DataType::String)
+            .map_err(|e| TableError::Invalid {
+                path: self.path.clone(),
+                message: format!("column '{name}' cannot be read as text: {e}"),
+            })?;
+        Ok(cast
+            .str()
+            .expect("cast to text")
+            .iter()
+            .map(|v| v.unwrap_or("").to_string())
+            .collect())
+    }
+
+    /// One column as f64 (NaN where missing), with its count of missing values.
+    pub fn numeric(&self, name: &str) -> Result<(Vec<f64>, usize)> {
+        self.require(&[name.to_string()])?;
+        let col = self
+            .df
+            .column(name)
+            .expect("checked")
+            .as_materialized_series();
+        let values: Vec<f64> = if let Ok(s) = col.str() {
+            let mut out = Vec::with_capacity(s.len());
+            for (row, v) in s.iter().enumerate() {
+                let t = v.map(str::trim).unwrap_or("");
+                if MISSING_TOKENS.contains(&t) {
+                    out.push(f64::NAN);
+                } else {
+                    out.push(t.parse::<f64>().map_err(|_| TableError::NotNumeric {
+                        path: self.path.clone(),
+                        column: name.to_string(),
+                        place: self.place(row),
+                        value: t.chars().take(60).collect(),
+                    })?);
+                }
+            }
+            out
+        } else {
+            let cast = col
+                .cast(&DataType::Float64)
+                .map_err(|e| TableError::Invalid {
+                    path: self.path.clone(),
+                    message: format!("column '{name}' ({}) is not numeric: {e}", col.dtype()),
+                })?;
+            let ca = cast.f64().expect("cast to f64");
+            match ca.cont_slice() {
+                Ok(slice) => slice.to_vec(),
+                Err(_) => ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
+            }
+        };
+        let missing = values.iter().filter(|v| v.is_nan()).count();
+        Ok((values, missing))
+    }
+
+    /// Features and target by name. `features: None` takes every numeric column but the
+    /// target (and any in `exclude`). Constant features are left out and listed, unless
+    /// `keep_constant` (as when applying a fitted model).
+    pub fn select(
+        &self,
+        target: Option<&str>,
+        features: Option<&[String]>,
+        exclude: &[String],
+        policy: MissingPolicy,
+    ) -> Result<Selection> {
+        self.select_with(target, features, exclude, policy, false)
+    }
+
+    /// [`Table::select`] with the choice to keep constant features.
+    pub fn select_with(
+        &self,
+        target: Option<&str>,
+        features: Option<&[String]>,
+        exclude: &[String],
+        policy: MissingPolicy,
+        keep_constant: bool,
+    ) -> Result<Selection> {
+        let mut wanted: Vec<String> = features.map(<[String]>::to_vec).unwrap_or_default();
+        if let Some(t) = target {
+            wanted.push(t.to_string());
+        }
+        self.require(&wanted)?;
+        let features: Vec<String> = match features {
+            Some(f) => f.to_vec(),
+            None => self
+                .column_names()
+                .into_iter()
+                .filter(|c| Some(c.as_str()) != target && !exclude.contains(c))
+                .filter(|c| self.is_numeric(c))
+                .collect(),
+        };
+        if features.is_empty() {
+            return Err(TableError::Invalid {
+                path: self.path.clone(),
+                message: format!(
+                    "no numeric feature columns (columns: {:?})",
+                    self.column_names()
+                ),
+            });
+        }
+        let mut cols = Vec::with_capacity(features.len());
+        let mut missing = Vec::new();
+        for f in &features {
+            let (v, m) = self.numeric(f)?;
+            if m > 0 {
+                missing.push((f.clone(), m));
+            }
+            cols.push(v);
+        }
+        let y = match target {
+            Some(t) => {
+                let (v, m) = self.numeric(t)?;
+                if m > 0 {
+                    missing.push((t.to_string(), m));
+                }
+                Some(v)
+            }
+            None => None,
+        };
+        let n = self.n_rows();
+        let row_ok = |i: usize| {
+            cols.iter().all(|c| !c[i].is_nan()) && y.as_ref().is_none_or(|y| !y[i].is_nan())
+        };
+        if let (MissingPolicy::Error, Some((col, count))) = (policy, missing.first()) {
+            {
+                let values = if Some(col.as_str()) == target {
+                    y.as_ref().expect("target read")
+                } else {
+                    &cols[features.iter().position(|f| f == col).expect("a feature")]
+                };
+                let first = values
+                    .iter()
+                    .position(|v| v.is_nan())
+                    .expect("a missing value");
+                return Err(TableError::Missing {
+                    path: self.path.clone(),
+                    column: col.clone(),
+                    count: *count,
+                    place: self.place(first),
+                });
+            }
+        }
+        let rows: Vec<usize> = (0..n).filter(|&i| row_ok(i)).collect();
+        if rows.is_empty() {
+            return Err(TableError::Invalid {
+                path: self.path.clone(),
+                message: "no row has all the selected values".into(),
+            });
+        }
+        // constant features tell nothing and are left out
+        let mut constant = Vec::new();
+        let mut keep = Vec::new();
+        for (f, c) in features.iter().zip(&cols) {
+            let first = c[rows[0]];
+            if !keep_constant && rows.iter().all(|&i| c[i] == first) {
+                constant.push(f.clone());
+            } else {
+                keep.push(f.clone());
+            }
+        }
+        if keep.is_empty() {
+            return Err(TableError::Invalid {
+                path: self.path.clone(),
+                message: format!("every feature column is constant: {constant:?}"),
+            });
+        }
+        let x = Array2::from_shape_fn((rows.len(), keep.len()), |(r, j)| {
+            let c = &cols[features.iter().position(|f| f == &keep[j]).expect("kept")];
+            c[rows[r]]
+        });
+        let y = y.map(|y| Array1::from_iter(rows.iter().map(|&i| y[i])));
+        if let (Some(t), Some(yv)) = (target, &y) {
+            let first = yv[0];
+            if yv.iter().all(|v| *v == first) {
+                return Err(TableError::Invalid {
+                    path: self.path.clone(),
+                    message: format!(
+                        "the target column '{t}' is constant ({first}): nothing to learn"
+                    ),
+                });
+            }
+        }
+        Ok(Selection {
+            x,
+            y,
+            features: keep,
+            target: target.map(str::to_string),
+            dropped_rows: n - rows.len(),
+            rows,
+            missing,
+            constant,
+        })
+    }
+}
+
+/// Writes a CSV of named f64 columns atomically (temp file + rename).
+pub fn write_csv_atomic(path: &Path, header: &[&str], columns: &[&[f64]]) -> Result<()> {
+    use std::fmt::Write as _;
+    let n = columns.first().map_or(0, |c| c.len());
+    let mut text = header.join(",");
+    text.push('\n');
+    for i in 0..n {
+        let row: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                if c[i].is_nan() {
+                    String::new()
+                } else {
+                    format!("{}", c[i])
+                }
+            })
+            .collect();
+        let _ = writeln!(text, "{}", row.join(","));
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .map_or("out".into(), |n| n.to_string_lossy().into_owned()),
+        std::process::id()
+    ));
+    let io = |e| TableError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    std::fs::write(&tmp, text).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn reads_csv_and_gzip_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "a,b,y\n1,2,3\n4,5,6\n7,8,10\n";
+        let plain = write(dir.path(), "t.csv", text);
+        let gz = dir.path().join("t.csv.gz");
+        {
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(
+                std::fs::File::create(&gz).unwrap(),
+                flate2::Compression::default(),
+            );
+            e.write_all(text.as_bytes()).unwrap();
+            e.finish().unwrap();
+        }
+        for p in [plain, gz] {
+            let t = Table::read(&p).unwrap();
+            let s = t
+                .select(Some("y"), None, &[], MissingPolicy::Error)
+                .unwrap();
+            assert_eq!(s.features, vec!["a", "b"]);
+            assert_eq!(s.x.column(1).to_vec(), vec![2.0, 5.0, 8.0]);
+            assert_eq!(s.y.unwrap().to_vec(), vec![3.0, 6.0, 10.0]);
+        }
+    }
+
+    #[test]
+    fn errors_name_the_file_column_and_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "bad.csv", "a,b,y\n1,2,3\n4,x5,6\n7,8,9\n");
+        let t = Table::read(&p).unwrap();
+        let e = t
+            .select(Some("y"), None, &[], MissingPolicy::Error)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("bad.csv")
+                && e.contains("'b'")
+                && e.contains("row 2 (line 3)")
+                && e.contains("'x5'"),
+            "{e}"
+        );
+        let e = t
+            .select(Some("z"), None, &[], MissingPolicy::Error)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("missing column(s) [\"z\"]") && e.contains("\"a\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn missing_values_refused_or_dropped_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "m.csv", "a,c,y\n1,5,3\n,5,4\n7,5,NA\n2,5,1\n");
+        let t = Table::read(&p).unwrap();
+        let e = t
+            .select(Some("y"), None, &[], MissingPolicy::Error)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("'a' has 1 missing") && e.contains("row 2 (line 3)"),
+            "{e}"
+        );
+        let s = t
+            .select(Some("y"), None, &[], MissingPolicy::DropRows)
+            .unwrap();
+        assert_eq!(s.dropped_rows, 2);
+        assert_eq!(s.rows, vec![0, 3]);
+        assert_eq!(s.missing, vec![("a".to_string(), 1), ("y".to_string(), 1)]);
+        assert_eq!(s.constant, vec!["c"]);
+        assert_eq!(s.features, vec!["a"]);
+    }
+}
