@@ -65,7 +65,7 @@ fn draw(path: &Path, rows: &[Candidate], target: &str) -> Result<()> {
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(70)
-        .build_cartesian_2d((e_min / 2.0..e_max * 2.0).log_scale(), 0.0..m_max)?;
+        .build_cartesian_2d((e_min / 2.0..e_max * 6.0).log_scale(), 0.0..m_max)?;
     chart
         .configure_mesh()
         .x_desc("lifecycle energy, J (training + expected predictions; log scale)")
@@ -103,7 +103,7 @@ fn draw(path: &Path, rows: &[Candidate], target: &str) -> Result<()> {
         };
         chart.draw_series(std::iter::once(Text::new(
             label,
-            (r.lifecycle_joules, r.mae + m_max * 0.015),
+            (r.lifecycle_joules * 1.15, r.mae + m_max * 0.012),
             ("sans-serif", 15).into_font().color(&colour),
         )))?;
     }

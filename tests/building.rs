@@ -1,0 +1,362 @@
+//! End-to-end tests of `terrawatt building` (issue 3): fit → predict on the bundled
+//! sample, the green choice's table and plot, and every bad input the issue names — each
+//! a clear error, a non-zero exit, no output and untouched inputs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn terrawatt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args(args)
+        .env_remove("TERRAWATT_COUNTRY")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/buildings.csv")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A small table: 12 rows of three features and a target.
+fn small_csv(dir: &Path, name: &str, edit: impl Fn(usize, &mut Vec<String>)) -> PathBuf {
+    let mut text = String::from("a,b,c,load\n");
+    for i in 0..12 {
+        let mut row: Vec<String> = vec![
+            format!("{}", i as f64 * 1.5),
+            format!("{}", (i * 7 % 5) as f64),
+            format!("{}", 10.0 - i as f64),
+            format!("{}", 3.0 * i as f64 + (i * 7 % 5) as f64),
+        ];
+        edit(i, &mut row);
+        text.push_str(&row.join(","));
+        text.push('\n');
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn fit_then_predict_on_the_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.json");
+    let report = dir.path().join("fit.json");
+    let o = terrawatt(&[
+        "building",
+        "fit",
+        "--data",
+        s(&sample()),
+        "--target",
+        "heating_kwh_m2",
+        "--exclude",
+        "cooling_kwh_m2",
+        "--model",
+        "forest",
+        "--n-trees",
+        "30",
+        "--out",
+        s(&model),
+        "--report",
+        s(&report),
+        "--importance",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("permutation importance"), "{out}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(r["results"]["mae"].as_f64().unwrap() > 0.0);
+    assert_eq!(r["energy"]["sci"]["unit"], "1,000 predictions");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!(saved["format"], "terrawatt-model");
+    assert_eq!(saved["features"].as_array().unwrap().len(), 12);
+
+    let preds = dir.path().join("p.csv");
+    let o = terrawatt(&[
+        "building",
+        "predict",
+        "--model",
+        s(&model),
+        "--data",
+        s(&sample()),
+        "--out",
+        s(&preds),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["results"]["predictions"], 400);
+    let text = std::fs::read_to_string(&preds).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "row,prediction,heating_kwh_m2"
+    );
+    assert_eq!(text.lines().count(), 401);
+}
+
+#[test]
+fn green_choice_prints_the_table_and_draws_the_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("auto.json");
+    let plot = dir.path().join("front.png");
+    let o = terrawatt(&[
+        "building",
+        "fit",
+        "--data",
+        s(&sample()),
+        "--target",
+        "cooling_kwh_m2",
+        "--exclude",
+        "heating_kwh_m2",
+        "--model",
+        "auto",
+        "--cv",
+        "5",
+        "--out",
+        s(&model),
+        "--plot",
+        s(&plot),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = r["results"]["candidates"].as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        &names[..6],
+        ["ols", "ridge", "elasticnet", "tree", "forest", "gbm"]
+    );
+    assert!(names[6].starts_with("student("), "{names:?}");
+    assert_eq!(rows.iter().filter(|c| c["picked"] == true).count(), 1);
+    let best = rows
+        .iter()
+        .map(|c| c["mae"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    let picked = rows.iter().find(|c| c["picked"] == true).unwrap();
+    assert!(picked["mae"].as_f64().unwrap() <= best * 1.05 + 1e-12);
+    assert_eq!(picked["pareto"], true);
+    for c in rows {
+        assert!(c["train_joules"].as_f64().unwrap() > 0.0, "{c}");
+        assert!(c["infer_joules_per_1000"].as_f64().unwrap() > 0.0, "{c}");
+    }
+    let png = std::fs::read(&plot).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+}
+
+/// Runs `args`, expects a failure whose first line holds `words`, and no `out` file.
+fn fails(args: &[&str], words: &str, out: &Path) {
+    let o = terrawatt(args);
+    assert!(!o.status.success(), "{args:?} should fail");
+    let err = stderr(&o);
+    assert!(
+        err.lines().next().unwrap_or("").contains(words),
+        "{args:?}: {err}"
+    );
+    assert!(err.lines().last().unwrap().starts_with("energy "), "{err}");
+    assert!(!out.exists(), "{args:?} wrote {}", out.display());
+}
+
+#[test]
+fn bad_inputs_fail_clearly_and_leave_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("model.json");
+    let good = small_csv(d, "good.csv", |_, _| {});
+    let text = small_csv(d, "text.csv", |i, r| {
+        if i == 4 {
+            r[1] = "five".into()
+        }
+    });
+    let nan = small_csv(d, "nan.csv", |i, r| {
+        if i == 6 {
+            r[2] = "NA".into()
+        }
+    });
+    let constant_target = small_csv(d, "ct.csv", |_, r| r[3] = "7".into());
+    let before: Vec<Vec<u8>> = [&good, &text, &nan, &constant_target]
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+
+    let fit = |data: &Path, extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = ["building", "fit", "--data", s(data), "--out", s(&out)]
+            .iter()
+            .map(|x| x.to_string())
+            .collect();
+        v.extend(extra.iter().map(|x| x.to_string()));
+        v
+    };
+    let run = |args: Vec<String>, words: &str| {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        fails(&a, words, &out);
+    };
+    // missing target column: lists what is missing and what is there
+    run(
+        fit(&good, &["--target", "heat", "--model", "ols"]),
+        "missing column(s) [\"heat\"]; the file has [\"a\", \"b\", \"c\", \"load\"]",
+    );
+    // text in a numeric column: names the column, row and line
+    run(
+        fit(&text, &["--target", "load", "--model", "ols"]),
+        "column 'b', row 5 (line 6): 'five' is not a number",
+    );
+    // NaN in features: refused, with the option named
+    run(
+        fit(&nan, &["--target", "load", "--model", "ols"]),
+        "column 'c' has 1 missing value(s), the first at row 7 (line 8)",
+    );
+    // a constant target
+    run(
+        fit(&constant_target, &["--target", "load", "--model", "ols"]),
+        "the target column 'load' is constant",
+    );
+    // fewer rows than folds
+    let mut cv: Vec<String> = [
+        "building",
+        "cv",
+        "--data",
+        s(&good),
+        "--target",
+        "load",
+        "--model",
+        "ols",
+        "--cv",
+        "20",
+    ]
+    .iter()
+    .map(|x| x.to_string())
+    .collect();
+    cv.extend(["--folds-out".to_string(), s(&out).to_string()]);
+    run(cv, "12 rows cannot make 20 folds");
+    // invalid hyper-parameters, before any work
+    run(
+        fit(
+            &good,
+            &["--target", "load", "--model", "gbm", "--learning-rate", "2"],
+        ),
+        "invalid hyper-parameter learning_rate = 2",
+    );
+    run(
+        fit(
+            &good,
+            &[
+                "--target",
+                "load",
+                "--model",
+                "forest",
+                "--max-features",
+                "0",
+            ],
+        ),
+        "invalid hyper-parameter max_features = 0",
+    );
+    // an unknown model name: clap lists the choices, exit 2
+    let o = terrawatt(&[
+        "building",
+        "fit",
+        "--data",
+        s(&good),
+        "--target",
+        "load",
+        "--model",
+        "xgboost",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("possible values: ols, ridge, elasticnet, tree, forest, gbm, auto"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+
+    // NaN with --drop-missing: the row is dropped and counted
+    let o = terrawatt(&[
+        "building",
+        "fit",
+        "--data",
+        s(&nan),
+        "--target",
+        "load",
+        "--model",
+        "ols",
+        "--drop-missing",
+        "--out",
+        s(&out),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["results"]["data"]["dropped_rows"], 1);
+    assert_eq!(r["results"]["data"]["missing"][0]["column"], "c");
+
+    // a constant feature column is left out and reported
+    let constant_feature = small_csv(d, "cf.csv", |_, r| r[0] = "2".into());
+    let o = terrawatt(&[
+        "building",
+        "fit",
+        "--data",
+        s(&constant_feature),
+        "--target",
+        "load",
+        "--model",
+        "ols",
+        "--out",
+        s(&d.join("m2.json")),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["results"]["data"]["constant_columns_left_out"][0], "a");
+
+    // a model file applied to data with other features
+    let other = d.join("other.csv");
+    std::fs::write(&other, "x,y\n1,2\n3,4\n").unwrap();
+    let preds = d.join("p.csv");
+    let o = terrawatt(&[
+        "building",
+        "predict",
+        "--model",
+        s(&out),
+        "--data",
+        s(&other),
+        "--out",
+        s(&preds),
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("the model was trained on features [a, b, c]; the data lacks [a, b, c]"),
+        "{err}"
+    );
+    assert!(!preds.exists());
+    // a file that is not a model
+    let o = terrawatt(&[
+        "building",
+        "predict",
+        "--model",
+        s(&good),
+        "--data",
+        s(&good),
+        "--out",
+        s(&preds),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("not a model file"), "{}", stderr(&o));
+
+    let after: Vec<Vec<u8>> = [&good, &text, &nan, &constant_target]
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    assert_eq!(before, after, "inputs are never touched");
+}
