@@ -20,7 +20,7 @@ fold is 0..K-1, every row listed once. Floats in the JSON are written with repr 
 precision).
 
     python tools/reference/sklearn_enb2012.py --data ../shared/data/building/ENB2012.csv \\
-        --folds FOLDS.csv --out crates/learn/tests/fixtures/sklearn_enb2012.json
+        --folds FOLDS.csv --out crates/building/tests/fixtures/sklearn_enb2012.json
 """
 
 import argparse

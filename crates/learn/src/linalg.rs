@@ -23,14 +23,23 @@ pub fn svd_columns(mut cols: Vec<Vec<f64>>) -> Svd {
         .map(|i| (0..p).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
         .collect();
     let eps = f64::EPSILON;
+    let n = cols.first().map_or(0, Vec::len);
+    // a column this small is numerically zero (a dependent column): leave it be
+    let max_norm2 = cols.iter().map(|c| dot(c, c)).fold(0.0, f64::max);
+    let negligible = max_norm2 * (eps * n.max(p) as f64).powi(2);
+    // orthogonal to working precision: n·ε (Demmel & Veselić 1992)
+    let tol = eps * n.max(p) as f64;
     for _sweep in 0..60 {
         let mut rotated = false;
         for i in 0..p {
             for j in (i + 1)..p {
                 let alpha = dot(&cols[i], &cols[i]);
                 let beta = dot(&cols[j], &cols[j]);
+                if alpha <= negligible || beta <= negligible {
+                    continue;
+                }
                 let gamma = dot(&cols[i], &cols[j]);
-                if gamma == 0.0 || gamma.abs() <= eps * (alpha * beta).sqrt() {
+                if gamma == 0.0 || gamma.abs() <= tol * (alpha * beta).sqrt() {
                     continue;
                 }
                 rotated = true;

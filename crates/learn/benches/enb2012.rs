@@ -1,0 +1,62 @@
+//! Fit times on ENB2012 (768 rows, 8 features, target Y1 heating load) with the
+//! hyper-parameters of the scikit-learn side (`benches/compare/sklearn_enb2012_speed.py`):
+//! GradientBoosting(1000 trees, rate 0.05, depth 5, subsample 0.8), RandomForest(100), OLS.
+//!
+//! `cargo bench -p terrawatt-learn --bench enb2012` (skips with a notice without the data).
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ndarray::{Array1, Array2};
+use terrawatt_learn::ModelSpec;
+use terrawatt_learn::boost::BoostParams;
+use terrawatt_learn::forest::ForestParams;
+use terrawatt_learn::linear::LinearParams;
+
+fn enb2012() -> Option<(Array2<f64>, Array1<f64>)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/building/ENB2012.csv");
+    let text = std::fs::read_to_string(&path).ok()?;
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.trim().split(',').map(|v| v.parse().expect("a number")).collect())
+        .collect();
+    let x = Array2::from_shape_fn((rows.len(), 8), |(i, j)| rows[i][j]);
+    let y = rows.iter().map(|r| r[8]).collect();
+    Some((x, y))
+}
+
+fn fits(c: &mut Criterion) {
+    let Some((x, y)) = enb2012() else {
+        eprintln!("notice: skipping: ENB2012.csv is absent");
+        return;
+    };
+    let gbm = ModelSpec::boosting(BoostParams {
+        n_trees: 1000,
+        learning_rate: 0.05,
+        max_depth: 5,
+        subsample: 0.8,
+        ..Default::default()
+    })
+    .unwrap();
+    let forest = ModelSpec::forest(ForestParams::default()).unwrap();
+    let ols = ModelSpec::linear(LinearParams::ols()).unwrap();
+    let mut g = c.benchmark_group("ENB2012 fit");
+    g.sample_size(10);
+    g.bench_function("gbm 1000 trees, depth 5, rate 0.05, subsample 0.8", |b| {
+        b.iter(|| black_box(gbm.fit(x.view(), y.view()).unwrap()))
+    });
+    g.bench_function("forest 100 trees", |b| {
+        b.iter(|| black_box(forest.fit(x.view(), y.view()).unwrap()))
+    });
+    g.bench_function("ols", |b| b.iter(|| black_box(ols.fit(x.view(), y.view()).unwrap())));
+    g.finish();
+    let model = gbm.fit(x.view(), y.view()).unwrap();
+    let rows = x.slice(ndarray::s![..700, ..]).to_owned();
+    c.bench_function("gbm predict 700 rows", |b| b.iter(|| black_box(model.predict(rows.view()))));
+}
+
+criterion_group!(benches, fits);
+criterion_main!(benches);
