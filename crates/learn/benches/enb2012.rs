@@ -15,13 +15,19 @@ use terrawatt_learn::forest::ForestParams;
 use terrawatt_learn::linear::LinearParams;
 
 fn enb2012() -> Option<(Array2<f64>, Array1<f64>)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/building/ENB2012.csv");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/building/ENB2012.csv");
     let text = std::fs::read_to_string(&path).ok()?;
     let rows: Vec<Vec<f64>> = text
         .lines()
         .skip(1)
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.trim().split(',').map(|v| v.parse().expect("a number")).collect())
+        .map(|l| {
+            l.trim()
+                .split(',')
+                .map(|v| v.parse().expect("a number"))
+                .collect()
+        })
         .collect();
     let x = Array2::from_shape_fn((rows.len(), 8), |(i, j)| rows[i][j]);
     let y = rows.iter().map(|r| r[8]).collect();
@@ -51,11 +57,15 @@ fn fits(c: &mut Criterion) {
     g.bench_function("forest 100 trees", |b| {
         b.iter(|| black_box(forest.fit(x.view(), y.view()).unwrap()))
     });
-    g.bench_function("ols", |b| b.iter(|| black_box(ols.fit(x.view(), y.view()).unwrap())));
+    g.bench_function("ols", |b| {
+        b.iter(|| black_box(ols.fit(x.view(), y.view()).unwrap()))
+    });
     g.finish();
     let model = gbm.fit(x.view(), y.view()).unwrap();
     let rows = x.slice(ndarray::s![..700, ..]).to_owned();
-    c.bench_function("gbm predict 700 rows", |b| b.iter(|| black_box(model.predict(rows.view()))));
+    c.bench_function("gbm predict 700 rows", |b| {
+        b.iter(|| black_box(model.predict(rows.view())))
+    });
 }
 
 criterion_group!(benches, fits);

@@ -93,3 +93,44 @@ impl SavedModel {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linear::LinearParams;
+
+    #[test]
+    fn roundtrip_and_refusals() {
+        let x = ndarray::array![[1.0, 2.0], [2.0, 1.0], [3.0, 4.0]];
+        let y = ndarray::array![1.0, 2.0, 4.0];
+        let m = LinearParams::ols()
+            .check()
+            .unwrap()
+            .fit(x.view(), y.view())
+            .unwrap();
+        let saved = SavedModel::new(
+            Model::Linear(m),
+            vec!["a".into(), "b".into()],
+            "y".into(),
+            3,
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.json");
+        std::fs::write(&p, saved.to_json()).unwrap();
+        let back = SavedModel::load(&p).unwrap();
+        assert_eq!(back, saved);
+        assert_eq!(
+            back.locate_features(&["b".into(), "x".into(), "a".into()])
+                .unwrap(),
+            vec![2, 0]
+        );
+        let e = back.locate_features(&["a".into()]).unwrap_err().to_string();
+        assert!(e.contains("lacks [b]"), "{e}");
+        let newer = saved
+            .to_json()
+            .replace("\"format_version\":1", "\"format_version\":2");
+        std::fs::write(&p, newer).unwrap();
+        let e = SavedModel::load(&p).unwrap_err().to_string();
+        assert!(e.contains("model format version 2"), "{e}");
+    }
+}

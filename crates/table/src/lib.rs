@@ -513,6 +513,34 @@ mod tests {
     }
 
     #[test]
+    fn reads_parquet() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        let mut df =
+            df!("a" => [1.0, 2.0, 3.0], "b" => [4i64, 5, 7], "y" => [0.5, f64::NAN, 1.5]).unwrap();
+        ParquetWriter::new(std::fs::File::create(&p).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let t = Table::read(&p).unwrap();
+        assert!(!t.csv);
+        let s = t
+            .select(Some("y"), None, &[], MissingPolicy::DropRows)
+            .unwrap();
+        assert_eq!(s.features, vec!["a", "b"]);
+        assert_eq!(s.rows, vec![0, 2]);
+        assert_eq!(s.x.column(1).to_vec(), vec![4.0, 7.0]);
+        let e = t
+            .select(Some("y"), None, &[], MissingPolicy::Error)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("'y' has 1 missing value(s), the first at row 2"),
+            "{e}"
+        );
+        assert!(!e.contains("line"), "{e}");
+    }
+
+    #[test]
     fn errors_name_the_file_column_and_row() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "bad.csv", "a,b,y\n1,2,3\n4,x5,6\n7,8,9\n");
