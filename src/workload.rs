@@ -5,41 +5,12 @@
 //! Temperature at hour `h` of a site: `mean − A_y·cos(2π(d − 15)/365.25) −
 //! A_d·cos(2π(h_day − 4)/24) + ε`, with ε an AR(1) process (φ = 0.95, innovations
 //! N(0, σ²)). Each site draws its parameters and noise from a splitmix64 stream seeded by
-//! `(seed, site)`, so results do not depend on the thread count. Degree days follow the
+//! `(seed, site)` (terrawatt-learn's [`Rng`]), so results do not depend on the thread count. Degree days follow the
 //! CalTRACK convention: from daily mean temperature, `HDD(b) = Σ max(0, b − T̄)`,
 //! `CDD(b) = Σ max(0, T̄ − b)`.
 
 use rayon::prelude::*;
-
-/// splitmix64 (Steele, Lea & Flood 2014): a small, fast, well-mixed stream.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// Standard normal (Box–Muller).
-    pub fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.uniform();
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-}
+use terrawatt_learn::rng::Rng;
 
 /// The climate of one synthetic site, °C.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,8 +21,8 @@ pub struct SiteClimate {
     pub noise_sd: f64,
 }
 
-fn stream(seed: u64, site: usize) -> SplitMix64 {
-    SplitMix64::new(seed ^ (site as u64).wrapping_mul(0xD1B5_4A32_D192_ED03))
+fn stream(seed: u64, site: usize) -> Rng {
+    Rng::new(seed ^ (site as u64).wrapping_mul(0xD1B5_4A32_D192_ED03))
 }
 
 /// The parameters of site `site` under `seed`.
@@ -140,7 +111,7 @@ mod tests {
         let a = daily_means(7, 3, 30);
         assert_eq!(a, daily_means(7, 3, 30));
         assert_ne!(a, daily_means(7, 4, 30));
-        let mut r = SplitMix64::new(0);
+        let mut r = Rng::new(0);
         let n = 20_000;
         let mean = (0..n).map(|_| r.normal()).sum::<f64>() / n as f64;
         assert!(mean.abs() < 0.03, "{mean}");

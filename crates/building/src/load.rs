@@ -15,14 +15,13 @@
 //! predictions at the training rows and at augmented rows; its cross-validation distils
 //! inside each fold, and its training energy includes its teacher's.
 
-use ndarray::{ArrayView1, ArrayView2, Axis};
+use ndarray::{ArrayView1, ArrayView2};
 use serde::Serialize;
 use terrawatt_learn::boost::{BoostParams, EarlyStopping, Loss};
-use terrawatt_learn::cv::{CvResult, FoldResult, Split, cross_validate};
+use terrawatt_learn::cv::{CvResult, Split, cross_validate, cross_validate_with};
 use terrawatt_learn::distill::{Augment, distill};
 use terrawatt_learn::forest::ForestParams;
 use terrawatt_learn::linear::{LinearParams, Penalty};
-use terrawatt_learn::metrics::Scores;
 use terrawatt_learn::tree::{MaxFeatures, TreeParams};
 use terrawatt_learn::{LearnError, Model, ModelSpec};
 use terrawatt_meter::Span;
@@ -192,37 +191,10 @@ fn student_cv(
     y: ArrayView1<'_, f64>,
     splits: &[Split],
 ) -> Result<CvResult, LearnError> {
-    use rayon::prelude::*;
-    let folds: Vec<(FoldResult, Vec<f64>)> = splits
-        .par_iter()
-        .enumerate()
-        .map(|(k, s)| {
-            let xt = x.select(Axis(0), &s.train);
-            let yt = y.select(Axis(0), &s.train);
-            let t = teacher.fit(xt.view(), yt.view())?;
-            let m = distill(&t, student, xt.view(), Some(augment))?;
-            let pred = m.predict(x.select(Axis(0), &s.test).view()).to_vec();
-            let obs: Vec<f64> = s.test.iter().map(|&i| y[i]).collect();
-            Ok((
-                FoldResult {
-                    fold: k,
-                    n_train: s.train.len(),
-                    n_test: s.test.len(),
-                    scores: Scores::of(&obs, &pred, m.n_params()),
-                },
-                pred,
-            ))
-        })
-        .collect::<Result<_, LearnError>>()?;
-    let mut oof = vec![f64::NAN; y.len()];
-    let mut out = vec![];
-    for ((r, p), s) in folds.into_iter().zip(splits) {
-        for (&i, v) in s.test.iter().zip(p) {
-            oof[i] = v;
-        }
-        out.push(r);
-    }
-    Ok(CvResult { folds: out, oof })
+    cross_validate_with(x, y, splits, |xt, yt| {
+        let t = teacher.fit(xt, yt)?;
+        distill(&t, student, xt, Some(augment))
+    })
 }
 
 fn inference_joules_per_1000(

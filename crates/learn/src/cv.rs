@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::error::{LearnError, Result};
 use crate::metrics::Scores;
-use crate::model::ModelSpec;
+use crate::model::{Model, ModelSpec};
 use crate::rng::Rng;
 
 /// One split: rows to train on and rows to test on.
@@ -145,13 +145,24 @@ pub fn cross_validate(
     y: ArrayView1<'_, f64>,
     splits: &[Split],
 ) -> Result<CvResult> {
+    cross_validate_with(x, y, splits, |xt, yt| spec.fit(xt, yt))
+}
+
+/// [`cross_validate`] with any way of fitting a model on a fold's training rows (a
+/// teacher and its distilled student, say).
+pub fn cross_validate_with(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView1<'_, f64>,
+    splits: &[Split],
+    fit: impl Fn(ArrayView2<'_, f64>, ArrayView1<'_, f64>) -> Result<Model> + Sync,
+) -> Result<CvResult> {
     let folds: Vec<(FoldResult, Vec<f64>)> = splits
         .par_iter()
         .enumerate()
         .map(|(k, s)| {
             let xt = x.select(Axis(0), &s.train);
             let yt = y.select(Axis(0), &s.train);
-            let model = spec.fit(xt.view(), yt.view())?;
+            let model = fit(xt.view(), yt.view())?;
             let pred = model.predict(x.select(Axis(0), &s.test).view()).to_vec();
             let obs: Vec<f64> = s.test.iter().map(|&i| y[i]).collect();
             Ok((

@@ -40,18 +40,7 @@ pub struct Tree {
 impl Tree {
     /// The prediction for one row.
     pub fn predict_row(&self, row: impl Fn(usize) -> f64) -> f64 {
-        let mut i = 0usize;
-        loop {
-            let n = &self.nodes[i];
-            if n.feature == LEAF {
-                return n.value;
-            }
-            i = if row(n.feature as usize) <= n.threshold {
-                n.left
-            } else {
-                n.right
-            } as usize;
-        }
+        self.nodes[self.leaf_of(row)].value
     }
 
     /// The index of the leaf a row reaches.
