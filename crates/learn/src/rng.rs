@@ -50,16 +50,18 @@ impl Rng {
         }
     }
 
-    /// `k` distinct indices of `0..n`, in increasing order.
+    /// `k` distinct indices of `0..n`, in increasing order (a partial Fisher–Yates shuffle
+    /// marks them; collecting the marks keeps the order without a sort).
     pub fn sample_without_replacement(&mut self, n: usize, k: usize) -> Vec<usize> {
+        let k = k.min(n);
         let mut idx: Vec<usize> = (0..n).collect();
-        for i in 0..k.min(n) {
+        let mut chosen = vec![false; n];
+        for i in 0..k {
             let j = i + self.below(n - i);
             idx.swap(i, j);
+            chosen[idx[i]] = true;
         }
-        idx.truncate(k.min(n));
-        idx.sort_unstable();
-        idx
+        (0..n).filter(|&i| chosen[i]).collect()
     }
 }
 
