@@ -105,7 +105,8 @@ pub fn check_outputs(g: &Global) -> Result<()> {
     Ok(())
 }
 
-fn check_parent(path: &Path) -> Result<()> {
+/// Refuses a path whose folder does not exist.
+pub fn check_parent(path: &Path) -> Result<()> {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() && !p.is_dir() => {
             bail!(

@@ -57,18 +57,7 @@ fn kind(m: ModelName) -> Option<ModelKind> {
 
 /// Refuses an output that would overwrite an input or land in a missing folder.
 fn check_output(out: &Path, inputs: &[&Path]) -> Result<()> {
-    if let Some(p) = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty() && !p.is_dir())
-    {
-        {
-            bail!(
-                "{}: the folder {} does not exist",
-                out.display(),
-                p.display()
-            );
-        }
-    }
+    crate::task::check_parent(out)?;
     for i in inputs {
         let same_file = match (std::fs::canonicalize(out), std::fs::canonicalize(i)) {
             (Ok(a), Ok(b)) => a == b,
@@ -82,8 +71,8 @@ fn check_output(out: &Path, inputs: &[&Path]) -> Result<()> {
 }
 
 struct Loaded {
+    table: Table,
     sel: Selection,
-    n_file_rows: usize,
 }
 
 fn load_table(
@@ -101,10 +90,7 @@ fn load_table(
             MissingPolicy::Error
         };
         let sel = table.select_with(target, features, &d.exclude, policy, keep_constant)?;
-        Ok(Loaded {
-            n_file_rows: table.n_rows(),
-            sel,
-        })
+        Ok(Loaded { table, sel })
     })
 }
 
@@ -126,7 +112,7 @@ fn data_notes(l: &Loaded, t: &mut String) -> Result<serde_json::Value> {
             t,
             "dropped {} of {} rows with missing values ({})",
             s.dropped_rows,
-            l.n_file_rows,
+            l.table.n_rows(),
             per.join(", ")
         )?;
     }
@@ -135,7 +121,7 @@ fn data_notes(l: &Loaded, t: &mut String) -> Result<serde_json::Value> {
     }
     Ok(json!({
         "rows": s.rows.len(),
-        "rows_in_file": l.n_file_rows,
+        "rows_in_file": l.table.n_rows(),
         "dropped_rows": s.dropped_rows,
         "missing": s.missing.iter().map(|(c, n)| json!({"column": c, "count": n})).collect::<Vec<_>>(),
         "constant_columns_left_out": s.constant,
@@ -438,7 +424,7 @@ pub fn cv(span: &mut Span, _ctx: &Ctx, a: &BuildingCvArgs) -> Result<Outcome> {
     let (x, y) = (sel.x.view(), sel.y.as_ref().expect("a target").view());
     let folds = match &a.groups {
         Some(g) => {
-            let all = Table::read(&a.data.data)?.strings(g)?;
+            let all = loaded.table.strings(g)?;
             let groups: Vec<String> = sel.rows.iter().map(|&r| all[r].clone()).collect();
             cv::group_kfold_assignment(&groups, a.cv)?
         }

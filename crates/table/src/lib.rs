@@ -365,23 +365,21 @@ impl Table {
             cols.iter().all(|c| !c[i].is_nan()) && y.as_ref().is_none_or(|y| !y[i].is_nan())
         };
         if let (MissingPolicy::Error, Some((col, count))) = (policy, missing.first()) {
-            {
-                let values = if Some(col.as_str()) == target {
-                    y.as_ref().expect("target read")
-                } else {
-                    &cols[features.iter().position(|f| f == col).expect("a feature")]
-                };
-                let first = values
-                    .iter()
-                    .position(|v| v.is_nan())
-                    .expect("a missing value");
-                return Err(TableError::Missing {
-                    path: self.path.clone(),
-                    column: col.clone(),
-                    count: *count,
-                    place: self.place(first),
-                });
-            }
+            let values = if Some(col.as_str()) == target {
+                y.as_ref().expect("target read")
+            } else {
+                &cols[features.iter().position(|f| f == col).expect("a feature")]
+            };
+            let first = values
+                .iter()
+                .position(|v| v.is_nan())
+                .expect("a missing value");
+            return Err(TableError::Missing {
+                path: self.path.clone(),
+                column: col.clone(),
+                count: *count,
+                place: self.place(first),
+            });
         }
         let rows: Vec<usize> = (0..n).filter(|&i| row_ok(i)).collect();
         if rows.is_empty() {
