@@ -345,7 +345,7 @@ impl Grower<'_> {
         let mut bin_thr: Vec<u8> = vec![];
         let mut leaves = vec![];
         let root_hist = self.histogram(&rows);
-        tree.nodes.push(leaf_node(rows.len()));
+        tree.nodes.push(Node::leaf(rows.len()));
         bin_thr.push(0);
         let mut stack = vec![(0usize, rows, root_hist, 0usize)];
         while let Some((node, rows, hist, depth)) = stack.pop() {
@@ -386,8 +386,8 @@ impl Grower<'_> {
             };
             tree.importance[f] += gain;
             let l = tree.nodes.len();
-            tree.nodes.push(leaf_node(left.len()));
-            tree.nodes.push(leaf_node(right.len()));
+            tree.nodes.push(Node::leaf(left.len()));
+            tree.nodes.push(Node::leaf(right.len()));
             bin_thr.extend([0, 0]);
             let nd = &mut tree.nodes[node];
             nd.feature = f as u32;
@@ -399,17 +399,6 @@ impl Grower<'_> {
             stack.push((l, left, lh, depth + 1));
         }
         (tree, bin_thr, leaves)
-    }
-}
-
-fn leaf_node(n: usize) -> Node {
-    Node {
-        feature: LEAF,
-        threshold: 0.0,
-        left: 0,
-        right: 0,
-        value: 0.0,
-        n: n as u32,
     }
 }
 

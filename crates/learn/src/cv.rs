@@ -126,14 +126,7 @@ impl CvResult {
     /// Mean and sample standard deviation (n − 1) of a score over folds.
     pub fn mean_sd(&self, f: impl Fn(&Scores) -> f64) -> (f64, f64) {
         let v: Vec<f64> = self.folds.iter().map(|r| f(&r.scores)).collect();
-        let n = v.len() as f64;
-        let mean = v.iter().sum::<f64>() / n;
-        let sd = if v.len() > 1 {
-            (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-        } else {
-            0.0
-        };
-        (mean, sd)
+        crate::metrics::mean_sd(&v)
     }
 }
 

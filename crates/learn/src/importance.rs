@@ -41,13 +41,7 @@ pub fn permutation_importance(
                     metrics::mae(&yv, &model.predict(xp.view()).to_vec()) - base
                 })
                 .collect();
-            let n = drops.len() as f64;
-            let mean = drops.iter().sum::<f64>() / n;
-            let sd = if drops.len() > 1 {
-                (drops.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-            } else {
-                0.0
-            };
+            let (mean, sd) = metrics::mean_sd(&drops);
             Importance {
                 feature: j,
                 mean,

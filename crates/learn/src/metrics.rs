@@ -71,6 +71,18 @@ pub fn pinball(y: &[f64], p: &[f64], alpha: f64) -> f64 {
         / y.len() as f64
 }
 
+/// Mean and sample standard deviation (n − 1; 0 for a single value).
+pub fn mean_sd(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let sd = if v.len() > 1 {
+        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    (mean, sd)
+}
+
 /// The usual set, as reported per fold.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Scores {

@@ -28,6 +28,20 @@ pub struct Node {
     pub n: u32,
 }
 
+impl Node {
+    /// A leaf reached by `n` training rows, its value still to be set.
+    pub fn leaf(n: usize) -> Node {
+        Node {
+            feature: LEAF,
+            threshold: 0.0,
+            left: 0,
+            right: 0,
+            value: 0.0,
+            n: n as u32,
+        }
+    }
+}
+
 /// A fitted regression tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
@@ -210,14 +224,7 @@ pub fn fit_exact(
     };
     // (node id, start, end, depth)
     let mut stack = vec![(0usize, 0usize, idx.len(), 0usize)];
-    tree.nodes.push(Node {
-        feature: LEAF,
-        threshold: 0.0,
-        left: 0,
-        right: 0,
-        value: 0.0,
-        n: idx.len() as u32,
-    });
+    tree.nodes.push(Node::leaf(idx.len()));
     let mut feats: Vec<usize> = (0..d).collect();
     let mut pairs: Vec<(f64, f64)> = Vec::with_capacity(idx.len());
     while let Some((node, lo, hi, depth)) = stack.pop() {
@@ -285,16 +292,7 @@ pub fn fit_exact(
         right.clear();
         tree.importance[b.feature] += b.gain;
         let l = tree.nodes.len();
-        for _ in 0..2 {
-            tree.nodes.push(Node {
-                feature: LEAF,
-                threshold: 0.0,
-                left: 0,
-                right: 0,
-                value: 0.0,
-                n: 0,
-            });
-        }
+        tree.nodes.extend([Node::leaf(0), Node::leaf(0)]);
         let n = &mut tree.nodes[node];
         n.feature = b.feature as u32;
         n.threshold = b.threshold;
