@@ -466,6 +466,7 @@ impl ValidBoostParams {
         let mut f = vec![init; n];
         let mut fv = vec![init; yv.len()];
         let mut g = vec![0.0; n];
+        let mut in_sample = vec![false; n];
         let mut trees = Vec::with_capacity(p.n_trees);
         let mut train_loss = Vec::with_capacity(p.n_trees);
         let mut validation_loss = Vec::new();
@@ -512,27 +513,44 @@ impl ValidBoostParams {
                 min_leaf: p.min_samples_leaf,
             };
             let (mut tree, bin_thr, leaves) = grower.grow(rows);
-            for (node, lrows) in leaves {
-                let mut r: Vec<f64> = lrows.iter().map(|&i| yt[i] - f[i]).collect();
+            for (node, lrows) in &leaves {
                 let v = match p.loss {
                     Loss::Squared => lrows.iter().map(|&i| g[i]).sum::<f64>() / lrows.len() as f64,
-                    Loss::Absolute => quantile(&mut r, 0.5),
-                    Loss::Quantile { alpha } => quantile(&mut r, alpha),
-                    Loss::Huber { .. } => {
-                        let med = quantile(&mut r, 0.5);
-                        med + r
-                            .iter()
-                            .map(|x| (x - med).signum() * delta.min((x - med).abs()))
-                            .sum::<f64>()
-                            / r.len() as f64
+                    _ => {
+                        let mut r: Vec<f64> = lrows.iter().map(|&i| yt[i] - f[i]).collect();
+                        match p.loss {
+                            Loss::Absolute => quantile(&mut r, 0.5),
+                            Loss::Quantile { alpha } => quantile(&mut r, alpha),
+                            _ => {
+                                // Huber: Friedman's step from the leaf's median residual
+                                let med = quantile(&mut r, 0.5);
+                                med + r
+                                    .iter()
+                                    .map(|x| (x - med).signum() * delta.min((x - med).abs()))
+                                    .sum::<f64>()
+                                    / r.len() as f64
+                            }
+                        }
                     }
                 };
-                tree.nodes[node].value = p.learning_rate * v;
+                let value = p.learning_rate * v;
+                tree.nodes[*node].value = value;
+                // rows of the subsample already know their leaf
+                for &i in lrows {
+                    f[i] += value;
+                    in_sample[i] = true;
+                }
             }
-            // update every training row (in-sample or not) through the binned tree
-            f.par_iter_mut().enumerate().for_each(|(i, fi)| {
-                *fi += tree.nodes[leaf_of_binned(&tree, &bin_thr, &binned, i)].value;
-            });
+            // the other rows go down the binned tree
+            f.par_iter_mut()
+                .zip(in_sample.par_iter_mut())
+                .enumerate()
+                .for_each(|(i, (fi, seen))| {
+                    if !*seen {
+                        *fi += tree.nodes[leaf_of_binned(&tree, &bin_thr, &binned, i)].value;
+                    }
+                    *seen = false;
+                });
             train_loss.push(p.loss.mean(&yt, &f, delta));
             if let Some(es) = p.early_stopping {
                 fv.iter_mut()
