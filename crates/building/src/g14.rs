@@ -85,7 +85,7 @@ mod tests {
         let p: Vec<f64> = y
             .iter()
             .enumerate()
-            .map(|(i, v)| if i < 2 || i > 9 { v * 0.9 } else { *v })
+            .map(|(i, v)| if (2..=9).contains(&i) { *v } else { v * 0.9 })
             .collect();
         let f = evaluate(&y, &p, 2, Interval::Monthly);
         // residuals 10, 9, 0 … 0, 9, 10: SSE 362, Σ = 38, ȳ = 770/12
