@@ -182,13 +182,27 @@ pub struct Bins {
     pub edges: Vec<Vec<f64>>,
 }
 
+/// Values per feature that bin edges are computed from.
+pub const BIN_SAMPLE: usize = 200_000;
+
 impl Bins {
     pub fn fit(cols: &[Vec<f64>], max_bins: usize) -> Bins {
         let edges = cols
             .par_iter()
             .map(|c| {
-                let mut v = c.clone();
-                v.sort_by(f64::total_cmp);
+                // edges from at most BIN_SAMPLE values (a fixed-seed sample beyond that, as
+                // LightGBM's bin construction does): quantiles need no more
+                let mut v = if c.len() > BIN_SAMPLE {
+                    Rng::new(0)
+                        .sample_without_replacement(c.len(), BIN_SAMPLE)
+                        .into_iter()
+                        .map(|i| c[i])
+                        .collect()
+                } else {
+                    c.clone()
+                };
+                v.sort_unstable_by(f64::total_cmp);
+                let v_len = v.len();
                 let mut distinct: Vec<(f64, usize)> = Vec::new();
                 for x in v {
                     match distinct.last_mut() {
@@ -203,7 +217,7 @@ impl Bins {
                 if distinct.len() <= max_bins {
                     distinct.windows(2).map(|w| mid(w[0].0, w[1].0)).collect()
                 } else {
-                    let n = c.len() as f64;
+                    let n = v_len as f64;
                     let mut edges = Vec::new();
                     let mut cum = 0usize;
                     let mut q = 1usize;
@@ -361,8 +375,17 @@ impl Grower<'_> {
                 continue;
             };
             let col = &self.binned[f];
-            let (left, right): (Vec<usize>, Vec<usize>) =
-                rows.into_iter().partition(|&i| col[i] as usize <= b);
+            // the histogram already counts the left child's rows: allocate exactly
+            let nl: usize = hist[f][..=b].iter().map(|e| e.1 as usize).sum();
+            let mut left = Vec::with_capacity(nl);
+            let mut right = Vec::with_capacity(rows.len() - nl);
+            for i in rows {
+                if col[i] as usize <= b {
+                    left.push(i);
+                } else {
+                    right.push(i);
+                }
+            }
             let (small, large_is_left) = if left.len() <= right.len() {
                 (&left, false)
             } else {
