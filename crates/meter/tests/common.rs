@@ -19,7 +19,10 @@ pub fn reference_data(sub: &str) -> Option<PathBuf> {
             path.display()
         );
     }
-    eprintln!(
+    // written to the stream itself, so the test harness's capture does not hide it
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
         "notice: skipping: reference data {} is absent",
         path.display()
     );
