@@ -18,7 +18,10 @@ fn stderr(o: &Output) -> String {
 }
 
 fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/buildings.csv")
+    // the package folder as cargo gives it at run time (not the one this binary was built in)
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("notebooks-data/buildings.csv")
 }
 
 fn s(p: &Path) -> &str {

@@ -14,8 +14,15 @@ use terrawatt_building::load::{self, Hyper, ModelKind};
 use terrawatt_learn::cv::{self, CvResult};
 use terrawatt_table::{MissingPolicy, Table};
 
+/// The package folder, as cargo gives it when the test runs (a test binary built in
+/// another checkout that shares the target folder must not look in that checkout).
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 fn data() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/building/ENB2012.csv");
+    let p = manifest_dir().join("../../../shared/data/building/ENB2012.csv");
     if p.exists() {
         return Some(p);
     }
@@ -36,9 +43,7 @@ fn data() -> Option<PathBuf> {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    manifest_dir().join("tests/fixtures").join(name)
 }
 
 fn reference() -> serde_json::Value {

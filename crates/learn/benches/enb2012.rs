@@ -6,7 +6,7 @@
 //! A second group fits boosting on a million synthetic rows.
 
 use std::hint::black_box;
-use std::path::Path;
+use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::{Array1, Array2};
@@ -16,8 +16,9 @@ use terrawatt_learn::forest::ForestParams;
 use terrawatt_learn::linear::LinearParams;
 
 fn enb2012() -> Option<(Array2<f64>, Array1<f64>)> {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/building/ENB2012.csv");
+    let path = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("../../../shared/data/building/ENB2012.csv");
     let text = std::fs::read_to_string(&path).ok()?;
     let rows: Vec<Vec<f64>> = text
         .lines()

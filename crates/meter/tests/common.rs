@@ -1,14 +1,20 @@
 //! Shared helpers of the meter's integration tests.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The reference data folder, or `None` (with a printed notice) where it is absent;
 /// panics where TERRAWATT_REFERENCE_DATA is set, as CI sets it.
 pub fn reference_data(sub: &str) -> Option<PathBuf> {
     let root = std::env::var_os("TERRAWATT_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+        .unwrap_or_else(|| {
+            // the package folder as cargo gives it at run time: a test binary built in another
+            // checkout that shares the target folder must not look in that checkout
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+                .join("../../../shared/data")
+        });
     let path = root.join(sub);
     if path.exists() {
         return Some(path);
