@@ -657,16 +657,7 @@ mod tests {
         }
         .check()
         .unwrap();
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
-        let two = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        let a = one.install(|| p.fit(x.view(), &y).unwrap());
-        let b = two.install(|| p.fit(x.view(), &y).unwrap());
+        let (a, b) = crate::on_one_and_two_threads(|| p.fit(x.view(), &y).unwrap());
         assert_eq!(a, b);
     }
 

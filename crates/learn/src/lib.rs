@@ -34,3 +34,15 @@ pub mod tree;
 
 pub use error::{LearnError, Result};
 pub use model::{Model, ModelSpec};
+
+/// Runs `f` in a one-thread and a two-thread pool: tests compare the two results.
+#[cfg(test)]
+pub(crate) fn on_one_and_two_threads<T: Send>(f: impl Fn() -> T + Sync) -> (T, T) {
+    let pool = |n| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap()
+    };
+    (pool(1).install(&f), pool(2).install(&f))
+}
