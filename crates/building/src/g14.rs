@@ -5,11 +5,11 @@
 //! CV(RMSE) ≤ 15 % and |NMBE| ≤ 5 %, hourly data ≤ 30 % and ≤ 10 %. The guideline sets no
 //! criterion for daily data: its flags are left empty.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use terrawatt_learn::metrics;
 
 /// The interval of the metered data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Interval {
     Hourly,
@@ -28,17 +28,22 @@ impl Interval {
     }
 }
 
-/// The goodness-of-fit of a baseline.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// The goodness-of-fit of a baseline. A figure that is not defined (NaN) is written as
+/// null and read back as NaN.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Fit {
     pub n: usize,
     /// Model parameters p in n − p.
     pub n_params: usize,
     /// Fractions (0.12 = 12 %).
+    #[serde(deserialize_with = "crate::nullable::f64")]
     pub cv_rmse: f64,
+    #[serde(deserialize_with = "crate::nullable::f64")]
     pub nmbe: f64,
+    #[serde(deserialize_with = "crate::nullable::f64")]
     pub r2: f64,
     /// Lag-1 autocorrelation of the residuals, in time order.
+    #[serde(deserialize_with = "crate::nullable::f64")]
     pub lag1_autocorrelation: f64,
     /// `None` where the guideline sets no criterion for the interval.
     pub passes_cv_rmse: Option<bool>,

@@ -8,12 +8,25 @@
 //!   model within a tolerance of the best accuracy.
 //! - [`g14`]: ASHRAE Guideline 14 goodness-of-fit (CV(RMSE), NMBE with n − p, R², lag-1
 //!   autocorrelation of residuals) with the guideline's pass/fail criteria.
+//! - [`series`]: meter and temperature files with explicit time zones (offsets or a named
+//!   zone), checked for order, duplicates and negative usage.
+//! - [`prepare`]: periods joined to temperature by instant, masking with reasons, CalTRACK
+//!   data sufficiency.
+//! - [`caltrack`]: CalTRACK 2.0 daily and billing degree-day models (balance-point grid).
+//! - [`towt`]: CalTRACK hourly time-of-week-and-temperature models.
+//! - [`baseline`]: baseline model files, Guideline 14 fit, savings with their uncertainty.
 //! - [`sample`]: a generator of synthetic buildings with physically plausible loads (the
 //!   project's sample data).
 
+pub mod baseline;
+pub mod caltrack;
 pub mod g14;
 pub mod load;
+pub(crate) mod nullable;
+pub mod prepare;
 pub mod sample;
+pub mod series;
+pub mod towt;
 
 /// The seeded random stream of terrawatt-learn.
 use terrawatt_learn::rng as load_rng;

@@ -13,6 +13,7 @@
 //! - [`importance`]: permutation importance; impurity importance is on [`Model`].
 //! - [`persist`]: save/load with the feature schema and a format version.
 //! - [`distill`]: a compact student trained on a teacher's predictions.
+//! - [`stats`]: Student t p-values and quantiles (incomplete beta).
 //!
 //! Every parameter struct is checked (`check()`) into a valid one before training. Every
 //! random draw comes from a seeded stream per work item, so results do not depend on the
@@ -30,6 +31,7 @@ pub mod metrics;
 pub mod model;
 pub mod persist;
 pub mod rng;
+pub mod stats;
 pub mod tree;
 
 pub use error::{LearnError, Result};

@@ -296,6 +296,40 @@ impl Table {
         Ok((values, missing))
     }
 
+    /// A column stored as a datetime type (Parquet timestamps): milliseconds since the Unix
+    /// epoch (None where missing) and the column's time zone, if it has one. `None` when the
+    /// column holds another type (text timestamps are read with [`Table::strings`]).
+    pub fn datetimes(&self, name: &str) -> Result<Option<(Vec<Option<i64>>, Option<String>)>> {
+        self.require(&[name.to_string()])?;
+        let col = self
+            .df
+            .column(name)
+            .expect("checked")
+            .as_materialized_series();
+        let DataType::Datetime(unit, tz) = col.dtype() else {
+            return Ok(None);
+        };
+        let per_ms: i64 = match unit {
+            TimeUnit::Nanoseconds => 1_000_000,
+            TimeUnit::Microseconds => 1_000,
+            TimeUnit::Milliseconds => 1,
+        };
+        let tz = tz.as_ref().map(|t| t.to_string());
+        let raw = col
+            .cast(&DataType::Int64)
+            .map_err(|e| TableError::Invalid {
+                path: self.path.clone(),
+                message: format!("column '{name}': {e}"),
+            })?;
+        let values = raw
+            .i64()
+            .expect("cast to i64")
+            .iter()
+            .map(|v| v.map(|v| v.div_euclid(per_ms)))
+            .collect();
+        Ok(Some((values, tz)))
+    }
+
     /// Features and target by name. `features: None` takes every numeric column but the
     /// target (and any in `exclude`). Constant features are left out and listed, unless
     /// `keep_constant` (as when applying a fitted model).

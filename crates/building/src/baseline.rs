@@ -1,0 +1,398 @@
+//! A weather-normalised baseline: fitted on a baseline window, kept as a JSON model file,
+//! and the savings it measures over a reporting window (docs/baselines.md §§ 3–7).
+
+use serde::{Deserialize, Serialize};
+use terrawatt_learn::stats::t_quantile;
+
+use crate::caltrack::{self, DegreeDayModel, GridSettings};
+use crate::g14::{self, Fit, Interval};
+use crate::prepare::{
+    Masked, Prepared, Sufficiency, prepare, start_text, sufficiency, window_bounds,
+};
+use crate::series::{Freq, Meter, TempUnit, Temperature, rfc3339};
+use crate::towt::{self, TowtModel, TowtSettings};
+
+pub const FORMAT: &str = "terrawatt-baseline";
+pub const VERSION: u32 = 1;
+
+/// The fitted model of either family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum Model {
+    /// CalTRACK daily/billing.
+    DegreeDay(DegreeDayModel),
+    /// CalTRACK hourly.
+    Towt(TowtModel),
+}
+
+/// The grid search's counts (daily/billing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchSummary {
+    pub grid: GridSettings,
+    pub candidates_fitted: usize,
+    pub candidates_qualified: usize,
+    pub heating_points_qualifying: Vec<f64>,
+    pub cooling_points_qualifying: Vec<f64>,
+}
+
+/// A baseline model file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Baseline {
+    pub format: String,
+    pub version: u32,
+    pub freq: Freq,
+    pub temperature_unit: TempUnit,
+    pub meter: String,
+    pub temperature: String,
+    pub start: String,
+    pub end: String,
+    pub model: Model,
+    pub search: Option<SearchSummary>,
+    /// Guideline 14 goodness of fit on the baseline.
+    pub fit: Fit,
+    pub baseline_total: f64,
+    pub sufficiency: Sufficiency,
+    pub masked: Vec<Masked>,
+    pub notes: Vec<String>,
+}
+
+/// How a baseline is fitted.
+#[derive(Debug, Clone, Default)]
+pub struct FitSettings {
+    pub grid: GridSettings,
+    pub towt: TowtSettings,
+    pub allow_insufficient: bool,
+}
+
+/// A baseline with its fitted values on the usable periods (time order).
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    pub baseline: Baseline,
+    pub periods: Vec<Prepared>,
+    pub fitted: Vec<f64>,
+}
+
+/// Errors of fitting or using a baseline.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("the baseline is disqualified: {}", .0.join("; "))]
+    Disqualified(Vec<String>),
+    #[error("{0}")]
+    Fit(String),
+}
+
+pub fn interval(freq: Freq) -> Interval {
+    match freq {
+        Freq::Hourly => Interval::Hourly,
+        Freq::Daily => Interval::Daily,
+        Freq::Billing => Interval::Monthly,
+    }
+}
+
+impl Baseline {
+    /// The prediction of one period, or why there is none.
+    pub fn predict(&self, p: &Prepared) -> Result<f64, String> {
+        predict_with(&self.model, self.freq, p)
+    }
+}
+
+fn predict_with(model: &Model, freq: Freq, p: &Prepared) -> Result<f64, String> {
+    match model {
+        Model::DegreeDay(m) => Ok(m.predict(p, freq)),
+        Model::Towt(m) => m.predict(p),
+    }
+}
+
+/// Fits a baseline on the meter's periods inside [start, end).
+pub fn fit(
+    meter: &Meter,
+    temp: &Temperature,
+    unit: TempUnit,
+    start: Option<i64>,
+    end: Option<i64>,
+    settings: &FitSettings,
+) -> Result<Fitted, BaselineError> {
+    let periods = meter.window(start, end);
+    let Some((s, e, offset)) = window_bounds(&periods) else {
+        return Err(BaselineError::Fit(format!(
+            "{}: no period lies inside the baseline window",
+            meter.path.display()
+        )));
+    };
+    let (t0, t1) = temp.span();
+    if periods.iter().all(|p| p.end <= t0 || p.start >= t1) {
+        return Err(BaselineError::Fit(format!(
+            "{} ({} to {}) does not cover any baseline period of {} ({} to {})",
+            temp.path.display(),
+            rfc3339(t0, offset),
+            rfc3339(t1, offset),
+            meter.path.display(),
+            rfc3339(s, offset),
+            rfc3339(e, offset)
+        )));
+    }
+    let (ok, masked) = prepare(&periods, temp, meter.freq);
+    let suff = sufficiency(&ok, s, e, offset, meter.freq);
+    let mut notes = meter.notes.clone();
+    if !suff.qualified() {
+        if settings.allow_insufficient {
+            notes.push("fitted although disqualified (--allow-insufficient)".into());
+        } else {
+            return Err(BaselineError::Disqualified(suff.disqualifications.clone()));
+        }
+    }
+    let (model, search) = match meter.freq {
+        Freq::Daily | Freq::Billing => {
+            let found =
+                caltrack::fit(&ok, meter.freq, &settings.grid).map_err(BaselineError::Fit)?;
+            let summary = SearchSummary {
+                grid: settings.grid,
+                candidates_fitted: found.candidates_fitted,
+                candidates_qualified: found.candidates_qualified,
+                heating_points_qualifying: found.heating_points_qualifying,
+                cooling_points_qualifying: found.cooling_points_qualifying,
+            };
+            (Model::DegreeDay(found.selected), Some(summary))
+        }
+        Freq::Hourly => (
+            Model::Towt(towt::fit(&ok, &settings.towt).map_err(BaselineError::Fit)?),
+            None,
+        ),
+    };
+    let n_params = match &model {
+        Model::DegreeDay(m) => m.k,
+        Model::Towt(m) => m.n_params(),
+    };
+    let mut masked = masked;
+    let mut periods = Vec::with_capacity(ok.len());
+    let mut fitted = Vec::with_capacity(ok.len());
+    let mut y = Vec::with_capacity(ok.len());
+    for p in ok {
+        match predict_with(&model, meter.freq, &p) {
+            Ok(v) => {
+                fitted.push(v);
+                y.push(p.period.value);
+                periods.push(p);
+            }
+            Err(reason) => masked.push(Masked {
+                start: start_text(&p.period),
+                end: rfc3339(p.period.end, p.period.offset),
+                reason,
+                usage: Some(p.period.value),
+            }),
+        }
+    }
+    let baseline = Baseline {
+        format: FORMAT.into(),
+        version: VERSION,
+        freq: meter.freq,
+        temperature_unit: unit,
+        meter: meter.path.display().to_string(),
+        temperature: temp.path.display().to_string(),
+        start: rfc3339(s, offset),
+        end: rfc3339(e, offset),
+        model,
+        search,
+        fit: g14::evaluate(&y, &fitted, n_params, interval(meter.freq)),
+        baseline_total: y.iter().sum(),
+        sufficiency: suff,
+        masked,
+        notes,
+    };
+    Ok(Fitted {
+        baseline,
+        periods,
+        fitted,
+    })
+}
+
+/// Coefficients (a, b, c) of a·M² + b·M + c (Sun & Baltazar 2013) per interval.
+pub fn sun_baltazar(freq: Freq) -> (f64, f64, f64) {
+    match freq {
+        Freq::Billing => (-0.00022, 0.03306, 0.94054),
+        Freq::Daily => (-0.00024, 0.03535, 1.00286),
+        // none published for hourly data: the Guideline 14 factor
+        Freq::Hourly => (0.0, 0.0, 1.26),
+    }
+}
+
+/// The savings over a reporting window.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Savings {
+    pub start: String,
+    pub end: String,
+    pub periods: usize,
+    pub predicted_total: f64,
+    pub observed_total: f64,
+    pub avoided: f64,
+    pub fractional_savings: Option<f64>,
+    pub confidence: f64,
+    /// Baseline points n, effective n′, parameters p, reporting points m, months M.
+    pub n: usize,
+    pub n_prime: f64,
+    pub p: usize,
+    pub m: usize,
+    pub months: f64,
+    pub t: Option<f64>,
+    /// ΔA/A, CalTRACK (Sun & Baltazar) form.
+    pub fsu: Option<f64>,
+    /// ΔA/A, ASHRAE Guideline 14 (1.26) form.
+    pub fsu_g14: Option<f64>,
+    /// ΔA in energy units, both forms.
+    pub avoided_uncertainty: Option<f64>,
+    pub avoided_uncertainty_g14: Option<f64>,
+    pub masked: Vec<Masked>,
+    /// Usage held by masked periods (where known).
+    pub masked_usage: f64,
+    pub notes: Vec<String>,
+}
+
+/// One reporting period: start, end, observed, predicted.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub start: i64,
+    pub end: i64,
+    pub offset: i32,
+    pub temp: f64,
+    /// Days of the period (1 for daily data).
+    pub n_days: f64,
+    pub observed: f64,
+    pub predicted: f64,
+}
+
+/// Predicts the baseline over the meter's periods inside [start, end) and measures savings.
+pub fn savings(
+    baseline: &Baseline,
+    meter: &Meter,
+    temp: &Temperature,
+    start: Option<i64>,
+    end: Option<i64>,
+    confidence: f64,
+) -> Result<(Savings, Vec<Row>), BaselineError> {
+    if !(confidence > 0.0 && confidence < 1.0) {
+        return Err(BaselineError::Fit(format!(
+            "--confidence {confidence} must be in (0, 1)"
+        )));
+    }
+    if meter.freq != baseline.freq {
+        return Err(BaselineError::Fit(format!(
+            "the model is {} but the meter was read as {} data",
+            baseline.freq, meter.freq
+        )));
+    }
+    let periods = meter.window(start, end);
+    let Some((s, e, offset)) = window_bounds(&periods) else {
+        return Err(BaselineError::Fit(format!(
+            "{}: no period lies inside the reporting window",
+            meter.path.display()
+        )));
+    };
+    let (t0, t1) = temp.span();
+    if periods.iter().all(|p| p.end <= t0 || p.start >= t1) {
+        return Err(BaselineError::Fit(format!(
+            "{} ({} to {}) does not cover any reporting period of {} ({} to {})",
+            temp.path.display(),
+            rfc3339(t0, offset),
+            rfc3339(t1, offset),
+            meter.path.display(),
+            rfc3339(s, offset),
+            rfc3339(e, offset)
+        )));
+    }
+    let (ok, mut masked) = prepare(&periods, temp, meter.freq);
+    let mut rows = Vec::with_capacity(ok.len());
+    for p in &ok {
+        match baseline.predict(p) {
+            Ok(v) => rows.push(Row {
+                start: p.period.start,
+                end: p.period.end,
+                offset: p.period.offset,
+                temp: p.temp,
+                n_days: p.n_days,
+                observed: p.period.value,
+                predicted: v,
+            }),
+            Err(reason) => masked.push(Masked {
+                start: start_text(&p.period),
+                end: rfc3339(p.period.end, p.period.offset),
+                reason,
+                usage: Some(p.period.value),
+            }),
+        }
+    }
+    if rows.is_empty() {
+        return Err(BaselineError::Fit(format!(
+            "no reporting period can be predicted ({} masked; first: {})",
+            masked.len(),
+            masked
+                .first()
+                .map_or(String::new(), |m| format!("{} {}", m.start, m.reason))
+        )));
+    }
+    let predicted_total: f64 = rows.iter().map(|r| r.predicted).sum();
+    let observed_total: f64 = rows.iter().map(|r| r.observed).sum();
+    let avoided = predicted_total - observed_total;
+    let fractional = (predicted_total > 0.0).then(|| avoided / predicted_total);
+    let fit = &baseline.fit;
+    let n = fit.n;
+    let p = fit.n_params;
+    let m = rows.len();
+    let days: f64 = rows.iter().map(|r| r.n_days).sum();
+    let months = days / 30.4375;
+    let rho = fit.lag1_autocorrelation;
+    let n_prime = if rho.is_nan() {
+        n as f64
+    } else {
+        (n as f64 * (1.0 - rho) / (1.0 + rho)).min(n as f64)
+    };
+    // t with the baseline's n − p degrees of freedom (CalTRACK 2.0 § 4.3.2.4.2)
+    let df = n as f64 - p as f64;
+    let mut notes = Vec::new();
+    let t = if df > 0.0 {
+        Some(t_quantile(0.5 + confidence / 2.0, df))
+    } else {
+        notes.push(format!(
+            "the savings uncertainty is not defined: n − p = {n} − {p} ≤ 0 (too few baseline points)"
+        ));
+        None
+    };
+    let (a, b, c) = sun_baltazar(baseline.freq);
+    let shape = ((n as f64 / n_prime) * (1.0 + 2.0 / n_prime) / m as f64).sqrt();
+    let rel_unc = |coef: f64| t.map(|t| coef * t * fit.cv_rmse * shape);
+    let sb = a * months * months + b * months + c;
+    let avoided_uncertainty = rel_unc(sb).map(|u| u * predicted_total);
+    let avoided_uncertainty_g14 = rel_unc(1.26).map(|u| u * predicted_total);
+    let positive = fractional.filter(|f| *f > 0.0);
+    if positive.is_none() {
+        notes.push("no savings (F ≤ 0): the fractional savings uncertainty is not defined".into());
+    }
+    let fsu = positive.and_then(|f| rel_unc(sb).map(|u| u / f));
+    let fsu_g14 = positive.and_then(|f| rel_unc(1.26).map(|u| u / f));
+    let masked_usage = masked.iter().filter_map(|m| m.usage).sum();
+    Ok((
+        Savings {
+            start: rfc3339(s, offset),
+            end: rfc3339(e, offset),
+            periods: m,
+            predicted_total,
+            observed_total,
+            avoided,
+            fractional_savings: fractional,
+            confidence,
+            n,
+            n_prime,
+            p,
+            m,
+            months,
+            t,
+            fsu,
+            fsu_g14,
+            avoided_uncertainty,
+            avoided_uncertainty_g14,
+            masked,
+            masked_usage,
+            notes,
+        },
+        rows,
+    ))
+}

@@ -1,0 +1,731 @@
+//! Metered periods and hourly temperature read from files with explicit time zones, and the
+//! join of one onto the other by instant (docs/baselines.md §§ 1–2).
+//!
+//! Instants are seconds since the Unix epoch (UTC); each meter period also keeps the UTC
+//! offset of its own timestamp, which is the meter's local clock (local day, hour of week).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::{
+    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike,
+};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use terrawatt_table::{Table, TableError};
+
+pub const HOUR: i64 = 3600;
+pub const DAY: i64 = 86_400;
+
+/// Errors of reading and checking meter and temperature files. Each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum SeriesError {
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("{0}")]
+    Setting(String),
+}
+
+type Result<T> = std::result::Result<T, SeriesError>;
+
+fn invalid(path: &Path, message: impl Into<String>) -> SeriesError {
+    SeriesError::Invalid {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// The data interval of a meter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Freq {
+    Hourly,
+    Daily,
+    Billing,
+}
+
+impl Freq {
+    pub fn parse(s: &str) -> Option<Freq> {
+        match s {
+            "hourly" => Some(Freq::Hourly),
+            "daily" => Some(Freq::Daily),
+            "billing" | "monthly" => Some(Freq::Billing),
+            _ => None,
+        }
+    }
+
+    /// The nominal period length; billing periods have none.
+    pub fn nominal(self) -> Option<i64> {
+        match self {
+            Freq::Hourly => Some(HOUR),
+            Freq::Daily => Some(DAY),
+            Freq::Billing => None,
+        }
+    }
+
+    /// The longest a period of this interval may last (a 25-hour DST day).
+    fn longest(self) -> Option<i64> {
+        match self {
+            Freq::Hourly => Some(HOUR),
+            Freq::Daily => Some(DAY + HOUR),
+            Freq::Billing => None,
+        }
+    }
+
+    /// Minimum temperature coverage of a period (docs/baselines.md § 2).
+    pub fn min_coverage(self) -> f64 {
+        match self {
+            Freq::Daily => 0.5,
+            Freq::Billing => 0.9,
+            Freq::Hourly => 0.0,
+        }
+    }
+}
+
+impl fmt::Display for Freq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Freq::Hourly => "hourly",
+            Freq::Daily => "daily",
+            Freq::Billing => "billing",
+        })
+    }
+}
+
+/// Temperature unit of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TempUnit {
+    F,
+    C,
+}
+
+impl TempUnit {
+    pub fn parse(s: &str) -> Option<TempUnit> {
+        match s {
+            "F" | "f" | "degF" | "fahrenheit" => Some(TempUnit::F),
+            "C" | "c" | "degC" | "celsius" => Some(TempUnit::C),
+            _ => None,
+        }
+    }
+
+    pub fn to_f(self, v: f64) -> f64 {
+        match self {
+            TempUnit::F => v,
+            TempUnit::C => v * 9.0 / 5.0 + 32.0,
+        }
+    }
+}
+
+/// An instant and the UTC offset (seconds east) it was written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub t: i64,
+    pub offset: i32,
+}
+
+impl Stamp {
+    pub fn local(&self) -> NaiveDateTime {
+        DateTime::from_timestamp(self.t + self.offset as i64, 0)
+            .expect("in range")
+            .naive_utc()
+    }
+
+    pub fn rfc3339(&self) -> String {
+        rfc3339(self.t, self.offset)
+    }
+}
+
+/// `2016-03-14T00:00:00-05:00`.
+pub fn rfc3339(t: i64, offset: i32) -> String {
+    let off = FixedOffset::east_opt(offset).expect("valid offset");
+    DateTime::from_timestamp(t, 0)
+        .expect("in range")
+        .with_timezone(&off)
+        .format("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
+/// Reads a timestamp with its offset; a naive one only with a zone (gaps and folds refused).
+pub fn parse_stamp(text: &str, zone: Option<Tz>) -> std::result::Result<Stamp, String> {
+    let s = text.trim();
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Ok(Stamp {
+            t: dt.timestamp(),
+            offset: dt.offset().local_minus_utc(),
+        });
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%#z",
+    ] {
+        if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
+            return Ok(Stamp {
+                t: dt.timestamp(),
+                offset: dt.offset().local_minus_utc(),
+            });
+        }
+    }
+    let naive = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight"))
+    });
+    let Some(naive) = naive else {
+        return Err(format!(
+            "'{s}' is not a timestamp (RFC 3339 with a UTC offset, e.g. 2016-03-14T00:00:00-05:00)"
+        ));
+    };
+    let Some(zone) = zone else {
+        return Err(format!(
+            "'{s}' has no UTC offset; write the offset (e.g. {}-06:00) or name the zone with --tz (e.g. --tz America/Chicago)",
+            naive.format("%Y-%m-%dT%H:%M:%S")
+        ));
+    };
+    match zone.from_local_datetime(&naive) {
+        chrono::LocalResult::Single(dt) => Ok(Stamp {
+            t: dt.timestamp(),
+            offset: dt.offset().fix().local_minus_utc(),
+        }),
+        chrono::LocalResult::None => Err(format!(
+            "'{s}' does not exist in {zone} (skipped by a daylight-saving change)"
+        )),
+        chrono::LocalResult::Ambiguous(a, b) => Err(format!(
+            "'{s}' is ambiguous in {zone} (it happens twice, at offsets {} and {}); write the offset",
+            a.offset().fix(),
+            b.offset().fix()
+        )),
+    }
+}
+
+/// Parses an IANA zone name.
+pub fn parse_zone(name: &str) -> Result<Tz> {
+    name.parse::<Tz>().map_err(|_| {
+        SeriesError::Setting(format!(
+            "--tz '{name}' is not an IANA time zone name (e.g. America/Chicago, Europe/Paris, UTC)"
+        ))
+    })
+}
+
+/// Reads a timestamp column (text with offsets, or a Parquet datetime column).
+fn stamps(
+    table: &Table,
+    path: &Path,
+    column: &str,
+    zone: Option<Tz>,
+) -> Result<Vec<Option<Stamp>>> {
+    if let Some((ms, tz)) = table.datetimes(column)? {
+        let file_zone = match (&tz, zone) {
+            (_, Some(z)) => Some(z),
+            (Some(name), None) => Some(parse_zone(name).map_err(|_| {
+                invalid(
+                    path,
+                    format!("column '{column}' has the unknown time zone '{name}'"),
+                )
+            })?),
+            (None, None) => None,
+        };
+        let mut out = Vec::with_capacity(ms.len());
+        for (row, v) in ms.iter().enumerate() {
+            let Some(v) = v else {
+                out.push(None);
+                continue;
+            };
+            let t = v.div_euclid(1000);
+            match (tz.is_some(), file_zone) {
+                (true, Some(z)) => {
+                    let dt = DateTime::from_timestamp(t, 0)
+                        .expect("in range")
+                        .with_timezone(&z);
+                    out.push(Some(Stamp {
+                        t,
+                        offset: dt.offset().fix().local_minus_utc(),
+                    }));
+                }
+                (false, Some(z)) => {
+                    let naive = DateTime::from_timestamp(t, 0)
+                        .expect("in range")
+                        .naive_utc();
+                    let text = naive.format("%Y-%m-%dT%H:%M:%S").to_string();
+                    out.push(Some(parse_stamp(&text, Some(z)).map_err(|e| {
+                        invalid(
+                            path,
+                            format!("column '{column}', {}: {e}", table.place(row)),
+                        )
+                    })?));
+                }
+                _ => {
+                    return Err(invalid(
+                        path,
+                        format!(
+                            "column '{column}' holds timestamps without a time zone; name the zone with --tz (e.g. --tz America/Chicago)"
+                        ),
+                    ));
+                }
+            }
+        }
+        return Ok(out);
+    }
+    let text = table.strings(column)?;
+    let mut out = Vec::with_capacity(text.len());
+    for (row, s) in text.iter().enumerate() {
+        let t = s.trim();
+        if t.is_empty() {
+            out.push(None);
+            continue;
+        }
+        out.push(Some(parse_stamp(t, zone).map_err(|e| {
+            invalid(
+                path,
+                format!("column '{column}', {}: {e}", table.place(row)),
+            )
+        })?));
+    }
+    Ok(out)
+}
+
+/// Checks that instants strictly increase; names both rows of a duplicate.
+fn check_order(table: &Table, path: &Path, column: &str, times: &[(usize, Stamp)]) -> Result<()> {
+    for w in times.windows(2) {
+        let ((ra, a), (rb, b)) = (w[0], w[1]);
+        if b.t == a.t {
+            return Err(invalid(
+                path,
+                format!(
+                    "duplicate timestamp {} in column '{column}' at {} and {}",
+                    b.rfc3339(),
+                    table.place(ra),
+                    table.place(rb)
+                ),
+            ));
+        }
+        if b.t < a.t {
+            return Err(invalid(
+                path,
+                format!(
+                    "timestamps out of order in column '{column}': {} at {} comes after {} at {}",
+                    b.rfc3339(),
+                    table.place(rb),
+                    a.rfc3339(),
+                    table.place(ra)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn pick_column(
+    table: &Table,
+    wanted: Option<&str>,
+    defaults: &[&str],
+    position: usize,
+) -> Result<String> {
+    if let Some(w) = wanted {
+        table.require(&[w.to_string()])?;
+        return Ok(w.to_string());
+    }
+    let names = table.column_names();
+    if let Some(d) = defaults.iter().find(|d| names.iter().any(|n| n == *d)) {
+        return Ok(d.to_string());
+    }
+    names
+        .get(position)
+        .cloned()
+        .ok_or_else(|| SeriesError::Invalid {
+            path: PathBuf::new(),
+            message: format!("expected at least {} columns", position + 1),
+        })
+}
+
+/// One metered period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Period {
+    pub start: i64,
+    pub end: i64,
+    /// UTC offset of the meter's clock at the start.
+    pub offset: i32,
+    /// NaN where missing.
+    pub value: f64,
+    /// Source row (0-based data row).
+    pub row: usize,
+}
+
+impl Period {
+    pub fn days(&self) -> f64 {
+        (self.end - self.start) as f64 / DAY as f64
+    }
+
+    pub fn start_stamp(&self) -> Stamp {
+        Stamp {
+            t: self.start,
+            offset: self.offset,
+        }
+    }
+}
+
+/// A meter's periods, in time order.
+#[derive(Debug, Clone)]
+pub struct Meter {
+    pub path: PathBuf,
+    pub freq: Freq,
+    pub periods: Vec<Period>,
+    /// Rows not made into periods and why (the end marker is not listed).
+    pub notes: Vec<String>,
+}
+
+/// How to read a meter file.
+#[derive(Debug, Clone, Default)]
+pub struct MeterOptions {
+    pub time_column: Option<String>,
+    pub end_column: Option<String>,
+    pub value_column: Option<String>,
+    pub zone: Option<Tz>,
+    pub allow_negative: bool,
+}
+
+impl Meter {
+    pub fn read(path: &Path, freq: Freq, opts: &MeterOptions) -> Result<Meter> {
+        let table = Table::read(path)?;
+        let time_col = pick_column(
+            &table,
+            opts.time_column.as_deref(),
+            &["start", "timestamp", "time", "dt", "date"],
+            0,
+        )
+        .map_err(|e| with_path(e, path))?;
+        let value_col = pick_column(
+            &table,
+            opts.value_column.as_deref(),
+            &["value", "usage", "kwh", "consumption"],
+            1,
+        )
+        .map_err(|e| with_path(e, path))?;
+        let end_col = match &opts.end_column {
+            Some(c) => {
+                table.require(std::slice::from_ref(c))?;
+                Some(c.clone())
+            }
+            None => table.column_names().into_iter().find(|n| n == "end"),
+        };
+        let starts = stamps(&table, path, &time_col, opts.zone)?;
+        let ends = match &end_col {
+            Some(c) => Some(stamps(&table, path, c, opts.zone)?),
+            None => None,
+        };
+        let (values, _) = table.numeric(&value_col)?;
+        let mut rows: Vec<(usize, Stamp)> = Vec::with_capacity(starts.len());
+        for (row, s) in starts.iter().enumerate() {
+            match s {
+                Some(s) => rows.push((row, *s)),
+                None => {
+                    return Err(invalid(
+                        path,
+                        format!(
+                            "column '{time_col}', {}: the timestamp is missing",
+                            table.place(row)
+                        ),
+                    ));
+                }
+            }
+        }
+        if rows.is_empty() {
+            return Err(invalid(path, "the meter file has no rows"));
+        }
+        check_order(&table, path, &time_col, &rows)?;
+        let mut periods = Vec::with_capacity(rows.len());
+        let mut notes = Vec::new();
+        for (i, &(row, s)) in rows.iter().enumerate() {
+            let v = values[row];
+            if !opts.allow_negative && v < 0.0 {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "column '{value_col}', {}: negative usage {v} (give --allow-negative for net-metered data)",
+                        table.place(row)
+                    ),
+                ));
+            }
+            let next = rows.get(i + 1).map(|(_, n)| n.t);
+            let end = if let Some(ends) = &ends {
+                match ends[row] {
+                    Some(e) => e.t,
+                    None if next.is_none() && v.is_nan() => continue,
+                    None => {
+                        return Err(invalid(
+                            path,
+                            format!(
+                                "column '{}', {}: the end is missing",
+                                end_col.as_deref().unwrap_or("end"),
+                                table.place(row)
+                            ),
+                        ));
+                    }
+                }
+            } else {
+                match (next, freq.longest(), freq.nominal()) {
+                    (Some(n), Some(longest), Some(nominal)) => {
+                        if n - s.t <= longest {
+                            n
+                        } else {
+                            s.t + nominal
+                        }
+                    }
+                    (Some(n), _, _) => n,
+                    (None, _, _) if v.is_nan() => continue, // the end marker
+                    (None, _, Some(nominal)) => s.t + nominal,
+                    (None, _, None) => {
+                        notes.push(format!(
+                            "{}: the last billing period ({}) has no end (add an 'end' column or an end row without a value); left out",
+                            table.place(row),
+                            s.rfc3339()
+                        ));
+                        continue;
+                    }
+                }
+            };
+            if end <= s.t {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "{}: the period {} ends at or before it starts",
+                        table.place(row),
+                        s.rfc3339()
+                    ),
+                ));
+            }
+            periods.push(Period {
+                start: s.t,
+                end,
+                offset: s.offset,
+                value: v,
+                row,
+            });
+        }
+        for w in periods.windows(2) {
+            if w[1].start < w[0].end {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "{}: the period starting {} overlaps the one before it",
+                        table.place(w[1].row),
+                        w[1].start_stamp().rfc3339()
+                    ),
+                ));
+            }
+        }
+        if let Some(longest) = freq.longest() {
+            if let Some(p) = periods.iter().find(|p| p.end - p.start > longest) {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "{}: a period of {:.1} hours is not {freq} data (give --freq billing for billing periods)",
+                        table.place(p.row),
+                        (p.end - p.start) as f64 / HOUR as f64
+                    ),
+                ));
+            }
+        }
+        Ok(Meter {
+            path: path.to_path_buf(),
+            freq,
+            periods,
+            notes,
+        })
+    }
+
+    /// The periods inside [start, end) (either bound optional).
+    pub fn window(&self, start: Option<i64>, end: Option<i64>) -> Vec<Period> {
+        self.periods
+            .iter()
+            .filter(|p| start.is_none_or(|s| p.start >= s) && end.is_none_or(|e| p.end <= e))
+            .copied()
+            .collect()
+    }
+
+    /// Resolves a `--start`/`--end` value: an instant with offset, or a date (local midnight
+    /// in the meter's clock: the offset of the row starting on that local date, else of the
+    /// nearest row), or a naive time in `zone`.
+    pub fn resolve(&self, text: &str, zone: Option<Tz>) -> Result<i64> {
+        let s = text.trim();
+        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            if let Some(z) = zone {
+                return parse_stamp(s, Some(z))
+                    .map(|st| st.t)
+                    .map_err(SeriesError::Setting);
+            }
+            let midnight = d.and_hms_opt(0, 0, 0).expect("midnight");
+            let on_date = self
+                .periods
+                .iter()
+                .find(|p| p.start_stamp().local().date() == d)
+                .map(|p| p.offset);
+            // else the row nearest in local clock time (the earlier on a tie)
+            let offset = on_date.unwrap_or_else(|| {
+                let wall = midnight.and_utc().timestamp();
+                self.periods
+                    .iter()
+                    .min_by_key(|p| (p.start + p.offset as i64 - wall).abs())
+                    .map_or(0, |p| p.offset)
+            });
+            return Ok(midnight.and_utc().timestamp() - offset as i64);
+        }
+        parse_stamp(s, zone)
+            .map(|st| st.t)
+            .map_err(|e| SeriesError::Setting(format!("--start/--end: {e}")))
+    }
+}
+
+fn with_path(e: SeriesError, path: &Path) -> SeriesError {
+    match e {
+        SeriesError::Invalid { path: p, message } if p.as_os_str().is_empty() => {
+            invalid(path, message)
+        }
+        other => other,
+    }
+}
+
+/// Hourly temperature in °F, sorted by instant.
+#[derive(Debug, Clone)]
+pub struct Temperature {
+    pub path: PathBuf,
+    pub times: Vec<i64>,
+    /// °F; NaN where missing.
+    pub values: Vec<f64>,
+    pub missing: usize,
+}
+
+impl Temperature {
+    pub fn read(
+        path: &Path,
+        unit: TempUnit,
+        time_column: Option<&str>,
+        value_column: Option<&str>,
+        zone: Option<Tz>,
+    ) -> Result<Temperature> {
+        let table = Table::read(path)?;
+        let time_col = pick_column(
+            &table,
+            time_column,
+            &["dt", "time", "timestamp", "start", "date"],
+            0,
+        )
+        .map_err(|e| with_path(e, path))?;
+        let value_col = pick_column(
+            &table,
+            value_column,
+            &["tempF", "tempC", "temperature", "temp", "temp_air"],
+            1,
+        )
+        .map_err(|e| with_path(e, path))?;
+        let st = stamps(&table, path, &time_col, zone)?;
+        let (values, missing) = table.numeric(&value_col)?;
+        let mut rows = Vec::with_capacity(st.len());
+        for (row, s) in st.iter().enumerate() {
+            match s {
+                Some(s) => rows.push((row, *s)),
+                None => {
+                    return Err(invalid(
+                        path,
+                        format!(
+                            "column '{time_col}', {}: the timestamp is missing",
+                            table.place(row)
+                        ),
+                    ));
+                }
+            }
+        }
+        if rows.is_empty() {
+            return Err(invalid(path, "the temperature file has no rows"));
+        }
+        check_order(&table, path, &time_col, &rows)?;
+        Ok(Temperature {
+            path: path.to_path_buf(),
+            times: rows.iter().map(|(_, s)| s.t).collect(),
+            values: rows.iter().map(|(r, _)| unit.to_f(values[*r])).collect(),
+            missing,
+        })
+    }
+
+    /// First reading and the end of the last reading's hour.
+    pub fn span(&self) -> (i64, i64) {
+        (self.times[0], self.times[self.times.len() - 1] + HOUR)
+    }
+
+    /// (sum of present readings, count present) in [s, e).
+    pub fn sum_in(&self, s: i64, e: i64) -> (f64, usize) {
+        let a = self.times.partition_point(|t| *t < s);
+        let b = self.times.partition_point(|t| *t < e);
+        let mut sum = 0.0;
+        let mut n = 0;
+        for v in &self.values[a..b] {
+            if !v.is_nan() {
+                sum += v;
+                n += 1;
+            }
+        }
+        (sum, n)
+    }
+
+    /// The mean temperature of [s, e) and its coverage (present / expected hours).
+    pub fn mean_in(&self, s: i64, e: i64) -> (f64, f64) {
+        let (sum, n) = self.sum_in(s, e);
+        let expected = (e - s) as f64 / HOUR as f64;
+        let mean = if n == 0 { f64::NAN } else { sum / n as f64 };
+        (mean, n as f64 / expected)
+    }
+}
+
+/// Local calendar (year, month) of an instant with an offset.
+pub fn local_month(t: i64, offset: i32) -> (i32, u32) {
+    let l = Stamp { t, offset }.local();
+    (l.year(), l.month())
+}
+
+/// Hour of week in the local clock: 24 × weekday (Monday = 0) + hour.
+pub fn hour_of_week(t: i64, offset: i32) -> usize {
+    let l = Stamp { t, offset }.local();
+    l.weekday().num_days_from_monday() as usize * 24 + l.hour() as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_with_offsets_zones_gaps_and_folds() {
+        let a = parse_stamp("2016-03-14T00:00:00-05:00", None).unwrap();
+        assert_eq!(a.t, 1_457_931_600);
+        assert_eq!(a.offset, -5 * 3600);
+        assert!(
+            parse_stamp("2016-03-14 00:00:00", None)
+                .unwrap_err()
+                .contains("--tz")
+        );
+        let z: Tz = "America/Chicago".parse().unwrap();
+        let b = parse_stamp("2016-03-14 00:00:00", Some(z)).unwrap();
+        assert_eq!(b, a);
+        assert!(
+            parse_stamp("2016-03-13 02:30:00", Some(z))
+                .unwrap_err()
+                .contains("does not exist")
+        );
+        assert!(
+            parse_stamp("2016-11-06 01:30:00", Some(z))
+                .unwrap_err()
+                .contains("ambiguous")
+        );
+        assert_eq!(hour_of_week(a.t, a.offset), 0); // a Monday, midnight
+        assert_eq!(local_month(a.t, a.offset), (2016, 3));
+    }
+}
