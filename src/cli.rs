@@ -157,6 +157,168 @@ pub enum BuildingCommand {
     Cv(BuildingCvArgs),
     /// Writes synthetic buildings with physically plausible loads (the sample data).
     Sample(BuildingSampleArgs),
+    /// Fits a weather-normalised baseline of metered use (CalTRACK daily/billing or hourly
+    /// TOWT) with its ASHRAE Guideline 14 fit, and saves it.
+    Baseline(BaselineArgs),
+    /// Predicts a saved baseline over a reporting period: avoided energy use and its
+    /// fractional savings uncertainty.
+    Savings(SavingsArgs),
+    /// Baselines and savings of every meter file in a folder, in parallel, and their sum.
+    Portfolio(PortfolioArgs),
+    /// Writes a synthetic meter and its hourly temperature (the sample baseline data).
+    SampleMeter(SampleMeterArgs),
+}
+
+/// The interval of metered data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FreqName {
+    Daily,
+    Billing,
+    Hourly,
+}
+
+/// Meter and temperature files and how to read them.
+#[derive(Debug, Clone, Args)]
+pub struct MeterInputArgs {
+    /// Meter file (CSV, gzipped CSV or Parquet): `start` (timestamp with UTC offset) and
+    /// `value`; an optional `end` column.
+    #[arg(long, value_name = "FILE")]
+    pub meter: PathBuf,
+    /// Hourly temperature file (CSV, gzipped CSV or Parquet): `dt` and a temperature column.
+    #[arg(long, value_name = "FILE")]
+    pub temperature: PathBuf,
+    /// Unit of the temperature file: F or C.
+    #[arg(long, value_name = "F|C")]
+    pub temperature_unit: Option<String>,
+    /// Time zone (IANA name) for timestamps written without a UTC offset.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Meter columns: time, value (defaults: start, value).
+    #[arg(long, value_name = "NAME")]
+    pub meter_time_column: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub meter_value_column: Option<String>,
+    /// Temperature columns: time, value (defaults: dt, then tempF/tempC/temperature).
+    #[arg(long, value_name = "NAME")]
+    pub temperature_time_column: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub temperature_column: Option<String>,
+    /// Accept negative usage (net-metered data).
+    #[arg(long)]
+    pub allow_negative: bool,
+}
+
+/// The balance-point grid and qualification of daily/billing models.
+#[derive(Debug, Clone, Args)]
+pub struct GridArgs {
+    /// Balance-point grid in °F: lowest, highest, step (≤ 3).
+    #[arg(long, default_value_t = 30.0, value_name = "°F")]
+    pub bp_min: f64,
+    #[arg(long, default_value_t = 90.0, value_name = "°F")]
+    pub bp_max: f64,
+    #[arg(long, default_value_t = 3.0, value_name = "°F")]
+    pub bp_step: f64,
+    /// Slopes must have a p-value below this to qualify (not applied by default).
+    #[arg(long, value_name = "P")]
+    pub max_p_value: Option<f64>,
+    /// Write the model although the baseline is disqualified (the disqualifications are
+    /// recorded in it).
+    #[arg(long)]
+    pub allow_insufficient: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BaselineArgs {
+    #[command(flatten)]
+    pub input: MeterInputArgs,
+    #[arg(long, value_enum)]
+    pub freq: FreqName,
+    /// Baseline start and end: a date (local midnight in the meter's clock) or a timestamp.
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
+    #[arg(long, value_name = "TIME")]
+    pub end: Option<String>,
+    #[command(flatten)]
+    pub grid: GridArgs,
+    /// Model file (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// PNG: usage against temperature with the fitted model.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SavingsArgs {
+    /// Baseline model file from `building baseline`.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub input: MeterInputArgs,
+    /// Reporting period start and end: a date (local midnight) or a timestamp.
+    #[arg(long, value_name = "TIME")]
+    pub start: String,
+    #[arg(long, value_name = "TIME")]
+    pub end: Option<String>,
+    /// Confidence level of the savings uncertainty.
+    #[arg(long, default_value_t = 0.90)]
+    pub confidence: f64,
+    /// CSV of the reporting periods: start, end, temperature, observed, predicted.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// PNG: baseline prediction against observed use over time.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PortfolioArgs {
+    /// Folder of meter files (every .csv, .csv.gz and .parquet in it).
+    #[arg(long, value_name = "DIR")]
+    pub meters: PathBuf,
+    /// Hourly temperature file shared by the meters.
+    #[arg(long, value_name = "FILE")]
+    pub temperature: PathBuf,
+    #[arg(long, value_name = "F|C")]
+    pub temperature_unit: String,
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    #[arg(long, value_enum)]
+    pub freq: FreqName,
+    /// Baseline period.
+    #[arg(long, value_name = "TIME")]
+    pub baseline_start: Option<String>,
+    #[arg(long, value_name = "TIME")]
+    pub baseline_end: String,
+    /// Reporting period.
+    #[arg(long, value_name = "TIME")]
+    pub start: String,
+    #[arg(long, value_name = "TIME")]
+    pub end: Option<String>,
+    #[arg(long, default_value_t = 0.90)]
+    pub confidence: f64,
+    #[command(flatten)]
+    pub grid: GridArgs,
+    /// Accept negative usage (net-metered data).
+    #[arg(long)]
+    pub allow_negative: bool,
+    /// CSV with one row per meter.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SampleMeterArgs {
+    /// Meter CSV to write (daily use, timestamps in America/Chicago with their offsets).
+    #[arg(long, value_name = "FILE")]
+    pub out_meter: PathBuf,
+    /// Hourly temperature CSV to write (°F).
+    #[arg(long, value_name = "FILE")]
+    pub out_temperature: PathBuf,
+    #[arg(long, value_enum, default_value = "daily")]
+    pub freq: FreqName,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -51,6 +51,10 @@ fn command_name(c: &Command) -> &'static str {
             BuildingCommand::Predict(_) => "building predict",
             BuildingCommand::Cv(_) => "building cv",
             BuildingCommand::Sample(_) => "building sample",
+            BuildingCommand::Baseline(_) => "building baseline",
+            BuildingCommand::Savings(_) => "building savings",
+            BuildingCommand::Portfolio(_) => "building portfolio",
+            BuildingCommand::SampleMeter(_) => "building sample-meter",
         },
         Command::Completions { .. } => "completions",
     }
@@ -102,6 +106,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 BuildingCommand::Predict(a) => commands::building::predict(&mut span, &ctx, a),
                 BuildingCommand::Cv(a) => commands::building::cv(&mut span, &ctx, a),
                 BuildingCommand::Sample(a) => commands::building::sample(&mut span, &ctx, a),
+                BuildingCommand::Baseline(a) => commands::baseline::baseline(&mut span, &ctx, a),
+                BuildingCommand::Savings(a) => commands::baseline::savings(&mut span, &ctx, a),
+                BuildingCommand::Portfolio(a) => commands::baseline::portfolio(&mut span, &ctx, a),
+                BuildingCommand::SampleMeter(a) => {
+                    commands::baseline::sample_meter(&mut span, &ctx, a)
+                }
             },
             Command::Completions { shell } => {
                 let mut script = Vec::new();

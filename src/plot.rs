@@ -116,3 +116,145 @@ fn draw(path: &Path, rows: &[Candidate], target: &str) -> Result<()> {
     root.present()?;
     Ok(())
 }
+
+fn extent(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-9);
+    (lo - pad, hi + pad)
+}
+
+/// Labelled axes for [`scatter_with_model`] and [`time_series`].
+#[derive(Debug, Clone, Copy)]
+pub struct Axes<'a> {
+    pub title: &'a str,
+    pub x: &'a str,
+    pub y: &'a str,
+}
+
+/// Usage against temperature: observed points, and the model as a line (`line`) or as
+/// fitted points.
+pub fn scatter_with_model(
+    path: &Path,
+    axes: Axes<'_>,
+    points: &[(f64, f64)],
+    model: &[(f64, f64)],
+    line: bool,
+) -> Result<()> {
+    font()?;
+    let tmp = path.with_extension("tmp.png");
+    let draw = || -> Result<()> {
+        let root = BitMapBackend::new(&tmp, (960, 640)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (x0, x1) = extent(points.iter().chain(model).map(|p| p.0));
+        let (y0, y1) = extent(points.iter().chain(model).map(|p| p.1));
+        let mut chart = ChartBuilder::on(&root)
+            .caption(axes.title, ("sans-serif", 24))
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, y0.min(0.0)..y1)?;
+        chart
+            .configure_mesh()
+            .x_desc(axes.x)
+            .y_desc(axes.y)
+            .label_style(("sans-serif", 15))
+            .draw()?;
+        let size = if points.len() > 2000 { 1 } else { 3 };
+        chart
+            .draw_series(
+                points
+                    .iter()
+                    .map(|p| Circle::new(*p, size, BLACK.mix(0.5).filled())),
+            )?
+            .label("observed")
+            .legend(|(x, y)| Circle::new((x + 10, y), 3, BLACK.filled()));
+        if line {
+            let mut m = model.to_vec();
+            m.sort_by(|a, b| a.0.total_cmp(&b.0));
+            chart
+                .draw_series(LineSeries::new(m, RED.stroke_width(3)))?
+                .label("baseline model")
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(3)));
+        } else {
+            chart
+                .draw_series(
+                    model
+                        .iter()
+                        .map(|p| Circle::new(*p, size, RED.mix(0.6).filled())),
+                )?
+                .label("baseline model")
+                .legend(|(x, y)| Circle::new((x + 10, y), 3, RED.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 15))
+            .draw()?;
+        root.present()?;
+        Ok(())
+    };
+    draw().with_context(|| format!("drawing {}", path.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Baseline prediction against observed use over time (x: days since the first period).
+pub fn time_series(
+    path: &Path,
+    axes: Axes<'_>,
+    x: &[f64],
+    observed: &[f64],
+    predicted: &[f64],
+) -> Result<()> {
+    font()?;
+    let tmp = path.with_extension("tmp.png");
+    let draw = || -> Result<()> {
+        let root = BitMapBackend::new(&tmp, (1200, 600)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (x0, x1) = extent(x.iter().copied());
+        let (y0, y1) = extent(observed.iter().chain(predicted).copied());
+        let mut chart = ChartBuilder::on(&root)
+            .caption(axes.title, ("sans-serif", 24))
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, y0.min(0.0)..y1)?;
+        chart
+            .configure_mesh()
+            .x_desc(axes.x)
+            .y_desc(axes.y)
+            .label_style(("sans-serif", 15))
+            .draw()?;
+        chart
+            .draw_series(LineSeries::new(
+                x.iter().copied().zip(observed.iter().copied()),
+                BLACK.mix(0.7).stroke_width(1),
+            ))?
+            .label("observed")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+        chart
+            .draw_series(LineSeries::new(
+                x.iter().copied().zip(predicted.iter().copied()),
+                RED.stroke_width(2),
+            ))?
+            .label("baseline (predicted)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 15))
+            .draw()?;
+        root.present()?;
+        Ok(())
+    };
+    draw().with_context(|| format!("drawing {}", path.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+}

@@ -56,7 +56,7 @@ fn kind(m: ModelName) -> Option<ModelKind> {
 }
 
 /// Refuses an output that would overwrite an input or land in a missing folder.
-fn check_output(out: &Path, inputs: &[&Path]) -> Result<()> {
+pub fn check_output(out: &Path, inputs: &[&Path]) -> Result<()> {
     crate::task::check_parent(out)?;
     for i in inputs {
         let same_file = match (std::fs::canonicalize(out), std::fs::canonicalize(i)) {

@@ -1,5 +1,6 @@
 //! One module per command group.
 
+pub mod baseline;
 pub mod building;
 pub mod demo;
 pub mod energy;
