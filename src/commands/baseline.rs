@@ -129,7 +129,7 @@ fn g14_line(b: &Baseline) -> String {
     let f = &b.fit;
     let verdict = match (f.passes_cv_rmse, f.passes_nmbe) {
         (Some(a), Some(n)) => format!(
-            " — {} ({} criteria: CV(RMSE) {} , NMBE {})",
+            " — {} ({} criteria: CV(RMSE) {}, NMBE {})",
             if a && n { "passes" } else { "fails" },
             match b.freq {
                 Freq::Hourly => "hourly",
@@ -212,9 +212,17 @@ pub fn baseline(span: &mut Span, ctx: &Ctx, a: &BaselineArgs) -> Result<Outcome>
         allow_insufficient: a.grid.allow_insufficient,
         ..Default::default()
     };
-    let fitted = span.phase("fit", |_| {
-        baseline::fit(&meter, &temp, u, start, end, &settings)
-    })?;
+    let fitted = span
+        .phase("fit", |_| {
+            baseline::fit(&meter, &temp, u, start, end, &settings)
+        })
+        .map_err(|e| match e {
+            baseline::BaselineError::Disqualified(_) => anyhow!(
+                "{}: {e} (no model written; --allow-insufficient writes it with the disqualifications recorded)",
+                a.input.meter.display()
+            ),
+            other => anyhow!(other),
+        })?;
     let b = &fitted.baseline;
     if let Some(p) = &a.plot {
         span.phase("plot", |_| plot_baseline(p, &fitted))?;

@@ -1,5 +1,6 @@
 //! `terrawatt demo`: one small task of each pillar that exists, each with its energy line,
-//! and a total. Today: the meter's own workload (synthetic weather → degree days).
+//! and a total: the meter's own workload (synthetic weather → degree days), the building
+//! load model's cross-validation, and a CalTRACK baseline with its savings.
 
 use std::fmt::Write as _;
 
@@ -8,7 +9,9 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use serde_json::json;
 use terrawatt::workload;
+use terrawatt_building::baseline::{self, FitSettings};
 use terrawatt_building::load::{self, Hyper, ModelKind};
+use terrawatt_building::series::{Freq, Meter, MeterOptions, TempUnit, Temperature};
 use terrawatt_learn::cv;
 use terrawatt_meter::{FunctionalUnit, Span};
 use terrawatt_table::{MissingPolicy, Table};
@@ -112,12 +115,65 @@ pub fn run(span: &mut Span, ctx: &Ctx, args: &DemoArgs) -> Result<Outcome> {
     )?;
     writeln!(t, "  {building_line}")?;
     building["energy_line"] = json!(building_line);
+
+    // baselines: CalTRACK daily baseline on 2024, savings over 2025 (the sample's retrofit)
+    let dir = sample_dir(args)?;
+    let meter_path = dir.join("meter-daily.csv");
+    let temp_path = dir.join("temperature-hourly.csv.gz");
+    let mut savings = span.phase("baseline-savings", |p| -> Result<serde_json::Value> {
+        let (meter, temp) = p.phase("load", |_| -> Result<_> {
+            Ok((
+                Meter::read(&meter_path, Freq::Daily, &MeterOptions::default())?,
+                Temperature::read(&temp_path, TempUnit::F, None, None, None)?,
+            ))
+        })?;
+        let cut = meter
+            .resolve(terrawatt_building::sample::SAMPLE_RETROFIT, None)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let fitted = p.phase("fit", |_| {
+            baseline::fit(
+                &meter,
+                &temp,
+                TempUnit::F,
+                None,
+                Some(cut),
+                &FitSettings::default(),
+            )
+        })?;
+        let (s, _) = p.phase("savings", |_| {
+            baseline::savings(&fitted.baseline, &meter, &temp, Some(cut), None, 0.90)
+        })?;
+        Ok(json!({
+            "name": "baseline-savings",
+            "meter": meter_path.display().to_string(),
+            "model": crate::commands::baseline::describe(&fitted.baseline),
+            "cv_rmse": fitted.baseline.fit.cv_rmse,
+            "predicted_total": s.predicted_total,
+            "observed_total": s.observed_total,
+            "fractional_savings": s.fractional_savings,
+            "fsu": s.fsu,
+        }))
+    })?;
+    let phase = span.children().last().expect("the phase just closed");
+    let per_meter = FunctionalUnit::new("meter", 1.0);
+    let savings_line = ctx.line(phase, Some(&per_meter));
     writeln!(
         t,
-        "2 tasks; their total is the energy line that ends the command"
+        "baseline and savings: CalTRACK daily baseline on 2024 of the sample meter, {}; 2025 savings {:.1} % ± {:.1} % (90 %, CalTRACK fsu; the sample was made with 10 %)",
+        savings["model"].as_str().unwrap_or(""),
+        100.0 * savings["fractional_savings"].as_f64().unwrap_or(f64::NAN),
+        100.0
+            * savings["fractional_savings"].as_f64().unwrap_or(f64::NAN)
+            * savings["fsu"].as_f64().unwrap_or(f64::NAN)
+    )?;
+    writeln!(t, "  {savings_line}")?;
+    savings["energy_line"] = json!(savings_line);
+    writeln!(
+        t,
+        "3 tasks; their total is the energy line that ends the command"
     )?;
     Ok(Outcome {
-        results: json!({ "tasks": [degree_days, building] }),
+        results: json!({ "tasks": [degree_days, building, savings] }),
         text: t,
         unit: Some(FunctionalUnit::new("demo run", 1.0)),
     })

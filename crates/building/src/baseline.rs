@@ -113,7 +113,7 @@ pub fn fit(
     settings: &FitSettings,
 ) -> Result<Fitted, BaselineError> {
     let periods = meter.window(start, end);
-    let Some((s, e, offset)) = window_bounds(&periods) else {
+    let Some((s, e, offset, end_offset)) = window_bounds(&periods) else {
         return Err(BaselineError::Fit(format!(
             "{}: no period lies inside the baseline window",
             meter.path.display()
@@ -128,11 +128,11 @@ pub fn fit(
             rfc3339(t1, offset),
             meter.path.display(),
             rfc3339(s, offset),
-            rfc3339(e, offset)
+            rfc3339(e, end_offset)
         )));
     }
     let (ok, masked) = prepare(&periods, temp, meter.freq);
-    let suff = sufficiency(&ok, s, e, offset, meter.freq);
+    let suff = sufficiency(&ok, s, e, (offset, end_offset), meter.freq);
     let mut notes = meter.notes.clone();
     if !suff.qualified() {
         if settings.allow_insufficient {
@@ -190,7 +190,7 @@ pub fn fit(
         meter: meter.path.display().to_string(),
         temperature: temp.path.display().to_string(),
         start: rfc3339(s, offset),
-        end: rfc3339(e, offset),
+        end: rfc3339(e, end_offset),
         model,
         search,
         fit: g14::evaluate(&y, &fitted, n_params, interval(meter.freq)),
@@ -281,7 +281,7 @@ pub fn savings(
         )));
     }
     let periods = meter.window(start, end);
-    let Some((s, e, offset)) = window_bounds(&periods) else {
+    let Some((s, e, offset, end_offset)) = window_bounds(&periods) else {
         return Err(BaselineError::Fit(format!(
             "{}: no period lies inside the reporting window",
             meter.path.display()
@@ -296,7 +296,7 @@ pub fn savings(
             rfc3339(t1, offset),
             meter.path.display(),
             rfc3339(s, offset),
-            rfc3339(e, offset)
+            rfc3339(e, end_offset)
         )));
     }
     let (ok, mut masked) = prepare(&periods, temp, meter.freq);
@@ -372,7 +372,7 @@ pub fn savings(
     Ok((
         Savings {
             start: rfc3339(s, offset),
-            end: rfc3339(e, offset),
+            end: rfc3339(e, end_offset),
             periods: m,
             predicted_total,
             observed_total,

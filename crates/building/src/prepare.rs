@@ -136,7 +136,14 @@ impl Sufficiency {
 }
 
 /// Sufficiency of the usable periods `ok` over the baseline [start, end).
-pub fn sufficiency(ok: &[Prepared], start: i64, end: i64, offset: i32, freq: Freq) -> Sufficiency {
+pub fn sufficiency(
+    ok: &[Prepared],
+    start: i64,
+    end: i64,
+    offsets: (i32, i32),
+    freq: Freq,
+) -> Sufficiency {
+    let (offset, end_offset) = offsets;
     let span_days = (end - start) as f64 / DAY as f64;
     let covered: f64 = ok.iter().map(|p| p.period.days()).sum();
     let covered_fraction = if span_days > 0.0 {
@@ -170,7 +177,7 @@ pub fn sufficiency(ok: &[Prepared], start: i64, end: i64, offset: i32, freq: Fre
         disqualifications.push(format!(
             "the baseline spans {span_days:.1} days; CalTRACK needs 365 ({} to {})",
             rfc3339(start, offset),
-            rfc3339(end, offset)
+            rfc3339(end, end_offset)
         ));
     }
     if covered_fraction < 0.9 {
@@ -205,10 +212,11 @@ pub fn sufficiency(ok: &[Prepared], start: i64, end: i64, offset: i32, freq: Fre
 }
 
 /// The span of selected periods: the first one's start to the last one's end.
-pub fn window_bounds(periods: &[Period]) -> Option<(i64, i64, i32)> {
+/// Also the offsets of the first and the last period (to write the bounds in).
+pub fn window_bounds(periods: &[Period]) -> Option<(i64, i64, i32, i32)> {
     let first = periods.first()?;
     let last = periods.last()?;
-    Some((first.start, last.end, first.offset))
+    Some((first.start, last.end, first.offset, last.offset))
 }
 
 /// `2016-03-14T00:00:00-05:00` of a period's start.
