@@ -525,3 +525,117 @@ fn eemeter_samples_and_a_portfolio() {
     let csv = std::fs::read_to_string(&out).unwrap();
     assert!(csv.contains("broken.csv,failed"), "{csv}");
 }
+
+/// The sample's daily meter summed into calendar-month bills with `start` and `end` columns.
+fn monthly_bills(dir: &Path) -> PathBuf {
+    let text = read_text(&meter());
+    let mut bills: Vec<(String, f64)> = Vec::new();
+    for line in text.lines().skip(1) {
+        let (t, v) = line.split_once(',').unwrap();
+        let month = &t[..7];
+        let v: f64 = v.parse().unwrap();
+        match bills.last_mut() {
+            Some((m, total)) if m.starts_with(month) => *total += v,
+            _ => bills.push((t.to_string(), v)),
+        }
+    }
+    let mut out = String::from("start,end,value\n");
+    for (i, (start, v)) in bills.iter().enumerate() {
+        let end = bills
+            .get(i + 1)
+            .map_or("2026-01-01T00:00:00-06:00".to_string(), |b| b.0.clone());
+        out.push_str(&format!("{start},{end},{v:.2}\n"));
+    }
+    let p = dir.join("bills.csv");
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+#[test]
+fn billing_periods_with_an_end_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let bills = monthly_bills(dir.path());
+    let model = dir.path().join("bills.json");
+    let o = terrawatt(&[
+        "building",
+        "baseline",
+        "--meter",
+        s(&bills),
+        "--temperature",
+        s(&temperature()),
+        "--temperature-unit",
+        "F",
+        "--freq",
+        "billing",
+        "--end",
+        "2025-01-01",
+        "--out",
+        s(&model),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = report(&model);
+    assert_eq!(m["fit"]["n"], 12);
+    assert_eq!(
+        m["sufficiency"]["disqualifications"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    // monthly data: the guideline's criteria apply
+    assert!(m["fit"]["passes_cv_rmse"].is_boolean());
+    let rep = dir.path().join("s.json");
+    let o = terrawatt(&[
+        "--report",
+        s(&rep),
+        "building",
+        "savings",
+        "--model",
+        s(&model),
+        "--meter",
+        s(&bills),
+        "--temperature",
+        s(&temperature()),
+        "--start",
+        "2025-01-01",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = &report(&rep)["results"];
+    assert_eq!(r["periods"], 12);
+    let f = r["fractional_savings"].as_f64().unwrap();
+    assert!((f - 0.10).abs() < 0.02, "{f}");
+}
+
+#[test]
+fn the_model_does_not_depend_on_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut models = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("m{threads}.json"));
+        let o = terrawatt(&[
+            "--threads",
+            threads,
+            "building",
+            "baseline",
+            "--meter",
+            s(&meter()),
+            "--temperature",
+            s(&temperature()),
+            "--temperature-unit",
+            "F",
+            "--freq",
+            "daily",
+            "--end",
+            "2025-01-01",
+            "--bp-step",
+            "1",
+            "--out",
+            s(&out),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let mut m = report(&out);
+        m["meter"] = serde_json::Value::Null;
+        models.push(m);
+    }
+    assert_eq!(models[0], models[1]);
+}

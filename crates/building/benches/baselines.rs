@@ -35,10 +35,24 @@ fn bench(c: &mut Criterion) {
     let Some(dir) = data() else {
         return;
     };
-    let temp = Temperature::read(&dir.join("il-tempF.csv.gz"), TempUnit::F, None, None, None).unwrap();
-    let (s, e) = (t("2015-12-27T00:00:00-06:00"), t("2016-12-26T00:00:00-06:00"));
-    let daily = Meter::read(&dir.join("il-electricity-cdd-only-daily.csv.gz"), Freq::Daily, &MeterOptions::default()).unwrap();
-    let hourly = Meter::read(&dir.join("il-electricity-cdd-hdd-hourly.csv.gz"), Freq::Hourly, &MeterOptions::default()).unwrap();
+    let temp =
+        Temperature::read(&dir.join("il-tempF.csv.gz"), TempUnit::F, None, None, None).unwrap();
+    let (s, e) = (
+        t("2015-12-27T00:00:00-06:00"),
+        t("2016-12-26T00:00:00-06:00"),
+    );
+    let daily = Meter::read(
+        &dir.join("il-electricity-cdd-only-daily.csv.gz"),
+        Freq::Daily,
+        &MeterOptions::default(),
+    )
+    .unwrap();
+    let hourly = Meter::read(
+        &dir.join("il-electricity-cdd-hdd-hourly.csv.gz"),
+        Freq::Hourly,
+        &MeterOptions::default(),
+    )
+    .unwrap();
     let mut g = c.benchmark_group("baselines");
     g.sample_size(20);
     for step in [1.0, 3.0] {
@@ -50,12 +64,20 @@ fn bench(c: &mut Criterion) {
             ..Default::default()
         };
         g.bench_function(format!("daily fit, {step} °F grid"), |b| {
-            b.iter(|| black_box(baseline::fit(&daily, &temp, TempUnit::F, Some(s), Some(e), &settings).unwrap()))
+            b.iter(|| {
+                black_box(
+                    baseline::fit(&daily, &temp, TempUnit::F, Some(s), Some(e), &settings).unwrap(),
+                )
+            })
         });
     }
     let settings = FitSettings::default();
     g.bench_function("hourly TOWT fit, one year", |b| {
-        b.iter(|| black_box(baseline::fit(&hourly, &temp, TempUnit::F, Some(s), Some(e), &settings).unwrap()))
+        b.iter(|| {
+            black_box(
+                baseline::fit(&hourly, &temp, TempUnit::F, Some(s), Some(e), &settings).unwrap(),
+            )
+        })
     });
     g.finish();
 }

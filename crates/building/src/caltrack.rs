@@ -359,3 +359,93 @@ pub fn fit(periods: &[Prepared], freq: Freq, g: &GridSettings) -> Result<Search,
         cooling_points_qualifying: cq.iter().map(|(c, _)| *c).collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::series::Period;
+
+    fn day(i: usize, temp: f64, value: f64) -> Prepared {
+        Prepared {
+            period: Period {
+                start: i as i64 * 86_400,
+                end: (i as i64 + 1) * 86_400,
+                offset: 0,
+                value,
+                row: i,
+            },
+            temp,
+            days: vec![(temp, 1.0)],
+            n_days: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_weak_slope_fails_the_p_value_rule_when_asked() {
+        // usage barely related to heating degree days: a positive but insignificant slope
+        let noise = [
+            0.9, -1.1, 0.4, 1.3, -0.7, -0.2, 1.0, -1.4, 0.6, -0.8, 0.3, 1.1, -0.5, -1.0, 0.8, 0.2,
+            -0.3, 0.7, -0.9, 0.5,
+        ];
+        let periods: Vec<Prepared> = (0..40)
+            .map(|i| {
+                let t = 30.0 + (i % 20) as f64 * 3.0;
+                day(
+                    i,
+                    t,
+                    10.0 + 0.015 * (60.0 - t).max(0.0) + noise[(i * 7) % 20],
+                )
+            })
+            .collect();
+        let plain = fit(&periods, Freq::Daily, &GridSettings::default()).unwrap();
+        assert_ne!(plain.selected.kind, Kind::InterceptOnly);
+        let strict = GridSettings {
+            max_p_value: Some(0.1),
+            ..Default::default()
+        };
+        let with_p = fit(&periods, Freq::Daily, &strict).unwrap();
+        assert!(with_p.candidates_qualified < plain.candidates_qualified);
+        if with_p.selected.kind != Kind::InterceptOnly {
+            assert!(with_p.selected.p_value_hdd.is_none_or(|p| p < 0.1));
+            assert!(with_p.selected.p_value_cdd.is_none_or(|p| p < 0.1));
+        }
+        // a grid step over 3 °F is refused
+        let coarse = GridSettings {
+            step: 4.0,
+            ..Default::default()
+        };
+        assert!(
+            fit(&periods, Freq::Daily, &coarse)
+                .unwrap_err()
+                .contains("--bp-step")
+        );
+    }
+
+    #[test]
+    fn exact_data_are_recovered() {
+        // 200 days, usage = 5 + 0.3·HDD55 + 0.8·CDD70 exactly
+        let periods: Vec<Prepared> = (0..200)
+            .map(|i| {
+                let t = 20.0 + (i as f64 * 0.37) % 70.0;
+                day(
+                    i,
+                    t,
+                    5.0 + 0.3 * (55.0 - t).max(0.0) + 0.8 * (t - 70.0).max(0.0),
+                )
+            })
+            .collect();
+        let g = GridSettings {
+            step: 1.0,
+            ..Default::default()
+        };
+        let m = fit(&periods, Freq::Daily, &g).unwrap().selected;
+        assert_eq!(m.kind, Kind::HddCdd);
+        assert_eq!(
+            (m.heating_balance_point, m.cooling_balance_point),
+            (Some(55.0), Some(70.0))
+        );
+        assert!((m.intercept - 5.0).abs() < 1e-9);
+        assert!((m.beta_hdd.unwrap() - 0.3).abs() < 1e-9);
+        assert!((m.beta_cdd.unwrap() - 0.8).abs() < 1e-9);
+    }
+}

@@ -39,7 +39,9 @@ fn rel(what: &str, got: f64, want: f64, tol: f64) {
 fn utc_labelled(src: &Path, dir: &Path) -> PathBuf {
     use std::io::Read;
     let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(src).unwrap()).read_to_string(&mut text).unwrap();
+    flate2::read::GzDecoder::new(std::fs::File::open(src).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
     let mut out = String::from("start,value\n");
     for line in text.lines().skip(1) {
         let (ts, v) = line.split_once(',').unwrap();
@@ -50,7 +52,11 @@ fn utc_labelled(src: &Path, dir: &Path) -> PathBuf {
     p
 }
 
-fn fit_and_save(meter: &Meter, temp: &Temperature, bounds: (&str, &str, &str, &str)) -> (baseline::Fitted, baseline::Savings) {
+fn fit_and_save(
+    meter: &Meter,
+    temp: &Temperature,
+    bounds: (&str, &str, &str, &str),
+) -> (baseline::Fitted, baseline::Savings) {
     let settings = FitSettings {
         grid: GridSettings {
             step: 1.0,
@@ -58,8 +64,24 @@ fn fit_and_save(meter: &Meter, temp: &Temperature, bounds: (&str, &str, &str, &s
         },
         ..Default::default()
     };
-    let f = baseline::fit(meter, temp, TempUnit::F, Some(t(bounds.0)), Some(t(bounds.1)), &settings).unwrap();
-    let (s, _) = baseline::savings(&f.baseline, meter, temp, Some(t(bounds.2)), Some(t(bounds.3)), 0.90).unwrap();
+    let f = baseline::fit(
+        meter,
+        temp,
+        TempUnit::F,
+        Some(t(bounds.0)),
+        Some(t(bounds.1)),
+        &settings,
+    )
+    .unwrap();
+    let (s, _) = baseline::savings(
+        &f.baseline,
+        meter,
+        temp,
+        Some(t(bounds.2)),
+        Some(t(bounds.3)),
+        0.90,
+    )
+    .unwrap();
     (f, s)
 }
 
@@ -69,46 +91,107 @@ fn daily_model_equals_eemeter_on_its_day_alignment() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let temp = Temperature::read(&dir.join("il-tempF.csv.gz"), TempUnit::F, None, None, None).unwrap();
+    let temp =
+        Temperature::read(&dir.join("il-tempF.csv.gz"), TempUnit::F, None, None, None).unwrap();
     let fx = fixture();
     for name in ["il-gas-hdd-only-daily", "il-electricity-cdd-only-daily"] {
         let e = &fx["eemeter_3"]["files"][name];
         let src = dir.join(format!("{name}.csv.gz"));
         // eemeter's alignment: the same model, coefficients and totals
-        let utc = Meter::read(&utc_labelled(&src, tmp.path()), Freq::Daily, &MeterOptions::default()).unwrap();
+        let utc = Meter::read(
+            &utc_labelled(&src, tmp.path()),
+            Freq::Daily,
+            &MeterOptions::default(),
+        )
+        .unwrap();
         let (f, s) = fit_and_save(
             &utc,
             &temp,
-            ("2015-12-27T00:00:00Z", "2016-12-26T00:00:00Z", "2017-01-04T00:00:00Z", "2018-01-04T00:00:00Z"),
+            (
+                "2015-12-27T00:00:00Z",
+                "2016-12-26T00:00:00Z",
+                "2017-01-04T00:00:00Z",
+                "2018-01-04T00:00:00Z",
+            ),
         );
         let Model::DegreeDay(m) = &f.baseline.model else {
             panic!("a degree-day model")
         };
         let fit = &e["fit"];
-        assert_eq!(serde_json::to_value(m.kind).unwrap(), fit["model_type"], "{name}");
-        assert_eq!(m.heating_balance_point, fit["heating_balance_point"].as_f64(), "{name}");
-        assert_eq!(m.cooling_balance_point, fit["cooling_balance_point"].as_f64(), "{name}");
-        rel(&format!("{name} intercept"), m.intercept, fit["intercept"].as_f64().unwrap(), 1e-9);
+        assert_eq!(
+            serde_json::to_value(m.kind).unwrap(),
+            fit["model_type"],
+            "{name}"
+        );
+        assert_eq!(
+            m.heating_balance_point,
+            fit["heating_balance_point"].as_f64(),
+            "{name}"
+        );
+        assert_eq!(
+            m.cooling_balance_point,
+            fit["cooling_balance_point"].as_f64(),
+            "{name}"
+        );
+        rel(
+            &format!("{name} intercept"),
+            m.intercept,
+            fit["intercept"].as_f64().unwrap(),
+            1e-9,
+        );
         if let Some(b) = fit["beta_hdd"].as_f64() {
             rel(&format!("{name} beta_hdd"), m.beta_hdd.unwrap(), b, 1e-9);
         }
         if let Some(b) = fit["beta_cdd"].as_f64() {
             rel(&format!("{name} beta_cdd"), m.beta_cdd.unwrap(), b, 1e-9);
         }
-        rel(&format!("{name} adj R²"), m.adj_r2, fit["r_squared_adj"].as_f64().unwrap(), 1e-9);
+        rel(
+            &format!("{name} adj R²"),
+            m.adj_r2,
+            fit["r_squared_adj"].as_f64().unwrap(),
+            1e-9,
+        );
         let rep = &e["reporting"];
-        rel(&format!("{name} predicted total"), s.predicted_total, rep["predicted_total"].as_f64().unwrap(), 1e-9);
-        rel(&format!("{name} observed total"), s.observed_total, rep["observed_total"].as_f64().unwrap(), 1e-12);
+        rel(
+            &format!("{name} predicted total"),
+            s.predicted_total,
+            rep["predicted_total"].as_f64().unwrap(),
+            1e-9,
+        );
+        rel(
+            &format!("{name} observed total"),
+            s.observed_total,
+            rep["observed_total"].as_f64().unwrap(),
+            1e-12,
+        );
         // Guideline 14 metrics where the definitions match: eemeter counts p as the slopes
         // only (terrawatt: every parameter, the intercept included), so compare at its p
         let tm = &e["totals_metrics"];
         let y: Vec<f64> = f.periods.iter().map(|p| p.period.value).collect();
-        let same_p = g14::evaluate(&y, &f.fitted, tm["num_parameters"].as_f64().unwrap() as usize, Interval::Daily);
-        rel(&format!("{name} CV(RMSE)"), same_p.cv_rmse, tm["cvrmse_adj"].as_f64().unwrap(), 1e-9);
-        rel(&format!("{name} R²"), same_p.r2, tm["r_squared"].as_f64().unwrap(), 1e-9);
+        let same_p = g14::evaluate(
+            &y,
+            &f.fitted,
+            tm["num_parameters"].as_f64().unwrap() as usize,
+            Interval::Daily,
+        );
+        rel(
+            &format!("{name} CV(RMSE)"),
+            same_p.cv_rmse,
+            tm["cvrmse_adj"].as_f64().unwrap(),
+            1e-9,
+        );
+        rel(
+            &format!("{name} R²"),
+            same_p.r2,
+            tm["r_squared"].as_f64().unwrap(),
+            1e-9,
+        );
         // lag-1 autocorrelation: eemeter takes pandas' Pearson correlation of (e_t, e_t−1),
         // terrawatt the standard estimator Σ(e_t − ē)(e_t−1 − ē)/Σ(e_t − ē)²: close, not equal
-        assert!((same_p.lag1_autocorrelation - tm["autocorr_resid"].as_f64().unwrap()).abs() < 1e-3, "{name}");
+        assert!(
+            (same_p.lag1_autocorrelation - tm["autocorr_resid"].as_f64().unwrap()).abs() < 1e-3,
+            "{name}"
+        );
 
         // the file as written (local days): within 1.5 % of eemeter's predicted total; the
         // difference is the six-hour shift of eemeter's day labels (docs/benchmarks.md)
@@ -116,9 +199,19 @@ fn daily_model_equals_eemeter_on_its_day_alignment() {
         let (_, s_local) = fit_and_save(
             &local,
             &temp,
-            ("2015-12-27T00:00:00-06:00", "2016-12-26T00:00:00-06:00", "2017-01-04T00:00:00-06:00", "2018-01-04T00:00:00-06:00"),
+            (
+                "2015-12-27T00:00:00-06:00",
+                "2016-12-26T00:00:00-06:00",
+                "2017-01-04T00:00:00-06:00",
+                "2018-01-04T00:00:00-06:00",
+            ),
         );
-        rel(&format!("{name} local-day predicted total"), s_local.predicted_total, rep["predicted_total"].as_f64().unwrap(), 0.015);
+        rel(
+            &format!("{name} local-day predicted total"),
+            s_local.predicted_total,
+            rep["predicted_total"].as_f64().unwrap(),
+            0.015,
+        );
     }
 }
 
@@ -127,7 +220,8 @@ fn billing_model_equals_eemeter() {
     let Some(dir) = common::reference_data("building") else {
         return;
     };
-    let temp = Temperature::read(&dir.join("il-tempF.csv.gz"), TempUnit::F, None, None, None).unwrap();
+    let temp =
+        Temperature::read(&dir.join("il-tempF.csv.gz"), TempUnit::F, None, None, None).unwrap();
     let e = &fixture()["eemeter_3"]["files"]["il-electricity-cdd-hdd-billing_monthly"];
     let meter = Meter::read(
         &dir.join("il-electricity-cdd-hdd-billing_monthly.csv.gz"),
@@ -145,7 +239,15 @@ fn billing_model_equals_eemeter() {
         allow_insufficient: true,
         ..Default::default()
     };
-    let f = baseline::fit(&meter, &temp, TempUnit::F, Some(t("2015-12-27T00:00:00-06:00")), Some(t("2016-12-26T00:00:00-06:00")), &settings).unwrap();
+    let f = baseline::fit(
+        &meter,
+        &temp,
+        TempUnit::F,
+        Some(t("2015-12-27T00:00:00-06:00")),
+        Some(t("2016-12-26T00:00:00-06:00")),
+        &settings,
+    )
+    .unwrap();
     assert!(!f.baseline.sufficiency.qualified());
     let Model::DegreeDay(m) = &f.baseline.model else {
         panic!("a degree-day model")
@@ -153,13 +255,57 @@ fn billing_model_equals_eemeter() {
     let fit = &e["fit"];
     assert_eq!(fit["model_type"], "cdd_hdd");
     assert_eq!(serde_json::to_value(m.kind).unwrap(), "hdd_cdd");
-    assert_eq!(m.heating_balance_point, fit["heating_balance_point"].as_f64());
-    assert_eq!(m.cooling_balance_point, fit["cooling_balance_point"].as_f64());
-    rel("intercept", m.intercept, fit["intercept"].as_f64().unwrap(), 1e-9);
-    rel("beta_hdd", m.beta_hdd.unwrap(), fit["beta_hdd"].as_f64().unwrap(), 1e-9);
-    rel("beta_cdd", m.beta_cdd.unwrap(), fit["beta_cdd"].as_f64().unwrap(), 1e-9);
-    rel("adj R²", m.adj_r2, fit["r_squared_adj"].as_f64().unwrap(), 1e-9);
-    let (s, _) = baseline::savings(&f.baseline, &meter, &temp, Some(t("2017-01-04T00:00:00-06:00")), Some(t("2018-01-04T00:00:00-06:00")), 0.9).unwrap();
-    rel("predicted total", s.predicted_total, e["reporting"]["predicted_total"].as_f64().unwrap(), 1e-9);
-    rel("observed total", s.observed_total, e["reporting"]["observed_total"].as_f64().unwrap(), 1e-12);
+    assert_eq!(
+        m.heating_balance_point,
+        fit["heating_balance_point"].as_f64()
+    );
+    assert_eq!(
+        m.cooling_balance_point,
+        fit["cooling_balance_point"].as_f64()
+    );
+    rel(
+        "intercept",
+        m.intercept,
+        fit["intercept"].as_f64().unwrap(),
+        1e-9,
+    );
+    rel(
+        "beta_hdd",
+        m.beta_hdd.unwrap(),
+        fit["beta_hdd"].as_f64().unwrap(),
+        1e-9,
+    );
+    rel(
+        "beta_cdd",
+        m.beta_cdd.unwrap(),
+        fit["beta_cdd"].as_f64().unwrap(),
+        1e-9,
+    );
+    rel(
+        "adj R²",
+        m.adj_r2,
+        fit["r_squared_adj"].as_f64().unwrap(),
+        1e-9,
+    );
+    let (s, _) = baseline::savings(
+        &f.baseline,
+        &meter,
+        &temp,
+        Some(t("2017-01-04T00:00:00-06:00")),
+        Some(t("2018-01-04T00:00:00-06:00")),
+        0.9,
+    )
+    .unwrap();
+    rel(
+        "predicted total",
+        s.predicted_total,
+        e["reporting"]["predicted_total"].as_f64().unwrap(),
+        1e-9,
+    );
+    rel(
+        "observed total",
+        s.observed_total,
+        e["reporting"]["observed_total"].as_f64().unwrap(),
+        1e-12,
+    );
 }
