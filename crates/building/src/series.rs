@@ -224,7 +224,8 @@ fn stamps(
     column: &str,
     zone: Option<Tz>,
 ) -> Result<Vec<Option<Stamp>>> {
-    if let Some((ms, tz)) = table.datetimes(column)? {
+    if let Some(dts) = table.datetimes(column)? {
+        let (ms, tz) = (dts.millis, dts.zone);
         let file_zone = match (&tz, zone) {
             (_, Some(z)) => Some(z),
             (Some(name), None) => Some(parse_zone(name).map_err(|_| {
@@ -524,17 +525,17 @@ impl Meter {
                 ));
             }
         }
-        if let Some(longest) = freq.longest() {
-            if let Some(p) = periods.iter().find(|p| p.end - p.start > longest) {
-                return Err(invalid(
-                    path,
-                    format!(
-                        "{}: a period of {:.1} hours is not {freq} data (give --freq billing for billing periods)",
-                        table.place(p.row),
-                        (p.end - p.start) as f64 / HOUR as f64
-                    ),
-                ));
-            }
+        if let Some(longest) = freq.longest()
+            && let Some(p) = periods.iter().find(|p| p.end - p.start > longest)
+        {
+            return Err(invalid(
+                path,
+                format!(
+                    "{}: a period of {:.1} hours is not {freq} data (give --freq billing for billing periods)",
+                    table.place(p.row),
+                    (p.end - p.start) as f64 / HOUR as f64
+                ),
+            ));
         }
         Ok(Meter {
             path: path.to_path_buf(),

@@ -1,7 +1,7 @@
 //! Baselines and savings against the plain numpy implementation of docs/baselines.md
 //! (tools/reference/caltrack_reference.py) on the eemeter sample meters, to 1e-6.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use serde_json::Value;
 use terrawatt_building::baseline::{self, FitSettings, Model};
@@ -33,7 +33,7 @@ fn instant(v: &Value) -> i64 {
     parse_stamp(v.as_str().unwrap(), None).unwrap().t
 }
 
-fn run(case: &Value, dir: &PathBuf, temp: &Temperature) {
+fn run(case: &Value, dir: &Path, temp: &Temperature) {
     let name = case["case"].as_str().unwrap();
     let freq = Freq::parse(case["interval"].as_str().unwrap()).unwrap();
     let meter = Meter::read(

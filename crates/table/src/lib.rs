@@ -299,7 +299,7 @@ impl Table {
     /// A column stored as a datetime type (Parquet timestamps): milliseconds since the Unix
     /// epoch (None where missing) and the column's time zone, if it has one. `None` when the
     /// column holds another type (text timestamps are read with [`Table::strings`]).
-    pub fn datetimes(&self, name: &str) -> Result<Option<(Vec<Option<i64>>, Option<String>)>> {
+    pub fn datetimes(&self, name: &str) -> Result<Option<Datetimes>> {
         self.require(&[name.to_string()])?;
         let col = self
             .df
@@ -327,7 +327,10 @@ impl Table {
             .iter()
             .map(|v| v.map(|v| v.div_euclid(per_ms)))
             .collect();
-        Ok(Some((values, tz)))
+        Ok(Some(Datetimes {
+            millis: values,
+            zone: tz,
+        }))
     }
 
     /// Features and target by name. `features: None` takes every numeric column but the
@@ -466,6 +469,14 @@ impl Table {
             constant,
         })
     }
+}
+
+/// A datetime column: milliseconds since the Unix epoch (None where missing) and its time
+/// zone, if the column has one.
+#[derive(Debug, Clone)]
+pub struct Datetimes {
+    pub millis: Vec<Option<i64>>,
+    pub zone: Option<String>,
 }
 
 /// Writes a CSV of named f64 columns atomically (temp file + rename).
