@@ -10,10 +10,17 @@ pub fn reference_data(sub: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             // the package folder as cargo gives it at run time: a test binary built in another
-            // checkout that shares the target folder must not look in that checkout
-            std::env::var_os("CARGO_MANIFEST_DIR")
-                .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
-                .join("../../../shared/data")
+            // checkout that shares the target folder must not look in that checkout. The
+            // data sit beside the repository (`../shared/data` from its root); packages are
+            // the root itself or `crates/*`
+            let package = std::env::var_os("CARGO_MANIFEST_DIR")
+                .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+            let repo = if package.join("crates").is_dir() {
+                package
+            } else {
+                package.join("../..")
+            };
+            repo.join("../shared/data")
         });
     let path = root.join(sub);
     if path.exists() {
