@@ -96,6 +96,9 @@ pub enum Command {
     /// Building energy: load regression with a green model choice.
     #[command(subcommand)]
     Building(Box<BuildingCommand>),
+    /// Solar physics: the Sun's position (NREL SPA).
+    #[command(subcommand)]
+    Solar(SolarCommand),
     /// Energy accounting: what this machine can measure, calibration, carbon tables.
     #[command(subcommand)]
     Energy(EnergyCommand),
@@ -482,4 +485,57 @@ pub struct BuildingCvArgs {
     /// Write the out-of-fold predictions (row,prediction).
     #[arg(long, value_name = "FILE")]
     pub oof_out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SolarCommand {
+    /// The Sun's position (NREL SPA) at a site over a range of times; columns named like
+    /// pvlib's (apparent_zenith, zenith, apparent_elevation, elevation, azimuth,
+    /// equation_of_time, …).
+    Position(SolarPositionArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableFormat {
+    Csv,
+    Parquet,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SolarPositionArgs {
+    /// Latitude, ° north (−90..90).
+    #[arg(long, allow_hyphen_values = true)]
+    pub lat: f64,
+    /// Longitude, ° east (−180..180).
+    #[arg(long, allow_hyphen_values = true)]
+    pub lon: f64,
+    /// Elevation above sea level, m.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub elevation: f64,
+    /// Annual mean pressure, hPa (mbar), for refraction.
+    #[arg(long, default_value_t = 1013.25)]
+    pub pressure: f64,
+    /// Annual mean air temperature, °C, for refraction.
+    #[arg(long, default_value_t = 12.0, allow_hyphen_values = true)]
+    pub temperature: f64,
+    /// ΔT = TT − UT1, seconds (67 s for the early 2000s, 69 s for 2020s).
+    #[arg(long, default_value_t = 67.0, allow_hyphen_values = true)]
+    pub delta_t: f64,
+    /// First instant (RFC 3339 with offset, or naive with --tz); included.
+    #[arg(long, value_name = "TIME")]
+    pub start: String,
+    /// Last instant; excluded (a year of minutes: --start 2020-01-01T00:00:00Z --end 2021-01-01T00:00:00Z).
+    #[arg(long, value_name = "TIME")]
+    pub end: String,
+    /// Step: 30s, 1min, 15min, 1h, 1d.
+    #[arg(long, default_value = "1h")]
+    pub freq: String,
+    /// Time zone (IANA name) for naive --start/--end, and the clock the times are written in.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Output file; CSV is streamed (any length in little memory).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: TableFormat,
 }

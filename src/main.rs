@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result};
 use clap::{CommandFactory, Parser};
 use terrawatt_meter::{EnergyReport, Meter};
 
-use crate::cli::{BuildingCommand, Cli, Command, EnergyCommand};
+use crate::cli::{BuildingCommand, Cli, Command, EnergyCommand, SolarCommand};
 use crate::task::{Ctx, Outcome};
 
 fn main() -> ExitCode {
@@ -55,6 +55,9 @@ fn command_name(c: &Command) -> &'static str {
             BuildingCommand::Savings(_) => "building savings",
             BuildingCommand::Portfolio(_) => "building portfolio",
             BuildingCommand::SampleMeter(_) => "building sample-meter",
+        },
+        Command::Solar(s) => match s {
+            SolarCommand::Position(_) => "solar position",
         },
         Command::Completions { .. } => "completions",
     }
@@ -112,6 +115,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 BuildingCommand::SampleMeter(a) => {
                     commands::baseline::sample_meter(&mut span, &ctx, a)
                 }
+            },
+            Command::Solar(s) => match s {
+                SolarCommand::Position(a) => commands::solar::position(&mut span, &ctx, a),
             },
             Command::Completions { shell } => {
                 let mut script = Vec::new();

@@ -4,3 +4,4 @@ pub mod baseline;
 pub mod building;
 pub mod demo;
 pub mod energy;
+pub mod solar;

@@ -1,0 +1,204 @@
+//! End-to-end tests of `terrawatt solar position`: the paper's example through the CLI,
+//! CSV and Parquet output, time zones, and bad inputs (each a clear error, a non-zero exit,
+//! no output).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn terrawatt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args(args)
+        .env_remove("TERRAWATT_COUNTRY")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+const EXAMPLE: [&str; 10] = [
+    "--lat",
+    "39.742476",
+    "--lon",
+    "-105.1786",
+    "--elevation",
+    "1830.14",
+    "--pressure",
+    "820",
+    "--temperature",
+    "11",
+];
+
+#[test]
+fn the_papers_example_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sun.csv");
+    let mut args = vec!["solar", "position"];
+    args.extend_from_slice(&EXAMPLE);
+    args.extend_from_slice(&[
+        "--start",
+        "2003-10-17T12:30:30-07:00",
+        "--end",
+        "2003-10-17T12:31:30-07:00",
+        "--freq",
+        "30s",
+        "--out",
+        s(&out),
+    ]);
+    let o = terrawatt(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).lines().last().unwrap().starts_with("energy "));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        &header[..6],
+        &[
+            "time",
+            "apparent_zenith",
+            "zenith",
+            "apparent_elevation",
+            "elevation",
+            "azimuth"
+        ]
+    );
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(row[0], "2003-10-17T12:30:30-07:00");
+    // pvlib 0.16.1 spa_python(how='numpy'); the paper: 50.11162, 194.34024
+    let z: f64 = row[1].parse().unwrap();
+    let az: f64 = row[5].parse().unwrap();
+    assert!((z - 50.111_622_024_036_97).abs() < 1e-7, "{z}");
+    assert!((az - 194.340_240_510_24).abs() < 1e-7, "{az}");
+    assert_eq!(text.lines().count(), 3);
+}
+
+#[test]
+fn parquet_output_and_local_labels_across_dst() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sun.parquet");
+    let o = terrawatt(&[
+        "solar",
+        "position",
+        "--lat",
+        "41.88",
+        "--lon",
+        "-87.63",
+        "--tz",
+        "America/Chicago",
+        "--start",
+        "2024-03-10 00:00:00",
+        "--end",
+        "2024-03-11 00:00:00",
+        "--freq",
+        "1h",
+        "--format",
+        "parquet",
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = terrawatt_table_read(&out);
+    // 23 local hours on the day clocks spring forward; labels change offset at 03:00
+    assert_eq!(t.len(), 23);
+    assert_eq!(t[0], "2024-03-10T00:00:00-06:00");
+    assert_eq!(t[2], "2024-03-10T03:00:00-05:00");
+}
+
+fn terrawatt_table_read(p: &Path) -> Vec<String> {
+    // read back through the binary's own reader: `building` tools use it; here the text column
+    let bytes = std::fs::read(p).unwrap();
+    assert!(bytes.starts_with(b"PAR1"));
+    let table = terrawatt_table::Table::read(p).unwrap();
+    table.strings("time").unwrap()
+}
+
+fn fails(extra: &[&str], expect: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sun.csv");
+    let mut args = vec!["solar", "position", "--out", s(&out)];
+    args.extend_from_slice(extra);
+    let o = terrawatt(&args);
+    let e = stderr(&o);
+    assert!(!o.status.success(), "should fail: {e}");
+    assert!(e.contains(expect), "expected '{expect}' in: {e}");
+    assert!(e.lines().last().unwrap().starts_with("energy "));
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no partial output"
+    );
+}
+
+#[test]
+fn bad_inputs_are_refused() {
+    let range = [
+        "--start",
+        "2020-06-01T00:00:00Z",
+        "--end",
+        "2020-06-02T00:00:00Z",
+    ];
+    let with = |extra: &[&'static str]| -> Vec<&'static str> {
+        let mut v: Vec<&str> = range.to_vec();
+        v.extend_from_slice(extra);
+        v
+    };
+    fails(
+        &with(&["--lat", "91", "--lon", "0"]),
+        "latitude 91 is outside",
+    );
+    fails(
+        &with(&["--lat", "45", "--lon", "200"]),
+        "longitude 200 is outside",
+    );
+    fails(
+        &with(&["--lat", "45", "--lon", "0", "--freq", "5 parsecs"]),
+        "--freq",
+    );
+    fails(
+        &[
+            "--lat",
+            "45",
+            "--lon",
+            "0",
+            "--start",
+            "2020-06-01 00:00:00",
+            "--end",
+            "2020-06-02T00:00:00Z",
+        ],
+        "no UTC offset",
+    );
+    fails(
+        &[
+            "--lat",
+            "45",
+            "--lon",
+            "0",
+            "--start",
+            "2020-06-02T00:00:00Z",
+            "--end",
+            "2020-06-01T00:00:00Z",
+        ],
+        "is not after --start",
+    );
+    fails(
+        &[
+            "--lat",
+            "45",
+            "--lon",
+            "0",
+            "--tz",
+            "America/Chicago",
+            "--start",
+            "2024-03-10 02:30:00",
+            "--end",
+            "2024-03-11 00:00:00",
+        ],
+        "does not exist",
+    );
+}
