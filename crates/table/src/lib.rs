@@ -519,6 +519,51 @@ pub fn write_csv_atomic(path: &Path, header: &[&str], columns: &[&[f64]]) -> Res
     })
 }
 
+/// Writes a Parquet file atomically (temp file + rename): one text column, then named f64
+/// columns (NaN stays NaN).
+pub fn write_parquet_atomic(
+    path: &Path,
+    text: (&str, Vec<String>),
+    columns: &[(&str, &[f64])],
+) -> Result<()> {
+    let io = |e| TableError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut cols: Vec<Column> = vec![Column::new(text.0.into(), text.1)];
+    for (name, values) in columns {
+        cols.push(Column::new((*name).into(), values.to_vec()));
+    }
+    let mut df = DataFrame::new_infer_height(cols).map_err(|e| TableError::Invalid {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .map_or("out".into(), |n| n.to_string_lossy().into_owned()),
+        std::process::id()
+    ));
+    let file = std::fs::File::create(&tmp).map_err(io)?;
+    let written = ParquetWriter::new(file).finish(&mut df);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(TableError::Format {
+            path: path.to_path_buf(),
+            format: "Parquet",
+            message: e.to_string(),
+        });
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -631,49 +676,4 @@ mod tests {
         assert_eq!(s.constant, vec!["c"]);
         assert_eq!(s.features, vec!["a"]);
     }
-}
-
-/// Writes a Parquet file atomically (temp file + rename): one text column, then named f64
-/// columns (NaN stays NaN).
-pub fn write_parquet_atomic(
-    path: &Path,
-    text: (&str, Vec<String>),
-    columns: &[(&str, &[f64])],
-) -> Result<()> {
-    let io = |e| TableError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    };
-    let mut cols: Vec<Column> = vec![Column::new(text.0.into(), text.1)];
-    for (name, values) in columns {
-        cols.push(Column::new((*name).into(), values.to_vec()));
-    }
-    let mut df = DataFrame::new_infer_height(cols).map_err(|e| TableError::Invalid {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .map_or("out".into(), |n| n.to_string_lossy().into_owned()),
-        std::process::id()
-    ));
-    let file = std::fs::File::create(&tmp).map_err(io)?;
-    let written = ParquetWriter::new(file).finish(&mut df);
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(TableError::Format {
-            path: path.to_path_buf(),
-            format: "Parquet",
-            message: e.to_string(),
-        });
-    }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })
 }
