@@ -5,5 +5,11 @@
 //!   (with refraction from pressure and temperature) and azimuth, declination, hour angle,
 //!   equation of time; the terms that depend only on time are computed once per instant
 //!   and shared across sites; instants in parallel.
+//! - [`irradiance`]: extraterrestrial irradiance, air mass (seven models), clear sky
+//!   (Haurwitz, Ineichen–Perez), Erbs decomposition, angle of incidence, isotropic,
+//!   Hay–Davies and Perez (1990) sky diffuse, ground-reflected, plane of array.
+//! - [`pv`]: SAPM, PVsyst and Faiman temperature; PVWatts DC, losses and inverter.
 
+pub mod irradiance;
+pub mod pv;
 pub mod spa;

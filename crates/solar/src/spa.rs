@@ -459,6 +459,91 @@ pub fn positions(times: &[f64], sites: &[Site], delta_t: f64) -> Vec<Vec<Positio
         .collect()
 }
 
+/// Sunrise, transit and sunset of one day (Unix seconds, UTC); `None` for sunrise and
+/// sunset where the Sun stays above or below the horizon all day.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RiseSet {
+    pub sunrise: Option<f64>,
+    pub transit: f64,
+    pub sunset: Option<f64>,
+}
+
+/// The SPA's sunrise, transit and sunset (Reda & Andreas, appendix A.2) of a local day: the
+/// algorithm runs on the day D whose 0 UT is `day_start` (Unix seconds of 00:00 UTC of the
+/// local date) and, as the paper does, each event's time of day is read in the local clock
+/// (`utc_offset`, seconds east) and placed on that local date. The standard altitude of the
+/// Sun's centre at rise and set is h0′ = −0.8333°.
+pub fn rise_set_transit(
+    day_start: f64,
+    latitude: f64,
+    longitude: f64,
+    delta_t: f64,
+    utc_offset: f64,
+) -> RiseSet {
+    const H0P: f64 = -0.8333;
+    // ν at 0 UT (ΔT = 0) and α, δ at 0 TT of the day before, the day and the day after
+    let nu = time_terms(day_start, 0.0).nu;
+    let ad: Vec<(f64, f64)> = [-86_400.0, 0.0, 86_400.0]
+        .iter()
+        .map(|d| {
+            let t = time_terms(day_start + d, 0.0);
+            (t.alpha, t.delta)
+        })
+        .collect();
+    let phi = latitude.to_radians();
+    let frac = |m: f64| m.rem_euclid(1.0);
+    let m0 = (ad[1].0 - longitude - nu) / 360.0;
+    let cos_h0 = (H0P.to_radians().sin() - phi.sin() * ad[1].1.to_radians().sin())
+        / (phi.cos() * ad[1].1.to_radians().cos());
+    let h0 = if (-1.0..=1.0).contains(&cos_h0) {
+        Some(cos_h0.acos().to_degrees().rem_euclid(180.0))
+    } else {
+        None
+    };
+    let m = [
+        frac(m0),
+        frac(m0 - h0.unwrap_or(0.0) / 360.0),
+        frac(m0 + h0.unwrap_or(0.0) / 360.0),
+    ];
+    let limit = |x: f64| if x.abs() > 2.0 { x.rem_euclid(1.0) } else { x };
+    let (a, b) = (limit(ad[1].0 - ad[0].0), limit(ad[2].0 - ad[1].0));
+    let c = b - a;
+    let (ap, bp) = (limit(ad[1].1 - ad[0].1), limit(ad[2].1 - ad[1].1));
+    let cp = bp - ap;
+    let mut hp = [0.0; 3];
+    let mut dp = [0.0; 3];
+    let mut h = [0.0; 3];
+    for i in 0..3 {
+        let nu_i = nu + 360.985_647 * m[i];
+        let n = m[i] + delta_t / 86_400.0;
+        let alpha_i = ad[1].0 + n * (a + b + c * n) / 2.0;
+        let delta_i = ad[1].1 + n * (ap + bp + cp * n) / 2.0;
+        let mut hh = (nu_i + longitude - alpha_i).rem_euclid(360.0);
+        if hh > 180.0 {
+            hh -= 360.0;
+        }
+        hp[i] = hh;
+        dp[i] = delta_i;
+        h[i] = (phi.sin() * delta_i.to_radians().sin()
+            + phi.cos() * delta_i.to_radians().cos() * hh.to_radians().cos())
+        .asin()
+        .to_degrees();
+    }
+    let transit = m[0] - hp[0] / 360.0;
+    let event = |i: usize| {
+        m[i] + (h[i] - H0P)
+            / (360.0 * dp[i].to_radians().cos() * phi.cos() * hp[i].to_radians().sin())
+    };
+    // a fraction of the UT day → the same time of day on the local date
+    let local_midnight = day_start - utc_offset;
+    let place = |f: f64| local_midnight + (f * 86_400.0 + utc_offset).rem_euclid(86_400.0);
+    RiseSet {
+        sunrise: h0.map(|_| place(event(1))),
+        transit: place(transit),
+        sunset: h0.map(|_| place(event(2))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -533,5 +618,18 @@ mod tests {
             p.apparent_zenith
         );
         assert!((p.azimuth - 194.340_24).abs() < 1e-5, "{}", p.azimuth);
+        // the paper, local time (−7 h): transit 11:46:04.97, sunrise 06:12:43.46,
+        // sunset 17:20:19.19
+        let day = 1_066_348_800.0; // 2003-10-17T00:00:00Z
+        let rs = rise_set_transit(day, 39.742_476, -105.1786, 67.0, -7.0 * 3600.0);
+        let local = |t: f64| t - (day + 7.0 * 3600.0);
+        let hms = |h: f64, m: f64, s: f64| h * 3600.0 + m * 60.0 + s;
+        assert!(
+            (local(rs.transit) - hms(11.0, 46.0, 4.97)).abs() < 0.05,
+            "{}",
+            local(rs.transit)
+        );
+        assert!((local(rs.sunrise.unwrap()) - hms(6.0, 12.0, 43.46)).abs() < 0.05);
+        assert!((local(rs.sunset.unwrap()) - hms(17.0, 20.0, 19.19)).abs() < 0.05);
     }
 }

@@ -1,0 +1,364 @@
+//! Irradiance: extraterrestrial irradiance, air mass, clear-sky models (Haurwitz,
+//! Ineichen–Perez, simplified Solis), GHI decomposition (Erbs), angle of incidence and the
+//! plane of array (isotropic, Hay–Davies, Perez 1990 sky diffuse; ground-reflected).
+//!
+//! Functions take one instant's values (angles in degrees, irradiance in W/m², pressure in
+//! Pa) and return NaN where an input is NaN: a missing value is never turned into 0. Night
+//! (the Sun below the horizon) gives 0 where the model defines it, as stated per function.
+
+use serde::{Deserialize, Serialize};
+
+/// The solar constant used by the extraterrestrial models (W/m²).
+pub const SOLAR_CONSTANT: f64 = 1366.1;
+
+fn cosd(x: f64) -> f64 {
+    x.to_radians().cos()
+}
+
+fn sind(x: f64) -> f64 {
+    x.to_radians().sin()
+}
+
+/// Extraterrestrial normal irradiance for day of year `doy` (1..366): Spencer (1971).
+pub fn extra_spencer(doy: f64) -> f64 {
+    let b = 2.0 * std::f64::consts::PI * (doy - 1.0) / 365.0;
+    let r = 1.00011
+        + 0.034221 * b.cos()
+        + 0.00128 * b.sin()
+        + 0.000719 * (2.0 * b).cos()
+        + 0.000077 * (2.0 * b).sin();
+    SOLAR_CONSTANT * r
+}
+
+/// Extraterrestrial normal irradiance: the ASCE (2005) approximation.
+pub fn extra_asce(doy: f64) -> f64 {
+    let b = 2.0 * std::f64::consts::PI * doy / 365.0;
+    SOLAR_CONSTANT * (1.0 + 0.033 * b.cos())
+}
+
+/// Extraterrestrial normal irradiance from the Earth–Sun distance R (AU), e.g. SPA's.
+pub fn extra_from_distance(r: f64) -> f64 {
+    SOLAR_CONSTANT / (r * r)
+}
+
+/// Relative air mass models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AirmassModel {
+    Simple,
+    Kasten1966,
+    KastenYoung1989,
+    Gueymard1993,
+    Young1994,
+    Pickering2002,
+    Gueymard2003,
+}
+
+impl AirmassModel {
+    pub const ALL: [AirmassModel; 7] = [
+        AirmassModel::Simple,
+        AirmassModel::Kasten1966,
+        AirmassModel::KastenYoung1989,
+        AirmassModel::Gueymard1993,
+        AirmassModel::Young1994,
+        AirmassModel::Pickering2002,
+        AirmassModel::Gueymard2003,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AirmassModel::Simple => "simple",
+            AirmassModel::Kasten1966 => "kasten1966",
+            AirmassModel::KastenYoung1989 => "kastenyoung1989",
+            AirmassModel::Gueymard1993 => "gueymard1993",
+            AirmassModel::Young1994 => "young1994",
+            AirmassModel::Pickering2002 => "pickering2002",
+            AirmassModel::Gueymard2003 => "gueymard2003",
+        }
+    }
+}
+
+/// Relative (not pressure-corrected) air mass at zenith `z` (°; apparent zenith for the
+/// models built on it). NaN for z > 90° (no air mass below the horizon).
+pub fn airmass_relative(z: f64, model: AirmassModel) -> f64 {
+    if !(z <= 90.0) {
+        return f64::NAN;
+    }
+    let c = cosd(z);
+    match model {
+        AirmassModel::Simple => 1.0 / c,
+        AirmassModel::Kasten1966 => 1.0 / (c + 0.15 * (93.885 - z).powf(-1.253)),
+        AirmassModel::KastenYoung1989 => 1.0 / (c + 0.50572 * (96.07995 - z).powf(-1.6364)),
+        AirmassModel::Gueymard1993 => 1.0 / (c + 0.00176759 * z * (94.37515 - z).powf(-1.21563)),
+        AirmassModel::Young1994 => {
+            (1.002432 * c * c + 0.148386 * c + 0.0096467)
+                / (c * c * c + 0.149864 * c * c + 0.0102963 * c + 0.000303978)
+        }
+        AirmassModel::Pickering2002 => {
+            let h = 90.0 - z;
+            1.0 / sind(h + 244.0 / (165.0 + 47.0 * h.powf(1.1)))
+        }
+        AirmassModel::Gueymard2003 => {
+            1.0 / (c + 0.48353 * z.powf(0.095846) / (96.741 - z).powf(1.754))
+        }
+    }
+}
+
+/// Absolute (pressure-corrected) air mass.
+pub fn airmass_absolute(relative: f64, pressure_pa: f64) -> f64 {
+    relative * pressure_pa / 101_325.0
+}
+
+/// Haurwitz (1945) clear-sky GHI at apparent zenith `z`; 0 with the Sun below the horizon.
+pub fn haurwitz(z: f64) -> f64 {
+    if z.is_nan() {
+        return f64::NAN;
+    }
+    let c = cosd(z);
+    if c > 0.0 {
+        1098.0 * c * (-0.059 / c).exp()
+    } else {
+        0.0
+    }
+}
+
+/// Clear-sky (GHI, DNI, DHI).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ClearSky {
+    pub ghi: f64,
+    pub dni: f64,
+    pub dhi: f64,
+}
+
+/// Ineichen–Perez clear sky (Ineichen & Perez 2002, with Perez et al. 2002's altitude
+/// terms): apparent zenith (°), absolute air mass, Linke turbidity, site altitude (m),
+/// extraterrestrial irradiance (W/m²). Where the air mass is NaN (night) the result is
+/// (0, 0, 0), as with the Sun below the horizon.
+pub fn ineichen(z: f64, am_abs: f64, linke: f64, altitude: f64, dni_extra: f64) -> ClearSky {
+    if z.is_nan() || linke.is_nan() || altitude.is_nan() || dni_extra.is_nan() {
+        let n = f64::NAN;
+        return ClearSky {
+            ghi: n,
+            dni: n,
+            dhi: n,
+        };
+    }
+    if am_abs.is_nan() {
+        return ClearSky {
+            ghi: 0.0,
+            dni: 0.0,
+            dhi: 0.0,
+        };
+    }
+    let tl = linke;
+    let fh1 = (-altitude / 8000.0).exp();
+    let fh2 = (-altitude / 1250.0).exp();
+    let cos_z = cosd(z).max(0.0);
+    let cg1 = 5.09e-5 * altitude + 0.868;
+    let cg2 = 3.92e-5 * altitude + 0.0387;
+    let g = (-cg2 * am_abs * (fh1 + fh2 * (tl - 1.0))).exp();
+    let ghi = cg1 * dni_extra * cos_z * g.max(0.0);
+    let b = 0.664 + 0.163 / fh1;
+    let bnci = dni_extra * (b * (-0.09 * am_abs * (tl - 1.0)).exp()).max(0.0);
+    let bnci2 = (1.0 - (0.1 - 0.2 * (-tl).exp()) / (0.1 + 0.882 / fh1)) / cos_z;
+    let bnci2 = ghi * bnci2.clamp(0.0, 1e20);
+    let dni = bnci.min(bnci2);
+    ClearSky {
+        ghi,
+        dni,
+        dhi: ghi - dni * cos_z,
+    }
+}
+
+/// Erbs et al. (1982) decomposition of GHI into (DNI, DHI, kt): zenith (°), day-of-year
+/// extraterrestrial irradiance; kt with cos z ≥ 0.065 and kt ≤ 1; DNI 0 and DHI = GHI for
+/// zenith > 87°, GHI < 0 or a negative DNI.
+pub fn erbs(ghi: f64, z: f64, dni_extra: f64) -> (f64, f64, f64) {
+    if ghi.is_nan() || z.is_nan() || dni_extra.is_nan() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let cos_z = cosd(z).max(0.065);
+    let kt = (ghi / (dni_extra * cos_z)).clamp(0.0, 1.0);
+    let df = if kt <= 0.22 {
+        1.0 - 0.09 * kt
+    } else if kt <= 0.8 {
+        0.9511 - 0.1604 * kt + 4.388 * kt.powi(2) - 16.638 * kt.powi(3) + 12.336 * kt.powi(4)
+    } else {
+        0.165
+    };
+    let dhi = df * ghi;
+    let dni = (ghi - dhi) / cosd(z);
+    if z > 87.0 || ghi < 0.0 || dni < 0.0 {
+        (0.0, ghi, kt)
+    } else {
+        (dni, dhi, kt)
+    }
+}
+
+/// cos(angle of incidence) on a plane (tilt, azimuth) of the Sun at (zenith, azimuth),
+/// clipped to [−1, 1].
+pub fn aoi_projection(tilt: f64, surface_azimuth: f64, z: f64, sun_azimuth: f64) -> f64 {
+    (cosd(tilt) * cosd(z) + sind(tilt) * sind(z) * cosd(sun_azimuth - surface_azimuth))
+        .clamp(-1.0, 1.0)
+}
+
+/// Angle of incidence (°).
+pub fn aoi(tilt: f64, surface_azimuth: f64, z: f64, sun_azimuth: f64) -> f64 {
+    aoi_projection(tilt, surface_azimuth, z, sun_azimuth)
+        .acos()
+        .to_degrees()
+}
+
+/// Isotropic sky diffuse on a tilted plane.
+pub fn isotropic(tilt: f64, dhi: f64) -> f64 {
+    dhi * (1.0 + cosd(tilt)) * 0.5
+}
+
+/// Ground-reflected irradiance on a tilted plane.
+pub fn ground_diffuse(tilt: f64, ghi: f64, albedo: f64) -> f64 {
+    ghi * albedo * (1.0 - cosd(tilt)) * 0.5
+}
+
+/// Hay & Davies (1980) sky diffuse.
+pub fn hay_davies(
+    tilt: f64,
+    surface_azimuth: f64,
+    dhi: f64,
+    dni: f64,
+    dni_extra: f64,
+    z: f64,
+    sun_azimuth: f64,
+) -> f64 {
+    let cos_tt = aoi_projection(tilt, surface_azimuth, z, sun_azimuth).max(0.0);
+    let rb = cos_tt / cosd(z).max(0.01745);
+    let ai = dni / dni_extra;
+    let iso = (dhi * (1.0 - ai) * 0.5 * (1.0 + cosd(tilt))).max(0.0);
+    let circ = (dhi * ai * rb).max(0.0);
+    iso + circ
+}
+
+/// The coefficients (f11, f12, f13, f21, f22, f23) of one Perez model, by sky-clearness bin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerezCoefficients {
+    pub name: String,
+    pub bins: [[f64; 6]; 8],
+}
+
+/// The Perez et al. (1990) coefficient sets (data/perez.csv).
+pub fn perez_models() -> &'static [PerezCoefficients] {
+    use std::sync::OnceLock;
+    static M: OnceLock<Vec<PerezCoefficients>> = OnceLock::new();
+    M.get_or_init(|| {
+        let mut out: Vec<PerezCoefficients> = Vec::new();
+        for line in include_str!("../data/perez.csv").lines().skip(1) {
+            let f: Vec<&str> = line.trim().split(',').collect();
+            if f.len() < 8 {
+                continue;
+            }
+            let bin: usize = f[1].parse().expect("bin");
+            let v: Vec<f64> = f[2..8]
+                .iter()
+                .map(|x| x.parse().expect("a number"))
+                .collect();
+            if out.last().is_none_or(|m| m.name != f[0]) {
+                out.push(PerezCoefficients {
+                    name: f[0].to_string(),
+                    bins: [[f64::NAN; 6]; 8],
+                });
+            }
+            let m = out.last_mut().expect("pushed");
+            m.bins[bin - 1].copy_from_slice(&v);
+        }
+        out
+    })
+}
+
+/// A Perez model by name (default `allsitescomposite1990`).
+pub fn perez_model(name: &str) -> Option<&'static PerezCoefficients> {
+    perez_models().iter().find(|m| m.name == name)
+}
+
+/// Perez et al. (1990) sky diffuse: relative air mass `am` (NaN at night gives 0).
+#[allow(clippy::too_many_arguments)]
+pub fn perez(
+    tilt: f64,
+    surface_azimuth: f64,
+    dhi: f64,
+    dni: f64,
+    dni_extra: f64,
+    z: f64,
+    sun_azimuth: f64,
+    am: f64,
+    coefficients: &PerezCoefficients,
+) -> f64 {
+    if am.is_nan() && !dhi.is_nan() {
+        return 0.0;
+    }
+    let kappa = 1.041;
+    let zr = z.to_radians();
+    let delta = dhi * am / dni_extra;
+    let eps = ((dhi + dni) / dhi + kappa * zr.powi(3)) / (1.0 + kappa * zr.powi(3));
+    const EDGES: [f64; 7] = [1.065, 1.23, 1.5, 1.95, 2.8, 4.5, 6.2];
+    if !(eps >= 0.0) {
+        return f64::NAN;
+    }
+    let bin = EDGES.iter().filter(|e| eps >= **e).count();
+    let c = &coefficients.bins[bin];
+    let f1 = (c[0] + c[1] * delta + c[2] * zr).max(0.0);
+    let f2 = c[3] + c[4] * delta + c[5] * zr;
+    let a = aoi_projection(tilt, surface_azimuth, z, sun_azimuth).max(0.0);
+    let b = cosd(z).max(cosd(85.0));
+    let term1 = 0.5 * (1.0 - f1) * (1.0 + cosd(tilt));
+    let term2 = f1 * a / b;
+    let term3 = f2 * sind(tilt);
+    (dhi * (term1 + term2 + term3)).max(0.0)
+}
+
+/// Plane-of-array components.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Poa {
+    pub global: f64,
+    pub direct: f64,
+    pub diffuse: f64,
+    pub sky_diffuse: f64,
+    pub ground_diffuse: f64,
+}
+
+/// Beam on the plane plus sky and ground diffuse.
+pub fn poa(aoi_deg: f64, dni: f64, sky: f64, ground: f64) -> Poa {
+    let direct = (dni * cosd(aoi_deg)).max(0.0);
+    let direct = if dni.is_nan() || aoi_deg.is_nan() {
+        f64::NAN
+    } else {
+        direct
+    };
+    let diffuse = sky + ground;
+    Poa {
+        global: direct + diffuse,
+        direct,
+        diffuse,
+        sky_diffuse: sky,
+        ground_diffuse: ground,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn perez_tables_load() {
+        let m = perez_model("allsitescomposite1990").expect("the default set");
+        assert!(m.bins.iter().all(|b| b.iter().all(|v| v.is_finite())));
+        assert!(perez_models().len() >= 11);
+    }
+
+    #[test]
+    fn missing_stays_missing() {
+        assert!(haurwitz(f64::NAN).is_nan());
+        assert!(erbs(f64::NAN, 30.0, 1360.0).0.is_nan());
+        assert!(ineichen(f64::NAN, 1.0, 3.0, 0.0, 1360.0).ghi.is_nan());
+        assert!(airmass_relative(95.0, AirmassModel::KastenYoung1989).is_nan());
+        assert_eq!(haurwitz(95.0), 0.0);
+    }
+}

@@ -1,0 +1,160 @@
+//! Module temperature and PVWatts power: SAPM (King et al. 2004), PVsyst and Faiman cell
+//! temperature; PVWatts DC (Dobos 2014) with its default system losses and inverter.
+//! NaN in gives NaN out.
+
+use serde::{Deserialize, Serialize};
+
+/// SAPM temperature parameters: a, b (exp(a + b·WS)) and ΔT (°C at 1000 W/m²).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SapmParams {
+    pub a: f64,
+    pub b: f64,
+    pub delta_t: f64,
+}
+
+impl SapmParams {
+    /// King et al. (2004), table 1: glass/cell/glass, open rack.
+    pub const OPEN_RACK_GLASS_GLASS: SapmParams = SapmParams {
+        a: -3.47,
+        b: -0.0594,
+        delta_t: 3.0,
+    };
+    /// Glass/cell/polymer sheet, open rack.
+    pub const OPEN_RACK_GLASS_POLYMER: SapmParams = SapmParams {
+        a: -3.56,
+        b: -0.075,
+        delta_t: 3.0,
+    };
+    /// Glass/cell/glass, close (roof) mount.
+    pub const CLOSE_MOUNT_GLASS_GLASS: SapmParams = SapmParams {
+        a: -2.98,
+        b: -0.0471,
+        delta_t: 1.0,
+    };
+    /// Glass/cell/polymer sheet, insulated back.
+    pub const INSULATED_BACK_GLASS_POLYMER: SapmParams = SapmParams {
+        a: -2.81,
+        b: -0.0455,
+        delta_t: 0.0,
+    };
+}
+
+/// SAPM back-of-module temperature.
+pub fn sapm_module(poa: f64, temp_air: f64, wind: f64, p: &SapmParams) -> f64 {
+    poa * (p.a + p.b * wind).exp() + temp_air
+}
+
+/// SAPM cell temperature.
+pub fn sapm_cell(poa: f64, temp_air: f64, wind: f64, p: &SapmParams) -> f64 {
+    sapm_module(poa, temp_air, wind, p) + poa / 1000.0 * p.delta_t
+}
+
+/// PVsyst cell temperature: T_a + α·E·(1 − η) / (U_c + U_v·WS).
+pub fn pvsyst_cell(
+    poa: f64,
+    temp_air: f64,
+    wind: f64,
+    u_c: f64,
+    u_v: f64,
+    efficiency: f64,
+    absorption: f64,
+) -> f64 {
+    temp_air + absorption * poa * (1.0 - efficiency) / (u_c + u_v * wind)
+}
+
+/// Faiman (2008) module temperature: T_a + E / (U0 + U1·WS).
+pub fn faiman(poa: f64, temp_air: f64, wind: f64, u0: f64, u1: f64) -> f64 {
+    temp_air + poa / (u0 + u1 * wind)
+}
+
+/// PVWatts DC power: E/1000 · P_dc0 · (1 + γ (T_cell − T_ref)).
+pub fn pvwatts_dc(poa_effective: f64, temp_cell: f64, pdc0: f64, gamma: f64, temp_ref: f64) -> f64 {
+    poa_effective / 1000.0 * pdc0 * (1.0 + gamma * (temp_cell - temp_ref))
+}
+
+/// PVWatts system losses (%), each a percentage.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Losses {
+    pub soiling: f64,
+    pub shading: f64,
+    pub snow: f64,
+    pub mismatch: f64,
+    pub wiring: f64,
+    pub connections: f64,
+    pub lid: f64,
+    pub nameplate_rating: f64,
+    pub age: f64,
+    pub availability: f64,
+}
+
+impl Default for Losses {
+    /// PVWatts version 5 defaults (total 14.08 %).
+    fn default() -> Self {
+        Losses {
+            soiling: 2.0,
+            shading: 3.0,
+            snow: 0.0,
+            mismatch: 2.0,
+            wiring: 2.0,
+            connections: 0.5,
+            lid: 1.5,
+            nameplate_rating: 1.0,
+            age: 0.0,
+            availability: 3.0,
+        }
+    }
+}
+
+impl Losses {
+    /// Total loss (%): 100 · (1 − Π (1 − l_i/100)).
+    pub fn total(&self) -> f64 {
+        let l = [
+            self.soiling,
+            self.shading,
+            self.snow,
+            self.mismatch,
+            self.wiring,
+            self.connections,
+            self.lid,
+            self.nameplate_rating,
+            self.age,
+            self.availability,
+        ];
+        100.0 * (1.0 - l.iter().map(|x| 1.0 - x / 100.0).product::<f64>())
+    }
+}
+
+/// PVWatts inverter: AC power from DC power `pdc` for an inverter of DC input rating
+/// `pdc0` (W), nominal efficiency `eta_nom` (0.96) and reference efficiency `eta_ref`
+/// (0.9637); clipped to [0, eta_nom·pdc0].
+pub fn pvwatts_inverter(pdc: f64, pdc0: f64, eta_nom: f64, eta_ref: f64) -> f64 {
+    if pdc.is_nan() {
+        return f64::NAN;
+    }
+    let pac0 = eta_nom * pdc0;
+    let zeta = pdc / pdc0;
+    let eta = if zeta == 0.0 {
+        0.0
+    } else {
+        eta_nom / eta_ref * (-0.0162 * zeta - 0.0059 / zeta + 0.9858)
+    };
+    (eta * pdc).min(pac0).max(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pvwatts_default_losses_total() {
+        // 100·(1 − 0.98·0.97·1·0.98·0.98·0.995·0.985·0.99·1·0.97)
+        assert!((Losses::default().total() - 14.075_660_688_264_469).abs() < 1e-9);
+    }
+
+    #[test]
+    fn inverter_limits() {
+        assert_eq!(pvwatts_inverter(0.0, 4000.0, 0.96, 0.9637), 0.0);
+        assert!((pvwatts_inverter(10_000.0, 4000.0, 0.96, 0.9637) - 3840.0).abs() < 1e-9);
+        assert!(pvwatts_inverter(f64::NAN, 4000.0, 0.96, 0.9637).is_nan());
+    }
+}
