@@ -136,12 +136,12 @@ COLUMNS += [
     ("trk_surface_tilt", "singleaxis(backtrack=True) surface_tilt, deg"),
     ("trk_surface_azimuth", "singleaxis(backtrack=True) surface_azimuth, deg"),
     ("trk_theta_nobacktrack", "singleaxis(backtrack=False) tracker_theta, deg"),
-    ("t_sapm_cell", "sapm_cell(poa_global, temp_air, wind_speed, open_rack_glass_glass), degC"),
+    ("t_sapm_cell", "sapm_cell(poa_global (NaN -> 0, as for every temperature column), temp_air, wind_speed, open_rack_glass_glass), degC"),
     ("t_sapm_module", "sapm_module(poa_global, temp_air, wind_speed, a, b of open_rack_glass_glass), degC"),
     ("t_pvsyst_cell", "pvsyst_cell(poa_global, temp_air, wind_speed, u_c=29, u_v=0, eta=0.1, alpha=0.9), degC"),
     ("t_faiman", "faiman(poa_global, temp_air, wind_speed, u0=25, u1=6.84), degC"),
     ("t_fuentes", "fuentes(poa_global, temp_air, wind_speed, noct_installed=45, ...) on the full hourly year, degC"),
-    ("pdc", "pvwatts_dc(poa_global, t_sapm_cell, pdc0=4000, gamma_pdc=-0.0047, temp_ref=25), W"),
+    ("pdc", "pvwatts_dc(poa_global (NaN -> 0), t_sapm_cell, pdc0=4000, gamma_pdc=-0.0047, temp_ref=25), W"),
     ("pdc_net", "pdc * (1 - pvwatts_losses()/100), W"),
     ("pac", "inverter.pvwatts(pdc_net, pdc0=4000, eta_inv_nom=0.96, eta_inv_ref=0.9637), W"),
 ]
@@ -270,15 +270,21 @@ def compute(tmy3_path):
     trk_nb = tracking.singleaxis(zen_app, azi, **{**TRACKER, "backtrack": False})
     out["trk_theta_nobacktrack"] = trk_nb["tracker_theta"]
 
-    poa_global = out["poa_global"]
+    # pvlib's perez() returns NaN where dhi = dni = 0 with the sun up (clearness
+    # 0/0 -> NaN bin -> NaN coefficients; only rows with NaN airmass are zeroed).
+    # Those rows are exported as NaN; the thermal and PVWatts models get 0 there
+    # (ghi = dni = dhi = 0, so every component is 0), otherwise fuentes would carry
+    # the NaN through the rest of the year.
+    poa_nan = out["poa_global"].isna()
+    if not ((ghi[poa_nan] == 0) & (dni[poa_nan] == 0) & (dhi[poa_nan] == 0)).all():
+        sys.exit("poa_global is NaN on a row with nonzero irradiance")
+    poa_global = out["poa_global"].fillna(0.0)
     sapm = temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"][SAPM_KEY]
     out["t_sapm_cell"] = series(temperature.sapm_cell(poa_global, temp_air, wind, **sapm), times)
     out["t_sapm_module"] = series(temperature.sapm_module(poa_global, temp_air, wind,
                                                           sapm["a"], sapm["b"]), times)
     out["t_pvsyst_cell"] = series(temperature.pvsyst_cell(poa_global, temp_air, wind, **PVSYST), times)
     out["t_faiman"] = series(temperature.faiman(poa_global, temp_air, wind, **FAIMAN), times)
-    if poa_global.isna().any():
-        sys.exit("poa_global has NaN; fuentes would propagate it")
     out["t_fuentes"] = series(temperature.fuentes(poa_global, temp_air, wind, **FUENTES), times)
 
     pdc = series(pvsystem.pvwatts_dc(poa_global, out["t_sapm_cell"], **PVWATTS_DC), times)
@@ -289,7 +295,9 @@ def compute(tmy3_path):
 
     info = {
         "meta": meta, "lat": lat, "lon": lon, "alt": alt, "sapm": dict(sapm), "loss": loss,
-        "step_ns": [int(s) for s in step], "raw_index": raw_data.index,
+        "step_ns": [int(s) for s in step], "poa_nan_rows": int(poa_nan.sum()),
+        "poa_nan_max_zenith": float(zen_app[poa_nan].max()) if poa_nan.any() else None,
+        "poa_nan_min_zenith": float(zen_app[poa_nan].min()) if poa_nan.any() else None, "raw_index": raw_data.index,
         "linke_filepath": os.path.join(os.path.dirname(os.path.abspath(clearsky.__file__)),
                                        "data", "LinkeTurbidities.h5"),
         "data": data,
@@ -305,7 +313,6 @@ def write_csv_gz(out, path):
         sys.exit(f"missing columns: {missing}")
     buf = io.StringIO()
     buf.write(",".join(names) + "\n")
-    unix = out.index.asi8 // 10**9 if out.index.asi8.dtype.kind == "i" else None
     # asi8 is in the index's unit; normalise to seconds.
     unit_ns = pd.Timedelta(1, unit=out.index.unit).value
     unix = (out.index.asi8 * unit_ns) // 10**9
@@ -462,7 +469,10 @@ def main():
                         **TRACKER,
                         "no_backtrack": "the same with backtrack=False (only tracker_theta kept)"},
             "temperature": {
-                "input": "poa_global (Perez, get_total_irradiance), temp_air, wind_speed",
+                "input": "poa_global (Perez, get_total_irradiance) with NaN replaced by 0, temp_air, wind_speed",
+                "poa_global_nan": {"rows_full_year": info["poa_nan_rows"],
+                                   "apparent_zenith_range": [info["poa_nan_min_zenith"], info["poa_nan_max_zenith"]],
+                                   "note": "pvlib's perez() gives NaN where dhi = dni = 0 (so ghi = 0) while airmass is finite (sun up): the clearness (dhi + dni)/dhi is 0/0, its bin is -1 and the coefficients are NaN; perez() zeroes only rows whose airmass is NaN. sky_perez, poa_diffuse and poa_global are exported as NaN there. The temperature and PVWatts models receive 0 on those rows (all irradiance components are 0); without that fuentes, a recursion, would be NaN for the rest of the year."},
                 "sapm": {"parameters": f"TEMPERATURE_MODEL_PARAMETERS['sapm']['{SAPM_KEY}']", **info["sapm"],
                          "irrad_ref": 1000.0,
                          "sapm_module": "sapm_module(poa_global, temp_air, wind_speed, a, b)"},
@@ -490,7 +500,7 @@ def main():
             "times": "local mean solar noon of each date as a UTC instant (12:00 UTC - longitude/15 h, rounded to the second); pvlib takes the calendar date of each timestamp in the timestamp's zone (UTC here) and computes for 00:00 UTC of that date, so the results are those of the UTC date",
             "dates": "2020, the 1st and 15th of each month",
             "delta_t": DELTA_T,
-            "output": "sunrise/sunset/transit as RFC 3339 UTC strings (pandas nanosecond resolution) and as Unix seconds (float); null where pvlib returns NaT (polar day or night)",
+            "output": "sunrise/sunset/transit as RFC 3339 UTC strings at the nanosecond resolution pvlib returns (it converts SPA's float seconds with pd.to_datetime(x*1e9, unit='ns')), and the same instants as float Unix seconds (nanoseconds / 1e9); null where pvlib returns NaT (polar day or night: SPA gives NaN rise/set, transit is still given). Sunrise can fall on the previous UTC date and sunset on the next one, since the day is the UTC date, not the local one.",
             "sites": rise_set(args.spa_fixture),
         },
     }

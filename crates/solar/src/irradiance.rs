@@ -170,6 +170,84 @@ pub fn ineichen(z: f64, am_abs: f64, linke: f64, altitude: f64, dni_extra: f64) 
     }
 }
 
+/// Simplified Solis clear sky (Ineichen 2008): apparent elevation (°), aerosol optical
+/// depth at 700 nm, precipitable water (cm; below 0.2 taken as 0.2), pressure (Pa),
+/// extraterrestrial irradiance. Zero with the Sun at or below the horizon.
+pub fn simplified_solis(
+    elevation: f64,
+    aod700: f64,
+    precipitable_water: f64,
+    pressure: f64,
+    dni_extra: f64,
+) -> ClearSky {
+    if [elevation, aod700, precipitable_water, pressure, dni_extra]
+        .iter()
+        .any(|v| v.is_nan())
+    {
+        let n = f64::NAN;
+        return ClearSky {
+            ghi: n,
+            dni: n,
+            dhi: n,
+        };
+    }
+    let w = precipitable_water.max(0.2);
+    let a = aod700;
+    let lw = w.ln();
+    let lp = (pressure / 101_325.0).ln();
+    // modified extraterrestrial irradiance
+    let i0p = dni_extra
+        * (0.12 * w.powf(0.56) * a * a
+            + 0.97 * w.powf(0.032) * a
+            + 1.08 * w.powf(0.0051)
+            + 0.071 * lp);
+    // beam
+    let taub = (1.82 + 0.056 * lw + 0.0071 * lw * lw) * a
+        + (0.33 + 0.045 * lw + 0.0096 * lw * lw)
+        + (0.0089 * w + 0.13) * lp;
+    let b = (0.00925 * a * a + 0.0148 * a - 0.0172) * lw + (-0.7565 * a * a + 0.5057 * a + 0.4557);
+    // global
+    let taug = (1.24 + 0.047 * lw + 0.0061 * lw * lw) * a
+        + (0.27 + 0.043 * lw + 0.0090 * lw * lw)
+        + (0.0079 * w + 0.1) * lp;
+    let g = -0.0147 * lw - 0.3079 * a * a + 0.2846 * a + 0.3798;
+    // diffuse
+    let (td4, td3, td2, td1, td0, tdp) = if a < 0.05 {
+        (
+            86.0 * w - 13_800.0,
+            -3.11 * w + 79.4,
+            -0.23 * w + 74.8,
+            0.092 * w - 8.86,
+            0.0042 * w + 3.12,
+            -0.83 * (1.0 + a).powf(-17.2),
+        )
+    } else {
+        (
+            -0.21 * w + 11.6,
+            0.27 * w - 20.7,
+            -0.134 * w + 15.5,
+            0.0554 * w - 5.71,
+            0.0057 * w + 2.94,
+            -0.71 * (1.0 + a).powf(-15.0),
+        )
+    };
+    let taud = td4 * a.powi(4) + td3 * a.powi(3) + td2 * a * a + td1 * a + td0 + tdp * lp;
+    let d = -0.337 * a * a + 0.63 * a + 0.116 + lp / (18.0 + 152.0 * a);
+    let sin_e = sind(elevation).max(1e-30);
+    let dni = i0p * (-taub / sin_e.powf(b)).exp();
+    let ghi = i0p * (-taug / sin_e.powf(g)).exp() * sin_e;
+    let dhi = i0p * (-taud / sin_e.powf(d)).exp();
+    if elevation <= 0.0 {
+        ClearSky {
+            ghi: 0.0,
+            dni: 0.0,
+            dhi: 0.0,
+        }
+    } else {
+        ClearSky { ghi, dni, dhi }
+    }
+}
+
 /// Erbs et al. (1982) decomposition of GHI into (DNI, DHI, kt): zenith (°), day-of-year
 /// extraterrestrial irradiance; kt with cos z ≥ 0.065 and kt ≤ 1; DNI 0 and DHI = GHI for
 /// zenith > 87°, GHI < 0 or a negative DNI.
