@@ -468,11 +468,21 @@ pub struct RiseSet {
     pub sunset: Option<f64>,
 }
 
-/// The SPA's sunrise, transit and sunset (Reda & Andreas, appendix A.2) of a local day: the
-/// algorithm runs on the day D whose 0 UT is `day_start` (Unix seconds of 00:00 UTC of the
-/// local date) and, as the paper does, each event's time of day is read in the local clock
-/// (`utc_offset`, seconds east) and placed on that local date. The standard altitude of the
-/// Sun's centre at rise and set is h0′ = −0.8333°.
+/// The SPA's sunrise, transit and sunset (Reda & Andreas, appendix A.2) for the UT day D
+/// whose 0 UT is `day_start` (Unix seconds): the events as D's fractions of a day, unwrapped
+/// (a sunrise can fall before 0 UT and a sunset after 24 UT, as with pvlib). The standard
+/// altitude of the Sun's centre at rise and set is h0′ = −0.8333°.
+pub fn rise_set_transit_ut(day_start: f64, latitude: f64, longitude: f64, delta_t: f64) -> RiseSet {
+    let f = rise_set_fractions(day_start, latitude, longitude, delta_t);
+    RiseSet {
+        sunrise: f.sunrise.map(|x| day_start + x * 86_400.0),
+        transit: day_start + f.transit * 86_400.0,
+        sunset: f.sunset.map(|x| day_start + x * 86_400.0),
+    }
+}
+
+/// The same events read in the local clock, as the paper reports them: each event's time of
+/// day (`utc_offset`, seconds east) placed on the local date whose 0 UT is `day_start`.
 pub fn rise_set_transit(
     day_start: f64,
     latitude: f64,
@@ -480,6 +490,17 @@ pub fn rise_set_transit(
     delta_t: f64,
     utc_offset: f64,
 ) -> RiseSet {
+    let f = rise_set_fractions(day_start, latitude, longitude, delta_t);
+    let local_midnight = day_start - utc_offset;
+    let place = |x: f64| local_midnight + (x * 86_400.0 + utc_offset).rem_euclid(86_400.0);
+    RiseSet {
+        sunrise: f.sunrise.map(place),
+        transit: place(f.transit),
+        sunset: f.sunset.map(place),
+    }
+}
+
+fn rise_set_fractions(day_start: f64, latitude: f64, longitude: f64, delta_t: f64) -> RiseSet {
     const H0P: f64 = -0.8333;
     // ν at 0 UT (ΔT = 0) and α, δ at 0 TT of the day before, the day and the day after
     let nu = time_terms(day_start, 0.0).nu;
@@ -500,11 +521,12 @@ pub fn rise_set_transit(
     } else {
         None
     };
-    let m = [
-        frac(m0),
-        frac(m0 - h0.unwrap_or(0.0) / 360.0),
-        frac(m0 + h0.unwrap_or(0.0) / 360.0),
-    ];
+    let h0_frac = h0.unwrap_or(0.0) / 360.0;
+    // the paper limits m to 0..1; a rise before 0 UT or a set after 24 UT belongs to the
+    // previous or next UT date, and is moved back there below
+    let rise_before = frac(m0) - h0_frac < 0.0;
+    let set_after = frac(m0) + h0_frac >= 1.0;
+    let m = [frac(m0), frac(frac(m0) - h0_frac), frac(frac(m0) + h0_frac)];
     let limit = |x: f64| if x.abs() > 2.0 { x.rem_euclid(1.0) } else { x };
     let (a, b) = (limit(ad[1].0 - ad[0].0), limit(ad[2].0 - ad[1].0));
     let c = b - a;
@@ -534,13 +556,10 @@ pub fn rise_set_transit(
         m[i] + (h[i] - H0P)
             / (360.0 * dp[i].to_radians().cos() * phi.cos() * hp[i].to_radians().sin())
     };
-    // a fraction of the UT day → the same time of day on the local date
-    let local_midnight = day_start - utc_offset;
-    let place = |f: f64| local_midnight + (f * 86_400.0 + utc_offset).rem_euclid(86_400.0);
     RiseSet {
-        sunrise: h0.map(|_| place(event(1))),
-        transit: place(transit),
-        sunset: h0.map(|_| place(event(2))),
+        sunrise: h0.map(|_| event(1) - if rise_before { 1.0 } else { 0.0 }),
+        transit,
+        sunset: h0.map(|_| event(2) + if set_after { 1.0 } else { 0.0 }),
     }
 }
 

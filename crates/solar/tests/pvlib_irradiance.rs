@@ -19,14 +19,28 @@ impl Fixture {
     fn load() -> Fixture {
         let gz: &[u8] = include_bytes!("fixtures/pvlib_irradiance.csv.gz");
         let mut text = String::new();
-        flate2::read::GzDecoder::new(gz).read_to_string(&mut text).unwrap();
+        flate2::read::GzDecoder::new(gz)
+            .read_to_string(&mut text)
+            .unwrap();
         let mut lines = text.lines();
-        let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
-        let mut cols: HashMap<String, Vec<f64>> = header.iter().map(|h| (h.clone(), Vec::new())).collect();
+        let header: Vec<String> = lines
+            .next()
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        let mut cols: HashMap<String, Vec<f64>> =
+            header.iter().map(|h| (h.clone(), Vec::new())).collect();
         let mut n = 0;
         for line in lines {
             for (h, v) in header.iter().zip(line.split(',')) {
-                let x = if h == "time" { f64::NAN } else if v.is_empty() { f64::NAN } else { v.parse().unwrap() };
+                let x = if h == "time" {
+                    f64::NAN
+                } else if v.is_empty() {
+                    f64::NAN
+                } else {
+                    v.parse().unwrap()
+                };
                 cols.get_mut(h).unwrap().push(x);
             }
             n += 1;
@@ -35,7 +49,9 @@ impl Fixture {
     }
 
     fn c(&self, name: &str) -> &[f64] {
-        self.cols.get(name).unwrap_or_else(|| panic!("no column {name}"))
+        self.cols
+            .get(name)
+            .unwrap_or_else(|| panic!("no column {name}"))
     }
 }
 
@@ -83,7 +99,11 @@ fn agrees_with_pvlib_on_a_tmy3_year() {
             spa::position(&spa::time_terms(unix[i], 67.0), &site)
         })
         .collect();
-    check("apparent_zenith", &map(&|i| pos[i].apparent_zenith), f.c("apparent_zenith"));
+    check(
+        "apparent_zenith",
+        &map(&|i| pos[i].apparent_zenith),
+        f.c("apparent_zenith"),
+    );
     check("zenith", &map(&|i| pos[i].zenith), f.c("zenith"));
     check("azimuth", &map(&|i| pos[i].azimuth), f.c("azimuth"));
     // from here on, pvlib's own solar position as input
@@ -92,7 +112,11 @@ fn agrees_with_pvlib_on_a_tmy3_year() {
 
     let e0 = map(&|i| irr::extra_spencer(doy_utc(unix[i])));
     check("dni_extra_spencer", &e0, f.c("dni_extra_spencer"));
-    check("dni_extra_asce", &map(&|i| irr::extra_asce(doy_utc(unix[i]))), f.c("dni_extra_asce"));
+    check(
+        "dni_extra_asce",
+        &map(&|i| irr::extra_asce(doy_utc(unix[i]))),
+        f.c("dni_extra_asce"),
+    );
     check(
         "dni_extra_nrel",
         &map(&|i| irr::extra_from_distance(spa::time_terms(unix[i], 67.0).r)),
@@ -109,17 +133,46 @@ fn agrees_with_pvlib_on_a_tmy3_year() {
     let am_abs = map(&|i| irr::airmass_absolute(am[i], pres[i]));
     check("airmass_absolute", &am_abs, f.c("airmass_absolute"));
 
-    check("cs_haurwitz_ghi", &map(&|i| irr::haurwitz(az_app[i])), f.c("cs_haurwitz_ghi"));
-    let ine: Vec<irr::ClearSky> = (0..n).map(|i| irr::ineichen(az_app[i], am_abs[i], 3.0, alt, e0[i])).collect();
-    check("cs_ineichen_ghi", &map(&|i| ine[i].ghi), f.c("cs_ineichen_ghi"));
-    check("cs_ineichen_dni", &map(&|i| ine[i].dni), f.c("cs_ineichen_dni"));
-    check("cs_ineichen_dhi", &map(&|i| ine[i].dhi), f.c("cs_ineichen_dhi"));
+    check(
+        "cs_haurwitz_ghi",
+        &map(&|i| irr::haurwitz(az_app[i])),
+        f.c("cs_haurwitz_ghi"),
+    );
+    let ine: Vec<irr::ClearSky> = (0..n)
+        .map(|i| irr::ineichen(az_app[i], am_abs[i], 3.0, alt, e0[i]))
+        .collect();
+    check(
+        "cs_ineichen_ghi",
+        &map(&|i| ine[i].ghi),
+        f.c("cs_ineichen_ghi"),
+    );
+    check(
+        "cs_ineichen_dni",
+        &map(&|i| ine[i].dni),
+        f.c("cs_ineichen_dni"),
+    );
+    check(
+        "cs_ineichen_dhi",
+        &map(&|i| ine[i].dhi),
+        f.c("cs_ineichen_dhi"),
+    );
     let lt = f.c("linke_pvlib");
-    let ine_lt: Vec<irr::ClearSky> = (0..n).map(|i| irr::ineichen(az_app[i], am_abs[i], lt[i], alt, e0[i])).collect();
-    check("cs_ineichen_lt_ghi", &map(&|i| ine_lt[i].ghi), f.c("cs_ineichen_lt_ghi"));
-    check("cs_ineichen_lt_dni", &map(&|i| ine_lt[i].dni), f.c("cs_ineichen_lt_dni"));
-    let sol: Vec<irr::ClearSky> =
-        (0..n).map(|i| irr::simplified_solis(el_app[i], 0.1, 1.0, pres[i], e0[i])).collect();
+    let ine_lt: Vec<irr::ClearSky> = (0..n)
+        .map(|i| irr::ineichen(az_app[i], am_abs[i], lt[i], alt, e0[i]))
+        .collect();
+    check(
+        "cs_ineichen_lt_ghi",
+        &map(&|i| ine_lt[i].ghi),
+        f.c("cs_ineichen_lt_ghi"),
+    );
+    check(
+        "cs_ineichen_lt_dni",
+        &map(&|i| ine_lt[i].dni),
+        f.c("cs_ineichen_lt_dni"),
+    );
+    let sol: Vec<irr::ClearSky> = (0..n)
+        .map(|i| irr::simplified_solis(el_app[i], 0.1, 1.0, pres[i], e0[i]))
+        .collect();
     check("cs_solis_ghi", &map(&|i| sol[i].ghi), f.c("cs_solis_ghi"));
     check("cs_solis_dni", &map(&|i| sol[i].dni), f.c("cs_solis_dni"));
     check("cs_solis_dhi", &map(&|i| sol[i].dhi), f.c("cs_solis_dhi"));
@@ -132,38 +185,66 @@ fn agrees_with_pvlib_on_a_tmy3_year() {
     let (tilt, saz) = (30.0, 180.0);
     let aoi = map(&|i| irr::aoi(tilt, saz, az_app[i], az[i]));
     check("aoi", &aoi, f.c("aoi"));
-    check("sky_isotropic", &map(&|i| irr::isotropic(tilt, dhi[i])), f.c("sky_isotropic"));
+    check(
+        "sky_isotropic",
+        &map(&|i| irr::isotropic(tilt, dhi[i])),
+        f.c("sky_isotropic"),
+    );
     check(
         "sky_haydavies",
         &map(&|i| irr::hay_davies(tilt, saz, dhi[i], dni[i], e0[i], az_app[i], az[i])),
         f.c("sky_haydavies"),
     );
     let coef = irr::perez_model("allsitescomposite1990").unwrap();
-    let sky = map(&|i| irr::perez(tilt, saz, dhi[i], dni[i], e0[i], az_app[i], az[i], am[i], coef));
+    let sky = map(&|i| {
+        irr::perez(
+            tilt, saz, dhi[i], dni[i], e0[i], az_app[i], az[i], am[i], coef,
+        )
+    });
     check("sky_perez", &sky, f.c("sky_perez"));
     let ground = map(&|i| irr::ground_diffuse(tilt, ghi[i], 0.25));
     check("ground_diffuse", &ground, f.c("ground_diffuse"));
-    let poa: Vec<irr::Poa> = (0..n).map(|i| irr::poa(aoi[i], dni[i], sky[i], ground[i])).collect();
+    let poa: Vec<irr::Poa> = (0..n)
+        .map(|i| irr::poa(aoi[i], dni[i], sky[i], ground[i]))
+        .collect();
     check("poa_global", &map(&|i| poa[i].global), f.c("poa_global"));
     check("poa_direct", &map(&|i| poa[i].direct), f.c("poa_direct"));
     check("poa_diffuse", &map(&|i| poa[i].diffuse), f.c("poa_diffuse"));
 
     // temperature and PVWatts on pvlib's POA with NaN as 0 (as the reference does)
-    let g = map(&|i| if poa[i].global.is_nan() { 0.0 } else { poa[i].global });
+    let g = map(&|i| {
+        if poa[i].global.is_nan() {
+            0.0
+        } else {
+            poa[i].global
+        }
+    });
     let p = SapmParams::OPEN_RACK_GLASS_GLASS;
     let tcell = map(&|i| pv::sapm_cell(g[i], tair[i], wind[i], &p));
     check("t_sapm_cell", &tcell, f.c("t_sapm_cell"));
-    check("t_sapm_module", &map(&|i| pv::sapm_module(g[i], tair[i], wind[i], &p)), f.c("t_sapm_module"));
+    check(
+        "t_sapm_module",
+        &map(&|i| pv::sapm_module(g[i], tair[i], wind[i], &p)),
+        f.c("t_sapm_module"),
+    );
     check(
         "t_pvsyst_cell",
         &map(&|i| pv::pvsyst_cell(g[i], tair[i], wind[i], 29.0, 0.0, 0.1, 0.9)),
         f.c("t_pvsyst_cell"),
     );
-    check("t_faiman", &map(&|i| pv::faiman(g[i], tair[i], wind[i], 25.0, 6.84)), f.c("t_faiman"));
+    check(
+        "t_faiman",
+        &map(&|i| pv::faiman(g[i], tair[i], wind[i], 25.0, 6.84)),
+        f.c("t_faiman"),
+    );
     let pdc = map(&|i| pv::pvwatts_dc(g[i], tcell[i], 4000.0, -0.0047, 25.0));
     check("pdc", &pdc, f.c("pdc"));
     let loss = Losses::default().total();
     let net = map(&|i| pdc[i] * (1.0 - loss / 100.0));
     check("pdc_net", &net, f.c("pdc_net"));
-    check("pac", &map(&|i| pv::pvwatts_inverter(net[i], 4000.0, 0.96, 0.9637)), f.c("pac"));
+    check(
+        "pac",
+        &map(&|i| pv::pvwatts_inverter(net[i], 4000.0, 0.96, 0.9637)),
+        f.c("pac"),
+    );
 }

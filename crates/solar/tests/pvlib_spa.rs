@@ -111,3 +111,38 @@ fn five_sites_over_ten_years_agree_with_pvlib() {
     }
     eprintln!("largest difference from pvlib: {worst:.2e}°");
 }
+
+#[test]
+fn sunrise_transit_sunset_agree_with_pvlib() {
+    let fx: Value = serde_json::from_str(include_str!("fixtures/pvlib_irradiance.json")).unwrap();
+    let rst = &fx["sun_rise_set_transit"];
+    let delta_t = rst["delta_t"].as_f64().unwrap();
+    let mut worst: f64 = 0.0;
+    let mut polar = 0;
+    for site in rst["sites"].as_array().unwrap() {
+        let (lat, lon) = (
+            site["latitude"].as_f64().unwrap(),
+            site["longitude"].as_f64().unwrap(),
+        );
+        for day in site["days"].as_array().unwrap() {
+            let start = unix(&format!("{}T00:00:00Z", day["date_utc"].as_str().unwrap()));
+            let got = spa::rise_set_transit_ut(start, lat, lon, delta_t);
+            let t = day["transit_unix"].as_f64().unwrap();
+            worst = worst.max((got.transit - t).abs());
+            for (g, key) in [(got.sunrise, "sunrise_unix"), (got.sunset, "sunset_unix")] {
+                match (g, day[key].as_f64()) {
+                    (Some(g), Some(w)) => worst = worst.max((g - w).abs()),
+                    (None, None) => polar += 1,
+                    (g, w) => panic!(
+                        "{} {}: {key} {g:?} vs pvlib {w:?}",
+                        site["name"], day["date_utc"]
+                    ),
+                }
+            }
+        }
+    }
+    // float seconds of the day × 86,400 at Unix magnitudes resolve ~1e-5 s
+    assert!(worst < 1e-4, "largest difference {worst} s");
+    eprintln!("sunrise/transit/sunset: largest difference from pvlib {worst:.1e} s");
+    assert_eq!(polar, 32, "McMurdo's polar days and nights");
+}
