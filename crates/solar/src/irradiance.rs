@@ -273,6 +273,46 @@ pub fn erbs(ghi: f64, z: f64, dni_extra: f64) -> (f64, f64, f64) {
     }
 }
 
+/// The clearness index kt = GHI / (E0 · max(cos z, `min_cos_zenith`)), clipped to
+/// [0, `max_kt`].
+pub fn clearness_index(ghi: f64, z: f64, dni_extra: f64, min_cos_zenith: f64, max_kt: f64) -> f64 {
+    if ghi.is_nan() || z.is_nan() || dni_extra.is_nan() {
+        return f64::NAN;
+    }
+    (ghi / (dni_extra * cosd(z).max(min_cos_zenith))).clamp(0.0, max_kt)
+}
+
+/// DISC (Maxwell 1987): DNI from GHI at zenith `z` (°), day of year `doy`, pressure (Pa).
+/// Returns (DNI, kt, absolute air mass capped at 12); DNI 0 for zenith > 87°, GHI < 0 or a
+/// negative result; air mass NaN with the Sun below the horizon.
+pub fn disc(ghi: f64, z: f64, doy: f64, pressure: f64) -> (f64, f64, f64) {
+    if ghi.is_nan() || z.is_nan() || pressure.is_nan() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let i0 = extra_spencer(doy) / SOLAR_CONSTANT * 1370.0;
+    let kt = clearness_index(ghi, z, i0, 0.065, 1.0);
+    let am = airmass_absolute(airmass_relative(z, AirmassModel::Kasten1966), pressure);
+    let am = if am.is_nan() { am } else { am.min(12.0) };
+    let (a, b, c) = if kt <= 0.6 {
+        (
+            0.512 + kt * (-1.56 + kt * (2.286 - 2.222 * kt)),
+            0.37 + 0.962 * kt,
+            -0.28 + kt * (0.932 - 2.048 * kt),
+        )
+    } else {
+        (
+            -5.743 + kt * (21.77 + kt * (-27.49 + 11.56 * kt)),
+            41.4 + kt * (-118.5 + kt * (66.05 + 31.9 * kt)),
+            -47.01 + kt * (184.2 + kt * (-222.0 + 73.81 * kt)),
+        )
+    };
+    let delta_kn = a + b * (c * am).exp();
+    let knc = 0.866 + am * (-0.122 + am * (0.0121 + am * (-0.000653 + 1.4e-5 * am)));
+    let dni = (knc - delta_kn) * i0;
+    let bad = z > 87.0 || ghi < 0.0 || dni < 0.0;
+    (if bad { 0.0 } else { dni }, kt, am)
+}
+
 /// cos(angle of incidence) on a plane (tilt, azimuth) of the Sun at (zenith, azimuth),
 /// clipped to [−1, 1].
 pub fn aoi_projection(tilt: f64, surface_azimuth: f64, z: f64, sun_azimuth: f64) -> f64 {
@@ -313,6 +353,46 @@ pub fn hay_davies(
     let iso = (dhi * (1.0 - ai) * 0.5 * (1.0 + cosd(tilt))).max(0.0);
     let circ = (dhi * ai * rb).max(0.0);
     iso + circ
+}
+
+/// Klucher (1979) sky diffuse.
+pub fn klucher(
+    tilt: f64,
+    surface_azimuth: f64,
+    dhi: f64,
+    ghi: f64,
+    z: f64,
+    sun_azimuth: f64,
+) -> f64 {
+    let cos_tt = aoi_projection(tilt, surface_azimuth, z, sun_azimuth).max(0.0);
+    let f = 1.0 - (dhi / ghi).powi(2);
+    let f = if f.is_nan() { 0.0 } else { f };
+    dhi * 0.5
+        * (1.0 + cosd(tilt))
+        * (1.0 + f * sind(0.5 * tilt).powi(3))
+        * (1.0 + f * cos_tt * cos_tt * sind(z).powi(3))
+}
+
+/// Reindl et al. (1990) sky diffuse.
+#[allow(clippy::too_many_arguments)]
+pub fn reindl(
+    tilt: f64,
+    surface_azimuth: f64,
+    dhi: f64,
+    dni: f64,
+    ghi: f64,
+    dni_extra: f64,
+    z: f64,
+    sun_azimuth: f64,
+) -> f64 {
+    let cos_tt = aoi_projection(tilt, surface_azimuth, z, sun_azimuth).max(0.0);
+    let cos_z = cosd(z);
+    let rb = cos_tt / cos_z.max(0.01745);
+    let ai = dni / dni_extra;
+    let hb = (dni * cos_z).max(0.0);
+    let hb_to_ghi = if ghi == 0.0 { 0.0 } else { hb / ghi };
+    let term3 = 1.0 + hb_to_ghi.sqrt() * sind(0.5 * tilt).powi(3);
+    (dhi * (ai * rb + (1.0 - ai) * 0.5 * (1.0 + cosd(tilt)) * term3)).max(0.0)
 }
 
 /// The coefficients (f11, f12, f13, f21, f22, f23) of one Perez model, by sky-clearness bin.

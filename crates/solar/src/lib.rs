@@ -8,8 +8,10 @@
 //! - [`irradiance`]: extraterrestrial irradiance, air mass (seven models), clear sky
 //!   (Haurwitz, Ineichen–Perez), Erbs decomposition, angle of incidence, isotropic,
 //!   Hay–Davies and Perez (1990) sky diffuse, ground-reflected, plane of array.
+//! - [`tracking`]: single-axis trackers with backtracking.
 //! - [`pv`]: SAPM, PVsyst and Faiman temperature; PVWatts DC, losses and inverter.
 
 pub mod irradiance;
 pub mod pv;
 pub mod spa;
+pub mod tracking;

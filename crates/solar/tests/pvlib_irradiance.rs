@@ -9,6 +9,7 @@ use chrono::{DateTime, Datelike};
 use terrawatt_solar::irradiance::{self as irr, AirmassModel};
 use terrawatt_solar::pv::{self, Losses, SapmParams};
 use terrawatt_solar::spa::{self, Site};
+use terrawatt_solar::tracking::Tracker;
 
 struct Fixture {
     cols: HashMap<String, Vec<f64>>,
@@ -182,6 +183,28 @@ fn agrees_with_pvlib_on_a_tmy3_year() {
     check("erbs_dhi", &map(&|i| erbs[i].1), f.c("erbs_dhi"));
     check("erbs_kt", &map(&|i| erbs[i].2), f.c("erbs_kt"));
 
+    let disc: Vec<(f64, f64, f64)> = (0..n).map(|i| irr::disc(ghi[i], zen[i], doy_utc(unix[i]), pres[i])).collect();
+    check("disc_dni", &map(&|i| disc[i].0), f.c("disc_dni"));
+    check("disc_kt", &map(&|i| disc[i].1), f.c("disc_kt"));
+    check("disc_airmass", &map(&|i| disc[i].2), f.c("disc_airmass"));
+
+    for (backtrack, col) in [(true, "trk_theta"), (false, "trk_theta_nobacktrack")] {
+        let t = Tracker {
+            axis_tilt: 0.0,
+            axis_azimuth: 180.0,
+            max_angle: 60.0,
+            backtrack,
+            gcr: 0.35,
+        };
+        let st: Vec<_> = (0..n).map(|i| t.state(az_app[i], az[i])).collect();
+        check(col, &map(&|i| st[i].theta), f.c(col));
+        if backtrack {
+            check("trk_surface_tilt", &map(&|i| st[i].surface_tilt), f.c("trk_surface_tilt"));
+            check("trk_surface_azimuth", &map(&|i| st[i].surface_azimuth), f.c("trk_surface_azimuth"));
+            check("trk_aoi", &map(&|i| st[i].aoi), f.c("trk_aoi"));
+        }
+    }
+
     let (tilt, saz) = (30.0, 180.0);
     let aoi = map(&|i| irr::aoi(tilt, saz, az_app[i], az[i]));
     check("aoi", &aoi, f.c("aoi"));
@@ -194,6 +217,16 @@ fn agrees_with_pvlib_on_a_tmy3_year() {
         "sky_haydavies",
         &map(&|i| irr::hay_davies(tilt, saz, dhi[i], dni[i], e0[i], az_app[i], az[i])),
         f.c("sky_haydavies"),
+    );
+    check(
+        "sky_klucher",
+        &map(&|i| irr::klucher(tilt, saz, dhi[i], ghi[i], az_app[i], az[i])),
+        f.c("sky_klucher"),
+    );
+    check(
+        "sky_reindl",
+        &map(&|i| irr::reindl(tilt, saz, dhi[i], dni[i], ghi[i], e0[i], az_app[i], az[i])),
+        f.c("sky_reindl"),
     );
     let coef = irr::perez_model("allsitescomposite1990").unwrap();
     let sky = map(&|i| {
