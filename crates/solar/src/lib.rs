@@ -9,9 +9,11 @@
 //!   (Haurwitz, Ineichen–Perez), Erbs decomposition, angle of incidence, isotropic,
 //!   Hay–Davies and Perez (1990) sky diffuse, ground-reflected, plane of array.
 //! - [`tracking`]: single-axis trackers with backtracking.
+//! - [`weather`]: weather files (TMY3) with explicit interval labelling.
 //! - [`pv`]: SAPM, PVsyst and Faiman temperature; PVWatts DC, losses and inverter.
 
 pub mod irradiance;
 pub mod pv;
 pub mod spa;
 pub mod tracking;
+pub mod weather;

@@ -183,7 +183,9 @@ fn agrees_with_pvlib_on_a_tmy3_year() {
     check("erbs_dhi", &map(&|i| erbs[i].1), f.c("erbs_dhi"));
     check("erbs_kt", &map(&|i| erbs[i].2), f.c("erbs_kt"));
 
-    let disc: Vec<(f64, f64, f64)> = (0..n).map(|i| irr::disc(ghi[i], zen[i], doy_utc(unix[i]), pres[i])).collect();
+    let disc: Vec<(f64, f64, f64)> = (0..n)
+        .map(|i| irr::disc(ghi[i], zen[i], doy_utc(unix[i]), pres[i]))
+        .collect();
     check("disc_dni", &map(&|i| disc[i].0), f.c("disc_dni"));
     check("disc_kt", &map(&|i| disc[i].1), f.c("disc_kt"));
     check("disc_airmass", &map(&|i| disc[i].2), f.c("disc_airmass"));
@@ -199,8 +201,16 @@ fn agrees_with_pvlib_on_a_tmy3_year() {
         let st: Vec<_> = (0..n).map(|i| t.state(az_app[i], az[i])).collect();
         check(col, &map(&|i| st[i].theta), f.c(col));
         if backtrack {
-            check("trk_surface_tilt", &map(&|i| st[i].surface_tilt), f.c("trk_surface_tilt"));
-            check("trk_surface_azimuth", &map(&|i| st[i].surface_azimuth), f.c("trk_surface_azimuth"));
+            check(
+                "trk_surface_tilt",
+                &map(&|i| st[i].surface_tilt),
+                f.c("trk_surface_tilt"),
+            );
+            check(
+                "trk_surface_azimuth",
+                &map(&|i| st[i].surface_azimuth),
+                f.c("trk_surface_azimuth"),
+            );
             check("trk_aoi", &map(&|i| st[i].aoi), f.c("trk_aoi"));
         }
     }
@@ -280,4 +290,54 @@ fn agrees_with_pvlib_on_a_tmy3_year() {
         &map(&|i| pv::pvwatts_inverter(net[i], 4000.0, 0.96, 0.9637)),
         f.c("pac"),
     );
+}
+
+#[test]
+fn tmy3_reader_matches_pvlib() {
+    // the package folder as cargo gives it at run time; the data sit beside the repository
+    let path = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
+        .join("../../../shared/data/solar/723170TYA.CSV");
+    if !path.exists() {
+        assert!(
+            std::env::var_os("TERRAWATT_REFERENCE_DATA").is_none(),
+            "reference data {} is missing and TERRAWATT_REFERENCE_DATA is set",
+            path.display()
+        );
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "notice: skipping: reference data {} is absent",
+            path.display()
+        );
+        return;
+    }
+    let w = terrawatt_solar::weather::read_tmy3(&path, 1990).unwrap();
+    assert_eq!(w.len(), 8760);
+    assert_eq!((w.latitude, w.longitude, w.altitude), (36.1, -79.95, 273.0));
+    assert_eq!(w.offset, -5 * 3600);
+    let f = Fixture::load();
+    let unix = f.c("unix");
+    for (k, i) in (0..8760).step_by(5).enumerate() {
+        assert_eq!((w.times[i] + 3600) as f64, unix[k], "row {i}");
+        for (name, ours) in [
+            ("ghi", &w.ghi),
+            ("dni", &w.dni),
+            ("dhi", &w.dhi),
+            ("temp_air", &w.temp_air),
+            ("wind_speed", &w.wind_speed),
+            ("pressure", &w.pressure),
+            ("temp_dew", &w.temp_dew),
+        ] {
+            let want = f.c(name)[k];
+            assert!(
+                (ours[i] - want).abs() <= 1e-9 * want.abs().max(1.0),
+                "{name} row {i}: {} vs {want}",
+                ours[i]
+            );
+        }
+    }
 }

@@ -1,0 +1,317 @@
+//! Weather files for PV simulation: hourly (or sub-hourly) irradiance, temperature, wind
+//! and pressure with explicit interval labelling. Every record keeps the interval it
+//! describes: `times` are interval starts (Unix seconds), `interval` its length, and
+//! `label` says what the file's own time stamps meant, so nothing is silently shifted.
+//! Missing values are NaN (a format's missing-value codes are turned into NaN and counted).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// What a file's time stamp marks within its interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Label {
+    Start,
+    End,
+    Centre,
+}
+
+impl Label {
+    pub fn parse(s: &str) -> Option<Label> {
+        match s {
+            "start" | "left" => Some(Label::Start),
+            "end" | "right" => Some(Label::End),
+            "centre" | "center" | "middle" => Some(Label::Centre),
+            _ => None,
+        }
+    }
+
+    /// The interval start of a stamp `t` for intervals of `len` seconds.
+    pub fn start_of(self, t: i64, len: i64) -> i64 {
+        match self {
+            Label::Start => t,
+            Label::End => t - len,
+            Label::Centre => t - len / 2,
+        }
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Label::Start => "start",
+            Label::End => "end",
+            Label::Centre => "centre",
+        })
+    }
+}
+
+/// Errors reading a weather file; each names the file (and the line where there is one).
+#[derive(Debug, thiserror::Error)]
+pub enum WeatherError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+fn invalid(path: &Path, message: impl Into<String>) -> WeatherError {
+    WeatherError::Invalid {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// A weather series and its site.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Weather {
+    pub path: PathBuf,
+    pub format: String,
+    pub name: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub altitude: f64,
+    /// UTC offset of the file's clock (s east).
+    pub offset: i32,
+    /// Interval starts (Unix seconds) and the interval length (s).
+    pub times: Vec<i64>,
+    pub interval: i64,
+    /// What the file's stamps marked.
+    pub label: Label,
+    pub ghi: Vec<f64>,
+    pub dni: Vec<f64>,
+    pub dhi: Vec<f64>,
+    /// °C, m/s, Pa, °C.
+    pub temp_air: Vec<f64>,
+    pub wind_speed: Vec<f64>,
+    pub pressure: Vec<f64>,
+    pub temp_dew: Vec<f64>,
+    /// Values read as missing (format codes or empty), per column name.
+    pub missing: Vec<(String, usize)>,
+}
+
+impl Weather {
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// The instant where an interval is evaluated: its start, end or centre.
+    pub fn at(&self, i: usize, at: Label) -> i64 {
+        match at {
+            Label::Start => self.times[i],
+            Label::End => self.times[i] + self.interval,
+            Label::Centre => self.times[i] + self.interval / 2,
+        }
+    }
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    // days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn split_csv(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// Reads a TMY3 file (NSRDB 1991–2005 / 1961–1990 update): a metadata line, a header line,
+/// hourly rows stamped at the END of each hour in local standard time (`01:00` … `24:00`).
+/// Every row is placed in `year` (a typical year mixes source years; the default 1990 is
+/// not a leap year), so the series is ordered. Pressure is converted from mbar to Pa.
+pub fn read_tmy3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
+    let text = std::fs::read_to_string(path).map_err(|e| WeatherError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let mut lines = text.lines();
+    let meta = split_csv(
+        lines
+            .next()
+            .ok_or_else(|| invalid(path, "the file is empty"))?,
+    );
+    if meta.len() < 7 {
+        return Err(invalid(
+            path,
+            "line 1: not a TMY3 metadata line (USAF, name, state, TZ, latitude, longitude, altitude)",
+        ));
+    }
+    let num = |i: usize, what: &str| -> Result<f64, WeatherError> {
+        meta[i].trim().parse::<f64>().map_err(|_| {
+            invalid(
+                path,
+                format!("line 1: {what} '{}' is not a number", meta[i]),
+            )
+        })
+    };
+    let tz = num(3, "TZ")?;
+    let (latitude, longitude, altitude) = (
+        num(4, "latitude")?,
+        num(5, "longitude")?,
+        num(6, "altitude")?,
+    );
+    let header = split_csv(
+        lines
+            .next()
+            .ok_or_else(|| invalid(path, "no header line"))?,
+    );
+    let col = |name: &str| -> Result<usize, WeatherError> {
+        header
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| invalid(path, format!("line 2: no column '{name}'")))
+    };
+    let c_ghi = col("GHI (W/m^2)")?;
+    let c_dni = col("DNI (W/m^2)")?;
+    let c_dhi = col("DHI (W/m^2)")?;
+    let c_t = col("Dry-bulb (C)")?;
+    let c_dew = col("Dew-point (C)")?;
+    let c_p = col("Pressure (mbar)")?;
+    let c_ws = col("Wspd (m/s)")?;
+    let offset = (tz * 3600.0).round() as i32;
+    let mut w = Weather {
+        path: path.to_path_buf(),
+        format: "TMY3".into(),
+        name: meta[1].trim().to_string(),
+        latitude,
+        longitude,
+        altitude,
+        offset,
+        times: Vec::new(),
+        interval: 3600,
+        label: Label::End,
+        ghi: Vec::new(),
+        dni: Vec::new(),
+        dhi: Vec::new(),
+        temp_air: Vec::new(),
+        wind_speed: Vec::new(),
+        pressure: Vec::new(),
+        temp_dew: Vec::new(),
+        missing: Vec::new(),
+    };
+    let mut missing = [0usize; 7];
+    for (k, line) in lines.enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let lineno = k + 3;
+        let f = split_csv(line);
+        let bad = |m: String| invalid(path, format!("line {lineno}: {m}"));
+        let date: Vec<&str> = f[0].split('/').collect();
+        let time: Vec<&str> = f.get(1).map_or(vec![], |t| t.split(':').collect());
+        if date.len() != 3 || time.len() != 2 {
+            return Err(bad(format!(
+                "'{},{}' is not MM/DD/YYYY,HH:MM",
+                f[0],
+                f.get(1).map_or("", |s| s)
+            )));
+        }
+        let (mo, d): (i64, i64) = (
+            date[0]
+                .parse()
+                .map_err(|_| bad(format!("month '{}'", date[0])))?,
+            date[1]
+                .parse()
+                .map_err(|_| bad(format!("day '{}'", date[1])))?,
+        );
+        let hour: i64 = time[0]
+            .parse()
+            .map_err(|_| bad(format!("hour '{}'", time[0])))?;
+        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || !(1..=24).contains(&hour) {
+            return Err(bad(format!("date {}/{} hour {hour} out of range", mo, d)));
+        }
+        let mut y = year as i64;
+        if mo == 2 && d == 29 && !is_leap(y) {
+            y = 2000 + (y % 4); // never reached for TMY3: typical years carry no 29 February
+        }
+        // local standard time of the stamp (end of the hour), then UTC
+        let stamp_local = days_from_civil(y, mo, d) * 86_400 + hour * 3600;
+        let stamp = stamp_local - offset as i64;
+        let value =
+            |c: usize, slot: usize, missing: &mut [usize; 7]| -> Result<f64, WeatherError> {
+                let s = f.get(c).map_or("", |s| s.trim());
+                if s.is_empty() {
+                    missing[slot] += 1;
+                    return Ok(f64::NAN);
+                }
+                let v: f64 = s.parse().map_err(|_| {
+                    bad(format!("'{}' in column '{}' is not a number", s, header[c]))
+                })?;
+                if v <= -9900.0 || v >= 9900.0 {
+                    missing[slot] += 1;
+                    Ok(f64::NAN)
+                } else {
+                    Ok(v)
+                }
+            };
+        w.times.push(stamp - 3600);
+        w.ghi.push(value(c_ghi, 0, &mut missing)?);
+        w.dni.push(value(c_dni, 1, &mut missing)?);
+        w.dhi.push(value(c_dhi, 2, &mut missing)?);
+        w.temp_air.push(value(c_t, 3, &mut missing)?);
+        w.temp_dew.push(value(c_dew, 4, &mut missing)?);
+        w.pressure.push(value(c_p, 5, &mut missing)? * 100.0);
+        w.wind_speed.push(value(c_ws, 6, &mut missing)?);
+    }
+    if w.times.is_empty() {
+        return Err(invalid(path, "no data rows"));
+    }
+    for (name, n) in [
+        "ghi",
+        "dni",
+        "dhi",
+        "temp_air",
+        "temp_dew",
+        "pressure",
+        "wind_speed",
+    ]
+    .iter()
+    .zip(missing)
+    {
+        if n > 0 {
+            w.missing.push((name.to_string(), n));
+        }
+    }
+    Ok(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_days() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1990, 12, 31), 7_664);
+    }
+}
