@@ -10,10 +10,13 @@
 //!   Hay–Davies and Perez (1990) sky diffuse, ground-reflected, plane of array.
 //! - [`tracking`]: single-axis trackers with backtracking.
 //! - [`weather`]: weather files (TMY3) with explicit interval labelling.
+//! - [`system`]: weather → plane of array → cell temperature → PVWatts DC and AC, per
+//!   interval in parallel; annual energy, specific yield, capacity factor.
 //! - [`pv`]: SAPM, PVsyst and Faiman temperature; PVWatts DC, losses and inverter.
 
 pub mod irradiance;
 pub mod pv;
 pub mod spa;
+pub mod system;
 pub mod tracking;
 pub mod weather;

@@ -9,7 +9,9 @@ use chrono::{DateTime, Datelike};
 use terrawatt_solar::irradiance::{self as irr, AirmassModel};
 use terrawatt_solar::pv::{self, Losses, SapmParams};
 use terrawatt_solar::spa::{self, Site};
+use terrawatt_solar::system::{Mount, SkyModel, System, TemperatureModel, simulate};
 use terrawatt_solar::tracking::Tracker;
+use terrawatt_solar::weather::Label;
 
 struct Fixture {
     cols: HashMap<String, Vec<f64>>,
@@ -340,4 +342,38 @@ fn tmy3_reader_matches_pvlib() {
             );
         }
     }
+    // weather → AC, with the stamps as pvlib uses them (hour ends)
+    let system = System {
+        mount: Mount::Fixed {
+            tilt: 30.0,
+            azimuth: 180.0,
+        },
+        kwp: 4.0,
+        gamma_pdc: -0.0047,
+        inverter_kw: 3.84,
+        eta_nom: 0.96,
+        eta_ref: 0.9637,
+        albedo: 0.25,
+        sky: SkyModel::Perez,
+        temperature: TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_GLASS),
+        losses: Losses::default(),
+    };
+    let sim = simulate(&w, &system, Label::End, 67.0);
+    let rows: Vec<usize> = (0..8760).step_by(5).collect();
+    check(
+        "pipeline poa_global",
+        &rows
+            .iter()
+            .map(|i| sim.steps[*i].poa_global)
+            .collect::<Vec<_>>(),
+        &f.c("poa_global")
+            .iter()
+            .map(|v| if v.is_nan() { 0.0 } else { *v })
+            .collect::<Vec<_>>(),
+    );
+    check(
+        "pipeline pac",
+        &rows.iter().map(|i| sim.steps[*i].pac).collect::<Vec<_>>(),
+        f.c("pac"),
+    );
 }
