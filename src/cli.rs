@@ -493,6 +493,75 @@ pub enum SolarCommand {
     /// pvlib's (apparent_zenith, zenith, apparent_elevation, elevation, azimuth,
     /// equation_of_time, …).
     Position(SolarPositionArgs),
+    /// Clear-sky GHI, DNI and DHI at a site over a range of times (Ineichen–Perez,
+    /// Haurwitz or simplified Solis).
+    Clearsky(SolarClearskyArgs),
+    /// Weather file → plane of array → cell temperature → PVWatts DC and AC: annual
+    /// energy, specific yield and capacity factor, the time series and a plot.
+    Simulate(SolarSimulateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClearskyModel {
+    Ineichen,
+    Haurwitz,
+    Solis,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SolarClearskyArgs {
+    #[arg(long, allow_hyphen_values = true)]
+    pub lat: f64,
+    #[arg(long, allow_hyphen_values = true)]
+    pub lon: f64,
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub elevation: f64,
+    #[arg(long, value_name = "TIME")]
+    pub start: String,
+    #[arg(long, value_name = "TIME")]
+    pub end: String,
+    #[arg(long, default_value = "1h")]
+    pub freq: String,
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    #[arg(long, value_enum, default_value = "ineichen")]
+    pub model: ClearskyModel,
+    /// Linke turbidity: one value, or twelve comma-separated monthly values (interpolated
+    /// between mid-months).
+    #[arg(long, default_value = "3.0")]
+    pub linke: String,
+    /// Simplified Solis: aerosol optical depth at 700 nm and precipitable water (cm).
+    #[arg(long, default_value_t = 0.1)]
+    pub aod700: f64,
+    #[arg(long, default_value_t = 1.0)]
+    pub precipitable_water: f64,
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SolarSimulateArgs {
+    /// Weather file (TMY3).
+    #[arg(long, value_name = "FILE")]
+    pub weather: PathBuf,
+    /// System description (TOML; see docs/solar.md).
+    #[arg(long, value_name = "FILE")]
+    pub system: PathBuf,
+    /// Where in each interval the Sun's position is taken: centre (default), start, end
+    /// (end reproduces tools that use TMY3's hour-end stamps as they are).
+    #[arg(long, default_value = "centre")]
+    pub position_at: String,
+    /// The year a typical-year file is placed in.
+    #[arg(long, default_value_t = 1990)]
+    pub year: i32,
+    #[arg(long, default_value_t = 67.0, allow_hyphen_values = true)]
+    pub delta_t: f64,
+    /// CSV of the intervals.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// PNG: monthly AC energy.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

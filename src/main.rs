@@ -58,6 +58,8 @@ fn command_name(c: &Command) -> &'static str {
         },
         Command::Solar(s) => match s {
             SolarCommand::Position(_) => "solar position",
+            SolarCommand::Clearsky(_) => "solar clearsky",
+            SolarCommand::Simulate(_) => "solar simulate",
         },
         Command::Completions { .. } => "completions",
     }
@@ -118,6 +120,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             },
             Command::Solar(s) => match s {
                 SolarCommand::Position(a) => commands::solar::position(&mut span, &ctx, a),
+                SolarCommand::Clearsky(a) => commands::solar::clearsky(&mut span, &ctx, a),
+                SolarCommand::Simulate(a) => commands::solar::simulate(&mut span, &ctx, a),
             },
             Command::Completions { shell } => {
                 let mut script = Vec::new();

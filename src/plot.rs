@@ -258,3 +258,45 @@ pub fn time_series(
     draw().with_context(|| format!("drawing {}", path.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
 }
+
+/// Twelve monthly bars.
+pub fn monthly_bars(path: &Path, title: &str, values: &[f64; 12]) -> Result<()> {
+    font()?;
+    let tmp = path.with_extension("tmp.png");
+    let draw = || -> Result<()> {
+        let root = BitMapBackend::new(&tmp, (960, 540)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let top = values.iter().cloned().fold(0.0, f64::max).max(1e-9) * 1.1;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 24))
+            .margin(20)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.5f64..12.5f64, 0.0..top)?;
+        chart
+            .configure_mesh()
+            .x_labels(12)
+            .x_label_formatter(&|x| {
+                const M: [&str; 12] = [
+                    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                    "Dec",
+                ];
+                let i = x.round() as usize;
+                if (1..=12).contains(&i) {
+                    M[i - 1].to_string()
+                } else {
+                    String::new()
+                }
+            })
+            .label_style(("sans-serif", 15))
+            .draw()?;
+        chart.draw_series(values.iter().enumerate().map(|(i, v)| {
+            let x = i as f64 + 1.0;
+            Rectangle::new([(x - 0.35, 0.0), (x + 0.35, *v)], BLUE.mix(0.7).filled())
+        }))?;
+        root.present()?;
+        Ok(())
+    };
+    draw().with_context(|| format!("drawing {}", path.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+}

@@ -196,3 +196,413 @@ fn tmp_path(out: &Path) -> std::path::PathBuf {
         std::process::id()
     ))
 }
+
+fn time_range(
+    start: &str,
+    end: &str,
+    freq: &str,
+    zone: Option<Tz>,
+) -> Result<(i64, i64, i64, i32)> {
+    let s = parse_stamp(start, zone).map_err(|e| anyhow!("--start: {e}"))?;
+    let e = parse_stamp(end, zone).map_err(|e| anyhow!("--end: {e}"))?;
+    let step = parse_freq(freq)?;
+    if e.t <= s.t {
+        bail!("--end {end} is not after --start {start}");
+    }
+    let n = ((e.t - s.t) + step - 1) / step;
+    if n > 200_000_000 {
+        bail!("{n} instants: more than 200 million; split the range");
+    }
+    Ok((s.t, n, step, s.offset))
+}
+
+pub fn clearsky(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarClearskyArgs) -> Result<Outcome> {
+    use terrawatt_solar::irradiance as irr;
+    use terrawatt_solar::system::day_of_year_utc;
+    let zone =
+        a.tz.as_deref()
+            .map(parse_zone)
+            .transpose()
+            .map_err(|e| anyhow!(e))?;
+    let site = Site {
+        elevation: a.elevation,
+        ..Site::new(a.lat, a.lon)
+    };
+    site.check()
+        .map_err(|e| anyhow!("--lat/--lon/--elevation: {e}"))?;
+    let linke: Vec<f64> = a
+        .linke
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse::<f64>()
+                .map_err(|_| anyhow!("--linke '{}': not a number", v.trim()))
+        })
+        .collect::<Result<_>>()?;
+    let monthly: Option<[f64; 12]> = match linke.len() {
+        1 => None,
+        12 => Some(linke.clone().try_into().expect("twelve")),
+        n => bail!("--linke takes one value or twelve monthly values, not {n}"),
+    };
+    if linke.iter().any(|v| !(*v > 0.0 && *v < 20.0)) {
+        bail!("--linke values must be in (0, 20)");
+    }
+    if !(a.aod700 >= 0.0 && a.aod700 <= 1.0) || !(a.precipitable_water >= 0.0) {
+        bail!("--aod700 must be in 0..1 and --precipitable-water ≥ 0");
+    }
+    let (t0, n, step, offset) = time_range(&a.start, &a.end, &a.freq, zone)?;
+    check_output(&a.out, &[])?;
+    // the standard atmosphere's pressure at the elevation (Pa)
+    let pressure = 100.0 * ((44_331.514 - a.elevation) / 11_880.516).powf(1.0 / 0.190_263_2);
+    let site = Site {
+        pressure: pressure / 100.0,
+        ..site
+    };
+    let times: Vec<f64> = (0..n).map(|i| (t0 + i * step) as f64).collect();
+    let rows = span.phase("compute", |_| {
+        let pos = spa::positions(&times, &[site], 67.0).remove(0);
+        times
+            .iter()
+            .zip(&pos)
+            .map(|(t, p)| {
+                let doy = day_of_year_utc(*t);
+                let e0 = irr::extra_spencer(doy);
+                match a.model {
+                    crate::cli::ClearskyModel::Haurwitz => {
+                        let g = irr::haurwitz(p.apparent_zenith);
+                        irr::ClearSky {
+                            ghi: g,
+                            dni: f64::NAN,
+                            dhi: f64::NAN,
+                        }
+                    }
+                    crate::cli::ClearskyModel::Solis => irr::simplified_solis(
+                        p.apparent_elevation,
+                        a.aod700,
+                        a.precipitable_water,
+                        pressure,
+                        e0,
+                    ),
+                    crate::cli::ClearskyModel::Ineichen => {
+                        let year = DateTime::from_timestamp(*t as i64, 0).expect("in range");
+                        let leap =
+                            chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&year), 2, 29)
+                                .is_some();
+                        let lt = monthly.map_or(linke[0], |m| irr::linke_monthly(&m, doy, leap));
+                        let am = irr::airmass_absolute(
+                            irr::airmass_relative(
+                                p.apparent_zenith,
+                                irr::AirmassModel::KastenYoung1989,
+                            ),
+                            pressure,
+                        );
+                        irr::ineichen(p.apparent_zenith, am, lt, a.elevation, e0)
+                    }
+                }
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut csv = String::from("time,ghi,dni,dhi\n");
+    for (i, r) in rows.iter().enumerate() {
+        let v = |x: f64| {
+            if x.is_nan() {
+                String::new()
+            } else {
+                x.to_string()
+            }
+        };
+        use std::fmt::Write as _;
+        writeln!(
+            csv,
+            "{},{},{},{}",
+            label(t0 + i as i64 * step, zone, offset),
+            v(r.ghi),
+            v(r.dni),
+            v(r.dhi)
+        )?;
+    }
+    span.phase("write", |_| {
+        terrawatt_meter::write_atomic(&a.out, csv.as_bytes())
+    })
+    .with_context(|| format!("writing {}", a.out.display()))?;
+    let years = (n * step) as f64 / (365.25 * 86_400.0);
+    Ok(Outcome {
+        results: json!({ "out": a.out, "instants": n, "model": format!("{:?}", a.model).to_lowercase(), "linke": linke }),
+        text: format!("{n} clear-sky values written to {}\n", a.out.display()),
+        unit: Some(FunctionalUnit::new("site-year", years)),
+    })
+}
+
+/// The system file (TOML).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SystemFile {
+    location: Option<LocationToml>,
+    array: ArrayToml,
+    inverter: Option<InverterToml>,
+    losses: Option<terrawatt_solar::pv::Losses>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LocationToml {
+    latitude: f64,
+    longitude: f64,
+    altitude: Option<f64>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArrayToml {
+    kwp: f64,
+    #[serde(default = "default_gamma")]
+    gamma_pdc: f64,
+    #[serde(default = "default_albedo")]
+    albedo: f64,
+    #[serde(default = "default_sky")]
+    sky: String,
+    #[serde(default = "default_temperature")]
+    temperature: String,
+    #[serde(default = "default_mount")]
+    mount: String,
+    tilt: Option<f64>,
+    azimuth: Option<f64>,
+    axis_tilt: Option<f64>,
+    axis_azimuth: Option<f64>,
+    max_angle: Option<f64>,
+    backtrack: Option<bool>,
+    gcr: Option<f64>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InverterToml {
+    kw: Option<f64>,
+    eta_nom: Option<f64>,
+    eta_ref: Option<f64>,
+}
+
+fn default_gamma() -> f64 {
+    -0.0047
+}
+fn default_albedo() -> f64 {
+    0.25
+}
+fn default_sky() -> String {
+    "perez".into()
+}
+fn default_temperature() -> String {
+    "sapm_open_rack_glass_glass".into()
+}
+fn default_mount() -> String {
+    "fixed".into()
+}
+
+fn system_from(path: &Path) -> Result<(terrawatt_solar::system::System, Option<LocationToml>)> {
+    use terrawatt_solar::pv::SapmParams;
+    use terrawatt_solar::system::{Mount, SkyModel, System, TemperatureModel};
+    use terrawatt_solar::tracking::Tracker;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let f: SystemFile = toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let a = &f.array;
+    let mount = match a.mount.as_str() {
+        "fixed" => Mount::Fixed {
+            tilt: a.tilt.ok_or_else(|| {
+                anyhow!(
+                    "{}: [array] tilt is required for a fixed mount",
+                    path.display()
+                )
+            })?,
+            azimuth: a.azimuth.unwrap_or(180.0),
+        },
+        "single_axis" => Mount::SingleAxis(Tracker {
+            axis_tilt: a.axis_tilt.unwrap_or(0.0),
+            axis_azimuth: a.axis_azimuth.unwrap_or(180.0),
+            max_angle: a.max_angle.unwrap_or(60.0),
+            backtrack: a.backtrack.unwrap_or(true),
+            gcr: a.gcr.unwrap_or(0.35),
+        }),
+        other => bail!(
+            "{}: [array] mount '{other}': expected fixed or single_axis",
+            path.display()
+        ),
+    };
+    let sky = match a.sky.as_str() {
+        "isotropic" => SkyModel::Isotropic,
+        "haydavies" | "hay_davies" => SkyModel::HayDavies,
+        "perez" => SkyModel::Perez,
+        "klucher" => SkyModel::Klucher,
+        "reindl" => SkyModel::Reindl,
+        other => bail!(
+            "{}: [array] sky '{other}': expected isotropic, haydavies, perez, klucher or reindl",
+            path.display()
+        ),
+    };
+    let temperature = match a.temperature.as_str() {
+        "sapm_open_rack_glass_glass" => TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_GLASS),
+        "sapm_open_rack_glass_polymer" => {
+            TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_POLYMER)
+        }
+        "sapm_close_mount_glass_glass" => {
+            TemperatureModel::Sapm(SapmParams::CLOSE_MOUNT_GLASS_GLASS)
+        }
+        "sapm_insulated_back_glass_polymer" => {
+            TemperatureModel::Sapm(SapmParams::INSULATED_BACK_GLASS_POLYMER)
+        }
+        "faiman" => TemperatureModel::Faiman { u0: 25.0, u1: 6.84 },
+        "pvsyst" => TemperatureModel::Pvsyst {
+            u_c: 29.0,
+            u_v: 0.0,
+            efficiency: 0.1,
+            absorption: 0.9,
+        },
+        other => bail!(
+            "{}: [array] temperature '{other}': expected sapm_open_rack_glass_glass, sapm_open_rack_glass_polymer, sapm_close_mount_glass_glass, sapm_insulated_back_glass_polymer, faiman or pvsyst",
+            path.display()
+        ),
+    };
+    let inv = f.inverter.as_ref();
+    let system = System {
+        mount,
+        kwp: a.kwp,
+        gamma_pdc: a.gamma_pdc,
+        inverter_kw: inv.and_then(|i| i.kw).unwrap_or(a.kwp / 1.2),
+        eta_nom: inv.and_then(|i| i.eta_nom).unwrap_or(0.96),
+        eta_ref: inv.and_then(|i| i.eta_ref).unwrap_or(0.9637),
+        albedo: a.albedo,
+        sky,
+        temperature,
+        losses: f.losses.unwrap_or_default(),
+    };
+    system
+        .check()
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    Ok((system, f.location))
+}
+
+pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) -> Result<Outcome> {
+    use std::fmt::Write as _;
+    use terrawatt_solar::weather::{self, Label};
+    let at = Label::parse(&a.position_at).ok_or_else(|| {
+        anyhow!(
+            "--position-at '{}': expected start, centre or end",
+            a.position_at
+        )
+    })?;
+    let (system, location) = system_from(&a.system)?;
+    for o in [&a.out, &a.plot].into_iter().flatten() {
+        check_output(o, &[&a.weather, &a.system])?;
+    }
+    let mut w = span.phase("read", |_| weather::read_tmy3(&a.weather, a.year))?;
+    if let Some(l) = &location {
+        let s = Site {
+            elevation: l.altitude.unwrap_or(w.altitude),
+            ..Site::new(l.latitude, l.longitude)
+        };
+        s.check()
+            .map_err(|e| anyhow!("{}: [location] {e}", a.system.display()))?;
+        w.latitude = l.latitude;
+        w.longitude = l.longitude;
+        w.altitude = s.elevation;
+    }
+    let sim = span.phase("simulate", |_| {
+        terrawatt_solar::system::simulate(&w, &system, at, a.delta_t)
+    });
+    if let Some(out) = &a.out {
+        let mut csv = String::from(
+            "time,interval_start,apparent_zenith,azimuth,surface_tilt,surface_azimuth,aoi,poa_global,poa_direct,poa_diffuse,temp_cell,pdc,pac\n",
+        );
+        for (i, s) in sim.steps.iter().enumerate() {
+            let v = |x: f64| {
+                if x.is_nan() {
+                    String::new()
+                } else {
+                    x.to_string()
+                }
+            };
+            writeln!(
+                csv,
+                "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                label(w.at(i, at), None, w.offset),
+                label(w.times[i], None, w.offset),
+                v(s.apparent_zenith),
+                v(s.azimuth),
+                v(s.surface_tilt),
+                v(s.surface_azimuth),
+                v(s.aoi),
+                v(s.poa_global),
+                v(s.poa_direct),
+                v(s.poa_diffuse),
+                v(s.temp_cell),
+                v(s.pdc),
+                v(s.pac)
+            )?;
+        }
+        span.phase("write", |_| {
+            terrawatt_meter::write_atomic(out, csv.as_bytes())
+        })
+        .with_context(|| format!("writing {}", out.display()))?;
+    }
+    if let Some(p) = &a.plot {
+        let mut monthly = [0.0f64; 12];
+        for (i, s) in sim.steps.iter().enumerate() {
+            if s.pac.is_nan() {
+                continue;
+            }
+            let local =
+                DateTime::from_timestamp(w.times[i] + w.offset as i64, 0).expect("in range");
+            monthly[chrono::Datelike::month0(&local) as usize] += s.pac * w.interval as f64 / 3.6e6;
+        }
+        span.phase("plot", |_| {
+            crate::plot::monthly_bars(p, "AC energy per month, kWh", &monthly)
+        })?;
+    }
+    let mut t = String::new();
+    writeln!(
+        t,
+        "{} ({}, {:.3}°, {:.3}°): {} intervals of {} s, positions at interval {}",
+        w.name,
+        w.format,
+        w.latitude,
+        w.longitude,
+        w.len(),
+        w.interval,
+        at
+    )?;
+    writeln!(
+        t,
+        "annual AC energy {:.1} kWh · specific yield {:.0} kWh/kWp · capacity factor {:.1} % (DC nameplate {} kW, losses {:.2} %)",
+        sim.energy_kwh,
+        sim.specific_yield,
+        100.0 * sim.capacity_factor,
+        system.kwp,
+        sim.loss_percent
+    )?;
+    if sim.missing_intervals > 0 {
+        writeln!(
+            t,
+            "missing: {} intervals have no power (missing weather); the totals cover the rest",
+            sim.missing_intervals
+        )?;
+    }
+    for (name, n) in &w.missing {
+        writeln!(t, "  {name}: {n} missing values in the file")?;
+    }
+    Ok(Outcome {
+        results: json!({
+            "weather": a.weather,
+            "format": w.format,
+            "site": { "name": w.name, "latitude": w.latitude, "longitude": w.longitude, "altitude": w.altitude },
+            "system": system,
+            "annual_energy_kwh": sim.energy_kwh,
+            "specific_yield_kwh_per_kwp": sim.specific_yield,
+            "capacity_factor": sim.capacity_factor,
+            "missing_intervals": sim.missing_intervals,
+            "loss_percent": sim.loss_percent,
+            "evaluated_at": at,
+        }),
+        text: t,
+        unit: Some(FunctionalUnit::new("site-year", sim.hours / 8766.0)),
+    })
+}

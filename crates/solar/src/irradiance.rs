@@ -248,6 +248,35 @@ pub fn simplified_solis(
     }
 }
 
+/// Linke turbidity on day of year `doy` from twelve monthly values taken as mid-month
+/// values and interpolated linearly between them (December and January wrap around).
+pub fn linke_monthly(monthly: &[f64; 12], doy: f64, leap: bool) -> f64 {
+    let mut mdays = [
+        31.0, 28.0, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0,
+    ];
+    let ydays = if leap {
+        mdays[1] = 29.0;
+        366.0
+    } else {
+        365.0
+    };
+    let mut x = [0.0f64; 14];
+    let mut y = [0.0f64; 14];
+    x[0] = -31.0 / 2.0;
+    y[0] = monthly[11];
+    let mut cum = 0.0;
+    for m in 0..12 {
+        cum += mdays[m];
+        x[m + 1] = cum - mdays[m] / 2.0;
+        y[m + 1] = monthly[m];
+    }
+    x[13] = ydays + 31.0 / 2.0;
+    y[13] = monthly[0];
+    let k = x.partition_point(|v| *v <= doy).clamp(1, 13);
+    let (x0, x1, y0, y1) = (x[k - 1], x[k], y[k - 1], y[k]);
+    y0 + (y1 - y0) * (doy - x0) / (x1 - x0)
+}
+
 /// Erbs et al. (1982) decomposition of GHI into (DNI, DHI, kt): zenith (°), day-of-year
 /// extraterrestrial irradiance; kt with cos z ≥ 0.065 and kt ≤ 1; DNI 0 and DHI = GHI for
 /// zenith > 87°, GHI < 0 or a negative DNI.
@@ -509,6 +538,17 @@ mod tests {
         let m = perez_model("allsitescomposite1990").expect("the default set");
         assert!(m.bins.iter().all(|b| b.iter().all(|v| v.is_finite())));
         assert!(perez_models().len() >= 11);
+    }
+
+    #[test]
+    fn linke_between_mid_months() {
+        let m = [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0];
+        // mid-January (day 15.5) and mid-February (45) of a common year
+        assert!((linke_monthly(&m, 15.5, false) - 2.0).abs() < 1e-12);
+        assert!((linke_monthly(&m, 45.0, false) - 3.0).abs() < 1e-12);
+        assert!((linke_monthly(&m, 30.25, false) - 2.5).abs() < 1e-12);
+        // 1 January lies between mid-December of the year before and mid-January
+        assert!((linke_monthly(&m, 0.0, false) - (3.0 + (2.0 - 3.0) * 15.5 / 31.0)).abs() < 1e-12);
     }
 
     #[test]
