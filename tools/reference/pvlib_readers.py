@@ -34,7 +34,7 @@ offset (label + tau) that makes the first and last values lie symmetrically insi
 daylight. About -0.5 h means hour averages labelled at the end, +0.5 h labelled at the
 start, 0 values at the label instant (see ``labelling_check`` below).
 
-Run from the repository root (about 5 s):
+Run from the repository root (about 4 s):
 
     python3 -m venv /tmp/venv-pvlib && /tmp/venv-pvlib/bin/pip install pvlib pandas numpy
     /tmp/venv-pvlib/bin/python tools/reference/pvlib_readers.py \\

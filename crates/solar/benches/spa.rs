@@ -34,6 +34,47 @@ fn bench(c: &mut Criterion) {
     g.bench_function("one year at 1 min, five sites", |b| {
         b.iter(|| black_box(spa::positions(&times, &sites, 67.0)))
     });
+    // weather → AC for a TMY3 year (8,760 hours), as pvlib's ModelChain does it
+    let tmy3 = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
+        .join("../../../shared/data/solar/723170TYA.CSV");
+    if let Ok(w) = terrawatt_solar::weather::read_tmy3(&tmy3, 1990) {
+        use terrawatt_solar::pv::{Losses, SapmParams};
+        use terrawatt_solar::system::{Mount, SkyModel, System, TemperatureModel, simulate};
+        let system = System {
+            mount: Mount::Fixed {
+                tilt: 30.0,
+                azimuth: 180.0,
+            },
+            kwp: 4.0,
+            gamma_pdc: -0.0047,
+            inverter_kw: 3.84,
+            eta_nom: 0.96,
+            eta_ref: 0.9637,
+            albedo: 0.25,
+            sky: SkyModel::Perez,
+            temperature: TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_GLASS),
+            losses: Losses::default(),
+        };
+        g.bench_function("TMY3 year, weather to AC", |b| {
+            b.iter(|| {
+                black_box(simulate(
+                    &w,
+                    &system,
+                    terrawatt_solar::weather::Label::End,
+                    67.0,
+                ))
+            })
+        });
+    } else {
+        eprintln!(
+            "notice: skipping the TMY3 simulation: {} is absent",
+            tmy3.display()
+        );
+    }
     g.finish();
 }
 
