@@ -376,4 +376,32 @@ fn tmy3_reader_matches_pvlib() {
         &rows.iter().map(|i| sim.steps[*i].pac).collect::<Vec<_>>(),
         f.c("pac"),
     );
+    // DIRINT needs consecutive hours: the full year, sampled where the fixture has rows
+    let zen: Vec<f64> = (0..8760)
+        .map(|i| {
+            let site = Site {
+                latitude: w.latitude,
+                longitude: w.longitude,
+                elevation: w.altitude,
+                pressure: w.pressure[i] / 100.0,
+                temperature: w.temp_air[i],
+                refraction: 0.5667,
+            };
+            spa::position(&spa::time_terms((w.times[i] + 3600) as f64, 67.0), &site).zenith
+        })
+        .collect();
+    let doy: Vec<f64> = (0..8760)
+        .map(|i| doy_utc((w.times[i] + 3600) as f64))
+        .collect();
+    for (dew, col) in [
+        (Some(w.temp_dew.as_slice()), "dirint_dni"),
+        (None, "dirint_nodew_dni"),
+    ] {
+        let d = irr::dirint(&w.ghi, &zen, &doy, &w.pressure, dew, true);
+        check(
+            col,
+            &rows.iter().map(|i| d[*i]).collect::<Vec<_>>(),
+            f.c(col),
+        );
+    }
 }
