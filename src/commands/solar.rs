@@ -247,7 +247,7 @@ pub fn clearsky(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarClearskyArgs) 
     if linke.iter().any(|v| !(*v > 0.0 && *v < 20.0)) {
         bail!("--linke values must be in (0, 20)");
     }
-    if !(a.aod700 >= 0.0 && a.aod700 <= 1.0) || !(a.precipitable_water >= 0.0) {
+    if !((0.0..=1.0).contains(&a.aod700) && a.precipitable_water >= 0.0) {
         bail!("--aod700 must be in 0..1 and --precipitable-water ≥ 0");
     }
     let (t0, n, step, offset) = time_range(&a.start, &a.end, &a.freq, zone)?;

@@ -81,7 +81,7 @@ impl AirmassModel {
 /// Relative (not pressure-corrected) air mass at zenith `z` (°; apparent zenith for the
 /// models built on it). NaN for z > 90° (no air mass below the horizon).
 pub fn airmass_relative(z: f64, model: AirmassModel) -> f64 {
-    if !(z <= 90.0) {
+    if z.is_nan() || z > 90.0 {
         return f64::NAN;
     }
     let c = cosd(z);
@@ -343,9 +343,11 @@ pub fn disc(ghi: f64, z: f64, doy: f64, pressure: f64) -> (f64, f64, f64) {
 }
 
 /// The DIRINT coefficients (Perez et al. 1992), by (kt′, zenith, w, Δkt′) bin, 1-based.
-fn dirint_table() -> &'static [[[[f64; 7]; 5]; 6]; 6] {
+type DirintTable = [[[[f64; 7]; 5]; 6]; 6];
+
+fn dirint_table() -> &'static DirintTable {
     use std::sync::OnceLock;
-    static T: OnceLock<Box<[[[[f64; 7]; 5]; 6]; 6]>> = OnceLock::new();
+    static T: OnceLock<Box<DirintTable>> = OnceLock::new();
     T.get_or_init(|| {
         let mut t = Box::new([[[[f64::NAN; 7]; 5]; 6]; 6]);
         for line in include_str!("../data/dirint.csv").lines().skip(1) {
@@ -436,7 +438,7 @@ pub fn dirint(
                 _ => 0,
             };
             let wb = match w {
-                x if x == -1.0 => 5,
+                -1.0 => 5,
                 x if (0.0..1.0).contains(&x) => 1,
                 x if (1.0..2.0).contains(&x) => 2,
                 x if (2.0..3.0).contains(&x) => 3,
@@ -444,7 +446,7 @@ pub fn dirint(
                 _ => 0,
             };
             let db = match dkt {
-                x if x == -1.0 => 7,
+                -1.0 => 7,
                 x if (0.0..0.015).contains(&x) => 1,
                 x if (0.015..0.035).contains(&x) => 2,
                 x if (0.035..0.07).contains(&x) => 3,
@@ -605,7 +607,7 @@ pub fn perez(
     let delta = dhi * am / dni_extra;
     let eps = ((dhi + dni) / dhi + kappa * zr.powi(3)) / (1.0 + kappa * zr.powi(3));
     const EDGES: [f64; 7] = [1.065, 1.23, 1.5, 1.95, 2.8, 4.5, 6.2];
-    if !(eps >= 0.0) {
+    if eps.is_nan() || eps < 0.0 {
         return f64::NAN;
     }
     let bin = EDGES.iter().filter(|e| eps >= **e).count();

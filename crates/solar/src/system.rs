@@ -87,10 +87,10 @@ impl System {
                 }
             }
         }
-        if !(self.kwp > 0.0) {
+        if self.kwp.is_nan() || self.kwp <= 0.0 {
             return Err(format!("kwp {} must be positive", self.kwp));
         }
-        if !(self.inverter_kw > 0.0) {
+        if self.inverter_kw.is_nan() || self.inverter_kw <= 0.0 {
             return Err(format!("inverter_kw {} must be positive", self.inverter_kw));
         }
         if !(-0.02..=0.0).contains(&self.gamma_pdc) {

@@ -62,7 +62,7 @@ impl Tracker {
             surface_azimuth: f64::NAN,
             aoi: f64::NAN,
         };
-        if !(zenith <= 90.0) || azimuth.is_nan() {
+        if zenith.is_nan() || zenith > 90.0 || azimuth.is_nan() {
             return nan;
         }
         // the Sun in the tracker's frame: y along the axis, x horizontal to its right

@@ -37,9 +37,8 @@ impl Fixture {
         let mut n = 0;
         for line in lines {
             for (h, v) in header.iter().zip(line.split(',')) {
-                let x = if h == "time" {
-                    f64::NAN
-                } else if v.is_empty() {
+                // the time column is text; empty fields are missing
+                let x = if h == "time" || v.is_empty() {
                     f64::NAN
                 } else {
                     v.parse().unwrap()
