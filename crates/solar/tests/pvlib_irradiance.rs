@@ -403,4 +403,18 @@ fn tmy3_reader_matches_pvlib() {
             f.c(col),
         );
     }
+    // Fuentes runs through the year (each hour starts from the last)
+    let poa_year: Vec<f64> = sim.steps.iter().map(|s| s.poa_global).collect();
+    let tf = pv::fuentes(
+        &poa_year,
+        &w.temp_air,
+        &w.wind_speed,
+        &vec![1.0; 8760],
+        &pv::Fuentes::pvwatts(45.0, 30.0),
+    );
+    check(
+        "t_fuentes",
+        &rows.iter().map(|i| tf[*i]).collect::<Vec<_>>(),
+        f.c("t_fuentes"),
+    );
 }
