@@ -365,6 +365,8 @@ struct ArrayToml {
     temperature: String,
     #[serde(default = "default_mount")]
     mount: String,
+    /// Installed NOCT for the Fuentes model (°C; PVWatts: 45 open rack, 49 roof mount).
+    noct_installed: Option<f64>,
     tilt: Option<f64>,
     azimuth: Option<f64>,
     axis_tilt: Option<f64>,
@@ -451,6 +453,10 @@ fn system_from(path: &Path) -> Result<(terrawatt_solar::system::System, Option<L
             TemperatureModel::Sapm(SapmParams::INSULATED_BACK_GLASS_POLYMER)
         }
         "faiman" => TemperatureModel::Faiman { u0: 25.0, u1: 6.84 },
+        "fuentes" => TemperatureModel::Fuentes(terrawatt_solar::pv::Fuentes::pvwatts(
+            a.noct_installed.unwrap_or(45.0),
+            a.tilt.unwrap_or(30.0),
+        )),
         "pvsyst" => TemperatureModel::Pvsyst {
             u_c: 29.0,
             u_v: 0.0,
@@ -458,7 +464,7 @@ fn system_from(path: &Path) -> Result<(terrawatt_solar::system::System, Option<L
             absorption: 0.9,
         },
         other => bail!(
-            "{}: [array] temperature '{other}': expected sapm_open_rack_glass_glass, sapm_open_rack_glass_polymer, sapm_close_mount_glass_glass, sapm_insulated_back_glass_polymer, faiman or pvsyst",
+            "{}: [array] temperature '{other}': expected sapm_open_rack_glass_glass, sapm_open_rack_glass_polymer, sapm_close_mount_glass_glass, sapm_insulated_back_glass_polymer, faiman, pvsyst or fuentes",
             path.display()
         ),
     };

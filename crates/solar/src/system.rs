@@ -44,6 +44,8 @@ pub enum TemperatureModel {
         u0: f64,
         u1: f64,
     },
+    /// Fuentes (1987), run in time order over consecutive intervals.
+    Fuentes(pv::Fuentes),
 }
 
 /// A PV system.
@@ -215,10 +217,9 @@ pub fn simulate(w: &Weather, system: &System, at: Label, delta_t: f64) -> Simula
                     absorption,
                 } => pv::pvsyst_cell(poa.global, ta, ws, u_c, u_v, efficiency, absorption),
                 TemperatureModel::Faiman { u0, u1 } => pv::faiman(poa.global, ta, ws, u0, u1),
+                // computed below, in time order
+                TemperatureModel::Fuentes(_) => f64::NAN,
             };
-            let pdc =
-                pv::pvwatts_dc(poa.global, tc, pdc0, system.gamma_pdc, 25.0) * (1.0 - loss / 100.0);
-            let pac = pv::pvwatts_inverter(pdc, inv_pdc0, system.eta_nom, system.eta_ref);
             Step {
                 apparent_zenith: z,
                 azimuth: az,
@@ -229,11 +230,25 @@ pub fn simulate(w: &Weather, system: &System, at: Label, delta_t: f64) -> Simula
                 poa_direct: poa.direct,
                 poa_diffuse: poa.diffuse,
                 temp_cell: tc,
-                pdc,
-                pac,
+                pdc: f64::NAN,
+                pac: f64::NAN,
             }
         })
         .collect();
+    let mut steps = steps;
+    if let TemperatureModel::Fuentes(f) = system.temperature {
+        let poa: Vec<f64> = steps.iter().map(|s| s.poa_global).collect();
+        let hours = vec![w.interval as f64 / 3600.0; n];
+        let t = pv::fuentes(&poa, &w.temp_air, &w.wind_speed, &hours, &f);
+        for (s, v) in steps.iter_mut().zip(t) {
+            s.temp_cell = v;
+        }
+    }
+    steps.par_iter_mut().for_each(|s| {
+        s.pdc = pv::pvwatts_dc(s.poa_global, s.temp_cell, pdc0, system.gamma_pdc, 25.0)
+            * (1.0 - loss / 100.0);
+        s.pac = pv::pvwatts_inverter(s.pdc, inv_pdc0, system.eta_nom, system.eta_ref);
+    });
     let h = w.interval as f64 / 3600.0;
     let valid: Vec<&Step> = steps.iter().filter(|s| !s.pac.is_nan()).collect();
     let energy_kwh = valid.iter().map(|s| s.pac * h / 1000.0).sum::<f64>();
