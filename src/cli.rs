@@ -541,7 +541,7 @@ pub struct SolarClearskyArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct SolarSimulateArgs {
-    /// Weather file (TMY3).
+    /// Weather file: TMY3, TMY2 or PVGIS TMY CSV (recognised by content).
     #[arg(long, value_name = "FILE")]
     pub weather: PathBuf,
     /// System description (TOML; see docs/solar.md).

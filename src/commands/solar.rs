@@ -500,7 +500,7 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
     for o in [&a.out, &a.plot].into_iter().flatten() {
         check_output(o, &[&a.weather, &a.system])?;
     }
-    let mut w = span.phase("read", |_| weather::read_tmy3(&a.weather, a.year))?;
+    let mut w = span.phase("read", |_| weather::read_auto(&a.weather, a.year))?;
     if let Some(l) = &location {
         let s = Site {
             elevation: l.altitude.unwrap_or(w.altitude),

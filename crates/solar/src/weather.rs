@@ -304,6 +304,291 @@ pub fn read_tmy3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
     Ok(w)
 }
 
+fn empty(path: &Path, format: &str, label: Label) -> Weather {
+    Weather {
+        path: path.to_path_buf(),
+        format: format.into(),
+        name: String::new(),
+        latitude: f64::NAN,
+        longitude: f64::NAN,
+        altitude: 0.0,
+        offset: 0,
+        times: Vec::new(),
+        interval: 3600,
+        label,
+        ghi: Vec::new(),
+        dni: Vec::new(),
+        dhi: Vec::new(),
+        temp_air: Vec::new(),
+        wind_speed: Vec::new(),
+        pressure: Vec::new(),
+        temp_dew: Vec::new(),
+        missing: Vec::new(),
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, WeatherError> {
+    std::fs::read_to_string(path).map_err(|e| WeatherError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
+
+/// Sorts a typical year's records placed in one year by time (months from different source
+/// years arrive in month order but wrap at the year's end).
+fn sort_by_time(w: &mut Weather) {
+    let mut idx: Vec<usize> = (0..w.times.len()).collect();
+    idx.sort_by_key(|i| w.times[*i]);
+    let take = |v: &Vec<f64>| idx.iter().map(|i| v[*i]).collect::<Vec<f64>>();
+    w.ghi = take(&w.ghi);
+    w.dni = take(&w.dni);
+    w.dhi = take(&w.dhi);
+    w.temp_air = take(&w.temp_air);
+    w.wind_speed = take(&w.wind_speed);
+    w.pressure = take(&w.pressure);
+    w.temp_dew = take(&w.temp_dew);
+    w.times = idx.iter().map(|i| w.times[*i]).collect();
+}
+
+/// Reads a PVGIS typical-year CSV (`tmy_<lat>_<lon>_<years>.csv`): the site lines, the
+/// months' source years, `time(UTC),T2m,RH,G(h),Gb(n),Gd(h),IR(h),WS10m,WD10m,SP`, hourly
+/// rows stamped `YYYYMMDD:HHMM` in UTC. The values are PVGIS's for the hour starting at the
+/// stamp (their satellite time lies `Irradiance Time Offset` hours later, kept in `name`);
+/// every row is placed in `year`. No dew point in the file (NaN).
+pub fn read_pvgis_tmy(path: &Path, year: i32) -> Result<Weather, WeatherError> {
+    let text = read_text(path)?;
+    let mut w = empty(path, "PVGIS TMY", Label::Start);
+    let mut offset_h = f64::NAN;
+    let mut header: Option<Vec<String>> = None;
+    for (k, line) in text.lines().enumerate() {
+        let lineno = k + 1;
+        let bad = |m: String| invalid(path, format!("line {lineno}: {m}"));
+        let value_after_colon = |l: &str| l.split(':').nth(1).map(|v| v.trim().parse::<f64>());
+        if header.is_none() {
+            if line.starts_with("Latitude") {
+                w.latitude = value_after_colon(line)
+                    .and_then(|r| r.ok())
+                    .ok_or_else(|| bad("latitude".into()))?;
+            } else if line.starts_with("Longitude") {
+                w.longitude = value_after_colon(line)
+                    .and_then(|r| r.ok())
+                    .ok_or_else(|| bad("longitude".into()))?;
+            } else if line.starts_with("Elevation") {
+                w.altitude = value_after_colon(line)
+                    .and_then(|r| r.ok())
+                    .ok_or_else(|| bad("elevation".into()))?;
+            } else if line.starts_with("Irradiance Time Offset") {
+                offset_h = value_after_colon(line)
+                    .and_then(|r| r.ok())
+                    .unwrap_or(f64::NAN);
+            } else if line.starts_with("time(UTC)") {
+                header = Some(line.split(',').map(|h| h.trim().to_string()).collect());
+            }
+            continue;
+        }
+        let h = header.as_ref().expect("set");
+        if line.trim().is_empty() || !line.as_bytes()[0].is_ascii_digit() {
+            break; // the description lines after the data
+        }
+        let f: Vec<&str> = line.split(',').collect();
+        let stamp = f[0];
+        if stamp.len() < 13 || &stamp[8..9] != ":" {
+            return Err(bad(format!("'{stamp}' is not YYYYMMDD:HHMM")));
+        }
+        let num = |r: std::ops::Range<usize>| {
+            stamp[r]
+                .parse::<i64>()
+                .map_err(|_| bad(format!("'{stamp}' is not YYYYMMDD:HHMM")))
+        };
+        let (mo, d, hh, mm) = (num(4..6)?, num(6..8)?, num(9..11)?, num(11..13)?);
+        let mut y = year as i64;
+        if mo == 2 && d == 29 && !is_leap(y) {
+            y = 2000;
+        }
+        w.times
+            .push(days_from_civil(y, mo, d) * 86_400 + hh * 3600 + mm * 60);
+        let col = |name: &str| -> Result<f64, WeatherError> {
+            let i = h
+                .iter()
+                .position(|x| x == name)
+                .ok_or_else(|| invalid(path, format!("no column '{name}'")))?;
+            let v = f.get(i).map_or("", |v| v.trim());
+            if v.is_empty() {
+                return Ok(f64::NAN);
+            }
+            v.parse::<f64>()
+                .map_err(|_| bad(format!("'{v}' in column '{name}' is not a number")))
+        };
+        w.temp_air.push(col("T2m")?);
+        w.ghi.push(col("G(h)")?);
+        w.dni.push(col("Gb(n)")?);
+        w.dhi.push(col("Gd(h)")?);
+        w.wind_speed.push(col("WS10m")?);
+        w.pressure.push(col("SP")?);
+        w.temp_dew.push(f64::NAN);
+    }
+    if header.is_none() {
+        return Err(invalid(
+            path,
+            "no 'time(UTC),…' header: not a PVGIS TMY CSV",
+        ));
+    }
+    if w.times.is_empty() {
+        return Err(invalid(path, "no data rows"));
+    }
+    if w.latitude.is_nan() || w.longitude.is_nan() {
+        return Err(invalid(path, "no Latitude/Longitude lines"));
+    }
+    w.name = format!(
+        "PVGIS {:.3}, {:.3} (irradiance time offset {offset_h} h)",
+        w.latitude, w.longitude
+    );
+    sort_by_time(&mut w);
+    Ok(w)
+}
+
+/// Reads a TMY2 file: a header line (WBAN, city, state, time zone, latitude, longitude,
+/// elevation) and 8,760 fixed-width records stamped at the END of each hour (1–24) in local
+/// standard time. Irradiance is Wh/m² over the hour (= its mean W/m²); dry bulb and dew point
+/// in 0.1 °C, wind in 0.1 m/s and pressure in mbar are converted to °C, m/s and Pa. Every
+/// row is placed in `year`.
+pub fn read_tmy2(path: &Path, year: i32) -> Result<Weather, WeatherError> {
+    let text = read_text(path)?;
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines
+        .next()
+        .ok_or_else(|| invalid(path, "the file is empty"))?
+        .split_whitespace()
+        .collect();
+    if head.len() < 10 {
+        return Err(invalid(
+            path,
+            "line 1: not a TMY2 header (WBAN CITY STATE TZ N deg min W deg min elevation)",
+        ));
+    }
+    // the city may hold spaces: read from the end
+    let n = head.len();
+    let p = |s: &str| {
+        s.parse::<f64>()
+            .map_err(|_| invalid(path, format!("line 1: '{s}' is not a number")))
+    };
+    let altitude = p(head[n - 1])?;
+    let lon = p(head[n - 3])? + p(head[n - 2])? / 60.0;
+    let lon = if head[n - 4] == "W" { -lon } else { lon };
+    let lat = p(head[n - 6])? + p(head[n - 5])? / 60.0;
+    let lat = if head[n - 7] == "S" { -lat } else { lat };
+    let tz = p(head[n - 8])?;
+    let mut w = empty(path, "TMY2", Label::End);
+    w.name = head[1..n - 9].join(" ");
+    w.latitude = lat;
+    w.longitude = lon;
+    w.altitude = altitude;
+    w.offset = (tz * 3600.0).round() as i32;
+    // field widths after the leading space: date, then (value, source, uncertainty) triples
+    const WIDTHS: [usize; 79] = [
+        2, 2, 2, 2, 4, 4, 4, 1, 1, 4, 1, 1, 4, 1, 1, 4, 1, 1, 4, 1, 1, 4, 1, 1, 4, 1, 1, 2, 1, 1,
+        2, 1, 1, 4, 1, 1, 4, 1, 1, 3, 1, 1, 4, 1, 1, 3, 1, 1, 3, 1, 1, 4, 1, 1, 5, 1, 1, 10, 3, 1,
+        1, 3, 1, 1, 3, 1, 1, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    let mut starts = Vec::new();
+    let mut pos = 1;
+    for wd in WIDTHS.iter().filter(|w| **w > 0) {
+        starts.push((pos, *wd));
+        pos += wd;
+    }
+    let mut missing = [0usize; 7];
+    for (k, line) in lines.enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let lineno = k + 2;
+        let bad = |m: String| invalid(path, format!("line {lineno}: {m}"));
+        if line.len() < pos {
+            return Err(bad(format!(
+                "{} characters; a TMY2 record has {pos}",
+                line.len()
+            )));
+        }
+        let field = |i: usize| -> Result<f64, WeatherError> {
+            let (s, wd) = starts[i];
+            let t = line[s..s + wd].trim();
+            t.parse::<f64>()
+                .map_err(|_| bad(format!("field {} '{t}' is not a number", i + 1)))
+        };
+        let (mo, d, hour) = (field(1)? as i64, field(2)? as i64, field(3)? as i64);
+        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || !(1..=24).contains(&hour) {
+            return Err(bad(format!("date {mo}/{d} hour {hour} out of range")));
+        }
+        let stamp = days_from_civil(year as i64, mo, d) * 86_400 + hour * 3600 - w.offset as i64;
+        w.times.push(stamp - 3600);
+        // value fields: GHI 6, DNI 9, DHI 12, DryBulb 33, DewPoint 36, Pressure 42, Wspd 48
+        let get = |i: usize,
+                   slot: usize,
+                   scale: f64,
+                   missing: &mut [usize; 7]|
+         -> Result<f64, WeatherError> {
+            let v = field(i)?;
+            let src = line[starts[i + 1].0..starts[i + 1].0 + 1].to_string();
+            // a missing value carries the source flag '?' (irradiance at night is 0 with '?')
+            if src == "?" && slot >= 3 {
+                missing[slot] += 1;
+                return Ok(f64::NAN);
+            }
+            Ok(v * scale)
+        };
+        w.ghi.push(get(6, 0, 1.0, &mut missing)?);
+        w.dni.push(get(9, 1, 1.0, &mut missing)?);
+        w.dhi.push(get(12, 2, 1.0, &mut missing)?);
+        w.temp_air.push(get(33, 3, 0.1, &mut missing)?);
+        w.temp_dew.push(get(36, 4, 0.1, &mut missing)?);
+        w.pressure.push(get(42, 5, 100.0, &mut missing)?);
+        w.wind_speed.push(get(48, 6, 0.1, &mut missing)?);
+    }
+    if w.times.is_empty() {
+        return Err(invalid(path, "no data rows"));
+    }
+    for (name, n) in [
+        "ghi",
+        "dni",
+        "dhi",
+        "temp_air",
+        "temp_dew",
+        "pressure",
+        "wind_speed",
+    ]
+    .iter()
+    .zip(missing)
+    {
+        if n > 0 {
+            w.missing.push((name.to_string(), n));
+        }
+    }
+    Ok(w)
+}
+
+/// Reads a weather file, choosing the reader from its content: TMY3, TMY2 or PVGIS TMY.
+pub fn read_auto(path: &Path, year: i32) -> Result<Weather, WeatherError> {
+    let text = read_text(path)?;
+    let first = text.lines().next().unwrap_or("");
+    let second = text.lines().nth(1).unwrap_or("");
+    if second.starts_with("Date (MM/DD/YYYY)") {
+        read_tmy3(path, year)
+    } else if first.starts_with("Latitude") {
+        read_pvgis_tmy(path, year)
+    } else if text
+        .lines()
+        .nth(1)
+        .is_some_and(|l| l.len() >= 141 && l.starts_with(' ') && !l.contains(','))
+    {
+        read_tmy2(path, year)
+    } else {
+        Err(invalid(
+            path,
+            "line 1: not a weather format terrawatt reads (TMY3, TMY2, PVGIS TMY CSV)",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
