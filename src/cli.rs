@@ -499,6 +499,16 @@ pub enum SolarCommand {
     /// Weather file → plane of array → cell temperature → PVWatts DC and AC: annual
     /// energy, specific yield and capacity factor, the time series and a plot.
     Simulate(SolarSimulateArgs),
+    /// Writes a synthetic weather year (PVGIS TMY CSV layout; the sample data).
+    SampleWeather(SolarSampleArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SolarSampleArgs {
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

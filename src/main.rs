@@ -60,6 +60,7 @@ fn command_name(c: &Command) -> &'static str {
             SolarCommand::Position(_) => "solar position",
             SolarCommand::Clearsky(_) => "solar clearsky",
             SolarCommand::Simulate(_) => "solar simulate",
+            SolarCommand::SampleWeather(_) => "solar sample-weather",
         },
         Command::Completions { .. } => "completions",
     }
@@ -122,6 +123,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 SolarCommand::Position(a) => commands::solar::position(&mut span, &ctx, a),
                 SolarCommand::Clearsky(a) => commands::solar::clearsky(&mut span, &ctx, a),
                 SolarCommand::Simulate(a) => commands::solar::simulate(&mut span, &ctx, a),
+                SolarCommand::SampleWeather(a) => {
+                    commands::solar::sample_weather(&mut span, &ctx, a)
+                }
             },
             Command::Completions { shell } => {
                 let mut script = Vec::new();

@@ -218,6 +218,8 @@ fn results_do_not_depend_on_the_thread_count() {
     }
     assert_eq!(one, two);
     assert_eq!(one["tasks"][1]["name"], "building-load-cv");
+    assert_eq!(one["tasks"][2]["name"], "baseline-savings");
+    assert_eq!(one["tasks"][3]["name"], "solar-simulate");
 }
 
 #[test]

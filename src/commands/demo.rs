@@ -1,6 +1,7 @@
 //! `terrawatt demo`: one small task of each pillar that exists, each with its energy line,
 //! and a total: the meter's own workload (synthetic weather → degree days), the building
-//! load model's cross-validation, and a CalTRACK baseline with its savings.
+//! load model's cross-validation, a CalTRACK baseline with its savings, and a year of PV
+//! output on the sample weather.
 
 use std::fmt::Write as _;
 
@@ -168,12 +169,60 @@ pub fn run(span: &mut Span, ctx: &Ctx, args: &DemoArgs) -> Result<Outcome> {
     )?;
     writeln!(t, "  {savings_line}")?;
     savings["energy_line"] = json!(savings_line);
+
+    // solar: a 5 kWp fixed array on the sample weather year
+    let weather_path = dir.join("weather-sample.csv");
+    let mut solar = span.phase("solar-simulate", |p| -> Result<serde_json::Value> {
+        use terrawatt_solar::pv::{Losses, SapmParams};
+        use terrawatt_solar::system::{Mount, SkyModel, System, TemperatureModel, simulate};
+        let w = p.phase("load", |_| {
+            terrawatt_solar::weather::read_auto(&weather_path, 2019)
+        })?;
+        let system = System {
+            mount: Mount::Fixed {
+                tilt: 30.0,
+                azimuth: 180.0,
+            },
+            kwp: 5.0,
+            gamma_pdc: -0.0047,
+            inverter_kw: 5.0 / 1.2,
+            eta_nom: 0.96,
+            eta_ref: 0.9637,
+            albedo: 0.25,
+            sky: SkyModel::Perez,
+            temperature: TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_GLASS),
+            losses: Losses::default(),
+        };
+        let sim = p.phase("simulate", |_| {
+            simulate(&w, &system, terrawatt_solar::weather::Label::Centre, 69.0)
+        });
+        Ok(json!({
+            "name": "solar-simulate",
+            "weather": weather_path.display().to_string(),
+            "kwp": 5.0,
+            "annual_energy_kwh": sim.energy_kwh,
+            "specific_yield": sim.specific_yield,
+            "capacity_factor": sim.capacity_factor,
+        }))
+    })?;
+    let phase = span.children().last().expect("the phase just closed");
+    let per_site_year = FunctionalUnit::new("site-year", 1.0);
+    let solar_line = ctx.line(phase, Some(&per_site_year));
     writeln!(
         t,
-        "3 tasks; their total is the energy line that ends the command"
+        "solar: 5 kWp at 30° south on the sample weather year (43.6° N): {:.0} kWh AC, {:.0} kWh/kWp, capacity factor {:.1} %",
+        solar["annual_energy_kwh"].as_f64().unwrap_or(f64::NAN),
+        solar["specific_yield"].as_f64().unwrap_or(f64::NAN),
+        100.0 * solar["capacity_factor"].as_f64().unwrap_or(f64::NAN)
+    )?;
+    writeln!(t, "  {solar_line}")?;
+    solar["energy_line"] = json!(solar_line);
+    writeln!(
+        t,
+        "4 tasks; their total is the energy line that ends the command"
     )?;
     Ok(Outcome {
-        results: json!({ "tasks": [degree_days, building, savings] }),
+        results: json!({ "tasks": [degree_days, building, savings, solar] }),
         text: t,
         unit: Some(FunctionalUnit::new("demo run", 1.0)),
     })

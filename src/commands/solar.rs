@@ -612,3 +612,26 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
         unit: Some(FunctionalUnit::new("site-year", sim.hours / 8766.0)),
     })
 }
+
+pub fn sample_weather(
+    span: &mut Span,
+    _ctx: &Ctx,
+    a: &crate::cli::SolarSampleArgs,
+) -> Result<Outcome> {
+    check_output(&a.out, &[])?;
+    let text = span.phase("generate", |_| terrawatt_solar::sample::pvgis_csv(a.seed));
+    span.phase("write", |_| {
+        terrawatt_meter::write_atomic(&a.out, text.as_bytes())
+    })
+    .with_context(|| format!("writing {}", a.out.display()))?;
+    let (lat, lon, elev) = terrawatt_solar::sample::SITE;
+    Ok(Outcome {
+        results: json!({ "out": a.out, "seed": a.seed, "latitude": lat, "longitude": lon, "elevation": elev, "hours": 8760 }),
+        text: format!(
+            "a synthetic weather year (seed {}, {lat}° N, {lon}° E, {elev} m; PVGIS TMY CSV layout) written to {}\n",
+            a.seed,
+            a.out.display()
+        ),
+        unit: Some(FunctionalUnit::new("site-year", 1.0)),
+    })
+}

@@ -12,10 +12,12 @@
 //! - [`weather`]: weather files (TMY3, TMY2, PVGIS TMY) with explicit interval labelling.
 //! - [`system`]: weather → plane of array → cell temperature → PVWatts DC and AC, per
 //!   interval in parallel; annual energy, specific yield, capacity factor.
+//! - [`sample`]: a synthetic weather year (the project's sample data).
 //! - [`pv`]: SAPM, PVsyst and Faiman temperature; PVWatts DC, losses and inverter.
 
 pub mod irradiance;
 pub mod pv;
+pub mod sample;
 pub mod spa;
 pub mod system;
 pub mod tracking;
