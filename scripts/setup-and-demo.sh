@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 sudo_cmd=""
 [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
 need=()
-for pkg in build-essential pkg-config curl ca-certificates fonts-dejavu-core; do
+for pkg in build-essential pkg-config libgdal-dev curl ca-certificates fonts-dejavu-core; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

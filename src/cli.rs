@@ -540,6 +540,10 @@ pub struct SolarClearskyArgs {
     /// between mid-months).
     #[arg(long, default_value = "3.0")]
     pub linke: String,
+    /// The monthly Linke climatology (LinkeTurbidities.h5, read through GDAL's HDF5 driver):
+    /// the site's twelve values, interpolated between mid-months; overrides --linke.
+    #[arg(long, value_name = "FILE", env = "TERRAWATT_LINKE_FILE")]
+    pub linke_file: Option<PathBuf>,
     /// Simplified Solis: aerosol optical depth at 700 nm and precipitable water (cm).
     #[arg(long, default_value_t = 0.1)]
     pub aod700: f64,

@@ -239,11 +239,18 @@ pub fn clearsky(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarClearskyArgs) 
                 .map_err(|_| anyhow!("--linke '{}': not a number", v.trim()))
         })
         .collect::<Result<_>>()?;
-    let monthly: Option<[f64; 12]> = match linke.len() {
-        1 => None,
-        12 => Some(linke.clone().try_into().expect("twelve")),
-        n => bail!("--linke takes one value or twelve monthly values, not {n}"),
+    let monthly: Option<[f64; 12]> = match (&a.linke_file, linke.len()) {
+        (Some(f), _) => Some(
+            span.phase("linke climatology", |_| {
+                terrawatt_raster::linke::monthly(f, a.lat, a.lon)
+            })
+            .map_err(|e| anyhow!("--linke-file: {e}"))?,
+        ),
+        (None, 1) => None,
+        (None, 12) => Some(linke.clone().try_into().expect("twelve")),
+        (None, n) => bail!("--linke takes one value or twelve monthly values, not {n}"),
     };
+    let linke: Vec<f64> = monthly.map_or(linke, |m| m.to_vec());
     if linke.iter().any(|v| !(*v > 0.0 && *v < 20.0)) {
         bail!("--linke values must be in (0, 20)");
     }
