@@ -328,3 +328,59 @@ fn bad_system_files_are_refused() {
         stderr(&o)
     );
 }
+
+#[test]
+fn missing_weather_stays_missing_and_is_counted() {
+    let Some(data) = common::reference_data("solar") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // hour 13:00 of 1 June without GHI/DNI/DHI (the TMY3 missing code)
+    let text = std::fs::read_to_string(data.join("723170TYA.CSV")).unwrap();
+    let mut out = String::new();
+    let mut edited = 0;
+    for line in text.lines() {
+        if line.starts_with("06/01/") && line.split(',').nth(1) == Some("13:00") {
+            let mut f: Vec<String> = line.split(',').map(str::to_string).collect();
+            for i in [4, 7, 10] {
+                f[i] = "-9900".into();
+            }
+            out.push_str(&f.join(","));
+            edited += 1;
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    assert_eq!(edited, 1);
+    let weather = dir.path().join("gap.csv");
+    std::fs::write(&weather, out).unwrap();
+    let sys = system_file(dir.path(), "[array]\nkwp = 4.0\ntilt = 30\n");
+    let series = dir.path().join("s.csv");
+    let rep = dir.path().join("r.json");
+    let o = terrawatt(&[
+        "--report",
+        s(&rep),
+        "solar",
+        "simulate",
+        "--weather",
+        s(&weather),
+        "--system",
+        s(&sys),
+        "--out",
+        s(&series),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+    assert_eq!(r["results"]["missing_intervals"], 1);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("1 intervals have no power"));
+    // the hour's row keeps empty (missing) power, not 0
+    let row = std::fs::read_to_string(&series)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("1990-06-01T12:30:00-05:00"))
+        .unwrap()
+        .to_string();
+    assert!(row.ends_with(",,"), "{row}");
+}
