@@ -179,6 +179,7 @@ pub fn run(span: &mut Span, ctx: &Ctx, args: &DemoArgs) -> Result<Outcome> {
             terrawatt_solar::weather::read_auto(&weather_path, 2019)
         })?;
         let system = System {
+            iam: terrawatt_solar::system::Iam::None,
             mount: Mount::Fixed {
                 tilt: 30.0,
                 azimuth: 180.0,

@@ -374,6 +374,8 @@ struct ArrayToml {
     mount: String,
     /// Installed NOCT for the Fuentes model (°C; PVWatts: 45 open rack, 49 roof mount).
     noct_installed: Option<f64>,
+    /// Cover losses on the beam: none (default) or physical (glass, as PVWatts).
+    iam: Option<String>,
     tilt: Option<f64>,
     azimuth: Option<f64>,
     axis_tilt: Option<f64>,
@@ -409,7 +411,7 @@ fn default_mount() -> String {
 
 fn system_from(path: &Path) -> Result<(terrawatt_solar::system::System, Option<LocationToml>)> {
     use terrawatt_solar::pv::SapmParams;
-    use terrawatt_solar::system::{Mount, SkyModel, System, TemperatureModel};
+    use terrawatt_solar::system::{Iam, Mount, SkyModel, System, TemperatureModel};
     use terrawatt_solar::tracking::Tracker;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -476,7 +478,20 @@ fn system_from(path: &Path) -> Result<(terrawatt_solar::system::System, Option<L
         ),
     };
     let inv = f.inverter.as_ref();
+    let iam = match a.iam.as_deref().unwrap_or("none") {
+        "none" => Iam::None,
+        "physical" | "glass" => Iam::Physical {
+            n: 1.526,
+            k: 4.0,
+            l: 0.002,
+        },
+        other => bail!(
+            "{}: [array] iam '{other}': expected none or physical",
+            path.display()
+        ),
+    };
     let system = System {
+        iam,
         mount,
         kwp: a.kwp,
         gamma_pdc: a.gamma_pdc,

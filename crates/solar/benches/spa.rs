@@ -45,6 +45,7 @@ fn bench(c: &mut Criterion) {
         use terrawatt_solar::pv::{Losses, SapmParams};
         use terrawatt_solar::system::{Mount, SkyModel, System, TemperatureModel, simulate};
         let system = System {
+            iam: terrawatt_solar::system::Iam::None,
             mount: Mount::Fixed {
                 tilt: 30.0,
                 azimuth: 180.0,

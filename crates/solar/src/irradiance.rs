@@ -477,6 +477,25 @@ pub fn aoi(tilt: f64, surface_azimuth: f64, z: f64, sun_azimuth: f64) -> f64 {
         .to_degrees()
 }
 
+/// De Soto et al. (2006) incidence-angle modifier of a transparent cover: refraction index
+/// `n` (1.526 for glass), extinction coefficient `k` (4 /m) and thickness `l` (0.002 m);
+/// transmittance at `aoi` relative to normal incidence, 0 from 90° on.
+pub fn iam_physical(aoi: f64, n: f64, k: f64, l: f64) -> f64 {
+    if aoi.is_nan() {
+        return f64::NAN;
+    }
+    if aoi >= 90.0 {
+        return 0.0;
+    }
+    let t = aoi.max(1e-6).to_radians();
+    let tr = (t.sin() / n).asin();
+    let reflect = 0.5
+        * (((tr - t).sin() / (tr + t).sin()).powi(2) + ((tr - t).tan() / (tr + t).tan()).powi(2));
+    let tau = (-k * l / tr.cos()).exp() * (1.0 - reflect);
+    let tau0 = (-k * l).exp() * (1.0 - ((n - 1.0) / (n + 1.0)).powi(2));
+    tau / tau0
+}
+
 /// Isotropic sky diffuse on a tilted plane.
 pub fn isotropic(tilt: f64, dhi: f64) -> f64 {
     dhi * (1.0 + cosd(tilt)) * 0.5

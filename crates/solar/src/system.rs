@@ -48,9 +48,23 @@ pub enum TemperatureModel {
     Fuentes(pv::Fuentes),
 }
 
+/// Reflection losses of the module cover on the beam reaching the cells.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum Iam {
+    /// No cover losses (pvlib's `aoi_model='no_loss'`).
+    None,
+    /// De Soto et al. (2006): index n, extinction K (1/m), thickness L (m); PVWatts uses
+    /// 1.526, 4, 0.002 on the beam.
+    Physical { n: f64, k: f64, l: f64 },
+}
+
 /// A PV system.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct System {
+    /// Cover losses on the beam: the DC model gets the transmitted POA, the temperature
+    /// model the incident one (as PVWatts does).
+    pub iam: Iam,
     pub mount: Mount,
     /// DC nameplate (kW) and temperature coefficient of power (1/°C).
     pub kwp: f64,
@@ -119,6 +133,8 @@ pub struct Step {
     pub poa_global: f64,
     pub poa_direct: f64,
     pub poa_diffuse: f64,
+    /// POA after the cover's losses on the beam (= POA without an IAM model).
+    pub poa_transmitted: f64,
     pub temp_cell: f64,
     /// W.
     pub pdc: f64,
@@ -229,6 +245,12 @@ pub fn simulate(w: &Weather, system: &System, at: Label, delta_t: f64) -> Simula
                 poa_global: poa.global,
                 poa_direct: poa.direct,
                 poa_diffuse: poa.diffuse,
+                poa_transmitted: match system.iam {
+                    Iam::None => poa.global,
+                    Iam::Physical { n, k, l } => {
+                        poa.global - (1.0 - irr::iam_physical(aoi, n, k, l)) * poa.direct
+                    }
+                },
                 temp_cell: tc,
                 pdc: f64::NAN,
                 pac: f64::NAN,
@@ -245,7 +267,7 @@ pub fn simulate(w: &Weather, system: &System, at: Label, delta_t: f64) -> Simula
         }
     }
     steps.par_iter_mut().for_each(|s| {
-        s.pdc = pv::pvwatts_dc(s.poa_global, s.temp_cell, pdc0, system.gamma_pdc, 25.0)
+        s.pdc = pv::pvwatts_dc(s.poa_transmitted, s.temp_cell, pdc0, system.gamma_pdc, 25.0)
             * (1.0 - loss / 100.0);
         s.pac = pv::pvwatts_inverter(s.pdc, inv_pdc0, system.eta_nom, system.eta_ref);
     });

@@ -343,6 +343,7 @@ fn tmy3_reader_matches_pvlib() {
     }
     // weather → AC, with the stamps as pvlib uses them (hour ends)
     let system = System {
+        iam: terrawatt_solar::system::Iam::None,
         mount: Mount::Fixed {
             tilt: 30.0,
             azimuth: 180.0,

@@ -132,3 +132,127 @@ fn plane_of_array_near_pvwatts() {
     // of the sunlit part of the hour
     assert!((sum_ours / sum_nrel - 1.0).abs() < 0.001 && worst < 20.0);
 }
+
+#[test]
+fn dc_from_transmitted_poa_equals_pvwatts() {
+    use terrawatt_solar::irradiance as irr;
+    use terrawatt_solar::spa::{self, Site};
+    let Some(dir) = common::reference_data("solar") else {
+        return;
+    };
+    for (file, noct) in [
+        ("pvwatts_8760_rackmount.csv", 45.0),
+        ("pvwatts_8760_roofmount.csv", 49.0),
+    ] {
+        let p = read(&dir.join(file));
+        let site = Site {
+            elevation: 1819.6,
+            ..Site::new(39.73, -105.18)
+        };
+        let t0 = 631_177_200.0;
+        let mut tpoa = Vec::new();
+        for (i, r) in p.rows.iter().enumerate() {
+            let mid = t0 + i as f64 * 3600.0 + 1800.0;
+            let pos = spa::position(&spa::time_terms(mid, 67.0), &site);
+            let aoi = irr::aoi(p.tilt, 180.0, pos.zenith, pos.azimuth);
+            let beam = (r[3] * aoi.to_radians().cos()).max(0.0);
+            let t = r[7] - (1.0 - irr::iam_physical(aoi, 1.526, 4.0, 0.002)) * beam;
+            tpoa.push(if r[7] > 0.0 { t.max(0.0) } else { 0.0 });
+        }
+        let (mut s_ours, mut s_nrel, mut worst) = (0.0, 0.0, 0.0f64);
+        for (i, r) in p.rows.iter().enumerate() {
+            let dc = pv::pvwatts_dc(tpoa[i], r[8], 4000.0, -0.0047, 25.0) * (1.0 - 0.1408);
+            s_ours += dc;
+            s_nrel += r[9];
+            worst = worst.max((dc - r[9]).abs());
+        }
+        let tamb: Vec<f64> = p.rows.iter().map(|r| r[5]).collect();
+        let wind: Vec<f64> = p.rows.iter().map(|r| r[6]).collect();
+        let t = pv::fuentes(
+            &tpoa,
+            &tamb,
+            &wind,
+            &[1.0; 8760],
+            &Fuentes::pvwatts(noct, p.tilt),
+        );
+        let (mut tw, mut ts, mut n) = (0.0f64, 0.0, 0);
+        for (i, r) in p.rows.iter().enumerate() {
+            if r[7] > 0.0 {
+                tw = tw.max((t[i] - r[8]).abs());
+                ts += (t[i] - r[8]).abs();
+                n += 1;
+            }
+        }
+        eprintln!(
+            "{file}: DC from transmitted POA and PVWatts' cell temperature: {:.1} vs {:.1} kWh ({:+.3} %), largest {worst:.1} W; Fuentes on transmitted POA: mean {:.4}, largest {tw:.4} °C",
+            s_ours / 1000.0,
+            s_nrel / 1000.0,
+            100.0 * (s_ours / s_nrel - 1.0),
+            ts / n as f64
+        );
+    }
+}
+
+#[test]
+fn annual_ac_within_a_tenth_of_a_percent_of_pvwatts() {
+    use terrawatt_solar::irradiance as irr;
+    use terrawatt_solar::spa::{self, Site};
+    let Some(dir) = common::reference_data("solar") else {
+        return;
+    };
+    let coef = irr::perez_model("allsitescomposite1990").unwrap();
+    for (file, noct) in [
+        ("pvwatts_8760_rackmount.csv", 45.0),
+        ("pvwatts_8760_roofmount.csv", 49.0),
+    ] {
+        let p = read(&dir.join(file));
+        let site = Site {
+            elevation: 1819.6,
+            ..Site::new(39.73, -105.18)
+        };
+        let t0 = 631_177_200.0;
+        let (mut poa, mut tpoa) = (Vec::new(), Vec::new());
+        for (i, r) in p.rows.iter().enumerate() {
+            let mid = t0 + i as f64 * 3600.0 + 1800.0;
+            let pos = spa::position(&spa::time_terms(mid, 67.0), &site);
+            let (dni, dhi) = (r[3], r[4]);
+            let z = pos.zenith;
+            let ghi = dni * z.to_radians().cos().max(0.0) + dhi;
+            let e0 = irr::extra_spencer(terrawatt_solar::system::day_of_year_utc(mid));
+            let am = irr::airmass_relative(z, irr::AirmassModel::KastenYoung1989);
+            let aoi = irr::aoi(p.tilt, 180.0, z, pos.azimuth);
+            let sky = if dhi == 0.0 || am.is_nan() {
+                0.0
+            } else {
+                irr::perez(p.tilt, 180.0, dhi, dni, e0, z, pos.azimuth, am, coef)
+            };
+            let g = irr::poa(aoi, dni, sky, irr::ground_diffuse(p.tilt, ghi, 0.2));
+            let total = if g.global.is_nan() { 0.0 } else { g.global };
+            poa.push(total);
+            tpoa.push(
+                (total - (1.0 - irr::iam_physical(aoi, 1.526, 4.0, 0.002)) * g.direct).max(0.0),
+            );
+        }
+        let tamb: Vec<f64> = p.rows.iter().map(|r| r[5]).collect();
+        let wind: Vec<f64> = p.rows.iter().map(|r| r[6]).collect();
+        let tc = pv::fuentes(
+            &poa,
+            &tamb,
+            &wind,
+            &[1.0; 8760],
+            &Fuentes::pvwatts(noct, p.tilt),
+        );
+        let (mut ac, mut ac_nrel) = (0.0, 0.0);
+        for (i, r) in p.rows.iter().enumerate() {
+            let dc = pv::pvwatts_dc(tpoa[i], tc[i], 4000.0, -0.0047, 25.0) * (1.0 - 0.1408);
+            ac += pv::pvwatts_inverter(dc, 4000.0 / 1.2 / 0.96, 0.96, 0.9637);
+            ac_nrel += r[10];
+        }
+        eprintln!(
+            "{file}: annual AC {:.2} vs NREL {:.2} kWh ({:+.3} %)",
+            ac / 1000.0,
+            ac_nrel / 1000.0,
+            100.0 * (ac / ac_nrel - 1.0)
+        );
+    }
+}
