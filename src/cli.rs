@@ -98,7 +98,7 @@ pub enum Command {
     Building(Box<BuildingCommand>),
     /// Solar physics: the Sun's position (NREL SPA).
     #[command(subcommand)]
-    Solar(SolarCommand),
+    Solar(Box<SolarCommand>),
     /// Energy accounting: what this machine can measure, calibration, carbon tables.
     #[command(subcommand)]
     Energy(EnergyCommand),
@@ -568,6 +568,28 @@ pub struct SolarSimulateArgs {
     /// The year a typical-year file is placed in.
     #[arg(long, default_value_t = 1990)]
     pub year: i32,
+    /// A table (CSV, gzipped CSV, Parquet) rather than a TMY/PVGIS file: a `time` column
+    /// (with UTC offsets, or naive with --tz) or Year, Month, Day, Hour[, Minute] columns;
+    /// irradiance and weather columns found by name (see docs/solar.md) or mapped with
+    /// --column.
+    #[arg(long)]
+    pub table: bool,
+    /// Time zone (IANA) of naive times in a table.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// What a table's time stamps mark: start (default), end or centre of the interval.
+    #[arg(long, default_value = "start")]
+    pub label: String,
+    /// Table site (the system file's [location] also sets it).
+    #[arg(long, allow_hyphen_values = true)]
+    pub lat: Option<f64>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub lon: Option<f64>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub elevation: Option<f64>,
+    /// Column mapping for a table, e.g. --column ghi=GHI --column temp_air=Temperature.
+    #[arg(long = "column", value_name = "NAME=COLUMN")]
+    pub columns: Vec<String>,
     #[arg(long, default_value_t = 67.0, allow_hyphen_values = true)]
     pub delta_t: f64,
     /// CSV of the intervals.

@@ -56,7 +56,7 @@ fn command_name(c: &Command) -> &'static str {
             BuildingCommand::Portfolio(_) => "building portfolio",
             BuildingCommand::SampleMeter(_) => "building sample-meter",
         },
-        Command::Solar(s) => match s {
+        Command::Solar(s) => match &**s {
             SolarCommand::Position(_) => "solar position",
             SolarCommand::Clearsky(_) => "solar clearsky",
             SolarCommand::Simulate(_) => "solar simulate",
@@ -119,7 +119,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     commands::baseline::sample_meter(&mut span, &ctx, a)
                 }
             },
-            Command::Solar(s) => match s {
+            Command::Solar(s) => match &**s {
                 SolarCommand::Position(a) => commands::solar::position(&mut span, &ctx, a),
                 SolarCommand::Clearsky(a) => commands::solar::clearsky(&mut span, &ctx, a),
                 SolarCommand::Simulate(a) => commands::solar::simulate(&mut span, &ctx, a),

@@ -384,3 +384,153 @@ fn missing_weather_stays_missing_and_is_counted() {
         .to_string();
     assert!(row.ends_with(",,"), "{row}");
 }
+
+/// A two-day hourly weather table with offsets; `edit` may change a row (index from 0).
+fn weather_table(
+    dir: &Path,
+    name: &str,
+    edit: impl Fn(usize, &mut Vec<String>),
+) -> std::path::PathBuf {
+    let mut text = String::from("time,ghi,dni,dhi,temp_air,wind_speed\n");
+    for i in 0..48 {
+        let h = i % 24;
+        let sun = (((h as f64) - 6.0) / 12.0 * std::f64::consts::PI)
+            .sin()
+            .max(0.0);
+        let mut row = vec![
+            format!("2020-06-{:02}T{:02}:00:00-06:00", 1 + i / 24, h),
+            format!("{:.1}", 900.0 * sun),
+            format!("{:.1}", 800.0 * sun),
+            format!("{:.1}", 120.0 * sun),
+            "25.0".to_string(),
+            "2.0".to_string(),
+        ];
+        edit(i, &mut row);
+        text.push_str(&row.join(","));
+        text.push('\n');
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn simulate_table(weather: &Path, sys: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "solar",
+        "simulate",
+        "--table",
+        "--weather",
+        s(weather),
+        "--system",
+        s(sys),
+        "--lat",
+        "39.7",
+        "--lon",
+        "-105.2",
+    ];
+    args.extend_from_slice(extra);
+    terrawatt(&args)
+}
+
+#[test]
+fn weather_tables_with_offsets_and_their_bad_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sys = system_file(d, "[array]\nkwp = 4.0\ntilt = 30\n");
+    // a good table, one hour missing: that hour has no power, counted
+    let good = weather_table(d, "good.csv", |i, r| {
+        if i == 12 {
+            r[1] = String::new();
+        }
+    });
+    let rep = d.join("r.json");
+    let o = terrawatt(&[
+        "--report",
+        s(&rep),
+        "solar",
+        "simulate",
+        "--table",
+        "--weather",
+        s(&good),
+        "--system",
+        s(&sys),
+        "--lat",
+        "39.7",
+        "--lon",
+        "-105.2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+    assert_eq!(r["results"]["missing_intervals"], 1);
+    assert!(r["results"]["annual_energy_kwh"].as_f64().unwrap() > 5.0);
+    // naive times without a zone
+    let naive = weather_table(d, "naive.csv", |_, r| {
+        r[0] = r[0].trim_end_matches("-06:00").to_string()
+    });
+    let o = simulate_table(&naive, &sys, &[]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("naive.csv")
+            && stderr(&o).contains("row 1 (line 2)")
+            && stderr(&o).contains("--tz"),
+        "{}",
+        stderr(&o)
+    );
+    // …read with the zone named
+    let o = simulate_table(&naive, &sys, &["--tz", "America/Denver"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // duplicate and out-of-order times, an irregular step
+    let dup = weather_table(d, "dup.csv", |i, r| {
+        if i == 5 {
+            r[0] = "2020-06-01T04:00:00-06:00".into();
+        }
+    });
+    let o = simulate_table(&dup, &sys, &[]);
+    assert!(
+        stderr(&o).contains("duplicate time") && stderr(&o).contains("row 5 (line 6)"),
+        "{}",
+        stderr(&o)
+    );
+    let back = weather_table(d, "back.csv", |i, r| {
+        if i == 5 {
+            r[0] = "2020-06-01T01:30:00-06:00".into();
+        }
+    });
+    let o = simulate_table(&back, &sys, &[]);
+    assert!(stderr(&o).contains("out of order"), "{}", stderr(&o));
+    let gap = weather_table(d, "gap.csv", |i, r| {
+        if i == 30 {
+            r[0] = "2020-06-02T06:30:00-06:00".into();
+        }
+    });
+    let o = simulate_table(&gap, &sys, &[]);
+    assert!(stderr(&o).contains("time step changes"), "{}", stderr(&o));
+    // a missing column, and one mapped by name
+    let text = std::fs::read_to_string(&good)
+        .unwrap()
+        .replacen("temp_air", "Tamb", 1);
+    let renamed = d.join("renamed.csv");
+    std::fs::write(&renamed, text).unwrap();
+    let o = simulate_table(&renamed, &sys, &[]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no temp_air column") && stderr(&o).contains("Tamb"),
+        "{}",
+        stderr(&o)
+    );
+    let o = simulate_table(&renamed, &sys, &["--column", "temp_air=Tamb"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // no site
+    let o = terrawatt(&[
+        "solar",
+        "simulate",
+        "--table",
+        "--weather",
+        s(&good),
+        "--system",
+        s(&sys),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("the site"), "{}", stderr(&o));
+}

@@ -522,7 +522,13 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
     for o in [&a.out, &a.plot].into_iter().flatten() {
         check_output(o, &[&a.weather, &a.system])?;
     }
-    let mut w = span.phase("read", |_| weather::read_auto(&a.weather, a.year))?;
+    let mut w = span.phase("read", |_| -> Result<_> {
+        if a.table {
+            read_weather_table(a)
+        } else {
+            Ok(weather::read_auto(&a.weather, a.year)?)
+        }
+    })?;
     if let Some(l) = &location {
         let s = Site {
             elevation: l.altitude.unwrap_or(w.altitude),
@@ -534,6 +540,12 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
         w.longitude = l.longitude;
         w.altitude = s.elevation;
     }
+    Site {
+        elevation: w.altitude,
+        ..Site::new(w.latitude, w.longitude)
+    }
+    .check()
+    .map_err(|e| anyhow!("the site (--lat/--lon or the system file's [location]): {e}"))?;
     let sim = span.phase("simulate", |_| {
         terrawatt_solar::system::simulate(&w, &system, at, a.delta_t)
     });
@@ -655,5 +667,189 @@ pub fn sample_weather(
             a.out.display()
         ),
         unit: Some(FunctionalUnit::new("site-year", 1.0)),
+    })
+}
+
+/// The columns a weather table can hold and the names looked for by default.
+const TABLE_COLUMNS: [(&str, &[&str]); 7] = [
+    ("ghi", &["ghi", "GHI", "G(h)"]),
+    ("dni", &["dni", "DNI", "Gb(n)"]),
+    ("dhi", &["dhi", "DHI", "Gd(h)"]),
+    (
+        "temp_air",
+        &["temp_air", "Temperature", "T2m", "temperature"],
+    ),
+    ("wind_speed", &["wind_speed", "Wind Speed", "WS10m"]),
+    ("pressure", &["pressure", "Pressure", "SP"]),
+    ("temp_dew", &["temp_dew", "Dew Point", "dewpoint"]),
+];
+
+/// Reads a weather table: time stamps with offsets (or naive with a zone, or Year/Month/
+/// Day/Hour/Minute columns with a zone), columns by name, NaN kept.
+fn read_weather_table(
+    a: &crate::cli::SolarSimulateArgs,
+) -> Result<terrawatt_solar::weather::Weather> {
+    use terrawatt_solar::weather::{Label, Weather};
+    let path = &a.weather;
+    let zone =
+        a.tz.as_deref()
+            .map(parse_zone)
+            .transpose()
+            .map_err(|e| anyhow!(e))?;
+    let label = Label::parse(&a.label)
+        .ok_or_else(|| anyhow!("--label '{}': expected start, end or centre", a.label))?;
+    let table = terrawatt_table::Table::read(path)?;
+    let names = table.column_names();
+    let mut map: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for m in &a.columns {
+        let (k, v) = m
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--column '{m}': expected NAME=COLUMN"))?;
+        if !TABLE_COLUMNS.iter().any(|(n, _)| *n == k) {
+            bail!(
+                "--column '{m}': {k} is not one of ghi, dni, dhi, temp_air, wind_speed, pressure, temp_dew"
+            );
+        }
+        map.insert(k.to_string(), v.to_string());
+    }
+    let mut cols: std::collections::HashMap<&str, Vec<f64>> = std::collections::HashMap::new();
+    for (key, defaults) in TABLE_COLUMNS {
+        let name = map.get(key).cloned().or_else(|| {
+            defaults
+                .iter()
+                .find(|d| names.iter().any(|n| n == *d))
+                .map(|d| d.to_string())
+        });
+        match name {
+            Some(n) => {
+                cols.insert(key, table.numeric(&n)?.0);
+            }
+            None if ["ghi", "dni", "dhi", "temp_air"].contains(&key) => bail!(
+                "{}: no {key} column (looked for {}; map one with --column {key}=NAME); columns: {}",
+                path.display(),
+                defaults.join(", "),
+                names.join(", ")
+            ),
+            None => {}
+        }
+    }
+    let n = table.n_rows();
+    // time stamps
+    let stamps: Vec<terrawatt_building::series::Stamp> = if names.iter().any(|c| c == "time") {
+        let text = table.strings("time")?;
+        text.iter()
+            .enumerate()
+            .map(|(row, t)| {
+                parse_stamp(t, zone).map_err(|e| {
+                    anyhow!(
+                        "{}: column 'time', {}: {e}",
+                        path.display(),
+                        table.place(row)
+                    )
+                })
+            })
+            .collect::<Result<_>>()?
+    } else if ["Year", "Month", "Day", "Hour"]
+        .iter()
+        .all(|c| names.iter().any(|n| n == c))
+    {
+        let get = |c: &str| table.numeric(c).map(|v| v.0);
+        let (y, mo, d, h) = (get("Year")?, get("Month")?, get("Day")?, get("Hour")?);
+        let mi = if names.iter().any(|c| c == "Minute") {
+            get("Minute")?
+        } else {
+            vec![0.0; n]
+        };
+        let Some(z) = zone else {
+            bail!(
+                "{}: Year/Month/Day/Hour columns carry no UTC offset; name the zone with --tz (e.g. --tz Etc/GMT+7 for local standard time UTC−7)",
+                path.display()
+            );
+        };
+        (0..n)
+            .map(|r| {
+                let text = format!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:00",
+                    y[r] as i64, mo[r] as i64, d[r] as i64, h[r] as i64, mi[r] as i64
+                );
+                parse_stamp(&text, Some(z))
+                    .map_err(|e| anyhow!("{}: {}: {e}", path.display(), table.place(r)))
+            })
+            .collect::<Result<_>>()?
+    } else {
+        bail!(
+            "{}: no 'time' column and no Year, Month, Day, Hour columns; columns: {}",
+            path.display(),
+            names.join(", ")
+        );
+    };
+    for (r, w) in stamps.windows(2).enumerate() {
+        if w[1].t == w[0].t {
+            bail!(
+                "{}: duplicate time {} at {} and {}",
+                path.display(),
+                w[1].rfc3339(),
+                table.place(r),
+                table.place(r + 1)
+            );
+        }
+        if w[1].t < w[0].t {
+            bail!(
+                "{}: times out of order: {} at {} after {}",
+                path.display(),
+                w[1].rfc3339(),
+                table.place(r + 1),
+                w[0].rfc3339()
+            );
+        }
+    }
+    if stamps.len() < 2 {
+        bail!("{}: fewer than two rows", path.display());
+    }
+    let interval = stamps[1].t - stamps[0].t;
+    if let Some((r, _)) = stamps
+        .windows(2)
+        .enumerate()
+        .find(|(_, w)| w[1].t - w[0].t != interval)
+    {
+        bail!(
+            "{}: the time step changes at {} ({} s, then {} s); a weather series needs a regular step",
+            path.display(),
+            table.place(r + 1),
+            interval,
+            stamps[r + 1].t - stamps[r].t
+        );
+    }
+    let mut pressure = cols.remove("pressure").unwrap_or_else(|| vec![f64::NAN; n]);
+    // hPa (mbar) when the values are those of hPa
+    let mut sorted: Vec<f64> = pressure.iter().copied().filter(|v| !v.is_nan()).collect();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.get(sorted.len() / 2).is_some_and(|m| *m < 2000.0) {
+        pressure.iter_mut().for_each(|v| *v *= 100.0);
+    }
+    Ok(Weather {
+        path: path.clone(),
+        format: "table".into(),
+        name: path
+            .file_name()
+            .map_or(String::new(), |f| f.to_string_lossy().into_owned()),
+        latitude: a.lat.unwrap_or(f64::NAN),
+        longitude: a.lon.unwrap_or(f64::NAN),
+        altitude: a.elevation.unwrap_or(0.0),
+        offset: stamps[0].offset,
+        times: stamps
+            .iter()
+            .map(|s| label.start_of(s.t, interval))
+            .collect(),
+        interval,
+        label,
+        ghi: cols.remove("ghi").expect("required"),
+        dni: cols.remove("dni").expect("required"),
+        dhi: cols.remove("dhi").expect("required"),
+        temp_air: cols.remove("temp_air").expect("required"),
+        wind_speed: cols.remove("wind_speed").unwrap_or_else(|| vec![1.0; n]),
+        pressure,
+        temp_dew: cols.remove("temp_dew").unwrap_or_else(|| vec![f64::NAN; n]),
+        missing: Vec::new(),
     })
 }
