@@ -462,7 +462,11 @@ fn system_from(path: &Path) -> Result<(terrawatt_solar::system::System, Option<L
             TemperatureModel::Sapm(SapmParams::INSULATED_BACK_GLASS_POLYMER)
         }
         "faiman" => TemperatureModel::Faiman { u0: 25.0, u1: 6.84 },
-        "fuentes" => TemperatureModel::Fuentes(terrawatt_solar::pv::Fuentes::pvwatts(
+        "fuentes_pvwatts" => TemperatureModel::Fuentes(terrawatt_solar::pv::Fuentes::pvwatts(
+            a.noct_installed.unwrap_or(45.0),
+            a.tilt.unwrap_or(30.0),
+        )),
+        "fuentes" => TemperatureModel::Fuentes(terrawatt_solar::pv::Fuentes::pvlib(
             a.noct_installed.unwrap_or(45.0),
             a.tilt.unwrap_or(30.0),
         )),
@@ -473,7 +477,7 @@ fn system_from(path: &Path) -> Result<(terrawatt_solar::system::System, Option<L
             absorption: 0.9,
         },
         other => bail!(
-            "{}: [array] temperature '{other}': expected sapm_open_rack_glass_glass, sapm_open_rack_glass_polymer, sapm_close_mount_glass_glass, sapm_insulated_back_glass_polymer, faiman, pvsyst or fuentes",
+            "{}: [array] temperature '{other}': expected sapm_open_rack_glass_glass, sapm_open_rack_glass_polymer, sapm_close_mount_glass_glass, sapm_insulated_back_glass_polymer, faiman, pvsyst, fuentes or fuentes_pvwatts",
             path.display()
         ),
     };

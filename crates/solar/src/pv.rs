@@ -172,11 +172,15 @@ pub struct Fuentes {
     pub surface_tilt: f64,
     pub module_width: f64,
     pub module_length: f64,
+    /// PVWatts' implementation: free convection with sin(tilt) fixed at 0.5 (Fuentes'
+    /// 30° test array) whatever the tilt, and the module back at air temperature (and
+    /// no absorbed sun) after every interval without sun.
+    pub pvwatts_variant: bool,
 }
 
 impl Fuentes {
-    /// PVWatts' settings with the given installed NOCT.
-    pub fn pvwatts(noct_installed: f64, surface_tilt: f64) -> Fuentes {
+    /// The model as Fuentes (1987) and pvlib state it, with PVWatts' geometry.
+    pub fn pvlib(noct_installed: f64, surface_tilt: f64) -> Fuentes {
         Fuentes {
             noct_installed,
             module_height: 5.0,
@@ -186,6 +190,15 @@ impl Fuentes {
             surface_tilt,
             module_width: 0.31579,
             module_length: 1.2,
+            pvwatts_variant: false,
+        }
+    }
+
+    /// The model as PVWatts runs it (see `pvwatts_variant`).
+    pub fn pvwatts(noct_installed: f64, surface_tilt: f64) -> Fuentes {
+        Fuentes {
+            pvwatts_variant: true,
+            ..Fuentes::pvlib(noct_installed, surface_tilt)
         }
     }
 }
@@ -199,7 +212,7 @@ fn fuentes_hconv(
     wind: f64,
     temp_delta: f64,
     xlen: f64,
-    tilt: f64,
+    sin_tilt: f64,
     check_reynolds: bool,
 ) -> f64 {
     let densair = 0.003484 * 101_325.0 / tave;
@@ -211,8 +224,7 @@ fn fuentes_hconv(
     } else {
         0.8600 / reynolds.powf(0.5) * densair * wind * 1007.0 / 0.71f64.powf(0.67)
     };
-    let grashof =
-        9.8 / tave * temp_delta * xlen.powi(3) / (visair * visair) * tilt.to_radians().sin();
+    let grashof = 9.8 / tave * temp_delta * xlen.powi(3) / (visair * visair) * sin_tilt;
     let hfree = 0.21 * (grashof * 0.71).powf(0.32) * condair / xlen;
     (hfree.powi(3) + hforce.powi(3)).cbrt()
 }
@@ -230,9 +242,14 @@ pub fn fuentes(
     let xlen = 2.0 * f.module_width * f.module_length / (f.module_width + f.module_length);
     let (emiss, absorp) = (f.emissivity, f.absorption);
     let tinoct = f.noct_installed + 273.15;
+    let sin_tilt = if f.pvwatts_variant {
+        0.5
+    } else {
+        f.surface_tilt.to_radians().sin()
+    };
     // convection at NOCT
     let tave0 = (tinoct + 293.15) / 2.0;
-    let hconv0 = fuentes_hconv(tave0, 1.0, tinoct - 293.15, xlen, f.surface_tilt, false);
+    let hconv0 = fuentes_hconv(tave0, 1.0, tinoct - 293.15, xlen, sin_tilt, false);
     let hground0 = emiss * BOLTZ * (tinoct * tinoct + 293.15f64.powi(2)) * (tinoct + 293.15);
     let backrat = (absorp * 800.0
         - emiss * BOLTZ * (tinoct.powi(4) - 282.21f64.powi(4))
@@ -254,20 +271,24 @@ pub fn fuentes(
     for i in 0..poa.len() {
         let tamb = temp_air[i] + 273.15;
         let sun = poa[i] * absorp;
+        if f.pvwatts_variant && (poa[i].is_nan() || poa[i] <= 0.0) {
+            // no sun: the module at air temperature, nothing absorbed
+            out.push(if poa[i].is_nan() {
+                f64::NAN
+            } else {
+                temp_air[i]
+            });
+            tmod0 = tamb;
+            sun0 = 0.0;
+            continue;
+        }
         let windmod = wind[i] * (f.module_height / f.wind_height).powf(0.2) + 1e-4;
         let tsky = 0.68 * (0.0552 * tamb.powf(1.5)) + 0.32 * tamb;
         let mut tmod = tmod0;
         for _ in 0..10 {
             let tave = (tmod + tamb) / 2.0;
-            let hconv = convrat
-                * fuentes_hconv(
-                    tave,
-                    windmod,
-                    (tmod - tamb).abs(),
-                    xlen,
-                    f.surface_tilt,
-                    true,
-                );
+            let hconv =
+                convrat * fuentes_hconv(tave, windmod, (tmod - tamb).abs(), xlen, sin_tilt, true);
             let hsky = emiss * BOLTZ * (tmod * tmod + tsky * tsky) * (tmod + tsky);
             let tground = tamb + tgrat * (tmod - tamb);
             let hground = emiss * BOLTZ * (tmod * tmod + tground * tground) * (tmod + tground);

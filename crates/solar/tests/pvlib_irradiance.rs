@@ -411,7 +411,7 @@ fn tmy3_reader_matches_pvlib() {
         &w.temp_air,
         &w.wind_speed,
         &vec![1.0; 8760],
-        &pv::Fuentes::pvwatts(45.0, 30.0),
+        &pv::Fuentes::pvlib(45.0, 30.0),
     );
     check(
         "t_fuentes",
