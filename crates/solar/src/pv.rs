@@ -239,6 +239,20 @@ pub fn fuentes(
     hours: &[f64],
     f: &Fuentes,
 ) -> Vec<f64> {
+    fuentes_with_sun(poa, temp_air, wind, hours, None, f)
+}
+
+/// [`fuentes`] told which intervals have the Sun above the horizon: PVWatts' variant does
+/// not step the model through the night, so the first sunlit hour starts from the evening's
+/// state (and an hour with the Sun up but no irradiance resets it to air temperature).
+pub fn fuentes_with_sun(
+    poa: &[f64],
+    temp_air: &[f64],
+    wind: &[f64],
+    hours: &[f64],
+    sun_up: Option<&[bool]>,
+    f: &Fuentes,
+) -> Vec<f64> {
     let xlen = 2.0 * f.module_width * f.module_length / (f.module_width + f.module_length);
     let (emiss, absorp) = (f.emissivity, f.absorption);
     let tinoct = f.noct_installed + 273.15;
@@ -271,6 +285,11 @@ pub fn fuentes(
     for i in 0..poa.len() {
         let tamb = temp_air[i] + 273.15;
         let sun = poa[i] * absorp;
+        if f.pvwatts_variant && sun_up.is_some_and(|u| !u[i]) {
+            // the Sun down: PVWatts does not run the model; its state waits for the morning
+            out.push(temp_air[i]);
+            continue;
+        }
         if f.pvwatts_variant && (poa[i].is_nan() || poa[i] <= 0.0) {
             // no sun: the module at air temperature, nothing absorbed
             out.push(if poa[i].is_nan() {

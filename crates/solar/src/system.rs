@@ -261,7 +261,9 @@ pub fn simulate(w: &Weather, system: &System, at: Label, delta_t: f64) -> Simula
     if let TemperatureModel::Fuentes(f) = system.temperature {
         let poa: Vec<f64> = steps.iter().map(|s| s.poa_global).collect();
         let hours = vec![w.interval as f64 / 3600.0; n];
-        let t = pv::fuentes(&poa, &w.temp_air, &w.wind_speed, &hours, &f);
+        // the Sun above the horizon (rise/set altitude) where each interval is evaluated
+        let up: Vec<bool> = steps.iter().map(|s| s.apparent_zenith < 90.8333).collect();
+        let t = pv::fuentes_with_sun(&poa, &w.temp_air, &w.wind_speed, &hours, Some(&up), &f);
         for (s, v) in steps.iter_mut().zip(t) {
             s.temp_cell = v;
         }

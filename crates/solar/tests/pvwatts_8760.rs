@@ -53,11 +53,30 @@ fn fuentes_cell_temperature_near_pvwatts() {
         let poa: Vec<f64> = p.rows.iter().map(|r| r[7]).collect();
         let tamb: Vec<f64> = p.rows.iter().map(|r| r[5]).collect();
         let wind: Vec<f64> = p.rows.iter().map(|r| r[6]).collect();
-        let t = pv::fuentes(
+        // the Sun up at some moment of the hour (PVWatts' sunup flag)
+        let site = terrawatt_solar::spa::Site {
+            elevation: 1819.6,
+            ..terrawatt_solar::spa::Site::new(39.73, -105.18)
+        };
+        let up: Vec<bool> = (0..8760)
+            .map(|i| {
+                (0..=12).any(|k| {
+                    let t = 631_177_200.0 + i as f64 * 3600.0 + k as f64 * 300.0;
+                    terrawatt_solar::spa::position(
+                        &terrawatt_solar::spa::time_terms(t, 67.0),
+                        &site,
+                    )
+                    .apparent_elevation
+                        > -0.8333
+                })
+            })
+            .collect();
+        let t = pv::fuentes_with_sun(
             &poa,
             &tamb,
             &wind,
             &[1.0; 8760],
+            Some(&up),
             &Fuentes::pvwatts(noct, p.tilt),
         );
         let mut worst: f64 = 0.0;
@@ -87,8 +106,8 @@ fn fuentes_cell_temperature_near_pvwatts() {
             over.len(),
             &over[..over.len().min(8)]
         );
-        // PVWatts' Fuentes: sin(tilt) fixed at 0.5, the module at air temperature after each
-        // hour without sun; PVWatts writes cell temperatures to 0.001 °C
+        // PVWatts' Fuentes: sin(tilt) fixed at 0.5, not stepped through the night, reset to air
+        // temperature by a sunlit-sky hour without irradiance; PVWatts writes 0.001 °C
         assert!(
             mean < 0.01 && worst < 1.0,
             "{file}: mean {mean}, largest {worst}"
