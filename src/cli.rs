@@ -555,7 +555,8 @@ pub struct SolarClearskyArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct SolarSimulateArgs {
-    /// Weather file: TMY3, TMY2 or PVGIS TMY CSV (recognised by content).
+    /// Weather file: TMY3, TMY2, EPW, NSRDB PSM3 CSV or PVGIS TMY CSV (recognised by
+    /// content; gzipped too).
     #[arg(long, value_name = "FILE")]
     pub weather: PathBuf,
     /// System description (TOML; see docs/solar.md).

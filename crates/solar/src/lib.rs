@@ -9,7 +9,8 @@
 //!   (Haurwitz, Ineichen–Perez), Erbs decomposition, angle of incidence, isotropic,
 //!   Hay–Davies and Perez (1990) sky diffuse, ground-reflected, plane of array.
 //! - [`tracking`]: single-axis trackers with backtracking.
-//! - [`weather`]: weather files (TMY3, TMY2, PVGIS TMY) with explicit interval labelling.
+//! - [`weather`]: weather files (TMY3, TMY2, EPW, NSRDB PSM3, PVGIS TMY) with explicit
+//!   interval labelling.
 //! - [`system`]: weather → plane of array → cell temperature → PVWatts DC and AC, per
 //!   interval in parallel; annual energy, specific yield, capacity factor.
 //! - [`sample`]: a synthetic weather year (the project's sample data).

@@ -149,10 +149,7 @@ fn split_csv(line: &str) -> Vec<String> {
 /// Every row is placed in `year` (a typical year mixes source years; the default 1990 is
 /// not a leap year), so the series is ordered. Pressure is converted from mbar to Pa.
 pub fn read_tmy3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
-    let text = std::fs::read_to_string(path).map_err(|e| WeatherError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
+    let text = read_text(path)?;
     let mut lines = text.lines();
     let meta = split_csv(
         lines
@@ -327,11 +324,24 @@ fn empty(path: &Path, format: &str, label: Label) -> Weather {
     }
 }
 
+/// A file's text, gunzipped when it starts with the gzip magic bytes.
 fn read_text(path: &Path) -> Result<String, WeatherError> {
-    std::fs::read_to_string(path).map_err(|e| WeatherError::Io {
+    use std::io::Read;
+    let io = |e| WeatherError::Io {
         path: path.to_path_buf(),
         source: e,
-    })
+    };
+    let bytes = std::fs::read(path).map_err(io)?;
+    let raw = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .map_err(|e| invalid(path, format!("not readable as gzip: {e}")))?;
+        out
+    } else {
+        bytes
+    };
+    String::from_utf8(raw).map_err(|_| invalid(path, "not text (UTF-8)"))
 }
 
 /// Sorts a typical year's records placed in one year by time (months from different source
@@ -566,13 +576,230 @@ pub fn read_tmy2(path: &Path, year: i32) -> Result<Weather, WeatherError> {
     Ok(w)
 }
 
+/// Reads an EnergyPlus weather file (EPW): the LOCATION line (latitude, longitude, time
+/// zone, elevation), seven more header lines, then hourly rows stamped at the END of each
+/// hour (1–24) in local standard time. Missing codes (dry bulb and dew point 99.9,
+/// pressure 999999, irradiance 9999, wind speed 999) become NaN. Every row is placed in
+/// `year`.
+pub fn read_epw(path: &Path, year: i32) -> Result<Weather, WeatherError> {
+    let text = read_text(path)?;
+    let mut lines = text.lines();
+    let loc = split_csv(
+        lines
+            .next()
+            .ok_or_else(|| invalid(path, "the file is empty"))?,
+    );
+    if loc.first().map(|s| s.trim()) != Some("LOCATION") || loc.len() < 10 {
+        return Err(invalid(path, "line 1: not an EPW LOCATION line"));
+    }
+    let num = |i: usize, what: &str| -> Result<f64, WeatherError> {
+        loc[i]
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| invalid(path, format!("line 1: {what} '{}' is not a number", loc[i])))
+    };
+    let mut w = empty(path, "EPW", Label::End);
+    w.name = loc[1].trim().to_string();
+    w.latitude = num(6, "latitude")?;
+    w.longitude = num(7, "longitude")?;
+    w.offset = (num(8, "time zone")? * 3600.0).round() as i32;
+    w.altitude = num(9, "elevation")?;
+    let mut missing = [0usize; 7];
+    for (k, line) in lines.enumerate().skip(7) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let lineno = k + 2;
+        let bad = |m: String| invalid(path, format!("line {lineno}: {m}"));
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() < 22 {
+            return Err(bad(format!("{} fields; an EPW record has 35", f.len())));
+        }
+        let field = |i: usize| -> Result<f64, WeatherError> {
+            f[i].trim()
+                .parse::<f64>()
+                .map_err(|_| bad(format!("field {} '{}' is not a number", i + 1, f[i])))
+        };
+        let (mo, d, hour) = (field(1)? as i64, field(2)? as i64, field(3)? as i64);
+        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || !(1..=24).contains(&hour) {
+            return Err(bad(format!("date {mo}/{d} hour {hour} out of range")));
+        }
+        let stamp = days_from_civil(year as i64, mo, d) * 86_400 + hour * 3600 - w.offset as i64;
+        w.times.push(stamp - 3600);
+        let mut get = |i: usize, slot: usize, missing_code: f64| -> Result<f64, WeatherError> {
+            let v = field(i)?;
+            if v >= missing_code {
+                missing[slot] += 1;
+                Ok(f64::NAN)
+            } else {
+                Ok(v)
+            }
+        };
+        w.temp_air.push(get(6, 3, 99.9)?);
+        w.temp_dew.push(get(7, 4, 99.9)?);
+        w.pressure.push(get(9, 5, 999_999.0)?);
+        w.ghi.push(get(13, 0, 9999.0)?);
+        w.dni.push(get(14, 1, 9999.0)?);
+        w.dhi.push(get(15, 2, 9999.0)?);
+        w.wind_speed.push(get(21, 6, 999.0)?);
+    }
+    if w.times.is_empty() {
+        return Err(invalid(path, "no data rows"));
+    }
+    for (name, n) in [
+        "ghi",
+        "dni",
+        "dhi",
+        "temp_air",
+        "temp_dew",
+        "pressure",
+        "wind_speed",
+    ]
+    .iter()
+    .zip(missing)
+    {
+        if n > 0 {
+            w.missing.push((name.to_string(), n));
+        }
+    }
+    Ok(w)
+}
+
+/// Reads an NSRDB PSM3 CSV: a line of metadata names and a line of their values (Latitude,
+/// Longitude, Time Zone, Elevation), the column header, then rows with Year, Month, Day,
+/// Hour, Minute in local standard time at the start of each interval, GHI, DNI, DHI,
+/// Temperature, Dew Point, Pressure (mbar) and Wind Speed. A typical year whose rows are not
+/// in time order is placed in `year` and ordered.
+pub fn read_psm3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
+    let text = read_text(path)?;
+    let mut lines = text.lines();
+    let names = split_csv(
+        lines
+            .next()
+            .ok_or_else(|| invalid(path, "the file is empty"))?,
+    );
+    let values = split_csv(
+        lines
+            .next()
+            .ok_or_else(|| invalid(path, "no metadata values line"))?,
+    );
+    let meta = |name: &str| -> Result<f64, WeatherError> {
+        let i = names
+            .iter()
+            .position(|n| n.trim() == name)
+            .ok_or_else(|| invalid(path, format!("line 1: no '{name}' in the metadata")))?;
+        values
+            .get(i)
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .ok_or_else(|| invalid(path, format!("line 2: '{name}' is not a number")))
+    };
+    let mut w = empty(path, "NSRDB PSM3", Label::Start);
+    w.latitude = meta("Latitude")?;
+    w.longitude = meta("Longitude")?;
+    w.altitude = meta("Elevation")?;
+    w.offset = (meta("Time Zone")? * 3600.0).round() as i32;
+    w.name = format!("NSRDB {:.3}, {:.3}", w.latitude, w.longitude);
+    let header: Vec<String> = split_csv(
+        lines
+            .next()
+            .ok_or_else(|| invalid(path, "no column header"))?,
+    )
+    .into_iter()
+    .map(|h| h.trim().to_string())
+    .collect();
+    let col = |name: &str| -> Result<usize, WeatherError> {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| invalid(path, format!("line 3: no column '{name}'")))
+    };
+    let c: Vec<usize> = [
+        "Year",
+        "Month",
+        "Day",
+        "Hour",
+        "Minute",
+        "GHI",
+        "DNI",
+        "DHI",
+        "Temperature",
+        "Dew Point",
+        "Pressure",
+        "Wind Speed",
+    ]
+    .iter()
+    .map(|n| col(n))
+    .collect::<Result<_, _>>()?;
+    let mut years = Vec::new();
+    for (k, line) in lines.enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let lineno = k + 4;
+        let bad = |m: String| invalid(path, format!("line {lineno}: {m}"));
+        let f: Vec<&str> = line.split(',').collect();
+        let field = |i: usize| -> Result<f64, WeatherError> {
+            let s = f.get(i).map_or("", |s| s.trim());
+            if s.is_empty() {
+                return Ok(f64::NAN);
+            }
+            s.parse::<f64>()
+                .map_err(|_| bad(format!("'{s}' in column '{}' is not a number", header[i])))
+        };
+        let (y, mo, d, h, mi) = (
+            field(c[0])? as i64,
+            field(c[1])? as i64,
+            field(c[2])? as i64,
+            field(c[3])? as i64,
+            field(c[4])? as i64,
+        );
+        if !(1..=12).contains(&mo)
+            || !(1..=31).contains(&d)
+            || !(0..=23).contains(&h)
+            || !(0..=59).contains(&mi)
+        {
+            return Err(bad(format!("date {y}-{mo}-{d} {h}:{mi} out of range")));
+        }
+        years.push((y, mo, d, h, mi));
+        w.ghi.push(field(c[5])?);
+        w.dni.push(field(c[6])?);
+        w.dhi.push(field(c[7])?);
+        w.temp_air.push(field(c[8])?);
+        w.temp_dew.push(field(c[9])?);
+        w.pressure.push(field(c[10])? * 100.0);
+        w.wind_speed.push(field(c[11])?);
+    }
+    if years.len() < 2 {
+        return Err(invalid(path, "fewer than two data rows"));
+    }
+    let stamp = |y: i64, (_, mo, d, h, mi): (i64, i64, i64, i64, i64)| {
+        days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 - w.offset as i64
+    };
+    let own: Vec<i64> = years.iter().map(|t| stamp(t.0, *t)).collect();
+    if own.windows(2).all(|p| p[1] > p[0]) {
+        w.times = own;
+    } else {
+        w.times = years.iter().map(|t| stamp(year as i64, *t)).collect();
+        sort_by_time(&mut w);
+    }
+    w.interval = w.times[1] - w.times[0];
+    Ok(w)
+}
+
 /// Reads a weather file, choosing the reader from its content: TMY3, TMY2 or PVGIS TMY.
 pub fn read_auto(path: &Path, year: i32) -> Result<Weather, WeatherError> {
     let text = read_text(path)?;
+    let text = &text;
     let first = text.lines().next().unwrap_or("");
     let second = text.lines().nth(1).unwrap_or("");
     if second.starts_with("Date (MM/DD/YYYY)") {
         read_tmy3(path, year)
+    } else if first.starts_with("LOCATION,") {
+        read_epw(path, year)
+    } else if first.starts_with("Source,")
+        && text.lines().nth(2).is_some_and(|l| l.starts_with("Year,"))
+    {
+        read_psm3(path, year)
     } else if first.starts_with("Latitude") {
         read_pvgis_tmy(path, year)
     } else if text

@@ -113,3 +113,89 @@ fn formats_are_recognised_and_others_refused() {
         "{e}"
     );
 }
+
+fn epw_psm3() -> Value {
+    serde_json::from_str(include_str!("fixtures/pvlib_epw_psm3.json")).unwrap()
+}
+
+fn fixture_path(name: &str) -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
+        .join("tests/fixtures")
+        .join(name)
+}
+
+#[test]
+fn epw_equals_pvlib_with_missing_codes_as_nan() {
+    // an EPW written from the Greensboro TMY3 year (tools/reference/pvlib_epw_psm3.py), one
+    // GHI set to the missing code 9999
+    let fx = epw_psm3();
+    let f = &fx["files"]["greensboro.epw"];
+    let w = weather::read_epw(&fixture_path("greensboro.epw.gz"), 1990).unwrap();
+    assert_eq!(w.len(), 8760);
+    assert_eq!(
+        (w.latitude, w.longitude, w.altitude, w.offset),
+        (36.1, -79.95, 273.0, -5 * 3600)
+    );
+    // pvlib labels EPW hours by their start: the same instants as our interval starts
+    let first = chrono::DateTime::parse_from_rfc3339(f["index"]["first3"][0].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    assert_eq!(w.times[0], first);
+    assert_eq!(w.label, weather::Label::End);
+    // pvlib keeps 9999 as a number; here it is missing and counted
+    assert!(w.ghi[4000].is_nan());
+    assert_eq!(w.missing, vec![("ghi".to_string(), 1)]);
+    let st = &f["stats"];
+    let finite_sum = |v: &[f64]| v.iter().filter(|x| !x.is_nan()).sum::<f64>();
+    close(
+        "ghi",
+        finite_sum(&w.ghi),
+        st["ghi"]["sum"].as_f64().unwrap() - 9999.0,
+    );
+    for (ours, col) in [
+        (&w.dni, "dni"),
+        (&w.dhi, "dhi"),
+        (&w.temp_air, "temp_air"),
+        (&w.temp_dew, "temp_dew"),
+        (&w.pressure, "pressure"),
+        (&w.wind_speed, "wind_speed"),
+    ] {
+        close(col, sum(ours), st[col]["sum"].as_f64().unwrap());
+        close(col, ours[4000], st[col]["at_row_4000"].as_f64().unwrap());
+    }
+}
+
+#[test]
+fn psm3_equals_pvlib() {
+    let fx = epw_psm3();
+    let f = &fx["files"]["greensboro_psm3.csv"];
+    let w = weather::read_auto(&fixture_path("greensboro_psm3.csv.gz"), 1990).unwrap();
+    assert_eq!(w.format, "NSRDB PSM3");
+    assert_eq!(w.len(), 8760);
+    assert_eq!(w.interval, 3600);
+    let first = chrono::DateTime::parse_from_rfc3339(f["index"]["first3"][0].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    assert_eq!(w.times[0], first);
+    let st = &f["stats"];
+    for (ours, col, scale) in [
+        (&w.ghi, "ghi", 1.0),
+        (&w.dni, "dni", 1.0),
+        (&w.dhi, "dhi", 1.0),
+        (&w.temp_air, "temp_air", 1.0),
+        (&w.temp_dew, "temp_dew", 1.0),
+        (&w.pressure, "pressure", 100.0),
+        (&w.wind_speed, "wind_speed", 1.0),
+    ] {
+        close(col, sum(ours), st[col]["sum"].as_f64().unwrap() * scale);
+        close(
+            col,
+            ours[4000],
+            st[col]["at_row_4000"].as_f64().unwrap() * scale,
+        );
+    }
+}
