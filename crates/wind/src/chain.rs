@@ -1,0 +1,141 @@
+//! Weather → wind speed, temperature and density at hub height → power, hour by hour.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::profile;
+use crate::turbine::PowerCurve;
+use crate::weather::WindWeather;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindSpeedModel {
+    Logarithmic,
+    Hellman,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DensityModel {
+    Barometric,
+    IdealGas,
+}
+
+/// How hub-height conditions are found (windpowerlib ModelChain's defaults by default).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ChainSettings {
+    pub hub_height: f64,
+    pub wind_speed_model: WindSpeedModel,
+    pub density_model: DensityModel,
+    pub obstacle_height: f64,
+    pub hellman_exponent: Option<f64>,
+}
+
+impl ChainSettings {
+    pub fn new(hub_height: f64) -> ChainSettings {
+        ChainSettings {
+            hub_height,
+            wind_speed_model: WindSpeedModel::Logarithmic,
+            density_model: DensityModel::Barometric,
+            obstacle_height: 0.0,
+            hellman_exponent: None,
+        }
+    }
+}
+
+/// One hour at hub height.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HubHour {
+    pub wind_speed: f64,
+    pub temperature: f64,
+    pub density: f64,
+    /// W.
+    pub power: f64,
+}
+
+/// Errors of a chain: a variable the weather lacks.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ChainError {
+    pub path: String,
+    pub message: String,
+}
+
+/// Runs the chain; a measurement at hub height is used as it is.
+pub fn run(
+    w: &WindWeather,
+    curve: &PowerCurve,
+    s: &ChainSettings,
+) -> Result<Vec<HubHour>, ChainError> {
+    let need = |v: &str| {
+        w.closest(v, s.hub_height).ok_or_else(|| ChainError {
+            path: w.path.display().to_string(),
+            message: format!(
+                "no '{v}' column (columns: {})",
+                w.columns
+                    .iter()
+                    .map(|c| format!("{} at {} m", c.variable, c.height))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
+    };
+    let ws = need("wind_speed")?;
+    let tc = need("temperature")?;
+    let pc = need("pressure")?;
+    let z0 = w.closest("roughness_length", 0.0);
+    if s.wind_speed_model == WindSpeedModel::Logarithmic
+        && z0.is_none()
+        && ws.height != s.hub_height
+    {
+        return Err(ChainError {
+            path: w.path.display().to_string(),
+            message: "the logarithmic profile needs a 'roughness_length' column".into(),
+        });
+    }
+    let hours: Vec<HubHour> = (0..w.times.len())
+        .into_par_iter()
+        .map(|i| {
+            let v = if ws.height == s.hub_height {
+                ws.values[i]
+            } else {
+                match s.wind_speed_model {
+                    WindSpeedModel::Logarithmic => profile::logarithmic(
+                        ws.values[i],
+                        ws.height,
+                        s.hub_height,
+                        z0.map_or(f64::NAN, |z| z.values[i]),
+                        s.obstacle_height,
+                    ),
+                    WindSpeedModel::Hellman => profile::hellman(
+                        ws.values[i],
+                        ws.height,
+                        s.hub_height,
+                        z0.map(|z| z.values[i]),
+                        s.hellman_exponent,
+                    ),
+                }
+            };
+            let t = if tc.height == s.hub_height {
+                tc.values[i]
+            } else {
+                profile::linear_gradient(tc.values[i], tc.height, s.hub_height)
+            };
+            let rho = match s.density_model {
+                DensityModel::Barometric => {
+                    profile::barometric(pc.values[i], pc.height, s.hub_height, t)
+                }
+                DensityModel::IdealGas => {
+                    profile::ideal_gas(pc.values[i], pc.height, s.hub_height, t)
+                }
+            };
+            HubHour {
+                wind_speed: v,
+                temperature: t,
+                density: rho,
+                power: curve.power_at(v),
+            }
+        })
+        .collect();
+    Ok(hours)
+}

@@ -1,0 +1,118 @@
+//! Turbines and their power curves, from the OpenEnergy-database CSVs (`power_curves.csv`:
+//! one row per turbine type, one column per wind speed, empty cells where the curve has no
+//! point) or a user's two-column curve.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Errors reading a turbine library; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum TurbineError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// A power curve: wind speeds (m/s, increasing) and power (W).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PowerCurve {
+    pub wind_speed: Vec<f64>,
+    pub power: Vec<f64>,
+}
+
+impl PowerCurve {
+    /// Power at `v`: linear between the curve's points, 0 outside them (below cut-in and
+    /// above cut-out). NaN gives NaN.
+    pub fn power_at(&self, v: f64) -> f64 {
+        if v.is_nan() {
+            return f64::NAN;
+        }
+        let x = &self.wind_speed;
+        let n = x.len();
+        if n == 0 || v < x[0] || v > x[n - 1] {
+            return 0.0;
+        }
+        let k = x.partition_point(|s| *s <= v).clamp(1, n - 1);
+        let (x0, x1, y0, y1) = (x[k - 1], x[k], self.power[k - 1], self.power[k]);
+        if x1 == x0 {
+            y1
+        } else {
+            y0 + (y1 - y0) * (v - x0) / (x1 - x0)
+        }
+    }
+
+    /// The largest power on the curve.
+    pub fn nominal(&self) -> f64 {
+        self.power.iter().copied().fold(0.0, f64::max)
+    }
+}
+
+/// Reads the power curve of `turbine_type` from an OEDB `power_curves.csv`.
+pub fn oedb_power_curve(path: &Path, turbine_type: &str) -> Result<PowerCurve, TurbineError> {
+    let text = std::fs::read_to_string(path).map_err(|e| TurbineError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let invalid = |m: String| TurbineError::Invalid {
+        path: path.to_path_buf(),
+        message: m,
+    };
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .ok_or_else(|| invalid("the file is empty".into()))?
+        .split(',')
+        .collect();
+    if header.first().map(|h| h.trim()) != Some("turbine_type") {
+        return Err(invalid(
+            "line 1: not an OEDB power-curve table (first column turbine_type)".into(),
+        ));
+    }
+    let speeds: Vec<f64> = header[1..]
+        .iter()
+        .map(|h| {
+            h.trim()
+                .parse::<f64>()
+                .map_err(|_| invalid(format!("line 1: wind speed '{h}' is not a number")))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut known = Vec::new();
+    for (k, line) in lines.enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        let name = f[0].trim();
+        known.push(name.to_string());
+        if name != turbine_type {
+            continue;
+        }
+        let mut curve = PowerCurve {
+            wind_speed: Vec::new(),
+            power: Vec::new(),
+        };
+        for (i, cell) in f[1..].iter().enumerate() {
+            let c = cell.trim();
+            if c.is_empty() {
+                continue;
+            }
+            let p: f64 = c
+                .parse()
+                .map_err(|_| invalid(format!("line {}: '{c}' is not a number", k + 2)))?;
+            curve.wind_speed.push(speeds[i]);
+            curve.power.push(p);
+        }
+        return Ok(curve);
+    }
+    let near: Vec<&String> = known
+        .iter()
+        .filter(|n| n.starts_with(&turbine_type[..turbine_type.len().min(2)]))
+        .take(8)
+        .collect();
+    Err(invalid(format!(
+        "no turbine type '{turbine_type}' (similar: {near:?}; {} types in the file)",
+        known.len()
+    )))
+}
