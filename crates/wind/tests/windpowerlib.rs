@@ -29,3 +29,65 @@ fn annual_energy_with_the_modelchain_defaults() {
     // windpowerlib's figure for this case (issue 6): 11,591.9 MWh
     assert!((mwh - 11_591.9).abs() / 11_591.9 < 1e-4, "{mwh}");
 }
+
+#[test]
+fn every_option_implemented_matches_windpowerlib() {
+    use terrawatt_wind::chain::{DensityModel, WindSpeedModel};
+    let Some(dir) = data() else {
+        return;
+    };
+    let fx: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/windpowerlib_modelchain.json")).unwrap();
+    let w = WindWeather::read(&dir.join("example_weather.csv")).unwrap();
+    let curve = oedb_power_curve(&dir.join("power_curves.csv"), "E-126/4200").unwrap();
+    let base = ChainSettings::new(135.0);
+    for (run, settings) in [
+        ("default", base),
+        (
+            "a_hellman",
+            ChainSettings {
+                wind_speed_model: WindSpeedModel::Hellman,
+                ..base
+            },
+        ),
+        (
+            "b_ideal_gas",
+            ChainSettings {
+                density_model: DensityModel::IdealGas,
+                ..base
+            },
+        ),
+        (
+            "f_obstacle_height_20",
+            ChainSettings {
+                obstacle_height: 20.0,
+                ..base
+            },
+        ),
+    ] {
+        let r = &fx["runs"][run];
+        let hours = chain::run(&w, &curve, &settings).unwrap();
+        let mwh: f64 = hours.iter().map(|h| h.power).sum::<f64>() / 1e6;
+        let want = r["annual_energy_mwh"].as_f64().unwrap();
+        assert!(
+            (mwh - want).abs() <= 1e-9 * want,
+            "{run}: {mwh} vs windpowerlib {want}"
+        );
+        let s = &r["samples"];
+        for (k, row) in s["rows"].as_array().unwrap().iter().enumerate() {
+            let i = row.as_u64().unwrap() as usize;
+            for (name, got) in [
+                ("wind_speed_hub", hours[i].wind_speed),
+                ("temperature_hub", hours[i].temperature),
+                ("density_hub", hours[i].density),
+                ("power_output", hours[i].power),
+            ] {
+                let want = s[name][k].as_f64().unwrap();
+                assert!(
+                    (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                    "{run} {name} row {i}: {got} vs {want}"
+                );
+            }
+        }
+    }
+}
