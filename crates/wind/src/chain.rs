@@ -4,7 +4,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::profile;
-use crate::turbine::PowerCurve;
+use crate::turbine::{self, PowerCurve};
 use crate::weather::WindWeather;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -12,6 +12,29 @@ use crate::weather::WindWeather;
 pub enum WindSpeedModel {
     Logarithmic,
     Hellman,
+    /// Linear through the two measurement heights nearest the hub (nearest first).
+    InterpolationExtrapolation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemperatureModel {
+    LinearGradient,
+    InterpolationExtrapolation,
+}
+
+/// How power follows from the hub-height conditions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum PowerModel {
+    PowerCurve {
+        curve: PowerCurve,
+        density_correction: bool,
+    },
+    PowerCoefficient {
+        cp: PowerCurve,
+        rotor_diameter: f64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +49,7 @@ pub enum DensityModel {
 pub struct ChainSettings {
     pub hub_height: f64,
     pub wind_speed_model: WindSpeedModel,
+    pub temperature_model: TemperatureModel,
     pub density_model: DensityModel,
     pub obstacle_height: f64,
     pub hellman_exponent: Option<f64>,
@@ -36,6 +60,7 @@ impl ChainSettings {
         ChainSettings {
             hub_height,
             wind_speed_model: WindSpeedModel::Logarithmic,
+            temperature_model: TemperatureModel::LinearGradient,
             density_model: DensityModel::Barometric,
             obstacle_height: 0.0,
             hellman_exponent: None,
@@ -64,7 +89,7 @@ pub struct ChainError {
 /// Runs the chain; a measurement at hub height is used as it is.
 pub fn run(
     w: &WindWeather,
-    curve: &PowerCurve,
+    power: &PowerModel,
     s: &ChainSettings,
 ) -> Result<Vec<HubHour>, ChainError> {
     let need = |v: &str| {
@@ -93,11 +118,43 @@ pub fn run(
             message: "the logarithmic profile needs a 'roughness_length' column".into(),
         });
     }
+    let two = |v: &str| -> Result<(&crate::weather::Column, &crate::weather::Column), ChainError> {
+        let mut cols: Vec<&crate::weather::Column> =
+            w.columns.iter().filter(|c| c.variable == v).collect();
+        cols.sort_by(|a, b| {
+            (a.height - s.hub_height)
+                .abs()
+                .total_cmp(&(b.height - s.hub_height).abs())
+        });
+        if cols.len() < 2 {
+            return Err(ChainError {
+                path: w.path.display().to_string(),
+                message: format!("interpolation needs '{v}' at two heights"),
+            });
+        }
+        Ok((cols[0], cols[1]))
+    };
+    let lin = |a: &crate::weather::Column, b: &crate::weather::Column, i: usize| {
+        (b.values[i] - a.values[i]) / (b.height - a.height) * (s.hub_height - a.height)
+            + a.values[i]
+    };
+    let ws2 = if s.wind_speed_model == WindSpeedModel::InterpolationExtrapolation {
+        Some(two("wind_speed")?)
+    } else {
+        None
+    };
+    let tc2 = if s.temperature_model == TemperatureModel::InterpolationExtrapolation {
+        Some(two("temperature")?)
+    } else {
+        None
+    };
     let hours: Vec<HubHour> = (0..w.times.len())
         .into_par_iter()
         .map(|i| {
             let v = if ws.height == s.hub_height {
                 ws.values[i]
+            } else if let Some((a, b)) = ws2 {
+                lin(a, b, i)
             } else {
                 match s.wind_speed_model {
                     WindSpeedModel::Logarithmic => profile::logarithmic(
@@ -114,10 +171,13 @@ pub fn run(
                         z0.map(|z| z.values[i]),
                         s.hellman_exponent,
                     ),
+                    WindSpeedModel::InterpolationExtrapolation => unreachable!("handled above"),
                 }
             };
             let t = if tc.height == s.hub_height {
                 tc.values[i]
+            } else if let Some((a, b)) = tc2 {
+                lin(a, b, i)
             } else {
                 profile::linear_gradient(tc.values[i], tc.height, s.hub_height)
             };
@@ -133,7 +193,19 @@ pub fn run(
                 wind_speed: v,
                 temperature: t,
                 density: rho,
-                power: curve.power_at(v),
+                power: match power {
+                    PowerModel::PowerCurve {
+                        curve,
+                        density_correction: false,
+                    } => curve.power_at(v),
+                    PowerModel::PowerCurve {
+                        curve,
+                        density_correction: true,
+                    } => turbine::power_density_corrected(curve, v, rho),
+                    PowerModel::PowerCoefficient { cp, rotor_diameter } => {
+                        turbine::power_from_cp(cp, *rotor_diameter, v, rho)
+                    }
+                },
             }
         })
         .collect();

@@ -2,10 +2,11 @@
 //!
 //! What it offers today:
 //! - [`profile`]: wind speed at hub height (logarithmic profile with obstacle height,
-//!   Hellman power law), temperature at hub height (linear gradient), air density
+//!   Hellman power law; linear inter/extrapolation in [`chain`]), temperature at hub height (linear gradient), air density
 //!   (barometric, ideal gas).
-//! - [`turbine`]: power curves from the OpenEnergy-database turbine library CSVs; power
-//!   from a curve.
+//! - [`turbine`]: power and power-coefficient curves and rotor diameters from the
+//!   OpenEnergy-database turbine library CSVs; power from a curve, with the density
+//!   correction, or from cp.
 //! - [`chain`]: weather → hub-height conditions → power, hour by hour (windpowerlib's
 //!   ModelChain defaults: logarithmic profile, linear temperature gradient, barometric
 //!   density, power curve).

@@ -52,7 +52,8 @@ impl PowerCurve {
     }
 }
 
-/// Reads the power curve of `turbine_type` from an OEDB `power_curves.csv`.
+/// Reads the power curve of `turbine_type` from an OEDB `power_curves.csv` (or, the same
+/// layout, its power-coefficient curve from `power_coefficient_curves.csv`).
 pub fn oedb_power_curve(path: &Path, turbine_type: &str) -> Result<PowerCurve, TurbineError> {
     let text = std::fs::read_to_string(path).map_err(|e| TurbineError::Io {
         path: path.to_path_buf(),
@@ -115,4 +116,69 @@ pub fn oedb_power_curve(path: &Path, turbine_type: &str) -> Result<PowerCurve, T
         "no turbine type '{turbine_type}' (similar: {near:?}; {} types in the file)",
         known.len()
     )))
+}
+
+/// The rotor diameter (m) of `turbine_type` from an OEDB `turbine_data.csv`.
+pub fn oedb_rotor_diameter(path: &Path, turbine_type: &str) -> Result<f64, TurbineError> {
+    let text = std::fs::read_to_string(path).map_err(|e| TurbineError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let invalid = |m: String| TurbineError::Invalid {
+        path: path.to_path_buf(),
+        message: m,
+    };
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .ok_or_else(|| invalid("the file is empty".into()))?
+        .split(',')
+        .collect();
+    let col = header
+        .iter()
+        .position(|h| h.trim() == "rotor_diameter")
+        .ok_or_else(|| invalid("line 1: no rotor_diameter column".into()))?;
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.first().map(|v| v.trim()) == Some(turbine_type) {
+            return f
+                .get(col)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .ok_or_else(|| invalid(format!("{turbine_type}: no rotor diameter")));
+        }
+    }
+    Err(invalid(format!("no turbine type '{turbine_type}'")))
+}
+
+/// The power curve re-drawn for air density ρ (kg/m³): each wind speed of the standard
+/// curve (ρ = 1.225) moves to v·(1.225/ρ)^p, with p rising linearly from 1/3 at 7.5 m/s to
+/// 2/3 at 12.5 m/s (Svenningsen 2010, as IEC 61400-12 and windpowerlib apply it); the power
+/// at `v` is read from the moved curve.
+pub fn power_density_corrected(curve: &PowerCurve, v: f64, rho: f64) -> f64 {
+    if v.is_nan() || rho.is_nan() {
+        return f64::NAN;
+    }
+    let moved = PowerCurve {
+        wind_speed: curve
+            .wind_speed
+            .iter()
+            .map(|s| {
+                let p = if *s <= 7.5 {
+                    1.0 / 3.0
+                } else if *s >= 12.5 {
+                    2.0 / 3.0
+                } else {
+                    1.0 / 3.0 + (s - 7.5) / 5.0 * (1.0 / 3.0)
+                };
+                s * (1.225 / rho).powf(p)
+            })
+            .collect(),
+        power: curve.power.clone(),
+    };
+    moved.power_at(v)
+}
+
+/// Power from a power-coefficient curve: ρ/8 · π · D² · v³ · cp(v) (cp 0 outside the curve).
+pub fn power_from_cp(cp: &PowerCurve, diameter: f64, v: f64, rho: f64) -> f64 {
+    rho / 8.0 * diameter * diameter * std::f64::consts::PI * v.powi(3) * cp.power_at(v)
 }

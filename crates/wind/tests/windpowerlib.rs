@@ -23,7 +23,11 @@ fn annual_energy_with_the_modelchain_defaults() {
     assert_eq!(w.times.len(), 8760);
     let curve = oedb_power_curve(&dir.join("power_curves.csv"), "E-126/4200").unwrap();
     assert_eq!(curve.nominal(), 4_200_000.0);
-    let hours = chain::run(&w, &curve, &ChainSettings::new(135.0)).unwrap();
+    let power = chain::PowerModel::PowerCurve {
+        curve,
+        density_correction: false,
+    };
+    let hours = chain::run(&w, &power, &ChainSettings::new(135.0)).unwrap();
     let mwh: f64 = hours.iter().map(|h| h.power).sum::<f64>() / 1e6;
     eprintln!("annual energy {mwh:.4} MWh");
     // windpowerlib's figure for this case (issue 6): 11,591.9 MWh
@@ -32,7 +36,8 @@ fn annual_energy_with_the_modelchain_defaults() {
 
 #[test]
 fn every_option_implemented_matches_windpowerlib() {
-    use terrawatt_wind::chain::{DensityModel, WindSpeedModel};
+    use terrawatt_wind::chain::{DensityModel, PowerModel, TemperatureModel, WindSpeedModel};
+    use terrawatt_wind::turbine::oedb_rotor_diameter;
     let Some(dir) = data() else {
         return;
     };
@@ -41,14 +46,38 @@ fn every_option_implemented_matches_windpowerlib() {
     let w = WindWeather::read(&dir.join("example_weather.csv")).unwrap();
     let curve = oedb_power_curve(&dir.join("power_curves.csv"), "E-126/4200").unwrap();
     let base = ChainSettings::new(135.0);
-    for (run, settings) in [
-        ("default", base),
+    let plain = PowerModel::PowerCurve {
+        curve: curve.clone(),
+        density_correction: false,
+    };
+    let corrected = PowerModel::PowerCurve {
+        curve: curve.clone(),
+        density_correction: true,
+    };
+    let cp = PowerModel::PowerCoefficient {
+        cp: oedb_power_curve(&dir.join("power_coefficient_curves.csv"), "E-126/4200").unwrap(),
+        rotor_diameter: oedb_rotor_diameter(&dir.join("turbine_data.csv"), "E-126/4200").unwrap(),
+    };
+    for (run, settings, power) in [
+        ("default", base, &plain),
+        (
+            "c_interp_extrap",
+            ChainSettings {
+                wind_speed_model: WindSpeedModel::InterpolationExtrapolation,
+                temperature_model: TemperatureModel::InterpolationExtrapolation,
+                ..base
+            },
+            &plain,
+        ),
+        ("d_density_correction", base, &corrected),
+        ("e_power_coefficient_curve", base, &cp),
         (
             "a_hellman",
             ChainSettings {
                 wind_speed_model: WindSpeedModel::Hellman,
                 ..base
             },
+            &plain,
         ),
         (
             "b_ideal_gas",
@@ -56,6 +85,7 @@ fn every_option_implemented_matches_windpowerlib() {
                 density_model: DensityModel::IdealGas,
                 ..base
             },
+            &plain,
         ),
         (
             "f_obstacle_height_20",
@@ -63,10 +93,11 @@ fn every_option_implemented_matches_windpowerlib() {
                 obstacle_height: 20.0,
                 ..base
             },
+            &plain,
         ),
     ] {
         let r = &fx["runs"][run];
-        let hours = chain::run(&w, &curve, &settings).unwrap();
+        let hours = chain::run(&w, power, &settings).unwrap();
         let mwh: f64 = hours.iter().map(|h| h.power).sum::<f64>() / 1e6;
         let want = r["annual_energy_mwh"].as_f64().unwrap();
         assert!(
