@@ -99,6 +99,9 @@ pub enum Command {
     /// Solar physics: the Sun's position (NREL SPA).
     #[command(subcommand)]
     Solar(Box<SolarCommand>),
+    /// Wind power physics.
+    #[command(subcommand)]
+    Wind(Box<WindCommand>),
     /// Energy accounting: what this machine can measure, calibration, carbon tables.
     #[command(subcommand)]
     Energy(EnergyCommand),
@@ -644,4 +647,45 @@ pub struct SolarPositionArgs {
     pub out: PathBuf,
     #[arg(long, value_enum, default_value = "csv")]
     pub format: TableFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WindCommand {
+    /// A turbine's output over a weather table (windpowerlib's layout): annual energy,
+    /// capacity factor, the hourly series and a monthly plot.
+    Simulate(WindSimulateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WindSimulateArgs {
+    /// Weather CSV with a (variable, height) two-row header.
+    #[arg(long, value_name = "FILE")]
+    pub weather: PathBuf,
+    /// Turbine type as in the turbine library (e.g. E-126/4200).
+    #[arg(long)]
+    pub turbine: Option<String>,
+    /// Folder with the OpenEnergy-database CSVs (turbine_data.csv, power_curves.csv,
+    /// power_coefficient_curves.csv).
+    #[arg(long, value_name = "DIR", env = "TERRAWATT_TURBINE_LIBRARY")]
+    pub turbine_library: Option<PathBuf>,
+    /// A power curve CSV (wind_speed, value in W) instead of the library.
+    #[arg(long, value_name = "FILE")]
+    pub power_curve: Option<PathBuf>,
+    #[arg(long, value_name = "M")]
+    pub hub_height: f64,
+    /// Wind speed at hub height: logarithmic, hellman, interpolation.
+    #[arg(long, default_value = "logarithmic")]
+    pub wind_speed_model: String,
+    /// Air density: barometric or ideal-gas.
+    #[arg(long, default_value = "barometric")]
+    pub density_model: String,
+    /// Correct the power curve for air density.
+    #[arg(long)]
+    pub density_correction: bool,
+    #[arg(long, default_value_t = 0.0)]
+    pub obstacle_height: f64,
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
 }

@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result};
 use clap::{CommandFactory, Parser};
 use terrawatt_meter::{EnergyReport, Meter};
 
-use crate::cli::{BuildingCommand, Cli, Command, EnergyCommand, SolarCommand};
+use crate::cli::{BuildingCommand, Cli, Command, EnergyCommand, SolarCommand, WindCommand};
 use crate::task::{Ctx, Outcome};
 
 fn main() -> ExitCode {
@@ -61,6 +61,9 @@ fn command_name(c: &Command) -> &'static str {
             SolarCommand::Clearsky(_) => "solar clearsky",
             SolarCommand::Simulate(_) => "solar simulate",
             SolarCommand::SampleWeather(_) => "solar sample-weather",
+        },
+        Command::Wind(w) => match &**w {
+            WindCommand::Simulate(_) => "wind simulate",
         },
         Command::Completions { .. } => "completions",
     }
@@ -126,6 +129,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 SolarCommand::SampleWeather(a) => {
                     commands::solar::sample_weather(&mut span, &ctx, a)
                 }
+            },
+            Command::Wind(w) => match &**w {
+                WindCommand::Simulate(a) => commands::wind::simulate(&mut span, &ctx, a),
             },
             Command::Completions { shell } => {
                 let mut script = Vec::new();

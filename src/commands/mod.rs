@@ -5,3 +5,4 @@ pub mod building;
 pub mod demo;
 pub mod energy;
 pub mod solar;
+pub mod wind;

@@ -182,3 +182,73 @@ pub fn power_density_corrected(curve: &PowerCurve, v: f64, rho: f64) -> f64 {
 pub fn power_from_cp(cp: &PowerCurve, diameter: f64, v: f64, rho: f64) -> f64 {
     rho / 8.0 * diameter * diameter * std::f64::consts::PI * v.powi(3) * cp.power_at(v)
 }
+
+/// A user's power curve: a CSV with `wind_speed` and `value` (W) columns (header required),
+/// wind speeds increasing.
+pub fn csv_power_curve(path: &Path) -> Result<PowerCurve, TurbineError> {
+    let text = std::fs::read_to_string(path).map_err(|e| TurbineError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let invalid = |m: String| TurbineError::Invalid {
+        path: path.to_path_buf(),
+        message: m,
+    };
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .ok_or_else(|| invalid("the file is empty".into()))?
+        .split(',')
+        .map(|h| h.trim().to_string())
+        .collect();
+    let (iv, ip) = (
+        header
+            .iter()
+            .position(|h| h == "wind_speed")
+            .ok_or_else(|| invalid("line 1: no wind_speed column".into()))?,
+        header
+            .iter()
+            .position(|h| h == "value")
+            .ok_or_else(|| invalid("line 1: no value column".into()))?,
+    );
+    let mut curve = PowerCurve {
+        wind_speed: Vec::new(),
+        power: Vec::new(),
+    };
+    for (k, line) in lines.enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split(',').collect();
+        let num = |i: usize| -> Result<f64, TurbineError> {
+            f.get(i)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "line {}: '{}' is not a number",
+                        k + 2,
+                        f.get(i).unwrap_or(&"")
+                    ))
+                })
+        };
+        let (v, p) = (num(iv)?, num(ip)?);
+        if p < 0.0 || v < 0.0 {
+            return Err(invalid(format!(
+                "line {}: negative wind speed or power",
+                k + 2
+            )));
+        }
+        if curve.wind_speed.last().is_some_and(|last| v <= *last) {
+            return Err(invalid(format!(
+                "line {}: wind speeds must increase",
+                k + 2
+            )));
+        }
+        curve.wind_speed.push(v);
+        curve.power.push(p);
+    }
+    if curve.wind_speed.len() < 2 {
+        return Err(invalid("fewer than two points".into()));
+    }
+    Ok(curve)
+}
