@@ -552,7 +552,7 @@ impl Span {
                     .filter(|d| d.kind == DomainKind::Dram)
                     .map(|d| d.joules)
                     .sum();
-                let att = attribute(
+                let mut att = attribute(
                     total,
                     cpu_s,
                     machine,
@@ -560,6 +560,23 @@ impl Span {
                     wall_s,
                     inner.cpu.logical_cpus,
                 );
+                // shares are taken over different intervals, so a span's share can come out
+                // below the sum of its phases' (the process's other threads, the machine's
+                // load in between): a span holds at least what its phases hold, taken from
+                // the others' share first, then from idle, so the three still add up
+                let phases: f64 = self
+                    .children
+                    .iter()
+                    .filter(|c| !c.energy.estimate)
+                    .map(|c| c.energy.joules)
+                    .sum();
+                if phases > att.task_j {
+                    let raise = (phases.min(total) - att.task_j).max(0.0);
+                    let from_others = raise.min(att.others_j);
+                    att.others_j -= from_others;
+                    att.idle_j = (att.idle_j - (raise - from_others)).max(0.0);
+                    att.task_j += raise;
+                }
                 let share = if total > 0.0 { att.task_j / total } else { 0.0 };
                 if end.long_gaps > self.start.long_gaps {
                     notes.push(format!(
