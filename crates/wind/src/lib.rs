@@ -6,7 +6,8 @@
 //!   (barometric, ideal gas).
 //! - [`turbine`]: power and power-coefficient curves and rotor diameters from the
 //!   OpenEnergy-database turbine library CSVs; power from a curve, with the density
-//!   correction, or from cp.
+//!   correction, or from cp; Gaussian smoothing of a curve (turbulence intensity,
+//!   Staffell–Pfenninger); wind-farm wake losses (constant or an efficiency curve).
 //! - [`chain`]: weather → hub-height conditions → power, hour by hour (windpowerlib's
 //!   ModelChain defaults: logarithmic profile, linear temperature gradient, barometric
 //!   density, power curve).

@@ -252,3 +252,158 @@ pub fn csv_power_curve(path: &Path) -> Result<PowerCurve, TurbineError> {
     }
     Ok(curve)
 }
+
+/// How the spread of wind speeds around each curve point is set when smoothing.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum Smoothing {
+    /// σ = turbulence intensity × v.
+    TurbulenceIntensity { intensity: f64 },
+    /// σ = 0.6 + 0.2·v (Staffell & Pfenninger 2016).
+    StaffellPfenninger,
+}
+
+/// A power curve smoothed with a Gaussian of the wind speed's spread (Nørgaard & Holttinen
+/// 2004): the curve is extended with zero power every `step` (the spacing of its fifth and
+/// sixth points) up to its last wind speed + `range`; each point's power is the sum over
+/// the window v ± `range` (every `block_width`) of width × power × Gauss(v − w; 0, σ(v)),
+/// the power read from the extended curve (0 outside it), the window neither normalised
+/// nor widened.
+pub fn smooth(
+    curve: &PowerCurve,
+    smoothing: Smoothing,
+    block_width: f64,
+    range: f64,
+) -> PowerCurve {
+    let mut ws = curve.wind_speed.clone();
+    let mut p = curve.power.clone();
+    let max = ws[ws.len() - 1] + range;
+    let step = if ws.len() > 5 {
+        ws[5] - ws[4]
+    } else {
+        ws[1] - ws[0]
+    };
+    while ws[ws.len() - 1] < max {
+        let next = ws[ws.len() - 1] + step;
+        ws.push(next);
+        p.push(0.0);
+    }
+    let extended = PowerCurve {
+        wind_speed: ws.clone(),
+        power: p,
+    };
+    let n = ((2.0 * range) / block_width).round() as usize + 1;
+    let values = ws
+        .iter()
+        .map(|&v| {
+            let sigma = match smoothing {
+                Smoothing::TurbulenceIntensity { intensity } => v * intensity,
+                Smoothing::StaffellPfenninger => v * 0.2 + 0.6,
+            };
+            if sigma == 0.0 {
+                return 0.0;
+            }
+            let norm = 1.0 / (sigma * (2.0 * std::f64::consts::PI).sqrt());
+            let mut sum = 0.0;
+            for k in 0..n {
+                let w = (-range + k as f64 * block_width) + v;
+                let x = v - w;
+                let g = norm * (-(x * x) / (2.0 * sigma * sigma)).exp();
+                sum += (block_width * extended.power_at(w)) * g;
+            }
+            sum
+        })
+        .collect();
+    PowerCurve {
+        wind_speed: ws,
+        power: values,
+    }
+}
+
+/// Wake losses of a wind farm applied to a power curve: a constant efficiency, or an
+/// efficiency curve (wind speed, efficiency) read linearly at the power curve's speeds and
+/// held at its last value beyond its end.
+pub fn with_wake_losses(curve: &PowerCurve, efficiency: &WakeEfficiency) -> PowerCurve {
+    let power = curve
+        .wind_speed
+        .iter()
+        .zip(&curve.power)
+        .map(|(v, p)| {
+            p * match efficiency {
+                WakeEfficiency::Constant(e) => *e,
+                WakeEfficiency::Curve(c) => {
+                    let x = &c.wind_speed;
+                    let last = x.len() - 1;
+                    if *v >= x[last] {
+                        c.power[last]
+                    } else if *v <= x[0] {
+                        c.power[0]
+                    } else {
+                        c.power_at(*v)
+                    }
+                }
+            }
+        })
+        .collect();
+    PowerCurve {
+        wind_speed: curve.wind_speed.clone(),
+        power,
+    }
+}
+
+/// A wind farm's efficiency: constant or by wind speed (the `power` field holds the
+/// efficiency).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum WakeEfficiency {
+    Constant(f64),
+    Curve(PowerCurve),
+}
+
+/// Reads an efficiency curve (`wind_speed` and one column per curve, e.g. `dena_mean`);
+/// repeated wind speeds are kept once.
+pub fn efficiency_curve(path: &Path, column: &str) -> Result<PowerCurve, TurbineError> {
+    let text = std::fs::read_to_string(path).map_err(|e| TurbineError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let invalid = |m: String| TurbineError::Invalid {
+        path: path.to_path_buf(),
+        message: m,
+    };
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .ok_or_else(|| invalid("the file is empty".into()))?
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let iv = header
+        .iter()
+        .position(|h| *h == "wind_speed")
+        .ok_or_else(|| invalid("line 1: no wind_speed column".into()))?;
+    let ie = header.iter().position(|h| *h == column).ok_or_else(|| {
+        invalid(format!(
+            "line 1: no column '{column}' (columns: {})",
+            header.join(", ")
+        ))
+    })?;
+    let mut c = PowerCurve {
+        wind_speed: Vec::new(),
+        power: Vec::new(),
+    };
+    for (k, line) in lines.enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        let num = |i: usize| {
+            f.get(i)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .ok_or_else(|| invalid(format!("line {}: not a number", k + 2)))
+        };
+        let (v, e) = (num(iv)?, num(ie)?);
+        if c.wind_speed.last() == Some(&v) {
+            continue;
+        }
+        c.wind_speed.push(v);
+        c.power.push(e);
+    }
+    Ok(c)
+}

@@ -122,3 +122,66 @@ fn every_option_implemented_matches_windpowerlib() {
         }
     }
 }
+
+#[test]
+fn smoothing_and_wake_losses_equal_windpowerlib() {
+    use terrawatt_wind::turbine::{self, Smoothing, WakeEfficiency};
+    let Some(dir) = data() else {
+        return;
+    };
+    let fx: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/windpowerlib_curves.json")).unwrap();
+    let curve = oedb_power_curve(&dir.join("power_curves.csv"), "E-126/4200").unwrap();
+    let dena = turbine::efficiency_curve(&dir.join("wind_efficiency_curves_dena.csv"), "dena_mean")
+        .unwrap();
+    let close = |what: &str, got: &turbine::PowerCurve, want: &serde_json::Value| {
+        let ws = want["wind_speed"].as_array().unwrap();
+        let vs = want["value"].as_array().unwrap();
+        assert_eq!(got.wind_speed.len(), ws.len(), "{what}");
+        for (i, (w, v)) in ws.iter().zip(vs).enumerate() {
+            assert!(
+                (got.wind_speed[i] - w.as_f64().unwrap()).abs() < 1e-12,
+                "{what} speed {i}"
+            );
+            let v = v.as_f64().unwrap();
+            assert!(
+                (got.power[i] - v).abs() <= 1e-9 * v.abs().max(1.0),
+                "{what} {i}: {} vs {v}",
+                got.power[i]
+            );
+        }
+    };
+    let get = |key: &str| -> &serde_json::Value { &fx["curves"][key] };
+    let ti = turbine::smooth(
+        &curve,
+        Smoothing::TurbulenceIntensity { intensity: 0.15 },
+        0.5,
+        15.0,
+    );
+    close(
+        "turbulence intensity",
+        &ti,
+        get("smooth_turbulence_intensity"),
+    );
+    close(
+        "Staffell-Pfenninger",
+        &turbine::smooth(&curve, Smoothing::StaffellPfenninger, 0.5, 15.0),
+        get("smooth_staffell_pfenninger"),
+    );
+    close(
+        "0.8",
+        &turbine::with_wake_losses(&curve, &WakeEfficiency::Constant(0.8)),
+        get("wake_losses_constant_0_8"),
+    );
+    let dena = WakeEfficiency::Curve(dena);
+    close(
+        "dena",
+        &turbine::with_wake_losses(&curve, &dena),
+        get("wake_losses_dena_mean"),
+    );
+    close(
+        "smoothed, then dena",
+        &turbine::with_wake_losses(&ti, &dena),
+        get("smooth_turbulence_intensity_then_wake_losses_dena_mean"),
+    );
+}
