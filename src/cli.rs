@@ -665,7 +665,8 @@ pub struct WindSimulateArgs {
     #[arg(long)]
     pub turbine: Option<String>,
     /// Folder with the OpenEnergy-database CSVs (turbine_data.csv, power_curves.csv,
-    /// power_coefficient_curves.csv).
+    /// power_coefficient_curves.csv) and/or NREL's turbine-model CSVs (by file name, in it
+    /// or in its nrel_turbine_models/ folder).
     #[arg(long, value_name = "DIR", env = "TERRAWATT_TURBINE_LIBRARY")]
     pub turbine_library: Option<PathBuf>,
     /// A power curve CSV (wind_speed, value in W) instead of the library.

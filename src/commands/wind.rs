@@ -45,10 +45,22 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &WindSimulateArgs) -> Result<Out
     }
     let (curve, name) = match (&a.power_curve, &a.turbine, &a.turbine_library) {
         (Some(p), _, _) => (turbine::csv_power_curve(p)?, p.display().to_string()),
-        (None, Some(t), Some(dir)) => (
-            turbine::oedb_power_curve(&dir.join("power_curves.csv"), t)?,
-            t.clone(),
-        ),
+        (None, Some(t), Some(dir)) => {
+            // NREL's turbine-model CSVs by file name, else the OEDB table
+            let nrel = [
+                dir.join("nrel_turbine_models").join(format!("{t}.csv")),
+                dir.join(format!("{t}.csv")),
+            ]
+            .into_iter()
+            .find(|p| p.is_file());
+            match nrel {
+                Some(p) => (turbine::nrel_turbine(&p)?.0, t.clone()),
+                None => (
+                    turbine::oedb_power_curve(&dir.join("power_curves.csv"), t)?,
+                    t.clone(),
+                ),
+            }
+        }
         (None, Some(_), None) => {
             bail!("--turbine needs --turbine-library DIR (or TERRAWATT_TURBINE_LIBRARY)")
         }

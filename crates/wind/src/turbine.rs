@@ -407,3 +407,77 @@ pub fn efficiency_curve(path: &Path, column: &str) -> Result<PowerCurve, Turbine
     }
     Ok(c)
 }
+
+/// Reads one of NREL's turbine-model CSVs (`Wind Speed [m/s],Power [kW],Cp [-]`): the power
+/// curve in W and the power-coefficient curve.
+pub fn nrel_turbine(path: &Path) -> Result<(PowerCurve, PowerCurve), TurbineError> {
+    let text = std::fs::read_to_string(path).map_err(|e| TurbineError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let invalid = |m: String| TurbineError::Invalid {
+        path: path.to_path_buf(),
+        message: m,
+    };
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .ok_or_else(|| invalid("the file is empty".into()))?
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let find = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.starts_with(name))
+            .ok_or_else(|| invalid(format!("line 1: no '{name}' column (an NREL turbine-model CSV has Wind Speed [m/s], Power [kW], Cp [-])")))
+    };
+    let (iv, ip) = (find("Wind Speed")?, find("Power")?);
+    let ic = header.iter().position(|h| h.starts_with("Cp"));
+    let mut power = PowerCurve {
+        wind_speed: Vec::new(),
+        power: Vec::new(),
+    };
+    let mut cp = PowerCurve {
+        wind_speed: Vec::new(),
+        power: Vec::new(),
+    };
+    for (k, line) in lines.enumerate() {
+        if line.split(',').all(|c| c.trim().is_empty()) {
+            continue; // blank rows (some files end with `,,` lines)
+        }
+        let f: Vec<&str> = line.split(',').collect();
+        let num = |i: usize| {
+            f.get(i)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "line {}: '{}' is not a number",
+                        k + 2,
+                        f.get(i).unwrap_or(&"")
+                    ))
+                })
+        };
+        let v = num(iv)?;
+        if power.wind_speed.last().is_some_and(|last| v <= *last) {
+            return Err(invalid(format!(
+                "line {}: wind speeds must increase",
+                k + 2
+            )));
+        }
+        power.wind_speed.push(v);
+        power.power.push(num(ip)? * 1000.0);
+        // a Cp cell may be empty: the coefficient curve is then kept only if complete
+        if let Some(ic) = ic
+            && f.get(ic).is_some_and(|c| !c.trim().is_empty())
+        {
+            cp.wind_speed.push(v);
+            cp.power.push(num(ic)?);
+        }
+    }
+    if cp.wind_speed.len() != power.wind_speed.len() {
+        cp.wind_speed.clear();
+        cp.power.clear();
+    }
+    Ok((power, cp))
+}

@@ -185,3 +185,42 @@ fn smoothing_and_wake_losses_equal_windpowerlib() {
         get("smooth_turbulence_intensity_then_wake_losses_dena_mean"),
     );
 }
+
+#[test]
+fn nrel_turbine_models_read_in_watts() {
+    let Some(dir) = data() else {
+        return;
+    };
+    let folder = dir.join("nrel_turbine_models");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_none_or(|e| e != "csv") {
+            continue; // the folder's licence
+        }
+        let (power, cp) = terrawatt_wind::turbine::nrel_turbine(&p).unwrap();
+        assert!(power.wind_speed.len() > 10, "{}", p.display());
+        assert!(cp.wind_speed.is_empty() || cp.wind_speed == power.wind_speed);
+        assert!(power.nominal() > 0.0);
+        n += 1;
+    }
+    assert_eq!(n, 76);
+    // the NREL 15 MW reference turbine reaches its rating
+    let (p15, _) = terrawatt_wind::turbine::nrel_turbine(
+        &folder.join("2019ORCost_NREL_Reference_15MW_248.csv"),
+    )
+    .unwrap();
+    assert!(
+        (p15.nominal() - 15e6).abs() < 0.02 * 15e6,
+        "{}",
+        p15.nominal()
+    );
+    // a file that is not one
+    let e = terrawatt_wind::turbine::nrel_turbine(&dir.join("example_weather.csv"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("example_weather.csv") && e.contains("Wind Speed"),
+        "{e}"
+    );
+}
