@@ -91,23 +91,11 @@ pub fn pvgis_csv(seed: u64) -> String {
             + 5.0 * (2.0 * std::f64::consts::PI * (hour - 8.0) / 24.0).sin()
             + tnoise;
         let wind = (3.0 + 1.2 * rng.normal()).clamp(0.5, 9.0);
-        let days = t.div_euclid(86_400);
-        // civil date of the UTC day
-        let (y, mo, d) = {
-            let z = days + 719_468;
-            let era = z.div_euclid(146_097);
-            let doe = z - era * 146_097;
-            let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-            let doy_m = doe - (365 * yoe + yoe / 4 - yoe / 100);
-            let mp = (5 * doy_m + 2) / 153;
-            let d = doy_m - (153 * mp + 2) / 5 + 1;
-            let m = if mp < 10 { mp + 3 } else { mp - 9 };
-            (yoe + era * 400 + if m <= 2 { 1 } else { 0 }, m, d)
-        };
+        let stamp = chrono::DateTime::from_timestamp(t, 0).expect("in range");
         writeln!(
             out,
-            "{y:04}{mo:02}{d:02}:{:02}00,{temp:.2},70.0,{ghi:.1},{dni:.1},{dhi:.1},300.0,{wind:.2},200.0,{pressure:.0}",
-            h % 24
+            "{}00,{temp:.2},70.0,{ghi:.1},{dni:.1},{dhi:.1},300.0,{wind:.2},200.0,{pressure:.0}",
+            stamp.format("%Y%m%d:%H")
         )
         .unwrap();
     }

@@ -295,21 +295,8 @@ pub fn simulate(w: &Weather, system: &System, at: Label, delta_t: f64) -> Simula
 
 /// Day of year (1..366) of Unix seconds, in UTC.
 pub fn day_of_year_utc(t: f64) -> f64 {
-    let days = (t / 86_400.0).floor() as i64;
-    // civil date from days since 1970-01-01 (H. Hinnant's algorithm)
-    let z = days + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy_mar = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy_mar + 2) / 153;
-    let d = doy_mar - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    const CUM: [i64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-    (CUM[(m - 1) as usize] + d + if leap && m > 2 { 1 } else { 0 }) as f64
+    use chrono::Datelike;
+    chrono::DateTime::from_timestamp(t.floor() as i64, 0).map_or(f64::NAN, |d| d.ordinal() as f64)
 }
 
 #[cfg(test)]

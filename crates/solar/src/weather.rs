@@ -114,19 +114,16 @@ impl Weather {
     }
 }
 
+/// Days since 1970-01-01 of a calendar date (the caller has checked its ranges; an
+/// impossible day such as 31 April counts on into the next month, as a clock would).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    // days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let first = chrono::NaiveDate::from_ymd_opt(y as i32, m as u32, 1).expect("month in range");
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
+    first.signed_duration_since(epoch).num_days() + d - 1
 }
 
 fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    chrono::NaiveDate::from_ymd_opt(y as i32, 2, 29).is_some()
 }
 
 fn split_csv(line: &str) -> Vec<String> {
