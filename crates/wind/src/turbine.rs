@@ -18,6 +18,20 @@ pub enum TurbineError {
     Invalid { path: PathBuf, message: String },
 }
 
+fn read(path: &Path) -> Result<String, TurbineError> {
+    std::fs::read_to_string(path).map_err(|e| TurbineError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
+
+fn invalid(path: &Path, message: String) -> TurbineError {
+    TurbineError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
 /// A power curve: wind speeds (m/s, increasing) and power (W).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PowerCurve {
@@ -55,14 +69,8 @@ impl PowerCurve {
 /// Reads the power curve of `turbine_type` from an OEDB `power_curves.csv` (or, the same
 /// layout, its power-coefficient curve from `power_coefficient_curves.csv`).
 pub fn oedb_power_curve(path: &Path, turbine_type: &str) -> Result<PowerCurve, TurbineError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TurbineError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let invalid = |m: String| TurbineError::Invalid {
-        path: path.to_path_buf(),
-        message: m,
-    };
+    let text = read(path)?;
+    let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
     let header: Vec<&str> = lines
         .next()
@@ -120,14 +128,8 @@ pub fn oedb_power_curve(path: &Path, turbine_type: &str) -> Result<PowerCurve, T
 
 /// The rotor diameter (m) of `turbine_type` from an OEDB `turbine_data.csv`.
 pub fn oedb_rotor_diameter(path: &Path, turbine_type: &str) -> Result<f64, TurbineError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TurbineError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let invalid = |m: String| TurbineError::Invalid {
-        path: path.to_path_buf(),
-        message: m,
-    };
+    let text = read(path)?;
+    let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
     let header: Vec<&str> = lines
         .next()
@@ -186,14 +188,8 @@ pub fn power_from_cp(cp: &PowerCurve, diameter: f64, v: f64, rho: f64) -> f64 {
 /// A user's power curve: a CSV with `wind_speed` and `value` (W) columns (header required),
 /// wind speeds increasing.
 pub fn csv_power_curve(path: &Path) -> Result<PowerCurve, TurbineError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TurbineError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let invalid = |m: String| TurbineError::Invalid {
-        path: path.to_path_buf(),
-        message: m,
-    };
+    let text = read(path)?;
+    let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
     let header: Vec<String> = lines
         .next()
@@ -362,14 +358,8 @@ pub enum WakeEfficiency {
 /// Reads an efficiency curve (`wind_speed` and one column per curve, e.g. `dena_mean`);
 /// repeated wind speeds are kept once.
 pub fn efficiency_curve(path: &Path, column: &str) -> Result<PowerCurve, TurbineError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TurbineError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let invalid = |m: String| TurbineError::Invalid {
-        path: path.to_path_buf(),
-        message: m,
-    };
+    let text = read(path)?;
+    let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
     let header: Vec<&str> = lines
         .next()
@@ -411,14 +401,8 @@ pub fn efficiency_curve(path: &Path, column: &str) -> Result<PowerCurve, Turbine
 /// Reads one of NREL's turbine-model CSVs (`Wind Speed [m/s],Power [kW],Cp [-]`): the power
 /// curve in W and the power-coefficient curve.
 pub fn nrel_turbine(path: &Path) -> Result<(PowerCurve, PowerCurve), TurbineError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TurbineError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let invalid = |m: String| TurbineError::Invalid {
-        path: path.to_path_buf(),
-        message: m,
-    };
+    let text = read(path)?;
+    let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
     let header: Vec<&str> = lines
         .next()
