@@ -192,26 +192,9 @@ pub fn read_tmy3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
     let c_p = col("Pressure (mbar)")?;
     let c_ws = col("Wspd (m/s)")?;
     let offset = (tz * 3600.0).round() as i32;
-    let mut w = Weather {
-        path: path.to_path_buf(),
-        format: "TMY3".into(),
-        name: meta[1].trim().to_string(),
-        latitude,
-        longitude,
-        altitude,
-        offset,
-        times: Vec::new(),
-        interval: 3600,
-        label: Label::End,
-        ghi: Vec::new(),
-        dni: Vec::new(),
-        dhi: Vec::new(),
-        temp_air: Vec::new(),
-        wind_speed: Vec::new(),
-        pressure: Vec::new(),
-        temp_dew: Vec::new(),
-        missing: Vec::new(),
-    };
+    let mut w = empty(path, "TMY3", Label::End);
+    w.name = meta[1].trim().to_string();
+    (w.latitude, w.longitude, w.altitude, w.offset) = (latitude, longitude, altitude, offset);
     let mut missing = [0usize; 7];
     for (k, line) in lines.enumerate() {
         if line.trim().is_empty() {
@@ -279,22 +262,7 @@ pub fn read_tmy3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
     if w.times.is_empty() {
         return Err(invalid(path, "no data rows"));
     }
-    for (name, n) in [
-        "ghi",
-        "dni",
-        "dhi",
-        "temp_air",
-        "temp_dew",
-        "pressure",
-        "wind_speed",
-    ]
-    .iter()
-    .zip(missing)
-    {
-        if n > 0 {
-            w.missing.push((name.to_string(), n));
-        }
-    }
+    record_missing(&mut w, missing);
     Ok(w)
 }
 
@@ -339,6 +307,25 @@ fn read_text(path: &Path) -> Result<String, WeatherError> {
         bytes
     };
     String::from_utf8(raw).map_err(|_| invalid(path, "not text (UTF-8)"))
+}
+
+/// The counts of missing values in the order ghi, dni, dhi, temp_air, temp_dew, pressure,
+/// wind_speed, kept for the columns that have any.
+fn record_missing(w: &mut Weather, missing: [usize; 7]) {
+    const NAMES: [&str; 7] = [
+        "ghi",
+        "dni",
+        "dhi",
+        "temp_air",
+        "temp_dew",
+        "pressure",
+        "wind_speed",
+    ];
+    for (name, n) in NAMES.iter().zip(missing) {
+        if n > 0 {
+            w.missing.push((name.to_string(), n));
+        }
+    }
 }
 
 /// Sorts a typical year's records placed in one year by time (months from different source
@@ -554,22 +541,7 @@ pub fn read_tmy2(path: &Path, year: i32) -> Result<Weather, WeatherError> {
     if w.times.is_empty() {
         return Err(invalid(path, "no data rows"));
     }
-    for (name, n) in [
-        "ghi",
-        "dni",
-        "dhi",
-        "temp_air",
-        "temp_dew",
-        "pressure",
-        "wind_speed",
-    ]
-    .iter()
-    .zip(missing)
-    {
-        if n > 0 {
-            w.missing.push((name.to_string(), n));
-        }
-    }
+    record_missing(&mut w, missing);
     Ok(w)
 }
 
@@ -643,22 +615,7 @@ pub fn read_epw(path: &Path, year: i32) -> Result<Weather, WeatherError> {
     if w.times.is_empty() {
         return Err(invalid(path, "no data rows"));
     }
-    for (name, n) in [
-        "ghi",
-        "dni",
-        "dhi",
-        "temp_air",
-        "temp_dew",
-        "pressure",
-        "wind_speed",
-    ]
-    .iter()
-    .zip(missing)
-    {
-        if n > 0 {
-            w.missing.push((name.to_string(), n));
-        }
-    }
+    record_missing(&mut w, missing);
     Ok(w)
 }
 
