@@ -103,6 +103,49 @@ fn predict_with(model: &Model, freq: Freq, p: &Prepared) -> Result<f64, String> 
     }
 }
 
+/// The meter's periods inside [start, end) and their bounds (start, end and the offsets to
+/// write them in); an error when none lies there or the temperature covers none of them.
+fn select(
+    meter: &Meter,
+    temp: &Temperature,
+    start: Option<i64>,
+    end: Option<i64>,
+    what: &str,
+) -> Result<(Vec<crate::series::Period>, (i64, i64, i32, i32)), BaselineError> {
+    let periods = meter.window(start, end);
+    let Some((s, e, offset, end_offset)) = window_bounds(&periods) else {
+        return Err(BaselineError::Fit(format!(
+            "{}: no period lies inside the {} window",
+            meter.path.display(),
+            what
+        )));
+    };
+    let (t0, t1) = temp.span();
+    if periods.iter().all(|p| p.end <= t0 || p.start >= t1) {
+        return Err(BaselineError::Fit(format!(
+            "{} ({} to {}) does not cover any {} period of {} ({} to {})",
+            temp.path.display(),
+            rfc3339(t0, offset),
+            rfc3339(t1, offset),
+            what,
+            meter.path.display(),
+            rfc3339(s, offset),
+            rfc3339(e, end_offset)
+        )));
+    }
+    Ok((periods, (s, e, offset, end_offset)))
+}
+
+/// A usable period that the model cannot predict, and why.
+fn masked_period(p: &Prepared, reason: String) -> Masked {
+    Masked {
+        start: start_text(&p.period),
+        end: rfc3339(p.period.end, p.period.offset),
+        reason,
+        usage: Some(p.period.value),
+    }
+}
+
 /// Fits a baseline on the meter's periods inside [start, end).
 pub fn fit(
     meter: &Meter,
@@ -112,25 +155,7 @@ pub fn fit(
     end: Option<i64>,
     settings: &FitSettings,
 ) -> Result<Fitted, BaselineError> {
-    let periods = meter.window(start, end);
-    let Some((s, e, offset, end_offset)) = window_bounds(&periods) else {
-        return Err(BaselineError::Fit(format!(
-            "{}: no period lies inside the baseline window",
-            meter.path.display()
-        )));
-    };
-    let (t0, t1) = temp.span();
-    if periods.iter().all(|p| p.end <= t0 || p.start >= t1) {
-        return Err(BaselineError::Fit(format!(
-            "{} ({} to {}) does not cover any baseline period of {} ({} to {})",
-            temp.path.display(),
-            rfc3339(t0, offset),
-            rfc3339(t1, offset),
-            meter.path.display(),
-            rfc3339(s, offset),
-            rfc3339(e, end_offset)
-        )));
-    }
+    let (periods, (s, e, offset, end_offset)) = select(meter, temp, start, end, "baseline")?;
     let (ok, masked) = prepare(&periods, temp, meter.freq);
     let suff = sufficiency(&ok, s, e, (offset, end_offset), meter.freq);
     let mut notes = meter.notes.clone();
@@ -174,12 +199,7 @@ pub fn fit(
                 y.push(p.period.value);
                 periods.push(p);
             }
-            Err(reason) => masked.push(Masked {
-                start: start_text(&p.period),
-                end: rfc3339(p.period.end, p.period.offset),
-                reason,
-                usage: Some(p.period.value),
-            }),
+            Err(reason) => masked.push(masked_period(&p, reason)),
         }
     }
     let baseline = Baseline {
@@ -280,25 +300,7 @@ pub fn savings(
             baseline.freq, meter.freq
         )));
     }
-    let periods = meter.window(start, end);
-    let Some((s, e, offset, end_offset)) = window_bounds(&periods) else {
-        return Err(BaselineError::Fit(format!(
-            "{}: no period lies inside the reporting window",
-            meter.path.display()
-        )));
-    };
-    let (t0, t1) = temp.span();
-    if periods.iter().all(|p| p.end <= t0 || p.start >= t1) {
-        return Err(BaselineError::Fit(format!(
-            "{} ({} to {}) does not cover any reporting period of {} ({} to {})",
-            temp.path.display(),
-            rfc3339(t0, offset),
-            rfc3339(t1, offset),
-            meter.path.display(),
-            rfc3339(s, offset),
-            rfc3339(e, end_offset)
-        )));
-    }
+    let (periods, (s, e, offset, end_offset)) = select(meter, temp, start, end, "reporting")?;
     let (ok, mut masked) = prepare(&periods, temp, meter.freq);
     let mut rows = Vec::with_capacity(ok.len());
     for p in &ok {
@@ -312,12 +314,7 @@ pub fn savings(
                 observed: p.period.value,
                 predicted: v,
             }),
-            Err(reason) => masked.push(Masked {
-                start: start_text(&p.period),
-                end: rfc3339(p.period.end, p.period.offset),
-                reason,
-                usage: Some(p.period.value),
-            }),
+            Err(reason) => masked.push(masked_period(p, reason)),
         }
     }
     if rows.is_empty() {
