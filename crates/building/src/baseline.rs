@@ -111,7 +111,7 @@ fn select(
     start: Option<i64>,
     end: Option<i64>,
     what: &str,
-) -> Result<(Vec<crate::series::Period>, (i64, i64, i32, i32)), BaselineError> {
+) -> Result<Window, BaselineError> {
     let periods = meter.window(start, end);
     let Some((s, e, offset, end_offset)) = window_bounds(&periods) else {
         return Err(BaselineError::Fit(format!(
@@ -133,7 +133,16 @@ fn select(
             rfc3339(e, end_offset)
         )));
     }
-    Ok((periods, (s, e, offset, end_offset)))
+    Ok(Window {
+        periods,
+        bounds: (s, e, offset, end_offset),
+    })
+}
+
+/// Selected periods and their bounds: start, end, and the offsets to write them in.
+struct Window {
+    periods: Vec<crate::series::Period>,
+    bounds: (i64, i64, i32, i32),
 }
 
 /// A usable period that the model cannot predict, and why.
@@ -155,7 +164,10 @@ pub fn fit(
     end: Option<i64>,
     settings: &FitSettings,
 ) -> Result<Fitted, BaselineError> {
-    let (periods, (s, e, offset, end_offset)) = select(meter, temp, start, end, "baseline")?;
+    let Window {
+        periods,
+        bounds: (s, e, offset, end_offset),
+    } = select(meter, temp, start, end, "baseline")?;
     let (ok, masked) = prepare(&periods, temp, meter.freq);
     let suff = sufficiency(&ok, s, e, (offset, end_offset), meter.freq);
     let mut notes = meter.notes.clone();
@@ -300,7 +312,10 @@ pub fn savings(
             baseline.freq, meter.freq
         )));
     }
-    let (periods, (s, e, offset, end_offset)) = select(meter, temp, start, end, "reporting")?;
+    let Window {
+        periods,
+        bounds: (s, e, offset, end_offset),
+    } = select(meter, temp, start, end, "reporting")?;
     let (ok, mut masked) = prepare(&periods, temp, meter.freq);
     let mut rows = Vec::with_capacity(ok.len());
     for p in &ok {
