@@ -295,6 +295,30 @@ fn stamps(
     Ok(out)
 }
 
+/// The rows with their stamps; a missing stamp is an error naming its row.
+fn present(
+    table: &Table,
+    path: &Path,
+    column: &str,
+    stamps: &[Option<Stamp>],
+) -> Result<Vec<(usize, Stamp)>> {
+    stamps
+        .iter()
+        .enumerate()
+        .map(|(row, s)| {
+            s.map(|s| (row, s)).ok_or_else(|| {
+                invalid(
+                    path,
+                    format!(
+                        "column '{column}', {}: the timestamp is missing",
+                        table.place(row)
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
 /// Checks that instants strictly increase; names both rows of a duplicate.
 fn check_order(table: &Table, path: &Path, column: &str, times: &[(usize, Stamp)]) -> Result<()> {
     for w in times.windows(2) {
@@ -425,21 +449,7 @@ impl Meter {
             None => None,
         };
         let (values, _) = table.numeric(&value_col)?;
-        let mut rows: Vec<(usize, Stamp)> = Vec::with_capacity(starts.len());
-        for (row, s) in starts.iter().enumerate() {
-            match s {
-                Some(s) => rows.push((row, *s)),
-                None => {
-                    return Err(invalid(
-                        path,
-                        format!(
-                            "column '{time_col}', {}: the timestamp is missing",
-                            table.place(row)
-                        ),
-                    ));
-                }
-            }
-        }
+        let rows = present(&table, path, &time_col, &starts)?;
         if rows.is_empty() {
             return Err(invalid(path, "the meter file has no rows"));
         }
@@ -631,21 +641,7 @@ impl Temperature {
         .map_err(|e| with_path(e, path))?;
         let st = stamps(&table, path, &time_col, zone)?;
         let (values, missing) = table.numeric(&value_col)?;
-        let mut rows = Vec::with_capacity(st.len());
-        for (row, s) in st.iter().enumerate() {
-            match s {
-                Some(s) => rows.push((row, *s)),
-                None => {
-                    return Err(invalid(
-                        path,
-                        format!(
-                            "column '{time_col}', {}: the timestamp is missing",
-                            table.place(row)
-                        ),
-                    ));
-                }
-            }
-        }
+        let rows = present(&table, path, &time_col, &st)?;
         if rows.is_empty() {
             return Err(invalid(path, "the temperature file has no rows"));
         }
