@@ -37,15 +37,14 @@ fn font() -> Result<()> {
 
 /// The Pareto front of CV MAE against lifecycle energy, one point per candidate.
 pub fn pareto(path: &Path, rows: &[Candidate], target: &str) -> Result<()> {
-    font()?;
-    let tmp = path.with_extension("tmp.png");
-    draw(&tmp, rows, target).with_context(|| format!("drawing {}", path.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+    render(path, (960, 640), |root| draw(root, rows, target))
 }
 
-fn draw(path: &Path, rows: &[Candidate], target: &str) -> Result<()> {
-    let root = BitMapBackend::new(path, (960, 640)).into_drawing_area();
-    root.fill(&WHITE)?;
+fn draw(
+    root: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+    rows: &[Candidate],
+    target: &str,
+) -> Result<()> {
     let e_min = rows
         .iter()
         .map(|r| r.lifecycle_joules)
@@ -57,7 +56,7 @@ fn draw(path: &Path, rows: &[Candidate], target: &str) -> Result<()> {
         .fold(0.0, f64::max)
         .max(e_min * 10.0);
     let m_max = rows.iter().map(|r| r.mae).fold(0.0, f64::max) * 1.15;
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(root)
         .caption(
             format!("Accuracy against energy — {target}"),
             ("sans-serif", 26),
@@ -113,8 +112,27 @@ fn draw(path: &Path, rows: &[Candidate], target: &str) -> Result<()> {
         .border_style(BLACK)
         .label_font(("sans-serif", 15))
         .draw()?;
-    root.present()?;
     Ok(())
+}
+
+/// Draws a PNG: the font registered, a white canvas of `size`, `draw` on it, written to a
+/// temporary file and renamed into place (no half-written chart).
+fn render(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> Result<()>,
+) -> Result<()> {
+    font()?;
+    let tmp = path.with_extension("tmp.png");
+    let drawn = (|| -> Result<()> {
+        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        root.fill(&WHITE)?;
+        draw(&root)?;
+        root.present()?;
+        Ok(())
+    })();
+    drawn.with_context(|| format!("drawing {}", path.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
 }
 
 fn extent(values: impl Iterator<Item = f64>) -> (f64, f64) {
@@ -147,14 +165,10 @@ pub fn scatter_with_model(
     model: &[(f64, f64)],
     line: bool,
 ) -> Result<()> {
-    font()?;
-    let tmp = path.with_extension("tmp.png");
-    let draw = || -> Result<()> {
-        let root = BitMapBackend::new(&tmp, (960, 640)).into_drawing_area();
-        root.fill(&WHITE)?;
+    render(path, (960, 640), |root| {
         let (x0, x1) = extent(points.iter().chain(model).map(|p| p.0));
         let (y0, y1) = extent(points.iter().chain(model).map(|p| p.1));
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(axes.title, ("sans-serif", 24))
             .margin(20)
             .x_label_area_size(50)
@@ -198,11 +212,8 @@ pub fn scatter_with_model(
             .border_style(BLACK)
             .label_font(("sans-serif", 15))
             .draw()?;
-        root.present()?;
         Ok(())
-    };
-    draw().with_context(|| format!("drawing {}", path.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+    })
 }
 
 /// Baseline prediction against observed use over time (x: days since the first period).
@@ -213,14 +224,10 @@ pub fn time_series(
     observed: &[f64],
     predicted: &[f64],
 ) -> Result<()> {
-    font()?;
-    let tmp = path.with_extension("tmp.png");
-    let draw = || -> Result<()> {
-        let root = BitMapBackend::new(&tmp, (1200, 600)).into_drawing_area();
-        root.fill(&WHITE)?;
+    render(path, (1200, 600), |root| {
         let (x0, x1) = extent(x.iter().copied());
         let (y0, y1) = extent(observed.iter().chain(predicted).copied());
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(axes.title, ("sans-serif", 24))
             .margin(20)
             .x_label_area_size(50)
@@ -252,22 +259,15 @@ pub fn time_series(
             .border_style(BLACK)
             .label_font(("sans-serif", 15))
             .draw()?;
-        root.present()?;
         Ok(())
-    };
-    draw().with_context(|| format!("drawing {}", path.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+    })
 }
 
 /// Twelve monthly bars.
 pub fn monthly_bars(path: &Path, title: &str, values: &[f64; 12]) -> Result<()> {
-    font()?;
-    let tmp = path.with_extension("tmp.png");
-    let draw = || -> Result<()> {
-        let root = BitMapBackend::new(&tmp, (960, 540)).into_drawing_area();
-        root.fill(&WHITE)?;
+    render(path, (960, 540), |root| {
         let top = values.iter().cloned().fold(0.0, f64::max).max(1e-9) * 1.1;
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 24))
             .margin(20)
             .x_label_area_size(40)
@@ -294,9 +294,6 @@ pub fn monthly_bars(path: &Path, title: &str, values: &[f64; 12]) -> Result<()> 
             let x = i as f64 + 1.0;
             Rectangle::new([(x - 0.35, 0.0), (x + 0.35, *v)], BLUE.mix(0.7).filled())
         }))?;
-        root.present()?;
         Ok(())
-    };
-    draw().with_context(|| format!("drawing {}", path.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+    })
 }
