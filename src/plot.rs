@@ -263,6 +263,17 @@ pub fn time_series(
     })
 }
 
+/// Sums of (Unix seconds, value) by calendar month in a clock `offset` seconds east of UTC;
+/// NaN values are left out.
+pub fn monthly_sums(values: impl Iterator<Item = (i64, f64)>, offset: i64) -> [f64; 12] {
+    let mut monthly = [0.0f64; 12];
+    for (t, v) in values.filter(|(_, v)| !v.is_nan()) {
+        let local = chrono::DateTime::from_timestamp(t + offset, 0).expect("in range");
+        monthly[chrono::Datelike::month0(&local) as usize] += v;
+    }
+    monthly
+}
+
 /// Twelve monthly bars.
 pub fn monthly_bars(path: &Path, title: &str, values: &[f64; 12]) -> Result<()> {
     render(path, (960, 540), |root| {

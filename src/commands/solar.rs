@@ -589,15 +589,11 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
         .with_context(|| format!("writing {}", out.display()))?;
     }
     if let Some(p) = &a.plot {
-        let mut monthly = [0.0f64; 12];
-        for (i, s) in sim.steps.iter().enumerate() {
-            if s.pac.is_nan() {
-                continue;
-            }
-            let local =
-                DateTime::from_timestamp(w.times[i] + w.offset as i64, 0).expect("in range");
-            monthly[chrono::Datelike::month0(&local) as usize] += s.pac * w.interval as f64 / 3.6e6;
-        }
+        let kwh = |s: &terrawatt_solar::system::Step| s.pac * w.interval as f64 / 3.6e6;
+        let monthly = crate::plot::monthly_sums(
+            w.times.iter().zip(&sim.steps).map(|(t, s)| (*t, kwh(s))),
+            w.offset as i64,
+        );
         span.phase("plot", |_| {
             crate::plot::monthly_bars(p, "AC energy per month, kWh", &monthly)
         })?;

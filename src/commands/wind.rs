@@ -115,13 +115,13 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &WindSimulateArgs) -> Result<Out
         .with_context(|| format!("writing {}", out.display()))?;
     }
     if let Some(p) = &a.plot {
-        let mut monthly = [0.0f64; 12];
-        for (t, h) in w.times.iter().zip(&hours) {
-            if !h.power.is_nan() {
-                let d = chrono::DateTime::from_timestamp(*t, 0).expect("in range");
-                monthly[chrono::Datelike::month0(&d) as usize] += h.power * step_h / 1e6;
-            }
-        }
+        let monthly = crate::plot::monthly_sums(
+            w.times
+                .iter()
+                .zip(&hours)
+                .map(|(t, h)| (*t, h.power * step_h / 1e6)),
+            0,
+        );
         span.phase("plot", |_| {
             crate::plot::monthly_bars(p, "Energy per month, MWh", &monthly)
         })?;
