@@ -596,6 +596,11 @@ pub struct SolarSimulateArgs {
     pub columns: Vec<String>,
     #[arg(long, default_value_t = 67.0, allow_hyphen_values = true)]
     pub delta_t: f64,
+    /// Fill runs of at most N missing weather values by linear interpolation in time
+    /// (longer runs and runs at either end stay missing; fills are counted in the report).
+    /// Without it a missing value gives no power for its interval.
+    #[arg(long, value_name = "N")]
+    pub fill_gaps: Option<usize>,
     /// CSV of the intervals.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

@@ -383,6 +383,41 @@ fn missing_weather_stays_missing_and_is_counted() {
         .unwrap()
         .to_string();
     assert!(row.ends_with(",,"), "{row}");
+
+    // asked to, the one-hour gap is filled by interpolation, counted, and has power again
+    let o = terrawatt(&[
+        "--report",
+        s(&rep),
+        "solar",
+        "simulate",
+        "--weather",
+        s(&weather),
+        "--system",
+        s(&sys),
+        "--fill-gaps",
+        "1",
+        "--out",
+        s(&series),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+    assert_eq!(r["results"]["missing_intervals"], 0);
+    let filled = r["results"]["filled"].as_array().unwrap();
+    assert_eq!(filled.len(), 3, "{filled:?}");
+    for f in filled {
+        assert_eq!(f["filled"], 1);
+        assert_eq!(f["left_missing"], 0);
+    }
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ghi: 1 values filled"));
+    let row = std::fs::read_to_string(&series)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("1990-06-01T12:30:00-05:00"))
+        .unwrap()
+        .to_string();
+    let pac: f64 = row.rsplit(',').next().unwrap().parse().unwrap();
+    assert!(pac > 0.0, "{row}");
 }
 
 /// A two-day hourly weather table with offsets; `edit` may change a row (index from 0).

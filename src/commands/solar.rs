@@ -550,6 +550,7 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
     }
     .check()
     .map_err(|e| anyhow!("the site (--lat/--lon or the system file's [location]): {e}"))?;
+    let fills = a.fill_gaps.map(|n| w.fill_gaps(n)).unwrap_or_default();
     let sim = span.phase("simulate", |_| {
         terrawatt_solar::system::simulate(&w, &system, at, a.delta_t)
     });
@@ -629,6 +630,12 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
     for (name, n) in &w.missing {
         writeln!(t, "  {name}: {n} missing values in the file")?;
     }
+    for (name, filled, left) in &fills {
+        writeln!(
+            t,
+            "  {name}: {filled} values filled by interpolation (--fill-gaps), {left} left missing"
+        )?;
+    }
     Ok(Outcome {
         results: json!({
             "weather": a.weather,
@@ -639,6 +646,7 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
             "specific_yield_kwh_per_kwp": sim.specific_yield,
             "capacity_factor": sim.capacity_factor,
             "missing_intervals": sim.missing_intervals,
+            "filled": fills.iter().map(|(c, f, l)| json!({"column": c, "filled": f, "left_missing": l})).collect::<Vec<_>>(),
             "loss_percent": sim.loss_percent,
             "evaluated_at": at,
         }),

@@ -157,6 +157,25 @@ pub struct Simulation {
     pub evaluated_at: Label,
 }
 
+/// Whether the Sun's geometric centre is above the horizon at some moment of each interval
+/// (looked at its start, centre and end): the definition PVWatts uses (sunrise and sunset
+/// at the hour angle acos(−tan φ tan δ)) to decide when to step its thermal model.
+pub fn sun_up_in_intervals(w: &Weather, delta_t: f64) -> Vec<bool> {
+    let site = Site {
+        elevation: w.altitude,
+        ..Site::new(w.latitude, w.longitude)
+    };
+    (0..w.len())
+        .into_par_iter()
+        .map(|i| {
+            [Label::Start, Label::Centre, Label::End].iter().any(|&at| {
+                let tt = spa::time_terms(w.at(i, at) as f64, delta_t);
+                spa::position(&tt, &site).elevation > 0.0
+            })
+        })
+        .collect()
+}
+
 /// Simulates `system` at the weather's site. `at` chooses the instant of each interval
 /// where the Sun's position is taken (its centre is the physical choice; a file's own label
 /// reproduces tools that use the stamps as they are). Missing weather gives NaN power.
@@ -261,8 +280,7 @@ pub fn simulate(w: &Weather, system: &System, at: Label, delta_t: f64) -> Simula
     if let TemperatureModel::Fuentes(f) = system.temperature {
         let poa: Vec<f64> = steps.iter().map(|s| s.poa_global).collect();
         let hours = vec![w.interval as f64 / 3600.0; n];
-        // the Sun above the horizon (rise/set altitude) where each interval is evaluated
-        let up: Vec<bool> = steps.iter().map(|s| s.apparent_zenith < 90.8333).collect();
+        let up = sun_up_in_intervals(w, delta_t);
         let t = pv::fuentes_with_sun(&poa, &w.temp_air, &w.wind_speed, &hours, Some(&up), &f);
         for (s, v) in steps.iter_mut().zip(t) {
             s.temp_cell = v;

@@ -100,6 +100,31 @@ impl Weather {
         self.times.len()
     }
 
+    /// Fills runs of at most `max_gap` missing values that have a value on both sides, by
+    /// linear interpolation in time, in every weather column; longer runs and runs at either
+    /// end stay missing. Returns, per column with missing values, (name, filled, left).
+    pub fn fill_gaps(&mut self, max_gap: usize) -> Vec<(String, usize, usize)> {
+        let mut report = Vec::new();
+        for (name, col) in [
+            ("ghi", &mut self.ghi),
+            ("dni", &mut self.dni),
+            ("dhi", &mut self.dhi),
+            ("temp_air", &mut self.temp_air),
+            ("wind_speed", &mut self.wind_speed),
+            ("pressure", &mut self.pressure),
+            ("temp_dew", &mut self.temp_dew),
+        ] {
+            let missing = col.iter().filter(|v| v.is_nan()).count();
+            // a column absent from the file is all NaN: nothing to fill from
+            if missing == 0 || missing == col.len() {
+                continue;
+            }
+            let filled = fill_linear(col, max_gap);
+            report.push((name.to_string(), filled, missing - filled));
+        }
+        report
+    }
+
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
     }
@@ -112,6 +137,32 @@ impl Weather {
             Label::Centre => self.times[i] + self.interval / 2,
         }
     }
+}
+
+/// Linear interpolation over runs of at most `max_gap` NaN with a value on both sides
+/// (equal spacing); returns how many values were filled.
+pub fn fill_linear(v: &mut [f64], max_gap: usize) -> usize {
+    let mut filled = 0;
+    let mut i = 0;
+    while i < v.len() {
+        if !v[i].is_nan() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < v.len() && v[i].is_nan() {
+            i += 1;
+        }
+        let len = i - start;
+        if start > 0 && i < v.len() && len <= max_gap {
+            let (a, b) = (v[start - 1], v[i]);
+            for k in 0..len {
+                v[start + k] = a + (b - a) * (k + 1) as f64 / (len + 1) as f64;
+            }
+            filled += len;
+        }
+    }
+    filled
 }
 
 /// Days since 1970-01-01 of a calendar date (the caller has checked its ranges; an
@@ -772,6 +823,17 @@ pub fn read_auto(path: &Path, year: i32) -> Result<Weather, WeatherError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fill_linear_fills_short_inner_gaps_only() {
+        let n = f64::NAN;
+        let mut v = vec![n, 1.0, n, 3.0, n, n, n, 7.0, n];
+        assert_eq!(super::fill_linear(&mut v, 2), 1);
+        assert_eq!(v[2], 2.0);
+        assert!(v[0].is_nan() && v[4].is_nan() && v[8].is_nan());
+        assert_eq!(super::fill_linear(&mut v, 3), 3);
+        assert_eq!(&v[4..7], &[4.0, 5.0, 6.0]);
+    }
+
     use super::*;
 
     #[test]

@@ -39,6 +39,26 @@ fn read(path: &PathBuf) -> Pvw {
     Pvw { tilt, rows }
 }
 
+/// The Sun's centre above the horizon at some moment of each hour of 1990 at the file's site
+/// (PVWatts' sunup flag: sunrise and sunset at the geometric hour angle, no refraction).
+fn sun_up() -> Vec<bool> {
+    let site = terrawatt_solar::spa::Site {
+        elevation: 1819.6,
+        ..terrawatt_solar::spa::Site::new(39.73, -105.18)
+    };
+    (0..8760)
+        .map(|i| {
+            (0..=12).any(|k| {
+                // 1990-01-01T00:00-07:00 as Unix seconds; each row is the hour starting at its label
+                let t = 631_177_200.0 + i as f64 * 3600.0 + k as f64 * 300.0;
+                terrawatt_solar::spa::position(&terrawatt_solar::spa::time_terms(t, 67.0), &site)
+                    .elevation
+                    > 0.0
+            })
+        })
+        .collect()
+}
+
 #[test]
 fn fuentes_cell_temperature_near_pvwatts() {
     let Some(dir) = common::reference_data("solar") else {
@@ -53,24 +73,7 @@ fn fuentes_cell_temperature_near_pvwatts() {
         let poa: Vec<f64> = p.rows.iter().map(|r| r[7]).collect();
         let tamb: Vec<f64> = p.rows.iter().map(|r| r[5]).collect();
         let wind: Vec<f64> = p.rows.iter().map(|r| r[6]).collect();
-        // the Sun up at some moment of the hour (PVWatts' sunup flag)
-        let site = terrawatt_solar::spa::Site {
-            elevation: 1819.6,
-            ..terrawatt_solar::spa::Site::new(39.73, -105.18)
-        };
-        let up: Vec<bool> = (0..8760)
-            .map(|i| {
-                (0..=12).any(|k| {
-                    let t = 631_177_200.0 + i as f64 * 3600.0 + k as f64 * 300.0;
-                    terrawatt_solar::spa::position(
-                        &terrawatt_solar::spa::time_terms(t, 67.0),
-                        &site,
-                    )
-                    .apparent_elevation
-                        > -0.8333
-                })
-            })
-            .collect();
+        let up = sun_up();
         let t = pv::fuentes_with_sun(
             &poa,
             &tamb,
@@ -107,10 +110,15 @@ fn fuentes_cell_temperature_near_pvwatts() {
             &over[..over.len().min(8)]
         );
         // PVWatts' Fuentes: sin(tilt) fixed at 0.5, not stepped through the night, reset to air
-        // temperature by a sunlit-sky hour without irradiance; PVWatts writes 0.001 °C
+        // temperature by a sunlit-sky hour without irradiance; PVWatts writes 0.001 °C. The
+        // three hours left are first hours of a morning whose previous hour has the Sun rising
+        // or setting within a minute or two of the hour's edge: there PVWatts' own sunrise
+        // (from the weather file's year for that month, which the file does not carry) and
+        // SPA's for 1990 disagree on whether the model was reset to air temperature.
         assert!(
-            mean < 0.01 && worst < 1.0,
-            "{file}: mean {mean}, largest {worst}"
+            mean < 0.001 && over.len() <= 3 && worst < 0.25,
+            "{file}: mean {mean}, largest {worst}, {} hours over 0.01 °C",
+            over.len()
         );
     }
 }
@@ -200,11 +208,12 @@ fn dc_from_transmitted_poa_equals_pvwatts() {
         }
         let tamb: Vec<f64> = p.rows.iter().map(|r| r[5]).collect();
         let wind: Vec<f64> = p.rows.iter().map(|r| r[6]).collect();
-        let t = pv::fuentes(
+        let t = pv::fuentes_with_sun(
             &tpoa,
             &tamb,
             &wind,
             &[1.0; 8760],
+            Some(&sun_up()),
             &Fuentes::pvwatts(noct, p.tilt),
         );
         let (mut tw, mut ts, mut n) = (0.0f64, 0.0, 0);
@@ -267,11 +276,12 @@ fn annual_ac_within_a_tenth_of_a_percent_of_pvwatts() {
         }
         let tamb: Vec<f64> = p.rows.iter().map(|r| r[5]).collect();
         let wind: Vec<f64> = p.rows.iter().map(|r| r[6]).collect();
-        let tc = pv::fuentes(
+        let tc = pv::fuentes_with_sun(
             &poa,
             &tamb,
             &wind,
             &[1.0; 8760],
+            Some(&sun_up()),
             &Fuentes::pvwatts(noct, p.tilt),
         );
         let (mut ac, mut ac_nrel) = (0.0, 0.0);
@@ -285,6 +295,10 @@ fn annual_ac_within_a_tenth_of_a_percent_of_pvwatts() {
             ac / 1000.0,
             ac_nrel / 1000.0,
             100.0 * (ac / ac_nrel - 1.0)
+        );
+        assert!(
+            (ac / ac_nrel - 1.0).abs() < 0.001,
+            "{file}: {ac} vs {ac_nrel}"
         );
     }
 }
