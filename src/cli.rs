@@ -675,10 +675,36 @@ pub struct WindSimulateArgs {
     #[arg(long, value_name = "DIR", env = "TERRAWATT_TURBINE_LIBRARY")]
     pub turbine_library: Option<PathBuf>,
     /// A power curve CSV (wind_speed, value in W) instead of the library.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "turbine")]
     pub power_curve: Option<PathBuf>,
-    #[arg(long, value_name = "M")]
-    pub hub_height: f64,
+    /// A generic turbine instead (docs/wind.md): its rated power, with --rotor-diameter,
+    /// --cut-in, --rated-speed and --cut-out.
+    #[arg(long, value_name = "KW", conflicts_with_all = ["turbine", "power_curve"],
+          requires_all = ["rotor_diameter", "cut_in", "rated_speed", "cut_out"])]
+    pub rated_kw: Option<f64>,
+    /// The generic turbine's rotor diameter.
+    #[arg(long, value_name = "M", requires = "rated_kw")]
+    pub rotor_diameter: Option<f64>,
+    /// The generic turbine's cut-in wind speed.
+    #[arg(long, value_name = "M/S", requires = "rated_kw")]
+    pub cut_in: Option<f64>,
+    /// The wind speed where the generic turbine reaches its rated power.
+    #[arg(long, value_name = "M/S", requires = "rated_kw")]
+    pub rated_speed: Option<f64>,
+    /// The generic turbine's cut-out wind speed.
+    #[arg(long, value_name = "M/S", requires = "rated_kw")]
+    pub cut_out: Option<f64>,
+    /// The generic turbine's power coefficient below its knee [default: 0.45].
+    #[arg(long, value_name = "CP", requires = "rated_kw")]
+    pub cp_max: Option<f64>,
+    /// A wind farm (TOML: fleets of turbines with hub heights and numbers, wake losses,
+    /// smoothing; docs/wind.md) instead of one turbine.
+    #[arg(long, value_name = "FILE",
+          conflicts_with_all = ["turbine", "power_curve", "rated_kw", "hub_height"])]
+    pub farm: Option<PathBuf>,
+    /// Hub height of the turbine (a farm file gives its fleets' heights).
+    #[arg(long, value_name = "M", allow_negative_numbers = true)]
+    pub hub_height: Option<f64>,
     /// Wind speed at hub height: logarithmic, hellman, interpolation.
     #[arg(long, default_value = "logarithmic")]
     pub wind_speed_model: String,

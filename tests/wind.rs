@@ -88,22 +88,29 @@ fn e126_at_135_m_and_bad_inputs() {
         assert!(!o.status.success());
         String::from_utf8_lossy(&o.stderr).into_owned()
     };
-    let msg = e(&[
-        "wind",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--turbine",
-        "E-999",
-        "--turbine-library",
-        s(&dir),
-        "--hub-height",
-        "135",
-    ]);
-    assert!(
-        msg.contains("no turbine type 'E-999'") && msg.contains("E-126/4200"),
-        "{msg}"
-    );
+    for (name, first) in [
+        ("E-126/420", "E-126/4200"),
+        ("e126-4200", "E-126/4200"),
+        ("V90/200", "V90/2000"),
+    ] {
+        let msg = e(&[
+            "wind",
+            "simulate",
+            "--weather",
+            s(&weather),
+            "--turbine",
+            name,
+            "--turbine-library",
+            s(&dir),
+            "--hub-height",
+            "135",
+        ]);
+        assert!(
+            msg.contains(&format!("no turbine type '{name}' (similar: {first}")),
+            "{msg}"
+        );
+        assert!(msg.contains("power_curves.csv"), "{msg}");
+    }
     let msg = e(&[
         "wind",
         "simulate",
@@ -127,4 +134,320 @@ fn e126_at_135_m_and_bad_inputs() {
     ]);
     assert!(msg.contains("--hub-height"), "{msg}");
     assert!(msg.lines().last().unwrap().starts_with("energy "));
+}
+
+/// The fixture row `run` of windpowerlib's TurbineClusterModelChain
+/// (tools/reference/windpowerlib_farm.py): its annual energy and mean hub height.
+fn windpowerlib_farm(run: &str) -> (f64, f64) {
+    let text = include_str!("../crates/wind/tests/fixtures/windpowerlib_farm.csv");
+    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let row: Vec<&str> = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|r| r[0] == run)
+        .unwrap();
+    (
+        row[col("annual_energy_mwh")].parse().unwrap(),
+        row[col("mean_hub_height_m")].parse().unwrap(),
+    )
+}
+
+const FLEETS: &str = r#"
+[[fleet]]
+turbine = "E-126/4200"
+hub_height = 135
+number_of_turbines = 6
+
+[[fleet]]
+turbine = "V90/2000"
+hub_height = 80
+total_capacity_kw = 6000
+
+[[fleet]]
+turbine = "V112/3000"
+hub_height = 94
+number_of_turbines = 2
+"#;
+
+#[test]
+fn farms_equal_windpowerlib_through_the_cli() {
+    let Some(dir) = common::reference_data("wind") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let weather = dir.join("example_weather.csv");
+    for (run, extra) in [
+        // no [wake]: windpowerlib's default, the dena mean wind efficiency curve
+        ("dena_mean", ""),
+        ("no_wake_losses", "[wake]\nmodel = \"none\"\n"),
+        (
+            "farm_efficiency_0_9",
+            "[wake]\nmodel = \"wind_farm_efficiency\"\nefficiency = 0.9\n",
+        ),
+        (
+            "smooth_ti_turbine_curves",
+            "[wake]\nmodel = \"none\"\n[smoothing]\nmethod = \"turbulence_intensity\"\norder = \"turbine_power_curves\"\n",
+        ),
+        (
+            "smooth_ti_farm_curves_efficiency_dena_mean_curve",
+            &format!(
+                "[wake]\nmodel = \"wind_farm_efficiency\"\nefficiency_curve = \"{}\"\nefficiency_column = \"dena_mean\"\n[smoothing]\nmethod = \"turbulence_intensity\"\n",
+                s(&dir.join("wind_efficiency_curves_dena.csv"))
+            ),
+        ),
+        (
+            "smooth_sp_farm_curves_dena_mean",
+            "[wake]\nmodel = \"dena_mean\"\n[smoothing]\nmethod = \"staffell_pfenninger\"\n",
+        ),
+    ] {
+        let farm = tmp.path().join(format!("{run}.toml"));
+        std::fs::write(&farm, format!("name = \"{run}\"\n{FLEETS}{extra}")).unwrap();
+        let rep = tmp.path().join(format!("{run}.json"));
+        let series = tmp.path().join(format!("{run}.csv"));
+        let plot = tmp.path().join(format!("{run}.png"));
+        let o = terrawatt(&[
+            "--report",
+            s(&rep),
+            "wind",
+            "simulate",
+            "--weather",
+            s(&weather),
+            "--farm",
+            s(&farm),
+            "--turbine-library",
+            s(&dir),
+            "--out",
+            s(&series),
+            "--plot",
+            s(&plot),
+        ]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{run}: {stderr}");
+        assert!(
+            stderr.lines().last().unwrap().starts_with("energy "),
+            "{stderr}"
+        );
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+        let res = &r["results"];
+        let (want, hub) = windpowerlib_farm(run);
+        let mwh = res["annual_energy_mwh"].as_f64().unwrap();
+        assert!(
+            (mwh - want).abs() <= 1e-6 * want,
+            "{run}: {mwh} vs windpowerlib {want}"
+        );
+        assert!((res["mean_hub_height"].as_f64().unwrap() - hub).abs() < 1e-9);
+        assert_eq!(res["nominal_power_w"].as_f64().unwrap(), 37.2e6);
+        assert_eq!(res["number_of_turbines"].as_f64().unwrap(), 11.0);
+        let cf = res["capacity_factor"].as_f64().unwrap();
+        assert!((cf - mwh / (37.2 * 8760.0)).abs() < 1e-12);
+        // the SCI unit: 11 turbines × one year (8,760 h of 8,766)
+        assert_eq!(r["energy"]["sci"]["unit"], "turbine-year");
+        let units = r["energy"]["sci"]["units"].as_f64().unwrap();
+        assert!((units - 11.0 * 8760.0 / 8766.0).abs() < 1e-9, "{units}");
+        let lines: Vec<String> = std::fs::read_to_string(&series)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        assert_eq!(lines.len(), 8761);
+        let sum: f64 = lines[1..]
+            .iter()
+            .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
+            .sum();
+        assert!((sum / 1e6 - want).abs() <= 1e-6 * want);
+        assert!(std::fs::metadata(&plot).unwrap().len() > 1000);
+    }
+}
+
+#[test]
+fn generic_turbines_alone_and_in_a_farm() {
+    let Some(dir) = common::reference_data("wind") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let weather = dir.join("example_weather.csv");
+    let generic = [
+        "--rated-kw",
+        "4200",
+        "--rotor-diameter",
+        "127",
+        "--cut-in",
+        "3",
+        "--rated-speed",
+        "14",
+        "--cut-out",
+        "25",
+    ];
+    let rep = tmp.path().join("g.json");
+    let mut args = vec![
+        "--report",
+        s(&rep),
+        "wind",
+        "simulate",
+        "--weather",
+        s(&weather),
+        "--hub-height",
+        "135",
+    ];
+    args.extend(generic);
+    let o = terrawatt(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+    let mwh = r["results"]["annual_energy_mwh"].as_f64().unwrap();
+    assert_eq!(r["results"]["source"], "generic");
+    assert_eq!(r["results"]["nominal_power_w"].as_f64().unwrap(), 4.2e6);
+    // the E-126/4200's own curve gives 11,591.9 MWh here; the generic one comes close
+    eprintln!("generic E-126/4200-like turbine at 135 m: {mwh:.1} MWh (library curve 11,591.9)");
+    assert!((mwh / 11_591.9 - 1.0).abs() < 0.05, "{mwh}");
+    // the same turbine as a two-turbine farm without wake losses: twice the energy
+    let farm = tmp.path().join("g.toml");
+    std::fs::write(
+        &farm,
+        "[[fleet]]\nhub_height = 135\nnumber_of_turbines = 2\n\
+         generic = { rated_kw = 4200, rotor_diameter = 127, cut_in = 3, rated_speed = 14, cut_out = 25 }\n\
+         [wake]\nmodel = \"none\"\n",
+    )
+    .unwrap();
+    let rep2 = tmp.path().join("f.json");
+    let o = terrawatt(&[
+        "--report",
+        s(&rep2),
+        "wind",
+        "simulate",
+        "--weather",
+        s(&weather),
+        "--farm",
+        s(&farm),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rep2).unwrap()).unwrap();
+    let farm_mwh = r2["results"]["annual_energy_mwh"].as_f64().unwrap();
+    assert!(
+        (farm_mwh - 2.0 * mwh).abs() < 1e-6 * mwh,
+        "{farm_mwh} vs 2 × {mwh}"
+    );
+    // bad generic values name the flag; a partial set is a usage error
+    let mut bad = vec![
+        "wind",
+        "simulate",
+        "--weather",
+        s(&weather),
+        "--hub-height",
+        "135",
+    ];
+    let mut small = generic;
+    small[3] = "60";
+    bad.extend(small);
+    let o = terrawatt(&bad);
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        msg.contains("--rotor-diameter") && msg.contains("Betz"),
+        "{msg}"
+    );
+    let o = terrawatt(&[
+        "wind",
+        "simulate",
+        "--weather",
+        s(&weather),
+        "--hub-height",
+        "135",
+        "--rated-kw",
+        "4200",
+    ]);
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(msg.contains("--rotor-diameter"), "{msg}");
+    assert!(msg.lines().last().unwrap().starts_with("energy "), "{msg}");
+}
+
+#[test]
+fn bad_farm_files_fail_clearly_and_write_nothing() {
+    let Some(dir) = common::reference_data("wind") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let weather = dir.join("example_weather.csv");
+    let out = tmp.path().join("series.csv");
+    let e126 = "[[fleet]]\nturbine = \"E-126/4200\"\n";
+    for (k, (farm, wants)) in [
+        (
+            format!("{e126}number_of_turbines = 6\n"),
+            vec!["missing field", "hub_height"],
+        ),
+        (
+            format!("{e126}hub_height = 135\nnumber_of_turbines = 6\nhub_heigth = 2\n"),
+            vec!["unknown field", "hub_heigth"],
+        ),
+        (
+            format!("{e126}hub_height = 135\nnumber_of_turbines = 0\n"),
+            vec!["fleet 1 (E-126/4200)", "number_of_turbines", "> 0"],
+        ),
+        (
+            format!("{e126}hub_height = 135\n"),
+            vec!["fleet 1 (E-126/4200)", "number_of_turbines"],
+        ),
+        (
+            "[[fleet]]\nturbine = \"E-126/420\"\nhub_height = 135\nnumber_of_turbines = 1\n"
+                .to_string(),
+            vec!["fleet 1: turbine", "no turbine type 'E-126/420'", "similar: E-126/4200"],
+        ),
+        (
+            format!("{e126}hub_height = 135\nnumber_of_turbines = 1\n[wake]\nmodel = \"dena_avg\"\n"),
+            vec!["[wake] model", "dena_avg", "dena_mean"],
+        ),
+        (
+            format!("{e126}hub_height = 135\nnumber_of_turbines = 1\n[wake]\nmodel = \"wind_farm_efficiency\"\n"),
+            vec!["[wake]", "efficiency"],
+        ),
+        (
+            format!("{e126}hub_height = 135\nnumber_of_turbines = 1\n[smoothing]\nmethod = \"gauss\"\n"),
+            vec!["[smoothing] method 'gauss'"],
+        ),
+        ("name = \"empty\"\nfleet = []\n".to_string(), vec!["no [[fleet]]"]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let path = tmp.path().join(format!("farm{k}.toml"));
+        std::fs::write(&path, &farm).unwrap();
+        let o = terrawatt(&[
+            "wind",
+            "simulate",
+            "--weather",
+            s(&weather),
+            "--farm",
+            s(&path),
+            "--turbine-library",
+            s(&dir),
+            "--out",
+            s(&out),
+        ]);
+        let msg = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{farm}");
+        assert!(msg.contains(s(&path)), "the message names the file: {msg}");
+        for want in wants {
+            assert!(msg.contains(want), "{want:?} not in {msg}");
+        }
+        assert!(msg.lines().last().unwrap().starts_with("energy "), "{msg}");
+        assert!(!out.exists(), "{farm}: an output was written");
+    }
+    // a farm with --hub-height is a usage error
+    let path = tmp.path().join("farm0.toml");
+    let o = terrawatt(&[
+        "wind",
+        "simulate",
+        "--weather",
+        s(&weather),
+        "--farm",
+        s(&path),
+        "--hub-height",
+        "100",
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--hub-height"));
 }

@@ -92,6 +92,19 @@ pub fn run(
     power: &PowerModel,
     s: &ChainSettings,
 ) -> Result<Vec<HubHour>, ChainError> {
+    run_with_wind_efficiency(w, power, s, None)
+}
+
+/// Runs the chain with the hub-height wind speed reduced by a wind efficiency curve
+/// (wind speed → efficiency, read linearly and held at its ends) before the power is
+/// found: v·η(v), the wake model of the dena and Knorr curves. [`HubHour::wind_speed`]
+/// stays the undisturbed speed.
+pub fn run_with_wind_efficiency(
+    w: &WindWeather,
+    power: &PowerModel,
+    s: &ChainSettings,
+    wind_efficiency: Option<&PowerCurve>,
+) -> Result<Vec<HubHour>, ChainError> {
     let need = |v: &str| {
         w.closest(v, s.hub_height).ok_or_else(|| ChainError {
             path: w.path.display().to_string(),
@@ -189,8 +202,10 @@ pub fn run(
                     profile::ideal_gas(pc.values[i], pc.height, s.hub_height, t)
                 }
             };
+            let wind_speed = v;
+            let v = wind_efficiency.map_or(v, |e| v * e.value_held(v));
             HubHour {
-                wind_speed: v,
+                wind_speed,
                 temperature: t,
                 density: rho,
                 power: match power {

@@ -64,6 +64,70 @@ impl PowerCurve {
     pub fn nominal(&self) -> f64 {
         self.power.iter().copied().fold(0.0, f64::max)
     }
+
+    /// The value at `v`: linear between the points, held at the first and last values
+    /// outside them (how efficiency curves are read). NaN gives NaN.
+    pub fn value_held(&self, v: f64) -> f64 {
+        let x = &self.wind_speed;
+        let last = x.len() - 1;
+        if v >= x[last] {
+            self.power[last]
+        } else if v <= x[0] {
+            self.power[0]
+        } else {
+            self.power_at(v)
+        }
+    }
+}
+
+/// Names in `known` close to `name`, closest first (at most 8): the same letters and
+/// digits ignoring case and punctuation, a name containing the other, a small edit
+/// distance, or the same manufacturer prefix (the letters before the first digit).
+pub fn close_matches<'a>(name: &str, known: &'a [String]) -> Vec<&'a str> {
+    let norm = |s: &str| -> Vec<char> {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let prefix = |s: &[char]| -> Vec<char> {
+        s.iter()
+            .take_while(|c| !c.is_ascii_digit())
+            .copied()
+            .collect()
+    };
+    let q = norm(name);
+    let qp = prefix(&q);
+    let mut scored: Vec<(usize, &str)> = known
+        .iter()
+        .filter_map(|k| {
+            let c = norm(k);
+            let d = edit_distance(&q, &c);
+            let contains = !q.is_empty()
+                && (c.windows(q.len()).any(|w| w == q.as_slice())
+                    || q.windows(c.len().max(1)).any(|w| w == c.as_slice()));
+            let same_prefix = !qp.is_empty() && prefix(&c) == qp;
+            (d <= (q.len() / 3).max(2) || contains || same_prefix)
+                .then_some((if contains { 0 } else { d }, k.as_str()))
+        })
+        .collect();
+    scored.sort_by_key(|(d, _)| *d);
+    scored.into_iter().take(8).map(|(_, k)| k).collect()
+}
+
+/// Levenshtein distance.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev + usize::from(ca != cb);
+            prev = row[j + 1];
+            row[j + 1] = sub.min(prev + 1).min(row[j] + 1);
+        }
+    }
+    row[b.len()]
 }
 
 /// Reads the power curve of `turbine_type` from an OEDB `power_curves.csv` (or, the same
@@ -115,19 +179,31 @@ pub fn oedb_power_curve(path: &Path, turbine_type: &str) -> Result<PowerCurve, T
         }
         return Ok(curve);
     }
-    let near: Vec<&String> = known
-        .iter()
-        .filter(|n| n.starts_with(&turbine_type[..turbine_type.len().min(2)]))
-        .take(8)
-        .collect();
+    let near = close_matches(turbine_type, &known);
     Err(invalid(format!(
-        "no turbine type '{turbine_type}' (similar: {near:?}; {} types in the file)",
+        "no turbine type '{turbine_type}' ({}; {} types in the file)",
+        if near.is_empty() {
+            "none similar".to_string()
+        } else {
+            format!("similar: {}", near.join(", "))
+        },
         known.len()
     )))
 }
 
 /// The rotor diameter (m) of `turbine_type` from an OEDB `turbine_data.csv`.
 pub fn oedb_rotor_diameter(path: &Path, turbine_type: &str) -> Result<f64, TurbineError> {
+    oedb_turbine_value(path, turbine_type, "rotor_diameter")
+}
+
+/// The nominal power (W) of `turbine_type` from an OEDB `turbine_data.csv`.
+pub fn oedb_nominal_power(path: &Path, turbine_type: &str) -> Result<f64, TurbineError> {
+    oedb_turbine_value(path, turbine_type, "nominal_power")
+}
+
+/// A numeric column of `turbine_type`'s row in an OEDB `turbine_data.csv` (the columns
+/// read lie before the first quoted field of the file's rows).
+fn oedb_turbine_value(path: &Path, turbine_type: &str, column: &str) -> Result<f64, TurbineError> {
     let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
@@ -138,15 +214,15 @@ pub fn oedb_rotor_diameter(path: &Path, turbine_type: &str) -> Result<f64, Turbi
         .collect();
     let col = header
         .iter()
-        .position(|h| h.trim() == "rotor_diameter")
-        .ok_or_else(|| invalid("line 1: no rotor_diameter column".into()))?;
+        .position(|h| h.trim() == column)
+        .ok_or_else(|| invalid(format!("line 1: no {column} column")))?;
     for line in lines {
         let f: Vec<&str> = line.split(',').collect();
         if f.first().map(|v| v.trim()) == Some(turbine_type) {
             return f
                 .get(col)
                 .and_then(|v| v.trim().parse::<f64>().ok())
-                .ok_or_else(|| invalid(format!("{turbine_type}: no rotor diameter")));
+                .ok_or_else(|| invalid(format!("{turbine_type}: no {column}")));
         }
     }
     Err(invalid(format!("no turbine type '{turbine_type}'")))
@@ -327,17 +403,7 @@ pub fn with_wake_losses(curve: &PowerCurve, efficiency: &WakeEfficiency) -> Powe
         .map(|(v, p)| {
             p * match efficiency {
                 WakeEfficiency::Constant(e) => *e,
-                WakeEfficiency::Curve(c) => {
-                    let x = &c.wind_speed;
-                    let last = x.len() - 1;
-                    if *v >= x[last] {
-                        c.power[last]
-                    } else if *v <= x[0] {
-                        c.power[0]
-                    } else {
-                        c.power_at(*v)
-                    }
-                }
+                WakeEfficiency::Curve(c) => c.value_held(*v),
             }
         })
         .collect();
