@@ -7,9 +7,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use chrono::{
-    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike,
-};
+use chrono::{Datelike, NaiveDate, Timelike};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use terrawatt_table::{Table, TableError};
@@ -118,181 +116,21 @@ impl TempUnit {
     }
 }
 
-/// An instant and the UTC offset (seconds east) it was written with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stamp {
-    pub t: i64,
-    pub offset: i32,
-}
-
-impl Stamp {
-    pub fn local(&self) -> NaiveDateTime {
-        DateTime::from_timestamp(self.t + self.offset as i64, 0)
-            .expect("in range")
-            .naive_utc()
-    }
-
-    pub fn rfc3339(&self) -> String {
-        rfc3339(self.t, self.offset)
-    }
-}
-
-/// `2016-03-14T00:00:00-05:00`.
-pub fn rfc3339(t: i64, offset: i32) -> String {
-    let off = FixedOffset::east_opt(offset).expect("valid offset");
-    DateTime::from_timestamp(t, 0)
-        .expect("in range")
-        .with_timezone(&off)
-        .format("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
-}
-
-/// Reads a timestamp with its offset; a naive one only with a zone (gaps and folds refused).
-pub fn parse_stamp(text: &str, zone: Option<Tz>) -> std::result::Result<Stamp, String> {
-    let s = text.trim();
-    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
-        return Ok(Stamp {
-            t: dt.timestamp(),
-            offset: dt.offset().local_minus_utc(),
-        });
-    }
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f%:z",
-        "%Y-%m-%d %H:%M:%S%.f%:z",
-        "%Y-%m-%d %H:%M:%S%.f%#z",
-    ] {
-        if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
-            return Ok(Stamp {
-                t: dt.timestamp(),
-                offset: dt.offset().local_minus_utc(),
-            });
-        }
-    }
-    let naive = [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-    ]
-    .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-    .or_else(|| {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .ok()
-            .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight"))
-    });
-    let Some(naive) = naive else {
-        return Err(format!(
-            "'{s}' is not a timestamp (RFC 3339 with a UTC offset, e.g. 2016-03-14T00:00:00-05:00)"
-        ));
-    };
-    let Some(zone) = zone else {
-        return Err(format!(
-            "'{s}' has no UTC offset; write the offset (e.g. {}-06:00) or name the zone with --tz (e.g. --tz America/Chicago)",
-            naive.format("%Y-%m-%dT%H:%M:%S")
-        ));
-    };
-    match zone.from_local_datetime(&naive) {
-        chrono::LocalResult::Single(dt) => Ok(Stamp {
-            t: dt.timestamp(),
-            offset: dt.offset().fix().local_minus_utc(),
-        }),
-        chrono::LocalResult::None => Err(format!(
-            "'{s}' does not exist in {zone} (skipped by a daylight-saving change)"
-        )),
-        chrono::LocalResult::Ambiguous(a, b) => Err(format!(
-            "'{s}' is ambiguous in {zone} (it happens twice, at offsets {} and {}); write the offset",
-            a.offset().fix(),
-            b.offset().fix()
-        )),
-    }
-}
+pub use terrawatt_table::time::{Stamp, parse_stamp, rfc3339};
 
 /// Parses an IANA zone name.
 pub fn parse_zone(name: &str) -> Result<Tz> {
-    name.parse::<Tz>().map_err(|_| {
-        SeriesError::Setting(format!(
-            "--tz '{name}' is not an IANA time zone name (e.g. America/Chicago, Europe/Paris, UTC)"
-        ))
-    })
+    terrawatt_table::time::parse_zone(name).map_err(SeriesError::Setting)
 }
 
 /// Reads a timestamp column (text with offsets, or a Parquet datetime column).
 fn stamps(
     table: &Table,
-    path: &Path,
+    _path: &Path,
     column: &str,
     zone: Option<Tz>,
 ) -> Result<Vec<Option<Stamp>>> {
-    if let Some(dts) = table.datetimes(column)? {
-        let (ms, tz) = (dts.millis, dts.zone);
-        let file_zone = match (&tz, zone) {
-            (_, Some(z)) => Some(z),
-            (Some(name), None) => Some(parse_zone(name).map_err(|_| {
-                invalid(
-                    path,
-                    format!("column '{column}' has the unknown time zone '{name}'"),
-                )
-            })?),
-            (None, None) => None,
-        };
-        let mut out = Vec::with_capacity(ms.len());
-        for (row, v) in ms.iter().enumerate() {
-            let Some(v) = v else {
-                out.push(None);
-                continue;
-            };
-            let t = v.div_euclid(1000);
-            match (tz.is_some(), file_zone) {
-                (true, Some(z)) => {
-                    let dt = DateTime::from_timestamp(t, 0)
-                        .expect("in range")
-                        .with_timezone(&z);
-                    out.push(Some(Stamp {
-                        t,
-                        offset: dt.offset().fix().local_minus_utc(),
-                    }));
-                }
-                (false, Some(z)) => {
-                    let naive = DateTime::from_timestamp(t, 0)
-                        .expect("in range")
-                        .naive_utc();
-                    let text = naive.format("%Y-%m-%dT%H:%M:%S").to_string();
-                    out.push(Some(parse_stamp(&text, Some(z)).map_err(|e| {
-                        invalid(
-                            path,
-                            format!("column '{column}', {}: {e}", table.place(row)),
-                        )
-                    })?));
-                }
-                _ => {
-                    return Err(invalid(
-                        path,
-                        format!(
-                            "column '{column}' holds timestamps without a time zone; name the zone with --tz (e.g. --tz America/Chicago)"
-                        ),
-                    ));
-                }
-            }
-        }
-        return Ok(out);
-    }
-    let text = table.strings(column)?;
-    let mut out = Vec::with_capacity(text.len());
-    for (row, s) in text.iter().enumerate() {
-        let t = s.trim();
-        if t.is_empty() {
-            out.push(None);
-            continue;
-        }
-        out.push(Some(parse_stamp(t, zone).map_err(|e| {
-            invalid(
-                path,
-                format!("column '{column}', {}: {e}", table.place(row)),
-            )
-        })?));
-    }
-    Ok(out)
+    Ok(terrawatt_table::time::read_stamps(table, column, zone)?)
 }
 
 /// The rows with their stamps; a missing stamp is an error naming its row.

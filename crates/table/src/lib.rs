@@ -61,6 +61,8 @@ pub enum TableError {
     Invalid { path: PathBuf, message: String },
 }
 
+pub mod time;
+
 pub type Result<T, E = TableError> = std::result::Result<T, E>;
 
 /// What to do with rows that miss a value in a selected column.
