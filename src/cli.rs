@@ -102,6 +102,9 @@ pub enum Command {
     /// Wind power physics.
     #[command(subcommand)]
     Wind(Box<WindCommand>),
+    /// Forecasting renewable output: backtests with skill scores, and forecasts.
+    #[command(subcommand)]
+    Forecast(Box<crate::commands::forecast::ForecastCommand>),
     /// Energy accounting: what this machine can measure, calibration, carbon tables.
     #[command(subcommand)]
     Energy(EnergyCommand),
@@ -655,10 +658,14 @@ pub struct SolarPositionArgs {
 }
 
 #[derive(Debug, Subcommand)]
+// parsed once per run: the size of the largest variant does not matter
+#[allow(clippy::large_enum_variant)]
 pub enum WindCommand {
     /// A turbine's output over a weather table (windpowerlib's layout): annual energy,
     /// capacity factor, the hourly series and a monthly plot.
     Simulate(WindSimulateArgs),
+    /// Writes the synthetic sample weather year (notebooks-data/wind-weather-sample.csv).
+    SampleWeather(SampleArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -720,4 +727,13 @@ pub struct WindSimulateArgs {
     pub out: Option<PathBuf>,
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+}
+
+/// A sample generator's options.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }

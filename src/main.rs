@@ -12,6 +12,7 @@ use clap::{CommandFactory, Parser};
 use terrawatt_meter::{EnergyReport, Meter};
 
 use crate::cli::{BuildingCommand, Cli, Command, EnergyCommand, SolarCommand, WindCommand};
+use crate::commands::forecast::ForecastCommand;
 use crate::task::{Ctx, Outcome};
 
 fn main() -> ExitCode {
@@ -64,6 +65,12 @@ fn command_name(c: &Command) -> &'static str {
         },
         Command::Wind(w) => match &**w {
             WindCommand::Simulate(_) => "wind simulate",
+            WindCommand::SampleWeather(_) => "wind sample-weather",
+        },
+        Command::Forecast(f) => match &**f {
+            ForecastCommand::Backtest(_) => "forecast backtest",
+            ForecastCommand::Predict(_) => "forecast predict",
+            ForecastCommand::SamplePv(_) => "forecast sample-pv",
         },
         Command::Completions { .. } => "completions",
     }
@@ -132,6 +139,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             },
             Command::Wind(w) => match &**w {
                 WindCommand::Simulate(a) => commands::wind::simulate(&mut span, &ctx, a),
+                WindCommand::SampleWeather(a) => commands::wind::sample_weather(&mut span, &ctx, a),
+            },
+            Command::Forecast(f) => match &**f {
+                ForecastCommand::Backtest(a) => commands::forecast::backtest(&mut span, &ctx, a),
+                ForecastCommand::Predict(a) => commands::forecast::predict(&mut span, &ctx, a),
+                ForecastCommand::SamplePv(a) => commands::forecast::sample_pv(&mut span, &ctx, a),
             },
             Command::Completions { shell } => {
                 let mut script = Vec::new();

@@ -308,3 +308,126 @@ pub fn monthly_bars(path: &Path, title: &str, values: &[f64; 12]) -> Result<()> 
         Ok(())
     })
 }
+
+/// A forecast against the observations: observed (black), forecast (red) and, when given,
+/// the band between a lower and an upper quantile (shaded). Gaps (NaN) break the lines.
+pub fn forecast_band(
+    path: &Path,
+    axes: Axes<'_>,
+    x: &[f64],
+    observed: &[f64],
+    forecast: &[f64],
+    band: Option<(&[f64], &[f64])>,
+) -> Result<()> {
+    render(path, (1200, 600), |root| {
+        let (x0, x1) = extent(x.iter().copied());
+        let all = observed.iter().chain(forecast);
+        let (y0, y1) = match band {
+            Some((_, hi)) => extent(all.chain(hi).copied()),
+            None => extent(all.copied()),
+        };
+        let mut chart = ChartBuilder::on(root)
+            .caption(axes.title, ("sans-serif", 24))
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x0..x1, y0.min(0.0)..y1)?;
+        chart
+            .configure_mesh()
+            .x_desc(axes.x)
+            .y_desc(axes.y)
+            .label_style(("sans-serif", 15))
+            .draw()?;
+        if let Some((lo, hi)) = band {
+            for k in 0..x.len() {
+                if !lo[k].is_nan() && !hi[k].is_nan() {
+                    let w = if k + 1 < x.len() {
+                        x[k + 1] - x[k]
+                    } else {
+                        0.0
+                    };
+                    chart.draw_series(std::iter::once(Rectangle::new(
+                        [(x[k], lo[k]), (x[k] + w, hi[k])],
+                        RED.mix(0.15).filled(),
+                    )))?;
+                }
+            }
+        }
+        let runs = |v: &[f64]| -> Vec<Vec<(f64, f64)>> {
+            let mut out = vec![Vec::new()];
+            for (a, b) in x.iter().zip(v) {
+                if b.is_nan() {
+                    if !out.last().expect("one").is_empty() {
+                        out.push(Vec::new());
+                    }
+                } else {
+                    out.last_mut().expect("one").push((*a, *b));
+                }
+            }
+            out
+        };
+        for (k, run) in runs(observed).into_iter().enumerate() {
+            let s = chart.draw_series(LineSeries::new(run, BLACK.mix(0.8).stroke_width(1)))?;
+            if k == 0 {
+                s.label("observed").legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2))
+                });
+            }
+        }
+        for (k, run) in runs(forecast).into_iter().enumerate() {
+            let s = chart.draw_series(LineSeries::new(run, RED.stroke_width(2)))?;
+            if k == 0 {
+                s.label("forecast").legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2))
+                });
+            }
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 15))
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// Named lines over a shared x axis (e.g. skill against each reference by horizon), with
+/// points marked.
+pub fn lines(path: &Path, axes: Axes<'_>, x: &[f64], series: &[(String, Vec<f64>)]) -> Result<()> {
+    const COLOURS: [RGBColor; 6] = [RED, BLUE, GREEN, MAGENTA, CYAN, BLACK];
+    render(path, (960, 600), |root| {
+        let (x0, x1) = extent(x.iter().copied());
+        let (y0, y1) = extent(series.iter().flat_map(|s| s.1.iter().copied()));
+        let mut chart = ChartBuilder::on(root)
+            .caption(axes.title, ("sans-serif", 24))
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, y0.min(0.0)..y1.max(0.0))?;
+        chart
+            .configure_mesh()
+            .x_desc(axes.x)
+            .y_desc(axes.y)
+            .label_style(("sans-serif", 15))
+            .draw()?;
+        for (k, (name, v)) in series.iter().enumerate() {
+            let c = COLOURS[k % COLOURS.len()];
+            let pts: Vec<(f64, f64)> = x.iter().copied().zip(v.iter().copied()).collect();
+            chart
+                .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?
+                .label(name.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                });
+            chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, c.filled())))?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 15))
+            .draw()?;
+        Ok(())
+    })
+}

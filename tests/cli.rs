@@ -220,6 +220,10 @@ fn results_do_not_depend_on_the_thread_count() {
     assert_eq!(one["tasks"][1]["name"], "building-load-cv");
     assert_eq!(one["tasks"][2]["name"], "baseline-savings");
     assert_eq!(one["tasks"][3]["name"], "solar-simulate");
+    assert_eq!(one["tasks"][4]["name"], "wind-simulate");
+    assert_eq!(one["tasks"][5]["name"], "forecast-backtest");
+    // the forecast task beats persistence an hour ahead on the sample
+    assert!(one["tasks"][5]["skill_vs_persistence_1h"].as_f64().unwrap() > 0.0);
 }
 
 #[test]

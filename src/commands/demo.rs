@@ -218,12 +218,60 @@ pub fn run(span: &mut Span, ctx: &Ctx, args: &DemoArgs) -> Result<Outcome> {
     )?;
     writeln!(t, "  {solar_line}")?;
     solar["energy_line"] = json!(solar_line);
+
+    // wind: a generic 3.6 MW turbine on the sample wind year
+    let wind_path = dir.join("wind-weather-sample.csv");
+    let mut wind = span.phase("wind-simulate", |p| {
+        crate::commands::wind::demo_simulate(p, &wind_path)
+    })?;
+    let phase = span.children().last().expect("the phase just closed");
+    let per_turbine_year = FunctionalUnit::new(
+        "turbine-year",
+        wind["hours"].as_f64().unwrap_or(0.0) / 8760.0,
+    );
+    let wind_line = ctx.line(phase, Some(&per_turbine_year));
     writeln!(
         t,
-        "4 tasks; their total is the energy line that ends the command"
+        "wind: a generic 3.6 MW turbine (rotor 120 m) at 100 m on the sample wind year: {:.0} MWh, capacity factor {:.1} %",
+        wind["annual_energy_mwh"].as_f64().unwrap_or(f64::NAN),
+        100.0 * wind["capacity_factor"].as_f64().unwrap_or(f64::NAN)
+    )?;
+    writeln!(t, "  {wind_line}")?;
+    wind["energy_line"] = json!(wind_line);
+
+    // forecasting: a week of 1-hour-ahead PV forecasts on the 15-minute sample
+    let pv_path = dir.join("pv-power-15min.csv.gz");
+    let mut forecast = span.phase("forecast-backtest", |p| {
+        crate::commands::forecast::demo_backtest(p, &pv_path)
+    })?;
+    let phase = span.children().last().expect("the phase just closed");
+    let per_1000 = FunctionalUnit::new(
+        "1,000 forecasts",
+        forecast["forecasts"].as_f64().unwrap_or(0.0) / 1000.0,
+    );
+    let forecast_line = ctx.line(phase, Some(&per_1000));
+    writeln!(
+        t,
+        "forecast: 1-hour-ahead backtest of the 5 kWp sample's 15-minute power, 1–7 June 2024 ({} forecasts, {} daily refits): nRMSE {:.1} %, skill {:.2} vs persistence, {:.2} vs climatology, 10–90 % band holds {:.0} %",
+        forecast["forecasts"],
+        forecast["refits"],
+        100.0 * forecast["nrmse_1h"].as_f64().unwrap_or(f64::NAN),
+        forecast["skill_vs_persistence_1h"]
+            .as_f64()
+            .unwrap_or(f64::NAN),
+        forecast["skill_vs_climatology_1h"]
+            .as_f64()
+            .unwrap_or(f64::NAN),
+        100.0 * forecast["coverage_1h"].as_f64().unwrap_or(f64::NAN)
+    )?;
+    writeln!(t, "  {forecast_line}")?;
+    forecast["energy_line"] = json!(forecast_line);
+    writeln!(
+        t,
+        "6 tasks; their total is the energy line that ends the command"
     )?;
     Ok(Outcome {
-        results: json!({ "tasks": [degree_days, building, savings, solar] }),
+        results: json!({ "tasks": [degree_days, building, savings, solar, wind, forecast] }),
         text: t,
         unit: Some(FunctionalUnit::new("demo run", 1.0)),
     })

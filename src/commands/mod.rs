@@ -4,5 +4,6 @@ pub mod baseline;
 pub mod building;
 pub mod demo;
 pub mod energy;
+pub mod forecast;
 pub mod solar;
 pub mod wind;

@@ -22,5 +22,6 @@ pub mod chain;
 pub mod farm;
 pub mod generic;
 pub mod profile;
+pub mod sample;
 pub mod turbine;
 pub mod weather;

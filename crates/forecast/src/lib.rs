@@ -1,0 +1,61 @@
+//! Forecasting renewable output: a regular target series with gaps kept as gaps
+//! ([`series`]), physics for a PV site (clear-sky plane-of-array irradiance, [`physics`]),
+//! reference forecasts (persistence, diurnal persistence, clear-sky-index persistence,
+//! climatology and the optimal climatology–persistence blend of Yang 2019) and learned
+//! direct multi-horizon models with quantiles ([`model`]), and rolling-origin backtests
+//! scored per horizon ([`backtest`]).
+//!
+//! Conventions: instants are Unix seconds; a series' values are indexed on a regular grid;
+//! a missing value is NaN and stays NaN (a forecast that needs it is not made, and is
+//! counted). Results do not depend on the thread count: every fit is seeded and
+//! independent of the others.
+
+pub mod backtest;
+pub mod model;
+pub mod physics;
+pub mod sample;
+pub mod series;
+
+/// Errors of reading data and of settings; each names the file, column or row.
+#[derive(Debug, thiserror::Error)]
+pub enum ForecastError {
+    #[error(transparent)]
+    Table(#[from] terrawatt_table::TableError),
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("{0}")]
+    Setting(String),
+    #[error(transparent)]
+    Learn(#[from] terrawatt_learn::LearnError),
+}
+
+pub type Result<T, E = ForecastError> = std::result::Result<T, E>;
+
+/// A duration written `15min`, `30s`, `1h`, `4h`, `60d` (also `15m`), in seconds.
+pub fn parse_duration(text: &str) -> Option<i64> {
+    let s = text.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = s.split_at(split);
+    let n: i64 = n.parse().ok()?;
+    let unit_s = match unit.trim() {
+        "s" | "sec" => 1,
+        "m" | "min" | "T" => 60,
+        "h" | "H" => 3600,
+        "d" | "D" => 86_400,
+        _ => return None,
+    };
+    (n > 0).then_some(n * unit_s)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations() {
+        assert_eq!(super::parse_duration("15min"), Some(900));
+        assert_eq!(super::parse_duration("4h"), Some(14_400));
+        assert_eq!(super::parse_duration("60d"), Some(5_184_000));
+        assert_eq!(super::parse_duration("0h"), None);
+        assert_eq!(super::parse_duration("h"), None);
+        assert_eq!(super::parse_duration("3 weeks"), None);
+    }
+}

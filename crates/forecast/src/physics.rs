@@ -1,0 +1,129 @@
+//! Physics of a PV site for forecasting: the Sun's elevation and the clear-sky irradiance on
+//! the array's plane (Ineichen–Perez clear sky with a Linke turbidity, isotropic sky diffuse,
+//! ground reflection), at the centre of each interval.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use terrawatt_solar::irradiance::{self as irr, AirmassModel};
+use terrawatt_solar::spa::{self, Site};
+
+/// A fixed PV array: site (°, m), tilt and azimuth (°, azimuth clockwise from north), ground
+/// albedo and the Linke turbidity of its clear sky.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PvSite {
+    pub latitude: f64,
+    pub longitude: f64,
+    #[serde(default)]
+    pub elevation: f64,
+    pub tilt: f64,
+    pub azimuth: f64,
+    #[serde(default = "default_albedo")]
+    pub albedo: f64,
+    #[serde(default = "default_linke")]
+    pub linke: f64,
+}
+
+fn default_albedo() -> f64 {
+    0.2
+}
+
+/// A moderately clear continental sky; the forecast learns the site's own departure from it.
+fn default_linke() -> f64 {
+    3.0
+}
+
+impl PvSite {
+    pub fn check(&self) -> Result<(), String> {
+        Site::new(self.latitude, self.longitude).check()?;
+        if !(0.0..=90.0).contains(&self.tilt) {
+            return Err(format!("tilt {} is outside 0..90°", self.tilt));
+        }
+        if !(0.0..=360.0).contains(&self.azimuth) {
+            return Err(format!("azimuth {} is outside 0..360°", self.azimuth));
+        }
+        if !(0.0..=1.0).contains(&self.albedo) {
+            return Err(format!("albedo {} is outside 0..1", self.albedo));
+        }
+        if !(1.0..=10.0).contains(&self.linke) {
+            return Err(format!("Linke turbidity {} is outside 1..10", self.linke));
+        }
+        Ok(())
+    }
+}
+
+/// Per instant: the Sun's apparent elevation (°) and the clear-sky plane-of-array irradiance
+/// (W/m², 0 with the Sun down).
+#[derive(Debug, Clone, Default)]
+pub struct ClearSky {
+    pub elevation: Vec<f64>,
+    pub poa: Vec<f64>,
+}
+
+/// Standard-atmosphere pressure (Pa) at an altitude (m).
+fn pressure_at(altitude: f64) -> f64 {
+    101_325.0 * (1.0 - 2.25577e-5 * altitude).powf(5.25588)
+}
+
+/// The clear sky at each instant of `times` (Unix seconds), ΔT 69 s.
+pub fn clear_sky(site: &PvSite, times: &[i64]) -> ClearSky {
+    let pressure = pressure_at(site.elevation);
+    let spa_site = Site {
+        elevation: site.elevation,
+        pressure: pressure / 100.0,
+        ..Site::new(site.latitude, site.longitude)
+    };
+    let (elevation, poa): (Vec<f64>, Vec<f64>) = times
+        .par_iter()
+        .map(|&t| {
+            let p = spa::position(&spa::time_terms(t as f64, 69.0), &spa_site);
+            let z = p.apparent_zenith;
+            if z >= 90.0 {
+                return (p.apparent_elevation, 0.0);
+            }
+            let doy = terrawatt_solar::system::day_of_year_utc(t as f64);
+            let e0 = irr::extra_spencer(doy);
+            let am = irr::airmass_absolute(
+                irr::airmass_relative(z, AirmassModel::KastenYoung1989),
+                pressure,
+            );
+            let cs = irr::ineichen(z, am, site.linke, site.elevation, e0);
+            let aoi = irr::aoi(site.tilt, site.azimuth, z, p.azimuth);
+            let g = irr::poa(
+                aoi,
+                cs.dni,
+                irr::isotropic(site.tilt, cs.dhi),
+                irr::ground_diffuse(site.tilt, cs.ghi, site.albedo),
+            );
+            (
+                p.apparent_elevation,
+                if g.global.is_nan() { 0.0 } else { g.global },
+            )
+        })
+        .unzip();
+    ClearSky { elevation, poa }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clear_sky_is_zero_at_night_and_peaks_near_noon() {
+        let site = PvSite {
+            latitude: 39.7406,
+            longitude: -105.1775,
+            elevation: 1730.0,
+            tilt: 45.0,
+            azimuth: 158.0,
+            albedo: 0.2,
+            linke: 3.0,
+        };
+        // 2012-06-21 at 00:00, 12:00 and 23:00 local standard time (UTC−7)
+        let day = 1_340_236_800 + 7 * 3600;
+        let cs = clear_sky(&site, &[day, day + 12 * 3600, day + 23 * 3600]);
+        assert_eq!(cs.poa[0], 0.0);
+        assert_eq!(cs.poa[2], 0.0);
+        assert!(cs.poa[1] > 800.0 && cs.poa[1] < 1200.0, "{}", cs.poa[1]);
+        assert!(cs.elevation[1] > 60.0);
+    }
+}

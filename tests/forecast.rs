@@ -1,0 +1,337 @@
+//! End-to-end tests of `terrawatt forecast`: a backtest on NREL PVDAQ system 50 (measured
+//! 15-minute AC power, Golden CO) against the reference forecasts, the same result at any
+//! thread count, a forecast, and bad inputs (each a clear error naming the file and row, a
+//! non-zero exit, no output).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+#[path = "../crates/meter/tests/common.rs"]
+mod common;
+
+fn terrawatt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args(args)
+        .env_remove("TERRAWATT_COUNTRY")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+const SITE: [&str; 10] = [
+    "--site-lat",
+    "39.7406",
+    "--site-lon",
+    "-105.1775",
+    "--site-elevation",
+    "1730",
+    "--tilt",
+    "45",
+    "--azimuth",
+    "158",
+];
+
+fn pvdaq_args(data: &Path) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "forecast",
+        "backtest",
+        "--data",
+        s(&data.join("pvdaq/system_50_ac_power_2_full_DST.parquet")),
+        "--time-column",
+        "measured_on",
+        "--target",
+        "ac_power_2",
+        "--interval",
+        "15min",
+        "--horizon",
+        "1h",
+    ]
+    .iter()
+    .map(|x| x.to_string())
+    .collect();
+    a.extend(SITE.iter().map(|x| x.to_string()));
+    a
+}
+
+fn report(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn backtest_on_pvdaq_beats_persistence_and_clear_sky_at_one_hour() {
+    let Some(data) = common::reference_data("solar") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let rep = dir.path().join("r.json");
+    let out = dir.path().join("f.csv");
+    let mut a = vec!["--report".to_string(), s(&rep).to_string()];
+    a.extend(pvdaq_args(&data));
+    a.extend(
+        [
+            "--start",
+            "2012-06-01",
+            "--end",
+            "2012-07-01",
+            "--quantiles",
+            "0.1,0.5,0.9",
+            "--out",
+            s(&out),
+        ]
+        .iter()
+        .map(|x| x.to_string()),
+    );
+    let args: Vec<&str> = a.iter().map(String::as_str).collect();
+    let o = terrawatt(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    eprintln!("{}", String::from_utf8_lossy(&o.stdout));
+    let r = report(&rep);
+    let res = &r["results"];
+    assert_eq!(res["refits"], 30);
+    let h4 = &res["per_horizon"][3];
+    assert_eq!(h4["horizon_minutes"], 60);
+    // an hour ahead the learned model beats naive and clear-sky persistence
+    assert!(h4["skill_vs_persistence"].as_f64().unwrap() > 0.05, "{h4}");
+    assert!(h4["skill_vs_clear_sky"].as_f64().unwrap() > 0.0, "{h4}");
+    // calibrated quantiles: the 10–90 % band holds about 80 % of the observations
+    let cov = h4["coverage"].as_f64().unwrap();
+    assert!((cov - 0.8).abs() < 0.05, "coverage {cov}");
+    // one row per (origin, horizon): 30 days × 96 origins × 4 horizons
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().count(), 1 + 30 * 96 * 4);
+    assert!(
+        text.lines().next().unwrap().starts_with(
+            "origin,target,horizon_minutes,observed,forecast,q0.1,q0.5,q0.9,persistence"
+        )
+    );
+    // night targets are forecast 0
+    let night = text
+        .lines()
+        .find(|l| l.contains(",2012-06-01T02:00:00-07:00,"))
+        .unwrap();
+    assert_eq!(night.split(',').nth(4), Some("0"), "{night}");
+}
+
+#[test]
+fn backtest_is_the_same_at_any_thread_count() {
+    let Some(data) = common::reference_data("solar") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut results = Vec::new();
+    for threads in ["1", "2"] {
+        let rep = dir.path().join(format!("r{threads}.json"));
+        let mut a = vec![
+            "--threads".to_string(),
+            threads.to_string(),
+            "--report".to_string(),
+            s(&rep).to_string(),
+        ];
+        a.extend(pvdaq_args(&data));
+        a.extend(
+            [
+                "--start",
+                "2012-03-01",
+                "--end",
+                "2012-03-04",
+                "--train-window",
+                "20d",
+                "--trees",
+                "50",
+                "--quantiles",
+                "0.25,0.75",
+            ]
+            .iter()
+            .map(|x| x.to_string()),
+        );
+        let args: Vec<&str> = a.iter().map(String::as_str).collect();
+        let o = terrawatt(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        results.push(report(&rep)["results"]["per_horizon"].clone());
+    }
+    assert_eq!(results[0], results[1]);
+}
+
+#[test]
+fn predict_writes_the_next_hour() {
+    let Some(data) = common::reference_data("solar") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("next.csv");
+    let mut a: Vec<String> = pvdaq_args(&data);
+    a[1] = "predict".into();
+    a.extend(
+        [
+            "--train-window",
+            "30d",
+            "--quantiles",
+            "0.1,0.9",
+            "--out",
+            s(&out),
+        ]
+        .iter()
+        .map(|x| x.to_string()),
+    );
+    let args: Vec<&str> = a.iter().map(String::as_str).collect();
+    let o = terrawatt(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "target,horizon_minutes,forecast,q0.1,q0.9");
+    assert_eq!(lines.len(), 5);
+    // the data ends at 2013-12-31T23:45-07:00: the next hour is night, forecast 0
+    assert!(
+        lines[1].starts_with("2014-01-01T00:00:00-07:00,15,0"),
+        "{}",
+        lines[1]
+    );
+}
+
+/// A small hourly-by-15-minute CSV; `edit` may change the rows.
+fn series_file(
+    dir: &Path,
+    name: &str,
+    edit: impl Fn(&mut Vec<(String, String)>),
+) -> std::path::PathBuf {
+    let mut rows: Vec<(String, String)> = (0..3 * 96)
+        .map(|i| {
+            let (d, m) = (i / 96, (i % 96) * 15);
+            (
+                format!("2012-06-{:02}T{:02}:{:02}:00-07:00", d + 1, m / 60, m % 60),
+                format!(
+                    "{}",
+                    ((m as f64 - 360.0) / 720.0 * std::f64::consts::PI)
+                        .sin()
+                        .max(0.0)
+                        * 1000.0
+                ),
+            )
+        })
+        .collect();
+    edit(&mut rows);
+    let mut text = String::from("time,power\n");
+    for (t, v) in rows {
+        text.push_str(&format!("{t},{v}\n"));
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn fails(args: &[&str], out: &Path, expect: &[&str]) {
+    let o = terrawatt(args);
+    assert!(!o.status.success(), "should fail: {args:?}");
+    let e = stderr(&o);
+    for x in expect {
+        assert!(e.contains(x), "'{x}' not in: {e}");
+    }
+    assert!(e.contains("energy "), "the energy line is printed: {e}");
+    assert!(!out.exists(), "no output on failure");
+}
+
+#[test]
+fn bad_inputs_are_refused_with_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("f.csv");
+    let run = |file: &Path, extra: &[&str], expect: &[&str]| {
+        let mut a = vec![
+            "forecast",
+            "backtest",
+            "--data",
+            s(file),
+            "--target",
+            "power",
+            "--interval",
+            "15min",
+            "--horizon",
+            "1h",
+            "--out",
+            s(&out),
+        ];
+        a.extend_from_slice(extra);
+        fails(&a, &out, expect);
+    };
+    // irregular interval: one stamp off the 15-minute grid
+    let f = series_file(dir.path(), "irregular.csv", |r| {
+        r[10].0 = "2012-06-01T02:31:00-07:00".into();
+    });
+    run(&f, &[], &["irregular.csv", "line 12", "irregular"]);
+    // duplicate time stamps
+    let f = series_file(dir.path(), "dup.csv", |r| {
+        r[11].0 = r[10].0.clone();
+    });
+    run(&f, &[], &["dup.csv", "line 13", "duplicate"]);
+    // out of order
+    let f = series_file(dir.path(), "order.csv", |r| r.swap(20, 21));
+    run(&f, &[], &["order.csv", "line 23", "sort the file"]);
+    // an all-missing target
+    let f = series_file(dir.path(), "empty.csv", |r| {
+        for x in r.iter_mut() {
+            x.1 = String::new();
+        }
+    });
+    run(&f, &[], &["empty.csv", "power", "no values"]);
+    // a horizon longer than the data
+    let f = series_file(dir.path(), "short.csv", |r| r.truncate(8));
+    run(&f, &[], &["short.csv", "not enough"]);
+    // naive stamps need a zone
+    let f = series_file(dir.path(), "naive.csv", |r| {
+        for x in r.iter_mut() {
+            x.0.truncate(19);
+        }
+    });
+    run(&f, &[], &["naive.csv", "--tz"]);
+    // an unknown column
+    let f = series_file(dir.path(), "ok.csv", |_| {});
+    let o = terrawatt(&[
+        "forecast",
+        "backtest",
+        "--data",
+        s(&f),
+        "--target",
+        "ac_power",
+        "--interval",
+        "15min",
+        "--horizon",
+        "1h",
+        "--out",
+        s(&out),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("ac_power") && stderr(&o).contains("power"),
+        "{}",
+        stderr(&o)
+    );
+    // a horizon that is not whole intervals, and one of a day or more
+    for (h, msg) in [("20min", "whole number"), ("1d", "shorter than a day")] {
+        let o = terrawatt(&[
+            "forecast",
+            "backtest",
+            "--data",
+            s(&f),
+            "--target",
+            "power",
+            "--interval",
+            "15min",
+            "--horizon",
+            h,
+            "--out",
+            s(&out),
+        ]);
+        assert!(
+            !o.status.success() && stderr(&o).contains(msg),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!out.exists());
+    }
+}
