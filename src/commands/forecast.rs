@@ -185,6 +185,8 @@ struct Prepared {
     window: usize,
     site: Option<PvSite>,
     label_shift: i64,
+    /// The weather as read, to align again to times past the data.
+    weather: Option<Exogenous>,
 }
 
 fn site_from(a: &DataArgs) -> Result<Option<PvSite>> {
@@ -332,17 +334,9 @@ fn prepare(span: &mut Span, a: &DataArgs) -> Result<Prepared> {
     };
     let (hour_angle, year_angle): (Vec<f64>, Vec<f64>) = centres
         .iter()
-        .map(|&t| {
-            let local =
-                chrono::DateTime::from_timestamp(t + series.offset as i64, 0).expect("in range");
-            let secs = chrono::Timelike::num_seconds_from_midnight(&local) as f64;
-            let doy = chrono::Datelike::ordinal0(&local) as f64;
-            (
-                secs / 86_400.0 * std::f64::consts::TAU,
-                doy / 365.25 * std::f64::consts::TAU,
-            )
-        })
+        .map(|&t| calendar_angles(t, series.offset))
         .unzip();
+    let mut weather = None;
     let (exog, exog_names) = match &a.weather {
         Some(p) => {
             if a.weather_columns.is_empty() {
@@ -354,7 +348,9 @@ fn prepare(span: &mut Span, a: &DataArgs) -> Result<Prepared> {
             let x = span.phase("read weather", |_| {
                 Exogenous::read(p, &a.weather_time_column, &a.weather_columns, zone)
             })?;
-            (x.align(&centres), a.weather_columns.clone())
+            let aligned = x.align(&centres);
+            weather = Some(x);
+            (aligned, a.weather_columns.clone())
         }
         None => {
             if !a.weather_columns.is_empty() {
@@ -386,7 +382,20 @@ fn prepare(span: &mut Span, a: &DataArgs) -> Result<Prepared> {
         window,
         site,
         label_shift,
+        weather,
     })
+}
+
+/// The local clock hour and day of year of an instant as angles (radians) on a clock
+/// `offset` seconds east of UTC.
+fn calendar_angles(t: i64, offset: i32) -> (f64, f64) {
+    let local = chrono::DateTime::from_timestamp(t + offset as i64, 0).expect("in range");
+    let secs = chrono::Timelike::num_seconds_from_midnight(&local) as f64;
+    let doy = chrono::Datelike::ordinal0(&local) as f64;
+    (
+        secs / 86_400.0 * std::f64::consts::TAU,
+        doy / 365.25 * std::f64::consts::TAU,
+    )
 }
 
 /// A date or timestamp on the data's clock when it carries no offset.
@@ -756,24 +765,12 @@ pub fn predict(span: &mut Span, _ctx: &Ctx, a: &PredictArgs) -> Result<Outcome> 
             p.inputs.poa_clear.extend(c.poa);
             p.inputs.elevation.extend(c.elevation);
         }
-        for t in &times {
-            let local = chrono::DateTime::from_timestamp(t + s.offset as i64, 0).expect("in range");
-            let secs = chrono::Timelike::num_seconds_from_midnight(&local) as f64;
-            let doy = chrono::Datelike::ordinal0(&local) as f64;
-            p.inputs
-                .hour_angle
-                .push(secs / 86_400.0 * std::f64::consts::TAU);
-            p.inputs
-                .year_angle
-                .push(doy / 365.25 * std::f64::consts::TAU);
+        for &t in &times {
+            let (h, y) = calendar_angles(t, s.offset);
+            p.inputs.hour_angle.push(h);
+            p.inputs.year_angle.push(y);
         }
-        if let Some(w) = &d.weather {
-            let zone =
-                d.tz.as_deref()
-                    .map(parse_zone)
-                    .transpose()
-                    .map_err(|e| anyhow!(e))?;
-            let x = Exogenous::read(w, &d.weather_time_column, &d.weather_columns, zone)?;
+        if let Some(x) = &p.weather {
             let all: Vec<i64> = (0..n + extra)
                 .map(|i| s.start + i as i64 * s.step + p.label_shift)
                 .collect();
