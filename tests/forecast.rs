@@ -335,3 +335,191 @@ fn bad_inputs_are_refused_with_the_row() {
         assert!(!out.exists());
     }
 }
+
+/// The wind example weather as a one-header table (time, wind speed at 10 m), and the
+/// E-126/4200's output at 135 m simulated from it by `terrawatt wind simulate` (windpowerlib's
+/// ModelChain defaults: the 80 m wind through the logarithmic profile, the OEDB power curve
+/// without density correction). The forecasts see only the 10 m wind.
+fn wind_files(data: &Path, dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let text = std::fs::read_to_string(data.join("example_weather.csv")).unwrap();
+    let mut w = String::from("time,wind_speed_10m\n");
+    for line in text.lines().skip(2) {
+        let f: Vec<&str> = line.split(',').collect();
+        w.push_str(&format!("{},{}\n", f[0].replace(' ', "T"), f[3]));
+    }
+    let weather = dir.join("weather.csv");
+    std::fs::write(&weather, w).unwrap();
+    let power = dir.join("power.csv");
+    let o = terrawatt(&[
+        "wind",
+        "simulate",
+        "--weather",
+        s(&data.join("example_weather.csv")),
+        "--turbine",
+        "E-126/4200",
+        "--turbine-library",
+        s(data),
+        "--hub-height",
+        "135",
+        "--out",
+        s(&power),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (weather, power)
+}
+
+#[test]
+fn wind_features_put_the_weather_through_the_power_curve() {
+    let Some(data) = common::reference_data("wind") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (weather, power) = wind_files(&data, dir.path());
+    let run = |wind: bool| {
+        let rep = dir.path().join(format!("r{wind}.json"));
+        let mut a = vec![
+            "--report",
+            s(&rep),
+            "forecast",
+            "backtest",
+            "--data",
+            s(&power),
+            "--target",
+            "power",
+            "--interval",
+            "1h",
+            "--horizon",
+            "6h",
+            "--weather",
+            s(&weather),
+            "--train-window",
+            "30d",
+            "--start",
+            "2010-07-01",
+            "--end",
+            "2010-08-01",
+            "--capacity",
+            "4200000",
+            "--model",
+            "linear",
+        ];
+        if wind {
+            a.extend_from_slice(&[
+                "--wind-column",
+                "wind_speed_10m",
+                "--hub-height",
+                "135",
+                "--turbine",
+                "E-126/4200",
+                "--turbine-library",
+                s(&data),
+            ]);
+        } else {
+            a.extend_from_slice(&["--weather-columns", "wind_speed_10m"]);
+        }
+        let o = terrawatt(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        report(&rep)["results"].clone()
+    };
+    let raw = run(false);
+    let curve = run(true);
+    let features = curve["features"].to_string();
+    for f in [
+        "wind_hub_target",
+        "power_curve_fraction_target",
+        "power_curve_fraction_origin",
+    ] {
+        assert!(features.contains(f), "{features}");
+    }
+    assert_eq!(curve["wind_site"]["nominal_power"], 4_200_000.0);
+    assert_eq!(curve["wind_site"]["hub_height"], 135.0);
+    // a linear model cannot bend the wind speed into power by itself: the curve does it
+    let rmse = |r: &serde_json::Value| r["overall"]["rmse"].as_f64().unwrap();
+    assert!(
+        rmse(&curve) < 0.9 * rmse(&raw),
+        "{} vs {}",
+        rmse(&curve),
+        rmse(&raw)
+    );
+    assert!(
+        curve["per_horizon"][0]["skill_vs_persistence"]
+            .as_f64()
+            .unwrap()
+            > 0.2
+    );
+}
+
+#[test]
+fn a_wind_site_names_what_is_missing_or_unknown() {
+    let Some(data) = common::reference_data("wind") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (weather, power) = wind_files(&data, dir.path());
+    let out = dir.path().join("f.csv");
+    let base = [
+        "forecast",
+        "backtest",
+        "--data",
+        s(&power),
+        "--target",
+        "power",
+        "--interval",
+        "1h",
+        "--horizon",
+        "6h",
+        "--weather",
+        s(&weather),
+        "--wind-column",
+        "wind_speed_10m",
+        "--out",
+        s(&out),
+    ];
+    fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        let mut a = base.to_vec();
+        a.extend_from_slice(extra);
+        a
+    }
+    let lib = s(&data);
+    fails(
+        &with(
+            &base,
+            &["--turbine", "E-126/4200", "--turbine-library", lib],
+        ),
+        &out,
+        &["--hub-height"],
+    );
+    fails(
+        &with(
+            &base,
+            &[
+                "--hub-height",
+                "135",
+                "--turbine",
+                "E126/4200",
+                "--turbine-library",
+                lib,
+            ],
+        ),
+        &out,
+        &["E126/4200", "E-126/4200"],
+    );
+    fails(&with(&base, &["--hub-height", "135"]), &out, &["--turbine"]);
+    fails(
+        &with(
+            &base,
+            &[
+                "--hub-height",
+                "135",
+                "--turbine",
+                "E-126/4200",
+                "--turbine-library",
+                lib,
+                "--obstacle-height",
+                "20",
+            ],
+        ),
+        &out,
+        &["obstacle height"],
+    );
+}

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use terrawatt_forecast::backtest::{self, Settings};
 use terrawatt_forecast::model::{self, Inputs, IntervalMethod, Learner};
-use terrawatt_forecast::physics::{self, PvSite};
+use terrawatt_forecast::physics::{self, PvSite, WindSite};
 use terrawatt_forecast::series::{self, Exogenous, Series};
 use terrawatt_forecast::{ForecastError, parse_duration};
 use terrawatt_meter::{FunctionalUnit, Span};
@@ -107,6 +107,27 @@ pub struct DataArgs {
     /// A TOML file with latitude, longitude, elevation, tilt, azimuth[, albedo, linke].
     #[arg(long, value_name = "FILE", conflicts_with_all = ["site_lat", "site_lon"])]
     pub site: Option<PathBuf>,
+    /// Wind site: the --weather column of wind speed (m/s) for the wind features (hub-height
+    /// wind and the turbine's power curve at the target and the origin).
+    #[arg(long, value_name = "COL")]
+    pub wind_column: Option<String>,
+    /// Height of --wind-column's wind speed (m); brought to --hub-height by the logarithmic
+    /// profile with --roughness-length and --obstacle-height.
+    #[arg(long, default_value_t = 10.0, value_name = "M")]
+    pub wind_height: f64,
+    #[arg(long, value_name = "M")]
+    pub hub_height: Option<f64>,
+    #[arg(long, default_value_t = 0.15, value_name = "M")]
+    pub roughness_length: f64,
+    #[arg(long, default_value_t = 0.0, value_name = "M")]
+    pub obstacle_height: f64,
+    /// The turbine: a type of --turbine-library, or its own --power-curve CSV.
+    #[arg(long, value_name = "NAME")]
+    pub turbine: Option<String>,
+    #[arg(long, value_name = "DIR", env = "TERRAWATT_TURBINE_LIBRARY")]
+    pub turbine_library: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", conflicts_with = "turbine")]
+    pub power_curve: Option<PathBuf>,
     /// Capacity in the target's unit, for normalised errors (default: the largest value).
     #[arg(long)]
     pub capacity: Option<f64>,
@@ -184,6 +205,7 @@ struct Prepared {
     quantiles: Vec<f64>,
     window: usize,
     site: Option<PvSite>,
+    wind: Option<WindSite>,
     label_shift: i64,
     /// The weather as read, to align again to times past the data.
     weather: Option<Exogenous>,
@@ -222,6 +244,61 @@ fn site_from(a: &DataArgs) -> Result<Option<PvSite>> {
         }
         None => Ok(None),
     }
+}
+
+fn wind_from(a: &DataArgs) -> Result<Option<WindSite>> {
+    let Some(col) = &a.wind_column else {
+        if a.hub_height.is_some() || a.turbine.is_some() || a.power_curve.is_some() {
+            bail!("a wind site needs --wind-column COL (a column of --weather)");
+        }
+        return Ok(None);
+    };
+    if a.weather.is_none() {
+        bail!("--wind-column {col} needs --weather FILE");
+    }
+    let hub_height = a
+        .hub_height
+        .ok_or_else(|| anyhow!("--wind-column needs --hub-height M"))?;
+    let t = match (&a.turbine, &a.power_curve, &a.turbine_library) {
+        (Some(name), None, Some(dir)) => crate::commands::wind::library_turbine(name, dir)?,
+        (Some(_), None, None) => {
+            bail!("--turbine needs --turbine-library DIR (or TERRAWATT_TURBINE_LIBRARY)")
+        }
+        (None, Some(p), _) => {
+            let curve = terrawatt_wind::turbine::csv_power_curve(p)?;
+            crate::commands::wind::TurbineCurve {
+                name: p.display().to_string(),
+                nominal: curve.nominal(),
+                curve,
+                source: "csv",
+            }
+        }
+        _ => bail!(
+            "--wind-column needs --turbine NAME (with --turbine-library) or --power-curve FILE"
+        ),
+    };
+    let w = WindSite {
+        curve: t.curve,
+        nominal: t.nominal,
+        measurement_height: a.wind_height,
+        hub_height,
+        roughness_length: a.roughness_length,
+        obstacle_height: a.obstacle_height,
+    };
+    w.check()
+        .map_err(|e| anyhow!("wind site (--turbine {}): {e}", t.name))?;
+    Ok(Some(w))
+}
+
+/// Puts the weather aligned to the grid into the inputs: the feature columns, and with a
+/// wind site the hub-height wind and the power curve from the wind column (the last one).
+fn set_weather(inputs: &mut Inputs, mut aligned: Vec<Vec<f64>>, wind: Option<&WindSite>) {
+    if let Some(w) = wind {
+        let v = aligned.pop().expect("the wind column is read last");
+        inputs.wind_hub = w.hub_wind(&v);
+        inputs.curve_fraction = w.curve_fraction(&inputs.wind_hub);
+    }
+    inputs.exog = aligned;
 }
 
 fn duration(name: &str, text: &str) -> Result<i64> {
@@ -291,6 +368,7 @@ fn prepare(span: &mut Span, a: &DataArgs) -> Result<Prepared> {
         other => bail!("--model '{other}': expected gbm or linear"),
     };
     let site = site_from(a)?;
+    let wind = wind_from(a)?;
     if a.lags == 0 {
         bail!("--lags must be at least 1");
     }
@@ -337,42 +415,46 @@ fn prepare(span: &mut Span, a: &DataArgs) -> Result<Prepared> {
         .map(|&t| calendar_angles(t, series.offset))
         .unzip();
     let mut weather = None;
-    let (exog, exog_names) = match &a.weather {
+    let mut aligned = vec![];
+    match &a.weather {
         Some(p) => {
-            if a.weather_columns.is_empty() {
+            if a.weather_columns.is_empty() && wind.is_none() {
                 bail!(
-                    "--weather {} needs --weather-columns (e.g. ghi,temp_air)",
+                    "--weather {} needs --weather-columns (e.g. ghi,temp_air) or --wind-column",
                     p.display()
                 );
             }
+            let mut names = a.weather_columns.clone();
+            names.extend(a.wind_column.iter().cloned());
             let x = span.phase("read weather", |_| {
-                Exogenous::read(p, &a.weather_time_column, &a.weather_columns, zone)
+                Exogenous::read(p, &a.weather_time_column, &names, zone)
             })?;
-            let aligned = x.align(&centres);
+            aligned = x.align(&centres);
             weather = Some(x);
-            (aligned, a.weather_columns.clone())
         }
         None => {
             if !a.weather_columns.is_empty() {
                 bail!("--weather-columns needs --weather FILE");
             }
-            (vec![], vec![])
         }
-    };
-    let inputs = Inputs {
+    }
+    let mut inputs = Inputs {
         y: series.values.clone(),
         poa_clear: clear.poa,
         elevation: clear.elevation,
         hour_angle,
         year_angle,
-        exog,
-        exog_names,
+        wind_hub: vec![],
+        curve_fraction: vec![],
+        exog: vec![],
+        exog_names: a.weather_columns.clone(),
         steps_per_day,
         steps_per_hour: (3600 / step).max(1) as usize,
         horizon,
         lags: a.lags,
         capacity,
     };
+    set_weather(&mut inputs, aligned, wind.as_ref());
     Ok(Prepared {
         series,
         inputs,
@@ -381,6 +463,7 @@ fn prepare(span: &mut Span, a: &DataArgs) -> Result<Prepared> {
         quantiles,
         window,
         site,
+        wind,
         label_shift,
         weather,
     })
@@ -704,6 +787,13 @@ pub fn backtest(span: &mut Span, _ctx: &Ctx, a: &BacktestArgs) -> Result<Outcome
             "horizon_steps": p.inputs.horizon,
             "capacity": p.inputs.capacity,
             "site": p.site,
+            "wind_site": p.wind.as_ref().map(|w| json!({
+                "nominal_power": w.nominal,
+                "measurement_height": w.measurement_height,
+                "hub_height": w.hub_height,
+                "roughness_length": w.roughness_length,
+                "obstacle_height": w.obstacle_height,
+            })),
             "model": p.learner,
             "intervals": if p.quantiles.is_empty() { serde_json::Value::Null } else { json!(p.method) },
             "quantiles": p.quantiles,
@@ -774,7 +864,7 @@ pub fn predict(span: &mut Span, _ctx: &Ctx, a: &PredictArgs) -> Result<Outcome> 
             let all: Vec<i64> = (0..n + extra)
                 .map(|i| s.start + i as i64 * s.step + p.label_shift)
                 .collect();
-            p.inputs.exog = x.align(&all);
+            set_weather(&mut p.inputs, x.align(&all), p.wind.as_ref());
         }
     }
     let to = origin + 1;
@@ -877,6 +967,14 @@ pub fn demo_backtest(span: &mut Span, data: &Path) -> Result<serde_json::Value> 
         azimuth: Some(s.azimuth),
         linke: s.linke,
         site: None,
+        wind_column: None,
+        wind_height: 10.0,
+        hub_height: None,
+        roughness_length: 0.15,
+        obstacle_height: 0.0,
+        turbine: None,
+        turbine_library: None,
+        power_curve: None,
         capacity: Some(5000.0),
         model: "gbm".into(),
         quantiles: vec![0.1, 0.9],

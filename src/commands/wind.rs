@@ -21,17 +21,17 @@ use crate::commands::building::check_output;
 use crate::task::{Ctx, Outcome};
 
 /// A turbine's power curve and nominal power (W), with where they came from.
-struct TurbineCurve {
-    name: String,
-    curve: PowerCurve,
-    nominal: f64,
-    source: &'static str,
+pub(crate) struct TurbineCurve {
+    pub name: String,
+    pub curve: PowerCurve,
+    pub nominal: f64,
+    pub source: &'static str,
 }
 
 /// A turbine type from the library folder: NREL's turbine-model CSV of that file name,
 /// else the OEDB table (nominal power from turbine_data.csv where it has one, else the
 /// curve's largest power).
-fn library_turbine(name: &str, dir: &Path) -> Result<TurbineCurve> {
+pub(crate) fn library_turbine(name: &str, dir: &Path) -> Result<TurbineCurve> {
     let nrel = [
         dir.join("nrel_turbine_models").join(format!("{name}.csv")),
         dir.join(format!("{name}.csv")),

@@ -5,11 +5,14 @@
 //! (origin, horizon) pairs with the horizon as a feature, so each refit is one fit however
 //! long the horizon. Values are scaled by the capacity inside the models.
 //!
-//! Features of a pair: h/H; the last `lags` values at the origin; with a PV site, the
+//! Features of a pair: h/H; the last `lags` values at the origin; the mean and standard
+//! deviation of the values of the last hour and the last three hours; with a PV site, the
 //! clear-sky index at the origin, the clear-sky plane-of-array irradiance at the target and
-//! at the origin, the Sun's elevation at the target; the target's local clock hour and day of
-//! year (sine and cosine); the value one day before the target; exogenous weather at the
-//! target. A pair with a missing feature gets no learned forecast (it is counted).
+//! at the origin, the Sun's elevation at the target; with a wind site, the hub-height wind
+//! speed at the target and the turbine's power curve (fraction of nominal) at the target and
+//! at the origin, from the weather's wind speed at those times; the target's local clock
+//! hour and day of year (sine and cosine); the value one day before the target; exogenous
+//! weather at the target. A pair with a missing feature gets no learned forecast (it is counted).
 //!
 //! The models learn the departure from persistence ([`base`]).
 //!
@@ -37,6 +40,10 @@ pub struct Inputs {
     /// Local clock hour and day of year as angles (radians) per interval.
     pub hour_angle: Vec<f64>,
     pub year_angle: Vec<f64>,
+    /// With a wind site: the hub-height wind speed (m/s) and the turbine's power curve at it
+    /// (fraction of nominal) per interval (empty without).
+    pub wind_hub: Vec<f64>,
+    pub curve_fraction: Vec<f64>,
     /// Exogenous columns aligned to the grid.
     pub exog: Vec<Vec<f64>>,
     pub exog_names: Vec<String>,
@@ -50,6 +57,10 @@ pub struct Inputs {
 impl Inputs {
     pub fn has_site(&self) -> bool {
         !self.poa_clear.is_empty()
+    }
+
+    pub fn has_wind(&self) -> bool {
+        !self.curve_fraction.is_empty()
     }
 
     pub fn len(&self) -> usize {
@@ -88,9 +99,38 @@ impl Inputs {
         f64::NAN
     }
 
+    /// The windows of the rolling statistics, in intervals: one hour and three hours.
+    fn rolling_spans(&self) -> [usize; 2] {
+        let h = self.steps_per_hour.max(1);
+        [h, 3 * h]
+    }
+
+    /// Mean and standard deviation of the values present among the `span` intervals ending
+    /// at `i`; NaN where none is.
+    pub fn rolling(&self, i: usize, span: usize) -> (f64, f64) {
+        let (mut s, mut ss, mut n) = (0.0, 0.0, 0usize);
+        for m in 0..span.min(i + 1) {
+            let v = self.y[i - m];
+            if !v.is_nan() {
+                s += v;
+                ss += v * v;
+                n += 1;
+            }
+        }
+        if n == 0 {
+            return (f64::NAN, f64::NAN);
+        }
+        let mean = s / n as f64;
+        (mean, (ss / n as f64 - mean * mean).max(0.0).sqrt())
+    }
+
     pub fn feature_names(&self) -> Vec<String> {
         let mut n = vec!["horizon".to_string()];
         n.extend((0..self.lags).map(|l| format!("lag_{l}")));
+        for span in self.rolling_spans() {
+            n.push(format!("rolling_mean_{span}"));
+            n.push(format!("rolling_std_{span}"));
+        }
         if self.has_site() {
             n.extend(
                 [
@@ -100,6 +140,16 @@ impl Inputs {
                     "sun_elevation_target",
                     "clear_sky_persistence",
                     "persistence_minus_clear_sky_persistence",
+                ]
+                .map(String::from),
+            );
+        }
+        if self.has_wind() {
+            n.extend(
+                [
+                    "wind_hub_target",
+                    "power_curve_fraction_target",
+                    "power_curve_fraction_origin",
                 ]
                 .map(String::from),
             );
@@ -122,6 +172,11 @@ impl Inputs {
         for l in 0..self.lags {
             out.push(self.y[i - l] / cap);
         }
+        for span in self.rolling_spans() {
+            let (m, sd) = self.rolling(i, span);
+            out.push(m / cap);
+            out.push(sd / cap);
+        }
         if self.has_site() {
             out.push(k_origin * 1000.0 / cap);
             out.push(self.poa_clear[j] / 1000.0);
@@ -130,6 +185,11 @@ impl Inputs {
             let cs = k_origin * self.poa_clear[j];
             out.push(cs / cap);
             out.push((self.y[i] - cs) / cap);
+        }
+        if self.has_wind() {
+            out.push(self.wind_hub[j]);
+            out.push(self.curve_fraction[j]);
+            out.push(self.curve_fraction[i]);
         }
         out.push(self.hour_angle[j].sin());
         out.push(self.hour_angle[j].cos());

@@ -1,11 +1,85 @@
-//! Physics of a PV site for forecasting: the Sun's elevation and the clear-sky irradiance on
+//! Physics for forecasting. A PV site: the Sun's elevation and the clear-sky irradiance on
 //! the array's plane (Ineichen–Perez clear sky with a Linke turbidity, isotropic sky diffuse,
-//! ground reflection), at the centre of each interval.
+//! ground reflection), at the centre of each interval. A wind site: a measured or forecast
+//! wind speed brought to hub height by the logarithmic profile and put through the turbine's
+//! power curve.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use terrawatt_solar::irradiance::{self as irr, AirmassModel};
 use terrawatt_solar::spa::{self, Site};
+use terrawatt_wind::profile;
+use terrawatt_wind::turbine::PowerCurve;
+
+/// A wind turbine (or a farm's aggregated curve) for the wind features: wind speed given at
+/// `measurement_height` (m) brought to `hub_height` by the logarithmic profile (roughness
+/// length and obstacle height in m), through `curve` (W against m/s) as a fraction of
+/// `nominal` (W).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindSite {
+    pub curve: PowerCurve,
+    pub nominal: f64,
+    pub measurement_height: f64,
+    pub hub_height: f64,
+    pub roughness_length: f64,
+    pub obstacle_height: f64,
+}
+
+impl WindSite {
+    pub fn check(&self) -> Result<(), String> {
+        if self.nominal.is_nan() || self.nominal <= 0.0 {
+            return Err(format!("nominal power {} W is not positive", self.nominal));
+        }
+        if [self.hub_height, self.measurement_height]
+            .iter()
+            .any(|h| h.is_nan() || *h <= 0.0)
+        {
+            return Err("hub and measurement heights must be positive".into());
+        }
+        if self.roughness_length.is_nan() || self.roughness_length <= 0.0 {
+            return Err(format!(
+                "roughness length {} m is not positive",
+                self.roughness_length
+            ));
+        }
+        let d = 0.7 * self.obstacle_height;
+        let low = self.measurement_height.min(self.hub_height);
+        if self.obstacle_height.is_nan()
+            || self.obstacle_height < 0.0
+            || low - d <= self.roughness_length
+        {
+            return Err(format!(
+                "the obstacle height {} m leaves no log profile below {low} m \
+                 (0.7 × obstacle height + roughness length must stay under it)",
+                self.obstacle_height
+            ));
+        }
+        Ok(())
+    }
+
+    /// Wind speeds at hub height (NaN stays NaN).
+    pub fn hub_wind(&self, v: &[f64]) -> Vec<f64> {
+        v.iter()
+            .map(|&v| {
+                profile::logarithmic(
+                    v,
+                    self.measurement_height,
+                    self.hub_height,
+                    self.roughness_length,
+                    self.obstacle_height,
+                )
+            })
+            .collect()
+    }
+
+    /// The power curve's output at each hub wind speed as a fraction of the nominal power.
+    pub fn curve_fraction(&self, v_hub: &[f64]) -> Vec<f64> {
+        v_hub
+            .iter()
+            .map(|&v| self.curve.power_at(v) / self.nominal)
+            .collect()
+    }
+}
 
 /// A fixed PV array: site (°, m), tilt and azimuth (°, azimuth clockwise from north), ground
 /// albedo and the Linke turbidity of its clear sky.
