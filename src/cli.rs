@@ -105,6 +105,9 @@ pub enum Command {
     /// Forecasting renewable output: backtests with skill scores, and forecasts.
     #[command(subcommand)]
     Forecast(Box<crate::commands::forecast::ForecastCommand>),
+    /// Satellite rasters: spectral indices and two-date change detection.
+    #[command(subcommand)]
+    Raster(Box<crate::commands::raster::RasterCommand>),
     /// Energy accounting: what this machine can measure, calibration, carbon tables.
     #[command(subcommand)]
     Energy(EnergyCommand),

@@ -13,6 +13,7 @@ use terrawatt_meter::{EnergyReport, Meter};
 
 use crate::cli::{BuildingCommand, Cli, Command, EnergyCommand, SolarCommand, WindCommand};
 use crate::commands::forecast::ForecastCommand;
+use crate::commands::raster::RasterCommand;
 use crate::task::{Ctx, Outcome};
 
 fn main() -> ExitCode {
@@ -71,6 +72,10 @@ fn command_name(c: &Command) -> &'static str {
             ForecastCommand::Backtest(_) => "forecast backtest",
             ForecastCommand::Predict(_) => "forecast predict",
             ForecastCommand::SamplePv(_) => "forecast sample-pv",
+        },
+        Command::Raster(r) => match &**r {
+            RasterCommand::Index(_) => "raster index",
+            RasterCommand::Change(_) => "raster change",
         },
         Command::Completions { .. } => "completions",
     }
@@ -145,6 +150,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ForecastCommand::Backtest(a) => commands::forecast::backtest(&mut span, &ctx, a),
                 ForecastCommand::Predict(a) => commands::forecast::predict(&mut span, &ctx, a),
                 ForecastCommand::SamplePv(a) => commands::forecast::sample_pv(&mut span, &ctx, a),
+            },
+            Command::Raster(r) => match &**r {
+                RasterCommand::Index(a) => commands::raster::index(&mut span, &ctx, a),
+                RasterCommand::Change(a) => commands::raster::change(&mut span, &ctx, a),
             },
             Command::Completions { shell } => {
                 let mut script = Vec::new();

@@ -5,5 +5,6 @@ pub mod building;
 pub mod demo;
 pub mod energy;
 pub mod forecast;
+pub mod raster;
 pub mod solar;
 pub mod wind;

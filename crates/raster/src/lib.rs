@@ -1,7 +1,52 @@
 //! terrawatt-raster: rasters on GDAL.
 //!
-//! What it offers today:
+//! - [`grid`]: a raster's grid, how two grids differ, true pixel areas.
+//! - [`read`]: bands chosen by index or description, scale/offset and nodata applied, read in
+//!   row strips; bands on another grid resampled onto a reference grid through GDAL's warper.
+//! - [`blocks`]: strips of rows sized by a memory budget, computed in parallel and consumed
+//!   in order.
+//! - [`index`]: spectral indices (NDVI, NBR, NDMI, NDWI, EVI, SAVI) and band-math expressions.
+//! - [`mask`]: nodata rules and cloud/shadow masks (Sentinel-2 SCL classes, Landsat QA bits).
+//! - [`threshold`]: Otsu's threshold on a histogram, as scikit-image computes it.
+//! - [`sieve`]: connected components and a sieve of small patches, as GDAL's sieve filter.
+//! - [`change`]: two-date change detection (index differences, dNBR classes, RdNBR, change
+//!   vector analysis), thresholds, minimum mapping unit and areas.
+//! - [`write`]: GeoTIFF / Cloud-Optimised GeoTIFF output written atomically.
 //! - [`linke`]: the monthly Linke turbidity climatology (Remund et al. 2003, as distributed
 //!   with SoDa / pvlib in `LinkeTurbidities.h5`) read through GDAL's HDF5 driver.
 
+pub mod blocks;
+pub mod change;
+pub mod grid;
+pub mod index;
 pub mod linke;
+pub mod mask;
+pub mod read;
+pub mod sieve;
+pub mod threshold;
+pub mod write;
+
+/// Errors of the raster tasks; each names the file, band or option at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum RasterError {
+    #[error("{path}: {message}")]
+    Input { path: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{path}: {source}")]
+    Gdal {
+        path: String,
+        #[source]
+        source: gdal::errors::GdalError,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, RasterError>;
+
+pub(crate) fn gdal_err(path: &std::path::Path) -> impl Fn(gdal::errors::GdalError) -> RasterError {
+    let p = path.display().to_string();
+    move |source| RasterError::Gdal {
+        path: p.clone(),
+        source,
+    }
+}

@@ -1,0 +1,201 @@
+//! The grid of a raster (size, geotransform, CRS), how two grids differ, and the true area of
+//! its pixels.
+//!
+//! Pixel areas: planar (|a·e − b·d| in the CRS's linear unit², converted to m²) for projected
+//! CRSs; for geographic CRSs the area of the cell between two parallels and two meridians on
+//! the CRS's ellipsoid (by the authalic-latitude formula, exact for such a cell) or, with
+//! [`AreaMethod::Sphere`], on a sphere of radius 6,378,137 m (as exactextract computes it).
+
+use gdal::Dataset;
+use gdal::spatial_ref::SpatialRef;
+use serde::Serialize;
+
+use crate::{RasterError, Result};
+
+/// WGS84's semi-major axis and the sphere radius exactextract uses (m).
+pub const WGS84_A: f64 = 6_378_137.0;
+/// WGS84's flattening.
+pub const WGS84_F: f64 = 1.0 / 298.257_223_563;
+
+/// Size, geotransform (GDAL order: x0, pixel width, row rotation, y0, column rotation, pixel
+/// height) and CRS (WKT; empty when the raster has none).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Grid {
+    pub width: usize,
+    pub height: usize,
+    pub transform: [f64; 6],
+    pub wkt: String,
+}
+
+/// How a pixel's area is computed on a geographic grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AreaMethod {
+    /// On the CRS's ellipsoid (default).
+    Ellipsoid,
+    /// On the sphere of radius 6,378,137 m.
+    Sphere,
+}
+
+impl Grid {
+    pub fn of(ds: &Dataset, path: &str) -> Result<Grid> {
+        let (width, height) = ds.raster_size();
+        let transform = ds.geo_transform().map_err(|_| RasterError::Input {
+            path: path.into(),
+            message: "has no geotransform (not georeferenced)".into(),
+        })?;
+        Ok(Grid {
+            width,
+            height,
+            transform,
+            wkt: ds.projection(),
+        })
+    }
+
+    pub fn pixels(&self) -> u64 {
+        self.width as u64 * self.height as u64
+    }
+
+    fn srs(&self) -> Option<SpatialRef> {
+        if self.wkt.is_empty() {
+            None
+        } else {
+            SpatialRef::from_wkt(&self.wkt).ok()
+        }
+    }
+
+    /// A short name of the CRS (EPSG code where GDAL finds one).
+    pub fn crs_name(&self) -> String {
+        match self.srs() {
+            None => "no CRS".into(),
+            Some(s) => match (s.auth_name(), s.auth_code()) {
+                (Some(a), Ok(c)) => format!("{a}:{c}"),
+                _ => s.name().unwrap_or_else(|| "unnamed CRS".into()),
+            },
+        }
+    }
+
+    pub fn is_geographic(&self) -> bool {
+        self.srs().is_some_and(|s| s.is_geographic())
+    }
+
+    /// Bounds (xmin, ymin, xmax, ymax) of a north-up grid.
+    pub fn bounds(&self) -> (f64, f64, f64, f64) {
+        let t = &self.transform;
+        let (x0, x1) = (t[0], t[0] + t[1] * self.width as f64);
+        let (y0, y1) = (t[3], t[3] + t[5] * self.height as f64);
+        (x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1))
+    }
+
+    /// What differs between this grid and `other`, in words (empty when they are the same:
+    /// same CRS, size, and origin and pixel size within 1e-6 of a pixel).
+    pub fn differences(&self, other: &Grid) -> Vec<String> {
+        let mut d = vec![];
+        let same_crs = match (self.srs(), other.srs()) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        };
+        if !same_crs {
+            d.push(format!("CRS {} vs {}", self.crs_name(), other.crs_name()));
+        }
+        let (a, b) = (&self.transform, &other.transform);
+        let tol_x = 1e-6 * a[1].abs().max(b[1].abs());
+        let tol_y = 1e-6 * a[5].abs().max(b[5].abs());
+        if (a[1] - b[1]).abs() > tol_x
+            || (a[5] - b[5]).abs() > tol_y
+            || a[2] != b[2]
+            || a[4] != b[4]
+        {
+            d.push(format!(
+                "pixel size {} × {} vs {} × {}",
+                a[1], a[5], b[1], b[5]
+            ));
+        }
+        if (a[0] - b[0]).abs() > tol_x || (a[3] - b[3]).abs() > tol_y {
+            d.push(format!(
+                "origin ({}, {}) vs ({}, {})",
+                a[0], a[3], b[0], b[3]
+            ));
+        }
+        if (self.width, self.height) != (other.width, other.height) {
+            d.push(format!(
+                "size {} × {} vs {} × {} pixels",
+                self.width, self.height, other.width, other.height
+            ));
+        }
+        d
+    }
+
+    /// The area (m²) of one pixel in each row. Rotated grids are refused.
+    pub fn row_areas(&self, method: AreaMethod) -> Result<Vec<f64>> {
+        let t = &self.transform;
+        if t[2] != 0.0 || t[4] != 0.0 {
+            return Err(RasterError::Invalid(
+                "pixel areas of a rotated grid are not supported".into(),
+            ));
+        }
+        let srs = self.srs().ok_or_else(|| {
+            RasterError::Invalid("the raster has no CRS: pixel areas are unknown".into())
+        })?;
+        if srs.is_geographic() {
+            let (a, f) = match method {
+                AreaMethod::Sphere => (WGS84_A, 0.0),
+                AreaMethod::Ellipsoid => {
+                    let a = srs.semi_major().unwrap_or(WGS84_A);
+                    let b = srs.semi_minor().unwrap_or(a * (1.0 - WGS84_F));
+                    (a, (a - b) / a)
+                }
+            };
+            let unit = srs.angular_units(); // radians per CRS unit
+            let dlon = (t[1] * unit).abs();
+            Ok((0..self.height)
+                .map(|r| {
+                    let top = (t[3] + t[5] * r as f64) * unit;
+                    let bottom = (t[3] + t[5] * (r + 1) as f64) * unit;
+                    cell_area(a, f, dlon, top, bottom)
+                })
+                .collect())
+        } else {
+            let unit = srs.linear_units();
+            let area = (t[1] * t[5] - t[2] * t[4]).abs() * unit * unit;
+            Ok(vec![area; self.height])
+        }
+    }
+}
+
+/// Area (m²) of the cell between latitudes `p1`, `p2` and `dlon` apart in longitude (all in
+/// radians) on the ellipsoid of semi-major axis `a` and flattening `f` (a sphere when f = 0):
+/// b²·Δλ/2·|q(φ₂) − q(φ₁)| with q the authalic function.
+pub fn cell_area(a: f64, f: f64, dlon: f64, p1: f64, p2: f64) -> f64 {
+    if f == 0.0 {
+        return a * a * dlon * (p1.sin() - p2.sin()).abs();
+    }
+    let e2 = f * (2.0 - f);
+    let e = e2.sqrt();
+    let q = |p: f64| {
+        let s = p.sin();
+        let es = e * s;
+        s / (1.0 - es * es) + ((1.0 + es) / (1.0 - es)).ln() / (2.0 * e)
+    };
+    let b2 = a * a * (1.0 - e2);
+    b2 * dlon / 2.0 * (q(p1) - q(p2)).abs()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_whole_ellipsoid() {
+        // the area of the WGS84 ellipsoid: 510,065,621.72 km²
+        let a = cell_area(
+            WGS84_A,
+            WGS84_F,
+            std::f64::consts::TAU,
+            std::f64::consts::FRAC_PI_2,
+            -std::f64::consts::FRAC_PI_2,
+        );
+        assert!((a / 1e6 - 510_065_621.72).abs() < 0.01, "{a}");
+    }
+}

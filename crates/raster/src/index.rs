@@ -1,0 +1,608 @@
+//! Spectral indices and band-math expressions, pixel by pixel in float32.
+//!
+//! Each index is one fused expression evaluated left to right in float32 (the order below),
+//! so it equals the same numpy expression on float32 arrays bit for bit:
+//!
+//! | index | bands | formula |
+//! |---|---|---|
+//! | NDVI | red, nir | (nir − red) / (nir + red) |
+//! | NBR | nir, swir2 | (nir − swir2) / (nir + swir2) |
+//! | NDMI | nir, swir1 | (nir − swir1) / (nir + swir1) |
+//! | NDWI | green, nir | (green − nir) / (green + nir) (McFeeters 1996) |
+//! | EVI | blue, red, nir | 2.5 · (nir − red) / (nir + 6 · red − 7.5 · blue + 1) |
+//! | SAVI | red, nir | 1.5 · (nir − red) / (nir + red + 0.5) (L = 0.5) |
+//!
+//! EVI and SAVI need surface reflectance (0–1): give `--scale` where the file stores scaled
+//! integers without scale metadata (Sentinel-2: 0.0001). Division follows IEEE: 0/0 is NaN
+//! (missing). A pixel with any input missing is missing.
+
+use serde::Serialize;
+
+use crate::{RasterError, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Index {
+    Ndvi,
+    Nbr,
+    Ndmi,
+    Ndwi,
+    Evi,
+    Savi,
+}
+
+impl Index {
+    pub const ALL: [Index; 6] = [
+        Index::Ndvi,
+        Index::Nbr,
+        Index::Ndmi,
+        Index::Ndwi,
+        Index::Evi,
+        Index::Savi,
+    ];
+
+    pub fn parse(s: &str) -> Option<Index> {
+        Index::ALL
+            .into_iter()
+            .find(|i| i.name().eq_ignore_ascii_case(s))
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Index::Ndvi => "ndvi",
+            Index::Nbr => "nbr",
+            Index::Ndmi => "ndmi",
+            Index::Ndwi => "ndwi",
+            Index::Evi => "evi",
+            Index::Savi => "savi",
+        }
+    }
+
+    /// The bands it reads, in the order [`Index::eval`] takes them.
+    pub fn bands(&self) -> &'static [&'static str] {
+        match self {
+            Index::Ndvi | Index::Savi => &["red", "nir"],
+            Index::Nbr => &["nir", "swir2"],
+            Index::Ndmi => &["nir", "swir1"],
+            Index::Ndwi => &["green", "nir"],
+            Index::Evi => &["blue", "red", "nir"],
+        }
+    }
+
+    /// The index of one pixel from its bands (in [`Index::bands`] order).
+    #[inline]
+    pub fn eval(&self, v: &[f32]) -> f32 {
+        match self {
+            Index::Ndvi => {
+                let (red, nir) = (v[0], v[1]);
+                (nir - red) / (nir + red)
+            }
+            Index::Nbr | Index::Ndmi => {
+                let (nir, swir) = (v[0], v[1]);
+                (nir - swir) / (nir + swir)
+            }
+            Index::Ndwi => {
+                let (green, nir) = (v[0], v[1]);
+                (green - nir) / (green + nir)
+            }
+            Index::Evi => {
+                let (blue, red, nir) = (v[0], v[1], v[2]);
+                2.5f32 * (nir - red) / (nir + 6.0f32 * red - 7.5f32 * blue + 1.0f32)
+            }
+            Index::Savi => {
+                let (red, nir) = (v[0], v[1]);
+                1.5f32 * (nir - red) / (nir + red + 0.5f32)
+            }
+        }
+    }
+
+    /// The index over strips of bands (each `bands[k]` a strip of band k), into `out`.
+    pub fn apply(&self, bands: &[&[f32]], out: &mut Vec<f32>) {
+        let n = bands[0].len();
+        out.clear();
+        out.reserve(n);
+        let mut v = [0f32; 3];
+        for p in 0..n {
+            let mut missing = false;
+            for (k, b) in bands.iter().enumerate() {
+                v[k] = b[p];
+                missing |= b[p].is_nan();
+            }
+            out.push(if missing {
+                f32::NAN
+            } else {
+                self.eval(&v[..bands.len()])
+            });
+        }
+    }
+}
+
+/// A band-math expression over named bands: numbers, band names (letters, digits and
+/// underscores, starting with a letter, e.g. `b8`, `nir`), `+ - * /`, `^` (power), unary
+/// minus, parentheses and the functions `sqrt`, `abs`, `exp`, `ln`, `min(a, b)`,
+/// `max(a, b)`. Evaluated in float32, left to right with the usual precedence (`^` binds
+/// tightest and to the right), so `(b8-b4)/(b8+b4)` equals NDVI bit for bit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    text: String,
+    node: Node,
+    names: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Node {
+    Num(f32),
+    Band(usize),
+    Neg(Box<Node>),
+    Bin(char, Box<Node>, Box<Node>),
+    Call(Func, Vec<Node>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Func {
+    Sqrt,
+    Abs,
+    Exp,
+    Ln,
+    Min,
+    Max,
+}
+
+impl Expr {
+    pub fn parse(text: &str) -> Result<Expr> {
+        let tokens = tokenize(text)?;
+        let mut p = Parser {
+            text,
+            tokens,
+            pos: 0,
+            names: vec![],
+        };
+        let node = p.expr()?;
+        if p.pos < p.tokens.len() {
+            return Err(p.error(&format!("unexpected '{}'", p.tokens[p.pos].1)));
+        }
+        Ok(Expr {
+            text: text.to_string(),
+            node,
+            names: p.names,
+        })
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The band names it reads, in first-use order (the order [`Expr::eval`] takes them).
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    #[inline]
+    pub fn eval(&self, v: &[f32]) -> f32 {
+        eval(&self.node, v)
+    }
+
+    pub fn apply(&self, bands: &[&[f32]], out: &mut Vec<f32>) {
+        let n = bands.first().map_or(0, |b| b.len());
+        out.clear();
+        let mut v = vec![0f32; bands.len()];
+        for p in 0..n {
+            let mut missing = false;
+            for (k, b) in bands.iter().enumerate() {
+                v[k] = b[p];
+                missing |= b[p].is_nan();
+            }
+            out.push(if missing { f32::NAN } else { self.eval(&v) });
+        }
+    }
+}
+
+fn eval(n: &Node, v: &[f32]) -> f32 {
+    match n {
+        Node::Num(x) => *x,
+        Node::Band(i) => v[*i],
+        Node::Neg(a) => -eval(a, v),
+        Node::Bin(op, a, b) => {
+            let (x, y) = (eval(a, v), eval(b, v));
+            match op {
+                '+' => x + y,
+                '-' => x - y,
+                '*' => x * y,
+                '/' => x / y,
+                _ => x.powf(y),
+            }
+        }
+        Node::Call(f, args) => {
+            let x = eval(&args[0], v);
+            match f {
+                Func::Sqrt => x.sqrt(),
+                Func::Abs => x.abs(),
+                Func::Exp => x.exp(),
+                Func::Ln => x.ln(),
+                Func::Min => x.min(eval(&args[1], v)),
+                Func::Max => x.max(eval(&args[1], v)),
+            }
+        }
+    }
+}
+
+fn tokenize(text: &str) -> Result<Vec<(usize, String)>> {
+    let mut out = vec![];
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (at, c) = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c.is_ascii_digit() || c == '.' {
+            let start = i;
+            while i < chars.len()
+                && (chars[i].1.is_ascii_digit()
+                    || chars[i].1 == '.'
+                    || ((chars[i].1 == 'e' || chars[i].1 == 'E')
+                        && i + 1 < chars.len()
+                        && (chars[i + 1].1.is_ascii_digit() || "+-".contains(chars[i + 1].1)))
+                    || ((chars[i].1 == '+' || chars[i].1 == '-')
+                        && i > start
+                        && (chars[i - 1].1 == 'e' || chars[i - 1].1 == 'E')))
+            {
+                i += 1;
+            }
+            out.push((at, chars[start..i].iter().map(|c| c.1).collect()));
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].1.is_ascii_alphanumeric() || chars[i].1 == '_') {
+                i += 1;
+            }
+            out.push((at, chars[start..i].iter().map(|c| c.1).collect()));
+        } else if "+-*/^(),".contains(c) {
+            out.push((at, c.to_string()));
+            i += 1;
+        } else {
+            return Err(RasterError::Invalid(format!(
+                "--expr '{text}': unexpected character '{c}' at {}",
+                at + 1
+            )));
+        }
+    }
+    Ok(out)
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    tokens: Vec<(usize, String)>,
+    pos: usize,
+    names: Vec<String>,
+}
+
+impl Parser<'_> {
+    fn error(&self, what: &str) -> RasterError {
+        let at = self.tokens.get(self.pos).map_or(self.text.len(), |t| t.0);
+        RasterError::Invalid(format!("--expr '{}': {what} at {}", self.text, at + 1))
+    }
+
+    fn peek(&self) -> Option<&str> {
+        self.tokens.get(self.pos).map(|t| t.1.as_str())
+    }
+
+    fn eat(&mut self, s: &str) -> bool {
+        if self.peek() == Some(s) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expr(&mut self) -> Result<Node> {
+        let mut a = self.term()?;
+        while let Some(op @ ("+" | "-")) = self.peek() {
+            let op = op.chars().next().expect("one char");
+            self.pos += 1;
+            let b = self.term()?;
+            a = Node::Bin(op, Box::new(a), Box::new(b));
+        }
+        Ok(a)
+    }
+
+    fn term(&mut self) -> Result<Node> {
+        let mut a = self.unary()?;
+        while let Some(op @ ("*" | "/")) = self.peek() {
+            let op = op.chars().next().expect("one char");
+            self.pos += 1;
+            let b = self.unary()?;
+            a = Node::Bin(op, Box::new(a), Box::new(b));
+        }
+        Ok(a)
+    }
+
+    fn unary(&mut self) -> Result<Node> {
+        if self.eat("-") {
+            return Ok(Node::Neg(Box::new(self.unary()?)));
+        }
+        if self.eat("+") {
+            return self.unary();
+        }
+        let base = self.atom()?;
+        if self.eat("^") {
+            let exp = self.unary()?;
+            return Ok(Node::Bin('^', Box::new(base), Box::new(exp)));
+        }
+        Ok(base)
+    }
+
+    fn atom(&mut self) -> Result<Node> {
+        let Some(t) = self.peek().map(str::to_string) else {
+            return Err(self.error("the expression ends early"));
+        };
+        if t == "(" {
+            self.pos += 1;
+            let e = self.expr()?;
+            if !self.eat(")") {
+                return Err(self.error("missing ')'"));
+            }
+            return Ok(e);
+        }
+        let first = t.chars().next().expect("non-empty token");
+        if first.is_ascii_digit() || first == '.' {
+            let x: f64 = t
+                .parse()
+                .map_err(|_| self.error(&format!("'{t}' is not a number")))?;
+            self.pos += 1;
+            return Ok(Node::Num(x as f32));
+        }
+        if first.is_ascii_alphabetic() || first == '_' {
+            self.pos += 1;
+            if self.peek() == Some("(") {
+                let f = match t.as_str() {
+                    "sqrt" => Func::Sqrt,
+                    "abs" => Func::Abs,
+                    "exp" => Func::Exp,
+                    "ln" => Func::Ln,
+                    "min" => Func::Min,
+                    "max" => Func::Max,
+                    _ => {
+                        self.pos -= 1;
+                        return Err(self.error(&format!(
+                            "unknown function '{t}' (sqrt, abs, exp, ln, min, max)"
+                        )));
+                    }
+                };
+                self.pos += 1;
+                let mut args = vec![self.expr()?];
+                while self.eat(",") {
+                    args.push(self.expr()?);
+                }
+                if !self.eat(")") {
+                    return Err(self.error("missing ')'"));
+                }
+                let want = if matches!(f, Func::Min | Func::Max) {
+                    2
+                } else {
+                    1
+                };
+                if args.len() != want {
+                    return Err(self.error(&format!("'{t}' takes {want} argument(s)")));
+                }
+                return Ok(Node::Call(f, args));
+            }
+            let name = t.to_ascii_lowercase();
+            let i = match self.names.iter().position(|n| *n == name) {
+                Some(i) => i,
+                None => {
+                    self.names.push(name);
+                    self.names.len() - 1
+                }
+            };
+            return Ok(Node::Band(i));
+        }
+        Err(self.error(&format!("unexpected '{t}'")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expressions_equal_the_indices_bit_for_bit() {
+        let e = Expr::parse("(b8 - b4) / (b8 + b4)").unwrap();
+        assert_eq!(e.names(), ["b8", "b4"]);
+        let evi = Expr::parse("2.5 * (nir - red) / (nir + 6 * red - 7.5 * blue + 1)").unwrap();
+        for (r, n, b) in [
+            (0.031f32, 0.2457f32, 0.0123f32),
+            (0.1, 0.1, 0.3),
+            (0.07, 0.5, 0.02),
+        ] {
+            assert_eq!(
+                e.eval(&[n, r]).to_bits(),
+                Index::Ndvi.eval(&[r, n]).to_bits()
+            );
+            assert_eq!(
+                evi.eval(&[n, r, b]).to_bits(),
+                Index::Evi.eval(&[b, r, n]).to_bits()
+            );
+        }
+    }
+
+    #[test]
+    fn precedence_and_functions() {
+        let e = Expr::parse("-2^2 + max(a, 3) * sqrt(b) - 1e-1").unwrap();
+        assert_eq!(e.eval(&[1.0, 4.0]), -4.0 + 6.0 - 0.1);
+        let e = Expr::parse("2^3^2").unwrap();
+        assert_eq!(e.eval(&[]), 512.0);
+    }
+
+    #[test]
+    fn bad_expressions_say_where() {
+        for (t, msg) in [
+            ("(b1 + b2", "missing ')'"),
+            ("b1 + ", "ends early"),
+            ("foo(b1)", "unknown function 'foo'"),
+            ("b1 $ 2", "unexpected character '$' at 4"),
+            ("min(b1)", "takes 2"),
+        ] {
+            let e = Expr::parse(t).unwrap_err().to_string();
+            assert!(e.contains(msg), "{t}: {e}");
+        }
+    }
+}
+
+/// What an index run computes: a built-in index or an expression.
+#[derive(Debug, Clone)]
+pub enum Formula {
+    Index(Index),
+    Expr(Expr),
+}
+
+impl Formula {
+    /// The band roles it reads, in evaluation order.
+    pub fn roles(&self) -> Vec<String> {
+        match self {
+            Formula::Index(i) => i.bands().iter().map(|s| s.to_string()).collect(),
+            Formula::Expr(e) => e.names().to_vec(),
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            Formula::Index(i) => i.name().into(),
+            Formula::Expr(e) => e.text().into(),
+        }
+    }
+
+    #[inline]
+    pub fn eval(&self, v: &[f32]) -> f32 {
+        match self {
+            Formula::Index(i) => i.eval(v),
+            Formula::Expr(e) => e.eval(v),
+        }
+    }
+}
+
+/// Summary of an index raster.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IndexReport {
+    pub formula: String,
+    pub bands: Vec<crate::read::Band>,
+    pub grid: crate::grid::Grid,
+    pub crs: String,
+    pub pixels: u64,
+    pub valid: u64,
+    pub missing: u64,
+    pub min: f64,
+    pub max: f64,
+    pub mean: f64,
+    pub km2: f64,
+}
+
+/// Computes `formula` over `bands` (its roles, in order; the first band's grid is the
+/// output grid, the others resampled onto it) into `out`, strip by strip.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    formula: &Formula,
+    specs: &[crate::read::BandSpec],
+    ignore_nodata: bool,
+    resampling: crate::read::Resampling,
+    memory: u64,
+    out: &crate::write::OutputSpec,
+    tmp: &std::path::Path,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<IndexReport> {
+    use crate::read::Band;
+    let mut bands = vec![];
+    for s in specs {
+        let mut b = Band::open(s)?;
+        if ignore_nodata {
+            b.nodata = None;
+        }
+        bands.push(b);
+    }
+    let grid = bands
+        .first()
+        .ok_or_else(|| RasterError::Invalid("no input bands".into()))?
+        .grid
+        .clone();
+    let bands = bands
+        .into_iter()
+        .map(|b| b.onto(&grid, resampling, tmp))
+        .collect::<Result<Vec<_>>>()?;
+    let (w, h) = (grid.width, grid.height);
+    let rows = crate::blocks::strip_rows(
+        h,
+        w,
+        bands.len() * 12 + 4,
+        bands[0].block_rows,
+        memory / 2,
+        rayon::current_num_threads(),
+    )?;
+    let mut writer =
+        crate::write::Writer::create::<f32>(out, &grid, &[&formula.name()], Some(f64::NAN))?;
+    let (mut valid, mut lo, mut hi) = (0u64, f32::INFINITY, f32::NEG_INFINITY);
+    let mut sum = 0f64;
+    let done = std::sync::atomic::AtomicU64::new(0);
+    crate::blocks::run(
+        h,
+        rows,
+        |r0, n| {
+            let mut vals = vec![];
+            for b in &bands {
+                let ds = b.open_dataset()?;
+                let mut v = vec![];
+                b.read_rows(&ds, r0, n, &mut v)?;
+                vals.push(v);
+            }
+            let refs: Vec<&[f32]> = vals.iter().map(Vec::as_slice).collect();
+            let mut o = vec![];
+            match formula {
+                Formula::Index(i) => i.apply(&refs, &mut o),
+                Formula::Expr(e) => e.apply(&refs, &mut o),
+            }
+            // per-row sums, so the mean does not depend on the strips
+            let row_sums: Vec<(u64, f64, f32, f32)> = o
+                .chunks(w)
+                .map(|row| {
+                    row.iter().filter(|v| !v.is_nan()).fold(
+                        (0u64, 0f64, f32::INFINITY, f32::NEG_INFINITY),
+                        |(c, s, l, h), &v| (c + 1, s + v as f64, l.min(v), h.max(v)),
+                    )
+                })
+                .collect();
+            let d = done.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed) + n as u64;
+            progress(d, h as u64);
+            Ok((o, row_sums))
+        },
+        |r0, n, (o, row_sums)| {
+            for (c, s, l, hh) in row_sums {
+                valid += c;
+                sum += s;
+                lo = lo.min(l);
+                hi = hi.max(hh);
+            }
+            writer.write_rows(1, r0, n, o)
+        },
+    )?;
+    writer.finish()?;
+    let km2 = grid
+        .row_areas(crate::grid::AreaMethod::Ellipsoid)
+        .map(|a| a.iter().sum::<f64>() * w as f64 / 1e6)
+        .unwrap_or(f64::NAN);
+    let pixels = grid.pixels();
+    Ok(IndexReport {
+        formula: formula.name(),
+        crs: grid.crs_name(),
+        grid,
+        bands,
+        pixels,
+        valid,
+        missing: pixels - valid,
+        min: if valid > 0 { lo as f64 } else { f64::NAN },
+        max: if valid > 0 { hi as f64 } else { f64::NAN },
+        mean: if valid > 0 {
+            sum / valid as f64
+        } else {
+            f64::NAN
+        },
+        km2,
+    })
+}

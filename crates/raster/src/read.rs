@@ -1,0 +1,328 @@
+//! Reading bands: by index or by description, with the band's scale/offset (or the user's)
+//! applied and its nodata (and NaN) turned into missing values (NaN), in strips of rows.
+//!
+//! A value is `raw as f32 × scale + offset` in float32 (two roundings, no fused multiply-add),
+//! so indices computed from it equal a numpy computation on `ReadAsArray().astype(float32)`
+//! bit for bit. A pixel whose raw value equals the band's nodata value is missing.
+
+use std::ffi::{CStr, CString};
+use std::path::{Path, PathBuf};
+
+use gdal::{Dataset, Metadata};
+use serde::Serialize;
+
+use crate::grid::Grid;
+use crate::{RasterError, Result, gdal_err};
+
+/// A band of a file: its 1-based index or its description (e.g. "B8", "nir").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum BandSel {
+    Index(usize),
+    Description(String),
+}
+
+impl BandSel {
+    /// "3" is an index; anything else a description.
+    pub fn parse(s: &str) -> BandSel {
+        match s.parse::<usize>() {
+            Ok(i) => BandSel::Index(i),
+            Err(_) => BandSel::Description(s.to_string()),
+        }
+    }
+}
+
+/// Where a band comes from, with optional overrides of its scale and offset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandSpec {
+    pub path: PathBuf,
+    pub band: BandSel,
+    pub scale: Option<f64>,
+    pub offset: Option<f64>,
+}
+
+impl BandSpec {
+    pub fn new(path: impl Into<PathBuf>, band: BandSel) -> BandSpec {
+        BandSpec {
+            path: path.into(),
+            band,
+            scale: None,
+            offset: None,
+        }
+    }
+}
+
+/// How a band is resampled onto another grid (GDAL's warper).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resampling {
+    Nearest,
+    Bilinear,
+    Cubic,
+    Average,
+    Mode,
+}
+
+impl Resampling {
+    pub fn parse(s: &str) -> Option<Resampling> {
+        Some(match s {
+            "nearest" | "near" => Resampling::Nearest,
+            "bilinear" => Resampling::Bilinear,
+            "cubic" => Resampling::Cubic,
+            "average" => Resampling::Average,
+            "mode" => Resampling::Mode,
+            _ => return None,
+        })
+    }
+
+    fn gdal_name(&self) -> &'static str {
+        match self {
+            Resampling::Nearest => "near",
+            Resampling::Bilinear => "bilinear",
+            Resampling::Cubic => "cubic",
+            Resampling::Average => "average",
+            Resampling::Mode => "mode",
+        }
+    }
+}
+
+/// An opened band: what to read, how to turn it into values, and its grid.
+#[derive(Debug, Clone, Serialize)]
+pub struct Band {
+    /// The user's file and band, for messages and reports.
+    pub label: String,
+    pub source: PathBuf,
+    /// What is read: the file itself, or a warped VRT of it on another grid.
+    #[serde(skip)]
+    pub path: PathBuf,
+    pub index: usize,
+    pub nodata: Option<f64>,
+    pub scale: f64,
+    pub offset: f64,
+    pub grid: Grid,
+    #[serde(skip)]
+    pub block_rows: usize,
+    pub data_type: String,
+    /// Resampled onto another grid (with this method).
+    pub resampled: Option<Resampling>,
+}
+
+fn input_err(path: &Path, message: impl Into<String>) -> RasterError {
+    RasterError::Input {
+        path: path.display().to_string(),
+        message: message.into(),
+    }
+}
+
+impl Band {
+    pub fn open(spec: &BandSpec) -> Result<Band> {
+        let p = &spec.path;
+        if !p.exists() {
+            return Err(input_err(p, "no such file"));
+        }
+        let ds = Dataset::open(p).map_err(gdal_err(p))?;
+        let n = ds.raster_count();
+        let index = match &spec.band {
+            BandSel::Index(i) => {
+                if *i == 0 || *i > n {
+                    return Err(input_err(
+                        p,
+                        format!("has {n} band(s); there is no band {i}"),
+                    ));
+                }
+                *i
+            }
+            BandSel::Description(d) => {
+                let mut found = None;
+                let mut names = vec![];
+                for i in 1..=n {
+                    let b = ds.rasterband(i).map_err(gdal_err(p))?;
+                    let desc = b.description().unwrap_or_default();
+                    if desc.eq_ignore_ascii_case(d) {
+                        found = Some(i);
+                        break;
+                    }
+                    names.push(desc);
+                }
+                found.ok_or_else(|| {
+                    input_err(
+                        p,
+                        format!(
+                            "no band described '{d}' (descriptions: {})",
+                            names
+                                .iter()
+                                .map(|s| if s.is_empty() { "(none)" } else { s.as_str() })
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })?
+            }
+        };
+        let b = ds.rasterband(index).map_err(gdal_err(p))?;
+        let grid = Grid::of(&ds, &p.display().to_string())?;
+        let scale = spec.scale.or(b.scale()).unwrap_or(1.0);
+        let offset = spec.offset.or(b.offset()).unwrap_or(0.0);
+        Ok(Band {
+            label: format!("{} band {index}", p.display()),
+            source: p.clone(),
+            path: p.clone(),
+            index,
+            nodata: b.no_data_value(),
+            scale,
+            offset,
+            block_rows: b.block_size().1.max(1),
+            data_type: b.band_type().name(),
+            grid,
+            resampled: None,
+        })
+    }
+
+    /// The band resampled onto `grid` by GDAL's warper (a warped VRT written in `tmp`, read
+    /// lazily), unless it is already on it.
+    pub fn onto(self, grid: &Grid, how: Resampling, tmp: &Path) -> Result<Band> {
+        if self.grid.differences(grid).is_empty() {
+            return Ok(self);
+        }
+        let src = std::fs::canonicalize(&self.source)
+            .map_err(|e| input_err(&self.source, e.to_string()))?;
+        let (xmin, ymin, xmax, ymax) = grid.bounds();
+        let name = format!(
+            "warp-{}-{}.vrt",
+            self.index,
+            src.display().to_string().replace(['/', '\\', ':'], "_")
+        );
+        let out = tmp.join(name);
+        let args: Vec<String> = [
+            "-of".to_string(),
+            "VRT".into(),
+            "-te".into(),
+            format!("{xmin:.17e}"),
+            format!("{ymin:.17e}"),
+            format!("{xmax:.17e}"),
+            format!("{ymax:.17e}"),
+            "-ts".into(),
+            grid.width.to_string(),
+            grid.height.to_string(),
+            "-t_srs".into(),
+            grid.wkt.clone(),
+            "-r".into(),
+            how.gdal_name().into(),
+        ]
+        .into();
+        warp(&src, &out, &args)?;
+        let grid_now = Grid::of(
+            &Dataset::open(&out).map_err(gdal_err(&out))?,
+            &out.display().to_string(),
+        )?;
+        Ok(Band {
+            path: out,
+            grid: grid_now,
+            resampled: Some(how),
+            ..self
+        })
+    }
+
+    pub fn open_dataset(&self) -> Result<Dataset> {
+        Dataset::open(&self.path).map_err(gdal_err(&self.source))
+    }
+
+    /// Rows `[row0, row0 + rows)` as values (NaN where missing) into `out`.
+    pub fn read_rows(
+        &self,
+        ds: &Dataset,
+        row0: usize,
+        rows: usize,
+        out: &mut Vec<f32>,
+    ) -> Result<()> {
+        let w = self.grid.width;
+        let b = ds.rasterband(self.index).map_err(gdal_err(&self.source))?;
+        let mut raw = vec![0f64; w * rows];
+        b.read_into_slice::<f64>((0, row0 as isize), (w, rows), (w, rows), &mut raw, None)
+            .map_err(gdal_err(&self.source))?;
+        let (s, o) = (self.scale as f32, self.offset as f32);
+        out.clear();
+        out.extend(raw.iter().map(|&r| {
+            if r.is_nan() || self.nodata == Some(r) {
+                f32::NAN
+            } else {
+                (r as f32) * s + o
+            }
+        }));
+        Ok(())
+    }
+
+    /// Rows as raw integer codes (for class, SCL and QA bands); `None` where the raw value is
+    /// the nodata value.
+    pub fn read_codes(
+        &self,
+        ds: &Dataset,
+        row0: usize,
+        rows: usize,
+        out: &mut Vec<Option<i64>>,
+    ) -> Result<()> {
+        let w = self.grid.width;
+        let b = ds.rasterband(self.index).map_err(gdal_err(&self.source))?;
+        let mut raw = vec![0f64; w * rows];
+        b.read_into_slice::<f64>((0, row0 as isize), (w, rows), (w, rows), &mut raw, None)
+            .map_err(gdal_err(&self.source))?;
+        out.clear();
+        out.extend(raw.iter().map(|&r| {
+            if r.is_nan() || self.nodata == Some(r) {
+                None
+            } else {
+                Some(r as i64)
+            }
+        }));
+        Ok(())
+    }
+}
+
+/// The number of bands of a raster file.
+pub fn band_count(path: &Path) -> Result<usize> {
+    if !path.exists() {
+        return Err(input_err(path, "no such file"));
+    }
+    Ok(Dataset::open(path).map_err(gdal_err(path))?.raster_count())
+}
+
+/// GDAL's warper (gdalwarp) from `src` to `dst` with command-line style options.
+pub fn warp(src: &Path, dst: &Path, args: &[String]) -> Result<()> {
+    let ds = Dataset::open(src).map_err(gdal_err(src))?;
+    let c_args: Vec<CString> = args
+        .iter()
+        .map(|a| CString::new(a.as_str()).expect("no NUL in options"))
+        .collect();
+    let mut ptrs: Vec<*mut std::os::raw::c_char> =
+        c_args.iter().map(|c| c.as_ptr() as *mut _).collect();
+    ptrs.push(std::ptr::null_mut());
+    let dst_c = CString::new(dst.display().to_string())
+        .map_err(|_| input_err(dst, "path has a NUL byte"))?;
+    // SAFETY: the argument vector is NULL-terminated and outlives the calls; the source
+    // dataset handle stays open for the call; the returned handle is closed here.
+    unsafe {
+        let opts = gdal_sys::GDALWarpAppOptionsNew(ptrs.as_mut_ptr(), std::ptr::null_mut());
+        if opts.is_null() {
+            return Err(input_err(src, format!("bad warp options {args:?}")));
+        }
+        let mut srcs = [ds.c_dataset()];
+        let mut usage = 0;
+        let out = gdal_sys::GDALWarp(
+            dst_c.as_ptr(),
+            std::ptr::null_mut(),
+            1,
+            srcs.as_mut_ptr(),
+            opts,
+            &mut usage,
+        );
+        gdal_sys::GDALWarpAppOptionsFree(opts);
+        if out.is_null() {
+            let msg = CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg())
+                .to_string_lossy()
+                .into_owned();
+            return Err(input_err(src, format!("warping failed: {msg}")));
+        }
+        gdal_sys::GDALClose(out);
+    }
+    Ok(())
+}

@@ -1,0 +1,754 @@
+//! `terrawatt raster …`: spectral indices and two-date change detection on GDAL rasters.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use terrawatt_meter::{FunctionalUnit, Span};
+use terrawatt_raster::change::{self, DateInputs, Difference, Direction, Method, Threshold};
+use terrawatt_raster::grid::AreaMethod;
+use terrawatt_raster::index::{Expr, Formula, Index};
+use terrawatt_raster::mask::{MaskKind, NodataRule};
+use terrawatt_raster::read::{BandSel, BandSpec, Resampling};
+use terrawatt_raster::sieve::Connectivity;
+use terrawatt_raster::write::{Compression, Format, OutputSpec};
+
+use crate::commands::building::check_output;
+use crate::task::{Ctx, Outcome};
+
+#[derive(Debug, Subcommand)]
+pub enum RasterCommand {
+    /// A spectral index (NDVI, NBR, NDMI, NDWI, EVI, SAVI) or a band-math expression.
+    Index(Box<IndexArgs>),
+    /// Two-date change: index difference (dNDVI, dNBR with severity classes, RdNBR) or
+    /// change vector analysis; masks, thresholds, minimum mapping unit, true areas.
+    Change(Box<ChangeArgs>),
+}
+
+/// Bands by role, from one file per band or a multi-band file.
+#[derive(Debug, Args)]
+pub struct RoleArgs {
+    /// One file per band (band 1 of each; FILE#N or FILE#DESCRIPTION for another band).
+    #[arg(long, value_name = "FILE")]
+    pub red: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub nir: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub green: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub blue: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub swir1: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub swir2: Option<String>,
+    /// Expression bands: NAME=FILE[#BAND], repeatable.
+    #[arg(long = "band", value_name = "NAME=FILE")]
+    pub named: Vec<String>,
+}
+
+/// Output, memory and reading options both commands share.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Output raster.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// cog (Cloud-Optimised GeoTIFF with overviews) or gtiff (tiled GeoTIFF).
+    #[arg(long, default_value = "cog")]
+    pub format: String,
+    /// deflate, zstd or none.
+    #[arg(long, default_value = "deflate")]
+    pub compress: String,
+    /// Memory budget for the strips in flight (e.g. 1GB, 512MB).
+    #[arg(long, default_value = "1GB")]
+    pub memory: String,
+    /// Scale and offset for every input band instead of the files' own (value = raw ×
+    /// scale + offset), e.g. --scale 0.0001 for Sentinel-2 L1C/L2A digital numbers.
+    #[arg(long)]
+    pub scale: Option<f64>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub offset: Option<f64>,
+    /// any: a pixel missing in any input is missing (default); ignore: read nodata values
+    /// as ordinary values.
+    #[arg(long, default_value = "any")]
+    pub nodata: String,
+    /// Resampling of bands on another grid than the first band: nearest, bilinear, cubic,
+    /// average, mode.
+    #[arg(long, default_value = "nearest")]
+    pub resampling: String,
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// ndvi, nbr, ndmi, ndwi, evi or savi.
+    #[arg(long, conflicts_with = "expr")]
+    pub index: Option<String>,
+    /// A band-math expression, e.g. "(b8-b4)/(b8+b4)"; names are --band NAME=FILE, or bN
+    /// for band N of --input.
+    #[arg(long)]
+    pub expr: Option<String>,
+    /// A multi-band file; --bands maps roles to its bands.
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Roles of --input's bands, e.g. red=3,nir=4 (index or description).
+    #[arg(long, value_delimiter = ',', value_name = "ROLE=BAND")]
+    pub bands: Vec<String>,
+    #[command(flatten)]
+    pub roles: RoleArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ChangeArgs {
+    /// ndvi, nbr, ndmi, ndwi, evi or savi: the index differenced between the dates.
+    #[arg(long, conflicts_with_all = ["expr", "method"])]
+    pub index: Option<String>,
+    #[arg(long, conflicts_with = "method")]
+    pub expr: Option<String>,
+    /// cva: change vector analysis over the bands of --before/--after (or --cva-bands).
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Divide each band's difference by its standard deviation (CVA).
+    #[arg(long)]
+    pub standardize: bool,
+    /// Bands for CVA (index or description), default all.
+    #[arg(long, value_delimiter = ',')]
+    pub cva_bands: Vec<String>,
+    /// Multi-band files of the two dates; --bands maps roles to their bands.
+    #[arg(long, value_name = "FILE")]
+    pub before: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub after: Option<PathBuf>,
+    #[arg(long, value_delimiter = ',', value_name = "ROLE=BAND")]
+    pub bands: Vec<String>,
+    /// One file per band and date.
+    #[arg(long, value_name = "FILE")]
+    pub before_red: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub before_nir: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub before_green: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub before_blue: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub before_swir1: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub before_swir2: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub after_red: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub after_nir: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub after_green: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub after_blue: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub after_swir1: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub after_swir2: Option<String>,
+    /// Which way: after-minus-before (default; dNDVI) or before-minus-after (default for
+    /// nbr: dNBR).
+    #[arg(long)]
+    pub difference: Option<String>,
+    /// RdNBR: the difference over sqrt(|before's index|).
+    #[arg(long)]
+    pub relative: bool,
+    /// otsu, a value, or classes (dNBR severity; the default for nbr). Default otsu.
+    #[arg(long, allow_hyphen_values = true)]
+    pub threshold: Option<String>,
+    /// Histogram bins of Otsu's threshold.
+    #[arg(long, default_value_t = 256)]
+    pub bins: usize,
+    /// Change is above or below the threshold (default: below for an index difference
+    /// after − before, above otherwise).
+    #[arg(long)]
+    pub direction: Option<String>,
+    /// Sentinel-2 scene classification of each date; --scl-classes masked (default
+    /// 3,8,9,10).
+    #[arg(long, value_name = "FILE")]
+    pub scl_before: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub scl_after: Option<String>,
+    #[arg(long, value_delimiter = ',', default_values_t = [3i64, 8, 9, 10])]
+    pub scl_classes: Vec<i64>,
+    /// Landsat QA_PIXEL of each date; --qa-bits masked (default 1,2,3,4).
+    #[arg(long, value_name = "FILE")]
+    pub qa_before: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub qa_after: Option<String>,
+    #[arg(long, value_delimiter = ',', default_values_t = [1u32, 2, 3, 4])]
+    pub qa_bits: Vec<u32>,
+    /// A mask raster of each date (non-zero masked).
+    #[arg(long, value_name = "FILE")]
+    pub mask_before: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub mask_after: Option<String>,
+    /// Grow masks by this many pixels.
+    #[arg(long, default_value_t = 0)]
+    pub mask_buffer: usize,
+    /// Minimum mapping unit: 0.5ha, 5000m2, 0.01km2; patches smaller are merged into their
+    /// largest neighbour.
+    #[arg(long)]
+    pub mmu: Option<String>,
+    /// Connectivity of patches: 4 or 8.
+    #[arg(long, default_value_t = 4)]
+    pub connectivity: u8,
+    /// Warp the after date onto the before date's grid when they differ, with this
+    /// resampling (default nearest).
+    #[arg(long, num_args = 0..=1, default_missing_value = "nearest")]
+    pub align: Option<String>,
+    /// Pixel areas on geographic grids: ellipsoid (default) or sphere.
+    #[arg(long, default_value = "ellipsoid")]
+    pub area: String,
+    /// The class map alone as a byte GeoTIFF (255 missing).
+    #[arg(long, value_name = "FILE")]
+    pub classes_out: Option<PathBuf>,
+    /// CSV of area per class.
+    #[arg(long, value_name = "FILE")]
+    pub table: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// "FILE" or "FILE#BAND".
+fn band_ref(s: &str, scale: Option<f64>, offset: Option<f64>) -> BandSpec {
+    let (path, band) = match s.rsplit_once('#') {
+        Some((p, b)) if !b.is_empty() => (p, BandSel::parse(b)),
+        _ => (s, BandSel::Index(1)),
+    };
+    BandSpec {
+        path: PathBuf::from(path),
+        band,
+        scale,
+        offset,
+    }
+}
+
+/// "512MB", "1GB", "2G", plain bytes.
+pub fn parse_bytes(s: &str) -> Result<u64> {
+    let t = s.trim().to_ascii_uppercase();
+    let (num, mult) = [
+        ("GB", 1e9),
+        ("G", 1e9),
+        ("MB", 1e6),
+        ("M", 1e6),
+        ("KB", 1e3),
+        ("K", 1e3),
+        ("B", 1.0),
+    ]
+    .iter()
+    .find_map(|(suf, m)| t.strip_suffix(suf).map(|n| (n.trim().to_string(), *m)))
+    .unwrap_or((t.clone(), 1.0));
+    let v: f64 = num
+        .parse()
+        .map_err(|_| anyhow!("--memory '{s}': expected a size such as 1GB or 512MB"))?;
+    if v.is_nan() || v <= 0.0 {
+        bail!("--memory '{s}' must be positive");
+    }
+    Ok((v * mult) as u64)
+}
+
+/// "0.5ha", "5000m2", "0.01km2" → m².
+pub fn parse_area(s: &str) -> Result<f64> {
+    let t = s.trim().to_ascii_lowercase();
+    let (num, mult) = [("km2", 1e6), ("ha", 1e4), ("m2", 1.0)]
+        .iter()
+        .find_map(|(suf, m)| t.strip_suffix(suf).map(|n| (n.trim().to_string(), *m)))
+        .ok_or_else(|| anyhow!("--mmu '{s}': give a unit, e.g. 0.5ha, 5000m2 or 0.01km2"))?;
+    let v: f64 = num
+        .parse()
+        .map_err(|_| anyhow!("--mmu '{s}': '{num}' is not a number"))?;
+    if v.is_nan() || v <= 0.0 {
+        bail!("--mmu '{s}' must be positive");
+    }
+    Ok(v * mult)
+}
+
+fn output(c: &CommonArgs) -> Result<OutputSpec> {
+    Ok(OutputSpec {
+        path: c.out.clone(),
+        format: match c.format.as_str() {
+            "cog" => Format::Cog,
+            "gtiff" | "geotiff" => Format::GTiff,
+            o => bail!("--format '{o}': expected cog or gtiff"),
+        },
+        compression: Compression::parse(&c.compress).ok_or_else(|| {
+            anyhow!(
+                "--compress '{}': expected deflate, zstd or none",
+                c.compress
+            )
+        })?,
+    })
+}
+
+fn resampling(s: &str, flag: &str) -> Result<Resampling> {
+    Resampling::parse(s).ok_or_else(|| {
+        anyhow!("--{flag} '{s}': expected nearest, bilinear, cubic, average or mode")
+    })
+}
+
+fn nodata_rule(s: &str) -> Result<NodataRule> {
+    match s {
+        "any" => Ok(NodataRule::Any),
+        "ignore" => Ok(NodataRule::Ignore),
+        o => bail!("--nodata '{o}': expected any or ignore"),
+    }
+}
+
+fn formula(index: &Option<String>, expr: &Option<String>) -> Result<Option<Formula>> {
+    Ok(match (index, expr) {
+        (Some(i), None) => Some(Formula::Index(Index::parse(i).ok_or_else(|| {
+            anyhow!("--index '{i}': expected one of ndvi, nbr, ndmi, ndwi, evi, savi")
+        })?)),
+        (None, Some(e)) => Some(Formula::Expr(Expr::parse(e)?)),
+        (None, None) => None,
+        _ => bail!("give --index or --expr, not both"),
+    })
+}
+
+/// The band of each role: --input/--before with --bands role=BAND (bN for band N of the file
+/// in expressions), or a per-role file.
+fn role_specs(
+    roles: &[String],
+    file: Option<&Path>,
+    map: &[String],
+    per_role: &dyn Fn(&str) -> Option<String>,
+    flag_prefix: &str,
+    c: &CommonArgs,
+) -> Result<Vec<BandSpec>> {
+    let mut mapped = std::collections::HashMap::new();
+    for m in map {
+        let (r, b) = m
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--bands '{m}': expected ROLE=BAND, e.g. red=3"))?;
+        mapped.insert(r.trim().to_ascii_lowercase(), BandSel::parse(b.trim()));
+    }
+    roles
+        .iter()
+        .map(|role| {
+            if let Some(f) = per_role(role) {
+                return Ok(band_ref(&f, c.scale, c.offset));
+            }
+            if let Some(file) = file {
+                let band = match mapped.get(role) {
+                    Some(b) => b.clone(),
+                    None => match role.strip_prefix('b').and_then(|n| n.parse::<usize>().ok()) {
+                        Some(n) => BandSel::Index(n),
+                        None => bail!(
+                            "which band of {} is '{role}'? give --bands {role}=N",
+                            file.display()
+                        ),
+                    },
+                };
+                return Ok(BandSpec {
+                    path: file.to_path_buf(),
+                    band,
+                    scale: c.scale,
+                    offset: c.offset,
+                });
+            }
+            bail!("no input for band '{role}': give --{flag_prefix}{role} FILE (or a multi-band file with --bands)")
+        })
+        .collect()
+}
+
+/// The per-role file of a date (--before-red, --after-nir, …).
+fn date_role(a: &ChangeArgs, before: bool, role: &str) -> Option<String> {
+    let (b, f) = match role {
+        "red" => (&a.before_red, &a.after_red),
+        "nir" => (&a.before_nir, &a.after_nir),
+        "green" => (&a.before_green, &a.after_green),
+        "blue" => (&a.before_blue, &a.after_blue),
+        "swir1" => (&a.before_swir1, &a.after_swir1),
+        "swir2" => (&a.before_swir2, &a.after_swir2),
+        _ => return None,
+    };
+    if before { b.clone() } else { f.clone() }
+}
+
+fn tmp_dir(out: &Path) -> Result<tempfile::TempDir> {
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".terrawatt-warp-")
+        .tempdir_in(dir)
+        .or_else(|_| tempfile::tempdir())
+        .context("a temporary folder for warped bands")
+}
+
+fn inputs_of(specs: &[BandSpec]) -> Vec<&Path> {
+    specs.iter().map(|s| s.path.as_path()).collect()
+}
+
+pub fn index(span: &mut Span, ctx: &Ctx, a: &IndexArgs) -> Result<Outcome> {
+    let f = formula(&a.index, &a.expr)?
+        .ok_or_else(|| anyhow!("give --index NAME or --expr EXPRESSION"))?;
+    let roles = f.roles();
+    let named: Vec<(String, String)> = a
+        .roles
+        .named
+        .iter()
+        .map(|n| {
+            n.split_once('=')
+                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.to_string()))
+                .ok_or_else(|| anyhow!("--band '{n}': expected NAME=FILE"))
+        })
+        .collect::<Result<_>>()?;
+    let r = &a.roles;
+    let per_role = |role: &str| -> Option<String> {
+        match role {
+            "red" => r.red.clone(),
+            "nir" => r.nir.clone(),
+            "green" => r.green.clone(),
+            "blue" => r.blue.clone(),
+            "swir1" => r.swir1.clone(),
+            "swir2" => r.swir2.clone(),
+            _ => None,
+        }
+        .or_else(|| {
+            named
+                .iter()
+                .find(|(k, _)| k == role)
+                .map(|(_, v)| v.clone())
+        })
+    };
+    let specs = role_specs(
+        &roles,
+        a.input.as_deref(),
+        &a.bands,
+        &per_role,
+        "",
+        &a.common,
+    )?;
+    let out = output(&a.common)?;
+    check_output(&out.path, &inputs_of(&specs))?;
+    let memory = parse_bytes(&a.common.memory)?;
+    let how = resampling(&a.common.resampling, "resampling")?;
+    let ignore = nodata_rule(&a.common.nodata)? == NodataRule::Ignore;
+    let tmp = tmp_dir(&out.path)?;
+    let bar = ctx.progress(0, "index");
+    let rep = span.phase("index", |_| {
+        terrawatt_raster::index::run(
+            &f,
+            &specs,
+            ignore,
+            how,
+            memory,
+            &out,
+            tmp.path(),
+            &|d, t| {
+                bar.set_length(t);
+                bar.set_position(d);
+            },
+        )
+    })?;
+    bar.finish_and_clear();
+    let mut text = String::new();
+    writeln!(
+        text,
+        "{}: {} of {} × {} pixels ({}, {:.2} km²) → {}",
+        rep.formula,
+        a.common.format,
+        rep.grid.width,
+        rep.grid.height,
+        rep.crs,
+        rep.km2,
+        out.path.display()
+    )?;
+    writeln!(
+        text,
+        "valid {} ({:.1} %), missing {}; min {:.4}, mean {:.4}, max {:.4}",
+        rep.valid,
+        100.0 * rep.valid as f64 / rep.pixels as f64,
+        rep.missing,
+        rep.min,
+        rep.mean,
+        rep.max
+    )?;
+    let km2 = rep.km2;
+    Ok(Outcome {
+        results: json!({ "out": out, "index": rep }),
+        text,
+        unit: km2
+            .is_finite()
+            .then(|| FunctionalUnit::new("km² processed", km2)),
+    })
+}
+
+pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
+    let c = &a.common;
+    let f = formula(&a.index, &a.expr)?;
+    let method = match (&a.method, &f) {
+        (Some(m), None) if m == "cva" => Method::Cva {
+            standardize: a.standardize,
+        },
+        (Some(m), None) => bail!("--method '{m}': expected cva (or give --index / --expr)"),
+        (None, Some(Formula::Index(i))) => Method::Index(*i),
+        (None, Some(Formula::Expr(e))) => Method::Expr(e.clone()),
+        (None, None) => bail!("give --index NAME, --expr EXPRESSION or --method cva"),
+        (Some(_), Some(_)) => bail!("give --method or --index/--expr, not both"),
+    };
+    if a.standardize && !matches!(method, Method::Cva { .. }) {
+        bail!("--standardize applies to --method cva");
+    }
+    let is_nbr = matches!(method, Method::Index(Index::Nbr));
+    let difference = match a.difference.as_deref() {
+        None if is_nbr => Difference::BeforeMinusAfter,
+        None | Some("after-minus-before") => Difference::AfterMinusBefore,
+        Some("before-minus-after") => Difference::BeforeMinusAfter,
+        Some(o) => bail!("--difference '{o}': expected after-minus-before or before-minus-after"),
+    };
+    let threshold = match a.threshold.as_deref() {
+        None if is_nbr && !a.relative => Threshold::DnbrClasses,
+        None | Some("otsu") => {
+            if a.bins < 2 {
+                bail!("--bins must be at least 2");
+            }
+            Threshold::Otsu { bins: a.bins }
+        }
+        Some("classes") => {
+            if !is_nbr {
+                bail!("--threshold classes (dNBR severity) needs --index nbr");
+            }
+            Threshold::DnbrClasses
+        }
+        Some(v) => Threshold::Fixed {
+            value: v
+                .parse()
+                .map_err(|_| anyhow!("--threshold '{v}': expected otsu, classes or a number"))?,
+        },
+    };
+    let direction = match a.direction.as_deref() {
+        Some("above") => Direction::Above,
+        Some("below") => Direction::Below,
+        Some(o) => bail!("--direction '{o}': expected above or below"),
+        None => match (&method, difference) {
+            (Method::Cva { .. }, _) => Direction::Above,
+            (_, Difference::AfterMinusBefore) => Direction::Below,
+            (_, Difference::BeforeMinusAfter) => Direction::Above,
+        },
+    };
+    // the bands of each date
+    let (before, after) = match &method {
+        Method::Cva { .. } => {
+            let (Some(b), Some(af)) = (&a.before, &a.after) else {
+                bail!("--method cva needs --before FILE and --after FILE (multi-band)");
+            };
+            let n = terrawatt_raster::read::band_count(b)?;
+            let sel: Vec<BandSel> = if a.cva_bands.is_empty() {
+                (1..=n).map(BandSel::Index).collect()
+            } else {
+                a.cva_bands.iter().map(|s| BandSel::parse(s)).collect()
+            };
+            let mk = |p: &PathBuf| -> Vec<BandSpec> {
+                sel.iter()
+                    .map(|s| BandSpec {
+                        path: p.clone(),
+                        band: s.clone(),
+                        scale: c.scale,
+                        offset: c.offset,
+                    })
+                    .collect()
+            };
+            (mk(b), mk(af))
+        }
+        m => {
+            let roles = match m {
+                Method::Index(i) => Formula::Index(*i).roles(),
+                Method::Expr(e) => e.names().to_vec(),
+                Method::Cva { .. } => unreachable!(),
+            };
+            (
+                role_specs(
+                    &roles,
+                    a.before.as_deref(),
+                    &a.bands,
+                    &|r| date_role(a, true, r),
+                    "before-",
+                    c,
+                )?,
+                role_specs(
+                    &roles,
+                    a.after.as_deref(),
+                    &a.bands,
+                    &|r| date_role(a, false, r),
+                    "after-",
+                    c,
+                )?,
+            )
+        }
+    };
+    let mask = |scl: &Option<String>,
+                qa: &Option<String>,
+                m: &Option<String>,
+                which: &str|
+     -> Result<Option<(BandSpec, MaskKind)>> {
+        match (scl, qa, m) {
+            (None, None, None) => Ok(None),
+            (Some(f), None, None) => Ok(Some((
+                band_ref(f, None, None),
+                MaskKind::Scl {
+                    classes: a.scl_classes.clone(),
+                },
+            ))),
+            (None, Some(f), None) => Ok(Some((
+                band_ref(f, None, None),
+                MaskKind::QaBits {
+                    bits: a.qa_bits.clone(),
+                },
+            ))),
+            (None, None, Some(f)) => Ok(Some((band_ref(f, None, None), MaskKind::NonZero))),
+            _ => bail!("give one of --scl-{which}, --qa-{which} or --mask-{which}"),
+        }
+    };
+    let mask_before = mask(&a.scl_before, &a.qa_before, &a.mask_before, "before")?;
+    let mask_after = mask(&a.scl_after, &a.qa_after, &a.mask_after, "after")?;
+    let out = output(c)?;
+    let classes_out = a.classes_out.as_ref().map(|p| OutputSpec {
+        path: p.clone(),
+        ..out.clone()
+    });
+    let mut inputs = inputs_of(&before);
+    inputs.extend(inputs_of(&after));
+    for m in [&mask_before, &mask_after].into_iter().flatten() {
+        inputs.push(&m.0.path);
+    }
+    for o in [Some(&out.path), a.classes_out.as_ref(), a.table.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        check_output(o, &inputs)?;
+    }
+    let mmu = match &a.mmu {
+        None => None,
+        Some(s) => Some((
+            parse_area(s)?,
+            match a.connectivity {
+                4 => Connectivity::Four,
+                8 => Connectivity::Eight,
+                n => bail!("--connectivity {n}: expected 4 or 8"),
+            },
+        )),
+    };
+    let tmp = tmp_dir(&out.path)?;
+    let settings = change::Settings {
+        before: DateInputs {
+            bands: before,
+            mask: mask_before,
+        },
+        after: DateInputs {
+            bands: after,
+            mask: mask_after,
+        },
+        method,
+        difference,
+        relative: a.relative,
+        threshold,
+        direction,
+        nodata: nodata_rule(&c.nodata)?,
+        mask_buffer: a.mask_buffer,
+        mmu,
+        resampling: resampling(&c.resampling, "resampling")?,
+        align: a
+            .align
+            .as_deref()
+            .map(|s| resampling(s, "align"))
+            .transpose()?,
+        area: match a.area.as_str() {
+            "ellipsoid" => AreaMethod::Ellipsoid,
+            "sphere" => AreaMethod::Sphere,
+            o => bail!("--area '{o}': expected ellipsoid or sphere"),
+        },
+        memory: parse_bytes(&c.memory)?,
+        out: out.clone(),
+        classes_out,
+        tmp: tmp.path().to_path_buf(),
+    };
+    let bar = ctx.progress(0, "change");
+    let rep = span.phase("change", |_| {
+        change::run(&settings, &|d, t| {
+            bar.set_length(t);
+            bar.set_position(d);
+        })
+    })?;
+    bar.finish_and_clear();
+    if let Some(t) = &a.table {
+        let mut csv = String::from("class,name,pixels,hectares\n");
+        for k in &rep.classes {
+            writeln!(csv, "{},{},{},{}", k.class, k.name, k.pixels, k.hectares)?;
+        }
+        span.phase("write", |_| {
+            terrawatt_meter::write_atomic(t, csv.as_bytes())
+        })
+        .with_context(|| format!("writing {}", t.display()))?;
+    }
+    let mut text = String::new();
+    writeln!(
+        text,
+        "{} × {} pixels ({}, {:.2} km²) → {}",
+        rep.grid.width,
+        rep.grid.height,
+        rep.crs,
+        rep.km2,
+        out.path.display()
+    )?;
+    writeln!(
+        text,
+        "valid {} · missing {} · masked {} ({:.1} %); change from {:.4} to {:.4}",
+        rep.valid,
+        rep.nodata,
+        rep.masked,
+        100.0 * rep.masked_share,
+        rep.min,
+        rep.max
+    )?;
+    if let Some(t) = rep.threshold {
+        writeln!(
+            text,
+            "threshold {t:.6} ({}), change is {}",
+            match rep.threshold_method {
+                Threshold::Otsu { bins } => format!("Otsu, {bins} bins"),
+                _ => "fixed".into(),
+            },
+            match rep.direction {
+                Some(Direction::Below) => "below",
+                _ => "above",
+            }
+        )?;
+    }
+    if let Some(m) = &rep.mmu {
+        writeln!(
+            text,
+            "minimum mapping unit {:.4} ha ({}-connected{}): {} patches merged, {} pixels changed",
+            m.square_metres / 1e4,
+            match m.connectivity {
+                Connectivity::Four => 4,
+                Connectivity::Eight => 8,
+            },
+            m.pixels
+                .map(|p| format!(", {p} pixels"))
+                .unwrap_or_default(),
+            m.patches_removed,
+            m.pixels_changed
+        )?;
+    }
+    for k in &rep.classes {
+        writeln!(
+            text,
+            "  {:>2} {:<26} {:>12} px {:>14.4} ha",
+            k.class, k.name, k.pixels, k.hectares
+        )?;
+    }
+    let km2 = rep.km2;
+    Ok(Outcome {
+        results: json!({ "out": out, "classes_out": a.classes_out, "change": rep }),
+        text,
+        unit: km2
+            .is_finite()
+            .then(|| FunctionalUnit::new("km² processed", km2)),
+    })
+}
