@@ -1,0 +1,337 @@
+//! End-to-end tests of `terrawatt raster`: a change map with cloud masks, a minimum
+//! mapping unit, a class table and a COG; grids that differ refused (or aligned with
+//! --align); bad inputs refused with the file or option named, a non-zero exit and no
+//! output left behind.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+#[path = "../crates/meter/tests/common.rs"]
+mod common;
+
+fn terrawatt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args(args)
+        .env_remove("TERRAWATT_COUNTRY")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn s2(data: &Path, date: &str, band: &str) -> PathBuf {
+    data.join(format!(
+        "mapme_vegetation/s2a/S2A_38PLR_{date}_0_L2A_{band}.tif"
+    ))
+}
+
+#[test]
+fn change_with_cloud_masks_and_a_minimum_mapping_unit() {
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (out, classes, table, rep) = (
+        dir.path().join("change.tif"),
+        dir.path().join("classes.tif"),
+        dir.path().join("areas.csv"),
+        dir.path().join("r.json"),
+    );
+    let (b4a, b8a, scla) = (
+        s2(&data, "20170503", "B04"),
+        s2(&data, "20170503", "B08"),
+        s2(&data, "20170503", "SCL"),
+    );
+    let (b4b, b8b, sclb) = (
+        s2(&data, "20170722", "B04"),
+        s2(&data, "20170722", "B08"),
+        s2(&data, "20170722", "SCL"),
+    );
+    let o = terrawatt(&[
+        "--report",
+        s(&rep),
+        "raster",
+        "change",
+        "--index",
+        "ndvi",
+        "--before-red",
+        s(&b4a),
+        "--before-nir",
+        s(&b8a),
+        "--after-red",
+        s(&b4b),
+        "--after-nir",
+        s(&b8b),
+        "--scl-before",
+        s(&scla),
+        "--scl-after",
+        s(&sclb),
+        "--mask-buffer",
+        "1",
+        "--threshold",
+        "-0.05",
+        "--mmu",
+        "150ha",
+        "--out",
+        s(&out),
+        "--classes-out",
+        s(&classes),
+        "--table",
+        s(&table),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    eprintln!("{text}");
+    assert!(stderr(&o).contains("SCI") && stderr(&o).contains("per km² processed"));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+    let c = &r["results"]["change"];
+    // 20170503 is about a quarter cloud (SCL 8, 9, 10); the buffer adds a ring
+    let share = c["masked_share"].as_f64().unwrap();
+    assert!(share > 0.25 && share < 0.5, "{share}");
+    assert_eq!(
+        c["pixels"].as_u64().unwrap(),
+        c["valid"].as_u64().unwrap()
+            + c["nodata"].as_u64().unwrap()
+            + c["masked"].as_u64().unwrap()
+    );
+    // 150 ha on 549 m pixels (30.1 ha each): patches of fewer than 5 pixels go
+    assert_eq!(c["mmu"]["pixels"], 5);
+    assert!(c["mmu"]["patches_removed"].as_u64().unwrap() > 0);
+    let classes_ha: f64 = c["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["hectares"].as_f64().unwrap())
+        .sum();
+    let px = 549.0 * 549.0 / 1e4;
+    assert!((classes_ha - c["valid"].as_f64().unwrap() * px).abs() < 1e-6 * classes_ha);
+    let csv = std::fs::read_to_string(&table).unwrap();
+    assert!(
+        csv.starts_with("class,name,pixels,hectares\n0,no change,"),
+        "{csv}"
+    );
+    // the outputs: a COG with overviews, and the byte class map with 255 missing
+    let ds = gdal::Dataset::open(&out).unwrap();
+    assert_eq!(ds.raster_count(), 2);
+    use gdal::Metadata;
+    assert_eq!(
+        ds.metadata_item("LAYOUT", "IMAGE_STRUCTURE").as_deref(),
+        Some("COG")
+    );
+    let cl = gdal::Dataset::open(&classes).unwrap();
+    let b = cl.rasterband(1).unwrap();
+    assert_eq!(b.no_data_value(), Some(255.0));
+    let v = b.read_band_as::<u8>().unwrap().into_shape_and_vec().1;
+    let changed = v.iter().filter(|x| **x == 1).count() as u64;
+    assert_eq!(changed, c["classes"][1]["pixels"].as_u64().unwrap());
+    // nothing left behind but the outputs
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["areas.csv", "change.tif", "classes.tif", "r.json"]);
+}
+
+fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = base.to_vec();
+    a.extend_from_slice(extra);
+    a
+}
+
+fn fails(args: &[&str], out: &Path, expect: &[&str]) {
+    let o = terrawatt(args);
+    assert!(!o.status.success(), "should fail: {args:?}");
+    let e = stderr(&o);
+    for x in expect {
+        assert!(e.contains(x), "'{x}' not in: {e}");
+    }
+    assert!(e.contains("energy "), "the energy line is printed: {e}");
+    assert!(!out.exists(), "no output on failure");
+    let dir = out.parent().unwrap();
+    let left: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+}
+
+#[test]
+fn grids_that_differ_are_named_or_aligned() {
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c.tif");
+    let (a, b) = (
+        data.join("pylandstats/ls100_06.tif"),
+        data.join("pylandstats/ls100_12.tif"),
+    );
+    let args = [
+        "raster",
+        "change",
+        "--expr",
+        "b1",
+        "--before",
+        s(&a),
+        "--after",
+        s(&b),
+        "--threshold",
+        "0.5",
+        "--direction",
+        "above",
+        "--nodata",
+        "ignore",
+        "--out",
+        s(&out),
+    ];
+    fails(
+        &args,
+        &out,
+        &["ls100_12.tif", "not on the before date's grid", "--align"],
+    );
+    let o = terrawatt(&args);
+    let e = stderr(&o);
+    assert!(e.contains("pixel size") || e.contains("origin"), "{e}");
+    let mut with = args.to_vec();
+    with.push("--align");
+    let o = terrawatt(&with);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.exists());
+}
+
+#[test]
+fn bad_inputs_are_refused() {
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.tif");
+    let rgb = data.join("rasterio/RGB.byte.tif");
+    let base = ["raster", "index", "--out", s(&out)];
+    // a missing file
+    fails(
+        &with(
+            &base,
+            &["--index", "ndvi", "--red", "nope.tif", "--nir", "nope.tif"],
+        ),
+        &out,
+        &["nope.tif", "no such file"],
+    );
+    // a band that is not there, by index and by description
+    fails(
+        &with(
+            &base,
+            &[
+                "--index",
+                "ndvi",
+                "--input",
+                s(&rgb),
+                "--bands",
+                "red=1,nir=4",
+            ],
+        ),
+        &out,
+        &["RGB.byte.tif", "no band 4"],
+    );
+    fails(
+        &with(
+            &base,
+            &[
+                "--index",
+                "ndvi",
+                "--input",
+                s(&rgb),
+                "--bands",
+                "red=1,nir=B8",
+            ],
+        ),
+        &out,
+        &["RGB.byte.tif", "no band described 'B8'"],
+    );
+    // a role without a band
+    fails(
+        &with(&base, &["--index", "ndvi", "--input", s(&rgb)]),
+        &out,
+        &["--bands red=N"],
+    );
+    // a bad expression says where
+    fails(
+        &with(&base, &["--expr", "(b1 - b3", "--input", s(&rgb)]),
+        &out,
+        &["missing ')'"],
+    );
+    let s2a = |b: &str| s2(&data, "20170503", b);
+    let (b4, b8, scl) = (s2a("B04"), s2a("B08"), s2a("SCL"));
+    let cbase = [
+        "raster",
+        "change",
+        "--before-red",
+        s(&b4),
+        "--before-nir",
+        s(&b8),
+        "--after-red",
+        s(&b4),
+        "--after-nir",
+        s(&b8),
+        "--out",
+        s(&out),
+    ];
+    fails(
+        &with(&cbase, &["--index", "ndvi", "--mmu", "0.5"]),
+        &out,
+        &["--mmu '0.5'", "unit"],
+    );
+    fails(
+        &with(&cbase, &["--index", "ndvi", "--threshold", "classes"]),
+        &out,
+        &["--index nbr"],
+    );
+    // every pixel masked: nothing to threshold
+    fails(
+        &with(
+            &cbase,
+            &[
+                "--index",
+                "ndvi",
+                "--scl-before",
+                s(&scl),
+                "--scl-classes",
+                "0,1,2,3,4,5,6,7,8,9,10,11",
+            ],
+        ),
+        &out,
+        &["no valid change values"],
+    );
+    // the whole class map does not fit a tiny budget with --mmu
+    fails(
+        &with(
+            &cbase,
+            &["--index", "ndvi", "--mmu", "1ha", "--memory", "100KB"],
+        ),
+        &out,
+        &["--memory"],
+    );
+    // an output over an input is refused
+    let o = terrawatt(&[
+        "raster",
+        "index",
+        "--index",
+        "ndvi",
+        "--input",
+        s(&rgb),
+        "--bands",
+        "red=1,nir=2",
+        "--out",
+        s(&rgb),
+    ]);
+    assert!(!o.status.success());
+}
