@@ -431,3 +431,65 @@ pub fn lines(path: &Path, axes: Axes<'_>, x: &[f64], series: &[(String, Vec<f64>
         Ok(())
     })
 }
+
+/// A raster quicklook: panels of RGB pixels side by side, each with a title, and a legend
+/// of coloured boxes below.
+pub fn raster_panels(
+    path: &Path,
+    panels: &[(String, usize, usize, Vec<RGBColor>)],
+    legend: &[(RGBColor, String)],
+) -> Result<()> {
+    let side = 360usize;
+    let n = panels.len().max(1);
+    // the tallest panel once scaled to `side` on its longer edge
+    let tall = panels
+        .iter()
+        .map(|(_, w, h, _)| (*h as f64 * side as f64 / (*w.max(h)) as f64).ceil() as usize)
+        .max()
+        .unwrap_or(side);
+    let (width, height) = (
+        (side + 20) * n + 20,
+        tall + 60 + 30 * legend.len().div_ceil(3) + 20,
+    );
+    render(path, (width as u32, height as u32), |root| {
+        for (k, (title, w, h, px)) in panels.iter().enumerate() {
+            let scale = side as f64 / (*w.max(h)) as f64;
+            let x0 = 20 + k * (side + 20);
+            root.draw(&Text::new(
+                title.clone(),
+                (x0 as i32, 10),
+                ("sans-serif", 18).into_font(),
+            ))?;
+            for y in 0..*h {
+                for x in 0..*w {
+                    let c = px[y * w + x];
+                    let (a, b) = (
+                        (x0 as f64 + x as f64 * scale) as i32,
+                        (40.0 + y as f64 * scale) as i32,
+                    );
+                    let (c2, d) = (
+                        (x0 as f64 + (x + 1) as f64 * scale).ceil() as i32,
+                        (40.0 + (y + 1) as f64 * scale).ceil() as i32,
+                    );
+                    root.draw(&Rectangle::new([(a, b), (c2, d)], c.filled()))?;
+                }
+            }
+        }
+        for (i, (c, label)) in legend.iter().enumerate() {
+            let (col, row) = (i % 3, i / 3);
+            let x = 20 + col as i32 * 300;
+            let y = (tall + 60 + row * 30) as i32;
+            root.draw(&Rectangle::new([(x, y), (x + 20, y + 20)], c.filled()))?;
+            root.draw(&Rectangle::new(
+                [(x, y), (x + 20, y + 20)],
+                BLACK.stroke_width(1),
+            ))?;
+            root.draw(&Text::new(
+                label.clone(),
+                (x + 28, y + 2),
+                ("sans-serif", 16).into_font(),
+            ))?;
+        }
+        Ok(())
+    })
+}

@@ -84,6 +84,8 @@ fn change_with_cloud_masks_and_a_minimum_mapping_unit() {
         s(&classes),
         "--table",
         s(&table),
+        "--quicklook",
+        s(&dir.path().join("look.png")),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout);
@@ -137,7 +139,19 @@ fn change_with_cloud_masks_and_a_minimum_mapping_unit() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["areas.csv", "change.tif", "classes.tif", "r.json"]);
+    assert_eq!(
+        names,
+        [
+            "areas.csv",
+            "change.tif",
+            "classes.tif",
+            "look.png",
+            "r.json"
+        ]
+    );
+    // the quicklook: three panels and a legend
+    let png = std::fs::read(dir.path().join("look.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
 }
 
 fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {

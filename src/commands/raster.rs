@@ -208,6 +208,10 @@ pub struct ChangeArgs {
     /// CSV of area per class.
     #[arg(long, value_name = "FILE")]
     pub table: Option<PathBuf>,
+    /// PNG quicklook: the value before and after (the index, or CVA's first band) and the
+    /// classes, with a legend.
+    #[arg(long, value_name = "FILE")]
+    pub quicklook: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -617,9 +621,14 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
     for m in [&mask_before, &mask_after].into_iter().flatten() {
         inputs.push(&m.0.path);
     }
-    for o in [Some(&out.path), a.classes_out.as_ref(), a.table.as_ref()]
-        .into_iter()
-        .flatten()
+    for o in [
+        Some(&out.path),
+        a.classes_out.as_ref(),
+        a.table.as_ref(),
+        a.quicklook.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
     {
         check_output(o, &inputs)?;
     }
@@ -686,6 +695,9 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
         })
         .with_context(|| format!("writing {}", t.display()))?;
     }
+    if let Some(q) = &a.quicklook {
+        span.phase("quicklook", |_| quicklook(q, &settings, &rep))?;
+    }
     let mut text = String::new();
     writeln!(
         text,
@@ -751,4 +763,108 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
             .is_finite()
             .then(|| FunctionalUnit::new("km² processed", km2)),
     })
+}
+
+/// A colour between brown (low) and green (high) for a value in [0, 1]; grey for missing.
+fn ramp(t: f32) -> plotters::style::RGBColor {
+    use plotters::style::RGBColor;
+    if t.is_nan() {
+        return RGBColor(235, 235, 235);
+    }
+    let t = t.clamp(0.0, 1.0);
+    let stops = [
+        (166.0, 97.0, 26.0),
+        (245.0, 245.0, 200.0),
+        (26.0, 150.0, 65.0),
+    ];
+    let (a, b, u) = if t < 0.5 {
+        (stops[0], stops[1], t * 2.0)
+    } else {
+        (stops[1], stops[2], (t - 0.5) * 2.0)
+    };
+    let mix = |x: f32, y: f32| (x + (y - x) * u) as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+fn quicklook(path: &Path, s: &change::Settings, rep: &change::Report) -> Result<()> {
+    use plotters::style::RGBColor;
+    let p = change::preview(s, 360)?;
+    // one stretch for both dates: the 2nd and 98th percentiles of their values
+    let mut all: Vec<f32> = p
+        .before
+        .iter()
+        .chain(&p.after)
+        .copied()
+        .filter(|v| !v.is_nan())
+        .collect();
+    all.sort_by(f32::total_cmp);
+    let (lo, hi) = if all.is_empty() {
+        (0.0, 1.0)
+    } else {
+        (all[all.len() / 50], all[all.len() * 49 / 50])
+    };
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let colour = |v: &f32| ramp((v - lo) / span);
+    let dnbr = matches!(s.threshold, Threshold::DnbrClasses);
+    let palette: Vec<(u8, RGBColor)> = if dnbr {
+        vec![
+            (1, RGBColor(122, 135, 55)),
+            (2, RGBColor(172, 190, 77)),
+            (3, RGBColor(10, 224, 66)),
+            (4, RGBColor(255, 247, 11)),
+            (5, RGBColor(255, 175, 56)),
+            (6, RGBColor(255, 100, 27)),
+            (7, RGBColor(164, 31, 214)),
+        ]
+    } else {
+        vec![(0, RGBColor(200, 200, 200)), (1, RGBColor(215, 25, 28))]
+    };
+    let class_colour = |c: &u8| {
+        palette
+            .iter()
+            .find(|(k, _)| k == c)
+            .map_or(RGBColor(255, 255, 255), |x| x.1)
+    };
+    let what = match &s.method {
+        Method::Index(i) => i.name().to_uppercase(),
+        Method::Expr(e) => e.text().to_string(),
+        Method::Cva { .. } => "band 1".into(),
+    };
+    let mut legend: Vec<(RGBColor, String)> = rep
+        .classes
+        .iter()
+        .map(|k| {
+            (
+                class_colour(&k.class),
+                format!("{} ({:.1} ha)", k.name, k.hectares),
+            )
+        })
+        .collect();
+    legend.push((RGBColor(255, 255, 255), "missing or masked".into()));
+    legend.push((ramp(0.0), format!("{what} {lo:.2}")));
+    legend.push((ramp(1.0), format!("{what} {hi:.2}")));
+    crate::plot::raster_panels(
+        path,
+        &[
+            (
+                format!("before: {what}"),
+                p.width,
+                p.height,
+                p.before.iter().map(colour).collect(),
+            ),
+            (
+                format!("after: {what}"),
+                p.width,
+                p.height,
+                p.after.iter().map(colour).collect(),
+            ),
+            (
+                "change".into(),
+                p.width,
+                p.height,
+                p.classes.iter().map(class_colour).collect(),
+            ),
+        ],
+        &legend,
+    )
 }

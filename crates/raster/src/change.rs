@@ -669,3 +669,60 @@ fn change_value(s: &Settings, b: &[f32], a: &[f32], band_std32: &[f32]) -> f32 {
         }
     }
 }
+
+/// A small picture of a change run: the method's value before and after (the index, or the
+/// first band for CVA) and the classes, decimated to at most `max_side` pixels a side.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub width: usize,
+    pub height: usize,
+    pub before: Vec<f32>,
+    pub after: Vec<f32>,
+    pub classes: Vec<u8>,
+}
+
+/// Reads the preview of a finished run (its output holds the classes in band 2).
+pub fn preview(s: &Settings, max_side: usize) -> Result<Preview> {
+    let o = open(s)?;
+    let g = &o.grid;
+    let k = (g.width.max(g.height) as f64 / max_side as f64).max(1.0);
+    let (w, h) = (
+        ((g.width as f64 / k).round() as usize).max(1),
+        ((g.height as f64 / k).round() as usize).max(1),
+    );
+    let value = |bands: &[Band]| -> Result<Vec<f32>> {
+        let vals = bands
+            .iter()
+            .map(|b| b.read_preview(w, h))
+            .collect::<Result<Vec<_>>>()?;
+        let mut v = vec![0f32; bands.len()];
+        Ok((0..w * h)
+            .map(|p| {
+                for (x, b) in v.iter_mut().zip(&vals) {
+                    *x = b[p];
+                }
+                if v.iter().any(|x| x.is_nan()) {
+                    return f32::NAN;
+                }
+                match &s.method {
+                    Method::Index(i) => i.eval(&v),
+                    Method::Expr(e) => e.eval(&v),
+                    Method::Cva { .. } => v[0],
+                }
+            })
+            .collect())
+    };
+    let out = Band::open(&BandSpec::new(&s.out.path, crate::read::BandSel::Index(2)))?;
+    let classes = out
+        .read_preview(w, h)?
+        .iter()
+        .map(|c| if c.is_nan() { MISSING_CLASS } else { *c as u8 })
+        .collect();
+    Ok(Preview {
+        width: w,
+        height: h,
+        before: value(&o.before)?,
+        after: value(&o.after)?,
+        classes,
+    })
+}

@@ -326,3 +326,31 @@ pub fn warp(src: &Path, dst: &Path, args: &[String]) -> Result<()> {
     }
     Ok(())
 }
+
+impl Band {
+    /// The whole band decimated to `w × h` (nearest neighbour), as values (NaN missing).
+    pub fn read_preview(&self, w: usize, h: usize) -> Result<Vec<f32>> {
+        let ds = self.open_dataset()?;
+        let b = ds.rasterband(self.index).map_err(gdal_err(&self.source))?;
+        let mut raw = vec![0f64; w * h];
+        b.read_into_slice::<f64>(
+            (0, 0),
+            (self.grid.width, self.grid.height),
+            (w, h),
+            &mut raw,
+            Some(gdal::raster::ResampleAlg::NearestNeighbour),
+        )
+        .map_err(gdal_err(&self.source))?;
+        let (s, o) = (self.scale as f32, self.offset as f32);
+        Ok(raw
+            .iter()
+            .map(|&r| {
+                if r.is_nan() || self.nodata == Some(r) {
+                    f32::NAN
+                } else {
+                    (r as f32) * s + o
+                }
+            })
+            .collect())
+    }
+}
