@@ -15,6 +15,8 @@ scikit-image and pyproj, on the real public rasters of ../shared/data/raster:
 4. Otsu thresholds (64, 256, 1024 bins) of the two dNDVI rasters.
 5. gdal_sieve.py runs (thresholds 2/5/10, 4- and 8-connectivity, with and without mask).
 6. Pixel areas of a EPSG:4326 tile: geodesic (pyproj, WGS84) and spherical.
+7. Band math on the rasterio test rasters (RGB.byte.tif with nodata 0, a float raster
+   with a nodata value).
 
 and writes crates/raster/tests/fixtures/raster_reference.json. The fixture is generated
 by this script: do not edit it by hand. The data is read in place, never copied into the
@@ -851,6 +853,29 @@ def case_area(data):
 # ---------------------------------------------------------------- main
 
 
+def case_rasterio(data):
+    """Band math on the rasterio test rasters: a normalised difference of bands 3 and 1 of
+    RGB.byte.tif (Byte, nodata 0) as NDVI with red = band 1 and nir = band 3, and
+    b1 * 2.5 + 1 on float_raster_with_nodata.tif (Float32 with a nodata value)."""
+    rgb = "rasterio/RGB.byte.tif"
+    flt = "rasterio/float_raster_with_nodata.tif"
+    describe(data, rgb)
+    describe(data, flt)
+    b = {"red": read_values(data / rgb, 1), "nir": read_values(data / rgb, 3)}
+    nd = index("ndvi", b)
+    v = read_values(data / flt, 1)
+    lin = v * 2.5 + 1.0
+    assert lin.dtype == np.float32
+    return {
+        "rgb_b3_b1_normalised_difference": {
+            "formula": "(b3 - b1) / (b3 + b1) on RGB.byte.tif", **float_stats(nd)
+        },
+        "float_b1_times_2_5_plus_1": {
+            "formula": "b1 * 2.5 + 1 on float_raster_with_nodata.tif", **float_stats(lin)
+        },
+    }
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default=str(DEFAULT_DATA), help="the raster data folder (read only)")
@@ -864,6 +889,7 @@ def main():
     result["oscd_norcia"], oscd_dndvi = case_oscd(data)
     result["mapme_s2a"], s2a_dndvi, s2a_grid = case_s2a(data)
     result["trend_cva"] = case_trend(data)
+    result["rasterio"] = case_rasterio(data)
     result["otsu"] = {}
     if oscd_dndvi is not None:
         result["otsu"]["oscd_dndvi"] = [otsu(valid_values(oscd_dndvi), b) for b in OTSU_BINS]

@@ -497,3 +497,43 @@ fn results_do_not_depend_on_threads_or_memory() {
     let two = run(2, 2_000_000, "two.tif");
     assert_eq!(one, two);
 }
+
+#[test]
+fn expressions_on_multi_band_and_float_rasters_equal_numpy() {
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let rgb = data.join("rasterio/RGB.byte.tif");
+    let flt = data.join("rasterio/float_raster_with_nodata.tif");
+    for (expr, bands, key) in [
+        (
+            "(b3 - b1) / (b3 + b1)",
+            vec![
+                BandSpec::new(&rgb, BandSel::Index(3)),
+                BandSpec::new(&rgb, BandSel::Index(1)),
+            ],
+            "rgb_b3_b1_normalised_difference",
+        ),
+        (
+            "b1 * 2.5 + 1",
+            vec![BandSpec::new(&flt, BandSel::Index(1))],
+            "float_b1_times_2_5_plus_1",
+        ),
+    ] {
+        let out = gtiff(dir.path(), &format!("{key}.tif"));
+        index::run(
+            &Formula::Expr(index::Expr::parse(expr).unwrap()),
+            &bands,
+            false,
+            Resampling::Nearest,
+            1 << 30,
+            &out,
+            dir.path(),
+            &no_progress,
+        )
+        .unwrap();
+        check_stats(&read_f32(&out.path, 1), &f["rasterio"][key], key);
+    }
+}
