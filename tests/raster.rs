@@ -349,3 +349,42 @@ fn bad_inputs_are_refused() {
     ]);
     assert!(!o.status.success());
 }
+
+#[test]
+fn a_chosen_grid_takes_every_band() {
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ndmi20.tif");
+    let band = |b: &str| {
+        std::fs::read_dir(data.join("oscd_norcia/imgs_1"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with(&format!("_{b}.tif")))
+            .unwrap()
+    };
+    let (b08, b11) = (band("B08"), band("B11"));
+    // NDMI at 20 m: the 10 m NIR averaged onto the SWIR's grid
+    let o = terrawatt(&[
+        "raster",
+        "index",
+        "--index",
+        "ndmi",
+        "--nir",
+        s(&b08),
+        "--swir1",
+        s(&b11),
+        "--grid",
+        s(&b11),
+        "--resampling",
+        "average",
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ds = gdal::Dataset::open(&out).unwrap();
+    assert_eq!(ds.raster_size(), (193, 121));
+    let g = gdal::Dataset::open(&b11).unwrap().geo_transform().unwrap();
+    assert_eq!(ds.geo_transform().unwrap(), g);
+}

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use terrawatt_meter::{FunctionalUnit, Span};
 use terrawatt_raster::change::{self, DateInputs, Difference, Direction, Method, Threshold};
-use terrawatt_raster::grid::AreaMethod;
+use terrawatt_raster::grid::{AreaMethod, Grid};
 use terrawatt_raster::index::{Expr, Formula, Index};
 use terrawatt_raster::mask::{MaskKind, NodataRule};
 use terrawatt_raster::read::{BandSel, BandSpec, Resampling};
@@ -73,10 +73,14 @@ pub struct CommonArgs {
     /// as ordinary values.
     #[arg(long, default_value = "any")]
     pub nodata: String,
-    /// Resampling of bands on another grid than the first band: nearest, bilinear, cubic,
+    /// Resampling of bands on another grid than the output's: nearest, bilinear, cubic,
     /// average, mode.
     #[arg(long, default_value = "nearest")]
     pub resampling: String,
+    /// The output grid: that of this raster (e.g. a 20 m band to work at 20 m, with
+    /// --resampling average); default the grid of the first band (of the before date).
+    #[arg(long, value_name = "FILE")]
+    pub grid: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -433,12 +437,14 @@ pub fn index(span: &mut Span, ctx: &Ctx, a: &IndexArgs) -> Result<Outcome> {
     let memory = parse_bytes(&a.common.memory)?;
     let how = resampling(&a.common.resampling, "resampling")?;
     let ignore = nodata_rule(&a.common.nodata)? == NodataRule::Ignore;
+    let grid = a.common.grid.as_deref().map(Grid::of_file).transpose()?;
     let tmp = tmp_dir(&out.path)?;
     let bar = ctx.progress(0, "index");
     let rep = span.phase("index", |_| {
         terrawatt_raster::index::run(
             &f,
             &specs,
+            grid.as_ref(),
             ignore,
             how,
             memory,
@@ -667,6 +673,7 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
             .as_deref()
             .map(|s| resampling(s, "align"))
             .transpose()?,
+        grid: c.grid.as_deref().map(Grid::of_file).transpose()?,
         area: match a.area.as_str() {
             "ellipsoid" => AreaMethod::Ellipsoid,
             "sphere" => AreaMethod::Sphere,

@@ -97,6 +97,9 @@ pub struct Settings {
     pub resampling: Resampling,
     /// Warp the after date onto the before date's grid when they differ (else refuse).
     pub align: Option<Resampling>,
+    /// The output grid (every band resampled onto it); default the before date's first
+    /// band's.
+    pub grid: Option<Grid>,
     pub area: AreaMethod,
     pub memory: u64,
     pub out: OutputSpec,
@@ -230,10 +233,10 @@ struct Opened {
 
 fn open_date(
     d: &DateInputs,
-    grid: Option<&Grid>,
+    before: Option<(&Grid, &Grid)>,
     s: &Settings,
     which: &str,
-) -> Result<(Vec<Band>, CloudMask, Grid)> {
+) -> Result<(Vec<Band>, CloudMask, Grid, Grid)> {
     let mut bands = vec![];
     for spec in &d.bands {
         let mut b = Band::open(spec)?;
@@ -246,30 +249,35 @@ fn open_date(
         .first()
         .ok_or_else(|| RasterError::Invalid(format!("the {which} date has no bands")))?;
     let date_grid = first.grid.clone();
-    let target = match grid {
-        None => date_grid.clone(),
-        Some(g) => {
-            let diff = date_grid.differences(g);
-            if !diff.is_empty() && s.align.is_none() {
+    // the dates must share their native grid (that of their first band) unless --align
+    let mut across = false;
+    if let Some((native, _)) = before {
+        let diff = date_grid.differences(native);
+        if !diff.is_empty() {
+            if s.align.is_none() {
                 return Err(RasterError::Input {
                     path: first.source.display().to_string(),
                     message: format!(
                         "the {which} date is not on the before date's grid ({}): {}; give --align to warp it onto that grid",
-                        g.crs_name(),
+                        native.crs_name(),
                         diff.join("; ")
                     ),
                 });
             }
-            g.clone()
+            across = true;
         }
+    }
+    let target = match before {
+        Some((_, t)) => t.clone(),
+        None => s.grid.clone().unwrap_or_else(|| date_grid.clone()),
     };
     let mut out = vec![];
     for b in bands {
-        // within a date: resample onto the grid; across dates: the --align resampling
-        let how = if b.grid.differences(&date_grid).is_empty() {
-            s.align.unwrap_or(s.resampling)
-        } else {
-            s.resampling
+        // the --align resampling for a date warped onto the other's grid; --resampling
+        // within a date and onto a chosen grid
+        let how = match s.align {
+            Some(a) if across && b.grid.differences(&date_grid).is_empty() => a,
+            _ => s.resampling,
         };
         out.push(b.onto(&target, how, &s.tmp)?);
     }
@@ -280,12 +288,12 @@ fn open_date(
             Some((b.onto(&target, Resampling::Nearest, &s.tmp)?, kind.clone()))
         }
     };
-    Ok((out, m, target))
+    Ok((out, m, date_grid, target))
 }
 
 fn open(s: &Settings) -> Result<Opened> {
-    let (before, mask_before, grid) = open_date(&s.before, None, s, "before")?;
-    let (after, mask_after, _) = open_date(&s.after, Some(&grid), s, "after")?;
+    let (before, mask_before, native, grid) = open_date(&s.before, None, s, "before")?;
+    let (after, mask_after, _, _) = open_date(&s.after, Some((&native, &grid)), s, "after")?;
     if before.len() != after.len() {
         return Err(RasterError::Invalid(format!(
             "the dates have {} and {} bands",

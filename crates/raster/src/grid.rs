@@ -52,6 +52,18 @@ impl Grid {
         })
     }
 
+    /// The grid of a raster file.
+    pub fn of_file(path: &std::path::Path) -> Result<Grid> {
+        if !path.exists() {
+            return Err(RasterError::Input {
+                path: path.display().to_string(),
+                message: "no such file".into(),
+            });
+        }
+        let ds = Dataset::open(path).map_err(crate::gdal_err(path))?;
+        Grid::of(&ds, &path.display().to_string())
+    }
+
     pub fn pixels(&self) -> u64 {
         self.width as u64 * self.height as u64
     }

@@ -496,12 +496,13 @@ pub struct IndexReport {
     pub km2: f64,
 }
 
-/// Computes `formula` over `bands` (its roles, in order; the first band's grid is the
-/// output grid, the others resampled onto it) into `out`, strip by strip.
+/// Computes `formula` over `bands` (its roles, in order) on `grid` (default the first
+/// band's; bands on another grid are resampled onto it) into `out`, strip by strip.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     formula: &Formula,
     specs: &[crate::read::BandSpec],
+    grid: Option<&crate::grid::Grid>,
     ignore_nodata: bool,
     resampling: crate::read::Resampling,
     memory: u64,
@@ -518,11 +519,11 @@ pub fn run(
         }
         bands.push(b);
     }
-    let grid = bands
+    let first = &bands
         .first()
         .ok_or_else(|| RasterError::Invalid("no input bands".into()))?
-        .grid
-        .clone();
+        .grid;
+    let grid = grid.unwrap_or(first).clone();
     let bands = bands
         .into_iter()
         .map(|b| b.onto(&grid, resampling, tmp))

@@ -143,6 +143,7 @@ fn indices_equal_numpy_bit_for_bit() {
             let rep = index::run(
                 &Formula::Index(i),
                 &specs,
+                None,
                 false,
                 Resampling::Nearest,
                 1 << 30,
@@ -174,6 +175,7 @@ fn indices_equal_numpy_bit_for_bit() {
         index::run(
             &Formula::Expr(e),
             &[b("B08"), b("B04")],
+            None,
             false,
             Resampling::Nearest,
             1 << 30,
@@ -214,6 +216,7 @@ fn settings(
         mmu: None,
         resampling: Resampling::Nearest,
         align: None,
+        grid: None,
         area: AreaMethod::Ellipsoid,
         memory: 1 << 30,
         out: gtiff(dir, "change.tif"),
@@ -526,6 +529,7 @@ fn expressions_on_multi_band_and_float_rasters_equal_numpy() {
         index::run(
             &Formula::Expr(index::Expr::parse(expr).unwrap()),
             &bands,
+            None,
             false,
             Resampling::Nearest,
             1 << 30,
