@@ -60,6 +60,9 @@ pub struct CommonArgs {
     /// deflate, zstd or none.
     #[arg(long, default_value = "deflate")]
     pub compress: String,
+    /// Compression level (DEFLATE 1–12, ZSTD 1–22) [default: 1].
+    #[arg(long)]
+    pub level: Option<u8>,
     /// Memory budget for the strips in flight (e.g. 1GB, 512MB).
     #[arg(long, default_value = "1GB")]
     pub memory: String,
@@ -282,6 +285,7 @@ fn output(c: &CommonArgs) -> Result<OutputSpec> {
             "gtiff" | "geotiff" => Format::GTiff,
             o => bail!("--format '{o}': expected cog or gtiff"),
         },
+        level: c.level,
         compression: Compression::parse(&c.compress).ok_or_else(|| {
             anyhow!(
                 "--compress '{}': expected deflate, zstd or none",

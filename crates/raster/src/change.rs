@@ -181,6 +181,8 @@ pub struct Report {
 #[derive(Debug, Default)]
 struct Pass1 {
     change: Vec<f32>,
+    /// Classes, when known in this pass (a fixed threshold or dNBR classes, no sieve).
+    classes: Vec<u8>,
     nodata: u64,
     masked: u64,
     valid: u64,
@@ -349,7 +351,14 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let g = o.grid.clone();
     let (w, h) = (g.width, g.height);
     let nb = o.before.len();
-    let passes = 2
+    // classes come with the change values unless Otsu or the sieve needs them all first
+    let early = !matches!(s.threshold, Threshold::Otsu { .. }) && s.mmu.is_none();
+    let fixed = match s.threshold {
+        Threshold::Fixed { value } => Some(value),
+        _ => None,
+    };
+    let passes = 1
+        + u64::from(!early)
         + u64::from(matches!(s.threshold, Threshold::Otsu { .. }))
         + u64::from(matches!(s.method, Method::Cva { standardize: true }));
     let total = h as u64 * passes;
@@ -404,6 +413,19 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     };
     let band_std32: Vec<f32> = band_std.iter().map(|s| *s as f32).collect();
 
+    let row_areas = g.row_areas(s.area).unwrap_or_else(|_| vec![f64::NAN; h]);
+    let mut counts = [0u64; 256];
+    let mut area = [0f64; 256];
+    let mut mmu_report = None;
+    let mut classes_writer = match &s.classes_out {
+        Some(spec) => Some(Writer::create::<u8>(
+            spec,
+            &g,
+            &["class"],
+            Some(MISSING_CLASS as f64),
+        )?),
+        None => None,
+    };
     let mut writer = Writer::create::<f32>(&s.out, &g, &["change", "class"], Some(f64::NAN))?;
     let (mut nodata, mut masked, mut valid) = (0u64, 0u64, 0u64);
     let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
@@ -443,6 +465,9 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                 }
                 out.change.push(v);
             }
+            if early {
+                out.classes = out.change.iter().map(|v| class_of(s, fixed, *v)).collect();
+            }
             tick(n);
             Ok(out)
         },
@@ -452,7 +477,22 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             valid += p.valid;
             lo = lo.min(p.min);
             hi = hi.max(p.max);
-            writer.write_rows(1, r0, n, p.change)
+            writer.write_rows(1, r0, n, p.change)?;
+            if early {
+                tally(
+                    &p.classes,
+                    w,
+                    &row_areas[r0..r0 + n],
+                    &mut counts,
+                    &mut area,
+                );
+                let band2 = p.classes.iter().map(|&c| class_f32(c)).collect();
+                writer.write_rows(2, r0, n, band2)?;
+                if let Some(cw) = classes_writer.as_mut() {
+                    cw.write_rows(1, r0, n, p.classes)?;
+                }
+            }
+            Ok(())
         },
     )?;
     // pixels whose change is NaN from the arithmetic itself (0/0) count as missing
@@ -484,35 +524,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             Some(threshold::otsu(&hist))
         }
     };
-    let classify = |v: f32| -> u8 {
-        if v.is_nan() {
-            return MISSING_CLASS;
-        }
-        match (s.threshold, threshold) {
-            (Threshold::DnbrClasses, _) => dnbr_class(v),
-            (_, Some(t)) => {
-                let c = match s.direction {
-                    Direction::Above => v as f64 > t,
-                    Direction::Below => (v as f64) < t,
-                };
-                u8::from(c)
-            }
-            _ => MISSING_CLASS,
-        }
-    };
-    let row_areas = g.row_areas(s.area).unwrap_or_else(|_| vec![f64::NAN; h]);
-    let mut counts = [0u64; 256];
-    let mut area = [0f64; 256];
-    let mut mmu_report = None;
-    let mut classes_writer = match &s.classes_out {
-        Some(spec) => Some(Writer::create::<u8>(
-            spec,
-            &g,
-            &["class"],
-            Some(MISSING_CLASS as f64),
-        )?),
-        None => None,
-    };
+    let classify = |v: f32| class_of(s, threshold, v);
     let mut buf = vec![];
     if let Some((m2, conn)) = s.mmu {
         let need = pixels * 5;
@@ -567,7 +579,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             }
             tick(n);
         }
-    } else {
+    } else if !early {
         for r0 in (0..h).step_by(rows) {
             let n = rows.min(h - r0);
             writer.read_rows(1, r0, n, &mut buf)?;
@@ -622,6 +634,21 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         area_method: s.area,
         km2,
     })
+}
+
+/// The class of a change value: dNBR severity, or 1 / 0 on the threshold's change side.
+fn class_of(s: &Settings, threshold: Option<f64>, v: f32) -> u8 {
+    if v.is_nan() {
+        return MISSING_CLASS;
+    }
+    match (s.threshold, threshold) {
+        (Threshold::DnbrClasses, _) => dnbr_class(v),
+        (_, Some(t)) => u8::from(match s.direction {
+            Direction::Above => v as f64 > t,
+            Direction::Below => (v as f64) < t,
+        }),
+        _ => MISSING_CLASS,
+    }
 }
 
 fn class_f32(c: u8) -> f32 {

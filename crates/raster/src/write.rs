@@ -3,9 +3,10 @@
 //! name beside the target and renamed into place only when complete, so a failed run leaves
 //! no partial file and never touches an existing one.
 //!
-//! A COG is made in two steps: the strips go into a tiled GeoTIFF (DEFLATE level 1), which
-//! GDAL's COG driver then copies with overviews (nearest-neighbour, so class values stay
-//! classes) and the final compression.
+//! A COG is made in two steps: the strips go into an uncompressed tiled GeoTIFF (ZSTD level 1
+//! above 4 GB), which GDAL's COG driver then copies with overviews (nearest-neighbour, so
+//! class values stay classes) and the final compression (level 1 by default, with the
+//! floating-point predictor for float data).
 
 use std::path::{Path, PathBuf};
 
@@ -56,7 +57,14 @@ pub struct OutputSpec {
     pub path: PathBuf,
     pub format: Format,
     pub compression: Compression,
+    /// The compression level (DEFLATE 1–12, ZSTD 1–22); default 1 (with the floating-point
+    /// predictor, DEFLATE level 6 made float32 change maps less than 1 % smaller at about
+    /// twice the time).
+    pub level: Option<u8>,
 }
+
+/// Uncompressed intermediate files for a COG up to this size; ZSTD level 1 above.
+const RAW_INTERMEDIATE_MAX: u64 = 4_000_000_000;
 
 /// A raster being written; dropped without [`Writer::finish`], its temporary file is removed.
 #[derive(Debug)]
@@ -98,9 +106,12 @@ impl Writer {
             T::datatype(),
             gdal::raster::GdalDataType::Float32 | gdal::raster::GdalDataType::Float64
         );
+        let bytes = grid.pixels() * descriptions.len() as u64 * std::mem::size_of::<T>() as u64;
         let (compress, level) = match (spec.format, spec.compression) {
-            (Format::Cog, _) => ("DEFLATE", "1".to_string()),
-            (Format::GTiff, c) => (c.gdal(), "6".to_string()),
+            // the COG driver compresses once, at the copy
+            (Format::Cog, _) if bytes <= RAW_INTERMEDIATE_MAX => ("NONE", 1),
+            (Format::Cog, _) => ("ZSTD", 1),
+            (Format::GTiff, c) => (c.gdal(), spec.level.unwrap_or(1)),
         };
         let mut pairs = vec![
             ("TILED", "YES".to_string()),
@@ -110,8 +121,10 @@ impl Writer {
             ("NUM_THREADS", "ALL_CPUS".into()),
             ("BIGTIFF", "IF_SAFER".into()),
         ];
-        if compress == "DEFLATE" {
-            pairs.push(("ZLEVEL", level));
+        match compress {
+            "DEFLATE" => pairs.push(("ZLEVEL", level.to_string())),
+            "ZSTD" => pairs.push(("ZSTD_LEVEL", level.to_string())),
+            _ => {}
         }
         if compress != "NONE" {
             pairs.push(("PREDICTOR", if float { "3" } else { "2" }.into()));
@@ -209,6 +222,7 @@ impl Writer {
                         "PREDICTOR",
                         if self.float { "FLOATING_POINT" } else { "YES" }.into(),
                     ));
+                    pairs.push(("LEVEL", self.spec.level.unwrap_or(1).to_string()));
                 }
                 let res = ds.create_copy(&driver, &cog, &options(&pairs)?);
                 drop(ds);

@@ -70,6 +70,7 @@ fn gtiff(dir: &Path, name: &str) -> OutputSpec {
         path: dir.join(name),
         format: Format::GTiff,
         compression: Compression::Deflate,
+        level: None,
     }
 }
 
@@ -170,6 +171,7 @@ fn indices_equal_numpy_bit_for_bit() {
             path: dir.path().join(format!("{date}.tif")),
             format: Format::Cog,
             compression: Compression::Zstd,
+            level: Some(3),
         };
         let e = index::Expr::parse("(b8 - b4) / (b8 + b4)").unwrap();
         index::run(
