@@ -38,6 +38,14 @@ pub fn strip_rows(
     Ok(rows.max(1))
 }
 
+/// Gives GDAL's block cache an eighth of the memory budget (the strips in flight take at
+/// most half; the COG driver's copy needs room of its own), so a run's memory stays within
+/// the budget whatever the machine's RAM (GDAL's own default is 5 % of it).
+pub fn limit_gdal_cache(budget: u64) {
+    let mb = (budget / 8 / 1_000_000).max(16);
+    let _ = gdal::config::set_config_option("GDAL_CACHEMAX", &format!("{mb}MB"));
+}
+
 /// Runs `compute(row0, rows)` over the strips of `height` rows in parallel batches and hands
 /// each result to `consume(row0, rows, result)` in row order.
 pub fn run<R, C, S>(height: usize, rows: usize, compute: C, mut consume: S) -> Result<()>

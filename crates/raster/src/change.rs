@@ -347,6 +347,7 @@ fn read_date(
 
 /// Runs change detection; `progress(rows_done, rows_total)` after each strip of each pass.
 pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
+    blocks::limit_gdal_cache(s.memory);
     let o = open(s)?;
     let g = o.grid.clone();
     let (w, h) = (g.width, g.height);

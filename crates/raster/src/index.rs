@@ -511,6 +511,7 @@ pub fn run(
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<IndexReport> {
     use crate::read::Band;
+    crate::blocks::limit_gdal_cache(memory);
     let mut bands = vec![];
     for s in specs {
         let mut b = Band::open(s)?;
