@@ -1,5 +1,5 @@
-//! Writing rasters: a tiled GeoTIFF or a Cloud-Optimised GeoTIFF (COG), DEFLATE or ZSTD,
-//! tiles compressed on all cores by GDAL (`NUM_THREADS=ALL_CPUS`), written under a temporary
+//! Writing rasters: a tiled GeoTIFF or a Cloud-Optimised GeoTIFF (COG), DEFLATE or ZSTD
+//! (a COG's tiles compressed on all cores by GDAL, `NUM_THREADS=ALL_CPUS`), written under a temporary
 //! name beside the target and renamed into place only when complete, so a failed run leaves
 //! no partial file and never touches an existing one.
 //!
@@ -118,9 +118,11 @@ impl Writer {
             ("BLOCKXSIZE", "512".into()),
             ("BLOCKYSIZE", "512".into()),
             ("COMPRESS", compress.into()),
-            ("NUM_THREADS", "ALL_CPUS".into()),
             ("BIGTIFF", "IF_SAFER".into()),
         ];
+        // No NUM_THREADS here: GDAL 3.6's threaded compression of blocks evicted from a
+        // small block cache deadlocked on a 2-gigapixel map; the strips are computed on all
+        // cores anyway, and the COG copy below compresses on all cores.
         match compress {
             "DEFLATE" => pairs.push(("ZLEVEL", level.to_string())),
             "ZSTD" => pairs.push(("ZSTD_LEVEL", level.to_string())),
