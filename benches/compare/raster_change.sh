@@ -111,7 +111,7 @@ if [ "$mode" = memory ]; then
     --threshold -0.1 --memory 512MB --format gtiff --compress deflate --out "$out/change.tif" --quiet
   unlock
   cat "$WORK/logs/memory.log"
-  awk -F'\t' -v px=$(( BIG * BIG )) '{printf "terrawatt, %.0f px, --memory 512MB, gtiff deflate: %.1f s wall, %.1f s CPU, peak RSS %.0f MB, %.1f MPix/s\n", px, $4, $5+$6, $7/1024, px/$4/1e6}' "$STEPS"
+  awk -F'\t' -v px=$(( BIG * BIG )) '{printf "terrawatt, %.0f px, --memory 512MB, gtiff deflate: %.1f s wall, %.1f s CPU, peak RSS %.0f MiB, %.1f MPix/s\n", px, $4, $5+$6, $7/1024, px/$4/1e6}' "$STEPS"
   ls -la "$out"
   exit 0
 fi
@@ -173,7 +173,8 @@ if how != "cog":
 '
 
 TWC=(raster change --index ndvi --before-red "$B1R" --before-nir "$B1N" --after-red "$B2R" --after-nir "$B2N" --quiet)
-COG_TW_CO=(-co COMPRESS=DEFLATE -co PREDICTOR=FLOATING_POINT -co BLOCKSIZE=512 -co OVERVIEW_RESAMPLING=NEAREST -co NUM_THREADS=ALL_CPUS)
+# the COG copy's options in crates/raster/src/write.rs (keep in step with it)
+COG_TW_CO=(-co COMPRESS=DEFLATE -co LEVEL=1 -co PREDICTOR=FLOATING_POINT -co BLOCKSIZE=512 -co OVERVIEW_RESAMPLING=NEAREST -co NUM_THREADS=ALL_CPUS)
 
 run_tool() { # run_tool TOOL REP
   local t=$1 r=$2
@@ -260,7 +261,7 @@ med = {t: [st.median(v[i] for v in reps.values()) for i in range(3)] for t, reps
 ref_w, ref_c, _ = med.get("terrawatt", [float("nan")] * 3)
 print("wall, CPU (user + sys), peak RSS: medians; wall range over the runs; the ratios are the")
 print("tool's over terrawatt's default run (above 1: terrawatt is faster / uses less CPU)")
-print(f"| {'tool':30s} | wall s | wall range  | CPU s | peak RSS MB | MPix/s | wall ÷ tw | CPU ÷ tw |")
+print(f"| {'tool':30s} | wall s | wall range  | CPU s | peak RSS MiB | MPix/s | wall ÷ tw | CPU ÷ tw |")
 print(f"|{'-'*32}|-------:|-------------|------:|------------:|-------:|----------:|---------:|")
 for t, (w, c, m) in med.items():
     ws = [v[0] for v in runs[t].values()]
@@ -273,8 +274,8 @@ for t, ss in steps.items():
 PY
 
 echo
-grep -h -m1 "^energy" "$WORK/logs/terrawatt.log" | sed 's/^/terrawatt energy line (first run): /' || true
-grep -h -m1 "threshold .*Otsu" "$WORK/logs/terrawatt-otsu.log" | sed 's/^ *//;s/^/terrawatt otsu: /' || true
+grep -h -m1 "^energy" "$WORK/logs/terrawatt.log" 2>/dev/null | sed 's/^/terrawatt energy line (first run): /' || true
+grep -h -m1 "threshold .*Otsu" "$WORK/logs/terrawatt-otsu.log" 2>/dev/null | sed 's/^ *//;s/^/terrawatt otsu: /' || true
 echo
 for f in "$FINAL"/*.tif; do
   printf "%-28s %9s bytes  %s, overviews: %s\n" "$(basename "$f")" "$(stat -c %s "$f")" \
