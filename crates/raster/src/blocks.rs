@@ -38,12 +38,26 @@ pub fn strip_rows(
     Ok(rows.max(1))
 }
 
-/// Gives GDAL's block cache an eighth of the memory budget (the strips in flight take at
-/// most half; the COG driver's copy needs room of its own), so a run's memory stays within
-/// the budget whatever the machine's RAM (GDAL's own default is 5 % of it).
+/// Gives GDAL's block cache a quarter of the memory budget (the strips in flight take at
+/// most half), so a run's memory stays within the budget whatever the machine's RAM (GDAL's
+/// own default is 5 % of it). The cache holds the inputs' blocks that strips shorter than
+/// a block read again.
 pub fn limit_gdal_cache(budget: u64) {
-    let mb = (budget / 8 / 1_000_000).max(16);
+    let mb = (budget / 4 / 1_000_000).max(16);
     let _ = gdal::config::set_config_option("GDAL_CACHEMAX", &format!("{mb}MB"));
+}
+
+/// The output tile size for strips of `rows` rows (a multiple of 16, at most 512), and the
+/// strip height rounded down to whole tile rows, so every strip writes complete tiles and
+/// no half-written tile waits in GDAL's cache.
+pub fn tiles_for(rows: usize) -> (usize, usize) {
+    let tile = (rows / 16 * 16).clamp(16, 512);
+    let rows = if rows >= tile {
+        rows - rows % tile
+    } else {
+        rows
+    };
+    (rows, tile)
 }
 
 /// Runs `compute(row0, rows)` over the strips of `height` rows in parallel batches and hands
@@ -82,6 +96,14 @@ mod tests {
             32
         );
         assert!(strip_rows(10, 10_000, 12, 16, 1000, 2).is_err());
+    }
+
+    #[test]
+    fn strips_are_whole_tile_rows() {
+        assert_eq!(tiles_for(512), (512, 512));
+        assert_eq!(tiles_for(47), (32, 32));
+        assert_eq!(tiles_for(600), (512, 512));
+        assert_eq!(tiles_for(7), (7, 16));
     }
 
     #[test]

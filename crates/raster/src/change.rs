@@ -372,6 +372,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let bpp = 2 * nb * 12 + 2 + 8;
     let block = o.before[0].block_rows;
     let rows = blocks::strip_rows(h, w, bpp, block, s.memory / 2, rayon::current_num_threads())?;
+    let (rows, tile) = blocks::tiles_for(rows);
 
     // CVA standardisation: per-band moments of the differences over pixels valid in all
     let band_std: Vec<f64> = if matches!(s.method, Method::Cva { standardize: true }) {
@@ -424,10 +425,11 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             &g,
             &["class"],
             Some(MISSING_CLASS as f64),
+            tile,
         )?),
         None => None,
     };
-    let mut writer = Writer::create::<f32>(&s.out, &g, &["change", "class"], Some(f64::NAN))?;
+    let mut writer = Writer::create::<f32>(&s.out, &g, &["change", "class"], Some(f64::NAN), tile)?;
     let (mut nodata, mut masked, mut valid) = (0u64, 0u64, 0u64);
     let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
     blocks::run(

@@ -538,8 +538,9 @@ pub fn run(
         memory / 2,
         rayon::current_num_threads(),
     )?;
+    let (rows, tile) = crate::blocks::tiles_for(rows);
     let mut writer =
-        crate::write::Writer::create::<f32>(out, &grid, &[&formula.name()], Some(f64::NAN))?;
+        crate::write::Writer::create::<f32>(out, &grid, &[&formula.name()], Some(f64::NAN), tile)?;
     let (mut valid, mut lo, mut hi) = (0u64, f32::INFINITY, f32::NEG_INFINITY);
     let mut sum = 0f64;
     let done = std::sync::atomic::AtomicU64::new(0);

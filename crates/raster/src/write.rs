@@ -93,12 +93,14 @@ fn options(pairs: &[(&str, String)]) -> Result<RasterCreationOptions> {
 }
 
 impl Writer {
-    /// Creates the output: `descriptions.len()` bands of `T` on `grid`, with `nodata`.
+    /// Creates the output: `descriptions.len()` bands of `T` on `grid`, with `nodata`, in
+    /// square tiles of `tile` pixels (a multiple of 16; a COG is retiled to 512).
     pub fn create<T: GdalType + Copy>(
         spec: &OutputSpec,
         grid: &Grid,
         descriptions: &[&str],
         nodata: Option<f64>,
+        tile: usize,
     ) -> Result<Writer> {
         let tmp = tmp_name(&spec.path, "partial");
         let driver = DriverManager::get_driver_by_name("GTiff").map_err(gdal_err(&spec.path))?;
@@ -115,8 +117,8 @@ impl Writer {
         };
         let mut pairs = vec![
             ("TILED", "YES".to_string()),
-            ("BLOCKXSIZE", "512".into()),
-            ("BLOCKYSIZE", "512".into()),
+            ("BLOCKXSIZE", tile.to_string()),
+            ("BLOCKYSIZE", tile.to_string()),
             ("COMPRESS", compress.into()),
             ("BIGTIFF", "IF_SAFER".into()),
         ];
