@@ -227,6 +227,32 @@ impl Band {
         Dataset::open(&self.path).map_err(gdal_err(&self.source))
     }
 
+    /// The raw values of rows `[row0, row0 + rows)`.
+    fn read_raw(&self, ds: &Dataset, row0: usize, rows: usize) -> Result<Vec<f64>> {
+        let w = self.grid.width;
+        let b = ds.rasterband(self.index).map_err(gdal_err(&self.source))?;
+        let mut raw = vec![0f64; w * rows];
+        b.read_into_slice::<f64>((0, row0 as isize), (w, rows), (w, rows), &mut raw, None)
+            .map_err(gdal_err(&self.source))?;
+        Ok(raw)
+    }
+
+    /// Whether a raw value is missing (NaN or the nodata value).
+    #[inline]
+    fn missing(&self, r: f64) -> bool {
+        r.is_nan() || self.nodata == Some(r)
+    }
+
+    /// A raw value as a value: NaN where missing, else raw × scale + offset in float32.
+    #[inline]
+    fn value(&self, r: f64) -> f32 {
+        if self.missing(r) {
+            f32::NAN
+        } else {
+            (r as f32) * self.scale as f32 + self.offset as f32
+        }
+    }
+
     /// Rows `[row0, row0 + rows)` as values (NaN where missing) into `out`.
     pub fn read_rows(
         &self,
@@ -235,20 +261,9 @@ impl Band {
         rows: usize,
         out: &mut Vec<f32>,
     ) -> Result<()> {
-        let w = self.grid.width;
-        let b = ds.rasterband(self.index).map_err(gdal_err(&self.source))?;
-        let mut raw = vec![0f64; w * rows];
-        b.read_into_slice::<f64>((0, row0 as isize), (w, rows), (w, rows), &mut raw, None)
-            .map_err(gdal_err(&self.source))?;
-        let (s, o) = (self.scale as f32, self.offset as f32);
+        let raw = self.read_raw(ds, row0, rows)?;
         out.clear();
-        out.extend(raw.iter().map(|&r| {
-            if r.is_nan() || self.nodata == Some(r) {
-                f32::NAN
-            } else {
-                (r as f32) * s + o
-            }
-        }));
+        out.extend(raw.iter().map(|&r| self.value(r)));
         Ok(())
     }
 
@@ -261,14 +276,10 @@ impl Band {
         rows: usize,
         out: &mut Vec<Option<i64>>,
     ) -> Result<()> {
-        let w = self.grid.width;
-        let b = ds.rasterband(self.index).map_err(gdal_err(&self.source))?;
-        let mut raw = vec![0f64; w * rows];
-        b.read_into_slice::<f64>((0, row0 as isize), (w, rows), (w, rows), &mut raw, None)
-            .map_err(gdal_err(&self.source))?;
+        let raw = self.read_raw(ds, row0, rows)?;
         out.clear();
         out.extend(raw.iter().map(|&r| {
-            if r.is_nan() || self.nodata == Some(r) {
+            if self.missing(r) {
                 None
             } else {
                 Some(r as i64)
@@ -341,16 +352,6 @@ impl Band {
             Some(gdal::raster::ResampleAlg::NearestNeighbour),
         )
         .map_err(gdal_err(&self.source))?;
-        let (s, o) = (self.scale as f32, self.offset as f32);
-        Ok(raw
-            .iter()
-            .map(|&r| {
-                if r.is_nan() || self.nodata == Some(r) {
-                    f32::NAN
-                } else {
-                    (r as f32) * s + o
-                }
-            })
-            .collect())
+        Ok(raw.iter().map(|&r| self.value(r)).collect())
     }
 }

@@ -76,6 +76,26 @@ fn gtiff(dir: &Path, name: &str) -> OutputSpec {
 
 fn no_progress(_: u64, _: u64) {}
 
+/// An index run on the first band's grid with a 1 GB budget.
+fn run_index(
+    f: &Formula,
+    specs: &[BandSpec],
+    out: &OutputSpec,
+    dir: &Path,
+) -> terrawatt_raster::Result<index::IndexReport> {
+    index::run(
+        f,
+        specs,
+        None,
+        false,
+        Resampling::Nearest,
+        1 << 30,
+        out,
+        dir,
+        &no_progress,
+    )
+}
+
 /// The band file of an OSCD date ("imgs_1", "B04").
 fn oscd(data: &Path, date: &str, band: &str) -> PathBuf {
     let dir = data.join("oscd_norcia").join(date);
@@ -141,18 +161,7 @@ fn indices_equal_numpy_bit_for_bit() {
             let roles = i.bands();
             let specs = oscd_specs(&data, date, roles);
             let out = gtiff(dir.path(), &format!("{date}-{}.tif", i.name()));
-            let rep = index::run(
-                &Formula::Index(i),
-                &specs,
-                None,
-                false,
-                Resampling::Nearest,
-                1 << 30,
-                &out,
-                dir.path(),
-                &no_progress,
-            )
-            .unwrap();
+            let rep = run_index(&Formula::Index(i), &specs, &out, dir.path()).unwrap();
             let v = read_f32(&out.path, 1);
             check_stats(
                 &v,
@@ -174,18 +183,7 @@ fn indices_equal_numpy_bit_for_bit() {
             level: Some(3),
         };
         let e = index::Expr::parse("(b8 - b4) / (b8 + b4)").unwrap();
-        index::run(
-            &Formula::Expr(e),
-            &[b("B08"), b("B04")],
-            None,
-            false,
-            Resampling::Nearest,
-            1 << 30,
-            &out,
-            dir.path(),
-            &no_progress,
-        )
-        .unwrap();
+        run_index(&Formula::Expr(e), &[b("B08"), b("B04")], &out, dir.path()).unwrap();
         let v = read_f32(&out.path, 1);
         check_stats(&v, &f["mapme_s2a"][date]["ndvi"], date);
         n += 1;
@@ -528,16 +526,11 @@ fn expressions_on_multi_band_and_float_rasters_equal_numpy() {
         ),
     ] {
         let out = gtiff(dir.path(), &format!("{key}.tif"));
-        index::run(
+        run_index(
             &Formula::Expr(index::Expr::parse(expr).unwrap()),
             &bands,
-            None,
-            false,
-            Resampling::Nearest,
-            1 << 30,
             &out,
             dir.path(),
-            &no_progress,
         )
         .unwrap();
         check_stats(&read_f32(&out.path, 1), &f["rasterio"][key], key);
