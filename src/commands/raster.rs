@@ -60,7 +60,7 @@ pub struct CommonArgs {
     /// deflate, zstd or none.
     #[arg(long, default_value = "deflate")]
     pub compress: String,
-    /// Compression level (DEFLATE 1–12, ZSTD 1–22) [default: 1].
+    /// Compression level (DEFLATE 1–9, ZSTD 1–22) [default: 1].
     #[arg(long)]
     pub level: Option<u8>,
     /// Memory budget for the strips in flight (e.g. 1GB, 512MB).
