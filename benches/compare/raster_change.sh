@@ -23,14 +23,16 @@
 #
 # What each tool does (the same outputs: dNDVI = NDVI(after) − NDVI(before) in float32, NaN
 # where any input is nodata; class 1 where dNDVI < −0.1, 0 otherwise, NaN missing):
-# - terrawatt raster change: one 2-band Float32 COG (DEFLATE, overviews), default threads.
+# - terrawatt raster change: one 2-band Float32 COG (DEFLATE level 1, floating-point
+#   predictor, overviews), default threads; terrawatt's own TIFF writer compresses tiles on
+#   all cores as strips arrive.
 # - gdal_calc.py (GDAL 3.6): `--format COG` fails there (gdal_calc calls Create(), which the
 #   COG driver lacks), so a user writes tiled GeoTIFFs and converts them with
 #   `gdal_translate -of COG -co COMPRESS=DEFLATE`. Nodata must be explicit: gdal_calc's own
 #   nodata propagation with `--NoDataValue nan` turns every pixel into NaN (NaN × 0), so the
 #   calls use --hideNoData and where(A==0|..., nan, ...). Two pipelines:
 #     "2 calls": dNDVI → tmp; class from that dNDVI → tmp; two gdal_translate to COG
-#     ("-mt": the same with -co NUM_THREADS=ALL_CPUS, which terrawatt's writer sets);
+#     ("-mt": the same with -co NUM_THREADS=ALL_CPUS, compressing on all cores as terrawatt does);
 #     "1 call": two --calc in one call (a 2-band file like terrawatt's; gdal_calc reads the
 #     inputs again for the second band and recomputes dNDVI there), then gdal_translate.
 #   Intermediates are tiled and uncompressed (the cheapest choice for gdal_calc).
@@ -39,8 +41,9 @@
 #   dataset in a MEM dataset and copies it to COG on close), "GTiff then COG" writes a tiled
 #   uncompressed GeoTIFF and copies it with rasterio.shutil.copy(driver="COG").
 # - floors: gdal_translate -of COG -co COMPRESS=DEFLATE of the four inputs (read + COG write
-#   of UInt16); the COG step alone (terrawatt's creation options) on terrawatt's own
-#   uncompressed 2-band output; terrawatt writing a plain tiled GeoTIFF (deflate, none).
+#   of UInt16); GDAL's COG step alone (level 1, floating-point predictor, all cores) on
+#   terrawatt's uncompressed 2-band output; terrawatt writing a plain tiled GeoTIFF
+#   (deflate, none).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD

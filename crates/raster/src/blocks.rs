@@ -1,17 +1,16 @@
 //! Strips of rows sized by a memory budget, computed in parallel and consumed in order.
 //!
-//! A batch of as many strips as the pool has threads is computed at once (rayon); their
-//! results are handed to the consumer in row order, so writing stays sequential and the
-//! memory in flight is at most one batch. Nothing computed depends on the strip layout, so
+//! Strips are computed on the pool (rayon), one per thread, and handed to the consumer in
+//! row order while the next ones compute, so writing stays sequential and the memory in
+//! flight is at most one strip per thread plus the one being written. Nothing computed depends on the strip layout, so
 //! results do not depend on the thread count or the budget.
-
-use rayon::prelude::*;
 
 use crate::{RasterError, Result};
 
-/// Rows per strip: a multiple of the block height, small enough that a batch of `threads`
-/// strips of `bytes_per_pixel` each fits `budget`, at most 512 rows (or one block) and
-/// small enough to give each thread two strips.
+/// Rows per strip: a multiple of the block height, small enough that the strips in flight
+/// ([`in_flight`]: one per thread and one being written) of `bytes_per_pixel` each fit
+/// `budget`, at most 512 rows (or one block) and small enough to give each thread two
+/// strips.
 pub fn strip_rows(
     height: usize,
     width: usize,
@@ -22,11 +21,12 @@ pub fn strip_rows(
 ) -> Result<usize> {
     let threads = threads.max(1);
     let per_row = (width * bytes_per_pixel).max(1) as u64;
-    let max_rows = (budget / (threads as u64 * per_row)) as usize;
+    let max_rows = (budget / (in_flight(threads) as u64 * per_row)) as usize;
     if max_rows == 0 {
         return Err(RasterError::Invalid(format!(
-            "the memory budget of {budget} bytes does not hold one row per thread ({} bytes × {threads} threads); raise --memory",
-            per_row
+            "the memory budget of {budget} bytes does not hold one row per strip in flight ({} bytes × {}); raise --memory",
+            per_row,
+            in_flight(threads)
         )));
     }
     let block = block_rows.max(1);
@@ -60,8 +60,12 @@ pub fn tiles_for(rows: usize) -> (usize, usize) {
     (rows, tile)
 }
 
-/// Runs `compute(row0, rows)` over the strips of `height` rows in parallel batches and hands
-/// each result to `consume(row0, rows, result)` in row order.
+/// Runs `compute(row0, rows)` over the strips of `height` rows in parallel and hands each
+/// result to `consume(row0, rows, result)` in row order.
+///
+/// At most [`in_flight`] strips are alive at once (computing, waiting, or being consumed):
+/// strip `i + in_flight` starts when strip `i` has been consumed, so the pool computes the
+/// next strips while the consumer writes (and compresses, on the same pool) this one.
 pub fn run<R, C, S>(height: usize, rows: usize, compute: C, mut consume: S) -> Result<()>
 where
     R: Send,
@@ -72,14 +76,69 @@ where
         .step_by(rows.max(1))
         .map(|r| (r, rows.min(height - r)))
         .collect();
-    let batch = rayon::current_num_threads().max(1);
-    for chunk in strips.chunks(batch) {
-        let results: Vec<Result<R>> = chunk.par_iter().map(|&(r, n)| compute(r, n)).collect();
-        for (&(r, n), res) in chunk.iter().zip(results) {
-            consume(r, n, res?)?;
+    let window = in_flight(rayon::current_num_threads());
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<R>)>();
+    let mut outcome = Ok(());
+    rayon::in_place_scope(|scope| {
+        let compute = &compute;
+        let spawn = |i: usize| {
+            let tx = tx.clone();
+            let (r, n) = strips[i];
+            scope.spawn(move |_| {
+                let _ = tx.send((i, compute(r, n)));
+            });
+        };
+        let mut next = 0;
+        while next < strips.len().min(window) {
+            spawn(next);
+            next += 1;
+        }
+        let mut waiting = std::collections::BTreeMap::new();
+        for (i, &(r, n)) in strips.iter().enumerate() {
+            let res = loop {
+                if let Some(res) = waiting.remove(&i) {
+                    break res;
+                }
+                let (k, res) = receive(&rx);
+                waiting.insert(k, res);
+            };
+            if let Err(e) = res.and_then(|v| consume(r, n, v)) {
+                outcome = Err(e);
+                return;
+            }
+            if next < strips.len() {
+                spawn(next);
+                next += 1;
+            }
+        }
+    });
+    outcome
+}
+
+/// Strips alive at once for a pool of `threads`: one per thread and the one being consumed.
+pub fn in_flight(threads: usize) -> usize {
+    threads.max(1) + 1
+}
+
+/// The next finished strip; inside the pool the waiting thread runs pending work meanwhile
+/// (a one-thread pool would otherwise wait on itself).
+fn receive<T>(rx: &std::sync::mpsc::Receiver<T>) -> T {
+    use std::sync::mpsc::TryRecvError;
+    loop {
+        match rx.try_recv() {
+            Ok(m) => return m,
+            Err(TryRecvError::Disconnected) => unreachable!("the sender outlives the strips"),
+            Err(TryRecvError::Empty) => match rayon::yield_now() {
+                Some(rayon::Yield::Executed) => {}
+                Some(rayon::Yield::Idle) => {
+                    if let Ok(m) = rx.recv_timeout(std::time::Duration::from_millis(1)) {
+                        return m;
+                    }
+                }
+                None => return rx.recv().expect("the sender outlives the strips"),
+            },
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -90,10 +149,10 @@ mod tests {
     fn strips_fit_the_budget() {
         // 10,000 × 10,000, 12 bytes per pixel, 1 GB, 2 threads: 512-row strips (61 MB)
         assert_eq!(strip_rows(10_000, 10_000, 12, 16, 1 << 30, 2).unwrap(), 512);
-        // a 10 MB budget: 43 rows → 32 (two blocks of 16)
+        // a 10 MB budget over 3 strips in flight: 27 rows → 16 (one block of 16)
         assert_eq!(
             strip_rows(10_000, 10_000, 12, 16, 10_000_000, 2).unwrap(),
-            32
+            16
         );
         assert!(strip_rows(10, 10_000, 12, 16, 1000, 2).is_err());
     }

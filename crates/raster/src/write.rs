@@ -204,7 +204,10 @@ impl Writer {
         nodata: Option<f64>,
         tile: usize,
     ) -> Result<Writer> {
-        assert!(tile >= 16 && tile.is_multiple_of(16), "tiles are multiples of 16");
+        assert!(
+            tile >= 16 && tile.is_multiple_of(16),
+            "tiles are multiples of 16"
+        );
         let level = spec.level.unwrap_or(1);
         let (lo, hi) = spec.compression.levels();
         if level < lo || level > hi {
