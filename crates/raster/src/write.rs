@@ -674,16 +674,26 @@ impl Coder<'_> {
         let mut row = vec![0u8; t * s];
         for r in buf.chunks_exact_mut(t * s) {
             if self.float {
-                // bytes regrouped most significant first, then differenced (Technical Note 3)
-                for (i, v) in r.chunks_exact(s).enumerate() {
-                    for k in 0..s {
-                        row[k * t + i] = v[s - 1 - k];
-                    }
+                // bytes regrouped most significant first (Technical Note 3)
+                let (p0, rest) = row.split_at_mut(t);
+                let (p1, rest) = rest.split_at_mut(t);
+                let (p2, p3) = rest.split_at_mut(t);
+                for ((((v, a), b), c), d) in r
+                    .chunks_exact(4)
+                    .zip(p0.iter_mut())
+                    .zip(p1.iter_mut())
+                    .zip(p2.iter_mut())
+                    .zip(p3.iter_mut())
+                {
+                    (*a, *b, *c, *d) = (v[3], v[2], v[1], v[0]);
                 }
-                r.copy_from_slice(&row);
+            } else {
+                row.copy_from_slice(r);
             }
-            for i in (1..r.len()).rev() {
-                r[i] = r[i].wrapping_sub(r[i - 1]);
+            // then each byte minus the one before it
+            r[0] = row[0];
+            for (o, pair) in r[1..].iter_mut().zip(row.windows(2)) {
+                *o = pair[1].wrapping_sub(pair[0]);
             }
         }
         match self.compression {
