@@ -16,7 +16,8 @@
 #   bash benches/compare/raster_change.sh                # the comparison (SIZE 5120: 26.2 MP)
 #   bash benches/compare/raster_change.sh memory 46341   # terrawatt alone on a 46341² pair
 #                                                        # (2.15 GP; ~3.5 GB of inputs, made
-#                                                        # and deleted here), --memory 512MB
+#                                                        # and deleted here), --memory 512MB,
+#                                                        # a COG (FORMAT=gtiff for a plain one)
 # Environment: TERRAWATT (binary, default target/release/terrawatt), VENV (/tmp/venv-rasterio),
 # WORK (scratch, default /tmp/tw-bench/raster_change), SIZE (5120), REPEATS (5),
 # LOCK (a file to flock around every timed run, e.g. a build lock; default none).
@@ -56,6 +57,7 @@ LOCK=${LOCK:-}
 SRC=${SRC:-$repo/../shared/data/raster/mapme_vegetation/s2a}
 SYSPY=/usr/bin/python3
 mode=${1:-compare}
+FORMAT=${FORMAT:-cog}   # the memory run's output format (cog or gtiff)
 
 [ -x "$TW" ] || { echo "no terrawatt binary at $TW (cargo build --release, or set TERRAWATT)" >&2; exit 1; }
 mkdir -p "$WORK/data" "$WORK/logs"
@@ -111,11 +113,12 @@ if [ "$mode" = memory ]; then
   # a time limit, so that a hung run cannot hold LOCK for ever (MEMORY_TIMEOUT seconds)
   step memory 1 terrawatt timeout "${MEMORY_TIMEOUT:-1200}" "$TW" raster change --index ndvi \
     --before-red "${in[0]}" --before-nir "${in[1]}" --after-red "${in[2]}" --after-nir "${in[3]}" \
-    --threshold -0.1 --memory 512MB --format gtiff --compress deflate --out "$out/change.tif" --quiet
+    --threshold -0.1 --memory 512MB --format "$FORMAT" --compress deflate --out "$out/change.tif" --quiet
   unlock
   cat "$WORK/logs/memory.log"
-  awk -F'\t' -v px=$(( BIG * BIG )) '{printf "terrawatt, %.0f px, --memory 512MB, gtiff deflate: %.1f s wall, %.1f s CPU, peak RSS %.0f MiB, %.1f MPix/s\n", px, $4, $5+$6, $7/1024, px/$4/1e6}' "$STEPS"
+  awk -F'\t' -v px=$(( BIG * BIG )) -v f="$FORMAT" '{printf "terrawatt, %.0f px, --memory 512MB, %s deflate: %.1f s wall, %.1f s CPU, peak RSS %.0f MiB, %.1f MPix/s\n", px, f, $4, $5+$6, $7/1024, px/$4/1e6}' "$STEPS"
   ls -la "$out"
+  "$SYSPY" -m osgeo_utils.samples.validate_cloud_optimized_geotiff --full-check=no "$out/change.tif" || true 
   exit 0
 fi
 

@@ -47,11 +47,15 @@ pub fn limit_gdal_cache(budget: u64) {
     let _ = gdal::config::set_config_option("GDAL_CACHEMAX", &format!("{mb}MB"));
 }
 
-/// The output tile size for strips of `rows` rows (a multiple of 16, at most 512), and the
-/// strip height rounded down to whole tile rows, so every strip writes complete tiles and
-/// no half-written tile waits in GDAL's cache.
-pub fn tiles_for(rows: usize) -> (usize, usize) {
-    let tile = (rows / 16 * 16).clamp(16, 512);
+/// The output tile size: 512 pixels, halved (down to 16) until a row of tiles of
+/// `bytes_per_pixel` (all output bands) over `width` fits `budget` (the writer holds at most
+/// one row of tiles per band); and the strip height rounded down to whole tile rows when a
+/// strip holds at least one, so strips mostly hand the writer complete tiles.
+pub fn tiles_for(rows: usize, width: usize, bytes_per_pixel: usize, budget: u64) -> (usize, usize) {
+    let mut tile = 512;
+    while tile > 16 && (tile * width * bytes_per_pixel) as u64 > budget {
+        tile /= 2;
+    }
     let rows = if rows >= tile {
         rows - rows % tile
     } else {
@@ -159,10 +163,13 @@ mod tests {
 
     #[test]
     fn strips_are_whole_tile_rows() {
-        assert_eq!(tiles_for(512), (512, 512));
-        assert_eq!(tiles_for(47), (32, 32));
-        assert_eq!(tiles_for(600), (512, 512));
-        assert_eq!(tiles_for(7), (7, 16));
+        // 5120 wide, two float32 bands, a quarter of 1 GB: 512-pixel tiles
+        assert_eq!(tiles_for(512, 5120, 8, 250_000_000), (512, 512));
+        assert_eq!(tiles_for(600, 5120, 8, 250_000_000), (512, 512));
+        assert_eq!(tiles_for(47, 5120, 8, 250_000_000), (47, 512));
+        // 46341 wide under a quarter of 512 MB: 256 (a row of 512-pixel tiles is 190 MB)
+        assert_eq!(tiles_for(700, 46341, 8, 128_000_000), (512, 256));
+        assert_eq!(tiles_for(7, 1 << 20, 8, 1_000_000), (7, 16));
     }
 
     #[test]

@@ -372,7 +372,9 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let bpp = 2 * nb * 12 + 2 + 8;
     let block = o.before[0].block_rows;
     let rows = blocks::strip_rows(h, w, bpp, block, s.memory / 2, rayon::current_num_threads())?;
-    let (rows, tile) = blocks::tiles_for(rows);
+    // the output bands (change and class, float32) and the optional byte class map
+    let out_bpp = 8 + usize::from(s.classes_out.is_some());
+    let (rows, tile) = blocks::tiles_for(rows, w, out_bpp, s.memory / 4);
 
     // CVA standardisation: per-band moments of the differences over pixels valid in all
     let band_std: Vec<f64> = if matches!(s.method, Method::Cva { standardize: true }) {

@@ -538,7 +538,7 @@ pub fn run(
         memory / 2,
         rayon::current_num_threads(),
     )?;
-    let (rows, tile) = crate::blocks::tiles_for(rows);
+    let (rows, tile) = crate::blocks::tiles_for(rows, w, 4, memory / 4);
     let mut writer =
         crate::write::Writer::create::<f32>(out, &grid, &[&formula.name()], Some(f64::NAN), tile)?;
     let (mut valid, mut lo, mut hi) = (0u64, f32::INFINITY, f32::NEG_INFINITY);
