@@ -76,6 +76,8 @@ fn command_name(c: &Command) -> &'static str {
         Command::Raster(r) => match &**r {
             RasterCommand::Index(_) => "raster index",
             RasterCommand::Change(_) => "raster change",
+            RasterCommand::Landscape(_) => "raster landscape",
+            RasterCommand::Transitions(_) => "raster transitions",
         },
         Command::Completions { .. } => "completions",
     }
@@ -154,6 +156,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Command::Raster(r) => match &**r {
                 RasterCommand::Index(a) => commands::raster::index(&mut span, &ctx, a),
                 RasterCommand::Change(a) => commands::raster::change(&mut span, &ctx, a),
+                RasterCommand::Landscape(a) => commands::raster::landscape(&mut span, &ctx, a),
+                RasterCommand::Transitions(a) => {
+                    commands::raster::transitions(&mut span, &ctx, a)
+                }
             },
             Command::Completions { shell } => {
                 let mut script = Vec::new();

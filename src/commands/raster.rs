@@ -25,6 +25,67 @@ pub enum RasterCommand {
     /// Two-date change: index difference (dNDVI, dNBR with severity classes, RdNBR) or
     /// change vector analysis; masks, thresholds, minimum mapping unit, true areas.
     Change(Box<ChangeArgs>),
+    /// Landscape metrics of a classified raster, per class and for the landscape
+    /// (FRAGSTATS definitions, as pylandstats): patches, density, largest patch, edge,
+    /// mean patch area, core area, effective mesh size, Shannon diversity and evenness.
+    Landscape(Box<LandscapeArgs>),
+    /// Land-cover transitions: the from–to matrix of two classified rasters in hectares of
+    /// true area.
+    Transitions(Box<TransitionsArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct TransitionsArgs {
+    /// The earlier class raster.
+    #[arg(long, value_name = "FILE")]
+    pub before: PathBuf,
+    /// The later class raster (on the same grid, or warped with --align).
+    #[arg(long, value_name = "FILE")]
+    pub after: PathBuf,
+    /// The band of both (index or description).
+    #[arg(long, default_value = "1")]
+    pub band: String,
+    /// Warp the later raster onto the earlier one's grid: nearest or mode.
+    #[arg(long, value_name = "RESAMPLING", num_args = 0..=1, default_missing_value = "nearest")]
+    pub align: Option<String>,
+    /// Cell areas on geographic grids: ellipsoid (WGS84 or the CRS's) or sphere.
+    #[arg(long, default_value = "ellipsoid")]
+    pub area: String,
+    /// Memory budget (e.g. 512MB, 2GB).
+    #[arg(long, default_value = "1GB")]
+    pub memory: String,
+    /// Writes the transitions as CSV (from, to, cells, hectares).
+    #[arg(long, value_name = "FILE")]
+    pub table: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LandscapeArgs {
+    /// The class raster (integer values; a projected CRS in metres).
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// The band (index or description).
+    #[arg(long, default_value = "1")]
+    pub band: String,
+    /// Which value is nodata: `band` (the band's nodata value, the default), a value (e.g.
+    /// 0, pylandstats' default), or `none`.
+    #[arg(long, default_value = "band")]
+    pub nodata: String,
+    /// Patch connectivity: 8 (FRAGSTATS' and pylandstats' default) or 4.
+    #[arg(long, default_value = "8")]
+    pub connectivity: u8,
+    /// Core area: cells farther than this many cells from a patch edge.
+    #[arg(long, default_value_t = 0)]
+    pub edge_depth: usize,
+    /// Count edges against nodata and the raster's border as edge.
+    #[arg(long)]
+    pub count_boundary: bool,
+    /// Memory budget (e.g. 512MB, 2GB).
+    #[arg(long, default_value = "1GB")]
+    pub memory: String,
+    /// Writes the metrics as CSV (one row per class, then the landscape).
+    #[arg(long, value_name = "FILE")]
+    pub table: Option<PathBuf>,
 }
 
 /// Bands by role, from one file per band or a multi-band file.
@@ -773,6 +834,220 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
         unit: km2
             .is_finite()
             .then(|| FunctionalUnit::new("km² processed", km2)),
+    })
+}
+
+pub fn transitions(span: &mut Span, ctx: &Ctx, a: &TransitionsArgs) -> Result<Outcome> {
+    use terrawatt_raster::transitions;
+    let align = match a.align.as_deref() {
+        None => None,
+        Some("nearest" | "near") => Some(Resampling::Nearest),
+        Some("mode") => Some(Resampling::Mode),
+        Some(o) => bail!("--align '{o}': classes are warped with nearest or mode"),
+    };
+    let area = match a.area.as_str() {
+        "ellipsoid" => AreaMethod::Ellipsoid,
+        "sphere" => AreaMethod::Sphere,
+        o => bail!("--area '{o}': expected ellipsoid or sphere"),
+    };
+    if let Some(t) = &a.table {
+        check_output(t, &[a.before.as_path(), a.after.as_path()])?;
+    }
+    let tmp = tmp_dir(a.table.as_deref().unwrap_or(Path::new("transitions.csv")))?;
+    let settings = transitions::Settings {
+        before: a.before.clone(),
+        after: a.after.clone(),
+        band: BandSel::parse(&a.band),
+        align,
+        area,
+        memory: parse_bytes(&a.memory)?,
+        tmp: tmp.path().to_path_buf(),
+    };
+    let bar = ctx.progress(0, "transitions");
+    let rep = span.phase("transitions", |_| {
+        transitions::run(&settings, &|d, t| {
+            bar.set_length(t);
+            bar.set_position(d);
+        })
+    })?;
+    bar.finish_and_clear();
+    if let Some(t) = &a.table {
+        let mut csv = String::from("from,to,cells,hectares\n");
+        for k in &rep.transitions {
+            writeln!(csv, "{},{},{},{}", k.from, k.to, k.cells, k.hectares)?;
+        }
+        span.phase("write", |_| {
+            terrawatt_meter::write_atomic(t, csv.as_bytes())
+        })
+        .with_context(|| format!("writing {}", t.display()))?;
+    }
+    let mut text = String::new();
+    writeln!(
+        text,
+        "{} × {} cells ({}, {:.2} km²){}; missing before {}, after {}, both {}",
+        rep.width,
+        rep.height,
+        rep.crs,
+        rep.km2,
+        if rep.aligned.is_some() { ", later raster warped onto the earlier grid" } else { "" },
+        rep.missing_before,
+        rep.missing_after,
+        rep.missing_both
+    )?;
+    let changed: f64 = rep.transitions.iter().filter(|t| t.from != t.to).map(|t| t.hectares).sum();
+    let total: f64 = rep.transitions.iter().map(|t| t.hectares).sum();
+    writeln!(text, "changed {changed:.2} ha of {total:.2} ha ({:.3} %)", 100.0 * changed / total)?;
+    let mut biggest: Vec<_> = rep.transitions.iter().filter(|t| t.from != t.to).collect();
+    biggest.sort_by(|x, y| y.hectares.total_cmp(&x.hectares));
+    for t in biggest.iter().take(10) {
+        writeln!(text, "  {:>6} → {:<6} {:>12} cells {:>14.2} ha", t.from, t.to, t.cells, t.hectares)?;
+    }
+    let km2 = rep.km2;
+    Ok(Outcome {
+        results: json!({ "table": a.table, "transitions": rep }),
+        text,
+        unit: Some(FunctionalUnit::new("km² processed", km2)),
+    })
+}
+
+pub fn landscape(span: &mut Span, ctx: &Ctx, a: &LandscapeArgs) -> Result<Outcome> {
+    use terrawatt_raster::landscape::{self, Nodata};
+    let nodata = match a.nodata.to_ascii_lowercase().as_str() {
+        "band" => Nodata::Band,
+        "none" => Nodata::None,
+        v => Nodata::Value(
+            v.parse()
+                .map_err(|_| anyhow!("--nodata '{v}': expected band, none or an integer value"))?,
+        ),
+    };
+    let connectivity = match a.connectivity {
+        4 => Connectivity::Four,
+        8 => Connectivity::Eight,
+        c => bail!("--connectivity {c}: expected 4 or 8"),
+    };
+    if let Some(t) = &a.table {
+        check_output(t, &[a.input.as_path()])?;
+    }
+    let settings = landscape::Settings {
+        input: a.input.clone(),
+        band: BandSel::parse(&a.band),
+        nodata,
+        connectivity,
+        edge_depth: a.edge_depth,
+        count_boundary: a.count_boundary,
+        memory: parse_bytes(&a.memory)?,
+    };
+    let bar = ctx.progress(0, "landscape");
+    let rep = span.phase("landscape", |_| {
+        landscape::run(&settings, &|d, t| {
+            bar.set_length(t);
+            bar.set_position(d);
+        })
+    })?;
+    bar.finish_and_clear();
+    let header = "level,class,total_area_ha,proportion_of_landscape,number_of_patches,patch_density,largest_patch_index,total_edge_m,edge_density,area_mn_ha,total_core_area_ha,effective_mesh_size_ha,shannon_diversity_index,shannon_evenness_index";
+    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let row = |m: &landscape::Metrics| {
+        format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            if m.class.is_some() {
+                "class"
+            } else {
+                "landscape"
+            },
+            m.class.map(|c| c.to_string()).unwrap_or_default(),
+            m.total_area,
+            opt(m.proportion_of_landscape),
+            m.number_of_patches,
+            m.patch_density,
+            m.largest_patch_index,
+            m.total_edge,
+            m.edge_density,
+            m.area_mn,
+            m.total_core_area,
+            m.effective_mesh_size,
+            opt(m.shannon_diversity_index),
+            opt(m.shannon_evenness_index)
+        )
+    };
+    if let Some(t) = &a.table {
+        let mut csv = format!("{header}\n");
+        for m in rep.classes.iter().chain([&rep.landscape]) {
+            writeln!(csv, "{}", row(m))?;
+        }
+        span.phase("write", |_| {
+            terrawatt_meter::write_atomic(t, csv.as_bytes())
+        })
+        .with_context(|| format!("writing {}", t.display()))?;
+    }
+    let mut text = String::new();
+    writeln!(
+        text,
+        "{} × {} cells of {} × {} m ({:.2} km²), nodata {} ({} cells), {}-connected, edge depth {}{}",
+        rep.width,
+        rep.height,
+        rep.cell_width,
+        rep.cell_height,
+        rep.km2,
+        rep.nodata.map(|v| v.to_string()).unwrap_or("none".into()),
+        rep.nodata_cells,
+        if connectivity == Connectivity::Four {
+            4
+        } else {
+            8
+        },
+        rep.edge_depth,
+        if rep.count_boundary {
+            ", boundary counted as edge"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(
+        text,
+        "{:>9} {:>12} {:>7} {:>6} {:>8} {:>7} {:>12} {:>8} {:>10} {:>11} {:>11}",
+        "class",
+        "area ha",
+        "PLAND",
+        "NP",
+        "PD",
+        "LPI",
+        "TE m",
+        "ED",
+        "AREA_MN",
+        "TCA ha",
+        "MESH ha"
+    )?;
+    for m in rep.classes.iter().chain([&rep.landscape]) {
+        writeln!(
+            text,
+            "{:>9} {:>12.2} {:>7} {:>6} {:>8.4} {:>7.3} {:>12.1} {:>8.3} {:>10.3} {:>11.2} {:>11.3}",
+            m.class.map(|c| c.to_string()).unwrap_or("landscape".into()),
+            m.total_area,
+            m.proportion_of_landscape
+                .map(|p| format!("{p:.3}"))
+                .unwrap_or_default(),
+            m.number_of_patches,
+            m.patch_density,
+            m.largest_patch_index,
+            m.total_edge,
+            m.edge_density,
+            m.area_mn,
+            m.total_core_area,
+            m.effective_mesh_size
+        )?;
+    }
+    writeln!(
+        text,
+        "Shannon diversity {:.6}, evenness {:.6}",
+        rep.landscape.shannon_diversity_index.unwrap_or(f64::NAN),
+        rep.landscape.shannon_evenness_index.unwrap_or(f64::NAN)
+    )?;
+    let km2 = rep.km2;
+    Ok(Outcome {
+        results: json!({ "table": a.table, "landscape": rep }),
+        text,
+        unit: Some(FunctionalUnit::new("km² processed", km2)),
     })
 }
 

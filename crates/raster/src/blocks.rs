@@ -38,8 +38,14 @@ pub fn strip_rows(
     Ok(rows.max(1))
 }
 
-/// Gives GDAL's block cache a quarter of the memory budget (the strips in flight take at
-/// most half), so a run's memory stays within the budget whatever the machine's RAM (GDAL's
+/// The share of the memory budget for the strips in flight: three eighths. GDAL's block
+/// cache gets a quarter ([`limit_gdal_cache`]), the writer's row of tiles per output band a
+/// quarter ([`tiles_for`]), and an eighth is left for the program and passing copies.
+pub fn strip_budget(memory: u64) -> u64 {
+    memory / 8 * 3
+}
+
+/// Gives GDAL's block cache a quarter of the memory budget, so a run's memory stays within the budget whatever the machine's RAM (GDAL's
 /// own default is 5 % of it). The cache holds the inputs' blocks that strips shorter than
 /// a block read again.
 pub fn limit_gdal_cache(budget: u64) {

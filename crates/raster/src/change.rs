@@ -371,7 +371,14 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     // bytes in flight per pixel: both dates' bands as f64 raw + f32 values, masks, change
     let bpp = 2 * nb * 12 + 2 + 8;
     let block = o.before[0].block_rows;
-    let rows = blocks::strip_rows(h, w, bpp, block, s.memory / 2, rayon::current_num_threads())?;
+    let rows = blocks::strip_rows(
+        h,
+        w,
+        bpp,
+        block,
+        blocks::strip_budget(s.memory),
+        rayon::current_num_threads(),
+    )?;
     // the output bands (change and class, float32) and the optional byte class map
     let out_bpp = 8 + usize::from(s.classes_out.is_some());
     let (rows, tile) = blocks::tiles_for(rows, w, out_bpp, s.memory / 4);

@@ -535,7 +535,7 @@ pub fn run(
         w,
         bands.len() * 12 + 4,
         bands[0].block_rows,
-        memory / 2,
+        crate::blocks::strip_budget(memory),
         rayon::current_num_threads(),
     )?;
     let (rows, tile) = crate::blocks::tiles_for(rows, w, 4, memory / 4);

@@ -11,6 +11,9 @@
 //! - [`sieve`]: connected components and a sieve of small patches, as GDAL's sieve filter.
 //! - [`change`]: two-date change detection (index differences, dNBR classes, RdNBR, change
 //!   vector analysis), thresholds, minimum mapping unit and areas.
+//! - [`landscape`]: class- and landscape-level landscape metrics (FRAGSTATS definitions),
+//!   patches stitched across strips.
+//! - [`transitions`]: the from–to matrix of two classified rasters in hectares.
 //! - [`write`]: GeoTIFF / Cloud-Optimised GeoTIFF output written atomically.
 //! - [`linke`]: the monthly Linke turbidity climatology (Remund et al. 2003, as distributed
 //!   with SoDa / pvlib in `LinkeTurbidities.h5`) read through GDAL's HDF5 driver.
@@ -19,11 +22,13 @@ pub mod blocks;
 pub mod change;
 pub mod grid;
 pub mod index;
+pub mod landscape;
 pub mod linke;
 pub mod mask;
 pub mod read;
 pub mod sieve;
 pub mod threshold;
+pub mod transitions;
 pub mod write;
 
 /// Errors of the raster tasks; each names the file, band or option at fault.

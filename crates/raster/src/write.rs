@@ -308,7 +308,7 @@ impl Writer {
 
     /// Hands `rows` rows to a plane of level `l` and the rows they give to the overviews.
     fn push(&mut self, mut l: usize, b: usize, mut raw: Vec<u8>, mut rows: usize) -> Result<()> {
-        let bytes = self.bytes;
+        let (bytes, tile) = (self.bytes, self.tile);
         loop {
             let (below, rest) = self.levels.split_at_mut(l + 1);
             let lvl = &mut below[l];
@@ -332,11 +332,12 @@ impl Writer {
                 child.0 = out;
             }
             let plane = &mut lvl.planes[b];
-            if plane.pending.is_empty() {
-                plane.pending = raw;
-            } else {
-                plane.pending.extend_from_slice(&raw);
+            // room for a row of tiles and a strip, once: no doubling growth
+            let want = tile * row_bytes + raw.len();
+            if plane.pending.capacity() < want {
+                plane.pending.reserve_exact(want - plane.pending.len());
             }
+            plane.pending.extend_from_slice(&raw);
             plane.received += rows;
             self.flush(l, b)?;
             if child.1 == 0 {
