@@ -157,9 +157,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 RasterCommand::Index(a) => commands::raster::index(&mut span, &ctx, a),
                 RasterCommand::Change(a) => commands::raster::change(&mut span, &ctx, a),
                 RasterCommand::Landscape(a) => commands::raster::landscape(&mut span, &ctx, a),
-                RasterCommand::Transitions(a) => {
-                    commands::raster::transitions(&mut span, &ctx, a)
-                }
+                RasterCommand::Transitions(a) => commands::raster::transitions(&mut span, &ctx, a),
             },
             Command::Completions { shell } => {
                 let mut script = Vec::new();

@@ -74,8 +74,8 @@ pub struct LandscapeArgs {
     /// Patch connectivity: 8 (FRAGSTATS' and pylandstats' default) or 4.
     #[arg(long, default_value = "8")]
     pub connectivity: u8,
-    /// Core area: cells farther than this many cells from a patch edge.
-    #[arg(long, default_value_t = 0)]
+    /// Core area: cells farther than this many cells (4-neighbour steps) from an edge.
+    #[arg(long, default_value_t = 1)]
     pub edge_depth: usize,
     /// Count edges against nodata and the raster's border as edge.
     #[arg(long)]
@@ -889,18 +889,35 @@ pub fn transitions(span: &mut Span, ctx: &Ctx, a: &TransitionsArgs) -> Result<Ou
         rep.height,
         rep.crs,
         rep.km2,
-        if rep.aligned.is_some() { ", later raster warped onto the earlier grid" } else { "" },
+        if rep.aligned.is_some() {
+            ", later raster warped onto the earlier grid"
+        } else {
+            ""
+        },
         rep.missing_before,
         rep.missing_after,
         rep.missing_both
     )?;
-    let changed: f64 = rep.transitions.iter().filter(|t| t.from != t.to).map(|t| t.hectares).sum();
+    let changed: f64 = rep
+        .transitions
+        .iter()
+        .filter(|t| t.from != t.to)
+        .map(|t| t.hectares)
+        .sum();
     let total: f64 = rep.transitions.iter().map(|t| t.hectares).sum();
-    writeln!(text, "changed {changed:.2} ha of {total:.2} ha ({:.3} %)", 100.0 * changed / total)?;
+    writeln!(
+        text,
+        "changed {changed:.2} ha of {total:.2} ha ({:.3} %)",
+        100.0 * changed / total
+    )?;
     let mut biggest: Vec<_> = rep.transitions.iter().filter(|t| t.from != t.to).collect();
     biggest.sort_by(|x, y| y.hectares.total_cmp(&x.hectares));
     for t in biggest.iter().take(10) {
-        writeln!(text, "  {:>6} → {:<6} {:>12} cells {:>14.2} ha", t.from, t.to, t.cells, t.hectares)?;
+        writeln!(
+            text,
+            "  {:>6} → {:<6} {:>12} cells {:>14.2} ha",
+            t.from, t.to, t.cells, t.hectares
+        )?;
     }
     let km2 = rep.km2;
     Ok(Outcome {

@@ -43,7 +43,8 @@ pub struct Settings {
     pub band: BandSel,
     pub nodata: Nodata,
     pub connectivity: Connectivity,
-    /// Core area: cells farther than this many cells (4-neighbour steps) from an edge.
+    /// Core area: cells farther than this many cells (4-neighbour steps) from an edge
+    /// (at least 1; pylandstats' default is 1).
     pub edge_depth: usize,
     /// Count edges against nodata and the raster's border as edge.
     pub count_boundary: bool,
@@ -240,7 +241,12 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         });
     }
     let depth = s.edge_depth;
-    let halo = depth.max(1);
+    if depth == 0 {
+        return Err(RasterError::Invalid(
+            "the edge depth must be at least one cell".into(),
+        ));
+    }
+    let halo = depth;
     // bytes per pixel in flight: codes (f64 raw + Option<i64>), class indices, labels
     let rows = blocks::strip_rows(
         h,

@@ -14,7 +14,13 @@ use terrawatt_raster::transitions::{self, Settings};
 #[path = "../../meter/tests/common.rs"]
 mod common;
 
-fn settings(before: &Path, after: &Path, align: Option<Resampling>, memory: u64, tmp: &Path) -> Settings {
+fn settings(
+    before: &Path,
+    after: &Path,
+    align: Option<Resampling>,
+    memory: u64,
+    tmp: &Path,
+) -> Settings {
     Settings {
         before: before.to_path_buf(),
         after: after.to_path_buf(),
@@ -30,7 +36,13 @@ fn codes(p: &Path) -> (Vec<f64>, Option<f64>) {
     let ds = Dataset::open(p).unwrap();
     let b = ds.rasterband(1).unwrap();
     let (w, h) = ds.raster_size();
-    (b.read_as::<f64>((0, 0), (w, h), (w, h), None).unwrap().data().to_vec(), b.no_data_value())
+    (
+        b.read_as::<f64>((0, 0), (w, h), (w, h), None)
+            .unwrap()
+            .data()
+            .to_vec(),
+        b.no_data_value(),
+    )
 }
 
 #[test]
@@ -61,13 +73,30 @@ fn lc100_transitions_equal_a_direct_count() {
     for t in &rep.transitions {
         let (cells, ha) = want[&(t.from, t.to)];
         assert_eq!(t.cells, cells, "{} → {}", t.from, t.to);
-        assert!((t.hectares - ha).abs() <= 1e-9 * ha, "{} → {}: {} vs {ha}", t.from, t.to, t.hectares);
+        assert!(
+            (t.hectares - ha).abs() <= 1e-9 * ha,
+            "{} → {}: {} vs {ha}",
+            t.from,
+            t.to,
+            t.hectares
+        );
     }
-    assert_eq!(rep.missing_before + rep.missing_after + rep.missing_both, missing);
-    assert!(rep.transitions.iter().any(|t| t.from != t.to), "some land cover changed");
+    assert_eq!(
+        rep.missing_before + rep.missing_after + rep.missing_both,
+        missing
+    );
+    assert!(
+        rep.transitions.iter().any(|t| t.from != t.to),
+        "some land cover changed"
+    );
     // the same at a budget of a few rows and one thread
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    let small = pool.install(|| transitions::run(&settings(&a, &b, None, 100_000, dir.path()), &|_, _| {}).unwrap());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let small = pool.install(|| {
+        transitions::run(&settings(&a, &b, None, 400_000, dir.path()), &|_, _| {}).unwrap()
+    });
     assert_eq!(small.transitions, rep.transitions);
 }
 
@@ -83,20 +112,35 @@ fn grids_that_differ_are_refused_or_aligned() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("ls100_12.tif") && e.contains("--align"), "{e}");
-    let rep = transitions::run(&settings(&a, &b, Some(Resampling::Nearest), 1 << 30, dir.path()), &|_, _| {}).unwrap();
+    let rep = transitions::run(
+        &settings(&a, &b, Some(Resampling::Nearest), 1 << 30, dir.path()),
+        &|_, _| {},
+    )
+    .unwrap();
     assert_eq!(rep.aligned, Some(Resampling::Nearest));
     let cells: u64 = rep.transitions.iter().map(|t| t.cells).sum();
     let total = (rep.width * rep.height) as u64;
-    assert_eq!(cells + rep.missing_before + rep.missing_after + rep.missing_both, total);
+    assert_eq!(
+        cells + rep.missing_before + rep.missing_after + rep.missing_both,
+        total
+    );
     // ls250: one grid, no warp
     let rep = transitions::run(
-        &settings(&data.join("pylandstats/ls250_06.tif"), &data.join("pylandstats/ls250_12.tif"), None, 1 << 30, dir.path()),
+        &settings(
+            &data.join("pylandstats/ls250_06.tif"),
+            &data.join("pylandstats/ls250_12.tif"),
+            None,
+            1 << 30,
+            dir.path(),
+        ),
         &|_, _| {},
     )
     .unwrap();
     assert_eq!(rep.aligned, None);
     // a float raster is refused
     let f = data.join("rasterio/float_raster_with_nodata.tif");
-    let e = transitions::run(&settings(&f, &f, None, 1 << 30, dir.path()), &|_, _| {}).unwrap_err().to_string();
+    let e = transitions::run(&settings(&f, &f, None, 1 << 30, dir.path()), &|_, _| {})
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("integer class values"), "{e}");
 }
