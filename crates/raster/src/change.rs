@@ -453,21 +453,42 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                 max: f32::NEG_INFINITY,
                 ..Default::default()
             };
+            // index methods: the index of each date over the strip first (vectorised)
+            let both = |f: &dyn Fn(&[&[f32]], &mut Vec<f32>)| {
+                let rb: Vec<&[f32]> = bv.iter().map(Vec::as_slice).collect();
+                let ra: Vec<&[f32]> = av.iter().map(Vec::as_slice).collect();
+                let (mut ib, mut ia) = (vec![], vec![]);
+                f(&rb, &mut ib);
+                f(&ra, &mut ia);
+                (ib, ia)
+            };
+            let indexed = match &s.method {
+                Method::Index(i) => Some(both(&|b, o| i.apply(b, o))),
+                Method::Expr(e) => Some(both(&|b, o| e.apply(b, o))),
+                Method::Cva { .. } => None,
+            };
+            let mut missing = vec![false; w * n];
+            for band in bv.iter().chain(&av) {
+                for (m, x) in missing.iter_mut().zip(band) {
+                    *m |= x.is_nan();
+                }
+            }
             let mut vb = vec![0f32; nb];
             let mut va = vec![0f32; nb];
             for p in 0..w * n {
-                for k in 0..nb {
-                    vb[k] = bv[k][p];
-                    va[k] = av[k][p];
-                }
-                let missing = vb.iter().chain(&va).any(|x| x.is_nan());
-                let v = if missing {
+                let v = if missing[p] {
                     out.nodata += 1;
                     f32::NAN
                 } else if bm[p] || am[p] {
                     out.masked += 1;
                     f32::NAN
+                } else if let Some((ib, ia)) = &indexed {
+                    difference(s, ib[p], ia[p])
                 } else {
+                    for k in 0..nb {
+                        vb[k] = bv[k][p];
+                        va[k] = av[k][p];
+                    }
                     change_value(s, &vb, &va, &band_std32)
                 };
                 if !v.is_nan() {
@@ -708,13 +729,19 @@ fn change_value(s: &Settings, b: &[f32], a: &[f32], band_std32: &[f32]) -> f32 {
                 Method::Expr(e) => (e.eval(b), e.eval(a)),
                 Method::Cva { .. } => unreachable!(),
             };
-            let d = match s.difference {
-                Difference::AfterMinusBefore => ia - ib,
-                Difference::BeforeMinusAfter => ib - ia,
-            };
-            if s.relative { d / ib.abs().sqrt() } else { d }
+            difference(s, ib, ia)
         }
     }
+}
+
+/// The change between a pixel's index before (`ib`) and after (`ia`).
+#[inline]
+fn difference(s: &Settings, ib: f32, ia: f32) -> f32 {
+    let d = match s.difference {
+        Difference::AfterMinusBefore => ia - ib,
+        Difference::BeforeMinusAfter => ib - ia,
+    };
+    if s.relative { d / ib.abs().sqrt() } else { d }
 }
 
 /// A small picture of a change run: the method's value before and after (the index, or the

@@ -261,6 +261,37 @@ impl Band {
         rows: usize,
         out: &mut Vec<f32>,
     ) -> Result<()> {
+        if matches!(
+            self.data_type.as_str(),
+            "Byte" | "Int8" | "UInt16" | "Int16" | "Float32"
+        ) {
+            // every raw value of these types is a float32: read as float32 (half the bytes
+            // of float64) and convert in place, with the same arithmetic as `value`
+            let w = self.grid.width;
+            let b = ds.rasterband(self.index).map_err(gdal_err(&self.source))?;
+            out.clear();
+            out.resize(w * rows, 0.0);
+            b.read_into_slice::<f32>((0, row0 as isize), (w, rows), (w, rows), out, None)
+                .map_err(gdal_err(&self.source))?;
+            let (scale, offset) = (self.scale as f32, self.offset as f32);
+            match self.nodata {
+                Some(nd) => {
+                    for v in out.iter_mut() {
+                        *v = if f64::from(*v) == nd {
+                            f32::NAN
+                        } else {
+                            *v * scale + offset
+                        };
+                    }
+                }
+                None => {
+                    for v in out.iter_mut() {
+                        *v = *v * scale + offset;
+                    }
+                }
+            }
+            return Ok(());
+        }
         let raw = self.read_raw(ds, row0, rows)?;
         out.clear();
         out.extend(raw.iter().map(|&r| self.value(r)));
