@@ -78,6 +78,7 @@ fn command_name(c: &Command) -> &'static str {
             RasterCommand::Change(_) => "raster change",
             RasterCommand::Landscape(_) => "raster landscape",
             RasterCommand::Transitions(_) => "raster transitions",
+            RasterCommand::Sample(_) => "raster sample",
         },
         Command::Completions { .. } => "completions",
     }
@@ -158,6 +159,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 RasterCommand::Change(a) => commands::raster::change(&mut span, &ctx, a),
                 RasterCommand::Landscape(a) => commands::raster::landscape(&mut span, &ctx, a),
                 RasterCommand::Transitions(a) => commands::raster::transitions(&mut span, &ctx, a),
+                RasterCommand::Sample(a) => commands::raster::sample(&mut span, &ctx, a),
             },
             Command::Completions { shell } => {
                 let mut script = Vec::new();

@@ -186,6 +186,14 @@ fn report_json_carries_results_and_the_energy_record() {
     let o = terrawatt(&args);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(v["results"]["tasks"][0]["checksum"].as_f64().is_some());
+    // the raster tasks on the sample scene: the clearing found, the land cover measured
+    let tasks = v["results"]["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 8);
+    assert_eq!(tasks[6]["name"], "raster-change");
+    let cleared = tasks[6]["changed_ha"].as_f64().unwrap();
+    assert!((40.0..60.0).contains(&cleared), "cleared {cleared} ha");
+    assert_eq!(tasks[7]["name"], "landscape");
+    assert!(tasks[7]["patches"].as_u64().unwrap() > 5);
 }
 
 #[test]

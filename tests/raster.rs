@@ -398,22 +398,39 @@ fn landscape_and_transitions_from_the_command_line() {
     let ls = data.join("pylandstats/ls250_06.tif");
     let table = dir.path().join("metrics.csv");
     let o = terrawatt(&[
-        "raster", "landscape", "--input", s(&ls), "--connectivity", "4", "--table", s(&table),
+        "raster",
+        "landscape",
+        "--input",
+        s(&ls),
+        "--connectivity",
+        "4",
+        "--table",
+        s(&table),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned() + &stderr(&o);
-    assert!(out.contains("energy ") && out.contains("per km² processed"), "{out}");
+    assert!(
+        out.contains("energy ") && out.contains("per km² processed"),
+        "{out}"
+    );
     let csv = std::fs::read_to_string(&table).unwrap();
     // 21 classes and the landscape; pylandstats: 576 patches with 4-connectivity
     assert_eq!(csv.lines().count(), 1 + 21 + 1);
     let last = csv.lines().last().unwrap();
-    assert!(last.starts_with("landscape,,") && last.contains(",576,"), "{last}");
+    assert!(
+        last.starts_with("landscape,,") && last.contains(",576,"),
+        "{last}"
+    );
     // a float raster: refused, no table
     let bad = dir.path().join("bad.csv");
     fails(
         &[
-            "raster", "landscape", "--input",
-            s(&data.join("rasterio/float_raster_with_nodata.tif")), "--table", s(&bad),
+            "raster",
+            "landscape",
+            "--input",
+            s(&data.join("rasterio/float_raster_with_nodata.tif")),
+            "--table",
+            s(&bad),
         ],
         &bad,
         &["float_raster_with_nodata.tif", "integer class values"],
@@ -423,14 +440,34 @@ fn landscape_and_transitions_from_the_command_line() {
     let b = data.join("pylandstats/ls100_12.tif");
     let t = dir.path().join("fromto.csv");
     fails(
-        &["raster", "transitions", "--before", s(&a), "--after", s(&b), "--table", s(&t)],
+        &[
+            "raster",
+            "transitions",
+            "--before",
+            s(&a),
+            "--after",
+            s(&b),
+            "--table",
+            s(&t),
+        ],
         &t,
         &["ls100_12.tif", "--align"],
     );
     let o = terrawatt(&[
-        "raster", "transitions", "--before", s(&a), "--after", s(&b), "--align", "--table", s(&t),
+        "raster",
+        "transitions",
+        "--before",
+        s(&a),
+        "--after",
+        s(&b),
+        "--align",
+        "--table",
+        s(&t),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let csv = std::fs::read_to_string(&t).unwrap();
-    assert!(csv.starts_with("from,to,cells,hectares\n") && csv.lines().count() > 20, "{csv}");
+    assert!(
+        csv.starts_with("from,to,cells,hectares\n") && csv.lines().count() > 20,
+        "{csv}"
+    );
 }

@@ -266,12 +266,44 @@ pub fn run(span: &mut Span, ctx: &Ctx, args: &DemoArgs) -> Result<Outcome> {
     )?;
     writeln!(t, "  {forecast_line}")?;
     forecast["energy_line"] = json!(forecast_line);
+
+    // rasters: change detection on the sample scene, landscape metrics on its land cover
+    let mut change = span.phase("raster-change", |p| {
+        crate::commands::raster::demo_change(p, &dir)
+    })?;
+    let phase = span.children().last().expect("the phase just closed");
+    let per_km2 = FunctionalUnit::new("km² processed", change["km2"].as_f64().unwrap_or(0.0));
+    let change_line = ctx.line(phase, Some(&per_km2));
     writeln!(
         t,
-        "6 tasks; their total is the energy line that ends the command"
+        "raster change: NDVI 2023-06 → 2024-06 on the sample scene (16 km², 10 m), SCL clouds and shadows masked ({:.1} %), dNDVI < −0.2, 0.5 ha minimum mapping unit: {:.2} ha cleared",
+        100.0 * change["masked_share"].as_f64().unwrap_or(f64::NAN),
+        change["changed_ha"].as_f64().unwrap_or(f64::NAN)
+    )?;
+    writeln!(t, "  {change_line}")?;
+    change["energy_line"] = json!(change_line);
+    let mut landscape = span.phase("landscape", |p| {
+        crate::commands::raster::demo_landscape(p, &dir)
+    })?;
+    let phase = span.children().last().expect("the phase just closed");
+    let per_km2 = FunctionalUnit::new("km² processed", landscape["km2"].as_f64().unwrap_or(0.0));
+    let landscape_line = ctx.line(phase, Some(&per_km2));
+    writeln!(
+        t,
+        "landscape: the sample land cover (5 classes): {} patches, Shannon diversity {:.3}; forest effective mesh size {:.1} ha, core area {:.1} ha",
+        landscape["patches"],
+        landscape["shannon_diversity"].as_f64().unwrap_or(f64::NAN),
+        landscape["forest_mesh_ha"].as_f64().unwrap_or(f64::NAN),
+        landscape["forest_core_ha"].as_f64().unwrap_or(f64::NAN)
+    )?;
+    writeln!(t, "  {landscape_line}")?;
+    landscape["energy_line"] = json!(landscape_line);
+    writeln!(
+        t,
+        "8 tasks; their total is the energy line that ends the command"
     )?;
     Ok(Outcome {
-        results: json!({ "tasks": [degree_days, building, savings, solar, wind, forecast] }),
+        results: json!({ "tasks": [degree_days, building, savings, solar, wind, forecast, change, landscape] }),
         text: t,
         unit: Some(FunctionalUnit::new("demo run", 1.0)),
     })

@@ -32,6 +32,120 @@ pub enum RasterCommand {
     /// Land-cover transitions: the from–to matrix of two classified rasters in hectares of
     /// true area.
     Transitions(Box<TransitionsArgs>),
+    /// Writes the synthetic sample scene (two dates of B04/B08/SCL with a clearing and a
+    /// cloud, and a land-cover map) used by `terrawatt demo`.
+    Sample(SampleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// The seed of the landscape, the clearing's edge and the pixel noise.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The folder written into (scene-2023-06.tif, scene-2024-06.tif, landcover-2023.tif).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+}
+
+pub fn sample(span: &mut Span, _ctx: &Ctx, a: &SampleArgs) -> Result<Outcome> {
+    std::fs::create_dir_all(&a.out_dir)
+        .with_context(|| format!("creating {}", a.out_dir.display()))?;
+    span.phase("write", |_| {
+        terrawatt_raster::sample::write_all(&a.out_dir, a.seed)
+    })?;
+    let n = terrawatt_raster::sample::SIZE;
+    Ok(Outcome {
+        results: json!({ "out_dir": a.out_dir, "seed": a.seed, "size": n }),
+        text: format!(
+            "wrote scene-2023-06.tif, scene-2024-06.tif and landcover-2023.tif ({n} × {n} cells of 10 m, EPSG:32633) in {}\n",
+            a.out_dir.display()
+        ),
+        unit: None,
+    })
+}
+
+/// The demo's change detection: NDVI of the sample scene's two dates, SCL clouds and
+/// shadows masked, change where dNDVI < −0.2, a 0.5 ha minimum mapping unit.
+pub fn demo_change(span: &mut Span, dir: &Path) -> Result<serde_json::Value> {
+    let tmp = tempfile::tempdir().context("a temporary folder")?;
+    let date = |name: &str| -> DateInputs {
+        let f = dir.join(name);
+        DateInputs {
+            bands: vec![
+                BandSpec::new(&f, BandSel::Index(1)),
+                BandSpec::new(&f, BandSel::Index(2)),
+            ],
+            mask: Some((
+                BandSpec::new(&f, BandSel::Index(3)),
+                MaskKind::Scl {
+                    classes: vec![3, 8, 9, 10],
+                },
+            )),
+        }
+    };
+    let settings = change::Settings {
+        before: date("scene-2023-06.tif"),
+        after: date("scene-2024-06.tif"),
+        method: Method::Index(Index::Ndvi),
+        difference: Difference::AfterMinusBefore,
+        relative: false,
+        threshold: Threshold::Fixed { value: -0.2 },
+        direction: Direction::Below,
+        nodata: NodataRule::Any,
+        mask_buffer: 1,
+        mmu: Some((5_000.0, Connectivity::Eight)),
+        resampling: Resampling::Nearest,
+        align: None,
+        grid: None,
+        area: AreaMethod::Ellipsoid,
+        memory: 256_000_000,
+        out: OutputSpec {
+            path: tmp.path().join("change.tif"),
+            format: Format::Cog,
+            compression: Compression::Deflate,
+            level: None,
+        },
+        classes_out: None,
+        tmp: tmp.path().to_path_buf(),
+    };
+    let rep = span.phase("change", |_| change::run(&settings, &|_, _| {}))?;
+    let changed = rep
+        .classes
+        .iter()
+        .find(|c| c.class == 1)
+        .map_or(0.0, |c| c.hectares);
+    Ok(json!({
+        "name": "raster-change",
+        "scene": dir.join("scene-2024-06.tif").display().to_string(),
+        "pixels": rep.pixels,
+        "masked_share": rep.masked_share,
+        "changed_ha": changed,
+        "km2": rep.km2,
+    }))
+}
+
+/// The demo's landscape metrics on the sample land cover (8-connectivity, edge depth 1).
+pub fn demo_landscape(span: &mut Span, dir: &Path) -> Result<serde_json::Value> {
+    use terrawatt_raster::landscape::{self, Nodata};
+    let settings = landscape::Settings {
+        input: dir.join("landcover-2023.tif"),
+        band: BandSel::Index(1),
+        nodata: Nodata::Band,
+        connectivity: Connectivity::Eight,
+        edge_depth: 1,
+        count_boundary: false,
+        memory: 256_000_000,
+    };
+    let rep = span.phase("landscape", |_| landscape::run(&settings, &|_, _| {}))?;
+    let forest = rep.classes.iter().find(|c| c.class == Some(1));
+    Ok(json!({
+        "name": "landscape",
+        "patches": rep.landscape.number_of_patches,
+        "shannon_diversity": rep.landscape.shannon_diversity_index,
+        "forest_mesh_ha": forest.map(|f| f.effective_mesh_size),
+        "forest_core_ha": forest.map(|f| f.total_core_area),
+        "km2": rep.km2,
+    }))
 }
 
 #[derive(Debug, Args)]

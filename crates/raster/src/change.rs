@@ -454,7 +454,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                 ..Default::default()
             };
             // index methods: the index of each date over the strip first (vectorised)
-            let both = |f: &dyn Fn(&[&[f32]], &mut Vec<f32>)| {
+            let both = |f: &Kernel<'_>| {
                 let rb: Vec<&[f32]> = bv.iter().map(Vec::as_slice).collect();
                 let ra: Vec<&[f32]> = av.iter().map(Vec::as_slice).collect();
                 let (mut ib, mut ia) = (vec![], vec![]);
@@ -733,6 +733,9 @@ fn change_value(s: &Settings, b: &[f32], a: &[f32], band_std32: &[f32]) -> f32 {
         }
     }
 }
+
+/// An index kernel over strips of bands.
+type Kernel<'a> = dyn Fn(&[&[f32]], &mut Vec<f32>) + 'a;
 
 /// The change between a pixel's index before (`ib`) and after (`ia`).
 #[inline]

@@ -14,6 +14,7 @@
 //! - [`landscape`]: class- and landscape-level landscape metrics (FRAGSTATS definitions),
 //!   patches stitched across strips.
 //! - [`transitions`]: the from–to matrix of two classified rasters in hectares.
+//! - [`sample`]: a synthetic two-date scene (clearing, cloud) and its land-cover map.
 //! - [`write`]: GeoTIFF / Cloud-Optimised GeoTIFF output written atomically.
 //! - [`linke`]: the monthly Linke turbidity climatology (Remund et al. 2003, as distributed
 //!   with SoDa / pvlib in `LinkeTurbidities.h5`) read through GDAL's HDF5 driver.
@@ -26,6 +27,7 @@ pub mod landscape;
 pub mod linke;
 pub mod mask;
 pub mod read;
+pub mod sample;
 pub mod sieve;
 pub mod threshold;
 pub mod transitions;
