@@ -567,6 +567,32 @@ fn tmp_dir(out: &Path) -> Result<tempfile::TempDir> {
         .context("a temporary folder for warped bands")
 }
 
+/// Runs a raster task as the phase `name` with a progress bar over its rows.
+fn with_progress<T>(
+    span: &mut Span,
+    ctx: &Ctx,
+    name: &str,
+    f: impl FnOnce(&(dyn Fn(u64, u64) + Sync)) -> terrawatt_raster::Result<T>,
+) -> Result<T> {
+    let bar = ctx.progress(0, name);
+    let out = span.phase(name, |_| {
+        f(&|d, t| {
+            bar.set_length(t);
+            bar.set_position(d);
+        })
+    })?;
+    bar.finish_and_clear();
+    Ok(out)
+}
+
+/// Writes a CSV table atomically, as the phase `write`.
+fn write_table(span: &mut Span, path: &Path, csv: &str) -> Result<()> {
+    span.phase("write", |_| {
+        terrawatt_meter::write_atomic(path, csv.as_bytes())
+    })
+    .with_context(|| format!("writing {}", path.display()))
+}
+
 fn inputs_of(specs: &[BandSpec]) -> Vec<&Path> {
     specs.iter().map(|s| s.path.as_path()).collect()
 }
@@ -618,8 +644,7 @@ pub fn index(span: &mut Span, ctx: &Ctx, a: &IndexArgs) -> Result<Outcome> {
     let ignore = nodata_rule(&a.common.nodata)? == NodataRule::Ignore;
     let grid = a.common.grid.as_deref().map(Grid::of_file).transpose()?;
     let tmp = tmp_dir(&out.path)?;
-    let bar = ctx.progress(0, "index");
-    let rep = span.phase("index", |_| {
+    let rep = with_progress(span, ctx, "index", |progress| {
         terrawatt_raster::index::run(
             &f,
             &specs,
@@ -629,13 +654,9 @@ pub fn index(span: &mut Span, ctx: &Ctx, a: &IndexArgs) -> Result<Outcome> {
             memory,
             &out,
             tmp.path(),
-            &|d, t| {
-                bar.set_length(t);
-                bar.set_position(d);
-            },
+            progress,
         )
     })?;
-    bar.finish_and_clear();
     let mut text = String::new();
     writeln!(
         text,
@@ -863,23 +884,15 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
         classes_out,
         tmp: tmp.path().to_path_buf(),
     };
-    let bar = ctx.progress(0, "change");
-    let rep = span.phase("change", |_| {
-        change::run(&settings, &|d, t| {
-            bar.set_length(t);
-            bar.set_position(d);
-        })
+    let rep = with_progress(span, ctx, "change", |progress| {
+        change::run(&settings, progress)
     })?;
-    bar.finish_and_clear();
     if let Some(t) = &a.table {
         let mut csv = String::from("class,name,pixels,hectares\n");
         for k in &rep.classes {
             writeln!(csv, "{},{},{},{}", k.class, k.name, k.pixels, k.hectares)?;
         }
-        span.phase("write", |_| {
-            terrawatt_meter::write_atomic(t, csv.as_bytes())
-        })
-        .with_context(|| format!("writing {}", t.display()))?;
+        write_table(span, t, &csv)?;
     }
     if let Some(q) = &a.quicklook {
         span.phase("quicklook", |_| quicklook(q, &settings, &rep))?;
@@ -977,23 +990,15 @@ pub fn transitions(span: &mut Span, ctx: &Ctx, a: &TransitionsArgs) -> Result<Ou
         memory: parse_bytes(&a.memory)?,
         tmp: tmp.path().to_path_buf(),
     };
-    let bar = ctx.progress(0, "transitions");
-    let rep = span.phase("transitions", |_| {
-        transitions::run(&settings, &|d, t| {
-            bar.set_length(t);
-            bar.set_position(d);
-        })
+    let rep = with_progress(span, ctx, "transitions", |progress| {
+        transitions::run(&settings, progress)
     })?;
-    bar.finish_and_clear();
     if let Some(t) = &a.table {
         let mut csv = String::from("from,to,cells,hectares\n");
         for k in &rep.transitions {
             writeln!(csv, "{},{},{},{}", k.from, k.to, k.cells, k.hectares)?;
         }
-        span.phase("write", |_| {
-            terrawatt_meter::write_atomic(t, csv.as_bytes())
-        })
-        .with_context(|| format!("writing {}", t.display()))?;
+        write_table(span, t, &csv)?;
     }
     let mut text = String::new();
     writeln!(
@@ -1068,14 +1073,9 @@ pub fn landscape(span: &mut Span, ctx: &Ctx, a: &LandscapeArgs) -> Result<Outcom
         count_boundary: a.count_boundary,
         memory: parse_bytes(&a.memory)?,
     };
-    let bar = ctx.progress(0, "landscape");
-    let rep = span.phase("landscape", |_| {
-        landscape::run(&settings, &|d, t| {
-            bar.set_length(t);
-            bar.set_position(d);
-        })
+    let rep = with_progress(span, ctx, "landscape", |progress| {
+        landscape::run(&settings, progress)
     })?;
-    bar.finish_and_clear();
     let header = "level,class,total_area_ha,proportion_of_landscape,number_of_patches,patch_density,largest_patch_index,total_edge_m,edge_density,area_mn_ha,total_core_area_ha,effective_mesh_size_ha,shannon_diversity_index,shannon_evenness_index";
     let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     let row = |m: &landscape::Metrics| {
@@ -1106,10 +1106,7 @@ pub fn landscape(span: &mut Span, ctx: &Ctx, a: &LandscapeArgs) -> Result<Outcom
         for m in rep.classes.iter().chain([&rep.landscape]) {
             writeln!(csv, "{}", row(m))?;
         }
-        span.phase("write", |_| {
-            terrawatt_meter::write_atomic(t, csv.as_bytes())
-        })
-        .with_context(|| format!("writing {}", t.display()))?;
+        write_table(span, t, &csv)?;
     }
     let mut text = String::new();
     writeln!(

@@ -166,11 +166,7 @@ impl Level {
 #[derive(Debug)]
 pub struct Writer {
     spec: OutputSpec,
-    tile: usize,
-    bytes: usize,
-    float: bool,
-    level: u8,
-    pad: Vec<u8>,
+    coder: Coder,
     tags: Vec<Entry>,
     levels: Vec<Level>,
     tmp: PathBuf,
@@ -263,11 +259,14 @@ impl Writer {
         Ok(Writer {
             tmp: tmp_name(&spec.path, "partial"),
             spec: spec.clone(),
-            tile,
-            bytes: T::BYTES,
-            float: T::FLOAT,
-            level,
-            pad: T::bytes_of(nodata.unwrap_or(0.0)),
+            coder: Coder {
+                tile,
+                bytes: T::BYTES,
+                float: T::FLOAT,
+                compression: spec.compression,
+                level,
+                pad: T::bytes_of(nodata.unwrap_or(0.0)),
+            },
             tags,
             levels,
             big_above: u32::MAX as u64,
@@ -290,7 +289,7 @@ impl Writer {
         rows: usize,
         data: Vec<T>,
     ) -> Result<()> {
-        assert_eq!(T::BYTES, self.bytes, "one sample type per file");
+        assert_eq!(T::BYTES, self.coder.bytes, "one sample type per file");
         let b = band - 1;
         let plane = &self.levels[0].planes[b];
         if row0 != plane.received || data.len() != rows * self.levels[0].width {
@@ -300,7 +299,7 @@ impl Writer {
                 plane.received
             )));
         }
-        let mut raw = Vec::with_capacity(data.len() * self.bytes);
+        let mut raw = Vec::with_capacity(data.len() * self.coder.bytes);
         T::put(&data, &mut raw);
         drop(data);
         self.push(0, b, raw, rows)
@@ -308,7 +307,7 @@ impl Writer {
 
     /// Hands `rows` rows to a plane of level `l` and the rows they give to the overviews.
     fn push(&mut self, mut l: usize, b: usize, mut raw: Vec<u8>, mut rows: usize) -> Result<()> {
-        let (bytes, tile) = (self.bytes, self.tile);
+        let (bytes, tile) = (self.coder.bytes, self.coder.tile);
         loop {
             let (below, rest) = self.levels.split_at_mut(l + 1);
             let lvl = &mut below[l];
@@ -351,12 +350,12 @@ impl Writer {
     /// Compresses and stores the complete rows of tiles of a plane (and the last, partial
     /// one when the plane is complete).
     fn flush(&mut self, l: usize, b: usize) -> Result<()> {
-        let tile = self.tile;
+        let tile = self.coder.tile;
         let lvl = &mut self.levels[l];
         let (w, h) = (lvl.width, lvl.height);
         let tiles_x = lvl.tiles_x(tile);
         let plane = &mut lvl.planes[b];
-        let row_bytes = w * self.bytes;
+        let row_bytes = w * self.coder.bytes;
         loop {
             let waiting = plane.received - plane.flushed;
             let rows = if waiting >= tile {
@@ -367,14 +366,7 @@ impl Writer {
                 return Ok(());
             };
             let chunk = &plane.pending[..rows * row_bytes];
-            let coder = Coder {
-                tile,
-                bytes: self.bytes,
-                float: self.float,
-                compression: self.spec.compression,
-                level: self.level,
-                pad: &self.pad,
-            };
+            let coder = &self.coder;
             let encoded: Vec<Vec<u8>> = (0..tiles_x)
                 .into_par_iter()
                 .map(|tx| coder.encode(chunk, w, rows, tx))
@@ -411,10 +403,13 @@ impl Writer {
         rows: usize,
         out: &mut Vec<f32>,
     ) -> Result<()> {
-        assert!(self.float && self.bytes == 4, "float32 bands only");
+        assert!(
+            self.coder.float && self.coder.bytes == 4,
+            "float32 bands only"
+        );
         let lvl = &self.levels[0];
         let plane = &lvl.planes[band - 1];
-        let (w, tile) = (lvl.width, self.tile);
+        let (w, tile) = (lvl.width, self.coder.tile);
         if row0 + rows > plane.flushed {
             return Err(RasterError::Invalid(format!(
                 "{}: band {band} rows {row0}..{} read before they were written",
@@ -425,14 +420,7 @@ impl Writer {
         out.clear();
         out.resize(w * rows, 0.0);
         let tiles_x = lvl.tiles_x(tile);
-        let coder = Coder {
-            tile,
-            bytes: self.bytes,
-            float: self.float,
-            compression: self.spec.compression,
-            level: self.level,
-            pad: &self.pad,
-        };
+        let coder = &self.coder;
         for ty in row0 / tile..(row0 + rows).div_ceil(tile) {
             let decoded: Vec<Vec<u8>> = (0..tiles_x)
                 .into_par_iter()
@@ -567,7 +555,7 @@ impl Writer {
 
     fn entries(&self, l: usize, lvl: &Level, starts: &[u64], big: bool) -> Vec<Entry> {
         let bands = lvl.planes.len();
-        let bits = (self.bytes * 8) as u16;
+        let bits = (self.coder.bytes * 8) as u16;
         let mut e = vec![
             Entry::longs(254, &[u32::from(l > 0)]),
             Entry::longs(256, &[lvl.width as u32]),
@@ -577,11 +565,11 @@ impl Writer {
             Entry::shorts(262, &[1]),
             Entry::shorts(277, &[bands as u16]),
             Entry::shorts(284, &[if bands > 1 { 2 } else { 1 }]),
-            Entry::longs(322, &[self.tile as u32]),
-            Entry::longs(323, &[self.tile as u32]),
+            Entry::longs(322, &[self.coder.tile as u32]),
+            Entry::longs(323, &[self.coder.tile as u32]),
         ];
         if self.spec.compression != Compression::None {
-            e.push(Entry::shorts(317, &[if self.float { 3 } else { 2 }]));
+            e.push(Entry::shorts(317, &[if self.coder.float { 3 } else { 2 }]));
         }
         let mut offsets = vec![];
         let mut counts = vec![];
@@ -598,7 +586,7 @@ impl Writer {
         }
         e.push(Entry::shorts(
             339,
-            &vec![if self.float { 3 } else { 1 }; bands],
+            &vec![if self.coder.float { 3 } else { 1 }; bands],
         ));
         for t in &self.tags {
             if l == 0 || t.tag == TAG_GDAL_NODATA {
@@ -643,16 +631,18 @@ fn pad2(n: usize) -> usize {
 }
 
 /// Cuts, predicts and compresses tiles, and undoes it.
-struct Coder<'a> {
+#[derive(Debug)]
+struct Coder {
     tile: usize,
     bytes: usize,
     float: bool,
     compression: Compression,
     level: u8,
-    pad: &'a [u8],
+    /// the bytes of one padding sample (the nodata value, or 0)
+    pad: Vec<u8>,
 }
 
-impl Coder<'_> {
+impl Coder {
     /// Tile `tx` of the `rows` rows in `chunk` (rows of `w` samples), padded to a full tile.
     fn encode(&self, chunk: &[u8], w: usize, rows: usize, tx: usize) -> Result<Vec<u8>> {
         let (t, s) = (self.tile, self.bytes);
@@ -666,7 +656,7 @@ impl Coder<'_> {
             }
             let have = if r < rows { n } else { 0 };
             for _ in have..t {
-                buf.extend_from_slice(self.pad);
+                buf.extend_from_slice(&self.pad);
             }
         }
         if self.compression == Compression::None {
@@ -978,7 +968,7 @@ mod tests {
                 float: true,
                 compression,
                 level: 1,
-                pad: &pad,
+                pad: pad.to_vec(),
             };
             let w = 21;
             let vals: Vec<f32> = (0..w * 5).map(|i| (i as f32 * 0.37).sin() * 1e3).collect();
