@@ -17,6 +17,19 @@ use crate::commands::raster::RasterCommand;
 use crate::task::{Ctx, Outcome};
 
 fn main() -> ExitCode {
+    // Ctrl-C / SIGTERM: a running raster task stops between strips and removes its
+    // temporary files; otherwise (or at a second signal) the process ends at once, as by
+    // default.
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // SAFETY: the handler does one atomic operation or _exit, both async-signal-safe.
+        let _ = unsafe {
+            signal_hook::low_level::register(sig, move || {
+                if !terrawatt_raster::blocks::interrupt() {
+                    signal_hook::low_level::exit(128 + sig as i32);
+                }
+            })
+        };
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -117,6 +130,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             global: g.clone(),
             carbon,
         };
+        if matches!(cli.command, Command::Raster(_)) {
+            terrawatt_raster::blocks::arm();
+        }
         let outcome = match &cli.command {
             Command::Energy(EnergyCommand::Info) => commands::energy::info(&mut span, &ctx),
             Command::Energy(EnergyCommand::Calibrate(a)) => {

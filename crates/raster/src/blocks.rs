@@ -5,7 +5,36 @@
 //! flight is at most one strip per thread plus the one being written. Nothing computed depends on the strip layout, so
 //! results do not depend on the thread count or the budget.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use crate::{RasterError, Result};
+
+/// 0: no raster task runs; 1: a task runs; 2: it was asked to stop.
+static STATE: AtomicU8 = AtomicU8::new(0);
+
+/// Marks that a raster task runs: from now on [`interrupt`] asks it to stop between strips
+/// (its writers then remove their temporary files) instead of ending the process.
+pub fn arm() {
+    let _ = STATE.compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst);
+}
+
+/// For a signal handler (async-signal-safe: one atomic operation). Returns false when no
+/// raster task runs, or when one was already asked to stop: the caller then ends the
+/// process.
+pub fn interrupt() -> bool {
+    STATE
+        .compare_exchange(1, 2, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok()
+}
+
+/// An error once an interrupt asked the running task to stop.
+pub fn check_interrupt() -> Result<()> {
+    if STATE.load(Ordering::Relaxed) == 2 {
+        Err(RasterError::Interrupted)
+    } else {
+        Ok(())
+    }
+}
 
 /// Rows per strip: a multiple of the block height, small enough that the strips in flight
 /// ([`in_flight`]: one per thread and one being written) of `bytes_per_pixel` each fit
@@ -112,7 +141,10 @@ where
                 let (k, res) = receive(&rx);
                 waiting.insert(k, res);
             };
-            if let Err(e) = res.and_then(|v| consume(r, n, v)) {
+            if let Err(e) = res
+                .and_then(|v| check_interrupt().map(|_| v))
+                .and_then(|v| consume(r, n, v))
+            {
                 outcome = Err(e);
                 return;
             }

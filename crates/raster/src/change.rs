@@ -545,6 +545,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             let mut hist = Histogram::new(lo as f64, hi as f64, bins);
             let mut buf = vec![];
             for r0 in (0..h).step_by(rows) {
+                blocks::check_interrupt()?;
                 let n = rows.min(h - r0);
                 writer.read_rows(1, r0, n, &mut buf)?;
                 for v in &buf {
@@ -614,6 +615,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         }
     } else if !early {
         for r0 in (0..h).step_by(rows) {
+            blocks::check_interrupt()?;
             let n = rows.min(h - r0);
             writer.read_rows(1, r0, n, &mut buf)?;
             let part: Vec<u8> = buf.iter().map(|v| classify(*v)).collect();

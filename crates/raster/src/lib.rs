@@ -40,6 +40,9 @@ pub enum RasterError {
     Input { path: String, message: String },
     #[error("{0}")]
     Invalid(String),
+    /// Stopped by an interrupt (see [`blocks::interrupt`]); temporary files are removed.
+    #[error("interrupted; no output written")]
+    Interrupted,
     #[error("{path}: {source}")]
     Gdal {
         path: String,
