@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         let _ = unsafe {
             signal_hook::low_level::register(sig, move || {
                 if !terrawatt_raster::blocks::interrupt() {
-                    signal_hook::low_level::exit(128 + sig as i32);
+                    signal_hook::low_level::exit(128 + sig);
                 }
             })
         };
