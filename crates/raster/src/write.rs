@@ -103,6 +103,8 @@ pub trait Sample: GdalType + Copy + Send + Sync + 'static {
     const FLOAT: bool;
     /// Appends the values as little-endian bytes.
     fn put(values: &[Self], out: &mut Vec<u8>);
+    /// The values as little-endian bytes (borrowed on little-endian machines).
+    fn as_bytes(values: &[Self]) -> std::borrow::Cow<'_, [u8]>;
     /// The bytes of one value.
     fn bytes_of(v: f64) -> Vec<u8>;
 }
@@ -112,6 +114,9 @@ impl Sample for u8 {
     const FLOAT: bool = false;
     fn put(values: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(values);
+    }
+    fn as_bytes(values: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+        std::borrow::Cow::Borrowed(values)
     }
     fn bytes_of(v: f64) -> Vec<u8> {
         vec![v as u8]
@@ -125,6 +130,15 @@ impl Sample for f32 {
         out.reserve(values.len() * 4);
         for v in values {
             out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    fn as_bytes(values: &[f32]) -> std::borrow::Cow<'_, [u8]> {
+        if cfg!(target_endian = "little") {
+            std::borrow::Cow::Borrowed(bytemuck::cast_slice(values))
+        } else {
+            let mut out = vec![];
+            f32::put(values, &mut out);
+            std::borrow::Cow::Owned(out)
         }
     }
     fn bytes_of(v: f64) -> Vec<u8> {
@@ -299,52 +313,44 @@ impl Writer {
                 plane.received
             )));
         }
-        let mut raw = Vec::with_capacity(data.len() * self.coder.bytes);
-        T::put(&data, &mut raw);
-        drop(data);
-        self.push(0, b, raw, rows)
+        self.push(0, b, &T::as_bytes(&data), rows)
     }
 
-    /// Hands `rows` rows to a plane of level `l` and the rows they give to the overviews.
-    fn push(&mut self, mut l: usize, b: usize, mut raw: Vec<u8>, mut rows: usize) -> Result<()> {
+    /// Hands `rows` rows to a plane of level `l`, and the rows they give to the overviews.
+    fn push(&mut self, l: usize, b: usize, raw: &[u8], rows: usize) -> Result<()> {
         let (bytes, tile) = (self.coder.bytes, self.coder.tile);
-        loop {
-            let (below, rest) = self.levels.split_at_mut(l + 1);
-            let lvl = &mut below[l];
-            let row0 = lvl.planes[b].received;
-            let row_bytes = lvl.width * bytes;
-            let mut child = (vec![], 0usize);
-            if let Some(next) = rest.first() {
-                let mut i = next.planes[b].received;
-                let (ph, h) = (lvl.height, next.height);
-                let mut out = Vec::with_capacity(next.width * bytes);
-                for r in row0..row0 + rows {
-                    if i < h && nearest(i, ph, h) == r {
-                        let src = &raw[(r - row0) * row_bytes..(r - row0 + 1) * row_bytes];
-                        for &c in &next.cols {
-                            out.extend_from_slice(&src[c * bytes..(c + 1) * bytes]);
-                        }
-                        i += 1;
-                        child.1 += 1;
+        let (below, rest) = self.levels.split_at_mut(l + 1);
+        let lvl = &mut below[l];
+        let row0 = lvl.planes[b].received;
+        let row_bytes = lvl.width * bytes;
+        let mut child = (vec![], 0usize);
+        if let Some(next) = rest.first() {
+            let mut i = next.planes[b].received;
+            let (ph, h) = (lvl.height, next.height);
+            for r in row0..row0 + rows {
+                if i < h && nearest(i, ph, h) == r {
+                    let src = &raw[(r - row0) * row_bytes..(r - row0 + 1) * row_bytes];
+                    for &c in &next.cols {
+                        child.0.extend_from_slice(&src[c * bytes..(c + 1) * bytes]);
                     }
+                    i += 1;
+                    child.1 += 1;
                 }
-                child.0 = out;
             }
-            let plane = &mut lvl.planes[b];
-            // room for a row of tiles and a strip, once: no doubling growth
-            let want = tile * row_bytes + raw.len();
-            if plane.pending.capacity() < want {
-                plane.pending.reserve_exact(want - plane.pending.len());
-            }
-            plane.pending.extend_from_slice(&raw);
-            plane.received += rows;
-            self.flush(l, b)?;
-            if child.1 == 0 {
-                return Ok(());
-            }
-            (raw, rows) = child;
-            l += 1;
         }
+        let plane = &mut lvl.planes[b];
+        // room for a row of tiles and a strip, once: no doubling growth
+        let want = tile * row_bytes + raw.len();
+        if plane.pending.capacity() < want {
+            plane.pending.reserve_exact(want - plane.pending.len());
+        }
+        plane.pending.extend_from_slice(raw);
+        plane.received += rows;
+        self.flush(l, b)?;
+        if child.1 > 0 {
+            self.push(l + 1, b, &child.0, child.1)?;
+        }
+        Ok(())
     }
 
     /// Compresses and stores the complete rows of tiles of a plane (and the last, partial
