@@ -210,16 +210,8 @@ fn read_classes(band: &Band, classes: &Classes, r0: isize, n: usize) -> Result<V
 /// Computes the metrics.
 pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
     blocks::limit_gdal_cache(s.memory);
-    let mut band = Band::open(&BandSpec::new(&s.input, s.band.clone()))?;
-    if !is_integer_type(&band.data_type) {
-        return Err(RasterError::Input {
-            path: s.input.display().to_string(),
-            message: format!(
-                "band {} is {}: landscape metrics need integer class values",
-                band.index, band.data_type
-            ),
-        });
-    }
+    let mut band = Band::open(&BandSpec::new(&s.input, s.band.clone()))?
+        .require_integer("landscape metrics")?;
     band.nodata = match s.nodata {
         Nodata::Band => band.nodata,
         Nodata::Value(v) => Some(v as f64),
@@ -352,18 +344,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             } else {
                 t.sides_v as f64 * ch + t.sides_h as f64 * cw
             };
-            metrics(
-                Some(code),
-                t.cells,
-                t.patches,
-                t.largest,
-                t.sum_sq,
-                t.core,
-                edge,
-                cell_area,
-                a,
-                landscape_cells,
-            )
+            metrics(Some(code), t, edge, cell_area, a, landscape_cells)
         })
         .collect();
     let all = totals.iter().fold(ClassSums::default(), |mut acc, t| {
@@ -375,18 +356,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     if s.count_boundary {
         edge += all.border_v as f64 * ch + all.border_h as f64 * cw;
     }
-    let mut landscape = metrics(
-        None,
-        all.cells,
-        all.patches,
-        all.largest,
-        all.sum_sq,
-        all.core,
-        edge,
-        cell_area,
-        a,
-        landscape_cells,
-    );
+    let mut landscape = metrics(None, &all, edge, cell_area, a, landscape_cells);
     let shdi: f64 = -totals
         .iter()
         .filter(|t| t.cells > 0)
@@ -414,19 +384,17 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The metrics of a class (or, with `class` None, the landscape) from its integer sums;
+/// `edge` in metres, `a` the landscape area in m².
 fn metrics(
     class: Option<i64>,
-    cells: u64,
-    patches: u64,
-    largest: u64,
-    sum_sq: u128,
-    core: u64,
+    t: &ClassSums,
     edge: f64,
     cell_area: f64,
     a: f64,
     landscape_cells: u64,
 ) -> Metrics {
+    let (cells, patches) = (t.cells, t.patches);
     let area = cells as f64 * cell_area;
     Metrics {
         class,
@@ -434,7 +402,7 @@ fn metrics(
         proportion_of_landscape: class.map(|_| 100.0 * cells as f64 / landscape_cells as f64),
         number_of_patches: patches,
         patch_density: patches as f64 / a * 1e4 * 100.0,
-        largest_patch_index: 100.0 * largest as f64 / landscape_cells as f64,
+        largest_patch_index: 100.0 * t.largest as f64 / landscape_cells as f64,
         total_edge: edge,
         edge_density: edge / a * 1e4,
         area_mn: if patches > 0 {
@@ -442,18 +410,11 @@ fn metrics(
         } else {
             f64::NAN
         },
-        total_core_area: core as f64 * cell_area / 1e4,
-        effective_mesh_size: sum_sq as f64 * cell_area * cell_area / a / 1e4,
+        total_core_area: t.core as f64 * cell_area / 1e4,
+        effective_mesh_size: t.sum_sq as f64 * cell_area * cell_area / a / 1e4,
         shannon_diversity_index: None,
         shannon_evenness_index: None,
     }
-}
-
-fn is_integer_type(t: &str) -> bool {
-    matches!(
-        t,
-        "Byte" | "Int8" | "UInt16" | "Int16" | "UInt32" | "Int32" | "UInt64" | "Int64"
-    )
 }
 
 /// Sums and patches of one strip: `buf` holds `halo` rows above, the strip's `n` rows and

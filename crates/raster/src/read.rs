@@ -223,6 +223,24 @@ impl Band {
         })
     }
 
+    /// The band, if its values are integers (class maps); else an error naming the file,
+    /// the band and its type, and `what` needs integers.
+    pub fn require_integer(self, what: &str) -> Result<Band> {
+        if matches!(
+            self.data_type.as_str(),
+            "Byte" | "Int8" | "UInt16" | "Int16" | "UInt32" | "Int32" | "UInt64" | "Int64"
+        ) {
+            return Ok(self);
+        }
+        Err(input_err(
+            &self.source,
+            format!(
+                "band {} is {}: {what} need integer class values",
+                self.index, self.data_type
+            ),
+        ))
+    }
+
     pub fn open_dataset(&self) -> Result<Dataset> {
         Dataset::open(&self.path).map_err(gdal_err(&self.source))
     }

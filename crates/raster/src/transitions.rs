@@ -57,20 +57,7 @@ pub struct Report {
 }
 
 fn open(path: &Path, band: &BandSel) -> Result<Band> {
-    let b = Band::open(&BandSpec::new(path, band.clone()))?;
-    if !matches!(
-        b.data_type.as_str(),
-        "Byte" | "Int8" | "UInt16" | "Int16" | "UInt32" | "Int32" | "UInt64" | "Int64"
-    ) {
-        return Err(RasterError::Input {
-            path: path.display().to_string(),
-            message: format!(
-                "band {} is {}: transitions need integer class values",
-                b.index, b.data_type
-            ),
-        });
-    }
-    Ok(b)
+    Band::open(&BandSpec::new(path, band.clone()))?.require_integer("transitions")
 }
 
 /// Computes the from–to matrix.
