@@ -11,16 +11,22 @@
 //! - [`sieve`]: connected components and a sieve of small patches, as GDAL's sieve filter.
 //! - [`change`]: two-date change detection (index differences, dNBR classes, RdNBR, change
 //!   vector analysis), thresholds, minimum mapping unit and areas.
+//! - [`coverage`]: exact cell coverage fractions of polygons, and the cell-centre rule.
 //! - [`landscape`]: class- and landscape-level landscape metrics (FRAGSTATS definitions),
 //!   patches stitched across strips.
 //! - [`transitions`]: the from–to matrix of two classified rasters in hectares.
 //! - [`sample`]: a synthetic two-date scene (clearing, cloud) and its land-cover map.
+//! - [`zones`]: polygons from any OGR source, reprojected to a raster's CRS, repaired or
+//!   refused when invalid.
+//! - [`zonal`]: zonal statistics per polygon with exact coverage fractions or the cell-centre
+//!   rule, parallel over polygons and strips.
 //! - [`write`]: GeoTIFF / Cloud-Optimised GeoTIFF output written atomically.
 //! - [`linke`]: the monthly Linke turbidity climatology (Remund et al. 2003, as distributed
 //!   with SoDa / pvlib in `LinkeTurbidities.h5`) read through GDAL's HDF5 driver.
 
 pub mod blocks;
 pub mod change;
+pub mod coverage;
 pub mod grid;
 pub mod index;
 pub mod landscape;
@@ -32,6 +38,8 @@ pub mod sieve;
 pub mod threshold;
 pub mod transitions;
 pub mod write;
+pub mod zonal;
+pub mod zones;
 
 /// Errors of the raster tasks; each names the file, band or option at fault.
 #[derive(Debug, thiserror::Error)]

@@ -223,13 +223,18 @@ impl Band {
         })
     }
 
+    /// Whether the band holds integers (class maps).
+    pub fn is_integer(&self) -> bool {
+        matches!(
+            self.data_type.as_str(),
+            "Byte" | "Int8" | "UInt16" | "Int16" | "UInt32" | "Int32" | "UInt64" | "Int64"
+        )
+    }
+
     /// The band, if its values are integers (class maps); else an error naming the file,
     /// the band and its type, and `what` needs integers.
     pub fn require_integer(self, what: &str) -> Result<Band> {
-        if matches!(
-            self.data_type.as_str(),
-            "Byte" | "Int8" | "UInt16" | "Int16" | "UInt32" | "Int32" | "UInt64" | "Int64"
-        ) {
+        if self.is_integer() {
             return Ok(self);
         }
         Err(input_err(
@@ -243,6 +248,61 @@ impl Band {
 
     pub fn open_dataset(&self) -> Result<Dataset> {
         Dataset::open(&self.path).map_err(gdal_err(&self.source))
+    }
+
+    /// Runs `f` on this thread's open dataset of the band (opened once per thread and file,
+    /// and kept: jobs of many small windows do not reopen the file).
+    pub fn with_dataset<T>(&self, f: impl FnOnce(&Dataset) -> Result<T>) -> Result<T> {
+        thread_local! {
+            static OPEN: std::cell::RefCell<Vec<(PathBuf, Dataset)>> =
+                const { std::cell::RefCell::new(Vec::new()) };
+        }
+        OPEN.with(|open| {
+            let mut open = open.borrow_mut();
+            let i = match open.iter().position(|(p, _)| *p == self.path) {
+                Some(i) => i,
+                None => {
+                    if open.len() >= 4 {
+                        open.remove(0);
+                    }
+                    open.push((self.path.clone(), self.open_dataset()?));
+                    open.len() - 1
+                }
+            };
+            f(&open[i].1)
+        })
+    }
+
+    /// The values (raw × scale + offset in float64; NaN where missing) of the window of
+    /// `cols` × `rows` cells at (`col0`, `row0`), row-major into `out`.
+    pub fn read_window(
+        &self,
+        ds: &Dataset,
+        (col0, row0): (usize, usize),
+        (cols, rows): (usize, usize),
+        out: &mut Vec<f64>,
+    ) -> Result<()> {
+        let b = ds.rasterband(self.index).map_err(gdal_err(&self.source))?;
+        out.clear();
+        out.resize(cols * rows, 0.0);
+        b.read_into_slice::<f64>(
+            (col0 as isize, row0 as isize),
+            (cols, rows),
+            (cols, rows),
+            out,
+            None,
+        )
+        .map_err(gdal_err(&self.source))?;
+        let (scale, offset) = (self.scale, self.offset);
+        let plain = scale == 1.0 && offset == 0.0;
+        for v in out.iter_mut() {
+            if self.missing(*v) {
+                *v = f64::NAN;
+            } else if !plain {
+                *v = *v * scale + offset;
+            }
+        }
+        Ok(())
     }
 
     /// The raw values of rows `[row0, row0 + rows)`.

@@ -1,0 +1,450 @@
+//! Zonal statistics: per polygon, the count, sum, mean, min, max, standard deviation and
+//! variance of a band's values, its majority and minority value and the area of each class,
+//! weighting every cell by the fraction of it the polygon covers (as exactextract), or by
+//! the cell-centre rule (1 when the centre is inside, as GDAL's rasterizer).
+//!
+//! Definitions (w = a cell's weight, x its value; cells with a missing value — the band's
+//! nodata or NaN — are left out of every statistic and counted apart):
+//! - count = Σw; sum = Σw·x; mean = sum / count;
+//! - variance = Σw·(x − mean)² / Σw (population, weighted), stdev = √variance;
+//! - min, max over cells with w > 0;
+//! - majority / minority: the value with the largest / smallest Σw (ties: the larger value
+//!   for the majority, the smaller for the minority, as exactextract), on integer bands only;
+//! - area per class (integer bands) and in all: Σw × the cell's true area (planar on
+//!   projected grids; ellipsoidal or spherical per row on geographic ones), in hectares.
+//!
+//! How it runs: each zone's window (the cells its bounds reach, clipped to the raster) is cut
+//! into strips of rows sized by the memory budget; strips of all zones run in parallel; each
+//! strip returns one accumulator per row; accumulators are merged row by row in zone and
+//! row order. A row's weights and its accumulator depend on that row alone, so the results
+//! are the same for any strip height, memory budget or thread count, and equal to the
+//! whole-raster computation.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::blocks;
+use crate::coverage::{Shape, Window};
+use crate::grid::{AreaMethod, Grid};
+use crate::read::{Band, BandSel, BandSpec};
+use crate::zones::{self, Invalid, Zones};
+use crate::{RasterError, Result};
+
+/// How a cell's weight in a zone is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// The fraction of the cell inside the polygon.
+    Exact,
+    /// 1 when the cell's centre is inside, else 0.
+    Centre,
+}
+
+/// Where the zones come from.
+#[derive(Debug, Clone)]
+pub struct ZoneSource {
+    pub path: PathBuf,
+    pub layer: Option<String>,
+    /// The CRS of a layer that declares none.
+    pub crs: Option<String>,
+    pub invalid: Invalid,
+}
+
+impl ZoneSource {
+    pub fn new(path: impl Into<PathBuf>) -> ZoneSource {
+        ZoneSource {
+            path: path.into(),
+            layer: None,
+            crs: None,
+            invalid: Invalid::Repair,
+        }
+    }
+
+    pub fn read(&self, grid: &Grid) -> Result<Zones> {
+        zones::read(
+            &self.path,
+            self.layer.as_deref(),
+            &grid.wkt,
+            self.crs.as_deref(),
+            self.invalid,
+        )
+    }
+}
+
+/// Which value of the band is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Missing {
+    /// The band's nodata value (and NaN).
+    Band,
+    /// This value (and NaN).
+    Value(f64),
+    /// None but NaN.
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub raster: PathBuf,
+    pub band: BandSel,
+    pub missing: Missing,
+    pub zones: ZoneSource,
+    pub rule: Rule,
+    pub area: AreaMethod,
+    pub memory: u64,
+}
+
+/// One class's weight and area in a zone.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClassShare {
+    pub value: i64,
+    /// Σw over the class's cells.
+    pub weight: f64,
+    pub hectares: f64,
+}
+
+/// The statistics of one zone (`None` where a zone has no cell with a value).
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    /// Cells with a value and w > 0.
+    pub cells: u64,
+    pub count: f64,
+    pub sum: f64,
+    pub mean: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub stdev: Option<f64>,
+    pub variance: Option<f64>,
+    pub majority: Option<i64>,
+    pub minority: Option<i64>,
+    /// Area of the cells with a value (Σw × cell area), ha.
+    pub hectares: f64,
+    /// Cells with w > 0 whose value is missing, their Σw and area (ha).
+    pub missing_cells: u64,
+    pub missing_weight: f64,
+    pub missing_hectares: f64,
+    /// Per class, ascending (integer bands).
+    pub classes: Vec<ClassShare>,
+    /// The zone reaches no cell of the raster.
+    pub outside: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub raster: PathBuf,
+    pub band: usize,
+    pub crs: String,
+    pub nodata: Option<f64>,
+    pub rule: Rule,
+    pub area: AreaMethod,
+    pub zones: Zones,
+    pub stats: Vec<Stats>,
+    /// Zones that reach no cell.
+    pub outside: usize,
+    /// Area of the cells read (the zones' windows), km².
+    pub km2: f64,
+}
+
+/// A zone placed on the grid.
+pub(crate) struct Placed {
+    pub shape: Shape,
+    pub window: Window,
+}
+
+/// The zones' shapes and windows on `grid` (`None`: no cell reached).
+pub(crate) fn place(z: &Zones, grid: &Grid) -> Result<Vec<Option<Placed>>> {
+    let t = &grid.transform;
+    if t[2] != 0.0 || t[4] != 0.0 {
+        return Err(RasterError::Invalid(
+            "zonal statistics on a rotated grid are not supported".into(),
+        ));
+    }
+    Ok(z
+        .zones
+        .iter()
+        .map(|zone| {
+            let shape = Shape::new(&zone.rings, t);
+            shape
+                .window(grid.width, grid.height)
+                .map(|window| Placed { shape, window })
+        })
+        .collect())
+}
+
+/// A strip of one zone's window.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Job {
+    pub zone: usize,
+    pub row0: usize,
+    pub rows: usize,
+}
+
+/// Strips of every placed zone, each of at most `budget` bytes at `bytes_per_cell` with the
+/// strips in flight, and of about a million cells (so large zones spread over the pool).
+pub(crate) fn jobs(placed: &[Option<Placed>], bytes_per_cell: usize, memory: u64) -> Result<Vec<Job>> {
+    let budget = blocks::strip_budget(memory) / blocks::in_flight(rayon::current_num_threads()) as u64;
+    let mut out = vec![];
+    for (zone, p) in placed.iter().enumerate() {
+        let Some(p) = p else { continue };
+        let w = p.window;
+        let per_row = (w.cols * bytes_per_cell) as u64;
+        if per_row > budget {
+            return Err(RasterError::Invalid(format!(
+                "a row of zone #{} spans {} cells ({per_row} bytes), more than the memory budget \
+                 gives one strip ({budget} bytes); raise --memory",
+                zone + 1,
+                w.cols
+            )));
+        }
+        let rows = ((budget / per_row) as usize)
+            .min((1 << 20) / w.cols.max(1))
+            .max(1);
+        let mut r = 0;
+        while r < w.rows {
+            let n = rows.min(w.rows - r);
+            out.push(Job {
+                zone,
+                row0: w.row0 + r,
+                rows: n,
+            });
+            r += n;
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `compute` over the jobs in parallel, handing results to `consume` in job order.
+pub(crate) fn run_jobs<R: Send>(
+    jobs: &[Job],
+    progress: &(dyn Fn(u64, u64) + Sync),
+    compute: impl Fn(&Job) -> Result<R> + Sync,
+    mut consume: impl FnMut(&Job, R) -> Result<()>,
+) -> Result<()> {
+    let total: u64 = jobs.iter().map(|j| j.rows as u64).sum();
+    let mut done = 0u64;
+    blocks::run(
+        jobs.len(),
+        1,
+        |i, _| compute(&jobs[i]),
+        |i, _, r| {
+            consume(&jobs[i], r)?;
+            done += jobs[i].rows as u64;
+            progress(done, total);
+            Ok(())
+        },
+    )
+}
+
+/// The weights of a job's cells (its zone's window columns), row-major.
+pub(crate) fn weights(p: &Placed, rule: Rule, job: &Job, out: &mut Vec<f64>) {
+    let w = p.window;
+    match rule {
+        Rule::Exact => p.shape.fractions(w.col0, job.row0, w.cols, job.rows, out),
+        Rule::Centre => p.shape.centres(w.col0, job.row0, w.cols, job.rows, out),
+    }
+}
+
+/// One row's (or a zone's) sums.
+#[derive(Debug, Clone, Default)]
+struct Acc {
+    cells: u64,
+    w: f64,
+    sum: f64,
+    mean: f64,
+    m2: f64,
+    min: f64,
+    max: f64,
+    area: f64,
+    miss_cells: u64,
+    miss_w: f64,
+    miss_area: f64,
+    classes: BTreeMap<i64, (f64, f64)>,
+}
+
+impl Acc {
+    fn new() -> Acc {
+        Acc {
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            ..Default::default()
+        }
+    }
+
+    /// Adds a cell of weight `w` > 0, value `x` and area `a` (m²).
+    #[inline]
+    fn add(&mut self, w: f64, x: f64, a: f64, classes: bool) {
+        if x.is_nan() {
+            self.miss_cells += 1;
+            self.miss_w += w;
+            self.miss_area += w * a;
+            return;
+        }
+        self.cells += 1;
+        let total = self.w + w;
+        let d = x - self.mean;
+        self.mean += d * w / total;
+        self.m2 += w * d * (x - self.mean);
+        self.w = total;
+        self.sum += w * x;
+        self.area += w * a;
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+        if classes {
+            let e = self.classes.entry(x as i64).or_insert((0.0, 0.0));
+            e.0 += w;
+            e.1 += w * a;
+        }
+    }
+
+    /// Merges `o` (the rows after this one).
+    fn merge(&mut self, o: Acc) {
+        if o.cells > 0 {
+            if self.cells == 0 {
+                (self.mean, self.m2) = (o.mean, o.m2);
+            } else {
+                let total = self.w + o.w;
+                let d = o.mean - self.mean;
+                self.mean += d * o.w / total;
+                self.m2 += o.m2 + d * d * self.w * o.w / total;
+            }
+            self.w += o.w;
+            self.cells += o.cells;
+            self.sum += o.sum;
+            self.area += o.area;
+            self.min = self.min.min(o.min);
+            self.max = self.max.max(o.max);
+        }
+        self.miss_cells += o.miss_cells;
+        self.miss_w += o.miss_w;
+        self.miss_area += o.miss_area;
+        for (k, (w, a)) in o.classes {
+            let e = self.classes.entry(k).or_insert((0.0, 0.0));
+            e.0 += w;
+            e.1 += a;
+        }
+    }
+
+    fn stats(self, outside: bool) -> Stats {
+        let any = self.cells > 0 && self.w > 0.0;
+        let pick = |better: fn(f64, f64) -> bool| {
+            let mut best: Option<(i64, f64)> = None;
+            for (&k, &(w, _)) in &self.classes {
+                if best.is_none_or(|(_, bw)| better(w, bw)) {
+                    best = Some((k, w));
+                }
+            }
+            best.map(|b| b.0)
+        };
+        let variance = any.then(|| self.m2.max(0.0) / self.w);
+        Stats {
+            cells: self.cells,
+            count: self.w,
+            sum: self.sum,
+            mean: any.then(|| self.sum / self.w),
+            min: any.then_some(self.min),
+            max: any.then_some(self.max),
+            stdev: variance.map(f64::sqrt),
+            variance,
+            majority: pick(|w, b| w >= b),
+            minority: pick(|w, b| w < b),
+            hectares: self.area / 1e4,
+            missing_cells: self.miss_cells,
+            missing_weight: self.miss_w,
+            missing_hectares: self.miss_area / 1e4,
+            classes: self
+                .classes
+                .iter()
+                .map(|(&value, &(weight, a))| ClassShare {
+                    value,
+                    weight,
+                    hectares: a / 1e4,
+                })
+                .collect(),
+            outside,
+        }
+    }
+}
+
+/// Computes the statistics of every zone.
+pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
+    blocks::limit_gdal_cache(s.memory);
+    let mut band = Band::open(&BandSpec::new(&s.raster, s.band.clone()))?;
+    match s.missing {
+        Missing::Band => {}
+        Missing::Value(v) => band.nodata = Some(v),
+        Missing::None => band.nodata = None,
+    }
+    let grid = band.grid.clone();
+    let zones = s.zones.read(&grid)?;
+    let row_areas = grid.row_areas(s.area)?;
+    let placed = place(&zones, &grid)?;
+    let jobs = jobs(&placed, 24, s.memory)?;
+    let classes = band.is_integer();
+    let mut accs: Vec<Acc> = (0..placed.len()).map(|_| Acc::new()).collect();
+    run_jobs(
+        &jobs,
+        progress,
+        |job| {
+            let p = placed[job.zone].as_ref().expect("jobs are of placed zones");
+            let w = p.window;
+            let mut values = vec![];
+            band.with_dataset(|ds| {
+                band.read_window(ds, (w.col0, job.row0), (w.cols, job.rows), &mut values)
+            })?;
+            let mut weights_ = vec![];
+            weights(p, s.rule, job, &mut weights_);
+            let rows: Vec<Acc> = (0..job.rows)
+                .map(|r| {
+                    let mut acc = Acc::new();
+                    let a = row_areas[job.row0 + r];
+                    let (ws, xs) = (
+                        &weights_[r * w.cols..(r + 1) * w.cols],
+                        &values[r * w.cols..(r + 1) * w.cols],
+                    );
+                    for (&wt, &x) in ws.iter().zip(xs) {
+                        if wt > 0.0 {
+                            acc.add(wt, x, a, classes);
+                        }
+                    }
+                    acc
+                })
+                .collect();
+            Ok(rows)
+        },
+        |job, rows| {
+            let acc = &mut accs[job.zone];
+            for r in rows {
+                acc.merge(r);
+            }
+            Ok(())
+        },
+    )?;
+    let km2 = placed
+        .iter()
+        .flatten()
+        .map(|p| {
+            let w = p.window;
+            row_areas[w.row0..w.row0 + w.rows].iter().sum::<f64>() * w.cols as f64
+        })
+        .sum::<f64>()
+        / 1e6;
+    let stats: Vec<Stats> = accs
+        .into_iter()
+        .zip(&placed)
+        .map(|(a, p)| a.stats(p.is_none()))
+        .collect();
+    Ok(Report {
+        raster: s.raster.clone(),
+        band: band.index,
+        crs: grid.crs_name(),
+        nodata: band.nodata,
+        rule: s.rule,
+        area: s.area,
+        outside: stats.iter().filter(|x| x.outside).count(),
+        zones,
+        stats,
+        km2,
+    })
+}

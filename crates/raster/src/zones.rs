@@ -1,0 +1,368 @@
+//! Polygons (zones) from any OGR source, reprojected to a raster's CRS.
+//!
+//! Rules, stated: every feature of the layer is a zone, in the layer's order; its attributes
+//! are kept as read. A geometry must be polygonal (Polygon, MultiPolygon, curved ones
+//! linearised, or a collection of them); another type is an error naming the feature. An
+//! empty or missing geometry is kept as a zone with no cells and counted. Invalid
+//! geometries (GEOS's validity test) are repaired with `MakeValid` (polygonal parts kept;
+//! lines and points a repair leaves are dropped) and counted, or skipped, or refused, as the
+//! user asks. A layer without a CRS is refused unless the user states its CRS. Coordinates
+//! are transformed in the traditional GIS order (x = easting/longitude).
+
+use std::path::{Path, PathBuf};
+
+use gdal::cpl::CslStringList;
+use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+use gdal::vector::{FieldValue, Geometry, LayerAccess, OGRFieldType, OGRwkbGeometryType};
+use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
+use serde::Serialize;
+
+use crate::coverage::Ring;
+use crate::{RasterError, Result};
+
+/// What to do with an invalid geometry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Invalid {
+    /// Repair with GEOS MakeValid (the default), counted.
+    Repair,
+    /// Keep the zone with no cells, counted.
+    Skip,
+    /// Refuse the file, naming the feature.
+    Error,
+}
+
+/// An attribute value as read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Null,
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Int(v) => write!(f, "{v}"),
+            Value::Real(v) => write!(f, "{v}"),
+            Value::Text(s) => write!(f, "{s}"),
+            Value::Null => Ok(()),
+        }
+    }
+}
+
+/// The kind of an attribute column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Int,
+    Real,
+    Text,
+}
+
+#[derive(Debug, Clone)]
+pub struct Zone {
+    pub fid: Option<u64>,
+    pub attributes: Vec<Value>,
+    /// Rings in the raster's CRS.
+    pub rings: Vec<Ring>,
+    /// The geometry as read (source CRS), as WKB, for writing it back out.
+    pub wkb: Vec<u8>,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Valid,
+    Repaired,
+    /// Invalid and skipped (no cells).
+    Skipped,
+    /// No geometry, or an empty one (no cells).
+    Empty,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Zones {
+    pub path: PathBuf,
+    pub layer: String,
+    /// The layer's CRS (name) and WKT.
+    pub crs: String,
+    #[serde(skip)]
+    pub wkt: String,
+    pub fields: Vec<(String, Kind)>,
+    #[serde(skip)]
+    pub zones: Vec<Zone>,
+    pub features: usize,
+    pub repaired: usize,
+    pub skipped: usize,
+    pub empty: usize,
+}
+
+fn input(path: &Path, message: impl Into<String>) -> RasterError {
+    RasterError::Input {
+        path: path.display().to_string(),
+        message: message.into(),
+    }
+}
+
+fn srs_name(s: &SpatialRef) -> String {
+    match (s.auth_name(), s.auth_code()) {
+        (Some(a), Ok(c)) => format!("{a}:{c}"),
+        _ => s.name().unwrap_or_else(|| "unnamed CRS".into()),
+    }
+}
+
+/// Opens a vector source read-only.
+pub fn open_vector(path: &Path) -> Result<Dataset> {
+    if !path.exists() {
+        return Err(input(path, "no such file"));
+    }
+    Dataset::open_ex(
+        path,
+        DatasetOptions {
+            open_flags: GdalOpenFlags::GDAL_OF_VECTOR | GdalOpenFlags::GDAL_OF_READONLY,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| input(path, format!("not a vector file OGR can read ({e})")))
+}
+
+/// Reads the zones of `layer` (the first when `None`) of `path`, in the CRS `target_wkt`.
+/// `assume_crs` (any definition GDAL accepts, e.g. EPSG:4326) is the CRS of a layer that
+/// declares none; it is refused for a layer that declares one.
+pub fn read(
+    path: &Path,
+    layer: Option<&str>,
+    target_wkt: &str,
+    assume_crs: Option<&str>,
+    invalid: Invalid,
+) -> Result<Zones> {
+    let ds = open_vector(path)?;
+    let mut lyr = match layer {
+        Some(name) => ds.layer_by_name(name).map_err(|_| {
+            let names: Vec<String> = ds.layers().map(|l| l.name()).collect();
+            input(
+                path,
+                format!("no layer '{name}' (layers: {})", names.join(", ")),
+            )
+        })?,
+        None => ds
+            .layer(0)
+            .map_err(|_| input(path, "has no layer"))?,
+    };
+    let name = lyr.name();
+    let mut src = match (lyr.spatial_ref(), assume_crs) {
+        (Some(_), Some(c)) => {
+            return Err(input(
+                path,
+                format!("layer '{name}' declares its CRS; --zones-crs {c} would override it"),
+            ));
+        }
+        (Some(s), None) => s,
+        (None, Some(c)) => SpatialRef::from_definition(c)
+            .map_err(|e| input(path, format!("--zones-crs {c}: {e}")))?,
+        (None, None) => {
+            return Err(input(
+                path,
+                format!(
+                    "layer '{name}' has no CRS: its coordinates cannot be placed on the raster; \
+                     state it with --zones-crs (e.g. EPSG:4326)"
+                ),
+            ));
+        }
+    };
+    if target_wkt.is_empty() {
+        return Err(RasterError::Invalid(
+            "the raster has no CRS: the zones cannot be placed on it".into(),
+        ));
+    }
+    let mut dst = SpatialRef::from_wkt(target_wkt)
+        .map_err(|e| RasterError::Invalid(format!("the raster's CRS: {e}")))?;
+    src.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    dst.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let same = src == dst;
+    let ct = if same {
+        None
+    } else {
+        Some(CoordTransform::new(&src, &dst).map_err(|e| {
+            input(
+                path,
+                format!("no transformation from {} to the raster's CRS: {e}", srs_name(&src)),
+            )
+        })?)
+    };
+    let fields: Vec<(String, Kind)> = lyr
+        .defn()
+        .fields()
+        .map(|f| {
+            let kind = match f.field_type() {
+                OGRFieldType::OFTInteger | OGRFieldType::OFTInteger64 => Kind::Int,
+                OGRFieldType::OFTReal => Kind::Real,
+                _ => Kind::Text,
+            };
+            (f.name(), kind)
+        })
+        .collect();
+    let mut out = Zones {
+        path: path.to_path_buf(),
+        layer: name.clone(),
+        crs: srs_name(&src),
+        wkt: src.to_wkt().unwrap_or_default(),
+        fields: fields.clone(),
+        zones: vec![],
+        features: 0,
+        repaired: 0,
+        skipped: 0,
+        empty: 0,
+    };
+    for (i, f) in lyr.features().enumerate() {
+        let fid = f.fid();
+        let what = || match fid {
+            Some(id) => format!("layer '{name}' feature {id}"),
+            None => format!("layer '{name}' feature #{}", i + 1),
+        };
+        let mut attributes = Vec::with_capacity(fields.len());
+        for k in 0..fields.len() {
+            let v = f.field(k).map_err(|e| input(path, format!("{}: {e}", what())))?;
+            attributes.push(match v {
+                None => Value::Null,
+                Some(FieldValue::IntegerValue(x)) => Value::Int(x.into()),
+                Some(FieldValue::Integer64Value(x)) => Value::Int(x),
+                Some(FieldValue::RealValue(x)) => Value::Real(x),
+                Some(FieldValue::StringValue(s)) => Value::Text(s),
+                Some(FieldValue::DateValue(d)) => Value::Text(d.to_string()),
+                Some(FieldValue::DateTimeValue(d)) => Value::Text(d.to_string()),
+                Some(other) => Value::Text(format!("{other:?}")),
+            });
+        }
+        let geom = f.geometry();
+        let (rings, wkb, status) = match geom {
+            None => (vec![], vec![], Status::Empty),
+            Some(g) if g.is_empty() => (vec![], g.wkb().unwrap_or_default(), Status::Empty),
+            Some(g) => {
+                let wkb = g.wkb().map_err(|e| input(path, format!("{}: {e}", what())))?;
+                let mut g = linear(g).map_err(|e| input(path, format!("{}: {e}", what())))?;
+                g.flatten_to_2d();
+                check_polygonal(&g).map_err(|t| {
+                    input(
+                        path,
+                        format!("{} is a {t}: zones must be polygons", what()),
+                    )
+                })?;
+                let mut status = Status::Valid;
+                if !g.is_valid() {
+                    match invalid {
+                        Invalid::Error => {
+                            return Err(input(
+                                path,
+                                format!(
+                                    "{} has an invalid geometry (self-intersection or similar); \
+                                     repair it, or pass --invalid repair|skip",
+                                    what()
+                                ),
+                            ));
+                        }
+                        Invalid::Skip => status = Status::Skipped,
+                        Invalid::Repair => {
+                            g = g
+                                .make_valid(&CslStringList::new())
+                                .map_err(|e| input(path, format!("{}: repair failed: {e}", what())))?;
+                            status = Status::Repaired;
+                        }
+                    }
+                }
+                let mut rings = vec![];
+                if status != Status::Skipped {
+                    if let Some(ct) = &ct {
+                        g = g.transform(ct).map_err(|e| {
+                            input(path, format!("{}: reprojection failed: {e}", what()))
+                        })?;
+                    }
+                    collect_rings(&g, &mut rings);
+                }
+                (rings, wkb, status)
+            }
+        };
+        match status {
+            Status::Repaired => out.repaired += 1,
+            Status::Skipped => out.skipped += 1,
+            Status::Empty => out.empty += 1,
+            Status::Valid => {}
+        }
+        out.zones.push(Zone {
+            fid,
+            attributes,
+            rings,
+            wkb,
+            status,
+        });
+    }
+    out.features = out.zones.len();
+    Ok(out)
+}
+
+/// The geometry with curves replaced by line segments.
+fn linear(g: &Geometry) -> std::result::Result<Geometry, String> {
+    let wkb = g.wkb().map_err(|e| e.to_string())?;
+    let g = Geometry::from_wkb(&wkb).map_err(|e| e.to_string())?;
+    // SAFETY: OGR_G_HasCurveGeometry and OGR_G_GetLinearGeometry take a valid geometry
+    // handle; the latter returns a new geometry we own (or null).
+    unsafe {
+        if gdal_sys::OGR_G_HasCurveGeometry(g.c_geometry(), 0) == 0 {
+            return Ok(g);
+        }
+        let h = gdal_sys::OGR_G_GetLinearGeometry(g.c_geometry(), 0.0, std::ptr::null_mut());
+        if h.is_null() {
+            return Err("its curves could not be linearised".into());
+        }
+        let size = gdal_sys::OGR_G_WkbSize(h).max(0) as usize;
+        let mut buf = vec![0u8; size];
+        let rc = gdal_sys::OGR_G_ExportToWkb(h, gdal_sys::OGRwkbByteOrder::wkbNDR, buf.as_mut_ptr());
+        gdal_sys::OGR_G_DestroyGeometry(h);
+        if rc != gdal_sys::OGRErr::OGRERR_NONE {
+            return Err("its curves could not be linearised".into());
+        }
+        Geometry::from_wkb(&buf).map_err(|e| e.to_string())
+    }
+}
+
+fn check_polygonal(g: &Geometry) -> std::result::Result<(), String> {
+    use OGRwkbGeometryType as T;
+    match gdal::vector::geometry_type_flatten(g.geometry_type()) {
+        T::wkbPolygon | T::wkbMultiPolygon => Ok(()),
+        T::wkbGeometryCollection => {
+            for i in 0..g.geometry_count() {
+                check_polygonal(&g.get_geometry(i))?;
+            }
+            Ok(())
+        }
+        _ => Err(g.geometry_name()),
+    }
+}
+
+/// The rings of the polygonal parts of `g` (lines and points skipped).
+fn collect_rings(g: &Geometry, out: &mut Vec<Ring>) {
+    use OGRwkbGeometryType as T;
+    match gdal::vector::geometry_type_flatten(g.geometry_type()) {
+        T::wkbPolygon => {
+            for i in 0..g.geometry_count() {
+                let r = g.get_geometry(i);
+                let mut pts = vec![];
+                r.get_points(&mut pts);
+                out.push(Ring {
+                    points: pts.into_iter().map(|(x, y, _)| (x, y)).collect(),
+                    hole: i > 0,
+                });
+            }
+        }
+        T::wkbMultiPolygon | T::wkbGeometryCollection => {
+            for i in 0..g.geometry_count() {
+                collect_rings(&g.get_geometry(i), out);
+            }
+        }
+        _ => {}
+    }
+}
