@@ -92,6 +92,7 @@ fn command_name(c: &Command) -> &'static str {
             RasterCommand::Landscape(_) => "raster landscape",
             RasterCommand::Transitions(_) => "raster transitions",
             RasterCommand::Sample(_) => "raster sample",
+            RasterCommand::Zonal(_) => "raster zonal",
         },
         Command::Completions { .. } => "completions",
     }
@@ -176,6 +177,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 RasterCommand::Landscape(a) => commands::raster::landscape(&mut span, &ctx, a),
                 RasterCommand::Transitions(a) => commands::raster::transitions(&mut span, &ctx, a),
                 RasterCommand::Sample(a) => commands::raster::sample(&mut span, &ctx, a),
+                RasterCommand::Zonal(a) => commands::raster::zonal(&mut span, &ctx, a),
             },
             Command::Completions { shell } => {
                 let mut script = Vec::new();

@@ -14,6 +14,8 @@ use terrawatt_raster::mask::{MaskKind, NodataRule};
 use terrawatt_raster::read::{BandSel, BandSpec, Resampling};
 use terrawatt_raster::sieve::Connectivity;
 use terrawatt_raster::write::{Compression, Format, OutputSpec};
+use terrawatt_raster::zonal;
+use terrawatt_raster::zone_table::ZoneTable;
 
 use crate::commands::building::check_output;
 use crate::task::{Ctx, Outcome};
@@ -32,6 +34,10 @@ pub enum RasterCommand {
     /// Land-cover transitions: the from–to matrix of two classified rasters in hectares of
     /// true area.
     Transitions(Box<TransitionsArgs>),
+    /// Zonal statistics per polygon (any OGR source, reprojected to the raster): count, sum,
+    /// mean, min, max, std, majority and area per class, with exact cell coverage fractions
+    /// (as exactextract) or the cell-centre rule.
+    Zonal(Box<ZonalArgs>),
     /// Writes the synthetic sample scene (two dates of B04/B08/SCL with a clearing and a
     /// cloud, and a land-cover map) used by `terrawatt demo`.
     Sample(SampleArgs),
@@ -171,6 +177,55 @@ pub struct TransitionsArgs {
     /// Writes the transitions as CSV (from, to, cells, hectares).
     #[arg(long, value_name = "FILE")]
     pub table: Option<PathBuf>,
+}
+
+/// Polygons: the file, its layer and how to read it.
+#[derive(Debug, Args)]
+pub struct ZoneArgs {
+    /// The polygons: any OGR source (GeoPackage, GeoJSON, Shapefile, …).
+    #[arg(long, value_name = "FILE")]
+    pub zones: PathBuf,
+    /// The layer (default: the first).
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// The CRS of a layer that declares none (e.g. EPSG:4326); refused when it declares one.
+    #[arg(long, value_name = "CRS")]
+    pub zones_crs: Option<String>,
+    /// Invalid geometries: repair (GEOS MakeValid, counted), skip (no cells, counted) or
+    /// error.
+    #[arg(long, default_value = "repair")]
+    pub invalid: String,
+    /// Cell weights: exact (the fraction of the cell inside, as exactextract) or centre (a
+    /// cell is in when its centre is).
+    #[arg(long, default_value = "exact")]
+    pub rule: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ZonalArgs {
+    /// The raster.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// The band (index or description).
+    #[arg(long, default_value = "1")]
+    pub band: String,
+    #[command(flatten)]
+    pub zones: ZoneArgs,
+    /// Which value is missing: `band` (the band's nodata value, the default), a value, or
+    /// `none` (NaN is always missing).
+    #[arg(long, default_value = "band")]
+    pub nodata: String,
+    /// Cell areas on geographic grids: ellipsoid (WGS84 or the CRS's) or sphere (radius
+    /// 6,378,137 m, as exactextract).
+    #[arg(long, default_value = "ellipsoid")]
+    pub area: String,
+    /// Memory budget (e.g. 512MB, 2GB).
+    #[arg(long, default_value = "1GB")]
+    pub memory: String,
+    /// The table written: .csv, .parquet, or .gpkg (the polygons with their attributes and
+    /// the statistics).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -583,6 +638,274 @@ fn with_progress<T>(
     })?;
     bar.finish_and_clear();
     Ok(out)
+}
+
+fn area_method(s: &str) -> Result<AreaMethod> {
+    match s {
+        "ellipsoid" => Ok(AreaMethod::Ellipsoid),
+        "sphere" => Ok(AreaMethod::Sphere),
+        o => bail!("--area '{o}': expected ellipsoid or sphere"),
+    }
+}
+
+fn zone_source(a: &ZoneArgs) -> Result<(zonal::ZoneSource, zonal::Rule)> {
+    use terrawatt_raster::zones::Invalid;
+    let invalid = match a.invalid.as_str() {
+        "repair" => Invalid::Repair,
+        "skip" => Invalid::Skip,
+        "error" => Invalid::Error,
+        o => bail!("--invalid '{o}': expected repair, skip or error"),
+    };
+    let rule = match a.rule.as_str() {
+        "exact" => zonal::Rule::Exact,
+        "centre" | "center" => zonal::Rule::Centre,
+        o => bail!("--rule '{o}': expected exact or centre"),
+    };
+    Ok((
+        zonal::ZoneSource {
+            path: a.zones.clone(),
+            layer: a.layer.clone(),
+            crs: a.zones_crs.clone(),
+            invalid,
+        },
+        rule,
+    ))
+}
+
+/// The output format of a zone table, from its extension.
+fn zone_output(out: &Path, inputs: &[&Path]) -> Result<()> {
+    check_output(out, inputs)?;
+    match out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("csv" | "parquet" | "gpkg") => Ok(()),
+        _ => bail!(
+            "{}: the table is written as .csv, .parquet or .gpkg (by its extension)",
+            out.display()
+        ),
+    }
+}
+
+/// Writes a zone table as CSV, Parquet or GeoPackage (by extension), as the phase `write`.
+fn write_zone_table(
+    span: &mut Span,
+    path: &Path,
+    table: &ZoneTable,
+    zones: &terrawatt_raster::zones::Zones,
+    layer: &str,
+) -> Result<()> {
+    use terrawatt_raster::zones::{Kind, Value};
+    use terrawatt_table::OutColumn;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    span.phase("write", |_| -> Result<()> {
+        match ext.as_str() {
+            "gpkg" => table.write_gpkg(path, layer, zones)?,
+            "parquet" => {
+                let cols = table
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(j, (name, kind))| {
+                        let col = table.rows.iter().map(|r| &r[j]);
+                        let c = match kind {
+                            Kind::Int => OutColumn::Int(
+                                col.map(|v| match v {
+                                    Value::Int(x) => Some(*x),
+                                    _ => None,
+                                })
+                                .collect(),
+                            ),
+                            Kind::Real => OutColumn::Real(
+                                col.map(|v| match v {
+                                    Value::Real(x) if !x.is_nan() => Some(*x),
+                                    Value::Int(x) => Some(*x as f64),
+                                    _ => None,
+                                })
+                                .collect(),
+                            ),
+                            Kind::Text => OutColumn::Text(
+                                col.map(|v| match v {
+                                    Value::Null => None,
+                                    v => Some(v.to_string()),
+                                })
+                                .collect(),
+                            ),
+                        };
+                        (name.clone(), c)
+                    })
+                    .collect();
+                terrawatt_table::write_parquet_columns(path, cols)?
+            }
+            _ => terrawatt_meter::write_atomic(path, table.to_csv().as_bytes())?,
+        }
+        Ok(())
+    })
+    .with_context(|| format!("writing {}", path.display()))
+}
+
+/// The zones' summary line: features, CRS, repairs.
+fn zones_line(z: &terrawatt_raster::zones::Zones, outside: usize) -> String {
+    format!(
+        "{} zone(s) from {} (layer '{}', {}); repaired {}, skipped (invalid) {}, empty {}, outside the raster {}",
+        z.features,
+        z.path.display(),
+        z.layer,
+        z.crs,
+        z.repaired,
+        z.skipped,
+        z.empty,
+        outside
+    )
+}
+
+pub fn zonal(span: &mut Span, ctx: &Ctx, a: &ZonalArgs) -> Result<Outcome> {
+    use terrawatt_raster::zones::{Kind, Value};
+    let (zones, rule) = zone_source(&a.zones)?;
+    let missing = match a.nodata.to_ascii_lowercase().as_str() {
+        "band" => zonal::Missing::Band,
+        "none" => zonal::Missing::None,
+        v => zonal::Missing::Value(
+            v.parse()
+                .map_err(|_| anyhow!("--nodata '{v}': expected band, none or a number"))?,
+        ),
+    };
+    if let Some(o) = &a.out {
+        zone_output(o, &[a.input.as_path(), a.zones.zones.as_path()])?;
+    }
+    let settings = zonal::Settings {
+        raster: a.input.clone(),
+        band: BandSel::parse(&a.band),
+        missing,
+        zones,
+        rule,
+        area: area_method(&a.area)?,
+        memory: parse_bytes(&a.memory)?,
+    };
+    let rep = with_progress(span, ctx, "zonal", |progress| {
+        zonal::run(&settings, progress)
+    })?;
+    let classes: std::collections::BTreeSet<i64> = rep
+        .stats
+        .iter()
+        .flat_map(|s| s.classes.iter().map(|c| c.value))
+        .collect();
+    let mut more: Vec<(String, Kind)> = [
+        ("cells", Kind::Int),
+        ("count", Kind::Real),
+        ("sum", Kind::Real),
+        ("mean", Kind::Real),
+        ("min", Kind::Real),
+        ("max", Kind::Real),
+        ("stdev", Kind::Real),
+        ("variance", Kind::Real),
+        ("majority", Kind::Int),
+        ("minority", Kind::Int),
+        ("area_ha", Kind::Real),
+        ("missing_cells", Kind::Int),
+        ("missing_ha", Kind::Real),
+        ("status", Kind::Text),
+    ]
+    .iter()
+    .map(|(n, k)| (n.to_string(), *k))
+    .collect();
+    more.extend(classes.iter().map(|c| (format!("ha_{c}"), Kind::Real)));
+    let more_ref: Vec<(&str, Kind)> = more.iter().map(|(n, k)| (n.as_str(), *k)).collect();
+    let mut table = ZoneTable::new(&rep.zones, &more_ref);
+    let real = |v: Option<f64>| v.map_or(Value::Null, Value::Real);
+    let int = |v: Option<i64>| v.map_or(Value::Null, Value::Int);
+    for (i, s) in rep.stats.iter().enumerate() {
+        let status = if s.outside {
+            "outside".to_string()
+        } else {
+            format!("{:?}", rep.zones.zones[i].status).to_ascii_lowercase()
+        };
+        let mut v = vec![
+            Value::Int(s.cells as i64),
+            Value::Real(s.count),
+            Value::Real(s.sum),
+            real(s.mean),
+            real(s.min),
+            real(s.max),
+            real(s.stdev),
+            real(s.variance),
+            int(s.majority),
+            int(s.minority),
+            Value::Real(s.hectares),
+            Value::Int(s.missing_cells as i64),
+            Value::Real(s.missing_hectares),
+            Value::Text(status),
+        ];
+        for c in &classes {
+            v.push(Value::Real(
+                s.classes
+                    .iter()
+                    .find(|x| x.value == *c)
+                    .map_or(0.0, |x| x.hectares),
+            ));
+        }
+        table.push(&rep.zones, i, v);
+    }
+    if let Some(o) = &a.out {
+        write_zone_table(span, o, &table, &rep.zones, "zonal")?;
+    }
+    let mut text = String::new();
+    writeln!(text, "{}", zones_line(&rep.zones, rep.outside))?;
+    writeln!(
+        text,
+        "{} band {} ({}), nodata {}, {} weights, areas on the {}",
+        rep.raster.display(),
+        rep.band,
+        rep.crs,
+        rep.nodata.map_or("none".into(), |v| v.to_string()),
+        if rep.rule == zonal::Rule::Exact {
+            "exact coverage"
+        } else {
+            "cell-centre"
+        },
+        if settings.area == AreaMethod::Sphere {
+            "sphere"
+        } else {
+            "ellipsoid"
+        }
+    )?;
+    writeln!(
+        text,
+        "{:>8} {:>12} {:>14} {:>10} {:>10} {:>10} {:>10} {:>9} {:>12} {:>8}",
+        "fid", "count", "sum", "mean", "min", "max", "stdev", "majority", "area ha", "missing"
+    )?;
+    let f = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.4}"));
+    for (i, s) in rep.stats.iter().enumerate().take(20) {
+        writeln!(
+            text,
+            "{:>8} {:>12.4} {:>14.4} {:>10} {:>10} {:>10} {:>10} {:>9} {:>12.4} {:>8}",
+            rep.zones.zones[i].fid.map_or("-".into(), |f| f.to_string()),
+            s.count,
+            s.sum,
+            f(s.mean),
+            f(s.min),
+            f(s.max),
+            f(s.stdev),
+            s.majority.map_or("-".into(), |m| m.to_string()),
+            s.hectares,
+            s.missing_cells
+        )?;
+    }
+    if rep.stats.len() > 20 {
+        writeln!(text, "… {} more zones in the table", rep.stats.len() - 20)?;
+    }
+    let km2 = rep.km2;
+    Ok(Outcome {
+        results: json!({ "table": a.out, "zonal": rep }),
+        text,
+        unit: Some(FunctionalUnit::new("km² processed", km2)),
+    })
 }
 
 /// Writes a CSV table atomically, as the phase `write`.

@@ -61,7 +61,12 @@ impl Shape {
     /// need not be closed; the orientation of each is found from its signed area.
     pub fn new(rings: &[Ring], t: &[f64; 6]) -> Shape {
         let mut edges = vec![];
-        let mut bounds = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let mut bounds = (
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        );
         for ring in rings {
             let px: Vec<(f64, f64)> = ring
                 .points
@@ -149,7 +154,14 @@ impl Shape {
 
     /// Coverage fractions of rows `[row0, row0 + rows)`, columns `[col0, col0 + cols)`,
     /// row-major into `out` (resized).
-    pub fn fractions(&self, col0: usize, row0: usize, cols: usize, rows: usize, out: &mut Vec<f64>) {
+    pub fn fractions(
+        &self,
+        col0: usize,
+        row0: usize,
+        cols: usize,
+        rows: usize,
+        out: &mut Vec<f64>,
+    ) {
         out.clear();
         out.resize(cols * rows, 0.0);
         let edges = self.edges_in(row0, rows);
@@ -170,7 +182,15 @@ impl Shape {
             touched.iter_mut().for_each(|t| *t = false);
             let mut carry = 0.0;
             for e in &active {
-                piece(e, row, col0 as f64, cols, &mut acc, &mut touched, &mut carry);
+                piece(
+                    e,
+                    row,
+                    col0 as f64,
+                    cols,
+                    &mut acc,
+                    &mut touched,
+                    &mut carry,
+                );
             }
             let dst = &mut out[r * cols..(r + 1) * cols];
             let mut s = carry;

@@ -12,6 +12,8 @@
 //! - [`change`]: two-date change detection (index differences, dNBR classes, RdNBR, change
 //!   vector analysis), thresholds, minimum mapping unit and areas.
 //! - [`coverage`]: exact cell coverage fractions of polygons, and the cell-centre rule.
+//! - [`forest_loss`]: forest area, loss and emissions per polygon and year from Hansen GFC
+//!   layers, by mapme.biodiversity's rules.
 //! - [`landscape`]: class- and landscape-level landscape metrics (FRAGSTATS definitions),
 //!   patches stitched across strips.
 //! - [`transitions`]: the from–to matrix of two classified rasters in hectares.
@@ -20,6 +22,7 @@
 //!   refused when invalid.
 //! - [`zonal`]: zonal statistics per polygon with exact coverage fractions or the cell-centre
 //!   rule, parallel over polygons and strips.
+//! - [`zone_table`]: tables of per-zone results as CSV or GeoPackage.
 //! - [`write`]: GeoTIFF / Cloud-Optimised GeoTIFF output written atomically.
 //! - [`linke`]: the monthly Linke turbidity climatology (Remund et al. 2003, as distributed
 //!   with SoDa / pvlib in `LinkeTurbidities.h5`) read through GDAL's HDF5 driver.
@@ -27,6 +30,7 @@
 pub mod blocks;
 pub mod change;
 pub mod coverage;
+pub mod forest_loss;
 pub mod grid;
 pub mod index;
 pub mod landscape;
@@ -39,6 +43,7 @@ pub mod threshold;
 pub mod transitions;
 pub mod write;
 pub mod zonal;
+pub mod zone_table;
 pub mod zones;
 
 /// Errors of the raster tasks; each names the file, band or option at fault.

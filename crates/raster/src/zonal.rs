@@ -161,8 +161,7 @@ pub(crate) fn place(z: &Zones, grid: &Grid) -> Result<Vec<Option<Placed>>> {
             "zonal statistics on a rotated grid are not supported".into(),
         ));
     }
-    Ok(z
-        .zones
+    Ok(z.zones
         .iter()
         .map(|zone| {
             let shape = Shape::new(&zone.rings, t);
@@ -183,8 +182,13 @@ pub(crate) struct Job {
 
 /// Strips of every placed zone, each of at most `budget` bytes at `bytes_per_cell` with the
 /// strips in flight, and of about a million cells (so large zones spread over the pool).
-pub(crate) fn jobs(placed: &[Option<Placed>], bytes_per_cell: usize, memory: u64) -> Result<Vec<Job>> {
-    let budget = blocks::strip_budget(memory) / blocks::in_flight(rayon::current_num_threads()) as u64;
+pub(crate) fn jobs(
+    placed: &[Option<Placed>],
+    bytes_per_cell: usize,
+    memory: u64,
+) -> Result<Vec<Job>> {
+    let budget =
+        blocks::strip_budget(memory) / blocks::in_flight(rayon::current_num_threads()) as u64;
     let mut out = vec![];
     for (zone, p) in placed.iter().enumerate() {
         let Some(p) = p else { continue };

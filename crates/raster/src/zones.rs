@@ -149,9 +149,7 @@ pub fn read(
                 format!("no layer '{name}' (layers: {})", names.join(", ")),
             )
         })?,
-        None => ds
-            .layer(0)
-            .map_err(|_| input(path, "has no layer"))?,
+        None => ds.layer(0).map_err(|_| input(path, "has no layer"))?,
     };
     let name = lyr.name();
     let mut src = match (lyr.spatial_ref(), assume_crs) {
@@ -190,7 +188,10 @@ pub fn read(
         Some(CoordTransform::new(&src, &dst).map_err(|e| {
             input(
                 path,
-                format!("no transformation from {} to the raster's CRS: {e}", srs_name(&src)),
+                format!(
+                    "no transformation from {} to the raster's CRS: {e}",
+                    srs_name(&src)
+                ),
             )
         })?)
     };
@@ -226,7 +227,9 @@ pub fn read(
         };
         let mut attributes = Vec::with_capacity(fields.len());
         for k in 0..fields.len() {
-            let v = f.field(k).map_err(|e| input(path, format!("{}: {e}", what())))?;
+            let v = f
+                .field(k)
+                .map_err(|e| input(path, format!("{}: {e}", what())))?;
             attributes.push(match v {
                 None => Value::Null,
                 Some(FieldValue::IntegerValue(x)) => Value::Int(x.into()),
@@ -243,14 +246,13 @@ pub fn read(
             None => (vec![], vec![], Status::Empty),
             Some(g) if g.is_empty() => (vec![], g.wkb().unwrap_or_default(), Status::Empty),
             Some(g) => {
-                let wkb = g.wkb().map_err(|e| input(path, format!("{}: {e}", what())))?;
+                let wkb = g
+                    .wkb()
+                    .map_err(|e| input(path, format!("{}: {e}", what())))?;
                 let mut g = linear(g).map_err(|e| input(path, format!("{}: {e}", what())))?;
                 g.flatten_to_2d();
                 check_polygonal(&g).map_err(|t| {
-                    input(
-                        path,
-                        format!("{} is a {t}: zones must be polygons", what()),
-                    )
+                    input(path, format!("{} is a {t}: zones must be polygons", what()))
                 })?;
                 let mut status = Status::Valid;
                 if !g.is_valid() {
@@ -267,9 +269,9 @@ pub fn read(
                         }
                         Invalid::Skip => status = Status::Skipped,
                         Invalid::Repair => {
-                            g = g
-                                .make_valid(&CslStringList::new())
-                                .map_err(|e| input(path, format!("{}: repair failed: {e}", what())))?;
+                            g = g.make_valid(&CslStringList::new()).map_err(|e| {
+                                input(path, format!("{}: repair failed: {e}", what()))
+                            })?;
                             status = Status::Repaired;
                         }
                     }
@@ -320,7 +322,8 @@ fn linear(g: &Geometry) -> std::result::Result<Geometry, String> {
         }
         let size = gdal_sys::OGR_G_WkbSize(h).max(0) as usize;
         let mut buf = vec![0u8; size];
-        let rc = gdal_sys::OGR_G_ExportToWkb(h, gdal_sys::OGRwkbByteOrder::wkbNDR, buf.as_mut_ptr());
+        let rc =
+            gdal_sys::OGR_G_ExportToWkb(h, gdal_sys::OGRwkbByteOrder::wkbNDR, buf.as_mut_ptr());
         gdal_sys::OGR_G_DestroyGeometry(h);
         if rc != gdal_sys::OGRErr::OGRERR_NONE {
             return Err("its curves could not be linearised".into());

@@ -61,7 +61,12 @@ fn check(what: &str, s: &zonal::Stats, r: &Value, rel: f64, classes: bool) {
     close(&format!("{what} count"), s.count, f("count"), rel);
     close(&format!("{what} sum"), s.sum, f("sum"), rel);
     close(&format!("{what} mean"), s.mean.unwrap(), f("mean"), rel);
-    close(&format!("{what} variance"), s.variance.unwrap(), f("variance"), rel);
+    close(
+        &format!("{what} variance"),
+        s.variance.unwrap(),
+        f("variance"),
+        rel,
+    );
     close(&format!("{what} stdev"), s.stdev.unwrap(), f("stdev"), rel);
     assert_eq!(s.min.unwrap(), f("min"), "{what} min");
     assert_eq!(s.max.unwrap(), f("max"), "{what} max");
@@ -94,8 +99,11 @@ fn zonal_statistics_equal_exactextract() {
                 if refs[0].get(key).is_none() {
                     continue;
                 }
-                let rep = zonal::run(&settings(&dir, raster, zones, Rule::Exact, missing), &|_, _| {})
-                    .unwrap();
+                let rep = zonal::run(
+                    &settings(&dir, raster, zones, Rule::Exact, missing),
+                    &|_, _| {},
+                )
+                .unwrap();
                 assert_eq!(rep.stats.len(), refs.len());
                 for (s, r) in rep.stats.iter().zip(refs) {
                     let what = format!("{raster} × {zones} ({key})");
@@ -138,12 +146,18 @@ fn zonal_statistics_equal_exactextract() {
                 }
             }
             // cell centres: whole cells, so sums are exact
-            for (missing, key) in [(Missing::Band, "centre"), (Missing::Value(0.0), "centre_nodata_0")] {
+            for (missing, key) in [
+                (Missing::Band, "centre"),
+                (Missing::Value(0.0), "centre_nodata_0"),
+            ] {
                 if refs[0].get(key).is_none() {
                     continue;
                 }
-                let rep = zonal::run(&settings(&dir, raster, zones, Rule::Centre, missing), &|_, _| {})
-                    .unwrap();
+                let rep = zonal::run(
+                    &settings(&dir, raster, zones, Rule::Centre, missing),
+                    &|_, _| {},
+                )
+                .unwrap();
                 for (s, r) in rep.stats.iter().zip(refs) {
                     let what = format!("{raster} × {zones} ({key})");
                     check(&what, s, &r[key], 1e-12, class_like);
@@ -182,7 +196,11 @@ fn boundary_cells_equal_geos() {
                 let mut f = vec![];
                 shape.fractions(c, r, 1, 1, &mut f);
                 let g = cell["coverage_geos"].as_f64().unwrap();
-                assert!((f[0] - g).abs() < 1e-10, "{raster} {zones} ({r}, {c}): {} vs {g}", f[0]);
+                assert!(
+                    (f[0] - g).abs() < 1e-10,
+                    "{raster} {zones} ({r}, {c}): {} vs {g}",
+                    f[0]
+                );
             }
         }
     }
@@ -196,11 +214,17 @@ fn strips_and_threads_do_not_change_the_results() {
     let dir = data.join("mapme");
     let raster = RASTERS[0];
     let zones = ZONES[1];
-    let big = zonal::run(&settings(&dir, raster, zones, Rule::Exact, Missing::Band), &|_, _| {})
-        .unwrap();
+    let big = zonal::run(
+        &settings(&dir, raster, zones, Rule::Exact, Missing::Band),
+        &|_, _| {},
+    )
+    .unwrap();
     let mut s = settings(&dir, raster, zones, Rule::Exact, Missing::Band);
     s.memory = 200_000; // strips of a few rows
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     let small = pool.install(|| zonal::run(&s, &|_, _| {})).unwrap();
     let a = serde_json::to_string(&big.stats).unwrap();
     let b = serde_json::to_string(&small.stats).unwrap();

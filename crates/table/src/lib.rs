@@ -521,6 +521,31 @@ pub fn write_csv_atomic(path: &Path, header: &[&str], columns: &[&[f64]]) -> Res
     })
 }
 
+/// A column of mixed-type output (missing values as `None`).
+#[derive(Debug)]
+pub enum OutColumn {
+    Int(Vec<Option<i64>>),
+    Real(Vec<Option<f64>>),
+    Text(Vec<Option<String>>),
+}
+
+/// Writes a Parquet file atomically (temp file + rename) from named typed columns.
+pub fn write_parquet_columns(path: &Path, columns: Vec<(String, OutColumn)>) -> Result<()> {
+    let cols: Vec<Column> = columns
+        .into_iter()
+        .map(|(name, c)| match c {
+            OutColumn::Int(v) => Column::new(name.into(), v),
+            OutColumn::Real(v) => Column::new(name.into(), v),
+            OutColumn::Text(v) => Column::new(name.into(), v),
+        })
+        .collect();
+    let df = DataFrame::new_infer_height(cols).map_err(|e| TableError::Invalid {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    parquet_atomic(path, df)
+}
+
 /// Writes a Parquet file atomically (temp file + rename): one text column, then named f64
 /// columns (NaN stays NaN).
 pub fn write_parquet_atomic(
@@ -528,18 +553,22 @@ pub fn write_parquet_atomic(
     text: (&str, Vec<String>),
     columns: &[(&str, &[f64])],
 ) -> Result<()> {
-    let io = |e| TableError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    };
     let mut cols: Vec<Column> = vec![Column::new(text.0.into(), text.1)];
     for (name, values) in columns {
         cols.push(Column::new((*name).into(), values.to_vec()));
     }
-    let mut df = DataFrame::new_infer_height(cols).map_err(|e| TableError::Invalid {
+    let df = DataFrame::new_infer_height(cols).map_err(|e| TableError::Invalid {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
+    parquet_atomic(path, df)
+}
+
+fn parquet_atomic(path: &Path, mut df: DataFrame) -> Result<()> {
+    let io = |e| TableError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
