@@ -93,6 +93,7 @@ fn command_name(c: &Command) -> &'static str {
             RasterCommand::Transitions(_) => "raster transitions",
             RasterCommand::Sample(_) => "raster sample",
             RasterCommand::Zonal(_) => "raster zonal",
+            RasterCommand::ForestLoss(_) => "raster forest-loss",
         },
         Command::Completions { .. } => "completions",
     }
@@ -178,6 +179,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 RasterCommand::Transitions(a) => commands::raster::transitions(&mut span, &ctx, a),
                 RasterCommand::Sample(a) => commands::raster::sample(&mut span, &ctx, a),
                 RasterCommand::Zonal(a) => commands::raster::zonal(&mut span, &ctx, a),
+                RasterCommand::ForestLoss(a) => commands::raster::forest_loss(&mut span, &ctx, a),
             },
             Command::Completions { shell } => {
                 let mut script = Vec::new();
