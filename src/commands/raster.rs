@@ -178,9 +178,25 @@ pub struct TransitionsArgs {
     /// Memory budget (e.g. 512MB, 2GB).
     #[arg(long, default_value = "1GB")]
     pub memory: String,
-    /// Writes the transitions as CSV (from, to, cells, hectares).
+    /// Writes the transitions as CSV (from, to, cells, hectares); with --zones, a row per
+    /// polygon and pair as .csv, .parquet or .gpkg.
     #[arg(long, value_name = "FILE")]
     pub table: Option<PathBuf>,
+    /// Per polygon: the polygons (any OGR source), weighted by exact coverage or --rule.
+    #[arg(long, value_name = "FILE")]
+    pub zones: Option<PathBuf>,
+    /// The layer of --zones (default: the first).
+    #[arg(long, requires = "zones")]
+    pub layer: Option<String>,
+    /// The CRS of a --zones layer that declares none.
+    #[arg(long, value_name = "CRS", requires = "zones")]
+    pub zones_crs: Option<String>,
+    /// Invalid polygons: repair, skip or error.
+    #[arg(long, default_value = "repair")]
+    pub invalid: String,
+    /// Cell weights in polygons: exact or centre.
+    #[arg(long, default_value = "exact")]
+    pub rule: String,
 }
 
 /// Polygons: the file, its layer and how to read it.
@@ -298,6 +314,19 @@ pub struct LandscapeArgs {
     /// Writes the metrics as CSV (one row per class, then the landscape).
     #[arg(long, value_name = "FILE")]
     pub table: Option<PathBuf>,
+    /// Moving window instead: the width of a square window (e.g. 1km, 500m), centred on
+    /// each cell; writes a raster per metric into --out-dir.
+    #[arg(long, value_name = "LENGTH", requires = "out_dir")]
+    pub window: Option<String>,
+    /// Moving-window metrics: shdi, shei, te, ed, richness, pland:CLASS (comma-separated).
+    #[arg(long, default_value = "shdi,shei,ed,richness", requires = "window")]
+    pub metrics: String,
+    /// The folder of the moving-window rasters (METRIC.tif; created if missing).
+    #[arg(long, value_name = "DIR", requires = "window")]
+    pub out_dir: Option<PathBuf>,
+    /// Moving-window rasters: cog or gtiff.
+    #[arg(long, default_value = "cog", requires = "window")]
+    pub format: String,
 }
 
 /// Bands by role, from one file per band or a multi-band file.
@@ -1539,13 +1568,12 @@ pub fn transitions(span: &mut Span, ctx: &Ctx, a: &TransitionsArgs) -> Result<Ou
         Some("mode") => Some(Resampling::Mode),
         Some(o) => bail!("--align '{o}': classes are warped with nearest or mode"),
     };
-    let area = match a.area.as_str() {
-        "ellipsoid" => AreaMethod::Ellipsoid,
-        "sphere" => AreaMethod::Sphere,
-        o => bail!("--area '{o}': expected ellipsoid or sphere"),
-    };
+    let area = area_method(&a.area)?;
     if let Some(t) = &a.table {
-        check_output(t, &[a.before.as_path(), a.after.as_path()])?;
+        match &a.zones {
+            Some(z) => zone_output(t, &[a.before.as_path(), a.after.as_path(), z.as_path()])?,
+            None => check_output(t, &[a.before.as_path(), a.after.as_path()])?,
+        }
     }
     let tmp = tmp_dir(a.table.as_deref().unwrap_or(Path::new("transitions.csv")))?;
     let settings = transitions::Settings {
@@ -1557,6 +1585,16 @@ pub fn transitions(span: &mut Span, ctx: &Ctx, a: &TransitionsArgs) -> Result<Ou
         memory: parse_bytes(&a.memory)?,
         tmp: tmp.path().to_path_buf(),
     };
+    if let Some(zpath) = &a.zones {
+        let (zones, rule) = zone_source(&ZoneArgs {
+            zones: zpath.clone(),
+            layer: a.layer.clone(),
+            zones_crs: a.zones_crs.clone(),
+            invalid: a.invalid.clone(),
+            rule: a.rule.clone(),
+        })?;
+        return transitions_by_zone(span, ctx, a, &settings, &zones, rule);
+    }
     let rep = with_progress(span, ctx, "transitions", |progress| {
         transitions::run(&settings, progress)
     })?;
@@ -1613,6 +1651,171 @@ pub fn transitions(span: &mut Span, ctx: &Ctx, a: &TransitionsArgs) -> Result<Ou
     })
 }
 
+fn transitions_by_zone(
+    span: &mut Span,
+    ctx: &Ctx,
+    a: &TransitionsArgs,
+    settings: &terrawatt_raster::transitions::Settings,
+    zones: &zonal::ZoneSource,
+    rule: zonal::Rule,
+) -> Result<Outcome> {
+    use terrawatt_raster::transitions;
+    use terrawatt_raster::zones::{Kind, Value};
+    let rep = with_progress(span, ctx, "transitions", |progress| {
+        transitions::run_zones(settings, zones, rule, progress)
+    })?;
+    let mut table = ZoneTable::new(
+        &rep.zones,
+        &[
+            ("from", Kind::Int),
+            ("to", Kind::Int),
+            ("cells", Kind::Real),
+            ("hectares", Kind::Real),
+        ],
+    );
+    for (i, m) in rep.matrices.iter().enumerate() {
+        for t in &m.transitions {
+            table.push(
+                &rep.zones,
+                i,
+                vec![
+                    Value::Int(t.from),
+                    Value::Int(t.to),
+                    Value::Real(t.weight),
+                    Value::Real(t.hectares),
+                ],
+            );
+        }
+    }
+    if let Some(t) = &a.table {
+        write_zone_table(span, t, &table, &rep.zones, "transitions")?;
+    }
+    let mut text = String::new();
+    writeln!(text, "{}", zones_line(&rep.zones, rep.outside))?;
+    for (i, m) in rep.matrices.iter().enumerate().take(20) {
+        let total: f64 = m.transitions.iter().map(|t| t.hectares).sum();
+        let changed: f64 = m
+            .transitions
+            .iter()
+            .filter(|t| t.from != t.to)
+            .map(|t| t.hectares)
+            .sum();
+        writeln!(
+            text,
+            "{}: changed {changed:.2} ha of {total:.2} ha ({:.3} %), missing {:.2} ha",
+            rep.zones.zones[i]
+                .fid
+                .map_or(format!("#{}", i + 1), |f| format!("fid {f}")),
+            if total > 0.0 { 100.0 * changed / total } else { 0.0 },
+            m.missing_hectares
+        )?;
+        let mut biggest: Vec<_> = m.transitions.iter().filter(|t| t.from != t.to).collect();
+        biggest.sort_by(|x, y| y.hectares.total_cmp(&x.hectares));
+        for t in biggest.iter().take(5) {
+            writeln!(text, "  {:>6} → {:<6} {:>14.2} ha", t.from, t.to, t.hectares)?;
+        }
+    }
+    let km2 = rep.km2;
+    Ok(Outcome {
+        results: json!({ "table": a.table, "transitions": rep }),
+        text,
+        unit: Some(FunctionalUnit::new("km² processed", km2)),
+    })
+}
+
+/// A length with its unit (km, m) in metres.
+fn parse_length(flag: &str, s: &str) -> Result<f64> {
+    let t = s.trim().to_ascii_lowercase();
+    let (num, mult) = [("km", 1e3), ("m", 1.0)]
+        .iter()
+        .find_map(|(suf, m)| t.strip_suffix(suf).map(|n| (n.trim().to_string(), *m)))
+        .ok_or_else(|| anyhow!("{flag} '{s}': give a unit, e.g. 1km or 500m"))?;
+    let v: f64 = num
+        .parse()
+        .map_err(|_| anyhow!("{flag} '{s}': '{num}' is not a number"))?;
+    if !(v > 0.0) || !v.is_finite() {
+        bail!("{flag} '{s}' must be positive");
+    }
+    Ok(v * mult)
+}
+
+fn landscape_window(
+    span: &mut Span,
+    ctx: &Ctx,
+    a: &LandscapeArgs,
+    nodata: terrawatt_raster::landscape::Nodata,
+    window: &str,
+) -> Result<Outcome> {
+    use terrawatt_raster::window::{self, Metric};
+    let window_m = parse_length("--window", window)?;
+    let metrics = a
+        .metrics
+        .split(',')
+        .map(|m| {
+            Metric::parse(m).ok_or_else(|| {
+                anyhow!("--metrics: '{m}' is not one of shdi, shei, te, ed, richness, pland:CLASS")
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let dir = a.out_dir.clone().expect("clap requires --out-dir with --window");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let format = match a.format.as_str() {
+        "cog" => Format::Cog,
+        "gtiff" | "geotiff" => Format::GTiff,
+        o => bail!("--format '{o}': expected cog or gtiff"),
+    };
+    let outputs = metrics
+        .iter()
+        .map(|m| {
+            let path = dir.join(format!("{}.tif", m.name()));
+            check_output(&path, &[a.input.as_path()])?;
+            Ok(OutputSpec {
+                path,
+                format,
+                compression: Compression::Deflate,
+                level: None,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let settings = window::Settings {
+        input: a.input.clone(),
+        band: BandSel::parse(&a.band),
+        nodata,
+        window_m,
+        metrics,
+        outputs,
+        memory: parse_bytes(&a.memory)?,
+    };
+    let rep = with_progress(span, ctx, "moving window", |progress| {
+        window::run(&settings, progress)
+    })?;
+    let mut text = String::new();
+    writeln!(
+        text,
+        "{} × {} cells ({:.2} km²), nodata {} ({} cells), classes {}",
+        rep.width,
+        rep.height,
+        rep.km2,
+        rep.nodata.map_or("none".into(), |v| v.to_string()),
+        rep.nodata_cells,
+        rep.classes.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+    )?;
+    writeln!(
+        text,
+        "window {} × {} cells ({} × {} m), clipped at the borders; nodata cells get no value",
+        rep.window_cells.0, rep.window_cells.1, rep.window_m.0, rep.window_m.1
+    )?;
+    for p in &rep.outputs {
+        writeln!(text, "  wrote {}", p.display())?;
+    }
+    let km2 = rep.km2;
+    Ok(Outcome {
+        results: json!({ "window": rep }),
+        text,
+        unit: Some(FunctionalUnit::new("km² processed", km2)),
+    })
+}
+
 pub fn landscape(span: &mut Span, ctx: &Ctx, a: &LandscapeArgs) -> Result<Outcome> {
     use terrawatt_raster::landscape::{self, Nodata};
     let nodata = match a.nodata.to_ascii_lowercase().as_str() {
@@ -1623,6 +1826,9 @@ pub fn landscape(span: &mut Span, ctx: &Ctx, a: &LandscapeArgs) -> Result<Outcom
                 .map_err(|_| anyhow!("--nodata '{v}': expected band, none or an integer value"))?,
         ),
     };
+    if let Some(w) = &a.window {
+        return landscape_window(span, ctx, a, nodata, w);
+    }
     let connectivity = match a.connectivity {
         4 => Connectivity::Four,
         8 => Connectivity::Eight,

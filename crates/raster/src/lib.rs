@@ -16,6 +16,8 @@
 //!   layers, by mapme.biodiversity's rules.
 //! - [`landscape`]: class- and landscape-level landscape metrics (FRAGSTATS definitions),
 //!   patches stitched across strips.
+//! - [`window`]: moving-window landscape metrics (Shannon diversity and evenness, edge,
+//!   class proportions, richness), a raster per metric.
 //! - [`transitions`]: the from–to matrix of two classified rasters in hectares.
 //! - [`sample`]: a synthetic two-date scene (clearing, cloud) and its land-cover map.
 //! - [`zones`]: polygons from any OGR source, reprojected to a raster's CRS, repaired or
@@ -41,6 +43,7 @@ pub mod sample;
 pub mod sieve;
 pub mod threshold;
 pub mod transitions;
+pub mod window;
 pub mod write;
 pub mod zonal;
 pub mod zone_table;

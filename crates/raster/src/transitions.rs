@@ -7,6 +7,9 @@
 //! neighbour or mode: classes are never averaged). Cells missing in either date are
 //! counted, not dropped silently. Counts are summed per row and rows in order, so the
 //! hectares do not depend on the strips or the thread count.
+//!
+//! Per polygon ([`run_zones`]): each cell weighs its coverage fraction (or 1 by the
+//! cell-centre rule), so a pair's hectares are Σ weight × cell area over the polygon.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +17,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::blocks;
+use crate::zonal::{self, Rule, ZoneSource};
+use crate::zones::Zones;
 use crate::grid::AreaMethod;
 use crate::read::{Band, BandSel, BandSpec, Resampling};
 use crate::{RasterError, Result};
@@ -60,13 +65,41 @@ fn open(path: &Path, band: &BandSel) -> Result<Band> {
     Band::open(&BandSpec::new(path, band.clone()))?.require_integer("transitions")
 }
 
-/// Computes the from–to matrix.
-pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
-    blocks::limit_gdal_cache(s.memory);
+/// One polygon's transition: Σ weight (cells) and hectares.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ZoneTransition {
+    pub from: i64,
+    pub to: i64,
+    pub weight: f64,
+    pub hectares: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ZoneMatrix {
+    pub outside: bool,
+    pub transitions: Vec<ZoneTransition>,
+    /// Hectares missing (nodata) in either date.
+    pub missing_hectares: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ZonesReport {
+    pub before: PathBuf,
+    pub after: PathBuf,
+    pub crs: String,
+    pub aligned: Option<Resampling>,
+    pub rule: Rule,
+    pub zones: Zones,
+    pub matrices: Vec<ZoneMatrix>,
+    pub outside: usize,
+    pub km2: f64,
+}
+
+/// The two bands on one grid (the second warped when asked).
+fn pair(s: &Settings) -> Result<(Band, Band, bool)> {
     let before = open(&s.before, &s.band)?;
     let mut after = open(&s.after, &s.band)?;
-    let g = before.grid.clone();
-    let diff = after.grid.differences(&g);
+    let diff = after.grid.differences(&before.grid);
     if !diff.is_empty() {
         match s.align {
             None => {
@@ -79,9 +112,117 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                     ),
                 });
             }
-            Some(r) => after = after.onto(&g, r, &s.tmp)?,
+            Some(r) => after = after.onto(&before.grid, r, &s.tmp)?,
         }
     }
+    Ok((before, after, !diff.is_empty()))
+}
+
+/// The from–to matrix of each polygon.
+pub fn run_zones(
+    s: &Settings,
+    zones: &ZoneSource,
+    rule: Rule,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<ZonesReport> {
+    blocks::limit_gdal_cache(s.memory);
+    let (before, after, aligned) = pair(s)?;
+    let g = before.grid.clone();
+    let z = zones.read(&g)?;
+    let row_areas = g.row_areas(s.area)?;
+    let placed = zonal::place(&z, &g)?;
+    let jobs = zonal::jobs(&placed, 24, s.memory)?;
+    type Row = (BTreeMap<(i64, i64), (f64, f64)>, f64);
+    let mut acc: Vec<Row> = (0..placed.len()).map(|_| (BTreeMap::new(), 0.0)).collect();
+    zonal::run_jobs(
+        &jobs,
+        progress,
+        |job| {
+            let p = placed[job.zone].as_ref().expect("jobs are of placed zones");
+            let w = p.window;
+            let (mut b, mut a, mut wt) = (vec![], vec![], vec![]);
+            before.with_dataset(|ds| before.read_window(ds, (w.col0, job.row0), (w.cols, job.rows), &mut b))?;
+            after.with_dataset(|ds| after.read_window(ds, (w.col0, job.row0), (w.cols, job.rows), &mut a))?;
+            zonal::weights(p, rule, job, &mut wt);
+            let rows: Vec<Row> = (0..job.rows)
+                .map(|r| {
+                    let area = row_areas[job.row0 + r];
+                    let mut map = BTreeMap::new();
+                    let mut missing = 0.0;
+                    for i in r * w.cols..(r + 1) * w.cols {
+                        if wt[i] <= 0.0 {
+                            continue;
+                        }
+                        if b[i].is_nan() || a[i].is_nan() {
+                            missing += wt[i] * area;
+                            continue;
+                        }
+                        let e = map.entry((b[i] as i64, a[i] as i64)).or_insert((0.0, 0.0));
+                        e.0 += wt[i];
+                        e.1 += wt[i] * area;
+                    }
+                    (map, missing)
+                })
+                .collect();
+            Ok(rows)
+        },
+        |job, rows| {
+            let (map, missing) = &mut acc[job.zone];
+            for (m, miss) in rows {
+                for (k, (w, a)) in m {
+                    let e = map.entry(k).or_insert((0.0, 0.0));
+                    e.0 += w;
+                    e.1 += a;
+                }
+                *missing += miss;
+            }
+            Ok(())
+        },
+    )?;
+    let matrices: Vec<ZoneMatrix> = acc
+        .into_iter()
+        .zip(&placed)
+        .map(|((map, missing), p)| ZoneMatrix {
+            outside: p.is_none(),
+            transitions: map
+                .into_iter()
+                .map(|((from, to), (weight, a))| ZoneTransition {
+                    from,
+                    to,
+                    weight,
+                    hectares: a / 1e4,
+                })
+                .collect(),
+            missing_hectares: missing / 1e4,
+        })
+        .collect();
+    let km2 = placed
+        .iter()
+        .flatten()
+        .map(|p| {
+            let w = p.window;
+            row_areas[w.row0..w.row0 + w.rows].iter().sum::<f64>() * w.cols as f64
+        })
+        .sum::<f64>()
+        / 1e6;
+    Ok(ZonesReport {
+        before: s.before.clone(),
+        after: s.after.clone(),
+        crs: g.crs_name(),
+        aligned: if aligned { s.align } else { None },
+        rule,
+        outside: matrices.iter().filter(|m| m.outside).count(),
+        zones: z,
+        matrices,
+        km2,
+    })
+}
+
+/// Computes the from–to matrix.
+pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
+    blocks::limit_gdal_cache(s.memory);
+    let (before, after, aligned) = pair(s)?;
+    let g = before.grid.clone();
     let (w, h) = (g.width, g.height);
     let row_areas = g.row_areas(s.area)?;
     let rows = blocks::strip_rows(
@@ -165,7 +306,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         width: w,
         height: h,
         crs: g.crs_name(),
-        aligned: if diff.is_empty() { None } else { s.align },
+        aligned: if aligned { s.align } else { None },
         transitions,
         missing_before: missing[0],
         missing_after: missing[1],
