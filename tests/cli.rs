@@ -188,12 +188,19 @@ fn report_json_carries_results_and_the_energy_record() {
     assert!(v["results"]["tasks"][0]["checksum"].as_f64().is_some());
     // the raster tasks on the sample scene: the clearing found, the land cover measured
     let tasks = v["results"]["tasks"].as_array().unwrap();
-    assert_eq!(tasks.len(), 8);
+    assert_eq!(tasks.len(), 9);
     assert_eq!(tasks[6]["name"], "raster-change");
     let cleared = tasks[6]["changed_ha"].as_f64().unwrap();
     assert!((40.0..60.0).contains(&cleared), "cleared {cleared} ha");
     assert_eq!(tasks[7]["name"], "landscape");
     assert!(tasks[7]["patches"].as_u64().unwrap() > 5);
+    // forest loss in the reserve: the 2024 clearing (~48 ha) and the small earlier ones
+    assert_eq!(tasks[8]["name"], "forest-loss");
+    let reserve = &tasks[8]["zones"][0];
+    assert_eq!(reserve["name"], "reserve");
+    let lost = reserve["loss_ha"].as_f64().unwrap();
+    assert!((50.0..70.0).contains(&lost), "lost {lost} ha");
+    assert!(reserve["years_with_loss"].as_u64().unwrap() >= 4);
 }
 
 #[test]

@@ -298,12 +298,29 @@ pub fn run(span: &mut Span, ctx: &Ctx, args: &DemoArgs) -> Result<Outcome> {
     )?;
     writeln!(t, "  {landscape_line}")?;
     landscape["energy_line"] = json!(landscape_line);
+    let mut forest = span.phase("forest-loss", |p| {
+        crate::commands::raster::demo_forest_loss(p, &dir)
+    })?;
+    let phase = span.children().last().expect("the phase just closed");
+    let per_km2 = FunctionalUnit::new("km² processed", forest["km2"].as_f64().unwrap_or(0.0));
+    let forest_line = ctx.line(phase, Some(&per_km2));
+    let reserve = &forest["zones"][0];
     writeln!(
         t,
-        "8 tasks; their total is the energy line that ends the command"
+        "forest loss: the sample reserve (canopy > 30 %, patches > 1 ha): {:.2} ha of forest in 2000, {:.2} ha in 2024 ({:.2} ha lost in {} years with loss)",
+        reserve["forest_2000_ha"].as_f64().unwrap_or(f64::NAN),
+        reserve["forest_2024_ha"].as_f64().unwrap_or(f64::NAN),
+        reserve["loss_ha"].as_f64().unwrap_or(f64::NAN),
+        reserve["years_with_loss"]
+    )?;
+    writeln!(t, "  {forest_line}")?;
+    forest["energy_line"] = json!(forest_line);
+    writeln!(
+        t,
+        "9 tasks; their total is the energy line that ends the command"
     )?;
     Ok(Outcome {
-        results: json!({ "tasks": [degree_days, building, savings, solar, wind, forecast, change, landscape] }),
+        results: json!({ "tasks": [degree_days, building, savings, solar, wind, forecast, change, landscape, forest] }),
         text: t,
         unit: Some(FunctionalUnit::new("demo run", 1.0)),
     })

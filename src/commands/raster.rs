@@ -52,7 +52,8 @@ pub struct SampleArgs {
     /// The seed of the landscape, the clearing's edge and the pixel noise.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// The folder written into (scene-2023-06.tif, scene-2024-06.tif, landcover-2023.tif).
+    /// The folder written into (scene-2023-06.tif, scene-2024-06.tif, landcover-2023.tif,
+    /// treecover-2000.tif, lossyear.tif, zones.gpkg).
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,
 }
@@ -67,7 +68,7 @@ pub fn sample(span: &mut Span, _ctx: &Ctx, a: &SampleArgs) -> Result<Outcome> {
     Ok(Outcome {
         results: json!({ "out_dir": a.out_dir, "seed": a.seed, "size": n }),
         text: format!(
-            "wrote scene-2023-06.tif, scene-2024-06.tif and landcover-2023.tif ({n} × {n} cells of 10 m, EPSG:32633) in {}\n",
+            "wrote scene-2023-06.tif, scene-2024-06.tif, landcover-2023.tif, treecover-2000.tif, lossyear.tif ({n} × {n} cells of 10 m, EPSG:32633) and zones.gpkg (EPSG:4326) in {}\n",
             a.out_dir.display()
         ),
         unit: None,
@@ -154,6 +155,46 @@ pub fn demo_landscape(span: &mut Span, dir: &Path) -> Result<serde_json::Value> 
         "shannon_diversity": rep.landscape.shannon_diversity_index,
         "forest_mesh_ha": forest.map(|f| f.effective_mesh_size),
         "forest_core_ha": forest.map(|f| f.total_core_area),
+        "km2": rep.km2,
+    }))
+}
+
+/// The demo's forest loss: the sample's tree cover and loss years in its two zones (the
+/// reserve and the corridor), canopy > 30 %, patches > 1 ha, 2000–2024.
+pub fn demo_forest_loss(span: &mut Span, dir: &Path) -> Result<serde_json::Value> {
+    use terrawatt_raster::forest_loss;
+    let settings = forest_loss::Settings {
+        treecover: dir.join("treecover-2000.tif"),
+        lossyear: dir.join("lossyear.tif"),
+        emissions: None,
+        zones: zonal::ZoneSource::new(dir.join("zones.gpkg")),
+        min_cover: 30.0,
+        min_patch_m2: 1e4,
+        years: (2000, 2024),
+        rule: zonal::Rule::Exact,
+        area: AreaMethod::Ellipsoid,
+        memory: 256_000_000,
+    };
+    let rep = span.phase("forest-loss", |_| forest_loss::run(&settings, &|_, _| {}))?;
+    let zones: Vec<serde_json::Value> = rep
+        .results
+        .iter()
+        .zip(&rep.zones.zones)
+        .map(|(r, z)| {
+            let first = r.years.first().map_or(0.0, |y| y.forest_ha);
+            let last = r.years.last().map_or(0.0, |y| y.forest_ha);
+            json!({
+                "name": z.attributes.first().map(|a| a.to_string()),
+                "forest_2000_ha": first,
+                "forest_2024_ha": last,
+                "loss_ha": first - last,
+                "years_with_loss": r.years.iter().filter(|y| y.loss_ha > 0.0).count(),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "name": "forest-loss",
+        "zones": zones,
         "km2": rep.km2,
     }))
 }

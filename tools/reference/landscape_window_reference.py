@@ -31,12 +31,18 @@ to pls.Landscape(sub, res=(cell_width, cell_height), nodata=255, neighborhood_ru
 Edges (total_edge, edge_density, hence also shdi/pland) do not depend on the rule. An
 edge between a class cell and a nodata cell, or the window border, is not counted.
 
-Windows: k in {5, 9}. Centres, for each file and k: the 4 corners, 8 border cells (rows
-0 and H-1 at columns W//3 and 2W//3; columns 0 and W-1 at rows H//3 and 2H//3), then
-cells drawn with numpy.random.default_rng(0) (a fresh generator per file and k) as flat
-indices uniform over 0..H*W-1, repeats dropped, until 40 distinct centres. A centre that
-is itself nodata is kept (centre_nodata: true) and its window computed; a window with no
-valid cell is not computed and its centre is listed under "skipped".
+Windows: k in {5, 9}. Centres, for each file and k (see centres()): the 4 corners; 8
+border cells, 2 on each outermost row/column, those whose clipped window holds the most
+valid cells; 4 clipped cells, one per side on the line h-1 cells in from it, chosen the
+same way; every third (in row order) of the cells where ls250_06 and ls250_12 differ (18
+cells, so 6; without them the two files' windows came out identical); then cells drawn
+with numpy.random.default_rng(0) (a fresh generator per file and k) as flat indices
+uniform over 0..H*W-1, repeats dropped, until 40 centres have a window with a valid
+cell. The data lie 3 or more cells inside the grid on every side (about half the grid is
+nodata), so the border cells are chosen by their data, not at fixed places: fixed ones
+would give empty windows only. A centre that is itself nodata
+is kept (centre_nodata: true) and its window computed; the corners, border cells and
+draws whose window has no valid cell are not computed and are listed under "skipped".
 
 Every window's results are also checked against a plain numpy count (valid cells, class
 proportions, total edge from the differing horizontal and vertical neighbour pairs).
@@ -47,6 +53,7 @@ precision):
     {"generated_by": {script, command, python, pylandstats, numpy, date, note},
      "definition": "...",
      "files": {"ls250_06.tif": {"height": H, "width": W, "cell": [cw, ch], "nodata": 255,
+                                "changed_cells": [[r, c], ...] (where the two files differ),
                                 "windows": {"5": [window, ...], "9": [...]},
                                 "skipped": {"5": [[r, c], ...], "9": [...]}}, ...}}
     window = {"row", "col", "centre_nodata", "valid_cells", "total_edge", "edge_density",
@@ -91,6 +98,7 @@ NODATA = 255
 SIZES = [5, 9]
 N_CENTRES = 40
 SEED = 0
+CHANGED_EVERY = 3  # every third cell where ls250_06 and ls250_12 differ is a centre
 
 DEFINITION = (
     "Window of k x k cells (k odd) centred on cell (row, col), h = k // 2, clipped at the "
@@ -111,21 +119,58 @@ DEFINITION = (
 )
 
 
-def centres(h, w):
-    """The 4 corners, 8 border cells, then random cells (default_rng(0)) up to 40."""
-    out = [(0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1)]
-    for c in (w // 3, 2 * w // 3):
-        out += [(0, c), (h - 1, c)]
-    for r in (h // 3, 2 * h // 3):
-        out += [(r, 0), (r, w - 1)]
+def n_valid(arr, r, c, k):
+    """Valid cells of the clipped k x k window centred on (r, c)."""
+    hgt, wid = arr.shape
+    h = k // 2
+    sub = arr[max(0, r - h) : min(hgt, r + h + 1), max(0, c - h) : min(wid, c + h + 1)]
+    return int(np.count_nonzero(sub != NODATA))
+
+
+def best(arr, cells, k, n):
+    """The n cells of `cells` whose window holds the most valid cells (first on ties)."""
+    order = sorted(range(len(cells)), key=lambda i: (-n_valid(arr, *cells[i], k), i))
+    return [cells[i] for i in sorted(order[:n])]
+
+
+def centres(arr, k, changed):
+    """The window centres for one file and k, and the draws skipped for lack of data.
+
+    4 corners; 8 border cells, 2 on each outermost row/column, those whose clipped window
+    holds the most valid cells (the first in row/column order on ties); 4 clipped cells,
+    one per side on the line h-1 cells in from it (the window still reaches 1 cell past
+    the raster), chosen the same way; the cells `changed` (where the two files differ);
+    then cells drawn with default_rng(0) uniformly over the raster (flat index), repeats
+    dropped, until N_CENTRES centres have a window with a valid cell (draws whose window
+    has none are returned apart).
+    """
+    hgt, wid = arr.shape
+    h = k // 2
+    out = [(0, 0), (0, wid - 1), (hgt - 1, 0), (hgt - 1, wid - 1)]
+    corners = set(out)
+    for line, n in ((0, 2), (h - 1, 1)):
+        sides = [
+            [(line, c) for c in range(wid)],
+            [(hgt - 1 - line, c) for c in range(wid)],
+            [(r, line) for r in range(hgt)],
+            [(r, wid - 1 - line) for r in range(hgt)],
+        ]
+        for side in sides:
+            out += best(arr, [x for x in side if x not in corners and x not in out], k, n)
+    out += [x for x in changed if x not in out]
     seen = set(out)
+    drawn_empty = []
     rng = np.random.default_rng(SEED)
-    while len(out) < N_CENTRES:
-        r, c = divmod(int(rng.integers(0, h * w)), w)
-        if (r, c) not in seen:
-            seen.add((r, c))
+    while sum(n_valid(arr, r, c, k) > 0 for r, c in out) < N_CENTRES:
+        r, c = divmod(int(rng.integers(0, hgt * wid)), wid)
+        if (r, c) in seen:
+            continue
+        seen.add((r, c))
+        if n_valid(arr, r, c, k) > 0:
             out.append((r, c))
-    return out
+        else:
+            drawn_empty.append((r, c))
+    return out, drawn_empty
 
 
 def numpy_check(sub, cell, ls8, out):
@@ -150,8 +195,7 @@ def window(arr, r, c, k, cell):
     hgt, wid = arr.shape
     h = k // 2
     sub = arr[max(0, r - h) : min(hgt, r + h + 1), max(0, c - h) : min(wid, c + h + 1)]
-    n_valid = int(np.count_nonzero(sub != NODATA))
-    if n_valid == 0:
+    if not np.any(sub != NODATA):
         return None
     ls8 = pls.Landscape(sub, res=cell, nodata=NODATA, neighborhood_rule="8")
     ls4 = pls.Landscape(sub, res=cell, nodata=NODATA, neighborhood_rule="4")
@@ -164,7 +208,7 @@ def window(arr, r, c, k, cell):
         "row": r,
         "col": c,
         "centre_nodata": bool(arr[r, c] == NODATA),
-        "valid_cells": n_valid,
+        "valid_cells": int(np.count_nonzero(sub != NODATA)),
         "total_edge": float(ls8.total_edge(count_boundary=False)),
         "edge_density": float(ls8.edge_density(count_boundary=False)),
         "pland": pland,
@@ -203,10 +247,15 @@ def main():
         "definition": DEFINITION,
         "files": {},
     }
+    # read as landscape_reference.py does: rasterio through pylandstats
+    fulls = {name: pls.Landscape(os.path.join(DATA, name), nodata=NODATA) for name in FILES}
+    a0, a1 = (fulls[name].landscape_arr for name in FILES)
+    assert a0.shape == a1.shape, "the files are expected on one grid"
+    diff = [(int(r), int(c)) for r, c in np.argwhere(a0 != a1)]
+    changed = diff[::CHANGED_EVERY]
     grid = None
     for name in FILES:
-        # read as landscape_reference.py does: rasterio through pylandstats
-        full = pls.Landscape(os.path.join(DATA, name), nodata=NODATA)
+        full = fulls[name]
         arr = full.landscape_arr
         cell = (float(full.cell_width), float(full.cell_height))
         if args.res is not None:
@@ -219,12 +268,14 @@ def main():
             "width": wid,
             "cell": list(cell),
             "nodata": NODATA,
+            "changed_cells": [list(x) for x in diff],
             "windows": {},
             "skipped": {},
         }
         for k in SIZES:
             done, skipped = [], []
-            for r, c in centres(hgt, wid):
+            cells, drawn_empty = centres(arr, k, changed)
+            for r, c in cells:
                 with warnings.catch_warnings():
                     warnings.simplefilter("error")  # any pylandstats warning is a bug here
                     w = window(arr, r, c, k, cell)
@@ -232,6 +283,7 @@ def main():
                     skipped.append([r, c])
                 else:
                     done.append(w)
+            skipped += [[r, c] for r, c in drawn_empty]
             entry["windows"][str(k)] = done
             entry["skipped"][str(k)] = skipped
             print(

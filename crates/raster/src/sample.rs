@@ -10,6 +10,13 @@
 //!   near infrared follow each class's NDVI, with ±0.03 of seeded pixel noise.
 //! - The later date has a clearing: forest inside a rotated ellipse with a ragged edge turned
 //!   to bare soil; and a cloud (bright, SCL 9) with its shadow (SCL 3) to the south-east.
+//! - Hansen-like forest layers on the same grid: `treecover-2000.tif` (canopy %, Byte:
+//!   forest 55–95, grassland 5–25, cropland 0–10, built-up 0–5, water 0) and `lossyear.tif`
+//!   (Byte, 0 no loss, v = loss in 2000 + v, nodata 255): the clearing is lost in 2024 (24)
+//!   and eight seeded small clearings (centred on forest in the reserve's part of the grid)
+//!   in years 2003–2022; and `zones.gpkg`, two
+//!   polygons in EPSG:4326 (so they are reprojected): a reserve (a 14-sided polygon around
+//!   the clearing, with a hole) and a corridor (a rectangle), with `name` and `iucn`.
 
 use std::path::Path;
 
@@ -145,7 +152,142 @@ pub fn scene(seed: u64, later: bool) -> [Vec<u16>; 3] {
     [red, nir, scl]
 }
 
-/// Writes `scene-2023-06.tif`, `scene-2024-06.tif` and `landcover-2023.tif` into `dir`.
+/// Canopy cover in 2000 (%), from the land cover with seeded noise.
+pub fn treecover(seed: u64) -> Vec<u8> {
+    let lc = landcover(seed);
+    lc.iter()
+        .enumerate()
+        .map(|(p, &class)| {
+            let u = unit(seed, 30_000_000 + p as u64);
+            let (lo, hi) = match class {
+                FOREST => (55.0, 95.0),
+                GRASS => (5.0, 25.0),
+                CROP => (0.0, 10.0),
+                BUILT => (0.0, 5.0),
+                _ => (0.0, 0.0),
+            };
+            (lo + (hi - lo) * u).round() as u8
+        })
+        .collect()
+}
+
+/// The seeded small clearings: (row, column, radius, loss-year value), centred on forest
+/// cells of the reserve's part of the grid outside the large clearing.
+fn small_clearings(seed: u64) -> Vec<(f64, f64, f64, u8)> {
+    let lc = landcover(seed);
+    let forest: Vec<(usize, usize)> = (60..260)
+        .flat_map(|r| (140..340).map(move |c| (r, c)))
+        .filter(|&(r, c)| lc[r * SIZE + c] == FOREST && !in_clearing(seed, r, c))
+        .collect();
+    if forest.is_empty() {
+        return vec![];
+    }
+    (0..8)
+        .map(|k| {
+            let i = (forest.len() as f64 * unit(seed, 40_000_000 + 4 * k)) as usize;
+            let (r, c) = forest[i.min(forest.len() - 1)];
+            let radius = 3.0 + 7.0 * unit(seed, 40_000_002 + 4 * k);
+            let year = 3 + (20.0 * unit(seed, 40_000_003 + 4 * k)) as u8;
+            (r as f64, c as f64, radius, year)
+        })
+        .collect()
+}
+
+/// Loss years (0 none, v = 2000 + v) of the forest: the clearing in 2024, and the small
+/// clearings.
+pub fn lossyear(seed: u64) -> Vec<u8> {
+    let lc = landcover(seed);
+    let small = small_clearings(seed);
+    let mut out = vec![0u8; SIZE * SIZE];
+    for r in 0..SIZE {
+        for c in 0..SIZE {
+            let p = r * SIZE + c;
+            if lc[p] != FOREST {
+                continue;
+            }
+            if in_clearing(seed, r, c) {
+                out[p] = 24;
+            } else if let Some(&(_, _, _, y)) = small
+                .iter()
+                .find(|&&(cr, cc, rad, _)| in_disc(r, c, cr, cc, rad))
+            {
+                out[p] = y;
+            }
+        }
+    }
+    out
+}
+
+/// The zones' rings in the grid's CRS (x, y): the reserve (outer ring, hole) and the
+/// corridor.
+fn zone_rings() -> Vec<(&'static str, &'static str, Vec<Vec<(f64, f64)>>)> {
+    let at = |r: f64, c: f64| (ORIGIN.0 + c * CELL, ORIGIN.1 - r * CELL);
+    let ring = |cr: f64, cc: f64, radius: f64, n: usize| -> Vec<(f64, f64)> {
+        let mut v: Vec<(f64, f64)> = (0..n)
+            .map(|k| {
+                let t = std::f64::consts::TAU * k as f64 / n as f64;
+                let rad = radius * (1.0 + 0.12 * (3.0 * t).sin());
+                at(cr + rad * t.sin(), cc + rad * t.cos())
+            })
+            .collect();
+        v.push(v[0]);
+        v
+    };
+    let mut hole = ring(210.0, 300.0, 18.0, 8);
+    hole.reverse();
+    let corridor = vec![at(300.0, 20.0), at(300.0, 200.0), at(360.0, 200.0), at(360.0, 20.0), at(300.0, 20.0)];
+    vec![
+        ("reserve", "II", vec![ring(160.0, 240.0, 120.0, 14), hole]),
+        ("corridor", "VI", vec![corridor]),
+    ]
+}
+
+/// Writes `zones.gpkg` (EPSG:4326).
+fn write_zones(path: &Path) -> Result<()> {
+    use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform};
+    use gdal::vector::{Geometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType};
+    let e = gdal_err(path);
+    let mut utm = SpatialRef::from_epsg(32633).map_err(&e)?;
+    let mut geo = SpatialRef::from_epsg(4326).map_err(&e)?;
+    utm.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    geo.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let ct = CoordTransform::new(&utm, &geo).map_err(&e)?;
+    let _ = std::fs::remove_file(path);
+    // a fixed timestamp in the GeoPackage's tables, so the file is the same on every run
+    let _ = gdal::config::set_config_option("OGR_CURRENT_DATE", "2024-06-01T00:00:00.000Z");
+    let driver = DriverManager::get_driver_by_name("GPKG").map_err(&e)?;
+    let mut ds = driver.create_vector_only(path).map_err(&e)?;
+    let lyr = ds
+        .create_layer(LayerOptions {
+            name: "zones",
+            srs: Some(&geo),
+            ty: OGRwkbGeometryType::wkbPolygon,
+            options: None,
+        })
+        .map_err(&e)?;
+    lyr.create_defn_fields(&[("name", OGRFieldType::OFTString), ("iucn", OGRFieldType::OFTString)])
+        .map_err(&e)?;
+    for (name, iucn, rings) in zone_rings() {
+        let mut poly = Geometry::empty(OGRwkbGeometryType::wkbPolygon).map_err(&e)?;
+        for r in rings {
+            let mut lr = Geometry::empty(OGRwkbGeometryType::wkbLinearRing).map_err(&e)?;
+            for (x, y) in r {
+                lr.add_point_2d((x, y));
+            }
+            poly.add_geometry(lr).map_err(&e)?;
+        }
+        let poly = poly.transform(&ct).map_err(&e)?;
+        let mut f = gdal::vector::Feature::new(lyr.defn()).map_err(&e)?;
+        f.set_geometry(poly).map_err(&e)?;
+        f.set_field_string(0, name).map_err(&e)?;
+        f.set_field_string(1, iucn).map_err(&e)?;
+        f.create(&lyr).map_err(&e)?;
+    }
+    Ok(())
+}
+
+/// Writes `scene-2023-06.tif`, `scene-2024-06.tif`, `landcover-2023.tif`,
+/// `treecover-2000.tif`, `lossyear.tif` and `zones.gpkg` into `dir`.
 pub fn write_all(dir: &Path, seed: u64) -> Result<()> {
     let srs = SpatialRef::from_epsg(32633).map_err(gdal_err(dir))?;
     let wkt = srs.to_wkt().map_err(gdal_err(dir))?;
@@ -188,7 +330,26 @@ pub fn write_all(dir: &Path, seed: u64) -> Result<()> {
     let mut buf = Buffer::new((SIZE, SIZE), landcover(seed));
     b.write((0, 0), (SIZE, SIZE), &mut buf)
         .map_err(gdal_err(&path))?;
-    Ok(())
+    for (name, desc, data, nodata) in [
+        ("treecover-2000.tif", "tree cover 2000 (%)", treecover(seed), None),
+        ("lossyear.tif", "loss year (2000 + v)", lossyear(seed), Some(255.0)),
+    ] {
+        let path = dir.join(name);
+        let mut ds = driver
+            .create_with_band_type_with_options::<u8, _>(&path, SIZE, SIZE, 1, &opts)
+            .map_err(gdal_err(&path))?;
+        ds.set_geo_transform(&gt).map_err(gdal_err(&path))?;
+        ds.set_projection(&wkt).map_err(gdal_err(&path))?;
+        let mut b = ds.rasterband(1).map_err(gdal_err(&path))?;
+        b.set_description(desc).map_err(gdal_err(&path))?;
+        if nodata.is_some() {
+            b.set_no_data_value(nodata).map_err(gdal_err(&path))?;
+        }
+        let mut buf = Buffer::new((SIZE, SIZE), data);
+        b.write((0, 0), (SIZE, SIZE), &mut buf)
+            .map_err(gdal_err(&path))?;
+    }
+    write_zones(&dir.join("zones.gpkg"))
 }
 
 #[cfg(test)]
