@@ -471,3 +471,261 @@ fn landscape_and_transitions_from_the_command_line() {
         "{csv}"
     );
 }
+
+#[test]
+fn zonal_forest_loss_and_windows_from_the_command_line() {
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let m = data.join("mapme");
+    let tc = m.join("Hansen_GFC-2023-v1.11_treecover2000_20N_080W.tif");
+    let ly = m.join("Hansen_GFC-2023-v1.11_lossyear_20N_080W.tif");
+    let em = m.join("gfw_forest_carbon_gross_emissions_Mg_CO2e_px_20N_080W.tif");
+    let zones = m.join("sierra_de_neiba_478140.gpkg");
+    // zonal statistics in the three formats
+    for ext in ["csv", "parquet", "gpkg"] {
+        let out = dir.path().join(format!("zonal.{ext}"));
+        let o = terrawatt(&[
+            "raster",
+            "zonal",
+            "--input",
+            s(&tc),
+            "--zones",
+            s(&zones),
+            "--out",
+            s(&out),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stderr(&o).contains("energy "));
+        assert!(out.metadata().unwrap().len() > 100, "{ext}");
+    }
+    let csv = std::fs::read_to_string(dir.path().join("zonal.csv")).unwrap();
+    let mut lines = csv.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| row[head.iter().position(|h| *h == n).unwrap()];
+    assert_eq!(col("WDPAID"), "478140");
+    assert_eq!(col("ISO3"), "DOM");
+    assert_eq!(col("majority"), "95");
+    assert!(col("count").parse::<f64>().unwrap() > 30_000.0);
+    // the GeoPackage keeps the polygon and its attributes, and adds the statistics
+    let gpkg = gdal::Dataset::open(dir.path().join("zonal.gpkg")).unwrap();
+    {
+        use gdal::vector::LayerAccess;
+        let mut lyr = gpkg.layer(0).unwrap();
+        let f = lyr.features().next().unwrap();
+        assert!(f.geometry().unwrap().area() > 0.01);
+        let i = f.field_index("majority").unwrap();
+        assert_eq!(f.field_as_integer64(i).unwrap(), Some(95));
+    }
+    // forest loss per polygon and year, with emissions and a plot
+    let (table, plot) = (dir.path().join("loss.csv"), dir.path().join("loss.png"));
+    let o = terrawatt(&[
+        "raster",
+        "forest-loss",
+        "--treecover",
+        s(&tc),
+        "--lossyear",
+        s(&ly),
+        "--emissions",
+        s(&em),
+        "--zones",
+        s(&m.join("gfw_sample.gpkg")),
+        "--min-cover",
+        "30",
+        "--min-patch",
+        "1ha",
+        "--area",
+        "sphere",
+        "--out",
+        s(&table),
+        "--plot",
+        s(&plot),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = std::fs::read_to_string(&table).unwrap();
+    assert_eq!(t.lines().count(), 1 + 24);
+    // mapme's rules on the sphere (tests/fixtures/forest_loss_reference.json): 2007.10 ha
+    let y2000: Vec<&str> = t.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(y2000[1], "2000");
+    assert!((y2000[2].parse::<f64>().unwrap() - 2007.0999335954948).abs() < 1e-6);
+    assert!(plot.metadata().unwrap().len() > 1000);
+    // land-cover transitions per polygon
+    let tr = dir.path().join("tr.csv");
+    let o = terrawatt(&[
+        "raster",
+        "transitions",
+        "--before",
+        s(&m.join("W080N20_LC100_v3.0.1_2015.tif")),
+        "--after",
+        s(&m.join("W080N20_LC100_v3.0.1_2019.tif")),
+        "--zones",
+        s(&zones),
+        "--table",
+        s(&tr),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = std::fs::read_to_string(&tr).unwrap();
+    assert!(
+        t.starts_with("fid,WDPAID,ISO3,from,to,cells,hectares"),
+        "{t}"
+    );
+    // moving windows
+    let wdir = dir.path().join("win");
+    let o = terrawatt(&[
+        "raster",
+        "landscape",
+        "--input",
+        s(&data.join("pylandstats/ls250_06.tif")),
+        "--window",
+        "1km",
+        "--metrics",
+        "shdi,ed,pland:12",
+        "--out-dir",
+        s(&wdir),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("window 5 × 5 cells"), "{text}");
+    for f in ["shdi.tif", "ed.tif", "pland_12.tif"] {
+        assert!(wdir.join(f).exists(), "{f}");
+    }
+}
+
+#[test]
+fn bad_zone_inputs_are_refused() {
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let m = data.join("mapme");
+    let tc = m.join("Hansen_GFC-2023-v1.11_treecover2000_20N_080W.tif");
+    let ly = m.join("Hansen_GFC-2023-v1.11_lossyear_20N_080W.tif");
+    let em = m.join("gfw_forest_carbon_gross_emissions_Mg_CO2e_px_20N_080W.tif");
+    let zones = m.join("gfw_sample.gpkg");
+    let out = dir.path().join("out.csv");
+    // no such polygons file
+    fails(
+        &[
+            "raster",
+            "zonal",
+            "--input",
+            s(&tc),
+            "--zones",
+            "nope.gpkg",
+            "--out",
+            s(&out),
+        ],
+        &out,
+        &["nope.gpkg", "no such file"],
+    );
+    // a table format the extension does not say
+    let bad = dir.path().join("out.xlsx");
+    fails(
+        &[
+            "raster",
+            "zonal",
+            "--input",
+            s(&tc),
+            "--zones",
+            s(&zones),
+            "--out",
+            s(&bad),
+        ],
+        &bad,
+        &["out.xlsx", ".csv, .parquet or .gpkg"],
+    );
+    // classes from a float raster
+    fails(
+        &[
+            "raster",
+            "forest-loss",
+            "--treecover",
+            s(&em),
+            "--lossyear",
+            s(&ly),
+            "--zones",
+            s(&zones),
+            "--out",
+            s(&out),
+        ],
+        &out,
+        &["gfw_forest_carbon", "Float32", "integer"],
+    );
+    fails(
+        &[
+            "raster",
+            "transitions",
+            "--before",
+            s(&em),
+            "--after",
+            s(&em),
+            "--zones",
+            s(&zones),
+            "--table",
+            s(&out),
+        ],
+        &out,
+        &["gfw_forest_carbon", "Float32", "integer"],
+    );
+    // years past the layer's version
+    fails(
+        &[
+            "raster",
+            "forest-loss",
+            "--treecover",
+            s(&tc),
+            "--lossyear",
+            s(&ly),
+            "--zones",
+            s(&zones),
+            "--years",
+            "2000-2030",
+            "--out",
+            s(&out),
+        ],
+        &out,
+        &["2030", "GFC-2023"],
+    );
+    // layers on different grids
+    fails(
+        &[
+            "raster",
+            "forest-loss",
+            "--treecover",
+            s(&tc),
+            "--lossyear",
+            s(&m.join("W080N20_LC100_v3.0.1_2015.tif")),
+            "--years",
+            "2000-2019",
+            "--zones",
+            s(&zones),
+            "--out",
+            s(&out),
+        ],
+        &out,
+        &["W080N20_LC100_v3.0.1_2015.tif", "not on the grid"],
+    );
+    // a polygon that is not one
+    let lines = dir.path().join("lines.geojson");
+    std::fs::write(
+        &lines,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[-71.73,18.64],[-71.70,18.68]]}}]}"#,
+    )
+    .unwrap();
+    fails(
+        &[
+            "raster",
+            "zonal",
+            "--input",
+            s(&tc),
+            "--zones",
+            s(&lines),
+            "--out",
+            s(&out),
+        ],
+        &out,
+        &["lines.geojson", "LINESTRING", "polygons"],
+    );
+}

@@ -1747,13 +1747,21 @@ fn transitions_by_zone(
             rep.zones.zones[i]
                 .fid
                 .map_or(format!("#{}", i + 1), |f| format!("fid {f}")),
-            if total > 0.0 { 100.0 * changed / total } else { 0.0 },
+            if total > 0.0 {
+                100.0 * changed / total
+            } else {
+                0.0
+            },
             m.missing_hectares
         )?;
         let mut biggest: Vec<_> = m.transitions.iter().filter(|t| t.from != t.to).collect();
         biggest.sort_by(|x, y| y.hectares.total_cmp(&x.hectares));
         for t in biggest.iter().take(5) {
-            writeln!(text, "  {:>6} → {:<6} {:>14.2} ha", t.from, t.to, t.hectares)?;
+            writeln!(
+                text,
+                "  {:>6} → {:<6} {:>14.2} ha",
+                t.from, t.to, t.hectares
+            )?;
         }
     }
     let km2 = rep.km2;
@@ -1798,7 +1806,10 @@ fn landscape_window(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let dir = a.out_dir.clone().expect("clap requires --out-dir with --window");
+    let dir = a
+        .out_dir
+        .clone()
+        .expect("clap requires --out-dir with --window");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let format = match a.format.as_str() {
         "cog" => Format::Cog,
@@ -1839,7 +1850,11 @@ fn landscape_window(
         rep.km2,
         rep.nodata.map_or("none".into(), |v| v.to_string()),
         rep.nodata_cells,
-        rep.classes.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+        rep.classes
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     )?;
     writeln!(
         text,

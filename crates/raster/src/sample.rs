@@ -235,7 +235,13 @@ fn zone_rings() -> Vec<(&'static str, &'static str, Vec<Vec<(f64, f64)>>)> {
     };
     let mut hole = ring(210.0, 300.0, 18.0, 8);
     hole.reverse();
-    let corridor = vec![at(300.0, 20.0), at(300.0, 200.0), at(360.0, 200.0), at(360.0, 20.0), at(300.0, 20.0)];
+    let corridor = vec![
+        at(300.0, 20.0),
+        at(300.0, 200.0),
+        at(360.0, 200.0),
+        at(360.0, 20.0),
+        at(300.0, 20.0),
+    ];
     vec![
         ("reserve", "II", vec![ring(160.0, 240.0, 120.0, 14), hole]),
         ("corridor", "VI", vec![corridor]),
@@ -265,8 +271,11 @@ fn write_zones(path: &Path) -> Result<()> {
             options: None,
         })
         .map_err(&e)?;
-    lyr.create_defn_fields(&[("name", OGRFieldType::OFTString), ("iucn", OGRFieldType::OFTString)])
-        .map_err(&e)?;
+    lyr.create_defn_fields(&[
+        ("name", OGRFieldType::OFTString),
+        ("iucn", OGRFieldType::OFTString),
+    ])
+    .map_err(&e)?;
     for (name, iucn, rings) in zone_rings() {
         let mut poly = Geometry::empty(OGRwkbGeometryType::wkbPolygon).map_err(&e)?;
         for r in rings {
@@ -331,8 +340,18 @@ pub fn write_all(dir: &Path, seed: u64) -> Result<()> {
     b.write((0, 0), (SIZE, SIZE), &mut buf)
         .map_err(gdal_err(&path))?;
     for (name, desc, data, nodata) in [
-        ("treecover-2000.tif", "tree cover 2000 (%)", treecover(seed), None),
-        ("lossyear.tif", "loss year (2000 + v)", lossyear(seed), Some(255.0)),
+        (
+            "treecover-2000.tif",
+            "tree cover 2000 (%)",
+            treecover(seed),
+            None,
+        ),
+        (
+            "lossyear.tif",
+            "loss year (2000 + v)",
+            lossyear(seed),
+            Some(255.0),
+        ),
     ] {
         let path = dir.join(name);
         let mut ds = driver

@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::blocks;
-use crate::zonal::{self, Rule, ZoneSource};
-use crate::zones::Zones;
 use crate::grid::AreaMethod;
 use crate::read::{Band, BandSel, BandSpec, Resampling};
+use crate::zonal::{self, Rule, ZoneSource};
+use crate::zones::Zones;
 use crate::{RasterError, Result};
 
 #[derive(Debug, Clone)]
@@ -141,8 +141,12 @@ pub fn run_zones(
             let p = placed[job.zone].as_ref().expect("jobs are of placed zones");
             let w = p.window;
             let (mut b, mut a, mut wt) = (vec![], vec![], vec![]);
-            before.with_dataset(|ds| before.read_window(ds, (w.col0, job.row0), (w.cols, job.rows), &mut b))?;
-            after.with_dataset(|ds| after.read_window(ds, (w.col0, job.row0), (w.cols, job.rows), &mut a))?;
+            before.with_dataset(|ds| {
+                before.read_window(ds, (w.col0, job.row0), (w.cols, job.rows), &mut b)
+            })?;
+            after.with_dataset(|ds| {
+                after.read_window(ds, (w.col0, job.row0), (w.cols, job.rows), &mut a)
+            })?;
             zonal::weights(p, rule, job, &mut wt);
             let rows: Vec<Row> = (0..job.rows)
                 .map(|r| {

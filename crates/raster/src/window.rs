@@ -129,7 +129,9 @@ fn boxsum(t: &[u32], cols: usize, r0: usize, r1: usize, c0: usize, c1: usize) ->
 pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
     blocks::limit_gdal_cache(s.memory);
     if s.metrics.is_empty() || s.metrics.len() != s.outputs.len() {
-        return Err(RasterError::Invalid("no moving-window metric asked for".into()));
+        return Err(RasterError::Invalid(
+            "no moving-window metric asked for".into(),
+        ));
     }
     let mut band = Band::open(&BandSpec::new(&s.input, s.band.clone()))?
         .require_integer("landscape metrics")?;
@@ -145,7 +147,9 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         message: m.into(),
     };
     if g.transform[2] != 0.0 || g.transform[4] != 0.0 {
-        return Err(input_err("the grid is rotated; landscape metrics need north-up cells"));
+        return Err(input_err(
+            "the grid is rotated; landscape metrics need north-up cells",
+        ));
     }
     if g.is_geographic() {
         return Err(input_err(
@@ -154,12 +158,21 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     }
     let (cw, ch) = (g.transform[1].abs(), g.transform[5].abs());
     if !(s.window_m > 0.0) {
-        return Err(RasterError::Invalid("the window must be wider than zero".into()));
+        return Err(RasterError::Invalid(
+            "the window must be wider than zero".into(),
+        ));
     }
     let (kx, ky) = (cells_across(s.window_m, cw), cells_across(s.window_m, ch));
     let (hx, hy) = (kx / 2, ky / 2);
     // pass 1: the classes present
-    let rows = blocks::strip_rows(h, w, 16, band.block_rows, blocks::strip_budget(s.memory), rayon::current_num_threads())?;
+    let rows = blocks::strip_rows(
+        h,
+        w,
+        16,
+        band.block_rows,
+        blocks::strip_budget(s.memory),
+        rayon::current_num_threads(),
+    )?;
     let mut classes = BTreeSet::new();
     let mut nodata_cells = 0u64;
     blocks::run(
@@ -184,7 +197,9 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             classes.extend(set);
             nodata_cells += miss;
             if classes.len() > 250 {
-                return Err(input_err("has more than 250 classes: not a class map for moving windows"));
+                return Err(input_err(
+                    "has more than 250 classes: not a class map for moving windows",
+                ));
             }
             Ok(())
         },
@@ -196,7 +211,11 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         {
             return Err(input_err(&format!(
                 "has no class {c} (classes: {})",
-                classes.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+                classes
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
     }
@@ -204,12 +223,22 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         .metrics
         .iter()
         .any(|m| matches!(m, Metric::Shdi | Metric::Shei | Metric::Richness));
-    let need_edges = s.metrics.iter().any(|m| matches!(m, Metric::Te | Metric::Ed));
+    let need_edges = s
+        .metrics
+        .iter()
+        .any(|m| matches!(m, Metric::Te | Metric::Ed));
     // pass 2: strips with their halo
     let per_cell = 4 * s.metrics.len() + 4 * 3 + 1 + 8 * 3;
     let budget = blocks::strip_budget(s.memory);
-    let rows = blocks::strip_rows(h, w, per_cell, band.block_rows, budget, rayon::current_num_threads())?
-        .max(1);
+    let rows = blocks::strip_rows(
+        h,
+        w,
+        per_cell,
+        band.block_rows,
+        budget,
+        rayon::current_num_threads(),
+    )?
+    .max(1);
     let (rows, tile) = blocks::tiles_for(rows, w, 4 * s.metrics.len(), s.memory / 4);
     let mut writers = s
         .outputs
@@ -300,7 +329,10 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                 for i in 0..n {
                     for c in 0..w {
                         let (q0, q1, c0, c1) = window(i, c);
-                        te[i * w + c] += boxsum(&t, w.saturating_sub(1), q0, q1, c0, c1.saturating_sub(1)) as f64 * ch;
+                        te[i * w + c] +=
+                            boxsum(&t, w.saturating_sub(1), q0, q1, c0, c1.saturating_sub(1))
+                                as f64
+                                * ch;
                     }
                 }
                 table(rr.saturating_sub(1), w, &mut t, |r, c| {
@@ -310,7 +342,8 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                 for i in 0..n {
                     for c in 0..w {
                         let (q0, q1, c0, c1) = window(i, c);
-                        te[i * w + c] += boxsum(&t, w, q0, q1.saturating_sub(1), c0, c1) as f64 * cw;
+                        te[i * w + c] +=
+                            boxsum(&t, w, q0, q1.saturating_sub(1), c0, c1) as f64 * cw;
                     }
                 }
             }

@@ -21,10 +21,23 @@ fn read(p: &Path) -> (usize, Vec<f32>) {
     let ds = Dataset::open(p).unwrap();
     let (w, h) = ds.raster_size();
     let b = ds.rasterband(1).unwrap();
-    (w, b.read_as::<f32>((0, 0), (w, h), (w, h), None).unwrap().data().to_vec())
+    (
+        w,
+        b.read_as::<f32>((0, 0), (w, h), (w, h), None)
+            .unwrap()
+            .data()
+            .to_vec(),
+    )
 }
 
-fn settings(input: &Path, k: usize, cell: f64, metrics: &[Metric], dir: &Path, memory: u64) -> Settings {
+fn settings(
+    input: &Path,
+    k: usize,
+    cell: f64,
+    metrics: &[Metric],
+    dir: &Path,
+    memory: u64,
+) -> Settings {
     Settings {
         input: input.to_path_buf(),
         band: BandSel::Index(1),
@@ -70,20 +83,41 @@ fn moving_windows_equal_pylandstats_on_clipped_windows() {
             // every class that appears in a sampled window
             let mut classes: Vec<i64> = windows
                 .iter()
-                .flat_map(|w| w["pland"].as_object().unwrap().keys().map(|c| c.parse().unwrap()))
+                .flat_map(|w| {
+                    w["pland"]
+                        .as_object()
+                        .unwrap()
+                        .keys()
+                        .map(|c| c.parse().unwrap())
+                })
                 .collect();
             classes.sort();
             classes.dedup();
-            let mut metrics = vec![Metric::Shdi, Metric::Shei, Metric::Te, Metric::Ed, Metric::Richness];
+            let mut metrics = vec![
+                Metric::Shdi,
+                Metric::Shei,
+                Metric::Te,
+                Metric::Ed,
+                Metric::Richness,
+            ];
             metrics.extend(classes.iter().map(|&c| Metric::Pland(c)));
             let out = dir.path().join(format!("{file}-{k}"));
             std::fs::create_dir_all(&out).unwrap();
-            let rep = window::run(&settings(&input, k, cell, &metrics, &out, 1 << 30), &|_, _| {}).unwrap();
+            let rep = window::run(
+                &settings(&input, k, cell, &metrics, &out, 1 << 30),
+                &|_, _| {},
+            )
+            .unwrap();
             assert_eq!(rep.window_cells, (k, k));
-            let layers: Vec<(usize, Vec<f32>)> =
-                metrics.iter().map(|m| read(&out.join(format!("{}.tif", m.name())))).collect();
+            let layers: Vec<(usize, Vec<f32>)> = metrics
+                .iter()
+                .map(|m| read(&out.join(format!("{}.tif", m.name()))))
+                .collect();
             for w in windows {
-                let (r, c) = (w["row"].as_u64().unwrap() as usize, w["col"].as_u64().unwrap() as usize);
+                let (r, c) = (
+                    w["row"].as_u64().unwrap() as usize,
+                    w["col"].as_u64().unwrap() as usize,
+                );
                 let at = |m: usize| layers[m].1[r * layers[m].0 + c];
                 let what = format!("{file} k={k} ({r}, {c})");
                 if w["centre_nodata"].as_bool().unwrap() {
@@ -92,12 +126,22 @@ fn moving_windows_equal_pylandstats_on_clipped_windows() {
                 }
                 close(&format!("{what} shdi"), at(0), w["shdi"].as_f64().unwrap());
                 close(&format!("{what} shei"), at(1), w["shei"].as_f64().unwrap());
-                close(&format!("{what} te"), at(2), w["total_edge"].as_f64().unwrap());
-                close(&format!("{what} ed"), at(3), w["edge_density"].as_f64().unwrap());
+                close(
+                    &format!("{what} te"),
+                    at(2),
+                    w["total_edge"].as_f64().unwrap(),
+                );
+                close(
+                    &format!("{what} ed"),
+                    at(3),
+                    w["edge_density"].as_f64().unwrap(),
+                );
                 let pland = w["pland"].as_object().unwrap();
                 assert_eq!(at(4) as usize, pland.len(), "{what} richness");
                 for (i, class) in classes.iter().enumerate() {
-                    let p = pland.get(&class.to_string()).map_or(0.0, |v| v.as_f64().unwrap());
+                    let p = pland
+                        .get(&class.to_string())
+                        .map_or(0.0, |v| v.as_f64().unwrap());
                     close(&format!("{what} pland {class}"), at(5 + i), p);
                 }
                 compared += 1;
@@ -118,11 +162,23 @@ fn strips_and_threads_do_not_change_moving_windows() {
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     std::fs::create_dir_all(&a).unwrap();
     std::fs::create_dir_all(&b).unwrap();
-    window::run(&settings(&input, 9, 250.0, &metrics, &a, 1 << 30), &|_, _| {}).unwrap();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    // a budget of a few rows per strip: strips shorter than the window's halo
-    pool.install(|| window::run(&settings(&input, 9, 250.0, &metrics, &b, 400_000), &|_, _| {}))
+    window::run(
+        &settings(&input, 9, 250.0, &metrics, &a, 1 << 30),
+        &|_, _| {},
+    )
+    .unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
         .unwrap();
+    // a budget of a few rows per strip: strips shorter than the window's halo
+    pool.install(|| {
+        window::run(
+            &settings(&input, 9, 250.0, &metrics, &b, 400_000),
+            &|_, _| {},
+        )
+    })
+    .unwrap();
     for m in &metrics {
         let (_, x) = read(&a.join(format!("{}.tif", m.name())));
         let (_, y) = read(&b.join(format!("{}.tif", m.name())));
