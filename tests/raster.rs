@@ -518,6 +518,8 @@ fn zonal_forest_loss_and_windows_from_the_command_line() {
         assert!(f.geometry().unwrap().area() > 0.01);
         let i = f.field_index("majority").unwrap();
         assert_eq!(f.field_as_integer64(i).unwrap(), Some(95));
+        let i = f.field_index("zone_fid").unwrap();
+        assert_eq!(f.field_as_integer64(i).unwrap(), Some(1));
     }
     // forest loss per polygon and year, with emissions and a plot
     let (table, plot) = (dir.path().join("loss.csv"), dir.path().join("loss.png"));

@@ -204,8 +204,10 @@ impl Shape {
                     } else {
                         s
                     }
+                } else if s > 0.5 {
+                    1.0
                 } else {
-                    s.round().clamp(0.0, 1.0)
+                    0.0
                 };
             }
         }
@@ -242,7 +244,7 @@ impl Shape {
             let mut s = carry;
             for c in 0..cols {
                 s += acc[c];
-                dst[c] = if s.round() != 0.0 { 1.0 } else { 0.0 };
+                dst[c] = if s.abs() > 0.5 { 1.0 } else { 0.0 };
             }
         }
     }

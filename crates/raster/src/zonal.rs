@@ -6,7 +6,8 @@
 //! Definitions (w = a cell's weight, x its value; cells with a missing value — the band's
 //! nodata or NaN — are left out of every statistic and counted apart):
 //! - count = Σw; sum = Σw·x; mean = sum / count;
-//! - variance = Σw·(x − mean)² / Σw (population, weighted), stdev = √variance;
+//! - variance = Σw·(x − mean)² / Σw (population, weighted), stdev = √variance (per row from
+//!   sums about the row's first value, rows merged by Chan et al.'s pairwise update);
 //! - min, max over cells with w > 0;
 //! - majority / minority: the value with the largest / smallest Σw (ties: the larger value
 //!   for the majority, the smaller for the minority, as exactextract), on integer bands only;
@@ -256,6 +257,11 @@ struct Acc {
     cells: u64,
     w: f64,
     sum: f64,
+    /// Within a row: sums of w·d and w·d² with d = x − shift (the row's first value).
+    shift: f64,
+    sd: f64,
+    sd2: f64,
+    /// Per row once closed, and merged across rows (Chan et al.'s pairwise update).
     mean: f64,
     m2: f64,
     min: f64,
@@ -276,30 +282,44 @@ impl Acc {
         }
     }
 
-    /// Adds a cell of weight `w` > 0, value `x` and area `a` (m²).
+    /// Adds a cell of weight `w` > 0 and value `x` of the row; its class goes to `tally`.
+    /// (Areas are Σw × the row's cell area, at [`Acc::close_row`].)
     #[inline]
-    fn add(&mut self, w: f64, x: f64, a: f64, classes: bool) {
+    fn add(&mut self, w: f64, x: f64, tally: Option<&mut Tally>) {
         if x.is_nan() {
             self.miss_cells += 1;
             self.miss_w += w;
-            self.miss_area += w * a;
             return;
         }
+        if self.cells == 0 {
+            self.shift = x;
+        }
         self.cells += 1;
-        let total = self.w + w;
-        let d = x - self.mean;
-        self.mean += d * w / total;
-        self.m2 += w * d * (x - self.mean);
-        self.w = total;
+        let d = x - self.shift;
+        self.w += w;
+        self.sd += w * d;
+        self.sd2 += w * d * d;
         self.sum += w * x;
-        self.area += w * a;
         self.min = self.min.min(x);
         self.max = self.max.max(x);
-        if classes {
-            let e = self.classes.entry(x as i64).or_insert((0.0, 0.0));
-            e.0 += w;
-            e.1 += w * a;
+        if let Some(t) = tally {
+            t.add(x as i64, w);
         }
+    }
+
+    /// Ends a row of cells of area `a` (m²): its areas, mean and Σw·(x − mean)² (from the
+    /// sums about the row's first value).
+    fn close_row(mut self, a: f64) -> Acc {
+        self.area = self.w * a;
+        self.miss_area = self.miss_w * a;
+        for v in self.classes.values_mut() {
+            v.1 = v.0 * a;
+        }
+        if self.cells > 0 {
+            self.mean = self.shift + self.sd / self.w;
+            self.m2 = (self.sd2 - self.sd * self.sd / self.w).max(0.0);
+        }
+        self
     }
 
     /// Merges `o` (the rows after this one).
@@ -371,6 +391,63 @@ impl Acc {
     }
 }
 
+/// A row's sums per class value: a dense table for bands of at most 16 bits (no map lookup
+/// per cell), a map otherwise; emptied into the row's accumulator in value order.
+struct Tally {
+    dense: Vec<f64>,
+    offset: i64,
+    touched: Vec<usize>,
+    sparse: BTreeMap<i64, f64>,
+}
+
+impl Tally {
+    fn for_band(band: &Band) -> Option<Tally> {
+        let (size, offset) = match band.data_type.as_str() {
+            "Byte" => (256, 0),
+            "Int8" => (256, -128),
+            "UInt16" => (65536, 0),
+            "Int16" => (65536, -32768),
+            _ if band.is_integer() => (0, 0),
+            _ => return None,
+        };
+        Some(Tally {
+            dense: vec![0.0; size],
+            offset,
+            touched: vec![],
+            sparse: BTreeMap::new(),
+        })
+    }
+
+    #[inline]
+    fn add(&mut self, v: i64, w: f64) {
+        let i = v - self.offset;
+        if i >= 0 && (i as usize) < self.dense.len() {
+            let e = &mut self.dense[i as usize];
+            if *e == 0.0 {
+                self.touched.push(i as usize);
+            }
+            *e += w;
+        } else {
+            *self.sparse.entry(v).or_insert(0.0) += w;
+        }
+    }
+
+    /// Moves the row's weights into `out` (areas set when the row closes) and clears the
+    /// table.
+    fn drain(&mut self, out: &mut BTreeMap<i64, (f64, f64)>) {
+        for &i in &self.touched {
+            out.insert(
+                i as i64 + self.offset,
+                (std::mem::take(&mut self.dense[i]), 0.0),
+            );
+        }
+        self.touched.clear();
+        for (k, w) in std::mem::take(&mut self.sparse) {
+            out.insert(k, (w, 0.0));
+        }
+    }
+}
+
 /// Computes the statistics of every zone.
 pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
     blocks::limit_gdal_cache(s.memory);
@@ -385,7 +462,6 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let row_areas = grid.row_areas(s.area)?;
     let placed = place(&zones, &grid)?;
     let jobs = jobs(&placed, 24, s.memory)?;
-    let classes = band.is_integer();
     let mut accs: Vec<Acc> = (0..placed.len()).map(|_| Acc::new()).collect();
     run_jobs(
         &jobs,
@@ -399,6 +475,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             })?;
             let mut weights_ = vec![];
             weights(p, s.rule, job, &mut weights_);
+            let mut tally = Tally::for_band(&band);
             let rows: Vec<Acc> = (0..job.rows)
                 .map(|r| {
                     let mut acc = Acc::new();
@@ -409,10 +486,13 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                     );
                     for (&wt, &x) in ws.iter().zip(xs) {
                         if wt > 0.0 {
-                            acc.add(wt, x, a, classes);
+                            acc.add(wt, x, tally.as_mut());
                         }
                     }
-                    acc
+                    if let Some(t) = tally.as_mut() {
+                        t.drain(&mut acc.classes);
+                    }
+                    acc.close_row(a)
                 })
                 .collect();
             Ok(rows)

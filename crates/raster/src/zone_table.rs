@@ -73,7 +73,7 @@ impl ZoneTable {
     }
 
     /// Writes a GeoPackage with one layer `layer`: each row's zone geometry (as read, in the
-    /// zones' CRS) and the columns.
+    /// zones' CRS) and the columns (the zone's fid as `zone_fid`).
     pub fn write_gpkg(&self, path: &Path, layer: &str, zones: &Zones) -> Result<()> {
         let err = |m: String| RasterError::Input {
             path: path.display().to_string(),
@@ -105,13 +105,15 @@ impl ZoneTable {
                     options: Some(&["SPATIAL_INDEX=YES"]),
                 })
                 .map_err(|e| e.to_string())?;
+            // the zone's fid is kept as `zone_fid` (a GeoPackage's own fid is the row's, and
+            // a zone may have several rows)
             let defs: Vec<(&str, OGRFieldType::Type)> = self
                 .columns
                 .iter()
-                .skip(1) // the fid becomes the layer's own fid
-                .map(|(n, k)| {
+                .enumerate()
+                .map(|(i, (n, k))| {
                     (
-                        n.as_str(),
+                        if i == 0 { "zone_fid" } else { n.as_str() },
                         match k {
                             Kind::Int => OGRFieldType::OFTInteger64,
                             Kind::Real => OGRFieldType::OFTReal,
@@ -135,8 +137,7 @@ impl ZoneTable {
                         let g = force_multi(g).map_err(|e| e.to_string())?;
                         f.set_geometry(g).map_err(|e| e.to_string())?;
                     }
-                    for (k, v) in row.iter().enumerate().skip(1) {
-                        let idx = k - 1;
+                    for (idx, v) in row.iter().enumerate() {
                         match v {
                             Value::Int(x) => f.set_field_integer64(idx, *x),
                             Value::Real(x) if x.is_nan() => f.set_field_null(idx),
