@@ -15,7 +15,9 @@
 #
 # Setup (once): /usr/bin/python3 -m venv --system-site-packages /tmp/venv-ee;
 #   /tmp/venv-ee/bin/pip install exactextract; and a release build (cargo build --release).
-# Run from the repo root:  bash benches/compare/zonal.sh
+# Run from the repo root:
+#   bash benches/compare/zonal.sh                # side by side (FACTOR 40: 67.9 MP)
+#   bash benches/compare/zonal.sh memory 150     # terrawatt alone, ~1 GP, --memory 512MB
 # Environment: TERRAWATT, VENV (/tmp/venv-ee), WORK (/tmp/tw-bench/zonal), FACTOR (40),
 # N (2000), REPEATS (3).
 set -euo pipefail
@@ -30,6 +32,8 @@ REPEATS=${REPEATS:-3}
 M=$repo/../shared/data/raster/mapme
 SRC=$M/Hansen_GFC-2023-v1.11_treecover2000_20N_080W.tif
 mkdir -p "$WORK"
+mode=${1:-compare}
+[ "$mode" = memory ] && FACTOR=${2:-150}
 
 f=$WORK/treecover_x$FACTOR.tif
 [ -s "$f" ] || gdal_translate -q -outsize "$((192 * FACTOR))" "$((221 * FACTOR))" -r near \
@@ -61,6 +65,20 @@ for i in range(n):
     lyr.CreateFeature(f)
 lyr.CommitTransaction()
 PY
+
+if [ "$mode" = memory ]; then
+  trap 'rm -f "$f"' EXIT
+  zones=$WORK/areas_m.gpkg
+  rm -f "$zones"
+  ogr2ogr -q -nln areas -nlt MULTIPOLYGON "$zones" "$M/gfw_sample.gpkg"
+  ogr2ogr -q -update -append -nln areas -nlt MULTIPOLYGON "$zones" "$M/sierra_de_neiba_478140.gpkg"
+  echo "memory run: $(gdalinfo "$f" | grep 'Size is'), gfw_sample (the whole tile) and Sierra de Neiba"
+  /usr/bin/time -f "%e %U %S %M" -o "$WORK/time.m" "$TW" raster zonal --input "$f" --zones "$zones" \
+    --memory 512MB --out "$WORK/tw_memory.csv" --quiet > "$WORK/memory.out" 2>&1
+  awk '{printf "terrawatt --memory 512MB: %.1f s wall, %.1f s CPU, peak RSS %.0f MiB\n", $1, $2 + $3, $4/1024}' "$WORK/time.m"
+  cut -d, -f1-8 "$WORK/tw_memory.csv"
+  exit 0
+fi
 
 cat > "$WORK/ee.py" <<'PY'
 import sys

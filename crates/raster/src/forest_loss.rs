@@ -32,7 +32,7 @@ use serde::Serialize;
 
 use crate::grid::{AreaMethod, Grid};
 use crate::read::{Band, BandSel, BandSpec};
-use crate::zonal::{self, Placed, Rule, ZoneSource};
+use crate::zonal::{self, Rule, ZoneSource};
 use crate::zones::Zones;
 use crate::{RasterError, Result};
 
@@ -472,15 +472,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             years,
         });
     }
-    let km2 = placed
-        .iter()
-        .flatten()
-        .map(|p: &Placed| {
-            let w = p.window;
-            row_areas[w.row0..w.row0 + w.rows].iter().sum::<f64>() * w.cols as f64
-        })
-        .sum::<f64>()
-        / 1e6;
+    let km2 = zonal::windows_km2(&placed, &row_areas);
     Ok(Report {
         treecover: s.treecover.clone(),
         lossyear: s.lossyear.clone(),

@@ -200,15 +200,7 @@ pub fn run_zones(
             missing_hectares: missing / 1e4,
         })
         .collect();
-    let km2 = placed
-        .iter()
-        .flatten()
-        .map(|p| {
-            let w = p.window;
-            row_areas[w.row0..w.row0 + w.rows].iter().sum::<f64>() * w.cols as f64
-        })
-        .sum::<f64>()
-        / 1e6;
+    let km2 = zonal::windows_km2(&placed, &row_areas);
     Ok(ZonesReport {
         before: s.before.clone(),
         after: s.after.clone(),

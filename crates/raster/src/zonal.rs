@@ -173,6 +173,19 @@ pub(crate) fn place(z: &Zones, grid: &Grid) -> Result<Vec<Option<Placed>>> {
         .collect())
 }
 
+/// The area (km²) of the zones' windows: the cells read.
+pub(crate) fn windows_km2(placed: &[Option<Placed>], row_areas: &[f64]) -> f64 {
+    placed
+        .iter()
+        .flatten()
+        .map(|p| {
+            let w = p.window;
+            row_areas[w.row0..w.row0 + w.rows].iter().sum::<f64>() * w.cols as f64
+        })
+        .sum::<f64>()
+        / 1e6
+}
+
 /// A strip of one zone's window.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Job {
@@ -505,15 +518,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             Ok(())
         },
     )?;
-    let km2 = placed
-        .iter()
-        .flatten()
-        .map(|p| {
-            let w = p.window;
-            row_areas[w.row0..w.row0 + w.rows].iter().sum::<f64>() * w.cols as f64
-        })
-        .sum::<f64>()
-        / 1e6;
+    let km2 = windows_km2(&placed, &row_areas);
     let stats: Vec<Stats> = accs
         .into_iter()
         .zip(&placed)
