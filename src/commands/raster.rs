@@ -1782,7 +1782,7 @@ fn parse_length(flag: &str, s: &str) -> Result<f64> {
     let v: f64 = num
         .parse()
         .map_err(|_| anyhow!("{flag} '{s}': '{num}' is not a number"))?;
-    if !(v > 0.0) || !v.is_finite() {
+    if v.is_nan() || v <= 0.0 || !v.is_finite() {
         bail!("{flag} '{s}' must be positive");
     }
     Ok(v * mult)

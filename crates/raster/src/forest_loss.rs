@@ -421,7 +421,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                             }
                             rs.forest += area;
                             let v = loss[i];
-                            if v.is_nan() || v < 1.0 || v > 255.0 {
+                            if !(1.0..=255.0).contains(&v) {
                                 continue;
                             }
                             let v = v as usize;

@@ -220,7 +220,9 @@ pub fn lossyear(seed: u64) -> Vec<u8> {
 
 /// The zones' rings in the grid's CRS (x, y): the reserve (outer ring, hole) and the
 /// corridor.
-fn zone_rings() -> Vec<(&'static str, &'static str, Vec<Vec<(f64, f64)>>)> {
+type Rings = Vec<Vec<(f64, f64)>>;
+
+fn zone_rings() -> Vec<(&'static str, &'static str, Rings)> {
     let at = |r: f64, c: f64| (ORIGIN.0 + c * CELL, ORIGIN.1 - r * CELL);
     let ring = |cr: f64, cc: f64, radius: f64, n: usize| -> Vec<(f64, f64)> {
         let mut v: Vec<(f64, f64)> = (0..n)

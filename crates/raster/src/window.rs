@@ -99,7 +99,7 @@ pub struct Report {
 /// The odd number of cells nearest `len / cell` (even counts rounded up), at least 1.
 pub fn cells_across(len: f64, cell: f64) -> usize {
     let k = (len / cell).round().max(1.0) as usize;
-    if k % 2 == 0 { k + 1 } else { k }
+    if k.is_multiple_of(2) { k + 1 } else { k }
 }
 
 /// Summed-area table of a `rows` × `cols` indicator into `t` ((rows+1) × (cols+1)).
@@ -157,7 +157,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         ));
     }
     let (cw, ch) = (g.transform[1].abs(), g.transform[5].abs());
-    if !(s.window_m > 0.0) {
+    if s.window_m.is_nan() || s.window_m <= 0.0 {
         return Err(RasterError::Invalid(
             "the window must be wider than zero".into(),
         ));
@@ -355,9 +355,9 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                     Metric::Pland(_) => {
                         let mut v = std::mem::take(&mut pland[pl_i]);
                         pl_i += 1;
-                        for i in 0..cells {
+                        for (i, x) in v.iter_mut().enumerate() {
                             if centre_missing(i / w, i % w) {
-                                v[i] = f32::NAN;
+                                *x = f32::NAN;
                             }
                         }
                         v
