@@ -359,7 +359,8 @@ pub struct LandscapeArgs {
     /// each cell; writes a raster per metric into --out-dir.
     #[arg(long, value_name = "LENGTH", requires = "out_dir")]
     pub window: Option<String>,
-    /// Moving-window metrics: shdi, shei, te, ed, richness, pland:CLASS (comma-separated).
+    /// Moving-window metrics: shdi, shei, te, ed, richness, pland:CLASS, and the patch
+    /// metrics np, pd, lpi, area_mn, mesh (their cost grows with the window's area).
     #[arg(long, default_value = "shdi,shei,ed,richness", requires = "window")]
     pub metrics: String,
     /// The folder of the moving-window rasters (METRIC.tif; created if missing).
@@ -1802,7 +1803,9 @@ fn landscape_window(
         .split(',')
         .map(|m| {
             Metric::parse(m).ok_or_else(|| {
-                anyhow!("--metrics: '{m}' is not one of shdi, shei, te, ed, richness, pland:CLASS")
+                anyhow!(
+                    "--metrics: '{m}' is not one of shdi, shei, te, ed, richness, pland:CLASS, np, pd, lpi, area_mn, mesh"
+                )
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -1833,6 +1836,11 @@ fn landscape_window(
         input: a.input.clone(),
         band: BandSel::parse(&a.band),
         nodata,
+        connectivity: match a.connectivity {
+            4 => Connectivity::Four,
+            8 => Connectivity::Eight,
+            c => bail!("--connectivity {c}: expected 4 or 8"),
+        },
         window_m,
         metrics,
         outputs,

@@ -17,7 +17,8 @@
 //! - [`landscape`]: class- and landscape-level landscape metrics (FRAGSTATS definitions),
 //!   patches stitched across strips.
 //! - [`window`]: moving-window landscape metrics (Shannon diversity and evenness, edge,
-//!   class proportions, richness), a raster per metric.
+//!   class proportions, richness, patch number, density, largest patch, mean area, mesh),
+//!   a raster per metric.
 //! - [`transitions`]: the from–to matrix of two classified rasters in hectares.
 //! - [`sample`]: a synthetic two-date scene (clearing, cloud) and its land-cover map.
 //! - [`zones`]: polygons from any OGR source, reprojected to a raster's CRS, repaired or

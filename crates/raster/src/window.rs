@@ -14,11 +14,16 @@
 //! - `shei`: shdi / ln m, m the classes present (0 when m ≤ 1);
 //! - `te` (m), `ed` (m/ha: te over the valid area);
 //! - `pland:<class>`: % of the valid cells in the class;
-//! - `richness`: the number of classes present.
+//! - `richness`: the number of classes present;
+//! - patch metrics of the window's landscape, patches of one class 8- (or 4-) connected
+//!   within the window: `np`, `pd` (patches per 100 ha), `lpi` (largest patch, % of the
+//!   valid area), `area_mn` (ha), `mesh` (effective mesh size, Σ patch area² / valid area,
+//!   ha).
 //!
 //! Counts come from summed-area tables over the strip and its halo (k/2 rows above and
 //! below), so each value is an integer count, the same for any strip height or thread
-//! count, and the cost is independent of the window size.
+//! count, and their cost is independent of the window size. Patch metrics label each
+//! window anew (union–find over its k² cells): their cost grows with the window's area.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -28,6 +33,7 @@ use serde::Serialize;
 use crate::blocks;
 use crate::landscape::Nodata;
 use crate::read::{Band, BandSel, BandSpec};
+use crate::sieve::Connectivity;
 use crate::write::{OutputSpec, Writer};
 use crate::{RasterError, Result};
 
@@ -40,6 +46,11 @@ pub enum Metric {
     Ed,
     Pland(i64),
     Richness,
+    Np,
+    Pd,
+    Lpi,
+    AreaMn,
+    Mesh,
 }
 
 impl Metric {
@@ -51,6 +62,11 @@ impl Metric {
             "te" => Metric::Te,
             "ed" => Metric::Ed,
             "richness" | "pr" => Metric::Richness,
+            "np" => Metric::Np,
+            "pd" => Metric::Pd,
+            "lpi" => Metric::Lpi,
+            "area_mn" => Metric::AreaMn,
+            "mesh" => Metric::Mesh,
             _ => Metric::Pland(s.strip_prefix("pland:")?.parse().ok()?),
         })
     }
@@ -64,6 +80,11 @@ impl Metric {
             Metric::Ed => "ed".into(),
             Metric::Pland(c) => format!("pland_{c}"),
             Metric::Richness => "richness".into(),
+            Metric::Np => "np".into(),
+            Metric::Pd => "pd".into(),
+            Metric::Lpi => "lpi".into(),
+            Metric::AreaMn => "area_mn".into(),
+            Metric::Mesh => "mesh".into(),
         }
     }
 }
@@ -73,6 +94,8 @@ pub struct Settings {
     pub input: PathBuf,
     pub band: BandSel,
     pub nodata: Nodata,
+    /// Patch connectivity of the patch metrics (np, pd, lpi, area_mn, mesh).
+    pub connectivity: Connectivity,
     /// Window width in metres.
     pub window_m: f64,
     pub metrics: Vec<Metric>,
@@ -124,6 +147,90 @@ fn boxsum(t: &[u32], cols: usize, r0: usize, r1: usize, c0: usize, c1: usize) ->
     }
     let w = cols + 1;
     t[r1 * w + c1] + t[r0 * w + c0] - t[r0 * w + c1] - t[r1 * w + c0]
+}
+
+/// Patches of the window `idx[q0..q1, c0..c1]` (row length `w`; 255 is nodata): their
+/// number, the largest, and Σ size², in cells. `parent` and `size` are reused buffers.
+#[allow(clippy::too_many_arguments)]
+fn window_patches(
+    idx: &[u8],
+    w: usize,
+    (q0, q1, c0, c1): (usize, usize, usize, usize),
+    eight: bool,
+    lab: &mut Vec<u32>,
+    parent: &mut Vec<u32>,
+    size: &mut Vec<u64>,
+) -> (u64, u64, u64) {
+    let cw = c1 - c0;
+    lab.clear();
+    lab.resize((q1 - q0) * cw, u32::MAX);
+    parent.clear();
+    fn root(p: &mut [u32], mut x: u32) -> u32 {
+        while p[x as usize] != x {
+            p[x as usize] = p[p[x as usize] as usize];
+            x = p[x as usize];
+        }
+        x
+    }
+    for r in 0..q1 - q0 {
+        for c in 0..cw {
+            let v = idx[(q0 + r) * w + c0 + c];
+            if v == 255 {
+                continue;
+            }
+            let mut l = u32::MAX;
+            let join = |l: &mut u32, other: u32, parent: &mut Vec<u32>| {
+                if other == u32::MAX {
+                    return;
+                }
+                if *l == u32::MAX {
+                    *l = other;
+                } else {
+                    let (a, b) = (root(parent, *l), root(parent, other));
+                    if a != b {
+                        parent[a.max(b) as usize] = a.min(b);
+                    }
+                }
+            };
+            let same = |rr: usize, cc: usize| idx[(q0 + rr) * w + c0 + cc] == v;
+            if c > 0 && same(r, c - 1) {
+                join(&mut l, lab[r * cw + c - 1], parent);
+            }
+            if r > 0 {
+                if same(r - 1, c) {
+                    join(&mut l, lab[(r - 1) * cw + c], parent);
+                }
+                if eight && c > 0 && same(r - 1, c - 1) {
+                    join(&mut l, lab[(r - 1) * cw + c - 1], parent);
+                }
+                if eight && c + 1 < cw && same(r - 1, c + 1) {
+                    join(&mut l, lab[(r - 1) * cw + c + 1], parent);
+                }
+            }
+            if l == u32::MAX {
+                l = parent.len() as u32;
+                parent.push(l);
+            }
+            lab[r * cw + c] = l;
+        }
+    }
+    size.clear();
+    size.resize(parent.len(), 0);
+    for &l in lab.iter() {
+        if l != u32::MAX {
+            let r = root(parent, l);
+            size[r as usize] += 1;
+        }
+    }
+    let (mut n, mut big, mut sq) = (0, 0, 0);
+    for &k in size.iter() {
+        if k > 0 {
+            n += 1;
+            big = big.max(k);
+            sq += k * k;
+        }
+    }
+    (n, big, sq)
 }
 
 pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
@@ -227,6 +334,12 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         .metrics
         .iter()
         .any(|m| matches!(m, Metric::Te | Metric::Ed));
+    let need_patches = s.metrics.iter().any(|m| {
+        matches!(
+            m,
+            Metric::Np | Metric::Pd | Metric::Lpi | Metric::AreaMn | Metric::Mesh
+        )
+    });
     // pass 2: strips with their halo
     let per_cell = 4 * s.metrics.len() + 4 * 3 + 1 + 8 * 3;
     let budget = blocks::strip_budget(s.memory);
@@ -347,6 +460,28 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                     }
                 }
             }
+            // patches: (number, largest, Σ size²) per cell
+            let mut patches = vec![(0u64, 0u64, 0u64); if need_patches { cells } else { 0 }];
+            if need_patches {
+                let (mut lab, mut parent, mut size) = (vec![], vec![], vec![]);
+                let eight = s.connectivity == Connectivity::Eight;
+                for i in 0..n {
+                    for c in 0..w {
+                        if at(r0 + i - a, c) == 255 {
+                            continue;
+                        }
+                        patches[i * w + c] = window_patches(
+                            &idx,
+                            w,
+                            window(i, c),
+                            eight,
+                            &mut lab,
+                            &mut parent,
+                            &mut size,
+                        );
+                    }
+                }
+            }
             let centre_missing = |i: usize, c: usize| at(r0 + i - a, c) == 255;
             let mut outs = vec![];
             let mut pl_i = 0;
@@ -379,6 +514,17 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                                 Metric::Richness => rich[i] as f64,
                                 Metric::Te => te[i],
                                 Metric::Ed => te[i] / (valid[i] as f64 * cell_area) * 1e4,
+                                Metric::Np => patches[i].0 as f64,
+                                Metric::Pd => {
+                                    patches[i].0 as f64 / (valid[i] as f64 * cell_area) * 1e6
+                                }
+                                Metric::Lpi => 100.0 * patches[i].1 as f64 / valid[i] as f64,
+                                Metric::AreaMn => {
+                                    valid[i] as f64 * cell_area / patches[i].0 as f64 / 1e4
+                                }
+                                Metric::Mesh => {
+                                    patches[i].2 as f64 * cell_area / valid[i] as f64 / 1e4
+                                }
                                 Metric::Pland(_) => unreachable!(),
                             }) as f32
                         })

@@ -2,8 +2,9 @@
 //! windows of 5 and 9 cells, against pylandstats 3.1 on the clipped window arrays at 40
 //! centres per file and window (corners, borders, cells that change between the dates,
 //! seeded draws): fixtures/landscape_window_reference.json, made by
-//! tools/reference/landscape_window_reference.py. The rasters store float32: values are
-//! compared to float32 precision (1e-6 relative).
+//! tools/reference/landscape_window_reference.py: SHDI, SHEI, TE, ED, PLAND, richness, and
+//! the patch metrics NP (8- and 4-connected), PD, LPI, AREA_MN, MESH. The rasters store
+//! float32: values are compared to float32 precision (1e-6 relative).
 
 use std::path::Path;
 
@@ -11,6 +12,7 @@ use gdal::Dataset;
 use serde_json::Value;
 use terrawatt_raster::landscape::Nodata;
 use terrawatt_raster::read::BandSel;
+use terrawatt_raster::sieve::Connectivity;
 use terrawatt_raster::window::{self, Metric, Settings};
 use terrawatt_raster::write::{Compression, Format, OutputSpec};
 
@@ -42,6 +44,7 @@ fn settings(
         input: input.to_path_buf(),
         band: BandSel::Index(1),
         nodata: Nodata::Band,
+        connectivity: Connectivity::Eight,
         window_m: k as f64 * cell,
         metrics: metrics.to_vec(),
         outputs: metrics
@@ -158,7 +161,7 @@ fn strips_and_threads_do_not_change_moving_windows() {
     };
     let input = data.join("pylandstats/ls250_12.tif");
     let dir = tempfile::tempdir().unwrap();
-    let metrics = [Metric::Shdi, Metric::Ed, Metric::Pland(12)];
+    let metrics = [Metric::Shdi, Metric::Ed, Metric::Pland(12), Metric::Mesh];
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     std::fs::create_dir_all(&a).unwrap();
     std::fs::create_dir_all(&b).unwrap();
