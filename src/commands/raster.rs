@@ -870,6 +870,19 @@ fn write_zone_table(
 }
 
 /// The zones' summary line: features, CRS, repairs.
+/// A zone's status in tables: valid, repaired, skipped (invalid), empty, or outside (its
+/// polygon reaches no cell).
+fn zone_status(z: &terrawatt_raster::zones::Zones, i: usize, outside: bool) -> String {
+    use terrawatt_raster::zones::Status;
+    match (z.zones[i].status, outside) {
+        (Status::Skipped, _) => "skipped".into(),
+        (Status::Empty, _) => "empty".into(),
+        (_, true) => "outside".into(),
+        (Status::Repaired, false) => "repaired".into(),
+        (Status::Valid, false) => "valid".into(),
+    }
+}
+
 fn zones_line(z: &terrawatt_raster::zones::Zones, outside: usize) -> String {
     format!(
         "{} zone(s) from {} (layer '{}', {}); repaired {}, skipped (invalid) {}, empty {}, outside the raster {}",
@@ -940,11 +953,7 @@ pub fn zonal(span: &mut Span, ctx: &Ctx, a: &ZonalArgs) -> Result<Outcome> {
     let real = |v: Option<f64>| v.map_or(Value::Null, Value::Real);
     let int = |v: Option<i64>| v.map_or(Value::Null, Value::Int);
     for (i, s) in rep.stats.iter().enumerate() {
-        let status = if s.outside {
-            "outside".to_string()
-        } else {
-            format!("{:?}", rep.zones.zones[i].status).to_ascii_lowercase()
-        };
+        let status = zone_status(&rep.zones, i, s.outside);
         let mut v = vec![
             Value::Int(s.cells as i64),
             Value::Real(s.count),
@@ -1115,11 +1124,7 @@ pub fn forest_loss(span: &mut Span, ctx: &Ctx, a: &ForestLossArgs) -> Result<Out
         ],
     );
     for (i, z) in rep.results.iter().enumerate() {
-        let status = if z.outside {
-            "outside".to_string()
-        } else {
-            format!("{:?}", rep.zones.zones[i].status).to_ascii_lowercase()
-        };
+        let status = zone_status(&rep.zones, i, z.outside);
         for y in &z.years {
             table.push(
                 &rep.zones,

@@ -329,7 +329,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     for (zi, p) in placed.iter().enumerate() {
         let Some(p) = p else {
             results.push(ZoneLoss {
-                outside: true,
+                outside: zonal::outside(&zones.zones[zi], &None),
                 patches: 0,
                 patches_kept: 0,
                 forest_2000_unfiltered_ha: 0.0,

@@ -186,8 +186,9 @@ pub fn run_zones(
     let matrices: Vec<ZoneMatrix> = acc
         .into_iter()
         .zip(&placed)
-        .map(|((map, missing), p)| ZoneMatrix {
-            outside: p.is_none(),
+        .zip(&z.zones)
+        .map(|(((map, missing), p), zone)| ZoneMatrix {
+            outside: zonal::outside(zone, p),
             transitions: map
                 .into_iter()
                 .map(|((from, to), (weight, a))| ZoneTransition {

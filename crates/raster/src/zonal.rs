@@ -128,7 +128,7 @@ pub struct Stats {
     pub missing_hectares: f64,
     /// Per class, ascending (integer bands).
     pub classes: Vec<ClassShare>,
-    /// The zone reaches no cell of the raster.
+    /// The zone's polygon reaches no cell of the raster.
     pub outside: bool,
 }
 
@@ -171,6 +171,12 @@ pub(crate) fn place(z: &Zones, grid: &Grid) -> Result<Vec<Option<Placed>>> {
                 .map(|window| Placed { shape, window })
         })
         .collect())
+}
+
+/// Whether a zone has a geometry that reaches no cell of the raster (a skipped or empty
+/// zone is reported as such, not as outside).
+pub(crate) fn outside(z: &crate::zones::Zone, p: &Option<Placed>) -> bool {
+    p.is_none() && !z.rings.is_empty()
 }
 
 /// The area (km²) of the zones' windows: the cells read.
@@ -522,7 +528,8 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let stats: Vec<Stats> = accs
         .into_iter()
         .zip(&placed)
-        .map(|(a, p)| a.stats(p.is_none()))
+        .zip(&zones.zones)
+        .map(|((a, p), z)| a.stats(outside(z, p)))
         .collect();
     Ok(Report {
         raster: s.raster.clone(),

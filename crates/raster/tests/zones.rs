@@ -89,6 +89,8 @@ fn outside_invalid_and_other_geometries() {
     let rep = zonal::run(&settings(&raster, z), &|_, _| {}).unwrap();
     assert_eq!(rep.zones.skipped, 1);
     assert_eq!(rep.stats[2].cells, 0);
+    assert!(!rep.stats[2].outside, "skipped, not outside");
+    assert_eq!(rep.outside, 1);
     // refused: the feature is named
     let mut z = ZoneSource::new(&zones);
     z.invalid = Invalid::Error;
