@@ -503,8 +503,14 @@ fn zonal_forest_loss_and_windows_from_the_command_line() {
     // the Parquet table reads back with its typed columns
     let pq = terrawatt_table::Table::read(&dir.path().join("zonal.parquet")).unwrap();
     assert_eq!(pq.n_rows(), 1);
-    for c in ["fid", "WDPAID", "ISO3", "count", "majority", "ha_95", "status"] {
-        assert!(pq.column_names().iter().any(|n| n == c), "{c} in {:?}", pq.column_names());
+    for c in [
+        "fid", "WDPAID", "ISO3", "count", "majority", "ha_95", "status",
+    ] {
+        assert!(
+            pq.column_names().iter().any(|n| n == c),
+            "{c} in {:?}",
+            pq.column_names()
+        );
     }
     let csv = std::fs::read_to_string(dir.path().join("zonal.csv")).unwrap();
     let mut lines = csv.lines();

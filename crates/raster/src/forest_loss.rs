@@ -20,11 +20,13 @@
 //!    forest cells lost that year, **not weighted** by coverage (as mapme); NaN and nodata
 //!    cells add nothing.
 //!
-//! Two passes per zone, each over strips of its window in parallel: the first labels the
-//! forest patches row by row (union–find; a label per window cell, 4 bytes) and sums their
-//! areas; the second sums each row's forest, loss and emissions by loss year, with the kept
-//! patches. Sums are kept per row and merged in row order, and labels are given in row
-//! order, so the results do not depend on strip height or thread count.
+//! One pass per zone: strips of its window are read and weighed in parallel; their rows are
+//! handed in order to a stream that labels the forest patches row by row (union–find over
+//! the previous row's labels only) and decides a patch — its forest, loss and emissions by
+//! loss year added to the totals when it is larger than the minimum — as soon as a row no
+//! longer reaches it. Memory is a few words per column of the window plus the strips in
+//! flight, whatever the polygon's size; the order of every sum is fixed by the rows, so the
+//! results do not depend on strip height or thread count.
 
 use std::path::PathBuf;
 
@@ -149,127 +151,185 @@ fn find(parent: &mut [u32], mut x: u32) -> u32 {
     x
 }
 
-/// Patch labels of one zone's window.
-struct Patches {
-    cols: usize,
-    /// Per window cell: 0 (not forest) or a provisional label.
-    labels: Vec<u32>,
-    parent: Vec<u32>,
-    /// Area (m²) summed per provisional label.
-    area: Vec<f64>,
+/// A forest cell of a row: its column in the window, area (m²), loss-year value (0: none)
+/// and emissions (NaN: none).
+#[derive(Debug, Clone, Copy)]
+struct ForestCell {
+    col: u32,
+    area: f64,
+    loss: u8,
+    emissions: f64,
 }
 
-impl Patches {
-    fn new(cols: usize, rows: usize) -> Patches {
-        Patches {
-            cols,
-            labels: vec![0; cols * rows],
-            parent: vec![0],
-            area: vec![0.0],
-        }
-    }
+/// A patch being built: its area, and per loss-year value its lost area and emissions.
+#[derive(Debug, Default)]
+struct Patch {
+    area: f64,
+    lost: Vec<(u8, f64, f64)>,
+}
 
-    /// Labels window row `r` given its forest cells' areas (`None`: not forest).
-    fn row(&mut self, r: usize, cells: &[Option<f64>]) {
-        let cols = self.cols;
-        for (c, cell) in cells.iter().enumerate() {
-            let Some(a) = *cell else { continue };
-            let up = if r > 0 {
-                self.labels[(r - 1) * cols + c]
-            } else {
-                0
-            };
-            let left = if c > 0 {
-                self.labels[r * cols + c - 1]
-            } else {
-                0
-            };
-            let l = match (up, left) {
-                (0, 0) => {
-                    let l = self.parent.len() as u32;
-                    self.parent.push(l);
-                    self.area.push(0.0);
-                    l
-                }
-                (u, 0) => u,
-                (0, l) => l,
-                (u, l) => {
-                    let (ru, rl) = (find(&mut self.parent, u), find(&mut self.parent, l));
-                    if ru != rl {
-                        let (lo, hi) = (ru.min(rl), ru.max(rl));
-                        self.parent[hi as usize] = lo;
-                    }
-                    l
-                }
-            };
-            self.labels[r * cols + c] = l;
-            self.area[l as usize] += a;
-        }
-    }
-
-    /// Which provisional labels belong to kept patches; the number of patches and of kept
-    /// ones; the unfiltered forest area (m²).
-    fn keep(&mut self, min_patch_m2: f64) -> (Vec<bool>, u64, u64, f64) {
-        let n = self.parent.len();
-        let mut size = vec![0.0; n];
-        for l in 1..n {
-            let root = find(&mut self.parent, l as u32) as usize;
-            size[root] += self.area[l];
-        }
-        let mut patches = 0;
-        let mut kept_n = 0;
-        let mut total = 0.0;
-        let mut kept_root = vec![false; n];
-        for l in 1..n {
-            if self.parent[l] == l as u32 {
-                patches += 1;
-                total += size[l];
-                if min_patch_m2 <= 0.0 || size[l] > min_patch_m2 {
-                    kept_root[l] = true;
-                    kept_n += 1;
-                }
+impl Patch {
+    fn add_lost(&mut self, v: u8, area: f64, emissions: f64) {
+        match self.lost.iter_mut().find(|e| e.0 == v) {
+            Some(e) => {
+                e.1 += area;
+                e.2 += emissions;
             }
+            None => self.lost.push((v, area, emissions)),
         }
-        let kept = (0..n)
-            .map(|l| l > 0 && kept_root[find(&mut self.parent, l as u32) as usize])
-            .collect();
-        (kept, patches, kept_n, total)
+    }
+
+    fn add(&mut self, c: &ForestCell) {
+        self.area += c.area;
+        if c.loss > 0 {
+            let e = if c.emissions.is_nan() {
+                0.0
+            } else {
+                c.emissions
+            };
+            self.add_lost(c.loss, c.area, e);
+        }
+    }
+
+    fn absorb(&mut self, o: Patch) {
+        self.area += o.area;
+        for (v, a, e) in o.lost {
+            self.add_lost(v, a, e);
+        }
     }
 }
 
-/// One row's sums in the second pass.
-#[derive(Clone)]
-struct RowSums {
+const NONE: u32 = u32::MAX;
+
+/// Forest patches streamed row by row (4-connectivity): only the previous row's labels are
+/// kept; a patch is decided — kept when larger than the minimum, its forest, loss and
+/// emissions then added to the totals — as soon as a row no longer reaches it. Memory is a
+/// few words per column of the window, whatever its height.
+struct Stream {
+    prev: Vec<u32>,
+    cur: Vec<u32>,
+    parent: Vec<u32>,
+    patches: Vec<Option<Patch>>,
+    min_patch_m2: f64,
+    /// Kept forest (m²), and per loss-year value lost area and emissions.
     forest: f64,
-    zone: f64,
-    missing: f64,
-    /// By loss-year value 0…255: area (m²) and emissions.
     loss: Vec<f64>,
     emissions: Vec<f64>,
+    n_patches: u64,
+    n_kept: u64,
+    unfiltered: f64,
 }
 
-impl RowSums {
-    fn new() -> RowSums {
-        RowSums {
+impl Stream {
+    fn new(cols: usize, min_patch_m2: f64) -> Stream {
+        Stream {
+            prev: vec![NONE; cols],
+            cur: vec![NONE; cols],
+            parent: vec![],
+            patches: vec![],
+            min_patch_m2,
             forest: 0.0,
-            zone: 0.0,
-            missing: 0.0,
             loss: vec![0.0; 256],
             emissions: vec![0.0; 256],
+            n_patches: 0,
+            n_kept: 0,
+            unfiltered: 0.0,
         }
     }
 
-    fn merge(&mut self, o: &RowSums) {
-        self.forest += o.forest;
-        self.zone += o.zone;
-        self.missing += o.missing;
-        for (a, b) in self.loss.iter_mut().zip(&o.loss) {
-            *a += b;
+    fn union(&mut self, a: u32, b: u32) -> u32 {
+        let (ra, rb) = (find(&mut self.parent, a), find(&mut self.parent, b));
+        if ra == rb {
+            return ra;
         }
-        for (a, b) in self.emissions.iter_mut().zip(&o.emissions) {
-            *a += b;
+        let (lo, hi) = (ra.min(rb), ra.max(rb));
+        self.parent[hi as usize] = lo;
+        let p = self.patches[hi as usize]
+            .take()
+            .expect("a root has its patch");
+        self.patches[lo as usize]
+            .as_mut()
+            .expect("a root has its patch")
+            .absorb(p);
+        lo
+    }
+
+    fn decide(&mut self, p: Patch) {
+        self.n_patches += 1;
+        self.unfiltered += p.area;
+        if self.min_patch_m2 <= 0.0 || p.area > self.min_patch_m2 {
+            self.n_kept += 1;
+            self.forest += p.area;
+            for (v, a, e) in p.lost {
+                self.loss[v as usize] += a;
+                self.emissions[v as usize] += e;
+            }
         }
     }
+
+    /// The next row's forest cells (ascending columns).
+    fn row(&mut self, cells: &[ForestCell]) {
+        self.cur.fill(NONE);
+        for cell in cells {
+            let c = cell.col as usize;
+            let up = self.prev[c];
+            let left = if c > 0 { self.cur[c - 1] } else { NONE };
+            let l = match (up, left) {
+                (NONE, NONE) => {
+                    let id = self.parent.len() as u32;
+                    self.parent.push(id);
+                    self.patches.push(Some(Patch::default()));
+                    id
+                }
+                (u, NONE) => find(&mut self.parent, u),
+                (NONE, l) => find(&mut self.parent, l),
+                (u, l) => self.union(u, l),
+            };
+            self.cur[c] = l;
+            self.patches[l as usize]
+                .as_mut()
+                .expect("a root has its patch")
+                .add(cell);
+        }
+        // patches no cell of this row reaches are complete; the others are renumbered
+        let n = self.parent.len();
+        let mut map = vec![NONE; n];
+        let mut next_parent = vec![];
+        let mut next_patches = vec![];
+        for k in 0..self.cur.len() {
+            let l = self.cur[k];
+            if l == NONE {
+                continue;
+            }
+            let r = find(&mut self.parent, l) as usize;
+            if map[r] == NONE {
+                map[r] = next_parent.len() as u32;
+                next_parent.push(map[r]);
+                next_patches.push(self.patches[r].take());
+            }
+            self.cur[k] = map[r];
+        }
+        for id in 0..n {
+            if let Some(p) = self.patches[id].take() {
+                self.decide(p);
+            }
+        }
+        self.parent = next_parent;
+        self.patches = next_patches;
+        std::mem::swap(&mut self.prev, &mut self.cur);
+    }
+
+    /// Decides the patches still open after the last row.
+    fn finish(&mut self) {
+        self.row(&[]);
+    }
+}
+
+/// One row's cells for the stream, and its zone and missing areas (m²).
+struct Row {
+    cells: Vec<ForestCell>,
+    zone: f64,
+    missing: f64,
 }
 
 /// Forest, loss and emissions per zone and year.
@@ -302,28 +362,9 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let zones = s.zones.read(&grid)?;
     let row_areas = grid.row_areas(s.area)?;
     let placed = zonal::place(&zones, &grid)?;
-    // per window cell: the label (4 B) for the whole window, and strips of values
-    for (i, p) in placed.iter().enumerate() {
-        if let Some(p) = p {
-            let need = (p.window.cols * p.window.rows) as u64 * 4;
-            if need > s.memory / 2 {
-                return Err(RasterError::Invalid(format!(
-                    "zone #{} spans {} × {} cells: its patch labels need {need} bytes, more than \
-                     half the memory budget; raise --memory",
-                    i + 1,
-                    p.window.cols,
-                    p.window.rows
-                )));
-            }
-        }
-    }
-    let jobs = zonal::jobs(&placed, 40, s.memory / 2)?;
-    let total_rows: u64 = 2 * jobs.iter().map(|j| j.rows as u64).sum::<u64>();
-    let done = std::sync::atomic::AtomicU64::new(0);
-    let tick = |n: usize| {
-        let d = done.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed) + n as u64;
-        progress(d, total_rows);
-    };
+    let jobs = zonal::jobs(&placed, 72, s.memory)?;
+    let total_rows: u64 = jobs.iter().map(|j| j.rows as u64).sum::<u64>();
+    let mut done = 0u64;
     let mut results = vec![];
     let mut k = 0;
     for (zi, p) in placed.iter().enumerate() {
@@ -352,111 +393,84 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         }
         let zjobs = &jobs[start..k];
         let w = p.window;
-        // pass 1: forest cells (with their areas), labelled row by row
-        let mut patches = Patches::new(w.cols, w.rows);
-        zonal::run_jobs(
-            zjobs,
-            &|_, _| {},
-            |job| {
-                let (mut cover, mut wt) = (vec![], vec![]);
-                tc.with_dataset(|ds| {
-                    tc.read_window(ds, (w.col0, job.row0), (w.cols, job.rows), &mut cover)
-                })?;
-                zonal::weights(p, s.rule, job, &mut wt);
-                let cells: Vec<Option<f64>> = (0..job.rows * w.cols)
-                    .map(|i| {
-                        let a = row_areas[job.row0 + i / w.cols];
-                        let (x, wi) = (cover[i], wt[i]);
-                        (wi > 0.0 && !x.is_nan() && x > s.min_cover).then_some(wi * a)
-                    })
-                    .collect();
-                tick(job.rows);
-                Ok(cells)
-            },
-            |job, cells| {
-                for r in 0..job.rows {
-                    patches.row(job.row0 - w.row0 + r, &cells[r * w.cols..(r + 1) * w.cols]);
-                }
-                Ok(())
-            },
-        )?;
-        let (kept, n_patches, n_kept, unfiltered) = patches.keep(s.min_patch_m2);
-        let labels = &patches.labels;
-        // pass 2: sums per row of kept forest, loss and emissions by loss year
-        let mut sums = RowSums::new();
+        let mut stream = Stream::new(w.cols, s.min_patch_m2);
+        let (mut zone_m2, mut missing_m2) = (0.0, 0.0);
         zonal::run_jobs(
             zjobs,
             &|_, _| {},
             |job| {
                 let (mut cover, mut loss, mut emis, mut wt) = (vec![], vec![], vec![], vec![]);
-                tc.with_dataset(|ds| {
-                    tc.read_window(ds, (w.col0, job.row0), (w.cols, job.rows), &mut cover)
-                })?;
-                ly.with_dataset(|ds| {
-                    ly.read_window(ds, (w.col0, job.row0), (w.cols, job.rows), &mut loss)
-                })?;
+                let (at, size) = ((w.col0, job.row0), (w.cols, job.rows));
+                tc.with_dataset(|ds| tc.read_window(ds, at, size, &mut cover))?;
+                ly.with_dataset(|ds| ly.read_window(ds, at, size, &mut loss))?;
                 if let Some(em) = &em {
-                    em.with_dataset(|ds| {
-                        em.read_window(ds, (w.col0, job.row0), (w.cols, job.rows), &mut emis)
-                    })?;
+                    em.with_dataset(|ds| em.read_window(ds, at, size, &mut emis))?;
                 }
                 zonal::weights(p, s.rule, job, &mut wt);
-                let base = (job.row0 - w.row0) * w.cols;
-                let rows: Vec<RowSums> = (0..job.rows)
+                let rows: Vec<Row> = (0..job.rows)
                     .map(|r| {
-                        let mut rs = RowSums::new();
                         let a = row_areas[job.row0 + r];
+                        let mut row = Row {
+                            cells: vec![],
+                            zone: 0.0,
+                            missing: 0.0,
+                        };
                         for c in 0..w.cols {
                             let i = r * w.cols + c;
                             if wt[i] <= 0.0 {
                                 continue;
                             }
                             let area = wt[i] * a;
-                            rs.zone += area;
-                            if cover[i].is_nan() {
-                                rs.missing += area;
-                            }
-                            if !kept[labels[base + i] as usize] {
+                            row.zone += area;
+                            let x = cover[i];
+                            if x.is_nan() {
+                                row.missing += area;
                                 continue;
                             }
-                            rs.forest += area;
+                            if x <= s.min_cover {
+                                continue;
+                            }
                             let v = loss[i];
-                            if !(1.0..=255.0).contains(&v) {
-                                continue;
-                            }
-                            let v = v as usize;
-                            rs.loss[v] += area;
-                            if let Some(e) = emis.get(i)
-                                && !e.is_nan()
-                            {
-                                rs.emissions[v] += e;
-                            }
+                            row.cells.push(ForestCell {
+                                col: c as u32,
+                                area,
+                                loss: if (1.0..=255.0).contains(&v) {
+                                    v as u8
+                                } else {
+                                    0
+                                },
+                                emissions: emis.get(i).copied().unwrap_or(f64::NAN),
+                            });
                         }
-                        rs
+                        row
                     })
                     .collect();
-                tick(job.rows);
                 Ok(rows)
             },
-            |_, rows| {
-                for r in &rows {
-                    sums.merge(r);
+            |job, rows| {
+                for row in &rows {
+                    stream.row(&row.cells);
+                    zone_m2 += row.zone;
+                    missing_m2 += row.missing;
                 }
+                done += job.rows as u64;
+                progress(done, total_rows);
                 Ok(())
             },
         )?;
+        stream.finish();
         let years = (s.years.0..=s.years.1)
             .map(|year| {
                 let v = (year - 2000) as usize;
-                let lost: f64 = sums.loss[1..=v].iter().sum();
+                let lost: f64 = stream.loss[1..=v].iter().sum();
                 let (loss, emis) = if v == 0 {
                     (0.0, 0.0)
                 } else {
-                    (sums.loss[v], sums.emissions[v])
+                    (stream.loss[v], stream.emissions[v])
                 };
                 Year {
                     year,
-                    forest_ha: (sums.forest - lost) / 1e4,
+                    forest_ha: (stream.forest - lost) / 1e4,
                     loss_ha: loss / 1e4,
                     emissions_mg: em.as_ref().map(|_| emis),
                 }
@@ -464,11 +478,11 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             .collect();
         results.push(ZoneLoss {
             outside: false,
-            patches: n_patches,
-            patches_kept: n_kept,
-            forest_2000_unfiltered_ha: unfiltered / 1e4,
-            zone_ha: sums.zone / 1e4,
-            missing_treecover_ha: sums.missing / 1e4,
+            patches: stream.n_patches,
+            patches_kept: stream.n_kept,
+            forest_2000_unfiltered_ha: stream.unfiltered / 1e4,
+            zone_ha: zone_m2 / 1e4,
+            missing_treecover_ha: missing_m2 / 1e4,
             years,
         });
     }

@@ -144,3 +144,26 @@ fn mapme_snapshot() {
         );
     }
 }
+
+#[test]
+fn strips_and_threads_do_not_change_forest_loss() {
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let dir = data.join("mapme");
+    let case = serde_json::json!({"variant": "mapme", "min_cover": 30.0, "min_size_ha": 1.0});
+    let whole =
+        forest_loss::run(&settings(&dir, "sierra_de_neiba_478140", &case), &|_, _| {}).unwrap();
+    let mut s = settings(&dir, "sierra_de_neiba_478140", &case);
+    s.memory = 300_000; // strips of a few rows
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let strips = pool.install(|| forest_loss::run(&s, &|_, _| {})).unwrap();
+    assert_eq!(
+        serde_json::to_string(&whole.results).unwrap(),
+        serde_json::to_string(&strips.results).unwrap()
+    );
+    assert!(whole.results[0].patches > 10);
+}
