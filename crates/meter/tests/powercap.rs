@@ -191,8 +191,9 @@ fn kernel(root: &Path, zones: Vec<(&'static str, f64, u64)>, stop: Arc<AtomicBoo
 #[test]
 fn meter_reads_a_live_tree_through_wraps_and_attribution_adds_up() {
     let dir = tempfile::tempdir().unwrap();
-    // package 20 W wrapping every 0.1 s; dram 2 W
-    zone(dir.path(), "intel-rapl:0", "package-0", 0, 2_000_000);
+    // package 20 W wrapping every 0.25 s (the meter reads every 10 ms; a wider margin than
+    // 0.1 s keeps a loaded machine from missing a wrap); dram 2 W
+    zone(dir.path(), "intel-rapl:0", "package-0", 0, 5_000_000);
     zone(dir.path(), "intel-rapl:0:2", "dram", 0, 65_712_999_613);
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
@@ -201,7 +202,7 @@ fn meter_reads_a_live_tree_through_wraps_and_attribution_adds_up() {
             kernel(
                 &root,
                 vec![
-                    ("intel-rapl:0", 20.0, 2_000_000),
+                    ("intel-rapl:0", 20.0, 5_000_000),
                     ("intel-rapl:0:2", 2.0, 65_712_999_613),
                 ],
                 stop,
@@ -221,7 +222,7 @@ fn meter_reads_a_live_tree_through_wraps_and_attribution_adds_up() {
     task.phase("work", |p| {
         let until = Instant::now() + Duration::from_millis(400);
         while Instant::now() < until {
-            // read more often than the 0.1 s wrap period
+            // read more often than the 0.25 s wrap period
             p.meter().refresh();
             std::thread::sleep(Duration::from_millis(10));
         }
