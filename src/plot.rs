@@ -405,10 +405,20 @@ pub fn lines(path: &Path, axes: Axes<'_>, x: &[f64], series: &[(String, Vec<f64>
             .x_label_area_size(50)
             .y_label_area_size(70)
             .build_cartesian_2d(x0..x1, y0.min(0.0)..y1.max(0.0))?;
+        // whole numbers (years, horizons) are labelled without decimals
+        let whole = x.iter().all(|v| v.fract() == 0.0);
+        let fmt = |v: &f64| {
+            if whole {
+                format!("{v:.0}")
+            } else {
+                format!("{v}")
+            }
+        };
         chart
             .configure_mesh()
             .x_desc(axes.x)
             .y_desc(axes.y)
+            .x_label_formatter(&fmt)
             .label_style(("sans-serif", 15))
             .draw()?;
         for (k, (name, v)) in series.iter().enumerate() {

@@ -1142,10 +1142,18 @@ pub fn forest_loss(span: &mut Span, ctx: &Ctx, a: &ForestLossArgs) -> Result<Out
     if let Some(o) = &a.out {
         write_zone_table(span, o, &table, &rep.zones, "forest_loss")?;
     }
+    // a zone's label: its `name` attribute where the layer has one (any case), else its fid
+    let name_field = rep
+        .zones
+        .fields
+        .iter()
+        .position(|(n, _)| n.eq_ignore_ascii_case("name"));
     let name = |i: usize| {
-        rep.zones.zones[i]
-            .fid
-            .map_or(format!("#{}", i + 1), |f| format!("fid {f}"))
+        let z = &rep.zones.zones[i];
+        match name_field.map(|k| &z.attributes[k]) {
+            Some(Value::Text(t)) if !t.is_empty() => t.clone(),
+            _ => z.fid.map_or(format!("#{}", i + 1), |f| format!("fid {f}")),
+        }
     };
     if let Some(p) = &a.plot {
         let mut order: Vec<usize> = (0..rep.results.len()).collect();
