@@ -883,6 +883,22 @@ fn zone_status(z: &terrawatt_raster::zones::Zones, i: usize, outside: bool) -> S
     }
 }
 
+/// A zone's label: its `name` attribute where the layer has one (any case), else its fid.
+fn zone_label(z: &terrawatt_raster::zones::Zones, i: usize) -> String {
+    use terrawatt_raster::zones::Value;
+    let zone = &z.zones[i];
+    let field = z
+        .fields
+        .iter()
+        .position(|(n, _)| n.eq_ignore_ascii_case("name"));
+    match field.map(|k| &zone.attributes[k]) {
+        Some(Value::Text(t)) if !t.is_empty() => t.clone(),
+        _ => zone
+            .fid
+            .map_or(format!("#{}", i + 1), |f| format!("fid {f}")),
+    }
+}
+
 fn zones_line(z: &terrawatt_raster::zones::Zones, outside: usize) -> String {
     format!(
         "{} zone(s) from {} (layer '{}', {}); repaired {}, skipped (invalid) {}, empty {}, outside the raster {}",
@@ -1005,15 +1021,15 @@ pub fn zonal(span: &mut Span, ctx: &Ctx, a: &ZonalArgs) -> Result<Outcome> {
     )?;
     writeln!(
         text,
-        "{:>8} {:>12} {:>14} {:>10} {:>10} {:>10} {:>10} {:>9} {:>12} {:>8}",
-        "fid", "count", "sum", "mean", "min", "max", "stdev", "majority", "area ha", "missing"
+        "{:>12} {:>12} {:>14} {:>10} {:>10} {:>10} {:>10} {:>9} {:>12} {:>8}",
+        "zone", "count", "sum", "mean", "min", "max", "stdev", "majority", "area ha", "missing"
     )?;
     let f = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.4}"));
     for (i, s) in rep.stats.iter().enumerate().take(20) {
         writeln!(
             text,
-            "{:>8} {:>12.4} {:>14.4} {:>10} {:>10} {:>10} {:>10} {:>9} {:>12.4} {:>8}",
-            rep.zones.zones[i].fid.map_or("-".into(), |f| f.to_string()),
+            "{:>12} {:>12.4} {:>14.4} {:>10} {:>10} {:>10} {:>10} {:>9} {:>12.4} {:>8}",
+            zone_label(&rep.zones, i),
             s.count,
             s.sum,
             f(s.mean),
@@ -1142,19 +1158,7 @@ pub fn forest_loss(span: &mut Span, ctx: &Ctx, a: &ForestLossArgs) -> Result<Out
     if let Some(o) = &a.out {
         write_zone_table(span, o, &table, &rep.zones, "forest_loss")?;
     }
-    // a zone's label: its `name` attribute where the layer has one (any case), else its fid
-    let name_field = rep
-        .zones
-        .fields
-        .iter()
-        .position(|(n, _)| n.eq_ignore_ascii_case("name"));
-    let name = |i: usize| {
-        let z = &rep.zones.zones[i];
-        match name_field.map(|k| &z.attributes[k]) {
-            Some(Value::Text(t)) if !t.is_empty() => t.clone(),
-            _ => z.fid.map_or(format!("#{}", i + 1), |f| format!("fid {f}")),
-        }
-    };
+    let name = |i: usize| zone_label(&rep.zones, i);
     if let Some(p) = &a.plot {
         let mut order: Vec<usize> = (0..rep.results.len()).collect();
         order.sort_by(|&x, &y| {
@@ -1199,7 +1203,12 @@ pub fn forest_loss(span: &mut Span, ctx: &Ctx, a: &ForestLossArgs) -> Result<Out
         let (Some(first), Some(last)) = (first, last) else {
             continue;
         };
-        let loss: f64 = z.years.iter().skip(1).map(|y| y.loss_ha).sum();
+        let loss: f64 = z
+            .years
+            .iter()
+            .skip(1)
+            .map(|y| y.loss_ha)
+            .fold(0.0, |a, b| a + b);
         let em: Option<f64> = z
             .years
             .iter()
@@ -1677,12 +1686,13 @@ pub fn transitions(span: &mut Span, ctx: &Ctx, a: &TransitionsArgs) -> Result<Ou
         rep.missing_after,
         rep.missing_both
     )?;
+    // folded from +0.0: an empty sum of f64 is −0.0
     let changed: f64 = rep
         .transitions
         .iter()
         .filter(|t| t.from != t.to)
         .map(|t| t.hectares)
-        .sum();
+        .fold(0.0, |a, b| a + b);
     let total: f64 = rep.transitions.iter().map(|t| t.hectares).sum();
     writeln!(
         text,
@@ -1754,13 +1764,11 @@ fn transitions_by_zone(
             .iter()
             .filter(|t| t.from != t.to)
             .map(|t| t.hectares)
-            .sum();
+            .fold(0.0, |a, b| a + b);
         writeln!(
             text,
             "{}: changed {changed:.2} ha of {total:.2} ha ({:.3} %), missing {:.2} ha",
-            rep.zones.zones[i]
-                .fid
-                .map_or(format!("#{}", i + 1), |f| format!("fid {f}")),
+            zone_label(&rep.zones, i),
             if total > 0.0 {
                 100.0 * changed / total
             } else {
