@@ -900,6 +900,21 @@ fn zone_label(z: &terrawatt_raster::zones::Zones, i: usize) -> String {
 }
 
 fn zones_line(z: &terrawatt_raster::zones::Zones, outside: usize) -> String {
+    let mut why = String::new();
+    for (i, zone) in z.zones.iter().enumerate() {
+        if let Some(r) = &zone.reason {
+            if why.lines().count() == 5 {
+                why.push_str("\n  …");
+                break;
+            }
+            let what = format!("{:?}", zone.status).to_ascii_lowercase();
+            why.push_str(&format!("\n  {what} {}: {r}", zone_label(z, i)));
+        }
+    }
+    format!("{}{why}", zones_summary(z, outside))
+}
+
+fn zones_summary(z: &terrawatt_raster::zones::Zones, outside: usize) -> String {
     format!(
         "{} zone(s) from {} (layer '{}', {}); repaired {}, skipped (invalid) {}, empty {}, outside the raster {}",
         z.features,

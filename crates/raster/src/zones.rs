@@ -71,6 +71,8 @@ pub struct Zone {
     /// The geometry as read (source CRS), as WKB, for writing it back out.
     pub wkb: Vec<u8>,
     pub status: Status,
+    /// Why GEOS found the geometry invalid (e.g. "Self-intersection at or near point x y").
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -242,6 +244,7 @@ pub fn read(
             });
         }
         let geom = f.geometry();
+        let mut reason = None;
         let (rings, wkb, status) = match geom {
             None => (vec![], vec![], Status::Empty),
             Some(g) if g.is_empty() => (vec![], g.wkb().unwrap_or_default(), Status::Empty),
@@ -255,15 +258,18 @@ pub fn read(
                     input(path, format!("{} is a {t}: zones must be polygons", what()))
                 })?;
                 let mut status = Status::Valid;
-                if !g.is_valid() {
+                let (valid, why) = validity(&g);
+                reason = why;
+                if !valid {
                     match invalid {
                         Invalid::Error => {
                             return Err(input(
                                 path,
                                 format!(
-                                    "{} has an invalid geometry (self-intersection or similar); \
-                                     repair it, or pass --invalid repair|skip",
-                                    what()
+                                    "{} has an invalid geometry ({}); repair it, or pass \
+                                     --invalid repair|skip",
+                                    what(),
+                                    reason.as_deref().unwrap_or("GEOS gave no reason")
                                 ),
                             ));
                         }
@@ -300,10 +306,42 @@ pub fn read(
             rings,
             wkb,
             status,
+            reason,
         });
     }
     out.features = out.zones.len();
     Ok(out)
+}
+
+thread_local! {
+    static GEOS_SAYS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Collects GDAL/GEOS messages on this thread instead of printing them.
+unsafe extern "C" fn collect(
+    _class: gdal_sys::CPLErr::Type,
+    _num: gdal_sys::CPLErrorNum,
+    msg: *const std::ffi::c_char,
+) {
+    if !msg.is_null() {
+        // SAFETY: GDAL passes a NUL-terminated message valid for the call
+        let s = unsafe { std::ffi::CStr::from_ptr(msg) }
+            .to_string_lossy()
+            .into_owned();
+        GEOS_SAYS.with(|m| m.borrow_mut().push(s));
+    }
+}
+
+/// Whether `g` is valid by GEOS, and its reason when not (GEOS's warning captured rather
+/// than printed on stderr).
+fn validity(g: &Geometry) -> (bool, Option<String>) {
+    GEOS_SAYS.with(|m| m.borrow_mut().clear());
+    // SAFETY: a handler pushed and popped on this thread around one call
+    unsafe { gdal_sys::CPLPushErrorHandlerEx(Some(collect), std::ptr::null_mut()) };
+    let ok = g.is_valid();
+    unsafe { gdal_sys::CPLPopErrorHandler() };
+    let said = GEOS_SAYS.with(|m| m.borrow_mut().drain(..).next());
+    (ok, if ok { None } else { said })
 }
 
 /// The geometry with curves replaced by line segments.

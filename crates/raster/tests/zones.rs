@@ -77,6 +77,14 @@ fn outside_invalid_and_other_geometries() {
     // the bow tie is repaired into its two triangles: half the square's area
     assert_eq!(rep.zones.repaired, 1);
     assert_eq!(rep.zones.zones[2].status, Status::Repaired);
+    assert!(
+        rep.zones.zones[2]
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("Self-intersection")),
+        "{:?}",
+        rep.zones.zones[2].reason
+    );
     let half = rep.stats[0].count / 2.0;
     assert!(
         (rep.stats[2].count - half).abs() < 1e-6 * half,
