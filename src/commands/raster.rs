@@ -786,9 +786,17 @@ fn zone_source(a: &ZoneArgs) -> Result<(zonal::ZoneSource, zonal::Rule)> {
             layer: a.layer.clone(),
             crs: a.zones_crs.clone(),
             invalid,
+            keep_geometry: false,
         },
         rule,
     ))
+}
+
+/// Whether a zone table goes to a GeoPackage (the polygons are then kept to be written).
+fn is_gpkg(out: Option<&Path>) -> bool {
+    out.and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("gpkg"))
 }
 
 /// The output format of a zone table, from its extension.
@@ -930,7 +938,8 @@ fn zones_summary(z: &terrawatt_raster::zones::Zones, outside: usize) -> String {
 
 pub fn zonal(span: &mut Span, ctx: &Ctx, a: &ZonalArgs) -> Result<Outcome> {
     use terrawatt_raster::zones::{Kind, Value};
-    let (zones, rule) = zone_source(&a.zones)?;
+    let (mut zones, rule) = zone_source(&a.zones)?;
+    zones.keep_geometry = is_gpkg(a.out.as_deref());
     let missing = match a.nodata.to_ascii_lowercase().as_str() {
         "band" => zonal::Missing::Band,
         "none" => zonal::Missing::None,
@@ -1113,7 +1122,8 @@ fn years_of(a: &ForestLossArgs) -> Result<(i32, i32)> {
 pub fn forest_loss(span: &mut Span, ctx: &Ctx, a: &ForestLossArgs) -> Result<Outcome> {
     use terrawatt_raster::forest_loss;
     use terrawatt_raster::zones::{Kind, Value};
-    let (zones, rule) = zone_source(&a.zones)?;
+    let (mut zones, rule) = zone_source(&a.zones)?;
+    zones.keep_geometry = is_gpkg(a.out.as_deref());
     let years = years_of(a)?;
     let mut inputs = vec![
         a.treecover.as_path(),
@@ -1665,13 +1675,14 @@ pub fn transitions(span: &mut Span, ctx: &Ctx, a: &TransitionsArgs) -> Result<Ou
         tmp: tmp.path().to_path_buf(),
     };
     if let Some(zpath) = &a.zones {
-        let (zones, rule) = zone_source(&ZoneArgs {
+        let (mut zones, rule) = zone_source(&ZoneArgs {
             zones: zpath.clone(),
             layer: a.layer.clone(),
             zones_crs: a.zones_crs.clone(),
             invalid: a.invalid.clone(),
             rule: a.rule.clone(),
         })?;
+        zones.keep_geometry = is_gpkg(a.table.as_deref());
         return transitions_by_zone(span, ctx, a, &settings, &zones, rule);
     }
     let rep = with_progress(span, ctx, "transitions", |progress| {

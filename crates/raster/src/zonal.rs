@@ -51,6 +51,8 @@ pub struct ZoneSource {
     /// The CRS of a layer that declares none.
     pub crs: Option<String>,
     pub invalid: Invalid,
+    /// Keep each geometry as read, to write it back out (GeoPackage tables).
+    pub keep_geometry: bool,
 }
 
 impl ZoneSource {
@@ -60,6 +62,7 @@ impl ZoneSource {
             layer: None,
             crs: None,
             invalid: Invalid::Repair,
+            keep_geometry: false,
         }
     }
 
@@ -70,6 +73,7 @@ impl ZoneSource {
             &grid.wkt,
             self.crs.as_deref(),
             self.invalid,
+            self.keep_geometry,
         )
     }
 }

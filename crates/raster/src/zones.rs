@@ -68,7 +68,8 @@ pub struct Zone {
     pub attributes: Vec<Value>,
     /// Rings in the raster's CRS.
     pub rings: Vec<Ring>,
-    /// The geometry as read (source CRS), as WKB, for writing it back out.
+    /// The geometry as read (source CRS), as WKB, for writing it back out (kept only when
+    /// asked: empty otherwise).
     pub wkb: Vec<u8>,
     pub status: Status,
     /// Why GEOS found the geometry invalid (e.g. "Self-intersection at or near point x y").
@@ -132,7 +133,8 @@ pub fn open_vector(path: &Path) -> Result<Dataset> {
     .map_err(|e| input(path, format!("not a vector file OGR can read ({e})")))
 }
 
-/// Reads the zones of `layer` (the first when `None`) of `path`, in the CRS `target_wkt`.
+/// Reads the zones of `layer` (the first when `None`) of `path`, in the CRS `target_wkt`;
+/// `keep_wkb` keeps each geometry as read (for a GeoPackage output).
 /// `assume_crs` (any definition GDAL accepts, e.g. EPSG:4326) is the CRS of a layer that
 /// declares none; it is refused for a layer that declares one.
 pub fn read(
@@ -141,6 +143,7 @@ pub fn read(
     target_wkt: &str,
     assume_crs: Option<&str>,
     invalid: Invalid,
+    keep_wkb: bool,
 ) -> Result<Zones> {
     let ds = open_vector(path)?;
     let mut lyr = match layer {
@@ -247,11 +250,14 @@ pub fn read(
         let mut reason = None;
         let (rings, wkb, status) = match geom {
             None => (vec![], vec![], Status::Empty),
-            Some(g) if g.is_empty() => (vec![], g.wkb().unwrap_or_default(), Status::Empty),
+            Some(g) if g.is_empty() => (vec![], vec![], Status::Empty),
             Some(g) => {
-                let wkb = g
-                    .wkb()
-                    .map_err(|e| input(path, format!("{}: {e}", what())))?;
+                let wkb = if keep_wkb {
+                    g.wkb()
+                        .map_err(|e| input(path, format!("{}: {e}", what())))?
+                } else {
+                    vec![]
+                };
                 let mut g = linear(g).map_err(|e| input(path, format!("{}: {e}", what())))?;
                 g.flatten_to_2d();
                 check_polygonal(&g).map_err(|t| {
