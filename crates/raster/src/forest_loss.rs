@@ -20,13 +20,13 @@
 //!    forest cells lost that year, **not weighted** by coverage (as mapme); NaN and nodata
 //!    cells add nothing.
 //!
-//! One pass per zone: strips of its window are read and weighed in parallel; their rows are
-//! handed in order to a stream that labels the forest patches row by row (union–find over
-//! the previous row's labels only) and decides a patch — its forest, loss and emissions by
-//! loss year added to the totals when it is larger than the minimum — as soon as a row no
-//! longer reaches it. Memory is a few words per column of the window plus the strips in
-//! flight, whatever the polygon's size; the order of every sum is fixed by the rows, so the
-//! results do not depend on strip height or thread count.
+//! One pass: the strips of every zone's window are read and weighed in parallel (across
+//! zones too); each zone's rows are handed in order to a stream that labels the forest
+//! patches row by row (union–find over the previous row's labels only) and decides a patch —
+//! its forest, loss and emissions by loss year added to the totals when it is larger than
+//! the minimum — as soon as a row no longer reaches it. Memory is a few words per column of
+//! the window plus the strips in flight, whatever the polygon's size; the order of every sum
+//! is fixed by the rows, so the results do not depend on strip height or thread count.
 
 use std::path::PathBuf;
 
@@ -365,127 +365,149 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let jobs = zonal::jobs(&placed, 72, s.memory)?;
     let total_rows: u64 = jobs.iter().map(|j| j.rows as u64).sum::<u64>();
     let mut done = 0u64;
-    let mut results = vec![];
-    let mut k = 0;
-    for (zi, p) in placed.iter().enumerate() {
-        let Some(p) = p else {
-            results.push(ZoneLoss {
+    let years_of = |st: &Stream| -> Vec<Year> {
+        (s.years.0..=s.years.1)
+            .map(|year| {
+                let v = (year - 2000) as usize;
+                let lost: f64 = st.loss[1..=v].iter().sum();
+                let (loss, emis) = if v == 0 {
+                    (0.0, 0.0)
+                } else {
+                    (st.loss[v], st.emissions[v])
+                };
+                Year {
+                    year,
+                    forest_ha: (st.forest - lost) / 1e4,
+                    loss_ha: loss / 1e4,
+                    emissions_mg: em.as_ref().map(|_| emis),
+                }
+            })
+            .collect()
+    };
+    // zones reaching no cell; the others are filled as their strips are consumed
+    let mut results: Vec<Option<ZoneLoss>> = placed
+        .iter()
+        .enumerate()
+        .map(|(zi, p)| {
+            p.is_none().then(|| ZoneLoss {
                 outside: zonal::outside(&zones.zones[zi], &None),
                 patches: 0,
                 patches_kept: 0,
                 forest_2000_unfiltered_ha: 0.0,
                 zone_ha: 0.0,
                 missing_treecover_ha: 0.0,
-                years: (s.years.0..=s.years.1)
-                    .map(|year| Year {
-                        year,
-                        forest_ha: 0.0,
-                        loss_ha: 0.0,
-                        emissions_mg: em.as_ref().map(|_| 0.0),
-                    })
-                    .collect(),
-            });
-            continue;
-        };
-        let start = k;
-        while k < jobs.len() && jobs[k].zone == zi {
-            k += 1;
-        }
-        let zjobs = &jobs[start..k];
-        let w = p.window;
-        let mut stream = Stream::new(w.cols, s.min_patch_m2);
-        let (mut zone_m2, mut missing_m2) = (0.0, 0.0);
-        zonal::run_jobs(
-            zjobs,
-            &|_, _| {},
-            |job| {
-                let (mut cover, mut loss, mut emis, mut wt) = (vec![], vec![], vec![], vec![]);
-                let (at, size) = ((w.col0, job.row0), (w.cols, job.rows));
-                tc.with_dataset(|ds| tc.read_window(ds, at, size, &mut cover))?;
-                ly.with_dataset(|ds| ly.read_window(ds, at, size, &mut loss))?;
-                if let Some(em) = &em {
-                    em.with_dataset(|ds| em.read_window(ds, at, size, &mut emis))?;
-                }
-                zonal::weights(p, s.rule, job, &mut wt);
-                let rows: Vec<Row> = (0..job.rows)
-                    .map(|r| {
-                        let a = row_areas[job.row0 + r];
-                        let mut row = Row {
-                            cells: vec![],
-                            zone: 0.0,
-                            missing: 0.0,
-                        };
-                        for c in 0..w.cols {
-                            let i = r * w.cols + c;
-                            if wt[i] <= 0.0 {
-                                continue;
-                            }
-                            let area = wt[i] * a;
-                            row.zone += area;
-                            let x = cover[i];
-                            if x.is_nan() {
-                                row.missing += area;
-                                continue;
-                            }
-                            if x <= s.min_cover {
-                                continue;
-                            }
-                            let v = loss[i];
-                            row.cells.push(ForestCell {
-                                col: c as u32,
-                                area,
-                                loss: if (1.0..=255.0).contains(&v) {
-                                    v as u8
-                                } else {
-                                    0
-                                },
-                                emissions: emis.get(i).copied().unwrap_or(f64::NAN),
-                            });
-                        }
-                        row
-                    })
-                    .collect();
-                Ok(rows)
-            },
-            |job, rows| {
-                for row in &rows {
-                    stream.row(&row.cells);
-                    zone_m2 += row.zone;
-                    missing_m2 += row.missing;
-                }
-                done += job.rows as u64;
-                progress(done, total_rows);
-                Ok(())
-            },
-        )?;
-        stream.finish();
-        let years = (s.years.0..=s.years.1)
-            .map(|year| {
-                let v = (year - 2000) as usize;
-                let lost: f64 = stream.loss[1..=v].iter().sum();
-                let (loss, emis) = if v == 0 {
-                    (0.0, 0.0)
-                } else {
-                    (stream.loss[v], stream.emissions[v])
-                };
-                Year {
-                    year,
-                    forest_ha: (stream.forest - lost) / 1e4,
-                    loss_ha: loss / 1e4,
-                    emissions_mg: em.as_ref().map(|_| emis),
-                }
+                years: years_of(&Stream::new(0, 0.0)),
             })
-            .collect();
-        results.push(ZoneLoss {
-            outside: false,
-            patches: stream.n_patches,
-            patches_kept: stream.n_kept,
-            forest_2000_unfiltered_ha: stream.unfiltered / 1e4,
-            zone_ha: zone_m2 / 1e4,
-            missing_treecover_ha: missing_m2 / 1e4,
-            years,
-        });
+        })
+        .collect();
+    // strips of all zones run in parallel; each zone's rows reach its stream in order (a
+    // zone's strips are consecutive jobs), one stream open at a time
+    struct Open {
+        zone: usize,
+        stream: Stream,
+        zone_m2: f64,
+        missing_m2: f64,
     }
+    let close = |mut o: Open| -> ZoneLoss {
+        o.stream.finish();
+        ZoneLoss {
+            outside: false,
+            patches: o.stream.n_patches,
+            patches_kept: o.stream.n_kept,
+            forest_2000_unfiltered_ha: o.stream.unfiltered / 1e4,
+            zone_ha: o.zone_m2 / 1e4,
+            missing_treecover_ha: o.missing_m2 / 1e4,
+            years: years_of(&o.stream),
+        }
+    };
+    let mut open: Option<Open> = None;
+    zonal::run_jobs(
+        &jobs,
+        &|_, _| {},
+        |job| {
+            let p = placed[job.zone].as_ref().expect("jobs are of placed zones");
+            let w = p.window;
+            let (mut cover, mut loss, mut emis, mut wt) = (vec![], vec![], vec![], vec![]);
+            let (at, size) = ((w.col0, job.row0), (w.cols, job.rows));
+            tc.with_dataset(|ds| tc.read_window(ds, at, size, &mut cover))?;
+            ly.with_dataset(|ds| ly.read_window(ds, at, size, &mut loss))?;
+            if let Some(em) = &em {
+                em.with_dataset(|ds| em.read_window(ds, at, size, &mut emis))?;
+            }
+            zonal::weights(p, s.rule, job, &mut wt);
+            let rows: Vec<Row> = (0..job.rows)
+                .map(|r| {
+                    let a = row_areas[job.row0 + r];
+                    let mut row = Row {
+                        cells: vec![],
+                        zone: 0.0,
+                        missing: 0.0,
+                    };
+                    for c in 0..w.cols {
+                        let i = r * w.cols + c;
+                        if wt[i] <= 0.0 {
+                            continue;
+                        }
+                        let area = wt[i] * a;
+                        row.zone += area;
+                        let x = cover[i];
+                        if x.is_nan() {
+                            row.missing += area;
+                            continue;
+                        }
+                        if x <= s.min_cover {
+                            continue;
+                        }
+                        let v = loss[i];
+                        row.cells.push(ForestCell {
+                            col: c as u32,
+                            area,
+                            loss: if (1.0..=255.0).contains(&v) {
+                                v as u8
+                            } else {
+                                0
+                            },
+                            emissions: emis.get(i).copied().unwrap_or(f64::NAN),
+                        });
+                    }
+                    row
+                })
+                .collect();
+            Ok(rows)
+        },
+        |job, rows| {
+            if open.as_ref().map(|o| o.zone) != Some(job.zone) {
+                if let Some(o) = open.take() {
+                    let zi = o.zone;
+                    results[zi] = Some(close(o));
+                }
+                let cols = placed[job.zone].as_ref().map_or(0, |p| p.window.cols);
+                open = Some(Open {
+                    zone: job.zone,
+                    stream: Stream::new(cols, s.min_patch_m2),
+                    zone_m2: 0.0,
+                    missing_m2: 0.0,
+                });
+            }
+            let o = open.as_mut().expect("opened above");
+            for row in &rows {
+                o.stream.row(&row.cells);
+                o.zone_m2 += row.zone;
+                o.missing_m2 += row.missing;
+            }
+            done += job.rows as u64;
+            progress(done, total_rows);
+            Ok(())
+        },
+    )?;
+    if let Some(o) = open.take() {
+        let zi = o.zone;
+        results[zi] = Some(close(o));
+    }
+    let results: Vec<ZoneLoss> = results
+        .into_iter()
+        .map(|r| r.expect("every zone is placed or not"))
+        .collect();
     let km2 = zonal::windows_km2(&placed, &row_areas);
     Ok(Report {
         treecover: s.treecover.clone(),
