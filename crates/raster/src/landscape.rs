@@ -16,7 +16,7 @@
 //! a class and nodata (or the raster's border) is counted only with `count_boundary`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -207,31 +207,41 @@ fn read_classes(band: &Band, classes: &Classes, r0: isize, n: usize) -> Result<V
     Ok(out)
 }
 
-/// Computes the metrics.
-pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
-    blocks::limit_gdal_cache(s.memory);
-    let mut band = Band::open(&BandSpec::new(&s.input, s.band.clone()))?
-        .require_integer("landscape metrics")?;
-    band.nodata = match s.nodata {
-        Nodata::Band => band.nodata,
+/// A class map for landscape metrics: an integer band with the nodata rule applied, on a
+/// north-up projected grid (rotated and geographic grids are refused, the file named).
+pub fn open_class_map(input: &Path, band: &BandSel, nodata: Nodata) -> Result<Band> {
+    let mut b =
+        Band::open(&BandSpec::new(input, band.clone()))?.require_integer("landscape metrics")?;
+    b.nodata = match nodata {
+        Nodata::Band => b.nodata,
         Nodata::Value(v) => Some(v as f64),
         Nodata::None => None,
     };
+    let err = |m: &str| RasterError::Input {
+        path: input.display().to_string(),
+        message: m.into(),
+    };
+    let t = &b.grid.transform;
+    if t[2] != 0.0 || t[4] != 0.0 {
+        return Err(err(
+            "the grid is rotated; landscape metrics need north-up cells",
+        ));
+    }
+    if b.grid.is_geographic() {
+        return Err(err(
+            "the CRS is geographic (degrees); landscape metrics need a projected CRS with cells in metres (warp it first, e.g. gdalwarp -t_srs EPSG:…)",
+        ));
+    }
+    Ok(b)
+}
+
+/// Computes the metrics.
+pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
+    blocks::limit_gdal_cache(s.memory);
+    let band = open_class_map(&s.input, &s.band, s.nodata)?;
     let g = band.grid.clone();
     let (w, h) = (g.width, g.height);
     let (cw, ch) = (g.transform[1].abs(), g.transform[5].abs());
-    if g.transform[2] != 0.0 || g.transform[4] != 0.0 {
-        return Err(RasterError::Input {
-            path: s.input.display().to_string(),
-            message: "the grid is rotated; landscape metrics need north-up cells".into(),
-        });
-    }
-    if g.is_geographic() {
-        return Err(RasterError::Input {
-            path: s.input.display().to_string(),
-            message: "the CRS is geographic (degrees); landscape metrics need a projected CRS with cells in metres (warp it first, e.g. gdalwarp -t_srs EPSG:…)".into(),
-        });
-    }
     let depth = s.edge_depth;
     if depth == 0 {
         return Err(RasterError::Invalid(

@@ -31,8 +31,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::blocks;
-use crate::landscape::Nodata;
-use crate::read::{Band, BandSel, BandSpec};
+use crate::landscape::{Nodata, open_class_map};
+use crate::read::BandSel;
 use crate::sieve::Connectivity;
 use crate::write::{OutputSpec, Writer};
 use crate::{RasterError, Result};
@@ -240,29 +240,13 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             "no moving-window metric asked for".into(),
         ));
     }
-    let mut band = Band::open(&BandSpec::new(&s.input, s.band.clone()))?
-        .require_integer("landscape metrics")?;
-    band.nodata = match s.nodata {
-        Nodata::Band => band.nodata,
-        Nodata::Value(v) => Some(v as f64),
-        Nodata::None => None,
-    };
+    let band = open_class_map(&s.input, &s.band, s.nodata)?;
     let g = band.grid.clone();
     let (w, h) = (g.width, g.height);
     let input_err = |m: &str| RasterError::Input {
         path: s.input.display().to_string(),
         message: m.into(),
     };
-    if g.transform[2] != 0.0 || g.transform[4] != 0.0 {
-        return Err(input_err(
-            "the grid is rotated; landscape metrics need north-up cells",
-        ));
-    }
-    if g.is_geographic() {
-        return Err(input_err(
-            "the CRS is geographic (degrees); a window in metres needs a projected CRS (warp it first)",
-        ));
-    }
     let (cw, ch) = (g.transform[1].abs(), g.transform[5].abs());
     if s.window_m.is_nan() || s.window_m <= 0.0 {
         return Err(RasterError::Invalid(
