@@ -226,31 +226,19 @@ pub struct TransitionsArgs {
     /// Per polygon: the polygons (any OGR source), weighted by exact coverage or --rule.
     #[arg(long, value_name = "FILE")]
     pub zones: Option<PathBuf>,
+    #[command(flatten)]
+    pub polygons: ZoneOptions,
+}
+
+/// How the polygons of --zones are read and weighed.
+#[derive(Debug, Args)]
+pub struct ZoneOptions {
     /// The layer of --zones (default: the first).
     #[arg(long, requires = "zones")]
     pub layer: Option<String>,
-    /// The CRS of a --zones layer that declares none.
+    /// The CRS of a --zones layer that declares none (e.g. EPSG:4326); refused when it
+    /// declares one.
     #[arg(long, value_name = "CRS", requires = "zones")]
-    pub zones_crs: Option<String>,
-    /// Invalid polygons: repair, skip or error.
-    #[arg(long, default_value = "repair")]
-    pub invalid: String,
-    /// Cell weights in polygons: exact or centre.
-    #[arg(long, default_value = "exact")]
-    pub rule: String,
-}
-
-/// Polygons: the file, its layer and how to read it.
-#[derive(Debug, Args)]
-pub struct ZoneArgs {
-    /// The polygons: any OGR source (GeoPackage, GeoJSON, Shapefile, …).
-    #[arg(long, value_name = "FILE")]
-    pub zones: PathBuf,
-    /// The layer (default: the first).
-    #[arg(long)]
-    pub layer: Option<String>,
-    /// The CRS of a layer that declares none (e.g. EPSG:4326); refused when it declares one.
-    #[arg(long, value_name = "CRS")]
     pub zones_crs: Option<String>,
     /// Invalid geometries: repair (GEOS MakeValid, counted), skip (no cells, counted) or
     /// error.
@@ -270,8 +258,11 @@ pub struct ZonalArgs {
     /// The band (index or description).
     #[arg(long, default_value = "1")]
     pub band: String,
+    /// The polygons: any OGR source (GeoPackage, GeoJSON, Shapefile, …).
+    #[arg(long, value_name = "FILE")]
+    pub zones: PathBuf,
     #[command(flatten)]
-    pub zones: ZoneArgs,
+    pub polygons: ZoneOptions,
     /// Which value is missing: `band` (the band's nodata value, the default), a value, or
     /// `none` (NaN is always missing).
     #[arg(long, default_value = "band")]
@@ -300,8 +291,11 @@ pub struct ForestLossArgs {
     /// GFW gross emissions (Mg CO2e per cell), on the same grid.
     #[arg(long, value_name = "FILE")]
     pub emissions: Option<PathBuf>,
+    /// The polygons: any OGR source (GeoPackage, GeoJSON, Shapefile, …).
+    #[arg(long, value_name = "FILE")]
+    pub zones: PathBuf,
     #[command(flatten)]
-    pub zones: ZoneArgs,
+    pub polygons: ZoneOptions,
     /// Canopy threshold, %: a cell is forest when its cover is greater.
     #[arg(long, default_value_t = 30.0)]
     pub min_cover: f64,
@@ -767,7 +761,7 @@ fn area_method(s: &str) -> Result<AreaMethod> {
     }
 }
 
-fn zone_source(a: &ZoneArgs) -> Result<(zonal::ZoneSource, zonal::Rule)> {
+fn zone_source(path: &Path, a: &ZoneOptions) -> Result<(zonal::ZoneSource, zonal::Rule)> {
     use terrawatt_raster::zones::Invalid;
     let invalid = match a.invalid.as_str() {
         "repair" => Invalid::Repair,
@@ -782,7 +776,7 @@ fn zone_source(a: &ZoneArgs) -> Result<(zonal::ZoneSource, zonal::Rule)> {
     };
     Ok((
         zonal::ZoneSource {
-            path: a.zones.clone(),
+            path: path.to_path_buf(),
             layer: a.layer.clone(),
             crs: a.zones_crs.clone(),
             invalid,
@@ -938,7 +932,7 @@ fn zones_summary(z: &terrawatt_raster::zones::Zones, outside: usize) -> String {
 
 pub fn zonal(span: &mut Span, ctx: &Ctx, a: &ZonalArgs) -> Result<Outcome> {
     use terrawatt_raster::zones::{Kind, Value};
-    let (mut zones, rule) = zone_source(&a.zones)?;
+    let (mut zones, rule) = zone_source(&a.zones, &a.polygons)?;
     zones.keep_geometry = is_gpkg(a.out.as_deref());
     let missing = match a.nodata.to_ascii_lowercase().as_str() {
         "band" => zonal::Missing::Band,
@@ -949,7 +943,7 @@ pub fn zonal(span: &mut Span, ctx: &Ctx, a: &ZonalArgs) -> Result<Outcome> {
         ),
     };
     if let Some(o) = &a.out {
-        zone_output(o, &[a.input.as_path(), a.zones.zones.as_path()])?;
+        zone_output(o, &[a.input.as_path(), a.zones.as_path()])?;
     }
     let settings = zonal::Settings {
         raster: a.input.clone(),
@@ -1122,13 +1116,13 @@ fn years_of(a: &ForestLossArgs) -> Result<(i32, i32)> {
 pub fn forest_loss(span: &mut Span, ctx: &Ctx, a: &ForestLossArgs) -> Result<Outcome> {
     use terrawatt_raster::forest_loss;
     use terrawatt_raster::zones::{Kind, Value};
-    let (mut zones, rule) = zone_source(&a.zones)?;
+    let (mut zones, rule) = zone_source(&a.zones, &a.polygons)?;
     zones.keep_geometry = is_gpkg(a.out.as_deref());
     let years = years_of(a)?;
     let mut inputs = vec![
         a.treecover.as_path(),
         a.lossyear.as_path(),
-        a.zones.zones.as_path(),
+        a.zones.as_path(),
     ];
     if let Some(e) = &a.emissions {
         inputs.push(e.as_path());
@@ -1675,13 +1669,7 @@ pub fn transitions(span: &mut Span, ctx: &Ctx, a: &TransitionsArgs) -> Result<Ou
         tmp: tmp.path().to_path_buf(),
     };
     if let Some(zpath) = &a.zones {
-        let (mut zones, rule) = zone_source(&ZoneArgs {
-            zones: zpath.clone(),
-            layer: a.layer.clone(),
-            zones_crs: a.zones_crs.clone(),
-            invalid: a.invalid.clone(),
-            rule: a.rule.clone(),
-        })?;
+        let (mut zones, rule) = zone_source(zpath, &a.polygons)?;
         zones.keep_geometry = is_gpkg(a.table.as_deref());
         return transitions_by_zone(span, ctx, a, &settings, &zones, rule);
     }
