@@ -329,19 +329,13 @@ pub fn write_all(dir: &Path, seed: u64) -> Result<()> {
                 .map_err(gdal_err(&path))?;
         }
     }
-    let path = dir.join("landcover-2023.tif");
-    let mut ds = driver
-        .create_with_band_type_with_options::<u8, _>(&path, SIZE, SIZE, 1, &opts)
-        .map_err(gdal_err(&path))?;
-    ds.set_geo_transform(&gt).map_err(gdal_err(&path))?;
-    ds.set_projection(&wkt).map_err(gdal_err(&path))?;
-    let mut b = ds.rasterband(1).map_err(gdal_err(&path))?;
-    b.set_description("land cover").map_err(gdal_err(&path))?;
-    b.set_no_data_value(Some(0.0)).map_err(gdal_err(&path))?;
-    let mut buf = Buffer::new((SIZE, SIZE), landcover(seed));
-    b.write((0, 0), (SIZE, SIZE), &mut buf)
-        .map_err(gdal_err(&path))?;
     for (name, desc, data, nodata) in [
+        (
+            "landcover-2023.tif",
+            "land cover",
+            landcover(seed),
+            Some(0.0),
+        ),
         (
             "treecover-2000.tif",
             "tree cover 2000 (%)",
@@ -364,6 +358,7 @@ pub fn write_all(dir: &Path, seed: u64) -> Result<()> {
         let mut b = ds.rasterband(1).map_err(gdal_err(&path))?;
         b.set_description(desc).map_err(gdal_err(&path))?;
         if nodata.is_some() {
+            // (set only when there is one: clearing it makes GDAL write a .aux.xml)
             b.set_no_data_value(nodata).map_err(gdal_err(&path))?;
         }
         let mut buf = Buffer::new((SIZE, SIZE), data);
