@@ -472,16 +472,22 @@ fn landscape_and_transitions_from_the_command_line() {
     );
 }
 
+/// The mapme folder and its Hansen tree cover, loss year and GFW emissions tiles.
+fn hansen(data: &Path) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
+    let m = data.join("mapme");
+    let tc = m.join("Hansen_GFC-2023-v1.11_treecover2000_20N_080W.tif");
+    let ly = m.join("Hansen_GFC-2023-v1.11_lossyear_20N_080W.tif");
+    let em = m.join("gfw_forest_carbon_gross_emissions_Mg_CO2e_px_20N_080W.tif");
+    (m, tc, ly, em)
+}
+
 #[test]
 fn zonal_forest_loss_and_windows_from_the_command_line() {
     let Some(data) = common::reference_data("raster") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let m = data.join("mapme");
-    let tc = m.join("Hansen_GFC-2023-v1.11_treecover2000_20N_080W.tif");
-    let ly = m.join("Hansen_GFC-2023-v1.11_lossyear_20N_080W.tif");
-    let em = m.join("gfw_forest_carbon_gross_emissions_Mg_CO2e_px_20N_080W.tif");
+    let (m, tc, ly, em) = hansen(&data);
     let zones = m.join("sierra_de_neiba_478140.gpkg");
     // zonal statistics in the three formats
     for ext in ["csv", "parquet", "gpkg"] {
@@ -613,10 +619,7 @@ fn bad_zone_inputs_are_refused() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let m = data.join("mapme");
-    let tc = m.join("Hansen_GFC-2023-v1.11_treecover2000_20N_080W.tif");
-    let ly = m.join("Hansen_GFC-2023-v1.11_lossyear_20N_080W.tif");
-    let em = m.join("gfw_forest_carbon_gross_emissions_Mg_CO2e_px_20N_080W.tif");
+    let (m, tc, ly, em) = hansen(&data);
     let zones = m.join("gfw_sample.gpkg");
     let out = dir.path().join("out.csv");
     // no such polygons file
