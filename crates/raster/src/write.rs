@@ -187,7 +187,8 @@ pub struct Writer {
     big_above: u64,
 }
 
-fn tmp_name(path: &Path, tag: &str) -> PathBuf {
+/// A temporary name beside `path` (hidden, tagged, with the process id).
+pub(crate) fn tmp_name(path: &Path, tag: &str) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

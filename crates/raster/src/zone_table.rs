@@ -79,16 +79,10 @@ impl ZoneTable {
             path: path.display().to_string(),
             message: m,
         };
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}.gpkg",
-            path.file_name()
-                .map_or("out".into(), |n| n.to_string_lossy().into_owned()),
-            std::process::id()
-        ));
+        // the GeoPackage driver wants the .gpkg ending on the temporary file too
+        let mut tmp = crate::write::tmp_name(path, "tmp").into_os_string();
+        tmp.push(".gpkg");
+        let tmp = std::path::PathBuf::from(tmp);
         let written = (|| -> std::result::Result<(), String> {
             let driver = DriverManager::get_driver_by_name("GPKG").map_err(|e| e.to_string())?;
             let mut ds = driver.create_vector_only(&tmp).map_err(|e| e.to_string())?;
