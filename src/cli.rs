@@ -113,6 +113,17 @@ pub enum Command {
     Energy(EnergyCommand),
     /// Runs a small task of each pillar on the bundled sample data, with a total.
     Demo(DemoArgs),
+    /// Past one machine: a run folder of tasks (tiles, sites, meters), a manifest and the
+    /// Slurm batch scripts.
+    #[command(subcommand)]
+    Plan(Box<crate::commands::scale::PlanCommand>),
+    /// Runs one task of a planned run (a manifest row): its outputs and its energy report.
+    RunTask(crate::commands::scale::RunTaskArgs),
+    /// Puts a planned run's outputs together: mosaics, tables, the summed energy.
+    Merge(crate::commands::scale::MergeArgs),
+    /// Submits a planned run to Slurm (the tasks not yet done and the merge after them), or
+    /// runs it here with --local.
+    Submit(crate::commands::scale::SubmitArgs),
     /// Prints a shell completion script.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -285,9 +296,10 @@ pub struct SavingsArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct PortfolioArgs {
-    /// Folder of meter files (every .csv, .csv.gz and .parquet in it).
-    #[arg(long, value_name = "DIR")]
-    pub meters: PathBuf,
+    /// Folder of meter files (every .csv, .csv.gz and .parquet in it), or a meter file;
+    /// repeat for several.
+    #[arg(long, value_name = "DIR|FILE", required = true)]
+    pub meters: Vec<PathBuf>,
     /// Hourly temperature file shared by the meters.
     #[arg(long, value_name = "FILE")]
     pub temperature: PathBuf,

@@ -9,11 +9,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::{CommandFactory, Parser};
-use terrawatt_meter::{EnergyReport, Meter};
+use terrawatt_meter::{EnergyReport, Meter, Span};
 
 use crate::cli::{BuildingCommand, Cli, Command, EnergyCommand, SolarCommand, WindCommand};
 use crate::commands::forecast::ForecastCommand;
 use crate::commands::raster::RasterCommand;
+use crate::commands::scale::PlanCommand;
 use crate::task::{Ctx, Outcome};
 
 fn main() -> ExitCode {
@@ -54,7 +55,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn command_name(c: &Command) -> &'static str {
+pub(crate) fn command_name(c: &Command) -> &'static str {
     match c {
         Command::Energy(EnergyCommand::Info) => "energy info",
         Command::Energy(EnergyCommand::Calibrate(_)) => "energy calibrate",
@@ -95,6 +96,14 @@ fn command_name(c: &Command) -> &'static str {
             RasterCommand::Zonal(_) => "raster zonal",
             RasterCommand::ForestLoss(_) => "raster forest-loss",
         },
+        Command::Plan(p) => match &**p {
+            PlanCommand::Raster(_) => "plan raster change",
+            PlanCommand::Forecast(_) => "plan forecast backtest",
+            PlanCommand::Building(_) => "plan building savings",
+        },
+        Command::RunTask(_) => "run-task",
+        Command::Merge(_) => "merge",
+        Command::Submit(_) => "submit",
         Command::Completions { .. } => "completions",
     }
 }
@@ -132,65 +141,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             global: g.clone(),
             carbon,
         };
-        if matches!(cli.command, Command::Raster(_)) {
+        if matches!(cli.command, Command::Raster(_) | Command::RunTask(_)) {
             terrawatt_raster::blocks::arm();
         }
-        let outcome = match &cli.command {
-            Command::Energy(EnergyCommand::Info) => commands::energy::info(&mut span, &ctx),
-            Command::Energy(EnergyCommand::Calibrate(a)) => {
-                commands::energy::calibrate(&mut span, &ctx, a)
-            }
-            Command::Energy(EnergyCommand::Countries) => commands::energy::countries(&ctx),
-            Command::Energy(EnergyCommand::Regions) => commands::energy::regions(&ctx),
-            Command::Demo(a) => commands::demo::run(&mut span, &ctx, a),
-            Command::Building(b) => match &**b {
-                BuildingCommand::Fit(a) => commands::building::fit(&mut span, &ctx, a),
-                BuildingCommand::Predict(a) => commands::building::predict(&mut span, &ctx, a),
-                BuildingCommand::Cv(a) => commands::building::cv(&mut span, &ctx, a),
-                BuildingCommand::Sample(a) => commands::building::sample(&mut span, &ctx, a),
-                BuildingCommand::Baseline(a) => commands::baseline::baseline(&mut span, &ctx, a),
-                BuildingCommand::Savings(a) => commands::baseline::savings(&mut span, &ctx, a),
-                BuildingCommand::Portfolio(a) => commands::baseline::portfolio(&mut span, &ctx, a),
-                BuildingCommand::SampleMeter(a) => {
-                    commands::baseline::sample_meter(&mut span, &ctx, a)
-                }
-            },
-            Command::Solar(s) => match &**s {
-                SolarCommand::Position(a) => commands::solar::position(&mut span, &ctx, a),
-                SolarCommand::Clearsky(a) => commands::solar::clearsky(&mut span, &ctx, a),
-                SolarCommand::Simulate(a) => commands::solar::simulate(&mut span, &ctx, a),
-                SolarCommand::SampleWeather(a) => {
-                    commands::solar::sample_weather(&mut span, &ctx, a)
-                }
-            },
-            Command::Wind(w) => match &**w {
-                WindCommand::Simulate(a) => commands::wind::simulate(&mut span, &ctx, a),
-                WindCommand::SampleWeather(a) => commands::wind::sample_weather(&mut span, &ctx, a),
-            },
-            Command::Forecast(f) => match &**f {
-                ForecastCommand::Backtest(a) => commands::forecast::backtest(&mut span, &ctx, a),
-                ForecastCommand::Predict(a) => commands::forecast::predict(&mut span, &ctx, a),
-                ForecastCommand::SamplePv(a) => commands::forecast::sample_pv(&mut span, &ctx, a),
-            },
-            Command::Raster(r) => match &**r {
-                RasterCommand::Index(a) => commands::raster::index(&mut span, &ctx, a),
-                RasterCommand::Change(a) => commands::raster::change(&mut span, &ctx, a),
-                RasterCommand::Landscape(a) => commands::raster::landscape(&mut span, &ctx, a),
-                RasterCommand::Transitions(a) => commands::raster::transitions(&mut span, &ctx, a),
-                RasterCommand::Sample(a) => commands::raster::sample(&mut span, &ctx, a),
-                RasterCommand::Zonal(a) => commands::raster::zonal(&mut span, &ctx, a),
-                RasterCommand::ForestLoss(a) => commands::raster::forest_loss(&mut span, &ctx, a),
-            },
-            Command::Completions { shell } => {
-                let mut script = Vec::new();
-                clap_complete::generate(*shell, &mut Cli::command(), "terrawatt", &mut script);
-                Ok(Outcome {
-                    results: serde_json::json!({ "shell": shell.to_string() }),
-                    text: String::from_utf8(script).context("completion script")?,
-                    unit: None,
-                })
-            }
-        }?;
+        let outcome = dispatch(&cli.command, &mut span, &ctx)?;
         Ok((outcome, ctx))
     })();
     let record = span.finish();
@@ -198,7 +152,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Ok((outcome, ctx)) => {
             let report =
                 EnergyReport::new(&meter, record, ctx.carbon.clone(), outcome.unit.as_ref());
-            let published = task::publish(&g, name, started, &outcome, &report);
+            // a planned task's report: written last, so its presence means the task is done
+            let task_report = match &cli.command {
+                Command::RunTask(a) if outcome.results["skipped"] != true => {
+                    match commands::scale::task_report_paths(a) {
+                        Some((done, _)) => task::write_report(
+                            &done,
+                            name,
+                            started.clone(),
+                            &outcome.results,
+                            &report,
+                        ),
+                        None => Err(anyhow::anyhow!("the run folder of the manifest is gone")),
+                    }
+                }
+                _ => Ok(()),
+            };
+            let published =
+                task_report.and_then(|()| task::publish(&g, name, started, &outcome, &report));
             if g.verbose {
                 print_phases(&ctx, &report.span, 0);
                 for n in &report.notes {
@@ -217,8 +188,79 @@ fn run(cli: Cli) -> Result<ExitCode> {
             // The energy spent before the failure is still reported, never hidden.
             eprintln!("error: {e:#}");
             let report = EnergyReport::new(&meter, record, line_carbon, None);
+            // a failed attempt of a planned task keeps its energy on record, apart
+            if let Command::RunTask(a) = &cli.command
+                && let Some((_, failed)) = commands::scale::task_report_paths(a)
+                && let Err(w) = task::write_report(
+                    &failed,
+                    name,
+                    started,
+                    &commands::scale::failed_results(a, &e),
+                    &report,
+                )
+            {
+                eprintln!("error: {w:#}");
+            }
             eprintln!("{}", report.line());
             Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// Runs a parsed command inside `span`.
+pub(crate) fn dispatch(command: &Command, span: &mut Span, ctx: &Ctx) -> Result<Outcome> {
+    match command {
+        Command::Energy(EnergyCommand::Info) => commands::energy::info(span, ctx),
+        Command::Energy(EnergyCommand::Calibrate(a)) => commands::energy::calibrate(span, ctx, a),
+        Command::Energy(EnergyCommand::Countries) => commands::energy::countries(ctx),
+        Command::Energy(EnergyCommand::Regions) => commands::energy::regions(ctx),
+        Command::Demo(a) => commands::demo::run(span, ctx, a),
+        Command::Building(b) => match &**b {
+            BuildingCommand::Fit(a) => commands::building::fit(span, ctx, a),
+            BuildingCommand::Predict(a) => commands::building::predict(span, ctx, a),
+            BuildingCommand::Cv(a) => commands::building::cv(span, ctx, a),
+            BuildingCommand::Sample(a) => commands::building::sample(span, ctx, a),
+            BuildingCommand::Baseline(a) => commands::baseline::baseline(span, ctx, a),
+            BuildingCommand::Savings(a) => commands::baseline::savings(span, ctx, a),
+            BuildingCommand::Portfolio(a) => commands::baseline::portfolio(span, ctx, a),
+            BuildingCommand::SampleMeter(a) => commands::baseline::sample_meter(span, ctx, a),
+        },
+        Command::Solar(s) => match &**s {
+            SolarCommand::Position(a) => commands::solar::position(span, ctx, a),
+            SolarCommand::Clearsky(a) => commands::solar::clearsky(span, ctx, a),
+            SolarCommand::Simulate(a) => commands::solar::simulate(span, ctx, a),
+            SolarCommand::SampleWeather(a) => commands::solar::sample_weather(span, ctx, a),
+        },
+        Command::Wind(w) => match &**w {
+            WindCommand::Simulate(a) => commands::wind::simulate(span, ctx, a),
+            WindCommand::SampleWeather(a) => commands::wind::sample_weather(span, ctx, a),
+        },
+        Command::Forecast(f) => match &**f {
+            ForecastCommand::Backtest(a) => commands::forecast::backtest(span, ctx, a),
+            ForecastCommand::Predict(a) => commands::forecast::predict(span, ctx, a),
+            ForecastCommand::SamplePv(a) => commands::forecast::sample_pv(span, ctx, a),
+        },
+        Command::Raster(r) => match &**r {
+            RasterCommand::Index(a) => commands::raster::index(span, ctx, a),
+            RasterCommand::Change(a) => commands::raster::change(span, ctx, a),
+            RasterCommand::Landscape(a) => commands::raster::landscape(span, ctx, a),
+            RasterCommand::Transitions(a) => commands::raster::transitions(span, ctx, a),
+            RasterCommand::Sample(a) => commands::raster::sample(span, ctx, a),
+            RasterCommand::Zonal(a) => commands::raster::zonal(span, ctx, a),
+            RasterCommand::ForestLoss(a) => commands::raster::forest_loss(span, ctx, a),
+        },
+        Command::Plan(p) => commands::scale::plan(span, ctx, p),
+        Command::RunTask(a) => commands::scale::run_task(span, ctx, a),
+        Command::Merge(a) => commands::scale::merge(span, ctx, a),
+        Command::Submit(a) => commands::scale::submit(span, ctx, a),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "terrawatt", &mut script);
+            Ok(Outcome {
+                results: serde_json::json!({ "shell": shell.to_string() }),
+                text: String::from_utf8(script).context("completion script")?,
+                unit: None,
+            })
         }
     }
 }

@@ -147,6 +147,34 @@ pub fn publish(
         energy,
     };
     let json = serde_json::to_string_pretty(&report).context("serialising the report")?;
+    publish_json(g, &json, outcome, energy)
+}
+
+/// Writes a task's report to `path` (atomically): the record a planned run's merge reads.
+pub fn write_report(
+    path: &Path,
+    command: &str,
+    started_utc: String,
+    results: &serde_json::Value,
+    energy: &EnergyReport,
+) -> Result<()> {
+    let report = TaskReport {
+        terrawatt: env!("CARGO_PKG_VERSION"),
+        command,
+        started_utc,
+        threads: rayon::current_num_threads(),
+        results,
+        energy,
+    };
+    let json = serde_json::to_string_pretty(&report).context("serialising the report")?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    terrawatt_meter::write_atomic(path, format!("{json}\n").as_bytes())
+        .with_context(|| format!("writing the task report {}", path.display()))
+}
+
+fn publish_json(g: &Global, json: &str, outcome: &Outcome, energy: &EnergyReport) -> Result<()> {
     if let Some(path) = &g.report {
         terrawatt_meter::write_atomic(path, format!("{json}\n").as_bytes())
             .with_context(|| format!("writing the report {}", path.display()))?;

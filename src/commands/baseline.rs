@@ -486,7 +486,8 @@ pub fn savings(span: &mut Span, ctx: &Ctx, a: &SavingsArgs) -> Result<Outcome> {
     })
 }
 
-fn meter_files(dir: &Path) -> Result<Vec<PathBuf>> {
+/// The meter files of a folder (every .csv, .csv.gz and .parquet in it, sorted by name).
+pub fn meter_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for e in
         std::fs::read_dir(dir).with_context(|| format!("reading the folder {}", dir.display()))?
@@ -511,6 +512,26 @@ fn meter_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// The meter files of `--meters`: folders expanded, files as given; each once.
+fn meters_of(items: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for p in items {
+        let found = if p.is_dir() {
+            meter_files(p)?
+        } else if p.is_file() {
+            vec![p.clone()]
+        } else {
+            bail!("--meters {}: no such file or folder", p.display());
+        };
+        for f in found {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+    }
+    Ok(out)
+}
+
 pub fn portfolio(span: &mut Span, _ctx: &Ctx, a: &PortfolioArgs) -> Result<Outcome> {
     let f = freq(a.freq);
     let z = zone(&a.tz)?;
@@ -519,7 +540,7 @@ pub fn portfolio(span: &mut Span, _ctx: &Ctx, a: &PortfolioArgs) -> Result<Outco
     if !(a.confidence > 0.0 && a.confidence < 1.0) {
         bail!("--confidence {} must be in (0, 1)", a.confidence);
     }
-    let files = meter_files(&a.meters)?;
+    let files = meters_of(&a.meters)?;
     if let Some(o) = &a.out {
         let inputs: Vec<&Path> = files
             .iter()
@@ -621,7 +642,11 @@ pub fn portfolio(span: &mut Span, _ctx: &Ctx, a: &PortfolioArgs) -> Result<Outco
     if ok_count == 0 {
         bail!(
             "no meter in {} could be evaluated:\n{t}",
-            a.meters.display()
+            a.meters
+                .iter()
+                .map(|m| m.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     if let Some(o) = &a.out {

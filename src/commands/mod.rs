@@ -6,5 +6,6 @@ pub mod demo;
 pub mod energy;
 pub mod forecast;
 pub mod raster;
+pub mod scale;
 pub mod solar;
 pub mod wind;

@@ -422,6 +422,34 @@ pub struct CommonArgs {
     /// --resampling average); default the grid of the first band (of the before date).
     #[arg(long, value_name = "FILE")]
     pub grid: Option<PathBuf>,
+    /// Only this window of the output grid, in pixels: COL,ROW,WIDTH,HEIGHT (a tile of a
+    /// planned run; inputs on the grid are read as they are, never resampled).
+    #[arg(long, value_name = "COL,ROW,WIDTH,HEIGHT")]
+    pub window: Option<String>,
+}
+
+/// The output grid: --grid's or the first band's, cut to --window; `None` when neither is
+/// given (the first band's grid, whole).
+fn out_grid(c: &CommonArgs, first: &Path) -> Result<Option<Grid>> {
+    let grid = c.grid.as_deref().map(Grid::of_file).transpose()?;
+    let Some(w) = &c.window else {
+        return Ok(grid);
+    };
+    let v: Vec<usize> = w
+        .split(',')
+        .map(|x| x.trim().parse::<usize>())
+        .collect::<std::result::Result<_, _>>()
+        .ok()
+        .filter(|v: &Vec<usize>| v.len() == 4)
+        .ok_or_else(|| anyhow!("--window '{w}': expected COL,ROW,WIDTH,HEIGHT in pixels"))?;
+    let full = match grid {
+        Some(g) => g,
+        None => Grid::of_file(first)?,
+    };
+    Ok(Some(
+        full.window((v[0], v[1]), (v[2], v[3]))
+            .map_err(|e| anyhow!("--window {w}: {e}"))?,
+    ))
 }
 
 #[derive(Debug, Args)]
@@ -1321,7 +1349,7 @@ pub fn index(span: &mut Span, ctx: &Ctx, a: &IndexArgs) -> Result<Outcome> {
     let memory = parse_bytes(&a.common.memory)?;
     let how = resampling(&a.common.resampling, "resampling")?;
     let ignore = nodata_rule(&a.common.nodata)? == NodataRule::Ignore;
-    let grid = a.common.grid.as_deref().map(Grid::of_file).transpose()?;
+    let grid = out_grid(&a.common, &specs[0].path)?;
     let tmp = tmp_dir(&out.path)?;
     let rep = with_progress(span, ctx, "index", |progress| {
         terrawatt_raster::index::run(
@@ -1368,7 +1396,19 @@ pub fn index(span: &mut Span, ctx: &Ctx, a: &IndexArgs) -> Result<Outcome> {
     })
 }
 
-pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
+/// What a change run reads and how it decides, from its options.
+struct ChangeInputs {
+    method: Method,
+    difference: Difference,
+    threshold: Threshold,
+    direction: Direction,
+    before: Vec<BandSpec>,
+    after: Vec<BandSpec>,
+    mask_before: Option<(BandSpec, MaskKind)>,
+    mask_after: Option<(BandSpec, MaskKind)>,
+}
+
+fn change_inputs(a: &ChangeArgs) -> Result<ChangeInputs> {
     let c = &a.common;
     let f = formula(&a.index, &a.expr)?;
     let method = match (&a.method, &f) {
@@ -1496,6 +1536,68 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
     };
     let mask_before = mask(&a.scl_before, &a.qa_before, &a.mask_before, "before")?;
     let mask_after = mask(&a.scl_after, &a.qa_after, &a.mask_after, "after")?;
+    Ok(ChangeInputs {
+        method,
+        difference,
+        threshold,
+        direction,
+        before,
+        after,
+        mask_before,
+        mask_after,
+    })
+}
+
+/// For a tiled run: the whole output grid and the input files of a change run, after
+/// checking that every output pixel depends on its own input pixels alone (a fixed
+/// threshold or dNBR classes, no minimum mapping unit, no mask buffer, no standardised
+/// CVA), so that tiles put together equal one run over the whole grid.
+pub fn change_tiling(a: &ChangeArgs) -> Result<(Grid, Vec<PathBuf>)> {
+    let ci = change_inputs(a)?;
+    let whole = "needs the whole image at once, so tiles would differ from one run";
+    if matches!(ci.threshold, Threshold::Otsu { .. }) {
+        bail!(
+            "Otsu's threshold {whole}: give --threshold VALUE (e.g. the threshold a run on a preview or a sample of tiles printed) or --threshold classes (dNBR)"
+        );
+    }
+    if a.mmu.is_some() {
+        bail!("--mmu (a sieve over patches that cross tiles) {whole}");
+    }
+    if a.mask_buffer > 0 {
+        bail!("--mask-buffer grows masks across tile edges: not available in a tiled run");
+    }
+    if matches!(ci.method, Method::Cva { standardize: true }) {
+        bail!("--standardize (each band's standard deviation) {whole}");
+    }
+    let first = &ci.before[0].path;
+    let grid = match &a.common.grid {
+        Some(g) => Grid::of_file(g)?,
+        None => Grid::of_file(first)?,
+    };
+    let mut inputs: Vec<PathBuf> = inputs_of(&ci.before)
+        .into_iter()
+        .chain(inputs_of(&ci.after))
+        .map(Path::to_path_buf)
+        .collect();
+    for m in [&ci.mask_before, &ci.mask_after].into_iter().flatten() {
+        inputs.push(m.0.path.clone());
+    }
+    inputs.dedup();
+    Ok((grid, inputs))
+}
+
+pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
+    let c = &a.common;
+    let ChangeInputs {
+        method,
+        difference,
+        threshold,
+        direction,
+        before,
+        after,
+        mask_before,
+        mask_after,
+    } = change_inputs(a)?;
     let out = output(c)?;
     let classes_out = a.classes_out.as_ref().map(|p| OutputSpec {
         path: p.clone(),
@@ -1529,6 +1631,7 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
         )),
     };
     let tmp = tmp_dir(&out.path)?;
+    let settings_first = before[0].path.clone();
     let settings = change::Settings {
         before: DateInputs {
             bands: before,
@@ -1552,7 +1655,7 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
             .as_deref()
             .map(|s| resampling(s, "align"))
             .transpose()?,
-        grid: c.grid.as_deref().map(Grid::of_file).transpose()?,
+        grid: out_grid(c, &settings_first)?,
         area: match a.area.as_str() {
             "ellipsoid" => AreaMethod::Ellipsoid,
             "sphere" => AreaMethod::Sphere,

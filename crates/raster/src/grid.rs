@@ -139,6 +139,66 @@ impl Grid {
         d
     }
 
+    /// The window of `cols` × `rows` pixels at (`col0`, `row0`) of this grid: same CRS and
+    /// pixel size, origin moved by whole pixels. Refused where it does not lie inside.
+    pub fn window(
+        &self,
+        (col0, row0): (usize, usize),
+        (cols, rows): (usize, usize),
+    ) -> Result<Grid> {
+        if cols == 0 || rows == 0 || col0 + cols > self.width || row0 + rows > self.height {
+            return Err(RasterError::Invalid(format!(
+                "the window of {cols} × {rows} pixels at column {col0}, row {row0} does not lie inside the grid of {} × {} pixels",
+                self.width, self.height
+            )));
+        }
+        let t = &self.transform;
+        let (c, r) = (col0 as f64, row0 as f64);
+        Ok(Grid {
+            width: cols,
+            height: rows,
+            transform: [
+                t[0] + c * t[1] + r * t[2],
+                t[1],
+                t[2],
+                t[3] + c * t[4] + r * t[5],
+                t[4],
+                t[5],
+            ],
+            wkt: self.wkt.clone(),
+        })
+    }
+
+    /// Where this grid lies in `outer` as a window of whole pixels: the column and row of
+    /// its first pixel, when both share CRS and pixel size (within 1e-6 of a pixel), this
+    /// origin falls on one of `outer`'s pixel corners (within 1e-6 of a pixel) and the
+    /// window lies inside.
+    pub fn offset_in(&self, outer: &Grid) -> Option<(usize, usize)> {
+        let (a, b) = (&self.transform, &outer.transform);
+        if a[2] != 0.0 || a[4] != 0.0 || b[2] != 0.0 || b[4] != 0.0 {
+            return None;
+        }
+        if (a[1] - b[1]).abs() > 1e-6 * b[1].abs() || (a[5] - b[5]).abs() > 1e-6 * b[5].abs() {
+            return None;
+        }
+        let c = (a[0] - b[0]) / b[1];
+        let r = (a[3] - b[3]) / b[5];
+        let (cr, rr) = (c.round(), r.round());
+        if (c - cr).abs() > 1e-6 || (r - rr).abs() > 1e-6 || cr < 0.0 || rr < 0.0 {
+            return None;
+        }
+        let (c0, r0) = (cr as usize, rr as usize);
+        if c0 + self.width > outer.width || r0 + self.height > outer.height {
+            return None;
+        }
+        let same_crs = match (self.srs(), outer.srs()) {
+            (None, None) => true,
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        };
+        same_crs.then_some((c0, r0))
+    }
+
     /// The area (m²) of one pixel in each row. Rotated grids are refused.
     pub fn row_areas(&self, method: AreaMethod) -> Result<Vec<f64>> {
         let t = &self.transform;

@@ -26,6 +26,8 @@
 //! - [`zonal`]: zonal statistics per polygon with exact coverage fractions or the cell-centre
 //!   rule, parallel over polygons and strips.
 //! - [`zone_table`]: tables of per-zone results as CSV or GeoPackage.
+//! - [`mosaic`]: tiles back into one raster (a VRT over them, then a Cloud-Optimised
+//!   GeoTIFF), pixels copied, never resampled.
 //! - [`write`]: GeoTIFF / Cloud-Optimised GeoTIFF output written atomically.
 //! - [`linke`]: the monthly Linke turbidity climatology (Remund et al. 2003, as distributed
 //!   with SoDa / pvlib in `LinkeTurbidities.h5`) read through GDAL's HDF5 driver.
@@ -39,6 +41,7 @@ pub mod index;
 pub mod landscape;
 pub mod linke;
 pub mod mask;
+pub mod mosaic;
 pub mod read;
 pub mod sample;
 pub mod sieve;

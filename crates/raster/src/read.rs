@@ -186,6 +186,30 @@ impl Band {
         }
         let src = std::fs::canonicalize(&self.source)
             .map_err(|e| input_err(&self.source, e.to_string()))?;
+        if let Some((col0, row0)) = grid.offset_in(&self.grid) {
+            // a window of whole pixels: read as it is (a VRT of the window), never resampled
+            let out = tmp.join(format!(
+                "window-{col0}-{row0}-{}-{}.vrt",
+                self.index,
+                src.display().to_string().replace(['/', '\\', ':'], "_")
+            ));
+            let args: Vec<String> = [
+                "-of".to_string(),
+                "VRT".into(),
+                "-srcwin".into(),
+                col0.to_string(),
+                row0.to_string(),
+                grid.width.to_string(),
+                grid.height.to_string(),
+            ]
+            .into();
+            translate(&src, &out, &args)?;
+            return Ok(Band {
+                path: out,
+                grid: grid.clone(),
+                ..self
+            });
+        }
         let (xmin, ymin, xmax, ymax) = grid.bounds();
         let name = format!(
             "warp-{}-{}.vrt",
@@ -441,6 +465,39 @@ pub fn warp(src: &Path, dst: &Path, args: &[String]) -> Result<()> {
                 .to_string_lossy()
                 .into_owned();
             return Err(input_err(src, format!("warping failed: {msg}")));
+        }
+        gdal_sys::GDALClose(out);
+    }
+    Ok(())
+}
+
+/// GDAL's translator (gdal_translate) from `src` to `dst` with command-line style options.
+pub fn translate(src: &Path, dst: &Path, args: &[String]) -> Result<()> {
+    let ds = Dataset::open(src).map_err(gdal_err(src))?;
+    let c_args: Vec<CString> = args
+        .iter()
+        .map(|a| CString::new(a.as_str()).expect("no NUL in options"))
+        .collect();
+    let mut ptrs: Vec<*mut std::os::raw::c_char> =
+        c_args.iter().map(|c| c.as_ptr() as *mut _).collect();
+    ptrs.push(std::ptr::null_mut());
+    let dst_c = CString::new(dst.display().to_string())
+        .map_err(|_| input_err(dst, "path has a NUL byte"))?;
+    // SAFETY: the argument vector is NULL-terminated and outlives the calls; the source
+    // dataset handle stays open for the call; the returned handle is closed here.
+    unsafe {
+        let opts = gdal_sys::GDALTranslateOptionsNew(ptrs.as_mut_ptr(), std::ptr::null_mut());
+        if opts.is_null() {
+            return Err(input_err(src, format!("bad translate options {args:?}")));
+        }
+        let mut usage = 0;
+        let out = gdal_sys::GDALTranslate(dst_c.as_ptr(), ds.c_dataset(), opts, &mut usage);
+        gdal_sys::GDALTranslateOptionsFree(opts);
+        if out.is_null() {
+            let msg = CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg())
+                .to_string_lossy()
+                .into_owned();
+            return Err(input_err(src, format!("translating failed: {msg}")));
         }
         gdal_sys::GDALClose(out);
     }

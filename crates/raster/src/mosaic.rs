@@ -1,0 +1,240 @@
+//! Tiles back into one raster: a VRT over the tiles (GDAL's buildvrt), then a
+//! Cloud-Optimised GeoTIFF of it (GDAL's COG driver). Pixels are copied, never resampled:
+//! every tile must share the CRS, pixel size, band count and sample types and sit on the
+//! mosaic's pixel grid.
+
+use std::ffi::{CStr, CString};
+use std::path::{Path, PathBuf};
+
+use gdal::{Dataset, Metadata as _};
+use serde::Serialize;
+
+use crate::grid::Grid;
+use crate::read::translate;
+use crate::{RasterError, Result, gdal_err};
+
+/// What a mosaic holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mosaic {
+    pub width: usize,
+    pub height: usize,
+    pub tiles: usize,
+    pub bands: usize,
+    /// Pixels of the mosaic that no tile covers (nodata in the output).
+    pub uncovered_pixels: u64,
+}
+
+fn err(path: &Path, message: impl Into<String>) -> RasterError {
+    RasterError::Input {
+        path: path.display().to_string(),
+        message: message.into(),
+    }
+}
+
+/// The band count and sample types of a raster.
+type Layout = (Grid, Vec<String>, Vec<Option<f64>>, Vec<String>);
+
+fn layout(path: &Path) -> Result<Layout> {
+    let ds = Dataset::open(path).map_err(gdal_err(path))?;
+    let grid = Grid::of(&ds, &path.display().to_string())?;
+    let mut types = vec![];
+    let mut nodata = vec![];
+    let mut names = vec![];
+    for i in 1..=ds.raster_count() {
+        let b = ds.rasterband(i).map_err(gdal_err(path))?;
+        types.push(b.band_type().name());
+        nodata.push(b.no_data_value());
+        names.push(b.description().unwrap_or_default());
+    }
+    Ok((grid, types, nodata, names))
+}
+
+/// Checks that `tiles` fit one pixel grid and returns that grid, the band descriptions
+/// and the layout.
+fn check(tiles: &[PathBuf]) -> Result<(Grid, Vec<String>, Mosaic)> {
+    let first = tiles
+        .first()
+        .ok_or_else(|| RasterError::Invalid("no tiles to mosaic".into()))?;
+    let (g0, types0, nodata0, names0) = layout(first)?;
+    let t = g0.transform;
+    if t[2] != 0.0 || t[4] != 0.0 {
+        return Err(err(first, "is rotated: tiles must be north-up"));
+    }
+    let mut grids = vec![g0.clone()];
+    for p in &tiles[1..] {
+        let (g, types, nodata, _) = layout(p)?;
+        if types != types0 {
+            return Err(err(
+                p,
+                format!(
+                    "has bands {types:?} where {} has {types0:?}",
+                    first.display()
+                ),
+            ));
+        }
+        let bits = |v: &[Option<f64>]| -> Vec<Option<u64>> {
+            v.iter()
+                .map(|x| x.map(|x| if x.is_nan() { u64::MAX } else { x.to_bits() }))
+                .collect()
+        };
+        if bits(&nodata) != bits(&nodata0) {
+            return Err(err(
+                p,
+                format!(
+                    "has nodata {nodata:?} where {} has {nodata0:?}",
+                    first.display()
+                ),
+            ));
+        }
+        grids.push(g);
+    }
+    // the union of the tiles on the first tile's pixel grid
+    let (mut xmin, mut ymin, mut xmax, mut ymax) = g0.bounds();
+    for g in &grids[1..] {
+        let (a, b, c, d) = g.bounds();
+        xmin = xmin.min(a);
+        ymin = ymin.min(b);
+        xmax = xmax.max(c);
+        ymax = ymax.max(d);
+    }
+    let (dx, dy) = (t[1], t[5]);
+    let width = ((xmax - xmin) / dx.abs()).round() as usize;
+    let height = ((ymax - ymin) / dy.abs()).round() as usize;
+    let x0 = if dx > 0.0 { xmin } else { xmax };
+    let y0 = if dy < 0.0 { ymax } else { ymin };
+    let union = Grid {
+        width,
+        height,
+        transform: [x0, dx, 0.0, y0, 0.0, dy],
+        wkt: g0.wkt.clone(),
+    };
+    let mut covered = 0u64;
+    for (g, p) in grids.iter().zip(tiles) {
+        if g.offset_in(&union).is_none() {
+            return Err(err(
+                p,
+                format!(
+                    "is not on the pixel grid of {} ({}): {}",
+                    first.display(),
+                    g0.crs_name(),
+                    g.differences(&g0).join("; ")
+                ),
+            ));
+        }
+        covered += g.pixels();
+    }
+    let m = Mosaic {
+        width,
+        height,
+        tiles: tiles.len(),
+        bands: types0.len(),
+        uncovered_pixels: union.pixels().saturating_sub(covered),
+    };
+    Ok((union, names0, m))
+}
+
+/// Writes `vrt` (a virtual mosaic referring to the tiles by paths relative to it, on the
+/// tiles' own pixel size and origin, band descriptions kept) and `cog` (a Cloud-Optimised
+/// GeoTIFF of it, DEFLATE with the predictor, nearest overviews). On failure neither is
+/// left behind; the caller names them (temporary names, renamed when all is done).
+pub fn mosaic(tiles: &[PathBuf], vrt: &Path, cog: &Path) -> Result<Mosaic> {
+    let (grid, names, m) = check(tiles)?;
+    let done = build_vrt(tiles, &grid, &names, vrt).and_then(|()| {
+        translate(
+            vrt,
+            cog,
+            &[
+                "-of",
+                "COG",
+                "-co",
+                "COMPRESS=DEFLATE",
+                "-co",
+                "PREDICTOR=YES",
+                "-co",
+                "RESAMPLING=NEAREST",
+                "-co",
+                "BIGTIFF=IF_SAFER",
+                "-co",
+                "NUM_THREADS=ALL_CPUS",
+            ]
+            .map(String::from),
+        )
+    });
+    if let Err(e) = done {
+        let _ = std::fs::remove_file(vrt);
+        let _ = std::fs::remove_file(cog);
+        return Err(e);
+    }
+    Ok(m)
+}
+
+/// GDAL's buildvrt over `tiles` into `dst`, on `grid` exactly (its pixel size and bounds),
+/// then the band descriptions.
+fn build_vrt(tiles: &[PathBuf], grid: &Grid, names: &[String], dst: &Path) -> Result<()> {
+    let cnames: Vec<CString> = tiles
+        .iter()
+        .map(|p| CString::new(p.display().to_string()).map_err(|_| err(p, "path has a NUL byte")))
+        .collect::<Result<_>>()?;
+    let name_ptrs: Vec<*const std::os::raw::c_char> = cnames.iter().map(|c| c.as_ptr()).collect();
+    let dst_c =
+        CString::new(dst.display().to_string()).map_err(|_| err(dst, "path has a NUL byte"))?;
+    let (xmin, ymin, xmax, ymax) = grid.bounds();
+    let t = &grid.transform;
+    let args: Vec<CString> = [
+        "-tr".to_string(),
+        format!("{:?}", t[1].abs()),
+        format!("{:?}", t[5].abs()),
+        "-te".into(),
+        format!("{xmin:?}"),
+        format!("{ymin:?}"),
+        format!("{xmax:?}"),
+        format!("{ymax:?}"),
+    ]
+    .into_iter()
+    .map(|a| CString::new(a).expect("no NUL in numbers"))
+    .collect();
+    let mut arg_ptrs: Vec<*mut std::os::raw::c_char> =
+        args.iter().map(|c| c.as_ptr() as *mut _).collect();
+    arg_ptrs.push(std::ptr::null_mut());
+    // SAFETY: the name and argument arrays outlive the calls (the latter NULL-terminated)
+    // and hold valid C strings; the options are freed and the returned handle closed here.
+    unsafe {
+        let opts = gdal_sys::GDALBuildVRTOptionsNew(arg_ptrs.as_mut_ptr(), std::ptr::null_mut());
+        if opts.is_null() {
+            return Err(err(dst, "bad buildvrt options"));
+        }
+        let mut usage = 0;
+        let out = gdal_sys::GDALBuildVRT(
+            dst_c.as_ptr(),
+            cnames.len() as i32,
+            std::ptr::null_mut(),
+            name_ptrs.as_ptr() as *mut *const std::os::raw::c_char as _,
+            opts,
+            &mut usage,
+        );
+        gdal_sys::GDALBuildVRTOptionsFree(opts);
+        if out.is_null() {
+            let msg = CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg())
+                .to_string_lossy()
+                .into_owned();
+            return Err(err(dst, format!("building the VRT failed: {msg}")));
+        }
+        gdal_sys::GDALClose(out);
+    }
+    if names.iter().any(|n| !n.is_empty()) {
+        let ds = Dataset::open_ex(
+            dst,
+            gdal::DatasetOptions {
+                open_flags: gdal::GdalOpenFlags::GDAL_OF_UPDATE
+                    | gdal::GdalOpenFlags::GDAL_OF_RASTER,
+                ..Default::default()
+            },
+        )
+        .map_err(gdal_err(dst))?;
+        for (i, n) in names.iter().enumerate() {
+            let mut b = ds.rasterband(i + 1).map_err(gdal_err(dst))?;
+            b.set_description(n).map_err(gdal_err(dst))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! terrawatt-scale: past one machine.
+//!
+//! The task contract: a manifest row and a task index in; the task's outputs and its energy
+//! report out. Nothing here schedules work: Slurm does (a job array of the tasks and a merge
+//! job that waits for all of them), and other engines need only a thin adapter that runs
+//! `terrawatt run-task` with an index.
+//!
+//! - [`manifest`]: the tasks of a run (id, label, pixel window and bounding box, inputs,
+//!   outputs, the commands each runs) as Parquet or CSV; the run's plan (kind, merge rules,
+//!   Slurm settings) as JSON beside it.
+//! - [`tiles`]: a raster's grid cut into tiles of whole pixels.
+//! - [`slurm`]: the batch scripts, `sbatch` for the array and the dependent merge, the
+//!   array index and node a task runs under, compact array specifications.
+//! - [`energy`]: task energy reports summed: in total, by node and by method.
+//! - [`tables`]: per-task CSV tables concatenated (with the task and part of each row) and
+//!   summed by key columns.
+
+pub mod energy;
+pub mod manifest;
+pub mod slurm;
+pub mod tables;
+pub mod tiles;
+
+use std::path::{Path, PathBuf};
+
+/// What can go wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScaleError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("{0}")]
+    Settings(String),
+    #[error(transparent)]
+    Table(#[from] terrawatt_table::TableError),
+    #[error("sbatch: {0}")]
+    Slurm(String),
+}
+
+pub type Result<T> = std::result::Result<T, ScaleError>;
+
+pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ScaleError + '_ {
+    move |source| ScaleError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+pub(crate) fn invalid(path: &Path, message: impl Into<String>) -> ScaleError {
+    ScaleError::Invalid {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_err(path)(e)
+    })
+}

@@ -1,0 +1,1173 @@
+//! Past one machine: `plan` (a run folder with a manifest and Slurm scripts), `run-task`
+//! (one manifest row), `merge` (mosaics, tables, summed energy) and `submit` (sbatch, or
+//! `--local` on this machine).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use serde_json::{Value, json};
+use terrawatt_meter::Span;
+use terrawatt_scale::energy::{self, TaskEnergy};
+use terrawatt_scale::manifest::{
+    self, MergeSpec, Output, Plan, RasterMerge, SlurmSettings, SumSpec, TableMerge, TaskRow,
+};
+use terrawatt_scale::slurm::{self, Placement};
+use terrawatt_scale::{tables, tiles};
+use terrawatt_table::Table;
+
+use crate::cli::{Cli, Command};
+use crate::task::{Ctx, Outcome};
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Satellite rasters cut into tiles.
+    #[command(subcommand)]
+    Raster(PlanRaster),
+    /// Forecast backtests, sites shared among tasks.
+    #[command(subcommand)]
+    Forecast(PlanForecast),
+    /// Building savings, meters shared among tasks.
+    #[command(subcommand)]
+    Building(PlanBuilding),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanRaster {
+    /// Two-date change detection, one task per tile. Plan options first, then the options
+    /// of `raster change` (without --out, --format, --classes-out, --table, --window).
+    Change(PlanChangeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanForecast {
+    /// Backtests of many sites: one row of --sites per site. Plan options first, then the
+    /// options of `forecast backtest` shared by every site (without --data and --out).
+    Backtest(PlanBacktestArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanBuilding {
+    /// Savings of many meters (as `building portfolio`). Plan options first, then the
+    /// options of `building portfolio` (without --meters and --out).
+    Savings(PlanSavingsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanCommon {
+    /// The run folder to create (absent or empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The manifest: parquet or csv.
+    #[arg(long, default_value = "parquet")]
+    pub manifest_format: String,
+    /// Slurm partition, account, CPUs per task, memory per node (e.g. 8G), time limit
+    /// (e.g. 01:00:00) and the most array tasks at once.
+    #[arg(long)]
+    pub partition: Option<String>,
+    #[arg(long)]
+    pub account: Option<String>,
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub cpus_per_task: usize,
+    #[arg(long, value_name = "SIZE")]
+    pub mem: Option<String>,
+    #[arg(long, value_name = "LIMIT")]
+    pub time: Option<String>,
+    #[arg(long, value_name = "N")]
+    pub max_parallel: Option<usize>,
+    /// Slurm job name [default: terrawatt-<kind>].
+    #[arg(long)]
+    pub job_name: Option<String>,
+    /// The terrawatt executable the batch scripts run [default: this one].
+    #[arg(long, value_name = "FILE")]
+    pub executable: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanChangeArgs {
+    #[command(flatten)]
+    pub plan: PlanCommon,
+    /// Tile size in pixels: 4096px (square) or 2048x1024px (columns × rows).
+    #[arg(long, value_name = "SIZE")]
+    pub tile_size: String,
+    /// The options of `raster change`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanBacktestArgs {
+    #[command(flatten)]
+    pub plan: PlanCommon,
+    /// CSV or Parquet, one row per site: `site` (a name), `data` (its target file) and any
+    /// `forecast backtest` option as a column (site_lat, tilt, capacity, weather, start, …;
+    /// `site_file` for --site); empty cells leave the option out. Relative paths are taken
+    /// from the file's folder.
+    #[arg(long, value_name = "FILE")]
+    pub sites: PathBuf,
+    /// Sites per task.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub per_task: usize,
+    /// The options of `forecast backtest` shared by every site.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanSavingsArgs {
+    #[command(flatten)]
+    pub plan: PlanCommon,
+    /// Folder of meter files (every .csv, .csv.gz and .parquet in it).
+    #[arg(long, value_name = "DIR")]
+    pub meters: PathBuf,
+    /// Meters per task.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub per_task: usize,
+    /// The options of `building portfolio`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunTaskArgs {
+    /// The run's manifest (plan.json beside it).
+    #[arg(long, value_name = "FILE")]
+    pub manifest: PathBuf,
+    /// The row to run [default: $SLURM_ARRAY_TASK_ID].
+    #[arg(long, env = "SLURM_ARRAY_TASK_ID", value_name = "N")]
+    pub task_id: usize,
+    /// Run again even when the task's report and outputs exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The run folder.
+    #[arg(value_name = "DIR")]
+    pub run: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The run folder.
+    #[arg(value_name = "DIR")]
+    pub run: PathBuf,
+    /// Run the tasks one after another and then the merge on this machine, without Slurm.
+    #[arg(long)]
+    pub local: bool,
+}
+
+// ---------------------------------------------------------------------------------------
+// plan
+
+/// Options the plan sets itself, per command.
+fn refuse_options(args: &[String], reserved: &[&str], what: &str) -> Result<()> {
+    let globals: Vec<String> = Cli::command()
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+        .collect();
+    for a in args {
+        let name = a.split('=').next().unwrap_or(a);
+        if reserved.contains(&name) {
+            bail!("{name}: the plan sets it for each task of {what}; leave it out");
+        }
+        if globals.iter().any(|g| g == name) {
+            bail!(
+                "{name} is an option of every command: give it before `plan` (terrawatt {name} … plan …) and the tasks and the merge run with it"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Parses a command line of terrawatt (without the program name).
+fn parse(argv: &[String]) -> Result<Cli> {
+    Cli::try_parse_from(std::iter::once("terrawatt".to_string()).chain(argv.iter().cloned()))
+        .map_err(|e| anyhow!("{}", e.render().to_string().trim_end()))
+}
+
+/// The global options that a plan carries into its tasks and merge.
+fn carried_globals(g: &crate::cli::Global) -> Vec<String> {
+    let mut out = vec![];
+    let mut push = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            out.push(format!("--{k}"));
+            out.push(v);
+        }
+    };
+    push("country", g.country.clone());
+    push("cloud-region", g.cloud_region.clone());
+    push("grid-intensity", g.grid_intensity.map(|v| v.to_string()));
+    push("pue", (g.pue != 1.0).then(|| g.pue.to_string()));
+    push("embodied-kgco2e", g.embodied_kgco2e.map(|v| v.to_string()));
+    if g.embodied_kgco2e.is_some() {
+        push("lifetime-years", Some(g.lifetime_years.to_string()));
+        push("machine-share", Some(g.machine_share.to_string()));
+    }
+    push(
+        "cpu-watts-per-core",
+        g.cpu_watts_per_core.map(|v| v.to_string()),
+    );
+    push(
+        "mem-watts-per-gb",
+        g.mem_watts_per_gb.map(|v| v.to_string()),
+    );
+    if g.energy_model {
+        out.push("--energy-model".into());
+    }
+    out
+}
+
+/// Creates the run folder (absent or empty) and its sub-folders; its absolute path.
+fn make_run_dir(dir: &Path) -> Result<PathBuf> {
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .next()
+            .is_none();
+        if !empty {
+            bail!(
+                "{}: the run folder exists and is not empty; give a new folder (a run is resumed with `terrawatt submit {}`)",
+                dir.display(),
+                dir.display()
+            );
+        }
+    }
+    for sub in ["tiles", "tables", "reports", "logs"] {
+        std::fs::create_dir_all(dir.join(sub))
+            .with_context(|| format!("creating {}", dir.join(sub).display()))?;
+    }
+    Ok(std::fs::canonicalize(dir)?)
+}
+
+fn absolute(p: &Path) -> Result<PathBuf> {
+    Ok(if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(p)
+    })
+}
+
+/// Writes the plan, the manifest and the scripts, and says what was planned.
+fn finish_plan(
+    ctx: &Ctx,
+    common: &PlanCommon,
+    run: &Path,
+    kind: &str,
+    rows: Vec<TaskRow>,
+    merge: MergeSpec,
+    notes: Vec<String>,
+) -> Result<Outcome> {
+    let manifest_name = match common.manifest_format.as_str() {
+        "parquet" => "manifest.parquet",
+        "csv" => "manifest.csv",
+        o => bail!("--manifest-format '{o}': expected parquet or csv"),
+    };
+    let executable = match &common.executable {
+        Some(p) => absolute(p)?,
+        None => std::env::current_exe().context("finding this terrawatt")?,
+    };
+    let plan = Plan {
+        terrawatt: env!("CARGO_PKG_VERSION").into(),
+        kind: kind.into(),
+        created_utc: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        tasks: rows.len(),
+        manifest: manifest_name.into(),
+        executable,
+        workdir: std::env::current_dir()?,
+        global_args: carried_globals(&ctx.global),
+        slurm: SlurmSettings {
+            job_name: common
+                .job_name
+                .clone()
+                .unwrap_or_else(|| format!("terrawatt-{}", kind.replace(' ', "-"))),
+            partition: common.partition.clone(),
+            account: common.account.clone(),
+            cpus_per_task: common.cpus_per_task.max(1),
+            mem: common.mem.clone(),
+            time: common.time.clone(),
+            max_parallel: common.max_parallel,
+        },
+        merge,
+        notes,
+    };
+    manifest::write(&run.join(manifest_name), &rows)?;
+    slurm::write_scripts(run, &plan)?;
+    plan.write(run)?;
+    let mut text = String::new();
+    writeln!(
+        text,
+        "planned {} {kind} task(s) in {}",
+        rows.len(),
+        run.display()
+    )?;
+    for n in &plan.notes {
+        writeln!(text, "  {n}")?;
+    }
+    writeln!(
+        text,
+        "run them: terrawatt submit {} (Slurm), or terrawatt submit {} --local",
+        run.display(),
+        run.display()
+    )?;
+    Ok(Outcome {
+        results: json!({ "run": run, "plan": plan }),
+        text,
+        unit: None,
+    })
+}
+
+pub fn plan(_span: &mut Span, ctx: &Ctx, p: &PlanCommand) -> Result<Outcome> {
+    match p {
+        PlanCommand::Raster(PlanRaster::Change(a)) => plan_change(ctx, a),
+        PlanCommand::Forecast(PlanForecast::Backtest(a)) => plan_backtest(ctx, a),
+        PlanCommand::Building(PlanBuilding::Savings(a)) => plan_savings(ctx, a),
+    }
+}
+
+fn plan_change(ctx: &Ctx, a: &PlanChangeArgs) -> Result<Outcome> {
+    let (tw, th) = tiles::parse_size(&a.tile_size).ok_or_else(|| {
+        anyhow!(
+            "--tile-size '{}': expected pixels, e.g. 4096px or 2048x1024px",
+            a.tile_size
+        )
+    })?;
+    refuse_options(
+        &a.args,
+        &[
+            "--out",
+            "--format",
+            "--classes-out",
+            "--table",
+            "--window",
+            "--quicklook",
+        ],
+        "raster change",
+    )?;
+    let mut probe = vec!["raster".to_string(), "change".into()];
+    probe.extend(a.args.iter().cloned());
+    probe.extend(["--out".to_string(), "planned.tif".into()]);
+    let Command::Raster(r) = parse(&probe)?.command else {
+        unreachable!("parsed as raster change")
+    };
+    let crate::commands::raster::RasterCommand::Change(change) = *r else {
+        unreachable!("parsed as raster change")
+    };
+    let (grid, inputs) = crate::commands::raster::change_tiling(&change)?;
+    let inputs: Vec<PathBuf> = inputs.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
+    let run = make_run_dir(&a.plan.out)?;
+    let cut = tiles::tiles(grid.width, grid.height, tw, th);
+    let mut rows = vec![];
+    for (id, t) in cut.iter().enumerate() {
+        let label = t.label();
+        let tile = |name: &str| run.join("tiles").join(format!("{name}-{label}.tif"));
+        let table = run.join("tables").join(format!("areas-{label}.csv"));
+        let mut argv = vec!["raster".to_string(), "change".into()];
+        argv.extend(a.args.iter().cloned());
+        argv.extend([
+            "--window".to_string(),
+            format!("{},{},{},{}", t.col_off, t.row_off, t.width, t.height),
+            "--format".into(),
+            "gtiff".into(),
+            "--out".into(),
+            tile("change").display().to_string(),
+            "--classes-out".into(),
+            tile("classes").display().to_string(),
+            "--table".into(),
+            table.display().to_string(),
+        ]);
+        if id == 0 {
+            parse(&argv).context("the tasks' command")?;
+        }
+        let g = grid.window((t.col_off, t.row_off), (t.width, t.height))?;
+        let (x0, y0, x1, y1) = g.bounds();
+        rows.push(TaskRow {
+            task_id: id,
+            label: label.clone(),
+            window: Some([t.col_off, t.row_off, t.width, t.height]),
+            bbox: Some([x0, y0, x1, y1]),
+            inputs: inputs.clone(),
+            outputs: vec![
+                Output {
+                    role: "change".into(),
+                    part: label.clone(),
+                    path: tile("change"),
+                },
+                Output {
+                    role: "classes".into(),
+                    part: label.clone(),
+                    path: tile("classes"),
+                },
+                Output {
+                    role: "areas".into(),
+                    part: label.clone(),
+                    path: table,
+                },
+            ],
+            commands: vec![argv],
+        });
+    }
+    let merge = MergeSpec {
+        rasters: vec![
+            RasterMerge {
+                role: "change".into(),
+                vrt: "change.vrt".into(),
+                cog: "change.tif".into(),
+            },
+            RasterMerge {
+                role: "classes".into(),
+                vrt: "classes.vrt".into(),
+                cog: "classes.tif".into(),
+            },
+        ],
+        tables: vec![TableMerge {
+            role: "areas".into(),
+            out: "areas-by-tile.csv".into(),
+            sum: Some(SumSpec {
+                out: "areas.csv".into(),
+                key: vec!["class".into(), "name".into()],
+                sum: vec!["pixels".into(), "hectares".into()],
+                quadrature: vec![],
+            }),
+        }],
+    };
+    let notes = vec![format!(
+        "{} × {} pixels ({}) in {} tiles of up to {tw} × {th} pixels ({} × {})",
+        grid.width,
+        grid.height,
+        grid.crs_name(),
+        cut.len(),
+        cut.iter().map(|t| t.tile_col).max().unwrap_or(0) + 1,
+        cut.iter().map(|t| t.tile_row).max().unwrap_or(0) + 1,
+    )];
+    finish_plan(ctx, &a.plan, &run, "raster change", rows, merge, notes)
+}
+
+/// A name safe in file names: letters, digits, `-`, `_`, `.`; others become `_`.
+fn file_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn plan_backtest(ctx: &Ctx, a: &PlanBacktestArgs) -> Result<Outcome> {
+    if a.per_task == 0 {
+        bail!("--per-task must be at least 1");
+    }
+    refuse_options(
+        &a.args,
+        &["--data", "--out", "--plot", "--plot-skill"],
+        "forecast backtest",
+    )?;
+    let t = Table::read(&a.sites)?;
+    t.require(&["site".to_string(), "data".to_string()])?;
+    let base = a
+        .sites
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let base = absolute(base)?;
+    let names = t.strings("site")?;
+    let columns: Vec<String> = t
+        .column_names()
+        .into_iter()
+        .filter(|c| c != "site")
+        .collect();
+    let values: Vec<Vec<String>> = columns
+        .iter()
+        .map(|c| t.strings(c))
+        .collect::<std::result::Result<_, _>>()?;
+    let path_columns = [
+        "data",
+        "weather",
+        "site_file",
+        "power_curve",
+        "turbine_library",
+    ];
+    let run = make_run_dir(&a.plan.out)?;
+    let mut seen: Vec<String> = vec![];
+    // (site, file-safe name, argv, inputs)
+    let mut sites = vec![];
+    for (i, name) in names.iter().enumerate() {
+        let place = format!("{} row {} (site '{name}')", a.sites.display(), i + 2);
+        if name.trim().is_empty() {
+            bail!("{} row {}: the site has no name", a.sites.display(), i + 2);
+        }
+        let safe = file_safe(name.trim());
+        if seen.contains(&safe) {
+            bail!("{place}: another site has this name (as a file name: {safe})");
+        }
+        seen.push(safe.clone());
+        let out = run.join("tables").join(format!("forecasts-{safe}.csv"));
+        let mut argv = vec!["forecast".to_string(), "backtest".into()];
+        let mut inputs = vec![];
+        for (c, v) in columns.iter().zip(&values) {
+            let v = v[i].trim();
+            if v.is_empty() {
+                if c == "data" {
+                    bail!("{place}: no data file");
+                }
+                continue;
+            }
+            let flag = match c.as_str() {
+                "site_file" => "--site".to_string(),
+                c => format!("--{}", c.replace('_', "-")),
+            };
+            let value = if path_columns.contains(&c.as_str()) {
+                let p = Path::new(v);
+                let p = if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    base.join(p)
+                };
+                if !p.exists() {
+                    bail!("{place}: column {c}: {} does not exist", p.display());
+                }
+                inputs.push(p.clone());
+                p.display().to_string()
+            } else {
+                v.to_string()
+            };
+            argv.push(flag);
+            argv.push(value);
+        }
+        argv.extend(a.args.iter().cloned());
+        argv.extend(["--out".to_string(), out.display().to_string()]);
+        refuse_options(&argv[2..argv.len() - 2], &[], "forecast backtest")
+            .with_context(|| place.clone())?;
+        parse(&argv).with_context(|| place.clone())?;
+        sites.push((name.trim().to_string(), argv, inputs, out));
+    }
+    if sites.is_empty() {
+        bail!("{}: no sites", a.sites.display());
+    }
+    let mut rows = vec![];
+    for (id, chunk) in sites.chunks(a.per_task).enumerate() {
+        let label = if chunk.len() == 1 {
+            chunk[0].0.clone()
+        } else {
+            format!("{} … {}", chunk[0].0, chunk[chunk.len() - 1].0)
+        };
+        let mut inputs: Vec<PathBuf> = vec![];
+        for s in chunk {
+            for p in &s.2 {
+                if !inputs.contains(p) {
+                    inputs.push(p.clone());
+                }
+            }
+        }
+        rows.push(TaskRow {
+            task_id: id,
+            label,
+            window: None,
+            bbox: None,
+            inputs,
+            outputs: chunk
+                .iter()
+                .map(|s| Output {
+                    role: "forecasts".into(),
+                    part: s.0.clone(),
+                    path: s.3.clone(),
+                })
+                .collect(),
+            commands: chunk.iter().map(|s| s.1.clone()).collect(),
+        });
+    }
+    let merge = MergeSpec {
+        rasters: vec![],
+        tables: vec![TableMerge {
+            role: "forecasts".into(),
+            out: "forecasts.csv".into(),
+            sum: None,
+        }],
+    };
+    let notes = vec![format!(
+        "{} sites, {} per task; every site's scores in results.json after the merge",
+        sites.len(),
+        a.per_task
+    )];
+    finish_plan(ctx, &a.plan, &run, "forecast backtest", rows, merge, notes)
+}
+
+fn plan_savings(ctx: &Ctx, a: &PlanSavingsArgs) -> Result<Outcome> {
+    if a.per_task == 0 {
+        bail!("--per-task must be at least 1");
+    }
+    refuse_options(&a.args, &["--meters", "--out"], "building savings")?;
+    let files = crate::commands::baseline::meter_files(&a.meters)?;
+    let files: Vec<PathBuf> = files.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
+    let run = make_run_dir(&a.plan.out)?;
+    let mut rows = vec![];
+    for (id, chunk) in files.chunks(a.per_task).enumerate() {
+        let name = |p: &PathBuf| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        let label = if chunk.len() == 1 {
+            name(&chunk[0])
+        } else {
+            format!("{} … {}", name(&chunk[0]), name(&chunk[chunk.len() - 1]))
+        };
+        let out = run.join("tables").join(format!("savings-{id:05}.csv"));
+        let mut argv = vec!["building".to_string(), "portfolio".into()];
+        for f in chunk {
+            argv.push("--meters".into());
+            argv.push(f.display().to_string());
+        }
+        argv.extend(a.args.iter().cloned());
+        argv.extend(["--out".to_string(), out.display().to_string()]);
+        if id == 0 {
+            parse(&argv).context("the tasks' command")?;
+        }
+        rows.push(TaskRow {
+            task_id: id,
+            label: label.clone(),
+            window: None,
+            bbox: None,
+            inputs: chunk.to_vec(),
+            outputs: vec![Output {
+                role: "savings".into(),
+                part: label,
+                path: out,
+            }],
+            commands: vec![argv],
+        });
+    }
+    let merge = MergeSpec {
+        rasters: vec![],
+        tables: vec![TableMerge {
+            role: "savings".into(),
+            out: "savings.csv".into(),
+            sum: Some(SumSpec {
+                out: "savings-total.csv".into(),
+                key: vec!["status".into()],
+                sum: vec![
+                    "predicted_total".into(),
+                    "observed_total".into(),
+                    "avoided".into(),
+                ],
+                quadrature: vec!["avoided_uncertainty".into()],
+            }),
+        }],
+    };
+    let notes = vec![format!(
+        "{} meters of {}, {} per task; totals summed by status, uncertainty root-sum-square (meters independent)",
+        files.len(),
+        a.meters.display(),
+        a.per_task
+    )];
+    finish_plan(ctx, &a.plan, &run, "building savings", rows, merge, notes)
+}
+
+// ---------------------------------------------------------------------------------------
+// run-task
+
+/// The run folder of a manifest.
+fn run_of(manifest: &Path) -> Result<PathBuf> {
+    let m = std::fs::canonicalize(manifest)
+        .with_context(|| format!("{}: no such manifest", manifest.display()))?;
+    Ok(m.parent().unwrap_or(Path::new("/")).to_path_buf())
+}
+
+/// Where run-task writes its report when it succeeds, and when it fails.
+pub fn task_report_paths(a: &RunTaskArgs) -> Option<(PathBuf, PathBuf)> {
+    let run = run_of(&a.manifest).ok()?;
+    let p = Placement::from_env();
+    let attempt = match (&p.array_job_id, &p.job_id) {
+        (Some(j), _) | (None, Some(j)) => format!("job{j}"),
+        _ => format!("pid{}", std::process::id()),
+    };
+    Some((
+        manifest::report_path(&run, a.task_id),
+        manifest::failed_report_path(&run, a.task_id, &attempt),
+    ))
+}
+
+fn outputs_exist(row: &TaskRow) -> bool {
+    row.outputs.iter().all(|o| o.path.is_file())
+}
+
+pub fn run_task(span: &mut Span, ctx: &Ctx, a: &RunTaskArgs) -> Result<Outcome> {
+    let run = run_of(&a.manifest)?;
+    let plan = Plan::read(&run)?;
+    let rows = manifest::read(&a.manifest)?;
+    let row = rows.get(a.task_id).ok_or_else(|| {
+        anyhow!(
+            "task {}: {} has tasks 0 to {}",
+            a.task_id,
+            a.manifest.display(),
+            rows.len() - 1
+        )
+    })?;
+    let placement = Placement::from_env();
+    let report = manifest::report_path(&run, a.task_id);
+    if !a.force && report.is_file() && outputs_exist(row) {
+        return Ok(Outcome {
+            results: json!({ "skipped": true, "task_id": a.task_id, "report": report }),
+            text: format!(
+                "task {} ({}): done before ({}); skipped\n",
+                a.task_id,
+                row.label,
+                report.display()
+            ),
+            unit: None,
+        });
+    }
+    // the pool: --threads, else Slurm's CPUs per task, else every CPU
+    if ctx.global.threads.is_none()
+        && let Some(n) = placement.cpus_per_task.filter(|n| *n > 0)
+    {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("setting up the thread pool")?;
+    }
+    std::env::set_current_dir(&plan.workdir)
+        .with_context(|| format!("entering the plan's folder {}", plan.workdir.display()))?;
+    let mut done = vec![];
+    let mut text = String::new();
+    for (k, argv) in row.commands.iter().enumerate() {
+        let cli = parse(argv).with_context(|| format!("task {} command {k}", a.task_id))?;
+        if matches!(
+            cli.command,
+            Command::Plan(_) | Command::RunTask(_) | Command::Merge(_) | Command::Submit(_)
+        ) {
+            bail!(
+                "task {} command {k}: a task cannot plan, run, merge or submit",
+                a.task_id
+            );
+        }
+        let name = crate::command_name(&cli.command);
+        let out = span
+            .phase(format!("{name} #{k}"), |sp| {
+                crate::dispatch(&cli.command, sp, ctx)
+            })
+            .with_context(|| format!("task {} ({}) command {k} ({name})", a.task_id, row.label))?;
+        text.push_str(&out.text);
+        done.push(json!({ "command": name, "argv": argv, "results": out.results }));
+    }
+    let missing: Vec<String> = row
+        .outputs
+        .iter()
+        .filter(|o| !o.path.is_file())
+        .map(|o| o.path.display().to_string())
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "task {}: its commands ended without writing {}",
+            a.task_id,
+            missing.join(", ")
+        );
+    }
+    writeln!(
+        text,
+        "task {} ({}) on {}: {} command(s), {} output(s) → {}",
+        a.task_id,
+        row.label,
+        placement.node,
+        done.len(),
+        row.outputs.len(),
+        report.display()
+    )?;
+    Ok(Outcome {
+        results: json!({
+            "task_id": a.task_id,
+            "label": row.label,
+            "kind": plan.kind,
+            "placement": placement,
+            "threads": rayon::current_num_threads(),
+            "outputs": row.outputs,
+            "commands": done,
+        }),
+        text,
+        unit: None,
+    })
+}
+
+/// The results of a failed attempt (for its report under reports/failed).
+pub fn failed_results(a: &RunTaskArgs, error: &anyhow::Error) -> Value {
+    json!({
+        "task_id": a.task_id,
+        "failed": true,
+        "error": format!("{error:#}"),
+        "placement": Placement::from_env(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// merge
+
+fn read_json(p: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: not a JSON report", p.display()))
+}
+
+/// The tasks without a report (or whose outputs are gone).
+fn missing_tasks(run: &Path, rows: &[TaskRow]) -> Vec<usize> {
+    rows.iter()
+        .filter(|r| !manifest::report_path(run, r.task_id).is_file() || !outputs_exist(r))
+        .map(|r| r.task_id)
+        .collect()
+}
+
+fn ids_text(ids: &[usize]) -> String {
+    slurm::array_spec(ids, None)
+}
+
+/// Failed attempts' energy, read from reports/failed.
+fn failed_attempts(run: &Path) -> Vec<TaskEnergy> {
+    let dir = run.join("reports").join("failed");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|p| {
+            let v = read_json(p).ok()?;
+            let id = v["results"]["task_id"].as_u64()? as usize;
+            TaskEnergy::of_report(id, &v).ok()
+        })
+        .collect()
+}
+
+pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
+    let run = std::fs::canonicalize(&a.run)
+        .with_context(|| format!("{}: no such run folder", a.run.display()))?;
+    let plan = Plan::read(&run)?;
+    let rows = manifest::read(&run.join(&plan.manifest))?;
+    let missing = missing_tasks(&run, &rows);
+    if !missing.is_empty() {
+        let failed: Vec<usize> = failed_attempts(&run).iter().map(|t| t.task_id).collect();
+        bail!(
+            "{} of {} tasks have no report or lack outputs: {} (reports in {}){}; nothing merged. Run only those: terrawatt submit {}",
+            missing.len(),
+            rows.len(),
+            ids_text(&missing),
+            run.join("reports").display(),
+            if failed.is_empty() {
+                String::new()
+            } else {
+                format!("; failed attempts recorded for {}", ids_text(&failed))
+            },
+            run.display()
+        );
+    }
+    // everything is written under temporary names, renamed when all is done
+    let mut staged: Vec<(PathBuf, PathBuf)> = vec![];
+    let tmp = |name: &str| run.join(format!(".{name}.{}.partial", std::process::id()));
+    let result = (|| -> Result<Value> {
+        let reports: Vec<Value> = span.phase("reports", |_| {
+            rows.iter()
+                .map(|r| read_json(&manifest::report_path(&run, r.task_id)))
+                .collect::<Result<_>>()
+        })?;
+        let mut mosaics = vec![];
+        for m in &plan.merge.rasters {
+            let tiles: Vec<PathBuf> = rows
+                .iter()
+                .flat_map(|r| r.outputs.iter().filter(|o| o.role == m.role))
+                .map(|o| o.path.clone())
+                .collect();
+            let (vrt, cog) = (tmp(&m.vrt), tmp(&m.cog));
+            staged.push((vrt.clone(), run.join(&m.vrt)));
+            staged.push((cog.clone(), run.join(&m.cog)));
+            let mo = span.phase(format!("mosaic {}", m.role), |_| {
+                terrawatt_raster::mosaic::mosaic(&tiles, &vrt, &cog)
+            })?;
+            mosaics.push(json!({ "role": m.role, "vrt": run.join(&m.vrt), "cog": run.join(&m.cog), "mosaic": mo }));
+        }
+        let mut table_out = vec![];
+        for t in &plan.merge.tables {
+            let parts: Vec<(usize, String, PathBuf)> = rows
+                .iter()
+                .flat_map(|r| {
+                    r.outputs
+                        .iter()
+                        .filter(|o| o.role == t.role)
+                        .map(|o| (r.task_id, o.part.clone(), o.path.clone()))
+                })
+                .collect();
+            let c = span.phase(format!("table {}", t.role), |_| tables::concat(&parts))?;
+            let p = tmp(&t.out);
+            terrawatt_scale::write_atomic(&p, c.to_csv().as_bytes())?;
+            staged.push((p, run.join(&t.out)));
+            let mut entry =
+                json!({ "role": t.role, "out": run.join(&t.out), "rows": c.rows.len() });
+            if let Some(s) = &t.sum {
+                let summed = tables::sum(&c, s, &run.join(&t.out))?;
+                let p = tmp(&s.out);
+                terrawatt_scale::write_atomic(&p, summed.to_csv().as_bytes())?;
+                staged.push((p, run.join(&s.out)));
+                let header = summed.header.clone();
+                entry["sums"] = summed
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        header
+                            .iter()
+                            .zip(r)
+                            .map(|(h, v)| (h.clone(), Value::from(v.clone())))
+                            .collect::<serde_json::Map<_, _>>()
+                            .into()
+                    })
+                    .collect::<Vec<Value>>()
+                    .into();
+                entry["sums_out"] = json!(run.join(&s.out));
+            }
+            table_out.push(entry);
+        }
+        // every command's results, by task and part
+        let parts: Vec<Value> = rows
+            .iter()
+            .zip(&reports)
+            .flat_map(|(r, rep)| {
+                let cmds = rep["results"]["commands"].as_array().cloned().unwrap_or_default();
+                cmds.into_iter().enumerate().map(move |(k, c)| {
+                    json!({
+                        "task_id": r.task_id,
+                        "part": r.outputs.get(k).map(|o| o.part.clone()).unwrap_or_else(|| r.label.clone()),
+                        "command": c["command"],
+                        "results": c["results"],
+                    })
+                })
+            })
+            .collect();
+        let p = tmp("results.json");
+        terrawatt_scale::write_atomic(
+            &p,
+            format!("{}\n", serde_json::to_string_pretty(&parts)?).as_bytes(),
+        )?;
+        staged.push((p, run.join("results.json")));
+        // energy
+        let tasks: Vec<TaskEnergy> = rows
+            .iter()
+            .zip(&reports)
+            .map(|(r, rep)| {
+                TaskEnergy::of_report(r.task_id, rep).map_err(|e| {
+                    anyhow!("{}: {e}", manifest::report_path(&run, r.task_id).display())
+                })
+            })
+            .collect::<Result<_>>()?;
+        let summed = energy::sum(tasks, &failed_attempts(&run));
+        let mut csv = String::from(
+            "task_id,node,method,estimate,joules,it_joules,joules_low,joules_high,co2e_g,wall_s,cpu_s\n",
+        );
+        for t in &summed.tasks {
+            writeln!(
+                csv,
+                "{},{},{},{},{:?},{:?},{:?},{:?},{:?},{:?},{:?}",
+                t.task_id,
+                manifest::quote(&t.node),
+                t.method,
+                t.estimate,
+                t.joules,
+                t.it_joules,
+                t.joules_low,
+                t.joules_high,
+                t.co2e_g,
+                t.wall_s,
+                t.cpu_s
+            )?;
+        }
+        let p = tmp("energy-by-task.csv");
+        terrawatt_scale::write_atomic(&p, csv.as_bytes())?;
+        staged.push((p, run.join("energy-by-task.csv")));
+        let energy_json = json!({ "kind": plan.kind, "energy": summed });
+        let p = tmp("energy.json");
+        terrawatt_scale::write_atomic(
+            &p,
+            format!("{}\n", serde_json::to_string_pretty(&energy_json)?).as_bytes(),
+        )?;
+        staged.push((p, run.join("energy.json")));
+        Ok(
+            json!({ "run": run, "kind": plan.kind, "tasks": rows.len(), "rasters": mosaics, "tables": table_out, "energy": summed }),
+        )
+    })();
+    let results = match result {
+        Ok(r) => r,
+        Err(e) => {
+            for (p, _) in &staged {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(e);
+        }
+    };
+    for (from, to) in &staged {
+        std::fs::rename(from, to).with_context(|| format!("renaming to {}", to.display()))?;
+    }
+    let mut text = String::new();
+    writeln!(
+        text,
+        "merged {} {} tasks in {}",
+        rows.len(),
+        plan.kind,
+        run.display()
+    )?;
+    for m in results["rasters"].as_array().into_iter().flatten() {
+        writeln!(
+            text,
+            "  {}: {} × {} pixels from {} tiles → {}",
+            m["role"].as_str().unwrap_or(""),
+            m["mosaic"]["width"],
+            m["mosaic"]["height"],
+            m["mosaic"]["tiles"],
+            m["cog"].as_str().unwrap_or("")
+        )?;
+    }
+    for t in results["tables"].as_array().into_iter().flatten() {
+        writeln!(
+            text,
+            "  {}: {} rows → {}",
+            t["role"].as_str().unwrap_or(""),
+            t["rows"],
+            t["out"].as_str().unwrap_or("")
+        )?;
+    }
+    let e = &results["energy"];
+    let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    writeln!(
+        text,
+        "  energy of the tasks: {:.1} J ({:.4} Wh, {:.1}–{:.1} J), {:.4} gCO2e{}",
+        f(&e["total"]["joules"]),
+        f(&e["total"]["wh"]),
+        f(&e["total"]["joules_low"]),
+        f(&e["total"]["joules_high"]),
+        f(&e["total"]["co2e_g"]),
+        if e["includes_estimates"].as_bool() == Some(true) {
+            " (includes model estimates)"
+        } else {
+            ""
+        }
+    )?;
+    for (node, s) in e["by_node"].as_object().into_iter().flatten() {
+        writeln!(
+            text,
+            "    {node}: {} task(s), {:.1} J, {:.2} CPU-s",
+            s["tasks"],
+            f(&s["joules"]),
+            f(&s["cpu_s"])
+        )?;
+    }
+    for (method, s) in e["by_method"].as_object().into_iter().flatten() {
+        writeln!(text, "    by {method}: {:.1} J", f(&s["joules"]))?;
+    }
+    if e["failed_attempts"]["tasks"].as_u64().unwrap_or(0) > 0 {
+        writeln!(
+            text,
+            "  failed attempts: {} ({:.1} J, not in the total)",
+            e["failed_attempts"]["tasks"],
+            f(&e["failed_attempts"]["joules"])
+        )?;
+    }
+    writeln!(text, "  (this merge's own energy: the line below)")?;
+    Ok(Outcome {
+        results,
+        text,
+        unit: None,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// submit
+
+pub fn submit(_span: &mut Span, _ctx: &Ctx, a: &SubmitArgs) -> Result<Outcome> {
+    let run = std::fs::canonicalize(&a.run)
+        .with_context(|| format!("{}: no such run folder", a.run.display()))?;
+    let plan = Plan::read(&run)?;
+    let rows = manifest::read(&run.join(&plan.manifest))?;
+    let missing = missing_tasks(&run, &rows);
+    let manifest_path = run.join(&plan.manifest);
+    if a.local {
+        let exe = std::env::current_exe().context("finding this terrawatt")?;
+        let mut failed = vec![];
+        for id in &missing {
+            let status = std::process::Command::new(&exe)
+                .args(&plan.global_args)
+                .arg("run-task")
+                .arg("--manifest")
+                .arg(&manifest_path)
+                .arg("--task-id")
+                .arg(id.to_string())
+                .env_remove("SLURM_ARRAY_TASK_ID")
+                .stdin(std::process::Stdio::null())
+                .status()
+                .with_context(|| format!("running task {id}"))?;
+            if !status.success() {
+                failed.push(*id);
+            }
+        }
+        if !failed.is_empty() {
+            bail!(
+                "{} task(s) failed: {}; the merge was not run. Mend the cause and run `terrawatt submit {} --local` again: only the missing tasks run",
+                failed.len(),
+                ids_text(&failed),
+                run.display()
+            );
+        }
+        let status = std::process::Command::new(&exe)
+            .args(&plan.global_args)
+            .arg("merge")
+            .arg(&run)
+            .stdin(std::process::Stdio::null())
+            .status()
+            .context("running the merge")?;
+        if !status.success() {
+            bail!("the merge failed (see above)");
+        }
+        return Ok(Outcome {
+            results: json!({ "local": true, "ran": missing, "skipped": rows.len() - missing.len(), "merged": true }),
+            text: format!(
+                "ran {} task(s) here ({} done before) and the merge of {}\n",
+                missing.len(),
+                rows.len() - missing.len(),
+                run.display()
+            ),
+            unit: None,
+        });
+    }
+    let sub = slurm::submit(&run, &plan, &missing)?;
+    // each submission recorded beside the plan
+    let log = run.join("submissions.json");
+    let mut all: Vec<Value> = if log.is_file() {
+        read_json(&log)?.as_array().cloned().unwrap_or_default()
+    } else {
+        vec![]
+    };
+    all.push(json!({
+        "submitted_utc": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "tasks": missing,
+        "submission": sub,
+    }));
+    terrawatt_scale::write_atomic(
+        &log,
+        format!("{}\n", serde_json::to_string_pretty(&all)?).as_bytes(),
+    )?;
+    let text = match &sub.array_job {
+        Some(j) => format!(
+            "submitted array job {j} (tasks {}; {} done before) and merge job {} after it (cancelled if any task fails)\n",
+            sub.array.as_deref().unwrap_or(""),
+            rows.len() - missing.len(),
+            sub.merge_job
+        ),
+        None => format!(
+            "every task has its report; submitted merge job {}\n",
+            sub.merge_job
+        ),
+    };
+    Ok(Outcome {
+        results: json!({ "local": false, "run": run, "tasks": missing, "submission": sub }),
+        text,
+        unit: None,
+    })
+}
