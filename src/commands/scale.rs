@@ -221,8 +221,8 @@ fn carried_globals(g: &crate::cli::Global) -> Vec<String> {
     out
 }
 
-/// Creates the run folder (absent or empty) and its sub-folders; its absolute path.
-fn make_run_dir(dir: &Path) -> Result<PathBuf> {
+/// The run folder's absolute path, after checking it is absent or empty (nothing made yet).
+fn check_run_dir(dir: &Path) -> Result<PathBuf> {
     if dir.exists() {
         let empty = std::fs::read_dir(dir)
             .with_context(|| format!("reading {}", dir.display()))?
@@ -236,11 +236,16 @@ fn make_run_dir(dir: &Path) -> Result<PathBuf> {
             );
         }
     }
+    absolute(dir)
+}
+
+/// Creates the run folder and its sub-folders.
+fn make_run_dir(run: &Path) -> Result<()> {
     for sub in ["tiles", "tables", "reports", "logs"] {
-        std::fs::create_dir_all(dir.join(sub))
-            .with_context(|| format!("creating {}", dir.join(sub).display()))?;
+        std::fs::create_dir_all(run.join(sub))
+            .with_context(|| format!("creating {}", run.join(sub).display()))?;
     }
-    Ok(std::fs::canonicalize(dir)?)
+    Ok(())
 }
 
 fn absolute(p: &Path) -> Result<PathBuf> {
@@ -294,6 +299,7 @@ fn finish_plan(
         merge,
         notes,
     };
+    make_run_dir(run)?;
     manifest::write(&run.join(manifest_name), &rows)?;
     slurm::write_scripts(run, &plan)?;
     plan.write(run)?;
@@ -358,7 +364,7 @@ fn plan_change(ctx: &Ctx, a: &PlanChangeArgs) -> Result<Outcome> {
     };
     let (grid, inputs) = crate::commands::raster::change_tiling(&change)?;
     let inputs: Vec<PathBuf> = inputs.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
-    let run = make_run_dir(&a.plan.out)?;
+    let run = check_run_dir(&a.plan.out)?;
     let cut = tiles::tiles(grid.width, grid.height, tw, th);
     let mut rows = vec![];
     for (id, t) in cut.iter().enumerate() {
@@ -493,7 +499,7 @@ fn plan_backtest(ctx: &Ctx, a: &PlanBacktestArgs) -> Result<Outcome> {
         "power_curve",
         "turbine_library",
     ];
-    let run = make_run_dir(&a.plan.out)?;
+    let run = check_run_dir(&a.plan.out)?;
     let mut seen: Vec<String> = vec![];
     // (site, file-safe name, argv, inputs)
     let mut sites = vec![];
@@ -605,7 +611,7 @@ fn plan_savings(ctx: &Ctx, a: &PlanSavingsArgs) -> Result<Outcome> {
     refuse_options(&a.args, &["--meters", "--out"], "building savings")?;
     let files = crate::commands::baseline::meter_files(&a.meters)?;
     let files: Vec<PathBuf> = files.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
-    let run = make_run_dir(&a.plan.out)?;
+    let run = check_run_dir(&a.plan.out)?;
     let mut rows = vec![];
     for (id, chunk) in files.chunks(a.per_task).enumerate() {
         let name = |p: &PathBuf| {

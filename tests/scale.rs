@@ -1,0 +1,455 @@
+//! Planned runs on this machine (issue 9): `plan` → `submit --local` → `merge`, for the
+//! three kinds of plan, on real data. The merged outputs equal one process over the same
+//! inputs; tasks already done are skipped; bad plans and incomplete runs are refused with
+//! what is wrong named and nothing merged.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+#[path = "../crates/meter/tests/common.rs"]
+mod common;
+
+fn terrawatt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args(args)
+        .env_remove("TERRAWATT_COUNTRY")
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("SLURM_CPUS_PER_TASK")
+        .output()
+        .expect("the binary runs")
+}
+
+fn run_ok(args: &[String]) -> Output {
+    let o = terrawatt(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        o.status.success(),
+        "{args:?}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn run_err(args: &[String]) -> String {
+    let o = terrawatt(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!o.status.success(), "{args:?} should fail");
+    let e = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(e.lines().last().unwrap_or("").starts_with("energy "), "{e}");
+    e
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+fn json(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn bands(p: &Path) -> Vec<Vec<u64>> {
+    let ds = gdal::Dataset::open(p).unwrap();
+    (1..=ds.raster_count())
+        .map(|i| {
+            let (w, h) = ds.raster_size();
+            let v = ds
+                .rasterband(i)
+                .unwrap()
+                .read_as::<f64>((0, 0), (w, h), (w, h), None)
+                .unwrap();
+            v.data().iter().map(|x| x.to_bits()).collect()
+        })
+        .collect()
+}
+
+fn norcia_args(data: &Path) -> Vec<String> {
+    let band = |date: usize, b: &str| -> String {
+        let dir = data.join(format!("imgs_{date}"));
+        let mut f: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| s(p).ends_with(&format!("_{b}.tif")))
+            .collect();
+        f.sort();
+        f.remove(0).display().to_string()
+    };
+    vec![
+        "--index".into(),
+        "ndvi".into(),
+        "--before-red".into(),
+        band(1, "B04"),
+        "--before-nir".into(),
+        band(1, "B08"),
+        "--after-red".into(),
+        band(2, "B04"),
+        "--after-nir".into(),
+        band(2, "B08"),
+        "--threshold".into(),
+        "-0.1".into(),
+    ]
+}
+
+#[test]
+fn tiled_change_on_norcia_equals_one_run_and_resumes() {
+    let Some(data) = common::reference_data("raster/oscd_norcia") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let args = norcia_args(&data);
+    let single = dir.path().join("single.tif");
+    let classes = dir.path().join("single-classes.tif");
+    let table = dir.path().join("single.csv");
+    let mut a = strings(&["raster", "change"]);
+    a.extend(args.iter().cloned());
+    a.extend(strings(&[
+        "--out",
+        s(&single),
+        "--classes-out",
+        s(&classes),
+        "--table",
+        s(&table),
+    ]));
+    run_ok(&a);
+
+    // 3 × 4 tiles, a CSV manifest, two threads per task
+    let run = dir.path().join("run");
+    let mut a = strings(&[
+        "--pue",
+        "1.2",
+        "plan",
+        "raster",
+        "change",
+        "--tile-size",
+        "128x64px",
+        "--manifest-format",
+        "csv",
+        "--cpus-per-task",
+        "2",
+        "--out",
+        s(&run),
+    ]);
+    a.extend(args.iter().cloned());
+    run_ok(&a);
+    let plan = json(&run.join("plan.json"));
+    assert_eq!(plan["tasks"], 16); // ceil(385/128) = 4 columns × ceil(241/64) = 4 rows
+    assert_eq!(plan["global_args"], serde_json::json!(["--pue", "1.2"]));
+    let script = std::fs::read_to_string(run.join("tasks.sbatch")).unwrap();
+    assert!(script.contains("#SBATCH --array=0-15"), "{script}");
+    assert!(script.contains("#SBATCH --cpus-per-task=2"), "{script}");
+    assert!(script.contains("--pue 1.2 run-task --manifest"), "{script}");
+    let manifest = std::fs::read_to_string(run.join("manifest.csv")).unwrap();
+    assert!(manifest.starts_with("task_id,label,col_off,row_off,width,height,xmin,"));
+    assert!(manifest.contains("\n5,r1c1,128,64,128,64,"), "{manifest}");
+
+    let o = run_ok(&strings(&["submit", s(&run), "--local"]));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ran 16 task(s) here"));
+    assert_eq!(bands(&run.join("change.tif")), bands(&single));
+    assert_eq!(bands(&run.join("classes.tif")), bands(&classes));
+    let gt = |p: &Path| gdal::Dataset::open(p).unwrap().geo_transform().unwrap();
+    assert_eq!(gt(&run.join("change.tif")), gt(&single));
+    // the VRT reads the same pixels
+    assert_eq!(bands(&run.join("change.vrt")), bands(&single));
+
+    // areas summed over the tiles equal the single run's: pixels exactly, hectares to 1e-12
+    let rows = |p: &Path| -> Vec<Vec<String>> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(String::from).collect())
+            .collect()
+    };
+    let one = rows(&table);
+    let merged = rows(&run.join("areas.csv"));
+    assert_eq!(one.len(), merged.len());
+    for (x, y) in one.iter().zip(&merged) {
+        assert_eq!((&x[0], &x[1], &x[2]), (&y[0], &y[1], &y[2]));
+        let (hx, hy): (f64, f64) = (x[3].parse().unwrap(), y[4].parse().unwrap());
+        assert!((hx - hy).abs() <= 1e-12 * hx, "{hx} vs {hy}");
+    }
+    assert_eq!(rows(&run.join("areas-by-tile.csv")).len(), 32);
+
+    // the energy: each task's report, their sum, the PUE carried into the tasks
+    let e = json(&run.join("energy.json"));
+    let mut sum = 0.0;
+    for i in 0..16 {
+        let r = json(&run.join(format!("reports/task-{i:05}.json")));
+        assert_eq!(r["energy"]["carbon"]["pue"], 1.2);
+        assert_eq!(r["results"]["threads"], rayon_threads());
+        sum += r["energy"]["joules"].as_f64().unwrap();
+    }
+    let total = e["energy"]["total"]["joules"].as_f64().unwrap();
+    assert!((total - sum).abs() <= 1e-9 * sum, "{total} vs {sum}");
+    let csv = std::fs::read_to_string(run.join("energy-by-task.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 17);
+
+    // resumed: nothing left to run; a task run again by hand is skipped, its report kept
+    let before = std::fs::read_to_string(run.join("reports/task-00003.json")).unwrap();
+    let o = run_ok(&strings(&["submit", s(&run), "--local"]));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ran 0 task(s) here (16 done before)"));
+    let m = run.join("manifest.csv");
+    let o = run_ok(&strings(&[
+        "run-task",
+        "--manifest",
+        s(&m),
+        "--task-id",
+        "3",
+    ]));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("skipped"));
+    assert_eq!(
+        std::fs::read_to_string(run.join("reports/task-00003.json")).unwrap(),
+        before
+    );
+
+    // a lost report: the merge names the task and writes nothing
+    std::fs::remove_file(run.join("reports/task-00007.json")).unwrap();
+    std::fs::remove_file(run.join("change.tif")).unwrap();
+    let e = run_err(&strings(&["merge", s(&run)]));
+    assert!(e.contains("1 of 16 tasks") && e.contains(": 7 "), "{e}");
+    assert!(!run.join("change.tif").exists());
+    let left: Vec<String> = std::fs::read_dir(&run)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("partial"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// The tasks' pool: two threads (--cpus-per-task is Slurm's; here the machine's).
+fn rayon_threads() -> serde_json::Value {
+    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+    serde_json::json!(n)
+}
+
+#[test]
+fn bad_plans_are_refused_before_anything_is_written() {
+    let Some(data) = common::reference_data("raster/oscd_norcia") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let plan = |extra: &[&str], tail: &[String]| -> Vec<String> {
+        let mut a = strings(&["plan", "raster", "change", "--out", s(&run)]);
+        a.extend(strings(extra));
+        a.extend(tail.iter().cloned());
+        a
+    };
+    let args = norcia_args(&data);
+    // Otsu's threshold needs the whole image
+    let otsu: Vec<String> = args[..args.len() - 2].to_vec();
+    let e = run_err(&plan(&["--tile-size", "100px"], &otsu));
+    assert!(e.contains("Otsu"), "{e}");
+    // options the plan sets itself
+    let mut with_out = args.clone();
+    with_out.extend(strings(&["--out", "x.tif"]));
+    let e = run_err(&plan(&["--tile-size", "100px"], &with_out));
+    assert!(e.contains("--out: the plan sets it"), "{e}");
+    // options of every command belong before `plan`
+    let mut with_country = args.clone();
+    with_country.extend(strings(&["--country", "FR"]));
+    let e = run_err(&plan(&["--tile-size", "100px"], &with_country));
+    assert!(e.contains("give it before `plan`"), "{e}");
+    // a tile size that is not pixels
+    let e = run_err(&plan(&["--tile-size", "10km"], &args));
+    assert!(e.contains("--tile-size '10km'"), "{e}");
+    assert!(!run.exists(), "nothing written");
+    // a run folder in use
+    std::fs::create_dir(&run).unwrap();
+    std::fs::write(run.join("x"), "").unwrap();
+    let e = run_err(&plan(&["--tile-size", "100px"], &args));
+    assert!(e.contains("not empty"), "{e}");
+    // a task that does not exist
+    std::fs::remove_file(run.join("x")).unwrap();
+    run_ok(&plan(&["--tile-size", "200px"], &args));
+    let m = run.join("manifest.parquet");
+    let e = run_err(&strings(&[
+        "run-task",
+        "--manifest",
+        s(&m),
+        "--task-id",
+        "4",
+    ]));
+    assert!(e.contains("task 4:") && e.contains("tasks 0 to 3"), "{e}");
+}
+
+#[test]
+fn meters_shared_among_tasks_sum_to_one_portfolio() {
+    let Some(data) = common::reference_data("building") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("meters");
+    std::fs::create_dir(&folder).unwrap();
+    for f in [
+        "il-gas-hdd-only-daily.csv.gz",
+        "il-electricity-cdd-only-daily.csv.gz",
+    ] {
+        std::fs::copy(data.join(f), folder.join(f)).unwrap();
+    }
+    let common_args = strings(&[
+        "--temperature",
+        s(&data.join("il-tempF.csv.gz")),
+        "--temperature-unit",
+        "F",
+        "--freq",
+        "daily",
+        "--baseline-start",
+        "2015-12-27",
+        "--baseline-end",
+        "2016-12-26",
+        "--start",
+        "2017-01-04",
+        "--end",
+        "2018-01-04",
+    ]);
+    let run = dir.path().join("run");
+    let mut a = strings(&[
+        "plan",
+        "building",
+        "savings",
+        "--meters",
+        s(&folder),
+        "--per-task",
+        "1",
+        "--out",
+        s(&run),
+    ]);
+    a.extend(common_args.iter().cloned());
+    run_ok(&a);
+    assert_eq!(json(&run.join("plan.json"))["tasks"], 2);
+    run_ok(&strings(&["submit", s(&run), "--local"]));
+    // one portfolio over the folder
+    let single = dir.path().join("p.csv");
+    let mut a = strings(&["building", "portfolio", "--meters", s(&folder)]);
+    a.extend(common_args.iter().cloned());
+    a.extend(strings(&["--out", s(&single)]));
+    run_ok(&a);
+    let merged = std::fs::read_to_string(run.join("savings.csv")).unwrap();
+    let one = std::fs::read_to_string(&single).unwrap();
+    // the same rows, each after its task and part
+    for (m, o) in merged.lines().skip(1).zip(one.lines().skip(1)) {
+        assert!(m.ends_with(o), "{m} vs {o}");
+    }
+    assert_eq!(merged.lines().count(), one.lines().count());
+    // totals: the meters' reference sums (tools/reference/caltrack_reference.py)
+    let total = std::fs::read_to_string(run.join("savings-total.csv")).unwrap();
+    let ok: Vec<&str> = total
+        .lines()
+        .find(|l| l.starts_with("ok,"))
+        .unwrap()
+        .split(',')
+        .collect();
+    let p: f64 = ok[1].parse().unwrap();
+    let o: f64 = ok[3].parse().unwrap();
+    assert!((p - (1049.3617634628931 + 9351.49)).abs() < 0.01, "{p}");
+    assert!((o - (960.22 + 8971.16)).abs() < 1e-6, "{o}");
+}
+
+#[test]
+fn sites_shared_among_tasks_equal_their_own_backtests() {
+    let Some(data) = common::reference_data("solar") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let parquet = data.join("pvdaq/system_50_ac_power_2_full_DST.parquet");
+    // two sites on one series: the second with its own capacity and window
+    let sites = dir.path().join("sites.csv");
+    std::fs::write(
+        &sites,
+        format!(
+            "site,data,capacity,start,end\nserf-east,{p},,2012-06-01,2012-06-04\nserf-east-b,{p},5000,2012-07-01,2012-07-03\n",
+            p = parquet.display()
+        ),
+    )
+    .unwrap();
+    let shared = strings(&[
+        "--time-column",
+        "measured_on",
+        "--target",
+        "ac_power_2",
+        "--interval",
+        "15min",
+        "--horizon",
+        "1h",
+        "--site-lat",
+        "39.7406",
+        "--site-lon",
+        "-105.1775",
+        "--site-elevation",
+        "1730",
+        "--tilt",
+        "45",
+        "--azimuth",
+        "158",
+        "--model",
+        "linear",
+    ]);
+    let run = dir.path().join("run");
+    let mut a = strings(&[
+        "plan",
+        "forecast",
+        "backtest",
+        "--sites",
+        s(&sites),
+        "--per-task",
+        "2",
+        "--out",
+        s(&run),
+    ]);
+    a.extend(shared.iter().cloned());
+    run_ok(&a);
+    assert_eq!(json(&run.join("plan.json"))["tasks"], 1);
+    run_ok(&strings(&["submit", s(&run), "--local"]));
+    let merged = std::fs::read_to_string(run.join("forecasts.csv")).unwrap();
+    // the second site by itself
+    let own = dir.path().join("b.csv");
+    let mut a = strings(&["forecast", "backtest", "--data", s(&parquet)]);
+    a.extend(strings(&[
+        "--capacity",
+        "5000",
+        "--start",
+        "2012-07-01",
+        "--end",
+        "2012-07-03",
+    ]));
+    a.extend(shared.iter().cloned());
+    a.extend(strings(&["--out", s(&own)]));
+    run_ok(&a);
+    let own = std::fs::read_to_string(&own).unwrap();
+    let b: Vec<&str> = merged
+        .lines()
+        .filter(|l| l.starts_with("0,serf-east-b,"))
+        .collect();
+    assert_eq!(b.len(), own.lines().count() - 1);
+    for (m, o) in b.iter().zip(own.lines().skip(1)) {
+        assert_eq!(m.strip_prefix("0,serf-east-b,"), Some(o));
+    }
+    assert!(merged.lines().any(|l| l.starts_with("0,serf-east,")));
+    // every site's scores, by part
+    let results = json(&run.join("results.json"));
+    assert_eq!(results.as_array().unwrap().len(), 2);
+    assert_eq!(results[1]["part"], "serf-east-b");
+    assert!(results[1]["results"]["per_horizon"].is_array());
+
+    // a bad row is named with its site, before anything is written
+    std::fs::write(
+        &sites,
+        format!("site,data,capacity\nx,{},steep\n", parquet.display()),
+    )
+    .unwrap();
+    let run2 = dir.path().join("run2");
+    let mut a = strings(&[
+        "plan",
+        "forecast",
+        "backtest",
+        "--sites",
+        s(&sites),
+        "--out",
+        s(&run2),
+    ]);
+    a.extend(shared[..shared.len() - 2].iter().cloned());
+    let e = run_err(&a);
+    assert!(e.contains("row 2 (site 'x')") && e.contains("steep"), "{e}");
+}
