@@ -217,6 +217,69 @@ fn tiled_change_on_norcia_equals_one_run_and_resumes() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+#[test]
+fn tiled_dnbr_with_resampled_20m_bands_equals_one_run() {
+    let Some(data) = common::reference_data("raster/oscd_norcia") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let band = |date: usize, b: &str| -> String {
+        let mut f: Vec<PathBuf> = std::fs::read_dir(data.join(format!("imgs_{date}")))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| s(p).ends_with(&format!("_{b}.tif")))
+            .collect();
+        f.sort();
+        f.remove(0).display().to_string()
+    };
+    // B12 (20 m) brought onto the 10 m grid of B08 bilinearly, tile by tile
+    let args: Vec<String> = vec![
+        "--index".into(),
+        "nbr".into(),
+        "--before-nir".into(),
+        band(1, "B08"),
+        "--before-swir2".into(),
+        band(1, "B12"),
+        "--after-nir".into(),
+        band(2, "B08"),
+        "--after-swir2".into(),
+        band(2, "B12"),
+        "--resampling".into(),
+        "bilinear".into(),
+    ];
+    let single = dir.path().join("single.tif");
+    let table = dir.path().join("single.csv");
+    let mut a = strings(&["raster", "change"]);
+    a.extend(args.iter().cloned());
+    a.extend(strings(&["--out", s(&single), "--table", s(&table)]));
+    run_ok(&a);
+    let run = dir.path().join("run");
+    let mut a = strings(&[
+        "plan",
+        "raster",
+        "change",
+        "--tile-size",
+        "150px",
+        "--out",
+        s(&run),
+    ]);
+    a.extend(args.iter().cloned());
+    run_ok(&a);
+    run_ok(&strings(&["submit", s(&run), "--local"]));
+    assert_eq!(bands(&run.join("change.tif")), bands(&single));
+    // dNBR class names hold commas: quoted in every table
+    let areas = std::fs::read_to_string(run.join("areas.csv")).unwrap();
+    assert!(
+        areas.contains("\n1,\"enhanced regrowth, high\",10537,0,"),
+        "{areas}"
+    );
+    let one = std::fs::read_to_string(&table).unwrap();
+    assert!(
+        one.contains("\n1,\"enhanced regrowth, high\",10537,"),
+        "{one}"
+    );
+}
+
 /// The tasks' pool: two threads (--cpus-per-task is Slurm's; here the machine's).
 fn rayon_threads() -> serde_json::Value {
     let n = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -1672,7 +1672,14 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
     if let Some(t) = &a.table {
         let mut csv = String::from("class,name,pixels,hectares\n");
         for k in &rep.classes {
-            writeln!(csv, "{},{},{},{}", k.class, k.name, k.pixels, k.hectares)?;
+            writeln!(
+                csv,
+                "{},{},{},{}",
+                k.class,
+                terrawatt_raster::zone_table::csv_field(&k.name),
+                k.pixels,
+                k.hectares
+            )?;
         }
         write_table(span, t, &csv)?;
     }

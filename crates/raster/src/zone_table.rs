@@ -173,7 +173,8 @@ fn force_multi(g: Geometry) -> gdal::errors::Result<Geometry> {
     }
 }
 
-fn csv_field(s: &str) -> String {
+/// A CSV field, quoted where it holds a comma, a quote or a line break.
+pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
