@@ -508,5 +508,10 @@ fn sixteen_tiles_through_a_real_slurm_cluster() {
         .sum();
     assert!((by_node - joules).abs() <= 1e-9 * joules);
     assert_eq!(e["energy"]["failed_attempts"]["tasks"], 1);
+    // this cluster keeps no accounting: Slurm's own figure is absent, and says why
+    let sa = &e["slurm_accounting"];
+    assert_eq!(sa["available"], false, "{sa}");
+    assert_eq!(sa["tasks"], 16);
+    assert!(sa["note"].as_str().unwrap().starts_with("sacct"), "{sa}");
     drop(cluster);
 }

@@ -966,6 +966,19 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
             })
             .collect::<Result<_>>()?;
         let summed = energy::sum(tasks, &failed_attempts(&run));
+        // Slurm's own figure where the tasks ran under Slurm and the site gathers energy
+        let slurm_tasks: Vec<String> = reports
+            .iter()
+            .filter_map(|r| {
+                let p = &r["results"]["placement"];
+                Some(format!(
+                    "{}_{}",
+                    p["array_job_id"].as_str()?,
+                    p["array_task_id"].as_str()?
+                ))
+            })
+            .collect();
+        let slurm_energy = span.phase("sacct", |_| slurm::consumed_energy(&slurm_tasks));
         let mut csv = String::from(
             "task_id,node,method,estimate,joules,it_joules,joules_low,joules_high,co2e_g,wall_s,cpu_s\n",
         );
@@ -989,7 +1002,8 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
         let p = tmp("energy-by-task.csv");
         terrawatt_scale::write_atomic(&p, csv.as_bytes())?;
         staged.push((p, run.join("energy-by-task.csv")));
-        let energy_json = json!({ "kind": plan.kind, "energy": summed });
+        let energy_json =
+            json!({ "kind": plan.kind, "energy": summed, "slurm_accounting": slurm_energy });
         let p = tmp("energy.json");
         terrawatt_scale::write_atomic(
             &p,
@@ -997,7 +1011,7 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
         )?;
         staged.push((p, run.join("energy.json")));
         Ok(
-            json!({ "run": run, "kind": plan.kind, "tasks": rows.len(), "rasters": mosaics, "tables": table_out, "energy": summed }),
+            json!({ "run": run, "kind": plan.kind, "tasks": rows.len(), "rasters": mosaics, "tables": table_out, "energy": summed, "slurm_accounting": slurm_energy }),
         )
     })();
     let results = match result {
@@ -1074,6 +1088,23 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
             "  failed attempts: {} ({:.1} J, not in the total)",
             e["failed_attempts"]["tasks"],
             f(&e["failed_attempts"]["joules"])
+        )?;
+    }
+    let sa = &results["slurm_accounting"];
+    if sa["available"].as_bool() == Some(true) {
+        writeln!(
+            text,
+            "  Slurm's ConsumedEnergy for {} of {} tasks: {:.1} J ({})",
+            sa["tasks_with_energy"],
+            sa["tasks"],
+            f(&sa["joules"]),
+            sa["note"].as_str().unwrap_or("")
+        )?;
+    } else if sa["tasks"].as_u64().unwrap_or(0) > 0 {
+        writeln!(
+            text,
+            "  Slurm's own energy accounting: none ({})",
+            sa["note"].as_str().unwrap_or("")
         )?;
     }
     writeln!(text, "  (this merge's own energy: the line below)")?;

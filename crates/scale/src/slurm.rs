@@ -233,6 +233,79 @@ impl Placement {
     }
 }
 
+/// Slurm's own energy figure for the tasks (`sacct`'s ConsumedEnergyRaw), where the site
+/// enables an AcctGatherEnergyType plugin and accounting storage.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlurmEnergy {
+    pub available: bool,
+    /// The sum over the tasks that have a figure, J.
+    pub joules: Option<f64>,
+    pub tasks_with_energy: usize,
+    pub tasks: usize,
+    /// Why there is no figure, or what it covers.
+    pub note: String,
+}
+
+/// Asks sacct for the energy of array tasks given as `<array job>_<task>`.
+pub fn consumed_energy(tasks: &[String]) -> SlurmEnergy {
+    let none = |note: String| SlurmEnergy {
+        available: false,
+        joules: None,
+        tasks_with_energy: 0,
+        tasks: tasks.len(),
+        note,
+    };
+    if tasks.is_empty() {
+        return none("no task ran under Slurm".into());
+    }
+    let out = match Command::new("sacct")
+        .args(["-n", "-P", "--format=JobID,ConsumedEnergyRaw", "-j"])
+        .arg(tasks.join(","))
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => return none(format!("sacct cannot run: {e}")),
+    };
+    if !out.status.success() {
+        return none(format!(
+            "sacct: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut joules = 0.0;
+    let mut with = 0;
+    for t in tasks {
+        // the batch step's figure, else the allocation's
+        let value = |id: &str| {
+            text.lines().find_map(|l| {
+                let (j, e) = l.split_once('|')?;
+                (j == id).then(|| e.trim().parse::<f64>().ok()).flatten()
+            })
+        };
+        if let Some(e) = value(&format!("{t}.batch"))
+            .filter(|e| *e > 0.0)
+            .or_else(|| value(t).filter(|e| *e > 0.0))
+        {
+            joules += e;
+            with += 1;
+        }
+    }
+    if with == 0 {
+        return none(
+            "sacct has no ConsumedEnergy for these tasks (AcctGatherEnergyType is none or accounting is not gathered)"
+                .into(),
+        );
+    }
+    SlurmEnergy {
+        available: true,
+        joules: Some(joules),
+        tasks_with_energy: with,
+        tasks: tasks.len(),
+        note: "the node's energy over each task's run, whole node: it includes other jobs and idle power unless the allocation is exclusive".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
