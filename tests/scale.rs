@@ -149,8 +149,10 @@ fn tiled_change_on_norcia_equals_one_run_and_resumes() {
     assert_eq!(bands(&run.join("classes.tif")), bands(&classes));
     let gt = |p: &Path| gdal::Dataset::open(p).unwrap().geo_transform().unwrap();
     assert_eq!(gt(&run.join("change.tif")), gt(&single));
-    // the VRT reads the same pixels
+    // the VRT reads the same pixels; the COGs are the very files one run writes
     assert_eq!(bands(&run.join("change.vrt")), bands(&single));
+    assert!(std::fs::read(run.join("change.tif")).unwrap() == std::fs::read(&single).unwrap());
+    assert!(std::fs::read(run.join("classes.tif")).unwrap() == std::fs::read(&classes).unwrap());
 
     // areas summed over the tiles equal the single run's: pixels exactly, hectares to 1e-12
     let rows = |p: &Path| -> Vec<Vec<String>> {

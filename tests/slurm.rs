@@ -412,6 +412,19 @@ fn sixteen_tiles_through_a_real_slurm_cluster() {
     let (array, merge, tasks) = last_submission(&run);
     let array = array.expect("an array job");
     assert_eq!(tasks.len(), 16);
+    // a second submission while the first is queued is refused (the merge job, pending
+    // on the array, is held meanwhile so that it stays queued)
+    let o = cluster.slurm("scontrol", &["hold", &merge]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = cluster.terrawatt(&["submit", s(&run)]);
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("still queued or running") && e.contains(&merge),
+        "{e}"
+    );
+    let o = cluster.slurm("scontrol", &["release", &merge]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     wait_for(
         Duration::from_secs(600),
         "the first submission to end",
@@ -474,6 +487,8 @@ fn sixteen_tiles_through_a_real_slurm_cluster() {
     assert_eq!(bands(&run.join("classes.tif")), bands(&single_classes));
     let gt = |p: &Path| gdal::Dataset::open(p).unwrap().geo_transform().unwrap();
     assert_eq!(gt(&run.join("change.tif")), gt(&single));
+    // byte for byte, even: the merge streams the mosaic through the same writer
+    assert!(std::fs::read(run.join("change.tif")).unwrap() == std::fs::read(&single).unwrap());
 
     // both nodes ran tasks; the run's energy is the sum of the task reports
     let mut nodes = BTreeSet::new();

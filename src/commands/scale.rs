@@ -147,6 +147,9 @@ pub struct MergeArgs {
     /// The run folder.
     #[arg(value_name = "DIR")]
     pub run: PathBuf,
+    /// Memory budget of the mosaics (e.g. 1GB, 512MB).
+    #[arg(long, default_value = "1GB")]
+    pub memory: String,
 }
 
 #[derive(Debug, Args)]
@@ -706,6 +709,15 @@ fn outputs_exist(row: &TaskRow) -> bool {
 pub fn run_task(span: &mut Span, ctx: &Ctx, a: &RunTaskArgs) -> Result<Outcome> {
     let run = run_of(&a.manifest)?;
     let plan = Plan::read(&run)?;
+    if plan.terrawatt != env!("CARGO_PKG_VERSION") {
+        bail!(
+            "{} was planned with terrawatt {} and this is {}: a run's tasks must all come from one version (plan it again, or run the plan's own executable {})",
+            run.display(),
+            plan.terrawatt,
+            env!("CARGO_PKG_VERSION"),
+            plan.executable.display()
+        );
+    }
     let rows = manifest::read(&a.manifest)?;
     let row = rows.get(a.task_id).ok_or_else(|| {
         anyhow!(
@@ -851,6 +863,7 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
     let run = std::fs::canonicalize(&a.run)
         .with_context(|| format!("{}: no such run folder", a.run.display()))?;
     let plan = Plan::read(&run)?;
+    let memory = crate::commands::raster::parse_bytes(&a.memory)?;
     let rows = manifest::read(&run.join(&plan.manifest))?;
     let missing = missing_tasks(&run, &rows);
     if !missing.is_empty() {
@@ -889,7 +902,7 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
             staged.push((vrt.clone(), run.join(&m.vrt)));
             staged.push((cog.clone(), run.join(&m.cog)));
             let mo = span.phase(format!("mosaic {}", m.role), |_| {
-                terrawatt_raster::mosaic::mosaic(&tiles, &vrt, &cog)
+                terrawatt_raster::mosaic::mosaic(&tiles, &vrt, &cog, memory)
             })?;
             mosaics.push(json!({ "role": m.role, "vrt": run.join(&m.vrt), "cog": run.join(&m.cog), "mosaic": mo }));
         }
@@ -1173,14 +1186,33 @@ pub fn submit(_span: &mut Span, _ctx: &Ctx, a: &SubmitArgs) -> Result<Outcome> {
             unit: None,
         });
     }
-    let sub = slurm::submit(&run, &plan, &missing)?;
-    // each submission recorded beside the plan
+    // each submission recorded beside the plan; none while an earlier one is still queued
     let log = run.join("submissions.json");
     let mut all: Vec<Value> = if log.is_file() {
         read_json(&log)?.as_array().cloned().unwrap_or_default()
     } else {
         vec![]
     };
+    let earlier: Vec<String> = all
+        .iter()
+        .flat_map(|s| {
+            [
+                s["submission"]["array_job"].as_str(),
+                s["submission"]["merge_job"].as_str(),
+            ]
+        })
+        .flatten()
+        .map(String::from)
+        .collect();
+    let queued = slurm::still_queued(&earlier)?;
+    if !queued.is_empty() {
+        bail!(
+            "job(s) {} of an earlier submission of {} are still queued or running: wait for them (squeue) or cancel them (scancel) before submitting again",
+            queued.join(", "),
+            run.display()
+        );
+    }
+    let sub = slurm::submit(&run, &plan, &missing)?;
     all.push(json!({
         "submitted_utc": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "tasks": missing,

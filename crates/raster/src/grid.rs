@@ -270,4 +270,26 @@ mod tests {
         );
         assert!((a / 1e6 - 510_065_621.72).abs() < 0.01, "{a}");
     }
+
+    #[test]
+    fn windows_of_whole_pixels() {
+        let g = Grid {
+            width: 385,
+            height: 241,
+            transform: [13.0721, 1.08e-4, 0.0, 42.8069, 0.0, -1.08e-4],
+            wkt: String::new(),
+        };
+        let w = g.window((97, 61), (97, 61)).unwrap();
+        assert_eq!(w.offset_in(&g), Some((97, 61)));
+        assert_eq!((w.width, w.height), (97, 61));
+        assert_eq!(g.offset_in(&g), Some((0, 0)));
+        // not inside, or not on the pixel corners
+        assert!(g.window((300, 0), (97, 61)).is_err());
+        let mut half = w.clone();
+        half.transform[0] += 0.5 * 1.08e-4;
+        assert_eq!(half.offset_in(&g), None);
+        let mut big = g.clone();
+        big.width += 1;
+        assert_eq!(big.offset_in(&g), None);
+    }
 }

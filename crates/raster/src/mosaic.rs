@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use gdal::{Dataset, Metadata as _};
 use serde::Serialize;
 
+use crate::blocks;
 use crate::grid::Grid;
 use crate::read::translate;
+use crate::write::{Compression, Format, OutputSpec, Sample, Writer};
 use crate::{RasterError, Result, gdal_err};
 
 /// What a mosaic holds.
@@ -49,9 +51,11 @@ fn layout(path: &Path) -> Result<Layout> {
     Ok((grid, types, nodata, names))
 }
 
-/// Checks that `tiles` fit one pixel grid and returns that grid, the band descriptions
-/// and the layout.
-fn check(tiles: &[PathBuf]) -> Result<(Grid, Vec<String>, Mosaic)> {
+/// What the tiles share: the mosaic's grid, band descriptions, sample types and nodata.
+type Shared = (Grid, Vec<String>, Vec<String>, Vec<Option<f64>>, Mosaic);
+
+/// Checks that `tiles` fit one pixel grid and returns what they share and the layout.
+fn check(tiles: &[PathBuf]) -> Result<Shared> {
     let first = tiles
         .first()
         .ok_or_else(|| RasterError::Invalid("no tiles to mosaic".into()))?;
@@ -130,35 +134,46 @@ fn check(tiles: &[PathBuf]) -> Result<(Grid, Vec<String>, Mosaic)> {
         bands: types0.len(),
         uncovered_pixels: union.pixels().saturating_sub(covered),
     };
-    Ok((union, names0, m))
+    Ok((union, names0, types0, nodata0, m))
 }
 
 /// Writes `vrt` (a virtual mosaic referring to the tiles by paths relative to it, on the
 /// tiles' own pixel size and origin, band descriptions kept) and `cog` (a Cloud-Optimised
-/// GeoTIFF of it, DEFLATE with the predictor, nearest overviews). On failure neither is
-/// left behind; the caller names them (temporary names, renamed when all is done).
-pub fn mosaic(tiles: &[PathBuf], vrt: &Path, cog: &Path) -> Result<Mosaic> {
-    let (grid, names, m) = check(tiles)?;
+/// GeoTIFF of it). Byte and Float32 mosaics are streamed in strips through terrawatt's own
+/// writer (DEFLATE level 1, the predictor, nearest overviews: the same file a single run
+/// writes) within the `memory` budget; other sample types go through GDAL's COG driver. On
+/// failure neither is left behind; the caller names them (temporary names, renamed when
+/// all is done).
+pub fn mosaic(tiles: &[PathBuf], vrt: &Path, cog: &Path, memory: u64) -> Result<Mosaic> {
+    let (grid, names, types, nodata, m) = check(tiles)?;
     let done = build_vrt(tiles, &grid, &names, vrt).and_then(|()| {
-        translate(
-            vrt,
-            cog,
-            &[
-                "-of",
-                "COG",
-                "-co",
-                "COMPRESS=DEFLATE",
-                "-co",
-                "PREDICTOR=YES",
-                "-co",
-                "RESAMPLING=NEAREST",
-                "-co",
-                "BIGTIFF=IF_SAFER",
-                "-co",
-                "NUM_THREADS=ALL_CPUS",
-            ]
-            .map(String::from),
-        )
+        let same = |t: &str| types.iter().all(|x| x == t);
+        let nodata = nodata.first().copied().flatten();
+        if same("Float32") {
+            stream::<f32>(vrt, cog, &grid, &names, nodata, memory)
+        } else if same("Byte") {
+            stream::<u8>(vrt, cog, &grid, &names, nodata, memory)
+        } else {
+            translate(
+                vrt,
+                cog,
+                &[
+                    "-of",
+                    "COG",
+                    "-co",
+                    "COMPRESS=DEFLATE",
+                    "-co",
+                    "PREDICTOR=YES",
+                    "-co",
+                    "RESAMPLING=NEAREST",
+                    "-co",
+                    "BIGTIFF=IF_SAFER",
+                    "-co",
+                    "NUM_THREADS=ALL_CPUS",
+                ]
+                .map(String::from),
+            )
+        }
     });
     if let Err(e) = done {
         let _ = std::fs::remove_file(vrt);
@@ -166,6 +181,60 @@ pub fn mosaic(tiles: &[PathBuf], vrt: &Path, cog: &Path) -> Result<Mosaic> {
         return Err(e);
     }
     Ok(m)
+}
+
+/// The VRT's rows in strips (read in parallel, a dataset per strip) into the writer.
+fn stream<T: Sample + Default>(
+    vrt: &Path,
+    cog: &Path,
+    grid: &Grid,
+    names: &[String],
+    nodata: Option<f64>,
+    memory: u64,
+) -> Result<()> {
+    blocks::limit_gdal_cache(memory);
+    let (w, h) = (grid.width, grid.height);
+    let bpp = names.len() * T::BYTES;
+    let rows = blocks::strip_rows(
+        h,
+        w,
+        bpp,
+        1,
+        blocks::strip_budget(memory),
+        rayon::current_num_threads(),
+    )?;
+    let (rows, tile) = blocks::tiles_for(rows, w, bpp, memory / 4);
+    let spec = OutputSpec {
+        path: cog.to_path_buf(),
+        format: Format::Cog,
+        compression: Compression::Deflate,
+        level: None,
+    };
+    let descriptions: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut writer = Writer::create::<T>(&spec, grid, &descriptions, nodata, tile)?;
+    blocks::run(
+        h,
+        rows,
+        |r0, n| {
+            let ds = Dataset::open(vrt).map_err(gdal_err(vrt))?;
+            (1..=names.len())
+                .map(|b| {
+                    let band = ds.rasterband(b).map_err(gdal_err(vrt))?;
+                    let mut v = vec![T::default(); w * n];
+                    band.read_into_slice::<T>((0, r0 as isize), (w, n), (w, n), &mut v, None)
+                        .map_err(gdal_err(vrt))?;
+                    Ok(v)
+                })
+                .collect::<Result<Vec<Vec<T>>>>()
+        },
+        |r0, n, bands| {
+            for (b, v) in bands.into_iter().enumerate() {
+                writer.write_rows(b + 1, r0, n, v)?;
+            }
+            Ok(())
+        },
+    )?;
+    writer.finish()
 }
 
 /// GDAL's buildvrt over `tiles` into `dst`, on `grid` exactly (its pixel size and bounds),

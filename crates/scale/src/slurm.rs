@@ -196,6 +196,34 @@ pub fn submit(run: &Path, plan: &Plan, task_ids: &[usize]) -> Result<Submission>
     })
 }
 
+/// Of `jobs`, those Slurm still holds (pending or running; array tasks by their array job).
+pub fn still_queued(jobs: &[String]) -> Result<Vec<String>> {
+    if jobs.is_empty() {
+        return Ok(vec![]);
+    }
+    let out = Command::new("squeue")
+        .args(["-h", "-o", "%F %i"])
+        .output()
+        .map_err(|e| ScaleError::Slurm(format!("cannot run squeue ({e})")))?;
+    if !out.status.success() {
+        return Err(ScaleError::Slurm(format!(
+            "squeue: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut found: Vec<String> = vec![];
+    for line in text.lines() {
+        for field in line.split_whitespace() {
+            let id = field.split('_').next().unwrap_or(field);
+            if jobs.iter().any(|j| j == id) && !found.iter().any(|f| f == id) {
+                found.push(id.to_string());
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Where and under which job a task runs (Slurm's variables; the host name elsewhere).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Placement {
