@@ -505,6 +505,9 @@ fn sixteen_tiles_through_a_real_slurm_cluster() {
             r["results"]["placement"]["array_job_id"].is_string(),
             "{p:?}"
         );
+        // the pool sized from SLURM_CPUS_PER_TASK (one CPU per task here)
+        assert_eq!(r["results"]["placement"]["cpus_per_task"], 1, "{p:?}");
+        assert_eq!(r["results"]["threads"], 1, "{p:?}");
         joules += r["energy"]["joules"].as_f64().unwrap();
     }
     assert_eq!(nodes, BTreeSet::from(["n1".to_string(), "n2".to_string()]));
