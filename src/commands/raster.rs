@@ -1582,7 +1582,14 @@ pub fn change_tiling(a: &ChangeArgs) -> Result<(Grid, Vec<PathBuf>)> {
     for m in [&ci.mask_before, &ci.mask_after].into_iter().flatten() {
         inputs.push(m.0.path.clone());
     }
-    inputs.dedup();
+    let mut seen: Vec<PathBuf> = Vec::with_capacity(inputs.len());
+    inputs.retain(|p| {
+        let new = !seen.contains(p);
+        if new {
+            seen.push(p.clone());
+        }
+        new
+    });
     Ok((grid, inputs))
 }
 
