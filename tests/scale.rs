@@ -3,11 +3,14 @@
 //! inputs; tasks already done are skipped; bad plans and incomplete runs are refused with
 //! what is wrong named and nothing merged.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
+mod norcia;
+
+use norcia::{band, bands, ndvi_args};
 
 fn terrawatt(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_terrawatt"))
@@ -49,55 +52,13 @@ fn json(p: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
-fn bands(p: &Path) -> Vec<Vec<u64>> {
-    let ds = gdal::Dataset::open(p).unwrap();
-    (1..=ds.raster_count())
-        .map(|i| {
-            let (w, h) = ds.raster_size();
-            let v = ds
-                .rasterband(i)
-                .unwrap()
-                .read_as::<f64>((0, 0), (w, h), (w, h), None)
-                .unwrap();
-            v.data().iter().map(|x| x.to_bits()).collect()
-        })
-        .collect()
-}
-
-fn norcia_args(data: &Path) -> Vec<String> {
-    let band = |date: usize, b: &str| -> String {
-        let dir = data.join(format!("imgs_{date}"));
-        let mut f: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| s(p).ends_with(&format!("_{b}.tif")))
-            .collect();
-        f.sort();
-        f.remove(0).display().to_string()
-    };
-    vec![
-        "--index".into(),
-        "ndvi".into(),
-        "--before-red".into(),
-        band(1, "B04"),
-        "--before-nir".into(),
-        band(1, "B08"),
-        "--after-red".into(),
-        band(2, "B04"),
-        "--after-nir".into(),
-        band(2, "B08"),
-        "--threshold".into(),
-        "-0.1".into(),
-    ]
-}
-
 #[test]
 fn tiled_change_on_norcia_equals_one_run_and_resumes() {
     let Some(data) = common::reference_data("raster/oscd_norcia") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let args = norcia_args(&data);
+    let args = ndvi_args(&data);
     let single = dir.path().join("single.tif");
     let classes = dir.path().join("single-classes.tif");
     let table = dir.path().join("single.csv");
@@ -225,15 +186,7 @@ fn tiled_dnbr_with_resampled_20m_bands_equals_one_run() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let band = |date: usize, b: &str| -> String {
-        let mut f: Vec<PathBuf> = std::fs::read_dir(data.join(format!("imgs_{date}")))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| s(p).ends_with(&format!("_{b}.tif")))
-            .collect();
-        f.sort();
-        f.remove(0).display().to_string()
-    };
+    let band = |date: usize, b: &str| band(&data, date, b);
     // B12 (20 m) brought onto the 10 m grid of B08 bilinearly, tile by tile
     let args: Vec<String> = vec![
         "--index".into(),
@@ -301,7 +254,7 @@ fn bad_plans_are_refused_before_anything_is_written() {
         a.extend(tail.iter().cloned());
         a
     };
-    let args = norcia_args(&data);
+    let args = ndvi_args(&data);
     // Otsu's threshold needs the whole image
     let otsu: Vec<String> = args[..args.len() - 2].to_vec();
     let e = run_err(&plan(&["--tile-size", "100px"], &otsu));

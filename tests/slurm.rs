@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
+mod norcia;
+
+use norcia::{bands, ndvi_args};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -300,47 +303,6 @@ fn json(p: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
-/// Every band's values, as bits (NaN-exact).
-fn bands(p: &Path) -> Vec<Vec<u64>> {
-    let ds = gdal::Dataset::open(p).unwrap();
-    (1..=ds.raster_count())
-        .map(|i| {
-            let b = ds.rasterband(i).unwrap();
-            let (w, h) = ds.raster_size();
-            let v = b.read_as::<f64>((0, 0), (w, h), (w, h), None).unwrap();
-            v.data().iter().map(|x| x.to_bits()).collect()
-        })
-        .collect()
-}
-
-fn norcia_args(data: &Path) -> Vec<String> {
-    let band = |date: usize, b: &str| {
-        let dir = data.join(format!("imgs_{date}"));
-        let mut f: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| s(p).ends_with(&format!("_{b}.tif")))
-            .collect();
-        f.sort();
-        f.remove(0).display().to_string()
-    };
-    [
-        "--index".to_string(),
-        "ndvi".into(),
-        "--before-red".into(),
-        band(1, "B04"),
-        "--before-nir".into(),
-        band(1, "B08"),
-        "--after-red".into(),
-        band(2, "B04"),
-        "--after-nir".into(),
-        band(2, "B08"),
-        "--threshold".into(),
-        "-0.1".into(),
-    ]
-    .into()
-}
-
 /// The submissions recorded in the run folder: (array job, merge job, tasks).
 fn last_submission(run: &Path) -> (Option<String>, String, Vec<u64>) {
     let all = json(&run.join("submissions.json"));
@@ -372,7 +334,7 @@ fn sixteen_tiles_through_a_real_slurm_cluster() {
     let cluster = Cluster::start(&tmp.path().join("cluster"));
     let work = tmp.path().join("work");
     std::fs::create_dir(&work).unwrap();
-    let args = norcia_args(&data);
+    let args = ndvi_args(&data);
     let argv = |v: &[&str]| -> Vec<String> {
         v.iter()
             .map(|x| x.to_string())

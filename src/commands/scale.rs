@@ -859,6 +859,19 @@ fn failed_attempts(run: &Path) -> Vec<TaskEnergy> {
         .collect()
 }
 
+/// Where a merge output waits until every output is ready.
+fn staging_name(run: &Path, name: &str) -> PathBuf {
+    run.join(format!(".{name}.{}.partial", std::process::id()))
+}
+
+/// Writes a merge output under its waiting name and notes where it goes.
+fn stage(staged: &mut Vec<(PathBuf, PathBuf)>, run: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let p = staging_name(run, name);
+    terrawatt_scale::write_atomic(&p, bytes)?;
+    staged.push((p, run.join(name)));
+    Ok(())
+}
+
 pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
     let run = std::fs::canonicalize(&a.run)
         .with_context(|| format!("{}: no such run folder", a.run.display()))?;
@@ -884,7 +897,7 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
     }
     // everything is written under temporary names, renamed when all is done
     let mut staged: Vec<(PathBuf, PathBuf)> = vec![];
-    let tmp = |name: &str| run.join(format!(".{name}.{}.partial", std::process::id()));
+    let tmp = |name: &str| staging_name(&run, name);
     let result = (|| -> Result<Value> {
         let reports: Vec<Value> = span.phase("reports", |_| {
             rows.iter()
@@ -918,16 +931,12 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
                 })
                 .collect();
             let c = span.phase(format!("table {}", t.role), |_| tables::concat(&parts))?;
-            let p = tmp(&t.out);
-            terrawatt_scale::write_atomic(&p, c.to_csv().as_bytes())?;
-            staged.push((p, run.join(&t.out)));
+            stage(&mut staged, &run, &t.out, c.to_csv().as_bytes())?;
             let mut entry =
                 json!({ "role": t.role, "out": run.join(&t.out), "rows": c.rows.len() });
             if let Some(s) = &t.sum {
                 let summed = tables::sum(&c, s, &run.join(&t.out))?;
-                let p = tmp(&s.out);
-                terrawatt_scale::write_atomic(&p, summed.to_csv().as_bytes())?;
-                staged.push((p, run.join(&s.out)));
+                stage(&mut staged, &run, &s.out, summed.to_csv().as_bytes())?;
                 let header = summed.header.clone();
                 entry["sums"] = summed
                     .rows
@@ -962,12 +971,8 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
                 })
             })
             .collect();
-        let p = tmp("results.json");
-        terrawatt_scale::write_atomic(
-            &p,
-            format!("{}\n", serde_json::to_string_pretty(&parts)?).as_bytes(),
-        )?;
-        staged.push((p, run.join("results.json")));
+        let text = format!("{}\n", serde_json::to_string_pretty(&parts)?);
+        stage(&mut staged, &run, "results.json", text.as_bytes())?;
         // energy
         let tasks: Vec<TaskEnergy> = rows
             .iter()
@@ -1012,17 +1017,11 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
                 t.cpu_s
             )?;
         }
-        let p = tmp("energy-by-task.csv");
-        terrawatt_scale::write_atomic(&p, csv.as_bytes())?;
-        staged.push((p, run.join("energy-by-task.csv")));
+        stage(&mut staged, &run, "energy-by-task.csv", csv.as_bytes())?;
         let energy_json =
             json!({ "kind": plan.kind, "energy": summed, "slurm_accounting": slurm_energy });
-        let p = tmp("energy.json");
-        terrawatt_scale::write_atomic(
-            &p,
-            format!("{}\n", serde_json::to_string_pretty(&energy_json)?).as_bytes(),
-        )?;
-        staged.push((p, run.join("energy.json")));
+        let text = format!("{}\n", serde_json::to_string_pretty(&energy_json)?);
+        stage(&mut staged, &run, "energy.json", text.as_bytes())?;
         Ok(
             json!({ "run": run, "kind": plan.kind, "tasks": rows.len(), "rasters": mosaics, "tables": table_out, "energy": summed, "slurm_accounting": slurm_energy }),
         )

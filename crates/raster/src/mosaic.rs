@@ -3,7 +3,7 @@
 //! every tile must share the CRS, pixel size, band count and sample types and sit on the
 //! mosaic's pixel grid.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::path::{Path, PathBuf};
 
 use gdal::{Dataset, Metadata as _};
@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::blocks;
 use crate::grid::Grid;
-use crate::read::translate;
+use crate::read::{CArgs, c_path, last_gdal_error, translate};
 use crate::write::{Compression, Format, OutputSpec, Sample, Writer};
 use crate::{RasterError, Result, gdal_err};
 
@@ -240,16 +240,12 @@ fn stream<T: Sample + Default>(
 /// GDAL's buildvrt over `tiles` into `dst`, on `grid` exactly (its pixel size and bounds),
 /// then the band descriptions.
 fn build_vrt(tiles: &[PathBuf], grid: &Grid, names: &[String], dst: &Path) -> Result<()> {
-    let cnames: Vec<CString> = tiles
-        .iter()
-        .map(|p| CString::new(p.display().to_string()).map_err(|_| err(p, "path has a NUL byte")))
-        .collect::<Result<_>>()?;
+    let cnames: Vec<CString> = tiles.iter().map(|p| c_path(p)).collect::<Result<_>>()?;
     let name_ptrs: Vec<*const std::os::raw::c_char> = cnames.iter().map(|c| c.as_ptr()).collect();
-    let dst_c =
-        CString::new(dst.display().to_string()).map_err(|_| err(dst, "path has a NUL byte"))?;
+    let dst_c = c_path(dst)?;
     let (xmin, ymin, xmax, ymax) = grid.bounds();
     let t = &grid.transform;
-    let args: Vec<CString> = [
+    let mut args = CArgs::new(&[
         "-tr".to_string(),
         format!("{:?}", t[1].abs()),
         format!("{:?}", t[5].abs()),
@@ -258,17 +254,11 @@ fn build_vrt(tiles: &[PathBuf], grid: &Grid, names: &[String], dst: &Path) -> Re
         format!("{ymin:?}"),
         format!("{xmax:?}"),
         format!("{ymax:?}"),
-    ]
-    .into_iter()
-    .map(|a| CString::new(a).expect("no NUL in numbers"))
-    .collect();
-    let mut arg_ptrs: Vec<*mut std::os::raw::c_char> =
-        args.iter().map(|c| c.as_ptr() as *mut _).collect();
-    arg_ptrs.push(std::ptr::null_mut());
+    ]);
     // SAFETY: the name and argument arrays outlive the calls (the latter NULL-terminated)
     // and hold valid C strings; the options are freed and the returned handle closed here.
     unsafe {
-        let opts = gdal_sys::GDALBuildVRTOptionsNew(arg_ptrs.as_mut_ptr(), std::ptr::null_mut());
+        let opts = gdal_sys::GDALBuildVRTOptionsNew(args.as_mut_ptr(), std::ptr::null_mut());
         if opts.is_null() {
             return Err(err(dst, "bad buildvrt options"));
         }
@@ -283,10 +273,10 @@ fn build_vrt(tiles: &[PathBuf], grid: &Grid, names: &[String], dst: &Path) -> Re
         );
         gdal_sys::GDALBuildVRTOptionsFree(opts);
         if out.is_null() {
-            let msg = CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg())
-                .to_string_lossy()
-                .into_owned();
-            return Err(err(dst, format!("building the VRT failed: {msg}")));
+            return Err(err(
+                dst,
+                format!("building the VRT failed: {}", last_gdal_error()),
+            ));
         }
         gdal_sys::GDALClose(out);
     }

@@ -430,22 +430,57 @@ pub fn band_count(path: &Path) -> Result<usize> {
     Ok(Dataset::open(path).map_err(gdal_err(path))?.raster_count())
 }
 
+/// Command-line style options as GDAL's utility functions take them: a NULL-terminated
+/// vector of C strings, kept alive with it.
+pub(crate) struct CArgs {
+    _owned: Vec<CString>,
+    ptrs: Vec<*mut std::os::raw::c_char>,
+}
+
+impl CArgs {
+    pub(crate) fn new(args: &[String]) -> CArgs {
+        let owned: Vec<CString> = args
+            .iter()
+            .map(|a| CString::new(a.as_str()).expect("no NUL in options"))
+            .collect();
+        let mut ptrs: Vec<*mut std::os::raw::c_char> =
+            owned.iter().map(|c| c.as_ptr() as *mut _).collect();
+        ptrs.push(std::ptr::null_mut());
+        CArgs {
+            _owned: owned,
+            ptrs,
+        }
+    }
+
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut *mut std::os::raw::c_char {
+        self.ptrs.as_mut_ptr()
+    }
+}
+
+/// A path as a C string (refused where it holds a NUL byte).
+pub(crate) fn c_path(p: &Path) -> Result<CString> {
+    CString::new(p.display().to_string()).map_err(|_| input_err(p, "path has a NUL byte"))
+}
+
+/// GDAL's last error message.
+pub(crate) fn last_gdal_error() -> String {
+    // SAFETY: CPLGetLastErrorMsg returns a valid (possibly empty) C string owned by GDAL.
+    unsafe {
+        CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg())
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
 /// GDAL's warper (gdalwarp) from `src` to `dst` with command-line style options.
 pub fn warp(src: &Path, dst: &Path, args: &[String]) -> Result<()> {
     let ds = Dataset::open(src).map_err(gdal_err(src))?;
-    let c_args: Vec<CString> = args
-        .iter()
-        .map(|a| CString::new(a.as_str()).expect("no NUL in options"))
-        .collect();
-    let mut ptrs: Vec<*mut std::os::raw::c_char> =
-        c_args.iter().map(|c| c.as_ptr() as *mut _).collect();
-    ptrs.push(std::ptr::null_mut());
-    let dst_c = CString::new(dst.display().to_string())
-        .map_err(|_| input_err(dst, "path has a NUL byte"))?;
+    let mut c_args = CArgs::new(args);
+    let dst_c = c_path(dst)?;
     // SAFETY: the argument vector is NULL-terminated and outlives the calls; the source
     // dataset handle stays open for the call; the returned handle is closed here.
     unsafe {
-        let opts = gdal_sys::GDALWarpAppOptionsNew(ptrs.as_mut_ptr(), std::ptr::null_mut());
+        let opts = gdal_sys::GDALWarpAppOptionsNew(c_args.as_mut_ptr(), std::ptr::null_mut());
         if opts.is_null() {
             return Err(input_err(src, format!("bad warp options {args:?}")));
         }
@@ -461,10 +496,10 @@ pub fn warp(src: &Path, dst: &Path, args: &[String]) -> Result<()> {
         );
         gdal_sys::GDALWarpAppOptionsFree(opts);
         if out.is_null() {
-            let msg = CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg())
-                .to_string_lossy()
-                .into_owned();
-            return Err(input_err(src, format!("warping failed: {msg}")));
+            return Err(input_err(
+                src,
+                format!("warping failed: {}", last_gdal_error()),
+            ));
         }
         gdal_sys::GDALClose(out);
     }
@@ -474,19 +509,12 @@ pub fn warp(src: &Path, dst: &Path, args: &[String]) -> Result<()> {
 /// GDAL's translator (gdal_translate) from `src` to `dst` with command-line style options.
 pub fn translate(src: &Path, dst: &Path, args: &[String]) -> Result<()> {
     let ds = Dataset::open(src).map_err(gdal_err(src))?;
-    let c_args: Vec<CString> = args
-        .iter()
-        .map(|a| CString::new(a.as_str()).expect("no NUL in options"))
-        .collect();
-    let mut ptrs: Vec<*mut std::os::raw::c_char> =
-        c_args.iter().map(|c| c.as_ptr() as *mut _).collect();
-    ptrs.push(std::ptr::null_mut());
-    let dst_c = CString::new(dst.display().to_string())
-        .map_err(|_| input_err(dst, "path has a NUL byte"))?;
+    let mut c_args = CArgs::new(args);
+    let dst_c = c_path(dst)?;
     // SAFETY: the argument vector is NULL-terminated and outlives the calls; the source
     // dataset handle stays open for the call; the returned handle is closed here.
     unsafe {
-        let opts = gdal_sys::GDALTranslateOptionsNew(ptrs.as_mut_ptr(), std::ptr::null_mut());
+        let opts = gdal_sys::GDALTranslateOptionsNew(c_args.as_mut_ptr(), std::ptr::null_mut());
         if opts.is_null() {
             return Err(input_err(src, format!("bad translate options {args:?}")));
         }
@@ -494,10 +522,10 @@ pub fn translate(src: &Path, dst: &Path, args: &[String]) -> Result<()> {
         let out = gdal_sys::GDALTranslate(dst_c.as_ptr(), ds.c_dataset(), opts, &mut usage);
         gdal_sys::GDALTranslateOptionsFree(opts);
         if out.is_null() {
-            let msg = CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg())
-                .to_string_lossy()
-                .into_owned();
-            return Err(input_err(src, format!("translating failed: {msg}")));
+            return Err(input_err(
+                src,
+                format!("translating failed: {}", last_gdal_error()),
+            ));
         }
         gdal_sys::GDALClose(out);
     }
