@@ -235,6 +235,63 @@ fn tiled_dnbr_with_resampled_20m_bands_equals_one_run() {
     );
 }
 
+#[test]
+fn tiles_in_kilometres_with_cloud_masks_equal_one_run() {
+    let Some(data) = common::reference_data("raster/mapme_vegetation/s2a") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let f = |date: &str, band: &str| {
+        data.join(format!("S2A_38PLR_{date}_0_L2A_{band}.tif"))
+            .display()
+            .to_string()
+    };
+    // Sentinel-2 L2A, 549 m pixels (EPSG:32638), both dates' SCL cloud classes masked
+    let args: Vec<String> = strings(&[
+        "--index",
+        "ndvi",
+        "--before-red",
+        &f("20170503", "B04"),
+        "--before-nir",
+        &f("20170503", "B08"),
+        "--after-red",
+        &f("20170722", "B04"),
+        "--after-nir",
+        &f("20170722", "B08"),
+        "--scl-before",
+        &f("20170503", "SCL"),
+        "--scl-after",
+        &f("20170722", "SCL"),
+        "--threshold",
+        "-0.1",
+    ]);
+    let single = dir.path().join("single.tif");
+    let mut a = strings(&["raster", "change"]);
+    a.extend(args.iter().cloned());
+    a.extend(strings(&["--out", s(&single)]));
+    run_ok(&a);
+    let run = dir.path().join("run");
+    let mut a = strings(&[
+        "plan",
+        "raster",
+        "change",
+        "--tile-size",
+        "27km",
+        "--out",
+        s(&run),
+    ]);
+    a.extend(args.iter().cloned());
+    let o = run_ok(&a);
+    // 27 km / 549 m = 49.2 → 49 pixels: 5 × 5 tiles over 200 × 200
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("in 25 tiles of up to 49 × 49 pixels"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    run_ok(&strings(&["submit", s(&run), "--local"]));
+    assert!(std::fs::read(run.join("change.tif")).unwrap() == std::fs::read(&single).unwrap());
+}
+
 /// The tasks' pool: two threads (--cpus-per-task is Slurm's; here the machine's).
 fn rayon_threads() -> serde_json::Value {
     let n = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -271,7 +328,12 @@ fn bad_plans_are_refused_before_anything_is_written() {
     assert!(e.contains("give it before `plan`"), "{e}");
     // a tile size that is not pixels
     let e = run_err(&plan(&["--tile-size", "10km"], &args));
-    assert!(e.contains("--tile-size '10km'"), "{e}");
+    assert!(
+        e.contains("--tile-size '10km'") && e.contains("not projected"),
+        "{e}"
+    );
+    let e = run_err(&plan(&["--tile-size", "big"], &args));
+    assert!(e.contains("expected pixels"), "{e}");
     assert!(!run.exists(), "nothing written");
     // a run folder in use
     std::fs::create_dir(&run).unwrap();

@@ -1926,7 +1926,7 @@ fn transitions_by_zone(
 }
 
 /// A length with its unit (km, m) in metres.
-fn parse_length(flag: &str, s: &str) -> Result<f64> {
+pub fn parse_length(flag: &str, s: &str) -> Result<f64> {
     let t = s.trim().to_ascii_lowercase();
     let (num, mult) = [("km", 1e3), ("m", 1.0)]
         .iter()

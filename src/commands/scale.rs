@@ -62,18 +62,22 @@ pub struct PlanCommon {
     /// The manifest: parquet or csv.
     #[arg(long, default_value = "parquet")]
     pub manifest_format: String,
-    /// Slurm partition, account, CPUs per task, memory per node (e.g. 8G), time limit
-    /// (e.g. 01:00:00) and the most array tasks at once.
+    /// Slurm partition of the tasks and the merge.
     #[arg(long)]
     pub partition: Option<String>,
+    /// Slurm account to charge.
     #[arg(long)]
     pub account: Option<String>,
+    /// CPUs of each task (the size of its thread pool).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub cpus_per_task: usize,
+    /// Memory per node, as sbatch takes it (e.g. 8G).
     #[arg(long, value_name = "SIZE")]
     pub mem: Option<String>,
+    /// Time limit of each task and the merge, as sbatch takes it (e.g. 01:00:00).
     #[arg(long, value_name = "LIMIT")]
     pub time: Option<String>,
+    /// At most this many array tasks at once.
     #[arg(long, value_name = "N")]
     pub max_parallel: Option<usize>,
     /// Slurm job name [default: terrawatt-<kind>].
@@ -88,7 +92,8 @@ pub struct PlanCommon {
 pub struct PlanChangeArgs {
     #[command(flatten)]
     pub plan: PlanCommon,
-    /// Tile size in pixels: 4096px (square) or 2048x1024px (columns × rows).
+    /// Tile size in pixels: 4096px (square) or 2048x1024px (columns × rows); or a length
+    /// on a projected grid (40km, 5000m), the nearest whole number of pixels.
     #[arg(long, value_name = "SIZE")]
     pub tile_size: String,
     /// The options of `raster change`.
@@ -269,6 +274,9 @@ fn finish_plan(
     merge: MergeSpec,
     notes: Vec<String>,
 ) -> Result<Outcome> {
+    if common.max_parallel == Some(0) || common.cpus_per_task == 0 {
+        bail!("--max-parallel and --cpus-per-task must be at least 1");
+    }
     let manifest_name = match common.manifest_format.as_str() {
         "parquet" => "manifest.parquet",
         "csv" => "manifest.csv",
@@ -338,12 +346,6 @@ pub fn plan(_span: &mut Span, ctx: &Ctx, p: &PlanCommand) -> Result<Outcome> {
 }
 
 fn plan_change(ctx: &Ctx, a: &PlanChangeArgs) -> Result<Outcome> {
-    let (tw, th) = tiles::parse_size(&a.tile_size).ok_or_else(|| {
-        anyhow!(
-            "--tile-size '{}': expected pixels, e.g. 4096px or 2048x1024px",
-            a.tile_size
-        )
-    })?;
     refuse_options(
         &a.args,
         &[
@@ -366,6 +368,7 @@ fn plan_change(ctx: &Ctx, a: &PlanChangeArgs) -> Result<Outcome> {
         unreachable!("parsed as raster change")
     };
     let (grid, inputs) = crate::commands::raster::change_tiling(&change)?;
+    let (tw, th) = tile_pixels(&a.tile_size, &grid)?;
     let inputs: Vec<PathBuf> = inputs.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
     let run = check_run_dir(&a.plan.out)?;
     let cut = tiles::tiles(grid.width, grid.height, tw, th);
@@ -453,6 +456,32 @@ fn plan_change(ctx: &Ctx, a: &PlanChangeArgs) -> Result<Outcome> {
         cut.iter().map(|t| t.tile_row).max().unwrap_or(0) + 1,
     )];
     finish_plan(ctx, &a.plan, &run, "raster change", rows, merge, notes)
+}
+
+/// A tile size in pixels (`4096px`, `2048x1024px`), or in metres on a projected grid
+/// (`40km`, `5000m`: the nearest whole number of pixels).
+fn tile_pixels(size: &str, grid: &terrawatt_raster::grid::Grid) -> Result<(usize, usize)> {
+    if let Some(px) = tiles::parse_size(size) {
+        return Ok(px);
+    }
+    let bad = || {
+        anyhow!(
+            "--tile-size '{size}': expected pixels (4096px, 2048x1024px) or a length (40km, 5000m)"
+        )
+    };
+    let t = size.trim().to_ascii_lowercase();
+    if !(t.ends_with("km") || t.ends_with('m')) {
+        return Err(bad());
+    }
+    let m = crate::commands::raster::parse_length("--tile-size", size)?;
+    let (dx, dy) = grid.pixel_metres().ok_or_else(|| {
+        anyhow!(
+            "--tile-size '{size}': the grid ({}) is not projected in metres; give the tile size in pixels",
+            grid.crs_name()
+        )
+    })?;
+    let px = |d: f64| ((m / d).round() as usize).max(1);
+    Ok((px(dx), px(dy)))
 }
 
 /// A name safe in file names: letters, digits, `-`, `_`, `.`; others become `_`.

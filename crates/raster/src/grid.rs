@@ -139,6 +139,17 @@ impl Grid {
         d
     }
 
+    /// The pixel's width and height in metres on a projected grid (`None` on a geographic
+    /// grid or one without a CRS).
+    pub fn pixel_metres(&self) -> Option<(f64, f64)> {
+        let srs = self.srs()?;
+        if srs.is_geographic() {
+            return None;
+        }
+        let u = srs.linear_units();
+        Some((self.transform[1].abs() * u, self.transform[5].abs() * u))
+    }
+
     /// The window of `cols` × `rows` pixels at (`col0`, `row0`) of this grid: same CRS and
     /// pixel size, origin moved by whole pixels. Refused where it does not lie inside.
     pub fn window(
