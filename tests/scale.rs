@@ -171,6 +171,12 @@ fn tiled_change_on_norcia_equals_one_run_and_resumes() {
     std::fs::remove_file(run.join("change.tif")).unwrap();
     let e = run_err(&strings(&["merge", s(&run)]));
     assert!(e.contains("1 of 16 tasks") && e.contains(": 7 "), "{e}");
+    let o = run_ok(&strings(&["submit", s(&run), "--dry-run"]));
+    let t = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        t.contains("16 task(s), 15 done, 1 to run (7)") && t.contains("sbatch --array=7 "),
+        "{t}"
+    );
     assert!(!run.join("change.tif").exists());
     let left: Vec<String> = std::fs::read_dir(&run)
         .unwrap()

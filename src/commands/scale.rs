@@ -165,6 +165,9 @@ pub struct SubmitArgs {
     /// Run the tasks one after another and then the merge on this machine, without Slurm.
     #[arg(long)]
     pub local: bool,
+    /// Say what is done, what is missing and what would be submitted; submit nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1166,6 +1169,51 @@ pub fn submit(_span: &mut Span, _ctx: &Ctx, a: &SubmitArgs) -> Result<Outcome> {
     let rows = manifest::read(&run.join(&plan.manifest))?;
     let missing = missing_tasks(&run, &rows);
     let manifest_path = run.join(&plan.manifest);
+    if a.dry_run {
+        let failed: Vec<usize> = failed_attempts(&run)
+            .iter()
+            .map(|t| t.task_id)
+            .filter(|id| missing.contains(id))
+            .collect();
+        let mut text = format!(
+            "{}: {} task(s), {} done, {} to run{}\n",
+            run.display(),
+            rows.len(),
+            rows.len() - missing.len(),
+            missing.len(),
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", ids_text(&missing))
+            }
+        );
+        if !failed.is_empty() {
+            writeln!(text, "failed attempts recorded for {}", ids_text(&failed))?;
+        }
+        if !missing.is_empty() {
+            writeln!(
+                text,
+                "would run: sbatch --array={} {}",
+                slurm::array_spec(&missing, plan.slurm.max_parallel),
+                run.join(slurm::TASKS_SCRIPT).display()
+            )?;
+        }
+        writeln!(
+            text,
+            "would run: sbatch{} {}",
+            if missing.is_empty() {
+                ""
+            } else {
+                " --dependency=afterok:<array job> --kill-on-invalid-dep=yes"
+            },
+            run.join(slurm::MERGE_SCRIPT).display()
+        )?;
+        return Ok(Outcome {
+            results: json!({ "dry_run": true, "tasks": rows.len(), "missing": missing, "failed": failed }),
+            text,
+            unit: None,
+        });
+    }
     if a.local {
         let exe = std::env::current_exe().context("finding this terrawatt")?;
         let mut failed = vec![];
