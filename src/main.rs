@@ -97,7 +97,11 @@ pub(crate) fn command_name(c: &Command) -> &'static str {
             RasterCommand::ForestLoss(_) => "raster forest-loss",
         },
         Command::Plan(p) => match &**p {
-            PlanCommand::Raster(_) => "plan raster change",
+            PlanCommand::Raster(r) => match r {
+                commands::scale::PlanRaster::Change(_) => "plan raster change",
+                commands::scale::PlanRaster::Zonal(_) => "plan raster zonal",
+                commands::scale::PlanRaster::ForestLoss(_) => "plan raster forest-loss",
+            },
             PlanCommand::Forecast(_) => "plan forecast backtest",
             PlanCommand::Building(_) => "plan building savings",
         },

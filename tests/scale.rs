@@ -298,6 +298,84 @@ fn tiles_in_kilometres_with_cloud_masks_equal_one_run() {
     assert!(std::fs::read(run.join("change.tif")).unwrap() == std::fs::read(&single).unwrap());
 }
 
+#[test]
+fn polygons_shared_among_tasks_equal_one_run() {
+    let Some(m) = common::reference_data("raster/mapme") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // the study polygon and the protected area in one layer (an OGR union VRT)
+    let zones = dir.path().join("zones.vrt");
+    let layer = |f: &str, l: &str| {
+        format!(
+            "<OGRVRTLayer name=\"{l}\"><SrcDataSource>{}</SrcDataSource><SrcLayer>{l}</SrcLayer></OGRVRTLayer>",
+            m.join(f).display()
+        )
+    };
+    std::fs::write(
+        &zones,
+        format!(
+            "<OGRVRTDataSource><OGRVRTUnionLayer name=\"zones\">{}{}</OGRVRTUnionLayer></OGRVRTDataSource>",
+            layer("gfw_sample.gpkg", "gfw_sample"),
+            layer("sierra_de_neiba_478140.gpkg", "sierra_de_neiba_478140")
+        ),
+    )
+    .unwrap();
+    let tc = m.join("Hansen_GFC-2023-v1.11_treecover2000_20N_080W.tif");
+    let ly = m.join("Hansen_GFC-2023-v1.11_lossyear_20N_080W.tif");
+    let em = m.join("gfw_forest_carbon_gross_emissions_Mg_CO2e_px_20N_080W.tif");
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        (
+            "forest-loss",
+            strings(&[
+                "--treecover",
+                s(&tc),
+                "--lossyear",
+                s(&ly),
+                "--emissions",
+                s(&em),
+                "--zones",
+                s(&zones),
+                "--min-cover",
+                "30",
+                "--min-patch",
+                "1ha",
+            ]),
+        ),
+        ("zonal", strings(&["--input", s(&tc), "--zones", s(&zones)])),
+    ];
+    for (command, args) in cases {
+        let single = dir.path().join(format!("{command}.csv"));
+        let mut a = strings(&["raster", command]);
+        a.extend(args.iter().cloned());
+        a.extend(strings(&["--out", s(&single)]));
+        run_ok(&a);
+        let run = dir.path().join(format!("run-{command}"));
+        let mut a = strings(&[
+            "plan",
+            "raster",
+            command,
+            "--per-task",
+            "1",
+            "--out",
+            s(&run),
+        ]);
+        a.extend(args.iter().cloned());
+        run_ok(&a);
+        assert_eq!(json(&run.join("plan.json"))["tasks"], 2, "{command}");
+        run_ok(&strings(&["submit", s(&run), "--local"]));
+        let merged = std::fs::read_to_string(run.join(format!("{command}.csv"))).unwrap();
+        let one = std::fs::read_to_string(&single).unwrap();
+        assert_eq!(merged.lines().count(), one.lines().count(), "{command}");
+        // each row of the single run, after its task and part
+        for (k, (m, o)) in merged.lines().zip(one.lines()).enumerate().skip(1) {
+            assert!(m.ends_with(o), "{command} row {k}: {m} vs {o}");
+        }
+        // both polygons' rows: the second task's start with its own task id
+        assert!(merged.lines().any(|l| l.starts_with("1,features 1–1,")));
+    }
+}
+
 /// The tasks' pool: two threads (--cpus-per-task is Slurm's; here the machine's).
 fn rayon_threads() -> serde_json::Value {
     let n = std::thread::available_parallelism().map_or(1, |n| n.get());

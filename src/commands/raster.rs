@@ -248,6 +248,10 @@ pub struct ZoneOptions {
     /// cell is in when its centre is).
     #[arg(long, default_value = "exact")]
     pub rule: String,
+    /// Only COUNT features of the layer from index START, in reading order (a task of a
+    /// planned run).
+    #[arg(long, value_name = "START,COUNT", requires = "zones")]
+    pub features: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -802,6 +806,21 @@ fn zone_source(path: &Path, a: &ZoneOptions) -> Result<(zonal::ZoneSource, zonal
         "centre" | "center" => zonal::Rule::Centre,
         o => bail!("--rule '{o}': expected exact or centre"),
     };
+    let part = match &a.features {
+        None => None,
+        Some(f) => {
+            let v: Vec<usize> = f
+                .split(',')
+                .map(|x| x.trim().parse::<usize>())
+                .collect::<std::result::Result<_, _>>()
+                .ok()
+                .filter(|v: &Vec<usize>| v.len() == 2 && v[1] > 0)
+                .ok_or_else(|| {
+                    anyhow!("--features '{f}': expected START,COUNT (COUNT at least 1)")
+                })?;
+            Some((v[0], v[1]))
+        }
+    };
     Ok((
         zonal::ZoneSource {
             path: path.to_path_buf(),
@@ -809,6 +828,7 @@ fn zone_source(path: &Path, a: &ZoneOptions) -> Result<(zonal::ZoneSource, zonal
             crs: a.zones_crs.clone(),
             invalid,
             keep_geometry: false,
+            part,
         },
         rule,
     ))

@@ -38,6 +38,24 @@ pub enum PlanRaster {
     /// Two-date change detection, one task per tile. Plan options first, then the options
     /// of `raster change` (without --out, --format, --classes-out, --table, --window).
     Change(PlanChangeArgs),
+    /// Zonal statistics, polygons shared among tasks. Plan options first, then the options
+    /// of `raster zonal` (without --out and --features).
+    Zonal(PlanZonesArgs),
+    /// Forest loss per polygon, polygons shared among tasks. Plan options first, then the
+    /// options of `raster forest-loss` (without --out, --features and --plot).
+    ForestLoss(PlanZonesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanZonesArgs {
+    #[command(flatten)]
+    pub plan: PlanCommon,
+    /// Polygons per task (in the layer's reading order).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub per_task: usize,
+    /// The options of the command.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    pub args: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -343,6 +361,8 @@ fn finish_plan(
 pub fn plan(_span: &mut Span, ctx: &Ctx, p: &PlanCommand) -> Result<Outcome> {
     match p {
         PlanCommand::Raster(PlanRaster::Change(a)) => plan_change(ctx, a),
+        PlanCommand::Raster(PlanRaster::Zonal(a)) => plan_zones(ctx, a, "zonal"),
+        PlanCommand::Raster(PlanRaster::ForestLoss(a)) => plan_zones(ctx, a, "forest-loss"),
         PlanCommand::Forecast(PlanForecast::Backtest(a)) => plan_backtest(ctx, a),
         PlanCommand::Building(PlanBuilding::Savings(a)) => plan_savings(ctx, a),
     }
@@ -485,6 +505,85 @@ fn tile_pixels(size: &str, grid: &terrawatt_raster::grid::Grid) -> Result<(usize
     })?;
     let px = |d: f64| ((m / d).round() as usize).max(1);
     Ok((px(dx), px(dy)))
+}
+
+/// Zonal statistics or forest loss, the layer's polygons shared among tasks: each task
+/// reads its own run of features (`--features START,COUNT`) and writes its CSV; the merge
+/// concatenates them — the rows of one run over the whole layer, in its order.
+fn plan_zones(ctx: &Ctx, a: &PlanZonesArgs, command: &str) -> Result<Outcome> {
+    use crate::commands::raster::RasterCommand;
+    if a.per_task == 0 {
+        bail!("--per-task must be at least 1");
+    }
+    let what = format!("raster {command}");
+    refuse_options(&a.args, &["--out", "--features", "--plot"], &what)?;
+    let mut probe = vec!["raster".to_string(), command.into()];
+    probe.extend(a.args.iter().cloned());
+    probe.extend(["--out".to_string(), "planned.csv".into()]);
+    let Command::Raster(r) = parse(&probe)?.command else {
+        unreachable!("parsed as a raster command")
+    };
+    let (zones, layer, mut inputs) = match *r {
+        RasterCommand::Zonal(z) => (z.zones, z.polygons.layer, vec![z.input]),
+        RasterCommand::ForestLoss(f) => {
+            let mut i = vec![f.treecover, f.lossyear];
+            i.extend(f.emissions);
+            (f.zones, f.polygons.layer, i)
+        }
+        _ => unreachable!("parsed as zonal or forest-loss"),
+    };
+    let n = terrawatt_raster::zones::feature_count(&zones, layer.as_deref())?;
+    if n == 0 {
+        bail!("{}: the layer has no features", zones.display());
+    }
+    inputs.push(zones.clone());
+    let inputs: Vec<PathBuf> = inputs.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
+    let run = check_run_dir(&a.plan.out)?;
+    let role = command.replace('-', "_");
+    let mut rows = vec![];
+    for (id, start) in (0..n).step_by(a.per_task).enumerate() {
+        let count = a.per_task.min(n - start);
+        let label = format!("features {start}–{}", start + count - 1);
+        let out = run.join("tables").join(format!("{command}-{id:05}.csv"));
+        let mut argv = vec!["raster".to_string(), command.into()];
+        argv.extend(a.args.iter().cloned());
+        argv.extend([
+            "--features".to_string(),
+            format!("{start},{count}"),
+            "--out".into(),
+            out.display().to_string(),
+        ]);
+        if id == 0 {
+            parse(&argv).context("the tasks' command")?;
+        }
+        rows.push(TaskRow {
+            task_id: id,
+            label: label.clone(),
+            window: None,
+            bbox: None,
+            inputs: inputs.clone(),
+            outputs: vec![Output {
+                role: role.clone(),
+                part: label,
+                path: out,
+            }],
+            commands: vec![argv],
+        });
+    }
+    let merge = MergeSpec {
+        rasters: vec![],
+        tables: vec![TableMerge {
+            role,
+            out: format!("{command}.csv"),
+            sum: None,
+        }],
+    };
+    let notes = vec![format!(
+        "{n} polygons of {}, {} per task",
+        zones.display(),
+        a.per_task
+    )];
+    finish_plan(ctx, &a.plan, &run, &what, rows, merge, notes)
 }
 
 /// A name safe in file names: letters, digits, `-`, `_`, `.`; others become `_`.

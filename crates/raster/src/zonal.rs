@@ -53,6 +53,9 @@ pub struct ZoneSource {
     pub invalid: Invalid,
     /// Keep each geometry as read, to write it back out (GeoPackage tables).
     pub keep_geometry: bool,
+    /// Only the features from this index (in reading order), this many of them (a task of
+    /// a planned run); all when `None`.
+    pub part: Option<(usize, usize)>,
 }
 
 impl ZoneSource {
@@ -63,6 +66,7 @@ impl ZoneSource {
             crs: None,
             invalid: Invalid::Repair,
             keep_geometry: false,
+            part: None,
         }
     }
 
@@ -74,6 +78,7 @@ impl ZoneSource {
             self.crs.as_deref(),
             self.invalid,
             self.keep_geometry,
+            self.part,
         )
     }
 }

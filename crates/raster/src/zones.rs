@@ -133,10 +133,24 @@ pub fn open_vector(path: &Path) -> Result<Dataset> {
     .map_err(|e| input(path, format!("not a vector file OGR can read ({e})")))
 }
 
+/// The number of features of `layer` (the first when `None`) of `path`.
+pub fn feature_count(path: &Path, layer: Option<&str>) -> Result<usize> {
+    let ds = open_vector(path)?;
+    let lyr = match layer {
+        Some(name) => ds
+            .layer_by_name(name)
+            .map_err(|_| input(path, format!("no layer '{name}'")))?,
+        None => ds.layer(0).map_err(|_| input(path, "has no layer"))?,
+    };
+    Ok(lyr.feature_count() as usize)
+}
+
 /// Reads the zones of `layer` (the first when `None`) of `path`, in the CRS `target_wkt`;
 /// `keep_wkb` keeps each geometry as read (for a GeoPackage output).
 /// `assume_crs` (any definition GDAL accepts, e.g. EPSG:4326) is the CRS of a layer that
-/// declares none; it is refused for a layer that declares one.
+/// declares none; it is refused for a layer that declares one. `part` = (start, count)
+/// reads only those features in reading order (the driver seeks to the start where it
+/// can: GeoPackage, Shapefile).
 pub fn read(
     path: &Path,
     layer: Option<&str>,
@@ -144,6 +158,7 @@ pub fn read(
     assume_crs: Option<&str>,
     invalid: Invalid,
     keep_wkb: bool,
+    part: Option<(usize, usize)>,
 ) -> Result<Zones> {
     let ds = open_vector(path)?;
     let mut lyr = match layer {
@@ -224,7 +239,35 @@ pub fn read(
         skipped: 0,
         empty: 0,
     };
-    for (i, f) in lyr.features().enumerate() {
+    let (start, count) = part.unwrap_or((0, usize::MAX));
+    let n = if start > 0 {
+        lyr.feature_count() as usize
+    } else {
+        0
+    };
+    if start > 0 && start >= n {
+        return Err(input(
+            path,
+            format!("layer '{name}' has {n} features: none from index {start}"),
+        ));
+    }
+    // SAFETY: the handle is valid while `lyr` lives (the iterator borrows it).
+    let c_layer = unsafe { lyr.c_layer() };
+    // the iterator first (making it may count the features, which rewinds the layer), then
+    // the seek to the first feature of the part
+    let features = lyr.features();
+    if start > 0 {
+        // SAFETY: as above; reading continues from the feature of index `start`.
+        let e = unsafe { gdal_sys::OGR_L_SetNextByIndex(c_layer, start as i64) };
+        if e != gdal_sys::OGRErr::OGRERR_NONE {
+            return Err(input(
+                path,
+                format!("layer '{name}': cannot start reading at feature {start}"),
+            ));
+        }
+    }
+    for (k, f) in features.take(count).enumerate() {
+        let i = start + k;
         let fid = f.fid();
         let what = || match fid {
             Some(id) => format!("layer '{name}' feature {id}"),
