@@ -147,6 +147,17 @@ fn tiled_change_on_norcia_equals_one_run_and_resumes() {
     assert!((total - sum).abs() <= 1e-9 * sum, "{total} vs {sum}");
     let csv = std::fs::read_to_string(run.join("energy-by-task.csv")).unwrap();
     assert_eq!(csv.lines().count(), 17);
+    // the merge's own report beside the tasks'; submit --local adds them up
+    let merge = json(&run.join("reports/merge.json"));
+    assert_eq!(merge["energy"]["carbon"]["pue"], 1.2);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let m_j = merge["energy"]["joules"].as_f64().unwrap();
+    assert!(
+        out.contains(&format!(
+            "the run's energy: tasks {total:.1} J (of which run now {sum:.1} J) + merge {m_j:.1} J"
+        )),
+        "{out}"
+    );
 
     // resumed: nothing left to run; a task run again by hand is skipped, its report kept
     let before = std::fs::read_to_string(run.join("reports/task-00003.json")).unwrap();

@@ -1340,8 +1340,11 @@ pub fn submit(_span: &mut Span, _ctx: &Ctx, a: &SubmitArgs) -> Result<Outcome> {
                 run.display()
             );
         }
+        let merge_report = manifest::merge_report_path(&run);
         let status = std::process::Command::new(&exe)
             .args(&plan.global_args)
+            .arg("--report")
+            .arg(&merge_report)
             .arg("merge")
             .arg(&run)
             .stdin(std::process::Stdio::null())
@@ -1350,13 +1353,42 @@ pub fn submit(_span: &mut Span, _ctx: &Ctx, a: &SubmitArgs) -> Result<Outcome> {
         if !status.success() {
             bail!("the merge failed (see above)");
         }
+        // the processes' energy, each in its report: this line below is this process's own
+        let tasks = read_json(&run.join("energy.json"))?;
+        let merged = read_json(&merge_report)?;
+        let j = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+        let (t_j, m_j) = (
+            j(&tasks["energy"]["total"]["joules"]),
+            j(&merged["energy"]["joules"]),
+        );
+        let (t_g, m_g) = (
+            j(&tasks["energy"]["total"]["co2e_g"]),
+            j(&merged["energy"]["co2e_g"]),
+        );
+        let now: f64 = missing
+            .iter()
+            .filter_map(|id| {
+                read_json(&manifest::report_path(&run, *id))
+                    .ok()
+                    .and_then(|r| r["energy"]["joules"].as_f64())
+            })
+            .sum();
         return Ok(Outcome {
-            results: json!({ "local": true, "ran": missing, "skipped": rows.len() - missing.len(), "merged": true }),
+            results: json!({
+                "local": true, "ran": missing, "skipped": rows.len() - missing.len(), "merged": true,
+                "energy": { "tasks_joules": t_j, "tasks_run_now_joules": now, "merge_joules": m_j,
+                    "joules": t_j + m_j, "co2e_g": t_g + m_g },
+            }),
             text: format!(
-                "ran {} task(s) here ({} done before) and the merge of {}\n",
+                "ran {} task(s) here ({} done before) and the merge of {}\nthe run's energy: tasks {:.1} J (of which run now {:.1} J) + merge {:.1} J = {:.1} J, {:.4} gCO2e (each process's own line above; this process's below)\n",
                 missing.len(),
                 rows.len() - missing.len(),
-                run.display()
+                run.display(),
+                t_j,
+                now,
+                m_j,
+                t_j + m_j,
+                t_g + m_g
             ),
             unit: None,
         });

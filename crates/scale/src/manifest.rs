@@ -134,6 +134,12 @@ pub fn report_path(run: &Path, task_id: usize) -> PathBuf {
     run.join("reports").join(format!("task-{task_id:05}.json"))
 }
 
+/// Where the merge's own report goes (its energy: the run's total is the tasks' sum in
+/// energy.json plus this).
+pub fn merge_report_path(run: &Path) -> PathBuf {
+    run.join("reports").join("merge.json")
+}
+
 /// Where a failed attempt's report goes (one file per attempt).
 pub fn failed_report_path(run: &Path, task_id: usize, attempt: &str) -> PathBuf {
     run.join("reports")

@@ -105,7 +105,17 @@ pub fn write_scripts(run: &Path, plan: &Plan) -> Result<()> {
     );
     merge.push_str(&format!(
         "exec {}\n",
-        command_line(plan, &["merge".into(), run_s.clone()])
+        command_line(
+            plan,
+            &[
+                "--report".into(),
+                crate::manifest::merge_report_path(run)
+                    .display()
+                    .to_string(),
+                "merge".into(),
+                run_s.clone()
+            ]
+        )
     ));
     std::fs::create_dir_all(run.join("logs")).map_err(crate::io_err(run))?;
     write_atomic(&run.join(TASKS_SCRIPT), tasks.as_bytes())?;
