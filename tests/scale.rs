@@ -447,6 +447,21 @@ fn bad_plans_are_refused_before_anything_is_written() {
         "4",
     ]));
     assert!(e.contains("task 4:") && e.contains("tasks 0 to 3"), "{e}");
+    // a run's tasks all come from the version that planned it
+    let p = run.join("plan.json");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let version = format!("\"terrawatt\": \"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(text.contains(&version), "{text}");
+    std::fs::write(&p, text.replace(&version, "\"terrawatt\": \"0.0.1\"")).unwrap();
+    let e = run_err(&strings(&[
+        "run-task",
+        "--manifest",
+        s(&m),
+        "--task-id",
+        "0",
+    ]));
+    assert!(e.contains("planned with terrawatt 0.0.1"), "{e}");
+    assert!(!run.join("reports/task-00000.json").exists());
 }
 
 #[test]

@@ -443,6 +443,8 @@ fn sixteen_tiles_through_a_real_slurm_cluster() {
         cluster.queue_empty()
     });
     assert_eq!(cluster.state(&merge), "COMPLETED", "{}", cluster.logs());
+    // the merge job's own energy report, beside the tasks'
+    assert!(json(&run.join("reports/merge.json"))["energy"]["joules"].is_number());
 
     // pixel-identical to the single run (every band, NaN included), same georeferencing
     assert_eq!(bands(&run.join("change.tif")), bands(&single));
