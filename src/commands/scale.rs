@@ -1061,12 +1061,13 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
                         .map(|o| (r.task_id, o.part.clone(), o.path.clone()))
                 })
                 .collect();
-            let c = span.phase(format!("table {}", t.role), |_| tables::concat(&parts))?;
-            stage(&mut staged, &run, &t.out, c.to_csv().as_bytes())?;
-            let mut entry =
-                json!({ "role": t.role, "out": run.join(&t.out), "rows": c.rows.len() });
-            if let Some(s) = &t.sum {
-                let summed = tables::sum(&c, s, &run.join(&t.out))?;
+            let tmp_out = staging_name(&run, &t.out);
+            staged.push((tmp_out.clone(), run.join(&t.out)));
+            let m = span.phase(format!("table {}", t.role), |_| {
+                tables::concat_into(&parts, &tmp_out, t.sum.as_ref())
+            })?;
+            let mut entry = json!({ "role": t.role, "out": run.join(&t.out), "rows": m.rows });
+            if let (Some(s), Some(summed)) = (&t.sum, m.sums) {
                 stage(&mut staged, &run, &s.out, summed.to_csv().as_bytes())?;
                 let header = summed.header.clone();
                 entry["sums"] = summed

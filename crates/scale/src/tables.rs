@@ -67,11 +67,40 @@ impl Concat {
     }
 }
 
-/// Concatenates `parts` (task id, part label, CSV file) in the order given. Every file must
-/// have the same header; an error names the file that differs.
-pub fn concat(parts: &[(usize, String, PathBuf)]) -> Result<Concat> {
+/// What a concatenation wrote.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    pub header: Vec<String>,
+    pub rows: usize,
+    /// The sums by key, when asked.
+    pub sums: Option<Concat>,
+}
+
+/// Concatenates `parts` (task id, part label, CSV file) in the order given into the CSV file
+/// `out`, each row after its task and part, one part in memory at a time; sums by `spec`'s
+/// key columns on the way. Every file must have the same header: an error names the file
+/// that differs (and `out` is then incomplete: the caller writes it under a temporary
+/// name).
+pub fn concat_into(
+    parts: &[(usize, String, PathBuf)],
+    out: &Path,
+    spec: Option<&SumSpec>,
+) -> Result<Merged> {
+    use std::io::Write as _;
+    let file = std::fs::File::create(out).map_err(io_err(out))?;
+    let mut w = std::io::BufWriter::new(file);
     let mut header: Option<(Vec<String>, &Path)> = None;
-    let mut rows = vec![];
+    let mut summer: Option<Summer> = None;
+    let mut n = 0usize;
+    let line = |fields: &[String]| -> String {
+        let mut l = fields
+            .iter()
+            .map(|f| quote(f))
+            .collect::<Vec<_>>()
+            .join(",");
+        l.push('\n');
+        l
+    };
     for (task, part, path) in parts {
         let text = std::fs::read_to_string(path).map_err(io_err(path))?;
         let mut recs = records(&text).into_iter();
@@ -79,7 +108,15 @@ pub fn concat(parts: &[(usize, String, PathBuf)]) -> Result<Concat> {
             .next()
             .ok_or_else(|| invalid(path, "the table is empty"))?;
         match &header {
-            None => header = Some((h.clone(), path)),
+            None => {
+                let mut full = vec!["task".to_string(), "part".to_string()];
+                full.extend(h.iter().cloned());
+                w.write_all(line(&full).as_bytes()).map_err(io_err(out))?;
+                if let Some(spec) = spec {
+                    summer = Some(Summer::new(&full, spec, out)?);
+                }
+                header = Some((h.clone(), path));
+            }
             Some((h0, p0)) if *h0 != h => {
                 return Err(invalid(
                     path,
@@ -107,45 +144,69 @@ pub fn concat(parts: &[(usize, String, PathBuf)]) -> Result<Concat> {
             }
             let mut row = vec![task.to_string(), part.clone()];
             row.extend(r);
-            rows.push(row);
+            if let Some(s) = &mut summer {
+                s.add(&row, path, i + 2)?;
+            }
+            w.write_all(line(&row).as_bytes()).map_err(io_err(out))?;
+            n += 1;
         }
     }
     let (h, _) =
         header.ok_or_else(|| crate::ScaleError::Settings("no tables to concatenate".into()))?;
+    w.flush().map_err(io_err(out))?;
     let mut full = vec!["task".to_string(), "part".to_string()];
     full.extend(h);
-    Ok(Concat { header: full, rows })
+    Ok(Merged {
+        header: full,
+        rows: n,
+        sums: summer.map(Summer::finish),
+    })
 }
 
-/// Sums of `table` by the spec's key columns (groups in order of first appearance). A value
-/// that does not parse as a number is an error naming the row and column; an empty one is
-/// missing: the group's sum counts it in `<column>_missing`.
-pub fn sum(table: &Concat, spec: &SumSpec, name: &Path) -> Result<Concat> {
-    let col = |c: &String| {
-        table
-            .header
-            .iter()
-            .position(|h| h == c)
-            .ok_or_else(|| invalid(name, format!("no column '{c}' to sum by")))
-    };
-    let keys: Vec<usize> = spec.key.iter().map(col).collect::<Result<_>>()?;
-    let sums: Vec<usize> = spec.sum.iter().map(col).collect::<Result<_>>()?;
-    let quads: Vec<usize> = spec.quadrature.iter().map(col).collect::<Result<_>>()?;
-    // per group: sums, missing counts, squares
-    type Acc = (Vec<f64>, Vec<usize>, Vec<f64>, Vec<usize>);
-    let mut order: Vec<Vec<String>> = vec![];
-    let mut groups: BTreeMap<Vec<String>, Acc> = BTreeMap::new();
-    for (i, r) in table.rows.iter().enumerate() {
-        let k: Vec<String> = keys.iter().map(|&c| r[c].clone()).collect();
-        let acc = groups.entry(k.clone()).or_insert_with(|| {
+/// Sums by key columns (groups in order of first appearance). A value that does not parse
+/// as a number is an error naming the file, row and column; an empty one is missing: the
+/// group's sum counts it in `<column>_missing`.
+struct Summer {
+    spec: SumSpec,
+    header: Vec<String>,
+    keys: Vec<usize>,
+    sums: Vec<usize>,
+    quads: Vec<usize>,
+    order: Vec<Vec<String>>,
+    groups: BTreeMap<Vec<String>, Group>,
+}
+
+/// One group's sums, missing counts, sums of squares and their missing counts.
+type Group = (Vec<f64>, Vec<usize>, Vec<f64>, Vec<usize>);
+
+impl Summer {
+    fn new(header: &[String], spec: &SumSpec, name: &Path) -> Result<Summer> {
+        let col = |c: &String| {
+            header
+                .iter()
+                .position(|h| h == c)
+                .ok_or_else(|| invalid(name, format!("no column '{c}' to sum by")))
+        };
+        Ok(Summer {
+            spec: spec.clone(),
+            header: header.to_vec(),
+            keys: spec.key.iter().map(col).collect::<Result<_>>()?,
+            sums: spec.sum.iter().map(col).collect::<Result<_>>()?,
+            quads: spec.quadrature.iter().map(col).collect::<Result<_>>()?,
+            order: vec![],
+            groups: BTreeMap::new(),
+        })
+    }
+
+    fn add(&mut self, r: &[String], file: &Path, row: usize) -> Result<()> {
+        let k: Vec<String> = self.keys.iter().map(|&c| r[c].clone()).collect();
+        let (ns, nq) = (self.sums.len(), self.quads.len());
+        let order = &mut self.order;
+        let acc = self.groups.entry(k.clone()).or_insert_with(|| {
             order.push(k);
-            (
-                vec![0.0; sums.len()],
-                vec![0; sums.len()],
-                vec![0.0; quads.len()],
-                vec![0; quads.len()],
-            )
+            (vec![0.0; ns], vec![0; ns], vec![0.0; nq], vec![0; nq])
         });
+        let header = &self.header;
         let parse = |c: usize| -> Result<Option<f64>> {
             let v = r[c].trim();
             if v.is_empty() {
@@ -153,56 +214,56 @@ pub fn sum(table: &Concat, spec: &SumSpec, name: &Path) -> Result<Concat> {
             }
             v.parse::<f64>().map(Some).map_err(|_| {
                 invalid(
-                    name,
-                    format!(
-                        "row {} column '{}': '{v}' is not a number",
-                        i + 2,
-                        table.header[c]
-                    ),
+                    file,
+                    format!("row {row} column '{}': '{v}' is not a number", header[c]),
                 )
             })
         };
-        for (j, &c) in sums.iter().enumerate() {
+        for (j, &c) in self.sums.iter().enumerate() {
             match parse(c)? {
                 Some(v) => acc.0[j] += v,
                 None => acc.1[j] += 1,
             }
         }
-        for (j, &c) in quads.iter().enumerate() {
+        for (j, &c) in self.quads.iter().enumerate() {
             match parse(c)? {
                 Some(v) => acc.2[j] += v * v,
                 None => acc.3[j] += 1,
             }
         }
+        Ok(())
     }
-    let mut header = spec.key.clone();
-    for s in &spec.sum {
-        header.push(s.clone());
-        header.push(format!("{s}_missing"));
+
+    fn finish(self) -> Concat {
+        let mut header = self.spec.key.clone();
+        for s in &self.spec.sum {
+            header.push(s.clone());
+            header.push(format!("{s}_missing"));
+        }
+        header.extend(self.spec.quadrature.iter().cloned());
+        let groups = self.groups;
+        let rows = self
+            .order
+            .into_iter()
+            .map(|k| {
+                let (s, m, q, qm) = &groups[&k];
+                let mut row = k;
+                for j in 0..s.len() {
+                    row.push(number(s[j]));
+                    row.push(m[j].to_string());
+                }
+                for j in 0..q.len() {
+                    row.push(if qm[j] == 0 {
+                        number(q[j].sqrt())
+                    } else {
+                        String::new()
+                    });
+                }
+                row
+            })
+            .collect();
+        Concat { header, rows }
     }
-    for q in &spec.quadrature {
-        header.push(q.clone());
-    }
-    let rows = order
-        .into_iter()
-        .map(|k| {
-            let (s, m, q, qm) = &groups[&k];
-            let mut row = k;
-            for j in 0..s.len() {
-                row.push(number(s[j]));
-                row.push(m[j].to_string());
-            }
-            for j in 0..q.len() {
-                row.push(if qm[j] == 0 {
-                    number(q[j].sqrt())
-                } else {
-                    String::new()
-                });
-            }
-            row
-        })
-        .collect();
-    Ok(Concat { header, rows })
 }
 
 /// A sum as text: whole numbers without a decimal point (pixel counts), others in full.
@@ -232,24 +293,42 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("a.csv");
         let b = dir.path().join("b.csv");
+        let out = dir.path().join("out.csv");
         std::fs::write(&a, "class,px,u\n1,10,3\n2,5,\n").unwrap();
         std::fs::write(&b, "class,px,u\n1,7,4\n").unwrap();
-        let c = concat(&[(0, "r0c0".into(), a.clone()), (1, "r0c1".into(), b.clone())]).unwrap();
-        assert_eq!(c.header, ["task", "part", "class", "px", "u"]);
-        assert_eq!(c.rows.len(), 3);
         let spec = SumSpec {
             out: "s.csv".into(),
             key: vec!["class".into()],
             sum: vec!["px".into()],
             quadrature: vec!["u".into()],
         };
-        let s = sum(&c, &spec, &a).unwrap();
+        let parts = [
+            (0, "r0c0".to_string(), a.clone()),
+            (1, "r0c1".into(), b.clone()),
+        ];
+        let m = concat_into(&parts, &out, Some(&spec)).unwrap();
+        assert_eq!(m.header, ["task", "part", "class", "px", "u"]);
+        assert_eq!(m.rows, 3);
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "task,part,class,px,u\n0,r0c0,1,10,3\n0,r0c0,2,5,\n1,r0c1,1,7,4\n"
+        );
+        let s = m.sums.unwrap();
+        assert_eq!(s.header, ["class", "px", "px_missing", "u"]);
         assert_eq!(s.rows[0], ["1", "17", "0", "5"]);
         assert_eq!(s.rows[1], ["2", "5", "0", ""]);
-        std::fs::write(&b, "class,pixels\n1,7\n").unwrap();
-        let e = concat(&[(0, "a".into(), a), (1, "b".into(), b)])
+        // a value that is not a number, named with its file, row and column
+        std::fs::write(&b, "class,px,u\n1,many,4\n").unwrap();
+        let e = concat_into(&parts, &out, Some(&spec))
             .unwrap_err()
             .to_string();
+        assert!(
+            e.contains("b.csv") && e.contains("row 2 column 'px'"),
+            "{e}"
+        );
+        // another header, named with its file
+        std::fs::write(&b, "class,pixels\n1,7\n").unwrap();
+        let e = concat_into(&parts, &out, None).unwrap_err().to_string();
         assert!(e.contains("b.csv") && e.contains("differ"), "{e}");
     }
 }
