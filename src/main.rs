@@ -99,6 +99,7 @@ pub(crate) fn command_name(c: &Command) -> &'static str {
         Command::Plan(p) => match &**p {
             PlanCommand::Raster(r) => match r {
                 commands::scale::PlanRaster::Change(_) => "plan raster change",
+                commands::scale::PlanRaster::Index(_) => "plan raster index",
                 commands::scale::PlanRaster::Zonal(_) => "plan raster zonal",
                 commands::scale::PlanRaster::ForestLoss(_) => "plan raster forest-loss",
             },

@@ -387,6 +387,47 @@ fn polygons_shared_among_tasks_equal_one_run() {
     }
 }
 
+#[test]
+fn tiled_band_math_equals_one_run() {
+    let Some(data) = common::reference_data("raster/rasterio") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Landsat-derived RGB (300 m, EPSG:32618, nodata 0): band math over tiles of 60 km
+    let args = strings(&[
+        "--input",
+        s(&data.join("RGB.byte.tif")),
+        "--expr",
+        "(b3-b1)/(b3+b1)",
+    ]);
+    let single = dir.path().join("single.tif");
+    let mut a = strings(&["raster", "index"]);
+    a.extend(args.iter().cloned());
+    a.extend(strings(&["--out", s(&single)]));
+    run_ok(&a);
+    let run = dir.path().join("run");
+    let mut a = strings(&[
+        "plan",
+        "raster",
+        "index",
+        "--tile-size",
+        "60km",
+        "--out",
+        s(&run),
+    ]);
+    a.extend(args.iter().cloned());
+    let o = run_ok(&a);
+    // 60 km / 300 m = 200 pixels: 4 × 4 tiles over 791 × 718
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("in 16 tiles of up to 200 × 200 pixels"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    run_ok(&strings(&["submit", s(&run), "--local"]));
+    assert_eq!(bands(&run.join("index.tif")), bands(&single));
+    assert!(std::fs::read(run.join("index.tif")).unwrap() == std::fs::read(&single).unwrap());
+}
+
 /// The tasks' pool: two threads (--cpus-per-task is Slurm's; here the machine's).
 fn rayon_threads() -> serde_json::Value {
     let n = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -1324,7 +1324,8 @@ fn inputs_of(specs: &[BandSpec]) -> Vec<&Path> {
     specs.iter().map(|s| s.path.as_path()).collect()
 }
 
-pub fn index(span: &mut Span, ctx: &Ctx, a: &IndexArgs) -> Result<Outcome> {
+/// The formula and the bands an index run reads, from its options.
+fn index_inputs(a: &IndexArgs) -> Result<(Formula, Vec<BandSpec>)> {
     let f = formula(&a.index, &a.expr)?
         .ok_or_else(|| anyhow!("give --index NAME or --expr EXPRESSION"))?;
     let roles = f.roles();
@@ -1364,6 +1365,28 @@ pub fn index(span: &mut Span, ctx: &Ctx, a: &IndexArgs) -> Result<Outcome> {
         "",
         &a.common,
     )?;
+    Ok((f, specs))
+}
+
+/// For a tiled run: the whole output grid and the input files of an index run (every
+/// output pixel depends on its own input pixels alone).
+pub fn index_tiling(a: &IndexArgs) -> Result<(Grid, Vec<PathBuf>)> {
+    let (_, specs) = index_inputs(a)?;
+    let grid = match &a.common.grid {
+        Some(g) => Grid::of_file(g)?,
+        None => Grid::of_file(&specs[0].path)?,
+    };
+    let mut inputs: Vec<PathBuf> = vec![];
+    for p in inputs_of(&specs) {
+        if !inputs.iter().any(|q| q == p) {
+            inputs.push(p.to_path_buf());
+        }
+    }
+    Ok((grid, inputs))
+}
+
+pub fn index(span: &mut Span, ctx: &Ctx, a: &IndexArgs) -> Result<Outcome> {
+    let (f, specs) = index_inputs(a)?;
     let out = output(&a.common)?;
     check_output(&out.path, &inputs_of(&specs))?;
     let memory = parse_bytes(&a.common.memory)?;

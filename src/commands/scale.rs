@@ -38,12 +38,27 @@ pub enum PlanRaster {
     /// Two-date change detection, one task per tile. Plan options first, then the options
     /// of `raster change` (without --out, --format, --classes-out, --table, --window).
     Change(PlanChangeArgs),
+    /// Spectral indices and band math, one task per tile. Plan options first, then the
+    /// options of `raster index` (without --out, --format and --window).
+    Index(PlanIndexArgs),
     /// Zonal statistics, polygons shared among tasks. Plan options first, then the options
     /// of `raster zonal` (without --out and --features).
     Zonal(PlanZonesArgs),
     /// Forest loss per polygon, polygons shared among tasks. Plan options first, then the
     /// options of `raster forest-loss` (without --out, --features and --plot).
     ForestLoss(PlanZonesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanIndexArgs {
+    #[command(flatten)]
+    pub plan: PlanCommon,
+    /// Tile size: as for `plan raster change`.
+    #[arg(long, value_name = "SIZE")]
+    pub tile_size: String,
+    /// The options of `raster index`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    pub args: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -361,6 +376,7 @@ fn finish_plan(
 pub fn plan(_span: &mut Span, ctx: &Ctx, p: &PlanCommand) -> Result<Outcome> {
     match p {
         PlanCommand::Raster(PlanRaster::Change(a)) => plan_change(ctx, a),
+        PlanCommand::Raster(PlanRaster::Index(a)) => plan_index(ctx, a),
         PlanCommand::Raster(PlanRaster::Zonal(a)) => plan_zones(ctx, a, "zonal"),
         PlanCommand::Raster(PlanRaster::ForestLoss(a)) => plan_zones(ctx, a, "forest-loss"),
         PlanCommand::Forecast(PlanForecast::Backtest(a)) => plan_backtest(ctx, a),
@@ -505,6 +521,75 @@ fn tile_pixels(size: &str, grid: &terrawatt_raster::grid::Grid) -> Result<(usize
     })?;
     let px = |d: f64| ((m / d).round() as usize).max(1);
     Ok((px(dx), px(dy)))
+}
+
+/// Tiles of an index: each task runs `raster index --window …`; the merge mosaics them.
+fn plan_index(ctx: &Ctx, a: &PlanIndexArgs) -> Result<Outcome> {
+    refuse_options(&a.args, &["--out", "--format", "--window"], "raster index")?;
+    let mut probe = vec!["raster".to_string(), "index".into()];
+    probe.extend(a.args.iter().cloned());
+    probe.extend(["--out".to_string(), "planned.tif".into()]);
+    let Command::Raster(r) = parse(&probe)?.command else {
+        unreachable!("parsed as raster index")
+    };
+    let crate::commands::raster::RasterCommand::Index(index) = *r else {
+        unreachable!("parsed as raster index")
+    };
+    let (grid, inputs) = crate::commands::raster::index_tiling(&index)?;
+    let (tw, th) = tile_pixels(&a.tile_size, &grid)?;
+    let inputs: Vec<PathBuf> = inputs.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
+    let run = check_run_dir(&a.plan.out)?;
+    let cut = tiles::tiles(grid.width, grid.height, tw, th);
+    let mut rows = vec![];
+    for (id, t) in cut.iter().enumerate() {
+        let label = t.label();
+        let path = run.join("tiles").join(format!("index-{label}.tif"));
+        let mut argv = vec!["raster".to_string(), "index".into()];
+        argv.extend(a.args.iter().cloned());
+        argv.extend([
+            "--window".to_string(),
+            format!("{},{},{},{}", t.col_off, t.row_off, t.width, t.height),
+            "--format".into(),
+            "gtiff".into(),
+            "--out".into(),
+            path.display().to_string(),
+        ]);
+        if id == 0 {
+            parse(&argv).context("the tasks' command")?;
+        }
+        let (x0, y0, x1, y1) = grid
+            .window((t.col_off, t.row_off), (t.width, t.height))?
+            .bounds();
+        rows.push(TaskRow {
+            task_id: id,
+            label: label.clone(),
+            window: Some([t.col_off, t.row_off, t.width, t.height]),
+            bbox: Some([x0, y0, x1, y1]),
+            inputs: inputs.clone(),
+            outputs: vec![Output {
+                role: "index".into(),
+                part: label,
+                path,
+            }],
+            commands: vec![argv],
+        });
+    }
+    let merge = MergeSpec {
+        rasters: vec![RasterMerge {
+            role: "index".into(),
+            vrt: "index.vrt".into(),
+            cog: "index.tif".into(),
+        }],
+        tables: vec![],
+    };
+    let notes = vec![format!(
+        "{} × {} pixels ({}) in {} tiles of up to {tw} × {th} pixels",
+        grid.width,
+        grid.height,
+        grid.crs_name(),
+        cut.len()
+    )];
+    finish_plan(ctx, &a.plan, &run, "raster index", rows, merge, notes)
 }
 
 /// Zonal statistics or forest loss, the layer's polygons shared among tasks: each task
