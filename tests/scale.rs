@@ -237,7 +237,22 @@ fn tiled_dnbr_with_resampled_20m_bands_equals_one_run() {
     ]);
     a.extend(args.iter().cloned());
     run_ok(&a);
-    run_ok(&strings(&["submit", s(&run), "--local"]));
+    // a task that cannot write its tile: submit --local stops before the merge, naming it
+    let blocker = run.join("tiles/change-r0c1.tif");
+    std::fs::create_dir(&blocker).unwrap();
+    let e = run_err(&strings(&["submit", s(&run), "--local"]));
+    assert!(e.contains("1 task(s) failed: 1;"), "{e}");
+    assert!(!run.join("change.tif").exists() && !run.join("energy.json").exists());
+    assert_eq!(
+        std::fs::read_dir(run.join("reports/failed"))
+            .unwrap()
+            .count(),
+        1
+    );
+    // mended: only that task runs, then the merge
+    std::fs::remove_dir(&blocker).unwrap();
+    let o = run_ok(&strings(&["submit", s(&run), "--local"]));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ran 1 task(s) here (5 done before)"));
     assert_eq!(bands(&run.join("change.tif")), bands(&single));
     // dNBR class names hold commas: quoted in every table
     let areas = std::fs::read_to_string(run.join("areas.csv")).unwrap();
@@ -384,6 +399,27 @@ fn polygons_shared_among_tasks_equal_one_run() {
         }
         // both polygons' rows: the second task's start with its own task id
         assert!(merged.lines().any(|l| l.starts_with("1,features 1–1,")));
+    }
+    // a run of features past the layer's end, or not START,COUNT
+    for (features, says) in [
+        ("2,1", "has 2 features: none from index 2"),
+        ("1", "expected START,COUNT"),
+        ("0,0", "expected START,COUNT"),
+    ] {
+        let e = run_err(&strings(&[
+            "raster",
+            "zonal",
+            "--input",
+            s(&tc),
+            "--zones",
+            s(&zones),
+            "--features",
+            features,
+            "--out",
+            s(&dir.path().join("x.csv")),
+        ]));
+        assert!(e.contains(says), "{features}: {e}");
+        assert!(!dir.path().join("x.csv").exists());
     }
 }
 
