@@ -464,6 +464,83 @@ fn tiled_band_math_equals_one_run() {
     assert!(std::fs::read(run.join("index.tif")).unwrap() == std::fs::read(&single).unwrap());
 }
 
+#[test]
+fn otsu_and_a_minimum_mapping_unit_over_tiles_equal_one_run() {
+    let Some(data) = common::reference_data("raster/oscd_norcia") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Otsu's threshold (the default) and a 0.5 ha sieve: both need every change value, so
+    // the tasks write change values and the merge classifies the whole image
+    let args: Vec<String> = ndvi_args(&data)[..10]
+        .iter()
+        .cloned()
+        .chain(strings(&["--mmu", "0.5ha", "--connectivity", "8"]))
+        .collect();
+    let single = dir.path().join("single.tif");
+    let classes = dir.path().join("single-classes.tif");
+    let table = dir.path().join("single.csv");
+    let mut a = strings(&["raster", "change"]);
+    a.extend(args.iter().cloned());
+    a.extend(strings(&[
+        "--out",
+        s(&single),
+        "--classes-out",
+        s(&classes),
+        "--table",
+        s(&table),
+    ]));
+    let o = run_ok(&a);
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    let run = dir.path().join("run");
+    let mut a = strings(&[
+        "plan",
+        "raster",
+        "change",
+        "--tile-size",
+        "100px",
+        "--out",
+        s(&run),
+    ]);
+    a.extend(args.iter().cloned());
+    let o = run_ok(&a);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("the merge thresholds (Otsu)"));
+    let o = run_ok(&strings(&["submit", s(&run), "--local"]));
+    // the same threshold, and the very files one run writes
+    let threshold = said
+        .lines()
+        .find(|l| l.starts_with("threshold "))
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let merged = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        merged.contains(&format!(
+            "classes of the whole image: threshold {threshold} "
+        )),
+        "{merged}"
+    );
+    let r = json(&run.join("results.json"));
+    assert!(r.as_array().unwrap().len() == 12);
+    assert!(std::fs::read(run.join("change.tif")).unwrap() == std::fs::read(&single).unwrap());
+    assert!(std::fs::read(run.join("classes.tif")).unwrap() == std::fs::read(&classes).unwrap());
+    assert_eq!(
+        std::fs::read_to_string(run.join("areas.csv")).unwrap(),
+        std::fs::read_to_string(&table).unwrap()
+    );
+    let m = json(&run.join("reports/merge.json"));
+    let t = m["results"]["classes"]["threshold"].as_f64().unwrap();
+    assert_eq!(format!("{t:.6}"), threshold);
+    assert!(
+        m["results"]["classes"]["mmu"]["patches_removed"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}
+
 /// The tasks' pool: two threads (--cpus-per-task is Slurm's; here the machine's).
 fn rayon_threads() -> serde_json::Value {
     let n = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -484,10 +561,19 @@ fn bad_plans_are_refused_before_anything_is_written() {
         a
     };
     let args = ndvi_args(&data);
-    // Otsu's threshold needs the whole image
-    let otsu: Vec<String> = args[..args.len() - 2].to_vec();
-    let e = run_err(&plan(&["--tile-size", "100px"], &otsu));
-    assert!(e.contains("Otsu"), "{e}");
+    // masks grown across tile edges would differ from one run
+    let mut grown = args.clone();
+    grown.extend(strings(&[
+        "--mask-before",
+        &band(&data, 1, "B01"),
+        "--mask-buffer",
+        "2",
+    ]));
+    let e = run_err(&plan(&["--tile-size", "100px"], &grown));
+    assert!(
+        e.contains("--mask-buffer grows masks across tile edges"),
+        "{e}"
+    );
     // options the plan sets itself
     let mut with_out = args.clone();
     with_out.extend(strings(&["--out", "x.tif"]));

@@ -118,6 +118,7 @@ pub fn demo_change(span: &mut Span, dir: &Path) -> Result<serde_json::Value> {
         },
         classes_out: None,
         tmp: tmp.path().to_path_buf(),
+        defer_classes: false,
     };
     let rep = span.phase("change", |_| change::run(&settings, &|_, _| {}))?;
     let changed = rep
@@ -589,6 +590,10 @@ pub struct ChangeArgs {
     /// classes, with a legend.
     #[arg(long, value_name = "FILE")]
     pub quicklook: Option<PathBuf>,
+    /// Change values only (band 2 left empty; no threshold, no classes): a tile of a planned
+    /// run whose merge thresholds and classifies the whole image (Otsu, --mmu).
+    #[arg(long, conflicts_with_all = ["classes_out", "table", "quicklook"])]
+    pub defer_classes: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -1591,27 +1596,47 @@ fn change_inputs(a: &ChangeArgs) -> Result<ChangeInputs> {
     })
 }
 
-/// For a tiled run: the whole output grid and the input files of a change run, after
-/// checking that every output pixel depends on its own input pixels alone (a fixed
-/// threshold or dNBR classes, no minimum mapping unit, no mask buffer, no standardised
-/// CVA), so that tiles put together equal one run over the whole grid.
-pub fn change_tiling(a: &ChangeArgs) -> Result<(Grid, Vec<PathBuf>)> {
+/// The minimum mapping unit and its connectivity.
+fn mmu_of(a: &ChangeArgs) -> Result<Option<(f64, Connectivity)>> {
+    Ok(match &a.mmu {
+        None => None,
+        Some(s) => Some((
+            parse_area("--mmu", s, false)?,
+            match a.connectivity {
+                4 => Connectivity::Four,
+                8 => Connectivity::Eight,
+                n => bail!("--connectivity {n}: expected 4 or 8"),
+            },
+        )),
+    })
+}
+
+/// A change run cut into tiles: the whole output grid, the input files, and whether the
+/// classes wait for the merge (Otsu's threshold and the minimum mapping unit need every
+/// change value first).
+#[derive(Debug)]
+pub struct ChangeTiling {
+    pub grid: Grid,
+    pub inputs: Vec<PathBuf>,
+    pub deferred: bool,
+}
+
+/// For a tiled run: checks that the tiles put together equal one run over the whole grid.
+/// Every change value depends on its own pixels alone, unless masks are grown
+/// (--mask-buffer, across tile edges) or CVA is standardised (each band's deviation over
+/// the whole image): those are refused. Otsu's threshold and --mmu are left to the merge.
+pub fn change_tiling(a: &ChangeArgs) -> Result<ChangeTiling> {
     let ci = change_inputs(a)?;
+    mmu_of(a)?;
+    area_method(&a.area)?;
     let whole = "needs the whole image at once, so tiles would differ from one run";
-    if matches!(ci.threshold, Threshold::Otsu { .. }) {
-        bail!(
-            "Otsu's threshold {whole}: give --threshold VALUE (e.g. the threshold a run on a preview or a sample of tiles printed) or --threshold classes (dNBR)"
-        );
-    }
-    if a.mmu.is_some() {
-        bail!("--mmu (a sieve over patches that cross tiles) {whole}");
-    }
     if a.mask_buffer > 0 {
         bail!("--mask-buffer grows masks across tile edges: not available in a tiled run");
     }
     if matches!(ci.method, Method::Cva { standardize: true }) {
         bail!("--standardize (each band's standard deviation) {whole}");
     }
+    let deferred = matches!(ci.threshold, Threshold::Otsu { .. }) || a.mmu.is_some();
     let first = &ci.before[0].path;
     let grid = match &a.common.grid {
         Some(g) => Grid::of_file(g)?,
@@ -1633,7 +1658,28 @@ pub fn change_tiling(a: &ChangeArgs) -> Result<(Grid, Vec<PathBuf>)> {
         }
         new
     });
-    Ok((grid, inputs))
+    Ok(ChangeTiling {
+        grid,
+        inputs,
+        deferred,
+    })
+}
+
+/// How a planned run's merge classifies the mosaic of a change run's values: the rule, the
+/// pixel areas and the outputs' format (a COG, with the run's compression).
+pub fn change_classes(a: &ChangeArgs) -> Result<(change::ClassRule, AreaMethod, OutputSpec)> {
+    let ci = change_inputs(a)?;
+    let mut out = output(&a.common)?;
+    out.format = terrawatt_raster::write::Format::Cog;
+    Ok((
+        change::ClassRule {
+            threshold: ci.threshold,
+            direction: ci.direction,
+            mmu: mmu_of(a)?,
+        },
+        area_method(&a.area)?,
+        out,
+    ))
 }
 
 pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
@@ -1669,17 +1715,7 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
     {
         check_output(o, &inputs)?;
     }
-    let mmu = match &a.mmu {
-        None => None,
-        Some(s) => Some((
-            parse_area("--mmu", s, false)?,
-            match a.connectivity {
-                4 => Connectivity::Four,
-                8 => Connectivity::Eight,
-                n => bail!("--connectivity {n}: expected 4 or 8"),
-            },
-        )),
-    };
+    let mmu = mmu_of(a)?;
     let tmp = tmp_dir(&out.path)?;
     let settings_first = before[0].path.clone();
     let settings = change::Settings {
@@ -1706,15 +1742,12 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
             .map(|s| resampling(s, "align"))
             .transpose()?,
         grid: out_grid(c, &settings_first)?,
-        area: match a.area.as_str() {
-            "ellipsoid" => AreaMethod::Ellipsoid,
-            "sphere" => AreaMethod::Sphere,
-            o => bail!("--area '{o}': expected ellipsoid or sphere"),
-        },
+        area: area_method(&a.area)?,
         memory: parse_bytes(&c.memory)?,
         out: out.clone(),
         classes_out,
         tmp: tmp.path().to_path_buf(),
+        defer_classes: a.defer_classes,
     };
     let rep = with_progress(span, ctx, "change", |progress| {
         change::run(&settings, progress)

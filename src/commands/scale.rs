@@ -9,9 +9,11 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use serde_json::{Value, json};
 use terrawatt_meter::Span;
+use terrawatt_raster::write::OutputSpec;
 use terrawatt_scale::energy::{self, TaskEnergy};
 use terrawatt_scale::manifest::{
-    self, MergeSpec, Output, Plan, RasterMerge, SlurmSettings, SumSpec, TableMerge, TaskRow,
+    self, ChangeClasses, MergeSpec, Output, Plan, RasterMerge, SlurmSettings, SumSpec, TableMerge,
+    TaskRow,
 };
 use terrawatt_scale::slurm::{self, Placement};
 use terrawatt_scale::{tables, tiles};
@@ -406,7 +408,8 @@ fn plan_change(ctx: &Ctx, a: &PlanChangeArgs) -> Result<Outcome> {
     let crate::commands::raster::RasterCommand::Change(change) = *r else {
         unreachable!("parsed as raster change")
     };
-    let (grid, inputs) = crate::commands::raster::change_tiling(&change)?;
+    let tiling = crate::commands::raster::change_tiling(&change)?;
+    let (grid, inputs, deferred) = (tiling.grid, tiling.inputs, tiling.deferred);
     let (tw, th) = tile_pixels(&a.tile_size, &grid)?;
     let inputs: Vec<PathBuf> = inputs.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
     let run = check_run_dir(&a.plan.out)?;
@@ -425,11 +428,17 @@ fn plan_change(ctx: &Ctx, a: &PlanChangeArgs) -> Result<Outcome> {
             "gtiff".into(),
             "--out".into(),
             tile("change").display().to_string(),
-            "--classes-out".into(),
-            tile("classes").display().to_string(),
-            "--table".into(),
-            table.display().to_string(),
         ]);
+        if deferred {
+            argv.push("--defer-classes".into());
+        } else {
+            argv.extend([
+                "--classes-out".to_string(),
+                tile("classes").display().to_string(),
+                "--table".into(),
+                table.display().to_string(),
+            ]);
+        }
         if id == 0 {
             parse(&argv).context("the tasks' command")?;
         }
@@ -441,25 +450,58 @@ fn plan_change(ctx: &Ctx, a: &PlanChangeArgs) -> Result<Outcome> {
             window: Some([t.col_off, t.row_off, t.width, t.height]),
             bbox: Some([x0, y0, x1, y1]),
             inputs: inputs.clone(),
-            outputs: vec![
-                Output {
+            outputs: if deferred {
+                vec![Output {
                     role: "change".into(),
                     part: label.clone(),
                     path: tile("change"),
-                },
-                Output {
-                    role: "classes".into(),
-                    part: label.clone(),
-                    path: tile("classes"),
-                },
-                Output {
-                    role: "areas".into(),
-                    part: label.clone(),
-                    path: table,
-                },
-            ],
+                }]
+            } else {
+                vec![
+                    Output {
+                        role: "change".into(),
+                        part: label.clone(),
+                        path: tile("change"),
+                    },
+                    Output {
+                        role: "classes".into(),
+                        part: label.clone(),
+                        path: tile("classes"),
+                    },
+                    Output {
+                        role: "areas".into(),
+                        part: label.clone(),
+                        path: table,
+                    },
+                ]
+            },
             commands: vec![argv],
         });
+    }
+    let mut notes = vec![format!(
+        "{} × {} pixels ({}) in {} tiles of up to {tw} × {th} pixels ({} × {})",
+        grid.width,
+        grid.height,
+        grid.crs_name(),
+        cut.len(),
+        cut.iter().map(|t| t.tile_col).max().unwrap_or(0) + 1,
+        cut.iter().map(|t| t.tile_row).max().unwrap_or(0) + 1,
+    )];
+    if deferred {
+        notes.push(
+            "the tasks write change values; the merge thresholds (Otsu) and classifies (minimum mapping unit) the whole image, as one run would".into(),
+        );
+        let merge = MergeSpec {
+            change_classes: Some(ChangeClasses {
+                role: "change".into(),
+                vrt: "change-values.vrt".into(),
+                out: "change.tif".into(),
+                classes_out: "classes.tif".into(),
+                table: "areas.csv".into(),
+            }),
+            ..MergeSpec::default()
+        };
+        return finish_plan(ctx, &a.plan, &run, "raster change", rows, merge, notes);
     }
     let merge = MergeSpec {
         rasters: vec![
@@ -484,16 +526,8 @@ fn plan_change(ctx: &Ctx, a: &PlanChangeArgs) -> Result<Outcome> {
                 quadrature: vec![],
             }),
         }],
+        change_classes: None,
     };
-    let notes = vec![format!(
-        "{} × {} pixels ({}) in {} tiles of up to {tw} × {th} pixels ({} × {})",
-        grid.width,
-        grid.height,
-        grid.crs_name(),
-        cut.len(),
-        cut.iter().map(|t| t.tile_col).max().unwrap_or(0) + 1,
-        cut.iter().map(|t| t.tile_row).max().unwrap_or(0) + 1,
-    )];
     finish_plan(ctx, &a.plan, &run, "raster change", rows, merge, notes)
 }
 
@@ -581,6 +615,7 @@ fn plan_index(ctx: &Ctx, a: &PlanIndexArgs) -> Result<Outcome> {
             cog: "index.tif".into(),
         }],
         tables: vec![],
+        change_classes: None,
     };
     let notes = vec![format!(
         "{} × {} pixels ({}) in {} tiles of up to {tw} × {th} pixels",
@@ -662,6 +697,7 @@ fn plan_zones(ctx: &Ctx, a: &PlanZonesArgs, command: &str) -> Result<Outcome> {
             out: format!("{command}.csv"),
             sum: None,
         }],
+        change_classes: None,
     };
     let notes = vec![format!(
         "{n} polygons of {}, {} per task",
@@ -814,6 +850,7 @@ fn plan_backtest(ctx: &Ctx, a: &PlanBacktestArgs) -> Result<Outcome> {
             out: "forecasts.csv".into(),
             sum: None,
         }],
+        change_classes: None,
     };
     let notes = vec![format!(
         "{} sites, {} per task; every site's scores in results.json after the merge",
@@ -884,6 +921,7 @@ fn plan_savings(ctx: &Ctx, a: &PlanSavingsArgs) -> Result<Outcome> {
                 quadrature: vec!["avoided_uncertainty".into()],
             }),
         }],
+        change_classes: None,
     };
     let notes = vec![format!(
         "{} meters of {}, {} per task; totals summed by status, uncertainty root-sum-square (meters independent)",
@@ -1075,6 +1113,97 @@ fn failed_attempts(run: &Path) -> Vec<TaskEnergy> {
         .collect()
 }
 
+/// The classes of a change run's mosaic (see [`ChangeClasses`]): the rule from the tasks'
+/// own command line, the change values' range and count from their reports.
+fn change_classes(
+    run: &Path,
+    rows: &[TaskRow],
+    reports: &[Value],
+    cc: &ChangeClasses,
+    memory: u64,
+    staged: &mut Vec<(PathBuf, PathBuf)>,
+) -> Result<Value> {
+    use crate::commands::raster::RasterCommand;
+    let Command::Raster(r) = parse(&rows[0].commands[0])?.command else {
+        bail!("task 0 does not run raster change");
+    };
+    let RasterCommand::Change(a) = *r else {
+        bail!("task 0 does not run raster change");
+    };
+    let (rule, area, out) = crate::commands::raster::change_classes(&a)?;
+    // the range and count of the change values over every tile
+    let (mut lo, mut hi, mut valid) = (f32::INFINITY, f32::NEG_INFINITY, 0u64);
+    for (row, rep) in rows.iter().zip(reports) {
+        let c = &rep["results"]["commands"][0]["results"]["change"];
+        let n = c["valid"].as_u64().ok_or_else(|| {
+            anyhow!(
+                "{}: no count of valid change values",
+                manifest::report_path(run, row.task_id).display()
+            )
+        })?;
+        if n > 0 {
+            let (Some(a), Some(b)) = (c["min"].as_f64(), c["max"].as_f64()) else {
+                bail!(
+                    "{}: no range of the change values",
+                    manifest::report_path(run, row.task_id).display()
+                );
+            };
+            lo = lo.min(a as f32);
+            hi = hi.max(b as f32);
+            valid += n;
+        }
+    }
+    let tiles: Vec<PathBuf> = rows
+        .iter()
+        .flat_map(|r| r.outputs.iter().filter(|o| o.role == cc.role))
+        .map(|o| o.path.clone())
+        .collect();
+    let vrt = staging_name(run, &cc.vrt);
+    staged.push((vrt.clone(), run.join(&cc.vrt)));
+    terrawatt_raster::mosaic::vrt(&tiles, &vrt)?;
+    let out_spec = OutputSpec {
+        path: staging_name(run, &cc.out),
+        ..out.clone()
+    };
+    let classes_spec = OutputSpec {
+        path: staging_name(run, &cc.classes_out),
+        ..out
+    };
+    staged.push((out_spec.path.clone(), run.join(&cc.out)));
+    staged.push((classes_spec.path.clone(), run.join(&cc.classes_out)));
+    let m = terrawatt_raster::change::classify_mosaic(
+        &vrt,
+        rule,
+        (lo, hi, valid),
+        area,
+        memory,
+        &out_spec,
+        &classes_spec,
+    )?;
+    let mut csv = String::from("class,name,pixels,hectares\n");
+    for k in &m.classes {
+        writeln!(
+            csv,
+            "{},{},{},{}",
+            k.class,
+            terrawatt_raster::zone_table::csv_field(&k.name),
+            k.pixels,
+            k.hectares
+        )?;
+    }
+    stage(staged, run, &cc.table, csv.as_bytes())?;
+    Ok(json!({
+        "out": run.join(&cc.out),
+        "classes_out": run.join(&cc.classes_out),
+        "table": run.join(&cc.table),
+        "min": lo, "max": hi, "valid": valid,
+        "threshold": m.threshold,
+        "rule": format!("{:?}", rule.threshold),
+        "classes": m.classes,
+        "mmu": m.mmu,
+    }))
+}
+
 /// Where a merge output waits until every output is ready.
 fn staging_name(run: &Path, name: &str) -> PathBuf {
     run.join(format!(".{name}.{}.partial", std::process::id()))
@@ -1134,6 +1263,14 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
                 terrawatt_raster::mosaic::mosaic(&tiles, &vrt, &cog, memory)
             })?;
             mosaics.push(json!({ "role": m.role, "vrt": run.join(&m.vrt), "cog": run.join(&m.cog), "mosaic": mo }));
+        }
+        // a change run whose classes wait for the whole image: thresholded and classified
+        // here, over the tiles' change values, as one run would
+        let mut classified = Value::Null;
+        if let Some(cc) = &plan.merge.change_classes {
+            classified = span.phase("classes", |_| {
+                change_classes(&run, &rows, &reports, cc, memory, &mut staged)
+            })?;
         }
         let mut table_out = vec![];
         for t in &plan.merge.tables {
@@ -1240,7 +1377,7 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
         let text = format!("{}\n", serde_json::to_string_pretty(&energy_json)?);
         stage(&mut staged, &run, "energy.json", text.as_bytes())?;
         Ok(
-            json!({ "run": run, "kind": plan.kind, "tasks": rows.len(), "rasters": mosaics, "tables": table_out, "energy": summed, "slurm_accounting": slurm_energy }),
+            json!({ "run": run, "kind": plan.kind, "tasks": rows.len(), "rasters": mosaics, "tables": table_out, "energy": summed, "slurm_accounting": slurm_energy, "classes": classified }),
         )
     })();
     let results = match result {
@@ -1273,6 +1410,29 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
             m["mosaic"]["tiles"],
             m["cog"].as_str().unwrap_or("")
         )?;
+    }
+    if let Some(c) = results["classes"].as_object() {
+        writeln!(
+            text,
+            "  classes of the whole image: threshold {} over {} valid values in [{}, {}] → {}",
+            c["threshold"]
+                .as_f64()
+                .map_or("none (dNBR classes)".into(), |t| format!("{t:.6}")),
+            c["valid"],
+            c["min"],
+            c["max"],
+            c["out"].as_str().unwrap_or("")
+        )?;
+        for k in c["classes"].as_array().into_iter().flatten() {
+            writeln!(
+                text,
+                "    {:>2} {:<26} {:>12} px {:>14.4} ha",
+                k["class"],
+                k["name"].as_str().unwrap_or(""),
+                k["pixels"],
+                k["hectares"].as_f64().unwrap_or(f64::NAN)
+            )?;
+        }
     }
     for t in results["tables"].as_array().into_iter().flatten() {
         writeln!(

@@ -106,6 +106,9 @@ pub struct Settings {
     pub classes_out: Option<OutputSpec>,
     /// A folder for warped VRTs (removed by the caller).
     pub tmp: PathBuf,
+    /// Change values only: band 2 left empty, no threshold, no classes (a tile of a planned
+    /// run whose merge classifies the whole image: [`classify_mosaic`]).
+    pub defer_classes: bool,
 }
 
 /// Class codes of the binary map and of dNBR severity; 255 is missing in byte outputs.
@@ -353,14 +356,15 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let (w, h) = (g.width, g.height);
     let nb = o.before.len();
     // classes come with the change values unless Otsu or the sieve needs them all first
-    let early = !matches!(s.threshold, Threshold::Otsu { .. }) && s.mmu.is_none();
+    let early =
+        s.defer_classes || (!matches!(s.threshold, Threshold::Otsu { .. }) && s.mmu.is_none());
     let fixed = match s.threshold {
         Threshold::Fixed { value } => Some(value),
         _ => None,
     };
     let passes = 1
         + u64::from(!early)
-        + u64::from(matches!(s.threshold, Threshold::Otsu { .. }))
+        + u64::from(!s.defer_classes && matches!(s.threshold, Threshold::Otsu { .. }))
         + u64::from(matches!(s.method, Method::Cva { standardize: true }));
     let total = h as u64 * passes;
     let done = std::sync::atomic::AtomicU64::new(0);
@@ -427,7 +431,6 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let row_areas = g.row_areas(s.area).unwrap_or_else(|_| vec![f64::NAN; h]);
     let mut counts = [0u64; 256];
     let mut area = [0f64; 256];
-    let mut mmu_report = None;
     let mut classes_writer = match &s.classes_out {
         Some(spec) => Some(Writer::create::<u8>(
             spec,
@@ -499,7 +502,12 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                 out.change.push(v);
             }
             if early {
-                out.classes = out.change.iter().map(|v| class_of(s, fixed, *v)).collect();
+                out.classes = if s.defer_classes {
+                    vec![MISSING_CLASS; out.change.len()]
+                } else {
+                    let rule = s.rule();
+                    out.change.iter().map(|v| rule.class(fixed, *v)).collect()
+                };
             }
             tick(n);
             Ok(out)
@@ -533,116 +541,31 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let computed_nan = pixels - valid - nodata - masked;
     nodata += computed_nan;
 
-    let threshold = match s.threshold {
-        Threshold::Fixed { value } => Some(value),
-        Threshold::DnbrClasses => None,
-        Threshold::Otsu { bins } => {
-            if valid == 0 {
-                return Err(RasterError::Invalid(
-                    "no valid change values to threshold (every pixel missing or masked)".into(),
-                ));
-            }
-            let mut hist = Histogram::new(lo as f64, hi as f64, bins);
-            let mut buf = vec![];
-            for r0 in (0..h).step_by(rows) {
-                blocks::check_interrupt()?;
-                let n = rows.min(h - r0);
-                writer.read_rows(1, r0, n, &mut buf)?;
-                for v in &buf {
-                    if !v.is_nan() {
-                        hist.add(*v);
-                    }
-                }
-                tick(n);
-            }
-            Some(threshold::otsu(&hist))
-        }
+    let (threshold, mmu_report) = if early {
+        (fixed, None)
+    } else {
+        let stage = Stage {
+            rule: s.rule(),
+            grid: &g,
+            rows,
+            row_areas: &row_areas,
+            memory: s.memory,
+        };
+        let c = stage.run(
+            (lo, hi, valid),
+            None,
+            &mut writer,
+            classes_writer.as_mut(),
+            (&mut counts, &mut area),
+            &tick,
+        )?;
+        (c.threshold, c.mmu)
     };
-    let classify = |v: f32| class_of(s, threshold, v);
-    let mut buf = vec![];
-    if let Some((m2, conn)) = s.mmu {
-        let need = pixels * 5;
-        if need > s.memory {
-            return Err(RasterError::Invalid(format!(
-                "the minimum mapping unit needs the whole class map in memory ({} MB for {} pixels), over the --memory budget of {} MB",
-                need / 1_000_000,
-                pixels,
-                s.memory / 1_000_000
-            )));
-        }
-        if row_areas.iter().any(|a| a.is_nan()) {
-            return Err(RasterError::Invalid(
-                "the raster has no CRS: --mmu in hectares needs pixel areas".into(),
-            ));
-        }
-        let mut classes = vec![MISSING_CLASS; w * h];
-        for r0 in (0..h).step_by(rows) {
-            let n = rows.min(h - r0);
-            writer.read_rows(1, r0, n, &mut buf)?;
-            for (c, v) in classes[r0 * w..(r0 + n) * w].iter_mut().zip(&buf) {
-                *c = classify(*v);
-            }
-        }
-        let st = sieve::sieve_area(
-            &mut classes,
-            w,
-            h,
-            Some(MISSING_CLASS),
-            &row_areas,
-            m2,
-            conn,
-        );
-        mmu_report = Some(MmuReport {
-            square_metres: m2,
-            connectivity: conn,
-            pixels: if g.is_geographic() {
-                None
-            } else {
-                Some((m2 / row_areas[0]).ceil() as u64)
-            },
-            patches_removed: st.patches_removed,
-            pixels_changed: st.pixels_changed,
-        });
-        for r0 in (0..h).step_by(rows) {
-            let n = rows.min(h - r0);
-            let part = &classes[r0 * w..(r0 + n) * w];
-            tally(part, w, &row_areas[r0..r0 + n], &mut counts, &mut area);
-            writer.write_rows(2, r0, n, part.iter().map(|&c| class_f32(c)).collect())?;
-            if let Some(cw) = classes_writer.as_mut() {
-                cw.write_rows(1, r0, n, part.to_vec())?;
-            }
-            tick(n);
-        }
-    } else if !early {
-        for r0 in (0..h).step_by(rows) {
-            blocks::check_interrupt()?;
-            let n = rows.min(h - r0);
-            writer.read_rows(1, r0, n, &mut buf)?;
-            let part: Vec<u8> = buf.iter().map(|v| classify(*v)).collect();
-            tally(&part, w, &row_areas[r0..r0 + n], &mut counts, &mut area);
-            writer.write_rows(2, r0, n, part.iter().map(|&c| class_f32(c)).collect())?;
-            if let Some(cw) = classes_writer.as_mut() {
-                cw.write_rows(1, r0, n, part)?;
-            }
-            tick(n);
-        }
-    }
-    let names: Vec<(u8, String)> = match s.threshold {
-        Threshold::DnbrClasses => DNBR_CLASSES
-            .iter()
-            .map(|c| (c.1, c.2.to_string()))
-            .collect(),
-        _ => vec![(0, "no change".into()), (1, "change".into())],
+    let classes = if s.defer_classes {
+        vec![]
+    } else {
+        class_areas(s.threshold, &counts, &area)
     };
-    let classes = names
-        .into_iter()
-        .map(|(c, name)| ClassArea {
-            class: c,
-            name,
-            pixels: counts[c as usize],
-            hectares: area[c as usize] / 1e4,
-        })
-        .collect();
     writer.finish()?;
     if let Some(cw) = classes_writer {
         cw.finish()?;
@@ -662,7 +585,8 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         max: if valid > 0 { hi as f64 } else { f64::NAN },
         threshold,
         threshold_method: s.threshold,
-        direction: (s.threshold != Threshold::DnbrClasses).then_some(s.direction),
+        direction: (s.threshold != Threshold::DnbrClasses && !s.defer_classes)
+            .then_some(s.direction),
         band_std,
         classes,
         mmu: mmu_report,
@@ -671,19 +595,290 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     })
 }
 
-/// The class of a change value: dNBR severity, or 1 / 0 on the threshold's change side.
-fn class_of(s: &Settings, threshold: Option<f64>, v: f32) -> u8 {
-    if v.is_nan() {
-        return MISSING_CLASS;
+/// How change values become classes: the threshold rule, the side of change, the minimum
+/// mapping unit.
+#[derive(Debug, Clone, Copy)]
+pub struct ClassRule {
+    pub threshold: Threshold,
+    pub direction: Direction,
+    /// Minimum mapping unit (m²) and the connectivity of its patches.
+    pub mmu: Option<(f64, Connectivity)>,
+}
+
+impl Settings {
+    fn rule(&self) -> ClassRule {
+        ClassRule {
+            threshold: self.threshold,
+            direction: self.direction,
+            mmu: self.mmu,
+        }
     }
-    match (s.threshold, threshold) {
-        (Threshold::DnbrClasses, _) => dnbr_class(v),
-        (_, Some(t)) => u8::from(match s.direction {
-            Direction::Above => v as f64 > t,
-            Direction::Below => (v as f64) < t,
-        }),
-        _ => MISSING_CLASS,
+}
+
+impl ClassRule {
+    /// The class of a change value: dNBR severity, or 1 / 0 on the threshold's change side.
+    fn class(&self, threshold: Option<f64>, v: f32) -> u8 {
+        if v.is_nan() {
+            return MISSING_CLASS;
+        }
+        match (self.threshold, threshold) {
+            (Threshold::DnbrClasses, _) => dnbr_class(v),
+            (_, Some(t)) => u8::from(match self.direction {
+                Direction::Above => v as f64 > t,
+                Direction::Below => (v as f64) < t,
+            }),
+            _ => MISSING_CLASS,
+        }
     }
+}
+
+/// The classes of a rule with their pixel counts and areas.
+fn class_areas(threshold: Threshold, counts: &[u64; 256], area: &[f64; 256]) -> Vec<ClassArea> {
+    let names: Vec<(u8, String)> = match threshold {
+        Threshold::DnbrClasses => DNBR_CLASSES
+            .iter()
+            .map(|c| (c.1, c.2.to_string()))
+            .collect(),
+        _ => vec![(0, "no change".into()), (1, "change".into())],
+    };
+    names
+        .into_iter()
+        .map(|(c, name)| ClassArea {
+            class: c,
+            name,
+            pixels: counts[c as usize],
+            hectares: area[c as usize] / 1e4,
+        })
+        .collect()
+}
+
+/// The classes stage, once every change value is known: Otsu's threshold on their histogram
+/// over [min, max], the classes (sieved by the minimum mapping unit, the whole map in
+/// memory), their counts and areas; band 2 of the output and the byte class map written.
+struct Stage<'a> {
+    rule: ClassRule,
+    grid: &'a Grid,
+    rows: usize,
+    row_areas: &'a [f64],
+    memory: u64,
+}
+
+/// What the classes stage decided.
+struct Classified {
+    threshold: Option<f64>,
+    mmu: Option<MmuReport>,
+}
+
+impl Stage<'_> {
+    /// Band 1's rows `[r0, r0 + n)`: from the output being written, or from `source` (a
+    /// mosaic of change tiles, band 1).
+    fn read(
+        &self,
+        source: Option<&gdal::Dataset>,
+        writer: &Writer,
+        r0: usize,
+        n: usize,
+        buf: &mut Vec<f32>,
+    ) -> Result<()> {
+        match source {
+            None => writer.read_rows(1, r0, n, buf),
+            Some(ds) => {
+                let w = self.grid.width;
+                buf.clear();
+                buf.resize(w * n, 0.0);
+                let b = ds
+                    .rasterband(1)
+                    .map_err(|e| RasterError::Invalid(format!("the change mosaic: {e}")))?;
+                b.read_into_slice::<f32>((0, r0 as isize), (w, n), (w, n), buf, None)
+                    .map_err(|e| RasterError::Invalid(format!("the change mosaic: {e}")))
+            }
+        }
+    }
+
+    /// `(lo, hi, valid)`: the change values' range and count. With a `source`, band 1 is
+    /// copied to the output as band 2 is written.
+    fn run(
+        &self,
+        (lo, hi, valid): (f32, f32, u64),
+        source: Option<&gdal::Dataset>,
+        writer: &mut Writer,
+        mut classes_writer: Option<&mut Writer>,
+        (counts, area): (&mut [u64; 256], &mut [f64; 256]),
+        tick: &dyn Fn(usize),
+    ) -> Result<Classified> {
+        let (g, rows, row_areas) = (self.grid, self.rows, self.row_areas);
+        let (w, h) = (g.width, g.height);
+        let threshold = match self.rule.threshold {
+            Threshold::Fixed { value } => Some(value),
+            Threshold::DnbrClasses => None,
+            Threshold::Otsu { bins } => {
+                if valid == 0 {
+                    return Err(RasterError::Invalid(
+                        "no valid change values to threshold (every pixel missing or masked)"
+                            .into(),
+                    ));
+                }
+                let mut hist = Histogram::new(lo as f64, hi as f64, bins);
+                let mut buf = vec![];
+                for r0 in (0..h).step_by(rows) {
+                    blocks::check_interrupt()?;
+                    let n = rows.min(h - r0);
+                    self.read(source, writer, r0, n, &mut buf)?;
+                    for v in &buf {
+                        if !v.is_nan() {
+                            hist.add(*v);
+                        }
+                    }
+                    tick(n);
+                }
+                Some(threshold::otsu(&hist))
+            }
+        };
+        let classify = |v: f32| self.rule.class(threshold, v);
+        let mut buf = vec![];
+        let mut mmu_report = None;
+        // band 1 from the source, where there is one, with each strip of band 2
+        let copy = |writer: &mut Writer, r0: usize, n: usize| -> Result<()> {
+            if source.is_some() {
+                let mut v = vec![];
+                self.read(source, writer, r0, n, &mut v)?;
+                writer.write_rows(1, r0, n, v)?;
+            }
+            Ok(())
+        };
+        if let Some((m2, conn)) = self.rule.mmu {
+            let pixels = g.pixels();
+            let need = pixels * 5;
+            if need > self.memory {
+                return Err(RasterError::Invalid(format!(
+                    "the minimum mapping unit needs the whole class map in memory ({} MB for {} pixels), over the --memory budget of {} MB",
+                    need / 1_000_000,
+                    pixels,
+                    self.memory / 1_000_000
+                )));
+            }
+            if row_areas.iter().any(|a| a.is_nan()) {
+                return Err(RasterError::Invalid(
+                    "the raster has no CRS: --mmu in hectares needs pixel areas".into(),
+                ));
+            }
+            let mut classes = vec![MISSING_CLASS; w * h];
+            for r0 in (0..h).step_by(rows) {
+                let n = rows.min(h - r0);
+                self.read(source, writer, r0, n, &mut buf)?;
+                for (c, v) in classes[r0 * w..(r0 + n) * w].iter_mut().zip(&buf) {
+                    *c = classify(*v);
+                }
+            }
+            let st =
+                sieve::sieve_area(&mut classes, w, h, Some(MISSING_CLASS), row_areas, m2, conn);
+            mmu_report = Some(MmuReport {
+                square_metres: m2,
+                connectivity: conn,
+                pixels: if g.is_geographic() {
+                    None
+                } else {
+                    Some((m2 / row_areas[0]).ceil() as u64)
+                },
+                patches_removed: st.patches_removed,
+                pixels_changed: st.pixels_changed,
+            });
+            for r0 in (0..h).step_by(rows) {
+                let n = rows.min(h - r0);
+                let part = &classes[r0 * w..(r0 + n) * w];
+                tally(part, w, &row_areas[r0..r0 + n], counts, area);
+                copy(writer, r0, n)?;
+                writer.write_rows(2, r0, n, part.iter().map(|&c| class_f32(c)).collect())?;
+                if let Some(cw) = classes_writer.as_deref_mut() {
+                    cw.write_rows(1, r0, n, part.to_vec())?;
+                }
+                tick(n);
+            }
+        } else {
+            for r0 in (0..h).step_by(rows) {
+                blocks::check_interrupt()?;
+                let n = rows.min(h - r0);
+                self.read(source, writer, r0, n, &mut buf)?;
+                let part: Vec<u8> = buf.iter().map(|v| classify(*v)).collect();
+                tally(&part, w, &row_areas[r0..r0 + n], counts, area);
+                copy(writer, r0, n)?;
+                writer.write_rows(2, r0, n, part.iter().map(|&c| class_f32(c)).collect())?;
+                if let Some(cw) = classes_writer.as_deref_mut() {
+                    cw.write_rows(1, r0, n, part)?;
+                }
+                tick(n);
+            }
+        }
+        Ok(Classified {
+            threshold,
+            mmu: mmu_report,
+        })
+    }
+}
+
+/// The whole image's classes of a planned run: `mosaic` (band 1: the tiles' change values,
+/// written with `defer_classes`) thresholded and classified as one run over the whole grid
+/// would (`lo`, `hi`, `valid`: the change values' range and count over every tile), into
+/// `out` (change and class, float32) and `classes_out` (byte); the same files a single run
+/// writes.
+#[allow(clippy::too_many_arguments)]
+pub fn classify_mosaic(
+    mosaic: &std::path::Path,
+    rule: ClassRule,
+    (lo, hi, valid): (f32, f32, u64),
+    area_method: AreaMethod,
+    memory: u64,
+    out: &OutputSpec,
+    classes_out: &OutputSpec,
+) -> Result<MosaicClasses> {
+    blocks::limit_gdal_cache(memory);
+    let ds = gdal::Dataset::open(mosaic).map_err(crate::gdal_err(mosaic))?;
+    let g = Grid::of(&ds, &mosaic.display().to_string())?;
+    let (w, h) = (g.width, g.height);
+    let rows = blocks::strip_rows(h, w, 8, 1, blocks::strip_budget(memory), 1)?;
+    let (rows, tile) = blocks::tiles_for(rows, w, 9, memory / 4);
+    let row_areas = g
+        .row_areas(area_method)
+        .unwrap_or_else(|_| vec![f64::NAN; h]);
+    let mut classes_writer = Writer::create::<u8>(
+        classes_out,
+        &g,
+        &["class"],
+        Some(MISSING_CLASS as f64),
+        tile,
+    )?;
+    let mut writer = Writer::create::<f32>(out, &g, &["change", "class"], Some(f64::NAN), tile)?;
+    let (mut counts, mut area) = ([0u64; 256], [0f64; 256]);
+    let stage = Stage {
+        rule,
+        grid: &g,
+        rows,
+        row_areas: &row_areas,
+        memory,
+    };
+    let c = stage.run(
+        (lo, hi, valid),
+        Some(&ds),
+        &mut writer,
+        Some(&mut classes_writer),
+        (&mut counts, &mut area),
+        &|_| {},
+    )?;
+    writer.finish()?;
+    classes_writer.finish()?;
+    Ok(MosaicClasses {
+        threshold: c.threshold,
+        classes: class_areas(rule.threshold, &counts, &area),
+        mmu: c.mmu,
+    })
+}
+
+/// What [`classify_mosaic`] decided and counted.
+#[derive(Debug, Clone, Serialize)]
+pub struct MosaicClasses {
+    pub threshold: Option<f64>,
+    pub classes: Vec<ClassArea>,
+    pub mmu: Option<MmuReport>,
 }
 
 fn class_f32(c: u8) -> f32 {

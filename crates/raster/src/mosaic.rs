@@ -183,6 +183,15 @@ pub fn mosaic(tiles: &[PathBuf], vrt: &Path, cog: &Path, memory: u64) -> Result<
     Ok(m)
 }
 
+/// Writes `vrt` alone (as [`mosaic`] does, without the COG).
+pub fn vrt(tiles: &[PathBuf], vrt: &Path) -> Result<Mosaic> {
+    let (grid, names, _, _, m) = check(tiles)?;
+    build_vrt(tiles, &grid, &names, vrt).inspect_err(|_| {
+        let _ = std::fs::remove_file(vrt);
+    })?;
+    Ok(m)
+}
+
 /// The VRT's rows in strips (read in parallel, a dataset per strip) into the writer.
 fn stream<T: Sample + Default>(
     vrt: &Path,

@@ -222,6 +222,7 @@ fn settings(
         out: gtiff(dir, "change.tif"),
         classes_out: None,
         tmp: dir.to_path_buf(),
+        defer_classes: false,
     }
 }
 

@@ -70,11 +70,27 @@ pub struct TableMerge {
     pub sum: Option<SumSpec>,
 }
 
+/// A change run whose tasks wrote change values only: the merge thresholds and classifies
+/// the whole mosaic (Otsu's threshold, the minimum mapping unit), as one run would.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeClasses {
+    /// The role of the change-value tiles.
+    pub role: String,
+    /// File names in the run folder: the VRT of the tiles' values, the change raster
+    /// (values and classes), the byte class map, the area per class.
+    pub vrt: String,
+    pub out: String,
+    pub classes_out: String,
+    pub table: String,
+}
+
 /// How a run's outputs merge.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MergeSpec {
     pub rasters: Vec<RasterMerge>,
     pub tables: Vec<TableMerge>,
+    #[serde(default)]
+    pub change_classes: Option<ChangeClasses>,
 }
 
 /// The resources each task asks Slurm for.
