@@ -497,6 +497,8 @@ fn otsu_and_a_minimum_mapping_unit_over_tiles_equal_one_run() {
         "plan",
         "raster",
         "change",
+        "--merge-memory",
+        "512MB",
         "--tile-size",
         "100px",
         "--out",
@@ -505,6 +507,11 @@ fn otsu_and_a_minimum_mapping_unit_over_tiles_equal_one_run() {
     a.extend(args.iter().cloned());
     let o = run_ok(&a);
     assert!(String::from_utf8_lossy(&o.stdout).contains("the merge thresholds (Otsu)"));
+    let script = std::fs::read_to_string(run.join("merge.sbatch")).unwrap();
+    assert!(
+        script.contains(" merge ") && script.ends_with("--memory 512MB\n"),
+        "{script}"
+    );
     let o = run_ok(&strings(&["submit", s(&run), "--local"]));
     // the same threshold, and the very files one run writes
     let threshold = said

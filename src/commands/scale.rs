@@ -118,6 +118,10 @@ pub struct PlanCommon {
     /// Slurm job name [default: terrawatt-<kind>].
     #[arg(long)]
     pub job_name: Option<String>,
+    /// Memory budget of the merge (its --memory, e.g. 8GB): a minimum mapping unit over
+    /// the whole image holds 5 bytes a pixel [default: 1GB].
+    #[arg(long, value_name = "SIZE")]
+    pub merge_memory: Option<String>,
     /// The terrawatt executable the batch scripts run [default: this one].
     #[arg(long, value_name = "FILE")]
     pub executable: Option<PathBuf>,
@@ -315,6 +319,9 @@ fn finish_plan(
     if common.max_parallel == Some(0) || common.cpus_per_task == 0 {
         bail!("--max-parallel and --cpus-per-task must be at least 1");
     }
+    if let Some(m) = &common.merge_memory {
+        crate::commands::raster::parse_bytes(m).context("--merge-memory")?;
+    }
     let manifest_name = match common.manifest_format.as_str() {
         "parquet" => "manifest.parquet",
         "csv" => "manifest.csv",
@@ -346,6 +353,7 @@ fn finish_plan(
             max_parallel: common.max_parallel,
         },
         merge,
+        merge_memory: common.merge_memory.clone(),
         notes,
     };
     make_run_dir(run)?;
@@ -1589,10 +1597,7 @@ pub fn submit(_span: &mut Span, _ctx: &Ctx, a: &SubmitArgs) -> Result<Outcome> {
         let merge_report = manifest::merge_report_path(&run);
         let status = std::process::Command::new(&exe)
             .args(&plan.global_args)
-            .arg("--report")
-            .arg(&merge_report)
-            .arg("merge")
-            .arg(&run)
+            .args(slurm::merge_args(&run, &plan))
             .stdin(std::process::Stdio::null())
             .status()
             .context("running the merge")?;

@@ -126,6 +126,9 @@ pub struct Plan {
     pub global_args: Vec<String>,
     pub slurm: SlurmSettings,
     pub merge: MergeSpec,
+    /// The merge's memory budget (its `--memory`), where the plan sets one.
+    #[serde(default)]
+    pub merge_memory: Option<String>,
     /// What the plan decided, in words (tiles, sites per task, …).
     pub notes: Vec<String>,
 }

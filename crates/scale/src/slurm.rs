@@ -105,21 +105,28 @@ pub fn write_scripts(run: &Path, plan: &Plan) -> Result<()> {
     );
     merge.push_str(&format!(
         "exec {}\n",
-        command_line(
-            plan,
-            &[
-                "--report".into(),
-                crate::manifest::merge_report_path(run)
-                    .display()
-                    .to_string(),
-                "merge".into(),
-                run_s.clone()
-            ]
-        )
+        command_line(plan, &merge_args(run, plan))
     ));
     std::fs::create_dir_all(run.join("logs")).map_err(crate::io_err(run))?;
     write_atomic(&run.join(TASKS_SCRIPT), tasks.as_bytes())?;
     write_atomic(&run.join(MERGE_SCRIPT), merge.as_bytes())
+}
+
+/// The merge's command line after the global options: its report in the run folder, its
+/// memory budget where the plan set one.
+pub fn merge_args(run: &Path, plan: &Plan) -> Vec<String> {
+    let mut a = vec![
+        "--report".to_string(),
+        crate::manifest::merge_report_path(run)
+            .display()
+            .to_string(),
+        "merge".into(),
+        run.display().to_string(),
+    ];
+    if let Some(m) = &plan.merge_memory {
+        a.extend(["--memory".to_string(), m.clone()]);
+    }
+    a
 }
 
 /// A compact array specification: `0-3,7,9-12`, with `%N` to run at most N at once.
