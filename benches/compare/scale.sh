@@ -16,8 +16,9 @@
 # (apt-get install -y python3-gdal python3-numpy).
 # Run from the repo root:
 #   bash benches/compare/scale.sh                 # SIZE 5120 (26.2 MP), TILE 1280px (16)
+#   THRESHOLD=otsu bash benches/compare/scale.sh  # Otsu: the merge thresholds the whole image
 # Environment: TERRAWATT, WORK (/tmp/tw-bench/scale), SIZE (5120), TILE (1280px),
-# REPEATS (3).
+# THRESHOLD (-0.1), REPEATS (3).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
@@ -25,6 +26,7 @@ TW=$(readlink -f "${TERRAWATT:-$repo/target/release/terrawatt}")
 WORK=${WORK:-/tmp/tw-bench/scale}
 SIZE=${SIZE:-5120}
 TILE=${TILE:-1280px}
+THRESHOLD=${THRESHOLD:--0.1}   # otsu: the tasks write change values, the merge classifies
 REPEATS=${REPEATS:-3}
 SRC=$repo/../shared/data/raster/mapme_vegetation/s2a
 mkdir -p "$WORK/data" "$WORK/logs"
@@ -39,7 +41,7 @@ done
 args=(--index ndvi
   --before-red "$WORK/data/s2_20170503_B04_$SIZE.tif" --before-nir "$WORK/data/s2_20170503_B08_$SIZE.tif"
   --after-red "$WORK/data/s2_20170722_B04_$SIZE.tif" --after-nir "$WORK/data/s2_20170722_B08_$SIZE.tif"
-  --threshold -0.1)
+  --threshold "$THRESHOLD")
 cat "$WORK"/data/s2_*_"$SIZE".tif >/dev/null
 
 STEPS=$WORK/steps.tsv
@@ -61,7 +63,7 @@ for r in $(seq "$REPEATS"); do
   timed merge "$TW" --quiet --report "$WORK/merge.json" merge "$WORK/run"
 done
 
-echo "SIZE ${SIZE}² ($(( SIZE * SIZE / 1000000 )) MP), tiles $TILE: $(ls "$WORK"/run/tiles/change-*.tif | wc -l); median of $REPEATS"
+echo "SIZE ${SIZE}² ($(( SIZE * SIZE / 1000000 )) MP), tiles $TILE: $(ls "$WORK"/run/tiles/change-*.tif | wc -l), threshold $THRESHOLD; median of $REPEATS"
 printf "%-12s %8s %8s %10s\n" step "wall s" "CPU s" "peak MiB"
 for name in single plan tasks+merge merge; do
   awk -v n="$name" '$1 == n {print $2, $3 + $4, $5}' "$STEPS" | sort -n | \
