@@ -48,6 +48,14 @@ fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()
 }
 
+/// `head`, then `args`, then `tail`: a command line.
+fn line(head: &[&str], args: &[String], tail: &[&str]) -> Vec<String> {
+    let mut a = strings(head);
+    a.extend(args.iter().cloned());
+    a.extend(strings(tail));
+    a
+}
+
 fn json(p: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
@@ -62,37 +70,40 @@ fn tiled_change_on_norcia_equals_one_run_and_resumes() {
     let single = dir.path().join("single.tif");
     let classes = dir.path().join("single-classes.tif");
     let table = dir.path().join("single.csv");
-    let mut a = strings(&["raster", "change"]);
-    a.extend(args.iter().cloned());
-    a.extend(strings(&[
-        "--out",
-        s(&single),
-        "--classes-out",
-        s(&classes),
-        "--table",
-        s(&table),
-    ]));
-    run_ok(&a);
+    run_ok(&line(
+        &["raster", "change"],
+        &args,
+        &[
+            "--out",
+            s(&single),
+            "--classes-out",
+            s(&classes),
+            "--table",
+            s(&table),
+        ],
+    ));
 
     // 3 × 4 tiles, a CSV manifest, two threads per task
     let run = dir.path().join("run");
-    let mut a = strings(&[
-        "--pue",
-        "1.2",
-        "plan",
-        "raster",
-        "change",
-        "--tile-size",
-        "128x64px",
-        "--manifest-format",
-        "csv",
-        "--cpus-per-task",
-        "2",
-        "--out",
-        s(&run),
-    ]);
-    a.extend(args.iter().cloned());
-    run_ok(&a);
+    run_ok(&line(
+        &[
+            "--pue",
+            "1.2",
+            "plan",
+            "raster",
+            "change",
+            "--tile-size",
+            "128x64px",
+            "--manifest-format",
+            "csv",
+            "--cpus-per-task",
+            "2",
+            "--out",
+            s(&run),
+        ],
+        &args,
+        &[],
+    ));
     let plan = json(&run.join("plan.json"));
     assert_eq!(plan["tasks"], 16); // ceil(385/128) = 4 columns × ceil(241/64) = 4 rows
     assert_eq!(plan["global_args"], serde_json::json!(["--pue", "1.2"]));
@@ -221,22 +232,25 @@ fn tiled_dnbr_with_resampled_20m_bands_equals_one_run() {
     ];
     let single = dir.path().join("single.tif");
     let table = dir.path().join("single.csv");
-    let mut a = strings(&["raster", "change"]);
-    a.extend(args.iter().cloned());
-    a.extend(strings(&["--out", s(&single), "--table", s(&table)]));
-    run_ok(&a);
+    run_ok(&line(
+        &["raster", "change"],
+        &args,
+        &["--out", s(&single), "--table", s(&table)],
+    ));
     let run = dir.path().join("run");
-    let mut a = strings(&[
-        "plan",
-        "raster",
-        "change",
-        "--tile-size",
-        "150px",
-        "--out",
-        s(&run),
-    ]);
-    a.extend(args.iter().cloned());
-    run_ok(&a);
+    run_ok(&line(
+        &[
+            "plan",
+            "raster",
+            "change",
+            "--tile-size",
+            "150px",
+            "--out",
+            s(&run),
+        ],
+        &args,
+        &[],
+    ));
     // a task that cannot write its tile: submit --local stops before the merge, naming it
     let blocker = run.join("tiles/change-r0c1.tif");
     std::fs::create_dir(&blocker).unwrap();
@@ -298,22 +312,21 @@ fn tiles_in_kilometres_with_cloud_masks_equal_one_run() {
         "-0.1",
     ]);
     let single = dir.path().join("single.tif");
-    let mut a = strings(&["raster", "change"]);
-    a.extend(args.iter().cloned());
-    a.extend(strings(&["--out", s(&single)]));
-    run_ok(&a);
+    run_ok(&line(&["raster", "change"], &args, &["--out", s(&single)]));
     let run = dir.path().join("run");
-    let mut a = strings(&[
-        "plan",
-        "raster",
-        "change",
-        "--tile-size",
-        "27km",
-        "--out",
-        s(&run),
-    ]);
-    a.extend(args.iter().cloned());
-    let o = run_ok(&a);
+    let o = run_ok(&line(
+        &[
+            "plan",
+            "raster",
+            "change",
+            "--tile-size",
+            "27km",
+            "--out",
+            s(&run),
+        ],
+        &args,
+        &[],
+    ));
     // 27 km / 549 m = 49.2 → 49 pixels: 5 × 5 tiles over 200 × 200
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("in 25 tiles of up to 49 × 49 pixels"),
@@ -372,22 +385,21 @@ fn polygons_shared_among_tasks_equal_one_run() {
     ];
     for (command, args) in cases {
         let single = dir.path().join(format!("{command}.csv"));
-        let mut a = strings(&["raster", command]);
-        a.extend(args.iter().cloned());
-        a.extend(strings(&["--out", s(&single)]));
-        run_ok(&a);
+        run_ok(&line(&["raster", command], &args, &["--out", s(&single)]));
         let run = dir.path().join(format!("run-{command}"));
-        let mut a = strings(&[
-            "plan",
-            "raster",
-            command,
-            "--per-task",
-            "1",
-            "--out",
-            s(&run),
-        ]);
-        a.extend(args.iter().cloned());
-        run_ok(&a);
+        run_ok(&line(
+            &[
+                "plan",
+                "raster",
+                command,
+                "--per-task",
+                "1",
+                "--out",
+                s(&run),
+            ],
+            &args,
+            &[],
+        ));
         assert_eq!(json(&run.join("plan.json"))["tasks"], 2, "{command}");
         run_ok(&strings(&["submit", s(&run), "--local"]));
         let merged = std::fs::read_to_string(run.join(format!("{command}.csv"))).unwrap();
@@ -437,22 +449,21 @@ fn tiled_band_math_equals_one_run() {
         "(b3-b1)/(b3+b1)",
     ]);
     let single = dir.path().join("single.tif");
-    let mut a = strings(&["raster", "index"]);
-    a.extend(args.iter().cloned());
-    a.extend(strings(&["--out", s(&single)]));
-    run_ok(&a);
+    run_ok(&line(&["raster", "index"], &args, &["--out", s(&single)]));
     let run = dir.path().join("run");
-    let mut a = strings(&[
-        "plan",
-        "raster",
-        "index",
-        "--tile-size",
-        "60km",
-        "--out",
-        s(&run),
-    ]);
-    a.extend(args.iter().cloned());
-    let o = run_ok(&a);
+    let o = run_ok(&line(
+        &[
+            "plan",
+            "raster",
+            "index",
+            "--tile-size",
+            "60km",
+            "--out",
+            s(&run),
+        ],
+        &args,
+        &[],
+    ));
     // 60 km / 300 m = 200 pixels: 4 × 4 tiles over 791 × 718
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("in 16 tiles of up to 200 × 200 pixels"),
@@ -480,32 +491,35 @@ fn otsu_and_a_minimum_mapping_unit_over_tiles_equal_one_run() {
     let single = dir.path().join("single.tif");
     let classes = dir.path().join("single-classes.tif");
     let table = dir.path().join("single.csv");
-    let mut a = strings(&["raster", "change"]);
-    a.extend(args.iter().cloned());
-    a.extend(strings(&[
-        "--out",
-        s(&single),
-        "--classes-out",
-        s(&classes),
-        "--table",
-        s(&table),
-    ]));
-    let o = run_ok(&a);
+    let o = run_ok(&line(
+        &["raster", "change"],
+        &args,
+        &[
+            "--out",
+            s(&single),
+            "--classes-out",
+            s(&classes),
+            "--table",
+            s(&table),
+        ],
+    ));
     let said = String::from_utf8_lossy(&o.stdout).into_owned();
     let run = dir.path().join("run");
-    let mut a = strings(&[
-        "plan",
-        "raster",
-        "change",
-        "--merge-memory",
-        "512MB",
-        "--tile-size",
-        "100px",
-        "--out",
-        s(&run),
-    ]);
-    a.extend(args.iter().cloned());
-    let o = run_ok(&a);
+    let o = run_ok(&line(
+        &[
+            "plan",
+            "raster",
+            "change",
+            "--merge-memory",
+            "512MB",
+            "--tile-size",
+            "100px",
+            "--out",
+            s(&run),
+        ],
+        &args,
+        &[],
+    ));
     assert!(String::from_utf8_lossy(&o.stdout).contains("the merge thresholds (Otsu)"));
     let script = std::fs::read_to_string(run.join("merge.sbatch")).unwrap();
     assert!(
@@ -665,27 +679,30 @@ fn meters_shared_among_tasks_sum_to_one_portfolio() {
         "2018-01-04",
     ]);
     let run = dir.path().join("run");
-    let mut a = strings(&[
-        "plan",
-        "building",
-        "savings",
-        "--meters",
-        s(&folder),
-        "--per-task",
-        "1",
-        "--out",
-        s(&run),
-    ]);
-    a.extend(common_args.iter().cloned());
-    run_ok(&a);
+    run_ok(&line(
+        &[
+            "plan",
+            "building",
+            "savings",
+            "--meters",
+            s(&folder),
+            "--per-task",
+            "1",
+            "--out",
+            s(&run),
+        ],
+        &common_args,
+        &[],
+    ));
     assert_eq!(json(&run.join("plan.json"))["tasks"], 2);
     run_ok(&strings(&["submit", s(&run), "--local"]));
     // one portfolio over the folder
     let single = dir.path().join("p.csv");
-    let mut a = strings(&["building", "portfolio", "--meters", s(&folder)]);
-    a.extend(common_args.iter().cloned());
-    a.extend(strings(&["--out", s(&single)]));
-    run_ok(&a);
+    run_ok(&line(
+        &["building", "portfolio", "--meters", s(&folder)],
+        &common_args,
+        &["--out", s(&single)],
+    ));
     let merged = std::fs::read_to_string(run.join("savings.csv")).unwrap();
     let one = std::fs::read_to_string(&single).unwrap();
     // the same rows, each after its task and part
@@ -747,19 +764,21 @@ fn sites_shared_among_tasks_equal_their_own_backtests() {
         "linear",
     ]);
     let run = dir.path().join("run");
-    let mut a = strings(&[
-        "plan",
-        "forecast",
-        "backtest",
-        "--sites",
-        s(&sites),
-        "--per-task",
-        "2",
-        "--out",
-        s(&run),
-    ]);
-    a.extend(shared.iter().cloned());
-    run_ok(&a);
+    run_ok(&line(
+        &[
+            "plan",
+            "forecast",
+            "backtest",
+            "--sites",
+            s(&sites),
+            "--per-task",
+            "2",
+            "--out",
+            s(&run),
+        ],
+        &shared,
+        &[],
+    ));
     assert_eq!(json(&run.join("plan.json"))["tasks"], 1);
     run_ok(&strings(&["submit", s(&run), "--local"]));
     let merged = std::fs::read_to_string(run.join("forecasts.csv")).unwrap();

@@ -1753,17 +1753,7 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
         change::run(&settings, progress)
     })?;
     if let Some(t) = &a.table {
-        let mut csv = String::from("class,name,pixels,hectares\n");
-        for k in &rep.classes {
-            writeln!(
-                csv,
-                "{},{},{},{}",
-                k.class,
-                terrawatt_raster::zone_table::csv_field(&k.name),
-                k.pixels,
-                k.hectares
-            )?;
-        }
+        let csv = change::class_table_csv(&rep.classes);
         write_table(span, t, &csv)?;
     }
     if let Some(q) = &a.quicklook {

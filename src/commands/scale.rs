@@ -39,28 +39,16 @@ pub enum PlanCommand {
 pub enum PlanRaster {
     /// Two-date change detection, one task per tile. Plan options first, then the options
     /// of `raster change` (without --out, --format, --classes-out, --table, --window).
-    Change(PlanChangeArgs),
+    Change(PlanTilesArgs),
     /// Spectral indices and band math, one task per tile. Plan options first, then the
     /// options of `raster index` (without --out, --format and --window).
-    Index(PlanIndexArgs),
+    Index(PlanTilesArgs),
     /// Zonal statistics, polygons shared among tasks. Plan options first, then the options
     /// of `raster zonal` (without --out and --features).
     Zonal(PlanZonesArgs),
     /// Forest loss per polygon, polygons shared among tasks. Plan options first, then the
     /// options of `raster forest-loss` (without --out, --features and --plot).
     ForestLoss(PlanZonesArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct PlanIndexArgs {
-    #[command(flatten)]
-    pub plan: PlanCommon,
-    /// Tile size: as for `plan raster change`.
-    #[arg(long, value_name = "SIZE")]
-    pub tile_size: String,
-    /// The options of `raster index`.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
-    pub args: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -128,14 +116,14 @@ pub struct PlanCommon {
 }
 
 #[derive(Debug, Args)]
-pub struct PlanChangeArgs {
+pub struct PlanTilesArgs {
     #[command(flatten)]
     pub plan: PlanCommon,
     /// Tile size in pixels: 4096px (square) or 2048x1024px (columns × rows); or a length
     /// on a projected grid (40km, 5000m), the nearest whole number of pixels.
     #[arg(long, value_name = "SIZE")]
     pub tile_size: String,
-    /// The options of `raster change`.
+    /// The options of the command.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
     pub args: Vec<String>,
 }
@@ -394,7 +382,7 @@ pub fn plan(_span: &mut Span, ctx: &Ctx, p: &PlanCommand) -> Result<Outcome> {
     }
 }
 
-fn plan_change(ctx: &Ctx, a: &PlanChangeArgs) -> Result<Outcome> {
+fn plan_change(ctx: &Ctx, a: &PlanTilesArgs) -> Result<Outcome> {
     refuse_options(
         &a.args,
         &[
@@ -566,7 +554,7 @@ fn tile_pixels(size: &str, grid: &terrawatt_raster::grid::Grid) -> Result<(usize
 }
 
 /// Tiles of an index: each task runs `raster index --window …`; the merge mosaics them.
-fn plan_index(ctx: &Ctx, a: &PlanIndexArgs) -> Result<Outcome> {
+fn plan_index(ctx: &Ctx, a: &PlanTilesArgs) -> Result<Outcome> {
     refuse_options(&a.args, &["--out", "--format", "--window"], "raster index")?;
     let mut probe = vec!["raster".to_string(), "index".into()];
     probe.extend(a.args.iter().cloned());
@@ -1188,17 +1176,7 @@ fn change_classes(
         &out_spec,
         &classes_spec,
     )?;
-    let mut csv = String::from("class,name,pixels,hectares\n");
-    for k in &m.classes {
-        writeln!(
-            csv,
-            "{},{},{},{}",
-            k.class,
-            terrawatt_raster::zone_table::csv_field(&k.name),
-            k.pixels,
-            k.hectares
-        )?;
-    }
+    let csv = terrawatt_raster::change::class_table_csv(&m.classes);
     stage(staged, run, &cc.table, csv.as_bytes())?;
     Ok(json!({
         "out": run.join(&cc.out),

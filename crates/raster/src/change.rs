@@ -632,6 +632,21 @@ impl ClassRule {
     }
 }
 
+/// The area table of classes as CSV: class, name, pixels, hectares.
+pub fn class_table_csv(classes: &[ClassArea]) -> String {
+    let mut csv = String::from("class,name,pixels,hectares\n");
+    for k in classes {
+        csv.push_str(&format!(
+            "{},{},{},{}\n",
+            k.class,
+            crate::zone_table::csv_field(&k.name),
+            k.pixels,
+            k.hectares
+        ));
+    }
+    csv
+}
+
 /// The classes of a rule with their pixel counts and areas.
 fn class_areas(threshold: Threshold, counts: &[u64; 256], area: &[f64; 256]) -> Vec<ClassArea> {
     let names: Vec<(u8, String)> = match threshold {
