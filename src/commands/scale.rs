@@ -382,7 +382,83 @@ pub fn plan(_span: &mut Span, ctx: &Ctx, p: &PlanCommand) -> Result<Outcome> {
     }
 }
 
+/// The parsed `raster <command>` of a plan's options (with a placeholder output).
+fn parse_raster(a: &[String], command: &str) -> Result<crate::commands::raster::RasterCommand> {
+    let mut probe = vec!["raster".to_string(), command.into()];
+    probe.extend(a.iter().cloned());
+    probe.extend(["--out".to_string(), "planned.tif".into()]);
+    let Command::Raster(r) = parse(&probe)?.command else {
+        unreachable!("parsed as a raster command")
+    };
+    Ok(*r)
+}
+
+/// The tasks of a tiled plan: one per tile of `grid`, each running `raster <command>` with
+/// the plan's options, the tile's window and a tiled GeoTIFF `tiles/<command>-<tile>.tif`
+/// (role `<command>`), plus what `more` gives for the tile (options and outputs).
+fn tile_tasks(
+    a: &PlanTilesArgs,
+    command: &str,
+    grid: &terrawatt_raster::grid::Grid,
+    inputs: &[PathBuf],
+    run: &Path,
+    more: impl Fn(&str) -> (Vec<String>, Vec<Output>),
+) -> Result<(Vec<TaskRow>, String)> {
+    let (tw, th) = tile_pixels(&a.tile_size, grid)?;
+    let inputs: Vec<PathBuf> = inputs.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
+    let cut = tiles::tiles(grid.width, grid.height, tw, th);
+    let mut rows = vec![];
+    for (id, t) in cut.iter().enumerate() {
+        let label = t.label();
+        let path = run.join("tiles").join(format!("{command}-{label}.tif"));
+        let mut argv = vec!["raster".to_string(), command.into()];
+        argv.extend(a.args.iter().cloned());
+        argv.extend([
+            "--window".to_string(),
+            format!("{},{},{},{}", t.col_off, t.row_off, t.width, t.height),
+            "--format".into(),
+            "gtiff".into(),
+            "--out".into(),
+            path.display().to_string(),
+        ]);
+        let (options, extra) = more(&label);
+        argv.extend(options);
+        if id == 0 {
+            parse(&argv).context("the tasks' command")?;
+        }
+        let (x0, y0, x1, y1) = grid
+            .window((t.col_off, t.row_off), (t.width, t.height))?
+            .bounds();
+        let mut outputs = vec![Output {
+            role: command.into(),
+            part: label.clone(),
+            path,
+        }];
+        outputs.extend(extra);
+        rows.push(TaskRow {
+            task_id: id,
+            label,
+            window: Some([t.col_off, t.row_off, t.width, t.height]),
+            bbox: Some([x0, y0, x1, y1]),
+            inputs: inputs.clone(),
+            outputs,
+            commands: vec![argv],
+        });
+    }
+    let note = format!(
+        "{} × {} pixels ({}) in {} tiles of up to {tw} × {th} pixels ({} × {})",
+        grid.width,
+        grid.height,
+        grid.crs_name(),
+        cut.len(),
+        cut.iter().map(|t| t.tile_col).max().unwrap_or(0) + 1,
+        cut.iter().map(|t| t.tile_row).max().unwrap_or(0) + 1,
+    );
+    Ok((rows, note))
+}
+
 fn plan_change(ctx: &Ctx, a: &PlanTilesArgs) -> Result<Outcome> {
+    use crate::commands::raster::RasterCommand;
     refuse_options(
         &a.args,
         &[
@@ -392,102 +468,49 @@ fn plan_change(ctx: &Ctx, a: &PlanTilesArgs) -> Result<Outcome> {
             "--table",
             "--window",
             "--quicklook",
+            "--defer-classes",
         ],
         "raster change",
     )?;
-    let mut probe = vec!["raster".to_string(), "change".into()];
-    probe.extend(a.args.iter().cloned());
-    probe.extend(["--out".to_string(), "planned.tif".into()]);
-    let Command::Raster(r) = parse(&probe)?.command else {
-        unreachable!("parsed as raster change")
-    };
-    let crate::commands::raster::RasterCommand::Change(change) = *r else {
+    let RasterCommand::Change(change) = parse_raster(&a.args, "change")? else {
         unreachable!("parsed as raster change")
     };
     let tiling = crate::commands::raster::change_tiling(&change)?;
-    let (grid, inputs, deferred) = (tiling.grid, tiling.inputs, tiling.deferred);
-    let (tw, th) = tile_pixels(&a.tile_size, &grid)?;
-    let inputs: Vec<PathBuf> = inputs.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
     let run = check_run_dir(&a.plan.out)?;
-    let cut = tiles::tiles(grid.width, grid.height, tw, th);
-    let mut rows = vec![];
-    for (id, t) in cut.iter().enumerate() {
-        let label = t.label();
-        let tile = |name: &str| run.join("tiles").join(format!("{name}-{label}.tif"));
-        let table = run.join("tables").join(format!("areas-{label}.csv"));
-        let mut argv = vec!["raster".to_string(), "change".into()];
-        argv.extend(a.args.iter().cloned());
-        argv.extend([
-            "--window".to_string(),
-            format!("{},{},{},{}", t.col_off, t.row_off, t.width, t.height),
-            "--format".into(),
-            "gtiff".into(),
-            "--out".into(),
-            tile("change").display().to_string(),
-        ]);
+    let deferred = tiling.deferred;
+    let (rows, note) = tile_tasks(a, "change", &tiling.grid, &tiling.inputs, &run, |label| {
         if deferred {
-            argv.push("--defer-classes".into());
-        } else {
-            argv.extend([
-                "--classes-out".to_string(),
-                tile("classes").display().to_string(),
+            return (vec!["--defer-classes".into()], vec![]);
+        }
+        let classes = run.join("tiles").join(format!("classes-{label}.tif"));
+        let table = run.join("tables").join(format!("areas-{label}.csv"));
+        (
+            vec![
+                "--classes-out".into(),
+                classes.display().to_string(),
                 "--table".into(),
                 table.display().to_string(),
-            ]);
-        }
-        if id == 0 {
-            parse(&argv).context("the tasks' command")?;
-        }
-        let g = grid.window((t.col_off, t.row_off), (t.width, t.height))?;
-        let (x0, y0, x1, y1) = g.bounds();
-        rows.push(TaskRow {
-            task_id: id,
-            label: label.clone(),
-            window: Some([t.col_off, t.row_off, t.width, t.height]),
-            bbox: Some([x0, y0, x1, y1]),
-            inputs: inputs.clone(),
-            outputs: if deferred {
-                vec![Output {
-                    role: "change".into(),
-                    part: label.clone(),
-                    path: tile("change"),
-                }]
-            } else {
-                vec![
-                    Output {
-                        role: "change".into(),
-                        part: label.clone(),
-                        path: tile("change"),
-                    },
-                    Output {
-                        role: "classes".into(),
-                        part: label.clone(),
-                        path: tile("classes"),
-                    },
-                    Output {
-                        role: "areas".into(),
-                        part: label.clone(),
-                        path: table,
-                    },
-                ]
-            },
-            commands: vec![argv],
-        });
-    }
-    let mut notes = vec![format!(
-        "{} × {} pixels ({}) in {} tiles of up to {tw} × {th} pixels ({} × {})",
-        grid.width,
-        grid.height,
-        grid.crs_name(),
-        cut.len(),
-        cut.iter().map(|t| t.tile_col).max().unwrap_or(0) + 1,
-        cut.iter().map(|t| t.tile_row).max().unwrap_or(0) + 1,
-    )];
-    if deferred {
+            ],
+            vec![
+                Output {
+                    role: "classes".into(),
+                    part: label.into(),
+                    path: classes,
+                },
+                Output {
+                    role: "areas".into(),
+                    part: label.into(),
+                    path: table,
+                },
+            ],
+        )
+    })?;
+    let mut notes = vec![note];
+    let merge = if deferred {
         notes.push(
             "the tasks write change values; the merge thresholds (Otsu) and classifies (minimum mapping unit) the whole image, as one run would".into(),
         );
-        let merge = MergeSpec {
+        MergeSpec {
             change_classes: Some(ChangeClasses {
                 role: "change".into(),
                 vrt: "change-values.vrt".into(),
@@ -496,33 +519,33 @@ fn plan_change(ctx: &Ctx, a: &PlanTilesArgs) -> Result<Outcome> {
                 table: "areas.csv".into(),
             }),
             ..MergeSpec::default()
-        };
-        return finish_plan(ctx, &a.plan, &run, "raster change", rows, merge, notes);
-    }
-    let merge = MergeSpec {
-        rasters: vec![
-            RasterMerge {
-                role: "change".into(),
-                vrt: "change.vrt".into(),
-                cog: "change.tif".into(),
-            },
-            RasterMerge {
-                role: "classes".into(),
-                vrt: "classes.vrt".into(),
-                cog: "classes.tif".into(),
-            },
-        ],
-        tables: vec![TableMerge {
-            role: "areas".into(),
-            out: "areas-by-tile.csv".into(),
-            sum: Some(SumSpec {
-                out: "areas.csv".into(),
-                key: vec!["class".into(), "name".into()],
-                sum: vec!["pixels".into(), "hectares".into()],
-                quadrature: vec![],
-            }),
-        }],
-        change_classes: None,
+        }
+    } else {
+        MergeSpec {
+            rasters: vec![
+                RasterMerge {
+                    role: "change".into(),
+                    vrt: "change.vrt".into(),
+                    cog: "change.tif".into(),
+                },
+                RasterMerge {
+                    role: "classes".into(),
+                    vrt: "classes.vrt".into(),
+                    cog: "classes.tif".into(),
+                },
+            ],
+            tables: vec![TableMerge {
+                role: "areas".into(),
+                out: "areas-by-tile.csv".into(),
+                sum: Some(SumSpec {
+                    out: "areas.csv".into(),
+                    key: vec!["class".into(), "name".into()],
+                    sum: vec!["pixels".into(), "hectares".into()],
+                    quadrature: vec![],
+                }),
+            }],
+            change_classes: None,
+        }
     };
     finish_plan(ctx, &a.plan, &run, "raster change", rows, merge, notes)
 }
@@ -555,72 +578,23 @@ fn tile_pixels(size: &str, grid: &terrawatt_raster::grid::Grid) -> Result<(usize
 
 /// Tiles of an index: each task runs `raster index --window …`; the merge mosaics them.
 fn plan_index(ctx: &Ctx, a: &PlanTilesArgs) -> Result<Outcome> {
+    use crate::commands::raster::RasterCommand;
     refuse_options(&a.args, &["--out", "--format", "--window"], "raster index")?;
-    let mut probe = vec!["raster".to_string(), "index".into()];
-    probe.extend(a.args.iter().cloned());
-    probe.extend(["--out".to_string(), "planned.tif".into()]);
-    let Command::Raster(r) = parse(&probe)?.command else {
-        unreachable!("parsed as raster index")
-    };
-    let crate::commands::raster::RasterCommand::Index(index) = *r else {
+    let RasterCommand::Index(index) = parse_raster(&a.args, "index")? else {
         unreachable!("parsed as raster index")
     };
     let (grid, inputs) = crate::commands::raster::index_tiling(&index)?;
-    let (tw, th) = tile_pixels(&a.tile_size, &grid)?;
-    let inputs: Vec<PathBuf> = inputs.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
     let run = check_run_dir(&a.plan.out)?;
-    let cut = tiles::tiles(grid.width, grid.height, tw, th);
-    let mut rows = vec![];
-    for (id, t) in cut.iter().enumerate() {
-        let label = t.label();
-        let path = run.join("tiles").join(format!("index-{label}.tif"));
-        let mut argv = vec!["raster".to_string(), "index".into()];
-        argv.extend(a.args.iter().cloned());
-        argv.extend([
-            "--window".to_string(),
-            format!("{},{},{},{}", t.col_off, t.row_off, t.width, t.height),
-            "--format".into(),
-            "gtiff".into(),
-            "--out".into(),
-            path.display().to_string(),
-        ]);
-        if id == 0 {
-            parse(&argv).context("the tasks' command")?;
-        }
-        let (x0, y0, x1, y1) = grid
-            .window((t.col_off, t.row_off), (t.width, t.height))?
-            .bounds();
-        rows.push(TaskRow {
-            task_id: id,
-            label: label.clone(),
-            window: Some([t.col_off, t.row_off, t.width, t.height]),
-            bbox: Some([x0, y0, x1, y1]),
-            inputs: inputs.clone(),
-            outputs: vec![Output {
-                role: "index".into(),
-                part: label,
-                path,
-            }],
-            commands: vec![argv],
-        });
-    }
+    let (rows, note) = tile_tasks(a, "index", &grid, &inputs, &run, |_| (vec![], vec![]))?;
     let merge = MergeSpec {
         rasters: vec![RasterMerge {
             role: "index".into(),
             vrt: "index.vrt".into(),
             cog: "index.tif".into(),
         }],
-        tables: vec![],
-        change_classes: None,
+        ..MergeSpec::default()
     };
-    let notes = vec![format!(
-        "{} × {} pixels ({}) in {} tiles of up to {tw} × {th} pixels",
-        grid.width,
-        grid.height,
-        grid.crs_name(),
-        cut.len()
-    )];
-    finish_plan(ctx, &a.plan, &run, "raster index", rows, merge, notes)
+    finish_plan(ctx, &a.plan, &run, "raster index", rows, merge, vec![note])
 }
 
 /// Zonal statistics or forest loss, the layer's polygons shared among tasks: each task
