@@ -685,28 +685,40 @@ struct Classified {
 }
 
 impl Stage<'_> {
-    /// Band 1's rows `[r0, r0 + n)`: from the output being written, or from `source` (a
-    /// mosaic of change tiles, band 1).
-    fn read(
+    /// Band 1's values strip by strip, in row order, to `f`: read back from the output being
+    /// written, or from `source` (a mosaic of change tiles, band 1), whose strips are read
+    /// in parallel (a dataset per strip).
+    fn each_strip(
         &self,
-        source: Option<&gdal::Dataset>,
-        writer: &Writer,
-        r0: usize,
-        n: usize,
-        buf: &mut Vec<f32>,
+        source: Option<&std::path::Path>,
+        writer: &mut Writer,
+        mut f: impl FnMut(&mut Writer, usize, usize, Vec<f32>) -> Result<()>,
     ) -> Result<()> {
+        let (w, h, rows) = (self.grid.width, self.grid.height, self.rows);
         match source {
-            None => writer.read_rows(1, r0, n, buf),
-            Some(ds) => {
-                let w = self.grid.width;
-                buf.clear();
-                buf.resize(w * n, 0.0);
-                let b = ds
-                    .rasterband(1)
-                    .map_err(|e| RasterError::Invalid(format!("the change mosaic: {e}")))?;
-                b.read_into_slice::<f32>((0, r0 as isize), (w, n), (w, n), buf, None)
-                    .map_err(|e| RasterError::Invalid(format!("the change mosaic: {e}")))
+            None => {
+                for r0 in (0..h).step_by(rows) {
+                    blocks::check_interrupt()?;
+                    let n = rows.min(h - r0);
+                    let mut buf = vec![];
+                    writer.read_rows(1, r0, n, &mut buf)?;
+                    f(writer, r0, n, buf)?;
+                }
+                Ok(())
             }
+            Some(path) => blocks::run(
+                h,
+                rows,
+                |r0, n| {
+                    let ds = gdal::Dataset::open(path).map_err(crate::gdal_err(path))?;
+                    let b = ds.rasterband(1).map_err(crate::gdal_err(path))?;
+                    let mut buf = vec![0f32; w * n];
+                    b.read_into_slice::<f32>((0, r0 as isize), (w, n), (w, n), &mut buf, None)
+                        .map_err(crate::gdal_err(path))?;
+                    Ok(buf)
+                },
+                |r0, n, buf| f(writer, r0, n, buf),
+            ),
         }
     }
 
@@ -715,13 +727,13 @@ impl Stage<'_> {
     fn run(
         &self,
         (lo, hi, valid): (f32, f32, u64),
-        source: Option<&gdal::Dataset>,
+        source: Option<&std::path::Path>,
         writer: &mut Writer,
         mut classes_writer: Option<&mut Writer>,
         (counts, area): (&mut [u64; 256], &mut [f64; 256]),
         tick: &dyn Fn(usize),
     ) -> Result<Classified> {
-        let (g, rows, row_areas) = (self.grid, self.rows, self.row_areas);
+        let (g, row_areas) = (self.grid, self.row_areas);
         let (w, h) = (g.width, g.height);
         let threshold = match self.rule.threshold {
             Threshold::Fixed { value } => Some(value),
@@ -734,31 +746,37 @@ impl Stage<'_> {
                     ));
                 }
                 let mut hist = Histogram::new(lo as f64, hi as f64, bins);
-                let mut buf = vec![];
-                for r0 in (0..h).step_by(rows) {
-                    blocks::check_interrupt()?;
-                    let n = rows.min(h - r0);
-                    self.read(source, writer, r0, n, &mut buf)?;
+                self.each_strip(source, writer, |_, _, n, buf| {
                     for v in &buf {
                         if !v.is_nan() {
                             hist.add(*v);
                         }
                     }
                     tick(n);
-                }
+                    Ok(())
+                })?;
                 Some(threshold::otsu(&hist))
             }
         };
         let classify = |v: f32| self.rule.class(threshold, v);
-        let mut buf = vec![];
         let mut mmu_report = None;
-        // band 1 from the source, where there is one, with each strip of band 2
-        let copy = |writer: &mut Writer, r0: usize, n: usize| -> Result<()> {
+        // a strip of classes written (band 2, the byte map) with band 1 where it comes from
+        // the source
+        let mut put = |writer: &mut Writer,
+                       r0: usize,
+                       n: usize,
+                       values: Vec<f32>,
+                       part: Vec<u8>|
+         -> Result<()> {
+            tally(&part, w, &row_areas[r0..r0 + n], counts, area);
             if source.is_some() {
-                let mut v = vec![];
-                self.read(source, writer, r0, n, &mut v)?;
-                writer.write_rows(1, r0, n, v)?;
+                writer.write_rows(1, r0, n, values)?;
             }
+            writer.write_rows(2, r0, n, part.iter().map(|&c| class_f32(c)).collect())?;
+            if let Some(cw) = classes_writer.as_deref_mut() {
+                cw.write_rows(1, r0, n, part)?;
+            }
+            tick(n);
             Ok(())
         };
         if let Some((m2, conn)) = self.rule.mmu {
@@ -778,13 +796,12 @@ impl Stage<'_> {
                 ));
             }
             let mut classes = vec![MISSING_CLASS; w * h];
-            for r0 in (0..h).step_by(rows) {
-                let n = rows.min(h - r0);
-                self.read(source, writer, r0, n, &mut buf)?;
+            self.each_strip(source, writer, |_, r0, n, buf| {
                 for (c, v) in classes[r0 * w..(r0 + n) * w].iter_mut().zip(&buf) {
                     *c = classify(*v);
                 }
-            }
+                Ok(())
+            })?;
             let st =
                 sieve::sieve_area(&mut classes, w, h, Some(MISSING_CLASS), row_areas, m2, conn);
             mmu_report = Some(MmuReport {
@@ -798,31 +815,24 @@ impl Stage<'_> {
                 patches_removed: st.patches_removed,
                 pixels_changed: st.pixels_changed,
             });
-            for r0 in (0..h).step_by(rows) {
-                let n = rows.min(h - r0);
-                let part = &classes[r0 * w..(r0 + n) * w];
-                tally(part, w, &row_areas[r0..r0 + n], counts, area);
-                copy(writer, r0, n)?;
-                writer.write_rows(2, r0, n, part.iter().map(|&c| class_f32(c)).collect())?;
-                if let Some(cw) = classes_writer.as_deref_mut() {
-                    cw.write_rows(1, r0, n, part.to_vec())?;
+            if source.is_some() {
+                // band 1 read again, to go out with its classes
+                self.each_strip(source, writer, |writer, r0, n, values| {
+                    let part = classes[r0 * w..(r0 + n) * w].to_vec();
+                    put(writer, r0, n, values, part)
+                })?;
+            } else {
+                for r0 in (0..h).step_by(self.rows) {
+                    let n = self.rows.min(h - r0);
+                    let part = classes[r0 * w..(r0 + n) * w].to_vec();
+                    put(writer, r0, n, vec![], part)?;
                 }
-                tick(n);
             }
         } else {
-            for r0 in (0..h).step_by(rows) {
-                blocks::check_interrupt()?;
-                let n = rows.min(h - r0);
-                self.read(source, writer, r0, n, &mut buf)?;
-                let part: Vec<u8> = buf.iter().map(|v| classify(*v)).collect();
-                tally(&part, w, &row_areas[r0..r0 + n], counts, area);
-                copy(writer, r0, n)?;
-                writer.write_rows(2, r0, n, part.iter().map(|&c| class_f32(c)).collect())?;
-                if let Some(cw) = classes_writer.as_deref_mut() {
-                    cw.write_rows(1, r0, n, part)?;
-                }
-                tick(n);
-            }
+            self.each_strip(source, writer, |writer, r0, n, values| {
+                let part: Vec<u8> = values.iter().map(|v| classify(*v)).collect();
+                put(writer, r0, n, values, part)
+            })?;
         }
         Ok(Classified {
             threshold,
@@ -847,10 +857,16 @@ pub fn classify_mosaic(
     classes_out: &OutputSpec,
 ) -> Result<MosaicClasses> {
     blocks::limit_gdal_cache(memory);
-    let ds = gdal::Dataset::open(mosaic).map_err(crate::gdal_err(mosaic))?;
-    let g = Grid::of(&ds, &mosaic.display().to_string())?;
+    let g = Grid::of_file(mosaic)?;
     let (w, h) = (g.width, g.height);
-    let rows = blocks::strip_rows(h, w, 8, 1, blocks::strip_budget(memory), 1)?;
+    let rows = blocks::strip_rows(
+        h,
+        w,
+        8,
+        1,
+        blocks::strip_budget(memory),
+        rayon::current_num_threads(),
+    )?;
     let (rows, tile) = blocks::tiles_for(rows, w, 9, memory / 4);
     let row_areas = g
         .row_areas(area_method)
@@ -873,7 +889,7 @@ pub fn classify_mosaic(
     };
     let c = stage.run(
         (lo, hi, valid),
-        Some(&ds),
+        Some(mosaic),
         &mut writer,
         Some(&mut classes_writer),
         (&mut counts, &mut area),
