@@ -607,13 +607,7 @@ fn plan_zones(ctx: &Ctx, a: &PlanZonesArgs, command: &str) -> Result<Outcome> {
     }
     let what = format!("raster {command}");
     refuse_options(&a.args, &["--out", "--features", "--plot"], &what)?;
-    let mut probe = vec!["raster".to_string(), command.into()];
-    probe.extend(a.args.iter().cloned());
-    probe.extend(["--out".to_string(), "planned.csv".into()]);
-    let Command::Raster(r) = parse(&probe)?.command else {
-        unreachable!("parsed as a raster command")
-    };
-    let (zones, layer, mut inputs) = match *r {
+    let (zones, layer, mut inputs) = match parse_raster(&a.args, command)? {
         RasterCommand::Zonal(z) => (z.zones, z.polygons.layer, vec![z.input]),
         RasterCommand::ForestLoss(f) => {
             let mut i = vec![f.treecover, f.lossyear];
@@ -646,35 +640,51 @@ fn plan_zones(ctx: &Ctx, a: &PlanZonesArgs, command: &str) -> Result<Outcome> {
         if id == 0 {
             parse(&argv).context("the tasks' command")?;
         }
-        rows.push(TaskRow {
-            task_id: id,
-            label: label.clone(),
-            window: None,
-            bbox: None,
-            inputs: inputs.clone(),
-            outputs: vec![Output {
-                role: role.clone(),
-                part: label,
-                path: out,
-            }],
-            commands: vec![argv],
-        });
+        rows.push(table_task(id, label, inputs.clone(), &role, out, argv));
     }
-    let merge = MergeSpec {
-        rasters: vec![],
-        tables: vec![TableMerge {
-            role,
-            out: format!("{command}.csv"),
-            sum: None,
-        }],
-        change_classes: None,
-    };
+    let merge = one_table(&role, &format!("{command}.csv"), None);
     let notes = vec![format!(
         "{n} polygons of {}, {} per task",
         zones.display(),
         a.per_task
     )];
     finish_plan(ctx, &a.plan, &run, &what, rows, merge, notes)
+}
+
+/// A task that runs one command and writes one table (role `role`, part `label`).
+fn table_task(
+    id: usize,
+    label: String,
+    inputs: Vec<PathBuf>,
+    role: &str,
+    out: PathBuf,
+    argv: Vec<String>,
+) -> TaskRow {
+    TaskRow {
+        task_id: id,
+        label: label.clone(),
+        window: None,
+        bbox: None,
+        inputs,
+        outputs: vec![Output {
+            role: role.into(),
+            part: label,
+            path: out,
+        }],
+        commands: vec![argv],
+    }
+}
+
+/// A merge that concatenates one table role into `out` (and sums it where asked).
+fn one_table(role: &str, out: &str, sum: Option<SumSpec>) -> MergeSpec {
+    MergeSpec {
+        tables: vec![TableMerge {
+            role: role.into(),
+            out: out.into(),
+            sum,
+        }],
+        ..MergeSpec::default()
+    }
 }
 
 /// A name safe in file names: letters, digits, `-`, `_`, `.`; others become `_`.
@@ -813,15 +823,7 @@ fn plan_backtest(ctx: &Ctx, a: &PlanBacktestArgs) -> Result<Outcome> {
             commands: chunk.iter().map(|s| s.1.clone()).collect(),
         });
     }
-    let merge = MergeSpec {
-        rasters: vec![],
-        tables: vec![TableMerge {
-            role: "forecasts".into(),
-            out: "forecasts.csv".into(),
-            sum: None,
-        }],
-        change_classes: None,
-    };
+    let merge = one_table("forecasts", "forecasts.csv", None);
     let notes = vec![format!(
         "{} sites, {} per task; every site's scores in results.json after the merge",
         sites.len(),
@@ -861,38 +863,22 @@ fn plan_savings(ctx: &Ctx, a: &PlanSavingsArgs) -> Result<Outcome> {
         if id == 0 {
             parse(&argv).context("the tasks' command")?;
         }
-        rows.push(TaskRow {
-            task_id: id,
-            label: label.clone(),
-            window: None,
-            bbox: None,
-            inputs: chunk.to_vec(),
-            outputs: vec![Output {
-                role: "savings".into(),
-                part: label,
-                path: out,
-            }],
-            commands: vec![argv],
-        });
+        rows.push(table_task(id, label, chunk.to_vec(), "savings", out, argv));
     }
-    let merge = MergeSpec {
-        rasters: vec![],
-        tables: vec![TableMerge {
-            role: "savings".into(),
-            out: "savings.csv".into(),
-            sum: Some(SumSpec {
-                out: "savings-total.csv".into(),
-                key: vec!["status".into()],
-                sum: vec![
-                    "predicted_total".into(),
-                    "observed_total".into(),
-                    "avoided".into(),
-                ],
-                quadrature: vec!["avoided_uncertainty".into()],
-            }),
-        }],
-        change_classes: None,
-    };
+    let merge = one_table(
+        "savings",
+        "savings.csv",
+        Some(SumSpec {
+            out: "savings-total.csv".into(),
+            key: vec!["status".into()],
+            sum: vec![
+                "predicted_total".into(),
+                "observed_total".into(),
+                "avoided".into(),
+            ],
+            quadrature: vec!["avoided_uncertainty".into()],
+        }),
+    );
     let notes = vec![format!(
         "{} meters of {}, {} per task; totals summed by status, uncertainty root-sum-square (meters independent)",
         files.len(),
