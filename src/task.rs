@@ -130,6 +130,24 @@ pub struct TaskReport<'a> {
     pub energy: &'a EnergyReport,
 }
 
+/// The JSON report of a task.
+fn report_json(
+    command: &str,
+    started_utc: String,
+    results: &serde_json::Value,
+    energy: &EnergyReport,
+) -> Result<String> {
+    let report = TaskReport {
+        terrawatt: env!("CARGO_PKG_VERSION"),
+        command,
+        started_utc,
+        threads: rayon::current_num_threads(),
+        results,
+        energy,
+    };
+    serde_json::to_string_pretty(&report).context("serialising the report")
+}
+
 /// Writes the report, the emissions row and the outputs of a finished task.
 pub fn publish(
     g: &Global,
@@ -138,15 +156,7 @@ pub fn publish(
     outcome: &Outcome,
     energy: &EnergyReport,
 ) -> Result<()> {
-    let report = TaskReport {
-        terrawatt: env!("CARGO_PKG_VERSION"),
-        command,
-        started_utc: started_utc.clone(),
-        threads: rayon::current_num_threads(),
-        results: &outcome.results,
-        energy,
-    };
-    let json = serde_json::to_string_pretty(&report).context("serialising the report")?;
+    let json = report_json(command, started_utc, &outcome.results, energy)?;
     publish_json(g, &json, outcome, energy)
 }
 
@@ -158,15 +168,7 @@ pub fn write_report(
     results: &serde_json::Value,
     energy: &EnergyReport,
 ) -> Result<()> {
-    let report = TaskReport {
-        terrawatt: env!("CARGO_PKG_VERSION"),
-        command,
-        started_utc,
-        threads: rayon::current_num_threads(),
-        results,
-        energy,
-    };
-    let json = serde_json::to_string_pretty(&report).context("serialising the report")?;
+    let json = report_json(command, started_utc, results, energy)?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }

@@ -41,6 +41,8 @@ pub enum ScaleError {
     Table(#[from] terrawatt_table::TableError),
     #[error("sbatch: {0}")]
     Slurm(String),
+    #[error(transparent)]
+    Write(#[from] terrawatt_meter::MeterError),
 }
 
 pub type Result<T> = std::result::Result<T, ScaleError>;
@@ -59,16 +61,8 @@ pub(crate) fn invalid(path: &Path, message: impl Into<String>) -> ScaleError {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+/// Writes `bytes` to `path` atomically (the meter's writer: a temporary file in the same
+/// folder, flushed, renamed; parent folders created).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io_err(path)(e)
-    })
+    terrawatt_meter::write_atomic(path, bytes).map_err(ScaleError::from)
 }
