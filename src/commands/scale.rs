@@ -1305,7 +1305,7 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
                 csv,
                 "{},{},{},{},{:?},{:?},{:?},{:?},{:?},{:?},{:?}",
                 t.task_id,
-                manifest::quote(&t.node),
+                terrawatt_table::csv_field(&t.node),
                 t.method,
                 t.estimate,
                 t.joules,

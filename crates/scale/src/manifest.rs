@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use terrawatt_table::{OutColumn, Table};
+use terrawatt_table::{OutColumn, Table, csv_field};
 
 use crate::{Result, ScaleError, invalid, io_err, write_atomic};
 
@@ -215,26 +215,17 @@ pub fn write(path: &Path, rows: &[TaskRow]) -> Result<()> {
     let mut csv = COLUMNS.join(",");
     csv.push('\n');
     for (i, r) in rows.iter().enumerate() {
-        let mut fields: Vec<String> = vec![r.task_id.to_string(), quote(&r.label)];
+        let mut fields: Vec<String> = vec![r.task_id.to_string(), csv_field(&r.label)];
         for (_, c) in &columns[2..] {
             fields.push(match c {
                 OutColumn::Int(v) => v[i].map(|x| x.to_string()).unwrap_or_default(),
                 OutColumn::Real(v) => v[i].map(|x| format!("{x:?}")).unwrap_or_default(),
-                OutColumn::Text(v) => quote(v[i].as_deref().unwrap_or("")),
+                OutColumn::Text(v) => csv_field(v[i].as_deref().unwrap_or("")),
             });
         }
         let _ = writeln!(csv, "{}", fields.join(","));
     }
     write_atomic(path, csv.as_bytes())
-}
-
-/// A CSV field, quoted where it holds a comma, a quote or a line break.
-pub fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 mod erased {

@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::manifest::{SumSpec, quote};
+use crate::manifest::SumSpec;
 use crate::{Result, invalid, io_err};
+use terrawatt_table::csv_field;
 
 /// CSV records (RFC 4180: quoted fields may hold commas, quotes and line breaks).
 pub fn records(text: &str) -> Vec<Vec<String>> {
@@ -60,7 +61,7 @@ impl Concat {
     pub fn to_csv(&self) -> String {
         let mut s = String::new();
         for r in std::iter::once(&self.header).chain(&self.rows) {
-            s.push_str(&r.iter().map(|f| quote(f)).collect::<Vec<_>>().join(","));
+            s.push_str(&r.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
             s.push('\n');
         }
         s
@@ -95,7 +96,7 @@ pub fn concat_into(
     let line = |fields: &[String]| -> String {
         let mut l = fields
             .iter()
-            .map(|f| quote(f))
+            .map(|f| csv_field(f))
             .collect::<Vec<_>>()
             .join(",");
         l.push('\n');

@@ -481,6 +481,15 @@ pub struct Datetimes {
     pub zone: Option<String>,
 }
 
+/// A CSV field, quoted where it holds a comma, a quote or a line break (RFC 4180).
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
 /// Writes a CSV of named f64 columns atomically (temp file + rename).
 pub fn write_csv_atomic(path: &Path, header: &[&str], columns: &[&[f64]]) -> Result<()> {
     use std::fmt::Write as _;
