@@ -139,6 +139,7 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 MpiDefault=none
 MinJobAge=3600
+MaxArraySize=10
 NodeName=n1 NodeHostname=localhost NodeAddr=127.0.0.1 Port={p1} CPUs=1 RealMemory=500 State=UNKNOWN
 NodeName=n2 NodeHostname=localhost NodeAddr=127.0.0.1 Port={p2} CPUs=1 RealMemory=500 State=UNKNOWN
 PartitionName=test Nodes=n1,n2 Default=YES MaxTime=INFINITE State=UP
@@ -303,12 +304,24 @@ fn json(p: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
-/// The submissions recorded in the run folder: (array job, merge job, tasks).
-fn last_submission(run: &Path) -> (Option<String>, String, Vec<u64>) {
+/// The last submission recorded in the run folder: its array jobs (job, task ids), its
+/// merge job and its tasks.
+#[allow(clippy::type_complexity)]
+fn last_submission(run: &Path) -> (Vec<(String, String)>, String, Vec<u64>) {
     let all = json(&run.join("submissions.json"));
     let last = all.as_array().unwrap().last().unwrap().clone();
     (
-        last["submission"]["array_job"].as_str().map(String::from),
+        last["submission"]["arrays"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["job"].as_str().unwrap().to_string(),
+                    a["tasks"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect(),
         last["submission"]["merge_job"]
             .as_str()
             .unwrap()
@@ -371,9 +384,12 @@ fn sixteen_tiles_through_a_real_slurm_cluster() {
     std::fs::create_dir(&blocker).unwrap();
     let o = cluster.terrawatt(&["submit", s(&run)]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let (array, merge, tasks) = last_submission(&run);
-    let array = array.expect("an array job");
+    let (arrays, merge, tasks) = last_submission(&run);
     assert_eq!(tasks.len(), 16);
+    // the cluster's MaxArraySize is 10 (indices 0-9): two arrays, the second from task 10
+    let got: Vec<&str> = arrays.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(got, ["0-9", "10-15"]);
+    let array = arrays[0].0.clone();
     // a second submission while the first is queued is refused (the merge job, pending
     // on the array, is held meanwhile so that it stays queued)
     let o = cluster.slurm("scontrol", &["hold", &merge]);
@@ -413,6 +429,16 @@ fn sixteen_tiles_through_a_real_slurm_cluster() {
         cluster.logs()
     );
     assert!(!run.join("reports/task-00005.json").exists());
+    // task 12 ran as index 2 of the second array
+    let r = json(&run.join("reports/task-00012.json"));
+    assert_eq!(r["results"]["task_id"], 12);
+    let p = &r["results"]["placement"];
+    assert_eq!(
+        p["array_job_id"].as_str(),
+        Some(arrays[1].0.as_str()),
+        "{p}"
+    );
+    assert_eq!(p["array_task_id"], "2", "{p}");
     let failed: Vec<PathBuf> = std::fs::read_dir(run.join("reports/failed"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -437,8 +463,9 @@ fn sixteen_tiles_through_a_real_slurm_cluster() {
     std::fs::remove_dir(&blocker).unwrap();
     let o = cluster.terrawatt(&["submit", s(&run)]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let (_, merge, tasks) = last_submission(&run);
+    let (arrays, merge, tasks) = last_submission(&run);
     assert_eq!(tasks, [5]);
+    assert_eq!(arrays.len(), 1);
     wait_for(Duration::from_secs(600), "the resubmission to end", || {
         cluster.queue_empty()
     });

@@ -1481,26 +1481,38 @@ pub fn submit(_span: &mut Span, _ctx: &Ctx, a: &SubmitArgs) -> Result<Outcome> {
         if !failed.is_empty() {
             writeln!(text, "failed attempts recorded for {}", ids_text(&failed))?;
         }
-        if !missing.is_empty() {
+        let (m, note) = if missing.is_empty() {
+            (slurm::DEFAULT_MAX_ARRAY_SIZE, None)
+        } else {
+            slurm::max_array_size()
+        };
+        let parts = slurm::array_parts(&missing, m, plan.slurm.max_parallel);
+        for (k, part) in parts.iter().enumerate() {
+            let prev = (k > 0).then(|| format!("<array job {k}>"));
             writeln!(
                 text,
-                "would run: sbatch --array={} {}",
-                slurm::array_spec(&missing, plan.slurm.max_parallel),
-                run.join(slurm::TASKS_SCRIPT).display()
+                "would run: sbatch {}",
+                slurm::array_args(&run, &plan, part, prev.as_deref()).join(" ")
             )?;
         }
+        if let Some(n) = &note {
+            writeln!(text, "{n}")?;
+        }
+        let holders: Vec<String> = (1..=parts.len())
+            .map(|k| format!("<array job {k}>"))
+            .collect();
         writeln!(
             text,
-            "would run: sbatch{} {}",
-            if missing.is_empty() {
-                ""
-            } else {
-                " --dependency=afterok:<array job> --kill-on-invalid-dep=yes"
-            },
-            run.join(slurm::MERGE_SCRIPT).display()
+            "would run: sbatch {}",
+            slurm::merge_sbatch_args(
+                &run,
+                &holders.iter().map(String::as_str).collect::<Vec<_>>()
+            )
+            .join(" ")
         )?;
         return Ok(Outcome {
-            results: json!({ "dry_run": true, "tasks": rows.len(), "missing": missing, "failed": failed }),
+            results: json!({ "dry_run": true, "tasks": rows.len(), "missing": missing, "failed": failed,
+                "arrays": parts, "max_array_size": m, "max_array_size_note": note }),
             text,
             unit: None,
         });
@@ -1592,13 +1604,16 @@ pub fn submit(_span: &mut Span, _ctx: &Ctx, a: &SubmitArgs) -> Result<Outcome> {
     let earlier: Vec<String> = all
         .iter()
         .flat_map(|s| {
-            [
-                s["submission"]["array_job"].as_str(),
-                s["submission"]["merge_job"].as_str(),
-            ]
+            let arrays = s["submission"]["arrays"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            arrays
+                .iter()
+                .filter_map(|a| a["job"].as_str().map(String::from))
+                .chain(s["submission"]["merge_job"].as_str().map(String::from))
+                .collect::<Vec<_>>()
         })
-        .flatten()
-        .map(String::from)
         .collect();
     let queued = slurm::still_queued(&earlier)?;
     if !queued.is_empty() {
@@ -1618,18 +1633,29 @@ pub fn submit(_span: &mut Span, _ctx: &Ctx, a: &SubmitArgs) -> Result<Outcome> {
         &log,
         format!("{}\n", serde_json::to_string_pretty(&all)?).as_bytes(),
     )?;
-    let text = match &sub.array_job {
-        Some(j) => format!(
-            "submitted array job {j} (tasks {}; {} done before) and merge job {} after it (cancelled if any task fails)\n",
-            sub.array.as_deref().unwrap_or(""),
-            rows.len() - missing.len(),
-            sub.merge_job
-        ),
-        None => format!(
+    let mut text = if sub.arrays.is_empty() {
+        format!(
             "every task has its report; submitted merge job {}\n",
             sub.merge_job
-        ),
+        )
+    } else {
+        let arrays: Vec<String> = sub
+            .arrays
+            .iter()
+            .map(|a| format!("{} (tasks {})", a.job, a.part.tasks))
+            .collect();
+        format!(
+            "submitted array job{} {} ({} done before) and merge job {} after {} (cancelled if any task fails)\n",
+            if arrays.len() > 1 { "s" } else { "" },
+            arrays.join(", "),
+            rows.len() - missing.len(),
+            sub.merge_job,
+            if arrays.len() > 1 { "them" } else { "it" }
+        )
     };
+    if let Some(n) = &sub.max_array_size_note {
+        writeln!(text, "{n}")?;
+    }
     Ok(Outcome {
         results: json!({ "local": false, "run": run, "tasks": missing, "submission": sub }),
         text,

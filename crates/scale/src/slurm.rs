@@ -84,6 +84,12 @@ pub fn write_scripts(run: &Path, plan: &Plan) -> Result<()> {
         &shell_word(&format!("{logs}/task-%a-%A.log")),
         Some(&array),
     );
+    // Slurm's array indices stop below MaxArraySize (1001 by default): a larger run is
+    // submitted as several arrays, each given its first task id as the script's argument
+    tasks.push_str(
+        "# task id = array index + the first argument (0 when none): `terrawatt submit` splits\n\
+         # a run larger than the cluster's MaxArraySize, e.g. sbatch --array=0-999 tasks.sbatch 1000\n",
+    );
     tasks.push_str(&format!(
         "exec {}\n",
         command_line(
@@ -93,7 +99,7 @@ pub fn write_scripts(run: &Path, plan: &Plan) -> Result<()> {
                 "--manifest".into(),
                 format!("{run_s}/{}", plan.manifest),
                 "--task-id".into(),
-                "\"$SLURM_ARRAY_TASK_ID\"".into(),
+                "\"$((SLURM_ARRAY_TASK_ID + ${1:-0}))\"".into(),
             ]
         )
     ));
@@ -152,13 +158,123 @@ pub fn array_spec(ids: &[usize], max_parallel: Option<usize>) -> String {
     s
 }
 
+/// Slurm's default `MaxArraySize`: array indices run from 0 to 1000.
+pub const DEFAULT_MAX_ARRAY_SIZE: usize = 1001;
+
+/// The cluster's `MaxArraySize` from `scontrol show config`; Slurm's default, with the
+/// reason, when it cannot be read.
+pub fn max_array_size() -> (usize, Option<String>) {
+    let fallback = |why: String| {
+        (
+            DEFAULT_MAX_ARRAY_SIZE,
+            Some(format!(
+                "MaxArraySize not read ({why}): Slurm's default {DEFAULT_MAX_ARRAY_SIZE} assumed"
+            )),
+        )
+    };
+    let out = match Command::new("scontrol").args(["show", "config"]).output() {
+        Ok(o) if o.status.success() => o,
+        Ok(o) => {
+            // its last line says why (the lines before trace the attempt)
+            let err = String::from_utf8_lossy(&o.stderr);
+            let last = err
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            return fallback(last.trim().to_string());
+        }
+        Err(e) => return fallback(format!("cannot run scontrol: {e}")),
+    };
+    match parse_max_array_size(&String::from_utf8_lossy(&out.stdout)) {
+        Some(n) => (n, None),
+        None => fallback("no MaxArraySize line in scontrol show config".into()),
+    }
+}
+
+fn parse_max_array_size(config: &str) -> Option<usize> {
+    config.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim() == "MaxArraySize")
+            .then(|| v.trim().parse::<usize>().ok())
+            .flatten()
+            .filter(|n| *n > 0)
+    })
+}
+
+/// One array of a submission: the tasks whose ids lie in
+/// `offset … offset + max_array_size − 1`, as indices from `offset`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArrayPart {
+    pub offset: usize,
+    /// The `--array` specification (indices from `offset`).
+    pub spec: String,
+    /// The task ids, compact (`0-3,7`).
+    pub tasks: String,
+}
+
+/// Splits `ids` (ascending) into arrays whose indices stay below `max_array_size`.
+pub fn array_parts(
+    ids: &[usize],
+    max_array_size: usize,
+    max_parallel: Option<usize>,
+) -> Vec<ArrayPart> {
+    let m = max_array_size.max(1);
+    let mut parts = vec![];
+    let mut i = 0;
+    while i < ids.len() {
+        let offset = ids[i] / m * m;
+        let j = ids[i..]
+            .iter()
+            .position(|id| *id >= offset + m)
+            .map_or(ids.len(), |k| i + k);
+        let local: Vec<usize> = ids[i..j].iter().map(|id| id - offset).collect();
+        parts.push(ArrayPart {
+            offset,
+            spec: array_spec(&local, max_parallel),
+            tasks: array_spec(&ids[i..j], None),
+        });
+        i = j;
+    }
+    parts
+}
+
+/// The sbatch arguments of each array of a submission; `previous` is the array job before
+/// (the arrays run one after another when the plan limits how many tasks run at once, so
+/// that the limit holds across them).
+pub fn array_args(
+    run: &Path,
+    plan: &Plan,
+    part: &ArrayPart,
+    previous: Option<&str>,
+) -> Vec<String> {
+    let mut a = vec![format!("--array={}", part.spec)];
+    if let (Some(p), Some(_)) = (previous, plan.slurm.max_parallel) {
+        a.push(format!("--dependency=afterany:{p}"));
+    }
+    a.push(run.join(TASKS_SCRIPT).display().to_string());
+    a.push(part.offset.to_string());
+    a
+}
+
+/// An array job of a submission.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArrayJob {
+    pub job: String,
+    #[serde(flatten)]
+    pub part: ArrayPart,
+}
+
 /// The jobs one `submit` made.
 #[derive(Debug, Clone, Serialize)]
 pub struct Submission {
-    /// The array job (none when every task had already finished).
-    pub array_job: Option<String>,
-    pub array: Option<String>,
+    /// The array jobs (none when every task had already finished; several when the run is
+    /// larger than the cluster's MaxArraySize).
+    pub arrays: Vec<ArrayJob>,
     pub merge_job: String,
+    /// Why Slurm's default MaxArraySize was assumed, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_array_size_note: Option<String>,
 }
 
 /// Runs sbatch with `args` and returns the job id it prints (`--parsable`).
@@ -188,28 +304,54 @@ fn sbatch(args: &[String]) -> Result<String> {
     Ok(id)
 }
 
-/// Submits the array of `task_ids` (when any) and the merge job after it.
-pub fn submit(run: &Path, plan: &Plan, task_ids: &[usize]) -> Result<Submission> {
-    let tasks = run.join(TASKS_SCRIPT).display().to_string();
-    let merge = run.join(MERGE_SCRIPT).display().to_string();
-    let (array_job, array) = if task_ids.is_empty() {
-        (None, None)
-    } else {
-        let spec = array_spec(task_ids, plan.slurm.max_parallel);
-        let id = sbatch(&[format!("--array={spec}"), tasks])?;
-        (Some(id), Some(spec))
-    };
-    let mut args = vec![];
-    if let Some(id) = &array_job {
-        args.push(format!("--dependency=afterok:{id}"));
-        args.push("--kill-on-invalid-dep=yes".into());
+/// The merge's sbatch arguments: after every array job, cancelled when any task fails.
+pub fn merge_sbatch_args(run: &Path, array_jobs: &[&str]) -> Vec<String> {
+    let mut a = vec![];
+    if !array_jobs.is_empty() {
+        a.push(format!("--dependency=afterok:{}", array_jobs.join(":")));
+        a.push("--kill-on-invalid-dep=yes".into());
     }
-    args.push(merge);
-    let merge_job = sbatch(&args)?;
+    a.push(run.join(MERGE_SCRIPT).display().to_string());
+    a
+}
+
+/// Submits the arrays of `task_ids` (when any) and the merge job after them. When an
+/// sbatch fails after others succeeded, the jobs already submitted are cancelled.
+pub fn submit(run: &Path, plan: &Plan, task_ids: &[usize]) -> Result<Submission> {
+    let (m, note) = if task_ids.is_empty() {
+        (DEFAULT_MAX_ARRAY_SIZE, None)
+    } else {
+        max_array_size()
+    };
+    let mut arrays: Vec<ArrayJob> = vec![];
+    let cancel = |arrays: &[ArrayJob]| {
+        let ids: Vec<&str> = arrays.iter().map(|a| a.job.as_str()).collect();
+        if !ids.is_empty() {
+            let _ = Command::new("scancel").args(&ids).status();
+        }
+    };
+    for part in array_parts(task_ids, m, plan.slurm.max_parallel) {
+        let prev = arrays.last().map(|a| a.job.clone());
+        match sbatch(&array_args(run, plan, &part, prev.as_deref())) {
+            Ok(job) => arrays.push(ArrayJob { job, part }),
+            Err(e) => {
+                cancel(&arrays);
+                return Err(e);
+            }
+        }
+    }
+    let jobs: Vec<&str> = arrays.iter().map(|a| a.job.as_str()).collect();
+    let merge_job = match sbatch(&merge_sbatch_args(run, &jobs)) {
+        Ok(j) => j,
+        Err(e) => {
+            cancel(&arrays);
+            return Err(e);
+        }
+    };
     Ok(Submission {
-        array_job,
-        array,
+        arrays,
         merge_job,
+        max_array_size_note: note,
     })
 }
 
@@ -354,6 +496,40 @@ pub fn consumed_energy(tasks: &[String]) -> SlurmEnergy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arrays_split_at_max_array_size() {
+        let ids: Vec<usize> = (0..16).collect();
+        let parts = array_parts(&ids, 10, None);
+        assert_eq!(parts.len(), 2);
+        assert_eq!((parts[0].offset, parts[0].spec.as_str()), (0, "0-9"));
+        assert_eq!((parts[1].offset, parts[1].spec.as_str()), (10, "0-5"));
+        assert_eq!(parts[1].tasks, "10-15");
+        // gaps, a limit on tasks at once, and an id alone in its range
+        let parts = array_parts(&[3, 9, 10, 11, 25], 10, Some(2));
+        let got: Vec<(usize, &str, &str)> = parts
+            .iter()
+            .map(|p| (p.offset, p.spec.as_str(), p.tasks.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (0, "3,9%2", "3,9"),
+                (10, "0-1%2", "10-11"),
+                (20, "5%2", "25")
+            ]
+        );
+        assert!(array_parts(&[], 10, None).is_empty());
+        assert_eq!(array_parts(&[1000], 1001, None)[0].spec, "1000");
+        assert_eq!(array_parts(&[1001], 1001, None)[0].spec, "0");
+    }
+
+    #[test]
+    fn max_array_size_from_scontrol() {
+        let conf = "MailType                = (null)\nMaxArraySize            = 4001\nMaxJobCount = 10000\n";
+        assert_eq!(parse_max_array_size(conf), Some(4001));
+        assert_eq!(parse_max_array_size("MaxJobCount = 1\n"), None);
+    }
 
     #[test]
     fn array_specs() {
