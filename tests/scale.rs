@@ -337,6 +337,27 @@ fn tiles_in_kilometres_with_cloud_masks_equal_one_run() {
     assert!(std::fs::read(run.join("change.tif")).unwrap() == std::fs::read(&single).unwrap());
 }
 
+/// Each feature of a GeoPackage's one layer: its fields (type and value) as text, its
+/// geometry as WKB.
+fn gpkg_rows(p: &Path) -> Vec<(Vec<String>, Vec<u8>)> {
+    use gdal::vector::LayerAccess;
+    let ds = gdal::Dataset::open(p).unwrap();
+    assert_eq!(ds.layer_count(), 1, "{p:?}");
+    let mut l = ds.layer(0).unwrap();
+    let n = l.defn().fields().count();
+    l.features()
+        .map(|f| {
+            let fields = (0..n)
+                .map(|i| format!("{:?}", f.field(i).unwrap()))
+                .collect();
+            (
+                fields,
+                f.geometry().map(|g| g.wkb().unwrap()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn polygons_shared_among_tasks_equal_one_run() {
     let Some(m) = common::reference_data("raster/mapme") else {
@@ -383,9 +404,9 @@ fn polygons_shared_among_tasks_equal_one_run() {
         ),
         ("zonal", strings(&["--input", s(&tc), "--zones", s(&zones)])),
     ];
-    for (command, args) in cases {
+    for (command, args) in &cases {
         let single = dir.path().join(format!("{command}.csv"));
-        run_ok(&line(&["raster", command], &args, &["--out", s(&single)]));
+        run_ok(&line(&["raster", command], args, &["--out", s(&single)]));
         let run = dir.path().join(format!("run-{command}"));
         run_ok(&line(
             &[
@@ -397,7 +418,7 @@ fn polygons_shared_among_tasks_equal_one_run() {
                 "--out",
                 s(&run),
             ],
-            &args,
+            args,
             &[],
         ));
         assert_eq!(json(&run.join("plan.json"))["tasks"], 2, "{command}");
@@ -412,6 +433,79 @@ fn polygons_shared_among_tasks_equal_one_run() {
         // both polygons' rows: the second task's start with its own task id
         assert!(merged.lines().any(|l| l.starts_with("1,features 1–1,")));
     }
+    // merged as a GeoPackage (the polygons with their rows) and as Parquet (typed columns)
+    for ((command, args), format) in cases.iter().zip(["gpkg", "parquet"]) {
+        let single = dir.path().join(format!("{command}-one.{format}"));
+        run_ok(&line(&["raster", command], args, &["--out", s(&single)]));
+        let run = dir.path().join(format!("run-{command}-{format}"));
+        run_ok(&line(
+            &[
+                "plan",
+                "raster",
+                command,
+                "--per-task",
+                "1",
+                "--table-format",
+                format,
+                "--out",
+                s(&run),
+            ],
+            args,
+            &[],
+        ));
+        run_ok(&strings(&["submit", s(&run), "--local"]));
+        let merged = run.join(format!("{command}.{format}"));
+        if format == "gpkg" {
+            let (one, m) = (gpkg_rows(&single), gpkg_rows(&merged));
+            assert_eq!(m.len(), one.len(), "{command}");
+            assert!(!one.is_empty());
+            for (k, (m, o)) in m.iter().zip(&one).enumerate() {
+                // task and part first, then the very fields and geometry of one run
+                assert_eq!(m.0[2..], o.0[..], "{command} feature {k}");
+                assert_eq!(m.1, o.1, "{command} feature {k}: geometry");
+            }
+            let last = &m.last().unwrap().0;
+            assert_eq!(last[0], "Some(Integer64Value(1))");
+            assert_eq!(last[1], "Some(StringValue(\"features 1–1\"))");
+        } else {
+            let (one, m) = (
+                terrawatt_table::Table::read(&single).unwrap(),
+                terrawatt_table::Table::read(&merged).unwrap(),
+            );
+            assert_eq!(m.n_rows(), one.n_rows(), "{command}");
+            assert_eq!(m.column_names()[2..], one.column_names()[..], "{command}");
+            for c in one.column_names() {
+                if one.is_numeric(&c) {
+                    let (a, b) = (m.numeric(&c).unwrap().0, one.numeric(&c).unwrap().0);
+                    let same = a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits());
+                    assert!(same && a.len() == b.len(), "{command} {c}: {a:?} vs {b:?}");
+                } else {
+                    assert_eq!(m.strings(&c).unwrap(), one.strings(&c).unwrap(), "{c}");
+                }
+            }
+            assert_eq!(m.numeric("task").unwrap().0, [0.0, 1.0]);
+        }
+    }
+    // a table format the merge cannot write
+    let bad = dir.path().join("run-xlsx");
+    let e = run_err(&line(
+        &[
+            "plan",
+            "raster",
+            "zonal",
+            "--table-format",
+            "xlsx",
+            "--out",
+            s(&bad),
+        ],
+        &cases[1].1,
+        &[],
+    ));
+    assert!(
+        e.contains("--table-format 'xlsx': expected csv, parquet or gpkg"),
+        "{e}"
+    );
+    assert!(!bad.exists());
     // a run of features past the layer's end, or not START,COUNT
     for (features, says) in [
         ("2,1", "has 2 features: none from index 2"),

@@ -58,6 +58,10 @@ pub struct PlanZonesArgs {
     /// Polygons per task (in the layer's reading order).
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub per_task: usize,
+    /// The merged table's format: csv, parquet (typed columns) or gpkg (the polygons with
+    /// their rows); the tasks write theirs alike.
+    #[arg(long, default_value = "csv", value_name = "FORMAT")]
+    pub table_format: String,
     /// The options of the command.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
     pub args: Vec<String>,
@@ -607,6 +611,13 @@ fn plan_zones(ctx: &Ctx, a: &PlanZonesArgs, command: &str) -> Result<Outcome> {
     }
     let what = format!("raster {command}");
     refuse_options(&a.args, &["--out", "--features", "--plot"], &what)?;
+    let ext = a.table_format.to_ascii_lowercase();
+    if !matches!(ext.as_str(), "csv" | "parquet" | "gpkg") {
+        bail!(
+            "--table-format '{}': expected csv, parquet or gpkg",
+            a.table_format
+        );
+    }
     let (zones, layer, mut inputs) = match parse_raster(&a.args, command)? {
         RasterCommand::Zonal(z) => (z.zones, z.polygons.layer, vec![z.input]),
         RasterCommand::ForestLoss(f) => {
@@ -628,7 +639,7 @@ fn plan_zones(ctx: &Ctx, a: &PlanZonesArgs, command: &str) -> Result<Outcome> {
     for (id, start) in (0..n).step_by(a.per_task).enumerate() {
         let count = a.per_task.min(n - start);
         let label = format!("features {start}–{}", start + count - 1);
-        let out = run.join("tables").join(format!("{command}-{id:05}.csv"));
+        let out = run.join("tables").join(format!("{command}-{id:05}.{ext}"));
         let mut argv = vec!["raster".to_string(), command.into()];
         argv.extend(a.args.iter().cloned());
         argv.extend([
@@ -642,7 +653,7 @@ fn plan_zones(ctx: &Ctx, a: &PlanZonesArgs, command: &str) -> Result<Outcome> {
         }
         rows.push(table_task(id, label, inputs.clone(), &role, out, argv));
     }
-    let merge = one_table(&role, &format!("{command}.csv"), None);
+    let merge = one_table(&role, &format!("{command}.{ext}"), None);
     let notes = vec![format!(
         "{n} polygons of {}, {} per task",
         zones.display(),
@@ -1152,7 +1163,9 @@ fn change_classes(
 
 /// Where a merge output waits until every output is ready.
 fn staging_name(run: &Path, name: &str) -> PathBuf {
-    run.join(format!(".{name}.{}.partial", std::process::id()))
+    // GDAL's GeoPackage driver wants the ending on the file it creates
+    let gpkg = if name.ends_with(".gpkg") { ".gpkg" } else { "" };
+    run.join(format!(".{name}.{}.partial{gpkg}", std::process::id()))
 }
 
 /// Writes a merge output under its waiting name and notes where it goes.
@@ -1231,8 +1244,27 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
                 .collect();
             let tmp_out = staging_name(&run, &t.out);
             staged.push((tmp_out.clone(), run.join(&t.out)));
-            let m = span.phase(format!("table {}", t.role), |_| {
-                tables::concat_into(&parts, &tmp_out, t.sum.as_ref())
+            // by the merged table's extension: CSV streamed (with sums where asked),
+            // Parquet a row group per part, GeoPackage a feature at a time
+            let ext = Path::new(&t.out)
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            let m = span.phase(format!("table {}", t.role), |_| -> Result<_> {
+                Ok(match ext.as_str() {
+                    "parquet" => tables::Merged {
+                        header: vec![],
+                        rows: terrawatt_table::concat_parquet(&parts, &tmp_out)?,
+                        sums: None,
+                    },
+                    "gpkg" => tables::Merged {
+                        header: vec![],
+                        rows: terrawatt_raster::zone_table::concat_gpkg(&parts, &tmp_out)?,
+                        sums: None,
+                    },
+                    _ => tables::concat_into(&parts, &tmp_out, t.sum.as_ref())?,
+                })
             })?;
             let mut entry = json!({ "role": t.role, "out": run.join(&t.out), "rows": m.rows });
             if let (Some(s), Some(summed)) = (&t.sum, m.sums) {

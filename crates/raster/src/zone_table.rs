@@ -159,6 +159,128 @@ impl ZoneTable {
     }
 }
 
+/// Concatenates GeoPackage `parts` (task id, part label, file), each with the one layer a
+/// zone table writes, in the order given into the GeoPackage `out` (whose name must end in
+/// `.gpkg`): one layer named as the parts', each feature after its task (`task`) and part
+/// (`part`), geometries and values copied as they are, one feature in memory at a time.
+/// Every part must have the same fields: an error names the file that differs (and `out`
+/// is then incomplete: the caller writes it under a temporary name). Returns the number of
+/// features.
+pub fn concat_gpkg(parts: &[(usize, String, std::path::PathBuf)], out: &Path) -> Result<usize> {
+    use gdal::Dataset;
+    let input = |p: &Path, m: String| RasterError::Input {
+        path: p.display().to_string(),
+        message: m,
+    };
+    let Some((_, _, first)) = parts.first() else {
+        return Err(input(out, "no table to concatenate".into()));
+    };
+    let fields_of = |p: &Path| -> Result<(Dataset, Vec<(String, OGRFieldType::Type)>)> {
+        let ds = Dataset::open(p).map_err(|e| input(p, e.to_string()))?;
+        if ds.layer_count() != 1 {
+            return Err(input(
+                p,
+                format!("has {} layers; a zone table has one", ds.layer_count()),
+            ));
+        }
+        let fields = {
+            let l = ds.layer(0).map_err(|e| input(p, e.to_string()))?;
+            l.defn()
+                .fields()
+                .map(|f| (f.name(), f.field_type()))
+                .collect()
+        };
+        Ok((ds, fields))
+    };
+    let (ds0, fields0) = fields_of(first)?;
+    let (name, srs) = {
+        let l = ds0.layer(0).map_err(|e| input(first, e.to_string()))?;
+        (l.name(), l.spatial_ref())
+    };
+    drop(ds0);
+    let driver =
+        DriverManager::get_driver_by_name("GPKG").map_err(|e| input(out, e.to_string()))?;
+    let mut ods = driver
+        .create_vector_only(out)
+        .map_err(|e| input(out, e.to_string()))?;
+    {
+        let lyr = ods
+            .create_layer(LayerOptions {
+                name: &name,
+                srs: srs.as_ref(),
+                ty: OGRwkbGeometryType::wkbMultiPolygon,
+                options: Some(&["SPATIAL_INDEX=YES"]),
+            })
+            .map_err(|e| input(out, e.to_string()))?;
+        let mut defs: Vec<(&str, OGRFieldType::Type)> = vec![
+            ("task", OGRFieldType::OFTInteger64),
+            ("part", OGRFieldType::OFTString),
+        ];
+        defs.extend(fields0.iter().map(|(n, t)| (n.as_str(), *t)));
+        lyr.create_defn_fields(&defs)
+            .map_err(|e| input(out, e.to_string()))?;
+    }
+    let mut n = 0usize;
+    for (task, part, path) in parts {
+        let (ds, fields) = fields_of(path)?;
+        if fields != fields0 {
+            let names = |f: &[(String, OGRFieldType::Type)]| {
+                f.iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            return Err(input(
+                path,
+                format!(
+                    "its fields ({}) differ from those of {} ({})",
+                    names(&fields),
+                    first.display(),
+                    names(&fields0)
+                ),
+            ));
+        }
+        let mut src = ds.layer(0).map_err(|e| input(path, e.to_string()))?;
+        let txn = ods
+            .start_transaction()
+            .map_err(|e| input(out, e.to_string()))?;
+        {
+            let dst = txn.layer(0).map_err(|e| input(out, e.to_string()))?;
+            for f in src.features() {
+                let mut g = gdal::vector::Feature::new(dst.defn())
+                    .map_err(|e| input(out, e.to_string()))?;
+                let copied = (|| -> gdal::errors::Result<()> {
+                    g.set_field_integer64(0, *task as i64)?;
+                    g.set_field_string(1, part)?;
+                    for i in 0..fields.len() {
+                        match f.field(i)? {
+                            Some(v) => g.set_field(i + 2, &v)?,
+                            None => g.set_field_null(i + 2)?,
+                        }
+                    }
+                    if let Some(geom) = f.geometry() {
+                        g.set_geometry(geom.clone())?;
+                    }
+                    g.create(&dst)
+                })();
+                copied.map_err(|e| {
+                    input(
+                        path,
+                        format!(
+                            "feature {}: {e}",
+                            f.fid().map_or("?".into(), |x| x.to_string())
+                        ),
+                    )
+                })?;
+                n += 1;
+            }
+        }
+        txn.commit().map_err(|e| input(out, e.to_string()))?;
+    }
+    ods.close().map_err(|e| input(out, e.to_string()))?;
+    Ok(n)
+}
+
 fn force_multi(g: Geometry) -> gdal::errors::Result<Geometry> {
     // SAFETY: OGR_G_Clone copies a valid handle; OGR_G_ForceToMultiPolygon consumes the copy
     // and returns a geometry we own, exported to WKB and destroyed here.

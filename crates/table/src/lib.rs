@@ -604,6 +604,82 @@ fn parquet_atomic(path: &Path, mut df: DataFrame) -> Result<()> {
     })
 }
 
+/// Concatenates Parquet `parts` (task id, part label, file) in the order given into the
+/// Parquet file `out`, each row after its task (`task`, Int64) and part (`part`, String):
+/// one row group per part, one part in memory at a time. Every part must have the same
+/// columns and types: an error names the file that differs (and `out` is then incomplete:
+/// the caller writes it under a temporary name). Returns the number of rows.
+pub fn concat_parquet(parts: &[(usize, String, PathBuf)], out: &Path) -> Result<usize> {
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e| TableError::Io {
+            path: p.clone(),
+            source: e,
+        }
+    };
+    let format = |p: &Path, e: PolarsError| TableError::Format {
+        path: p.to_path_buf(),
+        format: "Parquet",
+        message: e.to_string(),
+    };
+    let mut writer: Option<(
+        polars::io::parquet::write::BatchedWriter<std::fs::File>,
+        Schema,
+        &Path,
+    )> = None;
+    let mut rows = 0usize;
+    for (task, part, path) in parts {
+        let file = std::fs::File::open(path).map_err(io(path))?;
+        let df = ParquetReader::new(file)
+            .finish()
+            .map_err(|e| format(path, e))?;
+        let n = df.height();
+        let mut cols = vec![
+            Column::new("task".into(), vec![*task as i64; n]),
+            Column::new("part".into(), vec![part.as_str(); n]),
+        ];
+        cols.extend(df.columns().iter().cloned());
+        let df = DataFrame::new(n, cols).map_err(|e| format(path, e))?;
+        match &mut writer {
+            None => {
+                let schema = df.schema().as_ref().clone();
+                let file = std::fs::File::create(out).map_err(io(out))?;
+                let w = ParquetWriter::new(file)
+                    .batched(&schema)
+                    .map_err(|e| format(out, e))?;
+                writer = Some((w, schema, path));
+            }
+            Some((_, schema, first)) if df.schema().as_ref() != schema => {
+                let names = |s: &Schema| {
+                    s.iter()
+                        .map(|(n, t)| format!("{n}: {t}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                return Err(TableError::Invalid {
+                    path: path.clone(),
+                    message: format!(
+                        "its columns ({}) differ from those of {} ({})",
+                        names(df.schema()),
+                        first.display(),
+                        names(schema)
+                    ),
+                });
+            }
+            Some(_) => {}
+        }
+        let (w, _, _) = writer.as_mut().expect("set above");
+        w.write_batch(&df).map_err(|e| format(out, e))?;
+        rows += n;
+    }
+    let (w, _, _) = writer.ok_or_else(|| TableError::Invalid {
+        path: out.to_path_buf(),
+        message: "no table to concatenate".into(),
+    })?;
+    w.finish().map_err(|e| format(out, e))?;
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,6 +688,47 @@ mod tests {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
         p
+    }
+
+    #[test]
+    fn parquet_parts_concatenate_after_task_and_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = |name: &str, ids: Vec<Option<i64>>, names: Vec<Option<String>>| {
+            let p = dir.path().join(name);
+            write_parquet_columns(
+                &p,
+                vec![
+                    ("fid".into(), OutColumn::Int(ids)),
+                    ("name".into(), OutColumn::Text(names)),
+                ],
+            )
+            .unwrap();
+            p
+        };
+        let a = part(
+            "a.parquet",
+            vec![Some(1), Some(2)],
+            vec![Some("x".into()), None],
+        );
+        let b = part("b.parquet", vec![Some(3)], vec![None]);
+        let out = dir.path().join("out.parquet");
+        let parts = vec![(0, "first".to_string(), a.clone()), (1, "second".into(), b)];
+        assert_eq!(concat_parquet(&parts, &out).unwrap(), 3);
+        let t = Table::read(&out).unwrap();
+        assert_eq!(t.column_names(), ["task", "part", "fid", "name"]);
+        assert_eq!(t.numeric("fid").unwrap().0, vec![1.0, 2.0, 3.0]);
+        assert_eq!(t.numeric("task").unwrap().0, vec![0.0, 0.0, 1.0]);
+        assert_eq!(t.strings("part").unwrap(), ["first", "first", "second"]);
+        // a part whose columns differ is named
+        let c = dir.path().join("c.parquet");
+        write_parquet_columns(&c, vec![("fid".into(), OutColumn::Real(vec![Some(1.0)]))]).unwrap();
+        let e = concat_parquet(&[(0, "a".into(), a), (1, "c".into(), c)], &out)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("c.parquet") && e.contains("differ from those of"),
+            "{e}"
+        );
     }
 
     #[test]
