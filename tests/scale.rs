@@ -404,37 +404,9 @@ fn polygons_shared_among_tasks_equal_one_run() {
         ),
         ("zonal", strings(&["--input", s(&tc), "--zones", s(&zones)])),
     ];
-    for (command, args) in &cases {
-        let single = dir.path().join(format!("{command}.csv"));
-        run_ok(&line(&["raster", command], args, &["--out", s(&single)]));
-        let run = dir.path().join(format!("run-{command}"));
-        run_ok(&line(
-            &[
-                "plan",
-                "raster",
-                command,
-                "--per-task",
-                "1",
-                "--out",
-                s(&run),
-            ],
-            args,
-            &[],
-        ));
-        assert_eq!(json(&run.join("plan.json"))["tasks"], 2, "{command}");
-        run_ok(&strings(&["submit", s(&run), "--local"]));
-        let merged = std::fs::read_to_string(run.join(format!("{command}.csv"))).unwrap();
-        let one = std::fs::read_to_string(&single).unwrap();
-        assert_eq!(merged.lines().count(), one.lines().count(), "{command}");
-        // each row of the single run, after its task and part
-        for (k, (m, o)) in merged.lines().zip(one.lines()).enumerate().skip(1) {
-            assert!(m.ends_with(o), "{command} row {k}: {m} vs {o}");
-        }
-        // both polygons' rows: the second task's start with its own task id
-        assert!(merged.lines().any(|l| l.starts_with("1,features 1–1,")));
-    }
-    // merged as a GeoPackage (the polygons with their rows) and as Parquet (typed columns)
-    for ((command, args), format) in cases.iter().zip(["gpkg", "parquet"]) {
+    // one run over the layer and a plan of one polygon per task, its tables as `format`:
+    // the single run's table and the merged one
+    let single_and_planned = |command: &str, args: &[String], format: &str| {
         let single = dir.path().join(format!("{command}-one.{format}"));
         run_ok(&line(&["raster", command], args, &["--out", s(&single)]));
         let run = dir.path().join(format!("run-{command}-{format}"));
@@ -453,8 +425,25 @@ fn polygons_shared_among_tasks_equal_one_run() {
             args,
             &[],
         ));
+        assert_eq!(json(&run.join("plan.json"))["tasks"], 2, "{command}");
         run_ok(&strings(&["submit", s(&run), "--local"]));
-        let merged = run.join(format!("{command}.{format}"));
+        (single, run.join(format!("{command}.{format}")))
+    };
+    for (command, args) in &cases {
+        let (single, merged) = single_and_planned(command, args, "csv");
+        let merged = std::fs::read_to_string(merged).unwrap();
+        let one = std::fs::read_to_string(&single).unwrap();
+        assert_eq!(merged.lines().count(), one.lines().count(), "{command}");
+        // each row of the single run, after its task and part
+        for (k, (m, o)) in merged.lines().zip(one.lines()).enumerate().skip(1) {
+            assert!(m.ends_with(o), "{command} row {k}: {m} vs {o}");
+        }
+        // both polygons' rows: the second task's start with its own task id
+        assert!(merged.lines().any(|l| l.starts_with("1,features 1–1,")));
+    }
+    // merged as a GeoPackage (the polygons with their rows) and as Parquet (typed columns)
+    for ((command, args), format) in cases.iter().zip(["gpkg", "parquet"]) {
+        let (single, merged) = single_and_planned(command, args, format);
         if format == "gpkg" {
             let (one, m) = (gpkg_rows(&single), gpkg_rows(&merged));
             assert_eq!(m.len(), one.len(), "{command}");
