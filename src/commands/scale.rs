@@ -1080,12 +1080,91 @@ fn failed_attempts(run: &Path) -> Vec<TaskEnergy> {
         .collect()
 }
 
+/// What the merge keeps of a task's report.
+struct ReportDigest {
+    energy: TaskEnergy,
+    /// `<array job>_<array task>` where the task ran under Slurm.
+    slurm: Option<String>,
+    /// The first command's change summary (range and count), when asked for.
+    change: Value,
+}
+
+/// Reads the tasks' reports one at a time: writes every command's results, by task and
+/// part, into `results_path` (a JSON array) as it goes and returns what the merge keeps.
+fn digest_reports(
+    run: &Path,
+    rows: &[TaskRow],
+    keep_change: bool,
+    results_path: &Path,
+) -> Result<Vec<ReportDigest>> {
+    use std::io::Write as _;
+    let file = std::fs::File::create(results_path)
+        .with_context(|| format!("creating {}", results_path.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    let io = |e: std::io::Error| anyhow!("{}: {e}", results_path.display());
+    w.write_all(b"[").map_err(io)?;
+    let mut first = true;
+    let mut digests = Vec::with_capacity(rows.len());
+    for r in rows {
+        let path = manifest::report_path(run, r.task_id);
+        let mut rep = read_json(&path)?;
+        let energy = TaskEnergy::of_report(r.task_id, &rep)
+            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        let p = &rep["results"]["placement"];
+        let slurm = match (p["array_job_id"].as_str(), p["array_task_id"].as_str()) {
+            (Some(j), Some(t)) => Some(format!("{j}_{t}")),
+            _ => None,
+        };
+        let change = if keep_change {
+            rep["results"]["commands"][0]["results"]["change"].take()
+        } else {
+            Value::Null
+        };
+        let cmds = match rep["results"]["commands"].take() {
+            Value::Array(c) => c,
+            _ => vec![],
+        };
+        for (k, mut c) in cmds.into_iter().enumerate() {
+            let entry = json!({
+                "task_id": r.task_id,
+                "part": r.outputs.get(k).map(|o| o.part.clone()).unwrap_or_else(|| r.label.clone()),
+                "command": c["command"].take(),
+                "results": c["results"].take(),
+            });
+            // pretty, each entry indented as an element of the array
+            let text = serde_json::to_string_pretty(&entry)?;
+            w.write_all(if first { b"\n" } else { b",\n" })
+                .map_err(io)?;
+            first = false;
+            for (i, line) in text.lines().enumerate() {
+                if i > 0 {
+                    w.write_all(b"\n").map_err(io)?;
+                }
+                w.write_all(b"  ").map_err(io)?;
+                w.write_all(line.as_bytes()).map_err(io)?;
+            }
+        }
+        digests.push(ReportDigest {
+            energy,
+            slurm,
+            change,
+        });
+    }
+    w.write_all(if first { b"]\n" } else { b"\n]\n" })
+        .map_err(io)?;
+    w.into_inner()
+        .map_err(|e| anyhow!("{}: {}", results_path.display(), e.error()))?
+        .sync_all()
+        .map_err(io)?;
+    Ok(digests)
+}
+
 /// The classes of a change run's mosaic (see [`ChangeClasses`]): the rule from the tasks'
 /// own command line, the change values' range and count from their reports.
 fn change_classes(
     run: &Path,
     rows: &[TaskRow],
-    reports: &[Value],
+    digests: &[ReportDigest],
     cc: &ChangeClasses,
     memory: u64,
     staged: &mut Vec<(PathBuf, PathBuf)>,
@@ -1100,8 +1179,8 @@ fn change_classes(
     let (rule, area, out) = crate::commands::raster::change_classes(&a)?;
     // the range and count of the change values over every tile
     let (mut lo, mut hi, mut valid) = (f32::INFINITY, f32::NEG_INFINITY, 0u64);
-    for (row, rep) in rows.iter().zip(reports) {
-        let c = &rep["results"]["commands"][0]["results"]["change"];
+    for (row, d) in rows.iter().zip(digests) {
+        let c = &d.change;
         let n = c["valid"].as_u64().ok_or_else(|| {
             anyhow!(
                 "{}: no count of valid change values",
@@ -1203,10 +1282,13 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
     let mut staged: Vec<(PathBuf, PathBuf)> = vec![];
     let tmp = |name: &str| staging_name(&run, name);
     let result = (|| -> Result<Value> {
-        let reports: Vec<Value> = span.phase("reports", |_| {
-            rows.iter()
-                .map(|r| read_json(&manifest::report_path(&run, r.task_id)))
-                .collect::<Result<_>>()
+        // the reports, one at a time (a command's results may hold a row per polygon):
+        // every command's results go to results.json as they are read; kept are each
+        // task's energy, Slurm ids and, for classes in the merge, its change values' range
+        let digests: Vec<ReportDigest> = span.phase("reports", |_| {
+            let path = tmp("results.json");
+            staged.push((path.clone(), run.join("results.json")));
+            digest_reports(&run, &rows, plan.merge.change_classes.is_some(), &path)
         })?;
         let mut mosaics = vec![];
         for m in &plan.merge.rasters {
@@ -1228,7 +1310,7 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
         let mut classified = Value::Null;
         if let Some(cc) = &plan.merge.change_classes {
             classified = span.phase("classes", |_| {
-                change_classes(&run, &rows, &reports, cc, memory, &mut staged)
+                change_classes(&run, &rows, &digests, cc, memory, &mut staged)
             })?;
         }
         let mut table_out = vec![];
@@ -1287,47 +1369,11 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
             }
             table_out.push(entry);
         }
-        // every command's results, by task and part
-        let parts: Vec<Value> = rows
-            .iter()
-            .zip(&reports)
-            .flat_map(|(r, rep)| {
-                let cmds = rep["results"]["commands"].as_array().cloned().unwrap_or_default();
-                cmds.into_iter().enumerate().map(move |(k, c)| {
-                    json!({
-                        "task_id": r.task_id,
-                        "part": r.outputs.get(k).map(|o| o.part.clone()).unwrap_or_else(|| r.label.clone()),
-                        "command": c["command"],
-                        "results": c["results"],
-                    })
-                })
-            })
-            .collect();
-        let text = format!("{}\n", serde_json::to_string_pretty(&parts)?);
-        stage(&mut staged, &run, "results.json", text.as_bytes())?;
         // energy
-        let tasks: Vec<TaskEnergy> = rows
-            .iter()
-            .zip(&reports)
-            .map(|(r, rep)| {
-                TaskEnergy::of_report(r.task_id, rep).map_err(|e| {
-                    anyhow!("{}: {e}", manifest::report_path(&run, r.task_id).display())
-                })
-            })
-            .collect::<Result<_>>()?;
+        let tasks: Vec<TaskEnergy> = digests.iter().map(|d| d.energy.clone()).collect();
         let summed = energy::sum(tasks, &failed_attempts(&run));
         // Slurm's own figure where the tasks ran under Slurm and the site gathers energy
-        let slurm_tasks: Vec<String> = reports
-            .iter()
-            .filter_map(|r| {
-                let p = &r["results"]["placement"];
-                Some(format!(
-                    "{}_{}",
-                    p["array_job_id"].as_str()?,
-                    p["array_task_id"].as_str()?
-                ))
-            })
-            .collect();
+        let slurm_tasks: Vec<String> = digests.iter().filter_map(|d| d.slurm.clone()).collect();
         let slurm_energy = span.phase("sacct", |_| slurm::consumed_energy(&slurm_tasks));
         let mut csv = String::from(
             "task_id,node,method,estimate,joules,it_joules,joules_low,joules_high,co2e_g,wall_s,cpu_s\n",
