@@ -44,15 +44,7 @@ args=(--index ndvi
   --threshold "$THRESHOLD")
 cat "$WORK"/data/s2_*_"$SIZE".tif >/dev/null
 
-STEPS=$WORK/steps.tsv
-: >"$STEPS"
-# timed NAME cmd...: appends "NAME wall user sys maxrss_kb"
-timed() {
-  local name=$1; shift
-  /usr/bin/time -f "%e %U %S %M" -o "$WORK/logs/t" "$@" >>"$WORK/logs/$name.log" 2>&1 \
-    || { echo "FAILED: $name (log: $WORK/logs/$name.log)" >&2; exit 1; }
-  echo "$name $(cat "$WORK/logs/t")" >>"$STEPS"
-}
+source "$repo/benches/compare/steps.sh"
 
 for r in $(seq "$REPEATS"); do
   rm -rf "$WORK/single.tif" "$WORK/run"
@@ -66,8 +58,7 @@ done
 echo "SIZE ${SIZE}² ($(( SIZE * SIZE / 1000000 )) MP), tiles $TILE: $(ls "$WORK"/run/tiles/change-*.tif | wc -l), threshold $THRESHOLD; median of $REPEATS"
 printf "%-12s %8s %8s %10s\n" step "wall s" "CPU s" "peak MiB"
 for name in single plan tasks+merge merge; do
-  awk -v n="$name" '$1 == n {print $2, $3 + $4, $5}' "$STEPS" | sort -n | \
-    awk -v n="$name" '{w[NR]=$1; c[NR]=$2; m[NR]=$3} END {k=int((NR+1)/2); printf "%-12s %8.2f %8.2f %10.0f\n", n, w[k], c[k], m[k]/1024}'
+  median_row "$name" 12
 done
 
 /usr/bin/python3 - "$WORK" <<'PY'

@@ -72,15 +72,7 @@ args=(--treecover "$WORK/data/treecover2000-x$SCALE.tif"
   --emissions "$WORK/data/emissions-x$SCALE.tif"
   --zones "$zones" --min-cover 30 --min-patch 1ha --years 2000-2023)
 
-STEPS=$WORK/steps.tsv
-: >"$STEPS"
-# timed NAME cmd...: appends "NAME wall user sys maxrss_kb"
-timed() {
-  local name=$1; shift
-  /usr/bin/time -f "%e %U %S %M" -o "$WORK/logs/t" "$@" >>"$WORK/logs/$name.log" 2>&1 \
-    || { echo "FAILED: $name (log: $WORK/logs/$name.log)" >&2; exit 1; }
-  echo "$name $(cat "$WORK/logs/t")" >>"$STEPS"
-}
+source "$repo/benches/compare/steps.sh"
 
 for r in $(seq "$REPEATS"); do
   for fmt in csv parquet gpkg; do
@@ -98,8 +90,7 @@ printf "%-18s %8s %8s %10s\n" step "wall s" "CPU s" "peak MiB"
 for fmt in csv parquet gpkg; do
   for step in single plan tasks+merge merge; do
     name=$step-$fmt
-    awk -v n="$name" '$1 == n {print $2, $3 + $4, $5}' "$STEPS" | sort -n | \
-      awk -v n="$name" '{w[NR]=$1; c[NR]=$2; m[NR]=$3} END {k=int((NR+1)/2); printf "%-18s %8.2f %8.2f %10.0f\n", n, w[k], c[k], m[k]/1024}'
+    median_row "$name" 18
   done
 done
 
