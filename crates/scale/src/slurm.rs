@@ -433,6 +433,30 @@ pub struct SlurmEnergy {
     pub note: String,
 }
 
+/// The joules of `tasks` in sacct's `-P --format=JobID,ConsumedEnergyRaw` output, and how
+/// many tasks had a figure: each task's batch step, else its allocation (zero counts as
+/// none: Slurm writes 0 where no energy was gathered).
+fn sacct_energy(text: &str, tasks: &[String]) -> (f64, usize) {
+    let mut joules = 0.0;
+    let mut with = 0;
+    for t in tasks {
+        let value = |id: &str| {
+            text.lines().find_map(|l| {
+                let (j, e) = l.split_once('|')?;
+                (j == id).then(|| e.trim().parse::<f64>().ok()).flatten()
+            })
+        };
+        if let Some(e) = value(&format!("{t}.batch"))
+            .filter(|e| *e > 0.0)
+            .or_else(|| value(t).filter(|e| *e > 0.0))
+        {
+            joules += e;
+            with += 1;
+        }
+    }
+    (joules, with)
+}
+
 /// Asks sacct for the energy of array tasks given as `<array job>_<task>`.
 pub fn consumed_energy(tasks: &[String]) -> SlurmEnergy {
     let none = |note: String| SlurmEnergy {
@@ -459,25 +483,7 @@ pub fn consumed_energy(tasks: &[String]) -> SlurmEnergy {
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut joules = 0.0;
-    let mut with = 0;
-    for t in tasks {
-        // the batch step's figure, else the allocation's
-        let value = |id: &str| {
-            text.lines().find_map(|l| {
-                let (j, e) = l.split_once('|')?;
-                (j == id).then(|| e.trim().parse::<f64>().ok()).flatten()
-            })
-        };
-        if let Some(e) = value(&format!("{t}.batch"))
-            .filter(|e| *e > 0.0)
-            .or_else(|| value(t).filter(|e| *e > 0.0))
-        {
-            joules += e;
-            with += 1;
-        }
-    }
+    let (joules, with) = sacct_energy(&String::from_utf8_lossy(&out.stdout), tasks);
     if with == 0 {
         return none(
             "sacct has no ConsumedEnergy for these tasks (AcctGatherEnergyType is none or accounting is not gathered)"
@@ -522,6 +528,17 @@ mod tests {
         assert!(array_parts(&[], 10, None).is_empty());
         assert_eq!(array_parts(&[1000], 1001, None)[0].spec, "1000");
         assert_eq!(array_parts(&[1001], 1001, None)[0].spec, "0");
+    }
+
+    #[test]
+    fn energy_from_sacct_lines() {
+        // as `sacct -n -P --format=JobID,ConsumedEnergyRaw -j 41_0,41_1,41_2` prints it on a
+        // site with an energy plugin: allocation, batch and extern steps per array task
+        let text = "41_0|2310\n41_0.batch|2204\n41_0.extern|2310\n41_1|1800\n41_1.batch|0\n41_1.extern|1800\n41_2|0\n41_2.batch|\n";
+        let tasks = ["41_0", "41_1", "41_2"].map(String::from);
+        // task 0 by its batch step, task 1 by its allocation (batch step 0), task 2 none
+        assert_eq!(sacct_energy(text, &tasks), (2204.0 + 1800.0, 2));
+        assert_eq!(sacct_energy("", &tasks), (0.0, 0));
     }
 
     #[test]
