@@ -200,6 +200,21 @@ fn tiled_change_on_norcia_equals_one_run_and_resumes() {
         "{t}"
     );
     assert!(!run.join("change.tif").exists());
+    // a report that is not one: named, no panic, nothing written (the earlier merge's
+    // results stay as they were)
+    let results = std::fs::read(run.join("results.json")).unwrap();
+    std::fs::write(
+        run.join("reports/task-00007.json"),
+        r#"{"results": "lost"}"#,
+    )
+    .unwrap();
+    let e = run_err(&strings(&["merge", s(&run)]));
+    assert!(
+        e.contains("task-00007.json") && e.contains("no energy figure"),
+        "{e}"
+    );
+    assert!(!run.join("change.tif").exists());
+    assert!(std::fs::read(run.join("results.json")).unwrap() == results);
     let left: Vec<String> = std::fs::read_dir(&run)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -1080,6 +1080,13 @@ fn failed_attempts(run: &Path) -> Vec<TaskEnergy> {
         .collect()
 }
 
+/// The value at `pointer`, moved out (null where there is none).
+fn take(v: &mut Value, pointer: &str) -> Value {
+    v.pointer_mut(pointer)
+        .map(Value::take)
+        .unwrap_or(Value::Null)
+}
+
 /// What the merge keeps of a task's report.
 struct ReportDigest {
     energy: TaskEnergy,
@@ -1116,11 +1123,11 @@ fn digest_reports(
             _ => None,
         };
         let change = if keep_change {
-            rep["results"]["commands"][0]["results"]["change"].take()
+            take(&mut rep, "/results/commands/0/results/change")
         } else {
             Value::Null
         };
-        let cmds = match rep["results"]["commands"].take() {
+        let cmds = match take(&mut rep, "/results/commands") {
             Value::Array(c) => c,
             _ => vec![],
         };
@@ -1128,8 +1135,8 @@ fn digest_reports(
             let entry = json!({
                 "task_id": r.task_id,
                 "part": r.outputs.get(k).map(|o| o.part.clone()).unwrap_or_else(|| r.label.clone()),
-                "command": c["command"].take(),
-                "results": c["results"].take(),
+                "command": take(&mut c, "/command"),
+                "results": take(&mut c, "/results"),
             });
             // pretty, each entry indented as an element of the array
             let text = serde_json::to_string_pretty(&entry)?;
