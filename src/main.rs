@@ -102,6 +102,7 @@ pub(crate) fn command_name(c: &Command) -> &'static str {
                 commands::scale::PlanRaster::Index(_) => "plan raster index",
                 commands::scale::PlanRaster::Zonal(_) => "plan raster zonal",
                 commands::scale::PlanRaster::ForestLoss(_) => "plan raster forest-loss",
+                commands::scale::PlanRaster::Transitions(_) => "plan raster transitions",
             },
             PlanCommand::Forecast(_) => "plan forecast backtest",
             PlanCommand::Building(_) => "plan building savings",

@@ -418,12 +418,28 @@ fn polygons_shared_among_tasks_equal_one_run() {
             ]),
         ),
         ("zonal", strings(&["--input", s(&tc), "--zones", s(&zones)])),
+        (
+            "transitions",
+            strings(&[
+                "--before",
+                s(&m.join("W080N20_LC100_v3.0.1_2015.tif")),
+                "--after",
+                s(&m.join("W080N20_LC100_v3.0.1_2019.tif")),
+                "--zones",
+                s(&zones),
+            ]),
+        ),
     ];
     // one run over the layer and a plan of one polygon per task, its tables as `format`:
     // the single run's table and the merged one
     let single_and_planned = |command: &str, args: &[String], format: &str| {
         let single = dir.path().join(format!("{command}-one.{format}"));
-        run_ok(&line(&["raster", command], args, &["--out", s(&single)]));
+        let flag = if command == "transitions" {
+            "--table"
+        } else {
+            "--out"
+        };
+        run_ok(&line(&["raster", command], args, &[flag, s(&single)]));
         let run = dir.path().join(format!("run-{command}-{format}"));
         run_ok(&line(
             &[
@@ -457,7 +473,7 @@ fn polygons_shared_among_tasks_equal_one_run() {
         assert!(merged.lines().any(|l| l.starts_with("1,features 1–1,")));
     }
     // merged as a GeoPackage (the polygons with their rows) and as Parquet (typed columns)
-    for ((command, args), format) in cases.iter().zip(["gpkg", "parquet"]) {
+    for ((command, args), format) in cases.iter().zip(["gpkg", "parquet", "gpkg"]) {
         let (single, merged) = single_and_planned(command, args, format);
         if format == "gpkg" {
             let (one, m) = (gpkg_rows(&single), gpkg_rows(&merged));
@@ -509,6 +525,21 @@ fn polygons_shared_among_tasks_equal_one_run() {
         e.contains("--table-format 'xlsx': expected csv, parquet or gpkg"),
         "{e}"
     );
+    assert!(!bad.exists());
+    // transitions: polygons are what a plan shares; the table is the plan's to name
+    let plain: Vec<String> = cases[2].1[..4].to_vec();
+    let e = run_err(&line(
+        &["plan", "raster", "transitions", "--out", s(&bad)],
+        &plain,
+        &[],
+    ));
+    assert!(e.contains("give --zones"), "{e}");
+    let e = run_err(&line(
+        &["plan", "raster", "transitions", "--out", s(&bad)],
+        &cases[2].1,
+        &["--table", "t.csv"],
+    ));
+    assert!(e.contains("--table: the plan sets it"), "{e}");
     assert!(!bad.exists());
     // a run of features past the layer's end, or not START,COUNT
     for (features, says) in [

@@ -49,6 +49,10 @@ pub enum PlanRaster {
     /// Forest loss per polygon, polygons shared among tasks. Plan options first, then the
     /// options of `raster forest-loss` (without --out, --features and --plot).
     ForestLoss(PlanZonesArgs),
+    /// Land-cover transitions per polygon (from–to matrices), polygons shared among tasks.
+    /// Plan options first, then the options of `raster transitions` with --zones (without
+    /// --table and --features).
+    Transitions(PlanZonesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -381,6 +385,7 @@ pub fn plan(_span: &mut Span, ctx: &Ctx, p: &PlanCommand) -> Result<Outcome> {
         PlanCommand::Raster(PlanRaster::Index(a)) => plan_index(ctx, a),
         PlanCommand::Raster(PlanRaster::Zonal(a)) => plan_zones(ctx, a, "zonal"),
         PlanCommand::Raster(PlanRaster::ForestLoss(a)) => plan_zones(ctx, a, "forest-loss"),
+        PlanCommand::Raster(PlanRaster::Transitions(a)) => plan_zones(ctx, a, "transitions"),
         PlanCommand::Forecast(PlanForecast::Backtest(a)) => plan_backtest(ctx, a),
         PlanCommand::Building(PlanBuilding::Savings(a)) => plan_savings(ctx, a),
     }
@@ -390,7 +395,11 @@ pub fn plan(_span: &mut Span, ctx: &Ctx, p: &PlanCommand) -> Result<Outcome> {
 fn parse_raster(a: &[String], command: &str) -> Result<crate::commands::raster::RasterCommand> {
     let mut probe = vec!["raster".to_string(), command.into()];
     probe.extend(a.iter().cloned());
-    probe.extend(["--out".to_string(), "planned.tif".into()]);
+    probe.extend(if command == "transitions" {
+        ["--table".to_string(), "planned.csv".into()]
+    } else {
+        ["--out".to_string(), "planned.tif".into()]
+    });
     let Command::Raster(r) = parse(&probe)?.command else {
         unreachable!("parsed as a raster command")
     };
@@ -610,7 +619,13 @@ fn plan_zones(ctx: &Ctx, a: &PlanZonesArgs, command: &str) -> Result<Outcome> {
         bail!("--per-task must be at least 1");
     }
     let what = format!("raster {command}");
-    refuse_options(&a.args, &["--out", "--features", "--plot"], &what)?;
+    // the option that names the command's table
+    let out_flag = if command == "transitions" {
+        "--table"
+    } else {
+        "--out"
+    };
+    refuse_options(&a.args, &[out_flag, "--features", "--plot"], &what)?;
     let ext = a.table_format.to_ascii_lowercase();
     if !matches!(ext.as_str(), "csv" | "parquet" | "gpkg") {
         bail!(
@@ -625,7 +640,13 @@ fn plan_zones(ctx: &Ctx, a: &PlanZonesArgs, command: &str) -> Result<Outcome> {
             i.extend(f.emissions);
             (f.zones, f.polygons.layer, i)
         }
-        _ => unreachable!("parsed as zonal or forest-loss"),
+        RasterCommand::Transitions(t) => {
+            let Some(zones) = t.zones else {
+                bail!("raster transitions: a plan shares polygons among tasks: give --zones");
+            };
+            (zones, t.polygons.layer, vec![t.before, t.after])
+        }
+        _ => unreachable!("parsed as zonal, forest-loss or transitions"),
     };
     let n = terrawatt_raster::zones::feature_count(&zones, layer.as_deref())?;
     if n == 0 {
@@ -645,7 +666,7 @@ fn plan_zones(ctx: &Ctx, a: &PlanZonesArgs, command: &str) -> Result<Outcome> {
         argv.extend([
             "--features".to_string(),
             format!("{start},{count}"),
-            "--out".into(),
+            out_flag.into(),
             out.display().to_string(),
         ]);
         if id == 0 {
