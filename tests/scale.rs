@@ -56,6 +56,22 @@ fn line(head: &[&str], args: &[String], tail: &[&str]) -> Vec<String> {
     a
 }
 
+/// `terrawatt [global…] plan raster <command> <options…> --out <run> <args…>`, which must
+/// succeed.
+fn plan_raster(
+    run: &Path,
+    global: &[&str],
+    command: &str,
+    options: &[&str],
+    args: &[String],
+) -> Output {
+    let mut head: Vec<&str> = global.to_vec();
+    head.extend(["plan", "raster", command]);
+    head.extend(options);
+    head.extend(["--out", s(run)]);
+    run_ok(&line(&head, args, &[]))
+}
+
 fn json(p: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
@@ -85,25 +101,20 @@ fn tiled_change_on_norcia_equals_one_run_and_resumes() {
 
     // 3 × 4 tiles, a CSV manifest, two threads per task
     let run = dir.path().join("run");
-    run_ok(&line(
+    plan_raster(
+        &run,
+        &["--pue", "1.2"],
+        "change",
         &[
-            "--pue",
-            "1.2",
-            "plan",
-            "raster",
-            "change",
             "--tile-size",
             "128x64px",
             "--manifest-format",
             "csv",
             "--cpus-per-task",
             "2",
-            "--out",
-            s(&run),
         ],
         &args,
-        &[],
-    ));
+    );
     let plan = json(&run.join("plan.json"));
     assert_eq!(plan["tasks"], 16); // ceil(385/128) = 4 columns × ceil(241/64) = 4 rows
     assert_eq!(plan["global_args"], serde_json::json!(["--pue", "1.2"]));
@@ -253,19 +264,7 @@ fn tiled_dnbr_with_resampled_20m_bands_equals_one_run() {
         &["--out", s(&single), "--table", s(&table)],
     ));
     let run = dir.path().join("run");
-    run_ok(&line(
-        &[
-            "plan",
-            "raster",
-            "change",
-            "--tile-size",
-            "150px",
-            "--out",
-            s(&run),
-        ],
-        &args,
-        &[],
-    ));
+    plan_raster(&run, &[], "change", &["--tile-size", "150px"], &args);
     // a task that cannot write its tile: submit --local stops before the merge, naming it
     let blocker = run.join("tiles/change-r0c1.tif");
     std::fs::create_dir(&blocker).unwrap();
@@ -329,19 +328,7 @@ fn tiles_in_kilometres_with_cloud_masks_equal_one_run() {
     let single = dir.path().join("single.tif");
     run_ok(&line(&["raster", "change"], &args, &["--out", s(&single)]));
     let run = dir.path().join("run");
-    let o = run_ok(&line(
-        &[
-            "plan",
-            "raster",
-            "change",
-            "--tile-size",
-            "27km",
-            "--out",
-            s(&run),
-        ],
-        &args,
-        &[],
-    ));
+    let o = plan_raster(&run, &[], "change", &["--tile-size", "27km"], &args);
     // 27 km / 549 m = 49.2 → 49 pixels: 5 × 5 tiles over 200 × 200
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("in 25 tiles of up to 49 × 49 pixels"),
@@ -441,21 +428,13 @@ fn polygons_shared_among_tasks_equal_one_run() {
         };
         run_ok(&line(&["raster", command], args, &[flag, s(&single)]));
         let run = dir.path().join(format!("run-{command}-{format}"));
-        run_ok(&line(
-            &[
-                "plan",
-                "raster",
-                command,
-                "--per-task",
-                "1",
-                "--table-format",
-                format,
-                "--out",
-                s(&run),
-            ],
-            args,
+        plan_raster(
+            &run,
             &[],
-        ));
+            command,
+            &["--per-task", "1", "--table-format", format],
+            args,
+        );
         assert_eq!(json(&run.join("plan.json"))["tasks"], 2, "{command}");
         run_ok(&strings(&["submit", s(&run), "--local"]));
         (single, run.join(format!("{command}.{format}")))
@@ -580,19 +559,7 @@ fn tiled_band_math_equals_one_run() {
     let single = dir.path().join("single.tif");
     run_ok(&line(&["raster", "index"], &args, &["--out", s(&single)]));
     let run = dir.path().join("run");
-    let o = run_ok(&line(
-        &[
-            "plan",
-            "raster",
-            "index",
-            "--tile-size",
-            "60km",
-            "--out",
-            s(&run),
-        ],
-        &args,
-        &[],
-    ));
+    let o = plan_raster(&run, &[], "index", &["--tile-size", "60km"], &args);
     // 60 km / 300 m = 200 pixels: 4 × 4 tiles over 791 × 718
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("in 16 tiles of up to 200 × 200 pixels"),
@@ -634,21 +601,13 @@ fn otsu_and_a_minimum_mapping_unit_over_tiles_equal_one_run() {
     ));
     let said = String::from_utf8_lossy(&o.stdout).into_owned();
     let run = dir.path().join("run");
-    let o = run_ok(&line(
-        &[
-            "plan",
-            "raster",
-            "change",
-            "--merge-memory",
-            "512MB",
-            "--tile-size",
-            "100px",
-            "--out",
-            s(&run),
-        ],
-        &args,
+    let o = plan_raster(
+        &run,
         &[],
-    ));
+        "change",
+        &["--merge-memory", "512MB", "--tile-size", "100px"],
+        &args,
+    );
     assert!(String::from_utf8_lossy(&o.stdout).contains("the merge thresholds (Otsu)"));
     let script = std::fs::read_to_string(run.join("merge.sbatch")).unwrap();
     assert!(
