@@ -3,7 +3,7 @@
 //! inputs; tasks already done are skipped; bad plans and incomplete runs are refused with
 //! what is wrong named and nothing merged.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 #[path = "../crates/meter/tests/common.rs"]
@@ -70,6 +70,25 @@ fn plan_raster(
     head.extend(options);
     head.extend(["--out", s(run)]);
     run_ok(&line(&head, args, &[]))
+}
+
+/// One run of `raster <command> args --out <dir>/single.tif`, then a plan of it in tiles of
+/// `tile` (whose summary must say `says`) run here: (the single output, the run folder).
+fn one_run_and_tiles(
+    dir: &Path,
+    command: &str,
+    args: &[String],
+    tile: &str,
+    says: &str,
+) -> (PathBuf, PathBuf) {
+    let single = dir.join("single.tif");
+    run_ok(&line(&["raster", command], args, &["--out", s(&single)]));
+    let run = dir.join("run");
+    let o = plan_raster(&run, &[], command, &["--tile-size", tile], args);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains(says), "{said}");
+    run_ok(&strings(&["submit", s(&run), "--local"]));
+    (single, run)
 }
 
 fn json(p: &Path) -> serde_json::Value {
@@ -325,17 +344,14 @@ fn tiles_in_kilometres_with_cloud_masks_equal_one_run() {
         "--threshold",
         "-0.1",
     ]);
-    let single = dir.path().join("single.tif");
-    run_ok(&line(&["raster", "change"], &args, &["--out", s(&single)]));
-    let run = dir.path().join("run");
-    let o = plan_raster(&run, &[], "change", &["--tile-size", "27km"], &args);
     // 27 km / 549 m = 49.2 → 49 pixels: 5 × 5 tiles over 200 × 200
-    assert!(
-        String::from_utf8_lossy(&o.stdout).contains("in 25 tiles of up to 49 × 49 pixels"),
-        "{}",
-        String::from_utf8_lossy(&o.stdout)
+    let (single, run) = one_run_and_tiles(
+        dir.path(),
+        "change",
+        &args,
+        "27km",
+        "in 25 tiles of up to 49 × 49 pixels",
     );
-    run_ok(&strings(&["submit", s(&run), "--local"]));
     assert!(std::fs::read(run.join("change.tif")).unwrap() == std::fs::read(&single).unwrap());
 }
 
@@ -556,17 +572,14 @@ fn tiled_band_math_equals_one_run() {
         "--expr",
         "(b3-b1)/(b3+b1)",
     ]);
-    let single = dir.path().join("single.tif");
-    run_ok(&line(&["raster", "index"], &args, &["--out", s(&single)]));
-    let run = dir.path().join("run");
-    let o = plan_raster(&run, &[], "index", &["--tile-size", "60km"], &args);
     // 60 km / 300 m = 200 pixels: 4 × 4 tiles over 791 × 718
-    assert!(
-        String::from_utf8_lossy(&o.stdout).contains("in 16 tiles of up to 200 × 200 pixels"),
-        "{}",
-        String::from_utf8_lossy(&o.stdout)
+    let (single, run) = one_run_and_tiles(
+        dir.path(),
+        "index",
+        &args,
+        "60km",
+        "in 16 tiles of up to 200 × 200 pixels",
     );
-    run_ok(&strings(&["submit", s(&run), "--local"]));
     assert_eq!(bands(&run.join("index.tif")), bands(&single));
     assert!(std::fs::read(run.join("index.tif")).unwrap() == std::fs::read(&single).unwrap());
 }
