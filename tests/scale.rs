@@ -91,6 +91,25 @@ fn one_run_and_tiles(
     (single, run)
 }
 
+/// One run of `raster change args` writing single.tif, single-classes.tif and single.csv
+/// in `dir`: its output and those three paths.
+fn change_once(dir: &Path, args: &[String]) -> (Output, [PathBuf; 3]) {
+    let files = ["single.tif", "single-classes.tif", "single.csv"].map(|f| dir.join(f));
+    let o = run_ok(&line(
+        &["raster", "change"],
+        args,
+        &[
+            "--out",
+            s(&files[0]),
+            "--classes-out",
+            s(&files[1]),
+            "--table",
+            s(&files[2]),
+        ],
+    ));
+    (o, files)
+}
+
 fn json(p: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
@@ -102,21 +121,7 @@ fn tiled_change_on_norcia_equals_one_run_and_resumes() {
     };
     let dir = tempfile::tempdir().unwrap();
     let args = ndvi_args(&data);
-    let single = dir.path().join("single.tif");
-    let classes = dir.path().join("single-classes.tif");
-    let table = dir.path().join("single.csv");
-    run_ok(&line(
-        &["raster", "change"],
-        &args,
-        &[
-            "--out",
-            s(&single),
-            "--classes-out",
-            s(&classes),
-            "--table",
-            s(&table),
-        ],
-    ));
+    let (_, [single, classes, table]) = change_once(dir.path(), &args);
 
     // 3 × 4 tiles, a CSV manifest, two threads per task
     let run = dir.path().join("run");
@@ -597,21 +602,7 @@ fn otsu_and_a_minimum_mapping_unit_over_tiles_equal_one_run() {
         .cloned()
         .chain(strings(&["--mmu", "0.5ha", "--connectivity", "8"]))
         .collect();
-    let single = dir.path().join("single.tif");
-    let classes = dir.path().join("single-classes.tif");
-    let table = dir.path().join("single.csv");
-    let o = run_ok(&line(
-        &["raster", "change"],
-        &args,
-        &[
-            "--out",
-            s(&single),
-            "--classes-out",
-            s(&classes),
-            "--table",
-            s(&table),
-        ],
-    ));
+    let (o, [single, classes, table]) = change_once(dir.path(), &args);
     let said = String::from_utf8_lossy(&o.stdout).into_owned();
     let run = dir.path().join("run");
     let o = plan_raster(
