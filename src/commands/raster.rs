@@ -7,7 +7,9 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use terrawatt_meter::{FunctionalUnit, Span};
-use terrawatt_raster::change::{self, DateInputs, Difference, Direction, Method, Threshold};
+use terrawatt_raster::change::{
+    self, DateInputs, Difference, Direction, Method, Normalize, Threshold,
+};
 use terrawatt_raster::grid::{AreaMethod, Grid};
 use terrawatt_raster::index::{Expr, Formula, Index};
 use terrawatt_raster::mask::{MaskKind, NodataRule};
@@ -42,9 +44,310 @@ pub enum RasterCommand {
     /// Change layers, by mapme.biodiversity's treecover_area rules (canopy threshold,
     /// 4-connected patches above a minimum size, loss years).
     ForestLoss(Box<ForestLossArgs>),
+    /// Accuracy of a class map against a reference raster (every pixel: confusion matrix,
+    /// overall / user's / producer's accuracy, F1, kappa) or sample points (Olofsson et al.
+    /// 2014: area per class adjusted for map error, with 95 % confidence intervals).
+    Accuracy(Box<AccuracyArgs>),
+    /// Draws a stratified random sample of a class map (strata = its classes) as a
+    /// GeoPackage of points to interpret, for `raster accuracy`.
+    SampleDesign(Box<SampleDesignArgs>),
     /// Writes the synthetic sample scene (two dates of B04/B08/SCL with a clearing and a
     /// cloud, and a land-cover map) used by `terrawatt demo`.
     Sample(SampleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AccuracyArgs {
+    /// The class map (e.g. --classes-out of raster change).
+    #[arg(long, value_name = "FILE")]
+    pub map: PathBuf,
+    /// The reference: a class raster (every pixel compared) or a vector file of sample
+    /// points with the interpreted class in --field.
+    #[arg(long, value_name = "FILE")]
+    pub reference: PathBuf,
+    /// Points: the field holding each point's reference class.
+    #[arg(long, default_value = "reference")]
+    pub field: String,
+    /// Points: the layer (default: the first).
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// The band of the map (and of a reference raster).
+    #[arg(long, default_value = "1")]
+    pub band: String,
+    /// Only these classes count (others excluded and counted), e.g. 0,1.
+    #[arg(long, value_delimiter = ',')]
+    pub classes: Vec<i64>,
+    /// Warp a reference raster on another grid onto the map's: nearest or mode.
+    #[arg(long, value_name = "RESAMPLING", num_args = 0..=1, default_missing_value = "nearest")]
+    pub align: Option<String>,
+    /// Pixel areas on geographic grids: ellipsoid or sphere.
+    #[arg(long, default_value = "ellipsoid")]
+    pub area: String,
+    /// Memory budget (e.g. 512MB, 2GB).
+    #[arg(long, default_value = "1GB")]
+    pub memory: String,
+    /// Writes the per-class table as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub table: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleDesignArgs {
+    /// The class map to sample.
+    #[arg(long, value_name = "FILE")]
+    pub map: PathBuf,
+    /// The sample size.
+    #[arg(long)]
+    pub n: u64,
+    /// proportional, equal, or min:N (proportional with at least N per class, as Olofsson
+    /// et al. 2014 advise for rare change classes).
+    #[arg(long, default_value = "proportional")]
+    pub allocation: String,
+    /// The seed of the draw (the same seed and map give the same points).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Only these classes are strata, e.g. 0,1.
+    #[arg(long, value_delimiter = ',')]
+    pub classes: Vec<i64>,
+    /// The band of the map.
+    #[arg(long, default_value = "1")]
+    pub band: String,
+    /// Pixel areas on geographic grids: ellipsoid or sphere.
+    #[arg(long, default_value = "ellipsoid")]
+    pub area: String,
+    /// Memory budget (e.g. 512MB, 2GB).
+    #[arg(long, default_value = "1GB")]
+    pub memory: String,
+    /// The GeoPackage of points written (layer `sample`: id, map_class, row, col and an
+    /// empty `reference` to fill in).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+pub fn accuracy(span: &mut Span, ctx: &Ctx, a: &AccuracyArgs) -> Result<Outcome> {
+    use terrawatt_raster::accuracy::{self, Reference};
+    let is_raster = gdal_raster_count(&a.reference) > 0;
+    if let Some(t) = &a.table {
+        check_output(t, &[a.map.as_path(), a.reference.as_path()])?;
+    }
+    let align = match a.align.as_deref() {
+        None => None,
+        Some("nearest" | "near") => Some(Resampling::Nearest),
+        Some("mode") => Some(Resampling::Mode),
+        Some(o) => bail!("--align '{o}': classes are warped with nearest or mode"),
+    };
+    let tmp = tmp_dir(a.table.as_deref().unwrap_or(Path::new("accuracy.csv")))?;
+    let band = BandSel::parse(&a.band);
+    let settings = accuracy::Settings {
+        map: a.map.clone(),
+        band: band.clone(),
+        reference: if is_raster {
+            Reference::Raster {
+                path: a.reference.clone(),
+                band,
+            }
+        } else {
+            Reference::Points {
+                path: a.reference.clone(),
+                layer: a.layer.clone(),
+                field: a.field.clone(),
+            }
+        },
+        classes: (!a.classes.is_empty()).then(|| a.classes.clone()),
+        align,
+        area: area_method(&a.area)?,
+        memory: parse_bytes(&a.memory)?,
+        tmp: tmp.path().to_path_buf(),
+    };
+    let rep = with_progress(span, ctx, "accuracy", |p| accuracy::run(&settings, p))?;
+    let m = &rep.matrix;
+    let k = m.k();
+    let mut text = String::new();
+    let unit = if rep.design == "census" {
+        "pixels"
+    } else {
+        "sample units"
+    };
+    writeln!(
+        text,
+        "{} of {} against {} ({unit}; map classes in rows, reference in columns)",
+        rep.design,
+        a.map.display(),
+        a.reference.display()
+    )?;
+    writeln!(
+        text,
+        "{:>10} {}",
+        "",
+        m.classes
+            .iter()
+            .map(|c| format!("{c:>10}"))
+            .collect::<String>()
+    )?;
+    for i in 0..k {
+        writeln!(
+            text,
+            "{:>10} {}",
+            m.classes[i],
+            (0..k)
+                .map(|j| format!("{:>10}", m.counts[i * k + j]))
+                .collect::<String>()
+        )?;
+    }
+    let e = &rep.excluded;
+    writeln!(
+        text,
+        "excluded: map missing {} · reference missing {} · outside the map {} · other classes {}",
+        e.map_missing, e.reference_missing, e.outside_map, e.other_classes
+    )?;
+    let mut csv = String::new();
+    match &rep.estimates {
+        None => {
+            let c = &rep.accuracy;
+            writeln!(
+                text,
+                "overall accuracy {:.4} · kappa {:.4}",
+                c.overall, c.kappa
+            )?;
+            csv.push_str(
+                "class,users_accuracy,producers_accuracy,f1,map_hectares,reference_hectares
+",
+            );
+            let refs = rep.reference_hectares.clone().unwrap_or_default();
+            for (j, ca) in c.classes.iter().enumerate() {
+                writeln!(
+                    text,
+                    "  class {:>4}: user's {:.4} · producer's {:.4} · F1 {:.4} · map {:.2} ha · reference {:.2} ha",
+                    ca.class, ca.users, ca.producers, ca.f1, rep.map_hectares[j], refs[j]
+                )?;
+                writeln!(
+                    csv,
+                    "{},{},{},{},{},{}",
+                    ca.class, ca.users, ca.producers, ca.f1, rep.map_hectares[j], refs[j]
+                )?;
+            }
+        }
+        Some(st) => {
+            let ha = rep.map_hectares.iter().all(|x| x.is_finite());
+            let au = if ha { "ha" } else { "px" };
+            writeln!(
+                text,
+                "overall accuracy {:.4} ± {:.4} (95 %) · sample kappa {:.4}",
+                st.overall,
+                accuracy::Z95 * st.overall_se,
+                rep.accuracy.kappa
+            )?;
+            csv.push_str("class,sample,mapped,users_accuracy,users_accuracy_se,producers_accuracy,producers_accuracy_se,area_proportion,area_proportion_se,area,area_ci95,f1
+");
+            for (ce, ca) in st.classes.iter().zip(&rep.accuracy.classes) {
+                writeln!(
+                    text,
+                    "  class {:>4}: n {} · user's {:.4} ± {:.4} · producer's {:.4} ± {:.4} · area {:.2} ± {:.2} {au} (mapped {:.2})",
+                    ce.class,
+                    ce.sample,
+                    ce.users,
+                    accuracy::Z95 * ce.users_se,
+                    ce.producers,
+                    accuracy::Z95 * ce.producers_se,
+                    ce.area,
+                    ce.area_ci95,
+                    ce.mapped
+                )?;
+                writeln!(
+                    csv,
+                    "{},{},{},{},{},{},{},{},{},{},{},{}",
+                    ce.class,
+                    ce.sample,
+                    ce.mapped,
+                    ce.users,
+                    ce.users_se,
+                    ce.producers,
+                    ce.producers_se,
+                    ce.area_proportion,
+                    ce.area_proportion_se,
+                    ce.area,
+                    ce.area_ci95,
+                    ca.f1
+                )?;
+            }
+        }
+    }
+    if let Some(t) = &a.table {
+        write_table(span, t, &csv)?;
+    }
+    let units = rep.accuracy.total;
+    Ok(Outcome {
+        results: json!({ "accuracy": rep }),
+        text,
+        unit: Some(FunctionalUnit::new(unit, units)),
+    })
+}
+
+/// The raster bands GDAL sees in a file (0 for a vector file or none).
+fn gdal_raster_count(path: &Path) -> usize {
+    terrawatt_raster::read::band_count(path).unwrap_or(0)
+}
+
+pub fn sample_design(span: &mut Span, ctx: &Ctx, a: &SampleDesignArgs) -> Result<Outcome> {
+    use terrawatt_raster::accuracy::{self, Allocation};
+    check_output(&a.out, &[a.map.as_path()])?;
+    let allocation = match a.allocation.as_str() {
+        "proportional" => Allocation::Proportional,
+        "equal" => Allocation::Equal,
+        o => match o.strip_prefix("min:").map(str::parse::<u64>) {
+            Some(Ok(min)) if min >= 2 => Allocation::Minimum { min },
+            _ => bail!(
+                "--allocation '{o}': expected proportional, equal or min:N (N ≥ 2, each class's least units)"
+            ),
+        },
+    };
+    if a.n < 2 {
+        bail!("--n {}: a sample needs at least 2 units per class", a.n);
+    }
+    let settings = accuracy::DesignSettings {
+        map: a.map.clone(),
+        band: BandSel::parse(&a.band),
+        n: a.n,
+        allocation,
+        seed: a.seed,
+        classes: (!a.classes.is_empty()).then(|| a.classes.clone()),
+        area: area_method(&a.area)?,
+        memory: parse_bytes(&a.memory)?,
+        out: a.out.clone(),
+    };
+    let rep = with_progress(span, ctx, "sample", |p| {
+        accuracy::sample_design(&settings, p)
+    })?;
+    let mut text = String::new();
+    writeln!(
+        text,
+        "{} points ({:?}, seed {}) → {} ({})",
+        rep.n,
+        rep.allocation,
+        rep.seed,
+        a.out.display(),
+        rep.crs
+    )?;
+    for st in &rep.strata {
+        writeln!(
+            text,
+            "  class {:>4}: {:>6} points of {} pixels ({:.2} ha)",
+            st.class, st.sample, st.pixels, st.hectares
+        )?;
+        if st.sample < 2 {
+            eprintln!(
+                "warning: class {} gets {} sample point{}: its accuracy and area cannot be estimated (at least 2; try --allocation min:50)",
+                st.class,
+                st.sample,
+                if st.sample == 1 { "" } else { "s" }
+            );
+        }
+    }
+    Ok(Outcome {
+        results: json!({ "sample_design": rep, "out": a.out }),
+        text,
+        unit: Some(FunctionalUnit::new("sample points", rep.n as f64)),
+    })
 }
 
 #[derive(Debug, Args)]
@@ -104,7 +407,9 @@ pub fn demo_change(span: &mut Span, dir: &Path) -> Result<serde_json::Value> {
         direction: Direction::Below,
         nodata: NodataRule::Any,
         mask_buffer: 1,
-        mmu: Some((5_000.0, Connectivity::Eight)),
+        mmu: Some((change::Mmu::SquareMetres(5_000.0), Connectivity::Eight)),
+        normalize: change::Normalize::None,
+        checks: change::Checks::default(),
         resampling: Resampling::Nearest,
         align: None,
         grid: None,
@@ -485,13 +790,30 @@ pub struct ChangeArgs {
     pub index: Option<String>,
     #[arg(long, conflicts_with = "method")]
     pub expr: Option<String>,
-    /// cva: change vector analysis over the bands of --before/--after (or --cva-bands).
+    /// cva (change vector analysis) or irmad (iteratively reweighted MAD, Nielsen 2007) over
+    /// the bands of --before/--after (or --cva-bands), or of per-band files
+    /// (--before-blue … --after-swir2, the same roles for both dates).
     #[arg(long)]
     pub method: Option<String>,
-    /// Divide each band's difference by its standard deviation (CVA).
+    /// CVA: centre each band's difference on its mean and divide by its standard deviation.
     #[arg(long)]
     pub standardize: bool,
-    /// Bands for CVA (index or description), default all.
+    /// CVA: make the dates comparable first: none, zscore (each date's band standardised) or
+    /// pif (after mapped onto before over IR-MAD's invariant pixels).
+    #[arg(long, default_value = "none")]
+    pub normalize: String,
+    /// IR-MAD: the most iterations.
+    #[arg(long, default_value_t = 100)]
+    pub max_iterations: usize,
+    /// IR-MAD: stop when no canonical correlation moves by this much.
+    #[arg(long, default_value_t = 1e-6)]
+    pub tolerance: f64,
+    /// IR-MAD: the scale of the MAD variates in the chi-square statistic: robust (median
+    /// absolute deviation over the pixels; the chi-square quantiles hold for unchanged
+    /// pixels) or canonical (Nielsen 2007's sqrt(2(1 − ρ)), which over-flags).
+    #[arg(long, default_value = "robust")]
+    pub mad_scale: String,
+    /// Bands for CVA and IR-MAD (index or description), default all.
     #[arg(long, value_delimiter = ',')]
     pub cva_bands: Vec<String>,
     /// Multi-band files of the two dates; --bands maps roles to their bands.
@@ -533,12 +855,21 @@ pub struct ChangeArgs {
     /// RdNBR: the difference over sqrt(|before's index|).
     #[arg(long)]
     pub relative: bool,
-    /// otsu, a value, or classes (dNBR severity; the default for nbr). Default otsu.
+    /// otsu, ki (Kittler–Illingworth minimum error), em (two-Gaussian mixture, Bayes
+    /// boundary), kmeans or kmeans:3, chi2:P (IR-MAD: the chi-square quantile, e.g.
+    /// chi2:0.99), a value, or classes (dNBR severity; the default for nbr). Default otsu;
+    /// chi2:0.99 for irmad.
     #[arg(long, allow_hyphen_values = true)]
     pub threshold: Option<String>,
-    /// Histogram bins of Otsu's threshold.
+    /// Histogram bins of the otsu, ki, em and kmeans thresholds.
     #[arg(long, default_value_t = 256)]
     pub bins: usize,
+    /// Warn when more than this share of the valid pixels is classed as change (0 to 1).
+    #[arg(long, default_value_t = 0.2)]
+    pub max_change_share: f64,
+    /// Refuse (no output) instead of warning when the checks find the threshold implausible.
+    #[arg(long)]
+    pub strict: bool,
     /// Change is above or below the threshold (default: below for an index difference
     /// after − before, above otherwise).
     #[arg(long)]
@@ -566,8 +897,8 @@ pub struct ChangeArgs {
     /// Grow masks by this many pixels.
     #[arg(long, default_value_t = 0)]
     pub mask_buffer: usize,
-    /// Minimum mapping unit: 0.5ha, 5000m2, 0.01km2; patches smaller are merged into their
-    /// largest neighbour.
+    /// Minimum mapping unit: 0.5ha, 5000m2, 0.01km2, or pixels (5px, also without a CRS);
+    /// patches smaller are merged into their largest neighbour.
     #[arg(long)]
     pub mmu: Option<String>,
     /// Connectivity of patches: 4 or 8.
@@ -1463,7 +1794,18 @@ fn change_inputs(a: &ChangeArgs) -> Result<ChangeInputs> {
         (Some(m), None) if m == "cva" => Method::Cva {
             standardize: a.standardize,
         },
-        (Some(m), None) => bail!("--method '{m}': expected cva (or give --index / --expr)"),
+        (Some(m), None) if m == "irmad" => Method::Irmad {
+            max_iterations: a.max_iterations,
+            tolerance: a.tolerance,
+            scale: match a.mad_scale.as_str() {
+                "robust" => change::MadScale::Robust,
+                "canonical" => change::MadScale::Canonical,
+                o => bail!("--mad-scale '{o}': expected robust or canonical"),
+            },
+        },
+        (Some(m), None) => {
+            bail!("--method '{m}': expected cva or irmad (or give --index / --expr)")
+        }
         (None, Some(Formula::Index(i))) => Method::Index(*i),
         (None, Some(Formula::Expr(e))) => Method::Expr(e.clone()),
         (None, None) => bail!("give --index NAME, --expr EXPRESSION or --method cva"),
@@ -1473,6 +1815,13 @@ fn change_inputs(a: &ChangeArgs) -> Result<ChangeInputs> {
         bail!("--standardize applies to --method cva");
     }
     let is_nbr = matches!(method, Method::Index(Index::Nbr));
+    let is_irmad = matches!(method, Method::Irmad { .. });
+    let bins = || -> Result<usize> {
+        if a.bins < 2 {
+            bail!("--bins must be at least 2");
+        }
+        Ok(a.bins)
+    };
     let difference = match a.difference.as_deref() {
         None if is_nbr => Difference::BeforeMinusAfter,
         None | Some("after-minus-before") => Difference::AfterMinusBefore,
@@ -1481,12 +1830,31 @@ fn change_inputs(a: &ChangeArgs) -> Result<ChangeInputs> {
     };
     let threshold = match a.threshold.as_deref() {
         None if is_nbr && !a.relative => Threshold::DnbrClasses,
-        None | Some("otsu") => {
-            if a.bins < 2 {
-                bail!("--bins must be at least 2");
-            }
-            Threshold::Otsu { bins: a.bins }
-        }
+        None if is_irmad => Threshold::Chi2 { probability: 0.99 },
+        None | Some("otsu") => Threshold::Otsu { bins: bins()? },
+        Some("ki" | "kittler-illingworth") => Threshold::KittlerIllingworth { bins: bins()? },
+        Some("em") => Threshold::Em { bins: bins()? },
+        Some("kmeans") => Threshold::Kmeans {
+            bins: bins()?,
+            k: 2,
+        },
+        Some(k) if k.starts_with("kmeans:") => Threshold::Kmeans {
+            bins: bins()?,
+            k: match &k[7..] {
+                "2" => 2,
+                "3" => 3,
+                o => bail!("--threshold kmeans:{o}: k is 2 or 3"),
+            },
+        },
+        Some(c) if c.starts_with("chi2:") => Threshold::Chi2 {
+            probability: c[5..]
+                .parse()
+                .ok()
+                .filter(|p: &f64| *p > 0.0 && *p < 1.0)
+                .ok_or_else(|| {
+                    anyhow!("--threshold '{c}': chi2:P needs a probability 0 < P < 1, e.g. chi2:0.99")
+                })?,
+        },
         Some("classes") => {
             if !is_nbr {
                 bail!("--threshold classes (dNBR severity) needs --index nbr");
@@ -1494,9 +1862,9 @@ fn change_inputs(a: &ChangeArgs) -> Result<ChangeInputs> {
             Threshold::DnbrClasses
         }
         Some(v) => Threshold::Fixed {
-            value: v
-                .parse()
-                .map_err(|_| anyhow!("--threshold '{v}': expected otsu, classes or a number"))?,
+            value: v.parse().ok().filter(|x: &f64| x.is_finite()).ok_or_else(|| {
+                anyhow!("--threshold '{v}': expected otsu, ki, em, kmeans, chi2:P, classes or a finite number")
+            })?,
         },
     };
     let direction = match a.direction.as_deref() {
@@ -1504,16 +1872,43 @@ fn change_inputs(a: &ChangeArgs) -> Result<ChangeInputs> {
         Some("below") => Direction::Below,
         Some(o) => bail!("--direction '{o}': expected above or below"),
         None => match (&method, difference) {
-            (Method::Cva { .. }, _) => Direction::Above,
+            (Method::Cva { .. } | Method::Irmad { .. }, _) => Direction::Above,
             (_, Difference::AfterMinusBefore) => Direction::Below,
             (_, Difference::BeforeMinusAfter) => Direction::Above,
         },
     };
     // the bands of each date
     let (before, after) = match &method {
-        Method::Cva { .. } => {
+        Method::Cva { .. } | Method::Irmad { .. } if a.before.is_none() && a.after.is_none() => {
+            // one file per band: the roles given, in spectral order, the same for both dates
+            let roles: Vec<String> = ["blue", "green", "red", "nir", "swir1", "swir2"]
+                .iter()
+                .filter(|r| date_role(a, true, r).is_some() || date_role(a, false, r).is_some())
+                .map(|r| r.to_string())
+                .collect();
+            if roles.is_empty() {
+                bail!(
+                    "--method {} needs --before FILE and --after FILE (multi-band) or per-band files (--before-red FILE --after-red FILE …)",
+                    a.method.as_deref().unwrap_or("cva")
+                );
+            }
+            for r in &roles {
+                if date_role(a, true, r).is_none() || date_role(a, false, r).is_none() {
+                    bail!(
+                        "--before-{r} and --after-{r} go together: the dates must have the same bands"
+                    );
+                }
+            }
+            (
+                role_specs(&roles, None, &[], &|r| date_role(a, true, r), "before-", c)?,
+                role_specs(&roles, None, &[], &|r| date_role(a, false, r), "after-", c)?,
+            )
+        }
+        Method::Cva { .. } | Method::Irmad { .. } => {
             let (Some(b), Some(af)) = (&a.before, &a.after) else {
-                bail!("--method cva needs --before FILE and --after FILE (multi-band)");
+                bail!(
+                    "--method cva and irmad need both --before FILE and --after FILE (multi-band)"
+                );
             };
             let n = terrawatt_raster::read::band_count(b)?;
             let sel: Vec<BandSel> = if a.cva_bands.is_empty() {
@@ -1537,7 +1932,7 @@ fn change_inputs(a: &ChangeArgs) -> Result<ChangeInputs> {
             let roles = match m {
                 Method::Index(i) => Formula::Index(*i).roles(),
                 Method::Expr(e) => e.names().to_vec(),
-                Method::Cva { .. } => unreachable!(),
+                Method::Cva { .. } | Method::Irmad { .. } => unreachable!(),
             };
             (
                 role_specs(
@@ -1596,12 +1991,38 @@ fn change_inputs(a: &ChangeArgs) -> Result<ChangeInputs> {
     })
 }
 
+fn normalize_of(a: &ChangeArgs) -> Result<Normalize> {
+    Ok(match a.normalize.as_str() {
+        "none" => Normalize::None,
+        "zscore" => Normalize::Zscore,
+        "pif" => Normalize::Pif,
+        "histogram" => bail!(
+            "--normalize histogram: not available; use zscore (each date standardised), pif (regression on invariant pixels) or --method irmad"
+        ),
+        o => bail!("--normalize '{o}': expected none, zscore or pif"),
+    })
+}
+
+fn checks_of(a: &ChangeArgs) -> change::Checks {
+    change::Checks {
+        max_change_share: Some(a.max_change_share),
+        strict: a.strict,
+    }
+}
+
 /// The minimum mapping unit and its connectivity.
-fn mmu_of(a: &ChangeArgs) -> Result<Option<(f64, Connectivity)>> {
+fn mmu_of(a: &ChangeArgs) -> Result<Option<(change::Mmu, Connectivity)>> {
     Ok(match &a.mmu {
         None => None,
         Some(s) => Some((
-            parse_area("--mmu", s, false)?,
+            match s.trim().to_ascii_lowercase().strip_suffix("px") {
+                Some(n) => {
+                    change::Mmu::Pixels(n.trim().parse().ok().filter(|n| *n > 0).ok_or_else(
+                        || anyhow!("--mmu '{s}': a whole number of pixels, e.g. 5px"),
+                    )?)
+                }
+                None => change::Mmu::SquareMetres(parse_area("--mmu", s, false)?),
+            },
             match a.connectivity {
                 4 => Connectivity::Four,
                 8 => Connectivity::Eight,
@@ -1634,9 +2055,15 @@ pub fn change_tiling(a: &ChangeArgs) -> Result<ChangeTiling> {
         bail!("--mask-buffer grows masks across tile edges: not available in a tiled run");
     }
     if matches!(ci.method, Method::Cva { standardize: true }) {
-        bail!("--standardize (each band's standard deviation) {whole}");
+        bail!("--standardize (each band's mean and standard deviation) {whole}");
     }
-    let deferred = matches!(ci.threshold, Threshold::Otsu { .. }) || a.mmu.is_some();
+    if matches!(ci.method, Method::Irmad { .. }) {
+        bail!("irmad (canonical correlations of the whole image, iterated) {whole}");
+    }
+    if normalize_of(a)? != Normalize::None {
+        bail!("--normalize (statistics of each date over the whole image) {whole}");
+    }
+    let deferred = ci.threshold.histogram_bins().is_some() || a.mmu.is_some();
     let first = &ci.before[0].path;
     let grid = match &a.common.grid {
         Some(g) => Grid::of_file(g)?,
@@ -1676,6 +2103,8 @@ pub fn change_classes(a: &ChangeArgs) -> Result<(change::ClassRule, AreaMethod, 
             threshold: ci.threshold,
             direction: ci.direction,
             mmu: mmu_of(a)?,
+            checks: checks_of(a),
+            signed: !ci.method.is_multiband(),
         },
         area_method(&a.area)?,
         out,
@@ -1735,6 +2164,8 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
         nodata: nodata_rule(&c.nodata)?,
         mask_buffer: a.mask_buffer,
         mmu,
+        normalize: normalize_of(a)?,
+        checks: checks_of(a),
         resampling: resampling(&c.resampling, "resampling")?,
         align: a
             .align
@@ -1779,25 +2210,65 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
         rep.min,
         rep.max
     )?;
+    if let Some(n) = &rep.normalization {
+        let coef = |v: &[change::Linear]| {
+            v.iter()
+                .map(|l| format!("({:.4} − {:.4})·{:.6}", "x", l.offset, l.scale))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        writeln!(
+            text,
+            "normalised ({:?}{}): before {}; after {}",
+            n.method,
+            n.invariant_pixels
+                .map(|p| format!(", {p} invariant pixels"))
+                .unwrap_or_default(),
+            coef(&n.before),
+            coef(&n.after)
+        )?;
+    }
+    if let Some(m) = &rep.irmad {
+        writeln!(
+            text,
+            "IR-MAD: {} iterations ({}), canonical correlations {}",
+            m.iterations,
+            if m.converged {
+                format!("converged to {:e}", m.tolerance)
+            } else {
+                "NOT converged: raise --max-iterations".into()
+            },
+            m.correlations
+                .iter()
+                .map(|r| format!("{r:.6}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+    }
     if let Some(t) = rep.threshold {
         writeln!(
             text,
-            "threshold {t:.6} ({}), change is {}",
-            match rep.threshold_method {
-                Threshold::Otsu { bins } => format!("Otsu, {bins} bins"),
-                _ => "fixed".into(),
-            },
+            "threshold {t:.6} ({}), change is {}{}",
+            rep.threshold_method.describe(),
             match rep.direction {
                 Some(Direction::Below) => "below",
                 _ => "above",
-            }
+            },
+            rep.changed_share
+                .map(|s| format!(": {:.2} % of valid pixels", 100.0 * s))
+                .unwrap_or_default()
         )?;
+    }
+    for w in &rep.warnings {
+        eprintln!("warning: {w}");
     }
     if let Some(m) = &rep.mmu {
         writeln!(
             text,
-            "minimum mapping unit {:.4} ha ({}-connected{}): {} patches merged, {} pixels changed",
-            m.square_metres / 1e4,
+            "minimum mapping unit {} ({}-connected{}): {} patches merged, {} pixels changed",
+            m.square_metres
+                .map(|a| format!("{:.4} ha", a / 1e4))
+                .unwrap_or_else(|| "in pixels".into()),
             match m.connectivity {
                 Connectivity::Four => 4,
                 Connectivity::Eight => 8,
@@ -2297,7 +2768,7 @@ fn quicklook(path: &Path, s: &change::Settings, rep: &change::Report) -> Result<
     let what = match &s.method {
         Method::Index(i) => i.name().to_uppercase(),
         Method::Expr(e) => e.text().to_string(),
-        Method::Cva { .. } => "band 1".into(),
+        Method::Cva { .. } | Method::Irmad { .. } => "band 1".into(),
     };
     let mut legend: Vec<(RGBColor, String)> = rep
         .classes

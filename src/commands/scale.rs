@@ -1254,6 +1254,9 @@ fn change_classes(
         &out_spec,
         &classes_spec,
     )?;
+    for w in &m.warnings {
+        eprintln!("warning: {w}");
+    }
     let csv = terrawatt_raster::change::class_table_csv(&m.classes);
     stage(staged, run, &cc.table, csv.as_bytes())?;
     Ok(json!({
@@ -1265,6 +1268,9 @@ fn change_classes(
         "rule": format!("{:?}", rule.threshold),
         "classes": m.classes,
         "mmu": m.mmu,
+        "changed_share": m.changed_share,
+        "threshold_fit": m.threshold_fit,
+        "warnings": m.warnings,
     }))
 }
 

@@ -10,8 +10,11 @@ scikit-image and pyproj, on the real public rasters of ../shared/data/raster:
 2. mapme_vegetation/s2a (Sentinel-2 L2A): NDVI of 20170503 and 20170722, dNDVI
    (0722 - 0503), and the SCL class counts of each date.
 3. mapme_vegetation/trend pre/post (band 1 = slope of the NDVI trend, band 2 = the
-   Mann-Kendall p-value; see mapme.vegetation's trend_cube()): change vector analysis
-   (plain and standardised), Otsu thresholds and change masks.
+   Mann-Kendall p-value; see mapme.vegetation's trend_cube()): change vector analysis,
+   plain (magnitude of d = post - pre) and standardised (each band's d centred and scaled,
+   (d - mean(d)) / std(d), mean and population std in float64 over the pixels valid in all
+   bands, applied in float32 as (d - float32(mean)) / float32(std)), with Otsu thresholds
+   and change masks.
 4. Otsu thresholds (64, 256, 1024 bins) of the two dNDVI rasters.
 5. gdal_sieve.py runs (thresholds 2/5/10, 4- and 8-connectivity, with and without mask).
 6. Pixel areas of a EPSG:4326 tile: geodesic (pyproj, WGS84) and spherical.
@@ -49,8 +52,8 @@ Setup (as root, Debian 12; the Python that has GDAL's bindings is Debian's /usr/
 not a pyenv python, which is what `python3` may resolve to on these machines):
 
     apt-get update && apt-get install -y gdal-bin python3-gdal python3-numpy python3-venv
-    /usr/bin/python3 -m venv --system-site-packages /tmp/venv-raster
-    /tmp/venv-raster/bin/pip install scikit-image pyproj \
+    /usr/bin/python3 -m venv --system-site-packages /var/tmp/venv-raster
+    /var/tmp/venv-raster/bin/pip install scikit-image pyproj \
         "numpy==$(/usr/bin/python3 -c 'import numpy; print(numpy.__version__)')"
 
 The numpy pin keeps Debian's numpy (1.24.2): without it pip pulls numpy 2.x into the
@@ -66,7 +69,7 @@ dNDVI cases.)
 
 Run (from the repository root, about 5 s):
 
-    /tmp/venv-raster/bin/python tools/reference/raster_reference.py [--data ../shared/data/raster] [--out FILE]
+    /var/tmp/venv-raster/bin/python tools/reference/raster_reference.py [--data ../shared/data/raster] [--out FILE]
 
 --data defaults to ../shared/data/raster relative to the repository root; --out defaults
 to crates/raster/tests/fixtures/raster_reference.json.
@@ -656,15 +659,21 @@ def case_trend(data):
         "differences": {str(b + 1): float_stats(d[b]) for b in range(nb)},
     }
     out["cva"] = cva_result(magnitude(d))
-    # Standardised CVA: population std (ddof 0) in float64 over the pixels valid in all bands.
+    # Standardised CVA: each band's difference centred on its mean and divided by its
+    # population std (ddof 0), both in float64 over the pixels valid in all bands, then
+    # applied in float32: (d - float32(mu)) / float32(sigma).
     valid = np.ones(d[0].shape, dtype=bool)
     for x in d:
         valid &= ~np.isnan(x)
+    mu = [float(np.mean(x[valid].astype(np.float64))) for x in d]
     sig = [float(np.std(x[valid].astype(np.float64))) for x in d]
-    ds_ = [x / F32(s) for x, s in zip(d, sig)]
+    ds_ = [(x - F32(m)) / F32(s) for x, m, s in zip(d, mu, sig)]
     for x in ds_:
         assert x.dtype == np.float32
     out["standardised_cva"] = {
+        "formula": "ds_k = (d_k - float32(mu_k)) / float32(sigma_k) in float32; magnitude = sqrt(ds_1*ds_1 + ds_2*ds_2) in float32",
+        "mu": mu,
+        "mu_f32": [fl(F32(m)) for m in mu],
         "sigma": sig,
         "sigma_f32": [fl(F32(s)) for s in sig],
         "valid_in_all_bands": int(valid.sum()),

@@ -22,6 +22,7 @@ use crate::index::{Expr, Index};
 use crate::mask::{self, MaskKind, NodataRule};
 use crate::read::{Band, BandSpec, Resampling};
 use crate::sieve::{self, Connectivity};
+use crate::stats::{Cca, CoMoments};
 use crate::threshold::{self, Histogram};
 use crate::write::{OutputSpec, Writer};
 use crate::{RasterError, Result};
@@ -33,9 +34,74 @@ pub enum Method {
     Index(Index),
     /// A band-math expression per date, differenced.
     Expr(Expr),
-    /// Change vector analysis: the Euclidean norm of the per-band differences, each divided
-    /// by the population standard deviation of its differences with `standardize`.
+    /// Change vector analysis: the Euclidean norm of the per-band differences (after the
+    /// dates' [`Normalize`] transform); with `standardize` each difference is centred on its
+    /// mean and divided by its population standard deviation, (d − μ) / σ.
     Cva { standardize: bool },
+    /// Iteratively reweighted multivariate alteration detection (Nielsen 2007): canonical
+    /// correlation analysis of the two dates' bands, reweighted by each pixel's no-change
+    /// probability until the canonical correlations change by less than `tolerance`; the
+    /// change value is the chi-square statistic Σ MADᵢ² / σ²(MADᵢ) (bands degrees of
+    /// freedom under no change). Invariant to any linear transform of each date's bands.
+    Irmad {
+        max_iterations: usize,
+        tolerance: f64,
+        scale: MadScale,
+    },
+}
+
+/// How the MAD variates are scaled in IR-MAD's chi-square statistic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MadScale {
+    /// Nielsen (2007): MADᵢ / sqrt(2 (1 − ρᵢ)), the variances under the final weights. The
+    /// weights favour the pixels with the smallest statistic, so these variances shrink at
+    /// each iteration: on a pair with no change at all, 40 % or more of the pixels end above
+    /// the 0.99 quantile (tests/change_methods.rs).
+    Canonical,
+    /// (MADᵢ − median) / (1.4826 × median absolute deviation) over the valid pixels (a
+    /// regular sample of at most 2²⁰ of them): the final canonical vectors of IR-MAD with a
+    /// scale that holds while less than half the pixels change, so that the chi-square
+    /// quantiles mean what they say for the unchanged pixels.
+    Robust,
+}
+
+impl Method {
+    /// Whether the method compares the bands themselves (CVA, IR-MAD) rather than an index.
+    pub fn is_multiband(&self) -> bool {
+        matches!(self, Method::Cva { .. } | Method::Irmad { .. })
+    }
+
+    /// Whether a method needs statistics of the whole image before its first change value.
+    pub fn needs_whole_image(&self, normalize: Normalize) -> bool {
+        matches!(
+            self,
+            Method::Cva { standardize: true } | Method::Irmad { .. }
+        ) || normalize != Normalize::None
+    }
+}
+
+/// How the two dates' bands are made comparable before a multi-band method (CVA).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Normalize {
+    /// The bands as read.
+    None,
+    /// Each date's band standardised by its own mean and population standard deviation over
+    /// the pixels valid on both dates.
+    Zscore,
+    /// Pseudo-invariant features (Canty, Nielsen & Schmidt 2004): pixels whose IR-MAD
+    /// no-change probability exceeds 0.95 are taken as unchanged, and the after date's band is
+    /// mapped onto the before date's by orthogonal regression over them.
+    Pif,
+}
+
+/// A minimum mapping unit: a true area, or a pixel count (for grids without a CRS).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mmu {
+    SquareMetres(f64),
+    Pixels(u64),
 }
 
 /// Which way the difference goes.
@@ -58,8 +124,68 @@ pub enum Threshold {
     Otsu {
         bins: usize,
     },
+    /// Kittler & Illingworth's minimum error threshold on a histogram of the values.
+    KittlerIllingworth {
+        bins: usize,
+    },
+    /// The Bayes boundary of a two-Gaussian mixture fitted by EM (Bruzzone & Prieto 2000).
+    Em {
+        bins: usize,
+    },
+    /// k-means (k = 2 or 3) on a histogram of the values: the boundary between the cluster
+    /// of change (the highest, or the lowest for `below`) and the next.
+    Kmeans {
+        bins: usize,
+        k: usize,
+    },
+    /// IR-MAD: the chi-square quantile at `probability` with as many degrees of freedom as
+    /// bands (the value no-change pixels exceed with probability 1 − p).
+    Chi2 {
+        probability: f64,
+    },
     /// dNBR severity classes (no threshold).
     DnbrClasses,
+}
+
+impl Threshold {
+    /// The histogram bins of a threshold found from the values' histogram.
+    pub fn histogram_bins(&self) -> Option<usize> {
+        match *self {
+            Threshold::Otsu { bins }
+            | Threshold::KittlerIllingworth { bins }
+            | Threshold::Em { bins }
+            | Threshold::Kmeans { bins, .. } => Some(bins),
+            _ => None,
+        }
+    }
+
+    /// The threshold known before any change value: fixed, or the chi-square quantile of
+    /// `bands` degrees of freedom.
+    pub fn known(&self, bands: usize) -> Option<f64> {
+        match *self {
+            Threshold::Fixed { value } => Some(value),
+            Threshold::Chi2 { probability } => {
+                Some(crate::stats::chi2_quantile(probability, bands as u32))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match *self {
+            Threshold::Fixed { .. } => "fixed".into(),
+            Threshold::Otsu { bins } => format!("Otsu, {bins} bins"),
+            Threshold::KittlerIllingworth { bins } => {
+                format!("Kittler–Illingworth minimum error, {bins} bins")
+            }
+            Threshold::Em { bins } => {
+                format!("EM two-Gaussian mixture, Bayes boundary, {bins} bins")
+            }
+            Threshold::Kmeans { bins, k } => format!("k-means, k = {k}, {bins} bins"),
+            Threshold::Chi2 { probability } => format!("chi-square quantile {probability}"),
+            Threshold::DnbrClasses => "dNBR severity classes".into(),
+        }
+    }
 }
 
 /// Which side of the threshold is change.
@@ -91,8 +217,12 @@ pub struct Settings {
     pub direction: Direction,
     pub nodata: NodataRule,
     pub mask_buffer: usize,
-    /// Minimum mapping unit (m²) and the connectivity of its patches.
-    pub mmu: Option<(f64, Connectivity)>,
+    /// Minimum mapping unit and the connectivity of its patches.
+    pub mmu: Option<(Mmu, Connectivity)>,
+    /// The dates' radiometric normalisation before CVA.
+    pub normalize: Normalize,
+    /// The sanity checks of the classes (changed share, side of zero).
+    pub checks: Checks,
     /// Resampling of bands on other grids within a date.
     pub resampling: Resampling,
     /// Warp the after date onto the before date's grid when they differ (else refuse).
@@ -142,11 +272,30 @@ pub struct ClassArea {
     pub hectares: f64,
 }
 
+/// Checks of a classification that warn (or, with `strict`, refuse) when a threshold is
+/// implausible: a changed share above `max_change_share`, or a threshold of a signed
+/// difference on the side of zero that makes most unchanged pixels "change".
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Checks {
+    pub max_change_share: Option<f64>,
+    pub strict: bool,
+}
+
+impl Default for Checks {
+    fn default() -> Checks {
+        Checks {
+            max_change_share: Some(0.2),
+            strict: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct MmuReport {
-    pub square_metres: f64,
+    /// The unit as an area (None for a pixel count on a grid without pixel areas).
+    pub square_metres: Option<f64>,
     pub connectivity: Connectivity,
-    /// The equivalent pixel count on a projected grid (patches of fewer pixels go).
+    /// The unit in pixels (the equivalent count on a projected grid; patches of fewer go).
     pub pixels: Option<u64>,
     pub patches_removed: u64,
     pub pixels_changed: u64,
@@ -172,12 +321,80 @@ pub struct Report {
     pub threshold: Option<f64>,
     pub threshold_method: Threshold,
     pub direction: Option<Direction>,
-    /// CVA with standardisation: the per-band standard deviations of the differences.
+    /// CVA with standardisation: the per-band means and standard deviations of the
+    /// differences.
+    pub band_mean: Vec<f64>,
     pub band_std: Vec<f64>,
+    /// The dates' normalisation before CVA, with its coefficients.
+    pub normalization: Option<Normalization>,
+    /// IR-MAD's iterations and canonical correlations.
+    pub irmad: Option<IrmadReport>,
+    /// EM's fitted mixture, or k-means' centroids, when those thresholds are used.
+    pub threshold_fit: Option<ThresholdFit>,
+    /// Change over change + no change (None without a threshold).
+    pub changed_share: Option<f64>,
+    /// Implausible results found by the checks (also printed on stderr by the CLI).
+    pub warnings: Vec<String>,
     pub classes: Vec<ClassArea>,
     pub mmu: Option<MmuReport>,
     pub area_method: AreaMethod,
     pub km2: f64,
+}
+
+/// A date's band transform x ↦ (x − offset) · scale.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Linear {
+    pub offset: f64,
+    pub scale: f64,
+}
+
+impl Linear {
+    const IDENTITY: Linear = Linear {
+        offset: 0.0,
+        scale: 1.0,
+    };
+}
+
+/// The normalisation applied before CVA: each band's transform per date.
+#[derive(Debug, Clone, Serialize)]
+pub struct Normalization {
+    pub method: Normalize,
+    pub before: Vec<Linear>,
+    pub after: Vec<Linear>,
+    /// PIF: the pixels taken as invariant (no-change probability > 0.95).
+    pub invariant_pixels: Option<u64>,
+}
+
+/// What IR-MAD's iterations did.
+#[derive(Debug, Clone, Serialize)]
+pub struct IrmadReport {
+    pub iterations: usize,
+    pub converged: bool,
+    pub tolerance: f64,
+    /// The final canonical correlations, ascending (MAD variate 1 the least correlated).
+    pub correlations: Vec<f64>,
+    /// The canonical correlations of each iteration.
+    pub history: Vec<Vec<f64>>,
+    /// The standard deviations of the MAD variates, sqrt(2 (1 − ρᵢ)).
+    pub mad_std: Vec<f64>,
+    /// The degrees of freedom of the chi-square statistic (the bands).
+    pub degrees_of_freedom: usize,
+    /// The sum of the final no-change weights over the valid pixels.
+    pub no_change_weight: f64,
+    /// How the MAD variates are scaled in the change statistic, with each one's centre and
+    /// scale, and (robust) the pixels they were estimated on.
+    pub scale: MadScale,
+    pub mad_centre: Vec<f64>,
+    pub mad_scale: Vec<f64>,
+    pub robust_sample: Option<u64>,
+}
+
+/// What a fitted threshold found.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ThresholdFit {
+    Mixture(threshold::Mixture),
+    Centroids { centroids: Vec<f64> },
 }
 
 /// Per-strip results of the first pass.
@@ -355,22 +572,30 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let g = o.grid.clone();
     let (w, h) = (g.width, g.height);
     let nb = o.before.len();
-    // classes come with the change values unless Otsu or the sieve needs them all first
-    let early =
-        s.defer_classes || (!matches!(s.threshold, Threshold::Otsu { .. }) && s.mmu.is_none());
-    let fixed = match s.threshold {
-        Threshold::Fixed { value } => Some(value),
-        _ => None,
+    s.validate(nb)?;
+    // classes come with the change values unless a histogram threshold or the sieve needs
+    // them all first
+    let histogram = s.threshold.histogram_bins().is_some();
+    let early = s.defer_classes || (!histogram && s.mmu.is_none());
+    let fixed = s.threshold.known(nb);
+    let stat_passes = match s.method {
+        Method::Irmad { .. } => 8,
+        Method::Cva { standardize } => {
+            u64::from(standardize)
+                + match s.normalize {
+                    Normalize::None => 0,
+                    Normalize::Zscore => 1,
+                    Normalize::Pif => 9,
+                }
+        }
+        _ => 0,
     };
-    let passes = 1
-        + u64::from(!early)
-        + u64::from(!s.defer_classes && matches!(s.threshold, Threshold::Otsu { .. }))
-        + u64::from(matches!(s.method, Method::Cva { standardize: true }));
+    let passes = 1 + u64::from(!early) + u64::from(!s.defer_classes && histogram) + stat_passes;
     let total = h as u64 * passes;
     let done = std::sync::atomic::AtomicU64::new(0);
     let tick = |rows: usize| {
         let d = done.fetch_add(rows as u64, std::sync::atomic::Ordering::Relaxed) + rows as u64;
-        progress(d, total);
+        progress(d, total.max(d));
     };
     // bytes in flight per pixel: both dates' bands as f64 raw + f32 values, masks, change
     let bpp = 2 * nb * 12 + 2 + 8;
@@ -387,47 +612,16 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let out_bpp = 8 + usize::from(s.classes_out.is_some());
     let (rows, tile) = blocks::tiles_for(rows, w, out_bpp, s.memory / 4);
 
-    // CVA standardisation: per-band moments of the differences over pixels valid in all
-    let band_std: Vec<f64> = if matches!(s.method, Method::Cva { standardize: true }) {
-        let mut total_m = vec![Moments::default(); nb];
-        blocks::run(
-            h,
-            rows,
-            |r0, n| {
-                let (bv, bm) = read_date(&o.before, &o.mask_before, &g, s.mask_buffer, r0, n)?;
-                let (av, am) = read_date(&o.after, &o.mask_after, &g, s.mask_buffer, r0, n)?;
-                // one Moments per row per band, so the sums do not depend on the strips
-                let mut per_row = vec![vec![Moments::default(); nb]; n];
-                for (p, (&cb, &ca)) in bm.iter().zip(&am).enumerate() {
-                    if cb || ca {
-                        continue;
-                    }
-                    let d: Vec<f32> = (0..nb).map(|k| av[k][p] - bv[k][p]).collect();
-                    if d.iter().any(|x| x.is_nan()) {
-                        continue;
-                    }
-                    for (k, x) in d.iter().enumerate() {
-                        per_row[p / w][k].add(*x as f64);
-                    }
-                }
-                tick(n);
-                Ok(per_row)
-            },
-            |_, _, per_row| {
-                for row in per_row {
-                    for (t, m) in total_m.iter_mut().zip(&row) {
-                        t.merge(m);
-                    }
-                }
-                Ok(())
-            },
-        )?;
-        total_m.iter().map(Moments::std).collect()
-    } else {
-        vec![]
+    // whole-image statistics of multi-band methods (IR-MAD's iterations, the normalisation,
+    // the standardisation of the differences)
+    let stats = Stats {
+        o: &o,
+        s,
+        rows,
+        tick: &tick,
     };
-    let band_std32: Vec<f32> = band_std.iter().map(|s| *s as f32).collect();
-
+    let prep = stats.prepare()?;
+    let plan = &prep.plan;
     let row_areas = g.row_areas(s.area).unwrap_or_else(|_| vec![f64::NAN; h]);
     let mut counts = [0u64; 256];
     let mut area = [0f64; 256];
@@ -468,7 +662,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             let indexed = match &s.method {
                 Method::Index(i) => Some(both(&|b, o| i.apply(b, o))),
                 Method::Expr(e) => Some(both(&|b, o| e.apply(b, o))),
-                Method::Cva { .. } => None,
+                Method::Cva { .. } | Method::Irmad { .. } => None,
             };
             let mut missing = vec![false; w * n];
             for band in bv.iter().chain(&av) {
@@ -492,7 +686,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                         vb[k] = bv[k][p];
                         va[k] = av[k][p];
                     }
-                    change_value(s, &vb, &va, &band_std32)
+                    change_value(s, plan, &vb, &va)
                 };
                 if !v.is_nan() {
                     out.valid += 1;
@@ -541,8 +735,8 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let computed_nan = pixels - valid - nodata - masked;
     nodata += computed_nan;
 
-    let (threshold, mmu_report) = if early {
-        (fixed, None)
+    let (threshold, mmu_report, fit) = if early {
+        (fixed, None, None)
     } else {
         let stage = Stage {
             rule: s.rule(),
@@ -550,6 +744,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             rows,
             row_areas: &row_areas,
             memory: s.memory,
+            known: fixed,
         };
         let c = stage.run(
             (lo, hi, valid),
@@ -559,12 +754,18 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             (&mut counts, &mut area),
             &tick,
         )?;
-        (c.threshold, c.mmu)
+        (c.threshold, c.mmu, c.fit)
     };
     let classes = if s.defer_classes {
         vec![]
     } else {
         class_areas(s.threshold, &counts, &area)
+    };
+    // checked before the outputs are finished: a refusal leaves nothing behind
+    let (changed_share, warnings) = if s.defer_classes {
+        (None, vec![])
+    } else {
+        s.rule().check(threshold, &counts)?
     };
     writer.finish()?;
     if let Some(cw) = classes_writer {
@@ -587,12 +788,465 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         threshold_method: s.threshold,
         direction: (s.threshold != Threshold::DnbrClasses && !s.defer_classes)
             .then_some(s.direction),
-        band_std,
+        band_mean: prep.band_mean,
+        band_std: prep.band_std,
+        normalization: prep.normalization,
+        irmad: prep.irmad,
+        threshold_fit: fit,
+        changed_share,
+        warnings,
         classes,
         mmu: mmu_report,
         area_method: s.area,
         km2,
     })
+}
+
+/// How a pixel's change value is computed from its bands.
+#[derive(Debug, Clone)]
+enum Plan {
+    /// An index or expression difference.
+    Index,
+    /// CVA: each band's transform per date, then (d − μ) / σ when standardised.
+    Cva {
+        before: Vec<(f32, f32)>,
+        after: Vec<(f32, f32)>,
+        centre: Option<Vec<(f32, f32)>>,
+    },
+    /// IR-MAD's chi-square statistic with the final canonical vectors and weighted means.
+    Irmad {
+        cca: Cca,
+        mean_before: Vec<f64>,
+        mean_after: Vec<f64>,
+        /// Each MAD variate's centre and scale in the statistic.
+        centre: Vec<f64>,
+        scale: Vec<f64>,
+    },
+}
+
+/// What the statistics passes found.
+struct Prepared {
+    plan: Plan,
+    band_mean: Vec<f64>,
+    band_std: Vec<f64>,
+    normalization: Option<Normalization>,
+    irmad: Option<IrmadReport>,
+}
+
+/// The whole-image statistics passes over both dates.
+struct Stats<'a> {
+    o: &'a Opened,
+    s: &'a Settings,
+    rows: usize,
+    tick: &'a (dyn Fn(usize) + Sync),
+}
+
+/// IR-MAD's state after an iteration: the CCA and the weighted means it centres with.
+struct MadFit {
+    cca: Cca,
+    mean_before: Vec<f64>,
+    mean_after: Vec<f64>,
+}
+
+impl MadFit {
+    /// The chi-square statistic of a pixel's bands `z` = (before…, after…).
+    #[inline]
+    fn chi2(&self, z: &[f64], buf: &mut [f64]) -> f64 {
+        let p = self.cca.p;
+        for k in 0..p {
+            buf[k] = z[k] - self.mean_before[k];
+            buf[p + k] = z[p + k] - self.mean_after[k];
+        }
+        let (x, y) = buf.split_at(p);
+        self.cca.chi2(x, &y[..p])
+    }
+}
+
+impl Stats<'_> {
+    /// One pass: the weighted co-moments of z = (before bands…, after bands…) over the pixels
+    /// valid and unmasked on both dates; sums kept per row and merged in row order, so they
+    /// do not depend on the strips or the threads.
+    fn comoments(&self, weight: &(dyn Fn(&[f64], &mut [f64]) -> f64 + Sync)) -> Result<CoMoments> {
+        let (o, s) = (self.o, self.s);
+        let g = &o.grid;
+        let (w, h) = (g.width, g.height);
+        let nb = o.before.len();
+        let mut total = CoMoments::new(2 * nb);
+        blocks::run(
+            h,
+            self.rows,
+            |r0, n| {
+                let (bv, bm) = read_date(&o.before, &o.mask_before, g, s.mask_buffer, r0, n)?;
+                let (av, am) = read_date(&o.after, &o.mask_after, g, s.mask_buffer, r0, n)?;
+                let mut per_row = vec![CoMoments::new(2 * nb); n];
+                let mut z = vec![0f64; 2 * nb];
+                let mut delta = vec![0f64; 2 * nb];
+                let mut buf = vec![0f64; 2 * nb];
+                for p in 0..w * n {
+                    if bm[p] || am[p] {
+                        continue;
+                    }
+                    let mut ok = true;
+                    for k in 0..nb {
+                        let (x, y) = (bv[k][p], av[k][p]);
+                        ok &= !(x.is_nan() || y.is_nan());
+                        z[k] = x as f64;
+                        z[nb + k] = y as f64;
+                    }
+                    if !ok {
+                        continue;
+                    }
+                    let wt = weight(&z, &mut buf);
+                    per_row[p / w].add(&z, wt, &mut delta);
+                }
+                (self.tick)(n);
+                Ok(per_row)
+            },
+            |_, _, per_row| {
+                for row in &per_row {
+                    total.merge(row);
+                }
+                Ok(())
+            },
+        )?;
+        if total.weight == 0.0 {
+            return Err(RasterError::Invalid(
+                "no pixel is valid and unmasked on both dates: nothing to compare".into(),
+            ));
+        }
+        Ok(total)
+    }
+
+    /// IR-MAD's iterations (Nielsen 2007): weights 1, then each pixel's no-change
+    /// probability 1 − F_χ²(Z; bands) under the previous iteration's CCA; stops when no
+    /// canonical correlation moves by `tolerance` or more. Returns the first (unweighted)
+    /// co-moments too.
+    fn irmad(
+        &self,
+        max_iterations: usize,
+        tolerance: f64,
+    ) -> Result<(MadFit, IrmadReport, CoMoments)> {
+        let nb = self.o.before.len();
+        let df = nb as u32;
+        let mut fit: Option<MadFit> = None;
+        let mut history: Vec<Vec<f64>> = vec![];
+        let mut first = None;
+        let mut converged = false;
+        let mut weight_sum = 0.0;
+        for it in 0..max_iterations.max(1) {
+            crate::blocks::check_interrupt()?;
+            let cm = {
+                let prev = fit.as_ref();
+                self.comoments(&|z, buf| match prev {
+                    None => 1.0,
+                    Some(f) => crate::stats::chi2_sf(f.chi2(z, buf), df),
+                })?
+            };
+            weight_sum = cm.weight;
+            let cov = cm.covariance();
+            let cca = crate::stats::cca(&cov, nb).ok_or_else(|| {
+                RasterError::Invalid(
+                    "IR-MAD: a band is constant (or bands are linearly dependent) over the valid pixels of a date; drop it with --cva-bands".into(),
+                )
+            })?;
+            if let Some(last) = history.last() {
+                let moved = cca
+                    .rho
+                    .iter()
+                    .zip(last)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f64::max);
+                converged = moved < tolerance;
+            }
+            history.push(cca.rho.clone());
+            fit = Some(MadFit {
+                cca,
+                mean_before: cm.mean[..nb].to_vec(),
+                mean_after: cm.mean[nb..].to_vec(),
+            });
+            if it == 0 {
+                first = Some(cm);
+            }
+            if converged {
+                break;
+            }
+        }
+        let fit = fit.expect("at least one iteration");
+        let rep = IrmadReport {
+            iterations: history.len(),
+            converged,
+            tolerance,
+            correlations: fit.cca.rho.clone(),
+            mad_std: fit
+                .cca
+                .rho
+                .iter()
+                .map(|r| (2.0 * (1.0 - r)).sqrt())
+                .collect(),
+            history,
+            degrees_of_freedom: nb,
+            no_change_weight: weight_sum,
+            scale: MadScale::Canonical,
+            mad_centre: vec![],
+            mad_scale: vec![],
+            robust_sample: None,
+        };
+        Ok((fit, rep, first.expect("the first iteration")))
+    }
+
+    /// The median and 1.4826 × the median absolute deviation of each MAD variate over a
+    /// regular sample of the valid pixels (every k-th pixel in row-major order, k the
+    /// smallest giving at most 2²⁰; the same pixels for any strips or threads), and the
+    /// sample's size.
+    fn robust_scale(&self, fit: &MadFit) -> Result<(Vec<f64>, Vec<f64>, u64)> {
+        let (o, s) = (self.o, self.s);
+        let g = &o.grid;
+        let (w, h) = (g.width, g.height);
+        let p = o.before.len();
+        let stride = g.pixels().div_ceil(1 << 20).max(1) as usize;
+        let mut values: Vec<Vec<f64>> = vec![vec![]; p];
+        blocks::run(
+            h,
+            self.rows,
+            |r0, n| {
+                let (bv, bm) = read_date(&o.before, &o.mask_before, g, s.mask_buffer, r0, n)?;
+                let (av, am) = read_date(&o.after, &o.mask_after, g, s.mask_buffer, r0, n)?;
+                let mut out: Vec<Vec<f64>> = vec![vec![]; p];
+                let (mut x, mut y, mut m) = (vec![0.0; p], vec![0.0; p], vec![0.0; p]);
+                let first = (r0 * w).div_ceil(stride) * stride;
+                for gp in (first..(r0 + n) * w).step_by(stride) {
+                    let q = gp - r0 * w;
+                    if bm[q] || am[q] {
+                        continue;
+                    }
+                    let mut ok = true;
+                    for k in 0..p {
+                        x[k] = bv[k][q] as f64 - fit.mean_before[k];
+                        y[k] = av[k][q] as f64 - fit.mean_after[k];
+                        ok &= !(x[k].is_nan() || y[k].is_nan());
+                    }
+                    if !ok {
+                        continue;
+                    }
+                    fit.cca.mad(&x, &y, &mut m);
+                    for k in 0..p {
+                        out[k].push(m[k]);
+                    }
+                }
+                (self.tick)(n);
+                Ok(out)
+            },
+            |_, _, part| {
+                for (v, mut part) in values.iter_mut().zip(part) {
+                    v.append(&mut part);
+                }
+                Ok(())
+            },
+        )?;
+        let median = |v: &mut Vec<f64>| -> f64 {
+            v.sort_by(f64::total_cmp);
+            let n = v.len();
+            if n % 2 == 1 {
+                v[n / 2]
+            } else {
+                0.5 * (v[n / 2 - 1] + v[n / 2])
+            }
+        };
+        let n = values[0].len() as u64;
+        let (mut centre, mut scale) = (vec![], vec![]);
+        for v in &mut values {
+            let c = median(v);
+            let mut dev: Vec<f64> = v.iter().map(|x| (x - c).abs()).collect();
+            let sc = 1.4826 * median(&mut dev);
+            if !(sc > 0.0) {
+                return Err(RasterError::Invalid(
+                    "IR-MAD: a MAD variate has no spread over half the pixels (identical dates?); use --mad-scale canonical".into(),
+                ));
+            }
+            centre.push(c);
+            scale.push(sc);
+        }
+        Ok((centre, scale, n))
+    }
+
+    /// The per-band moments of the CVA differences d = za − zb as computed in float32 (so the
+    /// standardisation sees exactly the values it standardises).
+    fn difference_moments(
+        &self,
+        before: &[(f32, f32)],
+        after: &[(f32, f32)],
+    ) -> Result<Vec<Moments>> {
+        let (o, s) = (self.o, self.s);
+        let g = &o.grid;
+        let (w, h) = (g.width, g.height);
+        let nb = o.before.len();
+        let mut total_m = vec![Moments::default(); nb];
+        blocks::run(
+            h,
+            self.rows,
+            |r0, n| {
+                let (bv, bm) = read_date(&o.before, &o.mask_before, g, s.mask_buffer, r0, n)?;
+                let (av, am) = read_date(&o.after, &o.mask_after, g, s.mask_buffer, r0, n)?;
+                // one Moments per row per band, so the sums do not depend on the strips
+                let mut per_row = vec![vec![Moments::default(); nb]; n];
+                let mut d = vec![0f32; nb];
+                for p in 0..w * n {
+                    if bm[p] || am[p] {
+                        continue;
+                    }
+                    for k in 0..nb {
+                        d[k] = (av[k][p] - after[k].0) * after[k].1
+                            - (bv[k][p] - before[k].0) * before[k].1;
+                    }
+                    if d.iter().any(|x| x.is_nan()) {
+                        continue;
+                    }
+                    for (k, x) in d.iter().enumerate() {
+                        per_row[p / w][k].add(*x as f64);
+                    }
+                }
+                (self.tick)(n);
+                Ok(per_row)
+            },
+            |_, _, per_row| {
+                for row in per_row {
+                    for (t, m) in total_m.iter_mut().zip(&row) {
+                        t.merge(m);
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        Ok(total_m)
+    }
+
+    fn prepare(&self) -> Result<Prepared> {
+        let s = self.s;
+        let nb = self.o.before.len();
+        let mut out = Prepared {
+            plan: Plan::Index,
+            band_mean: vec![],
+            band_std: vec![],
+            normalization: None,
+            irmad: None,
+        };
+        match s.method {
+            Method::Index(_) | Method::Expr(_) => {}
+            Method::Irmad {
+                max_iterations,
+                tolerance,
+                scale,
+            } => {
+                let (fit, mut rep, _) = self.irmad(max_iterations, tolerance)?;
+                let (centre, spread) = match scale {
+                    MadScale::Canonical => (vec![0.0; nb], rep.mad_std.clone()),
+                    MadScale::Robust => {
+                        let (c, sc, n) = self.robust_scale(&fit)?;
+                        rep.robust_sample = Some(n);
+                        (c, sc)
+                    }
+                };
+                rep.scale = scale;
+                rep.mad_centre = centre.clone();
+                rep.mad_scale = spread.clone();
+                out.irmad = Some(rep);
+                out.plan = Plan::Irmad {
+                    cca: fit.cca,
+                    mean_before: fit.mean_before,
+                    mean_after: fit.mean_after,
+                    centre,
+                    scale: spread,
+                };
+            }
+            Method::Cva { standardize } => {
+                let identity = vec![Linear::IDENTITY; nb];
+                let (before, after) = match s.normalize {
+                    Normalize::None => (identity.clone(), identity),
+                    Normalize::Zscore => {
+                        let cm = self.comoments(&|_, _| 1.0)?;
+                        let cov = cm.covariance();
+                        let z = |k: usize| Linear {
+                            offset: cm.mean[k],
+                            scale: 1.0 / cov[k * 2 * nb + k].sqrt(),
+                        };
+                        ((0..nb).map(z).collect(), (nb..2 * nb).map(z).collect())
+                    }
+                    Normalize::Pif => {
+                        let (fit, rep, _) = self.irmad(100, 1e-6)?;
+                        let df = nb as u32;
+                        let cm = self.comoments(&|z, buf| {
+                            f64::from(u8::from(crate::stats::chi2_sf(fit.chi2(z, buf), df) > 0.95))
+                        })?;
+                        out.irmad = Some(rep);
+                        let cov = cm.covariance();
+                        let n2 = 2 * nb;
+                        let mut after = vec![];
+                        let mut before = vec![];
+                        for k in 0..nb {
+                            // orthogonal regression of before on after over the invariant pixels
+                            let (sxx, syy, sxy) = (
+                                cov[(nb + k) * n2 + nb + k],
+                                cov[k * n2 + k],
+                                cov[k * n2 + nb + k],
+                            );
+                            let slope = (syy - sxx
+                                + ((syy - sxx).powi(2) + 4.0 * sxy * sxy).sqrt())
+                                / (2.0 * sxy);
+                            after.push(Linear {
+                                offset: cm.mean[nb + k],
+                                scale: slope,
+                            });
+                            before.push(Linear {
+                                offset: cm.mean[k],
+                                scale: 1.0,
+                            });
+                        }
+                        out.normalization = Some(Normalization {
+                            method: Normalize::Pif,
+                            before: before.clone(),
+                            after: after.clone(),
+                            invariant_pixels: Some(cm.weight.round() as u64),
+                        });
+                        (before, after)
+                    }
+                };
+                if s.normalize == Normalize::Zscore {
+                    out.normalization = Some(Normalization {
+                        method: Normalize::Zscore,
+                        before: before.clone(),
+                        after: after.clone(),
+                        invariant_pixels: None,
+                    });
+                }
+                let f32s = |v: &[Linear]| -> Vec<(f32, f32)> {
+                    v.iter()
+                        .map(|l| (l.offset as f32, l.scale as f32))
+                        .collect()
+                };
+                let (before, after) = (f32s(&before), f32s(&after));
+                let centre = if standardize {
+                    let m = self.difference_moments(&before, &after)?;
+                    out.band_mean = m.iter().map(|m| m.mean).collect();
+                    out.band_std = m.iter().map(Moments::std).collect();
+                    Some(
+                        out.band_mean
+                            .iter()
+                            .zip(&out.band_std)
+                            .map(|(m, s)| (*m as f32, *s as f32))
+                            .collect(),
+                    )
+                } else {
+                    None
+                };
+                out.plan = Plan::Cva {
+                    before,
+                    after,
+                    centre,
+                };
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// How change values become classes: the threshold rule, the side of change, the minimum
@@ -601,8 +1255,13 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
 pub struct ClassRule {
     pub threshold: Threshold,
     pub direction: Direction,
-    /// Minimum mapping unit (m²) and the connectivity of its patches.
-    pub mmu: Option<(f64, Connectivity)>,
+    /// Minimum mapping unit and the connectivity of its patches.
+    pub mmu: Option<(Mmu, Connectivity)>,
+    /// The checks of the result.
+    pub checks: Checks,
+    /// The change values are a signed difference (an index or expression), so a threshold
+    /// has a side of zero that fits the direction.
+    pub signed: bool,
 }
 
 impl Settings {
@@ -611,7 +1270,66 @@ impl Settings {
             threshold: self.threshold,
             direction: self.direction,
             mmu: self.mmu,
+            checks: self.checks,
+            signed: !self.method.is_multiband(),
         }
+    }
+
+    /// Refuses combinations that have no meaning, before any pixel is read.
+    fn validate(&self, bands: usize) -> Result<()> {
+        let bad = |m: &str| Err(RasterError::Invalid(m.into()));
+        match (&self.method, self.normalize) {
+            (Method::Index(_) | Method::Expr(_), n) if n != Normalize::None => {
+                return bad("--normalize applies to the multi-band methods (cva)");
+            }
+            (Method::Irmad { .. }, n) if n != Normalize::None => {
+                return bad(
+                    "--normalize does not apply to irmad: IR-MAD is invariant to any linear transform of each date's bands",
+                );
+            }
+            _ => {}
+        }
+        if let Method::Irmad {
+            max_iterations,
+            tolerance,
+            ..
+        } = self.method
+        {
+            if bands < 2 || bands > MAX_MAD_BANDS {
+                return Err(RasterError::Invalid(format!(
+                    "irmad needs 2 to {MAX_MAD_BANDS} bands per date; got {bands}"
+                )));
+            }
+            if max_iterations == 0 || !(tolerance > 0.0) {
+                return bad("irmad needs at least one iteration and a positive tolerance");
+            }
+        }
+        if self.normalize == Normalize::Pif && bands > MAX_MAD_BANDS {
+            return Err(RasterError::Invalid(format!(
+                "--normalize pif runs IR-MAD, which takes at most {MAX_MAD_BANDS} bands"
+            )));
+        }
+        if let Threshold::Chi2 { probability } = self.threshold {
+            if !matches!(self.method, Method::Irmad { .. }) {
+                return bad(
+                    "--threshold chi2:P is the chi-square quantile of IR-MAD's statistic: use it with --method irmad",
+                );
+            }
+            if !(probability > 0.0 && probability < 1.0) {
+                return bad("--threshold chi2:P needs 0 < P < 1 (e.g. chi2:0.99)");
+            }
+        }
+        if let Threshold::Kmeans { k, .. } = self.threshold {
+            if !(2..=3).contains(&k) {
+                return bad("--threshold kmeans:K takes K = 2 or 3");
+            }
+        }
+        if let Some(m) = self.checks.max_change_share {
+            if !(m > 0.0 && m <= 1.0) {
+                return bad("--max-change-share must be in (0, 1]");
+            }
+        }
+        Ok(())
     }
 }
 
@@ -629,6 +1347,60 @@ impl ClassRule {
             }),
             _ => MISSING_CLASS,
         }
+    }
+
+    /// The checks of a classified result: the changed share (change over change + no
+    /// change) and warnings for an implausible threshold; with `strict`, a warning is an
+    /// error (and nothing is written).
+    pub fn check(
+        &self,
+        threshold: Option<f64>,
+        counts: &[u64; 256],
+    ) -> Result<(Option<f64>, Vec<String>)> {
+        if self.threshold == Threshold::DnbrClasses {
+            return Ok((None, vec![]));
+        }
+        let (none, change) = (counts[0], counts[1]);
+        let share = (none + change > 0).then(|| change as f64 / (none + change) as f64);
+        let mut warnings = vec![];
+        if let (Some(t), true) = (threshold, self.signed) {
+            let wrong = match self.direction {
+                Direction::Below => t > 0.0,
+                Direction::Above => t < 0.0,
+            };
+            if wrong {
+                warnings.push(format!(
+                    "the threshold {t:.6} ({}) is on the wrong side of zero for change {} it: pixels that did not change at all count as change; give a fixed --threshold, another method (e.g. --threshold ki or em), or check --direction",
+                    self.threshold.describe(),
+                    match self.direction {
+                        Direction::Below => "below",
+                        Direction::Above => "above",
+                    }
+                ));
+            }
+        }
+        if let (Some(sh), Some(max)) = (share, self.checks.max_change_share) {
+            if sh > max {
+                warnings.push(format!(
+                    "{:.1} % of the valid pixels are classed as change, above --max-change-share {:.1} %: the threshold ({}) is likely wrong for this image{}",
+                    100.0 * sh,
+                    100.0 * max,
+                    self.threshold.describe(),
+                    match self.threshold {
+                        Threshold::Otsu { .. } => " (Otsu assumes two classes of comparable size; for rare change try --threshold ki or em, or --method irmad)",
+                        Threshold::Chi2 { .. } => " (IR-MAD's no-change statistic is exceeded almost everywhere: the dates differ widely, e.g. in season; compare dates of one season, or set a fixed --threshold)",
+                        _ => "; check the direction, the dates and the method",
+                    }
+                ));
+            }
+        }
+        if self.checks.strict && !warnings.is_empty() {
+            return Err(RasterError::Invalid(format!(
+                "refused (--strict): {}",
+                warnings.join("; ")
+            )));
+        }
+        Ok((share, warnings))
     }
 }
 
@@ -676,12 +1448,15 @@ struct Stage<'a> {
     rows: usize,
     row_areas: &'a [f64],
     memory: u64,
+    /// The threshold known before the values (fixed, chi-square).
+    known: Option<f64>,
 }
 
 /// What the classes stage decided.
 struct Classified {
     threshold: Option<f64>,
     mmu: Option<MmuReport>,
+    fit: Option<ThresholdFit>,
 }
 
 impl Stage<'_> {
@@ -735,10 +1510,10 @@ impl Stage<'_> {
     ) -> Result<Classified> {
         let (g, row_areas) = (self.grid, self.row_areas);
         let (w, h) = (g.width, g.height);
-        let threshold = match self.rule.threshold {
-            Threshold::Fixed { value } => Some(value),
-            Threshold::DnbrClasses => None,
-            Threshold::Otsu { bins } => {
+        let mut fit = None;
+        let threshold = match self.rule.threshold.histogram_bins() {
+            None => self.known,
+            Some(bins) => {
                 if valid == 0 {
                     return Err(RasterError::Invalid(
                         "no valid change values to threshold (every pixel missing or masked)"
@@ -755,7 +1530,32 @@ impl Stage<'_> {
                     tick(n);
                     Ok(())
                 })?;
-                Some(threshold::otsu(&hist))
+                let none = || {
+                    RasterError::Invalid(format!(
+                        "{}: the histogram of change values has no two classes to separate (values from {lo} to {hi}); give a fixed --threshold",
+                        self.rule.threshold.describe()
+                    ))
+                };
+                Some(match self.rule.threshold {
+                    Threshold::KittlerIllingworth { .. } => {
+                        threshold::kittler_illingworth(&hist).ok_or_else(none)?
+                    }
+                    Threshold::Em { .. } => {
+                        let (t, mix) = threshold::em(&hist).ok_or_else(none)?;
+                        fit = Some(ThresholdFit::Mixture(mix));
+                        t
+                    }
+                    Threshold::Kmeans { k, .. } => {
+                        let c = threshold::kmeans(&hist, k).ok_or_else(none)?;
+                        let t = match self.rule.direction {
+                            Direction::Above => 0.5 * (c[c.len() - 2] + c[c.len() - 1]),
+                            Direction::Below => 0.5 * (c[0] + c[1]),
+                        };
+                        fit = Some(ThresholdFit::Centroids { centroids: c });
+                        t
+                    }
+                    _ => threshold::otsu(&hist),
+                })
             }
         };
         let classify = |v: f32| self.rule.class(threshold, v);
@@ -779,7 +1579,7 @@ impl Stage<'_> {
             tick(n);
             Ok(())
         };
-        if let Some((m2, conn)) = self.rule.mmu {
+        if let Some((unit, conn)) = self.rule.mmu {
             let pixels = g.pixels();
             let need = pixels * 5;
             if need > self.memory {
@@ -790,11 +1590,18 @@ impl Stage<'_> {
                     self.memory / 1_000_000
                 )));
             }
-            if row_areas.iter().any(|a| a.is_nan()) {
-                return Err(RasterError::Invalid(
-                    "the raster has no CRS: --mmu in hectares needs pixel areas".into(),
-                ));
-            }
+            let ones = vec![1.0; h];
+            let (sizes, min_size): (&[f64], f64) = match unit {
+                Mmu::Pixels(n) => (&ones, n as f64),
+                Mmu::SquareMetres(m2) => {
+                    if row_areas.iter().any(|a| a.is_nan()) {
+                        return Err(RasterError::Invalid(
+                            "the raster has no CRS: --mmu as an area needs pixel areas; give it in pixels (e.g. --mmu 5px)".into(),
+                        ));
+                    }
+                    (row_areas, m2)
+                }
+            };
             let mut classes = vec![MISSING_CLASS; w * h];
             self.each_strip(source, writer, |_, r0, n, buf| {
                 for (c, v) in classes[r0 * w..(r0 + n) * w].iter_mut().zip(&buf) {
@@ -802,15 +1609,25 @@ impl Stage<'_> {
                 }
                 Ok(())
             })?;
-            let st =
-                sieve::sieve_area(&mut classes, w, h, Some(MISSING_CLASS), row_areas, m2, conn);
+            let st = sieve::sieve_area(
+                &mut classes,
+                w,
+                h,
+                Some(MISSING_CLASS),
+                sizes,
+                min_size,
+                conn,
+            );
+            let projected = !g.is_geographic() && !row_areas[0].is_nan();
             mmu_report = Some(MmuReport {
-                square_metres: m2,
+                square_metres: match unit {
+                    Mmu::SquareMetres(m2) => Some(m2),
+                    Mmu::Pixels(n) => projected.then(|| n as f64 * row_areas[0]),
+                },
                 connectivity: conn,
-                pixels: if g.is_geographic() {
-                    None
-                } else {
-                    Some((m2 / row_areas[0]).ceil() as u64)
+                pixels: match unit {
+                    Mmu::Pixels(n) => Some(n),
+                    Mmu::SquareMetres(m2) => projected.then(|| (m2 / row_areas[0]).ceil() as u64),
                 },
                 patches_removed: st.patches_removed,
                 pixels_changed: st.pixels_changed,
@@ -837,6 +1654,7 @@ impl Stage<'_> {
         Ok(Classified {
             threshold,
             mmu: mmu_report,
+            fit,
         })
     }
 }
@@ -886,6 +1704,7 @@ pub fn classify_mosaic(
         rows,
         row_areas: &row_areas,
         memory,
+        known: rule.threshold.known(1),
     };
     let c = stage.run(
         (lo, hi, valid),
@@ -895,9 +1714,13 @@ pub fn classify_mosaic(
         (&mut counts, &mut area),
         &|_| {},
     )?;
+    let (changed_share, warnings) = rule.check(c.threshold, &counts)?;
     writer.finish()?;
     classes_writer.finish()?;
     Ok(MosaicClasses {
+        changed_share,
+        warnings,
+        threshold_fit: c.fit,
         threshold: c.threshold,
         classes: class_areas(rule.threshold, &counts, &area),
         mmu: c.mmu,
@@ -908,6 +1731,9 @@ pub fn classify_mosaic(
 #[derive(Debug, Clone, Serialize)]
 pub struct MosaicClasses {
     pub threshold: Option<f64>,
+    pub threshold_fit: Option<ThresholdFit>,
+    pub changed_share: Option<f64>,
+    pub warnings: Vec<String>,
     pub classes: Vec<ClassArea>,
     pub mmu: Option<MmuReport>,
 }
@@ -938,29 +1764,59 @@ fn tally(part: &[u8], w: usize, row_areas: &[f64], counts: &mut [u64; 256], area
 
 /// The change value of one pixel from its bands before and after (all present).
 #[inline]
-fn change_value(s: &Settings, b: &[f32], a: &[f32], band_std32: &[f32]) -> f32 {
-    match &s.method {
-        Method::Cva { standardize } => {
+fn change_value(s: &Settings, plan: &Plan, b: &[f32], a: &[f32]) -> f32 {
+    match plan {
+        Plan::Cva {
+            before,
+            after,
+            centre,
+        } => {
             let mut sum = 0f32;
             for k in 0..b.len() {
-                let mut d = a[k] - b[k];
-                if *standardize {
-                    d /= band_std32[k];
+                let mut d = (a[k] - after[k].0) * after[k].1 - (b[k] - before[k].0) * before[k].1;
+                if let Some(c) = centre {
+                    d = (d - c[k].0) / c[k].1;
                 }
                 sum += d * d;
             }
             sum.sqrt()
         }
-        m => {
-            let (ib, ia) = match m {
+        Plan::Irmad {
+            cca,
+            mean_before,
+            mean_after,
+            centre,
+            scale,
+        } => {
+            let p = b.len();
+            let mut x = [0f64; MAX_MAD_BANDS];
+            let mut y = [0f64; MAX_MAD_BANDS];
+            let mut m = [0f64; MAX_MAD_BANDS];
+            for k in 0..p {
+                x[k] = b[k] as f64 - mean_before[k];
+                y[k] = a[k] as f64 - mean_after[k];
+            }
+            cca.mad(&x[..p], &y[..p], &mut m[..p]);
+            let mut z = 0.0;
+            for k in 0..p {
+                let d = (m[k] - centre[k]) / scale[k];
+                z += d * d;
+            }
+            z as f32
+        }
+        Plan::Index => {
+            let (ib, ia) = match &s.method {
                 Method::Index(i) => (i.eval(b), i.eval(a)),
                 Method::Expr(e) => (e.eval(b), e.eval(a)),
-                Method::Cva { .. } => unreachable!(),
+                _ => unreachable!("a multi-band method has its plan"),
             };
             difference(s, ib, ia)
         }
     }
 }
+
+/// The most bands IR-MAD takes (a Sentinel-2 or Landsat stack has at most 13).
+pub const MAX_MAD_BANDS: usize = 32;
 
 /// An index kernel over strips of bands.
 type Kernel<'a> = dyn Fn(&[&[f32]], &mut Vec<f32>) + 'a;
@@ -1012,7 +1868,7 @@ pub fn preview(s: &Settings, max_side: usize) -> Result<Preview> {
                 match &s.method {
                     Method::Index(i) => i.eval(&v),
                     Method::Expr(e) => e.eval(&v),
-                    Method::Cva { .. } => v[0],
+                    Method::Cva { .. } | Method::Irmad { .. } => v[0],
                 }
             })
             .collect())

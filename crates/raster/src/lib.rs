@@ -1,5 +1,8 @@
 //! terrawatt-raster: rasters on GDAL.
 //!
+//! - [`accuracy`]: confusion matrices, overall/user's/producer's accuracy, F1, kappa, and
+//!   Olofsson et al. (2014)'s area estimates with confidence intervals from a stratified
+//!   sample; the stratified random sample drawn as points.
 //! - [`grid`]: a raster's grid, how two grids differ, true pixel areas.
 //! - [`read`]: bands chosen by index or description, scale/offset and nodata applied, read in
 //!   row strips; bands on another grid resampled onto a reference grid through GDAL's warper.
@@ -7,10 +10,15 @@
 //!   in order.
 //! - [`index`]: spectral indices (NDVI, NBR, NDMI, NDWI, EVI, SAVI) and band-math expressions.
 //! - [`mask`]: nodata rules and cloud/shadow masks (Sentinel-2 SCL classes, Landsat QA bits).
-//! - [`threshold`]: Otsu's threshold on a histogram, as scikit-image computes it.
+//! - [`threshold`]: Otsu's threshold on a histogram, as scikit-image computes it;
+//!   Kittler–Illingworth minimum error, the EM/Bayes threshold of a two-Gaussian mixture and
+//!   k-means for rare change.
+//! - [`stats`]: weighted co-moments in row order, the chi-square distribution, canonical
+//!   correlation analysis (IR-MAD's core).
 //! - [`sieve`]: connected components and a sieve of small patches, as GDAL's sieve filter.
 //! - [`change`]: two-date change detection (index differences, dNBR classes, RdNBR, change
-//!   vector analysis), thresholds, minimum mapping unit and areas.
+//!   vector analysis with radiometric normalisation, IR-MAD), thresholds and their sanity
+//!   checks, minimum mapping unit and areas.
 //! - [`coverage`]: exact cell coverage fractions of polygons, and the cell-centre rule.
 //! - [`forest_loss`]: forest area, loss and emissions per polygon and year from Hansen GFC
 //!   layers, by mapme.biodiversity's rules.
@@ -32,6 +40,7 @@
 //! - [`linke`]: the monthly Linke turbidity climatology (Remund et al. 2003, as distributed
 //!   with SoDa / pvlib in `LinkeTurbidities.h5`) read through GDAL's HDF5 driver.
 
+pub mod accuracy;
 pub mod blocks;
 pub mod change;
 pub mod coverage;
@@ -45,6 +54,7 @@ pub mod mosaic;
 pub mod read;
 pub mod sample;
 pub mod sieve;
+pub mod stats;
 pub mod threshold;
 pub mod transitions;
 pub mod window;

@@ -214,6 +214,8 @@ fn settings(
         nodata: NodataRule::Any,
         mask_buffer: 0,
         mmu: None,
+        normalize: change::Normalize::None,
+        checks: change::Checks::default(),
         resampling: Resampling::Nearest,
         align: None,
         grid: None,
@@ -481,7 +483,7 @@ fn results_do_not_depend_on_threads_or_memory() {
         s.difference = Difference::BeforeMinusAfter;
         s.threshold = Threshold::Otsu { bins: 256 };
         s.direction = Direction::Above;
-        s.mmu = Some((2000.0, Connectivity::Eight));
+        s.mmu = Some((change::Mmu::SquareMetres(2000.0), Connectivity::Eight));
         s.memory = memory;
         s.out = gtiff(dir.path(), name);
         let pool = rayon::ThreadPoolBuilder::new()
