@@ -746,3 +746,246 @@ fn bad_zone_inputs_are_refused() {
         &["lines.geojson", "LINESTRING", "polygons"],
     );
 }
+
+/// Issue 20 on the command line: Otsu on a real Sentinel-2 dNDVI picks a positive
+/// threshold for loss (change below it) and flags most of the image — a warning on stderr
+/// and in the report, or with --strict a refusal that writes nothing; IR-MAD from per-band
+/// files; the accuracy of its class map and a sample design for it; refusals.
+#[test]
+fn implausible_thresholds_warn_or_refuse_and_irmad_runs_from_band_files() {
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (out, rep) = (dir.path().join("dndvi.tif"), dir.path().join("r.json"));
+    let base = [
+        "raster",
+        "change",
+        "--index",
+        "ndvi",
+        "--before-red",
+        s2(&data, "20170503", "B04")
+            .to_str()
+            .unwrap()
+            .to_owned()
+            .leak(),
+        "--before-nir",
+        s2(&data, "20170503", "B08")
+            .to_str()
+            .unwrap()
+            .to_owned()
+            .leak(),
+        "--after-red",
+        s2(&data, "20170722", "B04")
+            .to_str()
+            .unwrap()
+            .to_owned()
+            .leak(),
+        "--after-nir",
+        s2(&data, "20170722", "B08")
+            .to_str()
+            .unwrap()
+            .to_owned()
+            .leak(),
+    ];
+    let o = terrawatt(&with(
+        &["--report", s(&rep)],
+        &with(&base, &["--out", s(&out)]),
+    ));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("warning:") && e.contains("wrong side of zero"),
+        "{e}"
+    );
+    assert!(e.contains("--max-change-share"), "{e}");
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&rep).unwrap()).unwrap();
+    let c = &r["results"]["change"];
+    assert!(c["threshold"].as_f64().unwrap() > 0.0);
+    assert!(c["changed_share"].as_f64().unwrap() > 0.5);
+    assert_eq!(c["warnings"].as_array().unwrap().len(), 2);
+    std::fs::remove_file(&out).unwrap();
+    fails(
+        &with(&base, &["--out", s(&out), "--strict"]),
+        &out,
+        &["--strict", "wrong side of zero"],
+    );
+    // the pair greens almost everywhere (dNDVI from −0.2 to 0.4): no histogram threshold
+    // finds a loss class, and each says so; a fixed loss threshold passes the checks
+    for t in ["ki", "em", "kmeans:3"] {
+        let o = terrawatt(&with(&base, &["--out", s(&out), "--threshold", t]));
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("wrong side of zero"),
+            "{t}: {}",
+            stderr(&o)
+        );
+    }
+    let o = terrawatt(&with(
+        &["--report", s(&rep)],
+        &with(
+            &base,
+            &["--out", s(&out), "--threshold", "-0.1", "--strict"],
+        ),
+    ));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&rep).unwrap()).unwrap();
+    assert!(r["results"]["change"]["changed_share"].as_f64().unwrap() < 0.01);
+
+    // refusals before any work
+    let o2 = dir.path().join("x.tif");
+    fails(
+        &with(&base, &["--out", s(&o2), "--threshold", "chi2:0.99"]),
+        &o2,
+        &["chi2", "irmad"],
+    );
+    fails(
+        &with(&base, &["--out", s(&o2), "--normalize", "zscore"]),
+        &o2,
+        &["--normalize"],
+    );
+    fails(
+        &with(&base, &["--out", s(&o2), "--threshold", "chi2:1.5"]),
+        &o2,
+        &["0 < P < 1"],
+    );
+    fails(
+        &with(&base, &["--out", s(&o2), "--mmu", "0px"]),
+        &o2,
+        &["--mmu", "pixels"],
+    );
+
+    // IR-MAD over four Norcia bands given one file per band and date
+    let oscd = |date: &str, band: &str| -> String {
+        let d = data.join("oscd_norcia").join(date);
+        std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with(&format!("_{band}.tif")))
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    };
+    let (mad, classes) = (dir.path().join("mad.tif"), dir.path().join("classes.tif"));
+    let mut args: Vec<String> = ["raster", "change", "--method", "irmad"]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+    for (role, band) in [
+        ("blue", "B02"),
+        ("green", "B03"),
+        ("red", "B04"),
+        ("nir", "B08"),
+        ("swir1", "B11"),
+    ] {
+        for (when, date) in [("before", "imgs_1"), ("after", "imgs_2")] {
+            args.push(format!("--{when}-{role}"));
+            args.push(oscd(date, band));
+        }
+    }
+    args.extend(
+        [
+            "--out",
+            s(&mad),
+            "--classes-out",
+            s(&classes),
+            "--mmu",
+            "3px",
+        ]
+        .map(String::from),
+    );
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = terrawatt(&with(&["--report", s(&rep)], &a));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&rep).unwrap()).unwrap();
+    let c = &r["results"]["change"];
+    assert_eq!(
+        c["irmad"]["degrees_of_freedom"], 5,
+        "the 20 m band resampled in"
+    );
+    assert_eq!(c["irmad"]["scale"], "robust");
+    assert_eq!(c["mmu"]["pixels"], 3);
+    // a date missing one of the other's bands is refused
+    let mut bad = a.clone();
+    let i = bad.iter().position(|x| *x == "--after-swir1").unwrap();
+    bad.drain(i..i + 2);
+    let o3 = dir.path().join("y.tif");
+    let i = bad.iter().position(|x| *x == "--out").unwrap();
+    bad[i + 1] = s(&o3);
+    bad.retain(|x| *x != "--classes-out" && *x != s(&classes));
+    fails(&bad, &o3, &["--before-swir1 and --after-swir1 go together"]);
+
+    // a sample design of the class map, and the map's accuracy against itself
+    let sample = dir.path().join("sample.gpkg");
+    let o = terrawatt(&[
+        "raster",
+        "sample-design",
+        "--map",
+        s(&classes),
+        "--n",
+        "100",
+        "--allocation",
+        "min:30",
+        "--out",
+        s(&sample),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("100 points"), "{text}");
+    let table = dir.path().join("acc.csv");
+    let o = terrawatt(&[
+        "raster",
+        "accuracy",
+        "--map",
+        s(&classes),
+        "--reference",
+        s(&classes),
+        "--table",
+        s(&table),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("overall accuracy 1.0000 · kappa 1.0000"),
+        "{text}"
+    );
+    assert!(
+        std::fs::read_to_string(&table)
+            .unwrap()
+            .starts_with("class,users_accuracy")
+    );
+    // the sample has no interpretation yet: every reference missing, refused with the file
+    let o = terrawatt(&[
+        "raster",
+        "accuracy",
+        "--map",
+        s(&classes),
+        "--reference",
+        s(&sample),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no sample point has a class"),
+        "{}",
+        stderr(&o)
+    );
+    // the map as the output of its own sample design is refused
+    let before = std::fs::read(&classes).unwrap();
+    let o = terrawatt(&[
+        "raster",
+        "sample-design",
+        "--map",
+        s(&classes),
+        "--n",
+        "10",
+        "--out",
+        s(&classes),
+    ]);
+    assert!(!o.status.success());
+    assert_eq!(
+        std::fs::read(&classes).unwrap(),
+        before,
+        "the input is untouched"
+    );
+}
