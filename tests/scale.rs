@@ -654,6 +654,51 @@ fn otsu_and_a_minimum_mapping_unit_over_tiles_equal_one_run() {
     );
 }
 
+/// Kittler–Illingworth's threshold (issue 20) is found by the merge over the whole image as
+/// one run finds it, the checks' warnings with it; `--normalize` and IR-MAD need the whole
+/// image and are refused in tiles.
+#[test]
+fn rare_change_thresholds_over_tiles_equal_one_run() {
+    let Some(data) = common::reference_data("raster/oscd_norcia") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let args: Vec<String> = ndvi_args(&data)[..10]
+        .iter()
+        .cloned()
+        .chain(strings(&["--threshold", "ki"]))
+        .collect();
+    let (_, [single, classes, table]) = change_once(dir.path(), &args);
+    let run = dir.path().join("run");
+    let o = plan_raster(&run, &[], "change", &["--tile-size", "100px"], &args);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("Kittler–Illingworth"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    run_ok(&strings(&["submit", s(&run), "--local"]));
+    assert!(std::fs::read(run.join("change.tif")).unwrap() == std::fs::read(&single).unwrap());
+    assert!(std::fs::read(run.join("classes.tif")).unwrap() == std::fs::read(&classes).unwrap());
+    assert_eq!(
+        std::fs::read_to_string(run.join("areas.csv")).unwrap(),
+        std::fs::read_to_string(&table).unwrap()
+    );
+    for extra in [&["--normalize", "zscore"][..], &["--method", "irmad"][..]] {
+        let mut a: Vec<String> = ndvi_args(&data)[2..10].to_vec();
+        if extra[0] == "--normalize" {
+            a = ndvi_args(&data)[..10].to_vec();
+        }
+        a.extend(strings(extra));
+        let e = run_err(&line(
+            &["plan", "raster", "change", "--tile-size", "100px", "--out"],
+            &[s(&dir.path().join("refused")).to_string()],
+            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        ));
+        assert!(e.contains("whole image") || e.contains("applies"), "{e}");
+        assert!(!dir.path().join("refused").exists());
+    }
+}
+
 /// The tasks' pool: two threads (--cpus-per-task is Slurm's; here the machine's).
 fn rayon_threads() -> serde_json::Value {
     let n = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -803,7 +803,7 @@ pub struct ChangeArgs {
     #[arg(long, default_value = "none")]
     pub normalize: String,
     /// IR-MAD: the most iterations.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 200)]
     pub max_iterations: usize,
     /// IR-MAD: stop when no canonical correlation moves by this much.
     #[arg(long, default_value_t = 1e-6)]
@@ -2040,6 +2040,7 @@ pub struct ChangeTiling {
     pub grid: Grid,
     pub inputs: Vec<PathBuf>,
     pub deferred: bool,
+    pub threshold: Threshold,
 }
 
 /// For a tiled run: checks that the tiles put together equal one run over the whole grid.
@@ -2089,6 +2090,7 @@ pub fn change_tiling(a: &ChangeArgs) -> Result<ChangeTiling> {
         grid,
         inputs,
         deferred,
+        threshold: ci.threshold,
     })
 }
 

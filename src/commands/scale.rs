@@ -520,9 +520,13 @@ fn plan_change(ctx: &Ctx, a: &PlanTilesArgs) -> Result<Outcome> {
     })?;
     let mut notes = vec![note];
     let merge = if deferred {
-        notes.push(
-            "the tasks write change values; the merge thresholds (Otsu) and classifies (minimum mapping unit) the whole image, as one run would".into(),
-        );
+        let how = match tiling.threshold {
+            terrawatt_raster::change::Threshold::Otsu { .. } => "Otsu".into(),
+            t => t.describe(),
+        };
+        notes.push(format!(
+            "the tasks write change values; the merge thresholds ({how}) and classifies (minimum mapping unit) the whole image, as one run would"
+        ));
         MergeSpec {
             change_classes: Some(ChangeClasses {
                 role: "change".into(),

@@ -226,6 +226,7 @@ NBINS = 256
 
 IRMAD_TOL = 1e-8
 IRMAD_MAX_IT = 200
+UNCAPPED_MAX_IT = 1000
 IRMAD_SEED = 7
 CHI2_LEVELS = (0.95, 0.99, 0.999)
 
@@ -362,7 +363,7 @@ def cca_step(X, Y, w):
         Z = Z + mad[i] * mad[i] / (2.0 * (1.0 - rho[i]))
     # The weighted variance of MAD_i is 2 (1 - rho_i), so the weighted mean of Z is p.
     assert abs(float(np.sum(w * Z)) / sw - p) < 1e-9 * p
-    return {"rho": rho, "mx": m[:p], "my": m[p:], "Z": Z, "sum_w": sw}
+    return {"rho": rho, "mx": m[:p], "my": m[p:], "Z": Z, "sum_w": sw, "mad": mad}
 
 
 def chi2_counts(Z, p):
@@ -397,6 +398,33 @@ def irmad(Xb, Yb, valid):
         w = w_next
     last_delta = float(np.max(np.abs(np.array(history[-1]) - np.array(history[-2])))) if len(history) > 1 else None
 
+    # The same iterations without the cap (at most UNCAPPED_MAX_IT), to where they settle, and
+    # terrawatt's robust scale of the MAD variates there: each variate centred on its median
+    # and divided by 1.4826 x its median absolute deviation over the valid pixels (all of them
+    # here: terrawatt samples every k-th pixel only above 2^20 pixels), Z = sum of squares.
+    u_st, u_w, u_prev, u_it, u_conv = st, w, np.array(history[-1]), len(history), converged
+    while not u_conv and u_it < UNCAPPED_MAX_IT:
+        u_w = 1.0 - chi2.cdf(u_st["Z"], p)
+        u_st = cca_step(X, Y, u_w)
+        u_it += 1
+        u_conv = float(np.max(np.abs(u_st["rho"] - u_prev))) < IRMAD_TOL
+        u_prev = u_st["rho"]
+    centre = [float(np.median(m_)) for m_ in u_st["mad"]]
+    scale = [1.4826 * float(np.median(np.abs(m_ - c_))) for m_, c_ in zip(u_st["mad"], centre)]
+    Zr = sum(((m_ - c_) / s_) ** 2 for m_, c_, s_ in zip(u_st["mad"], centre, scale))
+    uncapped = {
+        "max_iterations": UNCAPPED_MAX_IT,
+        "iterations": u_it,
+        "converged": u_conv,
+        "rho": [float(r) for r in u_st["rho"]],
+        "robust": {
+            "centre_abs": [abs(c_) for c_ in centre],
+            "scale": scale,
+            "z": float_stats64(to_raster(Zr, valid)),
+            "chi2": chi2_counts(Zr, p),
+        },
+    }
+
     # Invariance to an affine transform of X [N07 Sec. II], first iteration only.
     rng = np.random.default_rng(IRMAD_SEED)
     G = rng.standard_normal((p, p))
@@ -419,6 +447,7 @@ def irmad(Xb, Yb, valid):
         "weights": "w = 1 - scipy.stats.chi2.cdf(Z, p) (1 - cdf, not sf)",
         "iterations": len(history),
         "converged": converged,
+        "uncapped": uncapped,
         "last_max_abs_rho_change": last_delta,
         "rho_per_iteration": history,
         "final": {

@@ -619,8 +619,10 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         s,
         rows,
         tick: &tick,
+        cache: std::sync::OnceLock::new(),
     };
     let prep = stats.prepare()?;
+    drop(stats);
     let plan = &prep.plan;
     let row_areas = g.row_areas(s.area).unwrap_or_else(|_| vec![f64::NAN; h]);
     let mut counts = [0u64; 256];
@@ -839,7 +841,13 @@ struct Stats<'a> {
     s: &'a Settings,
     rows: usize,
     tick: &'a (dyn Fn(usize) + Sync),
+    /// Both dates' strips in memory, when IR-MAD iterates and they fit in half the budget
+    /// (else every pass reads the files again).
+    cache: std::sync::OnceLock<Vec<DateStrips>>,
 }
+
+/// One strip of both dates: bands and cloud masks.
+type DateStrips = (Vec<Vec<f32>>, Vec<bool>, Vec<Vec<f32>>, Vec<bool>);
 
 /// IR-MAD's state after an iteration: the CCA and the weighted means it centres with.
 struct MadFit {
@@ -863,11 +871,45 @@ impl MadFit {
 }
 
 impl Stats<'_> {
+    /// A strip of both dates, from memory when cached.
+    fn strip(&self, r0: usize, n: usize) -> Result<std::borrow::Cow<'_, DateStrips>> {
+        if let Some(c) = self.cache.get() {
+            return Ok(std::borrow::Cow::Borrowed(&c[r0 / self.rows]));
+        }
+        let (o, s) = (self.o, self.s);
+        let g = &o.grid;
+        let (bv, bm) = read_date(&o.before, &o.mask_before, g, s.mask_buffer, r0, n)?;
+        let (av, am) = read_date(&o.after, &o.mask_after, g, s.mask_buffer, r0, n)?;
+        Ok(std::borrow::Cow::Owned((bv, bm, av, am)))
+    }
+
+    /// Reads both dates into memory for the passes to come, when they fit in half the
+    /// memory budget (4 bytes a band value, 1 a mask value).
+    fn cache_if_it_fits(&self) -> Result<()> {
+        let g = &self.o.grid;
+        let nb = self.o.before.len() as u64;
+        if g.pixels() * (8 * nb + 2) > self.s.memory / 2 || self.cache.get().is_some() {
+            return Ok(());
+        }
+        let mut strips = vec![];
+        blocks::run(
+            g.height,
+            self.rows,
+            |r0, n| Ok(self.strip(r0, n)?.into_owned()),
+            |_, _, st| {
+                strips.push(st);
+                Ok(())
+            },
+        )?;
+        let _ = self.cache.set(strips);
+        Ok(())
+    }
+
     /// One pass: the weighted co-moments of z = (before bands…, after bands…) over the pixels
     /// valid and unmasked on both dates; sums kept per row and merged in row order, so they
     /// do not depend on the strips or the threads.
     fn comoments(&self, weight: &(dyn Fn(&[f64], &mut [f64]) -> f64 + Sync)) -> Result<CoMoments> {
-        let (o, s) = (self.o, self.s);
+        let o = self.o;
         let g = &o.grid;
         let (w, h) = (g.width, g.height);
         let nb = o.before.len();
@@ -876,28 +918,31 @@ impl Stats<'_> {
             h,
             self.rows,
             |r0, n| {
-                let (bv, bm) = read_date(&o.before, &o.mask_before, g, s.mask_buffer, r0, n)?;
-                let (av, am) = read_date(&o.after, &o.mask_after, g, s.mask_buffer, r0, n)?;
-                let mut per_row = vec![CoMoments::new(2 * nb); n];
+                let st = self.strip(r0, n)?;
+                let (bv, bm, av, am) = &*st;
+                let mut per_row = Vec::with_capacity(n);
                 let mut z = vec![0f64; 2 * nb];
-                let mut delta = vec![0f64; 2 * nb];
                 let mut buf = vec![0f64; 2 * nb];
-                for p in 0..w * n {
-                    if bm[p] || am[p] {
-                        continue;
+                for r in 0..n {
+                    let mut sums = crate::stats::RowSums::new(2 * nb);
+                    for p in r * w..(r + 1) * w {
+                        if bm[p] || am[p] {
+                            continue;
+                        }
+                        let mut ok = true;
+                        for k in 0..nb {
+                            let (x, y) = (bv[k][p], av[k][p]);
+                            ok &= !(x.is_nan() || y.is_nan());
+                            z[k] = x as f64;
+                            z[nb + k] = y as f64;
+                        }
+                        if !ok {
+                            continue;
+                        }
+                        let wt = weight(&z, &mut buf);
+                        sums.add(&z, wt);
                     }
-                    let mut ok = true;
-                    for k in 0..nb {
-                        let (x, y) = (bv[k][p], av[k][p]);
-                        ok &= !(x.is_nan() || y.is_nan());
-                        z[k] = x as f64;
-                        z[nb + k] = y as f64;
-                    }
-                    if !ok {
-                        continue;
-                    }
-                    let wt = weight(&z, &mut buf);
-                    per_row[p / w].add(&z, wt, &mut delta);
+                    per_row.push(sums.finish());
                 }
                 (self.tick)(n);
                 Ok(per_row)
@@ -926,6 +971,7 @@ impl Stats<'_> {
         max_iterations: usize,
         tolerance: f64,
     ) -> Result<(MadFit, IrmadReport, CoMoments)> {
+        self.cache_if_it_fits()?;
         let nb = self.o.before.len();
         let df = nb as u32;
         let mut fit: Option<MadFit> = None;
@@ -999,7 +1045,7 @@ impl Stats<'_> {
     /// smallest giving at most 2²⁰; the same pixels for any strips or threads), and the
     /// sample's size.
     fn robust_scale(&self, fit: &MadFit) -> Result<(Vec<f64>, Vec<f64>, u64)> {
-        let (o, s) = (self.o, self.s);
+        let o = self.o;
         let g = &o.grid;
         let (w, h) = (g.width, g.height);
         let p = o.before.len();
@@ -1009,8 +1055,8 @@ impl Stats<'_> {
             h,
             self.rows,
             |r0, n| {
-                let (bv, bm) = read_date(&o.before, &o.mask_before, g, s.mask_buffer, r0, n)?;
-                let (av, am) = read_date(&o.after, &o.mask_after, g, s.mask_buffer, r0, n)?;
+                let st = self.strip(r0, n)?;
+                let (bv, bm, av, am) = &*st;
                 let mut out: Vec<Vec<f64>> = vec![vec![]; p];
                 let (mut x, mut y, mut m) = (vec![0.0; p], vec![0.0; p], vec![0.0; p]);
                 let first = (r0 * w).div_ceil(stride) * stride;

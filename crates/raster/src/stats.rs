@@ -87,6 +87,82 @@ impl CoMoments {
     }
 }
 
+/// Weighted sums of one row's observations about a shift (the row's first observation):
+/// Σw, Σw(z − s) and the upper triangle of Σw(z − s)(z − s)ᵀ, turned into [`CoMoments`] at
+/// the end of the row. No division per observation, half the products of a full update;
+/// the shift keeps the sums as exact as centred ones for data of one scale.
+#[derive(Debug, Clone)]
+pub struct RowSums {
+    shift: Vec<f64>,
+    weight: f64,
+    count: u64,
+    s1: Vec<f64>,
+    /// Upper triangle, row-major (i ≤ j).
+    s2: Vec<f64>,
+    d: Vec<f64>,
+}
+
+impl RowSums {
+    pub fn new(dim: usize) -> RowSums {
+        RowSums {
+            shift: vec![],
+            weight: 0.0,
+            count: 0,
+            s1: vec![0.0; dim],
+            s2: vec![0.0; dim * (dim + 1) / 2],
+            d: vec![0.0; dim],
+        }
+    }
+
+    #[inline]
+    pub fn add(&mut self, z: &[f64], w: f64) {
+        self.count += 1;
+        if w <= 0.0 {
+            return;
+        }
+        if self.shift.is_empty() {
+            self.shift = z.to_vec();
+        }
+        let n = z.len();
+        for k in 0..n {
+            self.d[k] = z[k] - self.shift[k];
+        }
+        self.weight += w;
+        let mut t = 0;
+        for i in 0..n {
+            let wi = w * self.d[i];
+            self.s1[i] += wi;
+            for j in i..n {
+                self.s2[t] += wi * self.d[j];
+                t += 1;
+            }
+        }
+    }
+
+    /// The row's weighted mean and co-moments.
+    pub fn finish(&self) -> CoMoments {
+        let n = self.s1.len();
+        let mut c = CoMoments::new(n);
+        c.count = self.count;
+        if self.weight == 0.0 {
+            return c;
+        }
+        c.weight = self.weight;
+        let m: Vec<f64> = self.s1.iter().map(|x| x / self.weight).collect();
+        let mut t = 0;
+        for i in 0..n {
+            c.mean[i] = self.shift[i] + m[i];
+            for j in i..n {
+                let v = self.s2[t] - self.s1[i] * m[j];
+                c.comoment[i * n + j] = v;
+                c.comoment[j * n + i] = v;
+                t += 1;
+            }
+        }
+        c
+    }
+}
+
 /// ln Γ(a) for a = k/2, k ≥ 1: exact products of (n − 1)! and Γ(n + ½) = (2n)! √π / (4ⁿ n!).
 fn ln_gamma_half(k: u32) -> f64 {
     if k % 2 == 0 {
@@ -133,7 +209,7 @@ fn gamma_pq(x: f64, df: u32) -> (f64, f64) {
             term *= z / i as f64;
             sum += term;
         }
-        let q = ((-z) + sum.ln()).exp().min(1.0);
+        let q = ((-z).exp() * sum).min(1.0);
         return (1.0 - q, q);
     }
     let log_front = a * z.ln() - z - ln_gamma_half(df);

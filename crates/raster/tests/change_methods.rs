@@ -255,6 +255,50 @@ fn irmad_equals_numpy_on_norcia() {
     assert!(rep.changed_share.unwrap() > 0.9);
 }
 
+/// Without the cap the iterations settle (215 at 1e-8, as numpy's), and the robust scale
+/// (medians over every valid pixel here) equals numpy's medians.
+#[test]
+fn irmad_converges_and_its_robust_scale_equals_numpy() {
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let fx = fixture();
+    let want = &fx["norcia"]["irmad"]["uncapped"];
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(
+        norcia(&data, "imgs_1"),
+        norcia(&data, "imgs_2"),
+        Method::Irmad {
+            max_iterations: 1000,
+            tolerance: 1e-8,
+            scale: MadScale::Robust,
+        },
+        dir.path(),
+    );
+    s.threshold = Threshold::Chi2 { probability: 0.99 };
+    let rep = change::run(&s, &|_, _| {}).unwrap();
+    let m = rep.irmad.unwrap();
+    assert!(m.converged);
+    assert_eq!(m.iterations as u64, want["iterations"].as_u64().unwrap());
+    for (g, w) in m.correlations.iter().zip(want["rho"].as_array().unwrap()) {
+        close(*g, f(w), 1e-9, "rho");
+    }
+    let r = &want["robust"];
+    for k in 0..4 {
+        close(
+            m.mad_centre[k].abs(),
+            f(&r["centre_abs"][k]),
+            1e-7,
+            "median",
+        );
+        close(m.mad_scale[k], f(&r["scale"][k]), 1e-7, "scale");
+    }
+    assert_eq!(m.robust_sample, Some(92_785));
+    check_values(&read_band(&s.out.path, 1), &r["z"], 1e-6, "robust Z");
+    let changed = rep.classes.iter().find(|c| c.class == 1).unwrap().pixels as i64;
+    assert!((changed - r["chi2"][1]["count_above"].as_i64().unwrap()).abs() <= 2);
+}
+
 #[test]
 fn standardised_and_zscore_cva_equal_numpy_on_norcia() {
     let Some(data) = common::reference_data("raster") else {
