@@ -60,10 +60,11 @@ for rep in $(seq "$REPEATS"); do
   timed cva_standardized "$TW" raster change --method cva --standardize "${bands[@]}" --out "$out/cva.tif" --quiet
   timed cva_zscore_ki "$TW" raster change --method cva --normalize zscore --threshold ki "${bands[@]}" --out "$out/z.tif" --quiet
   timed irmad "$TW" --report "$WORK/irmad.json" raster change --method irmad "${bands[@]}" --out "$out/mad.tif" --quiet
+  timed irmad_2GB "$TW" --report "$WORK/irmad2.json" raster change --method irmad --memory 2GB "${bands[@]}" --out "$out/mad.tif" --quiet
 done
 echo "inputs: s2a pair ${SIZE}² = $((SIZE * SIZE / 1000000)) MP (2 bands per date); Norcia ${nw} × ${nh} = $((nw * nh / 1000)) kP (4 bands per date)"
 printf '%-22s %8s %8s %10s\n' step "wall s" "CPU s" "RSS MiB"
-for n in ndvi_-0.1 base_ndvi_-0.1 ndvi_otsu base_ndvi_otsu ndvi_ki ndvi_em cva_standardized cva_zscore_ki irmad; do
+for n in ndvi_-0.1 base_ndvi_-0.1 ndvi_otsu base_ndvi_otsu ndvi_ki ndvi_em cva_standardized cva_zscore_ki irmad irmad_2GB; do
   grep -q "^$n " "$STEPS" && median_row "$n" 22
 done
 /usr/bin/python3 - "$WORK/irmad.json" "$nw" "$nh" <<'EOF'

@@ -1576,9 +1576,15 @@ impl Stage<'_> {
                     tick(n);
                     Ok(())
                 })?;
+                let why = match self.rule.threshold {
+                    Threshold::Em { .. } => {
+                        "the mixture fitted by EM has no single boundary between its two means, or one component collapsed onto one bin"
+                    }
+                    _ => "the histogram of change values has no two classes to separate",
+                };
                 let none = || {
                     RasterError::Invalid(format!(
-                        "{}: the histogram of change values has no two classes to separate (values from {lo} to {hi}); give a fixed --threshold",
+                        "{}: {why} (values from {lo} to {hi}); try another --threshold (otsu, ki) or a fixed value",
                         self.rule.threshold.describe()
                     ))
                 };
@@ -1750,7 +1756,12 @@ pub fn classify_mosaic(
         rows,
         row_areas: &row_areas,
         memory,
-        known: rule.threshold.known(1),
+        // a tiled run's threshold is fixed or found here (IR-MAD's chi-square needs the whole
+        // image and is refused in tiles)
+        known: match rule.threshold {
+            Threshold::Fixed { value } => Some(value),
+            _ => None,
+        },
     };
     let c = stage.run(
         (lo, hi, valid),

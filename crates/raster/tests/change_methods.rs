@@ -405,7 +405,7 @@ fn rare_change_thresholds_equal_the_reference() {
     std::fs::remove_file(&s.out.path).unwrap();
     s.threshold = Threshold::Em { bins: 256 };
     let e = change::run(&s, &|_, _| {}).unwrap_err().to_string();
-    assert!(e.contains("EM") && e.contains("fixed --threshold"), "{e}");
+    assert!(e.contains("EM") && e.contains("no single boundary"), "{e}");
     assert!(!s.out.path.exists());
     // Otsu's threshold is on the wrong side of zero for loss (below): a warning, or with
     // strict an error and no output
