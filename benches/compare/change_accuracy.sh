@@ -87,6 +87,7 @@ run cva_standardized_ki --method cva --standardize --threshold ki
 run cva_zscore_otsu --method cva --normalize zscore --threshold otsu
 run cva_zscore_ki --method cva --normalize zscore --threshold ki
 run cva_zscore_em --method cva --normalize zscore --threshold em
+run cva_histogram_ki --method cva --normalize histogram --threshold ki
 run cva_pif_ki --method cva --normalize pif --threshold ki
 run irmad_chi2 --method irmad
 run irmad_canonical_chi2 --method irmad --mad-scale canonical

@@ -798,8 +798,9 @@ pub struct ChangeArgs {
     /// CVA: centre each band's difference on its mean and divide by its standard deviation.
     #[arg(long)]
     pub standardize: bool,
-    /// CVA: make the dates comparable first: none, zscore (each date's band standardised) or
-    /// pif (after mapped onto before over IR-MAD's invariant pixels).
+    /// CVA: make the dates comparable first: none, zscore (each date's band standardised),
+    /// histogram (after matched to before) or pif (after mapped onto before over IR-MAD's
+    /// invariant pixels).
     #[arg(long, default_value = "none")]
     pub normalize: String,
     /// IR-MAD: the most iterations.
@@ -1996,10 +1997,8 @@ fn normalize_of(a: &ChangeArgs) -> Result<Normalize> {
         "none" => Normalize::None,
         "zscore" => Normalize::Zscore,
         "pif" => Normalize::Pif,
-        "histogram" => bail!(
-            "--normalize histogram: not available; use zscore (each date standardised), pif (regression on invariant pixels) or --method irmad"
-        ),
-        o => bail!("--normalize '{o}': expected none, zscore or pif"),
+        "histogram" => Normalize::Histogram,
+        o => bail!("--normalize '{o}': expected none, zscore, histogram or pif"),
     })
 }
 

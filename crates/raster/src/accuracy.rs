@@ -158,9 +158,9 @@ pub fn stratified(m: &Matrix, mapped: &[f64]) -> Result<Stratified> {
         )));
     }
     let total: f64 = mapped.iter().sum();
-    for i in 0..k {
+    for (i, &mapped_i) in mapped.iter().enumerate() {
         let n = m.row_sum(i);
-        if mapped[i] > 0.0 && n < 2.0 {
+        if mapped_i > 0.0 && n < 2.0 {
             return Err(RasterError::Invalid(format!(
                 "map class {} has {} sample unit{}: the estimators need at least 2 per stratum (eq. 5–10 divide by n − 1)",
                 m.classes[i],
@@ -168,7 +168,7 @@ pub fn stratified(m: &Matrix, mapped: &[f64]) -> Result<Stratified> {
                 if n == 1.0 { "" } else { "s" }
             )));
         }
-        if mapped[i] == 0.0 && n > 0.0 {
+        if mapped_i == 0.0 && n > 0.0 {
             return Err(RasterError::Invalid(format!(
                 "{n} sample units fall in map class {}, which the map does not have: the sample was not drawn from this map",
                 m.classes[i]

@@ -94,6 +94,10 @@ pub enum Normalize {
     /// no-change probability exceeds 0.95 are taken as unchanged, and the after date's band is
     /// mapped onto the before date's by orthogonal regression over them.
     Pif,
+    /// Histogram matching: each after band mapped onto its before band through their
+    /// cumulative histograms (4,096 bins over each band's range, linear within a bin) over the
+    /// pixels valid on both dates; monotone, and not linear, so it also reshapes change.
+    Histogram,
 }
 
 /// A minimum mapping unit: a true area, or a pixel count (for grids without a CRS).
@@ -355,6 +359,63 @@ impl Linear {
     };
 }
 
+/// A band's value mapped for CVA: (x − offset) · scale, or through a lookup table.
+#[derive(Debug, Clone)]
+struct BandMap {
+    offset: f32,
+    scale: f32,
+    lut: Option<Lut>,
+}
+
+impl BandMap {
+    fn linear(l: &Linear) -> BandMap {
+        BandMap {
+            offset: l.offset as f32,
+            scale: l.scale as f32,
+            lut: None,
+        }
+    }
+
+    #[inline]
+    fn apply(&self, x: f32) -> f32 {
+        match &self.lut {
+            None => (x - self.offset) * self.scale,
+            Some(l) => l.apply(x),
+        }
+    }
+}
+
+/// A piecewise-linear map given at the edges of equal bins over [lo, lo + bins · step].
+#[derive(Debug, Clone)]
+struct Lut {
+    lo: f64,
+    step: f64,
+    values: Vec<f64>,
+}
+
+impl Lut {
+    #[inline]
+    fn apply(&self, x: f32) -> f32 {
+        let n = self.values.len() - 1;
+        let t = if self.step > 0.0 {
+            ((x as f64 - self.lo) / self.step).clamp(0.0, n as f64)
+        } else {
+            0.0
+        };
+        let i = (t as usize).min(n.saturating_sub(1));
+        let f = t - i as f64;
+        let v = if n == 0 {
+            self.values[0]
+        } else {
+            self.values[i] + f * (self.values[i + 1] - self.values[i])
+        };
+        v as f32
+    }
+}
+
+/// The bins of histogram matching.
+const MATCH_BINS: usize = 4096;
+
 /// The normalisation applied before CVA: each band's transform per date.
 #[derive(Debug, Clone, Serialize)]
 pub struct Normalization {
@@ -586,6 +647,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                     Normalize::None => 0,
                     Normalize::Zscore => 1,
                     Normalize::Pif => 9,
+                    Normalize::Histogram => 2,
                 }
         }
         _ => 0,
@@ -811,8 +873,8 @@ enum Plan {
     Index,
     /// CVA: each band's transform per date, then (d − μ) / σ when standardised.
     Cva {
-        before: Vec<(f32, f32)>,
-        after: Vec<(f32, f32)>,
+        before: Vec<BandMap>,
+        after: Vec<BandMap>,
         centre: Option<Vec<(f32, f32)>>,
     },
     /// IR-MAD's chi-square statistic with the final canonical vectors and weighted means.
@@ -845,6 +907,9 @@ struct Stats<'a> {
     /// (else every pass reads the files again).
     cache: std::sync::OnceLock<Vec<DateStrips>>,
 }
+
+/// A visitor of a strip's bands (before, after) and its pixels valid on both dates.
+type ValidPixels<'a> = dyn FnMut(&[Vec<f32>], &[Vec<f32>], &[usize]) + 'a;
 
 /// One strip of both dates: bands and cloud masks.
 type DateStrips = (Vec<Vec<f32>>, Vec<bool>, Vec<Vec<f32>>, Vec<bool>);
@@ -1104,7 +1169,7 @@ impl Stats<'_> {
             let c = median(v);
             let mut dev: Vec<f64> = v.iter().map(|x| (x - c).abs()).collect();
             let sc = 1.4826 * median(&mut dev);
-            if !(sc > 0.0) {
+            if sc.is_nan() || sc <= 0.0 {
                 return Err(RasterError::Invalid(
                     "IR-MAD: a MAD variate has no spread over half the pixels (identical dates?); use --mad-scale canonical".into(),
                 ));
@@ -1115,13 +1180,118 @@ impl Stats<'_> {
         Ok((centre, scale, n))
     }
 
+    /// Per column of z = (before bands…, after bands…) over the pixels valid on both dates:
+    /// `f(column, value)` for every value, strip by strip in row order.
+    fn each_valid(&self, f: &mut ValidPixels<'_>) -> Result<()> {
+        let o = self.o;
+        let g = &o.grid;
+        let (w, h) = (g.width, g.height);
+        let nb = o.before.len();
+        blocks::run(
+            h,
+            self.rows,
+            |r0, n| {
+                let st = self.strip(r0, n)?.into_owned();
+                let (bv, bm, av, am) = &st;
+                let valid: Vec<usize> = (0..w * n)
+                    .filter(|&p| {
+                        !(bm[p] || am[p])
+                            && (0..nb).all(|k| !(bv[k][p].is_nan() || av[k][p].is_nan()))
+                    })
+                    .collect();
+                (self.tick)(n);
+                Ok((st, valid))
+            },
+            |_, _, (st, valid)| {
+                f(&st.0, &st.2, &valid);
+                Ok(())
+            },
+        )
+    }
+
+    /// Histogram matching of each after band onto its before band: two passes (ranges,
+    /// then histograms of [`MATCH_BINS`] bins), and the after band's edges mapped through its
+    /// cumulative histogram and the inverse of the before band's (linear within a bin).
+    fn histogram_match(&self) -> Result<Vec<BandMap>> {
+        let nb = self.o.before.len();
+        let mut lo = vec![f64::INFINITY; 2 * nb];
+        let mut hi = vec![f64::NEG_INFINITY; 2 * nb];
+        self.each_valid(&mut |b, a, valid| {
+            for k in 0..nb {
+                for &p in valid {
+                    let (x, y) = (b[k][p] as f64, a[k][p] as f64);
+                    lo[k] = lo[k].min(x);
+                    hi[k] = hi[k].max(x);
+                    lo[nb + k] = lo[nb + k].min(y);
+                    hi[nb + k] = hi[nb + k].max(y);
+                }
+            }
+        })?;
+        if lo[0] > hi[0] {
+            return Err(RasterError::Invalid(
+                "no pixel is valid and unmasked on both dates: nothing to compare".into(),
+            ));
+        }
+        let step: Vec<f64> = (0..2 * nb)
+            .map(|c| (hi[c] - lo[c]) / MATCH_BINS as f64)
+            .collect();
+        let bin = |c: usize, x: f64| -> usize {
+            if step[c] > 0.0 {
+                (((x - lo[c]) / step[c]) as usize).min(MATCH_BINS - 1)
+            } else {
+                0
+            }
+        };
+        let mut counts = vec![vec![0u64; MATCH_BINS]; 2 * nb];
+        self.each_valid(&mut |b, a, valid| {
+            for k in 0..nb {
+                for &p in valid {
+                    counts[k][bin(k, b[k][p] as f64)] += 1;
+                    counts[nb + k][bin(nb + k, a[k][p] as f64)] += 1;
+                }
+            }
+        })?;
+        let cumulative = |c: &[u64]| -> Vec<f64> {
+            let mut acc = vec![0.0; c.len() + 1];
+            for (i, n) in c.iter().enumerate() {
+                acc[i + 1] = acc[i] + *n as f64;
+            }
+            acc
+        };
+        Ok((0..nb)
+            .map(|k| {
+                let (cb, ca) = (cumulative(&counts[k]), cumulative(&counts[nb + k]));
+                let total = cb[MATCH_BINS];
+                // the before value at cumulative count t, linear within its bin
+                let inverse = |t: f64| -> f64 {
+                    let i = cb.partition_point(|&c| c < t).clamp(1, MATCH_BINS) - 1;
+                    let n = counts[k][i] as f64;
+                    let f = if n > 0.0 {
+                        ((t - cb[i]) / n).clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                    lo[k] + (i as f64 + f) * step[k]
+                };
+                let values = (0..=MATCH_BINS)
+                    .map(|j| inverse(ca[j] / ca[MATCH_BINS] * total))
+                    .collect();
+                BandMap {
+                    offset: 0.0,
+                    scale: 1.0,
+                    lut: Some(Lut {
+                        lo: lo[nb + k],
+                        step: step[nb + k],
+                        values,
+                    }),
+                }
+            })
+            .collect())
+    }
+
     /// The per-band moments of the CVA differences d = za − zb as computed in float32 (so the
     /// standardisation sees exactly the values it standardises).
-    fn difference_moments(
-        &self,
-        before: &[(f32, f32)],
-        after: &[(f32, f32)],
-    ) -> Result<Vec<Moments>> {
+    fn difference_moments(&self, before: &[BandMap], after: &[BandMap]) -> Result<Vec<Moments>> {
         let (o, s) = (self.o, self.s);
         let g = &o.grid;
         let (w, h) = (g.width, g.height);
@@ -1141,8 +1311,7 @@ impl Stats<'_> {
                         continue;
                     }
                     for k in 0..nb {
-                        d[k] = (av[k][p] - after[k].0) * after[k].1
-                            - (bv[k][p] - before[k].0) * before[k].1;
+                        d[k] = after[k].apply(av[k][p]) - before[k].apply(bv[k][p]);
                     }
                     if d.iter().any(|x| x.is_nan()) {
                         continue;
@@ -1207,7 +1376,7 @@ impl Stats<'_> {
             Method::Cva { standardize } => {
                 let identity = vec![Linear::IDENTITY; nb];
                 let (before, after) = match s.normalize {
-                    Normalize::None => (identity.clone(), identity),
+                    Normalize::None | Normalize::Histogram => (identity.clone(), identity),
                     Normalize::Zscore => {
                         let cm = self.comoments(&|_, _| 1.0)?;
                         let cov = cm.covariance();
@@ -1264,12 +1433,18 @@ impl Stats<'_> {
                         invariant_pixels: None,
                     });
                 }
-                let f32s = |v: &[Linear]| -> Vec<(f32, f32)> {
-                    v.iter()
-                        .map(|l| (l.offset as f32, l.scale as f32))
-                        .collect()
-                };
-                let (before, after) = (f32s(&before), f32s(&after));
+                let maps =
+                    |v: &[Linear]| -> Vec<BandMap> { v.iter().map(BandMap::linear).collect() };
+                let (before, mut after) = (maps(&before), maps(&after));
+                if s.normalize == Normalize::Histogram {
+                    after = self.histogram_match()?;
+                    out.normalization = Some(Normalization {
+                        method: Normalize::Histogram,
+                        before: vec![Linear::IDENTITY; nb],
+                        after: vec![Linear::IDENTITY; nb],
+                        invariant_pixels: None,
+                    });
+                }
                 let centre = if standardize {
                     let m = self.difference_moments(&before, &after)?;
                     out.band_mean = m.iter().map(|m| m.mean).collect();
@@ -1341,12 +1516,12 @@ impl Settings {
             ..
         } = self.method
         {
-            if bands < 2 || bands > MAX_MAD_BANDS {
+            if !(2..=MAX_MAD_BANDS).contains(&bands) {
                 return Err(RasterError::Invalid(format!(
                     "irmad needs 2 to {MAX_MAD_BANDS} bands per date; got {bands}"
                 )));
             }
-            if max_iterations == 0 || !(tolerance > 0.0) {
+            if max_iterations == 0 || tolerance.is_nan() || tolerance <= 0.0 {
                 return bad("irmad needs at least one iteration and a positive tolerance");
             }
         }
@@ -1365,15 +1540,15 @@ impl Settings {
                 return bad("--threshold chi2:P needs 0 < P < 1 (e.g. chi2:0.99)");
             }
         }
-        if let Threshold::Kmeans { k, .. } = self.threshold {
-            if !(2..=3).contains(&k) {
-                return bad("--threshold kmeans:K takes K = 2 or 3");
-            }
+        if let Threshold::Kmeans { k, .. } = self.threshold
+            && !(2..=3).contains(&k)
+        {
+            return bad("--threshold kmeans:K takes K = 2 or 3");
         }
-        if let Some(m) = self.checks.max_change_share {
-            if !(m > 0.0 && m <= 1.0) {
-                return bad("--max-change-share must be in (0, 1]");
-            }
+        if let Some(m) = self.checks.max_change_share
+            && !(m > 0.0 && m <= 1.0)
+        {
+            return bad("--max-change-share must be in (0, 1]");
         }
         Ok(())
     }
@@ -1409,36 +1584,35 @@ impl ClassRule {
         let (none, change) = (counts[0], counts[1]);
         let share = (none + change > 0).then(|| change as f64 / (none + change) as f64);
         let mut warnings = vec![];
-        if let (Some(t), true) = (threshold, self.signed) {
-            let wrong = match self.direction {
+        if let (Some(t), true) = (threshold, self.signed)
+            && match self.direction {
                 Direction::Below => t > 0.0,
                 Direction::Above => t < 0.0,
-            };
-            if wrong {
-                warnings.push(format!(
-                    "the threshold {t:.6} ({}) is on the wrong side of zero for change {} it: pixels that did not change at all count as change; give a fixed --threshold, another method (e.g. --threshold ki or em), or check --direction",
-                    self.threshold.describe(),
-                    match self.direction {
-                        Direction::Below => "below",
-                        Direction::Above => "above",
-                    }
-                ));
             }
+        {
+            warnings.push(format!(
+                "the threshold {t:.6} ({}) is on the wrong side of zero for change {} it: pixels that did not change at all count as change; give a fixed --threshold, another method (e.g. --threshold ki or em), or check --direction",
+                self.threshold.describe(),
+                match self.direction {
+                    Direction::Below => "below",
+                    Direction::Above => "above",
+                }
+            ));
         }
-        if let (Some(sh), Some(max)) = (share, self.checks.max_change_share) {
-            if sh > max {
-                warnings.push(format!(
-                    "{:.1} % of the valid pixels are classed as change, above --max-change-share {:.1} %: the threshold ({}) is likely wrong for this image{}",
-                    100.0 * sh,
-                    100.0 * max,
-                    self.threshold.describe(),
-                    match self.threshold {
-                        Threshold::Otsu { .. } => " (Otsu assumes two classes of comparable size; for rare change try --threshold ki or em, or --method irmad)",
-                        Threshold::Chi2 { .. } => " (IR-MAD's no-change statistic is exceeded almost everywhere: the dates differ widely, e.g. in season; compare dates of one season, or set a fixed --threshold)",
-                        _ => "; check the direction, the dates and the method",
-                    }
-                ));
-            }
+        if let (Some(sh), Some(max)) = (share, self.checks.max_change_share)
+            && sh > max
+        {
+            warnings.push(format!(
+                "{:.1} % of the valid pixels are classed as change, above --max-change-share {:.1} %: the threshold ({}) is likely wrong for this image{}",
+                100.0 * sh,
+                100.0 * max,
+                self.threshold.describe(),
+                match self.threshold {
+                    Threshold::Otsu { .. } => " (Otsu assumes two classes of comparable size; for rare change try --threshold ki or em, or --method irmad)",
+                    Threshold::Chi2 { .. } => " (IR-MAD's no-change statistic is exceeded almost everywhere: the dates differ widely, e.g. in season; compare dates of one season, or set a fixed --threshold)",
+                    _ => "; check the direction, the dates and the method",
+                }
+            ));
         }
         if self.checks.strict && !warnings.is_empty() {
             return Err(RasterError::Invalid(format!(
@@ -1830,7 +2004,7 @@ fn change_value(s: &Settings, plan: &Plan, b: &[f32], a: &[f32]) -> f32 {
         } => {
             let mut sum = 0f32;
             for k in 0..b.len() {
-                let mut d = (a[k] - after[k].0) * after[k].1 - (b[k] - before[k].0) * before[k].1;
+                let mut d = after[k].apply(a[k]) - before[k].apply(b[k]);
                 if let Some(c) = centre {
                     d = (d - c[k].0) / c[k].1;
                 }

@@ -12,6 +12,9 @@
 //!   covariance (Hotelling 1936), solved as a symmetric eigenproblem through a Cholesky
 //!   factor; [`symmetric_eigen`] is the cyclic Jacobi method.
 
+// Index loops here follow the formulas' subscripts (row-major matrices).
+#![allow(clippy::needless_range_loop)]
+
 /// Weighted mean and co-moment matrix (Σ w (x − m)(x − m)ᵀ) of `d`-dimensional observations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoMoments {
@@ -34,30 +37,6 @@ impl CoMoments {
 
     pub fn dim(&self) -> usize {
         self.mean.len()
-    }
-
-    /// Adds an observation with weight `w` (> 0; a zero weight only counts it).
-    #[inline]
-    pub fn add(&mut self, x: &[f64], w: f64, delta: &mut [f64]) {
-        self.count += 1;
-        if w <= 0.0 {
-            return;
-        }
-        let d = self.dim();
-        self.weight += w;
-        let r = w / self.weight;
-        for k in 0..d {
-            delta[k] = x[k] - self.mean[k];
-            self.mean[k] += r * delta[k];
-        }
-        // C += w · δ (x − m_new)ᵀ = w (1 − r) δ δᵀ
-        let f = w * (1.0 - r);
-        for i in 0..d {
-            let fi = f * delta[i];
-            for j in 0..d {
-                self.comoment[i * d + j] += fi * delta[j];
-            }
-        }
     }
 
     /// Combines `o` into `self` (as if its observations had been added after).
@@ -165,7 +144,7 @@ impl RowSums {
 
 /// ln Γ(a) for a = k/2, k ≥ 1: exact products of (n − 1)! and Γ(n + ½) = (2n)! √π / (4ⁿ n!).
 fn ln_gamma_half(k: u32) -> f64 {
-    if k % 2 == 0 {
+    if k.is_multiple_of(2) {
         (1..k / 2).map(|i| (i as f64).ln()).sum()
     } else {
         // Γ(1/2) = √π; Γ(x + 1) = x Γ(x)
@@ -202,7 +181,7 @@ fn gamma_pq(x: f64, df: u32) -> (f64, f64) {
     }
     let a = df as f64 / 2.0;
     let z = x / 2.0;
-    if df % 2 == 0 && df <= 64 {
+    if df.is_multiple_of(2) && df <= 64 {
         // integer a: Q(a, z) = e^(−z) Σ_{i<a} zⁱ / i!
         let (mut term, mut sum) = (1.0f64, 1.0f64);
         for i in 1..df / 2 {
@@ -525,18 +504,27 @@ mod tests {
                 ]
             })
             .collect();
-        let mut all = CoMoments::new(2);
-        let mut d = [0.0; 2];
+        let mut one = RowSums::new(2);
         for (i, x) in xs.iter().enumerate() {
-            all.add(x, 1.0 + (i % 3) as f64, &mut d);
+            one.add(x, 1.0 + (i % 3) as f64);
         }
-        let mut a = CoMoments::new(2);
-        let mut b = CoMoments::new(2);
+        let all = one.finish();
+        let (mut ra, mut rb) = (RowSums::new(2), RowSums::new(2));
         for (i, x) in xs.iter().enumerate() {
-            let t = if i < 20 { &mut a } else { &mut b };
-            t.add(x, 1.0 + (i % 3) as f64, &mut d);
+            let t = if i < 20 { &mut ra } else { &mut rb };
+            t.add(x, 1.0 + (i % 3) as f64);
         }
-        a.merge(&b);
+        let mut a = ra.finish();
+        a.merge(&rb.finish());
+        // against the two-pass definition
+        let wsum: f64 = (0..50).map(|i| 1.0 + (i % 3) as f64).sum();
+        let mean0 = xs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (1.0 + (i % 3) as f64) * x[0])
+            .sum::<f64>()
+            / wsum;
+        assert!((all.mean[0] - mean0).abs() < 1e-12);
         for (u, v) in all.comoment.iter().zip(&a.comoment) {
             assert!((u - v).abs() < 1e-9 * u.abs().max(1.0));
         }

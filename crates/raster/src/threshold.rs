@@ -255,7 +255,8 @@ pub fn em(h: &Histogram) -> Option<(f64, Mixture)> {
             m[j] = mj;
             s[j] = vj.sqrt();
         }
-        if !(s[0].min(s[1]) >= 1e-3 * bin) || p[0].min(p[1]) == 0.0 {
+        let narrowest = s[0].min(s[1]);
+        if narrowest.is_nan() || narrowest < 1e-3 * bin || p[0].min(p[1]) == 0.0 {
             return None;
         }
         let next = log_likelihood(&p, &m, &s);
