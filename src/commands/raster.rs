@@ -61,8 +61,9 @@ pub struct AccuracyArgs {
     /// The class map (e.g. --classes-out of raster change).
     #[arg(long, value_name = "FILE")]
     pub map: PathBuf,
-    /// The reference: a class raster (every pixel compared) or a vector file of sample
-    /// points with the interpreted class in --field.
+    /// The reference: a class raster (every pixel compared), or a vector file with the class
+    /// in --field: sample points (Olofsson et al.'s estimators) or reference polygons (every
+    /// cell whose centre they hold).
     #[arg(long, value_name = "FILE")]
     pub reference: PathBuf,
     /// Points: the field holding each point's reference class.
@@ -147,7 +148,7 @@ pub fn accuracy(span: &mut Span, ctx: &Ctx, a: &AccuracyArgs) -> Result<Outcome>
                 band,
             }
         } else {
-            Reference::Points {
+            Reference::Vector {
                 path: a.reference.clone(),
                 layer: a.layer.clone(),
                 field: a.field.clone(),
@@ -201,6 +202,13 @@ pub fn accuracy(span: &mut Span, ctx: &Ctx, a: &AccuracyArgs) -> Result<Outcome>
         e.map_missing, e.reference_missing, e.outside_map, e.other_classes
     )?;
     let mut csv = String::new();
+    if e.ambiguous > 0 {
+        writeln!(
+            text,
+            "cells in reference polygons of different classes (left out): {}",
+            e.ambiguous
+        )?;
+    }
     match &rep.estimates {
         None => {
             let c = &rep.accuracy;

@@ -499,9 +499,10 @@ pub fn map_classes(
 pub enum Reference {
     /// A wall-to-wall reference raster of class codes (a census).
     Raster { path: PathBuf, band: BandSel },
-    /// Sample points (a stratified random sample of the map's classes) with the interpreted
-    /// class in `field`.
-    Points {
+    /// A vector layer with the reference class in `field`: sample points (a stratified
+    /// random sample of the map's classes: Olofsson et al.'s estimators), or polygons
+    /// (reference areas: a census of the map cells whose centre they hold).
+    Vector {
         path: PathBuf,
         layer: Option<String>,
         field: String,
@@ -529,6 +530,8 @@ pub struct Excluded {
     pub reference_missing: u64,
     pub outside_map: u64,
     pub other_classes: u64,
+    /// Cells inside reference polygons of different classes.
+    pub ambiguous: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -556,8 +559,12 @@ fn kept(classes: &Option<Vec<i64>>, c: i64) -> bool {
 pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
     match &s.reference {
         Reference::Raster { path, band } => census_run(s, path, band, progress),
-        Reference::Points { path, layer, field } => {
-            points_run(s, path, layer.as_deref(), field, progress)
+        Reference::Vector { path, layer, field } => {
+            if first_geometry_is_point(path, layer.as_deref())? {
+                points_run(s, path, layer.as_deref(), field, progress)
+            } else {
+                polygons_run(s, path, layer.as_deref(), field)
+            }
         }
     }
 }
@@ -629,6 +636,161 @@ fn input(path: &Path, m: impl Into<String>) -> RasterError {
         path: path.display().to_string(),
         message: m.into(),
     }
+}
+
+/// Whether the layer's first feature with a geometry is a point (else polygons are expected).
+fn first_geometry_is_point(path: &Path, layer: Option<&str>) -> Result<bool> {
+    let ds = crate::zones::open_vector(path)?;
+    let mut lyr = match layer {
+        Some(name) => ds
+            .layer_by_name(name)
+            .map_err(|_| input(path, format!("no layer '{name}'")))?,
+        None => ds.layer(0).map_err(|_| input(path, "has no layer"))?,
+    };
+    for f in lyr.features() {
+        if let Some(g) = f.geometry() {
+            let t = g.geometry_type();
+            return Ok([
+                OGRwkbGeometryType::wkbPoint,
+                OGRwkbGeometryType::wkbPoint25D,
+                OGRwkbGeometryType::wkbPointM,
+                OGRwkbGeometryType::wkbPointZM,
+            ]
+            .contains(&t));
+        }
+    }
+    Err(input(path, "the layer has no geometry"))
+}
+
+/// The class code of a reference attribute.
+fn class_code(v: &crate::zones::Value) -> Option<std::result::Result<i64, String>> {
+    use crate::zones::Value;
+    match v {
+        Value::Null => None,
+        Value::Int(i) => Some(Ok(*i)),
+        Value::Real(r) if r.fract() == 0.0 && r.is_finite() => Some(Ok(*r as i64)),
+        Value::Text(t) if t.trim().is_empty() => None,
+        Value::Text(t) => Some(t.trim().parse().map_err(|_| t.clone())),
+        Value::Real(r) => Some(Err(r.to_string())),
+    }
+}
+
+/// Reference polygons: every map cell whose centre a polygon holds is compared with the
+/// polygon's class (a census of the reference areas); a cell in polygons of different
+/// classes is ambiguous and left out (counted), one in several of the same class counts once.
+fn polygons_run(s: &Settings, path: &Path, layer: Option<&str>, field: &str) -> Result<Report> {
+    let map = open_map(&s.map, &s.band)?;
+    let g = map.grid.clone();
+    if g.transform[2] != 0.0 || g.transform[4] != 0.0 {
+        return Err(input(&s.map, "a rotated grid is not supported"));
+    }
+    let zones = crate::zones::read(
+        path,
+        layer,
+        &g.wkt,
+        None,
+        crate::zones::Invalid::Repair,
+        false,
+        None,
+    )?;
+    let fi = zones
+        .fields
+        .iter()
+        .position(|(n, _)| n == field)
+        .ok_or_else(|| {
+            let names: Vec<&str> = zones.fields.iter().map(|(n, _)| n.as_str()).collect();
+            input(
+                path,
+                format!(
+                    "no field '{field}' (fields: {}); name the reference class with --field",
+                    names.join(", ")
+                ),
+            )
+        })?;
+    let row_areas = g
+        .row_areas(s.area)
+        .unwrap_or_else(|_| vec![f64::NAN; g.height]);
+    let mds = map.open_dataset()?;
+    let mut excluded = Excluded::default();
+    // cell → its reference class (None: ambiguous)
+    let mut cells: BTreeMap<usize, Option<i64>> = BTreeMap::new();
+    let (mut inside, mut v) = (vec![], vec![]);
+    for z in &zones.zones {
+        let Some(code) = class_code(&z.attributes[fi]) else {
+            continue;
+        };
+        let code = code.map_err(|t| {
+            input(
+                path,
+                format!(
+                    "feature {:?}: field '{field}' = '{t}' is not a class code",
+                    z.fid
+                ),
+            )
+        })?;
+        let shape = crate::coverage::Shape::new(&z.rings, &g.transform);
+        let Some(win) = shape.window(g.width, g.height) else {
+            excluded.outside_map += 1;
+            continue;
+        };
+        shape.centres(win.col0, win.row0, win.cols, win.rows, &mut inside);
+        for (i, w) in inside.iter().enumerate() {
+            if *w < 1.0 {
+                continue;
+            }
+            let cell = (win.row0 + i / win.cols) * g.width + win.col0 + i % win.cols;
+            match cells.get(&cell) {
+                None => {
+                    cells.insert(cell, Some(code));
+                }
+                Some(Some(c)) if *c != code => {
+                    cells.insert(cell, None);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut pixels: BTreeMap<(i64, i64), f64> = BTreeMap::new();
+    let mut hectares: BTreeMap<(i64, i64), f64> = BTreeMap::new();
+    for (cell, class) in cells {
+        let Some(reference) = class else {
+            excluded.ambiguous += 1;
+            continue;
+        };
+        let (r, c) = (cell / g.width, cell % g.width);
+        map.read_window(&mds, (c, r), (1, 1), &mut v)?;
+        if v[0].is_nan() {
+            excluded.map_missing += 1;
+            continue;
+        }
+        let m = v[0] as i64;
+        if !kept(&s.classes, m) || !kept(&s.classes, reference) {
+            excluded.other_classes += 1;
+            continue;
+        }
+        *pixels.entry((m, reference)).or_insert(0.0) += 1.0;
+        *hectares.entry((m, reference)).or_insert(0.0) += row_areas[r] / 1e4;
+    }
+    if pixels.is_empty() {
+        return Err(input(
+            path,
+            "no map cell lies in a reference polygon with a class",
+        ));
+    }
+    let extra = s.classes.clone().unwrap_or_default();
+    let matrix = Matrix::from_pairs(&pixels, &extra);
+    let ha = Matrix::from_pairs(&hectares, &extra);
+    let k = ha.k();
+    Ok(Report {
+        design: "census of reference polygons".into(),
+        accuracy: census(&matrix),
+        matrix,
+        map_hectares: (0..k).map(|i| ha.row_sum(i)).collect(),
+        reference_hectares: Some((0..k).map(|j| ha.col_sum(j)).collect()),
+        matrix_hectares: Some(ha.counts),
+        estimates: None,
+        excluded,
+    })
 }
 
 fn points_run(

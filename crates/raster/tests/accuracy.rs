@@ -250,7 +250,7 @@ fn census_and_sample_recover_a_known_map_error() {
         }
     }
     let rep = accuracy::run(
-        &settings(Reference::Points {
+        &settings(Reference::Vector {
             path: sample.clone(),
             layer: None,
             field: "reference".into(),
@@ -271,6 +271,81 @@ fn census_and_sample_recover_a_known_map_error() {
         e.area_ci95
     );
     assert!((e.area - true_ha).abs() < (mapped_ha - true_ha).abs());
+
+    // reference polygons (UTM 31N, given in WGS84 to be reprojected): a rectangle of change
+    // over the strip and one of no change across the false square; the census counts the
+    // cells whose centre each holds, as counted here by hand
+    let polys = dir.path().join("polygons.gpkg");
+    {
+        use gdal::vector::{Geometry, LayerOptions, OGRFieldType, OGRwkbGeometryType};
+        let drv = DriverManager::get_driver_by_name("GPKG").unwrap();
+        let mut ds = drv.create_vector_only(&polys).unwrap();
+        let mut wgs84 = gdal::spatial_ref::SpatialRef::from_epsg(4326).unwrap();
+        let mut utm = gdal::spatial_ref::SpatialRef::from_epsg(32631).unwrap();
+        wgs84
+            .set_axis_mapping_strategy(gdal::spatial_ref::AxisMappingStrategy::TraditionalGisOrder);
+        utm.set_axis_mapping_strategy(gdal::spatial_ref::AxisMappingStrategy::TraditionalGisOrder);
+        let ct = gdal::spatial_ref::CoordTransform::new(&utm, &wgs84).unwrap();
+        let lyr = ds
+            .create_layer(LayerOptions {
+                name: "truth",
+                srs: Some(&wgs84),
+                ty: OGRwkbGeometryType::wkbPolygon,
+                options: None,
+            })
+            .unwrap();
+        lyr.create_defn_fields(&[("label", OGRFieldType::OFTInteger)])
+            .unwrap();
+        // (row0, row1, col0, col1) in cells: edges on cell borders
+        for (rows, cols, class) in [((110, 118), (20, 60), 1), ((15, 45), (140, 180), 0)] {
+            let x = |c: usize| 600_000.0 + 30.0 * c as f64;
+            let y = |r: usize| 5_000_000.0 - 30.0 * r as f64;
+            let wkt = format!(
+                "POLYGON(({} {}, {} {}, {} {}, {} {}, {} {}))",
+                x(cols.0),
+                y(rows.0),
+                x(cols.1),
+                y(rows.0),
+                x(cols.1),
+                y(rows.1),
+                x(cols.0),
+                y(rows.1),
+                x(cols.0),
+                y(rows.0)
+            );
+            let mut geom = Geometry::from_wkt(&wkt).unwrap();
+            geom.transform_inplace(&ct).unwrap();
+            let mut f = gdal::vector::Feature::new(lyr.defn()).unwrap();
+            f.set_geometry(geom).unwrap();
+            f.set_field_integer(0, class).unwrap();
+            f.create(&lyr).unwrap();
+        }
+    }
+    let rep = accuracy::run(
+        &settings(Reference::Vector {
+            path: polys.clone(),
+            layer: None,
+            field: "label".into(),
+        }),
+        &|_, _| {},
+    )
+    .unwrap();
+    let mut want = [[0f64; 2]; 2];
+    for r in 110..118 {
+        for c in 20..60 {
+            want[map(r, c) as usize][1] += 1.0;
+        }
+    }
+    for r in 15..45 {
+        for c in 140..180 {
+            want[map(r, c) as usize][0] += 1.0;
+        }
+    }
+    assert_eq!(rep.design, "census of reference polygons");
+    assert_eq!(
+        rep.matrix.counts,
+        [want[0][0], want[0][1], want[1][0], want[1][1]]
+    );
 
     // the same seed draws the same points on any thread count
     let again = dir.path().join("again.gpkg");
