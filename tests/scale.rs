@@ -110,6 +110,16 @@ fn change_once(dir: &Path, args: &[String]) -> (Output, [PathBuf; 3]) {
     (o, files)
 }
 
+/// The merged change, classes and area table of a run equal one run's, byte for byte.
+fn same_as_one_run(run: &Path, [single, classes, table]: [&Path; 3]) {
+    assert!(std::fs::read(run.join("change.tif")).unwrap() == std::fs::read(single).unwrap());
+    assert!(std::fs::read(run.join("classes.tif")).unwrap() == std::fs::read(classes).unwrap());
+    assert_eq!(
+        std::fs::read_to_string(run.join("areas.csv")).unwrap(),
+        std::fs::read_to_string(table).unwrap()
+    );
+}
+
 fn json(p: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
@@ -637,12 +647,7 @@ fn otsu_and_a_minimum_mapping_unit_over_tiles_equal_one_run() {
     );
     let r = json(&run.join("results.json"));
     assert!(r.as_array().unwrap().len() == 12);
-    assert!(std::fs::read(run.join("change.tif")).unwrap() == std::fs::read(&single).unwrap());
-    assert!(std::fs::read(run.join("classes.tif")).unwrap() == std::fs::read(&classes).unwrap());
-    assert_eq!(
-        std::fs::read_to_string(run.join("areas.csv")).unwrap(),
-        std::fs::read_to_string(&table).unwrap()
-    );
+    same_as_one_run(&run, [&single, &classes, &table]);
     let m = json(&run.join("reports/merge.json"));
     let t = m["results"]["classes"]["threshold"].as_f64().unwrap();
     assert_eq!(format!("{t:.6}"), threshold);
@@ -677,12 +682,7 @@ fn rare_change_thresholds_over_tiles_equal_one_run() {
         String::from_utf8_lossy(&o.stdout)
     );
     run_ok(&strings(&["submit", s(&run), "--local"]));
-    assert!(std::fs::read(run.join("change.tif")).unwrap() == std::fs::read(&single).unwrap());
-    assert!(std::fs::read(run.join("classes.tif")).unwrap() == std::fs::read(&classes).unwrap());
-    assert_eq!(
-        std::fs::read_to_string(run.join("areas.csv")).unwrap(),
-        std::fs::read_to_string(&table).unwrap()
-    );
+    same_as_one_run(&run, [&single, &classes, &table]);
     for extra in [&["--normalize", "zscore"][..], &["--method", "irmad"][..]] {
         let mut a: Vec<String> = ndvi_args(&data)[2..10].to_vec();
         if extra[0] == "--normalize" {

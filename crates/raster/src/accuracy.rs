@@ -555,6 +555,40 @@ fn kept(classes: &Option<Vec<i64>>, c: i64) -> bool {
     classes.as_ref().is_none_or(|l| l.contains(&c))
 }
 
+/// The (map, reference) pairs of a vector reference's units, with what was left out.
+struct Pairs<'a> {
+    classes: &'a Option<Vec<i64>>,
+    units: BTreeMap<(i64, i64), f64>,
+    hectares: BTreeMap<(i64, i64), f64>,
+    excluded: Excluded,
+}
+
+impl Pairs<'_> {
+    fn new(classes: &Option<Vec<i64>>) -> Pairs<'_> {
+        Pairs {
+            classes,
+            units: BTreeMap::new(),
+            hectares: BTreeMap::new(),
+            excluded: Excluded::default(),
+        }
+    }
+
+    /// A unit whose map value (NaN: missing) and reference class are known.
+    fn add(&mut self, map_value: f64, reference: i64, hectares: f64) {
+        if map_value.is_nan() {
+            self.excluded.map_missing += 1;
+            return;
+        }
+        let m = map_value as i64;
+        if !kept(self.classes, m) || !kept(self.classes, reference) {
+            self.excluded.other_classes += 1;
+            return;
+        }
+        *self.units.entry((m, reference)).or_insert(0.0) += 1.0;
+        *self.hectares.entry((m, reference)).or_insert(0.0) += hectares;
+    }
+}
+
 /// Compares a class map with its reference.
 pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
     match &s.reference {
@@ -711,7 +745,7 @@ fn polygons_run(s: &Settings, path: &Path, layer: Option<&str>, field: &str) -> 
         .row_areas(s.area)
         .unwrap_or_else(|_| vec![f64::NAN; g.height]);
     let mds = map.open_dataset()?;
-    let mut excluded = Excluded::default();
+    let mut tally = Pairs::new(&s.classes);
     // cell → its reference class (None: ambiguous)
     let mut cells: BTreeMap<usize, Option<i64>> = BTreeMap::new();
     let (mut inside, mut v) = (vec![], vec![]);
@@ -730,7 +764,7 @@ fn polygons_run(s: &Settings, path: &Path, layer: Option<&str>, field: &str) -> 
         })?;
         let shape = crate::coverage::Shape::new(&z.rings, &g.transform);
         let Some(win) = shape.window(g.width, g.height) else {
-            excluded.outside_map += 1;
+            tally.excluded.outside_map += 1;
             continue;
         };
         shape.centres(win.col0, win.row0, win.cols, win.rows, &mut inside);
@@ -750,27 +784,21 @@ fn polygons_run(s: &Settings, path: &Path, layer: Option<&str>, field: &str) -> 
             }
         }
     }
-    let mut pixels: BTreeMap<(i64, i64), f64> = BTreeMap::new();
-    let mut hectares: BTreeMap<(i64, i64), f64> = BTreeMap::new();
     for (cell, class) in cells {
         let Some(reference) = class else {
-            excluded.ambiguous += 1;
+            tally.excluded.ambiguous += 1;
             continue;
         };
         let (r, c) = (cell / g.width, cell % g.width);
         map.read_window(&mds, (c, r), (1, 1), &mut v)?;
-        if v[0].is_nan() {
-            excluded.map_missing += 1;
-            continue;
-        }
-        let m = v[0] as i64;
-        if !kept(&s.classes, m) || !kept(&s.classes, reference) {
-            excluded.other_classes += 1;
-            continue;
-        }
-        *pixels.entry((m, reference)).or_insert(0.0) += 1.0;
-        *hectares.entry((m, reference)).or_insert(0.0) += row_areas[r] / 1e4;
+        tally.add(v[0], reference, row_areas[r] / 1e4);
     }
+    let Pairs {
+        units: pixels,
+        hectares,
+        excluded,
+        ..
+    } = tally;
     if pixels.is_empty() {
         return Err(input(
             path,
@@ -844,8 +872,7 @@ fn points_run(
         Some(CoordTransform::new(&src, &dst).map_err(|e| input(path, e.to_string()))?)
     };
     let mds = map.open_dataset()?;
-    let mut pairs: BTreeMap<(i64, i64), f64> = BTreeMap::new();
-    let mut excluded = Excluded::default();
+    let mut tally = Pairs::new(&s.classes);
     let mut v = vec![];
     for (n, f) in lyr.features().enumerate() {
         let fid = f.fid().unwrap_or(n as u64);
@@ -896,25 +923,21 @@ fn points_run(
         let col = ((x - t[0]) / t[1]).floor();
         let row = ((y - t[3]) / t[5]).floor();
         if !(col >= 0.0 && row >= 0.0 && (col as usize) < g.width && (row as usize) < g.height) {
-            excluded.outside_map += 1;
+            tally.excluded.outside_map += 1;
             continue;
         }
-        map.read_window(&mds, (col as usize, row as usize), (1, 1), &mut v)?;
         let Some(reference) = reference else {
-            excluded.reference_missing += 1;
+            tally.excluded.reference_missing += 1;
             continue;
         };
-        if v[0].is_nan() {
-            excluded.map_missing += 1;
-            continue;
-        }
-        let m = v[0] as i64;
-        if !kept(&s.classes, m) || !kept(&s.classes, reference) {
-            excluded.other_classes += 1;
-            continue;
-        }
-        *pairs.entry((m, reference)).or_insert(0.0) += 1.0;
+        map.read_window(&mds, (col as usize, row as usize), (1, 1), &mut v)?;
+        tally.add(v[0], reference, 0.0);
     }
+    let Pairs {
+        units: pairs,
+        excluded,
+        ..
+    } = tally;
     if pairs.is_empty() {
         return Err(input(
             path,
