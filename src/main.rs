@@ -137,6 +137,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let result: Result<(Outcome, Ctx)> = (|| {
         // Settings and output paths are checked before any work.
         let carbon = carbon?;
+        let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        task::check_global_outputs_against_args(&g, &argv)?;
         task::check_outputs(&g)?;
         if let Some(n) = g.threads {
             anyhow::ensure!(n > 0, "--threads must be at least 1");

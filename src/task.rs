@@ -105,6 +105,73 @@ pub fn check_outputs(g: &Global) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a `--report` or `--emissions-csv` that names a file the command is also given
+/// (an input, or another output: `--report data.csv` would overwrite the data): every
+/// argument (`--flag=value` and `FILE#BAND` forms too) is compared with it by canonical path
+/// where both exist and by absolute path otherwise, before any work.
+pub fn check_global_outputs_against_args(g: &Global, args: &[std::ffi::OsString]) -> Result<()> {
+    let outputs = [
+        ("--report", g.report.as_deref()),
+        ("--emissions-csv", g.emissions_csv.as_deref()),
+    ];
+    let same = |a: &Path, b: &Path| -> bool {
+        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => match (std::path::absolute(a), std::path::absolute(b)) {
+                (Ok(x), Ok(y)) => x.components().eq(y.components()),
+                _ => false,
+            },
+        }
+    };
+    for (flag, out) in outputs {
+        let Some(out) = out else { continue };
+        let mut skip_next = false;
+        for a in args.iter().skip(1) {
+            let a = a.to_string_lossy();
+            if skip_next {
+                skip_next = false;
+                continue;
+            }
+            // the option's own value
+            if a == flag {
+                skip_next = true;
+                continue;
+            }
+            if a.starts_with(&format!("{flag}=")) {
+                continue;
+            }
+            let value = a
+                .split_once('=')
+                .filter(|_| a.starts_with("--"))
+                .map_or(&*a, |(_, v)| v);
+            let value = value.rsplit_once('#').map_or(value, |(p, _)| p);
+            if value.is_empty() || value.starts_with('-') {
+                continue;
+            }
+            if same(Path::new(value), out) {
+                bail!(
+                    "{flag} {}: the command is also given this file ({a}); writing the {} there would destroy it: choose another file",
+                    out.display(),
+                    if flag == "--report" {
+                        "report"
+                    } else {
+                        "emissions row"
+                    }
+                );
+            }
+        }
+    }
+    if let (Some(r), Some(e)) = (g.report.as_deref(), g.emissions_csv.as_deref())
+        && same(r, e)
+    {
+        bail!(
+            "--report and --emissions-csv name the same file ({})",
+            r.display()
+        );
+    }
+    Ok(())
+}
+
 /// Refuses a path whose folder does not exist.
 pub fn check_parent(path: &Path) -> Result<()> {
     match path.parent() {

@@ -346,3 +346,95 @@ fn countries_and_regions_list_the_tables() {
     let o = terrawatt(&["energy", "regions"]);
     assert!(stdout(&o).contains("gcp:europe-west1"));
 }
+
+/// `--report` and `--emissions-csv` never overwrite a file the command is given: an input
+/// CSV, an input raster (`FILE#BAND` too), or the command's own output — refused before any
+/// work, the file untouched, the energy line printed.
+#[test]
+fn report_and_emissions_never_overwrite_a_given_file() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("b.csv");
+    std::fs::copy(repo.join("notebooks-data/buildings.csv"), &data).unwrap();
+    let scene = dir.path().join("s.tif");
+    std::fs::copy(repo.join("notebooks-data/scene-2023-06.tif"), &scene).unwrap();
+    let model = dir.path().join("m.json");
+    let (d, sc, m) = (
+        data.to_str().unwrap(),
+        scene.to_str().unwrap(),
+        model.to_str().unwrap(),
+    );
+    let fit = [
+        "building",
+        "fit",
+        "--data",
+        d,
+        "--target",
+        "heating_kwh_m2",
+        "--exclude",
+        "cooling_kwh_m2",
+        "--model",
+        "ols",
+        "--out",
+        m,
+    ];
+    let with = |extra: &[&str]| -> Vec<String> {
+        fit.iter().chain(extra).map(|x| x.to_string()).collect()
+    };
+    let band1 = format!("{sc}#1");
+    let report_eq = format!("--report={d}");
+    let cases: Vec<(Vec<String>, &Path)> = vec![
+        (with(&["--report", d]), &data),
+        (with(&[&report_eq]), &data),
+        (with(&["--emissions-csv", d]), &data),
+        (with(&["--report", m]), &model),
+        (
+            [
+                "raster",
+                "index",
+                "--index",
+                "ndvi",
+                "--red",
+                &band1,
+                "--nir",
+                &format!("{sc}#2"),
+                "--out",
+                &dir.path().join("ndvi.tif").to_string_lossy(),
+                "--report",
+                sc,
+            ]
+            .iter()
+            .map(|x| x.to_string())
+            .collect(),
+            &scene,
+        ),
+    ];
+    for (args, victim) in cases {
+        let before = std::fs::read(victim).ok();
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = terrawatt(&a);
+        assert!(!o.status.success(), "{a:?}");
+        assert!(stderr(&o).contains("would destroy it"), "{}", stderr(&o));
+        assert_energy_line(&o);
+        assert_eq!(
+            std::fs::read(victim).ok(),
+            before,
+            "{} untouched",
+            victim.display()
+        );
+        assert!(
+            !model.exists() || victim == model.as_path(),
+            "no work was done"
+        );
+    }
+    // a report beside, not on, the inputs is written
+    let rep = dir.path().join("r.json");
+    let o = terrawatt(
+        &with(&["--report", rep.to_str().unwrap()])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(rep.exists() && model.exists());
+}
