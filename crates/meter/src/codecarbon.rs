@@ -198,10 +198,14 @@ pub fn check(path: &Path) -> Result<()> {
 /// Appends one row, writing the header first where the file is new or empty.
 pub fn append(path: &Path, values: &[String]) -> Result<()> {
     check(path)?;
-    let empty = std::fs::metadata(path).map_or(true, |m| m.len() == 0);
+    let len = std::fs::metadata(path).map_or(0, |m| m.len());
     let mut text = String::new();
-    if empty {
+    if len == 0 {
         text.push_str(&HEADER.join(","));
+        text.push('\n');
+    } else if !ends_with_newline(path, len)? {
+        // a file whose last row has no line end (edited by hand, or cut off): the row starts
+        // on a line of its own, never glued onto the last one
         text.push('\n');
     }
     let line: Vec<String> = values.iter().map(|v| quote(v)).collect();
@@ -214,6 +218,17 @@ pub fn append(path: &Path, values: &[String]) -> Result<()> {
         .map_err(|e| MeterError::io(path, e))?;
     file.write_all(text.as_bytes())
         .map_err(|e| MeterError::io(path, e))
+}
+
+/// Whether the last byte of the file (`len` > 0 bytes) is a line end.
+fn ends_with_newline(path: &Path, len: u64) -> Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(|e| MeterError::io(path, e))?;
+    f.seek(SeekFrom::Start(len - 1))
+        .map_err(|e| MeterError::io(path, e))?;
+    let mut b = [0u8; 1];
+    f.read_exact(&mut b).map_err(|e| MeterError::io(path, e))?;
+    Ok(b[0] == b'\n')
 }
 
 #[cfg(test)]
@@ -248,6 +263,14 @@ mod tests {
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0], HEADER.join(","));
         assert_eq!(lines[1], lines[2]);
+        // a last row without its line end: the next row starts on a new line (issue 18)
+        let cut = text.trim_end_matches('\n').to_string();
+        std::fs::write(&path, &cut).unwrap();
+        append(&path, &row).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines.iter().skip(1).all(|l| l.split(',').count() == 38));
 
         let other = dir.path().join("other.csv");
         std::fs::write(&other, "a,b,c\n1,2,3\n").unwrap();
