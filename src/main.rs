@@ -130,6 +130,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    if let Some(w) = &meter.model().warning {
+        eprintln!("warning: {w}");
+    }
     let mut span = meter.span(name);
     let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let carbon = task::carbon_settings(&g);

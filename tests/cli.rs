@@ -438,3 +438,29 @@ fn report_and_emissions_never_overwrite_a_given_file() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(rep.exists() && model.exists());
 }
+
+/// A damaged calibration file does not stop commands (issue 18, part 5): one warning that
+/// names it and says how to recalibrate, the processor table instead, the energy line.
+#[test]
+fn a_damaged_calibration_falls_back_to_the_table_with_one_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("terrawatt");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(
+        cfg.join("calibration.json"),
+        "{\"cpu_model\": \"x\", \"w_per_co",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args(["energy", "info"])
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env_remove("TERRAWATT_COUNTRY")
+        .env_remove("TERRAWATT_CPU_W_PER_CORE")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert_eq!(e.matches("calibration.json").count(), 1, "{e}");
+    assert!(e.contains("terrawatt energy calibrate"), "{e}");
+    assert_energy_line(&o);
+}

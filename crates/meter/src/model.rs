@@ -54,6 +54,9 @@ pub struct PowerModel {
     pub mem_w_per_gb: f64,
     /// Relative uncertainty (0.4 = ±40 %).
     pub uncertainty: f64,
+    /// Why a calibration file was not used (unreadable or damaged), when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// A calibration file: per-core power fitted from RAPL on one CPU model.
@@ -206,20 +209,32 @@ impl PowerModel {
                 core_source: CorePowerSource::User,
                 mem_w_per_gb,
                 uncertainty: band.unwrap_or(0.25),
+                warning: None,
             });
         }
+        // a damaged calibration file must not stop every command: it is set aside, said once,
+        // and the table (or the default) takes its place
+        let mut warning = None;
         if let Some(path) = calibration.filter(|p| p.exists()) {
-            let cal = Calibration::load(path)?;
-            if cal.cpu_model == cpu.model_name && cal.w_per_core > 0.0 {
-                return Ok(PowerModel {
-                    w_per_core: cal.w_per_core,
-                    core_source: CorePowerSource::Calibration {
-                        path: path.to_path_buf(),
-                        fitted_on: cal.created.clone(),
-                    },
-                    mem_w_per_gb,
-                    uncertainty: 0.15,
-                });
+            match Calibration::load(path) {
+                Ok(cal) if cal.cpu_model == cpu.model_name && cal.w_per_core > 0.0 => {
+                    return Ok(PowerModel {
+                        w_per_core: cal.w_per_core,
+                        core_source: CorePowerSource::Calibration {
+                            path: path.to_path_buf(),
+                            fitted_on: cal.created.clone(),
+                        },
+                        mem_w_per_gb,
+                        uncertainty: 0.15,
+                        warning: None,
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    warning = Some(format!(
+                        "{e}: the calibration is ignored and the power model falls back to the processor table; recalibrate with `terrawatt energy calibrate` (or remove the file)"
+                    ));
+                }
             }
         }
         if let Some(row) = match_cpu(&cpu.model_name) {
@@ -235,6 +250,7 @@ impl PowerModel {
                 },
                 mem_w_per_gb,
                 uncertainty: 0.40,
+                warning,
             });
         }
         Ok(PowerModel {
@@ -244,6 +260,7 @@ impl PowerModel {
             },
             mem_w_per_gb,
             uncertainty: 0.60,
+            warning,
         })
     }
 
