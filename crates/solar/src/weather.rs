@@ -437,7 +437,7 @@ pub fn read_pvgis_tmy(path: &Path, year: i32) -> Result<Weather, WeatherError> {
         }
         let f: Vec<&str> = line.split(',').collect();
         let stamp = f[0];
-        if stamp.len() < 13 || &stamp[8..9] != ":" {
+        if stamp.len() < 13 || !stamp.is_ascii() || &stamp[8..9] != ":" {
             return Err(bad(format!("'{stamp}' is not YYYYMMDD:HHMM")));
         }
         let num = |r: std::ops::Range<usize>| {
@@ -446,6 +446,15 @@ pub fn read_pvgis_tmy(path: &Path, year: i32) -> Result<Weather, WeatherError> {
                 .map_err(|_| bad(format!("'{stamp}' is not YYYYMMDD:HHMM")))
         };
         let (mo, d, hh, mm) = (num(4..6)?, num(6..8)?, num(9..11)?, num(11..13)?);
+        if !((1..=12).contains(&mo)
+            && (1..=31).contains(&d)
+            && (0..=23).contains(&hh)
+            && (0..=59).contains(&mm))
+        {
+            return Err(bad(format!(
+                "'{stamp}' is not a date and time (YYYYMMDD:HHMM: month 1–12, day 1–31, hour 0–23)"
+            )));
+        }
         let mut y = year as i64;
         if mo == 2 && d == 29 && !is_leap(y) {
             y = 2000;
@@ -839,6 +848,21 @@ mod tests {
     #[test]
     fn civil_days() {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
+        // PVGIS stamps out of range or not ASCII are errors naming the line, not panics
+        // (issue 18, part 7)
+        let p = std::env::temp_dir().join(format!("terrawatt-pvgis-{}.csv", std::process::id()));
+        for (stamp, what) in [("20071301:0010", "month"), ("2007010é:0010", "YYYYMMDD")] {
+            std::fs::write(
+                &p,
+                format!(
+                    "Latitude (decimal degrees):\t45.0\nLongitude (decimal degrees):\t8.0\nElevation (m):\t250\ntime(UTC),T2m,RH,G(h),Gb(n),Gd(h),IR(h),WS10m,WD10m,SP\n20070101:0010,1,80,0,0,0,250,1,180,98000\n{stamp},1,80,0,0,0,250,1,180,98000\n"
+                ),
+            )
+            .unwrap();
+            let e = read_pvgis_tmy(&p, 1990).unwrap_err().to_string();
+            assert!(e.contains("line 6") && e.contains(what), "{e}");
+        }
+        let _ = std::fs::remove_file(&p);
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
         assert_eq!(days_from_civil(1990, 12, 31), 7_669); // 20·365 + 5 leap days + 364
     }
