@@ -464,3 +464,40 @@ fn a_damaged_calibration_falls_back_to_the_table_with_one_warning() {
     assert!(e.contains("terrawatt energy calibrate"), "{e}");
     assert_energy_line(&o);
 }
+
+/// A header that names a column twice is refused with both positions (issue 18, part 4),
+/// not renamed and used as a feature.
+#[test]
+fn a_column_named_twice_is_refused() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo.join("notebooks-data/buildings.csv")).unwrap();
+    let (header, rest) = text.split_once('\n').unwrap();
+    let mut names: Vec<&str> = header.split(',').collect();
+    names[1] = names[0];
+    let data = dir.path().join("dup.csv");
+    std::fs::write(&data, format!("{}\n{rest}", names.join(","))).unwrap();
+    let out = dir.path().join("m.json");
+    let o = terrawatt(&[
+        "building",
+        "fit",
+        "--data",
+        data.to_str().unwrap(),
+        "--target",
+        "heating_kwh_m2",
+        "--exclude",
+        "cooling_kwh_m2",
+        "--model",
+        "ols",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("'{}' twice (columns 1 and 2)", names[0])),
+        "{e}"
+    );
+    assert!(!out.exists());
+    assert_energy_line(&o);
+}

@@ -103,6 +103,49 @@ pub struct Selection {
 
 const MISSING_TOKENS: [&str; 6] = ["", "NA", "N/A", "NaN", "nan", "null"];
 
+/// The header's column names (quotes removed; a doubled quote inside quotes is one quote).
+fn header_names(text: &[u8]) -> Vec<String> {
+    let first = text.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let first = first.strip_prefix(b"\xef\xbb\xbf").unwrap_or(first);
+    let line = String::from_utf8_lossy(first);
+    let line = line.trim_end_matches('\r');
+    let mut names = vec![];
+    let (mut cur, mut quoted, mut chars) = (String::new(), false, line.chars().peekable());
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => names.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    names.push(cur);
+    names
+}
+
+/// A header that names a column twice is refused, naming both (a CSV reader would rename the
+/// second, `name_duplicated_0`, and it would be used as another column).
+fn refuse_duplicate_columns(path: &Path, text: &[u8]) -> Result<()> {
+    let names = header_names(text);
+    for (j, n) in names.iter().enumerate() {
+        if let Some(i) = names[..j].iter().position(|m| m.trim() == n.trim()) {
+            return Err(TableError::Invalid {
+                path: path.to_path_buf(),
+                message: format!(
+                    "the header names column '{}' twice (columns {} and {}): rename one",
+                    n.trim(),
+                    i + 1,
+                    j + 1
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl Table {
     /// Reads CSV (gzip detected by its magic bytes) or Parquet (by its `PAR1` magic or a
     /// `.parquet` extension).
@@ -149,6 +192,7 @@ impl Table {
                 message: "the file is empty".into(),
             });
         }
+        refuse_duplicate_columns(path, &text)?;
         let df = CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(None)
@@ -678,6 +722,22 @@ pub fn concat_parquet(parts: &[(usize, String, PathBuf)], out: &Path) -> Result<
     })?;
     w.finish().map_err(|e| format(out, e))?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod duplicate_tests {
+    use super::*;
+
+    #[test]
+    fn a_column_named_twice_is_refused_with_both_positions() {
+        let p = Path::new("b.csv");
+        let e = refuse_duplicate_columns(p, b"\xef\xbb\xbfa,hdd18,\"hdd18\",y\r\n1,2,3,4\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("'hdd18' twice (columns 2 and 3)"), "{e}");
+        assert!(refuse_duplicate_columns(p, b"a,\"b,c\",\"d\"\"\"\n").is_ok());
+        assert_eq!(header_names(b"a,\"b,c\",\"d\"\"\"\n"), ["a", "b,c", "d\""]);
+    }
 }
 
 #[cfg(test)]
