@@ -134,6 +134,51 @@ fn e126_at_135_m_and_bad_inputs() {
     ]);
     assert!(msg.contains("--hub-height"), "{msg}");
     assert!(msg.lines().last().unwrap().starts_with("energy "));
+
+    // coverage (issue 18, part 3): a header with no rows is refused; a month of the year is
+    // reported as the energy over the hours it covers, never as annual
+    let text = std::fs::read_to_string(&weather).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let header_rows = lines
+        .iter()
+        .position(|l| l.starts_with("2010-"))
+        .expect("windpowerlib's example weather starts in 2010");
+    let empty = tmp.path().join("empty.csv");
+    std::fs::write(&empty, lines[..header_rows].join("\n") + "\n").unwrap();
+    let args = |w: &Path| -> Vec<String> {
+        [
+            "wind",
+            "simulate",
+            "--weather",
+            s(w),
+            "--power-curve",
+            s(&curve),
+            "--hub-height",
+            "135",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let a = args(&empty);
+    let msg = e(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(msg.contains("no data rows"), "{msg}");
+    let month = tmp.path().join("january.csv");
+    std::fs::write(&month, lines[..header_rows + 744].join("\n") + "\n").unwrap();
+    let a = args(&month);
+    let mut a: Vec<&str> = a.iter().map(String::as_str).collect();
+    a.splice(0..0, ["--report", s(&rep)]);
+    let o = terrawatt(&a);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("over the 744 h covered (31.0 days: not a whole year"),
+        "{out}"
+    );
+    assert!(!out.contains("annual energy"), "{out}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+    assert!(r["results"]["annual_energy_mwh"].is_null());
+    assert_eq!(r["results"]["covered_hours"], 744.0);
 }
 
 /// The fixture row `run` of windpowerlib's TurbineClusterModelChain

@@ -179,11 +179,10 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &WindSimulateArgs) -> Result<Out
     let mut text = String::new();
     writeln!(
         text,
-        "{} at {hub_height} m: {} hours; annual energy {:.1} MWh · capacity factor {:.1} % (nominal {:.0} kW)",
+        "{} at {hub_height} m: {} hours; {} (nominal {:.0} kW)",
         t.name,
         hours.len(),
-        y.mwh,
-        100.0 * y.cf,
+        y.energy_text(),
         t.nominal / 1000.0
     )?;
     y.missing_line(&mut text)?;
@@ -192,7 +191,9 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &WindSimulateArgs) -> Result<Out
             "turbine": t.name,
             "source": t.source,
             "hub_height": hub_height,
-            "annual_energy_mwh": y.mwh,
+            "annual_energy_mwh": y.full_year().then_some(y.mwh),
+            "energy_mwh": y.mwh,
+            "covered_hours": y.span_h,
             "capacity_factor": y.cf,
             "nominal_power_w": t.nominal,
             "missing_hours": y.missing,
@@ -211,6 +212,8 @@ struct Year {
     step_h: f64,
     /// Years of valid hours.
     years: f64,
+    /// Hours from the first time step's start to the last one's end.
+    span_h: f64,
 }
 
 impl Year {
@@ -232,6 +235,35 @@ impl Year {
             missing: hours.len() - valid.len(),
             step_h,
             years: valid.len() as f64 * step_h / 8766.0,
+            span_h: match (w.times.first(), w.times.last()) {
+                (Some(a), Some(b)) => (b - a) as f64 / 3600.0 + step_h,
+                _ => 0.0,
+            },
+        }
+    }
+
+    /// Whether the series spans a whole year (365 days or more), so that its total is annual.
+    fn full_year(&self) -> bool {
+        self.span_h >= 8760.0 - 1e-6
+    }
+
+    /// "annual energy …" for a whole year; otherwise the energy over the span covered, which
+    /// is never called annual.
+    fn energy_text(&self) -> String {
+        if self.full_year() {
+            format!(
+                "annual energy {:.1} MWh · capacity factor {:.1} %",
+                self.mwh,
+                100.0 * self.cf
+            )
+        } else {
+            format!(
+                "energy {:.1} MWh over the {:.0} h covered ({:.1} days: not a whole year, so no annual figure) · capacity factor {:.1} % over those hours",
+                self.mwh,
+                self.span_h,
+                self.span_h / 24.0,
+                100.0 * self.cf
+            )
         }
     }
 
@@ -654,12 +686,11 @@ fn simulate_farm(span: &mut Span, a: &WindSimulateArgs, path: &Path) -> Result<O
     let n = farm.number_of_turbines();
     writeln!(
         text,
-        "{}: {n} turbines, {:.1} MW, mean hub height {hub_height:.1} m: {} hours; annual energy {:.1} MWh · capacity factor {:.1} %",
+        "{}: {n} turbines, {:.1} MW, mean hub height {hub_height:.1} m: {} hours; {}",
         plan.name,
         nominal / 1e6,
         run.hours.len(),
-        y.mwh,
-        100.0 * y.cf,
+        y.energy_text(),
     )?;
     writeln!(
         text,
@@ -693,7 +724,9 @@ fn simulate_farm(span: &mut Span, a: &WindSimulateArgs, path: &Path) -> Result<O
             })).collect::<Vec<_>>(),
             "number_of_turbines": n,
             "mean_hub_height": hub_height,
-            "annual_energy_mwh": y.mwh,
+            "annual_energy_mwh": y.full_year().then_some(y.mwh),
+            "energy_mwh": y.mwh,
+            "covered_hours": y.span_h,
             "capacity_factor": y.cf,
             "nominal_power_w": nominal,
             "missing_hours": y.missing,

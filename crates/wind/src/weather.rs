@@ -100,6 +100,11 @@ impl WindWeather {
                 });
             }
         }
+        if times.is_empty() {
+            return Err(invalid(
+                "no data rows after the header: nothing to simulate".into(),
+            ));
+        }
         for w in times.windows(2) {
             if w[1] <= w[0] {
                 return Err(invalid("timestamps are not strictly increasing".into()));
