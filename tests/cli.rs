@@ -501,3 +501,37 @@ fn a_column_named_twice_is_refused() {
     assert!(!out.exists());
     assert_energy_line(&o);
 }
+
+/// `--quantile 2` is named as the user gave it, with what a quantile is (issue 18, part 6).
+#[test]
+fn a_quantile_outside_0_1_is_named_as_given() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.json");
+    let o = terrawatt(&[
+        "building",
+        "fit",
+        "--data",
+        repo.join("notebooks-data/buildings.csv").to_str().unwrap(),
+        "--target",
+        "heating_kwh_m2",
+        "--exclude",
+        "cooling_kwh_m2",
+        "--model",
+        "gbm",
+        "--loss",
+        "quantile",
+        "--quantile",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("--quantile 2: a quantile is a probability in (0, 1)"),
+        "{e}"
+    );
+    assert!(!e.contains("alpha"), "{e}");
+    assert!(!out.exists());
+}

@@ -20,9 +20,12 @@ use crate::cli::{
 };
 use crate::task::{Ctx, Outcome};
 
-fn hyper(h: &HyperArgs) -> Hyper {
+fn hyper(h: &HyperArgs) -> Result<Hyper> {
     let q = h.quantile.unwrap_or(0.9);
-    Hyper {
+    if !(q > 0.0 && q < 1.0) {
+        bail!("--quantile {q}: a quantile is a probability in (0, 1), e.g. 0.9");
+    }
+    Ok(Hyper {
         alpha: h.alpha,
         l1_ratio: h.l1_ratio,
         standardize: h.standardize,
@@ -40,7 +43,7 @@ fn hyper(h: &HyperArgs) -> Hyper {
         }),
         early_stopping: h.early_stopping,
         seed: h.seed,
-    }
+    })
 }
 
 fn kind(m: ModelName) -> Option<ModelKind> {
@@ -143,7 +146,7 @@ pub fn fit(span: &mut Span, ctx: &Ctx, a: &BuildingFitArgs) -> Result<Outcome> {
     if !(a.tolerance.is_finite() && a.tolerance >= 0.0) {
         bail!("--tolerance {}: must be ≥ 0", a.tolerance);
     }
-    let h = hyper(&a.hyper);
+    let h = hyper(&a.hyper)?;
     // check the hyper-parameters before reading anything
     let spec = match kind(a.hyper.model) {
         Some(k) => Some(load::spec(k, &h)?),
@@ -404,7 +407,7 @@ pub fn cv(span: &mut Span, _ctx: &Ctx, a: &BuildingCvArgs) -> Result<Outcome> {
     let Some(k) = kind(a.hyper.model) else {
         bail!("`building cv` evaluates one model family: `--model auto` belongs to `building fit`");
     };
-    let spec = load::spec(k, &hyper(&a.hyper))?;
+    let spec = load::spec(k, &hyper(&a.hyper)?)?;
     let mut exclude = a.data.exclude.clone();
     exclude.extend(a.groups.iter().cloned());
     let d = DataArgs {
