@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", task::error_text(&e));
             ExitCode::FAILURE
         }
     }
@@ -123,7 +123,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Ok(m) => m,
         Err(e) => {
             // A bad meter setting: the line comes from the default meter.
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", task::error_text(&e));
             let m = Meter::detect(&Default::default())?;
             let report = EnergyReport::new(&m, m.span(name).finish(), Default::default(), None);
             eprintln!("{}", report.line());
@@ -190,7 +190,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             if let Err(e) = published {
-                eprintln!("error: {e:#}");
+                eprintln!("error: {}", task::error_text(&e));
                 eprintln!("{}", report.line());
                 return Ok(ExitCode::FAILURE);
             }
@@ -199,7 +199,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Err(e) => {
             // The energy spent before the failure is still reported, never hidden.
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", task::error_text(&e));
             let report = EnergyReport::new(&meter, record, line_carbon, None);
             // a failed attempt of a planned task keeps its energy on record, apart
             if let Command::RunTask(a) = &cli.command
@@ -212,7 +212,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     &report,
                 )
             {
-                eprintln!("error: {w:#}");
+                eprintln!("error: {}", task::error_text(&w));
             }
             eprintln!("{}", report.line());
             Ok(ExitCode::FAILURE)

@@ -105,6 +105,24 @@ pub fn check_outputs(g: &Global) -> Result<()> {
     Ok(())
 }
 
+/// An error and its causes on one line, "outer: cause: …", leaving out a cause whose text
+/// the line already holds (a library error that shows its source, then the source again
+/// as its cause, said "(os error 2): (os error 2)").
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let t = cause.to_string();
+        if t.is_empty() || line.contains(&t) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&t);
+    }
+    line
+}
+
 /// Refuses a `--report` or `--emissions-csv` that names a file the command is also given
 /// (an input, or another output: `--report data.csv` would overwrite the data): every
 /// argument (`--flag=value` and `FILE#BAND` forms too) is compared with it by canonical path

@@ -989,3 +989,42 @@ fn implausible_thresholds_warn_or_refuse_and_irmad_runs_from_band_files() {
         "the input is untouched"
     );
 }
+
+/// Messages a person can act on (issue 18, part 6): a text file named .tif is "not a raster
+/// GDAL can read", once; a missing file's OS error is said once.
+#[test]
+fn unreadable_inputs_are_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("fake.tif");
+    std::fs::write(&fake, "not a raster\n").unwrap();
+    let out = dir.path().join("x.tif");
+    let o = terrawatt(&[
+        "raster",
+        "index",
+        "--index",
+        "ndvi",
+        "--red",
+        s(&fake),
+        "--nir",
+        s(&fake),
+        "--out",
+        s(&out),
+    ]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    let first = e.lines().next().unwrap();
+    assert!(first.contains("is not a raster GDAL can read"), "{e}");
+    assert!(!first.contains("NULL pointer"), "{e}");
+    let o = terrawatt(&[
+        "building",
+        "fit",
+        "--data",
+        s(&dir.path().join("none.csv")),
+        "--target",
+        "y",
+        "--out",
+        s(&out),
+    ]);
+    let e = stderr(&o);
+    assert_eq!(e.matches("(os error 2)").count(), 1, "{e}");
+}

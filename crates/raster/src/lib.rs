@@ -85,8 +85,21 @@ pub type Result<T> = std::result::Result<T, RasterError>;
 
 pub(crate) fn gdal_err(path: &std::path::Path) -> impl Fn(gdal::errors::GdalError) -> RasterError {
     let p = path.display().to_string();
-    move |source| RasterError::Gdal {
-        path: p.clone(),
-        source,
+    move |source| {
+        match &source {
+        // GDAL could not open it and said nothing: name what that means
+        gdal::errors::GdalError::NullPointer { method_name, msg }
+            if method_name.starts_with("GDALOpen") && msg.trim().is_empty() =>
+        {
+            RasterError::Input {
+                path: p.clone(),
+                message: "is not a raster GDAL can read (an unknown format, or a damaged or truncated file)".into(),
+            }
+        }
+        _ => RasterError::Gdal {
+            path: p.clone(),
+            source,
+        },
+    }
     }
 }
