@@ -232,6 +232,25 @@ fn tiled_change_on_norcia_equals_one_run_and_resumes() {
         std::fs::read_to_string(run.join("reports/task-00003.json")).unwrap(),
         before
     );
+    // a task id the manifest does not have: refused, and no failed attempt is recorded for
+    // the merge to count (issue 18, part 5)
+    run_err(&strings(&[
+        "run-task",
+        "--manifest",
+        s(&m),
+        "--task-id",
+        "99",
+    ]));
+    let failed = run.join("reports/failed");
+    let recorded: Vec<_> = std::fs::read_dir(&failed)
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        !recorded
+            .iter()
+            .any(|n| n.to_string_lossy().contains("00099")),
+        "{recorded:?}"
+    );
 
     // a lost report: the merge names the task and writes nothing
     std::fs::remove_file(run.join("reports/task-00007.json")).unwrap();

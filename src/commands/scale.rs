@@ -937,6 +937,12 @@ fn run_of(manifest: &Path) -> Result<PathBuf> {
 /// Where run-task writes its report when it succeeds, and when it fails.
 pub fn task_report_paths(a: &RunTaskArgs) -> Option<(PathBuf, PathBuf)> {
     let run = run_of(&a.manifest).ok()?;
+    // a task id the manifest does not have gets no report, not even a failed attempt (the
+    // merge would count it)
+    let rows = manifest::read(&a.manifest).ok()?;
+    if !rows.iter().any(|r| r.task_id == a.task_id) {
+        return None;
+    }
     let p = Placement::from_env();
     let attempt = match (&p.array_job_id, &p.job_id) {
         (Some(j), _) | (None, Some(j)) => format!("job{j}"),
