@@ -38,6 +38,38 @@ fn assert_energy_line(o: &Output) {
 
 const SMALL: [&str; 4] = ["--sites", "20", "--years", "2"];
 
+/// `building fit` of the sample's heating load on `data` into `out`, then `extra` (OLS unless
+/// `extra` names a --model).
+fn fit_args(data: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
+    let model: &[&str] = if extra.contains(&"--model") {
+        &[]
+    } else {
+        &["--model", "ols"]
+    };
+    let (d, o) = (data.to_str().unwrap(), out.to_str().unwrap());
+    [
+        "building",
+        "fit",
+        "--data",
+        d,
+        "--target",
+        "heating_kwh_m2",
+        "--exclude",
+        "cooling_kwh_m2",
+        "--out",
+        o,
+    ]
+    .iter()
+    .chain(model)
+    .chain(extra)
+    .map(|x| x.to_string())
+    .collect()
+}
+
+fn run(args: &[String]) -> Output {
+    terrawatt(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 #[test]
 fn energy_info_explains_the_sources() {
     let o = terrawatt(&["energy", "info"]);
@@ -364,23 +396,7 @@ fn report_and_emissions_never_overwrite_a_given_file() {
         scene.to_str().unwrap(),
         model.to_str().unwrap(),
     );
-    let fit = [
-        "building",
-        "fit",
-        "--data",
-        d,
-        "--target",
-        "heating_kwh_m2",
-        "--exclude",
-        "cooling_kwh_m2",
-        "--model",
-        "ols",
-        "--out",
-        m,
-    ];
-    let with = |extra: &[&str]| -> Vec<String> {
-        fit.iter().chain(extra).map(|x| x.to_string()).collect()
-    };
+    let with = |extra: &[&str]| fit_args(&data, &model, extra);
     let band1 = format!("{sc}#1");
     let report_eq = format!("--report={d}");
     let cases: Vec<(Vec<String>, &Path)> = vec![
@@ -478,20 +494,7 @@ fn a_column_named_twice_is_refused() {
     let data = dir.path().join("dup.csv");
     std::fs::write(&data, format!("{}\n{rest}", names.join(","))).unwrap();
     let out = dir.path().join("m.json");
-    let o = terrawatt(&[
-        "building",
-        "fit",
-        "--data",
-        data.to_str().unwrap(),
-        "--target",
-        "heating_kwh_m2",
-        "--exclude",
-        "cooling_kwh_m2",
-        "--model",
-        "ols",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = run(&fit_args(&data, &out, &[]));
     assert!(!o.status.success());
     let e = stderr(&o);
     assert!(
@@ -508,24 +511,12 @@ fn a_quantile_outside_0_1_is_named_as_given() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("m.json");
-    let o = terrawatt(&[
-        "building",
-        "fit",
-        "--data",
-        repo.join("notebooks-data/buildings.csv").to_str().unwrap(),
-        "--target",
-        "heating_kwh_m2",
-        "--exclude",
-        "cooling_kwh_m2",
-        "--model",
-        "gbm",
-        "--loss",
-        "quantile",
-        "--quantile",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let data = repo.join("notebooks-data/buildings.csv");
+    let o = run(&fit_args(
+        &data,
+        &out,
+        &["--model", "gbm", "--loss", "quantile", "--quantile", "2"],
+    ));
     assert!(!o.status.success());
     let e = stderr(&o);
     assert!(
