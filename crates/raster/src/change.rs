@@ -731,7 +731,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             let mut missing = vec![false; w * n];
             for band in bv.iter().chain(&av) {
                 for (m, x) in missing.iter_mut().zip(band) {
-                    *m |= x.is_nan();
+                    *m |= !x.is_finite();
                 }
             }
             let mut vb = vec![0f32; nb];
@@ -997,7 +997,7 @@ impl Stats<'_> {
                         let mut ok = true;
                         for k in 0..nb {
                             let (x, y) = (bv[k][p], av[k][p]);
-                            ok &= !(x.is_nan() || y.is_nan());
+                            ok &= x.is_finite() && y.is_finite();
                             z[k] = x as f64;
                             z[nb + k] = y as f64;
                         }
@@ -1134,7 +1134,7 @@ impl Stats<'_> {
                     for k in 0..p {
                         x[k] = bv[k][q] as f64 - fit.mean_before[k];
                         y[k] = av[k][q] as f64 - fit.mean_after[k];
-                        ok &= !(x[k].is_nan() || y[k].is_nan());
+                        ok &= x[k].is_finite() && y[k].is_finite();
                     }
                     if !ok {
                         continue;
@@ -1196,7 +1196,7 @@ impl Stats<'_> {
                 let valid: Vec<usize> = (0..w * n)
                     .filter(|&p| {
                         !(bm[p] || am[p])
-                            && (0..nb).all(|k| !(bv[k][p].is_nan() || av[k][p].is_nan()))
+                            && (0..nb).all(|k| bv[k][p].is_finite() && av[k][p].is_finite())
                     })
                     .collect();
                 (self.tick)(n);
@@ -1313,7 +1313,7 @@ impl Stats<'_> {
                     for k in 0..nb {
                         d[k] = after[k].apply(av[k][p]) - before[k].apply(bv[k][p]);
                     }
-                    if d.iter().any(|x| x.is_nan()) {
+                    if d.iter().any(|x| !x.is_finite()) {
                         continue;
                     }
                     for (k, x) in d.iter().enumerate() {

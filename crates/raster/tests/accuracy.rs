@@ -342,6 +342,18 @@ fn census_and_sample_recover_a_known_map_error() {
         }
     }
     assert_eq!(rep.design, "census of reference polygons");
+    // a field the layer does not have is refused, naming the ones it has
+    let e = accuracy::run(
+        &settings(Reference::Vector {
+            path: polys.clone(),
+            layer: None,
+            field: "class".into(),
+        }),
+        &|_, _| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("no field 'class'") && e.contains("label"), "{e}");
     assert_eq!(
         rep.matrix.counts,
         [want[0][0], want[0][1], want[1][0], want[1][1]]

@@ -754,3 +754,62 @@ fn irmad_chi_square_is_calibrated_on_unchanged_pixels() {
     assert!((0.004..0.02).contains(&robust), "robust {robust}");
     assert!(canonical > 0.1, "canonical {canonical}");
 }
+
+/// Non-finite band values (inf, −inf from an overflow on write) are missing and counted, as
+/// NaN is: they never reach IR-MAD's covariances or a change value (issue 18's policy).
+#[test]
+fn infinite_band_values_are_missing_not_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("before.tif");
+    let after = dir.path().join("after.tif");
+    let clean = dir.path().join("clean.tif");
+    write_stack(&before, &|b, r, c| texture(b, r, c, 21));
+    let after_value = |b: usize, r: usize, c: usize| {
+        0.9 * texture(b, r, c, 22) + if in_patch(r, c) { 90.0 } else { 0.0 }
+    };
+    write_stack(&clean, &after_value);
+    write_stack(&after, &|b, r, c| match (b, r, c) {
+        (1, 3, 4) => f64::INFINITY,
+        (2, 7, 9) => f64::NEG_INFINITY,
+        _ => after_value(b, r, c),
+    });
+    let run = |after: &Path, name: &str| {
+        let mut s = settings(
+            stack_specs(&before),
+            stack_specs(after),
+            Method::Irmad {
+                max_iterations: 50,
+                tolerance: 1e-6,
+                scale: MadScale::Robust,
+            },
+            dir.path(),
+        );
+        s.out = gtiff(dir.path(), name);
+        let rep = change::run(&s, &|_, _| {}).unwrap();
+        (rep, read_band(&s.out.path, 1))
+    };
+    let (rep, z) = run(&after, "inf.tif");
+    let (clean_rep, clean_z) = run(&clean, "clean.tif");
+    assert_eq!(rep.nodata, 2);
+    assert!(z[3 * W + 4].is_nan() && z[7 * W + 9].is_nan());
+    assert!(
+        rep.irmad
+            .as_ref()
+            .unwrap()
+            .correlations
+            .iter()
+            .all(|r| r.is_finite())
+    );
+    // two pixels fewer move the statistics only slightly
+    assert_eq!(clean_rep.nodata, 0);
+    let changed =
+        |r: &change::Report| r.classes.iter().find(|c| c.class == 1).unwrap().pixels as i64;
+    assert!((changed(&rep) - changed(&clean_rep)).abs() <= 10);
+    assert!(
+        z.iter()
+            .zip(&clean_z)
+            .filter(|(a, _)| a.is_finite())
+            .count()
+            == W * H - 2
+    );
+}
