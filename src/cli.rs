@@ -48,7 +48,13 @@ pub struct Global {
     /// Share of the machine reserved for the task, 0–1 (with --embodied-kgco2e).
     #[arg(long, global = true, default_value_t = 1.0, value_name = "SHARE")]
     pub machine_share: f64,
-    /// Power of one busy core, W, for the model (instead of the TDP table).
+    /// Which table gives a busy logical CPU's power for the model: tdp (TDP ÷ the physical
+    /// package's threads), ccf (Cloud Carbon Footprint's SPECpower watts per vCPU by
+    /// microarchitecture), auto (tdp where the processor is known, else ccf).
+    #[arg(long, global = true, value_enum, default_value_t = PowerModelArg::Auto, env = "TERRAWATT_POWER_MODEL")]
+    pub power_model: PowerModelArg,
+    /// Power of one busy logical CPU (vCPU, hardware thread), W, for the model (instead of
+    /// the tables).
     #[arg(
         long,
         global = true,
@@ -129,6 +135,14 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
+}
+
+/// `--power-model`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PowerModelArg {
+    Auto,
+    Tdp,
+    Ccf,
 }
 
 #[derive(Debug, Subcommand)]

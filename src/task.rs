@@ -9,7 +9,7 @@ use serde::Serialize;
 use terrawatt_meter::codecarbon::{self, RowContext};
 use terrawatt_meter::{
     CarbonSettings, Embodied, EnergyReport, Footprint, FunctionalUnit, GridIntensity, Meter,
-    MeterConfig, SpanRecord, carbon,
+    MeterConfig, PowerBasis, SpanRecord, carbon,
 };
 
 use crate::cli::Global;
@@ -82,6 +82,11 @@ pub fn meter(g: &Global) -> Result<Meter> {
         force_model: g.energy_model,
         cpu_w_per_core: g.cpu_watts_per_core.map(|w| (w, None)),
         mem_w_per_gb: g.mem_watts_per_gb,
+        power_model: match g.power_model {
+            crate::cli::PowerModelArg::Auto => PowerBasis::Auto,
+            crate::cli::PowerModelArg::Tdp => PowerBasis::Tdp,
+            crate::cli::PowerModelArg::Ccf => PowerBasis::Ccf,
+        },
         ..MeterConfig::default()
     };
     Ok(Meter::detect(&config)?)

@@ -210,7 +210,7 @@ fn report_json_carries_results_and_the_energy_record() {
     assert_eq!(phases, ["weather", "compute"]);
     if e["method"] == "model" {
         assert_eq!(e["estimate"], true);
-        assert!(e["model"]["w_per_core"].as_f64().unwrap() > 0.0);
+        assert!(e["model"]["w_per_cpu"].as_f64().unwrap() > 0.0);
     }
     // --json prints the same structure on stdout
     let mut args = vec!["demo", "--json"];

@@ -36,7 +36,7 @@ pub fn info(span: &mut Span, ctx: &Ctx) -> Result<Outcome> {
         writeln!(
             t,
             "No hardware energy counter is readable here: every figure is a model estimate \
-             (CPU-seconds × per-core power + resident GB × memory power, × PUE), labelled as such with its band."
+             (CPU-seconds × power per busy logical CPU + resident GB × memory power, × PUE), labelled as such with its band."
         )?;
     } else {
         writeln!(
@@ -57,6 +57,21 @@ pub fn info(span: &mut Span, ctx: &Ctx) -> Result<Outcome> {
         cpu.logical_cpus,
         cpu.physical_cores,
         cpu.sockets
+    )?;
+    writeln!(t, "Charged: {}", meter.model().share.summary)?;
+    if method != Method::Model {
+        writeln!(
+            t,
+            "Idle power for the attribution: {:.2} W per logical CPU ({})",
+            meter.model().idle_w_per_cpu,
+            meter.model().idle_from
+        )?;
+    }
+    writeln!(
+        t,
+        "Attribution ({}): {}",
+        if method == Method::Model { "model" } else { "counters" },
+        terrawatt_meter::ATTRIBUTION_CONVENTION
     )?;
     if let Some(b) = machine.ram_total_bytes {
         writeln!(t, "Memory: {:.1} GiB", b as f64 / (1u64 << 30) as f64)?;
@@ -94,6 +109,8 @@ pub fn info(span: &mut Span, ctx: &Ctx) -> Result<Outcome> {
         "sources": meter.probes(),
         "model": model,
         "model_from_tdp_table": matches!(model.core_source, CorePowerSource::TdpTable { .. }),
+        "share": model.share,
+        "attribution_convention": terrawatt_meter::ATTRIBUTION_CONVENTION,
         "machine": machine,
         "calibration_file": cal,
         "carbon": ctx.carbon,

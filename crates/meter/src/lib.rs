@@ -6,7 +6,11 @@
 //!   others are not used ([`SourceProbe`]).
 //! - [`Span`]: a task and its nested phases; a closed span ([`SpanRecord`]) holds wall
 //!   time, process CPU time, and energy with its method and uncertainty. Counter figures
-//!   are shared out by CPU time ([`attribute`]): task + others + idle = measured.
+//!   and model figures are shared out by one convention ([`attribute`]): busy CPU time
+//!   pays the power above idle, every CPU-second shares the idle power; task + others +
+//!   idle = the machine's total.
+//! - [`hardware`]: the physical processor behind `/proc/cpuinfo` (microarchitecture,
+//!   package topology) for the power model on virtual machines and SMT.
 //! - [`carbon`]: grid intensity per country (ISO alpha-2/alpha-3) and cloud region, PUE,
 //!   embodied emissions, and the Software Carbon Intensity (ISO/IEC 21031).
 //! - [`report`]: the task's [`EnergyReport`] (JSON) and its one-line summary.
@@ -20,6 +24,7 @@ pub mod calibrate;
 pub mod carbon;
 pub mod codecarbon;
 mod error;
+pub mod hardware;
 pub mod meter;
 pub mod model;
 pub mod perf;
@@ -35,8 +40,11 @@ use std::path::Path;
 
 pub use carbon::{Embodied, GridIntensity, IntensityBasis};
 pub use error::{MeterError, Result};
-pub use meter::{Attribution, Energy, Meter, MeterConfig, Span, SpanRecord, attribute};
-pub use model::{Calibration, PowerModel};
+pub use meter::{
+    ATTRIBUTION_CONVENTION, Attribution, Energy, Meter, MeterConfig, Span, SpanRecord, attribute,
+    machine_seconds,
+};
+pub use model::{Calibration, PowerBasis, PowerModel};
 pub use report::{CarbonSettings, EnergyReport, Footprint, FunctionalUnit, Sci};
 pub use source::{Method, SourceProbe, Unavailable};
 

@@ -13,7 +13,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::model::{Calibration, PowerModel};
+use crate::model::{Calibration, PowerBasis, PowerModel};
 use crate::perf::{self, PerfPower};
 use crate::rapl::{self, Rapl};
 use crate::source::{DomainKind, Method, SourceProbe, Unavailable};
@@ -36,18 +36,31 @@ pub struct MeterConfig {
     pub mem_w_per_gb: Option<f64>,
     /// A calibration file (default: [`Calibration::default_path`]).
     pub calibration: Option<PathBuf>,
+    /// Which table gives a busy logical CPU's power.
+    pub power_model: PowerBasis,
+}
+
+/// `TERRAWATT_PROC_ROOT` and `TERRAWATT_POWERCAP_ROOT` point the meter at another `/proc`
+/// and `/sys/class/powercap` (a container's bind mount, a VM passthrough tree such as
+/// Scaphandre's qemu exporter writes, a recorded machine); `TERRAWATT_SYSFS_ROOT` does
+/// the same for `/sys` (the perf power PMU). Unset or empty: the real ones.
+pub fn env_root(var: &str, default: &str) -> PathBuf {
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from(default), PathBuf::from)
 }
 
 impl Default for MeterConfig {
     fn default() -> Self {
         MeterConfig {
-            powercap_root: PathBuf::from(rapl::DEFAULT_ROOT),
-            sysfs_root: PathBuf::from(perf::DEFAULT_SYSFS),
-            proc_root: PathBuf::from("/proc"),
+            powercap_root: env_root("TERRAWATT_POWERCAP_ROOT", rapl::DEFAULT_ROOT),
+            sysfs_root: env_root("TERRAWATT_SYSFS_ROOT", perf::DEFAULT_SYSFS),
+            proc_root: env_root("TERRAWATT_PROC_ROOT", "/proc"),
             force_model: false,
             cpu_w_per_core: None,
             mem_w_per_gb: None,
             calibration: Calibration::default_path(),
+            power_model: PowerBasis::Auto,
         }
     }
 }
@@ -151,6 +164,7 @@ impl Meter {
             config.cpu_w_per_core,
             config.calibration.as_deref(),
             config.mem_w_per_gb,
+            config.power_model,
         )?;
         let mut probes = Vec::new();
         let mut counter: Option<Counter> = None;
@@ -223,7 +237,7 @@ impl Meter {
             Some(Counter::Rapl(r)) => {
                 // a package at 1.5 × its modelled full-load power
                 let package_w =
-                    model.w_per_core * (cpu.physical_cores / cpu.sockets.max(1)).max(1) as f64;
+                    model.w_per_cpu * (cpu.logical_cpus / cpu.sockets.max(1)).max(1) as f64;
                 r.min_range_j() / (1.5 * package_w).max(1.0)
             }
             _ => f64::INFINITY,
@@ -240,7 +254,7 @@ impl Meter {
             }
             None => None,
         };
-        Ok(Meter {
+        let meter = Meter {
             inner: Arc::new(Inner {
                 counter,
                 totals: Mutex::new(totals),
@@ -251,7 +265,32 @@ impl Meter {
                 proc_root: config.proc_root.clone(),
                 ticks_per_s: ticks_per_second(),
             }),
-        })
+        };
+        meter.start_wrap_watch();
+        Ok(meter)
+    }
+
+    /// A RAPL counter wraps after `max_energy_range_uj`; two wraps between readings are
+    /// indistinguishable from none. A thread that wakes every quarter of the shortest wrap
+    /// time (minutes: 262 kJ at a few hundred W) reads the counters into the running totals,
+    /// so a long span loses nothing; it ends with the meter.
+    fn start_wrap_watch(&self) {
+        if !self.inner.wrap_guard_s.is_finite() {
+            return;
+        }
+        let every = std::time::Duration::from_secs_f64((self.inner.wrap_guard_s / 4.0).max(0.05));
+        let weak = Arc::downgrade(&self.inner);
+        let _ = std::thread::Builder::new()
+            .name("terrawatt-rapl-watch".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(every);
+                    let Some(inner) = weak.upgrade() else {
+                        return;
+                    };
+                    Meter { inner }.refresh();
+                }
+            });
     }
 
     /// The method in use.
@@ -356,14 +395,24 @@ pub struct Span {
     children: Vec<SpanRecord>,
 }
 
-/// How a counter's machine-wide energy was shared out.
+/// How the machine's energy over a span was shared out: measured (counters) or
+/// modelled (the power model's machine power, [`PowerModel::machine_joules`]).
 ///
-/// Rule: over the span, machine CPU time `T` (all CPUs, busy + idle, from `/proc/stat`)
-/// splits into this process's CPU time, other processes' busy time and idle time; the
-/// measured energy is split in the same proportions, so `task + others + idle = total`.
+/// The convention, the same for both paths: the machine's energy is its static part (the
+/// idle power × wall time) plus the dynamic part above it. Busy CPU-seconds (this
+/// process's and other processes', from `/proc/stat`) share the dynamic part in
+/// proportion to their busy time; every CPU-second of the interval (busy or idle, all
+/// logical CPUs) shares the static part in proportion to time. So `task + others + idle
+/// = total`, a busy task pays the power it adds plus its share of the idle power, and the
+/// idle CPUs' share of the static power is reported as idle.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Attribution {
+    /// The machine's energy over the span: measured by the counters, or modelled.
     pub measured_total_j: f64,
+    /// True where the total is the model's, not a counter's.
+    pub modelled: bool,
+    /// Of which the static part (idle power × wall time, at most the total).
+    pub static_j: f64,
     pub task_j: f64,
     pub others_j: f64,
     pub idle_j: f64,
@@ -372,44 +421,60 @@ pub struct Attribution {
     pub idle_cpu_s: f64,
 }
 
-/// Shares `total_j` by CPU time. `machine` holds the `/proc/stat` tick deltas over the
-/// interval; where it shows no tick (a span shorter than a tick) the machine's time is
-/// taken as `wall_s × logical_cpus`, all of it idle but the task's.
+/// The machine's busy CPU-seconds and all its CPU-seconds (busy + idle) over an interval:
+/// from the `/proc/stat` tick deltas, or, where no tick elapsed, `wall_s × logical_cpus`
+/// with only the task busy. Busy is at least the task's time (tick rounding).
+pub fn machine_seconds(
+    task_cpu_s: f64,
+    machine: Option<MachineCpu>,
+    ticks_per_s: f64,
+    wall_s: f64,
+    logical_cpus: usize,
+) -> (f64, f64) {
+    let task_cpu_s = task_cpu_s.max(0.0);
+    let (busy_s, total_s) = match machine {
+        Some(m) if m.busy_ticks + m.idle_ticks > 0 => (
+            m.busy_ticks as f64 / ticks_per_s,
+            (m.busy_ticks + m.idle_ticks) as f64 / ticks_per_s,
+        ),
+        _ => (task_cpu_s, (wall_s * logical_cpus as f64).max(task_cpu_s)),
+    };
+    (busy_s.max(task_cpu_s).min(total_s), total_s)
+}
+
+/// The attribution convention in words, for reports.
+pub const ATTRIBUTION_CONVENTION: &str = "busy CPU-seconds share the energy above idle by busy time; every CPU-second (task, others, idle) shares the idle energy by time";
+
+/// Shares `total_j`, of which `static_j` is the machine's idle energy, by the convention
+/// of [`Attribution`]. `machine` holds the `/proc/stat` tick deltas over the interval;
+/// where it shows no tick (a span shorter than a tick) the machine's time is taken as
+/// `wall_s × logical_cpus`, all of it idle but the task's.
 pub fn attribute(
     total_j: f64,
+    static_j: f64,
     task_cpu_s: f64,
     machine: Option<MachineCpu>,
     ticks_per_s: f64,
     wall_s: f64,
     logical_cpus: usize,
 ) -> Attribution {
-    let (busy_s, idle_s) = match machine {
-        Some(m) if m.busy_ticks + m.idle_ticks > 0 => (
-            m.busy_ticks as f64 / ticks_per_s,
-            m.idle_ticks as f64 / ticks_per_s,
-        ),
-        _ => {
-            let t = (wall_s * logical_cpus as f64).max(task_cpu_s);
-            (task_cpu_s, t - task_cpu_s)
-        }
-    };
-    let total_s = busy_s + idle_s;
+    let (busy_s, total_s) = machine_seconds(task_cpu_s, machine, ticks_per_s, wall_s, logical_cpus);
     let task_s = task_cpu_s.clamp(0.0, total_s);
     let others_s = (busy_s - task_s).max(0.0);
     let idle_s = (total_s - task_s - others_s).max(0.0);
-    let share = |s: f64| {
-        if total_s > 0.0 {
-            total_j * s / total_s
-        } else {
-            0.0
-        }
-    };
-    let (task_j, others_j) = (share(task_s), share(others_s));
+    let total_j = total_j.max(0.0);
+    let static_j = static_j.clamp(0.0, total_j);
+    let dynamic_j = total_j - static_j;
+    let part = |j: f64, s: f64, of: f64| if of > 0.0 { j * s / of } else { 0.0 };
+    let task_j = part(dynamic_j, task_s, busy_s) + part(static_j, task_s, total_s);
+    let others_j = part(dynamic_j, others_s, busy_s) + part(static_j, others_s, total_s);
     Attribution {
         measured_total_j: total_j,
+        modelled: false,
+        static_j,
         task_j,
         others_j,
-        idle_j: total_j - task_j - others_j,
+        idle_j: (total_j - task_j - others_j).max(0.0),
         task_cpu_s: task_s,
         others_cpu_s: others_s,
         idle_cpu_s: idle_s,
@@ -436,9 +501,12 @@ pub struct Energy {
     pub cpu_joules: f64,
     /// Of which memory (DRAM counter, or the model's memory term).
     pub ram_joules: f64,
-    /// Relative uncertainty (0.4 = ±40 %).
+    /// Relative uncertainty (0.4 = ±40 %): the larger side of the band.
     pub uncertainty: f64,
-    /// For counters: how the machine's energy was shared out.
+    /// The band below and above the figure, relative (asymmetric for the model).
+    pub band_low: f64,
+    pub band_high: f64,
+    /// How the machine's energy (measured, or modelled) was shared out.
     pub attribution: Option<Attribution>,
     /// For counters: the machine-wide energy per counter.
     pub domains: Vec<DomainEnergy>,
@@ -552,8 +620,16 @@ impl Span {
                     .filter(|d| d.kind == DomainKind::Dram)
                     .map(|d| d.joules)
                     .sum();
+                let (_, all_s) = machine_seconds(
+                    cpu_s,
+                    machine,
+                    inner.ticks_per_s,
+                    wall_s,
+                    inner.cpu.logical_cpus,
+                );
                 let mut att = attribute(
                     total,
+                    inner.model.idle_w_per_cpu * all_s,
                     cpu_s,
                     machine,
                     inner.ticks_per_s,
@@ -585,28 +661,51 @@ impl Span {
                         inner.wrap_guard_s
                     ));
                 }
+                let u = counter_uncertainty(machine);
                 Energy {
                     method: counter.method(),
                     estimate: false,
                     joules: att.task_j,
                     cpu_joules: (total - ram) * share,
                     ram_joules: ram * share,
-                    uncertainty: counter_uncertainty(machine),
+                    uncertainty: u,
+                    band_low: u,
+                    band_high: u,
                     attribution: Some(att),
                     domains,
                     notes,
                 }
             }
             None => {
-                let (cpu_j, ram_j) = inner.model.joules(cpu_s, mem_gb, wall_s);
+                let model = &inner.model;
+                let (cpu_j, ram_j) = model.joules(cpu_s, mem_gb, wall_s);
+                let (busy_s, all_s) = machine_seconds(
+                    cpu_s,
+                    machine,
+                    inner.ticks_per_s,
+                    wall_s,
+                    inner.cpu.logical_cpus,
+                );
+                let mut att = attribute(
+                    model.machine_joules(busy_s, all_s),
+                    model.idle_w_per_cpu * all_s,
+                    cpu_s,
+                    machine,
+                    inner.ticks_per_s,
+                    wall_s,
+                    inner.cpu.logical_cpus,
+                );
+                att.modelled = true;
                 Energy {
                     method: Method::Model,
                     estimate: true,
                     joules: cpu_j + ram_j,
                     cpu_joules: cpu_j,
                     ram_joules: ram_j,
-                    uncertainty: inner.model.uncertainty,
-                    attribution: None,
+                    uncertainty: model.uncertainty,
+                    band_low: model.band_low,
+                    band_high: model.band_high,
+                    attribution: Some(att),
                     domains: vec![],
                     notes,
                 }
@@ -629,43 +728,90 @@ impl Span {
 mod tests {
     use super::*;
 
+    fn ticks(busy: u64, idle: u64) -> Option<MachineCpu> {
+        Some(MachineCpu {
+            busy_ticks: busy,
+            idle_ticks: idle,
+        })
+    }
+
     #[test]
     fn attribution_sums_to_the_measured_total() {
-        // (total J, task cpu s, busy ticks, idle ticks) at 100 ticks/s
+        // (total J, static J, task cpu s, busy ticks, idle ticks) at 100 ticks/s
         let cases = [
-            (100.0, 1.0, 150, 50), // task 1 s, others 0.5 s, idle 0.5 s
-            (100.0, 2.5, 150, 50), // task above busy ticks (tick rounding): others 0
-            (50.0, 0.0, 0, 200),   // an idle machine
-            (0.0, 1.0, 100, 100),  // no energy
+            (100.0, 40.0, 1.0, 150, 50),
+            (100.0, 40.0, 2.5, 150, 50), // task above busy ticks (tick rounding): others 0
+            (50.0, 50.0, 0.0, 0, 200),   // an idle machine
+            (0.0, 0.0, 1.0, 100, 100),   // no energy
+            (30.0, 80.0, 1.0, 100, 100), // static above the total: capped
         ];
-        for (total, task, busy, idle) in cases {
-            let m = MachineCpu {
-                busy_ticks: busy,
-                idle_ticks: idle,
-            };
-            let a = attribute(total, task, Some(m), 100.0, 1.0, 2);
+        for (total, stat, task, busy, idle) in cases {
+            let a = attribute(total, stat, task, ticks(busy, idle), 100.0, 1.0, 2);
             let sum = a.task_j + a.others_j + a.idle_j;
             assert!((sum - total).abs() < 1e-9, "{a:?}");
-            assert!(
-                a.task_j >= 0.0 && a.others_j >= 0.0 && a.idle_j >= -1e-12,
-                "{a:?}"
-            );
+            assert!(a.task_j >= 0.0 && a.others_j >= 0.0 && a.idle_j >= 0.0, "{a:?}");
+            assert!(a.static_j <= total, "{a:?}");
         }
+    }
+
+    #[test]
+    fn attribution_known_shares() {
+        // 2 s of machine time: task busy 1 s, others 0.5 s, idle 0.5 s; 100 J of which
+        // 40 J static. Dynamic 60 J over 1.5 busy s: task 40, others 20. Static 40 J over
+        // 2 s: task 20, others 10, idle 10.
+        let a = attribute(100.0, 40.0, 1.0, ticks(150, 50), 100.0, 1.0, 2);
+        assert_eq!((a.task_j, a.others_j, a.idle_j), (60.0, 30.0, 10.0));
+        assert_eq!((a.task_cpu_s, a.others_cpu_s, a.idle_cpu_s), (1.0, 0.5, 0.5));
+        // a task with no CPU time is charged nothing, however busy the machine
+        let a = attribute(100.0, 40.0, 0.0, ticks(150, 50), 100.0, 1.0, 2);
+        assert_eq!(a.task_j, 0.0);
+        assert_eq!((a.others_j, a.idle_j), (60.0 + 30.0, 10.0));
+        // a busy machine of 4 CPUs for 10 s, 32 busy CPU-s of which the task's 8:
+        // 200 J static, 600 J dynamic → task 8/32 × 600 + 8/40 × 200 = 190 J;
+        // others 24/32 × 600 + 24/40 × 200 = 570 J; idle 8/40 × 200 = 40 J
+        let a = attribute(800.0, 200.0, 8.0, ticks(3200, 800), 100.0, 10.0, 4);
+        assert!((a.task_j - 190.0).abs() < 1e-9, "{a:?}");
+        assert!((a.others_j - 570.0).abs() < 1e-9, "{a:?}");
+        assert!((a.idle_j - 40.0).abs() < 1e-9, "{a:?}");
+        // no tick elapsed: wall × cpus stands in for the machine's time, all idle but the task
+        let a = attribute(10.0, 4.0, 0.001, None, 100.0, 0.002, 2);
+        // dynamic 6 J all the task's; static 4 J × 0.001 / 0.004
+        assert!((a.task_j - 7.0).abs() < 1e-9, "{a:?}");
+        assert!((a.idle_j - 3.0).abs() < 1e-9 && a.others_j == 0.0, "{a:?}");
+    }
+
+    #[test]
+    fn model_attribution_matches_the_model_figure() {
+        // the model's machine energy shared by the convention gives the task P_max × CPU-s
+        let model = PowerModel::for_cpu(
+            &CpuInfo {
+                model_name: "Intel(R) Xeon(R) Processor".into(),
+                logical_cpus: 4,
+                physical_cores: 2,
+                sockets: 1,
+                hypervisor: true,
+                ..CpuInfo::default()
+            },
+            None,
+            None,
+            None,
+            PowerBasis::Auto,
+        )
+        .unwrap();
+        let m = ticks(1200, 2800); // 40 CPU-s, 12 busy
+        let (busy, all) = machine_seconds(5.0, m, 100.0, 10.0, 4);
+        assert_eq!((busy, all), (12.0, 40.0));
         let a = attribute(
+            model.machine_joules(busy, all),
+            model.idle_w_per_cpu * all,
+            5.0,
+            m,
             100.0,
-            1.0,
-            Some(MachineCpu {
-                busy_ticks: 150,
-                idle_ticks: 50,
-            }),
-            100.0,
-            1.0,
-            2,
+            10.0,
+            4,
         );
-        assert_eq!((a.task_j, a.others_j, a.idle_j), (50.0, 25.0, 25.0));
-        // no tick elapsed: wall × cpus stands in for the machine's time
-        let a = attribute(10.0, 0.001, None, 100.0, 0.002, 2);
-        assert!((a.task_j - 2.5).abs() < 1e-9, "{a:?}");
+        assert!((a.task_j - 5.0 * model.w_per_cpu).abs() < 1e-9, "{a:?}");
+        assert!((a.idle_j - 28.0 * model.idle_w_per_cpu).abs() < 1e-9, "{a:?}");
     }
 
     #[test]

@@ -65,8 +65,12 @@ pub struct Footprint {
     /// IT energy × PUE, J: the figure the carbon is computed on.
     pub joules: f64,
     pub wh: f64,
-    /// Relative uncertainty of the energy (and so of the operational carbon).
+    /// Relative uncertainty of the energy (and so of the operational carbon): the larger
+    /// side of the band.
     pub uncertainty: f64,
+    /// The band below and above, relative.
+    pub band_low: f64,
+    pub band_high: f64,
     pub joules_low: f64,
     pub joules_high: f64,
     pub operational_g: f64,
@@ -97,8 +101,10 @@ impl Footprint {
             joules,
             wh: joules / 3600.0,
             uncertainty: e.uncertainty,
-            joules_low: joules * (1.0 - e.uncertainty).max(0.0),
-            joules_high: joules * (1.0 + e.uncertainty),
+            band_low: e.band_low,
+            band_high: e.band_high,
+            joules_low: joules * (1.0 - e.band_low).max(0.0),
+            joules_high: joules * (1.0 + e.band_high),
             operational_g,
             embodied_g,
             co2e_g,
@@ -110,18 +116,11 @@ impl Footprint {
     /// The one-line summary, e.g.
     /// `energy 12.4 J (model estimate ±60 %) · 3.44 mWh · 1.65 mgCO2e @ 481 g/kWh (world average) · SCI 0.8 µgCO2e per prediction`.
     pub fn line(&self, carbon: &CarbonSettings) -> String {
+        let band = crate::model::band_text(self.band_low, self.band_high);
         let kind = if self.estimate {
-            format!(
-                "{} estimate ±{:.0} %",
-                self.method,
-                self.uncertainty * 100.0
-            )
+            format!("{} estimate {band}", self.method)
         } else {
-            format!(
-                "{} measured ±{:.0} %",
-                self.method,
-                self.uncertainty * 100.0
-            )
+            format!("{} measured {band}", self.method)
         };
         let mut s = format!(
             "energy {} ({kind}) · {} · {} @ {:.0} g/kWh ({})",
@@ -157,9 +156,12 @@ pub struct EnergyReport {
     #[serde(flatten)]
     pub footprint: Footprint,
     pub carbon: CarbonSettings,
-    /// For counters: the task / others / idle split of the machine's energy.
+    /// The task / others / idle split of the machine's energy (measured or modelled).
     pub attribution: Option<Attribution>,
-    /// The model's parameters where the model produced the figure.
+    /// The attribution convention, in words.
+    pub attribution_convention: &'static str,
+    /// The model's parameters: the figure's where the model produced it, and the idle
+    /// power the counters' attribution used where a counter did.
     pub model: Option<PowerModel>,
     /// Every source probed and why those not used were not.
     pub sources: Vec<SourceProbe>,
@@ -184,7 +186,8 @@ impl EnergyReport {
         EnergyReport {
             footprint,
             attribution: span.energy.attribution,
-            model: (span.energy.method == Method::Model).then(|| meter.model().clone()),
+            attribution_convention: crate::meter::ATTRIBUTION_CONVENTION,
+            model: Some(meter.model().clone()),
             sources: meter.probes().to_vec(),
             machine: meter.machine(),
             carbon,

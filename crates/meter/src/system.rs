@@ -91,10 +91,12 @@ impl ProcessCpu {
     }
 }
 
-/// What this machine's processors are.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What this machine's processors are, as `/proc/cpuinfo` tells them (inside a virtual
+/// machine: as the hypervisor presents them).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct CpuInfo {
-    /// `model name` of the first processor.
+    /// `model name` of the first processor (x86), or a name built from the ARM
+    /// implementer and part where the file gives no model name.
     pub model_name: String,
     /// Logical processors the kernel lists.
     pub logical_cpus: usize,
@@ -103,12 +105,30 @@ pub struct CpuInfo {
     pub physical_cores: usize,
     /// Distinct `physical id`s (1 where the file does not say).
     pub sockets: usize,
+    /// `vendor_id` (`GenuineIntel`, `AuthenticAMD`, …); empty on ARM.
+    pub vendor: String,
+    /// `cpu family` and `model` (x86): the microarchitecture where the name is hidden.
+    pub family: Option<u32>,
+    pub model: Option<u32>,
+    pub stepping: Option<u32>,
+    /// ARM `CPU implementer` and `CPU part`.
+    pub arm_implementer: Option<u32>,
+    pub arm_part: Option<u32>,
+    /// The `hypervisor` flag: the kernel runs as a guest.
+    pub hypervisor: bool,
+}
+
+fn parse_number(v: &str) -> Option<u32> {
+    match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => v.parse().ok(),
+    }
 }
 
 impl CpuInfo {
     /// Parses the text of `/proc/cpuinfo`.
     pub fn parse(text: &str) -> CpuInfo {
-        let mut model_name = String::new();
+        let mut info = CpuInfo::default();
         let mut logical = 0usize;
         let mut cores = std::collections::BTreeSet::new();
         let mut sockets = std::collections::BTreeSet::new();
@@ -123,7 +143,20 @@ impl CpuInfo {
                     logical += 1;
                     phys = None;
                 }
-                "model name" if model_name.is_empty() => model_name = value.to_string(),
+                "model name" if info.model_name.is_empty() => info.model_name = value.to_string(),
+                "vendor_id" if info.vendor.is_empty() => info.vendor = value.to_string(),
+                "cpu family" if info.family.is_none() => info.family = parse_number(value),
+                "model" if info.model.is_none() => info.model = parse_number(value),
+                "stepping" if info.stepping.is_none() => info.stepping = parse_number(value),
+                "CPU implementer" if info.arm_implementer.is_none() => {
+                    info.arm_implementer = parse_number(value)
+                }
+                "CPU part" if info.arm_part.is_none() => info.arm_part = parse_number(value),
+                "flags" | "Features" => {
+                    if value.split_whitespace().any(|f| f == "hypervisor") {
+                        info.hypervisor = true;
+                    }
+                }
                 "physical id" => {
                     sockets.insert(value.to_string());
                     phys = Some(value.to_string());
@@ -134,17 +167,19 @@ impl CpuInfo {
                 _ => {}
             }
         }
-        let logical_cpus = logical.max(1);
-        CpuInfo {
-            model_name,
-            logical_cpus,
-            physical_cores: if cores.is_empty() {
-                logical_cpus
-            } else {
-                cores.len()
-            },
-            sockets: sockets.len().max(1),
+        if info.model_name.is_empty()
+            && let (Some(imp), Some(part)) = (info.arm_implementer, info.arm_part)
+        {
+            info.model_name = format!("ARM implementer 0x{imp:02x} part 0x{part:03x}");
         }
+        info.logical_cpus = logical.max(1);
+        info.physical_cores = if cores.is_empty() {
+            info.logical_cpus
+        } else {
+            cores.len()
+        };
+        info.sockets = sockets.len().max(1);
+        info
     }
 
     /// Reads `<proc_root>/cpuinfo`; an unreadable file gives an unnamed CPU with the
@@ -155,13 +190,18 @@ impl CpuInfo {
             Err(_) => {
                 let n = std::thread::available_parallelism().map_or(1, |n| n.get());
                 CpuInfo {
-                    model_name: String::new(),
                     logical_cpus: n,
                     physical_cores: n,
                     sockets: 1,
+                    ..CpuInfo::default()
                 }
             }
         }
+    }
+
+    /// Logical CPUs per physical core as the guest sees them (2 where SMT is on).
+    pub fn threads_per_core(&self) -> usize {
+        (self.logical_cpus / self.physical_cores.max(1)).max(1)
     }
 }
 
