@@ -131,7 +131,16 @@ fn demo_appends_codecarbon_rows_under_the_exact_header() {
     let csv = dir.path().join("e.csv");
     let csv_s = csv.to_str().unwrap();
     for _ in 0..2 {
-        let mut args = vec!["demo", "--country", "FR", "--emissions-csv", csv_s];
+        // embodied emissions set: they go to the JSON report, not the `emissions` column
+        let mut args = vec![
+            "demo",
+            "--country",
+            "FR",
+            "--embodied-kgco2e",
+            "1000",
+            "--emissions-csv",
+            csv_s,
+        ];
         args.extend(SMALL);
         let o = terrawatt(&args);
         assert!(o.status.success(), "{}", stderr(&o));
@@ -155,16 +164,17 @@ fn demo_appends_codecarbon_rows_under_the_exact_header() {
         let ram: f64 = col("ram_energy").parse().unwrap();
         assert!(duration > 0.0 && energy > 0.0);
         assert!((cpu + ram - energy).abs() <= 1e-12 + 1e-9 * energy);
-        // kg = kWh × 56.039 g/kWh / 1000 (France 2023)
+        // kg = kWh × 56.039 g/kWh / 1000 (France 2023): operational only, as CodeCarbon's
         assert!((emissions - energy * 56.039 / 1000.0).abs() <= 1e-12 + 1e-9 * emissions);
+        for zero in ["gpu_power", "gpu_energy", "water_consumed"] {
+            assert_eq!(col(zero), "0", "{zero} is 0.0 as CodeCarbon writes it");
+        }
         assert_eq!(col("country_iso_code"), "FRA");
         assert_eq!(col("country_name"), "France");
         assert_eq!(col("tracking_mode"), "process");
         assert_eq!(col("on_cloud"), "N");
         assert_eq!(col("pue"), "1");
         for empty in [
-            "gpu_power",
-            "gpu_energy",
             "gpu_count",
             "python_version",
             "longitude",

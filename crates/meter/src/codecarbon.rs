@@ -1,8 +1,14 @@
 //! Rows in CodeCarbon 3.x's `emissions.csv` format, so that its dashboards read them.
 //!
 //! Units as CodeCarbon's: duration s, emissions kg CO2e, emissions_rate kg/s, powers W,
-//! energies kWh, water L, RAM GiB. The energies include PUE (so cpu + ram = consumed).
-//! Fields that do not apply (GPU, Python, coordinates, water without a WUE) stay empty.
+//! energies kWh, water L, RAM GiB (CodeCarbon's "GB" is 1024³ bytes). The energies include
+//! PUE (so cpu + ram = consumed). `emissions` is operational carbon only (energy × grid
+//! intensity), as CodeCarbon's is: embodied emissions and SCI are in the JSON report.
+//! GPU power and energy and water are 0.0 where absent (as CodeCarbon writes them);
+//! fields CodeCarbon leaves empty without a GPU or Python (gpu_count, gpu_model,
+//! python_version, coordinates, wue without a WUE) stay empty. `ram_used_gb` is the
+//! process's peak resident set over the task (CodeCarbon's process mode reads the
+//! process's resident memory at its last measurement: ours is the peak, an upper bound).
 //! A file whose header differs is never written to.
 
 use std::io::Write;
@@ -123,20 +129,20 @@ pub fn row(report: &EnergyReport, ctx: &RowContext) -> Vec<String> {
         ctx.run_id.clone(),
         ctx.experiment_id.clone(),
         num(duration),
-        num(f.co2e_g / 1000.0),
+        num(f.operational_g / 1000.0),
         num(if duration > 0.0 {
-            f.co2e_g / 1000.0 / duration
+            f.operational_g / 1000.0 / duration
         } else {
             0.0
         }),
         num(power(cpu_j)),
-        String::new(),
+        num(0.0),
         num(power(ram_j)),
         num(kwh(cpu_j)),
-        String::new(),
+        num(0.0),
         num(kwh(ram_j)),
         num(energy_kwh),
-        ctx.wue.map(|w| num(w * energy_kwh)).unwrap_or_default(),
+        num(ctx.wue.map_or(0.0, |w| w * energy_kwh)),
         country_name,
         country_iso,
         String::new(),

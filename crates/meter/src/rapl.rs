@@ -5,7 +5,9 @@
 //! `max_energy_range_uj`. Package and DRAM zones are summed; `core` and `uncore` are
 //! parts of a package and are not added again; `psys` (the whole platform) is used alone
 //! where no package zone exists. `intel-rapl-mmio` zones repeat the package counter and
-//! are skipped.
+//! are skipped. Xeon 6 (Granite Rapids, Sierra Forest) and later report through the TPMI
+//! driver, as `intel-rapl-tpmi:*` zones of the same layout: they are read where no
+//! `intel-rapl:*` package zone exists (never both, which would count a package twice).
 
 use std::path::{Path, PathBuf};
 
@@ -69,9 +71,13 @@ fn classify(name: &str) -> DomainKind {
 }
 
 /// The fix for unreadable `energy_uj` files (root-only since Linux 5.10, CVE-2020-8694).
+/// A world-readable counter reopens that side channel (PLATYPUS: power readings leak
+/// secrets of other users' code), so a group the user belongs to comes first.
 pub fn permission_fix() -> String {
-    "let this user read the counters, e.g. a tmpfiles.d line `z /sys/class/powercap/intel-rapl:*/energy_uj 0444 root root -` \
-     (or once: sudo chmod o+r /sys/class/powercap/intel-rapl:*/energy_uj)"
+    "give one group read access, not everyone: a world-readable energy_uj reopens CVE-2020-8694 (PLATYPUS, a power side channel). \
+     E.g. `sudo groupadd -f power && sudo usermod -aG power $USER` and a tmpfiles.d line \
+     `z /sys/class/powercap/intel-rapl:*/energy_uj 0440 root power -` (or an ACL: setfacl -m g:power:r …). \
+     Only on a single-user machine: sudo chmod o+r /sys/class/powercap/intel-rapl:*/energy_uj"
         .to_string()
 }
 
@@ -94,19 +100,32 @@ impl Rapl {
             }
             Err(e) => return Err(Unavailable::Unsupported(format!("{}: {e}", root.display()))),
         };
-        let mut dirs: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| {
-                let n = e.file_name();
-                let n = n.to_string_lossy();
-                n.starts_with("intel-rapl:")
-            })
-            .map(|e| e.path())
-            .collect();
-        dirs.sort();
+        let all: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        let named = |prefix: &str| {
+            let mut v: Vec<PathBuf> = all
+                .iter()
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+                })
+                .cloned()
+                .collect();
+            v.sort();
+            v
+        };
+        let msr = named("intel-rapl:");
+        let tpmi = named("intel-rapl-tpmi:");
+        let msr_has_package = msr.iter().any(|d| {
+            std::fs::read_to_string(d.join("name")).is_ok_and(|n| n.trim().starts_with("package"))
+        });
+        let dirs = if msr_has_package || tpmi.is_empty() {
+            msr
+        } else {
+            tpmi
+        };
         if dirs.is_empty() {
             return Err(Unavailable::Absent(format!(
-                "{} holds no intel-rapl zone (no RAPL driver loaded)",
+                "{} holds no intel-rapl or intel-rapl-tpmi zone (no RAPL driver loaded)",
                 root.display()
             )));
         }
