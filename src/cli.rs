@@ -36,6 +36,15 @@ pub struct Global {
     /// Grid carbon intensity in gCO2e/kWh (overrides --country and --cloud-region).
     #[arg(long, global = true, value_name = "G_PER_KWH")]
     pub grid_intensity: Option<f64>,
+    /// An hourly (or finer) grid-intensity series: Electricity Maps' CSV export or
+    /// `datetime,g_per_kwh` with UTC offsets. Each phase's energy is counted at the mean
+    /// intensity over its own wall-clock interval; the file must cover the run's start.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub grid_intensity_file: Option<PathBuf>,
+    /// With --grid-intensity-file of Electricity Maps: the direct (scope 2) column instead
+    /// of life cycle.
+    #[arg(long, global = true)]
+    pub grid_intensity_direct: bool,
     /// Power usage effectiveness of the facility.
     #[arg(long, global = true, default_value_t = 1.0)]
     pub pue: f64,
@@ -155,6 +164,69 @@ pub enum EnergyCommand {
     Countries,
     /// The bundled cloud-region grid intensities.
     Regions,
+    /// When to run: the start within a window that emits least, against an hourly
+    /// intensity series, with the emissions now, at the worst start and the saving.
+    When(WhenArgs),
+    /// Runs a command at each thread count (1…N) and reports time, energy and carbon of
+    /// each, and the energy-optimal and time-optimal setting.
+    Sweep(SweepArgs),
+    /// Writes a synthetic hourly grid-intensity series (notebooks-data's sample).
+    SampleIntensity(SampleIntensityArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WhenArgs {
+    /// The intensity series (Electricity Maps' CSV export, or datetime,g_per_kwh).
+    #[arg(long, value_name = "FILE")]
+    pub intensity: PathBuf,
+    /// With Electricity Maps' export: the direct column instead of life cycle.
+    #[arg(long)]
+    pub direct: bool,
+    /// How long the run takes, e.g. 3h, 90m, 45s.
+    #[arg(long, value_name = "DURATION")]
+    pub duration: String,
+    /// The run's energy from a terrawatt JSON report (its energy.joules, PUE included).
+    #[arg(long, value_name = "REPORT", conflicts_with = "joules")]
+    pub energy_from: Option<PathBuf>,
+    /// The run's energy, J.
+    #[arg(long, value_name = "J", allow_hyphen_values = true)]
+    pub joules: Option<f64>,
+    /// The earliest start (RFC 3339 with offset) [default: now].
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// The run must end within this long of the earliest start [default: 24h].
+    #[arg(long, value_name = "DURATION")]
+    pub within: Option<String>,
+    /// The run must end by this time (RFC 3339 with offset).
+    #[arg(long, value_name = "TIME")]
+    pub deadline: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The highest thread count [default: the logical CPUs].
+    #[arg(long, value_name = "N")]
+    pub max_threads: Option<usize>,
+    /// The command and its arguments, after `--`. Each run gets RAYON_NUM_THREADS and
+    /// OMP_NUM_THREADS set to its thread count.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleIntensityArgs {
+    /// Seed of the synthetic series.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// First hour (RFC 3339 with offset).
+    #[arg(long, default_value = "2026-01-05T00:00:00Z")]
+    pub start: String,
+    /// Days of hourly values.
+    #[arg(long, default_value_t = 14)]
+    pub days: usize,
+    /// Where to write the CSV.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -61,6 +61,9 @@ pub(crate) fn command_name(c: &Command) -> &'static str {
         Command::Energy(EnergyCommand::Calibrate(_)) => "energy calibrate",
         Command::Energy(EnergyCommand::Countries) => "energy countries",
         Command::Energy(EnergyCommand::Regions) => "energy regions",
+        Command::Energy(EnergyCommand::When(_)) => "energy when",
+        Command::Energy(EnergyCommand::Sweep(_)) => "energy sweep",
+        Command::Energy(EnergyCommand::SampleIntensity(_)) => "energy sample-intensity",
         Command::Demo(_) => "demo",
         Command::Building(b) => match **b {
             BuildingCommand::Fit(_) => "building fit",
@@ -227,6 +230,11 @@ pub(crate) fn dispatch(command: &Command, span: &mut Span, ctx: &Ctx) -> Result<
         Command::Energy(EnergyCommand::Calibrate(a)) => commands::energy::calibrate(span, ctx, a),
         Command::Energy(EnergyCommand::Countries) => commands::energy::countries(ctx),
         Command::Energy(EnergyCommand::Regions) => commands::energy::regions(ctx),
+        Command::Energy(EnergyCommand::When(a)) => commands::energy::when(span, ctx, a),
+        Command::Energy(EnergyCommand::Sweep(a)) => commands::energy::sweep(span, ctx, a),
+        Command::Energy(EnergyCommand::SampleIntensity(a)) => {
+            commands::energy::sample_intensity(span, ctx, a)
+        }
         Command::Demo(a) => commands::demo::run(span, ctx, a),
         Command::Building(b) => match &**b {
             BuildingCommand::Fit(a) => commands::building::fit(span, ctx, a),

@@ -69,8 +69,28 @@ pub fn carbon_settings(g: &Global) -> Result<CarbonSettings> {
         Some(kg) => Some(Embodied::new(kg, g.lifetime_years, g.machine_share)?),
         None => None,
     };
+    let series = match &g.grid_intensity_file {
+        Some(path) => {
+            let s = terrawatt_meter::hourly::IntensitySeries::load(path, g.grid_intensity_direct)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            if !s.covers(now, now + 1.0) {
+                bail!(
+                    "--grid-intensity-file {}: covers {} to {}, not this run (it starts {}); give a series that covers now, or use --country / --grid-intensity",
+                    path.display(),
+                    terrawatt_meter::hourly::IntensitySeries::time_text(s.first_s as f64),
+                    terrawatt_meter::hourly::IntensitySeries::time_text(s.end_s as f64),
+                    terrawatt_meter::hourly::IntensitySeries::time_text(now)
+                );
+            }
+            Some(s)
+        }
+        None => None,
+    };
     Ok(CarbonSettings {
         grid,
+        series,
         pue: carbon::check_pue(g.pue)?,
         embodied,
     })

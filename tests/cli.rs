@@ -31,7 +31,9 @@ fn assert_energy_line(o: &Output) {
     assert!(last.starts_with("energy "), "no energy line last: {err}");
     assert!(last.contains("gCO2e @ "), "{last}");
     assert!(
-        last.contains("estimate ±") || last.contains("measured ±"),
+        ["estimate ±", "estimate −", "measured ±"]
+            .iter()
+            .any(|k| last.contains(k)),
         "the figure must say how it was obtained: {last}"
     );
 }

@@ -214,3 +214,279 @@ pub fn regions(_ctx: &Ctx) -> Result<Outcome> {
         unit: None,
     })
 }
+
+/// `3h`, `90m`, `45s`, `2d`, `1h30m` → seconds.
+pub fn parse_duration(text: &str) -> Result<f64> {
+    let t = text.trim();
+    let mut total = 0.0;
+    let mut num = String::new();
+    let mut any = false;
+    for c in t.chars() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let unit = match c {
+            'd' => 86_400.0,
+            'h' => 3600.0,
+            'm' => 60.0,
+            's' => 1.0,
+            _ => bail!("'{text}': not a duration (e.g. 3h, 90m, 1h30m, 45s)"),
+        };
+        let v: f64 = num
+            .parse()
+            .map_err(|_| anyhow::anyhow!("'{text}': not a duration (e.g. 3h, 90m, 1h30m, 45s)"))?;
+        total += v * unit;
+        num.clear();
+        any = true;
+    }
+    if !num.is_empty() || !any || !(total.is_finite() && total > 0.0) {
+        bail!("'{text}': not a duration > 0 with its unit (e.g. 3h, 90m, 1h30m, 45s)");
+    }
+    Ok(total)
+}
+
+fn parse_instant(flag: &str, text: &str) -> Result<f64> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(|d| d.timestamp() as f64)
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "{flag} '{text}': not an RFC 3339 time with its offset (e.g. 2026-03-01T14:00:00Z)"
+            )
+        })
+}
+
+/// `energy when`.
+pub fn when(_span: &mut Span, _ctx: &Ctx, a: &crate::cli::WhenArgs) -> Result<Outcome> {
+    use terrawatt_meter::hourly::{IntensitySeries, choose_start};
+    let duration = parse_duration(&a.duration).map_err(|e| anyhow::anyhow!("--duration {e}"))?;
+    let joules = match (&a.energy_from, a.joules) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("--energy-from {}: {e}", path.display()))?;
+            let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!("--energy-from {}: not a JSON report ({e})", path.display())
+            })?;
+            let j = v["energy"]["joules"].as_f64().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--energy-from {}: no energy.joules (is it a terrawatt --report file?)",
+                    path.display()
+                )
+            })?;
+            Some(j)
+        }
+        (None, Some(j)) if j.is_finite() && j >= 0.0 => Some(j),
+        (None, Some(j)) => bail!("--joules {j}: must be a finite number ≥ 0"),
+        (None, None) => None,
+    };
+    let series = IntensitySeries::load(&a.intensity, a.direct)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let from = match &a.from {
+        Some(t) => parse_instant("--from", t)?,
+        None => now,
+    };
+    let within = match &a.within {
+        Some(w) => parse_duration(w).map_err(|e| anyhow::anyhow!("--within {e}"))?,
+        None => 86_400.0,
+    };
+    let mut latest_start = from + within - duration;
+    if let Some(d) = &a.deadline {
+        latest_start = latest_start.min(parse_instant("--deadline", d)? - duration);
+    }
+    if latest_start < from {
+        bail!(
+            "a {} run cannot end within the window (--within / --deadline) from {}",
+            a.duration,
+            IntensitySeries::time_text(from)
+        );
+    }
+    let kwh = joules.map(|j| j / 3.6e6);
+    let (best, first, worst, n) = choose_start(&series, from, latest_start, duration, kwh)
+        .map_err(|t| {
+            anyhow::anyhow!(
+                "{}: the series covers {} to {} and not {} (a run starting {}{}); give --from inside it",
+                a.intensity.display(),
+                IntensitySeries::time_text(series.first_s as f64),
+                IntensitySeries::time_text(series.end_s as f64),
+                IntensitySeries::time_text(t),
+                IntensitySeries::time_text(from),
+                if a.from.is_none() { " (now)" } else { "" }
+            )
+        })?;
+    let mut t = String::new();
+    let g = |c: &terrawatt_meter::hourly::StartChoice| match c.grams {
+        Some(g) => format!("{} ({:.1} g/kWh)", terrawatt_meter::units::grams_co2e(g), c.mean_g_per_kwh),
+        None => format!("{:.1} gCO2e/kWh", c.mean_g_per_kwh),
+    };
+    writeln!(
+        t,
+        "{} starts considered for a {} run between {} and {} (series {}, {}, step {} s)",
+        n,
+        a.duration,
+        IntensitySeries::time_text(from),
+        IntensitySeries::time_text(latest_start),
+        a.intensity.display(),
+        series.column,
+        series.step_s
+    )?;
+    writeln!(t, "  best start  {}  {}", best.start, g(&best))?;
+    writeln!(
+        t,
+        "  {}  {}  {}",
+        if a.from.is_some() { "from      " } else { "now       " },
+        first.start,
+        g(&first)
+    )?;
+    writeln!(t, "  worst start {}  {}", worst.start, g(&worst))?;
+    let saving = 1.0 - best.mean_g_per_kwh / first.mean_g_per_kwh.max(1e-12);
+    writeln!(
+        t,
+        "Starting at {} instead of {} saves {:.0} % of the run's operational carbon{}",
+        best.start,
+        if a.from.is_some() { "--from" } else { "now" },
+        saving * 100.0,
+        match (best.grams, first.grams) {
+            (Some(b), Some(f)) => format!(" ({})", terrawatt_meter::units::grams_co2e(f - b)),
+            _ => " (give --joules or --energy-from for grams)".into(),
+        }
+    )?;
+    Ok(Outcome {
+        results: json!({
+            "series": series,
+            "duration_s": duration,
+            "joules": joules,
+            "candidates": n,
+            "best": best,
+            "first": first,
+            "worst": worst,
+            "saving_share": saving,
+        }),
+        text: t,
+        unit: None,
+    })
+}
+
+/// `energy sweep -- COMMAND`.
+pub fn sweep(span: &mut Span, ctx: &Ctx, a: &crate::cli::SweepArgs) -> Result<Outcome> {
+    use terrawatt_meter::system::ProcessCpu;
+    let n = a
+        .max_threads
+        .unwrap_or_else(|| span.meter().cpu().logical_cpus)
+        .max(1);
+    if a.max_threads == Some(0) {
+        bail!("--max-threads 0: at least 1");
+    }
+    let (program, args) = a
+        .command
+        .split_first()
+        .ok_or_else(|| anyhow::anyhow!("give the command after --"))?;
+    let mut rows = Vec::new();
+    let mut t = String::from("threads   wall s    CPU s    energy            carbon\n");
+    for k in 1..=n {
+        let before = ProcessCpu::children();
+        let mut run = span.meter().span(format!("threads={k}"));
+        let status = std::process::Command::new(program)
+            .args(args)
+            .env("RAYON_NUM_THREADS", k.to_string())
+            .env("OMP_NUM_THREADS", k.to_string())
+            .stdout(std::process::Stdio::null())
+            .status();
+        let after = ProcessCpu::children();
+        let (user, system) = (after.user_s - before.user_s, after.system_s - before.system_s);
+        // the run's phase and the sweep's own span both hold the child's CPU time
+        run.add_external(user, system, after.peak_rss_bytes);
+        span.add_external(user, system, after.peak_rss_bytes);
+        let rec = run.finish();
+        let fail = match status {
+            Ok(s) if s.success() => None,
+            Ok(s) => Some(format!("exited with {s}")),
+            Err(e) => Some(format!("could not start: {e}")),
+        };
+        let fp = terrawatt_meter::Footprint::of(&rec, &ctx.carbon, None);
+        span.adopt(rec.clone());
+        if let Some(why) = fail {
+            bail!(
+                "`{}` at {k} thread(s) {why}; the runs measured before it:\n{}",
+                a.command.join(" "),
+                t.trim_end()
+            );
+        }
+        writeln!(
+            t,
+            "{k:>7} {:>8.2} {:>8.2}    {:<17} {}",
+            rec.wall_s,
+            rec.cpu_s(),
+            terrawatt_meter::units::joules(fp.joules),
+            terrawatt_meter::units::grams_co2e(fp.co2e_g)
+        )?;
+        rows.push(json!({
+            "threads": k,
+            "wall_s": rec.wall_s,
+            "cpu_s": rec.cpu_s(),
+            "joules": fp.joules,
+            "joules_low": fp.joules_low,
+            "joules_high": fp.joules_high,
+            "co2e_g": fp.co2e_g,
+            "method": fp.method,
+        }));
+    }
+    let pick = |key: &str| {
+        rows.iter()
+            .min_by(|x, y| x[key].as_f64().unwrap_or(f64::INFINITY).total_cmp(&y[key].as_f64().unwrap_or(f64::INFINITY)))
+            .and_then(|r| r["threads"].as_u64())
+            .unwrap_or(1)
+    };
+    let (green, fast) = (pick("joules"), pick("wall_s"));
+    writeln!(
+        t,
+        "Energy-optimal: {green} thread(s); time-optimal: {fast} thread(s){}",
+        if green == fast { "" } else { " — the fastest setting is not the greenest" }
+    )?;
+    if span.meter().method().is_estimate() {
+        writeln!(
+            t,
+            "(model estimates: energy follows CPU time here; a measured counter also sees idle and uncore power, where fewer threads for longer can cost more)"
+        )?;
+    }
+    Ok(Outcome {
+        results: json!({
+            "command": a.command,
+            "runs": rows,
+            "energy_optimal_threads": green,
+            "time_optimal_threads": fast,
+        }),
+        text: t,
+        unit: None,
+    })
+}
+
+/// `energy sample-intensity`.
+pub fn sample_intensity(
+    span: &mut Span,
+    _ctx: &Ctx,
+    a: &crate::cli::SampleIntensityArgs,
+) -> Result<Outcome> {
+    if a.days == 0 || a.days > 3660 {
+        bail!("--days {}: 1 to 3660", a.days);
+    }
+    let start = parse_instant("--start", &a.start)? as i64;
+    let rows = terrawatt_meter::hourly::sample_series(a.seed, start, a.days * 24);
+    let mut csv = String::from("datetime,g_per_kwh\n");
+    for (t, g) in &rows {
+        let d = chrono::DateTime::from_timestamp(*t, 0).expect("a time in range");
+        writeln!(csv, "{},{g}", d.format("%Y-%m-%dT%H:%M:%SZ"))?;
+    }
+    span.phase("write", |_| terrawatt_meter::write_atomic(&a.out, csv.as_bytes()))?;
+    let mean = rows.iter().map(|r| r.1).sum::<f64>() / rows.len() as f64;
+    Ok(Outcome {
+        results: json!({ "path": a.out, "hours": rows.len(), "mean_g_per_kwh": mean }),
+        text: format!(
+            "{} hourly values written to {} (mean {mean:.1} gCO2e/kWh)\n",
+            rows.len(),
+            a.out.display()
+        ),
+        unit: None,
+    })
+}

@@ -25,6 +25,7 @@ pub mod carbon;
 pub mod codecarbon;
 mod error;
 pub mod hardware;
+pub mod hourly;
 pub mod meter;
 pub mod model;
 pub mod perf;

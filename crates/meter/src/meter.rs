@@ -359,6 +359,9 @@ impl Meter {
     fn reading(&self) -> Reading {
         Reading {
             at: Instant::now(),
+            unix_s: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
             cpu: ProcessCpu::now(),
             machine: MachineCpu::read(&self.inner.proc_root).ok(),
             counters: self.refresh(),
@@ -373,6 +376,7 @@ impl Meter {
             name: name.into(),
             start: self.reading(),
             children: Vec::new(),
+            external: (0.0, 0.0, 0),
         }
     }
 }
@@ -380,6 +384,8 @@ impl Meter {
 #[derive(Debug, Clone)]
 struct Reading {
     at: Instant,
+    /// Wall-clock time, Unix seconds.
+    unix_s: f64,
     cpu: ProcessCpu,
     machine: Option<MachineCpu>,
     counters: Option<Vec<f64>>,
@@ -393,6 +399,8 @@ pub struct Span {
     name: String,
     start: Reading,
     children: Vec<SpanRecord>,
+    /// CPU time (user, system) and peak memory of child processes the span ran.
+    external: (f64, f64, u64),
 }
 
 /// How the machine's energy over a span was shared out: measured (counters) or
@@ -517,6 +525,8 @@ pub struct Energy {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SpanRecord {
     pub name: String,
+    /// When the span opened, Unix seconds (UTC).
+    pub started_unix_s: f64,
     pub wall_s: f64,
     pub cpu_user_s: f64,
     pub cpu_system_s: f64,
@@ -554,6 +564,14 @@ impl Span {
         out
     }
 
+    /// Counts a child process's CPU time (user, system seconds) and peak resident bytes in
+    /// this span (its own `getrusage` does not see them).
+    pub fn add_external(&mut self, user_s: f64, system_s: f64, peak_rss_bytes: u64) {
+        self.external.0 += user_s.max(0.0);
+        self.external.1 += system_s.max(0.0);
+        self.external.2 = self.external.2.max(peak_rss_bytes);
+    }
+
     /// Adds a span closed elsewhere (e.g. one a library call returned) as a child.
     pub fn adopt(&mut self, record: SpanRecord) {
         self.children.push(record);
@@ -579,8 +597,9 @@ impl Span {
         let end = self.meter.reading();
         let inner = &self.meter.inner;
         let wall_s = end.at.duration_since(self.start.at).as_secs_f64();
-        let user = (end.cpu.user_s - self.start.cpu.user_s).max(0.0);
-        let system = (end.cpu.system_s - self.start.cpu.system_s).max(0.0);
+        let user = (end.cpu.user_s - self.start.cpu.user_s).max(0.0) + self.external.0;
+        let system = (end.cpu.system_s - self.start.cpu.system_s).max(0.0) + self.external.1;
+        let peak_rss_bytes = end.cpu.peak_rss_bytes.max(self.external.2);
         let cpu_s = user + system;
         let machine = match (self.start.machine, end.machine) {
             (Some(a), Some(b)) => Some(b.since(&a)),
@@ -590,7 +609,7 @@ impl Span {
             let t = m.busy_ticks + m.idle_ticks;
             (t > 0).then(|| m.busy_ticks as f64 / t as f64)
         });
-        let mem_gb = end.cpu.peak_rss_bytes as f64 / 1e9;
+        let mem_gb = peak_rss_bytes as f64 / 1e9;
         let mut notes = Vec::new();
         let counted = match (&inner.counter, &self.start.counters, &end.counters) {
             (Some(c), Some(a), Some(b)) => Some((c, a, b)),
@@ -713,10 +732,11 @@ impl Span {
         };
         SpanRecord {
             name: self.name,
+            started_unix_s: self.start.unix_s,
             wall_s,
             cpu_user_s: user,
             cpu_system_s: system,
-            peak_rss_bytes: end.cpu.peak_rss_bytes,
+            peak_rss_bytes,
             machine_busy_share: busy_share,
             energy,
             children: self.children,

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::carbon::{self, Embodied, GridIntensity};
+use crate::hourly::IntensitySeries;
 use crate::meter::{Attribution, MachineInfo, Meter, SpanRecord};
 use crate::model::PowerModel;
 use crate::source::{Method, SourceProbe};
@@ -12,7 +13,12 @@ use crate::units;
 /// How carbon is counted for a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CarbonSettings {
+    /// The intensity used where no series is given, or outside the series' cover.
     pub grid: GridIntensity,
+    /// An hourly (or finer) intensity series: each span's energy is integrated against
+    /// the intensity over its own wall-clock interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<IntensitySeries>,
     /// Power usage effectiveness of the facility (1.0 = none counted).
     pub pue: f64,
     pub embodied: Option<Embodied>,
@@ -22,6 +28,7 @@ impl Default for CarbonSettings {
     fn default() -> Self {
         CarbonSettings {
             grid: GridIntensity::world_average(),
+            series: None,
             pue: 1.0,
             embodied: None,
         }
@@ -77,8 +84,42 @@ pub struct Footprint {
     pub embodied_g: f64,
     /// operational + embodied.
     pub co2e_g: f64,
+    /// The intensity the operational carbon works out at (the series' energy-weighted
+    /// mean where a series is given).
     pub g_per_kwh: f64,
+    /// With a series: the share of the energy whose interval the series covers (the rest
+    /// is counted at `carbon.grid`, and a note says so).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series_coverage: Option<f64>,
     pub sci: Option<Sci>,
+}
+
+/// Operational grams of a span under a series: each leaf phase at the mean intensity over
+/// its own interval, and what a span holds beyond its phases at its own interval's mean;
+/// returns (grams, joules covered, joules not covered).
+fn series_grams(span: &SpanRecord, series: &IntensitySeries, fallback: f64, pue: f64) -> (f64, f64, f64) {
+    let mut grams = 0.0;
+    let (mut covered, mut uncovered) = (0.0, 0.0);
+    let mut inside = 0.0;
+    for c in &span.children {
+        let (g, a, b) = series_grams(c, series, fallback, pue);
+        grams += g;
+        covered += a;
+        uncovered += b;
+        inside += c.energy.joules * pue;
+    }
+    let own = (span.energy.joules * pue - inside).max(0.0);
+    match series.mean(span.started_unix_s, span.started_unix_s + span.wall_s) {
+        Ok(m) => {
+            grams += carbon::grams(own, m);
+            covered += own;
+        }
+        Err(_) => {
+            grams += carbon::grams(own, fallback);
+            uncovered += own;
+        }
+    }
+    (grams, covered, uncovered)
 }
 
 impl Footprint {
@@ -86,7 +127,20 @@ impl Footprint {
     pub fn of(span: &SpanRecord, carbon: &CarbonSettings, unit: Option<&FunctionalUnit>) -> Self {
         let e = &span.energy;
         let joules = e.joules * carbon.pue;
-        let operational_g = carbon::grams(joules, carbon.grid.g_per_kwh);
+        let (operational_g, series_coverage) = match &carbon.series {
+            Some(series) => {
+                let (g, covered, uncovered) =
+                    series_grams(span, series, carbon.grid.g_per_kwh, carbon.pue);
+                let all = covered + uncovered;
+                (g, Some(if all > 0.0 { covered / all } else { 1.0 }))
+            }
+            None => (carbon::grams(joules, carbon.grid.g_per_kwh), None),
+        };
+        let g_per_kwh = if joules > 0.0 {
+            operational_g / (joules / 3.6e6)
+        } else {
+            carbon.grid.g_per_kwh
+        };
         let embodied_g = carbon.embodied.map_or(0.0, |m| m.grams_for(span.wall_s));
         let co2e_g = operational_g + embodied_g;
         let sci = unit.filter(|u| u.count > 0.0).map(|u| Sci {
@@ -108,7 +162,8 @@ impl Footprint {
             operational_g,
             embodied_g,
             co2e_g,
-            g_per_kwh: carbon.grid.g_per_kwh,
+            g_per_kwh,
+            series_coverage,
             sci,
         }
     }
@@ -122,13 +177,24 @@ impl Footprint {
         } else {
             format!("{} measured {band}", self.method)
         };
+        let basis = match (&carbon.series, self.series_coverage) {
+            (Some(s), Some(c)) if c >= 1.0 => format!(
+                "hourly series {}",
+                s.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            ),
+            (Some(_), Some(c)) => format!(
+                "hourly series for {:.0} % of the energy, the rest at {}",
+                c * 100.0,
+                carbon.grid.label()
+            ),
+            _ => carbon.grid.label(),
+        };
         let mut s = format!(
-            "energy {} ({kind}) · {} · {} @ {:.0} g/kWh ({})",
+            "energy {} ({kind}) · {} · {} @ {:.0} g/kWh ({basis})",
             units::joules(self.joules),
             units::watt_hours(self.joules),
             units::grams_co2e(self.co2e_g),
-            carbon.grid.g_per_kwh,
-            carbon.grid.label()
+            self.g_per_kwh,
         );
         if carbon.pue != 1.0 {
             s.push_str(&format!(" · PUE {}", carbon.pue));
@@ -183,6 +249,18 @@ impl EnergyReport {
         let footprint = Footprint::of(&span, &carbon, unit);
         let mut notes = Vec::new();
         collect_notes(&span, &mut notes);
+        if let (Some(series), Some(c)) = (&carbon.series, footprint.series_coverage)
+            && c < 1.0
+        {
+            notes.push(format!(
+                "the intensity series {} covers {:.1} % of the energy (it ends {}): the rest is counted at {} ({:.1} g/kWh)",
+                series.path.display(),
+                c * 100.0,
+                IntensitySeries::time_text(series.end_s as f64),
+                carbon.grid.label(),
+                carbon.grid.g_per_kwh
+            ));
+        }
         EnergyReport {
             footprint,
             attribution: span.energy.attribution,

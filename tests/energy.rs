@@ -1,0 +1,260 @@
+//! `terrawatt energy …` end to end (issue 19): the power model through TERRAWATT_PROC_ROOT
+//! on a cloud VM's /proc/cpuinfo, carbon that follows the hour (--grid-intensity-file,
+//! `energy when`), and `energy sweep`; with their bad inputs.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn terrawatt_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_terrawatt"));
+    c.args(args)
+        .env_remove("TERRAWATT_COUNTRY")
+        .env_remove("TERRAWATT_CPU_W_PER_CORE")
+        .env_remove("TERRAWATT_POWER_MODEL");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("the binary runs")
+}
+
+fn terrawatt(args: &[&str]) -> Output {
+    terrawatt_env(args, &[])
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn ends_with_energy_line(o: &Output) {
+    let e = err(o);
+    assert!(
+        e.lines().last().unwrap_or("").starts_with("energy "),
+        "no energy line last: {e}"
+    );
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn iso(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+#[test]
+fn energy_info_on_an_aws_m6i_large_charges_a_thread_share() {
+    // the guest's /proc: 2 vCPUs, one core of an Ice Lake 8375C, hypervisor flag
+    let dir = tempfile::tempdir().unwrap();
+    let proc_root = dir.path().join("proc");
+    std::fs::create_dir_all(&proc_root).unwrap();
+    let mut cpuinfo = String::new();
+    for p in 0..2 {
+        cpuinfo.push_str(&format!(
+            "processor\t: {p}\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 106\nmodel name\t: Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz\nstepping\t: 6\nphysical id\t: 0\nsiblings\t: 2\ncore id\t\t: 0\ncpu cores\t: 1\nflags\t\t: fpu vme hypervisor lahf_lm\n\n"
+        ));
+    }
+    std::fs::write(proc_root.join("cpuinfo"), cpuinfo).unwrap();
+    for f in ["stat", "meminfo"] {
+        std::fs::copy(Path::new("/proc").join(f), proc_root.join(f)).unwrap();
+    }
+    let powercap = dir.path().join("powercap");
+    std::fs::create_dir_all(&powercap).unwrap();
+    let report = dir.path().join("info.json");
+    let o = terrawatt_env(
+        &["energy", "info", "--report", report.to_str().unwrap()],
+        &[
+            ("TERRAWATT_PROC_ROOT", proc_root.as_path()),
+            ("TERRAWATT_POWERCAP_ROOT", powercap.as_path()),
+            ("TERRAWATT_SYSFS_ROOT", dir.path()),
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    let charged = text
+        .lines()
+        .find(|l| l.starts_with("Charged: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        charged.contains("VM share") && charged.contains("1 of the 64 threads") && charged.contains("4.69 W"),
+        "{charged}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let m = &v["results"]["model"];
+    assert!((m["w_per_cpu"].as_f64().unwrap() - 300.0 / 64.0).abs() < 1e-9, "{m}");
+    assert_eq!(v["results"]["share"]["vm"], true);
+    assert_eq!(v["results"]["machine"]["logical_cpus"], 2);
+    ends_with_energy_line(&o);
+    // --power-model ccf: CCF's Ice Lake figure
+    let o = terrawatt_env(
+        &["energy", "info", "--power-model", "ccf", "--json"],
+        &[
+            ("TERRAWATT_PROC_ROOT", proc_root.as_path()),
+            ("TERRAWATT_POWERCAP_ROOT", powercap.as_path()),
+            ("TERRAWATT_SYSFS_ROOT", dir.path()),
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(v["results"]["model"]["w_per_cpu"], 3.76);
+}
+
+fn write_series(path: &Path, start: i64, values: &[f64]) {
+    let mut t = String::from("datetime,g_per_kwh\n");
+    for (i, v) in values.iter().enumerate() {
+        t.push_str(&format!("{},{v}\n", iso(start + 3600 * i as i64)));
+    }
+    std::fs::write(path, t).unwrap();
+}
+
+#[test]
+fn a_run_is_counted_at_the_hour_it_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let series = dir.path().join("hourly.csv");
+    let hour = now() / 3600 * 3600;
+    // 123.4 g/kWh from two hours ago to four hours ahead: the run's intensity whatever
+    // the national table says
+    write_series(&series, hour - 7200, &[123.4; 6]);
+    let report = dir.path().join("r.json");
+    let o = terrawatt(&[
+        "energy",
+        "countries",
+        "--country",
+        "PL",
+        "--grid-intensity-file",
+        series.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let line = err(&o).lines().last().unwrap().to_string();
+    assert!(line.contains("@ 123 g/kWh (hourly series hourly.csv)"), "{line}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let e = &v["energy"];
+    assert_eq!(e["series_coverage"], 1.0);
+    let g = e["operational_g"].as_f64().unwrap();
+    let j = e["joules"].as_f64().unwrap();
+    assert!((g - j / 3.6e6 * 123.4).abs() <= 1e-9 * g.max(1e-12), "{g} g for {j} J");
+
+    // a series of another time is refused before any work, naming the file and its cover
+    let old = dir.path().join("old.csv");
+    write_series(&old, 1_577_836_800, &[100.0; 48]); // 2020-01-01
+    let out_csv = dir.path().join("never.csv");
+    let o = terrawatt(&[
+        "energy",
+        "sample-intensity",
+        "--out",
+        out_csv.to_str().unwrap(),
+        "--grid-intensity-file",
+        old.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let e = err(&o);
+    assert!(e.contains("old.csv") && e.contains("2020-01-01T00:00:00Z") && e.contains("not this run"), "{e}");
+    assert!(!out_csv.exists());
+    ends_with_energy_line(&o);
+    // naive times: refused with the line
+    let naive = dir.path().join("naive.csv");
+    std::fs::write(&naive, "datetime,g_per_kwh\n2026-01-01 00:00:00,100\n2026-01-01 01:00:00,100\n").unwrap();
+    let o = terrawatt(&["energy", "countries", "--grid-intensity-file", naive.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(err(&o).contains("line 2") && err(&o).contains("no UTC offset"), "{}", err(&o));
+}
+
+/// The cleanest start by brute force over the file's own rows: each candidate hour's mean
+/// over the duration's whole hours.
+fn brute_force_best(values: &[f64], from_index: usize, last_index: usize, hours: usize) -> (usize, f64) {
+    (from_index..=last_index)
+        .map(|i| (i, values[i..i + hours].iter().sum::<f64>() / hours as f64))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap()
+}
+
+#[test]
+fn energy_when_finds_the_cleanest_window_of_the_sample_series() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/grid-intensity-hourly.csv");
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let values: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    // from 2026-0106T18:00Z (row 42) a 3 h run within 24 h: starts at rows 42..=63
+    let (best, mean) = brute_force_best(&values, 42, 63, 3);
+    let o = terrawatt(&[
+        "energy",
+        "when",
+        "--intensity",
+        sample.to_str().unwrap(),
+        "--duration",
+        "3h",
+        "--joules",
+        "3.6e6",
+        "--from",
+        "2026-01-06T18:00:00Z",
+        "--within",
+        "24h",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    let r = &v["results"];
+    assert_eq!(r["candidates"], 22);
+    assert_eq!(r["best"]["start"], iso(1_767_571_200 + 3600 * best as i64));
+    assert!((r["best"]["mean_g_per_kwh"].as_f64().unwrap() - mean).abs() < 1e-9);
+    // 1 kWh: grams = g/kWh
+    assert!((r["best"]["grams"].as_f64().unwrap() - mean).abs() < 1e-9);
+    let first = values[42..45].iter().sum::<f64>() / 3.0;
+    assert!((r["first"]["mean_g_per_kwh"].as_f64().unwrap() - first).abs() < 1e-9);
+    assert!(r["worst"]["mean_g_per_kwh"].as_f64().unwrap() >= first);
+
+    // bad inputs
+    for (args, want) in [
+        (vec!["--duration", "3 hours"], "not a duration"),
+        (vec!["--duration", "3h", "--from", "2026-01-06 18:00"], "RFC 3339"),
+        (vec!["--duration", "3h", "--from", "2027-01-01T00:00:00Z"], "covers 2026-01-05T00:00:00Z"),
+        (vec!["--duration", "30h", "--from", "2026-01-06T18:00:00Z"], "cannot end within"),
+        (vec!["--duration", "3h", "--joules", "-1", "--from", "2026-01-06T18:00:00Z"], "--joules -1"),
+    ] {
+        let mut a = vec!["energy", "when", "--intensity", sample.to_str().unwrap()];
+        a.extend(args);
+        let o = terrawatt(&a);
+        assert!(!o.status.success(), "{a:?}");
+        assert!(err(&o).contains(want), "{a:?}: {}", err(&o));
+        ends_with_energy_line(&o);
+    }
+}
+
+#[test]
+fn sweep_runs_each_thread_count_and_says_which_is_best() {
+    let bin = env!("CARGO_BIN_EXE_terrawatt");
+    let o = terrawatt(&[
+        "energy", "sweep", "--max-threads", "2", "--json", "--", bin, "energy", "countries",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    let runs = v["results"]["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    for (k, r) in runs.iter().enumerate() {
+        assert_eq!(r["threads"], k as u64 + 1);
+        assert!(r["wall_s"].as_f64().unwrap() > 0.0 && r["joules"].as_f64().unwrap() >= 0.0);
+    }
+    // the sweep's own energy holds its runs'
+    let total: f64 = runs.iter().map(|r| r["joules"].as_f64().unwrap()).sum();
+    assert!(v["energy"]["joules"].as_f64().unwrap() >= 0.99 * total);
+    // a failing command: a clear error naming the thread count
+    let o = terrawatt(&["energy", "sweep", "--max-threads", "2", "--", "false"]);
+    assert!(!o.status.success());
+    assert!(err(&o).contains("`false` at 1 thread(s) exited"), "{}", err(&o));
+    ends_with_energy_line(&o);
+}
