@@ -176,12 +176,7 @@ fn demo_appends_codecarbon_rows_under_the_exact_header() {
         assert_eq!(col("tracking_mode"), "process");
         assert_eq!(col("on_cloud"), "N");
         assert_eq!(col("pue"), "1");
-        for empty in [
-            "gpu_count",
-            "python_version",
-            "longitude",
-            "wue",
-        ] {
+        for empty in ["gpu_count", "python_version", "longitude", "wue"] {
             assert_eq!(col(empty), "", "{empty} must stay empty");
         }
     }

@@ -85,13 +85,18 @@ fn energy_info_on_an_aws_m6i_large_charges_a_thread_share() {
         .find(|l| l.starts_with("Charged: "))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(
-        charged.contains("VM share") && charged.contains("1 of the 64 threads") && charged.contains("4.69 W"),
+        charged.contains("VM share")
+            && charged.contains("1 of the 64 threads")
+            && charged.contains("4.69 W"),
         "{charged}"
     );
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let m = &v["results"]["model"];
-    assert!((m["w_per_cpu"].as_f64().unwrap() - 300.0 / 64.0).abs() < 1e-9, "{m}");
+    assert!(
+        (m["w_per_cpu"].as_f64().unwrap() - 300.0 / 64.0).abs() < 1e-9,
+        "{m}"
+    );
     assert_eq!(v["results"]["share"]["vm"], true);
     assert_eq!(v["results"]["machine"]["logical_cpus"], 2);
     ends_with_energy_line(&o);
@@ -137,14 +142,20 @@ fn a_run_is_counted_at_the_hour_it_ran() {
     ]);
     assert!(o.status.success(), "{}", err(&o));
     let line = err(&o).lines().last().unwrap().to_string();
-    assert!(line.contains("@ 123 g/kWh (hourly series hourly.csv)"), "{line}");
+    assert!(
+        line.contains("@ 123 g/kWh (hourly series hourly.csv)"),
+        "{line}"
+    );
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let e = &v["energy"];
     assert_eq!(e["series_coverage"], 1.0);
     let g = e["operational_g"].as_f64().unwrap();
     let j = e["joules"].as_f64().unwrap();
-    assert!((g - j / 3.6e6 * 123.4).abs() <= 1e-9 * g.max(1e-12), "{g} g for {j} J");
+    assert!(
+        (g - j / 3.6e6 * 123.4).abs() <= 1e-9 * g.max(1e-12),
+        "{g} g for {j} J"
+    );
 
     // a series of another time is refused before any work, naming the file and its cover
     let old = dir.path().join("old.csv");
@@ -160,20 +171,41 @@ fn a_run_is_counted_at_the_hour_it_ran() {
     ]);
     assert!(!o.status.success());
     let e = err(&o);
-    assert!(e.contains("old.csv") && e.contains("2020-01-01T00:00:00Z") && e.contains("not this run"), "{e}");
+    assert!(
+        e.contains("old.csv") && e.contains("2020-01-01T00:00:00Z") && e.contains("not this run"),
+        "{e}"
+    );
     assert!(!out_csv.exists());
     ends_with_energy_line(&o);
     // naive times: refused with the line
     let naive = dir.path().join("naive.csv");
-    std::fs::write(&naive, "datetime,g_per_kwh\n2026-01-01 00:00:00,100\n2026-01-01 01:00:00,100\n").unwrap();
-    let o = terrawatt(&["energy", "countries", "--grid-intensity-file", naive.to_str().unwrap()]);
+    std::fs::write(
+        &naive,
+        "datetime,g_per_kwh\n2026-01-01 00:00:00,100\n2026-01-01 01:00:00,100\n",
+    )
+    .unwrap();
+    let o = terrawatt(&[
+        "energy",
+        "countries",
+        "--grid-intensity-file",
+        naive.to_str().unwrap(),
+    ]);
     assert!(!o.status.success());
-    assert!(err(&o).contains("line 2") && err(&o).contains("no UTC offset"), "{}", err(&o));
+    assert!(
+        err(&o).contains("line 2") && err(&o).contains("no UTC offset"),
+        "{}",
+        err(&o)
+    );
 }
 
 /// The cleanest start by brute force over the file's own rows: each candidate hour's mean
 /// over the duration's whole hours.
-fn brute_force_best(values: &[f64], from_index: usize, last_index: usize, hours: usize) -> (usize, f64) {
+fn brute_force_best(
+    values: &[f64],
+    from_index: usize,
+    last_index: usize,
+    hours: usize,
+) -> (usize, f64) {
     (from_index..=last_index)
         .map(|i| (i, values[i..i + hours].iter().sum::<f64>() / hours as f64))
         .min_by(|a, b| a.1.total_cmp(&b.1))
@@ -182,7 +214,8 @@ fn brute_force_best(values: &[f64], from_index: usize, last_index: usize, hours:
 
 #[test]
 fn energy_when_finds_the_cleanest_window_of_the_sample_series() {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/grid-intensity-hourly.csv");
+    let sample =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/grid-intensity-hourly.csv");
     let text = std::fs::read_to_string(&sample).unwrap();
     let values: Vec<f64> = text
         .lines()
@@ -221,10 +254,29 @@ fn energy_when_finds_the_cleanest_window_of_the_sample_series() {
     // bad inputs
     for (args, want) in [
         (vec!["--duration", "3 hours"], "not a duration"),
-        (vec!["--duration", "3h", "--from", "2026-01-06 18:00"], "RFC 3339"),
-        (vec!["--duration", "3h", "--from", "2027-01-01T00:00:00Z"], "covers 2026-01-05T00:00:00Z"),
-        (vec!["--duration", "30h", "--from", "2026-01-06T18:00:00Z"], "cannot end within"),
-        (vec!["--duration", "3h", "--joules", "-1", "--from", "2026-01-06T18:00:00Z"], "--joules -1"),
+        (
+            vec!["--duration", "3h", "--from", "2026-01-06 18:00"],
+            "RFC 3339",
+        ),
+        (
+            vec!["--duration", "3h", "--from", "2027-01-01T00:00:00Z"],
+            "covers 2026-01-05T00:00:00Z",
+        ),
+        (
+            vec!["--duration", "30h", "--from", "2026-01-06T18:00:00Z"],
+            "cannot end within",
+        ),
+        (
+            vec![
+                "--duration",
+                "3h",
+                "--joules",
+                "-1",
+                "--from",
+                "2026-01-06T18:00:00Z",
+            ],
+            "--joules -1",
+        ),
     ] {
         let mut a = vec!["energy", "when", "--intensity", sample.to_str().unwrap()];
         a.extend(args);
@@ -239,7 +291,15 @@ fn energy_when_finds_the_cleanest_window_of_the_sample_series() {
 fn sweep_runs_each_thread_count_and_says_which_is_best() {
     let bin = env!("CARGO_BIN_EXE_terrawatt");
     let o = terrawatt(&[
-        "energy", "sweep", "--max-threads", "2", "--json", "--", bin, "energy", "countries",
+        "energy",
+        "sweep",
+        "--max-threads",
+        "2",
+        "--json",
+        "--",
+        bin,
+        "energy",
+        "countries",
     ]);
     assert!(o.status.success(), "{}", err(&o));
     let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
@@ -255,6 +315,10 @@ fn sweep_runs_each_thread_count_and_says_which_is_best() {
     // a failing command: a clear error naming the thread count
     let o = terrawatt(&["energy", "sweep", "--max-threads", "2", "--", "false"]);
     assert!(!o.status.success());
-    assert!(err(&o).contains("`false` at 1 thread(s) exited"), "{}", err(&o));
+    assert!(
+        err(&o).contains("`false` at 1 thread(s) exited"),
+        "{}",
+        err(&o)
+    );
     ends_with_energy_line(&o);
 }

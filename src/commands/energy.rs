@@ -70,7 +70,11 @@ pub fn info(span: &mut Span, ctx: &Ctx) -> Result<Outcome> {
     writeln!(
         t,
         "Attribution ({}): {}",
-        if method == Method::Model { "model" } else { "counters" },
+        if method == Method::Model {
+            "model"
+        } else {
+            "counters"
+        },
         terrawatt_meter::ATTRIBUTION_CONVENTION
     )?;
     if let Some(b) = machine.ram_total_bytes {
@@ -240,7 +244,8 @@ pub fn parse_duration(text: &str) -> Result<f64> {
         num.clear();
         any = true;
     }
-    if !num.is_empty() || !any || !(total.is_finite() && total > 0.0) {
+    let valid = num.is_empty() && any && total.is_finite() && total > 0.0;
+    if !valid {
         bail!("'{text}': not a duration > 0 with its unit (e.g. 3h, 90m, 1h30m, 45s)");
     }
     Ok(total)
@@ -317,7 +322,11 @@ pub fn when(_span: &mut Span, _ctx: &Ctx, a: &crate::cli::WhenArgs) -> Result<Ou
         })?;
     let mut t = String::new();
     let g = |c: &terrawatt_meter::hourly::StartChoice| match c.grams {
-        Some(g) => format!("{} ({:.1} g/kWh)", terrawatt_meter::units::grams_co2e(g), c.mean_g_per_kwh),
+        Some(g) => format!(
+            "{} ({:.1} g/kWh)",
+            terrawatt_meter::units::grams_co2e(g),
+            c.mean_g_per_kwh
+        ),
         None => format!("{:.1} gCO2e/kWh", c.mean_g_per_kwh),
     };
     writeln!(
@@ -335,7 +344,11 @@ pub fn when(_span: &mut Span, _ctx: &Ctx, a: &crate::cli::WhenArgs) -> Result<Ou
     writeln!(
         t,
         "  {}  {}  {}",
-        if a.from.is_some() { "from      " } else { "now       " },
+        if a.from.is_some() {
+            "from      "
+        } else {
+            "now       "
+        },
         first.start,
         g(&first)
     )?;
@@ -394,7 +407,10 @@ pub fn sweep(span: &mut Span, ctx: &Ctx, a: &crate::cli::SweepArgs) -> Result<Ou
             .stdout(std::process::Stdio::null())
             .status();
         let after = ProcessCpu::children();
-        let (user, system) = (after.user_s - before.user_s, after.system_s - before.system_s);
+        let (user, system) = (
+            after.user_s - before.user_s,
+            after.system_s - before.system_s,
+        );
         // the run's phase and the sweep's own span both hold the child's CPU time
         run.add_external(user, system, after.peak_rss_bytes);
         span.add_external(user, system, after.peak_rss_bytes);
@@ -434,7 +450,12 @@ pub fn sweep(span: &mut Span, ctx: &Ctx, a: &crate::cli::SweepArgs) -> Result<Ou
     }
     let pick = |key: &str| {
         rows.iter()
-            .min_by(|x, y| x[key].as_f64().unwrap_or(f64::INFINITY).total_cmp(&y[key].as_f64().unwrap_or(f64::INFINITY)))
+            .min_by(|x, y| {
+                x[key]
+                    .as_f64()
+                    .unwrap_or(f64::INFINITY)
+                    .total_cmp(&y[key].as_f64().unwrap_or(f64::INFINITY))
+            })
             .and_then(|r| r["threads"].as_u64())
             .unwrap_or(1)
     };
@@ -442,7 +463,11 @@ pub fn sweep(span: &mut Span, ctx: &Ctx, a: &crate::cli::SweepArgs) -> Result<Ou
     writeln!(
         t,
         "Energy-optimal: {green} thread(s); time-optimal: {fast} thread(s){}",
-        if green == fast { "" } else { " — the fastest setting is not the greenest" }
+        if green == fast {
+            ""
+        } else {
+            " — the fastest setting is not the greenest"
+        }
     )?;
     if span.meter().method().is_estimate() {
         writeln!(
@@ -478,7 +503,9 @@ pub fn sample_intensity(
         let d = chrono::DateTime::from_timestamp(*t, 0).expect("a time in range");
         writeln!(csv, "{},{g}", d.format("%Y-%m-%dT%H:%M:%SZ"))?;
     }
-    span.phase("write", |_| terrawatt_meter::write_atomic(&a.out, csv.as_bytes()))?;
+    span.phase("write", |_| {
+        terrawatt_meter::write_atomic(&a.out, csv.as_bytes())
+    })?;
     let mean = rows.iter().map(|r| r.1).sum::<f64>() / rows.len() as f64;
     Ok(Outcome {
         results: json!({ "path": a.out, "hours": rows.len(), "mean_g_per_kwh": mean }),

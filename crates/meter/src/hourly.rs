@@ -67,7 +67,9 @@ fn parse_time(text: &str, utc: bool) -> std::result::Result<i64, String> {
             ));
         }
     }
-    Err(format!("'{t}' is not a date and time (RFC 3339, e.g. 2026-03-01T14:00:00Z)"))
+    Err(format!(
+        "'{t}' is not a date and time (RFC 3339, e.g. 2026-03-01T14:00:00Z)"
+    ))
 }
 
 impl IntensitySeries {
@@ -80,7 +82,9 @@ impl IntensitySeries {
             .enumerate()
             .map(|(i, l)| (i + 1, l.trim_start_matches('\u{feff}')))
             .filter(|(_, l)| !l.trim().is_empty());
-        let (_, header) = lines.next().ok_or_else(|| bad("the file is empty".into()))?;
+        let (_, header) = lines
+            .next()
+            .ok_or_else(|| bad("the file is empty".into()))?;
         let names: Vec<String> = split_csv_line(header)
             .iter()
             .map(|h| h.trim().to_lowercase())
@@ -128,7 +132,8 @@ impl IntensitySeries {
         for (line_no, line) in lines {
             let f = split_csv_line(line);
             let cell = |i: usize| f.get(i).map(|s| s.trim()).unwrap_or("");
-            let at = parse_time(cell(time_col), utc).map_err(|e| bad(format!("line {line_no}: {e}")))?;
+            let at =
+                parse_time(cell(time_col), utc).map_err(|e| bad(format!("line {line_no}: {e}")))?;
             let raw = cell(value_col);
             let v: f64 = raw.parse().map_err(|_| {
                 bad(format!(
@@ -379,12 +384,30 @@ mod tests {
     #[test]
     fn bad_files_are_refused_with_the_line() {
         let cases = [
-            ("datetime,g_per_kwh\n2026-01-01 00:00:00,100\n2026-01-01 01:00:00,100\n", "no UTC offset"),
-            ("datetime,kg_per_kwh\n2026-01-01T00:00:00Z,0.1\n", "not in gCO2e/kWh"),
-            ("datetime,g_per_kwh\n2026-01-01T00:00:00Z,100\n2026-01-01T01:00:00Z,450000\n", "another unit"),
-            ("datetime,g_per_kwh\n2026-01-01T00:00:00Z,100\n2026-01-01T01:00:00Z,-3\n", "line 3"),
-            ("datetime,g_per_kwh\n2026-01-01T00:00:00Z,100\n2026-01-01T01:00:00Z,inf\n", "line 3"),
-            ("datetime,g_per_kwh\n2026-01-01T00:00:00Z,100\n", "at least two"),
+            (
+                "datetime,g_per_kwh\n2026-01-01 00:00:00,100\n2026-01-01 01:00:00,100\n",
+                "no UTC offset",
+            ),
+            (
+                "datetime,kg_per_kwh\n2026-01-01T00:00:00Z,0.1\n",
+                "not in gCO2e/kWh",
+            ),
+            (
+                "datetime,g_per_kwh\n2026-01-01T00:00:00Z,100\n2026-01-01T01:00:00Z,450000\n",
+                "another unit",
+            ),
+            (
+                "datetime,g_per_kwh\n2026-01-01T00:00:00Z,100\n2026-01-01T01:00:00Z,-3\n",
+                "line 3",
+            ),
+            (
+                "datetime,g_per_kwh\n2026-01-01T00:00:00Z,100\n2026-01-01T01:00:00Z,inf\n",
+                "line 3",
+            ),
+            (
+                "datetime,g_per_kwh\n2026-01-01T00:00:00Z,100\n",
+                "at least two",
+            ),
         ];
         for (text, want) in cases {
             let (_d, p) = write(text);
@@ -415,7 +438,8 @@ mod tests {
         );
         let s = IntensitySeries::load(&p, false).unwrap();
         let t0 = 1_767_225_600.0;
-        let (best, first, worst, n) = choose_start(&s, t0, t0 + 3.0 * 3600.0, 7200.0, Some(2.0)).unwrap();
+        let (best, first, worst, n) =
+            choose_start(&s, t0, t0 + 3.0 * 3600.0, 7200.0, Some(2.0)).unwrap();
         assert_eq!(n, 4);
         assert_eq!(best.start, "2026-01-01T02:00:00Z");
         assert_eq!(best.mean_g_per_kwh, 50.0);

@@ -769,7 +769,10 @@ mod tests {
             let a = attribute(total, stat, task, ticks(busy, idle), 100.0, 1.0, 2);
             let sum = a.task_j + a.others_j + a.idle_j;
             assert!((sum - total).abs() < 1e-9, "{a:?}");
-            assert!(a.task_j >= 0.0 && a.others_j >= 0.0 && a.idle_j >= 0.0, "{a:?}");
+            assert!(
+                a.task_j >= 0.0 && a.others_j >= 0.0 && a.idle_j >= 0.0,
+                "{a:?}"
+            );
             assert!(a.static_j <= total, "{a:?}");
         }
     }
@@ -781,7 +784,10 @@ mod tests {
         // 2 s: task 20, others 10, idle 10.
         let a = attribute(100.0, 40.0, 1.0, ticks(150, 50), 100.0, 1.0, 2);
         assert_eq!((a.task_j, a.others_j, a.idle_j), (60.0, 30.0, 10.0));
-        assert_eq!((a.task_cpu_s, a.others_cpu_s, a.idle_cpu_s), (1.0, 0.5, 0.5));
+        assert_eq!(
+            (a.task_cpu_s, a.others_cpu_s, a.idle_cpu_s),
+            (1.0, 0.5, 0.5)
+        );
         // a task with no CPU time is charged nothing, however busy the machine
         let a = attribute(100.0, 40.0, 0.0, ticks(150, 50), 100.0, 1.0, 2);
         assert_eq!(a.task_j, 0.0);
@@ -831,7 +837,10 @@ mod tests {
             4,
         );
         assert!((a.task_j - 5.0 * model.w_per_cpu).abs() < 1e-9, "{a:?}");
-        assert!((a.idle_j - 28.0 * model.idle_w_per_cpu).abs() < 1e-9, "{a:?}");
+        assert!(
+            (a.idle_j - 28.0 * model.idle_w_per_cpu).abs() < 1e-9,
+            "{a:?}"
+        );
     }
 
     #[test]

@@ -366,7 +366,8 @@ impl PowerModel {
         let micro = hardware::microarchitecture(cpu);
         let topo = hardware::match_topology(&cpu.model_name);
         let ccf_micro = micro.and_then(hardware::ccf_for);
-        let ccf_average = hardware::ccf_for("average").expect("the bundled CCF table has an average row");
+        let ccf_average =
+            hardware::ccf_for("average").expect("the bundled CCF table has an average row");
         let (mut idle_w_per_cpu, mut idle_from) = match ccf_micro {
             Some(r) => (r.min_w, format!("CCF minimum for {}", r.microarchitecture)),
             None => (
@@ -375,9 +376,7 @@ impl PowerModel {
             ),
         };
         let vm = cpu.hypervisor
-            || topo.is_some_and(|t| {
-                cpu.logical_cpus < t.threads && cpu.physical_cores < t.cores
-            });
+            || topo.is_some_and(|t| cpu.logical_cpus < t.threads && cpu.physical_cores < t.cores);
         // a damaged calibration file must not stop every command: it is set aside, said once,
         // and the table (or the default) takes its place
         let mut warning = None;
@@ -399,7 +398,8 @@ impl PowerModel {
                 Ok(cal) if cal.cpu_model == cpu.model_name && cal.w_per_core > 0.0 => {
                     if cal.idle_w.is_finite() && cal.idle_w >= 0.0 {
                         idle_w_per_cpu = cal.idle_w / cpu.logical_cpus.max(1) as f64;
-                        idle_from = format!("calibration {} (idle W ÷ logical CPUs)", path.display());
+                        idle_from =
+                            format!("calibration {} (idle W ÷ logical CPUs)", path.display());
                     }
                     chosen = Some((
                         cal.w_per_core,
@@ -479,7 +479,12 @@ impl PowerModel {
                 },
             )
         });
-        if let CorePowerSource::Ccf { min_w, microarchitecture, .. } = &core_source {
+        if let CorePowerSource::Ccf {
+            min_w,
+            microarchitecture,
+            ..
+        } = &core_source
+        {
             idle_w_per_cpu = *min_w;
             idle_from = format!("CCF minimum for {microarchitecture}");
         }
@@ -547,7 +552,8 @@ impl PowerModel {
                 "TDP {tdp_w} W of '{matched}' / {threads_per_package} threads per package{}",
                 match topology {
                     TopologyFrom::Table => "",
-                    TopologyFrom::ModelName => " (cores from the model name × 2: the topology table lacks it)",
+                    TopologyFrom::ModelName =>
+                        " (cores from the model name × 2: the topology table lacks it)",
                     TopologyFrom::BareMetal => " (as this machine's /proc/cpuinfo lists them)",
                     TopologyFrom::SeenCoresTimesTwo =>
                         " (the topology table lacks it: the cores the guest sees × 2, a rough rule)",
@@ -561,7 +567,10 @@ impl PowerModel {
             CorePowerSource::Ccf {
                 microarchitecture, ..
             } => format!("Cloud Carbon Footprint's SPECpower figure for {microarchitecture}"),
-            CorePowerSource::UnknownCpu { model_name, threads_per_core } => format!(
+            CorePowerSource::UnknownCpu {
+                model_name,
+                threads_per_core,
+            } => format!(
                 "'{model_name}' is not in the TDP table: Green Algorithms' 12 W per core for an unknown CPU, / {threads_per_core} thread(s) per core"
             ),
         };
@@ -634,9 +643,15 @@ fn cpu_share(cpu: &CpuInfo, source: &CorePowerSource, vm: bool, w: f64) -> CpuSh
                 if microarchitecture == "average" {
                     format!(
                         ", because {} and the host's processor is not known",
-                        if vm { why_vm } else { "the processor is not in the tables" }
+                        if vm {
+                            why_vm
+                        } else {
+                            "the processor is not in the tables"
+                        }
                     )
-                } else if cpu.model_name.is_empty() || hardware::match_topology(&cpu.model_name).is_none() {
+                } else if cpu.model_name.is_empty()
+                    || hardware::match_topology(&cpu.model_name).is_none()
+                {
                     " (microarchitecture from /proc/cpuinfo's family and model; the model name does not say which part)".to_string()
                 } else {
                     String::new()
@@ -744,12 +759,25 @@ mod tests {
         let m = PowerModel::for_cpu(&vm, None, None, None, PowerBasis::Auto).unwrap();
         assert_eq!((m.w_per_cpu, m.idle_w_per_cpu), (3.5, 0.74));
         assert_eq!((m.band_low, m.band_high), (0.5, 1.0));
-        assert!(m.share.vm && m.share.summary.starts_with("VM share"), "{}", m.share.summary);
-        assert!(m.share.summary.contains("hypervisor flag"), "{}", m.share.summary);
-        let m = PowerModel::for_cpu(&vm, Some((7.5, None)), None, Some(0.5), PowerBasis::Auto)
-            .unwrap();
-        assert_eq!((m.w_per_cpu, m.mem_w_per_gb, m.uncertainty), (7.5, 0.5, 0.25));
-        assert!(PowerModel::for_cpu(&vm, Some((-1.0, None)), None, None, PowerBasis::Auto).is_err());
+        assert!(
+            m.share.vm && m.share.summary.starts_with("VM share"),
+            "{}",
+            m.share.summary
+        );
+        assert!(
+            m.share.summary.contains("hypervisor flag"),
+            "{}",
+            m.share.summary
+        );
+        let m =
+            PowerModel::for_cpu(&vm, Some((7.5, None)), None, Some(0.5), PowerBasis::Auto).unwrap();
+        assert_eq!(
+            (m.w_per_cpu, m.mem_w_per_gb, m.uncertainty),
+            (7.5, 0.5, 0.25)
+        );
+        assert!(
+            PowerModel::for_cpu(&vm, Some((-1.0, None)), None, None, PowerBasis::Auto).is_err()
+        );
         // 10 CPU-seconds at 7.5 W, 2 GB for 4 s at 0.5 W/GB
         assert_eq!(m.joules(10.0, 2.0, 4.0), (75.0, 4.0));
         // the machine: 8 CPU-seconds of which 3 busy, idle 0.74 W

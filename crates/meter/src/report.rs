@@ -97,7 +97,12 @@ pub struct Footprint {
 /// Operational grams of a span under a series: each leaf phase at the mean intensity over
 /// its own interval, and what a span holds beyond its phases at its own interval's mean;
 /// returns (grams, joules covered, joules not covered).
-fn series_grams(span: &SpanRecord, series: &IntensitySeries, fallback: f64, pue: f64) -> (f64, f64, f64) {
+fn series_grams(
+    span: &SpanRecord,
+    series: &IntensitySeries,
+    fallback: f64,
+    pue: f64,
+) -> (f64, f64, f64) {
     let mut grams = 0.0;
     let (mut covered, mut uncovered) = (0.0, 0.0);
     let mut inside = 0.0;
@@ -180,7 +185,9 @@ impl Footprint {
         let basis = match (&carbon.series, self.series_coverage) {
             (Some(s), Some(c)) if c >= 1.0 => format!(
                 "hourly series {}",
-                s.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+                s.path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
             ),
             (Some(_), Some(c)) => format!(
                 "hourly series for {:.0} % of the energy, the rest at {}",

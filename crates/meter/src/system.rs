@@ -170,10 +170,8 @@ impl CpuInfo {
                     info.arm_implementer = parse_number(value)
                 }
                 "CPU part" if info.arm_part.is_none() => info.arm_part = parse_number(value),
-                "flags" | "Features" => {
-                    if value.split_whitespace().any(|f| f == "hypervisor") {
-                        info.hypervisor = true;
-                    }
+                "flags" | "Features" if value.split_whitespace().any(|f| f == "hypervisor") => {
+                    info.hypervisor = true;
                 }
                 "physical id" => {
                     sockets.insert(value.to_string());

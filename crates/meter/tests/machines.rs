@@ -304,7 +304,10 @@ fn epyc_not_in_the_topology_table_takes_cores_from_its_name() {
             topology,
             threads_per_package,
             ..
-        } => assert_eq!((*topology, *threads_per_package), (TopologyFrom::ModelName, 128)),
+        } => assert_eq!(
+            (*topology, *threads_per_package),
+            (TopologyFrom::ModelName, 128)
+        ),
         other => panic!("{other:?}"),
     }
     assert_eq!((m.model().band_low, m.model().band_high), (0.60, 1.00));
@@ -326,7 +329,11 @@ fn graviton_guests() {
     }
     // an ARM part the tables do not know: the CCF fleet average, never a desktop default
     let m = meter_on(&arm(0xd84, 4), PowerBasis::Auto);
-    assert!(m.cpu().model_name.starts_with("ARM implementer 0x41 part 0xd84"));
+    assert!(
+        m.cpu()
+            .model_name
+            .starts_with("ARM implementer 0x41 part 0xd84")
+    );
     assert_eq!(m.model().w_per_cpu, 3.5);
     in_range("unknown ARM", m.model().w_per_cpu, 3.5);
 }

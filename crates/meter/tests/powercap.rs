@@ -156,7 +156,10 @@ fn unreadable_counter_says_permission_denied_with_the_fix() {
         Unavailable::PermissionDenied { reason, fix } => {
             assert!(reason.contains("energy_uj"), "{reason}");
             // a group first: world-readable counters reopen the PLATYPUS side channel
-            assert!(fix.contains("CVE-2020-8694") && fix.contains("0440"), "{fix}");
+            assert!(
+                fix.contains("CVE-2020-8694") && fix.contains("0440"),
+                "{fix}"
+            );
         }
         other => panic!("expected permission denied, got {other:?}"),
     }
