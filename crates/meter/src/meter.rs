@@ -619,6 +619,13 @@ impl Span {
             }
             _ => None,
         };
+        let (busy_s, all_s) = machine_seconds(
+            cpu_s,
+            machine,
+            inner.ticks_per_s,
+            wall_s,
+            inner.cpu.logical_cpus,
+        );
         let energy = match counted {
             Some((counter, a, b)) => {
                 let kinds = counter.kinds();
@@ -639,13 +646,6 @@ impl Span {
                     .filter(|d| d.kind == DomainKind::Dram)
                     .map(|d| d.joules)
                     .sum();
-                let (_, all_s) = machine_seconds(
-                    cpu_s,
-                    machine,
-                    inner.ticks_per_s,
-                    wall_s,
-                    inner.cpu.logical_cpus,
-                );
                 let mut att = attribute(
                     total,
                     inner.model.idle_w_per_cpu * all_s,
@@ -698,13 +698,6 @@ impl Span {
             None => {
                 let model = &inner.model;
                 let (cpu_j, ram_j) = model.joules(cpu_s, mem_gb, wall_s);
-                let (busy_s, all_s) = machine_seconds(
-                    cpu_s,
-                    machine,
-                    inner.ticks_per_s,
-                    wall_s,
-                    inner.cpu.logical_cpus,
-                );
                 let mut att = attribute(
                     model.machine_joules(busy_s, all_s),
                     model.idle_w_per_cpu * all_s,

@@ -70,28 +70,20 @@ pub struct ProcessCpu {
 impl ProcessCpu {
     /// Reads `getrusage(RUSAGE_SELF)`.
     pub fn now() -> ProcessCpu {
-        // SAFETY: an all-zero rusage is a valid value, and getrusage only writes into it.
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: `ru` is a valid, writable rusage.
-        let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-        if rc != 0 {
-            return ProcessCpu::default();
-        }
-        let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
-        ProcessCpu {
-            user_s: secs(ru.ru_utime),
-            system_s: secs(ru.ru_stime),
-            peak_rss_bytes: (ru.ru_maxrss.max(0) as u64) * 1024,
-        }
+        ProcessCpu::rusage(libc::RUSAGE_SELF)
     }
 
     /// `getrusage(RUSAGE_CHILDREN)`: the CPU time of every child process waited for so far,
     /// and the largest peak resident set among them.
     pub fn children() -> ProcessCpu {
+        ProcessCpu::rusage(libc::RUSAGE_CHILDREN)
+    }
+
+    fn rusage(who: libc::c_int) -> ProcessCpu {
         // SAFETY: an all-zero rusage is a valid value, and getrusage only writes into it.
         let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
         // SAFETY: `ru` is a valid, writable rusage.
-        let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
+        let rc = unsafe { libc::getrusage(who, &mut ru) };
         if rc != 0 {
             return ProcessCpu::default();
         }

@@ -102,22 +102,26 @@ fn in_range(label: &str, w: f64, ccf_max: f64) {
 const INTEL: &str = "GenuineIntel";
 const AMD: &str = "AuthenticAMD";
 
+/// AWS m6i.large: 2 vCPUs, one core of a Xeon Platinum 8375C (Ice Lake: family 6 model 106
+/// stepping 6).
+const M6I_LARGE: Machine = Machine {
+    vendor: INTEL,
+    family: 6,
+    model: 106,
+    stepping: 6,
+    name: "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz",
+    sockets: 1,
+    cores_per_socket: 1,
+    threads_per_core: 2,
+    hypervisor: true,
+};
+
 #[test]
 fn aws_m6i_large_is_a_share_of_a_64_thread_package() {
     // m6i.large: 2 vCPUs = the 2 threads of one Ice Lake 8375C core (32 cores / 64 threads,
     // 300 W TDP in the table): 300 / 64 W per vCPU, not 300 W per core
     let m = meter_on(
-        &x86(&Machine {
-            vendor: INTEL,
-            family: 6,
-            model: 106,
-            stepping: 6,
-            name: "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz",
-            sockets: 1,
-            cores_per_socket: 1,
-            threads_per_core: 2,
-            hypervisor: true,
-        }),
+        &x86(&M6I_LARGE),
         PowerBasis::Auto,
     );
     let model = m.model();
@@ -137,17 +141,7 @@ fn aws_m6i_large_is_a_share_of_a_64_thread_package() {
     assert_eq!((model.band_low, model.band_high), (0.40, 0.60));
     // the utilisation-aware model: CCF's Ice Lake figure
     let ccf = meter_on(
-        &x86(&Machine {
-            vendor: INTEL,
-            family: 6,
-            model: 106,
-            stepping: 6,
-            name: "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz",
-            sockets: 1,
-            cores_per_socket: 1,
-            threads_per_core: 2,
-            hypervisor: true,
-        }),
+        &x86(&M6I_LARGE),
         PowerBasis::Ccf,
     );
     assert_eq!(
