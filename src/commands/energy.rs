@@ -58,6 +58,17 @@ pub fn info(span: &mut Span, ctx: &Ctx) -> Result<Outcome> {
         cpu.physical_cores,
         cpu.sockets
     )?;
+    if let Some(p) = &cpu.platform {
+        writeln!(
+            t,
+            "Platform (DMI): {p}{}",
+            if cpu.platform_virtual {
+                " — a virtual machine"
+            } else {
+                ""
+            }
+        )?;
+    }
     writeln!(t, "Charged: {}", meter.model().share.summary)?;
     if method != Method::Model {
         writeln!(

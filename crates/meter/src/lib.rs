@@ -26,6 +26,7 @@ pub mod codecarbon;
 mod error;
 pub mod hardware;
 pub mod hourly;
+pub mod hwmon;
 pub mod meter;
 pub mod model;
 pub mod perf;

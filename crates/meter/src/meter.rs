@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::{Calibration, PowerBasis, PowerModel};
+use crate::hwmon::AmdEnergy;
 use crate::perf::{self, PerfPower};
 use crate::rapl::{self, Rapl};
 use crate::source::{DomainKind, Method, SourceProbe, Unavailable};
@@ -38,6 +39,94 @@ pub struct MeterConfig {
     pub calibration: Option<PathBuf>,
     /// Which table gives a busy logical CPU's power.
     pub power_model: PowerBasis,
+    /// The folder of the per-boot probe cache (whether each counter advances, so the
+    /// 25 ms check runs once per boot): `$XDG_CACHE_HOME/terrawatt`, else
+    /// `$HOME/.cache/terrawatt`; `None` probes every time.
+    pub probe_cache: Option<PathBuf>,
+}
+
+/// Whether a counter advances, remembered per boot: a file `probe-<boot id>.json` in the
+/// cache folder mapping "method roots domains" to the answer.
+#[derive(Debug, Default)]
+struct ProbeCache {
+    path: Option<PathBuf>,
+    entries: std::collections::BTreeMap<String, bool>,
+    changed: bool,
+    /// The last lookup was answered from the file.
+    hit: bool,
+}
+
+impl ProbeCache {
+    fn open(dir: Option<&std::path::Path>, proc_root: &std::path::Path) -> ProbeCache {
+        let Some(dir) = dir else {
+            return ProbeCache::default();
+        };
+        let Ok(boot) = std::fs::read_to_string(proc_root.join("sys/kernel/random/boot_id")) else {
+            return ProbeCache::default();
+        };
+        let boot = boot.trim();
+        if boot.is_empty() || !boot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return ProbeCache::default();
+        }
+        let path = dir.join(format!("probe-{boot}.json"));
+        let entries = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        ProbeCache {
+            path: Some(path),
+            entries,
+            changed: false,
+            hit: false,
+        }
+    }
+
+    fn save(&self) {
+        if let (true, Some(path)) = (self.changed, &self.path) {
+            let text = serde_json::to_string_pretty(&self.entries).unwrap_or_default();
+            // a cache that cannot be written only costs the next command its 25 ms
+            let _ = crate::write_atomic(path, text.as_bytes());
+        }
+    }
+}
+
+/// The default probe cache folder.
+pub fn default_probe_cache() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map(|b| b.join("terrawatt"))
+}
+
+fn cached_advances(cache: &mut ProbeCache, method: Method, counter: &Counter) -> Result<bool> {
+    let key = format!("{method} {}", counter.names().join(","));
+    let key = match counter {
+        Counter::Rapl(r) => format!(
+            "{key} {}",
+            r.zones
+                .first()
+                .map_or_else(String::new, |z| z.dir.display().to_string())
+        ),
+        Counter::Perf(_) => key,
+        Counter::Hwmon(h) => format!(
+            "{key} {}",
+            h.sockets
+                .first()
+                .map_or_else(String::new, |s| s.input.display().to_string())
+        ),
+    };
+    if let Some(&v) = cache.entries.get(&key) {
+        cache.hit = true;
+        return Ok(v);
+    }
+    cache.hit = false;
+    let v = advances(counter)?;
+    if cache.path.is_some() {
+        cache.entries.insert(key, v);
+        cache.changed = true;
+    }
+    Ok(v)
 }
 
 /// `TERRAWATT_PROC_ROOT` and `TERRAWATT_POWERCAP_ROOT` point the meter at another `/proc`
@@ -61,6 +150,7 @@ impl Default for MeterConfig {
             mem_w_per_gb: None,
             calibration: Calibration::default_path(),
             power_model: PowerBasis::Auto,
+            probe_cache: default_probe_cache(),
         }
     }
 }
@@ -69,6 +159,7 @@ impl Default for MeterConfig {
 enum Counter {
     Rapl(Rapl),
     Perf(PerfPower),
+    Hwmon(AmdEnergy),
 }
 
 impl Counter {
@@ -76,30 +167,35 @@ impl Counter {
         match self {
             Counter::Rapl(r) => r.read(),
             Counter::Perf(p) => p.read(),
+            Counter::Hwmon(h) => h.read(),
         }
     }
     fn joules_between(&self, a: &[u64], b: &[u64]) -> Vec<f64> {
         match self {
             Counter::Rapl(r) => r.joules_between(a, b),
             Counter::Perf(p) => p.joules_between(a, b),
+            Counter::Hwmon(h) => h.joules_between(a, b),
         }
     }
     fn names(&self) -> Vec<String> {
         match self {
             Counter::Rapl(r) => r.zones.iter().map(|z| z.name.clone()).collect(),
             Counter::Perf(p) => p.domain_names(),
+            Counter::Hwmon(h) => h.names(),
         }
     }
     fn kinds(&self) -> Vec<DomainKind> {
         match self {
             Counter::Rapl(r) => r.zones.iter().map(|z| z.kind).collect(),
             Counter::Perf(p) => p.domain_kinds(),
+            Counter::Hwmon(h) => h.kinds(),
         }
     }
     fn method(&self) -> Method {
         match self {
             Counter::Rapl(_) => Method::Rapl,
             Counter::Perf(_) => Method::Perf,
+            Counter::Hwmon(_) => Method::Hwmon,
         }
     }
 }
@@ -158,7 +254,11 @@ fn advances(counter: &Counter) -> Result<bool> {
 impl Meter {
     /// Detects the best source: RAPL, then the perf power PMU, then the model.
     pub fn detect(config: &MeterConfig) -> Result<Meter> {
-        let cpu = CpuInfo::read(&config.proc_root);
+        let mut cpu = CpuInfo::read(&config.proc_root);
+        if let Some((platform, virtual_)) = crate::system::dmi_platform(&config.sysfs_root) {
+            cpu.platform = Some(platform);
+            cpu.platform_virtual = virtual_;
+        }
         let model = PowerModel::for_cpu(
             &cpu,
             config.cpu_w_per_core,
@@ -168,10 +268,14 @@ impl Meter {
         )?;
         let mut probes = Vec::new();
         let mut counter: Option<Counter> = None;
+        let mut cache = ProbeCache::open(config.probe_cache.as_deref(), &config.proc_root);
         type Probe<'a> = &'a dyn Fn() -> Result<Counter, Unavailable>;
-        let candidates: [(Method, Probe<'_>); 2] = [
+        let candidates: [(Method, Probe<'_>); 3] = [
             (Method::Rapl, &|| {
                 Rapl::probe(&config.powercap_root).map(Counter::Rapl)
+            }),
+            (Method::Hwmon, &|| {
+                AmdEnergy::probe(&config.sysfs_root).map(Counter::Hwmon)
             }),
             (Method::Perf, &|| {
                 PerfPower::probe(&config.sysfs_root).map(Counter::Perf)
@@ -195,7 +299,7 @@ impl Meter {
                 continue;
             }
             match probe() {
-                Ok(c) => match advances(&c) {
+                Ok(c) => match cached_advances(&mut cache, method, &c) {
                     Ok(true) => {
                         probes.push(SourceProbe {
                             method,
@@ -206,9 +310,10 @@ impl Meter {
                     }
                     Ok(false) => probes.push(SourceProbe {
                         method,
-                        unavailable: Some(Unavailable::Unsupported(
-                            "the counters opened but did not advance in 25 ms (a virtual machine that exposes the event without the hardware behind it)".into(),
-                        )),
+                        unavailable: Some(Unavailable::Unsupported(format!(
+                            "the counters opened but did not advance in 25 ms (a virtual machine that exposes the event without the hardware behind it){}",
+                            if cache.hit { "; as probed earlier in this boot" } else { "" }
+                        ))),
                         domains: c.names(),
                     }),
                     Err(e) => probes.push(SourceProbe {
@@ -224,6 +329,7 @@ impl Meter {
                 }),
             }
         }
+        cache.save();
         probes.push(SourceProbe {
             method: Method::Model,
             unavailable: if counter.is_some() {

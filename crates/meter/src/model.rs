@@ -376,6 +376,7 @@ impl PowerModel {
             ),
         };
         let vm = cpu.hypervisor
+            || cpu.platform_virtual
             || topo.is_some_and(|t| cpu.logical_cpus < t.threads && cpu.physical_cores < t.cores);
         // a damaged calibration file must not stop every command: it is set aside, said once,
         // and the table (or the default) takes its place
@@ -597,8 +598,15 @@ pub fn band_text(low: f64, high: f64) -> String {
 fn cpu_share(cpu: &CpuInfo, source: &CorePowerSource, vm: bool, w: f64) -> CpuShare {
     let n = cpu.logical_cpus;
     let unit = if vm { "vCPU" } else { "logical CPU" };
+    let platform_says;
     let why_vm = if cpu.hypervisor {
         "the hypervisor flag is set"
+    } else if cpu.platform_virtual {
+        platform_says = format!(
+            "DMI names a virtual machine ({})",
+            cpu.platform.as_deref().unwrap_or("")
+        );
+        platform_says.as_str()
     } else {
         "the guest sees fewer CPUs than one package of this model has"
     };
@@ -629,35 +637,29 @@ fn cpu_share(cpu: &CpuInfo, source: &CorePowerSource, vm: bool, w: f64) -> CpuSh
         }
         CorePowerSource::Ccf {
             microarchitecture, ..
-        } => (
-            None,
-            None,
-            format!(
-                "{}each {unit} is charged Cloud Carbon Footprint's {w:.2} W per busy vCPU {}{}",
-                if vm { "VM share: " } else { "" },
-                if microarchitecture == "average" {
-                    "(fleet average)".to_string()
-                } else {
-                    format!("for {microarchitecture}")
-                },
-                if microarchitecture == "average" {
-                    format!(
-                        ", because {} and the host's processor is not known",
-                        if vm {
-                            why_vm
-                        } else {
-                            "the processor is not in the tables"
-                        }
-                    )
-                } else if cpu.model_name.is_empty()
-                    || hardware::match_topology(&cpu.model_name).is_none()
-                {
-                    " (microarchitecture from /proc/cpuinfo's family and model; the model name does not say which part)".to_string()
-                } else {
-                    String::new()
-                }
-            ),
-        ),
+        } => {
+            let what = if microarchitecture == "average" {
+                "(fleet average: the processor is not known)".to_string()
+            } else if cpu.arm_part.is_some() {
+                format!("for {microarchitecture} (from /proc/cpuinfo's CPU part)")
+            } else if hardware::match_topology(&cpu.model_name).is_none() {
+                format!(
+                    "for {microarchitecture} (from /proc/cpuinfo's family, model and stepping: the model name does not say which part)"
+                )
+            } else {
+                format!("for {microarchitecture}")
+            };
+            let summary = if vm {
+                format!(
+                    "VM share: each of the {n} vCPUs is charged Cloud Carbon Footprint's {w:.2} W per busy vCPU {what}, because {why_vm}"
+                )
+            } else {
+                format!(
+                    "each of the {n} logical CPUs is charged Cloud Carbon Footprint's {w:.2} W per busy thread {what}"
+                )
+            };
+            (None, None, summary)
+        }
         CorePowerSource::Calibration { .. } => (
             Some(cpu.model_name.clone()),
             None,

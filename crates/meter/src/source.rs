@@ -24,6 +24,8 @@ pub enum Method {
     Rapl,
     /// The perf `power` PMU read through perf_event_open.
     Perf,
+    /// AMD's socket energy counters through hwmon (`amd_energy`, `zenergy`).
+    Hwmon,
     /// A stated power model: an estimate.
     Model,
 }
@@ -33,6 +35,7 @@ impl Method {
         match self {
             Method::Rapl => "rapl",
             Method::Perf => "perf",
+            Method::Hwmon => "hwmon",
             Method::Model => "model",
         }
     }

@@ -126,6 +126,35 @@ pub struct CpuInfo {
     pub arm_part: Option<u32>,
     /// The `hypervisor` flag: the kernel runs as a guest.
     pub hypervisor: bool,
+    /// The platform DMI names (`sys_vendor product_name`), where readable.
+    pub platform: Option<String>,
+    /// DMI names a virtual machine (ARM guests carry no hypervisor flag).
+    pub platform_virtual: bool,
+}
+
+/// The platform from DMI (`<sysfs_root>/class/dmi/id/sys_vendor` and `product_name`) and
+/// whether it is a virtual machine: QEMU/KVM, Xen, VMware, VirtualBox, Hyper-V/Azure
+/// ("Microsoft Corporation Virtual Machine"), Google Compute Engine, and Amazon EC2 other
+/// than its `*.metal` instances.
+pub fn dmi_platform(sysfs_root: &Path) -> Option<(String, bool)> {
+    let read = |f: &str| {
+        std::fs::read_to_string(sysfs_root.join("class/dmi/id").join(f))
+            .ok()
+            .map(|s| s.trim().to_string())
+    };
+    let vendor = read("sys_vendor")?;
+    let product = read("product_name").unwrap_or_default();
+    let v = vendor.to_lowercase();
+    let p = product.to_lowercase();
+    let virtual_ = v.contains("qemu")
+        || p.contains("kvm")
+        || v.contains("xen")
+        || v.contains("vmware")
+        || p.contains("virtualbox")
+        || (v.contains("microsoft") && p.contains("virtual machine"))
+        || p.contains("google compute engine")
+        || (v.contains("amazon ec2") && !p.ends_with(".metal") && !p.contains(".metal-"));
+    Some((format!("{vendor} {product}").trim().to_string(), virtual_))
 }
 
 fn parse_number(v: &str) -> Option<u32> {

@@ -69,7 +69,18 @@ fn arm(part: u32, cpus: usize) -> String {
 
 /// The meter on a proc root holding `cpuinfo` (and this machine's stat and meminfo).
 fn meter_on(cpuinfo: &str, basis: PowerBasis) -> Meter {
+    meter_on_platform(cpuinfo, basis, None)
+}
+
+/// The same, with a DMI `sys_vendor` and `product_name` under the sysfs root.
+fn meter_on_platform(cpuinfo: &str, basis: PowerBasis, dmi: Option<(&str, &str)>) -> Meter {
     let dir = tempfile::tempdir().unwrap();
+    if let Some((vendor, product)) = dmi {
+        let id = dir.path().join("sys/class/dmi/id");
+        std::fs::create_dir_all(&id).unwrap();
+        std::fs::write(id.join("sys_vendor"), format!("{vendor}\n")).unwrap();
+        std::fs::write(id.join("product_name"), format!("{product}\n")).unwrap();
+    }
     let proc_root = dir.path().join("proc");
     std::fs::create_dir_all(&proc_root).unwrap();
     std::fs::write(proc_root.join("cpuinfo"), cpuinfo).unwrap();
@@ -83,6 +94,7 @@ fn meter_on(cpuinfo: &str, basis: PowerBasis) -> Meter {
         powercap_root: powercap,
         sysfs_root: dir.path().join("sys"),
         calibration: None,
+        probe_cache: None,
         power_model: basis,
         ..MeterConfig::default()
     })
@@ -202,7 +214,7 @@ fn gcp_n2_standard_4_hidden_model_name() {
     }
     assert_eq!(model.w_per_cpu, 4.06);
     in_range("n2-standard-4", model.w_per_cpu, 4.06);
-    assert!(model.share.vm && model.share.summary.contains("family and model"));
+    assert!(model.share.vm && model.share.summary.contains("family, model and stepping"));
 }
 
 #[test]
@@ -321,6 +333,16 @@ fn graviton_guests() {
         }
         in_range(micro, m.model().w_per_cpu, 1.69);
     }
+    // ARM guests carry no hypervisor flag: DMI tells an EC2 instance from its bare metal
+    let m = meter_on_platform(&arm(0xd0c, 2), PowerBasis::Auto, Some(("Amazon EC2", "m6g.large")));
+    assert!(m.model().share.vm, "{}", m.model().share.summary);
+    assert!(
+        m.model().share.summary.contains("DMI names a virtual machine (Amazon EC2 m6g.large)"),
+        "{}",
+        m.model().share.summary
+    );
+    let m = meter_on_platform(&arm(0xd0c, 64), PowerBasis::Auto, Some(("Amazon EC2", "m6g.metal")));
+    assert!(!m.model().share.vm, "{}", m.model().share.summary);
     // an ARM part the tables do not know: the CCF fleet average, never a desktop default
     let m = meter_on(&arm(0xd84, 4), PowerBasis::Auto);
     assert!(

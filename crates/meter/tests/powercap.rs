@@ -218,6 +218,7 @@ fn meter_reads_a_live_tree_through_wraps_and_attribution_adds_up() {
         powercap_root: dir.path().to_path_buf(),
         sysfs_root: dir.path().join("no-sysfs"),
         calibration: None,
+        probe_cache: None,
         ..MeterConfig::default()
     })
     .unwrap();
@@ -297,6 +298,7 @@ fn a_long_span_without_readings_loses_no_wrap() {
         powercap_root: dir.path().to_path_buf(),
         sysfs_root: dir.path().join("no-sysfs"),
         calibration: None,
+        probe_cache: None,
         // 2 W per busy CPU: the plausible package power stays below 20 W / 1.5
         cpu_w_per_core: Some((2.0, None)),
         ..MeterConfig::default()
@@ -314,4 +316,109 @@ fn a_long_span_without_readings_loses_no_wrap() {
         "{total} J over {} s, expected about {expect} J",
         rec.wall_s
     );
+}
+
+#[test]
+fn whether_a_counter_advances_is_probed_once_per_boot() {
+    // a counter that never moves (as some hypervisors expose): probed once, then the
+    // answer comes from the boot's cache file
+    let dir = tempfile::tempdir().unwrap();
+    let powercap = dir.path().join("powercap");
+    zone(&powercap, "intel-rapl:0", "package-0", 1_000, 1_000_000);
+    let proc_root = dir.path().join("proc");
+    std::fs::create_dir_all(proc_root.join("sys/kernel/random")).unwrap();
+    std::fs::write(
+        proc_root.join("sys/kernel/random/boot_id"),
+        "0f6e3c2a-1b2c-4d5e-8f90-123456789abc\n",
+    )
+    .unwrap();
+    for f in ["stat", "meminfo", "cpuinfo"] {
+        std::fs::copy(Path::new("/proc").join(f), proc_root.join(f)).unwrap();
+    }
+    let cache = dir.path().join("cache");
+    let config = MeterConfig {
+        powercap_root: powercap.clone(),
+        sysfs_root: dir.path().join("no-sysfs"),
+        proc_root,
+        calibration: None,
+        probe_cache: Some(cache.clone()),
+        ..MeterConfig::default()
+    };
+    let first = Meter::detect(&config).unwrap();
+    assert_eq!(first.method(), Method::Model);
+    let file = cache.join("probe-0f6e3c2a-1b2c-4d5e-8f90-123456789abc.json");
+    let saved: std::collections::BTreeMap<String, bool> =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved.values().next(), Some(&false));
+    let why = |m: &Meter| {
+        m.probes()
+            .iter()
+            .find(|p| p.method == Method::Rapl)
+            .and_then(|p| p.unavailable.as_ref())
+            .map(|u| u.to_string())
+            .unwrap_or_default()
+    };
+    assert!(!why(&first).contains("earlier in this boot"), "{}", why(&first));
+    let second = Meter::detect(&config).unwrap();
+    assert!(why(&second).contains("as probed earlier in this boot"), "{}", why(&second));
+    // a cached "advances" is used as such: the counter is read, no sleep
+    let key = saved.keys().next().unwrap().clone();
+    std::fs::write(&file, serde_json::json!({ key: true }).to_string()).unwrap();
+    let third = Meter::detect(&config).unwrap();
+    assert_eq!(third.method(), Method::Rapl);
+}
+
+#[test]
+fn amd_energy_hwmon_sockets_are_summed_where_powercap_is_absent() {
+    // the out-of-tree amd_energy driver: per-core and per-socket accumulators in µJ
+    let dir = tempfile::tempdir().unwrap();
+    let hw = dir.path().join("sys/class/hwmon/hwmon3");
+    std::fs::create_dir_all(&hw).unwrap();
+    std::fs::create_dir_all(dir.path().join("sys/class/hwmon/hwmon0")).unwrap();
+    std::fs::write(dir.path().join("sys/class/hwmon/hwmon0/name"), "k10temp\n").unwrap();
+    std::fs::write(hw.join("name"), "amd_energy\n").unwrap();
+    for (k, label, v) in [
+        (1, "Ecore000", 5_000_000u64),
+        (2, "Ecore001", 6_000_000),
+        (3, "Esocket0", 90_000_000),
+        (4, "Esocket1", 80_000_000),
+    ] {
+        std::fs::write(hw.join(format!("energy{k}_label")), format!("{label}\n")).unwrap();
+        std::fs::write(hw.join(format!("energy{k}_input")), format!("{v}\n")).unwrap();
+    }
+    let probed = terrawatt_meter::hwmon::AmdEnergy::probe(&dir.path().join("sys")).unwrap();
+    assert_eq!(probed.names(), ["Esocket0", "Esocket1"]);
+    assert_eq!(probed.read().unwrap(), vec![90_000_000, 80_000_000]);
+    assert_eq!(
+        probed.joules_between(&[90_000_000, 80_000_000], &[93_500_000, 80_000_000]),
+        vec![3.5, 0.0]
+    );
+    // the meter takes it after RAPL, before perf; a static counter does not advance, so a
+    // writer moves socket 0 while the meter probes
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (input, stop) = (hw.join("energy3_input"), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut v = 90_000_000u64;
+            while !stop.load(Ordering::Relaxed) {
+                v += 1_000;
+                let tmp = input.with_extension("tmp");
+                std::fs::write(&tmp, format!("{v}\n")).unwrap();
+                std::fs::rename(&tmp, &input).unwrap();
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        })
+    };
+    let meter = Meter::detect(&MeterConfig {
+        powercap_root: dir.path().join("no-powercap"),
+        sysfs_root: dir.path().join("sys"),
+        calibration: None,
+        probe_cache: None,
+        ..MeterConfig::default()
+    })
+    .unwrap();
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    assert_eq!(meter.method(), Method::Hwmon);
 }
