@@ -182,13 +182,23 @@ pub struct WhenArgs {
     /// With Electricity Maps' export: the direct column instead of life cycle.
     #[arg(long)]
     pub direct: bool,
-    /// How long the run takes, e.g. 3h, 90m, 45s.
-    #[arg(long, value_name = "DURATION")]
-    pub duration: String,
+    /// How long the run takes, e.g. 3h, 90m, 45s (with --plan: one task; default there:
+    /// the longest finished task's wall time).
+    #[arg(long, value_name = "DURATION", required_unless_present = "plan")]
+    pub duration: Option<String>,
+    /// A planned run's folder: when to submit its unfinished tasks, in waves of
+    /// --parallel (default: the plan's max parallel, else 1), so that their carbon is
+    /// lowest before --deadline / within --within.
+    #[arg(long, value_name = "RUN")]
+    pub plan: Option<PathBuf>,
+    /// With --plan: tasks that run at once.
+    #[arg(long, value_name = "N")]
+    pub parallel: Option<usize>,
     /// The run's energy from a terrawatt JSON report (its energy.joules, PUE included).
     #[arg(long, value_name = "REPORT", conflicts_with = "joules")]
     pub energy_from: Option<PathBuf>,
-    /// The run's energy, J.
+    /// The run's energy, J (with --plan: one task's; default there: the finished tasks'
+    /// mean).
     #[arg(long, value_name = "J", allow_hyphen_values = true)]
     pub joules: Option<f64>,
     /// The earliest start (RFC 3339 with offset) [default: now].

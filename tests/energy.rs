@@ -322,3 +322,63 @@ fn sweep_runs_each_thread_count_and_says_which_is_best() {
     );
     ends_with_energy_line(&o);
 }
+
+#[test]
+fn energy_when_schedules_a_planned_runs_unfinished_tasks() {
+    // a real plan (the sample scenes in 4 tiles), two of its tasks run here
+    let dir = tempfile::tempdir().unwrap();
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data");
+    let run = dir.path().join("run");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let before = s(&samples.join("scene-2023-06.tif"));
+    let after = s(&samples.join("scene-2024-06.tif"));
+    let o = terrawatt(&[
+        "plan", "raster", "change", "--tile-size", "200px", "--out", &s(&run), "--before", &before,
+        "--after", &after, "--bands", "red=B04", "--bands", "nir=B08", "--index", "ndvi",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let manifest = s(&run.join("manifest.parquet"));
+    for id in ["0", "2"] {
+        let o = terrawatt(&["run-task", "--manifest", &manifest, "--task-id", id]);
+        assert!(o.status.success(), "{}", err(&o));
+    }
+    let series = samples.join("grid-intensity-hourly.csv");
+    let o = terrawatt(&[
+        "energy", "when", "--plan", &s(&run), "--intensity", &s(&series), "--from",
+        "2026-01-06T18:00:00Z", "--within", "24h", "--parallel", "1", "--json",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    let r = &v["results"];
+    assert_eq!(r["remaining"], 2);
+    // the finished tasks took well under a minute: one-minute waves, both in the cleanest
+    // hour of the day (brute force over the file's rows 42..66)
+    assert_eq!(r["wave_duration_s"], 60.0);
+    let text = std::fs::read_to_string(&series).unwrap();
+    let values: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    let (best, min) = (42..66)
+        .map(|i| (i, values[i]))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap();
+    let waves = r["waves"].as_array().unwrap();
+    let t0 = 1_767_571_200 + 3600 * best as i64;
+    assert_eq!(waves[0]["start"], iso(t0));
+    assert_eq!(waves[1]["start"], iso(t0 + 60));
+    assert_eq!(waves[0]["tasks"], serde_json::json!([1]));
+    assert_eq!(waves[1]["tasks"], serde_json::json!([3]));
+    assert!((waves[0]["mean_g_per_kwh"].as_f64().unwrap() - min).abs() < 1e-9);
+    // back to back from 18:00 both waves sit in row 42
+    let saving = r["saving_share"].as_f64().unwrap();
+    assert!((saving - (1.0 - min / values[42])).abs() < 1e-9, "{saving}");
+    // too little time: refused with how many waves fit
+    let o = terrawatt(&[
+        "energy", "when", "--plan", &s(&run), "--intensity", &s(&series), "--from",
+        "2026-01-06T18:00:00Z", "--within", "1m", "--parallel", "1",
+    ]);
+    assert!(!o.status.success());
+    assert!(err(&o).contains("room for 1"), "{}", err(&o));
+}

@@ -273,9 +273,13 @@ fn parse_instant(flag: &str, text: &str) -> Result<f64> {
 }
 
 /// `energy when`.
-pub fn when(_span: &mut Span, _ctx: &Ctx, a: &crate::cli::WhenArgs) -> Result<Outcome> {
+pub fn when(span: &mut Span, ctx: &Ctx, a: &crate::cli::WhenArgs) -> Result<Outcome> {
     use terrawatt_meter::hourly::{IntensitySeries, choose_start};
-    let duration = parse_duration(&a.duration).map_err(|e| anyhow::anyhow!("--duration {e}"))?;
+    if let Some(run) = &a.plan {
+        return when_plan(span, ctx, a, run);
+    }
+    let duration_text = a.duration.as_deref().unwrap_or_default();
+    let duration = parse_duration(duration_text).map_err(|e| anyhow::anyhow!("--duration {e}"))?;
     let joules = match (&a.energy_from, a.joules) {
         (Some(path), _) => {
             let text = std::fs::read_to_string(path)
@@ -307,17 +311,7 @@ pub fn when(_span: &mut Span, _ctx: &Ctx, a: &crate::cli::WhenArgs) -> Result<Ou
         Some(w) => parse_duration(w).map_err(|e| anyhow::anyhow!("--within {e}"))?,
         None => 86_400.0,
     };
-    let mut latest_start = from + within - duration;
-    if let Some(d) = &a.deadline {
-        latest_start = latest_start.min(parse_instant("--deadline", d)? - duration);
-    }
-    if latest_start < from {
-        bail!(
-            "a {} run cannot end within the window (--within / --deadline) from {}",
-            a.duration,
-            IntensitySeries::time_text(from)
-        );
-    }
+    let latest_start = latest_start(a, from, within, duration)?;
     let kwh = joules.map(|j| j / 3.6e6);
     let (best, first, worst, n) = choose_start(&series, from, latest_start, duration, kwh)
         .map_err(|t| {
@@ -344,7 +338,7 @@ pub fn when(_span: &mut Span, _ctx: &Ctx, a: &crate::cli::WhenArgs) -> Result<Ou
         t,
         "{} starts considered for a {} run between {} and {} (series {}, {}, step {} s)",
         n,
-        a.duration,
+        duration_text,
         IntensitySeries::time_text(from),
         IntensitySeries::time_text(latest_start),
         a.intensity.display(),
@@ -390,6 +384,208 @@ pub fn when(_span: &mut Span, _ctx: &Ctx, a: &crate::cli::WhenArgs) -> Result<Ou
         text: t,
         unit: None,
     })
+}
+
+/// The latest start for a run of `duration` s from `from`: within `within` s, and before
+/// `--deadline`.
+fn latest_start(a: &crate::cli::WhenArgs, from: f64, within: f64, duration: f64) -> Result<f64> {
+    let mut latest = from + within - duration;
+    if let Some(d) = &a.deadline {
+        latest = latest.min(parse_instant("--deadline", d)? - duration);
+    }
+    if latest < from {
+        bail!(
+            "a {} run cannot end within the window (--within / --deadline) from {}",
+            terrawatt_meter::units::seconds(duration),
+            terrawatt_meter::hourly::IntensitySeries::time_text(from)
+        );
+    }
+    Ok(latest)
+}
+
+/// `energy when --plan RUN`: waves of the unfinished tasks at the cleanest hours.
+fn when_plan(
+    _span: &mut Span,
+    _ctx: &Ctx,
+    a: &crate::cli::WhenArgs,
+    run: &std::path::Path,
+) -> Result<Outcome> {
+    use terrawatt_meter::hourly::{IntensitySeries, schedule_waves};
+    use terrawatt_scale::energy::TaskEnergy;
+    use terrawatt_scale::manifest::{Plan, report_path};
+    let plan = Plan::read(run)?;
+    let mut done = Vec::new();
+    let mut remaining = Vec::new();
+    for id in 0..plan.tasks {
+        let path = report_path(run, id);
+        let report = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+        match report.map(|r| TaskEnergy::of_report(id, &r)) {
+            Some(Ok(e)) => done.push(e),
+            _ => remaining.push(id),
+        }
+    }
+    if remaining.is_empty() {
+        bail!(
+            "{}: every one of its {} tasks has a report: nothing left to schedule",
+            run.display(),
+            plan.tasks
+        );
+    }
+    let duration = match &a.duration {
+        Some(d) => parse_duration(d).map_err(|e| anyhow::anyhow!("--duration {e}"))?,
+        None if !done.is_empty() => {
+            // the longest finished task, to the minute above: a wave lasts as its slowest task
+            let longest = done.iter().map(|e| e.wall_s).fold(0.0, f64::max);
+            ((longest / 60.0).ceil() * 60.0).max(60.0)
+        }
+        None => bail!(
+            "{}: no task has finished, so give --duration (one task's wall time)",
+            run.display()
+        ),
+    };
+    let per_task_j = match (a.joules, &a.energy_from) {
+        (Some(j), _) if j.is_finite() && j >= 0.0 => Some(j),
+        (Some(j), _) => bail!("--joules {j}: must be a finite number ≥ 0"),
+        (None, Some(_)) => bail!("--energy-from is for one run: with --plan give --joules per task, or let finished tasks' reports set it"),
+        (None, None) if !done.is_empty() => {
+            Some(done.iter().map(|e| e.joules).sum::<f64>() / done.len() as f64)
+        }
+        (None, None) => None,
+    };
+    let parallel = a
+        .parallel
+        .or(plan.slurm.max_parallel)
+        .unwrap_or(1)
+        .max(1);
+    if a.parallel == Some(0) {
+        bail!("--parallel 0: at least 1");
+    }
+    let waves: Vec<&[usize]> = remaining.chunks(parallel).collect();
+    let series = IntensitySeries::load(&a.intensity, a.direct)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let from = match &a.from {
+        Some(t) => parse_instant("--from", t)?,
+        None => now,
+    };
+    let within = match &a.within {
+        Some(w) => parse_duration(w).map_err(|e| anyhow::anyhow!("--within {e}"))?,
+        None => 86_400.0,
+    };
+    let latest = latest_start(a, from, within, duration)?;
+    let chosen = schedule_waves(&series, from, latest, duration, waves.len()).map_err(|fit| {
+        anyhow::anyhow!(
+            "{} waves of {} tasks ({} each) do not fit between {} and {} in the series' covered hours: room for {fit}; allow more time, or more tasks at once (--parallel)",
+            waves.len(),
+            parallel,
+            terrawatt_meter::units::seconds(duration),
+            IntensitySeries::time_text(from),
+            IntensitySeries::time_text(latest + duration)
+        )
+    })?;
+    // the reference: the waves back to back from the earliest start
+    let mut back_to_back = 0.0;
+    for k in 0..waves.len() {
+        let s = from + k as f64 * duration;
+        back_to_back += series.mean(s, s + duration).map_err(|t| {
+            anyhow::anyhow!(
+                "{}: the series does not cover {} (the waves back to back from {})",
+                a.intensity.display(),
+                IntensitySeries::time_text(t),
+                IntensitySeries::time_text(from)
+            )
+        })? * waves[k].len() as f64;
+    }
+    let scheduled: f64 = chosen
+        .iter()
+        .zip(&waves)
+        .map(|(c, w)| c.mean_g_per_kwh * w.len() as f64)
+        .sum();
+    let kwh = per_task_j.map(|j| j / 3.6e6);
+    let mut t = String::new();
+    writeln!(
+        t,
+        "{} unfinished task(s) of {} in {} wave(s) of at most {parallel}, {} each{}",
+        remaining.len(),
+        plan.tasks,
+        waves.len(),
+        terrawatt_meter::units::seconds(duration),
+        match per_task_j {
+            Some(j) => format!(", {} per task", terrawatt_meter::units::joules(j)),
+            None => String::new(),
+        }
+    )?;
+    let mut rows = Vec::new();
+    for (c, w) in chosen.iter().zip(&waves) {
+        let ids = array_list(w);
+        let grams = kwh.map(|k| k * c.mean_g_per_kwh * w.len() as f64);
+        writeln!(
+            t,
+            "  {}  tasks {ids:<20} {:.1} g/kWh{}",
+            c.start,
+            c.mean_g_per_kwh,
+            grams.map_or_else(String::new, |g| format!("  {}", terrawatt_meter::units::grams_co2e(g)))
+        )?;
+        writeln!(
+            t,
+            "      TZ=UTC sbatch --begin={} --array={ids} {} 0",
+            c.start.trim_end_matches('Z'),
+            run.join(terrawatt_scale::slurm::TASKS_SCRIPT).display()
+        )?;
+        rows.push(json!({ "start": c.start, "tasks": w, "mean_g_per_kwh": c.mean_g_per_kwh, "grams": grams }));
+    }
+    let saving = 1.0 - scheduled / back_to_back.max(1e-12);
+    writeln!(
+        t,
+        "Against the waves back to back from {}: {:.0} % less operational carbon{}",
+        IntensitySeries::time_text(from),
+        saving * 100.0,
+        match kwh {
+            Some(k) => format!(" ({})", terrawatt_meter::units::grams_co2e(k * (back_to_back - scheduled))),
+            None => String::new(),
+        }
+    )?;
+    writeln!(
+        t,
+        "Then `terrawatt merge {}` after the last wave (or submit the merge with --dependency on the waves' jobs).",
+        run.display()
+    )?;
+    Ok(Outcome {
+        results: json!({
+            "run": run,
+            "tasks": plan.tasks,
+            "remaining": remaining.len(),
+            "parallel": parallel,
+            "wave_duration_s": duration,
+            "joules_per_task": per_task_j,
+            "waves": rows,
+            "saving_share": saving,
+        }),
+        text: t,
+        unit: None,
+    })
+}
+
+/// Slurm's array list for task ids: `0-3,7,9-10`.
+fn array_list(ids: &[usize]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < ids.len() {
+        let mut j = i;
+        while j + 1 < ids.len() && ids[j + 1] == ids[j] + 1 {
+            j += 1;
+        }
+        parts.push(if i == j {
+            ids[i].to_string()
+        } else {
+            format!("{}-{}", ids[i], ids[j])
+        });
+        i = j + 1;
+    }
+    parts.join(",")
 }
 
 /// `energy sweep -- COMMAND`.

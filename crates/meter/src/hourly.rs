@@ -336,6 +336,61 @@ pub fn sample_series(seed: u64, start_unix_s: i64, hours: usize) -> Vec<(i64, f6
         .collect()
 }
 
+/// Start times for `waves` runs of `duration_s` each, none overlapping another, all
+/// within `[earliest, latest_start]`, cleanest first (greedy: the cleanest window, then the
+/// cleanest that does not overlap it, …; candidates every series step, or every wave
+/// length where that is shorter); returned in time order. Errs with how many fit.
+pub fn schedule_waves(
+    series: &IntensitySeries,
+    earliest: f64,
+    latest_start: f64,
+    duration_s: f64,
+    waves: usize,
+) -> std::result::Result<Vec<StartChoice>, usize> {
+    // candidates on the series' step, or on the wave's length (at least a minute) where
+    // waves are shorter, so short waves pack into the cleanest hour
+    let step = (series.step_s as f64).min(duration_s.max(60.0));
+    let mut candidates = Vec::new();
+    let mut s = earliest;
+    while s <= latest_start {
+        if let Ok(m) = series.mean(s, s + duration_s) {
+            candidates.push(StartChoice {
+                start: IntensitySeries::time_text(s),
+                start_s: s,
+                mean_g_per_kwh: m,
+                grams: None,
+            });
+        }
+        s = if s == earliest {
+            ((earliest / step).floor() + 1.0) * step
+        } else {
+            s + step
+        };
+    }
+    candidates.sort_by(|a, b| {
+        a.mean_g_per_kwh
+            .total_cmp(&b.mean_g_per_kwh)
+            .then(a.start_s.total_cmp(&b.start_s))
+    });
+    let mut chosen: Vec<StartChoice> = Vec::new();
+    for c in candidates {
+        if chosen.len() == waves {
+            break;
+        }
+        if chosen
+            .iter()
+            .all(|o| (o.start_s - c.start_s).abs() >= duration_s)
+        {
+            chosen.push(c);
+        }
+    }
+    if chosen.len() < waves {
+        return Err(chosen.len());
+    }
+    chosen.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    Ok(chosen)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,5 +503,13 @@ mod tests {
         assert_eq!(worst.mean_g_per_kwh, 250.0);
         // a window whose first start is not covered fails
         assert!(choose_start(&s, t0 - 3600.0, t0, 7200.0, None).is_err());
+        // two 1 h waves: the two 50 g hours; three: and the 100 g hour
+        let w = schedule_waves(&s, t0, t0 + 4.0 * 3600.0, 3600.0, 2).unwrap();
+        let starts: Vec<&str> = w.iter().map(|c| c.start.as_str()).collect();
+        assert_eq!(starts, ["2026-01-01T02:00:00Z", "2026-01-01T03:00:00Z"]);
+        let w = schedule_waves(&s, t0, t0 + 4.0 * 3600.0, 3600.0, 3).unwrap();
+        assert_eq!(w[0].start, "2026-01-01T00:00:00Z");
+        // five 1 h waves fit in the five hours; six do not
+        assert_eq!(schedule_waves(&s, t0, t0 + 4.0 * 3600.0, 3600.0, 6), Err(5));
     }
 }

@@ -34,6 +34,22 @@ pub fn si(value: f64, unit: &str) -> String {
     format!("{} {p}{unit}", sig3(value / scale))
 }
 
+/// A duration as `3h`, `1h30m`, `45s`, `2d4h`.
+pub fn seconds(s: f64) -> String {
+    if !(s.is_finite() && s >= 0.0) {
+        return format!("{s} s");
+    }
+    let mut left = s.round() as u64;
+    let mut out = String::new();
+    for (unit, n) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if left >= n {
+            out.push_str(&format!("{}{unit}", left / n));
+            left %= n;
+        }
+    }
+    if out.is_empty() { "0s".into() } else { out }
+}
+
 /// Joules as `12.4 J`, `3.21 kJ`.
 pub fn joules(j: f64) -> String {
     si(j, "J")
