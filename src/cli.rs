@@ -45,6 +45,10 @@ pub struct Global {
     /// of life cycle.
     #[arg(long, global = true)]
     pub grid_intensity_direct: bool,
+    /// The --grid-intensity-file holds marginal intensities (e.g. WattTime's), not average
+    /// ones: the report says so.
+    #[arg(long, global = true)]
+    pub grid_intensity_marginal: bool,
     /// Power usage effectiveness of the facility.
     #[arg(long, global = true, default_value_t = 1.0)]
     pub pue: f64,

@@ -71,7 +71,11 @@ pub fn carbon_settings(g: &Global) -> Result<CarbonSettings> {
     };
     let series = match &g.grid_intensity_file {
         Some(path) => {
-            let s = terrawatt_meter::hourly::IntensitySeries::load(path, g.grid_intensity_direct)?;
+            let mut s =
+                terrawatt_meter::hourly::IntensitySeries::load(path, g.grid_intensity_direct)?;
+            if g.grid_intensity_marginal {
+                s.basis = "marginal";
+            }
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0.0, |d| d.as_secs_f64());

@@ -150,6 +150,8 @@ fn a_run_is_counted_at_the_hour_it_ran() {
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let e = &v["energy"];
     assert_eq!(e["series_coverage"], 1.0);
+    assert_eq!(e["carbon"]["series"]["basis"], "average");
+    assert_eq!(e["carbon"]["series"]["layout"], "plain");
     let g = e["operational_g"].as_f64().unwrap();
     let j = e["joules"].as_f64().unwrap();
     assert!(
@@ -333,8 +335,23 @@ fn energy_when_schedules_a_planned_runs_unfinished_tasks() {
     let before = s(&samples.join("scene-2023-06.tif"));
     let after = s(&samples.join("scene-2024-06.tif"));
     let o = terrawatt(&[
-        "plan", "raster", "change", "--tile-size", "200px", "--out", &s(&run), "--before", &before,
-        "--after", &after, "--bands", "red=B04", "--bands", "nir=B08", "--index", "ndvi",
+        "plan",
+        "raster",
+        "change",
+        "--tile-size",
+        "200px",
+        "--out",
+        &s(&run),
+        "--before",
+        &before,
+        "--after",
+        &after,
+        "--bands",
+        "red=B04",
+        "--bands",
+        "nir=B08",
+        "--index",
+        "ndvi",
     ]);
     assert!(o.status.success(), "{}", err(&o));
     let manifest = s(&run.join("manifest.parquet"));
@@ -344,8 +361,19 @@ fn energy_when_schedules_a_planned_runs_unfinished_tasks() {
     }
     let series = samples.join("grid-intensity-hourly.csv");
     let o = terrawatt(&[
-        "energy", "when", "--plan", &s(&run), "--intensity", &s(&series), "--from",
-        "2026-01-06T18:00:00Z", "--within", "24h", "--parallel", "1", "--json",
+        "energy",
+        "when",
+        "--plan",
+        &s(&run),
+        "--intensity",
+        &s(&series),
+        "--from",
+        "2026-01-06T18:00:00Z",
+        "--within",
+        "24h",
+        "--parallel",
+        "1",
+        "--json",
     ]);
     assert!(o.status.success(), "{}", err(&o));
     let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
@@ -376,8 +404,18 @@ fn energy_when_schedules_a_planned_runs_unfinished_tasks() {
     assert!((saving - (1.0 - min / values[42])).abs() < 1e-9, "{saving}");
     // too little time: refused with how many waves fit
     let o = terrawatt(&[
-        "energy", "when", "--plan", &s(&run), "--intensity", &s(&series), "--from",
-        "2026-01-06T18:00:00Z", "--within", "1m", "--parallel", "1",
+        "energy",
+        "when",
+        "--plan",
+        &s(&run),
+        "--intensity",
+        &s(&series),
+        "--from",
+        "2026-01-06T18:00:00Z",
+        "--within",
+        "1m",
+        "--parallel",
+        "1",
     ]);
     assert!(!o.status.success());
     assert!(err(&o).contains("room for 1"), "{}", err(&o));

@@ -448,17 +448,15 @@ fn when_plan(
     let per_task_j = match (a.joules, &a.energy_from) {
         (Some(j), _) if j.is_finite() && j >= 0.0 => Some(j),
         (Some(j), _) => bail!("--joules {j}: must be a finite number ≥ 0"),
-        (None, Some(_)) => bail!("--energy-from is for one run: with --plan give --joules per task, or let finished tasks' reports set it"),
+        (None, Some(_)) => bail!(
+            "--energy-from is for one run: with --plan give --joules per task, or let finished tasks' reports set it"
+        ),
         (None, None) if !done.is_empty() => {
             Some(done.iter().map(|e| e.joules).sum::<f64>() / done.len() as f64)
         }
         (None, None) => None,
     };
-    let parallel = a
-        .parallel
-        .or(plan.slurm.max_parallel)
-        .unwrap_or(1)
-        .max(1);
+    let parallel = a.parallel.or(plan.slurm.max_parallel).unwrap_or(1).max(1);
     if a.parallel == Some(0) {
         bail!("--parallel 0: at least 1");
     }
@@ -488,7 +486,7 @@ fn when_plan(
     })?;
     // the reference: the waves back to back from the earliest start
     let mut back_to_back = 0.0;
-    for k in 0..waves.len() {
+    for (k, wave) in waves.iter().enumerate() {
         let s = from + k as f64 * duration;
         back_to_back += series.mean(s, s + duration).map_err(|t| {
             anyhow::anyhow!(
@@ -497,7 +495,7 @@ fn when_plan(
                 IntensitySeries::time_text(t),
                 IntensitySeries::time_text(from)
             )
-        })? * waves[k].len() as f64;
+        })? * wave.len() as f64;
     }
     let scheduled: f64 = chosen
         .iter()
@@ -527,7 +525,10 @@ fn when_plan(
             "  {}  tasks {ids:<20} {:.1} g/kWh{}",
             c.start,
             c.mean_g_per_kwh,
-            grams.map_or_else(String::new, |g| format!("  {}", terrawatt_meter::units::grams_co2e(g)))
+            grams.map_or_else(String::new, |g| format!(
+                "  {}",
+                terrawatt_meter::units::grams_co2e(g)
+            ))
         )?;
         writeln!(
             t,
@@ -544,7 +545,10 @@ fn when_plan(
         IntensitySeries::time_text(from),
         saving * 100.0,
         match kwh {
-            Some(k) => format!(" ({})", terrawatt_meter::units::grams_co2e(k * (back_to_back - scheduled))),
+            Some(k) => format!(
+                " ({})",
+                terrawatt_meter::units::grams_co2e(k * (back_to_back - scheduled))
+            ),
             None => String::new(),
         }
     )?;

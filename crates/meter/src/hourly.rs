@@ -34,6 +34,9 @@ pub struct IntensitySeries {
     pub layout: &'static str,
     /// The column read.
     pub column: String,
+    /// `average` (location-based, as Electricity Maps' and most grid operators' series)
+    /// or `marginal` (as WattTime's), as the user declares it.
+    pub basis: &'static str,
     /// Start of each value, Unix seconds (UTC), ascending.
     #[serde(skip)]
     pub starts: Vec<i64>,
@@ -187,6 +190,7 @@ impl IntensitySeries {
             path: path.to_path_buf(),
             layout,
             column: names[value_col].clone(),
+            basis: "average",
             first_s: starts[0],
             end_s: starts[starts.len() - 1] + step_s,
             starts,

@@ -70,11 +70,7 @@ impl AmdEnergy {
                 if !label.starts_with("Esocket") {
                     continue;
                 }
-                let input = PathBuf::from(
-                    label_path
-                        .to_string_lossy()
-                        .replace("_label", "_input"),
-                );
+                let input = PathBuf::from(label_path.to_string_lossy().replace("_label", "_input"));
                 if let Err(e) = read_u64(&input) {
                     return Err(match e.kind() {
                         std::io::ErrorKind::PermissionDenied => Unavailable::PermissionDenied {

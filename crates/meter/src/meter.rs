@@ -13,8 +13,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::model::{Calibration, PowerBasis, PowerModel};
 use crate::hwmon::AmdEnergy;
+use crate::model::{Calibration, PowerBasis, PowerModel};
 use crate::perf::{self, PerfPower};
 use crate::rapl::{self, Rapl};
 use crate::source::{DomainKind, Method, SourceProbe, Unavailable};

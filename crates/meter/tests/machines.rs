@@ -132,10 +132,7 @@ const M6I_LARGE: Machine = Machine {
 fn aws_m6i_large_is_a_share_of_a_64_thread_package() {
     // m6i.large: 2 vCPUs = the 2 threads of one Ice Lake 8375C core (32 cores / 64 threads,
     // 300 W TDP in the table): 300 / 64 W per vCPU, not 300 W per core
-    let m = meter_on(
-        &x86(&M6I_LARGE),
-        PowerBasis::Auto,
-    );
+    let m = meter_on(&x86(&M6I_LARGE), PowerBasis::Auto);
     let model = m.model();
     assert!((model.w_per_cpu - 300.0 / 64.0).abs() < 1e-9, "{model:?}");
     assert!(
@@ -152,10 +149,7 @@ fn aws_m6i_large_is_a_share_of_a_64_thread_package() {
     );
     assert_eq!((model.band_low, model.band_high), (0.40, 0.60));
     // the utilisation-aware model: CCF's Ice Lake figure
-    let ccf = meter_on(
-        &x86(&M6I_LARGE),
-        PowerBasis::Ccf,
-    );
+    let ccf = meter_on(&x86(&M6I_LARGE), PowerBasis::Ccf);
     assert_eq!(
         (ccf.model().w_per_cpu, ccf.model().idle_w_per_cpu),
         (3.76, 0.77)
@@ -334,14 +328,25 @@ fn graviton_guests() {
         in_range(micro, m.model().w_per_cpu, 1.69);
     }
     // ARM guests carry no hypervisor flag: DMI tells an EC2 instance from its bare metal
-    let m = meter_on_platform(&arm(0xd0c, 2), PowerBasis::Auto, Some(("Amazon EC2", "m6g.large")));
+    let m = meter_on_platform(
+        &arm(0xd0c, 2),
+        PowerBasis::Auto,
+        Some(("Amazon EC2", "m6g.large")),
+    );
     assert!(m.model().share.vm, "{}", m.model().share.summary);
     assert!(
-        m.model().share.summary.contains("DMI names a virtual machine (Amazon EC2 m6g.large)"),
+        m.model()
+            .share
+            .summary
+            .contains("DMI names a virtual machine (Amazon EC2 m6g.large)"),
         "{}",
         m.model().share.summary
     );
-    let m = meter_on_platform(&arm(0xd0c, 64), PowerBasis::Auto, Some(("Amazon EC2", "m6g.metal")));
+    let m = meter_on_platform(
+        &arm(0xd0c, 64),
+        PowerBasis::Auto,
+        Some(("Amazon EC2", "m6g.metal")),
+    );
     assert!(!m.model().share.vm, "{}", m.model().share.summary);
     // an ARM part the tables do not know: the CCF fleet average, never a desktop default
     let m = meter_on(&arm(0xd84, 4), PowerBasis::Auto);

@@ -359,9 +359,17 @@ fn whether_a_counter_advances_is_probed_once_per_boot() {
             .map(|u| u.to_string())
             .unwrap_or_default()
     };
-    assert!(!why(&first).contains("earlier in this boot"), "{}", why(&first));
+    assert!(
+        !why(&first).contains("earlier in this boot"),
+        "{}",
+        why(&first)
+    );
     let second = Meter::detect(&config).unwrap();
-    assert!(why(&second).contains("as probed earlier in this boot"), "{}", why(&second));
+    assert!(
+        why(&second).contains("as probed earlier in this boot"),
+        "{}",
+        why(&second)
+    );
     // a cached "advances" is used as such: the counter is read, no sleep
     let key = saved.keys().next().unwrap().clone();
     std::fs::write(&file, serde_json::json!({ key: true }).to_string()).unwrap();
