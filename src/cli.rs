@@ -392,6 +392,10 @@ pub struct SavingsArgs {
     /// PNG: baseline prediction against observed use over time.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    /// Accept a reporting period that starts before the baseline period ends (the
+    /// overlap's savings compare the model with the data it was fitted on).
+    #[arg(long)]
+    pub allow_overlap: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -429,6 +433,9 @@ pub struct PortfolioArgs {
     /// CSV with one row per meter.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Accept a reporting period that starts before the baseline period ends.
+    #[arg(long)]
+    pub allow_overlap: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -639,3 +639,91 @@ fn the_model_does_not_depend_on_the_thread_count() {
     }
     assert_eq!(models[0], models[1]);
 }
+
+#[test]
+fn inputs_that_once_gave_wrong_answers() {
+    // issue 18: an infinite temperature hour, hourly data read as daily, a reporting
+    // period inside the baseline
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // one hour at inf: missing like NaN, said, and the model unchanged in kind
+    let text = read_text(&temperature());
+    let mut t = String::new();
+    for (i, l) in text.lines().enumerate() {
+        if i == 1000 {
+            t.push_str(&format!("{},inf\n", l.split_once(',').unwrap().0));
+        } else {
+            t.push_str(l);
+            t.push('\n');
+        }
+    }
+    let tinf = d.join("t-inf.csv");
+    std::fs::write(&tinf, t).unwrap();
+    let (m0, m1) = (d.join("m0.json"), d.join("m1.json"));
+    assert!(
+        baseline(&meter(), &temperature(), &m0, &[])
+            .status
+            .success()
+    );
+    let o = baseline(&meter(), &tinf, &m1, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (a, b) = (report(&m0), report(&m1));
+    assert_eq!(a["model"]["kind"], b["model"]["kind"]);
+    let (ra, rb) = (
+        a["fit"]["r2"].as_f64().unwrap(),
+        b["fit"]["r2"].as_f64().unwrap(),
+    );
+    assert!((ra - rb).abs() < 1e-3, "R² {ra} against {rb}");
+    let notes = b["notes"].to_string();
+    assert!(notes.contains("1 temperature value(s) missing"), "{notes}");
+
+    // a reporting period that starts inside the baseline: refused unless allowed
+    let o = terrawatt(&[
+        "building",
+        "savings",
+        "--model",
+        s(&m0),
+        "--meter",
+        s(&meter()),
+        "--temperature",
+        s(&temperature()),
+        "--start",
+        "2024-12-01",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--allow-overlap"), "{}", stderr(&o));
+    let o = terrawatt(&[
+        "building",
+        "savings",
+        "--model",
+        s(&m0),
+        "--meter",
+        s(&meter()),
+        "--temperature",
+        s(&temperature()),
+        "--start",
+        "2024-12-01",
+        "--allow-overlap",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // hourly rows read as daily: refused, naming the interval and the --freq to pass
+    let (mh, th) = (d.join("mh.csv"), d.join("th.csv"));
+    let o = terrawatt(&[
+        "building",
+        "sample-meter",
+        "--freq",
+        "hourly",
+        "--out-meter",
+        s(&mh),
+        "--out-temperature",
+        s(&th),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    fails(
+        &mh,
+        &th,
+        &[],
+        &["1 hour(s) apart", "--freq hourly", "mh.csv"],
+    );
+}

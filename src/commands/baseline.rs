@@ -74,6 +74,24 @@ fn read_temperature(input: &MeterInputArgs, u: TempUnit, zone: Option<Tz>) -> Re
     )?)
 }
 
+/// A reporting period that starts before the baseline period ends is refused unless
+/// allowed: its savings would compare the model with the data it was fitted on.
+fn check_overlap(baseline_end: &str, start: Option<i64>, allow: bool) -> Result<()> {
+    let (Some(start), false) = (start, allow) else {
+        return Ok(());
+    };
+    let Ok(end) = chrono::DateTime::parse_from_rfc3339(baseline_end) else {
+        return Ok(());
+    };
+    if start < end.timestamp() {
+        bail!(
+            "the reporting period starts {} hours before the baseline period ends ({baseline_end}): start it at or after the baseline's end, or pass --allow-overlap",
+            (end.timestamp() - start) / 3600
+        );
+    }
+    Ok(())
+}
+
 fn bound(meter: &Meter, text: Option<&str>, zone: Option<Tz>) -> Result<Option<i64>> {
     text.map(|t| meter.resolve(t, zone))
         .transpose()
@@ -424,6 +442,7 @@ pub fn savings(span: &mut Span, ctx: &Ctx, a: &SavingsArgs) -> Result<Outcome> {
     })?;
     let start = bound(&meter, Some(&a.start), z)?;
     let end = bound(&meter, a.end.as_deref(), z)?;
+    check_overlap(&model.end, start, a.allow_overlap)?;
     let (s, rows) = span.phase("predict", |_| {
         baseline::savings(&model, &meter, &temp, start, end, a.confidence)
     })?;
@@ -573,6 +592,7 @@ pub fn portfolio(span: &mut Span, _ctx: &Ctx, a: &PortfolioArgs) -> Result<Outco
         let fitted = baseline::fit(&meter, &temp, u, bs, be, &settings)?;
         let rs = bound(&meter, Some(&a.start), z)?;
         let re = bound(&meter, a.end.as_deref(), z)?;
+        check_overlap(&fitted.baseline.end, rs, a.allow_overlap)?;
         let (s, _) = baseline::savings(&fitted.baseline, &meter, &temp, rs, re, a.confidence)?;
         Ok((fitted.baseline, s))
     };

@@ -171,6 +171,13 @@ pub fn fit(
     let (ok, masked) = prepare(&periods, temp, meter.freq);
     let suff = sufficiency(&ok, s, e, (offset, end_offset), meter.freq);
     let mut notes = meter.notes.clone();
+    if temp.missing > 0 {
+        notes.push(format!(
+            "{}: {} temperature value(s) missing (empty, NA, NaN or infinite): each period uses the hours it has, under the coverage rule",
+            temp.path.display(),
+            temp.missing
+        ));
+    }
     if !suff.qualified() {
         if settings.allow_insufficient {
             notes.push("fitted although disqualified (--allow-insufficient)".into());
@@ -372,13 +379,23 @@ pub fn savings(
     let shape = ((n as f64 / n_prime) * (1.0 + 2.0 / n_prime) / m as f64).sqrt();
     let rel_unc = |coef: f64| t.map(|t| coef * t * fit.cv_rmse * shape);
     let sb = a * months * months + b * months + c;
-    let avoided_uncertainty = rel_unc(sb).map(|u| u * predicted_total);
+    // the Sun & Baltazar correction is a quadratic fitted over reporting periods of up to a
+    // few years: where it turns negative the uncertainty is not defined (never negative)
+    let sb_defined = sb > 0.0;
+    if !sb_defined {
+        notes.push(format!(
+            "the savings uncertainty is not defined: the Sun & Baltazar correction a·M² + b·M + c is {sb:.3} ≤ 0 at M = {months:.1} months, outside the range it was fitted for"
+        ));
+    }
+    let rel_unc = |coef: f64| rel_unc(coef).filter(|u| u.is_finite() && *u >= 0.0);
+    let rel_unc_sb = || if sb_defined { rel_unc(sb) } else { None };
+    let avoided_uncertainty = rel_unc_sb().map(|u| u * predicted_total);
     let avoided_uncertainty_g14 = rel_unc(1.26).map(|u| u * predicted_total);
     let positive = fractional.filter(|f| *f > 0.0);
     if positive.is_none() {
         notes.push("no savings (F ≤ 0): the fractional savings uncertainty is not defined".into());
     }
-    let fsu = positive.and_then(|f| rel_unc(sb).map(|u| u / f));
+    let fsu = positive.and_then(|f| rel_unc_sb().map(|u| u / f));
     let fsu_g14 = positive.and_then(|f| rel_unc(1.26).map(|u| u / f));
     let masked_usage = masked.iter().filter_map(|m| m.usage).sum();
     Ok((

@@ -257,6 +257,50 @@ pub struct MeterOptions {
     pub allow_negative: bool,
 }
 
+/// The rows' own interval (the median step between starts) must be the one `--freq`
+/// names: hourly data read as daily would be summed as if each hour were a day. Refuses a
+/// mismatch, naming the interval found and the `--freq` to pass.
+fn check_interval(path: &Path, freq: Freq, starts: &[i64]) -> Result<()> {
+    if starts.len() < 3 {
+        return Ok(());
+    }
+    let mut steps: Vec<i64> = starts.windows(2).map(|w| w[1] - w[0]).collect();
+    steps.sort_unstable();
+    let median = steps[steps.len() / 2];
+    let found = if median <= 2 * HOUR {
+        Freq::Hourly
+    } else if median <= 2 * DAY {
+        Freq::Daily
+    } else {
+        Freq::Billing
+    };
+    if found == freq {
+        return Ok(());
+    }
+    let name = |f: Freq| match f {
+        Freq::Hourly => "hourly",
+        Freq::Daily => "daily",
+        Freq::Billing => "billing",
+    };
+    let step = if median % DAY == 0 {
+        format!("{} day(s)", median / DAY)
+    } else if median % HOUR == 0 {
+        format!("{} hour(s)", median / HOUR)
+    } else {
+        format!("{median} s")
+    };
+    Err(invalid(
+        path,
+        format!(
+            "the rows are {} apart (the median step), which is {} data, but --freq says {}: pass --freq {}",
+            step,
+            name(found),
+            name(freq),
+            name(found)
+        ),
+    ))
+}
+
 impl Meter {
     pub fn read(path: &Path, freq: Freq, opts: &MeterOptions) -> Result<Meter> {
         let table = Table::read(path)?;
@@ -292,6 +336,11 @@ impl Meter {
             return Err(invalid(path, "the meter file has no rows"));
         }
         check_order(&table, path, &time_col, &rows)?;
+        check_interval(
+            path,
+            freq,
+            &rows.iter().map(|(_, s)| s.t).collect::<Vec<_>>(),
+        )?;
         let mut periods = Vec::with_capacity(rows.len());
         let mut notes = Vec::new();
         for (i, &(row, s)) in rows.iter().enumerate() {

@@ -49,7 +49,7 @@ pub enum TableError {
         value: String,
     },
     #[error(
-        "{path}: column '{column}' has {count} missing value(s), the first at {place}; fill them, or pass --drop-missing to drop such rows (they are counted and reported)"
+        "{path}: column '{column}' has {count} missing value(s), the first at {place} (empty, NA, NaN or infinite); fill them, or pass --drop-missing to drop such rows (they are counted and reported)"
     )]
     Missing {
         path: PathBuf,
@@ -82,6 +82,58 @@ pub struct Table {
     pub path: PathBuf,
     /// True for CSV (rows are reported with their file line, the header being line 1).
     pub csv: bool,
+    /// Blank lines skipped (trailing ones and any in the middle), as pandas and polars users
+    /// expect; counted so that a report can say so.
+    pub blank_lines: usize,
+    /// The file line of each data row where blank lines were skipped (1-based).
+    lines: Option<Vec<usize>>,
+    /// How a CSV that is not comma-separated was read (`;` separators, decimal commas).
+    pub dialect: Option<String>,
+}
+
+/// Skips whitespace-only lines after the header; returns the text and, where any were
+/// skipped, the file line (1-based) of each data row and their count.
+fn skip_blank_lines(text: Vec<u8>) -> (Vec<u8>, Option<Vec<usize>>, usize) {
+    let blank = |l: &[u8]| l.iter().all(|b| b.is_ascii_whitespace());
+    let mut parts = text.split(|b| *b == b'\n');
+    let header = parts.next().unwrap_or(&[]);
+    let rest: Vec<&[u8]> = parts.collect();
+    // the final newline leaves one empty piece that is not a line
+    let n = if rest.last().is_some_and(|l| l.is_empty()) {
+        rest.len() - 1
+    } else {
+        rest.len()
+    };
+    let skipped = rest[..n].iter().filter(|l| blank(l)).count();
+    if skipped == 0 {
+        return (text, None, 0);
+    }
+    let mut out = header.to_vec();
+    out.push(b'\n');
+    let mut lines = Vec::with_capacity(n - skipped);
+    for (i, l) in rest[..n].iter().enumerate() {
+        if blank(l) {
+            continue;
+        }
+        out.extend_from_slice(l);
+        out.push(b'\n');
+        lines.push(i + 2);
+    }
+    (out, Some(lines), skipped)
+}
+
+/// `;`-separated files (a header with `;` and no `,`), with decimal commas where a data
+/// field holds a digit, a comma and a digit: the separator and whether commas are decimal.
+fn csv_dialect(text: &[u8]) -> (u8, bool) {
+    let header = text.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    if !(header.contains(&b';') && !header.contains(&b',')) {
+        return (b',', false);
+    }
+    let decimal_comma = text.split(|b| *b == b'\n').skip(1).take(1000).any(|l| {
+        l.windows(3)
+            .any(|w| w[0].is_ascii_digit() && w[1] == b',' && w[2].is_ascii_digit())
+    });
+    (b';', decimal_comma)
 }
 
 /// Features and target as arrays, and what was left out.
@@ -171,6 +223,9 @@ impl Table {
                 df,
                 path: path.to_path_buf(),
                 csv: false,
+                blank_lines: 0,
+                lines: None,
+                dialect: None,
             });
         }
         let text = if bytes.starts_with(&[0x1f, 0x8b]) {
@@ -192,10 +247,38 @@ impl Table {
                 message: "the file is empty".into(),
             });
         }
-        refuse_duplicate_columns(path, &text)?;
+        let (separator, decimal_comma) = csv_dialect(&text);
+        let text = if separator == b';' {
+            // the duplicate-column check reads a comma header
+            let (head, rest) =
+                text.split_at(text.iter().position(|b| *b == b'\n').unwrap_or(text.len()));
+            let mut t: Vec<u8> = head
+                .iter()
+                .map(|&b| if b == b';' { b',' } else { b })
+                .collect();
+            t.extend_from_slice(rest);
+            refuse_duplicate_columns(path, &t)?;
+            text
+        } else {
+            refuse_duplicate_columns(path, &text)?;
+            text
+        };
+        let (text, lines, blank_lines) = skip_blank_lines(text);
+        let dialect = (separator == b';').then(|| {
+            if decimal_comma {
+                "';' separators and decimal commas".to_string()
+            } else {
+                "';' separators".to_string()
+            }
+        });
         let df = CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(None)
+            .with_parse_options(
+                CsvParseOptions::default()
+                    .with_separator(separator)
+                    .with_decimal_comma(decimal_comma),
+            )
             .into_reader_with_file_handle(std::io::Cursor::new(text))
             .finish()
             .map_err(|e| TableError::Format {
@@ -207,6 +290,9 @@ impl Table {
             df,
             path: path.to_path_buf(),
             csv: true,
+            blank_lines,
+            lines,
+            dialect,
         })
     }
 
@@ -225,7 +311,12 @@ impl Table {
     /// `row 12 (line 13)` for CSV, `row 12` otherwise (rows counted from 1).
     pub fn place(&self, row: usize) -> String {
         if self.csv {
-            format!("row {} (line {})", row + 1, row + 2)
+            let line = self
+                .lines
+                .as_ref()
+                .and_then(|l| l.get(row).copied())
+                .unwrap_or(row + 2);
+            format!("row {} (line {line})", row + 1)
         } else {
             format!("row {}", row + 1)
         }
@@ -316,6 +407,17 @@ impl Table {
                 if MISSING_TOKENS.contains(&t) {
                     out.push(f64::NAN);
                 } else {
+                    let t2;
+                    let t = if self
+                        .dialect
+                        .as_deref()
+                        .is_some_and(|d| d.contains("decimal"))
+                    {
+                        t2 = t.replace(',', ".");
+                        t2.as_str()
+                    } else {
+                        t
+                    };
                     out.push(t.parse::<f64>().map_err(|_| TableError::NotNumeric {
                         path: self.path.clone(),
                         column: name.to_string(),
@@ -338,6 +440,12 @@ impl Table {
                 Err(_) => ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
             }
         };
+        // a non-finite value (inf, -inf, or a number beyond f64 such as 1e400) is missing, as
+        // NaN is: counted, and refused or dropped with its row by the caller's policy
+        let values: Vec<f64> = values
+            .into_iter()
+            .map(|v| if v.is_finite() { v } else { f64::NAN })
+            .collect();
         let missing = values.iter().filter(|v| v.is_nan()).count();
         Ok((values, missing))
     }
@@ -869,6 +977,47 @@ mod tests {
             e.contains("missing column(s) [\"z\"]") && e.contains("\"a\""),
             "{e}"
         );
+    }
+
+    #[test]
+    fn infinite_values_are_missing_blank_lines_skipped_semicolons_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        // inf, -inf and an overflowing number are missing, as NaN is
+        std::fs::write(&p, "a,y\n1,2\ninf,3\n-inf,4\n1e400,5\n6,7\n").unwrap();
+        let t = Table::read(&p).unwrap();
+        let (a, missing) = t.numeric("a").unwrap();
+        assert_eq!(missing, 3);
+        assert!(a[1].is_nan() && a[2].is_nan() && a[3].is_nan() && a[4] == 6.0);
+        let e = t
+            .select(
+                Some("y"),
+                Some(&["a".to_string()]),
+                &[],
+                MissingPolicy::Error,
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("'a' has 3 missing") && e.contains("infinite"),
+            "{e}"
+        );
+        // blank lines in the middle and at the end are skipped and counted; rows keep
+        // their file lines
+        std::fs::write(&p, "a,y\n1,2\n\n   \nx,3\n4,5\n\n\n").unwrap();
+        let t = Table::read(&p).unwrap();
+        assert_eq!((t.n_rows(), t.blank_lines), (3, 4));
+        let e = t.numeric("a").unwrap_err().to_string();
+        assert!(e.contains("row 2 (line 5)"), "{e}");
+        // ';' separators with decimal commas, as European spreadsheets write them
+        std::fs::write(&p, "a;y\n1,5;2\n3,25;4\n").unwrap();
+        let t = Table::read(&p).unwrap();
+        assert_eq!(t.numeric("a").unwrap().0, vec![1.5, 3.25]);
+        assert_eq!(t.numeric("y").unwrap().0, vec![2.0, 4.0]);
+        assert!(t.dialect.as_deref().unwrap().contains("decimal commas"));
+        // duplicate columns are refused in a ';' file too
+        std::fs::write(&p, "a;a\n1;2\n").unwrap();
+        assert!(Table::read(&p).unwrap_err().to_string().contains("'a'"));
     }
 
     #[test]
