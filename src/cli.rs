@@ -726,6 +726,11 @@ pub struct SolarSimulateArgs {
     /// Without it a missing value gives no power for its interval.
     #[arg(long, value_name = "N")]
     pub fill_gaps: Option<usize>,
+    /// Compute on a typical-year file that does not cover its whole year (rows cut or
+    /// deleted, intervals without weather): the figures are then labelled with the hours
+    /// they cover, never "annual". Without it such a file is refused.
+    #[arg(long)]
+    pub allow_partial: bool,
     /// CSV of the intervals.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

@@ -358,6 +358,25 @@ fn missing_weather_stays_missing_and_is_counted() {
     let sys = system_file(dir.path(), "[array]\nkwp = 4.0\ntilt = 30\n");
     let series = dir.path().join("s.csv");
     let rep = dir.path().join("r.json");
+    // a typical year with an hour of missing weather is not "annual": refused, nothing written
+    let o = terrawatt(&[
+        "solar",
+        "simulate",
+        "--weather",
+        s(&weather),
+        "--system",
+        s(&sys),
+        "--out",
+        s(&series),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("1 interval(s) have missing weather")
+            && stderr(&o).contains("--allow-partial"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!series.exists());
     let o = terrawatt(&[
         "--report",
         s(&rep),
@@ -369,12 +388,20 @@ fn missing_weather_stays_missing_and_is_counted() {
         s(&sys),
         "--out",
         s(&series),
+        "--allow-partial",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
     assert_eq!(r["results"]["missing_intervals"], 1);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("1 intervals have no power"));
+    assert_eq!(r["results"]["covered_hours"], 8759.0);
+    assert!(r["results"]["annual_energy_kwh"].is_null());
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains("1 intervals have no power"));
+    assert!(
+        said.contains("PARTIAL YEAR: AC energy over the 8759 covered hours"),
+        "{said}"
+    );
     // the hour's row keeps empty (missing) power, not 0
     let row = std::fs::read_to_string(&series)
         .unwrap()
@@ -498,7 +525,9 @@ fn weather_tables_with_offsets_and_their_bad_inputs() {
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
     assert_eq!(r["results"]["missing_intervals"], 1);
-    assert!(r["results"]["annual_energy_kwh"].as_f64().unwrap() > 5.0);
+    assert!(r["results"]["energy_kwh"].as_f64().unwrap() > 5.0);
+    // a table is not a typical year: never called annual
+    assert!(r["results"]["annual_energy_kwh"].is_null());
     // naive times without a zone
     let naive = weather_table(d, "naive.csv", |_, r| {
         r[0] = r[0].trim_end_matches("-06:00").to_string()
@@ -568,4 +597,97 @@ fn weather_tables_with_offsets_and_their_bad_inputs() {
     ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("the site"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_cut_pvgis_year_is_not_annual_and_impossible_values_are_missing() {
+    // issue 18: the sample PVGIS TMY cut after its first 3,000 hours, and a year with an
+    // infinite GHI hour, a −9999 temperature and a negative wind speed
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/weather-sample.csv");
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("time(UTC)"))
+        .unwrap();
+    let cut = dir.path().join("cut.csv");
+    std::fs::write(&cut, lines[..header + 1 + 3000].join("\n") + "\n").unwrap();
+    let sys = system_file(dir.path(), "[array]\nkwp = 5.0\ntilt = 30\n");
+    let o = terrawatt(&[
+        "solar",
+        "simulate",
+        "--weather",
+        s(&cut),
+        "--system",
+        s(&sys),
+    ]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("cover 3000 of the year's 8760 hours") && e.contains("--allow-partial"),
+        "{e}"
+    );
+    let o = terrawatt(&[
+        "solar",
+        "simulate",
+        "--weather",
+        s(&cut),
+        "--system",
+        s(&sys),
+        "--allow-partial",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &v["results"];
+    assert!(r["annual_energy_kwh"].is_null());
+    assert_eq!(r["covered_hours"], 3000.0);
+    assert!((r["coverage"].as_f64().unwrap() - 3000.0 / 8760.0).abs() < 1e-12);
+
+    // impossible values: missing, counted, and the year then partial
+    let mut bad = String::new();
+    let mut row = 0;
+    for (i, l) in lines.iter().enumerate() {
+        let mut l = l.to_string();
+        if i > header && !l.is_empty() && l.starts_with("2019") {
+            let mut f: Vec<String> = l.split(',').map(str::to_string).collect();
+            match row {
+                4000 => f[3] = "inf".into(),
+                4001 => f[1] = "-9999".into(),
+                4002 => f[7] = "-3.0".into(),
+                _ => {}
+            }
+            l = f.join(",");
+            row += 1;
+        }
+        bad.push_str(&l);
+        bad.push('\n');
+    }
+    let badp = dir.path().join("bad.csv");
+    std::fs::write(&badp, bad).unwrap();
+    let o = terrawatt(&[
+        "solar",
+        "simulate",
+        "--weather",
+        s(&badp),
+        "--system",
+        s(&sys),
+        "--allow-partial",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let screened = v["results"]["screened"].to_string();
+    for want in [
+        "\"ghi\"",
+        "infinite",
+        "\"temp_air\"",
+        "missing-value code",
+        "\"wind_speed\"",
+    ] {
+        assert!(screened.contains(want), "{want}: {screened}");
+    }
+    assert_eq!(v["results"]["missing_intervals"], 3);
+    assert!(v["results"]["energy_kwh"].as_f64().unwrap().is_finite());
 }

@@ -554,6 +554,40 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
     let sim = span.phase("simulate", |_| {
         terrawatt_solar::system::simulate(&w, &system, at, a.delta_t)
     });
+    // what the figures cover: a typical year must be whole to be called annual
+    let (rows_h, year_h, holes) = w.coverage(a.year);
+    let missing_h = sim.missing_intervals as f64 * w.interval as f64 / 3600.0;
+    let covered_h = (rows_h - missing_h).max(0.0);
+    let typical_year = !a.table;
+    let whole = typical_year && holes.is_empty() && covered_h >= year_h - 1e-6;
+    if typical_year && !whole && !a.allow_partial {
+        let mut why = Vec::new();
+        if rows_h < year_h - 1e-6 {
+            why.push(format!(
+                "its rows cover {rows_h:.0} of the year's {year_h:.0} hours"
+            ));
+        }
+        if let Some((s0, e0)) = holes.first() {
+            why.push(format!(
+                "{} hole(s) between rows, the first from {} to {}",
+                holes.len(),
+                label(*s0, None, w.offset),
+                label(*e0, None, w.offset)
+            ));
+        }
+        if sim.missing_intervals > 0 {
+            why.push(format!(
+                "{} interval(s) have missing weather (--fill-gaps N fills short runs)",
+                sim.missing_intervals
+            ));
+        }
+        bail!(
+            "{}: a typical-year file must cover its whole year to give annual figures, but {}; pass --allow-partial to compute on what it covers (the figures are then labelled with their coverage)",
+            a.weather.display(),
+            why.join("; ")
+        );
+    }
+    let coverage = (covered_h / year_h).min(1.0);
     if let Some(out) = &a.out {
         let mut csv = String::from(
             "time,interval_start,apparent_zenith,azimuth,surface_tilt,surface_azimuth,aoi,poa_global,poa_direct,poa_diffuse,temp_cell,pdc,pac\n",
@@ -611,15 +645,28 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
         w.interval,
         at
     )?;
+    let period = if whole {
+        "annual AC energy".to_string()
+    } else if typical_year {
+        format!(
+            "PARTIAL YEAR: AC energy over the {covered_h:.0} covered hours ({:.1} % of the year's {year_h:.0})",
+            coverage * 100.0
+        )
+    } else {
+        format!("AC energy over the table's {covered_h:.0} hours with weather")
+    };
     writeln!(
         t,
-        "annual AC energy {:.1} kWh · specific yield {:.0} kWh/kWp · capacity factor {:.1} % (DC nameplate {} kW, losses {:.2} %)",
+        "{period} {:.1} kWh · specific yield {:.0} kWh/kWp · capacity factor {:.1} % (DC nameplate {} kW, losses {:.2} %)",
         sim.energy_kwh,
         sim.specific_yield,
         100.0 * sim.capacity_factor,
         system.kwp,
         sim.loss_percent
     )?;
+    for (name, n, why) in &w.screened {
+        writeln!(t, "  {name}: {n} values set missing ({why})")?;
+    }
     if sim.missing_intervals > 0 {
         writeln!(
             t,
@@ -642,7 +689,13 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
             "format": w.format,
             "site": { "name": w.name, "latitude": w.latitude, "longitude": w.longitude, "altitude": w.altitude },
             "system": system,
-            "annual_energy_kwh": sim.energy_kwh,
+            "annual_energy_kwh": whole.then_some(sim.energy_kwh),
+            "energy_kwh": sim.energy_kwh,
+            "covered_hours": covered_h,
+            "year_hours": year_h,
+            "coverage": coverage,
+            "holes": holes.len(),
+            "screened": w.screened.iter().map(|(c, n, why)| json!({"column": c, "count": n, "rule": why})).collect::<Vec<_>>(),
             "specific_yield_kwh_per_kwp": sim.specific_yield,
             "capacity_factor": sim.capacity_factor,
             "missing_intervals": sim.missing_intervals,
@@ -835,7 +888,7 @@ fn read_weather_table(
     if sorted.get(sorted.len() / 2).is_some_and(|m| *m < 2000.0) {
         pressure.iter_mut().for_each(|v| *v *= 100.0);
     }
-    Ok(Weather {
+    let mut w = Weather {
         path: path.clone(),
         format: "table".into(),
         name: path
@@ -859,5 +912,8 @@ fn read_weather_table(
         pressure,
         temp_dew: cols.remove("temp_dew").unwrap_or_else(|| vec![f64::NAN; n]),
         missing: Vec::new(),
-    })
+        screened: Vec::new(),
+    };
+    w.screen();
+    Ok(w)
 }

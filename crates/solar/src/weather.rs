@@ -93,6 +93,8 @@ pub struct Weather {
     pub temp_dew: Vec<f64>,
     /// Values read as missing (format codes or empty), per column name.
     pub missing: Vec<(String, usize)>,
+    /// Values set to missing by [`Weather::screen`]: (column, count, the rule).
+    pub screened: Vec<(String, usize, String)>,
 }
 
 impl Weather {
@@ -127,6 +129,82 @@ impl Weather {
 
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
+    }
+
+    /// Sets to missing (NaN) and counts what no instrument can read: non-finite values,
+    /// the sentinels −999, −9999, 9999 and 99999, irradiance below −10 W/m² (a small
+    /// negative night-time offset is kept, as pvlib keeps it) or above 1,500 W/m² (above the
+    /// solar constant), air and dew-point temperatures outside −90…+70 °C, wind speeds below
+    /// 0 or above 113 m/s, pressures outside 30–110 kPa. Every reader applies it.
+    pub fn screen(&mut self) {
+        let sentinel = |v: f64| matches!(v, -999.0 | -9999.0 | 9999.0 | 99999.0);
+        type Rule = (f64, f64, &'static str);
+        let irr: Rule = (-10.0, 1500.0, "irradiance outside −10…1500 W/m²");
+        let temp: Rule = (-90.0, 70.0, "temperature outside −90…+70 °C");
+        let rules: [(&str, &mut Vec<f64>, Rule); 7] = [
+            ("ghi", &mut self.ghi, irr),
+            ("dni", &mut self.dni, irr),
+            ("dhi", &mut self.dhi, irr),
+            ("temp_air", &mut self.temp_air, temp),
+            ("temp_dew", &mut self.temp_dew, temp),
+            (
+                "wind_speed",
+                &mut self.wind_speed,
+                (0.0, 113.0, "wind speed outside 0…113 m/s"),
+            ),
+            (
+                "pressure",
+                &mut self.pressure,
+                (30_000.0, 110_000.0, "pressure outside 30–110 kPa"),
+            ),
+        ];
+        for (name, col, (lo, hi, rule)) in rules {
+            let (mut non_finite, mut sentinels, mut out) = (0, 0, 0);
+            for v in col.iter_mut() {
+                if v.is_nan() {
+                    continue;
+                }
+                if !v.is_finite() {
+                    non_finite += 1;
+                } else if sentinel(*v) {
+                    sentinels += 1;
+                } else if *v < lo || *v > hi {
+                    out += 1;
+                } else {
+                    continue;
+                }
+                *v = f64::NAN;
+            }
+            for (n, why) in [
+                (non_finite, "infinite".to_string()),
+                (
+                    sentinels,
+                    "a missing-value code (−999, −9999, 9999, 99999)".to_string(),
+                ),
+                (out, rule.to_string()),
+            ] {
+                if n > 0 {
+                    self.screened.push((name.to_string(), n, why));
+                }
+            }
+        }
+    }
+
+    /// The hours the file's intervals cover, those of the calendar year it is placed in,
+    /// and the holes between intervals (start, end of each, Unix seconds).
+    pub fn coverage(&self, year: i32) -> (f64, f64, Vec<(i64, i64)>) {
+        let days = if is_leap(year as i64) { 366.0 } else { 365.0 };
+        let holes: Vec<(i64, i64)> = self
+            .times
+            .windows(2)
+            .filter(|w| w[1] - w[0] > self.interval)
+            .map(|w| (w[0] + self.interval, w[1]))
+            .collect();
+        (
+            self.times.len() as f64 * self.interval as f64 / 3600.0,
+            days * 24.0,
+            holes,
+        )
     }
 
     /// The instant where an interval is evaluated: its start, end or centre.
@@ -314,6 +392,7 @@ pub fn read_tmy3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
         return Err(invalid(path, "no data rows"));
     }
     record_missing(&mut w, missing);
+    w.screen();
     Ok(w)
 }
 
@@ -337,6 +416,7 @@ fn empty(path: &Path, format: &str, label: Label) -> Weather {
         pressure: Vec::new(),
         temp_dew: Vec::new(),
         missing: Vec::new(),
+        screened: Vec::new(),
     }
 }
 
@@ -498,6 +578,7 @@ pub fn read_pvgis_tmy(path: &Path, year: i32) -> Result<Weather, WeatherError> {
         w.latitude, w.longitude
     );
     sort_by_time(&mut w);
+    w.screen();
     Ok(w)
 }
 
@@ -602,6 +683,7 @@ pub fn read_tmy2(path: &Path, year: i32) -> Result<Weather, WeatherError> {
         return Err(invalid(path, "no data rows"));
     }
     record_missing(&mut w, missing);
+    w.screen();
     Ok(w)
 }
 
@@ -676,6 +758,7 @@ pub fn read_epw(path: &Path, year: i32) -> Result<Weather, WeatherError> {
         return Err(invalid(path, "no data rows"));
     }
     record_missing(&mut w, missing);
+    w.screen();
     Ok(w)
 }
 
@@ -797,6 +880,7 @@ pub fn read_psm3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
         sort_by_time(&mut w);
     }
     w.interval = w.times[1] - w.times[0];
+    w.screen();
     Ok(w)
 }
 
