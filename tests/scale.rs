@@ -988,3 +988,62 @@ fn sites_shared_among_tasks_equal_their_own_backtests() {
     let e = run_err(&a);
     assert!(e.contains("row 2 (site 'x')") && e.contains("steep"), "{e}");
 }
+
+#[test]
+fn a_report_cut_short_or_an_output_changed_is_run_again() {
+    // issue 18: a truncated task report once counted as done forever
+    let dir = tempfile::tempdir().unwrap();
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data");
+    let run = dir.path().join("run");
+    let before = samples.join("scene-2023-06.tif");
+    let after = samples.join("scene-2024-06.tif");
+    run_ok(&strings(&[
+        "plan",
+        "raster",
+        "change",
+        "--tile-size",
+        "200px",
+        "--out",
+        s(&run),
+        "--before",
+        s(&before),
+        "--after",
+        s(&after),
+        "--bands",
+        "red=B04",
+        "--bands",
+        "nir=B08",
+        "--index",
+        "ndvi",
+    ]));
+    run_ok(&strings(&["submit", s(&run), "--local"]));
+    let report = run.join("reports/task-00001.json");
+    let text = std::fs::read_to_string(&report).unwrap();
+    std::fs::write(&report, &text[..text.len() / 2]).unwrap();
+    let o = run_ok(&strings(&["submit", s(&run), "--dry-run"]));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains("3 done, 1 to run (1)"), "{said}");
+    assert!(
+        said.contains("task 1: run again") && said.contains("cut short"),
+        "{said}"
+    );
+    let e = run_err(&strings(&["merge", s(&run)]));
+    assert!(e.contains("are not done") && e.contains("submit"), "{e}");
+    run_ok(&strings(&["submit", s(&run), "--local"]));
+    let o = run_ok(&strings(&["submit", s(&run), "--dry-run"]));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("4 done, 0 to run"));
+    // an output cut after its task: not the size the report recorded, so run again
+    let v = json(&run.join("reports/task-00002.json"));
+    let out = PathBuf::from(v["results"]["output_bytes"][0]["path"].as_str().unwrap());
+    let bytes = std::fs::read(&out).unwrap();
+    std::fs::write(&out, &bytes[..bytes.len() - 100]).unwrap();
+    let o = run_ok(&strings(&["submit", s(&run), "--dry-run"]));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("task 2: run again") && said.contains("the report recorded"),
+        "{said}"
+    );
+    run_ok(&strings(&["submit", s(&run), "--local"]));
+    assert_eq!(std::fs::read(&out).unwrap().len(), bytes.len());
+    run_ok(&strings(&["merge", s(&run)]));
+}

@@ -954,8 +954,41 @@ pub fn task_report_paths(a: &RunTaskArgs) -> Option<(PathBuf, PathBuf)> {
     ))
 }
 
-fn outputs_exist(row: &TaskRow) -> bool {
-    row.outputs.iter().all(|o| o.path.is_file())
+/// Whether a task is done: its report parses as a task report with its energy, and every
+/// output exists with the size the report recorded. `Err` says why not (a truncated
+/// report, an output gone or cut), so that the task is run again and the message says so.
+pub fn task_done(run: &Path, row: &TaskRow) -> std::result::Result<(), String> {
+    let path = manifest::report_path(run, row.task_id);
+    if !path.is_file() {
+        return Err("no report".into());
+    }
+    let report: Value = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .ok_or_else(|| format!("{} is not a whole JSON report (cut short?)", path.display()))?;
+    TaskEnergy::of_report(row.task_id, &report).map_err(|e| format!("{}: {e}", path.display()))?;
+    for o in &row.outputs {
+        let Ok(meta) = std::fs::metadata(&o.path) else {
+            return Err(format!("output {} is gone", o.path.display()));
+        };
+        let recorded = report["results"]["output_bytes"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .find(|e| e["path"].as_str() == Some(&o.path.display().to_string()))
+            })
+            .and_then(|e| e["bytes"].as_u64());
+        if let Some(bytes) = recorded
+            && bytes != meta.len()
+        {
+            return Err(format!(
+                "output {} is {} bytes, the report recorded {bytes}",
+                o.path.display(),
+                meta.len()
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub fn run_task(span: &mut Span, ctx: &Ctx, a: &RunTaskArgs) -> Result<Outcome> {
@@ -981,7 +1014,8 @@ pub fn run_task(span: &mut Span, ctx: &Ctx, a: &RunTaskArgs) -> Result<Outcome> 
     })?;
     let placement = Placement::from_env();
     let report = manifest::report_path(&run, a.task_id);
-    if !a.force && report.is_file() && outputs_exist(row) {
+    let redo = task_done(&run, row).err().filter(|_| report.is_file());
+    if !a.force && redo.is_none() && report.is_file() {
         return Ok(Outcome {
             results: json!({ "skipped": true, "task_id": a.task_id, "report": report }),
             text: format!(
@@ -1006,6 +1040,9 @@ pub fn run_task(span: &mut Span, ctx: &Ctx, a: &RunTaskArgs) -> Result<Outcome> 
         .with_context(|| format!("entering the plan's folder {}", plan.workdir.display()))?;
     let mut done = vec![];
     let mut text = String::new();
+    if let Some(why) = &redo {
+        writeln!(text, "task {}: run again: {why}", a.task_id)?;
+    }
     for (k, argv) in row.commands.iter().enumerate() {
         let cli = parse(argv).with_context(|| format!("task {} command {k}", a.task_id))?;
         if matches!(
@@ -1057,6 +1094,14 @@ pub fn run_task(span: &mut Span, ctx: &Ctx, a: &RunTaskArgs) -> Result<Outcome> 
             "placement": placement,
             "threads": rayon::current_num_threads(),
             "outputs": row.outputs,
+            "output_bytes": row
+                .outputs
+                .iter()
+                .map(|o| json!({
+                    "path": o.path.display().to_string(),
+                    "bytes": std::fs::metadata(&o.path).map(|m| m.len()).unwrap_or(0),
+                }))
+                .collect::<Vec<_>>(),
             "commands": done,
         }),
         text,
@@ -1082,10 +1127,11 @@ fn read_json(p: &Path) -> Result<Value> {
     serde_json::from_str(&text).with_context(|| format!("{}: not a JSON report", p.display()))
 }
 
-/// The tasks without a report (or whose outputs are gone).
+/// The tasks not done (see [`task_done`]): no report, a report cut short, an output gone
+/// or not the size its report recorded.
 fn missing_tasks(run: &Path, rows: &[TaskRow]) -> Vec<usize> {
     rows.iter()
-        .filter(|r| !manifest::report_path(run, r.task_id).is_file() || !outputs_exist(r))
+        .filter(|r| task_done(run, r).is_err())
         .map(|r| r.task_id)
         .collect()
 }
@@ -1309,7 +1355,7 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
     if !missing.is_empty() {
         let failed: Vec<usize> = failed_attempts(&run).iter().map(|t| t.task_id).collect();
         bail!(
-            "{} of {} tasks have no report or lack outputs: {} (reports in {}){}; nothing merged. Run only those: terrawatt submit {}",
+            "{} of {} tasks are not done (no report, a report cut short, or an output gone or not the size its report recorded): {} (reports in {}){}; nothing merged. Run only those: terrawatt submit {}",
             missing.len(),
             rows.len(),
             ids_text(&missing),
@@ -1600,6 +1646,21 @@ pub fn submit(_span: &mut Span, _ctx: &Ctx, a: &SubmitArgs) -> Result<Outcome> {
                 format!(" ({})", ids_text(&missing))
             }
         );
+        for r in rows
+            .iter()
+            .filter(|r| missing.contains(&r.task_id))
+            .take(10)
+        {
+            if let Err(why) = task_done(&run, r)
+                && why != "no report"
+            {
+                text.push_str(&format!(
+                    "  task {}: run again: {why}
+",
+                    r.task_id
+                ));
+            }
+        }
         if !failed.is_empty() {
             writeln!(text, "failed attempts recorded for {}", ids_text(&failed))?;
         }
