@@ -152,71 +152,134 @@ pub fn error_text(e: &anyhow::Error) -> String {
     line
 }
 
-/// Refuses a `--report` or `--emissions-csv` that names a file the command is also given
-/// (an input, or another output: `--report data.csv` would overwrite the data): every
-/// argument (`--flag=value` and `FILE#BAND` forms too) is compared with it by canonical path
-/// where both exist and by absolute path otherwise, before any work.
-pub fn check_global_outputs_against_args(g: &Global, args: &[std::ffi::OsString]) -> Result<()> {
-    let outputs = [
-        ("--report", g.report.as_deref()),
-        ("--emissions-csv", g.emissions_csv.as_deref()),
-    ];
-    let same = |a: &Path, b: &Path| -> bool {
-        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-            (Ok(x), Ok(y)) => x == y,
-            _ => match (std::path::absolute(a), std::path::absolute(b)) {
-                (Ok(x), Ok(y)) => x.components().eq(y.components()),
-                _ => false,
-            },
+/// The options whose value a command writes (a file, or a folder for `--out-dir` and a
+/// plan's `--out`).
+pub const OUTPUT_FLAGS: [&str; 15] = [
+    "--out",
+    "--report",
+    "--emissions-csv",
+    "--plot",
+    "--plot-skill",
+    "--quicklook",
+    "--classes-out",
+    "--table",
+    "--folds-out",
+    "--oof-out",
+    "--out-meter",
+    "--out-temperature",
+    "--out-dir",
+    "--design-out",
+    "--per-band-out",
+];
+
+/// The same file: by device and inode where both exist (hard links, symlinks), else by
+/// absolute path.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+        return x.dev() == y.dev() && x.ino() == y.ino();
+    }
+    match (std::path::absolute(a), std::path::absolute(b)) {
+        (Ok(x), Ok(y)) => x.components().eq(y.components()),
+        _ => false,
+    }
+}
+
+/// Every path a command writes goes through one check before any work: against every
+/// other argument the command is given (inputs, `--flag=value` and `FILE#BAND` forms too)
+/// and every other output, by inode and by path; and the folder it goes to must be
+/// writable now (not after an hour of work). Outputs are the values of [`OUTPUT_FLAGS`].
+pub fn check_global_outputs_against_args(_g: &Global, args: &[std::ffi::OsString]) -> Result<()> {
+    let args: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    // (flag, value) of each output; every other value is a possible input
+    let mut outputs: Vec<(String, String)> = Vec::new();
+    let mut inputs: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if a == "--" {
+            // a command line run by `energy sweep`: its own arguments are its business
+            break;
         }
-    };
-    for (flag, out) in outputs {
-        let Some(out) = out else { continue };
-        let mut skip_next = false;
-        for a in args.iter().skip(1) {
-            let a = a.to_string_lossy();
-            if skip_next {
-                skip_next = false;
-                continue;
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if a.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (a.clone(), None),
+        };
+        if OUTPUT_FLAGS.contains(&flag.as_str()) {
+            let value = inline.or_else(|| {
+                args.get(i + 1)
+                    .filter(|v| !v.starts_with("--"))
+                    .cloned()
+                    .inspect(|_| i += 1)
+            });
+            if let Some(v) = value {
+                outputs.push((flag, v));
             }
-            // the option's own value
-            if a == flag {
-                skip_next = true;
-                continue;
+        } else {
+            let v = inline.unwrap_or_else(|| a.clone());
+            let v = v.rsplit_once('#').map_or(v.clone(), |(p, _)| p.to_string());
+            if !v.is_empty() && !v.starts_with('-') {
+                inputs.push(v);
             }
-            if a.starts_with(&format!("{flag}=")) {
-                continue;
-            }
-            let value = a
-                .split_once('=')
-                .filter(|_| a.starts_with("--"))
-                .map_or(&*a, |(_, v)| v);
-            let value = value.rsplit_once('#').map_or(value, |(p, _)| p);
-            if value.is_empty() || value.starts_with('-') {
-                continue;
-            }
-            if same(Path::new(value), out) {
+        }
+        i += 1;
+    }
+    for (k, (flag, out)) in outputs.iter().enumerate() {
+        let out_p = Path::new(out);
+        for input in &inputs {
+            if same_file(Path::new(input), out_p) {
                 bail!(
-                    "{flag} {}: the command is also given this file ({a}); writing the {} there would destroy it: choose another file",
-                    out.display(),
-                    if flag == "--report" {
-                        "report"
-                    } else {
-                        "emissions row"
-                    }
+                    "{flag} {out}: the command also reads this file ({input}); writing there would destroy it: choose another file"
                 );
             }
         }
-    }
-    if let (Some(r), Some(e)) = (g.report.as_deref(), g.emissions_csv.as_deref())
-        && same(r, e)
-    {
-        bail!(
-            "--report and --emissions-csv name the same file ({})",
-            r.display()
-        );
+        for (other_flag, other) in &outputs[..k] {
+            if same_file(Path::new(other), out_p) {
+                bail!(
+                    "{other_flag} and {flag} name the same file ({out}): one would overwrite the other"
+                );
+            }
+        }
+        check_writable(flag, out_p)?;
     }
     Ok(())
+}
+
+/// The folder an output goes to (or its nearest existing ancestor, where the command will
+/// create the rest) must take a new file now.
+fn check_writable(flag: &str, out: &Path) -> Result<()> {
+    let abs = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
+    let mut dir = abs.parent().map(Path::to_path_buf);
+    while let Some(d) = &dir {
+        if d.exists() {
+            break;
+        }
+        dir = d.parent().map(Path::to_path_buf);
+    }
+    let Some(dir) = dir else { return Ok(()) };
+    if !dir.is_dir() {
+        bail!(
+            "{flag} {}: {} is a file, not a folder",
+            out.display(),
+            dir.display()
+        );
+    }
+    let probe = dir.join(format!(".terrawatt-write-check-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => bail!(
+            "{flag} {}: cannot write in {} ({e}); nothing was computed",
+            out.display(),
+            dir.display()
+        ),
+    }
 }
 
 /// Refuses a path whose folder does not exist.

@@ -437,7 +437,11 @@ fn report_and_emissions_never_overwrite_a_given_file() {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         let o = terrawatt(&a);
         assert!(!o.status.success(), "{a:?}");
-        assert!(stderr(&o).contains("would destroy it"), "{}", stderr(&o));
+        let e = stderr(&o);
+        assert!(
+            e.contains("would destroy it") || e.contains("one would overwrite the other"),
+            "{e}"
+        );
         assert_energy_line(&o);
         assert_eq!(
             std::fs::read(victim).ok(),
@@ -449,6 +453,29 @@ fn report_and_emissions_never_overwrite_a_given_file() {
             !model.exists() || victim == model.as_path(),
             "no work was done"
         );
+    }
+    // every written path goes through the same check: --out on the input, through a hard
+    // link too, a plot on the model, an output under a file
+    let link = dir.path().join("link.csv");
+    std::fs::hard_link(&data, &link).unwrap();
+    let plot_on_model = fit_args(&data, &model, &["--plot", m]);
+    let out_on_link = fit_args(&data, &link, &[]);
+    let out_on_data = fit_args(&data, &data, &[]);
+    let under_a_file = fit_args(&data, &data.join("m.json"), &[]);
+    for (args, want) in [
+        (&out_on_data, "would destroy it"),
+        (&out_on_link, "would destroy it"),
+        (&plot_on_model, "name the same file"),
+        (&under_a_file, "is a file, not a folder"),
+    ] {
+        let before = std::fs::read(&data).unwrap();
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = terrawatt(&a);
+        assert!(!o.status.success(), "{a:?}");
+        assert!(stderr(&o).contains(want), "{want}: {}", stderr(&o));
+        assert_energy_line(&o);
+        assert_eq!(std::fs::read(&data).unwrap(), before);
+        assert!(!model.exists());
     }
     // a report beside, not on, the inputs is written
     let rep = dir.path().join("r.json");

@@ -1354,12 +1354,23 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
     let missing = missing_tasks(&run, &rows);
     if !missing.is_empty() {
         let failed: Vec<usize> = failed_attempts(&run).iter().map(|t| t.task_id).collect();
+        let why: Vec<String> = rows
+            .iter()
+            .filter(|r| missing.contains(&r.task_id))
+            .filter_map(|r| task_done(&run, r).err().filter(|w| w != "no report"))
+            .take(3)
+            .collect();
         bail!(
-            "{} of {} tasks are not done (no report, a report cut short, or an output gone or not the size its report recorded): {} (reports in {}){}; nothing merged. Run only those: terrawatt submit {}",
+            "{} of {} tasks are not done (no report, a report cut short, or an output gone or not the size its report recorded): {} (reports in {}{}){}; nothing merged. Run only those: terrawatt submit {}",
             missing.len(),
             rows.len(),
             ids_text(&missing),
             run.join("reports").display(),
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", why.join("; "))
+            },
             if failed.is_empty() {
                 String::new()
             } else {
