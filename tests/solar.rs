@@ -691,3 +691,59 @@ fn a_cut_pvgis_year_is_not_annual_and_impossible_values_are_missing() {
     assert_eq!(v["results"]["missing_intervals"], 3);
     assert!(v["results"]["energy_kwh"].as_f64().unwrap().is_finite());
 }
+
+#[test]
+fn an_interrupted_position_run_leaves_nothing_and_ends_with_its_energy_line() {
+    // issue 18: SIGINT once left a hidden 60 MB temporary file and no energy line
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pos.csv");
+    let child = Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args([
+            "solar",
+            "position",
+            "--lat",
+            "40",
+            "--lon",
+            "-105",
+            "--start",
+            "2000-01-01T00:00:00Z",
+            "--end",
+            "2040-01-01T00:00:00Z",
+            "--freq",
+            "1min",
+            "--out",
+            s(&out),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // wait until it writes its temporary file, then interrupt it
+    let writing = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().contains(".tmp-"))
+    };
+    for _ in 0..600 {
+        if writing() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(writing(), "the run never started writing");
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let o = child.wait_with_output().unwrap();
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("interrupted"), "{e}");
+    assert!(e.lines().last().unwrap_or("").starts_with("energy "), "{e}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

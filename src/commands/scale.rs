@@ -1190,6 +1190,7 @@ fn digest_reports(
     let mut first = true;
     let mut digests = Vec::with_capacity(rows.len());
     for r in rows {
+        terrawatt_raster::blocks::check_interrupt()?;
         let path = manifest::report_path(run, r.task_id);
         let mut rep = read_json(&path)?;
         let energy = TaskEnergy::of_report(r.task_id, &rep)
@@ -1379,6 +1380,9 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
             run.display()
         );
     }
+    // Ctrl-C / SIGTERM stop the merge between reports and strips: the staged files are
+    // removed and the energy line printed
+    terrawatt_raster::blocks::arm();
     // everything is written under temporary names, renamed when all is done
     let mut staged: Vec<(PathBuf, PathBuf)> = vec![];
     let tmp = |name: &str| staging_name(&run, name);

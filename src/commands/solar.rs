@@ -107,6 +107,9 @@ pub fn position(span: &mut Span, ctx: &Ctx, a: &SolarPositionArgs) -> Result<Out
     let bar = ctx.progress(n as u64, "solar position");
     let chunk = 1 << 16;
     let tmp = tmp_path(&a.out);
+    // Ctrl-C / SIGTERM stop the writing between chunks: the temporary file is removed and
+    // the energy line printed, as for a raster task
+    terrawatt_raster::blocks::arm();
     let result = span.phase("compute and write", |_| -> Result<()> {
         match a.format {
             TableFormat::Csv => {
@@ -116,6 +119,7 @@ pub fn position(span: &mut Span, ctx: &Ctx, a: &SolarPositionArgs) -> Result<Out
                 writeln!(w, "time,{}", COLUMNS.join(","))?;
                 let mut i0 = 0i64;
                 while i0 < n {
+                    terrawatt_raster::blocks::check_interrupt()?;
                     let i1 = (i0 + chunk).min(n);
                     let times: Vec<f64> = (i0..i1).map(|i| (start.t + i * step) as f64).collect();
                     let pos = spa::positions(&times, &[site], a.delta_t).remove(0);
@@ -139,6 +143,7 @@ pub fn position(span: &mut Span, ctx: &Ctx, a: &SolarPositionArgs) -> Result<Out
             TableFormat::Parquet => {
                 let times: Vec<f64> = (0..n).map(|i| (start.t + i * step) as f64).collect();
                 let pos = spa::positions(&times, &[site], a.delta_t).remove(0);
+                terrawatt_raster::blocks::check_interrupt()?;
                 let labels: Vec<String> = (0..n)
                     .map(|i| label(start.t + i * step, zone, start.offset))
                     .collect();
