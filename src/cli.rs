@@ -436,6 +436,14 @@ pub struct PortfolioArgs {
     /// Accept a reporting period that starts before the baseline period ends.
     #[arg(long)]
     pub allow_overlap: bool,
+    /// The unit of meters whose file does not say (a `unit` column or a value column named
+    /// kwh, therms, …): kWh, Wh, MWh, therms, ccf, MJ, GJ.
+    #[arg(long, value_name = "UNIT")]
+    pub unit: Option<String>,
+    /// Convert every meter to this unit before totalling (meters in different units are
+    /// refused otherwise).
+    #[arg(long, value_name = "UNIT")]
+    pub convert_to: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

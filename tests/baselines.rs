@@ -727,3 +727,66 @@ fn inputs_that_once_gave_wrong_answers() {
         &["1 hour(s) apart", "--freq hourly", "mh.csv"],
     );
 }
+
+#[test]
+fn a_portfolio_never_adds_kwh_and_therms() {
+    // issue 18: electricity and gas once went into one total
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("meters");
+    std::fs::create_dir_all(&folder).unwrap();
+    let text = read_text(&meter());
+    std::fs::write(folder.join("elec.csv"), &text).unwrap();
+    let gas: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{l},{}\n", if i == 0 { "unit" } else { "therms" }))
+        .collect();
+    std::fs::write(folder.join("gas.csv"), gas).unwrap();
+    let temp = temperature();
+    let run = |extra: &[&str]| {
+        let mut a = vec![
+            "building",
+            "portfolio",
+            "--meters",
+            s(&folder),
+            "--temperature",
+            s(&temp),
+            "--temperature-unit",
+            "F",
+            "--freq",
+            "daily",
+            "--baseline-end",
+            "2025-01-01",
+            "--start",
+            "2025-01-01",
+            "--json",
+        ];
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    let o = run(&[]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("different units")
+            && e.contains("gas.csv: therms")
+            && e.contains("elec.csv: no unit"),
+        "{e}"
+    );
+    let o = run(&["--unit", "kWh", "--convert-to", "kWh"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &v["results"];
+    assert_eq!(r["unit"], "kWh");
+    // the two files hold the same numbers: the total is one meter's × (1 + 29.3071)
+    let one = r["meters"][0]["savings"]["avoided"].as_f64().unwrap();
+    let total = r["avoided"].as_f64().unwrap();
+    assert!(
+        (total - one * 30.3071).abs() < 1e-6 * total.abs(),
+        "{total} vs {one}"
+    );
+    // an unknown unit is named
+    let o = run(&["--unit", "bananas"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("'bananas'"), "{}", stderr(&o));
+}

@@ -585,8 +585,26 @@ pub fn portfolio(span: &mut Span, _ctx: &Ctx, a: &PortfolioArgs) -> Result<Outco
         allow_insufficient: a.grid.allow_insufficient,
         ..Default::default()
     };
-    let one = |path: &PathBuf| -> Result<(Baseline, Savings)> {
+    let unit_of = |u: &str, flag: &str| -> Result<&'static str> {
+        terrawatt_building::series::unit_name(u).ok_or_else(|| {
+            anyhow!(
+                "{flag} '{u}': not a unit terrawatt converts (kWh, Wh, MWh, therms, ccf, MJ, GJ)"
+            )
+        })
+    };
+    let default_unit = a
+        .unit
+        .as_deref()
+        .map(|u| unit_of(u, "--unit"))
+        .transpose()?;
+    let convert_to = a
+        .convert_to
+        .as_deref()
+        .map(|u| unit_of(u, "--convert-to"))
+        .transpose()?;
+    let one = |path: &PathBuf| -> Result<(Baseline, Savings, Option<String>)> {
         let meter = read_meter(path, &input, f, z)?;
+        let unit = meter.unit.clone().or(default_unit.map(str::to_string));
         let bs = bound(&meter, a.baseline_start.as_deref(), z)?;
         let be = bound(&meter, Some(&a.baseline_end), z)?;
         let fitted = baseline::fit(&meter, &temp, u, bs, be, &settings)?;
@@ -594,10 +612,64 @@ pub fn portfolio(span: &mut Span, _ctx: &Ctx, a: &PortfolioArgs) -> Result<Outco
         let re = bound(&meter, a.end.as_deref(), z)?;
         check_overlap(&fitted.baseline.end, rs, a.allow_overlap)?;
         let (s, _) = baseline::savings(&fitted.baseline, &meter, &temp, rs, re, a.confidence)?;
-        Ok((fitted.baseline, s))
+        Ok((fitted.baseline, s, unit))
     };
-    let results: Vec<Result<(Baseline, Savings)>> =
+    let results: Vec<Result<(Baseline, Savings, Option<String>)>> =
         span.phase("meters", |_| files.par_iter().map(one).collect());
+    // one total needs one unit: meters in different units (or some without one) are
+    // refused, or converted with --convert-to
+    let name_of = |p: &PathBuf| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("?")
+            .to_string()
+    };
+    let units: Vec<(String, Option<String>)> = files
+        .iter()
+        .zip(&results)
+        .filter_map(|(p, r)| r.as_ref().ok().map(|(_, _, u)| (name_of(p), u.clone())))
+        .collect();
+    let factor_of = |u: &Option<String>| -> Result<f64> {
+        let Some(target) = convert_to else {
+            return Ok(1.0);
+        };
+        let kwh = |name: &str| {
+            terrawatt_building::series::UNITS_KWH
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, k)| *k)
+        };
+        match u.as_deref().and_then(terrawatt_building::series::unit_name) {
+            Some(from) => Ok(kwh(from).unwrap_or(1.0) / kwh(target).unwrap_or(1.0)),
+            None => bail!(
+                "--convert-to {target}: a meter's unit is {}; give it a unit column, or --unit",
+                u.as_deref().map_or("not said".to_string(), |u| format!(
+                    "'{u}', which terrawatt does not convert"
+                ))
+            ),
+        }
+    };
+    let mut distinct: Vec<Option<String>> = units.iter().map(|(_, u)| u.clone()).collect();
+    distinct.sort();
+    distinct.dedup();
+    if convert_to.is_none() && distinct.len() > 1 {
+        bail!(
+            "the meters are in different units ({}): one total would add them; convert with --convert-to kWh (a therm is 29.3071 kWh), or evaluate them apart",
+            units
+                .iter()
+                .map(|(n, u)| format!("{n}: {}", u.as_deref().unwrap_or("no unit")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let mut factors = Vec::with_capacity(results.len());
+    for (n, u) in &units {
+        factors.push(factor_of(u).map_err(|e| anyhow!("{n}: {e}"))?);
+    }
+    let total_unit = convert_to
+        .map(str::to_string)
+        .or_else(|| distinct.first().cloned().flatten());
+    let mut factor = factors.into_iter();
     let mut t = String::new();
     let mut rows = Vec::new();
     let mut csv = String::from(
@@ -612,12 +684,13 @@ pub fn portfolio(span: &mut Span, _ctx: &Ctx, a: &PortfolioArgs) -> Result<Outco
             .unwrap_or("?")
             .to_string();
         match r {
-            Ok((b, s)) => {
+            Ok((b, s, _)) => {
+                let k = factor.next().unwrap_or(1.0);
                 ok_count += 1;
-                p_sum += s.predicted_total;
-                o_sum += s.observed_total;
+                p_sum += k * s.predicted_total;
+                o_sum += k * s.observed_total;
                 match s.avoided_uncertainty {
-                    Some(u) => var_sum += u * u,
+                    Some(u) => var_sum += (k * u) * (k * u),
                     None => band_defined = false,
                 }
                 let kind = match &b.model {
@@ -677,8 +750,11 @@ pub fn portfolio(span: &mut Span, _ctx: &Ctx, a: &PortfolioArgs) -> Result<Outco
     let band = band_defined.then(|| var_sum.sqrt());
     writeln!(
         t,
-        "portfolio: {ok_count} of {} meters; predicted {p_sum:.2}, observed {o_sum:.2}, avoided {avoided:.2} ({:.1} %), uncertainty at {:.0} %: {}",
+        "portfolio: {ok_count} of {} meters; predicted {p_sum:.2}, observed {o_sum:.2}, avoided {avoided:.2}{} ({:.1} %), uncertainty at {:.0} %: {}",
         files.len(),
+        total_unit
+            .as_deref()
+            .map_or(String::new(), |u| format!(" {u}")),
         100.0 * avoided / p_sum,
         100.0 * a.confidence,
         band.map_or("n/a".into(), |b| format!(
@@ -695,6 +771,7 @@ pub fn portfolio(span: &mut Span, _ctx: &Ctx, a: &PortfolioArgs) -> Result<Outco
             "avoided": avoided,
             "fractional_savings": avoided / p_sum,
             "avoided_uncertainty": band,
+            "unit": total_unit,
             "confidence": a.confidence,
         }),
         text: t,

@@ -242,6 +242,9 @@ impl Period {
 pub struct Meter {
     pub path: PathBuf,
     pub freq: Freq,
+    /// The unit of the values, where the file says it: a `unit` column (one value for every
+    /// row), or the value column's name (`kwh`, `therms`, …).
+    pub unit: Option<String>,
     pub periods: Vec<Period>,
     /// Rows not made into periods and why (the end marker is not listed).
     pub notes: Vec<String>,
@@ -255,6 +258,33 @@ pub struct MeterOptions {
     pub value_column: Option<String>,
     pub zone: Option<Tz>,
     pub allow_negative: bool,
+}
+
+/// The energy units a meter may carry and their size in kWh (a therm is 100,000 Btu,
+/// 29.3071 kWh; a ccf of natural gas about 1.037 therm, 30.39 kWh (US EIA average heat
+/// content); MJ and GJ exact).
+pub const UNITS_KWH: [(&str, f64); 7] = [
+    ("kWh", 1.0),
+    ("Wh", 0.001),
+    ("MWh", 1000.0),
+    ("therms", 29.3071),
+    ("ccf", 30.39),
+    ("MJ", 1.0 / 3.6),
+    ("GJ", 1000.0 / 3.6),
+];
+
+/// The canonical name of a unit (`KWH`, `kwh` → `kWh`; `therm` → `therms`).
+pub fn unit_name(text: &str) -> Option<&'static str> {
+    let t = text.trim().to_lowercase();
+    let t = if t == "therm" {
+        "therms".to_string()
+    } else {
+        t
+    };
+    UNITS_KWH
+        .iter()
+        .find(|(u, _)| u.to_lowercase() == t)
+        .map(|(u, _)| *u)
 }
 
 /// The rows' own interval (the median step between starts) must be the one `--freq`
@@ -331,6 +361,39 @@ impl Meter {
             None => None,
         };
         let (values, _) = table.numeric(&value_col)?;
+        let unit = match table
+            .column_names()
+            .iter()
+            .find(|n| n.eq_ignore_ascii_case("unit"))
+        {
+            Some(col) => {
+                let units = table.strings(col)?;
+                let mut found: Option<(usize, String)> = None;
+                for (row, u) in units
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, u)| !u.trim().is_empty())
+                {
+                    match &found {
+                        None => found = Some((row, u.trim().to_string())),
+                        Some((first, v)) if v != u.trim() => {
+                            return Err(invalid(
+                                path,
+                                format!(
+                                    "column '{col}': '{}' at {} but '{v}' at {}: one meter, one unit",
+                                    u.trim(),
+                                    table.place(row),
+                                    table.place(*first)
+                                ),
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+                found.map(|(_, u)| unit_name(&u).map_or(u, str::to_string))
+            }
+            None => unit_name(&value_col).map(str::to_string),
+        };
         let rows = present(&table, path, &time_col, &starts)?;
         if rows.is_empty() {
             return Err(invalid(path, "the meter file has no rows"));
@@ -437,6 +500,7 @@ impl Meter {
         Ok(Meter {
             path: path.to_path_buf(),
             freq,
+            unit,
             periods,
             notes,
         })
