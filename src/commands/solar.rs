@@ -554,7 +554,16 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
         ..Site::new(w.latitude, w.longitude)
     }
     .check()
-    .map_err(|e| anyhow!("the site (--lat/--lon or the system file's [location]): {e}"))?;
+    .map_err(|e| {
+        if a.table {
+            anyhow!("--lat/--lon/--elevation: {e}")
+        } else {
+            anyhow!(
+                "{}: the site in its header: {e}; fix the file, or give the site in the system file's [location]",
+                a.weather.display()
+            )
+        }
+    })?;
     let fills = a.fill_gaps.map(|n| w.fill_gaps(n)).unwrap_or_default();
     let sim = span.phase("simulate", |_| {
         terrawatt_solar::system::simulate(&w, &system, at, a.delta_t)

@@ -1,0 +1,390 @@
+//! The bad-input suite (issue 18): one small file or command per case, the exit code and a
+//! fragment of the message it must give, the energy line, and the folder unchanged — every
+//! file hashed before and after, nothing added, nothing changed, nothing left behind.
+//!
+//! A case writes its files into a fresh folder (`{dir}` in its arguments stands for the
+//! folder, `{samples}` for notebooks-data), runs one command there and must fail.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data")
+}
+
+/// Every file under `dir` and a hash of its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, u64> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                std::fs::read(&p).unwrap().hash(&mut h);
+                out.insert(p, h.finish());
+            }
+        }
+    }
+    out
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+type Files = Vec<(&'static str, Vec<u8>)>;
+
+struct Case {
+    name: &'static str,
+    files: Files,
+    args: Vec<&'static str>,
+    says: &'static [&'static str],
+}
+
+fn buildings() -> Vec<u8> {
+    std::fs::read(samples().join("buildings.csv")).unwrap()
+}
+
+const FIT: [&str; 9] = [
+    "building",
+    "fit",
+    "--target",
+    "heating_kwh_m2",
+    "--exclude",
+    "cooling_kwh_m2",
+    "--model",
+    "ols",
+    "--data",
+];
+
+fn fit(data: &'static str, out: &'static str) -> Vec<&'static str> {
+    let mut a = FIT.to_vec();
+    a.extend([data, "--out", out]);
+    a
+}
+
+fn cases() -> Vec<Case> {
+    let b = buildings();
+    let header_only: Vec<u8> = b.split(|c| *c == b'\n').next().unwrap().to_vec();
+    let mut inf_target = String::from_utf8(b.clone()).unwrap();
+    // the first data row's target set to inf: missing, refused with its row by default
+    let first_end = inf_target.find('\n').unwrap() + 1;
+    let row_end = first_end + inf_target[first_end..].find('\n').unwrap();
+    let row: Vec<String> = inf_target[first_end..row_end]
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let header: Vec<&str> = inf_target[..first_end - 1].split(',').collect();
+    let t = header.iter().position(|h| *h == "heating_kwh_m2").unwrap();
+    let mut row2 = row.clone();
+    row2[t] = "inf".into();
+    inf_target.replace_range(first_end..row_end, &row2.join(","));
+    let gz_full = gz(&b);
+    let scene = std::fs::read(samples().join("scene-2023-06.tif")).unwrap();
+    let weather = std::fs::read_to_string(samples().join("weather-sample.csv")).unwrap();
+    let bad_lat = weather.replace(
+        "Latitude (decimal degrees): 43.600",
+        "Latitude (decimal degrees): 143.600",
+    );
+    let cut_weather: String = weather
+        .lines()
+        .take(6000)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let system = b"[array]\nkwp = 5.0\ntilt = 30\n".to_vec();
+    let meter = std::fs::read(samples().join("meter-daily.csv")).unwrap();
+    let meter_text = String::from_utf8(meter.clone()).unwrap();
+    let naive_meter: String = meter_text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l}\n")
+            } else {
+                let (t, v) = l.split_once(',').unwrap();
+                format!("{},{v}\n", &t[..19])
+            }
+        })
+        .collect();
+    vec![
+        Case {
+            name: "empty table",
+            files: vec![("b.csv", vec![])],
+            args: fit("{dir}/b.csv", "{dir}/m.json"),
+            says: &["b.csv", "empty"],
+        },
+        Case {
+            name: "header only",
+            files: vec![("b.csv", header_only)],
+            args: fit("{dir}/b.csv", "{dir}/m.json"),
+            says: &["b.csv"],
+        },
+        Case {
+            name: "binary as CSV",
+            files: vec![(
+                "b.csv",
+                (0..4096u32)
+                    .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
+                    .collect(),
+            )],
+            args: fit("{dir}/b.csv", "{dir}/m.json"),
+            says: &["b.csv"],
+        },
+        Case {
+            name: "truncated gzip",
+            files: vec![("b.csv.gz", gz_full[..gz_full.len() / 2].to_vec())],
+            args: fit("{dir}/b.csv.gz", "{dir}/m.json"),
+            says: &["b.csv.gz", "gzip"],
+        },
+        Case {
+            name: "truncated parquet",
+            files: vec![("b.parquet", b"PAR1\x15\x04\x15\x10garbage".to_vec())],
+            args: fit("{dir}/b.parquet", "{dir}/m.json"),
+            says: &["b.parquet", "Parquet"],
+        },
+        Case {
+            name: "an infinite target",
+            files: vec![("b.csv", inf_target.into_bytes())],
+            args: fit("{dir}/b.csv", "{dir}/m.json"),
+            says: &[
+                "heating_kwh_m2",
+                "1 missing value(s)",
+                "row 1 (line 2)",
+                "infinite",
+            ],
+        },
+        Case {
+            name: "report onto the data",
+            files: vec![("b.csv", b.clone())],
+            args: {
+                let mut a = fit("{dir}/b.csv", "{dir}/m.json");
+                a.extend(["--report", "{dir}/b.csv"]);
+                a
+            },
+            says: &["would destroy it"],
+        },
+        Case {
+            name: "output under a file",
+            files: vec![("b.csv", b.clone())],
+            args: fit("{dir}/b.csv", "{dir}/b.csv/m.json"),
+            says: &["is a file, not a folder"],
+        },
+        Case {
+            name: "truncated GeoTIFF",
+            files: vec![("s.tif", scene[..scene.len() / 3].to_vec())],
+            args: vec![
+                "raster",
+                "index",
+                "--index",
+                "ndvi",
+                "--red",
+                "{dir}/s.tif#1",
+                "--nir",
+                "{dir}/s.tif#2",
+                "--out",
+                "{dir}/ndvi.tif",
+            ],
+            says: &["s.tif"],
+        },
+        Case {
+            name: "a text file named .tif",
+            files: vec![("s.tif", b"not a raster\n".to_vec())],
+            args: vec![
+                "raster",
+                "index",
+                "--index",
+                "ndvi",
+                "--red",
+                "{dir}/s.tif#1",
+                "--nir",
+                "{dir}/s.tif#2",
+                "--out",
+                "{dir}/ndvi.tif",
+            ],
+            says: &["s.tif", "not a raster GDAL can read"],
+        },
+        Case {
+            name: "latitude out of range in a weather header",
+            files: vec![
+                ("w.csv", bad_lat.into_bytes()),
+                ("sys.toml", system.clone()),
+            ],
+            args: vec![
+                "solar",
+                "simulate",
+                "--weather",
+                "{dir}/w.csv",
+                "--system",
+                "{dir}/sys.toml",
+                "--out",
+                "{dir}/o.csv",
+            ],
+            says: &["w.csv: the site in its header", "latitude 143.6"],
+        },
+        Case {
+            name: "a typical year cut short",
+            files: vec![("w.csv", cut_weather.into_bytes()), ("sys.toml", system)],
+            args: vec![
+                "solar",
+                "simulate",
+                "--weather",
+                "{dir}/w.csv",
+                "--system",
+                "{dir}/sys.toml",
+                "--out",
+                "{dir}/o.csv",
+            ],
+            says: &["--allow-partial"],
+        },
+        Case {
+            name: "naive meter stamps",
+            files: vec![("m.csv", naive_meter.into_bytes())],
+            args: vec![
+                "building",
+                "baseline",
+                "--meter",
+                "{dir}/m.csv",
+                "--temperature",
+                "{samples}/temperature-hourly.csv.gz",
+                "--temperature-unit",
+                "F",
+                "--freq",
+                "daily",
+                "--end",
+                "2025-01-01",
+                "--out",
+                "{dir}/b.json",
+            ],
+            says: &["m.csv"],
+        },
+        Case {
+            name: "a meter read at the wrong interval",
+            files: vec![("m.csv", meter)],
+            args: vec![
+                "building",
+                "baseline",
+                "--meter",
+                "{dir}/m.csv",
+                "--temperature",
+                "{samples}/temperature-hourly.csv.gz",
+                "--temperature-unit",
+                "F",
+                "--freq",
+                "hourly",
+                "--end",
+                "2025-01-01",
+                "--out",
+                "{dir}/b.json",
+            ],
+            says: &["1 day(s) apart", "--freq daily"],
+        },
+        Case {
+            name: "an intensity file with naive times",
+            files: vec![(
+                "i.csv",
+                b"datetime,g_per_kwh\n2026-01-01 00:00:00,100\n2026-01-01 01:00:00,90\n".to_vec(),
+            )],
+            args: vec![
+                "energy",
+                "when",
+                "--intensity",
+                "{dir}/i.csv",
+                "--duration",
+                "1h",
+                "--from",
+                "2026-01-01T00:00:00Z",
+            ],
+            says: &["i.csv", "line 2", "no UTC offset"],
+        },
+        Case {
+            name: "a wind weather file with a header and no rows",
+            files: vec![(
+                "ww.csv",
+                b",wind_speed,temperature,pressure,roughness_length\nheight,10,2,0,0\n".to_vec(),
+            )],
+            args: vec![
+                "wind",
+                "simulate",
+                "--weather",
+                "{dir}/ww.csv",
+                "--rated-kw",
+                "3000",
+                "--hub-height",
+                "100",
+                "--rotor-diameter",
+                "120",
+                "--cut-in",
+                "3",
+                "--rated-speed",
+                "12",
+                "--cut-out",
+                "25",
+            ],
+            says: &["ww.csv"],
+        },
+    ]
+}
+
+#[test]
+fn every_bad_input_fails_loudly_and_changes_nothing() {
+    let samples = samples();
+    let mut failures = Vec::new();
+    for case in cases() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in &case.files {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        let before = snapshot(dir.path());
+        let args: Vec<String> = case
+            .args
+            .iter()
+            .map(|a| {
+                a.replace("{dir}", dir.path().to_str().unwrap())
+                    .replace("{samples}", samples.to_str().unwrap())
+            })
+            .collect();
+        let o = Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+            .args(&args)
+            .env_remove("TERRAWATT_COUNTRY")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        let mut wrong = Vec::new();
+        if o.status.success() {
+            wrong.push("exit 0".to_string());
+        }
+        if o.status.code().is_none() {
+            wrong.push("killed by a signal (a panic?)".into());
+        }
+        if err.contains("panicked") {
+            wrong.push("a panic".into());
+        }
+        for want in case.says {
+            if !err.contains(want) {
+                wrong.push(format!("no '{want}'"));
+            }
+        }
+        if !err.lines().last().unwrap_or("").starts_with("energy ") {
+            wrong.push("no energy line last".into());
+        }
+        if snapshot(dir.path()) != before {
+            wrong.push("the folder changed".into());
+        }
+        if !wrong.is_empty() {
+            failures.push(format!(
+                "{}: {} — stderr: {err}",
+                case.name,
+                wrong.join(", ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
