@@ -68,7 +68,7 @@ fn draw(
     chart
         .configure_mesh()
         .x_desc("lifecycle energy, J (training + expected predictions; log scale)")
-        .y_desc("cross-validated MAE")
+        .y_desc(format!("cross-validated MAE, in {target}'s unit"))
         .label_style(("sans-serif", 15))
         .draw()?;
     let mut front: Vec<(f64, f64)> = rows
@@ -81,7 +81,17 @@ fn draw(
         .draw_series(LineSeries::new(front, BLUE.stroke_width(2)))?
         .label("Pareto front")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
-    for r in rows {
+    // labels that would overlap an earlier one (close in log energy and in MAE) are moved
+    // down a line, so names of models with like cost and error stay readable
+    let mut placed: Vec<(f64, f64)> = Vec::new();
+    let mut order: Vec<&Candidate> = rows.iter().collect();
+    order.sort_by(|a, b| {
+        a.lifecycle_joules
+            .total_cmp(&b.lifecycle_joules)
+            .then(b.mae.total_cmp(&a.mae))
+    });
+    let line = m_max * 0.045;
+    for r in order {
         let colour = if r.picked {
             RED
         } else if r.pareto {
@@ -100,9 +110,25 @@ fn draw(
         } else {
             r.name.clone()
         };
+        let x = r.lifecycle_joules * 1.4;
+        let mut y = r.mae + m_max * 0.012;
+        while placed
+            .iter()
+            .any(|(px, py)| (x / px).ln().abs() < 0.9 && (y - py).abs() < line)
+        {
+            y -= line;
+        }
+        placed.push((x, y));
+        // a label moved away from its point gets a leader line to it
+        if (y - (r.mae + m_max * 0.012)).abs() > 1e-12 {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(r.lifecycle_joules, r.mae), (x, y - line * 0.3)],
+                colour.mix(0.5).stroke_width(1),
+            )))?;
+        }
         chart.draw_series(std::iter::once(Text::new(
             label,
-            (r.lifecycle_joules * 1.15, r.mae + m_max * 0.012),
+            (x, y),
             ("sans-serif", 15).into_font().color(&colour),
         )))?;
     }
@@ -156,30 +182,52 @@ pub struct Axes<'a> {
     pub y: &'a str,
 }
 
-/// Usage against temperature: observed points, and the model as a line (`line`) or as
-/// fitted points.
+/// Usage against temperature: observed points, the model as a line (`line`) or as fitted
+/// points, and vertical marks (e.g. balance points) with their labels. The y range has
+/// headroom above the data for the legend, so the legend covers no point.
 pub fn scatter_with_model(
     path: &Path,
     axes: Axes<'_>,
     points: &[(f64, f64)],
     model: &[(f64, f64)],
     line: bool,
+    marks: &[(f64, String)],
 ) -> Result<()> {
     render(path, (960, 640), |root| {
         let (x0, x1) = extent(points.iter().chain(model).map(|p| p.0));
         let (y0, y1) = extent(points.iter().chain(model).map(|p| p.1));
+        let y0 = y0.min(0.0);
+        let top = y1 + (y1 - y0) * 0.25;
         let mut chart = ChartBuilder::on(root)
             .caption(axes.title, ("sans-serif", 24))
             .margin(20)
             .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x0..x1, y0.min(0.0)..y1)?;
+            .y_label_area_size(80)
+            .build_cartesian_2d(x0..x1, y0..top)?;
         chart
             .configure_mesh()
             .x_desc(axes.x)
             .y_desc(axes.y)
             .label_style(("sans-serif", 15))
             .draw()?;
+        for (i, (x, label)) in marks.iter().enumerate() {
+            let dashes: Vec<(f64, f64)> = (0..40)
+                .filter(|k| k % 2 == 0)
+                .flat_map(|k| {
+                    let a = y0 + (y1 - y0) * k as f64 / 40.0;
+                    let b = y0 + (y1 - y0) * (k + 1) as f64 / 40.0;
+                    [(*x, a), (*x, b)]
+                })
+                .collect();
+            for seg in dashes.chunks(2) {
+                chart.draw_series(LineSeries::new(seg.to_vec(), BLUE.stroke_width(2)))?;
+            }
+            chart.draw_series(std::iter::once(Text::new(
+                label.clone(),
+                (*x, y1 + (top - y1) * (0.15 + 0.3 * i as f64)),
+                ("sans-serif", 15).into_font().color(&BLUE),
+            )))?;
+        }
         let size = if points.len() > 2000 { 1 } else { 3 };
         chart
             .draw_series(
@@ -208,7 +256,8 @@ pub fn scatter_with_model(
         }
         chart
             .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .label_font(("sans-serif", 15))
             .draw()?;
@@ -216,29 +265,66 @@ pub fn scatter_with_model(
     })
 }
 
-/// Baseline prediction against observed use over time (x: days since the first period).
-pub fn time_series(
+/// A date axis: `x` in days since `t0` (Unix seconds) on a clock `offset` seconds east.
+fn date_label(t0: i64, offset: i64, days: f64) -> String {
+    chrono::DateTime::from_timestamp(t0 + offset + (days * 86_400.0).round() as i64, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// The savings chart: on top, the baseline's prediction against observed use per period
+/// (the gap between them shaded: the avoided use); below, the cumulative avoided use with
+/// the total's uncertainty as an error bar at the end. `x` in days since `t0`, shown as
+/// dates.
+#[allow(clippy::too_many_arguments)]
+pub fn savings(
     path: &Path,
-    axes: Axes<'_>,
+    title: &str,
+    unit: &str,
+    t0: i64,
+    offset: i64,
     x: &[f64],
     observed: &[f64],
     predicted: &[f64],
+    uncertainty: Option<(f64, f64)>,
 ) -> Result<()> {
-    render(path, (1200, 600), |root| {
+    render(path, (1200, 900), |root| {
+        let (upper, lower) = root.split_vertically(540);
         let (x0, x1) = extent(x.iter().copied());
         let (y0, y1) = extent(observed.iter().chain(predicted).copied());
-        let mut chart = ChartBuilder::on(root)
-            .caption(axes.title, ("sans-serif", 24))
+        let y0 = y0.min(0.0);
+        let top = y1 + (y1 - y0) * 0.25;
+        let fmt = |d: &f64| date_label(t0, offset, *d);
+        let mut chart = ChartBuilder::on(&upper)
+            .caption(title, ("sans-serif", 24))
             .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x0..x1, y0.min(0.0)..y1)?;
+            .x_label_area_size(45)
+            .y_label_area_size(90)
+            .build_cartesian_2d(x0..x1, y0..top)?;
         chart
             .configure_mesh()
-            .x_desc(axes.x)
-            .y_desc(axes.y)
+            .x_label_formatter(&fmt)
+            .x_labels(8)
+            .y_desc(format!("use per period, {unit}"))
             .label_style(("sans-serif", 15))
             .draw()?;
+        // the avoided use: the area between prediction and observation
+        chart
+            .draw_series(x.windows(2).enumerate().map(|(i, w)| {
+                Polygon::new(
+                    vec![
+                        (w[0], predicted[i]),
+                        (w[1], predicted[i + 1]),
+                        (w[1], observed[i + 1]),
+                        (w[0], observed[i]),
+                    ],
+                    GREEN.mix(0.25).filled(),
+                )
+            }))?
+            .label("avoided use (prediction − observed)")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 20, y + 5)], GREEN.mix(0.4).filled())
+            });
         chart
             .draw_series(LineSeries::new(
                 x.iter().copied().zip(observed.iter().copied()),
@@ -255,7 +341,72 @@ pub fn time_series(
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
         chart
             .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 15))
+            .draw()?;
+
+        let mut cum = Vec::with_capacity(x.len());
+        let mut acc = 0.0;
+        for (p, o) in predicted.iter().zip(observed) {
+            if p.is_finite() && o.is_finite() {
+                acc += p - o;
+            }
+            cum.push(acc);
+        }
+        let u = uncertainty.map(|(u, _)| u).unwrap_or(0.0);
+        let (c0, c1) = extent(cum.iter().copied().chain([acc - u, acc + u, 0.0]));
+        let mut chart = ChartBuilder::on(&lower)
+            .margin(20)
+            .x_label_area_size(45)
+            .y_label_area_size(90)
+            .build_cartesian_2d(x0..x1, c0..c1 + (c1 - c0) * 0.2)?;
+        chart
+            .configure_mesh()
+            .x_label_formatter(&fmt)
+            .x_labels(8)
+            .x_desc("period start (local date)")
+            .y_desc(format!("cumulative avoided use, {unit}"))
+            .label_style(("sans-serif", 15))
+            .draw()?;
+        chart
+            .draw_series(LineSeries::new(
+                x.iter().copied().zip(cum.iter().copied()),
+                GREEN.stroke_width(3),
+            ))?
+            .label(format!("avoided use, total {acc:.1} {unit}"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREEN.stroke_width(3)));
+        if let Some((u, confidence)) = uncertainty {
+            let xe = *x.last().unwrap_or(&0.0);
+            let cap = (x1 - x0) * 0.008;
+            chart
+                .draw_series([
+                    PathElement::new(vec![(xe, acc - u), (xe, acc + u)], BLACK.stroke_width(2)),
+                    PathElement::new(
+                        vec![(xe - cap, acc - u), (xe + cap, acc - u)],
+                        BLACK.stroke_width(2),
+                    ),
+                    PathElement::new(
+                        vec![(xe - cap, acc + u), (xe + cap, acc + u)],
+                        BLACK.stroke_width(2),
+                    ),
+                ])?
+                .label(format!(
+                    "uncertainty of the total at {:.0} %: ± {u:.1} {unit}",
+                    confidence * 100.0
+                ))
+                .legend(|(x, y)| {
+                    PathElement::new(
+                        vec![(x + 10, y - 6), (x + 10, y + 6)],
+                        BLACK.stroke_width(2),
+                    )
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .label_font(("sans-serif", 15))
             .draw()?;

@@ -243,7 +243,8 @@ pub fn baseline(span: &mut Span, ctx: &Ctx, a: &BaselineArgs) -> Result<Outcome>
         })?;
     let b = &fitted.baseline;
     if let Some(p) = &a.plot {
-        span.phase("plot", |_| plot_baseline(p, &fitted))?;
+        let unit = meter.unit.clone().unwrap_or_else(|| "meter units".into());
+        span.phase("plot", |_| plot_baseline(p, &fitted, &unit))?;
     }
     let text_json = serde_json::to_vec_pretty(b)?;
     span.phase("write", |_| write_atomic(&a.out, &text_json))
@@ -297,7 +298,7 @@ pub fn baseline(span: &mut Span, ctx: &Ctx, a: &BaselineArgs) -> Result<Outcome>
     })
 }
 
-fn plot_baseline(path: &Path, fitted: &baseline::Fitted) -> Result<()> {
+fn plot_baseline(path: &Path, fitted: &baseline::Fitted, unit: &str) -> Result<()> {
     let b = &fitted.baseline;
     let title = format!("Baseline: usage against temperature ({})", b.freq);
     match &b.model {
@@ -334,11 +335,21 @@ fn plot_baseline(path: &Path, fitted: &baseline::Fitted) -> Result<()> {
                 plot::Axes {
                     title: &title,
                     x: "mean temperature of the period, °F",
-                    y: "usage per day",
+                    y: &format!("use per day, {unit}/day"),
                 },
                 &points,
                 &curve,
                 true,
+                &m.heating_balance_point
+                    .filter(|_| m.beta_hdd.is_some())
+                    .map(|h| (h, format!("heating balance point {h} °F")))
+                    .into_iter()
+                    .chain(
+                        m.cooling_balance_point
+                            .filter(|_| m.beta_cdd.is_some())
+                            .map(|c| (c, format!("cooling balance point {c} °F"))),
+                    )
+                    .collect::<Vec<_>>(),
             )
         }
         Model::Towt(_) => {
@@ -358,11 +369,12 @@ fn plot_baseline(path: &Path, fitted: &baseline::Fitted) -> Result<()> {
                 plot::Axes {
                     title: &title,
                     x: "temperature, °F",
-                    y: "usage per hour",
+                    y: &format!("use per hour, {unit}/h"),
                 },
                 &points,
                 &model,
                 false,
+                &[],
             )
         }
     }
@@ -470,18 +482,18 @@ pub fn savings(span: &mut Span, ctx: &Ctx, a: &SavingsArgs) -> Result<Outcome> {
             .collect();
         let obs: Vec<f64> = rows.iter().map(|r| r.observed).collect();
         let pred: Vec<f64> = rows.iter().map(|r| r.predicted).collect();
-        let xl = format!("days since {}", rfc3339(t0, rows[0].offset));
+        let unit = meter.unit.clone().unwrap_or_else(|| "meter units".into());
         span.phase("plot", |_| {
-            plot::time_series(
+            plot::savings(
                 p,
-                plot::Axes {
-                    title: "Savings: baseline prediction against observed use",
-                    x: &xl,
-                    y: "usage per period",
-                },
+                "Savings: baseline prediction against observed use",
+                &unit,
+                t0,
+                rows[0].offset as i64,
                 &x,
                 &obs,
                 &pred,
+                s.avoided_uncertainty.map(|u| (u, s.confidence)),
             )
         })?;
     }

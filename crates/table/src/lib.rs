@@ -126,7 +126,7 @@ fn skip_blank_lines(text: Vec<u8>) -> (Vec<u8>, Option<Vec<usize>>, usize) {
 /// field holds a digit, a comma and a digit: the separator and whether commas are decimal.
 fn csv_dialect(text: &[u8]) -> (u8, bool) {
     let header = text.split(|b| *b == b'\n').next().unwrap_or(&[]);
-    if !(header.contains(&b';') && !header.contains(&b',')) {
+    if !header.contains(&b';') || header.contains(&b',') {
         return (b',', false);
     }
     let decimal_comma = text.split(|b| *b == b'\n').skip(1).take(1000).any(|l| {
