@@ -426,7 +426,7 @@ pub fn monthly_sums(values: impl Iterator<Item = (i64, f64)>, offset: i64) -> [f
 }
 
 /// Twelve monthly bars.
-pub fn monthly_bars(path: &Path, title: &str, values: &[f64; 12]) -> Result<()> {
+pub fn monthly_bars(path: &Path, title: &str, unit: &str, values: &[f64; 12]) -> Result<()> {
     render(path, (960, 540), |root| {
         let top = values.iter().cloned().fold(0.0, f64::max).max(1e-9) * 1.1;
         let mut chart = ChartBuilder::on(root)
@@ -450,6 +450,8 @@ pub fn monthly_bars(path: &Path, title: &str, values: &[f64; 12]) -> Result<()> 
                     String::new()
                 }
             })
+            .x_desc("month")
+            .y_desc(format!("energy, {unit}"))
             .label_style(("sans-serif", 15))
             .draw()?;
         chart.draw_series(values.iter().enumerate().map(|(i, v)| {
@@ -482,7 +484,7 @@ pub fn forecast_band(
             .margin(20)
             .x_label_area_size(50)
             .y_label_area_size(80)
-            .build_cartesian_2d(x0..x1, y0.min(0.0)..y1)?;
+            .build_cartesian_2d(x0..x1, y0.min(0.0)..y1 + (y1 - y0.min(0.0)) * 0.25)?;
         chart
             .configure_mesh()
             .x_desc(axes.x)
@@ -490,6 +492,11 @@ pub fn forecast_band(
             .label_style(("sans-serif", 15))
             .draw()?;
         if let Some((lo, hi)) = band {
+            // the legend's entry for the band
+            chart
+                .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
+                .label("forecast quantile band (lowest–highest asked)")
+                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], RED.mix(0.3).filled()));
             for k in 0..x.len() {
                 if !lo[k].is_nan() && !hi[k].is_nan() {
                     let w = if k + 1 < x.len() {
@@ -535,7 +542,8 @@ pub fn forecast_band(
         }
         chart
             .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .label_font(("sans-serif", 15))
             .draw()?;

@@ -637,13 +637,15 @@ pub fn backtest(span: &mut Span, _ctx: &Ctx, a: &BacktestArgs) -> Result<Outcome
             d.horizon,
             stamp(s, first + h)
         );
+        let x_desc = format!("days since {}", stamp(s, first + h));
+        let y_desc = format!("{}, in the data's unit", d.target);
         span.phase("plot", |_| {
             crate::plot::forecast_band(
                 path,
                 crate::plot::Axes {
                     title: &title,
-                    x: "days",
-                    y: &d.target,
+                    x: &x_desc,
+                    y: &y_desc,
                 },
                 &x,
                 &obs,

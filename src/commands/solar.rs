@@ -644,7 +644,7 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
             w.offset as i64,
         );
         span.phase("plot", |_| {
-            crate::plot::monthly_bars(p, "AC energy per month, kWh", &monthly)
+            crate::plot::monthly_bars(p, "AC energy per month", "kWh", &monthly)
         })?;
     }
     let mut t = String::new();

@@ -313,7 +313,7 @@ fn write_outputs(
             0,
         );
         span.phase("plot", |_| {
-            crate::plot::monthly_bars(p, "Energy per month, MWh", &monthly)
+            crate::plot::monthly_bars(p, "Energy per month", "MWh", &monthly)
         })?;
     }
     Ok(())
