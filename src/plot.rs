@@ -496,7 +496,9 @@ pub fn forecast_band(
             chart
                 .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
                 .label("forecast quantile band (lowest–highest asked)")
-                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], RED.mix(0.3).filled()));
+                .legend(|(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 20, y + 5)], RED.mix(0.3).filled())
+                });
             for k in 0..x.len() {
                 if !lo[k].is_nan() && !hi[k].is_nan() {
                     let w = if k + 1 < x.len() {

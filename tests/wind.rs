@@ -496,3 +496,80 @@ fn bad_farm_files_fail_clearly_and_write_nothing() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--hub-height"));
 }
+
+#[test]
+fn impossible_wind_weather_is_missing_and_a_cut_row_is_refused() {
+    // issue 18: one policy with every reader — inf, a −9999 code and a negative speed are
+    // missing and counted; a row cut short is refused with its line
+    let dir = tempfile::tempdir().unwrap();
+    let sample =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/wind-weather-sample.csv");
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let mut out = String::new();
+    for (i, l) in text.lines().enumerate() {
+        let mut f: Vec<String> = l.split(',').map(str::to_string).collect();
+        match i {
+            10 => f[6] = "inf".into(),
+            11 => f[6] = "-9999".into(),
+            12 => f[6] = "-4.2".into(),
+            _ => {}
+        }
+        out.push_str(&f.join(","));
+        out.push('\n');
+    }
+    let w = dir.path().join("w.csv");
+    std::fs::write(&w, &out).unwrap();
+    let args = |p: &Path| {
+        vec![
+            "wind".to_string(),
+            "simulate".into(),
+            "--weather".into(),
+            s(p).to_string(),
+            "--rated-kw".into(),
+            "3000".into(),
+            "--hub-height".into(),
+            "80".into(),
+            "--rotor-diameter".into(),
+            "110".into(),
+            "--cut-in".into(),
+            "3".into(),
+            "--rated-speed".into(),
+            "12".into(),
+            "--cut-out".into(),
+            "25".into(),
+            "--json".into(),
+        ]
+    };
+    let a = args(&w);
+    let o = terrawatt(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let screened = v["results"]["screened"].to_string();
+    for want in [
+        "wind_speed at 80 m",
+        "infinite",
+        "missing-value code",
+        "0…113 m/s",
+    ] {
+        assert!(screened.contains(want), "{want}: {screened}");
+    }
+    assert_eq!(v["results"]["missing_hours"], 3);
+    // a row cut short
+    let mut cut = String::new();
+    for (i, l) in out.lines().enumerate() {
+        if i == 20 {
+            let f: Vec<&str> = l.split(',').collect();
+            cut.push_str(&f[..f.len() - 1].join(","));
+        } else {
+            cut.push_str(l);
+        }
+        cut.push('\n');
+    }
+    let c = dir.path().join("cut.csv");
+    std::fs::write(&c, cut).unwrap();
+    let a = args(&c);
+    let o = terrawatt(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("line 21: 6 fields, the header has 7"), "{e}");
+}

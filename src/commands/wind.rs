@@ -186,6 +186,9 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &WindSimulateArgs) -> Result<Out
         t.nominal / 1000.0
     )?;
     y.missing_line(&mut text)?;
+    for (name, count, why) in &w.screened {
+        writeln!(text, "  {name}: {count} values set missing ({why})")?;
+    }
     Ok(Outcome {
         results: json!({
             "turbine": t.name,
@@ -197,6 +200,7 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &WindSimulateArgs) -> Result<Out
             "capacity_factor": y.cf,
             "nominal_power_w": t.nominal,
             "missing_hours": y.missing,
+            "screened": w.screened.iter().map(|(c, n, why)| json!({"column": c, "count": n, "rule": why})).collect::<Vec<_>>(),
             "settings": settings,
         }),
         text,
@@ -712,6 +716,9 @@ fn simulate_farm(span: &mut Span, a: &WindSimulateArgs, path: &Path) -> Result<O
         )?;
     }
     y.missing_line(&mut text)?;
+    for (name, count, why) in &w.screened {
+        writeln!(text, "  {name}: {count} values set missing ({why})")?;
+    }
     Ok(Outcome {
         results: json!({
             "farm": plan.name,
@@ -730,6 +737,7 @@ fn simulate_farm(span: &mut Span, a: &WindSimulateArgs, path: &Path) -> Result<O
             "capacity_factor": y.cf,
             "nominal_power_w": nominal,
             "missing_hours": y.missing,
+            "screened": w.screened.iter().map(|(c, n, why)| json!({"column": c, "count": n, "rule": why})).collect::<Vec<_>>(),
             "wake_losses": wake,
             "smoothing": smoothing,
             "settings": settings,

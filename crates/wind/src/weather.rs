@@ -19,6 +19,19 @@ pub struct WindWeather {
     /// Unix seconds of each row.
     pub times: Vec<i64>,
     pub columns: Vec<Column>,
+    /// Values set to missing because no instrument reads them: (column, count, the rule).
+    pub screened: Vec<(String, usize, String)>,
+}
+
+/// The plausible range of a windpowerlib variable (its units: m/s, K, Pa, m), and its name.
+fn plausible(variable: &str) -> Option<(f64, f64, &'static str)> {
+    match variable {
+        "wind_speed" => Some((0.0, 113.0, "wind speed outside 0…113 m/s")),
+        "temperature" => Some((183.0, 343.0, "temperature outside 183…343 K (−90…+70 °C)")),
+        "pressure" => Some((30_000.0, 110_000.0, "pressure outside 30–110 kPa")),
+        "roughness_length" => Some((0.0, 10.0, "roughness length outside 0…10 m")),
+        _ => None,
+    }
 }
 
 /// Errors reading a weather table; each names the file and line.
@@ -77,6 +90,13 @@ impl WindWeather {
             }
             let lineno = k + 3;
             let f: Vec<&str> = line.split(',').collect();
+            if f.len() != names.len() {
+                return Err(invalid(format!(
+                    "line {lineno}: {} fields, the header has {} (a row cut short?)",
+                    f.len(),
+                    names.len()
+                )));
+            }
             let t = chrono::DateTime::parse_from_str(f[0].trim(), "%Y-%m-%d %H:%M:%S%:z")
                 .or_else(|_| chrono::DateTime::parse_from_rfc3339(f[0].trim()))
                 .map_err(|_| {
@@ -110,10 +130,43 @@ impl WindWeather {
                 return Err(invalid("timestamps are not strictly increasing".into()));
             }
         }
+        // one policy with every reader: non-finite values, missing-value codes and values no
+        // instrument reads are missing, counted per column
+        let mut screened = Vec::new();
+        for c in &mut columns {
+            let range = plausible(&c.variable);
+            let (mut non_finite, mut codes, mut out) = (0, 0, 0);
+            for v in c.values.iter_mut() {
+                if v.is_nan() {
+                    continue;
+                }
+                if !v.is_finite() {
+                    non_finite += 1;
+                } else if matches!(*v, -999.0 | -9999.0 | 9999.0 | 99999.0) {
+                    codes += 1;
+                } else if range.is_some_and(|(lo, hi, _)| *v < lo || *v > hi) {
+                    out += 1;
+                } else {
+                    continue;
+                }
+                *v = f64::NAN;
+            }
+            let name = format!("{} at {} m", c.variable, c.height);
+            for (n, why) in [
+                (non_finite, "infinite"),
+                (codes, "a missing-value code (−999, −9999, 9999, 99999)"),
+                (out, range.map_or("", |r| r.2)),
+            ] {
+                if n > 0 {
+                    screened.push((name.clone(), n, why.to_string()));
+                }
+            }
+        }
         Ok(WindWeather {
             path: path.to_path_buf(),
             times,
             columns,
+            screened,
         })
     }
 
