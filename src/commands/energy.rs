@@ -299,19 +299,7 @@ pub fn when(span: &mut Span, ctx: &Ctx, a: &crate::cli::WhenArgs) -> Result<Outc
         (None, Some(j)) => bail!("--joules {j}: must be a finite number ≥ 0"),
         (None, None) => None,
     };
-    let series = IntensitySeries::load(&a.intensity, a.direct)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
-    let from = match &a.from {
-        Some(t) => parse_instant("--from", t)?,
-        None => now,
-    };
-    let within = match &a.within {
-        Some(w) => parse_duration(w).map_err(|e| anyhow::anyhow!("--within {e}"))?,
-        None => 86_400.0,
-    };
-    let latest_start = latest_start(a, from, within, duration)?;
+    let (series, from, latest_start) = window(a, duration)?;
     let kwh = joules.map(|j| j / 3.6e6);
     let (best, first, worst, n) = choose_start(&series, from, latest_start, duration, kwh)
         .map_err(|t| {
@@ -384,6 +372,26 @@ pub fn when(span: &mut Span, ctx: &Ctx, a: &crate::cli::WhenArgs) -> Result<Outc
         text: t,
         unit: None,
     })
+}
+
+/// The series and the window of starts for a run of `duration` s: from `--from` (or now)
+/// to the latest start that ends within `--within` (24 h) and before `--deadline`.
+fn window(
+    a: &crate::cli::WhenArgs,
+    duration: f64,
+) -> Result<(terrawatt_meter::hourly::IntensitySeries, f64, f64)> {
+    let series = terrawatt_meter::hourly::IntensitySeries::load(&a.intensity, a.direct)?;
+    let from = match &a.from {
+        Some(t) => parse_instant("--from", t)?,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64()),
+    };
+    let within = match &a.within {
+        Some(w) => parse_duration(w).map_err(|e| anyhow::anyhow!("--within {e}"))?,
+        None => 86_400.0,
+    };
+    Ok((series, from, latest_start(a, from, within, duration)?))
 }
 
 /// The latest start for a run of `duration` s from `from`: within `within` s, and before
@@ -461,19 +469,7 @@ fn when_plan(
         bail!("--parallel 0: at least 1");
     }
     let waves: Vec<&[usize]> = remaining.chunks(parallel).collect();
-    let series = IntensitySeries::load(&a.intensity, a.direct)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
-    let from = match &a.from {
-        Some(t) => parse_instant("--from", t)?,
-        None => now,
-    };
-    let within = match &a.within {
-        Some(w) => parse_duration(w).map_err(|e| anyhow::anyhow!("--within {e}"))?,
-        None => 86_400.0,
-    };
-    let latest = latest_start(a, from, within, duration)?;
+    let (series, from, latest) = window(a, duration)?;
     let chosen = schedule_waves(&series, from, latest, duration, waves.len()).map_err(|fit| {
         anyhow::anyhow!(
             "{} waves of {} tasks ({} each) do not fit between {} and {} in the series' covered hours: room for {fit}; allow more time, or more tasks at once (--parallel)",

@@ -555,7 +555,11 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
     }
     .check()
     .map_err(|e| {
-        if a.table {
+        if a.table && (a.lat.is_none() || a.lon.is_none()) {
+            anyhow!(
+                "a weather table does not say where the site is: give --lat and --lon (or the system file's [location])"
+            )
+        } else if a.table {
             anyhow!("--lat/--lon/--elevation: {e}")
         } else {
             anyhow!(
