@@ -388,3 +388,114 @@ fn every_bad_input_fails_loudly_and_changes_nothing() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[path = "../crates/meter/tests/common.rs"]
+mod common;
+
+#[test]
+fn dst_ambiguous_stamps_and_grids_that_differ() {
+    // naive hourly stamps around the end of daylight saving time in Chicago: 01:00 twice
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = String::from("start,value\n");
+    for h in 0..72 {
+        let day = 2 + h / 24;
+        let hour = h % 24;
+        m.push_str(&format!(
+            "2024-11-{day:02}T{hour:02}:00:00,{}\n",
+            1.0 + h as f64 * 0.01
+        ));
+        if day == 3 && hour == 1 {
+            m.push_str("2024-11-03T01:00:00,1.5\n");
+        }
+    }
+    let meter = dir.path().join("m.csv");
+    std::fs::write(&meter, &m).unwrap();
+    let before = snapshot(dir.path());
+    let o = Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args([
+            "building",
+            "baseline",
+            "--meter",
+            meter.to_str().unwrap(),
+            "--tz",
+            "America/Chicago",
+            "--temperature",
+            samples()
+                .join("temperature-hourly.csv.gz")
+                .to_str()
+                .unwrap(),
+            "--temperature-unit",
+            "F",
+            "--freq",
+            "hourly",
+            "--out",
+            dir.path().join("b.json").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(e.contains("m.csv") && e.contains("ambiguous"), "{e}");
+    assert!(e.lines().last().unwrap().starts_with("energy "), "{e}");
+    assert_eq!(snapshot(dir.path()), before);
+
+    // two rasters on different grids (reference data): named, with --align offered
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let out = dir.path().join("c.tif");
+    let o = Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args([
+            "raster",
+            "change",
+            "--expr",
+            "b1",
+            "--before",
+            data.join("pylandstats/ls100_06.tif").to_str().unwrap(),
+            "--after",
+            data.join("pylandstats/ls100_12.tif").to_str().unwrap(),
+            "--threshold",
+            "0.5",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(e.contains("ls100_12.tif") && e.contains("--align"), "{e}");
+    assert!(!out.exists());
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn inputs_handled_right_byte_order_mark_crlf_quotes_blank_lines() {
+    // what pandas and polars users expect read, is read: a BOM, CRLF line ends, quoted
+    // header names and trailing blank lines
+    let dir = tempfile::tempdir().unwrap();
+    let text = String::from_utf8(buildings()).unwrap();
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|h| format!("\"{h}\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut t = format!("\u{feff}{header}\r\n");
+    for l in lines {
+        t.push_str(l);
+        t.push_str("\r\n");
+    }
+    t.push_str("\r\n\r\n");
+    let data = dir.path().join("b.csv");
+    std::fs::write(&data, t).unwrap();
+    let model = dir.path().join("m.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args(FIT)
+        .args([data.to_str().unwrap(), "--out", model.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(model.exists());
+}

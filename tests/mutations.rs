@@ -168,3 +168,114 @@ fn intensity_and_calibration_and_model_files() {
         terrawatt_learn::persist::SavedModel::load(p).is_ok()
     });
 }
+
+#[path = "../crates/meter/tests/common.rs"]
+mod common;
+
+#[test]
+fn reference_weather_formats() {
+    // TMY3, TMY2, PSM3 and a PVGIS download from the reference data (skipped with a notice
+    // where it is absent, as in a fresh clone)
+    let Some(solar) = common::reference_data("solar") else {
+        return;
+    };
+    for (file, limit) in [
+        ("723170TYA.CSV", 60_000),
+        ("12839.tm2", 60_000),
+        ("test_psm3_2017.csv", 60_000),
+        ("tmy_45.000_8.000_2005_2023.csv", 60_000),
+    ] {
+        let base = first_bytes(&solar.join(file), limit);
+        never_panics(file, &base, |p| {
+            terrawatt_solar::weather::read_auto(p, 1990).is_ok()
+        });
+    }
+}
+
+#[test]
+fn plan_files_and_task_reports() {
+    // a real plan's manifest (Parquet) and one task's report
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let scene = |n: &str| samples().join(n).to_str().unwrap().to_string();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args([
+            "plan",
+            "raster",
+            "change",
+            "--tile-size",
+            "200px",
+            "--out",
+            run.to_str().unwrap(),
+            "--before",
+            &scene("scene-2023-06.tif"),
+            "--after",
+            &scene("scene-2024-06.tif"),
+            "--bands",
+            "red=B04",
+            "--bands",
+            "nir=B08",
+            "--index",
+            "ndvi",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let manifest = std::fs::read(run.join("manifest.parquet")).unwrap();
+    never_panics("manifest.parquet", &manifest, |p| {
+        terrawatt_scale::manifest::read(p).is_ok()
+    });
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args([
+            "run-task",
+            "--manifest",
+            run.join("manifest.parquet").to_str().unwrap(),
+            "--task-id",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = std::fs::read(run.join("reports/task-00000.json")).unwrap();
+    never_panics("task-00000.json", &report, |p| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|v| terrawatt_scale::energy::TaskEnergy::of_report(0, &v).is_ok())
+    });
+}
+
+#[test]
+fn system_and_farm_files_through_the_command() {
+    // the TOML descriptions are read by the commands: a bounded number of mutations each,
+    // every one a result or an error with the energy line, never a panic
+    let weather = samples().join("weather-sample.csv");
+    let system =
+        b"[array]\nkwp = 5.0\ntilt = 30\nazimuth = 180\n\n[losses]\nsoiling = 2.0\n".to_vec();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("system.toml");
+    let mut rng = Rng::seeded("system.toml");
+    for case in 0..40 {
+        std::fs::write(&path, mutate(&system, &mut rng)).unwrap();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+            .args([
+                "solar",
+                "simulate",
+                "--weather",
+                weather.to_str().unwrap(),
+                "--system",
+                path.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            o.status.code().is_some() && !e.contains("panicked"),
+            "system.toml case {case}: {e}"
+        );
+        assert!(
+            e.lines().last().unwrap_or("").starts_with("energy "),
+            "system.toml case {case}: {e}"
+        );
+    }
+}

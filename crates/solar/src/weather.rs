@@ -132,7 +132,8 @@ impl Weather {
     }
 
     /// Sets to missing (NaN) and counts what no instrument can read: non-finite values,
-    /// the sentinels −999, −9999, 9999 and 99999, irradiance below −10 W/m² (a small
+    /// the codes −999, −9999, 9999 and 99999 where outside the variable's range (99999 Pa
+    /// is a real pressure), irradiance below −10 W/m² (a small
     /// negative night-time offset is kept, as pvlib keeps it) or above 1,500 W/m² (above the
     /// solar constant), air and dew-point temperatures outside −90…+70 °C, wind speeds below
     /// 0 or above 113 m/s, pressures outside 30–110 kPa. Every reader applies it.
@@ -164,11 +165,13 @@ impl Weather {
                 if v.is_nan() {
                     continue;
                 }
+                // a code is missing where no real value could be it (99999 Pa is a pressure)
+                let outside = *v < lo || *v > hi;
                 if !v.is_finite() {
                     non_finite += 1;
-                } else if sentinel(*v) {
+                } else if outside && sentinel(*v) {
                     sentinels += 1;
-                } else if *v < lo || *v > hi {
+                } else if outside {
                     out += 1;
                 } else {
                     continue;

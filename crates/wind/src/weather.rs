@@ -140,11 +140,14 @@ impl WindWeather {
                 if v.is_nan() {
                     continue;
                 }
+                // a code is missing where no real value could be it (99999 Pa is a pressure)
+                let code = matches!(*v, -999.0 | -9999.0 | 9999.0 | 99999.0);
+                let outside = range.is_some_and(|(lo, hi, _)| *v < lo || *v > hi);
                 if !v.is_finite() {
                     non_finite += 1;
-                } else if matches!(*v, -999.0 | -9999.0 | 9999.0 | 99999.0) {
+                } else if code && (outside || range.is_none()) {
                     codes += 1;
-                } else if range.is_some_and(|(lo, hi, _)| *v < lo || *v > hi) {
+                } else if outside {
                     out += 1;
                 } else {
                     continue;
