@@ -171,7 +171,7 @@ fn e126_at_135_m_and_bad_inputs() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        out.contains("over the 744 h covered (31.0 days: not a whole year"),
+        out.contains("over the 744 h with weather (of a 31.0-day span: not a whole year"),
         "{out}"
     );
     assert!(!out.contains("annual energy"), "{out}");
@@ -554,6 +554,24 @@ fn impossible_wind_weather_is_missing_and_a_cut_row_is_refused() {
         assert!(screened.contains(want), "{want}: {screened}");
     }
     assert_eq!(v["results"]["missing_hours"], 3);
+    // three hours without weather: not an annual figure
+    assert!(v["results"]["annual_energy_mwh"].is_null());
+    // five rows deleted: said, and not annual either
+    let deleted: String = text
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| !(100..105).contains(i))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let d = dir.path().join("deleted.csv");
+    std::fs::write(&d, deleted).unwrap();
+    let a = args(&d);
+    let o = terrawatt(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["results"]["deleted_hours"], 5.0);
+    assert!(v["results"]["annual_energy_mwh"].is_null());
+    assert_eq!(v["results"]["covered_hours"], 8755.0);
     // a row cut short
     let mut cut = String::new();
     for (i, l) in out.lines().enumerate() {

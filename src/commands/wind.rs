@@ -196,7 +196,9 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &WindSimulateArgs) -> Result<Out
             "hub_height": hub_height,
             "annual_energy_mwh": y.full_year().then_some(y.mwh),
             "energy_mwh": y.mwh,
-            "covered_hours": y.span_h,
+            "covered_hours": y.span_h - y.deleted_h - y.missing as f64 * y.step_h,
+            "span_hours": y.span_h,
+            "deleted_hours": y.deleted_h,
             "capacity_factor": y.cf,
             "nominal_power_w": t.nominal,
             "missing_hours": y.missing,
@@ -218,6 +220,9 @@ struct Year {
     years: f64,
     /// Hours from the first time step's start to the last one's end.
     span_h: f64,
+    /// Hours of the span with no row (rows deleted), and the first such hole.
+    deleted_h: f64,
+    first_hole: Option<(i64, i64)>,
 }
 
 impl Year {
@@ -243,12 +248,23 @@ impl Year {
                 (Some(a), Some(b)) => (b - a) as f64 / 3600.0 + step_h,
                 _ => 0.0,
             },
+            deleted_h: w
+                .times
+                .windows(2)
+                .map(|p| ((p[1] - p[0]) as f64 / 3600.0 - step_h).max(0.0))
+                .sum(),
+            first_hole: w
+                .times
+                .windows(2)
+                .find(|p| (p[1] - p[0]) as f64 / 3600.0 > step_h + 1e-9)
+                .map(|p| (p[0], p[1])),
         }
     }
 
-    /// Whether the series spans a whole year (365 days or more), so that its total is annual.
+    /// Whether the series covers a whole year (365 days or more, no row deleted, no hour
+    /// without weather), so that its total is annual.
     fn full_year(&self) -> bool {
-        self.span_h >= 8760.0 - 1e-6
+        self.span_h >= 8760.0 - 1e-6 && self.deleted_h < 1e-9 && self.missing == 0
     }
 
     /// "annual energy …" for a whole year; otherwise the energy over the span covered, which
@@ -261,10 +277,11 @@ impl Year {
                 100.0 * self.cf
             )
         } else {
+            let covered = self.span_h - self.deleted_h - self.missing as f64 * self.step_h;
             format!(
-                "energy {:.1} MWh over the {:.0} h covered ({:.1} days: not a whole year, so no annual figure) · capacity factor {:.1} % over those hours",
+                "energy {:.1} MWh over the {:.0} h with weather (of a {:.1}-day span: not a whole year, so no annual figure) · capacity factor {:.1} % over those hours",
                 self.mwh,
-                self.span_h,
+                covered,
                 self.span_h / 24.0,
                 100.0 * self.cf
             )
@@ -272,6 +289,20 @@ impl Year {
     }
 
     fn missing_line(&self, t: &mut String) -> Result<()> {
+        if let Some((a, b)) = self.first_hole {
+            let at = |x: i64| {
+                chrono::DateTime::from_timestamp(x, 0)
+                    .map(|d| d.format("%Y-%m-%dT%H:%MZ").to_string())
+                    .unwrap_or_default()
+            };
+            writeln!(
+                t,
+                "missing: {:.0} hours have no row (deleted), the first hole after {} until {}",
+                self.deleted_h,
+                at(a),
+                at(b)
+            )?;
+        }
         if self.missing > 0 {
             writeln!(
                 t,
@@ -733,7 +764,9 @@ fn simulate_farm(span: &mut Span, a: &WindSimulateArgs, path: &Path) -> Result<O
             "mean_hub_height": hub_height,
             "annual_energy_mwh": y.full_year().then_some(y.mwh),
             "energy_mwh": y.mwh,
-            "covered_hours": y.span_h,
+            "covered_hours": y.span_h - y.deleted_h - y.missing as f64 * y.step_h,
+            "span_hours": y.span_h,
+            "deleted_hours": y.deleted_h,
             "capacity_factor": y.cf,
             "nominal_power_w": nominal,
             "missing_hours": y.missing,
