@@ -18,6 +18,14 @@ use crate::commands::scale::PlanCommand;
 use crate::task::{Ctx, Outcome};
 
 fn main() -> ExitCode {
+    // a reader that turns a library's panic on a damaged file into an error stays silent
+    // about it; every other panic is reported as usual
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !terrawatt_table::in_guarded_read() {
+            default_hook(info);
+        }
+    }));
     // Ctrl-C / SIGTERM: a running raster task stops between strips and removes its
     // temporary files; otherwise (or at a second signal) the process ends at once, as by
     // default.

@@ -279,3 +279,20 @@ fn system_and_farm_files_through_the_command() {
         );
     }
 }
+
+#[test]
+fn turbine_library_power_curves() {
+    // the OEDB power-curve table (reference data) and a single-curve CSV
+    let Some(wind) = common::reference_data("wind") else {
+        return;
+    };
+    let base = first_bytes(&wind.join("power_curves.csv"), 40_000);
+    never_panics("power_curves.csv", &base, |p| {
+        terrawatt_wind::turbine::oedb_power_curve(p, "E-126/4200").is_ok()
+    });
+    let curve =
+        b"wind_speed,value\n0,0\n3,0\n4,66000\n8,1700000\n12,3000000\n25,3000000\n".to_vec();
+    never_panics("curve.csv", &curve, |p| {
+        terrawatt_wind::turbine::csv_power_curve(p).is_ok()
+    });
+}

@@ -155,6 +155,24 @@ pub struct Selection {
 
 const MISSING_TOKENS: [&str; 6] = ["", "NA", "N/A", "NaN", "nan", "null"];
 
+thread_local! {
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside a read whose panics are turned into errors (a panic hook
+/// may stay silent for them).
+pub fn in_guarded_read() -> bool {
+    GUARDED.with(|g| g.get())
+}
+
+/// Runs `f`, turning a panic into `Err(())`.
+fn guarded<T>(f: impl FnOnce() -> T) -> std::result::Result<T, ()> {
+    GUARDED.with(|g| g.set(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| ());
+    GUARDED.with(|g| g.set(false));
+    r
+}
+
 /// The header's column names (quotes removed; a doubled quote inside quotes is one quote).
 fn header_names(text: &[u8]) -> Vec<String> {
     let first = text.split(|b| *b == b'\n').next().unwrap_or(&[]);
@@ -212,13 +230,23 @@ impl Table {
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
         if is_parquet {
-            let df = ParquetReader::new(std::io::Cursor::new(bytes))
-                .finish()
-                .map_err(|e| TableError::Format {
+            // the Parquet reader can panic on a damaged file (its metadata decoder asserts):
+            // that is an error naming the file, never a crash
+            let read = guarded(|| ParquetReader::new(std::io::Cursor::new(bytes)).finish());
+            let df = match read {
+                Ok(r) => r.map_err(|e| TableError::Format {
                     path: path.to_path_buf(),
                     format: "Parquet",
                     message: e.to_string(),
-                })?;
+                })?,
+                Err(()) => {
+                    return Err(TableError::Format {
+                        path: path.to_path_buf(),
+                        format: "Parquet",
+                        message: "the file is damaged (its metadata cannot be decoded)".into(),
+                    });
+                }
+            };
             return Ok(Table {
                 df,
                 path: path.to_path_buf(),
