@@ -678,33 +678,27 @@ fn inputs_that_once_gave_wrong_answers() {
     assert!(notes.contains("1 temperature value(s) missing"), "{notes}");
 
     // a reporting period that starts inside the baseline: refused unless allowed
-    let o = terrawatt(&[
-        "building",
-        "savings",
-        "--model",
-        s(&m0),
-        "--meter",
-        s(&meter()),
-        "--temperature",
-        s(&temperature()),
-        "--start",
-        "2024-12-01",
-    ]);
+    let (mp, tp) = (meter(), temperature());
+    let savings_from_december = |extra: &[&str]| {
+        let mut a = vec![
+            "building",
+            "savings",
+            "--model",
+            s(&m0),
+            "--meter",
+            s(&mp),
+            "--temperature",
+            s(&tp),
+            "--start",
+            "2024-12-01",
+        ];
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    let o = savings_from_december(&[]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--allow-overlap"), "{}", stderr(&o));
-    let o = terrawatt(&[
-        "building",
-        "savings",
-        "--model",
-        s(&m0),
-        "--meter",
-        s(&meter()),
-        "--temperature",
-        s(&temperature()),
-        "--start",
-        "2024-12-01",
-        "--allow-overlap",
-    ]);
+    let o = savings_from_december(&["--allow-overlap"]);
     assert!(o.status.success(), "{}", stderr(&o));
 
     // hourly rows read as daily: refused, naming the interval and the --freq to pass

@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod sample_plan;
+
 fn terrawatt_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_terrawatt"));
     c.args(args)
@@ -329,52 +331,32 @@ fn sweep_runs_each_thread_count_and_says_which_is_best() {
 fn energy_when_schedules_a_planned_runs_unfinished_tasks() {
     // a real plan (the sample scenes in 4 tiles), two of its tasks run here
     let dir = tempfile::tempdir().unwrap();
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data");
+    let samples = sample_plan::samples();
     let run = dir.path().join("run");
     let s = |p: &Path| p.to_str().unwrap().to_string();
-    let before = s(&samples.join("scene-2023-06.tif"));
-    let after = s(&samples.join("scene-2024-06.tif"));
-    let o = terrawatt(&[
-        "plan",
-        "raster",
-        "change",
-        "--tile-size",
-        "200px",
-        "--out",
-        &s(&run),
-        "--before",
-        &before,
-        "--after",
-        &after,
-        "--bands",
-        "red=B04",
-        "--bands",
-        "nir=B08",
-        "--index",
-        "ndvi",
-    ]);
-    assert!(o.status.success(), "{}", err(&o));
-    let manifest = s(&run.join("manifest.parquet"));
-    for id in ["0", "2"] {
-        let o = terrawatt(&["run-task", "--manifest", &manifest, "--task-id", id]);
-        assert!(o.status.success(), "{}", err(&o));
+    sample_plan::plan_sample_change(&run);
+    for id in [0, 2] {
+        sample_plan::run_task(&run, id);
     }
     let series = samples.join("grid-intensity-hourly.csv");
-    let o = terrawatt(&[
-        "energy",
-        "when",
-        "--plan",
-        &s(&run),
-        "--intensity",
-        &s(&series),
-        "--from",
-        "2026-01-06T18:00:00Z",
-        "--within",
-        "24h",
-        "--parallel",
-        "1",
-        "--json",
-    ]);
+    let when = |within: &str| {
+        terrawatt(&[
+            "energy",
+            "when",
+            "--plan",
+            &s(&run),
+            "--intensity",
+            &s(&series),
+            "--from",
+            "2026-01-06T18:00:00Z",
+            "--within",
+            within,
+            "--parallel",
+            "1",
+            "--json",
+        ])
+    };
+    let o = when("24h");
     assert!(o.status.success(), "{}", err(&o));
     let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
     let r = &v["results"];
@@ -403,20 +385,7 @@ fn energy_when_schedules_a_planned_runs_unfinished_tasks() {
     let saving = r["saving_share"].as_f64().unwrap();
     assert!((saving - (1.0 - min / values[42])).abs() < 1e-9, "{saving}");
     // too little time: refused with how many waves fit
-    let o = terrawatt(&[
-        "energy",
-        "when",
-        "--plan",
-        &s(&run),
-        "--intensity",
-        &s(&series),
-        "--from",
-        "2026-01-06T18:00:00Z",
-        "--within",
-        "1m",
-        "--parallel",
-        "1",
-    ]);
+    let o = when("1m");
     assert!(!o.status.success());
     assert!(err(&o).contains("room for 1"), "{}", err(&o));
 }

@@ -7,6 +7,8 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+mod sample_plan;
+
 const CASES: u64 = 120;
 
 struct Rng(u64);
@@ -197,45 +199,12 @@ fn plan_files_and_task_reports() {
     // a real plan's manifest (Parquet) and one task's report
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let scene = |n: &str| samples().join(n).to_str().unwrap().to_string();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_terrawatt"))
-        .args([
-            "plan",
-            "raster",
-            "change",
-            "--tile-size",
-            "200px",
-            "--out",
-            run.to_str().unwrap(),
-            "--before",
-            &scene("scene-2023-06.tif"),
-            "--after",
-            &scene("scene-2024-06.tif"),
-            "--bands",
-            "red=B04",
-            "--bands",
-            "nir=B08",
-            "--index",
-            "ndvi",
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    sample_plan::plan_sample_change(&run);
     let manifest = std::fs::read(run.join("manifest.parquet")).unwrap();
     never_panics("manifest.parquet", &manifest, |p| {
         terrawatt_scale::manifest::read(p).is_ok()
     });
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_terrawatt"))
-        .args([
-            "run-task",
-            "--manifest",
-            run.join("manifest.parquet").to_str().unwrap(),
-            "--task-id",
-            "0",
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    sample_plan::run_task(&run, 0);
     let report = std::fs::read(run.join("reports/task-00000.json")).unwrap();
     never_panics("task-00000.json", &report, |p| {
         std::fs::read_to_string(p)

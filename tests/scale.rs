@@ -4,6 +4,8 @@
 //! what is wrong named and nothing merged.
 
 use std::path::{Path, PathBuf};
+
+mod sample_plan;
 use std::process::{Command, Output};
 
 #[path = "../crates/meter/tests/common.rs"]
@@ -993,29 +995,8 @@ fn sites_shared_among_tasks_equal_their_own_backtests() {
 fn a_report_cut_short_or_an_output_changed_is_run_again() {
     // issue 18: a truncated task report once counted as done forever
     let dir = tempfile::tempdir().unwrap();
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data");
     let run = dir.path().join("run");
-    let before = samples.join("scene-2023-06.tif");
-    let after = samples.join("scene-2024-06.tif");
-    run_ok(&strings(&[
-        "plan",
-        "raster",
-        "change",
-        "--tile-size",
-        "200px",
-        "--out",
-        s(&run),
-        "--before",
-        s(&before),
-        "--after",
-        s(&after),
-        "--bands",
-        "red=B04",
-        "--bands",
-        "nir=B08",
-        "--index",
-        "ndvi",
-    ]));
+    sample_plan::plan_sample_change(&run);
     run_ok(&strings(&["submit", s(&run), "--local"]));
     let report = run.join("reports/task-00001.json");
     let text = std::fs::read_to_string(&report).unwrap();

@@ -1,0 +1,57 @@
+//! A planned run of the bundled sample scenes, shared by the integration tests that need a
+//! real plan: `raster change` (NDVI) in four 200-pixel tiles.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// notebooks-data.
+pub fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data")
+}
+
+/// Plans the sample change in four tiles into `run` (which must succeed).
+pub fn plan_sample_change(run: &Path) -> Output {
+    let scene = |n: &str| samples().join(n).to_str().unwrap().to_string();
+    let o = Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args([
+            "plan",
+            "raster",
+            "change",
+            "--tile-size",
+            "200px",
+            "--out",
+            run.to_str().unwrap(),
+            "--before",
+            &scene("scene-2023-06.tif"),
+            "--after",
+            &scene("scene-2024-06.tif"),
+            "--bands",
+            "red=B04",
+            "--bands",
+            "nir=B08",
+            "--index",
+            "ndvi",
+        ])
+        .env_remove("TERRAWATT_COUNTRY")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+/// Runs one task of the plan in `run` here (which must succeed).
+pub fn run_task(run: &Path, id: usize) {
+    let o = Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args([
+            "run-task",
+            "--manifest",
+            run.join("manifest.parquet").to_str().unwrap(),
+            "--task-id",
+            &id.to_string(),
+        ])
+        .env_remove("TERRAWATT_COUNTRY")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
