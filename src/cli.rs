@@ -28,43 +28,98 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct Global {
     /// Grid carbon intensity of this country (ISO 3166 alpha-2 or alpha-3, e.g. FR, DEU).
-    #[arg(long, global = true, env = "TERRAWATT_COUNTRY", value_name = "CODE")]
+    #[arg(
+        long,
+        global = true,
+        env = "TERRAWATT_COUNTRY",
+        value_name = "CODE",
+        help_heading = "Energy and carbon"
+    )]
     pub country: Option<String>,
     /// Grid carbon intensity of this cloud region (e.g. gcp:europe-west1).
-    #[arg(long, global = true, value_name = "PROVIDER:REGION")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PROVIDER:REGION",
+        help_heading = "Energy and carbon"
+    )]
     pub cloud_region: Option<String>,
     /// Grid carbon intensity in gCO2e/kWh (overrides --country and --cloud-region).
-    #[arg(long, global = true, value_name = "G_PER_KWH")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "G_PER_KWH",
+        help_heading = "Energy and carbon"
+    )]
     pub grid_intensity: Option<f64>,
     /// An hourly (or finer) grid-intensity series: Electricity Maps' CSV export or
     /// `datetime,g_per_kwh` with UTC offsets. Each phase's energy is counted at the mean
     /// intensity over its own wall-clock interval; the file must cover the run's start.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        help_heading = "Energy and carbon"
+    )]
     pub grid_intensity_file: Option<PathBuf>,
     /// With --grid-intensity-file of Electricity Maps: the direct (scope 2) column instead
     /// of life cycle.
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Energy and carbon",
+        hide_short_help = true
+    )]
     pub grid_intensity_direct: bool,
     /// The --grid-intensity-file holds marginal intensities (e.g. WattTime's), not average
     /// ones: the report says so.
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Energy and carbon",
+        hide_short_help = true
+    )]
     pub grid_intensity_marginal: bool,
     /// Power usage effectiveness of the facility.
-    #[arg(long, global = true, default_value_t = 1.0)]
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 1.0,
+        help_heading = "Energy and carbon"
+    )]
     pub pue: f64,
     /// Embodied emissions of this machine, kgCO2e (SCI's M); off unless given.
-    #[arg(long, global = true, value_name = "KG")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "KG",
+        help_heading = "Energy and carbon"
+    )]
     pub embodied_kgco2e: Option<f64>,
     /// Expected lifetime of the machine, years (with --embodied-kgco2e).
-    #[arg(long, global = true, default_value_t = 4.0, value_name = "YEARS")]
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 4.0,
+        value_name = "YEARS",
+        help_heading = "Energy and carbon",
+        hide_short_help = true
+    )]
     pub lifetime_years: f64,
     /// Share of the machine reserved for the task, 0–1 (with --embodied-kgco2e).
-    #[arg(long, global = true, default_value_t = 1.0, value_name = "SHARE")]
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 1.0,
+        value_name = "SHARE",
+        help_heading = "Energy and carbon",
+        hide_short_help = true
+    )]
     pub machine_share: f64,
     /// Which table gives a busy logical CPU's power for the model: tdp (TDP ÷ the physical
     /// package's threads), ccf (Cloud Carbon Footprint's SPECpower watts per vCPU by
     /// microarchitecture), auto (tdp where the processor is known, else ccf).
-    #[arg(long, global = true, value_enum, default_value_t = PowerModelArg::Auto, env = "TERRAWATT_POWER_MODEL")]
+    #[arg(long, global = true, value_enum, default_value_t = PowerModelArg::Auto, env = "TERRAWATT_POWER_MODEL", help_heading = "Energy and carbon")]
     pub power_model: PowerModelArg,
     /// Power of one busy logical CPU (vCPU, hardware thread), W, for the model (instead of
     /// the tables).
@@ -72,41 +127,75 @@ pub struct Global {
         long,
         global = true,
         env = "TERRAWATT_CPU_W_PER_CORE",
-        value_name = "W"
+        value_name = "W",
+        help_heading = "Energy and carbon",
+        hide_short_help = true
     )]
     pub cpu_watts_per_core: Option<f64>,
     /// Memory power, W per GB, for the model [default: 0.3725].
-    #[arg(long, global = true, value_name = "W")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "W",
+        help_heading = "Energy and carbon",
+        hide_short_help = true
+    )]
     pub mem_watts_per_gb: Option<f64>,
     /// Use the power model even where a hardware counter is readable.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Energy and carbon")]
     pub energy_model: bool,
     /// Append a row to this CodeCarbon-format emissions.csv.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = "Reports")]
     pub emissions_csv: Option<PathBuf>,
     /// Project name for the emissions.csv row.
-    #[arg(long, global = true, default_value = "terrawatt", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "terrawatt",
+        value_name = "NAME",
+        help_heading = "Reports",
+        hide_short_help = true
+    )]
     pub project_name: String,
     /// Experiment id for the emissions.csv row.
-    #[arg(long, global = true, default_value = "", value_name = "ID")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "",
+        value_name = "ID",
+        help_heading = "Reports",
+        hide_short_help = true
+    )]
     pub experiment_id: String,
     /// Water usage effectiveness, L/kWh, for the emissions.csv row.
-    #[arg(long, global = true, value_name = "L_PER_KWH")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "L_PER_KWH",
+        help_heading = "Reports",
+        hide_short_help = true
+    )]
     pub wue: Option<f64>,
     /// Write the task's JSON report (results and energy record) to this file.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = "Reports")]
     pub report: Option<PathBuf>,
     /// Print the JSON report on stdout instead of the text results.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Reports")]
     pub json: bool,
     /// Worker threads [default: all logical CPUs].
-    #[arg(long, global = true, value_name = "N")]
+    #[arg(long, global = true, value_name = "N", help_heading = "Run")]
     pub threads: Option<usize>,
     /// No progress bars or notes.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = "Run"
+    )]
     pub quiet: bool,
     /// Also print each phase's energy and the energy sources.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Run")]
     pub verbose: bool,
 }
 
