@@ -257,7 +257,7 @@ fn energy_when_finds_the_cleanest_window_of_the_sample_series() {
 
     // bad inputs
     for (args, want) in [
-        (vec!["--duration", "3 hours"], "not a duration"),
+        (vec!["--duration", "3 weeks"], "not a duration"),
         (
             vec!["--duration", "3h", "--from", "2026-01-06 18:00"],
             "RFC 3339",

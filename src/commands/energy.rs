@@ -230,36 +230,11 @@ pub fn regions(_ctx: &Ctx) -> Result<Outcome> {
     })
 }
 
-/// `3h`, `90m`, `45s`, `2d`, `1h30m` → seconds.
+/// `3h`, `90m`, `45s`, `2d`, `1h30m` → seconds (the one duration parser).
 pub fn parse_duration(text: &str) -> Result<f64> {
-    let t = text.trim();
-    let mut total = 0.0;
-    let mut num = String::new();
-    let mut any = false;
-    for c in t.chars() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let unit = match c {
-            'd' => 86_400.0,
-            'h' => 3600.0,
-            'm' => 60.0,
-            's' => 1.0,
-            _ => bail!("'{text}': not a duration (e.g. 3h, 90m, 1h30m, 45s)"),
-        };
-        let v: f64 = num
-            .parse()
-            .map_err(|_| anyhow::anyhow!("'{text}': not a duration (e.g. 3h, 90m, 1h30m, 45s)"))?;
-        total += v * unit;
-        num.clear();
-        any = true;
-    }
-    let valid = num.is_empty() && any && total.is_finite() && total > 0.0;
-    if !valid {
-        bail!("'{text}': not a duration > 0 with its unit (e.g. 3h, 90m, 1h30m, 45s)");
-    }
-    Ok(total)
+    terrawatt_table::time::parse_duration(text)
+        .map(|s| s as f64)
+        .map_err(|e| anyhow::anyhow!(e))
 }
 
 fn parse_instant(flag: &str, text: &str) -> Result<f64> {

@@ -15,27 +15,9 @@ use crate::cli::{SolarPositionArgs, TableFormat};
 use crate::commands::building::check_output;
 use crate::task::{Ctx, Outcome};
 
-/// `30s`, `1min`, `15min`, `1h`, `1d` → seconds.
+/// `30s`, `1min`, `15min`, `1h`, `1d` → seconds (the one duration parser).
 pub fn parse_freq(s: &str) -> Result<i64> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: i64 = if num.is_empty() {
-        1
-    } else {
-        num.parse().map_err(|_| anyhow!("--freq '{s}'"))?
-    };
-    let unit_s = match unit.trim() {
-        "s" | "sec" | "S" => 1,
-        "min" | "m" | "T" => 60,
-        "h" | "H" | "hour" => 3600,
-        "d" | "D" | "day" => 86_400,
-        _ => bail!("--freq '{s}': use a count and a unit: 30s, 1min, 15min, 1h, 1d"),
-    };
-    if n <= 0 {
-        bail!("--freq '{s}' must be positive");
-    }
-    Ok(n * unit_s)
+    terrawatt_table::time::parse_duration(s).map_err(|e| anyhow!("--freq {e}"))
 }
 
 const COLUMNS: [&str; 8] = [

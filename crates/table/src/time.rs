@@ -98,6 +98,57 @@ pub fn parse_stamp(text: &str, zone: Option<Tz>) -> std::result::Result<Stamp, S
 }
 
 /// Parses an IANA zone name.
+/// A duration, in whole seconds: a count and a unit, `30s`, `15min`, `1h`, `4h`, `60d`, also
+/// compound (`1h30m`), spaced (`3 h`), fractional where the seconds are whole (`1.5h`), or a
+/// bare unit (`h` = `1h`). Units: s/sec/second(s), m/min/minute(s)/T, h/H/hour(s),
+/// d/D/day(s). The one parser behind every duration flag (`--freq`, `--interval`,
+/// `--horizon`, `--duration`, …).
+pub fn parse_duration(text: &str) -> std::result::Result<i64, String> {
+    let bad =
+        || format!("'{text}': not a duration: a count and a unit, e.g. 30s, 15min, 1h, 1h30m, 2d");
+    let s = text.trim();
+    if s.is_empty() {
+        return Err(bad());
+    }
+    let mut total = 0.0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let n_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (num, tail) = rest.split_at(n_end);
+        let tail = tail.trim_start();
+        let u_end = tail
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(tail.len());
+        let (unit, after) = tail.split_at(u_end);
+        let n: f64 = if num.is_empty() {
+            if total > 0.0 || !after.trim().is_empty() {
+                return Err(bad());
+            }
+            1.0
+        } else {
+            num.parse().map_err(|_| bad())?
+        };
+        let unit_s = match unit {
+            "s" | "sec" | "second" | "seconds" | "S" => 1.0,
+            "m" | "min" | "minute" | "minutes" | "T" => 60.0,
+            "h" | "H" | "hour" | "hours" => 3600.0,
+            "d" | "D" | "day" | "days" => 86_400.0,
+            _ => return Err(bad()),
+        };
+        total += n * unit_s;
+        rest = after.trim_start();
+    }
+    if !(total.is_finite() && total >= 1.0) || (total - total.round()).abs() > 1e-9 {
+        return Err(format!(
+            "{}: it must be a whole number of seconds, at least 1",
+            bad()
+        ));
+    }
+    Ok(total.round() as i64)
+}
+
 pub fn parse_zone(name: &str) -> Result<Tz, String> {
     name.parse::<Tz>().map_err(|_| {
         format!(
@@ -200,6 +251,32 @@ pub fn read_stamps(
         })?));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::parse_duration;
+
+    #[test]
+    fn durations() {
+        for (t, want) in [
+            ("15min", 900),
+            ("4h", 14_400),
+            ("60d", 5_184_000),
+            ("30s", 30),
+            ("1h30m", 5_400),
+            ("3 h", 10_800),
+            ("1.5h", 5_400),
+            ("h", 3_600),
+            ("15T", 900),
+            ("2 days", 172_800),
+        ] {
+            assert_eq!(parse_duration(t), Ok(want), "{t}");
+        }
+        for t in ["0h", "", "3 weeks", "h2", "-1h", "0.5s", "1h x"] {
+            assert!(parse_duration(t).is_err(), "{t}");
+        }
+    }
 }
 
 #[cfg(test)]
