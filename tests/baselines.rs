@@ -4,24 +4,15 @@
 //! untouched inputs.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use chrono::DateTime;
 
+mod support;
+use support::{s, stderr, terrawatt};
+
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
-
-fn terrawatt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_terrawatt"))
-        .args(args)
-        .env_remove("TERRAWATT_COUNTRY")
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn root() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
@@ -34,10 +25,6 @@ fn meter() -> PathBuf {
 
 fn temperature() -> PathBuf {
     root().join("notebooks-data/temperature-hourly.csv.gz")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 fn read_text(p: &Path) -> String {

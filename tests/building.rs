@@ -3,29 +3,15 @@
 //! a clear error, a non-zero exit, no output and untouched inputs.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn terrawatt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_terrawatt"))
-        .args(args)
-        .env_remove("TERRAWATT_COUNTRY")
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod support;
+use support::{s, stderr, terrawatt};
 
 fn sample() -> PathBuf {
     // the package folder as cargo gives it at run time (not the one this binary was built in)
     std::env::var_os("CARGO_MANIFEST_DIR")
         .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .join("notebooks-data/buildings.csv")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// A small table: 12 rows of three features and a target.

@@ -5,38 +5,10 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod support;
+use support::{assert_energy_line, stderr, stdout, terrawatt};
+
 const CODECARBON_HEADER: &str = "timestamp,project_name,run_id,experiment_id,duration,emissions,emissions_rate,cpu_power,gpu_power,ram_power,cpu_energy,gpu_energy,ram_energy,energy_consumed,water_consumed,country_name,country_iso_code,region,cloud_provider,cloud_region,os,python_version,codecarbon_version,cpu_count,cpu_model,gpu_count,gpu_model,longitude,latitude,ram_total_size,tracking_mode,cpu_utilization_percent,gpu_utilization_percent,ram_utilization_percent,ram_used_gb,on_cloud,pue,wue";
-
-fn terrawatt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_terrawatt"))
-        .args(args)
-        .env_remove("TERRAWATT_COUNTRY")
-        .env_remove("TERRAWATT_CPU_W_PER_CORE")
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// The last stderr line is the energy line, with its method and band.
-fn assert_energy_line(o: &Output) {
-    let err = stderr(o);
-    let last = err.lines().last().unwrap_or("");
-    assert!(last.starts_with("energy "), "no energy line last: {err}");
-    assert!(last.contains("gCO2e @ "), "{last}");
-    assert!(
-        ["estimate ±", "estimate −", "measured ±"]
-            .iter()
-            .any(|k| last.contains(k)),
-        "the figure must say how it was obtained: {last}"
-    );
-}
 
 const SMALL: [&str; 4] = ["--sites", "20", "--years", "2"];
 

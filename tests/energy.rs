@@ -3,32 +3,18 @@
 //! `energy when`), and `energy sweep`; with their bad inputs.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-mod sample_plan;
+mod support;
+use support::{stderr as err, stdout as out, terrawatt};
 
 fn terrawatt_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_terrawatt"));
-    c.args(args)
-        .env_remove("TERRAWATT_COUNTRY")
-        .env_remove("TERRAWATT_CPU_W_PER_CORE")
-        .env_remove("TERRAWATT_POWER_MODEL");
+    let mut c = support::command();
+    c.args(args);
     for (k, v) in env {
         c.env(k, v);
     }
     c.output().expect("the binary runs")
-}
-
-fn terrawatt(args: &[&str]) -> Output {
-    terrawatt_env(args, &[])
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 fn ends_with_energy_line(o: &Output) {
@@ -331,12 +317,12 @@ fn sweep_runs_each_thread_count_and_says_which_is_best() {
 fn energy_when_schedules_a_planned_runs_unfinished_tasks() {
     // a real plan (the sample scenes in 4 tiles), two of its tasks run here
     let dir = tempfile::tempdir().unwrap();
-    let samples = sample_plan::samples();
+    let samples = support::sample_plan::samples();
     let run = dir.path().join("run");
     let s = |p: &Path| p.to_str().unwrap().to_string();
-    sample_plan::plan_sample_change(&run);
+    support::sample_plan::plan_sample_change(&run);
     for id in [0, 2] {
-        sample_plan::run_task(&run, id);
+        support::sample_plan::run_task(&run, id);
     }
     let series = samples.join("grid-intensity-hourly.csv");
     let when = |within: &str| {

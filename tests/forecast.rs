@@ -4,26 +4,12 @@
 //! non-zero exit, no output).
 
 use std::path::Path;
-use std::process::{Command, Output};
+
+mod support;
+use support::{s, stderr, terrawatt};
 
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
-
-fn terrawatt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_terrawatt"))
-        .args(args)
-        .env_remove("TERRAWATT_COUNTRY")
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 const SITE: [&str; 10] = [
     "--site-lat",

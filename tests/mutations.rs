@@ -7,7 +7,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-mod sample_plan;
+mod support;
 
 const CASES: u64 = 120;
 
@@ -199,12 +199,12 @@ fn plan_files_and_task_reports() {
     // a real plan's manifest (Parquet) and one task's report
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    sample_plan::plan_sample_change(&run);
+    support::sample_plan::plan_sample_change(&run);
     let manifest = std::fs::read(run.join("manifest.parquet")).unwrap();
     never_panics("manifest.parquet", &manifest, |p| {
         terrawatt_scale::manifest::read(p).is_ok()
     });
-    sample_plan::run_task(&run, 0);
+    support::sample_plan::run_task(&run, 0);
     let report = std::fs::read(run.join("reports/task-00000.json")).unwrap();
     never_panics("task-00000.json", &report, |p| {
         std::fs::read_to_string(p)

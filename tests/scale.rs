@@ -5,8 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-mod sample_plan;
-use std::process::{Command, Output};
+use std::process::Output;
 
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
@@ -14,15 +13,8 @@ mod norcia;
 
 use norcia::{band, bands, ndvi_args};
 
-fn terrawatt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_terrawatt"))
-        .args(args)
-        .env_remove("TERRAWATT_COUNTRY")
-        .env_remove("SLURM_ARRAY_TASK_ID")
-        .env_remove("SLURM_CPUS_PER_TASK")
-        .output()
-        .expect("the binary runs")
-}
+mod support;
+use support::{s, terrawatt};
 
 fn run_ok(args: &[String]) -> Output {
     let o = terrawatt(&args.iter().map(String::as_str).collect::<Vec<_>>());
@@ -40,10 +32,6 @@ fn run_err(args: &[String]) -> String {
     let e = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(e.lines().last().unwrap_or("").starts_with("energy "), "{e}");
     e
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -996,7 +984,7 @@ fn a_report_cut_short_or_an_output_changed_is_run_again() {
     // issue 18: a truncated task report once counted as done forever
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    sample_plan::plan_sample_change(&run);
+    support::sample_plan::plan_sample_change(&run);
     run_ok(&strings(&["submit", s(&run), "--local"]));
     let report = run.join("reports/task-00001.json");
     let text = std::fs::read_to_string(&report).unwrap();

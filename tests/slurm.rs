@@ -22,9 +22,8 @@ mod norcia;
 
 use norcia::{bands, ndvi_args};
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+mod support;
+use support::s;
 
 /// Whether this machine can stand up a cluster; a notice (or a failure under CI) if not.
 fn slurm_available() -> bool {

@@ -5,21 +5,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn terrawatt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_terrawatt"))
-        .args(args)
-        .env_remove("TERRAWATT_COUNTRY")
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+mod support;
+use support::{s, stderr, terrawatt};
 
 const EXAMPLE: [&str; 10] = [
     "--lat",

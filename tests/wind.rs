@@ -1,23 +1,12 @@
 //! End-to-end tests of `terrawatt wind simulate`.
 
 use std::path::Path;
-use std::process::{Command, Output};
+
+mod support;
+use support::{s, terrawatt};
 
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
-
-fn terrawatt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_terrawatt"))
-        .args(args)
-        .env_remove("TERRAWATT_COUNTRY")
-        .env_remove("TERRAWATT_TURBINE_LIBRARY")
-        .output()
-        .expect("the binary runs")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 #[test]
 fn e126_at_135_m_and_bad_inputs() {

@@ -1,9 +1,8 @@
 //! A planned run of the bundled sample scenes, shared by the integration tests that need a
 //! real plan: `raster change` (NDVI) in four 200-pixel tiles.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// notebooks-data.
 pub fn samples() -> PathBuf {
@@ -13,7 +12,7 @@ pub fn samples() -> PathBuf {
 /// Plans the sample change in four tiles into `run` (which must succeed).
 pub fn plan_sample_change(run: &Path) -> Output {
     let scene = |n: &str| samples().join(n).to_str().unwrap().to_string();
-    let o = Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+    let o = super::command()
         .args([
             "plan",
             "raster",
@@ -33,7 +32,6 @@ pub fn plan_sample_change(run: &Path) -> Output {
             "--index",
             "ndvi",
         ])
-        .env_remove("TERRAWATT_COUNTRY")
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -42,7 +40,7 @@ pub fn plan_sample_change(run: &Path) -> Output {
 
 /// Runs one task of the plan in `run` here (which must succeed).
 pub fn run_task(run: &Path, id: usize) {
-    let o = Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+    let o = super::command()
         .args([
             "run-task",
             "--manifest",
@@ -50,7 +48,6 @@ pub fn run_task(run: &Path, id: usize) {
             "--task-id",
             &id.to_string(),
         ])
-        .env_remove("TERRAWATT_COUNTRY")
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
