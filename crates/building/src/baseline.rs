@@ -74,6 +74,7 @@ pub struct Fitted {
 
 /// Errors of fitting or using a baseline.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BaselineError {
     #[error("the baseline is disqualified: {}", .0.join("; "))]
     Disqualified(Vec<String>),

@@ -17,6 +17,7 @@ pub const DAY: i64 = 86_400;
 
 /// Errors of reading and checking meter and temperature files. Each names the file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SeriesError {
     #[error(transparent)]
     Table(#[from] TableError),

@@ -18,6 +18,7 @@ pub mod series;
 
 /// Errors of reading data and of settings; each names the file, column or row.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ForecastError {
     #[error(transparent)]
     Table(#[from] terrawatt_table::TableError),

@@ -65,6 +65,7 @@ pub mod zones;
 
 /// Errors of the raster tasks; each names the file, band or option at fault.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RasterError {
     #[error("{path}: {message}")]
     Input { path: String, message: String },

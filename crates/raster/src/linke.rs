@@ -9,6 +9,7 @@ use gdal::Dataset;
 
 /// Errors reading the climatology; each names the file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LinkeError {
     #[error("{path}: {message}")]
     Read { path: PathBuf, message: String },

@@ -50,6 +50,7 @@ impl fmt::Display for Label {
 
 /// Errors reading a weather file; each names the file (and the line where there is one).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum WeatherError {
     #[error("{path}: {source}")]
     Io {

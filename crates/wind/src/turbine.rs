@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// Errors reading a turbine library; each names the file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TurbineError {
     #[error("{path}: {source}")]
     Io {

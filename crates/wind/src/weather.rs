@@ -36,6 +36,7 @@ fn plausible(variable: &str) -> Option<(f64, f64, &'static str)> {
 
 /// Errors reading a weather table; each names the file and line.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum WeatherError {
     #[error("{path}: {source}")]
     Io {
