@@ -65,6 +65,32 @@ const FIT: [&str; 9] = [
     "--data",
 ];
 
+/// NDVI of the case's `s.tif`.
+const INDEX_OF_S_TIF: [&str; 10] = [
+    "raster",
+    "index",
+    "--index",
+    "ndvi",
+    "--red",
+    "{dir}/s.tif#1",
+    "--nir",
+    "{dir}/s.tif#2",
+    "--out",
+    "{dir}/ndvi.tif",
+];
+
+/// A PV year from the case's `w.csv` and `sys.toml`.
+const SIMULATE_W_CSV: [&str; 8] = [
+    "solar",
+    "simulate",
+    "--weather",
+    "{dir}/w.csv",
+    "--system",
+    "{dir}/sys.toml",
+    "--out",
+    "{dir}/o.csv",
+];
+
 fn fit(data: &'static str, out: &'static str) -> Vec<&'static str> {
     let mut a = FIT.to_vec();
     a.extend([data, "--out", out]);
@@ -180,35 +206,13 @@ fn cases() -> Vec<Case> {
         Case {
             name: "truncated GeoTIFF",
             files: vec![("s.tif", scene[..scene.len() / 3].to_vec())],
-            args: vec![
-                "raster",
-                "index",
-                "--index",
-                "ndvi",
-                "--red",
-                "{dir}/s.tif#1",
-                "--nir",
-                "{dir}/s.tif#2",
-                "--out",
-                "{dir}/ndvi.tif",
-            ],
+            args: INDEX_OF_S_TIF.to_vec(),
             says: &["s.tif"],
         },
         Case {
             name: "a text file named .tif",
             files: vec![("s.tif", b"not a raster\n".to_vec())],
-            args: vec![
-                "raster",
-                "index",
-                "--index",
-                "ndvi",
-                "--red",
-                "{dir}/s.tif#1",
-                "--nir",
-                "{dir}/s.tif#2",
-                "--out",
-                "{dir}/ndvi.tif",
-            ],
+            args: INDEX_OF_S_TIF.to_vec(),
             says: &["s.tif", "not a raster GDAL can read"],
         },
         Case {
@@ -217,31 +221,13 @@ fn cases() -> Vec<Case> {
                 ("w.csv", bad_lat.into_bytes()),
                 ("sys.toml", system.clone()),
             ],
-            args: vec![
-                "solar",
-                "simulate",
-                "--weather",
-                "{dir}/w.csv",
-                "--system",
-                "{dir}/sys.toml",
-                "--out",
-                "{dir}/o.csv",
-            ],
+            args: SIMULATE_W_CSV.to_vec(),
             says: &["w.csv: the site in its header", "latitude 143.6"],
         },
         Case {
             name: "a typical year cut short",
             files: vec![("w.csv", cut_weather.into_bytes()), ("sys.toml", system)],
-            args: vec![
-                "solar",
-                "simulate",
-                "--weather",
-                "{dir}/w.csv",
-                "--system",
-                "{dir}/sys.toml",
-                "--out",
-                "{dir}/o.csv",
-            ],
+            args: SIMULATE_W_CSV.to_vec(),
             says: &["--allow-partial"],
         },
         Case {

@@ -345,17 +345,25 @@ fn missing_weather_stays_missing_and_is_counted() {
     let sys = system_file(dir.path(), "[array]\nkwp = 4.0\ntilt = 30\n");
     let series = dir.path().join("s.csv");
     let rep = dir.path().join("r.json");
+    // the year simulated with its report and series, plus `extra`
+    let simulate = |extra: &[&str]| {
+        let mut a = vec![
+            "--report",
+            s(&rep),
+            "solar",
+            "simulate",
+            "--weather",
+            s(&weather),
+            "--system",
+            s(&sys),
+            "--out",
+            s(&series),
+        ];
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
     // a typical year with an hour of missing weather is not "annual": refused, nothing written
-    let o = terrawatt(&[
-        "solar",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--system",
-        s(&sys),
-        "--out",
-        s(&series),
-    ]);
+    let o = simulate(&[]);
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("1 interval(s) have missing weather")
@@ -364,19 +372,7 @@ fn missing_weather_stays_missing_and_is_counted() {
         stderr(&o)
     );
     assert!(!series.exists());
-    let o = terrawatt(&[
-        "--report",
-        s(&rep),
-        "solar",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--system",
-        s(&sys),
-        "--out",
-        s(&series),
-        "--allow-partial",
-    ]);
+    let o = simulate(&["--allow-partial"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
@@ -399,20 +395,7 @@ fn missing_weather_stays_missing_and_is_counted() {
     assert!(row.ends_with(",,"), "{row}");
 
     // asked to, the one-hour gap is filled by interpolation, counted, and has power again
-    let o = terrawatt(&[
-        "--report",
-        s(&rep),
-        "solar",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--system",
-        s(&sys),
-        "--fill-gaps",
-        "1",
-        "--out",
-        s(&series),
-    ]);
+    let o = simulate(&["--fill-gaps", "1"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
