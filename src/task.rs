@@ -74,7 +74,7 @@ pub fn carbon_settings(g: &Global) -> Result<CarbonSettings> {
             let mut s =
                 terrawatt_meter::hourly::IntensitySeries::load(path, g.grid_intensity_direct)?;
             if g.grid_intensity_marginal {
-                s.basis = "marginal";
+                s.basis = "marginal".to_string();
             }
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -9,13 +9,13 @@
 //! energy in kWh, I the intensity, M the embodied emissions share
 //! `M = TE · (TiR / EL) · (RR / ToR)` and R the functional units the task produced.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{MeterError, Result};
 use crate::tables::{self, CloudRow, CountryRow};
 
 /// Where an intensity figure comes from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "basis", rename_all = "snake_case")]
 pub enum IntensityBasis {
     /// Given by the user.
@@ -33,7 +33,7 @@ pub enum IntensityBasis {
 }
 
 /// A grid carbon intensity with its provenance.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GridIntensity {
     pub g_per_kwh: f64,
     #[serde(flatten)]
@@ -176,7 +176,7 @@ pub fn find_cloud_region(spec: &str) -> Result<&'static CloudRow> {
 }
 
 /// Embodied emissions of the hardware (SCI's M).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Embodied {
     /// Total embodied emissions of the machine, kgCO2e (TE).
     pub total_kg: f64,

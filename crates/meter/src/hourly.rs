@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDateTime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{MeterError, Result};
 use crate::tables::split_csv_line;
@@ -27,16 +27,16 @@ use crate::tables::split_csv_line;
 pub const MAX_PLAUSIBLE_G_PER_KWH: f64 = 2_000.0;
 
 /// An intensity series.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntensitySeries {
     pub path: PathBuf,
     /// `electricity_maps` or `plain`.
-    pub layout: &'static str,
+    pub layout: String,
     /// The column read.
     pub column: String,
     /// `average` (location-based, as Electricity Maps' and most grid operators' series)
     /// or `marginal` (as WattTime's), as the user declares it.
-    pub basis: &'static str,
+    pub basis: String,
     /// Start of each value, Unix seconds (UTC), ascending.
     #[serde(skip)]
     pub starts: Vec<i64>,
@@ -188,9 +188,9 @@ impl IntensitySeries {
         let (starts, values): (Vec<i64>, Vec<f64>) = rows.into_iter().unzip();
         Ok(IntensitySeries {
             path: path.to_path_buf(),
-            layout,
+            layout: layout.to_string(),
             column: names[value_col].clone(),
-            basis: "average",
+            basis: "average".to_string(),
             first_s: starts[0],
             end_s: starts[starts.len() - 1] + step_s,
             starts,
@@ -246,7 +246,7 @@ impl IntensitySeries {
 }
 
 /// The emissions of running for `duration_s` at each candidate start.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StartChoice {
     pub start: String,
     pub start_s: f64,

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::hwmon::AmdEnergy;
@@ -230,7 +230,7 @@ pub struct Meter {
 }
 
 /// Facts of the machine a report was made on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MachineInfo {
     pub cpu_model: String,
     pub logical_cpus: usize,
@@ -519,7 +519,7 @@ pub struct Span {
 /// logical CPUs) shares the static part in proportion to time. So `task + others + idle
 /// = total`, a busy task pays the power it adds plus its share of the idle power, and the
 /// idle CPUs' share of the static power is reported as idle.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Attribution {
     /// The machine's energy over the span: measured by the counters, or modelled.
     pub measured_total_j: f64,
@@ -596,7 +596,7 @@ pub fn attribute(
 }
 
 /// One counter's machine-wide energy over a span.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainEnergy {
     pub name: String,
     pub kind: DomainKind,
@@ -604,7 +604,7 @@ pub struct DomainEnergy {
 }
 
 /// The energy of a span: IT energy, before PUE.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Energy {
     pub method: Method,
     /// True for a model figure.
@@ -628,7 +628,7 @@ pub struct Energy {
 }
 
 /// A closed span.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpanRecord {
     pub name: String,
     /// When the span opened, Unix seconds (UTC).

@@ -67,7 +67,7 @@ impl std::str::FromStr for PowerBasis {
 }
 
 /// Where the topology of the physical package comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TopologyFrom {
     /// The topology table (vendor specification).
@@ -81,7 +81,7 @@ pub enum TopologyFrom {
 }
 
 /// Where a busy logical CPU's power comes from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "from", rename_all = "snake_case")]
 pub enum CorePowerSource {
     /// `--cpu-watts-per-core` or TERRAWATT_CPU_W_PER_CORE (W per busy logical CPU).
@@ -111,7 +111,7 @@ pub enum CorePowerSource {
 }
 
 /// What share of which physical processor the figure charges, and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CpuShare {
     /// Logical CPUs this system sees.
     pub logical_cpus: usize,
@@ -126,7 +126,7 @@ pub struct CpuShare {
 }
 
 /// The stated model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PowerModel {
     /// Power of one busy logical CPU, W (`P_max`).
     pub w_per_cpu: f64,
@@ -146,7 +146,7 @@ pub struct PowerModel {
     /// The larger of the two (kept for readers of the symmetric figure).
     pub uncertainty: f64,
     /// Where the band comes from.
-    pub band_source: &'static str,
+    pub band_source: String,
     /// Why a calibration file was not used (unreadable or damaged), when it was not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
@@ -507,7 +507,7 @@ impl PowerModel {
             band_low,
             band_high,
             uncertainty: band_low.max(band_high),
-            band_source,
+            band_source: band_source.to_string(),
             warning,
         })
     }

@@ -1,7 +1,7 @@
 //! The energy report of a task: energy with its method and band, carbon, SCI, the span
 //! tree, and the one-line summary printed after every command.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::carbon::{self, Embodied, GridIntensity};
 use crate::hourly::IntensitySeries;
@@ -11,7 +11,7 @@ use crate::source::{Method, SourceProbe};
 use crate::units;
 
 /// How carbon is counted for a run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CarbonSettings {
     /// The intensity used where no series is given, or outside the series' cover.
     pub grid: GridIntensity,
@@ -36,7 +36,7 @@ impl Default for CarbonSettings {
 }
 
 /// The functional unit a task names for its SCI score: `count` units of `name`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionalUnit {
     /// Singular, e.g. `prediction`, `km²`, `site-year`, `1,000 predictions`.
     pub name: String,
@@ -53,7 +53,7 @@ impl FunctionalUnit {
 }
 
 /// The Software Carbon Intensity of a task.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sci {
     pub unit: String,
     /// R: how many units the task produced.
@@ -63,7 +63,7 @@ pub struct Sci {
 }
 
 /// Energy and carbon of one span under a run's carbon settings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Footprint {
     pub method: Method,
     pub estimate: bool,
@@ -224,7 +224,7 @@ impl Footprint {
 }
 
 /// The energy record of a task, as written into its JSON report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnergyReport {
     #[serde(flatten)]
     pub footprint: Footprint,
@@ -232,7 +232,7 @@ pub struct EnergyReport {
     /// The task / others / idle split of the machine's energy (measured or modelled).
     pub attribution: Option<Attribution>,
     /// The attribution convention, in words.
-    pub attribution_convention: &'static str,
+    pub attribution_convention: String,
     /// The model's parameters: the figure's where the model produced it, and the idle
     /// power the counters' attribution used where a counter did.
     pub model: Option<PowerModel>,
@@ -271,7 +271,7 @@ impl EnergyReport {
         EnergyReport {
             footprint,
             attribution: span.energy.attribution,
-            attribution_convention: crate::meter::ATTRIBUTION_CONVENTION,
+            attribution_convention: crate::meter::ATTRIBUTION_CONVENTION.to_string(),
             model: Some(meter.model().clone()),
             sources: meter.probes().to_vec(),
             machine: meter.machine(),
@@ -295,5 +295,40 @@ fn collect_notes(span: &SpanRecord, out: &mut Vec<String>) {
     }
     for c in &span.children {
         collect_notes(c, out);
+    }
+}
+
+#[cfg(test)]
+mod round_trip {
+    use super::*;
+    use crate::MeterConfig;
+
+    #[test]
+    fn an_energy_report_reads_back_as_it_was_written() {
+        let meter = Meter::detect(&MeterConfig {
+            force_model: true,
+            calibration: None,
+            probe_cache: None,
+            ..MeterConfig::default()
+        })
+        .unwrap();
+        let mut span = meter.span("task");
+        span.phase("work", |_| {
+            std::hint::black_box((0..100_000u64).sum::<u64>())
+        });
+        let report = EnergyReport::new(
+            &meter,
+            span.finish(),
+            CarbonSettings {
+                grid: GridIntensity::country("FR").unwrap(),
+                series: None,
+                pue: 1.2,
+                embodied: Some(Embodied::new(1000.0, 4.0, 0.5).unwrap()),
+            },
+            Some(&FunctionalUnit::new("site-year", 2.0)),
+        );
+        let text = serde_json::to_string(&report).unwrap();
+        let back: EnergyReport = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, report);
     }
 }

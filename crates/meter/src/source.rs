@@ -1,9 +1,9 @@
 //! Which energy source a meter uses, and why the others are not used.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What part of the machine a counter covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DomainKind {
     /// A processor package (cores, caches, uncore).
@@ -17,7 +17,7 @@ pub enum DomainKind {
 }
 
 /// The method behind an energy figure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// Linux powercap RAPL counters.
@@ -53,7 +53,7 @@ impl std::fmt::Display for Method {
 }
 
 /// Why a counter source is not used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", content = "detail", rename_all = "snake_case")]
 pub enum Unavailable {
     /// The interface does not exist here (most virtual machines).
@@ -80,7 +80,7 @@ impl std::fmt::Display for Unavailable {
 }
 
 /// The outcome of probing one source.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceProbe {
     pub method: Method,
     /// `None` where the source is usable.

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{MeterError, Result};
 
@@ -59,7 +59,7 @@ pub fn ticks_per_second() -> f64 {
 }
 
 /// CPU time of this process, all threads, living and ended.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct ProcessCpu {
     pub user_s: f64,
     pub system_s: f64,
@@ -103,7 +103,7 @@ impl ProcessCpu {
 
 /// What this machine's processors are, as `/proc/cpuinfo` tells them (inside a virtual
 /// machine: as the hypervisor presents them).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CpuInfo {
     /// `model name` of the first processor (x86), or a name built from the ARM
     /// implementer and part where the file gives no model name.

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
+use terrawatt_meter::EnergyReport;
 
 /// One task's energy, as read from its report.
 #[derive(Debug, Clone, Serialize)]
@@ -28,29 +29,33 @@ pub struct TaskEnergy {
 }
 
 impl TaskEnergy {
-    /// From a task report (`energy` and `results.placement`); `None` names what is missing.
+    /// From a task report: its `energy` record read as the meter's typed
+    /// [`EnergyReport`] (what the task wrote, through the same serde types), and the node
+    /// from `results.placement`. An error says what is missing or wrong.
     pub fn of_report(task_id: usize, report: &Value) -> Result<TaskEnergy, String> {
         let e = &report["energy"];
-        let num = |v: &Value, k: &str| {
-            v[k].as_f64()
-                .ok_or_else(|| format!("the report has no energy figure '{k}'"))
-        };
-        let span = &e["span"];
+        if e.is_null() {
+            return Err("the report has no energy figure (no 'energy' record)".into());
+        }
+        let e: EnergyReport = serde_json::from_value(e.clone()).map_err(|err| {
+            format!("the report's energy record is not whole: no energy figure ({err})")
+        })?;
+        let f = &e.footprint;
         Ok(TaskEnergy {
             task_id,
             node: report["results"]["placement"]["node"]
                 .as_str()
                 .unwrap_or("unknown")
                 .to_string(),
-            method: e["method"].as_str().unwrap_or("unknown").to_string(),
-            estimate: e["estimate"].as_bool().unwrap_or(true),
-            joules: num(e, "joules")?,
-            it_joules: num(e, "it_joules")?,
-            joules_low: num(e, "joules_low")?,
-            joules_high: num(e, "joules_high")?,
-            co2e_g: num(e, "co2e_g")?,
-            wall_s: num(span, "wall_s")?,
-            cpu_s: num(span, "cpu_user_s")? + num(span, "cpu_system_s")?,
+            method: f.method.to_string(),
+            estimate: f.estimate,
+            joules: f.joules,
+            it_joules: f.it_joules,
+            joules_low: f.joules_low,
+            joules_high: f.joules_high,
+            co2e_g: f.co2e_g,
+            wall_s: e.span.wall_s,
+            cpu_s: e.span.cpu_s(),
         })
     }
 }
@@ -124,13 +129,35 @@ pub fn sum(tasks: Vec<TaskEnergy>, failed: &[TaskEnergy]) -> RunEnergy {
 mod tests {
     use super::*;
 
+    /// A task report whose energy record is a real one, its figures set to `j` and `method`.
     fn report(node: &str, method: &str, j: f64) -> Value {
+        use terrawatt_meter::{Meter, MeterConfig, Method};
+        let meter = Meter::detect(&MeterConfig {
+            force_model: true,
+            calibration: None,
+            probe_cache: None,
+            ..MeterConfig::default()
+        })
+        .unwrap();
+        let mut r = EnergyReport::new(
+            &meter,
+            meter.span("task").finish(),
+            Default::default(),
+            None,
+        );
+        let f = &mut r.footprint;
+        f.method = if method == "model" {
+            Method::Model
+        } else {
+            Method::Rapl
+        };
+        f.estimate = method == "model";
+        (f.joules, f.it_joules, f.joules_low, f.joules_high) = (j, j, 0.9 * j, 1.1 * j);
+        f.co2e_g = j / 3.6e6 * 400.0;
+        (r.span.wall_s, r.span.cpu_user_s, r.span.cpu_system_s) = (1.0, 0.5, 0.25);
         serde_json::json!({
             "results": {"placement": {"node": node}},
-            "energy": {"method": method, "estimate": method == "model", "joules": j,
-                "it_joules": j, "joules_low": 0.9 * j, "joules_high": 1.1 * j,
-                "co2e_g": j / 3.6e6 * 400.0,
-                "span": {"wall_s": 1.0, "cpu_user_s": 0.5, "cpu_system_s": 0.25}}
+            "energy": r,
         })
     }
 
@@ -158,6 +185,8 @@ mod tests {
     #[test]
     fn a_report_without_energy_is_named() {
         let e = TaskEnergy::of_report(0, &serde_json::json!({"energy": {}})).unwrap_err();
-        assert!(e.contains("joules"), "{e}");
+        assert!(e.contains("no energy figure"), "{e}");
+        let e = TaskEnergy::of_report(0, &serde_json::json!({"results": {}})).unwrap_err();
+        assert!(e.contains("no energy figure"), "{e}");
     }
 }
