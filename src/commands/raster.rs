@@ -686,17 +686,23 @@ pub struct LandscapeArgs {
 /// Bands by role, from one file per band or a multi-band file.
 #[derive(Debug, Args)]
 pub struct RoleArgs {
-    /// One file per band (band 1 of each; FILE#N or FILE#DESCRIPTION for another band).
+    /// One file per band: the red band's (band 1 of it; FILE#N or FILE#DESCRIPTION for
+    /// another band).
     #[arg(long, value_name = "FILE")]
     pub red: Option<String>,
+    /// The nir band's file (FILE#N or FILE#DESCRIPTION for another band than 1).
     #[arg(long, value_name = "FILE")]
     pub nir: Option<String>,
+    /// The green band's file (FILE#N or FILE#DESCRIPTION for another band than 1).
     #[arg(long, value_name = "FILE")]
     pub green: Option<String>,
+    /// The blue band's file (FILE#N or FILE#DESCRIPTION for another band than 1).
     #[arg(long, value_name = "FILE")]
     pub blue: Option<String>,
+    /// The swir1 band's file (FILE#N or FILE#DESCRIPTION for another band than 1).
     #[arg(long, value_name = "FILE")]
     pub swir1: Option<String>,
+    /// The swir2 band's file (FILE#N or FILE#DESCRIPTION for another band than 1).
     #[arg(long, value_name = "FILE")]
     pub swir2: Option<String>,
     /// Expression bands: NAME=FILE[#BAND], repeatable.
@@ -726,6 +732,7 @@ pub struct CommonArgs {
     /// scale + offset), e.g. --scale 0.0001 for Sentinel-2 L1C/L2A digital numbers.
     #[arg(long)]
     pub scale: Option<f64>,
+    /// The offset of that scaling (with --scale).
     #[arg(long, allow_hyphen_values = true)]
     pub offset: Option<f64>,
     /// any: a pixel missing in any input is missing (default); ignore: read nodata values
@@ -796,6 +803,8 @@ pub struct ChangeArgs {
     /// ndvi, nbr, ndmi, ndwi, evi or savi: the index differenced between the dates.
     #[arg(long, conflicts_with_all = ["expr", "method"])]
     pub index: Option<String>,
+    /// A band-math expression instead of an index (bN: band N of --before/--after), computed
+    /// for each date and differenced as an index is.
     #[arg(long, conflicts_with = "method")]
     pub expr: Option<String>,
     /// cva (change vector analysis) or irmad (iteratively reweighted MAD, Nielsen 2007) over
@@ -828,33 +837,46 @@ pub struct ChangeArgs {
     /// Multi-band files of the two dates; --bands maps roles to their bands.
     #[arg(long, value_name = "FILE")]
     pub before: Option<PathBuf>,
+    /// The after date's multi-band file (--bands maps its roles as for --before).
     #[arg(long, value_name = "FILE")]
     pub after: Option<PathBuf>,
+    /// Roles of the multi-band files' bands, e.g. red=B04,nir=B08 (index or description).
     #[arg(long, value_delimiter = ',', value_name = "ROLE=BAND")]
     pub bands: Vec<String>,
-    /// One file per band and date.
+    /// One file per band and date: the red band of the before date (FILE or FILE#BAND).
     #[arg(long, value_name = "FILE")]
     pub before_red: Option<String>,
+    /// The nir band of the before date, its own file (FILE or FILE#BAND).
     #[arg(long, value_name = "FILE")]
     pub before_nir: Option<String>,
+    /// The green band of the before date, its own file (FILE or FILE#BAND).
     #[arg(long, value_name = "FILE")]
     pub before_green: Option<String>,
+    /// The blue band of the before date, its own file (FILE or FILE#BAND).
     #[arg(long, value_name = "FILE")]
     pub before_blue: Option<String>,
+    /// The swir1 band of the before date, its own file (FILE or FILE#BAND).
     #[arg(long, value_name = "FILE")]
     pub before_swir1: Option<String>,
+    /// The swir2 band of the before date, its own file (FILE or FILE#BAND).
     #[arg(long, value_name = "FILE")]
     pub before_swir2: Option<String>,
+    /// The red band of the after date, its own file (FILE or FILE#BAND).
     #[arg(long, value_name = "FILE")]
     pub after_red: Option<String>,
+    /// The nir band of the after date, its own file (FILE or FILE#BAND).
     #[arg(long, value_name = "FILE")]
     pub after_nir: Option<String>,
+    /// The green band of the after date, its own file (FILE or FILE#BAND).
     #[arg(long, value_name = "FILE")]
     pub after_green: Option<String>,
+    /// The blue band of the after date, its own file (FILE or FILE#BAND).
     #[arg(long, value_name = "FILE")]
     pub after_blue: Option<String>,
+    /// The swir1 band of the after date, its own file (FILE or FILE#BAND).
     #[arg(long, value_name = "FILE")]
     pub after_swir1: Option<String>,
+    /// The swir2 band of the after date, its own file (FILE or FILE#BAND).
     #[arg(long, value_name = "FILE")]
     pub after_swir2: Option<String>,
     /// Which way: after-minus-before (default; dNDVI) or before-minus-after (default for
@@ -887,20 +909,25 @@ pub struct ChangeArgs {
     /// 3,8,9,10).
     #[arg(long, value_name = "FILE")]
     pub scl_before: Option<String>,
+    /// The after date's scene classification.
     #[arg(long, value_name = "FILE")]
     pub scl_after: Option<String>,
+    /// SCL classes masked: 3 cloud shadow, 8–9 cloud, 10 cirrus by default.
     #[arg(long, value_delimiter = ',', default_values_t = [3i64, 8, 9, 10])]
     pub scl_classes: Vec<i64>,
     /// Landsat QA_PIXEL of each date; --qa-bits masked (default 1,2,3,4).
     #[arg(long, value_name = "FILE")]
     pub qa_before: Option<String>,
+    /// The after date's QA_PIXEL.
     #[arg(long, value_name = "FILE")]
     pub qa_after: Option<String>,
+    /// QA_PIXEL bits masked: 1 dilated cloud, 2 cirrus, 3 cloud, 4 cloud shadow by default.
     #[arg(long, value_delimiter = ',', default_values_t = [1u32, 2, 3, 4])]
     pub qa_bits: Vec<u32>,
     /// A mask raster of each date (non-zero masked).
     #[arg(long, value_name = "FILE")]
     pub mask_before: Option<String>,
+    /// The after date's mask raster.
     #[arg(long, value_name = "FILE")]
     pub mask_after: Option<String>,
     /// Grow masks by this many pixels.
