@@ -408,11 +408,13 @@ pub struct MeterInputArgs {
     /// Meter columns: time, value (defaults: start, value).
     #[arg(long, value_name = "NAME")]
     pub meter_time_column: Option<String>,
+    /// The meter file's value column, where it is not named value, usage, kwh or consumption.
     #[arg(long, value_name = "NAME")]
     pub meter_value_column: Option<String>,
     /// Temperature columns: time, value (defaults: dt, then tempF/tempC/temperature).
     #[arg(long, value_name = "NAME")]
     pub temperature_time_column: Option<String>,
+    /// The temperature file's value column, where the reader does not find it by name.
     #[arg(long, value_name = "NAME")]
     pub temperature_column: Option<String>,
     /// Accept negative usage (net-metered data).
@@ -448,6 +450,7 @@ pub struct BaselineArgs {
     /// Baseline start and end: a date (local midnight in the meter's clock) or a timestamp.
     #[arg(long, value_name = "TIME")]
     pub start: Option<String>,
+    /// The end of the period: a date (local midnight) or a timestamp, as the start.
     #[arg(long, value_name = "TIME")]
     pub end: Option<String>,
     #[command(flatten)]
@@ -470,6 +473,7 @@ pub struct SavingsArgs {
     /// Reporting period start and end: a date (local midnight) or a timestamp.
     #[arg(long, value_name = "TIME")]
     pub start: String,
+    /// The end of the period: a date (local midnight) or a timestamp, as the start.
     #[arg(long, value_name = "TIME")]
     pub end: Option<String>,
     /// Confidence level of the savings uncertainty.
@@ -496,8 +500,10 @@ pub struct PortfolioArgs {
     /// Hourly temperature file shared by the meters.
     #[arg(long, value_name = "FILE")]
     pub temperature: PathBuf,
+    /// The temperature file's unit: F or C.
     #[arg(long, value_name = "F|C")]
     pub temperature_unit: String,
+    /// The time zone of time stamps written without a UTC offset (an IANA name, e.g. America/Chicago).
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     #[arg(long, value_enum)]
@@ -505,11 +511,13 @@ pub struct PortfolioArgs {
     /// Baseline period.
     #[arg(long, value_name = "TIME")]
     pub baseline_start: Option<String>,
+    /// The baseline period's end: a date (local midnight) or a timestamp.
     #[arg(long, value_name = "TIME")]
     pub baseline_end: String,
     /// Reporting period.
     #[arg(long, value_name = "TIME")]
     pub start: String,
+    /// The end of the period: a date (local midnight) or a timestamp, as the start.
     #[arg(long, value_name = "TIME")]
     pub end: Option<String>,
     #[arg(long, default_value_t = 0.90)]
@@ -732,6 +740,7 @@ pub enum SolarCommand {
 pub struct SolarSampleArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Where to write it.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
 }
@@ -745,18 +754,24 @@ pub enum ClearskyModel {
 
 #[derive(Debug, Clone, Args)]
 pub struct SolarClearskyArgs {
+    /// Latitude, degrees north (−90…90).
     #[arg(long, allow_hyphen_values = true)]
     pub lat: f64,
+    /// Longitude, degrees east (−180…180).
     #[arg(long, allow_hyphen_values = true)]
     pub lon: f64,
+    /// Elevation above sea level, m.
     #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
     pub elevation: f64,
+    /// The start: a date (local midnight) or a timestamp.
     #[arg(long, value_name = "TIME")]
     pub start: String,
+    /// The end of the period: a date (local midnight) or a timestamp, as the start.
     #[arg(long, value_name = "TIME")]
     pub end: String,
     #[arg(long, default_value = "1h")]
     pub freq: String,
+    /// The time zone of time stamps written without a UTC offset (an IANA name, e.g. America/Chicago).
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     #[arg(long, value_enum, default_value = "ineichen")]
@@ -809,8 +824,10 @@ pub struct SolarSimulateArgs {
     /// Table site (the system file's [location] also sets it).
     #[arg(long, allow_hyphen_values = true)]
     pub lat: Option<f64>,
+    /// Longitude, degrees east (−180…180).
     #[arg(long, allow_hyphen_values = true)]
     pub lon: Option<f64>,
+    /// Elevation above sea level, m.
     #[arg(long, allow_hyphen_values = true)]
     pub elevation: Option<f64>,
     /// Column mapping for a table, e.g. --column ghi=GHI --column temp_air=Temperature.
@@ -947,8 +964,10 @@ pub struct WindSimulateArgs {
     pub density_correction: bool,
     #[arg(long, default_value_t = 0.0)]
     pub obstacle_height: f64,
+    /// CSV of the hourly series at hub height.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// PNG: energy per month.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
 }
@@ -958,6 +977,7 @@ pub struct WindSimulateArgs {
 pub struct SampleArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Where to write it.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
 }

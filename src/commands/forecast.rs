@@ -91,6 +91,7 @@ pub struct DataArgs {
     /// PV site for the physics features and the clear-sky references (or --site).
     #[arg(long, allow_hyphen_values = true)]
     pub site_lat: Option<f64>,
+    /// Site longitude, degrees east.
     #[arg(long, allow_hyphen_values = true)]
     pub site_lon: Option<f64>,
     /// Site altitude (m).
@@ -99,6 +100,7 @@ pub struct DataArgs {
     /// Array tilt and azimuth (°, azimuth clockwise from north).
     #[arg(long)]
     pub tilt: Option<f64>,
+    /// Array azimuth, degrees clockwise from north (180 = south).
     #[arg(long)]
     pub azimuth: Option<f64>,
     /// Linke turbidity of the clear sky.
@@ -115,6 +117,7 @@ pub struct DataArgs {
     /// profile with --roughness-length and --obstacle-height.
     #[arg(long, default_value_t = 10.0, value_name = "M")]
     pub wind_height: f64,
+    /// Hub height of the turbine, m.
     #[arg(long, value_name = "M")]
     pub hub_height: Option<f64>,
     #[arg(long, default_value_t = 0.15, value_name = "M")]
@@ -126,6 +129,7 @@ pub struct DataArgs {
     pub turbine: Option<String>,
     #[arg(long, value_name = "DIR", env = "TERRAWATT_TURBINE_LIBRARY")]
     pub turbine_library: Option<PathBuf>,
+    /// A power curve CSV (wind_speed, value in W) instead of the library's turbine.
     #[arg(long, value_name = "FILE", conflicts_with = "turbine")]
     pub power_curve: Option<PathBuf>,
     /// Capacity in the target's unit, for normalised errors (default: the largest value).
@@ -170,6 +174,7 @@ pub struct BacktestArgs {
     /// data's clock). Default: the last 365 days of the data.
     #[arg(long)]
     pub start: Option<String>,
+    /// The end of the period: a date (local midnight) or a timestamp, as the start.
     #[arg(long)]
     pub end: Option<String>,
     /// Refit period.
