@@ -789,6 +789,7 @@ pub struct SolarClearskyArgs {
     pub aod700: f64,
     #[arg(long, default_value_t = 1.0)]
     pub precipitable_water: f64,
+    /// Output CSV: the clear-sky irradiance at each instant.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
 }
