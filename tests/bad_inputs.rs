@@ -91,6 +91,26 @@ const SIMULATE_W_CSV: [&str; 8] = [
     "{dir}/o.csv",
 ];
 
+/// A CalTRACK baseline of the case's `m.csv` against the sample temperature, at `freq`.
+fn baseline_of_m_csv(freq: &'static str) -> Vec<&'static str> {
+    vec![
+        "building",
+        "baseline",
+        "--meter",
+        "{dir}/m.csv",
+        "--temperature",
+        "{samples}/temperature-hourly.csv.gz",
+        "--temperature-unit",
+        "F",
+        "--freq",
+        freq,
+        "--end",
+        "2025-01-01",
+        "--out",
+        "{dir}/b.json",
+    ]
+}
+
 fn fit(data: &'static str, out: &'static str) -> Vec<&'static str> {
     let mut a = FIT.to_vec();
     a.extend([data, "--out", out]);
@@ -233,43 +253,13 @@ fn cases() -> Vec<Case> {
         Case {
             name: "naive meter stamps",
             files: vec![("m.csv", naive_meter.into_bytes())],
-            args: vec![
-                "building",
-                "baseline",
-                "--meter",
-                "{dir}/m.csv",
-                "--temperature",
-                "{samples}/temperature-hourly.csv.gz",
-                "--temperature-unit",
-                "F",
-                "--freq",
-                "daily",
-                "--end",
-                "2025-01-01",
-                "--out",
-                "{dir}/b.json",
-            ],
+            args: baseline_of_m_csv("daily"),
             says: &["m.csv"],
         },
         Case {
             name: "a meter read at the wrong interval",
             files: vec![("m.csv", meter)],
-            args: vec![
-                "building",
-                "baseline",
-                "--meter",
-                "{dir}/m.csv",
-                "--temperature",
-                "{samples}/temperature-hourly.csv.gz",
-                "--temperature-unit",
-                "F",
-                "--freq",
-                "hourly",
-                "--end",
-                "2025-01-01",
-                "--out",
-                "{dir}/b.json",
-            ],
+            args: baseline_of_m_csv("hourly"),
             says: &["1 day(s) apart", "--freq daily"],
         },
         Case {

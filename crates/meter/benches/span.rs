@@ -10,12 +10,7 @@ use terrawatt_meter::rapl::Rapl;
 use terrawatt_meter::{Meter, MeterConfig};
 
 fn model_meter() -> Meter {
-    Meter::detect(&MeterConfig {
-        force_model: true,
-        calibration: None,
-        ..MeterConfig::default()
-    })
-    .unwrap()
+    Meter::detect(&MeterConfig::model_only()).unwrap()
 }
 
 fn zone(root: &Path, dir: &str, name: &str) {

@@ -45,6 +45,20 @@ pub struct MeterConfig {
     pub probe_cache: Option<PathBuf>,
 }
 
+impl MeterConfig {
+    /// The model only, from the processor tables (no counter probed, no calibration file,
+    /// no probe cache): the same figures on any machine with the same CPU, as tests,
+    /// benchmarks and reproducible reports want.
+    pub fn model_only() -> MeterConfig {
+        MeterConfig {
+            force_model: true,
+            calibration: None,
+            probe_cache: None,
+            ..MeterConfig::default()
+        }
+    }
+}
+
 /// Whether a counter advances, remembered per boot: a file `probe-<boot id>.json` in the
 /// cache folder mapping "method roots domains" to the answer.
 #[derive(Debug, Default)]
@@ -944,12 +958,7 @@ mod tests {
 
     #[test]
     fn model_meter_nests_phases() {
-        let meter = Meter::detect(&MeterConfig {
-            force_model: true,
-            calibration: None,
-            ..MeterConfig::default()
-        })
-        .unwrap();
+        let meter = Meter::detect(&MeterConfig::model_only()).unwrap();
         assert_eq!(meter.method(), Method::Model);
         let mut task = meter.span("task");
         let x = task.phase("compute", |p| {

@@ -305,13 +305,7 @@ mod round_trip {
 
     #[test]
     fn an_energy_report_reads_back_as_it_was_written() {
-        let meter = Meter::detect(&MeterConfig {
-            force_model: true,
-            calibration: None,
-            probe_cache: None,
-            ..MeterConfig::default()
-        })
-        .unwrap();
+        let meter = Meter::detect(&MeterConfig::model_only()).unwrap();
         let mut span = meter.span("task");
         span.phase("work", |_| {
             std::hint::black_box((0..100_000u64).sum::<u64>())

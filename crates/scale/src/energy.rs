@@ -132,13 +132,7 @@ mod tests {
     /// A task report whose energy record is a real one, its figures set to `j` and `method`.
     fn report(node: &str, method: &str, j: f64) -> Value {
         use terrawatt_meter::{Meter, MeterConfig, Method};
-        let meter = Meter::detect(&MeterConfig {
-            force_model: true,
-            calibration: None,
-            probe_cache: None,
-            ..MeterConfig::default()
-        })
-        .unwrap();
+        let meter = Meter::detect(&MeterConfig::model_only()).unwrap();
         let mut r = EnergyReport::new(
             &meter,
             meter.span("task").finish(),
