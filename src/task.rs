@@ -415,3 +415,18 @@ fn os_name() -> String {
         std::env::consts::ARCH
     )
 }
+
+/// Refuses an output that would overwrite an input or land in a missing folder.
+pub fn check_output(out: &Path, inputs: &[&Path]) -> Result<()> {
+    check_parent(out)?;
+    for i in inputs {
+        let same_file = match (std::fs::canonicalize(out), std::fs::canonicalize(i)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if out == *i || same_file {
+            bail!("{}: the output would overwrite an input", out.display());
+        }
+    }
+    Ok(())
+}

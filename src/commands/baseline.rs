@@ -18,8 +18,8 @@ use terrawatt_meter::{FunctionalUnit, Span, write_atomic};
 use crate::cli::{
     BaselineArgs, FreqName, GridArgs, MeterInputArgs, PortfolioArgs, SampleMeterArgs, SavingsArgs,
 };
-use crate::commands::building::check_output;
 use crate::plot;
+use crate::task::check_output;
 use crate::task::{Ctx, Outcome};
 
 fn freq(f: FreqName) -> Freq {

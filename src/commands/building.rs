@@ -1,7 +1,6 @@
 //! `terrawatt building …`: load regression, cross-validation, the green model choice.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::json;
@@ -18,7 +17,7 @@ use crate::cli::{
     BuildingCvArgs, BuildingFitArgs, BuildingPredictArgs, BuildingSampleArgs, DataArgs, HyperArgs,
     LossName, ModelName, TargetArgs,
 };
-use crate::task::{Ctx, Outcome};
+use crate::task::{Ctx, Outcome, check_output};
 
 fn hyper(h: &HyperArgs) -> Result<Hyper> {
     let q = h.quantile.unwrap_or(0.9);
@@ -56,21 +55,6 @@ fn kind(m: ModelName) -> Option<ModelKind> {
         ModelName::Gbm => ModelKind::Gbm,
         ModelName::Auto => return None,
     })
-}
-
-/// Refuses an output that would overwrite an input or land in a missing folder.
-pub fn check_output(out: &Path, inputs: &[&Path]) -> Result<()> {
-    crate::task::check_parent(out)?;
-    for i in inputs {
-        let same_file = match (std::fs::canonicalize(out), std::fs::canonicalize(i)) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => false,
-        };
-        if out == *i || same_file {
-            bail!("{}: the output would overwrite an input", out.display());
-        }
-    }
-    Ok(())
 }
 
 struct Loaded {

@@ -15,7 +15,7 @@ use terrawatt_forecast::{ForecastError, parse_duration};
 use terrawatt_meter::{FunctionalUnit, Span};
 use terrawatt_table::time::{Stamp, parse_stamp, parse_zone, rfc3339};
 
-use crate::commands::building::check_output;
+use crate::task::check_output;
 use crate::task::{Ctx, Outcome};
 
 #[derive(Debug, Subcommand)]

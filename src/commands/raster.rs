@@ -19,7 +19,7 @@ use terrawatt_raster::write::{Compression, Format, OutputSpec};
 use terrawatt_raster::zonal;
 use terrawatt_raster::zone_table::ZoneTable;
 
-use crate::commands::building::check_output;
+use crate::task::check_output;
 use crate::task::{Ctx, Outcome};
 
 #[derive(Debug, Subcommand)]

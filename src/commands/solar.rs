@@ -12,7 +12,7 @@ use terrawatt_meter::{FunctionalUnit, Span};
 use terrawatt_solar::spa::{self, Site};
 
 use crate::cli::{SolarPositionArgs, TableFormat};
-use crate::commands::building::check_output;
+use crate::task::check_output;
 use crate::task::{Ctx, Outcome};
 
 /// `30s`, `1min`, `15min`, `1h`, `1d` → seconds (the one duration parser).

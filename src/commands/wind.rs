@@ -17,7 +17,7 @@ use terrawatt_wind::turbine::{self, PowerCurve, WakeEfficiency};
 use terrawatt_wind::weather::WindWeather;
 
 use crate::cli::WindSimulateArgs;
-use crate::commands::building::check_output;
+use crate::task::check_output;
 use crate::task::{Ctx, Outcome};
 
 /// A turbine's power curve and nominal power (W), with where they came from.
