@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use chrono_tz::Tz;
-use rayon::prelude::*;
 use serde_json::json;
-use terrawatt_building::baseline::{self, Baseline, FitSettings, Model, Savings};
-use terrawatt_building::caltrack::{GridSettings, Kind};
+use terrawatt_building::baseline::{self, BaselineError, FitSettings, Model};
+use terrawatt_building::caltrack::GridSettings;
 use terrawatt_building::sample;
-use terrawatt_building::series::{self, Freq, Meter, MeterOptions, TempUnit, Temperature, rfc3339};
+use terrawatt_building::series::{self, Freq, TempUnit, rfc3339};
+use terrawatt_building::tasks::{self, Inputs};
 use terrawatt_meter::{FunctionalUnit, Span, write_atomic};
 
 use crate::cli::{
@@ -53,158 +53,22 @@ fn grid(g: &GridArgs) -> Result<GridSettings> {
     Ok(s)
 }
 
-fn read_meter(path: &Path, input: &MeterInputArgs, f: Freq, zone: Option<Tz>) -> Result<Meter> {
-    let opts = MeterOptions {
-        time_column: input.meter_time_column.clone(),
-        end_column: None,
-        value_column: input.meter_value_column.clone(),
+/// The inputs of the meter options: `unit` is the temperature file's.
+fn inputs(input: &MeterInputArgs, u: TempUnit, zone: Option<Tz>) -> Inputs {
+    Inputs {
+        meter: input.meter.clone(),
+        temperature: input.temperature.clone(),
+        unit: u,
         zone,
+        meter_time_column: input.meter_time_column.clone(),
+        meter_value_column: input.meter_value_column.clone(),
+        temperature_time_column: input.temperature_time_column.clone(),
+        temperature_column: input.temperature_column.clone(),
         allow_negative: input.allow_negative,
-    };
-    Ok(Meter::read(path, f, &opts)?)
-}
-
-fn read_temperature(input: &MeterInputArgs, u: TempUnit, zone: Option<Tz>) -> Result<Temperature> {
-    Ok(Temperature::read(
-        &input.temperature,
-        u,
-        input.temperature_time_column.as_deref(),
-        input.temperature_column.as_deref(),
-        zone,
-    )?)
-}
-
-/// A reporting period that starts before the baseline period ends is refused unless
-/// allowed: its savings would compare the model with the data it was fitted on.
-fn check_overlap(baseline_end: &str, start: Option<i64>, allow: bool) -> Result<()> {
-    let (Some(start), false) = (start, allow) else {
-        return Ok(());
-    };
-    let Ok(end) = chrono::DateTime::parse_from_rfc3339(baseline_end) else {
-        return Ok(());
-    };
-    if start < end.timestamp() {
-        bail!(
-            "the reporting period starts {} hours before the baseline period ends ({baseline_end}): start it at or after the baseline's end, or pass --allow-overlap",
-            (end.timestamp() - start) / 3600
-        );
     }
-    Ok(())
-}
-
-fn bound(meter: &Meter, text: Option<&str>, zone: Option<Tz>) -> Result<Option<i64>> {
-    text.map(|t| meter.resolve(t, zone))
-        .transpose()
-        .map_err(|e| anyhow!(e))
-}
-
-/// One line describing a fitted model.
-pub fn describe(b: &Baseline) -> String {
-    match &b.model {
-        Model::DegreeDay(m) => {
-            let mut s = format!("usage/day = {:.4}", m.intercept);
-            if let (Some(h), Some(bh)) = (m.heating_balance_point, m.beta_hdd) {
-                write!(s, " + {bh:.5} × HDD{h}").unwrap();
-            }
-            if let (Some(c), Some(bc)) = (m.cooling_balance_point, m.beta_cdd) {
-                write!(s, " + {bc:.5} × CDD{c}").unwrap();
-            }
-            let kind = match m.kind {
-                Kind::InterceptOnly => "intercept only",
-                Kind::HddOnly => "HDD only",
-                Kind::CddOnly => "CDD only",
-                Kind::HddCdd => "HDD + CDD",
-            };
-            let search = b.search.as_ref().map_or(String::new(), |s| {
-                format!(
-                    "; {} of {} candidates qualified on a {} °F grid",
-                    s.candidates_qualified, s.candidates_fitted, s.grid.step
-                )
-            });
-            format!(
-                "{kind}: {s} (°F; R² {:.4}, adjusted {:.4}{search})",
-                m.r2, m.adj_r2
-            )
-        }
-        Model::Towt(t) => {
-            let months = t.months.iter().flatten().count();
-            let occupied: usize = t
-                .months
-                .iter()
-                .flatten()
-                .map(|m| m.occupied.iter().filter(|o| **o).count())
-                .sum();
-            format!(
-                "time of week and temperature: {months} month models, {:.0} occupied hours of week on average, up to {} parameters",
-                occupied as f64 / months.max(1) as f64,
-                t.n_params()
-            )
-        }
-    }
-}
-
-fn g14_line(b: &Baseline) -> String {
-    let f = &b.fit;
-    let verdict = match (f.passes_cv_rmse, f.passes_nmbe) {
-        (Some(a), Some(n)) => format!(
-            " — {} ({} criteria: CV(RMSE) {}, NMBE {})",
-            if a && n { "passes" } else { "fails" },
-            match b.freq {
-                Freq::Hourly => "hourly",
-                _ => "monthly",
-            },
-            if a { "ok" } else { "over" },
-            if n { "ok" } else { "over" }
-        ),
-        _ => " (the guideline sets no criterion for daily data)".into(),
-    };
-    format!(
-        "ASHRAE Guideline 14: CV(RMSE) {:.1} %, NMBE {:+.2} %, R² {:.3}, lag-1 ρ {:+.3}, n {}, p {}{verdict}",
-        100.0 * f.cv_rmse,
-        100.0 * f.nmbe,
-        f.r2,
-        f.lag1_autocorrelation,
-        f.n,
-        f.n_params
-    )
-}
-
-fn masked_lines(
-    t: &mut String,
-    masked: &[terrawatt_building::prepare::Masked],
-    verbose: bool,
-) -> Result<()> {
-    if masked.is_empty() {
-        return Ok(());
-    }
-    let usage: f64 = masked.iter().filter_map(|m| m.usage).sum();
-    let unknown = masked.iter().filter(|m| m.usage.is_none()).count();
-    writeln!(
-        t,
-        "masked: {} periods (holding {usage:.2} of usage{}); all listed in the report",
-        masked.len(),
-        if unknown > 0 {
-            format!(", {unknown} with usage missing")
-        } else {
-            String::new()
-        }
-    )?;
-    let shown = if verbose {
-        masked.len()
-    } else {
-        masked.len().min(5)
-    };
-    for m in &masked[..shown] {
-        writeln!(t, "  {} to {}: {}", m.start, m.end, m.reason)?;
-    }
-    if shown < masked.len() {
-        writeln!(t, "  … {} more (-v lists them all)", masked.len() - shown)?;
-    }
-    Ok(())
 }
 
 pub fn baseline(span: &mut Span, ctx: &Ctx, a: &BaselineArgs) -> Result<Outcome> {
-    let f = freq(a.freq);
     let z = zone(&a.input.tz)?;
     let u = unit(a.input.temperature_unit.as_deref().ok_or_else(|| {
         anyhow!(
@@ -212,88 +76,42 @@ pub fn baseline(span: &mut Span, ctx: &Ctx, a: &BaselineArgs) -> Result<Outcome>
             a.input.temperature.display()
         )
     })?)?;
-    let g = grid(&a.grid)?;
+    let settings = tasks::BaselineSettings {
+        inputs: inputs(&a.input, u, z),
+        freq: freq(a.freq),
+        start: a.start.clone(),
+        end: a.end.clone(),
+        fit: FitSettings {
+            grid: grid(&a.grid)?,
+            allow_insufficient: a.grid.allow_insufficient,
+            ..Default::default()
+        },
+    };
     check_output(&a.out, &[&a.input.meter, &a.input.temperature])?;
     if let Some(p) = &a.plot {
         check_output(p, &[&a.input.meter, &a.input.temperature, &a.out])?;
     }
-    let (meter, temp) = span.phase("read", |_| -> Result<_> {
-        Ok((
-            read_meter(&a.input.meter, &a.input, f, z)?,
-            read_temperature(&a.input, u, z)?,
-        ))
+    let run = tasks::fit_baseline(&settings, span).map_err(|e| match e {
+        BaselineError::Disqualified(_) => anyhow!(
+            "{}: {e} (no model written; --allow-insufficient writes it with the disqualifications recorded)",
+            a.input.meter.display()
+        ),
+        other => anyhow!(other),
     })?;
-    let start = bound(&meter, a.start.as_deref(), z)?;
-    let end = bound(&meter, a.end.as_deref(), z)?;
-    let settings = FitSettings {
-        grid: g,
-        allow_insufficient: a.grid.allow_insufficient,
-        ..Default::default()
-    };
-    let fitted = span
-        .phase("fit", |_| {
-            baseline::fit(&meter, &temp, u, start, end, &settings)
-        })
-        .map_err(|e| match e {
-            baseline::BaselineError::Disqualified(_) => anyhow!(
-                "{}: {e} (no model written; --allow-insufficient writes it with the disqualifications recorded)",
-                a.input.meter.display()
-            ),
-            other => anyhow!(other),
-        })?;
-    let b = &fitted.baseline;
+    let b = &run.fitted.baseline;
     if let Some(p) = &a.plot {
-        let unit = meter.unit.clone().unwrap_or_else(|| "meter units".into());
-        span.phase("plot", |_| plot_baseline(p, &fitted, &unit))?;
+        let unit = run.unit.clone().unwrap_or_else(|| "meter units".into());
+        span.phase("plot", |_| plot_baseline(p, &run.fitted, &unit))?;
     }
-    let text_json = serde_json::to_vec_pretty(b)?;
-    span.phase("write", |_| write_atomic(&a.out, &text_json))
-        .with_context(|| format!("writing {}", a.out.display()))?;
-    let mut t = String::new();
-    writeln!(
-        t,
-        "baseline: {} data, {} to {}, {} periods used",
-        b.freq,
-        b.start,
-        b.end,
-        fitted.periods.len()
-    )?;
-    writeln!(t, "model: {}", describe(b))?;
-    writeln!(t, "{}", g14_line(b))?;
-    let s = &b.sufficiency;
-    writeln!(
-        t,
-        "sufficiency: {} ({:.1} days, {:.1} % covered)",
-        if s.qualified() {
-            "qualified"
-        } else {
-            "DISQUALIFIED"
-        },
-        s.span_days,
-        100.0 * s.covered_fraction
-    )?;
-    for d in &s.disqualifications {
-        writeln!(t, "  disqualified: {d}")?;
-    }
-    for w in &s.warnings {
-        writeln!(t, "  warning: {w}")?;
-    }
-    for n in &b.notes {
-        writeln!(t, "note: {n}")?;
-    }
-    masked_lines(&mut t, &b.masked, ctx.global.verbose)?;
-    writeln!(t, "model written to {}", a.out.display())?;
-    if let Some(p) = &a.plot {
-        writeln!(t, "plot written to {}", p.display())?;
-    }
+    tasks::write_model(b, &a.out, span)?;
     Ok(Outcome {
         results: json!({
             "model_file": a.out,
             "baseline": b,
-            "periods_used": fitted.periods.len(),
+            "periods_used": run.fitted.periods.len(),
             "masked_count": b.masked.len(),
         }),
-        text: t,
+        text: run.text(ctx.global.verbose, &a.out, a.plot.as_deref()),
         unit: Some(FunctionalUnit::new("meter", 1.0)),
     })
 }
@@ -380,59 +198,6 @@ fn plot_baseline(path: &Path, fitted: &baseline::Fitted, unit: &str) -> Result<(
     }
 }
 
-fn load_model(path: &Path) -> Result<Baseline> {
-    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let v: serde_json::Value = serde_json::from_slice(&text)
-        .with_context(|| format!("{}: not a JSON model file", path.display()))?;
-    if v.get("format").and_then(|f| f.as_str()) != Some(baseline::FORMAT) {
-        bail!(
-            "{}: not a baseline model file (written by `terrawatt building baseline`)",
-            path.display()
-        );
-    }
-    let version = v.get("version").and_then(|f| f.as_u64()).unwrap_or(0);
-    if version != baseline::VERSION as u64 {
-        bail!(
-            "{}: baseline model format version {version}; this terrawatt reads version {}",
-            path.display(),
-            baseline::VERSION
-        );
-    }
-    serde_json::from_value(v)
-        .with_context(|| format!("{}: the baseline model is damaged", path.display()))
-}
-
-fn savings_lines(t: &mut String, s: &Savings) -> Result<()> {
-    writeln!(
-        t,
-        "reporting: {} to {}, {} periods",
-        s.start, s.end, s.periods
-    )?;
-    let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{:.1} %", 100.0 * v));
-    writeln!(
-        t,
-        "predicted baseline {:.2}, observed {:.2}, avoided {:.2} ({})",
-        s.predicted_total,
-        s.observed_total,
-        s.avoided,
-        pct(s.fractional_savings)
-    )?;
-    let band = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("± {v:.2}"));
-    writeln!(
-        t,
-        "uncertainty at {:.0} % confidence: {} (fsu {}, CalTRACK); {} (fsu {}, ASHRAE Guideline 14)",
-        100.0 * s.confidence,
-        band(s.avoided_uncertainty),
-        pct(s.fsu),
-        band(s.avoided_uncertainty_g14),
-        pct(s.fsu_g14)
-    )?;
-    for n in &s.notes {
-        writeln!(t, "note: {n}")?;
-    }
-    Ok(())
-}
-
 pub fn savings(span: &mut Span, ctx: &Ctx, a: &SavingsArgs) -> Result<Outcome> {
     let z = zone(&a.input.tz)?;
     if !(a.confidence > 0.0 && a.confidence < 1.0) {
@@ -441,73 +206,40 @@ pub fn savings(span: &mut Span, ctx: &Ctx, a: &SavingsArgs) -> Result<Outcome> {
     for o in [&a.out, &a.plot].into_iter().flatten() {
         check_output(o, &[&a.input.meter, &a.input.temperature, &a.model])?;
     }
-    let model = load_model(&a.model)?;
+    let model = tasks::load_model(&a.model)?;
     let u = match &a.input.temperature_unit {
         Some(s) => unit(s)?,
         None => model.temperature_unit,
     };
-    let (meter, temp) = span.phase("read", |_| -> Result<_> {
-        Ok((
-            read_meter(&a.input.meter, &a.input, model.freq, z)?,
-            read_temperature(&a.input, u, z)?,
-        ))
-    })?;
-    let start = bound(&meter, Some(&a.start), z)?;
-    let end = bound(&meter, a.end.as_deref(), z)?;
-    check_overlap(&model.end, start, a.allow_overlap)?;
-    let (s, rows) = span.phase("predict", |_| {
-        baseline::savings(&model, &meter, &temp, start, end, a.confidence)
-    })?;
+    let settings = tasks::SavingsSettings {
+        model,
+        inputs: inputs(&a.input, u, z),
+        start: a.start.clone(),
+        end: a.end.clone(),
+        confidence: a.confidence,
+        allow_overlap: a.allow_overlap,
+    };
+    let run = tasks::savings(&settings, span)?;
     if let Some(out) = &a.out {
-        let mut csv = String::from("start,end,temperature_f,observed,predicted\n");
-        for r in &rows {
-            writeln!(
-                csv,
-                "{},{},{},{},{}",
-                rfc3339(r.start, r.offset),
-                rfc3339(r.end, r.offset),
-                r.temp,
-                r.observed,
-                r.predicted
-            )?;
-        }
+        let csv = run.periods_csv();
         span.phase("write", |_| write_atomic(out, csv.as_bytes()))
             .with_context(|| format!("writing {}", out.display()))?;
     }
     if let Some(p) = &a.plot {
-        let t0 = rows[0].start;
-        let x: Vec<f64> = rows
-            .iter()
-            .map(|r| (r.start - t0) as f64 / 86_400.0)
-            .collect();
-        let obs: Vec<f64> = rows.iter().map(|r| r.observed).collect();
-        let pred: Vec<f64> = rows.iter().map(|r| r.predicted).collect();
-        let unit = meter.unit.clone().unwrap_or_else(|| "meter units".into());
-        span.phase("plot", |_| {
-            plot::savings(
-                p,
-                "Savings: baseline prediction against observed use",
-                &unit,
-                t0,
-                rows[0].offset as i64,
-                &x,
-                &obs,
-                &pred,
-                s.avoided_uncertainty.map(|u| (u, s.confidence)),
-            )
-        })?;
+        span.phase("plot", |_| plot_savings(p, &run))?;
     }
+    let s = &run.savings;
     let mut t = String::new();
-    writeln!(t, "model: {}", describe(&model))?;
-    savings_lines(&mut t, &s)?;
-    masked_lines(&mut t, &s.masked, ctx.global.verbose)?;
+    writeln!(t, "model: {}", tasks::describe(&settings.model))?;
+    run.lines(&mut t);
+    tasks::masked_lines(&mut t, &s.masked, ctx.global.verbose);
     if let Some(o) = &a.out {
         writeln!(t, "periods written to {}", o.display())?;
     }
     if let Some(p) = &a.plot {
         writeln!(t, "plot written to {}", p.display())?;
     }
-    let mut results = serde_json::to_value(&s)?;
+    let mut results = serde_json::to_value(s)?;
     results["model_file"] = json!(a.model);
     results["masked_count"] = json!(s.masked.len());
     Ok(Outcome {
@@ -517,61 +249,67 @@ pub fn savings(span: &mut Span, ctx: &Ctx, a: &SavingsArgs) -> Result<Outcome> {
     })
 }
 
-/// The meter files of a folder (every .csv, .csv.gz and .parquet in it, sorted by name).
-pub fn meter_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for e in
-        std::fs::read_dir(dir).with_context(|| format!("reading the folder {}", dir.display()))?
-    {
-        let p = e?.path();
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if p.is_file()
-            && [".csv", ".csv.gz", ".parquet"]
-                .iter()
-                .any(|x| name.ends_with(x))
-        {
-            out.push(p);
-        }
-    }
-    out.sort();
-    if out.is_empty() {
-        bail!(
-            "{}: no meter files (.csv, .csv.gz, .parquet) in the folder",
-            dir.display()
-        );
-    }
-    Ok(out)
+fn plot_savings(p: &Path, run: &tasks::SavingsRun) -> Result<()> {
+    let (rows, s) = (&run.rows, &run.savings);
+    let t0 = rows[0].start;
+    let x: Vec<f64> = rows
+        .iter()
+        .map(|r| (r.start - t0) as f64 / 86_400.0)
+        .collect();
+    let obs: Vec<f64> = rows.iter().map(|r| r.observed).collect();
+    let pred: Vec<f64> = rows.iter().map(|r| r.predicted).collect();
+    let unit = run.unit.clone().unwrap_or_else(|| "meter units".into());
+    plot::savings(
+        p,
+        "Savings: baseline prediction against observed use",
+        &unit,
+        t0,
+        rows[0].offset as i64,
+        &x,
+        &obs,
+        &pred,
+        s.avoided_uncertainty.map(|u| (u, s.confidence)),
+    )
 }
 
-/// The meter files of `--meters`: folders expanded, files as given; each once.
-fn meters_of(items: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut out: Vec<PathBuf> = Vec::new();
-    for p in items {
-        let found = if p.is_dir() {
-            meter_files(p)?
-        } else if p.is_file() {
-            vec![p.clone()]
-        } else {
-            bail!("--meters {}: no such file or folder", p.display());
-        };
-        for f in found {
-            if !out.contains(&f) {
-                out.push(f);
-            }
-        }
-    }
-    Ok(out)
+/// The meter files of a folder (every .csv, .csv.gz and .parquet in it, sorted by name).
+pub fn meter_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    Ok(tasks::meter_files(dir)?)
+}
+
+/// `--unit` and `--convert-to`, checked.
+fn units(a: &PortfolioArgs) -> Result<(Option<&'static str>, Option<&'static str>)> {
+    let unit_of = |u: &str, flag: &str| -> Result<&'static str> {
+        series::unit_name(u).ok_or_else(|| {
+            anyhow!(
+                "{flag} '{u}': not a unit terrawatt converts (kWh, Wh, MWh, therms, ccf, MJ, GJ)"
+            )
+        })
+    };
+    Ok((
+        a.unit
+            .as_deref()
+            .map(|u| unit_of(u, "--unit"))
+            .transpose()?,
+        a.convert_to
+            .as_deref()
+            .map(|u| unit_of(u, "--convert-to"))
+            .transpose()?,
+    ))
 }
 
 pub fn portfolio(span: &mut Span, _ctx: &Ctx, a: &PortfolioArgs) -> Result<Outcome> {
-    let f = freq(a.freq);
     let z = zone(&a.tz)?;
     let u = unit(&a.temperature_unit)?;
-    let g = grid(&a.grid)?;
+    let fit = FitSettings {
+        grid: grid(&a.grid)?,
+        allow_insufficient: a.grid.allow_insufficient,
+        ..Default::default()
+    };
     if !(a.confidence > 0.0 && a.confidence < 1.0) {
         bail!("--confidence {} must be in (0, 1)", a.confidence);
     }
-    let files = meters_of(&a.meters)?;
+    let files = tasks::meters_of(&a.meters)?;
     if let Some(o) = &a.out {
         let inputs: Vec<&Path> = files
             .iter()
@@ -580,214 +318,45 @@ pub fn portfolio(span: &mut Span, _ctx: &Ctx, a: &PortfolioArgs) -> Result<Outco
             .collect();
         check_output(o, &inputs)?;
     }
-    let input = MeterInputArgs {
-        meter: PathBuf::new(),
-        temperature: a.temperature.clone(),
-        temperature_unit: Some(a.temperature_unit.clone()),
-        tz: a.tz.clone(),
-        meter_time_column: None,
-        meter_value_column: None,
-        temperature_time_column: None,
-        temperature_column: None,
-        allow_negative: a.allow_negative,
+    let (unit, convert_to) = units(a)?;
+    let mut input = Inputs::new(PathBuf::new(), a.temperature.clone(), u);
+    input.zone = z;
+    input.allow_negative = a.allow_negative;
+    let settings = tasks::PortfolioSettings {
+        meters: files,
+        inputs: input,
+        freq: freq(a.freq),
+        baseline_start: a.baseline_start.clone(),
+        baseline_end: a.baseline_end.clone(),
+        start: a.start.clone(),
+        end: a.end.clone(),
+        fit,
+        confidence: a.confidence,
+        allow_overlap: a.allow_overlap,
+        unit,
+        convert_to,
     };
-    let temp = span.phase("read temperature", |_| read_temperature(&input, u, z))?;
-    let settings = FitSettings {
-        grid: g,
-        allow_insufficient: a.grid.allow_insufficient,
-        ..Default::default()
-    };
-    let unit_of = |u: &str, flag: &str| -> Result<&'static str> {
-        terrawatt_building::series::unit_name(u).ok_or_else(|| {
-            anyhow!(
-                "{flag} '{u}': not a unit terrawatt converts (kWh, Wh, MWh, therms, ccf, MJ, GJ)"
-            )
-        })
-    };
-    let default_unit = a
-        .unit
-        .as_deref()
-        .map(|u| unit_of(u, "--unit"))
-        .transpose()?;
-    let convert_to = a
-        .convert_to
-        .as_deref()
-        .map(|u| unit_of(u, "--convert-to"))
-        .transpose()?;
-    let one = |path: &PathBuf| -> Result<(Baseline, Savings, Option<String>)> {
-        let meter = read_meter(path, &input, f, z)?;
-        let unit = meter.unit.clone().or(default_unit.map(str::to_string));
-        let bs = bound(&meter, a.baseline_start.as_deref(), z)?;
-        let be = bound(&meter, Some(&a.baseline_end), z)?;
-        let fitted = baseline::fit(&meter, &temp, u, bs, be, &settings)?;
-        let rs = bound(&meter, Some(&a.start), z)?;
-        let re = bound(&meter, a.end.as_deref(), z)?;
-        check_overlap(&fitted.baseline.end, rs, a.allow_overlap)?;
-        let (s, _) = baseline::savings(&fitted.baseline, &meter, &temp, rs, re, a.confidence)?;
-        Ok((fitted.baseline, s, unit))
-    };
-    let results: Vec<Result<(Baseline, Savings, Option<String>)>> =
-        span.phase("meters", |_| files.par_iter().map(one).collect());
-    // one total needs one unit: meters in different units (or some without one) are
-    // refused, or converted with --convert-to
-    let name_of = |p: &PathBuf| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("?")
-            .to_string()
-    };
-    let units: Vec<(String, Option<String>)> = files
-        .iter()
-        .zip(&results)
-        .filter_map(|(p, r)| r.as_ref().ok().map(|(_, _, u)| (name_of(p), u.clone())))
-        .collect();
-    let factor_of = |u: &Option<String>| -> Result<f64> {
-        let Some(target) = convert_to else {
-            return Ok(1.0);
-        };
-        let kwh = |name: &str| {
-            terrawatt_building::series::UNITS_KWH
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, k)| *k)
-        };
-        match u.as_deref().and_then(terrawatt_building::series::unit_name) {
-            Some(from) => Ok(kwh(from).unwrap_or(1.0) / kwh(target).unwrap_or(1.0)),
-            None => bail!(
-                "--convert-to {target}: a meter's unit is {}; give it a unit column, or --unit",
-                u.as_deref().map_or("not said".to_string(), |u| format!(
-                    "'{u}', which terrawatt does not convert"
-                ))
-            ),
-        }
-    };
-    let mut distinct: Vec<Option<String>> = units.iter().map(|(_, u)| u.clone()).collect();
-    distinct.sort();
-    distinct.dedup();
-    if convert_to.is_none() && distinct.len() > 1 {
+    let p = tasks::portfolio(&settings, span)?;
+    if p.meters_evaluated == 0 {
         bail!(
-            "the meters are in different units ({}): one total would add them; convert with --convert-to kWh (a therm is 29.3071 kWh), or evaluate them apart",
-            units
-                .iter()
-                .map(|(n, u)| format!("{n}: {}", u.as_deref().unwrap_or("no unit")))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    let mut factors = Vec::with_capacity(results.len());
-    for (n, u) in &units {
-        factors.push(factor_of(u).map_err(|e| anyhow!("{n}: {e}"))?);
-    }
-    let total_unit = convert_to
-        .map(str::to_string)
-        .or_else(|| distinct.first().cloned().flatten());
-    let mut factor = factors.into_iter();
-    let mut t = String::new();
-    let mut rows = Vec::new();
-    let mut csv = String::from(
-        "meter,status,model,predicted_total,observed_total,avoided,fractional_savings,fsu,avoided_uncertainty,reason\n",
-    );
-    let (mut p_sum, mut o_sum, mut var_sum, mut ok_count) = (0.0, 0.0, 0.0, 0usize);
-    let mut band_defined = true;
-    for (path, r) in files.iter().zip(&results) {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("?")
-            .to_string();
-        match r {
-            Ok((b, s, _)) => {
-                let k = factor.next().unwrap_or(1.0);
-                ok_count += 1;
-                p_sum += k * s.predicted_total;
-                o_sum += k * s.observed_total;
-                match s.avoided_uncertainty {
-                    Some(u) => var_sum += (k * u) * (k * u),
-                    None => band_defined = false,
-                }
-                let kind = match &b.model {
-                    Model::DegreeDay(m) => serde_json::to_value(m.kind)?
-                        .as_str()
-                        .unwrap_or("")
-                        .to_string(),
-                    Model::Towt(_) => "towt".into(),
-                };
-                let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
-                writeln!(
-                    csv,
-                    "{name},ok,{kind},{},{},{},{},{},{},",
-                    s.predicted_total,
-                    s.observed_total,
-                    s.avoided,
-                    opt(s.fractional_savings),
-                    opt(s.fsu),
-                    opt(s.avoided_uncertainty)
-                )?;
-                writeln!(
-                    t,
-                    "{name}: predicted {:.2}, observed {:.2}, avoided {:.2} ({}), fsu {}",
-                    s.predicted_total,
-                    s.observed_total,
-                    s.avoided,
-                    s.fractional_savings
-                        .map_or("n/a".into(), |v| format!("{:.1} %", 100.0 * v)),
-                    s.fsu
-                        .map_or("n/a".into(), |v| format!("{:.1} %", 100.0 * v))
-                )?;
-                rows.push(json!({"meter": name, "status": "ok", "model": kind, "savings": s}));
-            }
-            Err(e) => {
-                let reason = format!("{e:#}");
-                writeln!(csv, "{name},failed,,,,,,,,\"{}\"", reason.replace('"', "'"))?;
-                writeln!(t, "{name}: left out — {reason}")?;
-                rows.push(json!({"meter": name, "status": "failed", "reason": reason}));
-            }
-        }
-    }
-    if ok_count == 0 {
-        bail!(
-            "no meter in {} could be evaluated:\n{t}",
+            "no meter in {} could be evaluated:\n{}",
             a.meters
                 .iter()
                 .map(|m| m.display().to_string())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            p.meter_lines()
         );
     }
     if let Some(o) = &a.out {
+        let csv = p.csv();
         span.phase("write", |_| write_atomic(o, csv.as_bytes()))
             .with_context(|| format!("writing {}", o.display()))?;
     }
-    let avoided = p_sum - o_sum;
-    let band = band_defined.then(|| var_sum.sqrt());
-    writeln!(
-        t,
-        "portfolio: {ok_count} of {} meters; predicted {p_sum:.2}, observed {o_sum:.2}, avoided {avoided:.2}{} ({:.1} %), uncertainty at {:.0} %: {}",
-        files.len(),
-        total_unit
-            .as_deref()
-            .map_or(String::new(), |u| format!(" {u}")),
-        100.0 * avoided / p_sum,
-        100.0 * a.confidence,
-        band.map_or("n/a".into(), |b| format!(
-            "± {b:.2} (root-sum-square, meters independent)"
-        ))
-    )?;
     Ok(Outcome {
-        results: json!({
-            "meters": rows,
-            "meters_total": files.len(),
-            "meters_evaluated": ok_count,
-            "predicted_total": p_sum,
-            "observed_total": o_sum,
-            "avoided": avoided,
-            "fractional_savings": avoided / p_sum,
-            "avoided_uncertainty": band,
-            "unit": total_unit,
-            "confidence": a.confidence,
-        }),
-        text: t,
-        unit: Some(FunctionalUnit::new("meter", files.len() as f64)),
+        results: serde_json::to_value(&p)?,
+        text: p.text(),
+        unit: Some(FunctionalUnit::new("meter", settings.meters.len() as f64)),
     })
 }
 

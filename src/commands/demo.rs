@@ -147,7 +147,7 @@ pub fn run(span: &mut Span, ctx: &Ctx, args: &DemoArgs) -> Result<Outcome> {
         Ok(json!({
             "name": "baseline-savings",
             "meter": meter_path.display().to_string(),
-            "model": crate::commands::baseline::describe(&fitted.baseline),
+            "model": terrawatt_building::tasks::describe(&fitted.baseline),
             "cv_rmse": fitted.baseline.fit.cv_rmse,
             "predicted_total": s.predicted_total,
             "observed_total": s.observed_total,

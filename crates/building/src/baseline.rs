@@ -80,6 +80,18 @@ pub enum BaselineError {
     Disqualified(Vec<String>),
     #[error("{0}")]
     Fit(String),
+    /// A meter or temperature file that cannot be read or is not right.
+    #[error(transparent)]
+    Series(#[from] crate::series::SeriesError),
+    /// A setting that cannot be used, with what to do.
+    #[error("{0}")]
+    Setting(String),
+    /// A file that cannot be read or written (the message names it).
+    #[error("{message}")]
+    File {
+        path: std::path::PathBuf,
+        message: String,
+    },
 }
 
 pub fn interval(freq: Freq) -> Interval {

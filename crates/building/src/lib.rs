@@ -15,6 +15,8 @@
 //! - [`caltrack`]: CalTRACK 2.0 daily and billing degree-day models (balance-point grid).
 //! - [`towt`]: CalTRACK hourly time-of-week-and-temperature models.
 //! - [`baseline`]: baseline model files, Guideline 14 fit, savings with their uncertainty.
+//! - [`tasks`]: the metered-use tasks (baseline, savings, portfolio) from typed settings,
+//!   run in a meter span, with the text the command line prints.
 //! - [`sample`]: a generator of synthetic buildings with physically plausible loads (the
 //!   project's sample data).
 
@@ -26,6 +28,7 @@ pub(crate) mod nullable;
 pub mod prepare;
 pub mod sample;
 pub mod series;
+pub mod tasks;
 pub mod towt;
 
 /// The seeded random stream of terrawatt-learn.
