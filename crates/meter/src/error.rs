@@ -38,6 +38,9 @@ pub enum MeterError {
         "{path}: its header is not CodeCarbon's emissions.csv header (first line: '{found}'); refusing to append to it — name a new file or move this one away"
     )]
     EmissionsHeader { path: PathBuf, found: String },
+    /// A run that cannot be placed or measured as asked, with what to change.
+    #[error("{0}")]
+    Schedule(String),
     /// Calibration needs a hardware counter that this machine does not expose.
     #[error("calibration needs a readable energy counter (RAPL): {0}")]
     NoCounter(String),

@@ -16,6 +16,9 @@
 //! - [`report`]: the task's [`EnergyReport`] (JSON) and its one-line summary.
 //! - [`codecarbon`]: rows in CodeCarbon 3.x's `emissions.csv` format.
 //! - [`calibrate`]: fits per-core power from RAPL for the model.
+//! - [`info`]: what the meter sees on this machine (`energy info`).
+//! - [`when`]: the start of least carbon for a run, over an hourly intensity series.
+//! - [`sweep`]: a command at 1, 2, … threads, with its energy-optimal thread count.
 //!
 //! It depends on no other terrawatt crate, and never on GDAL or polars. Readings are
 //! taken at span boundaries only: no thread samples in the background.
@@ -27,15 +30,18 @@ mod error;
 pub mod hardware;
 pub mod hourly;
 pub mod hwmon;
+pub mod info;
 pub mod meter;
 pub mod model;
 pub mod perf;
 pub mod rapl;
 pub mod report;
 pub mod source;
+pub mod sweep;
 pub mod system;
 pub mod tables;
 pub mod units;
+pub mod when;
 
 use std::io::Write;
 use std::path::Path;

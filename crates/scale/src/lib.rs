@@ -14,12 +14,15 @@
 //! - [`energy`]: task energy reports summed: in total, by node and by method.
 //! - [`tables`]: per-task CSV tables concatenated (with the task and part of each row) and
 //!   summed by key columns.
+//! - [`waves`]: a run's unfinished tasks in waves at the cleanest hours of an intensity
+//!   series.
 
 pub mod energy;
 pub mod manifest;
 pub mod slurm;
 pub mod tables;
 pub mod tiles;
+pub mod waves;
 
 use std::path::{Path, PathBuf};
 
