@@ -16,6 +16,9 @@ use terrawatt_scale::manifest::{
     TaskRow,
 };
 use terrawatt_scale::slurm::{self, Placement};
+use terrawatt_scale::status::{
+    self, NotDone, RunState, failed_attempts, ids_text, missing_tasks, read_json, task_done,
+};
 use terrawatt_scale::{tables, tiles};
 use terrawatt_table::Table;
 
@@ -954,43 +957,6 @@ pub fn task_report_paths(a: &RunTaskArgs) -> Option<(PathBuf, PathBuf)> {
     ))
 }
 
-/// Whether a task is done: its report parses as a task report with its energy, and every
-/// output exists with the size the report recorded. `Err` says why not (a truncated
-/// report, an output gone or cut), so that the task is run again and the message says so.
-pub fn task_done(run: &Path, row: &TaskRow) -> std::result::Result<(), String> {
-    let path = manifest::report_path(run, row.task_id);
-    if !path.is_file() {
-        return Err("no report".into());
-    }
-    let report: Value = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .ok_or_else(|| format!("{} is not a whole JSON report (cut short?)", path.display()))?;
-    TaskEnergy::of_report(row.task_id, &report).map_err(|e| format!("{}: {e}", path.display()))?;
-    for o in &row.outputs {
-        let Ok(meta) = std::fs::metadata(&o.path) else {
-            return Err(format!("output {} is gone", o.path.display()));
-        };
-        let recorded = report["results"]["output_bytes"]
-            .as_array()
-            .and_then(|a| {
-                a.iter()
-                    .find(|e| e["path"].as_str() == Some(&o.path.display().to_string()))
-            })
-            .and_then(|e| e["bytes"].as_u64());
-        if let Some(bytes) = recorded
-            && bytes != meta.len()
-        {
-            return Err(format!(
-                "output {} is {} bytes, the report recorded {bytes}",
-                o.path.display(),
-                meta.len()
-            ));
-        }
-    }
-    Ok(())
-}
-
 pub fn run_task(span: &mut Span, ctx: &Ctx, a: &RunTaskArgs) -> Result<Outcome> {
     let run = run_of(&a.manifest)?;
     let plan = Plan::read(&run)?;
@@ -1121,41 +1087,6 @@ pub fn failed_results(a: &RunTaskArgs, error: &anyhow::Error) -> Value {
 
 // ---------------------------------------------------------------------------------------
 // merge
-
-fn read_json(p: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: not a JSON report", p.display()))
-}
-
-/// The tasks not done (see [`task_done`]): no report, a report cut short, an output gone
-/// or not the size its report recorded.
-fn missing_tasks(run: &Path, rows: &[TaskRow]) -> Vec<usize> {
-    rows.iter()
-        .filter(|r| task_done(run, r).is_err())
-        .map(|r| r.task_id)
-        .collect()
-}
-
-fn ids_text(ids: &[usize]) -> String {
-    slurm::array_spec(ids, None)
-}
-
-/// Failed attempts' energy, read from reports/failed.
-fn failed_attempts(run: &Path) -> Vec<TaskEnergy> {
-    let dir = run.join("reports").join("failed");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    files.sort();
-    files
-        .iter()
-        .filter_map(|p| {
-            let v = read_json(p).ok()?;
-            let id = v["results"]["task_id"].as_u64()? as usize;
-            TaskEnergy::of_report(id, &v).ok()
-        })
-        .collect()
-}
 
 /// The value at `pointer`, moved out (null where there is none).
 fn take(v: &mut Value, pointer: &str) -> Value {
@@ -1358,7 +1289,12 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
         let why: Vec<String> = rows
             .iter()
             .filter(|r| missing.contains(&r.task_id))
-            .filter_map(|r| task_done(&run, r).err().filter(|w| w != "no report"))
+            .filter_map(|r| {
+                task_done(&run, r)
+                    .err()
+                    .filter(|w| *w != NotDone::NoReport)
+                    .map(|w| w.to_string())
+            })
             .take(3)
             .collect();
         bail!(
@@ -1637,226 +1573,102 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
 // submit
 
 pub fn submit(_span: &mut Span, _ctx: &Ctx, a: &SubmitArgs) -> Result<Outcome> {
-    let run = std::fs::canonicalize(&a.run)
-        .with_context(|| format!("{}: no such run folder", a.run.display()))?;
-    let plan = Plan::read(&run)?;
-    let rows = manifest::read(&run.join(&plan.manifest))?;
-    let missing = missing_tasks(&run, &rows);
-    let manifest_path = run.join(&plan.manifest);
+    let state = RunState::read(&a.run)?;
     if a.dry_run {
-        let failed: Vec<usize> = failed_attempts(&run)
-            .iter()
-            .map(|t| t.task_id)
-            .filter(|id| missing.contains(id))
-            .collect();
-        let mut text = format!(
-            "{}: {} task(s), {} done, {} to run{}\n",
-            run.display(),
-            rows.len(),
-            rows.len() - missing.len(),
-            missing.len(),
-            if missing.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", ids_text(&missing))
-            }
-        );
-        for r in rows
-            .iter()
-            .filter(|r| missing.contains(&r.task_id))
-            .take(10)
-        {
-            if let Err(why) = task_done(&run, r)
-                && why != "no report"
-            {
-                text.push_str(&format!(
-                    "  task {}: run again: {why}
-",
-                    r.task_id
-                ));
-            }
-        }
-        if !failed.is_empty() {
-            writeln!(text, "failed attempts recorded for {}", ids_text(&failed))?;
-        }
-        let (m, note) = if missing.is_empty() {
-            (slurm::DEFAULT_MAX_ARRAY_SIZE, None)
-        } else {
-            slurm::max_array_size()
-        };
-        let parts = slurm::array_parts(&missing, m, plan.slurm.max_parallel);
-        for (k, part) in parts.iter().enumerate() {
-            let prev = (k > 0).then(|| format!("<array job {k}>"));
-            writeln!(
-                text,
-                "would run: sbatch {}",
-                slurm::array_args(&run, &plan, part, prev.as_deref()).join(" ")
-            )?;
-        }
-        if let Some(n) = &note {
-            writeln!(text, "{n}")?;
-        }
-        let holders: Vec<String> = (1..=parts.len())
-            .map(|k| format!("<array job {k}>"))
-            .collect();
-        writeln!(
-            text,
-            "would run: sbatch {}",
-            slurm::merge_sbatch_args(
-                &run,
-                &holders.iter().map(String::as_str).collect::<Vec<_>>()
-            )
-            .join(" ")
-        )?;
+        let d = status::dry_run(&state);
         return Ok(Outcome {
-            results: json!({ "dry_run": true, "tasks": rows.len(), "missing": missing, "failed": failed,
-                "arrays": parts, "max_array_size": m, "max_array_size_note": note }),
-            text,
+            results: serde_json::to_value(&d)?,
+            text: d.text().to_string(),
             unit: None,
         });
     }
     if a.local {
-        let exe = std::env::current_exe().context("finding this terrawatt")?;
-        let mut failed = vec![];
-        for id in &missing {
-            let status = std::process::Command::new(&exe)
-                .args(&plan.global_args)
-                .arg("run-task")
-                .arg("--manifest")
-                .arg(&manifest_path)
-                .arg("--task-id")
-                .arg(id.to_string())
-                .env_remove("SLURM_ARRAY_TASK_ID")
-                .stdin(std::process::Stdio::null())
-                .status()
-                .with_context(|| format!("running task {id}"))?;
-            if !status.success() {
-                failed.push(*id);
-            }
-        }
-        if !failed.is_empty() {
-            bail!(
-                "{} task(s) failed: {}; the merge was not run. Mend the cause and run `terrawatt submit {} --local` again: only the missing tasks run",
-                failed.len(),
-                ids_text(&failed),
-                run.display()
-            );
-        }
-        let merge_report = manifest::merge_report_path(&run);
+        return submit_local(&state);
+    }
+    let sub = status::submit(&state)?;
+    Ok(Outcome {
+        results: serde_json::to_value(&sub)?,
+        text: sub.text(),
+        unit: None,
+    })
+}
+
+/// Runs the tasks not done here, one after another, each in its own process, then the merge.
+fn submit_local(s: &RunState) -> Result<Outcome> {
+    let (run, plan, rows, missing) = (&s.run, &s.plan, &s.rows, &s.missing);
+    let exe = std::env::current_exe().context("finding this terrawatt")?;
+    let mut failed = vec![];
+    for id in missing {
         let status = std::process::Command::new(&exe)
             .args(&plan.global_args)
-            .args(slurm::merge_args(&run, &plan))
+            .arg("run-task")
+            .arg("--manifest")
+            .arg(run.join(&plan.manifest))
+            .arg("--task-id")
+            .arg(id.to_string())
+            .env_remove("SLURM_ARRAY_TASK_ID")
             .stdin(std::process::Stdio::null())
             .status()
-            .context("running the merge")?;
+            .with_context(|| format!("running task {id}"))?;
         if !status.success() {
-            bail!("the merge failed (see above)");
+            failed.push(*id);
         }
-        // the processes' energy, each in its report: this line below is this process's own
-        let tasks = read_json(&run.join("energy.json"))?;
-        let merged = read_json(&merge_report)?;
-        let j = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
-        let (t_j, m_j) = (
-            j(&tasks["energy"]["total"]["joules"]),
-            j(&merged["energy"]["joules"]),
-        );
-        let (t_g, m_g) = (
-            j(&tasks["energy"]["total"]["co2e_g"]),
-            j(&merged["energy"]["co2e_g"]),
-        );
-        let now: f64 = missing
-            .iter()
-            .filter_map(|id| {
-                read_json(&manifest::report_path(&run, *id))
-                    .ok()
-                    .and_then(|r| r["energy"]["joules"].as_f64())
-            })
-            .sum();
-        return Ok(Outcome {
-            results: json!({
-                "local": true, "ran": missing, "skipped": rows.len() - missing.len(), "merged": true,
-                "energy": { "tasks_joules": t_j, "tasks_run_now_joules": now, "merge_joules": m_j,
-                    "joules": t_j + m_j, "co2e_g": t_g + m_g },
-            }),
-            text: format!(
-                "ran {} task(s) here ({} done before) and the merge of {}\nthe run's energy: tasks {:.1} J (of which run now {:.1} J) + merge {:.1} J = {:.1} J, {:.4} gCO2e (each process's own line above; this process's below)\n",
-                missing.len(),
-                rows.len() - missing.len(),
-                run.display(),
-                t_j,
-                now,
-                m_j,
-                t_j + m_j,
-                t_g + m_g
-            ),
-            unit: None,
-        });
     }
-    // each submission recorded beside the plan; none while an earlier one is still queued
-    let log = run.join("submissions.json");
-    let mut all: Vec<Value> = if log.is_file() {
-        read_json(&log)?.as_array().cloned().unwrap_or_default()
-    } else {
-        vec![]
-    };
-    let earlier: Vec<String> = all
-        .iter()
-        .flat_map(|s| {
-            let arrays = s["submission"]["arrays"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            arrays
-                .iter()
-                .filter_map(|a| a["job"].as_str().map(String::from))
-                .chain(s["submission"]["merge_job"].as_str().map(String::from))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let queued = slurm::still_queued(&earlier)?;
-    if !queued.is_empty() {
+    if !failed.is_empty() {
         bail!(
-            "job(s) {} of an earlier submission of {} are still queued or running: wait for them (squeue) or cancel them (scancel) before submitting again",
-            queued.join(", "),
+            "{} task(s) failed: {}; the merge was not run. Mend the cause and run `terrawatt submit {} --local` again: only the missing tasks run",
+            failed.len(),
+            ids_text(&failed),
             run.display()
         );
     }
-    let sub = slurm::submit(&run, &plan, &missing)?;
-    all.push(json!({
-        "submitted_utc": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "tasks": missing,
-        "submission": sub,
-    }));
-    terrawatt_scale::write_atomic(
-        &log,
-        format!("{}\n", serde_json::to_string_pretty(&all)?).as_bytes(),
-    )?;
-    let mut text = if sub.arrays.is_empty() {
-        format!(
-            "every task has its report; submitted merge job {}\n",
-            sub.merge_job
-        )
-    } else {
-        let arrays: Vec<String> = sub
-            .arrays
-            .iter()
-            .map(|a| format!("{} (tasks {})", a.job, a.part.tasks))
-            .collect();
-        format!(
-            "submitted array job{} {} ({} done before) and merge job {} after {} (cancelled if any task fails)\n",
-            if arrays.len() > 1 { "s" } else { "" },
-            arrays.join(", "),
-            rows.len() - missing.len(),
-            sub.merge_job,
-            if arrays.len() > 1 { "them" } else { "it" }
-        )
-    };
-    if let Some(n) = &sub.max_array_size_note {
-        writeln!(text, "{n}")?;
+    let merge_report = manifest::merge_report_path(run);
+    let status = std::process::Command::new(&exe)
+        .args(&plan.global_args)
+        .args(slurm::merge_args(run, plan))
+        .stdin(std::process::Stdio::null())
+        .status()
+        .context("running the merge")?;
+    if !status.success() {
+        bail!("the merge failed (see above)");
     }
+    // the processes' energy, each in its report: this line below is this process's own
+    let tasks = read_json(&run.join("energy.json"))?;
+    let merged = read_json(&merge_report)?;
+    let j = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let (t_j, m_j) = (
+        j(&tasks["energy"]["total"]["joules"]),
+        j(&merged["energy"]["joules"]),
+    );
+    let (t_g, m_g) = (
+        j(&tasks["energy"]["total"]["co2e_g"]),
+        j(&merged["energy"]["co2e_g"]),
+    );
+    let now: f64 = missing
+        .iter()
+        .filter_map(|id| {
+            read_json(&manifest::report_path(run, *id))
+                .ok()
+                .and_then(|r| r["energy"]["joules"].as_f64())
+        })
+        .sum();
     Ok(Outcome {
-        results: json!({ "local": false, "run": run, "tasks": missing, "submission": sub }),
-        text,
+        results: json!({
+            "local": true, "ran": missing, "skipped": rows.len() - missing.len(), "merged": true,
+            "energy": { "tasks_joules": t_j, "tasks_run_now_joules": now, "merge_joules": m_j,
+                "joules": t_j + m_j, "co2e_g": t_g + m_g },
+        }),
+        text: format!(
+            "ran {} task(s) here ({} done before) and the merge of {}\nthe run's energy: tasks {:.1} J (of which run now {:.1} J) + merge {:.1} J = {:.1} J, {:.4} gCO2e (each process's own line above; this process's below)\n",
+            missing.len(),
+            rows.len() - missing.len(),
+            run.display(),
+            t_j,
+            now,
+            m_j,
+            t_j + m_j,
+            t_g + m_g
+        ),
         unit: None,
     })
 }

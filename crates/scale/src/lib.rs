@@ -14,12 +14,15 @@
 //! - [`energy`]: task energy reports summed: in total, by node and by method.
 //! - [`tables`]: per-task CSV tables concatenated (with the task and part of each row) and
 //!   summed by key columns.
+//! - [`status`]: which tasks of a run are done and why the others are not; what a
+//!   submission would do, and the Slurm submission with its log.
 //! - [`waves`]: a run's unfinished tasks in waves at the cleanest hours of an intensity
 //!   series.
 
 pub mod energy;
 pub mod manifest;
 pub mod slurm;
+pub mod status;
 pub mod tables;
 pub mod tiles;
 pub mod waves;
