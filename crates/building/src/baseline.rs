@@ -104,12 +104,12 @@ pub fn interval(freq: Freq) -> Interval {
 
 impl Baseline {
     /// The prediction of one period, or why there is none.
-    pub fn predict(&self, p: &Prepared) -> Result<f64, String> {
+    pub fn predict(&self, p: &Prepared) -> Result<f64, BaselineError> {
         predict_with(&self.model, self.freq, p)
     }
 }
 
-fn predict_with(model: &Model, freq: Freq, p: &Prepared) -> Result<f64, String> {
+fn predict_with(model: &Model, freq: Freq, p: &Prepared) -> Result<f64, BaselineError> {
     match model {
         Model::DegreeDay(m) => Ok(m.predict(p, freq)),
         Model::Towt(m) => m.predict(p),
@@ -200,8 +200,7 @@ pub fn fit(
     }
     let (model, search) = match meter.freq {
         Freq::Daily | Freq::Billing => {
-            let found =
-                caltrack::fit(&ok, meter.freq, &settings.grid).map_err(BaselineError::Fit)?;
+            let found = caltrack::fit(&ok, meter.freq, &settings.grid)?;
             let summary = SearchSummary {
                 grid: settings.grid,
                 candidates_fitted: found.candidates_fitted,
@@ -211,10 +210,7 @@ pub fn fit(
             };
             (Model::DegreeDay(found.selected), Some(summary))
         }
-        Freq::Hourly => (
-            Model::Towt(towt::fit(&ok, &settings.towt).map_err(BaselineError::Fit)?),
-            None,
-        ),
+        Freq::Hourly => (Model::Towt(towt::fit(&ok, &settings.towt)?), None),
     };
     let n_params = match &model {
         Model::DegreeDay(m) => m.k,
@@ -231,7 +227,7 @@ pub fn fit(
                 y.push(p.period.value);
                 periods.push(p);
             }
-            Err(reason) => masked.push(masked_period(&p, reason)),
+            Err(reason) => masked.push(masked_period(&p, reason.to_string())),
         }
     }
     let baseline = Baseline {
@@ -349,7 +345,7 @@ pub fn savings(
                 observed: p.period.value,
                 predicted: v,
             }),
-            Err(reason) => masked.push(masked_period(p, reason)),
+            Err(reason) => masked.push(masked_period(p, reason.to_string())),
         }
     }
     if rows.is_empty() {

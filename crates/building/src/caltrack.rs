@@ -3,6 +3,7 @@
 //! and WLS by period length for billing data, qualification on signs (and p-values where
 //! asked), selection by adjusted R². The grid is searched in parallel.
 
+use crate::baseline::BaselineError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use terrawatt_learn::stats::t_two_sided_p;
@@ -36,23 +37,25 @@ impl Default for GridSettings {
 }
 
 impl GridSettings {
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), BaselineError> {
         if !(self.step > 0.0 && self.step <= 3.0) {
-            return Err(format!(
+            return Err(BaselineError::Fit(format!(
                 "--bp-step {} must be in (0, 3] °F (CalTRACK's grid is 3 °F or finer)",
                 self.step
-            ));
+            )));
         }
         if !(self.min.is_finite() && self.max.is_finite() && self.min <= self.max) {
-            return Err(format!(
+            return Err(BaselineError::Fit(format!(
                 "--bp-min {} must not exceed --bp-max {}",
                 self.min, self.max
-            ));
+            )));
         }
         if let Some(p) = self.max_p_value
             && !(p > 0.0 && p <= 1.0)
         {
-            return Err(format!("--max-p-value {p} must be in (0, 1]"));
+            return Err(BaselineError::Fit(format!(
+                "--max-p-value {p} must be in (0, 1]"
+            )));
         }
         Ok(())
     }
@@ -258,13 +261,13 @@ fn candidate(
 }
 
 /// The grid search on usable baseline periods.
-pub fn fit(periods: &[Prepared], freq: Freq, g: &GridSettings) -> Result<Search, String> {
+pub fn fit(periods: &[Prepared], freq: Freq, g: &GridSettings) -> Result<Search, BaselineError> {
     g.check()?;
     let n = periods.len();
     if n < 3 {
-        return Err(format!(
+        return Err(BaselineError::Fit(format!(
             "{n} usable baseline periods; a degree-day model needs at least 3"
-        ));
+        )));
     }
     let (w, y): (Vec<f64>, Vec<f64>) = match freq {
         Freq::Billing => periods
@@ -345,11 +348,11 @@ pub fn fit(periods: &[Prepared], freq: Freq, g: &GridSettings) -> Result<Search,
     }
     let qualified = fitted.iter().filter(|m| m.qualified).count();
     let Some(best) = best else {
-        return Err(format!(
+        return Err(BaselineError::Fit(format!(
             "no candidate model qualifies ({} fitted; the intercept-only model has a negative intercept {:.4})",
             fitted.len(),
             fitted.first().map_or(f64::NAN, |m| m.intercept)
-        ));
+        )));
     };
     Ok(Search {
         selected: best.clone(),
@@ -417,6 +420,7 @@ mod tests {
         assert!(
             fit(&periods, Freq::Daily, &coarse)
                 .unwrap_err()
+                .to_string()
                 .contains("--bp-step")
         );
     }

@@ -121,7 +121,7 @@ pub use terrawatt_table::time::{Stamp, parse_stamp, rfc3339};
 
 /// Parses an IANA zone name.
 pub fn parse_zone(name: &str) -> Result<Tz> {
-    terrawatt_table::time::parse_zone(name).map_err(SeriesError::Setting)
+    Ok(terrawatt_table::time::parse_zone(name)?)
 }
 
 /// Reads a timestamp column (text with offsets, or a Parquet datetime column).
@@ -523,9 +523,7 @@ impl Meter {
         let s = text.trim();
         if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             if let Some(z) = zone {
-                return parse_stamp(s, Some(z))
-                    .map(|st| st.t)
-                    .map_err(SeriesError::Setting);
+                return Ok(parse_stamp(s, Some(z))?.t);
             }
             let midnight = d.and_hms_opt(0, 0, 0).expect("midnight");
             let on_date = self
@@ -659,6 +657,7 @@ mod tests {
         assert!(
             parse_stamp("2016-03-14 00:00:00", None)
                 .unwrap_err()
+                .to_string()
                 .contains("--tz")
         );
         let z: Tz = "America/Chicago".parse().unwrap();
@@ -667,11 +666,13 @@ mod tests {
         assert!(
             parse_stamp("2016-03-13 02:30:00", Some(z))
                 .unwrap_err()
+                .to_string()
                 .contains("does not exist")
         );
         assert!(
             parse_stamp("2016-11-06 01:30:00", Some(z))
                 .unwrap_err()
+                .to_string()
                 .contains("ambiguous")
         );
         assert_eq!(hour_of_week(a.t, a.offset), 0); // a Monday, midnight

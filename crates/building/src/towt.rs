@@ -7,6 +7,7 @@
 //! are orthogonal, so their block of the normal equations is diagonal and is eliminated
 //! exactly (Schur complement); only the temperature block (≤ 14 columns) is solved densely.
 
+use crate::baseline::BaselineError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use terrawatt_learn::linalg::svd_columns;
@@ -278,12 +279,12 @@ fn fit_month(
 }
 
 /// Fits the twelve month models (in parallel).
-pub fn fit(hours: &[Prepared], settings: &TowtSettings) -> Result<TowtModel, String> {
+pub fn fit(hours: &[Prepared], settings: &TowtSettings) -> Result<TowtModel, BaselineError> {
     if hours.len() < 168 {
-        return Err(format!(
+        return Err(BaselineError::Fit(format!(
             "{} usable baseline hours; the hourly model needs at least a week",
             hours.len()
-        ));
+        )));
     }
     let tow: Vec<usize> = hours
         .iter()
@@ -302,16 +303,18 @@ pub fn fit(hours: &[Prepared], settings: &TowtSettings) -> Result<TowtModel, Str
 
 impl TowtModel {
     /// The prediction for an hour, or why there is none.
-    pub fn predict(&self, p: &Prepared) -> Result<f64, String> {
+    pub fn predict(&self, p: &Prepared) -> Result<f64, BaselineError> {
         let month = month_of(p);
         let Some(m) = &self.months[month as usize - 1] else {
-            return Err(format!("no baseline data for calendar month {month}"));
+            return Err(BaselineError::Fit(format!(
+                "no baseline data for calendar month {month}"
+            )));
         };
         let h = hour_of_week(p.period.start, p.period.offset);
         let Some(base) = m.hour_of_week[h] else {
-            return Err(format!(
+            return Err(BaselineError::Fit(format!(
                 "hour of week {h} is absent from month {month}'s baseline window"
-            ));
+            )));
         };
         let (e, beta) = if m.occupied[h] {
             (&m.endpoints_occupied, &m.beta_occupied)

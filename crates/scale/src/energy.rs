@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::ScaleError;
 use terrawatt_meter::EnergyReport;
 
 /// One task's energy, as read from its report.
@@ -32,13 +34,17 @@ impl TaskEnergy {
     /// From a task report: its `energy` record read as the meter's typed
     /// [`EnergyReport`] (what the task wrote, through the same serde types), and the node
     /// from `results.placement`. An error says what is missing or wrong.
-    pub fn of_report(task_id: usize, report: &Value) -> Result<TaskEnergy, String> {
+    pub fn of_report(task_id: usize, report: &Value) -> Result<TaskEnergy, ScaleError> {
         let e = &report["energy"];
         if e.is_null() {
-            return Err("the report has no energy figure (no 'energy' record)".into());
+            return Err(ScaleError::Report(
+                "the report has no energy figure (no 'energy' record)".into(),
+            ));
         }
         let e: EnergyReport = serde_json::from_value(e.clone()).map_err(|err| {
-            format!("the report's energy record is not whole: no energy figure ({err})")
+            ScaleError::Report(format!(
+                "the report's energy record is not whole: no energy figure ({err})"
+            ))
         })?;
         let f = &e.footprint;
         Ok(TaskEnergy {
@@ -179,8 +185,8 @@ mod tests {
     #[test]
     fn a_report_without_energy_is_named() {
         let e = TaskEnergy::of_report(0, &serde_json::json!({"energy": {}})).unwrap_err();
-        assert!(e.contains("no energy figure"), "{e}");
+        assert!(e.to_string().contains("no energy figure"), "{e}");
         let e = TaskEnergy::of_report(0, &serde_json::json!({"results": {}})).unwrap_err();
-        assert!(e.contains("no energy figure"), "{e}");
+        assert!(e.to_string().contains("no energy figure"), "{e}");
     }
 }

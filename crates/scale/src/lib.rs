@@ -43,6 +43,9 @@ pub enum ScaleError {
     Invalid { path: PathBuf, message: String },
     #[error("{0}")]
     Settings(String),
+    /// A task report that is cut short or has no whole energy record.
+    #[error("{0}")]
+    Report(String),
     #[error(transparent)]
     Table(#[from] terrawatt_table::TableError),
     #[error("sbatch: {0}")]

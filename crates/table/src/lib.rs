@@ -22,6 +22,9 @@ use polars::prelude::*;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TableError {
+    /// A time, duration or time zone that cannot be read (the message says what is expected).
+    #[error("{0}")]
+    Time(String),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -37,7 +37,7 @@ pub fn rfc3339(t: i64, offset: i32) -> String {
 }
 
 /// Reads a timestamp with its offset; a naive one only with a zone (gaps and folds refused).
-pub fn parse_stamp(text: &str, zone: Option<Tz>) -> std::result::Result<Stamp, String> {
+pub fn parse_stamp(text: &str, zone: Option<Tz>) -> Result<Stamp, TableError> {
     let s = text.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Ok(Stamp {
@@ -71,44 +71,43 @@ pub fn parse_stamp(text: &str, zone: Option<Tz>) -> std::result::Result<Stamp, S
             .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight"))
     });
     let Some(naive) = naive else {
-        return Err(format!(
+        return Err(TableError::Time(format!(
             "'{s}' is not a timestamp (RFC 3339 with a UTC offset, e.g. 2016-03-14T00:00:00-05:00)"
-        ));
+        )));
     };
     let Some(zone) = zone else {
-        return Err(format!(
+        return Err(TableError::Time(format!(
             "'{s}' has no UTC offset; write the offset (e.g. {}-06:00) or name the zone with --tz (e.g. --tz America/Chicago)",
             naive.format("%Y-%m-%dT%H:%M:%S")
-        ));
+        )));
     };
     match zone.from_local_datetime(&naive) {
         chrono::LocalResult::Single(dt) => Ok(Stamp {
             t: dt.timestamp(),
             offset: dt.offset().fix().local_minus_utc(),
         }),
-        chrono::LocalResult::None => Err(format!(
+        chrono::LocalResult::None => Err(TableError::Time(format!(
             "'{s}' does not exist in {zone} (skipped by a daylight-saving change)"
-        )),
-        chrono::LocalResult::Ambiguous(a, b) => Err(format!(
+        ))),
+        chrono::LocalResult::Ambiguous(a, b) => Err(TableError::Time(format!(
             "'{s}' is ambiguous in {zone} (it happens twice, at offsets {} and {}); write the offset",
             a.offset().fix(),
             b.offset().fix()
-        )),
+        ))),
     }
 }
 
-/// Parses an IANA zone name.
 /// A duration, in whole seconds: a count and a unit, `30s`, `15min`, `1h`, `4h`, `60d`, also
 /// compound (`1h30m`), spaced (`3 h`), fractional where the seconds are whole (`1.5h`), or a
 /// bare unit (`h` = `1h`). Units: s/sec/second(s), m/min/minute(s)/T, h/H/hour(s),
 /// d/D/day(s). The one parser behind every duration flag (`--freq`, `--interval`,
 /// `--horizon`, `--duration`, …).
-pub fn parse_duration(text: &str) -> std::result::Result<i64, String> {
+pub fn parse_duration(text: &str) -> Result<i64, TableError> {
     let bad =
         || format!("'{text}': not a duration: a count and a unit, e.g. 30s, 15min, 1h, 1h30m, 2d");
     let s = text.trim();
     if s.is_empty() {
-        return Err(bad());
+        return Err(TableError::Time(bad()));
     }
     let mut total = 0.0f64;
     let mut rest = s;
@@ -124,36 +123,37 @@ pub fn parse_duration(text: &str) -> std::result::Result<i64, String> {
         let (unit, after) = tail.split_at(u_end);
         let n: f64 = if num.is_empty() {
             if total > 0.0 || !after.trim().is_empty() {
-                return Err(bad());
+                return Err(TableError::Time(bad()));
             }
             1.0
         } else {
-            num.parse().map_err(|_| bad())?
+            num.parse().map_err(|_| TableError::Time(bad()))?
         };
         let unit_s = match unit {
             "s" | "sec" | "second" | "seconds" | "S" => 1.0,
             "m" | "min" | "minute" | "minutes" | "T" => 60.0,
             "h" | "H" | "hour" | "hours" => 3600.0,
             "d" | "D" | "day" | "days" => 86_400.0,
-            _ => return Err(bad()),
+            _ => return Err(TableError::Time(bad())),
         };
         total += n * unit_s;
         rest = after.trim_start();
     }
     if !(total.is_finite() && total >= 1.0) || (total - total.round()).abs() > 1e-9 {
-        return Err(format!(
+        return Err(TableError::Time(format!(
             "{}: it must be a whole number of seconds, at least 1",
             bad()
-        ));
+        )));
     }
     Ok(total.round() as i64)
 }
 
-pub fn parse_zone(name: &str) -> Result<Tz, String> {
+/// Parses an IANA zone name.
+pub fn parse_zone(name: &str) -> Result<Tz, TableError> {
     name.parse::<Tz>().map_err(|_| {
-        format!(
+        TableError::Time(format!(
             "--tz '{name}' is not an IANA time zone name (e.g. America/Chicago, Europe/Paris, UTC)"
-        )
+        ))
     })
 }
 
@@ -271,7 +271,7 @@ mod duration_tests {
             ("15T", 900),
             ("2 days", 172_800),
         ] {
-            assert_eq!(parse_duration(t), Ok(want), "{t}");
+            assert_eq!(parse_duration(t).ok(), Some(want), "{t}");
         }
         for t in ["0h", "", "3 weeks", "h2", "-1h", "0.5s", "1h x"] {
             assert!(parse_duration(t).is_err(), "{t}");
