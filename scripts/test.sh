@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
-# The test command: every crate's unit, integration and doc tests, then one summary line.
+# The test command: every crate's unit, integration and doc tests (which build the
+# examples), then the examples that run in seconds, then one summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 cargo test --workspace --locked "$@" 2>&1 | tee "$log" || status=$?
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
-     END { printf "summary: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+# the library's examples, each a program of its own (examples/README.md)
+examples=0
+for e in $(sed -n 's/^| `\([a-z_]*\)` | fast |.*/\1/p' examples/README.md); do
+    if cargo run --locked --quiet --example "$e" >/dev/null 2>"$log.example"; then
+        echo "example $e ... ok"
+        examples=$((examples + 1))
+    else
+        echo "example $e ... FAILED"
+        cat "$log.example"
+        status=1
+    fi
+done
+rm -f "$log.example"
+awk -v ex="$examples" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+     END { printf "summary: %d passed, %d failed, %d skipped; %d examples run\n", p, f, s, ex }' "$log"
 exit "$status"
