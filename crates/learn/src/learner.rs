@@ -1,14 +1,15 @@
 //! Models of any library as candidates beside the crate's own: a [`Learner`] fits a
 //! [`Regressor`] on rows and targets. [`ModelSpec`] is one; [`LinfaLearner`] makes one of
 //! any linfa `Fit` whose fitted model predicts through `PredictInplace` (linfa-elasticnet's
-//! `ElasticNetParams`, say, or the crate's own parameter structs).
+//! `ElasticNetParams`, say, or the crate's own parameter structs). [`Standardized`] puts
+//! any learner on standardised features, as the crate's linear models' `standardize` does.
 
 use std::fmt;
 use std::marker::PhantomData;
 
 use linfa::DatasetBase;
 use linfa::prelude::{Fit, PredictInplace};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 use crate::error::{LearnError, Result};
 use crate::model::{Model, ModelSpec};
@@ -170,5 +171,61 @@ where
             model,
             n_params: self.n_params.unwrap_or(x.ncols() + 1),
         }))
+    }
+}
+
+/// A [`Learner`] on standardised features: each column is centred on its mean over the
+/// training rows and divided by its standard deviation there (population form; a constant
+/// column is only centred), then the inner learner fits; rows to predict are transformed
+/// the same way. This is what `standardize` does inside the crate's linear models, so a
+/// learner that does not centre (linfa-elasticnet's intercept is the mean of `y` alone)
+/// fits the same problem as they do.
+#[derive(Debug)]
+pub struct Standardized<L> {
+    /// The learner that fits on the standardised features.
+    pub inner: L,
+}
+
+/// A model fitted on standardised features, with the training means and scales.
+#[derive(Debug)]
+struct StandardizedModel {
+    mean: Array1<f64>,
+    scale: Array1<f64>,
+    model: Box<dyn Regressor>,
+}
+
+impl Regressor for StandardizedModel {
+    fn predict_rows(&self, x: ArrayView2<'_, f64>) -> Array1<f64> {
+        let z = (&x - &self.mean) / &self.scale;
+        self.model.predict_rows(z.view())
+    }
+
+    fn n_params(&self) -> usize {
+        self.model.n_params()
+    }
+}
+
+impl<L: Learner> Learner for Standardized<L> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn fit_rows(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<Box<dyn Regressor>> {
+        let mean = x
+            .mean_axis(Axis(0))
+            .ok_or_else(|| LearnError::Data("no rows to fit".into()))?;
+        let centred = &x - &mean;
+        let n = x.nrows() as f64;
+        let scale = centred.map_axis(Axis(0), |c| {
+            let sd = (c.iter().map(|v| v * v).sum::<f64>() / n).sqrt();
+            if sd > 0.0 { sd } else { 1.0 }
+        });
+        let z = centred / &scale;
+        let model = self.inner.fit_rows(z.view(), y)?;
+        Ok(Box::new(StandardizedModel { mean, scale, model }))
     }
 }
