@@ -320,7 +320,7 @@ pub fn green_choice_with(
         progress(k.name());
         let s = spec(k, hyper)?;
         let m = measure(span, k.name(), data, |xt, yt| s.fit(xt, yt))?;
-        rows.push(candidate(k.name(), &m, Some(m.model.clone()), settings));
+        rows.push(candidate(k.name(), m, Some, settings));
         specs.push((k, s));
     }
     let n_own = rows.len();
@@ -329,7 +329,7 @@ pub fn green_choice_with(
         let m = measure(span, learner.name(), data, |xt, yt| {
             learner.fit_rows(xt, yt)
         })?;
-        rows.push(candidate(learner.name(), &m, None, settings));
+        rows.push(candidate(learner.name(), m, |_| None, settings));
     }
     // the student learns from the most accurate ensemble
     let best_ensemble = rows[..n_own]
@@ -361,22 +361,28 @@ pub fn green_choice_with(
             train_joules: teacher_row.train_joules + distil.joules,
             estimate: distil.estimate,
             infer_joules_per_1000,
-            model: (),
+            model,
         };
-        rows.push(candidate(&name, &m, Some(model), settings));
+        rows.push(candidate(&name, m, Some, settings));
     }
     mark(&mut rows, settings.tolerance);
     Ok(rows)
 }
 
-/// A row of the green table from a candidate's measures.
+/// A row of the green table from a candidate's measures; `keep` gives the model to keep
+/// (none for a candidate of another library).
 fn candidate<M>(
     name: &str,
-    m: &Measured<M>,
-    model: Option<Model>,
+    m: Measured<M>,
+    keep: impl FnOnce(M) -> Option<Model>,
     settings: &GreenSettings,
 ) -> Candidate {
     let (mae, mae_sd) = m.cv.mean_sd(|s| s.mae);
+    let model = keep(m.model);
+    let size_bytes = model
+        .as_ref()
+        .and_then(|saved| serde_json::to_string(saved).ok())
+        .map_or(0, |text| text.len());
     Candidate {
         name: name.to_string(),
         mae,
@@ -388,10 +394,7 @@ fn candidate<M>(
         infer_joules_per_1000: m.infer_joules_per_1000,
         lifecycle_joules: m.train_joules
             + m.infer_joules_per_1000 * settings.expected_predictions / 1000.0,
-        size_bytes: model
-            .as_ref()
-            .and_then(|m| serde_json::to_string(m).ok())
-            .map_or(0, |s| s.len()),
+        size_bytes,
         estimate: m.estimate,
         pareto: false,
         picked: false,
