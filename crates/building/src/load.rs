@@ -14,14 +14,19 @@
 //! best MAE. The distilled student is a depth-limited tree trained on the best ensemble's
 //! predictions at the training rows and at augmented rows; its cross-validation distils
 //! inside each fold, and its training energy includes its teacher's.
+//!
+//! Models of other libraries join as [`Learner`]s ([`green_choice_with`]): any linfa `Fit`
+//! through [`LinfaLearner`], linfa-elasticnet's elastic net by [`linfa_elastic_net`].
 
 use ndarray::{ArrayView1, ArrayView2};
 use serde::Serialize;
 use terrawatt_learn::boost::{BoostParams, EarlyStopping, Loss};
-use terrawatt_learn::cv::{CvResult, Split, cross_validate, cross_validate_with};
+use terrawatt_learn::cv::{CvResult, Split, cross_validate_with};
 use terrawatt_learn::distill::{Augment, distill};
 use terrawatt_learn::forest::ForestParams;
+use terrawatt_learn::learner::{Learner, LinfaLearner, Regressor, Standardized};
 use terrawatt_learn::linear::{LinearParams, Penalty};
+use terrawatt_learn::linfa_elasticnet::{ElasticNetError, ElasticNetParams};
 use terrawatt_learn::tree::{MaxFeatures, TreeParams};
 use terrawatt_learn::{LearnError, Model, ModelSpec};
 use terrawatt_meter::Span;
@@ -163,6 +168,24 @@ impl Default for GreenSettings {
     }
 }
 
+/// linfa-elasticnet's elastic net as a candidate named `linfa-elasticnet`, with `hyper`'s
+/// penalty (`alpha`, default 0.01), mix (`l1_ratio`, default 0.5) and `standardize`
+/// (default on), as [`ModelKind::ElasticNet`] takes them; linfa-elasticnet's own
+/// convergence rule (duality gap, tolerance 1e-4, at most 1,000 sweeps). Standardised, it
+/// fits the problem ours fits (see docs/learn.md for how close they come); on raw features
+/// it fits another one: its intercept is the mean of `y`, the features are not centred.
+pub fn linfa_elastic_net(hyper: &Hyper) -> Box<dyn Learner> {
+    let params = ElasticNetParams::new()
+        .penalty(hyper.alpha.unwrap_or(0.01))
+        .l1_ratio(hyper.l1_ratio.unwrap_or(0.5));
+    let learner = LinfaLearner::<_, ElasticNetError>::new("linfa-elasticnet", params);
+    if hyper.standardize.unwrap_or(true) {
+        Box::new(Standardized { inner: learner })
+    } else {
+        Box::new(learner)
+    }
+}
+
 /// One candidate's row of the green table.
 #[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
@@ -179,6 +202,8 @@ pub struct Candidate {
     pub estimate: bool,
     pub pareto: bool,
     pub picked: bool,
+    /// The fitted model; `None` for a candidate of another library (and its `size_bytes`
+    /// is then 0: it is not saved).
     #[serde(skip)]
     pub model: Option<Model>,
 }
@@ -200,14 +225,14 @@ fn student_cv(
 fn inference_joules_per_1000(
     span: &mut Span,
     name: &str,
-    model: &Model,
+    model: &dyn Regressor,
     x: ArrayView2<'_, f64>,
 ) -> f64 {
     let rec = {
         let mut made = 0usize;
         span.phase(format!("{name}: inference"), |_| {
             while made < 20_000 {
-                std::hint::black_box(model.predict(x));
+                std::hint::black_box(model.predict_rows(x));
                 made += x.nrows();
             }
         });
@@ -235,6 +260,57 @@ pub fn green_choice(
     hyper: &Hyper,
     settings: &GreenSettings,
     data: Evaluation<'_>,
+    progress: impl FnMut(&str),
+) -> Result<Vec<Candidate>, LearnError> {
+    green_choice_with(span, kinds, &[], hyper, settings, data, progress)
+}
+
+/// What the green choice measures of one candidate.
+struct Measured<M> {
+    cv: CvResult,
+    cv_joules: f64,
+    train_joules: f64,
+    estimate: bool,
+    infer_joules_per_1000: f64,
+    model: M,
+}
+
+/// Cross-validates a candidate, trains it on all rows and times its inference, each in a
+/// phase of `span` named after it.
+fn measure<M: Regressor>(
+    span: &mut Span,
+    name: &str,
+    data: Evaluation<'_>,
+    fit: impl Fn(ArrayView2<'_, f64>, ArrayView1<'_, f64>) -> Result<M, LearnError> + Sync,
+) -> Result<Measured<M>, LearnError> {
+    let Evaluation { x, y, splits } = data;
+    let cv = span.phase(format!("{name}: cross-validation"), |_| {
+        cross_validate_with(x, y, splits, &fit)
+    })?;
+    let cv_joules = span.children().last().expect("phase").energy.joules;
+    let model = span.phase(format!("{name}: training"), |_| fit(x, y))?;
+    let train = span.children().last().expect("phase").energy.clone();
+    let infer_joules_per_1000 = inference_joules_per_1000(span, name, &model, x);
+    Ok(Measured {
+        cv,
+        cv_joules,
+        train_joules: train.joules,
+        estimate: train.estimate,
+        infer_joules_per_1000,
+        model,
+    })
+}
+
+/// [`green_choice`] with candidates of other libraries as well (any linfa `Fit` through
+/// [`LinfaLearner`], say): `others` are measured as the families are, after them and
+/// before the student, on the same folds. They are not saved and teach no student.
+pub fn green_choice_with(
+    span: &mut Span,
+    kinds: &[ModelKind],
+    others: &[&dyn Learner],
+    hyper: &Hyper,
+    settings: &GreenSettings,
+    data: Evaluation<'_>,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<Candidate>, LearnError> {
     let Evaluation { x, y, splits } = data;
@@ -243,27 +319,20 @@ pub fn green_choice(
     for &k in kinds {
         progress(k.name());
         let s = spec(k, hyper)?;
-        let cv = span.phase(format!("{}: cross-validation", k.name()), |_| {
-            cross_validate(&s, x, y, splits)
-        })?;
-        let cv_joules = span.children().last().expect("phase").energy.joules;
-        let model = span.phase(format!("{}: training", k.name()), |_| s.fit(x, y))?;
-        let train = span.children().last().expect("phase").energy.clone();
-        let infer = inference_joules_per_1000(span, k.name(), &model, x);
-        rows.push(candidate(
-            k.name(),
-            &cv,
-            cv_joules,
-            train.joules,
-            infer,
-            train.estimate,
-            model,
-            settings,
-        ));
+        let m = measure(span, k.name(), data, |xt, yt| s.fit(xt, yt))?;
+        rows.push(candidate(k.name(), m, Some, settings));
         specs.push((k, s));
     }
+    let n_own = rows.len();
+    for learner in others {
+        progress(learner.name());
+        let m = measure(span, learner.name(), data, |xt, yt| {
+            learner.fit_rows(xt, yt)
+        })?;
+        rows.push(candidate(learner.name(), m, |_| None, settings));
+    }
     // the student learns from the most accurate ensemble
-    let best_ensemble = rows
+    let best_ensemble = rows[..n_own]
         .iter()
         .zip(&specs)
         .filter(|(_, (k, _))| matches!(k, ModelKind::Forest | ModelKind::Gbm))
@@ -285,51 +354,51 @@ pub fn green_choice(
             distill(teacher, &student, x, Some(&settings.augment))
         })?;
         let distil = span.children().last().expect("phase").energy.clone();
-        let infer = inference_joules_per_1000(span, "student", &model, x);
-        let train_joules = teacher_row.train_joules + distil.joules;
-        rows.push(candidate(
-            &name,
-            &cv,
+        let infer_joules_per_1000 = inference_joules_per_1000(span, "student", &model, x);
+        let m = Measured {
+            cv,
             cv_joules,
-            train_joules,
-            infer,
-            distil.estimate,
+            train_joules: teacher_row.train_joules + distil.joules,
+            estimate: distil.estimate,
+            infer_joules_per_1000,
             model,
-            settings,
-        ));
+        };
+        rows.push(candidate(&name, m, Some, settings));
     }
     mark(&mut rows, settings.tolerance);
     Ok(rows)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn candidate(
+/// A row of the green table from a candidate's measures; `keep` gives the model to keep
+/// (none for a candidate of another library).
+fn candidate<M>(
     name: &str,
-    cv: &CvResult,
-    cv_joules: f64,
-    train_joules: f64,
-    infer_joules_per_1000: f64,
-    estimate: bool,
-    model: Model,
+    m: Measured<M>,
+    keep: impl FnOnce(M) -> Option<Model>,
     settings: &GreenSettings,
 ) -> Candidate {
-    let (mae, mae_sd) = cv.mean_sd(|s| s.mae);
+    let (mae, mae_sd) = m.cv.mean_sd(|s| s.mae);
+    let model = keep(m.model);
+    let size_bytes = model
+        .as_ref()
+        .and_then(|saved| serde_json::to_string(saved).ok())
+        .map_or(0, |text| text.len());
     Candidate {
         name: name.to_string(),
         mae,
         mae_sd,
-        rmse: cv.mean_sd(|s| s.rmse).0,
-        r2: cv.mean_sd(|s| s.r2).0,
-        cv_joules,
-        train_joules,
-        infer_joules_per_1000,
-        lifecycle_joules: train_joules
-            + infer_joules_per_1000 * settings.expected_predictions / 1000.0,
-        size_bytes: serde_json::to_string(&model).map_or(0, |s| s.len()),
-        estimate,
+        rmse: m.cv.mean_sd(|s| s.rmse).0,
+        r2: m.cv.mean_sd(|s| s.r2).0,
+        cv_joules: m.cv_joules,
+        train_joules: m.train_joules,
+        infer_joules_per_1000: m.infer_joules_per_1000,
+        lifecycle_joules: m.train_joules
+            + m.infer_joules_per_1000 * settings.expected_predictions / 1000.0,
+        size_bytes,
+        estimate: m.estimate,
         pareto: false,
         picked: false,
-        model: Some(model),
+        model,
     }
 }
 

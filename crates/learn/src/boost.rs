@@ -127,10 +127,18 @@ impl Default for BoostParams {
 
 /// Checked booster parameters.
 #[derive(Debug, Clone, PartialEq)]
+#[repr(transparent)]
 pub struct ValidBoostParams(BoostParams);
 
 impl BoostParams {
+    /// Rejects invalid values before any training.
     pub fn check(self) -> Result<ValidBoostParams> {
+        self.validate()?;
+        Ok(ValidBoostParams(self))
+    }
+
+    /// The rules of [`BoostParams::check`].
+    pub(crate) fn validate(&self) -> Result<()> {
         if self.n_trees == 0 {
             return Err(param("n_trees", 0, "at least 1"));
         }
@@ -171,7 +179,7 @@ impl BoostParams {
                 return Err(param("patience", 0, "at least 1"));
             }
         }
-        Ok(ValidBoostParams(self))
+        Ok(())
     }
 }
 

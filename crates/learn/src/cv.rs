@@ -6,8 +6,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{LearnError, Result};
+use crate::learner::{Learner, Regressor};
 use crate::metrics::Scores;
-use crate::model::{Model, ModelSpec};
+use crate::model::ModelSpec;
 use crate::rng::Rng;
 
 /// One split: rows to train on and rows to test on.
@@ -141,13 +142,23 @@ pub fn cross_validate(
     cross_validate_with(x, y, splits, |xt, yt| spec.fit(xt, yt))
 }
 
-/// [`cross_validate`] with any way of fitting a model on a fold's training rows (a
-/// teacher and its distilled student, say).
-pub fn cross_validate_with(
+/// [`cross_validate`] for any [`Learner`] (a model of another library, say).
+pub fn cross_validate_learner(
+    learner: &dyn Learner,
     x: ArrayView2<'_, f64>,
     y: ArrayView1<'_, f64>,
     splits: &[Split],
-    fit: impl Fn(ArrayView2<'_, f64>, ArrayView1<'_, f64>) -> Result<Model> + Sync,
+) -> Result<CvResult> {
+    cross_validate_with(x, y, splits, |xt, yt| learner.fit_rows(xt, yt))
+}
+
+/// [`cross_validate`] with any way of fitting a model on a fold's training rows (a
+/// teacher and its distilled student, say).
+pub fn cross_validate_with<M: Regressor>(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView1<'_, f64>,
+    splits: &[Split],
+    fit: impl Fn(ArrayView2<'_, f64>, ArrayView1<'_, f64>) -> Result<M> + Sync,
 ) -> Result<CvResult> {
     let folds: Vec<(FoldResult, Vec<f64>)> = splits
         .par_iter()
@@ -156,7 +167,9 @@ pub fn cross_validate_with(
             let xt = x.select(Axis(0), &s.train);
             let yt = y.select(Axis(0), &s.train);
             let model = fit(xt.view(), yt.view())?;
-            let pred = model.predict(x.select(Axis(0), &s.test).view()).to_vec();
+            let pred = model
+                .predict_rows(x.select(Axis(0), &s.test).view())
+                .to_vec();
             let obs: Vec<f64> = s.test.iter().map(|&i| y[i]).collect();
             Ok((
                 FoldResult {

@@ -18,6 +18,13 @@ pub enum LearnError {
     /// A model file that cannot be read.
     #[error("{path}: {message}")]
     File { path: String, message: String },
+    /// An error of linfa's, raised where a model of the crate is fitted through linfa's
+    /// traits (a dataset that cannot be split into the folds asked for, say).
+    #[error("{0}")]
+    Linfa(#[from] linfa::Error),
+    /// A model from another library that failed to fit, named as its candidate is.
+    #[error("{name} could not be fitted: {message}")]
+    Candidate { name: String, message: String },
 }
 
 /// Result with [`LearnError`].

@@ -41,23 +41,33 @@ impl Default for ForestParams {
 
 /// Checked forest parameters.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ValidForestParams(ForestParams, TreeParams);
+#[repr(transparent)]
+pub struct ValidForestParams(ForestParams);
 
 impl ForestParams {
+    /// Rejects invalid values before any training.
     pub fn check(self) -> Result<ValidForestParams> {
+        self.validate()?;
+        Ok(ValidForestParams(self))
+    }
+
+    /// The rules of [`ForestParams::check`]: at least one tree, and valid tree rules.
+    pub(crate) fn validate(&self) -> Result<()> {
         if self.n_trees == 0 {
             return Err(param("n_trees", 0, "at least 1"));
         }
-        let tree = TreeParams {
+        self.tree_params().validate()
+    }
+
+    /// The rules each tree of the forest grows by.
+    fn tree_params(&self) -> TreeParams {
+        TreeParams {
             max_depth: self.max_depth,
             min_samples_split: self.min_samples_split,
             min_samples_leaf: self.min_samples_leaf,
             max_features: self.max_features,
             seed: self.seed,
         }
-        .check()?
-        .0;
-        Ok(ValidForestParams(self, tree))
     }
 }
 
@@ -77,6 +87,7 @@ impl ValidForestParams {
         let cols = columns(x);
         let n = y.len();
         let p = &self.0;
+        let tree_params = p.tree_params();
         let trees = (0..p.n_trees)
             .into_par_iter()
             .map(|t| {
@@ -88,7 +99,7 @@ impl ValidForestParams {
                 } else {
                     (0..n).collect()
                 };
-                fit_exact(&cols, y, idx, &self.1, &mut rng)
+                fit_exact(&cols, y, idx, &tree_params, &mut rng)
             })
             .collect();
         Ok(Forest {

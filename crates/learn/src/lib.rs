@@ -14,6 +14,13 @@
 //! - [`persist`]: save/load with the feature schema and a format version.
 //! - [`distill`]: a compact student trained on a teacher's predictions.
 //! - [`stats`]: Student t p-values and quantiles (incomplete beta).
+//! - [`learner`]: any model as a candidate ([`learner::Learner`]), linfa's among them.
+//!
+//! linfa's traits hold on every model: `ParamGuard` on the parameter structs, `Fit` on
+//! the checked parameters and on [`ModelSpec`] (records `Array2<f64>`, targets
+//! `Array1<f64>`, owned or views), `PredictInplace` on the fitted models; so linfa's
+//! `Dataset::fold` and `cross_validate` take them. [`linfa`] and [`linfa_elasticnet`]
+//! are re-exported.
 //!
 //! Every parameter struct is checked (`check()`) into a valid one before training. Every
 //! random draw comes from a seeded stream per work item, so results do not depend on the
@@ -25,8 +32,10 @@ pub mod distill;
 mod error;
 pub mod forest;
 pub mod importance;
+pub mod learner;
 pub mod linalg;
 pub mod linear;
+mod linfa_traits;
 pub mod metrics;
 pub mod model;
 pub mod persist;
@@ -35,6 +44,8 @@ pub mod stats;
 pub mod tree;
 
 pub use error::{LearnError, Result};
+pub use linfa;
+pub use linfa_elasticnet;
 pub use model::{Model, ModelSpec};
 
 /// Runs `f` in a one-thread and a two-thread pool: tests compare the two results.

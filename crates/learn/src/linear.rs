@@ -50,6 +50,7 @@ impl Default for LinearParams {
 
 /// Checked parameters: only [`LinearParams::check`] makes them.
 #[derive(Debug, Clone, PartialEq)]
+#[repr(transparent)]
 pub struct ValidLinearParams(LinearParams);
 
 impl LinearParams {
@@ -73,6 +74,12 @@ impl LinearParams {
 
     /// Rejects invalid values before any training.
     pub fn check(self) -> Result<ValidLinearParams> {
+        self.validate()?;
+        Ok(ValidLinearParams(self))
+    }
+
+    /// The rules of [`LinearParams::check`].
+    pub(crate) fn validate(&self) -> Result<()> {
         match self.penalty {
             Penalty::None => {}
             Penalty::Ridge { alpha } => {
@@ -95,7 +102,7 @@ impl LinearParams {
         if !(self.tol.is_finite() && self.tol > 0.0) {
             return Err(param("tol", self.tol, "a finite number > 0"));
         }
-        Ok(ValidLinearParams(self))
+        Ok(())
     }
 }
 

@@ -145,10 +145,18 @@ impl Default for TreeParams {
 
 /// Checked tree parameters.
 #[derive(Debug, Clone, PartialEq)]
+#[repr(transparent)]
 pub struct ValidTreeParams(pub(crate) TreeParams);
 
 impl TreeParams {
+    /// Rejects invalid values before any training.
     pub fn check(self) -> Result<ValidTreeParams> {
+        self.validate()?;
+        Ok(ValidTreeParams(self))
+    }
+
+    /// The rules of [`TreeParams::check`].
+    pub(crate) fn validate(&self) -> Result<()> {
         if self.max_depth == Some(0) {
             return Err(param("max_depth", 0, "at least 1 (or none)"));
         }
@@ -173,7 +181,7 @@ impl TreeParams {
             MaxFeatures::Count(0) => return Err(param("max_features", 0, "at least 1")),
             _ => {}
         }
-        Ok(ValidTreeParams(self))
+        Ok(())
     }
 }
 
