@@ -6,6 +6,8 @@
 //!   candidate (and a distilled student) cross-validated, its training and inference energy
 //!   measured by the meter, the Pareto front of accuracy against energy, and the cheapest
 //!   model within a tolerance of the best accuracy.
+//! - [`load_tasks`]: the load-model tasks (fit, the green choice, cross-validation) from
+//!   typed settings, run in a meter span, with the text the command line prints.
 //! - [`g14`]: ASHRAE Guideline 14 goodness-of-fit (CV(RMSE), NMBE with n − p, R², lag-1
 //!   autocorrelation of residuals) with the guideline's pass/fail criteria.
 //! - [`series`]: meter and temperature files with explicit time zones (offsets or a named
@@ -24,6 +26,7 @@ pub mod baseline;
 pub mod caltrack;
 pub mod g14;
 pub mod load;
+pub mod load_tasks;
 pub(crate) mod nullable;
 pub mod prepare;
 pub mod sample;

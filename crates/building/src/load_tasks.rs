@@ -1,0 +1,484 @@
+//! The load-model tasks as a library: fit (one model family, or the green choice over
+//! all of them), predict with a saved model, cross-validate — each from typed settings,
+//! inside a meter span (phases `load`, `fit`, `score`, `importance`, `write`,
+//! `cross-validation`, `predict` as the command line reports them), each result with the
+//! text the command line prints.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use terrawatt_learn::cv::{self, Split};
+use terrawatt_learn::importance::permutation_importance;
+use terrawatt_learn::metrics::Scores;
+use terrawatt_learn::persist::SavedModel;
+use terrawatt_learn::{LearnError, Model};
+use terrawatt_meter::Span;
+use terrawatt_table::{MissingPolicy, Selection, Table, TableError};
+
+use crate::load::{self, Candidate, GreenSettings, Hyper, ModelKind};
+
+/// Errors of the load-model tasks.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadTaskError {
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error(transparent)]
+    Learn(#[from] LearnError),
+    /// A setting that cannot be used, with what to do.
+    #[error("{0}")]
+    Setting(String),
+    /// A file that cannot be written (the message names it).
+    #[error("{message}")]
+    File { path: PathBuf, message: String },
+}
+
+type Result<T> = std::result::Result<T, LoadTaskError>;
+
+/// A table of buildings: the file, the columns to use and what to do with missing values.
+#[derive(Debug, Clone)]
+pub struct Data {
+    pub path: PathBuf,
+    /// The target column (none for prediction).
+    pub target: Option<String>,
+    /// The feature columns (every numeric column but the target and `exclude` without).
+    pub features: Option<Vec<String>>,
+    pub exclude: Vec<String>,
+    /// Rows with a missing value dropped (counted) instead of refused.
+    pub drop_missing: bool,
+}
+
+/// A table read and its columns selected.
+#[derive(Debug)]
+pub struct Loaded {
+    pub table: Table,
+    pub sel: Selection,
+}
+
+impl Data {
+    /// Reads the table and selects its columns (phase `load`).
+    pub fn load(&self, span: &mut Span) -> Result<Loaded> {
+        span.phase("load", |_| {
+            let table = Table::read(&self.path)?;
+            let policy = if self.drop_missing {
+                MissingPolicy::DropRows
+            } else {
+                MissingPolicy::Error
+            };
+            let sel = table.select_with(
+                self.target.as_deref(),
+                self.features.as_deref(),
+                &self.exclude,
+                policy,
+                false,
+            )?;
+            Ok(Loaded { table, sel })
+        })
+    }
+}
+
+impl Loaded {
+    /// The lines on the data (rows, features, dropped rows, constant columns) and the same
+    /// as JSON.
+    pub fn notes(&self, t: &mut String) -> Value {
+        let s = &self.sel;
+        let _ = writeln!(
+            t,
+            "data: {} rows, {} features [{}]{}",
+            s.rows.len(),
+            s.features.len(),
+            s.features.join(", "),
+            s.target
+                .as_ref()
+                .map_or(String::new(), |t| format!(", target {t}"))
+        );
+        if s.dropped_rows > 0 {
+            let per: Vec<String> = s.missing.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+            let _ = writeln!(
+                t,
+                "dropped {} of {} rows with missing values ({})",
+                s.dropped_rows,
+                self.table.n_rows(),
+                per.join(", ")
+            );
+        }
+        if !s.constant.is_empty() {
+            let _ = writeln!(t, "left out constant column(s): {}", s.constant.join(", "));
+        }
+        json!({
+            "rows": s.rows.len(),
+            "rows_in_file": self.table.n_rows(),
+            "dropped_rows": s.dropped_rows,
+            "missing": s.missing.iter().map(|(c, n)| json!({"column": c, "count": n})).collect::<Vec<_>>(),
+            "constant_columns_left_out": s.constant,
+            "features": s.features,
+            "target": s.target,
+        })
+    }
+}
+
+/// The scores as JSON.
+pub fn scores_json(s: &Scores) -> Value {
+    json!({"mae": s.mae, "rmse": s.rmse, "r2": s.r2, "mape": s.mape, "cv_rmse": s.cv_rmse, "nmbe": s.nmbe})
+}
+
+// ---------------------------------------------------------------------------------------
+// fit
+
+/// A load model to fit: one family, or the green choice over all of them.
+#[derive(Debug, Clone)]
+pub struct FitSettings {
+    pub data: Data,
+    /// One family; `None`: the green choice.
+    pub model: Option<ModelKind>,
+    pub hyper: Hyper,
+    /// Folds of the green choice's cross-validation.
+    pub folds: usize,
+    /// The green choice's tolerance on MAE (a share of the best).
+    pub tolerance: f64,
+    /// Predictions the model will make in its life (the green choice's inference energy).
+    pub expected_predictions: f64,
+    /// Permutation importance (5 shuffles) after the fit.
+    pub importance: bool,
+}
+
+/// A fitted load model, what was measured on the way, and the text of it.
+#[derive(Debug)]
+pub struct Fitted {
+    pub model: Model,
+    pub features: Vec<String>,
+    pub target: String,
+    pub rows: usize,
+    /// The green choice's candidates (empty for one family).
+    pub candidates: Vec<Candidate>,
+    pub results: Value,
+    /// The text up to the green choice's table (or the family's line), then the rest.
+    text_head: String,
+    text_tail: String,
+}
+
+fn check_fit(s: &FitSettings) -> Result<()> {
+    if !(s.tolerance.is_finite() && s.tolerance >= 0.0) {
+        return Err(LoadTaskError::Setting(format!(
+            "--tolerance {}: must be ≥ 0",
+            s.tolerance
+        )));
+    }
+    // the hyper-parameters are checked before anything is read
+    match s.model {
+        Some(k) => load::spec(k, &s.hyper).map(|_| ())?,
+        None => {
+            for k in ModelKind::ALL {
+                load::spec(k, &s.hyper)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fits one family (phases `fit`, `score`) or runs the green choice; `progress` hears
+/// each candidate's name.
+pub fn fit(s: &FitSettings, span: &mut Span, progress: impl FnMut(&str)) -> Result<Fitted> {
+    check_fit(s)?;
+    let target = s.data.target.clone().ok_or_else(|| {
+        LoadTaskError::Setting("a load model needs a target column (--target)".into())
+    })?;
+    let loaded = s.data.load(span)?;
+    let mut head = String::new();
+    let data = loaded.notes(&mut head);
+    let sel = &loaded.sel;
+    let (x, y) = (sel.x.view(), sel.y.as_ref().expect("a target").view());
+    let mut results = json!({ "data": data });
+    let (model, candidates) = match s.model {
+        Some(k) => {
+            let spec = load::spec(k, &s.hyper)?;
+            let model = span.phase("fit", |_| spec.fit(x, y))?;
+            let pred = span.phase("score", |_| model.predict(x));
+            let sc = Scores::of(&y.to_vec(), &pred.to_vec(), model.n_params());
+            let _ = writeln!(
+                head,
+                "{} fitted on {} rows: in-sample MAE {:.4}, RMSE {:.4}, R² {:.4}",
+                spec.name(),
+                y.len(),
+                sc.mae,
+                sc.rmse,
+                sc.r2
+            );
+            results["model"] = json!(spec.name());
+            results["in_sample"] = scores_json(&sc);
+            results["mae"] = json!(sc.mae);
+            (model, vec![])
+        }
+        None => {
+            let folds = cv::kfold_assignment(y.len(), s.folds, s.hyper.seed)?;
+            let splits = cv::splits_from_folds(&folds);
+            let settings = GreenSettings {
+                tolerance: s.tolerance,
+                expected_predictions: s.expected_predictions,
+                ..Default::default()
+            };
+            let data = load::Evaluation {
+                x: x.reborrow(),
+                y: y.reborrow(),
+                splits: &splits,
+            };
+            let rows =
+                load::green_choice(span, &ModelKind::ALL, &s.hyper, &settings, data, progress)?;
+            green_table(&rows, s, &mut head);
+            let picked = rows.iter().find(|r| r.picked).expect("one is picked");
+            results["model"] = json!(picked.name);
+            results["mae"] = json!(picked.mae);
+            results["candidates"] = json!(rows);
+            results["tolerance"] = json!(s.tolerance);
+            results["expected_predictions"] = json!(s.expected_predictions);
+            results["folds"] = json!(s.folds);
+            let model = picked.model.clone().expect("kept");
+            (model, rows)
+        }
+    };
+    let mut tail = String::new();
+    if s.importance {
+        importance(span, &model, sel, y, s.hyper.seed, &mut results, &mut tail);
+    }
+    Ok(Fitted {
+        model,
+        features: sel.features.clone(),
+        target,
+        rows: y.len(),
+        candidates,
+        results,
+        text_head: head,
+        text_tail: tail,
+    })
+}
+
+fn importance(
+    span: &mut Span,
+    model: &Model,
+    sel: &Selection,
+    y: ndarray::ArrayView1<'_, f64>,
+    seed: u64,
+    results: &mut Value,
+    t: &mut String,
+) {
+    let x = sel.x.view();
+    let imp = span.phase("importance", |_| {
+        permutation_importance(model, x, y, 5, seed)
+    });
+    let _ = writeln!(
+        t,
+        "permutation importance (MAE increase when shuffled, mean ± sd of 5):"
+    );
+    let mut order: Vec<usize> = (0..imp.len()).collect();
+    order.sort_by(|&i, &j| imp[j].mean.total_cmp(&imp[i].mean));
+    for i in order {
+        let _ = writeln!(
+            t,
+            "  {:<20} {:>10.4} ± {:.4}",
+            sel.features[i], imp[i].mean, imp[i].sd
+        );
+    }
+    results["permutation_importance"] = json!(
+        imp.iter()
+            .map(|i| json!({"feature": sel.features[i.feature], "mean": i.mean, "sd": i.sd}))
+            .collect::<Vec<_>>()
+    );
+    if let Some(ii) = model.impurity_importance() {
+        results["impurity_importance"] = json!(
+            sel.features
+                .iter()
+                .zip(ii)
+                .map(|(f, v)| json!({"feature": f, "importance": v}))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+fn green_table(rows: &[Candidate], s: &FitSettings, t: &mut String) {
+    let est = if rows.iter().any(|r| r.estimate) {
+        " (model estimates)"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        t,
+        "green model choice: {}-fold CV MAE; energy measured by the meter{est}; lifecycle = training + inference of {:.0} predictions",
+        s.folds, s.expected_predictions
+    );
+    let _ = writeln!(
+        t,
+        "  {:<26} {:>16} {:>8} {:>12} {:>14} {:>10} {:>13}",
+        "model", "MAE ± sd", "R²", "training J", "J / 1,000 pred", "size kB", "lifecycle J"
+    );
+    for r in rows {
+        let mark = match (r.picked, r.pareto) {
+            (true, _) => " ◀ picked (Pareto)",
+            (false, true) => " · Pareto front",
+            _ => "",
+        };
+        let _ = writeln!(
+            t,
+            "  {:<26} {:>8.4} ± {:<6.4} {:>8.4} {:>12.3} {:>14.5} {:>10.1} {:>13.3}{mark}",
+            r.name,
+            r.mae,
+            r.mae_sd,
+            r.r2,
+            r.train_joules,
+            r.infer_joules_per_1000,
+            r.size_bytes as f64 / 1000.0,
+            r.lifecycle_joules
+        );
+    }
+    let best = rows.iter().map(|r| r.mae).fold(f64::INFINITY, f64::min);
+    let _ = writeln!(
+        t,
+        "picked: the least lifecycle energy with MAE ≤ {:.4} (best {:.4} + {:.0} %)",
+        best * (1.0 + s.tolerance),
+        best,
+        s.tolerance * 100.0
+    );
+}
+
+impl Fitted {
+    /// Saves the model (phase `write`) with its features, target, seed and data file.
+    pub fn save(&self, out: &Path, seed: u64, data: &Path, span: &mut Span) -> Result<()> {
+        let mut saved = SavedModel::new(
+            self.model.clone(),
+            self.features.clone(),
+            self.target.clone(),
+            self.rows,
+        );
+        saved.meta = json!({ "seed": seed, "data": data.display().to_string() });
+        span.phase("write", |_| {
+            terrawatt_meter::write_atomic(out, saved.to_json().as_bytes())
+        })
+        .map_err(|e| LoadTaskError::File {
+            path: out.to_path_buf(),
+            message: format!("saving the model to {}: {e}", out.display()),
+        })
+    }
+
+    /// The text the command prints: the data, the fit (or the green choice's table), where
+    /// the front was drawn, the importance, where the model was saved.
+    pub fn text(&self, front: Option<&Path>, out: &Path) -> String {
+        let mut t = self.text_head.clone();
+        if let Some(p) = front.filter(|_| !self.candidates.is_empty()) {
+            let _ = writeln!(t, "front drawn to {}", p.display());
+        }
+        t.push_str(&self.text_tail);
+        let _ = writeln!(t, "model saved to {}", out.display());
+        t
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// cross-validation
+
+/// A cross-validation of one family: by k folds, or by groups of a column.
+#[derive(Debug, Clone)]
+pub struct CvSettings {
+    pub data: Data,
+    pub model: ModelKind,
+    pub hyper: Hyper,
+    pub folds: usize,
+    /// A column whose groups stay whole (group k-fold); it is not a feature.
+    pub groups: Option<String>,
+}
+
+/// A cross-validation: per fold and out of fold.
+#[derive(Debug)]
+pub struct CvRun {
+    pub loaded: Loaded,
+    pub folds: Vec<usize>,
+    pub result: cv::CvResult,
+    pub results: Value,
+    text: String,
+}
+
+/// Cross-validates one family (phase `cross-validation`).
+pub fn cross_validate(s: &CvSettings, span: &mut Span) -> Result<CvRun> {
+    let spec = load::spec(s.model, &s.hyper)?;
+    let mut data = s.data.clone();
+    data.exclude.extend(s.groups.iter().cloned());
+    let loaded = data.load(span)?;
+    let mut t = String::new();
+    let notes = loaded.notes(&mut t);
+    let sel = &loaded.sel;
+    let (x, y) = (sel.x.view(), sel.y.as_ref().expect("a target").view());
+    let folds = match &s.groups {
+        Some(g) => {
+            let all = loaded.table.strings(g)?;
+            let groups: Vec<String> = sel.rows.iter().map(|&r| all[r].clone()).collect();
+            cv::group_kfold_assignment(&groups, s.folds)?
+        }
+        None => cv::kfold_assignment(y.len(), s.folds, s.hyper.seed)?,
+    };
+    let splits: Vec<Split> = cv::splits_from_folds(&folds);
+    let res = span.phase("cross-validation", |_| {
+        cv::cross_validate(&spec, x, y, &splits)
+    })?;
+    let _ = writeln!(t, "{}-fold cross-validation of {}:", s.folds, spec.name());
+    let _ = writeln!(t, "  fold   rows      MAE     RMSE       R²");
+    for f in &res.folds {
+        let _ = writeln!(
+            t,
+            "  {:>4} {:>6} {:>8.4} {:>8.4} {:>8.4}",
+            f.fold, f.n_test, f.scores.mae, f.scores.rmse, f.scores.r2
+        );
+    }
+    let (mae, mae_sd) = res.mean_sd(|s| s.mae);
+    let (rmse, rmse_sd) = res.mean_sd(|s| s.rmse);
+    let (r2, r2_sd) = res.mean_sd(|s| s.r2);
+    let _ = writeln!(
+        t,
+        "  mean ± sd: MAE {mae:.4} ± {mae_sd:.4}, RMSE {rmse:.4} ± {rmse_sd:.4}, R² {r2:.4} ± {r2_sd:.4}"
+    );
+    let results = json!({
+        "data": notes,
+        "model": spec.name(),
+        "folds": res.folds,
+        "mae": mae, "mae_sd": mae_sd,
+        "rmse": rmse, "rmse_sd": rmse_sd,
+        "r2": r2, "r2_sd": r2_sd,
+        "seed": s.hyper.seed,
+    });
+    Ok(CvRun {
+        loaded,
+        folds,
+        result: res,
+        results,
+        text: t,
+    })
+}
+
+impl CvRun {
+    /// The text the command prints: the data, a line per fold, mean ± sd.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Writes the fold of each row and the out-of-fold predictions (phase `write`).
+    pub fn write(
+        &self,
+        folds_out: Option<&Path>,
+        oof_out: Option<&Path>,
+        span: &mut Span,
+    ) -> Result<()> {
+        let file_rows: Vec<f64> = self.loaded.sel.rows.iter().map(|&r| r as f64).collect();
+        span.phase("write", |_| -> Result<()> {
+            if let Some(p) = folds_out {
+                let f: Vec<f64> = self.folds.iter().map(|&k| k as f64).collect();
+                terrawatt_table::write_csv_atomic(p, &["row", "fold"], &[&file_rows, &f])?;
+            }
+            if let Some(p) = oof_out {
+                terrawatt_table::write_csv_atomic(
+                    p,
+                    &["row", "prediction"],
+                    &[&file_rows, &self.result.oof],
+                )?;
+            }
+            Ok(())
+        })
+    }
+}
