@@ -265,19 +265,11 @@ fn wind_from(a: &DataArgs) -> Result<Option<WindSite>> {
         .hub_height
         .ok_or_else(|| anyhow!("--wind-column needs --hub-height M"))?;
     let t = match (&a.turbine, &a.power_curve, &a.turbine_library) {
-        (Some(name), None, Some(dir)) => crate::commands::wind::library_turbine(name, dir)?,
+        (Some(name), None, Some(dir)) => terrawatt_wind::turbine::library_turbine(name, dir)?,
         (Some(_), None, None) => {
             bail!("--turbine needs --turbine-library DIR (or TERRAWATT_TURBINE_LIBRARY)")
         }
-        (None, Some(p), _) => {
-            let curve = terrawatt_wind::turbine::csv_power_curve(p)?;
-            crate::commands::wind::TurbineCurve {
-                name: p.display().to_string(),
-                nominal: curve.nominal(),
-                curve,
-                source: "csv",
-            }
-        }
+        (None, Some(p), _) => terrawatt_wind::turbine::TurbineCurve::from_csv(p)?,
         _ => bail!(
             "--wind-column needs --turbine NAME (with --turbine-library) or --power-curve FILE"
         ),
