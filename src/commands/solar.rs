@@ -327,179 +327,6 @@ pub fn clearsky(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarClearskyArgs) 
     })
 }
 
-/// The system file (TOML).
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SystemFile {
-    location: Option<LocationToml>,
-    array: ArrayToml,
-    inverter: Option<InverterToml>,
-    losses: Option<terrawatt_solar::pv::Losses>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LocationToml {
-    latitude: f64,
-    longitude: f64,
-    altitude: Option<f64>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ArrayToml {
-    kwp: f64,
-    #[serde(default = "default_gamma")]
-    gamma_pdc: f64,
-    #[serde(default = "default_albedo")]
-    albedo: f64,
-    #[serde(default = "default_sky")]
-    sky: String,
-    #[serde(default = "default_temperature")]
-    temperature: String,
-    #[serde(default = "default_mount")]
-    mount: String,
-    /// Installed NOCT for the Fuentes model (°C; PVWatts: 45 open rack, 49 roof mount).
-    noct_installed: Option<f64>,
-    /// Cover losses on the beam: none (default) or physical (glass, as PVWatts).
-    iam: Option<String>,
-    tilt: Option<f64>,
-    azimuth: Option<f64>,
-    axis_tilt: Option<f64>,
-    axis_azimuth: Option<f64>,
-    max_angle: Option<f64>,
-    backtrack: Option<bool>,
-    gcr: Option<f64>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct InverterToml {
-    kw: Option<f64>,
-    eta_nom: Option<f64>,
-    eta_ref: Option<f64>,
-}
-
-fn default_gamma() -> f64 {
-    -0.0047
-}
-fn default_albedo() -> f64 {
-    0.25
-}
-fn default_sky() -> String {
-    "perez".into()
-}
-fn default_temperature() -> String {
-    "sapm_open_rack_glass_glass".into()
-}
-fn default_mount() -> String {
-    "fixed".into()
-}
-
-fn system_from(path: &Path) -> Result<(terrawatt_solar::system::System, Option<LocationToml>)> {
-    use terrawatt_solar::pv::SapmParams;
-    use terrawatt_solar::system::{Iam, Mount, SkyModel, System, TemperatureModel};
-    use terrawatt_solar::tracking::Tracker;
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let f: SystemFile = toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    let a = &f.array;
-    let mount = match a.mount.as_str() {
-        "fixed" => Mount::Fixed {
-            tilt: a.tilt.ok_or_else(|| {
-                anyhow!(
-                    "{}: [array] tilt is required for a fixed mount",
-                    path.display()
-                )
-            })?,
-            azimuth: a.azimuth.unwrap_or(180.0),
-        },
-        "single_axis" => Mount::SingleAxis(Tracker {
-            axis_tilt: a.axis_tilt.unwrap_or(0.0),
-            axis_azimuth: a.axis_azimuth.unwrap_or(180.0),
-            max_angle: a.max_angle.unwrap_or(60.0),
-            backtrack: a.backtrack.unwrap_or(true),
-            gcr: a.gcr.unwrap_or(0.35),
-        }),
-        other => bail!(
-            "{}: [array] mount '{other}': expected fixed or single_axis",
-            path.display()
-        ),
-    };
-    let sky = match a.sky.as_str() {
-        "isotropic" => SkyModel::Isotropic,
-        "haydavies" | "hay_davies" => SkyModel::HayDavies,
-        "perez" => SkyModel::Perez,
-        "klucher" => SkyModel::Klucher,
-        "reindl" => SkyModel::Reindl,
-        other => bail!(
-            "{}: [array] sky '{other}': expected isotropic, haydavies, perez, klucher or reindl",
-            path.display()
-        ),
-    };
-    let temperature = match a.temperature.as_str() {
-        "sapm_open_rack_glass_glass" => TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_GLASS),
-        "sapm_open_rack_glass_polymer" => {
-            TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_POLYMER)
-        }
-        "sapm_close_mount_glass_glass" => {
-            TemperatureModel::Sapm(SapmParams::CLOSE_MOUNT_GLASS_GLASS)
-        }
-        "sapm_insulated_back_glass_polymer" => {
-            TemperatureModel::Sapm(SapmParams::INSULATED_BACK_GLASS_POLYMER)
-        }
-        "faiman" => TemperatureModel::Faiman { u0: 25.0, u1: 6.84 },
-        "fuentes_pvwatts" => TemperatureModel::Fuentes(terrawatt_solar::pv::Fuentes::pvwatts(
-            a.noct_installed.unwrap_or(45.0),
-            a.tilt.unwrap_or(30.0),
-        )),
-        "fuentes" => TemperatureModel::Fuentes(terrawatt_solar::pv::Fuentes::pvlib(
-            a.noct_installed.unwrap_or(45.0),
-            a.tilt.unwrap_or(30.0),
-        )),
-        "pvsyst" => TemperatureModel::Pvsyst {
-            u_c: 29.0,
-            u_v: 0.0,
-            efficiency: 0.1,
-            absorption: 0.9,
-        },
-        other => bail!(
-            "{}: [array] temperature '{other}': expected sapm_open_rack_glass_glass, sapm_open_rack_glass_polymer, sapm_close_mount_glass_glass, sapm_insulated_back_glass_polymer, faiman, pvsyst, fuentes or fuentes_pvwatts",
-            path.display()
-        ),
-    };
-    let inv = f.inverter.as_ref();
-    let iam = match a.iam.as_deref().unwrap_or("none") {
-        "none" => Iam::None,
-        "physical" | "glass" => Iam::Physical {
-            n: 1.526,
-            k: 4.0,
-            l: 0.002,
-        },
-        other => bail!(
-            "{}: [array] iam '{other}': expected none or physical",
-            path.display()
-        ),
-    };
-    let system = System {
-        iam,
-        mount,
-        kwp: a.kwp,
-        gamma_pdc: a.gamma_pdc,
-        inverter_kw: inv.and_then(|i| i.kw).unwrap_or(a.kwp / 1.2),
-        eta_nom: inv.and_then(|i| i.eta_nom).unwrap_or(0.96),
-        eta_ref: inv.and_then(|i| i.eta_ref).unwrap_or(0.9637),
-        albedo: a.albedo,
-        sky,
-        temperature,
-        losses: f.losses.unwrap_or_default(),
-    };
-    system
-        .check()
-        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    Ok((system, f.location))
-}
-
 pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) -> Result<Outcome> {
     use std::fmt::Write as _;
     use terrawatt_solar::weather::{self, Label};
@@ -509,7 +336,8 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
             a.position_at
         )
     })?;
-    let (system, location) = system_from(&a.system)?;
+    let terrawatt_solar::system::SystemFile { system, location } =
+        terrawatt_solar::system::System::from_toml_file(&a.system)?;
     for o in [&a.out, &a.plot].into_iter().flatten() {
         check_output(o, &[&a.weather, &a.system])?;
     }
@@ -731,27 +559,12 @@ pub fn sample_weather(
     })
 }
 
-/// The columns a weather table can hold and the names looked for by default.
-const TABLE_COLUMNS: [(&str, &[&str]); 7] = [
-    ("ghi", &["ghi", "GHI", "G(h)"]),
-    ("dni", &["dni", "DNI", "Gb(n)"]),
-    ("dhi", &["dhi", "DHI", "Gd(h)"]),
-    (
-        "temp_air",
-        &["temp_air", "Temperature", "T2m", "temperature"],
-    ),
-    ("wind_speed", &["wind_speed", "Wind Speed", "WS10m"]),
-    ("pressure", &["pressure", "Pressure", "SP"]),
-    ("temp_dew", &["temp_dew", "Dew Point", "dewpoint"]),
-];
-
 /// Reads a weather table: time stamps with offsets (or naive with a zone, or Year/Month/
 /// Day/Hour/Minute columns with a zone), columns by name, NaN kept.
 fn read_weather_table(
     a: &crate::cli::SolarSimulateArgs,
 ) -> Result<terrawatt_solar::weather::Weather> {
-    use terrawatt_solar::weather::{Label, Weather};
-    let path = &a.weather;
+    use terrawatt_solar::weather::{Label, TableSettings, Weather};
     let zone =
         a.tz.as_deref()
             .map(parse_zone)
@@ -759,161 +572,13 @@ fn read_weather_table(
             .map_err(|e| anyhow!(e))?;
     let label = Label::parse(&a.label)
         .ok_or_else(|| anyhow!("--label '{}': expected start, end or centre", a.label))?;
-    let table = terrawatt_table::Table::read(path)?;
-    let names = table.column_names();
-    let mut map: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for m in &a.columns {
-        let (k, v) = m
-            .split_once('=')
-            .ok_or_else(|| anyhow!("--column '{m}': expected NAME=COLUMN"))?;
-        if !TABLE_COLUMNS.iter().any(|(n, _)| *n == k) {
-            bail!(
-                "--column '{m}': {k} is not one of ghi, dni, dhi, temp_air, wind_speed, pressure, temp_dew"
-            );
-        }
-        map.insert(k.to_string(), v.to_string());
-    }
-    let mut cols: std::collections::HashMap<&str, Vec<f64>> = std::collections::HashMap::new();
-    for (key, defaults) in TABLE_COLUMNS {
-        let name = map.get(key).cloned().or_else(|| {
-            defaults
-                .iter()
-                .find(|d| names.iter().any(|n| n == *d))
-                .map(|d| d.to_string())
-        });
-        match name {
-            Some(n) => {
-                cols.insert(key, table.numeric(&n)?.0);
-            }
-            None if ["ghi", "dni", "dhi", "temp_air"].contains(&key) => bail!(
-                "{}: no {key} column (looked for {}; map one with --column {key}=NAME); columns: {}",
-                path.display(),
-                defaults.join(", "),
-                names.join(", ")
-            ),
-            None => {}
-        }
-    }
-    let n = table.n_rows();
-    // time stamps
-    let stamps: Vec<terrawatt_building::series::Stamp> = if names.iter().any(|c| c == "time") {
-        let text = table.strings("time")?;
-        text.iter()
-            .enumerate()
-            .map(|(row, t)| {
-                parse_stamp(t, zone).map_err(|e| {
-                    anyhow!(
-                        "{}: column 'time', {}: {e}",
-                        path.display(),
-                        table.place(row)
-                    )
-                })
-            })
-            .collect::<Result<_>>()?
-    } else if ["Year", "Month", "Day", "Hour"]
-        .iter()
-        .all(|c| names.iter().any(|n| n == c))
-    {
-        let get = |c: &str| table.numeric(c).map(|v| v.0);
-        let (y, mo, d, h) = (get("Year")?, get("Month")?, get("Day")?, get("Hour")?);
-        let mi = if names.iter().any(|c| c == "Minute") {
-            get("Minute")?
-        } else {
-            vec![0.0; n]
-        };
-        let Some(z) = zone else {
-            bail!(
-                "{}: Year/Month/Day/Hour columns carry no UTC offset; name the zone with --tz (e.g. --tz Etc/GMT+7 for local standard time UTC−7)",
-                path.display()
-            );
-        };
-        (0..n)
-            .map(|r| {
-                let text = format!(
-                    "{:04}-{:02}-{:02}T{:02}:{:02}:00",
-                    y[r] as i64, mo[r] as i64, d[r] as i64, h[r] as i64, mi[r] as i64
-                );
-                parse_stamp(&text, Some(z))
-                    .map_err(|e| anyhow!("{}: {}: {e}", path.display(), table.place(r)))
-            })
-            .collect::<Result<_>>()?
-    } else {
-        bail!(
-            "{}: no 'time' column and no Year, Month, Day, Hour columns; columns: {}",
-            path.display(),
-            names.join(", ")
-        );
-    };
-    for (r, w) in stamps.windows(2).enumerate() {
-        if w[1].t == w[0].t {
-            bail!(
-                "{}: duplicate time {} at {} and {}",
-                path.display(),
-                w[1].rfc3339(),
-                table.place(r),
-                table.place(r + 1)
-            );
-        }
-        if w[1].t < w[0].t {
-            bail!(
-                "{}: times out of order: {} at {} after {}",
-                path.display(),
-                w[1].rfc3339(),
-                table.place(r + 1),
-                w[0].rfc3339()
-            );
-        }
-    }
-    if stamps.len() < 2 {
-        bail!("{}: fewer than two rows", path.display());
-    }
-    let interval = stamps[1].t - stamps[0].t;
-    if let Some((r, _)) = stamps
-        .windows(2)
-        .enumerate()
-        .find(|(_, w)| w[1].t - w[0].t != interval)
-    {
-        bail!(
-            "{}: the time step changes at {} ({} s, then {} s); a weather series needs a regular step",
-            path.display(),
-            table.place(r + 1),
-            interval,
-            stamps[r + 1].t - stamps[r].t
-        );
-    }
-    let mut pressure = cols.remove("pressure").unwrap_or_else(|| vec![f64::NAN; n]);
-    // hPa (mbar) when the values are those of hPa
-    let mut sorted: Vec<f64> = pressure.iter().copied().filter(|v| !v.is_nan()).collect();
-    sorted.sort_by(f64::total_cmp);
-    if sorted.get(sorted.len() / 2).is_some_and(|m| *m < 2000.0) {
-        pressure.iter_mut().for_each(|v| *v *= 100.0);
-    }
-    let mut w = Weather {
-        path: path.clone(),
-        format: "table".into(),
-        name: path
-            .file_name()
-            .map_or(String::new(), |f| f.to_string_lossy().into_owned()),
-        latitude: a.lat.unwrap_or(f64::NAN),
-        longitude: a.lon.unwrap_or(f64::NAN),
-        altitude: a.elevation.unwrap_or(0.0),
-        offset: stamps[0].offset,
-        times: stamps
-            .iter()
-            .map(|s| label.start_of(s.t, interval))
-            .collect(),
-        interval,
+    Ok(Weather::from_table(&TableSettings {
+        path: a.weather.clone(),
+        zone,
         label,
-        ghi: cols.remove("ghi").expect("required"),
-        dni: cols.remove("dni").expect("required"),
-        dhi: cols.remove("dhi").expect("required"),
-        temp_air: cols.remove("temp_air").expect("required"),
-        wind_speed: cols.remove("wind_speed").unwrap_or_else(|| vec![1.0; n]),
-        pressure,
-        temp_dew: cols.remove("temp_dew").unwrap_or_else(|| vec![f64::NAN; n]),
-        missing: Vec::new(),
-        screened: Vec::new(),
-    };
-    w.screen();
-    Ok(w)
+        columns: a.columns.clone(),
+        latitude: a.lat,
+        longitude: a.lon,
+        elevation: a.elevation,
+    })?)
 }
