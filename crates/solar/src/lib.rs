@@ -14,6 +14,8 @@
 //! - [`system`]: weather → plane of array → cell temperature → PVWatts DC and AC, per
 //!   interval in parallel; annual energy, specific yield, capacity factor.
 //! - [`sample`]: a synthetic weather year (the project's sample data).
+//! - [`tasks`]: the solar position, clear-sky and PV simulation tasks (settings → report,
+//!   outputs written).
 //! - [`pv`]: SAPM, PVsyst and Faiman temperature; PVWatts DC, losses and inverter.
 
 pub mod irradiance;
@@ -21,6 +23,7 @@ pub mod pv;
 pub mod sample;
 pub mod spa;
 pub mod system;
+pub mod tasks;
 pub mod tracking;
 pub mod weather;
 
@@ -53,6 +56,19 @@ pub enum SolarError {
     Weather(#[from] weather::WeatherError),
     #[error(transparent)]
     Table(#[from] terrawatt_table::TableError),
+    /// A file that could not be created or renamed into place.
+    #[error("writing {}", path.display())]
+    WriteFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing an output failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// Stopped by an interrupt; no output written.
+    #[error("interrupted; no output written")]
+    Interrupted,
     /// An output that could not be written.
     #[error("writing {}", path.display())]
     Write {
