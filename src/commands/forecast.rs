@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use serde_json::json;
-use terrawatt_forecast::backtest;
 use terrawatt_forecast::model::{IntervalMethod, Learner};
 use terrawatt_forecast::parse_duration;
 use terrawatt_forecast::physics::{PvSite, WindSite};
@@ -428,7 +427,7 @@ pub fn backtest(span: &mut Span, _ctx: &Ctx, a: &BacktestArgs) -> Result<Outcome
     let r = task::backtest(&p, &settings, span)?;
     plots(span, a, &p, &r)?;
     Ok(Outcome {
-        results: backtest_results(&p, &r),
+        results: r.results(&p),
         text: r.text(&p),
         unit: Some(FunctionalUnit::new(
             "1,000 forecasts",
@@ -479,66 +478,6 @@ fn plots(span: &mut Span, a: &BacktestArgs, p: &Prepared, r: &BacktestReport) ->
     Ok(())
 }
 
-fn score_json(sc: &backtest::Score, step: i64) -> serde_json::Value {
-    let minutes = |h: usize| h as i64 * step / 60;
-    let mut o = json!({
-        "horizon_steps": sc.horizon,
-        "horizon_minutes": minutes(sc.horizon),
-        "n": sc.n,
-        "mae": sc.mae,
-        "rmse": sc.rmse,
-        "nrmse": sc.nrmse,
-        "bias": sc.bias,
-        "pinball": sc.pinball.iter().map(|(q, l)| json!({"quantile": q, "loss": l})).collect::<Vec<_>>(),
-        "coverage": sc.coverage.map(|c| c.0),
-        "coverage_nominal": sc.coverage.map(|c| c.1),
-        "crps": sc.crps,
-    });
-    for r in &sc.references {
-        o[format!("skill_vs_{}", r.name)] = json!(r.skill);
-        o[format!("rmse_{}", r.name)] = json!(r.rmse);
-        o[format!("mae_{}", r.name)] = json!(r.mae);
-    }
-    o
-}
-
-fn backtest_results(p: &Prepared, r: &BacktestReport) -> serde_json::Value {
-    let (d, s, bt) = (&p.settings, &p.series, &r.backtest);
-    let overall = score_json(&r.overall, s.step);
-    json!({
-        "data": d.data,
-        "target": d.target,
-        "interval_seconds": s.step,
-        "horizon_steps": p.inputs.horizon,
-        "capacity": p.inputs.capacity,
-        "site": d.site,
-        "wind_site": d.wind.as_ref().map(|w| json!({
-            "nominal_power": w.nominal,
-            "measurement_height": w.measurement_height,
-            "hub_height": w.hub_height,
-            "roughness_length": w.roughness_length,
-            "obstacle_height": w.obstacle_height,
-        })),
-        "model": d.learner,
-        "intervals": if d.quantiles.is_empty() { serde_json::Value::Null } else { json!(d.method) },
-        "quantiles": d.quantiles,
-        "features": p.inputs.feature_names(),
-        "first_origin": stamp(s, r.settings.first),
-        "last_origin": stamp(s, r.settings.last - 1),
-        "refits": bt.refits,
-        "train_pairs_mean": bt.train_rows_mean,
-        "dropped_training_pairs": bt.dropped_training_pairs,
-        "forecasts": bt.pairs.len(),
-        "scored": r.overall.n,
-        "left_out": r.left_out,
-        "absent_intervals": s.absent,
-        "missing_values": s.missing,
-        "per_horizon": r.per_horizon.iter().map(|sc| score_json(sc, s.step)).collect::<Vec<_>>(),
-        "overall": overall,
-        "skill_vs_persistence": overall["skill_vs_persistence"],
-    })
-}
-
 pub fn predict(span: &mut Span, _ctx: &Ctx, a: &PredictArgs) -> Result<Outcome> {
     let d = &a.data;
     let mut inputs: Vec<&Path> = vec![&d.data];
@@ -568,45 +507,30 @@ pub fn predict(span: &mut Span, _ctx: &Ctx, a: &PredictArgs) -> Result<Outcome> 
 /// daily refits, 10–90 % quantiles), scored against the reference forecasts.
 pub fn demo_backtest(span: &mut Span, data: &Path) -> Result<serde_json::Value> {
     let s = terrawatt_forecast::sample::SITE;
-    let d = DataArgs {
+    let d = DataSettings {
         data: data.to_path_buf(),
-        target: "ac_power".into(),
         time_column: "time".into(),
-        tz: None,
-        interval: "15min".into(),
-        horizon: "1h".into(),
-        label: "start".into(),
+        target: "ac_power".into(),
+        zone: None,
+        step: 900,
+        horizon: 4,
+        horizon_text: "1h".into(),
+        window: 30 * 96,
+        train_window_text: "30d".into(),
+        label: StampLabel::Start,
         weather: None,
         weather_time_column: "time".into(),
         weather_columns: vec![],
-        site_lat: Some(s.latitude),
-        site_lon: Some(s.longitude),
-        site_elevation: s.elevation,
-        tilt: Some(s.tilt),
-        azimuth: Some(s.azimuth),
-        linke: s.linke,
-        site: None,
         wind_column: None,
-        wind_height: 10.0,
-        hub_height: None,
-        roughness_length: 0.15,
-        obstacle_height: 0.0,
-        turbine: None,
-        turbine_library: None,
-        power_curve: None,
+        site: Some(s),
+        wind: None,
         capacity: Some(5000.0),
-        model: "gbm".into(),
+        learner: Learner::gbm(0),
+        method: IntervalMethod::Cqr,
         quantiles: vec![0.1, 0.9],
-        intervals: "cqr".into(),
         lags: 8,
-        train_window: "30d".into(),
-        trees: 100,
-        learning_rate: 0.1,
-        max_depth: 3,
-        alpha: 1.0,
-        seed: 0,
     };
-    let p = Prepared::load(&data_settings(&d)?, span)?;
+    let p = Prepared::load(&d, span)?;
     let first = p
         .series
         .index_of(1_717_200_000) // 2024-06-01T00:00:00Z

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 use serde::Serialize;
+use serde_json::json;
 use terrawatt_meter::Span;
 use terrawatt_table::time::{Stamp, parse_stamp, rfc3339};
 
@@ -710,4 +711,69 @@ pub fn predict(mut p: Prepared, out: &Path, span: &mut Span) -> Result<PredictRe
         rows,
         out: out.to_path_buf(),
     })
+}
+
+/// A score as the report's JSON holds it.
+pub fn score_json(sc: &Score, step: i64) -> serde_json::Value {
+    let minutes = |h: usize| h as i64 * step / 60;
+    let mut o = json!({
+        "horizon_steps": sc.horizon,
+        "horizon_minutes": minutes(sc.horizon),
+        "n": sc.n,
+        "mae": sc.mae,
+        "rmse": sc.rmse,
+        "nrmse": sc.nrmse,
+        "bias": sc.bias,
+        "pinball": sc.pinball.iter().map(|(q, l)| json!({"quantile": q, "loss": l})).collect::<Vec<_>>(),
+        "coverage": sc.coverage.map(|c| c.0),
+        "coverage_nominal": sc.coverage.map(|c| c.1),
+        "crps": sc.crps,
+    });
+    for r in &sc.references {
+        o[format!("skill_vs_{}", r.name)] = json!(r.skill);
+        o[format!("rmse_{}", r.name)] = json!(r.rmse);
+        o[format!("mae_{}", r.name)] = json!(r.mae);
+    }
+    o
+}
+
+impl BacktestReport {
+    /// The results the report's JSON holds.
+    pub fn results(&self, p: &Prepared) -> serde_json::Value {
+        let r = self;
+        let (d, s, bt) = (&p.settings, &p.series, &r.backtest);
+        let overall = score_json(&r.overall, s.step);
+        json!({
+            "data": d.data,
+            "target": d.target,
+            "interval_seconds": s.step,
+            "horizon_steps": p.inputs.horizon,
+            "capacity": p.inputs.capacity,
+            "site": d.site,
+            "wind_site": d.wind.as_ref().map(|w| json!({
+                "nominal_power": w.nominal,
+                "measurement_height": w.measurement_height,
+                "hub_height": w.hub_height,
+                "roughness_length": w.roughness_length,
+                "obstacle_height": w.obstacle_height,
+            })),
+            "model": d.learner,
+            "intervals": if d.quantiles.is_empty() { serde_json::Value::Null } else { json!(d.method) },
+            "quantiles": d.quantiles,
+            "features": p.inputs.feature_names(),
+            "first_origin": stamp(s, r.settings.first),
+            "last_origin": stamp(s, r.settings.last - 1),
+            "refits": bt.refits,
+            "train_pairs_mean": bt.train_rows_mean,
+            "dropped_training_pairs": bt.dropped_training_pairs,
+            "forecasts": bt.pairs.len(),
+            "scored": r.overall.n,
+            "left_out": r.left_out,
+            "absent_intervals": s.absent,
+            "missing_values": s.missing,
+            "per_horizon": r.per_horizon.iter().map(|sc| score_json(sc, s.step)).collect::<Vec<_>>(),
+            "overall": overall,
+            "skill_vs_persistence": overall["skill_vs_persistence"],
+        })
+    }
 }
