@@ -777,3 +777,45 @@ impl BacktestReport {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_sets_parse_with_their_words() {
+        assert_eq!("center".parse::<StampLabel>(), Ok(StampLabel::Centre));
+        assert_eq!(StampLabel::End.shift(900), -450);
+        assert_eq!(
+            "middle".parse::<StampLabel>().unwrap_err().to_string(),
+            "'middle': expected start, end or centre"
+        );
+        assert_eq!(
+            "gbm".parse::<IntervalMethod>(),
+            Ok(IntervalMethod::QuantileGbm)
+        );
+        assert!("bands".parse::<IntervalMethod>().is_err());
+    }
+
+    #[test]
+    fn naive_instants_are_on_the_data_clock() {
+        assert_eq!(instant("2024-06-01", 0).unwrap(), 1_717_200_000);
+        assert_eq!(instant("2024-06-01", 3600).unwrap(), 1_717_200_000 - 3600);
+        assert_eq!(
+            instant("2024-06-01T00:00:00+02:00", 0).unwrap(),
+            1_717_200_000 - 7200
+        );
+        assert!(matches!(instant("June", 0), Err(ForecastError::Setting(_))));
+    }
+
+    #[test]
+    fn a_bad_site_is_a_setting_error() {
+        let site = PvSite {
+            tilt: 95.0,
+            ..crate::sample::SITE
+        };
+        let e = site.check().unwrap_err();
+        assert!(matches!(e, ForecastError::Setting(_)));
+        assert_eq!(e.to_string(), "tilt 95 is outside 0..90°");
+    }
+}

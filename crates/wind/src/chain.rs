@@ -270,3 +270,25 @@ impl std::str::FromStr for DensityModel {
         }
     }
 }
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn model_names() {
+        assert_eq!(
+            "interpolation".parse::<WindSpeedModel>(),
+            Ok(WindSpeedModel::InterpolationExtrapolation)
+        );
+        assert_eq!(
+            "ideal_gas".parse::<DensityModel>(),
+            Ok(DensityModel::IdealGas)
+        );
+        let e = "cubic".parse::<WindSpeedModel>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "'cubic': expected logarithmic, hellman or interpolation"
+        );
+    }
+}

@@ -203,3 +203,64 @@ fn temperature(path: &Path, a: &ArrayToml) -> Result<TemperatureModel, SolarErro
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("terrawatt-solar-system-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn a_system_file_with_its_defaults() {
+        let p = file(
+            "ok.toml",
+            "[location]\nlatitude = 36.1\nlongitude = -79.95\n\
+             [array]\nkwp = 4.0\ntilt = 30\nsky = \"hay_davies\"\niam = \"glass\"\n",
+        );
+        let f = System::from_toml_file(&p).unwrap();
+        assert_eq!(f.system.sky, SkyModel::HayDavies);
+        assert!(matches!(f.system.iam, Iam::Physical { .. }));
+        assert_eq!(f.system.inverter_kw, 4.0 / 1.2);
+        assert_eq!(
+            f.system.mount,
+            Mount::Fixed {
+                tilt: 30.0,
+                azimuth: 180.0
+            }
+        );
+        assert_eq!(f.location.unwrap().altitude, None);
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_key() {
+        for (text, want) in [
+            ("[array]\nkwp = 4.0\n", "array.tilt"),
+            (
+                "[array]\nkwp = 4.0\ntilt = 30\nsky = \"hay\"\n",
+                "array.sky",
+            ),
+            (
+                "[array]\nkwp = 4.0\ntilt = 30\nmount = \"pole\"\n",
+                "array.mount",
+            ),
+            ("[array]\nkwp = -1\ntilt = 30\n", "kwp"),
+            ("[array]\nkwp = 4.0\ntilt = 95\n", "tilt"),
+        ] {
+            let p = file("bad.toml", text);
+            match System::from_toml_file(&p).unwrap_err() {
+                SolarError::File { key, path, .. } => {
+                    assert_eq!(key, want);
+                    assert_eq!(path, p);
+                }
+                e => panic!("{e}"),
+            }
+        }
+    }
+}

@@ -488,3 +488,71 @@ impl Reader<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("terrawatt-wind-farm-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    const GENERIC: &str = "[[fleet]]\nhub_height = 100\n\
+        generic = { rated_kw = 3000, rotor_diameter = 110, cut_in = 3, rated_speed = 12, cut_out = 25 }\n";
+
+    #[test]
+    fn a_generic_fleet_without_wake_losses() {
+        let p = file(
+            "ok.toml",
+            &format!("{GENERIC}number_of_turbines = 4\n[wake]\nmodel = \"none\"\n"),
+        );
+        let plan = FarmPlan::from_toml_file(&p, None).unwrap();
+        assert_eq!(plan.name, "ok");
+        assert_eq!(plan.sources, ["generic"]);
+        assert_eq!(plan.farm.number_of_turbines(), 4.0);
+        assert_eq!(plan.settings.wake_losses, WakeLosses::None);
+        assert!(plan.settings.smoothing.is_none());
+        assert_eq!(plan.inputs, [p]);
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_key() {
+        let p = file("count.toml", GENERIC);
+        let e = FarmPlan::from_toml_file(&p, None).unwrap_err();
+        let FarmFileError::Invalid { key, .. } = &e else {
+            panic!("{e}")
+        };
+        assert_eq!(key, "fleet 1.number_of_turbines");
+        assert!(e.to_string().starts_with(&p.display().to_string()));
+        assert!(e.to_string().contains("missing field number_of_turbines"));
+
+        let p = file(
+            "smooth.toml",
+            &format!(
+                "{GENERIC}number_of_turbines = 1\n[wake]\nmodel = \"none\"\n\
+                 [smoothing]\nmethod = \"box\"\n"
+            ),
+        );
+        match FarmPlan::from_toml_file(&p, None).unwrap_err() {
+            FarmFileError::Invalid { key, message, .. } => {
+                assert_eq!(key, "smoothing.method");
+                assert!(message.contains("expected turbulence_intensity or staffell_pfenninger"));
+            }
+            e => panic!("{e}"),
+        }
+
+        // the default wake model reads the dena curves of a turbine library
+        let p = file("dena.toml", &format!("{GENERIC}number_of_turbines = 1\n"));
+        match FarmPlan::from_toml_file(&p, None).unwrap_err() {
+            FarmFileError::Invalid { key, .. } => assert_eq!(key, "wake.model"),
+            e => panic!("{e}"),
+        }
+
+        let e = FarmPlan::from_toml_file(&p.with_file_name("absent.toml"), None).unwrap_err();
+        assert!(matches!(e, FarmFileError::Read { .. }), "{e}");
+    }
+}
