@@ -133,8 +133,11 @@ pub struct DataSettings {
 /// Everything read and derived from the inputs.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// The settings it was prepared with.
     pub settings: DataSettings,
+    /// The target on its regular grid.
     pub series: Series,
+    /// The model's inputs (target, physics, calendar, weather).
     pub inputs: Inputs,
     /// Seconds from a stamp to its interval's centre.
     pub label_shift: i64,
@@ -315,7 +318,9 @@ pub struct BacktestSettings {
 /// A backtest and its scores.
 #[derive(Debug, Clone)]
 pub struct BacktestReport {
+    /// The period and outputs it ran with.
     pub settings: BacktestSettings,
+    /// Every forecast.
     pub backtest: Backtest,
     /// Per horizon, and overall (horizon 0).
     pub per_horizon: Vec<Score>,
@@ -583,9 +588,12 @@ pub struct PredictRow {
 pub struct PredictReport {
     /// The last value known.
     pub origin: String,
+    /// Steps forecast.
     pub horizon: usize,
+    /// Training pairs, and pairs dropped for a missing feature.
     pub train_rows: usize,
     pub dropped: usize,
+    /// One per step.
     pub rows: Vec<PredictRow>,
     /// Steps without a forecast.
     pub missing: usize,

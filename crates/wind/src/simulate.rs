@@ -158,10 +158,13 @@ impl Totals {
 /// A turbine's simulated series.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// The turbine simulated.
     pub turbine: TurbineCurve,
+    /// m.
     pub hub_height: f64,
     /// Unix seconds of each hour.
     pub times: Vec<i64>,
+    /// Hub-height conditions and power (W), hour by hour.
     pub hours: Vec<HubHour>,
     pub totals: Totals,
     /// Weather values set missing: (column, count, the rule).
@@ -188,7 +191,9 @@ impl Report {
 /// A farm's simulated series.
 #[derive(Debug, Clone)]
 pub struct FarmReport {
+    /// The farm file as read.
     pub plan: FarmPlan,
+    /// The farm curve and its hours.
     pub run: FarmRun,
     /// Unix seconds of each hour.
     pub times: Vec<i64>,

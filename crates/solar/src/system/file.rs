@@ -21,7 +21,9 @@ struct FileToml {
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Location {
+    /// Degrees north.
     pub latitude: f64,
+    /// Degrees east.
     pub longitude: f64,
     /// m; the weather file's when not given.
     pub altitude: Option<f64>,
@@ -81,7 +83,9 @@ fn default_mount() -> String {
 /// A system file read and checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SystemFile {
+    /// The system, checked.
     pub system: System,
+    /// The file's `[location]`, not yet checked.
     pub location: Option<Location>,
 }
 

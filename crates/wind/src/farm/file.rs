@@ -101,9 +101,11 @@ pub const WIND_EFFICIENCY_CURVES: [&str; 7] = [
 pub struct FarmPlan {
     /// The file's `name`, else the file's stem.
     pub name: String,
+    /// The fleets, checked.
     pub farm: Farm,
     /// Where each fleet's curve came from ("nrel", "oedb", "csv", "generic").
     pub sources: Vec<&'static str>,
+    /// Wake losses and smoothing.
     pub settings: FarmSettings,
     /// Every file read: the farm file, curves, efficiency curves.
     pub inputs: Vec<PathBuf>,
