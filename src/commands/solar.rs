@@ -1,15 +1,14 @@
 //! `terrawatt solar …`: solar physics.
 
-use std::io::Write as _;
-use std::path::Path;
-
 use anyhow::{Context as _, Result, anyhow, bail};
-use chrono::{DateTime, Offset as _};
 use chrono_tz::Tz;
 use serde_json::json;
 use terrawatt_building::series::{parse_stamp, parse_zone};
 use terrawatt_meter::{FunctionalUnit, Span};
-use terrawatt_solar::spa::{self, Site};
+use terrawatt_solar::spa::Site;
+use terrawatt_solar::system::System;
+use terrawatt_solar::tasks::{Instants, clearsky, position, simulate as sim};
+use terrawatt_solar::weather::{Label, TableSettings};
 
 use crate::cli::{SolarPositionArgs, TableFormat};
 use crate::task::check_output;
@@ -20,48 +19,12 @@ pub fn parse_freq(s: &str) -> Result<i64> {
     terrawatt_table::time::parse_duration(s).map_err(|e| anyhow!("--freq {e}"))
 }
 
-const COLUMNS: [&str; 8] = [
-    "apparent_zenith",
-    "zenith",
-    "apparent_elevation",
-    "elevation",
-    "azimuth",
-    "equation_of_time",
-    "declination",
-    "hour_angle",
-];
-
-fn values(p: &spa::Position) -> [f64; 8] {
-    [
-        p.apparent_zenith,
-        p.zenith,
-        p.apparent_elevation,
-        p.elevation,
-        p.azimuth,
-        p.equation_of_time,
-        p.declination,
-        p.hour_angle,
-    ]
-}
-
-/// The time label of an instant in the output's clock.
-fn label(t: i64, zone: Option<Tz>, offset: i32) -> String {
-    let utc = DateTime::from_timestamp(t, 0).expect("in range");
-    let off = match zone {
-        Some(z) => utc.with_timezone(&z).offset().fix(),
-        None => chrono::FixedOffset::east_opt(offset).expect("valid offset"),
-    };
-    utc.with_timezone(&off)
-        .format("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
+fn zone_of(tz: Option<&str>) -> Result<Option<Tz>> {
+    tz.map(parse_zone).transpose().map_err(|e| anyhow!(e))
 }
 
 pub fn position(span: &mut Span, ctx: &Ctx, a: &SolarPositionArgs) -> Result<Outcome> {
-    let zone =
-        a.tz.as_deref()
-            .map(parse_zone)
-            .transpose()
-            .map_err(|e| anyhow!(e))?;
+    let zone = zone_of(a.tz.as_deref())?;
     let site = Site {
         latitude: a.lat,
         longitude: a.lon,
@@ -75,121 +38,42 @@ pub fn position(span: &mut Span, ctx: &Ctx, a: &SolarPositionArgs) -> Result<Out
     if !a.delta_t.is_finite() || a.delta_t.abs() > 10_000.0 {
         bail!("--delta-t {} s is outside ±10,000 s", a.delta_t);
     }
-    let start = parse_stamp(&a.start, zone).map_err(|e| anyhow!("--start: {e}"))?;
-    let end = parse_stamp(&a.end, zone).map_err(|e| anyhow!("--end: {e}"))?;
-    let step = parse_freq(&a.freq)?;
-    if end.t <= start.t {
-        bail!("--end {} is not after --start {}", a.end, a.start);
-    }
-    let n = ((end.t - start.t) + step - 1) / step;
-    if n > 200_000_000 {
-        bail!("{n} instants: more than 200 million; split the range");
-    }
+    let instants = time_range(&a.start, &a.end, &a.freq, zone)?;
     check_output(&a.out, &[])?;
-    let bar = ctx.progress(n as u64, "solar position");
-    let chunk = 1 << 16;
-    let tmp = tmp_path(&a.out);
+    let settings = position::Settings {
+        site,
+        delta_t: a.delta_t,
+        instants,
+        out: a.out.clone(),
+        format: match a.format {
+            TableFormat::Csv => position::Format::Csv,
+            TableFormat::Parquet => position::Format::Parquet,
+        },
+    };
+    let bar = ctx.progress(instants.n as u64, "solar position");
     // Ctrl-C / SIGTERM stop the writing between chunks: the temporary file is removed and
     // the energy line printed, as for a raster task
     terrawatt_raster::blocks::arm();
-    let result = span.phase("compute and write", |_| -> Result<()> {
-        match a.format {
-            TableFormat::Csv => {
-                let file = std::fs::File::create(&tmp)
-                    .with_context(|| format!("writing {}", tmp.display()))?;
-                let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-                writeln!(w, "time,{}", COLUMNS.join(","))?;
-                let mut i0 = 0i64;
-                while i0 < n {
-                    terrawatt_raster::blocks::check_interrupt()?;
-                    let i1 = (i0 + chunk).min(n);
-                    let times: Vec<f64> = (i0..i1).map(|i| (start.t + i * step) as f64).collect();
-                    let pos = spa::positions(&times, &[site], a.delta_t).remove(0);
-                    for (k, p) in pos.iter().enumerate() {
-                        write!(
-                            w,
-                            "{}",
-                            label(start.t + (i0 + k as i64) * step, zone, start.offset)
-                        )?;
-                        for v in values(p) {
-                            write!(w, ",{v}")?;
-                        }
-                        writeln!(w)?;
-                    }
-                    bar.inc((i1 - i0) as u64);
-                    i0 = i1;
-                }
-                w.flush()?;
-                Ok(())
-            }
-            TableFormat::Parquet => {
-                let times: Vec<f64> = (0..n).map(|i| (start.t + i * step) as f64).collect();
-                let pos = spa::positions(&times, &[site], a.delta_t).remove(0);
-                terrawatt_raster::blocks::check_interrupt()?;
-                let labels: Vec<String> = (0..n)
-                    .map(|i| label(start.t + i * step, zone, start.offset))
-                    .collect();
-                let cols: Vec<Vec<f64>> = (0..COLUMNS.len())
-                    .map(|j| pos.iter().map(|p| values(p)[j]).collect())
-                    .collect();
-                let named: Vec<(&str, &[f64])> = COLUMNS
-                    .iter()
-                    .zip(&cols)
-                    .map(|(c, v)| (*c, v.as_slice()))
-                    .collect();
-                terrawatt_table::write_parquet_atomic(&tmp, ("time", labels), &named)?;
-                Ok(())
-            }
-        }
+    let result = position::run(&settings, span, &|done, _| bar.set_position(done), &|| {
+        terrawatt_raster::blocks::check_interrupt().is_err()
     });
     bar.finish_and_clear();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    std::fs::rename(&tmp, &a.out).with_context(|| format!("writing {}", a.out.display()))?;
-    let years = (n * step) as f64 / (365.25 * 86_400.0);
+    let report = result?;
     Ok(Outcome {
         results: json!({
             "out": a.out,
-            "instants": n,
-            "step_seconds": step,
+            "instants": instants.n,
+            "step_seconds": instants.step,
             "site": site,
             "delta_t": a.delta_t,
-            "columns": COLUMNS,
+            "columns": position::COLUMNS,
         }),
-        text: format!(
-            "{n} solar positions ({} to {}, every {} s) at {:.4}°, {:.4}° written to {}\n",
-            label(start.t, zone, start.offset),
-            label(start.t + (n - 1) * step, zone, start.offset),
-            step,
-            a.lat,
-            a.lon,
-            a.out.display()
-        ),
-        unit: Some(FunctionalUnit::new("site-year", years)),
+        text: report.text(),
+        unit: Some(FunctionalUnit::new("site-year", instants.years())),
     })
 }
 
-fn tmp_path(out: &Path) -> std::path::PathBuf {
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    dir.join(format!(
-        ".{}.tmp-{}",
-        out.file_name()
-            .map_or("out".into(), |n| n.to_string_lossy().into_owned()),
-        std::process::id()
-    ))
-}
-
-fn time_range(
-    start: &str,
-    end: &str,
-    freq: &str,
-    zone: Option<Tz>,
-) -> Result<(i64, i64, i64, i32)> {
+fn time_range(start: &str, end: &str, freq: &str, zone: Option<Tz>) -> Result<Instants> {
     let s = parse_stamp(start, zone).map_err(|e| anyhow!("--start: {e}"))?;
     let e = parse_stamp(end, zone).map_err(|e| anyhow!("--end: {e}"))?;
     let step = parse_freq(freq)?;
@@ -200,23 +84,17 @@ fn time_range(
     if n > 200_000_000 {
         bail!("{n} instants: more than 200 million; split the range");
     }
-    Ok((s.t, n, step, s.offset))
+    Ok(Instants {
+        start: s.t,
+        step,
+        n,
+        zone,
+        offset: s.offset,
+    })
 }
 
-pub fn clearsky(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarClearskyArgs) -> Result<Outcome> {
-    use terrawatt_solar::irradiance as irr;
-    use terrawatt_solar::system::day_of_year_utc;
-    let zone =
-        a.tz.as_deref()
-            .map(parse_zone)
-            .transpose()
-            .map_err(|e| anyhow!(e))?;
-    let site = Site {
-        elevation: a.elevation,
-        ..Site::new(a.lat, a.lon)
-    };
-    site.check()
-        .map_err(|e| anyhow!("--lat/--lon/--elevation: {e}"))?;
+/// `--linke` (one value or twelve) or `--linke-file` (the climatology at the site).
+fn linke_of(span: &mut Span, a: &crate::cli::SolarClearskyArgs) -> Result<clearsky::Linke> {
     let linke: Vec<f64> = a
         .linke
         .split(',')
@@ -226,485 +104,144 @@ pub fn clearsky(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarClearskyArgs) 
                 .map_err(|_| anyhow!("--linke '{}': not a number", v.trim()))
         })
         .collect::<Result<_>>()?;
-    let monthly: Option<[f64; 12]> = match (&a.linke_file, linke.len()) {
-        (Some(f), _) => Some(
+    let linke = match (&a.linke_file, linke.len()) {
+        (Some(f), _) => clearsky::Linke::Monthly(
             span.phase("linke climatology", |_| {
                 terrawatt_raster::linke::monthly(f, a.lat, a.lon)
             })
             .map_err(|e| anyhow!("--linke-file: {e}"))?,
         ),
-        (None, 1) => None,
-        (None, 12) => Some(linke.clone().try_into().expect("twelve")),
+        (None, 1) => clearsky::Linke::Constant(linke[0]),
+        (None, 12) => clearsky::Linke::Monthly(linke.try_into().expect("twelve")),
         (None, n) => bail!("--linke takes one value or twelve monthly values, not {n}"),
     };
-    let linke: Vec<f64> = monthly.map_or(linke, |m| m.to_vec());
-    if linke.iter().any(|v| !(*v > 0.0 && *v < 20.0)) {
+    if linke.values().iter().any(|v| !(*v > 0.0 && *v < 20.0)) {
         bail!("--linke values must be in (0, 20)");
     }
+    Ok(linke)
+}
+
+pub fn clearsky(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarClearskyArgs) -> Result<Outcome> {
+    let zone = zone_of(a.tz.as_deref())?;
+    let site = Site {
+        elevation: a.elevation,
+        ..Site::new(a.lat, a.lon)
+    };
+    site.check()
+        .map_err(|e| anyhow!("--lat/--lon/--elevation: {e}"))?;
+    let linke = linke_of(span, a)?;
     if !((0.0..=1.0).contains(&a.aod700) && a.precipitable_water >= 0.0) {
         bail!("--aod700 must be in 0..1 and --precipitable-water ≥ 0");
     }
-    let (t0, n, step, offset) = time_range(&a.start, &a.end, &a.freq, zone)?;
+    let instants = time_range(&a.start, &a.end, &a.freq, zone)?;
     check_output(&a.out, &[])?;
-    // the standard atmosphere's pressure at the elevation (Pa)
-    let pressure = 100.0 * ((44_331.514 - a.elevation) / 11_880.516).powf(1.0 / 0.190_263_2);
-    let site = Site {
-        pressure: pressure / 100.0,
-        ..site
+    let settings = clearsky::Settings {
+        site,
+        model: match a.model {
+            crate::cli::ClearskyModel::Ineichen => clearsky::Model::Ineichen,
+            crate::cli::ClearskyModel::Haurwitz => clearsky::Model::Haurwitz,
+            crate::cli::ClearskyModel::Solis => clearsky::Model::Solis,
+        },
+        linke,
+        aod700: a.aod700,
+        precipitable_water: a.precipitable_water,
+        instants,
+        out: a.out.clone(),
     };
-    let times: Vec<f64> = (0..n).map(|i| (t0 + i * step) as f64).collect();
-    let rows = span.phase("compute", |_| {
-        let pos = spa::positions(&times, &[site], 67.0).remove(0);
-        times
-            .iter()
-            .zip(&pos)
-            .map(|(t, p)| {
-                let doy = day_of_year_utc(*t);
-                let e0 = irr::extra_spencer(doy);
-                match a.model {
-                    crate::cli::ClearskyModel::Haurwitz => {
-                        let g = irr::haurwitz(p.apparent_zenith);
-                        irr::ClearSky {
-                            ghi: g,
-                            dni: f64::NAN,
-                            dhi: f64::NAN,
-                        }
-                    }
-                    crate::cli::ClearskyModel::Solis => irr::simplified_solis(
-                        p.apparent_elevation,
-                        a.aod700,
-                        a.precipitable_water,
-                        pressure,
-                        e0,
-                    ),
-                    crate::cli::ClearskyModel::Ineichen => {
-                        let year = DateTime::from_timestamp(*t as i64, 0).expect("in range");
-                        let leap =
-                            chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&year), 2, 29)
-                                .is_some();
-                        let lt = monthly.map_or(linke[0], |m| irr::linke_monthly(&m, doy, leap));
-                        let am = irr::airmass_absolute(
-                            irr::airmass_relative(
-                                p.apparent_zenith,
-                                irr::AirmassModel::KastenYoung1989,
-                            ),
-                            pressure,
-                        );
-                        irr::ineichen(p.apparent_zenith, am, lt, a.elevation, e0)
-                    }
-                }
-            })
-            .collect::<Vec<_>>()
-    });
-    let mut csv = String::from("time,ghi,dni,dhi\n");
-    for (i, r) in rows.iter().enumerate() {
-        let v = |x: f64| {
-            if x.is_nan() {
-                String::new()
-            } else {
-                x.to_string()
-            }
-        };
-        use std::fmt::Write as _;
-        writeln!(
-            csv,
-            "{},{},{},{}",
-            label(t0 + i as i64 * step, zone, offset),
-            v(r.ghi),
-            v(r.dni),
-            v(r.dhi)
-        )?;
-    }
-    span.phase("write", |_| {
-        terrawatt_meter::write_atomic(&a.out, csv.as_bytes())
-    })
-    .with_context(|| format!("writing {}", a.out.display()))?;
-    let years = (n * step) as f64 / (365.25 * 86_400.0);
+    let report = clearsky::run(&settings, span)?;
     Ok(Outcome {
-        results: json!({ "out": a.out, "instants": n, "model": format!("{:?}", a.model).to_lowercase(), "linke": linke }),
-        text: format!("{n} clear-sky values written to {}\n", a.out.display()),
-        unit: Some(FunctionalUnit::new("site-year", years)),
+        results: json!({ "out": a.out, "instants": instants.n, "model": format!("{:?}", a.model).to_lowercase(), "linke": linke.values() }),
+        text: report.text(),
+        unit: Some(FunctionalUnit::new("site-year", instants.years())),
     })
 }
 
-/// The system file (TOML).
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SystemFile {
-    location: Option<LocationToml>,
-    array: ArrayToml,
-    inverter: Option<InverterToml>,
-    losses: Option<terrawatt_solar::pv::Losses>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LocationToml {
-    latitude: f64,
-    longitude: f64,
-    altitude: Option<f64>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ArrayToml {
-    kwp: f64,
-    #[serde(default = "default_gamma")]
-    gamma_pdc: f64,
-    #[serde(default = "default_albedo")]
-    albedo: f64,
-    #[serde(default = "default_sky")]
-    sky: String,
-    #[serde(default = "default_temperature")]
-    temperature: String,
-    #[serde(default = "default_mount")]
-    mount: String,
-    /// Installed NOCT for the Fuentes model (°C; PVWatts: 45 open rack, 49 roof mount).
-    noct_installed: Option<f64>,
-    /// Cover losses on the beam: none (default) or physical (glass, as PVWatts).
-    iam: Option<String>,
-    tilt: Option<f64>,
-    azimuth: Option<f64>,
-    axis_tilt: Option<f64>,
-    axis_azimuth: Option<f64>,
-    max_angle: Option<f64>,
-    backtrack: Option<bool>,
-    gcr: Option<f64>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct InverterToml {
-    kw: Option<f64>,
-    eta_nom: Option<f64>,
-    eta_ref: Option<f64>,
-}
-
-fn default_gamma() -> f64 {
-    -0.0047
-}
-fn default_albedo() -> f64 {
-    0.25
-}
-fn default_sky() -> String {
-    "perez".into()
-}
-fn default_temperature() -> String {
-    "sapm_open_rack_glass_glass".into()
-}
-fn default_mount() -> String {
-    "fixed".into()
-}
-
-fn system_from(path: &Path) -> Result<(terrawatt_solar::system::System, Option<LocationToml>)> {
-    use terrawatt_solar::pv::SapmParams;
-    use terrawatt_solar::system::{Iam, Mount, SkyModel, System, TemperatureModel};
-    use terrawatt_solar::tracking::Tracker;
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let f: SystemFile = toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    let a = &f.array;
-    let mount = match a.mount.as_str() {
-        "fixed" => Mount::Fixed {
-            tilt: a.tilt.ok_or_else(|| {
-                anyhow!(
-                    "{}: [array] tilt is required for a fixed mount",
-                    path.display()
-                )
-            })?,
-            azimuth: a.azimuth.unwrap_or(180.0),
-        },
-        "single_axis" => Mount::SingleAxis(Tracker {
-            axis_tilt: a.axis_tilt.unwrap_or(0.0),
-            axis_azimuth: a.axis_azimuth.unwrap_or(180.0),
-            max_angle: a.max_angle.unwrap_or(60.0),
-            backtrack: a.backtrack.unwrap_or(true),
-            gcr: a.gcr.unwrap_or(0.35),
-        }),
-        other => bail!(
-            "{}: [array] mount '{other}': expected fixed or single_axis",
-            path.display()
-        ),
-    };
-    let sky = match a.sky.as_str() {
-        "isotropic" => SkyModel::Isotropic,
-        "haydavies" | "hay_davies" => SkyModel::HayDavies,
-        "perez" => SkyModel::Perez,
-        "klucher" => SkyModel::Klucher,
-        "reindl" => SkyModel::Reindl,
-        other => bail!(
-            "{}: [array] sky '{other}': expected isotropic, haydavies, perez, klucher or reindl",
-            path.display()
-        ),
-    };
-    let temperature = match a.temperature.as_str() {
-        "sapm_open_rack_glass_glass" => TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_GLASS),
-        "sapm_open_rack_glass_polymer" => {
-            TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_POLYMER)
-        }
-        "sapm_close_mount_glass_glass" => {
-            TemperatureModel::Sapm(SapmParams::CLOSE_MOUNT_GLASS_GLASS)
-        }
-        "sapm_insulated_back_glass_polymer" => {
-            TemperatureModel::Sapm(SapmParams::INSULATED_BACK_GLASS_POLYMER)
-        }
-        "faiman" => TemperatureModel::Faiman { u0: 25.0, u1: 6.84 },
-        "fuentes_pvwatts" => TemperatureModel::Fuentes(terrawatt_solar::pv::Fuentes::pvwatts(
-            a.noct_installed.unwrap_or(45.0),
-            a.tilt.unwrap_or(30.0),
-        )),
-        "fuentes" => TemperatureModel::Fuentes(terrawatt_solar::pv::Fuentes::pvlib(
-            a.noct_installed.unwrap_or(45.0),
-            a.tilt.unwrap_or(30.0),
-        )),
-        "pvsyst" => TemperatureModel::Pvsyst {
-            u_c: 29.0,
-            u_v: 0.0,
-            efficiency: 0.1,
-            absorption: 0.9,
-        },
-        other => bail!(
-            "{}: [array] temperature '{other}': expected sapm_open_rack_glass_glass, sapm_open_rack_glass_polymer, sapm_close_mount_glass_glass, sapm_insulated_back_glass_polymer, faiman, pvsyst, fuentes or fuentes_pvwatts",
-            path.display()
-        ),
-    };
-    let inv = f.inverter.as_ref();
-    let iam = match a.iam.as_deref().unwrap_or("none") {
-        "none" => Iam::None,
-        "physical" | "glass" => Iam::Physical {
-            n: 1.526,
-            k: 4.0,
-            l: 0.002,
-        },
-        other => bail!(
-            "{}: [array] iam '{other}': expected none or physical",
-            path.display()
-        ),
-    };
-    let system = System {
-        iam,
-        mount,
-        kwp: a.kwp,
-        gamma_pdc: a.gamma_pdc,
-        inverter_kw: inv.and_then(|i| i.kw).unwrap_or(a.kwp / 1.2),
-        eta_nom: inv.and_then(|i| i.eta_nom).unwrap_or(0.96),
-        eta_ref: inv.and_then(|i| i.eta_ref).unwrap_or(0.9637),
-        albedo: a.albedo,
-        sky,
-        temperature,
-        losses: f.losses.unwrap_or_default(),
-    };
-    system
-        .check()
-        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    Ok((system, f.location))
+/// Where the weather comes from: a table (its zone, label and columns) or a file.
+fn weather_source(a: &crate::cli::SolarSimulateArgs) -> Result<sim::WeatherSource> {
+    if !a.table {
+        return Ok(sim::WeatherSource::File(a.weather.clone()));
+    }
+    let zone = zone_of(a.tz.as_deref())?;
+    let label = Label::parse(&a.label)
+        .ok_or_else(|| anyhow!("--label '{}': expected start, end or centre", a.label))?;
+    Ok(sim::WeatherSource::Table(TableSettings {
+        path: a.weather.clone(),
+        zone,
+        label,
+        columns: a.columns.clone(),
+        latitude: a.lat,
+        longitude: a.lon,
+        elevation: a.elevation,
+    }))
 }
 
 pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) -> Result<Outcome> {
-    use std::fmt::Write as _;
-    use terrawatt_solar::weather::{self, Label};
     let at = Label::parse(&a.position_at).ok_or_else(|| {
         anyhow!(
             "--position-at '{}': expected start, centre or end",
             a.position_at
         )
     })?;
-    let (system, location) = system_from(&a.system)?;
+    let system = System::from_toml_file(&a.system)?;
     for o in [&a.out, &a.plot].into_iter().flatten() {
         check_output(o, &[&a.weather, &a.system])?;
     }
-    let mut w = span.phase("read", |_| -> Result<_> {
-        if a.table {
-            read_weather_table(a)
-        } else {
-            Ok(weather::read_auto(&a.weather, a.year)?)
-        }
-    })?;
-    if let Some(l) = &location {
-        let s = Site {
-            elevation: l.altitude.unwrap_or(w.altitude),
-            ..Site::new(l.latitude, l.longitude)
-        };
-        s.check()
-            .map_err(|e| anyhow!("{}: [location] {e}", a.system.display()))?;
-        w.latitude = l.latitude;
-        w.longitude = l.longitude;
-        w.altitude = s.elevation;
-    }
-    Site {
-        elevation: w.altitude,
-        ..Site::new(w.latitude, w.longitude)
-    }
-    .check()
-    .map_err(|e| {
-        if a.table && (a.lat.is_none() || a.lon.is_none()) {
-            anyhow!(
-                "a weather table does not say where the site is: give --lat and --lon (or the system file's [location])"
-            )
-        } else if a.table {
-            anyhow!("--lat/--lon/--elevation: {e}")
-        } else {
-            anyhow!(
-                "{}: the site in its header: {e}; fix the file, or give the site in the system file's [location]",
-                a.weather.display()
-            )
-        }
-    })?;
-    let fills = a.fill_gaps.map(|n| w.fill_gaps(n)).unwrap_or_default();
-    let sim = span.phase("simulate", |_| {
-        terrawatt_solar::system::simulate(&w, &system, at, a.delta_t)
-    });
-    // what the figures cover: a typical year must be whole to be called annual
-    let (rows_h, year_h, holes) = w.coverage(a.year);
-    let missing_h = sim.missing_intervals as f64 * w.interval as f64 / 3600.0;
-    let covered_h = (rows_h - missing_h).max(0.0);
-    let typical_year = !a.table;
-    let whole = typical_year && holes.is_empty() && covered_h >= year_h - 1e-6;
-    if typical_year && !whole && !a.allow_partial {
-        let mut why = Vec::new();
-        if rows_h < year_h - 1e-6 {
-            why.push(format!(
-                "its rows cover {rows_h:.0} of the year's {year_h:.0} hours"
-            ));
-        }
-        if let Some((s0, e0)) = holes.first() {
-            why.push(format!(
-                "{} hole(s) between rows, the first from {} to {}",
-                holes.len(),
-                label(*s0, None, w.offset),
-                label(*e0, None, w.offset)
-            ));
-        }
-        if sim.missing_intervals > 0 {
-            why.push(format!(
-                "{} interval(s) have missing weather (--fill-gaps N fills short runs)",
-                sim.missing_intervals
-            ));
-        }
-        bail!(
-            "{}: a typical-year file must cover its whole year to give annual figures, but {}; pass --allow-partial to compute on what it covers (the figures are then labelled with their coverage)",
-            a.weather.display(),
-            why.join("; ")
-        );
-    }
-    let coverage = (covered_h / year_h).min(1.0);
-    if let Some(out) = &a.out {
-        let mut csv = String::from(
-            "time,interval_start,apparent_zenith,azimuth,surface_tilt,surface_azimuth,aoi,poa_global,poa_direct,poa_diffuse,temp_cell,pdc,pac\n",
-        );
-        for (i, s) in sim.steps.iter().enumerate() {
-            let v = |x: f64| {
-                if x.is_nan() {
-                    String::new()
-                } else {
-                    x.to_string()
-                }
-            };
-            writeln!(
-                csv,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{}",
-                label(w.at(i, at), None, w.offset),
-                label(w.times[i], None, w.offset),
-                v(s.apparent_zenith),
-                v(s.azimuth),
-                v(s.surface_tilt),
-                v(s.surface_azimuth),
-                v(s.aoi),
-                v(s.poa_global),
-                v(s.poa_direct),
-                v(s.poa_diffuse),
-                v(s.temp_cell),
-                v(s.pdc),
-                v(s.pac)
-            )?;
-        }
-        span.phase("write", |_| {
-            terrawatt_meter::write_atomic(out, csv.as_bytes())
-        })
-        .with_context(|| format!("writing {}", out.display()))?;
-    }
+    let settings = sim::Settings {
+        weather: weather_source(a)?,
+        year: a.year,
+        system,
+        system_path: a.system.clone(),
+        at,
+        delta_t: a.delta_t,
+        fill_gaps: a.fill_gaps,
+        allow_partial: a.allow_partial,
+        out: a.out.clone(),
+    };
+    let r = sim::run(&settings, span)?;
+    let w = &r.weather;
     if let Some(p) = &a.plot {
         let kwh = |s: &terrawatt_solar::system::Step| s.pac * w.interval as f64 / 3.6e6;
         let monthly = crate::plot::monthly_sums(
-            w.times.iter().zip(&sim.steps).map(|(t, s)| (*t, kwh(s))),
+            w.times
+                .iter()
+                .zip(&r.simulation.steps)
+                .map(|(t, s)| (*t, kwh(s))),
             w.offset as i64,
         );
         span.phase("plot", |_| {
             crate::plot::monthly_bars(p, "AC energy per month", "kWh", &monthly)
         })?;
     }
-    let mut t = String::new();
-    writeln!(
-        t,
-        "{} ({}, {:.3}°, {:.3}°): {} intervals of {} s, positions at interval {}",
-        w.name,
-        w.format,
-        w.latitude,
-        w.longitude,
-        w.len(),
-        w.interval,
-        at
-    )?;
-    let period = if whole {
-        "annual AC energy".to_string()
-    } else if typical_year {
-        format!(
-            "PARTIAL YEAR: AC energy over the {covered_h:.0} covered hours ({:.1} % of the year's {year_h:.0})",
-            coverage * 100.0
-        )
-    } else {
-        format!("AC energy over the table's {covered_h:.0} hours with weather")
-    };
-    writeln!(
-        t,
-        "{period} {:.1} kWh · specific yield {:.0} kWh/kWp · capacity factor {:.1} % (DC nameplate {} kW, losses {:.2} %)",
-        sim.energy_kwh,
-        sim.specific_yield,
-        100.0 * sim.capacity_factor,
-        system.kwp,
-        sim.loss_percent
-    )?;
-    for (name, n, why) in &w.screened {
-        writeln!(t, "  {name}: {n} values set missing ({why})")?;
-    }
-    if sim.missing_intervals > 0 {
-        writeln!(
-            t,
-            "missing: {} intervals have no power (missing weather); the totals cover the rest",
-            sim.missing_intervals
-        )?;
-    }
-    for (name, n) in &w.missing {
-        writeln!(t, "  {name}: {n} missing values in the file")?;
-    }
-    for (name, filled, left) in &fills {
-        writeln!(
-            t,
-            "  {name}: {filled} values filled by interpolation (--fill-gaps), {left} left missing"
-        )?;
-    }
     Ok(Outcome {
-        results: json!({
-            "weather": a.weather,
-            "format": w.format,
-            "site": { "name": w.name, "latitude": w.latitude, "longitude": w.longitude, "altitude": w.altitude },
-            "system": system,
-            "annual_energy_kwh": whole.then_some(sim.energy_kwh),
-            "energy_kwh": sim.energy_kwh,
-            "covered_hours": covered_h,
-            "year_hours": year_h,
-            "coverage": coverage,
-            "holes": holes.len(),
-            "screened": w.screened.iter().map(|(c, n, why)| json!({"column": c, "count": n, "rule": why})).collect::<Vec<_>>(),
-            "specific_yield_kwh_per_kwp": sim.specific_yield,
-            "capacity_factor": sim.capacity_factor,
-            "missing_intervals": sim.missing_intervals,
-            "filled": fills.iter().map(|(c, f, l)| json!({"column": c, "filled": f, "left_missing": l})).collect::<Vec<_>>(),
-            "loss_percent": sim.loss_percent,
-            "evaluated_at": at,
-        }),
-        text: t,
-        unit: Some(FunctionalUnit::new("site-year", sim.hours / 8766.0)),
+        results: simulate_results(a, &r),
+        text: r.text(),
+        unit: Some(FunctionalUnit::new(
+            "site-year",
+            r.simulation.hours / 8766.0,
+        )),
+    })
+}
+
+fn simulate_results(a: &crate::cli::SolarSimulateArgs, r: &sim::Report) -> serde_json::Value {
+    let (w, sim) = (&r.weather, &r.simulation);
+    json!({
+        "weather": a.weather,
+        "format": w.format,
+        "site": { "name": w.name, "latitude": w.latitude, "longitude": w.longitude, "altitude": w.altitude },
+        "system": r.system,
+        "annual_energy_kwh": r.whole.then_some(sim.energy_kwh),
+        "energy_kwh": sim.energy_kwh,
+        "covered_hours": r.covered_hours,
+        "year_hours": r.year_hours,
+        "coverage": r.coverage,
+        "holes": r.holes,
+        "screened": w.screened.iter().map(|(c, n, why)| json!({"column": c, "count": n, "rule": why})).collect::<Vec<_>>(),
+        "specific_yield_kwh_per_kwp": sim.specific_yield,
+        "capacity_factor": sim.capacity_factor,
+        "missing_intervals": sim.missing_intervals,
+        "filled": r.fills.iter().map(|(c, f, l)| json!({"column": c, "filled": f, "left_missing": l})).collect::<Vec<_>>(),
+        "loss_percent": sim.loss_percent,
+        "evaluated_at": r.at,
     })
 }
 
@@ -729,191 +266,4 @@ pub fn sample_weather(
         ),
         unit: Some(FunctionalUnit::new("site-year", 1.0)),
     })
-}
-
-/// The columns a weather table can hold and the names looked for by default.
-const TABLE_COLUMNS: [(&str, &[&str]); 7] = [
-    ("ghi", &["ghi", "GHI", "G(h)"]),
-    ("dni", &["dni", "DNI", "Gb(n)"]),
-    ("dhi", &["dhi", "DHI", "Gd(h)"]),
-    (
-        "temp_air",
-        &["temp_air", "Temperature", "T2m", "temperature"],
-    ),
-    ("wind_speed", &["wind_speed", "Wind Speed", "WS10m"]),
-    ("pressure", &["pressure", "Pressure", "SP"]),
-    ("temp_dew", &["temp_dew", "Dew Point", "dewpoint"]),
-];
-
-/// Reads a weather table: time stamps with offsets (or naive with a zone, or Year/Month/
-/// Day/Hour/Minute columns with a zone), columns by name, NaN kept.
-fn read_weather_table(
-    a: &crate::cli::SolarSimulateArgs,
-) -> Result<terrawatt_solar::weather::Weather> {
-    use terrawatt_solar::weather::{Label, Weather};
-    let path = &a.weather;
-    let zone =
-        a.tz.as_deref()
-            .map(parse_zone)
-            .transpose()
-            .map_err(|e| anyhow!(e))?;
-    let label = Label::parse(&a.label)
-        .ok_or_else(|| anyhow!("--label '{}': expected start, end or centre", a.label))?;
-    let table = terrawatt_table::Table::read(path)?;
-    let names = table.column_names();
-    let mut map: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for m in &a.columns {
-        let (k, v) = m
-            .split_once('=')
-            .ok_or_else(|| anyhow!("--column '{m}': expected NAME=COLUMN"))?;
-        if !TABLE_COLUMNS.iter().any(|(n, _)| *n == k) {
-            bail!(
-                "--column '{m}': {k} is not one of ghi, dni, dhi, temp_air, wind_speed, pressure, temp_dew"
-            );
-        }
-        map.insert(k.to_string(), v.to_string());
-    }
-    let mut cols: std::collections::HashMap<&str, Vec<f64>> = std::collections::HashMap::new();
-    for (key, defaults) in TABLE_COLUMNS {
-        let name = map.get(key).cloned().or_else(|| {
-            defaults
-                .iter()
-                .find(|d| names.iter().any(|n| n == *d))
-                .map(|d| d.to_string())
-        });
-        match name {
-            Some(n) => {
-                cols.insert(key, table.numeric(&n)?.0);
-            }
-            None if ["ghi", "dni", "dhi", "temp_air"].contains(&key) => bail!(
-                "{}: no {key} column (looked for {}; map one with --column {key}=NAME); columns: {}",
-                path.display(),
-                defaults.join(", "),
-                names.join(", ")
-            ),
-            None => {}
-        }
-    }
-    let n = table.n_rows();
-    // time stamps
-    let stamps: Vec<terrawatt_building::series::Stamp> = if names.iter().any(|c| c == "time") {
-        let text = table.strings("time")?;
-        text.iter()
-            .enumerate()
-            .map(|(row, t)| {
-                parse_stamp(t, zone).map_err(|e| {
-                    anyhow!(
-                        "{}: column 'time', {}: {e}",
-                        path.display(),
-                        table.place(row)
-                    )
-                })
-            })
-            .collect::<Result<_>>()?
-    } else if ["Year", "Month", "Day", "Hour"]
-        .iter()
-        .all(|c| names.iter().any(|n| n == c))
-    {
-        let get = |c: &str| table.numeric(c).map(|v| v.0);
-        let (y, mo, d, h) = (get("Year")?, get("Month")?, get("Day")?, get("Hour")?);
-        let mi = if names.iter().any(|c| c == "Minute") {
-            get("Minute")?
-        } else {
-            vec![0.0; n]
-        };
-        let Some(z) = zone else {
-            bail!(
-                "{}: Year/Month/Day/Hour columns carry no UTC offset; name the zone with --tz (e.g. --tz Etc/GMT+7 for local standard time UTC−7)",
-                path.display()
-            );
-        };
-        (0..n)
-            .map(|r| {
-                let text = format!(
-                    "{:04}-{:02}-{:02}T{:02}:{:02}:00",
-                    y[r] as i64, mo[r] as i64, d[r] as i64, h[r] as i64, mi[r] as i64
-                );
-                parse_stamp(&text, Some(z))
-                    .map_err(|e| anyhow!("{}: {}: {e}", path.display(), table.place(r)))
-            })
-            .collect::<Result<_>>()?
-    } else {
-        bail!(
-            "{}: no 'time' column and no Year, Month, Day, Hour columns; columns: {}",
-            path.display(),
-            names.join(", ")
-        );
-    };
-    for (r, w) in stamps.windows(2).enumerate() {
-        if w[1].t == w[0].t {
-            bail!(
-                "{}: duplicate time {} at {} and {}",
-                path.display(),
-                w[1].rfc3339(),
-                table.place(r),
-                table.place(r + 1)
-            );
-        }
-        if w[1].t < w[0].t {
-            bail!(
-                "{}: times out of order: {} at {} after {}",
-                path.display(),
-                w[1].rfc3339(),
-                table.place(r + 1),
-                w[0].rfc3339()
-            );
-        }
-    }
-    if stamps.len() < 2 {
-        bail!("{}: fewer than two rows", path.display());
-    }
-    let interval = stamps[1].t - stamps[0].t;
-    if let Some((r, _)) = stamps
-        .windows(2)
-        .enumerate()
-        .find(|(_, w)| w[1].t - w[0].t != interval)
-    {
-        bail!(
-            "{}: the time step changes at {} ({} s, then {} s); a weather series needs a regular step",
-            path.display(),
-            table.place(r + 1),
-            interval,
-            stamps[r + 1].t - stamps[r].t
-        );
-    }
-    let mut pressure = cols.remove("pressure").unwrap_or_else(|| vec![f64::NAN; n]);
-    // hPa (mbar) when the values are those of hPa
-    let mut sorted: Vec<f64> = pressure.iter().copied().filter(|v| !v.is_nan()).collect();
-    sorted.sort_by(f64::total_cmp);
-    if sorted.get(sorted.len() / 2).is_some_and(|m| *m < 2000.0) {
-        pressure.iter_mut().for_each(|v| *v *= 100.0);
-    }
-    let mut w = Weather {
-        path: path.clone(),
-        format: "table".into(),
-        name: path
-            .file_name()
-            .map_or(String::new(), |f| f.to_string_lossy().into_owned()),
-        latitude: a.lat.unwrap_or(f64::NAN),
-        longitude: a.lon.unwrap_or(f64::NAN),
-        altitude: a.elevation.unwrap_or(0.0),
-        offset: stamps[0].offset,
-        times: stamps
-            .iter()
-            .map(|s| label.start_of(s.t, interval))
-            .collect(),
-        interval,
-        label,
-        ghi: cols.remove("ghi").expect("required"),
-        dni: cols.remove("dni").expect("required"),
-        dhi: cols.remove("dhi").expect("required"),
-        temp_air: cols.remove("temp_air").expect("required"),
-        wind_speed: cols.remove("wind_speed").unwrap_or_else(|| vec![1.0; n]),
-        pressure,
-        temp_dew: cols.remove("temp_dew").unwrap_or_else(|| vec![f64::NAN; n]),
-        missing: Vec::new(),
-        screened: Vec::new(),
-    };
-    w.screen();
-    Ok(w)
 }

@@ -3,7 +3,7 @@
 //! reference forecasts (persistence, diurnal persistence, clear-sky-index persistence,
 //! climatology and the optimal climatology–persistence blend of Yang 2019) and learned
 //! direct multi-horizon models with quantiles ([`model`]), and rolling-origin backtests
-//! scored per horizon ([`backtest`]).
+//! scored per horizon ([`backtest`]); the tasks the command runs ([`task`]).
 //!
 //! Conventions: instants are Unix seconds; a series' values are indexed on a regular grid;
 //! a missing value is NaN and stays NaN (a forecast that needs it is not made, and is
@@ -15,6 +15,7 @@ pub mod model;
 pub mod physics;
 pub mod sample;
 pub mod series;
+pub mod task;
 
 /// Errors of reading data and of settings; each names the file, column or row.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,20 @@ pub enum ForecastError {
     Setting(String),
     #[error(transparent)]
     Learn(#[from] terrawatt_learn::LearnError),
+    /// A file that could not be read.
+    #[error("reading {}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An output that could not be written.
+    #[error("writing {}", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: terrawatt_meter::MeterError,
+    },
 }
 
 pub type Result<T, E = ForecastError> = std::result::Result<T, E>;

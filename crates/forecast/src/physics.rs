@@ -26,21 +26,26 @@ pub struct WindSite {
 }
 
 impl WindSite {
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> crate::Result<()> {
         if self.nominal.is_nan() || self.nominal <= 0.0 {
-            return Err(format!("nominal power {} W is not positive", self.nominal));
+            return Err(crate::ForecastError::Setting(format!(
+                "nominal power {} W is not positive",
+                self.nominal
+            )));
         }
         if [self.hub_height, self.measurement_height]
             .iter()
             .any(|h| h.is_nan() || *h <= 0.0)
         {
-            return Err("hub and measurement heights must be positive".into());
+            return Err(crate::ForecastError::Setting(
+                "hub and measurement heights must be positive".into(),
+            ));
         }
         if self.roughness_length.is_nan() || self.roughness_length <= 0.0 {
-            return Err(format!(
+            return Err(crate::ForecastError::Setting(format!(
                 "roughness length {} m is not positive",
                 self.roughness_length
-            ));
+            )));
         }
         let d = 0.7 * self.obstacle_height;
         let low = self.measurement_height.min(self.hub_height);
@@ -48,11 +53,11 @@ impl WindSite {
             || self.obstacle_height < 0.0
             || low - d <= self.roughness_length
         {
-            return Err(format!(
+            return Err(crate::ForecastError::Setting(format!(
                 "the obstacle height {} m leaves no log profile below {low} m \
                  (0.7 × obstacle height + roughness length must stay under it)",
                 self.obstacle_height
-            ));
+            )));
         }
         Ok(())
     }
@@ -107,19 +112,33 @@ fn default_linke() -> f64 {
 }
 
 impl PvSite {
-    pub fn check(&self) -> Result<(), String> {
-        Site::new(self.latitude, self.longitude).check()?;
+    pub fn check(&self) -> crate::Result<()> {
+        Site::new(self.latitude, self.longitude)
+            .check()
+            .map_err(|e| crate::ForecastError::Setting(e.to_string()))?;
         if !(0.0..=90.0).contains(&self.tilt) {
-            return Err(format!("tilt {} is outside 0..90°", self.tilt));
+            return Err(crate::ForecastError::Setting(format!(
+                "tilt {} is outside 0..90°",
+                self.tilt
+            )));
         }
         if !(0.0..=360.0).contains(&self.azimuth) {
-            return Err(format!("azimuth {} is outside 0..360°", self.azimuth));
+            return Err(crate::ForecastError::Setting(format!(
+                "azimuth {} is outside 0..360°",
+                self.azimuth
+            )));
         }
         if !(0.0..=1.0).contains(&self.albedo) {
-            return Err(format!("albedo {} is outside 0..1", self.albedo));
+            return Err(crate::ForecastError::Setting(format!(
+                "albedo {} is outside 0..1",
+                self.albedo
+            )));
         }
         if !(1.0..=10.0).contains(&self.linke) {
-            return Err(format!("Linke turbidity {} is outside 1..10", self.linke));
+            return Err(crate::ForecastError::Setting(format!(
+                "Linke turbidity {} is outside 1..10",
+                self.linke
+            )));
         }
         Ok(())
     }

@@ -14,6 +14,8 @@
 //! - [`system`]: weather → plane of array → cell temperature → PVWatts DC and AC, per
 //!   interval in parallel; annual energy, specific yield, capacity factor.
 //! - [`sample`]: a synthetic weather year (the project's sample data).
+//! - [`tasks`]: the solar position, clear-sky and PV simulation tasks (settings → report,
+//!   outputs written).
 //! - [`pv`]: SAPM, PVsyst and Faiman temperature; PVWatts DC, losses and inverter.
 
 pub mod irradiance;
@@ -21,5 +23,72 @@ pub mod pv;
 pub mod sample;
 pub mod spa;
 pub mod system;
+pub mod tasks;
 pub mod tracking;
 pub mod weather;
+
+use std::path::PathBuf;
+
+/// Errors of the crate: a setting out of range, a file that cannot be read or used (each
+/// names the file, and the key or line where there is one), an output not written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SolarError {
+    /// A setting out of its range; `message` names it (`latitude 95 is outside −90..90°`).
+    #[error("{message}")]
+    Setting { name: &'static str, message: String },
+    /// A file that could not be read.
+    #[error("reading {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file whose content cannot be used; `key` is the key or column at fault (empty
+    /// where the whole file is).
+    #[error("{}: {message}", path.display())]
+    File {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+    #[error(transparent)]
+    Weather(#[from] weather::WeatherError),
+    #[error(transparent)]
+    Table(#[from] terrawatt_table::TableError),
+    /// A file that could not be created or renamed into place.
+    #[error("writing {}", path.display())]
+    WriteFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing an output failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// Stopped by an interrupt; no output written.
+    #[error("interrupted; no output written")]
+    Interrupted,
+    /// An output that could not be written.
+    #[error("writing {}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: terrawatt_meter::MeterError,
+    },
+}
+
+impl SolarError {
+    pub(crate) fn setting(name: &'static str, message: String) -> SolarError {
+        SolarError::Setting { name, message }
+    }
+}
+
+/// A word that is not one of a closed set's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{value}': expected {expected}")]
+pub struct ParseNameError {
+    pub value: String,
+    /// The accepted words, as a sentence.
+    pub expected: &'static str,
+}

@@ -264,32 +264,36 @@ impl Site {
     }
 
     /// Checks ranges; the message names the setting.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), crate::SolarError> {
+        use crate::SolarError as E;
         if !(-90.0..=90.0).contains(&self.latitude) {
-            return Err(format!("latitude {} is outside −90..90°", self.latitude));
+            return Err(E::setting(
+                "latitude",
+                format!("latitude {} is outside −90..90°", self.latitude),
+            ));
         }
         if !(-180.0..=180.0).contains(&self.longitude) {
-            return Err(format!(
-                "longitude {} is outside −180..180°",
-                self.longitude
+            return Err(E::setting(
+                "longitude",
+                format!("longitude {} is outside −180..180°", self.longitude),
             ));
         }
         if !(-7000.0..=10_000.0).contains(&self.elevation) || self.elevation.is_nan() {
-            return Err(format!(
-                "elevation {} m is outside −7,000..10,000 m",
-                self.elevation
+            return Err(E::setting(
+                "elevation",
+                format!("elevation {} m is outside −7,000..10,000 m", self.elevation),
             ));
         }
         if !(self.pressure > 0.0 && self.pressure <= 5000.0) {
-            return Err(format!(
-                "pressure {} hPa is outside (0, 5000]",
-                self.pressure
+            return Err(E::setting(
+                "pressure",
+                format!("pressure {} hPa is outside (0, 5000]", self.pressure),
             ));
         }
         if !(-273.0..=6000.0).contains(&self.temperature) {
-            return Err(format!(
-                "temperature {} °C is outside −273..6000",
-                self.temperature
+            return Err(E::setting(
+                "temperature",
+                format!("temperature {} °C is outside −273..6000", self.temperature),
             ));
         }
         Ok(())

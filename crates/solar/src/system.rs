@@ -10,6 +10,9 @@ use crate::spa::{self, Site};
 use crate::tracking::Tracker;
 use crate::weather::{Label, Weather};
 
+mod file;
+pub use file::{Location, SystemFile};
+
 /// How the array is mounted.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -59,6 +62,45 @@ pub enum Iam {
     Physical { n: f64, k: f64, l: f64 },
 }
 
+impl std::str::FromStr for SkyModel {
+    type Err = crate::ParseNameError;
+
+    /// `isotropic`, `haydavies` (or `hay_davies`), `perez`, `klucher`, `reindl`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "isotropic" => Ok(SkyModel::Isotropic),
+            "haydavies" | "hay_davies" => Ok(SkyModel::HayDavies),
+            "perez" => Ok(SkyModel::Perez),
+            "klucher" => Ok(SkyModel::Klucher),
+            "reindl" => Ok(SkyModel::Reindl),
+            other => Err(crate::ParseNameError {
+                value: other.into(),
+                expected: "isotropic, haydavies, perez, klucher or reindl",
+            }),
+        }
+    }
+}
+
+impl std::str::FromStr for Iam {
+    type Err = crate::ParseNameError;
+
+    /// `none`, or `physical` (or `glass`): PVWatts' glass cover.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "none" => Ok(Iam::None),
+            "physical" | "glass" => Ok(Iam::Physical {
+                n: 1.526,
+                k: 4.0,
+                l: 0.002,
+            }),
+            other => Err(crate::ParseNameError {
+                value: other.into(),
+                expected: "none or physical",
+            }),
+        }
+    }
+}
+
 /// A PV system.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct System {
@@ -81,42 +123,58 @@ pub struct System {
 
 impl System {
     /// Checks every setting; the message names it.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), crate::SolarError> {
+        use crate::SolarError as E;
         match self.mount {
             Mount::Fixed { tilt, azimuth } => {
                 if !(0.0..=90.0).contains(&tilt) {
-                    return Err(format!("tilt {tilt} is outside 0..90°"));
+                    return Err(E::setting("tilt", format!("tilt {tilt} is outside 0..90°")));
                 }
                 if !(0.0..=360.0).contains(&azimuth) {
-                    return Err(format!("azimuth {azimuth} is outside 0..360°"));
+                    return Err(E::setting(
+                        "azimuth",
+                        format!("azimuth {azimuth} is outside 0..360°"),
+                    ));
                 }
             }
             Mount::SingleAxis(t) => {
                 if !(t.gcr > 0.0 && t.gcr < 1.0) {
-                    return Err(format!("tracker gcr {} must be in (0, 1)", t.gcr));
+                    return Err(E::setting(
+                        "gcr",
+                        format!("tracker gcr {} must be in (0, 1)", t.gcr),
+                    ));
                 }
                 if !(0.0..=90.0).contains(&t.max_angle) {
-                    return Err(format!(
-                        "tracker max_angle {} is outside 0..90°",
-                        t.max_angle
+                    return Err(E::setting(
+                        "max_angle",
+                        format!("tracker max_angle {} is outside 0..90°", t.max_angle),
                     ));
                 }
             }
         }
         if self.kwp.is_nan() || self.kwp <= 0.0 {
-            return Err(format!("kwp {} must be positive", self.kwp));
+            return Err(E::setting(
+                "kwp",
+                format!("kwp {} must be positive", self.kwp),
+            ));
         }
         if self.inverter_kw.is_nan() || self.inverter_kw <= 0.0 {
-            return Err(format!("inverter_kw {} must be positive", self.inverter_kw));
+            return Err(E::setting(
+                "inverter_kw",
+                format!("inverter_kw {} must be positive", self.inverter_kw),
+            ));
         }
         if !(-0.02..=0.0).contains(&self.gamma_pdc) {
-            return Err(format!(
-                "gamma_pdc {} is outside −0.02..0 per °C",
-                self.gamma_pdc
+            return Err(E::setting(
+                "gamma_pdc",
+                format!("gamma_pdc {} is outside −0.02..0 per °C", self.gamma_pdc),
             ));
         }
         if !(0.0..=1.0).contains(&self.albedo) {
-            return Err(format!("albedo {} is outside 0..1", self.albedo));
+            return Err(E::setting(
+                "albedo",
+                format!("albedo {} is outside 0..1", self.albedo),
+            ));
         }
         Ok(())
     }

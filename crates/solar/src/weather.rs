@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod table;
+pub use table::{TABLE_COLUMNS, TableSettings};
+
 /// What a file's time stamp marks within its interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -19,6 +22,7 @@ pub enum Label {
 }
 
 impl Label {
+    /// `start` (or `left`), `end` (or `right`), `centre` (or `center`, `middle`).
     pub fn parse(s: &str) -> Option<Label> {
         match s {
             "start" | "left" => Some(Label::Start),

@@ -226,3 +226,69 @@ pub fn run_with_wind_efficiency(
         .collect();
     Ok(hours)
 }
+
+/// A model name that is not one of the accepted words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{value}': expected {expected}")]
+pub struct ParseModelError {
+    pub value: String,
+    /// The accepted words, as a sentence.
+    pub expected: &'static str,
+}
+
+impl std::str::FromStr for WindSpeedModel {
+    type Err = ParseModelError;
+
+    /// `logarithmic`, `hellman`, `interpolation` (or `interpolation_extrapolation`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "logarithmic" => Ok(WindSpeedModel::Logarithmic),
+            "hellman" => Ok(WindSpeedModel::Hellman),
+            "interpolation" | "interpolation_extrapolation" => {
+                Ok(WindSpeedModel::InterpolationExtrapolation)
+            }
+            other => Err(ParseModelError {
+                value: other.into(),
+                expected: "logarithmic, hellman or interpolation",
+            }),
+        }
+    }
+}
+
+impl std::str::FromStr for DensityModel {
+    type Err = ParseModelError;
+
+    /// `barometric`, `ideal-gas` (or `ideal_gas`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "barometric" => Ok(DensityModel::Barometric),
+            "ideal-gas" | "ideal_gas" => Ok(DensityModel::IdealGas),
+            other => Err(ParseModelError {
+                value: other.into(),
+                expected: "barometric or ideal-gas",
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn model_names() {
+        assert_eq!(
+            "interpolation".parse::<WindSpeedModel>(),
+            Ok(WindSpeedModel::InterpolationExtrapolation)
+        );
+        assert_eq!(
+            "ideal_gas".parse::<DensityModel>(),
+            Ok(DensityModel::IdealGas)
+        );
+        let e = "cubic".parse::<WindSpeedModel>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "'cubic': expected logarithmic, hellman or interpolation"
+        );
+    }
+}

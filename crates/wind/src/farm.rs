@@ -21,6 +21,9 @@
 
 use serde::Serialize;
 
+mod file;
+pub use file::{FarmFileError, FarmPlan};
+
 use crate::chain::{self, ChainError, ChainSettings, HubHour, PowerModel};
 use crate::turbine::{self, PowerCurve, Smoothing, WakeEfficiency};
 use crate::weather::WindWeather;

@@ -61,6 +61,18 @@ pub struct GenericError {
     pub message: String,
 }
 
+impl GenericError {
+    /// The field as a user gives it: `rated_kw` for the rated power (given in kW), the
+    /// others as named.
+    pub fn user_field(&self) -> &'static str {
+        if self.field == "rated_power" {
+            "rated_kw"
+        } else {
+            self.field
+        }
+    }
+}
+
 /// A checked generic turbine, with its curve's derived quantities.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ValidGenericTurbine {

@@ -532,3 +532,78 @@ pub fn nrel_turbine(path: &Path) -> Result<(PowerCurve, PowerCurve), TurbineErro
     }
     Ok((power, cp))
 }
+
+/// A turbine's power curve and nominal power (W), with where they came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TurbineCurve {
+    /// The turbine type, the curve file, or the generic turbine's description.
+    pub name: String,
+    /// The power curve of one turbine (W).
+    pub curve: PowerCurve,
+    /// Nominal power (W).
+    pub nominal: f64,
+    /// "nrel", "oedb", "csv" or "generic".
+    pub source: &'static str,
+}
+
+impl TurbineCurve {
+    /// A two-column power curve file (wind speed m/s, power W); its name is the path.
+    pub fn from_csv(path: &Path) -> Result<TurbineCurve, TurbineError> {
+        let curve = csv_power_curve(path)?;
+        Ok(TurbineCurve {
+            name: path.display().to_string(),
+            nominal: curve.nominal(),
+            curve,
+            source: "csv",
+        })
+    }
+
+    /// A generic turbine's curve (see [`crate::generic`]).
+    pub fn generic(
+        g: crate::generic::GenericTurbine,
+    ) -> Result<TurbineCurve, crate::generic::GenericError> {
+        let valid = g.check()?;
+        Ok(TurbineCurve {
+            name: format!(
+                "generic {:.0} kW, {} m rotor",
+                g.rated_power / 1e3,
+                g.rotor_diameter
+            ),
+            curve: valid.power_curve(),
+            nominal: g.rated_power,
+            source: "generic",
+        })
+    }
+}
+
+/// A turbine type from the library folder: NREL's turbine-model CSV of that file name,
+/// else the OEDB table (nominal power from turbine_data.csv where it has one, else the
+/// curve's largest power).
+pub fn library_turbine(name: &str, dir: &Path) -> Result<TurbineCurve, TurbineError> {
+    let nrel = [
+        dir.join("nrel_turbine_models").join(format!("{name}.csv")),
+        dir.join(format!("{name}.csv")),
+    ]
+    .into_iter()
+    .find(|p| p.is_file());
+    if let Some(p) = nrel {
+        let curve = nrel_turbine(&p)?.0;
+        return Ok(TurbineCurve {
+            name: name.into(),
+            nominal: curve.nominal(),
+            curve,
+            source: "nrel",
+        });
+    }
+    let curve = oedb_power_curve(&dir.join("power_curves.csv"), name)?;
+    let nominal = oedb_nominal_power(&dir.join("turbine_data.csv"), name)
+        .ok()
+        .filter(|p| *p > 0.0)
+        .unwrap_or_else(|| curve.nominal());
+    Ok(TurbineCurve {
+        name: name.into(),
+        curve,
+        nominal,
+        source: "oedb",
+    })
+}

@@ -1,0 +1,829 @@
+//! The forecasting tasks: the data prepared ([`Prepared::load`]), a rolling-origin
+//! backtest ([`backtest`]) and a forecast past the data ([`predict`]), with the meter's
+//! span passed in (phases `read`, `physics`, `read weather`; `backtest`, `write`; `fit`,
+//! `predict`, `write`), the outputs written and the summaries the command prints.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use serde::Serialize;
+use serde_json::json;
+use terrawatt_meter::Span;
+use terrawatt_table::time::{Stamp, parse_stamp, rfc3339};
+
+use crate::backtest::{self, Backtest, Score};
+use crate::model::{self, Inputs, IntervalMethod, Learner};
+use crate::physics::{self, PvSite, WindSite};
+use crate::series::{self, Exogenous, Series};
+use crate::{ForecastError, Result};
+
+/// A word that is not one of a closed set's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{value}': expected {expected}")]
+pub struct ParseNameError {
+    pub value: String,
+    /// The accepted words, as a sentence.
+    pub expected: &'static str,
+}
+
+/// What the data's stamps mark within their interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StampLabel {
+    Start,
+    End,
+    Centre,
+}
+
+impl StampLabel {
+    /// Seconds from the stamp to the interval's centre.
+    pub fn shift(self, step: i64) -> i64 {
+        match self {
+            StampLabel::Start => step / 2,
+            StampLabel::End => -step / 2,
+            StampLabel::Centre => 0,
+        }
+    }
+}
+
+impl std::str::FromStr for StampLabel {
+    type Err = ParseNameError;
+
+    /// `start`, `end`, `centre` (or `center`).
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "start" => Ok(StampLabel::Start),
+            "end" => Ok(StampLabel::End),
+            "centre" | "center" => Ok(StampLabel::Centre),
+            other => Err(ParseNameError {
+                value: other.into(),
+                expected: "start, end or centre",
+            }),
+        }
+    }
+}
+
+impl std::str::FromStr for IntervalMethod {
+    type Err = ParseNameError;
+
+    /// `cqr`, `gbm` (quantile boosting) or `conformal`.
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "gbm" => Ok(IntervalMethod::QuantileGbm),
+            "conformal" => Ok(IntervalMethod::Conformal),
+            "cqr" => Ok(IntervalMethod::Cqr),
+            other => Err(ParseNameError {
+                value: other.into(),
+                expected: "cqr, gbm or conformal",
+            }),
+        }
+    }
+}
+
+impl PvSite {
+    /// Reads a site file (TOML: latitude, longitude, elevation, tilt, azimuth[, albedo,
+    /// linke]); not yet checked.
+    pub fn from_toml_file(path: &Path) -> Result<PvSite> {
+        let text = std::fs::read_to_string(path).map_err(|e| ForecastError::Read {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        toml::from_str(&text).map_err(|e| ForecastError::Invalid {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// The data, its site and the model, as checked settings.
+#[derive(Debug, Clone)]
+pub struct DataSettings {
+    /// The target series and its columns.
+    pub data: PathBuf,
+    pub time_column: String,
+    pub target: String,
+    /// The zone of naive stamps.
+    pub zone: Option<Tz>,
+    /// The interval (s) and the horizon (steps), with the horizon as written.
+    pub step: i64,
+    pub horizon: usize,
+    pub horizon_text: String,
+    /// The training window (steps), as written too.
+    pub window: usize,
+    pub train_window_text: String,
+    pub label: StampLabel,
+    /// Exogenous weather and the columns used as features.
+    pub weather: Option<PathBuf>,
+    pub weather_time_column: String,
+    pub weather_columns: Vec<String>,
+    /// The weather's wind speed column of a wind site.
+    pub wind_column: Option<String>,
+    pub site: Option<PvSite>,
+    pub wind: Option<WindSite>,
+    /// In the target's unit; the largest value when `None`.
+    pub capacity: Option<f64>,
+    pub learner: Learner,
+    pub method: IntervalMethod,
+    /// Sorted, distinct, in (0, 1).
+    pub quantiles: Vec<f64>,
+    pub lags: usize,
+}
+
+/// Everything read and derived from the inputs.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The settings it was prepared with.
+    pub settings: DataSettings,
+    /// The target on its regular grid.
+    pub series: Series,
+    /// The model's inputs (target, physics, calendar, weather).
+    pub inputs: Inputs,
+    /// Seconds from a stamp to its interval's centre.
+    pub label_shift: i64,
+    /// The weather as read, to align again to times past the data.
+    pub weather: Option<Exogenous>,
+}
+
+/// An instant's stamp on the series' clock.
+pub fn stamp(s: &Series, i: usize) -> String {
+    rfc3339(s.time(i), s.offset)
+}
+
+/// A date or timestamp; one without an offset is on a clock `offset` seconds east of UTC.
+pub fn instant(text: &str, offset: i32) -> Result<i64> {
+    if let Ok(s) = parse_stamp(text, None) {
+        return Ok(s.t);
+    }
+    let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M"))
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight"))
+        })
+        .map_err(|_| {
+            ForecastError::Setting(format!(
+                "'{text}' is not a date or timestamp (e.g. 2012-01-01 or 2012-01-01T00:00:00-07:00)"
+            ))
+        })?;
+    Ok(naive.and_utc().timestamp() - offset as i64)
+}
+
+/// The local clock hour and day of year of an instant as angles (radians) on a clock
+/// `offset` seconds east of UTC.
+fn calendar_angles(t: i64, offset: i32) -> (f64, f64) {
+    let local = chrono::DateTime::from_timestamp(t + offset as i64, 0).expect("in range");
+    let secs = chrono::Timelike::num_seconds_from_midnight(&local) as f64;
+    let doy = chrono::Datelike::ordinal0(&local) as f64;
+    (
+        secs / 86_400.0 * std::f64::consts::TAU,
+        doy / 365.25 * std::f64::consts::TAU,
+    )
+}
+
+fn set_weather(inputs: &mut Inputs, mut aligned: Vec<Vec<f64>>, wind: Option<&WindSite>) {
+    if let Some(w) = wind {
+        let v = aligned.pop().expect("the wind column is read last");
+        inputs.wind_hub = w.hub_wind(&v);
+        inputs.curve_fraction = w.curve_fraction(&inputs.wind_hub);
+    }
+    inputs.exog = aligned;
+}
+
+impl Prepared {
+    /// Reads the series (phase `read`), the clear sky (phase `physics`, with a site) and
+    /// the weather (phase `read weather`), and builds the model's inputs.
+    pub fn load(s: &DataSettings, span: &mut Span) -> Result<Prepared> {
+        let step = s.step;
+        let steps_per_day = (86_400 / step) as usize;
+        let series = span.phase("read", |_| {
+            series::read_target(&s.data, &s.time_column, &s.target, step, s.zone)
+        })?;
+        if series.len() <= s.horizon + steps_per_day {
+            return Err(ForecastError::Setting(format!(
+                "{}: {} intervals of data are not enough for a {} horizon (at least a day plus the horizon is needed)",
+                s.data.display(),
+                series.len(),
+                s.horizon_text
+            )));
+        }
+        let capacity = capacity(s, &series)?;
+        let label_shift = s.label.shift(step);
+        let n = series.len();
+        let centres: Vec<i64> = (0..n).map(|i| series.time(i) + label_shift).collect();
+        let clear = match &s.site {
+            Some(site) => span.phase("physics", |_| physics::clear_sky(site, &centres)),
+            None => physics::ClearSky::default(),
+        };
+        let (hour_angle, year_angle): (Vec<f64>, Vec<f64>) = centres
+            .iter()
+            .map(|&t| calendar_angles(t, series.offset))
+            .unzip();
+        let (weather, aligned) = read_weather(s, span, &centres)?;
+        let mut inputs = Inputs {
+            y: series.values.clone(),
+            poa_clear: clear.poa,
+            elevation: clear.elevation,
+            hour_angle,
+            year_angle,
+            wind_hub: vec![],
+            curve_fraction: vec![],
+            exog: vec![],
+            exog_names: s.weather_columns.clone(),
+            steps_per_day,
+            steps_per_hour: (3600 / step).max(1) as usize,
+            horizon: s.horizon,
+            lags: s.lags,
+            capacity,
+        };
+        set_weather(&mut inputs, aligned, s.wind.as_ref());
+        Ok(Prepared {
+            settings: s.clone(),
+            series,
+            inputs,
+            label_shift,
+            weather,
+        })
+    }
+}
+
+fn capacity(s: &DataSettings, series: &Series) -> Result<f64> {
+    match s.capacity {
+        Some(c) if c > 0.0 => Ok(c),
+        Some(c) => Err(ForecastError::Setting(format!(
+            "--capacity {c} must be positive"
+        ))),
+        None => {
+            let m = series
+                .values
+                .iter()
+                .copied()
+                .filter(|v| !v.is_nan())
+                .fold(0.0, f64::max);
+            if m <= 0.0 {
+                return Err(ForecastError::Setting(format!(
+                    "{}: column '{}' is never positive; give --capacity",
+                    s.data.display(),
+                    s.target
+                )));
+            }
+            Ok(m)
+        }
+    }
+}
+
+type Aligned = (Option<Exogenous>, Vec<Vec<f64>>);
+
+fn read_weather(s: &DataSettings, span: &mut Span, centres: &[i64]) -> Result<Aligned> {
+    match &s.weather {
+        Some(p) => {
+            if s.weather_columns.is_empty() && s.wind.is_none() {
+                return Err(ForecastError::Setting(format!(
+                    "--weather {} needs --weather-columns (e.g. ghi,temp_air) or --wind-column",
+                    p.display()
+                )));
+            }
+            let mut names = s.weather_columns.clone();
+            names.extend(s.wind_column.iter().cloned());
+            let x = span.phase("read weather", |_| {
+                Exogenous::read(p, &s.weather_time_column, &names, s.zone)
+            })?;
+            let aligned = x.align(centres);
+            Ok((Some(x), aligned))
+        }
+        None => {
+            if !s.weather_columns.is_empty() {
+                return Err(ForecastError::Setting(
+                    "--weather-columns needs --weather FILE".into(),
+                ));
+            }
+            Ok((None, vec![]))
+        }
+    }
+}
+
+/// A backtest's period and outputs.
+#[derive(Debug, Clone)]
+pub struct BacktestSettings {
+    /// Refit period (steps), as written too.
+    pub refit: usize,
+    pub refit_text: String,
+    /// Origins `[first, last)`.
+    pub first: usize,
+    pub last: usize,
+    /// CSV of every forecast.
+    pub out: Option<PathBuf>,
+}
+
+/// A backtest and its scores.
+#[derive(Debug, Clone)]
+pub struct BacktestReport {
+    /// The period and outputs it ran with.
+    pub settings: BacktestSettings,
+    /// Every forecast.
+    pub backtest: Backtest,
+    /// Per horizon, and overall (horizon 0).
+    pub per_horizon: Vec<Score>,
+    pub overall: Score,
+    /// Pairs with an observed target left out for a missing forecast or reference.
+    pub left_out: usize,
+}
+
+/// The forecasts at the longest horizon over a week, for a chart.
+#[derive(Debug, Clone)]
+pub struct Week {
+    /// Days since the first target.
+    pub x: Vec<f64>,
+    pub observed: Vec<f64>,
+    pub forecast: Vec<f64>,
+    /// The lowest and highest quantile, with two or more.
+    pub band: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+/// Runs the backtest (phase `backtest`), scores it and writes every forecast (phase
+/// `write`).
+pub fn backtest(p: &Prepared, s: &BacktestSettings, span: &mut Span) -> Result<BacktestReport> {
+    let q = &p.settings.quantiles;
+    let settings = backtest::Settings {
+        learner: p.settings.learner.clone(),
+        quantiles: q.clone(),
+        method: p.settings.method,
+        window: p.settings.window,
+        refit: s.refit,
+        first: s.first,
+        last: s.last,
+    };
+    let bt = span
+        .phase("backtest", |_| backtest::run(&p.inputs, &settings))
+        .map_err(|e| match e {
+            ForecastError::Setting(m) => {
+                ForecastError::Setting(format!("{m} (first origin {})", stamp(&p.series, s.first)))
+            }
+            e => e,
+        })?;
+    let (per, all, left_out) = backtest::score(&p.inputs, &bt, q);
+    if let Some(out) = &s.out {
+        let csv = forecasts_csv(p, &bt);
+        span.phase("write", |_| {
+            terrawatt_meter::write_atomic(out, csv.as_bytes())
+        })
+        .map_err(|e| ForecastError::Write {
+            path: out.clone(),
+            source: e,
+        })?;
+    }
+    Ok(BacktestReport {
+        settings: s.clone(),
+        backtest: bt,
+        per_horizon: per,
+        overall: all,
+        left_out,
+    })
+}
+
+fn cell(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Every forecast: origin, target, horizon, observed, forecast, quantiles, references.
+fn forecasts_csv(p: &Prepared, bt: &Backtest) -> String {
+    let s = &p.series;
+    let mut csv = String::from("origin,target,horizon_minutes,observed,forecast");
+    for q in &p.settings.quantiles {
+        let _ = write!(csv, ",q{q}");
+    }
+    for (r, _) in &bt.references {
+        let _ = write!(csv, ",{}", r.name());
+    }
+    csv.push('\n');
+    for (k, &(i, h)) in bt.pairs.iter().enumerate() {
+        let _ = write!(
+            csv,
+            "{},{},{},{},{}",
+            stamp(s, i),
+            stamp(s, i + h),
+            h as i64 * s.step / 60,
+            cell(p.inputs.y[i + h]),
+            cell(bt.point[k])
+        );
+        for q in &bt.quantiles {
+            let _ = write!(csv, ",{}", cell(q[k]));
+        }
+        for (_, r) in &bt.references {
+            let _ = write!(csv, ",{}", cell(r[k]));
+        }
+        csv.push('\n');
+    }
+    csv
+}
+
+fn short(name: &str) -> &str {
+    match name {
+        "persistence" => "persist",
+        "climatology" => "clim",
+        "optimal_blend" => "blend",
+        other => other,
+    }
+}
+
+impl BacktestReport {
+    /// The longest horizon's forecasts over the first week of targets.
+    pub fn week(&self, p: &Prepared) -> Week {
+        let bt = &self.backtest;
+        let h = p.inputs.horizon;
+        let first = self.settings.first;
+        let step = p.series.step;
+        let pick: Vec<usize> = (0..bt.pairs.len())
+            .filter(|&k| bt.pairs[k].1 == h)
+            .take(7 * p.inputs.steps_per_day)
+            .collect();
+        let nq = p.settings.quantiles.len();
+        Week {
+            x: pick
+                .iter()
+                .map(|&k| (bt.pairs[k].0 + h - first - h) as f64 * step as f64 / 86_400.0)
+                .collect(),
+            observed: pick
+                .iter()
+                .map(|&k| p.inputs.y[bt.pairs[k].0 + h])
+                .collect(),
+            forecast: pick.iter().map(|&k| bt.point[k]).collect(),
+            band: (nq >= 2).then(|| {
+                (
+                    pick.iter().map(|&k| bt.quantiles[0][k]).collect(),
+                    pick.iter().map(|&k| bt.quantiles[nq - 1][k]).collect(),
+                )
+            }),
+        }
+    }
+
+    /// Skill against each reference by horizon: (horizons in minutes, one line per
+    /// reference named `vs NAME`).
+    pub fn skill_lines(&self, step: i64) -> (Vec<f64>, Vec<(String, Vec<f64>)>) {
+        let per = &self.per_horizon;
+        let x = per
+            .iter()
+            .map(|sc| (sc.horizon as i64 * step / 60) as f64)
+            .collect();
+        let lines = self
+            .backtest
+            .references
+            .iter()
+            .enumerate()
+            .map(|(r, (name, _))| {
+                (
+                    format!("vs {}", name.name()),
+                    per.iter().map(|sc| sc.references[r].skill).collect(),
+                )
+            })
+            .collect();
+        (x, lines)
+    }
+
+    /// The summary the command prints: the data, the backtest, the score table.
+    pub fn text(&self, p: &Prepared) -> String {
+        let (d, s, bt) = (&p.settings, &p.series, &self.backtest);
+        let mut t = String::new();
+        let _ = writeln!(
+            t,
+            "{} '{}': {} intervals of {} s from {} ({} not in the file, {} missing values, kept missing); capacity {:.1}",
+            d.data.display(),
+            d.target,
+            s.len(),
+            s.step,
+            stamp(s, 0),
+            s.absent,
+            s.missing,
+            p.inputs.capacity
+        );
+        let _ = writeln!(
+            t,
+            "backtest: origins {} to {} ({} forecasts of {} steps), {} refits every {} on {} before, {} training pairs on average{}",
+            stamp(s, self.settings.first),
+            stamp(s, self.settings.last - 1),
+            bt.pairs.len(),
+            p.inputs.horizon,
+            bt.refits,
+            self.settings.refit_text,
+            d.train_window_text,
+            bt.train_rows_mean.round(),
+            match d.site {
+                Some(_) => "; targets with the Sun down are forecast 0 and not scored",
+                None => "",
+            }
+        );
+        let _ = writeln!(
+            t,
+            "scored: {} pairs with an observed target{}; {} left out for a missing forecast or reference",
+            self.overall.n,
+            if d.site.is_some() { " in daylight" } else { "" },
+            self.left_out
+        );
+        t.push_str(&self.table(p));
+        t
+    }
+
+    fn table(&self, p: &Prepared) -> String {
+        let mut t = format!(
+            "{:>8} {:>7} {:>9} {:>9} {:>7} {:>8}",
+            "horizon", "n", "MAE", "RMSE", "nRMSE", "bias"
+        );
+        for r in &self.overall.references {
+            let _ = write!(t, " {:>13}", format!("skill_{}", short(r.name)));
+        }
+        if !p.settings.quantiles.is_empty() {
+            let _ = write!(t, " {:>9} {:>9}", "CRPS", "coverage");
+        }
+        t.push('\n');
+        let all = std::iter::once(&self.overall);
+        for sc in self.per_horizon.iter().chain(all) {
+            let h = if sc.horizon == 0 {
+                "all".to_string()
+            } else {
+                format!("{}min", sc.horizon as i64 * p.series.step / 60)
+            };
+            let _ = write!(
+                t,
+                "{:>8} {:>7} {:>9.2} {:>9.2} {:>6.2}% {:>8.2}",
+                h,
+                sc.n,
+                sc.mae,
+                sc.rmse,
+                100.0 * sc.nrmse,
+                sc.bias
+            );
+            for r in &sc.references {
+                let _ = write!(t, " {:>13.3}", r.skill);
+            }
+            if let (Some(c), Some((cov, nominal))) = (sc.crps, sc.coverage) {
+                let _ = write!(
+                    t,
+                    " {:>9.2} {:>4.1}/{:.0}%",
+                    c,
+                    100.0 * cov,
+                    100.0 * nominal
+                );
+            }
+            t.push('\n');
+        }
+        t
+    }
+}
+
+/// One forecast of [`predict`].
+#[derive(Debug, Clone, Serialize)]
+pub struct PredictRow {
+    /// The target's stamp.
+    pub target: String,
+    pub forecast: f64,
+    pub quantiles: Vec<f64>,
+}
+
+/// A forecast past the data.
+#[derive(Debug, Clone)]
+pub struct PredictReport {
+    /// The last value known.
+    pub origin: String,
+    /// Steps forecast.
+    pub horizon: usize,
+    /// Training pairs, and pairs dropped for a missing feature.
+    pub train_rows: usize,
+    pub dropped: usize,
+    /// One per step.
+    pub rows: Vec<PredictRow>,
+    /// Steps without a forecast.
+    pub missing: usize,
+    pub out: PathBuf,
+}
+
+impl PredictReport {
+    /// The summary the command prints.
+    pub fn text(&self) -> String {
+        let mut t = format!(
+            "forecast from {} (last value) for {} steps, trained on {} pairs ({} dropped for a missing feature); written to {}\n",
+            self.origin,
+            self.horizon,
+            self.train_rows,
+            self.dropped,
+            self.out.display()
+        );
+        if self.missing > 0 {
+            let _ = writeln!(
+                t,
+                "{} steps have no forecast (a feature is missing at the origin or target)",
+                self.missing
+            );
+        }
+        t
+    }
+}
+
+/// Extends the inputs by `extra` steps past the data (physics, calendar, weather).
+fn extend(p: &mut Prepared, extra: usize) {
+    let s = &p.series;
+    let n = s.len();
+    let times: Vec<i64> = (n..n + extra)
+        .map(|i| s.start + i as i64 * s.step + p.label_shift)
+        .collect();
+    p.inputs.y.extend(std::iter::repeat_n(f64::NAN, extra));
+    if let Some(site) = &p.settings.site {
+        let c = physics::clear_sky(site, &times);
+        p.inputs.poa_clear.extend(c.poa);
+        p.inputs.elevation.extend(c.elevation);
+    }
+    for &t in &times {
+        let (h, y) = calendar_angles(t, s.offset);
+        p.inputs.hour_angle.push(h);
+        p.inputs.year_angle.push(y);
+    }
+    if let Some(x) = &p.weather {
+        let all: Vec<i64> = (0..n + extra)
+            .map(|i| s.start + i as i64 * s.step + p.label_shift)
+            .collect();
+        set_weather(&mut p.inputs, x.align(&all), p.settings.wind.as_ref());
+    }
+}
+
+/// Forecasts the horizon after the data's last value, trained on the window before it
+/// (phases `fit`, `predict`), and writes the forecast (phase `write`).
+pub fn predict(mut p: Prepared, out: &Path, span: &mut Span) -> Result<PredictReport> {
+    let s = p.series.clone();
+    let n = s.len();
+    let Some(origin) = (0..n).rev().find(|&i| !s.values[i].is_nan()) else {
+        return Err(ForecastError::Setting(format!(
+            "{}: column '{}' has no values",
+            p.settings.data.display(),
+            p.settings.target
+        )));
+    };
+    let h = p.inputs.horizon;
+    let extra = (origin + h + 1).saturating_sub(n);
+    if extra > 0 {
+        extend(&mut p, extra);
+    }
+    let to = origin + 1;
+    let from = to.saturating_sub(p.settings.window);
+    let d = &p.settings;
+    let f = span
+        .phase("fit", |_| {
+            model::fit(&p.inputs, &d.learner, &d.quantiles, d.method, from, to)
+        })
+        .map_err(|e| ForecastError::Setting(e.to_string()))?;
+    let pairs: Vec<(usize, usize)> = (1..=h).map(|k| (origin, k)).collect();
+    let pred = span.phase("predict", |_| model::predict(&p.inputs, &f, &pairs));
+    let mut csv = String::from("target,horizon_minutes,forecast");
+    for q in &d.quantiles {
+        let _ = write!(csv, ",q{q}");
+    }
+    csv.push('\n');
+    let mut rows = Vec::new();
+    for (k, &(i, hh)) in pairs.iter().enumerate() {
+        let target = Stamp {
+            t: s.start + (i + hh) as i64 * s.step,
+            offset: s.offset,
+        };
+        let _ = write!(
+            csv,
+            "{},{},{}",
+            target.rfc3339(),
+            hh as i64 * s.step / 60,
+            cell(pred.point[k])
+        );
+        for q in &pred.quantiles {
+            let _ = write!(csv, ",{}", cell(q[k]));
+        }
+        csv.push('\n');
+        rows.push(PredictRow {
+            target: target.rfc3339(),
+            forecast: pred.point[k],
+            quantiles: pred.quantiles.iter().map(|q| q[k]).collect(),
+        });
+    }
+    span.phase("write", |_| {
+        terrawatt_meter::write_atomic(out, csv.as_bytes())
+    })
+    .map_err(|e| ForecastError::Write {
+        path: out.to_path_buf(),
+        source: e,
+    })?;
+    Ok(PredictReport {
+        origin: stamp(&s, origin),
+        horizon: h,
+        train_rows: f.train_rows,
+        dropped: f.dropped,
+        missing: pred.point.iter().filter(|v| v.is_nan()).count(),
+        rows,
+        out: out.to_path_buf(),
+    })
+}
+
+/// A score as the report's JSON holds it.
+pub fn score_json(sc: &Score, step: i64) -> serde_json::Value {
+    let minutes = |h: usize| h as i64 * step / 60;
+    let mut o = json!({
+        "horizon_steps": sc.horizon,
+        "horizon_minutes": minutes(sc.horizon),
+        "n": sc.n,
+        "mae": sc.mae,
+        "rmse": sc.rmse,
+        "nrmse": sc.nrmse,
+        "bias": sc.bias,
+        "pinball": sc.pinball.iter().map(|(q, l)| json!({"quantile": q, "loss": l})).collect::<Vec<_>>(),
+        "coverage": sc.coverage.map(|c| c.0),
+        "coverage_nominal": sc.coverage.map(|c| c.1),
+        "crps": sc.crps,
+    });
+    for r in &sc.references {
+        o[format!("skill_vs_{}", r.name)] = json!(r.skill);
+        o[format!("rmse_{}", r.name)] = json!(r.rmse);
+        o[format!("mae_{}", r.name)] = json!(r.mae);
+    }
+    o
+}
+
+impl BacktestReport {
+    /// The results the report's JSON holds.
+    pub fn results(&self, p: &Prepared) -> serde_json::Value {
+        let r = self;
+        let (d, s, bt) = (&p.settings, &p.series, &r.backtest);
+        let overall = score_json(&r.overall, s.step);
+        json!({
+            "data": d.data,
+            "target": d.target,
+            "interval_seconds": s.step,
+            "horizon_steps": p.inputs.horizon,
+            "capacity": p.inputs.capacity,
+            "site": d.site,
+            "wind_site": d.wind.as_ref().map(|w| json!({
+                "nominal_power": w.nominal,
+                "measurement_height": w.measurement_height,
+                "hub_height": w.hub_height,
+                "roughness_length": w.roughness_length,
+                "obstacle_height": w.obstacle_height,
+            })),
+            "model": d.learner,
+            "intervals": if d.quantiles.is_empty() { serde_json::Value::Null } else { json!(d.method) },
+            "quantiles": d.quantiles,
+            "features": p.inputs.feature_names(),
+            "first_origin": stamp(s, r.settings.first),
+            "last_origin": stamp(s, r.settings.last - 1),
+            "refits": bt.refits,
+            "train_pairs_mean": bt.train_rows_mean,
+            "dropped_training_pairs": bt.dropped_training_pairs,
+            "forecasts": bt.pairs.len(),
+            "scored": r.overall.n,
+            "left_out": r.left_out,
+            "absent_intervals": s.absent,
+            "missing_values": s.missing,
+            "per_horizon": r.per_horizon.iter().map(|sc| score_json(sc, s.step)).collect::<Vec<_>>(),
+            "overall": overall,
+            "skill_vs_persistence": overall["skill_vs_persistence"],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_sets_parse_with_their_words() {
+        assert_eq!("center".parse::<StampLabel>(), Ok(StampLabel::Centre));
+        assert_eq!(StampLabel::End.shift(900), -450);
+        assert_eq!(
+            "middle".parse::<StampLabel>().unwrap_err().to_string(),
+            "'middle': expected start, end or centre"
+        );
+        assert_eq!(
+            "gbm".parse::<IntervalMethod>(),
+            Ok(IntervalMethod::QuantileGbm)
+        );
+        assert!("bands".parse::<IntervalMethod>().is_err());
+    }
+
+    #[test]
+    fn naive_instants_are_on_the_data_clock() {
+        assert_eq!(instant("2024-06-01", 0).unwrap(), 1_717_200_000);
+        assert_eq!(instant("2024-06-01", 3600).unwrap(), 1_717_200_000 - 3600);
+        assert_eq!(
+            instant("2024-06-01T00:00:00+02:00", 0).unwrap(),
+            1_717_200_000 - 7200
+        );
+        assert!(matches!(instant("June", 0), Err(ForecastError::Setting(_))));
+    }
+
+    #[test]
+    fn a_bad_site_is_a_setting_error() {
+        let site = PvSite {
+            tilt: 95.0,
+            ..crate::sample::SITE
+        };
+        let e = site.check().unwrap_err();
+        assert!(matches!(e, ForecastError::Setting(_)));
+        assert_eq!(e.to_string(), "tilt 95 is outside 0..90°");
+    }
+}

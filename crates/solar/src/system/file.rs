@@ -1,0 +1,270 @@
+//! The system file (TOML; docs/solar.md): an optional `[location]`, the `[array]`, an
+//! optional `[inverter]` and `[losses]`.
+
+use std::path::Path;
+
+use crate::SolarError;
+use crate::pv::{Fuentes, Losses, SapmParams};
+use crate::system::{Iam, Mount, SkyModel, System, TemperatureModel};
+use crate::tracking::Tracker;
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileToml {
+    location: Option<Location>,
+    array: ArrayToml,
+    inverter: Option<InverterToml>,
+    losses: Option<Losses>,
+}
+
+/// The site a system file names (`[location]`); it replaces the weather file's.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    /// Degrees north.
+    pub latitude: f64,
+    /// Degrees east.
+    pub longitude: f64,
+    /// m; the weather file's when not given.
+    pub altitude: Option<f64>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArrayToml {
+    kwp: f64,
+    #[serde(default = "default_gamma")]
+    gamma_pdc: f64,
+    #[serde(default = "default_albedo")]
+    albedo: f64,
+    #[serde(default = "default_sky")]
+    sky: String,
+    #[serde(default = "default_temperature")]
+    temperature: String,
+    #[serde(default = "default_mount")]
+    mount: String,
+    /// Installed NOCT for the Fuentes model (°C; PVWatts: 45 open rack, 49 roof mount).
+    noct_installed: Option<f64>,
+    /// Cover losses on the beam: none (default) or physical (glass, as PVWatts).
+    iam: Option<String>,
+    tilt: Option<f64>,
+    azimuth: Option<f64>,
+    axis_tilt: Option<f64>,
+    axis_azimuth: Option<f64>,
+    max_angle: Option<f64>,
+    backtrack: Option<bool>,
+    gcr: Option<f64>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InverterToml {
+    kw: Option<f64>,
+    eta_nom: Option<f64>,
+    eta_ref: Option<f64>,
+}
+
+fn default_gamma() -> f64 {
+    -0.0047
+}
+fn default_albedo() -> f64 {
+    0.25
+}
+fn default_sky() -> String {
+    "perez".into()
+}
+fn default_temperature() -> String {
+    "sapm_open_rack_glass_glass".into()
+}
+fn default_mount() -> String {
+    "fixed".into()
+}
+
+/// A system file read and checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SystemFile {
+    /// The system, checked.
+    pub system: System,
+    /// The file's `[location]`, not yet checked.
+    pub location: Option<Location>,
+}
+
+fn bad(path: &Path, key: &str, message: String) -> SolarError {
+    SolarError::File {
+        path: path.to_path_buf(),
+        key: key.into(),
+        message,
+    }
+}
+
+impl System {
+    /// Reads and checks a system file; errors name the file and the key.
+    pub fn from_toml_file(path: &Path) -> Result<SystemFile, SolarError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SolarError::Read {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        let f: FileToml = toml::from_str(&text).map_err(|e| bad(path, "", e.to_string()))?;
+        let a = &f.array;
+        let mount = mount(path, a)?;
+        let sky: SkyModel = a
+            .sky
+            .parse()
+            .map_err(|e| bad(path, "array.sky", format!("[array] sky {e}")))?;
+        let temperature = temperature(path, a)?;
+        let iam: Iam = a
+            .iam
+            .as_deref()
+            .unwrap_or("none")
+            .parse()
+            .map_err(|e| bad(path, "array.iam", format!("[array] iam {e}")))?;
+        let inv = f.inverter.as_ref();
+        let system = System {
+            iam,
+            mount,
+            kwp: a.kwp,
+            gamma_pdc: a.gamma_pdc,
+            inverter_kw: inv.and_then(|i| i.kw).unwrap_or(a.kwp / 1.2),
+            eta_nom: inv.and_then(|i| i.eta_nom).unwrap_or(0.96),
+            eta_ref: inv.and_then(|i| i.eta_ref).unwrap_or(0.9637),
+            albedo: a.albedo,
+            sky,
+            temperature,
+            losses: f.losses.unwrap_or_default(),
+        };
+        system.check().map_err(|e| {
+            let key = match &e {
+                SolarError::Setting { name, .. } => *name,
+                _ => "",
+            };
+            bad(path, key, e.to_string())
+        })?;
+        Ok(SystemFile {
+            system,
+            location: f.location,
+        })
+    }
+}
+
+fn mount(path: &Path, a: &ArrayToml) -> Result<Mount, SolarError> {
+    match a.mount.as_str() {
+        "fixed" => Ok(Mount::Fixed {
+            tilt: a.tilt.ok_or_else(|| {
+                bad(
+                    path,
+                    "array.tilt",
+                    "[array] tilt is required for a fixed mount".into(),
+                )
+            })?,
+            azimuth: a.azimuth.unwrap_or(180.0),
+        }),
+        "single_axis" => Ok(Mount::SingleAxis(Tracker {
+            axis_tilt: a.axis_tilt.unwrap_or(0.0),
+            axis_azimuth: a.axis_azimuth.unwrap_or(180.0),
+            max_angle: a.max_angle.unwrap_or(60.0),
+            backtrack: a.backtrack.unwrap_or(true),
+            gcr: a.gcr.unwrap_or(0.35),
+        })),
+        other => Err(bad(
+            path,
+            "array.mount",
+            format!("[array] mount '{other}': expected fixed or single_axis"),
+        )),
+    }
+}
+
+fn temperature(path: &Path, a: &ArrayToml) -> Result<TemperatureModel, SolarError> {
+    let noct = a.noct_installed.unwrap_or(45.0);
+    let tilt = a.tilt.unwrap_or(30.0);
+    Ok(match a.temperature.as_str() {
+        "sapm_open_rack_glass_glass" => TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_GLASS),
+        "sapm_open_rack_glass_polymer" => {
+            TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_POLYMER)
+        }
+        "sapm_close_mount_glass_glass" => {
+            TemperatureModel::Sapm(SapmParams::CLOSE_MOUNT_GLASS_GLASS)
+        }
+        "sapm_insulated_back_glass_polymer" => {
+            TemperatureModel::Sapm(SapmParams::INSULATED_BACK_GLASS_POLYMER)
+        }
+        "faiman" => TemperatureModel::Faiman { u0: 25.0, u1: 6.84 },
+        "fuentes_pvwatts" => TemperatureModel::Fuentes(Fuentes::pvwatts(noct, tilt)),
+        "fuentes" => TemperatureModel::Fuentes(Fuentes::pvlib(noct, tilt)),
+        "pvsyst" => TemperatureModel::Pvsyst {
+            u_c: 29.0,
+            u_v: 0.0,
+            efficiency: 0.1,
+            absorption: 0.9,
+        },
+        other => {
+            return Err(bad(
+                path,
+                "array.temperature",
+                format!(
+                    "[array] temperature '{other}': expected sapm_open_rack_glass_glass, sapm_open_rack_glass_polymer, sapm_close_mount_glass_glass, sapm_insulated_back_glass_polymer, faiman, pvsyst, fuentes or fuentes_pvwatts"
+                ),
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("terrawatt-solar-system-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn a_system_file_with_its_defaults() {
+        let p = file(
+            "ok.toml",
+            "[location]\nlatitude = 36.1\nlongitude = -79.95\n\
+             [array]\nkwp = 4.0\ntilt = 30\nsky = \"hay_davies\"\niam = \"glass\"\n",
+        );
+        let f = System::from_toml_file(&p).unwrap();
+        assert_eq!(f.system.sky, SkyModel::HayDavies);
+        assert!(matches!(f.system.iam, Iam::Physical { .. }));
+        assert_eq!(f.system.inverter_kw, 4.0 / 1.2);
+        assert_eq!(
+            f.system.mount,
+            Mount::Fixed {
+                tilt: 30.0,
+                azimuth: 180.0
+            }
+        );
+        assert_eq!(f.location.unwrap().altitude, None);
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_key() {
+        for (text, want) in [
+            ("[array]\nkwp = 4.0\n", "array.tilt"),
+            (
+                "[array]\nkwp = 4.0\ntilt = 30\nsky = \"hay\"\n",
+                "array.sky",
+            ),
+            (
+                "[array]\nkwp = 4.0\ntilt = 30\nmount = \"pole\"\n",
+                "array.mount",
+            ),
+            ("[array]\nkwp = -1\ntilt = 30\n", "kwp"),
+            ("[array]\nkwp = 4.0\ntilt = 95\n", "tilt"),
+        ] {
+            let p = file("bad.toml", text);
+            match System::from_toml_file(&p).unwrap_err() {
+                SolarError::File { key, path, .. } => {
+                    assert_eq!(key, want);
+                    assert_eq!(path, p);
+                }
+                e => panic!("{e}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! A PV system over a weather file or table: read, checked for its site and (for a
+//! typical year) its coverage, simulated, the intervals written.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use terrawatt_meter::Span;
+
+use crate::SolarError;
+use crate::spa::Site;
+use crate::system::{self, Simulation, SystemFile};
+use crate::tasks::{cell, label};
+use crate::weather::{self, Label, TableSettings, Weather};
+
+/// Where the weather comes from.
+#[derive(Debug, Clone)]
+pub enum WeatherSource {
+    /// A typical-year file (TMY3, TMY2, EPW, PSM3, PVGIS; the format is recognised).
+    File(PathBuf),
+    /// A table (its site from the settings or the system file's `[location]`).
+    Table(TableSettings),
+}
+
+impl WeatherSource {
+    /// The weather file's path.
+    pub fn path(&self) -> &Path {
+        match self {
+            WeatherSource::File(p) => p,
+            WeatherSource::Table(t) => &t.path,
+        }
+    }
+}
+
+/// A PV system's simulation.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub weather: WeatherSource,
+    /// The year a typical-year file's rows are placed in.
+    pub year: i32,
+    /// The system file read, and its path (names the `[location]`'s errors).
+    pub system: SystemFile,
+    pub system_path: PathBuf,
+    /// Where in each interval the sun's position is taken.
+    pub at: Label,
+    /// TT − UT (s).
+    pub delta_t: f64,
+    /// Fill runs of at most this many missing values by interpolation.
+    pub fill_gaps: Option<usize>,
+    /// Accept a typical-year file that does not cover its whole year.
+    pub allow_partial: bool,
+    /// Where every interval is written (CSV), if anywhere.
+    pub out: Option<PathBuf>,
+}
+
+/// A simulated system.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The weather, with the site used.
+    pub weather: Weather,
+    pub system: system::System,
+    pub simulation: Simulation,
+    /// Values filled: (column, filled, left missing).
+    pub fills: Vec<(String, usize, usize)>,
+    pub at: Label,
+    /// A typical-year file (not a table).
+    pub typical_year: bool,
+    /// A typical year covered whole: its figures are annual.
+    pub whole: bool,
+    pub covered_hours: f64,
+    pub year_hours: f64,
+    /// Covered hours over the year's, at most 1.
+    pub coverage: f64,
+    /// Holes between rows.
+    pub holes: usize,
+}
+
+/// Reads (phase `read`), checks, simulates (phase `simulate`) and writes (phase `write`).
+pub fn run(s: &Settings, span: &mut Span) -> Result<Report, SolarError> {
+    let mut w = span.phase("read", |_| -> Result<Weather, SolarError> {
+        match &s.weather {
+            WeatherSource::Table(t) => Weather::from_table(t),
+            WeatherSource::File(p) => Ok(weather::read_auto(p, s.year)?),
+        }
+    })?;
+    place(s, &mut w)?;
+    let fills = s.fill_gaps.map(|n| w.fill_gaps(n)).unwrap_or_default();
+    let system = &s.system.system;
+    let sim = span.phase("simulate", |_| {
+        system::simulate(&w, system, s.at, s.delta_t)
+    });
+    // what the figures cover: a typical year must be whole to be called annual
+    let (rows_h, year_h, holes) = w.coverage(s.year);
+    let missing_h = sim.missing_intervals as f64 * w.interval as f64 / 3600.0;
+    let covered_h = (rows_h - missing_h).max(0.0);
+    let typical_year = matches!(s.weather, WeatherSource::File(_));
+    let whole = typical_year && holes.is_empty() && covered_h >= year_h - 1e-6;
+    if typical_year && !whole && !s.allow_partial {
+        return Err(partial_year(s, &w, &sim, rows_h, year_h, &holes));
+    }
+    if let Some(out) = &s.out {
+        let csv = intervals_csv(&w, &sim, s.at);
+        span.phase("write", |_| {
+            terrawatt_meter::write_atomic(out, csv.as_bytes())
+        })
+        .map_err(|e| SolarError::Write {
+            path: out.clone(),
+            source: e,
+        })?;
+    }
+    Ok(Report {
+        weather: w,
+        system: system.clone(),
+        simulation: sim,
+        fills,
+        at: s.at,
+        typical_year,
+        whole,
+        covered_hours: covered_h,
+        year_hours: year_h,
+        coverage: (covered_h / year_h).min(1.0),
+        holes: holes.len(),
+    })
+}
+
+/// The site: the system file's `[location]` where it has one, checked.
+fn place(s: &Settings, w: &mut Weather) -> Result<(), SolarError> {
+    if let Some(l) = &s.system.location {
+        let site = Site {
+            elevation: l.altitude.unwrap_or(w.altitude),
+            ..Site::new(l.latitude, l.longitude)
+        };
+        site.check().map_err(|e| SolarError::File {
+            path: s.system_path.clone(),
+            key: "location".into(),
+            message: format!("[location] {e}"),
+        })?;
+        w.latitude = l.latitude;
+        w.longitude = l.longitude;
+        w.altitude = site.elevation;
+    }
+    Site {
+        elevation: w.altitude,
+        ..Site::new(w.latitude, w.longitude)
+    }
+    .check()
+    .map_err(|e| match &s.weather {
+        WeatherSource::Table(t) if t.latitude.is_none() || t.longitude.is_none() => SolarError::setting(
+            "site",
+            "a weather table does not say where the site is: give --lat and --lon (or the system file's [location])".into(),
+        ),
+        WeatherSource::Table(_) => {
+            SolarError::setting("site", format!("--lat/--lon/--elevation: {e}"))
+        }
+        WeatherSource::File(p) => SolarError::File {
+            path: p.clone(),
+            key: "site".into(),
+            message: format!(
+                "the site in its header: {e}; fix the file, or give the site in the system file's [location]"
+            ),
+        },
+    })
+}
+
+fn partial_year(
+    s: &Settings,
+    w: &Weather,
+    sim: &Simulation,
+    rows_h: f64,
+    year_h: f64,
+    holes: &[(i64, i64)],
+) -> SolarError {
+    let mut why = Vec::new();
+    if rows_h < year_h - 1e-6 {
+        why.push(format!(
+            "its rows cover {rows_h:.0} of the year's {year_h:.0} hours"
+        ));
+    }
+    if let Some((s0, e0)) = holes.first() {
+        why.push(format!(
+            "{} hole(s) between rows, the first from {} to {}",
+            holes.len(),
+            label(*s0, None, w.offset),
+            label(*e0, None, w.offset)
+        ));
+    }
+    if sim.missing_intervals > 0 {
+        why.push(format!(
+            "{} interval(s) have missing weather (--fill-gaps N fills short runs)",
+            sim.missing_intervals
+        ));
+    }
+    SolarError::File {
+        path: s.weather.path().to_path_buf(),
+        key: String::new(),
+        message: format!(
+            "a typical-year file must cover its whole year to give annual figures, but {}; pass --allow-partial to compute on what it covers (the figures are then labelled with their coverage)",
+            why.join("; ")
+        ),
+    }
+}
+
+/// Every interval as CSV.
+pub fn intervals_csv(w: &Weather, sim: &Simulation, at: Label) -> String {
+    let mut csv = String::from(
+        "time,interval_start,apparent_zenith,azimuth,surface_tilt,surface_azimuth,aoi,poa_global,poa_direct,poa_diffuse,temp_cell,pdc,pac\n",
+    );
+    for (i, s) in sim.steps.iter().enumerate() {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            label(w.at(i, at), None, w.offset),
+            label(w.times[i], None, w.offset),
+            cell(s.apparent_zenith),
+            cell(s.azimuth),
+            cell(s.surface_tilt),
+            cell(s.surface_azimuth),
+            cell(s.aoi),
+            cell(s.poa_global),
+            cell(s.poa_direct),
+            cell(s.poa_diffuse),
+            cell(s.temp_cell),
+            cell(s.pdc),
+            cell(s.pac)
+        );
+    }
+    csv
+}
+
+impl Report {
+    /// The summary the command prints.
+    pub fn text(&self) -> String {
+        let (w, sim) = (&self.weather, &self.simulation);
+        let mut t = format!(
+            "{} ({}, {:.3}°, {:.3}°): {} intervals of {} s, positions at interval {}\n",
+            w.name,
+            w.format,
+            w.latitude,
+            w.longitude,
+            w.len(),
+            w.interval,
+            self.at
+        );
+        let covered_h = self.covered_hours;
+        let period = if self.whole {
+            "annual AC energy".to_string()
+        } else if self.typical_year {
+            format!(
+                "PARTIAL YEAR: AC energy over the {covered_h:.0} covered hours ({:.1} % of the year's {:.0})",
+                self.coverage * 100.0,
+                self.year_hours
+            )
+        } else {
+            format!("AC energy over the table's {covered_h:.0} hours with weather")
+        };
+        let _ = writeln!(
+            t,
+            "{period} {:.1} kWh · specific yield {:.0} kWh/kWp · capacity factor {:.1} % (DC nameplate {} kW, losses {:.2} %)",
+            sim.energy_kwh,
+            sim.specific_yield,
+            100.0 * sim.capacity_factor,
+            self.system.kwp,
+            sim.loss_percent
+        );
+        for (name, n, why) in &w.screened {
+            let _ = writeln!(t, "  {name}: {n} values set missing ({why})");
+        }
+        if sim.missing_intervals > 0 {
+            let _ = writeln!(
+                t,
+                "missing: {} intervals have no power (missing weather); the totals cover the rest",
+                sim.missing_intervals
+            );
+        }
+        for (name, n) in &w.missing {
+            let _ = writeln!(t, "  {name}: {n} missing values in the file");
+        }
+        for (name, filled, left) in &self.fills {
+            let _ = writeln!(
+                t,
+                "  {name}: {filled} values filled by interpolation (--fill-gaps), {left} left missing"
+            );
+        }
+        t
+    }
+}
