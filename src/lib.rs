@@ -14,6 +14,7 @@
 //! - [`raster`]: rasters on GDAL: indices, change, zonal statistics, forest loss,
 //!   landscape metrics, accuracy and area.
 //! - [`scale`]: planned runs past one machine (manifests, tiles, Slurm, merged energy).
+//! - [`plot`]: the charts.
 //!
 //! It also holds [`workload`], the deterministic synthetic workload that the demo, the
 //! examples and the meter's benchmarks run.
@@ -21,6 +22,7 @@ pub use terrawatt_building as building;
 pub use terrawatt_forecast as forecast;
 pub use terrawatt_learn as learn;
 pub use terrawatt_meter as meter;
+pub use terrawatt_plot as plot;
 pub use terrawatt_raster as raster;
 pub use terrawatt_scale as scale;
 pub use terrawatt_solar as solar;

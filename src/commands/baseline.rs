@@ -148,7 +148,7 @@ fn plot_baseline(path: &Path, fitted: &baseline::Fitted, unit: &str) -> Result<(
                     (t, v)
                 })
                 .collect();
-            plot::scatter_with_model(
+            Ok(plot::scatter_with_model(
                 path,
                 plot::Axes {
                     title: &title,
@@ -168,7 +168,7 @@ fn plot_baseline(path: &Path, fitted: &baseline::Fitted, unit: &str) -> Result<(
                             .map(|c| (c, format!("cooling balance point {c} °F"))),
                     )
                     .collect::<Vec<_>>(),
-            )
+            )?)
         }
         Model::Towt(_) => {
             let points: Vec<(f64, f64)> = fitted
@@ -182,7 +182,7 @@ fn plot_baseline(path: &Path, fitted: &baseline::Fitted, unit: &str) -> Result<(
                 .zip(&fitted.fitted)
                 .map(|(p, v)| (p.temp, *v))
                 .collect();
-            plot::scatter_with_model(
+            Ok(plot::scatter_with_model(
                 path,
                 plot::Axes {
                     title: &title,
@@ -193,7 +193,7 @@ fn plot_baseline(path: &Path, fitted: &baseline::Fitted, unit: &str) -> Result<(
                 &model,
                 false,
                 &[],
-            )
+            )?)
         }
     }
 }
@@ -259,7 +259,7 @@ fn plot_savings(p: &Path, run: &tasks::SavingsRun) -> Result<()> {
     let obs: Vec<f64> = rows.iter().map(|r| r.observed).collect();
     let pred: Vec<f64> = rows.iter().map(|r| r.predicted).collect();
     let unit = run.unit.clone().unwrap_or_else(|| "meter units".into());
-    plot::savings(
+    Ok(plot::savings(
         p,
         "Savings: baseline prediction against observed use",
         &unit,
@@ -269,7 +269,7 @@ fn plot_savings(p: &Path, run: &tasks::SavingsRun) -> Result<()> {
         &obs,
         &pred,
         s.avoided_uncertainty.map(|u| (u, s.confidence)),
-    )
+    )?)
 }
 
 /// The meter files of a folder (every .csv, .csv.gz and .parquet in it, sorted by name).

@@ -2819,7 +2819,7 @@ fn quicklook(path: &Path, s: &change::Settings, rep: &change::Report) -> Result<
     legend.push((RGBColor(255, 255, 255), "missing or masked".into()));
     legend.push((ramp(0.0), format!("{what} {lo:.2}")));
     legend.push((ramp(1.0), format!("{what} {hi:.2}")));
-    crate::plot::raster_panels(
+    Ok(crate::plot::raster_panels(
         path,
         &[
             (
@@ -2842,5 +2842,5 @@ fn quicklook(path: &Path, s: &change::Settings, rep: &change::Report) -> Result<
             ),
         ],
         &legend,
-    )
+    )?)
 }
