@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::{CommandFactory, Parser};
-use terrawatt_meter::{EnergyReport, Meter, Span};
+use terrawatt_meter::{CarbonSettings, EnergyReport, Meter, Span};
 
 use crate::cli::{BuildingCommand, Cli, Command, EnergyCommand, SolarCommand, WindCommand};
 use crate::commands::forecast::ForecastCommand;
@@ -128,7 +128,7 @@ pub(crate) fn command_name(c: &Command) -> &'static str {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let g = cli.global;
+    let g = cli.global.clone();
     let name = command_name(&cli.command);
     let meter = match task::meter(&g) {
         Ok(m) => m,
@@ -148,86 +148,101 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let carbon = task::carbon_settings(&g);
     let line_carbon = carbon.as_ref().cloned().unwrap_or_default();
-    let result: Result<(Outcome, Ctx)> = (|| {
-        // Settings and output paths are checked before any work.
-        let carbon = carbon?;
-        let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-        task::check_global_outputs_against_args(&g, &argv)?;
-        task::check_outputs(&g)?;
-        if let Some(n) = g.threads {
-            anyhow::ensure!(n > 0, "--threads must be at least 1");
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build_global()
-                .context("setting up the thread pool")?;
-        }
-        let ctx = Ctx {
-            global: g.clone(),
-            carbon,
-        };
-        if matches!(cli.command, Command::Raster(_) | Command::RunTask(_)) {
-            terrawatt_raster::blocks::arm();
-        }
-        let outcome = dispatch(&cli.command, &mut span, &ctx)?;
-        Ok((outcome, ctx))
-    })();
+    let result = carbon.and_then(|carbon| work(&cli, &mut span, carbon));
     let record = span.finish();
-    match result {
+    Ok(match result {
         Ok((outcome, ctx)) => {
             let report =
                 EnergyReport::new(&meter, record, ctx.carbon.clone(), outcome.unit.as_ref());
-            // a planned task's report: written last, so its presence means the task is done
-            let task_report = match &cli.command {
-                Command::RunTask(a) if outcome.results["skipped"] != true => {
-                    match commands::scale::task_report_paths(a) {
-                        Some((done, _)) => task::write_report(
-                            &done,
-                            name,
-                            started.clone(),
-                            &outcome.results,
-                            &report,
-                        ),
-                        None => Err(anyhow::anyhow!("the run folder of the manifest is gone")),
-                    }
-                }
-                _ => Ok(()),
-            };
-            let published =
-                task_report.and_then(|()| task::publish(&g, name, started, &outcome, &report));
-            if g.verbose {
-                print_phases(&ctx, &report.span, 0);
-                for n in &report.notes {
-                    eprintln!("note: {n}");
-                }
-            }
-            if let Err(e) = published {
-                eprintln!("error: {}", task::error_text(&e));
-                eprintln!("{}", report.line());
-                return Ok(ExitCode::FAILURE);
-            }
-            eprintln!("{}", report.line());
-            Ok(ExitCode::SUCCESS)
+            succeeded(&cli, &ctx, name, started, &outcome, &report)
         }
         Err(e) => {
             // The energy spent before the failure is still reported, never hidden.
             eprintln!("error: {}", task::error_text(&e));
             let report = EnergyReport::new(&meter, record, line_carbon, None);
-            // a failed attempt of a planned task keeps its energy on record, apart
-            if let Command::RunTask(a) = &cli.command
-                && let Some((_, failed)) = commands::scale::task_report_paths(a)
-                && let Err(w) = task::write_report(
-                    &failed,
-                    name,
-                    started,
-                    &commands::scale::failed_results(a, &e),
-                    &report,
-                )
-            {
-                eprintln!("error: {}", task::error_text(&w));
-            }
+            failed(&cli, name, started, &e, &report);
             eprintln!("{}", report.line());
-            Ok(ExitCode::FAILURE)
+            ExitCode::FAILURE
         }
+    })
+}
+
+/// Settings and output paths checked before any work, then the command, in `span`.
+fn work(cli: &Cli, span: &mut Span, carbon: CarbonSettings) -> Result<(Outcome, Ctx)> {
+    let g = &cli.global;
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    task::check_global_outputs_against_args(g, &argv)?;
+    task::check_outputs(g)?;
+    if let Some(n) = g.threads {
+        anyhow::ensure!(n > 0, "--threads must be at least 1");
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("setting up the thread pool")?;
+    }
+    let ctx = Ctx {
+        global: g.clone(),
+        carbon,
+    };
+    if matches!(cli.command, Command::Raster(_) | Command::RunTask(_)) {
+        terrawatt_raster::blocks::arm();
+    }
+    let outcome = dispatch(&cli.command, span, &ctx)?;
+    Ok((outcome, ctx))
+}
+
+/// A command that worked: a planned task's report, then the report, the emissions row and
+/// the text are published, and the energy line printed.
+fn succeeded(
+    cli: &Cli,
+    ctx: &Ctx,
+    name: &str,
+    started: String,
+    outcome: &Outcome,
+    report: &EnergyReport,
+) -> ExitCode {
+    let g = &cli.global;
+    // a planned task's report: written last, so its presence means the task is done
+    let task_report = match &cli.command {
+        Command::RunTask(a) if outcome.results["skipped"] != true => {
+            match commands::scale::task_report_paths(a) {
+                Some((done, _)) => {
+                    task::write_report(&done, name, started.clone(), &outcome.results, report)
+                }
+                None => Err(anyhow::anyhow!("the run folder of the manifest is gone")),
+            }
+        }
+        _ => Ok(()),
+    };
+    let published = task_report.and_then(|()| task::publish(g, name, started, outcome, report));
+    if g.verbose {
+        print_phases(ctx, &report.span, 0);
+        for n in &report.notes {
+            eprintln!("note: {n}");
+        }
+    }
+    if let Err(e) = published {
+        eprintln!("error: {}", task::error_text(&e));
+        eprintln!("{}", report.line());
+        return ExitCode::FAILURE;
+    }
+    eprintln!("{}", report.line());
+    ExitCode::SUCCESS
+}
+
+/// A failed attempt of a planned task keeps its energy on record, apart.
+fn failed(cli: &Cli, name: &str, started: String, e: &anyhow::Error, report: &EnergyReport) {
+    if let Command::RunTask(a) = &cli.command
+        && let Some((_, failed)) = commands::scale::task_report_paths(a)
+        && let Err(w) = task::write_report(
+            &failed,
+            name,
+            started,
+            &commands::scale::failed_results(a, e),
+            report,
+        )
+    {
+        eprintln!("error: {}", task::error_text(&w));
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, anyhow, bail};
 use chrono_tz::Tz;
 use serde_json::json;
-use terrawatt_building::baseline::{self, BaselineError, FitSettings, Model};
+use terrawatt_building::baseline::{BaselineError, FitSettings};
 use terrawatt_building::caltrack::GridSettings;
 use terrawatt_building::sample;
 use terrawatt_building::series::{self, Freq, TempUnit, rfc3339};
@@ -101,7 +101,7 @@ pub fn baseline(span: &mut Span, ctx: &Ctx, a: &BaselineArgs) -> Result<Outcome>
     let b = &run.fitted.baseline;
     if let Some(p) = &a.plot {
         let unit = run.unit.clone().unwrap_or_else(|| "meter units".into());
-        span.phase("plot", |_| plot_baseline(p, &run.fitted, &unit))?;
+        span.phase("plot", |_| plot::baseline(p, &run.fitted, &unit))?;
     }
     tasks::write_model(b, &a.out, span)?;
     Ok(Outcome {
@@ -114,88 +114,6 @@ pub fn baseline(span: &mut Span, ctx: &Ctx, a: &BaselineArgs) -> Result<Outcome>
         text: run.text(ctx.global.verbose, &a.out, a.plot.as_deref()),
         unit: Some(FunctionalUnit::new("meter", 1.0)),
     })
-}
-
-fn plot_baseline(path: &Path, fitted: &baseline::Fitted, unit: &str) -> Result<()> {
-    let b = &fitted.baseline;
-    let title = format!("Baseline: usage against temperature ({})", b.freq);
-    match &b.model {
-        Model::DegreeDay(m) => {
-            let per_day = |v: f64, p: &terrawatt_building::prepare::Prepared| match b.freq {
-                Freq::Billing => v / p.n_days,
-                _ => v,
-            };
-            let points: Vec<(f64, f64)> = fitted
-                .periods
-                .iter()
-                .map(|p| (p.temp, per_day(p.period.value, p)))
-                .collect();
-            let (lo, hi) = points
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, c), p| {
-                    (a.min(p.0), c.max(p.0))
-                });
-            let curve: Vec<(f64, f64)> = (0..=200)
-                .map(|i| {
-                    let t = lo + (hi - lo) * i as f64 / 200.0;
-                    let mut v = m.intercept;
-                    if let (Some(h), Some(bh)) = (m.heating_balance_point, m.beta_hdd) {
-                        v += bh * (h - t).max(0.0);
-                    }
-                    if let (Some(c), Some(bc)) = (m.cooling_balance_point, m.beta_cdd) {
-                        v += bc * (t - c).max(0.0);
-                    }
-                    (t, v)
-                })
-                .collect();
-            Ok(plot::scatter_with_model(
-                path,
-                plot::Axes {
-                    title: &title,
-                    x: "mean temperature of the period, °F",
-                    y: &format!("use per day, {unit}/day"),
-                },
-                &points,
-                &curve,
-                true,
-                &m.heating_balance_point
-                    .filter(|_| m.beta_hdd.is_some())
-                    .map(|h| (h, format!("heating balance point {h} °F")))
-                    .into_iter()
-                    .chain(
-                        m.cooling_balance_point
-                            .filter(|_| m.beta_cdd.is_some())
-                            .map(|c| (c, format!("cooling balance point {c} °F"))),
-                    )
-                    .collect::<Vec<_>>(),
-            )?)
-        }
-        Model::Towt(_) => {
-            let points: Vec<(f64, f64)> = fitted
-                .periods
-                .iter()
-                .map(|p| (p.temp, p.period.value))
-                .collect();
-            let model: Vec<(f64, f64)> = fitted
-                .periods
-                .iter()
-                .zip(&fitted.fitted)
-                .map(|(p, v)| (p.temp, *v))
-                .collect();
-            Ok(plot::scatter_with_model(
-                path,
-                plot::Axes {
-                    title: &title,
-                    x: "temperature, °F",
-                    y: &format!("use per hour, {unit}/h"),
-                },
-                &points,
-                &model,
-                false,
-                &[],
-            )?)
-        }
-    }
 }
 
 pub fn savings(span: &mut Span, ctx: &Ctx, a: &SavingsArgs) -> Result<Outcome> {

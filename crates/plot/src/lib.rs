@@ -11,7 +11,10 @@ use std::sync::OnceLock;
 
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
+use terrawatt_building::baseline::{Fitted, Model};
 use terrawatt_building::load::Candidate;
+use terrawatt_building::prepare::Prepared;
+use terrawatt_building::series::Freq;
 
 /// Errors of drawing a chart.
 #[derive(Debug, thiserror::Error)]
@@ -698,4 +701,89 @@ pub fn raster_panels(
         }
         Ok(())
     })
+}
+
+/// A baseline against its data: for a degree-day model, use per day against the period's
+/// mean temperature with the model's curve and its balance points; for a TOWT model, hourly
+/// use against temperature with the fitted values.
+pub fn baseline(path: &Path, fitted: &Fitted, unit: &str) -> Result<()> {
+    let b = &fitted.baseline;
+    let title = format!("Baseline: usage against temperature ({})", b.freq);
+    match &b.model {
+        Model::DegreeDay(m) => {
+            let per_day = |v: f64, p: &Prepared| match b.freq {
+                Freq::Billing => v / p.n_days,
+                _ => v,
+            };
+            let points: Vec<(f64, f64)> = fitted
+                .periods
+                .iter()
+                .map(|p| (p.temp, per_day(p.period.value, p)))
+                .collect();
+            let (lo, hi) = points
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, c), p| {
+                    (a.min(p.0), c.max(p.0))
+                });
+            let curve: Vec<(f64, f64)> = (0..=200)
+                .map(|i| {
+                    let t = lo + (hi - lo) * i as f64 / 200.0;
+                    let mut v = m.intercept;
+                    if let (Some(h), Some(bh)) = (m.heating_balance_point, m.beta_hdd) {
+                        v += bh * (h - t).max(0.0);
+                    }
+                    if let (Some(c), Some(bc)) = (m.cooling_balance_point, m.beta_cdd) {
+                        v += bc * (t - c).max(0.0);
+                    }
+                    (t, v)
+                })
+                .collect();
+            scatter_with_model(
+                path,
+                Axes {
+                    title: &title,
+                    x: "mean temperature of the period, °F",
+                    y: &format!("use per day, {unit}/day"),
+                },
+                &points,
+                &curve,
+                true,
+                &m.heating_balance_point
+                    .filter(|_| m.beta_hdd.is_some())
+                    .map(|h| (h, format!("heating balance point {h} °F")))
+                    .into_iter()
+                    .chain(
+                        m.cooling_balance_point
+                            .filter(|_| m.beta_cdd.is_some())
+                            .map(|c| (c, format!("cooling balance point {c} °F"))),
+                    )
+                    .collect::<Vec<_>>(),
+            )
+        }
+        Model::Towt(_) => {
+            let points: Vec<(f64, f64)> = fitted
+                .periods
+                .iter()
+                .map(|p| (p.temp, p.period.value))
+                .collect();
+            let model: Vec<(f64, f64)> = fitted
+                .periods
+                .iter()
+                .zip(&fitted.fitted)
+                .map(|(p, v)| (p.temp, *v))
+                .collect();
+            scatter_with_model(
+                path,
+                Axes {
+                    title: &title,
+                    x: "temperature, °F",
+                    y: &format!("use per hour, {unit}/h"),
+                },
+                &points,
+                &model,
+                false,
+                &[],
+            )
+        }
+    }
 }
