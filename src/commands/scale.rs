@@ -9,6 +9,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use serde_json::{Value, json};
 use terrawatt_meter::Span;
+use terrawatt_raster::task::Task;
 use terrawatt_raster::write::OutputSpec;
 use terrawatt_scale::energy::{self, TaskEnergy};
 use terrawatt_scale::manifest::{
@@ -319,7 +320,7 @@ fn finish_plan(
         bail!("--max-parallel and --cpus-per-task must be at least 1");
     }
     if let Some(m) = &common.merge_memory {
-        crate::commands::raster::parse_bytes(m).context("--merge-memory")?;
+        terrawatt_table::size::parse_bytes(m).map_err(|e| anyhow!("--merge-memory {e}"))?;
     }
     let manifest_name = match common.manifest_format.as_str() {
         "parquet" => "manifest.parquet",
@@ -394,8 +395,8 @@ pub fn plan(_span: &mut Span, ctx: &Ctx, p: &PlanCommand) -> Result<Outcome> {
     }
 }
 
-/// The parsed `raster <command>` of a plan's options (with a placeholder output).
-fn parse_raster(a: &[String], command: &str) -> Result<crate::commands::raster::RasterCommand> {
+/// The library task of a plan's `raster <command>` options (with a placeholder output).
+fn parse_raster(a: &[String], command: &str) -> Result<Task> {
     let mut probe = vec!["raster".to_string(), command.into()];
     probe.extend(a.iter().cloned());
     probe.extend(if command == "transitions" {
@@ -406,7 +407,7 @@ fn parse_raster(a: &[String], command: &str) -> Result<crate::commands::raster::
     let Command::Raster(r) = parse(&probe)?.command else {
         unreachable!("parsed as a raster command")
     };
-    Ok(*r)
+    r.task()
 }
 
 /// The tasks of a tiled plan: one per tile of `grid`, each running `raster <command>` with
@@ -474,7 +475,6 @@ fn tile_tasks(
 }
 
 fn plan_change(ctx: &Ctx, a: &PlanTilesArgs) -> Result<Outcome> {
-    use crate::commands::raster::RasterCommand;
     refuse_options(
         &a.args,
         &[
@@ -488,10 +488,10 @@ fn plan_change(ctx: &Ctx, a: &PlanTilesArgs) -> Result<Outcome> {
         ],
         "raster change",
     )?;
-    let RasterCommand::Change(change) = parse_raster(&a.args, "change")? else {
+    let Task::Change(change) = parse_raster(&a.args, "change")? else {
         unreachable!("parsed as raster change")
     };
-    let tiling = crate::commands::raster::change_tiling(&change)?;
+    let tiling = change.tiling()?;
     let run = check_run_dir(&a.plan.out)?;
     let deferred = tiling.deferred;
     let (rows, note) = tile_tasks(a, "change", &tiling.grid, &tiling.inputs, &run, |label| {
@@ -585,7 +585,7 @@ fn tile_pixels(size: &str, grid: &terrawatt_raster::grid::Grid) -> Result<(usize
     if !(t.ends_with("km") || t.ends_with('m')) {
         return Err(bad());
     }
-    let m = crate::commands::raster::parse_length("--tile-size", size)?;
+    let m = terrawatt_table::size::parse_length(size).map_err(|e| anyhow!("--tile-size {e}"))?;
     let (dx, dy) = grid.pixel_metres().ok_or_else(|| {
         anyhow!(
             "--tile-size '{size}': the grid ({}) is not projected in metres; give the tile size in pixels",
@@ -598,12 +598,11 @@ fn tile_pixels(size: &str, grid: &terrawatt_raster::grid::Grid) -> Result<(usize
 
 /// Tiles of an index: each task runs `raster index --window …`; the merge mosaics them.
 fn plan_index(ctx: &Ctx, a: &PlanTilesArgs) -> Result<Outcome> {
-    use crate::commands::raster::RasterCommand;
     refuse_options(&a.args, &["--out", "--format", "--window"], "raster index")?;
-    let RasterCommand::Index(index) = parse_raster(&a.args, "index")? else {
+    let Task::Index(index) = parse_raster(&a.args, "index")? else {
         unreachable!("parsed as raster index")
     };
-    let (grid, inputs) = crate::commands::raster::index_tiling(&index)?;
+    let (grid, inputs) = index.tiling()?;
     let run = check_run_dir(&a.plan.out)?;
     let (rows, note) = tile_tasks(a, "index", &grid, &inputs, &run, |_| (vec![], vec![]))?;
     let merge = MergeSpec {
@@ -621,7 +620,6 @@ fn plan_index(ctx: &Ctx, a: &PlanTilesArgs) -> Result<Outcome> {
 /// reads its own run of features (`--features START,COUNT`) and writes its CSV; the merge
 /// concatenates them — the rows of one run over the whole layer, in its order.
 fn plan_zones(ctx: &Ctx, a: &PlanZonesArgs, command: &str) -> Result<Outcome> {
-    use crate::commands::raster::RasterCommand;
     if a.per_task == 0 {
         bail!("--per-task must be at least 1");
     }
@@ -640,21 +638,22 @@ fn plan_zones(ctx: &Ctx, a: &PlanZonesArgs, command: &str) -> Result<Outcome> {
             a.table_format
         );
     }
-    let (zones, layer, mut inputs) = match parse_raster(&a.args, command)? {
-        RasterCommand::Zonal(z) => (z.zones, z.polygons.layer, vec![z.input]),
-        RasterCommand::ForestLoss(f) => {
+    let (zones, mut inputs) = match parse_raster(&a.args, command)? {
+        Task::Zonal(z) => (z.zonal.zones, vec![z.zonal.raster]),
+        Task::ForestLoss(f) => {
             let mut i = vec![f.treecover, f.lossyear];
             i.extend(f.emissions);
-            (f.zones, f.polygons.layer, i)
+            (f.zones, i)
         }
-        RasterCommand::Transitions(t) => {
-            let Some(zones) = t.zones else {
+        Task::Transitions(t) => {
+            let Some((zones, _)) = t.zones else {
                 bail!("raster transitions: a plan shares polygons among tasks: give --zones");
             };
-            (zones, t.polygons.layer, vec![t.before, t.after])
+            (zones, vec![t.before, t.after])
         }
         _ => unreachable!("parsed as zonal, forest-loss or transitions"),
     };
+    let (zones, layer) = (zones.path, zones.layer);
     let n = terrawatt_raster::zones::feature_count(&zones, layer.as_deref())?;
     if n == 0 {
         bail!("{}: the layer has no features", zones.display());
@@ -1185,14 +1184,13 @@ fn change_classes(
     memory: u64,
     staged: &mut Vec<(PathBuf, PathBuf)>,
 ) -> Result<Value> {
-    use crate::commands::raster::RasterCommand;
     let Command::Raster(r) = parse(&rows[0].commands[0])?.command else {
         bail!("task 0 does not run raster change");
     };
-    let RasterCommand::Change(a) = *r else {
+    let Task::Change(a) = r.task()? else {
         bail!("task 0 does not run raster change");
     };
-    let (rule, area, out) = crate::commands::raster::change_classes(&a)?;
+    let (rule, area, out) = a.class_rule()?;
     // the range and count of the change values over every tile
     let (mut lo, mut hi, mut valid) = (f32::INFINITY, f32::NEG_INFINITY, 0u64);
     for (row, d) in rows.iter().zip(digests) {
@@ -1281,7 +1279,8 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
     let run = std::fs::canonicalize(&a.run)
         .with_context(|| format!("{}: no such run folder", a.run.display()))?;
     let plan = Plan::read(&run)?;
-    let memory = crate::commands::raster::parse_bytes(&a.memory)?;
+    let memory =
+        terrawatt_table::size::parse_bytes(&a.memory).map_err(|e| anyhow!("--memory {e}"))?;
     let rows = manifest::read(&run.join(&plan.manifest))?;
     let missing = missing_tasks(&run, &rows);
     if !missing.is_empty() {

@@ -264,6 +264,24 @@ pub enum Allocation {
     Minimum { min: u64 },
 }
 
+impl std::str::FromStr for Allocation {
+    type Err = crate::ParseError;
+
+    /// `proportional`, `equal` or `min:N` (N ≥ 2).
+    fn from_str(s: &str) -> std::result::Result<Allocation, crate::ParseError> {
+        match s {
+            "proportional" => Ok(Allocation::Proportional),
+            "equal" => Ok(Allocation::Equal),
+            o => match o.strip_prefix("min:").map(str::parse::<u64>) {
+                Some(Ok(min)) if min >= 2 => Ok(Allocation::Minimum { min }),
+                _ => Err(crate::ParseError::expected(
+                    "proportional, equal or min:N (N ≥ 2, each class's least units)",
+                )),
+            },
+        }
+    }
+}
+
 /// Shares `n` units among strata of `sizes` pixels; largest remainders, ties to the first;
 /// never more units than a stratum has pixels.
 pub fn allocate(n: u64, sizes: &[u64], how: Allocation) -> Result<Vec<u64>> {

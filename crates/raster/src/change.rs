@@ -66,6 +66,162 @@ pub enum MadScale {
     Robust,
 }
 
+/// The multi-band methods, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodName {
+    Cva,
+    Irmad,
+}
+
+impl std::str::FromStr for MethodName {
+    type Err = crate::ParseError;
+
+    /// `cva` or `irmad`.
+    fn from_str(s: &str) -> std::result::Result<MethodName, crate::ParseError> {
+        match s {
+            "cva" => Ok(MethodName::Cva),
+            "irmad" => Ok(MethodName::Irmad),
+            _ => Err(crate::ParseError::expected(
+                "cva or irmad (or give --index / --expr)",
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for MethodName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MethodName::Cva => "cva",
+            MethodName::Irmad => "irmad",
+        })
+    }
+}
+
+/// `words` (the accepted words, in order) parsed into `values`.
+fn one_of<T: Copy>(
+    s: &str,
+    words: &[&str],
+    values: &[T],
+    expected: &str,
+) -> std::result::Result<T, crate::ParseError> {
+    words
+        .iter()
+        .position(|w| *w == s)
+        .map(|i| values[i])
+        .ok_or_else(|| crate::ParseError::expected(expected))
+}
+
+impl std::str::FromStr for MadScale {
+    type Err = crate::ParseError;
+
+    /// `robust` or `canonical`.
+    fn from_str(s: &str) -> std::result::Result<MadScale, crate::ParseError> {
+        one_of(
+            s,
+            &["robust", "canonical"],
+            &[MadScale::Robust, MadScale::Canonical],
+            "robust or canonical",
+        )
+    }
+}
+
+impl std::str::FromStr for Normalize {
+    type Err = crate::ParseError;
+
+    /// `none`, `zscore`, `histogram` or `pif`.
+    fn from_str(s: &str) -> std::result::Result<Normalize, crate::ParseError> {
+        one_of(
+            s,
+            &["none", "zscore", "histogram", "pif"],
+            &[
+                Normalize::None,
+                Normalize::Zscore,
+                Normalize::Histogram,
+                Normalize::Pif,
+            ],
+            "none, zscore, histogram or pif",
+        )
+    }
+}
+
+impl std::str::FromStr for Difference {
+    type Err = crate::ParseError;
+
+    /// `after-minus-before` or `before-minus-after`.
+    fn from_str(s: &str) -> std::result::Result<Difference, crate::ParseError> {
+        one_of(
+            s,
+            &["after-minus-before", "before-minus-after"],
+            &[Difference::AfterMinusBefore, Difference::BeforeMinusAfter],
+            "after-minus-before or before-minus-after",
+        )
+    }
+}
+
+impl std::str::FromStr for Direction {
+    type Err = crate::ParseError;
+
+    /// `above` or `below`.
+    fn from_str(s: &str) -> std::result::Result<Direction, crate::ParseError> {
+        one_of(
+            s,
+            &["above", "below"],
+            &[Direction::Above, Direction::Below],
+            "above or below",
+        )
+    }
+}
+
+/// A threshold as asked for (`--threshold`), before the method's default and the histogram's
+/// bins make it a [`Threshold`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ThresholdChoice {
+    Otsu,
+    KittlerIllingworth,
+    Em,
+    Kmeans { k: usize },
+    Chi2 { probability: f64 },
+    DnbrClasses,
+    Fixed { value: f64 },
+}
+
+impl std::str::FromStr for ThresholdChoice {
+    type Err = crate::ParseError;
+
+    /// `otsu`, `ki` (`kittler-illingworth`), `em`, `kmeans` (`kmeans:2`, `kmeans:3`),
+    /// `chi2:P` (0 < P < 1), `classes`, or a finite number.
+    fn from_str(s: &str) -> std::result::Result<ThresholdChoice, crate::ParseError> {
+        let says = |m: &str| crate::ParseError { message: m.into() };
+        Ok(match s {
+            "otsu" => ThresholdChoice::Otsu,
+            "ki" | "kittler-illingworth" => ThresholdChoice::KittlerIllingworth,
+            "em" => ThresholdChoice::Em,
+            "kmeans" | "kmeans:2" => ThresholdChoice::Kmeans { k: 2 },
+            "kmeans:3" => ThresholdChoice::Kmeans { k: 3 },
+            k if k.starts_with("kmeans:") => return Err(says("k is 2 or 3")),
+            "classes" => ThresholdChoice::DnbrClasses,
+            c if c.starts_with("chi2:") => ThresholdChoice::Chi2 {
+                probability: c[5..]
+                    .parse()
+                    .ok()
+                    .filter(|p: &f64| *p > 0.0 && *p < 1.0)
+                    .ok_or_else(|| says("chi2:P needs a probability 0 < P < 1, e.g. chi2:0.99"))?,
+            },
+            v => ThresholdChoice::Fixed {
+                value: v
+                    .parse()
+                    .ok()
+                    .filter(|x: &f64| x.is_finite())
+                    .ok_or_else(|| {
+                        crate::ParseError::expected(
+                            "otsu, ki, em, kmeans, chi2:P, classes or a finite number",
+                        )
+                    })?,
+            },
+        })
+    }
+}
+
 impl Method {
     /// Whether the method compares the bands themselves (CVA, IR-MAD) rather than an index.
     pub fn is_multiband(&self) -> bool {
@@ -200,6 +356,15 @@ pub enum Direction {
     Above,
     /// change < threshold
     Below,
+}
+
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Direction::Above => "above",
+            Direction::Below => "below",
+        })
+    }
 }
 
 /// One date: the bands the method reads (in its order) and an optional cloud mask.

@@ -55,6 +55,32 @@ pub struct Settings {
     pub memory: u64,
 }
 
+/// The years of a report: `FIRST-LAST`, e.g. 2000-2023.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Years {
+    pub first: i32,
+    pub last: i32,
+}
+
+impl std::str::FromStr for Years {
+    type Err = crate::ParseError;
+
+    fn from_str(s: &str) -> std::result::Result<Years, crate::ParseError> {
+        let (p, q) = s
+            .split_once('-')
+            .ok_or_else(|| crate::ParseError::expected("FIRST-LAST, e.g. 2000-2023"))?;
+        let year = |y: &str| {
+            y.trim().parse::<i32>().map_err(|_| crate::ParseError {
+                message: format!("'{y}' is not a year"),
+            })
+        };
+        Ok(Years {
+            first: year(p)?,
+            last: year(q)?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Year {
     pub year: i32,

@@ -37,6 +37,71 @@ pub enum AreaMethod {
     Sphere,
 }
 
+/// A window of a grid, in pixels: `COL,ROW,WIDTH,HEIGHT` (a tile of a planned run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PixelWindow {
+    pub col: usize,
+    pub row: usize,
+    pub width: usize,
+    pub height: usize,
+}
+
+/// `N,N,…`: exactly `N` whole numbers.
+pub(crate) fn numbers<const N: usize>(s: &str) -> Option<[usize; N]> {
+    let v: Vec<usize> = s
+        .split(',')
+        .map(|x| x.trim().parse().ok())
+        .collect::<Option<_>>()?;
+    v.try_into().ok()
+}
+
+impl std::str::FromStr for PixelWindow {
+    type Err = crate::ParseError;
+
+    fn from_str(s: &str) -> std::result::Result<PixelWindow, crate::ParseError> {
+        let [col, row, width, height] = numbers(s)
+            .ok_or_else(|| crate::ParseError::expected("COL,ROW,WIDTH,HEIGHT in pixels"))?;
+        Ok(PixelWindow {
+            col,
+            row,
+            width,
+            height,
+        })
+    }
+}
+
+impl std::fmt::Display for PixelWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{},{},{},{}",
+            self.col, self.row, self.width, self.height
+        )
+    }
+}
+
+impl std::str::FromStr for AreaMethod {
+    type Err = crate::ParseError;
+
+    /// `ellipsoid` or `sphere`.
+    fn from_str(s: &str) -> std::result::Result<AreaMethod, crate::ParseError> {
+        match s {
+            "ellipsoid" => Ok(AreaMethod::Ellipsoid),
+            "sphere" => Ok(AreaMethod::Sphere),
+            _ => Err(crate::ParseError::expected("ellipsoid or sphere")),
+        }
+    }
+}
+
+impl std::fmt::Display for AreaMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AreaMethod::Ellipsoid => "ellipsoid",
+            AreaMethod::Sphere => "sphere",
+        })
+    }
+}
+
 impl Grid {
     pub fn of(ds: &Dataset, path: &str) -> Result<Grid> {
         let (width, height) = ds.raster_size();

@@ -31,6 +31,18 @@ pub enum Index {
     Savi,
 }
 
+impl std::str::FromStr for Index {
+    type Err = crate::ParseError;
+
+    /// The index's name, in any case.
+    fn from_str(s: &str) -> std::result::Result<Index, crate::ParseError> {
+        Index::ALL
+            .into_iter()
+            .find(|i| i.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| crate::ParseError::expected("one of ndvi, nbr, ndmi, ndwi, evi, savi"))
+    }
+}
+
 impl Index {
     pub const ALL: [Index; 6] = [
         Index::Ndvi,
@@ -40,12 +52,6 @@ impl Index {
         Index::Evi,
         Index::Savi,
     ];
-
-    pub fn parse(s: &str) -> Option<Index> {
-        Index::ALL
-            .into_iter()
-            .find(|i| i.name().eq_ignore_ascii_case(s))
-    }
 
     pub fn name(&self) -> &'static str {
         match self {

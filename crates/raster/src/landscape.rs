@@ -37,6 +37,22 @@ pub enum Nodata {
     None,
 }
 
+impl std::str::FromStr for Nodata {
+    type Err = crate::ParseError;
+
+    /// `band`, `none` (any case) or an integer.
+    fn from_str(s: &str) -> std::result::Result<Nodata, crate::ParseError> {
+        match s.to_ascii_lowercase().as_str() {
+            "band" => Ok(Nodata::Band),
+            "none" => Ok(Nodata::None),
+            v => v
+                .parse()
+                .map(Nodata::Value)
+                .map_err(|_| crate::ParseError::expected("band, none or an integer value")),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub input: PathBuf,

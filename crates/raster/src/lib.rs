@@ -37,6 +37,8 @@
 //! - [`mosaic`]: tiles back into one raster (a VRT over them, then a Cloud-Optimised
 //!   GeoTIFF), pixels copied, never resampled.
 //! - [`write`]: GeoTIFF / Cloud-Optimised GeoTIFF output written atomically.
+//! - [`task`]: the raster commands as library tasks (typed options → settings, phases in a
+//!   meter span, results with their text, the tables written), as the CLI runs them.
 //! - [`linke`]: the monthly Linke turbidity climatology (Remund et al. 2003, as distributed
 //!   with SoDa / pvlib in `LinkeTurbidities.h5`) read through GDAL's HDF5 driver.
 
@@ -55,6 +57,7 @@ pub mod read;
 pub mod sample;
 pub mod sieve;
 pub mod stats;
+pub mod task;
 pub mod threshold;
 pub mod transitions;
 pub mod window;
@@ -74,6 +77,9 @@ pub enum RasterError {
     /// Stopped by an interrupt (see [`blocks::interrupt`]); temporary files are removed.
     #[error("interrupted; no output written")]
     Interrupted,
+    /// An output that could not be written.
+    #[error("writing {path}: {message}")]
+    Write { path: String, message: String },
     #[error("{path}: {source}")]
     Gdal {
         path: String,
@@ -83,6 +89,24 @@ pub enum RasterError {
 }
 
 pub type Result<T> = std::result::Result<T, RasterError>;
+
+/// A value an option does not take, and what it takes: the error of the options' `FromStr`
+/// (`"sphere"` parses as [`grid::AreaMethod::Sphere`]; `"flat"` is "expected ellipsoid or
+/// sphere").
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ParseError {
+    pub message: String,
+}
+
+impl ParseError {
+    /// "expected {what}".
+    pub(crate) fn expected(what: &str) -> ParseError {
+        ParseError {
+            message: format!("expected {what}"),
+        }
+    }
+}
 
 pub(crate) fn gdal_err(path: &std::path::Path) -> impl Fn(gdal::errors::GdalError) -> RasterError {
     let p = path.display().to_string();

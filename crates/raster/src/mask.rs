@@ -16,8 +16,23 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodataRule {
+    /// A pixel missing in any input is missing.
     Any,
+    /// Nodata values are read as ordinary values.
     Ignore,
+}
+
+impl std::str::FromStr for NodataRule {
+    type Err = crate::ParseError;
+
+    /// `any` or `ignore`.
+    fn from_str(s: &str) -> Result<NodataRule, crate::ParseError> {
+        match s {
+            "any" => Ok(NodataRule::Any),
+            "ignore" => Ok(NodataRule::Ignore),
+            _ => Err(crate::ParseError::expected("any or ignore")),
+        }
+    }
 }
 
 /// How a mask band's integer codes mask a pixel.

@@ -32,6 +32,48 @@ impl BandSel {
     }
 }
 
+impl std::str::FromStr for BandSel {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> std::result::Result<BandSel, Self::Err> {
+        Ok(BandSel::parse(s))
+    }
+}
+
+/// A band named as `FILE` (its band 1) or `FILE#BAND` (an index or a description).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandRef {
+    pub path: PathBuf,
+    pub band: BandSel,
+}
+
+impl std::str::FromStr for BandRef {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> std::result::Result<BandRef, Self::Err> {
+        let (path, band) = match s.rsplit_once('#') {
+            Some((p, b)) if !b.is_empty() => (p, BandSel::parse(b)),
+            _ => (s, BandSel::Index(1)),
+        };
+        Ok(BandRef {
+            path: PathBuf::from(path),
+            band,
+        })
+    }
+}
+
+impl BandRef {
+    /// The band, read with these overrides of its scale and offset.
+    pub fn spec(&self, scale: Option<f64>, offset: Option<f64>) -> BandSpec {
+        BandSpec {
+            path: self.path.clone(),
+            band: self.band.clone(),
+            scale,
+            offset,
+        }
+    }
+}
+
 /// Where a band comes from, with optional overrides of its scale and offset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BandSpec {
@@ -63,18 +105,39 @@ pub enum Resampling {
     Mode,
 }
 
-impl Resampling {
-    pub fn parse(s: &str) -> Option<Resampling> {
-        Some(match s {
+impl std::str::FromStr for Resampling {
+    type Err = crate::ParseError;
+
+    /// `nearest` (or `near`), `bilinear`, `cubic`, `average` or `mode`.
+    fn from_str(s: &str) -> std::result::Result<Resampling, crate::ParseError> {
+        Ok(match s {
             "nearest" | "near" => Resampling::Nearest,
             "bilinear" => Resampling::Bilinear,
             "cubic" => Resampling::Cubic,
             "average" => Resampling::Average,
             "mode" => Resampling::Mode,
-            _ => return None,
+            _ => {
+                return Err(crate::ParseError::expected(
+                    "nearest, bilinear, cubic, average or mode",
+                ));
+            }
         })
     }
+}
 
+impl std::fmt::Display for Resampling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Resampling::Nearest => "nearest",
+            Resampling::Bilinear => "bilinear",
+            Resampling::Cubic => "cubic",
+            Resampling::Average => "average",
+            Resampling::Mode => "mode",
+        })
+    }
+}
+
+impl Resampling {
     fn gdal_name(&self) -> &'static str {
         match self {
             Resampling::Nearest => "near",

@@ -22,6 +22,29 @@ pub enum Connectivity {
     Eight,
 }
 
+impl Connectivity {
+    /// 4 or 8.
+    pub fn neighbours(&self) -> u8 {
+        match self {
+            Connectivity::Four => 4,
+            Connectivity::Eight => 8,
+        }
+    }
+}
+
+impl std::str::FromStr for Connectivity {
+    type Err = crate::ParseError;
+
+    /// `4` or `8`.
+    fn from_str(s: &str) -> Result<Connectivity, crate::ParseError> {
+        match s.trim() {
+            "4" => Ok(Connectivity::Four),
+            "8" => Ok(Connectivity::Eight),
+            _ => Err(crate::ParseError::expected("4 or 8")),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SieveStats {
     /// Small patches given a neighbour's value.

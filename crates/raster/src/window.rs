@@ -53,8 +53,22 @@ pub enum Metric {
     Mesh,
 }
 
+impl std::str::FromStr for Metric {
+    type Err = crate::ParseError;
+
+    /// `shdi`, `shei`, `te`, `ed`, `richness` (`pr`), `pland:CLASS`, `np`, `pd`, `lpi`,
+    /// `area_mn` or `mesh`, in any case.
+    fn from_str(s: &str) -> std::result::Result<Metric, crate::ParseError> {
+        Metric::parse(s).ok_or_else(|| {
+            crate::ParseError::expected(
+                "one of shdi, shei, te, ed, richness, pland:CLASS, np, pd, lpi, area_mn, mesh",
+            )
+        })
+    }
+}
+
 impl Metric {
-    pub fn parse(s: &str) -> Option<Metric> {
+    fn parse(s: &str) -> Option<Metric> {
         let s = s.trim().to_ascii_lowercase();
         Some(match s.as_str() {
             "shdi" => Metric::Shdi,

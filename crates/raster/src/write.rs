@@ -56,16 +56,43 @@ pub enum Compression {
     None,
 }
 
-impl Compression {
-    pub fn parse(s: &str) -> Option<Compression> {
-        match s.to_ascii_lowercase().as_str() {
-            "deflate" => Some(Compression::Deflate),
-            "zstd" => Some(Compression::Zstd),
-            "none" => Some(Compression::None),
-            _ => None,
+impl std::str::FromStr for Format {
+    type Err = crate::ParseError;
+
+    /// `cog` or `gtiff` (or `geotiff`).
+    fn from_str(s: &str) -> std::result::Result<Format, crate::ParseError> {
+        match s {
+            "cog" => Ok(Format::Cog),
+            "gtiff" | "geotiff" => Ok(Format::GTiff),
+            _ => Err(crate::ParseError::expected("cog or gtiff")),
         }
     }
+}
 
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Format::Cog => "cog",
+            Format::GTiff => "gtiff",
+        })
+    }
+}
+
+impl std::str::FromStr for Compression {
+    type Err = crate::ParseError;
+
+    /// `deflate`, `zstd` or `none`, in any case.
+    fn from_str(s: &str) -> std::result::Result<Compression, crate::ParseError> {
+        match s.to_ascii_lowercase().as_str() {
+            "deflate" => Ok(Compression::Deflate),
+            "zstd" => Ok(Compression::Zstd),
+            "none" => Ok(Compression::None),
+            _ => Err(crate::ParseError::expected("deflate, zstd or none")),
+        }
+    }
+}
+
+impl Compression {
     /// The TIFF compression code.
     fn code(&self) -> u16 {
         match self {

@@ -43,6 +43,19 @@ pub enum Rule {
     Centre,
 }
 
+impl std::str::FromStr for Rule {
+    type Err = crate::ParseError;
+
+    /// `exact`, or `centre` (`center`).
+    fn from_str(s: &str) -> std::result::Result<Rule, crate::ParseError> {
+        match s {
+            "exact" => Ok(Rule::Exact),
+            "centre" | "center" => Ok(Rule::Centre),
+            _ => Err(crate::ParseError::expected("exact or centre")),
+        }
+    }
+}
+
 /// Where the zones come from.
 #[derive(Debug, Clone)]
 pub struct ZoneSource {
@@ -56,6 +69,27 @@ pub struct ZoneSource {
     /// Only the features from this index (in reading order), this many of them (a task of
     /// a planned run); all when `None`.
     pub part: Option<(usize, usize)>,
+}
+
+/// A run of a layer's features in reading order: `START,COUNT` (a task of a planned run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Features {
+    pub start: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Features {
+    type Err = crate::ParseError;
+
+    /// `START,COUNT`, COUNT at least 1.
+    fn from_str(s: &str) -> std::result::Result<Features, crate::ParseError> {
+        match crate::grid::numbers(s) {
+            Some([start, count]) if count > 0 => Ok(Features { start, count }),
+            _ => Err(crate::ParseError::expected(
+                "START,COUNT (COUNT at least 1)",
+            )),
+        }
+    }
 }
 
 impl ZoneSource {
@@ -93,6 +127,22 @@ pub enum Missing {
     Value(f64),
     /// None but NaN.
     None,
+}
+
+impl std::str::FromStr for Missing {
+    type Err = crate::ParseError;
+
+    /// `band`, `none` (any case) or a number.
+    fn from_str(s: &str) -> std::result::Result<Missing, crate::ParseError> {
+        match s.to_ascii_lowercase().as_str() {
+            "band" => Ok(Missing::Band),
+            "none" => Ok(Missing::None),
+            v => v
+                .parse()
+                .map(Missing::Value)
+                .map_err(|_| crate::ParseError::expected("band, none or a number")),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -1,7 +1,8 @@
 //! Tables with a row per zone (or per zone and year): the zones' attributes, then results;
 //! written as CSV, or as a GeoPackage layer with each row's zone geometry in the zones' own
-//! CRS. (Parquet is written by the table crate from [`ZoneTable::columns`].) Files are
-//! written under a temporary name and renamed: a failed run leaves no partial output.
+//! CRS, or as Parquet (by the table crate); [`ZoneTable::write`] chooses by the file's
+//! extension. Files are written under a temporary name and renamed: a failed run leaves no
+//! partial output.
 
 use std::path::Path;
 
@@ -20,7 +21,96 @@ pub struct ZoneTable {
     pub zone: Vec<usize>,
 }
 
+/// The formats of a zone table, by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Csv,
+    Parquet,
+    Gpkg,
+}
+
+impl TableFormat {
+    /// The format of `path` by its extension (any case): .csv, .parquet or .gpkg.
+    pub fn of(path: &Path) -> Result<TableFormat> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("csv") => Ok(TableFormat::Csv),
+            Some("parquet") => Ok(TableFormat::Parquet),
+            Some("gpkg") => Ok(TableFormat::Gpkg),
+            _ => Err(RasterError::Input {
+                path: path.display().to_string(),
+                message: "the table is written as .csv, .parquet or .gpkg (by its extension)"
+                    .into(),
+            }),
+        }
+    }
+
+    /// Whether a table at `path` is a GeoPackage (the zones' geometries are then kept).
+    pub fn is_gpkg(path: Option<&Path>) -> bool {
+        path.is_some_and(|p| matches!(TableFormat::of(p), Ok(TableFormat::Gpkg)))
+    }
+}
+
 impl ZoneTable {
+    /// Writes the table as CSV, Parquet or GeoPackage (layer `layer`), by `path`'s
+    /// extension.
+    pub fn write(&self, path: &Path, layer: &str, zones: &Zones) -> Result<()> {
+        let failed = |message: String| RasterError::Write {
+            path: path.display().to_string(),
+            message,
+        };
+        match TableFormat::of(path)? {
+            TableFormat::Gpkg => self.write_gpkg(path, layer, zones),
+            TableFormat::Parquet => {
+                terrawatt_table::write_parquet_columns(path, self.parquet_columns())
+                    .map_err(|e| failed(e.to_string()))
+            }
+            TableFormat::Csv => terrawatt_meter::write_atomic(path, self.to_csv().as_bytes())
+                .map_err(|e| failed(e.to_string())),
+        }
+    }
+
+    /// The columns, typed, for Parquet.
+    fn parquet_columns(&self) -> Vec<(String, terrawatt_table::OutColumn)> {
+        use terrawatt_table::OutColumn;
+        self.columns
+            .iter()
+            .enumerate()
+            .map(|(j, (name, kind))| {
+                let col = self.rows.iter().map(|r| &r[j]);
+                let c = match kind {
+                    Kind::Int => OutColumn::Int(
+                        col.map(|v| match v {
+                            Value::Int(x) => Some(*x),
+                            _ => None,
+                        })
+                        .collect(),
+                    ),
+                    Kind::Real => OutColumn::Real(
+                        col.map(|v| match v {
+                            Value::Real(x) if !x.is_nan() => Some(*x),
+                            Value::Int(x) => Some(*x as f64),
+                            _ => None,
+                        })
+                        .collect(),
+                    ),
+                    Kind::Text => OutColumn::Text(
+                        col.map(|v| match v {
+                            Value::Null => None,
+                            v => Some(v.to_string()),
+                        })
+                        .collect(),
+                    ),
+                };
+                (name.clone(), c)
+            })
+            .collect()
+    }
+
     /// A table whose first columns are `fid` and the zones' attributes.
     pub fn new(zones: &Zones, more: &[(&str, Kind)]) -> ZoneTable {
         let mut columns = vec![("fid".to_string(), Kind::Int)];

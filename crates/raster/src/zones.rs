@@ -32,6 +32,20 @@ pub enum Invalid {
     Error,
 }
 
+impl std::str::FromStr for Invalid {
+    type Err = crate::ParseError;
+
+    /// `repair`, `skip` or `error`.
+    fn from_str(s: &str) -> std::result::Result<Invalid, crate::ParseError> {
+        match s {
+            "repair" => Ok(Invalid::Repair),
+            "skip" => Ok(Invalid::Skip),
+            "error" => Ok(Invalid::Error),
+            _ => Err(crate::ParseError::expected("repair, skip or error")),
+        }
+    }
+}
+
 /// An attribute value as read.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]

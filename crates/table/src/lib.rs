@@ -10,6 +10,9 @@
 //!   missing values refused with the first row named, or dropped and counted on request;
 //!   constant feature columns reported and left out.
 //!
+//! - [`time`]: stamps with UTC offsets and zones; the one duration parser of every flag.
+//! - [`size`]: bytes, lengths and areas with their units; the one size parser of every flag.
+//!
 //! Missing-value tokens in text columns: empty, `NA`, `N/A`, `NaN`, `nan`, `null`.
 
 use std::io::Read;
@@ -64,6 +67,7 @@ pub enum TableError {
     Invalid { path: PathBuf, message: String },
 }
 
+pub mod size;
 pub mod time;
 
 pub type Result<T, E = TableError> = std::result::Result<T, E>;
