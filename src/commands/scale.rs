@@ -9,18 +9,18 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use serde_json::{Value, json};
 use terrawatt_meter::Span;
+use terrawatt_raster::change::ClassRule;
+use terrawatt_raster::grid::AreaMethod;
 use terrawatt_raster::task::Task;
 use terrawatt_raster::write::OutputSpec;
-use terrawatt_scale::energy::{self, TaskEnergy};
 use terrawatt_scale::manifest::{
     self, ChangeClasses, MergeSpec, Output, Plan, RasterMerge, SlurmSettings, SumSpec, TableMerge,
     TaskRow,
 };
+use terrawatt_scale::merge::MergeSettings;
 use terrawatt_scale::slurm::{self, Placement};
-use terrawatt_scale::status::{
-    self, NotDone, RunState, failed_attempts, ids_text, missing_tasks, read_json, task_done,
-};
-use terrawatt_scale::{tables, tiles};
+use terrawatt_scale::status::{self, RunState, ids_text, read_json, task_done};
+use terrawatt_scale::{ScaleError, tiles};
 use terrawatt_table::Table;
 
 use crate::cli::{Cli, Command};
@@ -1087,483 +1087,34 @@ pub fn failed_results(a: &RunTaskArgs, error: &anyhow::Error) -> Value {
 // ---------------------------------------------------------------------------------------
 // merge
 
-/// The value at `pointer`, moved out (null where there is none).
-fn take(v: &mut Value, pointer: &str) -> Value {
-    v.pointer_mut(pointer)
-        .map(Value::take)
-        .unwrap_or(Value::Null)
-}
-
-/// What the merge keeps of a task's report.
-struct ReportDigest {
-    energy: TaskEnergy,
-    /// `<array job>_<array task>` where the task ran under Slurm.
-    slurm: Option<String>,
-    /// The first command's change summary (range and count), when asked for.
-    change: Value,
-}
-
-/// Reads the tasks' reports one at a time: writes every command's results, by task and
-/// part, into `results_path` (a JSON array) as it goes and returns what the merge keeps.
-fn digest_reports(
-    run: &Path,
-    rows: &[TaskRow],
-    keep_change: bool,
-    results_path: &Path,
-) -> Result<Vec<ReportDigest>> {
-    use std::io::Write as _;
-    let file = std::fs::File::create(results_path)
-        .with_context(|| format!("creating {}", results_path.display()))?;
-    let mut w = std::io::BufWriter::new(file);
-    let io = |e: std::io::Error| anyhow!("{}: {e}", results_path.display());
-    w.write_all(b"[").map_err(io)?;
-    let mut first = true;
-    let mut digests = Vec::with_capacity(rows.len());
-    for r in rows {
-        terrawatt_raster::blocks::check_interrupt()?;
-        let path = manifest::report_path(run, r.task_id);
-        let mut rep = read_json(&path)?;
-        let energy = TaskEnergy::of_report(r.task_id, &rep)
-            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
-        let p = &rep["results"]["placement"];
-        let slurm = match (p["array_job_id"].as_str(), p["array_task_id"].as_str()) {
-            (Some(j), Some(t)) => Some(format!("{j}_{t}")),
-            _ => None,
+/// The class rule of a change run, from its first task's command line.
+fn class_rule(argv: &[String]) -> terrawatt_scale::Result<(ClassRule, AreaMethod, OutputSpec)> {
+    let rule = || -> Result<_> {
+        let Command::Raster(r) = parse(argv)?.command else {
+            bail!("task 0 does not run raster change");
         };
-        let change = if keep_change {
-            take(&mut rep, "/results/commands/0/results/change")
-        } else {
-            Value::Null
+        let Task::Change(a) = r.task()? else {
+            bail!("task 0 does not run raster change");
         };
-        let cmds = match take(&mut rep, "/results/commands") {
-            Value::Array(c) => c,
-            _ => vec![],
-        };
-        for (k, mut c) in cmds.into_iter().enumerate() {
-            let entry = json!({
-                "task_id": r.task_id,
-                "part": r.outputs.get(k).map(|o| o.part.clone()).unwrap_or_else(|| r.label.clone()),
-                "command": take(&mut c, "/command"),
-                "results": take(&mut c, "/results"),
-            });
-            // pretty, each entry indented as an element of the array
-            let text = serde_json::to_string_pretty(&entry)?;
-            w.write_all(if first { b"\n" } else { b",\n" })
-                .map_err(io)?;
-            first = false;
-            for (i, line) in text.lines().enumerate() {
-                if i > 0 {
-                    w.write_all(b"\n").map_err(io)?;
-                }
-                w.write_all(b"  ").map_err(io)?;
-                w.write_all(line.as_bytes()).map_err(io)?;
-            }
-        }
-        digests.push(ReportDigest {
-            energy,
-            slurm,
-            change,
-        });
-    }
-    w.write_all(if first { b"]\n" } else { b"\n]\n" })
-        .map_err(io)?;
-    w.into_inner()
-        .map_err(|e| anyhow!("{}: {}", results_path.display(), e.error()))?
-        .sync_all()
-        .map_err(io)?;
-    Ok(digests)
-}
-
-/// The classes of a change run's mosaic (see [`ChangeClasses`]): the rule from the tasks'
-/// own command line, the change values' range and count from their reports.
-fn change_classes(
-    run: &Path,
-    rows: &[TaskRow],
-    digests: &[ReportDigest],
-    cc: &ChangeClasses,
-    memory: u64,
-    staged: &mut Vec<(PathBuf, PathBuf)>,
-) -> Result<Value> {
-    let Command::Raster(r) = parse(&rows[0].commands[0])?.command else {
-        bail!("task 0 does not run raster change");
+        Ok(a.class_rule()?)
     };
-    let Task::Change(a) = r.task()? else {
-        bail!("task 0 does not run raster change");
-    };
-    let (rule, area, out) = a.class_rule()?;
-    // the range and count of the change values over every tile
-    let (mut lo, mut hi, mut valid) = (f32::INFINITY, f32::NEG_INFINITY, 0u64);
-    for (row, d) in rows.iter().zip(digests) {
-        let c = &d.change;
-        let n = c["valid"].as_u64().ok_or_else(|| {
-            anyhow!(
-                "{}: no count of valid change values",
-                manifest::report_path(run, row.task_id).display()
-            )
-        })?;
-        if n > 0 {
-            let (Some(a), Some(b)) = (c["min"].as_f64(), c["max"].as_f64()) else {
-                bail!(
-                    "{}: no range of the change values",
-                    manifest::report_path(run, row.task_id).display()
-                );
-            };
-            lo = lo.min(a as f32);
-            hi = hi.max(b as f32);
-            valid += n;
-        }
-    }
-    let tiles: Vec<PathBuf> = rows
-        .iter()
-        .flat_map(|r| r.outputs.iter().filter(|o| o.role == cc.role))
-        .map(|o| o.path.clone())
-        .collect();
-    let vrt = staging_name(run, &cc.vrt);
-    staged.push((vrt.clone(), run.join(&cc.vrt)));
-    terrawatt_raster::mosaic::vrt(&tiles, &vrt)?;
-    let out_spec = OutputSpec {
-        path: staging_name(run, &cc.out),
-        ..out.clone()
-    };
-    let classes_spec = OutputSpec {
-        path: staging_name(run, &cc.classes_out),
-        ..out
-    };
-    staged.push((out_spec.path.clone(), run.join(&cc.out)));
-    staged.push((classes_spec.path.clone(), run.join(&cc.classes_out)));
-    let m = terrawatt_raster::change::classify_mosaic(
-        &vrt,
-        rule,
-        (lo, hi, valid),
-        area,
-        memory,
-        &out_spec,
-        &classes_spec,
-    )?;
-    for w in &m.warnings {
-        eprintln!("warning: {w}");
-    }
-    let csv = terrawatt_raster::change::class_table_csv(&m.classes);
-    stage(staged, run, &cc.table, csv.as_bytes())?;
-    Ok(json!({
-        "out": run.join(&cc.out),
-        "classes_out": run.join(&cc.classes_out),
-        "table": run.join(&cc.table),
-        "min": lo, "max": hi, "valid": valid,
-        "threshold": m.threshold,
-        "rule": format!("{:?}", rule.threshold),
-        "classes": m.classes,
-        "mmu": m.mmu,
-        "changed_share": m.changed_share,
-        "threshold_fit": m.threshold_fit,
-        "warnings": m.warnings,
-    }))
-}
-
-/// Where a merge output waits until every output is ready.
-fn staging_name(run: &Path, name: &str) -> PathBuf {
-    // GDAL's GeoPackage driver wants the ending on the file it creates
-    let gpkg = if name.ends_with(".gpkg") { ".gpkg" } else { "" };
-    run.join(format!(".{name}.{}.partial{gpkg}", std::process::id()))
-}
-
-/// Writes a merge output under its waiting name and notes where it goes.
-fn stage(staged: &mut Vec<(PathBuf, PathBuf)>, run: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let p = staging_name(run, name);
-    terrawatt_scale::write_atomic(&p, bytes)?;
-    staged.push((p, run.join(name)));
-    Ok(())
+    rule().map_err(|e| ScaleError::Settings(format!("{e:#}")))
 }
 
 pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
-    let run = std::fs::canonicalize(&a.run)
-        .with_context(|| format!("{}: no such run folder", a.run.display()))?;
-    let plan = Plan::read(&run)?;
     let memory =
         terrawatt_table::size::parse_bytes(&a.memory).map_err(|e| anyhow!("--memory {e}"))?;
-    let rows = manifest::read(&run.join(&plan.manifest))?;
-    let missing = missing_tasks(&run, &rows);
-    if !missing.is_empty() {
-        let failed: Vec<usize> = failed_attempts(&run).iter().map(|t| t.task_id).collect();
-        let why: Vec<String> = rows
-            .iter()
-            .filter(|r| missing.contains(&r.task_id))
-            .filter_map(|r| {
-                task_done(&run, r)
-                    .err()
-                    .filter(|w| *w != NotDone::NoReport)
-                    .map(|w| w.to_string())
-            })
-            .take(3)
-            .collect();
-        bail!(
-            "{} of {} tasks are not done (no report, a report cut short, or an output gone or not the size its report recorded): {} (reports in {}{}){}; nothing merged. Run only those: terrawatt submit {}",
-            missing.len(),
-            rows.len(),
-            ids_text(&missing),
-            run.join("reports").display(),
-            if why.is_empty() {
-                String::new()
-            } else {
-                format!("; {}", why.join("; "))
-            },
-            if failed.is_empty() {
-                String::new()
-            } else {
-                format!("; failed attempts recorded for {}", ids_text(&failed))
-            },
-            run.display()
-        );
-    }
-    // Ctrl-C / SIGTERM stop the merge between reports and strips: the staged files are
-    // removed and the energy line printed
-    terrawatt_raster::blocks::arm();
-    // everything is written under temporary names, renamed when all is done
-    let mut staged: Vec<(PathBuf, PathBuf)> = vec![];
-    let tmp = |name: &str| staging_name(&run, name);
-    let result = (|| -> Result<Value> {
-        // the reports, one at a time (a command's results may hold a row per polygon):
-        // every command's results go to results.json as they are read; kept are each
-        // task's energy, Slurm ids and, for classes in the merge, its change values' range
-        let digests: Vec<ReportDigest> = span.phase("reports", |_| {
-            let path = tmp("results.json");
-            staged.push((path.clone(), run.join("results.json")));
-            digest_reports(&run, &rows, plan.merge.change_classes.is_some(), &path)
-        })?;
-        let mut mosaics = vec![];
-        for m in &plan.merge.rasters {
-            let tiles: Vec<PathBuf> = rows
-                .iter()
-                .flat_map(|r| r.outputs.iter().filter(|o| o.role == m.role))
-                .map(|o| o.path.clone())
-                .collect();
-            let (vrt, cog) = (tmp(&m.vrt), tmp(&m.cog));
-            staged.push((vrt.clone(), run.join(&m.vrt)));
-            staged.push((cog.clone(), run.join(&m.cog)));
-            let mo = span.phase(format!("mosaic {}", m.role), |_| {
-                terrawatt_raster::mosaic::mosaic(&tiles, &vrt, &cog, memory)
-            })?;
-            mosaics.push(json!({ "role": m.role, "vrt": run.join(&m.vrt), "cog": run.join(&m.cog), "mosaic": mo }));
-        }
-        // a change run whose classes wait for the whole image: thresholded and classified
-        // here, over the tiles' change values, as one run would
-        let mut classified = Value::Null;
-        if let Some(cc) = &plan.merge.change_classes {
-            classified = span.phase("classes", |_| {
-                change_classes(&run, &rows, &digests, cc, memory, &mut staged)
-            })?;
-        }
-        let mut table_out = vec![];
-        for t in &plan.merge.tables {
-            let parts: Vec<(usize, String, PathBuf)> = rows
-                .iter()
-                .flat_map(|r| {
-                    r.outputs
-                        .iter()
-                        .filter(|o| o.role == t.role)
-                        .map(|o| (r.task_id, o.part.clone(), o.path.clone()))
-                })
-                .collect();
-            let tmp_out = staging_name(&run, &t.out);
-            staged.push((tmp_out.clone(), run.join(&t.out)));
-            // by the merged table's extension: CSV streamed (with sums where asked),
-            // Parquet a row group per part, GeoPackage a feature at a time
-            let ext = Path::new(&t.out)
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            let m = span.phase(format!("table {}", t.role), |_| -> Result<_> {
-                Ok(match ext.as_str() {
-                    "parquet" => tables::Merged {
-                        header: vec![],
-                        rows: terrawatt_table::concat_parquet(&parts, &tmp_out)?,
-                        sums: None,
-                    },
-                    "gpkg" => tables::Merged {
-                        header: vec![],
-                        rows: terrawatt_raster::zone_table::concat_gpkg(&parts, &tmp_out)?,
-                        sums: None,
-                    },
-                    _ => tables::concat_into(&parts, &tmp_out, t.sum.as_ref())?,
-                })
-            })?;
-            let mut entry = json!({ "role": t.role, "out": run.join(&t.out), "rows": m.rows });
-            if let (Some(s), Some(summed)) = (&t.sum, m.sums) {
-                stage(&mut staged, &run, &s.out, summed.to_csv().as_bytes())?;
-                let header = summed.header.clone();
-                entry["sums"] = summed
-                    .rows
-                    .iter()
-                    .map(|r| {
-                        header
-                            .iter()
-                            .zip(r)
-                            .map(|(h, v)| (h.clone(), Value::from(v.clone())))
-                            .collect::<serde_json::Map<_, _>>()
-                            .into()
-                    })
-                    .collect::<Vec<Value>>()
-                    .into();
-                entry["sums_out"] = json!(run.join(&s.out));
-            }
-            table_out.push(entry);
-        }
-        // energy
-        let tasks: Vec<TaskEnergy> = digests.iter().map(|d| d.energy.clone()).collect();
-        let summed = energy::sum(tasks, &failed_attempts(&run));
-        // Slurm's own figure where the tasks ran under Slurm and the site gathers energy
-        let slurm_tasks: Vec<String> = digests.iter().filter_map(|d| d.slurm.clone()).collect();
-        let slurm_energy = span.phase("sacct", |_| slurm::consumed_energy(&slurm_tasks));
-        let mut csv = String::from(
-            "task_id,node,method,estimate,joules,it_joules,joules_low,joules_high,co2e_g,wall_s,cpu_s\n",
-        );
-        for t in &summed.tasks {
-            writeln!(
-                csv,
-                "{},{},{},{},{:?},{:?},{:?},{:?},{:?},{:?},{:?}",
-                t.task_id,
-                terrawatt_table::csv_field(&t.node),
-                t.method,
-                t.estimate,
-                t.joules,
-                t.it_joules,
-                t.joules_low,
-                t.joules_high,
-                t.co2e_g,
-                t.wall_s,
-                t.cpu_s
-            )?;
-        }
-        stage(&mut staged, &run, "energy-by-task.csv", csv.as_bytes())?;
-        let energy_json =
-            json!({ "kind": plan.kind, "energy": summed, "slurm_accounting": slurm_energy });
-        let text = format!("{}\n", serde_json::to_string_pretty(&energy_json)?);
-        stage(&mut staged, &run, "energy.json", text.as_bytes())?;
-        Ok(
-            json!({ "run": run, "kind": plan.kind, "tasks": rows.len(), "rasters": mosaics, "tables": table_out, "energy": summed, "slurm_accounting": slurm_energy, "classes": classified }),
-        )
-    })();
-    let results = match result {
-        Ok(r) => r,
-        Err(e) => {
-            for (p, _) in &staged {
-                let _ = std::fs::remove_file(p);
-            }
-            return Err(e);
-        }
-    };
-    for (from, to) in &staged {
-        std::fs::rename(from, to).with_context(|| format!("renaming to {}", to.display()))?;
-    }
-    let mut text = String::new();
-    writeln!(
-        text,
-        "merged {} {} tasks in {}",
-        rows.len(),
-        plan.kind,
-        run.display()
+    let merged = terrawatt_scale::merge::merge(
+        &MergeSettings {
+            run: a.run.clone(),
+            memory,
+            class_rule: &class_rule,
+        },
+        span,
     )?;
-    for m in results["rasters"].as_array().into_iter().flatten() {
-        writeln!(
-            text,
-            "  {}: {} × {} pixels from {} tiles → {}",
-            m["role"].as_str().unwrap_or(""),
-            m["mosaic"]["width"],
-            m["mosaic"]["height"],
-            m["mosaic"]["tiles"],
-            m["cog"].as_str().unwrap_or("")
-        )?;
-    }
-    if let Some(c) = results["classes"].as_object() {
-        writeln!(
-            text,
-            "  classes of the whole image: threshold {} over {} valid values in [{}, {}] → {}",
-            c["threshold"]
-                .as_f64()
-                .map_or("none (dNBR classes)".into(), |t| format!("{t:.6}")),
-            c["valid"],
-            c["min"],
-            c["max"],
-            c["out"].as_str().unwrap_or("")
-        )?;
-        for k in c["classes"].as_array().into_iter().flatten() {
-            writeln!(
-                text,
-                "    {:>2} {:<26} {:>12} px {:>14.4} ha",
-                k["class"],
-                k["name"].as_str().unwrap_or(""),
-                k["pixels"],
-                k["hectares"].as_f64().unwrap_or(f64::NAN)
-            )?;
-        }
-    }
-    for t in results["tables"].as_array().into_iter().flatten() {
-        writeln!(
-            text,
-            "  {}: {} rows → {}",
-            t["role"].as_str().unwrap_or(""),
-            t["rows"],
-            t["out"].as_str().unwrap_or("")
-        )?;
-    }
-    let e = &results["energy"];
-    let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
-    writeln!(
-        text,
-        "  energy of the tasks: {:.1} J ({:.4} Wh, {:.1}–{:.1} J), {:.4} gCO2e{}",
-        f(&e["total"]["joules"]),
-        f(&e["total"]["wh"]),
-        f(&e["total"]["joules_low"]),
-        f(&e["total"]["joules_high"]),
-        f(&e["total"]["co2e_g"]),
-        if e["includes_estimates"].as_bool() == Some(true) {
-            " (includes model estimates)"
-        } else {
-            ""
-        }
-    )?;
-    for (node, s) in e["by_node"].as_object().into_iter().flatten() {
-        writeln!(
-            text,
-            "    {node}: {} task(s), {:.1} J, {:.2} CPU-s",
-            s["tasks"],
-            f(&s["joules"]),
-            f(&s["cpu_s"])
-        )?;
-    }
-    for (method, s) in e["by_method"].as_object().into_iter().flatten() {
-        writeln!(text, "    by {method}: {:.1} J", f(&s["joules"]))?;
-    }
-    if e["failed_attempts"]["tasks"].as_u64().unwrap_or(0) > 0 {
-        writeln!(
-            text,
-            "  failed attempts: {} ({:.1} J, not in the total)",
-            e["failed_attempts"]["tasks"],
-            f(&e["failed_attempts"]["joules"])
-        )?;
-    }
-    let sa = &results["slurm_accounting"];
-    if sa["available"].as_bool() == Some(true) {
-        writeln!(
-            text,
-            "  Slurm's ConsumedEnergy for {} of {} tasks: {:.1} J ({})",
-            sa["tasks_with_energy"],
-            sa["tasks"],
-            f(&sa["joules"]),
-            sa["note"].as_str().unwrap_or("")
-        )?;
-    } else if sa["tasks"].as_u64().unwrap_or(0) > 0 {
-        writeln!(
-            text,
-            "  Slurm's own energy accounting: none ({})",
-            sa["note"].as_str().unwrap_or("")
-        )?;
-    }
-    writeln!(text, "  (this merge's own energy: the line below)")?;
     Ok(Outcome {
-        results,
-        text,
+        text: merged.text().to_string(),
+        results: merged.results,
         unit: None,
     })
 }

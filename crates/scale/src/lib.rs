@@ -14,6 +14,8 @@
 //! - [`energy`]: task energy reports summed: in total, by node and by method.
 //! - [`tables`]: per-task CSV tables concatenated (with the task and part of each row) and
 //!   summed by key columns.
+//! - [`merge`]: a run's outputs merged (results, mosaics, a change run's classes, tables)
+//!   and its tasks' energy summed, all or nothing.
 //! - [`status`]: which tasks of a run are done and why the others are not; what a
 //!   submission would do, and the Slurm submission with its log.
 //! - [`waves`]: a run's unfinished tasks in waves at the cleanest hours of an intensity
@@ -21,6 +23,7 @@
 
 pub mod energy;
 pub mod manifest;
+pub mod merge;
 pub mod slurm;
 pub mod status;
 pub mod tables;
@@ -48,6 +51,9 @@ pub enum ScaleError {
     Report(String),
     #[error(transparent)]
     Table(#[from] terrawatt_table::TableError),
+    /// A raster of the run (a tile, a mosaic, a table of polygons) that cannot be merged.
+    #[error(transparent)]
+    Raster(#[from] terrawatt_raster::RasterError),
     #[error("sbatch: {0}")]
     Slurm(String),
     #[error(transparent)]
