@@ -59,8 +59,8 @@ pub struct Silent;
 
 impl Progress for Silent {}
 
-/// What a task reads and writes: the caller checks every output against every input (and
-/// every other output) before any work.
+/// What a task reads and writes: the caller checks every output against every input before
+/// any work.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Files {
     pub inputs: Vec<PathBuf>,
