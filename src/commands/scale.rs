@@ -19,7 +19,7 @@ use terrawatt_scale::manifest::{
 };
 use terrawatt_scale::merge::MergeSettings;
 use terrawatt_scale::slurm::{self, Placement};
-use terrawatt_scale::status::{self, RunState, ids_text, read_json, task_done};
+use terrawatt_scale::status::{self, RunState, TaskStart, ids_text, read_json};
 use terrawatt_scale::{ScaleError, tiles};
 use terrawatt_table::Table;
 
@@ -957,41 +957,16 @@ pub fn task_report_paths(a: &RunTaskArgs) -> Option<(PathBuf, PathBuf)> {
 }
 
 pub fn run_task(span: &mut Span, ctx: &Ctx, a: &RunTaskArgs) -> Result<Outcome> {
-    let run = run_of(&a.manifest)?;
-    let plan = Plan::read(&run)?;
-    if plan.terrawatt != env!("CARGO_PKG_VERSION") {
-        bail!(
-            "{} was planned with terrawatt {} and this is {}: a run's tasks must all come from one version (plan it again, or run the plan's own executable {})",
-            run.display(),
-            plan.terrawatt,
-            env!("CARGO_PKG_VERSION"),
-            plan.executable.display()
-        );
-    }
-    let rows = manifest::read(&a.manifest)?;
-    let row = rows.get(a.task_id).ok_or_else(|| {
-        anyhow!(
-            "task {}: {} has tasks 0 to {}",
-            a.task_id,
-            a.manifest.display(),
-            rows.len() - 1
-        )
-    })?;
-    let placement = Placement::from_env();
-    let report = manifest::report_path(&run, a.task_id);
-    let redo = task_done(&run, row).err().filter(|_| report.is_file());
-    if !a.force && redo.is_none() && report.is_file() {
+    let task = TaskStart::open(&a.manifest, a.task_id, env!("CARGO_PKG_VERSION"))?;
+    if task.done && !a.force {
+        let (results, text) = task.skipped();
         return Ok(Outcome {
-            results: json!({ "skipped": true, "task_id": a.task_id, "report": report }),
-            text: format!(
-                "task {} ({}): done before ({}); skipped\n",
-                a.task_id,
-                row.label,
-                report.display()
-            ),
+            results,
+            text,
             unit: None,
         });
     }
+    let placement = Placement::from_env();
     // the pool: --threads, else Slurm's CPUs per task, else every CPU
     if ctx.global.threads.is_none()
         && let Some(n) = placement.cpus_per_task.filter(|n| *n > 0)
@@ -1001,77 +976,59 @@ pub fn run_task(span: &mut Span, ctx: &Ctx, a: &RunTaskArgs) -> Result<Outcome> 
             .build_global()
             .context("setting up the thread pool")?;
     }
-    std::env::set_current_dir(&plan.workdir)
-        .with_context(|| format!("entering the plan's folder {}", plan.workdir.display()))?;
-    let mut done = vec![];
+    let workdir = &task.plan.workdir;
+    std::env::set_current_dir(workdir)
+        .with_context(|| format!("entering the plan's folder {}", workdir.display()))?;
     let mut text = String::new();
-    if let Some(why) = &redo {
+    if let Some(why) = &task.redo {
         writeln!(text, "task {}: run again: {why}", a.task_id)?;
     }
+    let done = run_commands(span, ctx, &task, &mut text)?;
+    task.check_outputs()?;
+    writeln!(
+        text,
+        "task {} ({}) on {}: {} command(s), {} output(s) → {}",
+        a.task_id,
+        task.row.label,
+        placement.node,
+        done.len(),
+        task.row.outputs.len(),
+        task.report.display()
+    )?;
+    Ok(Outcome {
+        results: task.results(&placement, rayon::current_num_threads(), done),
+        text,
+        unit: None,
+    })
+}
+
+/// The task's commands, each a phase of the span, in this process.
+fn run_commands(
+    span: &mut Span,
+    ctx: &Ctx,
+    task: &TaskStart,
+    text: &mut String,
+) -> Result<Vec<Value>> {
+    let (id, row) = (task.row.task_id, &task.row);
+    let mut done = vec![];
     for (k, argv) in row.commands.iter().enumerate() {
-        let cli = parse(argv).with_context(|| format!("task {} command {k}", a.task_id))?;
+        let cli = parse(argv).with_context(|| format!("task {id} command {k}"))?;
         if matches!(
             cli.command,
             Command::Plan(_) | Command::RunTask(_) | Command::Merge(_) | Command::Submit(_)
         ) {
-            bail!(
-                "task {} command {k}: a task cannot plan, run, merge or submit",
-                a.task_id
-            );
+            bail!("task {id} command {k}: a task cannot plan, run, merge or submit");
         }
         let name = crate::command_name(&cli.command);
         let out = span
             .phase(format!("{name} #{k}"), |sp| {
                 crate::dispatch(&cli.command, sp, ctx)
             })
-            .with_context(|| format!("task {} ({}) command {k} ({name})", a.task_id, row.label))?;
+            .with_context(|| format!("task {id} ({}) command {k} ({name})", row.label))?;
         text.push_str(&out.text);
         done.push(json!({ "command": name, "argv": argv, "results": out.results }));
     }
-    let missing: Vec<String> = row
-        .outputs
-        .iter()
-        .filter(|o| !o.path.is_file())
-        .map(|o| o.path.display().to_string())
-        .collect();
-    if !missing.is_empty() {
-        bail!(
-            "task {}: its commands ended without writing {}",
-            a.task_id,
-            missing.join(", ")
-        );
-    }
-    writeln!(
-        text,
-        "task {} ({}) on {}: {} command(s), {} output(s) → {}",
-        a.task_id,
-        row.label,
-        placement.node,
-        done.len(),
-        row.outputs.len(),
-        report.display()
-    )?;
-    Ok(Outcome {
-        results: json!({
-            "task_id": a.task_id,
-            "label": row.label,
-            "kind": plan.kind,
-            "placement": placement,
-            "threads": rayon::current_num_threads(),
-            "outputs": row.outputs,
-            "output_bytes": row
-                .outputs
-                .iter()
-                .map(|o| json!({
-                    "path": o.path.display().to_string(),
-                    "bytes": std::fs::metadata(&o.path).map(|m| m.len()).unwrap_or(0),
-                }))
-                .collect::<Vec<_>>(),
-            "commands": done,
-        }),
-        text,
-        unit: None,
-    })
+    Ok(done)
 }
 
 /// The results of a failed attempt (for its report under reports/failed).

@@ -341,3 +341,117 @@ impl Submitted {
         text
     }
 }
+
+/// A task about to run: its run folder, plan and row, and why it runs again (a report
+/// that is cut short, an output gone or not its recorded size).
+#[derive(Debug)]
+pub struct TaskStart {
+    pub run: PathBuf,
+    pub plan: Plan,
+    pub row: TaskRow,
+    /// Where its report goes.
+    pub report: PathBuf,
+    /// Why a task with a report runs again.
+    pub redo: Option<NotDone>,
+    /// Done before (a whole report and its outputs): skipped unless forced.
+    pub done: bool,
+}
+
+impl TaskStart {
+    /// Opens task `task_id` of a manifest: refused when the run was planned by another
+    /// version of terrawatt (`version`, the running one) or has no such task.
+    pub fn open(manifest: &Path, task_id: usize, version: &str) -> Result<TaskStart> {
+        let m = std::fs::canonicalize(manifest).map_err(|e| {
+            ScaleError::Settings(format!("{}: no such manifest: {e}", manifest.display()))
+        })?;
+        let run = m.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let plan = Plan::read(&run)?;
+        if plan.terrawatt != version {
+            return Err(ScaleError::Settings(format!(
+                "{} was planned with terrawatt {} and this is {version}: a run's tasks must all come from one version (plan it again, or run the plan's own executable {})",
+                run.display(),
+                plan.terrawatt,
+                plan.executable.display()
+            )));
+        }
+        let rows = manifest::read(manifest)?;
+        let row = rows.get(task_id).cloned().ok_or_else(|| {
+            ScaleError::Settings(format!(
+                "task {task_id}: {} has tasks 0 to {}",
+                manifest.display(),
+                rows.len() - 1
+            ))
+        })?;
+        let report = manifest::report_path(&run, task_id);
+        let redo = task_done(&run, &row).err().filter(|_| report.is_file());
+        let done = redo.is_none() && report.is_file();
+        Ok(TaskStart {
+            run,
+            plan,
+            row,
+            report,
+            redo,
+            done,
+        })
+    }
+
+    /// The results of a skipped task, and its line.
+    pub fn skipped(&self) -> (Value, String) {
+        (
+            serde_json::json!({ "skipped": true, "task_id": self.row.task_id, "report": self.report }),
+            format!(
+                "task {} ({}): done before ({}); skipped\n",
+                self.row.task_id,
+                self.row.label,
+                self.report.display()
+            ),
+        )
+    }
+
+    /// The outputs the task's commands did not write (an error names them).
+    pub fn check_outputs(&self) -> Result<()> {
+        let missing: Vec<String> = self
+            .row
+            .outputs
+            .iter()
+            .filter(|o| !o.path.is_file())
+            .map(|o| o.path.display().to_string())
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(ScaleError::Settings(format!(
+            "task {}: its commands ended without writing {}",
+            self.row.task_id,
+            missing.join(", ")
+        )))
+    }
+
+    /// The task's results: where it ran, its outputs with their sizes (which the merge
+    /// checks), and each command's results (`commands`).
+    pub fn results(
+        &self,
+        placement: &slurm::Placement,
+        threads: usize,
+        commands: Vec<Value>,
+    ) -> Value {
+        let row = &self.row;
+        serde_json::json!({
+            "task_id": row.task_id,
+            "label": row.label,
+            "kind": self.plan.kind,
+            "placement": placement,
+            "threads": threads,
+            "outputs": row.outputs,
+            "output_bytes": row
+                .outputs
+                .iter()
+                .map(|o| serde_json::json!({
+                    "path": o.path.display().to_string(),
+                    "bytes": std::fs::metadata(&o.path).map(|m| m.len()).unwrap_or(0),
+                }))
+                .collect::<Vec<_>>(),
+            "commands": commands,
+        })
+    }
+}
