@@ -27,7 +27,9 @@
 //! Carbon Intensity per functional unit:
 //!
 //! ```
-//! use terrawatt_meter::{CarbonSettings, EnergyReport, FunctionalUnit, GridIntensity, Meter, MeterConfig};
+//! use terrawatt_meter::{
+//!     CarbonSettings, EnergyReport, FunctionalUnit, GridIntensity, Meter, MeterConfig,
+//! };
 //!
 //! let meter = Meter::detect(&MeterConfig::default())?; // RAPL, perf, else the power model
 //! let mut task = meter.span("task");

@@ -20,7 +20,8 @@
 //!
 //! let dir = tempfile::tempdir()?;
 //! let path = dir.path().join("loads.csv");
-//! std::fs::write(&path, "area,storeys,kind,load\n120,2,house,9.5\n800,5,office,NA\n95,1,house,8.1\n")?;
+//! let csv = "area,storeys,kind,load\n120,2,house,9.5\n800,5,office,NA\n95,1,house,8.1\n";
+//! std::fs::write(&path, csv)?;
 //!
 //! let table = Table::read(&path)?;
 //! assert_eq!(table.n_rows(), 3);
