@@ -21,6 +21,47 @@
 //!   run in a meter span, with the text the command line prints.
 //! - [`sample`]: a generator of synthetic buildings with physically plausible loads (the
 //!   project's sample data).
+//!
+//! The green choice on synthetic buildings (the CalTRACK tasks have their example in
+//! [`tasks`]): every family cross-validated with its energy measured, the cheapest model
+//! within 5 % of the best MAE picked, and saved:
+//!
+//! ```
+//! use terrawatt_building::load::Hyper;
+//! use terrawatt_building::load_tasks::{self, Data, FitSettings};
+//! use terrawatt_building::sample;
+//! use terrawatt_meter::{Meter, MeterConfig};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("buildings.csv");
+//! let columns = sample::buildings(150, 0);
+//! let columns: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
+//! terrawatt_table::write_csv_atomic(&path, &sample::COLUMNS, &columns)?;
+//!
+//! let settings = FitSettings {
+//!     data: Data {
+//!         path: path.clone(),
+//!         target: Some("heating_kwh_m2".into()),
+//!         features: None, // every numeric column but the target and those excluded
+//!         exclude: vec!["cooling_kwh_m2".into()],
+//!         drop_missing: false,
+//!     },
+//!     model: None, // the green choice; Some(ModelKind::Gbm) fits one family
+//!     hyper: Hyper::default(),
+//!     folds: 3,
+//!     tolerance: 0.05,
+//!     expected_predictions: 1e6,
+//!     importance: false,
+//! };
+//! let meter = Meter::detect(&MeterConfig::model_only())?;
+//! let mut span = meter.span("fit");
+//! let fitted = load_tasks::fit(&settings, &mut span, |_candidate| {})?;
+//! let picked = fitted.candidates.iter().find(|c| c.picked).expect("one is picked");
+//! assert!(picked.pareto && picked.lifecycle_joules > 0.0);
+//! assert_eq!(fitted.target, "heating_kwh_m2");
+//! fitted.save(&dir.path().join("model.json"), 0, &path, &mut span)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod baseline;
 pub mod caltrack;

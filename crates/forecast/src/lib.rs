@@ -9,6 +9,64 @@
 //! a missing value is NaN and stays NaN (a forecast that needs it is not made, and is
 //! counted). Results do not depend on the thread count: every fit is seeded and
 //! independent of the others.
+//!
+//! A backtest of 1-hour-ahead forecasts of the synthetic 15-minute PV series (three days of
+//! origins, refitted daily on the 30 days before), through the tasks the command runs:
+//!
+//! ```
+//! use terrawatt_forecast::model::{IntervalMethod, Learner};
+//! use terrawatt_forecast::task::{self, BacktestSettings, DataSettings, Prepared, StampLabel};
+//! use terrawatt_meter::{Meter, MeterConfig};
+//!
+//! let dir = std::env::temp_dir().join(format!("terrawatt-forecast-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let data = dir.join("pv.csv");
+//! std::fs::write(&data, terrawatt_forecast::sample::pv_power_csv(0))?; // from 2024-03-01
+//!
+//! let settings = DataSettings {
+//!     data,
+//!     time_column: "time".into(),
+//!     target: "ac_power".into(),
+//!     zone: None,
+//!     step: 900,
+//!     horizon: 4, // 1 h of 15-minute steps
+//!     horizon_text: "1h".into(),
+//!     window: 30 * 96,
+//!     train_window_text: "30d".into(),
+//!     label: StampLabel::Start,
+//!     weather: None,
+//!     weather_time_column: "time".into(),
+//!     weather_columns: vec![],
+//!     wind_column: None,
+//!     site: Some(terrawatt_forecast::sample::SITE), // the clear sky as a feature
+//!     wind: None,
+//!     capacity: Some(5000.0),
+//!     learner: Learner::gbm(0),
+//!     method: IntervalMethod::Cqr,
+//!     quantiles: vec![0.1, 0.9],
+//!     lags: 8,
+//! };
+//! let meter = Meter::detect(&MeterConfig::model_only())?;
+//! let mut span = meter.span("backtest");
+//! let p = Prepared::load(&settings, &mut span)?;
+//! let first = p.series.index_of(1_717_200_000).expect("2024-06-01T00:00Z is in the data");
+//! let day = p.inputs.steps_per_day;
+//! let backtest = BacktestSettings {
+//!     refit: day,
+//!     refit_text: "1d".into(),
+//!     first,
+//!     last: first + 3 * day,
+//!     out: None, // Some(path) writes every forecast (CSV)
+//! };
+//! let report = task::backtest(&p, &backtest, &mut span)?;
+//! assert_eq!(report.backtest.pairs.len(), 3 * day * 4); // every origin, every horizon
+//! let hour = report.per_horizon.last().expect("a horizon");
+//! let persistence = hour.references.iter().find(|r| r.name == "persistence").unwrap();
+//! assert!(persistence.skill > 0.0, "{}", persistence.skill);
+//! print!("{}", report.text(&p));
+//! std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod backtest;
 pub mod model;

@@ -22,6 +22,30 @@
 //!
 //! It depends on no other terrawatt crate, and never on GDAL or polars. Readings are
 //! taken at span boundaries only: no thread samples in the background.
+//!
+//! A task metered: a span with its phases, the report with its carbon and the Software
+//! Carbon Intensity per functional unit:
+//!
+//! ```
+//! use terrawatt_meter::{
+//!     CarbonSettings, EnergyReport, FunctionalUnit, GridIntensity, Meter, MeterConfig,
+//! };
+//!
+//! let meter = Meter::detect(&MeterConfig::default())?; // RAPL, perf, else the power model
+//! let mut task = meter.span("task");
+//! let data: Vec<f64> = task.phase("load", |_| (0..100_000).map(f64::from).collect());
+//! let sum: f64 = task.phase("compute", |_| data.iter().sum());
+//! assert_eq!(sum, 4_999_950_000.0);
+//! let record = task.finish();
+//! assert_eq!(record.children.len(), 2); // the phases, each with its own energy
+//!
+//! let carbon = CarbonSettings { grid: GridIntensity::country("FR")?, ..Default::default() };
+//! let unit = FunctionalUnit::new("record", 1e5);
+//! let report = EnergyReport::new(&meter, record, carbon, Some(&unit));
+//! assert!(report.footprint.joules >= 0.0 && report.footprint.sci.is_some());
+//! println!("{}", report.line()); // energy … J (method) · Wh · gCO2e @ g/kWh · SCI …
+//! # Ok::<(), terrawatt_meter::MeterError>(())
+//! ```
 
 pub mod calibrate;
 pub mod carbon;

@@ -20,6 +20,55 @@
 //!   submission would do, and the Slurm submission with its log.
 //! - [`waves`]: a run's unfinished tasks in waves at the cleanest hours of an intensity
 //!   series.
+//!
+//! A run in small: a grid cut into tiles, one manifest row per tile, each task metered
+//! and its energy report read back as the merge reads it, the run's energy summed:
+//!
+//! ```
+//! use terrawatt_meter::{EnergyReport, Meter, MeterConfig};
+//! use terrawatt_scale::{energy, manifest, tiles};
+//!
+//! let tiles = tiles::tiles(1000, 600, 512, 512); // a 1000 × 600 grid, 512-pixel tiles
+//! assert_eq!(tiles.len(), 4);
+//! assert_eq!((tiles[3].width, tiles[3].height), (488, 88)); // the last take what is left
+//!
+//! let rows: Vec<manifest::TaskRow> = tiles
+//!     .iter()
+//!     .enumerate()
+//!     .map(|(task_id, t)| manifest::TaskRow {
+//!         task_id,
+//!         label: t.label(),
+//!         window: Some([t.col_off, t.row_off, t.width, t.height]),
+//!         bbox: None,
+//!         inputs: vec![],
+//!         outputs: vec![],
+//!         commands: vec![],
+//!     })
+//!     .collect();
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("manifest.csv"); // or .parquet
+//! manifest::write(&path, &rows)?;
+//! assert_eq!(manifest::read(&path)?, rows);
+//!
+//! // each task's report: its results and its energy record, as `run-task` writes it
+//! let meter = Meter::detect(&MeterConfig::model_only())?;
+//! let tasks = rows
+//!     .iter()
+//!     .map(|row| {
+//!         let span = meter.span(&row.label);
+//!         let energy = EnergyReport::new(&meter, span.finish(), Default::default(), None);
+//!         let report = serde_json::json!({
+//!             "results": { "placement": { "node": "node-1" } },
+//!             "energy": energy,
+//!         });
+//!         energy::TaskEnergy::of_report(row.task_id, &report)
+//!     })
+//!     .collect::<Result<Vec<_>, _>>()?;
+//! let run = energy::sum(tasks, &[]);
+//! assert_eq!((run.total.tasks, run.by_node["node-1"].tasks), (4, 4));
+//! assert!(run.includes_estimates); // the power model's figures are labelled estimates
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod energy;
 pub mod manifest;

@@ -17,6 +17,44 @@
 //! - [`tasks`]: the solar position, clear-sky and PV simulation tasks (settings → report,
 //!   outputs written).
 //! - [`pv`]: SAPM, PVsyst and Faiman temperature; PVWatts DC, losses and inverter.
+//!
+//! A year of a 5 kWp array on the synthetic weather year, through the simulation task (as
+//! `terrawatt solar simulate` runs it):
+//!
+//! ```
+//! use terrawatt_meter::{Meter, MeterConfig};
+//! use terrawatt_solar::system::System;
+//! use terrawatt_solar::tasks::simulate::{self, Settings, WeatherSource};
+//! use terrawatt_solar::weather::Label;
+//!
+//! let dir = std::env::temp_dir().join(format!("terrawatt-solar-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let weather = dir.join("weather.csv");
+//! std::fs::write(&weather, terrawatt_solar::sample::pvgis_csv(0))?; // PVGIS TMY, 43.6° N
+//! let system_path = dir.join("system.toml");
+//! std::fs::write(&system_path, "[array]\nkwp = 5.0\ntilt = 30\nazimuth = 180\n")?;
+//!
+//! let settings = Settings {
+//!     weather: WeatherSource::File(weather), // the format is recognised
+//!     year: 2019,
+//!     system: System::from_toml_file(&system_path)?, // read and checked
+//!     system_path,
+//!     at: Label::Centre,
+//!     delta_t: 69.0,
+//!     fill_gaps: None,
+//!     allow_partial: false,
+//!     out: None, // Some(path) writes every interval (CSV)
+//! };
+//! let meter = Meter::detect(&MeterConfig::model_only())?;
+//! let mut span = meter.span("simulate");
+//! let report = simulate::run(&settings, &mut span)?;
+//! assert!(report.whole); // a whole typical year: its figures are annual
+//! let kwh_per_kwp = report.simulation.specific_yield;
+//! assert!((1100.0..1600.0).contains(&kwh_per_kwp), "{kwh_per_kwp}");
+//! print!("{}", report.text());
+//! std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod irradiance;
 pub mod pv;

@@ -14,6 +14,34 @@
 //! - [`size`]: bytes, lengths and areas with their units; the one size parser of every flag.
 //!
 //! Missing-value tokens in text columns: empty, `NA`, `N/A`, `NaN`, `nan`, `null`.
+//!
+//! A table read, a column taken as numbers, features and target selected (a missing value
+//! refused with its row named, or its row dropped and counted):
+//!
+//! ```
+//! use terrawatt_table::{MissingPolicy, Table, TableError};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("loads.csv");
+//! let csv = "area,storeys,kind,load\n120,2,house,9.5\n800,5,office,NA\n95,1,house,8.1\n";
+//! std::fs::write(&path, csv)?;
+//!
+//! let table = Table::read(&path)?;
+//! assert_eq!(table.n_rows(), 3);
+//! let (load, missing) = table.numeric("load")?;
+//! assert_eq!((load[0], missing), (9.5, 1));
+//!
+//! // every numeric column but the target is a feature ('kind' is text)
+//! let refused = table.select(Some("load"), None, &[], MissingPolicy::Error);
+//! assert!(matches!(refused, Err(TableError::Missing { .. })));
+//! let sel = table.select(Some("load"), None, &[], MissingPolicy::DropRows)?;
+//! assert_eq!(sel.features, ["area", "storeys"]);
+//! assert_eq!((sel.rows.clone(), sel.dropped_rows), (vec![0, 2], 1));
+//! assert_eq!(sel.x.dim(), (2, 2));
+//!
+//! assert_eq!(terrawatt_table::time::parse_duration("15min")?, 900);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
