@@ -14,14 +14,12 @@ use terrawatt_raster::grid::AreaMethod;
 use terrawatt_raster::task::Task;
 use terrawatt_raster::write::OutputSpec;
 use terrawatt_scale::manifest::{
-    self, ChangeClasses, MergeSpec, Output, Plan, RasterMerge, SlurmSettings, SumSpec, TableMerge,
-    TaskRow,
+    self, MergeSpec, Output, RasterMerge, SlurmSettings, SumSpec, TaskRow,
 };
 use terrawatt_scale::merge::MergeSettings;
 use terrawatt_scale::slurm::{self, Placement};
 use terrawatt_scale::status::{self, RunState, TaskStart, ids_text, read_json};
-use terrawatt_scale::{ScaleError, tiles};
-use terrawatt_table::Table;
+use terrawatt_scale::{ScaleError, plans, tiles};
 
 use crate::cli::{Cli, Command};
 use crate::task::{Ctx, Outcome};
@@ -271,41 +269,6 @@ fn carried_globals(g: &crate::cli::Global) -> Vec<String> {
     out
 }
 
-/// The run folder's absolute path, after checking it is absent or empty (nothing made yet).
-fn check_run_dir(dir: &Path) -> Result<PathBuf> {
-    if dir.exists() {
-        let empty = std::fs::read_dir(dir)
-            .with_context(|| format!("reading {}", dir.display()))?
-            .next()
-            .is_none();
-        if !empty {
-            bail!(
-                "{}: the run folder exists and is not empty; give a new folder (a run is resumed with `terrawatt submit {}`)",
-                dir.display(),
-                dir.display()
-            );
-        }
-    }
-    absolute(dir)
-}
-
-/// Creates the run folder and its sub-folders.
-fn make_run_dir(run: &Path) -> Result<()> {
-    for sub in ["tiles", "tables", "reports", "logs"] {
-        std::fs::create_dir_all(run.join(sub))
-            .with_context(|| format!("creating {}", run.join(sub).display()))?;
-    }
-    Ok(())
-}
-
-fn absolute(p: &Path) -> Result<PathBuf> {
-    Ok(if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        std::env::current_dir()?.join(p)
-    })
-}
-
 /// Writes the plan, the manifest and the scripts, and says what was planned.
 fn finish_plan(
     ctx: &Ctx,
@@ -322,24 +285,16 @@ fn finish_plan(
     if let Some(m) = &common.merge_memory {
         terrawatt_table::size::parse_bytes(m).map_err(|e| anyhow!("--merge-memory {e}"))?;
     }
-    let manifest_name = match common.manifest_format.as_str() {
+    let manifest = match common.manifest_format.as_str() {
         "parquet" => "manifest.parquet",
         "csv" => "manifest.csv",
         o => bail!("--manifest-format '{o}': expected parquet or csv"),
     };
     let executable = match &common.executable {
-        Some(p) => absolute(p)?,
+        Some(p) => plans::absolute(p)?,
         None => std::env::current_exe().context("finding this terrawatt")?,
     };
-    let plan = Plan {
-        terrawatt: env!("CARGO_PKG_VERSION").into(),
-        kind: kind.into(),
-        created_utc: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        tasks: rows.len(),
-        manifest: manifest_name.into(),
-        executable,
-        workdir: std::env::current_dir()?,
-        global_args: carried_globals(&ctx.global),
+    let settings = plans::RunSettings {
         slurm: SlurmSettings {
             job_name: common
                 .job_name
@@ -352,35 +307,25 @@ fn finish_plan(
             time: common.time.clone(),
             max_parallel: common.max_parallel,
         },
-        merge,
+        manifest: manifest.into(),
+        executable,
+        workdir: std::env::current_dir()?,
+        global_args: carried_globals(&ctx.global),
         merge_memory: common.merge_memory.clone(),
-        notes,
     };
-    make_run_dir(run)?;
-    manifest::write(&run.join(manifest_name), &rows)?;
-    slurm::write_scripts(run, &plan)?;
-    plan.write(run)?;
-    let mut text = String::new();
-    writeln!(
-        text,
-        "planned {} {kind} task(s) in {}",
-        rows.len(),
-        run.display()
-    )?;
-    for n in &plan.notes {
-        writeln!(text, "  {n}")?;
-    }
-    writeln!(
-        text,
-        "run them: terrawatt submit {} (Slurm), or terrawatt submit {} --local",
-        run.display(),
-        run.display()
-    )?;
+    let planned = plans::write_run(run, kind, rows, merge, notes, settings)?;
     Ok(Outcome {
-        results: json!({ "run": run, "plan": plan }),
-        text,
+        results: json!({ "run": run, "plan": planned.plan }),
+        text: planned.text(),
         unit: None,
     })
+}
+
+/// Checks a task's command line by parsing it.
+fn check(argv: &[String]) -> terrawatt_scale::Result<()> {
+    parse(argv)
+        .map(|_| ())
+        .map_err(|e| ScaleError::Settings(format!("the tasks' command: {e:#}")))
 }
 
 pub fn plan(_span: &mut Span, ctx: &Ctx, p: &PlanCommand) -> Result<Outcome> {
@@ -421,57 +366,10 @@ fn tile_tasks(
     run: &Path,
     more: impl Fn(&str) -> (Vec<String>, Vec<Output>),
 ) -> Result<(Vec<TaskRow>, String)> {
-    let (tw, th) = tile_pixels(&a.tile_size, grid)?;
-    let inputs: Vec<PathBuf> = inputs.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
-    let cut = tiles::tiles(grid.width, grid.height, tw, th);
-    let mut rows = vec![];
-    for (id, t) in cut.iter().enumerate() {
-        let label = t.label();
-        let path = run.join("tiles").join(format!("{command}-{label}.tif"));
-        let mut argv = vec!["raster".to_string(), command.into()];
-        argv.extend(a.args.iter().cloned());
-        argv.extend([
-            "--window".to_string(),
-            format!("{},{},{},{}", t.col_off, t.row_off, t.width, t.height),
-            "--format".into(),
-            "gtiff".into(),
-            "--out".into(),
-            path.display().to_string(),
-        ]);
-        let (options, extra) = more(&label);
-        argv.extend(options);
-        if id == 0 {
-            parse(&argv).context("the tasks' command")?;
-        }
-        let (x0, y0, x1, y1) = grid
-            .window((t.col_off, t.row_off), (t.width, t.height))?
-            .bounds();
-        let mut outputs = vec![Output {
-            role: command.into(),
-            part: label.clone(),
-            path,
-        }];
-        outputs.extend(extra);
-        rows.push(TaskRow {
-            task_id: id,
-            label,
-            window: Some([t.col_off, t.row_off, t.width, t.height]),
-            bbox: Some([x0, y0, x1, y1]),
-            inputs: inputs.clone(),
-            outputs,
-            commands: vec![argv],
-        });
-    }
-    let note = format!(
-        "{} × {} pixels ({}) in {} tiles of up to {tw} × {th} pixels ({} × {})",
-        grid.width,
-        grid.height,
-        grid.crs_name(),
-        cut.len(),
-        cut.iter().map(|t| t.tile_col).max().unwrap_or(0) + 1,
-        cut.iter().map(|t| t.tile_row).max().unwrap_or(0) + 1,
-    );
-    Ok((rows, note))
+    let tile = tile_pixels(&a.tile_size, grid)?;
+    Ok(plans::tile_tasks(
+        command, &a.args, grid, tile, inputs, run, more, &check,
+    )?)
 }
 
 fn plan_change(ctx: &Ctx, a: &PlanTilesArgs) -> Result<Outcome> {
@@ -492,81 +390,17 @@ fn plan_change(ctx: &Ctx, a: &PlanTilesArgs) -> Result<Outcome> {
         unreachable!("parsed as raster change")
     };
     let tiling = change.tiling()?;
-    let run = check_run_dir(&a.plan.out)?;
+    let run = plans::check_run_dir(&a.plan.out)?;
     let deferred = tiling.deferred;
     let (rows, note) = tile_tasks(a, "change", &tiling.grid, &tiling.inputs, &run, |label| {
-        if deferred {
-            return (vec!["--defer-classes".into()], vec![]);
-        }
-        let classes = run.join("tiles").join(format!("classes-{label}.tif"));
-        let table = run.join("tables").join(format!("areas-{label}.csv"));
-        (
-            vec![
-                "--classes-out".into(),
-                classes.display().to_string(),
-                "--table".into(),
-                table.display().to_string(),
-            ],
-            vec![
-                Output {
-                    role: "classes".into(),
-                    part: label.into(),
-                    path: classes,
-                },
-                Output {
-                    role: "areas".into(),
-                    part: label.into(),
-                    path: table,
-                },
-            ],
-        )
+        plans::change_tile_outputs(&run, label, deferred)
     })?;
-    let mut notes = vec![note];
-    let merge = if deferred {
-        let how = match tiling.threshold {
-            terrawatt_raster::change::Threshold::Otsu { .. } => "Otsu".into(),
-            t => t.describe(),
-        };
-        notes.push(format!(
-            "the tasks write change values; the merge thresholds ({how}) and classifies (minimum mapping unit) the whole image, as one run would"
-        ));
-        MergeSpec {
-            change_classes: Some(ChangeClasses {
-                role: "change".into(),
-                vrt: "change-values.vrt".into(),
-                out: "change.tif".into(),
-                classes_out: "classes.tif".into(),
-                table: "areas.csv".into(),
-            }),
-            ..MergeSpec::default()
-        }
-    } else {
-        MergeSpec {
-            rasters: vec![
-                RasterMerge {
-                    role: "change".into(),
-                    vrt: "change.vrt".into(),
-                    cog: "change.tif".into(),
-                },
-                RasterMerge {
-                    role: "classes".into(),
-                    vrt: "classes.vrt".into(),
-                    cog: "classes.tif".into(),
-                },
-            ],
-            tables: vec![TableMerge {
-                role: "areas".into(),
-                out: "areas-by-tile.csv".into(),
-                sum: Some(SumSpec {
-                    out: "areas.csv".into(),
-                    key: vec!["class".into(), "name".into()],
-                    sum: vec!["pixels".into(), "hectares".into()],
-                    quadrature: vec![],
-                }),
-            }],
-            change_classes: None,
-        }
+    let how = match tiling.threshold {
+        terrawatt_raster::change::Threshold::Otsu { .. } => "Otsu".into(),
+        t => t.describe(),
     };
+    let (merge, more) = plans::change_merge(deferred, &how);
+    let notes: Vec<String> = std::iter::once(note).chain(more).collect();
     finish_plan(ctx, &a.plan, &run, "raster change", rows, merge, notes)
 }
 
@@ -603,7 +437,7 @@ fn plan_index(ctx: &Ctx, a: &PlanTilesArgs) -> Result<Outcome> {
         unreachable!("parsed as raster index")
     };
     let (grid, inputs) = index.tiling()?;
-    let run = check_run_dir(&a.plan.out)?;
+    let run = plans::check_run_dir(&a.plan.out)?;
     let (rows, note) = tile_tasks(a, "index", &grid, &inputs, &run, |_| (vec![], vec![]))?;
     let merge = MergeSpec {
         rasters: vec![RasterMerge {
@@ -659,8 +493,11 @@ fn plan_zones(ctx: &Ctx, a: &PlanZonesArgs, command: &str) -> Result<Outcome> {
         bail!("{}: the layer has no features", zones.display());
     }
     inputs.push(zones.clone());
-    let inputs: Vec<PathBuf> = inputs.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
-    let run = check_run_dir(&a.plan.out)?;
+    let inputs: Vec<PathBuf> = inputs
+        .iter()
+        .map(|p| plans::absolute(p))
+        .collect::<terrawatt_scale::Result<_>>()?;
+    let run = plans::check_run_dir(&a.plan.out)?;
     let role = command.replace('-', "_");
     let mut rows = vec![];
     for (id, start) in (0..n).step_by(a.per_task).enumerate() {
@@ -678,64 +515,22 @@ fn plan_zones(ctx: &Ctx, a: &PlanZonesArgs, command: &str) -> Result<Outcome> {
         if id == 0 {
             parse(&argv).context("the tasks' command")?;
         }
-        rows.push(table_task(id, label, inputs.clone(), &role, out, argv));
+        rows.push(plans::table_task(
+            id,
+            label,
+            inputs.clone(),
+            &role,
+            out,
+            argv,
+        ));
     }
-    let merge = one_table(&role, &format!("{command}.{ext}"), None);
+    let merge = plans::one_table(&role, &format!("{command}.{ext}"), None);
     let notes = vec![format!(
         "{n} polygons of {}, {} per task",
         zones.display(),
         a.per_task
     )];
     finish_plan(ctx, &a.plan, &run, &what, rows, merge, notes)
-}
-
-/// A task that runs one command and writes one table (role `role`, part `label`).
-fn table_task(
-    id: usize,
-    label: String,
-    inputs: Vec<PathBuf>,
-    role: &str,
-    out: PathBuf,
-    argv: Vec<String>,
-) -> TaskRow {
-    TaskRow {
-        task_id: id,
-        label: label.clone(),
-        window: None,
-        bbox: None,
-        inputs,
-        outputs: vec![Output {
-            role: role.into(),
-            part: label,
-            path: out,
-        }],
-        commands: vec![argv],
-    }
-}
-
-/// A merge that concatenates one table role into `out` (and sums it where asked).
-fn one_table(role: &str, out: &str, sum: Option<SumSpec>) -> MergeSpec {
-    MergeSpec {
-        tables: vec![TableMerge {
-            role: role.into(),
-            out: out.into(),
-            sum,
-        }],
-        ..MergeSpec::default()
-    }
-}
-
-/// A name safe in file names: letters, digits, `-`, `_`, `.`; others become `_`.
-fn file_safe(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 fn plan_backtest(ctx: &Ctx, a: &PlanBacktestArgs) -> Result<Outcome> {
@@ -747,127 +542,22 @@ fn plan_backtest(ctx: &Ctx, a: &PlanBacktestArgs) -> Result<Outcome> {
         &["--data", "--out", "--plot", "--plot-skill"],
         "forecast backtest",
     )?;
-    let t = Table::read(&a.sites)?;
-    t.require(&["site".to_string(), "data".to_string()])?;
-    let base = a
-        .sites
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let base = absolute(base)?;
-    let names = t.strings("site")?;
-    let columns: Vec<String> = t
-        .column_names()
-        .into_iter()
-        .filter(|c| c != "site")
-        .collect();
-    let values: Vec<Vec<String>> = columns
-        .iter()
-        .map(|c| t.strings(c))
-        .collect::<std::result::Result<_, _>>()?;
-    let path_columns = [
-        "data",
-        "weather",
-        "site_file",
-        "power_curve",
-        "turbine_library",
-    ];
-    let run = check_run_dir(&a.plan.out)?;
-    let mut seen: Vec<String> = vec![];
-    // (site, file-safe name, argv, inputs)
-    let mut sites = vec![];
-    for (i, name) in names.iter().enumerate() {
-        let place = format!("{} row {} (site '{name}')", a.sites.display(), i + 2);
-        if name.trim().is_empty() {
-            bail!("{} row {}: the site has no name", a.sites.display(), i + 2);
-        }
-        let safe = file_safe(name.trim());
-        if seen.contains(&safe) {
-            bail!("{place}: another site has this name (as a file name: {safe})");
-        }
-        seen.push(safe.clone());
-        let out = run.join("tables").join(format!("forecasts-{safe}.csv"));
-        let mut argv = vec!["forecast".to_string(), "backtest".into()];
-        let mut inputs = vec![];
-        for (c, v) in columns.iter().zip(&values) {
-            let v = v[i].trim();
-            if v.is_empty() {
-                if c == "data" {
-                    bail!("{place}: no data file");
-                }
-                continue;
-            }
-            let flag = match c.as_str() {
-                "site_file" => "--site".to_string(),
-                c => format!("--{}", c.replace('_', "-")),
-            };
-            let value = if path_columns.contains(&c.as_str()) {
-                let p = Path::new(v);
-                let p = if p.is_absolute() {
-                    p.to_path_buf()
-                } else {
-                    base.join(p)
-                };
-                if !p.exists() {
-                    bail!("{place}: column {c}: {} does not exist", p.display());
-                }
-                inputs.push(p.clone());
-                p.display().to_string()
-            } else {
-                v.to_string()
-            };
-            argv.push(flag);
-            argv.push(value);
-        }
-        argv.extend(a.args.iter().cloned());
-        argv.extend(["--out".to_string(), out.display().to_string()]);
+    let run = plans::check_run_dir(&a.plan.out)?;
+    let check_site = |argv: &[String], place: &str| -> terrawatt_scale::Result<()> {
         refuse_options(&argv[2..argv.len() - 2], &[], "forecast backtest")
-            .with_context(|| place.clone())?;
-        parse(&argv).with_context(|| place.clone())?;
-        sites.push((name.trim().to_string(), argv, inputs, out));
-    }
-    if sites.is_empty() {
-        bail!("{}: no sites", a.sites.display());
-    }
-    let mut rows = vec![];
-    for (id, chunk) in sites.chunks(a.per_task).enumerate() {
-        let label = if chunk.len() == 1 {
-            chunk[0].0.clone()
-        } else {
-            format!("{} … {}", chunk[0].0, chunk[chunk.len() - 1].0)
-        };
-        let mut inputs: Vec<PathBuf> = vec![];
-        for s in chunk {
-            for p in &s.2 {
-                if !inputs.contains(p) {
-                    inputs.push(p.clone());
-                }
-            }
-        }
-        rows.push(TaskRow {
-            task_id: id,
-            label,
-            window: None,
-            bbox: None,
-            inputs,
-            outputs: chunk
-                .iter()
-                .map(|s| Output {
-                    role: "forecasts".into(),
-                    part: s.0.clone(),
-                    path: s.3.clone(),
-                })
-                .collect(),
-            commands: chunk.iter().map(|s| s.1.clone()).collect(),
-        });
-    }
-    let merge = one_table("forecasts", "forecasts.csv", None);
-    let notes = vec![format!(
-        "{} sites, {} per task; every site's scores in results.json after the merge",
-        sites.len(),
-        a.per_task
-    )];
-    finish_plan(ctx, &a.plan, &run, "forecast backtest", rows, merge, notes)
+            .and_then(|()| parse(argv).map(|_| ()))
+            .map_err(|e| ScaleError::Settings(format!("{place}: {e:#}")))
+    };
+    let (rows, merge, note) = plans::site_tasks(&a.sites, &run, a.per_task, &a.args, &check_site)?;
+    finish_plan(
+        ctx,
+        &a.plan,
+        &run,
+        "forecast backtest",
+        rows,
+        merge,
+        vec![note],
+    )
 }
 
 fn plan_savings(ctx: &Ctx, a: &PlanSavingsArgs) -> Result<Outcome> {
@@ -876,8 +566,11 @@ fn plan_savings(ctx: &Ctx, a: &PlanSavingsArgs) -> Result<Outcome> {
     }
     refuse_options(&a.args, &["--meters", "--out"], "building savings")?;
     let files = crate::commands::baseline::meter_files(&a.meters)?;
-    let files: Vec<PathBuf> = files.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
-    let run = check_run_dir(&a.plan.out)?;
+    let files: Vec<PathBuf> = files
+        .iter()
+        .map(|p| plans::absolute(p))
+        .collect::<terrawatt_scale::Result<_>>()?;
+    let run = plans::check_run_dir(&a.plan.out)?;
     let mut rows = vec![];
     for (id, chunk) in files.chunks(a.per_task).enumerate() {
         let name = |p: &PathBuf| {
@@ -901,9 +594,16 @@ fn plan_savings(ctx: &Ctx, a: &PlanSavingsArgs) -> Result<Outcome> {
         if id == 0 {
             parse(&argv).context("the tasks' command")?;
         }
-        rows.push(table_task(id, label, chunk.to_vec(), "savings", out, argv));
+        rows.push(plans::table_task(
+            id,
+            label,
+            chunk.to_vec(),
+            "savings",
+            out,
+            argv,
+        ));
     }
-    let merge = one_table(
+    let merge = plans::one_table(
         "savings",
         "savings.csv",
         Some(SumSpec {

@@ -14,6 +14,8 @@
 //! - [`energy`]: task energy reports summed: in total, by node and by method.
 //! - [`tables`]: per-task CSV tables concatenated (with the task and part of each row) and
 //!   summed by key columns.
+//! - [`plans`]: the tasks of a plan (tiles, polygons, sites, meters), its merge, and the
+//!   run folder with the manifest, the scripts and the plan.
 //! - [`merge`]: a run's outputs merged (results, mosaics, a change run's classes, tables)
 //!   and its tasks' energy summed, all or nothing.
 //! - [`status`]: which tasks of a run are done and why the others are not; what a
@@ -73,6 +75,7 @@
 pub mod energy;
 pub mod manifest;
 pub mod merge;
+pub mod plans;
 pub mod slurm;
 pub mod status;
 pub mod tables;
