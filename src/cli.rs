@@ -201,19 +201,21 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Building energy: load regression with a green model choice.
+    /// Building energy: load models with a green model choice; CalTRACK baselines, ASHRAE
+    /// Guideline 14 and savings with their uncertainty.
     #[command(subcommand)]
     Building(Box<BuildingCommand>),
-    /// Solar physics: the Sun's position (NREL SPA).
+    /// Solar: the Sun's position (NREL SPA), clear sky, and a PV system's output from weather.
     #[command(subcommand)]
     Solar(Box<SolarCommand>),
-    /// Wind power physics.
+    /// Wind: hub-height wind, air density and turbine or farm output (with wake losses).
     #[command(subcommand)]
     Wind(Box<WindCommand>),
     /// Forecasting renewable output: backtests with skill scores, and forecasts.
     #[command(subcommand)]
     Forecast(Box<crate::commands::forecast::ForecastCommand>),
-    /// Satellite rasters: spectral indices and two-date change detection.
+    /// Satellite rasters: indices, change, accuracy and area, landscape metrics, zonal
+    /// statistics, forest loss, land-cover transitions.
     #[command(subcommand)]
     Raster(Box<crate::commands::raster::RasterCommand>),
     /// Energy accounting: what this machine can measure, calibration, carbon tables.

@@ -8,13 +8,12 @@ mod task;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use terrawatt_meter::{CarbonSettings, EnergyReport, Meter, Span};
 
 use crate::cli::{BuildingCommand, Cli, Command, EnergyCommand, SolarCommand, WindCommand};
 use crate::commands::forecast::ForecastCommand;
 use crate::commands::raster::RasterCommand;
-use crate::commands::scale::PlanCommand;
 use crate::task::{Ctx, Outcome};
 
 fn main() -> ExitCode {
@@ -39,8 +38,8 @@ fn main() -> ExitCode {
             })
         };
     }
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let (cli, name) = match parse_named(std::env::args_os()) {
+        Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.print();
             if e.use_stderr() {
@@ -54,7 +53,7 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
-    match run(cli) {
+    match run(cli, &name) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {}", task::error_text(&e));
@@ -63,73 +62,26 @@ fn main() -> ExitCode {
     }
 }
 
-pub(crate) fn command_name(c: &Command) -> &'static str {
-    match c {
-        Command::Energy(EnergyCommand::Info) => "energy info",
-        Command::Energy(EnergyCommand::Calibrate(_)) => "energy calibrate",
-        Command::Energy(EnergyCommand::Countries) => "energy countries",
-        Command::Energy(EnergyCommand::Regions) => "energy regions",
-        Command::Energy(EnergyCommand::When(_)) => "energy when",
-        Command::Energy(EnergyCommand::Sweep(_)) => "energy sweep",
-        Command::Energy(EnergyCommand::SampleIntensity(_)) => "energy sample-intensity",
-        Command::Demo(_) => "demo",
-        Command::Building(b) => match **b {
-            BuildingCommand::Fit(_) => "building fit",
-            BuildingCommand::Predict(_) => "building predict",
-            BuildingCommand::Cv(_) => "building cv",
-            BuildingCommand::Sample(_) => "building sample",
-            BuildingCommand::Baseline(_) => "building baseline",
-            BuildingCommand::Savings(_) => "building savings",
-            BuildingCommand::Portfolio(_) => "building portfolio",
-            BuildingCommand::SampleMeter(_) => "building sample-meter",
-        },
-        Command::Solar(s) => match &**s {
-            SolarCommand::Position(_) => "solar position",
-            SolarCommand::Clearsky(_) => "solar clearsky",
-            SolarCommand::Simulate(_) => "solar simulate",
-            SolarCommand::SampleWeather(_) => "solar sample-weather",
-        },
-        Command::Wind(w) => match &**w {
-            WindCommand::Simulate(_) => "wind simulate",
-            WindCommand::SampleWeather(_) => "wind sample-weather",
-        },
-        Command::Forecast(f) => match &**f {
-            ForecastCommand::Backtest(_) => "forecast backtest",
-            ForecastCommand::Predict(_) => "forecast predict",
-            ForecastCommand::SamplePv(_) => "forecast sample-pv",
-        },
-        Command::Raster(r) => match &**r {
-            RasterCommand::Index(_) => "raster index",
-            RasterCommand::Change(_) => "raster change",
-            RasterCommand::Landscape(_) => "raster landscape",
-            RasterCommand::Transitions(_) => "raster transitions",
-            RasterCommand::Sample(_) => "raster sample",
-            RasterCommand::Accuracy(_) => "raster accuracy",
-            RasterCommand::SampleDesign(_) => "raster sample-design",
-            RasterCommand::Zonal(_) => "raster zonal",
-            RasterCommand::ForestLoss(_) => "raster forest-loss",
-        },
-        Command::Plan(p) => match &**p {
-            PlanCommand::Raster(r) => match r {
-                commands::scale::PlanRaster::Change(_) => "plan raster change",
-                commands::scale::PlanRaster::Index(_) => "plan raster index",
-                commands::scale::PlanRaster::Zonal(_) => "plan raster zonal",
-                commands::scale::PlanRaster::ForestLoss(_) => "plan raster forest-loss",
-                commands::scale::PlanRaster::Transitions(_) => "plan raster transitions",
-            },
-            PlanCommand::Forecast(_) => "plan forecast backtest",
-            PlanCommand::Building(_) => "plan building savings",
-        },
-        Command::RunTask(_) => "run-task",
-        Command::Merge(_) => "merge",
-        Command::Submit(_) => "submit",
-        Command::Completions { .. } => "completions",
+/// Parses a command line (with the program's name first) and names its command by its
+/// subcommands as clap sees them: `building fit`, `plan raster change`.
+pub(crate) fn parse_named<I, T>(args: I) -> Result<(Cli, String), clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let m = Cli::command().try_get_matches_from(args)?;
+    let cli = Cli::from_arg_matches(&m)?;
+    let mut parts = vec![];
+    let mut at = &m;
+    while let Some((name, sub)) = at.subcommand() {
+        parts.push(name.to_string());
+        at = sub;
     }
+    Ok((cli, parts.join(" ")))
 }
 
-fn run(cli: Cli) -> Result<ExitCode> {
+fn run(cli: Cli, name: &str) -> Result<ExitCode> {
     let g = cli.global.clone();
-    let name = command_name(&cli.command);
     let meter = match task::meter(&g) {
         Ok(m) => m,
         Err(e) => {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, Subcommand};
 use serde_json::{Value, json};
 use terrawatt_meter::Span;
 use terrawatt_raster::change::ClassRule;
@@ -233,7 +233,12 @@ fn refuse_options(args: &[String], reserved: &[&str], what: &str) -> Result<()> 
 
 /// Parses a command line of terrawatt (without the program name).
 fn parse(argv: &[String]) -> Result<Cli> {
-    Cli::try_parse_from(std::iter::once("terrawatt".to_string()).chain(argv.iter().cloned()))
+    Ok(parse_named(argv)?.0)
+}
+
+/// Parses a command line of terrawatt (without the program name) and names its command.
+fn parse_named(argv: &[String]) -> Result<(Cli, String)> {
+    crate::parse_named(std::iter::once("terrawatt".to_string()).chain(argv.iter().cloned()))
         .map_err(|e| anyhow!("{}", e.render().to_string().trim_end()))
 }
 
@@ -712,14 +717,13 @@ fn run_commands(
     let (id, row) = (task.row.task_id, &task.row);
     let mut done = vec![];
     for (k, argv) in row.commands.iter().enumerate() {
-        let cli = parse(argv).with_context(|| format!("task {id} command {k}"))?;
+        let (cli, name) = parse_named(argv).with_context(|| format!("task {id} command {k}"))?;
         if matches!(
             cli.command,
             Command::Plan(_) | Command::RunTask(_) | Command::Merge(_) | Command::Submit(_)
         ) {
             bail!("task {id} command {k}: a task cannot plan, run, merge or submit");
         }
-        let name = crate::command_name(&cli.command);
         let out = span
             .phase(format!("{name} #{k}"), |sp| {
                 crate::dispatch(&cli.command, sp, ctx)
