@@ -254,11 +254,17 @@ mod tests {
 
     #[test]
     fn quoted_records() {
-        let r = records("a,b\r\n1,\"x, \"\"y\"\"\nz\"\n\n2,\n");
+        let r = records("a,b\n1,\"x, \"\"y\"\"\nz\"\n2,\n");
         assert_eq!(
             r,
             vec![vec!["a", "b"], vec!["1", "x, \"y\"\nz"], vec!["2", ""]]
         );
+    }
+
+    #[test]
+    fn crlf_line_ends_and_blank_lines() {
+        let r = records("a,b\r\n1,\"x\r\ny\"\r\n\r\n2,3\r\n");
+        assert_eq!(r, vec![vec!["a", "b"], vec!["1", "x\r\ny"], vec!["2", "3"]]);
     }
 
     #[test]
