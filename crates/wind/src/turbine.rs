@@ -215,8 +215,8 @@ pub fn oedb_nominal_power(path: &Path, turbine_type: &str) -> Result<f64, Turbin
     oedb_turbine_value(path, turbine_type, "nominal_power")
 }
 
-/// A numeric column of `turbine_type`'s row in an OEDB `turbine_data.csv` (the columns
-/// read lie before the first quoted field of the file's rows).
+/// A numeric column of `turbine_type`'s row in an OEDB `turbine_data.csv` (quoted fields,
+/// commas inside them included, are one field each).
 fn oedb_turbine_value(path: &Path, turbine_type: &str, column: &str) -> Result<f64, TurbineError> {
     let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
