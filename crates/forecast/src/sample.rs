@@ -8,8 +8,6 @@
 //! whose size grows on partly cloudy days; an eight-hour logger outage on day 50 leaves
 //! the values missing. A seed gives the same file on any machine.
 
-use std::fmt::Write as _;
-
 use terrawatt_learn::rng::Rng;
 
 use crate::physics::{self, PvSite};
@@ -33,7 +31,9 @@ pub fn pv_power_csv(seed: u64) -> String {
     let centres: Vec<i64> = (0..n).map(|i| start + i as i64 * step + step / 2).collect();
     let cs = physics::clear_sky(&SITE, &centres);
     let mut rng = Rng::new(seed ^ 0x5eed_f0ca);
-    let mut out = String::from("time,ac_power\n");
+    let mut out = csv::Writer::from_writer(vec![]);
+    // Writing to memory cannot fail.
+    let _ = out.write_record(["time", "ac_power"]);
     let (mut regime, mut wiggle) = (0.0f64, 0.0f64);
     let mut mean = 0.8;
     for i in 0..n {
@@ -49,13 +49,15 @@ pub fn pv_power_csv(seed: u64) -> String {
         let t = chrono::DateTime::from_timestamp(start + i as i64 * step, 0).expect("in range");
         let day = i / 96;
         let outage = day == 49 && (40..72).contains(&(i % 96));
-        if outage {
-            writeln!(out, "{},", t.format("%Y-%m-%dT%H:%M:%S+00:00")).expect("string");
+        let power = if outage {
+            String::new()
         } else {
-            writeln!(out, "{},{:.1}", t.format("%Y-%m-%dT%H:%M:%S+00:00"), p).expect("string");
-        }
+            format!("{p:.1}")
+        };
+        let time = t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
+        let _ = out.write_record([time, power]);
     }
-    out
+    String::from_utf8(out.into_inner().unwrap_or_default()).expect("UTF-8 text")
 }
 
 #[cfg(test)]

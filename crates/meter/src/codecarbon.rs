@@ -77,12 +77,16 @@ pub struct RowContext {
     pub ram_utilization: Option<f64>,
 }
 
-fn quote(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
+/// The CSV text of one row (preceded by the header where `header`), each field quoted where it
+/// holds a comma, a quote or a line break.
+fn rows_text(header: bool, values: &[String]) -> Vec<u8> {
+    let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(vec![]);
+    // Writing to memory cannot fail.
+    if header {
+        let _ = writer.write_record(HEADER);
     }
+    let _ = writer.write_record(values);
+    writer.into_inner().unwrap_or_default()
 }
 
 fn num(v: f64) -> String {
@@ -205,25 +209,19 @@ pub fn check(path: &Path) -> Result<()> {
 pub fn append(path: &Path, values: &[String]) -> Result<()> {
     check(path)?;
     let len = std::fs::metadata(path).map_or(0, |m| m.len());
-    let mut text = String::new();
-    if len == 0 {
-        text.push_str(&HEADER.join(","));
-        text.push('\n');
-    } else if !ends_with_newline(path, len)? {
+    let mut text = Vec::new();
+    if len > 0 && !ends_with_newline(path, len)? {
         // a file whose last row has no line end (edited by hand, or cut off): the row starts
         // on a line of its own, never glued onto the last one
-        text.push('\n');
+        text.push(b'\n');
     }
-    let line: Vec<String> = values.iter().map(|v| quote(v)).collect();
-    text.push_str(&line.join(","));
-    text.push('\n');
+    text.extend(rows_text(len == 0, values));
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
         .map_err(|e| MeterError::io(path, e))?;
-    file.write_all(text.as_bytes())
-        .map_err(|e| MeterError::io(path, e))
+    file.write_all(&text).map_err(|e| MeterError::io(path, e))
 }
 
 /// Whether the last byte of the file (`len` > 0 bytes) is a line end.
@@ -252,9 +250,14 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(quote("plain"), "plain");
-        assert_eq!(quote("a,b"), "\"a,b\"");
-        assert_eq!(quote("say \"x\""), "\"say \"\"x\"\"\"");
+        let values = ["plain", "a,b", "say \"x\"", ""].map(String::from);
+        assert_eq!(
+            rows_text(false, &values),
+            b"plain,\"a,b\",\"say \"\"x\"\"\",\n"
+        );
+        let with_header = String::from_utf8(rows_text(true, &values)).unwrap();
+        assert!(with_header.starts_with("timestamp,project_name,"));
+        assert!(with_header.ends_with(",wue\nplain,\"a,b\",\"say \"\"x\"\"\",\n"));
     }
 
     #[test]

@@ -7,26 +7,18 @@ const GRID_CSV: &str = include_str!("../data/grid_intensity.csv");
 const CLOUD_CSV: &str = include_str!("../data/cloud_regions.csv");
 const CPU_CSV: &str = include_str!("../data/cpu_tdp.csv");
 
-/// Splits one CSV record (RFC 4180 quoting, no embedded newlines).
+/// Splits one CSV record (RFC 4180 quoting, no embedded newlines); an empty line is one empty
+/// field.
 pub(crate) fn split_csv_line(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if field.is_empty() => quoted = true,
-            (',', false) => out.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes());
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(true) => record.iter().map(str::to_string).collect(),
+        _ => vec![String::new()],
     }
-    out.push(field);
-    out
 }
 
 fn rows(csv: &'static str) -> impl Iterator<Item = Vec<String>> {
@@ -129,7 +121,9 @@ mod tests {
 
     #[test]
     fn csv_lines_split_with_quotes() {
-        let cases: [(&str, &[&str]); 4] = [
+        let cases: [(&str, &[&str]); 6] = [
+            ("", &[""]),
+            ("a,", &["a", ""]),
             ("a,b,c", &["a", "b", "c"]),
             (
                 "\"Korea, Republic of\",KR,1",

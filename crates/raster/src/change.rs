@@ -1796,7 +1796,7 @@ pub fn class_table_csv(classes: &[ClassArea]) -> String {
         csv.push_str(&format!(
             "{},{},{},{}\n",
             k.class,
-            crate::zone_table::csv_field(&k.name),
+            terrawatt_table::csv_field(&k.name),
             k.pixels,
             k.hectares
         ));

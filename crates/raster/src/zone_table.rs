@@ -10,6 +10,8 @@ use gdal::DriverManager;
 use gdal::spatial_ref::SpatialRef;
 use gdal::vector::{Geometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType};
 
+use terrawatt_table::csv_field;
+
 use crate::zones::{Kind, Value, Zones};
 use crate::{RasterError, Result};
 
@@ -382,14 +384,5 @@ fn force_multi(g: Geometry) -> gdal::errors::Result<Geometry> {
         gdal_sys::OGR_G_ExportToWkb(m, gdal_sys::OGRwkbByteOrder::wkbNDR, buf.as_mut_ptr());
         gdal_sys::OGR_G_DestroyGeometry(m);
         Geometry::from_wkb(&buf)
-    }
-}
-
-/// A CSV field, quoted where it holds a comma, a quote or a line break.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
     }
 }

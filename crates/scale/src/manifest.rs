@@ -8,11 +8,10 @@
 //! `{role, part, path}`) and `commands` (a JSON array of argument vectors, each a terrawatt
 //! command the task runs in order).
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use terrawatt_table::{OutColumn, Table, csv_field};
+use terrawatt_table::{OutColumn, Table};
 
 use crate::{Result, ScaleError, invalid, io_err, write_atomic};
 
@@ -212,20 +211,22 @@ pub fn write(path: &Path, rows: &[TaskRow]) -> Result<()> {
     {
         return terrawatt_table::write_parquet_columns(path, columns).map_err(ScaleError::from);
     }
-    let mut csv = COLUMNS.join(",");
-    csv.push('\n');
+    let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(vec![]);
+    // Writing to memory cannot fail.
+    let _ = writer.write_record(COLUMNS);
     for (i, r) in rows.iter().enumerate() {
-        let mut fields: Vec<String> = vec![r.task_id.to_string(), csv_field(&r.label)];
+        let mut fields: Vec<String> = vec![r.task_id.to_string(), r.label.clone()];
         for (_, c) in &columns[2..] {
             fields.push(match c {
                 OutColumn::Int(v) => v[i].map(|x| x.to_string()).unwrap_or_default(),
                 OutColumn::Real(v) => v[i].map(|x| format!("{x:?}")).unwrap_or_default(),
-                OutColumn::Text(v) => csv_field(v[i].as_deref().unwrap_or("")),
+                OutColumn::Text(v) => v[i].clone().unwrap_or_default(),
             });
         }
-        let _ = writeln!(csv, "{}", fields.join(","));
+        let _ = writer.write_record(&fields);
     }
-    write_atomic(path, csv.as_bytes())
+    let csv = writer.into_inner().unwrap_or_default();
+    write_atomic(path, &csv)
 }
 
 mod erased {

@@ -6,48 +6,23 @@ use std::path::{Path, PathBuf};
 
 use crate::manifest::SumSpec;
 use crate::{Result, invalid, io_err};
-use terrawatt_table::csv_field;
 
-/// CSV records (RFC 4180: quoted fields may hold commas, quotes and line breaks).
+/// CSV records (RFC 4180: quoted fields may hold commas, quotes and line breaks; blank lines
+/// are skipped).
 pub fn records(text: &str) -> Vec<Vec<String>> {
-    let mut out = vec![];
-    let mut rec = vec![];
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    let mut any = false;
-    while let Some(c) = chars.next() {
-        any = true;
-        if quoted {
-            if c == '"' {
-                if chars.peek() == Some(&'"') {
-                    field.push('"');
-                    chars.next();
-                } else {
-                    quoted = false;
-                }
-            } else {
-                field.push(c);
-            }
-            continue;
-        }
-        match c {
-            '"' => quoted = true,
-            ',' => rec.push(std::mem::take(&mut field)),
-            '\r' => {}
-            '\n' => {
-                rec.push(std::mem::take(&mut field));
-                out.push(std::mem::take(&mut rec));
-                any = false;
-            }
-            c => field.push(c),
-        }
-    }
-    if any {
-        rec.push(field);
-        out.push(rec);
-    }
-    out
+    csv_reader(text.as_bytes())
+        .into_records()
+        .filter_map(|r| r.ok())
+        .map(|r| r.iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// A CSV reader of records of any length, the header being a record like the others.
+fn csv_reader<R: std::io::Read>(reader: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader)
 }
 
 /// A concatenated table.
@@ -58,13 +33,14 @@ pub struct Concat {
 }
 
 impl Concat {
+    /// The table as CSV text, header first.
     pub fn to_csv(&self) -> String {
-        let mut s = String::new();
+        let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(vec![]);
+        // Writing to memory cannot fail.
         for r in std::iter::once(&self.header).chain(&self.rows) {
-            s.push_str(&r.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-            s.push('\n');
+            let _ = writer.write_record(r);
         }
-        s
+        String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
     }
 }
 
@@ -87,32 +63,27 @@ pub fn concat_into(
     out: &Path,
     spec: Option<&SumSpec>,
 ) -> Result<Merged> {
-    use std::io::Write as _;
     let file = std::fs::File::create(out).map_err(io_err(out))?;
-    let mut w = std::io::BufWriter::new(file);
+    let mut w = csv::Writer::from_writer(file);
     let mut header: Option<(Vec<String>, &Path)> = None;
     let mut summer: Option<Summer> = None;
     let mut n = 0usize;
-    let line = |fields: &[String]| -> String {
-        let mut l = fields
-            .iter()
-            .map(|f| csv_field(f))
-            .collect::<Vec<_>>()
-            .join(",");
-        l.push('\n');
-        l
-    };
+    let write_err = |e: csv::Error| io_err(out)(e.into());
     for (task, part, path) in parts {
-        let text = std::fs::read_to_string(path).map_err(io_err(path))?;
-        let mut recs = records(&text).into_iter();
+        let file = std::fs::File::open(path).map_err(io_err(path))?;
+        let mut recs = csv_reader(file).into_records().map(|r| {
+            r.map(|r| r.iter().map(str::to_string).collect::<Vec<_>>())
+                .map_err(|e| io_err(path)(e.into()))
+        });
         let h = recs
             .next()
+            .transpose()?
             .ok_or_else(|| invalid(path, "the table is empty"))?;
         match &header {
             None => {
                 let mut full = vec!["task".to_string(), "part".to_string()];
                 full.extend(h.iter().cloned());
-                w.write_all(line(&full).as_bytes()).map_err(io_err(out))?;
+                w.write_record(&full).map_err(write_err)?;
                 if let Some(spec) = spec {
                     summer = Some(Summer::new(&full, spec, out)?);
                 }
@@ -132,6 +103,7 @@ pub fn concat_into(
             _ => {}
         }
         for (i, r) in recs.enumerate() {
+            let r = r?;
             if r.len() != h.len() {
                 return Err(invalid(
                     path,
@@ -148,7 +120,7 @@ pub fn concat_into(
             if let Some(s) = &mut summer {
                 s.add(&row, path, i + 2)?;
             }
-            w.write_all(line(&row).as_bytes()).map_err(io_err(out))?;
+            w.write_record(&row).map_err(write_err)?;
             n += 1;
         }
     }
@@ -287,6 +259,12 @@ mod tests {
             r,
             vec![vec!["a", "b"], vec!["1", "x, \"y\"\nz"], vec!["2", ""]]
         );
+    }
+
+    #[test]
+    fn crlf_line_ends_and_blank_lines() {
+        let r = records("a,b\r\n1,\"x\r\ny\"\r\n\r\n2,3\r\n");
+        assert_eq!(r, vec![vec!["a", "b"], vec!["1", "x\r\ny"], vec!["2", "3"]]);
     }
 
     #[test]

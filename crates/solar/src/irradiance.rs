@@ -350,8 +350,7 @@ fn dirint_table() -> &'static DirintTable {
     static T: OnceLock<Box<DirintTable>> = OnceLock::new();
     T.get_or_init(|| {
         let mut t = Box::new([[[[f64::NAN; 7]; 5]; 6]; 6]);
-        for line in include_str!("../data/dirint.csv").lines().skip(1) {
-            let f: Vec<&str> = line.trim().split(',').collect();
+        for f in crate::spa::bundled_records(include_str!("../data/dirint.csv")) {
             if f.len() < 5 {
                 continue;
             }
@@ -577,16 +576,12 @@ pub fn perez_models() -> &'static [PerezCoefficients] {
     static M: OnceLock<Vec<PerezCoefficients>> = OnceLock::new();
     M.get_or_init(|| {
         let mut out: Vec<PerezCoefficients> = Vec::new();
-        for line in include_str!("../data/perez.csv").lines().skip(1) {
-            let f: Vec<&str> = line.trim().split(',').collect();
+        for f in crate::spa::bundled_records(include_str!("../data/perez.csv")) {
             if f.len() < 8 {
                 continue;
             }
             let bin: usize = f[1].parse().expect("bin");
-            let v: Vec<f64> = f[2..8]
-                .iter()
-                .map(|x| x.parse().expect("a number"))
-                .collect();
+            let v: Vec<f64> = (2..8).map(|i| f[i].parse().expect("a number")).collect();
             if out.last().is_none_or(|m| m.name != f[0]) {
                 out.push(PerezCoefficients {
                     name: f[0].to_string(),

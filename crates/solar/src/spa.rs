@@ -32,18 +32,28 @@ struct Tables {
     nutation: Vec<([f64; 5], [f64; 4])>,
 }
 
+/// The records of a CSV table bundled with the crate, after its header (blank lines skipped,
+/// fields trimmed).
+pub(crate) fn bundled_records(text: &'static str) -> impl Iterator<Item = csv::StringRecord> {
+    csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes())
+        .into_records()
+        .map(|r| r.expect("a bundled table is valid CSV"))
+}
+
 fn tables() -> &'static Tables {
     static T: OnceLock<Tables> = OnceLock::new();
     T.get_or_init(|| {
         let mut l = vec![Vec::new(); 6];
         let mut b = vec![Vec::new(); 2];
         let mut r = vec![Vec::new(); 5];
-        for line in include_str!("../data/spa_terms.csv").lines().skip(1) {
-            let f: Vec<&str> = line.trim().split(',').collect();
+        for f in bundled_records(include_str!("../data/spa_terms.csv")) {
             if f.len() < 5 {
                 continue;
             }
-            let series = f[0];
+            let series = &f[0];
             let k: usize = series[1..].parse().expect("series index");
             let term = Term {
                 a: f[2].parse().expect("A"),
@@ -58,10 +68,9 @@ fn tables() -> &'static Tables {
             }
         }
         let mut nutation = Vec::new();
-        for line in include_str!("../data/spa_nutation.csv").lines().skip(1) {
-            let f: Vec<f64> = line
-                .trim()
-                .split(',')
+        for record in bundled_records(include_str!("../data/spa_nutation.csv")) {
+            let f: Vec<f64> = record
+                .iter()
                 .map(|v| v.parse().expect("a number"))
                 .collect();
             if f.len() < 9 {

@@ -263,19 +263,18 @@ fn is_leap(y: i64) -> bool {
     chrono::NaiveDate::from_ymd_opt(y as i32, 2, 29).is_some()
 }
 
+/// Splits one CSV line (RFC 4180 quoting: a doubled quote inside quotes is one quote); an
+/// empty line is one empty field.
 fn split_csv(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    for c in line.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes());
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(true) => record.iter().map(str::to_string).collect(),
+        _ => vec![String::new()],
     }
-    out.push(cur);
-    out
 }
 
 /// Reads a TMY3 file (NSRDB 1991–2005 / 1961–1990 update): a metadata line, a header line,
@@ -515,7 +514,12 @@ pub fn read_pvgis_tmy(path: &Path, year: i32) -> Result<Weather, WeatherError> {
                     .and_then(|r| r.ok())
                     .unwrap_or(f64::NAN);
             } else if line.starts_with("time(UTC)") {
-                header = Some(line.split(',').map(|h| h.trim().to_string()).collect());
+                header = Some(
+                    split_csv(line)
+                        .into_iter()
+                        .map(|h| h.trim().to_string())
+                        .collect(),
+                );
             }
             continue;
         }
@@ -523,8 +527,8 @@ pub fn read_pvgis_tmy(path: &Path, year: i32) -> Result<Weather, WeatherError> {
         if line.trim().is_empty() || !line.as_bytes()[0].is_ascii_digit() {
             break; // the description lines after the data
         }
-        let f: Vec<&str> = line.split(',').collect();
-        let stamp = f[0];
+        let f = split_csv(line);
+        let stamp = f[0].as_str();
         if stamp.len() < 13 || !stamp.is_ascii() || &stamp[8..9] != ":" {
             return Err(bad(format!("'{stamp}' is not YYYYMMDD:HHMM")));
         }
@@ -730,7 +734,7 @@ pub fn read_epw(path: &Path, year: i32) -> Result<Weather, WeatherError> {
         }
         let lineno = k + 2;
         let bad = |m: String| invalid(path, format!("line {lineno}: {m}"));
-        let f: Vec<&str> = line.split(',').collect();
+        let f = split_csv(line);
         if f.len() < 22 {
             return Err(bad(format!("{} fields; an EPW record has 35", f.len())));
         }
@@ -842,7 +846,7 @@ pub fn read_psm3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
         }
         let lineno = k + 4;
         let bad = |m: String| invalid(path, format!("line {lineno}: {m}"));
-        let f: Vec<&str> = line.split(',').collect();
+        let f = split_csv(line);
         let field = |i: usize| -> Result<f64, WeatherError> {
             let s = f.get(i).map_or("", |s| s.trim());
             if s.is_empty() {
@@ -924,6 +928,20 @@ pub fn read_auto(path: &Path, year: i32) -> Result<Weather, WeatherError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn csv_lines_unescape_doubled_quotes() {
+        assert_eq!(
+            super::split_csv("725650,\"DENVER, INTL AP\",CO"),
+            ["725650", "DENVER, INTL AP", "CO"]
+        );
+        assert_eq!(
+            super::split_csv("\"the \"\"old\"\" site\",2"),
+            ["the \"old\" site", "2"]
+        );
+        assert_eq!(super::split_csv("a,,b"), ["a", "", "b"]);
+        assert_eq!(super::split_csv(""), [""]);
+    }
+
     #[test]
     fn fill_linear_fills_short_inner_gaps_only() {
         let n = f64::NAN;

@@ -212,23 +212,18 @@ fn guarded<T>(f: impl FnOnce() -> T) -> std::result::Result<T, ()> {
 fn header_names(text: &[u8]) -> Vec<String> {
     let first = text.split(|b| *b == b'\n').next().unwrap_or(&[]);
     let first = first.strip_prefix(b"\xef\xbb\xbf").unwrap_or(first);
-    let line = String::from_utf8_lossy(first);
-    let line = line.trim_end_matches('\r');
-    let mut names = vec![];
-    let (mut cur, mut quoted, mut chars) = (String::new(), false, line.chars().peekable());
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => names.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
-        }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(first);
+    let mut record = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut record) {
+        Ok(true) => record
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect(),
+        _ => vec![],
     }
-    names.push(cur);
-    names
 }
 
 /// A header that names a column twice is refused, naming both (a CSV reader would rename the
@@ -698,32 +693,23 @@ pub struct Datetimes {
 
 /// A CSV field, quoted where it holds a comma, a quote or a line break (RFC 4180).
 pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+    if s.is_empty() {
+        // (a record of one empty field would be written `""`)
+        return String::new();
     }
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(vec![]);
+    // Writing to memory cannot fail.
+    let _ = writer.write_record([s]);
+    let record = writer.into_inner().unwrap_or_default();
+    let field = record.strip_suffix(b"\r\n").unwrap_or(&record);
+    String::from_utf8_lossy(field).into_owned()
 }
 
-/// Writes a CSV of named f64 columns atomically (temp file + rename).
+/// Writes a CSV of named f64 columns atomically (temp file + rename); a NaN is an empty field.
 pub fn write_csv_atomic(path: &Path, header: &[&str], columns: &[&[f64]]) -> Result<()> {
-    use std::fmt::Write as _;
     let n = columns.first().map_or(0, |c| c.len());
-    let mut text = header.join(",");
-    text.push('\n');
-    for i in 0..n {
-        let row: Vec<String> = columns
-            .iter()
-            .map(|c| {
-                if c[i].is_nan() {
-                    String::new()
-                } else {
-                    format!("{}", c[i])
-                }
-            })
-            .collect();
-        let _ = writeln!(text, "{}", row.join(","));
-    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -738,7 +724,25 @@ pub fn write_csv_atomic(path: &Path, header: &[&str], columns: &[&[f64]]) -> Res
         path: path.to_path_buf(),
         source: e,
     };
-    std::fs::write(&tmp, text).map_err(io)?;
+    let write = || -> std::result::Result<(), csv::Error> {
+        let mut writer = csv::WriterBuilder::new().flexible(true).from_path(&tmp)?;
+        writer.write_record(header)?;
+        for i in 0..n {
+            writer.write_record(columns.iter().map(|c| {
+                if c[i].is_nan() {
+                    String::new()
+                } else {
+                    format!("{}", c[i])
+                }
+            }))?;
+        }
+        writer.flush()?;
+        Ok(())
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e.into())
+    })?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         io(e)
@@ -919,6 +923,24 @@ mod tests {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
         p
+    }
+
+    #[test]
+    fn csv_field_quotes_only_where_needed() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field(""), "");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field("cr\r"), "\"cr\r\"");
+    }
+
+    #[test]
+    fn csv_written_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.csv");
+        write_csv_atomic(&p, &["x", "y"], &[&[1.0, 2.5], &[f64::NAN, 3.0]]).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "x,y\n1,\n2.5,3\n");
     }
 
     #[test]

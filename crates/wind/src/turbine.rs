@@ -26,6 +26,19 @@ fn read(path: &Path) -> Result<String, TurbineError> {
     })
 }
 
+/// Splits one CSV line (RFC 4180 quoting); an empty line is one empty field.
+fn split_csv(line: &str) -> Vec<String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes());
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(true) => record.iter().map(str::to_string).collect(),
+        _ => vec![String::new()],
+    }
+}
+
 fn invalid(path: &Path, message: String) -> TurbineError {
     TurbineError::Invalid {
         path: path.to_path_buf(),
@@ -137,11 +150,11 @@ pub fn oedb_power_curve(path: &Path, turbine_type: &str) -> Result<PowerCurve, T
     let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .ok_or_else(|| invalid("the file is empty".into()))?
-        .split(',')
-        .collect();
+    let header = split_csv(
+        lines
+            .next()
+            .ok_or_else(|| invalid("the file is empty".into()))?,
+    );
     if header.first().map(|h| h.trim()) != Some("turbine_type") {
         return Err(invalid(
             "line 1: not an OEDB power-curve table (first column turbine_type)".into(),
@@ -157,7 +170,7 @@ pub fn oedb_power_curve(path: &Path, turbine_type: &str) -> Result<PowerCurve, T
         .collect::<Result<_, _>>()?;
     let mut known = Vec::new();
     for (k, line) in lines.enumerate() {
-        let f: Vec<&str> = line.split(',').collect();
+        let f = split_csv(line);
         let name = f[0].trim();
         known.push(name.to_string());
         if name != turbine_type {
@@ -202,23 +215,23 @@ pub fn oedb_nominal_power(path: &Path, turbine_type: &str) -> Result<f64, Turbin
     oedb_turbine_value(path, turbine_type, "nominal_power")
 }
 
-/// A numeric column of `turbine_type`'s row in an OEDB `turbine_data.csv` (the columns
-/// read lie before the first quoted field of the file's rows).
+/// A numeric column of `turbine_type`'s row in an OEDB `turbine_data.csv` (quoted fields,
+/// commas inside them included, are one field each).
 fn oedb_turbine_value(path: &Path, turbine_type: &str, column: &str) -> Result<f64, TurbineError> {
     let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .ok_or_else(|| invalid("the file is empty".into()))?
-        .split(',')
-        .collect();
+    let header = split_csv(
+        lines
+            .next()
+            .ok_or_else(|| invalid("the file is empty".into()))?,
+    );
     let col = header
         .iter()
         .position(|h| h.trim() == column)
         .ok_or_else(|| invalid(format!("line 1: no {column} column")))?;
     for line in lines {
-        let f: Vec<&str> = line.split(',').collect();
+        let f = split_csv(line);
         if f.first().map(|v| v.trim()) == Some(turbine_type) {
             return f
                 .get(col)
@@ -268,12 +281,14 @@ pub fn csv_power_curve(path: &Path) -> Result<PowerCurve, TurbineError> {
     let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .ok_or_else(|| invalid("the file is empty".into()))?
-        .split(',')
-        .map(|h| h.trim().to_string())
-        .collect();
+    let header: Vec<String> = split_csv(
+        lines
+            .next()
+            .ok_or_else(|| invalid("the file is empty".into()))?,
+    )
+    .into_iter()
+    .map(|h| h.trim().to_string())
+    .collect();
     let (iv, ip) = (
         header
             .iter()
@@ -292,7 +307,7 @@ pub fn csv_power_curve(path: &Path) -> Result<PowerCurve, TurbineError> {
         if line.trim().is_empty() {
             continue;
         }
-        let f: Vec<&str> = line.split(',').collect();
+        let f = split_csv(line);
         let num = |i: usize| -> Result<f64, TurbineError> {
             f.get(i)
                 .and_then(|v| v.trim().parse::<f64>().ok())
@@ -300,7 +315,7 @@ pub fn csv_power_curve(path: &Path) -> Result<PowerCurve, TurbineError> {
                     invalid(format!(
                         "line {}: '{}' is not a number",
                         k + 2,
-                        f.get(i).unwrap_or(&"")
+                        f.get(i).map_or("", |v| v.as_str())
                     ))
                 })
         };
@@ -428,12 +443,12 @@ pub fn efficiency_curve(path: &Path, column: &str) -> Result<PowerCurve, Turbine
     let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .ok_or_else(|| invalid("the file is empty".into()))?
-        .split(',')
-        .map(str::trim)
-        .collect();
+    let fields = split_csv(
+        lines
+            .next()
+            .ok_or_else(|| invalid("the file is empty".into()))?,
+    );
+    let header: Vec<&str> = fields.iter().map(|h| h.trim()).collect();
     let iv = header
         .iter()
         .position(|h| *h == "wind_speed")
@@ -449,7 +464,7 @@ pub fn efficiency_curve(path: &Path, column: &str) -> Result<PowerCurve, Turbine
         power: Vec::new(),
     };
     for (k, line) in lines.enumerate() {
-        let f: Vec<&str> = line.split(',').collect();
+        let f = split_csv(line);
         let num = |i: usize| {
             f.get(i)
                 .and_then(|v| v.trim().parse::<f64>().ok())
@@ -471,12 +486,12 @@ pub fn nrel_turbine(path: &Path) -> Result<(PowerCurve, PowerCurve), TurbineErro
     let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .ok_or_else(|| invalid("the file is empty".into()))?
-        .split(',')
-        .map(str::trim)
-        .collect();
+    let fields = split_csv(
+        lines
+            .next()
+            .ok_or_else(|| invalid("the file is empty".into()))?,
+    );
+    let header: Vec<&str> = fields.iter().map(|h| h.trim()).collect();
     let find = |name: &str| {
         header
             .iter()
@@ -494,10 +509,10 @@ pub fn nrel_turbine(path: &Path) -> Result<(PowerCurve, PowerCurve), TurbineErro
         power: Vec::new(),
     };
     for (k, line) in lines.enumerate() {
-        if line.split(',').all(|c| c.trim().is_empty()) {
+        let f = split_csv(line);
+        if f.iter().all(|c| c.trim().is_empty()) {
             continue; // blank rows (some files end with `,,` lines)
         }
-        let f: Vec<&str> = line.split(',').collect();
         let num = |i: usize| {
             f.get(i)
                 .and_then(|v| v.trim().parse::<f64>().ok())
@@ -505,7 +520,7 @@ pub fn nrel_turbine(path: &Path) -> Result<(PowerCurve, PowerCurve), TurbineErro
                     invalid(format!(
                         "line {}: '{}' is not a number",
                         k + 2,
-                        f.get(i).unwrap_or(&"")
+                        f.get(i).map_or("", |v| v.as_str())
                     ))
                 })
         };
@@ -606,4 +621,27 @@ pub fn library_turbine(name: &str, dir: &Path) -> Result<TurbineCurve, TurbineEr
         nominal,
         source: "oedb",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_lines_follow_rfc_4180_quoting() {
+        assert_eq!(split_csv("a,\"b,c\",d"), ["a", "b,c", "d"]);
+        assert_eq!(split_csv("\"E-126 \"\"EP8\"\"\",1"), ["E-126 \"EP8\"", "1"]);
+        assert_eq!(split_csv(""), [""]);
+    }
+
+    #[test]
+    fn a_quoted_header_is_read() {
+        let path = std::env::temp_dir().join(format!("terrawatt-curve-{}.csv", std::process::id()));
+        std::fs::write(&path, "\"wind_speed\",\"value\"\n3,0\n\"4\",100\n").unwrap();
+        let curve = csv_power_curve(&path);
+        let _ = std::fs::remove_file(&path);
+        let curve = curve.unwrap();
+        assert_eq!(curve.wind_speed, [3.0, 4.0]);
+        assert_eq!(curve.power, [0.0, 100.0]);
+    }
 }
