@@ -27,7 +27,7 @@ fn read(path: &Path) -> Result<String, TurbineError> {
 }
 
 /// Splits one CSV line (RFC 4180 quoting); an empty line is one empty field.
-fn split_csv(line: &str) -> Vec<String> {
+pub(crate) fn split_csv(line: &str) -> Vec<String> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

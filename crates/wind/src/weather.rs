@@ -2,6 +2,7 @@
 //! writes them: `variable_name,pressure,temperature,wind_speed,…` then
 //! `height,0,2,10,…`, then rows with a timestamp carrying its UTC offset.
 
+use crate::turbine::split_csv;
 use std::path::{Path, PathBuf};
 
 /// One variable measured at one height.
@@ -58,16 +59,16 @@ impl WindWeather {
             message: m,
         };
         let mut lines = text.lines();
-        let names: Vec<&str> = lines
-            .next()
-            .ok_or_else(|| invalid("the file is empty".into()))?
-            .split(',')
-            .collect();
-        let heights: Vec<&str> = lines
-            .next()
-            .ok_or_else(|| invalid("no height line".into()))?
-            .split(',')
-            .collect();
+        let names = split_csv(
+            lines
+                .next()
+                .ok_or_else(|| invalid("the file is empty".into()))?,
+        );
+        let heights = split_csv(
+            lines
+                .next()
+                .ok_or_else(|| invalid("no height line".into()))?,
+        );
         if heights.first().map(|h| h.trim()) != Some("height") || heights.len() != names.len() {
             return Err(invalid(
                 "line 2: expected 'height,' and one height per variable".into(),
@@ -90,7 +91,7 @@ impl WindWeather {
                 continue;
             }
             let lineno = k + 3;
-            let f: Vec<&str> = line.split(',').collect();
+            let f = split_csv(line);
             if f.len() != names.len() {
                 return Err(invalid(format!(
                     "line {lineno}: {} fields, the header has {} (a row cut short?)",
