@@ -40,7 +40,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // the plan: the whole grid cut into tiles, one task each; the classes wait for the merge
     let tiling = whole.tiling()?;
-    assert!(tiling.deferred, "the minimum mapping unit needs the whole image");
+    assert!(
+        tiling.deferred,
+        "the minimum mapping unit needs the whole image"
+    );
     let cut = tiles::tiles(tiling.grid.width, tiling.grid.height, TILE, TILE);
     let rows: Vec<TaskRow> = cut
         .iter()
@@ -85,7 +88,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..MergeSpec::default()
         },
         merge_memory: None,
-        notes: vec![format!("{} tiles of up to {TILE} × {TILE} pixels", cut.len())],
+        notes: vec![format!(
+            "{} tiles of up to {TILE} × {TILE} pixels",
+            cut.len()
+        )],
     };
     std::fs::create_dir_all(run.join("tiles"))?;
     manifest::write(&run.join(&plan.manifest), &rows)?;
@@ -127,7 +133,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(&start.report, serde_json::to_vec_pretty(&report)?)?;
     }
     let state = RunState::read(&run)?;
-    assert!(state.missing.is_empty(), "tasks not done: {:?}", state.missing);
+    assert!(
+        state.missing.is_empty(),
+        "tasks not done: {:?}",
+        state.missing
+    );
 
     // the merge: mosaic, threshold and minimum mapping unit over the whole image
     let mut span = meter.span("merge");
@@ -156,7 +166,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .as_array()
         .and_then(|c| c.iter().find(|k| k["class"] == 1))
         .and_then(|k| k["pixels"].as_u64());
-    assert_eq!(tiled_px, Some(one_px), "changed pixels: tiles against one run");
+    assert_eq!(
+        tiled_px,
+        Some(one_px),
+        "changed pixels: tiles against one run"
+    );
     assert!(
         (changed_ha - one_ha).abs() < 1e-6 * one_ha.max(1.0),
         "tiles {changed_ha} ha, one run {one_ha} ha"

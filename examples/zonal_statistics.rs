@@ -49,7 +49,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(polygons.len(), results.zonal.stats.len());
     for (i, (s, ha)) in results.zonal.stats.iter().zip(&polygons).enumerate() {
         let zone_ha = s.hectares + s.missing_hectares;
-        println!("zone {}: {zone_ha:.3} ha from the cells, {ha:.3} ha as a polygon", i + 1);
+        println!(
+            "zone {}: {zone_ha:.3} ha from the cells, {ha:.3} ha as a polygon",
+            i + 1
+        );
         assert!(
             (zone_ha - ha).abs() <= 0.005 * ha,
             "zone {}: the cells cover {zone_ha} ha, the polygon is {ha} ha",
