@@ -12,36 +12,28 @@
 
 use std::path::Path;
 
-use terrawatt::building::load::Hyper;
 use terrawatt::building::load_tasks::{self, Data, FitSettings};
 use terrawatt::meter::{CarbonSettings, EnergyReport, FunctionalUnit, Meter, MeterConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/buildings.csv");
     let settings = FitSettings {
-        data: Data {
+        model: None, // the green choice over every family
+        folds: 5,
+        ..FitSettings::new(Data {
             path: data.clone(),
             target: Some("heating_kwh_m2".into()),
             features: None,
             exclude: vec!["cooling_kwh_m2".into()],
             drop_missing: false,
-        },
-        model: None, // the green choice over every family
-        hyper: Hyper::default(),
-        folds: 5,
-        tolerance: 0.05,
-        expected_predictions: 1e6,
-        importance: false,
+        })
     };
     let meter = Meter::detect(&MeterConfig::default())?;
     let mut span = meter.span("building-model");
     let fitted = load_tasks::fit(&settings, &mut span, |name| {
         eprintln!("cross-validating {name}")
     })?;
-    let dir = tempfile::tempdir()?; // removed at the end
-    let out = dir.path().join("model.json");
-    fitted.save(&out, settings.hyper.seed, &data, &mut span)?;
-    print!("{}", fitted.text(None, &out));
+    print!("{}", fitted.table_text());
 
     let picked = fitted
         .candidates

@@ -13,34 +13,17 @@
 
 use std::path::Path;
 
-use terrawatt::forecast::model::{IntervalMethod, Learner};
-use terrawatt::forecast::task::{self, BacktestSettings, DataSettings, Prepared, StampLabel};
+use terrawatt::forecast::task::{self, BacktestSettings, DataSettings, Prepared};
 use terrawatt::meter::{CarbonSettings, EnergyReport, FunctionalUnit, Meter, MeterConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/pv-power-15min.csv.gz");
+    // the command line's defaults for 15-minute data forecast 1 h ahead, then what differs
     let settings = DataSettings {
-        data: data.clone(),
-        time_column: "time".into(),
-        target: "ac_power".into(),
-        zone: None, // the stamps carry their offset
-        step: 900,
-        horizon: 4, // steps of 15 minutes: 1 h
-        horizon_text: "1h".into(),
-        window: 30 * 96, // 30 days
-        train_window_text: "30d".into(),
-        label: StampLabel::Start,
-        weather: None,
-        weather_time_column: "time".into(),
-        weather_columns: vec![],
-        wind_column: None,
         site: Some(terrawatt::forecast::sample::SITE), // the clear sky as a feature
-        wind: None,
-        capacity: Some(5000.0), // W
-        learner: Learner::gbm(0),
-        method: IntervalMethod::Cqr,
+        capacity: Some(5000.0),                        // W
         quantiles: vec![0.1, 0.9],
-        lags: 8,
+        ..DataSettings::new(&data, "ac_power", "15min", "1h")?.train_window("30d")?
     };
     let meter = Meter::detect(&MeterConfig::default())?;
     let mut span = meter.span("forecast-backtest");
@@ -51,13 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .index_of(1_717_200_000) // 2024-06-01T00:00:00Z
         .ok_or("the sample reaches June 2024")?;
     let per_day = prepared.inputs.steps_per_day;
-    let backtest = BacktestSettings {
-        refit: per_day,
-        refit_text: "1d".into(),
-        first,
-        last: first + 7 * per_day,
-        out: None, // or Some(path): every forecast as CSV
-    };
+    let backtest = BacktestSettings::new("1d", prepared.series.step, first, first + 7 * per_day)?;
     let report = task::backtest(&prepared, &backtest, &mut span)?;
     print!("{}", report.text(&prepared));
 

@@ -15,30 +15,18 @@ use terrawatt::solar::system::System;
 use terrawatt::solar::tasks::simulate::{self, Settings, WeatherSource};
 use terrawatt::solar::weather::Label;
 
-/// The system file (docs/solar.md); the site is the weather file's.
-const SYSTEM: &str = r#"
-[array]
-kwp = 5.0
-tilt = 30
-azimuth = 180
-sky = "perez"
-temperature = "sapm_open_rack_glass_glass"
-"#;
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let weather: PathBuf =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/weather-sample.csv");
-    let dir = tempfile::tempdir()?; // removed at the end
-    let system_path = dir.path().join("system.toml");
-    std::fs::write(&system_path, SYSTEM)?;
-    // read and checked, as `terrawatt solar simulate --system FILE` does
-    let system = System::from_toml_file(&system_path)?;
+    // 5 kWp at 30° facing south, the other settings PVWatts-like (the same as a system
+    // file's `[array]` of kwp, tilt and azimuth); the site is the weather file's
+    let system = System::pvwatts(5.0, 30.0, 180.0)?;
 
     let settings = Settings {
         weather: WeatherSource::File(weather), // the format is recognised (PVGIS TMY CSV)
         year: 2019,
-        system,
-        system_path,
+        system: system.into(),
+        system_path: None, // built in code, not read from a file
         at: Label::Centre,
         delta_t: 69.0,
         fill_gaps: None,

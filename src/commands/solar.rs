@@ -190,7 +190,7 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
         weather: weather_source(a)?,
         year: a.year,
         system,
-        system_path: a.system.clone(),
+        system_path: Some(a.system.clone()),
         at,
         delta_t: a.delta_t,
         fill_gaps: a.fill_gaps,

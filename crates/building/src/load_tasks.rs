@@ -158,6 +158,24 @@ pub struct Fitted {
     text_tail: String,
 }
 
+impl FitSettings {
+    /// The command line's defaults (`terrawatt building fit`): one family, gradient boosting
+    /// with its own hyper-parameters and seed 0; for the green choice (`model: None`) 10
+    /// folds, a 5 % tolerance on MAE and 1,000,000 predictions over the model's life; no
+    /// permutation importance.
+    pub fn new(data: Data) -> FitSettings {
+        FitSettings {
+            data,
+            model: Some(ModelKind::Gbm),
+            hyper: Hyper::default(),
+            folds: 10,
+            tolerance: 0.05,
+            expected_predictions: 1e6,
+            importance: false,
+        }
+    }
+}
+
 fn check_fit(s: &FitSettings) -> Result<()> {
     if !(s.tolerance.is_finite() && s.tolerance >= 0.0) {
         return Err(LoadTaskError::Setting(format!(
@@ -357,6 +375,13 @@ impl Fitted {
             path: out.to_path_buf(),
             message: format!("saving the model to {}: {e}", out.display()),
         })
+    }
+
+    /// The data's notes and the fit's line, or the green choice's table of candidates (with
+    /// the rule that picked one), without saving the model; the permutation importance
+    /// follows when it was asked for.
+    pub fn table_text(&self) -> String {
+        format!("{}{}", self.text_head, self.text_tail)
     }
 
     /// The text the command prints: the data, the fit (or the green choice's table), where

@@ -302,6 +302,102 @@ fn read_weather(s: &DataSettings, span: &mut Span, centres: &[i64]) -> Result<Al
     }
 }
 
+/// A duration (`15min`, `1h`, `30d`) in whole steps of `step` seconds; the error names the
+/// option (`horizon`, `train-window`, `refit`) and says what to write.
+fn steps(name: &str, text: &str, step: i64) -> Result<usize> {
+    let s = crate::parse_duration(text).ok_or_else(|| {
+        ForecastError::Setting(format!(
+            "--{name} '{text}': expected a duration such as 15min, 1h, 4h, 60d"
+        ))
+    })?;
+    if step <= 0 || s % step != 0 {
+        return Err(ForecastError::Setting(format!(
+            "--{name} {text} is not a whole number of the interval ({step} s)"
+        )));
+    }
+    Ok((s / step) as usize)
+}
+
+impl DataSettings {
+    /// The command line's defaults (`terrawatt forecast backtest|predict`) for the target
+    /// column `target` of `data`, stamped every `interval` (`15min`, `1h`) and forecast
+    /// `horizon` ahead (`1h`; shorter than a day): time column `time`, offsets in the
+    /// stamps (no zone), stamps at the start of each interval, a 60-day training window, no
+    /// weather and no site, capacity the largest value, gradient boosting (100 trees,
+    /// learning rate 0.1, depth 3, seed 0) with 8 lags, conformalised quantile regression
+    /// and no quantiles. The steps and the texts the results quote are set together.
+    pub fn new(
+        data: impl Into<PathBuf>,
+        target: impl Into<String>,
+        interval: &str,
+        horizon: &str,
+    ) -> Result<DataSettings> {
+        let step = crate::parse_duration(interval).ok_or_else(|| {
+            ForecastError::Setting(format!(
+                "--interval '{interval}': expected a duration such as 15min, 1h, 4h, 60d"
+            ))
+        })?;
+        if 86_400 % step != 0 {
+            return Err(ForecastError::Setting(format!(
+                "--interval {interval} does not divide a day"
+            )));
+        }
+        let h = steps("horizon", horizon, step)?;
+        if h >= (86_400 / step) as usize {
+            return Err(ForecastError::Setting(format!(
+                "--horizon {horizon} must be shorter than a day (the day-before value is a feature)"
+            )));
+        }
+        Ok(DataSettings {
+            data: data.into(),
+            time_column: "time".into(),
+            target: target.into(),
+            zone: None,
+            step,
+            horizon: h,
+            horizon_text: horizon.into(),
+            window: steps("train-window", "60d", step)?,
+            train_window_text: "60d".into(),
+            label: StampLabel::Start,
+            weather: None,
+            weather_time_column: "time".into(),
+            weather_columns: vec![],
+            wind_column: None,
+            site: None,
+            wind: None,
+            capacity: None,
+            learner: Learner::gbm(0),
+            method: IntervalMethod::Cqr,
+            quantiles: vec![],
+            lags: 8,
+        })
+    }
+
+    /// The training window (`30d`, a whole number of steps), its steps and its text.
+    pub fn train_window(self, text: &str) -> Result<DataSettings> {
+        Ok(DataSettings {
+            window: steps("train-window", text, self.step)?,
+            train_window_text: text.into(),
+            ..self
+        })
+    }
+}
+
+impl BacktestSettings {
+    /// Origins `[first, last)` refitted every `refit` (`1d`, a whole number of the data's
+    /// steps of `step` seconds), without a CSV of the forecasts; the steps and the text the
+    /// results quote are set together.
+    pub fn new(refit: &str, step: i64, first: usize, last: usize) -> Result<BacktestSettings> {
+        Ok(BacktestSettings {
+            refit: steps("refit", refit, step)?,
+            refit_text: refit.into(),
+            first,
+            last,
+            out: None,
+        })
+    }
+}
+
 /// A backtest's period and outputs.
 #[derive(Debug, Clone)]
 pub struct BacktestSettings {
@@ -789,6 +885,23 @@ impl BacktestReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_with_the_command_lines_defaults() {
+        let d = DataSettings::new("pv.csv", "ac_power", "15min", "1h").unwrap();
+        assert_eq!((d.step, d.horizon, d.window), (900, 4, 60 * 96));
+        assert_eq!((d.horizon_text.as_str(), d.lags), ("1h", 8));
+        let d = d.train_window("30d").unwrap();
+        assert_eq!((d.window, d.train_window_text.as_str()), (30 * 96, "30d"));
+        assert!(DataSettings::new("pv.csv", "p", "15min", "1h10min").is_err());
+        assert!(DataSettings::new("pv.csv", "p", "1h", "1d").is_err());
+        let b = BacktestSettings::new("1d", 900, 10, 20).unwrap();
+        assert_eq!(
+            (b.refit, b.refit_text.as_str(), b.first, b.last),
+            (96, "1d", 10, 20)
+        );
+        assert!(BacktestSettings::new("soon", 900, 0, 1).is_err());
+    }
 
     #[test]
     fn closed_sets_parse_with_their_words() {

@@ -31,14 +31,13 @@
 //! std::fs::create_dir_all(&dir)?;
 //! let weather = dir.join("weather.csv");
 //! std::fs::write(&weather, terrawatt_solar::sample::pvgis_csv(0))?; // PVGIS TMY, 43.6° N
-//! let system_path = dir.join("system.toml");
-//! std::fs::write(&system_path, "[array]\nkwp = 5.0\ntilt = 30\nazimuth = 180\n")?;
 //!
 //! let settings = Settings {
 //!     weather: WeatherSource::File(weather), // the format is recognised
 //!     year: 2019,
-//!     system: System::from_toml_file(&system_path)?, // read and checked
-//!     system_path,
+//!     // 5 kWp at 30° facing south, or System::from_toml_file(path)? for a system file
+//!     system: System::pvwatts(5.0, 30.0, 180.0)?.into(),
+//!     system_path: None,
 //!     at: Label::Centre,
 //!     delta_t: 69.0,
 //!     fill_gaps: None,

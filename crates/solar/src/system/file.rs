@@ -89,6 +89,43 @@ pub struct SystemFile {
     pub location: Option<Location>,
 }
 
+impl From<System> for SystemFile {
+    /// A system built in code, without a `[location]` (the site is the weather's).
+    fn from(system: System) -> SystemFile {
+        SystemFile {
+            system,
+            location: None,
+        }
+    }
+}
+
+impl System {
+    /// A fixed array with the system file's defaults (an `[array]` of `kwp`, `tilt` and
+    /// `azimuth` only), checked. Those follow PVWatts version 5 (Dobos 2014, NREL/TP-6A20-
+    /// 62641): a standard module's temperature coefficient −0.47 %/°C, a DC/AC ratio of 1.2,
+    /// an inverter of nominal efficiency 0.96 (reference 0.9637) and 14.08 % of system
+    /// losses; with the Perez sky, SAPM open-rack glass/glass cell temperature, albedo 0.25
+    /// and no cover losses (PVWatts itself uses the physical cover model and albedo 0.2).
+    /// `tilt` from horizontal and `azimuth` clockwise from north (180 is south), degrees.
+    pub fn pvwatts(kwp: f64, tilt: f64, azimuth: f64) -> Result<System, SolarError> {
+        let system = System {
+            iam: Iam::None,
+            mount: Mount::Fixed { tilt, azimuth },
+            kwp,
+            gamma_pdc: default_gamma(),
+            inverter_kw: kwp / 1.2,
+            eta_nom: 0.96,
+            eta_ref: 0.9637,
+            albedo: default_albedo(),
+            sky: SkyModel::Perez,
+            temperature: TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_GLASS),
+            losses: Losses::default(),
+        };
+        system.check()?;
+        Ok(system)
+    }
+}
+
 fn bad(path: &Path, key: &str, message: String) -> SolarError {
     SolarError::File {
         path: path.to_path_buf(),
@@ -240,6 +277,18 @@ mod tests {
             }
         );
         assert_eq!(f.location.unwrap().altitude, None);
+    }
+
+    #[test]
+    fn pvwatts_is_a_system_file_of_size_tilt_and_azimuth() {
+        let p = file(
+            "pvwatts.toml",
+            "[array]\nkwp = 5.0\ntilt = 30\nazimuth = 200\n",
+        );
+        let f = System::from_toml_file(&p).unwrap();
+        assert_eq!(System::pvwatts(5.0, 30.0, 200.0).unwrap(), f.system);
+        assert_eq!(SystemFile::from(f.system.clone()).location, None);
+        assert!(System::pvwatts(5.0, 95.0, 180.0).is_err());
     }
 
     #[test]

@@ -37,9 +37,12 @@ pub struct Settings {
     pub weather: WeatherSource,
     /// The year a typical-year file's rows are placed in.
     pub year: i32,
-    /// The system file read, and its path (names the `[location]`'s errors).
+    /// The system: a file read (`System::from_toml_file`) or one built in code
+    /// (`System::pvwatts(…)?.into()`).
     pub system: SystemFile,
-    pub system_path: PathBuf,
+    /// The system file's path, which names the `[location]`'s errors; `None` for a system
+    /// built in code.
+    pub system_path: Option<PathBuf>,
     /// Where in each interval the sun's position is taken.
     pub at: Label,
     /// TT − UT (s).
@@ -129,10 +132,13 @@ fn place(s: &Settings, w: &mut Weather) -> Result<(), SolarError> {
             elevation: l.altitude.unwrap_or(w.altitude),
             ..Site::new(l.latitude, l.longitude)
         };
-        site.check().map_err(|e| SolarError::File {
-            path: s.system_path.clone(),
-            key: "location".into(),
-            message: format!("[location] {e}"),
+        site.check().map_err(|e| match &s.system_path {
+            Some(path) => SolarError::File {
+                path: path.clone(),
+                key: "location".into(),
+                message: format!("[location] {e}"),
+            },
+            None => SolarError::setting("location", format!("the system's location: {e}")),
         })?;
         w.latitude = l.latitude;
         w.longitude = l.longitude;
