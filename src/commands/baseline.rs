@@ -190,11 +190,6 @@ fn plot_savings(p: &Path, run: &tasks::SavingsRun) -> Result<()> {
     )?)
 }
 
-/// The meter files of a folder (every .csv, .csv.gz and .parquet in it, sorted by name).
-pub fn meter_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    Ok(tasks::meter_files(dir)?)
-}
-
 /// `--unit` and `--convert-to`, checked.
 fn units(a: &PortfolioArgs) -> Result<(Option<&'static str>, Option<&'static str>)> {
     let unit_of = |u: &str, flag: &str| -> Result<&'static str> {

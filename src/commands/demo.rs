@@ -295,7 +295,7 @@ fn renewable_steps(
         ctx,
         t,
         "wind-simulate",
-        |p| crate::commands::wind::demo_simulate(p, &wind_path),
+        |p| wind_simulate(p, &wind_path),
         |v| FunctionalUnit::new("turbine-year", v["hours"].as_f64().unwrap_or(0.0) / 8760.0),
         |v| {
             format!(
@@ -311,7 +311,7 @@ fn renewable_steps(
         ctx,
         t,
         "forecast-backtest",
-        |p| crate::commands::forecast::demo_backtest(p, &pv_path),
+        |p| forecast_backtest(p, &pv_path),
         |v| {
             FunctionalUnit::new(
                 "1,000 forecasts",
@@ -343,7 +343,7 @@ fn raster_steps(span: &mut Span, ctx: &Ctx, args: &DemoArgs, t: &mut String) -> 
         ctx,
         t,
         "raster-change",
-        |p| crate::commands::raster::demo_change(p, &dir),
+        |p| Ok(serde_json::to_value(terrawatt_raster::task::demo::change(p, &dir)?)?),
         km2,
         |v| {
             format!(
@@ -358,7 +358,7 @@ fn raster_steps(span: &mut Span, ctx: &Ctx, args: &DemoArgs, t: &mut String) -> 
         ctx,
         t,
         "landscape",
-        |p| crate::commands::raster::demo_landscape(p, &dir),
+        |p| Ok(serde_json::to_value(terrawatt_raster::task::demo::landscape(p, &dir)?)?),
         km2,
         |v| {
             format!(
@@ -375,7 +375,7 @@ fn raster_steps(span: &mut Span, ctx: &Ctx, args: &DemoArgs, t: &mut String) -> 
         ctx,
         t,
         "forest-loss",
-        |p| crate::commands::raster::demo_forest_loss(p, &dir),
+        |p| Ok(serde_json::to_value(terrawatt_raster::task::demo::forest_loss(p, &dir)?)?),
         km2,
         |v| {
             let reserve = &v["zones"][0];
@@ -389,6 +389,105 @@ fn raster_steps(span: &mut Span, ctx: &Ctx, args: &DemoArgs, t: &mut String) -> 
         },
     )?;
     Ok(vec![change, landscape, forest])
+}
+
+/// The demo's wind task: a generic 3.6 MW turbine (rotor 120 m, cut-in 3, rated 12,
+/// cut-out 25 m/s) at 100 m on the sample weather year, windpowerlib's chain defaults.
+fn wind_simulate(span: &mut Span, weather: &Path) -> Result<serde_json::Value> {
+    let w = span.phase("read", |_| terrawatt_wind::weather::WindWeather::read(weather))?;
+    let g = terrawatt_wind::generic::GenericTurbine {
+        rated_power: 3.6e6,
+        rotor_diameter: 120.0,
+        cut_in: 3.0,
+        rated_speed: 12.0,
+        cut_out: 25.0,
+        cp_max: None,
+    }
+    .check()
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let power = terrawatt_wind::chain::PowerModel::PowerCurve {
+        curve: g.power_curve(),
+        density_correction: false,
+    };
+    let hours = span.phase("simulate", |_| {
+        terrawatt_wind::chain::run(&w, &power, &terrawatt_wind::chain::ChainSettings::new(100.0))
+    })?;
+    let present: Vec<f64> = hours
+        .iter()
+        .map(|h| h.power)
+        .filter(|p| !p.is_nan())
+        .collect();
+    let mwh = present.iter().sum::<f64>() / 1e6;
+    Ok(json!({
+        "name": "wind-simulate",
+        "weather": weather.display().to_string(),
+        "annual_energy_mwh": mwh,
+        "capacity_factor": mwh / (3.6 * present.len() as f64),
+        "hours": present.len(),
+    }))
+}
+
+/// The demo's forecast task: a week of 1-hour-ahead backtest on the PV sample (30-day window,
+/// daily refits, 10–90 % quantiles), scored against the reference forecasts.
+fn forecast_backtest(span: &mut Span, data: &Path) -> Result<serde_json::Value> {
+    let s = terrawatt_forecast::sample::SITE;
+    use terrawatt_forecast::model::{IntervalMethod, Learner};
+    use terrawatt_forecast::task::{self, BacktestSettings, DataSettings, Prepared, StampLabel};
+    let d = DataSettings {
+        data: data.to_path_buf(),
+        time_column: "time".into(),
+        target: "ac_power".into(),
+        zone: None,
+        step: 900,
+        horizon: 4,
+        horizon_text: "1h".into(),
+        window: 30 * 96,
+        train_window_text: "30d".into(),
+        label: StampLabel::Start,
+        weather: None,
+        weather_time_column: "time".into(),
+        weather_columns: vec![],
+        wind_column: None,
+        site: Some(s),
+        wind: None,
+        capacity: Some(5000.0),
+        learner: Learner::gbm(0),
+        method: IntervalMethod::Cqr,
+        quantiles: vec![0.1, 0.9],
+        lags: 8,
+    };
+    let p = Prepared::load(&d, span)?;
+    let first = p
+        .series
+        .index_of(1_717_200_000) // 2024-06-01T00:00:00Z
+        .ok_or_else(|| anyhow::anyhow!("{}: does not reach June 2024", data.display()))?;
+    let settings = BacktestSettings {
+        refit: p.inputs.steps_per_day,
+        refit_text: "1d".into(),
+        first,
+        last: first + 7 * p.inputs.steps_per_day,
+        out: None,
+    };
+    let r = task::backtest(&p, &settings, span)?;
+    let bt = &r.backtest;
+    let h = r.per_horizon.last().expect("a horizon");
+    let skill = |name: &str| {
+        h.references
+            .iter()
+            .find(|r| r.name == name)
+            .map_or(f64::NAN, |r| r.skill)
+    };
+    Ok(json!({
+        "name": "forecast-backtest",
+        "data": data.display().to_string(),
+        "forecasts": bt.pairs.len(),
+        "refits": bt.refits,
+        "rmse_1h": h.rmse,
+        "nrmse_1h": h.nrmse,
+        "skill_vs_persistence_1h": skill("persistence"),
+        "skill_vs_climatology_1h": skill("climatology"),
+        "coverage_1h": h.coverage.map(|c| c.0),
+    }))
 }
 
 /// `--samples`, else `./notebooks-data`, else the source tree's.

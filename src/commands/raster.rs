@@ -1075,23 +1075,3 @@ pub fn sample(span: &mut Span, ctx: &Ctx, a: &SampleArgs) -> Result<Outcome> {
     run(span, ctx, &a.task())
 }
 
-/// The demo's change detection on the sample scene (see [`terrawatt_raster::task::demo`]).
-pub fn demo_change(span: &mut Span, dir: &Path) -> Result<serde_json::Value> {
-    Ok(serde_json::to_value(terrawatt_raster::task::demo::change(
-        span, dir,
-    )?)?)
-}
-
-/// The demo's landscape metrics on the sample land cover.
-pub fn demo_landscape(span: &mut Span, dir: &Path) -> Result<serde_json::Value> {
-    Ok(serde_json::to_value(
-        terrawatt_raster::task::demo::landscape(span, dir)?,
-    )?)
-}
-
-/// The demo's forest loss in the sample's two zones.
-pub fn demo_forest_loss(span: &mut Span, dir: &Path) -> Result<serde_json::Value> {
-    Ok(serde_json::to_value(
-        terrawatt_raster::task::demo::forest_loss(span, dir)?,
-    )?)
-}

@@ -570,7 +570,7 @@ fn plan_savings(ctx: &Ctx, a: &PlanSavingsArgs) -> Result<Outcome> {
         bail!("--per-task must be at least 1");
     }
     refuse_options(&a.args, &["--meters", "--out"], "building savings")?;
-    let files = crate::commands::baseline::meter_files(&a.meters)?;
+    let files = terrawatt_building::tasks::meter_files(&a.meters)?;
     let files: Vec<PathBuf> = files
         .iter()
         .map(|p| plans::absolute(p))

@@ -233,38 +233,3 @@ pub fn sample_weather(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SampleArgs) -
     })
 }
 
-/// The demo's wind task: a generic 3.6 MW turbine (rotor 120 m, cut-in 3, rated 12,
-/// cut-out 25 m/s) at 100 m on the sample weather year, windpowerlib's chain defaults.
-pub fn demo_simulate(span: &mut Span, weather: &Path) -> Result<serde_json::Value> {
-    let w = span.phase("read", |_| WindWeather::read(weather))?;
-    let g = GenericTurbine {
-        rated_power: 3.6e6,
-        rotor_diameter: 120.0,
-        cut_in: 3.0,
-        rated_speed: 12.0,
-        cut_out: 25.0,
-        cp_max: None,
-    }
-    .check()
-    .map_err(|e| anyhow!("{e}"))?;
-    let power = PowerModel::PowerCurve {
-        curve: g.power_curve(),
-        density_correction: false,
-    };
-    let hours = span.phase("simulate", |_| {
-        chain::run(&w, &power, &ChainSettings::new(100.0))
-    })?;
-    let present: Vec<f64> = hours
-        .iter()
-        .map(|h| h.power)
-        .filter(|p| !p.is_nan())
-        .collect();
-    let mwh = present.iter().sum::<f64>() / 1e6;
-    Ok(json!({
-        "name": "wind-simulate",
-        "weather": weather.display().to_string(),
-        "annual_energy_mwh": mwh,
-        "capacity_factor": mwh / (3.6 * present.len() as f64),
-        "hours": present.len(),
-    }))
-}

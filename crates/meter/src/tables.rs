@@ -7,9 +7,10 @@ const GRID_CSV: &str = include_str!("../data/grid_intensity.csv");
 const CLOUD_CSV: &str = include_str!("../data/cloud_regions.csv");
 const CPU_CSV: &str = include_str!("../data/cpu_tdp.csv");
 
-/// Splits one CSV record (RFC 4180 quoting, no embedded newlines); an empty line is one empty
-/// field.
-pub(crate) fn split_csv_line(line: &str) -> Vec<String> {
+/// Splits one CSV record (RFC 4180 quoting: a doubled quote inside quotes is one quote; no
+/// embedded newlines); an empty line is one empty field. The line reader of the crates that
+/// read small CSV files line by line (the bundled tables here, solar's and wind's files).
+pub fn split_csv_line(line: &str) -> Vec<String> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

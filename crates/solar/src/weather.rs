@@ -263,19 +263,7 @@ fn is_leap(y: i64) -> bool {
     chrono::NaiveDate::from_ymd_opt(y as i32, 2, 29).is_some()
 }
 
-/// Splits one CSV line (RFC 4180 quoting: a doubled quote inside quotes is one quote); an
-/// empty line is one empty field.
-fn split_csv(line: &str) -> Vec<String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(line.as_bytes());
-    let mut record = csv::StringRecord::new();
-    match reader.read_record(&mut record) {
-        Ok(true) => record.iter().map(str::to_string).collect(),
-        _ => vec![String::new()],
-    }
-}
+use terrawatt_meter::tables::split_csv_line as split_csv;
 
 /// Reads a TMY3 file (NSRDB 1991–2005 / 1961–1990 update): a metadata line, a header line,
 /// hourly rows stamped at the END of each hour in local standard time (`01:00` … `24:00`).

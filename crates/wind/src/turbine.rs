@@ -26,18 +26,7 @@ fn read(path: &Path) -> Result<String, TurbineError> {
     })
 }
 
-/// Splits one CSV line (RFC 4180 quoting); an empty line is one empty field.
-pub(crate) fn split_csv(line: &str) -> Vec<String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(line.as_bytes());
-    let mut record = csv::StringRecord::new();
-    match reader.read_record(&mut record) {
-        Ok(true) => record.iter().map(str::to_string).collect(),
-        _ => vec![String::new()],
-    }
-}
+pub(crate) use terrawatt_meter::tables::split_csv_line as split_csv;
 
 fn invalid(path: &Path, message: String) -> TurbineError {
     TurbineError::Invalid {
