@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use serde_json::json;
@@ -343,7 +343,11 @@ fn raster_steps(span: &mut Span, ctx: &Ctx, args: &DemoArgs, t: &mut String) -> 
         ctx,
         t,
         "raster-change",
-        |p| Ok(serde_json::to_value(terrawatt_raster::task::demo::change(p, &dir)?)?),
+        |p| {
+            Ok(serde_json::to_value(terrawatt_raster::task::demo::change(
+                p, &dir,
+            )?)?)
+        },
         km2,
         |v| {
             format!(
@@ -358,7 +362,11 @@ fn raster_steps(span: &mut Span, ctx: &Ctx, args: &DemoArgs, t: &mut String) -> 
         ctx,
         t,
         "landscape",
-        |p| Ok(serde_json::to_value(terrawatt_raster::task::demo::landscape(p, &dir)?)?),
+        |p| {
+            Ok(serde_json::to_value(
+                terrawatt_raster::task::demo::landscape(p, &dir)?,
+            )?)
+        },
         km2,
         |v| {
             format!(
@@ -375,7 +383,11 @@ fn raster_steps(span: &mut Span, ctx: &Ctx, args: &DemoArgs, t: &mut String) -> 
         ctx,
         t,
         "forest-loss",
-        |p| Ok(serde_json::to_value(terrawatt_raster::task::demo::forest_loss(p, &dir)?)?),
+        |p| {
+            Ok(serde_json::to_value(
+                terrawatt_raster::task::demo::forest_loss(p, &dir)?,
+            )?)
+        },
         km2,
         |v| {
             let reserve = &v["zones"][0];
@@ -394,7 +406,9 @@ fn raster_steps(span: &mut Span, ctx: &Ctx, args: &DemoArgs, t: &mut String) -> 
 /// The demo's wind task: a generic 3.6 MW turbine (rotor 120 m, cut-in 3, rated 12,
 /// cut-out 25 m/s) at 100 m on the sample weather year, windpowerlib's chain defaults.
 fn wind_simulate(span: &mut Span, weather: &Path) -> Result<serde_json::Value> {
-    let w = span.phase("read", |_| terrawatt_wind::weather::WindWeather::read(weather))?;
+    let w = span.phase("read", |_| {
+        terrawatt_wind::weather::WindWeather::read(weather)
+    })?;
     let g = terrawatt_wind::generic::GenericTurbine {
         rated_power: 3.6e6,
         rotor_diameter: 120.0,
@@ -410,7 +424,11 @@ fn wind_simulate(span: &mut Span, weather: &Path) -> Result<serde_json::Value> {
         density_correction: false,
     };
     let hours = span.phase("simulate", |_| {
-        terrawatt_wind::chain::run(&w, &power, &terrawatt_wind::chain::ChainSettings::new(100.0))
+        terrawatt_wind::chain::run(
+            &w,
+            &power,
+            &terrawatt_wind::chain::ChainSettings::new(100.0),
+        )
     })?;
     let present: Vec<f64> = hours
         .iter()

@@ -502,4 +502,3 @@ pub fn predict(span: &mut Span, _ctx: &Ctx, a: &PredictArgs) -> Result<Outcome> 
         )),
     })
 }
-

@@ -1074,4 +1074,3 @@ pub fn sample_design(span: &mut Span, ctx: &Ctx, a: &SampleDesignArgs) -> Result
 pub fn sample(span: &mut Span, ctx: &Ctx, a: &SampleArgs) -> Result<Outcome> {
     run(span, ctx, &a.task())
 }
-

@@ -5,12 +5,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::{Value, json};
 use terrawatt_meter::{FunctionalUnit, Span};
-use terrawatt_wind::chain::{self, ChainSettings, PowerModel, TemperatureModel};
+use terrawatt_wind::chain::{self, ChainSettings, TemperatureModel};
 use terrawatt_wind::farm::{FarmPlan, Spread};
 use terrawatt_wind::generic::GenericTurbine;
 use terrawatt_wind::simulate::{self, FarmReport, Totals};
 use terrawatt_wind::turbine::{self, TurbineCurve};
-use terrawatt_wind::weather::WindWeather;
 
 use crate::cli::WindSimulateArgs;
 use crate::task::check_output;
@@ -232,4 +231,3 @@ pub fn sample_weather(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SampleArgs) -
         unit: None,
     })
 }
-
