@@ -5,6 +5,20 @@
 //!
 //! Text needs a TrueType font: DejaVu Sans from Debian's fonts-dejavu-core, or the file
 //! named by TERRAWATT_FONT.
+//!
+//! A year's monthly energy as bars:
+//!
+//! ```
+//! // one kWh an hour through 1970 (time 0 is its first second, UTC)
+//! let monthly = terrawatt_plot::monthly_sums((0..8760).map(|h| (h * 3600, 1.0)), 0);
+//! assert_eq!(monthly[0], 744.0); // 31 days of January
+//! assert_eq!(monthly[1], 672.0); // 28 days of February
+//! let png = std::env::temp_dir().join(format!("terrawatt-months-{}.png", std::process::id()));
+//! terrawatt_plot::monthly_bars(&png, "Energy per month", "kWh", &monthly)?;
+//! assert!(std::fs::metadata(&png)?.len() > 1000);
+//! std::fs::remove_file(&png)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -41,6 +41,23 @@
 //!   meter span, results with their text, the tables written), as the CLI runs them.
 //! - [`linke`]: the monthly Linke turbidity climatology (Remund et al. 2003, as distributed
 //!   with SoDa / pvlib in `LinkeTurbidities.h5`) read through GDAL's HDF5 driver.
+//!
+//! The sample scene written by [`sample`], and NDVI change on it through the change task
+//! (the demo's settings): the clearing of the later date is found, at about its true size.
+//!
+//! ```
+//! use terrawatt_meter::{Meter, MeterConfig};
+//! use terrawatt_raster::{sample, task};
+//!
+//! let dir = tempfile::tempdir()?;
+//! sample::write_all(dir.path(), 0)?;
+//! let meter = Meter::detect(&MeterConfig::model_only())?;
+//! let mut span = meter.span("change");
+//! let change = task::demo::change(&mut span, dir.path())?;
+//! // a ragged ellipse of 70 × 35 cells of 10 m (about 77 ha), partly under a cloud
+//! assert!(change.changed_ha > 30.0 && change.changed_ha < 90.0, "{}", change.changed_ha);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod accuracy;
 pub mod blocks;
