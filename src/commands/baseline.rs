@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, anyhow, bail};
 use chrono_tz::Tz;
 use serde_json::json;
-use terrawatt_building::baseline::{BaselineError, FitSettings};
+use terrawatt_building::BuildingError;
+use terrawatt_building::baseline::FitSettings;
 use terrawatt_building::caltrack::GridSettings;
 use terrawatt_building::sample;
 use terrawatt_building::series::{self, Freq, TempUnit, rfc3339};
@@ -92,7 +93,7 @@ pub fn baseline(span: &mut Span, ctx: &Ctx, a: &BaselineArgs) -> Result<Outcome>
         check_output(p, &[&a.input.meter, &a.input.temperature, &a.out])?;
     }
     let run = tasks::fit_baseline(&settings, span).map_err(|e| match e {
-        BaselineError::Disqualified(_) => anyhow!(
+        BuildingError::Disqualified(_) => anyhow!(
             "{}: {e} (no model written; --allow-insufficient writes it with the disqualifications recorded)",
             a.input.meter.display()
         ),

@@ -28,7 +28,8 @@ use terrawatt_raster::window::Metric;
 use terrawatt_raster::write::{Compression, Format, OutputSpec};
 use terrawatt_raster::zonal::{Features, Missing, Rule, ZoneSource};
 use terrawatt_raster::zones::Invalid;
-use terrawatt_table::size::{self, SizeError};
+use terrawatt_table::TableError;
+use terrawatt_table::size;
 
 use crate::task::{Ctx, Outcome, check_output};
 
@@ -597,7 +598,7 @@ impl RasterCommand {
 }
 
 /// A size option in its unit (`--memory 1GB`), the flag named in its error.
-fn sized<T>(flag: &str, parsed: std::result::Result<T, SizeError>) -> Result<T> {
+fn sized<T>(flag: &str, parsed: std::result::Result<T, TableError>) -> Result<T> {
     parsed.map_err(|e| anyhow!("{flag} {e}"))
 }
 

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use terrawatt_learn::stats::t_quantile;
 
+use crate::BuildingError;
 use crate::caltrack::{self, DegreeDayModel, GridSettings};
 use crate::g14::{self, Fit, Interval};
 use crate::prepare::{
@@ -72,28 +73,6 @@ pub struct Fitted {
     pub fitted: Vec<f64>,
 }
 
-/// Errors of fitting or using a baseline.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BaselineError {
-    #[error("the baseline is disqualified: {}", .0.join("; "))]
-    Disqualified(Vec<String>),
-    #[error("{0}")]
-    Fit(String),
-    /// A meter or temperature file that cannot be read or is not right.
-    #[error(transparent)]
-    Series(#[from] crate::series::SeriesError),
-    /// A setting that cannot be used, with what to do.
-    #[error("{0}")]
-    Setting(String),
-    /// A file that cannot be read or written (the message names it).
-    #[error("{message}")]
-    File {
-        path: std::path::PathBuf,
-        message: String,
-    },
-}
-
 pub fn interval(freq: Freq) -> Interval {
     match freq {
         Freq::Hourly => Interval::Hourly,
@@ -104,12 +83,12 @@ pub fn interval(freq: Freq) -> Interval {
 
 impl Baseline {
     /// The prediction of one period, or why there is none.
-    pub fn predict(&self, p: &Prepared) -> Result<f64, BaselineError> {
+    pub fn predict(&self, p: &Prepared) -> Result<f64, BuildingError> {
         predict_with(&self.model, self.freq, p)
     }
 }
 
-fn predict_with(model: &Model, freq: Freq, p: &Prepared) -> Result<f64, BaselineError> {
+fn predict_with(model: &Model, freq: Freq, p: &Prepared) -> Result<f64, BuildingError> {
     match model {
         Model::DegreeDay(m) => Ok(m.predict(p, freq)),
         Model::Towt(m) => m.predict(p),
@@ -124,10 +103,10 @@ fn select(
     start: Option<i64>,
     end: Option<i64>,
     what: &str,
-) -> Result<Window, BaselineError> {
+) -> Result<Window, BuildingError> {
     let periods = meter.window(start, end);
     let Some((s, e, offset, end_offset)) = window_bounds(&periods) else {
-        return Err(BaselineError::Fit(format!(
+        return Err(BuildingError::Fit(format!(
             "{}: no period lies inside the {} window",
             meter.path.display(),
             what
@@ -135,7 +114,7 @@ fn select(
     };
     let (t0, t1) = temp.span();
     if periods.iter().all(|p| p.end <= t0 || p.start >= t1) {
-        return Err(BaselineError::Fit(format!(
+        return Err(BuildingError::Fit(format!(
             "{} ({} to {}) does not cover any {} period of {} ({} to {})",
             temp.path.display(),
             rfc3339(t0, offset),
@@ -176,7 +155,7 @@ pub fn fit(
     start: Option<i64>,
     end: Option<i64>,
     settings: &FitSettings,
-) -> Result<Fitted, BaselineError> {
+) -> Result<Fitted, BuildingError> {
     let Window {
         periods,
         bounds: (s, e, offset, end_offset),
@@ -195,7 +174,7 @@ pub fn fit(
         if settings.allow_insufficient {
             notes.push("fitted although disqualified (--allow-insufficient)".into());
         } else {
-            return Err(BaselineError::Disqualified(suff.disqualifications.clone()));
+            return Err(BuildingError::Disqualified(suff.disqualifications.clone()));
         }
     }
     let (model, search) = match meter.freq {
@@ -316,14 +295,14 @@ pub fn savings(
     start: Option<i64>,
     end: Option<i64>,
     confidence: f64,
-) -> Result<(Savings, Vec<Row>), BaselineError> {
+) -> Result<(Savings, Vec<Row>), BuildingError> {
     if !(confidence > 0.0 && confidence < 1.0) {
-        return Err(BaselineError::Fit(format!(
+        return Err(BuildingError::Fit(format!(
             "--confidence {confidence} must be in (0, 1)"
         )));
     }
     if meter.freq != baseline.freq {
-        return Err(BaselineError::Fit(format!(
+        return Err(BuildingError::Fit(format!(
             "the model is {} but the meter was read as {} data",
             baseline.freq, meter.freq
         )));
@@ -349,7 +328,7 @@ pub fn savings(
         }
     }
     if rows.is_empty() {
-        return Err(BaselineError::Fit(format!(
+        return Err(BuildingError::Fit(format!(
             "no reporting period can be predicted ({} masked; first: {})",
             masked.len(),
             masked

@@ -3,7 +3,7 @@
 //! and WLS by period length for billing data, qualification on signs (and p-values where
 //! asked), selection by adjusted R². The grid is searched in parallel.
 
-use crate::baseline::BaselineError;
+use crate::BuildingError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use terrawatt_learn::stats::t_two_sided_p;
@@ -37,15 +37,15 @@ impl Default for GridSettings {
 }
 
 impl GridSettings {
-    pub fn check(&self) -> Result<(), BaselineError> {
+    pub fn check(&self) -> Result<(), BuildingError> {
         if !(self.step > 0.0 && self.step <= 3.0) {
-            return Err(BaselineError::Fit(format!(
+            return Err(BuildingError::Fit(format!(
                 "--bp-step {} must be in (0, 3] °F (CalTRACK's grid is 3 °F or finer)",
                 self.step
             )));
         }
         if !(self.min.is_finite() && self.max.is_finite() && self.min <= self.max) {
-            return Err(BaselineError::Fit(format!(
+            return Err(BuildingError::Fit(format!(
                 "--bp-min {} must not exceed --bp-max {}",
                 self.min, self.max
             )));
@@ -53,7 +53,7 @@ impl GridSettings {
         if let Some(p) = self.max_p_value
             && !(p > 0.0 && p <= 1.0)
         {
-            return Err(BaselineError::Fit(format!(
+            return Err(BuildingError::Fit(format!(
                 "--max-p-value {p} must be in (0, 1]"
             )));
         }
@@ -261,11 +261,11 @@ fn candidate(
 }
 
 /// The grid search on usable baseline periods.
-pub fn fit(periods: &[Prepared], freq: Freq, g: &GridSettings) -> Result<Search, BaselineError> {
+pub fn fit(periods: &[Prepared], freq: Freq, g: &GridSettings) -> Result<Search, BuildingError> {
     g.check()?;
     let n = periods.len();
     if n < 3 {
-        return Err(BaselineError::Fit(format!(
+        return Err(BuildingError::Fit(format!(
             "{n} usable baseline periods; a degree-day model needs at least 3"
         )));
     }
@@ -348,7 +348,7 @@ pub fn fit(periods: &[Prepared], freq: Freq, g: &GridSettings) -> Result<Search,
     }
     let qualified = fitted.iter().filter(|m| m.qualified).count();
     let Some(best) = best else {
-        return Err(BaselineError::Fit(format!(
+        return Err(BuildingError::Fit(format!(
             "no candidate model qualifies ({} fitted; the intercept-only model has a negative intercept {:.4})",
             fitted.len(),
             fitted.first().map_or(f64::NAN, |m| m.intercept)

@@ -65,6 +65,7 @@
 
 pub mod baseline;
 pub mod caltrack;
+pub mod error;
 pub mod g14;
 pub mod load;
 pub mod load_tasks;
@@ -77,3 +78,5 @@ pub mod towt;
 
 /// The seeded random stream of terrawatt-learn.
 use terrawatt_learn::rng as load_rng;
+
+pub use error::BuildingError;

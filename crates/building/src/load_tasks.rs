@@ -8,33 +8,18 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
+use terrawatt_learn::Model;
 use terrawatt_learn::cv::{self, Split};
 use terrawatt_learn::importance::permutation_importance;
 use terrawatt_learn::metrics::Scores;
 use terrawatt_learn::persist::SavedModel;
-use terrawatt_learn::{LearnError, Model};
 use terrawatt_meter::Span;
-use terrawatt_table::{MissingPolicy, Selection, Table, TableError};
+use terrawatt_table::{MissingPolicy, Selection, Table};
 
+use crate::BuildingError;
 use crate::load::{self, Candidate, GreenSettings, Hyper, ModelKind};
 
-/// Errors of the load-model tasks.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum LoadTaskError {
-    #[error(transparent)]
-    Table(#[from] TableError),
-    #[error(transparent)]
-    Learn(#[from] LearnError),
-    /// A setting that cannot be used, with what to do.
-    #[error("{0}")]
-    Setting(String),
-    /// A file that cannot be written (the message names it).
-    #[error("{message}")]
-    File { path: PathBuf, message: String },
-}
-
-type Result<T> = std::result::Result<T, LoadTaskError>;
+type Result<T> = std::result::Result<T, BuildingError>;
 
 /// A table of buildings: the file, the columns to use and what to do with missing values.
 #[derive(Debug, Clone)]
@@ -178,7 +163,7 @@ impl FitSettings {
 
 fn check_fit(s: &FitSettings) -> Result<()> {
     if !(s.tolerance.is_finite() && s.tolerance >= 0.0) {
-        return Err(LoadTaskError::Setting(format!(
+        return Err(BuildingError::Setting(format!(
             "--tolerance {}: must be ≥ 0",
             s.tolerance
         )));
@@ -200,7 +185,7 @@ fn check_fit(s: &FitSettings) -> Result<()> {
 pub fn fit(s: &FitSettings, span: &mut Span, progress: impl FnMut(&str)) -> Result<Fitted> {
     check_fit(s)?;
     let target = s.data.target.clone().ok_or_else(|| {
-        LoadTaskError::Setting("a load model needs a target column (--target)".into())
+        BuildingError::Setting("a load model needs a target column (--target)".into())
     })?;
     let loaded = s.data.load(span)?;
     let mut head = String::new();
@@ -371,7 +356,7 @@ impl Fitted {
         span.phase("write", |_| {
             terrawatt_meter::write_atomic(out, saved.to_json().as_bytes())
         })
-        .map_err(|e| LoadTaskError::File {
+        .map_err(|e| BuildingError::File {
             path: out.to_path_buf(),
             message: format!("saving the model to {}: {e}", out.display()),
         })

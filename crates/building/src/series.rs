@@ -10,27 +10,17 @@ use std::path::{Path, PathBuf};
 use chrono::{Datelike, NaiveDate, Timelike};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use terrawatt_table::{Table, TableError};
+use terrawatt_table::Table;
+
+use crate::BuildingError;
 
 pub const HOUR: i64 = 3600;
 pub const DAY: i64 = 86_400;
 
-/// Errors of reading and checking meter and temperature files. Each names the file.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SeriesError {
-    #[error(transparent)]
-    Table(#[from] TableError),
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
-    #[error("{0}")]
-    Setting(String),
-}
+type Result<T> = std::result::Result<T, BuildingError>;
 
-type Result<T> = std::result::Result<T, SeriesError>;
-
-fn invalid(path: &Path, message: impl Into<String>) -> SeriesError {
-    SeriesError::Invalid {
+fn invalid(path: &Path, message: impl Into<String>) -> BuildingError {
+    BuildingError::Invalid {
         path: path.to_path_buf(),
         message: message.into(),
     }
@@ -206,7 +196,7 @@ fn pick_column(
     names
         .get(position)
         .cloned()
-        .ok_or_else(|| SeriesError::Invalid {
+        .ok_or_else(|| BuildingError::Invalid {
             path: PathBuf::new(),
             message: format!("expected at least {} columns", position + 1),
         })
@@ -543,13 +533,13 @@ impl Meter {
         }
         parse_stamp(s, zone)
             .map(|st| st.t)
-            .map_err(|e| SeriesError::Setting(format!("--start/--end: {e}")))
+            .map_err(|e| BuildingError::Setting(format!("--start/--end: {e}")))
     }
 }
 
-fn with_path(e: SeriesError, path: &Path) -> SeriesError {
+fn with_path(e: BuildingError, path: &Path) -> BuildingError {
     match e {
-        SeriesError::Invalid { path: p, message } if p.as_os_str().is_empty() => {
+        BuildingError::Invalid { path: p, message } if p.as_os_str().is_empty() => {
             invalid(path, message)
         }
         other => other,

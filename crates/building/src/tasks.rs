@@ -31,19 +31,20 @@ use rayon::prelude::*;
 use serde::Serialize;
 use terrawatt_meter::{Span, write_atomic};
 
-use crate::baseline::{self, Baseline, BaselineError, FitSettings, Fitted, Model, Row, Savings};
+use crate::BuildingError;
+use crate::baseline::{self, Baseline, FitSettings, Fitted, Model, Row, Savings};
 use crate::caltrack::Kind;
 use crate::prepare::Masked;
 use crate::series::{self, Freq, Meter, MeterOptions, TempUnit, Temperature, rfc3339};
 
-type Result<T> = std::result::Result<T, BaselineError>;
+type Result<T> = std::result::Result<T, BuildingError>;
 
-fn setting(message: impl Into<String>) -> BaselineError {
-    BaselineError::Setting(message.into())
+fn setting(message: impl Into<String>) -> BuildingError {
+    BuildingError::Setting(message.into())
 }
 
-fn io(path: &Path, what: &str, e: impl std::fmt::Display) -> BaselineError {
-    BaselineError::File {
+fn io(path: &Path, what: &str, e: impl std::fmt::Display) -> BuildingError {
+    BuildingError::File {
         path: path.to_path_buf(),
         message: format!("{what} {}: {e}", path.display()),
     }
@@ -328,7 +329,7 @@ impl BaselineRun {
 /// Reads a baseline model file written by [`write_model`], checking its format and version.
 pub fn load_model(path: &Path) -> Result<Baseline> {
     let text = std::fs::read(path).map_err(|e| io(path, "reading", e))?;
-    let damaged = |m: String| BaselineError::File {
+    let damaged = |m: String| BuildingError::File {
         path: path.to_path_buf(),
         message: format!("{}: {m}", path.display()),
     };

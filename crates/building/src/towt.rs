@@ -7,7 +7,7 @@
 //! are orthogonal, so their block of the normal equations is diagonal and is eliminated
 //! exactly (Schur complement); only the temperature block (≤ 14 columns) is solved densely.
 
-use crate::baseline::BaselineError;
+use crate::BuildingError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use terrawatt_learn::linalg::svd_columns;
@@ -279,9 +279,9 @@ fn fit_month(
 }
 
 /// Fits the twelve month models (in parallel).
-pub fn fit(hours: &[Prepared], settings: &TowtSettings) -> Result<TowtModel, BaselineError> {
+pub fn fit(hours: &[Prepared], settings: &TowtSettings) -> Result<TowtModel, BuildingError> {
     if hours.len() < 168 {
-        return Err(BaselineError::Fit(format!(
+        return Err(BuildingError::Fit(format!(
             "{} usable baseline hours; the hourly model needs at least a week",
             hours.len()
         )));
@@ -303,16 +303,16 @@ pub fn fit(hours: &[Prepared], settings: &TowtSettings) -> Result<TowtModel, Bas
 
 impl TowtModel {
     /// The prediction for an hour, or why there is none.
-    pub fn predict(&self, p: &Prepared) -> Result<f64, BaselineError> {
+    pub fn predict(&self, p: &Prepared) -> Result<f64, BuildingError> {
         let month = month_of(p);
         let Some(m) = &self.months[month as usize - 1] else {
-            return Err(BaselineError::Fit(format!(
+            return Err(BuildingError::Fit(format!(
                 "no baseline data for calendar month {month}"
             )));
         };
         let h = hour_of_week(p.period.start, p.period.offset);
         let Some(base) = m.hour_of_week[h] else {
-            return Err(BaselineError::Fit(format!(
+            return Err(BuildingError::Fit(format!(
                 "hour of week {h} is absent from month {month}'s baseline window"
             )));
         };

@@ -3,19 +3,11 @@
 //! driver sees the 2160 × 4320 × 12 array as 2160 bands (latitude, 90° N first) of 4320 rows
 //! (longitude, 180° W first) × 12 columns (month).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use gdal::Dataset;
 
-/// Errors reading the climatology; each names the file.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum LinkeError {
-    #[error("{path}: {message}")]
-    Read { path: PathBuf, message: String },
-    #[error("latitude {0} or longitude {1} is out of range")]
-    Site(f64, f64),
-}
+use crate::RasterError;
 
 /// Index of the cell whose centre is nearest a coordinate, on a grid of `cells` cells over
 /// [from, to] (ties to the even index, as numpy rounds).
@@ -25,12 +17,14 @@ fn index(value: f64, from: f64, to: f64, cells: usize) -> usize {
 }
 
 /// The twelve monthly Linke turbidities at a site (nearest grid cell, as pvlib takes it).
-pub fn monthly(path: &Path, latitude: f64, longitude: f64) -> Result<[f64; 12], LinkeError> {
+pub fn monthly(path: &Path, latitude: f64, longitude: f64) -> Result<[f64; 12], RasterError> {
     if !(-90.0..=90.0).contains(&latitude) || !(-180.0..=180.0).contains(&longitude) {
-        return Err(LinkeError::Site(latitude, longitude));
+        return Err(RasterError::Invalid(format!(
+            "latitude {latitude} or longitude {longitude} is out of range"
+        )));
     }
-    let err = |message: String| LinkeError::Read {
-        path: path.to_path_buf(),
+    let err = |message: String| RasterError::Input {
+        path: path.display().to_string(),
         message,
     };
     let ds = Dataset::open(path).map_err(|e| err(format!("GDAL cannot open it: {e}")))?;

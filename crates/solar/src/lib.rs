@@ -90,8 +90,6 @@ pub enum SolarError {
         message: String,
     },
     #[error(transparent)]
-    Weather(#[from] weather::WeatherError),
-    #[error(transparent)]
     Table(#[from] terrawatt_table::TableError),
     /// A file that could not be created or renamed into place.
     #[error("writing {}", path.display())]

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::SolarError;
+
 mod table;
 pub use table::{TABLE_COLUMNS, TableSettings};
 
@@ -52,22 +54,10 @@ impl fmt::Display for Label {
     }
 }
 
-/// Errors reading a weather file; each names the file (and the line where there is one).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum WeatherError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
-}
-
-fn invalid(path: &Path, message: impl Into<String>) -> WeatherError {
-    WeatherError::Invalid {
+fn invalid(path: &Path, message: impl Into<String>) -> SolarError {
+    SolarError::File {
         path: path.to_path_buf(),
+        key: String::new(),
         message: message.into(),
     }
 }
@@ -269,7 +259,7 @@ use terrawatt_meter::tables::split_csv_line as split_csv;
 /// hourly rows stamped at the END of each hour in local standard time (`01:00` … `24:00`).
 /// Every row is placed in `year` (a typical year mixes source years; the default 1990 is
 /// not a leap year), so the series is ordered. Pressure is converted from mbar to Pa.
-pub fn read_tmy3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
+pub fn read_tmy3(path: &Path, year: i32) -> Result<Weather, SolarError> {
     let text = read_text(path)?;
     let mut lines = text.lines();
     let meta = split_csv(
@@ -283,7 +273,7 @@ pub fn read_tmy3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
             "line 1: not a TMY3 metadata line (USAF, name, state, TZ, latitude, longitude, altitude)",
         ));
     }
-    let num = |i: usize, what: &str| -> Result<f64, WeatherError> {
+    let num = |i: usize, what: &str| -> Result<f64, SolarError> {
         meta[i].trim().parse::<f64>().map_err(|_| {
             invalid(
                 path,
@@ -302,7 +292,7 @@ pub fn read_tmy3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
             .next()
             .ok_or_else(|| invalid(path, "no header line"))?,
     );
-    let col = |name: &str| -> Result<usize, WeatherError> {
+    let col = |name: &str| -> Result<usize, SolarError> {
         header
             .iter()
             .position(|h| h.trim() == name)
@@ -357,23 +347,22 @@ pub fn read_tmy3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
         // local standard time of the stamp (end of the hour), then UTC
         let stamp_local = days_from_civil(y, mo, d) * 86_400 + hour * 3600;
         let stamp = stamp_local - offset as i64;
-        let value =
-            |c: usize, slot: usize, missing: &mut [usize; 7]| -> Result<f64, WeatherError> {
-                let s = f.get(c).map_or("", |s| s.trim());
-                if s.is_empty() {
-                    missing[slot] += 1;
-                    return Ok(f64::NAN);
-                }
-                let v: f64 = s.parse().map_err(|_| {
-                    bad(format!("'{}' in column '{}' is not a number", s, header[c]))
-                })?;
-                if v <= -9900.0 || v >= 9900.0 {
-                    missing[slot] += 1;
-                    Ok(f64::NAN)
-                } else {
-                    Ok(v)
-                }
-            };
+        let value = |c: usize, slot: usize, missing: &mut [usize; 7]| -> Result<f64, SolarError> {
+            let s = f.get(c).map_or("", |s| s.trim());
+            if s.is_empty() {
+                missing[slot] += 1;
+                return Ok(f64::NAN);
+            }
+            let v: f64 = s
+                .parse()
+                .map_err(|_| bad(format!("'{}' in column '{}' is not a number", s, header[c])))?;
+            if v <= -9900.0 || v >= 9900.0 {
+                missing[slot] += 1;
+                Ok(f64::NAN)
+            } else {
+                Ok(v)
+            }
+        };
         w.times.push(stamp - 3600);
         w.ghi.push(value(c_ghi, 0, &mut missing)?);
         w.dni.push(value(c_dni, 1, &mut missing)?);
@@ -416,9 +405,9 @@ fn empty(path: &Path, format: &str, label: Label) -> Weather {
 }
 
 /// A file's text, gunzipped when it starts with the gzip magic bytes.
-fn read_text(path: &Path) -> Result<String, WeatherError> {
+fn read_text(path: &Path) -> Result<String, SolarError> {
     use std::io::Read;
-    let io = |e| WeatherError::Io {
+    let io = |e| SolarError::Read {
         path: path.to_path_buf(),
         source: e,
     };
@@ -475,7 +464,7 @@ fn sort_by_time(w: &mut Weather) {
 /// rows stamped `YYYYMMDD:HHMM` in UTC. The values are PVGIS's for the hour starting at the
 /// stamp (their satellite time lies `Irradiance Time Offset` hours later, kept in `name`);
 /// every row is placed in `year`. No dew point in the file (NaN).
-pub fn read_pvgis_tmy(path: &Path, year: i32) -> Result<Weather, WeatherError> {
+pub fn read_pvgis_tmy(path: &Path, year: i32) -> Result<Weather, SolarError> {
     let text = read_text(path)?;
     let mut w = empty(path, "PVGIS TMY", Label::Start);
     let mut offset_h = f64::NAN;
@@ -541,7 +530,7 @@ pub fn read_pvgis_tmy(path: &Path, year: i32) -> Result<Weather, WeatherError> {
         }
         w.times
             .push(days_from_civil(y, mo, d) * 86_400 + hh * 3600 + mm * 60);
-        let col = |name: &str| -> Result<f64, WeatherError> {
+        let col = |name: &str| -> Result<f64, SolarError> {
             let i = h
                 .iter()
                 .position(|x| x == name)
@@ -587,7 +576,7 @@ pub fn read_pvgis_tmy(path: &Path, year: i32) -> Result<Weather, WeatherError> {
 /// standard time. Irradiance is Wh/m² over the hour (= its mean W/m²); dry bulb and dew point
 /// in 0.1 °C, wind in 0.1 m/s and pressure in mbar are converted to °C, m/s and Pa. Every
 /// row is placed in `year`.
-pub fn read_tmy2(path: &Path, year: i32) -> Result<Weather, WeatherError> {
+pub fn read_tmy2(path: &Path, year: i32) -> Result<Weather, SolarError> {
     let text = read_text(path)?;
     let mut lines = text.lines();
     let head: Vec<&str> = lines
@@ -644,7 +633,7 @@ pub fn read_tmy2(path: &Path, year: i32) -> Result<Weather, WeatherError> {
                 line.len()
             )));
         }
-        let field = |i: usize| -> Result<f64, WeatherError> {
+        let field = |i: usize| -> Result<f64, SolarError> {
             let (s, wd) = starts[i];
             let t = line[s..s + wd].trim();
             t.parse::<f64>()
@@ -661,7 +650,7 @@ pub fn read_tmy2(path: &Path, year: i32) -> Result<Weather, WeatherError> {
                    slot: usize,
                    scale: f64,
                    missing: &mut [usize; 7]|
-         -> Result<f64, WeatherError> {
+         -> Result<f64, SolarError> {
             let v = field(i)?;
             let src = line[starts[i + 1].0..starts[i + 1].0 + 1].to_string();
             // a missing value carries the source flag '?' (irradiance at night is 0 with '?')
@@ -692,7 +681,7 @@ pub fn read_tmy2(path: &Path, year: i32) -> Result<Weather, WeatherError> {
 /// hour (1–24) in local standard time. Missing codes (dry bulb and dew point 99.9,
 /// pressure 999999, irradiance 9999, wind speed 999) become NaN. Every row is placed in
 /// `year`.
-pub fn read_epw(path: &Path, year: i32) -> Result<Weather, WeatherError> {
+pub fn read_epw(path: &Path, year: i32) -> Result<Weather, SolarError> {
     let text = read_text(path)?;
     let mut lines = text.lines();
     let loc = split_csv(
@@ -703,7 +692,7 @@ pub fn read_epw(path: &Path, year: i32) -> Result<Weather, WeatherError> {
     if loc.first().map(|s| s.trim()) != Some("LOCATION") || loc.len() < 10 {
         return Err(invalid(path, "line 1: not an EPW LOCATION line"));
     }
-    let num = |i: usize, what: &str| -> Result<f64, WeatherError> {
+    let num = |i: usize, what: &str| -> Result<f64, SolarError> {
         loc[i]
             .trim()
             .parse::<f64>()
@@ -726,7 +715,7 @@ pub fn read_epw(path: &Path, year: i32) -> Result<Weather, WeatherError> {
         if f.len() < 22 {
             return Err(bad(format!("{} fields; an EPW record has 35", f.len())));
         }
-        let field = |i: usize| -> Result<f64, WeatherError> {
+        let field = |i: usize| -> Result<f64, SolarError> {
             f[i].trim()
                 .parse::<f64>()
                 .map_err(|_| bad(format!("field {} '{}' is not a number", i + 1, f[i])))
@@ -737,7 +726,7 @@ pub fn read_epw(path: &Path, year: i32) -> Result<Weather, WeatherError> {
         }
         let stamp = days_from_civil(year as i64, mo, d) * 86_400 + hour * 3600 - w.offset as i64;
         w.times.push(stamp - 3600);
-        let mut get = |i: usize, slot: usize, missing_code: f64| -> Result<f64, WeatherError> {
+        let mut get = |i: usize, slot: usize, missing_code: f64| -> Result<f64, SolarError> {
             let v = field(i)?;
             if v >= missing_code {
                 missing[slot] += 1;
@@ -767,7 +756,7 @@ pub fn read_epw(path: &Path, year: i32) -> Result<Weather, WeatherError> {
 /// Hour, Minute in local standard time at the start of each interval, GHI, DNI, DHI,
 /// Temperature, Dew Point, Pressure (mbar) and Wind Speed. A typical year whose rows are not
 /// in time order is placed in `year` and ordered.
-pub fn read_psm3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
+pub fn read_psm3(path: &Path, year: i32) -> Result<Weather, SolarError> {
     let text = read_text(path)?;
     let mut lines = text.lines();
     let names = split_csv(
@@ -780,7 +769,7 @@ pub fn read_psm3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
             .next()
             .ok_or_else(|| invalid(path, "no metadata values line"))?,
     );
-    let meta = |name: &str| -> Result<f64, WeatherError> {
+    let meta = |name: &str| -> Result<f64, SolarError> {
         let i = names
             .iter()
             .position(|n| n.trim() == name)
@@ -804,7 +793,7 @@ pub fn read_psm3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
     .into_iter()
     .map(|h| h.trim().to_string())
     .collect();
-    let col = |name: &str| -> Result<usize, WeatherError> {
+    let col = |name: &str| -> Result<usize, SolarError> {
         header
             .iter()
             .position(|h| h == name)
@@ -835,7 +824,7 @@ pub fn read_psm3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
         let lineno = k + 4;
         let bad = |m: String| invalid(path, format!("line {lineno}: {m}"));
         let f = split_csv(line);
-        let field = |i: usize| -> Result<f64, WeatherError> {
+        let field = |i: usize| -> Result<f64, SolarError> {
             let s = f.get(i).map_or("", |s| s.trim());
             if s.is_empty() {
                 return Ok(f64::NAN);
@@ -885,7 +874,7 @@ pub fn read_psm3(path: &Path, year: i32) -> Result<Weather, WeatherError> {
 }
 
 /// Reads a weather file, choosing the reader from its content: TMY3, TMY2 or PVGIS TMY.
-pub fn read_auto(path: &Path, year: i32) -> Result<Weather, WeatherError> {
+pub fn read_auto(path: &Path, year: i32) -> Result<Weather, SolarError> {
     let text = read_text(path)?;
     let text = &text;
     let first = text.lines().next().unwrap_or("");

@@ -93,6 +93,26 @@ pub enum TableError {
     },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
+    // Sizes (crate::size): the text starts with the value, quoted, so that a caller
+    // that knows the flag says `format!("{flag} {error}")`.
+    /// Not a number of bytes with an optional unit.
+    #[error("'{text}': expected a size such as 1GB or 512MB")]
+    NotBytes { text: String },
+    /// A length or an area without its unit.
+    #[error("'{text}': give a unit, e.g. {examples}")]
+    NoUnit {
+        text: String,
+        examples: &'static str,
+    },
+    /// The number before the unit does not parse.
+    #[error("'{text}': '{number}' is not a number")]
+    NotANumber { text: String, number: String },
+    /// Zero, negative, infinite or NaN where a positive size is needed.
+    #[error("'{text}' must be positive")]
+    NotPositive { text: String },
+    /// Negative or NaN where zero is allowed.
+    #[error("'{text}' must be zero or more")]
+    Negative { text: String },
 }
 
 pub mod size;

@@ -6,29 +6,7 @@
 //! An error's text starts with the value, quoted, so that a caller that knows the flag says
 //! `format!("{flag} {error}")`: "--memory '0' must be positive".
 
-/// Why a size was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SizeError {
-    /// Not a number of bytes with an optional unit.
-    #[error("'{text}': expected a size such as 1GB or 512MB")]
-    NotBytes { text: String },
-    /// A length or an area without its unit.
-    #[error("'{text}': give a unit, e.g. {examples}")]
-    NoUnit {
-        text: String,
-        examples: &'static str,
-    },
-    /// The number before the unit does not parse.
-    #[error("'{text}': '{number}' is not a number")]
-    NotANumber { text: String, number: String },
-    /// Zero, negative, infinite or NaN where a positive size is needed.
-    #[error("'{text}' must be positive")]
-    NotPositive { text: String },
-    /// Negative or NaN where zero is allowed.
-    #[error("'{text}' must be zero or more")]
-    Negative { text: String },
-}
+use crate::TableError;
 
 /// The number before the first of `units` (suffix, multiplier) that ends `text` (lower-cased
 /// and trimmed by the caller), and that unit's multiplier.
@@ -40,7 +18,7 @@ fn split_unit<'a>(t: &'a str, units: &[(&str, f64)]) -> Option<(&'a str, f64)> {
 
 /// A memory size in bytes: `512MB`, `1GB`, `2G`, `64K`, or plain bytes (decimal units:
 /// 1 GB = 10⁹ bytes); case-insensitive; positive.
-pub fn parse_bytes(text: &str) -> Result<u64, SizeError> {
+pub fn parse_bytes(text: &str) -> Result<u64, TableError> {
     let t = text.trim().to_ascii_uppercase();
     let units = [
         ("GB", 1e9),
@@ -52,11 +30,11 @@ pub fn parse_bytes(text: &str) -> Result<u64, SizeError> {
         ("B", 1.0),
     ];
     let (number, mult) = split_unit(&t, &units).unwrap_or((t.as_str(), 1.0));
-    let v: f64 = number.parse().map_err(|_| SizeError::NotBytes {
+    let v: f64 = number.parse().map_err(|_| TableError::NotBytes {
         text: text.to_string(),
     })?;
     if v.is_nan() || v <= 0.0 {
-        return Err(SizeError::NotPositive {
+        return Err(TableError::NotPositive {
             text: text.to_string(),
         });
     }
@@ -64,16 +42,16 @@ pub fn parse_bytes(text: &str) -> Result<u64, SizeError> {
 }
 
 /// A length in metres, its unit required: `1km`, `500m`; positive and finite.
-pub fn parse_length(text: &str) -> Result<f64, SizeError> {
+pub fn parse_length(text: &str) -> Result<f64, TableError> {
     let t = text.trim().to_ascii_lowercase();
     let (number, mult) =
-        split_unit(&t, &[("km", 1e3), ("m", 1.0)]).ok_or_else(|| SizeError::NoUnit {
+        split_unit(&t, &[("km", 1e3), ("m", 1.0)]).ok_or_else(|| TableError::NoUnit {
             text: text.to_string(),
             examples: "1km or 500m",
         })?;
     let v = number_of(text, number)?;
     if v.is_nan() || v <= 0.0 || !v.is_finite() {
-        return Err(SizeError::NotPositive {
+        return Err(TableError::NotPositive {
             text: text.to_string(),
         });
     }
@@ -82,11 +60,11 @@ pub fn parse_length(text: &str) -> Result<f64, SizeError> {
 
 /// An area in square metres, its unit required: `0.5ha`, `5000m2`, `0.01km2`; positive, or
 /// zero too when `allow_zero`.
-pub fn parse_area(text: &str, allow_zero: bool) -> Result<f64, SizeError> {
+pub fn parse_area(text: &str, allow_zero: bool) -> Result<f64, TableError> {
     let t = text.trim().to_ascii_lowercase();
     let (number, mult) =
         split_unit(&t, &[("km2", 1e6), ("ha", 1e4), ("m2", 1.0)]).ok_or_else(|| {
-            SizeError::NoUnit {
+            TableError::NoUnit {
                 text: text.to_string(),
                 examples: "0.5ha, 5000m2 or 0.01km2",
             }
@@ -95,19 +73,19 @@ pub fn parse_area(text: &str, allow_zero: bool) -> Result<f64, SizeError> {
     let text = text.to_string();
     if v.is_nan() || v < 0.0 {
         return Err(if allow_zero {
-            SizeError::Negative { text }
+            TableError::Negative { text }
         } else {
-            SizeError::NotPositive { text }
+            TableError::NotPositive { text }
         });
     }
     if v == 0.0 && !allow_zero {
-        return Err(SizeError::NotPositive { text });
+        return Err(TableError::NotPositive { text });
     }
     Ok(v * mult)
 }
 
-fn number_of(text: &str, number: &str) -> Result<f64, SizeError> {
-    number.parse().map_err(|_| SizeError::NotANumber {
+fn number_of(text: &str, number: &str) -> Result<f64, TableError> {
+    number.parse().map_err(|_| TableError::NotANumber {
         text: text.to_string(),
         number: number.to_string(),
     })
@@ -128,7 +106,7 @@ mod tests {
             ("1.5GB", 1_500_000_000),
             (" 10b ", 10),
         ] {
-            assert_eq!(parse_bytes(t), Ok(want), "{t}");
+            assert_eq!(parse_bytes(t).unwrap(), want, "{t}");
         }
         assert_eq!(
             parse_bytes("lots").unwrap_err().to_string(),
@@ -145,9 +123,9 @@ mod tests {
 
     #[test]
     fn lengths() {
-        assert_eq!(parse_length("1km"), Ok(1000.0));
-        assert_eq!(parse_length(" 500 m"), Ok(500.0));
-        assert_eq!(parse_length("2.5KM"), Ok(2500.0));
+        assert_eq!(parse_length("1km").unwrap(), 1000.0);
+        assert_eq!(parse_length(" 500 m").unwrap(), 500.0);
+        assert_eq!(parse_length("2.5KM").unwrap(), 2500.0);
         assert_eq!(
             format!("--window {}", parse_length("500").unwrap_err()),
             "--window '500': give a unit, e.g. 1km or 500m"
@@ -158,7 +136,7 @@ mod tests {
         );
         for t in ["0m", "-1km", "infm", "NaNm"] {
             assert!(
-                matches!(parse_length(t), Err(SizeError::NotPositive { .. })),
+                matches!(parse_length(t), Err(TableError::NotPositive { .. })),
                 "{t}"
             );
         }
@@ -166,10 +144,10 @@ mod tests {
 
     #[test]
     fn areas() {
-        assert_eq!(parse_area("0.5ha", false), Ok(5000.0));
-        assert_eq!(parse_area("5000m2", false), Ok(5000.0));
-        assert_eq!(parse_area("0.01km2", false), Ok(10_000.0));
-        assert_eq!(parse_area("0ha", true), Ok(0.0));
+        assert_eq!(parse_area("0.5ha", false).unwrap(), 5000.0);
+        assert_eq!(parse_area("5000m2", false).unwrap(), 5000.0);
+        assert_eq!(parse_area("0.01km2", false).unwrap(), 10_000.0);
+        assert_eq!(parse_area("0ha", true).unwrap(), 0.0);
         assert_eq!(
             parse_area("0ha", false).unwrap_err().to_string(),
             "'0ha' must be positive"

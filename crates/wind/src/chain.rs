@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::WindError;
 use crate::profile;
 use crate::turbine::{self, PowerCurve};
 use crate::weather::WindWeather;
@@ -78,20 +79,12 @@ pub struct HubHour {
     pub power: f64,
 }
 
-/// Errors of a chain: a variable the weather lacks.
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: {message}")]
-pub struct ChainError {
-    pub path: String,
-    pub message: String,
-}
-
 /// Runs the chain; a measurement at hub height is used as it is.
 pub fn run(
     w: &WindWeather,
     power: &PowerModel,
     s: &ChainSettings,
-) -> Result<Vec<HubHour>, ChainError> {
+) -> Result<Vec<HubHour>, WindError> {
     run_with_wind_efficiency(w, power, s, None)
 }
 
@@ -104,19 +97,20 @@ pub fn run_with_wind_efficiency(
     power: &PowerModel,
     s: &ChainSettings,
     wind_efficiency: Option<&PowerCurve>,
-) -> Result<Vec<HubHour>, ChainError> {
+) -> Result<Vec<HubHour>, WindError> {
     let need = |v: &str| {
-        w.closest(v, s.hub_height).ok_or_else(|| ChainError {
-            path: w.path.display().to_string(),
-            message: format!(
-                "no '{v}' column (columns: {})",
-                w.columns
-                    .iter()
-                    .map(|c| format!("{} at {} m", c.variable, c.height))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })
+        w.closest(v, s.hub_height)
+            .ok_or_else(|| WindError::Invalid {
+                path: w.path.clone(),
+                message: format!(
+                    "no '{v}' column (columns: {})",
+                    w.columns
+                        .iter()
+                        .map(|c| format!("{} at {} m", c.variable, c.height))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
     };
     let ws = need("wind_speed")?;
     let tc = need("temperature")?;
@@ -126,12 +120,12 @@ pub fn run_with_wind_efficiency(
         && z0.is_none()
         && ws.height != s.hub_height
     {
-        return Err(ChainError {
-            path: w.path.display().to_string(),
+        return Err(WindError::Invalid {
+            path: w.path.clone(),
             message: "the logarithmic profile needs a 'roughness_length' column".into(),
         });
     }
-    let two = |v: &str| -> Result<(&crate::weather::Column, &crate::weather::Column), ChainError> {
+    let two = |v: &str| -> Result<(&crate::weather::Column, &crate::weather::Column), WindError> {
         let mut cols: Vec<&crate::weather::Column> =
             w.columns.iter().filter(|c| c.variable == v).collect();
         cols.sort_by(|a, b| {
@@ -140,8 +134,8 @@ pub fn run_with_wind_efficiency(
                 .total_cmp(&(b.height - s.hub_height).abs())
         });
         if cols.len() < 2 {
-            return Err(ChainError {
-                path: w.path.display().to_string(),
+            return Err(WindError::Invalid {
+                path: w.path.clone(),
                 message: format!("interpolation needs '{v}' at two heights"),
             });
         }

@@ -22,9 +22,10 @@
 use serde::Serialize;
 
 mod file;
-pub use file::{FarmFileError, FarmPlan};
+pub use file::FarmPlan;
 
-use crate::chain::{self, ChainError, ChainSettings, HubHour, PowerModel};
+use crate::WindError;
+use crate::chain::{self, ChainSettings, HubHour, PowerModel};
 use crate::turbine::{self, PowerCurve, Smoothing, WakeEfficiency};
 use crate::weather::WindWeather;
 
@@ -57,36 +58,13 @@ pub struct Farm {
     fleets: Vec<Fleet>,
 }
 
-/// Errors of a farm: a fleet's bad value (named by fleet number, 1-based, and field), a
-/// bad setting, or the chain's.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum FarmError {
-    #[error("the farm has no fleet")]
-    Empty,
-    #[error("fleet {fleet} ({name}): {field}: {message}")]
-    Fleet {
-        fleet: usize,
-        name: String,
-        field: &'static str,
-        message: String,
-    },
-    #[error("{field}: {message}")]
-    Setting {
-        field: &'static str,
-        message: String,
-    },
-    #[error(transparent)]
-    Chain(#[from] ChainError),
-}
-
 impl Farm {
-    pub fn new(fleets: Vec<Fleet>) -> Result<Farm, FarmError> {
+    pub fn new(fleets: Vec<Fleet>) -> Result<Farm, WindError> {
         if fleets.is_empty() {
-            return Err(FarmError::Empty);
+            return Err(WindError::EmptyFarm);
         }
         for (i, f) in fleets.iter().enumerate() {
-            let bad = |field: &'static str, message: String| FarmError::Fleet {
+            let bad = |field: &'static str, message: String| WindError::Fleet {
                 fleet: i + 1,
                 name: f.name.clone(),
                 field,
@@ -339,14 +317,14 @@ pub fn simulate(
     settings: &FarmSettings,
     chain_settings: &ChainSettings,
     density_correction: bool,
-) -> Result<FarmRun, FarmError> {
+) -> Result<FarmRun, WindError> {
     let hub_height = farm.mean_hub_height();
     let mut ti_used = None;
     let smoothing = match settings.smoothing {
         None => None,
         Some(s) => {
             if !(s.block_width > 0.0 && s.block_width <= 5.0) {
-                return Err(FarmError::Setting {
+                return Err(WindError::Setting {
                     field: "block_width",
                     message: format!("{} m/s must be in (0, 5]", s.block_width),
                 });
@@ -361,7 +339,7 @@ pub fn simulate(
                             None => {
                                 let (z0, _) =
                                     column_mean(w, "roughness_length").ok_or_else(|| {
-                                        FarmError::Setting {
+                                        WindError::Setting {
                                             field: "turbulence_intensity",
                                             message: format!(
                                                 "smoothing by turbulence intensity needs it given, \
@@ -376,7 +354,7 @@ pub fn simulate(
                         },
                     };
                     if !(ti.is_finite() && ti > 0.0 && ti < 1.0) {
-                        return Err(FarmError::Setting {
+                        return Err(WindError::Setting {
                             field: "turbulence_intensity",
                             message: format!("{ti} must be in (0, 1)"),
                         });

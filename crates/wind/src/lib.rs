@@ -73,24 +73,63 @@ pub mod weather;
 
 use std::path::PathBuf;
 
-/// Errors of the crate's tasks: each names the file at fault.
+/// Errors of the crate: a file that cannot be read or used (each names the file, and the
+/// key, line or column where there is one), a farm that cannot be simulated, an output not
+/// written.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WindError {
-    #[error(transparent)]
-    Weather(#[from] weather::WeatherError),
-    #[error(transparent)]
-    Turbine(#[from] turbine::TurbineError),
-    #[error(transparent)]
-    Chain(#[from] chain::ChainError),
-    #[error(transparent)]
-    FarmFile(#[from] farm::FarmFileError),
+    /// A weather table or turbine library that could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A weather table, turbine library or curve whose content cannot be used.
+    #[error("{}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+    /// A farm file that could not be read.
+    #[error("reading {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A farm file that is not TOML, or not the farm file's keys.
+    #[error("{}: {message}", path.display())]
+    Syntax { path: PathBuf, message: String },
+    /// A farm file's value at `key` (e.g. `fleet 2.nominal_kw`, `wake.model`) that cannot
+    /// be used; `message` says what to give instead.
+    #[error("{}: {message}", path.display())]
+    Key {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+    /// A farm without fleets.
+    #[error("the farm has no fleet")]
+    EmptyFarm,
+    /// A fleet's bad value, named by fleet number (1-based) and field.
+    #[error("fleet {fleet} ({name}): {field}: {message}")]
+    Fleet {
+        fleet: usize,
+        name: String,
+        field: &'static str,
+        message: String,
+    },
+    /// A farm setting that cannot be used.
+    #[error("{field}: {message}")]
+    Setting {
+        field: &'static str,
+        message: String,
+    },
     /// A farm that cannot be simulated, with the farm file it came from.
     #[error("{}: {source}", path.display())]
     Farm {
         path: PathBuf,
         #[source]
-        source: farm::FarmError,
+        source: Box<WindError>,
     },
     /// An output that could not be written.
     #[error("writing {}", path.display())]

@@ -307,7 +307,7 @@ pub fn run_farm(settings: &FarmSettings, span: &mut Span) -> Result<FarmReport, 
         })
         .map_err(|e| WindError::Farm {
             path: settings.farm_file.clone(),
-            source: e,
+            source: Box::new(e),
         })?;
     write_series(span, settings.out.as_deref(), &w.times, &run.hours)?;
     Ok(FarmReport {

@@ -2,25 +2,14 @@
 //! one row per turbine type, one column per wind speed, empty cells where the curve has no
 //! point) or a user's two-column curve.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-/// Errors reading a turbine library; each names the file.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TurbineError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
-}
+use crate::WindError;
 
-fn read(path: &Path) -> Result<String, TurbineError> {
-    std::fs::read_to_string(path).map_err(|e| TurbineError::Io {
+fn read(path: &Path) -> Result<String, WindError> {
+    std::fs::read_to_string(path).map_err(|e| WindError::Io {
         path: path.to_path_buf(),
         source: e,
     })
@@ -28,8 +17,8 @@ fn read(path: &Path) -> Result<String, TurbineError> {
 
 pub(crate) use terrawatt_meter::tables::split_csv_line as split_csv;
 
-fn invalid(path: &Path, message: String) -> TurbineError {
-    TurbineError::Invalid {
+fn invalid(path: &Path, message: String) -> WindError {
+    WindError::Invalid {
         path: path.to_path_buf(),
         message,
     }
@@ -135,7 +124,7 @@ fn edit_distance(a: &[char], b: &[char]) -> usize {
 
 /// Reads the power curve of `turbine_type` from an OEDB `power_curves.csv` (or, the same
 /// layout, its power-coefficient curve from `power_coefficient_curves.csv`).
-pub fn oedb_power_curve(path: &Path, turbine_type: &str) -> Result<PowerCurve, TurbineError> {
+pub fn oedb_power_curve(path: &Path, turbine_type: &str) -> Result<PowerCurve, WindError> {
     let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
@@ -195,18 +184,18 @@ pub fn oedb_power_curve(path: &Path, turbine_type: &str) -> Result<PowerCurve, T
 }
 
 /// The rotor diameter (m) of `turbine_type` from an OEDB `turbine_data.csv`.
-pub fn oedb_rotor_diameter(path: &Path, turbine_type: &str) -> Result<f64, TurbineError> {
+pub fn oedb_rotor_diameter(path: &Path, turbine_type: &str) -> Result<f64, WindError> {
     oedb_turbine_value(path, turbine_type, "rotor_diameter")
 }
 
 /// The nominal power (W) of `turbine_type` from an OEDB `turbine_data.csv`.
-pub fn oedb_nominal_power(path: &Path, turbine_type: &str) -> Result<f64, TurbineError> {
+pub fn oedb_nominal_power(path: &Path, turbine_type: &str) -> Result<f64, WindError> {
     oedb_turbine_value(path, turbine_type, "nominal_power")
 }
 
 /// A numeric column of `turbine_type`'s row in an OEDB `turbine_data.csv` (quoted fields,
 /// commas inside them included, are one field each).
-fn oedb_turbine_value(path: &Path, turbine_type: &str, column: &str) -> Result<f64, TurbineError> {
+fn oedb_turbine_value(path: &Path, turbine_type: &str, column: &str) -> Result<f64, WindError> {
     let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
@@ -266,7 +255,7 @@ pub fn power_from_cp(cp: &PowerCurve, diameter: f64, v: f64, rho: f64) -> f64 {
 
 /// A user's power curve: a CSV with `wind_speed` and `value` (W) columns (header required),
 /// wind speeds increasing.
-pub fn csv_power_curve(path: &Path) -> Result<PowerCurve, TurbineError> {
+pub fn csv_power_curve(path: &Path) -> Result<PowerCurve, WindError> {
     let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
@@ -297,7 +286,7 @@ pub fn csv_power_curve(path: &Path) -> Result<PowerCurve, TurbineError> {
             continue;
         }
         let f = split_csv(line);
-        let num = |i: usize| -> Result<f64, TurbineError> {
+        let num = |i: usize| -> Result<f64, WindError> {
             f.get(i)
                 .and_then(|v| v.trim().parse::<f64>().ok())
                 .ok_or_else(|| {
@@ -428,7 +417,7 @@ pub enum WakeEfficiency {
 
 /// Reads an efficiency curve (`wind_speed` and one column per curve, e.g. `dena_mean`);
 /// repeated wind speeds are kept once.
-pub fn efficiency_curve(path: &Path, column: &str) -> Result<PowerCurve, TurbineError> {
+pub fn efficiency_curve(path: &Path, column: &str) -> Result<PowerCurve, WindError> {
     let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
@@ -471,7 +460,7 @@ pub fn efficiency_curve(path: &Path, column: &str) -> Result<PowerCurve, Turbine
 
 /// Reads one of NREL's turbine-model CSVs (`Wind Speed [m/s],Power [kW],Cp [-]`): the power
 /// curve in W and the power-coefficient curve.
-pub fn nrel_turbine(path: &Path) -> Result<(PowerCurve, PowerCurve), TurbineError> {
+pub fn nrel_turbine(path: &Path) -> Result<(PowerCurve, PowerCurve), WindError> {
     let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
     let mut lines = text.lines();
@@ -552,7 +541,7 @@ pub struct TurbineCurve {
 
 impl TurbineCurve {
     /// A two-column power curve file (wind speed m/s, power W); its name is the path.
-    pub fn from_csv(path: &Path) -> Result<TurbineCurve, TurbineError> {
+    pub fn from_csv(path: &Path) -> Result<TurbineCurve, WindError> {
         let curve = csv_power_curve(path)?;
         Ok(TurbineCurve {
             name: path.display().to_string(),
@@ -583,7 +572,7 @@ impl TurbineCurve {
 /// A turbine type from the library folder: NREL's turbine-model CSV of that file name,
 /// else the OEDB table (nominal power from turbine_data.csv where it has one, else the
 /// curve's largest power).
-pub fn library_turbine(name: &str, dir: &Path) -> Result<TurbineCurve, TurbineError> {
+pub fn library_turbine(name: &str, dir: &Path) -> Result<TurbineCurve, WindError> {
     let nrel = [
         dir.join("nrel_turbine_models").join(format!("{name}.csv")),
         dir.join(format!("{name}.csv")),

@@ -2,6 +2,7 @@
 //! writes them: `variable_name,pressure,temperature,wind_speed,…` then
 //! `height,0,2,10,…`, then rows with a timestamp carrying its UTC offset.
 
+use crate::WindError;
 use crate::turbine::split_csv;
 use std::path::{Path, PathBuf};
 
@@ -35,26 +36,13 @@ fn plausible(variable: &str) -> Option<(f64, f64, &'static str)> {
     }
 }
 
-/// Errors reading a weather table; each names the file and line.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum WeatherError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
-}
-
 impl WindWeather {
-    pub fn read(path: &Path) -> Result<WindWeather, WeatherError> {
-        let text = std::fs::read_to_string(path).map_err(|e| WeatherError::Io {
+    pub fn read(path: &Path) -> Result<WindWeather, WindError> {
+        let text = std::fs::read_to_string(path).map_err(|e| WindError::Io {
             path: path.to_path_buf(),
             source: e,
         })?;
-        let invalid = |m: String| WeatherError::Invalid {
+        let invalid = |m: String| WindError::Invalid {
             path: path.to_path_buf(),
             message: m,
         };

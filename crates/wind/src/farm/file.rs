@@ -3,33 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::WindError;
 use crate::farm::{Farm, FarmSettings, FarmSmoothing, Fleet, SmoothingOrder, Spread, WakeLosses};
 use crate::generic::GenericTurbine;
 use crate::turbine::{self, TurbineCurve, WakeEfficiency};
-
-/// Errors of a farm file; each names the file, and the key where one is at fault.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum FarmFileError {
-    /// The file could not be read.
-    #[error("reading {}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    /// Not TOML, or not the farm file's keys.
-    #[error("{}: {message}", path.display())]
-    Syntax { path: PathBuf, message: String },
-    /// A value at `key` (e.g. `fleet 2.nominal_kw`, `wake.model`) that cannot be used;
-    /// `message` says what to give instead.
-    #[error("{}: {message}", path.display())]
-    Invalid {
-        path: PathBuf,
-        key: String,
-        message: String,
-    },
-}
 
 /// The farm file's layout.
 #[derive(Debug, serde::Deserialize)]
@@ -120,8 +97,8 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn bad(&self, key: impl Into<String>, message: String) -> FarmFileError {
-        FarmFileError::Invalid {
+    fn bad(&self, key: impl Into<String>, message: String) -> WindError {
+        WindError::Key {
             path: self.path.to_path_buf(),
             key: key.into(),
             message,
@@ -136,12 +113,12 @@ impl Reader<'_> {
 impl FarmPlan {
     /// Reads a farm file; `library` is the turbine library folder when the file names
     /// none.
-    pub fn from_toml_file(path: &Path, library: Option<&Path>) -> Result<FarmPlan, FarmFileError> {
-        let text = std::fs::read_to_string(path).map_err(|e| FarmFileError::Read {
+    pub fn from_toml_file(path: &Path, library: Option<&Path>) -> Result<FarmPlan, WindError> {
+        let text = std::fs::read_to_string(path).map_err(|e| WindError::Read {
             path: path.to_path_buf(),
             source: e,
         })?;
-        let f: FarmFile = toml::from_str(&text).map_err(|e| FarmFileError::Syntax {
+        let f: FarmFile = toml::from_str(&text).map_err(|e| WindError::Syntax {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
@@ -196,7 +173,7 @@ impl FarmPlan {
 
 impl Reader<'_> {
     /// Fleet `k` (1-based): its turbine and its number of turbines.
-    fn fleet(&mut self, k: usize, fl: &FleetToml) -> Result<(Fleet, &'static str), FarmFileError> {
+    fn fleet(&mut self, k: usize, fl: &FleetToml) -> Result<(Fleet, &'static str), WindError> {
         let t = self.fleet_turbine(k, fl)?;
         let bad = |key: &str, message: String| self.bad(format!("fleet {k}.{key}"), message);
         let nominal = match fl.nominal_kw {
@@ -259,7 +236,7 @@ impl Reader<'_> {
     }
 
     /// Fleet `k`'s turbine: a library type, a curve file or a generic turbine.
-    fn fleet_turbine(&mut self, k: usize, fl: &FleetToml) -> Result<TurbineCurve, FarmFileError> {
+    fn fleet_turbine(&mut self, k: usize, fl: &FleetToml) -> Result<TurbineCurve, WindError> {
         match (&fl.turbine, &fl.power_curve, &fl.generic) {
             (Some(name), None, None) => {
                 let dir = self.library.as_deref().ok_or_else(|| {
@@ -309,8 +286,8 @@ impl Reader<'_> {
     }
 
     /// The `[wake]` table.
-    fn wake(&mut self, wake: WakeToml) -> Result<WakeLosses, FarmFileError> {
-        let only_for = |set: bool, key: &str, model: &str| -> Result<(), FarmFileError> {
+    fn wake(&mut self, wake: WakeToml) -> Result<WakeLosses, WindError> {
+        let only_for = |set: bool, key: &str, model: &str| -> Result<(), WindError> {
             if set {
                 return Err(self.bad(
                     format!("wake.{key}"),
@@ -342,7 +319,7 @@ impl Reader<'_> {
     }
 
     /// `[wake]` of model wind_farm_efficiency: a constant or a curve.
-    fn power_efficiency(&mut self, wake: &WakeToml) -> Result<WakeEfficiency, FarmFileError> {
+    fn power_efficiency(&mut self, wake: &WakeToml) -> Result<WakeEfficiency, WindError> {
         match (wake.efficiency, &wake.efficiency_curve) {
             (Some(e), None) => {
                 if !(e > 0.0 && e <= 1.0) {
@@ -389,7 +366,7 @@ impl Reader<'_> {
         &mut self,
         name: &str,
         curves: Option<&Path>,
-    ) -> Result<WakeLosses, FarmFileError> {
+    ) -> Result<WakeLosses, WindError> {
         let file = match (curves, name.split('_').next()) {
             (Some(c), _) => self.rel(c),
             (None, Some(prefix @ ("dena" | "knorr"))) => self
@@ -432,7 +409,7 @@ impl Reader<'_> {
     }
 
     /// The `[smoothing]` table.
-    fn smoothing(&self, s: SmoothingToml) -> Result<FarmSmoothing, FarmFileError> {
+    fn smoothing(&self, s: SmoothingToml) -> Result<FarmSmoothing, WindError> {
         let spread = match s.method.as_str() {
             "turbulence_intensity" => Spread::TurbulenceIntensity {
                 intensity: s.turbulence_intensity,
@@ -525,7 +502,7 @@ mod tests {
     fn errors_name_the_file_and_the_key() {
         let p = file("count.toml", GENERIC);
         let e = FarmPlan::from_toml_file(&p, None).unwrap_err();
-        let FarmFileError::Invalid { key, .. } = &e else {
+        let WindError::Key { key, .. } = &e else {
             panic!("{e}")
         };
         assert_eq!(key, "fleet 1.number_of_turbines");
@@ -540,7 +517,7 @@ mod tests {
             ),
         );
         match FarmPlan::from_toml_file(&p, None).unwrap_err() {
-            FarmFileError::Invalid { key, message, .. } => {
+            WindError::Key { key, message, .. } => {
                 assert_eq!(key, "smoothing.method");
                 assert!(message.contains("expected turbulence_intensity or staffell_pfenninger"));
             }
@@ -550,11 +527,11 @@ mod tests {
         // the default wake model reads the dena curves of a turbine library
         let p = file("dena.toml", &format!("{GENERIC}number_of_turbines = 1\n"));
         match FarmPlan::from_toml_file(&p, None).unwrap_err() {
-            FarmFileError::Invalid { key, .. } => assert_eq!(key, "wake.model"),
+            WindError::Key { key, .. } => assert_eq!(key, "wake.model"),
             e => panic!("{e}"),
         }
 
         let e = FarmPlan::from_toml_file(&p.with_file_name("absent.toml"), None).unwrap_err();
-        assert!(matches!(e, FarmFileError::Read { .. }), "{e}");
+        assert!(matches!(e, WindError::Read { .. }), "{e}");
     }
 }
