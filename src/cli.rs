@@ -402,7 +402,7 @@ pub struct MeterInputArgs {
     #[arg(long, value_name = "FILE")]
     pub temperature: PathBuf,
     /// Unit of the temperature file: F or C.
-    #[arg(long, value_name = "F|C")]
+    #[arg(long, value_name = "F|C", value_parser = one_of::<String>(&["F", "C"]))]
     pub temperature_unit: Option<String>,
     /// Time zone (IANA name) for timestamps written without a UTC offset.
     #[arg(long, value_name = "ZONE")]
@@ -503,7 +503,7 @@ pub struct PortfolioArgs {
     #[arg(long, value_name = "FILE")]
     pub temperature: PathBuf,
     /// The temperature file's unit: F or C.
-    #[arg(long, value_name = "F|C")]
+    #[arg(long, value_name = "F|C", value_parser = one_of::<String>(&["F", "C"]))]
     pub temperature_unit: String,
     /// The time zone of time stamps written without a UTC offset (an IANA name, e.g. America/Chicago).
     #[arg(long, value_name = "ZONE")]
@@ -807,7 +807,7 @@ pub struct SolarSimulateArgs {
     pub system: PathBuf,
     /// Where in each interval the Sun's position is taken: centre (default), start, end
     /// (end reproduces tools that use TMY3's hour-end stamps as they are).
-    #[arg(long, default_value = "centre")]
+    #[arg(long, default_value = "centre", value_parser = one_of::<String>(&["centre", "start", "end"]))]
     pub position_at: String,
     /// The year a typical-year file is placed in.
     #[arg(long, default_value_t = 1990)]
@@ -822,7 +822,7 @@ pub struct SolarSimulateArgs {
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     /// What a table's time stamps mark: start (default), end or centre of the interval.
-    #[arg(long, default_value = "start")]
+    #[arg(long, default_value = "start", value_parser = one_of::<String>(&["start", "end", "centre"]))]
     pub label: String,
     /// Table site (the system file's [location] also sets it).
     #[arg(long, allow_hyphen_values = true)]
@@ -983,4 +983,54 @@ pub struct SampleArgs {
     /// Where to write it.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+}
+
+/// An option's closed set of words: help and shell completions list `names`, and the value
+/// is parsed by `T`'s `FromStr` (whose error names what is accepted). With `T = String` the
+/// words are listed and the command checks the value itself.
+pub fn one_of<T>(names: &'static [&'static str]) -> OneOf<T> {
+    OneOf {
+        names,
+        parsed: std::marker::PhantomData,
+    }
+}
+
+/// The value parser of [`one_of`].
+pub struct OneOf<T> {
+    names: &'static [&'static str],
+    parsed: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for OneOf<T> {
+    fn clone(&self) -> Self {
+        one_of(self.names)
+    }
+}
+
+impl<T> clap::builder::TypedValueParser for OneOf<T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+    T::Err: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let parse = |s: &str| s.parse::<T>();
+        parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.names
+                .iter()
+                .map(|n| clap::builder::PossibleValue::new(*n)),
+        ))
+    }
 }

@@ -15,6 +15,7 @@ use terrawatt_forecast::task::{
 use terrawatt_meter::{FunctionalUnit, Span};
 use terrawatt_table::time::parse_zone;
 
+use crate::cli::one_of;
 use crate::task::check_output;
 use crate::task::{Ctx, Outcome};
 
@@ -77,7 +78,7 @@ pub struct DataArgs {
     #[arg(long, value_name = "DURATION")]
     pub horizon: String,
     /// What the data's stamps mark: start (default), end or centre of the interval.
-    #[arg(long, default_value = "start")]
+    #[arg(long, default_value = "start", value_parser = one_of::<String>(&["start", "end", "centre"]))]
     pub label: String,
     /// Exogenous weather (measured or forecast) at the target times, e.g. NSRDB PSM3.
     #[arg(long, value_name = "FILE")]
@@ -136,7 +137,7 @@ pub struct DataArgs {
     #[arg(long)]
     pub capacity: Option<f64>,
     /// gbm (gradient boosting) or linear (ridge).
-    #[arg(long, default_value = "gbm")]
+    #[arg(long, default_value = "gbm", value_parser = one_of::<String>(&["gbm", "linear"]))]
     pub model: String,
     /// Quantiles to forecast, e.g. 0.1,0.5,0.9.
     #[arg(long, value_delimiter = ',')]

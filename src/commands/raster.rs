@@ -31,6 +31,7 @@ use terrawatt_raster::zones::Invalid;
 use terrawatt_table::TableError;
 use terrawatt_table::size;
 
+use crate::cli::one_of;
 use crate::task::{Ctx, Outcome, check_output};
 
 #[derive(Debug, Subcommand)]
@@ -90,10 +91,10 @@ pub struct AccuracyArgs {
     #[arg(long, value_delimiter = ',')]
     pub classes: Vec<i64>,
     /// Warp a reference raster on another grid onto the map's: nearest or mode.
-    #[arg(long, value_name = "RESAMPLING", num_args = 0..=1, default_missing_value = "nearest")]
+    #[arg(long, value_parser = one_of::<Resampling>(Resampling::NAMES), value_name = "RESAMPLING", num_args = 0..=1, default_missing_value = "nearest")]
     pub align: Option<Resampling>,
     /// Pixel areas on geographic grids: ellipsoid or sphere.
-    #[arg(long, default_value = "ellipsoid")]
+    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid")]
     pub area: AreaMethod,
     /// Memory budget (e.g. 512MB, 2GB).
     #[arg(long, default_value = "1GB")]
@@ -125,7 +126,7 @@ pub struct SampleDesignArgs {
     #[arg(long, default_value = "1")]
     pub band: BandSel,
     /// Pixel areas on geographic grids: ellipsoid or sphere.
-    #[arg(long, default_value = "ellipsoid")]
+    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid")]
     pub area: AreaMethod,
     /// Memory budget (e.g. 512MB, 2GB).
     #[arg(long, default_value = "1GB")]
@@ -159,10 +160,10 @@ pub struct TransitionsArgs {
     #[arg(long, default_value = "1")]
     pub band: BandSel,
     /// Warp the later raster onto the earlier one's grid: nearest or mode.
-    #[arg(long, value_name = "RESAMPLING", num_args = 0..=1, default_missing_value = "nearest")]
+    #[arg(long, value_parser = one_of::<Resampling>(Resampling::NAMES), value_name = "RESAMPLING", num_args = 0..=1, default_missing_value = "nearest")]
     pub align: Option<Resampling>,
     /// Cell areas on geographic grids: ellipsoid (WGS84 or the CRS's) or sphere.
-    #[arg(long, default_value = "ellipsoid")]
+    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid")]
     pub area: AreaMethod,
     /// Memory budget (e.g. 512MB, 2GB).
     #[arg(long, default_value = "1GB")]
@@ -190,11 +191,11 @@ pub struct ZoneOptions {
     pub zones_crs: Option<String>,
     /// Invalid geometries: repair (GEOS MakeValid, counted), skip (no cells, counted) or
     /// error.
-    #[arg(long, default_value = "repair")]
+    #[arg(long, value_parser = one_of::<Invalid>(Invalid::NAMES), default_value = "repair")]
     pub invalid: Invalid,
     /// Cell weights: exact (the fraction of the cell inside, as exactextract) or centre (a
     /// cell is in when its centre is).
-    #[arg(long, default_value = "exact")]
+    #[arg(long, value_parser = one_of::<Rule>(Rule::NAMES), default_value = "exact")]
     pub rule: Rule,
     /// Only COUNT features of the layer from index START, in reading order (a task of a
     /// planned run).
@@ -221,7 +222,7 @@ pub struct ZonalArgs {
     pub nodata: Missing,
     /// Cell areas on geographic grids: ellipsoid (WGS84 or the CRS's) or sphere (radius
     /// 6,378,137 m, as exactextract).
-    #[arg(long, default_value = "ellipsoid")]
+    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid")]
     pub area: AreaMethod,
     /// Memory budget (e.g. 512MB, 2GB).
     #[arg(long, default_value = "1GB")]
@@ -261,7 +262,7 @@ pub struct ForestLossArgs {
     pub years: Option<Years>,
     /// Cell areas on geographic grids: ellipsoid (default) or sphere (radius 6,378,137 m,
     /// as mapme.biodiversity through exactextractr: ~0.5 % larger at 18° N).
-    #[arg(long, default_value = "ellipsoid")]
+    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid")]
     pub area: AreaMethod,
     /// Memory budget (e.g. 512MB, 2GB).
     #[arg(long, default_value = "1GB")]
@@ -287,7 +288,7 @@ pub struct LandscapeArgs {
     #[arg(long, default_value = "band")]
     pub nodata: LandscapeNodata,
     /// Patch connectivity: 8 (FRAGSTATS' and pylandstats' default) or 4.
-    #[arg(long, default_value = "8")]
+    #[arg(long, value_parser = one_of::<Connectivity>(Connectivity::NAMES), default_value = "8")]
     pub connectivity: Connectivity,
     /// Core area: cells farther than this many cells (4-neighbour steps) from an edge.
     #[arg(long, default_value_t = 1)]
@@ -318,7 +319,7 @@ pub struct LandscapeArgs {
     #[arg(long, value_name = "DIR", requires = "window")]
     pub out_dir: Option<PathBuf>,
     /// Moving-window rasters: cog or gtiff.
-    #[arg(long, default_value = "cog", requires = "window")]
+    #[arg(long, value_parser = one_of::<Format>(Format::NAMES), default_value = "cog", requires = "window")]
     pub format: Format,
 }
 
@@ -356,10 +357,10 @@ pub struct CommonArgs {
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// cog (Cloud-Optimised GeoTIFF with overviews) or gtiff (tiled GeoTIFF).
-    #[arg(long, default_value = "cog")]
+    #[arg(long, value_parser = one_of::<Format>(Format::NAMES), default_value = "cog")]
     pub format: Format,
     /// deflate, zstd or none.
-    #[arg(long, default_value = "deflate")]
+    #[arg(long, value_parser = one_of::<Compression>(Compression::NAMES), default_value = "deflate")]
     pub compress: Compression,
     /// Compression level (DEFLATE 1–9, ZSTD 1–22) [default: 1].
     #[arg(long)]
@@ -376,11 +377,11 @@ pub struct CommonArgs {
     pub offset: Option<f64>,
     /// any: a pixel missing in any input is missing (default); ignore: read nodata values
     /// as ordinary values.
-    #[arg(long, default_value = "any")]
+    #[arg(long, value_parser = one_of::<NodataRule>(NodataRule::NAMES), default_value = "any")]
     pub nodata: NodataRule,
     /// Resampling of bands on another grid than the output's: nearest, bilinear, cubic,
     /// average, mode.
-    #[arg(long, default_value = "nearest")]
+    #[arg(long, value_parser = one_of::<Resampling>(Resampling::NAMES), default_value = "nearest")]
     pub resampling: Resampling,
     /// The output grid: that of this raster (e.g. a 20 m band to work at 20 m, with
     /// --resampling average); default the grid of the first band (of the before date).
@@ -395,7 +396,7 @@ pub struct CommonArgs {
 #[derive(Debug, Args)]
 pub struct IndexArgs {
     /// ndvi, nbr, ndmi, ndwi, evi or savi.
-    #[arg(long, conflicts_with = "expr")]
+    #[arg(long, value_parser = one_of::<Index>(Index::NAMES), conflicts_with = "expr")]
     pub index: Option<Index>,
     /// A band-math expression, e.g. "(b8-b4)/(b8+b4)"; names are --band NAME=FILE, or bN
     /// for band N of --input.
@@ -416,7 +417,7 @@ pub struct IndexArgs {
 #[derive(Debug, Args)]
 pub struct ChangeArgs {
     /// ndvi, nbr, ndmi, ndwi, evi or savi: the index differenced between the dates.
-    #[arg(long, conflicts_with_all = ["expr", "method"])]
+    #[arg(long, value_parser = one_of::<Index>(Index::NAMES), conflicts_with_all = ["expr", "method"])]
     pub index: Option<Index>,
     /// A band-math expression instead of an index (bN: band N of --before/--after), computed
     /// for each date and differenced as an index is.
@@ -425,7 +426,7 @@ pub struct ChangeArgs {
     /// cva (change vector analysis) or irmad (iteratively reweighted MAD, Nielsen 2007) over
     /// the bands of --before/--after (or --cva-bands), or of per-band files
     /// (--before-blue … --after-swir2, the same roles for both dates).
-    #[arg(long)]
+    #[arg(long, value_parser = one_of::<MethodName>(MethodName::NAMES))]
     pub method: Option<MethodName>,
     /// CVA: centre each band's difference on its mean and divide by its standard deviation.
     #[arg(long)]
@@ -433,7 +434,7 @@ pub struct ChangeArgs {
     /// CVA: make the dates comparable first: none, zscore (each date's band standardised),
     /// histogram (after matched to before) or pif (after mapped onto before over IR-MAD's
     /// invariant pixels).
-    #[arg(long, default_value = "none")]
+    #[arg(long, value_parser = one_of::<Normalize>(Normalize::NAMES), default_value = "none")]
     pub normalize: Normalize,
     /// IR-MAD: the most iterations.
     #[arg(long, default_value_t = 200)]
@@ -444,7 +445,7 @@ pub struct ChangeArgs {
     /// IR-MAD: the scale of the MAD variates in the chi-square statistic: robust (median
     /// absolute deviation over the pixels; the chi-square quantiles hold for unchanged
     /// pixels) or canonical (Nielsen 2007's sqrt(2(1 − ρ)), which over-flags).
-    #[arg(long, default_value = "robust")]
+    #[arg(long, value_parser = one_of::<MadScale>(MadScale::NAMES), default_value = "robust")]
     pub mad_scale: MadScale,
     /// Bands for CVA and IR-MAD (index or description), default all.
     #[arg(long, value_delimiter = ',')]
@@ -496,7 +497,7 @@ pub struct ChangeArgs {
     pub after_swir2: Option<BandRef>,
     /// Which way: after-minus-before (default; dNDVI) or before-minus-after (default for
     /// nbr: dNBR).
-    #[arg(long)]
+    #[arg(long, value_parser = one_of::<Difference>(Difference::NAMES))]
     pub difference: Option<Difference>,
     /// RdNBR: the difference over sqrt(|before's index|).
     #[arg(long)]
@@ -518,7 +519,7 @@ pub struct ChangeArgs {
     pub strict: bool,
     /// Change is above or below the threshold (default: below for an index difference
     /// after − before, above otherwise).
-    #[arg(long)]
+    #[arg(long, value_parser = one_of::<Direction>(Direction::NAMES))]
     pub direction: Option<Direction>,
     /// Sentinel-2 scene classification of each date; --scl-classes masked (default
     /// 3,8,9,10).
@@ -553,14 +554,14 @@ pub struct ChangeArgs {
     #[arg(long)]
     pub mmu: Option<String>,
     /// Connectivity of patches: 4 or 8.
-    #[arg(long, default_value = "4")]
+    #[arg(long, value_parser = one_of::<Connectivity>(Connectivity::NAMES), default_value = "4")]
     pub connectivity: Connectivity,
     /// Warp the after date onto the before date's grid when they differ, with this
     /// resampling (default nearest).
-    #[arg(long, num_args = 0..=1, default_missing_value = "nearest")]
+    #[arg(long, value_parser = one_of::<Resampling>(Resampling::NAMES), num_args = 0..=1, default_missing_value = "nearest")]
     pub align: Option<Resampling>,
     /// Pixel areas on geographic grids: ellipsoid (default) or sphere.
-    #[arg(long, default_value = "ellipsoid")]
+    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid")]
     pub area: AreaMethod,
     /// The class map alone as a byte GeoTIFF (255 missing).
     #[arg(long, value_name = "FILE")]

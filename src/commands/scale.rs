@@ -21,7 +21,7 @@ use terrawatt_scale::slurm::{self, Placement};
 use terrawatt_scale::status::{self, RunState, TaskStart, ids_text, read_json};
 use terrawatt_scale::{ScaleError, plans, tiles};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, one_of};
 use crate::task::{Ctx, Outcome};
 
 #[derive(Debug, Subcommand)]
@@ -66,7 +66,7 @@ pub struct PlanZonesArgs {
     pub per_task: usize,
     /// The merged table's format: csv, parquet (typed columns) or gpkg (the polygons with
     /// their rows); the tasks write theirs alike.
-    #[arg(long, default_value = "csv", value_name = "FORMAT")]
+    #[arg(long, default_value = "csv", value_name = "FORMAT", value_parser = one_of::<String>(&["csv", "parquet", "gpkg"]))]
     pub table_format: String,
     /// The options of the command.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
@@ -93,7 +93,7 @@ pub struct PlanCommon {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// The manifest: parquet or csv.
-    #[arg(long, default_value = "parquet")]
+    #[arg(long, default_value = "parquet", value_parser = one_of::<String>(&["parquet", "csv"]))]
     pub manifest_format: String,
     /// Slurm partition of the tasks and the merge.
     #[arg(long)]

@@ -73,6 +73,11 @@ pub enum MethodName {
     Irmad,
 }
 
+impl MethodName {
+    /// The words that name the values, as help and completions list them (each parses).
+    pub const NAMES: &'static [&'static str] = &["cva", "irmad"];
+}
+
 impl std::str::FromStr for MethodName {
     type Err = crate::ParseError;
 
@@ -111,6 +116,11 @@ fn one_of<T: Copy>(
         .ok_or_else(|| crate::ParseError::expected(expected))
 }
 
+impl MadScale {
+    /// The words that name the values, as help and completions list them (each parses).
+    pub const NAMES: &'static [&'static str] = &["robust", "canonical"];
+}
+
 impl std::str::FromStr for MadScale {
     type Err = crate::ParseError;
 
@@ -123,6 +133,11 @@ impl std::str::FromStr for MadScale {
             "robust or canonical",
         )
     }
+}
+
+impl Normalize {
+    /// The words that name the values, as help and completions list them (each parses).
+    pub const NAMES: &'static [&'static str] = &["none", "zscore", "histogram", "pif"];
 }
 
 impl std::str::FromStr for Normalize {
@@ -144,6 +159,11 @@ impl std::str::FromStr for Normalize {
     }
 }
 
+impl Difference {
+    /// The words that name the values, as help and completions list them (each parses).
+    pub const NAMES: &'static [&'static str] = &["after-minus-before", "before-minus-after"];
+}
+
 impl std::str::FromStr for Difference {
     type Err = crate::ParseError;
 
@@ -156,6 +176,11 @@ impl std::str::FromStr for Difference {
             "after-minus-before or before-minus-after",
         )
     }
+}
+
+impl Direction {
+    /// The words that name the values, as help and completions list them (each parses).
+    pub const NAMES: &'static [&'static str] = &["above", "below"];
 }
 
 impl std::str::FromStr for Direction {

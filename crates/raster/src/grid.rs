@@ -80,6 +80,11 @@ impl std::fmt::Display for PixelWindow {
     }
 }
 
+impl AreaMethod {
+    /// The words that name the values, as help and completions list them (each parses).
+    pub const NAMES: &'static [&'static str] = &["ellipsoid", "sphere"];
+}
+
 impl std::str::FromStr for AreaMethod {
     type Err = crate::ParseError;
 

@@ -31,6 +31,11 @@ pub enum Index {
     Savi,
 }
 
+impl Index {
+    /// The words that name the values, as help and completions list them (each parses).
+    pub const NAMES: &'static [&'static str] = &["ndvi", "nbr", "ndmi", "ndwi", "evi", "savi"];
+}
+
 impl std::str::FromStr for Index {
     type Err = crate::ParseError;
 

@@ -22,6 +22,11 @@ pub enum NodataRule {
     Ignore,
 }
 
+impl NodataRule {
+    /// The words that name the values, as help and completions list them (each parses).
+    pub const NAMES: &'static [&'static str] = &["any", "ignore"];
+}
+
 impl std::str::FromStr for NodataRule {
     type Err = crate::ParseError;
 

@@ -105,6 +105,11 @@ pub enum Resampling {
     Mode,
 }
 
+impl Resampling {
+    /// The words that name the values, as help and completions list them (each parses).
+    pub const NAMES: &'static [&'static str] = &["nearest", "bilinear", "cubic", "average", "mode"];
+}
+
 impl std::str::FromStr for Resampling {
     type Err = crate::ParseError;
 

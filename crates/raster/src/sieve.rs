@@ -32,6 +32,11 @@ impl Connectivity {
     }
 }
 
+impl Connectivity {
+    /// The words that name the values, as help and completions list them (each parses).
+    pub const NAMES: &'static [&'static str] = &["4", "8"];
+}
+
 impl std::str::FromStr for Connectivity {
     type Err = crate::ParseError;
 

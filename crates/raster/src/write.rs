@@ -56,6 +56,11 @@ pub enum Compression {
     None,
 }
 
+impl Format {
+    /// The words that name the values, as help and completions list them (each parses).
+    pub const NAMES: &'static [&'static str] = &["cog", "gtiff"];
+}
+
 impl std::str::FromStr for Format {
     type Err = crate::ParseError;
 
@@ -76,6 +81,11 @@ impl std::fmt::Display for Format {
             Format::GTiff => "gtiff",
         })
     }
+}
+
+impl Compression {
+    /// The words that name the values, as help and completions list them (each parses).
+    pub const NAMES: &'static [&'static str] = &["deflate", "zstd", "none"];
 }
 
 impl std::str::FromStr for Compression {

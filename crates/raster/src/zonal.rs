@@ -43,6 +43,11 @@ pub enum Rule {
     Centre,
 }
 
+impl Rule {
+    /// The words that name the values, as help and completions list them (each parses).
+    pub const NAMES: &'static [&'static str] = &["exact", "centre"];
+}
+
 impl std::str::FromStr for Rule {
     type Err = crate::ParseError;
 

@@ -32,6 +32,11 @@ pub enum Invalid {
     Error,
 }
 
+impl Invalid {
+    /// The words that name the values, as help and completions list them (each parses).
+    pub const NAMES: &'static [&'static str] = &["repair", "skip", "error"];
+}
+
 impl std::str::FromStr for Invalid {
     type Err = crate::ParseError;
 
