@@ -72,6 +72,7 @@ pub mod mask;
 pub mod mosaic;
 pub mod read;
 pub mod sample;
+pub mod series;
 pub mod sieve;
 pub mod stats;
 pub mod task;
