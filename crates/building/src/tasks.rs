@@ -92,22 +92,22 @@ impl Inputs {
             zone: self.zone,
             allow_negative: self.allow_negative,
         };
-        Ok(Meter::read(path, freq, &opts)?)
+        Meter::read(path, freq, &opts)
     }
 
     /// Reads the temperature file.
     pub fn read_temperature(&self) -> Result<Temperature> {
-        Ok(Temperature::read(
+        Temperature::read(
             &self.temperature,
             self.unit,
             self.temperature_time_column.as_deref(),
             self.temperature_column.as_deref(),
             self.zone,
-        )?)
+        )
     }
 
     fn bound(&self, meter: &Meter, text: Option<&str>) -> Result<Option<i64>> {
-        Ok(text.map(|t| meter.resolve(t, self.zone)).transpose()?)
+        text.map(|t| meter.resolve(t, self.zone)).transpose()
     }
 }
 
