@@ -246,6 +246,8 @@ pub(crate) fn dispatch(command: &Command, span: &mut Span, ctx: &Ctx) -> Result<
             RasterCommand::SampleDesign(a) => commands::raster::sample_design(span, ctx, a),
             RasterCommand::Zonal(a) => commands::raster::zonal(span, ctx, a),
             RasterCommand::ForestLoss(a) => commands::raster::forest_loss(span, ctx, a),
+            RasterCommand::Breaks(a) => commands::raster::breaks(span, ctx, a),
+            RasterCommand::Trend(a) => commands::raster::trend(span, ctx, a),
         },
         Command::Plan(p) => commands::scale::plan(span, ctx, p),
         Command::RunTask(a) => commands::scale::run_task(span, ctx, a),

@@ -18,11 +18,12 @@ use terrawatt_raster::index::{Expr, Formula, Index};
 use terrawatt_raster::landscape::{Nodata as LandscapeNodata, Settings as LandscapeSettings};
 use terrawatt_raster::mask::{MaskKind, NodataRule};
 use terrawatt_raster::read::{BandRef, BandSel, Resampling};
+use terrawatt_raster::series::model::Design;
 use terrawatt_raster::sieve::Connectivity;
 use terrawatt_raster::task::{
-    AccuracyTask, BandSource, ChangeResults, ChangeTask, ForestLossTask, IndexTask, LandscapeTask,
-    NamedBand, RasterOptions, RasterTask, RoleBand, SampleDesignTask, SampleTask, Task,
-    TaskResults, TransitionsTask, WindowTask, ZonalTask,
+    AccuracyTask, BandSource, BreaksTask, ChangeResults, ChangeTask, ForestLossTask, HistoryChoice,
+    IndexTask, LandscapeTask, NamedBand, RasterOptions, RasterTask, RoleBand, SampleDesignTask,
+    SampleTask, SeriesInput, Task, TaskResults, TransitionsTask, TrendTask, WindowTask, ZonalTask,
 };
 use terrawatt_raster::window::Metric;
 use terrawatt_raster::write::{Compression, Format, OutputSpec};
@@ -66,6 +67,122 @@ pub enum RasterCommand {
     /// Writes the synthetic sample scene (two dates of B04/B08/SCL with a clearing and a
     /// cloud, and a land-cover map) used by `terrawatt demo`.
     Sample(SampleArgs),
+    /// Breaks in a series by BFAST Monitor (Verbesselt et al. 2012): a season–trend model
+    /// of the stable history (reversed-order CUSUM), then the OLS-MOSUM of the monitoring
+    /// period's residuals against its boundary; the break date and its magnitude.
+    Breaks(Box<BreaksArgs>),
+    /// Monotonic trend of a series: Theil–Sen slope with its bounds, Mann–Kendall test
+    /// (tie-corrected) and optionally the seasonal Kendall test.
+    Trend(Box<TrendArgs>),
+}
+
+/// One series from a table.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Series")]
+pub struct SeriesArgs {
+    /// A table (CSV or Parquet) with a time column and a value column.
+    #[arg(long, value_name = "FILE")]
+    pub series: PathBuf,
+    /// The time column: decimal years (2010.5) or dates (2010-06-26).
+    #[arg(long, value_name = "COLUMN", default_value = "time")]
+    pub time: String,
+    /// The value column (e.g. NDVI); empty, NA or NaN cells are missing observations.
+    #[arg(long, value_name = "COLUMN")]
+    pub value: String,
+    /// A regular series of N observations a year (R's ts: 23 for 16-day MODIS): decimal-year
+    /// times are put on that grid and the trend is the position, as R's bfast takes them;
+    /// times may then be given as YEAR(PERIOD), e.g. 2010(13).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=366))]
+    pub per_year: Option<u16>,
+}
+
+impl SeriesArgs {
+    fn input(&self) -> SeriesInput {
+        SeriesInput {
+            path: self.series.clone(),
+            time: self.time.clone(),
+            value: self.value.clone(),
+            per_year: self.per_year.map(usize::from),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BreaksArgs {
+    #[command(flatten)]
+    pub series: SeriesArgs,
+    /// The monitoring period: START or START/END (dates, decimal years or YEAR(PERIOD));
+    /// the observations before START are the history, those after END are left out.
+    #[arg(long, value_name = "START[/END]", help_heading = "Method")]
+    pub monitor: String,
+    /// The stable history: roc (reversed-order CUSUM, bfastmonitor's default), all, or its
+    /// first time.
+    #[arg(
+        long,
+        default_value = "roc",
+        value_name = "roc|all|TIME",
+        help_heading = "Method"
+    )]
+    pub history: HistoryChoice,
+    /// Harmonic terms of the season (0–3).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(0..=3), help_heading = "Method")]
+    pub harmonics: u8,
+    /// Leave the trend term out of the model.
+    #[arg(long, help_heading = "Method")]
+    pub no_trend: bool,
+    /// The MOSUM bandwidth as a share of the stable history: 0.25, 0.5 or 1.
+    #[arg(long, default_value_t = 0.25, help_heading = "Method")]
+    pub bandwidth: f64,
+    /// The monitoring horizon the boundary holds for, as a multiple of the history: 2, 4,
+    /// 6, 8 or 10.
+    #[arg(long, default_value_t = 10.0, help_heading = "Method")]
+    pub horizon: f64,
+    /// Significance level of the monitoring test (0.001 … 0.05).
+    #[arg(long, default_value_t = 0.05, help_heading = "Method")]
+    pub level: f64,
+    /// The series with the model's fit, its residuals and the MOSUM with its boundary (CSV).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub out: Option<PathBuf>,
+}
+
+impl BreaksArgs {
+    fn task(&self) -> BreaksTask {
+        BreaksTask {
+            input: self.series.input(),
+            monitor: self.monitor.clone(),
+            history: self.history.clone(),
+            design: Design {
+                harmonics: usize::from(self.harmonics),
+                trend: !self.no_trend,
+            },
+            h: self.bandwidth,
+            end: self.horizon,
+            level: self.level,
+            out: self.out.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TrendArgs {
+    #[command(flatten)]
+    pub series: SeriesArgs,
+    /// Also the seasonal Kendall test over N seasons (position modulo N, e.g. 23).
+    #[arg(long, value_name = "N", help_heading = "Method")]
+    pub seasonal: Option<usize>,
+    /// Confidence of the Theil–Sen slope's bounds.
+    #[arg(long, default_value_t = 0.95, help_heading = "Method")]
+    pub confidence: f64,
+}
+
+impl TrendArgs {
+    fn task(&self) -> TrendTask {
+        TrendTask {
+            input: self.series.input(),
+            seasonal: self.seasonal,
+            confidence: self.confidence,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -594,6 +711,9 @@ impl RasterCommand {
             RasterCommand::Accuracy(a) => Task::Accuracy(Box::new(a.task()?)),
             RasterCommand::SampleDesign(a) => Task::SampleDesign(Box::new(a.task()?)),
             RasterCommand::Sample(a) => Task::Sample(a.task()),
+            RasterCommand::Breaks(_) | RasterCommand::Trend(_) => {
+                bail!("raster breaks and trend of one series are not tiled tasks")
+            }
         })
     }
 }
@@ -1071,6 +1191,14 @@ pub fn accuracy(span: &mut Span, ctx: &Ctx, a: &AccuracyArgs) -> Result<Outcome>
 
 pub fn sample_design(span: &mut Span, ctx: &Ctx, a: &SampleDesignArgs) -> Result<Outcome> {
     run(span, ctx, &a.task()?)
+}
+
+pub fn breaks(span: &mut Span, ctx: &Ctx, a: &BreaksArgs) -> Result<Outcome> {
+    run(span, ctx, &a.task())
+}
+
+pub fn trend(span: &mut Span, ctx: &Ctx, a: &TrendArgs) -> Result<Outcome> {
+    run(span, ctx, &a.task())
 }
 
 pub fn sample(span: &mut Span, ctx: &Ctx, a: &SampleArgs) -> Result<Outcome> {

@@ -17,6 +17,8 @@
 //!   `write`);
 //! - [`AccuracyTask`], [`SampleDesignTask`]: map accuracy (`accuracy`, `write`) and the
 //!   stratified sample to interpret (`sample`);
+//! - [`BreaksTask`], [`TrendTask`]: BFAST Monitor and Theil–Sen / Mann–Kendall of one
+//!   series from a table (`read`, `breaks` / `trend`, `write`);
 //! - [`SampleTask`]: the synthetic sample scene (`write`); [`demo`]: the demo's three runs.
 
 mod accuracy;
@@ -25,6 +27,7 @@ mod change;
 pub mod demo;
 mod index;
 mod landscape;
+mod series;
 mod transitions;
 mod zonal;
 
@@ -40,6 +43,10 @@ pub use bands::{BandSource, NamedBand, RasterOptions, RoleBand};
 pub use change::{ChangeResults, ChangeTask, ChangeTiling, Quicklook};
 pub use index::{IndexResults, IndexTask};
 pub use landscape::{LandscapeResults, LandscapeTask, WindowResults, WindowTask};
+pub use series::{
+    BreaksResults, BreaksTask, HistoryChoice, Observations, SeriesInput, TrendResults, TrendTask,
+    show_time,
+};
 pub use transitions::{Transitions, TransitionsResults, TransitionsTask};
 pub use zonal::{ForestLossResults, ForestLossTask, LinePlot, ZonalResults, ZonalTask};
 

@@ -1,0 +1,320 @@
+//! End-to-end tests of `terrawatt raster breaks` and `raster trend` on one series from a
+//! table: the R bfast package's own series against the references of tools/reference, and
+//! what a careless user feeds them.
+
+use std::path::Path;
+
+mod support;
+use support::{assert_energy_line, s, stderr, stdout, terrawatt};
+
+#[path = "../crates/meter/tests/common.rs"]
+mod common;
+
+fn fixture(name: &str) -> serde_json::Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/raster/tests/fixtures/timeseries")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn close(what: &str, got: &serde_json::Value, want: &serde_json::Value, tol: f64) {
+    let (g, w) = (got.as_f64().unwrap(), want.as_f64().unwrap());
+    assert!(
+        (g - w).abs() <= tol * w.abs().max(1.0),
+        "{what}: {g} against {w}"
+    );
+}
+
+#[test]
+fn som_series_equal_bfastmonitor() {
+    let Some(data) = common::reference_data("timeseries") else {
+        return;
+    };
+    let r = fixture("bfast_monitor_reference.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let som = data.join("som.csv");
+    for (col, history, key) in [
+        ("NDVI.b", "roc", "som_NDVI.b_ROC"),
+        ("NDVI.a", "roc", "som_NDVI.a_ROC"),
+        ("NDVI.b", "all", "som_NDVI.b_all"),
+    ] {
+        let rep = tmp.path().join("r.json");
+        let fit = tmp.path().join("fit.csv");
+        let o = terrawatt(&[
+            "--report",
+            s(&rep),
+            "raster",
+            "breaks",
+            "--series",
+            s(&som),
+            "--time",
+            "Time",
+            "--value",
+            col,
+            "--per-year",
+            "23",
+            "--monitor",
+            "2010(13)",
+            "--history",
+            history,
+            "--out",
+            s(&fit),
+        ]);
+        assert!(o.status.success(), "{key}: {}", stderr(&o));
+        assert_energy_line(&o);
+        let got: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+        let got = &got["results"];
+        let want = &r["series"][key];
+        assert_eq!(got["history_start"], want["history_start"], "{key}");
+        assert_eq!(got["n_history"], want["n_history"], "{key}");
+        assert_eq!(got["break_time"], want["break_time"], "{key}");
+        close("magnitude", &got["magnitude"], &want["magnitude"], 1e-9);
+        close("r_squared", &got["r_squared"], &want["r_squared"], 1e-9);
+        for (g, w) in got["coefficients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(want["coefficients"].as_array().unwrap())
+        {
+            close("coefficient", g, w, 1e-9);
+        }
+        // the written MOSUM is R's
+        let text = std::fs::read_to_string(&fit).unwrap();
+        let mosum: Vec<f64> = text
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').nth(4).and_then(|v| v.parse().ok()))
+            .collect();
+        let want_mo = want["mosum"].as_array().unwrap();
+        assert_eq!(mosum.len(), want_mo.len(), "{key}");
+        for (g, w) in mosum.iter().zip(want_mo) {
+            assert!(
+                (g - w.as_f64().unwrap()).abs() < 1e-9,
+                "{key}: mosum {g} against {w}"
+            );
+        }
+    }
+    let o = terrawatt(&[
+        "raster",
+        "breaks",
+        "--series",
+        s(&som),
+        "--time",
+        "Time",
+        "--value",
+        "NDVI.b",
+        "--per-year",
+        "23",
+        "--monitor",
+        "2010(13)",
+    ]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("from 2007.782609 (2007(19)), 63 observations"),
+        "{out}"
+    );
+    assert!(out.contains("R² 0.434615"), "{out}");
+    assert!(
+        out.contains("break: 2010.913043 (2010(22)), magnitude -0.18490242"),
+        "{out}"
+    );
+}
+
+#[test]
+fn trend_equals_scipy_and_pymannkendall() {
+    let Some(data) = common::reference_data("timeseries") else {
+        return;
+    };
+    let r = fixture("trend_reference.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let rep = tmp.path().join("r.json");
+    let o = terrawatt(&[
+        "--report",
+        s(&rep),
+        "raster",
+        "trend",
+        "--series",
+        s(&data.join("ndvi.csv")),
+        "--time",
+        "index",
+        "--value",
+        "ndvi",
+        "--seasonal",
+        "24",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+    let (got, want) = (&got["results"], &r["series"]["ndvi"]);
+    close(
+        "slope",
+        &got["theil_sen"]["slope_per_year"],
+        &want["theil_sen"]["index"]["slope"],
+        1e-12,
+    );
+    close(
+        "low",
+        &got["theil_sen"]["low"],
+        &want["theil_sen"]["index"]["low_slope"],
+        1e-12,
+    );
+    close(
+        "high",
+        &got["theil_sen"]["high"],
+        &want["theil_sen"]["index"]["high_slope"],
+        1e-12,
+    );
+    assert_eq!(got["mann_kendall"]["s"], want["mk_original"]["s"]);
+    close(
+        "p",
+        &got["mann_kendall"]["p"],
+        &want["mk_original"]["p"],
+        1e-12,
+    );
+    assert_eq!(got["seasonal_mann_kendall"]["s"], want["mk_seasonal"]["s"]);
+    close(
+        "seasonal p",
+        &got["seasonal_mann_kendall"]["p"],
+        &want["mk_seasonal"]["p"],
+        1e-12,
+    );
+}
+
+/// Bad series: a clear error naming the file, column and row; no output; the input kept.
+#[test]
+fn bad_series_are_refused_with_the_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("s.csv");
+    let out = tmp.path().join("fit.csv");
+    let good: String = (0..120)
+        .map(|i| {
+            let t = 2010.0 + i as f64 / 23.0;
+            format!(
+                "{t:.6},{:.4}\n",
+                0.5 + 0.2 * (2.0 * std::f64::consts::PI * t).sin()
+            )
+        })
+        .collect();
+    let run = |body: &str, extra: &[&str]| {
+        std::fs::write(&p, format!("time,ndvi\n{body}")).unwrap();
+        let mut a = vec![
+            "raster",
+            "breaks",
+            "--series",
+            s(&p),
+            "--value",
+            "ndvi",
+            "--out",
+            s(&out),
+        ];
+        if !extra.contains(&"--monitor") {
+            a.extend_from_slice(&["--monitor", "2014-01-01"]);
+        }
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    let fails = |body: &str, extra: &[&str], want: &[&str]| {
+        let o = run(body, extra);
+        let e = stderr(&o);
+        assert!(!o.status.success(), "{extra:?} accepted: {e}");
+        assert!(!out.exists(), "an output was left behind: {e}");
+        for w in want {
+            assert!(e.contains(w), "'{w}' not in: {e}");
+        }
+        assert_eq!(
+            e.lines().filter(|l| l.starts_with("error")).count(),
+            1,
+            "{e}"
+        );
+    };
+    // a duplicate time and one out of order name the row
+    let mut lines: Vec<&str> = good.lines().collect();
+    lines[10] = lines[9];
+    fails(
+        &lines.join("\n"),
+        &[],
+        &["s.csv", "column 'time'", "row 11", "the same as"],
+    );
+    lines.swap(20, 30);
+    fails(&lines.join("\n"), &[], &["before"]);
+    // a time that is not one
+    fails(
+        &good.replacen("2010.000000", "yesterday", 1),
+        &[],
+        &["'yesterday'", "column 'time', row 1"],
+    );
+    // off the regular grid of --per-year
+    fails(
+        &good.replacen("2010.043478", "2010.06", 1),
+        &["--per-year", "23"],
+        &["not on the regular grid", "row 2"],
+    );
+    // nothing to monitor, too short a history, a monitoring period backwards
+    fails(
+        &good,
+        &["--monitor", "2030-01-01", "--history", "all"],
+        &["no observation in the monitoring period"],
+    );
+    fails(
+        &good,
+        &["--monitor", "2010-03-01"],
+        &["too few history observations"],
+    );
+    fails(
+        &good,
+        &["--monitor", "2014-01-01/2013-01-01"],
+        &["the end is not after the start"],
+    );
+    fails(
+        &good,
+        &["--history", "2015-01-01"],
+        &["not before the monitoring start"],
+    );
+    // settings off the boundary's table
+    fails(
+        &good,
+        &["--bandwidth", "0.3"],
+        &["no critical value for h 0.3"],
+    );
+    fails(&good, &["--level", "0.1"], &["no critical value"]);
+    // a value column the table does not have
+    std::fs::write(&p, format!("time,ndvi\n{good}")).unwrap();
+    let o = terrawatt(&["raster", "trend", "--series", s(&p), "--value", "nvdi"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("nvdi") && stderr(&o).contains("ndvi"),
+        "{}",
+        stderr(&o)
+    );
+    // the output is the input: refused before any work, the input untouched
+    std::fs::write(&p, format!("time,ndvi\n{good}")).unwrap();
+    let before = std::fs::read(&p).unwrap();
+    let o = terrawatt(&[
+        "raster",
+        "breaks",
+        "--series",
+        s(&p),
+        "--value",
+        "ndvi",
+        "--monitor",
+        "2014-01-01",
+        "--out",
+        s(&p),
+    ]);
+    assert!(!o.status.success());
+    assert_eq!(std::fs::read(&p).unwrap(), before);
+    // inf and empty values are missing observations, counted; the run goes on
+    let mut holes: Vec<String> = good.lines().map(str::to_string).collect();
+    holes[5] = format!("{},", holes[5].split(',').next().unwrap());
+    holes[7] = format!("{},inf", holes[7].split(',').next().unwrap());
+    let holes = holes.join("\n");
+    let o = run(&holes, &["--history", "all"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("120 observations (2 missing)"),
+        "{}",
+        stdout(&o)
+    );
+    std::fs::remove_file(&out).ok();
+}
