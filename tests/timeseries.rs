@@ -318,3 +318,105 @@ fn bad_series_are_refused_with_the_row() {
     );
     std::fs::remove_file(&out).ok();
 }
+
+/// A stack given wrong: each refused with the file and the line, nothing written.
+#[test]
+fn bad_stacks_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("b.tif");
+    let scene = tmp.path().join("a.tif");
+    let o = terrawatt(&["raster", "sample", "--out-dir", s(tmp.path())]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let b04 = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().contains("landcover"))
+        .expect("a sample band");
+    std::fs::copy(&b04, &scene).unwrap();
+    let list = tmp.path().join("stack.csv");
+    let fails = |body: &str, extra: &[&str], want: &[&str]| {
+        std::fs::write(&list, body).unwrap();
+        let mut a = vec!["raster", "breaks", "--stack", s(&list), "--out", s(&out)];
+        if !extra.contains(&"--monitor") {
+            a.extend_from_slice(&["--monitor", "2020-01-01"]);
+        }
+        a.extend_from_slice(extra);
+        let o = terrawatt(&a);
+        let e = stderr(&o);
+        assert!(!o.status.success(), "{body} accepted: {e}");
+        for w in want {
+            assert!(e.contains(w), "'{w}' not in: {e}");
+        }
+        assert!(!out.exists(), "an output was left behind");
+    };
+    let name = scene.file_name().unwrap().to_str().unwrap();
+    fails(
+        &format!("date,path\n2019-01-01,{name}\n2019-01-01,{name}\n"),
+        &[],
+        &["stack.csv", "2019-01-01 is given twice"],
+    );
+    fails(
+        &format!("date,path\n2019-13-01,{name}\n"),
+        &[],
+        &["stack.csv", "line 2", "'2019-13-01' is not a date"],
+    );
+    fails("date,path\n2019-01-01,missing.tif\n", &[], &["missing.tif"]);
+    fails(
+        &format!("date,path\n2019-01-01,{name}\n"),
+        &["--monitor", "2019-06-01/2020-01-01"],
+        &["a stack is monitored to its last date"],
+    );
+    fails(
+        &format!("date,path,band\n2019-01-01,{name},7\n"),
+        &[],
+        &["band 7"],
+    );
+    // a multi-band raster without its dates
+    let o = terrawatt(&[
+        "raster",
+        "breaks",
+        "--stack",
+        s(&scene),
+        "--monitor",
+        "2020-01-01",
+        "--out",
+        s(&out),
+    ]);
+    assert!(stderr(&o).contains("needs --dates FILE"), "{}", stderr(&o));
+    // dates that do not match the bands
+    let dates = tmp.path().join("dates.csv");
+    std::fs::write(&dates, "dates\n2019-01-01\n2019-02-01\n").unwrap();
+    let o = terrawatt(&[
+        "raster",
+        "breaks",
+        "--stack",
+        s(&scene),
+        "--dates",
+        s(&dates),
+        "--monitor",
+        "2020-01-01",
+        "--out",
+        s(&out),
+    ]);
+    assert!(
+        stderr(&o).contains("2 dates for the 1 bands"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+    // the output is an input
+    std::fs::write(&list, format!("date,path\n2019-01-01,{name}\n")).unwrap();
+    let before = std::fs::read(&scene).unwrap();
+    let o = terrawatt(&[
+        "raster",
+        "breaks",
+        "--stack",
+        s(&list),
+        "--monitor",
+        "2020-01-01",
+        "--out",
+        s(&scene),
+    ]);
+    assert!(!o.status.success());
+    assert_eq!(std::fs::read(&scene).unwrap(), before);
+}

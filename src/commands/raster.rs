@@ -21,9 +21,10 @@ use terrawatt_raster::read::{BandRef, BandSel, Resampling};
 use terrawatt_raster::series::model::Design;
 use terrawatt_raster::sieve::Connectivity;
 use terrawatt_raster::task::{
-    AccuracyTask, BandSource, BreaksTask, ChangeResults, ChangeTask, ForestLossTask, HistoryChoice,
-    IndexTask, LandscapeTask, NamedBand, RasterOptions, RasterTask, RoleBand, SampleDesignTask,
-    SampleTask, SeriesInput, Task, TaskResults, TransitionsTask, TrendTask, WindowTask, ZonalTask,
+    AccuracyTask, BandSource, BreaksStackTask, BreaksTask, ChangeResults, ChangeTask,
+    ForestLossTask, HistoryChoice, IndexTask, LandscapeTask, NamedBand, RasterOptions, RasterTask,
+    RoleBand, SampleDesignTask, SampleTask, SeriesInput, StackInput, StackSource, Task,
+    TaskResults, TransitionsTask, TrendTask, WindowTask, ZonalTask,
 };
 use terrawatt_raster::window::Metric;
 use terrawatt_raster::write::{Compression, Format, OutputSpec};
@@ -82,13 +83,13 @@ pub enum RasterCommand {
 pub struct SeriesArgs {
     /// A table (CSV or Parquet) with a time column and a value column.
     #[arg(long, value_name = "FILE")]
-    pub series: PathBuf,
+    pub series: Option<PathBuf>,
     /// The time column: decimal years (2010.5) or dates (2010-06-26).
     #[arg(long, value_name = "COLUMN", default_value = "time")]
     pub time: String,
     /// The value column (e.g. NDVI); empty, NA or NaN cells are missing observations.
     #[arg(long, value_name = "COLUMN")]
-    pub value: String,
+    pub value: Option<String>,
     /// A regular series of N observations a year (R's ts: 23 for 16-day MODIS): decimal-year
     /// times are put on that grid and the trend is the position, as R's bfast takes them;
     /// times may then be given as YEAR(PERIOD), e.g. 2010(13).
@@ -97,20 +98,46 @@ pub struct SeriesArgs {
 }
 
 impl SeriesArgs {
-    fn input(&self) -> SeriesInput {
-        SeriesInput {
-            path: self.series.clone(),
+    fn input(&self) -> Result<SeriesInput> {
+        let (Some(path), Some(value)) = (&self.series, &self.value) else {
+            bail!(
+                "give a series (--series FILE --value COLUMN) or, for raster breaks, a stack (--stack FILE)"
+            );
+        };
+        Ok(SeriesInput {
+            path: path.clone(),
             time: self.time.clone(),
-            value: self.value.clone(),
+            value: value.clone(),
             per_year: self.per_year.map(usize::from),
-        }
+        })
     }
+}
+
+/// A stack of dated rasters.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Stack")]
+pub struct StackArgs {
+    /// The stack: a CSV `date,path[,band]` (one row per date, paths relative to it), or a
+    /// multi-band raster whose band i is the date on row i of --dates.
+    #[arg(long, value_name = "FILE", conflicts_with = "series")]
+    pub stack: Option<PathBuf>,
+    /// With a multi-band --stack: a CSV of the bands' dates (YYYY-MM-DD; a header line first).
+    #[arg(long, value_name = "FILE", requires = "stack")]
+    pub dates: Option<PathBuf>,
+    /// Values are the rasters' raw values times this (e.g. 0.0001 for NDVI stored × 10,000).
+    #[arg(long, default_value_t = 1.0, requires = "stack")]
+    pub scale: f64,
+    /// Memory budget for the strips of all dates read together.
+    #[arg(long, default_value = "1GB", requires = "stack")]
+    pub memory: String,
 }
 
 #[derive(Debug, Args)]
 pub struct BreaksArgs {
     #[command(flatten)]
     pub series: SeriesArgs,
+    #[command(flatten)]
+    pub stack: StackArgs,
     /// The monitoring period: START or START/END (dates, decimal years or YEAR(PERIOD));
     /// the observations before START are the history, those after END are left out.
     #[arg(long, value_name = "START[/END]", help_heading = "Method")]
@@ -140,15 +167,62 @@ pub struct BreaksArgs {
     /// Significance level of the monitoring test (0.001 … 0.05).
     #[arg(long, default_value_t = 0.05, help_heading = "Method")]
     pub level: f64,
-    /// The series with the model's fit, its residuals and the MOSUM with its boundary (CSV).
+    /// A series: the series with the model's fit, its residuals and the MOSUM with its
+    /// boundary (CSV). A stack: the COG of four bands (break as a decimal year, magnitude,
+    /// history start, history observations).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub out: Option<PathBuf>,
 }
 
 impl BreaksArgs {
-    fn task(&self) -> BreaksTask {
-        BreaksTask {
-            input: self.series.input(),
+    fn stack_task(&self, stack: &Path) -> Result<BreaksStackTask> {
+        let Some(out) = &self.out else {
+            bail!("raster breaks --stack writes a raster: give --out FILE.tif");
+        };
+        let source = match (
+            &self.stack.dates,
+            stack.extension().and_then(|e| e.to_str()),
+        ) {
+            (Some(d), _) => StackSource::Bands {
+                raster: stack.to_path_buf(),
+                dates: d.clone(),
+            },
+            (None, Some(e)) if e.eq_ignore_ascii_case("csv") => {
+                StackSource::List(stack.to_path_buf())
+            }
+            (None, _) => bail!(
+                "--stack {}: a multi-band raster needs --dates FILE (one date per band); a list of dated rasters is a .csv",
+                stack.display()
+            ),
+        };
+        Ok(BreaksStackTask {
+            input: StackInput {
+                source,
+                scale: self.stack.scale,
+                per_year: self.series.per_year.map(usize::from),
+            },
+            monitor: self.monitor.clone(),
+            history: self.history.clone(),
+            design: Design {
+                harmonics: usize::from(self.harmonics),
+                trend: !self.no_trend,
+            },
+            h: self.bandwidth,
+            end: self.horizon,
+            level: self.level,
+            out: OutputSpec {
+                path: out.clone(),
+                format: Format::Cog,
+                compression: Compression::Deflate,
+                level: None,
+            },
+            memory: memory(&self.stack.memory)?,
+        })
+    }
+
+    fn task(&self) -> Result<BreaksTask> {
+        Ok(BreaksTask {
+            input: self.series.input()?,
             monitor: self.monitor.clone(),
             history: self.history.clone(),
             design: Design {
@@ -159,7 +233,7 @@ impl BreaksArgs {
             end: self.horizon,
             level: self.level,
             out: self.out.clone(),
-        }
+        })
     }
 }
 
@@ -176,12 +250,12 @@ pub struct TrendArgs {
 }
 
 impl TrendArgs {
-    fn task(&self) -> TrendTask {
-        TrendTask {
-            input: self.series.input(),
+    fn task(&self) -> Result<TrendTask> {
+        Ok(TrendTask {
+            input: self.series.input()?,
             seasonal: self.seasonal,
             confidence: self.confidence,
-        }
+        })
     }
 }
 
@@ -1194,11 +1268,14 @@ pub fn sample_design(span: &mut Span, ctx: &Ctx, a: &SampleDesignArgs) -> Result
 }
 
 pub fn breaks(span: &mut Span, ctx: &Ctx, a: &BreaksArgs) -> Result<Outcome> {
-    run(span, ctx, &a.task())
+    match &a.stack.stack {
+        Some(stack) => run(span, ctx, &a.stack_task(stack)?),
+        None => run(span, ctx, &a.task()?),
+    }
 }
 
 pub fn trend(span: &mut Span, ctx: &Ctx, a: &TrendArgs) -> Result<Outcome> {
-    run(span, ctx, &a.task())
+    run(span, ctx, &a.task()?)
 }
 
 pub fn sample(span: &mut Span, ctx: &Ctx, a: &SampleArgs) -> Result<Outcome> {

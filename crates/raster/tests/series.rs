@@ -430,3 +430,86 @@ fn known_breaks_are_found_and_stable_series_mostly_left_alone() {
         "{false_alarms} false alarms in 100 stable series"
     );
 }
+
+/// The MODIS stack of R's bfast as a raster: every pixel's break, magnitude, history start
+/// and history length equal R's run of that pixel (bfastmonitor on strucchange), in float32.
+#[test]
+fn the_modis_stack_equals_the_pixel_runs() {
+    use terrawatt_raster::task::{
+        BreaksStackTask, HistoryChoice, RasterTask, Silent, StackInput, StackSource,
+    };
+    use terrawatt_raster::write::{Compression, Format, OutputSpec};
+    let Some(data) = common::reference_data("timeseries") else {
+        return;
+    };
+    let r = fixture("bfast_monitor_reference.json");
+    let tmp = tempfile::tempdir().unwrap();
+    for (per_year, monitor, conv) in [
+        (Some(23), "2010(12)", "reg_full"),
+        (None, "2010-06-26", "true_full"),
+    ] {
+        let out = tmp.path().join(format!("{conv}.tif"));
+        let task = BreaksStackTask {
+            input: StackInput {
+                source: StackSource::Bands {
+                    raster: data.join("modisraster.tif"),
+                    dates: data.join("modisraster_dates.csv"),
+                },
+                scale: 0.0001,
+                per_year,
+            },
+            monitor: monitor.into(),
+            history: HistoryChoice::Roc,
+            design: Design::default(),
+            h: 0.25,
+            end: 10.0,
+            level: 0.05,
+            out: OutputSpec {
+                path: out.clone(),
+                format: Format::Cog,
+                compression: Compression::Deflate,
+                level: None,
+            },
+            memory: 64_000_000,
+        };
+        let files = task.files().unwrap();
+        assert_eq!(files.outputs, vec![out.clone()]);
+        let meter =
+            terrawatt_meter::Meter::detect(&terrawatt_meter::MeterConfig::model_only()).unwrap();
+        let res = task.run(&mut meter.span("breaks"), &Silent).unwrap();
+        assert_eq!((res.pixels, res.dates), (25, 275));
+        let ds = gdal::Dataset::open(&out).unwrap();
+        let band = |i: usize| {
+            ds.rasterband(i)
+                .unwrap()
+                .read_as::<f32>((0, 0), (5, 5), (5, 5), None)
+                .unwrap()
+                .data()
+                .to_vec()
+        };
+        let (brk, mag, start, n) = (band(1), band(2), band(3), band(4));
+        for p in 0..25 {
+            let w = &r["modis"][format!("px{p:02}_{conv}_ROC_o3")];
+            match w["break_time"].as_f64() {
+                Some(b) => assert_eq!(brk[p], b as f32, "{conv} pixel {p}"),
+                None => assert!(brk[p].is_nan(), "{conv} pixel {p}"),
+            }
+            let m = w["magnitude"].as_f64().unwrap() as f32;
+            assert!(
+                (mag[p] - m).abs() <= f32::EPSILON * m.abs(),
+                "{conv} pixel {p}: {} {m}",
+                mag[p]
+            );
+            assert_eq!(
+                start[p],
+                w["history_start"].as_f64().unwrap() as f32,
+                "{conv} pixel {p}"
+            );
+            assert_eq!(
+                n[p],
+                w["n_history"].as_f64().unwrap() as f32,
+                "{conv} pixel {p}"
+            );
+        }
+    }
+}

@@ -28,6 +28,7 @@ pub mod demo;
 mod index;
 mod landscape;
 mod series;
+mod stack;
 mod transitions;
 mod zonal;
 
@@ -47,6 +48,7 @@ pub use series::{
     BreaksResults, BreaksTask, HistoryChoice, Observations, SeriesInput, TrendResults, TrendTask,
     show_time,
 };
+pub use stack::{BreaksStackResults, BreaksStackTask, StackInput, StackSource};
 pub use transitions::{Transitions, TransitionsResults, TransitionsTask};
 pub use zonal::{ForestLossResults, ForestLossTask, LinePlot, ZonalResults, ZonalTask};
 
