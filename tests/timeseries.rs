@@ -404,6 +404,43 @@ fn bad_stacks_are_refused() {
         stderr(&o)
     );
     assert!(!out.exists());
+    // a folder where a date misses a band, or a file has no date in its name
+    let dir = tmp.path().join("dates");
+    std::fs::create_dir(&dir).unwrap();
+    for f in [
+        "X_20190101_B04.tif",
+        "X_20190101_B08.tif",
+        "X_20190201_B04.tif",
+    ] {
+        std::fs::copy(&scene, dir.join(f)).unwrap();
+    }
+    let folder = |extra: &[&str]| {
+        let mut a = vec![
+            "raster",
+            "breaks",
+            "--stack",
+            s(&dir),
+            "--monitor",
+            "2020-01-01",
+            "--out",
+            s(&out),
+        ];
+        a.extend_from_slice(extra);
+        let o = terrawatt(&a);
+        assert!(!o.status.success());
+        assert!(!out.exists());
+        stderr(&o)
+    };
+    let e = folder(&["--index", "ndvi", "--band-files", "red=B04,nir=B08"]);
+    assert!(
+        e.contains("2019-02-01 has no file for nir (a name with 'B08')"),
+        "{e}"
+    );
+    let e = folder(&["--index", "ndvi", "--band-files", "red=B04"]);
+    assert!(e.contains("gives no files for 'nir'"), "{e}");
+    std::fs::copy(&scene, dir.join("X_B04.tif")).unwrap();
+    let e = folder(&["--index", "ndvi", "--band-files", "red=B04,nir=B08"]);
+    assert!(e.contains("X_B04.tif") && e.contains("no date"), "{e}");
     // the output is an input
     std::fs::write(&list, format!("date,path\n2019-01-01,{name}\n")).unwrap();
     let before = std::fs::read(&scene).unwrap();
@@ -419,4 +456,152 @@ fn bad_stacks_are_refused() {
     ]);
     assert!(!o.status.success());
     assert_eq!(std::fs::read(&scene).unwrap(), before);
+}
+
+/// Real Sentinel-2 dates (mapme.vegetation's 11 dates of tile 38PLR with their SCL): a folder
+/// stack with NDVI from B04/B08 and the scene classification as mask runs end to end; the
+/// masked pixel-dates are the SCL's cloud and shadow classes where NDVI has a value, and
+/// pixels equal the same series run one at a time from a table.
+#[test]
+fn sentinel2_folder_stack_with_masks() {
+    let Some(data) = common::reference_data("raster/mapme_vegetation/s2a") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("breaks.tif");
+    let rep = tmp.path().join("r.json");
+    let settings = [
+        "--monitor",
+        "2017-07-01",
+        "--history",
+        "all",
+        "--harmonics",
+        "0",
+        "--bandwidth",
+        "1",
+    ];
+    let mut a = vec![
+        "--report",
+        s(&rep),
+        "raster",
+        "breaks",
+        "--stack",
+        s(&data),
+        "--band-files",
+        "red=B04,nir=B08,scl=SCL",
+        "--index",
+        "ndvi",
+        "--out",
+        s(&out),
+    ];
+    a.extend_from_slice(&settings);
+    let o = terrawatt(&a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_energy_line(&o);
+    let rep: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+    let res = &rep["results"];
+    assert_eq!(res["dates"], 11);
+    // the independent count: per date, read B04, B08 and SCL with GDAL
+    let mut files: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let read = |p: &Path| -> Vec<f64> {
+        let ds = gdal::Dataset::open(p).unwrap();
+        let b = ds.rasterband(1).unwrap();
+        let (w, h) = ds.raster_size();
+        let nd = b.no_data_value();
+        b.read_as::<f64>((0, 0), (w, h), (w, h), None)
+            .unwrap()
+            .data()
+            .iter()
+            .map(|&v| if Some(v) == nd { f64::NAN } else { v })
+            .collect()
+    };
+    let mut dates: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut masked = 0u64;
+    for f in files
+        .iter()
+        .filter(|f| f.to_string_lossy().ends_with("_B04.tif"))
+    {
+        let name = f.file_name().unwrap().to_str().unwrap().to_string();
+        let date = name.split('_').nth(2).unwrap().to_string();
+        let (red, nir) = (read(f), read(&data.join(name.replace("B04", "B08"))));
+        let scl = read(&data.join(name.replace("B04", "SCL")));
+        let ndvi: Vec<f64> = (0..red.len())
+            .map(|p| {
+                let (r, n) = (red[p] as f32, nir[p] as f32);
+                let v = f64::from((n - r) / (n + r));
+                let bad = scl[p].is_nan() || [3.0, 8.0, 9.0, 10.0].contains(&scl[p]);
+                if v.is_finite() && bad {
+                    masked += 1;
+                }
+                if v.is_finite() && !bad { v } else { f64::NAN }
+            })
+            .collect();
+        dates.push((
+            format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..]),
+            ndvi,
+        ));
+    }
+    dates.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(res["masked_observations"].as_u64().unwrap(), masked);
+    // pixels run one at a time from a table equal the stack's
+    let ds = gdal::Dataset::open(&out).unwrap();
+    let brk = ds
+        .rasterband(1)
+        .unwrap()
+        .read_as::<f32>((0, 0), (200, 200), (200, 200), None)
+        .unwrap();
+    let (mut with, mut without) = (0, 0);
+    for p in (0..40_000).step_by(997) {
+        let csv = tmp.path().join("px.csv");
+        let body: String = dates
+            .iter()
+            .map(|(d, v)| {
+                format!(
+                    "{d},{}\n",
+                    if v[p].is_nan() {
+                        String::new()
+                    } else {
+                        v[p].to_string()
+                    }
+                )
+            })
+            .collect();
+        std::fs::write(&csv, format!("time,ndvi\n{body}")).unwrap();
+        let r1 = tmp.path().join("r1.json");
+        let mut a = vec![
+            "--report",
+            s(&r1),
+            "raster",
+            "breaks",
+            "--series",
+            s(&csv),
+            "--value",
+            "ndvi",
+        ];
+        a.extend_from_slice(&settings);
+        let o = terrawatt(&a);
+        let got = brk.data()[p];
+        if !o.status.success() {
+            assert!(got.is_nan(), "pixel {p}: {}", stderr(&o));
+            continue;
+        }
+        let one: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&r1).unwrap()).unwrap();
+        match one["results"]["break_time"].as_f64() {
+            Some(b) => {
+                assert_eq!(got, b as f32, "pixel {p}");
+                with += 1;
+            }
+            None => {
+                assert!(got.is_nan(), "pixel {p}");
+                without += 1;
+            }
+        }
+    }
+    assert!(with > 5 && without > 5, "{with} {without}");
 }

@@ -117,10 +117,25 @@ impl SeriesArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Stack")]
 pub struct StackArgs {
-    /// The stack: a CSV `date,path[,band]` (one row per date, paths relative to it), or a
+    /// The stack: a CSV with a `date` column and each date's files (`path`[, `band`], or the
+    /// --index bands by role: `red`, `nir`, …; a mask in `scl`, `qa_pixel` or `mask`); a
+    /// folder of files with a date in each name (YYYYMMDD), with --band-files; or a
     /// multi-band raster whose band i is the date on row i of --dates.
-    #[arg(long, value_name = "FILE", conflicts_with = "series")]
+    #[arg(long, value_name = "FILE|DIR", conflicts_with = "series")]
     pub stack: Option<PathBuf>,
+    /// Each date's value is this index of its bands (NDVI from red and nir, …).
+    #[arg(long, requires = "stack", value_parser = one_of::<Index>(Index::NAMES))]
+    pub index: Option<Index>,
+    /// With a folder --stack: which files play which role, by a text in their names, e.g.
+    /// red=B04,nir=B08,scl=SCL (scl: Sentinel-2 scene classes 3, 8, 9, 10 masked; qa_pixel:
+    /// Landsat cloud and shadow bits; mask: non-zero masked).
+    #[arg(
+        long,
+        value_name = "ROLE=TEXT,…",
+        requires = "stack",
+        value_delimiter = ','
+    )]
+    pub band_files: Vec<String>,
     /// With a multi-band --stack: a CSV of the bands' dates (YYYY-MM-DD; a header line first).
     #[arg(long, value_name = "FILE", requires = "stack")]
     pub dates: Option<PathBuf>,
@@ -179,27 +194,49 @@ impl BreaksArgs {
         let Some(out) = &self.out else {
             bail!("raster breaks --stack writes a raster: give --out FILE.tif");
         };
-        let source = match (
-            &self.stack.dates,
-            stack.extension().and_then(|e| e.to_str()),
-        ) {
-            (Some(d), _) => StackSource::Bands {
-                raster: stack.to_path_buf(),
-                dates: d.clone(),
-            },
-            (None, Some(e)) if e.eq_ignore_ascii_case("csv") => {
-                StackSource::List(stack.to_path_buf())
+        let roles = self
+            .stack
+            .band_files
+            .iter()
+            .map(|r| match r.split_once('=') {
+                Some((role, text)) if !role.is_empty() && !text.is_empty() => {
+                    Ok((role.trim().to_lowercase(), text.trim().to_string()))
+                }
+                _ => bail!("--band-files '{r}': expected ROLE=TEXT, e.g. red=B04"),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let source = if stack.is_dir() {
+            StackSource::Folder {
+                dir: stack.to_path_buf(),
+                roles,
             }
-            (None, _) => bail!(
-                "--stack {}: a multi-band raster needs --dates FILE (one date per band); a list of dated rasters is a .csv",
-                stack.display()
-            ),
+        } else {
+            if !roles.is_empty() {
+                bail!("--band-files applies to a folder --stack");
+            }
+            match (
+                &self.stack.dates,
+                stack.extension().and_then(|e| e.to_str()),
+            ) {
+                (Some(d), _) => StackSource::Bands {
+                    raster: stack.to_path_buf(),
+                    dates: d.clone(),
+                },
+                (None, Some(e)) if e.eq_ignore_ascii_case("csv") => {
+                    StackSource::List(stack.to_path_buf())
+                }
+                (None, _) => bail!(
+                    "--stack {}: a multi-band raster needs --dates FILE (one date per band); a list of dated rasters is a .csv, a folder of them a directory",
+                    stack.display()
+                ),
+            }
         };
         Ok(BreaksStackTask {
             input: StackInput {
                 source,
                 scale: self.stack.scale,
                 per_year: self.series.per_year.map(usize::from),
+                index: self.stack.index,
             },
             monitor: self.monitor.clone(),
             history: self.history.clone(),

@@ -457,6 +457,7 @@ fn the_modis_stack_equals_the_pixel_runs() {
                 },
                 scale: 0.0001,
                 per_year,
+                index: None,
             },
             monitor: monitor.into(),
             history: HistoryChoice::Roc,

@@ -17,6 +17,8 @@ use terrawatt_meter::{FunctionalUnit, Span};
 use super::series::{HistoryChoice, show_time};
 use super::{Files, Progress, RasterTask, TaskResults};
 use crate::grid::Grid;
+use crate::index::Index;
+use crate::mask::MaskKind;
 use crate::series::bfast::{self, History, MonitorSettings, Skip};
 use crate::series::model::Design;
 use crate::series::{decimal_year, parse_time, regular_times};
@@ -29,8 +31,17 @@ pub enum StackSource {
     /// One multi-band raster, band i the date on row i of a CSV of ISO dates (a header line
     /// first), as R's bfast ships its MODIS example.
     Bands { raster: PathBuf, dates: PathBuf },
-    /// A CSV `date,path[,band]` (paths relative to the CSV's folder), one row per date.
+    /// A CSV with a `date` column and, per row, the date's files (paths relative to the
+    /// CSV): `path` (and an optional `band`) for the value, or the index's bands by role
+    /// (`red`, `nir`, …) with `index`; a mask in `scl`, `qa_pixel` or `mask` (optional).
     List(PathBuf),
+    /// A folder of files with a date in each name (YYYYMMDD or YYYY-MM-DD); `roles` gives
+    /// each role the text its files' names contain (`red=B04`, `nir=B08`, `scl=SCL`).
+    /// Without roles, one file per date holds the value.
+    Folder {
+        dir: PathBuf,
+        roles: Vec<(String, String)>,
+    },
 }
 
 /// A stack of dated rasters.
@@ -43,13 +54,33 @@ pub struct StackInput {
     /// (period = ⌊(day of year − 1) × N / days in the year⌋ + 1) and the trend is the
     /// position, as R's bfastts and bfastmonitor take them.
     pub per_year: Option<usize>,
+    /// The value of a date is this index of its bands (by role) instead of one band.
+    pub index: Option<Index>,
+}
+
+/// One band of one file.
+#[derive(Debug, Clone, PartialEq)]
+struct Input {
+    path: PathBuf,
+    band: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 struct Layer {
     date: NaiveDate,
-    path: PathBuf,
-    band: usize,
+    /// One input (the value), or the index's bands in its order.
+    values: Vec<Input>,
+    mask: Option<(Input, MaskKind)>,
+}
+
+const MASK_ROLES: [&str; 3] = ["scl", "qa_pixel", "mask"];
+
+fn mask_kind(role: &str) -> MaskKind {
+    match role {
+        "scl" => MaskKind::scl_default(),
+        "qa_pixel" => MaskKind::qa_default(),
+        _ => MaskKind::NonZero,
+    }
 }
 
 fn bad(path: &Path, message: String) -> RasterError {
@@ -59,26 +90,28 @@ fn bad(path: &Path, message: String) -> RasterError {
     }
 }
 
-fn read_dates(path: &Path, column: usize) -> Result<Vec<Vec<String>>> {
+/// A CSV's header and rows (fields trimmed, quotes removed), with each row's line number.
+/// A CSV's header (lower case) and its rows with their line numbers.
+type Csv = (Vec<String>, Vec<(usize, Vec<String>)>);
+
+fn read_csv(path: &Path) -> Result<Csv> {
     let text = std::fs::read_to_string(path).map_err(|e| bad(path, e.to_string()))?;
-    let mut rows = Vec::new();
-    for (i, line) in text.lines().enumerate().skip(1) {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let fields: Vec<String> = line
-            .split(',')
+    let split = |l: &str| -> Vec<String> {
+        terrawatt_meter::tables::split_csv_line(l)
+            .into_iter()
             .map(|f| f.trim().trim_matches('"').to_string())
-            .collect();
-        if fields.len() <= column {
-            return Err(bad(
-                path,
-                format!("line {}: expected {} fields", i + 1, column + 1),
-            ));
-        }
-        rows.push(fields);
-    }
-    Ok(rows)
+            .collect()
+    };
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let header = lines
+        .next()
+        .map(|(_, l)| split(l).into_iter().map(|h| h.to_lowercase()).collect())
+        .ok_or_else(|| bad(path, "the file is empty".into()))?;
+    let rows = lines.map(|(i, l)| (i + 1, split(l))).collect();
+    Ok((header, rows))
 }
 
 fn parse_date(path: &Path, line: usize, s: &str) -> Result<NaiveDate> {
@@ -90,11 +123,60 @@ fn parse_date(path: &Path, line: usize, s: &str) -> Result<NaiveDate> {
     })
 }
 
+/// The date in a file name: 8 digits that are a date (YYYYMMDD), or YYYY-MM-DD.
+fn date_in_name(name: &str) -> Option<NaiveDate> {
+    let b = name.as_bytes();
+    let digits =
+        |i: usize, n: usize| i + n <= b.len() && b[i..i + n].iter().all(u8::is_ascii_digit);
+    for i in 0..b.len() {
+        let before_ok = i == 0 || !b[i - 1].is_ascii_digit();
+        if !before_ok {
+            continue;
+        }
+        if digits(i, 8)
+            && !digits(i + 8, 1)
+            && let Ok(d) = NaiveDate::parse_from_str(&name[i..i + 8], "%Y%m%d")
+        {
+            return Some(d);
+        }
+        if digits(i, 4)
+            && name.get(i + 4..i + 5) == Some("-")
+            && let Some(text) = name.get(i..i + 10)
+            && let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        {
+            return Some(d);
+        }
+    }
+    None
+}
+
 impl StackInput {
+    /// The roles a date's value is made of.
+    fn value_roles(&self) -> Vec<&'static str> {
+        match self.index {
+            Some(i) => i.bands().to_vec(),
+            None => vec!["path"],
+        }
+    }
+
+    fn label(&self) -> &Path {
+        match &self.source {
+            StackSource::Bands { dates, .. } => dates,
+            StackSource::List(l) => l,
+            StackSource::Folder { dir, .. } => dir,
+        }
+    }
+
     fn layers(&self) -> Result<Vec<Layer>> {
         let mut layers = match &self.source {
             StackSource::Bands { raster, dates } => {
-                let rows = read_dates(dates, 0)?;
+                if self.index.is_some() {
+                    return Err(bad(
+                        raster,
+                        "--index needs each date's bands: give a list (.csv) or a folder".into(),
+                    ));
+                }
+                let (_, rows) = read_csv(dates)?;
                 let n = crate::read::band_count(raster)?;
                 if rows.len() != n {
                     return Err(bad(
@@ -108,43 +190,22 @@ impl StackInput {
                 }
                 rows.iter()
                     .enumerate()
-                    .map(|(i, r)| {
+                    .map(|(i, (line, r))| {
                         Ok(Layer {
-                            date: parse_date(dates, i + 2, &r[0])?,
-                            path: raster.clone(),
-                            band: i + 1,
+                            date: parse_date(dates, *line, &r[0])?,
+                            values: vec![Input {
+                                path: raster.clone(),
+                                band: i + 1,
+                            }],
+                            mask: None,
                         })
                     })
                     .collect::<Result<Vec<_>>>()?
             }
-            StackSource::List(list) => {
-                let dir = list.parent().unwrap_or(Path::new("."));
-                read_dates(list, 1)?
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| {
-                        let band = match r.get(2).filter(|b| !b.is_empty()) {
-                            Some(b) => b.parse().ok().filter(|b| *b > 0).ok_or_else(|| {
-                                bad(
-                                    list,
-                                    format!("line {}: band '{b}' is not a band number", i + 2),
-                                )
-                            })?,
-                            None => 1,
-                        };
-                        Ok(Layer {
-                            date: parse_date(list, i + 2, &r[0])?,
-                            path: dir.join(&r[1]),
-                            band,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?
-            }
+            StackSource::List(list) => self.list_layers(list)?,
+            StackSource::Folder { dir, roles } => self.folder_layers(dir, roles)?,
         };
-        let label = match &self.source {
-            StackSource::Bands { dates, .. } => dates,
-            StackSource::List(l) => l,
-        };
+        let label = self.label();
         if layers.is_empty() {
             return Err(bad(label, "no dates".into()));
         }
@@ -158,19 +219,285 @@ impl StackInput {
         Ok(layers)
     }
 
+    fn list_layers(&self, list: &Path) -> Result<Vec<Layer>> {
+        let dir = list.parent().unwrap_or(Path::new("."));
+        let (header, rows) = read_csv(list)?;
+        let col = |name: &str| header.iter().position(|h| h == name);
+        let date_col = col("date").ok_or_else(|| {
+            bad(
+                list,
+                format!("no 'date' column (columns: {})", header.join(", ")),
+            )
+        })?;
+        let roles = self.value_roles();
+        let value_cols: Vec<usize> = roles
+            .iter()
+            .map(|r| {
+                col(r).ok_or_else(|| {
+                    bad(
+                        list,
+                        format!(
+                            "no '{r}' column for {} (columns: {})",
+                            self.index.map_or("the value".to_string(), |i| format!(
+                                "--index {}",
+                                i.name()
+                            )),
+                            header.join(", ")
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<_>>()?;
+        let band_col = col("band");
+        let mask_col = MASK_ROLES.iter().find_map(|m| col(m).map(|c| (c, *m)));
+        let mut out = Vec::with_capacity(rows.len());
+        for (line, r) in &rows {
+            let field = |c: usize, what: &str| -> Result<String> {
+                r.get(c)
+                    .filter(|v| !v.is_empty())
+                    .cloned()
+                    .ok_or_else(|| bad(list, format!("line {line}: no {what}")))
+            };
+            let band = match band_col.and_then(|c| r.get(c)).filter(|b| !b.is_empty()) {
+                Some(b) => b.parse().ok().filter(|b| *b > 0).ok_or_else(|| {
+                    bad(
+                        list,
+                        format!("line {line}: band '{b}' is not a band number"),
+                    )
+                })?,
+                None => 1,
+            };
+            let values = value_cols
+                .iter()
+                .zip(&roles)
+                .map(|(&c, role)| {
+                    Ok(Input {
+                        path: dir.join(field(c, role)?),
+                        band,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mask = mask_col.and_then(|(c, role)| {
+                r.get(c).filter(|v| !v.is_empty()).map(|p| {
+                    let input = Input {
+                        path: dir.join(p),
+                        band: 1,
+                    };
+                    (input, mask_kind(role))
+                })
+            });
+            out.push(Layer {
+                date: parse_date(list, *line, &field(date_col, "date")?)?,
+                values,
+                mask,
+            });
+        }
+        Ok(out)
+    }
+
+    fn folder_layers(&self, dir: &Path, roles: &[(String, String)]) -> Result<Vec<Layer>> {
+        let entries = std::fs::read_dir(dir).map_err(|e| bad(dir, e.to_string()))?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    matches!(
+                        e.to_ascii_lowercase().as_str(),
+                        "tif" | "tiff" | "vrt" | "jp2" | "img"
+                    )
+                })
+            })
+            .collect();
+        files.sort();
+        let need = self.value_roles();
+        let mut by_date: BTreeMap<NaiveDate, BTreeMap<String, PathBuf>> = BTreeMap::new();
+        for f in &files {
+            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let role = if roles.is_empty() {
+                Some("path".to_string())
+            } else {
+                roles
+                    .iter()
+                    .find(|(_, token)| name.contains(token.as_str()))
+                    .map(|(r, _)| r.clone())
+            };
+            let Some(role) = role else { continue };
+            let date = date_in_name(name).ok_or_else(|| {
+                bad(
+                    f,
+                    "no date (YYYYMMDD or YYYY-MM-DD) in the file name".into(),
+                )
+            })?;
+            if let Some(other) = by_date
+                .entry(date)
+                .or_default()
+                .insert(role.clone(), f.clone())
+            {
+                return Err(bad(
+                    dir,
+                    format!(
+                        "{date} has two files for {role}: {} and {}",
+                        other.display(),
+                        f.display()
+                    ),
+                ));
+            }
+        }
+        let token = |role: &str| {
+            roles
+                .iter()
+                .find(|(r, _)| r == role)
+                .map_or(String::new(), |(_, t)| format!(" (a name with '{t}')"))
+        };
+        if let Some(r) = need
+            .iter()
+            .find(|r| roles.iter().all(|(x, _)| x != *r))
+            .filter(|_| !roles.is_empty())
+        {
+            return Err(RasterError::Invalid(format!(
+                "--band-files gives no files for '{r}', which {} needs",
+                self.index
+                    .map_or("the value".to_string(), |i| format!("--index {}", i.name()))
+            )));
+        }
+        let mut out = Vec::new();
+        for (date, files) in by_date {
+            let values = need
+                .iter()
+                .map(|r| {
+                    files
+                        .get(*r)
+                        .map(|p| Input {
+                            path: p.clone(),
+                            band: 1,
+                        })
+                        .ok_or_else(|| bad(dir, format!("{date} has no file for {r}{}", token(r))))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mask = MASK_ROLES.iter().find_map(|m| {
+                files.get(*m).map(|p| {
+                    (
+                        Input {
+                            path: p.clone(),
+                            band: 1,
+                        },
+                        mask_kind(m),
+                    )
+                })
+            });
+            if mask.is_none() && roles.iter().any(|(r, _)| MASK_ROLES.contains(&r.as_str())) {
+                return Err(bad(
+                    dir,
+                    format!("{date} has no mask file; every date needs one"),
+                ));
+            }
+            out.push(Layer { date, values, mask });
+        }
+        Ok(out)
+    }
+
     /// The inputs: the list or dates file and every raster.
     fn inputs(&self) -> Result<Vec<PathBuf>> {
         let mut v: Vec<PathBuf> = match &self.source {
             StackSource::Bands { raster, dates } => vec![raster.clone(), dates.clone()],
             StackSource::List(l) => vec![l.clone()],
+            StackSource::Folder { .. } => vec![],
         };
         for l in self.layers()? {
-            if !v.contains(&l.path) {
-                v.push(l.path);
+            for i in l.values.iter().chain(l.mask.iter().map(|(m, _)| m)) {
+                if !v.contains(&i.path) {
+                    v.push(i.path.clone());
+                }
             }
         }
         Ok(v)
     }
+}
+
+/// Open datasets, by path (a multi-band stack is opened once).
+#[derive(Default)]
+struct Open(Vec<(PathBuf, Dataset)>);
+
+impl Open {
+    fn get(&mut self, p: &Path) -> Result<&Dataset> {
+        if let Some(i) = self.0.iter().position(|(q, _)| q == p) {
+            return Ok(&self.0[i].1);
+        }
+        let ds = Dataset::open(p).map_err(|e| bad(p, e.to_string()))?;
+        if self.0.len() > 8 {
+            self.0.remove(0);
+        }
+        self.0.push((p.to_path_buf(), ds));
+        Ok(&self.0.last().expect("pushed").1)
+    }
+}
+
+/// Raw values of rows of one band (nodata and non-finite as NaN).
+fn read_band(open: &mut Open, i: &Input, r0: usize, n: usize, w: usize) -> Result<Vec<f64>> {
+    let ds = open.get(&i.path)?;
+    let b = ds
+        .rasterband(i.band)
+        .map_err(|e| bad(&i.path, format!("band {}: {e}", i.band)))?;
+    let nodata = b.no_data_value();
+    let mut raw = vec![0f64; w * n];
+    b.read_into_slice::<f64>((0, r0 as isize), (w, n), (w, n), &mut raw, None)
+        .map_err(|e| bad(&i.path, e.to_string()))?;
+    for v in raw.iter_mut() {
+        if Some(*v) == nodata || !v.is_finite() {
+            *v = f64::NAN;
+        }
+    }
+    Ok(raw)
+}
+
+/// One date's values over rows of the grid: the band × scale, or the index of its bands;
+/// NaN where missing or masked. Returns the values and the count of masked pixels.
+fn read_layer(
+    open: &mut Open,
+    l: &Layer,
+    index: Option<Index>,
+    scale: f64,
+    r0: usize,
+    n: usize,
+    w: usize,
+) -> Result<(Vec<f64>, u64)> {
+    let mut bands = Vec::with_capacity(l.values.len());
+    for i in &l.values {
+        let mut v = read_band(open, i, r0, n, w)?;
+        v.iter_mut().for_each(|x| *x *= scale);
+        bands.push(v);
+    }
+    let mut out = match index {
+        None => bands.pop().expect("one value band"),
+        Some(ix) => {
+            let mut px = vec![0f32; bands.len()];
+            (0..w * n)
+                .map(|p| {
+                    for (k, b) in bands.iter().enumerate() {
+                        px[k] = b[p] as f32;
+                    }
+                    let v = ix.eval(&px);
+                    if v.is_finite() {
+                        f64::from(v)
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect()
+        }
+    };
+    let mut masked = 0;
+    if let Some((m, kind)) = &l.mask {
+        let codes = read_band(open, m, r0, n, w)?;
+        for (v, c) in out.iter_mut().zip(codes) {
+            let code = (!c.is_nan()).then_some(c as i64);
+            if kind.masks(code) && !v.is_nan() {
+                *v = f64::NAN;
+                masked += 1;
+            }
+        }
+    }
+    Ok((out, masked))
 }
 
 /// The times and trend regressors of the layers.
@@ -242,6 +569,8 @@ pub struct BreaksStackResults {
     pub skipped: BTreeMap<String, u64>,
     /// Breaks per calendar year.
     pub breaks_per_year: BTreeMap<i32, u64>,
+    /// Observations (pixel-dates) masked as cloud, shadow or by the mask raster.
+    pub masked_observations: u64,
     pub monitor_start: f64,
     pub critical_value: f64,
     #[serde(skip)]
@@ -295,21 +624,26 @@ impl RasterTask for BreaksStackTask {
         let layers = self.input.layers()?;
         let (t, trend) = times(&layers, self.input.per_year)?;
         crate::blocks::limit_gdal_cache(self.memory);
-        let grid = Grid::of_file(&layers[0].path)?;
-        for l in &layers[1..] {
-            if l.path != layers[0].path {
-                let g = Grid::of_file(&l.path)?;
-                let d = grid.differences(&g);
+        let first = &layers[0].values[0].path;
+        let grid = Grid::of_file(first)?;
+        let mut checked = vec![first.clone()];
+        for l in &layers {
+            for i in l.values.iter().chain(l.mask.iter().map(|(m, _)| m)) {
+                if checked.contains(&i.path) {
+                    continue;
+                }
+                let d = grid.differences(&Grid::of_file(&i.path)?);
                 if !d.is_empty() {
                     return Err(bad(
-                        &l.path,
+                        &i.path,
                         format!(
                             "is on another grid than {} ({}); warp the dates onto one grid first",
-                            layers[0].path.display(),
+                            first.display(),
                             d.join("; ")
                         ),
                     ));
                 }
+                checked.push(i.path.clone());
             }
         }
         let (w, h) = (grid.width, grid.height);
@@ -333,6 +667,7 @@ impl RasterTask for BreaksStackTask {
         let mut skipped: BTreeMap<Skip, u64> = BTreeMap::new();
         let (mut with_break, mut without) = (0u64, 0u64);
         let mut per_year: BTreeMap<i32, u64> = BTreeMap::new();
+        let mut masked_total = 0u64;
         let done = std::sync::atomic::AtomicU64::new(0);
         progress.start("breaks");
         span.phase("breaks", |_| {
@@ -340,32 +675,14 @@ impl RasterTask for BreaksStackTask {
                 h,
                 rows,
                 |r0, n| {
-                    // every date's rows of the strip, as f64 values (NaN missing)
+                    // every date's rows of the strip, as f64 values (NaN missing or masked)
                     let mut values: Vec<Vec<f64>> = Vec::with_capacity(layers.len());
-                    let mut open: Option<(PathBuf, Dataset)> = None;
+                    let mut open = Open::default();
+                    let mut masked = 0;
                     for l in &layers {
-                        if open.as_ref().map(|(p, _)| p != &l.path).unwrap_or(true) {
-                            open = Some((
-                                l.path.clone(),
-                                Dataset::open(&l.path).map_err(|e| bad(&l.path, e.to_string()))?,
-                            ));
-                        }
-                        let ds = &open.as_ref().expect("opened").1;
-                        let b = ds
-                            .rasterband(l.band)
-                            .map_err(|e| bad(&l.path, format!("band {}: {e}", l.band)))?;
-                        let nodata = b.no_data_value();
-                        let mut raw = vec![0f64; w * n];
-                        b.read_into_slice::<f64>((0, r0 as isize), (w, n), (w, n), &mut raw, None)
-                            .map_err(|e| bad(&l.path, e.to_string()))?;
-                        for v in raw.iter_mut() {
-                            *v = if Some(*v) == nodata || !v.is_finite() {
-                                f64::NAN
-                            } else {
-                                *v * scale
-                            };
-                        }
-                        values.push(raw);
+                        let (v, m) = read_layer(&mut open, l, self.input.index, scale, r0, n, w)?;
+                        values.push(v);
+                        masked += m;
                     }
                     let results: Vec<std::result::Result<bfast::Monitor, Skip>> = (0..w * n)
                         .into_par_iter()
@@ -377,9 +694,10 @@ impl RasterTask for BreaksStackTask {
                     let d =
                         done.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed) + n as u64;
                     progress.rows(d, h as u64);
-                    Ok(results)
+                    Ok((results, masked))
                 },
-                |r0, n, results| {
+                |r0, n, (results, masked)| {
+                    masked_total += masked;
                     let mut bands = vec![vec![f32::NAN; w * n]; 4];
                     for (p, r) in results.into_iter().enumerate() {
                         match r {
@@ -422,6 +740,7 @@ impl RasterTask for BreaksStackTask {
                 .map(|(k, v)| (k.reason().to_string(), v))
                 .collect(),
             breaks_per_year: per_year,
+            masked_observations: masked_total,
             monitor_start: settings.start,
             critical_value: critical,
             per_year: self.input.per_year,
@@ -449,6 +768,14 @@ impl TaskResults for BreaksStackResults {
             self.without_break,
             self.skipped.values().sum::<u64>()
         );
+        if self.masked_observations > 0 {
+            let _ = writeln!(
+                s,
+                "{} pixel-dates masked (clouds, shadows or the mask raster) of {}",
+                self.masked_observations,
+                self.pixels * self.dates as u64
+            );
+        }
         for (why, n) in &self.skipped {
             let _ = writeln!(s, "  {n} pixels: {why}");
         }
