@@ -24,7 +24,7 @@ use terrawatt_raster::task::{
     AccuracyTask, BandSource, BreaksStackTask, BreaksTask, ChangeResults, ChangeTask,
     ForestLossTask, HistoryChoice, IndexTask, LandscapeTask, NamedBand, RasterOptions, RasterTask,
     RoleBand, SampleDesignTask, SampleTask, SeriesInput, StackInput, StackSource, Task,
-    TaskResults, TransitionsTask, TrendTask, WindowTask, ZonalTask,
+    TaskResults, TransitionsTask, TrendStackTask, TrendTask, WindowTask, ZonalTask,
 };
 use terrawatt_raster::window::Metric;
 use terrawatt_raster::write::{Compression, Format, OutputSpec};
@@ -189,13 +189,9 @@ pub struct BreaksArgs {
     pub out: Option<PathBuf>,
 }
 
-impl BreaksArgs {
-    fn stack_task(&self, stack: &Path) -> Result<BreaksStackTask> {
-        let Some(out) = &self.out else {
-            bail!("raster breaks --stack writes a raster: give --out FILE.tif");
-        };
+impl StackArgs {
+    fn input(&self, stack: &Path, per_year: Option<u16>) -> Result<StackInput> {
         let roles = self
-            .stack
             .band_files
             .iter()
             .map(|r| match r.split_once('=') {
@@ -214,10 +210,7 @@ impl BreaksArgs {
             if !roles.is_empty() {
                 bail!("--band-files applies to a folder --stack");
             }
-            match (
-                &self.stack.dates,
-                stack.extension().and_then(|e| e.to_str()),
-            ) {
+            match (&self.dates, stack.extension().and_then(|e| e.to_str())) {
                 (Some(d), _) => StackSource::Bands {
                     raster: stack.to_path_buf(),
                     dates: d.clone(),
@@ -231,13 +224,32 @@ impl BreaksArgs {
                 ),
             }
         };
+        Ok(StackInput {
+            source,
+            scale: self.scale,
+            per_year: per_year.map(usize::from),
+            index: self.index,
+        })
+    }
+}
+
+/// A stack's output raster.
+fn cog(out: &Path) -> OutputSpec {
+    OutputSpec {
+        path: out.to_path_buf(),
+        format: Format::Cog,
+        compression: Compression::Deflate,
+        level: None,
+    }
+}
+
+impl BreaksArgs {
+    fn stack_task(&self, stack: &Path) -> Result<BreaksStackTask> {
+        let Some(out) = &self.out else {
+            bail!("raster breaks --stack writes a raster: give --out FILE.tif");
+        };
         Ok(BreaksStackTask {
-            input: StackInput {
-                source,
-                scale: self.stack.scale,
-                per_year: self.series.per_year.map(usize::from),
-                index: self.stack.index,
-            },
+            input: self.stack.input(stack, self.series.per_year)?,
             monitor: self.monitor.clone(),
             history: self.history.clone(),
             design: Design {
@@ -247,12 +259,7 @@ impl BreaksArgs {
             h: self.bandwidth,
             end: self.horizon,
             level: self.level,
-            out: OutputSpec {
-                path: out.clone(),
-                format: Format::Cog,
-                compression: Compression::Deflate,
-                level: None,
-            },
+            out: cog(out),
             memory: memory(&self.stack.memory)?,
         })
     }
@@ -278,6 +285,14 @@ impl BreaksArgs {
 pub struct TrendArgs {
     #[command(flatten)]
     pub series: SeriesArgs,
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// A stack: pixels with fewer observations are left missing (at least 3).
+    #[arg(long, default_value_t = 3, help_heading = "Method")]
+    pub min_observations: usize,
+    /// A stack: the COG of the slope per year, its bounds, the p-value, τ and the count.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub out: Option<PathBuf>,
     /// Also the seasonal Kendall test over N seasons (position modulo N, e.g. 23).
     #[arg(long, value_name = "N", help_heading = "Method")]
     pub seasonal: Option<usize>,
@@ -287,7 +302,24 @@ pub struct TrendArgs {
 }
 
 impl TrendArgs {
+    fn stack_task(&self, stack: &Path) -> Result<TrendStackTask> {
+        let Some(out) = &self.out else {
+            bail!("raster trend --stack writes a raster: give --out FILE.tif");
+        };
+        Ok(TrendStackTask {
+            input: self.stack.input(stack, self.series.per_year)?,
+            seasonal: self.seasonal,
+            confidence: self.confidence,
+            min_observations: self.min_observations,
+            out: cog(out),
+            memory: memory(&self.stack.memory)?,
+        })
+    }
+
     fn task(&self) -> Result<TrendTask> {
+        if self.out.is_some() {
+            bail!("--out applies to a stack; a series' trend is in the report");
+        }
         Ok(TrendTask {
             input: self.series.input()?,
             seasonal: self.seasonal,
@@ -1312,7 +1344,10 @@ pub fn breaks(span: &mut Span, ctx: &Ctx, a: &BreaksArgs) -> Result<Outcome> {
 }
 
 pub fn trend(span: &mut Span, ctx: &Ctx, a: &TrendArgs) -> Result<Outcome> {
-    run(span, ctx, &a.task()?)
+    match &a.stack.stack {
+        Some(stack) => run(span, ctx, &a.stack_task(stack)?),
+        None => run(span, ctx, &a.task()?),
+    }
 }
 
 pub fn sample(span: &mut Span, ctx: &Ctx, a: &SampleArgs) -> Result<Outcome> {

@@ -514,3 +514,68 @@ fn the_modis_stack_equals_the_pixel_runs() {
         }
     }
 }
+
+/// `raster trend` on the MODIS stack: every pixel's Theil–Sen slope per year, its bounds,
+/// the Mann–Kendall p-value and τ equal scipy's and pymannkendall's on that pixel's series
+/// (true-date time), in float32.
+#[test]
+fn the_modis_stack_trend_equals_scipy_and_pymannkendall() {
+    use terrawatt_raster::task::{RasterTask, Silent, StackInput, StackSource, TrendStackTask};
+    use terrawatt_raster::write::{Compression, Format, OutputSpec};
+    let Some(data) = common::reference_data("timeseries") else {
+        return;
+    };
+    let r = fixture("trend_reference.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("trend.tif");
+    let task = TrendStackTask {
+        input: StackInput {
+            source: StackSource::Bands {
+                raster: data.join("modisraster.tif"),
+                dates: data.join("modisraster_dates.csv"),
+            },
+            scale: 0.0001,
+            per_year: None,
+            index: None,
+        },
+        seasonal: None,
+        confidence: 0.95,
+        min_observations: 3,
+        out: OutputSpec {
+            path: out.clone(),
+            format: Format::Cog,
+            compression: Compression::Deflate,
+            level: None,
+        },
+        memory: 64_000_000,
+    };
+    let meter =
+        terrawatt_meter::Meter::detect(&terrawatt_meter::MeterConfig::model_only()).unwrap();
+    task.run(&mut meter.span("trend"), &Silent).unwrap();
+    let ds = gdal::Dataset::open(&out).unwrap();
+    let band = |i: usize| {
+        ds.rasterband(i)
+            .unwrap()
+            .read_as::<f32>((0, 0), (5, 5), (5, 5), None)
+            .unwrap()
+            .data()
+            .to_vec()
+    };
+    let near = |got: f32, want: &Value, what: &str, p: usize| {
+        let w = want.as_f64().unwrap() as f32;
+        assert!(
+            (got - w).abs() <= 4.0 * f32::EPSILON * w.abs().max(1e-6),
+            "pixel {p} {what}: {got} against {w}"
+        );
+    };
+    let (slope, low, high, pv, tau) = (band(1), band(2), band(3), band(4), band(5));
+    for p in 0..25 {
+        let w = &r["series"][format!("px{p:02}")];
+        let ts = &w["theil_sen"]["time"];
+        near(slope[p], &ts["slope"], "slope", p);
+        near(low[p], &ts["low_slope"], "low", p);
+        near(high[p], &ts["high_slope"], "high", p);
+        near(pv[p], &w["mk_original"]["p"], "p", p);
+        near(tau[p], &w["mk_original"]["tau"], "tau", p);
+    }
+}

@@ -48,7 +48,9 @@ pub use series::{
     BreaksResults, BreaksTask, HistoryChoice, Observations, SeriesInput, TrendResults, TrendTask,
     show_time,
 };
-pub use stack::{BreaksStackResults, BreaksStackTask, StackInput, StackSource};
+pub use stack::{
+    BreaksStackResults, BreaksStackTask, StackInput, StackSource, TrendStackResults, TrendStackTask,
+};
 pub use transitions::{Transitions, TransitionsResults, TransitionsTask};
 pub use zonal::{ForestLossResults, ForestLossTask, LinePlot, ZonalResults, ZonalTask};
 

@@ -621,9 +621,74 @@ impl RasterTask for BreaksStackTask {
     fn run(&self, span: &mut Span, progress: &dyn Progress) -> Result<BreaksStackResults> {
         let settings = self.settings()?;
         let critical = settings.critical_value()?;
-        let layers = self.input.layers()?;
-        let (t, trend) = times(&layers, self.input.per_year)?;
-        crate::blocks::limit_gdal_cache(self.memory);
+        let stack = self.input.prepare()?;
+        let mut skipped: BTreeMap<Skip, u64> = BTreeMap::new();
+        let (mut with_break, mut without) = (0u64, 0u64);
+        let mut per_year: BTreeMap<i32, u64> = BTreeMap::new();
+        let (t, trend) = (&stack.t, &stack.trend);
+        let masked = span.phase("breaks", |_| {
+            sweep(
+                &self.input,
+                &stack,
+                &self.out,
+                self.memory,
+                &["break", "magnitude", "history_start", "n_history"],
+                progress,
+                |y| bfast::monitor(t, y, trend, &settings, critical),
+                |r, px| match r {
+                    Ok(m) => {
+                        if let Some(b) = m.break_time {
+                            px[0] = b as f32;
+                            with_break += 1;
+                            *per_year.entry(b.floor() as i32).or_default() += 1;
+                        } else {
+                            without += 1;
+                        }
+                        px[1] = m.magnitude as f32;
+                        px[2] = m.history_start as f32;
+                        px[3] = m.n_history as f32;
+                    }
+                    Err(s) => *skipped.entry(s).or_default() += 1,
+                },
+            )
+        })?;
+        let (layers, grid) = (&stack.layers, &stack.grid);
+        Ok(BreaksStackResults {
+            out: self.out.path.clone(),
+            dates: layers.len(),
+            first_date: layers[0].date.to_string(),
+            last_date: layers[layers.len() - 1].date.to_string(),
+            width: grid.width,
+            height: grid.height,
+            pixels: grid.pixels(),
+            with_break,
+            without_break: without,
+            skipped: skipped
+                .into_iter()
+                .map(|(k, v)| (k.reason().to_string(), v))
+                .collect(),
+            breaks_per_year: per_year,
+            masked_observations: masked,
+            monitor_start: settings.start,
+            critical_value: critical,
+            per_year: self.input.per_year,
+        })
+    }
+}
+
+/// A stack's dates, their times and trend regressors, and its grid (every file checked to
+/// be on it).
+struct Prepared {
+    layers: Vec<Layer>,
+    t: Vec<f64>,
+    trend: Vec<f64>,
+    grid: Grid,
+}
+
+impl StackInput {
+    fn prepare(&self) -> Result<Prepared> {
+        let layers = self.layers()?;
+        let (t, trend) = times(&layers, self.per_year)?;
         let first = &layers[0].values[0].path;
         let grid = Grid::of_file(first)?;
         let mut checked = vec![first.clone()];
@@ -646,106 +711,92 @@ impl RasterTask for BreaksStackTask {
                 checked.push(i.path.clone());
             }
         }
-        let (w, h) = (grid.width, grid.height);
-        let rows = crate::blocks::strip_rows(
-            h,
-            w,
-            layers.len() * 12 + 16,
-            1,
-            crate::blocks::strip_budget(self.memory),
-            rayon::current_num_threads(),
-        )?;
-        let (rows, tile) = crate::blocks::tiles_for(rows, w, 16, self.memory / 4);
-        let mut writer = crate::write::Writer::create::<f32>(
-            &self.out,
-            &grid,
-            &["break", "magnitude", "history_start", "n_history"],
-            Some(f64::NAN),
-            tile,
-        )?;
-        let scale = self.input.scale;
-        let mut skipped: BTreeMap<Skip, u64> = BTreeMap::new();
-        let (mut with_break, mut without) = (0u64, 0u64);
-        let mut per_year: BTreeMap<i32, u64> = BTreeMap::new();
-        let mut masked_total = 0u64;
-        let done = std::sync::atomic::AtomicU64::new(0);
-        progress.start("breaks");
-        span.phase("breaks", |_| {
-            crate::blocks::run(
-                h,
-                rows,
-                |r0, n| {
-                    // every date's rows of the strip, as f64 values (NaN missing or masked)
-                    let mut values: Vec<Vec<f64>> = Vec::with_capacity(layers.len());
-                    let mut open = Open::default();
-                    let mut masked = 0;
-                    for l in &layers {
-                        let (v, m) = read_layer(&mut open, l, self.input.index, scale, r0, n, w)?;
-                        values.push(v);
-                        masked += m;
-                    }
-                    let results: Vec<std::result::Result<bfast::Monitor, Skip>> = (0..w * n)
-                        .into_par_iter()
-                        .map(|p| {
-                            let y: Vec<f64> = values.iter().map(|v| v[p]).collect();
-                            bfast::monitor(&t, &y, &trend, &settings, critical)
-                        })
-                        .collect();
-                    let d =
-                        done.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed) + n as u64;
-                    progress.rows(d, h as u64);
-                    Ok((results, masked))
-                },
-                |r0, n, (results, masked)| {
-                    masked_total += masked;
-                    let mut bands = vec![vec![f32::NAN; w * n]; 4];
-                    for (p, r) in results.into_iter().enumerate() {
-                        match r {
-                            Ok(m) => {
-                                if let Some(b) = m.break_time {
-                                    bands[0][p] = b as f32;
-                                    with_break += 1;
-                                    *per_year.entry(b.floor() as i32).or_default() += 1;
-                                } else {
-                                    without += 1;
-                                }
-                                bands[1][p] = m.magnitude as f32;
-                                bands[2][p] = m.history_start as f32;
-                                bands[3][p] = m.n_history as f32;
-                            }
-                            Err(s) => *skipped.entry(s).or_default() += 1,
-                        }
-                    }
-                    for (b, data) in bands.into_iter().enumerate() {
-                        writer.write_rows(b + 1, r0, n, data)?;
-                    }
-                    Ok(())
-                },
-            )
-        })?;
-        progress.finish();
-        span.phase("write", |_| writer.finish())?;
-        Ok(BreaksStackResults {
-            out: self.out.path.clone(),
-            dates: layers.len(),
-            first_date: layers[0].date.to_string(),
-            last_date: layers[layers.len() - 1].date.to_string(),
-            width: w,
-            height: h,
-            pixels: (w * h) as u64,
-            with_break,
-            without_break: without,
-            skipped: skipped
-                .into_iter()
-                .map(|(k, v)| (k.reason().to_string(), v))
-                .collect(),
-            breaks_per_year: per_year,
-            masked_observations: masked_total,
-            monitor_start: settings.start,
-            critical_value: critical,
-            per_year: self.input.per_year,
+        Ok(Prepared {
+            layers,
+            t,
+            trend,
+            grid,
         })
     }
+}
+
+/// Runs `compute` on every pixel's series (strips of rows of every date read together
+/// within `memory`, each strip's pixels in parallel) and writes what `put` makes of each
+/// result into the float32 bands of `out` (missing unless set). Returns the masked
+/// pixel-dates.
+#[allow(clippy::too_many_arguments)]
+fn sweep<R: Send>(
+    input: &StackInput,
+    stack: &Prepared,
+    out: &OutputSpec,
+    memory: u64,
+    bands: &[&str],
+    progress: &dyn Progress,
+    compute: impl Fn(&[f64]) -> R + Sync,
+    mut put: impl FnMut(R, &mut [f32]),
+) -> Result<u64> {
+    crate::blocks::limit_gdal_cache(memory);
+    let layers = &stack.layers;
+    let (w, h) = (stack.grid.width, stack.grid.height);
+    let nb = bands.len();
+    let rows = crate::blocks::strip_rows(
+        h,
+        w,
+        layers.len() * 12 + 4 * nb,
+        1,
+        crate::blocks::strip_budget(memory),
+        rayon::current_num_threads(),
+    )?;
+    let (rows, tile) = crate::blocks::tiles_for(rows, w, 4 * nb, memory / 4);
+    let mut writer =
+        crate::write::Writer::create::<f32>(out, &stack.grid, bands, Some(f64::NAN), tile)?;
+    let mut masked_total = 0u64;
+    let done = std::sync::atomic::AtomicU64::new(0);
+    progress.start("series");
+    crate::blocks::run(
+        h,
+        rows,
+        |r0, n| {
+            // every date's rows of the strip, as f64 values (NaN missing or masked)
+            let mut values: Vec<Vec<f64>> = Vec::with_capacity(layers.len());
+            let mut open = Open::default();
+            let mut masked = 0;
+            for l in layers {
+                let (v, m) = read_layer(&mut open, l, input.index, input.scale, r0, n, w)?;
+                values.push(v);
+                masked += m;
+            }
+            let results: Vec<R> = (0..w * n)
+                .into_par_iter()
+                .map(|p| {
+                    let y: Vec<f64> = values.iter().map(|v| v[p]).collect();
+                    compute(&y)
+                })
+                .collect();
+            let d = done.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed) + n as u64;
+            progress.rows(d, h as u64);
+            Ok((results, masked))
+        },
+        |r0, n, (results, masked)| {
+            masked_total += masked;
+            let mut planes = vec![vec![f32::NAN; w * n]; nb];
+            let mut px = vec![f32::NAN; nb];
+            for (p, r) in results.into_iter().enumerate() {
+                px.fill(f32::NAN);
+                put(r, &mut px);
+                for (plane, v) in planes.iter_mut().zip(&px) {
+                    plane[p] = *v;
+                }
+            }
+            for (b, data) in planes.into_iter().enumerate() {
+                writer.write_rows(b + 1, r0, n, data)?;
+            }
+            Ok(())
+        },
+    )?;
+    progress.finish();
+    writer.finish()?;
+    Ok(masked_total)
 }
 
 impl TaskResults for BreaksStackResults {
@@ -800,5 +851,151 @@ impl TaskResults for BreaksStackResults {
         } else {
             vec![]
         }
+    }
+}
+
+/// Theil–Sen slope and Mann–Kendall test of every pixel of a stack: a COG of float32 bands
+/// `slope` (per year), `slope_low` and `slope_high` (Sen's bounds at `confidence`),
+/// `p_value` and `tau` (Mann–Kendall, or the seasonal Kendall test over `seasonal`
+/// seasons), and `n` (observations with values).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendStackTask {
+    pub input: StackInput,
+    pub seasonal: Option<usize>,
+    pub confidence: f64,
+    /// A pixel needs this many observations (at least 3).
+    pub min_observations: usize,
+    pub out: OutputSpec,
+    pub memory: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendStackResults {
+    pub out: PathBuf,
+    pub dates: usize,
+    pub width: usize,
+    pub height: usize,
+    pub pixels: u64,
+    /// Pixels with a trend at the 5 % level, by its sign.
+    pub increasing: u64,
+    pub decreasing: u64,
+    pub no_trend: u64,
+    /// Pixels with fewer observations than needed, left missing.
+    pub too_few: u64,
+    pub masked_observations: u64,
+    pub test: String,
+}
+
+impl RasterTask for TrendStackTask {
+    type Results = TrendStackResults;
+
+    fn files(&self) -> Result<Files> {
+        if !(self.confidence > 0.0 && self.confidence < 1.0) {
+            return Err(RasterError::Invalid(format!(
+                "--confidence {}: give a share between 0 and 1, e.g. 0.95",
+                self.confidence
+            )));
+        }
+        if self.seasonal == Some(0) {
+            return Err(RasterError::Invalid(
+                "--seasonal 0: give the seasons a year, e.g. 23".into(),
+            ));
+        }
+        Ok(Files {
+            inputs: self.input.inputs()?,
+            outputs: vec![self.out.path.clone()],
+            folders: vec![],
+        })
+    }
+
+    fn run(&self, span: &mut Span, progress: &dyn Progress) -> Result<TrendStackResults> {
+        self.files()?;
+        let stack = self.input.prepare()?;
+        let t = &stack.t;
+        let need = self.min_observations.max(3);
+        let (mut up, mut down, mut flat, mut few) = (0u64, 0u64, 0u64, 0u64);
+        let masked = span.phase("trend", |_| {
+            sweep(
+                &self.input,
+                &stack,
+                &self.out,
+                self.memory,
+                &["slope", "slope_low", "slope_high", "p_value", "tau", "n"],
+                progress,
+                |y| {
+                    let n = y.iter().filter(|v| v.is_finite()).count();
+                    if n < need {
+                        return None;
+                    }
+                    let ts = crate::series::trend::theil_sen(t, y, self.confidence)?;
+                    let mk = match self.seasonal {
+                        Some(p) => crate::series::trend::seasonal_mann_kendall(y, p)?,
+                        None => crate::series::trend::mann_kendall(y)?,
+                    };
+                    Some((ts, mk, n))
+                },
+                |r, px| match r {
+                    Some((ts, mk, n)) => {
+                        px[0] = ts.slope as f32;
+                        px[1] = ts.low as f32;
+                        px[2] = ts.high as f32;
+                        px[3] = mk.p as f32;
+                        px[4] = mk.tau as f32;
+                        px[5] = n as f32;
+                        match (mk.p < 0.05, mk.s > 0) {
+                            (true, true) => up += 1,
+                            (true, false) => down += 1,
+                            _ => flat += 1,
+                        }
+                    }
+                    None => few += 1,
+                },
+            )
+        })?;
+        Ok(TrendStackResults {
+            out: self.out.path.clone(),
+            dates: stack.layers.len(),
+            width: stack.grid.width,
+            height: stack.grid.height,
+            pixels: stack.grid.pixels(),
+            increasing: up,
+            decreasing: down,
+            no_trend: flat,
+            too_few: few,
+            masked_observations: masked,
+            test: match self.seasonal {
+                Some(p) => format!("seasonal Kendall ({p} seasons)"),
+                None => "Mann–Kendall".into(),
+            },
+        })
+    }
+}
+
+impl TaskResults for TrendStackResults {
+    fn text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "Theil–Sen and {} of {} dates on {} × {} pixels",
+            self.test, self.dates, self.width, self.height
+        );
+        let _ = writeln!(
+            s,
+            "{} increasing, {} decreasing at 5 %, {} without a trend; {} with too few observations (missing)",
+            self.increasing, self.decreasing, self.no_trend, self.too_few
+        );
+        if self.masked_observations > 0 {
+            let _ = writeln!(
+                s,
+                "{} pixel-dates masked (clouds, shadows or the mask raster)",
+                self.masked_observations
+            );
+        }
+        let _ = writeln!(s, "wrote {}", self.out.display());
+        s
+    }
+
+    fn unit(&self) -> Option<FunctionalUnit> {
+        Some(FunctionalUnit::new("megapixel", self.pixels as f64 / 1e6))
     }
 }
