@@ -248,6 +248,7 @@ pub(crate) fn dispatch(command: &Command, span: &mut Span, ctx: &Ctx) -> Result<
             RasterCommand::ForestLoss(a) => commands::raster::forest_loss(span, ctx, a),
             RasterCommand::Breaks(a) => commands::raster::breaks(span, ctx, a),
             RasterCommand::Trend(a) => commands::raster::trend(span, ctx, a),
+            RasterCommand::SampleStack(a) => commands::raster::sample_stack(span, ctx, a),
         },
         Command::Plan(p) => commands::scale::plan(span, ctx, p),
         Command::RunTask(a) => commands::scale::run_task(span, ctx, a),

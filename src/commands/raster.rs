@@ -19,12 +19,13 @@ use terrawatt_raster::landscape::{Nodata as LandscapeNodata, Settings as Landsca
 use terrawatt_raster::mask::{MaskKind, NodataRule};
 use terrawatt_raster::read::{BandRef, BandSel, Resampling};
 use terrawatt_raster::series::model::Design;
+use terrawatt_raster::series::sample::StackSpec;
 use terrawatt_raster::sieve::Connectivity;
 use terrawatt_raster::task::{
     AccuracyTask, BandSource, BreaksStackTask, BreaksTask, ChangeResults, ChangeTask,
     ForestLossTask, HistoryChoice, IndexTask, LandscapeTask, NamedBand, RasterOptions, RasterTask,
-    RoleBand, SampleDesignTask, SampleTask, SeriesInput, StackInput, StackSource, Task,
-    TaskResults, TransitionsTask, TrendStackTask, TrendTask, WindowTask, ZonalTask,
+    RoleBand, SampleDesignTask, SampleStackTask, SampleTask, SeriesInput, StackInput, StackSource,
+    Task, TaskResults, TransitionsTask, TrendStackTask, TrendTask, WindowTask, ZonalTask,
 };
 use terrawatt_raster::window::Metric;
 use terrawatt_raster::write::{Compression, Format, OutputSpec};
@@ -75,6 +76,41 @@ pub enum RasterCommand {
     /// Monotonic trend of a series: Theil–Sen slope with its bounds, Mann–Kendall test
     /// (tie-corrected) and optionally the seasonal Kendall test.
     Trend(Box<TrendArgs>),
+    /// Writes a synthetic stack with known breaks (seasonal NDVI, noise, drops at known
+    /// dates, clouds) and its truth, to measure break detection.
+    SampleStack(SampleStackArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SampleStackArgs {
+    /// The folder to write stack.tif, dates.csv and truth.tif into.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// Pixels on a side.
+    #[arg(long, default_value_t = 64)]
+    pub size: usize,
+    /// The first year.
+    #[arg(long, default_value_t = 2016)]
+    pub start_year: i32,
+    #[arg(long, default_value_t = 8)]
+    pub years: usize,
+    /// Dates a year.
+    #[arg(long, default_value_t = 23)]
+    pub per_year: usize,
+    /// Drops fall from the start of this year.
+    #[arg(long, default_value_t = 2021)]
+    pub monitor_year: i32,
+    /// Standard deviation of the noise (NDVI).
+    #[arg(long, default_value_t = 0.03)]
+    pub noise: f64,
+    /// Share of observations removed by clouds.
+    #[arg(long, default_value_t = 0.3)]
+    pub cloud: f64,
+    /// Share of pixels with a drop.
+    #[arg(long, default_value_t = 0.5)]
+    pub break_share: f64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// One series from a table.
@@ -854,7 +890,7 @@ impl RasterCommand {
             RasterCommand::Accuracy(a) => Task::Accuracy(Box::new(a.task()?)),
             RasterCommand::SampleDesign(a) => Task::SampleDesign(Box::new(a.task()?)),
             RasterCommand::Sample(a) => Task::Sample(a.task()),
-            RasterCommand::Breaks(_) | RasterCommand::Trend(_) => {
+            RasterCommand::Breaks(_) | RasterCommand::Trend(_) | RasterCommand::SampleStack(_) => {
                 bail!("raster breaks and trend of one series are not tiled tasks")
             }
         })
@@ -1341,6 +1377,24 @@ pub fn breaks(span: &mut Span, ctx: &Ctx, a: &BreaksArgs) -> Result<Outcome> {
         Some(stack) => run(span, ctx, &a.stack_task(stack)?),
         None => run(span, ctx, &a.task()?),
     }
+}
+
+pub fn sample_stack(span: &mut Span, ctx: &Ctx, a: &SampleStackArgs) -> Result<Outcome> {
+    let task = SampleStackTask {
+        out_dir: a.out_dir.clone(),
+        spec: StackSpec {
+            size: a.size,
+            start_year: a.start_year,
+            years: a.years,
+            per_year: a.per_year,
+            monitor_year: a.monitor_year,
+            noise: a.noise,
+            cloud: a.cloud,
+            break_share: a.break_share,
+            seed: a.seed,
+        },
+    };
+    run(span, ctx, &task)
 }
 
 pub fn trend(span: &mut Span, ctx: &Ctx, a: &TrendArgs) -> Result<Outcome> {

@@ -579,3 +579,86 @@ fn the_modis_stack_trend_equals_scipy_and_pymannkendall() {
         near(tau[p], &w["mk_original"]["tau"], "tau", p);
     }
 }
+
+/// A synthetic stack holds what its truth says (a pixel's stored series is its model, a
+/// drop where the truth has one), and BFAST Monitor finds the drops: with noise 0.02 and a
+/// third of the dates clouded, over 90 % at or after their date.
+#[test]
+fn a_sample_stack_and_its_drops_are_found() {
+    use terrawatt_raster::series::sample::StackSpec;
+    use terrawatt_raster::task::{
+        BreaksStackTask, HistoryChoice, RasterTask, SampleStackTask, Silent, StackInput,
+        StackSource,
+    };
+    use terrawatt_raster::write::{Compression, Format, OutputSpec};
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = StackSpec {
+        size: 32,
+        noise: 0.02,
+        cloud: 0.3,
+        ..StackSpec::default()
+    };
+    let meter =
+        terrawatt_meter::Meter::detect(&terrawatt_meter::MeterConfig::model_only()).unwrap();
+    let mut span = meter.span("sample");
+    let res = SampleStackTask {
+        out_dir: tmp.path().to_path_buf(),
+        spec: spec.clone(),
+    }
+    .run(&mut span, &Silent)
+    .unwrap();
+    assert_eq!((res.dates, res.pixels), (184, 1024));
+    assert!(
+        (400..620).contains(&res.pixels_with_a_break),
+        "{}",
+        res.pixels_with_a_break
+    );
+    let out = tmp.path().join("b.tif");
+    BreaksStackTask {
+        input: StackInput {
+            source: StackSource::Bands {
+                raster: tmp.path().join("stack.tif"),
+                dates: tmp.path().join("dates.csv"),
+            },
+            scale: 0.0001,
+            per_year: None,
+            index: None,
+        },
+        monitor: "2021-01-01".into(),
+        history: HistoryChoice::Roc,
+        design: Design::default(),
+        h: 0.25,
+        end: 10.0,
+        level: 0.05,
+        out: OutputSpec {
+            path: out.clone(),
+            format: Format::Cog,
+            compression: Compression::Deflate,
+            level: None,
+        },
+        memory: 64_000_000,
+    }
+    .run(&mut span, &Silent)
+    .unwrap();
+    let ds = gdal::Dataset::open(&out).unwrap();
+    let found = ds
+        .rasterband(1)
+        .unwrap()
+        .read_as::<f32>((0, 0), (32, 32), (32, 32), None)
+        .unwrap();
+    let truth = gdal::Dataset::open(tmp.path().join("truth.tif")).unwrap();
+    let when = truth
+        .rasterband(1)
+        .unwrap()
+        .read_as::<f32>((0, 0), (32, 32), (32, 32), None)
+        .unwrap();
+    let (mut drops, mut hit) = (0, 0);
+    for (p, (f, w)) in found.data().iter().zip(when.data()).enumerate() {
+        assert_eq!(w.is_nan(), spec.truth(p).is_none());
+        if !w.is_nan() {
+            drops += 1;
+            hit += usize::from(!f.is_nan() && f + 1e-4 >= *w);
+        }
+    }
+    assert!(hit * 10 > drops * 9, "{hit} of {drops} drops found");
+}

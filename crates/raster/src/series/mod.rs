@@ -11,6 +11,7 @@ pub mod bfast;
 pub mod critical;
 pub mod ls;
 pub mod model;
+pub mod sample;
 pub mod trend;
 
 use chrono::{Datelike, NaiveDate};

@@ -49,7 +49,8 @@ pub use series::{
     show_time,
 };
 pub use stack::{
-    BreaksStackResults, BreaksStackTask, StackInput, StackSource, TrendStackResults, TrendStackTask,
+    BreaksStackResults, BreaksStackTask, SampleStackResults, SampleStackTask, StackInput,
+    StackSource, TrendStackResults, TrendStackTask,
 };
 pub use transitions::{Transitions, TransitionsResults, TransitionsTask};
 pub use zonal::{ForestLossResults, ForestLossTask, LinePlot, ZonalResults, ZonalTask};

@@ -999,3 +999,66 @@ impl TaskResults for TrendStackResults {
         Some(FunctionalUnit::new("megapixel", self.pixels as f64 / 1e6))
     }
 }
+
+/// A synthetic stack with known breaks (see [`crate::series::sample`]) written into a folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleStackTask {
+    pub out_dir: PathBuf,
+    pub spec: crate::series::sample::StackSpec,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleStackResults {
+    pub out_dir: PathBuf,
+    pub dates: usize,
+    pub pixels: u64,
+    pub pixels_with_a_break: u64,
+    pub seed: u64,
+}
+
+impl RasterTask for SampleStackTask {
+    type Results = SampleStackResults;
+
+    fn files(&self) -> Result<Files> {
+        Ok(Files {
+            inputs: vec![],
+            outputs: ["stack.tif", "dates.csv", "truth.tif"]
+                .iter()
+                .map(|f| self.out_dir.join(f))
+                .collect(),
+            folders: vec![self.out_dir.clone()],
+        })
+    }
+
+    fn run(&self, span: &mut Span, _progress: &dyn Progress) -> Result<SampleStackResults> {
+        span.phase("write", |_| {
+            crate::series::sample::write_stack(&self.out_dir, &self.spec)
+        })?;
+        let pixels = (self.spec.size * self.spec.size) as u64;
+        Ok(SampleStackResults {
+            out_dir: self.out_dir.clone(),
+            dates: self.spec.dates().len(),
+            pixels,
+            pixels_with_a_break: (0..pixels as usize)
+                .filter(|&p| self.spec.truth(p).is_some())
+                .count() as u64,
+            seed: self.spec.seed,
+        })
+    }
+}
+
+impl TaskResults for SampleStackResults {
+    fn text(&self) -> String {
+        format!(
+            "wrote stack.tif ({} dates, NDVI × 10,000: read with --scale 0.0001), dates.csv and truth.tif ({} of {} pixels with a drop) into {}\n",
+            self.dates,
+            self.pixels_with_a_break,
+            self.pixels,
+            self.out_dir.display()
+        )
+    }
+
+    fn unit(&self) -> Option<FunctionalUnit> {
+        None
+    }
+}
