@@ -199,7 +199,7 @@ fn report_json_carries_results_and_the_energy_record() {
     assert!(v["results"]["tasks"][0]["checksum"].as_f64().is_some());
     // the raster tasks on the sample scene: the clearing found, the land cover measured
     let tasks = v["results"]["tasks"].as_array().unwrap();
-    assert_eq!(tasks.len(), 9);
+    assert_eq!(tasks.len(), 10);
     assert_eq!(tasks[6]["name"], "raster-change");
     let cleared = tasks[6]["changed_ha"].as_f64().unwrap();
     assert!((40.0..60.0).contains(&cleared), "cleared {cleared} ha");
@@ -212,6 +212,13 @@ fn report_json_carries_results_and_the_energy_record() {
     let lost = reserve["loss_ha"].as_f64().unwrap();
     assert!((50.0..70.0).contains(&lost), "lost {lost} ha");
     assert!(reserve["years_with_loss"].as_u64().unwrap() >= 4);
+    // BFAST Monitor on the sample stack finds its drops
+    assert_eq!(tasks[9]["name"], "breaks");
+    assert!(
+        tasks[9]["drops_found"].as_f64().unwrap() > 0.9,
+        "{}",
+        tasks[9]
+    );
 }
 
 #[test]

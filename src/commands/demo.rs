@@ -57,7 +57,7 @@ pub fn run(span: &mut Span, ctx: &Ctx, args: &DemoArgs) -> Result<Outcome> {
     tasks.extend(raster_steps(span, ctx, args, &mut t)?);
     writeln!(
         t,
-        "9 tasks; their total is the energy line that ends the command"
+        "10 tasks; their total is the energy line that ends the command"
     )?;
     Ok(Outcome {
         results: json!({ "tasks": tasks }),
@@ -400,7 +400,30 @@ fn raster_steps(span: &mut Span, ctx: &Ctx, args: &DemoArgs, t: &mut String) -> 
             )
         },
     )?;
-    Ok(vec![change, landscape, forest])
+    let breaks = step(
+        span,
+        ctx,
+        t,
+        "breaks",
+        |p| {
+            Ok(serde_json::to_value(terrawatt_raster::task::demo::breaks(
+                p, &dir,
+            )?)?)
+        },
+        |v| FunctionalUnit::new("megapixel", v["megapixels"].as_f64().unwrap_or(0.0)),
+        |v| {
+            format!(
+                "breaks: BFAST Monitor on the sample NDVI stack ({} pixels × {} dates, a third clouded), monitoring from 2021: {:.1} % of the {} drops found (median {:.0} days after), false alarms on {:.1} % of stable pixels",
+                v["pixels"],
+                v["dates"],
+                100.0 * f64_of(&v["drops_found"]),
+                v["drops"],
+                f64_of(&v["median_delay_days"]),
+                100.0 * f64_of(&v["false_alarms"])
+            )
+        },
+    )?;
+    Ok(vec![change, landscape, forest, breaks])
 }
 
 /// The demo's wind task: a generic 3.6 MW turbine (rotor 120 m, cut-in 3, rated 12,

@@ -181,3 +181,90 @@ pub fn forest_loss(span: &mut Span, dir: &Path) -> Result<DemoForestLoss> {
         km2: rep.km2,
     })
 }
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoBreaks {
+    pub name: &'static str,
+    pub pixels: u64,
+    pub dates: usize,
+    /// Pixels with a drop in the truth, and the share of them flagged at or after it.
+    pub drops: u64,
+    pub drops_found: f64,
+    /// The share of pixels without a drop that were flagged.
+    pub false_alarms: f64,
+    /// Median days from a drop to its detection.
+    pub median_delay_days: f64,
+    pub megapixels: f64,
+}
+
+/// BFAST Monitor on the sample NDVI stack (`ndvi-stack/`: 32 × 32 pixels, 8 years of 23
+/// dates, a third clouded, half the pixels with a drop from 2021 on), bfastmonitor's
+/// defaults, monitoring from 2021; the breaks compared with the stack's truth (phase
+/// `breaks`).
+pub fn breaks(span: &mut Span, dir: &Path) -> Result<DemoBreaks> {
+    use super::{BreaksStackTask, HistoryChoice, RasterTask, Silent, StackInput, StackSource};
+    let stack = dir.join("ndvi-stack");
+    let tmp = tempfile::tempdir()
+        .map_err(|e| RasterError::Invalid(format!("a temporary folder: {e}")))?;
+    let out = tmp.path().join("breaks.tif");
+    let res = BreaksStackTask {
+        input: StackInput {
+            source: StackSource::Bands {
+                raster: stack.join("stack.tif"),
+                dates: stack.join("dates.csv"),
+            },
+            scale: 0.0001,
+            per_year: None,
+            index: None,
+        },
+        monitor: "2021-01-01".into(),
+        history: HistoryChoice::Roc,
+        design: crate::series::model::Design::default(),
+        h: 0.25,
+        end: 10.0,
+        level: 0.05,
+        out: OutputSpec {
+            path: out.clone(),
+            format: Format::Cog,
+            compression: Compression::Deflate,
+            level: None,
+        },
+        memory: MEMORY,
+    }
+    .run(span, &Silent)?;
+    let read = |p: &Path| -> Result<Vec<f32>> {
+        let ds = gdal::Dataset::open(p).map_err(crate::gdal_err(p))?;
+        let (w, h) = ds.raster_size();
+        let b = ds.rasterband(1).map_err(crate::gdal_err(p))?;
+        Ok(b.read_as::<f32>((0, 0), (w, h), (w, h), None)
+            .map_err(crate::gdal_err(p))?
+            .data()
+            .to_vec())
+    };
+    let (found, truth) = (read(&out)?, read(&stack.join("truth.tif"))?);
+    let (mut drops, mut hit, mut stable, mut alarms) = (0u64, 0u64, 0u64, 0u64);
+    let mut delays = Vec::new();
+    for (f, t) in found.iter().zip(&truth) {
+        if t.is_nan() {
+            stable += 1;
+            alarms += u64::from(!f.is_nan());
+        } else {
+            drops += 1;
+            if !f.is_nan() && f + 1e-4 >= *t {
+                hit += 1;
+                delays.push(f64::from(f - t) * 365.25);
+            }
+        }
+    }
+    delays.sort_by(f64::total_cmp);
+    Ok(DemoBreaks {
+        name: "breaks",
+        pixels: res.pixels,
+        dates: res.dates,
+        drops,
+        drops_found: hit as f64 / drops.max(1) as f64,
+        false_alarms: alarms as f64 / stable.max(1) as f64,
+        median_delay_days: delays.get(delays.len() / 2).copied().unwrap_or(f64::NAN),
+        megapixels: res.pixels as f64 / 1e6,
+    })
+}
