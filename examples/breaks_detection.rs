@@ -71,6 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     compression: Compression::Deflate,
                     level: None,
                 },
+                classes: None,
                 memory: 256_000_000,
             }
             .run(&mut span, &Silent)?;

@@ -605,3 +605,57 @@ fn sentinel2_folder_stack_with_masks() {
     }
     assert!(with > 5 && without > 5, "{with} {without}");
 }
+
+/// The sample stack of notebooks-data: the break map, its years as classes and a quicklook;
+/// a quicklook over an input is refused before any work.
+#[test]
+fn sample_stack_outputs_and_quicklook() {
+    let nb = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/ndvi-stack");
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, classes, png) = (
+        tmp.path().join("b.tif"),
+        tmp.path().join("c.tif"),
+        tmp.path().join("q.png"),
+    );
+    let stack = nb.join("stack.tif");
+    let dates = nb.join("dates.csv");
+    let args = |q: &Path| {
+        vec![
+            "raster".to_string(),
+            "breaks".into(),
+            "--stack".into(),
+            s(&stack).into(),
+            "--dates".into(),
+            s(&dates).into(),
+            "--scale".into(),
+            "0.0001".into(),
+            "--monitor".into(),
+            "2021-01-01".into(),
+            "--out".into(),
+            s(&out).into(),
+            "--classes-out".into(),
+            s(&classes).into(),
+            "--quicklook".into(),
+            s(q).into(),
+        ]
+    };
+    let run = |q: &Path| {
+        let a = args(q);
+        terrawatt(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let o = run(&png);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_energy_line(&o);
+    assert!(stdout(&o).contains("pixels with a break"), "{}", stdout(&o));
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    assert!(classes.exists());
+    for f in [&out, &classes, &png] {
+        std::fs::remove_file(f).unwrap();
+    }
+    let before = std::fs::read(&dates).unwrap();
+    let o = run(&dates);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("dates.csv"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&dates).unwrap(), before);
+    assert!(!out.exists() && !classes.exists());
+}

@@ -23,9 +23,10 @@ use terrawatt_raster::series::sample::StackSpec;
 use terrawatt_raster::sieve::Connectivity;
 use terrawatt_raster::task::{
     AccuracyTask, BandSource, BreaksStackTask, BreaksTask, ChangeResults, ChangeTask,
-    ForestLossTask, HistoryChoice, IndexTask, LandscapeTask, NamedBand, RasterOptions, RasterTask,
-    RoleBand, SampleDesignTask, SampleStackTask, SampleTask, SeriesInput, StackInput, StackSource,
-    Task, TaskResults, TransitionsTask, TrendStackTask, TrendTask, WindowTask, ZonalTask,
+    ForestLossTask, HistoryChoice, IndexTask, LandscapeTask, NamedBand, Quicklook, RasterOptions,
+    RasterTask, RoleBand, SampleDesignTask, SampleStackTask, SampleTask, SeriesInput, StackInput,
+    StackSource, Task, TaskResults, TransitionsTask, TrendStackTask, TrendTask, WindowTask,
+    ZonalTask,
 };
 use terrawatt_raster::window::Metric;
 use terrawatt_raster::write::{Compression, Format, OutputSpec};
@@ -223,6 +224,13 @@ pub struct BreaksArgs {
     /// history start, history observations).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub out: Option<PathBuf>,
+    /// A stack: the break years as classes (Byte: 0 no break, v = a break in 2000 + v, 255
+    /// missing), for raster zonal, transitions or accuracy.
+    #[arg(long, value_name = "FILE", requires = "stack", help_heading = "Output")]
+    pub classes_out: Option<PathBuf>,
+    /// A stack: a PNG of the break years with a legend.
+    #[arg(long, value_name = "FILE", requires = "stack", help_heading = "Output")]
+    pub quicklook: Option<PathBuf>,
 }
 
 impl StackArgs {
@@ -296,6 +304,7 @@ impl BreaksArgs {
             end: self.horizon,
             level: self.level,
             out: cog(out),
+            classes: self.classes_out.as_deref().map(cog),
             memory: memory(&self.stack.memory)?,
         })
     }
@@ -1318,16 +1327,7 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
 
 /// The PNG quicklook of a change run: before, after and the classes, with a legend.
 fn quicklook(path: &Path, r: &ChangeResults) -> Result<()> {
-    use plotters::style::RGBColor;
-    let q = r.quicklook(360)?;
-    let rgb = |c: &[u8; 3]| RGBColor(c[0], c[1], c[2]);
-    let panels: Vec<_> = q
-        .panels
-        .iter()
-        .map(|(t, w, h, px)| (t.clone(), *w, *h, px.iter().map(rgb).collect()))
-        .collect();
-    let legend: Vec<_> = q.legend.iter().map(|(c, t)| (rgb(c), t.clone())).collect();
-    Ok(crate::plot::raster_panels(path, &panels, &legend)?)
+    panels(path, &r.quicklook(360)?)
 }
 
 pub fn landscape(span: &mut Span, ctx: &Ctx, a: &LandscapeArgs) -> Result<Outcome> {
@@ -1373,10 +1373,35 @@ pub fn sample_design(span: &mut Span, ctx: &Ctx, a: &SampleDesignArgs) -> Result
 }
 
 pub fn breaks(span: &mut Span, ctx: &Ctx, a: &BreaksArgs) -> Result<Outcome> {
-    match &a.stack.stack {
-        Some(stack) => run(span, ctx, &a.stack_task(stack)?),
-        None => run(span, ctx, &a.task()?),
+    let Some(stack) = &a.stack.stack else {
+        return run(span, ctx, &a.task()?);
+    };
+    let task = a.stack_task(stack)?;
+    if let Some(q) = &a.quicklook {
+        let inputs = task.files()?.inputs;
+        check_output(q, &inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
     }
+    let results = start(span, ctx, &task)?;
+    if let Some(q) = &a.quicklook {
+        span.phase("quicklook", |_| -> Result<()> {
+            let ql = results.quicklook(360)?;
+            panels(q, &ql)
+        })?;
+    }
+    outcome(&results)
+}
+
+/// A quicklook's panels and legend as a PNG.
+fn panels(path: &Path, q: &Quicklook) -> Result<()> {
+    use plotters::style::RGBColor;
+    let rgb = |c: &[u8; 3]| RGBColor(c[0], c[1], c[2]);
+    let panels: Vec<_> = q
+        .panels
+        .iter()
+        .map(|(t, w, h, px)| (t.clone(), *w, *h, px.iter().map(rgb).collect()))
+        .collect();
+    let legend: Vec<_> = q.legend.iter().map(|(c, t)| (rgb(c), t.clone())).collect();
+    Ok(crate::plot::raster_panels(path, &panels, &legend)?)
 }
 
 pub fn sample_stack(span: &mut Span, ctx: &Ctx, a: &SampleStackArgs) -> Result<Outcome> {

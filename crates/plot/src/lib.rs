@@ -670,10 +670,10 @@ pub fn raster_panels(
         .map(|(_, w, h, _)| (*h as f64 * side as f64 / (*w.max(h)) as f64).ceil() as usize)
         .max()
         .unwrap_or(side);
-    let (width, height) = (
-        (side + 20) * n + 20,
-        tall + 60 + 30 * legend.len().div_ceil(3) + 20,
-    );
+    let width = (side + 20) * n + 20;
+    // legend entries of 300 pixels, as many to a row as the panels' width holds (up to 3)
+    let per_row = ((width - 20) / 300).clamp(1, 3);
+    let height = tall + 60 + 30 * legend.len().div_ceil(per_row) + 20;
     render(path, (width as u32, height as u32), |root| {
         for (k, (title, w, h, px)) in panels.iter().enumerate() {
             let scale = side as f64 / (*w.max(h)) as f64;
@@ -699,7 +699,7 @@ pub fn raster_panels(
             }
         }
         for (i, (c, label)) in legend.iter().enumerate() {
-            let (col, row) = (i % 3, i / 3);
+            let (col, row) = (i % per_row, i / per_row);
             let x = 20 + col as i32 * 300;
             let y = (tall + 60 + row * 30) as i32;
             root.draw(&Rectangle::new([(x, y), (x + 20, y + 20)], c.filled()))?;

@@ -471,6 +471,7 @@ fn the_modis_stack_equals_the_pixel_runs() {
                 compression: Compression::Deflate,
                 level: None,
             },
+            classes: None,
             memory: 64_000_000,
         };
         let files = task.files().unwrap();
@@ -636,6 +637,12 @@ fn a_sample_stack_and_its_drops_are_found() {
             compression: Compression::Deflate,
             level: None,
         },
+        classes: Some(OutputSpec {
+            path: tmp.path().join("classes.tif"),
+            format: Format::Cog,
+            compression: Compression::Deflate,
+            level: None,
+        }),
         memory: 64_000_000,
     }
     .run(&mut span, &Silent)
@@ -661,4 +668,19 @@ fn a_sample_stack_and_its_drops_are_found() {
         }
     }
     assert!(hit * 10 > drops * 9, "{hit} of {drops} drops found");
+    // the break years as classes: 2000 + v, 0 where no break
+    let classes = gdal::Dataset::open(tmp.path().join("classes.tif")).unwrap();
+    let c = classes
+        .rasterband(1)
+        .unwrap()
+        .read_as::<u8>((0, 0), (32, 32), (32, 32), None)
+        .unwrap();
+    for (f, v) in found.data().iter().zip(c.data()) {
+        let want = if f.is_nan() {
+            0
+        } else {
+            (f.floor() as i64 - 2000) as u8
+        };
+        assert_eq!(*v, want);
+    }
 }

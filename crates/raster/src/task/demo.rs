@@ -229,6 +229,7 @@ pub fn breaks(span: &mut Span, dir: &Path) -> Result<DemoBreaks> {
             compression: Compression::Deflate,
             level: None,
         },
+        classes: None,
         memory: MEMORY,
     }
     .run(span, &Silent)?;

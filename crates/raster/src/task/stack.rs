@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use terrawatt_meter::{FunctionalUnit, Span};
 
+use super::change::{Quicklook, Rgb};
 use super::series::{HistoryChoice, show_time};
 use super::{Files, Progress, RasterTask, TaskResults};
 use crate::grid::Grid;
@@ -551,6 +552,9 @@ pub struct BreaksStackTask {
     pub end: f64,
     pub level: f64,
     pub out: OutputSpec,
+    /// The break years as classes (Byte: 0 no break, v = a break in 2000 + v, 255
+    /// missing), as Hansen's loss years, for `raster zonal`, `transitions` or `accuracy`.
+    pub classes: Option<OutputSpec>,
     pub memory: u64,
 }
 
@@ -613,7 +617,10 @@ impl RasterTask for BreaksStackTask {
         self.settings()?;
         Ok(Files {
             inputs: self.input.inputs()?,
-            outputs: vec![self.out.path.clone()],
+            outputs: std::iter::once(&self.out)
+                .chain(&self.classes)
+                .map(|o| o.path.clone())
+                .collect(),
             folders: vec![],
         })
     }
@@ -652,6 +659,11 @@ impl RasterTask for BreaksStackTask {
                 },
             )
         })?;
+        if let Some(classes) = &self.classes {
+            span.phase("classes", |_| {
+                break_classes(&self.out.path, classes, self.memory)
+            })?;
+        }
         let (layers, grid) = (&stack.layers, &stack.grid);
         Ok(BreaksStackResults {
             out: self.out.path.clone(),
@@ -672,6 +684,136 @@ impl RasterTask for BreaksStackTask {
             monitor_start: settings.start,
             critical_value: critical,
             per_year: self.input.per_year,
+        })
+    }
+}
+
+/// The break map's years as classes: 0 no break, v = a break in 2000 + v (1–254), 255
+/// missing (no result, or a year outside 2001–2254), strip by strip.
+fn break_classes(breaks: &Path, out: &OutputSpec, memory: u64) -> Result<()> {
+    let grid = Grid::of_file(breaks)?;
+    let (w, h) = (grid.width, grid.height);
+    let rows = crate::blocks::strip_rows(
+        h,
+        w,
+        9,
+        1,
+        crate::blocks::strip_budget(memory),
+        rayon::current_num_threads(),
+    )?;
+    let (rows, tile) = crate::blocks::tiles_for(rows, w, 1, memory / 4);
+    let mut writer = crate::write::Writer::create::<u8>(
+        out,
+        &grid,
+        &["break year (2000 + v)"],
+        Some(255.0),
+        tile,
+    )?;
+    crate::blocks::run(
+        h,
+        rows,
+        |r0, n| {
+            let ds = Dataset::open(breaks).map_err(|e| bad(breaks, e.to_string()))?;
+            let read = |b: usize| -> Result<Vec<f32>> {
+                let band = ds.rasterband(b).map_err(|e| bad(breaks, e.to_string()))?;
+                let mut v = vec![0f32; w * n];
+                band.read_into_slice::<f32>((0, r0 as isize), (w, n), (w, n), &mut v, None)
+                    .map_err(|e| bad(breaks, e.to_string()))?;
+                Ok(v)
+            };
+            let (when, n_hist) = (read(1)?, read(4)?);
+            Ok(when
+                .iter()
+                .zip(&n_hist)
+                .map(|(t, k)| {
+                    if k.is_nan() {
+                        255
+                    } else if t.is_nan() {
+                        0
+                    } else {
+                        let v = t.floor() as i64 - 2000;
+                        if (1..=254).contains(&v) { v as u8 } else { 255 }
+                    }
+                })
+                .collect::<Vec<u8>>())
+        },
+        |r0, n, data| writer.write_rows(1, r0, n, data),
+    )?;
+    writer.finish()
+}
+
+impl BreaksStackResults {
+    /// A PNG quicklook of the break map (at most `max_side` pixels on a side): a colour per
+    /// break year, grey for no break, white for missing; a legend of the years.
+    pub fn quicklook(&self, max_side: usize) -> Result<Quicklook> {
+        let ds = Dataset::open(&self.out).map_err(|e| bad(&self.out, e.to_string()))?;
+        let (w, h) = (self.width, self.height);
+        let scale = (max_side as f64 / w.max(h) as f64).min(1.0);
+        let (pw, ph) = (
+            ((w as f64 * scale).round() as usize).max(1),
+            ((h as f64 * scale).round() as usize).max(1),
+        );
+        let read = |b: usize| -> Result<Vec<f32>> {
+            let band = ds
+                .rasterband(b)
+                .map_err(|e| bad(&self.out, e.to_string()))?;
+            let mut v = vec![0f32; pw * ph];
+            band.read_into_slice::<f32>(
+                (0, 0),
+                (w, h),
+                (pw, ph),
+                &mut v,
+                Some(gdal::raster::ResampleAlg::NearestNeighbour),
+            )
+            .map_err(|e| bad(&self.out, e.to_string()))?;
+            Ok(v)
+        };
+        let (when, n_hist) = (read(1)?, read(4)?);
+        const YEARS: [[u8; 3]; 8] = [
+            [215, 48, 39],
+            [244, 109, 67],
+            [253, 174, 97],
+            [254, 224, 144],
+            [171, 217, 233],
+            [116, 173, 209],
+            [69, 117, 180],
+            [49, 54, 149],
+        ];
+        let years: Vec<i32> = self.breaks_per_year.keys().copied().collect();
+        let colour = |y: i32| {
+            let i = years.iter().position(|v| *v == y).unwrap_or(0);
+            YEARS[i % YEARS.len()]
+        };
+        let px = when
+            .iter()
+            .zip(&n_hist)
+            .map(|(t, k)| {
+                if k.is_nan() {
+                    [255, 255, 255]
+                } else if t.is_nan() {
+                    [200, 200, 200]
+                } else {
+                    colour(t.floor() as i32)
+                }
+            })
+            .collect();
+        let mut legend: Vec<(Rgb, String)> = years
+            .iter()
+            .map(|y| {
+                (
+                    colour(*y),
+                    format!("break in {y} ({})", self.breaks_per_year[y]),
+                )
+            })
+            .collect();
+        legend.push((
+            [200, 200, 200],
+            format!("no break ({})", self.without_break),
+        ));
+        legend.push(([255, 255, 255], "missing".into()));
+        Ok(Quicklook {
+            panels: vec![("BFAST Monitor: break year".into(), pw, ph, px)],
+            legend,
         })
     }
 }
