@@ -72,6 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     level: None,
                 },
                 classes: None,
+                window: None,
                 memory: 256_000_000,
             }
             .run(&mut span, &Silent)?;

@@ -1016,3 +1016,65 @@ fn a_report_cut_short_or_an_output_changed_is_run_again() {
     assert_eq!(std::fs::read(&out).unwrap().len(), bytes.len());
     run_ok(&strings(&["merge", s(&run)]));
 }
+
+/// BFAST Monitor and the trend tests of the sample stack over 3 × 3 tiles: the merged
+/// rasters are one run's, byte for byte; a series (no stack) cannot be planned.
+#[test]
+fn tiled_breaks_and_trends_equal_one_run() {
+    let nb = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/ndvi-stack");
+    let stack = nb.join("stack.tif");
+    let dates = nb.join("dates.csv");
+    for (command, extra) in [
+        ("breaks", &["--monitor", "2021-01-01"][..]),
+        ("trend", &["--seasonal", "23"][..]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = strings(&[
+            "--stack",
+            s(&stack),
+            "--dates",
+            s(&dates),
+            "--scale",
+            "0.0001",
+        ]);
+        args.extend(strings(extra));
+        let (single, run) = one_run_and_tiles(
+            dir.path(),
+            command,
+            &args,
+            "12px",
+            "in 9 tiles of up to 12 × 12 pixels",
+        );
+        let merged = run.join(format!("{command}.tif"));
+        assert!(
+            std::fs::read(&merged).unwrap() == std::fs::read(&single).unwrap(),
+            "{command}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("s.csv");
+    std::fs::write(&csv, "time,v\n2020.0,1\n").unwrap();
+    let argv = line(
+        &[
+            "plan",
+            "raster",
+            "breaks",
+            "--tile-size",
+            "12px",
+            "--out",
+            s(&dir.path().join("run")),
+        ],
+        &strings(&[
+            "--series",
+            s(&csv),
+            "--value",
+            "v",
+            "--monitor",
+            "2021-01-01",
+        ]),
+        &[],
+    );
+    let o = terrawatt(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("give --stack"));
+}

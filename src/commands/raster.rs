@@ -182,6 +182,13 @@ pub struct StackArgs {
     /// Memory budget for the strips of all dates read together.
     #[arg(long, default_value = "1GB", requires = "stack")]
     pub memory: String,
+    /// Only this window of the stack's grid, in pixels: COL,ROW,WIDTH,HEIGHT (a tile of a
+    /// planned run).
+    #[arg(long, value_name = "COL,ROW,W,H", requires = "stack")]
+    pub window: Option<PixelWindow>,
+    /// The output raster's format.
+    #[arg(long, default_value = "cog", value_parser = one_of::<Format>(Format::NAMES), requires = "stack")]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -278,17 +285,17 @@ impl StackArgs {
 }
 
 /// A stack's output raster.
-fn cog(out: &Path) -> OutputSpec {
+fn raster_out(out: &Path, format: Format) -> OutputSpec {
     OutputSpec {
         path: out.to_path_buf(),
-        format: Format::Cog,
+        format,
         compression: Compression::Deflate,
         level: None,
     }
 }
 
 impl BreaksArgs {
-    fn stack_task(&self, stack: &Path) -> Result<BreaksStackTask> {
+    pub(crate) fn stack_task(&self, stack: &Path) -> Result<BreaksStackTask> {
         let Some(out) = &self.out else {
             bail!("raster breaks --stack writes a raster: give --out FILE.tif");
         };
@@ -303,8 +310,12 @@ impl BreaksArgs {
             h: self.bandwidth,
             end: self.horizon,
             level: self.level,
-            out: cog(out),
-            classes: self.classes_out.as_deref().map(cog),
+            out: raster_out(out, self.stack.format),
+            window: self.stack.window,
+            classes: self
+                .classes_out
+                .as_deref()
+                .map(|c| raster_out(c, self.stack.format)),
             memory: memory(&self.stack.memory)?,
         })
     }
@@ -347,7 +358,7 @@ pub struct TrendArgs {
 }
 
 impl TrendArgs {
-    fn stack_task(&self, stack: &Path) -> Result<TrendStackTask> {
+    pub(crate) fn stack_task(&self, stack: &Path) -> Result<TrendStackTask> {
         let Some(out) = &self.out else {
             bail!("raster trend --stack writes a raster: give --out FILE.tif");
         };
@@ -356,7 +367,8 @@ impl TrendArgs {
             seasonal: self.seasonal,
             confidence: self.confidence,
             min_observations: self.min_observations,
-            out: cog(out),
+            out: raster_out(out, self.stack.format),
+            window: self.stack.window,
             memory: memory(&self.stack.memory)?,
         })
     }
@@ -899,9 +911,15 @@ impl RasterCommand {
             RasterCommand::Accuracy(a) => Task::Accuracy(Box::new(a.task()?)),
             RasterCommand::SampleDesign(a) => Task::SampleDesign(Box::new(a.task()?)),
             RasterCommand::Sample(a) => Task::Sample(a.task()),
-            RasterCommand::Breaks(_) | RasterCommand::Trend(_) | RasterCommand::SampleStack(_) => {
-                bail!("raster breaks and trend of one series are not tiled tasks")
-            }
+            RasterCommand::Breaks(a) => match &a.stack.stack {
+                Some(stack) => Task::Breaks(Box::new(a.stack_task(stack)?)),
+                None => bail!("raster breaks of one series is not a tiled task: give --stack"),
+            },
+            RasterCommand::Trend(a) => match &a.stack.stack {
+                Some(stack) => Task::Trend(Box::new(a.stack_task(stack)?)),
+                None => bail!("raster trend of one series is not a tiled task: give --stack"),
+            },
+            RasterCommand::SampleStack(_) => bail!("raster sample-stack is not a tiled task"),
         })
     }
 }

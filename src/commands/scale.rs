@@ -55,6 +55,13 @@ pub enum PlanRaster {
     /// Plan options first, then the options of `raster transitions` with --zones (without
     /// --table and --features).
     Transitions(PlanZonesArgs),
+    /// BFAST Monitor of a stack, one task per tile. Plan options first, then the options of
+    /// `raster breaks --stack` (without --out, --format, --window, --classes-out and
+    /// --quicklook).
+    Breaks(PlanTilesArgs),
+    /// Theil–Sen and Mann–Kendall of a stack, one task per tile. Plan options first, then
+    /// the options of `raster trend --stack` (without --out, --format and --window).
+    Trend(PlanTilesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -340,6 +347,8 @@ pub fn plan(_span: &mut Span, ctx: &Ctx, p: &PlanCommand) -> Result<Outcome> {
         PlanCommand::Raster(PlanRaster::Zonal(a)) => plan_zones(ctx, a, "zonal"),
         PlanCommand::Raster(PlanRaster::ForestLoss(a)) => plan_zones(ctx, a, "forest-loss"),
         PlanCommand::Raster(PlanRaster::Transitions(a)) => plan_zones(ctx, a, "transitions"),
+        PlanCommand::Raster(PlanRaster::Breaks(a)) => plan_stack(ctx, a, "breaks"),
+        PlanCommand::Raster(PlanRaster::Trend(a)) => plan_stack(ctx, a, "trend"),
         PlanCommand::Forecast(PlanForecast::Backtest(a)) => plan_backtest(ctx, a),
         PlanCommand::Building(PlanBuilding::Savings(a)) => plan_savings(ctx, a),
     }
@@ -453,6 +462,40 @@ fn plan_index(ctx: &Ctx, a: &PlanTilesArgs) -> Result<Outcome> {
         ..MergeSpec::default()
     };
     finish_plan(ctx, &a.plan, &run, "raster index", rows, merge, vec![note])
+}
+
+/// Breaks or trends of a stack: each task runs `raster breaks|trend --window …` over every
+/// date of its tile; the merge mosaics the tiles (each pixel is computed alone, so the
+/// mosaic is one run's raster).
+fn plan_stack(ctx: &Ctx, a: &PlanTilesArgs, command: &str) -> Result<Outcome> {
+    let what = format!("raster {command}");
+    refuse_options(
+        &a.args,
+        &[
+            "--out",
+            "--format",
+            "--window",
+            "--classes-out",
+            "--quicklook",
+        ],
+        &what,
+    )?;
+    let (grid, inputs) = match parse_raster(&a.args, command)? {
+        Task::Breaks(t) => t.input.tiling()?,
+        Task::Trend(t) => t.input.tiling()?,
+        _ => unreachable!("parsed as raster breaks or trend"),
+    };
+    let run = plans::check_run_dir(&a.plan.out)?;
+    let (rows, note) = tile_tasks(a, command, &grid, &inputs, &run, |_| (vec![], vec![]))?;
+    let merge = MergeSpec {
+        rasters: vec![RasterMerge {
+            role: command.into(),
+            vrt: format!("{command}.vrt"),
+            cog: format!("{command}.tif"),
+        }],
+        ..MergeSpec::default()
+    };
+    finish_plan(ctx, &a.plan, &run, &what, rows, merge, vec![note])
 }
 
 /// Zonal statistics or forest loss, the layer's polygons shared among tasks: each task

@@ -472,6 +472,7 @@ fn the_modis_stack_equals_the_pixel_runs() {
                 level: None,
             },
             classes: None,
+            window: None,
             memory: 64_000_000,
         };
         let files = task.files().unwrap();
@@ -548,6 +549,7 @@ fn the_modis_stack_trend_equals_scipy_and_pymannkendall() {
             compression: Compression::Deflate,
             level: None,
         },
+        window: None,
         memory: 64_000_000,
     };
     let meter =
@@ -643,6 +645,7 @@ fn a_sample_stack_and_its_drops_are_found() {
             compression: Compression::Deflate,
             level: None,
         }),
+        window: None,
         memory: 64_000_000,
     }
     .run(&mut span, &Silent)

@@ -230,6 +230,7 @@ pub fn breaks(span: &mut Span, dir: &Path) -> Result<DemoBreaks> {
             level: None,
         },
         classes: None,
+        window: None,
         memory: MEMORY,
     }
     .run(span, &Silent)?;

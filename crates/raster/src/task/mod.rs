@@ -119,6 +119,10 @@ pub enum Task {
     Accuracy(Box<AccuracyTask>),
     SampleDesign(Box<SampleDesignTask>),
     Sample(SampleTask),
+    /// BFAST Monitor of a stack.
+    Breaks(Box<BreaksStackTask>),
+    /// Theil–Sen and Mann–Kendall of a stack.
+    Trend(Box<TrendStackTask>),
 }
 
 /// The synthetic sample scene (two dates of B04/B08/SCL with a clearing and a cloud, a land

@@ -17,7 +17,7 @@ use terrawatt_meter::{FunctionalUnit, Span};
 use super::change::{Quicklook, Rgb};
 use super::series::{HistoryChoice, show_time};
 use super::{Files, Progress, RasterTask, TaskResults};
-use crate::grid::Grid;
+use crate::grid::{Grid, PixelWindow};
 use crate::index::Index;
 use crate::mask::MaskKind;
 use crate::series::bfast::{self, History, MonitorSettings, Skip};
@@ -434,14 +434,20 @@ impl Open {
 }
 
 /// Raw values of rows of one band (nodata and non-finite as NaN).
-fn read_band(open: &mut Open, i: &Input, r0: usize, n: usize, w: usize) -> Result<Vec<f64>> {
+fn read_band(
+    open: &mut Open,
+    i: &Input,
+    (c0, r0): (usize, usize),
+    n: usize,
+    w: usize,
+) -> Result<Vec<f64>> {
     let ds = open.get(&i.path)?;
     let b = ds
         .rasterband(i.band)
         .map_err(|e| bad(&i.path, format!("band {}: {e}", i.band)))?;
     let nodata = b.no_data_value();
     let mut raw = vec![0f64; w * n];
-    b.read_into_slice::<f64>((0, r0 as isize), (w, n), (w, n), &mut raw, None)
+    b.read_into_slice::<f64>((c0 as isize, r0 as isize), (w, n), (w, n), &mut raw, None)
         .map_err(|e| bad(&i.path, e.to_string()))?;
     for v in raw.iter_mut() {
         if Some(*v) == nodata || !v.is_finite() {
@@ -458,13 +464,13 @@ fn read_layer(
     l: &Layer,
     index: Option<Index>,
     scale: f64,
-    r0: usize,
+    at: (usize, usize),
     n: usize,
     w: usize,
 ) -> Result<(Vec<f64>, u64)> {
     let mut bands = Vec::with_capacity(l.values.len());
     for i in &l.values {
-        let mut v = read_band(open, i, r0, n, w)?;
+        let mut v = read_band(open, i, at, n, w)?;
         v.iter_mut().for_each(|x| *x *= scale);
         bands.push(v);
     }
@@ -489,7 +495,7 @@ fn read_layer(
     };
     let mut masked = 0;
     if let Some((m, kind)) = &l.mask {
-        let codes = read_band(open, m, r0, n, w)?;
+        let codes = read_band(open, m, at, n, w)?;
         for (v, c) in out.iter_mut().zip(codes) {
             let code = (!c.is_nan()).then_some(c as i64);
             if kind.masks(code) && !v.is_nan() {
@@ -552,6 +558,8 @@ pub struct BreaksStackTask {
     pub end: f64,
     pub level: f64,
     pub out: OutputSpec,
+    /// Only this window of the stack's grid (a tile of a planned run).
+    pub window: Option<PixelWindow>,
     /// The break years as classes (Byte: 0 no break, v = a break in 2000 + v, 255
     /// missing), as Hansen's loss years, for `raster zonal`, `transitions` or `accuracy`.
     pub classes: Option<OutputSpec>,
@@ -637,6 +645,7 @@ impl RasterTask for BreaksStackTask {
             sweep(
                 &self.input,
                 &stack,
+                self.window,
                 &self.out,
                 self.memory,
                 &["break", "magnitude", "history_start", "n_history"],
@@ -664,7 +673,8 @@ impl RasterTask for BreaksStackTask {
                 break_classes(&self.out.path, classes, self.memory)
             })?;
         }
-        let (layers, grid) = (&stack.layers, &stack.grid);
+        let layers = &stack.layers;
+        let (grid, _) = stack.window(self.window)?;
         Ok(BreaksStackResults {
             out: self.out.path.clone(),
             dates: layers.len(),
@@ -827,7 +837,28 @@ struct Prepared {
     grid: Grid,
 }
 
+impl Prepared {
+    /// The output grid (the stack's, or a window of it) and the window's first column and
+    /// row.
+    fn window(&self, window: Option<PixelWindow>) -> Result<(Grid, (usize, usize))> {
+        match window {
+            None => Ok((self.grid.clone(), (0, 0))),
+            Some(w) => Ok((
+                self.grid
+                    .window((w.col, w.row), (w.width, w.height))
+                    .map_err(|e| RasterError::Invalid(format!("--window {w}: {e}")))?,
+                (w.col, w.row),
+            )),
+        }
+    }
+}
+
 impl StackInput {
+    /// The stack's whole grid and every file it reads (a planned run's tiles).
+    pub fn tiling(&self) -> Result<(Grid, Vec<PathBuf>)> {
+        Ok((self.prepare()?.grid, self.inputs()?))
+    }
+
     fn prepare(&self) -> Result<Prepared> {
         let layers = self.layers()?;
         let (t, trend) = times(&layers, self.per_year)?;
@@ -870,6 +901,7 @@ impl StackInput {
 fn sweep<R: Send>(
     input: &StackInput,
     stack: &Prepared,
+    window: Option<PixelWindow>,
     out: &OutputSpec,
     memory: u64,
     bands: &[&str],
@@ -879,7 +911,8 @@ fn sweep<R: Send>(
 ) -> Result<u64> {
     crate::blocks::limit_gdal_cache(memory);
     let layers = &stack.layers;
-    let (w, h) = (stack.grid.width, stack.grid.height);
+    let (grid, (col0, row0)) = stack.window(window)?;
+    let (w, h) = (grid.width, grid.height);
     let nb = bands.len();
     let rows = crate::blocks::strip_rows(
         h,
@@ -890,8 +923,7 @@ fn sweep<R: Send>(
         rayon::current_num_threads(),
     )?;
     let (rows, tile) = crate::blocks::tiles_for(rows, w, 4 * nb, memory / 4);
-    let mut writer =
-        crate::write::Writer::create::<f32>(out, &stack.grid, bands, Some(f64::NAN), tile)?;
+    let mut writer = crate::write::Writer::create::<f32>(out, &grid, bands, Some(f64::NAN), tile)?;
     let mut masked_total = 0u64;
     let done = std::sync::atomic::AtomicU64::new(0);
     progress.start("series");
@@ -904,7 +936,15 @@ fn sweep<R: Send>(
             let mut open = Open::default();
             let mut masked = 0;
             for l in layers {
-                let (v, m) = read_layer(&mut open, l, input.index, input.scale, r0, n, w)?;
+                let (v, m) = read_layer(
+                    &mut open,
+                    l,
+                    input.index,
+                    input.scale,
+                    (col0, row0 + r0),
+                    n,
+                    w,
+                )?;
                 values.push(v);
                 masked += m;
             }
@@ -1008,6 +1048,8 @@ pub struct TrendStackTask {
     /// A pixel needs this many observations (at least 3).
     pub min_observations: usize,
     pub out: OutputSpec,
+    /// Only this window of the stack's grid (a tile of a planned run).
+    pub window: Option<PixelWindow>,
     pub memory: u64,
 }
 
@@ -1060,6 +1102,7 @@ impl RasterTask for TrendStackTask {
             sweep(
                 &self.input,
                 &stack,
+                self.window,
                 &self.out,
                 self.memory,
                 &["slope", "slope_low", "slope_high", "p_value", "tau", "n"],
@@ -1094,12 +1137,13 @@ impl RasterTask for TrendStackTask {
                 },
             )
         })?;
+        let (grid, _) = stack.window(self.window)?;
         Ok(TrendStackResults {
             out: self.out.path.clone(),
             dates: stack.layers.len(),
-            width: stack.grid.width,
-            height: stack.grid.height,
-            pixels: stack.grid.pixels(),
+            width: grid.width,
+            height: grid.height,
+            pixels: grid.pixels(),
             increasing: up,
             decreasing: down,
             no_trend: flat,
