@@ -604,6 +604,71 @@ fn sentinel2_folder_stack_with_masks() {
         }
     }
     assert!(with > 5 && without > 5, "{with} {without}");
+    // the same dates as STAC items on disk (a FeatureCollection, assets by key): the same map
+    let items: Vec<serde_json::Value> = dates
+        .iter()
+        .map(|(d, _)| {
+            let compact = d.replace('-', "");
+            let file = |band: &str| {
+                files
+                    .iter()
+                    .find(|f| {
+                        let n = f.to_string_lossy();
+                        n.contains(&compact) && n.ends_with(&format!("_{band}.tif"))
+                    })
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            serde_json::json!({
+                "type": "Feature",
+                "id": format!("S2_{compact}"),
+                "properties": {"datetime": format!("{d}T07:30:00Z")},
+                "assets": {
+                    "B04": {"href": file("B04")},
+                    "B08": {"href": file("B08")},
+                    "SCL": {"href": file("SCL")}
+                }
+            })
+        })
+        .collect();
+    let stac = tmp.path().join("items.json");
+    std::fs::write(
+        &stac,
+        serde_json::json!({"type": "FeatureCollection", "features": items}).to_string(),
+    )
+    .unwrap();
+    let out2 = tmp.path().join("stac.tif");
+    let mut a = vec![
+        "raster",
+        "breaks",
+        "--stack",
+        s(&stac),
+        "--band-files",
+        "red=B04,nir=B08,scl=SCL",
+        "--index",
+        "ndvi",
+        "--out",
+        s(&out2),
+    ];
+    a.extend_from_slice(&settings);
+    let o = terrawatt(&a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read(&out2).unwrap() == std::fs::read(&out).unwrap());
+    // an item without the asset a role names
+    std::fs::write(
+        &stac,
+        std::fs::read_to_string(&stac)
+            .unwrap()
+            .replacen("\"SCL\"", "\"QA\"", 1),
+    )
+    .unwrap();
+    let o = terrawatt(&a);
+    assert!(
+        stderr(&o).contains("has no asset 'SCL' for scl"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// The sample stack of notebooks-data: the break map, its years as classes and a quicklook;
@@ -658,4 +723,84 @@ fn sample_stack_outputs_and_quicklook() {
     assert!(stderr(&o).contains("dates.csv"), "{}", stderr(&o));
     assert_eq!(std::fs::read(&dates).unwrap(), before);
     assert!(!out.exists() && !classes.exists());
+}
+
+/// One pixel of a stack explained, by column and row or by a point in longitude and
+/// latitude: its break and magnitude are R's for that pixel, and the chart is written.
+#[test]
+fn a_pixel_is_explained() {
+    let Some(data) = common::reference_data("timeseries") else {
+        return;
+    };
+    let r = fixture("bfast_monitor_reference.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let (stack, dates) = (
+        data.join("modisraster.tif"),
+        data.join("modisraster_dates.csv"),
+    );
+    let ds = gdal::Dataset::open(&stack).unwrap();
+    let g = ds.geo_transform().unwrap();
+    // the centre of column 2, row 3 (the stack is in EPSG:4267: close enough to WGS 84 at
+    // its 0.05° pixels)
+    let (lon, lat) = (g[0] + 2.5 * g[1], g[3] + 3.5 * g[5]);
+    let point = format!("{lon},{lat}");
+    for (how, at, p) in [
+        ("--explain", "1,0".to_string(), 1),
+        ("--explain-point", point, 17),
+    ] {
+        let png = tmp.path().join(format!("px{p}.png"));
+        let rep = tmp.path().join("r.json");
+        let o = terrawatt(&[
+            "--report",
+            s(&rep),
+            "raster",
+            "breaks",
+            "--stack",
+            s(&stack),
+            "--dates",
+            s(&dates),
+            "--scale",
+            "0.0001",
+            "--per-year",
+            "23",
+            "--monitor",
+            "2010(12)",
+            how,
+            &at,
+            "--plot",
+            s(&png),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let got: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+        let want = &r["modis"][format!("px{p:02}_reg_full_ROC_o3")];
+        assert_eq!(
+            got["results"]["break_time"], want["break_time"],
+            "pixel {p}"
+        );
+        close(
+            "magnitude",
+            &got["results"]["magnitude"],
+            &want["magnitude"],
+            1e-9,
+        );
+        assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    }
+    let o = terrawatt(&[
+        "raster",
+        "breaks",
+        "--stack",
+        s(&stack),
+        "--dates",
+        s(&dates),
+        "--monitor",
+        "2010-06-01",
+        "--explain",
+        "9,9",
+    ]);
+    assert!(
+        stderr(&o).contains("the stack has 5 × 5 pixels"),
+        "{}",
+        stderr(&o)
+    );
 }

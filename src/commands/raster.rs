@@ -22,7 +22,7 @@ use terrawatt_raster::series::model::Design;
 use terrawatt_raster::series::sample::StackSpec;
 use terrawatt_raster::sieve::Connectivity;
 use terrawatt_raster::task::{
-    AccuracyTask, BandSource, BreaksStackTask, BreaksTask, ChangeResults, ChangeTask,
+    AccuracyTask, BandSource, BreaksStackTask, BreaksTask, ChangeResults, ChangeTask, Explained,
     ForestLossTask, HistoryChoice, IndexTask, LandscapeTask, NamedBand, Quicklook, RasterOptions,
     RasterTask, RoleBand, SampleDesignTask, SampleStackTask, SampleTask, SeriesInput, StackInput,
     StackSource, Task, TaskResults, TransitionsTask, TrendStackTask, TrendTask, WindowTask,
@@ -156,8 +156,9 @@ impl SeriesArgs {
 pub struct StackArgs {
     /// The stack: a CSV with a `date` column and each date's files (`path`[, `band`], or the
     /// --index bands by role: `red`, `nir`, …; a mask in `scl`, `qa_pixel` or `mask`); a
-    /// folder of files with a date in each name (YYYYMMDD), with --band-files; or a
-    /// multi-band raster whose band i is the date on row i of --dates.
+    /// folder of files with a date in each name (YYYYMMDD), with --band-files; STAC items
+    /// on disk (.json) with --band-files naming the assets; or a multi-band raster whose
+    /// band i is the date on row i of --dates.
     #[arg(long, value_name = "FILE|DIR", conflicts_with = "series")]
     pub stack: Option<PathBuf>,
     /// Each date's value is this index of its bands (NDVI from red and nir, …).
@@ -238,6 +239,28 @@ pub struct BreaksArgs {
     /// A stack: a PNG of the break years with a legend.
     #[arg(long, value_name = "FILE", requires = "stack", help_heading = "Output")]
     pub quicklook: Option<PathBuf>,
+    /// A stack: run one pixel only, by column and row of the stack's grid, and print (and
+    /// with --plot draw) its series against its model.
+    #[arg(
+        long,
+        value_name = "COL,ROW",
+        requires = "stack",
+        help_heading = "Output"
+    )]
+    pub explain: Option<String>,
+    /// A stack: as --explain, the pixel holding a point in longitude and latitude (WGS 84).
+    #[arg(
+        long,
+        value_name = "LON,LAT",
+        requires = "stack",
+        conflicts_with = "explain",
+        help_heading = "Output"
+    )]
+    pub explain_point: Option<String>,
+    /// A PNG of the series (or the explained pixel's) with its model, the monitoring
+    /// start and the break.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub plot: Option<PathBuf>,
 }
 
 impl StackArgs {
@@ -252,14 +275,23 @@ impl StackArgs {
                 _ => bail!("--band-files '{r}': expected ROLE=TEXT, e.g. red=B04"),
             })
             .collect::<Result<Vec<_>>>()?;
+        let json = stack
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("geojson"));
         let source = if stack.is_dir() {
             StackSource::Folder {
                 dir: stack.to_path_buf(),
                 roles,
             }
+        } else if json {
+            StackSource::Stac {
+                items: stack.to_path_buf(),
+                roles,
+            }
         } else {
             if !roles.is_empty() {
-                bail!("--band-files applies to a folder --stack");
+                bail!("--band-files applies to a folder or STAC --stack");
             }
             match (&self.dates, stack.extension().and_then(|e| e.to_str())) {
                 (Some(d), _) => StackSource::Bands {
@@ -296,9 +328,21 @@ fn raster_out(out: &Path, format: Format) -> OutputSpec {
 
 impl BreaksArgs {
     pub(crate) fn stack_task(&self, stack: &Path) -> Result<BreaksStackTask> {
-        let Some(out) = &self.out else {
-            bail!("raster breaks --stack writes a raster: give --out FILE.tif");
+        let explaining = self.explain.is_some() || self.explain_point.is_some();
+        let placeholder = PathBuf::from("explain.tif");
+        let out = match (&self.out, explaining) {
+            (Some(o), false) => o,
+            (None, true) => &placeholder,
+            (Some(_), true) => {
+                bail!("--explain runs one pixel and writes no raster: leave out --out")
+            }
+            (None, false) => bail!("raster breaks --stack writes a raster: give --out FILE.tif"),
         };
+        if self.plot.is_some() && !explaining {
+            bail!(
+                "--plot draws one series: with a stack, give --explain COL,ROW or --explain-point LON,LAT"
+            );
+        }
         Ok(BreaksStackTask {
             input: self.stack.input(stack, self.series.per_year)?,
             monitor: self.monitor.clone(),
@@ -1392,9 +1436,23 @@ pub fn sample_design(span: &mut Span, ctx: &Ctx, a: &SampleDesignArgs) -> Result
 
 pub fn breaks(span: &mut Span, ctx: &Ctx, a: &BreaksArgs) -> Result<Outcome> {
     let Some(stack) = &a.stack.stack else {
-        return run(span, ctx, &a.task()?);
+        let task = a.task()?;
+        let Some(plot) = &a.plot else {
+            return run(span, ctx, &task);
+        };
+        let inputs = task.files()?.inputs;
+        check_output(
+            plot,
+            &inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+        )?;
+        let results = start(span, ctx, &task)?;
+        span.phase("plot", |_| draw_series(plot, &task.explain()?))?;
+        return outcome(&results);
     };
     let task = a.stack_task(stack)?;
+    if a.explain.is_some() || a.explain_point.is_some() {
+        return explain(span, a, &task);
+    }
     if let Some(q) = &a.quicklook {
         let inputs = task.files()?.inputs;
         check_output(q, &inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
@@ -1407,6 +1465,82 @@ pub fn breaks(span: &mut Span, ctx: &Ctx, a: &BreaksArgs) -> Result<Outcome> {
         })?;
     }
     outcome(&results)
+}
+
+/// A pair of numbers `A,B`.
+fn pair<T: std::str::FromStr>(flag: &str, text: &str, what: &str) -> Result<(T, T)> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    match parts.as_slice() {
+        [a, b] => match (a.parse(), b.parse()) {
+            (Ok(a), Ok(b)) => Ok((a, b)),
+            _ => bail!("{flag} '{text}': expected {what}"),
+        },
+        _ => bail!("{flag} '{text}': expected {what}"),
+    }
+}
+
+/// One pixel of a stack against its model: printed, and drawn with --plot.
+fn explain(span: &mut Span, a: &BreaksArgs, task: &BreaksStackTask) -> Result<Outcome> {
+    let inputs = task.input.tiling()?.1;
+    if let Some(p) = &a.plot {
+        check_output(p, &inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+    }
+    let px = match (&a.explain, &a.explain_point) {
+        (Some(e), _) => pair::<usize>("--explain", e, "COL,ROW in pixels")?,
+        (None, Some(p)) => {
+            let (lon, lat) = pair::<f64>("--explain-point", p, "LON,LAT in degrees")?;
+            task.pixel_of(lon, lat)?
+        }
+        (None, None) => unreachable!("explaining"),
+    };
+    let e = span.phase("breaks", |_| task.explain(px))?;
+    let per_year = task.input.per_year;
+    let show = |t: f64| terrawatt_raster::task::show_time(t, per_year);
+    let mut text = format!(
+        "{}: {} dates ({} with a value); stable history from {}; monitoring from {}\n",
+        e.label,
+        e.t.len(),
+        e.y.iter().filter(|v| v.is_finite()).count(),
+        show(e.history_start),
+        show(e.monitor_start)
+    );
+    match e.break_time {
+        Some(b) => text += &format!("break: {}, magnitude {:.6}\n", show(b), e.magnitude),
+        None => text += &format!("break: none, magnitude {:.6}\n", e.magnitude),
+    }
+    if let Some(p) = &a.plot {
+        span.phase("plot", |_| draw_series(p, &e))?;
+        text += &format!("wrote {}\n", p.display());
+    }
+    Ok(Outcome {
+        results: serde_json::json!({
+            "pixel": [px.0, px.1],
+            "history_start": e.history_start,
+            "monitor_start": e.monitor_start,
+            "break_time": e.break_time,
+            "magnitude": e.magnitude,
+            "dates": e.t.len(),
+        }),
+        text,
+        unit: Some(terrawatt_meter::FunctionalUnit::new("series", 1.0)),
+    })
+}
+
+/// A series against its model as a PNG.
+fn draw_series(path: &Path, e: &Explained) -> Result<()> {
+    let title = format!("BFAST Monitor: {}", e.label);
+    Ok(crate::plot::series_fit(
+        path,
+        &crate::plot::SeriesFit {
+            title: &title,
+            t: &e.t,
+            y: &e.y,
+            fit: &e.fit,
+            history_start: e.history_start,
+            monitor_start: e.monitor_start,
+            break_time: e.break_time,
+        },
+    )?)
 }
 
 /// A quicklook's panels and legend as a PNG.

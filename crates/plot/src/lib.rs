@@ -801,3 +801,87 @@ pub fn baseline(path: &Path, fitted: &Fitted, unit: &str) -> Result<()> {
         }
     }
 }
+
+/// A series checked against its season–trend model: what one pixel or field shows.
+#[derive(Debug)]
+pub struct SeriesFit<'a> {
+    pub title: &'a str,
+    /// Time (decimal years) and value of each observation (NaN missing, not drawn).
+    pub t: &'a [f64],
+    pub y: &'a [f64],
+    /// The model's value at each time (NaN before the stable history: not drawn).
+    pub fit: &'a [f64],
+    pub history_start: f64,
+    pub monitor_start: f64,
+    pub break_time: Option<f64>,
+}
+
+/// The observations as points, the model as a line from the stable history's start, and
+/// vertical lines at the history's start, the monitoring start and the break.
+pub fn series_fit(path: &Path, s: &SeriesFit<'_>) -> Result<()> {
+    render(path, (1000, 520), |root| {
+        let (x0, x1) = extent(s.t.iter().copied());
+        let (y0, y1) = extent(s.y.iter().chain(s.fit.iter()).copied());
+        let mut chart = ChartBuilder::on(root)
+            .caption(s.title, ("sans-serif", 22))
+            .margin(20)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        chart
+            .configure_mesh()
+            .x_desc("time (decimal year)")
+            .y_desc("value")
+            .x_label_formatter(&|v| format!("{v:.1}"))
+            .label_style(("sans-serif", 15))
+            .draw()?;
+        let vline = |x: f64| vec![(x, y0), (x, y1)];
+        chart
+            .draw_series(LineSeries::new(
+                vline(s.history_start),
+                BLACK.mix(0.4).stroke_width(1),
+            ))?
+            .label("stable history from")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.4)));
+        chart
+            .draw_series(LineSeries::new(
+                vline(s.monitor_start),
+                BLUE.stroke_width(1),
+            ))?
+            .label("monitoring from")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
+        if let Some(b) = s.break_time {
+            chart
+                .draw_series(LineSeries::new(vline(b), RED.stroke_width(2)))?
+                .label("break")
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
+        }
+        chart
+            .draw_series(
+                s.t.iter()
+                    .zip(s.y)
+                    .filter(|(_, v)| v.is_finite())
+                    .map(|(t, v)| Circle::new((*t, *v), 3, BLACK.filled())),
+            )?
+            .label("observations")
+            .legend(|(x, y)| Circle::new((x + 10, y), 3, BLACK.filled()));
+        let fit: Vec<(f64, f64)> =
+            s.t.iter()
+                .zip(s.fit)
+                .filter(|(_, v)| v.is_finite())
+                .map(|(t, v)| (*t, *v))
+                .collect();
+        chart
+            .draw_series(LineSeries::new(fit, GREEN.stroke_width(2)))?
+            .label("season–trend model")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREEN.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()?;
+        Ok(())
+    })
+}

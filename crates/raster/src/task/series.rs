@@ -149,6 +149,52 @@ impl SeriesInput {
     }
 }
 
+/// One series against its model, to look at: the observations, the model's value at each
+/// (NaN before the stable history), and the dates that matter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explained {
+    pub label: String,
+    pub t: Vec<f64>,
+    pub y: Vec<f64>,
+    pub fit: Vec<f64>,
+    pub history_start: f64,
+    pub monitor_start: f64,
+    pub break_time: Option<f64>,
+    pub magnitude: f64,
+}
+
+impl Explained {
+    /// The model of `m` over `t` (from its stable history's start on).
+    pub fn new(
+        label: String,
+        (t, y, trend): (&[f64], &[f64], &[f64]),
+        s: &MonitorSettings,
+        m: &bfast::Monitor,
+    ) -> Explained {
+        let fit = t
+            .iter()
+            .zip(trend)
+            .map(|(&x, &tr)| {
+                if x >= m.history_start {
+                    predict(&s.design, &m.coefficients, x, tr)
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
+        Explained {
+            label,
+            t: t.to_vec(),
+            y: y.to_vec(),
+            fit,
+            history_start: m.history_start,
+            monitor_start: s.start,
+            break_time: m.break_time,
+            magnitude: m.magnitude,
+        }
+    }
+}
+
 /// A time as a person reads it: `2010.913 (2010(22))` for a regular series, `2010.913
 /// (2010-11-29)` otherwise.
 pub fn show_time(t: f64, per_year: Option<usize>) -> String {
@@ -280,6 +326,27 @@ impl BreaksTask {
         s.level = self.level;
         s.critical_value()?;
         Ok((s, until))
+    }
+}
+
+impl BreaksTask {
+    /// The series against its model (what `run` finds, for a chart).
+    pub fn explain(&self) -> Result<Explained> {
+        let obs = self.input.read()?;
+        let (settings, until) = self.settings(obs.per_year)?;
+        let critical = settings.critical_value()?;
+        let keep: Vec<usize> = (0..obs.t.len()).filter(|&i| obs.t[i] <= until).collect();
+        let pick = |v: &[f64]| keep.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+        let (t, y, trend) = (pick(&obs.t), pick(&obs.y), pick(&obs.trend));
+        let m = bfast::monitor(&t, &y, &trend, &settings, critical).map_err(|skip| {
+            RasterError::Invalid(format!("{}: {}", self.input.label(), skip.reason()))
+        })?;
+        Ok(Explained::new(
+            self.input.label(),
+            (&t, &y, &trend),
+            &settings,
+            &m,
+        ))
     }
 }
 

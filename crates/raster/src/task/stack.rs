@@ -15,7 +15,7 @@ use serde::Serialize;
 use terrawatt_meter::{FunctionalUnit, Span};
 
 use super::change::{Quicklook, Rgb};
-use super::series::{HistoryChoice, show_time};
+use super::series::{Explained, HistoryChoice, show_time};
 use super::{Files, Progress, RasterTask, TaskResults};
 use crate::grid::{Grid, PixelWindow};
 use crate::index::Index;
@@ -41,6 +41,13 @@ pub enum StackSource {
     /// Without roles, one file per date holds the value.
     Folder {
         dir: PathBuf,
+        roles: Vec<(String, String)>,
+    },
+    /// STAC items already on disk (a JSON FeatureCollection, a list of items, or one item
+    /// per line): each item's `properties.datetime` is its date, and `roles` names the asset
+    /// of each role (`red=B04`, `scl=SCL`; hrefs relative to the file).
+    Stac {
+        items: PathBuf,
         roles: Vec<(String, String)>,
     },
 }
@@ -165,6 +172,7 @@ impl StackInput {
             StackSource::Bands { dates, .. } => dates,
             StackSource::List(l) => l,
             StackSource::Folder { dir, .. } => dir,
+            StackSource::Stac { items, .. } => items,
         }
     }
 
@@ -205,6 +213,7 @@ impl StackInput {
             }
             StackSource::List(list) => self.list_layers(list)?,
             StackSource::Folder { dir, roles } => self.folder_layers(dir, roles)?,
+            StackSource::Stac { items, roles } => self.stac_layers(items, roles)?,
         };
         let label = self.label();
         if layers.is_empty() {
@@ -397,12 +406,101 @@ impl StackInput {
         Ok(out)
     }
 
+    fn stac_layers(&self, path: &Path, roles: &[(String, String)]) -> Result<Vec<Layer>> {
+        let text = std::fs::read_to_string(path).map_err(|e| bad(path, e.to_string()))?;
+        let items: Vec<serde_json::Value> = match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Array(a)) => a,
+            Ok(v) if v["type"] == "FeatureCollection" => {
+                v["features"].as_array().cloned().unwrap_or_default()
+            }
+            Ok(v) if v["type"] == "Feature" => vec![v],
+            _ => text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .enumerate()
+                .map(|(i, l)| {
+                    serde_json::from_str(l).map_err(|e| {
+                        bad(path, format!("line {}: not a STAC item (JSON): {e}", i + 1))
+                    })
+                })
+                .collect::<Result<_>>()?,
+        };
+        if roles.is_empty() {
+            return Err(RasterError::Invalid(
+                "a STAC stack needs --band-files ROLE=ASSET (e.g. red=B04,nir=B08,scl=SCL, or value=ndvi)".into(),
+            ));
+        }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let need: Vec<String> = self
+            .value_roles()
+            .iter()
+            .map(|r| {
+                if *r == "path" {
+                    "value".to_string()
+                } else {
+                    r.to_string()
+                }
+            })
+            .collect();
+        let asset_of = |role: &str| {
+            roles
+                .iter()
+                .find(|(r, _)| r == role)
+                .map(|(_, a)| a.clone())
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let id = item["id"]
+                .as_str()
+                .map_or(format!("item {}", i + 1), |s| format!("item '{s}'"));
+            let when = item["properties"]["datetime"].as_str().unwrap_or("");
+            let date = NaiveDate::parse_from_str(when.get(..10).unwrap_or(when), "%Y-%m-%d")
+                .map_err(|_| {
+                    bad(
+                        path,
+                        format!("{id}: properties.datetime '{when}' is not a date"),
+                    )
+                })?;
+            let href = |role: &str| -> Result<Option<Input>> {
+                let Some(asset) = asset_of(role) else {
+                    return Ok(None);
+                };
+                let h = item["assets"][&asset]["href"].as_str().ok_or_else(|| {
+                    bad(
+                        path,
+                        format!("{id} ({date}) has no asset '{asset}' for {role}"),
+                    )
+                })?;
+                let h = h.strip_prefix("file://").unwrap_or(h);
+                Ok(Some(Input {
+                    path: dir.join(h),
+                    band: 1,
+                }))
+            };
+            let mut values = Vec::with_capacity(need.len());
+            for r in &need {
+                values.push(href(r)?.ok_or_else(|| {
+                    RasterError::Invalid(format!("--band-files gives no asset for '{r}'"))
+                })?);
+            }
+            let mut mask = None;
+            for m in MASK_ROLES {
+                if let Some(input) = href(m)? {
+                    mask = Some((input, mask_kind(m)));
+                }
+            }
+            out.push(Layer { date, values, mask });
+        }
+        Ok(out)
+    }
+
     /// The inputs: the list or dates file and every raster.
     fn inputs(&self) -> Result<Vec<PathBuf>> {
         let mut v: Vec<PathBuf> = match &self.source {
             StackSource::Bands { raster, dates } => vec![raster.clone(), dates.clone()],
             StackSource::List(l) => vec![l.clone()],
             StackSource::Folder { .. } => vec![],
+            StackSource::Stac { items, .. } => vec![items.clone()],
         };
         for l in self.layers()? {
             for i in l.values.iter().chain(l.mask.iter().map(|(m, _)| m)) {
@@ -615,6 +713,71 @@ impl BreaksStackTask {
         s.level = self.level;
         s.critical_value()?;
         Ok(s)
+    }
+}
+
+impl BreaksStackTask {
+    /// One pixel's series against its model, by column and row of the stack's grid.
+    pub fn explain(&self, (col, row): (usize, usize)) -> Result<Explained> {
+        let settings = self.settings()?;
+        let critical = settings.critical_value()?;
+        let stack = self.input.prepare()?;
+        if col >= stack.grid.width || row >= stack.grid.height {
+            return Err(RasterError::Invalid(format!(
+                "--explain {col},{row}: the stack has {} × {} pixels",
+                stack.grid.width, stack.grid.height
+            )));
+        }
+        let mut open = Open::default();
+        let mut y = Vec::with_capacity(stack.layers.len());
+        for l in &stack.layers {
+            let (v, _) = read_layer(
+                &mut open,
+                l,
+                self.input.index,
+                self.input.scale,
+                (col, row),
+                1,
+                1,
+            )?;
+            y.push(v[0]);
+        }
+        let label = format!("pixel {col},{row}");
+        let m = bfast::monitor(&stack.t, &y, &stack.trend, &settings, critical)
+            .map_err(|skip| RasterError::Invalid(format!("{label}: {}", skip.reason())))?;
+        Ok(Explained::new(
+            label,
+            (&stack.t, &y, &stack.trend),
+            &settings,
+            &m,
+        ))
+    }
+
+    /// The pixel that holds a point given in longitude and latitude (WGS 84).
+    pub fn pixel_of(&self, lon: f64, lat: f64) -> Result<(usize, usize)> {
+        use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+        let grid = self.input.prepare()?.grid;
+        let invalid = |m: String| RasterError::Invalid(format!("--explain-point {lon},{lat}: {m}"));
+        let (mut x, mut y) = ([lon], [lat]);
+        if !grid.wkt.is_empty() {
+            let mut src = SpatialRef::from_epsg(4326).map_err(|e| invalid(e.to_string()))?;
+            let mut dst = SpatialRef::from_wkt(&grid.wkt).map_err(|e| invalid(e.to_string()))?;
+            src.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+            dst.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+            let ct = CoordTransform::new(&src, &dst).map_err(|e| invalid(e.to_string()))?;
+            ct.transform_coords(&mut x, &mut y, &mut [])
+                .map_err(|e| invalid(e.to_string()))?;
+        }
+        let g = &grid.transform;
+        let c = (x[0] - g[0]) / g[1];
+        let r = (y[0] - g[3]) / g[5];
+        if !(c >= 0.0 && r >= 0.0 && c < grid.width as f64 && r < grid.height as f64) {
+            return Err(invalid(format!(
+                "the point is outside the stack ({} × {} pixels)",
+                grid.width, grid.height
+            )));
+        }
+        Ok((c as usize, r as usize))
     }
 }
 
