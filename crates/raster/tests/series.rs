@@ -687,3 +687,120 @@ fn a_sample_stack_and_its_drops_are_found() {
         assert_eq!(*v, want);
     }
 }
+
+/// CCDC against lcmap-pyccd 2021.7.19 on 74 synthetic Landsat-like series with known
+/// changes (tools/reference/ccd_reference.py): the same segments (start, end and break day,
+/// observation count, change, curve QA), the same observations used, and each band's model.
+#[test]
+fn ccdc_equals_pyccd() {
+    use terrawatt_raster::series::ccd;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/timeseries");
+    let r = fixture("ccd_reference.json");
+    let text = std::fs::read_to_string(dir.join("ccd_series.csv")).unwrap();
+    // per series: ordinal days, the seven bands, the QA values
+    type Pixel = (Vec<i64>, [Vec<f64>; 7], Vec<u16>);
+    let mut series: std::collections::BTreeMap<u64, Pixel> = Default::default();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let id: u64 = f[0].parse().unwrap();
+        let e = series
+            .entry(id)
+            .or_insert_with(|| (vec![], Default::default(), vec![]));
+        let d = chrono::NaiveDate::parse_from_str(f[1], "%Y-%m-%d").unwrap();
+        e.0.push(i64::from(chrono::Datelike::num_days_from_ce(&d)));
+        for b in 0..7 {
+            e.1[b].push(f[2 + b].parse().unwrap());
+        }
+        e.2.push(f[9].parse().unwrap());
+    }
+    let (mut segments, mut worst) = (0, 0.0f64);
+    for want in r["series"].as_array().unwrap() {
+        let id = want["series"].as_u64().unwrap();
+        let (dates, bands, qa) = &series[&id];
+        let got = ccd::detect(dates, bands, qa);
+        let mask: Vec<bool> = want["processing_mask"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .map(|c| c == '1')
+            .collect();
+        assert!(
+            got.processing_mask == mask,
+            "series {id}: the observations used differ"
+        );
+        let ws = want["segments"].as_array().unwrap();
+        assert_eq!(
+            got.segments.len(),
+            ws.len(),
+            "series {id}: {:?}",
+            got.segments
+                .iter()
+                .map(|s| (s.start_day, s.break_day))
+                .collect::<Vec<_>>()
+        );
+        for (g, w) in got.segments.iter().zip(ws) {
+            let ctx = format!("series {id} segment from {}", g.start_day);
+            assert_eq!(g.start_day, w["start_day"].as_i64().unwrap(), "{ctx}");
+            assert_eq!(g.end_day, w["end_day"].as_i64().unwrap(), "{ctx}");
+            assert_eq!(g.break_day, w["break_day"].as_i64().unwrap(), "{ctx}");
+            assert_eq!(
+                g.observation_count as u64,
+                w["observation_count"].as_u64().unwrap(),
+                "{ctx}"
+            );
+            assert_eq!(
+                g.change_probability,
+                w["change_probability"].as_f64().unwrap(),
+                "{ctx}"
+            );
+            assert_eq!(
+                u64::from(g.curve_qa),
+                w["curve_qa"].as_u64().unwrap(),
+                "{ctx}"
+            );
+            for (b, name) in ccd::BANDS.iter().enumerate() {
+                let wb = &w[*name];
+                let m = &g.bands[b];
+                let rel = |a: f64, v: &Value| {
+                    let v = v.as_f64().unwrap();
+                    (a - v).abs() / v.abs().max(1.0)
+                };
+                let mut d = rel(m.rmse, &wb["rmse"]).max(rel(m.magnitude, &wb["magnitude"]));
+                // the model's value over the segment, rather than its collinear coefficients
+                for t in [g.start_day, g.end_day] {
+                    let x = t as f64;
+                    let w2 = std::f64::consts::TAU / 365.2425;
+                    let design = [
+                        x,
+                        (w2 * x).cos(),
+                        (w2 * x).sin(),
+                        (2.0 * w2 * x).cos(),
+                        (2.0 * w2 * x).sin(),
+                        (3.0 * w2 * x).cos(),
+                        (3.0 * w2 * x).sin(),
+                    ];
+                    let coef: Vec<f64> = wb["coefficients"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c.as_f64().unwrap())
+                        .collect();
+                    let want_v = wb["intercept"].as_f64().unwrap()
+                        + design.iter().zip(&coef).map(|(a, c)| a * c).sum::<f64>();
+                    let got_v = m.intercept
+                        + design
+                            .iter()
+                            .zip(&m.coefficients)
+                            .map(|(a, c)| a * c)
+                            .sum::<f64>();
+                    d = d.max((got_v - want_v).abs() / want_v.abs().max(1.0));
+                }
+                worst = worst.max(d);
+                assert!(d < 1e-6, "{ctx} {name}: relative difference {d}");
+            }
+            segments += 1;
+        }
+    }
+    println!("{segments} segments equal pyccd's; largest relative difference {worst:.2e}");
+    assert_eq!(segments, 140);
+}

@@ -8,6 +8,7 @@
 //!   1-based position (a missing observation keeps its number). Results then equal R's.
 
 pub mod bfast;
+pub mod ccd;
 pub mod critical;
 pub mod ls;
 pub mod model;
