@@ -804,3 +804,81 @@ fn a_pixel_is_explained() {
         stderr(&o)
     );
 }
+
+/// `raster breaks --method ccdc` on one Landsat series from a table (pyccd's series 72 of the
+/// fixture: an early change from forest to bare soil): pyccd's segments, printed and written.
+#[test]
+fn ccdc_of_a_series_from_a_table() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/raster/tests/fixtures/timeseries");
+    let r = fixture("ccd_reference.json");
+    let text = std::fs::read_to_string(dir.join("ccd_series.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().replacen("series,", "", 1);
+    let body: Vec<String> = lines
+        .filter(|l| l.starts_with("72,"))
+        .map(|l| l.replacen("72,", "", 1))
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("pixel.csv");
+    std::fs::write(&csv, format!("{header}\n{}\n", body.join("\n"))).unwrap();
+    let out = tmp.path().join("segments.csv");
+    let rep = tmp.path().join("r.json");
+    let o = terrawatt(&[
+        "--report",
+        s(&rep),
+        "raster",
+        "breaks",
+        "--method",
+        "ccdc",
+        "--series",
+        s(&csv),
+        "--time",
+        "date",
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = stdout(&o);
+    assert!(
+        said.contains("2001-05-15 to 2020-07-22 (236 observations, 8 coefficients)"),
+        "{said}"
+    );
+    let got: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+    let want = &r["series"][72]["segments"];
+    let segs = got["results"]["segments"].as_array().unwrap();
+    assert_eq!(segs.len(), want.as_array().unwrap().len());
+    for (g, w) in segs.iter().zip(want.as_array().unwrap()) {
+        for k in [
+            "start_day",
+            "end_day",
+            "break_day",
+            "observation_count",
+            "curve_qa",
+        ] {
+            assert_eq!(g[k].as_f64(), w[k].as_f64(), "{k}");
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap().lines().count(),
+        1 + segs.len()
+    );
+    // a series without the bands, and CCDC on a stack, are refused
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(&bad, "date,ndvi\n2020-01-01,0.5\n").unwrap();
+    let o = terrawatt(&[
+        "raster",
+        "breaks",
+        "--method",
+        "ccdc",
+        "--series",
+        s(&bad),
+        "--time",
+        "date",
+    ]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("blue"),
+        "{}",
+        stderr(&o)
+    );
+}

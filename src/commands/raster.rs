@@ -22,11 +22,11 @@ use terrawatt_raster::series::model::Design;
 use terrawatt_raster::series::sample::StackSpec;
 use terrawatt_raster::sieve::Connectivity;
 use terrawatt_raster::task::{
-    AccuracyTask, BandSource, BreaksStackTask, BreaksTask, ChangeResults, ChangeTask, Explained,
-    ForestLossTask, HistoryChoice, IndexTask, LandscapeTask, NamedBand, Quicklook, RasterOptions,
-    RasterTask, RoleBand, SampleDesignTask, SampleStackTask, SampleTask, SeriesInput, StackInput,
-    StackSource, Task, TaskResults, TransitionsTask, TrendStackTask, TrendTask, WindowTask,
-    ZonalTask,
+    AccuracyTask, BandSource, BreaksStackTask, BreaksTask, CcdcTask, ChangeResults, ChangeTask,
+    Explained, ForestLossTask, HistoryChoice, IndexTask, LandscapeTask, NamedBand, Quicklook,
+    RasterOptions, RasterTask, RoleBand, SampleDesignTask, SampleStackTask, SampleTask,
+    SeriesInput, StackInput, StackSource, Task, TaskResults, TransitionsTask, TrendStackTask,
+    TrendTask, WindowTask, ZonalTask,
 };
 use terrawatt_raster::window::Metric;
 use terrawatt_raster::write::{Compression, Format, OutputSpec};
@@ -198,10 +198,16 @@ pub struct BreaksArgs {
     pub series: SeriesArgs,
     #[command(flatten)]
     pub stack: StackArgs,
-    /// The monitoring period: START or START/END (dates, decimal years or YEAR(PERIOD));
-    /// the observations before START are the history, those after END are left out.
+    /// bfast-monitor (default), or ccdc: continuous change detection as lcmap-pyccd (a
+    /// series of the Landsat bands blue, green, red, nir, swir1, swir2, thermal and qa
+    /// as columns; segments and their breaks).
+    #[arg(long, default_value = "bfast-monitor", value_parser = one_of::<String>(&["bfast-monitor", "ccdc"]), help_heading = "Method")]
+    pub method: String,
+    /// BFAST Monitor's monitoring period: START or START/END (dates, decimal years or
+    /// YEAR(PERIOD)); the observations before START are the history, those after END are
+    /// left out.
     #[arg(long, value_name = "START[/END]", help_heading = "Method")]
-    pub monitor: String,
+    pub monitor: Option<String>,
     /// The stable history: roc (reversed-order CUSUM, bfastmonitor's default), all, or its
     /// first time.
     #[arg(
@@ -327,7 +333,36 @@ fn raster_out(out: &Path, format: Format) -> OutputSpec {
 }
 
 impl BreaksArgs {
+    fn monitor(&self) -> Result<String> {
+        self.monitor.clone().ok_or_else(|| {
+            anyhow!("BFAST Monitor needs the monitoring start: give --monitor START")
+        })
+    }
+
+    fn ccdc_task(&self) -> Result<CcdcTask> {
+        let Some(path) = &self.series.series else {
+            bail!(
+                "--method ccdc runs on a series (--series FILE with the Landsat bands as columns); stacks are not supported by it yet"
+            );
+        };
+        if self.monitor.is_some() || self.series.value.is_some() || self.plot.is_some() {
+            bail!(
+                "--method ccdc takes the whole series and every band: leave out --monitor, --value and --plot"
+            );
+        }
+        Ok(CcdcTask {
+            path: path.clone(),
+            time: self.series.time.clone(),
+            out: self.out.clone(),
+        })
+    }
+
     pub(crate) fn stack_task(&self, stack: &Path) -> Result<BreaksStackTask> {
+        if self.method == "ccdc" {
+            bail!(
+                "--method ccdc runs on a series (--series FILE); stacks are not supported by it yet"
+            );
+        }
         let explaining = self.explain.is_some() || self.explain_point.is_some();
         let placeholder = PathBuf::from("explain.tif");
         let out = match (&self.out, explaining) {
@@ -345,7 +380,7 @@ impl BreaksArgs {
         }
         Ok(BreaksStackTask {
             input: self.stack.input(stack, self.series.per_year)?,
-            monitor: self.monitor.clone(),
+            monitor: self.monitor()?,
             history: self.history.clone(),
             design: Design {
                 harmonics: usize::from(self.harmonics),
@@ -367,7 +402,7 @@ impl BreaksArgs {
     fn task(&self) -> Result<BreaksTask> {
         Ok(BreaksTask {
             input: self.series.input()?,
-            monitor: self.monitor.clone(),
+            monitor: self.monitor()?,
             history: self.history.clone(),
             design: Design {
                 harmonics: usize::from(self.harmonics),
@@ -1435,6 +1470,9 @@ pub fn sample_design(span: &mut Span, ctx: &Ctx, a: &SampleDesignArgs) -> Result
 }
 
 pub fn breaks(span: &mut Span, ctx: &Ctx, a: &BreaksArgs) -> Result<Outcome> {
+    if a.method == "ccdc" {
+        return run(span, ctx, &a.ccdc_task()?);
+    }
     let Some(stack) = &a.stack.stack else {
         let task = a.task()?;
         let Some(plot) = &a.plot else {

@@ -673,3 +673,200 @@ impl TaskResults for TrendResults {
         Some(FunctionalUnit::new("series", 1.0))
     }
 }
+
+/// CCDC (as lcmap-pyccd) of one pixel's Landsat series from a table: a date column and the
+/// columns `blue`, `green`, `red`, `nir`, `swir1`, `swir2` (reflectance × 10,000), `thermal`
+/// (kelvin × 10) and `qa` (Collection 1 `pixel_qa`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CcdcTask {
+    pub path: PathBuf,
+    pub time: String,
+    /// The segments as CSV: days, dates, counts, change, curve QA, and per band magnitude,
+    /// RMSE, intercept and the seven coefficients.
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CcdcResults {
+    pub series: String,
+    pub observations: usize,
+    /// Observations CCDC used (clear or water, values in range, outliers removed).
+    pub used: usize,
+    pub segments: Vec<crate::series::ccd::Segment>,
+    pub out: Option<PathBuf>,
+}
+
+fn date_of(day: i64) -> String {
+    chrono::NaiveDate::from_num_days_from_ce_opt(day as i32)
+        .map_or(day.to_string(), |d| d.to_string())
+}
+
+impl CcdcTask {
+    fn read(&self) -> Result<(Vec<i64>, [Vec<f64>; 7], Vec<u16>)> {
+        let input = |m: String| RasterError::Input {
+            path: self.path.display().to_string(),
+            message: m,
+        };
+        let table = Table::read(&self.path).map_err(|e| RasterError::Invalid(e.to_string()))?;
+        let text = table
+            .strings(&self.time)
+            .map_err(|e| RasterError::Invalid(e.to_string()))?;
+        let mut days = Vec::with_capacity(text.len());
+        for (row, s) in text.iter().enumerate() {
+            let d = chrono::NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d")
+                .map_err(|_| {
+                    input(format!(
+                        "column '{}', {}: '{s}' is not a date (YYYY-MM-DD)",
+                        self.time,
+                        table.place(row)
+                    ))
+                })?;
+            days.push(i64::from(chrono::Datelike::num_days_from_ce(&d)));
+        }
+        if let Some(i) = (1..days.len()).find(|&i| days[i] < days[i - 1]) {
+            return Err(input(format!(
+                "column '{}', {}: the dates are not in order; sort the table by date",
+                self.time,
+                table.place(i)
+            )));
+        }
+        let mut bands: [Vec<f64>; 7] = Default::default();
+        for (b, name) in crate::series::ccd::BANDS.iter().enumerate() {
+            bands[b] = table
+                .numeric(name)
+                .map_err(|e| RasterError::Invalid(e.to_string()))?
+                .0;
+        }
+        let (qa, _) = table
+            .numeric("qa")
+            .map_err(|e| RasterError::Invalid(e.to_string()))?;
+        // a missing value or QA makes the observation fill
+        let qa: Vec<u16> = qa
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                if q.is_nan() || bands.iter().any(|b| b[i].is_nan()) || *q < 0.0 || *q > 65535.0 {
+                    1
+                } else {
+                    *q as u16
+                }
+            })
+            .collect();
+        Ok((days, bands, qa))
+    }
+}
+
+impl RasterTask for CcdcTask {
+    type Results = CcdcResults;
+
+    fn files(&self) -> Result<Files> {
+        Ok(Files {
+            inputs: vec![self.path.clone()],
+            outputs: self.out.iter().cloned().collect(),
+            folders: vec![],
+        })
+    }
+
+    fn run(&self, span: &mut Span, _progress: &dyn Progress) -> Result<CcdcResults> {
+        let (days, bands, qa) = span.phase("read", |_| self.read())?;
+        let found = span.phase("ccdc", |_| crate::series::ccd::detect(&days, &bands, &qa));
+        if let Some(out) = &self.out {
+            span.phase("write", |_| write_segments(out, &found.segments))?;
+        }
+        Ok(CcdcResults {
+            series: self.path.display().to_string(),
+            observations: days.len(),
+            used: found.processing_mask.iter().filter(|u| **u).count(),
+            segments: found.segments,
+            out: self.out.clone(),
+        })
+    }
+}
+
+fn write_segments(out: &Path, segs: &[crate::series::ccd::Segment]) -> Result<()> {
+    let mut s = String::from(
+        "start_date,end_date,break_date,start_day,end_day,break_day,observation_count,change_probability,curve_qa",
+    );
+    for b in crate::series::ccd::BANDS {
+        let _ = write!(s, ",{b}_magnitude,{b}_rmse,{b}_intercept");
+        for k in 0..7 {
+            let _ = write!(s, ",{b}_coef{k}");
+        }
+    }
+    s.push('\n');
+    for g in segs {
+        let _ = write!(
+            s,
+            "{},{},{},{},{},{},{},{},{}",
+            date_of(g.start_day),
+            date_of(g.end_day),
+            date_of(g.break_day),
+            g.start_day,
+            g.end_day,
+            g.break_day,
+            g.observation_count,
+            g.change_probability,
+            g.curve_qa
+        );
+        for m in &g.bands {
+            let _ = write!(s, ",{},{},{}", m.magnitude, m.rmse, m.intercept);
+            for c in m.coefficients {
+                let _ = write!(s, ",{c}");
+            }
+        }
+        s.push('\n');
+    }
+    terrawatt_meter::write_atomic(out, s.as_bytes()).map_err(|e| RasterError::Write {
+        path: out.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+impl TaskResults for CcdcResults {
+    fn text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "CCDC of {}: {} observations, {} used (clear or water, in range, outliers removed)",
+            self.series, self.observations, self.used
+        );
+        if self.segments.is_empty() {
+            s.push_str("no segment: too few clear observations for a model\n");
+        }
+        for g in &self.segments {
+            let kind = match g.curve_qa {
+                14 => "start segment".to_string(),
+                24 => "end segment".to_string(),
+                k => format!("{k} coefficients"),
+            };
+            let _ = writeln!(
+                s,
+                "{} to {} ({} observations, {kind}): {}",
+                date_of(g.start_day),
+                date_of(g.end_day),
+                g.observation_count,
+                if g.change_probability > 0.0 {
+                    format!(
+                        "change on {} (magnitude green {:.0}, red {:.0}, nir {:.0}, swir1 {:.0}, swir2 {:.0})",
+                        date_of(g.break_day),
+                        g.bands[1].magnitude,
+                        g.bands[2].magnitude,
+                        g.bands[3].magnitude,
+                        g.bands[4].magnitude,
+                        g.bands[5].magnitude
+                    )
+                } else {
+                    "no change".into()
+                }
+            );
+        }
+        if let Some(o) = &self.out {
+            let _ = writeln!(s, "wrote {}", o.display());
+        }
+        s
+    }
+
+    fn unit(&self) -> Option<FunctionalUnit> {
+        Some(FunctionalUnit::new("series", 1.0))
+    }
+}
