@@ -701,8 +701,11 @@ fn date_of(day: i64) -> String {
         .map_or(day.to_string(), |d| d.to_string())
 }
 
+/// A Landsat series: ordinal days, the seven bands, the QA values.
+type Landsat = (Vec<i64>, [Vec<f64>; 7], Vec<u16>);
+
 impl CcdcTask {
-    fn read(&self) -> Result<(Vec<i64>, [Vec<f64>; 7], Vec<u16>)> {
+    fn read(&self) -> Result<Landsat> {
         let input = |m: String| RasterError::Input {
             path: self.path.display().to_string(),
             message: m,
