@@ -13,10 +13,7 @@
 
 use terrawatt::meter::{Meter, MeterConfig};
 use terrawatt::raster::series::sample::StackSpec;
-use terrawatt::raster::task::{
-    BreaksStackTask, HistoryChoice, RasterTask, SampleStackTask, Silent, StackInput, StackSource,
-};
-use terrawatt::raster::write::{Compression, Format, OutputSpec};
+use terrawatt::raster::task::{BreaksStackTask, RasterTask, SampleStackTask, Silent, StackInput};
 
 fn band(path: &std::path::Path, i: usize) -> Result<Vec<f32>, Box<dyn std::error::Error>> {
     let ds = gdal::Dataset::open(path)?;
@@ -49,32 +46,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             .run(&mut span, &Silent)?;
             let out = dir.path().join("breaks.tif");
-            BreaksStackTask {
-                input: StackInput {
-                    source: StackSource::Bands {
-                        raster: dir.path().join("stack.tif"),
-                        dates: dir.path().join("dates.csv"),
-                    },
-                    scale: 0.0001,
-                    per_year: None,
-                    index: None,
-                },
-                monitor: format!("{}-01-01", spec.monitor_year),
-                history: HistoryChoice::Roc,
-                design: Default::default(),
-                h: 0.25,
-                end: 10.0,
-                level: 0.05,
-                out: OutputSpec {
-                    path: out.clone(),
-                    format: Format::Cog,
-                    compression: Compression::Deflate,
-                    level: None,
-                },
-                classes: None,
-                window: None,
-                memory: 256_000_000,
-            }
+            BreaksStackTask::new(
+                StackInput::bands(
+                    dir.path().join("stack.tif"),
+                    dir.path().join("dates.csv"),
+                    0.0001,
+                ),
+                &format!("{}-01-01", spec.monitor_year),
+                &out,
+            )
             .run(&mut span, &Silent)?;
             let found = band(&out, 1)?;
             let (mut hit, mut missed, mut early, mut alarms, mut stable) = (0, 0, 0, 0, 0);

@@ -435,10 +435,7 @@ fn known_breaks_are_found_and_stable_series_mostly_left_alone() {
 /// and history length equal R's run of that pixel (bfastmonitor on strucchange), in float32.
 #[test]
 fn the_modis_stack_equals_the_pixel_runs() {
-    use terrawatt_raster::task::{
-        BreaksStackTask, HistoryChoice, RasterTask, Silent, StackInput, StackSource,
-    };
-    use terrawatt_raster::write::{Compression, Format, OutputSpec};
+    use terrawatt_raster::task::{BreaksStackTask, RasterTask, Silent, StackInput};
     let Some(data) = common::reference_data("timeseries") else {
         return;
     };
@@ -449,32 +446,14 @@ fn the_modis_stack_equals_the_pixel_runs() {
         (None, "2010-06-26", "true_full"),
     ] {
         let out = tmp.path().join(format!("{conv}.tif"));
-        let task = BreaksStackTask {
-            input: StackInput {
-                source: StackSource::Bands {
-                    raster: data.join("modisraster.tif"),
-                    dates: data.join("modisraster_dates.csv"),
-                },
-                scale: 0.0001,
-                per_year,
-                index: None,
-            },
-            monitor: monitor.into(),
-            history: HistoryChoice::Roc,
-            design: Design::default(),
-            h: 0.25,
-            end: 10.0,
-            level: 0.05,
-            out: OutputSpec {
-                path: out.clone(),
-                format: Format::Cog,
-                compression: Compression::Deflate,
-                level: None,
-            },
-            classes: None,
-            window: None,
-            memory: 64_000_000,
-        };
+        let mut input = StackInput::bands(
+            data.join("modisraster.tif"),
+            data.join("modisraster_dates.csv"),
+            0.0001,
+        );
+        input.per_year = per_year;
+        let mut task = BreaksStackTask::new(input, monitor, &out);
+        task.memory = 64_000_000;
         let files = task.files().unwrap();
         assert_eq!(files.outputs, vec![out.clone()]);
         let meter =
@@ -522,7 +501,7 @@ fn the_modis_stack_equals_the_pixel_runs() {
 /// (true-date time), in float32.
 #[test]
 fn the_modis_stack_trend_equals_scipy_and_pymannkendall() {
-    use terrawatt_raster::task::{RasterTask, Silent, StackInput, StackSource, TrendStackTask};
+    use terrawatt_raster::task::{RasterTask, Silent, StackInput, TrendStackTask};
     use terrawatt_raster::write::{Compression, Format, OutputSpec};
     let Some(data) = common::reference_data("timeseries") else {
         return;
@@ -531,15 +510,11 @@ fn the_modis_stack_trend_equals_scipy_and_pymannkendall() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("trend.tif");
     let task = TrendStackTask {
-        input: StackInput {
-            source: StackSource::Bands {
-                raster: data.join("modisraster.tif"),
-                dates: data.join("modisraster_dates.csv"),
-            },
-            scale: 0.0001,
-            per_year: None,
-            index: None,
-        },
+        input: StackInput::bands(
+            data.join("modisraster.tif"),
+            data.join("modisraster_dates.csv"),
+            0.0001,
+        ),
         seasonal: None,
         confidence: 0.95,
         min_observations: 3,
@@ -590,8 +565,7 @@ fn the_modis_stack_trend_equals_scipy_and_pymannkendall() {
 fn a_sample_stack_and_its_drops_are_found() {
     use terrawatt_raster::series::sample::StackSpec;
     use terrawatt_raster::task::{
-        BreaksStackTask, HistoryChoice, RasterTask, SampleStackTask, Silent, StackInput,
-        StackSource,
+        BreaksStackTask, RasterTask, SampleStackTask, Silent, StackInput,
     };
     use terrawatt_raster::write::{Compression, Format, OutputSpec};
     let tmp = tempfile::tempdir().unwrap();
@@ -617,39 +591,22 @@ fn a_sample_stack_and_its_drops_are_found() {
         res.pixels_with_a_break
     );
     let out = tmp.path().join("b.tif");
-    BreaksStackTask {
-        input: StackInput {
-            source: StackSource::Bands {
-                raster: tmp.path().join("stack.tif"),
-                dates: tmp.path().join("dates.csv"),
-            },
-            scale: 0.0001,
-            per_year: None,
-            index: None,
-        },
-        monitor: "2021-01-01".into(),
-        history: HistoryChoice::Roc,
-        design: Design::default(),
-        h: 0.25,
-        end: 10.0,
-        level: 0.05,
-        out: OutputSpec {
-            path: out.clone(),
-            format: Format::Cog,
-            compression: Compression::Deflate,
-            level: None,
-        },
-        classes: Some(OutputSpec {
-            path: tmp.path().join("classes.tif"),
-            format: Format::Cog,
-            compression: Compression::Deflate,
-            level: None,
-        }),
-        window: None,
-        memory: 64_000_000,
-    }
-    .run(&mut span, &Silent)
-    .unwrap();
+    let mut task = BreaksStackTask::new(
+        StackInput::bands(
+            tmp.path().join("stack.tif"),
+            tmp.path().join("dates.csv"),
+            0.0001,
+        ),
+        "2021-01-01",
+        &out,
+    );
+    task.classes = Some(OutputSpec {
+        path: tmp.path().join("classes.tif"),
+        format: Format::Cog,
+        compression: Compression::Deflate,
+        level: None,
+    });
+    task.run(&mut span, &Silent).unwrap();
     let ds = gdal::Dataset::open(&out).unwrap();
     let found = ds
         .rasterband(1)

@@ -58,7 +58,7 @@ pub fn theil_sen(x: &[f64], y: &[f64], confidence: f64) -> Option<TheilSen> {
 }
 
 /// The Mann–Kendall test.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct MannKendall {
     /// Kendall's S.
     pub s: i64,

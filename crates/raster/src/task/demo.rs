@@ -202,37 +202,16 @@ pub struct DemoBreaks {
 /// defaults, monitoring from 2021; the breaks compared with the stack's truth (phase
 /// `breaks`).
 pub fn breaks(span: &mut Span, dir: &Path) -> Result<DemoBreaks> {
-    use super::{BreaksStackTask, HistoryChoice, RasterTask, Silent, StackInput, StackSource};
+    use super::{BreaksStackTask, RasterTask, Silent, StackInput};
     let stack = dir.join("ndvi-stack");
     let tmp = tempfile::tempdir()
         .map_err(|e| RasterError::Invalid(format!("a temporary folder: {e}")))?;
     let out = tmp.path().join("breaks.tif");
-    let res = BreaksStackTask {
-        input: StackInput {
-            source: StackSource::Bands {
-                raster: stack.join("stack.tif"),
-                dates: stack.join("dates.csv"),
-            },
-            scale: 0.0001,
-            per_year: None,
-            index: None,
-        },
-        monitor: "2021-01-01".into(),
-        history: HistoryChoice::Roc,
-        design: crate::series::model::Design::default(),
-        h: 0.25,
-        end: 10.0,
-        level: 0.05,
-        out: OutputSpec {
-            path: out.clone(),
-            format: Format::Cog,
-            compression: Compression::Deflate,
-            level: None,
-        },
-        classes: None,
-        window: None,
-        memory: MEMORY,
-    }
+    let res = BreaksStackTask::new(
+        StackInput::bands(stack.join("stack.tif"), stack.join("dates.csv"), 0.0001),
+        "2021-01-01",
+        &out,
+    )
     .run(span, &Silent)?;
     let read = |p: &Path| -> Result<Vec<f32>> {
         let ds = gdal::Dataset::open(p).map_err(crate::gdal_err(p))?;

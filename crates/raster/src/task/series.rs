@@ -526,8 +526,8 @@ pub struct TrendResults {
     pub missing: usize,
     /// Per year (the time in decimal years).
     pub theil_sen: Option<TheilSenOut>,
-    pub mann_kendall: Option<MkOut>,
-    pub seasonal_mann_kendall: Option<MkOut>,
+    pub mann_kendall: Option<MannKendall>,
+    pub seasonal_mann_kendall: Option<MannKendall>,
     pub seasons: Option<usize>,
 }
 
@@ -540,44 +540,26 @@ pub struct TheilSenOut {
     pub confidence: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct MkOut {
-    pub s: i64,
-    pub var_s: f64,
-    pub z: f64,
-    pub p: f64,
-    pub tau: f64,
-    pub n: usize,
-}
-
-impl From<MannKendall> for MkOut {
-    fn from(m: MannKendall) -> MkOut {
-        MkOut {
-            s: m.s,
-            var_s: m.var_s,
-            z: m.z,
-            p: m.p,
-            tau: m.tau,
-            n: m.n,
-        }
+/// The trend settings a series and a stack share: a confidence in (0, 1), seasons ≥ 1.
+pub(crate) fn check_trend(confidence: f64, seasonal: Option<usize>) -> Result<()> {
+    if !(confidence > 0.0 && confidence < 1.0) {
+        return Err(RasterError::Invalid(format!(
+            "--confidence {confidence}: give a share between 0 and 1, e.g. 0.95"
+        )));
     }
+    if seasonal == Some(0) {
+        return Err(RasterError::Invalid(
+            "--seasonal 0: give the seasons a year, e.g. 23".into(),
+        ));
+    }
+    Ok(())
 }
 
 impl RasterTask for TrendTask {
     type Results = TrendResults;
 
     fn files(&self) -> Result<Files> {
-        if !(self.confidence > 0.0 && self.confidence < 1.0) {
-            return Err(RasterError::Invalid(format!(
-                "--confidence {}: give a share between 0 and 1, e.g. 0.95",
-                self.confidence
-            )));
-        }
-        if self.seasonal == Some(0) {
-            return Err(RasterError::Invalid(
-                "--seasonal 0: give the seasons a year, e.g. 23".into(),
-            ));
-        }
+        check_trend(self.confidence, self.seasonal)?;
         Ok(Files {
             inputs: vec![self.input.path.clone()],
             ..Files::default()
@@ -600,11 +582,10 @@ impl RasterTask for TrendTask {
                     high: t.high,
                     confidence: self.confidence,
                 }),
-                mann_kendall: trend::mann_kendall(&obs.y).map(MkOut::from),
+                mann_kendall: trend::mann_kendall(&obs.y),
                 seasonal_mann_kendall: self
                     .seasonal
-                    .and_then(|p| trend::seasonal_mann_kendall(&obs.y, p))
-                    .map(MkOut::from),
+                    .and_then(|p| trend::seasonal_mann_kendall(&obs.y, p)),
                 seasons: self.seasonal,
             })
         })
@@ -633,7 +614,7 @@ impl TaskResults for TrendResults {
             }
             None => s.push_str("Theil–Sen: fewer than two times with values\n"),
         }
-        let mk = |s: &mut String, name: &str, m: &Option<MkOut>| match m {
+        let mk = |s: &mut String, name: &str, m: &Option<MannKendall>| match m {
             Some(m) => {
                 let _ = writeln!(
                     s,

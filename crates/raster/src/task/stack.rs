@@ -716,7 +716,47 @@ impl BreaksStackTask {
     }
 }
 
+impl StackInput {
+    /// A multi-band raster whose band i is the date on row i of `dates`, values raw ×
+    /// `scale`, true-date time, no index.
+    pub fn bands(raster: impl Into<PathBuf>, dates: impl Into<PathBuf>, scale: f64) -> StackInput {
+        StackInput {
+            source: StackSource::Bands {
+                raster: raster.into(),
+                dates: dates.into(),
+            },
+            scale,
+            per_year: None,
+            index: None,
+        }
+    }
+}
+
 impl BreaksStackTask {
+    /// BFAST Monitor of `input` from `monitor` with bfastmonitor's defaults (ROC history,
+    /// three harmonics and a trend, h 0.25, horizon 10, level 0.05) into a COG `out`,
+    /// whole, without classes, within 256 MB.
+    pub fn new(input: StackInput, monitor: &str, out: impl Into<PathBuf>) -> BreaksStackTask {
+        BreaksStackTask {
+            input,
+            monitor: monitor.into(),
+            history: HistoryChoice::Roc,
+            design: Design::default(),
+            h: 0.25,
+            end: 10.0,
+            level: 0.05,
+            out: OutputSpec {
+                path: out.into(),
+                format: crate::write::Format::Cog,
+                compression: crate::write::Compression::Deflate,
+                level: None,
+            },
+            window: None,
+            classes: None,
+            memory: 256_000_000,
+        }
+    }
+
     /// One pixel's series against its model, by column and row of the stack's grid.
     pub fn explain(&self, (col, row): (usize, usize)) -> Result<Explained> {
         let settings = self.settings()?;
@@ -1237,17 +1277,7 @@ impl RasterTask for TrendStackTask {
     type Results = TrendStackResults;
 
     fn files(&self) -> Result<Files> {
-        if !(self.confidence > 0.0 && self.confidence < 1.0) {
-            return Err(RasterError::Invalid(format!(
-                "--confidence {}: give a share between 0 and 1, e.g. 0.95",
-                self.confidence
-            )));
-        }
-        if self.seasonal == Some(0) {
-            return Err(RasterError::Invalid(
-                "--seasonal 0: give the seasons a year, e.g. 23".into(),
-            ));
-        }
+        super::series::check_trend(self.confidence, self.seasonal)?;
         Ok(Files {
             inputs: self.input.inputs()?,
             outputs: vec![self.out.path.clone()],
