@@ -23,8 +23,8 @@ use terrawatt_raster::series::sample::StackSpec;
 use terrawatt_raster::sieve::Connectivity;
 use terrawatt_raster::task::{
     AccuracyTask, BandSource, BreaksStackTask, BreaksTask, CcdcTask, ChangeResults, ChangeTask,
-    Explained, ForestLossTask, HistoryChoice, IndexTask, LandscapeTask, NamedBand, Quicklook,
-    RasterOptions, RasterTask, RoleBand, SampleDesignTask, SampleStackTask, SampleTask,
+    Explained, ForestLossTask, HistoryChoice, IndexTask, LandscapeTask, Monitoring, NamedBand,
+    Quicklook, RasterOptions, RasterTask, RoleBand, SampleDesignTask, SampleStackTask, SampleTask,
     SeriesInput, StackInput, StackSource, Task, TaskResults, TransitionsTask, TrendStackTask,
     TrendTask, WindowTask, ZonalTask,
 };
@@ -333,9 +333,20 @@ fn raster_out(out: &Path, format: Format) -> OutputSpec {
 }
 
 impl BreaksArgs {
-    fn monitor(&self) -> Result<String> {
-        self.monitor.clone().ok_or_else(|| {
-            anyhow!("BFAST Monitor needs the monitoring start: give --monitor START")
+    fn monitoring(&self) -> Result<Monitoring> {
+        let Some(monitor) = &self.monitor else {
+            bail!("BFAST Monitor needs the monitoring start: give --monitor START");
+        };
+        Ok(Monitoring {
+            monitor: monitor.clone(),
+            history: self.history.clone(),
+            design: Design {
+                harmonics: usize::from(self.harmonics),
+                trend: !self.no_trend,
+            },
+            h: self.bandwidth,
+            end: self.horizon,
+            level: self.level,
         })
     }
 
@@ -380,15 +391,7 @@ impl BreaksArgs {
         }
         Ok(BreaksStackTask {
             input: self.stack.input(stack, self.series.per_year)?,
-            monitor: self.monitor()?,
-            history: self.history.clone(),
-            design: Design {
-                harmonics: usize::from(self.harmonics),
-                trend: !self.no_trend,
-            },
-            h: self.bandwidth,
-            end: self.horizon,
-            level: self.level,
+            monitoring: self.monitoring()?,
             out: raster_out(out, self.stack.format),
             window: self.stack.window,
             classes: self
@@ -402,15 +405,7 @@ impl BreaksArgs {
     fn task(&self) -> Result<BreaksTask> {
         Ok(BreaksTask {
             input: self.series.input()?,
-            monitor: self.monitor()?,
-            history: self.history.clone(),
-            design: Design {
-                harmonics: usize::from(self.harmonics),
-                trend: !self.no_trend,
-            },
-            h: self.bandwidth,
-            end: self.horizon,
-            level: self.level,
+            monitoring: self.monitoring()?,
             out: self.out.clone(),
         })
     }

@@ -45,8 +45,8 @@ pub use change::{ChangeResults, ChangeTask, ChangeTiling, Quicklook};
 pub use index::{IndexResults, IndexTask};
 pub use landscape::{LandscapeResults, LandscapeTask, WindowResults, WindowTask};
 pub use series::{
-    BreaksResults, BreaksTask, CcdcResults, CcdcTask, Explained, HistoryChoice, Observations,
-    SeriesInput, TrendResults, TrendTask, show_time,
+    BreaksResults, BreaksTask, CcdcResults, CcdcTask, Explained, HistoryChoice, Monitoring,
+    Observations, SeriesInput, TrendResults, TrendTask, show_time,
 };
 pub use stack::{
     BreaksStackResults, BreaksStackTask, SampleStackResults, SampleStackTask, StackInput,

@@ -245,49 +245,37 @@ impl std::str::FromStr for HistoryChoice {
     }
 }
 
-/// BFAST Monitor on one series.
+/// BFAST Monitor's settings as the command line gives them (for a series or a stack).
 #[derive(Debug, Clone, PartialEq)]
-pub struct BreaksTask {
-    pub input: SeriesInput,
+pub struct Monitoring {
     /// The monitoring period: `START` or `START/END` (dates, decimal years or YEAR(PERIOD));
-    /// observations after END are left out.
+    /// observations after END are left out (a series only: a stack is monitored to its
+    /// last date).
     pub monitor: String,
     pub history: HistoryChoice,
     pub design: Design,
     pub h: f64,
     pub end: f64,
     pub level: f64,
-    /// The series with its fit, residuals and the MOSUM (CSV).
-    pub out: Option<PathBuf>,
 }
 
-/// What BFAST Monitor found in one series.
-#[derive(Debug, Clone, Serialize)]
-pub struct BreaksResults {
-    pub series: String,
-    pub observations: usize,
-    pub missing: usize,
-    pub history: String,
-    pub history_start: f64,
-    pub n_history: usize,
-    pub monitor_start: f64,
-    pub n_monitor: usize,
-    pub coefficient_names: Vec<String>,
-    pub coefficients: Vec<f64>,
-    pub r_squared: f64,
-    pub sigma: f64,
-    pub roc_statistic: Option<f64>,
-    pub roc_p_value: Option<f64>,
-    pub critical_value: f64,
-    pub break_time: Option<f64>,
-    pub magnitude: f64,
-    pub out: Option<PathBuf>,
-    #[serde(skip)]
-    per_year: Option<usize>,
-}
+impl Monitoring {
+    /// bfastmonitor's defaults from `monitor`: ROC history, three harmonics and a trend,
+    /// h 0.25, horizon 10, level 0.05.
+    pub fn new(monitor: &str) -> Monitoring {
+        Monitoring {
+            monitor: monitor.into(),
+            history: HistoryChoice::Roc,
+            design: Design::default(),
+            h: 0.25,
+            end: 10.0,
+            level: 0.05,
+        }
+    }
 
-impl BreaksTask {
-    fn settings(&self, per_year: Option<usize>) -> Result<(MonitorSettings, f64)> {
+    /// The model's settings and the last time kept (infinite without END), each option
+    /// checked (the critical value must be in the table).
+    pub fn settings(&self, per_year: Option<usize>) -> Result<(MonitorSettings, f64)> {
         let (start, until) = match self.monitor.split_once('/') {
             Some((a, b)) if !b.trim().is_empty() => (a, Some(b)),
             Some((a, _)) => (a, None),
@@ -326,6 +314,46 @@ impl BreaksTask {
         s.level = self.level;
         s.critical_value()?;
         Ok((s, until))
+    }
+}
+
+/// BFAST Monitor on one series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreaksTask {
+    pub input: SeriesInput,
+    pub monitoring: Monitoring,
+    /// The series with its fit, residuals and the MOSUM (CSV).
+    pub out: Option<PathBuf>,
+}
+
+/// What BFAST Monitor found in one series.
+#[derive(Debug, Clone, Serialize)]
+pub struct BreaksResults {
+    pub series: String,
+    pub observations: usize,
+    pub missing: usize,
+    pub history: String,
+    pub history_start: f64,
+    pub n_history: usize,
+    pub monitor_start: f64,
+    pub n_monitor: usize,
+    pub coefficient_names: Vec<String>,
+    pub coefficients: Vec<f64>,
+    pub r_squared: f64,
+    pub sigma: f64,
+    pub roc_statistic: Option<f64>,
+    pub roc_p_value: Option<f64>,
+    pub critical_value: f64,
+    pub break_time: Option<f64>,
+    pub magnitude: f64,
+    pub out: Option<PathBuf>,
+    #[serde(skip)]
+    per_year: Option<usize>,
+}
+
+impl BreaksTask {
+    fn settings(&self, per_year: Option<usize>) -> Result<(MonitorSettings, f64)> {
+        self.monitoring.settings(per_year)
     }
 }
 

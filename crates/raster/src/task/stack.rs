@@ -15,14 +15,13 @@ use serde::Serialize;
 use terrawatt_meter::{FunctionalUnit, Span};
 
 use super::change::{Quicklook, Rgb};
-use super::series::{Explained, HistoryChoice, show_time};
+use super::series::{Explained, Monitoring, show_time};
 use super::{Files, Progress, RasterTask, TaskResults};
 use crate::grid::{Grid, PixelWindow};
 use crate::index::Index;
 use crate::mask::MaskKind;
-use crate::series::bfast::{self, History, MonitorSettings, Skip};
-use crate::series::model::Design;
-use crate::series::{decimal_year, parse_time, regular_times};
+use crate::series::bfast::{self, MonitorSettings, Skip};
+use crate::series::{decimal_year, regular_times};
 use crate::write::OutputSpec;
 use crate::{RasterError, Result};
 
@@ -649,12 +648,7 @@ fn times(layers: &[Layer], per_year: Option<usize>) -> Result<(Vec<f64>, Vec<f64
 #[derive(Debug, Clone, PartialEq)]
 pub struct BreaksStackTask {
     pub input: StackInput,
-    pub monitor: String,
-    pub history: HistoryChoice,
-    pub design: Design,
-    pub h: f64,
-    pub end: f64,
-    pub level: f64,
+    pub monitoring: Monitoring,
     pub out: OutputSpec,
     /// Only this window of the stack's grid (a tile of a planned run).
     pub window: Option<PixelWindow>,
@@ -689,30 +683,13 @@ pub struct BreaksStackResults {
 
 impl BreaksStackTask {
     fn settings(&self) -> Result<MonitorSettings> {
-        let f = self.input.per_year;
-        let start = self.monitor.split('/').next().unwrap_or("");
-        if self.monitor.contains('/') {
+        if self.monitoring.monitor.contains('/') {
             return Err(RasterError::Invalid(format!(
                 "--monitor '{}': a stack is monitored to its last date; give START only",
-                self.monitor
+                self.monitoring.monitor
             )));
         }
-        let start =
-            parse_time(start, f).map_err(|e| RasterError::Invalid(format!("--monitor {e}")))?;
-        let mut s = MonitorSettings::new(start);
-        s.history = match &self.history {
-            HistoryChoice::Roc => History::Roc,
-            HistoryChoice::All => History::All,
-            HistoryChoice::From(t) => History::From(
-                parse_time(t, f).map_err(|e| RasterError::Invalid(format!("--history {e}")))?,
-            ),
-        };
-        s.design = self.design;
-        s.h = self.h;
-        s.end = self.end;
-        s.level = self.level;
-        s.critical_value()?;
-        Ok(s)
+        Ok(self.monitoring.settings(self.input.per_year)?.0)
     }
 }
 
@@ -739,12 +716,7 @@ impl BreaksStackTask {
     pub fn new(input: StackInput, monitor: &str, out: impl Into<PathBuf>) -> BreaksStackTask {
         BreaksStackTask {
             input,
-            monitor: monitor.into(),
-            history: HistoryChoice::Roc,
-            design: Design::default(),
-            h: 0.25,
-            end: 10.0,
-            level: 0.05,
+            monitoring: Monitoring::new(monitor),
             out: OutputSpec {
                 path: out.into(),
                 format: crate::write::Format::Cog,
