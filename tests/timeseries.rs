@@ -604,6 +604,56 @@ fn sentinel2_folder_stack_with_masks() {
         }
     }
     assert!(with > 5 && without > 5, "{with} {without}");
+    // R (bfastmonitor's procedure on strucchange) on 346 of these pixels, each a real series:
+    // the stack's break, magnitude, history start and length equal R's, in float32; the 54
+    // pixels R could not run are missing
+    let r2 = fixture("bfast_monitor_s2.json");
+    let ds = gdal::Dataset::open(&out).unwrap();
+    let band = |i: usize| {
+        ds.rasterband(i)
+            .unwrap()
+            .read_as::<f32>((0, 0), (200, 200), (200, 200), None)
+            .unwrap()
+    };
+    let (brk, mag, start, n) = (band(1), band(2), band(3), band(4));
+    let mut breaks = 0;
+    for px in r2["pixels"].as_array().unwrap() {
+        let p = (px["row"].as_u64().unwrap() * 200 + px["col"].as_u64().unwrap()) as usize;
+        let at = format!("pixel {},{}", px["col"], px["row"]);
+        match px["break_time"].as_f64() {
+            Some(b) => {
+                assert_eq!(brk.data()[p], b as f32, "{at}");
+                breaks += 1;
+            }
+            None => assert!(brk.data()[p].is_nan(), "{at}"),
+        }
+        let m = px["magnitude"].as_f64().unwrap() as f32;
+        assert!(
+            (mag.data()[p] - m).abs() <= 4.0 * f32::EPSILON * m.abs().max(1e-3),
+            "{at}: {} {m}",
+            mag.data()[p]
+        );
+        assert_eq!(
+            start.data()[p],
+            px["history_start"].as_f64().unwrap() as f32,
+            "{at}"
+        );
+        assert_eq!(
+            n.data()[p],
+            px["n_history"].as_f64().unwrap() as f32,
+            "{at}"
+        );
+    }
+    assert_eq!(breaks, 188);
+    for px in r2["skipped"].as_array().unwrap() {
+        let p = (px["row"].as_u64().unwrap() * 200 + px["col"].as_u64().unwrap()) as usize;
+        assert!(
+            n.data()[p].is_nan(),
+            "pixel {},{} has no result in R",
+            px["col"],
+            px["row"]
+        );
+    }
     // the same dates as STAC items on disk (a FeatureCollection, assets by key): the same map
     let items: Vec<serde_json::Value> = dates
         .iter()
