@@ -22,11 +22,11 @@ use terrawatt_raster::series::model::Design;
 use terrawatt_raster::series::sample::StackSpec;
 use terrawatt_raster::sieve::Connectivity;
 use terrawatt_raster::task::{
-    AccuracyTask, BandSource, BreaksStackTask, BreaksTask, CcdcTask, ChangeResults, ChangeTask,
-    Explained, ForestLossTask, HistoryChoice, IndexTask, LandscapeTask, Monitoring, NamedBand,
-    Quicklook, RasterOptions, RasterTask, RoleBand, SampleDesignTask, SampleStackTask, SampleTask,
-    SeriesInput, StackInput, StackSource, Task, TaskResults, TransitionsTask, TrendStackTask,
-    TrendTask, WindowTask, ZonalTask,
+    AccuracyTask, BandSource, BreaksStackTask, BreaksTask, CcdcStackTask, CcdcTask, ChangeResults,
+    ChangeTask, Explained, ForestLossTask, HistoryChoice, IndexTask, LandscapeTask, Monitoring,
+    NamedBand, Quicklook, RasterOptions, RasterTask, RoleBand, SampleDesignTask, SampleStackTask,
+    SampleTask, SeriesInput, StackInput, StackSource, Task, TaskResults, TransitionsTask,
+    TrendStackTask, TrendTask, WindowTask, ZonalTask,
 };
 use terrawatt_raster::window::Metric;
 use terrawatt_raster::write::{Compression, Format, OutputSpec};
@@ -318,6 +318,7 @@ impl StackArgs {
             scale: self.scale,
             per_year: per_year.map(usize::from),
             index: self.index,
+            landsat: false,
         })
     }
 }
@@ -350,10 +351,35 @@ impl BreaksArgs {
         })
     }
 
+    fn ccdc_stack_task(&self, stack: &Path) -> Result<CcdcStackTask> {
+        let Some(out) = &self.out else {
+            bail!("raster breaks --method ccdc --stack writes a raster: give --out FILE.tif");
+        };
+        if self.monitor.is_some()
+            || self.stack.index.is_some()
+            || self.quicklook.is_some()
+            || self.classes_out.is_some()
+            || self.explain.is_some()
+            || self.explain_point.is_some()
+        {
+            bail!(
+                "--method ccdc on a stack takes the Landsat bands by role and writes --out: leave out --monitor, --index, --quicklook, --classes-out and --explain"
+            );
+        }
+        let mut input = self.stack.input(stack, self.series.per_year)?;
+        input.landsat = true;
+        Ok(CcdcStackTask {
+            input,
+            out: raster_out(out, self.stack.format),
+            window: self.stack.window,
+            memory: memory(&self.stack.memory)?,
+        })
+    }
+
     fn ccdc_task(&self) -> Result<CcdcTask> {
         let Some(path) = &self.series.series else {
             bail!(
-                "--method ccdc runs on a series (--series FILE with the Landsat bands as columns); stacks are not supported by it yet"
+                "--method ccdc runs on a series (--series FILE with the Landsat bands as columns) or a stack (--stack with the roles blue … thermal and qa)"
             );
         };
         if self.monitor.is_some() || self.series.value.is_some() || self.plot.is_some() {
@@ -370,9 +396,7 @@ impl BreaksArgs {
 
     pub(crate) fn stack_task(&self, stack: &Path) -> Result<BreaksStackTask> {
         if self.method == "ccdc" {
-            bail!(
-                "--method ccdc runs on a series (--series FILE); stacks are not supported by it yet"
-            );
+            bail!("--method ccdc is not a tiled task yet: run it on the whole stack");
         }
         let explaining = self.explain.is_some() || self.explain_point.is_some();
         let placeholder = PathBuf::from("explain.tif");
@@ -1466,7 +1490,10 @@ pub fn sample_design(span: &mut Span, ctx: &Ctx, a: &SampleDesignArgs) -> Result
 
 pub fn breaks(span: &mut Span, ctx: &Ctx, a: &BreaksArgs) -> Result<Outcome> {
     if a.method == "ccdc" {
-        return run(span, ctx, &a.ccdc_task()?);
+        return match &a.stack.stack {
+            Some(stack) => run(span, ctx, &a.ccdc_stack_task(stack)?),
+            None => run(span, ctx, &a.ccdc_task()?),
+        };
     }
     let Some(stack) = &a.stack.stack else {
         let task = a.task()?;

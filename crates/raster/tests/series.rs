@@ -761,3 +761,121 @@ fn ccdc_equals_pyccd() {
     println!("{segments} segments equal pyccd's; largest relative difference {worst:.2e}");
     assert_eq!(segments, 140);
 }
+
+/// CCDC of a stack: eight of the pyccd fixture's series as the pixels of an 8 × 1 raster
+/// per date (a pixel without an acquisition that day is fill), listed by role in a CSV
+/// (`FILE#BAND`); each pixel's segments, changes and observations used are pyccd's.
+#[test]
+fn ccdc_of_a_stack_equals_pyccd_per_pixel() {
+    use gdal::DriverManager;
+    use gdal::raster::Buffer;
+    use std::collections::BTreeMap;
+    use terrawatt_raster::series::decimal_year;
+    use terrawatt_raster::task::{CcdcStackTask, RasterTask, Silent, StackInput, StackSource};
+    use terrawatt_raster::write::{Compression, Format, OutputSpec};
+    // two stable series, a clear-cut, a conversion to grass, to urban, a thinning, a
+    // clear-cut with regrowth and a series with two changes
+    const IDS: [usize; 8] = [0, 12, 22, 32, 40, 46, 52, 62];
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/timeseries");
+    let r = fixture("ccd_reference.json");
+    let text = std::fs::read_to_string(dir.join("ccd_series.csv")).unwrap();
+    // date -> pixel -> the eight values
+    let mut by_date: BTreeMap<String, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let id: usize = f[0].parse().unwrap();
+        if let Some(p) = IDS.iter().position(|i| *i == id) {
+            let v: Vec<f64> = f[2..10].iter().map(|x| x.parse().unwrap()).collect();
+            by_date.entry(f[1].to_string()).or_default().insert(p, v);
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let driver = DriverManager::get_driver_by_name("GTiff").unwrap();
+    let roles = [
+        "blue", "green", "red", "nir", "swir1", "swir2", "thermal", "qa",
+    ];
+    let mut list = format!("date,{}\n", roles.join(","));
+    for (date, px) in &by_date {
+        let name = format!("{date}.tif");
+        let mut ds = driver
+            .create_with_band_type::<f64, _>(tmp.path().join(&name), 8, 1, 8)
+            .unwrap();
+        ds.set_geo_transform(&[500_000.0, 30.0, 0.0, 4_800_000.0, 0.0, -30.0])
+            .unwrap();
+        for b in 0..8 {
+            let data: Vec<f64> = (0..8)
+                .map(|p| px.get(&p).map_or(if b == 7 { 1.0 } else { 0.0 }, |v| v[b]))
+                .collect();
+            let mut buf = Buffer::new((8, 1), data);
+            ds.rasterband(b + 1)
+                .unwrap()
+                .write((0, 0), (8, 1), &mut buf)
+                .unwrap();
+        }
+        let cols: Vec<String> = (1..=8).map(|b| format!("{name}#{b}")).collect();
+        list += &format!("{date},{}\n", cols.join(","));
+    }
+    let csv = tmp.path().join("stack.csv");
+    std::fs::write(&csv, list).unwrap();
+    let out = tmp.path().join("ccdc.tif");
+    let task = CcdcStackTask {
+        input: StackInput {
+            source: StackSource::List(csv),
+            scale: 1.0,
+            per_year: None,
+            index: None,
+            landsat: true,
+        },
+        out: OutputSpec {
+            path: out.clone(),
+            format: Format::Cog,
+            compression: Compression::Deflate,
+            level: None,
+        },
+        window: None,
+        memory: 64_000_000,
+    };
+    let meter =
+        terrawatt_meter::Meter::detect(&terrawatt_meter::MeterConfig::model_only()).unwrap();
+    let res = task.run(&mut meter.span("ccdc"), &Silent).unwrap();
+    assert_eq!((res.pixels, res.dates), (8, by_date.len()));
+    let ds = gdal::Dataset::open(&out).unwrap();
+    let band = |i: usize| {
+        ds.rasterband(i)
+            .unwrap()
+            .read_as::<f32>((0, 0), (8, 1), (8, 1), None)
+            .unwrap()
+            .data()
+            .to_vec()
+    };
+    let (segs, changes, first, last, used) = (band(1), band(2), band(3), band(4), band(5));
+    let year =
+        |day: i64| decimal_year(chrono::NaiveDate::from_num_days_from_ce_opt(day as i32).unwrap());
+    let mut with_change = 0;
+    for p in 0..8 {
+        let want = &r["series"][IDS[p]];
+        let ws = want["segments"].as_array().unwrap();
+        let breaks: Vec<f64> = ws
+            .iter()
+            .filter(|s| s["change_probability"].as_f64().unwrap() > 0.0)
+            .map(|s| year(s["break_day"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(segs[p], ws.len() as f32, "pixel {p}");
+        assert_eq!(changes[p], breaks.len() as f32, "pixel {p}");
+        let kept = want["processing_mask"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .filter(|c| *c == '1')
+            .count();
+        assert_eq!(used[p], kept as f32, "pixel {p}");
+        match (breaks.first(), breaks.last()) {
+            (Some(f), Some(l)) => {
+                assert_eq!((first[p], last[p]), (*f as f32, *l as f32), "pixel {p}");
+                with_change += 1;
+            }
+            _ => assert!(first[p].is_nan() && last[p].is_nan(), "pixel {p}"),
+        }
+    }
+    assert!(with_change >= 5, "{with_change}");
+}

@@ -49,8 +49,8 @@ pub use series::{
     Observations, SeriesInput, TrendResults, TrendTask, show_time,
 };
 pub use stack::{
-    BreaksStackResults, BreaksStackTask, SampleStackResults, SampleStackTask, StackInput,
-    StackSource, TrendStackResults, TrendStackTask,
+    BreaksStackResults, BreaksStackTask, CcdcStackResults, CcdcStackTask, SampleStackResults,
+    SampleStackTask, StackInput, StackSource, TrendStackResults, TrendStackTask,
 };
 pub use transitions::{Transitions, TransitionsResults, TransitionsTask};
 pub use zonal::{ForestLossResults, ForestLossTask, LinePlot, ZonalResults, ZonalTask};

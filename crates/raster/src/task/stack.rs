@@ -63,6 +63,9 @@ pub struct StackInput {
     pub per_year: Option<usize>,
     /// The value of a date is this index of its bands (by role) instead of one band.
     pub index: Option<Index>,
+    /// CCDC's input instead of one value: each date's Landsat bands by role (`blue`,
+    /// `green`, `red`, `nir`, `swir1`, `swir2`, `thermal`) and its `qa` (pixel_qa), raw.
+    pub landsat: bool,
 }
 
 /// One band of one file.
@@ -81,6 +84,28 @@ struct Layer {
 }
 
 const MASK_ROLES: [&str; 3] = ["scl", "qa_pixel", "mask"];
+
+/// CCDC's roles: the seven bands in pyccd's order, then the QA.
+const LANDSAT_ROLES: [&str; 8] = [
+    "blue", "green", "red", "nir", "swir1", "swir2", "thermal", "qa",
+];
+
+/// A role's file in a list or an item: `FILE` (band 1) or `FILE#N` (band N).
+fn file_band(dir: &Path, text: &str) -> Input {
+    if let Some((f, b)) = text.rsplit_once('#')
+        && let Ok(band) = b.parse::<usize>()
+        && band > 0
+    {
+        return Input {
+            path: dir.join(f),
+            band,
+        };
+    }
+    Input {
+        path: dir.join(text),
+        band: 1,
+    }
+}
 
 fn mask_kind(role: &str) -> MaskKind {
     match role {
@@ -160,6 +185,9 @@ fn date_in_name(name: &str) -> Option<NaiveDate> {
 impl StackInput {
     /// The roles a date's value is made of.
     fn value_roles(&self) -> Vec<&'static str> {
+        if self.landsat {
+            return LANDSAT_ROLES.to_vec();
+        }
         match self.index {
             Some(i) => i.bands().to_vec(),
             None => vec!["path"],
@@ -280,10 +308,12 @@ impl StackInput {
                 .iter()
                 .zip(&roles)
                 .map(|(&c, role)| {
-                    Ok(Input {
-                        path: dir.join(field(c, role)?),
-                        band,
-                    })
+                    let text = field(c, role)?;
+                    let mut input = file_band(dir, &text);
+                    if !text.contains('#') {
+                        input.band = band;
+                    }
+                    Ok(input)
                 })
                 .collect::<Result<Vec<_>>>()?;
             let mask = mask_col.and_then(|(c, role)| {
@@ -705,6 +735,7 @@ impl StackInput {
             scale,
             per_year: None,
             index: None,
+            landsat: false,
         }
     }
 }
@@ -825,7 +856,7 @@ impl RasterTask for BreaksStackTask {
                 self.memory,
                 &["break", "magnitude", "history_start", "n_history"],
                 progress,
-                |y| bfast::monitor(t, y, trend, &settings, critical),
+                |v| bfast::monitor(t, &v[0], trend, &settings, critical),
                 |r, px| match r {
                     Ok(m) => {
                         if let Some(b) = m.break_time {
@@ -1081,7 +1112,7 @@ fn sweep<R: Send>(
     memory: u64,
     bands: &[&str],
     progress: &dyn Progress,
-    compute: impl Fn(&[f64]) -> R + Sync,
+    compute: impl Fn(&[Vec<f64>]) -> R + Sync,
     mut put: impl FnMut(R, &mut [f32]),
 ) -> Result<u64> {
     crate::blocks::limit_gdal_cache(memory);
@@ -1106,28 +1137,40 @@ fn sweep<R: Send>(
         h,
         rows,
         |r0, n| {
-            // every date's rows of the strip, as f64 values (NaN missing or masked)
-            let mut values: Vec<Vec<f64>> = Vec::with_capacity(layers.len());
+            // every date's rows of the strip: one value per date (NaN missing or masked), or
+            // CCDC's raw bands
+            let mut values: Vec<Vec<Vec<f64>>> = Vec::with_capacity(layers.len());
             let mut open = Open::default();
             let mut masked = 0;
             for l in layers {
-                let (v, m) = read_layer(
-                    &mut open,
-                    l,
-                    input.index,
-                    input.scale,
-                    (col0, row0 + r0),
-                    n,
-                    w,
-                )?;
-                values.push(v);
-                masked += m;
+                if input.landsat {
+                    let mut bands = Vec::with_capacity(l.values.len());
+                    for i in &l.values {
+                        bands.push(read_band(&mut open, i, (col0, row0 + r0), n, w)?);
+                    }
+                    values.push(bands);
+                } else {
+                    let (v, m) = read_layer(
+                        &mut open,
+                        l,
+                        input.index,
+                        input.scale,
+                        (col0, row0 + r0),
+                        n,
+                        w,
+                    )?;
+                    values.push(vec![v]);
+                    masked += m;
+                }
             }
+            let nb = values.first().map_or(1, Vec::len);
             let results: Vec<R> = (0..w * n)
                 .into_par_iter()
                 .map(|p| {
-                    let y: Vec<f64> = values.iter().map(|v| v[p]).collect();
-                    compute(&y)
+                    let series: Vec<Vec<f64>> = (0..nb)
+                        .map(|b| values.iter().map(|l| l[b][p]).collect())
+                        .collect();
+                    compute(&series)
                 })
                 .collect();
             let d = done.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed) + n as u64;
@@ -1272,7 +1315,8 @@ impl RasterTask for TrendStackTask {
                 self.memory,
                 &["slope", "slope_low", "slope_high", "p_value", "tau", "n"],
                 progress,
-                |y| {
+                |v| {
+                    let y = &v[0];
                     let n = y.iter().filter(|v| v.is_finite()).count();
                     if n < need {
                         return None;
@@ -1411,5 +1455,161 @@ impl TaskResults for SampleStackResults {
 
     fn unit(&self) -> Option<FunctionalUnit> {
         None
+    }
+}
+
+/// CCDC (as lcmap-pyccd) of every pixel of a stack of Landsat dates (`input.landsat`):
+/// a COG of float32 bands `segments` (models fitted), `changes` (segments that end in a
+/// change), `first_change` and `last_change` (decimal years; missing where none) and `used`
+/// (observations kept).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CcdcStackTask {
+    pub input: StackInput,
+    pub out: OutputSpec,
+    /// Only this window of the stack's grid (a tile of a planned run).
+    pub window: Option<PixelWindow>,
+    pub memory: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CcdcStackResults {
+    pub out: PathBuf,
+    pub dates: usize,
+    pub width: usize,
+    pub height: usize,
+    pub pixels: u64,
+    /// Pixels by their number of changes (0, 1, 2, …).
+    pub pixels_by_changes: BTreeMap<usize, u64>,
+    /// Pixels without a model (too few clear observations).
+    pub without_model: u64,
+    /// Changes per calendar year.
+    pub changes_per_year: BTreeMap<i32, u64>,
+}
+
+/// An ordinal day (0001-01-01 = 1) as a decimal year.
+fn ordinal_year(day: i64) -> f64 {
+    NaiveDate::from_num_days_from_ce_opt(day as i32).map_or(f64::NAN, decimal_year)
+}
+
+impl RasterTask for CcdcStackTask {
+    type Results = CcdcStackResults;
+
+    fn files(&self) -> Result<Files> {
+        if !self.input.landsat {
+            return Err(RasterError::Invalid(
+                "CCDC reads each date's Landsat bands: give the roles blue, green, red, nir, swir1, swir2, thermal and qa".into(),
+            ));
+        }
+        Ok(Files {
+            inputs: self.input.inputs()?,
+            outputs: vec![self.out.path.clone()],
+            folders: vec![],
+        })
+    }
+
+    fn run(&self, span: &mut Span, progress: &dyn Progress) -> Result<CcdcStackResults> {
+        self.files()?;
+        let stack = self.input.prepare()?;
+        let days: Vec<i64> = stack
+            .layers
+            .iter()
+            .map(|l| i64::from(l.date.num_days_from_ce()))
+            .collect();
+        let mut by_changes: BTreeMap<usize, u64> = BTreeMap::new();
+        let mut per_year: BTreeMap<i32, u64> = BTreeMap::new();
+        let mut without = 0u64;
+        span.phase("ccdc", |_| {
+            sweep(
+                &self.input,
+                &stack,
+                self.window,
+                &self.out,
+                self.memory,
+                &["segments", "changes", "first_change", "last_change", "used"],
+                progress,
+                |v| {
+                    let bands: [Vec<f64>; 7] = std::array::from_fn(|b| v[b].clone());
+                    // a missing band or QA makes the observation fill
+                    let qa: Vec<u16> = (0..days.len())
+                        .map(|k| {
+                            let q = v[7][k];
+                            if q.is_nan()
+                                || (0..7).any(|b| v[b][k].is_nan())
+                                || !(0.0..=65535.0).contains(&q)
+                            {
+                                1
+                            } else {
+                                q as u16
+                            }
+                        })
+                        .collect();
+                    crate::series::ccd::detect(&days, &bands, &qa)
+                },
+                |d, px| {
+                    if d.segments.is_empty() {
+                        without += 1;
+                        return;
+                    }
+                    let changes: Vec<f64> = d
+                        .segments
+                        .iter()
+                        .filter(|s| s.change_probability > 0.0)
+                        .map(|s| ordinal_year(s.break_day))
+                        .collect();
+                    *by_changes.entry(changes.len()).or_default() += 1;
+                    for c in &changes {
+                        *per_year.entry(c.floor() as i32).or_default() += 1;
+                    }
+                    px[0] = d.segments.len() as f32;
+                    px[1] = changes.len() as f32;
+                    if let (Some(f), Some(l)) = (changes.first(), changes.last()) {
+                        px[2] = *f as f32;
+                        px[3] = *l as f32;
+                    }
+                    px[4] = d.processing_mask.iter().filter(|u| **u).count() as f32;
+                },
+            )
+        })?;
+        let (grid, _) = stack.window(self.window)?;
+        Ok(CcdcStackResults {
+            out: self.out.path.clone(),
+            dates: stack.layers.len(),
+            width: grid.width,
+            height: grid.height,
+            pixels: grid.pixels(),
+            pixels_by_changes: by_changes,
+            without_model: without,
+            changes_per_year: per_year,
+        })
+    }
+}
+
+impl TaskResults for CcdcStackResults {
+    fn text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "CCDC of {} dates on {} × {} pixels",
+            self.dates, self.width, self.height
+        );
+        for (k, n) in &self.pixels_by_changes {
+            let _ = writeln!(s, "  {n} pixels with {k} change(s)");
+        }
+        if self.without_model > 0 {
+            let _ = writeln!(
+                s,
+                "  {} pixels without a model (too few clear observations)",
+                self.without_model
+            );
+        }
+        for (y, n) in &self.changes_per_year {
+            let _ = writeln!(s, "  changes in {y}: {n}");
+        }
+        let _ = writeln!(s, "wrote {}", self.out.display());
+        s
+    }
+
+    fn unit(&self) -> Option<FunctionalUnit> {
+        Some(FunctionalUnit::new("megapixel", self.pixels as f64 / 1e6))
     }
 }
