@@ -441,6 +441,30 @@ fn bad_stacks_are_refused() {
     std::fs::copy(&scene, dir.join("X_B04.tif")).unwrap();
     let e = folder(&["--index", "ndvi", "--band-files", "red=B04,nir=B08"]);
     assert!(e.contains("X_B04.tif") && e.contains("no date"), "{e}");
+    // a date on another grid: refused, naming the file and what differs
+    let other = tmp.path().join("other.tif");
+    let o = terrawatt(&[
+        "raster",
+        "index",
+        "--expr",
+        "b1*2",
+        "--input",
+        s(&scene),
+        "--window",
+        "0,0,10,10",
+        "--out",
+        s(&other),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    fails(
+        &format!("date,path\n2019-01-01,{name}\n2019-02-01,other.tif\n"),
+        &[],
+        &[
+            "other.tif",
+            "is on another grid",
+            "warp the dates onto one grid",
+        ],
+    );
     // the output is an input
     std::fs::write(&list, format!("date,path\n2019-01-01,{name}\n")).unwrap();
     let before = std::fs::read(&scene).unwrap();

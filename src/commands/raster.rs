@@ -234,8 +234,8 @@ pub struct BreaksArgs {
     #[arg(long, default_value_t = 0.05, help_heading = "Method")]
     pub level: f64,
     /// A series: the series with the model's fit, its residuals and the MOSUM with its
-    /// boundary (CSV). A stack: the COG of four bands (break as a decimal year, magnitude,
-    /// history start, history observations).
+    /// boundary (CSV). A stack: a COG of the break (decimal year) and its day of the year,
+    /// the magnitude, the history's start, length, RMSE and R², the monitored observations.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub out: Option<PathBuf>,
     /// A stack: the break years as classes (Byte: 0 no break, v = a break in 2000 + v, 255

@@ -470,8 +470,34 @@ fn the_modis_stack_equals_the_pixel_runs() {
                 .to_vec()
         };
         let (brk, mag, start, n) = (band(1), band(2), band(3), band(4));
+        let (doy, n_mon, rmse, r2) = (band(5), band(6), band(7), band(8));
         for p in 0..25 {
             let w = &r["modis"][format!("px{p:02}_{conv}_ROC_o3")];
+            let near = |got: f32, want: &Value| {
+                let w = want.as_f64().unwrap() as f32;
+                (got - w).abs() <= 4.0 * f32::EPSILON * w.abs()
+            };
+            assert!(
+                near(rmse[p], &w["rmse_df"]) && near(r2[p], &w["r_squared"]),
+                "{conv} pixel {p}"
+            );
+            assert_eq!(
+                n_mon[p],
+                w["n_monitor"].as_f64().unwrap() as f32,
+                "{conv} pixel {p}"
+            );
+            if let Some(b) = w["break_time"].as_f64() {
+                // the acquisition's day of the year (true dates), or of the regular time
+                let year = b.floor();
+                let days = if (year as i64) % 4 == 0 { 366.0 } else { 365.0 };
+                assert_eq!(
+                    doy[p],
+                    ((b - year) * days).round() as f32 + 1.0,
+                    "{conv} pixel {p}"
+                );
+            } else {
+                assert!(doy[p].is_nan());
+            }
             match w["break_time"].as_f64() {
                 Some(b) => assert_eq!(brk[p], b as f32, "{conv} pixel {p}"),
                 None => assert!(brk[p].is_nan(), "{conv} pixel {p}"),

@@ -1,8 +1,10 @@
 //! `raster breaks --stack`: BFAST Monitor of every pixel of a stack of dated rasters, read in
 //! strips of rows within the memory budget (every date's rows of a strip together; a pixel's
 //! series is never held for the whole image), each strip's pixels in parallel, written as a
-//! COG of four float32 bands: `break` (decimal year; missing where none), `magnitude`,
-//! `history_start` and `n_history` (missing where the pixel had too short a history).
+//! COG of float32 bands: `break` (decimal year; missing where none), `magnitude`,
+//! `history_start`, `n_history`, `break_day_of_year`, `n_monitor`, `rmse` (the history
+//! model's σ) and `r_squared` (missing where the pixel had too short a history); also
+//! `raster trend --stack` and CCDC (`--method ccdc`) on the same sweep.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -854,13 +856,23 @@ impl RasterTask for BreaksStackTask {
                 self.window,
                 &self.out,
                 self.memory,
-                &["break", "magnitude", "history_start", "n_history"],
+                &[
+                    "break",
+                    "magnitude",
+                    "history_start",
+                    "n_history",
+                    "break_day_of_year",
+                    "n_monitor",
+                    "rmse",
+                    "r_squared",
+                ],
                 progress,
                 |v| bfast::monitor(t, &v[0], trend, &settings, critical),
                 |r, px| match r {
                     Ok(m) => {
                         if let Some(b) = m.break_time {
                             px[0] = b as f32;
+                            px[4] = day_of_year(b) as f32;
                             with_break += 1;
                             *per_year.entry(b.floor() as i32).or_default() += 1;
                         } else {
@@ -869,6 +881,9 @@ impl RasterTask for BreaksStackTask {
                         px[1] = m.magnitude as f32;
                         px[2] = m.history_start as f32;
                         px[3] = m.n_history as f32;
+                        px[5] = m.n_monitor as f32;
+                        px[6] = m.sigma as f32;
+                        px[7] = m.r_squared as f32;
                     }
                     Err(s) => *skipped.entry(s).or_default() += 1,
                 },
@@ -1484,6 +1499,17 @@ pub struct CcdcStackResults {
     pub without_model: u64,
     /// Changes per calendar year.
     pub changes_per_year: BTreeMap<i32, u64>,
+}
+
+/// The day of the year (1 = 1 January) of a decimal year `year + (day − 1) / days`.
+fn day_of_year(t: f64) -> u32 {
+    let year = t.floor();
+    let days = if NaiveDate::from_ymd_opt(year as i32, 2, 29).is_some() {
+        366.0
+    } else {
+        365.0
+    };
+    ((t - year) * days).round() as u32 + 1
 }
 
 /// An ordinal day (0001-01-01 = 1) as a decimal year.
