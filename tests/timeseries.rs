@@ -956,3 +956,58 @@ fn ccdc_of_a_series_from_a_table() {
         stderr(&o)
     );
 }
+
+/// `--history START/END`, as the command line of the issue gives it: the history is the
+/// observations from START to END; those after END and before the monitoring start are
+/// left out of both the history and the monitoring.
+#[test]
+fn a_history_with_an_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("s.csv");
+    let body: String = (0..23 * 6)
+        .map(|i| {
+            let t = 2010.0 + i as f64 / 23.0;
+            format!(
+                "{t:.6},{:.4}\n",
+                0.5 + 0.2 * (2.0 * std::f64::consts::PI * t).sin()
+            )
+        })
+        .collect();
+    std::fs::write(&p, format!("time,ndvi\n{body}")).unwrap();
+    let rep = tmp.path().join("r.json");
+    let o = terrawatt(&[
+        "--report",
+        s(&rep),
+        "raster",
+        "breaks",
+        "--series",
+        s(&p),
+        "--value",
+        "ndvi",
+        "--monitor",
+        "2014.0/",
+        "--history",
+        "2010.0/2012.99",
+        "--harmonics",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+    // 2010 … 2012.99: 3 years of 23; 2013 is left out; 2014 and 2015 monitored
+    assert_eq!(r["results"]["n_history"], 69);
+    assert_eq!(r["results"]["n_monitor"], 46);
+    let o = terrawatt(&[
+        "raster",
+        "breaks",
+        "--series",
+        s(&p),
+        "--value",
+        "ndvi",
+        "--monitor",
+        "2014.0",
+        "--history",
+        "2012.0/2011.0",
+    ]);
+    assert!(stderr(&o).contains("END after START"), "{}", stderr(&o));
+}

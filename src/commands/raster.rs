@@ -208,12 +208,13 @@ pub struct BreaksArgs {
     /// left out.
     #[arg(long, value_name = "START[/END]", help_heading = "Method")]
     pub monitor: Option<String>,
-    /// The stable history: roc (reversed-order CUSUM, bfastmonitor's default), all, or its
-    /// first time.
+    /// The stable history: roc (reversed-order CUSUM, bfastmonitor's default), all, its
+    /// first time, or START/END (the observations after END and before the monitoring
+    /// start are left out).
     #[arg(
         long,
         default_value = "roc",
-        value_name = "roc|all|TIME",
+        value_name = "roc|all|START[/END]",
         help_heading = "Method"
     )]
     pub history: HistoryChoice,

@@ -32,6 +32,9 @@ pub enum History {
     All,
     /// The observations from this time (decimal year) on.
     From(f64),
+    /// The observations from the first time to the second (both decimal years, the second
+    /// before the monitoring start); those after it and before the start are left out.
+    Between(f64, f64),
 }
 
 /// The settings of a monitoring run.
@@ -228,13 +231,19 @@ pub fn monitor(
     s: &MonitorSettings,
     critical: f64,
 ) -> Result<Monitor, Skip> {
-    let obs: Vec<usize> = (0..t.len()).filter(|&i| y[i].is_finite()).collect();
+    let gap = match s.history {
+        History::Between(_, to) => to,
+        _ => f64::INFINITY,
+    };
+    let obs: Vec<usize> = (0..t.len())
+        .filter(|&i| y[i].is_finite() && !(t[i] > gap && t[i] < s.start))
+        .collect();
     let k = s.design.columns();
     let row = |i: usize| (design_row(&s.design, t[i], trend[i]), y[i]);
     let history: Vec<usize> = obs.iter().copied().filter(|&i| t[i] < s.start).collect();
     let first = match s.history {
         History::All => 0,
-        History::From(from) => history
+        History::From(from) | History::Between(from, _) => history
             .iter()
             .position(|&i| t[i] >= from)
             .unwrap_or(history.len()),

@@ -230,7 +230,8 @@ pub enum HistoryChoice {
 impl std::str::FromStr for HistoryChoice {
     type Err = crate::ParseError;
 
-    /// `roc`, `all` or the history's first time (a date, a decimal year or YEAR(PERIOD)).
+    /// `roc`, `all`, or the history's first time (a date, a decimal year or YEAR(PERIOD)),
+    /// or its first and last times as `START/END`.
     fn from_str(s: &str) -> std::result::Result<HistoryChoice, crate::ParseError> {
         Ok(match s {
             "roc" | "ROC" => HistoryChoice::Roc,
@@ -298,14 +299,24 @@ impl Monitoring {
             HistoryChoice::Roc => History::Roc,
             HistoryChoice::All => History::All,
             HistoryChoice::From(text) => {
-                let from = parse_time(text, per_year)
-                    .map_err(|e| RasterError::Invalid(format!("--history {e}")))?;
-                if from >= start {
+                let time = |t: &str| {
+                    parse_time(t, per_year)
+                        .map_err(|e| RasterError::Invalid(format!("--history {e}")))
+                };
+                let (from, to) = match text.split_once('/') {
+                    Some((a, b)) if !b.trim().is_empty() => (time(a)?, Some(time(b)?)),
+                    Some((a, _)) => (time(a)?, None),
+                    None => (time(text)?, None),
+                };
+                if from >= start || to.is_some_and(|to| to >= start || to <= from) {
                     return Err(RasterError::Invalid(format!(
-                        "--history '{text}' is not before the monitoring start"
+                        "--history '{text}': give START or START/END before the monitoring start (END after START)"
                     )));
                 }
-                History::From(from)
+                match to {
+                    Some(to) => History::Between(from, to),
+                    None => History::From(from),
+                }
             }
         };
         s.design = self.design;
@@ -421,6 +432,7 @@ impl RasterTask for BreaksTask {
                 History::Roc => "ROC".into(),
                 History::All => "all".into(),
                 History::From(f) => format!("from {f}"),
+                History::Between(f, to) => format!("from {f} to {to}"),
             },
             history_start: m.history_start,
             n_history: m.n_history,
