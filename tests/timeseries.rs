@@ -269,7 +269,7 @@ fn bad_series_are_refused_with_the_row() {
     fails(
         &good,
         &["--history", "2015-01-01"],
-        &["not before the monitoring start"],
+        &["before the monitoring start"],
     );
     // settings off the boundary's table
     fails(
