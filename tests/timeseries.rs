@@ -10,6 +10,12 @@ use support::{assert_energy_line, s, stderr, stdout, terrawatt};
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
 
+/// What the command wrote on stderr holds `what`.
+fn said(o: &std::process::Output, what: &str) {
+    let e = stderr(o);
+    assert!(e.contains(what), "'{what}' not in: {e}");
+}
+
 fn fixture(name: &str) -> serde_json::Value {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("crates/raster/tests/fixtures/timeseries")
@@ -382,7 +388,7 @@ fn bad_stacks_are_refused() {
         "--out",
         s(&out),
     ]);
-    assert!(stderr(&o).contains("needs --dates FILE"), "{}", stderr(&o));
+    said(&o, "needs --dates FILE");
     // dates that do not match the bands
     let dates = tmp.path().join("dates.csv");
     std::fs::write(&dates, "dates\n2019-01-01\n2019-02-01\n").unwrap();
@@ -398,11 +404,7 @@ fn bad_stacks_are_refused() {
         "--out",
         s(&out),
     ]);
-    assert!(
-        stderr(&o).contains("2 dates for the 1 bands"),
-        "{}",
-        stderr(&o)
-    );
+    said(&o, "2 dates for the 1 bands");
     assert!(!out.exists());
     // a folder where a date misses a band, or a file has no date in its name
     let dir = tmp.path().join("dates");
@@ -738,11 +740,7 @@ fn sentinel2_folder_stack_with_masks() {
     )
     .unwrap();
     let o = terrawatt(&a);
-    assert!(
-        stderr(&o).contains("has no asset 'SCL' for scl"),
-        "{}",
-        stderr(&o)
-    );
+    said(&o, "has no asset 'SCL' for scl");
 }
 
 /// The sample stack of notebooks-data: the break map, its years as classes and a quicklook;
@@ -794,7 +792,7 @@ fn sample_stack_outputs_and_quicklook() {
     let before = std::fs::read(&dates).unwrap();
     let o = run(&dates);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("dates.csv"), "{}", stderr(&o));
+    said(&o, "dates.csv");
     assert_eq!(std::fs::read(&dates).unwrap(), before);
     assert!(!out.exists() && !classes.exists());
 }
@@ -872,11 +870,7 @@ fn a_pixel_is_explained() {
         "--explain",
         "9,9",
     ]);
-    assert!(
-        stderr(&o).contains("the stack has 5 × 5 pixels"),
-        "{}",
-        stderr(&o)
-    );
+    said(&o, "the stack has 5 × 5 pixels");
 }
 
 /// `raster breaks --method ccdc` on one Landsat series from a table (pyccd's series 72 of the
@@ -1009,5 +1003,5 @@ fn a_history_with_an_end() {
         "--history",
         "2012.0/2011.0",
     ]);
-    assert!(stderr(&o).contains("END after START"), "{}", stderr(&o));
+    said(&o, "END after START");
 }
