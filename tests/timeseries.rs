@@ -906,10 +906,10 @@ fn ccdc_of_a_series_from_a_table() {
         s(&out),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let said = stdout(&o);
+    let printed = stdout(&o);
     assert!(
-        said.contains("2001-05-15 to 2020-07-22 (236 observations, 8 coefficients)"),
-        "{said}"
+        printed.contains("2001-05-15 to 2020-07-22 (236 observations, 8 coefficients)"),
+        "{printed}"
     );
     let got: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
@@ -931,6 +931,23 @@ fn ccdc_of_a_series_from_a_table() {
         std::fs::read_to_string(&out).unwrap().lines().count(),
         1 + segs.len()
     );
+    // dates out of order are refused with the row, not read as another series
+    let mut shuffled = body.clone();
+    shuffled.swap(3, 4);
+    std::fs::write(&csv, format!("{header}\n{}\n", shuffled.join("\n"))).unwrap();
+    let o = terrawatt(&[
+        "raster",
+        "breaks",
+        "--method",
+        "ccdc",
+        "--series",
+        s(&csv),
+        "--time",
+        "date",
+    ]);
+    assert!(!o.status.success());
+    said(&o, "row 5");
+    said(&o, "not in order");
     // a series without the bands, and CCDC on a stack, are refused
     let bad = tmp.path().join("bad.csv");
     std::fs::write(&bad, "date,ndvi\n2020-01-01,0.5\n").unwrap();
