@@ -12,34 +12,14 @@ use std::path::{Path, PathBuf};
 
 use terrawatt_building::load::{self, Hyper, ModelKind};
 use terrawatt_learn::cv::{self, CvResult};
-use terrawatt_table::{MissingPolicy, Table};
+
+mod support;
 
 /// The package folder, as cargo gives it when the test runs (a test binary built in
 /// another checkout that shares the target folder must not look in that checkout).
 fn manifest_dir() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
         .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
-}
-
-fn data() -> Option<PathBuf> {
-    let p = manifest_dir().join("../../../shared/data/building/ENB2012.csv");
-    if p.exists() {
-        return Some(p);
-    }
-    if std::env::var_os("TERRAWATT_REFERENCE_DATA").is_some() {
-        panic!(
-            "{} is missing and TERRAWATT_REFERENCE_DATA is set",
-            p.display()
-        );
-    }
-    // written to the stream itself, so the test harness's capture does not hide it
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "notice: skipping: {} is absent",
-        p.display()
-    );
-    None
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -52,16 +32,7 @@ fn reference() -> serde_json::Value {
 }
 
 fn run(path: &Path, target: &str, kind: ModelKind) -> CvResult {
-    let other = if target == "Y1" { "Y2" } else { "Y1" };
-    let t = Table::read(path).unwrap();
-    let sel = t
-        .select(
-            Some(target),
-            None,
-            &[other.to_string()],
-            MissingPolicy::Error,
-        )
-        .unwrap();
+    let sel = support::select(path, target);
     assert_eq!(
         sel.features,
         ["X1", "X2", "X3", "X4", "X5", "X6", "X7", "X8"]
@@ -91,7 +62,9 @@ fn folds_are_the_exported_ones() {
 
 #[test]
 fn ols_equals_scikit_learn_on_the_same_folds() {
-    let Some(path) = data() else { return };
+    let Some(path) = support::enb2012() else {
+        return;
+    };
     let r = reference();
     for target in ["Y1", "Y2"] {
         let ours = run(&path, target, ModelKind::Ols);
@@ -117,7 +90,9 @@ fn ols_equals_scikit_learn_on_the_same_folds() {
 
 #[test]
 fn forest_at_least_as_good_as_scikit_learns() {
-    let Some(path) = data() else { return };
+    let Some(path) = support::enb2012() else {
+        return;
+    };
     let r = reference();
     for target in ["Y1", "Y2"] {
         let (mae, _) = run(&path, target, ModelKind::Forest).mean_sd(|s| s.mae);
@@ -133,7 +108,9 @@ fn forest_at_least_as_good_as_scikit_learns() {
 
 #[test]
 fn boosting_defaults_reach_the_bar() {
-    let Some(path) = data() else { return };
+    let Some(path) = support::enb2012() else {
+        return;
+    };
     for (target, bar) in [("Y1", 0.19), ("Y2", 0.37)] {
         let (mae, _) = run(&path, target, ModelKind::Gbm).mean_sd(|s| s.mae);
         assert!(mae <= bar, "{target}: boosting MAE {mae} > {bar}");

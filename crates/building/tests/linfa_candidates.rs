@@ -2,8 +2,6 @@
 //! (ENB2012, 768 buildings; 10-fold shuffled CV with seed 0 as in `enb2012.rs`): any linfa
 //! `Fit` joins as a candidate, and linfa-elasticnet's elastic net is compared with ours.
 
-use std::path::PathBuf;
-
 use ndarray::{Array1, Array2};
 use terrawatt_building::load::{
     self, Evaluation, GreenSettings, Hyper, ModelKind, green_choice_with, linfa_elastic_net,
@@ -14,44 +12,13 @@ use terrawatt_learn::learner::{Learner, LinfaLearner, Standardized};
 use terrawatt_learn::linear::LinearParams;
 use terrawatt_learn::linfa_elasticnet::ElasticNetParams;
 use terrawatt_meter::meter::{Meter, MeterConfig};
-use terrawatt_table::{MissingPolicy, Table};
 
-/// The package folder, as cargo gives it when the test runs (a test binary built in
-/// another checkout that shares the target folder must not look in that checkout).
-fn manifest_dir() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
-}
+mod support;
 
 /// ENB2012's features X1–X8 and the target `target` (Y1 or Y2), or `None` (with a notice)
 /// when the shared data is absent and `TERRAWATT_REFERENCE_DATA` is not set.
 fn enb2012(target: &str) -> Option<(Array2<f64>, Array1<f64>)> {
-    let p = manifest_dir().join("../../../shared/data/building/ENB2012.csv");
-    if !p.exists() {
-        if std::env::var_os("TERRAWATT_REFERENCE_DATA").is_some() {
-            panic!(
-                "{} is missing and TERRAWATT_REFERENCE_DATA is set",
-                p.display()
-            );
-        }
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "notice: skipping: {} is absent",
-            p.display()
-        );
-        return None;
-    }
-    let other = if target == "Y1" { "Y2" } else { "Y1" };
-    let t = Table::read(&p).unwrap();
-    let sel = t
-        .select(
-            Some(target),
-            None,
-            &[other.to_string()],
-            MissingPolicy::Error,
-        )
-        .unwrap();
+    let sel = support::select(&support::enb2012()?, target);
     Some((sel.x, sel.y.unwrap()))
 }
 
