@@ -42,23 +42,11 @@ fn bench(c: &mut Criterion) {
         )
         .join("../../../shared/data/solar/723170TYA.CSV");
     if let Ok(w) = terrawatt_solar::weather::read_tmy3(&tmy3, 1990) {
-        use terrawatt_solar::pv::{Losses, SapmParams};
-        use terrawatt_solar::system::{Mount, SkyModel, System, TemperatureModel, simulate};
+        use terrawatt_solar::system::{System, simulate};
+        // PVWatts' defaults (Perez sky, SAPM open rack glass/glass) with pvlib's 3.84 kW inverter
         let system = System {
-            iam: terrawatt_solar::system::Iam::None,
-            mount: Mount::Fixed {
-                tilt: 30.0,
-                azimuth: 180.0,
-            },
-            kwp: 4.0,
-            gamma_pdc: -0.0047,
             inverter_kw: 3.84,
-            eta_nom: 0.96,
-            eta_ref: 0.9637,
-            albedo: 0.25,
-            sky: SkyModel::Perez,
-            temperature: TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_GLASS),
-            losses: Losses::default(),
+            ..System::pvwatts(4.0, 30.0, 180.0).unwrap()
         };
         g.bench_function("TMY3 year, weather to AC", |b| {
             b.iter(|| {

@@ -9,9 +9,12 @@ use chrono::{DateTime, Datelike};
 use terrawatt_solar::irradiance::{self as irr, AirmassModel};
 use terrawatt_solar::pv::{self, Losses, SapmParams};
 use terrawatt_solar::spa::{self, Site};
-use terrawatt_solar::system::{Mount, SkyModel, System, TemperatureModel, simulate};
+use terrawatt_solar::system::{System, simulate};
 use terrawatt_solar::tracking::Tracker;
 use terrawatt_solar::weather::Label;
+
+#[path = "../../meter/tests/common.rs"]
+mod common;
 
 struct Fixture {
     cols: HashMap<String, Vec<f64>>,
@@ -295,27 +298,9 @@ fn agrees_with_pvlib_on_a_tmy3_year() {
 
 #[test]
 fn tmy3_reader_matches_pvlib() {
-    // the package folder as cargo gives it at run time; the data sit beside the repository
-    let path = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(
-            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-            std::path::PathBuf::from,
-        )
-        .join("../../../shared/data/solar/723170TYA.CSV");
-    if !path.exists() {
-        assert!(
-            std::env::var_os("TERRAWATT_REFERENCE_DATA").is_none(),
-            "reference data {} is missing and TERRAWATT_REFERENCE_DATA is set",
-            path.display()
-        );
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "notice: skipping: reference data {} is absent",
-            path.display()
-        );
+    let Some(path) = common::reference_data("solar/723170TYA.CSV") else {
         return;
-    }
+    };
     let w = terrawatt_solar::weather::read_tmy3(&path, 1990).unwrap();
     assert_eq!(w.len(), 8760);
     assert_eq!((w.latitude, w.longitude, w.altitude), (36.1, -79.95, 273.0));
@@ -342,21 +327,10 @@ fn tmy3_reader_matches_pvlib() {
         }
     }
     // weather → AC, with the stamps as pvlib uses them (hour ends)
+    // PVWatts' defaults (Perez sky, SAPM open rack glass/glass) with pvlib's 3.84 kW inverter
     let system = System {
-        iam: terrawatt_solar::system::Iam::None,
-        mount: Mount::Fixed {
-            tilt: 30.0,
-            azimuth: 180.0,
-        },
-        kwp: 4.0,
-        gamma_pdc: -0.0047,
         inverter_kw: 3.84,
-        eta_nom: 0.96,
-        eta_ref: 0.9637,
-        albedo: 0.25,
-        sky: SkyModel::Perez,
-        temperature: TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_GLASS),
-        losses: Losses::default(),
+        ..System::pvwatts(4.0, 30.0, 180.0).unwrap()
     };
     let sim = simulate(&w, &system, Label::End, 67.0);
     let rows: Vec<usize> = (0..8760).step_by(5).collect();
