@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
+use terrawatt_solar::irradiance as irr;
 use terrawatt_solar::pv::{self, Fuentes};
+use terrawatt_solar::spa::{self, Site};
 
 #[path = "../../meter/tests/common.rs"]
 mod common;
@@ -12,6 +14,110 @@ mod common;
 struct Pvw {
     tilt: f64,
     rows: Vec<[f64; 11]>,
+}
+
+impl Pvw {
+    /// Row `i`'s hour.
+    fn hour(&self, i: usize) -> Hour {
+        let (mid, pos) = mid_hour(i);
+        let (dni, dhi) = (self.rows[i][3], self.rows[i][4]);
+        let z = pos.zenith;
+        Hour {
+            tilt: self.tilt,
+            dni,
+            dhi,
+            ghi: dni * z.to_radians().cos().max(0.0) + dhi,
+            zenith: z,
+            azimuth: pos.azimuth,
+            e0: irr::extra_spencer(terrawatt_solar::system::day_of_year_utc(mid)),
+            am: irr::airmass_relative(z, irr::AirmassModel::KastenYoung1989),
+            aoi: irr::aoi(self.tilt, 180.0, z, pos.azimuth),
+        }
+    }
+
+    /// Column `k` of every row.
+    fn column(&self, k: usize) -> Vec<f64> {
+        self.rows.iter().map(|r| r[k]).collect()
+    }
+
+    /// PVWatts' Fuentes cell temperature of an array of installed NOCT `noct` at the
+    /// file's tilt under `poa`, in the file's air temperature and wind.
+    fn cell_temperature(&self, poa: &[f64], noct: f64) -> Vec<f64> {
+        pv::fuentes_with_sun(
+            poa,
+            &self.column(5),
+            &self.column(6),
+            &[1.0; 8760],
+            Some(&sun_up()),
+            &Fuentes::pvwatts(noct, self.tilt),
+        )
+    }
+}
+
+/// The two systems of the reference files, with their installed NOCT.
+const FILES: [(&str, f64); 2] = [
+    ("pvwatts_8760_rackmount.csv", 45.0),
+    ("pvwatts_8760_roofmount.csv", 49.0),
+];
+
+/// 1990-01-01T00:00-07:00 as Unix seconds; each row is the hour starting at its label.
+const T0: f64 = 631_177_200.0;
+
+/// The files' site.
+fn site() -> Site {
+    Site {
+        elevation: 1819.6,
+        ..Site::new(39.73, -105.18)
+    }
+}
+
+/// The middle of row `i`'s hour and the Sun then.
+fn mid_hour(i: usize) -> (f64, spa::Position) {
+    let mid = T0 + i as f64 * 3600.0 + 1800.0;
+    (mid, spa::position(&spa::time_terms(mid, 67.0), &site()))
+}
+
+/// An hour of a file on its array (facing south at the file's tilt), the Sun at mid-hour.
+struct Hour {
+    tilt: f64,
+    dni: f64,
+    dhi: f64,
+    /// Global horizontal from the file's beam and diffuse.
+    ghi: f64,
+    zenith: f64,
+    azimuth: f64,
+    /// Extraterrestrial irradiance (Spencer).
+    e0: f64,
+    /// Relative air mass (Kasten & Young 1989).
+    am: f64,
+    aoi: f64,
+}
+
+impl Hour {
+    /// The Perez sky diffuse on the array.
+    fn perez(&self, coef: &irr::PerezCoefficients) -> f64 {
+        irr::perez(
+            self.tilt,
+            180.0,
+            self.dhi,
+            self.dni,
+            self.e0,
+            self.zenith,
+            self.azimuth,
+            self.am,
+            coef,
+        )
+    }
+
+    /// The plane of array with `sky` diffuse and albedo 0.2.
+    fn poa(&self, sky: f64) -> irr::Poa {
+        irr::poa(
+            self.aoi,
+            self.dni,
+            sky,
+            irr::ground_diffuse(self.tilt, self.ghi, 0.2),
+        )
+    }
 }
 
 fn read(path: &PathBuf) -> Pvw {
@@ -42,18 +148,12 @@ fn read(path: &PathBuf) -> Pvw {
 /// The Sun's centre above the horizon at some moment of each hour of 1990 at the file's site
 /// (PVWatts' sunup flag: sunrise and sunset at the geometric hour angle, no refraction).
 fn sun_up() -> Vec<bool> {
-    let site = terrawatt_solar::spa::Site {
-        elevation: 1819.6,
-        ..terrawatt_solar::spa::Site::new(39.73, -105.18)
-    };
+    let site = site();
     (0..8760)
         .map(|i| {
             (0..=12).any(|k| {
-                // 1990-01-01T00:00-07:00 as Unix seconds; each row is the hour starting at its label
-                let t = 631_177_200.0 + i as f64 * 3600.0 + k as f64 * 300.0;
-                terrawatt_solar::spa::position(&terrawatt_solar::spa::time_terms(t, 67.0), &site)
-                    .elevation
-                    > 0.0
+                let t = T0 + i as f64 * 3600.0 + k as f64 * 300.0;
+                spa::position(&spa::time_terms(t, 67.0), &site).elevation > 0.0
             })
         })
         .collect()
@@ -64,24 +164,10 @@ fn fuentes_cell_temperature_near_pvwatts() {
     let Some(dir) = common::reference_data("solar") else {
         return;
     };
-    for (file, noct) in [
-        ("pvwatts_8760_rackmount.csv", 45.0),
-        ("pvwatts_8760_roofmount.csv", 49.0),
-    ] {
+    for (file, noct) in FILES {
         let p = read(&dir.join(file));
         assert_eq!(p.rows.len(), 8760);
-        let poa: Vec<f64> = p.rows.iter().map(|r| r[7]).collect();
-        let tamb: Vec<f64> = p.rows.iter().map(|r| r[5]).collect();
-        let wind: Vec<f64> = p.rows.iter().map(|r| r[6]).collect();
-        let up = sun_up();
-        let t = pv::fuentes_with_sun(
-            &poa,
-            &tamb,
-            &wind,
-            &[1.0; 8760],
-            Some(&up),
-            &Fuentes::pvwatts(noct, p.tilt),
-        );
+        let t = p.cell_temperature(&p.column(7), noct);
         let mut worst: f64 = 0.0;
         let mut sum = 0.0;
         let mut n = 0;
@@ -125,35 +211,16 @@ fn fuentes_cell_temperature_near_pvwatts() {
 
 #[test]
 fn plane_of_array_near_pvwatts() {
-    use terrawatt_solar::irradiance as irr;
-    use terrawatt_solar::spa::{self, Site};
     let Some(dir) = common::reference_data("solar") else {
         return;
     };
     let p = read(&dir.join("pvwatts_8760_rackmount.csv"));
-    let site = Site {
-        elevation: 1819.6,
-        ..Site::new(39.73, -105.18)
-    };
     let coef = irr::perez_model("allsitescomposite1990").unwrap();
-    // 1990-01-01T00:00-07:00 as Unix seconds; each row is the hour starting at its label
-    let t0 = 631_177_200.0;
     let (mut sum_ours, mut sum_nrel, mut worst, mut n) = (0.0, 0.0, 0.0f64, 0);
     for (i, r) in p.rows.iter().enumerate() {
-        let mid = t0 + i as f64 * 3600.0 + 1800.0;
-        let pos = spa::position(&spa::time_terms(mid, 67.0), &site);
-        let (dni, dhi) = (r[3], r[4]);
-        let z = pos.zenith;
-        let ghi = dni * z.to_radians().cos().max(0.0) + dhi;
-        let e0 = irr::extra_spencer(terrawatt_solar::system::day_of_year_utc(mid));
-        let am = irr::airmass_relative(z, irr::AirmassModel::KastenYoung1989);
-        let aoi = irr::aoi(p.tilt, 180.0, z, pos.azimuth);
-        let sky = if dhi == 0.0 {
-            0.0
-        } else {
-            irr::perez(p.tilt, 180.0, dhi, dni, e0, z, pos.azimuth, am, coef)
-        };
-        let poa = irr::poa(aoi, dni, sky, irr::ground_diffuse(p.tilt, ghi, 0.2));
+        let h = p.hour(i);
+        let sky = if h.dhi == 0.0 { 0.0 } else { h.perez(coef) };
+        let poa = h.poa(sky);
         if r[7] > 0.0 && !poa.global.is_nan() {
             sum_ours += poa.global;
             sum_nrel += r[7];
@@ -175,26 +242,14 @@ fn plane_of_array_near_pvwatts() {
 
 #[test]
 fn dc_from_transmitted_poa_equals_pvwatts() {
-    use terrawatt_solar::irradiance as irr;
-    use terrawatt_solar::spa::{self, Site};
     let Some(dir) = common::reference_data("solar") else {
         return;
     };
-    for (file, noct) in [
-        ("pvwatts_8760_rackmount.csv", 45.0),
-        ("pvwatts_8760_roofmount.csv", 49.0),
-    ] {
+    for (file, noct) in FILES {
         let p = read(&dir.join(file));
-        let site = Site {
-            elevation: 1819.6,
-            ..Site::new(39.73, -105.18)
-        };
-        let t0 = 631_177_200.0;
         let mut tpoa = Vec::new();
         for (i, r) in p.rows.iter().enumerate() {
-            let mid = t0 + i as f64 * 3600.0 + 1800.0;
-            let pos = spa::position(&spa::time_terms(mid, 67.0), &site);
-            let aoi = irr::aoi(p.tilt, 180.0, pos.zenith, pos.azimuth);
+            let aoi = p.hour(i).aoi;
             let beam = (r[3] * aoi.to_radians().cos()).max(0.0);
             let t = r[7] - (1.0 - irr::iam_physical(aoi, 1.526, 4.0, 0.002)) * beam;
             tpoa.push(if r[7] > 0.0 { t.max(0.0) } else { 0.0 });
@@ -206,16 +261,7 @@ fn dc_from_transmitted_poa_equals_pvwatts() {
             s_nrel += r[9];
             worst = worst.max((dc - r[9]).abs());
         }
-        let tamb: Vec<f64> = p.rows.iter().map(|r| r[5]).collect();
-        let wind: Vec<f64> = p.rows.iter().map(|r| r[6]).collect();
-        let t = pv::fuentes_with_sun(
-            &tpoa,
-            &tamb,
-            &wind,
-            &[1.0; 8760],
-            Some(&sun_up()),
-            &Fuentes::pvwatts(noct, p.tilt),
-        );
+        let t = p.cell_temperature(&tpoa, noct);
         let (mut tw, mut ts, mut n) = (0.0f64, 0.0, 0);
         for (i, r) in p.rows.iter().enumerate() {
             if r[7] > 0.0 {
@@ -236,54 +282,28 @@ fn dc_from_transmitted_poa_equals_pvwatts() {
 
 #[test]
 fn annual_ac_within_a_tenth_of_a_percent_of_pvwatts() {
-    use terrawatt_solar::irradiance as irr;
-    use terrawatt_solar::spa::{self, Site};
     let Some(dir) = common::reference_data("solar") else {
         return;
     };
     let coef = irr::perez_model("allsitescomposite1990").unwrap();
-    for (file, noct) in [
-        ("pvwatts_8760_rackmount.csv", 45.0),
-        ("pvwatts_8760_roofmount.csv", 49.0),
-    ] {
+    for (file, noct) in FILES {
         let p = read(&dir.join(file));
-        let site = Site {
-            elevation: 1819.6,
-            ..Site::new(39.73, -105.18)
-        };
-        let t0 = 631_177_200.0;
         let (mut poa, mut tpoa) = (Vec::new(), Vec::new());
-        for (i, r) in p.rows.iter().enumerate() {
-            let mid = t0 + i as f64 * 3600.0 + 1800.0;
-            let pos = spa::position(&spa::time_terms(mid, 67.0), &site);
-            let (dni, dhi) = (r[3], r[4]);
-            let z = pos.zenith;
-            let ghi = dni * z.to_radians().cos().max(0.0) + dhi;
-            let e0 = irr::extra_spencer(terrawatt_solar::system::day_of_year_utc(mid));
-            let am = irr::airmass_relative(z, irr::AirmassModel::KastenYoung1989);
-            let aoi = irr::aoi(p.tilt, 180.0, z, pos.azimuth);
-            let sky = if dhi == 0.0 || am.is_nan() {
+        for i in 0..p.rows.len() {
+            let h = p.hour(i);
+            let sky = if h.dhi == 0.0 || h.am.is_nan() {
                 0.0
             } else {
-                irr::perez(p.tilt, 180.0, dhi, dni, e0, z, pos.azimuth, am, coef)
+                h.perez(coef)
             };
-            let g = irr::poa(aoi, dni, sky, irr::ground_diffuse(p.tilt, ghi, 0.2));
+            let g = h.poa(sky);
             let total = if g.global.is_nan() { 0.0 } else { g.global };
             poa.push(total);
             tpoa.push(
-                (total - (1.0 - irr::iam_physical(aoi, 1.526, 4.0, 0.002)) * g.direct).max(0.0),
+                (total - (1.0 - irr::iam_physical(h.aoi, 1.526, 4.0, 0.002)) * g.direct).max(0.0),
             );
         }
-        let tamb: Vec<f64> = p.rows.iter().map(|r| r[5]).collect();
-        let wind: Vec<f64> = p.rows.iter().map(|r| r[6]).collect();
-        let tc = pv::fuentes_with_sun(
-            &poa,
-            &tamb,
-            &wind,
-            &[1.0; 8760],
-            Some(&sun_up()),
-            &Fuentes::pvwatts(noct, p.tilt),
-        );
+        let tc = p.cell_temperature(&poa, noct);
         let (mut ac, mut ac_nrel) = (0.0, 0.0);
         for (i, r) in p.rows.iter().enumerate() {
             let dc = pv::pvwatts_dc(tpoa[i], tc[i], 4000.0, -0.0047, 25.0) * (1.0 - 0.1408);
