@@ -32,6 +32,28 @@ struct Machine {
     hypervisor: bool,
 }
 
+/// A guest of `vcpus` vCPUs: one socket of two threads a core, with the hypervisor flag.
+const fn guest(
+    vendor: &'static str,
+    family: u32,
+    model: u32,
+    stepping: u32,
+    name: &'static str,
+    vcpus: usize,
+) -> Machine {
+    Machine {
+        vendor,
+        family,
+        model,
+        stepping,
+        name,
+        sockets: 1,
+        cores_per_socket: vcpus / 2,
+        threads_per_core: 2,
+        hypervisor: true,
+    }
+}
+
 fn x86(m: &Machine) -> String {
     let mut t = String::new();
     let mut p = 0;
@@ -116,17 +138,14 @@ const AMD: &str = "AuthenticAMD";
 
 /// AWS m6i.large: 2 vCPUs, one core of a Xeon Platinum 8375C (Ice Lake: family 6 model 106
 /// stepping 6).
-const M6I_LARGE: Machine = Machine {
-    vendor: INTEL,
-    family: 6,
-    model: 106,
-    stepping: 6,
-    name: "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz",
-    sockets: 1,
-    cores_per_socket: 1,
-    threads_per_core: 2,
-    hypervisor: true,
-};
+const M6I_LARGE: Machine = guest(
+    INTEL,
+    6,
+    106,
+    6,
+    "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz",
+    2,
+);
 
 #[test]
 fn aws_m6i_large_is_a_share_of_a_64_thread_package() {
@@ -160,17 +179,7 @@ fn aws_m6i_large_is_a_share_of_a_64_thread_package() {
 fn aws_c6a_xlarge() {
     // 4 vCPUs of an EPYC 7R13 (48 cores / 96 threads, 225 W)
     let m = meter_on(
-        &x86(&Machine {
-            vendor: AMD,
-            family: 25,
-            model: 1,
-            stepping: 1,
-            name: "AMD EPYC 7R13 Processor",
-            sockets: 1,
-            cores_per_socket: 2,
-            threads_per_core: 2,
-            hypervisor: true,
-        }),
+        &x86(&guest(AMD, 25, 1, 1, "AMD EPYC 7R13 Processor", 4)),
         PowerBasis::Auto,
     );
     let model = m.model();
@@ -186,17 +195,7 @@ fn gcp_n2_standard_4_hidden_model_name() {
     // Google hides the part: "Intel(R) Xeon(R) CPU @ 2.80GHz", family 6 model 85 stepping 7
     // is Cascade Lake, so CCF's Cascade Lake figure
     let m = meter_on(
-        &x86(&Machine {
-            vendor: INTEL,
-            family: 6,
-            model: 85,
-            stepping: 7,
-            name: "Intel(R) Xeon(R) CPU @ 2.80GHz",
-            sockets: 1,
-            cores_per_socket: 2,
-            threads_per_core: 2,
-            hypervisor: true,
-        }),
+        &x86(&guest(INTEL, 6, 85, 7, "Intel(R) Xeon(R) CPU @ 2.80GHz", 4)),
         PowerBasis::Auto,
     );
     let model = m.model();
@@ -215,17 +214,14 @@ fn gcp_n2_standard_4_hidden_model_name() {
 fn azure_d4s_v5() {
     // 4 vCPUs of a Xeon Platinum 8370C (Ice Lake, 32 cores / 64 threads, 205 W in the table)
     let m = meter_on(
-        &x86(&Machine {
-            vendor: INTEL,
-            family: 6,
-            model: 106,
-            stepping: 6,
-            name: "Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz",
-            sockets: 1,
-            cores_per_socket: 2,
-            threads_per_core: 2,
-            hypervisor: true,
-        }),
+        &x86(&guest(
+            INTEL,
+            6,
+            106,
+            6,
+            "Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz",
+            4,
+        )),
         PowerBasis::Auto,
     );
     assert!((m.model().w_per_cpu - 205.0 / 64.0).abs() < 1e-9);
@@ -286,17 +282,7 @@ fn epyc_not_in_the_topology_table_takes_cores_from_its_name() {
     // EPYC 7713 is in the TDP table (225 W) but not the topology table: 64 cores from the
     // name × 2 threads, with the wider band
     let m = meter_on(
-        &x86(&Machine {
-            vendor: AMD,
-            family: 25,
-            model: 1,
-            stepping: 1,
-            name: "AMD EPYC 7713 64-Core Processor",
-            sockets: 1,
-            cores_per_socket: 4,
-            threads_per_core: 2,
-            hypervisor: true,
-        }),
+        &x86(&guest(AMD, 25, 1, 1, "AMD EPYC 7713 64-Core Processor", 8)),
         PowerBasis::Auto,
     );
     match &m.model().core_source {

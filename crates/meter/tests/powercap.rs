@@ -37,6 +37,18 @@ fn server(root: &Path) {
     std::fs::create_dir_all(root.join("intel-rapl")).unwrap();
 }
 
+/// The meter's settings with the powercap tree under `root`: no sysfs, calibration or
+/// probe cache.
+fn rapl_config(root: &Path) -> MeterConfig {
+    MeterConfig {
+        powercap_root: root.to_path_buf(),
+        sysfs_root: root.join("no-sysfs"),
+        calibration: None,
+        probe_cache: None,
+        ..MeterConfig::default()
+    }
+}
+
 #[test]
 fn packages_and_dram_are_summed_parts_are_not() {
     let dir = tempfile::tempdir().unwrap();
@@ -214,14 +226,7 @@ fn meter_reads_a_live_tree_through_wraps_and_attribution_adds_up() {
         })
     };
     std::thread::sleep(Duration::from_millis(20));
-    let meter = Meter::detect(&MeterConfig {
-        powercap_root: dir.path().to_path_buf(),
-        sysfs_root: dir.path().join("no-sysfs"),
-        calibration: None,
-        probe_cache: None,
-        ..MeterConfig::default()
-    })
-    .unwrap();
+    let meter = Meter::detect(&rapl_config(dir.path())).unwrap();
     assert_eq!(meter.method(), Method::Rapl);
     let mut task = meter.span("task");
     task.phase("work", |p| {
@@ -295,13 +300,9 @@ fn a_long_span_without_readings_loses_no_wrap() {
     };
     std::thread::sleep(Duration::from_millis(20));
     let meter = Meter::detect(&MeterConfig {
-        powercap_root: dir.path().to_path_buf(),
-        sysfs_root: dir.path().join("no-sysfs"),
-        calibration: None,
-        probe_cache: None,
         // 2 W per busy CPU: the plausible package power stays below 20 W / 1.5
         cpu_w_per_core: Some((2.0, None)),
-        ..MeterConfig::default()
+        ..rapl_config(dir.path())
     })
     .unwrap();
     let span = meter.span("long");
