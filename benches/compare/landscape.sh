@@ -34,13 +34,7 @@ make() {   # make N: the enlarged raster, once
   echo "$f"
 }
 
-timed() {  # timed LABEL cmd...: prints "LABEL wall cpu rss_kb"
-  local label=$1; shift
-  local tf=$WORK/time.$$
-  /usr/bin/time -f "%e %U %S %M" -o "$tf" "$@" >"$WORK/$label.out" 2>"$WORK/$label.err" \
-    || { echo "FAILED: $label" >&2; cat "$WORK/$label.err" >&2; exit 1; }
-  awk -v l="$label" '{printf "%s\t%s\t%.2f\t%s\n", l, $1, $2 + $3, $4}' "$tf"
-}
+source benches/compare/timed.sh  # timed LABEL cmd…
 
 if [ "$mode" = memory ]; then
   n=${2:-38000}

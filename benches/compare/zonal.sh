@@ -94,13 +94,7 @@ with open(out, "w", newline="") as f:
         w.writerow([ft["properties"][k] for k in ops])
 PY
 
-timed() {  # timed LABEL cmd...: prints "LABEL wall cpu rss_kb"
-  local label=$1; shift
-  local tf=$WORK/time.$$
-  /usr/bin/time -f "%e %U %S %M" -o "$tf" "$@" >"$WORK/$label.out" 2>"$WORK/$label.err" \
-    || { echo "FAILED: $label" >&2; cat "$WORK/$label.err" >&2; exit 1; }
-  awk -v l="$label" '{printf "%s\t%s\t%.2f\t%s\n", l, $1, $2 + $3, $4}' "$tf"
-}
+source benches/compare/timed.sh  # timed LABEL cmd…
 
 echo "$(gdalinfo "$f" | grep 'Size is') (×$FACTOR); terrawatt $("$TW" --version | awk '{print $2}'), exactextract $("$VENV/bin/python" -c 'import exactextract; print(exactextract.__version__)'), $(nproc) CPUs; median of $REPEATS"
 for case in areas stars; do
