@@ -939,6 +939,11 @@ mod duplicate_tests {
 mod tests {
     use super::*;
 
+    /// Every other column of `t` against `y`.
+    fn on_y(t: &Table, policy: MissingPolicy) -> Result<Selection> {
+        t.select(Some("y"), None, &[], policy)
+    }
+
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
@@ -1021,9 +1026,7 @@ mod tests {
         }
         for p in [plain, gz] {
             let t = Table::read(&p).unwrap();
-            let s = t
-                .select(Some("y"), None, &[], MissingPolicy::Error)
-                .unwrap();
+            let s = on_y(&t, MissingPolicy::Error).unwrap();
             assert_eq!(s.features, vec!["a", "b"]);
             assert_eq!(s.x.column(1).to_vec(), vec![2.0, 5.0, 8.0]);
             assert_eq!(s.y.unwrap().to_vec(), vec![3.0, 6.0, 10.0]);
@@ -1041,16 +1044,11 @@ mod tests {
             .unwrap();
         let t = Table::read(&p).unwrap();
         assert!(!t.csv);
-        let s = t
-            .select(Some("y"), None, &[], MissingPolicy::DropRows)
-            .unwrap();
+        let s = on_y(&t, MissingPolicy::DropRows).unwrap();
         assert_eq!(s.features, vec!["a", "b"]);
         assert_eq!(s.rows, vec![0, 2]);
         assert_eq!(s.x.column(1).to_vec(), vec![4.0, 7.0]);
-        let e = t
-            .select(Some("y"), None, &[], MissingPolicy::Error)
-            .unwrap_err()
-            .to_string();
+        let e = on_y(&t, MissingPolicy::Error).unwrap_err().to_string();
         assert!(
             e.contains("'y' has 1 missing value(s), the first at row 2"),
             "{e}"
@@ -1063,10 +1061,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "bad.csv", "a,b,y\n1,2,3\n4,x5,6\n7,8,9\n");
         let t = Table::read(&p).unwrap();
-        let e = t
-            .select(Some("y"), None, &[], MissingPolicy::Error)
-            .unwrap_err()
-            .to_string();
+        let e = on_y(&t, MissingPolicy::Error).unwrap_err().to_string();
         assert!(
             e.contains("bad.csv")
                 && e.contains("'b'")
@@ -1130,17 +1125,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "m.csv", "a,c,y\n1,5,3\n,5,4\n7,5,NA\n2,5,1\n");
         let t = Table::read(&p).unwrap();
-        let e = t
-            .select(Some("y"), None, &[], MissingPolicy::Error)
-            .unwrap_err()
-            .to_string();
+        let e = on_y(&t, MissingPolicy::Error).unwrap_err().to_string();
         assert!(
             e.contains("'a' has 1 missing") && e.contains("row 2 (line 3)"),
             "{e}"
         );
-        let s = t
-            .select(Some("y"), None, &[], MissingPolicy::DropRows)
-            .unwrap();
+        let s = on_y(&t, MissingPolicy::DropRows).unwrap();
         assert_eq!(s.dropped_rows, 2);
         assert_eq!(s.rows, vec![0, 3]);
         assert_eq!(s.missing, vec![("a".to_string(), 1), ("y".to_string(), 1)]);
