@@ -24,6 +24,31 @@ fn invalid(path: &Path, message: String) -> WindError {
     }
 }
 
+/// The header's fields of a CSV file (an error where the file is empty) and its other
+/// lines.
+fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<String>), WindError> {
+    let text = read(path)?;
+    let mut lines = text.lines();
+    let header = split_csv(
+        lines
+            .next()
+            .ok_or_else(|| invalid(path, "the file is empty".into()))?,
+    );
+    Ok((header, lines.map(str::to_string).collect()))
+}
+
+/// Field `i` of the fields `f` of line `line` as a number, or the message saying it is not.
+fn number(f: &[String], i: usize, line: usize) -> Result<f64, String> {
+    f.get(i)
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .ok_or_else(|| {
+            format!(
+                "line {line}: '{}' is not a number",
+                f.get(i).map_or("", |v| v.as_str())
+            )
+        })
+}
+
 /// A power curve: wind speeds (m/s, increasing) and power (W).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PowerCurve {
@@ -125,14 +150,8 @@ fn edit_distance(a: &[char], b: &[char]) -> usize {
 /// Reads the power curve of `turbine_type` from an OEDB `power_curves.csv` (or, the same
 /// layout, its power-coefficient curve from `power_coefficient_curves.csv`).
 pub fn oedb_power_curve(path: &Path, turbine_type: &str) -> Result<PowerCurve, WindError> {
-    let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
-    let mut lines = text.lines();
-    let header = split_csv(
-        lines
-            .next()
-            .ok_or_else(|| invalid("the file is empty".into()))?,
-    );
+    let (header, lines) = read_csv(path)?;
     if header.first().map(|h| h.trim()) != Some("turbine_type") {
         return Err(invalid(
             "line 1: not an OEDB power-curve table (first column turbine_type)".into(),
@@ -147,7 +166,7 @@ pub fn oedb_power_curve(path: &Path, turbine_type: &str) -> Result<PowerCurve, W
         })
         .collect::<Result<_, _>>()?;
     let mut known = Vec::new();
-    for (k, line) in lines.enumerate() {
+    for (k, line) in lines.iter().enumerate() {
         let f = split_csv(line);
         let name = f[0].trim();
         known.push(name.to_string());
@@ -196,19 +215,13 @@ pub fn oedb_nominal_power(path: &Path, turbine_type: &str) -> Result<f64, WindEr
 /// A numeric column of `turbine_type`'s row in an OEDB `turbine_data.csv` (quoted fields,
 /// commas inside them included, are one field each).
 fn oedb_turbine_value(path: &Path, turbine_type: &str, column: &str) -> Result<f64, WindError> {
-    let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
-    let mut lines = text.lines();
-    let header = split_csv(
-        lines
-            .next()
-            .ok_or_else(|| invalid("the file is empty".into()))?,
-    );
+    let (header, lines) = read_csv(path)?;
     let col = header
         .iter()
         .position(|h| h.trim() == column)
         .ok_or_else(|| invalid(format!("line 1: no {column} column")))?;
-    for line in lines {
+    for line in &lines {
         let f = split_csv(line);
         if f.first().map(|v| v.trim()) == Some(turbine_type) {
             return f
@@ -256,17 +269,9 @@ pub fn power_from_cp(cp: &PowerCurve, diameter: f64, v: f64, rho: f64) -> f64 {
 /// A user's power curve: a CSV with `wind_speed` and `value` (W) columns (header required),
 /// wind speeds increasing.
 pub fn csv_power_curve(path: &Path) -> Result<PowerCurve, WindError> {
-    let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
-    let mut lines = text.lines();
-    let header: Vec<String> = split_csv(
-        lines
-            .next()
-            .ok_or_else(|| invalid("the file is empty".into()))?,
-    )
-    .into_iter()
-    .map(|h| h.trim().to_string())
-    .collect();
+    let (header, lines) = read_csv(path)?;
+    let header: Vec<String> = header.into_iter().map(|h| h.trim().to_string()).collect();
     let (iv, ip) = (
         header
             .iter()
@@ -281,22 +286,12 @@ pub fn csv_power_curve(path: &Path) -> Result<PowerCurve, WindError> {
         wind_speed: Vec::new(),
         power: Vec::new(),
     };
-    for (k, line) in lines.enumerate() {
+    for (k, line) in lines.iter().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let f = split_csv(line);
-        let num = |i: usize| -> Result<f64, WindError> {
-            f.get(i)
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "line {}: '{}' is not a number",
-                        k + 2,
-                        f.get(i).map_or("", |v| v.as_str())
-                    ))
-                })
-        };
+        let num = |i: usize| number(&f, i, k + 2).map_err(invalid);
         let (v, p) = (num(iv)?, num(ip)?);
         if p < 0.0 || v < 0.0 {
             return Err(invalid(format!(
@@ -418,14 +413,8 @@ pub enum WakeEfficiency {
 /// Reads an efficiency curve (`wind_speed` and one column per curve, e.g. `dena_mean`);
 /// repeated wind speeds are kept once.
 pub fn efficiency_curve(path: &Path, column: &str) -> Result<PowerCurve, WindError> {
-    let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
-    let mut lines = text.lines();
-    let fields = split_csv(
-        lines
-            .next()
-            .ok_or_else(|| invalid("the file is empty".into()))?,
-    );
+    let (fields, lines) = read_csv(path)?;
     let header: Vec<&str> = fields.iter().map(|h| h.trim()).collect();
     let iv = header
         .iter()
@@ -441,7 +430,7 @@ pub fn efficiency_curve(path: &Path, column: &str) -> Result<PowerCurve, WindErr
         wind_speed: Vec::new(),
         power: Vec::new(),
     };
-    for (k, line) in lines.enumerate() {
+    for (k, line) in lines.iter().enumerate() {
         let f = split_csv(line);
         let num = |i: usize| {
             f.get(i)
@@ -461,14 +450,8 @@ pub fn efficiency_curve(path: &Path, column: &str) -> Result<PowerCurve, WindErr
 /// Reads one of NREL's turbine-model CSVs (`Wind Speed [m/s],Power [kW],Cp [-]`): the power
 /// curve in W and the power-coefficient curve.
 pub fn nrel_turbine(path: &Path) -> Result<(PowerCurve, PowerCurve), WindError> {
-    let text = read(path)?;
     let invalid = |m: String| invalid(path, m);
-    let mut lines = text.lines();
-    let fields = split_csv(
-        lines
-            .next()
-            .ok_or_else(|| invalid("the file is empty".into()))?,
-    );
+    let (fields, lines) = read_csv(path)?;
     let header: Vec<&str> = fields.iter().map(|h| h.trim()).collect();
     let find = |name: &str| {
         header
@@ -486,22 +469,12 @@ pub fn nrel_turbine(path: &Path) -> Result<(PowerCurve, PowerCurve), WindError> 
         wind_speed: Vec::new(),
         power: Vec::new(),
     };
-    for (k, line) in lines.enumerate() {
+    for (k, line) in lines.iter().enumerate() {
         let f = split_csv(line);
         if f.iter().all(|c| c.trim().is_empty()) {
             continue; // blank rows (some files end with `,,` lines)
         }
-        let num = |i: usize| {
-            f.get(i)
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "line {}: '{}' is not a number",
-                        k + 2,
-                        f.get(i).map_or("", |v| v.as_str())
-                    ))
-                })
-        };
+        let num = |i: usize| number(&f, i, k + 2).map_err(invalid);
         let v = num(iv)?;
         if power.wind_speed.last().is_some_and(|last| v <= *last) {
             return Err(invalid(format!(
