@@ -443,6 +443,37 @@ fn open_map(path: &Path, band: &BandSel) -> Result<Band> {
     Band::open(&BandSpec::new(path, band.clone()))?.require_integer("a class map")
 }
 
+/// Runs `compute` on the codes of each strip of rows of the class map (strips sized for
+/// `memory`; `None` where missing), in parallel, and `consume` on its results, strips in
+/// order.
+fn over_codes<R: Send>(
+    map: &Band,
+    memory: u64,
+    compute: impl Fn(usize, usize, Vec<Option<i64>>) -> Result<R> + Sync,
+    consume: impl FnMut(usize, usize, R) -> Result<()>,
+) -> Result<()> {
+    let (w, h) = (map.grid.width, map.grid.height);
+    let rows = blocks::strip_rows(
+        h,
+        w,
+        24,
+        map.block_rows,
+        blocks::strip_budget(memory),
+        rayon::current_num_threads(),
+    )?;
+    blocks::run(
+        h,
+        rows,
+        |r0, n| {
+            let ds = map.open_dataset()?;
+            let mut codes = vec![];
+            map.read_codes(&ds, r0, n, &mut codes)?;
+            compute(r0, n, codes)
+        },
+        consume,
+    )
+}
+
 /// Counts each class's pixels and area (per row, rows in order: the same for any strips or
 /// threads).
 pub fn map_classes(
@@ -457,24 +488,13 @@ pub fn map_classes(
     let g = map.grid.clone();
     let (w, h) = (g.width, g.height);
     let row_areas = g.row_areas(area).unwrap_or_else(|_| vec![f64::NAN; h]);
-    let rows = blocks::strip_rows(
-        h,
-        w,
-        24,
-        map.block_rows,
-        blocks::strip_budget(memory),
-        rayon::current_num_threads(),
-    )?;
     let done = std::sync::atomic::AtomicU64::new(0);
     let mut classes: BTreeMap<i64, (u64, f64)> = BTreeMap::new();
     let mut missing = 0;
-    blocks::run(
-        h,
-        rows,
-        |r0, n| {
-            let ds = map.open_dataset()?;
-            let mut codes = vec![];
-            map.read_codes(&ds, r0, n, &mut codes)?;
+    over_codes(
+        &map,
+        memory,
+        |_, n, codes| {
             let per_row: Vec<(BTreeMap<i64, u64>, u64)> = codes
                 .chunks(w)
                 .map(|row| {
@@ -690,15 +710,24 @@ fn input(path: &Path, m: impl Into<String>) -> RasterError {
     }
 }
 
+/// The layer `layer` of the vector file `path` opened as `ds`, or its first.
+fn vector_layer<'a>(
+    ds: &'a gdal::Dataset,
+    path: &Path,
+    layer: Option<&str>,
+) -> Result<gdal::vector::Layer<'a>> {
+    match layer {
+        Some(name) => ds
+            .layer_by_name(name)
+            .map_err(|_| input(path, format!("no layer '{name}'"))),
+        None => ds.layer(0).map_err(|_| input(path, "has no layer")),
+    }
+}
+
 /// Whether the layer's first feature with a geometry is a point (else polygons are expected).
 fn first_geometry_is_point(path: &Path, layer: Option<&str>) -> Result<bool> {
     let ds = crate::zones::open_vector(path)?;
-    let mut lyr = match layer {
-        Some(name) => ds
-            .layer_by_name(name)
-            .map_err(|_| input(path, format!("no layer '{name}'")))?,
-        None => ds.layer(0).map_err(|_| input(path, "has no layer"))?,
-    };
+    let mut lyr = vector_layer(&ds, path, layer)?;
     for f in lyr.features() {
         if let Some(g) = f.geometry() {
             let t = g.geometry_type();
@@ -859,12 +888,7 @@ fn points_run(
         ));
     }
     let ds = crate::zones::open_vector(path)?;
-    let mut lyr = match layer {
-        Some(name) => ds
-            .layer_by_name(name)
-            .map_err(|_| input(path, format!("no layer '{name}'")))?,
-        None => ds.layer(0).map_err(|_| input(path, "has no layer"))?,
-    };
+    let mut lyr = vector_layer(&ds, path, layer)?;
     let fields: Vec<String> = lyr.defn().fields().map(|f| f.name()).collect();
     let fi = fields.iter().position(|f| f == field).ok_or_else(|| {
         input(
@@ -1070,22 +1094,11 @@ pub fn sample_design(
     }
     let map = open_map(&s.map, &s.band)?;
     let (w, h) = (g.width, g.height);
-    let rows = blocks::strip_rows(
-        h,
-        w,
-        24,
-        map.block_rows,
-        blocks::strip_budget(s.memory),
-        rayon::current_num_threads(),
-    )?;
     let mut points: Vec<(i64, usize, usize)> = Vec::with_capacity(s.n as usize);
-    blocks::run(
-        h,
-        rows,
-        |r0, n| {
-            let ds = map.open_dataset()?;
-            let mut codes = vec![];
-            map.read_codes(&ds, r0, n, &mut codes)?;
+    over_codes(
+        &map,
+        s.memory,
+        |r0, n, codes| {
             progress((h + r0 + n) as u64, 2 * h as u64);
             Ok(codes)
         },
