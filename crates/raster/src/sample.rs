@@ -297,21 +297,34 @@ fn write_zones(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `scene-2023-06.tif`, `scene-2024-06.tif`, `landcover-2023.tif`,
-/// `treecover-2000.tif`, `lossyear.tif` and `zones.gpkg` into `dir`.
-pub fn write_all(dir: &Path, seed: u64) -> Result<()> {
-    let srs = SpatialRef::from_epsg(32633).map_err(gdal_err(dir))?;
-    let wkt = srs.to_wkt().map_err(gdal_err(dir))?;
-    let gt = [ORIGIN.0, CELL, 0.0, ORIGIN.1, 0.0, -CELL];
+/// The GTiff driver and the creation options of the sample files: DEFLATE with the
+/// horizontal predictor, tiled, then `extra`. Errors name `dir`.
+pub(crate) fn gtiff(
+    dir: &Path,
+    extra: &[(&str, &str)],
+) -> Result<(gdal::Driver, RasterCreationOptions)> {
     let driver = DriverManager::get_driver_by_name("GTiff").map_err(gdal_err(dir))?;
     let mut opts = RasterCreationOptions::new();
     for (k, v) in [
         ("COMPRESS", "DEFLATE"),
         ("PREDICTOR", "2"),
         ("TILED", "YES"),
-    ] {
+    ]
+    .iter()
+    .chain(extra)
+    {
         opts.set_name_value(k, v).map_err(gdal_err(dir))?;
     }
+    Ok((driver, opts))
+}
+
+/// Writes `scene-2023-06.tif`, `scene-2024-06.tif`, `landcover-2023.tif`,
+/// `treecover-2000.tif`, `lossyear.tif` and `zones.gpkg` into `dir`.
+pub fn write_all(dir: &Path, seed: u64) -> Result<()> {
+    let srs = SpatialRef::from_epsg(32633).map_err(gdal_err(dir))?;
+    let wkt = srs.to_wkt().map_err(gdal_err(dir))?;
+    let gt = [ORIGIN.0, CELL, 0.0, ORIGIN.1, 0.0, -CELL];
+    let (driver, opts) = gtiff(dir, &[])?;
     for (name, later) in [("scene-2023-06.tif", false), ("scene-2024-06.tif", true)] {
         let path = dir.join(name);
         let bands = scene(seed, later);

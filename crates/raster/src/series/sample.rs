@@ -12,9 +12,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use gdal::raster::{Buffer, RasterCreationOptions};
+use gdal::Metadata;
+use gdal::raster::Buffer;
 use gdal::spatial_ref::SpatialRef;
-use gdal::{DriverManager, Metadata};
 
 use rayon::prelude::*;
 
@@ -172,16 +172,7 @@ pub fn write_stack(dir: &Path, spec: &StackSpec) -> Result<()> {
     let srs = SpatialRef::from_epsg(32633).map_err(gdal_err(dir))?;
     let wkt = srs.to_wkt().map_err(gdal_err(dir))?;
     let gt = [500_000.0, 30.0, 0.0, 4_800_000.0, 0.0, -30.0];
-    let driver = DriverManager::get_driver_by_name("GTiff").map_err(gdal_err(dir))?;
-    let mut opts = RasterCreationOptions::new();
-    for (k, v) in [
-        ("COMPRESS", "DEFLATE"),
-        ("PREDICTOR", "2"),
-        ("TILED", "YES"),
-        ("INTERLEAVE", "BAND"),
-    ] {
-        opts.set_name_value(k, v).map_err(gdal_err(dir))?;
-    }
+    let (driver, opts) = crate::sample::gtiff(dir, &[("INTERLEAVE", "BAND")])?;
     let truths: Vec<Option<(f64, f64)>> = (0..n * n).map(|p| spec.truth(p)).collect();
     let path = dir.join("stack.tif");
     {
