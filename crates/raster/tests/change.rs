@@ -8,10 +8,9 @@ use std::path::{Path, PathBuf};
 use gdal::Dataset;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use terrawatt_raster::change::{self, DateInputs, Difference, Direction, Method, Threshold};
+use terrawatt_raster::change::{self, Difference, Direction, Method, Threshold};
 use terrawatt_raster::grid::{AreaMethod, Grid};
 use terrawatt_raster::index::{self, Formula, Index};
-use terrawatt_raster::mask::NodataRule;
 use terrawatt_raster::read::{BandSel, BandSpec, Resampling};
 use terrawatt_raster::sieve::{self, Connectivity};
 use terrawatt_raster::threshold::{self, Histogram};
@@ -19,6 +18,8 @@ use terrawatt_raster::write::{Compression, Format, OutputSpec};
 
 #[path = "../../meter/tests/common.rs"]
 mod common;
+mod support;
+use support::{gtiff, settings};
 
 fn fixture() -> Value {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/raster_reference.json");
@@ -63,15 +64,6 @@ fn read_i64(path: &Path) -> (Vec<i64>, usize, usize, Option<i64>) {
         h,
         b.no_data_value().map(|x| x as i64),
     )
-}
-
-fn gtiff(dir: &Path, name: &str) -> OutputSpec {
-    OutputSpec {
-        path: dir.join(name),
-        format: Format::GTiff,
-        compression: Compression::Deflate,
-        level: None,
-    }
 }
 
 fn no_progress(_: u64, _: u64) {}
@@ -189,43 +181,6 @@ fn indices_equal_numpy_bit_for_bit() {
         n += 1;
     }
     assert_eq!(n, 14);
-}
-
-fn settings(
-    before: Vec<BandSpec>,
-    after: Vec<BandSpec>,
-    method: Method,
-    dir: &Path,
-) -> change::Settings {
-    change::Settings {
-        before: DateInputs {
-            bands: before,
-            mask: None,
-        },
-        after: DateInputs {
-            bands: after,
-            mask: None,
-        },
-        method,
-        difference: Difference::AfterMinusBefore,
-        relative: false,
-        threshold: Threshold::Otsu { bins: 256 },
-        direction: Direction::Below,
-        nodata: NodataRule::Any,
-        mask_buffer: 0,
-        mmu: None,
-        normalize: change::Normalize::None,
-        checks: change::Checks::default(),
-        resampling: Resampling::Nearest,
-        align: None,
-        grid: None,
-        area: AreaMethod::Ellipsoid,
-        memory: 1 << 30,
-        out: gtiff(dir, "change.tif"),
-        classes_out: None,
-        tmp: dir.to_path_buf(),
-        defer_classes: false,
-    }
 }
 
 fn f32_of(v: &Value) -> f32 {

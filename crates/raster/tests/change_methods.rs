@@ -9,17 +9,16 @@ use std::path::Path;
 use gdal::{DriverManager, Metadata as _};
 use serde_json::Value;
 use terrawatt_raster::change::{
-    self, Checks, DateInputs, Difference, Direction, MadScale, Method, Mmu, Normalize, Threshold,
+    self, Checks, Direction, MadScale, Method, Mmu, Normalize, Threshold,
 };
-use terrawatt_raster::grid::AreaMethod;
-use terrawatt_raster::mask::NodataRule;
-use terrawatt_raster::read::{BandSel, BandSpec, Resampling};
+use terrawatt_raster::read::{BandSel, BandSpec};
 use terrawatt_raster::sieve::Connectivity;
 use terrawatt_raster::stats;
-use terrawatt_raster::write::{Compression, Format, OutputSpec};
 
 #[path = "../../meter/tests/common.rs"]
 mod common;
+mod support;
+use support::gtiff;
 
 fn fixture() -> Value {
     let p =
@@ -27,15 +26,7 @@ fn fixture() -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
-fn gtiff(dir: &Path, name: &str) -> OutputSpec {
-    OutputSpec {
-        path: dir.join(name),
-        format: Format::GTiff,
-        compression: Compression::Deflate,
-        level: None,
-    }
-}
-
+/// The shared settings with change above the threshold and no check of the changed share.
 fn settings(
     before: Vec<BandSpec>,
     after: Vec<BandSpec>,
@@ -43,36 +34,12 @@ fn settings(
     dir: &Path,
 ) -> change::Settings {
     change::Settings {
-        before: DateInputs {
-            bands: before,
-            mask: None,
-        },
-        after: DateInputs {
-            bands: after,
-            mask: None,
-        },
-        method,
-        difference: Difference::AfterMinusBefore,
-        relative: false,
-        threshold: Threshold::Otsu { bins: 256 },
         direction: Direction::Above,
-        nodata: NodataRule::Any,
-        mask_buffer: 0,
-        mmu: None,
-        normalize: Normalize::None,
         checks: Checks {
             max_change_share: None,
             strict: false,
         },
-        resampling: Resampling::Nearest,
-        align: None,
-        grid: None,
-        area: AreaMethod::Ellipsoid,
-        memory: 1 << 30,
-        out: gtiff(dir, "change.tif"),
-        classes_out: None,
-        tmp: dir.to_path_buf(),
-        defer_classes: false,
+        ..support::settings(before, after, method, dir)
     }
 }
 
