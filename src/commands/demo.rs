@@ -230,27 +230,11 @@ fn building_steps(
 
 /// Solar: a 5 kWp fixed array on the sample weather year.
 fn solar_simulate(p: &mut Span, weather_path: &std::path::Path) -> Result<Value> {
-    use terrawatt_solar::pv::{Losses, SapmParams};
-    use terrawatt_solar::system::{Mount, SkyModel, System, TemperatureModel, simulate};
+    use terrawatt_solar::system::{System, simulate};
     let w = p.phase("load", |_| {
         terrawatt_solar::weather::read_auto(weather_path, 2019)
     })?;
-    let system = System {
-        iam: terrawatt_solar::system::Iam::None,
-        mount: Mount::Fixed {
-            tilt: 30.0,
-            azimuth: 180.0,
-        },
-        kwp: 5.0,
-        gamma_pdc: -0.0047,
-        inverter_kw: 5.0 / 1.2,
-        eta_nom: 0.96,
-        eta_ref: 0.9637,
-        albedo: 0.25,
-        sky: SkyModel::Perez,
-        temperature: TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_GLASS),
-        losses: Losses::default(),
-    };
+    let system = System::pvwatts(5.0, 30.0, 180.0)?;
     let sim = p.phase("simulate", |_| {
         simulate(&w, &system, terrawatt_solar::weather::Label::Centre, 69.0)
     });
