@@ -14,17 +14,12 @@ use support::{s, stderr, terrawatt};
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
 
-fn root() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
-}
-
 fn meter() -> PathBuf {
-    root().join("notebooks-data/meter-daily.csv")
+    support::samples().join("meter-daily.csv")
 }
 
 fn temperature() -> PathBuf {
-    root().join("notebooks-data/temperature-hourly.csv.gz")
+    support::samples().join("temperature-hourly.csv.gz")
 }
 
 fn read_text(p: &Path) -> String {
@@ -460,14 +455,7 @@ fn eemeter_samples_and_a_portfolio() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let folder = dir.path().join("meters");
-    std::fs::create_dir(&folder).unwrap();
-    for f in [
-        "il-gas-hdd-only-daily.csv.gz",
-        "il-electricity-cdd-only-daily.csv.gz",
-    ] {
-        std::fs::copy(data.join(f), folder.join(f)).unwrap();
-    }
+    let folder = support::illinois_meters(&data, dir.path());
     // a meter that cannot be evaluated is listed and left out of the sums
     std::fs::write(
         folder.join("broken.csv"),
@@ -476,30 +464,18 @@ fn eemeter_samples_and_a_portfolio() {
     .unwrap();
     let rep = dir.path().join("p.json");
     let out = dir.path().join("p.csv");
-    let o = terrawatt(&[
+    let window = support::illinois_daily(&data);
+    let mut args = vec![
         "--report",
         s(&rep),
         "building",
         "portfolio",
         "--meters",
         s(&folder),
-        "--temperature",
-        s(&data.join("il-tempF.csv.gz")),
-        "--temperature-unit",
-        "F",
-        "--freq",
-        "daily",
-        "--baseline-start",
-        "2015-12-27",
-        "--baseline-end",
-        "2016-12-26",
-        "--start",
-        "2017-01-04",
-        "--end",
-        "2018-01-04",
-        "--out",
-        s(&out),
-    ]);
+    ];
+    args.extend(window.iter().map(String::as_str));
+    args.extend(["--out", s(&out)]);
+    let o = terrawatt(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let r = &report(&rep)["results"];
     assert_eq!(r["meters_evaluated"], 2);

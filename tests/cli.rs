@@ -3,10 +3,10 @@
 //! thread-count independence, and failures that leave no output and touch no input.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 mod support;
-use support::{assert_energy_line, stderr, stdout, terrawatt};
+use support::{assert_energy_line, stderr, stdout, terrawatt, terrawatt_strings as run};
 
 const CODECARBON_HEADER: &str = "timestamp,project_name,run_id,experiment_id,duration,emissions,emissions_rate,cpu_power,gpu_power,ram_power,cpu_energy,gpu_energy,ram_energy,energy_consumed,water_consumed,country_name,country_iso_code,region,cloud_provider,cloud_region,os,python_version,codecarbon_version,cpu_count,cpu_model,gpu_count,gpu_model,longitude,latitude,ram_total_size,tracking_mode,cpu_utilization_percent,gpu_utilization_percent,ram_utilization_percent,ram_used_gb,on_cloud,pue,wue";
 
@@ -38,10 +38,6 @@ fn fit_args(data: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
     .chain(extra)
     .map(|x| x.to_string())
     .collect()
-}
-
-fn run(args: &[String]) -> Output {
-    terrawatt(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 mod support;
-use support::{s, stderr, terrawatt};
+use support::{fails, s, stderr, strings, terrawatt, terrawatt_strings, with};
 
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
@@ -25,7 +25,7 @@ const SITE: [&str; 10] = [
 ];
 
 fn pvdaq_args(data: &Path) -> Vec<String> {
-    let mut a: Vec<String> = [
+    let mut a = strings(&[
         "forecast",
         "backtest",
         "--data",
@@ -38,11 +38,8 @@ fn pvdaq_args(data: &Path) -> Vec<String> {
         "15min",
         "--horizon",
         "1h",
-    ]
-    .iter()
-    .map(|x| x.to_string())
-    .collect();
-    a.extend(SITE.iter().map(|x| x.to_string()));
+    ]);
+    a.extend(strings(&SITE));
     a
 }
 
@@ -58,24 +55,19 @@ fn backtest_on_pvdaq_beats_persistence_and_clear_sky_at_one_hour() {
     let dir = tempfile::tempdir().unwrap();
     let rep = dir.path().join("r.json");
     let out = dir.path().join("f.csv");
-    let mut a = vec!["--report".to_string(), s(&rep).to_string()];
+    let mut a = strings(&["--report", s(&rep)]);
     a.extend(pvdaq_args(&data));
-    a.extend(
-        [
-            "--start",
-            "2012-06-01",
-            "--end",
-            "2012-07-01",
-            "--quantiles",
-            "0.1,0.5,0.9",
-            "--out",
-            s(&out),
-        ]
-        .iter()
-        .map(|x| x.to_string()),
-    );
-    let args: Vec<&str> = a.iter().map(String::as_str).collect();
-    let o = terrawatt(&args);
+    a.extend(strings(&[
+        "--start",
+        "2012-06-01",
+        "--end",
+        "2012-07-01",
+        "--quantiles",
+        "0.1,0.5,0.9",
+        "--out",
+        s(&out),
+    ]));
+    let o = terrawatt_strings(&a);
     assert!(o.status.success(), "{}", stderr(&o));
     eprintln!("{}", String::from_utf8_lossy(&o.stdout));
     let r = report(&rep);
@@ -114,31 +106,21 @@ fn backtest_is_the_same_at_any_thread_count() {
     let mut results = Vec::new();
     for threads in ["1", "2"] {
         let rep = dir.path().join(format!("r{threads}.json"));
-        let mut a = vec![
-            "--threads".to_string(),
-            threads.to_string(),
-            "--report".to_string(),
-            s(&rep).to_string(),
-        ];
+        let mut a = strings(&["--threads", threads, "--report", s(&rep)]);
         a.extend(pvdaq_args(&data));
-        a.extend(
-            [
-                "--start",
-                "2012-03-01",
-                "--end",
-                "2012-03-04",
-                "--train-window",
-                "20d",
-                "--trees",
-                "50",
-                "--quantiles",
-                "0.25,0.75",
-            ]
-            .iter()
-            .map(|x| x.to_string()),
-        );
-        let args: Vec<&str> = a.iter().map(String::as_str).collect();
-        let o = terrawatt(&args);
+        a.extend(strings(&[
+            "--start",
+            "2012-03-01",
+            "--end",
+            "2012-03-04",
+            "--train-window",
+            "20d",
+            "--trees",
+            "50",
+            "--quantiles",
+            "0.25,0.75",
+        ]));
+        let o = terrawatt_strings(&a);
         assert!(o.status.success(), "{}", stderr(&o));
         results.push(report(&rep)["results"]["per_horizon"].clone());
     }
@@ -154,20 +136,15 @@ fn predict_writes_the_next_hour() {
     let out = dir.path().join("next.csv");
     let mut a: Vec<String> = pvdaq_args(&data);
     a[1] = "predict".into();
-    a.extend(
-        [
-            "--train-window",
-            "30d",
-            "--quantiles",
-            "0.1,0.9",
-            "--out",
-            s(&out),
-        ]
-        .iter()
-        .map(|x| x.to_string()),
-    );
-    let args: Vec<&str> = a.iter().map(String::as_str).collect();
-    let o = terrawatt(&args);
+    a.extend(strings(&[
+        "--train-window",
+        "30d",
+        "--quantiles",
+        "0.1,0.9",
+        "--out",
+        s(&out),
+    ]));
+    let o = terrawatt_strings(&a);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -210,17 +187,6 @@ fn series_file(
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p
-}
-
-fn fails(args: &[&str], out: &Path, expect: &[&str]) {
-    let o = terrawatt(args);
-    assert!(!o.status.success(), "should fail: {args:?}");
-    let e = stderr(&o);
-    for x in expect {
-        assert!(e.contains(x), "'{x}' not in: {e}");
-    }
-    assert!(e.contains("energy "), "the energy line is printed: {e}");
-    assert!(!out.exists(), "no output on failure");
 }
 
 #[test]
@@ -354,6 +320,25 @@ fn wind_files(data: &Path, dir: &Path) -> (std::path::PathBuf, std::path::PathBu
     (weather, power)
 }
 
+/// A backtest of the wind files' `power` an hour at a time, six hours ahead, with their
+/// `weather`.
+fn wind_backtest<'a>(power: &'a Path, weather: &'a Path) -> Vec<&'a str> {
+    vec![
+        "forecast",
+        "backtest",
+        "--data",
+        s(power),
+        "--target",
+        "power",
+        "--interval",
+        "1h",
+        "--horizon",
+        "6h",
+        "--weather",
+        s(weather),
+    ]
+}
+
 #[test]
 fn wind_features_put_the_weather_through_the_power_curve() {
     let Some(data) = common::reference_data("wind") else {
@@ -363,21 +348,8 @@ fn wind_features_put_the_weather_through_the_power_curve() {
     let (weather, power) = wind_files(&data, dir.path());
     let run = |wind: bool| {
         let rep = dir.path().join(format!("r{wind}.json"));
-        let mut a = vec![
-            "--report",
-            s(&rep),
-            "forecast",
-            "backtest",
-            "--data",
-            s(&power),
-            "--target",
-            "power",
-            "--interval",
-            "1h",
-            "--horizon",
-            "6h",
-            "--weather",
-            s(&weather),
+        let mut a = with(&["--report", s(&rep)], &wind_backtest(&power, &weather));
+        a.extend_from_slice(&[
             "--train-window",
             "30d",
             "--start",
@@ -388,7 +360,7 @@ fn wind_features_put_the_weather_through_the_power_curve() {
             "4200000",
             "--model",
             "linear",
-        ];
+        ]);
         if wind {
             a.extend_from_slice(&[
                 "--wind-column",
@@ -443,29 +415,10 @@ fn a_wind_site_names_what_is_missing_or_unknown() {
     let dir = tempfile::tempdir().unwrap();
     let (weather, power) = wind_files(&data, dir.path());
     let out = dir.path().join("f.csv");
-    let base = [
-        "forecast",
-        "backtest",
-        "--data",
-        s(&power),
-        "--target",
-        "power",
-        "--interval",
-        "1h",
-        "--horizon",
-        "6h",
-        "--weather",
-        s(&weather),
-        "--wind-column",
-        "wind_speed_10m",
-        "--out",
-        s(&out),
-    ];
-    fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
-        let mut a = base.to_vec();
-        a.extend_from_slice(extra);
-        a
-    }
+    let base = with(
+        &wind_backtest(&power, &weather),
+        &["--wind-column", "wind_speed_10m", "--out", s(&out)],
+    );
     let lib = s(&data);
     fails(
         &with(

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 mod support;
-use support::{s, stderr, terrawatt};
+use support::{s, stderr, terrawatt, with};
 
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
@@ -120,10 +120,7 @@ fn change_with_cloud_masks_and_a_minimum_mapping_unit() {
     let changed = v.iter().filter(|x| **x == 1).count() as u64;
     assert_eq!(changed, c["classes"][1]["pixels"].as_u64().unwrap());
     // nothing left behind but the outputs
-    let mut names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut names = support::file_names(dir.path(), |_| true);
     names.sort();
     assert_eq!(
         names,
@@ -140,27 +137,10 @@ fn change_with_cloud_masks_and_a_minimum_mapping_unit() {
     assert_eq!(&png[1..4], b"PNG");
 }
 
-fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
-    let mut a = base.to_vec();
-    a.extend_from_slice(extra);
-    a
-}
-
+/// [`support::fails`], and no temporary file left beside `out`.
 fn fails(args: &[&str], out: &Path, expect: &[&str]) {
-    let o = terrawatt(args);
-    assert!(!o.status.success(), "should fail: {args:?}");
-    let e = stderr(&o);
-    for x in expect {
-        assert!(e.contains(x), "'{x}' not in: {e}");
-    }
-    assert!(e.contains("energy "), "the energy line is printed: {e}");
-    assert!(!out.exists(), "no output on failure");
-    let dir = out.parent().unwrap();
-    let left: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
+    support::fails(args, out, expect);
+    let left = support::file_names(out.parent().unwrap(), |n| n.starts_with('.'));
     assert!(left.is_empty(), "temporary files left: {left:?}");
 }
 

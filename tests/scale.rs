@@ -11,13 +11,13 @@ use std::process::Output;
 mod common;
 mod norcia;
 
-use norcia::{band, bands, ndvi_args};
+use norcia::{band, bands, ndvi_args, ndvi_bands};
 
 mod support;
-use support::{s, terrawatt};
+use support::{s, strings, terrawatt_strings};
 
 fn run_ok(args: &[String]) -> Output {
-    let o = terrawatt(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = terrawatt_strings(args);
     assert!(
         o.status.success(),
         "{args:?}\n{}",
@@ -27,15 +27,11 @@ fn run_ok(args: &[String]) -> Output {
 }
 
 fn run_err(args: &[String]) -> String {
-    let o = terrawatt(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = terrawatt_strings(args);
     assert!(!o.status.success(), "{args:?} should fail");
     let e = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(e.lines().last().unwrap_or("").starts_with("energy "), "{e}");
     e
-}
-
-fn strings(v: &[&str]) -> Vec<String> {
-    v.iter().map(|x| x.to_string()).collect()
 }
 
 /// `head`, then `args`, then `tail`: a command line.
@@ -269,11 +265,7 @@ fn tiled_change_on_norcia_equals_one_run_and_resumes() {
     );
     assert!(!run.join("change.tif").exists());
     assert!(std::fs::read(run.join("results.json")).unwrap() == results);
-    let left: Vec<String> = std::fs::read_dir(&run)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("partial"))
-        .collect();
+    let left = support::file_names(&run, |n| n.contains("partial"));
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -616,11 +608,8 @@ fn otsu_and_a_minimum_mapping_unit_over_tiles_equal_one_run() {
     let dir = tempfile::tempdir().unwrap();
     // Otsu's threshold (the default) and a 0.5 ha sieve: both need every change value, so
     // the tasks write change values and the merge classifies the whole image
-    let args: Vec<String> = ndvi_args(&data)[..10]
-        .iter()
-        .cloned()
-        .chain(strings(&["--mmu", "0.5ha", "--connectivity", "8"]))
-        .collect();
+    let mut args = ndvi_bands(&data);
+    args.extend(strings(&["--mmu", "0.5ha", "--connectivity", "8"]));
     let (o, [single, classes, table]) = change_once(dir.path(), &args);
     let said = String::from_utf8_lossy(&o.stdout).into_owned();
     let run = dir.path().join("run");
@@ -677,11 +666,8 @@ fn rare_change_thresholds_over_tiles_equal_one_run() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let args: Vec<String> = ndvi_args(&data)[..10]
-        .iter()
-        .cloned()
-        .chain(strings(&["--threshold", "ki"]))
-        .collect();
+    let mut args = ndvi_bands(&data);
+    args.extend(strings(&["--threshold", "ki"]));
     let (_, [single, classes, table]) = change_once(dir.path(), &args);
     let run = dir.path().join("run");
     let o = plan_raster(&run, &[], "change", &["--tile-size", "100px"], &args);
@@ -693,9 +679,9 @@ fn rare_change_thresholds_over_tiles_equal_one_run() {
     run_ok(&strings(&["submit", s(&run), "--local"]));
     same_as_one_run(&run, [&single, &classes, &table]);
     for extra in [&["--normalize", "zscore"][..], &["--method", "irmad"][..]] {
-        let mut a: Vec<String> = ndvi_args(&data)[2..10].to_vec();
+        let mut a: Vec<String> = ndvi_bands(&data)[2..].to_vec();
         if extra[0] == "--normalize" {
-            a = ndvi_args(&data)[..10].to_vec();
+            a = ndvi_bands(&data);
         }
         a.extend(strings(extra));
         let e = run_err(&line(
@@ -800,30 +786,8 @@ fn meters_shared_among_tasks_sum_to_one_portfolio() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let folder = dir.path().join("meters");
-    std::fs::create_dir(&folder).unwrap();
-    for f in [
-        "il-gas-hdd-only-daily.csv.gz",
-        "il-electricity-cdd-only-daily.csv.gz",
-    ] {
-        std::fs::copy(data.join(f), folder.join(f)).unwrap();
-    }
-    let common_args = strings(&[
-        "--temperature",
-        s(&data.join("il-tempF.csv.gz")),
-        "--temperature-unit",
-        "F",
-        "--freq",
-        "daily",
-        "--baseline-start",
-        "2015-12-27",
-        "--baseline-end",
-        "2016-12-26",
-        "--start",
-        "2017-01-04",
-        "--end",
-        "2018-01-04",
-    ]);
+    let folder = support::illinois_meters(&data, dir.path());
+    let common_args = support::illinois_daily(&data);
     let run = dir.path().join("run");
     run_ok(&line(
         &[
@@ -1074,7 +1038,7 @@ fn tiled_breaks_and_trends_equal_one_run() {
         ]),
         &[],
     );
-    let o = terrawatt(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = terrawatt_strings(&argv);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("give --stack"));
 }

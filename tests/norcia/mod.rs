@@ -15,8 +15,8 @@ pub fn band(data: &Path, date: usize, name: &str) -> String {
     f.remove(0).display().to_string()
 }
 
-/// NDVI change of the 10 m bands with a fixed threshold.
-pub fn ndvi_args(data: &Path) -> Vec<String> {
+/// NDVI change of the 10 m bands, the threshold left to the caller.
+pub fn ndvi_bands(data: &Path) -> Vec<String> {
     vec![
         "--index".into(),
         "ndvi".into(),
@@ -28,9 +28,14 @@ pub fn ndvi_args(data: &Path) -> Vec<String> {
         band(data, 2, "B04"),
         "--after-nir".into(),
         band(data, 2, "B08"),
-        "--threshold".into(),
-        "-0.1".into(),
     ]
+}
+
+/// NDVI change of the 10 m bands with a fixed threshold.
+pub fn ndvi_args(data: &Path) -> Vec<String> {
+    let mut a = ndvi_bands(data);
+    a.extend(["--threshold".into(), "-0.1".into()]);
+    a
 }
 
 /// Every band's values as bits (NaN-exact).

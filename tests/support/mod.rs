@@ -3,7 +3,7 @@
 //! planned run of the sample scenes ([`sample_plan`]).
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod sample_plan;
@@ -32,6 +32,16 @@ pub fn terrawatt(args: &[&str]) -> Output {
     command().args(args).output().expect("the binary runs")
 }
 
+/// Runs `terrawatt args…` of owned arguments.
+pub fn terrawatt_strings(args: &[String]) -> Output {
+    terrawatt(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// The arguments as owned strings.
+pub fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -56,4 +66,93 @@ pub fn assert_energy_line(o: &Output) {
             .any(|k| last.contains(k)),
         "the figure must say how it was obtained: {last}"
     );
+}
+
+/// Runs `args` and expects a failure: each of `expect` on stderr, the energy line printed
+/// all the same, and no `out`.
+pub fn fails(args: &[&str], out: &Path, expect: &[&str]) {
+    let o = terrawatt(args);
+    assert!(!o.status.success(), "should fail: {args:?}");
+    let e = stderr(&o);
+    for x in expect {
+        assert!(e.contains(x), "'{x}' not in: {e}");
+    }
+    assert!(e.contains("energy "), "the energy line is printed: {e}");
+    assert!(!out.exists(), "no output on failure");
+}
+
+/// The names of the files in `dir` that `keep` takes.
+pub fn file_names(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| keep(n))
+        .collect()
+}
+
+/// The sample data of notebooks-data/, in the package folder as cargo gives it at run time
+/// (not the one this binary was built in).
+pub fn samples() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("notebooks-data")
+}
+
+/// A quick building fit: ordinary least squares of the heating load (the cooling load left
+/// out); `--data` comes next.
+pub const FIT_OLS: [&str; 9] = [
+    "building",
+    "fit",
+    "--target",
+    "heating_kwh_m2",
+    "--exclude",
+    "cooling_kwh_m2",
+    "--model",
+    "ols",
+    "--data",
+];
+
+/// A folder `meters` in `dir` holding two of eemeter's Illinois sample meters from `data`:
+/// gas (HDD only) and electricity (CDD only), daily.
+pub fn illinois_meters(data: &Path, dir: &Path) -> PathBuf {
+    let folder = dir.join("meters");
+    std::fs::create_dir(&folder).unwrap();
+    for f in [
+        "il-gas-hdd-only-daily.csv.gz",
+        "il-electricity-cdd-only-daily.csv.gz",
+    ] {
+        std::fs::copy(data.join(f), folder.join(f)).unwrap();
+    }
+    folder
+}
+
+/// The daily CalTRACK window of eemeter's Illinois samples in `data`: their temperature
+/// (°F), the baseline 2015-12-27 to 2016-12-26, the reporting period 2017-01-04 to
+/// 2018-01-04.
+pub fn illinois_daily(data: &Path) -> Vec<String> {
+    [
+        "--temperature",
+        s(&data.join("il-tempF.csv.gz")),
+        "--temperature-unit",
+        "F",
+        "--freq",
+        "daily",
+        "--baseline-start",
+        "2015-12-27",
+        "--baseline-end",
+        "2016-12-26",
+        "--start",
+        "2017-01-04",
+        "--end",
+        "2018-01-04",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// `base` followed by `extra`.
+pub fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = base.to_vec();
+    a.extend_from_slice(extra);
+    a
 }
