@@ -10,9 +10,8 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data")
-}
+mod support;
+use support::{FIT_OLS as FIT, samples};
 
 /// Every file under `dir` and a hash of its bytes.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, u64> {
@@ -52,18 +51,6 @@ struct Case {
 fn buildings() -> Vec<u8> {
     std::fs::read(samples().join("buildings.csv")).unwrap()
 }
-
-const FIT: [&str; 9] = [
-    "building",
-    "fit",
-    "--target",
-    "heating_kwh_m2",
-    "--exclude",
-    "cooling_kwh_m2",
-    "--model",
-    "ols",
-    "--data",
-];
 
 /// NDVI of the case's `s.tif`.
 const INDEX_OF_S_TIF: [&str; 10] = [

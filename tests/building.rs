@@ -8,10 +8,7 @@ mod support;
 use support::{s, stderr, terrawatt};
 
 fn sample() -> PathBuf {
-    // the package folder as cargo gives it at run time (not the one this binary was built in)
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
-        .join("notebooks-data/buildings.csv")
+    support::samples().join("buildings.csv")
 }
 
 /// A small table: 12 rows of three features and a target.

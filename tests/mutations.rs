@@ -5,9 +5,10 @@
 //! with its name, so a failure reproduces.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 mod support;
+use support::samples;
 
 const CASES: u64 = 120;
 
@@ -89,10 +90,6 @@ fn never_panics(name: &str, base: &[u8], read: impl Fn(&Path) -> bool) {
     assert_eq!(ok + refused, CASES);
 }
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data")
-}
-
 fn first_bytes(path: &Path, n: usize) -> Vec<u8> {
     let b = std::fs::read(path).unwrap();
     b[..b.len().min(n)].to_vec()
@@ -148,17 +145,9 @@ fn intensity_and_calibration_and_model_files() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m.json");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args(support::FIT_OLS)
         .args([
-            "building",
-            "fit",
-            "--data",
             samples().join("buildings.csv").to_str().unwrap(),
-            "--target",
-            "heating_kwh_m2",
-            "--exclude",
-            "cooling_kwh_m2",
-            "--model",
-            "ols",
             "--out",
             model.to_str().unwrap(),
         ])
