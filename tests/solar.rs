@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 mod support;
-use support::{s, stderr, terrawatt};
+use support::{s, stderr, terrawatt, with};
 
 const EXAMPLE: [&str; 10] = [
     "--lat",
@@ -130,68 +130,82 @@ fn bad_inputs_are_refused() {
         "--end",
         "2020-06-02T00:00:00Z",
     ];
-    let with = |extra: &[&'static str]| -> Vec<&'static str> {
-        let mut v: Vec<&str> = range.to_vec();
-        v.extend_from_slice(extra);
-        v
-    };
+    let at_45_0 = ["--lat", "45", "--lon", "0"];
     fails(
-        &with(&["--lat", "91", "--lon", "0"]),
+        &with(&range, &["--lat", "91", "--lon", "0"]),
         "latitude 91 is outside",
     );
     fails(
-        &with(&["--lat", "45", "--lon", "200"]),
+        &with(&range, &["--lat", "45", "--lon", "200"]),
         "longitude 200 is outside",
     );
     fails(
-        &with(&["--lat", "45", "--lon", "0", "--freq", "5 parsecs"]),
+        &with(
+            &range,
+            &["--lat", "45", "--lon", "0", "--freq", "5 parsecs"],
+        ),
         "--freq",
     );
     fails(
-        &[
-            "--lat",
-            "45",
-            "--lon",
-            "0",
-            "--start",
-            "2020-06-01 00:00:00",
-            "--end",
-            "2020-06-02T00:00:00Z",
-        ],
+        &with(
+            &at_45_0,
+            &[
+                "--start",
+                "2020-06-01 00:00:00",
+                "--end",
+                "2020-06-02T00:00:00Z",
+            ],
+        ),
         "no UTC offset",
     );
     fails(
-        &[
-            "--lat",
-            "45",
-            "--lon",
-            "0",
-            "--start",
-            "2020-06-02T00:00:00Z",
-            "--end",
-            "2020-06-01T00:00:00Z",
-        ],
+        &with(
+            &at_45_0,
+            &[
+                "--start",
+                "2020-06-02T00:00:00Z",
+                "--end",
+                "2020-06-01T00:00:00Z",
+            ],
+        ),
         "is not after --start",
     );
     fails(
-        &[
-            "--lat",
-            "45",
-            "--lon",
-            "0",
-            "--tz",
-            "America/Chicago",
-            "--start",
-            "2024-03-10 02:30:00",
-            "--end",
-            "2024-03-11 00:00:00",
-        ],
+        &with(
+            &at_45_0,
+            &[
+                "--tz",
+                "America/Chicago",
+                "--start",
+                "2024-03-10 02:30:00",
+                "--end",
+                "2024-03-11 00:00:00",
+            ],
+        ),
         "does not exist",
     );
 }
 
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
+
+/// `terrawatt [--report REPORT] solar simulate --weather WEATHER --system SYSTEM extra…`.
+fn simulate(report: Option<&Path>, weather: &Path, system: &Path, extra: &[&str]) -> Output {
+    let mut a = vec![];
+    if let Some(r) = report {
+        a.extend(["--report", s(r)]);
+    }
+    a.extend([
+        "solar",
+        "simulate",
+        "--weather",
+        s(weather),
+        "--system",
+        s(system),
+    ]);
+    a.extend_from_slice(extra);
+    terrawatt(&a)
+}
 
 fn system_file(dir: &Path, text: &str) -> std::path::PathBuf {
     let p = dir.join("system.toml");
@@ -213,22 +227,12 @@ fn simulate_a_tmy3_year() {
     let out = dir.path().join("series.csv");
     let plot = dir.path().join("monthly.png");
     let weather = data.join("723170TYA.CSV");
-    let o = terrawatt(&[
-        "--report",
-        s(&rep),
-        "solar",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--system",
-        s(&sys),
-        "--position-at",
-        "end",
-        "--out",
-        s(&out),
-        "--plot",
-        s(&plot),
-    ]);
+    let o = simulate(
+        Some(&rep),
+        &weather,
+        &sys,
+        &["--position-at", "end", "--out", s(&out), "--plot", s(&plot)],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
@@ -244,16 +248,7 @@ fn simulate_a_tmy3_year() {
         "[array]\nkwp = 4.0\nmount = \"single_axis\"\ngcr = 0.35\n",
     );
     let rep2 = dir.path().join("r2.json");
-    let o = terrawatt(&[
-        "--report",
-        s(&rep2),
-        "solar",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--system",
-        s(&trk),
-    ]);
+    let o = simulate(Some(&rep2), &weather, &trk, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r2: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep2).unwrap()).unwrap();
@@ -282,14 +277,7 @@ fn bad_system_files_are_refused() {
         ),
     ] {
         let sys = system_file(dir.path(), text);
-        let o = terrawatt(&[
-            "solar",
-            "simulate",
-            "--weather",
-            s(&weather),
-            "--system",
-            s(&sys),
-        ]);
+        let o = simulate(None, &weather, &sys, &[]);
         assert!(!o.status.success());
         assert!(
             stderr(&o).contains(expect),
@@ -300,14 +288,7 @@ fn bad_system_files_are_refused() {
     }
     // a file that is not TMY3
     let sys = system_file(dir.path(), "[array]\nkwp = 4.0\ntilt = 30\n");
-    let o = terrawatt(&[
-        "solar",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--system",
-        s(&sys),
-    ]);
+    let o = simulate(None, &weather, &sys, &[]);
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("w.csv") && stderr(&o).contains("line 1"),
@@ -346,24 +327,22 @@ fn missing_weather_stays_missing_and_is_counted() {
     let series = dir.path().join("s.csv");
     let rep = dir.path().join("r.json");
     // the year simulated with its report and series, plus `extra`
-    let simulate = |extra: &[&str]| {
-        let mut a = vec![
-            "--report",
-            s(&rep),
-            "solar",
-            "simulate",
-            "--weather",
-            s(&weather),
-            "--system",
-            s(&sys),
-            "--out",
-            s(&series),
-        ];
+    let year = |extra: &[&str]| {
+        let mut a = vec!["--out", s(&series)];
         a.extend_from_slice(extra);
-        terrawatt(&a)
+        simulate(Some(&rep), &weather, &sys, &a)
+    };
+    // the series' row of the hour without weather
+    let gap_row = || {
+        std::fs::read_to_string(&series)
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with("1990-06-01T12:30:00-05:00"))
+            .unwrap()
+            .to_string()
     };
     // a typical year with an hour of missing weather is not "annual": refused, nothing written
-    let o = simulate(&[]);
+    let o = year(&[]);
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("1 interval(s) have missing weather")
@@ -372,7 +351,7 @@ fn missing_weather_stays_missing_and_is_counted() {
         stderr(&o)
     );
     assert!(!series.exists());
-    let o = simulate(&["--allow-partial"]);
+    let o = year(&["--allow-partial"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
@@ -386,16 +365,11 @@ fn missing_weather_stays_missing_and_is_counted() {
         "{said}"
     );
     // the hour's row keeps empty (missing) power, not 0
-    let row = std::fs::read_to_string(&series)
-        .unwrap()
-        .lines()
-        .find(|l| l.starts_with("1990-06-01T12:30:00-05:00"))
-        .unwrap()
-        .to_string();
+    let row = gap_row();
     assert!(row.ends_with(",,"), "{row}");
 
     // asked to, the one-hour gap is filled by interpolation, counted, and has power again
-    let o = simulate(&["--fill-gaps", "1"]);
+    let o = year(&["--fill-gaps", "1"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
@@ -407,12 +381,7 @@ fn missing_weather_stays_missing_and_is_counted() {
         assert_eq!(f["left_missing"], 0);
     }
     assert!(String::from_utf8_lossy(&o.stdout).contains("ghi: 1 values filled"));
-    let row = std::fs::read_to_string(&series)
-        .unwrap()
-        .lines()
-        .find(|l| l.starts_with("1990-06-01T12:30:00-05:00"))
-        .unwrap()
-        .to_string();
+    let row = gap_row();
     let pac: f64 = row.rsplit(',').next().unwrap().parse().unwrap();
     assert!(pac > 0.0, "{row}");
 }
@@ -447,21 +416,9 @@ fn weather_table(
 }
 
 fn simulate_table(weather: &Path, sys: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "solar",
-        "simulate",
-        "--table",
-        "--weather",
-        s(weather),
-        "--system",
-        s(sys),
-        "--lat",
-        "39.7",
-        "--lon",
-        "-105.2",
-    ];
+    let mut args = vec!["--table", "--lat", "39.7", "--lon", "-105.2"];
     args.extend_from_slice(extra);
-    terrawatt(&args)
+    simulate(None, weather, sys, &args)
 }
 
 #[test]
@@ -476,21 +433,12 @@ fn weather_tables_with_offsets_and_their_bad_inputs() {
         }
     });
     let rep = d.join("r.json");
-    let o = terrawatt(&[
-        "--report",
-        s(&rep),
-        "solar",
-        "simulate",
-        "--table",
-        "--weather",
-        s(&good),
-        "--system",
-        s(&sys),
-        "--lat",
-        "39.7",
-        "--lon",
-        "-105.2",
-    ]);
+    let o = simulate(
+        Some(&rep),
+        &good,
+        &sys,
+        &["--table", "--lat", "39.7", "--lon", "-105.2"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
@@ -556,15 +504,7 @@ fn weather_tables_with_offsets_and_their_bad_inputs() {
     let o = simulate_table(&renamed, &sys, &["--column", "temp_air=Tamb"]);
     assert!(o.status.success(), "{}", stderr(&o));
     // no site
-    let o = terrawatt(&[
-        "solar",
-        "simulate",
-        "--table",
-        "--weather",
-        s(&good),
-        "--system",
-        s(&sys),
-    ]);
+    let o = simulate(None, &good, &sys, &["--table"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("the site"), "{}", stderr(&o));
 }
@@ -584,30 +524,14 @@ fn a_cut_pvgis_year_is_not_annual_and_impossible_values_are_missing() {
     let cut = dir.path().join("cut.csv");
     std::fs::write(&cut, lines[..header + 1 + 3000].join("\n") + "\n").unwrap();
     let sys = system_file(dir.path(), "[array]\nkwp = 5.0\ntilt = 30\n");
-    let o = terrawatt(&[
-        "solar",
-        "simulate",
-        "--weather",
-        s(&cut),
-        "--system",
-        s(&sys),
-    ]);
+    let o = simulate(None, &cut, &sys, &[]);
     assert!(!o.status.success());
     let e = stderr(&o);
     assert!(
         e.contains("cover 3000 of the year's 8760 hours") && e.contains("--allow-partial"),
         "{e}"
     );
-    let o = terrawatt(&[
-        "solar",
-        "simulate",
-        "--weather",
-        s(&cut),
-        "--system",
-        s(&sys),
-        "--allow-partial",
-        "--json",
-    ]);
+    let o = simulate(None, &cut, &sys, &["--allow-partial", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let r = &v["results"];
@@ -636,16 +560,7 @@ fn a_cut_pvgis_year_is_not_annual_and_impossible_values_are_missing() {
     }
     let badp = dir.path().join("bad.csv");
     std::fs::write(&badp, bad).unwrap();
-    let o = terrawatt(&[
-        "solar",
-        "simulate",
-        "--weather",
-        s(&badp),
-        "--system",
-        s(&sys),
-        "--allow-partial",
-        "--json",
-    ]);
+    let o = simulate(None, &badp, &sys, &["--allow-partial", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let screened = v["results"]["screened"].to_string();

@@ -1,12 +1,24 @@
 //! End-to-end tests of `terrawatt wind simulate`.
 
 use std::path::Path;
+use std::process::Output;
 
 mod support;
 use support::{s, terrawatt};
 
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
+
+/// `terrawatt [--report REPORT] wind simulate --weather WEATHER extra…`.
+fn simulate(report: Option<&Path>, weather: &Path, extra: &[&str]) -> Output {
+    let mut a = vec![];
+    if let Some(r) = report {
+        a.extend(["--report", s(r)]);
+    }
+    a.extend(["wind", "simulate", "--weather", s(weather)]);
+    a.extend_from_slice(extra);
+    terrawatt(&a)
+}
 
 #[test]
 fn e126_at_135_m_and_bad_inputs() {
@@ -17,22 +29,20 @@ fn e126_at_135_m_and_bad_inputs() {
     let rep = tmp.path().join("r.json");
     let series = tmp.path().join("s.csv");
     let weather = dir.join("example_weather.csv");
-    let o = terrawatt(&[
-        "--report",
-        s(&rep),
-        "wind",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--turbine",
-        "E-126/4200",
-        "--turbine-library",
-        s(&dir),
-        "--hub-height",
-        "135",
-        "--out",
-        s(&series),
-    ]);
+    let o = simulate(
+        Some(&rep),
+        &weather,
+        &[
+            "--turbine",
+            "E-126/4200",
+            "--turbine-library",
+            s(&dir),
+            "--hub-height",
+            "135",
+            "--out",
+            s(&series),
+        ],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
@@ -55,25 +65,18 @@ fn e126_at_135_m_and_bad_inputs() {
     }
     std::fs::write(&curve, text).unwrap();
     let rep2 = tmp.path().join("r2.json");
-    let o = terrawatt(&[
-        "--report",
-        s(&rep2),
-        "wind",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--power-curve",
-        s(&curve),
-        "--hub-height",
-        "135",
-    ]);
+    let o = simulate(
+        Some(&rep2),
+        &weather,
+        &["--power-curve", s(&curve), "--hub-height", "135"],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r2: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep2).unwrap()).unwrap();
     assert!((r2["results"]["annual_energy_mwh"].as_f64().unwrap() - mwh).abs() < 1e-6);
     // bad inputs: unknown turbine (similar names listed), no library, bad hub height
-    let e = |args: &[&str]| {
-        let o = terrawatt(args);
+    let e = |extra: &[&str]| {
+        let o = simulate(None, &weather, extra);
         assert!(!o.status.success());
         String::from_utf8_lossy(&o.stderr).into_owned()
     };
@@ -83,10 +86,6 @@ fn e126_at_135_m_and_bad_inputs() {
         ("V90/200", "V90/2000"),
     ] {
         let msg = e(&[
-            "wind",
-            "simulate",
-            "--weather",
-            s(&weather),
             "--turbine",
             name,
             "--turbine-library",
@@ -100,27 +99,9 @@ fn e126_at_135_m_and_bad_inputs() {
         );
         assert!(msg.contains("power_curves.csv"), "{msg}");
     }
-    let msg = e(&[
-        "wind",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--turbine",
-        "E-126/4200",
-        "--hub-height",
-        "135",
-    ]);
+    let msg = e(&["--turbine", "E-126/4200", "--hub-height", "135"]);
     assert!(msg.contains("--turbine-library"), "{msg}");
-    let msg = e(&[
-        "wind",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--power-curve",
-        s(&curve),
-        "--hub-height",
-        "-5",
-    ]);
+    let msg = e(&["--power-curve", s(&curve), "--hub-height", "-5"]);
     assert!(msg.contains("--hub-height"), "{msg}");
     assert!(msg.lines().last().unwrap().starts_with("energy "));
 
@@ -134,29 +115,14 @@ fn e126_at_135_m_and_bad_inputs() {
         .expect("windpowerlib's example weather starts in 2010");
     let empty = tmp.path().join("empty.csv");
     std::fs::write(&empty, lines[..header_rows].join("\n") + "\n").unwrap();
-    let args = |w: &Path| -> Vec<String> {
-        [
-            "wind",
-            "simulate",
-            "--weather",
-            s(w),
-            "--power-curve",
-            s(&curve),
-            "--hub-height",
-            "135",
-        ]
-        .map(String::from)
-        .to_vec()
-    };
-    let a = args(&empty);
-    let msg = e(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let curve_at_135 = ["--power-curve", s(&curve), "--hub-height", "135"];
+    let o = simulate(None, &empty, &curve_at_135);
+    assert!(!o.status.success());
+    let msg = String::from_utf8_lossy(&o.stderr);
     assert!(msg.contains("no data rows"), "{msg}");
     let month = tmp.path().join("january.csv");
     std::fs::write(&month, lines[..header_rows + 744].join("\n") + "\n").unwrap();
-    let a = args(&month);
-    let mut a: Vec<&str> = a.iter().map(String::as_str).collect();
-    a.splice(0..0, ["--report", s(&rep)]);
-    let o = terrawatt(&a);
+    let o = simulate(Some(&rep), &month, &curve_at_135);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -240,22 +206,20 @@ fn farms_equal_windpowerlib_through_the_cli() {
         let rep = tmp.path().join(format!("{run}.json"));
         let series = tmp.path().join(format!("{run}.csv"));
         let plot = tmp.path().join(format!("{run}.png"));
-        let o = terrawatt(&[
-            "--report",
-            s(&rep),
-            "wind",
-            "simulate",
-            "--weather",
-            s(&weather),
-            "--farm",
-            s(&farm),
-            "--turbine-library",
-            s(&dir),
-            "--out",
-            s(&series),
-            "--plot",
-            s(&plot),
-        ]);
+        let o = simulate(
+            Some(&rep),
+            &weather,
+            &[
+                "--farm",
+                s(&farm),
+                "--turbine-library",
+                s(&dir),
+                "--out",
+                s(&series),
+                "--plot",
+                s(&plot),
+            ],
+        );
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert!(o.status.success(), "{run}: {stderr}");
         assert!(
@@ -315,18 +279,9 @@ fn generic_turbines_alone_and_in_a_farm() {
         "25",
     ];
     let rep = tmp.path().join("g.json");
-    let mut args = vec![
-        "--report",
-        s(&rep),
-        "wind",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--hub-height",
-        "135",
-    ];
+    let mut args = vec!["--hub-height", "135"];
     args.extend(generic);
-    let o = terrawatt(&args);
+    let o = simulate(Some(&rep), &weather, &args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
@@ -346,16 +301,7 @@ fn generic_turbines_alone_and_in_a_farm() {
     )
     .unwrap();
     let rep2 = tmp.path().join("f.json");
-    let o = terrawatt(&[
-        "--report",
-        s(&rep2),
-        "wind",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--farm",
-        s(&farm),
-    ]);
+    let o = simulate(Some(&rep2), &weather, &["--farm", s(&farm)]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r2: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep2).unwrap()).unwrap();
@@ -365,34 +311,22 @@ fn generic_turbines_alone_and_in_a_farm() {
         "{farm_mwh} vs 2 × {mwh}"
     );
     // bad generic values name the flag; a partial set is a usage error
-    let mut bad = vec![
-        "wind",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--hub-height",
-        "135",
-    ];
+    let mut bad = vec!["--hub-height", "135"];
     let mut small = generic;
     small[3] = "60";
     bad.extend(small);
-    let o = terrawatt(&bad);
+    let o = simulate(None, &weather, &bad);
     let msg = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     assert!(
         msg.contains("--rotor-diameter") && msg.contains("Betz"),
         "{msg}"
     );
-    let o = terrawatt(&[
-        "wind",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--hub-height",
-        "135",
-        "--rated-kw",
-        "4200",
-    ]);
+    let o = simulate(
+        None,
+        &weather,
+        &["--hub-height", "135", "--rated-kw", "4200"],
+    );
     let msg = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     assert!(msg.contains("--rotor-diameter"), "{msg}");
@@ -449,18 +383,11 @@ fn bad_farm_files_fail_clearly_and_write_nothing() {
     {
         let path = tmp.path().join(format!("farm{k}.toml"));
         std::fs::write(&path, &farm).unwrap();
-        let o = terrawatt(&[
-            "wind",
-            "simulate",
-            "--weather",
-            s(&weather),
-            "--farm",
-            s(&path),
-            "--turbine-library",
-            s(&dir),
-            "--out",
-            s(&out),
-        ]);
+        let o = simulate(
+            None,
+            &weather,
+            &["--farm", s(&path), "--turbine-library", s(&dir), "--out", s(&out)],
+        );
         let msg = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success(), "{farm}");
         assert!(msg.contains(s(&path)), "the message names the file: {msg}");
@@ -472,16 +399,7 @@ fn bad_farm_files_fail_clearly_and_write_nothing() {
     }
     // a farm with --hub-height is a usage error
     let path = tmp.path().join("farm0.toml");
-    let o = terrawatt(&[
-        "wind",
-        "simulate",
-        "--weather",
-        s(&weather),
-        "--farm",
-        s(&path),
-        "--hub-height",
-        "100",
-    ]);
+    let o = simulate(None, &weather, &["--farm", s(&path), "--hub-height", "100"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--hub-height"));
 }
@@ -508,29 +426,22 @@ fn impossible_wind_weather_is_missing_and_a_cut_row_is_refused() {
     }
     let w = dir.path().join("w.csv");
     std::fs::write(&w, &out).unwrap();
-    let args = |p: &Path| {
-        vec![
-            "wind".to_string(),
-            "simulate".into(),
-            "--weather".into(),
-            s(p).to_string(),
-            "--rated-kw".into(),
-            "3000".into(),
-            "--hub-height".into(),
-            "80".into(),
-            "--rotor-diameter".into(),
-            "110".into(),
-            "--cut-in".into(),
-            "3".into(),
-            "--rated-speed".into(),
-            "12".into(),
-            "--cut-out".into(),
-            "25".into(),
-            "--json".into(),
-        ]
-    };
-    let a = args(&w);
-    let o = terrawatt(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let generic = [
+        "--rated-kw",
+        "3000",
+        "--hub-height",
+        "80",
+        "--rotor-diameter",
+        "110",
+        "--cut-in",
+        "3",
+        "--rated-speed",
+        "12",
+        "--cut-out",
+        "25",
+        "--json",
+    ];
+    let o = simulate(None, &w, &generic);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let screened = v["results"]["screened"].to_string();
@@ -554,8 +465,7 @@ fn impossible_wind_weather_is_missing_and_a_cut_row_is_refused() {
         .collect();
     let d = dir.path().join("deleted.csv");
     std::fs::write(&d, deleted).unwrap();
-    let a = args(&d);
-    let o = terrawatt(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = simulate(None, &d, &generic);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["results"]["deleted_hours"], 5.0);
@@ -574,8 +484,7 @@ fn impossible_wind_weather_is_missing_and_a_cut_row_is_refused() {
     }
     let c = dir.path().join("cut.csv");
     std::fs::write(&c, cut).unwrap();
-    let a = args(&c);
-    let o = terrawatt(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = simulate(None, &c, &generic);
     assert!(!o.status.success());
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("line 21: 6 fields, the header has 7"), "{e}");
