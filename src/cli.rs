@@ -634,6 +634,10 @@ pub struct HyperArgs {
     /// Tree depth [tree, forest: unlimited; gbm: 5].
     #[arg(long)]
     pub max_depth: Option<usize>,
+    /// Boosting: grow each tree best-first (largest gain next, as LightGBM) to at most this
+    /// many leaves, within --max-depth [off: every node down to the depth].
+    #[arg(long)]
+    pub max_leaves: Option<usize>,
     /// Minimum rows per leaf [1].
     #[arg(long)]
     pub min_samples_leaf: Option<usize>,

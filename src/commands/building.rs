@@ -28,6 +28,7 @@ fn hyper(h: &HyperArgs) -> Result<Hyper> {
         l1_ratio: h.l1_ratio,
         standardize: h.standardize,
         max_depth: h.max_depth,
+        max_leaves: h.max_leaves,
         min_samples_leaf: h.min_samples_leaf,
         max_features: h.max_features,
         n_trees: h.n_trees,

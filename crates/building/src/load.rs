@@ -75,6 +75,10 @@ pub struct Hyper {
     /// Standardise features before a penalised fit (default on for ridge and elastic net).
     pub standardize: Option<bool>,
     pub max_depth: Option<usize>,
+    /// Boosting: grow each tree best-first to at most this many leaves (default: every
+    /// node down to the depth).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_leaves: Option<usize>,
     pub min_samples_leaf: Option<usize>,
     /// Features per split, as a fraction (trees and forests; default all).
     pub max_features: Option<f64>,
@@ -135,6 +139,7 @@ pub fn spec(kind: ModelKind, h: &Hyper) -> Result<ModelSpec, LearnError> {
                 n_trees: h.n_trees.unwrap_or(d.n_trees),
                 learning_rate: h.learning_rate.unwrap_or(d.learning_rate),
                 max_depth: h.max_depth.unwrap_or(d.max_depth),
+                max_leaves: h.max_leaves,
                 min_samples_leaf: h.min_samples_leaf.unwrap_or(d.min_samples_leaf),
                 subsample: h.subsample.unwrap_or(d.subsample),
                 early_stopping: h.early_stopping.then(EarlyStopping::default),

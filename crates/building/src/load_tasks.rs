@@ -196,8 +196,9 @@ pub fn fit(s: &FitSettings, span: &mut Span, progress: impl FnMut(&str)) -> Resu
     let (model, candidates) = match s.model {
         Some(k) => {
             let spec = load::spec(k, &s.hyper)?;
-            let model = span.phase("fit", |_| spec.fit(x, y))?;
-            let pred = span.phase("score", |_| model.predict(x));
+            let (model, fitted) = span.phase("fit", |_| spec.fit_scored(x, y))?;
+            // boosting's fit already holds its in-sample predictions
+            let pred = span.phase("score", |_| fitted.unwrap_or_else(|| model.predict(x)));
             let sc = Scores::of(&y.to_vec(), &pred.to_vec(), model.n_params());
             let _ = writeln!(
                 head,

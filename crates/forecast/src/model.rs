@@ -383,6 +383,7 @@ impl Learner {
             n_trees: 100,
             learning_rate: 0.1,
             max_depth: 3,
+            max_leaves: None,
             min_samples_leaf: 20,
             subsample: 0.8,
             max_bins: 64,

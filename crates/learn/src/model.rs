@@ -54,6 +54,22 @@ impl ModelSpec {
         })
     }
 
+    /// Fits, and returns the model's predictions for the rows of `x` where the fit already
+    /// made them (boosting without early stopping), saving a pass over the data.
+    pub fn fit_scored(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<(Model, Option<Array1<f64>>)> {
+        match self {
+            ModelSpec::Boosting(p) if x.nrows() == y.len() && x.nrows() > 0 => {
+                let (m, fitted) = p.fit_scored(x, &y.to_vec())?;
+                Ok((Model::Boosting(m), fitted.map(Array1::from)))
+            }
+            _ => Ok((self.fit(x, y)?, None)),
+        }
+    }
+
     /// A short name: `ols`, `ridge`, `elasticnet`, `tree`, `forest`, `gbm`.
     pub fn name(&self) -> &'static str {
         match self {

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{LearnError, Result, param};
 use crate::rng::Rng;
-use crate::tree::{LEAF, Node, Tree};
+use crate::tree::Tree;
 
 /// The loss a booster minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -95,6 +95,10 @@ pub struct BoostParams {
     pub n_trees: usize,
     pub learning_rate: f64,
     pub max_depth: usize,
+    /// Grow each tree best-first (the split of the largest gain next, as LightGBM does) to
+    /// at most this many leaves; `None`: every node is split down to `max_depth`.
+    #[serde(default)]
+    pub max_leaves: Option<usize>,
     pub min_samples_leaf: usize,
     /// Share of rows drawn (without replacement) for each tree.
     pub subsample: f64,
@@ -116,6 +120,7 @@ impl Default for BoostParams {
             n_trees: 1000,
             learning_rate: 0.1,
             max_depth: 5,
+            max_leaves: None,
             min_samples_leaf: 1,
             subsample: 0.8,
             max_bins: 256,
@@ -151,6 +156,11 @@ impl BoostParams {
         }
         if self.max_depth == 0 || self.max_depth > 30 {
             return Err(param("max_depth", self.max_depth, "1 to 30"));
+        }
+        if let Some(l) = self.max_leaves
+            && l < 2
+        {
+            return Err(param("max_leaves", l, "at least 2"));
         }
         if self.min_samples_leaf == 0 {
             return Err(param("min_samples_leaf", 0, "at least 1"));
@@ -195,54 +205,42 @@ pub const BIN_SAMPLE: usize = 200_000;
 
 impl Bins {
     pub fn fit(cols: &[Vec<f64>], max_bins: usize) -> Bins {
+        let sample = |len: usize| {
+            (len > BIN_SAMPLE).then(|| Rng::new(0).sample_without_replacement(len, BIN_SAMPLE))
+        };
         let edges = cols
             .par_iter()
             .map(|c| {
-                // edges from at most BIN_SAMPLE values (a fixed-seed sample beyond that, as
-                // LightGBM's bin construction does): quantiles need no more
-                let mut v = if c.len() > BIN_SAMPLE {
-                    Rng::new(0)
-                        .sample_without_replacement(c.len(), BIN_SAMPLE)
-                        .into_iter()
-                        .map(|i| c[i])
-                        .collect()
-                } else {
-                    c.clone()
+                let v = match sample(c.len()) {
+                    Some(s) => s.into_iter().map(|i| c[i]).collect(),
+                    None => c.clone(),
                 };
-                v.sort_unstable_by(f64::total_cmp);
-                let v_len = v.len();
-                let mut distinct: Vec<(f64, usize)> = Vec::new();
-                for x in v {
-                    match distinct.last_mut() {
-                        Some((d, n)) if *d == x => *n += 1,
-                        _ => distinct.push((x, 1)),
-                    }
-                }
-                let mid = |a: f64, b: f64| {
-                    let m = a + (b - a) / 2.0;
-                    if m >= b { a } else { m }
-                };
-                if distinct.len() <= max_bins {
-                    distinct.windows(2).map(|w| mid(w[0].0, w[1].0)).collect()
-                } else {
-                    let n = v_len as f64;
-                    let mut edges = Vec::new();
-                    let mut cum = 0usize;
-                    let mut q = 1usize;
-                    for w in distinct.windows(2) {
-                        cum += w[0].1;
-                        if cum as f64 >= q as f64 * n / max_bins as f64 {
-                            edges.push(mid(w[0].0, w[1].0));
-                            while q as f64 * n / max_bins as f64 <= cum as f64 {
-                                q += 1;
-                            }
-                            if edges.len() == max_bins - 1 {
-                                break;
-                            }
-                        }
-                    }
-                    edges
-                }
+                edges_of(v, max_bins)
+            })
+            .collect();
+        Bins { edges }
+    }
+
+    /// The same edges as [`Bins::fit`] on the columns of the rows `rows` of `x` (all rows
+    /// when `None`), without copying the columns.
+    pub fn fit_rows(x: ArrayView2<'_, f64>, rows: Option<&[usize]>, max_bins: usize) -> Bins {
+        let len = rows.map_or(x.nrows(), <[usize]>::len);
+        // edges from at most BIN_SAMPLE values (a fixed-seed sample beyond that, as
+        // LightGBM's bin construction does): quantiles need no more
+        let picked: Vec<usize> = if len > BIN_SAMPLE {
+            Rng::new(0).sample_without_replacement(len, BIN_SAMPLE)
+        } else {
+            (0..len).collect()
+        };
+        let edges = (0..x.ncols())
+            .into_par_iter()
+            .map(|f| {
+                let col = x.column(f);
+                let v = picked
+                    .iter()
+                    .map(|&k| col[rows.map_or(k, |r| r[k])])
+                    .collect();
+                edges_of(v, max_bins)
             })
             .collect();
         Bins { edges }
@@ -255,6 +253,44 @@ impl Bins {
     pub fn n_bins(&self, f: usize) -> usize {
         self.edges[f].len() + 1
     }
+}
+
+/// Bin edges of the values `v`: a midpoint between every pair of distinct values where
+/// there are at most `max_bins`, else equal-frequency edges.
+fn edges_of(mut v: Vec<f64>, max_bins: usize) -> Vec<f64> {
+    v.sort_unstable_by(f64::total_cmp);
+    let v_len = v.len();
+    let mut distinct: Vec<(f64, usize)> = Vec::new();
+    for x in v {
+        match distinct.last_mut() {
+            Some((d, n)) if *d == x => *n += 1,
+            _ => distinct.push((x, 1)),
+        }
+    }
+    let mid = |a: f64, b: f64| {
+        let m = a + (b - a) / 2.0;
+        if m >= b { a } else { m }
+    };
+    if distinct.len() <= max_bins {
+        return distinct.windows(2).map(|w| mid(w[0].0, w[1].0)).collect();
+    }
+    let n = v_len as f64;
+    let mut edges = Vec::new();
+    let mut cum = 0usize;
+    let mut q = 1usize;
+    for w in distinct.windows(2) {
+        cum += w[0].1;
+        if cum as f64 >= q as f64 * n / max_bins as f64 {
+            edges.push(mid(w[0].0, w[1].0));
+            while q as f64 * n / max_bins as f64 <= cum as f64 {
+                q += 1;
+            }
+            if edges.len() == max_bins - 1 {
+                break;
+            }
+        }
+    }
+    edges
 }
 
 /// A fitted booster: `ŷ = init + Σ tree(x)` (leaf values include the learning rate).
@@ -296,157 +332,12 @@ fn quantile(v: &mut [f64], alpha: f64) -> f64 {
     *v.select_nth_unstable_by(k, f64::total_cmp).1
 }
 
-type Hist = Vec<Vec<(f64, u32)>>;
+mod grow;
 
-/// A grown tree, the bin threshold of each split node, and each leaf's rows.
-type Grown = (Tree, Vec<u8>, Vec<(usize, Vec<usize>)>);
+use grow::{Codes, Grower, Rows};
 
-struct Grower<'a> {
-    binned: &'a [Vec<u8>],
-    bins: &'a Bins,
-    g: &'a [f64],
-    max_depth: usize,
-    min_leaf: usize,
-}
-
-impl Grower<'_> {
-    fn histogram(&self, rows: &[usize]) -> Hist {
-        let build = |f: usize| {
-            let mut h = vec![(0.0, 0u32); self.bins.n_bins(f)];
-            let col = &self.binned[f];
-            for &i in rows {
-                let e = &mut h[col[i] as usize];
-                e.0 += self.g[i];
-                e.1 += 1;
-            }
-            h
-        };
-        let d = self.binned.len();
-        if rows.len() * d >= 32_768 {
-            (0..d).into_par_iter().map(build).collect()
-        } else {
-            (0..d).map(build).collect()
-        }
-    }
-
-    /// (feature, bin, gain) of the best split, if any improves.
-    fn best_split(&self, h: &Hist, sum: f64, n: u32) -> Option<(usize, usize, f64)> {
-        let base = sum * sum / n as f64;
-        let mut best: Option<(usize, usize, f64)> = None;
-        for (f, hf) in h.iter().enumerate() {
-            let (mut gl, mut nl) = (0.0, 0u32);
-            for (b, &(s, c)) in hf.iter().enumerate().take(hf.len() - 1) {
-                gl += s;
-                nl += c;
-                if c == 0 || (nl as usize) < self.min_leaf {
-                    continue;
-                }
-                let nr = n - nl;
-                if (nr as usize) < self.min_leaf {
-                    break;
-                }
-                let gr = sum - gl;
-                let gain = gl * gl / nl as f64 + gr * gr / nr as f64 - base;
-                if gain > 1e-12 * (1.0 + base.abs()) && best.is_none_or(|(_, _, g)| gain > g) {
-                    best = Some((f, b, gain));
-                }
-            }
-        }
-        best
-    }
-
-    /// Grows a tree on `rows`; returns it with, per leaf, the rows that reached it, and
-    /// the bin threshold of every split node.
-    fn grow(&self, rows: Vec<usize>) -> Grown {
-        let d = self.binned.len();
-        let mut tree = Tree {
-            nodes: vec![],
-            n_features: d,
-            importance: vec![0.0; d],
-        };
-        let mut bin_thr: Vec<u8> = vec![];
-        let mut leaves = vec![];
-        let root_hist = self.histogram(&rows);
-        tree.nodes.push(Node::leaf(rows.len()));
-        bin_thr.push(0);
-        let mut stack = vec![(0usize, rows, root_hist, 0usize)];
-        while let Some((node, rows, hist, depth)) = stack.pop() {
-            let n = rows.len() as u32;
-            let sum: f64 = hist[0].iter().map(|e| e.0).sum();
-            let split = if depth < self.max_depth && rows.len() >= 2 * self.min_leaf {
-                self.best_split(&hist, sum, n)
-            } else {
-                None
-            };
-            let Some((f, b, gain)) = split else {
-                leaves.push((node, rows));
-                continue;
-            };
-            let col = &self.binned[f];
-            // the histogram already counts the left child's rows: allocate exactly
-            let nl: usize = hist[f][..=b].iter().map(|e| e.1 as usize).sum();
-            let mut left = Vec::with_capacity(nl);
-            let mut right = Vec::with_capacity(rows.len() - nl);
-            for i in rows {
-                if col[i] as usize <= b {
-                    left.push(i);
-                } else {
-                    right.push(i);
-                }
-            }
-            let (small, large_is_left) = if left.len() <= right.len() {
-                (&left, false)
-            } else {
-                (&right, true)
-            };
-            let small_hist = self.histogram(small);
-            let large_hist: Hist = hist
-                .iter()
-                .zip(&small_hist)
-                .map(|(p, s)| {
-                    p.iter()
-                        .zip(s)
-                        .map(|(a, b)| (a.0 - b.0, a.1 - b.1))
-                        .collect()
-                })
-                .collect();
-            let (lh, rh) = if large_is_left {
-                (large_hist, small_hist)
-            } else {
-                (small_hist, large_hist)
-            };
-            tree.importance[f] += gain;
-            let l = tree.nodes.len();
-            tree.nodes.push(Node::leaf(left.len()));
-            tree.nodes.push(Node::leaf(right.len()));
-            bin_thr.extend([0, 0]);
-            let nd = &mut tree.nodes[node];
-            nd.feature = f as u32;
-            nd.threshold = self.bins.edges[f][b];
-            nd.left = l as u32;
-            nd.right = l as u32 + 1;
-            bin_thr[node] = b as u8;
-            stack.push((l + 1, right, rh, depth + 1));
-            stack.push((l, left, lh, depth + 1));
-        }
-        (tree, bin_thr, leaves)
-    }
-}
-
-fn leaf_of_binned(tree: &Tree, bin_thr: &[u8], binned: &[Vec<u8>], i: usize) -> usize {
-    let mut k = 0usize;
-    loop {
-        let n = &tree.nodes[k];
-        if n.feature == LEAF {
-            return k;
-        }
-        k = if binned[n.feature as usize][i] <= bin_thr[k] {
-            n.left
-        } else {
-            n.right
-        } as usize;
-    }
-}
+/// `leaf_of` of a row outside the tree's subsample.
+const NO_LEAF: u32 = u32::MAX;
 
 impl ValidBoostParams {
     pub fn params(&self) -> &BoostParams {
@@ -454,13 +345,29 @@ impl ValidBoostParams {
     }
 
     pub fn fit(&self, x: ArrayView2<'_, f64>, y: &[f64]) -> Result<Boosting> {
+        self.fit_scored(x, y).map(|(m, _)| m)
+    }
+
+    /// Fits, and returns with the model its predictions for the rows of `x` when every row
+    /// was used for training (no early stopping), saving a pass over the data.
+    pub fn fit_scored(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: &[f64],
+    ) -> Result<(Boosting, Option<Vec<f64>>)> {
         let p = &self.0;
         let n_all = y.len();
         if n_all < 2 {
             return Err(LearnError::Data("boosting needs at least 2 rows".into()));
         }
+        if n_all > u32::MAX as usize {
+            return Err(LearnError::Data(format!(
+                "boosting takes at most {} rows, not {n_all}",
+                u32::MAX
+            )));
+        }
         // hold out a validation share for early stopping
-        let (train, valid): (Vec<usize>, Vec<usize>) = match p.early_stopping {
+        let (train, valid): (Option<Vec<usize>>, Vec<usize>) = match p.early_stopping {
             Some(es) => {
                 let mut idx: Vec<usize> = (0..n_all).collect();
                 Rng::stream(p.seed, u64::MAX).shuffle(&mut idx);
@@ -470,22 +377,19 @@ impl ValidBoostParams {
                 let (mut t, mut v) = (t.to_vec(), v.to_vec());
                 t.sort_unstable();
                 v.sort_unstable();
-                (t, v)
+                (Some(t), v)
             }
-            None => ((0..n_all).collect(), vec![]),
+            None => (None, vec![]),
         };
-        let xt = x.select(ndarray::Axis(0), &train);
-        let yt: Vec<f64> = train.iter().map(|&i| y[i]).collect();
+        let yt: Vec<f64> = match &train {
+            Some(t) => t.iter().map(|&i| y[i]).collect(),
+            None => y.to_vec(),
+        };
         let xv = x.select(ndarray::Axis(0), &valid);
         let yv: Vec<f64> = valid.iter().map(|&i| y[i]).collect();
         let n = yt.len();
-        let cols = crate::tree::columns(xt.view());
-        let bins = Bins::fit(&cols, p.max_bins);
-        let binned: Vec<Vec<u8>> = cols
-            .par_iter()
-            .enumerate()
-            .map(|(f, c)| c.iter().map(|v| bins.bin(f, *v)).collect())
-            .collect();
+        let bins = Bins::fit_rows(x, train.as_deref(), p.max_bins);
+        let codes = Codes::new(x, train.as_deref(), &bins);
         let init = {
             let mut v = yt.clone();
             match p.loss {
@@ -496,59 +400,86 @@ impl ValidBoostParams {
         };
         let mut f = vec![init; n];
         let mut fv = vec![init; yv.len()];
-        let mut g = vec![0.0; n];
-        let mut in_sample = vec![false; n];
         let mut trees = Vec::with_capacity(p.n_trees);
         let mut train_loss = Vec::with_capacity(p.n_trees);
         let mut validation_loss = Vec::new();
         let (mut best, mut best_at) = (f64::INFINITY, 0usize);
         let k = ((p.subsample * n as f64).round() as usize).clamp(1, n);
         let mut delta = 0.0;
+        let mut g = vec![0.0; n];
+        let mut idx: Vec<u32> = Vec::with_capacity(k);
+        let sw = codes.w + 1;
+        let (mut rows, mut scratch) = (vec![0u64; k * sw], vec![0u64; k * sw]);
+        let mut leaf_of = if k < n { vec![NO_LEAF; n] } else { vec![] };
         for it in 0..p.n_trees {
-            let rows: Vec<usize> = if k < n {
-                Rng::stream(p.seed, it as u64).sample_without_replacement(n, k)
+            idx.clear();
+            if k < n {
+                idx.extend(
+                    Rng::stream(p.seed, it as u64)
+                        .sample_without_replacement(n, k)
+                        .into_iter()
+                        .map(|i| i as u32),
+                );
             } else {
-                (0..n).collect()
-            };
+                idx.extend(0..n as u32);
+            }
             // pseudo-residuals (negative gradients)
             if let Loss::Huber { alpha } = p.loss {
-                let mut abs: Vec<f64> = rows.iter().map(|&i| (yt[i] - f[i]).abs()).collect();
+                let mut abs: Vec<f64> = idx
+                    .iter()
+                    .map(|&i| (yt[i as usize] - f[i as usize]).abs())
+                    .collect();
                 delta = quantile(&mut abs, alpha);
             }
-            for &i in &rows {
-                let r = yt[i] - f[i];
-                g[i] = match p.loss {
-                    Loss::Squared => r,
-                    Loss::Absolute => r.signum(),
-                    Loss::Huber { .. } => {
-                        if r.abs() <= delta {
-                            r
-                        } else {
-                            delta * r.signum()
-                        }
+            let grad = |r: f64| match p.loss {
+                Loss::Squared => r,
+                Loss::Absolute => r.signum(),
+                Loss::Huber { .. } => {
+                    if r.abs() <= delta {
+                        r
+                    } else {
+                        delta * r.signum()
                     }
-                    Loss::Quantile { alpha } => {
-                        if r > 0.0 {
-                            alpha
-                        } else {
-                            alpha - 1.0
-                        }
+                }
+                Loss::Quantile { alpha } => {
+                    if r > 0.0 {
+                        alpha
+                    } else {
+                        alpha - 1.0
                     }
-                };
-            }
+                }
+            };
+            // every row's (only the subsample's are read)
+            g.par_iter_mut()
+                .zip(yt.par_iter().zip(&f))
+                .for_each(|(g, (y, f))| *g = grad(y - f));
+            rows.par_chunks_mut(sw * 4096)
+                .zip(idx.par_chunks(4096))
+                .for_each(|(out, ids)| {
+                    Rows::fill(out, ids, &codes, &g);
+                });
             let grower = Grower {
-                binned: &binned,
                 bins: &bins,
-                g: &g,
+                codes: &codes,
                 max_depth: p.max_depth,
+                max_leaves: p.max_leaves.unwrap_or(usize::MAX),
                 min_leaf: p.min_samples_leaf,
             };
-            let (mut tree, bin_thr, leaves) = grower.grow(rows);
-            for (node, lrows) in &leaves {
+            let grow::Grown {
+                mut tree,
+                bin_thr,
+                leaves,
+            } = grower.grow(&mut rows, &mut scratch);
+            let mut values = Vec::with_capacity(leaves.len());
+            for leaf in &leaves {
+                let count = tree.nodes[leaf.node].n as f64;
                 let v = match p.loss {
-                    Loss::Squared => lrows.iter().map(|&i| g[i]).sum::<f64>() / lrows.len() as f64,
+                    Loss::Squared => leaf.sum / count,
                     _ => {
-                        let mut r: Vec<f64> = lrows.iter().map(|&i| yt[i] - f[i]).collect();
+                        let mut r: Vec<f64> = Vec::new();
+                        leaf.for_each_row(&rows, &codes, |i| {
+                            r.push(yt[i as usize] - f[i as usize]);
+                        });
                         match p.loss {
                             Loss::Absolute => quantile(&mut r, 0.5),
                             Loss::Quantile { alpha } => quantile(&mut r, alpha),
@@ -565,23 +496,30 @@ impl ValidBoostParams {
                     }
                 };
                 let value = p.learning_rate * v;
-                tree.nodes[*node].value = value;
-                // rows of the subsample already know their leaf
-                for &i in lrows {
-                    f[i] += value;
-                    in_sample[i] = true;
-                }
+                tree.nodes[leaf.node].value = value;
+                values.push(value);
             }
-            // the other rows go down the binned tree
-            f.par_iter_mut()
-                .zip(in_sample.par_iter_mut())
-                .enumerate()
-                .for_each(|(i, (fi, seen))| {
-                    if !*seen {
-                        *fi += tree.nodes[leaf_of_binned(&tree, &bin_thr, &binned, i)].value;
-                    }
-                    *seen = false;
-                });
+            if k == n {
+                // every row is in a leaf: add its value where the leaf's rows are
+                grow::add_leaf_values(&leaves, &rows, &codes, &values, &mut f);
+            } else {
+                // each row's leaf (rows outside the subsample: none), then one pass in row
+                // order adds its value
+                leaf_of.fill(NO_LEAF);
+                let ids: Vec<u32> = (0..leaves.len() as u32).collect();
+                grow::add_leaf_values(&leaves, &rows, &codes, &ids, &mut leaf_of);
+                f.par_iter_mut()
+                    .zip(leaf_of.par_iter())
+                    .enumerate()
+                    .for_each(|(i, (fi, &l))| {
+                        *fi += if l == NO_LEAF {
+                            // the other rows go down the binned tree
+                            tree.nodes[grow::leaf_of_binned(&tree, &bin_thr, &codes, i)].value
+                        } else {
+                            values[l as usize]
+                        };
+                    });
+            }
             train_loss.push(p.loss.mean(&yt, &f, delta));
             if let Some(es) = p.early_stopping {
                 fv.iter_mut()
@@ -603,13 +541,17 @@ impl ValidBoostParams {
         if p.early_stopping.is_some() {
             trees.truncate(best_at + 1);
         }
-        Ok(Boosting {
-            init,
-            trees,
-            params: p.clone(),
-            train_loss,
-            validation_loss,
-        })
+        let fitted = p.early_stopping.is_none().then_some(f);
+        Ok((
+            Boosting {
+                init,
+                trees,
+                params: p.clone(),
+                train_loss,
+                validation_loss,
+            },
+            fitted,
+        ))
     }
 }
 

@@ -1,0 +1,569 @@
+//! Growing one boosting tree on binned rows.
+//!
+//! A node's rows are a run of one index list; a split reorders its run, the left child's
+//! rows first, each side in its former (increasing) order, reading only the split feature's
+//! column of codes. Runs are cut into blocks of [`BLOCK`] rows by position, not by thread,
+//! and block sums are added in block order, so the tree does not depend on the thread
+//! count. The histogram of the smaller child is built from its rows' packed codes and
+//! pseudo-residuals and the larger child's is its parent's minus it. A node whose two
+//! children cannot be split further is not reordered: its leaves are read through the
+//! split's test.
+
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+
+use super::Bins;
+use crate::tree::{LEAF, Node, Tree};
+
+/// Rows per block of the histogram and partition passes.
+const BLOCK: usize = 16_384;
+
+/// One histogram cell: the sum of the pseudo-residuals of the rows in a bin, and their
+/// count (exact in an f64 below 2⁵³; the pair is added as one vector).
+type Cell = [f64; 2];
+
+/// A node's histogram: 256 cells per feature (bin codes are bytes).
+type Hist = Vec<[Cell; 256]>;
+
+/// The bin codes of the training rows, eight to a little-endian word (feature `f` is byte
+/// `f % 8` of word `f / 8` of its row).
+pub(super) struct Codes {
+    pub words: Vec<u64>,
+    /// Words per row.
+    pub w: usize,
+    pub d: usize,
+    /// The same codes column by column, for the splits, which read one feature.
+    pub cols: Vec<Vec<u8>>,
+}
+
+impl Codes {
+    /// Bins the rows `rows` of `x` (all rows when `None`).
+    pub fn new(x: ArrayView2<'_, f64>, rows: Option<&[usize]>, bins: &Bins) -> Codes {
+        let d = x.ncols();
+        let w = d.div_ceil(8).max(1);
+        let n = rows.map_or(x.nrows(), <[usize]>::len);
+        let mut words = vec![0u64; n * w];
+        words
+            .par_chunks_mut(w * 4096)
+            .enumerate()
+            .for_each(|(k, chunk)| {
+                for (j, out) in chunk.chunks_exact_mut(w).enumerate() {
+                    let i = k * 4096 + j;
+                    let r = rows.map_or(i, |rows| rows[i]);
+                    for f in 0..d {
+                        out[f / 8] |= (bins.bin(f, x[[r, f]]) as u64) << (8 * (f % 8));
+                    }
+                }
+            });
+        let cols = (0..d)
+            .into_par_iter()
+            .map(|f| {
+                words
+                    .iter()
+                    .skip(f / 8)
+                    .step_by(w)
+                    .map(|x| (x >> (8 * (f % 8))) as u8)
+                    .collect()
+            })
+            .collect();
+        Codes { words, w, d, cols }
+    }
+}
+
+/// A best split: rows with code ≤ `b` of feature `f` go left.
+#[derive(Debug, Clone, Copy)]
+struct Split {
+    f: usize,
+    b: usize,
+    gain: f64,
+    /// The left child's sum of pseudo-residuals and its rows.
+    left_sum: f64,
+    left_n: usize,
+}
+
+/// A leaf that may still be split: its rows are `start..end` of the row buffer.
+struct Open {
+    node: usize,
+    start: usize,
+    end: usize,
+    depth: usize,
+    /// Sum of the pseudo-residuals of its rows.
+    sum: f64,
+    hist: Option<Hist>,
+    split: Option<Split>,
+}
+
+/// A finished leaf: the rows `start..end` of the row buffer that pass `test` (feature, bin,
+/// side: true for the rows with code ≤ bin), or all of them.
+pub(super) struct Leaf {
+    pub node: usize,
+    pub start: usize,
+    pub end: usize,
+    pub sum: f64,
+    pub test: Option<(usize, u8, bool)>,
+}
+
+impl Leaf {
+    /// Calls `f` with the index of each of the leaf's rows (`idx`: the grown tree's index
+    /// list).
+    pub fn for_each_row(&self, rows: &[u64], codes: &Codes, mut f: impl FnMut(u32)) {
+        let sw = codes.w + 1;
+        let ids = rows[self.start * sw..self.end * sw]
+            .chunks_exact(sw)
+            .map(|r| unpack(r[sw - 1]).0);
+        match self.test {
+            None => ids.for_each(f),
+            Some((feat, bin, left)) => {
+                let col = &codes.cols[feat];
+                for i in ids {
+                    if (col[i as usize] <= bin) == left {
+                        f(i);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A grown tree, the bin threshold of each split node, and its leaves.
+/// The rows a tree is grown on, `w + 1` words each: the row's code words, then its index
+/// and pseudo-residual ([`Rows::set`]).
+pub(super) struct Rows;
+
+impl Rows {
+    /// Writes the rows `ids` with their codes and pseudo-residuals `g` to `out`.
+    pub fn fill(out: &mut [u64], ids: &[u32], codes: &Codes, g: &[f64]) {
+        match codes.w {
+            1 => fill::<1>(out, ids, codes, g),
+            2 => fill::<2>(out, ids, codes, g),
+            3 => fill::<3>(out, ids, codes, g),
+            _ => fill::<0>(out, ids, codes, g),
+        }
+    }
+}
+
+fn fill<const W: usize>(out: &mut [u64], ids: &[u32], codes: &Codes, g: &[f64]) {
+    let w = if W == 0 { codes.w } else { W };
+    for (o, &i) in out.chunks_exact_mut(w + 1).zip(ids) {
+        let i = i as usize;
+        o[..w].copy_from_slice(&codes.words[i * w..(i + 1) * w]);
+        o[w] = pack(i as u32, g[i]);
+    }
+}
+
+pub(super) struct Grown {
+    pub tree: Tree,
+    pub bin_thr: Vec<u8>,
+    pub leaves: Vec<Leaf>,
+}
+
+pub(super) struct Grower<'a> {
+    pub bins: &'a Bins,
+    pub codes: &'a Codes,
+    pub max_depth: usize,
+    /// `usize::MAX`: not limited (depth-first growth).
+    pub max_leaves: usize,
+    pub min_leaf: usize,
+}
+
+/// A row of the moving layout: its `w` code words, then its index (low half) and its
+/// pseudo-residual as an f32 (high half) in one word.
+#[inline(always)]
+fn pack(id: u32, g: f64) -> u64 {
+    id as u64 | ((g as f32).to_bits() as u64) << 32
+}
+
+#[inline(always)]
+fn unpack(word: u64) -> (u32, f64) {
+    (word as u32, f32::from_bits((word >> 32) as u32) as f64)
+}
+
+fn add_block<const SW: usize>(rows: &[u64], sw: usize, h: &mut [[Cell; 256]]) {
+    let sw = if SW == 0 { sw } else { SW };
+    let w = sw - 1;
+    for row in rows.chunks_exact(sw) {
+        let gi = unpack(row[w]).1;
+        for (hk, &word) in h.chunks_mut(8).zip(&row[..w]) {
+            for (t, hf) in hk.iter_mut().enumerate() {
+                let cell = &mut hf[(word >> (8 * t)) as u8 as usize];
+                cell[0] += gi;
+                cell[1] += 1.0;
+            }
+        }
+    }
+}
+
+/// Cuts `s` into consecutive pieces of the given lengths.
+fn pieces<T>(mut s: &mut [T], lens: impl Iterator<Item = usize>) -> Vec<&mut [T]> {
+    let mut out = Vec::new();
+    for len in lens {
+        let (a, rest) = std::mem::take(&mut s).split_at_mut(len);
+        out.push(a);
+        s = rest;
+    }
+    out
+}
+
+/// Reorders `rows` (rows of one node, `sw` words each) through `scratch` (as long): the
+/// rows whose code of feature `f` is ≤ `b` first, each side in its order; returns how many
+/// went left.
+fn partition<const SW: usize>(
+    sw: usize,
+    f: usize,
+    b: u8,
+    rows: &mut [u64],
+    scratch: &mut [u64],
+) -> usize {
+    // a constant row width where one is given (the copies become moves)
+    let sw = if SW == 0 { sw } else { SW };
+    let (word, shift) = (f / 8, 8 * (f % 8));
+    // each block into its own place of the scratch: the left rows from the front, the
+    // right ones from the back (so reversed), without branches (each row is written at
+    // both free slots and its side moves on)
+    let lefts: Vec<usize> = rows
+        .par_chunks(BLOCK * sw)
+        .zip(scratch.par_chunks_mut(BLOCK * sw))
+        .map(|(src, out)| split_block::<SW>(sw, word, shift, b, src, out))
+        .collect();
+    let nl: usize = lefts.iter().sum();
+    let lens: Vec<usize> = scratch.chunks(BLOCK * sw).map(|c| c.len() / sw).collect();
+    let (il, ir) = rows.split_at_mut(nl * sw);
+    let outs: Vec<_> = pieces(il, lefts.iter().map(|c| c * sw))
+        .into_iter()
+        .zip(pieces(
+            ir,
+            lens.iter().zip(&lefts).map(|(n, l)| (n - l) * sw),
+        ))
+        .collect();
+    outs.into_par_iter()
+        .zip(scratch.par_chunks(BLOCK * sw))
+        .zip(lefts.par_iter())
+        .for_each(|(((l, r), blk), &c)| {
+            l.copy_from_slice(&blk[..c * sw]);
+            reverse_rows::<SW>(sw, &blk[c * sw..], r);
+        });
+    nl
+}
+
+/// One block of a node's rows split into `out`: the left ones from the front, the right
+/// ones from the back; returns how many went left.
+fn split_block<const SW: usize>(
+    sw: usize,
+    word: usize,
+    shift: usize,
+    b: u8,
+    src: &[u64],
+    out: &mut [u64],
+) -> usize {
+    let sw = if SW == 0 { sw } else { SW };
+    let (mut l, mut r) = (0usize, out.len() / sw);
+    for row in src.chunks_exact(sw) {
+        let left = (row[word] >> shift) as u8 <= b;
+        out[l * sw..(l + 1) * sw].copy_from_slice(row);
+        out[(r - 1) * sw..r * sw].copy_from_slice(row);
+        l += left as usize;
+        r -= !left as usize;
+    }
+    l
+}
+
+/// The rows of `src` into `out` in reverse order.
+fn reverse_rows<const SW: usize>(sw: usize, src: &[u64], out: &mut [u64]) {
+    let sw = if SW == 0 { sw } else { SW };
+    for (o, v) in out.chunks_exact_mut(sw).zip(src.chunks_exact(sw).rev()) {
+        o.copy_from_slice(v);
+    }
+}
+
+fn partition_dispatch(sw: usize, f: usize, b: u8, rows: &mut [u64], scratch: &mut [u64]) -> usize {
+    match sw {
+        2 => partition::<2>(sw, f, b, rows, scratch),
+        3 => partition::<3>(sw, f, b, rows, scratch),
+        4 => partition::<4>(sw, f, b, rows, scratch),
+        _ => partition::<0>(sw, f, b, rows, scratch),
+    }
+}
+
+impl Grower<'_> {
+    /// The histogram of `rows` (`sw` words each).
+    fn histogram(&self, rows: &[u64]) -> Hist {
+        let sw = self.codes.w + 1;
+        let build = |rows: &[u64]| {
+            let mut h = vec![[[0.0; 2]; 256]; self.codes.d];
+            match sw {
+                2 => add_block::<2>(rows, sw, &mut h),
+                3 => add_block::<3>(rows, sw, &mut h),
+                4 => add_block::<4>(rows, sw, &mut h),
+                _ => add_block::<0>(rows, sw, &mut h),
+            }
+            h
+        };
+        if rows.len() <= BLOCK * sw {
+            return build(rows);
+        }
+        let parts: Vec<Hist> = rows.par_chunks(BLOCK * sw).map(build).collect();
+        let mut parts = parts.into_iter();
+        let mut acc = parts.next().expect("at least one block");
+        for p in parts {
+            for (a, b) in acc.iter_mut().zip(&p) {
+                for (x, y) in a.iter_mut().zip(b) {
+                    x[0] += y[0];
+                    x[1] += y[1];
+                }
+            }
+        }
+        acc
+    }
+
+    /// The best split of a node with histogram `h` and sum `sum`, if any improves.
+    fn best_split(&self, h: &Hist, sum: f64) -> Option<Split> {
+        let n: f64 = h[0].iter().map(|c| c[1]).sum();
+        let base = sum * sum / n;
+        let min_leaf = self.min_leaf as f64;
+        let mut best: Option<Split> = None;
+        for (f, hf) in h.iter().enumerate() {
+            let (mut gl, mut nl) = (0.0, 0.0);
+            for (b, c) in hf.iter().enumerate().take(self.bins.n_bins(f) - 1) {
+                gl += c[0];
+                nl += c[1];
+                if c[1] == 0.0 || nl < min_leaf {
+                    continue;
+                }
+                let nr = n - nl;
+                if nr < min_leaf {
+                    break;
+                }
+                let gr = sum - gl;
+                let gain = gl * gl / nl + gr * gr / nr - base;
+                if gain > 1e-12 * (1.0 + base.abs()) && best.is_none_or(|s| gain > s.gain) {
+                    best = Some(Split {
+                        f,
+                        b,
+                        gain,
+                        left_sum: gl,
+                        left_n: nl as usize,
+                    });
+                }
+            }
+        }
+        best
+    }
+
+    /// Whether a node of `n` rows at `depth` may be split (and so needs a histogram).
+    fn may_split(&self, n: usize, depth: usize) -> bool {
+        depth < self.max_depth && self.max_leaves > 1 && n >= 2 * self.min_leaf
+    }
+
+    /// Grows a tree on `rows` (see [`Rows`]; `scratch`: as long): depth-first to
+    /// `max_depth` when the leaves are not limited, else best-first (the split of the
+    /// largest gain next, as LightGBM grows) until `max_leaves`.
+    pub fn grow(&self, rows: &mut [u64], scratch: &mut [u64]) -> Grown {
+        let sw = self.codes.w + 1;
+        let (d, len) = (self.codes.d, rows.len() / sw);
+        let mut tree = Tree {
+            nodes: vec![Node::leaf(len)],
+            n_features: d,
+            importance: vec![0.0; d],
+        };
+        let mut bin_thr: Vec<u8> = vec![0];
+        let mut leaves = vec![];
+        let mut n_leaves = 1usize;
+        let root = self.may_split(len, 0).then(|| self.histogram(rows));
+        let sum = match &root {
+            Some(h) => h[0].iter().map(|c| c[0]).sum(),
+            None => rows.chunks_exact(sw).map(|r| unpack(r[sw - 1]).1).sum(),
+        };
+        let split = root.as_ref().and_then(|h| self.best_split(h, sum));
+        let mut open = vec![Open {
+            node: 0,
+            start: 0,
+            end: len,
+            depth: 0,
+            sum,
+            hist: root,
+            split,
+        }];
+        let best_first = self.max_leaves < usize::MAX;
+        loop {
+            // the next node to split: the last pushed (depth-first), or the largest gain
+            let pick = if best_first {
+                open.iter()
+                    .enumerate()
+                    .filter_map(|(k, o)| o.split.map(|s| (k, s.gain, o.node)))
+                    .max_by(|x, y| x.1.total_cmp(&y.1).then(y.2.cmp(&x.2)))
+                    .map(|(k, _, _)| k)
+                    .or(open.len().checked_sub(1))
+            } else {
+                open.len().checked_sub(1)
+            };
+            let Some(k) = pick else { break };
+            let o = if best_first {
+                open.swap_remove(k)
+            } else {
+                open.pop().expect("picked")
+            };
+            let leaf = |o: &Open, test| Leaf {
+                node: o.node,
+                start: o.start,
+                end: o.end,
+                sum: o.sum,
+                test,
+            };
+            let (Some(s), true) = (o.split, n_leaves < self.max_leaves) else {
+                leaves.push(leaf(&o, None));
+                continue;
+            };
+            n_leaves += 1;
+            let n = o.end - o.start;
+            let nl = s.left_n;
+            let depth = o.depth + 1;
+            let (need_l, need_r) = (self.may_split(nl, depth), self.may_split(n - nl, depth));
+            tree.importance[s.f] += s.gain;
+            let l = tree.nodes.len();
+            tree.nodes.push(Node::leaf(nl));
+            tree.nodes.push(Node::leaf(n - nl));
+            bin_thr.extend([0, 0]);
+            let nd = &mut tree.nodes[o.node];
+            nd.feature = s.f as u32;
+            nd.threshold = self.bins.edges[s.f][s.b];
+            nd.left = l as u32;
+            nd.right = l as u32 + 1;
+            bin_thr[o.node] = s.b as u8;
+            let (sum_l, sum_r) = (s.left_sum, o.sum - s.left_sum);
+            if !need_l && !need_r {
+                // both children are leaves: their rows stay where they are
+                let test = |left| Some((s.f, s.b as u8, left));
+                leaves.push(Leaf {
+                    node: l,
+                    sum: sum_l,
+                    ..leaf(&o, test(true))
+                });
+                leaves.push(Leaf {
+                    node: l + 1,
+                    sum: sum_r,
+                    ..leaf(&o, test(false))
+                });
+                continue;
+            }
+            let run = o.start * sw..o.end * sw;
+            let moved = partition_dispatch(
+                sw,
+                s.f,
+                s.b as u8,
+                &mut rows[run.clone()],
+                &mut scratch[run],
+            );
+            debug_assert_eq!(moved, nl);
+            let mid = o.start + nl;
+            let mut parent = o.hist.expect("a split node has a histogram");
+            let small_is_left = nl <= n - nl;
+            let small = if small_is_left {
+                self.histogram(&rows[o.start * sw..mid * sw])
+            } else {
+                self.histogram(&rows[mid * sw..o.end * sw])
+            };
+            for (p, q) in parent.iter_mut().zip(&small) {
+                for (x, y) in p.iter_mut().zip(q) {
+                    x[0] -= y[0];
+                    x[1] -= y[1];
+                }
+            }
+            let (hl, hr) = if small_is_left {
+                (small, parent)
+            } else {
+                (parent, small)
+            };
+            let child = |node, start, end, sum, need: bool, hist: Hist| {
+                let hist = need.then_some(hist);
+                Open {
+                    node,
+                    start,
+                    end,
+                    depth,
+                    sum,
+                    split: hist.as_ref().and_then(|h| self.best_split(h, sum)),
+                    hist,
+                }
+            };
+            open.push(child(l + 1, mid, o.end, sum_r, need_r, hr));
+            open.push(child(l, o.start, mid, sum_l, need_l, hl));
+        }
+        Grown {
+            tree,
+            bin_thr,
+            leaves,
+        }
+    }
+}
+
+/// Sets `out[i]` of each leaf's row `i` from `values[leaf]` (`set`: `+=` for f64, `=` for
+/// leaf numbers). The two leaves of one test are read in one pass.
+pub(super) fn add_leaf_values<T: Copy + LeafValue>(
+    leaves: &[Leaf],
+    rows: &[u64],
+    codes: &Codes,
+    values: &[T],
+    out: &mut [T],
+) {
+    let sw = codes.w + 1;
+    let mut l = 0;
+    while l < leaves.len() {
+        let leaf = &leaves[l];
+        let ids = rows[leaf.start * sw..leaf.end * sw]
+            .chunks_exact(sw)
+            .map(|r| unpack(r[sw - 1]).0);
+        match leaf.test {
+            Some((f, b, true)) => {
+                // this leaf and the next share the rows and the test
+                let col = &codes.cols[f];
+                let (vl, vr) = (values[l], values[l + 1]);
+                for i in ids {
+                    let i = i as usize;
+                    let v = if col[i] <= b { vl } else { vr };
+                    out[i].set(v);
+                }
+                l += 2;
+            }
+            _ => {
+                let v = values[l];
+                for i in ids {
+                    out[i as usize].set(v);
+                }
+                l += 1;
+            }
+        }
+    }
+}
+
+/// How [`add_leaf_values`] writes a leaf's value to a row.
+pub(super) trait LeafValue {
+    fn set(&mut self, v: Self);
+}
+
+impl LeafValue for f64 {
+    fn set(&mut self, v: f64) {
+        *self += v;
+    }
+}
+
+impl LeafValue for u32 {
+    fn set(&mut self, v: u32) {
+        *self = v;
+    }
+}
+
+/// The leaf that row `i` of `codes` reaches in a tree grown on them.
+pub(super) fn leaf_of_binned(tree: &Tree, bin_thr: &[u8], codes: &Codes, i: usize) -> usize {
+    let mut k = 0usize;
+    loop {
+        let n = &tree.nodes[k];
+        if n.feature == LEAF {
+            return k;
+        }
+        k = if codes.cols[n.feature as usize][i] <= bin_thr[k] {
+            n.left
+        } else {
+            n.right
+        } as usize;
+    }
+}
