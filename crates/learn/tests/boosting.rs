@@ -1,0 +1,172 @@
+//! Histogram boosting against LightGBM and scikit-learn on the same data, and the tree
+//! shapes it grows.
+//!
+//! The peers' test RMSE comes from `tools/reference/boosting_lightgbm.py` (LightGBM 4.7.0,
+//! scikit-learn 1.9.1), which draws the data from the same splitmix64 stream as
+//! [`data`] below: 20,000 training rows, then 5,000 test rows, seed 42.
+
+use ndarray::Array2;
+use serde_json::Value;
+use terrawatt_learn::boost::{BoostParams, Boosting};
+use terrawatt_learn::rng::Rng;
+
+fn data(n: usize, rng: &mut Rng) -> (Array2<f64>, Vec<f64>) {
+    let mut x = Array2::zeros((n, 8));
+    let mut y = Vec::with_capacity(n);
+    for i in 0..n {
+        for j in 0..8 {
+            x[[i, j]] = 10.0 * rng.uniform();
+        }
+        let r = x.row(i);
+        y.push(3.0 * r[0].sin() + r[1] * r[2] / 10.0 - r[3] + 0.5 * rng.normal());
+    }
+    (x, y)
+}
+
+struct Split {
+    xtr: Array2<f64>,
+    ytr: Vec<f64>,
+    xte: Array2<f64>,
+    yte: Vec<f64>,
+}
+
+fn split() -> Split {
+    let mut rng = Rng::new(42);
+    let (xtr, ytr) = data(20_000, &mut rng);
+    let (xte, yte) = data(5_000, &mut rng);
+    Split { xtr, ytr, xte, yte }
+}
+
+fn peers() -> Value {
+    let text = include_str!("fixtures/boosting_peers.json");
+    serde_json::from_str(text).expect("the fixture is JSON")
+}
+
+fn params(max_leaves: Option<usize>) -> BoostParams {
+    BoostParams {
+        n_trees: 100,
+        learning_rate: 0.1,
+        max_depth: 6,
+        max_leaves,
+        min_samples_leaf: 20,
+        subsample: 1.0,
+        max_bins: 255,
+        ..Default::default()
+    }
+}
+
+fn fit(s: &Split, p: BoostParams) -> Boosting {
+    p.check().unwrap().fit(s.xtr.view(), &s.ytr).unwrap()
+}
+
+fn rmse(m: &Boosting, s: &Split) -> f64 {
+    let p = m.predict(s.xte.view());
+    let se: f64 = p.iter().zip(&s.yte).map(|(p, y)| (p - y) * (p - y)).sum();
+    (se / s.yte.len() as f64).sqrt()
+}
+
+#[test]
+fn the_data_are_the_reference_scripts() {
+    let s = split();
+    let first = &peers()["first_rows"];
+    for i in 0..2 {
+        for j in 0..8 {
+            assert_eq!(s.xtr[[i, j]], first["x"][i][j].as_f64().unwrap());
+        }
+        let y = first["y"][i].as_f64().unwrap();
+        assert!((s.ytr[i] - y).abs() < 1e-12, "{} vs {y}", s.ytr[i]);
+    }
+}
+
+#[test]
+fn test_error_equals_lightgbm_and_scikit_learn() {
+    let s = split();
+    let peers = peers();
+    for (shape, leaves) in [("depth6", None), ("leaves31", Some(31))] {
+        let ours = rmse(&fit(&s, params(leaves)), &s);
+        let p = &peers["shapes"][shape];
+        for peer in ["lightgbm_test_rmse", "sklearn_hgb_test_rmse"] {
+            let theirs = p[peer].as_f64().unwrap();
+            let rel = (ours - theirs) / theirs;
+            println!("{shape}: test RMSE {ours:.5}, {peer} {theirs:.5}");
+            assert!(
+                rel.abs() < 0.005,
+                "{shape}: test RMSE {ours:.5} against {peer} {theirs:.5} ({:+.2} %)",
+                100.0 * rel
+            );
+        }
+    }
+}
+
+#[test]
+fn leaf_wise_growth_keeps_to_its_leaves_and_depth() {
+    let s = split();
+    let m = fit(
+        &s,
+        BoostParams {
+            n_trees: 10,
+            ..params(Some(7))
+        },
+    );
+    for t in &m.trees {
+        assert!(t.n_leaves() <= 7 && t.n_leaves() >= 2);
+        // depth ≤ 6: follow every path
+        let mut stack = vec![(0usize, 0usize)];
+        while let Some((k, d)) = stack.pop() {
+            let n = &t.nodes[k];
+            assert!(d <= 6);
+            if n.feature != terrawatt_learn::tree::LEAF {
+                stack.push((n.left as usize, d + 1));
+                stack.push((n.right as usize, d + 1));
+            }
+        }
+    }
+}
+
+#[test]
+fn enough_leaves_grow_the_depth_wise_trees() {
+    // best-first with room for every node splits the same nodes as depth-first, only in
+    // another order: the predictions are the same
+    let s = split();
+    let p = |l| BoostParams {
+        n_trees: 20,
+        ..params(l)
+    };
+    let (a, b) = (fit(&s, p(None)), fit(&s, p(Some(64))));
+    assert_eq!(a.predict(s.xte.view()), b.predict(s.xte.view()));
+    let leaves = |m: &Boosting| m.trees.iter().map(|t| t.n_leaves()).collect::<Vec<_>>();
+    assert_eq!(leaves(&a), leaves(&b));
+}
+
+#[test]
+fn the_best_first_model_does_not_depend_on_the_thread_count() {
+    let s = split();
+    let p = BoostParams {
+        n_trees: 20,
+        subsample: 0.7,
+        ..params(Some(15))
+    };
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| fit(&s, p.clone()))
+    };
+    assert_eq!(run(1), run(2));
+}
+
+#[test]
+fn in_sample_predictions_of_the_fit_are_the_models() {
+    let s = split();
+    let p = BoostParams {
+        n_trees: 30,
+        ..params(None)
+    };
+    let (m, fitted) = p.check().unwrap().fit_scored(s.xtr.view(), &s.ytr).unwrap();
+    let fitted = fitted.expect("no early stopping: every row was fitted");
+    let pred = m.predict(s.xtr.view());
+    for (a, b) in fitted.iter().zip(pred.iter()) {
+        assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+    }
+}
