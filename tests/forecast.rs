@@ -159,6 +159,61 @@ fn predict_writes_the_next_hour() {
 }
 
 /// A small hourly-by-15-minute CSV; `edit` may change the rows.
+#[test]
+fn a_linear_model_makes_its_own_bands() {
+    let Some(data) = common::reference_data("solar") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = |model: &str, extra: &[&str]| {
+        let rep = dir.path().join(format!("{model}.json"));
+        let out = dir.path().join(format!("{model}.csv"));
+        let mut a = strings(&["--report", s(&rep)]);
+        a.extend(pvdaq_args(&data));
+        a.extend(strings(&[
+            "--start",
+            "2012-06-01",
+            "--end",
+            "2012-06-15",
+            "--quantiles",
+            "0.1,0.5,0.9",
+            "--model",
+            model,
+            "--out",
+            s(&out),
+        ]));
+        a.extend(strings(extra));
+        (terrawatt_strings(&a), rep, out)
+    };
+    // `ridge` is `linear`; its bands are its own residuals' (split conformal), not boosting's
+    let (o, rep, _) = run("ridge", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ridge = report(&rep)["results"].clone();
+    assert_eq!(ridge["intervals"], "conformal");
+    let h4 = &ridge["per_horizon"][3];
+    let cov = h4["coverage"].as_f64().unwrap();
+    assert!((cov - 0.8).abs() < 0.1, "coverage {cov}");
+    let (o, rep, _) = run("linear", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(report(&rep)["results"]["per_horizon"], ridge["per_horizon"]);
+    // quantile boosting beside a linear point model is refused before any work
+    std::fs::remove_file(dir.path().join("linear.csv")).unwrap();
+    for m in ["cqr", "gbm"] {
+        let (o, _, out) = run("linear", &["--intervals", m]);
+        assert!(!o.status.success());
+        let e = stderr(&o);
+        assert!(
+            e.contains(&format!("--intervals {m}")) && e.contains("conformal"),
+            "{e}"
+        );
+        assert!(!out.exists());
+    }
+    // and `boosting` is `gbm`, whose default bands stay CQR
+    let (o, rep, _) = run("boosting", &["--trees", "30"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(report(&rep)["results"]["intervals"], "cqr");
+}
+
 fn series_file(
     dir: &Path,
     name: &str,

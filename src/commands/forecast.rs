@@ -136,17 +136,23 @@ pub struct DataArgs {
     /// Capacity in the target's unit, for normalised errors (default: the largest value).
     #[arg(long)]
     pub capacity: Option<f64>,
-    /// gbm (gradient boosting) or linear (ridge).
-    #[arg(long, default_value = "gbm", value_parser = one_of::<String>(&["gbm", "linear"]))]
+    /// The point model: gbm (gradient boosting; also `boosting`) or linear (ridge regression
+    /// on standardised features; also `ridge`).
+    #[arg(
+        long,
+        default_value = "gbm",
+        value_parser = one_of::<String>(&["gbm", "boosting", "linear", "ridge"])
+    )]
     pub model: String,
     /// Quantiles to forecast, e.g. 0.1,0.5,0.9.
     #[arg(long, value_delimiter = ',')]
     pub quantiles: Vec<f64>,
-    /// How quantiles are made: cqr (quantile-loss boosting on 80 % of the window,
-    /// calibrated on the last 20 %), gbm (quantile-loss boosting alone) or conformal (split
-    /// conformal residuals of the point model).
-    #[arg(long, default_value = "cqr")]
-    pub intervals: String,
+    /// How quantiles are made, from the model that forecasts: cqr (quantile-loss boosting
+    /// on 80 % of the window, calibrated on the last 20 %; the default for gbm), gbm
+    /// (quantile-loss boosting alone) or conformal (split conformal residuals of the point
+    /// model; the default for linear, the only one it takes).
+    #[arg(long)]
+    pub intervals: Option<String>,
     /// Values at the origin used as features.
     #[arg(long, default_value_t = 8)]
     pub lags: usize,
@@ -313,11 +319,14 @@ fn data_settings(a: &DataArgs) -> Result<DataSettings> {
     }
     quantiles.sort_by(f64::total_cmp);
     quantiles.dedup();
-    let method: IntervalMethod = a
-        .intervals
-        .parse()
-        .map_err(|e| anyhow!("--intervals {e}"))?;
     let learner = learner_of(a)?;
+    let method: IntervalMethod = match &a.intervals {
+        Some(m) => m.parse().map_err(|e| anyhow!("--intervals {e}"))?,
+        None => IntervalMethod::default_for(&learner),
+    };
+    if !quantiles.is_empty() {
+        method.check(&learner)?;
+    }
     let site = site_from(a)?;
     let wind = wind_from(a)?;
     if a.lags == 0 {
@@ -350,7 +359,7 @@ fn data_settings(a: &DataArgs) -> Result<DataSettings> {
 
 fn learner_of(a: &DataArgs) -> Result<Learner> {
     Ok(match a.model.as_str() {
-        "gbm" => {
+        "gbm" | "boosting" => {
             let Learner::Gbm(mut p) = Learner::gbm(a.seed) else {
                 unreachable!()
             };
@@ -360,8 +369,8 @@ fn learner_of(a: &DataArgs) -> Result<Learner> {
             p.clone().check().map_err(|e| anyhow!("{e}"))?;
             Learner::Gbm(p)
         }
-        "linear" => Learner::Linear { alpha: a.alpha },
-        other => bail!("--model '{other}': expected gbm or linear"),
+        "linear" | "ridge" => Learner::Linear { alpha: a.alpha },
+        other => bail!("--model '{other}': expected gbm, boosting, linear or ridge"),
     })
 }
 

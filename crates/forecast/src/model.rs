@@ -409,6 +409,40 @@ pub enum IntervalMethod {
     Cqr,
 }
 
+impl IntervalMethod {
+    /// The bands of a point model when none is asked for: CQR around boosting, split
+    /// conformal around ridge (whose own residuals give its bands).
+    pub fn default_for(learner: &Learner) -> IntervalMethod {
+        match learner {
+            Learner::Gbm(_) => IntervalMethod::Cqr,
+            Learner::Linear { .. } => IntervalMethod::Conformal,
+        }
+    }
+
+    /// Refuses bands that would come from another model than the one that forecasts:
+    /// quantile boosting (alone or conformalised) beside a linear point model.
+    pub fn check(self, learner: &Learner) -> Result<()> {
+        match (self, learner) {
+            (IntervalMethod::QuantileGbm | IntervalMethod::Cqr, Learner::Linear { .. }) => {
+                Err(crate::ForecastError::Setting(format!(
+                    "--intervals {}: its bands come from quantile boosting, not from the linear model that forecasts; with --model linear use --intervals conformal (the default for it)",
+                    self.name()
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The word of `--intervals`.
+    pub fn name(self) -> &'static str {
+        match self {
+            IntervalMethod::QuantileGbm => "gbm",
+            IntervalMethod::Conformal => "conformal",
+            IntervalMethod::Cqr => "cqr",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Fitted {
     Gbm(Boosting),
@@ -526,6 +560,9 @@ pub fn fit(
     from: usize,
     to: usize,
 ) -> Result<Forecaster> {
+    if !quantiles.is_empty() {
+        method.check(learner)?;
+    }
     let rows = training_rows(inp, from, to);
     let n = rows.y.len();
     if n < 50 {
@@ -557,13 +594,9 @@ pub fn fit(
     if !quantiles.is_empty() {
         match method {
             IntervalMethod::QuantileGbm | IntervalMethod::Cqr => {
-                let learner_q = match learner {
-                    Learner::Gbm(_) => learner.clone(),
-                    // quantile boosting beside a linear point model
-                    Learner::Linear { .. } => Learner::gbm(0),
-                };
+                // checked above: the point model is boosting
                 for &q in quantiles {
-                    quantile_models.push(fit_one(&learner_q, Loss::Quantile { alpha: q }, &x, &y)?);
+                    quantile_models.push(fit_one(learner, Loss::Quantile { alpha: q }, &x, &y)?);
                 }
                 if method == IntervalMethod::Cqr {
                     let xc = rows.matrix(&cal_idx);

@@ -194,6 +194,9 @@ impl Prepared {
     /// Reads the series (phase `read`), the clear sky (phase `physics`, with a site) and
     /// the weather (phase `read weather`), and builds the model's inputs.
     pub fn load(s: &DataSettings, span: &mut Span) -> Result<Prepared> {
+        if !s.quantiles.is_empty() {
+            s.method.check(&s.learner)?;
+        }
         let step = s.step;
         let steps_per_day = (86_400 / step) as usize;
         let series = span.phase("read", |_| {
