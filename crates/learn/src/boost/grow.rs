@@ -16,7 +16,7 @@ use super::Bins;
 use crate::tree::{LEAF, Node, Tree};
 
 /// Rows per block of the histogram and partition passes.
-const BLOCK: usize = 16_384;
+const BLOCK: usize = 8_192;
 
 /// One histogram cell: the sum of the pseudo-residuals of the rows in a bin, and their
 /// count (exact in an f64 below 2⁵³; the pair is added as one vector).
@@ -496,9 +496,15 @@ impl Grower<'_> {
     }
 }
 
+/// Rows of `out` per task of [`add_leaf_values`].
+const OUT_CHUNK: usize = 65_536;
+
 /// Sets `out[i]` of each leaf's row `i` from `values[leaf]` (`set`: `+=` for f64, `=` for
-/// leaf numbers). The two leaves of one test are read in one pass.
-pub(super) fn add_leaf_values<T: Copy + LeafValue>(
+/// leaf numbers). The two leaves of one test are read in one pass. In parallel over runs of
+/// `out`: a node's rows are in increasing order of their index (its partitions keep the
+/// order), so each run finds its rows in every leaf by bisection. Every row is set once, so
+/// the result does not depend on how the work is shared.
+pub(super) fn add_leaf_values<T: Copy + LeafValue + Send + Sync>(
     leaves: &[Leaf],
     rows: &[u64],
     codes: &Codes,
@@ -506,33 +512,49 @@ pub(super) fn add_leaf_values<T: Copy + LeafValue>(
     out: &mut [T],
 ) {
     let sw = codes.w + 1;
-    let mut l = 0;
-    while l < leaves.len() {
-        let leaf = &leaves[l];
-        let ids = rows[leaf.start * sw..leaf.end * sw]
-            .chunks_exact(sw)
-            .map(|r| unpack(r[sw - 1]).0);
-        match leaf.test {
-            Some((f, b, true)) => {
-                // this leaf and the next share the rows and the test
-                let col = &codes.cols[f];
-                let (vl, vr) = (values[l], values[l + 1]);
-                for i in ids {
-                    let i = i as usize;
-                    let v = if col[i] <= b { vl } else { vr };
-                    out[i].set(v);
+    out.par_chunks_mut(OUT_CHUNK)
+        .enumerate()
+        .for_each(|(c, oc)| {
+            let (lo, hi) = (c * OUT_CHUNK, c * OUT_CHUNK + oc.len());
+            let mut l = 0;
+            while l < leaves.len() {
+                let leaf = &leaves[l];
+                let seg = &rows[leaf.start * sw..leaf.end * sw];
+                let id = |j: usize| unpack(seg[j * sw + sw - 1]).0 as usize;
+                let first = |bound: usize| {
+                    let (mut a, mut b) = (0, seg.len() / sw);
+                    while a < b {
+                        let m = (a + b) / 2;
+                        if id(m) < bound { a = m + 1 } else { b = m }
+                    }
+                    a
+                };
+                let part = &seg[first(lo) * sw..first(hi) * sw];
+                match leaf.test {
+                    Some((f, b, true)) => {
+                        // this leaf and the next share the rows and the test
+                        let (word, shift) = (f / 8, 8 * (f % 8));
+                        let (vl, vr) = (values[l], values[l + 1]);
+                        for r in part.chunks_exact(sw) {
+                            let v = if (r[word] >> shift) as u8 <= b {
+                                vl
+                            } else {
+                                vr
+                            };
+                            oc[unpack(r[sw - 1]).0 as usize - lo].set(v);
+                        }
+                        l += 2;
+                    }
+                    _ => {
+                        let v = values[l];
+                        for r in part.chunks_exact(sw) {
+                            oc[unpack(r[sw - 1]).0 as usize - lo].set(v);
+                        }
+                        l += 1;
+                    }
                 }
-                l += 2;
             }
-            _ => {
-                let v = values[l];
-                for i in ids {
-                    out[i as usize].set(v);
-                }
-                l += 1;
-            }
-        }
-    }
+        });
 }
 
 /// How [`add_leaf_values`] writes a leaf's value to a row.
