@@ -43,6 +43,25 @@ fn pvdaq_args(data: &Path) -> Vec<String> {
     a
 }
 
+/// A backtest of PVDAQ system 50 from 2012-06-01 to `end` with the 10, 50 and 90 %
+/// quantiles, its report to `rep`, its forecasts to `out`, and `extra` options.
+fn june_backtest(data: &Path, end: &str, rep: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut a = strings(&["--report", s(rep)]);
+    a.extend(pvdaq_args(data));
+    a.extend(strings(&[
+        "--start",
+        "2012-06-01",
+        "--end",
+        end,
+        "--quantiles",
+        "0.1,0.5,0.9",
+        "--out",
+        s(out),
+    ]));
+    a.extend(strings(extra));
+    a
+}
+
 fn report(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -55,19 +74,7 @@ fn backtest_on_pvdaq_beats_persistence_and_clear_sky_at_one_hour() {
     let dir = tempfile::tempdir().unwrap();
     let rep = dir.path().join("r.json");
     let out = dir.path().join("f.csv");
-    let mut a = strings(&["--report", s(&rep)]);
-    a.extend(pvdaq_args(&data));
-    a.extend(strings(&[
-        "--start",
-        "2012-06-01",
-        "--end",
-        "2012-07-01",
-        "--quantiles",
-        "0.1,0.5,0.9",
-        "--out",
-        s(&out),
-    ]));
-    let o = terrawatt_strings(&a);
+    let o = terrawatt_strings(&june_backtest(&data, "2012-07-01", &rep, &out, &[]));
     assert!(o.status.success(), "{}", stderr(&o));
     eprintln!("{}", String::from_utf8_lossy(&o.stdout));
     let r = report(&rep);
@@ -158,7 +165,6 @@ fn predict_writes_the_next_hour() {
     );
 }
 
-/// A small hourly-by-15-minute CSV; `edit` may change the rows.
 #[test]
 fn a_linear_model_makes_its_own_bands() {
     let Some(data) = common::reference_data("solar") else {
@@ -168,21 +174,9 @@ fn a_linear_model_makes_its_own_bands() {
     let run = |model: &str, extra: &[&str]| {
         let rep = dir.path().join(format!("{model}.json"));
         let out = dir.path().join(format!("{model}.csv"));
-        let mut a = strings(&["--report", s(&rep)]);
-        a.extend(pvdaq_args(&data));
-        a.extend(strings(&[
-            "--start",
-            "2012-06-01",
-            "--end",
-            "2012-06-15",
-            "--quantiles",
-            "0.1,0.5,0.9",
-            "--model",
-            model,
-            "--out",
-            s(&out),
-        ]));
-        a.extend(strings(extra));
+        let mut e = vec!["--model", model];
+        e.extend_from_slice(extra);
+        let a = june_backtest(&data, "2012-06-15", &rep, &out, &e);
         (terrawatt_strings(&a), rep, out)
     };
     // `ridge` is `linear`; its bands are its own residuals' (split conformal), not boosting's
@@ -214,6 +208,7 @@ fn a_linear_model_makes_its_own_bands() {
     assert_eq!(report(&rep)["results"]["intervals"], "cqr");
 }
 
+/// A small hourly-by-15-minute CSV; `edit` may change the rows.
 fn series_file(
     dir: &Path,
     name: &str,

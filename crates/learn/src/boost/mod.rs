@@ -658,6 +658,10 @@ mod tests {
                 loss: Loss::Quantile { alpha: 1.0 },
                 ..Default::default()
             },
+            BoostParams {
+                max_leaves: Some(1),
+                ..Default::default()
+            },
         ];
         for p in bad {
             assert!(p.check().is_err());
