@@ -88,6 +88,26 @@ fn backtest_on_pvdaq_beats_persistence_and_clear_sky_at_one_hour() {
     // calibrated quantiles: the 10–90 % band holds about 80 % of the observations
     let cov = h4["coverage"].as_f64().unwrap();
     assert!((cov - 0.8).abs() < 0.05, "coverage {cov}");
+    // the file's clock carries daylight saving under its fixed −07:00 offset: on clear days
+    // the power comes an hour later than the Sun says from March to October, not in winter
+    let month = |m: &str| {
+        res["clock_check"]["months"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["month"] == m)
+            .unwrap_or_else(|| panic!("{m} checked"))["minutes"]
+            .as_f64()
+            .unwrap()
+    };
+    for m in ["2012-06", "2012-09", "2013-04"] {
+        assert!((45.0..80.0).contains(&month(m)), "{m}: {}", month(m));
+    }
+    for m in ["2012-01", "2012-12", "2013-01"] {
+        assert!(month(m).abs() < 10.0, "{m}: {}", month(m));
+    }
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("clock: on clear days"), "{text}");
     // one row per (origin, horizon): 30 days × 96 origins × 4 horizons
     let text = std::fs::read_to_string(&out).unwrap();
     assert_eq!(text.lines().count(), 1 + 30 * 96 * 4);

@@ -69,6 +69,7 @@
 //! ```
 
 pub mod backtest;
+pub mod clock;
 pub mod model;
 pub mod physics;
 pub mod sample;

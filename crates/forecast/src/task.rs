@@ -143,6 +143,8 @@ pub struct Prepared {
     pub label_shift: i64,
     /// The weather as read, to align again to times past the data.
     pub weather: Option<Exogenous>,
+    /// With a PV site: the power's clock against the Sun's, month by month.
+    pub clock: Option<crate::clock::ClockCheck>,
 }
 
 /// An instant's stamp on the series' clock.
@@ -240,12 +242,16 @@ impl Prepared {
             capacity,
         };
         set_weather(&mut inputs, aligned, s.wind.as_ref());
+        let clock = inputs
+            .has_site()
+            .then(|| crate::clock::check(&inputs.y, &inputs.poa_clear, &centres, series.offset));
         Ok(Prepared {
             settings: s.clone(),
             series,
             inputs,
             label_shift,
             weather,
+            clock,
         })
     }
 }
@@ -622,6 +628,9 @@ impl BacktestReport {
             if d.site.is_some() { " in daylight" } else { "" },
             self.left_out
         );
+        if let Some(w) = p.clock.as_ref().and_then(|c| c.warning()) {
+            let _ = writeln!(t, "{w}");
+        }
         t.push_str(&self.table(p));
         t
     }
@@ -876,6 +885,7 @@ impl BacktestReport {
             "forecasts": bt.pairs.len(),
             "scored": r.overall.n,
             "left_out": r.left_out,
+            "clock_check": p.clock,
             "absent_intervals": s.absent,
             "missing_values": s.missing,
             "per_horizon": r.per_horizon.iter().map(|sc| score_json(sc, s.step)).collect::<Vec<_>>(),
