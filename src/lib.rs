@@ -16,6 +16,9 @@
 //! - [`scale`]: planned runs past one machine (manifests, tiles, Slurm, merged energy).
 //! - [`plot`]: the charts.
 //!
+//! [`app`] is the command line itself: the program, and [`app::call`], a command run inside
+//! the calling process (the Python package's way in).
+//!
 //! It also holds [`workload`], the deterministic synthetic workload that the demo, the
 //! examples and the meter's benchmarks run.
 pub use terrawatt_building as building;
@@ -29,4 +32,10 @@ pub use terrawatt_solar as solar;
 pub use terrawatt_table as table;
 pub use terrawatt_wind as wind;
 
+pub mod app;
+mod cli;
+mod commands;
+mod task;
 pub mod workload;
+
+pub(crate) use app::{dispatch, parse_named};

@@ -308,7 +308,7 @@ pub struct TaskReport<'a> {
 }
 
 /// The JSON report of a task.
-fn report_json(
+pub fn report_json(
     command: &str,
     started_utc: String,
     results: &serde_json::Value,
@@ -354,23 +354,7 @@ pub fn write_report(
 }
 
 fn publish_json(g: &Global, json: &str, outcome: &Outcome, energy: &EnergyReport) -> Result<()> {
-    if let Some(path) = &g.report {
-        terrawatt_meter::write_atomic(path, format!("{json}\n").as_bytes())
-            .with_context(|| format!("writing the report {}", path.display()))?;
-    }
-    if let Some(path) = &g.emissions_csv {
-        let ctx = RowContext {
-            project_name: g.project_name.clone(),
-            run_id: run_id(),
-            experiment_id: g.experiment_id.clone(),
-            timestamp: chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
-            os: os_name(),
-            wue: g.wue,
-            ram_utilization: terrawatt_meter::system::memory(Path::new("/proc"))
-                .map(|(total, avail)| 1.0 - avail as f64 / total as f64),
-        };
-        codecarbon::append(path, &codecarbon::row(energy, &ctx))?;
-    }
+    publish_files(g, json, energy)?;
     if g.json {
         println!("{json}");
     } else if !outcome.text.is_empty() {
@@ -382,38 +366,18 @@ fn publish_json(g: &Global, json: &str, outcome: &Outcome, energy: &EnergyReport
     Ok(())
 }
 
-/// A random version-4 UUID from the kernel's generator.
-fn run_id() -> String {
-    let mut b = [0u8; 16];
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        use std::io::Read;
-        let _ = f.read_exact(&mut b);
+/// Writes the report (`--report`) and appends the emissions row (`--emissions-csv`) where
+/// the options ask for them.
+pub fn publish_files(g: &Global, json: &str, energy: &EnergyReport) -> Result<()> {
+    if let Some(path) = &g.report {
+        terrawatt_meter::write_atomic(path, format!("{json}\n").as_bytes())
+            .with_context(|| format!("writing the report {}", path.display()))?;
     }
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
-/// `Linux-<release>-<machine>`, like Python's platform string.
-fn os_name() -> String {
-    let read = |p: &str| {
-        std::fs::read_to_string(p)
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default()
-    };
-    format!(
-        "Linux-{}-{}",
-        read("/proc/sys/kernel/osrelease"),
-        std::env::consts::ARCH
-    )
+    if let Some(path) = &g.emissions_csv {
+        let ctx = RowContext::now(&g.project_name, &g.experiment_id, g.wue);
+        codecarbon::append(path, &codecarbon::row(energy, &ctx))?;
+    }
+    Ok(())
 }
 
 /// Refuses an output that would overwrite an input or land in a missing folder.

@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 
 use std::path::{Path, PathBuf};
 
+use crate::workload;
 use anyhow::{Result, bail};
 use serde_json::json;
-use terrawatt::workload;
 use terrawatt_building::baseline::{self, FitSettings};
 use terrawatt_building::load::{self, Hyper, ModelKind};
 use terrawatt_building::series::{Freq, Meter, MeterOptions, TempUnit, Temperature};

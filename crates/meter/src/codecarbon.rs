@@ -77,6 +77,57 @@ pub struct RowContext {
     pub ram_utilization: Option<f64>,
 }
 
+impl RowContext {
+    /// The context of a row written now: a fresh run id (a random version-4 UUID), the
+    /// local time, this machine's OS string and its memory in use.
+    pub fn now(project_name: &str, experiment_id: &str, wue: Option<f64>) -> RowContext {
+        RowContext {
+            project_name: project_name.to_string(),
+            run_id: run_id(),
+            experiment_id: experiment_id.to_string(),
+            timestamp: chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+            os: os_name(),
+            wue,
+            ram_utilization: crate::system::memory(Path::new("/proc"))
+                .map(|(total, avail)| 1.0 - avail as f64 / total as f64),
+        }
+    }
+}
+
+/// A random version-4 UUID from the kernel's generator.
+pub fn run_id() -> String {
+    let mut b = [0u8; 16];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        let _ = f.read_exact(&mut b);
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// `Linux-<release>-<machine>`, like Python's platform string.
+pub fn os_name() -> String {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    format!(
+        "Linux-{}-{}",
+        read("/proc/sys/kernel/osrelease"),
+        std::env::consts::ARCH
+    )
+}
+
 /// The CSV text of one row (preceded by the header where `header`), each field quoted where it
 /// holds a comma, a quote or a line break.
 fn rows_text(header: bool, values: &[String]) -> Vec<u8> {

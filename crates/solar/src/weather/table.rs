@@ -155,6 +155,23 @@ fn stamps(s: &TableSettings, table: &Table, names: &[String]) -> Result<Vec<Stam
     let path = &s.path;
     let n = table.n_rows();
     if names.iter().any(|c| c == "time") {
+        // text with offsets, or a Parquet datetime column (with its zone, or naive in --tz)
+        if table.datetimes("time")?.is_some() {
+            let stamps = terrawatt_table::time::read_stamps(table, "time", s.zone)?;
+            return stamps
+                .into_iter()
+                .enumerate()
+                .map(|(row, t)| {
+                    t.ok_or_else(|| {
+                        bad(
+                            path,
+                            "time",
+                            format!("column 'time', {}: no time stamp", table.place(row)),
+                        )
+                    })
+                })
+                .collect();
+        }
         let text = table.strings("time")?;
         return text
             .iter()

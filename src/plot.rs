@@ -1,3 +1,0 @@
-//! The charts: terrawatt-plot.
-
-pub use terrawatt_plot::*;
