@@ -327,6 +327,10 @@ def _call(
     try:
         for name in tables_in:
             value = options.get(name)
+            if value is not None and not _is_table(value) and not isinstance(value, (str, os.PathLike)):
+                raise TypeError(
+                    f"{name}: a table is expected (a pandas ≥ 2.2, polars or pyarrow table, or a file path), got {type(value).__name__}"
+                )
             if value is not None and _is_table(value):
                 workdir = workdir or tempfile.mkdtemp(prefix="terrawatt-")
                 path = os.path.join(workdir, f"{name}.parquet")
@@ -342,6 +346,7 @@ def _call(
                 path = os.path.join(workdir, f"{name}.csv")
                 options[name] = path
                 outputs[name] = (path, False)
+                rename[path] = f"the result's tables['{name}']"
             elif given is not False:
                 outputs[name] = (os.fspath(given), True)
         args = list(command) + flags(options) + list(extra)
@@ -354,6 +359,8 @@ def _call(
             for name, (path, kept) in outputs.items()
             if os.path.exists(path)
         }
+        for path, label in rename.items():
+            text = text.replace(path, label)
         return Result(cmd, json.loads(results), text, Energy(json.loads(energy)), json.loads(report), tables)
     finally:
         if workdir:

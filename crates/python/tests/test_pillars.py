@@ -1,0 +1,78 @@
+"""Forecast, wind and raster calls against the command line on the same inputs."""
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import terrawatt
+from conftest import same_numbers
+
+FORECAST = dict(target="ac_power", time_column="time", interval="15min", horizon="1h",
+                train_window="30d", site_lat=43.6, site_lon=1.44, tilt=30, azimuth=180, capacity=5000,
+                start="2024-06-01T00:00:00Z", end="2024-06-04T00:00:00Z", refit="1d", seed=0)
+
+
+def test_forecast_backtest_equals_the_command_line(sample, cli, tmp_path):
+    data = sample / "pv-power-15min.csv.gz"
+    out = tmp_path / "bt.csv"
+    expected = cli.results(tmp_path, "forecast", "backtest", "--data", data, *terrawatt.flags(FORECAST), "--out", out)
+    r = terrawatt.forecast.backtest(data, **FORECAST)
+    same_numbers(expected, r.results)
+    got = r.table.to_pandas()
+    want = pd.read_csv(out)
+    assert list(got.columns) == list(want.columns) and len(got) == len(want)
+    assert np.array_equal(got["forecast"].to_numpy(), want["forecast"].to_numpy(), equal_nan=True)
+    # the same series as a frame (the outage stays missing)
+    frame = pd.read_csv(data)
+    assert frame["ac_power"].isna().sum() > 0
+    same_numbers(expected, terrawatt.forecast.backtest(frame, **FORECAST).results)
+
+
+def test_wind_simulate_equals_the_command_line(sample, cli, tmp_path):
+    weather = sample / "wind-weather-sample.csv"
+    args = dict(hub_height=100, rated_kw=3600, rotor_diameter=120, cut_in=3, rated_speed=12, cut_out=25)
+    expected = cli.results(tmp_path, "wind", "simulate", "--weather", weather, *terrawatt.flags(args))
+    r = terrawatt.wind.simulate(weather, **args)
+    same_numbers(expected, r.results)
+    assert len(r.table) == 8760
+
+
+def test_rasters_equal_the_command_line(sample, cli, tmp_path):
+    zones = sample / "zones.gpkg"
+    args = [sample / "treecover-2000.tif", sample / "lossyear.tif", zones]
+    expected = cli.results(tmp_path, "raster", "forest-loss", "--treecover", args[0], "--lossyear",
+                           args[1], "--zones", zones, "--years", "2000-2024", "--out", tmp_path / "loss.csv")
+    r = terrawatt.raster.forest_loss(*args, years="2000-2024")
+    same_numbers(expected, r.results)
+    loss = r.table.to_pandas()
+    assert len(loss) == len(pd.read_csv(tmp_path / "loss.csv"))
+    cover = sample / "landcover-2023.tif"
+    expected = cli.results(tmp_path, "raster", "landscape", "--input", cover)
+    land = terrawatt.raster.landscape(cover)
+    same_numbers(expected, land.results, skip=("table",))
+    assert len(land.table) > 1
+    out = tmp_path / "z.csv"
+    expected = cli.results(tmp_path, "raster", "zonal", "--input", args[0], "--zones", zones, "--out", out)
+    z = terrawatt.raster.zonal(args[0], zones)
+    same_numbers(expected, z.results)
+    assert z.table.num_rows == 2
+
+
+def test_raster_output_over_an_input_is_refused(sample, tmp_path):
+    scene = tmp_path / "scene.tif"
+    scene.write_bytes((sample / "scene-2023-06.tif").read_bytes())
+    before = scene.read_bytes()
+    with pytest.raises(terrawatt.Error, match="writing there would destroy it"):
+        terrawatt.raster.index(index="ndvi", input=scene, bands={"red": 1, "nir": 2}, out=scene)
+    assert scene.read_bytes() == before
+
+
+def test_energy_info_and_a_usage_error():
+    r = terrawatt.energy.info()
+    assert r.energy.method and r.energy.uncertainty > 0
+    assert "sources" in r.results or r.results
+    with pytest.raises(terrawatt.UsageError):
+        terrawatt.run("solar", "no-such-command")
+    with pytest.raises(terrawatt.SettingsError, match="XX"):
+        terrawatt.energy.info(country="XX")
