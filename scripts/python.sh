@@ -2,7 +2,7 @@
 # The Python package: a virtual environment under /var/tmp (made once, reused), the
 # extension built into it (`maturin develop`: the workspace's target folder and its debug
 # profile, so the crates built by `cargo test` are reused), then its tests (pytest) and the
-# notebooks (each executed, a failing cell fails the run).
+# notebooks (stored without outputs, and each executed: a failing cell fails the run).
 #
 #   bash scripts/python.sh            # build, test, run the notebooks
 #   bash scripts/python.sh --release  # the same with an optimised build (benchmarks)
@@ -29,6 +29,7 @@ export TERRAWATT_BIN="${TERRAWATT_BIN:-$target/debug/terrawatt}"
 status=0
 python -m pytest -q crates/python/tests || status=$?
 if [ -d notebooks ]; then
+    python scripts/run_notebooks.py --check-stripped notebooks || status=1
     python scripts/run_notebooks.py notebooks || status=1
 fi
 exit "$status"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: every crate's unit, integration and doc tests (which build the
-# examples), then the examples that run in seconds, then one summary line.
+# examples), then the examples that run in seconds, then the Python package's tests and
+# notebooks (scripts/python.sh), then one summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
@@ -22,6 +23,14 @@ for e in $(sed -n 's/^| `\([a-z_]*\)` | fast |.*/\1/p' examples/README.md); do
     fi
 done
 rm -f "$log.example"
-awk -v ex="$examples" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
-     END { printf "summary: %d passed, %d failed, %d skipped; %d examples run\n", p, f, s, ex }' "$log"
+# the Python package: pytest's last line ("N passed, M failed, K skipped in …") is counted
+# with the rest; each notebook prints "notebook NAME ... ok"
+bash scripts/python.sh 2>&1 | tee "$log.python" || status=1
+notebooks=$(grep -c '^notebook .* ok' "$log.python" || true)
+grep -E '^(=+ )?[0-9]+ (passed|failed|skipped)|^(=+ )?[0-9]+ failed' "$log.python" | tail -1 |
+    sed -E 's/=//g; s/ in [0-9.]+s.*//; s/, /\n/g' |
+    awk '{ print "test result: python. " $1 " " $2 ";" }' >> "$log"
+rm -f "$log.python"
+awk -v ex="$examples" -v nb="$notebooks" '/^test result:/ { for (i = 1; i <= NF; i++) { v = $(i+1); sub(/;$/, "", v); if (v ~ /^passed/) p += $i; if (v ~ /^failed/) f += $i; if (v ~ /^(ignored|skipped)/) s += $i } }
+     END { printf "summary: %d passed, %d failed, %d skipped; %d examples run; %d notebooks run\n", p, f, s, ex, nb }' "$log"
 exit "$status"
