@@ -125,6 +125,98 @@ fn backtest_on_pvdaq_beats_persistence_and_clear_sky_at_one_hour() {
 }
 
 #[test]
+fn a_daylight_saving_clock_is_fixed_and_the_forecasts_line_up() {
+    let Some(data) = common::reference_data("solar") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let rep = dir.path().join("r.json");
+        let out = dir.path().join("f.csv");
+        let o = terrawatt_strings(&june_backtest(&data, "2012-07-01", &rep, &out, extra));
+        assert!(o.status.success(), "{}", stderr(&o));
+        (
+            report(&rep)["results"].clone(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (plain, _) = run(&[]);
+    let (fixed, text) = run(&["--fix-time-shift", "America/Denver"]);
+    let months = |r: &serde_json::Value| -> Vec<(String, f64)> {
+        r["months"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["month"].as_str().unwrap().to_string(),
+                    m["minutes"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // before: an hour late in summer; after: every month within a quarter hour of the Sun
+    let before = months(&fixed["time_fix"]["before"]);
+    assert_eq!(before, months(&plain["clock_check"]));
+    let after = months(&fixed["clock_check"]);
+    assert!(after.len() >= 12, "{after:?}");
+    for (m, v) in &after {
+        assert!(v.abs() < 15.0, "{m}: {v} min after the fix");
+    }
+    assert!(fixed["time_fix"]["moved"].as_u64().unwrap() > 10_000);
+    assert!(
+        text.contains("clock fixed (stamps read as America/Denver wall-clock time)"),
+        "{text}"
+    );
+    assert!(!text.contains("clock: on clear days"), "{text}");
+    // with the clock right, the model's hour-ahead error falls a little and clear-sky
+    // persistence (which the shifted clock handicapped most) gains far more: its RMSE,
+    // rmse / (1 − skill), falls by more than a tenth
+    let h = |r: &serde_json::Value, k: &str| r["per_horizon"][3][k].as_f64().unwrap();
+    let reference = |r: &serde_json::Value| h(r, "rmse") / (1.0 - h(r, "skill_vs_clear_sky"));
+    eprintln!(
+        "60 min: RMSE {:.1} → {:.1} W; skill vs persistence {:.3} → {:.3}; clear-sky persistence RMSE {:.1} → {:.1} W",
+        h(&plain, "rmse"),
+        h(&fixed, "rmse"),
+        h(&plain, "skill_vs_persistence"),
+        h(&fixed, "skill_vs_persistence"),
+        reference(&plain),
+        reference(&fixed)
+    );
+    assert!(h(&fixed, "rmse") < h(&plain, "rmse"));
+    assert!(h(&fixed, "skill_vs_persistence") > h(&plain, "skill_vs_persistence"));
+    assert!(reference(&fixed) < 0.9 * reference(&plain));
+    // a shift that is not whole intervals, and a zone that is none, are refused
+    let rep = dir.path().join("r2.json");
+    let out = dir.path().join("f2.csv");
+    let o = terrawatt_strings(&june_backtest(
+        &data,
+        "2012-07-01",
+        &rep,
+        &out,
+        &["--fix-time-shift", "7min"],
+    ));
+    assert!(
+        !o.status.success() && stderr(&o).contains("not a whole number"),
+        "{}",
+        stderr(&o)
+    );
+    let o = terrawatt_strings(&june_backtest(
+        &data,
+        "2012-07-01",
+        &rep,
+        &out,
+        &["--fix-time-shift", "Denver"],
+    ));
+    assert!(
+        !o.status.success() && stderr(&o).contains("IANA zone"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+}
+
+#[test]
 fn backtest_is_the_same_at_any_thread_count() {
     let Some(data) = common::reference_data("solar") else {
         return;

@@ -480,6 +480,7 @@ fn forecast_backtest(span: &mut Span, data: &Path) -> Result<serde_json::Value> 
         method: IntervalMethod::Cqr,
         quantiles: vec![0.1, 0.9],
         lags: 8,
+        fix_time: None,
     };
     let p = Prepared::load(&d, span)?;
     let first = p

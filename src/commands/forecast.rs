@@ -80,6 +80,12 @@ pub struct DataArgs {
     /// What the data's stamps mark: start (default), end or centre of the interval.
     #[arg(long, default_value = "start", value_parser = one_of::<String>(&["start", "end", "centre"]))]
     pub label: String,
+    /// Corrects the power's clock before anything is fitted: a shift (`+60min`: the stamps
+    /// are an hour late; `-30min`), or an IANA zone whose daylight-saving wall clock the
+    /// stamps are, written under the file's fixed offset (`America/Denver`). The clock
+    /// check (results: clock_check, time_fix) reports the shift before and after.
+    #[arg(long, value_name = "SHIFT|ZONE")]
+    pub fix_time_shift: Option<String>,
     /// Exogenous weather (measured or forecast) at the target times, e.g. NSRDB PSM3.
     #[arg(long, value_name = "FILE")]
     pub weather: Option<PathBuf>,
@@ -354,6 +360,12 @@ fn data_settings(a: &DataArgs) -> Result<DataSettings> {
         method,
         quantiles,
         lags: a.lags,
+        fix_time: a
+            .fix_time_shift
+            .as_deref()
+            .map(terrawatt_forecast::clock::TimeFix::parse)
+            .transpose()
+            .map_err(|e| anyhow!("--fix-time-shift {e}"))?,
     })
 }
 

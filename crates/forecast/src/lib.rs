@@ -45,6 +45,7 @@
 //!     method: IntervalMethod::Cqr,
 //!     quantiles: vec![0.1, 0.9],
 //!     lags: 8,
+//!     fix_time: None,
 //! };
 //! let meter = Meter::detect(&MeterConfig::model_only())?;
 //! let mut span = meter.span("backtest");

@@ -128,6 +128,8 @@ pub struct DataSettings {
     /// Sorted, distinct, in (0, 1).
     pub quantiles: Vec<f64>,
     pub lags: usize,
+    /// A correction of the power's clock (`--fix-time-shift`), applied after reading.
+    pub fix_time: Option<crate::clock::TimeFix>,
 }
 
 /// Everything read and derived from the inputs.
@@ -143,8 +145,11 @@ pub struct Prepared {
     pub label_shift: i64,
     /// The weather as read, to align again to times past the data.
     pub weather: Option<Exogenous>,
-    /// With a PV site: the power's clock against the Sun's, month by month.
+    /// With a PV site: the power's clock against the Sun's, month by month (after the
+    /// fix, where one is asked for).
     pub clock: Option<crate::clock::ClockCheck>,
+    /// What the clock fix did, with the check before it.
+    pub time_fix: Option<crate::clock::TimeFixReport>,
 }
 
 /// An instant's stamp on the series' clock.
@@ -201,7 +206,7 @@ impl Prepared {
         }
         let step = s.step;
         let steps_per_day = (86_400 / step) as usize;
-        let series = span.phase("read", |_| {
+        let mut series = span.phase("read", |_| {
             series::read_target(&s.data, &s.time_column, &s.target, step, s.zone)
         })?;
         if series.len() <= s.horizon + steps_per_day {
@@ -219,6 +224,19 @@ impl Prepared {
         let clear = match &s.site {
             Some(site) => span.phase("physics", |_| physics::clear_sky(site, &centres)),
             None => physics::ClearSky::default(),
+        };
+        let time_fix = match s.fix_time {
+            Some(fix) => {
+                let before = (!clear.poa.is_empty()).then(|| {
+                    crate::clock::check(&series.values, &clear.poa, &centres, series.offset)
+                });
+                let mut report = crate::clock::apply(&mut series, fix).map_err(|e| {
+                    ForecastError::Setting(format!("--fix-time-shift: {}: {e}", s.data.display()))
+                })?;
+                report.before = before.unwrap_or_default();
+                Some(report)
+            }
+            None => None,
         };
         let (hour_angle, year_angle): (Vec<f64>, Vec<f64>) = centres
             .iter()
@@ -252,6 +270,7 @@ impl Prepared {
             label_shift,
             weather,
             clock,
+            time_fix,
         })
     }
 }
@@ -379,6 +398,7 @@ impl DataSettings {
             method: IntervalMethod::Cqr,
             quantiles: vec![],
             lags: 8,
+            fix_time: None,
         })
     }
 
@@ -628,6 +648,13 @@ impl BacktestReport {
             if d.site.is_some() { " in daylight" } else { "" },
             self.left_out
         );
+        if let Some(f) = &p.time_fix {
+            let _ = writeln!(
+                t,
+                "clock fixed ({}): {} values moved, {} dropped on a taken interval, {} moved outside the series, {} not on the zone's wall clock",
+                f.fix, f.moved, f.collided, f.outside, f.not_wall_clock
+            );
+        }
         if let Some(w) = p.clock.as_ref().and_then(|c| c.warning()) {
             let _ = writeln!(t, "{w}");
         }
@@ -886,6 +913,7 @@ impl BacktestReport {
             "scored": r.overall.n,
             "left_out": r.left_out,
             "clock_check": p.clock,
+            "time_fix": p.time_fix,
             "absent_intervals": s.absent,
             "missing_values": s.missing,
             "per_horizon": r.per_horizon.iter().map(|sc| score_json(sc, s.step)).collect::<Vec<_>>(),
