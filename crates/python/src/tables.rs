@@ -24,6 +24,8 @@ fn value_error(e: impl std::fmt::Display) -> PyErr {
 #[derive(Debug)]
 pub struct ArrowTable {
     df: DataFrame,
+    /// The one UTC offset of every text time stamp read (e.g. `-06:00`), where they share one.
+    offset: Option<String>,
 }
 
 #[pymethods]
@@ -39,6 +41,13 @@ impl ArrowTable {
         let _ = requested_schema;
         let stream = export(&self.df)?;
         PyCapsule::new_with_value(py, stream, c"arrow_array_stream")
+    }
+
+    /// The one UTC offset every time stamp of the file was written with (`-06:00`), or
+    /// None (several offsets: a zone with daylight saving; or no text stamps).
+    #[getter]
+    fn offset(&self) -> Option<String> {
+        self.offset.clone()
     }
 
     #[getter]
@@ -195,29 +204,50 @@ fn write_parquet(
 /// (with their UTC offsets) as UTC datetimes.
 #[pyfunction]
 fn read_table(py: Python<'_>, path: PathBuf) -> PyResult<ArrowTable> {
-    py.detach(move || read(&path)).map(|df| ArrowTable { df })
+    py.detach(move || read(&path))
+        .map(|(df, offset)| ArrowTable { df, offset })
 }
 
-fn read(path: &Path) -> PyResult<DataFrame> {
+/// The frame, text stamps as UTC instants and empty text columns as missing numbers, and
+/// the one offset the stamps share.
+fn read(path: &Path) -> PyResult<(DataFrame, Option<String>)> {
     let t = terrawatt_table::Table::read(path).map_err(value_error)?;
     let mut df = t.df;
     let names: Vec<PlSmallStr> = df.get_column_names().into_iter().cloned().collect();
+    let mut offsets: Vec<i32> = Vec::new();
     for n in names {
         let col = df.column(&n).map_err(value_error)?;
         if col.dtype() != &DataType::String {
             continue;
         }
-        if let Some(times) = stamps(col.str().map_err(value_error)?) {
+        let text = col.str().map_err(value_error)?;
+        if text.null_count() == text.len() || text.iter().all(|v| v.is_none_or(str::is_empty)) {
+            // a column with no value at all (e.g. an optional output left empty)
+            let empty = Float64Chunked::full_null(n.clone(), text.len()).into_column();
+            df.with_column(empty).map_err(value_error)?;
+        } else if let Some((times, seen)) = stamps(text) {
+            offsets.extend(seen);
             df.with_column(times.with_name(n)).map_err(value_error)?;
         }
     }
-    Ok(df)
+    offsets.sort_unstable();
+    offsets.dedup();
+    let offset = match offsets.as_slice() {
+        [o] => Some(format!(
+            "{}{:02}:{:02}",
+            if *o < 0 { '-' } else { '+' },
+            o.abs() / 3600,
+            o.abs() % 3600 / 60
+        )),
+        _ => None,
+    };
+    Ok((df, offset))
 }
 
-/// A text column of time stamps with offsets as UTC datetimes (µs), or None where any
-/// value is not one (or none is present).
-fn stamps(col: &StringChunked) -> Option<Column> {
-    let mut seen = false;
+/// A text column of time stamps with offsets as UTC datetimes (µs) and the offsets seen,
+/// or None where any value is not one (or none is present).
+fn stamps(col: &StringChunked) -> Option<(Column, Vec<i32>)> {
+    let mut seen: Vec<i32> = Vec::new();
     let mut out: Vec<Option<i64>> = Vec::with_capacity(col.len());
     for v in col.iter() {
         match v {
@@ -228,17 +258,19 @@ fn stamps(col: &StringChunked) -> Option<Column> {
                     return None;
                 }
                 let stamp = terrawatt_table::time::parse_stamp(s, None).ok()?;
-                seen = true;
+                if !seen.contains(&stamp.offset) {
+                    seen.push(stamp.offset);
+                }
                 out.push(Some(stamp.t * 1_000_000));
             }
         }
     }
-    if !seen {
+    if seen.is_empty() {
         return None;
     }
     let micros = Int64Chunked::from_iter_options("".into(), out.into_iter());
     let dt = micros.into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
-    Some(dt.into_series().into_column())
+    Some((dt.into_series().into_column(), seen))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -17,6 +17,8 @@ def test_baseline_and_savings_equal_the_command_line(sample, cli, tmp_path):
     b = terrawatt.building.baseline(meter, temps, temperature_unit="F", freq="daily", end="2025-01-01")
     same_numbers(expected, b.results)
     assert b.model == json.loads(model.read_text())
+    # no temporary path is left in what the call gives back
+    assert "/terrawatt-" not in b.text and b["model_file"] == "result.model"
     expected = cli.results(tmp_path, "building", "savings", "--model", model, "--meter", meter,
                            "--temperature", temps, *common, "--start", "2025-01-01")
     s = terrawatt.building.savings(b.model, meter, temps, temperature_unit="F", start="2025-01-01")

@@ -47,6 +47,9 @@ def test_rasters_equal_the_command_line(sample, cli, tmp_path):
     same_numbers(expected, r.results)
     loss = r.table.to_pandas()
     assert len(loss) == len(pd.read_csv(tmp_path / "loss.csv"))
+    # an output column left empty (no emissions layer) is missing numbers, not text
+    assert r.table.to_pyarrow().schema.field("emissions_mg_co2e").type == pa.float64()
+    assert loss["emissions_mg_co2e"].isna().all()
     cover = sample / "landcover-2023.tif"
     expected = cli.results(tmp_path, "raster", "landscape", "--input", cover)
     land = terrawatt.raster.landscape(cover)

@@ -116,7 +116,9 @@ class Table:
 
     def __init__(self, inner: "_terrawatt.ArrowTable", tz: Optional[str] = None, path: Optional[Path] = None):
         self._inner = inner
-        self.tz = tz
+        #: the zone the times are shown in: the input's, or the one offset the file's
+        #: stamps were written with
+        self.tz = tz or inner.offset
         #: the file the command wrote, where it wrote one the caller named
         self.path = path
 
@@ -160,13 +162,14 @@ class Table:
         import polars as pl
 
         df = pl.DataFrame(self._inner)
-        if self.tz and self.tz != "UTC":
+        zone = _iana(self.tz) if self.tz else None
+        if zone and zone != "UTC":
             cols = [
                 c
                 for c, t in df.schema.items()
                 if isinstance(t, pl.Datetime) and t.time_zone == "UTC"
             ]
-            df = df.with_columns([pl.col(c).dt.convert_time_zone(self.tz) for c in cols])
+            df = df.with_columns([pl.col(c).dt.convert_time_zone(zone) for c in cols])
         return df
 
     def __repr__(self) -> str:
@@ -178,6 +181,18 @@ class Table:
             return head + "\n" + repr(self.to_pandas().head(10))
         except ImportError:
             return head + "\ncolumns: " + ", ".join(self.columns)
+
+
+def _iana(tz: str) -> Optional[str]:
+    """A zone polars takes: an IANA name as is; a fixed offset of whole hours as the
+    Etc/GMT zone of the same offset (its sign inverted, as POSIX has it); else None."""
+    if not tz or tz[0] not in "+-":
+        return tz
+    hours, _, minutes = tz[1:].partition(":")
+    if minutes not in ("", "00"):
+        return None
+    h = int(hours)
+    return "UTC" if h == 0 else f"Etc/GMT{'-' if tz[0] == '+' else '+'}{h}"
 
 
 def read_table(path: PathLike, tz: Optional[str] = None) -> Table:
@@ -301,6 +316,18 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _relabelled(value: Any, rename: Mapping[str, str]) -> Any:
+    """`value` with every string naming a temporary file (gone after the call) replaced by
+    what it stood for ("the table given as weather", "result.tables['out']")."""
+    if isinstance(value, dict):
+        return {k: _relabelled(v, rename) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relabelled(v, rename) for v in value]
+    if isinstance(value, str) and value in rename:
+        return rename[value]
+    return value
+
+
 def run(*command: str, **options: Any) -> Result:
     """Runs any command of the command line in this process, e.g.
     ``terrawatt.run("solar", "position", lat=43.6, lon=1.44, start=..., end=..., out="p.csv")``.
@@ -359,9 +386,11 @@ def _call(
             for name, (path, kept) in outputs.items()
             if os.path.exists(path)
         }
+        results, report = json.loads(results), json.loads(report)
         for path, label in rename.items():
             text = text.replace(path, label)
-        return Result(cmd, json.loads(results), text, Energy(json.loads(energy)), json.loads(report), tables)
+        results, report = _relabelled(results, rename), _relabelled(report, rename)
+        return Result(cmd, results, text, Energy(json.loads(energy)), report, tables)
     finally:
         if workdir:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -29,10 +29,14 @@ def _with_model_file(command, options, model_option, **kw) -> Result:
                 json.dump(model, f)
             options[model_option] = path
         out = options.get("out") if model_option == "out" else None
+        rename = {}
         if model_option == "out" and out is None:
             workdir = workdir or tempfile.mkdtemp(prefix="terrawatt-")
             options["out"] = os.path.join(workdir, "model.json")
-        r = _call(command, options, **kw)
+            rename[options["out"]] = "result.model"
+        if isinstance(model, Mapping):
+            rename[options[model_option]] = "the model given as a dict"
+        r = _call(command, options, rename=rename, tz=options.get("tz"), **kw)
         if model_option == "out":
             with open(options["out"], encoding="utf-8") as f:
                 r.model = json.load(f)
@@ -44,13 +48,15 @@ def _with_model_file(command, options, model_option, **kw) -> Result:
 
 
 def fit(data: Any, **options: Any) -> Result:
-    """Fits a load model, as ``terrawatt building fit``: ``target``, ``features``,
-    ``model`` (linear, ridge, lasso, tree, forest, boosting, or auto: every family
-    cross-validated and the cheapest within ``tolerance`` of the best MAE picked, with
-    each one's energy). The model is ``result.model`` (a dict; ``out`` saves it too).
+    """Fits a load model, as ``terrawatt building fit``: ``target``, ``features`` or
+    ``exclude``, ``model`` (ols, ridge, elasticnet, tree, forest, gbm, or auto: every
+    family cross-validated with its training and inference energy, and the cheapest within
+    ``tolerance`` of the best MAE picked). The model is ``result.model`` (a dict; ``out``
+    saves it too); with auto, ``result["candidates"]`` holds every family's MAE and energy.
 
-    >>> r = terrawatt.building.fit("buildings.csv", target="heating_load", model="auto")
-    >>> r["choice"], r.energy.joules
+    >>> r = terrawatt.building.fit("buildings.csv", target="heating_kwh_m2",
+    ...                            exclude="cooling_kwh_m2", model="auto")
+    >>> r["model"], [(c["model"], c["picked"]) for c in r["candidates"]], r.energy.joules
     """
     return _with_model_file(["building", "fit"], {"data": data, **options}, "out", tables_in=["data"])
 
@@ -84,8 +90,9 @@ def baseline(meter: Any, temperature: Any, **options: Any) -> Result:
     ``meter`` and ``temperature``: files or frames (a time column with UTC offsets, or a
     zoned time index).
 
-    >>> b = terrawatt.building.baseline(meter, temps, freq="daily", end="2025-01-01")
-    >>> b.model["model_type"], b["g14"]
+    >>> b = terrawatt.building.baseline(meter, temps, temperature_unit="F", freq="daily",
+    ...                                 end="2025-01-01")
+    >>> b.model["model"]["kind"], b.model["fit"]        # the fit holds CV(RMSE) and NMBE
     """
     options.setdefault("freq", "daily")
     return _with_model_file(

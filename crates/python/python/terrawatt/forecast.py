@@ -17,14 +17,18 @@ def backtest(data: Any, **options: Any) -> Result:
     references) and the skill per horizon against persistence and climatology, the
     quantile loss and the bands' coverage (``result.results``).
 
-    ``data``: a power series (file or frame) with ``target`` and ``time_column``;
+    ``data``: a power series (file or frame) with ``target`` and ``time_column``; a PV
+    site is ``site_lat``, ``site_lon``, ``tilt`` and ``azimuth`` together (the clear-sky
+    features); ``fix_time_shift`` corrects a shifted clock (``"America/Denver"``,
+    ``"+60min"``);
     ``weather`` another; ``horizon``, ``interval``, ``model`` (gbm, linear), ``quantiles``,
     ``intervals`` (cqr, conformal, gbm), ``start``/``end``, ``refit``, ``capacity``,
     ``site_lat``/``site_lon`` for the clear-sky features…
 
-    >>> r = terrawatt.forecast.backtest(pv, target="power", horizon="1h", capacity=5000,
-    ...                                 site_lat=39.74, site_lon=-105.18)
-    >>> r["skill"], r.table.to_pandas()
+    >>> r = terrawatt.forecast.backtest("pv-power-15min.csv.gz", target="ac_power",
+    ...         interval="15min", horizon="1h", capacity=5000, site_lat=43.6, site_lon=1.44,
+    ...         tilt=30, azimuth=180, quantiles="0.1,0.9", start="2024-06-01", end="2024-06-08")
+    >>> r["per_horizon"][-1]["skill_vs_persistence"], r.table.to_pandas()
     """
     return _call(
         ["forecast", "backtest"],

@@ -36,7 +36,12 @@ def zonal(input: Any, zones: Any, **options: Any) -> Result:
 def forest_loss(treecover: Any, lossyear: Any, zones: Any, **options: Any) -> Result:
     """Forest loss per polygon and year from Hansen's tree cover and loss year, as
     ``terrawatt raster forest-loss`` (``result.table``: a row per polygon and year),
-    with ``min_cover``, ``min_patch``, ``years``, ``emissions``."""
+    with ``min_cover``, ``min_patch``, ``emissions``; ``years`` (e.g. ``"2000-2023"``)
+    is needed where the loss file's name does not carry its GFC version (GFC-YYYY).
+
+    >>> r = terrawatt.raster.forest_loss("treecover-2000.tif", "lossyear.tif", "zones.gpkg",
+    ...                                  years="2000-2024")
+    >>> r.table.to_pandas()"""
     return _call(
         ["raster", "forest-loss"],
         {"treecover": treecover, "lossyear": lossyear, "zones": zones, **options},
