@@ -451,17 +451,35 @@ where
     I: IntoIterator<Item = T>,
     T: Into<String>,
 {
-    let argv: Vec<String> = ["terrawatt", "energy", "info"]
-        .into_iter()
-        .map(String::from)
-        .chain(options.into_iter().map(Into::into))
-        .collect();
-    let (cli, _) = parse_named(argv.iter().cloned()).map_err(|e| CallError {
-        kind: CallErrorKind::Usage,
-        message: e.render().to_string().trim_end().to_string(),
-        energy: None,
-    })?;
-    let g = cli.global;
+    // parsing builds the whole command line's definition (most of a small call's cost):
+    // the options parsed are kept, per list of options, for the process
+    static PARSED: OnceLock<Mutex<Vec<(Vec<String>, crate::cli::Global)>>> = OnceLock::new();
+    let options: Vec<String> = options.into_iter().map(Into::into).collect();
+    let parsed = PARSED.get_or_init(|| Mutex::new(Vec::new()));
+    let known = {
+        let list = parsed.lock().unwrap_or_else(|e| e.into_inner());
+        list.iter().find(|(o, _)| *o == options).map(|(_, g)| g.clone())
+    };
+    let g = match known {
+        Some(g) => g,
+        None => {
+            let argv: Vec<String> = ["terrawatt", "energy", "info"]
+                .into_iter()
+                .map(String::from)
+                .chain(options.iter().cloned())
+                .collect();
+            let (cli, _) = parse_named(argv.iter().cloned()).map_err(|e| CallError {
+                kind: CallErrorKind::Usage,
+                message: e.render().to_string().trim_end().to_string(),
+                energy: None,
+            })?;
+            let mut list = parsed.lock().unwrap_or_else(|e| e.into_inner());
+            if list.len() < 64 {
+                list.push((options, cli.global.clone()));
+            }
+            cli.global
+        }
+    };
     let settings = || -> Result<Metering> {
         task::check_outputs(&g)?;
         let carbon = task::carbon_settings(&g)?;

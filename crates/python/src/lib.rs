@@ -33,18 +33,7 @@ fn call(py: Python<'_>, args: Vec<String>) -> PyResult<(String, String, String, 
                 .map_err(|e| PyException::new_err(e.to_string()))?;
             Ok((c.command, c.results.to_string(), c.text, energy, c.report))
         }
-        Err(e) => {
-            let kind = match e.kind {
-                terrawatt::app::CallErrorKind::Usage => "usage",
-                terrawatt::app::CallErrorKind::Settings => "settings",
-                terrawatt::app::CallErrorKind::Task => "task",
-            };
-            let energy = e
-                .energy
-                .as_ref()
-                .and_then(|r| serde_json::to_string(r).ok());
-            Err(CallFailed::new_err((kind, e.message, energy)))
-        }
+        Err(e) => Err(meter::failed(e)),
     }
 }
 

@@ -108,3 +108,25 @@ def test_an_exception_in_the_block_is_measured_and_raised(tmp_path):
             1 / 0
     assert m.energy.joules > 0
     assert json.loads((tmp_path / "r.json").read_text())["command"] == "boom"
+
+
+def test_a_call_releases_the_interpreter(sample):
+    """While a command computes, other Python threads run: the main thread's count goes on
+    between the moments the worker enters and leaves the call (held, it would advance by
+    at most a switch interval's worth)."""
+    done = threading.Event()
+    counts = {"n": 0, "at_start": None, "at_end": None}
+
+    def work():
+        counts["at_start"] = counts["n"]
+        terrawatt.building.cv(sample / "buildings.csv", target="heating_kwh_m2",
+                              exclude="cooling_kwh_m2", model="gbm", cv=5)
+        counts["at_end"] = counts["n"]
+        done.set()
+
+    t = threading.Thread(target=work)
+    t.start()
+    while not done.is_set():
+        counts["n"] += 1
+    t.join()
+    assert counts["at_end"] - counts["at_start"] > 1_000_000, counts
