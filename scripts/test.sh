@@ -24,9 +24,9 @@ for e in $(sed -n 's/^| `\([a-z_]*\)` | fast |.*/\1/p' examples/README.md); do
 done
 rm -f "$log.example"
 # the Python package: pytest's last line ("N passed, M failed, K skipped in …") is counted
-# with the rest; each notebook prints "notebook NAME ... ok"
+# with the rest; each notebook run prints "notebook NAME ... ok (N s)"
 bash scripts/python.sh 2>&1 | tee "$log.python" || status=1
-notebooks=$(grep -c '^notebook .* ok' "$log.python" || true)
+notebooks=$(grep -cE '^notebook .* ok \([0-9.]+ s\)' "$log.python" || true)
 grep -E '^(=+ )?[0-9]+ (passed|failed|skipped)|^(=+ )?[0-9]+ failed' "$log.python" | tail -1 |
     sed -E 's/=//g; s/ in [0-9.]+s.*//; s/, /\n/g' |
     awk '{ print "test result: python. " $1 " " $2 ";" }' >> "$log"

@@ -444,6 +444,9 @@ pub struct Metering {
     global: crate::cli::Global,
 }
 
+/// A list of global options and what it parses to.
+type ParsedOptions = (Vec<String>, crate::cli::Global);
+
 /// The [`Metering`] of these global options (e.g. `["--country", "FR",
 /// "--emissions-csv", "emissions.csv"]`).
 pub fn metering<I, T>(options: I) -> std::result::Result<Metering, CallError>
@@ -453,12 +456,14 @@ where
 {
     // parsing builds the whole command line's definition (most of a small call's cost):
     // the options parsed are kept, per list of options, for the process
-    static PARSED: OnceLock<Mutex<Vec<(Vec<String>, crate::cli::Global)>>> = OnceLock::new();
+    static PARSED: OnceLock<Mutex<Vec<ParsedOptions>>> = OnceLock::new();
     let options: Vec<String> = options.into_iter().map(Into::into).collect();
     let parsed = PARSED.get_or_init(|| Mutex::new(Vec::new()));
     let known = {
         let list = parsed.lock().unwrap_or_else(|e| e.into_inner());
-        list.iter().find(|(o, _)| *o == options).map(|(_, g)| g.clone())
+        list.iter()
+            .find(|(o, _)| *o == options)
+            .map(|(_, g)| g.clone())
     };
     let g = match known {
         Some(g) => g,

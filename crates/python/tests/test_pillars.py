@@ -79,3 +79,23 @@ def test_energy_info_and_a_usage_error():
         terrawatt.run("solar", "no-such-command")
     with pytest.raises(terrawatt.SettingsError, match="XX"):
         terrawatt.energy.info(country="XX")
+
+
+def test_raster_change_equals_the_command_line(sample, cli, tmp_path):
+    args = dict(index="ndvi", before=sample / "scene-2023-06.tif", after=sample / "scene-2024-06.tif",
+                bands="red=B04,nir=B08", threshold=-0.2, mmu="0.5ha")
+    expected = cli.results(tmp_path, "raster", "change", *terrawatt.flags(args), "--out", tmp_path / "a.tif")
+    r = terrawatt.raster.change(out=tmp_path / "b.tif", **args)
+    same_numbers(expected, r.results)
+    assert (tmp_path / "b.tif").stat().st_size > 0 and r.energy.sci is not None
+
+
+def test_forecast_predict_equals_the_command_line(sample, cli, tmp_path):
+    data = sample / "pv-power-15min.csv.gz"
+    args = {k: v for k, v in FORECAST.items() if k not in ("start", "end", "refit")}
+    out = tmp_path / "p.csv"
+    expected = cli.results(tmp_path, "forecast", "predict", "--data", data, *terrawatt.flags(args), "--out", out)
+    r = terrawatt.forecast.predict(data, **args)
+    same_numbers(expected, r.results)
+    want = pd.read_csv(out)
+    assert np.array_equal(r.table.to_pandas()["forecast"].to_numpy(), want["forecast"].to_numpy(), equal_nan=True)
