@@ -10,7 +10,8 @@
 3. the call overhead of a tiny call (the position of one instant) and of an empty meter;
 4. the meter around a one-second scikit-learn fit against CodeCarbon's
    ``EmissionsTracker`` around the same fit: the wall time each adds, and both rows
-   appended to one emissions.csv and read back.
+   appended to one emissions.csv, read back by pandas and by CodeCarbon's own dashboard
+   loader (``codecarbon.viz.data``, with dash installed).
 
 Each figure is the median of ``--repeats`` runs (the tiny calls: of 2,000). Needs, in one
 environment: the terrawatt wheel (``maturin build --release -m crates/python/Cargo.toml``),
@@ -163,7 +164,7 @@ def meters(repeats):
         rows = Path(d) / "emissions.csv"
 
         def ours():
-            with terrawatt.meter("forest", country="FR", emissions_csv=rows):
+            with terrawatt.meter("forest", country="FR", emissions_csv=rows, project_name="forest"):
                 fit()
 
         def theirs():
@@ -200,6 +201,17 @@ def meters(repeats):
               f"({(~cc).sum()} terrawatt's, {cc.sum()} CodeCarbon's); energy_consumed per fit, median: "
               f"terrawatt {table[~cc]['energy_consumed'].median() * 3.6e6:.2f} J, "
               f"CodeCarbon {table[cc]['energy_consumed'].median() * 3.6e6:.2f} J")
+        # CodeCarbon's own dashboard loader (carbonboard; needs dash) over the same file
+        try:
+            from codecarbon.viz.data import Data
+        except ImportError:
+            print("codecarbon's dashboard (dash) is not installed: its loader is not tried")
+            return
+        for project in ("forest", "codecarbon"):
+            rows_of = Data.get_project_data(table, project)
+            total = Data.get_project_summary(rows_of.data)["total"]
+            print(f"carbonboard loads project '{project}': {len(rows_of.data)} runs, "
+                  f"{total['energy_consumed'] * 3.6e6:.2f} J, {total['emissions'] * 1e6:.3f} mg CO2e in all")
 
 
 def main():
