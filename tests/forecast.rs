@@ -186,6 +186,21 @@ fn a_daylight_saving_clock_is_fixed_and_the_forecasts_line_up() {
     assert!(h(&fixed, "rmse") < h(&plain, "rmse"));
     assert!(h(&fixed, "skill_vs_persistence") > h(&plain, "skill_vs_persistence"));
     assert!(reference(&fixed) < 0.9 * reference(&plain));
+    // a forecast past the data says what the fix did, as the backtest does
+    let mut a = strings(&["--report", s(&dir.path().join("p.json"))]);
+    a.extend(pvdaq_args(&data));
+    a[3] = "predict".into();
+    a.extend(strings(&[
+        "--fix-time-shift",
+        "America/Denver",
+        "--out",
+        s(&dir.path().join("p.csv")),
+    ]));
+    let o = terrawatt_strings(&a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p = report(&dir.path().join("p.json"));
+    assert!(p["results"]["time_fix"]["moved"].as_u64().unwrap() > 10_000);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("clock fixed ("));
     // a shift that is not whole intervals, and a zone that is none, are refused
     let rep = dir.path().join("r2.json");
     let out = dir.path().join("f2.csv");

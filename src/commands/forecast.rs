@@ -508,6 +508,8 @@ pub fn predict(span: &mut Span, _ctx: &Ctx, a: &PredictArgs) -> Result<Outcome> 
     }
     check_output(&a.out, &inputs)?;
     let p = Prepared::load(&data_settings(d)?, span)?;
+    // the clock's check and fix are said here as in a backtest
+    let (clock, fix, lines) = (json!(p.clock), json!(p.time_fix), p.clock_lines());
     let r = task::predict(p, &a.out, span)?;
     Ok(Outcome {
         results: json!({
@@ -516,8 +518,10 @@ pub fn predict(span: &mut Span, _ctx: &Ctx, a: &PredictArgs) -> Result<Outcome> 
             "train_pairs": r.train_rows,
             "forecasts": r.rows,
             "missing": r.missing,
+            "clock_check": clock,
+            "time_fix": fix,
         }),
-        text: r.text(),
+        text: r.text() + &lines,
         unit: Some(FunctionalUnit::new(
             "1,000 forecasts",
             r.horizon as f64 / 1000.0,

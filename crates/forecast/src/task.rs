@@ -198,6 +198,23 @@ fn set_weather(inputs: &mut Inputs, mut aligned: Vec<Vec<f64>>, wind: Option<&Wi
 }
 
 impl Prepared {
+    /// What the clock fix did and what the clock check found, a line each (empty where
+    /// neither has anything to say).
+    pub fn clock_lines(&self) -> String {
+        let mut t = String::new();
+        if let Some(f) = &self.time_fix {
+            let _ = writeln!(
+                t,
+                "clock fixed ({}): {} values moved, {} dropped on a taken interval, {} moved outside the series, {} not on the zone's wall clock",
+                f.fix, f.moved, f.collided, f.outside, f.not_wall_clock
+            );
+        }
+        if let Some(w) = self.clock.as_ref().and_then(|c| c.warning()) {
+            let _ = writeln!(t, "{w}");
+        }
+        t
+    }
+
     /// Reads the series (phase `read`), the clear sky (phase `physics`, with a site) and
     /// the weather (phase `read weather`), and builds the model's inputs.
     pub fn load(s: &DataSettings, span: &mut Span) -> Result<Prepared> {
@@ -648,16 +665,7 @@ impl BacktestReport {
             if d.site.is_some() { " in daylight" } else { "" },
             self.left_out
         );
-        if let Some(f) = &p.time_fix {
-            let _ = writeln!(
-                t,
-                "clock fixed ({}): {} values moved, {} dropped on a taken interval, {} moved outside the series, {} not on the zone's wall clock",
-                f.fix, f.moved, f.collided, f.outside, f.not_wall_clock
-            );
-        }
-        if let Some(w) = p.clock.as_ref().and_then(|c| c.warning()) {
-            let _ = writeln!(t, "{w}");
-        }
+        t.push_str(&p.clock_lines());
         t.push_str(&self.table(p));
         t
     }
