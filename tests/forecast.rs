@@ -204,30 +204,15 @@ fn a_daylight_saving_clock_is_fixed_and_the_forecasts_line_up() {
     // a shift that is not whole intervals, and a zone that is none, are refused
     let rep = dir.path().join("r2.json");
     let out = dir.path().join("f2.csv");
-    let o = terrawatt_strings(&june_backtest(
-        &data,
-        "2012-07-01",
-        &rep,
-        &out,
-        &["--fix-time-shift", "7min"],
-    ));
-    assert!(
-        !o.status.success() && stderr(&o).contains("not a whole number"),
-        "{}",
-        stderr(&o)
-    );
-    let o = terrawatt_strings(&june_backtest(
-        &data,
-        "2012-07-01",
-        &rep,
-        &out,
-        &["--fix-time-shift", "Denver"],
-    ));
-    assert!(
-        !o.status.success() && stderr(&o).contains("IANA zone"),
-        "{}",
-        stderr(&o)
-    );
+    for (shift, says) in [("7min", "not a whole number"), ("Denver", "IANA zone")] {
+        let extra = ["--fix-time-shift", shift];
+        let o = terrawatt_strings(&june_backtest(&data, "2012-07-01", &rep, &out, &extra));
+        assert!(
+            !o.status.success() && stderr(&o).contains(says),
+            "{shift}: {}",
+            stderr(&o)
+        );
+    }
     assert!(!out.exists());
 }
 

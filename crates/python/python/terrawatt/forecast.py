@@ -30,20 +30,19 @@ def backtest(data: Any, **options: Any) -> Result:
     ...         tilt=30, azimuth=180, quantiles="0.1,0.9", start="2024-06-01", end="2024-06-08")
     >>> r["per_horizon"][-1]["skill_vs_persistence"], r.table.to_pandas()
     """
-    return _call(
-        ["forecast", "backtest"],
-        {"data": data, **options},
-        tables_in=["data", "weather", "power_curve"],
-        tables_out=["out"],
-        tz=options.get("tz"),
-    )
+    return _forecast("backtest", data, options)
 
 
 def predict(data: Any, **options: Any) -> Result:
     """Forecasts from the end of ``data`` (``result.table``), as ``terrawatt forecast
     predict``: the same options as :func:`backtest`."""
+    return _forecast("predict", data, options)
+
+
+def _forecast(command: str, data: Any, options: Any) -> Result:
+    """`forecast COMMAND`: the series, the weather and a power curve may be frames."""
     return _call(
-        ["forecast", "predict"],
+        ["forecast", command],
         {"data": data, **options},
         tables_in=["data", "weather", "power_curve"],
         tables_out=["out"],
