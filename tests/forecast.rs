@@ -140,8 +140,9 @@ fn a_daylight_saving_clock_is_fixed_and_the_forecasts_line_up() {
             String::from_utf8_lossy(&o.stdout).into_owned(),
         )
     };
-    let (plain, _) = run(&[]);
-    let (fixed, text) = run(&["--fix-time-shift", "America/Denver"]);
+    // one model (the clock is under test, not the choice of model)
+    let (plain, _) = run(&["--model", "gbm"]);
+    let (fixed, text) = run(&["--model", "gbm", "--fix-time-shift", "America/Denver"]);
     let months = |r: &serde_json::Value| -> Vec<(String, f64)> {
         r["months"]
             .as_array()
@@ -217,6 +218,79 @@ fn a_daylight_saving_clock_is_fixed_and_the_forecasts_line_up() {
 }
 
 #[test]
+fn auto_chooses_per_horizon_by_validation_and_says_what_won() {
+    let Some(data) = common::reference_data("solar") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let rep = dir.path().join("auto.json");
+    let out = dir.path().join("auto.csv");
+    // --model auto is the default
+    let o = terrawatt_strings(&june_backtest(&data, "2012-06-11", &rep, &out, &[]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = report(&rep);
+    let res = &r["results"];
+    assert_eq!(res["model"]["model"], "auto");
+    assert_eq!(res["intervals"], "conformal");
+    let choice = &res["model_choice"];
+    assert_eq!(choice["fits"], 10);
+    let cands = choice["candidates"].as_array().unwrap();
+    let names: Vec<&str> = cands.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "persistence",
+            "diurnal",
+            "clear_sky",
+            "climatology",
+            "optimal_blend",
+            "ridge",
+            "gbm_50x2",
+            "gbm_100x3"
+        ]
+    );
+    for h in 0..4 {
+        let wins: u64 = cands.iter().map(|c| c["wins"][h].as_u64().unwrap()).sum();
+        let best: u64 = cands
+            .iter()
+            .map(|c| c["most_accurate"][h].as_u64().unwrap())
+            .sum();
+        assert_eq!((wins, best), (10, 10), "{choice}");
+    }
+    // each candidate's fit was measured in its own phase; boosting costs more than ridge
+    let joules = |n: &str| {
+        cands[names.iter().position(|m| *m == n).unwrap()]["fit_joules"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(joules("gbm_100x3") > joules("ridge"), "{choice}");
+    let phases = r["energy"]["span"]["children"].to_string();
+    assert!(
+        phases.contains("auto: one fit of each candidate"),
+        "{phases}"
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("model auto (10 refits, tolerance 1%)"),
+        "{text}"
+    );
+    let h4 = &res["per_horizon"][3];
+    assert!(h4["skill_vs_persistence"].as_f64().unwrap() > 0.05, "{h4}");
+    // the bands come from each horizon's winner: quantile boosting is refused before work
+    std::fs::remove_file(&out).unwrap();
+    let o = terrawatt_strings(&june_backtest(
+        &data,
+        "2012-06-11",
+        &rep,
+        &out,
+        &["--intervals", "cqr"],
+    ));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--model auto"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
+
+#[test]
 fn backtest_is_the_same_at_any_thread_count() {
     let Some(data) = common::reference_data("solar") else {
         return;
@@ -241,7 +315,14 @@ fn backtest_is_the_same_at_any_thread_count() {
         ]));
         let o = terrawatt_strings(&a);
         assert!(o.status.success(), "{}", stderr(&o));
-        results.push(report(&rep)["results"]["per_horizon"].clone());
+        let res = &report(&rep)["results"];
+        let wins: Vec<_> = res["model_choice"]["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["wins"].clone())
+            .collect();
+        results.push((res["per_horizon"].clone(), wins));
     }
     assert_eq!(results[0], results[1]);
 }
@@ -265,6 +346,11 @@ fn predict_writes_the_next_hour() {
     ]));
     let o = terrawatt_strings(&a);
     assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("model auto: winners by horizon step"),
+        "{said}"
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "target,horizon_minutes,forecast,q0.1,q0.9");

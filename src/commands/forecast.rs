@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use serde_json::json;
-use terrawatt_forecast::model::{IntervalMethod, Learner};
+use terrawatt_forecast::model::{AutoParams, IntervalMethod, Learner};
 use terrawatt_forecast::parse_duration;
 use terrawatt_forecast::physics::{PvSite, WindSite};
 use terrawatt_forecast::task::{
     self, BacktestReport, BacktestSettings, DataSettings, Prepared, StampLabel, instant, stamp,
 };
+use terrawatt_learn::boost::BoostParams;
 use terrawatt_meter::{FunctionalUnit, Span};
 use terrawatt_table::time::parse_zone;
 
@@ -142,21 +143,28 @@ pub struct DataArgs {
     /// Capacity in the target's unit, for normalised errors (default: the largest value).
     #[arg(long)]
     pub capacity: Option<f64>,
-    /// The point model: gbm (gradient boosting; also `boosting`) or linear (ridge regression
-    /// on standardised features; also `ridge`).
+    /// The point model: auto (at each refit, the reference forecasts, ridge and boosting at
+    /// two sizes — --trees × --max-depth and half the trees one level shallower — fitted on
+    /// the window's first 80 % and scored on its last 20 %; the cheapest within
+    /// --auto-tolerance of the best RMSE wins), gbm (gradient boosting; also `boosting`) or
+    /// linear (ridge regression on standardised features; also `ridge`).
     #[arg(
         long,
-        default_value = "gbm",
-        value_parser = one_of::<String>(&["gbm", "boosting", "linear", "ridge"])
+        default_value = "auto",
+        value_parser = one_of::<String>(&["auto", "gbm", "boosting", "linear", "ridge"])
     )]
     pub model: String,
+    /// With --model auto: a cheaper candidate wins when its validation RMSE is within this
+    /// share of the best one's (0.01 is 1 %).
+    #[arg(long, default_value_t = 0.01, value_name = "SHARE")]
+    pub auto_tolerance: f64,
     /// Quantiles to forecast, e.g. 0.1,0.5,0.9.
     #[arg(long, value_delimiter = ',')]
     pub quantiles: Vec<f64>,
     /// How quantiles are made, from the model that forecasts: cqr (quantile-loss boosting
     /// on 80 % of the window, calibrated on the last 20 %; the default for gbm), gbm
     /// (quantile-loss boosting alone) or conformal (split conformal residuals of the point
-    /// model; the default for linear, the only one it takes).
+    /// model; the default for linear and auto, the only one they take).
     #[arg(long)]
     pub intervals: Option<String>,
     /// Values at the origin used as features.
@@ -370,20 +378,26 @@ fn data_settings(a: &DataArgs) -> Result<DataSettings> {
 }
 
 fn learner_of(a: &DataArgs) -> Result<Learner> {
-    Ok(match a.model.as_str() {
-        "gbm" | "boosting" => {
-            let Learner::Gbm(mut p) = Learner::gbm(a.seed) else {
-                unreachable!()
-            };
-            p.n_trees = a.trees;
-            p.learning_rate = a.learning_rate;
-            p.max_depth = a.max_depth;
-            p.clone().check().map_err(|e| anyhow!("{e}"))?;
-            Learner::Gbm(p)
-        }
+    let boosting = |trees: usize, depth: usize| BoostParams {
+        learning_rate: a.learning_rate,
+        ..Learner::boost_params(trees, depth, a.seed)
+    };
+    let l = match a.model.as_str() {
+        "auto" => Learner::Auto(AutoParams {
+            alpha: a.alpha,
+            boosting: vec![
+                boosting((a.trees / 2).max(1), a.max_depth.saturating_sub(1).max(1)),
+                boosting(a.trees, a.max_depth),
+            ],
+            references: true,
+            tolerance: a.auto_tolerance,
+        }),
+        "gbm" | "boosting" => Learner::Gbm(boosting(a.trees, a.max_depth)),
         "linear" | "ridge" => Learner::Linear { alpha: a.alpha },
-        other => bail!("--model '{other}': expected gbm, boosting, linear or ridge"),
-    })
+        other => bail!("--model '{other}': expected auto, gbm, boosting, linear or ridge"),
+    };
+    l.check()?;
+    Ok(l)
 }
 
 /// The origins `[first, last)` of --start and --end (the last 365 days by default).
@@ -518,6 +532,7 @@ pub fn predict(span: &mut Span, _ctx: &Ctx, a: &PredictArgs) -> Result<Outcome> 
             "train_pairs": r.train_rows,
             "forecasts": r.rows,
             "missing": r.missing,
+            "model_choice": r.choice,
             "clock_check": clock,
             "time_fix": fix,
         }),

@@ -34,6 +34,8 @@ pub struct Backtest {
     /// Mean training pairs per refit, and pairs dropped for a missing feature (summed).
     pub train_rows_mean: f64,
     pub dropped_training_pairs: usize,
+    /// Under `--model auto`: each refit's choice, in order.
+    pub choices: Vec<model::Choice>,
 }
 
 /// The references a series can have: the clear-sky one only with a site.
@@ -58,6 +60,7 @@ pub fn run(inp: &Inputs, s: &Settings) -> Result<Backtest> {
         refs: Vec<Vec<f64>>,
         rows: usize,
         dropped: usize,
+        choice: Option<model::Choice>,
     }
     let done: Vec<Result<Block>> = blocks
         .par_iter()
@@ -90,6 +93,7 @@ pub fn run(inp: &Inputs, s: &Settings) -> Result<Backtest> {
                 refs: refs_out,
                 rows: f.train_rows,
                 dropped: f.dropped,
+                choice: f.choice,
             })
         })
         .collect();
@@ -112,6 +116,7 @@ pub fn run(inp: &Inputs, s: &Settings) -> Result<Backtest> {
         }
         rows += b.rows;
         bt.dropped_training_pairs += b.dropped;
+        bt.choices.extend(b.choice);
     }
     bt.train_rows_mean = rows as f64 / blocks.len() as f64;
     Ok(bt)

@@ -370,6 +370,31 @@ pub enum Learner {
     Linear {
         alpha: f64,
     },
+    /// Chosen at each fit by validation inside the training window ([`AutoParams`]).
+    Auto(AutoParams),
+}
+
+/// `--model auto`: at each fit, the candidates (every reference forecast, ridge, and
+/// boosting at each of `boosting`'s sizes) are fitted on the first 80 % of the training
+/// window (by target time) and forecast its last 20 %. Per horizon, the most accurate by
+/// RMSE there sets the bar, and the winner is the cheapest candidate whose RMSE is within
+/// `tolerance` (relative) of it. Cheaper is the fixed order reference < ridge < boosting by
+/// trees × 2^depth, the order of their measured fit energy ([`AutoChoices`] reports it), so
+/// the choice never depends on the machine or the thread count. The winners are then
+/// fitted again on the whole window (a reference forecast too: its climatology and blend),
+/// so the point forecast learns from the latest days. The bands are split conformal from
+/// each horizon's winner's own residuals on the last 20 % (its fit on the first 80 %)
+/// around that forecast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutoParams {
+    /// Ridge's α.
+    pub alpha: f64,
+    /// The boosting candidates.
+    pub boosting: Vec<BoostParams>,
+    /// Whether the reference forecasts are candidates.
+    pub references: bool,
+    /// Relative RMSE within which a cheaper candidate wins (0.01: 1 %).
+    pub tolerance: f64,
 }
 
 impl Learner {
@@ -378,18 +403,127 @@ impl Learner {
     /// system 50 (June and January 2012, 60-day windows) depth 6 with 200 trees overfitted
     /// (1-hour RMSE 363 / 651 W against 339 / 587 W at depth 3).
     pub fn gbm(seed: u64) -> Learner {
-        Learner::Gbm(BoostParams {
+        Learner::Gbm(Learner::boost_params(100, 3, seed))
+    }
+
+    /// The forecasting boosting defaults with `n_trees` trees of depth `max_depth`.
+    pub fn boost_params(n_trees: usize, max_depth: usize, seed: u64) -> BoostParams {
+        BoostParams {
             loss: Loss::Squared,
-            n_trees: 100,
+            n_trees,
             learning_rate: 0.1,
-            max_depth: 3,
+            max_depth,
             max_leaves: None,
             min_samples_leaf: 20,
             subsample: 0.8,
             max_bins: 64,
             early_stopping: None,
             seed,
+        }
+    }
+
+    /// `--model auto` with the command line's candidates: the references, ridge (α = 1),
+    /// boosting with 50 trees of depth 2 and with 100 trees of depth 3, tolerance 1 %.
+    pub fn auto(seed: u64) -> Learner {
+        Learner::Auto(AutoParams {
+            alpha: 1.0,
+            boosting: vec![
+                Learner::boost_params(50, 2, seed),
+                Learner::boost_params(100, 3, seed),
+            ],
+            references: true,
+            tolerance: 0.01,
         })
+    }
+
+    /// The word of `--model`.
+    pub fn name(&self) -> String {
+        match self {
+            Learner::Gbm(p) => format!("gbm_{}x{}", p.n_trees, p.max_depth),
+            Learner::Linear { .. } => "ridge".into(),
+            Learner::Auto(_) => "auto".into(),
+        }
+    }
+
+    /// Checks the parameters of the models it names.
+    pub fn check(&self) -> Result<()> {
+        match self {
+            Learner::Gbm(p) => {
+                p.clone().check()?;
+            }
+            Learner::Linear { alpha } => {
+                if !(alpha.is_finite() && *alpha >= 0.0) {
+                    return Err(crate::ForecastError::Setting(format!(
+                        "--alpha {alpha}: expected a finite number ≥ 0"
+                    )));
+                }
+            }
+            Learner::Auto(a) => {
+                if !(a.tolerance.is_finite() && a.tolerance >= 0.0) {
+                    return Err(crate::ForecastError::Setting(format!(
+                        "--auto-tolerance {}: expected a finite number ≥ 0 (0.01 is 1 %)",
+                        a.tolerance
+                    )));
+                }
+                Learner::Linear { alpha: a.alpha }.check()?;
+                for p in &a.boosting {
+                    Learner::Gbm(p.clone()).check()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A candidate of `--model auto`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Candidate {
+    Reference(Reference),
+    Model(Learner),
+}
+
+impl Candidate {
+    pub fn name(&self) -> String {
+        match self {
+            Candidate::Reference(r) => r.name().into(),
+            Candidate::Model(l) => l.name(),
+        }
+    }
+
+    /// The cost order: references, then ridge, then boosting by trees × 2^depth.
+    fn cost(&self) -> u64 {
+        match self {
+            Candidate::Reference(_) => 0,
+            Candidate::Model(Learner::Linear { .. }) => 1,
+            Candidate::Model(Learner::Gbm(p)) => {
+                2 + p.n_trees as u64 * (1u64 << p.max_depth.min(30))
+            }
+            Candidate::Model(Learner::Auto(_)) => u64::MAX,
+        }
+    }
+}
+
+impl AutoParams {
+    /// The candidates on `inp`, cheapest first (references in [`Reference::ALL`]'s order).
+    pub fn candidates(&self, inp: &Inputs) -> Vec<Candidate> {
+        let mut c: Vec<Candidate> = Vec::new();
+        if self.references {
+            c.extend(
+                Reference::ALL
+                    .into_iter()
+                    .filter(|r| inp.has_site() || !r.needs_site())
+                    .map(Candidate::Reference),
+            );
+        }
+        c.push(Candidate::Model(Learner::Linear { alpha: self.alpha }));
+        c.extend(
+            self.boosting
+                .iter()
+                .cloned()
+                .map(|p| Candidate::Model(Learner::Gbm(p))),
+        );
+        c.sort_by_key(Candidate::cost);
+        c
     }
 }
 
@@ -401,7 +535,7 @@ pub enum IntervalMethod {
     QuantileGbm,
     /// Split conformal: the point model fitted on the first 80 % of the window, residuals
     /// on the last 20 % (per horizon, scaled by the clear-sky irradiance with a site) give
-    /// each quantile's offset.
+    /// each quantile's offset around the point model fitted on the whole window.
     Conformal,
     /// Conformalised quantile regression (Romano et al. 2019), per quantile: the quantile
     /// models fitted on the first 80 % of the window, each shifted by the q-quantile of its
@@ -415,7 +549,7 @@ impl IntervalMethod {
     pub fn default_for(learner: &Learner) -> IntervalMethod {
         match learner {
             Learner::Gbm(_) => IntervalMethod::Cqr,
-            Learner::Linear { .. } => IntervalMethod::Conformal,
+            Learner::Linear { .. } | Learner::Auto(_) => IntervalMethod::Conformal,
         }
     }
 
@@ -426,6 +560,12 @@ impl IntervalMethod {
             (IntervalMethod::QuantileGbm | IntervalMethod::Cqr, Learner::Linear { .. }) => {
                 Err(crate::ForecastError::Setting(format!(
                     "--intervals {}: its bands come from quantile boosting, not from the linear model that forecasts; with --model linear use --intervals conformal (the default for it)",
+                    self.name()
+                )))
+            }
+            (IntervalMethod::QuantileGbm | IntervalMethod::Cqr, Learner::Auto(_)) => {
+                Err(crate::ForecastError::Setting(format!(
+                    "--intervals {}: under --model auto each horizon's bands come from its winner's own residuals; use --intervals conformal (the default for auto), or name --model gbm for quantile boosting",
                     self.name()
                 )))
             }
@@ -447,19 +587,41 @@ impl IntervalMethod {
 enum Fitted {
     Gbm(Boosting),
     Linear(LinearModel),
+    Reference(Reference, ReferenceFit),
 }
 
 impl Fitted {
-    fn predict(&self, x: &Array2<f64>) -> Vec<f64> {
+    /// The departures from [`base`] (capacity units) of the pairs whose features are the
+    /// rows of `x`.
+    fn predict(&self, inp: &Inputs, x: &Array2<f64>, pairs: &[(usize, usize)]) -> Vec<f64> {
         match self {
             Fitted::Gbm(b) => b.predict(x.view()).to_vec(),
             Fitted::Linear(m) => m.predict(x.view()).to_vec(),
+            Fitted::Reference(r, rf) => {
+                let mut last_i = usize::MAX;
+                let mut k = f64::NAN;
+                pairs
+                    .iter()
+                    .map(|&(i, h)| {
+                        if i != last_i {
+                            k = inp.index_at(i);
+                            last_i = i;
+                        }
+                        (reference(inp, rf, *r, i, h, k) - base(inp, i, h, k)) / inp.capacity
+                    })
+                    .collect()
+            }
         }
     }
 }
 
 fn fit_one(learner: &Learner, loss: Loss, x: &Array2<f64>, y: &[f64]) -> Result<Fitted> {
     Ok(match learner {
+        Learner::Auto(_) => {
+            return Err(crate::ForecastError::Setting(
+                "--model auto chooses among models; it is not one to fit".into(),
+            ));
+        }
         Learner::Gbm(p) => Fitted::Gbm(
             BoostParams { loss, ..p.clone() }
                 .check()?
@@ -489,6 +651,13 @@ pub struct Rows {
 }
 
 impl Rows {
+    /// The (origin, horizon) pairs of rows `pick`.
+    fn pairs(&self, pick: &[usize]) -> Vec<(usize, usize)> {
+        pick.iter()
+            .map(|&k| (self.origin[k], self.horizon[k]))
+            .collect()
+    }
+
     fn matrix(&self, pick: &[usize]) -> Array2<f64> {
         let mut a = Array2::zeros((pick.len(), self.width));
         for (r, &k) in pick.iter().enumerate() {
@@ -527,18 +696,23 @@ pub fn training_rows(inp: &Inputs, from: usize, to: usize) -> Rows {
     rows
 }
 
-/// A fitted forecaster: the point model, and per requested quantile either a model or a
-/// per-horizon conformal offset.
+/// A fitted forecaster: the point model (under `--model auto`, each horizon's winner), and
+/// per requested quantile either a model or a per-horizon conformal offset.
 #[derive(Debug, Clone)]
 pub struct Forecaster {
-    point: Fitted,
+    /// The distinct point models, and which one forecasts each horizon.
+    point: Vec<Fitted>,
+    point_of: Vec<usize>,
     quantile_models: Vec<Fitted>,
     /// offsets[h-1][q] in capacity units per unit of scale.
     offsets: Vec<Vec<f64>>,
     pub quantiles: Vec<f64>,
+    /// How the bands were made.
     pub method: IntervalMethod,
     pub train_rows: usize,
     pub dropped: usize,
+    /// Under `--model auto`: the candidates' validation and each horizon's winner.
+    pub choice: Option<Choice>,
 }
 
 /// The residual scale of a target: its clear-sky irradiance in kW/m² (at least 0.05) with a
@@ -548,6 +722,308 @@ fn scale(inp: &Inputs, j: usize) -> f64 {
         (inp.poa_clear[j] / 1000.0).max(0.05)
     } else {
         1.0
+    }
+}
+
+/// Residuals per horizon of `pred` (departures) on rows `pick`, over each target's scale,
+/// sorted.
+fn scaled_residuals(inp: &Inputs, rows: &Rows, pick: &[usize], pred: &[f64]) -> Vec<Vec<f64>> {
+    let mut res: Vec<Vec<f64>> = vec![vec![]; inp.horizon];
+    for (r, &k) in pick.iter().enumerate() {
+        if pred[r].is_nan() {
+            continue;
+        }
+        let j = rows.origin[k] + rows.horizon[k];
+        res[rows.horizon[k] - 1].push((rows.y[k] - pred[r]) / scale(inp, j));
+    }
+    for r in res.iter_mut() {
+        r.sort_by(f64::total_cmp);
+    }
+    res
+}
+
+/// Fits a candidate's point forecast on rows `pick`, whose targets lie in `[from, to)`.
+fn fit_candidate(
+    inp: &Inputs,
+    c: &Candidate,
+    rows: &Rows,
+    pick: &[usize],
+    from: usize,
+    to: usize,
+) -> Result<Fitted> {
+    match c {
+        Candidate::Reference(r) => Ok(Fitted::Reference(*r, fit_references(inp, from, to))),
+        Candidate::Model(l) => {
+            let y: Vec<f64> = pick.iter().map(|&k| rows.y[k]).collect();
+            fit_one(l, Loss::Squared, &rows.matrix(pick), &y)
+        }
+    }
+}
+
+/// One candidate's validation RMSE (target's unit): over every horizon, and per horizon;
+/// NaN where it was left out.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateScore {
+    pub name: String,
+    pub rmse: f64,
+    pub rmse_by_horizon: Vec<f64>,
+}
+
+/// One fit's choice under `--model auto`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Choice {
+    /// Per horizon: the candidate chosen, and the most accurate one.
+    pub winners: Vec<String>,
+    pub most_accurate: Vec<String>,
+    /// Cheapest first.
+    pub candidates: Vec<CandidateScore>,
+    /// Validation pairs scored.
+    pub validation_pairs: usize,
+}
+
+/// The cheapest candidate whose RMSE is within `tol` of the best; None where none is
+/// scored. Returns (winner, most accurate).
+fn pick(rmse: &[f64], tol: f64) -> Option<(usize, usize)> {
+    let best = (0..rmse.len())
+        .filter(|&c| !rmse[c].is_nan())
+        .min_by(|&x, &y| rmse[x].total_cmp(&rmse[y]))?;
+    let winner = (0..rmse.len())
+        .find(|&c| !rmse[c].is_nan() && rmse[c] <= rmse[best] * (1.0 + tol))
+        .expect("the best is within the tolerance");
+    Some((winner, best))
+}
+
+/// What `--model auto`'s validation decides: the candidates, their forecasts of the late
+/// rows (fitted on the early ones), and each horizon's winner.
+struct Chosen {
+    cands: Vec<Candidate>,
+    preds: Vec<Vec<f64>>,
+    winner_of: Vec<usize>,
+    choice: Choice,
+}
+
+/// `--model auto`'s validation: every candidate fitted on `early` (targets in
+/// `[from, cut)`) forecasts `late`; each horizon's winner is the cheapest candidate within
+/// the tolerance of that horizon's best RMSE (the overall winner where a horizon has no
+/// validation pair).
+fn choose(
+    inp: &Inputs,
+    a: &AutoParams,
+    rows: &Rows,
+    early: &[usize],
+    late: &[usize],
+    from: usize,
+    cut: usize,
+) -> Result<Chosen> {
+    if early.len() < 50 || late.len() < 10 {
+        return Err(crate::ForecastError::Setting(format!(
+            "--model auto: {} training and {} validation pairs in the window from interval {from} (at least 50 and 10 needed); lengthen --train-window or name one --model",
+            early.len(),
+            late.len(),
+        )));
+    }
+    let cands = a.candidates(inp);
+    let xl = rows.matrix(late);
+    let pairs = rows.pairs(late);
+    let mut preds = Vec::with_capacity(cands.len());
+    for c in &cands {
+        let f = fit_candidate(inp, c, rows, early, from, cut)?;
+        preds.push(f.predict(inp, &xl, &pairs));
+    }
+    // a candidate without a forecast for more than 1 % of the pairs is left out; the rest
+    // are scored on the pairs where all of them forecast
+    let usable: Vec<bool> = preds
+        .iter()
+        .map(|p| p.iter().filter(|v| !v.is_finite()).count() * 100 <= late.len())
+        .collect();
+    let common: Vec<usize> = (0..late.len())
+        .filter(|&r| (0..cands.len()).all(|c| !usable[c] || preds[c][r].is_finite()))
+        .collect();
+    let rmse_of = |c: usize, horizon: usize| -> f64 {
+        let (mut s, mut n) = (0.0, 0usize);
+        for &r in &common {
+            if horizon == 0 || rows.horizon[late[r]] == horizon {
+                s += (preds[c][r] - rows.y[late[r]]).powi(2);
+                n += 1;
+            }
+        }
+        if !usable[c] || n == 0 {
+            f64::NAN
+        } else {
+            (s / n as f64).sqrt() * inp.capacity
+        }
+    };
+    let scores: Vec<CandidateScore> = (0..cands.len())
+        .map(|c| CandidateScore {
+            name: cands[c].name(),
+            rmse: rmse_of(c, 0),
+            rmse_by_horizon: (1..=inp.horizon).map(|h| rmse_of(c, h)).collect(),
+        })
+        .collect();
+    let overall: Vec<f64> = scores.iter().map(|s| s.rmse).collect();
+    let Some(fallback) = pick(&overall, a.tolerance) else {
+        return Err(crate::ForecastError::Setting(format!(
+            "--model auto: no candidate forecasts the validation pairs of the window from interval {from}"
+        )));
+    };
+    let (winner_of, best_of): (Vec<usize>, Vec<usize>) = (0..inp.horizon)
+        .map(|h| {
+            let r: Vec<f64> = scores.iter().map(|s| s.rmse_by_horizon[h]).collect();
+            pick(&r, a.tolerance).unwrap_or(fallback)
+        })
+        .unzip();
+    let choice = Choice {
+        winners: winner_of.iter().map(|&c| cands[c].name()).collect(),
+        most_accurate: best_of.iter().map(|&c| cands[c].name()).collect(),
+        candidates: scores,
+        validation_pairs: common.len(),
+    };
+    Ok(Chosen {
+        cands,
+        preds,
+        winner_of,
+        choice,
+    })
+}
+
+/// One fit of candidate `c` on the pairs whose targets lie in `[from, to)` (the work whose
+/// energy [`AutoChoices`] weighs).
+pub fn fit_candidate_once(inp: &Inputs, c: &Candidate, from: usize, to: usize) -> Result<()> {
+    let rows = training_rows(inp, from, to);
+    let all: Vec<usize> = (0..rows.y.len()).collect();
+    fit_candidate(inp, c, &rows, &all, from, to).map(|_| ())
+}
+
+/// One candidate's record over a run's fits.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateRecord {
+    pub name: String,
+    /// Per horizon: fits it won, and fits where it was the most accurate.
+    pub wins: Vec<usize>,
+    pub most_accurate: Vec<usize>,
+    /// Mean validation RMSE over the fits (target's unit); NaN where never scored.
+    pub mean_validation_rmse: f64,
+    /// Measured energy of one fit on the first training window (J).
+    pub fit_joules: f64,
+}
+
+/// How `--model auto` chose over a run's fits, with the energy the choice weighed.
+#[derive(Debug, Clone, Serialize)]
+pub struct AutoChoices {
+    pub fits: usize,
+    pub tolerance: f64,
+    /// Cheapest first.
+    pub candidates: Vec<CandidateRecord>,
+    /// (fit, horizon) choices where a cheaper candidate within the tolerance won over the
+    /// most accurate.
+    pub cheaper_within_tolerance: usize,
+    /// Energy the winners' final fits saved against the most accurate candidates' (J, from
+    /// each candidate's measured fit).
+    pub joules_saved: f64,
+    /// Energy of the validation fits, every candidate on 80 % of each window (J, likewise).
+    pub validation_joules: f64,
+    /// True where the fits' energy is a model figure.
+    pub estimate: bool,
+}
+
+impl AutoChoices {
+    /// The record of `choices` for candidates `names` (cheapest first) whose one fit
+    /// measured `joules`, over `horizon` steps.
+    pub fn new(
+        tolerance: f64,
+        names: &[String],
+        joules: &[f64],
+        estimate: bool,
+        horizon: usize,
+        choices: &[Choice],
+    ) -> AutoChoices {
+        let at = |n: &str| names.iter().position(|m| m == n);
+        let mut candidates: Vec<CandidateRecord> = names
+            .iter()
+            .zip(joules)
+            .map(|(n, &j)| CandidateRecord {
+                name: n.clone(),
+                wins: vec![0; horizon],
+                most_accurate: vec![0; horizon],
+                mean_validation_rmse: f64::NAN,
+                fit_joules: j,
+            })
+            .collect();
+        let mut sums = vec![(0.0, 0usize); names.len()];
+        let (mut cheaper, mut saved) = (0, 0.0);
+        // the final fits: one per distinct model
+        let cost = |set: &[String]| -> f64 {
+            let mut seen: Vec<usize> = set.iter().filter_map(|n| at(n)).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            seen.iter().map(|&k| joules[k]).sum()
+        };
+        for c in choices {
+            for (h, (w, b)) in c.winners.iter().zip(&c.most_accurate).enumerate() {
+                if let Some(k) = at(w) {
+                    candidates[k].wins[h] += 1;
+                }
+                if let Some(k) = at(b) {
+                    candidates[k].most_accurate[h] += 1;
+                }
+                cheaper += usize::from(w != b);
+            }
+            saved += cost(&c.most_accurate) - cost(&c.winners);
+            for sc in &c.candidates {
+                if let Some(k) = at(&sc.name)
+                    && !sc.rmse.is_nan()
+                {
+                    sums[k].0 += sc.rmse;
+                    sums[k].1 += 1;
+                }
+            }
+        }
+        for (c, (s, n)) in candidates.iter_mut().zip(sums) {
+            if n > 0 {
+                c.mean_validation_rmse = s / n as f64;
+            }
+        }
+        AutoChoices {
+            fits: choices.len(),
+            tolerance,
+            candidates,
+            cheaper_within_tolerance: cheaper,
+            joules_saved: saved,
+            validation_joules: 0.8 * choices.len() as f64 * joules.iter().sum::<f64>(),
+            estimate,
+        }
+    }
+
+    /// The lines the command prints: per horizon, each candidate's wins; the tie-break's
+    /// count and the energy. `minutes` is the length of a step in minutes.
+    pub fn lines(&self, minutes: f64) -> String {
+        let horizon = self.candidates.first().map_or(0, |c| c.wins.len());
+        let mut t = format!(
+            "model auto ({} refits, tolerance {}%): winners by horizon",
+            self.fits,
+            100.0 * self.tolerance
+        );
+        for h in 0..horizon {
+            let wins: Vec<String> = self
+                .candidates
+                .iter()
+                .filter(|c| c.wins[h] > 0)
+                .map(|c| format!("{} {}", c.name, c.wins[h]))
+                .collect();
+            t.push_str(&format!(
+                "; {}min: {}",
+                (h + 1) as f64 * minutes,
+                wins.join(", ")
+            ));
+        }
+        t.push_str(&format!(
+            "\nmodel auto energy: {} choices took a cheaper model within the tolerance, saving ≈ {:.2} J of final fits; the validation fits cost ≈ {:.2} J{}\n",
+            self.cheaper_within_tolerance,
+            self.joules_saved,
+            self.validation_joules,
+            if self.estimate { " (model estimates)" } else { "" }
+        ));
+        t
     }
 }
 
@@ -571,81 +1047,94 @@ pub fn fit(
         )));
     }
     let all: Vec<usize> = (0..n).collect();
-    let use_conformal = !quantiles.is_empty() && method != IntervalMethod::QuantileGbm;
-    // conformal: the last 20 % of the window (by target time) calibrates
-    let (fit_idx, cal_idx): (Vec<usize>, Vec<usize>) = if use_conformal {
-        let cut = from + (to - from) * 4 / 5;
-        all.iter()
-            .partition(|&&k| rows.origin[k] + rows.horizon[k] < cut)
-    } else {
-        (all.clone(), vec![])
-    };
-    let x = rows.matrix(&fit_idx);
-    let y: Vec<f64> = fit_idx.iter().map(|&k| rows.y[k]).collect();
-    // the point model sees the whole window, except where its own residuals calibrate
-    let point = if method == IntervalMethod::Conformal || quantiles.is_empty() {
-        fit_one(learner, Loss::Squared, &x, &y)?
-    } else {
-        let xa = rows.matrix(&all);
-        fit_one(learner, Loss::Squared, &xa, &rows.y)?
-    };
-    let mut quantile_models = Vec::new();
-    let mut offsets = vec![vec![]; inp.horizon];
-    if !quantiles.is_empty() {
-        match method {
-            IntervalMethod::QuantileGbm | IntervalMethod::Cqr => {
-                // checked above: the point model is boosting
-                for &q in quantiles {
-                    quantile_models.push(fit_one(learner, Loss::Quantile { alpha: q }, &x, &y)?);
-                }
-                if method == IntervalMethod::Cqr {
-                    let xc = rows.matrix(&cal_idx);
-                    let preds: Vec<Vec<f64>> =
-                        quantile_models.iter().map(|m| m.predict(&xc)).collect();
-                    for o in offsets.iter_mut() {
-                        *o = vec![0.0; quantiles.len()];
-                    }
-                    for (qi, &q) in quantiles.iter().enumerate() {
-                        let mut res: Vec<Vec<f64>> = vec![vec![]; inp.horizon];
-                        for (r, &k) in cal_idx.iter().enumerate() {
-                            let j = rows.origin[k] + rows.horizon[k];
-                            res[rows.horizon[k] - 1]
-                                .push((rows.y[k] - preds[qi][r]) / scale(inp, j));
-                        }
-                        for (h, r) in res.iter_mut().enumerate() {
-                            r.sort_by(f64::total_cmp);
-                            offsets[h][qi] = conformal_quantile(r, q);
-                        }
-                    }
-                }
-            }
-            IntervalMethod::Conformal => {
-                let xc = rows.matrix(&cal_idx);
-                let pc = point.predict(&xc);
-                let mut res: Vec<Vec<f64>> = vec![vec![]; inp.horizon];
-                for (r, &k) in cal_idx.iter().enumerate() {
-                    let j = rows.origin[k] + rows.horizon[k];
-                    res[rows.horizon[k] - 1].push((rows.y[k] - pc[r]) / scale(inp, j));
-                }
-                for (h, r) in res.iter_mut().enumerate() {
-                    r.sort_by(f64::total_cmp);
-                    offsets[h] = quantiles
-                        .iter()
-                        .map(|&q| conformal_quantile(r, q))
-                        .collect();
-                }
-            }
-        }
-    }
-    Ok(Forecaster {
-        point,
-        quantile_models,
-        offsets,
+    // the last 20 % of the window (by target time) validates and calibrates
+    let cut = from + (to - from) * 4 / 5;
+    let (early, late): (Vec<usize>, Vec<usize>) = all
+        .iter()
+        .partition(|&&k| rows.origin[k] + rows.horizon[k] < cut);
+    let mut f = Forecaster {
+        point: vec![],
+        point_of: vec![0; inp.horizon],
+        quantile_models: vec![],
+        offsets: vec![vec![]; inp.horizon],
         quantiles: quantiles.to_vec(),
         method,
         train_rows: n,
         dropped: rows.dropped,
-    })
+        choice: None,
+    };
+    if let Learner::Auto(a) = learner {
+        // each horizon's winner; bands from its own residuals on the last 20 %
+        let c = choose(inp, a, &rows, &early, &late, from, cut)?;
+        let mut distinct: Vec<usize> = c.winner_of.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for &w in &distinct {
+            f.point
+                .push(fit_candidate(inp, &c.cands[w], &rows, &all, from, to)?);
+        }
+        f.point_of = c
+            .winner_of
+            .iter()
+            .map(|w| distinct.iter().position(|d| d == w).expect("distinct"))
+            .collect();
+        if !quantiles.is_empty() {
+            f.method = IntervalMethod::Conformal;
+            for (h, &w) in c.winner_of.iter().enumerate() {
+                let res = &scaled_residuals(inp, &rows, &late, &c.preds[w])[h];
+                f.offsets[h] = quantiles
+                    .iter()
+                    .map(|&q| conformal_quantile(res, q))
+                    .collect();
+            }
+        }
+        f.choice = Some(c.choice);
+        return Ok(f);
+    }
+    let chosen = Candidate::Model(learner.clone());
+    let calibrated = !quantiles.is_empty() && method != IntervalMethod::QuantileGbm;
+    // the point model sees the whole window
+    f.point
+        .push(fit_candidate(inp, &chosen, &rows, &all, from, to)?);
+    if quantiles.is_empty() {
+        return Ok(f);
+    }
+    let fit_idx = if calibrated { &early } else { &all };
+    let xc = rows.matrix(&late);
+    let pairs_c = rows.pairs(&late);
+    if method == IntervalMethod::Conformal {
+        // the residuals of the same model fitted on the first 80 % only
+        let pc = fit_candidate(inp, &chosen, &rows, &early, from, cut)?.predict(inp, &xc, &pairs_c);
+        for (h, r) in scaled_residuals(inp, &rows, &late, &pc).iter().enumerate() {
+            f.offsets[h] = quantiles
+                .iter()
+                .map(|&q| conformal_quantile(r, q))
+                .collect();
+        }
+        return Ok(f);
+    }
+    // checked above: the point model is boosting
+    let x = rows.matrix(fit_idx);
+    let y: Vec<f64> = fit_idx.iter().map(|&k| rows.y[k]).collect();
+    for &q in quantiles {
+        f.quantile_models
+            .push(fit_one(learner, Loss::Quantile { alpha: q }, &x, &y)?);
+    }
+    if method == IntervalMethod::Cqr {
+        for o in f.offsets.iter_mut() {
+            *o = vec![0.0; quantiles.len()];
+        }
+        for (qi, &q) in quantiles.iter().enumerate() {
+            let pred = f.quantile_models[qi].predict(inp, &xc, &pairs_c);
+            for (h, r) in scaled_residuals(inp, &rows, &late, &pred)
+                .iter()
+                .enumerate()
+            {
+                f.offsets[h][qi] = conformal_quantile(r, q);
+            }
+        }
+    }
+    Ok(f)
 }
 
 /// The q-quantile of sorted calibration residuals with the finite-sample rank
@@ -711,12 +1200,30 @@ pub fn predict(inp: &Inputs, f: &Forecaster, pairs: &[(usize, usize)]) -> Predic
     if at.is_empty() {
         return out;
     }
-    let point = f.point.predict(&x);
-    let qpred: Vec<Vec<f64>> = f.quantile_models.iter().map(|m| m.predict(&x)).collect();
+    let at_pairs: Vec<(usize, usize)> = at.iter().map(|&p| pairs[p]).collect();
+    let by_model: Vec<Vec<f64>> = f
+        .point
+        .iter()
+        .map(|m| m.predict(inp, &x, &at_pairs))
+        .collect();
+    let point: Vec<f64> = at_pairs
+        .iter()
+        .enumerate()
+        .map(|(r, &(_, h))| by_model[f.point_of[h - 1]][r])
+        .collect();
+    let qpred: Vec<Vec<f64>> = f
+        .quantile_models
+        .iter()
+        .map(|m| m.predict(inp, &x, &at_pairs))
+        .collect();
     let mut qs = vec![0.0; nq];
     for (r, &p) in at.iter().enumerate() {
         let (i, h) = pairs[p];
         let j = i + h;
+        if !point[r].is_finite() {
+            // a reference forecast without its inputs: no forecast (f64::max would say 0)
+            continue;
+        }
         out.point[p] = (bases[r] + point[r] * cap).max(0.0);
         if nq == 0 {
             continue;
@@ -729,6 +1236,10 @@ pub fn predict(inp: &Inputs, f: &Forecaster, pairs: &[(usize, usize)]) -> Predic
                     IntervalMethod::Conformal => point[r] + f.offsets[h - 1][q] * scale(inp, j),
                 } * cap;
         }
+        if qs.iter().any(|v| v.is_nan()) {
+            // no calibration residual at this horizon: no band (f64::max would say 0)
+            continue;
+        }
         qs.sort_by(f64::total_cmp);
         for (col, v) in out.quantiles.iter_mut().zip(&qs) {
             col[p] = v.max(0.0);
@@ -739,6 +1250,139 @@ pub fn predict(inp: &Inputs, f: &Forecaster, pairs: &[(usize, usize)]) -> Predic
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// A seeded normal stream (splitmix64 and Box–Muller).
+    fn normals(seed: u64, n: usize) -> Vec<f64> {
+        let mut state = seed;
+        let mut uniform = || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        (0..n)
+            .map(|_| {
+                let (u, v) = (uniform().max(1e-300), uniform());
+                (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+            })
+            .collect()
+    }
+
+    /// 15-minute inputs without a site: 4 steps ahead, 8 lags.
+    fn inputs(y: Vec<f64>, exog: Vec<Vec<f64>>) -> Inputs {
+        let n = y.len();
+        Inputs {
+            hour_angle: (0..n)
+                .map(|i| (i % 96) as f64 / 96.0 * std::f64::consts::TAU)
+                .collect(),
+            year_angle: vec![0.0; n],
+            y,
+            poa_clear: vec![],
+            elevation: vec![],
+            wind_hub: vec![],
+            curve_fraction: vec![],
+            exog_names: (0..exog.len()).map(|k| format!("w{k}")).collect(),
+            exog,
+            steps_per_day: 96,
+            steps_per_hour: 4,
+            horizon: 4,
+            lags: 8,
+            capacity: 100.0,
+        }
+    }
+
+    #[test]
+    fn the_cheapest_within_the_tolerance_wins() {
+        // best 0.99; 0.995 is within 1 % of it and cheaper
+        assert_eq!(pick(&[1.0, 0.995, 0.99], 0.01), Some((1, 2)));
+        assert_eq!(pick(&[1.0, 0.995, 0.99], 0.0), Some((2, 2)));
+        // a candidate left out (NaN) never wins
+        assert_eq!(pick(&[f64::NAN, 2.0, 1.0], 0.5), Some((2, 2)));
+        assert_eq!(pick(&[f64::NAN, f64::NAN], 0.5), None);
+    }
+
+    #[test]
+    fn auto_picks_persistence_on_a_random_walk() {
+        // the best forecast of a random walk is its last value: nothing learned beats it
+        let steps = normals(7, 40 * 96);
+        let mut y = Vec::with_capacity(steps.len());
+        let mut v = 50.0;
+        for e in steps {
+            v += e;
+            y.push(v);
+        }
+        let inp = inputs(y, vec![]);
+        let f = fit(
+            &inp,
+            &Learner::auto(0),
+            &[],
+            IntervalMethod::Conformal,
+            96,
+            40 * 96,
+        )
+        .unwrap();
+        let c = f.choice.expect("auto reports its choice");
+        assert_eq!(c.winners, vec!["persistence"; 4], "{c:?}");
+        // the day-before value and the climatology are far worse
+        let rmse = |n: &str| c.candidates.iter().find(|s| s.name == n).unwrap().rmse;
+        assert!(rmse("diurnal") > 2.0 * rmse("persistence"), "{c:?}");
+        assert!(rmse("climatology") > 2.0 * rmse("persistence"), "{c:?}");
+    }
+
+    #[test]
+    fn auto_picks_ridge_where_the_truth_is_linear_in_the_weather() {
+        // y = 50 + 20 w + noise(0.5) with w independent from step to step: no reference
+        // foresees w; ridge holds the truth exactly; boosting only approximates it
+        let n = 40 * 96;
+        let w = normals(11, n);
+        let noise = normals(13, n);
+        let y: Vec<f64> = (0..n)
+            .map(|t| 50.0 + 20.0 * w[t] + 0.5 * noise[t])
+            .collect();
+        let inp = inputs(y, vec![w]);
+        let f = fit(
+            &inp,
+            &Learner::auto(0),
+            &[0.1, 0.9],
+            IntervalMethod::Conformal,
+            96,
+            n,
+        )
+        .unwrap();
+        let c = f.choice.as_ref().expect("auto reports its choice");
+        assert_eq!(c.winners, vec!["ridge"; 4], "{c:?}");
+        for s in &c.candidates {
+            if s.name == "ridge" {
+                // the noise's own RMSE, 0.5, within 10 %
+                assert!((s.rmse - 0.5).abs() < 0.05, "{s:?}");
+            } else {
+                assert!(s.rmse > 1.5 * 0.5, "{s:?}");
+            }
+        }
+        // bands from ridge's own residuals: about ±1.28 σ around its forecast
+        assert_eq!(f.method, IntervalMethod::Conformal);
+        let pairs: Vec<(usize, usize)> = (1..=4).map(|h| (n - 5, h)).collect();
+        let p = predict(&inp, &f, &pairs);
+        for k in 0..4 {
+            let width = p.quantiles[1][k] - p.quantiles[0][k];
+            assert!((width - 2.0 * 1.2816 * 0.5).abs() < 0.3, "{width}");
+            assert!(p.quantiles[0][k] < p.point[k] && p.point[k] < p.quantiles[1][k]);
+        }
+    }
+
+    #[test]
+    fn auto_takes_no_quantile_boosting_bands() {
+        let e = IntervalMethod::Cqr.check(&Learner::auto(0)).unwrap_err();
+        assert!(e.to_string().contains("--intervals conformal"), "{e}");
+        assert!(IntervalMethod::Conformal.check(&Learner::auto(0)).is_ok());
+        assert_eq!(
+            IntervalMethod::default_for(&Learner::auto(0)),
+            IntervalMethod::Conformal
+        );
+    }
+
     #[test]
     fn conformal_ranks() {
         let r: Vec<f64> = (1..=9).map(f64::from).collect();

@@ -368,9 +368,9 @@ impl DataSettings {
     /// column `target` of `data`, stamped every `interval` (`15min`, `1h`) and forecast
     /// `horizon` ahead (`1h`; shorter than a day): time column `time`, offsets in the
     /// stamps (no zone), stamps at the start of each interval, a 60-day training window, no
-    /// weather and no site, capacity the largest value, gradient boosting (100 trees,
-    /// learning rate 0.1, depth 3, seed 0) with 8 lags, conformalised quantile regression
-    /// and no quantiles. The steps and the texts the results quote are set together.
+    /// weather and no site, capacity the largest value, the model chosen at each fit
+    /// ([`Learner::auto`], seed 0) with 8 lags, split-conformal bands around each
+    /// horizon's winner and no quantiles. The steps and the texts the results quote are set together.
     pub fn new(
         data: impl Into<PathBuf>,
         target: impl Into<String>,
@@ -411,8 +411,8 @@ impl DataSettings {
             site: None,
             wind: None,
             capacity: None,
-            learner: Learner::gbm(0),
-            method: IntervalMethod::Cqr,
+            learner: Learner::auto(0),
+            method: IntervalMethod::Conformal,
             quantiles: vec![],
             lags: 8,
             fix_time: None,
@@ -469,6 +469,8 @@ pub struct BacktestReport {
     pub overall: Score,
     /// Pairs with an observed target left out for a missing forecast or reference.
     pub left_out: usize,
+    /// Under `--model auto`: what won how often, and the energy the choice weighed.
+    pub auto: Option<model::AutoChoices>,
 }
 
 /// The forecasts at the longest horizon over a week, for a chart.
@@ -495,6 +497,19 @@ pub fn backtest(p: &Prepared, s: &BacktestSettings, span: &mut Span) -> Result<B
         first: s.first,
         last: s.last,
     };
+    let costs = match &p.settings.learner {
+        Learner::Auto(a) => {
+            let to = s.first + 1;
+            Some(candidate_costs(
+                p,
+                a,
+                to.saturating_sub(p.settings.window),
+                to,
+                span,
+            )?)
+        }
+        _ => None,
+    };
     let bt = span
         .phase("backtest", |_| backtest::run(&p.inputs, &settings))
         .map_err(|e| match e {
@@ -514,12 +529,61 @@ pub fn backtest(p: &Prepared, s: &BacktestSettings, span: &mut Span) -> Result<B
             source: e,
         })?;
     }
+    let auto = match (&p.settings.learner, costs) {
+        (Learner::Auto(a), Some((names, joules, estimate))) => Some(model::AutoChoices::new(
+            a.tolerance,
+            &names,
+            &joules,
+            estimate,
+            p.inputs.horizon,
+            &bt.choices,
+        )),
+        _ => None,
+    };
     Ok(BacktestReport {
         settings: s.clone(),
         backtest: bt,
         per_horizon: per,
         overall: all,
         left_out,
+        auto,
+    })
+}
+
+/// Measures one fit of each `--model auto` candidate on the window `[from, to)` (phase
+/// `auto: one fit of each candidate`, a phase per candidate, each fit repeated until it
+/// has run 0.1 s or 20 times): the candidates' names, joules per fit, and whether those
+/// are model estimates.
+fn candidate_costs(
+    p: &Prepared,
+    a: &model::AutoParams,
+    from: usize,
+    to: usize,
+    span: &mut Span,
+) -> Result<(Vec<String>, Vec<f64>, bool)> {
+    let cands = a.candidates(&p.inputs);
+    span.phase("auto: one fit of each candidate", |sp| {
+        let mut joules = Vec::with_capacity(cands.len());
+        let mut estimate = false;
+        for c in &cands {
+            let started = std::time::Instant::now();
+            let reps = sp.phase(c.name(), |_| -> Result<usize> {
+                let mut reps = 0;
+                while reps < 20 && (reps == 0 || started.elapsed().as_secs_f64() < 0.1) {
+                    model::fit_candidate_once(&p.inputs, c, from, to)?;
+                    reps += 1;
+                }
+                Ok(reps)
+            })?;
+            let e = &sp.children().last().expect("phase").energy;
+            joules.push(e.joules / reps as f64);
+            estimate |= e.estimate;
+        }
+        Ok((
+            cands.iter().map(model::Candidate::name).collect(),
+            joules,
+            estimate,
+        ))
     })
 }
 
@@ -666,6 +730,9 @@ impl BacktestReport {
             self.left_out
         );
         t.push_str(&p.clock_lines());
+        if let Some(a) = &self.auto {
+            t.push_str(&a.lines(s.step as f64 / 60.0));
+        }
         t.push_str(&self.table(p));
         t
     }
@@ -741,6 +808,8 @@ pub struct PredictReport {
     /// Steps without a forecast.
     pub missing: usize,
     pub out: PathBuf,
+    /// Under `--model auto`: the candidates' validation and the winner.
+    pub choice: Option<model::Choice>,
 }
 
 impl PredictReport {
@@ -759,6 +828,21 @@ impl PredictReport {
                 t,
                 "{} steps have no forecast (a feature is missing at the origin or target)",
                 self.missing
+            );
+        }
+        if let Some(c) = &self.choice {
+            let rmse: Vec<String> = c
+                .candidates
+                .iter()
+                .map(|c| format!("{} {:.2}", c.name, c.rmse))
+                .collect();
+            let _ = writeln!(
+                t,
+                "model auto: winners by horizon step {} (most accurate: {}); validation RMSE on the window's last 20 % ({} pairs): {}",
+                c.winners.join(", "),
+                c.most_accurate.join(", "),
+                c.validation_pairs,
+                rmse.join(", ")
             );
         }
         t
@@ -861,6 +945,7 @@ pub fn predict(mut p: Prepared, out: &Path, span: &mut Span) -> Result<PredictRe
         missing: pred.point.iter().filter(|v| v.is_nan()).count(),
         rows,
         out: out.to_path_buf(),
+        choice: f.choice,
     })
 }
 
@@ -909,6 +994,7 @@ impl BacktestReport {
                 "obstacle_height": w.obstacle_height,
             })),
             "model": d.learner,
+            "model_choice": r.auto,
             "intervals": if d.quantiles.is_empty() { serde_json::Value::Null } else { json!(d.method) },
             "quantiles": d.quantiles,
             "features": p.inputs.feature_names(),

@@ -21,7 +21,7 @@ def backtest(data: Any, **options: Any) -> Result:
     site is ``site_lat``, ``site_lon``, ``tilt`` and ``azimuth`` together (the clear-sky
     features); ``fix_time_shift`` corrects a shifted clock (``"America/Denver"``,
     ``"+60min"``);
-    ``weather`` another; ``horizon``, ``interval``, ``model`` (gbm, linear), ``quantiles``,
+    ``weather`` another; ``horizon``, ``interval``, ``model`` (auto, gbm, linear), ``quantiles``,
     ``intervals`` (cqr, conformal, gbm), ``start``/``end``, ``refit``, ``capacity``,
     ``site_lat``/``site_lon`` for the clear-sky features…
 
