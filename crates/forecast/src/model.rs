@@ -523,6 +523,8 @@ impl AutoParams {
                 .map(|p| Candidate::Model(Learner::Gbm(p))),
         );
         c.sort_by_key(Candidate::cost);
+        // two boosting sizes that come out the same (--trees 1, --max-depth 1) are one
+        c.dedup();
         c
     }
 }
@@ -1080,8 +1082,12 @@ pub fn fit(
             .collect();
         if !quantiles.is_empty() {
             f.method = IntervalMethod::Conformal;
-            for (h, &w) in c.winner_of.iter().enumerate() {
-                let res = &scaled_residuals(inp, &rows, &late, &c.preds[w])[h];
+            let residuals: Vec<Vec<Vec<f64>>> = distinct
+                .iter()
+                .map(|&w| scaled_residuals(inp, &rows, &late, &c.preds[w]))
+                .collect();
+            for (h, &k) in f.point_of.iter().enumerate() {
+                let res = &residuals[k][h];
                 f.offsets[h] = quantiles
                     .iter()
                     .map(|&q| conformal_quantile(res, q))
