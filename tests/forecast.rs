@@ -288,6 +288,17 @@ fn auto_chooses_per_horizon_by_validation_and_says_what_won() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--model auto"), "{}", stderr(&o));
     assert!(!out.exists());
+    // folds are fifths of the window, at most three
+    let o = terrawatt_strings(&june_backtest(
+        &data,
+        "2012-06-11",
+        &rep,
+        &out,
+        &["--auto-folds", "4"],
+    ));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--auto-folds"), "{}", stderr(&o));
+    assert!(!out.exists());
 }
 
 #[test]

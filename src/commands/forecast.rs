@@ -144,9 +144,9 @@ pub struct DataArgs {
     #[arg(long)]
     pub capacity: Option<f64>,
     /// The point model: auto (at each refit, the reference forecasts, ridge and boosting at
-    /// two sizes — --trees × --max-depth and half the trees one level shallower — fitted on
-    /// the window's first 80 % and scored on its last 20 %; the cheapest within
-    /// --auto-tolerance of the best RMSE wins), gbm (gradient boosting; also `boosting`) or
+    /// two sizes — --trees × --max-depth and half the trees one level shallower — scored
+    /// on the window's last --auto-folds fifths, each forecast by fits on what precedes it;
+    /// per horizon, the cheapest within --auto-tolerance of the best RMSE wins), gbm (gradient boosting; also `boosting`) or
     /// linear (ridge regression on standardised features; also `ridge`).
     #[arg(
         long,
@@ -158,6 +158,10 @@ pub struct DataArgs {
     /// share of the best one's (0.01 is 1 %).
     #[arg(long, default_value_t = 0.01, value_name = "SHARE")]
     pub auto_tolerance: f64,
+    /// With --model auto: validation folds, each a fifth of the training window, rolling
+    /// back from its end (1 to 3); more folds cost proportionally more fits.
+    #[arg(long, default_value_t = terrawatt_forecast::model::FOLDS as u8, value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub auto_folds: u8,
     /// Quantiles to forecast, e.g. 0.1,0.5,0.9.
     #[arg(long, value_delimiter = ',')]
     pub quantiles: Vec<f64>,
@@ -391,6 +395,7 @@ fn learner_of(a: &DataArgs) -> Result<Learner> {
             ],
             references: true,
             tolerance: a.auto_tolerance,
+            folds: usize::from(a.auto_folds),
         }),
         "gbm" | "boosting" => Learner::Gbm(boosting(a.trees, a.max_depth)),
         "linear" | "ridge" => Learner::Linear { alpha: a.alpha },

@@ -375,9 +375,11 @@ pub enum Learner {
 }
 
 /// `--model auto`: at each fit, the candidates (every reference forecast, ridge, and
-/// boosting at each of `boosting`'s sizes) are fitted on the first 80 % of the training
-/// window (by target time) and forecast its last 20 %. Per horizon, the most accurate by
-/// RMSE there sets the bar, and the winner is the cheapest candidate whose RMSE is within
+/// boosting at each of `boosting`'s sizes) are validated rolling through the training
+/// window's last `folds` fifths (by target time): fold k forecasts the fifth ending k − 1
+/// fifths before the window's end, fitted on the pairs before it (one fold: fitted on the
+/// first 80 %, forecasting the last 20 %). Per horizon, the most accurate by RMSE over the
+/// folds sets the bar, and the winner is the cheapest candidate whose RMSE is within
 /// `tolerance` (relative) of it. Cheaper is the fixed order reference < ridge < boosting by
 /// trees × 2^depth, the order of their measured fit energy ([`AutoChoices`] reports it), so
 /// the choice never depends on the machine or the thread count. The winners are then
@@ -395,6 +397,13 @@ pub struct AutoParams {
     pub references: bool,
     /// Relative RMSE within which a cheaper candidate wins (0.01: 1 %).
     pub tolerance: f64,
+    /// Validation folds, each a fifth of the window, rolling back from its end (1 to 3).
+    #[serde(default = "one_fold")]
+    pub folds: usize,
+}
+
+fn one_fold() -> usize {
+    1
 }
 
 impl Learner {
@@ -423,7 +432,8 @@ impl Learner {
     }
 
     /// `--model auto` with the command line's candidates: the references, ridge (α = 1),
-    /// boosting with 50 trees of depth 2 and with 100 trees of depth 3, tolerance 1 %.
+    /// boosting with 50 trees of depth 2 and with 100 trees of depth 3, tolerance 1 %,
+    /// [`FOLDS`] validation folds.
     pub fn auto(seed: u64) -> Learner {
         Learner::Auto(AutoParams {
             alpha: 1.0,
@@ -433,6 +443,7 @@ impl Learner {
             ],
             references: true,
             tolerance: 0.01,
+            folds: FOLDS,
         })
     }
 
@@ -465,6 +476,12 @@ impl Learner {
                         a.tolerance
                     )));
                 }
+                if !(1..=3).contains(&a.folds) {
+                    return Err(crate::ForecastError::Setting(format!(
+                        "--auto-folds {}: expected 1, 2 or 3 (each a fifth of the window)",
+                        a.folds
+                    )));
+                }
                 Learner::Linear { alpha: a.alpha }.check()?;
                 for p in &a.boosting {
                     Learner::Gbm(p.clone()).check()?;
@@ -474,6 +491,9 @@ impl Learner {
         Ok(())
     }
 }
+
+/// `--model auto`'s validation folds by default ([`AutoParams::folds`]).
+pub const FOLDS: usize = 2;
 
 /// A candidate of `--model auto`.
 #[derive(Debug, Clone, PartialEq)]
@@ -886,52 +906,68 @@ struct Chosen {
     choice: Choice,
 }
 
-/// `--model auto`'s validation: every candidate fitted on `early` (targets in
-/// `[from, cut)`) forecasts `late`; each horizon's winner is the cheapest candidate within
-/// the tolerance of that horizon's best RMSE (the overall winner where a horizon has no
-/// validation pair).
-fn choose(
-    inp: &Inputs,
-    a: &AutoParams,
-    rows: &Rows,
-    early: &[usize],
-    late: &[usize],
-    from: usize,
-    cut: usize,
-) -> Result<Chosen> {
-    if early.len() < 50 || late.len() < 10 {
-        return Err(crate::ForecastError::Setting(format!(
-            "--model auto: {} training and {} validation pairs in the window from interval {from} (at least 50 and 10 needed); lengthen --train-window or name one --model",
-            early.len(),
-            late.len(),
-        )));
-    }
+/// `--model auto`'s validation, rolling through the window's last `folds` fifths: fold k
+/// (1 = the last) forecasts the fifth ending k − 1 fifths before the end with every
+/// candidate fitted on the pairs before it. Squared errors are pooled over the folds, on
+/// the pairs where every candidate forecasts; each horizon's winner is the cheapest
+/// candidate within the tolerance of that horizon's best RMSE (the overall winner where a
+/// horizon has no validation pair). The last fold's forecasts are kept for the bands.
+fn choose(inp: &Inputs, a: &AutoParams, rows: &Rows, from: usize, to: usize) -> Result<Chosen> {
     let cands = a.candidates(inp);
-    let xl = rows.matrix(late);
-    let pairs = rows.pairs(late);
-    let mut preds = Vec::with_capacity(cands.len());
-    for c in &cands {
-        let f = fit_candidate(inp, c, rows, early, from, cut)?;
-        preds.push(f.predict(inp, &xl, &pairs));
-    }
-    // a candidate without a forecast for more than 1 % of the pairs is left out; the rest
-    // are scored on the pairs where all of them forecast
-    let usable: Vec<bool> = preds
-        .iter()
-        .map(|p| p.iter().filter(|v| !v.is_finite()).count() * 100 <= late.len())
-        .collect();
-    let common: Vec<usize> = (0..late.len())
-        .filter(|&r| (0..cands.len()).all(|c| !usable[c] || preds[c][r].is_finite()))
-        .collect();
-    let rmse_of = |c: usize, horizon: usize| -> f64 {
-        let (mut s, mut n) = (0.0, 0usize);
-        for &r in &common {
-            if horizon == 0 || rows.horizon[late[r]] == horizon {
-                s += (preds[c][r] - rows.y[late[r]]).powi(2);
-                n += 1;
+    let len = to - from;
+    let target = |k: usize| rows.origin[k] + rows.horizon[k];
+    let hz = inp.horizon;
+    let mut sum = vec![vec![0.0; hz]; cands.len()];
+    let mut count = vec![vec![0usize; hz]; cands.len()];
+    let mut usable = vec![true; cands.len()];
+    let mut last_preds = Vec::new();
+    let mut validation_pairs = 0;
+    for k in (1..=a.folds.clamp(1, 3)).rev() {
+        let lo = from + len * (5 - k) / 5;
+        let hi = if k == 1 { to } else { from + len * (6 - k) / 5 };
+        let fit_rows: Vec<usize> = (0..rows.y.len()).filter(|&r| target(r) < lo).collect();
+        let val: Vec<usize> = (0..rows.y.len())
+            .filter(|&r| (lo..hi).contains(&target(r)))
+            .collect();
+        if fit_rows.len() < 50 || val.len() < 10 {
+            if k == 1 {
+                return Err(crate::ForecastError::Setting(format!(
+                    "--model auto: {} training and {} validation pairs in the window from interval {from} (at least 50 and 10 needed); lengthen --train-window or name one --model",
+                    fit_rows.len(),
+                    val.len(),
+                )));
+            }
+            continue;
+        }
+        let x = rows.matrix(&val);
+        let pairs = rows.pairs(&val);
+        let mut preds = Vec::with_capacity(cands.len());
+        for c in &cands {
+            let f = fit_candidate(inp, c, rows, &fit_rows, from, lo)?;
+            preds.push(f.predict(inp, &x, &pairs));
+        }
+        // a candidate without a forecast for more than 1 % of a fold's pairs is left out;
+        // the rest are scored on the pairs where all of them forecast
+        for (c, p) in preds.iter().enumerate() {
+            usable[c] &= p.iter().filter(|v| !v.is_finite()).count() * 100 <= val.len();
+        }
+        for r in 0..val.len() {
+            if (0..cands.len()).any(|c| usable[c] && !preds[c][r].is_finite()) {
+                continue;
+            }
+            validation_pairs += 1;
+            let h = rows.horizon[val[r]] - 1;
+            for c in 0..cands.len() {
+                sum[c][h] += (preds[c][r] - rows.y[val[r]]).powi(2);
+                count[c][h] += 1;
             }
         }
-        if !usable[c] || n == 0 {
+        if k == 1 {
+            last_preds = preds;
+        }
+    }
+    let rmse = |s: f64, n: usize| {
+        if n == 0 {
             f64::NAN
         } else {
             (s / n as f64).sqrt() * inp.capacity
@@ -940,8 +976,20 @@ fn choose(
     let scores: Vec<CandidateScore> = (0..cands.len())
         .map(|c| CandidateScore {
             name: cands[c].name(),
-            rmse: rmse_of(c, 0),
-            rmse_by_horizon: (1..=inp.horizon).map(|h| rmse_of(c, h)).collect(),
+            rmse: if usable[c] {
+                rmse(sum[c].iter().sum(), count[c].iter().sum())
+            } else {
+                f64::NAN
+            },
+            rmse_by_horizon: (0..hz)
+                .map(|h| {
+                    if usable[c] {
+                        rmse(sum[c][h], count[c][h])
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect(),
         })
         .collect();
     let overall: Vec<f64> = scores.iter().map(|s| s.rmse).collect();
@@ -950,7 +998,7 @@ fn choose(
             "--model auto: no candidate forecasts the validation pairs of the window from interval {from}"
         )));
     };
-    let (winner_of, best_of): (Vec<usize>, Vec<usize>) = (0..inp.horizon)
+    let (winner_of, best_of): (Vec<usize>, Vec<usize>) = (0..hz)
         .map(|h| {
             let r: Vec<f64> = scores.iter().map(|s| s.rmse_by_horizon[h]).collect();
             pick(&r, a.tolerance).unwrap_or(fallback)
@@ -960,11 +1008,11 @@ fn choose(
         winners: winner_of.iter().map(|&c| cands[c].name()).collect(),
         most_accurate: best_of.iter().map(|&c| cands[c].name()).collect(),
         candidates: scores,
-        validation_pairs: common.len(),
+        validation_pairs,
     };
     Ok(Chosen {
         cands,
-        preds,
+        preds: last_preds,
         winner_of,
         choice,
     })
@@ -1004,17 +1052,18 @@ pub struct AutoChoices {
     /// Energy the winners' final fits saved against the most accurate candidates' (J, from
     /// each candidate's measured fit).
     pub joules_saved: f64,
-    /// Energy of the validation fits, every candidate on 80 % of each window (J, likewise).
+    /// Energy of the validation fits, every candidate on each fold's share of each window
+    /// (J, likewise).
     pub validation_joules: f64,
     /// True where the fits' energy is a model figure.
     pub estimate: bool,
 }
 
 impl AutoChoices {
-    /// The record of `choices` for candidates `names` (cheapest first) whose one fit
-    /// measured `joules`, over `horizon` steps.
+    /// The record of `choices` under `auto` for candidates `names` (cheapest first) whose
+    /// one fit on a whole window measured `joules`, over `horizon` steps.
     pub fn new(
-        tolerance: f64,
+        auto: &AutoParams,
         names: &[String],
         joules: &[f64],
         estimate: bool,
@@ -1067,13 +1116,17 @@ impl AutoChoices {
                 c.mean_validation_rmse = s / n as f64;
             }
         }
+        // fold k fits on (5 − k) fifths of the window
+        let share: f64 = (1..=auto.folds.clamp(1, 3))
+            .map(|k| (5 - k) as f64 / 5.0)
+            .sum();
         AutoChoices {
             fits: choices.len(),
-            tolerance,
+            tolerance: auto.tolerance,
             candidates,
             cheaper_within_tolerance: cheaper,
             joules_saved: saved,
-            validation_joules: 0.8 * choices.len() as f64 * joules.iter().sum::<f64>(),
+            validation_joules: share * choices.len() as f64 * joules.iter().sum::<f64>(),
             estimate,
         }
     }
@@ -1150,7 +1203,7 @@ pub fn fit(
     };
     if let Learner::Auto(a) = learner {
         // each horizon's winner; bands from its own residuals on the last 20 %
-        let c = choose(inp, a, &rows, &early, &late, from, cut)?;
+        let c = choose(inp, a, &rows, from, to)?;
         let mut distinct: Vec<usize> = c.winner_of.clone();
         distinct.sort_unstable();
         distinct.dedup();

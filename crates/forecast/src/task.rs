@@ -531,7 +531,7 @@ pub fn backtest(p: &Prepared, s: &BacktestSettings, span: &mut Span) -> Result<B
     }
     let auto = match (&p.settings.learner, costs) {
         (Learner::Auto(a), Some((names, joules, estimate))) => Some(model::AutoChoices::new(
-            a.tolerance,
+            a,
             &names,
             &joules,
             estimate,
