@@ -257,13 +257,20 @@ fn auto_chooses_per_horizon_by_validation_and_says_what_won() {
             .sum();
         assert_eq!((wins, best), (10, 10), "{choice}");
     }
-    // each candidate's fit was measured in its own phase; boosting costs more than ridge
+    // each candidate's fit was measured in its own phase: a learned model costs more than
+    // a reference forecast (ridge against boosting depends on the window, and is reported)
     let joules = |n: &str| {
         cands[names.iter().position(|m| *m == n).unwrap()]["fit_joules"]
             .as_f64()
             .unwrap()
     };
-    assert!(joules("gbm_100x3") > joules("ridge"), "{choice}");
+    for model in ["ridge", "gbm_50x2", "gbm_100x3"] {
+        assert!(joules(model) > 5.0 * joules("persistence"), "{choice}");
+    }
+    assert!(
+        choice["joules_saved"].as_f64().unwrap().is_finite(),
+        "{choice}"
+    );
     let phases = r["energy"]["span"]["children"].to_string();
     assert!(
         phases.contains("auto: one fit of each candidate"),

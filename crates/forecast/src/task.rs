@@ -838,9 +838,10 @@ impl PredictReport {
                 .collect();
             let _ = writeln!(
                 t,
-                "model auto: winners by horizon step {} (most accurate: {}); validation RMSE on the window's last 20 % ({} pairs): {}",
+                "model auto: winners by horizon step {} (most accurate: {}); validation RMSE over the window's last {} fifth(s) ({} pairs): {}",
                 c.winners.join(", "),
                 c.most_accurate.join(", "),
+                c.folds,
                 c.validation_pairs,
                 rmse.join(", ")
             );
