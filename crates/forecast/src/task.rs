@@ -562,6 +562,7 @@ fn candidate_costs(
     span: &mut Span,
 ) -> Result<(Vec<String>, Vec<f64>, bool)> {
     let cands = a.candidates(&p.inputs);
+    let rows = model::training_rows(&p.inputs, from, to);
     span.phase("auto: one fit of each candidate", |sp| {
         let mut joules = Vec::with_capacity(cands.len());
         let mut estimate = false;
@@ -570,7 +571,7 @@ fn candidate_costs(
             let reps = sp.phase(c.name(), |_| -> Result<usize> {
                 let mut reps = 0;
                 while reps < 20 && (reps == 0 || started.elapsed().as_secs_f64() < 0.1) {
-                    model::fit_candidate_once(&p.inputs, c, from, to)?;
+                    model::fit_candidate_once(&p.inputs, c, &rows, from, to)?;
                     reps += 1;
                 }
                 Ok(reps)

@@ -1,6 +1,7 @@
 //! Linear models: ordinary least squares (minimum-norm on rank-deficient designs, so its
-//! predictions equal scikit-learn's `LinearRegression`), ridge (closed form through the
-//! SVD), and lasso / elastic net by cyclic coordinate descent (Friedman, Hastie &
+//! predictions equal scikit-learn's `LinearRegression`), ridge (closed form: the normal
+//! equations `(XᵀX + αI)β = Xᵀy` by Cholesky where α bounds their condition, as
+//! scikit-learn's default solver does, else through the SVD), and lasso / elastic net by cyclic coordinate descent (Friedman, Hastie &
 //! Tibshirani 2010) on scikit-learn's objective
 //! `1/(2n)·‖y − Xβ‖² + α·ρ·‖β‖₁ + α·(1 − ρ)/2·‖β‖²`.
 //! The intercept is not penalised: X and y are centred first. With `standardize`, columns
@@ -112,7 +113,8 @@ pub struct LinearModel {
     pub coef: Vec<f64>,
     pub intercept: f64,
     pub params: LinearParams,
-    /// Numerical rank of the centred design (least squares and ridge).
+    /// Numerical rank of the centred design (least squares, and ridge where the SVD solved
+    /// it).
     pub rank: Option<usize>,
     /// Coordinate-descent sweeps used (lasso, elastic net).
     pub iterations: Option<usize>,
@@ -187,14 +189,17 @@ impl ValidLinearParams {
                 let svd = svd_columns(cols);
                 (svd.solve(&yc, |s| 1.0 / (s * s)), Some(svd.rank()), None)
             }
-            Penalty::Ridge { alpha } => {
-                let svd = svd_columns(cols);
-                (
-                    svd.solve(&yc, |s| 1.0 / (s * s + alpha)),
-                    Some(svd.rank()),
-                    None,
-                )
-            }
+            Penalty::Ridge { alpha } => match ridge_normal_equations(&cols, &yc, alpha) {
+                Some(b) => (b, None, None),
+                None => {
+                    let svd = svd_columns(cols);
+                    (
+                        svd.solve(&yc, |s| 1.0 / (s * s + alpha)),
+                        Some(svd.rank()),
+                        None,
+                    )
+                }
+            },
             Penalty::ElasticNet { alpha, l1_ratio } => {
                 let (b, it) = coordinate_descent(&cols, &yc, alpha, l1_ratio, p.max_iter, p.tol);
                 (b, None, Some(it))
@@ -210,6 +215,66 @@ impl ValidLinearParams {
             iterations,
         })
     }
+}
+
+/// Ridge by the normal equations `(XᵀX + αI)β = Xᵀy` (Cholesky), for a tall design whose
+/// α is at least 1e-6 of the Gram matrix's mean diagonal: its condition number is then at
+/// most about 1e6 · p, and β is as exact as the SVD's to ~1e-9 at a fraction of its cost
+/// (one pass for XᵀX instead of Jacobi sweeps). None where that does not hold.
+fn ridge_normal_equations(cols: &[Vec<f64>], y: &[f64], alpha: f64) -> Option<Vec<f64>> {
+    let d = cols.len();
+    let n = y.len();
+    if alpha <= 0.0 || n <= d || d == 0 {
+        return None;
+    }
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let mut g = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..=i {
+            g[i * d + j] = dot(&cols[i], &cols[j]);
+        }
+    }
+    let trace: f64 = (0..d).map(|i| g[i * d + i]).sum();
+    let floor = 1e-6 * trace / d as f64;
+    if !floor.is_finite() || alpha < floor {
+        return None;
+    }
+    for i in 0..d {
+        g[i * d + i] += alpha;
+    }
+    // lower-triangular L with L Lᵀ = G, in place
+    for j in 0..d {
+        let mut diag = g[j * d + j];
+        for k in 0..j {
+            diag -= g[j * d + k] * g[j * d + k];
+        }
+        if diag.is_nan() || diag <= 0.0 {
+            return None;
+        }
+        let l = diag.sqrt();
+        g[j * d + j] = l;
+        for i in (j + 1)..d {
+            let mut v = g[i * d + j];
+            for k in 0..j {
+                v -= g[i * d + k] * g[j * d + k];
+            }
+            g[i * d + j] = v / l;
+        }
+    }
+    let mut b: Vec<f64> = cols.iter().map(|c| dot(c, y)).collect();
+    for i in 0..d {
+        for k in 0..i {
+            b[i] -= g[i * d + k] * b[k];
+        }
+        b[i] /= g[i * d + i];
+    }
+    for i in (0..d).rev() {
+        for k in (i + 1)..d {
+            b[i] -= g[k * d + i] * b[k];
+        }
+        b[i] /= g[i * d + i];
+    }
+    Some(b)
 }
 
 fn coordinate_descent(
@@ -292,6 +357,57 @@ mod tests {
             .fit(x.view(), y.view())
             .unwrap();
         assert!(ridge.coef[0] < 3.0 && ridge.coef[0] > 0.0);
+    }
+
+    #[test]
+    fn ridge_by_the_normal_equations_equals_the_svd() {
+        // a tall seeded design with a near-copy column and a constant-free intercept
+        let (n, d) = (500, 6);
+        let mut state = 42u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let mut x = ndarray::Array2::<f64>::zeros((n, d));
+        for i in 0..n {
+            for j in 0..d - 1 {
+                x[[i, j]] = next() * (j + 1) as f64;
+            }
+            x[[i, d - 1]] = x[[i, 0]] + 1e-7 * next();
+        }
+        let y: Array1<f64> = (0..n)
+            .map(|i| 2.0 * x[[i, 0]] - x[[i, 3]] + 0.1 * next())
+            .collect();
+        for alpha in [0.1, 1.0, 10.0] {
+            let cols: Vec<Vec<f64>> = (0..d)
+                .map(|j| {
+                    let m = x.column(j).mean().unwrap();
+                    x.column(j).iter().map(|v| v - m).collect()
+                })
+                .collect();
+            let ym = y.mean().unwrap();
+            let yc: Vec<f64> = y.iter().map(|v| v - ym).collect();
+            let fast = ridge_normal_equations(&cols, &yc, alpha).expect("well conditioned");
+            let svd = svd_columns(cols).solve(&yc, |s| 1.0 / (s * s + alpha));
+            for (a, b) in fast.iter().zip(&svd) {
+                assert!(
+                    (a - b).abs() <= 1e-9 * (1.0 + b.abs()),
+                    "{fast:?} vs {svd:?}"
+                );
+            }
+            // and the model takes this path
+            let m = LinearParams::ridge(alpha)
+                .check()
+                .unwrap()
+                .fit(x.view(), y.view())
+                .unwrap();
+            assert_eq!(m.rank, None);
+        }
+        // a tiny α leaves the normal equations ill-conditioned: the SVD solves it
+        let cols: Vec<Vec<f64>> = (0..d).map(|j| x.column(j).to_vec()).collect();
+        assert!(ridge_normal_equations(&cols, &vec![0.0; n], 1e-12).is_none());
     }
 
     #[test]
