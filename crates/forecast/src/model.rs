@@ -1565,6 +1565,55 @@ mod tests {
     }
 
     #[test]
+    fn auto_refuses_what_it_cannot_use() {
+        // tolerances that are not a finite share ≥ 0, and folds outside 1..=3
+        for t in [f64::NAN, -0.01, f64::INFINITY] {
+            let Learner::Auto(mut a) = Learner::auto(0) else {
+                unreachable!()
+            };
+            a.tolerance = t;
+            let e = Learner::Auto(a).check().unwrap_err().to_string();
+            assert!(e.contains("--auto-tolerance"), "{e}");
+        }
+        let Learner::Auto(mut a) = Learner::auto(0) else {
+            unreachable!()
+        };
+        a.folds = 0;
+        let e = Learner::Auto(a).check().unwrap_err().to_string();
+        assert!(e.contains("--auto-folds 0"), "{e}");
+        // windows too short to train on, or to hold out a validation fold after training
+        // (4 pairs a target interval): a clear error, not a guess
+        let steps = normals(3, 4 * 96);
+        let y: Vec<f64> = steps.iter().map(|e| 50.0 + e).collect();
+        let inp = inputs(y, vec![]);
+        let e = fit(
+            &inp,
+            &Learner::auto(0),
+            &[],
+            IntervalMethod::Conformal,
+            96,
+            96 + 10,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("training pairs"), "{e}");
+        let e = fit(
+            &inp,
+            &Learner::auto(0),
+            &[],
+            IntervalMethod::Conformal,
+            96,
+            96 + 16,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("--model auto") && e.contains("--train-window"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn auto_takes_no_quantile_boosting_bands() {
         let e = IntervalMethod::Cqr.check(&Learner::auto(0)).unwrap_err();
         assert!(e.to_string().contains("--intervals conformal"), "{e}");
