@@ -33,6 +33,10 @@ pub struct Backtest {
     pub refits: usize,
     /// Mean training pairs per refit, and pairs dropped for a missing feature (summed).
     pub train_rows_mean: f64,
+    /// Refits trained on fewer than half the pairs their window could hold (every target
+    /// in it, in daylight with a site, at every horizon): gaps in the data left their
+    /// forecasts and bands resting on little.
+    pub thin_refits: usize,
     pub dropped_training_pairs: usize,
     /// Under `--model auto`: each refit's choice, in order.
     pub choices: Vec<model::Choice>,
@@ -59,6 +63,8 @@ pub fn run(inp: &Inputs, s: &Settings) -> Result<Backtest> {
         pred: model::Predictions,
         refs: Vec<Vec<f64>>,
         rows: usize,
+        /// The pairs the window could hold.
+        possible: usize,
         dropped: usize,
         choice: Option<model::Choice>,
     }
@@ -92,6 +98,7 @@ pub fn run(inp: &Inputs, s: &Settings) -> Result<Backtest> {
                 pred,
                 refs: refs_out,
                 rows: f.train_rows,
+                possible: (from..to).filter(|&j| inp.daytime(j)).count() * inp.horizon,
                 dropped: f.dropped,
                 choice: f.choice,
             })
@@ -104,6 +111,7 @@ pub fn run(inp: &Inputs, s: &Settings) -> Result<Backtest> {
         ..Default::default()
     };
     let mut rows = 0usize;
+    let mut thin = 0;
     for b in done {
         let b = b?;
         bt.pairs.extend(b.pairs);
@@ -115,10 +123,12 @@ pub fn run(inp: &Inputs, s: &Settings) -> Result<Backtest> {
             bt.references[r].1.extend(v);
         }
         rows += b.rows;
+        thin += usize::from(2 * b.rows < b.possible);
         bt.dropped_training_pairs += b.dropped;
         bt.choices.extend(b.choice);
     }
     bt.train_rows_mean = rows as f64 / blocks.len() as f64;
+    bt.thin_refits = thin;
     Ok(bt)
 }
 
@@ -248,4 +258,57 @@ pub fn score(inp: &Inputs, bt: &Backtest, quantiles: &[f64]) -> (Vec<Score>, Sco
     };
     let per: Vec<Score> = (1..=inp.horizon).map(one).collect();
     (per, one(0), left_out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refits_on_gappy_windows_are_counted_thin() {
+        // 40 days of a daily cycle; days 10 to 16 are missing, and the day after them has
+        // no day-before value, so a 10-day window ending on day 21 holds 3 days of training
+        // pairs
+        let n = 40 * 96;
+        let tau = std::f64::consts::TAU;
+        let y: Vec<f64> = (0..n)
+            .map(|t| {
+                if (10 * 96..17 * 96).contains(&t) {
+                    f64::NAN
+                } else {
+                    50.0 + 10.0 * ((t % 96) as f64 / 96.0 * tau).sin() + ((t * 7919) % 13) as f64
+                }
+            })
+            .collect();
+        let inp = Inputs {
+            hour_angle: (0..n).map(|i| (i % 96) as f64 / 96.0 * tau).collect(),
+            year_angle: vec![0.0; n],
+            y,
+            poa_clear: vec![],
+            elevation: vec![],
+            wind_hub: vec![],
+            curve_fraction: vec![],
+            exog: vec![],
+            exog_names: vec![],
+            steps_per_day: 96,
+            steps_per_hour: 4,
+            horizon: 4,
+            lags: 8,
+            capacity: 100.0,
+        };
+        let s = Settings {
+            learner: Learner::Linear { alpha: 1.0 },
+            quantiles: vec![],
+            method: IntervalMethod::Conformal,
+            window: 10 * 96,
+            refit: 96,
+            first: 21 * 96,
+            last: 35 * 96,
+        };
+        let bt = run(&inp, &s).unwrap();
+        assert_eq!(bt.refits, 14);
+        // the windows ending on days 21 and 22 hold 3 and 4 days of pairs; the one ending
+        // on day 23 holds 5 of 10, exactly half, which is not fewer
+        assert_eq!(bt.thin_refits, 2, "{}", bt.thin_refits);
+    }
 }

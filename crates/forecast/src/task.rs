@@ -730,6 +730,13 @@ impl BacktestReport {
             if d.site.is_some() { " in daylight" } else { "" },
             self.left_out
         );
+        if bt.thin_refits > 0 {
+            let _ = writeln!(
+                t,
+                "warning: {} of {} refits trained on fewer than half the pairs their {} window could hold (gaps in the data); their forecasts and bands rest on little",
+                bt.thin_refits, bt.refits, d.train_window_text
+            );
+        }
         t.push_str(&p.clock_lines());
         if let Some(a) = &self.auto {
             t.push_str(&a.lines(s.step as f64 / 60.0));
@@ -1004,6 +1011,7 @@ impl BacktestReport {
             "last_origin": stamp(s, r.settings.last - 1),
             "refits": bt.refits,
             "train_pairs_mean": bt.train_rows_mean,
+            "thin_refits": bt.thin_refits,
             "dropped_training_pairs": bt.dropped_training_pairs,
             "forecasts": bt.pairs.len(),
             "scored": r.overall.n,
