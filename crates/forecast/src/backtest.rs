@@ -280,22 +280,7 @@ mod tests {
                 }
             })
             .collect();
-        let inp = Inputs {
-            hour_angle: (0..n).map(|i| (i % 96) as f64 / 96.0 * tau).collect(),
-            year_angle: vec![0.0; n],
-            y,
-            poa_clear: vec![],
-            elevation: vec![],
-            wind_hub: vec![],
-            curve_fraction: vec![],
-            exog: vec![],
-            exog_names: vec![],
-            steps_per_day: 96,
-            steps_per_hour: 4,
-            horizon: 4,
-            lags: 8,
-            capacity: 100.0,
-        };
+        let inp = crate::model::tests::inputs(y, vec![]);
         let s = Settings {
             learner: Learner::Linear { alpha: 1.0 },
             quantiles: vec![],

@@ -1394,7 +1394,7 @@ pub fn predict(inp: &Inputs, f: &Forecaster, pairs: &[(usize, usize)]) -> Predic
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A seeded normal stream (splitmix64 and Box–Muller).
@@ -1416,7 +1416,7 @@ mod tests {
     }
 
     /// 15-minute inputs without a site: 4 steps ahead, 8 lags.
-    fn inputs(y: Vec<f64>, exog: Vec<Vec<f64>>) -> Inputs {
+    pub(crate) fn inputs(y: Vec<f64>, exog: Vec<Vec<f64>>) -> Inputs {
         let n = y.len();
         Inputs {
             hour_angle: (0..n)
@@ -1436,6 +1436,18 @@ mod tests {
             lags: 8,
             capacity: 100.0,
         }
+    }
+
+    /// `--model auto` with the defaults on targets in `[from, to)`.
+    fn auto_fit(inp: &Inputs, quantiles: &[f64], from: usize, to: usize) -> Result<Forecaster> {
+        fit(
+            inp,
+            &Learner::auto(0),
+            quantiles,
+            IntervalMethod::Conformal,
+            from,
+            to,
+        )
     }
 
     #[test]
@@ -1459,15 +1471,7 @@ mod tests {
             y.push(v);
         }
         let inp = inputs(y, vec![]);
-        let f = fit(
-            &inp,
-            &Learner::auto(0),
-            &[],
-            IntervalMethod::Conformal,
-            96,
-            40 * 96,
-        )
-        .unwrap();
+        let f = auto_fit(&inp, &[], 96, 40 * 96).unwrap();
         let c = f.choice.expect("auto reports its choice");
         assert_eq!(c.winners, vec!["persistence"; 4], "{c:?}");
         // the day-before value and the climatology are far worse
@@ -1487,15 +1491,7 @@ mod tests {
             .map(|t| 50.0 + 20.0 * w[t] + 0.5 * noise[t])
             .collect();
         let inp = inputs(y, vec![w]);
-        let f = fit(
-            &inp,
-            &Learner::auto(0),
-            &[0.1, 0.9],
-            IntervalMethod::Conformal,
-            96,
-            n,
-        )
-        .unwrap();
+        let f = auto_fit(&inp, &[0.1, 0.9], 96, n).unwrap();
         let c = f.choice.as_ref().expect("auto reports its choice");
         assert_eq!(c.winners, vec!["ridge"; 4], "{c:?}");
         for s in &c.candidates {
@@ -1586,27 +1582,9 @@ mod tests {
         let steps = normals(3, 4 * 96);
         let y: Vec<f64> = steps.iter().map(|e| 50.0 + e).collect();
         let inp = inputs(y, vec![]);
-        let e = fit(
-            &inp,
-            &Learner::auto(0),
-            &[],
-            IntervalMethod::Conformal,
-            96,
-            96 + 10,
-        )
-        .unwrap_err()
-        .to_string();
+        let e = auto_fit(&inp, &[], 96, 96 + 10).unwrap_err().to_string();
         assert!(e.contains("training pairs"), "{e}");
-        let e = fit(
-            &inp,
-            &Learner::auto(0),
-            &[],
-            IntervalMethod::Conformal,
-            96,
-            96 + 16,
-        )
-        .unwrap_err()
-        .to_string();
+        let e = auto_fit(&inp, &[], 96, 96 + 16).unwrap_err().to_string();
         assert!(
             e.contains("--model auto") && e.contains("--train-window"),
             "{e}"
