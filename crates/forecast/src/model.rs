@@ -1592,6 +1592,39 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_forecast_without_its_inputs_stays_missing_not_zero() {
+        // a climatology with no data at any time of day forecasts nothing; before, the
+        // clamp at 0 turned its NaN into a forecast of 0
+        let inp = inputs(vec![50.0; 3 * 96], vec![]);
+        let f = Forecaster {
+            point: vec![Fitted::Reference(
+                Reference::Climatology,
+                ReferenceFit {
+                    climatology: vec![f64::NAN; 96],
+                    blend_mean: 0.0,
+                    blend_rho: vec![0.0; 4],
+                },
+            )],
+            point_of: vec![0; 4],
+            quantile_models: vec![],
+            offsets: vec![vec![0.0, 0.0]; 8],
+            quantiles: vec![0.1, 0.9],
+            method: IntervalMethod::Conformal,
+            train_rows: 0,
+            dropped: 0,
+            choice: None,
+            scale: Scale::new(&inp, 0, 96),
+        };
+        let p = predict(&inp, &f, &[(2 * 96, 1), (2 * 96, 4)]);
+        assert!(p.point.iter().all(|v| v.is_nan()), "{:?}", p.point);
+        assert!(
+            p.quantiles.iter().flatten().all(|v| v.is_nan()),
+            "{:?}",
+            p.quantiles
+        );
+    }
+
+    #[test]
     fn auto_takes_no_quantile_boosting_bands() {
         let e = IntervalMethod::Cqr.check(&Learner::auto(0)).unwrap_err();
         assert!(e.to_string().contains("--intervals conformal"), "{e}");
