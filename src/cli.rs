@@ -662,6 +662,10 @@ pub struct HyperArgs {
     /// Boosting: hold out 10 % and stop after 50 rounds without improvement.
     #[arg(long)]
     pub early_stopping: bool,
+    /// Bins per feature, 2–256: forest trees split on histograms of this many bins, much
+    /// faster on large tables [forest: exact splits; gbm: 256].
+    #[arg(long)]
+    pub max_bins: Option<usize>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -90,6 +90,50 @@ fn fit_then_predict_on_the_sample() {
 }
 
 #[test]
+fn a_histogram_forest_fits_close_to_the_exact_one_and_saves_its_bins() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = sample();
+    let fit = |extra: &[&str]| {
+        let model = dir.path().join(format!("forest{}.json", extra.len()));
+        let mut args = vec![
+            "building",
+            "fit",
+            "--data",
+            s(&data),
+            "--target",
+            "heating_kwh_m2",
+            "--exclude",
+            "cooling_kwh_m2",
+            "--model",
+            "forest",
+            "--n-trees",
+            "20",
+            "--out",
+            s(&model),
+            "--json",
+        ];
+        args.extend(extra);
+        let o = terrawatt(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let saved = std::fs::read_to_string(&model).unwrap();
+        (r["results"]["mae"].as_f64().unwrap(), saved)
+    };
+    let (exact, saved_exact) = fit(&[]);
+    let (binned, saved) = fit(&["--max-bins", "16"]);
+    assert!(
+        !saved_exact.contains("max_bins"),
+        "exact models are saved as before"
+    );
+    assert!(
+        saved.contains("\"max_bins\":16"),
+        "the histogram's bins are saved"
+    );
+    // 16 bins of the sample's features lose little in-sample accuracy
+    assert!(binned > 0.0 && binned < 1.5 * exact, "{binned} vs {exact}");
+}
+
+#[test]
 fn green_choice_prints_the_table_and_draws_the_front() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("auto.json");
@@ -244,6 +288,13 @@ fn bad_inputs_fail_clearly_and_leave_no_output() {
             ],
         ),
         "invalid hyper-parameter max_features = 0",
+    );
+    run(
+        fit(
+            &good,
+            &["--target", "load", "--model", "forest", "--max-bins", "1"],
+        ),
+        "invalid hyper-parameter max_bins = 1",
     );
     // an unknown model name: clap lists the choices, exit 2
     let o = terrawatt(&[

@@ -2,9 +2,7 @@
 LightGBM and scikit-learn's HistGradientBoostingRegressor, same data, same hyper-parameters,
 same machine, one run.
 
-Data: 1,200,000 rows x 8 features, x ~ U(0, 10), y = 3 sin x0 + x1 x2 / 10 - x3 + N(0, 0.5^2)
-(numpy default_rng(1)); the first 1,000,000 rows train, the last 200,000 are held out.
-Written once as Parquet to $BENCH_DIR (default /var/tmp/gbm-bench).
+Data: million_rows.py (1,000,000 training rows x 8 features, 200,000 held out).
 
 Hyper-parameters: 100 trees, learning rate 0.1, min 20 rows per leaf, no row subsampling,
 255/256 bins, and two tree shapes:
@@ -22,67 +20,28 @@ Run: python3 -m venv /var/tmp/venv-gbm && /var/tmp/venv-gbm/bin/pip install ligh
      cargo build --release
      /var/tmp/venv-gbm/bin/python benches/compare/boosting_million_rows.py [target/release/terrawatt]
 """
-import json
 import os
-import subprocess
 import sys
 import time
 
 import lightgbm
 import numpy as np
-import pandas as pd
 import sklearn
 from sklearn.ensemble import HistGradientBoostingRegressor
 
+from million_rows import REPS, Xte, Xtr, load1, median_runs, rmse, terrawatt as terrawatt_fit, ytr
+
 BIN = sys.argv[1] if len(sys.argv) > 1 else "target/release/terrawatt"
-DIR = os.environ.get("BENCH_DIR", "/var/tmp/gbm-bench")
-REPS = int(os.environ.get("REPS", "3"))
 SHAPES = os.environ.get("SHAPES", "depth-6,leaves-31").split(",")
 THREADS = [int(t) for t in os.environ.get("THREADS", "2,1").split(",")]
-os.makedirs(DIR, exist_ok=True)
-
-rng = np.random.default_rng(1)
-n, n_test = 1_000_000, 200_000
-X = rng.uniform(0, 10, (n + n_test, 8))
-y = np.sin(X[:, 0]) * 3 + X[:, 1] * X[:, 2] / 10 - X[:, 3] + 0.5 * rng.standard_normal(n + n_test)
-cols = [f"x{i}" for i in range(8)]
-train, test = os.path.join(DIR, "train.parquet"), os.path.join(DIR, "test.parquet")
-if not (os.path.exists(train) and os.path.exists(test)):
-    df = pd.DataFrame(X, columns=cols)
-    df["y"] = y
-    df.iloc[:n].to_parquet(train, index=False)
-    df.iloc[n:].to_parquet(test, index=False)
-Xtr, ytr, Xte, yte = X[:n], y[:n], X[n:], y[n:]
-
-
-def rmse(p):
-    return float(np.sqrt(np.mean((p - yte) ** 2)))
-
-
-def load1():
-    return float(open("/proc/loadavg").read().split()[0])
 
 
 def terrawatt(shape, threads):
-    model = os.path.join(DIR, "model.json")
-    report = os.path.join(DIR, "report.json")
-    args = [BIN, "building", "fit", "--data", train, "--target", "y", "--model", "gbm",
-            "--n-trees", "100", "--learning-rate", "0.1", "--max-depth", "6",
-            "--min-samples-leaf", "20", "--subsample", "1", "--out", model,
-            "--report", report]
+    args = ["--model", "gbm", "--n-trees", "100", "--learning-rate", "0.1", "--max-depth", "6",
+            "--min-samples-leaf", "20", "--subsample", "1"]
     if shape == "leaves-31":
         args += ["--max-leaves", "31"]
-    env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
-    subprocess.run(args, check=True, env=env, capture_output=True)
-    rep = json.load(open(report))
-
-    fit = next(c for c in rep["energy"]["span"]["children"] if c["name"] == "fit")
-    secs = fit["wall_s"]
-    pred = os.path.join(DIR, "pred.csv")
-    subprocess.run([BIN, "building", "predict", "--model", model, "--data", test, "--out", pred],
-                   check=True, env=env, capture_output=True)
-    p = pd.read_csv(pred)["prediction"].to_numpy()
-    return secs, rmse(p)
+    return terrawatt_fit(BIN, args, threads)
 
 
 def lgbm(shape, threads):
@@ -113,9 +72,7 @@ for shape in SHAPES:
     for threads in THREADS:
         res = {}
         for name, f in [("terrawatt", terrawatt), ("lightgbm", lgbm), ("sklearn-hgb", hgb)]:
-            runs = [f(shape, threads) for _ in range(REPS)]
-            secs = sorted(r[0] for r in runs)
-            res[name] = (secs[len(secs) // 2], runs[0][1])
+            res[name] = median_runs(lambda: f(shape, threads))
         base = res["terrawatt"][0]
         for name, (s, e) in res.items():
             ratio = "" if name == "terrawatt" else f"  terrawatt {s / base:.2f}x faster"

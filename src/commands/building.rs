@@ -42,6 +42,7 @@ fn hyper(h: &HyperArgs) -> Result<Hyper> {
         }),
         early_stopping: h.early_stopping,
         seed: h.seed,
+        max_bins: h.max_bins,
     })
 }
 

@@ -1,6 +1,6 @@
-"""Reference for terrawatt-learn's histogram boosting: LightGBM and scikit-learn's
-HistGradientBoostingRegressor on one synthetic data set, their test RMSE written to
-crates/learn/tests/fixtures/boosting_peers.json.
+"""Reference for terrawatt-learn's histogram boosting and forests: LightGBM and
+scikit-learn's HistGradientBoostingRegressor and RandomForestRegressor on one synthetic data
+set, their test RMSE written to crates/learn/tests/fixtures/boosting_peers.json.
 
 The data are defined by a seeded splitmix64 stream (Steele, Lea & Flood 2014), uniform
 doubles from its top 53 bits and Box–Muller normals (u1 = 1 − U, u2 = U), so the Rust test
@@ -11,6 +11,11 @@ Hyper-parameters: 100 trees, learning rate 0.1, at least 20 rows a leaf, no row
 subsampling, 255 bins; two tree shapes: every node split down to depth 6 (LightGBM
 num_leaves=64, max_depth=6; scikit-learn max_leaf_nodes=None, max_depth=6) and LightGBM's
 default best-first growth to 31 leaves within depth 6.
+
+Forests: 100 trees, depth <= 8, at least 5 rows a leaf, every feature at every split:
+scikit-learn's RandomForestRegressor (exact splits, bootstrap samples, random_state 0) and
+LightGBM's random-forest mode (num_leaves=256, 255 bins, 0.632 of the rows drawn without
+replacement for each tree, LightGBM's rf having no bootstrap).
 
 Run: python3 -m venv /var/tmp/venv-gbm && /var/tmp/venv-gbm/bin/pip install lightgbm \
        scikit-learn numpy
@@ -23,7 +28,7 @@ import os
 import lightgbm
 import numpy as np
 import sklearn
-from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 
 M64 = (1 << 64) - 1
 
@@ -86,6 +91,17 @@ for shape, leaves in [("depth6", 64), ("leaves31", 31)]:
         "lightgbm_test_rmse": rmse(lgb.predict(Xte)),
         "sklearn_hgb_test_rmse": rmse(hgb.predict(Xte)),
     }
+rf = RandomForestRegressor(n_estimators=100, max_depth=8, min_samples_leaf=5,
+                           max_features=1.0, bootstrap=True, n_jobs=1,
+                           random_state=0).fit(Xtr, ytr)
+lrf = lightgbm.LGBMRegressor(boosting_type="rf", n_estimators=100, num_leaves=256,
+                             max_depth=8, min_child_samples=5, subsample=0.632,
+                             subsample_freq=1, colsample_bytree=1.0, max_bin=255, n_jobs=1,
+                             verbose=-1).fit(Xtr, ytr)
+out["forest_depth8"] = {
+    "sklearn_rf_test_rmse": rmse(rf.predict(Xte)),
+    "lightgbm_rf_test_rmse": rmse(lrf.predict(Xte)),
+}
 path = os.path.join(os.path.dirname(__file__), "..", "..", "crates", "learn", "tests",
                     "fixtures", "boosting_peers.json")
 with open(path, "w") as f:

@@ -90,6 +90,10 @@ pub struct Hyper {
     /// Boosting: hold out 10 % and stop after 50 rounds without improvement.
     pub early_stopping: bool,
     pub seed: u64,
+    /// Bins per feature, 2–256: the forest's histogram trees (default: exact splits), the
+    /// booster's bins (default 256).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_bins: Option<usize>,
 }
 
 /// The checked specification of one family with these hyper-parameters.
@@ -130,6 +134,7 @@ pub fn spec(kind: ModelKind, h: &Hyper) -> Result<ModelSpec, LearnError> {
             min_samples_leaf: h.min_samples_leaf.unwrap_or(1),
             max_features,
             seed: h.seed,
+            max_bins: h.max_bins,
             ..Default::default()
         }),
         ModelKind::Gbm => {
@@ -144,7 +149,7 @@ pub fn spec(kind: ModelKind, h: &Hyper) -> Result<ModelSpec, LearnError> {
                 subsample: h.subsample.unwrap_or(d.subsample),
                 early_stopping: h.early_stopping.then(EarlyStopping::default),
                 seed: h.seed,
-                ..d
+                max_bins: h.max_bins.unwrap_or(d.max_bins),
             })
         }
     }

@@ -1,13 +1,26 @@
-//! Random forests (Breiman 2001): bootstrap samples, exact CART trees grown in parallel
-//! (rayon over trees), predictions averaged. Tree `t` draws from its own stream of the seed
-//! (see [`crate::rng::Rng::stream`]), and averages are summed in tree order, so a seed gives
-//! the same forest and the same predictions at any thread count.
+//! Random forests (Breiman 2001): bootstrap samples, CART trees grown in parallel (rayon
+//! over trees), predictions averaged. Tree `t` draws from its own stream of the seed (see
+//! [`crate::rng::Rng::stream`]), and averages are summed in tree order, so a seed gives the
+//! same forest and the same predictions at any thread count.
+//!
+//! Splits are exact (every distinct value, as scikit-learn's) by default. With
+//! [`ForestParams::max_bins`] each feature is binned once for the whole forest (the
+//! booster's bins: every distinct value where there are few, equal-frequency edges where
+//! there are many), and each tree is grown on its bootstrap rows by the booster's histogram
+//! grower (as LightGBM's random-forest mode grows them): split search reads per-node
+//! histograms of the centred target, a split's threshold is its bin's upper edge, and a
+//! leaf's value is the exact mean of its rows' targets. At a million rows this is one to
+//! two orders of magnitude faster than exact splits (docs/benchmarks.md).
 
 use ndarray::{Array1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, param};
+use std::cell::RefCell;
+
+use crate::boost::Bins;
+use crate::boost::grow::{Codes, Grower, Grown, Rows};
+use crate::error::{LearnError, Result, param};
 use crate::rng::Rng;
 use crate::tree::{MaxFeatures, Tree, TreeParams, columns, fit_exact};
 
@@ -22,6 +35,10 @@ pub struct ForestParams {
     /// Draw a bootstrap sample per tree (else every tree sees all rows).
     pub bootstrap: bool,
     pub seed: u64,
+    /// Split on at most this many bins per feature, 2–256 (histogram trees); `None`: exact
+    /// splits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bins: Option<usize>,
 }
 
 impl Default for ForestParams {
@@ -35,6 +52,7 @@ impl Default for ForestParams {
             max_features: MaxFeatures::All,
             bootstrap: true,
             seed: 0,
+            max_bins: None,
         }
     }
 }
@@ -55,6 +73,11 @@ impl ForestParams {
     pub(crate) fn validate(&self) -> Result<()> {
         if self.n_trees == 0 {
             return Err(param("n_trees", 0, "at least 1"));
+        }
+        if let Some(b) = self.max_bins
+            && !(2..=256).contains(&b)
+        {
+            return Err(param("max_bins", b, "2 to 256"));
         }
         self.tree_params().validate()
     }
@@ -84,28 +107,105 @@ impl ValidForestParams {
     }
 
     pub fn fit(&self, x: ArrayView2<'_, f64>, y: &[f64]) -> Result<Forest> {
-        let cols = columns(x);
-        let n = y.len();
         let p = &self.0;
-        let tree_params = p.tree_params();
-        let trees = (0..p.n_trees)
-            .into_par_iter()
-            .map(|t| {
-                let mut rng = Rng::stream(p.seed, t as u64);
-                let idx: Vec<usize> = if p.bootstrap {
-                    let mut v: Vec<usize> = (0..n).map(|_| rng.below(n)).collect();
-                    v.sort_unstable();
-                    v
-                } else {
-                    (0..n).collect()
-                };
-                fit_exact(&cols, y, idx, &tree_params, &mut rng)
-            })
-            .collect();
+        let n = y.len();
+        if n == 0 {
+            return Err(LearnError::Data("a forest needs at least 1 row".into()));
+        }
+        if p.max_bins.is_some() && n > u32::MAX as usize {
+            return Err(LearnError::Data(format!(
+                "histogram trees take at most {} rows, not {n}",
+                u32::MAX
+            )));
+        }
+        let trees = match p.max_bins {
+            None => {
+                let cols = columns(x);
+                let tree_params = p.tree_params();
+                (0..p.n_trees)
+                    .into_par_iter()
+                    .map(|t| {
+                        let mut rng = Rng::stream(p.seed, t as u64);
+                        let idx = self.sample(n, &mut rng);
+                        fit_exact(&cols, y, idx, &tree_params, &mut rng)
+                    })
+                    .collect()
+            }
+            Some(max_bins) => self.fit_binned(x, y, max_bins),
+        };
         Ok(Forest {
             trees,
             params: p.clone(),
         })
+    }
+
+    /// Tree `t`'s rows: a bootstrap sample in increasing order, or every row.
+    fn sample(&self, n: usize, rng: &mut Rng) -> Vec<usize> {
+        if self.0.bootstrap {
+            // the draws counted, then listed in order (a sort of the draws, in linear time)
+            let mut count = vec![0u32; n];
+            for _ in 0..n {
+                count[rng.below(n)] += 1;
+            }
+            let mut v = Vec::with_capacity(n);
+            for (i, &c) in count.iter().enumerate() {
+                v.extend(std::iter::repeat_n(i, c as usize));
+            }
+            v
+        } else {
+            (0..n).collect()
+        }
+    }
+
+    /// Histogram trees on features binned once for the forest.
+    fn fit_binned(&self, x: ArrayView2<'_, f64>, y: &[f64], max_bins: usize) -> Vec<Tree> {
+        let p = &self.0;
+        let bins = Bins::fit_rows(x, None, max_bins);
+        let codes = Codes::new(x, None, &bins);
+        // splits are found on the centred target (f32 in the grower's rows); leaf values
+        // are exact means of the targets
+        let mean = y.iter().sum::<f64>() / y.len() as f64;
+        let g: Vec<f64> = y.iter().map(|v| v - mean).collect();
+        let k = p.max_features.resolve(x.ncols());
+        let sw = codes.w + 1;
+        (0..p.n_trees)
+            .into_par_iter()
+            // the row buffers are reused by the trees of one task
+            .map_init(Vec::new, |buffers: &mut Vec<u64>, t| {
+                let mut rng = Rng::stream(p.seed, t as u64);
+                let ids: Vec<u32> = self
+                    .sample(y.len(), &mut rng)
+                    .into_iter()
+                    .map(|i| i as u32)
+                    .collect();
+                buffers.resize(2 * ids.len() * sw, 0);
+                let (rows, scratch) = buffers.split_at_mut(ids.len() * sw);
+                rows.par_chunks_mut(sw * 4096)
+                    .zip(ids.par_chunks(4096))
+                    .for_each(|(out, ids)| Rows::fill(out, ids, &codes, &g));
+                let grower = Grower {
+                    bins: &bins,
+                    codes: &codes,
+                    max_depth: p.max_depth.unwrap_or(usize::MAX),
+                    max_leaves: usize::MAX,
+                    min_leaf: p.min_samples_leaf,
+                    min_split: p.min_samples_split,
+                    features: (k < x.ncols()).then(|| (k, RefCell::new(rng))),
+                };
+                let Grown {
+                    mut tree, leaves, ..
+                } = grower.grow(rows, scratch);
+                for leaf in &leaves {
+                    let (mut sum, mut count) = (0.0, 0usize);
+                    leaf.for_each_row(rows, &codes, |i| {
+                        sum += y[i as usize];
+                        count += 1;
+                    });
+                    tree.nodes[leaf.node].value = sum / count as f64;
+                }
+                tree
+            })
+            .collect()
     }
 }
 
@@ -133,6 +233,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn histogram_trees_split_where_exact_trees_do_on_few_distinct_values() {
+        // every distinct value has its own bin, so the candidate splits of a node are the
+        // exact ones: on the same rows, the trees part them alike (their thresholds may
+        // differ between two values that no row of the node holds, so the trees are
+        // compared on all the rows, without bootstrap samples)
+        let mut r = Rng::new(3);
+        let x = ndarray::Array2::from_shape_fn((2000, 3), |(_, j)| r.below([11, 8, 5][j]) as f64);
+        let y: Vec<f64> = (0..2000)
+            .map(|i| 2.0 * x[[i, 0]] + if x[[i, 1]] > 3.0 { 5.0 } else { 0.0 } + r.normal())
+            .collect();
+        let fit = |max_bins| {
+            ForestParams {
+                n_trees: 2,
+                max_depth: Some(8),
+                min_samples_leaf: 5,
+                bootstrap: false,
+                max_bins,
+                ..Default::default()
+            }
+            .check()
+            .unwrap()
+            .fit(x.view(), &y)
+            .unwrap()
+        };
+        let (exact, binned) = (fit(None), fit(Some(256)));
+        for (a, b) in exact.trees.iter().zip(&binned.trees) {
+            assert_eq!(a.n_leaves(), b.n_leaves());
+        }
+        let (pa, pb) = (exact.predict(x.view()), binned.predict(x.view()));
+        for (a, b) in pa.iter().zip(pb.iter()) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
+        // and the known step is found: 5 between x1 = 3 and 4 at equal x0
+        let at = |x1: f64| binned.predict(ndarray::array![[5.0, x1, 2.0]].view())[0];
+        assert!(
+            (at(6.0) - at(1.0) - 5.0).abs() < 0.5,
+            "{} {}",
+            at(6.0),
+            at(1.0)
+        );
+    }
+
+    #[test]
     fn same_seed_same_forest_at_any_thread_count() {
         let x = ndarray::Array2::from_shape_fn((200, 3), |(i, j)| ((i * 31 + j * 7) % 23) as f64);
         let y: Vec<f64> = (0..200).map(|i| x[[i, 0]] * 2.0 - x[[i, 1]]).collect();
@@ -145,13 +288,21 @@ mod tests {
         let (a, b) = crate::on_one_and_two_threads(|| p.fit(x.view(), &y).unwrap());
         assert_eq!(a, b);
         assert_eq!(a.predict(x.view()), b.predict(x.view()));
-        assert!(
+        for bad in [
             ForestParams {
                 n_trees: 0,
                 ..Default::default()
-            }
-            .check()
-            .is_err()
-        );
+            },
+            ForestParams {
+                max_bins: Some(1),
+                ..Default::default()
+            },
+            ForestParams {
+                max_bins: Some(257),
+                ..Default::default()
+            },
+        ] {
+            assert!(bad.check().is_err());
+        }
     }
 }

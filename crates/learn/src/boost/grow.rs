@@ -12,7 +12,10 @@
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
+use std::cell::RefCell;
+
 use super::Bins;
+use crate::rng::Rng;
 use crate::tree::{LEAF, Node, Tree};
 
 /// Rows per block of the histogram and partition passes.
@@ -27,7 +30,7 @@ type Hist = Vec<[Cell; 256]>;
 
 /// The bin codes of the training rows, eight to a little-endian word (feature `f` is byte
 /// `f % 8` of word `f / 8` of its row).
-pub(super) struct Codes {
+pub(crate) struct Codes {
     pub words: Vec<u64>,
     /// Words per row.
     pub w: usize,
@@ -95,7 +98,7 @@ struct Open {
 
 /// A finished leaf: the rows `start..end` of the row buffer that pass `test` (feature, bin,
 /// side: true for the rows with code ≤ bin), or all of them.
-pub(super) struct Leaf {
+pub(crate) struct Leaf {
     pub node: usize,
     pub start: usize,
     pub end: usize,
@@ -108,16 +111,15 @@ impl Leaf {
     /// list).
     pub fn for_each_row(&self, rows: &[u64], codes: &Codes, mut f: impl FnMut(u32)) {
         let sw = codes.w + 1;
-        let ids = rows[self.start * sw..self.end * sw]
-            .chunks_exact(sw)
-            .map(|r| unpack(r[sw - 1]).0);
+        let rows = rows[self.start * sw..self.end * sw].chunks_exact(sw);
         match self.test {
-            None => ids.for_each(f),
+            None => rows.for_each(|r| f(unpack(r[sw - 1]).0)),
             Some((feat, bin, left)) => {
-                let col = &codes.cols[feat];
-                for i in ids {
-                    if (col[i as usize] <= bin) == left {
-                        f(i);
+                // the test reads the row's own codes
+                let (word, shift) = (feat / 8, 8 * (feat % 8));
+                for r in rows {
+                    if ((r[word] >> shift) as u8 <= bin) == left {
+                        f(unpack(r[sw - 1]).0);
                     }
                 }
             }
@@ -128,7 +130,7 @@ impl Leaf {
 /// A grown tree, the bin threshold of each split node, and its leaves.
 /// The rows a tree is grown on, `w + 1` words each: the row's code words, then its index
 /// and pseudo-residual ([`Rows::set`]).
-pub(super) struct Rows;
+pub(crate) struct Rows;
 
 impl Rows {
     /// Writes the rows `ids` with their codes and pseudo-residuals `g` to `out`.
@@ -151,19 +153,24 @@ fn fill<const W: usize>(out: &mut [u64], ids: &[u32], codes: &Codes, g: &[f64]) 
     }
 }
 
-pub(super) struct Grown {
+pub(crate) struct Grown {
     pub tree: Tree,
     pub bin_thr: Vec<u8>,
     pub leaves: Vec<Leaf>,
 }
 
-pub(super) struct Grower<'a> {
+pub(crate) struct Grower<'a> {
     pub bins: &'a Bins,
     pub codes: &'a Codes,
     pub max_depth: usize,
     /// `usize::MAX`: not limited (depth-first growth).
     pub max_leaves: usize,
     pub min_leaf: usize,
+    /// A node of fewer rows is not split.
+    pub min_split: usize,
+    /// Each split considers this many features, drawn anew for every node from `rng`
+    /// (all of them when `None`).
+    pub features: Option<(usize, RefCell<Rng>)>,
 }
 
 /// A row of the moving layout: its `w` code words, then its index (low half) and its
@@ -321,7 +328,19 @@ impl Grower<'_> {
         let base = sum * sum / n;
         let min_leaf = self.min_leaf as f64;
         let mut best: Option<Split> = None;
-        for (f, hf) in h.iter().enumerate() {
+        let drawn = self.features.as_ref().map(|(k, rng)| {
+            let mut feats: Vec<usize> = (0..h.len()).collect();
+            rng.borrow_mut().shuffle(&mut feats);
+            feats.truncate(*k);
+            feats.sort_unstable();
+            feats
+        });
+        let feats: Box<dyn Iterator<Item = usize>> = match drawn {
+            Some(f) => Box::new(f.into_iter()),
+            None => Box::new(0..h.len()),
+        };
+        for f in feats {
+            let hf = &h[f];
             let (mut gl, mut nl) = (0.0, 0.0);
             for (b, c) in hf.iter().enumerate().take(self.bins.n_bins(f) - 1) {
                 gl += c[0];
@@ -351,7 +370,10 @@ impl Grower<'_> {
 
     /// Whether a node of `n` rows at `depth` may be split (and so needs a histogram).
     fn may_split(&self, n: usize, depth: usize) -> bool {
-        depth < self.max_depth && self.max_leaves > 1 && n >= 2 * self.min_leaf
+        depth < self.max_depth
+            && self.max_leaves > 1
+            && n >= 2 * self.min_leaf
+            && n >= self.min_split
     }
 
     /// Grows a tree on `rows` (see [`Rows`]; `scratch`: as long): depth-first to

@@ -341,7 +341,7 @@ fn quantile(v: &mut [f64], alpha: f64) -> f64 {
     *v.select_nth_unstable_by(k, f64::total_cmp).1
 }
 
-mod grow;
+pub(crate) mod grow;
 
 use grow::{Codes, Grower, Rows};
 
@@ -473,6 +473,8 @@ impl ValidBoostParams {
                 max_depth: p.max_depth,
                 max_leaves: p.max_leaves.unwrap_or(usize::MAX),
                 min_leaf: p.min_samples_leaf,
+                min_split: 2,
+                features: None,
             };
             let grow::Grown {
                 mut tree,
