@@ -397,3 +397,122 @@ fn bad_inputs_fail_clearly_and_leave_no_output() {
         .collect();
     assert_eq!(before, after, "inputs are never touched");
 }
+
+/// A Parquet table of `n` rows: features a, b, c (row 7 of `b` missing, row 11 of `c`
+/// infinite), a text column, a constant column and the target `load`.
+fn parquet_table(path: &Path, n: usize) {
+    use terrawatt::table::{OutColumn, write_parquet_columns};
+    let f = |i: usize, k: usize| ((i * (7 + 6 * k) + 3 * k) % (97 + k)) as f64 / 10.0;
+    let real = |v: Vec<f64>| OutColumn::Real(v.into_iter().map(Some).collect());
+    let mut b: Vec<Option<f64>> = (0..n).map(|i| Some(f(i, 1))).collect();
+    b[7] = None;
+    let mut c: Vec<f64> = (0..n).map(|i| f(i, 2)).collect();
+    c[11] = f64::INFINITY;
+    let load: Vec<f64> = (0..n)
+        .map(|i| 3.0 * f(i, 0) + (f(i, 1) * 0.7).sin() * 4.0 + 0.1 * f(i, 3))
+        .collect();
+    write_parquet_columns(
+        path,
+        vec![
+            ("a".into(), real((0..n).map(|i| f(i, 0)).collect())),
+            ("b".into(), OutColumn::Real(b)),
+            ("c".into(), real(c)),
+            (
+                "kind".into(),
+                OutColumn::Text((0..n).map(|i| Some(format!("k{}", i % 3))).collect()),
+            ),
+            ("flat".into(), real(vec![1.5; n])),
+            ("load".into(), real(load)),
+        ],
+    )
+    .unwrap();
+}
+
+#[test]
+fn boosting_on_parquet_reads_a_column_at_a_time_and_fits_the_model_of_the_whole_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("loads.parquet");
+    parquet_table(&data, 3000);
+    let before = std::fs::read(&data).unwrap();
+    let fit = |name: &str, extra: &[&str]| {
+        let model = dir.path().join(name);
+        let mut args = vec![
+            "building",
+            "fit",
+            "--data",
+            s(&data),
+            "--target",
+            "load",
+            "--model",
+            "gbm",
+            "--n-trees",
+            "20",
+            "--drop-missing",
+            "--out",
+            s(&model),
+            "--json",
+        ];
+        args.extend(extra);
+        let o = terrawatt(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let saved: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+        (r, saved)
+    };
+    let (by_columns, m1) = fit("columns.json", &["--memory", "1GB"]);
+    // permutation importance needs the rows whole: the table is read whole
+    let (whole, m2) = fit("whole.json", &["--importance"]);
+    assert_eq!(by_columns["results"]["read"]["by_columns"], true);
+    assert!(whole["results"]["read"].is_null());
+    assert_eq!(m1["model"], m2["model"], "the same model either way");
+    assert_eq!(m1["features"], m2["features"]);
+    let d = &by_columns["results"]["data"];
+    assert_eq!(d, &whole["results"]["data"]);
+    assert_eq!(d["dropped_rows"], 2);
+    assert_eq!(d["rows"], 2998);
+    assert_eq!(d["features"], serde_json::json!(["a", "b", "c"]));
+    assert_eq!(d["constant_columns_left_out"], serde_json::json!(["flat"]));
+    assert_eq!(by_columns["results"]["mae"], whole["results"]["mae"]);
+    assert_eq!(
+        std::fs::read(&data).unwrap(),
+        before,
+        "the input is untouched"
+    );
+
+    // refusals: a bound too small, a bound where the table is held whole, a missing value
+    let out = dir.path().join("refused.json");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "building",
+            "fit",
+            "--data",
+            s(&data),
+            "--target",
+            "load",
+            "--out",
+            s(&out),
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+        v.extend(extra.iter().map(|x| x.to_string()));
+        v
+    };
+    let run = |a: Vec<String>, words: &str| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        fails(&a, words, &out);
+    };
+    run(
+        args(&["--model", "gbm", "--drop-missing", "--memory", "100KB"]),
+        "--memory 0.1 MB: boosting on 3000 rows × 5 features",
+    );
+    run(
+        args(&["--model", "forest", "--memory", "1GB"]),
+        "--memory 1.00 GB: only gradient boosting",
+    );
+    run(
+        args(&["--model", "gbm"]),
+        "column 'b' has 1 missing value(s), the first at row 8",
+    );
+}

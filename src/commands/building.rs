@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use serde_json::json;
 use terrawatt_building::load::{Hyper, ModelKind};
 use terrawatt_building::load_tasks::{self, Data};
@@ -10,7 +10,7 @@ use terrawatt_learn::boost::Loss;
 use terrawatt_learn::metrics::Scores;
 use terrawatt_learn::persist::SavedModel;
 use terrawatt_meter::{FunctionalUnit, Span};
-use terrawatt_table::{MissingPolicy, Table};
+use terrawatt_table::{MissingPolicy, Table, size};
 
 use crate::cli::{
     BuildingCvArgs, BuildingFitArgs, BuildingPredictArgs, BuildingSampleArgs, DataArgs, HyperArgs,
@@ -83,6 +83,11 @@ pub fn fit(span: &mut Span, ctx: &Ctx, a: &BuildingFitArgs) -> Result<Outcome> {
         tolerance: a.tolerance,
         expected_predictions: a.expected_predictions,
         importance: a.importance,
+        memory: a
+            .memory
+            .as_deref()
+            .map(|m| size::parse_bytes(m).map_err(|e| anyhow!("--memory {e}")))
+            .transpose()?,
     };
     let bar = ctx.progress(ModelKind::ALL.len() as u64 + 1, "green choice");
     let fitted = load_tasks::fit(&settings, span, |name| {

@@ -52,6 +52,7 @@
 //!     tolerance: 0.05,
 //!     expected_predictions: 1e6,
 //!     importance: false,
+//!     memory: None, // Some(bytes): a bound, for boosting on Parquet read by columns
 //! };
 //! let meter = Meter::detect(&MeterConfig::model_only())?;
 //! let mut span = meter.span("fit");

@@ -9,11 +9,14 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use terrawatt_learn::Model;
+use terrawatt_learn::ModelSpec;
+use terrawatt_learn::boost::{Binned, BinnedBuilder};
 use terrawatt_learn::cv::{self, Split};
 use terrawatt_learn::importance::permutation_importance;
 use terrawatt_learn::metrics::Scores;
 use terrawatt_learn::persist::SavedModel;
 use terrawatt_meter::Span;
+use terrawatt_table::columns::{ColumnSink, ParquetColumns};
 use terrawatt_table::{MissingPolicy, Selection, Table};
 
 use crate::BuildingError;
@@ -68,37 +71,70 @@ impl Loaded {
     /// as JSON.
     pub fn notes(&self, t: &mut String) -> Value {
         let s = &self.sel;
+        Notes {
+            rows: s.rows.len(),
+            rows_in_file: self.table.n_rows(),
+            dropped_rows: s.dropped_rows,
+            missing: &s.missing,
+            constant: &s.constant,
+            features: &s.features,
+            target: s.target.as_deref(),
+        }
+        .write(t)
+    }
+}
+
+/// What a selection kept and left out, for [`Loaded::notes`] and the fit on columns.
+struct Notes<'a> {
+    rows: usize,
+    rows_in_file: usize,
+    dropped_rows: usize,
+    missing: &'a [(String, usize)],
+    constant: &'a [String],
+    features: &'a [String],
+    target: Option<&'a str>,
+}
+
+impl Notes<'_> {
+    fn write(&self, t: &mut String) -> Value {
         let _ = writeln!(
             t,
             "data: {} rows, {} features [{}]{}",
-            s.rows.len(),
-            s.features.len(),
-            s.features.join(", "),
-            s.target
-                .as_ref()
+            self.rows,
+            self.features.len(),
+            self.features.join(", "),
+            self.target
                 .map_or(String::new(), |t| format!(", target {t}"))
         );
-        if s.dropped_rows > 0 {
-            let per: Vec<String> = s.missing.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+        if self.dropped_rows > 0 {
+            let per: Vec<String> = self
+                .missing
+                .iter()
+                .map(|(c, n)| format!("{c}: {n}"))
+                .collect();
             let _ = writeln!(
                 t,
                 "dropped {} of {} rows with missing values ({})",
-                s.dropped_rows,
-                self.table.n_rows(),
+                self.dropped_rows,
+                self.rows_in_file,
                 per.join(", ")
             );
         }
-        if !s.constant.is_empty() {
-            let _ = writeln!(t, "left out constant column(s): {}", s.constant.join(", "));
+        if !self.constant.is_empty() {
+            let _ = writeln!(
+                t,
+                "left out constant column(s): {}",
+                self.constant.join(", ")
+            );
         }
         json!({
-            "rows": s.rows.len(),
-            "rows_in_file": self.table.n_rows(),
-            "dropped_rows": s.dropped_rows,
-            "missing": s.missing.iter().map(|(c, n)| json!({"column": c, "count": n})).collect::<Vec<_>>(),
-            "constant_columns_left_out": s.constant,
-            "features": s.features,
-            "target": s.target,
+            "rows": self.rows,
+            "rows_in_file": self.rows_in_file,
+            "dropped_rows": self.dropped_rows,
+            "missing": self.missing.iter().map(|(c, n)| json!({"column": c, "count": n})).collect::<Vec<_>>(),
+            "constant_columns_left_out": self.constant,
+            "features": self.features,
+            "target": self.target,
         })
     }
 }
@@ -126,6 +162,11 @@ pub struct FitSettings {
     pub expected_predictions: f64,
     /// Permutation importance (5 shuffles) after the fit.
     pub importance: bool,
+    /// A bound on the memory of the fit (bytes). Boosting on a Parquet table reads it a
+    /// column at a time into bin codes whatever the bound; with one, a fit whose estimate
+    /// exceeds it is refused before any column is read, and every other fit (which holds
+    /// the table whole) is refused.
+    pub memory: Option<u64>,
 }
 
 /// A fitted load model, what was measured on the way, and the text of it.
@@ -157,6 +198,7 @@ impl FitSettings {
             tolerance: 0.05,
             expected_predictions: 1e6,
             importance: false,
+            memory: None,
         }
     }
 }
@@ -187,6 +229,19 @@ pub fn fit(s: &FitSettings, span: &mut Span, progress: impl FnMut(&str)) -> Resu
     let target = s.data.target.clone().ok_or_else(|| {
         BuildingError::Setting("a load model needs a target column (--target)".into())
     })?;
+    if let Some(budget) = s.memory
+        && !by_columns(s)
+    {
+        return Err(BuildingError::Setting(format!(
+            "--memory {}: only gradient boosting (--model gbm, no --early-stopping or \
+             --importance) on a Parquet table fits within a bound, reading the table a \
+             column at a time; other fits hold the table whole: leave --memory out",
+            gb(budget)
+        )));
+    }
+    if by_columns(s) {
+        return fit_by_columns(s, span, target);
+    }
     let loaded = s.data.load(span)?;
     let mut head = String::new();
     let data = loaded.notes(&mut head);
@@ -254,6 +309,131 @@ pub fn fit(s: &FitSettings, span: &mut Span, progress: impl FnMut(&str)) -> Resu
         results,
         text_head: head,
         text_tail: tail,
+    })
+}
+
+/// Whether the fit reads the table a column at a time: boosting, on Parquet, with no step
+/// that needs the rows whole (early stopping's held-out rows, permutation importance).
+fn by_columns(s: &FitSettings) -> bool {
+    let parquet = || {
+        let mut head = [0u8; 4];
+        std::fs::File::open(&s.data.path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+            .is_ok_and(|_| &head == b"PAR1")
+    };
+    s.model == Some(ModelKind::Gbm) && !s.hyper.early_stopping && !s.importance && parquet()
+}
+
+/// `bytes` in GB or MB, for messages.
+fn gb(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.2} GB", b / 1e9)
+    } else {
+        format!("{:.1} MB", b / 1e6)
+    }
+}
+
+/// The columns, as they are read, binned for the booster.
+struct BinSink(BinnedBuilder);
+
+impl ColumnSink for BinSink {
+    fn start(&mut self, rows: usize) {
+        self.0.start(rows);
+    }
+    fn push(&mut self, values: &[f64]) {
+        self.0.push(values);
+    }
+}
+
+/// Boosting on a Parquet table read a column at a time (phase `load`: the columns read,
+/// checked and binned), so that the table is never held whole: the model equals the one
+/// fitted on the table read whole.
+fn fit_by_columns(s: &FitSettings, span: &mut Span, target: String) -> Result<Fitted> {
+    let spec = load::spec(ModelKind::Gbm, &s.hyper)?;
+    let ModelSpec::Boosting(params) = &spec else {
+        unreachable!("gbm is boosting")
+    };
+    let columns = ParquetColumns::open(&s.data.path)?;
+    let n = columns.n_rows() as u64;
+    let d = match &s.data.features {
+        Some(f) => f.len(),
+        None => columns.column_names().len().saturating_sub(1),
+    };
+    // the fit's buffers, the targets, and a column being read (its frame, its values and
+    // a copy of the kept rows)
+    let need = n * (Binned::fit_bytes_per_row(d) + 8 + 3 * 8);
+    if let Some(budget) = s.memory
+        && need > budget
+    {
+        return Err(BuildingError::Setting(format!(
+            "--memory {}: boosting on {} rows × {d} features of {} needs about {}; raise \
+             --memory, or fit a sample of the rows",
+            gb(budget),
+            n,
+            s.data.path.display(),
+            gb(need)
+        )));
+    }
+    let policy = if s.data.drop_missing {
+        MissingPolicy::DropRows
+    } else {
+        MissingPolicy::Error
+    };
+    let mut sink = BinSink(BinnedBuilder::new(params.params().max_bins));
+    let (sel, binned) = span.phase("load", |_| -> Result<_> {
+        let sel = columns.select(
+            Some(&target),
+            s.data.features.as_deref(),
+            &s.data.exclude,
+            policy,
+            &mut sink,
+        )?;
+        Ok((sel, sink.0.finish()))
+    })?;
+    let mut head = String::new();
+    let data = Notes {
+        rows: sel.rows,
+        rows_in_file: columns.n_rows(),
+        dropped_rows: sel.dropped_rows,
+        missing: &sel.missing,
+        constant: &sel.constant,
+        features: &sel.features,
+        target: Some(&target),
+    }
+    .write(&mut head);
+    let y = sel.y.as_ref().expect("a target");
+    let (model, pred) = span.phase("fit", |_| params.fit_binned(&binned, y))?;
+    drop(binned);
+    let model = Model::Boosting(model);
+    let sc = span.phase("score", |_| Scores::of(y, &pred, model.n_params()));
+    let _ = writeln!(
+        head,
+        "{} fitted on {} rows (read a column at a time): in-sample MAE {:.4}, RMSE {:.4}, R² {:.4}",
+        spec.name(),
+        y.len(),
+        sc.mae,
+        sc.rmse,
+        sc.r2
+    );
+    let mut results = json!({ "data": data });
+    results["model"] = json!(spec.name());
+    results["in_sample"] = scores_json(&sc);
+    results["mae"] = json!(sc.mae);
+    results["read"] = json!({
+        "by_columns": true,
+        "memory_estimate_bytes": need,
+        "memory_bound_bytes": s.memory,
+    });
+    Ok(Fitted {
+        model,
+        features: sel.features.clone(),
+        target,
+        rows: y.len(),
+        candidates: vec![],
+        results,
+        text_head: head,
+        text_tail: String::new(),
     })
 }
 

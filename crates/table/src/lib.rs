@@ -115,6 +115,7 @@ pub enum TableError {
     Negative { text: String },
 }
 
+pub mod columns;
 pub mod size;
 pub mod time;
 
@@ -297,14 +298,7 @@ impl Table {
                     });
                 }
             };
-            return Ok(Table {
-                df,
-                path: path.to_path_buf(),
-                csv: false,
-                blank_lines: 0,
-                lines: None,
-                dialect: None,
-            });
+            return Ok(Table::of(df, path));
         }
         let text = if bytes.starts_with(&[0x1f, 0x8b]) {
             let mut out = Vec::new();
@@ -372,6 +366,18 @@ impl Table {
             lines,
             dialect,
         })
+    }
+
+    /// A table of a frame read from a file other than CSV.
+    pub(crate) fn of(df: DataFrame, path: &Path) -> Table {
+        Table {
+            df,
+            path: path.to_path_buf(),
+            csv: false,
+            blank_lines: 0,
+            lines: None,
+            dialect: None,
+        }
     }
 
     pub fn n_rows(&self) -> usize {
@@ -661,8 +667,7 @@ impl Table {
         let mut constant = Vec::new();
         let mut keep = Vec::new();
         for (f, c) in features.iter().zip(&cols) {
-            let first = c[rows[0]];
-            if !keep_constant && rows.iter().all(|&i| c[i] == first) {
+            if !keep_constant && columns::is_constant(rows.iter().map(|&i| c[i])) {
                 constant.push(f.clone());
             } else {
                 keep.push(f.clone());
@@ -680,15 +685,7 @@ impl Table {
         });
         let y = y.map(|y| Array1::from_iter(rows.iter().map(|&i| y[i])));
         if let (Some(t), Some(yv)) = (target, &y) {
-            let first = yv[0];
-            if yv.iter().all(|v| *v == first) {
-                return Err(TableError::Invalid {
-                    path: self.path.clone(),
-                    message: format!(
-                        "the target column '{t}' is constant ({first}): nothing to learn"
-                    ),
-                });
-            }
+            columns::constant_target(&self.path, t, yv.as_slice().expect("contiguous"))?;
         }
         Ok(Selection {
             x,

@@ -30,6 +30,7 @@ type Hist = Vec<[Cell; 256]>;
 
 /// The bin codes of the training rows, eight to a little-endian word (feature `f` is byte
 /// `f % 8` of word `f / 8` of its row).
+#[derive(Debug)]
 pub(crate) struct Codes {
     pub words: Vec<u64>,
     /// Words per row.
@@ -69,6 +70,26 @@ impl Codes {
                     .collect()
             })
             .collect();
+        Codes { words, w, d, cols }
+    }
+
+    /// The codes of `n` rows given column by column (`cols[f][i]`: row `i`'s code of
+    /// feature `f`).
+    pub fn from_columns(cols: Vec<Vec<u8>>, n: usize) -> Codes {
+        let d = cols.len();
+        let w = d.div_ceil(8).max(1);
+        let mut words = vec![0u64; n * w];
+        words
+            .par_chunks_mut(w * 4096)
+            .enumerate()
+            .for_each(|(k, chunk)| {
+                for (j, out) in chunk.chunks_exact_mut(w).enumerate() {
+                    let i = k * 4096 + j;
+                    for (f, col) in cols.iter().enumerate() {
+                        out[f / 8] |= (col[i] as u64) << (8 * (f % 8));
+                    }
+                }
+            });
         Codes { words, w, d, cols }
     }
 }

@@ -234,13 +234,7 @@ impl Bins {
     /// when `None`), without copying the columns.
     pub fn fit_rows(x: ArrayView2<'_, f64>, rows: Option<&[usize]>, max_bins: usize) -> Bins {
         let len = rows.map_or(x.nrows(), <[usize]>::len);
-        // edges from at most BIN_SAMPLE values (a fixed-seed sample beyond that, as
-        // LightGBM's bin construction does): quantiles need no more
-        let picked: Vec<usize> = if len > BIN_SAMPLE {
-            Rng::new(0).sample_without_replacement(len, BIN_SAMPLE)
-        } else {
-            (0..len).collect()
-        };
+        let picked = sample_positions(len);
         let edges = (0..x.ncols())
             .into_par_iter()
             .map(|f| {
@@ -261,6 +255,111 @@ impl Bins {
 
     pub fn n_bins(&self, f: usize) -> usize {
         self.edges[f].len() + 1
+    }
+}
+
+/// The rows of `len` that bin edges are computed from: all of them, or at most
+/// [`BIN_SAMPLE`] (a fixed-seed sample beyond that, as LightGBM's bin construction does):
+/// quantiles need no more.
+fn sample_positions(len: usize) -> Vec<usize> {
+    if len > BIN_SAMPLE {
+        Rng::new(0).sample_without_replacement(len, BIN_SAMPLE)
+    } else {
+        (0..len).collect()
+    }
+}
+
+/// Training rows binned once: each feature's bins and the rows' codes, from an array
+/// ([`Binned::of`]) or a column at a time ([`BinnedBuilder`]) without the array. A fit on
+/// them ([`ValidBoostParams::fit_binned`]) equals the fit on the array.
+#[derive(Debug)]
+pub struct Binned {
+    pub bins: Bins,
+    pub(crate) codes: Codes,
+    max_bins: usize,
+}
+
+impl Binned {
+    /// The rows of `x` binned with at most `max_bins` bins per feature.
+    pub fn of(x: ArrayView2<'_, f64>, max_bins: usize) -> Binned {
+        let bins = Bins::fit_rows(x, None, max_bins);
+        let codes = Codes::new(x, None, &bins);
+        Binned {
+            bins,
+            codes,
+            max_bins,
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.codes.cols.first().map_or(0, Vec::len)
+    }
+
+    pub fn features(&self) -> usize {
+        self.codes.d
+    }
+
+    /// Bytes per row that binned rows of `d` features hold, with the boosting fit's own
+    /// buffers on them (codes by row and by column, the moving rows and their scratch, the
+    /// predictions, pseudo-residuals, targets and a subsample's leaves).
+    pub fn fit_bytes_per_row(d: usize) -> u64 {
+        let w = d.div_ceil(8).max(1) as u64;
+        8 * w + d as u64 + 2 * 8 * (w + 1) + 3 * 8 + 4
+    }
+}
+
+/// Builds [`Binned`] rows a column at a time: each column's bins come from the same rows
+/// [`Bins::fit_rows`] samples, so the result equals [`Binned::of`] on the whole array.
+#[derive(Debug)]
+pub struct BinnedBuilder {
+    max_bins: usize,
+    picked: Vec<usize>,
+    edges: Vec<Vec<f64>>,
+    cols: Vec<Vec<u8>>,
+    rows: usize,
+}
+
+impl BinnedBuilder {
+    pub fn new(max_bins: usize) -> BinnedBuilder {
+        BinnedBuilder {
+            max_bins,
+            picked: vec![],
+            edges: vec![],
+            cols: vec![],
+            rows: 0,
+        }
+    }
+
+    /// Starts (again) with columns of `rows` values.
+    pub fn start(&mut self, rows: usize) {
+        self.picked = sample_positions(rows);
+        self.edges.clear();
+        self.cols.clear();
+        self.rows = rows;
+    }
+
+    /// Bins the next feature column.
+    pub fn push(&mut self, values: &[f64]) {
+        assert_eq!(values.len(), self.rows, "a column of every row");
+        let edges = edges_of(
+            self.picked.iter().map(|&i| values[i]).collect(),
+            self.max_bins,
+        );
+        let codes = values
+            .par_iter()
+            .map(|v| edges.partition_point(|e| e < v) as u8)
+            .collect();
+        self.edges.push(edges);
+        self.cols.push(codes);
+    }
+
+    pub fn finish(self) -> Binned {
+        let bins = Bins { edges: self.edges };
+        Binned {
+            codes: Codes::from_columns(self.cols, self.rows),
+            bins,
+            max_bins: self.max_bins,
+        }
     }
 }
 
@@ -396,11 +495,59 @@ impl ValidBoostParams {
         };
         let xv = x.select(ndarray::Axis(0), &valid);
         let yv: Vec<f64> = valid.iter().map(|&i| y[i]).collect();
-        let n = yt.len();
         let bins = Bins::fit_rows(x, train.as_deref(), p.max_bins);
         let codes = Codes::new(x, train.as_deref(), &bins);
+        self.boost(&bins, &codes, &yt, xv.view(), &yv)
+    }
+
+    /// Fits on rows binned beforehand (by [`BinnedBuilder`], say, from a table read a
+    /// column at a time), returning the in-sample predictions with the model: the same model
+    /// as [`ValidBoostParams::fit_scored`] on the array. Early stopping, which holds rows
+    /// out of the bins, is refused.
+    pub fn fit_binned(&self, data: &Binned, y: &[f64]) -> Result<(Boosting, Vec<f64>)> {
+        let p = &self.0;
+        if p.early_stopping.is_some() {
+            return Err(LearnError::Data(
+                "early stopping holds out rows before binning: fit the rows in memory, or \
+                 without early stopping"
+                    .into(),
+            ));
+        }
+        if data.max_bins != p.max_bins {
+            return Err(LearnError::Data(format!(
+                "the rows were binned with at most {} bins, the booster asks for {}",
+                data.max_bins, p.max_bins
+            )));
+        }
+        if y.len() != data.rows() {
+            return Err(LearnError::Data(format!(
+                "{} targets for {} binned rows",
+                y.len(),
+                data.rows()
+            )));
+        }
+        if y.len() < 2 {
+            return Err(LearnError::Data("boosting needs at least 2 rows".into()));
+        }
+        let none = ndarray::Array2::<f64>::zeros((0, data.features()));
+        let (model, fitted) = self.boost(&data.bins, &data.codes, y, none.view(), &[])?;
+        Ok((model, fitted.expect("no early stopping")))
+    }
+
+    /// The boosting loop on binned training rows (`yt`: their targets) and, for early
+    /// stopping, the held-out rows.
+    fn boost(
+        &self,
+        bins: &Bins,
+        codes: &Codes,
+        yt: &[f64],
+        xv: ArrayView2<'_, f64>,
+        yv: &[f64],
+    ) -> Result<(Boosting, Option<Vec<f64>>)> {
+        let p = &self.0;
+        let n = yt.len();
         let init = {
-            let mut v = yt.clone();
+            let mut v = yt.to_vec();
             match p.loss {
                 Loss::Squared => yt.iter().sum::<f64>() / n as f64,
                 Loss::Absolute | Loss::Huber { .. } => quantile(&mut v, 0.5),
@@ -465,11 +612,11 @@ impl ValidBoostParams {
             rows.par_chunks_mut(sw * 4096)
                 .zip(idx.par_chunks(4096))
                 .for_each(|(out, ids)| {
-                    Rows::fill(out, ids, &codes, &g);
+                    Rows::fill(out, ids, codes, &g);
                 });
             let grower = Grower {
-                bins: &bins,
-                codes: &codes,
+                bins,
+                codes,
                 max_depth: p.max_depth,
                 max_leaves: p.max_leaves.unwrap_or(usize::MAX),
                 min_leaf: p.min_samples_leaf,
@@ -488,7 +635,7 @@ impl ValidBoostParams {
                     Loss::Squared => leaf.sum / count,
                     _ => {
                         let mut r: Vec<f64> = Vec::new();
-                        leaf.for_each_row(&rows, &codes, |i| {
+                        leaf.for_each_row(&rows, codes, |i| {
                             r.push(yt[i as usize] - f[i as usize]);
                         });
                         match p.loss {
@@ -512,31 +659,31 @@ impl ValidBoostParams {
             }
             if k == n {
                 // every row is in a leaf: add its value where the leaf's rows are
-                grow::add_leaf_values(&leaves, &rows, &codes, &values, &mut f);
+                grow::add_leaf_values(&leaves, &rows, codes, &values, &mut f);
             } else {
                 // each row's leaf (rows outside the subsample: none), then one pass in row
                 // order adds its value
                 leaf_of.fill(NO_LEAF);
                 let ids: Vec<u32> = (0..leaves.len() as u32).collect();
-                grow::add_leaf_values(&leaves, &rows, &codes, &ids, &mut leaf_of);
+                grow::add_leaf_values(&leaves, &rows, codes, &ids, &mut leaf_of);
                 f.par_iter_mut()
                     .zip(leaf_of.par_iter())
                     .enumerate()
                     .for_each(|(i, (fi, &l))| {
                         *fi += if l == NO_LEAF {
                             // the other rows go down the binned tree
-                            tree.nodes[grow::leaf_of_binned(&tree, &bin_thr, &codes, i)].value
+                            tree.nodes[grow::leaf_of_binned(&tree, &bin_thr, codes, i)].value
                         } else {
                             values[l as usize]
                         };
                     });
             }
-            train_loss.push(p.loss.mean(&yt, &f, delta));
+            train_loss.push(p.loss.mean(yt, &f, delta));
             if let Some(es) = p.early_stopping {
                 fv.iter_mut()
                     .zip(xv.rows())
                     .for_each(|(fi, r)| *fi += tree.predict_row(|j| r[j]));
-                let l = p.loss.mean(&yv, &fv, delta);
+                let l = p.loss.mean(yv, &fv, delta);
                 validation_loss.push(l);
                 trees.push(tree);
                 if l < best - es.tol {
@@ -620,6 +767,44 @@ mod tests {
         .unwrap();
         let (a, b) = crate::on_one_and_two_threads(|| p.fit(x.view(), &y).unwrap());
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn rows_binned_a_column_at_a_time_fit_the_model_of_the_array() {
+        // above BIN_SAMPLE rows, so that the edges come from the sample
+        let (x, y) = data(BIN_SAMPLE + 5000);
+        let p = BoostParams {
+            n_trees: 5,
+            max_depth: 3,
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        let (whole, fitted) = p.fit_scored(x.view(), &y).unwrap();
+        let mut b = BinnedBuilder::new(p.params().max_bins);
+        b.start(9);
+        b.push(&[1.0; 9]); // a pass started again forgets what it was given
+        b.start(x.nrows());
+        for c in x.columns() {
+            b.push(&c.to_vec());
+        }
+        let binned = b.finish();
+        assert_eq!(binned.bins.edges, Bins::fit_rows(x.view(), None, 256).edges);
+        let (model, pred) = p.fit_binned(&binned, &y).unwrap();
+        assert_eq!(model, whole);
+        assert_eq!(Some(pred), fitted);
+        // what the binned fit refuses
+        let es = BoostParams {
+            early_stopping: Some(EarlyStopping::default()),
+            ..p.params().clone()
+        };
+        assert!(es.check().unwrap().fit_binned(&binned, &y).is_err());
+        let bins = BoostParams {
+            max_bins: 64,
+            ..p.params().clone()
+        };
+        assert!(bins.check().unwrap().fit_binned(&binned, &y).is_err());
+        assert!(p.fit_binned(&binned, &y[1..]).is_err());
     }
 
     #[test]
