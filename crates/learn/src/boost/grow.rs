@@ -21,6 +21,9 @@ use crate::tree::{LEAF, Node, Tree};
 /// Rows per block of the histogram and partition passes.
 const BLOCK: usize = 8_192;
 
+/// Partial histograms of one node at the most (larger nodes take larger blocks).
+const HIST_PARTS: usize = 16;
+
 /// One histogram cell: the sum of the pseudo-residuals of the rows in a bin, and their
 /// count (exact in an f64 below 2⁵³; the pair is added as one vector).
 type Cell = [f64; 2];
@@ -326,20 +329,25 @@ impl Grower<'_> {
             }
             h
         };
-        if rows.len() <= BLOCK * sw {
+        // blocks of at least BLOCK rows, and at most HIST_PARTS of them: fewer partial
+        // histograms to clear and add (the cut depends on the rows alone, not the threads)
+        let len = rows.len() / sw;
+        let block = BLOCK.max(len.div_ceil(HIST_PARTS));
+        if len <= block {
             return build(rows);
         }
-        let parts: Vec<Hist> = rows.par_chunks(BLOCK * sw).map(build).collect();
-        let mut parts = parts.into_iter();
-        let mut acc = parts.next().expect("at least one block");
-        for p in parts {
-            for (a, b) in acc.iter_mut().zip(&p) {
-                for (x, y) in a.iter_mut().zip(b) {
+        let parts: Vec<Hist> = rows.par_chunks(block * sw).map(build).collect();
+        let (first, rest) = parts.split_first().expect("at least one block");
+        let mut acc = first.clone();
+        // each feature's cells summed over the blocks in block order, features in parallel
+        acc.par_iter_mut().enumerate().for_each(|(f, a)| {
+            for p in rest {
+                for (x, y) in a.iter_mut().zip(&p[f]) {
                     x[0] += y[0];
                     x[1] += y[1];
                 }
             }
-        }
+        });
         acc
     }
 
