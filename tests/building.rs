@@ -195,6 +195,21 @@ fn fails(args: &[&str], words: &str, out: &Path) {
     assert!(!out.exists(), "{args:?} wrote {}", out.display());
 }
 
+/// `building fit --data DATA --out OUT` and `extra`.
+fn fit_args(data: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
+    ["building", "fit", "--data", s(data), "--out", s(out)]
+        .iter()
+        .chain(extra)
+        .map(|x| x.to_string())
+        .collect()
+}
+
+/// [`fails`] with owned arguments.
+fn refused(args: Vec<String>, words: &str, out: &Path) {
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    fails(&a, words, out);
+}
+
 #[test]
 fn bad_inputs_fail_clearly_and_leave_no_output() {
     let dir = tempfile::tempdir().unwrap();
@@ -217,18 +232,8 @@ fn bad_inputs_fail_clearly_and_leave_no_output() {
         .map(|p| std::fs::read(p).unwrap())
         .collect();
 
-    let fit = |data: &Path, extra: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = ["building", "fit", "--data", s(data), "--out", s(&out)]
-            .iter()
-            .map(|x| x.to_string())
-            .collect();
-        v.extend(extra.iter().map(|x| x.to_string()));
-        v
-    };
-    let run = |args: Vec<String>, words: &str| {
-        let a: Vec<&str> = args.iter().map(String::as_str).collect();
-        fails(&a, words, &out);
-    };
+    let fit = |data: &Path, extra: &[&str]| fit_args(data, &out, extra);
+    let run = |args: Vec<String>, words: &str| refused(args, words, &out);
     // missing target column: lists what is missing and what is there
     run(
         fit(&good, &["--target", "heat", "--model", "ols"]),
@@ -482,27 +487,12 @@ fn boosting_on_parquet_reads_a_column_at_a_time_and_fits_the_model_of_the_whole_
 
     // refusals: a bound too small, a bound where the table is held whole, a missing value
     let out = dir.path().join("refused.json");
-    let args = |extra: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = [
-            "building",
-            "fit",
-            "--data",
-            s(&data),
-            "--target",
-            "load",
-            "--out",
-            s(&out),
-        ]
-        .iter()
-        .map(|x| x.to_string())
-        .collect();
-        v.extend(extra.iter().map(|x| x.to_string()));
-        v
+    let args = |extra: &[&str]| {
+        let mut e = vec!["--target", "load"];
+        e.extend(extra);
+        fit_args(&data, &out, &e)
     };
-    let run = |a: Vec<String>, words: &str| {
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        fails(&a, words, &out);
-    };
+    let run = |args: Vec<String>, words: &str| refused(args, words, &out);
     run(
         args(&["--model", "gbm", "--drop-missing", "--memory", "100KB"]),
         "--memory 0.1 MB: boosting on 3000 rows × 5 features",

@@ -154,8 +154,7 @@ impl ParquetColumns {
         // dropped, the features go to the sink as they are read
         sink.start(n);
         let mut chosen = Vec::new();
-        let mut kept_features = Vec::new();
-        let mut constant = Vec::new();
+        let mut given = Given::default();
         let candidates: Vec<String> = match features {
             Some(f) => f.to_vec(),
             None => self
@@ -174,12 +173,7 @@ impl ParquetColumns {
             note(name, &v, &mut keep, &mut missing_at);
             chosen.push(name.clone());
             if missing_at.is_empty() {
-                if is_constant(v.iter().copied()) {
-                    constant.push(name.clone());
-                } else {
-                    sink.push(&v);
-                    kept_features.push(name.clone());
-                }
+                given.offer(name, &v, sink);
             }
         }
         if chosen.is_empty() {
@@ -216,19 +210,16 @@ impl ParquetColumns {
         if rows < n {
             // pass 2: the features again, in the kept rows
             sink.start(rows);
-            constant.clear();
-            kept_features.clear();
+            given = Given::default();
             for name in &chosen {
                 let (v, _) = self.numeric(name)?;
-                let v = kept(v, &keep);
-                if is_constant(v.iter().copied()) {
-                    constant.push(name.clone());
-                } else {
-                    sink.push(&v);
-                    kept_features.push(name.clone());
-                }
+                given.offer(name, &kept(v, &keep), sink);
             }
         }
+        let Given {
+            features: kept_features,
+            constant,
+        } = given;
         if kept_features.is_empty() {
             return Err(TableError::Invalid {
                 path: self.path.clone(),
@@ -248,6 +239,25 @@ impl ParquetColumns {
             missing,
             constant,
         })
+    }
+}
+
+/// The features given to the sink in one pass, and the constant ones left out.
+#[derive(Default)]
+struct Given {
+    features: Vec<String>,
+    constant: Vec<String>,
+}
+
+impl Given {
+    /// Gives the sink a feature's values, unless they are constant.
+    fn offer(&mut self, name: &str, values: &[f64], sink: &mut dyn ColumnSink) {
+        if is_constant(values.iter().copied()) {
+            self.constant.push(name.to_string());
+        } else {
+            sink.push(values);
+            self.features.push(name.to_string());
+        }
     }
 }
 

@@ -46,34 +46,17 @@ pub(crate) struct Codes {
 impl Codes {
     /// Bins the rows `rows` of `x` (all rows when `None`).
     pub fn new(x: ArrayView2<'_, f64>, rows: Option<&[usize]>, bins: &Bins) -> Codes {
-        let d = x.ncols();
-        let w = d.div_ceil(8).max(1);
         let n = rows.map_or(x.nrows(), <[usize]>::len);
-        let mut words = vec![0u64; n * w];
-        words
-            .par_chunks_mut(w * 4096)
-            .enumerate()
-            .for_each(|(k, chunk)| {
-                for (j, out) in chunk.chunks_exact_mut(w).enumerate() {
-                    let i = k * 4096 + j;
-                    let r = rows.map_or(i, |rows| rows[i]);
-                    for f in 0..d {
-                        out[f / 8] |= (bins.bin(f, x[[r, f]]) as u64) << (8 * (f % 8));
-                    }
-                }
-            });
-        let cols = (0..d)
+        let cols = (0..x.ncols())
             .into_par_iter()
             .map(|f| {
-                words
-                    .iter()
-                    .skip(f / 8)
-                    .step_by(w)
-                    .map(|x| (x >> (8 * (f % 8))) as u8)
+                let col = x.column(f);
+                (0..n)
+                    .map(|i| bins.bin(f, col[rows.map_or(i, |r| r[i])]))
                     .collect()
             })
             .collect();
-        Codes { words, w, d, cols }
+        Codes::from_columns(cols, n)
     }
 
     /// The codes of `n` rows given column by column (`cols[f][i]`: row `i`'s code of
