@@ -96,10 +96,6 @@ fn a_histogram_forest_fits_close_to_the_exact_one_and_saves_its_bins() {
     let fit = |extra: &[&str]| {
         let model = dir.path().join(format!("forest{}.json", extra.len()));
         let mut args = vec![
-            "building",
-            "fit",
-            "--data",
-            s(&data),
             "--target",
             "heating_kwh_m2",
             "--exclude",
@@ -108,16 +104,10 @@ fn a_histogram_forest_fits_close_to_the_exact_one_and_saves_its_bins() {
             "forest",
             "--n-trees",
             "20",
-            "--out",
-            s(&model),
-            "--json",
         ];
         args.extend(extra);
-        let o = terrawatt(&args);
-        assert!(o.status.success(), "{}", stderr(&o));
-        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let saved = std::fs::read_to_string(&model).unwrap();
-        (r["results"]["mae"].as_f64().unwrap(), saved)
+        let (r, saved) = fitted(&data, &model, &args);
+        (r["results"]["mae"].as_f64().unwrap(), saved.to_string())
     };
     let (exact, saved_exact) = fit(&[]);
     let (binned, saved) = fit(&["--max-bins", "16"]);
@@ -202,6 +192,18 @@ fn fit_args(data: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
         .chain(extra)
         .map(|x| x.to_string())
         .collect()
+}
+
+/// A `building fit` that succeeds, with `--json`: its report and the saved model.
+fn fitted(data: &Path, model: &Path, extra: &[&str]) -> (serde_json::Value, serde_json::Value) {
+    let mut args = fit_args(data, model, extra);
+    args.push("--json".into());
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = terrawatt(&a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = serde_json::from_slice(&o.stdout).unwrap();
+    let saved = serde_json::from_str(&std::fs::read_to_string(model).unwrap()).unwrap();
+    (r, saved)
 }
 
 /// [`fails`] with owned arguments.
@@ -440,12 +442,7 @@ fn boosting_on_parquet_reads_a_column_at_a_time_and_fits_the_model_of_the_whole_
     parquet_table(&data, 3000);
     let before = std::fs::read(&data).unwrap();
     let fit = |name: &str, extra: &[&str]| {
-        let model = dir.path().join(name);
         let mut args = vec![
-            "building",
-            "fit",
-            "--data",
-            s(&data),
             "--target",
             "load",
             "--model",
@@ -453,17 +450,9 @@ fn boosting_on_parquet_reads_a_column_at_a_time_and_fits_the_model_of_the_whole_
             "--n-trees",
             "20",
             "--drop-missing",
-            "--out",
-            s(&model),
-            "--json",
         ];
         args.extend(extra);
-        let o = terrawatt(&args);
-        assert!(o.status.success(), "{}", stderr(&o));
-        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let saved: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
-        (r, saved)
+        fitted(&data, &dir.path().join(name), &args)
     };
     let (by_columns, m1) = fit("columns.json", &["--memory", "1GB"]);
     // permutation importance needs the rows whole: the table is read whole
