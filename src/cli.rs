@@ -666,6 +666,17 @@ pub struct HyperArgs {
     /// faster on large tables [forest: exact splits; gbm: 256].
     #[arg(long)]
     pub max_bins: Option<usize>,
+    /// Boosting: gradient-based one-side sampling (LightGBM's GOSS), each tree on the
+    /// --top-rate of rows with the largest errors and an --other-rate sample of the rest
+    /// (the row subsample then defaults to 1).
+    #[arg(long)]
+    pub goss: bool,
+    /// GOSS: share of rows kept for their large errors [0.2].
+    #[arg(long, requires = "goss")]
+    pub top_rate: Option<f64>,
+    /// GOSS: share of rows sampled from the others [0.1].
+    #[arg(long, requires = "goss")]
+    pub other_rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -206,6 +206,11 @@ fn fitted(data: &Path, model: &Path, extra: &[&str]) -> (serde_json::Value, serd
     (r, saved)
 }
 
+/// The in-sample MAE of a fit's report.
+fn mae_of(r: &serde_json::Value) -> f64 {
+    r["results"]["mae"].as_f64().unwrap()
+}
+
 /// [`fails`] with owned arguments.
 fn refused(args: Vec<String>, words: &str, out: &Path) {
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -302,6 +307,15 @@ fn bad_inputs_fail_clearly_and_leave_no_output() {
             &["--target", "load", "--model", "forest", "--max-bins", "1"],
         ),
         "invalid hyper-parameter max_bins = 1",
+    );
+    run(
+        fit(
+            &good,
+            &[
+                "--target", "load", "--model", "gbm", "--goss", "--loss", "absolute",
+            ],
+        ),
+        "invalid hyper-parameter loss = Absolute: squared with GOSS",
     );
     // an unknown model name: clap lists the choices, exit 2
     let o = terrawatt(&[
@@ -454,6 +468,13 @@ fn boosting_on_parquet_reads_a_column_at_a_time_and_fits_the_model_of_the_whole_
         args.extend(extra);
         fitted(&data, &dir.path().join(name), &args)
     };
+    // GOSS on the same rows: its own model, close to the one on every row
+    let (goss, _) = fit("goss.json", &["--goss"]);
+    let (goss_mae, mae) = (mae_of(&goss), mae_of(&fit("all.json", &[]).0));
+    assert!(
+        goss_mae != mae && goss_mae < 1.2 * mae,
+        "{goss_mae} vs {mae}"
+    );
     let (by_columns, m1) = fit("columns.json", &["--memory", "1GB"]);
     // permutation importance needs the rows whole: the table is read whole
     let (whole, m2) = fit("whole.json", &["--importance"]);

@@ -11,6 +11,9 @@ Hyper-parameters: 100 trees, learning rate 0.1, min 20 rows per leaf, no row sub
   leaves-31 LightGBM's default shape: 31 leaves grown best-first, depth <= 6:
             LightGBM num_leaves=31, max_depth=6; sklearn max_leaf_nodes=31, max_depth=6;
             terrawatt --max-leaves 31 --max-depth 6
+  goss      depth-6 with gradient-based one-side sampling (top 20 %, 10 % of the rest):
+            LightGBM data_sample_strategy="goss"; terrawatt --goss; scikit-learn has none
+            (SHAPES=goss to run it; not in the default set)
 Each fit is timed alone (terrawatt: the report's `fit` phase; the peers: time around .fit
 with the data already in memory), median of REPS runs (default 3), on 2 threads and on 1.
 Test RMSE on the 200,000 held-out rows is printed for each.
@@ -41,14 +44,18 @@ def terrawatt(shape, threads):
             "--min-samples-leaf", "20", "--subsample", "1"]
     if shape == "leaves-31":
         args += ["--max-leaves", "31"]
+    if shape == "goss":
+        args += ["--goss"]
     return terrawatt_fit(BIN, args, threads)
 
 
 def lgbm(shape, threads):
+    goss = {"data_sample_strategy": "goss", "top_rate": 0.2, "other_rate": 0.1}
     m = lightgbm.LGBMRegressor(n_estimators=100, learning_rate=0.1, max_depth=6,
-                               num_leaves=64 if shape == "depth-6" else 31,
+                               num_leaves=31 if shape == "leaves-31" else 64,
                                min_child_samples=20, subsample=1.0, max_bin=255,
-                               n_jobs=threads, verbose=-1)
+                               n_jobs=threads, verbose=-1,
+                               **(goss if shape == "goss" else {}))
     t = time.perf_counter()
     m.fit(Xtr, ytr)
     return time.perf_counter() - t, rmse(m.predict(Xte))
@@ -71,7 +78,8 @@ print(f"lightgbm {lightgbm.__version__}, scikit-learn {sklearn.__version__}, "
 for shape in SHAPES:
     for threads in THREADS:
         res = {}
-        for name, f in [("terrawatt", terrawatt), ("lightgbm", lgbm), ("sklearn-hgb", hgb)]:
+        tools = [("terrawatt", terrawatt), ("lightgbm", lgbm), ("sklearn-hgb", hgb)]
+        for name, f in tools[:2] if shape == "goss" else tools:
             res[name] = median_runs(lambda: f(shape, threads))
         base = res["terrawatt"][0]
         for name, (s, e) in res.items():

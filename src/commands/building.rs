@@ -6,7 +6,7 @@ use anyhow::{Result, anyhow, bail};
 use serde_json::json;
 use terrawatt_building::load::{Hyper, ModelKind};
 use terrawatt_building::load_tasks::{self, Data};
-use terrawatt_learn::boost::Loss;
+use terrawatt_learn::boost::{Goss, Loss};
 use terrawatt_learn::metrics::Scores;
 use terrawatt_learn::persist::SavedModel;
 use terrawatt_meter::{FunctionalUnit, Span};
@@ -43,6 +43,13 @@ fn hyper(h: &HyperArgs) -> Result<Hyper> {
         early_stopping: h.early_stopping,
         seed: h.seed,
         max_bins: h.max_bins,
+        goss: h.goss.then(|| {
+            let d = Goss::default();
+            Goss {
+                top_rate: h.top_rate.unwrap_or(d.top_rate),
+                other_rate: h.other_rate.unwrap_or(d.other_rate),
+            }
+        }),
     })
 }
 

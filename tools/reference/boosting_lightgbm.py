@@ -1,6 +1,6 @@
 """Reference for terrawatt-learn's histogram boosting and forests: LightGBM and
 scikit-learn's HistGradientBoostingRegressor and RandomForestRegressor on one synthetic data
-set, their test RMSE written to crates/learn/tests/fixtures/boosting_peers.json.
+set (and LightGBM's GOSS), their test RMSE written to crates/learn/tests/fixtures/boosting_peers.json.
 
 The data are defined by a seeded splitmix64 stream (Steele, Lea & Flood 2014), uniform
 doubles from its top 53 bits and Box–Muller normals (u1 = 1 − U, u2 = U), so the Rust test
@@ -11,6 +11,9 @@ Hyper-parameters: 100 trees, learning rate 0.1, at least 20 rows a leaf, no row
 subsampling, 255 bins; two tree shapes: every node split down to depth 6 (LightGBM
 num_leaves=64, max_depth=6; scikit-learn max_leaf_nodes=None, max_depth=6) and LightGBM's
 default best-first growth to 31 leaves within depth 6.
+
+GOSS (gradient-based one-side sampling): the depth-6 boosting with LightGBM's
+data_sample_strategy="goss", top_rate 0.2, other_rate 0.1 (its defaults).
 
 Forests: 100 trees, depth <= 8, at least 5 rows a leaf, every feature at every split:
 scikit-learn's RandomForestRegressor (exact splits, bootstrap samples, random_state 0) and
@@ -91,6 +94,11 @@ for shape, leaves in [("depth6", 64), ("leaves31", 31)]:
         "lightgbm_test_rmse": rmse(lgb.predict(Xte)),
         "sklearn_hgb_test_rmse": rmse(hgb.predict(Xte)),
     }
+goss = lightgbm.LGBMRegressor(n_estimators=100, learning_rate=0.1, max_depth=6, num_leaves=64,
+                              min_child_samples=20, max_bin=255, n_jobs=1, verbose=-1,
+                              data_sample_strategy="goss", top_rate=0.2,
+                              other_rate=0.1).fit(Xtr, ytr)
+out["goss_depth6"] = {"lightgbm_test_rmse": rmse(goss.predict(Xte))}
 rf = RandomForestRegressor(n_estimators=100, max_depth=8, min_samples_leaf=5,
                            max_features=1.0, bootstrap=True, n_jobs=1,
                            random_state=0).fit(Xtr, ytr)

@@ -20,7 +20,7 @@
 
 use ndarray::{ArrayView1, ArrayView2};
 use serde::Serialize;
-use terrawatt_learn::boost::{BoostParams, EarlyStopping, Loss};
+use terrawatt_learn::boost::{BoostParams, EarlyStopping, Goss, Loss};
 use terrawatt_learn::cv::{CvResult, Split, cross_validate_with};
 use terrawatt_learn::distill::{Augment, distill};
 use terrawatt_learn::forest::ForestParams;
@@ -94,6 +94,9 @@ pub struct Hyper {
     /// booster's bins (default 256).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_bins: Option<usize>,
+    /// Boosting: gradient-based one-side sampling (the row subsample then defaults to 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub goss: Option<Goss>,
 }
 
 /// The checked specification of one family with these hyper-parameters.
@@ -146,10 +149,13 @@ pub fn spec(kind: ModelKind, h: &Hyper) -> Result<ModelSpec, LearnError> {
                 max_depth: h.max_depth.unwrap_or(d.max_depth),
                 max_leaves: h.max_leaves,
                 min_samples_leaf: h.min_samples_leaf.unwrap_or(d.min_samples_leaf),
-                subsample: h.subsample.unwrap_or(d.subsample),
+                subsample: h
+                    .subsample
+                    .unwrap_or(if h.goss.is_some() { 1.0 } else { d.subsample }),
                 early_stopping: h.early_stopping.then(EarlyStopping::default),
                 seed: h.seed,
                 max_bins: h.max_bins.unwrap_or(d.max_bins),
+                goss: h.goss,
             })
         }
     }

@@ -431,6 +431,7 @@ impl Learner {
             max_bins: 64,
             early_stopping: None,
             seed,
+            goss: None,
         }
     }
 

@@ -191,6 +191,7 @@ impl ValidForestParams {
                     min_leaf: p.min_samples_leaf,
                     min_split: p.min_samples_split,
                     features: (k < x.ncols()).then(|| (k, RefCell::new(rng))),
+                    amp: None,
                 };
                 let Grown {
                     mut tree, leaves, ..

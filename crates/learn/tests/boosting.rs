@@ -7,7 +7,7 @@
 
 use ndarray::{Array1, Array2};
 use serde_json::Value;
-use terrawatt_learn::boost::{BoostParams, Boosting};
+use terrawatt_learn::boost::{BoostParams, Boosting, Goss};
 use terrawatt_learn::forest::ForestParams;
 use terrawatt_learn::rng::Rng;
 
@@ -238,4 +238,63 @@ fn histogram_forests_do_not_depend_on_the_thread_count() {
     let (a, b) = (run(1), run(2));
     assert_eq!(a, b);
     assert_eq!(a.predict(s.xte.view()), b.predict(s.xte.view()));
+}
+
+#[test]
+fn goss_learns_as_lightgbm_goss_does() {
+    let s = split();
+    let p = BoostParams {
+        goss: Some(Goss::default()),
+        ..params(None)
+    };
+    let ours = rmse(&fit(&s, p.clone()), &s);
+    let full = rmse(&fit(&s, params(None)), &s);
+    let theirs = peers()["goss_depth6"]["lightgbm_test_rmse"]
+        .as_f64()
+        .unwrap();
+    println!("GOSS test RMSE {ours:.5}, LightGBM's GOSS {theirs:.5}, ours on every row {full:.5}");
+    // the same sampling rule on other draws: within 1 % of LightGBM's, and close to the
+    // fit on every row
+    assert!(
+        (ours - theirs).abs() / theirs < 0.01,
+        "{ours:.5} vs {theirs:.5}"
+    );
+    assert!(ours < full * 1.01, "{ours:.5} vs {full:.5}");
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| fit(&s, p.clone()))
+    };
+    assert_eq!(run(1), run(2));
+    // what GOSS refuses
+    for bad in [
+        Goss {
+            top_rate: 0.0,
+            other_rate: 0.1,
+        },
+        Goss {
+            top_rate: 0.7,
+            other_rate: 0.4,
+        },
+    ] {
+        let p = BoostParams {
+            goss: Some(bad),
+            ..params(None)
+        };
+        assert!(p.check().is_err());
+    }
+    for p in [
+        BoostParams {
+            subsample: 0.8,
+            ..p.clone()
+        },
+        BoostParams {
+            loss: terrawatt_learn::boost::Loss::Absolute,
+            ..p.clone()
+        },
+    ] {
+        assert!(p.check().is_err());
+    }
 }

@@ -86,9 +86,11 @@ struct Split {
     f: usize,
     b: usize,
     gain: f64,
-    /// The left child's sum of pseudo-residuals and its rows.
+    /// The left child's sum of pseudo-residuals, its rows and their weight (the rows but
+    /// under GOSS).
     left_sum: f64,
     left_n: usize,
+    left_h: f64,
 }
 
 /// A leaf that may still be split: its rows are `start..end` of the row buffer.
@@ -97,8 +99,9 @@ struct Open {
     start: usize,
     end: usize,
     depth: usize,
-    /// Sum of the pseudo-residuals of its rows.
+    /// Sum of the pseudo-residuals of its rows, and of their weights.
     sum: f64,
+    h: f64,
     hist: Option<Hist>,
     split: Option<Split>,
 }
@@ -110,6 +113,8 @@ pub(crate) struct Leaf {
     pub start: usize,
     pub end: usize,
     pub sum: f64,
+    /// The rows' weights (their number but under GOSS).
+    pub h: f64,
     pub test: Option<(usize, u8, bool)>,
 }
 
@@ -151,6 +156,27 @@ impl Rows {
     }
 }
 
+impl Rows {
+    /// [`Rows::fill`] for GOSS: the rows `picked` (index, sampled from the small
+    /// pseudo-residuals), the sampled ones' pseudo-residuals multiplied by `amp` and marked
+    /// ([`pack_weighted`]).
+    pub fn fill_weighted(
+        out: &mut [u64],
+        picked: &[(u32, bool)],
+        codes: &Codes,
+        g: &[f64],
+        amp: f64,
+    ) {
+        let w = codes.w;
+        for (o, &(i, small)) in out.chunks_exact_mut(w + 1).zip(picked) {
+            let i = i as usize;
+            o[..w].copy_from_slice(&codes.words[i * w..(i + 1) * w]);
+            let gi = if small { g[i] * amp } else { g[i] };
+            o[w] = pack_weighted(i as u32, gi, small);
+        }
+    }
+}
+
 fn fill<const W: usize>(out: &mut [u64], ids: &[u32], codes: &Codes, g: &[f64]) {
     let w = if W == 0 { codes.w } else { W };
     for (o, &i) in out.chunks_exact_mut(w + 1).zip(ids) {
@@ -178,6 +204,9 @@ pub(crate) struct Grower<'a> {
     /// Each split considers this many features, drawn anew for every node from `rng`
     /// (all of them when `None`).
     pub features: Option<(usize, RefCell<Rng>)>,
+    /// GOSS: the weight of the rows marked as sampled from the small gradients (see
+    /// [`pack_weighted`]); the other rows weigh 1.
+    pub amp: Option<f64>,
 }
 
 /// A row of the moving layout: its `w` code words, then its index (low half) and its
@@ -192,16 +221,41 @@ fn unpack(word: u64) -> (u32, f64) {
     (word as u32, f32::from_bits((word >> 32) as u32) as f64)
 }
 
-fn add_block<const SW: usize>(rows: &[u64], sw: usize, h: &mut [[Cell; 256]]) {
+/// [`pack`] for GOSS: the pseudo-residual (already multiplied by the row's weight) with
+/// the lowest bit of its f32 set where the row weighs `amp`, cleared where it weighs 1 (a
+/// change of one unit in the last place).
+#[inline(always)]
+pub(crate) fn pack_weighted(id: u32, g: f64, amplified: bool) -> u64 {
+    let bits = ((g as f32).to_bits() & !1) | amplified as u32;
+    id as u64 | (bits as u64) << 32
+}
+
+/// Under GOSS a histogram's count cell adds 1 for each row and this for each row sampled
+/// from the small pseudo-residuals, so the cell holds both numbers exactly (up to 2²⁶ rows
+/// a node, 2²⁷ sampled).
+pub(crate) const SAMPLED: f64 = (1u64 << 26) as f64;
+
+/// What a row adds to a count cell under GOSS.
+#[inline(always)]
+fn count_of(word: u64) -> f64 {
+    if (word >> 32) & 1 == 1 {
+        1.0 + SAMPLED
+    } else {
+        1.0
+    }
+}
+
+fn add_block<const SW: usize, const W: bool>(rows: &[u64], sw: usize, h: &mut [[Cell; 256]]) {
     let sw = if SW == 0 { sw } else { SW };
     let w = sw - 1;
     for row in rows.chunks_exact(sw) {
         let gi = unpack(row[w]).1;
+        let hi = if W { count_of(row[w]) } else { 1.0 };
         for (hk, &word) in h.chunks_mut(8).zip(&row[..w]) {
             for (t, hf) in hk.iter_mut().enumerate() {
                 let cell = &mut hf[(word >> (8 * t)) as u8 as usize];
                 cell[0] += gi;
-                cell[1] += 1.0;
+                cell[1] += hi;
             }
         }
     }
@@ -302,13 +356,18 @@ impl Grower<'_> {
     /// The histogram of `rows` (`sw` words each).
     fn histogram(&self, rows: &[u64]) -> Hist {
         let sw = self.codes.w + 1;
+        let (d, weighted) = (self.codes.d, self.amp.is_some());
         let build = |rows: &[u64]| {
-            let mut h = vec![[[0.0; 2]; 256]; self.codes.d];
-            match sw {
-                2 => add_block::<2>(rows, sw, &mut h),
-                3 => add_block::<3>(rows, sw, &mut h),
-                4 => add_block::<4>(rows, sw, &mut h),
-                _ => add_block::<0>(rows, sw, &mut h),
+            let mut h = vec![[[0.0; 2]; 256]; d];
+            match (sw, weighted) {
+                (2, false) => add_block::<2, false>(rows, sw, &mut h),
+                (3, false) => add_block::<3, false>(rows, sw, &mut h),
+                (4, false) => add_block::<4, false>(rows, sw, &mut h),
+                (_, false) => add_block::<0, false>(rows, sw, &mut h),
+                (2, true) => add_block::<2, true>(rows, sw, &mut h),
+                (3, true) => add_block::<3, true>(rows, sw, &mut h),
+                (4, true) => add_block::<4, true>(rows, sw, &mut h),
+                (_, true) => add_block::<0, true>(rows, sw, &mut h),
             }
             h
         };
@@ -336,8 +395,8 @@ impl Grower<'_> {
 
     /// The best split of a node with histogram `h` and sum `sum`, if any improves.
     fn best_split(&self, h: &Hist, sum: f64) -> Option<Split> {
-        let n: f64 = h[0].iter().map(|c| c[1]).sum();
-        let base = sum * sum / n;
+        let (n, hn) = self.counts(h[0].iter().map(|c| c[1]).sum());
+        let base = sum * sum / hn;
         let min_leaf = self.min_leaf as f64;
         let mut best: Option<Split> = None;
         let drawn = self.features.as_ref().map(|(k, rng)| {
@@ -353,19 +412,19 @@ impl Grower<'_> {
         };
         for f in feats {
             let hf = &h[f];
-            let (mut gl, mut nl) = (0.0, 0.0);
+            let (mut gl, mut cl) = (0.0, 0.0);
             for (b, c) in hf.iter().enumerate().take(self.bins.n_bins(f) - 1) {
                 gl += c[0];
-                nl += c[1];
+                cl += c[1];
+                let (nl, hl) = self.counts(cl);
                 if c[1] == 0.0 || nl < min_leaf {
                     continue;
                 }
-                let nr = n - nl;
-                if nr < min_leaf {
+                if n - nl < min_leaf {
                     break;
                 }
-                let gr = sum - gl;
-                let gain = gl * gl / nl + gr * gr / nr - base;
+                let (gr, hr) = (sum - gl, hn - hl);
+                let gain = gl * gl / hl + gr * gr / hr - base;
                 if gain > 1e-12 * (1.0 + base.abs()) && best.is_none_or(|s| gain > s.gain) {
                     best = Some(Split {
                         f,
@@ -373,11 +432,27 @@ impl Grower<'_> {
                         gain,
                         left_sum: gl,
                         left_n: nl as usize,
+                        left_h: hl,
                     });
                 }
             }
         }
         best
+    }
+
+    /// The rows and their weight of a histogram's count: the count itself, or under GOSS
+    /// the rows plus [`SAMPLED`] for each row sampled from the small pseudo-residuals (which
+    /// weighs `amp`).
+    #[inline(always)]
+    fn counts(&self, c: f64) -> (f64, f64) {
+        match self.amp {
+            None => (c, c),
+            Some(amp) => {
+                let sampled = (c / SAMPLED).floor();
+                let rows = c - sampled * SAMPLED;
+                (rows, rows + sampled * (amp - 1.0))
+            }
+        }
     }
 
     /// Whether a node of `n` rows at `depth` may be split (and so needs a histogram).
@@ -403,10 +478,20 @@ impl Grower<'_> {
         let mut leaves = vec![];
         let mut n_leaves = 1usize;
         let root = self.may_split(len, 0).then(|| self.histogram(rows));
-        let sum = match &root {
-            Some(h) => h[0].iter().map(|c| c[0]).sum(),
-            None => rows.chunks_exact(sw).map(|r| unpack(r[sw - 1]).1).sum(),
+        let (sum, c) = match &root {
+            Some(h) => h[0]
+                .iter()
+                .fold((0.0, 0.0), |a, c| (a.0 + c[0], a.1 + c[1])),
+            None => rows.chunks_exact(sw).fold((0.0, 0.0), |a, r| {
+                let ci = if self.amp.is_some() {
+                    count_of(r[sw - 1])
+                } else {
+                    1.0
+                };
+                (a.0 + unpack(r[sw - 1]).1, a.1 + ci)
+            }),
         };
+        let h = self.counts(c).1;
         let split = root.as_ref().and_then(|h| self.best_split(h, sum));
         let mut open = vec![Open {
             node: 0,
@@ -414,6 +499,7 @@ impl Grower<'_> {
             end: len,
             depth: 0,
             sum,
+            h,
             hist: root,
             split,
         }];
@@ -441,6 +527,7 @@ impl Grower<'_> {
                 start: o.start,
                 end: o.end,
                 sum: o.sum,
+                h: o.h,
                 test,
             };
             let (Some(s), true) = (o.split, n_leaves < self.max_leaves) else {
@@ -464,17 +551,20 @@ impl Grower<'_> {
             nd.right = l as u32 + 1;
             bin_thr[o.node] = s.b as u8;
             let (sum_l, sum_r) = (s.left_sum, o.sum - s.left_sum);
+            let (h_l, h_r) = (s.left_h, o.h - s.left_h);
             if !need_l && !need_r {
                 // both children are leaves: their rows stay where they are
                 let test = |left| Some((s.f, s.b as u8, left));
                 leaves.push(Leaf {
                     node: l,
                     sum: sum_l,
+                    h: h_l,
                     ..leaf(&o, test(true))
                 });
                 leaves.push(Leaf {
                     node: l + 1,
                     sum: sum_r,
+                    h: h_r,
                     ..leaf(&o, test(false))
                 });
                 continue;
@@ -488,9 +578,9 @@ impl Grower<'_> {
                 &mut scratch[run],
             );
             debug_assert_eq!(moved, nl);
-            let mid = o.start + nl;
+            let mid = o.start + moved;
             let mut parent = o.hist.expect("a split node has a histogram");
-            let small_is_left = nl <= n - nl;
+            let small_is_left = moved <= n - moved;
             let small = if small_is_left {
                 self.histogram(&rows[o.start * sw..mid * sw])
             } else {
@@ -507,7 +597,7 @@ impl Grower<'_> {
             } else {
                 (parent, small)
             };
-            let child = |node, start, end, sum, need: bool, hist: Hist| {
+            let child = |node, start, end, (sum, h), need: bool, hist: Hist| {
                 let hist = need.then_some(hist);
                 Open {
                     node,
@@ -515,12 +605,13 @@ impl Grower<'_> {
                     end,
                     depth,
                     sum,
+                    h,
                     split: hist.as_ref().and_then(|h| self.best_split(h, sum)),
                     hist,
                 }
             };
-            open.push(child(l + 1, mid, o.end, sum_r, need_r, hr));
-            open.push(child(l, o.start, mid, sum_l, need_l, hl));
+            open.push(child(l + 1, mid, o.end, (sum_r, h_r), need_r, hr));
+            open.push(child(l, o.start, mid, (sum_l, h_l), need_l, hl));
         }
         Grown {
             tree,

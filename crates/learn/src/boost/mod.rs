@@ -97,6 +97,62 @@ impl Default for EarlyStopping {
     }
 }
 
+/// Gradient-based one-side sampling (Ke et al. 2017, "LightGBM: a highly efficient
+/// gradient boosting decision tree", §3; LightGBM's `data_sample_strategy=goss`): each tree
+/// learns from the `top_rate` share of the rows with the largest pseudo-residuals and a
+/// random `other_rate` share of the others, weighted `(1 − top_rate) / other_rate` in the
+/// split gains and leaf values. As in LightGBM, the first `⌊1 / learning_rate⌋` trees see
+/// every row. The shares are taken in fixed blocks of 65,536 rows (each block its own draw
+/// of the seed), so the model does not depend on the thread count.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Goss {
+    pub top_rate: f64,
+    pub other_rate: f64,
+}
+
+impl Default for Goss {
+    /// LightGBM's defaults.
+    fn default() -> Self {
+        Goss {
+            top_rate: 0.2,
+            other_rate: 0.1,
+        }
+    }
+}
+
+/// Rows per block of GOSS's selection.
+const GOSS_BLOCK: usize = 65_536;
+
+/// The rows GOSS keeps of one block of pseudo-residuals `g` (its first row is `offset`), in
+/// increasing order, each marked when it is one of the sampled small ones.
+fn goss_block(g: &[f64], offset: usize, goss: Goss, mut rng: Rng) -> Vec<(u32, bool)> {
+    let len = g.len();
+    let top = ((goss.top_rate * len as f64).round() as usize).min(len);
+    let other = ((goss.other_rate * len as f64).round() as usize).min(len - top);
+    let mut order: Vec<u32> = (0..len as u32).collect();
+    if top > 0 && top < len {
+        // the largest |g| first, ties by position
+        order.select_nth_unstable_by(top - 1, |&a, &b| {
+            g[b as usize]
+                .abs()
+                .total_cmp(&g[a as usize].abs())
+                .then(a.cmp(&b))
+        });
+    }
+    let (large, rest) = order.split_at(top);
+    let mut out: Vec<(u32, bool)> = large
+        .iter()
+        .map(|&i| (offset as u32 + i, false))
+        .chain(
+            rng.sample_without_replacement(rest.len(), other)
+                .into_iter()
+                .map(|k| (offset as u32 + rest[k], true)),
+        )
+        .collect();
+    out.sort_unstable_by_key(|r| r.0);
+    out
+}
+
 /// Unchecked parameters of a booster.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BoostParams {
@@ -115,6 +171,10 @@ pub struct BoostParams {
     pub max_bins: usize,
     pub early_stopping: Option<EarlyStopping>,
     pub seed: u64,
+    /// Gradient-based one-side sampling instead of uniform row subsampling (squared loss,
+    /// `subsample` 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goss: Option<Goss>,
 }
 
 impl Default for BoostParams {
@@ -135,6 +195,7 @@ impl Default for BoostParams {
             max_bins: 256,
             early_stopping: None,
             seed: 0,
+            goss: None,
         }
     }
 }
@@ -185,6 +246,32 @@ impl BoostParams {
                 return Err(param("alpha", alpha, "a quantile in (0, 1)"));
             }
             _ => {}
+        }
+        if let Some(gs) = self.goss {
+            if !(gs.top_rate > 0.0 && gs.top_rate < 1.0) {
+                return Err(param("top_rate", gs.top_rate, "a fraction in (0, 1)"));
+            }
+            if !(gs.other_rate > 0.0 && gs.top_rate + gs.other_rate <= 1.0) {
+                return Err(param(
+                    "other_rate",
+                    gs.other_rate,
+                    "a fraction in (0, 1 − top_rate]",
+                ));
+            }
+            if self.subsample != 1.0 {
+                return Err(param(
+                    "subsample",
+                    self.subsample,
+                    "1 with GOSS, which samples the rows itself",
+                ));
+            }
+            if self.loss != Loss::Squared {
+                return Err(param(
+                    "loss",
+                    format!("{:?}", self.loss),
+                    "squared with GOSS (its leaf values are weighted means)",
+                ));
+            }
         }
         if let Some(es) = self.early_stopping {
             if !(es.validation_fraction > 0.0 && es.validation_fraction < 1.0) {
@@ -546,6 +633,12 @@ impl ValidBoostParams {
     ) -> Result<(Boosting, Option<Vec<f64>>)> {
         let p = &self.0;
         let n = yt.len();
+        if p.goss.is_some() && n as f64 >= grow::SAMPLED {
+            return Err(LearnError::Data(format!(
+                "GOSS takes fewer than {} rows, not {n}: subsample instead",
+                grow::SAMPLED
+            )));
+        }
         let init = {
             let mut v = yt.to_vec();
             match p.loss {
@@ -566,7 +659,13 @@ impl ValidBoostParams {
         let mut idx: Vec<u32> = Vec::with_capacity(k);
         let sw = codes.w + 1;
         let (mut rows, mut scratch) = (vec![0u64; k * sw], vec![0u64; k * sw]);
-        let mut leaf_of = if k < n { vec![NO_LEAF; n] } else { vec![] };
+        let mut leaf_of = if k < n || p.goss.is_some() {
+            vec![NO_LEAF; n]
+        } else {
+            vec![]
+        };
+        // LightGBM's warm-up: GOSS from the ⌊1 / learning rate⌋-th tree on
+        let goss_from = (1.0 / p.learning_rate) as usize;
         for it in 0..p.n_trees {
             idx.clear();
             if k < n {
@@ -609,11 +708,35 @@ impl ValidBoostParams {
             g.par_iter_mut()
                 .zip(yt.par_iter().zip(&f))
                 .for_each(|(g, (y, f))| *g = grad(y - f));
-            rows.par_chunks_mut(sw * 4096)
-                .zip(idx.par_chunks(4096))
-                .for_each(|(out, ids)| {
-                    Rows::fill(out, ids, codes, &g);
-                });
+            let goss = p.goss.filter(|_| it >= goss_from);
+            if let Some(gs) = goss {
+                let blocks = n.div_ceil(GOSS_BLOCK);
+                let picked: Vec<Vec<(u32, bool)>> = g
+                    .par_chunks(GOSS_BLOCK)
+                    .enumerate()
+                    .map(|(b, gb)| {
+                        let rng = Rng::stream(p.seed, (it * blocks + b) as u64);
+                        goss_block(gb, b * GOSS_BLOCK, gs, rng)
+                    })
+                    .collect();
+                let picked: Vec<(u32, bool)> = picked.concat();
+                let amp = (1.0 - gs.top_rate) / gs.other_rate;
+                idx.clear();
+                idx.extend(picked.iter().map(|r| r.0));
+                rows[..picked.len() * sw]
+                    .par_chunks_mut(sw * 4096)
+                    .zip(picked.par_chunks(4096))
+                    .for_each(|(out, ids)| Rows::fill_weighted(out, ids, codes, &g, amp));
+            } else {
+                rows[..idx.len() * sw]
+                    .par_chunks_mut(sw * 4096)
+                    .zip(idx.par_chunks(4096))
+                    .for_each(|(out, ids)| {
+                        Rows::fill(out, ids, codes, &g);
+                    });
+            }
+            let m = idx.len() * sw;
+            let (rows, scratch) = (&mut rows[..m], &mut scratch[..m]);
             let grower = Grower {
                 bins,
                 codes,
@@ -622,20 +745,20 @@ impl ValidBoostParams {
                 min_leaf: p.min_samples_leaf,
                 min_split: 2,
                 features: None,
+                amp: goss.map(|gs| (1.0 - gs.top_rate) / gs.other_rate),
             };
             let grow::Grown {
                 mut tree,
                 bin_thr,
                 leaves,
-            } = grower.grow(&mut rows, &mut scratch);
+            } = grower.grow(rows, scratch);
             let mut values = Vec::with_capacity(leaves.len());
             for leaf in &leaves {
-                let count = tree.nodes[leaf.node].n as f64;
                 let v = match p.loss {
-                    Loss::Squared => leaf.sum / count,
+                    Loss::Squared => leaf.sum / leaf.h,
                     _ => {
                         let mut r: Vec<f64> = Vec::new();
-                        leaf.for_each_row(&rows, codes, |i| {
+                        leaf.for_each_row(rows, codes, |i| {
                             r.push(yt[i as usize] - f[i as usize]);
                         });
                         match p.loss {
@@ -657,15 +780,15 @@ impl ValidBoostParams {
                 tree.nodes[leaf.node].value = value;
                 values.push(value);
             }
-            if k == n {
+            if idx.len() == n {
                 // every row is in a leaf: add its value where the leaf's rows are
-                grow::add_leaf_values(&leaves, &rows, codes, &values, &mut f);
+                grow::add_leaf_values(&leaves, rows, codes, &values, &mut f);
             } else {
                 // each row's leaf (rows outside the subsample: none), then one pass in row
                 // order adds its value
                 leaf_of.fill(NO_LEAF);
                 let ids: Vec<u32> = (0..leaves.len() as u32).collect();
-                grow::add_leaf_values(&leaves, &rows, codes, &ids, &mut leaf_of);
+                grow::add_leaf_values(&leaves, rows, codes, &ids, &mut leaf_of);
                 f.par_iter_mut()
                     .zip(leaf_of.par_iter())
                     .enumerate()
