@@ -699,18 +699,35 @@ impl LeafValue for u32 {
     }
 }
 
-/// The leaf that row `i` of `codes` reaches in a tree grown on them.
-pub(super) fn leaf_of_binned(tree: &Tree, bin_thr: &[u8], codes: &Codes, i: usize) -> usize {
-    let mut k = 0usize;
-    loop {
-        let n = &tree.nodes[k];
-        if n.feature == LEAF {
-            return k;
+/// The leaves that rows `offset + rows[j]` (at most 8) of `codes` reach in a tree grown on
+/// them: the rows go down together, a level at a time, so that their loads overlap.
+pub(super) fn leaves_of_binned(
+    tree: &Tree,
+    bin_thr: &[u8],
+    codes: &Codes,
+    rows: &[usize],
+    offset: usize,
+) -> [usize; 8] {
+    let w = codes.w;
+    let mut k = [0usize; 8];
+    let mut open = rows.len();
+    while open > 0 {
+        open = 0;
+        for (j, &r) in rows.iter().enumerate() {
+            let n = &tree.nodes[k[j]];
+            if n.feature == LEAF {
+                continue;
+            }
+            open += 1;
+            let f = n.feature as usize;
+            let i = offset + r;
+            let code = (codes.words[i * w + f / 8] >> (8 * (f % 8))) as u8;
+            k[j] = if code <= bin_thr[k[j]] {
+                n.left
+            } else {
+                n.right
+            } as usize;
         }
-        k = if codes.cols[n.feature as usize][i] <= bin_thr[k] {
-            n.left
-        } else {
-            n.right
-        } as usize;
     }
+    k
 }

@@ -129,28 +129,38 @@ fn goss_block(g: &[f64], offset: usize, goss: Goss, mut rng: Rng) -> Vec<(u32, b
     let len = g.len();
     let top = ((goss.top_rate * len as f64).round() as usize).min(len);
     let other = ((goss.other_rate * len as f64).round() as usize).min(len - top);
-    let mut order: Vec<u32> = (0..len as u32).collect();
-    if top > 0 && top < len {
-        // the largest |g| first, ties by position
-        order.select_nth_unstable_by(top - 1, |&a, &b| {
-            g[b as usize]
-                .abs()
-                .total_cmp(&g[a as usize].abs())
-                .then(a.cmp(&b))
-        });
+    // the top-th largest |g|: rows above it are kept, and of the rows equal to it the
+    // first ones (by position) up to `top`
+    let mut abs: Vec<f64> = g.iter().map(|v| v.abs()).collect();
+    let (threshold, mut ties) = if top == 0 {
+        (f64::INFINITY, 0)
+    } else {
+        let t = *abs.select_nth_unstable_by(top - 1, |a, b| b.total_cmp(a)).1;
+        let above = g.iter().filter(|v| v.abs() > t).count();
+        (t, top - above)
+    };
+    // 0: left out, 1: kept for its large |g|, 2: one of the others
+    let mut class = vec![0u8; len];
+    let mut rest = Vec::with_capacity(len - top);
+    for (i, v) in g.iter().enumerate() {
+        let a = v.abs();
+        if a > threshold || (a == threshold && ties > 0) {
+            ties -= (a == threshold) as usize;
+            class[i] = 1;
+        } else {
+            rest.push(i);
+        }
     }
-    let (large, rest) = order.split_at(top);
-    let mut out: Vec<(u32, bool)> = large
+    abs.clear();
+    for k in rng.sample_without_replacement(rest.len(), other) {
+        class[rest[k]] = 2;
+    }
+    class
         .iter()
-        .map(|&i| (offset as u32 + i, false))
-        .chain(
-            rng.sample_without_replacement(rest.len(), other)
-                .into_iter()
-                .map(|k| (offset as u32 + rest[k], true)),
-        )
-        .collect();
-    out.sort_unstable_by_key(|r| r.0);
-    out
+        .enumerate()
+        .filter(|(_, c)| **c > 0)
+        .map(|(i, c)| ((offset + i) as u32, *c == 2))
+        .collect()
 }
 
 /// Unchecked parameters of a booster.
@@ -789,16 +799,32 @@ impl ValidBoostParams {
                 leaf_of.fill(NO_LEAF);
                 let ids: Vec<u32> = (0..leaves.len() as u32).collect();
                 grow::add_leaf_values(&leaves, rows, codes, &ids, &mut leaf_of);
-                f.par_iter_mut()
-                    .zip(leaf_of.par_iter())
+                f.par_chunks_mut(4096)
+                    .zip(leaf_of.par_chunks(4096))
                     .enumerate()
-                    .for_each(|(i, (fi, &l))| {
-                        *fi += if l == NO_LEAF {
-                            // the other rows go down the binned tree
-                            tree.nodes[grow::leaf_of_binned(&tree, &bin_thr, codes, i)].value
-                        } else {
-                            values[l as usize]
+                    .for_each(|(c, (fc, lc))| {
+                        // the other rows go down the binned tree, eight at a time
+                        let mut pending = [0usize; 8];
+                        let mut m = 0;
+                        let down = |rows: &[usize], fc: &mut [f64]| {
+                            let ks = grow::leaves_of_binned(&tree, &bin_thr, codes, rows, c * 4096);
+                            for (&j, k) in rows.iter().zip(ks) {
+                                fc[j] += tree.nodes[k].value;
+                            }
                         };
+                        for (j, &l) in lc.iter().enumerate() {
+                            if l == NO_LEAF {
+                                pending[m] = j;
+                                m += 1;
+                                if m == 8 {
+                                    down(&pending, fc);
+                                    m = 0;
+                                }
+                            } else {
+                                fc[j] += values[l as usize];
+                            }
+                        }
+                        down(&pending[..m], fc);
                     });
             }
             train_loss.push(p.loss.mean(yt, &f, delta));
