@@ -75,9 +75,10 @@ pub use linfa;
 pub use linfa_elasticnet;
 pub use model::{Model, ModelSpec};
 
-/// Runs `f` in a one-thread and a two-thread pool: tests compare the two results.
-#[cfg(test)]
-pub(crate) fn on_one_and_two_threads<T: Send>(f: impl Fn() -> T + Sync) -> (T, T) {
+/// Runs `f` in a one-thread and a two-thread pool: tests compare the two results (the
+/// crate's results do not depend on the thread count).
+#[doc(hidden)]
+pub fn on_one_and_two_threads<T: Send>(f: impl Fn() -> T + Sync) -> (T, T) {
     let pool = |n| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)

@@ -9,6 +9,7 @@ use ndarray::{Array1, Array2};
 use serde_json::Value;
 use terrawatt_learn::boost::{BoostParams, Boosting, Goss};
 use terrawatt_learn::forest::ForestParams;
+use terrawatt_learn::on_one_and_two_threads;
 use terrawatt_learn::rng::Rng;
 
 fn data(n: usize, rng: &mut Rng) -> (Array2<f64>, Vec<f64>) {
@@ -150,14 +151,8 @@ fn the_best_first_model_does_not_depend_on_the_thread_count() {
         subsample: 0.7,
         ..params(Some(15))
     };
-    let run = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| fit(&s, p.clone()))
-    };
-    assert_eq!(run(1), run(2));
+    let (a, b) = on_one_and_two_threads(|| fit(&s, p.clone()));
+    assert_eq!(a, b);
 }
 
 #[test]
@@ -228,14 +223,7 @@ fn histogram_forests_do_not_depend_on_the_thread_count() {
     }
     .check()
     .unwrap();
-    let run = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| p.fit(s.xtr.view(), &s.ytr).unwrap())
-    };
-    let (a, b) = (run(1), run(2));
+    let (a, b) = on_one_and_two_threads(|| p.fit(s.xtr.view(), &s.ytr).unwrap());
     assert_eq!(a, b);
     assert_eq!(a.predict(s.xte.view()), b.predict(s.xte.view()));
 }
@@ -260,14 +248,8 @@ fn goss_learns_as_lightgbm_goss_does() {
         "{ours:.5} vs {theirs:.5}"
     );
     assert!(ours < full * 1.01, "{ours:.5} vs {full:.5}");
-    let run = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| fit(&s, p.clone()))
-    };
-    assert_eq!(run(1), run(2));
+    let (a, b) = on_one_and_two_threads(|| fit(&s, p.clone()));
+    assert_eq!(a, b);
     // what GOSS refuses
     for bad in [
         Goss {
