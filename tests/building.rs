@@ -109,6 +109,34 @@ fn a_histogram_forest_fits_close_to_the_exact_one_and_saves_its_bins() {
         let (r, saved) = fitted(&data, &model, &args);
         (r["results"]["mae"].as_f64().unwrap(), saved.to_string())
     };
+    // an exact forest on a large table suggests the histogram trees
+    let large = dir.path().join("large.parquet");
+    parquet_table(&large, 100_000);
+    let o = terrawatt(&[
+        "building",
+        "fit",
+        "--data",
+        s(&large),
+        "--target",
+        "load",
+        "--model",
+        "forest",
+        "--n-trees",
+        "1",
+        "--max-depth",
+        "2",
+        "--drop-missing",
+        "--features",
+        "a",
+        "--out",
+        s(&dir.path().join("large.json")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("note: exact splits on 100000 rows; --max-bins 255"),
+        "{text}"
+    );
     let (exact, saved_exact) = fit(&[]);
     let (binned, saved) = fit(&["--max-bins", "16"]);
     assert!(
