@@ -543,4 +543,13 @@ fn boosting_on_parquet_reads_a_column_at_a_time_and_fits_the_model_of_the_whole_
         args(&["--model", "gbm"]),
         "column 'b' has 1 missing value(s), the first at row 8",
     );
+    // a truncated file: an error naming it, read by columns as whole
+    let cut = dir.path().join("cut.parquet");
+    std::fs::write(&cut, &before[..before.len() / 2]).unwrap();
+    let e = ["--target", "load", "--model", "gbm", "--drop-missing"];
+    refused(
+        fit_args(&cut, &out, &e),
+        "cut.parquet: cannot read as Parquet",
+        &out,
+    );
 }
