@@ -705,9 +705,10 @@ pub struct BuildingFitArgs {
     /// Print permutation importance (5 shuffles per feature).
     #[arg(long)]
     pub importance: bool,
-    /// Bound the fit's memory (e.g. 2GB): gradient boosting on a Parquet table, read a
-    /// column at a time into bin codes (as it always is), is refused before any work if its
-    /// estimate exceeds the bound; fits that hold the table whole are refused.
+    /// Bound the fit's memory (e.g. 2GB): gradient boosting and histogram forests on a
+    /// Parquet table, read a column at a time into bin codes (as they always are), are
+    /// refused before any work if their estimate exceeds the bound; fits that hold the
+    /// table whole are refused.
     #[arg(long, value_name = "SIZE")]
     pub memory: Option<String>,
 }

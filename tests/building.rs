@@ -553,3 +553,37 @@ fn boosting_on_parquet_reads_a_column_at_a_time_and_fits_the_model_of_the_whole_
         &out,
     );
 }
+
+#[test]
+fn a_histogram_forest_on_parquet_is_read_a_column_at_a_time_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("loads.parquet");
+    parquet_table(&data, 2000);
+    let fit = |name: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--target",
+            "load",
+            "--model",
+            "forest",
+            "--max-bins",
+            "64",
+            "--n-trees",
+            "5",
+            "--max-depth",
+            "6",
+            "--drop-missing",
+        ];
+        args.extend(extra);
+        fitted(&data, &dir.path().join(name), &args)
+    };
+    let (by_columns, m1) = fit("columns.json", &["--memory", "1GB"]);
+    let (whole, m2) = fit("whole.json", &["--importance"]);
+    assert_eq!(by_columns["results"]["read"]["by_columns"], true);
+    assert!(whole["results"]["read"].is_null());
+    assert_eq!(m1["model"], m2["model"], "the same forest either way");
+    assert_eq!(
+        by_columns["results"]["in_sample"],
+        whole["results"]["in_sample"]
+    );
+    assert_eq!(by_columns["results"]["data"], whole["results"]["data"]);
+}

@@ -12,6 +12,7 @@ use terrawatt_learn::Model;
 use terrawatt_learn::ModelSpec;
 use terrawatt_learn::boost::{Binned, BinnedBuilder};
 use terrawatt_learn::cv::{self, Split};
+use terrawatt_learn::forest::ValidForestParams;
 use terrawatt_learn::importance::permutation_importance;
 use terrawatt_learn::metrics::Scores;
 use terrawatt_learn::persist::SavedModel;
@@ -162,8 +163,8 @@ pub struct FitSettings {
     pub expected_predictions: f64,
     /// Permutation importance (5 shuffles) after the fit.
     pub importance: bool,
-    /// A bound on the memory of the fit (bytes). Boosting on a Parquet table reads it a
-    /// column at a time into bin codes whatever the bound; with one, a fit whose estimate
+    /// A bound on the memory of the fit (bytes). Boosting and histogram forests on a
+    /// Parquet table read it a column at a time into bin codes whatever the bound; with one, a fit whose estimate
     /// exceeds it is refused before any column is read, and every other fit (which holds
     /// the table whole) is refused.
     pub memory: Option<u64>,
@@ -233,9 +234,10 @@ pub fn fit(s: &FitSettings, span: &mut Span, progress: impl FnMut(&str)) -> Resu
         && !by_columns(s)
     {
         return Err(BuildingError::Setting(format!(
-            "--memory {}: only gradient boosting (--model gbm, no --early-stopping or \
-             --importance) on a Parquet table fits within a bound, reading the table a \
-             column at a time; other fits hold the table whole: leave --memory out",
+            "--memory {}: only gradient boosting (--model gbm, no --early-stopping) and \
+             histogram forests (--model forest --max-bins), without --importance, on a \
+             Parquet table fit within a bound, reading the table a column at a time; other \
+             fits hold the table whole: leave --memory out",
             gb(budget)
         )));
     }
@@ -334,7 +336,12 @@ fn by_columns(s: &FitSettings) -> bool {
             .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
             .is_ok_and(|_| &head == b"PAR1")
     };
-    s.model == Some(ModelKind::Gbm) && !s.hyper.early_stopping && !s.importance && parquet()
+    let binned = match s.model {
+        Some(ModelKind::Gbm) => !s.hyper.early_stopping,
+        Some(ModelKind::Forest) => s.hyper.max_bins.is_some(),
+        _ => false,
+    };
+    binned && !s.importance && parquet()
 }
 
 /// `bytes` in GB or MB, for messages.
@@ -359,13 +366,19 @@ impl ColumnSink for BinSink {
     }
 }
 
-/// Boosting on a Parquet table read a column at a time (phase `load`: the columns read,
-/// checked and binned), so that the table is never held whole: the model equals the one
-/// fitted on the table read whole.
+/// Boosting or a histogram forest on a Parquet table read a column at a time (phase
+/// `load`: the columns read, checked and binned), so that the table is never held whole:
+/// the model equals the one fitted on the table read whole.
 fn fit_by_columns(s: &FitSettings, span: &mut Span, target: String) -> Result<Fitted> {
-    let spec = load::spec(ModelKind::Gbm, &s.hyper)?;
-    let ModelSpec::Boosting(params) = &spec else {
-        unreachable!("gbm is boosting")
+    let spec = load::spec(s.model.expect("one family"), &s.hyper)?;
+    let (max_bins, per_row, what): (usize, fn(usize) -> u64, &str) = match &spec {
+        ModelSpec::Boosting(p) => (p.params().max_bins, Binned::fit_bytes_per_row, "boosting"),
+        ModelSpec::Forest(p) => (
+            p.params().max_bins.expect("histogram trees"),
+            ValidForestParams::binned_fit_bytes_per_row,
+            "a histogram forest",
+        ),
+        _ => unreachable!("only boosting and histogram forests are fitted by columns"),
     };
     let columns = ParquetColumns::open(&s.data.path)?;
     let n = columns.n_rows() as u64;
@@ -375,12 +388,12 @@ fn fit_by_columns(s: &FitSettings, span: &mut Span, target: String) -> Result<Fi
     };
     // the fit's buffers, the targets, and a column being read (its frame, its values and
     // a copy of the kept rows)
-    let need = n * (Binned::fit_bytes_per_row(d) + 8 + 3 * 8);
+    let need = n * (per_row(d) + 8 + 3 * 8);
     if let Some(budget) = s.memory
         && need > budget
     {
         return Err(BuildingError::Setting(format!(
-            "--memory {}: boosting on {} rows × {d} features of {} needs about {}; raise \
+            "--memory {}: {what} on {} rows × {d} features of {} needs about {}; raise \
              --memory, or fit a sample of the rows",
             gb(budget),
             n,
@@ -393,7 +406,7 @@ fn fit_by_columns(s: &FitSettings, span: &mut Span, target: String) -> Result<Fi
     } else {
         MissingPolicy::Error
     };
-    let mut sink = BinSink(BinnedBuilder::new(params.params().max_bins));
+    let mut sink = BinSink(BinnedBuilder::new(max_bins));
     let (sel, binned) = span.phase("load", |_| -> Result<_> {
         let sel = columns.select(
             Some(&target),
@@ -416,9 +429,16 @@ fn fit_by_columns(s: &FitSettings, span: &mut Span, target: String) -> Result<Fi
     }
     .write(&mut head);
     let y = sel.y.as_ref().expect("a target");
-    let (model, pred) = span.phase("fit", |_| params.fit_binned(&binned, y))?;
+    let (model, pred) = span.phase("fit", |_| match &spec {
+        ModelSpec::Boosting(p) => p
+            .fit_binned(&binned, y)
+            .map(|(m, pred)| (Model::Boosting(m), pred)),
+        ModelSpec::Forest(p) => p
+            .fit_binned_rows(&binned, y)
+            .map(|(m, pred)| (Model::Forest(m), pred)),
+        _ => unreachable!("checked above"),
+    })?;
     drop(binned);
-    let model = Model::Boosting(model);
     let sc = span.phase("score", |_| Scores::of(y, &pred, model.n_params()));
     let _ = writeln!(
         head,

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use std::cell::RefCell;
 
-use crate::boost::Bins;
-use crate::boost::grow::{Codes, Grower, Grown, Rows};
+use crate::boost::grow::{Codes, Grower, Grown, Rows, leaves_of_binned};
+use crate::boost::{Binned, Bins};
 use crate::error::{LearnError, Result, param};
 use crate::rng::Rng;
 use crate::tree::{MaxFeatures, Tree, TreeParams, columns, fit_exact};
@@ -159,14 +159,74 @@ impl ValidForestParams {
 
     /// Histogram trees on features binned once for the forest.
     fn fit_binned(&self, x: ArrayView2<'_, f64>, y: &[f64], max_bins: usize) -> Vec<Tree> {
-        let p = &self.0;
         let bins = Bins::fit_rows(x, None, max_bins);
         let codes = Codes::new(x, None, &bins);
+        self.grow_binned(&bins, &codes, y)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect()
+    }
+
+    /// Fits histogram trees on rows binned beforehand (by [`crate::boost::BinnedBuilder`],
+    /// say, from a table read a column at a time) with the forest's `max_bins`, and returns
+    /// the in-sample predictions with it: the forest and the predictions of
+    /// [`ValidForestParams::fit`] and [`Forest::predict`] on the array.
+    pub fn fit_binned_rows(&self, data: &Binned, y: &[f64]) -> Result<(Forest, Vec<f64>)> {
+        let p = &self.0;
+        if p.max_bins != Some(data.max_bins()) {
+            return Err(LearnError::Data(format!(
+                "the rows were binned with at most {} bins, the forest asks for {:?}",
+                data.max_bins(),
+                p.max_bins
+            )));
+        }
+        if y.is_empty() || y.len() != data.rows() {
+            return Err(LearnError::Data(format!(
+                "{} targets for {} binned rows",
+                y.len(),
+                data.rows()
+            )));
+        }
+        let grown = self.grow_binned(&data.bins, &data.codes, y);
+        // each row's leaf values added tree by tree in tree order, as `predict` adds them
+        let mut pred = vec![-0.0; y.len()];
+        for (tree, bin_thr) in &grown {
+            pred.par_chunks_mut(4096).enumerate().for_each(|(c, out)| {
+                let rows: Vec<usize> = (0..out.len()).collect();
+                for batch in rows.chunks(8) {
+                    let ks = leaves_of_binned(tree, bin_thr, &data.codes, batch, c * 4096);
+                    for (&j, k) in batch.iter().zip(ks) {
+                        out[j] += tree.nodes[k].value;
+                    }
+                }
+            });
+        }
+        let n_trees = grown.len() as f64;
+        pred.iter_mut().for_each(|v| *v /= n_trees);
+        let forest = Forest {
+            trees: grown.into_iter().map(|(t, _)| t).collect(),
+            params: p.clone(),
+        };
+        Ok((forest, pred))
+    }
+
+    /// Bytes per row that [`ValidForestParams::fit_binned_rows`] holds on rows of `d`
+    /// features: the codes, the targets and predictions, and per tree being grown (one a
+    /// thread) its bootstrap draws and its moving rows with their scratch.
+    pub fn binned_fit_bytes_per_row(d: usize) -> u64 {
+        let w = d.div_ceil(8).max(1) as u64;
+        let threads = rayon::current_num_threads() as u64;
+        8 * w + d as u64 + 2 * 8 + threads * (2 * 8 * (w + 1) + 16)
+    }
+
+    /// The trees grown on binned rows, each with its splits' bin thresholds.
+    fn grow_binned(&self, bins: &Bins, codes: &Codes, y: &[f64]) -> Vec<(Tree, Vec<u8>)> {
+        let p = &self.0;
         // splits are found on the centred target (f32 in the grower's rows); leaf values
         // are exact means of the targets
         let mean = y.iter().sum::<f64>() / y.len() as f64;
         let g: Vec<f64> = y.iter().map(|v| v - mean).collect();
-        let k = p.max_features.resolve(x.ncols());
+        let k = p.max_features.resolve(codes.d);
         let sw = codes.w + 1;
         (0..p.n_trees)
             .into_par_iter()
@@ -182,29 +242,31 @@ impl ValidForestParams {
                 let (rows, scratch) = buffers.split_at_mut(ids.len() * sw);
                 rows.par_chunks_mut(sw * 4096)
                     .zip(ids.par_chunks(4096))
-                    .for_each(|(out, ids)| Rows::fill(out, ids, &codes, &g));
+                    .for_each(|(out, ids)| Rows::fill(out, ids, codes, &g));
                 let grower = Grower {
-                    bins: &bins,
-                    codes: &codes,
+                    bins,
+                    codes,
                     max_depth: p.max_depth.unwrap_or(usize::MAX),
                     max_leaves: usize::MAX,
                     min_leaf: p.min_samples_leaf,
                     min_split: p.min_samples_split,
-                    features: (k < x.ncols()).then(|| (k, RefCell::new(rng))),
+                    features: (k < codes.d).then(|| (k, RefCell::new(rng))),
                     amp: None,
                 };
                 let Grown {
-                    mut tree, leaves, ..
+                    mut tree,
+                    leaves,
+                    bin_thr,
                 } = grower.grow(rows, scratch);
                 for leaf in &leaves {
                     let (mut sum, mut count) = (0.0, 0usize);
-                    leaf.for_each_row(rows, &codes, |i| {
+                    leaf.for_each_row(rows, codes, |i| {
                         sum += y[i as usize];
                         count += 1;
                     });
                     tree.nodes[leaf.node].value = sum / count as f64;
                 }
-                tree
+                (tree, bin_thr)
             })
             .collect()
     }
@@ -274,6 +336,40 @@ mod tests {
             at(6.0),
             at(1.0)
         );
+    }
+
+    #[test]
+    fn a_forest_on_rows_binned_by_columns_is_the_forest_of_the_array() {
+        let mut r = Rng::new(8);
+        let x = ndarray::Array2::from_shape_fn((3000, 4), |_| r.uniform() * 10.0);
+        let y: Vec<f64> = (0..3000)
+            .map(|i| x[[i, 0]].sin() * 3.0 + x[[i, 1]] + r.normal())
+            .collect();
+        let p = ForestParams {
+            n_trees: 6,
+            max_depth: Some(6),
+            max_bins: Some(64),
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        let whole = p.fit(x.view(), &y).unwrap();
+        let mut b = crate::boost::BinnedBuilder::new(64);
+        b.start(x.nrows());
+        for c in x.columns() {
+            b.push(&c.to_vec());
+        }
+        let binned = b.finish();
+        let (forest, pred) = p.fit_binned_rows(&binned, &y).unwrap();
+        assert_eq!(forest, whole);
+        assert_eq!(Array1::from(pred), whole.predict(x.view()));
+        // another bin count, or targets of other rows, are refused
+        let other = ForestParams {
+            max_bins: Some(32),
+            ..p.params().clone()
+        };
+        assert!(other.check().unwrap().fit_binned_rows(&binned, &y).is_err());
+        assert!(p.fit_binned_rows(&binned, &y[1..]).is_err());
     }
 
     #[test]

@@ -701,7 +701,7 @@ impl LeafValue for u32 {
 
 /// The leaves that rows `offset + rows[j]` (at most 8) of `codes` reach in a tree grown on
 /// them: the rows go down together, a level at a time, so that their loads overlap.
-pub(super) fn leaves_of_binned(
+pub(crate) fn leaves_of_binned(
     tree: &Tree,
     bin_thr: &[u8],
     codes: &Codes,

@@ -396,6 +396,11 @@ impl Binned {
         self.codes.d
     }
 
+    /// The bins per feature the rows were binned with, at the most.
+    pub fn max_bins(&self) -> usize {
+        self.max_bins
+    }
+
     /// Bytes per row that binned rows of `d` features hold, with the boosting fit's own
     /// buffers on them (codes by row and by column, the moving rows and their scratch, the
     /// predictions, pseudo-residuals, targets and a subsample's leaves).
