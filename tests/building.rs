@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 mod support;
 use support::{s, stderr, terrawatt};
 
+/// The sample's heating load as the target, its cooling load left out.
+const HEATING: [&str; 4] = ["--target", "heating_kwh_m2", "--exclude", "cooling_kwh_m2"];
+
 fn sample() -> PathBuf {
     support::samples().join("buildings.csv")
 }
@@ -40,10 +43,10 @@ fn fit_then_predict_on_the_sample() {
         "fit",
         "--data",
         s(&sample()),
-        "--target",
-        "heating_kwh_m2",
-        "--exclude",
-        "cooling_kwh_m2",
+        HEATING[0],
+        HEATING[1],
+        HEATING[2],
+        HEATING[3],
         "--model",
         "forest",
         "--n-trees",
@@ -95,16 +98,8 @@ fn a_histogram_forest_fits_close_to_the_exact_one_and_saves_its_bins() {
     let data = sample();
     let fit = |extra: &[&str]| {
         let model = dir.path().join(format!("forest{}.json", extra.len()));
-        let mut args = vec![
-            "--target",
-            "heating_kwh_m2",
-            "--exclude",
-            "cooling_kwh_m2",
-            "--model",
-            "forest",
-            "--n-trees",
-            "20",
-        ];
+        let mut args = HEATING.to_vec();
+        args.extend(["--model", "forest", "--n-trees", "20"]);
         args.extend(extra);
         let (r, saved) = fitted(&data, &model, &args);
         (r["results"]["mae"].as_f64().unwrap(), saved.to_string())

@@ -285,27 +285,15 @@ fn auto_chooses_per_horizon_by_validation_and_says_what_won() {
     assert!(h4["skill_vs_persistence"].as_f64().unwrap() > 0.05, "{h4}");
     // the bands come from each horizon's winner: quantile boosting is refused before work
     std::fs::remove_file(&out).unwrap();
-    let o = terrawatt_strings(&june_backtest(
-        &data,
-        "2012-06-11",
-        &rep,
-        &out,
-        &["--intervals", "cqr"],
-    ));
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("--model auto"), "{}", stderr(&o));
-    assert!(!out.exists());
+    let refused = |extra: &[&str], words: &str| {
+        let o = terrawatt_strings(&june_backtest(&data, "2012-06-11", &rep, &out, extra));
+        assert!(!o.status.success());
+        assert!(stderr(&o).contains(words), "{}", stderr(&o));
+        assert!(!out.exists());
+    };
+    refused(&["--intervals", "cqr"], "--model auto");
     // folds are fifths of the window, at most three
-    let o = terrawatt_strings(&june_backtest(
-        &data,
-        "2012-06-11",
-        &rep,
-        &out,
-        &["--auto-folds", "4"],
-    ));
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("--auto-folds"), "{}", stderr(&o));
-    assert!(!out.exists());
+    refused(&["--auto-folds", "4"], "--auto-folds");
 }
 
 #[test]
