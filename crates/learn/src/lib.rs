@@ -2,7 +2,7 @@
 //!
 //! What it offers:
 //! - [`linear`]: OLS (minimum-norm on rank-deficient designs), ridge, lasso and elastic
-//!   net, optional standardisation.
+//!   net, optional standardisation; linear quantile regression (exact, interior point).
 //! - [`tree`]: CART regression trees (squared error; depth, split, leaf and feature limits).
 //! - [`forest`]: random forests, trees in parallel.
 //! - [`boost`]: gradient boosting with histogram split finding; squared, absolute, Huber
@@ -66,6 +66,7 @@ mod linfa_traits;
 pub mod metrics;
 pub mod model;
 pub mod persist;
+mod quantreg;
 pub mod rng;
 pub mod stats;
 pub mod tree;

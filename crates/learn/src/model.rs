@@ -70,9 +70,11 @@ impl ModelSpec {
         }
     }
 
-    /// A short name: `ols`, `ridge`, `elasticnet`, `tree`, `forest`, `gbm`.
+    /// A short name: `ols`, `ridge`, `elasticnet`, `quantile` (linear), `tree`, `forest`,
+    /// `gbm`.
     pub fn name(&self) -> &'static str {
         match self {
+            ModelSpec::Linear(p) if p.params().quantile.is_some() => "quantile",
             ModelSpec::Linear(p) => match p.params().penalty {
                 crate::linear::Penalty::None => "ols",
                 crate::linear::Penalty::Ridge { .. } => "ridge",

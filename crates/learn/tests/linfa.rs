@@ -1,7 +1,8 @@
 //! linfa's traits on the crate's models, on the UCI Energy Efficiency table (ENB2012, 768
 //! buildings; heating load Y1 from X1–X8): fitting through linfa gives bit-identical
 //! predictions to the crate's own API, linfa's `Dataset::fold` and `cross_validate` work
-//! with the models, and bad hyper-parameters are refused by `ParamGuard`.
+//! with the models, and bad hyper-parameters are refused by `ParamGuard`. Linear quantile
+//! regression on the same table equals scikit-learn's `QuantileRegressor`.
 
 use std::path::PathBuf;
 
@@ -25,6 +26,11 @@ fn manifest_dir() -> PathBuf {
 /// ENB2012's features X1–X8 and heating load Y1, or `None` (with a notice) when the
 /// shared data is absent and `TERRAWATT_REFERENCE_DATA` is not set.
 fn enb2012() -> Option<(Array2<f64>, Array1<f64>)> {
+    enb2012_target(8)
+}
+
+/// ENB2012's features X1–X8 and the target in column `col` (8 Y1, 9 Y2).
+fn enb2012_target(col: usize) -> Option<(Array2<f64>, Array1<f64>)> {
     let p = manifest_dir().join("../../../shared/data/building/ENB2012.csv");
     if !p.exists() {
         if std::env::var_os("TERRAWATT_REFERENCE_DATA").is_some() {
@@ -53,7 +59,7 @@ fn enb2012() -> Option<(Array2<f64>, Array1<f64>)> {
         .collect();
     assert_eq!(rows.len(), 768);
     let x = Array2::from_shape_fn((rows.len(), 8), |(i, j)| rows[i][j]);
-    let y = rows.iter().map(|r| r[8]).collect();
+    let y = rows.iter().map(|r| r[col]).collect();
     Some((x, y))
 }
 
@@ -271,4 +277,69 @@ fn bad_hyper_parameters_are_refused_by_check() {
     let bad = DatasetBase::new(Array2::<f64>::zeros((4, 1)), Array1::<f64>::zeros(3));
     let e = Fit::fit(&LinearParams::ols(), &bad).unwrap_err();
     assert!(matches!(e, LearnError::Linfa(_)), "{e}");
+}
+
+/// Linear quantile regression against scikit-learn's `QuantileRegressor(alpha=0,
+/// solver="highs")` (fixture from `tools/reference/sklearn_quantile_enb2012.py`): on the
+/// full-rank design (X2 left out) the same optimum, coefficients within 1e-6 of the largest;
+/// on all eight features (rank 7, optimal coefficients not unique) the same pinball loss.
+#[test]
+fn quantile_regression_equals_scikit_learn() {
+    let fixture: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(manifest_dir().join("tests/fixtures/quantile_enb2012.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let Some((x_all, y1)) = enb2012_target(8) else {
+        return;
+    };
+    let (_, y2) = enb2012_target(9).unwrap();
+    let fits = fixture["fits"].as_array().unwrap();
+    assert_eq!(fits.len(), 12);
+    for fit in fits {
+        let tau = fit["quantile"].as_f64().unwrap();
+        let y = if fit["target"] == "Y1" { &y1 } else { &y2 };
+        let cols: Vec<usize> = fit["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap()[1..].parse::<usize>().unwrap() - 1)
+            .collect();
+        let x = x_all.select(ndarray::Axis(1), &cols);
+        let model = LinearParams::quantile(tau)
+            .check()
+            .unwrap()
+            .fit(x.view(), y.view())
+            .unwrap();
+        let pred = model.predict(x.view());
+        let loss = pred
+            .iter()
+            .zip(y)
+            .map(|(p, o)| {
+                let r = o - p;
+                if r >= 0.0 { tau * r } else { (tau - 1.0) * r }
+            })
+            .sum::<f64>()
+            / y.len() as f64;
+        let want = fit["mean_pinball"].as_f64().unwrap();
+        let what = format!("{} {} τ={tau}", fit["design"], fit["target"]);
+        assert!(
+            (loss - want).abs() <= 1e-9 * want,
+            "{what}: pinball {loss} against scikit-learn's {want}"
+        );
+        if fit["design"] == "full_rank" {
+            let coef: Vec<f64> = fit["coef"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_f64().unwrap())
+                .collect();
+            let big = coef.iter().fold(0.0f64, |m, c| m.max(c.abs()));
+            for (a, b) in model.coef.iter().zip(&coef) {
+                assert!((a - b).abs() <= 1e-6 * big, "{what}: {:?} against {coef:?}", model.coef);
+            }
+            let b0 = fit["intercept"].as_f64().unwrap();
+            assert!((model.intercept - b0).abs() <= 1e-6 * big.max(b0.abs()), "{what}");
+        }
+    }
 }
