@@ -165,10 +165,11 @@ pub struct DataArgs {
     /// Quantiles to forecast, e.g. 0.1,0.5,0.9.
     #[arg(long, value_delimiter = ',')]
     pub quantiles: Vec<f64>,
-    /// How quantiles are made, from the model that forecasts: cqr (quantile-loss boosting
-    /// on 80 % of the window, calibrated on the last 20 %; the default for gbm), gbm
-    /// (quantile-loss boosting alone) or conformal (split conformal residuals of the point
-    /// model; the default for linear and auto, the only one they take).
+    /// How quantiles are made, from the model that forecasts: cqr (quantile models of its
+    /// kind, quantile boosting or linear quantile regression, on 80 % of the window,
+    /// calibrated on the last 20 %; the default for gbm and linear), quantile (those models
+    /// alone; `gbm` names it for boosting) or conformal (split conformal residuals of the
+    /// point model, the cheapest; the default for auto, the only one auto takes).
     #[arg(long)]
     pub intervals: Option<String>,
     /// Values at the origin used as features.
@@ -339,6 +340,9 @@ fn data_settings(a: &DataArgs) -> Result<DataSettings> {
     quantiles.dedup();
     let learner = learner_of(a)?;
     let method: IntervalMethod = match &a.intervals {
+        Some(m) if m == "gbm" && matches!(learner, Learner::Linear { .. }) => bail!(
+            "--intervals gbm: quantile boosting is not the linear model that forecasts; with --model linear use --intervals quantile (linear quantile regression), cqr or conformal (the default)"
+        ),
         Some(m) => m.parse().map_err(|e| anyhow!("--intervals {e}"))?,
         None => IntervalMethod::default_for(&learner),
     };

@@ -67,15 +67,16 @@ impl std::str::FromStr for StampLabel {
 impl std::str::FromStr for IntervalMethod {
     type Err = ParseNameError;
 
-    /// `cqr`, `gbm` (quantile boosting) or `conformal`.
+    /// `cqr`, `quantile` (`gbm`, its name where quantile boosting was the only kind) or
+    /// `conformal`.
     fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
         match s {
-            "gbm" => Ok(IntervalMethod::QuantileGbm),
+            "quantile" | "gbm" => Ok(IntervalMethod::Quantile),
             "conformal" => Ok(IntervalMethod::Conformal),
             "cqr" => Ok(IntervalMethod::Cqr),
             other => Err(ParseNameError {
                 value: other.into(),
-                expected: "cqr, gbm or conformal",
+                expected: "cqr, quantile or conformal",
             }),
         }
     }
@@ -1058,7 +1059,11 @@ mod tests {
         );
         assert_eq!(
             "gbm".parse::<IntervalMethod>(),
-            Ok(IntervalMethod::QuantileGbm)
+            Ok(IntervalMethod::Quantile)
+        );
+        assert_eq!(
+            "quantile".parse::<IntervalMethod>(),
+            Ok(IntervalMethod::Quantile)
         );
         assert!("bands".parse::<IntervalMethod>().is_err());
     }

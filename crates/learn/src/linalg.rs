@@ -12,6 +12,50 @@ pub struct Svd {
     pub v: Vec<Vec<f64>>,
 }
 
+/// The lower Cholesky factor L (L Lᵀ = M) of the symmetric p × p row-major matrix `m`
+/// (its lower triangle read), in place. A pivot not above `floor` gives false, or with
+/// `set_huge` is set to 1e64 so that its direction is solved as 0 and the factoring goes on.
+pub(crate) fn cholesky(m: &mut [f64], p: usize, floor: f64, set_huge: bool) -> bool {
+    for j in 0..p {
+        let mut diag = m[j * p + j];
+        for k in 0..j {
+            diag -= m[j * p + k] * m[j * p + k];
+        }
+        let l = if diag.is_finite() && diag > floor {
+            diag.sqrt()
+        } else if set_huge {
+            1e64
+        } else {
+            return false;
+        };
+        m[j * p + j] = l;
+        for i in (j + 1)..p {
+            let mut v = m[i * p + j];
+            for k in 0..j {
+                v -= m[i * p + k] * m[j * p + k];
+            }
+            m[i * p + j] = v / l;
+        }
+    }
+    true
+}
+
+/// Solves L Lᵀ z = b in place, L from [`cholesky`].
+pub(crate) fn cholesky_solve(l: &[f64], p: usize, b: &mut [f64]) {
+    for i in 0..p {
+        for k in 0..i {
+            b[i] -= l[i * p + k] * b[k];
+        }
+        b[i] /= l[i * p + i];
+    }
+    for i in (0..p).rev() {
+        for k in (i + 1)..p {
+            b[i] -= l[k * p + i] * b[k];
+        }
+        b[i] /= l[i * p + i];
+    }
+}
+
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }

@@ -14,7 +14,7 @@ use ndarray::{Array1, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, param};
-use crate::linalg::svd_columns;
+use crate::linalg::{cholesky, cholesky_solve, svd_columns};
 use crate::quantreg;
 
 /// The penalty of a linear model.
@@ -188,35 +188,8 @@ impl ValidLinearParams {
             return fit_quantile(p, tau, x, y);
         }
         let nf = n as f64;
-        let mean_x: Vec<f64> = (0..d)
-            .map(|j| {
-                if p.fit_intercept {
-                    x.column(j).sum() / nf
-                } else {
-                    0.0
-                }
-            })
-            .collect();
         let mean_y = if p.fit_intercept { y.sum() / nf } else { 0.0 };
-        let mut cols: Vec<Vec<f64>> = (0..d)
-            .map(|j| x.column(j).iter().map(|v| v - mean_x[j]).collect())
-            .collect();
-        let scale: Vec<f64> = cols
-            .iter()
-            .map(|c| {
-                if p.standardize {
-                    let sd = (c.iter().map(|v| v * v).sum::<f64>() / nf).sqrt();
-                    if sd > 0.0 { sd } else { 1.0 }
-                } else {
-                    1.0
-                }
-            })
-            .collect();
-        for (c, s) in cols.iter_mut().zip(&scale) {
-            if *s != 1.0 {
-                c.iter_mut().for_each(|v| *v /= s);
-            }
-        }
+        let (cols, mean_x, scale) = prepared_columns(x, p.fit_intercept, p.standardize);
         let yc: Vec<f64> = y.iter().map(|v| v - mean_y).collect();
         let (beta, rank, iterations) = match p.penalty {
             Penalty::None => {
@@ -239,8 +212,7 @@ impl ValidLinearParams {
                 (b, None, Some(it))
             }
         };
-        let coef: Vec<f64> = beta.iter().zip(&scale).map(|(b, s)| b / s).collect();
-        let intercept = mean_y - coef.iter().zip(&mean_x).map(|(c, m)| c * m).sum::<f64>();
+        let (coef, intercept) = original_units(&beta, &mean_x, &scale, mean_y);
         Ok(LinearModel {
             coef,
             intercept,
@@ -249,6 +221,49 @@ impl ValidLinearParams {
             iterations,
         })
     }
+}
+
+/// The columns of `x`, centred where `centre` (an intercept is fitted) and scaled to unit
+/// standard deviation where `standardize`; with their means (0 when not centred) and
+/// scales (1 when not scaled, and for a constant column).
+fn prepared_columns(
+    x: ArrayView2<'_, f64>,
+    centre: bool,
+    standardize: bool,
+) -> (Vec<Vec<f64>>, Vec<f64>, Vec<f64>) {
+    let (n, d) = x.dim();
+    let nf = n as f64;
+    let mean: Vec<f64> = (0..d)
+        .map(|j| if centre { x.column(j).sum() / nf } else { 0.0 })
+        .collect();
+    let mut cols: Vec<Vec<f64>> = (0..d)
+        .map(|j| x.column(j).iter().map(|v| v - mean[j]).collect())
+        .collect();
+    let scale: Vec<f64> = cols
+        .iter()
+        .map(|c| {
+            if standardize {
+                let sd = (c.iter().map(|v| v * v).sum::<f64>() / nf).sqrt();
+                if sd > 0.0 { sd } else { 1.0 }
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    for (c, s) in cols.iter_mut().zip(&scale) {
+        if *s != 1.0 {
+            c.iter_mut().for_each(|v| *v /= s);
+        }
+    }
+    (cols, mean, scale)
+}
+
+/// Coefficients and intercept in the data's units from β on [`prepared_columns`] and the
+/// intercept `b0` they had.
+fn original_units(beta: &[f64], mean: &[f64], scale: &[f64], b0: f64) -> (Vec<f64>, f64) {
+    let coef: Vec<f64> = beta.iter().zip(scale).map(|(b, s)| b / s).collect();
+    let intercept = b0 - coef.iter().zip(mean).map(|(c, m)| c * m).sum::<f64>();
+    (coef, intercept)
 }
 
 /// Linear quantile regression: on columns centred (with an intercept) and scaled to unit
@@ -261,42 +276,27 @@ fn fit_quantile(
     y: ArrayView1<'_, f64>,
 ) -> Result<LinearModel> {
     let (n, d) = x.dim();
-    let nf = n as f64;
     let lead = usize::from(p.fit_intercept);
-    let mean: Vec<f64> = (0..d)
-        .map(|j| {
-            if p.fit_intercept {
-                x.column(j).sum() / nf
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    let scale: Vec<f64> = (0..d)
-        .map(|j| {
-            let sd = (x.column(j).iter().map(|v| (v - mean[j]).powi(2)).sum::<f64>() / nf).sqrt();
-            if sd > 0.0 && sd.is_finite() { sd } else { 1.0 }
-        })
-        .collect();
+    let (cols, mean, scale) = prepared_columns(x, p.fit_intercept, true);
     let width = d + lead;
+    if width == 0 {
+        return Err(crate::LearnError::Data(
+            "no features and no intercept: nothing to fit".into(),
+        ));
+    }
     let mut design = vec![0.0; n * width];
-    for (i, row) in x.rows().into_iter().enumerate() {
-        let out = &mut design[i * width..(i + 1) * width];
+    for (i, out) in design.chunks_exact_mut(width).enumerate() {
         if lead == 1 {
             out[0] = 1.0;
         }
-        for j in 0..d {
-            out[lead + j] = (row[j] - mean[j]) / scale[j];
+        for (o, c) in out[lead..].iter_mut().zip(&cols) {
+            *o = c[i];
         }
     }
     let y: Vec<f64> = y.to_vec();
     let fit = quantreg::fit(&design, width, &y, tau, p.max_iter.min(500), 1e-9)?;
-    let coef: Vec<f64> = (0..d).map(|j| fit.beta[lead + j] / scale[j]).collect();
-    let intercept = if lead == 1 {
-        fit.beta[0] - coef.iter().zip(&mean).map(|(c, m)| c * m).sum::<f64>()
-    } else {
-        0.0
-    };
+    let b0 = if lead == 1 { fit.beta[0] } else { 0.0 };
+    let (coef, intercept) = original_units(&fit.beta[lead..], &mean, &scale, b0);
     Ok(LinearModel {
         coef,
         intercept,
@@ -331,38 +331,11 @@ fn ridge_normal_equations(cols: &[Vec<f64>], y: &[f64], alpha: f64) -> Option<Ve
     for i in 0..d {
         g[i * d + i] += alpha;
     }
-    // lower-triangular L with L Lᵀ = G, in place
-    for j in 0..d {
-        let mut diag = g[j * d + j];
-        for k in 0..j {
-            diag -= g[j * d + k] * g[j * d + k];
-        }
-        if diag.is_nan() || diag <= 0.0 {
-            return None;
-        }
-        let l = diag.sqrt();
-        g[j * d + j] = l;
-        for i in (j + 1)..d {
-            let mut v = g[i * d + j];
-            for k in 0..j {
-                v -= g[i * d + k] * g[j * d + k];
-            }
-            g[i * d + j] = v / l;
-        }
+    if !cholesky(&mut g, d, 0.0, false) {
+        return None;
     }
     let mut b: Vec<f64> = cols.iter().map(|c| dot(c, y)).collect();
-    for i in 0..d {
-        for k in 0..i {
-            b[i] -= g[i * d + k] * b[k];
-        }
-        b[i] /= g[i * d + i];
-    }
-    for i in (0..d).rev() {
-        for k in (i + 1)..d {
-            b[i] -= g[k * d + i] * b[k];
-        }
-        b[i] /= g[i * d + i];
-    }
+    cholesky_solve(&g, d, &mut b);
     Some(b)
 }
 
@@ -520,7 +493,10 @@ mod tests {
             let (one, two) =
                 crate::on_one_and_two_threads(|| params.fit(x.view(), y.view()).unwrap());
             assert_eq!(one, two, "τ = {tau}: thread count changed the fit");
-            assert!((one.intercept - (1.0 + z)).abs() < 0.06, "τ = {tau}: {one:?}");
+            assert!(
+                (one.intercept - (1.0 + z)).abs() < 0.06,
+                "τ = {tau}: {one:?}"
+            );
             assert!((one.coef[0] - (2.0 + z)).abs() < 0.05, "τ = {tau}: {one:?}");
             assert!(one.coef[1].abs() < 0.1, "τ = {tau}: {one:?}");
             // the share of rows below the line is τ

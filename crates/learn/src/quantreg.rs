@@ -15,6 +15,7 @@
 use rayon::prelude::*;
 
 use crate::error::Result;
+use crate::linalg::{cholesky, cholesky_solve};
 
 /// Rows per block of the parallel sums (fixed: the sums' order does not move with threads).
 const BLOCK: usize = 4096;
@@ -69,63 +70,29 @@ fn x_times(x: &[f64], p: usize, beta: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// Lower Cholesky factor of the symmetric p × p matrix `m` (lower triangle used), in
-/// place. A pivot that is not clearly positive (a direction the data do not determine: a
-/// constant or duplicated column) is set huge, so that direction's step is 0 (Wright 1997,
-/// "Primal–Dual Interior-Point Methods", §11.1).
-fn cholesky(m: &mut [f64], p: usize) {
-    let scale = (0..p).map(|j| m[j * p + j]).fold(0.0, f64::max);
-    for j in 0..p {
-        let mut diag = m[j * p + j];
-        for k in 0..j {
-            diag -= m[j * p + k] * m[j * p + k];
-        }
-        let l = if diag.is_finite() && diag > 1e-13 * scale {
-            diag.sqrt()
-        } else {
-            1e64
-        };
-        m[j * p + j] = l;
-        for i in (j + 1)..p {
-            let mut v = m[i * p + j];
-            for k in 0..j {
-                v -= m[i * p + k] * m[j * p + k];
-            }
-            m[i * p + j] = v / l;
-        }
-    }
-}
-
-fn solve(l: &[f64], p: usize, b: &[f64]) -> Vec<f64> {
-    let mut z = b.to_vec();
-    for i in 0..p {
-        for k in 0..i {
-            z[i] -= l[i * p + k] * z[k];
-        }
-        z[i] /= l[i * p + i];
-    }
-    for i in (0..p).rev() {
-        for k in (i + 1)..p {
-            z[i] -= l[k * p + i] * z[k];
-        }
-        z[i] /= l[i * p + i];
-    }
-    z
-}
-
 /// XᵀΘX, factored.
 fn normal_matrix(x: &[f64], p: usize, theta: &[f64]) -> Vec<f64> {
     let mut m = block_sum(x, p, p * p, |i, row, acc| {
         let t = theta[i];
-        for a in 0..p {
-            let ta = t * row[a];
-            for b in 0..=a {
-                acc[a * p + b] += ta * row[b];
+        for (a, &ra) in row.iter().enumerate() {
+            let ta = t * ra;
+            for (o, &rb) in acc[a * p..=a * p + a].iter_mut().zip(&row[..=a]) {
+                *o += ta * rb;
             }
         }
     });
-    cholesky(&mut m, p);
+    // a pivot that is not clearly positive (a direction the data do not determine: a
+    // constant or duplicated column) is set huge, so that direction's step is 0 (Wright
+    // 1997, "Primal–Dual Interior-Point Methods", §11.1)
+    let scale = (0..p).map(|j| m[j * p + j]).fold(0.0, f64::max);
+    cholesky(&mut m, p, 1e-13 * scale, true);
     m
+}
+
+fn solve(l: &[f64], p: usize, b: &[f64]) -> Vec<f64> {
+    let mut z = b.to_vec();
+    cholesky_solve(l, p, &mut z);
+    z
 }
 
 /// The largest step in [0, 1] keeping `v + α·dv ≥ 0`.
@@ -157,7 +124,12 @@ pub(crate) fn fit(
     let m0 = normal_matrix(x, p, &vec![1.0; n]);
     let mut beta = solve(&m0, p, &xt_times(x, p, y));
     let fitted = x_times(x, p, &beta);
-    let mean_abs = fitted.iter().zip(y).map(|(f, o)| (o - f).abs()).sum::<f64>() / n as f64;
+    let mean_abs = fitted
+        .iter()
+        .zip(y)
+        .map(|(f, o)| (o - f).abs())
+        .sum::<f64>()
+        / n as f64;
     let y_scale = y.iter().map(|v| v.abs()).fold(0.0, f64::max).max(1e-300);
     let delta = mean_abs.max(1e-6 * y_scale);
     // dual slack for a ≥ 0 (z) and for a ≤ 1 (w): c − Aᵀy = z − w with c = −y and the
@@ -197,7 +169,9 @@ pub(crate) fn fit(
         let l = normal_matrix(x, p, &theta);
         // a Newton direction for complementarity targets (r_az, r_sw)
         let direction = |r_az: &[f64], r_sw: &[f64]| {
-            let rho: Vec<f64> = (0..n).map(|i| rc[i] - r_az[i] / a[i] + r_sw[i] / s[i]).collect();
+            let rho: Vec<f64> = (0..n)
+                .map(|i| rc[i] - r_az[i] / a[i] + r_sw[i] / s[i])
+                .collect();
             let t_rho: Vec<f64> = (0..n).map(|i| theta[i] * rho[i]).collect();
             let rhs: Vec<f64> = rb
                 .iter()

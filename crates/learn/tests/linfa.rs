@@ -336,10 +336,17 @@ fn quantile_regression_equals_scikit_learn() {
                 .collect();
             let big = coef.iter().fold(0.0f64, |m, c| m.max(c.abs()));
             for (a, b) in model.coef.iter().zip(&coef) {
-                assert!((a - b).abs() <= 1e-6 * big, "{what}: {:?} against {coef:?}", model.coef);
+                assert!(
+                    (a - b).abs() <= 1e-6 * big,
+                    "{what}: {:?} against {coef:?}",
+                    model.coef
+                );
             }
             let b0 = fit["intercept"].as_f64().unwrap();
-            assert!((model.intercept - b0).abs() <= 1e-6 * big.max(b0.abs()), "{what}");
+            assert!(
+                (model.intercept - b0).abs() <= 1e-6 * big.max(b0.abs()),
+                "{what}"
+            );
         }
     }
 }

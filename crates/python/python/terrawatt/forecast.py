@@ -22,7 +22,7 @@ def backtest(data: Any, **options: Any) -> Result:
     features); ``fix_time_shift`` corrects a shifted clock (``"America/Denver"``,
     ``"+60min"``);
     ``weather`` another; ``horizon``, ``interval``, ``model`` (auto, gbm, linear), ``quantiles``,
-    ``intervals`` (cqr, conformal, gbm), ``start``/``end``, ``refit``, ``capacity``,
+    ``intervals`` (cqr, conformal, quantile), ``start``/``end``, ``refit``, ``capacity``,
     ``site_lat``/``site_lon`` for the clear-sky features…
 
     >>> r = terrawatt.forecast.backtest("pv-power-15min.csv.gz", target="ac_power",
