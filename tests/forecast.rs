@@ -518,6 +518,13 @@ fn bad_inputs_are_refused_with_the_row() {
     run(&f, &[], &["naive.csv", "--tz"]);
     // an unknown column
     let f = series_file(dir.path(), "ok.csv", |_| {});
+    // a capacity in another unit than the series' (its largest value is 1000)
+    run(&f, &["--capacity", "1"], &["--capacity 1 ", "1000", "unit"]);
+    run(
+        &f,
+        &["--capacity", "1000000"],
+        &["--capacity 1000000", "100 times", "unit"],
+    );
     let o = terrawatt(&[
         "forecast",
         "backtest",
@@ -735,5 +742,89 @@ fn a_wind_site_names_what_is_missing_or_unknown() {
         ),
         &out,
         &["obstacle height"],
+    );
+}
+
+/// Forecasts and bands stay within the series' range: down to an inverter's negative
+/// draw at night (so the night bands can hold it; clipped at 0 they were 0–0 and held
+/// none of it), and up to the capacity or the largest value.
+#[test]
+fn forecasts_stay_within_the_series_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("time,power\n");
+    let days = 12;
+    let mut highest: f64 = 0.0;
+    for i in 0..days * 96 {
+        let (d, m) = (i / 96, (i % 96) * 15);
+        let sun = ((m as f64 - 360.0) / 720.0 * std::f64::consts::PI).sin();
+        // a fixed pseudo-random cloudiness of ±10 %
+        let u = ((i * 7919) % 101) as f64 / 100.0 - 0.5;
+        let v = if sun > 0.0 {
+            1000.0 * sun * (1.0 + 0.2 * u)
+        } else {
+            -9.0
+        };
+        highest = highest.max(v);
+        text.push_str(&format!(
+            "2012-06-{:02}T{:02}:{:02}:00-07:00,{v}\n",
+            d + 1,
+            m / 60,
+            m % 60
+        ));
+    }
+    let data = dir.path().join("pv.csv");
+    std::fs::write(&data, text).unwrap();
+    let out = dir.path().join("f.csv");
+    let o = terrawatt(&[
+        "forecast",
+        "backtest",
+        "--data",
+        s(&data),
+        "--target",
+        "power",
+        "--interval",
+        "15min",
+        "--horizon",
+        "1h",
+        "--train-window",
+        "5d",
+        "--start",
+        "2012-06-07",
+        "--model",
+        "linear",
+        "--quantiles",
+        "0.1,0.9",
+        "--capacity",
+        "1000",
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
+    let (obs, fc, lo, hi) = (col("observed"), col("forecast"), col("q0.1"), col("q0.9"));
+    let (mut nights, mut held) = (0, 0);
+    for line in lines {
+        let f: Vec<f64> = line
+            .split(',')
+            .skip(2)
+            .map(|v| v.parse().unwrap_or(f64::NAN))
+            .collect();
+        let at = |c: usize| f[c - 2];
+        for c in [fc, lo, hi] {
+            let v = at(c);
+            assert!(v.is_nan() || (-9.0..=highest).contains(&v), "{line}");
+        }
+        if at(obs) == -9.0 && !at(lo).is_nan() {
+            nights += 1;
+            held += usize::from(at(lo) <= -9.0 && -9.0 <= at(hi));
+        }
+    }
+    assert!(nights > 500, "{nights} night forecasts");
+    assert!(
+        held as f64 >= 0.8 * nights as f64,
+        "{held} of {nights} night bands hold -9"
     );
 }

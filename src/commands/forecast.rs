@@ -140,7 +140,8 @@ pub struct DataArgs {
     /// A power curve CSV (wind_speed, value in W) instead of the library's turbine.
     #[arg(long, value_name = "FILE", conflicts_with = "turbine")]
     pub power_curve: Option<PathBuf>,
-    /// Capacity in the target's unit, for normalised errors (default: the largest value).
+    /// Capacity in the target's unit, for normalised errors and the forecasts' upper bound
+    /// (default: the largest value; refused below 1/1.5 of it or above 100 times it).
     #[arg(long)]
     pub capacity: Option<f64>,
     /// The point model: auto (at each refit, the reference forecasts, ridge and boosting at

@@ -52,6 +52,11 @@ pub struct Inputs {
     pub horizon: usize,
     pub lags: usize,
     pub capacity: f64,
+    /// The range a forecast or band is held to: from 0, or the series' lowest value where
+    /// that is negative (an inverter's draw at night), to the capacity, or the series'
+    /// highest value where that is above it.
+    pub floor: f64,
+    pub ceiling: f64,
 }
 
 impl Inputs {
@@ -1373,7 +1378,7 @@ pub fn predict(inp: &Inputs, f: &Forecaster, pairs: &[(usize, usize)]) -> Predic
             // a reference forecast without its inputs: no forecast (f64::max would say 0)
             continue;
         }
-        out.point[p] = (bases[r] + point[r] * cap).max(0.0);
+        out.point[p] = (bases[r] + point[r] * cap).clamp(inp.floor, inp.ceiling);
         if nq == 0 {
             continue;
         }
@@ -1391,7 +1396,7 @@ pub fn predict(inp: &Inputs, f: &Forecaster, pairs: &[(usize, usize)]) -> Predic
         }
         qs.sort_by(f64::total_cmp);
         for (col, v) in out.quantiles.iter_mut().zip(&qs) {
-            col[p] = v.max(0.0);
+            col[p] = v.clamp(inp.floor, inp.ceiling);
         }
     }
     out
@@ -1439,6 +1444,8 @@ pub(crate) mod tests {
             horizon: 4,
             lags: 8,
             capacity: 100.0,
+            floor: 0.0,
+            ceiling: f64::INFINITY,
         }
     }
 

@@ -236,6 +236,13 @@ impl Prepared {
             )));
         }
         let capacity = capacity(s, &series)?;
+        let (lowest, highest) = series
+            .values
+            .iter()
+            .filter(|v| !v.is_nan())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
         let label_shift = s.label.shift(step);
         let n = series.len();
         let centres: Vec<i64> = (0..n).map(|i| series.time(i) + label_shift).collect();
@@ -276,6 +283,8 @@ impl Prepared {
             horizon: s.horizon,
             lags: s.lags,
             capacity,
+            floor: lowest.min(0.0),
+            ceiling: highest.max(capacity),
         };
         set_weather(&mut inputs, aligned, s.wind.as_ref());
         let clock = inputs
@@ -294,18 +303,34 @@ impl Prepared {
 }
 
 fn capacity(s: &DataSettings, series: &Series) -> Result<f64> {
+    let highest = series
+        .values
+        .iter()
+        .copied()
+        .filter(|v| !v.is_nan())
+        .fold(0.0, f64::max);
     match s.capacity {
+        // a capacity in another unit than the target's (kW for W: 1000×) would scale
+        // every feature and score wrongly without failing
+        Some(c) if c > 0.0 && highest > 1.5 * c => Err(ForecastError::Setting(format!(
+            "--capacity {c} is below the largest value of column '{}' in {}, {highest} ({:.1}×): give the capacity in the target's own unit, or leave it out to use the largest value",
+            s.target,
+            s.data.display(),
+            highest / c
+        ))),
+        Some(c) if c > 0.0 && highest > 0.0 && highest < 0.01 * c => {
+            Err(ForecastError::Setting(format!(
+                "--capacity {c} is over 100 times the largest value of column '{}' in {}, {highest}: give the capacity in the target's own unit, or leave it out to use the largest value",
+                s.target,
+                s.data.display()
+            )))
+        }
         Some(c) if c > 0.0 => Ok(c),
         Some(c) => Err(ForecastError::Setting(format!(
             "--capacity {c} must be positive"
         ))),
         None => {
-            let m = series
-                .values
-                .iter()
-                .copied()
-                .filter(|v| !v.is_nan())
-                .fold(0.0, f64::max);
+            let m = highest;
             if m <= 0.0 {
                 return Err(ForecastError::Setting(format!(
                     "{}: column '{}' is never positive; give --capacity",
