@@ -580,9 +580,9 @@ impl IntervalMethod {
     /// The bands of a point model when none is asked for: CQR around the model's own
     /// quantile models (quantile boosting, linear quantile regression); split conformal
     /// under auto (each horizon's winner's residuals). Around ridge, CQR on linear quantile
-    /// regression rather than split conformal: PVDAQ system 50 over 2011–2013, CRPS at
-    /// 60 min 125–131 W against 172–178 W, both within 2 points of nominal coverage, for
-    /// about ten times the energy (79–119 J a year against 7–11 J).
+    /// regression rather than split conformal: PVDAQ system 50 over 2011–2013 without
+    /// weather, CRPS at 60 min 125–132 W against 172–178 W, both within 2 points of
+    /// nominal coverage, for about ten times the energy (79–132 J a year against 7–14 J).
     pub fn default_for(learner: &Learner) -> IntervalMethod {
         match learner {
             Learner::Gbm(_) | Learner::Linear { .. } => IntervalMethod::Cqr,
