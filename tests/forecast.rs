@@ -827,4 +827,40 @@ fn forecasts_stay_within_the_series_range() {
         held as f64 >= 0.8 * nights as f64,
         "{held} of {nights} night bands hold -9"
     );
+    // one quantile makes no band: its pinball loss is scored, no coverage and no CRPS
+    let rep = dir.path().join("r.json");
+    std::fs::remove_file(&out).unwrap();
+    let o = terrawatt(&[
+        "forecast",
+        "backtest",
+        "--data",
+        s(&data),
+        "--target",
+        "power",
+        "--interval",
+        "15min",
+        "--horizon",
+        "1h",
+        "--train-window",
+        "5d",
+        "--start",
+        "2012-06-07",
+        "--model",
+        "linear",
+        "--quantiles",
+        "0.5",
+        "--report",
+        s(&rep),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("one quantile"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+    let h = &r["results"]["per_horizon"][0];
+    assert!(h["crps"].is_null() && h["coverage"].is_null(), "{h}");
+    assert!(h["pinball"][0]["loss"].as_f64().unwrap() > 0.0, "{h}");
 }

@@ -148,7 +148,8 @@ pub struct Score {
     pub pinball: Vec<(f64, f64)>,
     /// Share of observations inside [lowest, highest] quantile, and its nominal value.
     pub coverage: Option<(f64, f64)>,
-    /// CRPS approximated by the quantile score: 2 × the mean pinball loss over the quantiles.
+    /// CRPS approximated by the quantile score: 2 × the mean pinball loss over the quantiles
+    /// (two or more).
     pub crps: Option<f64>,
 }
 
@@ -241,7 +242,9 @@ pub fn score(inp: &Inputs, bt: &Backtest, quantiles: &[f64]) -> (Vec<Score>, Sco
                 quantiles[hi] - quantiles[lo],
             )
         });
-        let crps = (!quantiles.is_empty())
+        // the quantile score approximates the CRPS from two quantiles up; one quantile's
+        // doubled pinball loss is no such thing
+        let crps = (quantiles.len() >= 2)
             .then(|| 2.0 * pinball.iter().map(|p| p.1).sum::<f64>() / pinball.len() as f64);
         Score {
             horizon,

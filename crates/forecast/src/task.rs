@@ -779,7 +779,8 @@ impl BacktestReport {
         for r in &self.overall.references {
             let _ = write!(t, " {:>13}", format!("skill_{}", short(r.name)));
         }
-        if !p.settings.quantiles.is_empty() {
+        let nq = p.settings.quantiles.len();
+        if nq >= 2 {
             let _ = write!(t, " {:>9} {:>9}", "CRPS", "coverage");
         }
         t.push('\n');
@@ -813,6 +814,11 @@ impl BacktestReport {
                 );
             }
             t.push('\n');
+        }
+        if nq == 1 {
+            t.push_str(
+                "one quantile: its pinball loss is in the report; a band's coverage and the CRPS need two or more\n",
+            );
         }
         t
     }
