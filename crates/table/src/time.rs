@@ -71,8 +71,13 @@ pub fn parse_stamp(text: &str, zone: Option<Tz>) -> Result<Stamp, TableError> {
             .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight"))
     });
     let Some(naive) = naive else {
+        let slashed = if s.contains('/') {
+            " (a date with slashes, such as 1/2/2022, is read neither way: month/day and day/month look alike; rewrite it year first)"
+        } else {
+            ""
+        };
         return Err(TableError::Time(format!(
-            "'{s}' is not a timestamp (RFC 3339 with a UTC offset, e.g. 2016-03-14T00:00:00-05:00)"
+            "'{s}' is not a timestamp: ISO 8601 year first, with a UTC offset (2016-03-14T00:00:00-05:00) or without one and a zone given (2016-03-14 00:00 with --tz America/Chicago){slashed}"
         )));
     };
     let Some(zone) = zone else {
@@ -281,6 +286,19 @@ mod duration_tests {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_slashed_date_is_refused_as_ambiguous() {
+        let zone: chrono_tz::Tz = "America/Denver".parse().unwrap();
+        let e = super::parse_stamp("1/2/2022 0:00", Some(zone))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("1/2/2022 0:00") && e.contains("year first"),
+            "{e}"
+        );
+        assert!(super::parse_stamp("2022-01-02 00:00", Some(zone)).is_ok());
+    }
+
     #[test]
     fn fixed_offsets() {
         assert_eq!(super::fixed_offset("-07:00"), Some(-25_200));
