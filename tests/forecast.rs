@@ -88,6 +88,12 @@ fn backtest_on_pvdaq_beats_persistence_and_clear_sky_at_one_hour() {
     // calibrated quantiles: the 10–90 % band holds about 80 % of the observations
     let cov = h4["coverage"].as_f64().unwrap();
     assert!((cov - 0.8).abs() < 0.05, "coverage {cov}");
+    // on 12 days of calibration a horizon, hundreds of pairs: no warning about them
+    assert!(
+        res["calibration_pairs"]["fewest"].as_u64().unwrap() > 300,
+        "{res}"
+    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("calibrated on"));
     // the file's clock carries daylight saving under its fixed −07:00 offset: on clear days
     // the power comes an hour later than the Sun says from March to October, not in winter
     let month = |m: &str| {
@@ -800,6 +806,13 @@ fn forecasts_stay_within_the_series_range() {
         s(&out),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // a 5-day window calibrates on its last day: 96 pairs a horizon, and the text says
+    // what that does to the coverage (±4 points at 80 %)
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("calibrated on 96 pairs a horizon") && text.contains("±4 points"),
+        "{text}"
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     let mut lines = text.lines();
     let head: Vec<&str> = lines.next().unwrap().split(',').collect();

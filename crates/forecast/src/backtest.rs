@@ -38,6 +38,9 @@ pub struct Backtest {
     /// forecasts and bands resting on little.
     pub thin_refits: usize,
     pub dropped_training_pairs: usize,
+    /// Calibrated bands: the fewest calibration residuals of a horizon in any refit, and
+    /// the mean over refits of each refit's fewest.
+    pub calibration_pairs: Option<(usize, f64)>,
     /// Under `--model auto`: each refit's choice, in order.
     pub choices: Vec<model::Choice>,
 }
@@ -67,6 +70,7 @@ pub fn run(inp: &Inputs, s: &Settings) -> Result<Backtest> {
         possible: usize,
         dropped: usize,
         choice: Option<model::Choice>,
+        calibration: Option<usize>,
     }
     let done: Vec<Result<Block>> = blocks
         .par_iter()
@@ -100,6 +104,7 @@ pub fn run(inp: &Inputs, s: &Settings) -> Result<Backtest> {
                 rows: f.train_rows,
                 possible: (from..to).filter(|&j| inp.daytime(j)).count() * inp.horizon,
                 dropped: f.dropped,
+                calibration: f.calibration_pairs,
                 choice: f.choice,
             })
         })
@@ -112,6 +117,7 @@ pub fn run(inp: &Inputs, s: &Settings) -> Result<Backtest> {
     };
     let mut rows = 0usize;
     let mut thin = 0;
+    let mut calibration: Vec<usize> = Vec::new();
     for b in done {
         let b = b?;
         bt.pairs.extend(b.pairs);
@@ -126,7 +132,14 @@ pub fn run(inp: &Inputs, s: &Settings) -> Result<Backtest> {
         thin += usize::from(2 * b.rows < b.possible);
         bt.dropped_training_pairs += b.dropped;
         bt.choices.extend(b.choice);
+        calibration.extend(b.calibration);
     }
+    bt.calibration_pairs = calibration.iter().min().map(|&m| {
+        (
+            m,
+            calibration.iter().sum::<usize>() as f64 / calibration.len() as f64,
+        )
+    });
     bt.train_rows_mean = rows as f64 / blocks.len() as f64;
     bt.thin_refits = thin;
     Ok(bt)

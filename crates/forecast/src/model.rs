@@ -749,6 +749,8 @@ pub struct Forecaster {
     pub choice: Option<Choice>,
     /// The residuals' scale of the bands.
     scale: Scale,
+    /// Calibrated bands: the fewest calibration residuals of any horizon.
+    pub calibration_pairs: Option<usize>,
 }
 
 /// The residual scale of a target, so that one calibration serves calm and busy times: with
@@ -848,6 +850,14 @@ impl Residuals {
             .collect();
         pooled.sort_by(f64::total_cmp);
         conformal_quantile(&pooled, q)
+    }
+
+    /// The fewest residuals of any horizon (both regimes).
+    fn fewest(&self) -> usize {
+        (0..self.horizon)
+            .map(|h| self.cells[h].len() + self.cells[self.horizon + h].len())
+            .min()
+            .unwrap_or(0)
     }
 
     /// offsets[cell][q] of every cell.
@@ -1220,6 +1230,7 @@ pub fn fit(
         dropped: rows.dropped,
         choice: None,
         scale: Scale::new(inp, from, cut),
+        calibration_pairs: None,
     };
     if let Learner::Auto(a) = learner {
         // each horizon's winner; bands from its own residuals on the last 20 %
@@ -1238,12 +1249,13 @@ pub fn fit(
             .collect();
         if !quantiles.is_empty() {
             f.method = IntervalMethod::Conformal;
-            let offsets: Vec<Vec<Vec<f64>>> = distinct
+            let residuals: Vec<Residuals> = distinct
                 .iter()
-                .map(|&w| {
-                    Residuals::new(inp, &f.scale, &rows, &late, &c.preds[w]).offsets(quantiles)
-                })
+                .map(|&w| Residuals::new(inp, &f.scale, &rows, &late, &c.preds[w]))
                 .collect();
+            f.calibration_pairs = residuals.iter().map(Residuals::fewest).min();
+            let offsets: Vec<Vec<Vec<f64>>> =
+                residuals.iter().map(|r| r.offsets(quantiles)).collect();
             for (cell, o) in f.offsets.iter_mut().enumerate() {
                 *o = offsets[f.point_of[cell % inp.horizon]][cell].clone();
             }
@@ -1265,7 +1277,9 @@ pub fn fit(
     if method == IntervalMethod::Conformal {
         // the residuals of the same model fitted on the first 80 % only
         let pc = fit_candidate(inp, &chosen, &rows, &early, from, cut)?.predict(inp, &xc, &pairs_c);
-        f.offsets = Residuals::new(inp, &f.scale, &rows, &late, &pc).offsets(quantiles);
+        let residuals = Residuals::new(inp, &f.scale, &rows, &late, &pc);
+        f.calibration_pairs = Some(residuals.fewest());
+        f.offsets = residuals.offsets(quantiles);
         return Ok(f);
     }
     // quantile models of the point model's kind
@@ -1282,6 +1296,7 @@ pub fn fit(
         for (qi, &q) in quantiles.iter().enumerate() {
             let pred = f.quantile_models[qi].predict(inp, &xc, &pairs_c);
             let res = Residuals::new(inp, &f.scale, &rows, &late, &pred);
+            f.calibration_pairs = Some(f.calibration_pairs.unwrap_or(usize::MAX).min(res.fewest()));
             for (cell, o) in f.offsets.iter_mut().enumerate() {
                 o[qi] = res.quantile(cell, q);
             }
@@ -1682,6 +1697,7 @@ pub(crate) mod tests {
             dropped: 0,
             choice: None,
             scale: Scale::new(&inp, 0, 96),
+            calibration_pairs: None,
         };
         let p = predict(&inp, &f, &[(2 * 96, 1), (2 * 96, 4)]);
         assert!(p.point.iter().all(|v| v.is_nan()), "{:?}", p.point);

@@ -735,10 +735,11 @@ impl BacktestReport {
         );
         let _ = writeln!(
             t,
-            "backtest: origins {} to {} ({} forecasts of {} steps), {} refits every {} on {} before, {} training pairs on average{}",
+            "backtest: origins {} to {} ({} forecasts: {} origins, 1 to {} steps ahead), {} refits every {} on {} before, {} training pairs on average{}",
             stamp(s, self.settings.first),
             stamp(s, self.settings.last - 1),
             bt.pairs.len(),
+            self.settings.last - self.settings.first,
             p.inputs.horizon,
             bt.refits,
             self.settings.refit_text,
@@ -762,6 +763,23 @@ impl BacktestReport {
                 "warning: {} of {} refits trained on fewer than half the pairs their {} window could hold (gaps in the data); their forecasts and bands rest on little",
                 bt.thin_refits, bt.refits, d.train_window_text
             );
+        }
+        if let (Some((fewest, mean)), Some((_, nominal))) =
+            (bt.calibration_pairs, self.overall.coverage)
+        {
+            // a conformal band's coverage over the calibration draw is Beta-distributed
+            // about the nominal with this standard deviation (Vovk 2012; Angelopoulos &
+            // Bates 2021, §3.2)
+            if mean < 100.0 {
+                let sd = (nominal * (1.0 - nominal) / (mean + 2.0)).sqrt();
+                let _ = writeln!(
+                    t,
+                    "warning: the bands were calibrated on {mean:.0} pairs a horizon on average (as few as {fewest}): the last 20 % of each {} window; with so few, a band's coverage can miss its nominal {:.0} % by ±{:.0} points (one standard deviation) whatever the model",
+                    d.train_window_text,
+                    100.0 * nominal,
+                    100.0 * sd
+                );
+            }
         }
         t.push_str(&p.clock_lines());
         if let Some(a) = &self.auto {
@@ -1044,6 +1062,7 @@ impl BacktestReport {
             "refits": bt.refits,
             "train_pairs_mean": bt.train_rows_mean,
             "thin_refits": bt.thin_refits,
+            "calibration_pairs": bt.calibration_pairs.map(|(fewest, mean)| json!({"fewest": fewest, "mean": mean})),
             "dropped_training_pairs": bt.dropped_training_pairs,
             "forecasts": bt.pairs.len(),
             "scored": r.overall.n,

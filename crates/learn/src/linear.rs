@@ -180,7 +180,7 @@ impl ValidLinearParams {
     /// Fits on `x` (rows × features) and `y`.
     pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<LinearModel> {
         let p = &self.0;
-        let (n, d) = x.dim();
+        let n = x.nrows();
         if n == 0 {
             return Err(crate::LearnError::Data("no rows to fit".into()));
         }
