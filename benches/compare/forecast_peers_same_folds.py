@@ -4,10 +4,10 @@ days before, the same clock-corrected PV series, scored on the same (origin, hor
 
 What it does
 ------------
-1. Runs terrawatt (``/var/tmp/tw-quant`` by default, ``--tw``) three times, with
+1. Runs terrawatt (``target/release/terrawatt`` by default, ``--tw``) three times, with
    ``--model gbm``, ``--model auto`` and ``--model linear``, each under ``/usr/bin/time -v``::
 
-       tw-quant forecast backtest --data <DATA> --time-column measured_on --target ac_power_2 \\
+       terrawatt forecast backtest --data <DATA> --time-column measured_on --target ac_power_2 \\
          --interval 15min --horizon 1h --site-lat 39.7406 --site-lon -105.1775 \\
          --site-elevation 1730 --tilt 45 --azimuth 158 --fix-time-shift America/Denver \\
          --model <M> --start 2012-01-01 --end 2013-01-01 \\
@@ -105,15 +105,15 @@ Usage, from the repository root::
 Outputs (``--outdir``, default /tmp/peers): terrawatt's CSV/JSON reports, ``pairs.csv``
 (every shared pair with all forecasts), and the tables on stdout.
 
-Runs on this project's 2-core machine (2026-12-06, another tenant building; one run each):
-April-June 2012 (8,736 origins, 16,406 shared pairs, load ~3.6-4.0): terrawatt gbm 5.4 s,
-auto 12.4 s, linear 1.0 s; mlforecast 598 s; skforecast 153 s. RMSE 15-60 min: terrawatt gbm
-308.0, auto 303.1, linear 302.1, mlforecast 305.1, skforecast 305.0, persistence 403.5 W.
-October-December 2012 (8,832 origins, 14,236 pairs, load ~2): terrawatt 5.0 / 13.5 / 1.1 s;
-mlforecast 321 s; skforecast 29 s; RMSE 433.8 / 414.0 / 417.3 / 430.7 / 429.7, persistence
-520.2 W. The peers' time is dominated by per-origin overhead (a one-row prediction per
-horizon and origin; LightGBM with n_jobs=2 is slow on a loaded machine), so a full year
-costs about four times a quarter.
+Runs on this project's 2-core machine (2026-12-06, another tenant building; one run each).
+Full year 2012 (35,136 origins, 65,827 shared pairs = all that terrawatt gbm scored): RMSE
+15-60 min terrawatt gbm 370.1, auto 354.7, linear 358.2, mlforecast 364.7, skforecast 363.8,
+persistence 465.6, clear-sky persistence 419.9 W. Wall-clock: terrawatt gbm 30.9 s, auto
+76.7 s, linear 3.0 s (load 2-5.6); mlforecast 997 s, skforecast 114 s (load 0.1-1.9).
+April-June 2012 alone (load ~3.6-4.0): mlforecast 598 s, skforecast 153 s; October-December
+(load ~2): 321 s and 29 s. The peers' time is dominated by per-origin overhead (a one-row
+prediction per horizon and origin; LightGBM with n_jobs=2 slows down several-fold when
+another process holds a core).
 
 Written against mlforecast 1.1.0 (utilsforecast 0.2.17), skforecast 0.26.0, lightgbm 4.7.0,
 scikit-learn 1.9.1, pandas 2.3.3, numpy 2.4.6, pvlib 0.16.1, pyarrow 26.0.1, Python 3.11.7.
@@ -360,7 +360,7 @@ def run_skforecast(y, exog):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=DEFAULT_DATA)
-    ap.add_argument("--tw", default="/var/tmp/tw-quant")
+    ap.add_argument("--tw", default="target/release/terrawatt")
     ap.add_argument("--start", default="2012-01-01", help="first origin (date, -07:00 clock)")
     ap.add_argument("--end", default="2013-01-01", help="end of the origins (exclusive)")
     ap.add_argument("--outdir", default="/tmp/peers")
