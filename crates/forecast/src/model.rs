@@ -617,7 +617,8 @@ impl IntervalMethod {
 #[derive(Debug, Clone)]
 enum Fitted {
     Gbm(Boosting),
-    Linear(LinearModel),
+    /// One linear model per horizon (index h − 1).
+    Linear(Vec<LinearModel>),
     Reference(Reference, ReferenceFit),
 }
 
@@ -627,7 +628,14 @@ impl Fitted {
     fn predict(&self, inp: &Inputs, x: &Array2<f64>, pairs: &[(usize, usize)]) -> Vec<f64> {
         match self {
             Fitted::Gbm(b) => b.predict(x.view()).to_vec(),
-            Fitted::Linear(m) => m.predict(x.view()).to_vec(),
+            Fitted::Linear(ms) => pairs
+                .iter()
+                .zip(x.rows())
+                .map(|(&(_, h), row)| {
+                    let m = &ms[h - 1];
+                    m.intercept + row.iter().zip(&m.coef).map(|(a, c)| a * c).sum::<f64>()
+                })
+                .collect(),
             Fitted::Reference(r, rf) => {
                 let mut last_i = usize::MAX;
                 let mut k = f64::NAN;
@@ -646,7 +654,18 @@ impl Fitted {
     }
 }
 
-fn fit_one(learner: &Learner, loss: Loss, x: &Array2<f64>, y: &[f64]) -> Result<Fitted> {
+/// Fits `learner` on rows `x`, `y` whose horizons are `horizons` (1..=`n_h`). A linear
+/// model is fitted per horizon (the weight of the last value, say, is not the same 15 and
+/// 60 minutes ahead); a horizon with fewer rows than twice the features shares the model
+/// of all rows.
+fn fit_one(
+    learner: &Learner,
+    loss: Loss,
+    x: &Array2<f64>,
+    y: &[f64],
+    horizons: &[usize],
+    n_h: usize,
+) -> Result<Fitted> {
     Ok(match learner {
         Learner::Auto(_) => {
             return Err(crate::ForecastError::Setting(
@@ -658,17 +677,34 @@ fn fit_one(learner: &Learner, loss: Loss, x: &Array2<f64>, y: &[f64]) -> Result<
                 .check()?
                 .fit(x.view(), y)?,
         ),
-        Learner::Linear { alpha } => Fitted::Linear(
-            match loss {
+        Learner::Linear { alpha } => {
+            let params = match loss {
                 Loss::Quantile { alpha: q } => LinearParams::quantile(q),
                 _ => LinearParams {
                     standardize: true,
                     ..LinearParams::ridge(*alpha)
                 },
             }
-            .check()?
-            .fit(x.view(), ndarray::ArrayView1::from(y))?,
-        ),
+            .check()?;
+            let mut pooled: Option<LinearModel> = None;
+            let mut models = Vec::with_capacity(n_h);
+            for h in 1..=n_h {
+                let pick: Vec<usize> = (0..y.len()).filter(|&r| horizons[r] == h).collect();
+                if pick.len() >= 2 * x.ncols().max(1) {
+                    let yh: Vec<f64> = pick.iter().map(|&r| y[r]).collect();
+                    models.push(params.fit(
+                        x.select(ndarray::Axis(0), &pick).view(),
+                        ndarray::ArrayView1::from(&yh),
+                    )?);
+                } else {
+                    if pooled.is_none() {
+                        pooled = Some(params.fit(x.view(), ndarray::ArrayView1::from(y))?);
+                    }
+                    models.push(pooled.clone().expect("fitted"));
+                }
+            }
+            Fitted::Linear(models)
+        }
     })
 }
 
@@ -881,7 +917,15 @@ fn fit_candidate(
         Candidate::Reference(r) => Ok(Fitted::Reference(*r, fit_references(inp, from, to))),
         Candidate::Model(l) => {
             let y: Vec<f64> = pick.iter().map(|&k| rows.y[k]).collect();
-            fit_one(l, Loss::Squared, &rows.matrix(pick), &y)
+            let horizons: Vec<usize> = pick.iter().map(|&k| rows.horizon[k]).collect();
+            fit_one(
+                l,
+                Loss::Squared,
+                &rows.matrix(pick),
+                &y,
+                &horizons,
+                inp.horizon,
+            )
         }
     }
 }
@@ -1285,9 +1329,16 @@ pub fn fit(
     // quantile models of the point model's kind
     let x = rows.matrix(fit_idx);
     let y: Vec<f64> = fit_idx.iter().map(|&k| rows.y[k]).collect();
+    let horizons: Vec<usize> = fit_idx.iter().map(|&k| rows.horizon[k]).collect();
     for &q in quantiles {
-        f.quantile_models
-            .push(fit_one(learner, Loss::Quantile { alpha: q }, &x, &y)?);
+        f.quantile_models.push(fit_one(
+            learner,
+            Loss::Quantile { alpha: q },
+            &x,
+            &y,
+            &horizons,
+            inp.horizon,
+        )?);
     }
     if method == IntervalMethod::Cqr {
         for o in f.offsets.iter_mut() {
@@ -1536,6 +1587,53 @@ pub(crate) mod tests {
             let width = p.quantiles[1][k] - p.quantiles[0][k];
             assert!((width - 2.0 * 1.2816 * 0.5).abs() < 0.3, "{width}");
             assert!(p.quantiles[0][k] < p.point[k] && p.point[k] < p.quantiles[1][k]);
+        }
+    }
+
+    /// Known truth: an AR(1) series y = 50 + z, z_t = 0.7 z_{t−1} + ε_t, ε ~ N(0, 1), whose
+    /// best h-step forecast moves the last value by (0.7^h − 1) z_t: a weight on the last
+    /// value that changes with the horizon. Ridge fitted per horizon reaches the best
+    /// forecast's RMSE, √((1 − 0.49^h)/(1 − 0.49)), within 3 % at every horizon; one model
+    /// over the horizons did not (6 % over at 15 minutes; on PVDAQ system 50 its
+    /// 15-minute RMSE fell 6 % when ridge went per horizon).
+    #[test]
+    fn ridge_learns_each_horizon_its_own_weights() {
+        let n = 60 * 96;
+        let e = normals(29, n);
+        let mut z = 0.0;
+        let y: Vec<f64> = e
+            .iter()
+            .map(|v| {
+                z = 0.7 * z + v;
+                50.0 + z
+            })
+            .collect();
+        let inp = inputs(y.clone(), vec![]);
+        let test_from = 40 * 96;
+        let f = fit(
+            &inp,
+            &Learner::Linear { alpha: 1.0 },
+            &[],
+            IntervalMethod::Conformal,
+            96,
+            test_from,
+        )
+        .unwrap();
+        for h in 1..=4 {
+            let pairs: Vec<(usize, usize)> = (test_from..n - 4).map(|i| (i, h)).collect();
+            let p = predict(&inp, &f, &pairs);
+            let mse = pairs
+                .iter()
+                .zip(&p.point)
+                .map(|(&(i, h), f)| (y[i + h] - f).powi(2))
+                .sum::<f64>()
+                / pairs.len() as f64;
+            let best = ((1.0 - 0.49f64.powi(h as i32)) / (1.0 - 0.49)).sqrt();
+            assert!(
+                (mse.sqrt() / best - 1.0).abs() < 0.03,
+                "h {h}: {} against {best}",
+                mse.sqrt()
+            );
         }
     }
 
