@@ -581,8 +581,8 @@ impl IntervalMethod {
     /// quantile models (quantile boosting, linear quantile regression); split conformal
     /// under auto (each horizon's winner's residuals). Around ridge, CQR on linear quantile
     /// regression rather than split conformal: PVDAQ system 50 over 2011–2013 without
-    /// weather, CRPS at 60 min 125–132 W against 172–178 W, both within 2 points of
-    /// nominal coverage, for about ten times the energy (79–132 J a year against 7–14 J).
+    /// weather, CRPS at 60 min 127–135 W against split conformal's 172–178 W, coverage
+    /// 77.9–81.5 %, for 57–94 J a year against 7–14 J (docs/benchmarks.md).
     pub fn default_for(learner: &Learner) -> IntervalMethod {
         match learner {
             Learner::Gbm(_) | Learner::Linear { .. } => IntervalMethod::Cqr,
