@@ -781,31 +781,34 @@ fn forecasts_stay_within_the_series_range() {
     let data = dir.path().join("pv.csv");
     std::fs::write(&data, text).unwrap();
     let out = dir.path().join("f.csv");
-    let o = terrawatt(&[
-        "forecast",
-        "backtest",
-        "--data",
-        s(&data),
-        "--target",
-        "power",
-        "--interval",
-        "15min",
-        "--horizon",
-        "1h",
-        "--train-window",
-        "5d",
-        "--start",
-        "2012-06-07",
-        "--model",
-        "linear",
-        "--quantiles",
-        "0.1,0.9",
-        "--capacity",
-        "1000",
-        "--out",
-        s(&out),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    // ridge on a 5-day window from the 7th day on, with these quantiles and options
+    let run = |quantiles: &str, extra: &[&str]| {
+        let mut a = vec![
+            "forecast",
+            "backtest",
+            "--data",
+            s(&data),
+            "--target",
+            "power",
+            "--interval",
+            "15min",
+            "--horizon",
+            "1h",
+            "--train-window",
+            "5d",
+            "--start",
+            "2012-06-07",
+            "--model",
+            "linear",
+            "--quantiles",
+            quantiles,
+        ];
+        a.extend_from_slice(extra);
+        let o = terrawatt(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        o
+    };
+    let o = run("0.1,0.9", &["--capacity", "1000", "--out", s(&out)]);
     // a 5-day window calibrates on its last day: 96 pairs a horizon, and the text says
     // what that does to the coverage (±4 points at 80 %)
     let text = String::from_utf8_lossy(&o.stdout);
@@ -842,30 +845,7 @@ fn forecasts_stay_within_the_series_range() {
     );
     // one quantile makes no band: its pinball loss is scored, no coverage and no CRPS
     let rep = dir.path().join("r.json");
-    std::fs::remove_file(&out).unwrap();
-    let o = terrawatt(&[
-        "forecast",
-        "backtest",
-        "--data",
-        s(&data),
-        "--target",
-        "power",
-        "--interval",
-        "15min",
-        "--horizon",
-        "1h",
-        "--train-window",
-        "5d",
-        "--start",
-        "2012-06-07",
-        "--model",
-        "linear",
-        "--quantiles",
-        "0.5",
-        "--report",
-        s(&rep),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run("0.5", &["--report", s(&rep)]);
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("one quantile"),
         "{}",

@@ -136,7 +136,10 @@ import pandas as pd
 import pvlib
 import sklearn
 from lightgbm import LGBMRegressor
-from pvlib.location import Location
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# the calendar terms and clear-sky POA of the earlier skforecast comparison, the same here
+from skforecast_backtest import exogenous  # noqa: E402
 
 DEFAULT_DATA = "/work/shared/data/solar/pvdaq/system_50_ac_power_2_full_DST.parquet"
 STEP = pd.Timedelta("15min")
@@ -145,9 +148,6 @@ LAGS = 8
 REFIT = 96
 TRAIN_SIZE = 60 * 96
 TZ = "-07:00"
-LAT, LON, ALTITUDE = 39.7406, -105.1775, 1730.0
-TILT, AZIMUTH, ALBEDO = 45.0, 158.0, 0.2
-LINKE_TURBIDITY = 3.0
 MISSING = -99999.0  # stands for NaN in mlforecast's copy of the target
 TW_MODELS = ["gbm", "auto", "linear"]
 REFS = ["persistence", "diurnal", "clear_sky", "climatology", "optimal_blend"]
@@ -213,34 +213,6 @@ def load_corrected(path):
     y.name = "ac_power_2"
     return y, dict(rows=len(s), moved=moved, outside=outside, off_clock=int(off_clock.sum()),
                    nan_file=int(s.isna().sum()), nan_grid=int(y.isna().sum()))
-
-
-def exogenous(index):
-    """Calendar terms and the array's clear-sky POA (as skforecast_backtest.py)."""
-    hour = index.hour + index.minute / 60.0
-    doy = index.dayofyear - 1
-    exog = pd.DataFrame(
-        {
-            "hour_sin": np.sin(2 * np.pi * hour / 24.0),
-            "hour_cos": np.cos(2 * np.pi * hour / 24.0),
-            "doy_sin": np.sin(2 * np.pi * doy / 365.25),
-            "doy_cos": np.cos(2 * np.pi * doy / 365.25),
-        },
-        index=index,
-    )
-    loc = Location(LAT, LON, tz="Etc/GMT+7", altitude=ALTITUDE)
-    centre = index + STEP / 2
-    solpos = loc.get_solarposition(centre)
-    cs = loc.get_clearsky(
-        centre, model="ineichen", solar_position=solpos, linke_turbidity=LINKE_TURBIDITY
-    )
-    poa = pvlib.irradiance.get_total_irradiance(
-        surface_tilt=TILT, surface_azimuth=AZIMUTH, solar_zenith=solpos["apparent_zenith"],
-        solar_azimuth=solpos["azimuth"], dni=cs["dni"], ghi=cs["ghi"], dhi=cs["dhi"],
-        albedo=ALBEDO, model="isotropic",
-    )
-    exog["poa_clearsky"] = poa["poa_global"].to_numpy()
-    return exog
 
 
 def parse_gnu_time(path):
