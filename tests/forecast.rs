@@ -470,25 +470,29 @@ fn series_file(
     p
 }
 
+/// `forecast backtest` of the `power` column of `file`, 15-minute intervals, 1 h ahead.
+fn power_backtest(file: &Path) -> Vec<&str> {
+    vec![
+        "forecast",
+        "backtest",
+        "--data",
+        s(file),
+        "--target",
+        "power",
+        "--interval",
+        "15min",
+        "--horizon",
+        "1h",
+    ]
+}
+
 #[test]
 fn bad_inputs_are_refused_with_the_row() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("f.csv");
     let run = |file: &Path, extra: &[&str], expect: &[&str]| {
-        let mut a = vec![
-            "forecast",
-            "backtest",
-            "--data",
-            s(file),
-            "--target",
-            "power",
-            "--interval",
-            "15min",
-            "--horizon",
-            "1h",
-            "--out",
-            s(&out),
-        ];
+        let mut a = power_backtest(file);
+        a.extend_from_slice(&["--out", s(&out)]);
         a.extend_from_slice(extra);
         fails(&a, &out, expect);
     };
@@ -783,17 +787,8 @@ fn forecasts_stay_within_the_series_range() {
     let out = dir.path().join("f.csv");
     // ridge on a 5-day window from the 7th day on, with these quantiles and options
     let run = |quantiles: &str, extra: &[&str]| {
-        let mut a = vec![
-            "forecast",
-            "backtest",
-            "--data",
-            s(&data),
-            "--target",
-            "power",
-            "--interval",
-            "15min",
-            "--horizon",
-            "1h",
+        let mut a = power_backtest(&data);
+        a.extend_from_slice(&[
             "--train-window",
             "5d",
             "--start",
@@ -802,7 +797,7 @@ fn forecasts_stay_within_the_series_range() {
             "linear",
             "--quantiles",
             quantiles,
-        ];
+        ]);
         a.extend_from_slice(extra);
         let o = terrawatt(&a);
         assert!(o.status.success(), "{}", stderr(&o));
