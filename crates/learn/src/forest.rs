@@ -242,7 +242,7 @@ impl ValidForestParams {
                 let (rows, scratch) = buffers.split_at_mut(ids.len() * sw);
                 rows.par_chunks_mut(sw * 4096)
                     .zip(ids.par_chunks(4096))
-                    .for_each(|(out, ids)| Rows::fill(out, ids, codes, &g));
+                    .for_each(|(out, ids)| Rows::fill(out, ids, codes, |i| g[i]));
                 let grower = Grower {
                     bins,
                     codes,
@@ -260,7 +260,7 @@ impl ValidForestParams {
                 } = grower.grow(rows, scratch);
                 for leaf in &leaves {
                     let (mut sum, mut count) = (0.0, 0usize);
-                    leaf.for_each_row(rows, codes, |i| {
+                    leaf.for_each_row([&*rows, &*scratch], codes, |i| {
                         sum += y[i as usize];
                         count += 1;
                     });

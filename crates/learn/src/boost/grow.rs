@@ -1,10 +1,11 @@
 //! Growing one boosting tree on binned rows.
 //!
-//! A node's rows are a run of one index list; a split reorders its run, the left child's
-//! rows first, each side in its former (increasing) order, reading only the split feature's
-//! column of codes. Runs are cut into blocks of [`BLOCK`] rows by position, not by thread,
-//! and block sums are added in block order, so the tree does not depend on the thread
-//! count. The histogram of the smaller child is built from its rows' packed codes and
+//! The rows move with their packed codes and pseudo-residuals between two buffers: a node's
+//! rows are a run of one of them, and a split writes its run to the same place of the other
+//! buffer, the left child's rows first, each side in its former (increasing) order (a
+//! stable partition, whose result does not depend on how the run is cut for the threads).
+//! Histogram runs are cut into blocks by position, not by thread, and block sums are added
+//! in block order, so the tree does not depend on the thread count. The histogram of the smaller child is built from its rows' packed codes and
 //! pseudo-residuals and the larger child's is its parent's minus it. A node whose two
 //! children cannot be split further is not reordered: its leaves are read through the
 //! split's test.
@@ -13,6 +14,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 use super::Bins;
 use crate::rng::Rng;
@@ -93,11 +95,12 @@ struct Split {
     left_h: f64,
 }
 
-/// A leaf that may still be split: its rows are `start..end` of the row buffer.
+/// A leaf that may still be split: its rows are `start..end` of row buffer `buf`.
 struct Open {
     node: usize,
     start: usize,
     end: usize,
+    buf: usize,
     depth: usize,
     /// Sum of the pseudo-residuals of its rows, and of their weights.
     sum: f64,
@@ -106,12 +109,14 @@ struct Open {
     split: Option<Split>,
 }
 
-/// A finished leaf: the rows `start..end` of the row buffer that pass `test` (feature, bin,
-/// side: true for the rows with code ≤ bin), or all of them.
+/// A finished leaf: the rows `start..end` of row buffer `buf` (0: the rows, 1: the
+/// scratch given to [`Grower::grow`]) that pass `test` (feature, bin, side: true for the
+/// rows with code ≤ bin), or all of them.
 pub(crate) struct Leaf {
     pub node: usize,
     pub start: usize,
     pub end: usize,
+    pub buf: usize,
     pub sum: f64,
     /// The rows' weights (their number but under GOSS).
     pub h: f64,
@@ -119,11 +124,17 @@ pub(crate) struct Leaf {
 }
 
 impl Leaf {
-    /// Calls `f` with the index of each of the leaf's rows (`idx`: the grown tree's index
-    /// list).
-    pub fn for_each_row(&self, rows: &[u64], codes: &Codes, mut f: impl FnMut(u32)) {
+    /// The words of the run the leaf's rows are in (`bufs`: the rows and the scratch the
+    /// tree was grown on).
+    fn run<'a>(&self, bufs: [&'a [u64]; 2], sw: usize) -> &'a [u64] {
+        &bufs[self.buf][self.start * sw..self.end * sw]
+    }
+
+    /// Calls `f` with the index of each of the leaf's rows (`bufs`: the rows and the
+    /// scratch the tree was grown on).
+    pub fn for_each_row(&self, bufs: [&[u64]; 2], codes: &Codes, mut f: impl FnMut(u32)) {
         let sw = codes.w + 1;
-        let rows = rows[self.start * sw..self.end * sw].chunks_exact(sw);
+        let rows = self.run(bufs, sw).chunks_exact(sw);
         match self.test {
             None => rows.for_each(|r| f(unpack(r[sw - 1]).0)),
             Some((feat, bin, left)) => {
@@ -145,8 +156,8 @@ impl Leaf {
 pub(crate) struct Rows;
 
 impl Rows {
-    /// Writes the rows `ids` with their codes and pseudo-residuals `g` to `out`.
-    pub fn fill(out: &mut [u64], ids: &[u32], codes: &Codes, g: &[f64]) {
+    /// Writes the rows `ids` with their codes and pseudo-residuals `g(id)` to `out`.
+    pub fn fill(out: &mut [u64], ids: &[u32], codes: &Codes, g: impl Fn(usize) -> f64) {
         match codes.w {
             1 => fill::<1>(out, ids, codes, g),
             2 => fill::<2>(out, ids, codes, g),
@@ -177,12 +188,12 @@ impl Rows {
     }
 }
 
-fn fill<const W: usize>(out: &mut [u64], ids: &[u32], codes: &Codes, g: &[f64]) {
+fn fill<const W: usize>(out: &mut [u64], ids: &[u32], codes: &Codes, g: impl Fn(usize) -> f64) {
     let w = if W == 0 { codes.w } else { W };
     for (o, &i) in out.chunks_exact_mut(w + 1).zip(ids) {
         let i = i as usize;
         o[..w].copy_from_slice(&codes.words[i * w..(i + 1) * w]);
-        o[w] = pack(i as u32, g[i]);
+        o[w] = pack(i as u32, g(i));
     }
 }
 
@@ -248,11 +259,21 @@ fn count_of(word: u64) -> f64 {
 fn add_block<const SW: usize, const W: bool>(rows: &[u64], sw: usize, h: &mut [[Cell; 256]]) {
     let sw = if SW == 0 { sw } else { SW };
     let w = sw - 1;
+    // the features eight to a code word; the last word's may be fewer
+    let (full, rest) = h.as_chunks_mut::<8>();
     for row in rows.chunks_exact(sw) {
         let gi = unpack(row[w]).1;
         let hi = if W { count_of(row[w]) } else { 1.0 };
-        for (hk, &word) in h.chunks_mut(8).zip(&row[..w]) {
+        for (hk, &word) in full.iter_mut().zip(&row[..w]) {
             for (t, hf) in hk.iter_mut().enumerate() {
+                let cell = &mut hf[(word >> (8 * t)) as u8 as usize];
+                cell[0] += gi;
+                cell[1] += hi;
+            }
+        }
+        if !rest.is_empty() {
+            let word = row[full.len()];
+            for (t, hf) in rest.iter_mut().enumerate() {
                 let cell = &mut hf[(word >> (8 * t)) as u8 as usize];
                 cell[0] += gi;
                 cell[1] += hi;
@@ -261,94 +282,121 @@ fn add_block<const SW: usize, const W: bool>(rows: &[u64], sw: usize, h: &mut [[
     }
 }
 
-/// Cuts `s` into consecutive pieces of the given lengths.
-fn pieces<T>(mut s: &mut [T], lens: impl Iterator<Item = usize>) -> Vec<&mut [T]> {
-    let mut out = Vec::new();
-    for len in lens {
-        let (a, rest) = std::mem::take(&mut s).split_at_mut(len);
-        out.push(a);
-        s = rest;
-    }
-    out
-}
+/// Rows of a run per thread in a partition, at the least.
+const PART_MIN: usize = 4_096;
 
-/// Reorders `rows` (rows of one node, `sw` words each) through `scratch` (as long): the
-/// rows whose code of feature `f` is ≤ `b` first, each side in its order; returns how many
-/// went left.
-fn partition<const SW: usize>(
-    sw: usize,
-    f: usize,
-    b: u8,
-    rows: &mut [u64],
-    scratch: &mut [u64],
-) -> usize {
+/// Writes the rows of `src` (rows of one node, `sw` words each) to `dst` (as long): the rows
+/// whose code of feature `f` is ≤ `b` first, each side in its order (`nl`: how many go
+/// left, as the split's histogram counts them). The run is cut into one piece per thread;
+/// the pieces but the last count their left rows first (the last one's are the rest of
+/// `nl`), so that each piece writes each row where it ends up. A count that does not hold
+/// stops the program: a piece writes only within its own share of `dst`.
+fn partition<const SW: usize>(sw: usize, f: usize, b: u8, nl: usize, src: &[u64], dst: &mut [u64]) {
     // a constant row width where one is given (the copies become moves)
     let sw = if SW == 0 { sw } else { SW };
     let (word, shift) = (f / 8, 8 * (f % 8));
-    // each block into its own place of the scratch: the left rows from the front, the
-    // right ones from the back (so reversed), without branches (each row is written at
-    // both free slots and its side moves on)
-    let lefts: Vec<usize> = rows
-        .par_chunks(BLOCK * sw)
-        .zip(scratch.par_chunks_mut(BLOCK * sw))
-        .map(|(src, out)| split_block::<SW>(sw, word, shift, b, src, out))
+    let len = src.len() / sw;
+    let parts = rayon::current_num_threads().min(len / PART_MIN).max(1);
+    // each piece is `parts` runs long, and the runs of the pieces but the last are counted
+    // in parallel
+    let run = len.div_ceil(parts * parts) * sw;
+    let piece = run * parts;
+    let goes_left = move |row: &[u64]| (row[word] >> shift) as u8 <= b;
+    let lens: Vec<usize> = src.chunks(piece).map(|c| c.len() / sw).collect();
+    let counts: Vec<usize> = src
+        .par_chunks(run)
+        .take((lens.len() - 1) * parts)
+        .map(|p| p.chunks_exact(sw).filter(|r| goes_left(r)).count())
         .collect();
-    let nl: usize = lefts.iter().sum();
-    let lens: Vec<usize> = scratch.chunks(BLOCK * sw).map(|c| c.len() / sw).collect();
-    let (il, ir) = rows.split_at_mut(nl * sw);
-    let outs: Vec<_> = pieces(il, lefts.iter().map(|c| c * sw))
-        .into_iter()
-        .zip(pieces(
-            ir,
-            lens.iter().zip(&lefts).map(|(n, l)| (n - l) * sw),
-        ))
-        .collect();
-    outs.into_par_iter()
-        .zip(scratch.par_chunks(BLOCK * sw))
-        .zip(lefts.par_iter())
-        .for_each(|(((l, r), blk), &c)| {
-            l.copy_from_slice(&blk[..c * sw]);
-            reverse_rows::<SW>(sw, &blk[c * sw..], r);
+    let mut lefts: Vec<usize> = counts.chunks(parts).map(|c| c.iter().sum()).collect();
+    let counted: usize = lefts.iter().sum();
+    let last = lens[lens.len() - 1];
+    assert!(
+        counted <= nl && nl - counted <= last,
+        "the split's count of left rows"
+    );
+    lefts.push(nl - counted);
+    // each piece's first slot on either side, in words from the start of `dst`
+    let mut starts = Vec::with_capacity(lens.len());
+    let (mut at_l, mut at_r) = (0, nl * sw);
+    for (n, l) in lens.iter().zip(&lefts) {
+        starts.push((at_l, l * sw, at_r, (n - l) * sw));
+        at_l += l * sw;
+        at_r += (n - l) * sw;
+    }
+    let base = Base(dst.as_mut_ptr());
+    src.par_chunks(piece)
+        .zip(starts)
+        .for_each(|(src, (at_l, cl, at_r, cr))| {
+            let base = &base;
+            if cl == 0 || cr == 0 {
+                // every row goes one way
+                let all_left = cr == 0;
+                assert!(
+                    src.chunks_exact(sw).all(|r| goes_left(r) == all_left),
+                    "the split's count of left rows"
+                );
+                let at = if all_left { at_l } else { at_r };
+                // SAFETY: the piece's share of `dst` on that side is `src.len()` words from
+                // `at`; `src` and `dst` do not overlap
+                unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), base.0.add(at), src.len()) };
+                return;
+            }
+            let (last_l, last_r) = (at_l + cl - sw, at_r + cr - sw);
+            let (mut l, mut r) = (at_l, at_r);
+            for row in src.chunks_exact(sw) {
+                let go = goes_left(row) as usize;
+                // the next free slot of the row's side, chosen without a branch (a mask of
+                // all ones for the left side); clamped to the side's last slot, so that a
+                // count that does not hold cannot write outside the piece's share
+                let m = go.wrapping_neg();
+                let at = (l.min(last_l) & m) | (r.min(last_r) & !m);
+                // SAFETY: `at` is a row's slot of this piece's share of `dst` (its shares on
+                // the two sides are disjoint from every other piece's); `src` and `dst` do
+                // not overlap
+                unsafe { copy_row::<SW>(row.as_ptr(), base.0.add(at), sw) };
+                l += go * sw;
+                r += (1 - go) * sw;
+            }
+            assert_eq!(
+                (l, r),
+                (at_l + cl, at_r + cr),
+                "the split's count of left rows"
+            );
         });
-    nl
 }
 
-/// One block of a node's rows split into `out`: the left ones from the front, the right
-/// ones from the back; returns how many went left.
-fn split_block<const SW: usize>(
-    sw: usize,
-    word: usize,
-    shift: usize,
-    b: u8,
-    src: &[u64],
-    out: &mut [u64],
-) -> usize {
-    let sw = if SW == 0 { sw } else { SW };
-    let (mut l, mut r) = (0usize, out.len() / sw);
-    for row in src.chunks_exact(sw) {
-        let left = (row[word] >> shift) as u8 <= b;
-        out[l * sw..(l + 1) * sw].copy_from_slice(row);
-        out[(r - 1) * sw..r * sw].copy_from_slice(row);
-        l += left as usize;
-        r -= !left as usize;
-    }
-    l
-}
+/// The start of the rows a partition writes, shared by its pieces, each of which writes
+/// its own slots.
+struct Base(*mut u64);
 
-/// The rows of `src` into `out` in reverse order.
-fn reverse_rows<const SW: usize>(sw: usize, src: &[u64], out: &mut [u64]) {
-    let sw = if SW == 0 { sw } else { SW };
-    for (o, v) in out.chunks_exact_mut(sw).zip(src.chunks_exact(sw).rev()) {
-        o.copy_from_slice(v);
+// SAFETY: the pieces of a partition write disjoint slots through it
+unsafe impl Sync for Base {}
+
+/// Copies one row of `sw` words (`SW` where it is not 0).
+///
+/// # Safety
+/// `src` and `dst` are valid for `sw` words and do not overlap.
+#[inline(always)]
+unsafe fn copy_row<const SW: usize>(src: *const u64, dst: *mut u64, sw: usize) {
+    if SW > 0 {
+        // SAFETY: the caller's
+        unsafe {
+            dst.cast::<[u64; SW]>()
+                .write_unaligned(src.cast::<[u64; SW]>().read_unaligned())
+        };
+    } else {
+        // SAFETY: the caller's
+        unsafe { std::ptr::copy_nonoverlapping(src, dst, sw) };
     }
 }
 
-fn partition_dispatch(sw: usize, f: usize, b: u8, rows: &mut [u64], scratch: &mut [u64]) -> usize {
+fn partition_dispatch(sw: usize, f: usize, b: u8, nl: usize, src: &[u64], dst: &mut [u64]) {
     match sw {
-        2 => partition::<2>(sw, f, b, rows, scratch),
-        3 => partition::<3>(sw, f, b, rows, scratch),
-        4 => partition::<4>(sw, f, b, rows, scratch),
-        _ => partition::<0>(sw, f, b, rows, scratch),
+        2 => partition::<2>(sw, f, b, nl, src, dst),
+        3 => partition::<3>(sw, f, b, nl, src, dst),
+        4 => partition::<4>(sw, f, b, nl, src, dst),
+        _ => partition::<0>(sw, f, b, nl, src, dst),
     }
 }
 
@@ -463,7 +511,8 @@ impl Grower<'_> {
             && n >= self.min_split
     }
 
-    /// Grows a tree on `rows` (see [`Rows`]; `scratch`: as long): depth-first to
+    /// Grows a tree on `rows` (see [`Rows`]; `scratch`: as long, the second buffer the
+    /// rows move to and fro between; the leaves say where their rows are): depth-first to
     /// `max_depth` when the leaves are not limited, else best-first (the split of the
     /// largest gain next, as LightGBM grows) until `max_leaves`.
     pub fn grow(&self, rows: &mut [u64], scratch: &mut [u64]) -> Grown {
@@ -497,6 +546,7 @@ impl Grower<'_> {
             node: 0,
             start: 0,
             end: len,
+            buf: 0,
             depth: 0,
             sum,
             h,
@@ -526,6 +576,7 @@ impl Grower<'_> {
                 node: o.node,
                 start: o.start,
                 end: o.end,
+                buf: o.buf,
                 sum: o.sum,
                 h: o.h,
                 test,
@@ -570,21 +621,19 @@ impl Grower<'_> {
                 continue;
             }
             let run = o.start * sw..o.end * sw;
-            let moved = partition_dispatch(
-                sw,
-                s.f,
-                s.b as u8,
-                &mut rows[run.clone()],
-                &mut scratch[run],
-            );
-            debug_assert_eq!(moved, nl);
-            let mid = o.start + moved;
-            let mut parent = o.hist.expect("a split node has a histogram");
-            let small_is_left = moved <= n - moved;
-            let small = if small_is_left {
-                self.histogram(&rows[o.start * sw..mid * sw])
+            let (src, dst) = if o.buf == 0 {
+                (&*rows, &mut *scratch)
             } else {
-                self.histogram(&rows[mid * sw..o.end * sw])
+                (&*scratch, &mut *rows)
+            };
+            partition_dispatch(sw, s.f, s.b as u8, nl, &src[run.clone()], &mut dst[run]);
+            let mid = o.start + nl;
+            let mut parent = o.hist.expect("a split node has a histogram");
+            let small_is_left = nl <= n - nl;
+            let small = if small_is_left {
+                self.histogram(&dst[o.start * sw..mid * sw])
+            } else {
+                self.histogram(&dst[mid * sw..o.end * sw])
             };
             for (p, q) in parent.iter_mut().zip(&small) {
                 for (x, y) in p.iter_mut().zip(q) {
@@ -597,12 +646,14 @@ impl Grower<'_> {
             } else {
                 (parent, small)
             };
+            let buf = 1 - o.buf;
             let child = |node, start, end, (sum, h), need: bool, hist: Hist| {
                 let hist = need.then_some(hist);
                 Open {
                     node,
                     start,
                     end,
+                    buf,
                     depth,
                     sum,
                     h,
@@ -621,17 +672,90 @@ impl Grower<'_> {
     }
 }
 
+/// Rows a task of [`mark_leaves`] marks.
+const MARK_CHUNK: usize = 16_384;
+
+/// Writes each row's leaf number (its place in `leaves`, below 256) to `leaf_at[row]`
+/// (`bufs`: the rows and the scratch the tree was grown on). Each row is in one leaf, so
+/// each cell is written once.
+pub(super) fn mark_leaves(leaves: &[Leaf], bufs: [&[u64]; 2], codes: &Codes, leaf_at: &[AtomicU8]) {
+    assert!(leaves.len() <= 256, "leaf numbers are bytes");
+    let sw = codes.w + 1;
+    // the leaves read alone or with their sibling of one test, cut into runs of rows
+    let mut tasks = Vec::new();
+    for (l, leaf) in leaves.iter().enumerate() {
+        if matches!(leaf.test, Some((_, _, false))) {
+            continue;
+        }
+        let n = leaf.end - leaf.start;
+        tasks.extend(
+            (0..n)
+                .step_by(MARK_CHUNK)
+                .map(|a| (l, a, (a + MARK_CHUNK).min(n))),
+        );
+    }
+    tasks.par_iter().for_each(|&(l, a, b)| {
+        let leaf = &leaves[l];
+        let seg = &leaf.run(bufs, sw)[a * sw..b * sw];
+        match leaf.test {
+            Some((f, bin, _)) => {
+                let (word, shift) = (f / 8, 8 * (f % 8));
+                for r in seg.chunks_exact(sw) {
+                    let right = ((r[word] >> shift) as u8 > bin) as usize;
+                    leaf_at[unpack(r[sw - 1]).0 as usize].store((l + right) as u8, Relaxed);
+                }
+            }
+            None => {
+                for r in seg.chunks_exact(sw) {
+                    leaf_at[unpack(r[sw - 1]).0 as usize].store(l as u8, Relaxed);
+                }
+            }
+        }
+    });
+}
+
+/// The rows `first..` in order, written as [`Rows::fill`] writes them, with their
+/// predictions `f` brought up to date on the way: each row's gets first the value of its
+/// leaf in the last tree (`last`: each row's leaf number and the leaves' values, if a tree
+/// is pending), then its pseudo-residual is `grad(y - f)`. Returns the sum of
+/// `loss(y - f)` over the rows, after the update.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fill_updating(
+    out: &mut [u64],
+    first: usize,
+    f: &mut [f64],
+    y: &[f64],
+    last: Option<(&[AtomicU8], &[f64])>,
+    codes: &Codes,
+    grad: impl Fn(f64) -> f64,
+    loss: impl Fn(f64) -> f64,
+) -> f64 {
+    let w = codes.w;
+    let mut sum = 0.0;
+    for (j, (o, fi)) in out.chunks_exact_mut(w + 1).zip(f.iter_mut()).enumerate() {
+        let i = first + j;
+        if let Some((leaf_at, values)) = last {
+            *fi += values[leaf_at[i].load(Relaxed) as usize];
+        }
+        let r = y[i] - *fi;
+        sum += loss(r);
+        o[..w].copy_from_slice(&codes.words[i * w..(i + 1) * w]);
+        o[w] = pack(i as u32, grad(r));
+    }
+    sum
+}
+
 /// Rows of `out` per task of [`add_leaf_values`].
 const OUT_CHUNK: usize = 65_536;
 
 /// Sets `out[i]` of each leaf's row `i` from `values[leaf]` (`set`: `+=` for f64, `=` for
-/// leaf numbers). The two leaves of one test are read in one pass. In parallel over runs of
+/// leaf numbers; `bufs`: the rows and the scratch the tree was grown on). The two leaves of one test are read in one pass. In parallel over runs of
 /// `out`: a node's rows are in increasing order of their index (its partitions keep the
 /// order), so each run finds its rows in every leaf by bisection. Every row is set once, so
 /// the result does not depend on how the work is shared.
 pub(super) fn add_leaf_values<T: Copy + LeafValue + Send + Sync>(
     leaves: &[Leaf],
-    rows: &[u64],
+    bufs: [&[u64]; 2],
     codes: &Codes,
     values: &[T],
     out: &mut [T],
@@ -644,7 +768,7 @@ pub(super) fn add_leaf_values<T: Copy + LeafValue + Send + Sync>(
             let mut l = 0;
             while l < leaves.len() {
                 let leaf = &leaves[l];
-                let seg = &rows[leaf.start * sw..leaf.end * sw];
+                let seg = leaf.run(bufs, sw);
                 let id = |j: usize| unpack(seg[j * sw + sw - 1]).0 as usize;
                 let first = |bound: usize| {
                     let (mut a, mut b) = (0, seg.len() / sw);

@@ -15,6 +15,7 @@
 use ndarray::{Array1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 use crate::error::{LearnError, Result, param};
 use crate::rng::Rng;
@@ -49,31 +50,42 @@ impl Loss {
         sums.iter().sum::<f64>() / y.len() as f64
     }
 
-    fn sum(&self, y: &[f64], f: &[f64], delta: f64) -> f64 {
-        y.iter()
-            .zip(f)
-            .map(|(y, f)| {
-                let r = y - f;
-                match self {
-                    Loss::Squared => 0.5 * r * r,
-                    Loss::Absolute => r.abs(),
-                    Loss::Huber { .. } => {
-                        if r.abs() <= delta {
-                            0.5 * r * r
-                        } else {
-                            delta * (r.abs() - 0.5 * delta)
-                        }
-                    }
-                    Loss::Quantile { alpha } => {
-                        if r >= 0.0 {
-                            alpha * r
-                        } else {
-                            (alpha - 1.0) * r
-                        }
-                    }
+    /// The loss of one residual `r` (Huber with the stage's δ).
+    #[inline(always)]
+    pub(crate) fn point(&self, r: f64, delta: f64) -> f64 {
+        match self {
+            Loss::Squared => 0.5 * r * r,
+            Loss::Absolute => r.abs(),
+            Loss::Huber { .. } => {
+                if r.abs() <= delta {
+                    0.5 * r * r
+                } else {
+                    delta * (r.abs() - 0.5 * delta)
                 }
-            })
-            .sum::<f64>()
+            }
+            Loss::Quantile { alpha } => {
+                if r >= 0.0 {
+                    alpha * r
+                } else {
+                    (alpha - 1.0) * r
+                }
+            }
+        }
+    }
+
+    fn sum(&self, y: &[f64], f: &[f64], delta: f64) -> f64 {
+        // four running sums, so that the additions overlap
+        let mut acc = [0.0; 4];
+        let (y4, f4) = (y.as_chunks::<4>(), f.as_chunks::<4>());
+        for (y, f) in y4.0.iter().zip(f4.0) {
+            for k in 0..4 {
+                acc[k] += self.point(y[k] - f[k], delta);
+            }
+        }
+        let tail: f64 = (y4.1.iter().zip(f4.1))
+            .map(|(y, f)| self.point(y - f, delta))
+            .sum();
+        (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
     }
 }
 
@@ -646,6 +658,11 @@ impl ValidBoostParams {
         xv: ArrayView2<'_, f64>,
         yv: &[f64],
     ) -> Result<(Boosting, Option<Vec<f64>>)> {
+        if rayon::current_thread_index().is_none() {
+            // on a thread of the pool, so that each tree's many parallel loops do not each
+            // wake a worker and wait for it
+            return rayon::scope(|_| self.boost(bins, codes, yt, xv, yv));
+        }
         let p = &self.0;
         let n = yt.len();
         if p.goss.is_some() && n as f64 >= grow::SAMPLED {
@@ -670,10 +687,36 @@ impl ValidBoostParams {
         let (mut best, mut best_at) = (f64::INFINITY, 0usize);
         let k = ((p.subsample * n as f64).round() as usize).clamp(1, n);
         let mut delta = 0.0;
-        let mut g = vec![0.0; n];
+        let mut g = if p.goss.is_some() {
+            vec![0.0; n]
+        } else {
+            vec![]
+        };
         let mut idx: Vec<u32> = Vec::with_capacity(k);
         let sw = codes.w + 1;
         let (mut rows, mut scratch) = (vec![0u64; k * sw], vec![0u64; k * sw]);
+        // every row in every tree, and at most 256 leaves: each tree's values are added to
+        // the predictions in the pass that fills the next tree's rows (each row's leaf kept
+        // as a byte), and the loss summed in it
+        let most_leaves = p.max_leaves.unwrap_or(usize::MAX).min(
+            1usize
+                .checked_shl(p.max_depth.min(63) as u32)
+                .unwrap_or(usize::MAX),
+        );
+        let updating = k == n
+            && p.goss.is_none()
+            && most_leaves <= 256
+            && matches!(
+                p.loss,
+                Loss::Squared | Loss::Absolute | Loss::Quantile { .. }
+            );
+        let leaf_at: Vec<AtomicU8> = if updating {
+            (0..n).map(|_| AtomicU8::new(0)).collect()
+        } else {
+            vec![]
+        };
+        // the last tree's leaf values, while they wait to be added
+        let mut pending: Option<Vec<f64>> = None;
         let mut leaf_of = if k < n || p.goss.is_some() {
             vec![NO_LEAF; n]
         } else {
@@ -719,12 +762,12 @@ impl ValidBoostParams {
                     }
                 }
             };
-            // every row's (only the subsample's are read)
-            g.par_iter_mut()
-                .zip(yt.par_iter().zip(&f))
-                .for_each(|(g, (y, f))| *g = grad(y - f));
             let goss = p.goss.filter(|_| it >= goss_from);
             if let Some(gs) = goss {
+                // every row's, to choose the rows by
+                g.par_iter_mut()
+                    .zip(yt.par_iter().zip(&f))
+                    .for_each(|(g, (y, f))| *g = grad(y - f));
                 let blocks = n.div_ceil(GOSS_BLOCK);
                 let picked: Vec<Vec<(u32, bool)>> = g
                     .par_chunks(GOSS_BLOCK)
@@ -742,12 +785,30 @@ impl ValidBoostParams {
                     .par_chunks_mut(sw * 4096)
                     .zip(picked.par_chunks(4096))
                     .for_each(|(out, ids)| Rows::fill_weighted(out, ids, codes, &g, amp));
+            } else if updating {
+                let last = pending.take();
+                let last = last.as_deref().map(|v| (&leaf_at[..], v));
+                let point = |r: f64| p.loss.point(r, delta);
+                let sums: Vec<f64> = rows[..n * sw]
+                    .par_chunks_mut(sw * 4096)
+                    .zip(f.par_chunks_mut(4096))
+                    .enumerate()
+                    .map(|(c, (out, fc))| match p.loss {
+                        Loss::Squared => {
+                            grow::fill_updating(out, c * 4096, fc, yt, last, codes, |r| r, point)
+                        }
+                        _ => grow::fill_updating(out, c * 4096, fc, yt, last, codes, grad, point),
+                    })
+                    .collect();
+                if last.is_some() {
+                    train_loss.push(sums.iter().sum::<f64>() / n as f64);
+                }
             } else {
                 rows[..idx.len() * sw]
                     .par_chunks_mut(sw * 4096)
                     .zip(idx.par_chunks(4096))
                     .for_each(|(out, ids)| {
-                        Rows::fill(out, ids, codes, &g);
+                        Rows::fill(out, ids, codes, |i| grad(yt[i] - f[i]));
                     });
             }
             let m = idx.len() * sw;
@@ -773,7 +834,7 @@ impl ValidBoostParams {
                     Loss::Squared => leaf.sum / leaf.h,
                     _ => {
                         let mut r: Vec<f64> = Vec::new();
-                        leaf.for_each_row(rows, codes, |i| {
+                        leaf.for_each_row([&*rows, &*scratch], codes, |i| {
                             r.push(yt[i as usize] - f[i as usize]);
                         });
                         match p.loss {
@@ -795,15 +856,19 @@ impl ValidBoostParams {
                 tree.nodes[leaf.node].value = value;
                 values.push(value);
             }
-            if idx.len() == n {
+            if updating {
+                // added in the next pass over the rows
+                grow::mark_leaves(&leaves, [&*rows, &*scratch], codes, &leaf_at);
+                pending = Some(values);
+            } else if idx.len() == n {
                 // every row is in a leaf: add its value where the leaf's rows are
-                grow::add_leaf_values(&leaves, rows, codes, &values, &mut f);
+                grow::add_leaf_values(&leaves, [&*rows, &*scratch], codes, &values, &mut f);
             } else {
                 // each row's leaf (rows outside the subsample: none), then one pass in row
                 // order adds its value
                 leaf_of.fill(NO_LEAF);
                 let ids: Vec<u32> = (0..leaves.len() as u32).collect();
-                grow::add_leaf_values(&leaves, rows, codes, &ids, &mut leaf_of);
+                grow::add_leaf_values(&leaves, [&*rows, &*scratch], codes, &ids, &mut leaf_of);
                 f.par_chunks_mut(4096)
                     .zip(leaf_of.par_chunks(4096))
                     .enumerate()
@@ -832,7 +897,9 @@ impl ValidBoostParams {
                         down(&pending[..m], fc);
                     });
             }
-            train_loss.push(p.loss.mean(yt, &f, delta));
+            if !updating {
+                train_loss.push(p.loss.mean(yt, &f, delta));
+            }
             if let Some(es) = p.early_stopping {
                 fv.iter_mut()
                     .zip(xv.rows())
@@ -849,6 +916,12 @@ impl ValidBoostParams {
             } else {
                 trees.push(tree);
             }
+        }
+        if let Some(values) = pending {
+            f.par_iter_mut()
+                .zip(&leaf_at)
+                .for_each(|(f, l)| *f += values[l.load(Relaxed) as usize]);
+            train_loss.push(p.loss.mean(yt, &f, delta));
         }
         if p.early_stopping.is_some() {
             trees.truncate(best_at + 1);
