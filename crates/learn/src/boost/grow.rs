@@ -429,15 +429,21 @@ impl Grower<'_> {
         let parts: Vec<Hist> = rows.par_chunks(block * sw).map(build).collect();
         let (first, rest) = parts.split_first().expect("at least one block");
         let mut acc = first.clone();
-        // each feature's cells summed over the blocks in block order, features in parallel
-        acc.par_iter_mut().enumerate().for_each(|(f, a)| {
+        // each feature's cells summed over the blocks in block order (features in parallel
+        // where there are many)
+        let add = |(f, a): (usize, &mut [Cell; 256])| {
             for p in rest {
                 for (x, y) in a.iter_mut().zip(&p[f]) {
                     x[0] += y[0];
                     x[1] += y[1];
                 }
             }
-        });
+        };
+        if rest.len() * d <= 256 {
+            acc.iter_mut().enumerate().for_each(add);
+        } else {
+            acc.par_iter_mut().enumerate().for_each(add);
+        }
         acc
     }
 
@@ -730,7 +736,27 @@ pub(crate) fn fill_updating(
     grad: impl Fn(f64) -> f64,
     loss: impl Fn(f64) -> f64,
 ) -> f64 {
-    let w = codes.w;
+    match codes.w {
+        1 => fill_updating_w::<1>(out, first, f, y, last, codes, grad, loss),
+        2 => fill_updating_w::<2>(out, first, f, y, last, codes, grad, loss),
+        3 => fill_updating_w::<3>(out, first, f, y, last, codes, grad, loss),
+        _ => fill_updating_w::<0>(out, first, f, y, last, codes, grad, loss),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn fill_updating_w<const W: usize>(
+    out: &mut [u64],
+    first: usize,
+    f: &mut [f64],
+    y: &[f64],
+    last: Option<(&[AtomicU8], &[f64])>,
+    codes: &Codes,
+    grad: impl Fn(f64) -> f64,
+    loss: impl Fn(f64) -> f64,
+) -> f64 {
+    let w = if W == 0 { codes.w } else { W };
     let mut sum = 0.0;
     for (j, (o, fi)) in out.chunks_exact_mut(w + 1).zip(f.iter_mut()).enumerate() {
         let i = first + j;

@@ -997,6 +997,50 @@ mod tests {
     }
 
     #[test]
+    fn large_nodes_cut_for_three_threads_give_the_one_thread_model() {
+        // nodes above twice a partition piece (4,096 rows) are cut into a piece per thread:
+        // three threads count the first piece and write the last backwards; eleven features
+        // fill a code word and a part of the next
+        let n = 40_000;
+        let mut r = Rng::new(11);
+        let x = ndarray::Array2::from_shape_fn((n, 11), |_| r.uniform() * 10.0);
+        let y: Vec<f64> = (0..n)
+            .map(|i| (x[[i, 0]]).sin() * 3.0 + x[[i, 9]] * x[[i, 10]] / 10.0 + 0.5 * r.normal())
+            .collect();
+        // every row and at most 256 leaves (the leaf values added in the next tree's pass
+        // over the rows), a subsample, and more leaves
+        for (subsample, max_depth, max_leaves) in
+            [(1.0, 8, None), (0.7, 8, None), (1.0, 9, Some(300))]
+        {
+            let p = BoostParams {
+                n_trees: 8,
+                max_depth,
+                subsample,
+                max_leaves,
+                ..Default::default()
+            }
+            .check()
+            .unwrap();
+            let fit = || p.fit_scored(x.view(), &y).unwrap();
+            let pool = |k| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(k)
+                    .build()
+                    .unwrap()
+            };
+            let (one, three) = (pool(1).install(fit), pool(3).install(fit));
+            assert_eq!(one.0, three.0);
+            assert_eq!(one.1, three.1);
+            // the in-sample predictions the fit brings up to date as it goes are the model's
+            let pred = one.0.predict(x.view());
+            let fitted = one.1.expect("no early stopping");
+            for (a, b) in fitted.iter().zip(&pred) {
+                assert!((a - b).abs() < 1e-9, "{a} against {b}");
+            }
+        }
+    }
+
+    #[test]
     fn rows_binned_a_column_at_a_time_fit_the_model_of_the_array() {
         // above BIN_SAMPLE rows, so that the edges come from the sample
         let (x, y) = data(BIN_SAMPLE + 5000);
