@@ -16,7 +16,7 @@ use ndarray::{Array1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use std::cell::RefCell;
+use std::sync::Mutex;
 
 use crate::boost::grow::{Codes, Grower, Grown, Rows, leaves_of_binned};
 use crate::boost::{Binned, Bins};
@@ -250,7 +250,7 @@ impl ValidForestParams {
                     max_leaves: usize::MAX,
                     min_leaf: p.min_samples_leaf,
                     min_split: p.min_samples_split,
-                    features: (k < codes.d).then(|| (k, RefCell::new(rng))),
+                    features: (k < codes.d).then(|| (k, Mutex::new(rng))),
                     amp: None,
                 };
                 let Grown {

@@ -13,7 +13,7 @@
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
-use std::cell::RefCell;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 use super::Bins;
@@ -214,7 +214,7 @@ pub(crate) struct Grower<'a> {
     pub min_split: usize,
     /// Each split considers this many features, drawn anew for every node from `rng`
     /// (all of them when `None`).
-    pub features: Option<(usize, RefCell<Rng>)>,
+    pub features: Option<(usize, Mutex<Rng>)>,
     /// GOSS: the weight of the rows marked as sampled from the small gradients (see
     /// [`pack_weighted`]); the other rows weigh 1.
     pub amp: Option<f64>,
@@ -455,7 +455,7 @@ impl Grower<'_> {
         let mut best: Option<Split> = None;
         let drawn = self.features.as_ref().map(|(k, rng)| {
             let mut feats: Vec<usize> = (0..h.len()).collect();
-            rng.borrow_mut().shuffle(&mut feats);
+            rng.lock().expect("the features' draws").shuffle(&mut feats);
             feats.truncate(*k);
             feats.sort_unstable();
             feats
@@ -548,7 +548,7 @@ impl Grower<'_> {
         };
         let h = self.counts(c).1;
         let split = root.as_ref().and_then(|h| self.best_split(h, sum));
-        let mut open = vec![Open {
+        let root = Open {
             node: 0,
             start: 0,
             end: len,
@@ -558,7 +558,18 @@ impl Grower<'_> {
             h,
             hist: root,
             split,
-        }];
+        };
+        if self.max_leaves == usize::MAX && self.features.is_none() && self.max_depth <= 64 {
+            // depth-first: the two children of a node grow at once
+            let built = self.build(root, rows, scratch);
+            self.flatten(built, 0, &mut tree, &mut bin_thr, &mut leaves);
+            return Grown {
+                tree,
+                bin_thr,
+                leaves,
+            };
+        }
+        let mut open = vec![root];
         let best_first = self.max_leaves < usize::MAX;
         loop {
             // the next node to split: the last pushed (depth-first), or the largest gain
@@ -578,103 +589,224 @@ impl Grower<'_> {
             } else {
                 open.pop().expect("picked")
             };
-            let leaf = |o: &Open, test| Leaf {
-                node: o.node,
-                start: o.start,
-                end: o.end,
-                buf: o.buf,
-                sum: o.sum,
-                h: o.h,
-                test,
-            };
             let (Some(s), true) = (o.split, n_leaves < self.max_leaves) else {
-                leaves.push(leaf(&o, None));
+                leaves.push(o.leaf(None));
                 continue;
             };
             n_leaves += 1;
             let n = o.end - o.start;
-            let nl = s.left_n;
+            let l = self.record(&mut tree, &mut bin_thr, o.node, &s, n);
             let depth = o.depth + 1;
-            let (need_l, need_r) = (self.may_split(nl, depth), self.may_split(n - nl, depth));
-            tree.importance[s.f] += s.gain;
-            let l = tree.nodes.len();
-            tree.nodes.push(Node::leaf(nl));
-            tree.nodes.push(Node::leaf(n - nl));
-            bin_thr.extend([0, 0]);
-            let nd = &mut tree.nodes[o.node];
-            nd.feature = s.f as u32;
-            nd.threshold = self.bins.edges[s.f][s.b];
-            nd.left = l as u32;
-            nd.right = l as u32 + 1;
-            bin_thr[o.node] = s.b as u8;
-            let (sum_l, sum_r) = (s.left_sum, o.sum - s.left_sum);
-            let (h_l, h_r) = (s.left_h, o.h - s.left_h);
+            let (need_l, need_r) = (
+                self.may_split(s.left_n, depth),
+                self.may_split(n - s.left_n, depth),
+            );
             if !need_l && !need_r {
                 // both children are leaves: their rows stay where they are
-                let test = |left| Some((s.f, s.b as u8, left));
-                leaves.push(Leaf {
-                    node: l,
-                    sum: sum_l,
-                    h: h_l,
-                    ..leaf(&o, test(true))
-                });
-                leaves.push(Leaf {
-                    node: l + 1,
-                    sum: sum_r,
-                    h: h_r,
-                    ..leaf(&o, test(false))
-                });
+                leaves.extend(o.pair(&s, l));
                 continue;
             }
             let run = o.start * sw..o.end * sw;
-            let (src, dst) = if o.buf == 0 {
-                (&*rows, &mut *scratch)
-            } else {
-                (&*scratch, &mut *rows)
-            };
-            partition_dispatch(sw, s.f, s.b as u8, nl, &src[run.clone()], &mut dst[run]);
-            let mid = o.start + nl;
-            let mut parent = o.hist.expect("a split node has a histogram");
-            let small_is_left = nl <= n - nl;
-            let small = if small_is_left {
-                self.histogram(&dst[o.start * sw..mid * sw])
-            } else {
-                self.histogram(&dst[mid * sw..o.end * sw])
-            };
-            for (p, q) in parent.iter_mut().zip(&small) {
-                for (x, y) in p.iter_mut().zip(q) {
-                    x[0] -= y[0];
-                    x[1] -= y[1];
-                }
-            }
-            let (hl, hr) = if small_is_left {
-                (small, parent)
-            } else {
-                (parent, small)
-            };
-            let buf = 1 - o.buf;
-            let child = |node, start, end, (sum, h), need: bool, hist: Hist| {
-                let hist = need.then_some(hist);
-                Open {
-                    node,
-                    start,
-                    end,
-                    buf,
-                    depth,
-                    sum,
-                    h,
-                    split: hist.as_ref().and_then(|h| self.best_split(h, sum)),
-                    hist,
-                }
-            };
-            open.push(child(l + 1, mid, o.end, (sum_r, h_r), need_r, hr));
-            open.push(child(l, o.start, mid, (sum_l, h_l), need_l, hl));
+            let (cl, cr) = self.children(o, s, l, &mut rows[run.clone()], &mut scratch[run]);
+            open.push(cr);
+            open.push(cl);
         }
         Grown {
             tree,
             bin_thr,
             leaves,
         }
+    }
+
+    /// Records the split `s` of node `node` (of `n` rows) in the tree: its two children
+    /// are the nodes it returns and the one after, leaves until they are split.
+    fn record(
+        &self,
+        tree: &mut Tree,
+        bin_thr: &mut Vec<u8>,
+        node: usize,
+        s: &Split,
+        n: usize,
+    ) -> usize {
+        tree.importance[s.f] += s.gain;
+        let l = tree.nodes.len();
+        tree.nodes.push(Node::leaf(s.left_n));
+        tree.nodes.push(Node::leaf(n - s.left_n));
+        bin_thr.extend([0, 0]);
+        let nd = &mut tree.nodes[node];
+        nd.feature = s.f as u32;
+        nd.threshold = self.bins.edges[s.f][s.b];
+        nd.left = l as u32;
+        nd.right = l as u32 + 1;
+        bin_thr[node] = s.b as u8;
+        l
+    }
+
+    /// Splits `o` by `s` into its children (nodes `l` and `l + 1`): its rows (`rows` and
+    /// `scratch`: its run of either buffer) go to the other buffer, left first; the smaller
+    /// child's histogram is built and the larger's is the parent's minus it; a child that
+    /// may be split gets its histogram and best split.
+    fn children(
+        &self,
+        o: Open,
+        s: Split,
+        l: usize,
+        rows: &mut [u64],
+        scratch: &mut [u64],
+    ) -> (Open, Open) {
+        let sw = self.codes.w + 1;
+        let n = o.end - o.start;
+        let nl = s.left_n;
+        let depth = o.depth + 1;
+        let (need_l, need_r) = (self.may_split(nl, depth), self.may_split(n - nl, depth));
+        let (src, dst) = if o.buf == 0 {
+            (&*rows, &mut *scratch)
+        } else {
+            (&*scratch, &mut *rows)
+        };
+        partition_dispatch(sw, s.f, s.b as u8, nl, src, dst);
+        let mut parent = o.hist.expect("a split node has a histogram");
+        let small_is_left = nl <= n - nl;
+        let small = if small_is_left {
+            self.histogram(&dst[..nl * sw])
+        } else {
+            self.histogram(&dst[nl * sw..])
+        };
+        for (p, q) in parent.iter_mut().zip(&small) {
+            for (x, y) in p.iter_mut().zip(q) {
+                x[0] -= y[0];
+                x[1] -= y[1];
+            }
+        }
+        let (hl, hr) = if small_is_left {
+            (small, parent)
+        } else {
+            (parent, small)
+        };
+        let buf = 1 - o.buf;
+        let mid = o.start + nl;
+        let child = |node, start, end, (sum, h), need: bool, hist: Hist| {
+            let hist = need.then_some(hist);
+            Open {
+                node,
+                start,
+                end,
+                buf,
+                depth,
+                sum,
+                h,
+                split: hist.as_ref().and_then(|h| self.best_split(h, sum)),
+                hist,
+            }
+        };
+        (
+            child(l, o.start, mid, (s.left_sum, s.left_h), need_l, hl),
+            child(
+                l + 1,
+                mid,
+                o.end,
+                (o.sum - s.left_sum, o.h - s.left_h),
+                need_r,
+                hr,
+            ),
+        )
+    }
+
+    /// The subtree under `o` grown depth-first, the two children of a node at once
+    /// (`rows`, `scratch`: the node's run of either buffer). Its nodes are numbered by
+    /// [`Grower::flatten`] as the one-at-a-time growth numbers them.
+    fn build(&self, o: Open, rows: &mut [u64], scratch: &mut [u64]) -> Built {
+        let Some(s) = o.split else {
+            return Built::Leaf(o.leaf(None));
+        };
+        let sw = self.codes.w + 1;
+        let n = o.end - o.start;
+        let depth = o.depth + 1;
+        if !self.may_split(s.left_n, depth) && !self.may_split(n - s.left_n, depth) {
+            // both children are leaves: their rows stay where they are
+            let [a, b] = o.pair(&s, 0);
+            return Built::Split {
+                s,
+                n,
+                children: Box::new([Built::Leaf(a), Built::Leaf(b)]),
+            };
+        }
+        let (cl, cr) = self.children(o, s, 0, rows, scratch);
+        let (rl, rr) = rows.split_at_mut(s.left_n * sw);
+        let (sl, sr) = scratch.split_at_mut(s.left_n * sw);
+        let (a, b) = rayon::join(|| self.build(cl, rl, sl), || self.build(cr, rr, sr));
+        Built::Split {
+            s,
+            n,
+            children: Box::new([a, b]),
+        }
+    }
+
+    /// Numbers the nodes of `built` under node `node`: a split's two children are numbered
+    /// when it is recorded, then the left subtree, then the right one.
+    fn flatten(
+        &self,
+        built: Built,
+        node: usize,
+        tree: &mut Tree,
+        bin_thr: &mut Vec<u8>,
+        leaves: &mut Vec<Leaf>,
+    ) {
+        match built {
+            Built::Leaf(leaf) => leaves.push(Leaf { node, ..leaf }),
+            Built::Split { s, n, children } => {
+                let l = self.record(tree, bin_thr, node, &s, n);
+                let [a, b] = *children;
+                self.flatten(a, l, tree, bin_thr, leaves);
+                self.flatten(b, l + 1, tree, bin_thr, leaves);
+            }
+        }
+    }
+}
+
+/// A subtree grown by [`Grower::build`]: a leaf, or a split of `n` rows and its two
+/// subtrees.
+enum Built {
+    Leaf(Leaf),
+    Split {
+        s: Split,
+        n: usize,
+        children: Box<[Built; 2]>,
+    },
+}
+
+impl Open {
+    /// The node as a leaf, of its rows that pass `test` (or all of them).
+    fn leaf(&self, test: Option<(usize, u8, bool)>) -> Leaf {
+        Leaf {
+            node: self.node,
+            start: self.start,
+            end: self.end,
+            buf: self.buf,
+            sum: self.sum,
+            h: self.h,
+            test,
+        }
+    }
+
+    /// Its two children by `s` (nodes `l` and `l + 1`) as leaves that read its rows through
+    /// the split's test.
+    fn pair(&self, s: &Split, l: usize) -> [Leaf; 2] {
+        let test = |left| Some((s.f, s.b as u8, left));
+        [
+            Leaf {
+                node: l,
+                sum: s.left_sum,
+                h: s.left_h,
+                ..self.leaf(test(true))
+            },
+            Leaf {
+                node: l + 1,
+                sum: self.sum - s.left_sum,
+                h: self.h - s.left_h,
+                ..self.leaf(test(false))
+            },
+        ]
     }
 }
 

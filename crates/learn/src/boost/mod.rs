@@ -415,7 +415,9 @@ impl Binned {
 
     /// Bytes per row that binned rows of `d` features hold, with the boosting fit's own
     /// buffers on them (codes by row and by column, the moving rows and their scratch, the
-    /// predictions, pseudo-residuals, targets and a subsample's leaves).
+    /// predictions, targets, pseudo-residuals and a subsample's leaves: the most any fit
+    /// holds, since a fit on every row keeps no pseudo-residuals outside the rows and one
+    /// byte a row for its leaf).
     pub fn fit_bytes_per_row(d: usize) -> u64 {
         let w = d.div_ceil(8).max(1) as u64;
         8 * w + d as u64 + 2 * 8 * (w + 1) + 3 * 8 + 4
