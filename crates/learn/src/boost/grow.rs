@@ -291,12 +291,20 @@ const PART_MIN: usize = 4_096;
 /// the pieces but the last count their left rows first (the last one's are the rest of
 /// `nl`), so that each piece writes each row where it ends up. A count that does not hold
 /// stops the program: a piece writes only within its own share of `dst`.
-fn partition<const SW: usize>(sw: usize, f: usize, b: u8, nl: usize, src: &[u64], dst: &mut [u64]) {
+fn partition<const SW: usize>(
+    sw: usize,
+    f: usize,
+    b: u8,
+    nl: usize,
+    src: &[u64],
+    dst: &mut [u64],
+    threads: usize,
+) {
     // a constant row width where one is given (the copies become moves)
     let sw = if SW == 0 { sw } else { SW };
     let (word, shift) = (f / 8, 8 * (f % 8));
     let len = src.len() / sw;
-    let parts = rayon::current_num_threads().min(len / PART_MIN).max(1);
+    let parts = threads.min(len / PART_MIN).max(1);
     // each piece is `parts` runs long, and the runs of the pieces but the last are counted
     // in parallel
     let run = len.div_ceil(parts * parts) * sw;
@@ -391,18 +399,26 @@ unsafe fn copy_row<const SW: usize>(src: *const u64, dst: *mut u64, sw: usize) {
     }
 }
 
-fn partition_dispatch(sw: usize, f: usize, b: u8, nl: usize, src: &[u64], dst: &mut [u64]) {
+fn partition_dispatch(
+    sw: usize,
+    f: usize,
+    b: u8,
+    nl: usize,
+    src: &[u64],
+    dst: &mut [u64],
+    threads: usize,
+) {
     match sw {
-        2 => partition::<2>(sw, f, b, nl, src, dst),
-        3 => partition::<3>(sw, f, b, nl, src, dst),
-        4 => partition::<4>(sw, f, b, nl, src, dst),
-        _ => partition::<0>(sw, f, b, nl, src, dst),
+        2 => partition::<2>(sw, f, b, nl, src, dst, threads),
+        3 => partition::<3>(sw, f, b, nl, src, dst, threads),
+        4 => partition::<4>(sw, f, b, nl, src, dst, threads),
+        _ => partition::<0>(sw, f, b, nl, src, dst, threads),
     }
 }
 
 impl Grower<'_> {
     /// The histogram of `rows` (`sw` words each).
-    fn histogram(&self, rows: &[u64]) -> Hist {
+    fn histogram(&self, rows: &[u64], threads: usize) -> Hist {
         let sw = self.codes.w + 1;
         let (d, weighted) = (self.codes.d, self.amp.is_some());
         let build = |rows: &[u64]| {
@@ -425,6 +441,20 @@ impl Grower<'_> {
         let block = BLOCK.max(len.div_ceil(HIST_PARTS));
         if len <= block {
             return build(rows);
+        }
+        if threads == 1 {
+            // the same sums, a block at a time
+            let mut blocks = rows.chunks(block * sw);
+            let mut acc = build(blocks.next().expect("at least one block"));
+            for p in blocks.map(build) {
+                for (a, q) in acc.iter_mut().zip(&p) {
+                    for (x, y) in a.iter_mut().zip(q) {
+                        x[0] += y[0];
+                        x[1] += y[1];
+                    }
+                }
+            }
+            return acc;
         }
         let parts: Vec<Hist> = rows.par_chunks(block * sw).map(build).collect();
         let (first, rest) = parts.split_first().expect("at least one block");
@@ -532,7 +562,10 @@ impl Grower<'_> {
         let mut bin_thr: Vec<u8> = vec![0];
         let mut leaves = vec![];
         let mut n_leaves = 1usize;
-        let root = self.may_split(len, 0).then(|| self.histogram(rows));
+        let threads = rayon::current_num_threads();
+        let root = self
+            .may_split(len, 0)
+            .then(|| self.histogram(rows, threads));
         let (sum, c) = match &root {
             Some(h) => h[0]
                 .iter()
@@ -561,7 +594,7 @@ impl Grower<'_> {
         };
         if self.max_leaves == usize::MAX && self.features.is_none() && self.max_depth <= 64 {
             // depth-first: the two children of a node grow at once
-            let built = self.build(root, rows, scratch);
+            let built = self.build(root, rows, scratch, threads);
             self.flatten(built, 0, &mut tree, &mut bin_thr, &mut leaves);
             return Grown {
                 tree,
@@ -607,7 +640,8 @@ impl Grower<'_> {
                 continue;
             }
             let run = o.start * sw..o.end * sw;
-            let (cl, cr) = self.children(o, s, l, &mut rows[run.clone()], &mut scratch[run]);
+            let (cl, cr) =
+                self.children(o, s, l, &mut rows[run.clone()], &mut scratch[run], threads);
             open.push(cr);
             open.push(cl);
         }
@@ -645,7 +679,8 @@ impl Grower<'_> {
     /// Splits `o` by `s` into its children (nodes `l` and `l + 1`): its rows (`rows` and
     /// `scratch`: its run of either buffer) go to the other buffer, left first; the smaller
     /// child's histogram is built and the larger's is the parent's minus it; a child that
-    /// may be split gets its histogram and best split.
+    /// may be split gets its histogram and best split. The work is cut for `threads`
+    /// threads (the result is the same for any number).
     fn children(
         &self,
         o: Open,
@@ -653,6 +688,7 @@ impl Grower<'_> {
         l: usize,
         rows: &mut [u64],
         scratch: &mut [u64],
+        threads: usize,
     ) -> (Open, Open) {
         let sw = self.codes.w + 1;
         let n = o.end - o.start;
@@ -664,13 +700,13 @@ impl Grower<'_> {
         } else {
             (&*scratch, &mut *rows)
         };
-        partition_dispatch(sw, s.f, s.b as u8, nl, src, dst);
+        partition_dispatch(sw, s.f, s.b as u8, nl, src, dst, threads);
         let mut parent = o.hist.expect("a split node has a histogram");
         let small_is_left = nl <= n - nl;
         let small = if small_is_left {
-            self.histogram(&dst[..nl * sw])
+            self.histogram(&dst[..nl * sw], threads)
         } else {
-            self.histogram(&dst[nl * sw..])
+            self.histogram(&dst[nl * sw..], threads)
         };
         for (p, q) in parent.iter_mut().zip(&small) {
             for (x, y) in p.iter_mut().zip(q) {
@@ -715,7 +751,7 @@ impl Grower<'_> {
     /// The subtree under `o` grown depth-first, the two children of a node at once
     /// (`rows`, `scratch`: the node's run of either buffer). Its nodes are numbered by
     /// [`Grower::flatten`] as the one-at-a-time growth numbers them.
-    fn build(&self, o: Open, rows: &mut [u64], scratch: &mut [u64]) -> Built {
+    fn build(&self, o: Open, rows: &mut [u64], scratch: &mut [u64], threads: usize) -> Built {
         let Some(s) = o.split else {
             return Built::Leaf(o.leaf(None));
         };
@@ -731,10 +767,12 @@ impl Grower<'_> {
                 children: Box::new([Built::Leaf(a), Built::Leaf(b)]),
             };
         }
-        let (cl, cr) = self.children(o, s, 0, rows, scratch);
+        let (cl, cr) = self.children(o, s, 0, rows, scratch, threads);
         let (rl, rr) = rows.split_at_mut(s.left_n * sw);
         let (sl, sr) = scratch.split_at_mut(s.left_n * sw);
-        let (a, b) = rayon::join(|| self.build(cl, rl, sl), || self.build(cr, rr, sr));
+        // the threads shared between the subtrees, each cutting its nodes for its share
+        let (ta, tb) = (threads.div_ceil(2), (threads / 2).max(1));
+        let (a, b) = rayon::join(|| self.build(cl, rl, sl, ta), || self.build(cr, rr, sr, tb));
         Built::Split {
             s,
             n,
