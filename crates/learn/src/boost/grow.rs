@@ -285,23 +285,17 @@ fn add_block<const SW: usize, const W: bool>(rows: &[u64], sw: usize, h: &mut [[
 /// Rows of a run per thread in a partition, at the least.
 const PART_MIN: usize = 4_096;
 
-/// Writes the rows of `src` (rows of one node, `sw` words each) to `dst` (as long): the rows
-/// whose code of feature `f` is ≤ `b` first, each side in its order (`nl`: how many go
-/// left, as the split's histogram counts them). The run is cut into one piece per thread;
+/// Writes the rows of `src` (rows of one node, `sw` words each) to `dst` (as long) by the
+/// split `s`: the rows whose code of its feature `f` is ≤ its bin `b` first, each side in
+/// its order (`nl`: how many go left, as the split's histogram counts them). The run is
+/// cut into one piece for each of `threads` threads;
 /// the pieces but the last count their left rows first (the last one's are the rest of
 /// `nl`), so that each piece writes each row where it ends up. A count that does not hold
 /// stops the program: a piece writes only within its own share of `dst`.
-fn partition<const SW: usize>(
-    sw: usize,
-    f: usize,
-    b: u8,
-    nl: usize,
-    src: &[u64],
-    dst: &mut [u64],
-    threads: usize,
-) {
+fn partition<const SW: usize>(sw: usize, s: &Split, src: &[u64], dst: &mut [u64], threads: usize) {
     // a constant row width where one is given (the copies become moves)
     let sw = if SW == 0 { sw } else { SW };
+    let (f, b, nl) = (s.f, s.b as u8, s.left_n);
     let (word, shift) = (f / 8, 8 * (f % 8));
     let len = src.len() / sw;
     let parts = threads.min(len / PART_MIN).max(1);
@@ -399,20 +393,12 @@ unsafe fn copy_row<const SW: usize>(src: *const u64, dst: *mut u64, sw: usize) {
     }
 }
 
-fn partition_dispatch(
-    sw: usize,
-    f: usize,
-    b: u8,
-    nl: usize,
-    src: &[u64],
-    dst: &mut [u64],
-    threads: usize,
-) {
+fn partition_dispatch(sw: usize, s: &Split, src: &[u64], dst: &mut [u64], threads: usize) {
     match sw {
-        2 => partition::<2>(sw, f, b, nl, src, dst, threads),
-        3 => partition::<3>(sw, f, b, nl, src, dst, threads),
-        4 => partition::<4>(sw, f, b, nl, src, dst, threads),
-        _ => partition::<0>(sw, f, b, nl, src, dst, threads),
+        2 => partition::<2>(sw, s, src, dst, threads),
+        3 => partition::<3>(sw, s, src, dst, threads),
+        4 => partition::<4>(sw, s, src, dst, threads),
+        _ => partition::<0>(sw, s, src, dst, threads),
     }
 }
 
@@ -700,7 +686,7 @@ impl Grower<'_> {
         } else {
             (&*scratch, &mut *rows)
         };
-        partition_dispatch(sw, s.f, s.b as u8, nl, src, dst, threads);
+        partition_dispatch(sw, &s, src, dst, threads);
         let mut parent = o.hist.expect("a split node has a histogram");
         let small_is_left = nl <= n - nl;
         let small = if small_is_left {
@@ -890,55 +876,52 @@ pub(super) fn mark_leaves(leaves: &[Leaf], bufs: [&[u64]; 2], codes: &Codes, lea
     });
 }
 
-/// The rows `first..` in order, written as [`Rows::fill`] writes them, with their
-/// predictions `f` brought up to date on the way: each row's gets first the value of its
-/// leaf in the last tree (`last`: each row's leaf number and the leaves' values, if a tree
-/// is pending), then its pseudo-residual is `grad(y - f)`. Returns the sum of
-/// `loss(y - f)` over the rows, after the update.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn fill_updating(
-    out: &mut [u64],
-    first: usize,
-    f: &mut [f64],
-    y: &[f64],
-    last: Option<(&[AtomicU8], &[f64])>,
-    codes: &Codes,
-    grad: impl Fn(f64) -> f64,
-    loss: impl Fn(f64) -> f64,
-) -> f64 {
-    match codes.w {
-        1 => fill_updating_w::<1>(out, first, f, y, last, codes, grad, loss),
-        2 => fill_updating_w::<2>(out, first, f, y, last, codes, grad, loss),
-        3 => fill_updating_w::<3>(out, first, f, y, last, codes, grad, loss),
-        _ => fill_updating_w::<0>(out, first, f, y, last, codes, grad, loss),
-    }
+/// A pass over the rows `first..` in order that writes them as [`Rows::fill`] does, with
+/// their predictions brought up to date on the way: each row's prediction gets first the
+/// value of its leaf in the last tree (`last`: each row's leaf number and the leaves'
+/// values, if a tree is pending), then its pseudo-residual is `grad(y - f)`.
+pub(crate) struct Fill<'a, L> {
+    pub first: usize,
+    pub y: &'a [f64],
+    pub last: Option<(&'a [AtomicU8], &'a [f64])>,
+    pub codes: &'a Codes,
+    /// Each row's loss, summed after the update.
+    pub loss: L,
 }
 
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn fill_updating_w<const W: usize>(
-    out: &mut [u64],
-    first: usize,
-    f: &mut [f64],
-    y: &[f64],
-    last: Option<(&[AtomicU8], &[f64])>,
-    codes: &Codes,
-    grad: impl Fn(f64) -> f64,
-    loss: impl Fn(f64) -> f64,
-) -> f64 {
-    let w = if W == 0 { codes.w } else { W };
-    let mut sum = 0.0;
-    for (j, (o, fi)) in out.chunks_exact_mut(w + 1).zip(f.iter_mut()).enumerate() {
-        let i = first + j;
-        if let Some((leaf_at, values)) = last {
-            *fi += values[leaf_at[i].load(Relaxed) as usize];
+impl<L: Fn(f64) -> f64> Fill<'_, L> {
+    /// Writes the rows to `out` and updates their predictions `f`; returns the sum of their
+    /// losses.
+    pub fn run(&self, out: &mut [u64], f: &mut [f64], grad: impl Fn(f64) -> f64) -> f64 {
+        match self.codes.w {
+            1 => self.run_w::<1>(out, f, grad),
+            2 => self.run_w::<2>(out, f, grad),
+            3 => self.run_w::<3>(out, f, grad),
+            _ => self.run_w::<0>(out, f, grad),
         }
-        let r = y[i] - *fi;
-        sum += loss(r);
-        o[..w].copy_from_slice(&codes.words[i * w..(i + 1) * w]);
-        o[w] = pack(i as u32, grad(r));
     }
-    sum
+
+    #[inline(always)]
+    fn run_w<const W: usize>(
+        &self,
+        out: &mut [u64],
+        f: &mut [f64],
+        grad: impl Fn(f64) -> f64,
+    ) -> f64 {
+        let w = if W == 0 { self.codes.w } else { W };
+        let mut sum = 0.0;
+        for (j, (o, fi)) in out.chunks_exact_mut(w + 1).zip(f.iter_mut()).enumerate() {
+            let i = self.first + j;
+            if let Some((leaf_at, values)) = self.last {
+                *fi += values[leaf_at[i].load(Relaxed) as usize];
+            }
+            let r = self.y[i] - *fi;
+            sum += (self.loss)(r);
+            o[..w].copy_from_slice(&self.codes.words[i * w..(i + 1) * w]);
+            o[w] = pack(i as u32, grad(r));
+        }
+        sum
+    }
 }
 
 /// Rows of `out` per task of [`add_leaf_values`].

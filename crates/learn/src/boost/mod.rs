@@ -795,11 +795,18 @@ impl ValidBoostParams {
                     .par_chunks_mut(sw * 4096)
                     .zip(f.par_chunks_mut(4096))
                     .enumerate()
-                    .map(|(c, (out, fc))| match p.loss {
-                        Loss::Squared => {
-                            grow::fill_updating(out, c * 4096, fc, yt, last, codes, |r| r, point)
+                    .map(|(c, (out, fc))| {
+                        let fill = grow::Fill {
+                            first: c * 4096,
+                            y: yt,
+                            last,
+                            codes,
+                            loss: point,
+                        };
+                        match p.loss {
+                            Loss::Squared => fill.run(out, fc, |r| r),
+                            _ => fill.run(out, fc, grad),
                         }
-                        _ => grow::fill_updating(out, c * 4096, fc, yt, last, codes, grad, point),
                     })
                     .collect();
                 if last.is_some() {
