@@ -952,6 +952,30 @@ pub struct Choice {
     pub folds: usize,
 }
 
+/// Below this many validation pairs a horizon, `--model auto`'s choice is flagged: an RMSE
+/// from `n` pairs is uncertain by about 1/√(2n) of itself (normal errors), 7 % at 100, so
+/// candidates closer than that are not told apart.
+pub const THIN_VALIDATION: usize = 100;
+
+impl Choice {
+    /// Validation pairs a horizon step, on average.
+    pub fn pairs_per_horizon(&self) -> usize {
+        self.validation_pairs / self.winners.len().max(1)
+    }
+
+    /// A warning line where the choice rests on fewer than [`THIN_VALIDATION`] pairs a
+    /// horizon.
+    pub fn thin_warning(&self) -> Option<String> {
+        let n = self.pairs_per_horizon();
+        (n < THIN_VALIDATION).then(|| {
+            format!(
+                "warning: model auto chose on {n} validation pairs a horizon step (fewer than {THIN_VALIDATION}); an RMSE from so few is uncertain by about ±{:.0} %, so candidates closer than that are not told apart: lengthen --train-window or name one --model\n",
+                100.0 / (2.0 * n.max(1) as f64).sqrt()
+            )
+        })
+    }
+}
+
 /// The cheapest candidate whose RMSE is within `tol` of the best; None where none is
 /// scored. Returns (winner, most accurate).
 fn pick(rmse: &[f64], tol: f64) -> Option<(usize, usize)> {
@@ -1131,6 +1155,10 @@ pub struct AutoChoices {
     pub validation_joules: f64,
     /// True where the fits' energy is a model figure.
     pub estimate: bool,
+    /// Refits whose choice rested on fewer than [`THIN_VALIDATION`] validation pairs a
+    /// horizon step, and the fewest pairs a horizon step of any refit.
+    pub thin_validation: usize,
+    pub fewest_validation_pairs: usize,
 }
 
 impl AutoChoices {
@@ -1202,6 +1230,15 @@ impl AutoChoices {
             joules_saved: saved,
             validation_joules: share * choices.len() as f64 * joules.iter().sum::<f64>(),
             estimate,
+            thin_validation: choices
+                .iter()
+                .filter(|c| c.pairs_per_horizon() < THIN_VALIDATION)
+                .count(),
+            fewest_validation_pairs: choices
+                .iter()
+                .map(Choice::pairs_per_horizon)
+                .min()
+                .unwrap_or(0),
         }
     }
 
@@ -1230,10 +1267,24 @@ impl AutoChoices {
         t.push_str(&format!(
             "\nmodel auto energy: {} choices took a cheaper model within the tolerance, saving ≈ {:.2} J of final fits; the validation fits cost ≈ {:.2} J{}\n",
             self.cheaper_within_tolerance,
-            self.joules_saved,
+            // not "-0.00" for a saving that rounds to nothing
+            if self.joules_saved.abs() < 0.005 {
+                0.0
+            } else {
+                self.joules_saved
+            },
             self.validation_joules,
             if self.estimate { " (model estimates)" } else { "" }
         ));
+        if self.thin_validation > 0 {
+            let n = self.fewest_validation_pairs;
+            t.push_str(&format!(
+                "warning: {} of {} refits chose on fewer than {THIN_VALIDATION} validation pairs a horizon step (as few as {n}); an RMSE from {n} pairs is uncertain by about ±{:.0} %, so candidates closer than that are not told apart: lengthen --train-window or name one --model\n",
+                self.thin_validation,
+                self.fits,
+                100.0 / (2.0 * n.max(1) as f64).sqrt()
+            ));
+        }
         t
     }
 }
@@ -1471,6 +1522,47 @@ pub fn predict(inp: &Inputs, f: &Forecaster, pairs: &[(usize, usize)]) -> Predic
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn a_choice_on_few_validation_pairs_is_flagged() {
+        let choice = |pairs: usize| Choice {
+            winners: vec!["ridge".into(); 4],
+            most_accurate: vec!["ridge".into(); 4],
+            candidates: vec![],
+            validation_pairs: pairs,
+            folds: 3,
+        };
+        // 4 horizon steps: 396 pairs are 99 a step, 400 are 100
+        assert!(choice(400).thin_warning().is_none());
+        let w = choice(396).thin_warning().expect("flagged");
+        assert!(
+            w.contains("99 validation pairs") && w.contains("±7 %"),
+            "{w}"
+        );
+        let names = vec!["ridge".to_string()];
+        let Learner::Auto(auto) = Learner::auto(1) else {
+            unreachable!()
+        };
+        let all = AutoChoices::new(
+            &auto,
+            &names,
+            &[1.0],
+            false,
+            4,
+            &[choice(400), choice(48), choice(396)],
+        );
+        assert_eq!((all.thin_validation, all.fewest_validation_pairs), (2, 12));
+        let lines = all.lines(15.0);
+        assert!(
+            lines.contains("2 of 3 refits") && lines.contains("as few as 12"),
+            "{lines}"
+        );
+        assert!(
+            !AutoChoices::new(&auto, &names, &[1.0], false, 4, &[choice(400)])
+                .lines(15.0)
+                .contains("warning")
+        );
+    }
 
     /// A seeded normal stream (splitmix64 and Box–Muller).
     fn normals(seed: u64, n: usize) -> Vec<f64> {

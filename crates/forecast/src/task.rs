@@ -903,6 +903,9 @@ impl PredictReport {
                 c.validation_pairs,
                 rmse.join(", ")
             );
+            if let Some(w) = c.thin_warning() {
+                t.push_str(&w);
+            }
         }
         t
     }
