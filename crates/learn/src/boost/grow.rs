@@ -5,10 +5,11 @@
 //! buffer, the left child's rows first, each side in its former (increasing) order (a
 //! stable partition, whose result does not depend on how the run is cut for the threads).
 //! Histogram runs are cut into blocks by position, not by thread, and block sums are added
-//! in block order, so the tree does not depend on the thread count. The histogram of the smaller child is built from its rows' packed codes and
-//! pseudo-residuals and the larger child's is its parent's minus it. A node whose two
-//! children cannot be split further is not reordered: its leaves are read through the
-//! split's test.
+//! in block order, so the tree does not depend on the thread count. The histogram of the
+//! smaller child is built from its rows' packed codes and pseudo-residuals and the larger
+//! child's is its parent's minus it. A node whose two children cannot be split further is
+//! not reordered: its leaves are read through the split's test. Depth-first, the two
+//! children of a node grow at once, sharing the threads.
 
 use ndarray::ArrayView2;
 use rayon::prelude::*;
@@ -20,7 +21,7 @@ use super::Bins;
 use crate::rng::Rng;
 use crate::tree::{LEAF, Node, Tree};
 
-/// Rows per block of the histogram and partition passes.
+/// Rows per block of the histogram passes, at the least.
 const BLOCK: usize = 8_192;
 
 /// Partial histograms of one node at the most (larger nodes take larger blocks).
