@@ -257,7 +257,7 @@ impl ValidForestParams {
                     mut tree,
                     leaves,
                     bin_thr,
-                } = grower.grow(rows, scratch);
+                } = grower.grow(rows, scratch, None);
                 for leaf in &leaves {
                     let (mut sum, mut count) = (0.0, 0usize);
                     leaf.for_each_row([&*rows, &*scratch], codes, |i| {

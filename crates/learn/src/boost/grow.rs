@@ -27,12 +27,19 @@ const BLOCK: usize = 8_192;
 /// Partial histograms of one node at the most (larger nodes take larger blocks).
 const HIST_PARTS: usize = 16;
 
+/// Rows per block of a histogram of a run of `len` rows: at least [`BLOCK`], and at most
+/// [`HIST_PARTS`] blocks, so that there are few partial histograms to clear and add (the
+/// cut depends on the rows alone, not the threads).
+pub(crate) fn hist_block(len: usize) -> usize {
+    BLOCK.max(len.div_ceil(HIST_PARTS))
+}
+
 /// One histogram cell: the sum of the pseudo-residuals of the rows in a bin, and their
 /// count (exact in an f64 below 2⁵³; the pair is added as one vector).
-type Cell = [f64; 2];
+pub(crate) type Cell = [f64; 2];
 
 /// A node's histogram: 256 cells per feature (bin codes are bytes).
-type Hist = Vec<[Cell; 256]>;
+pub(crate) type Hist = Vec<[Cell; 256]>;
 
 /// The bin codes of the training rows, eight to a little-endian word (feature `f` is byte
 /// `f % 8` of word `f / 8` of its row).
@@ -404,28 +411,59 @@ fn partition_dispatch(sw: usize, s: &Split, src: &[u64], dst: &mut [u64], thread
 }
 
 impl Grower<'_> {
+    /// An empty histogram.
+    pub(crate) fn empty(&self) -> Hist {
+        vec![[[0.0; 2]; 256]; self.codes.d]
+    }
+
+    /// Adds `rows` (`sw` words each) to `h`, in their order.
+    pub(crate) fn add_rows(&self, rows: &[u64], h: &mut Hist) {
+        let sw = self.codes.w + 1;
+        match (sw, self.amp.is_some()) {
+            (2, false) => add_block::<2, false>(rows, sw, h),
+            (3, false) => add_block::<3, false>(rows, sw, h),
+            (4, false) => add_block::<4, false>(rows, sw, h),
+            (_, false) => add_block::<0, false>(rows, sw, h),
+            (2, true) => add_block::<2, true>(rows, sw, h),
+            (3, true) => add_block::<3, true>(rows, sw, h),
+            (4, true) => add_block::<4, true>(rows, sw, h),
+            (_, true) => add_block::<0, true>(rows, sw, h),
+        }
+    }
+
+    /// The histogram of a run of `len` rows from its blocks' ([`hist_block`]), added in
+    /// block order.
+    pub(crate) fn sum_blocks(&self, parts: Vec<Hist>) -> Hist {
+        let (first, rest) = parts.split_first().expect("at least one block");
+        let mut acc = first.clone();
+        // each feature's cells summed over the blocks in block order (features in parallel
+        // where there are many)
+        let add = |(f, a): (usize, &mut [Cell; 256])| {
+            for p in rest {
+                for (x, y) in a.iter_mut().zip(&p[f]) {
+                    x[0] += y[0];
+                    x[1] += y[1];
+                }
+            }
+        };
+        if rest.len() * self.codes.d <= 256 {
+            acc.iter_mut().enumerate().for_each(add);
+        } else {
+            acc.par_iter_mut().enumerate().for_each(add);
+        }
+        acc
+    }
+
     /// The histogram of `rows` (`sw` words each).
     fn histogram(&self, rows: &[u64], threads: usize) -> Hist {
         let sw = self.codes.w + 1;
-        let (d, weighted) = (self.codes.d, self.amp.is_some());
         let build = |rows: &[u64]| {
-            let mut h = vec![[[0.0; 2]; 256]; d];
-            match (sw, weighted) {
-                (2, false) => add_block::<2, false>(rows, sw, &mut h),
-                (3, false) => add_block::<3, false>(rows, sw, &mut h),
-                (4, false) => add_block::<4, false>(rows, sw, &mut h),
-                (_, false) => add_block::<0, false>(rows, sw, &mut h),
-                (2, true) => add_block::<2, true>(rows, sw, &mut h),
-                (3, true) => add_block::<3, true>(rows, sw, &mut h),
-                (4, true) => add_block::<4, true>(rows, sw, &mut h),
-                (_, true) => add_block::<0, true>(rows, sw, &mut h),
-            }
+            let mut h = self.empty();
+            self.add_rows(rows, &mut h);
             h
         };
-        // blocks of at least BLOCK rows, and at most HIST_PARTS of them: fewer partial
-        // histograms to clear and add (the cut depends on the rows alone, not the threads)
         let len = rows.len() / sw;
-        let block = BLOCK.max(len.div_ceil(HIST_PARTS));
+        let block = hist_block(len);
         if len <= block {
             return build(rows);
         }
@@ -443,25 +481,7 @@ impl Grower<'_> {
             }
             return acc;
         }
-        let parts: Vec<Hist> = rows.par_chunks(block * sw).map(build).collect();
-        let (first, rest) = parts.split_first().expect("at least one block");
-        let mut acc = first.clone();
-        // each feature's cells summed over the blocks in block order (features in parallel
-        // where there are many)
-        let add = |(f, a): (usize, &mut [Cell; 256])| {
-            for p in rest {
-                for (x, y) in a.iter_mut().zip(&p[f]) {
-                    x[0] += y[0];
-                    x[1] += y[1];
-                }
-            }
-        };
-        if rest.len() * d <= 256 {
-            acc.iter_mut().enumerate().for_each(add);
-        } else {
-            acc.par_iter_mut().enumerate().for_each(add);
-        }
-        acc
+        self.sum_blocks(rows.par_chunks(block * sw).map(build).collect())
     }
 
     /// The best split of a node with histogram `h` and sum `sum`, if any improves.
@@ -527,7 +547,7 @@ impl Grower<'_> {
     }
 
     /// Whether a node of `n` rows at `depth` may be split (and so needs a histogram).
-    fn may_split(&self, n: usize, depth: usize) -> bool {
+    pub(crate) fn may_split(&self, n: usize, depth: usize) -> bool {
         depth < self.max_depth
             && self.max_leaves > 1
             && n >= 2 * self.min_leaf
@@ -537,8 +557,10 @@ impl Grower<'_> {
     /// Grows a tree on `rows` (see [`Rows`]; `scratch`: as long, the second buffer the
     /// rows move to and fro between; the leaves say where their rows are): depth-first to
     /// `max_depth` when the leaves are not limited, else best-first (the split of the
-    /// largest gain next, as LightGBM grows) until `max_leaves`.
-    pub fn grow(&self, rows: &mut [u64], scratch: &mut [u64]) -> Grown {
+    /// largest gain next, as LightGBM grows) until `max_leaves`. `root`: the rows'
+    /// histogram, where the pass that filled them built it (as [`Grower::histogram`]
+    /// builds it).
+    pub fn grow(&self, rows: &mut [u64], scratch: &mut [u64], root: Option<Hist>) -> Grown {
         let sw = self.codes.w + 1;
         let (d, len) = (self.codes.d, rows.len() / sw);
         let mut tree = Tree {
@@ -550,9 +572,10 @@ impl Grower<'_> {
         let mut leaves = vec![];
         let mut n_leaves = 1usize;
         let threads = rayon::current_num_threads();
+        // the root's histogram, if the rows were filled with it (see `boost`)
         let root = self
             .may_split(len, 0)
-            .then(|| self.histogram(rows, threads));
+            .then(|| root.unwrap_or_else(|| self.histogram(rows, threads)));
         let (sum, c) = match &root {
             Some(h) => h[0]
                 .iter()
@@ -881,6 +904,7 @@ pub(super) fn mark_leaves(leaves: &[Leaf], bufs: [&[u64]; 2], codes: &Codes, lea
 /// their predictions brought up to date on the way: each row's prediction gets first the
 /// value of its leaf in the last tree (`last`: each row's leaf number and the leaves'
 /// values, if a tree is pending), then its pseudo-residual is `grad(y - f)`.
+#[derive(Clone, Copy)]
 pub(crate) struct Fill<'a, L> {
     pub first: usize,
     pub y: &'a [f64],

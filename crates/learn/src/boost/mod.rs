@@ -765,6 +765,18 @@ impl ValidBoostParams {
                 }
             };
             let goss = p.goss.filter(|_| it >= goss_from);
+            // the root's histogram where the rows' fill builds it
+            let mut root = None;
+            let grower = Grower {
+                bins,
+                codes,
+                max_depth: p.max_depth,
+                max_leaves: p.max_leaves.unwrap_or(usize::MAX),
+                min_leaf: p.min_samples_leaf,
+                min_split: 2,
+                features: None,
+                amp: goss.map(|gs| (1.0 - gs.top_rate) / gs.other_rate),
+            };
             if let Some(gs) = goss {
                 // every row's, to choose the rows by
                 g.par_iter_mut()
@@ -789,29 +801,46 @@ impl ValidBoostParams {
                     .for_each(|(out, ids)| Rows::fill_weighted(out, ids, codes, &g, amp));
             } else if updating {
                 let last = pending.take();
-                let last = last.as_deref().map(|v| (&leaf_at[..], v));
-                let point = |r: f64| p.loss.point(r, delta);
-                let sums: Vec<f64> = rows[..n * sw]
-                    .par_chunks_mut(sw * 4096)
-                    .zip(f.par_chunks_mut(4096))
+                let fill = grow::Fill {
+                    first: 0,
+                    y: yt,
+                    last: last.as_deref().map(|v| (&leaf_at[..], v)),
+                    codes,
+                    loss: |r: f64| p.loss.point(r, delta),
+                };
+                // block by block as the root's histogram is cut, each block's rows written
+                // and added to its histogram 4,096 at a time, while they are in the cache
+                let with_hist = grower.may_split(n, 0);
+                let block = grow::hist_block(n);
+                let parts: Vec<(Option<grow::Hist>, f64)> = rows[..n * sw]
+                    .par_chunks_mut(block * sw)
+                    .zip(f.par_chunks_mut(block))
                     .enumerate()
-                    .map(|(c, (out, fc))| {
-                        let fill = grow::Fill {
-                            first: c * 4096,
-                            y: yt,
-                            last,
-                            codes,
-                            loss: point,
-                        };
-                        match p.loss {
-                            Loss::Squared => fill.run(out, fc, |r| r),
-                            _ => fill.run(out, fc, grad),
+                    .map(|(b, (out, fb))| {
+                        let mut h = with_hist.then(|| grower.empty());
+                        let mut sum = 0.0;
+                        let runs = out.chunks_mut(4096 * sw).zip(fb.chunks_mut(4096));
+                        for (k, (o, fc)) in runs.enumerate() {
+                            let fill = grow::Fill {
+                                first: b * block + k * 4096,
+                                ..fill
+                            };
+                            sum += match p.loss {
+                                Loss::Squared => fill.run(o, fc, |r| r),
+                                _ => fill.run(o, fc, grad),
+                            };
+                            if let Some(h) = &mut h {
+                                grower.add_rows(o, h);
+                            }
                         }
+                        (h, sum)
                     })
                     .collect();
                 if last.is_some() {
-                    train_loss.push(sums.iter().sum::<f64>() / n as f64);
+                    train_loss.push(parts.iter().map(|p| p.1).sum::<f64>() / n as f64);
                 }
+                root = with_hist
+                    .then(|| grower.sum_blocks(parts.into_iter().filter_map(|p| p.0).collect()));
             } else {
                 rows[..idx.len() * sw]
                     .par_chunks_mut(sw * 4096)
@@ -822,21 +851,11 @@ impl ValidBoostParams {
             }
             let m = idx.len() * sw;
             let (rows, scratch) = (&mut rows[..m], &mut scratch[..m]);
-            let grower = Grower {
-                bins,
-                codes,
-                max_depth: p.max_depth,
-                max_leaves: p.max_leaves.unwrap_or(usize::MAX),
-                min_leaf: p.min_samples_leaf,
-                min_split: 2,
-                features: None,
-                amp: goss.map(|gs| (1.0 - gs.top_rate) / gs.other_rate),
-            };
             let grow::Grown {
                 mut tree,
                 bin_thr,
                 leaves,
-            } = grower.grow(rows, scratch);
+            } = grower.grow(rows, scratch, root);
             let mut values = Vec::with_capacity(leaves.len());
             for leaf in &leaves {
                 let v = match p.loss {
