@@ -59,137 +59,276 @@ pub fn sample_pv(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SampleArgs) -> Res
 /// The data, site and model options both commands share.
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// Target series: CSV (gzipped too) or Parquet with a time column and the target.
-    #[arg(long, value_name = "FILE")]
+    /// Target series: CSV (gzipped too) or Parquet.
+    ///
+    /// A time column and the target; stamps must be regular (--interval); missing values stay missing.
+    #[arg(long, value_name = "FILE", help_heading = "Data")]
     pub data: PathBuf,
     /// The column to forecast (e.g. AC power in W).
-    #[arg(long, value_name = "COL")]
+    #[arg(long, value_name = "COL", help_heading = "Data")]
     pub target: String,
-    /// The time column of --data (timestamps with UTC offsets, a Parquet datetime with a
-    /// zone, or naive times with --tz).
-    #[arg(long, default_value = "time", value_name = "COL")]
+    /// The time column of --data.
+    ///
+    /// Timestamps with UTC offsets, a Parquet datetime with a zone, or naive times with --tz.
+    #[arg(
+        long,
+        default_value = "time",
+        value_name = "COL",
+        help_heading = "Data"
+    )]
     pub time_column: String,
     /// Time zone (IANA) of naive timestamps.
-    #[arg(long, value_name = "ZONE")]
+    #[arg(long, value_name = "ZONE", help_heading = "Data")]
     pub tz: Option<String>,
     /// The data's interval (e.g. 15min, 1h); every stamp must lie on this grid.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", help_heading = "Data")]
     pub interval: String,
     /// How far ahead to forecast (e.g. 1h, 4h): horizon / interval steps.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", help_heading = "Data")]
     pub horizon: String,
     /// What the data's stamps mark: start (default), end or centre of the interval.
-    #[arg(long, default_value = "start", value_parser = one_of::<String>(&["start", "end", "centre"]))]
+    #[arg(long, default_value = "start", value_parser = one_of::<String>(&["start", "end", "centre"]), help_heading = "Data", hide_short_help = true)]
     pub label: String,
     /// Corrects the power's clock before anything is fitted: a shift (`+60min`: the stamps
     /// are an hour late; `-30min`), or an IANA zone whose daylight-saving wall clock the
     /// stamps are, written under the file's fixed offset (`America/Denver`). The clock
     /// check (results: clock_check, time_fix) reports the shift before and after.
-    #[arg(long, value_name = "SHIFT|ZONE")]
+    #[arg(
+        long,
+        value_name = "SHIFT|ZONE",
+        help_heading = "Data",
+        hide_short_help = true
+    )]
     pub fix_time_shift: Option<String>,
-    /// Exogenous weather (measured or forecast) at the target times, e.g. NSRDB PSM3.
-    #[arg(long, value_name = "FILE")]
+    /// Exogenous weather (measured or forecast) at the target times.
+    ///
+    /// E.g. NSRDB PSM3; a table with its own time column (--weather-time-column).
+    #[arg(long, value_name = "FILE", help_heading = "Weather")]
     pub weather: Option<PathBuf>,
     /// The weather's time column.
-    #[arg(long, default_value = "time", value_name = "COL")]
+    #[arg(
+        long,
+        default_value = "time",
+        value_name = "COL",
+        help_heading = "Weather",
+        hide_short_help = true
+    )]
     pub weather_time_column: String,
-    /// Weather columns used as features (comma-separated, e.g. ghi,temp_air).
-    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    /// Weather columns used as features, e.g. ghi,temp_air.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "COLS",
+        help_heading = "Weather"
+    )]
     pub weather_columns: Vec<String>,
-    /// PV site for the physics features and the clear-sky references (or --site).
-    #[arg(long, allow_hyphen_values = true)]
+    /// PV site latitude, degrees north (or --site).
+    ///
+    /// A PV site gives the physics features and the clear-sky references.
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        value_name = "DEG",
+        help_heading = "PV site"
+    )]
     pub site_lat: Option<f64>,
     /// Site longitude, degrees east.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        value_name = "DEG",
+        help_heading = "PV site"
+    )]
     pub site_lon: Option<f64>,
     /// Site altitude (m).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        help_heading = "PV site",
+        hide_short_help = true
+    )]
     pub site_elevation: f64,
     /// Array tilt and azimuth (°, azimuth clockwise from north).
-    #[arg(long)]
+    #[arg(long, help_heading = "PV site", hide_short_help = true)]
     pub tilt: Option<f64>,
     /// Array azimuth, degrees clockwise from north (180 = south).
-    #[arg(long)]
+    #[arg(long, help_heading = "PV site", hide_short_help = true)]
     pub azimuth: Option<f64>,
     /// Linke turbidity of the clear sky.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(
+        long,
+        default_value_t = 3.0,
+        help_heading = "PV site",
+        hide_short_help = true
+    )]
     pub linke: f64,
-    /// A TOML file with latitude, longitude, elevation, tilt, azimuth[, albedo, linke].
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["site_lat", "site_lon"])]
+    /// A TOML file of the site: latitude, longitude, elevation, tilt, azimuth.
+    ///
+    /// albedo and linke may be given too.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["site_lat", "site_lon"], help_heading = "PV site")]
     pub site: Option<PathBuf>,
-    /// Wind site: the --weather column of wind speed (m/s) for the wind features (hub-height
-    /// wind and the turbine's power curve at the target and the origin).
-    #[arg(long, value_name = "COL")]
+    /// Wind site: the --weather column of wind speed, m/s.
+    ///
+    /// It gives the wind features: hub-height wind and the turbine's power curve at the
+    /// target and the origin.
+    #[arg(long, value_name = "COL", help_heading = "Wind site")]
     pub wind_column: Option<String>,
     /// Height of --wind-column's wind speed (m); brought to --hub-height by the logarithmic
     /// profile with --roughness-length and --obstacle-height.
-    #[arg(long, default_value_t = 10.0, value_name = "M")]
+    #[arg(
+        long,
+        default_value_t = 10.0,
+        value_name = "M",
+        help_heading = "Wind site",
+        hide_short_help = true
+    )]
     pub wind_height: f64,
     /// Hub height of the turbine, m.
-    #[arg(long, value_name = "M")]
+    #[arg(
+        long,
+        value_name = "M",
+        help_heading = "Wind site",
+        hide_short_help = true
+    )]
     pub hub_height: Option<f64>,
-    #[arg(long, default_value_t = 0.15, value_name = "M")]
+    /// Roughness length of the terrain, m, for the logarithmic wind profile.
+    #[arg(
+        long,
+        default_value_t = 0.15,
+        value_name = "M",
+        help_heading = "Wind site",
+        hide_short_help = true
+    )]
     pub roughness_length: f64,
-    #[arg(long, default_value_t = 0.0, value_name = "M")]
+    /// Height of obstacles around the turbine, m (the profile's displacement).
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "M",
+        help_heading = "Wind site",
+        hide_short_help = true
+    )]
     pub obstacle_height: f64,
     /// The turbine: a type of --turbine-library, or its own --power-curve CSV.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = "Wind site")]
     pub turbine: Option<String>,
-    #[arg(long, value_name = "DIR", env = "TERRAWATT_TURBINE_LIBRARY")]
+    /// Folder with the OpenEnergy-database turbine CSVs (turbine_data.csv, power_curves.csv).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "TERRAWATT_TURBINE_LIBRARY",
+        help_heading = "Wind site",
+        hide_short_help = true
+    )]
     pub turbine_library: Option<PathBuf>,
     /// A power curve CSV (wind_speed, value in W) instead of the library's turbine.
-    #[arg(long, value_name = "FILE", conflicts_with = "turbine")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "turbine",
+        help_heading = "Wind site",
+        hide_short_help = true
+    )]
     pub power_curve: Option<PathBuf>,
-    /// Capacity in the target's unit, for normalised errors and the forecasts' upper bound
-    /// (default: the largest value; refused below 1/1.5 of it or above 100 times it).
-    #[arg(long)]
+    /// Capacity in the target's unit [default: the largest value].
+    ///
+    /// It normalises the errors and bounds the forecasts; a capacity below 1/1.5 of the
+    /// largest value, or above 100 times it, is refused (another unit).
+    #[arg(long, help_heading = "Data")]
     pub capacity: Option<f64>,
-    /// The point model: auto (at each refit, the reference forecasts, ridge and boosting at
-    /// two sizes — --trees × --max-depth and half the trees one level shallower — scored
-    /// on the window's last --auto-folds fifths, each forecast by fits on what precedes it;
-    /// per horizon, the cheapest within --auto-tolerance of the best RMSE wins), gbm (gradient boosting; also `boosting`) or
-    /// linear (ridge regression on standardised features; also `ridge`).
+    /// The point model: auto (chosen by validation), gbm or linear.
+    ///
+    /// gbm: gradient boosting (also `boosting`); linear: ridge regression on standardised
+    /// features (also `ridge`). auto: at each refit, the reference forecasts, ridge and boosting at two sizes
+    /// (--trees × --max-depth, and half the trees one level shallower) are scored on the
+    /// window's last --auto-folds fifths, each forecast by fits on what precedes it; per
+    /// horizon, the cheapest within --auto-tolerance of the best RMSE wins.
     #[arg(
         long,
         default_value = "auto",
-        value_parser = one_of::<String>(&["auto", "gbm", "boosting", "linear", "ridge"])
+        value_parser = one_of::<String>(&["auto", "gbm", "boosting", "linear", "ridge"]),
+        help_heading = "Model"
     )]
     pub model: String,
     /// With --model auto: a cheaper candidate wins when its validation RMSE is within this
     /// share of the best one's (0.01 is 1 %).
-    #[arg(long, default_value_t = 0.01, value_name = "SHARE")]
+    #[arg(
+        long,
+        default_value_t = 0.01,
+        value_name = "SHARE",
+        help_heading = "Model",
+        hide_short_help = true
+    )]
     pub auto_tolerance: f64,
     /// With --model auto: validation folds, each a fifth of the training window, rolling
     /// back from its end (1 to 3); more folds cost proportionally more fits.
-    #[arg(long, default_value_t = terrawatt_forecast::model::FOLDS as u8, value_parser = clap::value_parser!(u8).range(1..=3))]
+    #[arg(long, default_value_t = terrawatt_forecast::model::FOLDS as u8, value_parser = clap::value_parser!(u8).range(1..=3), help_heading = "Model", hide_short_help = true)]
     pub auto_folds: u8,
     /// Quantiles to forecast, e.g. 0.1,0.5,0.9.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', help_heading = "Model")]
     pub quantiles: Vec<f64>,
     /// How quantiles are made, from the model that forecasts: cqr (quantile models of its
     /// kind, quantile boosting or linear quantile regression, on 80 % of the window,
     /// calibrated on the last 20 %; the default for gbm and linear), quantile (those models
     /// alone; `gbm` names it for boosting) or conformal (split conformal residuals of the
     /// point model, the cheapest; the default for auto, the only one auto takes).
-    #[arg(long)]
+    #[arg(long, help_heading = "Model", hide_short_help = true)]
     pub intervals: Option<String>,
     /// Values at the origin used as features.
-    #[arg(long, default_value_t = 8)]
+    #[arg(
+        long,
+        default_value_t = 8,
+        help_heading = "Model",
+        hide_short_help = true
+    )]
     pub lags: usize,
     /// Training window before each fit.
-    #[arg(long, default_value = "60d", value_name = "DURATION")]
+    #[arg(
+        long,
+        default_value = "60d",
+        value_name = "DURATION",
+        help_heading = "Model"
+    )]
     pub train_window: String,
     /// Boosting: trees, learning rate, depth; ridge: --alpha.
-    #[arg(long, default_value_t = 100)]
+    #[arg(
+        long,
+        default_value_t = 100,
+        help_heading = "Model",
+        hide_short_help = true
+    )]
     pub trees: usize,
-    #[arg(long, default_value_t = 0.1)]
+    /// Boosting: the learning rate.
+    #[arg(
+        long,
+        default_value_t = 0.1,
+        help_heading = "Model",
+        hide_short_help = true
+    )]
     pub learning_rate: f64,
-    #[arg(long, default_value_t = 3)]
+    /// Boosting: the trees' depth.
+    #[arg(
+        long,
+        default_value_t = 3,
+        help_heading = "Model",
+        hide_short_help = true
+    )]
     pub max_depth: usize,
-    #[arg(long, default_value_t = 1.0)]
+    /// Ridge: the penalty.
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        help_heading = "Model",
+        hide_short_help = true
+    )]
     pub alpha: f64,
     /// Seed of the boosting's row subsampling.
-    #[arg(long, default_value_t = 0)]
+    #[arg(
+        long,
+        default_value_t = 0,
+        help_heading = "Model",
+        hide_short_help = true
+    )]
     pub seed: u64,
 }
 
@@ -197,25 +336,37 @@ pub struct DataArgs {
 pub struct BacktestArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// First and last (exclusive) forecast origin: a date or timestamp (naive ones in the
-    /// data's clock). Default: the last 365 days of the data.
-    #[arg(long)]
+    /// The first forecast origin: a date or a timestamp [default: the data's last 365 days].
+    ///
+    /// Naive dates and times are in the data's clock; a date is its local midnight.
+    #[arg(long, help_heading = "Period")]
     pub start: Option<String>,
-    /// The end of the period: a date (local midnight) or a timestamp, as the start.
-    #[arg(long)]
+    /// The end of the period (exclusive), as --start [default: the data's end].
+    #[arg(long, help_heading = "Period")]
     pub end: Option<String>,
     /// Refit period.
-    #[arg(long, default_value = "1d", value_name = "DURATION")]
+    #[arg(
+        long,
+        default_value = "1d",
+        value_name = "DURATION",
+        help_heading = "Period"
+    )]
     pub refit: String,
-    /// CSV of every forecast (origin, target, horizon, observed, forecast, quantiles,
-    /// references).
-    #[arg(long, value_name = "FILE")]
+    /// CSV of every forecast.
+    ///
+    /// Columns: origin, target, horizon, observed, forecast, quantiles, references.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub out: Option<PathBuf>,
     /// PNG: a week of forecasts at the longest horizon against the observations.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub plot: Option<PathBuf>,
     /// PNG: skill against each reference by horizon.
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Output",
+        hide_short_help = true
+    )]
     pub plot_skill: Option<PathBuf>,
 }
 
@@ -224,7 +375,7 @@ pub struct PredictArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// CSV of the forecast.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub out: PathBuf,
 }
 

@@ -85,32 +85,34 @@ pub enum RasterCommand {
 #[derive(Debug, Args)]
 pub struct SampleStackArgs {
     /// The folder to write stack.tif, dates.csv and truth.tif into.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub out_dir: PathBuf,
     /// Pixels on a side.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, help_heading = "Scene")]
     pub size: usize,
     /// The first year.
-    #[arg(long, default_value_t = 2016)]
+    #[arg(long, default_value_t = 2016, help_heading = "Scene")]
     pub start_year: i32,
-    #[arg(long, default_value_t = 8)]
+    /// Years of dates.
+    #[arg(long, default_value_t = 8, help_heading = "Scene")]
     pub years: usize,
     /// Dates a year.
-    #[arg(long, default_value_t = 23)]
+    #[arg(long, default_value_t = 23, help_heading = "Scene")]
     pub per_year: usize,
     /// Drops fall from the start of this year.
-    #[arg(long, default_value_t = 2021)]
+    #[arg(long, default_value_t = 2021, help_heading = "Scene")]
     pub monitor_year: i32,
     /// Standard deviation of the noise (NDVI).
-    #[arg(long, default_value_t = 0.03)]
+    #[arg(long, default_value_t = 0.03, help_heading = "Scene")]
     pub noise: f64,
     /// Share of observations removed by clouds.
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = 0.3, help_heading = "Scene")]
     pub cloud: f64,
     /// Share of pixels with a drop.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, help_heading = "Scene")]
     pub break_share: f64,
-    #[arg(long, default_value_t = 1)]
+    /// Seed of the scene, its drops and clouds.
+    #[arg(long, default_value_t = 1, help_heading = "Scene")]
     pub seed: u64,
 }
 
@@ -130,7 +132,7 @@ pub struct SeriesArgs {
     /// A regular series of N observations a year (R's ts: 23 for 16-day MODIS): decimal-year
     /// times are put on that grid and the trend is the position, as R's bfast takes them;
     /// times may then be given as YEAR(PERIOD), e.g. 2010(13).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=366))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=366), help_heading = "Series", hide_short_help = true)]
     pub per_year: Option<u16>,
 }
 
@@ -154,11 +156,13 @@ impl SeriesArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Stack")]
 pub struct StackArgs {
-    /// The stack: a CSV with a `date` column and each date's files (`path`[, `band`], or the
-    /// --index bands by role: `red`, `nir`, …; a mask in `scl`, `qa_pixel` or `mask`); a
-    /// folder of files with a date in each name (YYYYMMDD), with --band-files; STAC items
-    /// on disk (.json) with --band-files naming the assets; or a multi-band raster whose
-    /// band i is the date on row i of --dates.
+    /// The stack: a CSV of dated files, a folder of them, STAC items or a multi-band raster.
+    ///
+    /// A CSV with a `date` column and each date's files (`path`[, `band`], or the --index
+    /// bands by role: `red`, `nir`, …; a mask in `scl`, `qa_pixel` or `mask`); a folder of
+    /// files with a date in each name (YYYYMMDD), with --band-files; STAC items on disk
+    /// (.json) with --band-files naming the assets; or a multi-band raster whose band i is
+    /// the date on row i of --dates.
     #[arg(long, value_name = "FILE|DIR", conflicts_with = "series")]
     pub stack: Option<PathBuf>,
     /// Each date's value is this index of its bands (NDVI from red and nir, …).
@@ -171,24 +175,50 @@ pub struct StackArgs {
         long,
         value_name = "ROLE=TEXT,…",
         requires = "stack",
-        value_delimiter = ','
+        value_delimiter = ',',
+        help_heading = "Stack",
+        hide_short_help = true
     )]
     pub band_files: Vec<String>,
     /// With a multi-band --stack: a CSV of the bands' dates (YYYY-MM-DD; a header line first).
-    #[arg(long, value_name = "FILE", requires = "stack")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "stack",
+        help_heading = "Stack",
+        hide_short_help = true
+    )]
     pub dates: Option<PathBuf>,
     /// Values are the rasters' raw values times this (e.g. 0.0001 for NDVI stored × 10,000).
-    #[arg(long, default_value_t = 1.0, requires = "stack")]
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        requires = "stack",
+        help_heading = "Stack",
+        hide_short_help = true
+    )]
     pub scale: f64,
     /// Memory budget for the strips of all dates read together.
-    #[arg(long, default_value = "1GB", requires = "stack")]
+    #[arg(
+        long,
+        default_value = "1GB",
+        requires = "stack",
+        help_heading = "Stack",
+        hide_short_help = true
+    )]
     pub memory: String,
     /// Only this window of the stack's grid, in pixels: COL,ROW,WIDTH,HEIGHT (a tile of a
     /// planned run).
-    #[arg(long, value_name = "COL,ROW,W,H", requires = "stack")]
+    #[arg(
+        long,
+        value_name = "COL,ROW,W,H",
+        requires = "stack",
+        help_heading = "Stack",
+        hide_short_help = true
+    )]
     pub window: Option<PixelWindow>,
     /// The output raster's format.
-    #[arg(long, default_value = "cog", value_parser = one_of::<Format>(Format::NAMES), requires = "stack")]
+    #[arg(long, default_value = "cog", value_parser = one_of::<Format>(Format::NAMES), requires = "stack", help_heading = "Stack", hide_short_help = true)]
     pub format: Format,
 }
 
@@ -198,9 +228,10 @@ pub struct BreaksArgs {
     pub series: SeriesArgs,
     #[command(flatten)]
     pub stack: StackArgs,
-    /// bfast-monitor (default), or ccdc: continuous change detection as lcmap-pyccd (a
-    /// series of the Landsat bands blue, green, red, nir, swir1, swir2, thermal and qa
-    /// as columns; segments and their breaks).
+    /// bfast-monitor, or ccdc (continuous change detection as lcmap-pyccd).
+    ///
+    /// ccdc takes a series of the Landsat bands blue, green, red, nir, swir1, swir2,
+    /// thermal and qa as columns, and gives segments and their breaks.
     #[arg(long, default_value = "bfast-monitor", value_parser = one_of::<String>(&["bfast-monitor", "ccdc"]), help_heading = "Method")]
     pub method: String,
     /// BFAST Monitor's monitoring period: START or START/END (dates, decimal years or
@@ -215,25 +246,38 @@ pub struct BreaksArgs {
         long,
         default_value = "roc",
         value_name = "roc|all|START[/END]",
-        help_heading = "Method"
+        help_heading = "Method",
+        hide_short_help = true
     )]
     pub history: HistoryChoice,
     /// Harmonic terms of the season (0–3).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(0..=3), help_heading = "Method")]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(0..=3), help_heading = "Method", hide_short_help = true)]
     pub harmonics: u8,
     /// Leave the trend term out of the model.
-    #[arg(long, help_heading = "Method")]
+    #[arg(long, help_heading = "Method", hide_short_help = true)]
     pub no_trend: bool,
     /// The MOSUM bandwidth as a share of the stable history: 0.25, 0.5 or 1.
-    #[arg(long, default_value_t = 0.25, help_heading = "Method")]
+    #[arg(
+        long,
+        default_value_t = 0.25,
+        help_heading = "Method",
+        hide_short_help = true
+    )]
     pub bandwidth: f64,
     /// The monitoring horizon the boundary holds for, as a multiple of the history: 2, 4,
     /// 6, 8 or 10.
-    #[arg(long, default_value_t = 10.0, help_heading = "Method")]
+    #[arg(
+        long,
+        default_value_t = 10.0,
+        help_heading = "Method",
+        hide_short_help = true
+    )]
     pub horizon: f64,
     /// Significance level of the monitoring test (0.001 … 0.05).
     #[arg(long, default_value_t = 0.05, help_heading = "Method")]
     pub level: f64,
+    /// A series: a CSV of the fit and the MOSUM; a stack: a COG of the break and its model.
+    ///
     /// A series: the series with the model's fit, its residuals and the MOSUM with its
     /// boundary (CSV). A stack: a COG of the break (decimal year) and its day of the year,
     /// the magnitude, the history's start, length, RMSE and R², the monitored observations.
@@ -261,7 +305,8 @@ pub struct BreaksArgs {
         value_name = "LON,LAT",
         requires = "stack",
         conflicts_with = "explain",
-        help_heading = "Output"
+        help_heading = "Output",
+        hide_short_help = true
     )]
     pub explain_point: Option<String>,
     /// A PNG of the series (or the explained pixel's) with its model, the monitoring
@@ -487,69 +532,79 @@ impl TrendArgs {
 #[derive(Debug, Args)]
 pub struct AccuracyArgs {
     /// The class map (e.g. --classes-out of raster change).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub map: PathBuf,
     /// The reference: a class raster (every pixel compared), or a vector file with the class
     /// in --field: sample points (Olofsson et al.'s estimators) or reference polygons (every
     /// cell whose centre they hold).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub reference: PathBuf,
     /// Points: the field holding each point's reference class.
-    #[arg(long, default_value = "reference")]
+    #[arg(long, default_value = "reference", help_heading = "Inputs")]
     pub field: String,
     /// Points: the layer (default: the first).
-    #[arg(long)]
+    #[arg(long, help_heading = "Inputs")]
     pub layer: Option<String>,
     /// The band of the map (and of a reference raster).
-    #[arg(long, default_value = "1")]
+    #[arg(long, default_value = "1", help_heading = "Inputs")]
     pub band: BandSel,
     /// Only these classes count (others excluded and counted), e.g. 0,1.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', help_heading = "Inputs")]
     pub classes: Vec<i64>,
     /// Warp a reference raster on another grid onto the map's: nearest or mode.
-    #[arg(long, value_parser = one_of::<Resampling>(Resampling::NAMES), value_name = "RESAMPLING", num_args = 0..=1, default_missing_value = "nearest")]
+    #[arg(long, value_parser = one_of::<Resampling>(Resampling::NAMES), value_name = "RESAMPLING", num_args = 0..=1, default_missing_value = "nearest", help_heading = "Inputs", hide_short_help = true)]
     pub align: Option<Resampling>,
     /// Pixel areas on geographic grids: ellipsoid or sphere.
-    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid")]
+    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid", help_heading = "Processing", hide_short_help = true)]
     pub area: AreaMethod,
     /// Memory budget (e.g. 512MB, 2GB).
-    #[arg(long, default_value = "1GB")]
+    #[arg(
+        long,
+        default_value = "1GB",
+        help_heading = "Processing",
+        hide_short_help = true
+    )]
     pub memory: String,
     /// Writes the per-class table as CSV.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub table: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct SampleDesignArgs {
     /// The class map to sample.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Sample")]
     pub map: PathBuf,
     /// The sample size.
-    #[arg(long)]
+    #[arg(long, help_heading = "Sample")]
     pub n: u64,
     /// proportional, equal, or min:N (proportional with at least N per class, as Olofsson
     /// et al. 2014 advise for rare change classes).
-    #[arg(long, default_value = "proportional")]
+    #[arg(long, default_value = "proportional", help_heading = "Sample")]
     pub allocation: Allocation,
     /// The seed of the draw (the same seed and map give the same points).
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, help_heading = "Sample")]
     pub seed: u64,
     /// Only these classes are strata, e.g. 0,1.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', help_heading = "Sample")]
     pub classes: Vec<i64>,
     /// The band of the map.
-    #[arg(long, default_value = "1")]
+    #[arg(long, default_value = "1", help_heading = "Sample")]
     pub band: BandSel,
     /// Pixel areas on geographic grids: ellipsoid or sphere.
-    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid")]
+    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid", help_heading = "Processing", hide_short_help = true)]
     pub area: AreaMethod,
     /// Memory budget (e.g. 512MB, 2GB).
-    #[arg(long, default_value = "1GB")]
+    #[arg(
+        long,
+        default_value = "1GB",
+        help_heading = "Processing",
+        hide_short_help = true
+    )]
     pub memory: String,
     /// The GeoPackage of points written (layer `sample`: id, map_class, row, col and an
     /// empty `reference` to fill in).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub out: PathBuf,
 }
 
@@ -567,29 +622,34 @@ pub struct SampleArgs {
 #[derive(Debug, Args)]
 pub struct TransitionsArgs {
     /// The earlier class raster.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub before: PathBuf,
     /// The later class raster (on the same grid, or warped with --align).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub after: PathBuf,
     /// The band of both (index or description).
-    #[arg(long, default_value = "1")]
+    #[arg(long, default_value = "1", help_heading = "Inputs")]
     pub band: BandSel,
     /// Warp the later raster onto the earlier one's grid: nearest or mode.
-    #[arg(long, value_parser = one_of::<Resampling>(Resampling::NAMES), value_name = "RESAMPLING", num_args = 0..=1, default_missing_value = "nearest")]
+    #[arg(long, value_parser = one_of::<Resampling>(Resampling::NAMES), value_name = "RESAMPLING", num_args = 0..=1, default_missing_value = "nearest", help_heading = "Inputs", hide_short_help = true)]
     pub align: Option<Resampling>,
     /// Cell areas on geographic grids: ellipsoid (WGS84 or the CRS's) or sphere.
-    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid")]
+    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid", help_heading = "Processing", hide_short_help = true)]
     pub area: AreaMethod,
     /// Memory budget (e.g. 512MB, 2GB).
-    #[arg(long, default_value = "1GB")]
+    #[arg(
+        long,
+        default_value = "1GB",
+        help_heading = "Processing",
+        hide_short_help = true
+    )]
     pub memory: String,
     /// Writes the transitions as CSV (from, to, cells, hectares); with --zones, a row per
     /// polygon and pair as .csv, .parquet or .gpkg.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub table: Option<PathBuf>,
     /// Per polygon: the polygons (any OGR source), weighted by exact coverage or --rule.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Zones")]
     pub zones: Option<PathBuf>,
     #[command(flatten)]
     pub polygons: ZoneOptions,
@@ -599,128 +659,165 @@ pub struct TransitionsArgs {
 #[derive(Debug, Args)]
 pub struct ZoneOptions {
     /// The layer of --zones (default: the first).
-    #[arg(long, requires = "zones")]
+    #[arg(
+        long,
+        requires = "zones",
+        help_heading = "Zones",
+        hide_short_help = true
+    )]
     pub layer: Option<String>,
     /// The CRS of a --zones layer that declares none (e.g. EPSG:4326); refused when it
     /// declares one.
-    #[arg(long, value_name = "CRS", requires = "zones")]
+    #[arg(
+        long,
+        value_name = "CRS",
+        requires = "zones",
+        help_heading = "Zones",
+        hide_short_help = true
+    )]
     pub zones_crs: Option<String>,
     /// Invalid geometries: repair (GEOS MakeValid, counted), skip (no cells, counted) or
     /// error.
-    #[arg(long, value_parser = one_of::<Invalid>(Invalid::NAMES), default_value = "repair")]
+    #[arg(long, value_parser = one_of::<Invalid>(Invalid::NAMES), default_value = "repair", help_heading = "Zones", hide_short_help = true)]
     pub invalid: Invalid,
     /// Cell weights: exact (the fraction of the cell inside, as exactextract) or centre (a
     /// cell is in when its centre is).
-    #[arg(long, value_parser = one_of::<Rule>(Rule::NAMES), default_value = "exact")]
+    #[arg(long, value_parser = one_of::<Rule>(Rule::NAMES), default_value = "exact", help_heading = "Zones")]
     pub rule: Rule,
     /// Only COUNT features of the layer from index START, in reading order (a task of a
     /// planned run).
-    #[arg(long, value_name = "START,COUNT", requires = "zones")]
+    #[arg(
+        long,
+        value_name = "START,COUNT",
+        requires = "zones",
+        help_heading = "Zones",
+        hide_short_help = true
+    )]
     pub features: Option<Features>,
 }
 
 #[derive(Debug, Args)]
 pub struct ZonalArgs {
     /// The raster.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub input: PathBuf,
     /// The band (index or description).
-    #[arg(long, default_value = "1")]
+    #[arg(long, default_value = "1", help_heading = "Inputs")]
     pub band: BandSel,
     /// The polygons: any OGR source (GeoPackage, GeoJSON, Shapefile, …).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Zones")]
     pub zones: PathBuf,
     #[command(flatten)]
     pub polygons: ZoneOptions,
     /// Which value is missing: `band` (the band's nodata value, the default), a value, or
     /// `none` (NaN is always missing).
-    #[arg(long, default_value = "band")]
+    #[arg(long, default_value = "band", help_heading = "Inputs")]
     pub nodata: Missing,
     /// Cell areas on geographic grids: ellipsoid (WGS84 or the CRS's) or sphere (radius
     /// 6,378,137 m, as exactextract).
-    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid")]
+    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid", help_heading = "Processing", hide_short_help = true)]
     pub area: AreaMethod,
     /// Memory budget (e.g. 512MB, 2GB).
-    #[arg(long, default_value = "1GB")]
+    #[arg(
+        long,
+        default_value = "1GB",
+        help_heading = "Processing",
+        hide_short_help = true
+    )]
     pub memory: String,
     /// The table written: .csv, .parquet, or .gpkg (the polygons with their attributes and
     /// the statistics).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct ForestLossArgs {
     /// Hansen tree cover 2000 (canopy %, integer).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub treecover: PathBuf,
     /// Hansen loss year (v = loss in 2000 + v; 0 = no loss), on the same grid.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub lossyear: PathBuf,
     /// GFW gross emissions (Mg CO2e per cell), on the same grid.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub emissions: Option<PathBuf>,
     /// The polygons: any OGR source (GeoPackage, GeoJSON, Shapefile, …).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Zones")]
     pub zones: PathBuf,
     #[command(flatten)]
     pub polygons: ZoneOptions,
     /// Canopy threshold, %: a cell is forest when its cover is greater.
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, default_value_t = 30.0, help_heading = "Forest")]
     pub min_cover: f64,
     /// Minimum patch size (e.g. 1ha, 0.5ha, 5000m2; 0ha keeps every patch): patches of
     /// 4-connected forest larger than it are kept.
-    #[arg(long, default_value = "1ha")]
+    #[arg(long, default_value = "1ha", help_heading = "Forest")]
     pub min_patch: String,
     /// Years reported, e.g. 2000-2023 (default: 2000 to the layer's GFC year, from its
     /// file name).
-    #[arg(long)]
+    #[arg(long, help_heading = "Forest")]
     pub years: Option<Years>,
     /// Cell areas on geographic grids: ellipsoid (default) or sphere (radius 6,378,137 m,
     /// as mapme.biodiversity through exactextractr: ~0.5 % larger at 18° N).
-    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid")]
+    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid", help_heading = "Processing", hide_short_help = true)]
     pub area: AreaMethod,
     /// Memory budget (e.g. 512MB, 2GB).
-    #[arg(long, default_value = "1GB")]
+    #[arg(
+        long,
+        default_value = "1GB",
+        help_heading = "Processing",
+        hide_short_help = true
+    )]
     pub memory: String,
     /// The table (a row per polygon and year): .csv, .parquet or .gpkg.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub out: Option<PathBuf>,
     /// A PNG of forest area over the years per polygon (the 8 largest).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub plot: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct LandscapeArgs {
     /// The class raster (integer values; a projected CRS in metres).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Input")]
     pub input: PathBuf,
     /// The band (index or description).
-    #[arg(long, default_value = "1")]
+    #[arg(long, default_value = "1", help_heading = "Input")]
     pub band: BandSel,
     /// Which value is nodata: `band` (the band's nodata value, the default), a value (e.g.
     /// 0, pylandstats' default), or `none`.
-    #[arg(long, default_value = "band")]
+    #[arg(long, default_value = "band", help_heading = "Input")]
     pub nodata: LandscapeNodata,
     /// Patch connectivity: 8 (FRAGSTATS' and pylandstats' default) or 4.
-    #[arg(long, value_parser = one_of::<Connectivity>(Connectivity::NAMES), default_value = "8")]
+    #[arg(long, value_parser = one_of::<Connectivity>(Connectivity::NAMES), default_value = "8", help_heading = "Metrics")]
     pub connectivity: Connectivity,
     /// Core area: cells farther than this many cells (4-neighbour steps) from an edge.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, help_heading = "Metrics")]
     pub edge_depth: usize,
     /// Count edges against nodata and the raster's border as edge.
-    #[arg(long)]
+    #[arg(long, help_heading = "Metrics", hide_short_help = true)]
     pub count_boundary: bool,
     /// Memory budget (e.g. 512MB, 2GB).
-    #[arg(long, default_value = "1GB")]
+    #[arg(
+        long,
+        default_value = "1GB",
+        help_heading = "Processing",
+        hide_short_help = true
+    )]
     pub memory: String,
     /// Writes the metrics as CSV (one row per class, then the landscape).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub table: Option<PathBuf>,
     /// Moving window instead: the width of a square window (e.g. 1km, 500m), centred on
     /// each cell; writes a raster per metric into --out-dir.
-    #[arg(long, value_name = "LENGTH", requires = "out_dir")]
+    #[arg(
+        long,
+        value_name = "LENGTH",
+        requires = "out_dir",
+        help_heading = "Moving window"
+    )]
     pub window: Option<String>,
     /// Moving-window metrics: shdi, shei, te, ed, richness, pland:CLASS, and the patch
     /// metrics np, pd, lpi, area_mn, mesh (their cost grows with the window's area).
@@ -728,14 +825,20 @@ pub struct LandscapeArgs {
         long,
         value_delimiter = ',',
         default_value = "shdi,shei,ed,richness",
-        requires = "window"
+        requires = "window",
+        help_heading = "Moving window"
     )]
     pub metrics: Vec<Metric>,
     /// The folder of the moving-window rasters (METRIC.tif; created if missing).
-    #[arg(long, value_name = "DIR", requires = "window")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        requires = "window",
+        help_heading = "Moving window"
+    )]
     pub out_dir: Option<PathBuf>,
     /// Moving-window rasters: cog or gtiff.
-    #[arg(long, value_parser = one_of::<Format>(Format::NAMES), default_value = "cog", requires = "window")]
+    #[arg(long, value_parser = one_of::<Format>(Format::NAMES), default_value = "cog", requires = "window", help_heading = "Moving window", hide_short_help = true)]
     pub format: Format,
 }
 
@@ -744,25 +847,49 @@ pub struct LandscapeArgs {
 pub struct RoleArgs {
     /// One file per band: the red band's (band 1 of it; FILE#N or FILE#DESCRIPTION for
     /// another band).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Bands, one file each")]
     pub red: Option<BandRef>,
     /// The nir band's file (FILE#N or FILE#DESCRIPTION for another band than 1).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Bands, one file each")]
     pub nir: Option<BandRef>,
     /// The green band's file (FILE#N or FILE#DESCRIPTION for another band than 1).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub green: Option<BandRef>,
     /// The blue band's file (FILE#N or FILE#DESCRIPTION for another band than 1).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub blue: Option<BandRef>,
     /// The swir1 band's file (FILE#N or FILE#DESCRIPTION for another band than 1).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub swir1: Option<BandRef>,
     /// The swir2 band's file (FILE#N or FILE#DESCRIPTION for another band than 1).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub swir2: Option<BandRef>,
     /// Expression bands: NAME=FILE[#BAND], repeatable.
-    #[arg(long = "band", value_name = "NAME=FILE")]
+    #[arg(
+        long = "band",
+        value_name = "NAME=FILE",
+        help_heading = "Bands, one file each"
+    )]
     pub named: Vec<NamedBand>,
 }
 
@@ -770,59 +897,84 @@ pub struct RoleArgs {
 #[derive(Debug, Args)]
 pub struct CommonArgs {
     /// Output raster.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub out: PathBuf,
     /// cog (Cloud-Optimised GeoTIFF with overviews) or gtiff (tiled GeoTIFF).
-    #[arg(long, value_parser = one_of::<Format>(Format::NAMES), default_value = "cog")]
+    #[arg(long, value_parser = one_of::<Format>(Format::NAMES), default_value = "cog", help_heading = "Output")]
     pub format: Format,
     /// deflate, zstd or none.
-    #[arg(long, value_parser = one_of::<Compression>(Compression::NAMES), default_value = "deflate")]
+    #[arg(long, value_parser = one_of::<Compression>(Compression::NAMES), default_value = "deflate", help_heading = "Output", hide_short_help = true)]
     pub compress: Compression,
     /// Compression level (DEFLATE 1–9, ZSTD 1–22) [default: 1].
-    #[arg(long)]
+    #[arg(long, help_heading = "Output", hide_short_help = true)]
     pub level: Option<u8>,
     /// Memory budget for the strips in flight (e.g. 1GB, 512MB).
-    #[arg(long, default_value = "1GB")]
+    #[arg(
+        long,
+        default_value = "1GB",
+        help_heading = "Processing",
+        hide_short_help = true
+    )]
     pub memory: String,
     /// Scale and offset for every input band instead of the files' own (value = raw ×
     /// scale + offset), e.g. --scale 0.0001 for Sentinel-2 L1C/L2A digital numbers.
-    #[arg(long)]
+    #[arg(long, help_heading = "Processing", hide_short_help = true)]
     pub scale: Option<f64>,
     /// The offset of that scaling (with --scale).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        help_heading = "Processing",
+        hide_short_help = true
+    )]
     pub offset: Option<f64>,
     /// any: a pixel missing in any input is missing (default); ignore: read nodata values
     /// as ordinary values.
-    #[arg(long, value_parser = one_of::<NodataRule>(NodataRule::NAMES), default_value = "any")]
+    #[arg(long, value_parser = one_of::<NodataRule>(NodataRule::NAMES), default_value = "any", help_heading = "Processing", hide_short_help = true)]
     pub nodata: NodataRule,
     /// Resampling of bands on another grid than the output's: nearest, bilinear, cubic,
     /// average, mode.
-    #[arg(long, value_parser = one_of::<Resampling>(Resampling::NAMES), default_value = "nearest")]
+    #[arg(long, value_parser = one_of::<Resampling>(Resampling::NAMES), default_value = "nearest", help_heading = "Processing", hide_short_help = true)]
     pub resampling: Resampling,
     /// The output grid: that of this raster (e.g. a 20 m band to work at 20 m, with
     /// --resampling average); default the grid of the first band (of the before date).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Processing",
+        hide_short_help = true
+    )]
     pub grid: Option<PathBuf>,
     /// Only this window of the output grid, in pixels: COL,ROW,WIDTH,HEIGHT (a tile of a
     /// planned run; inputs on the grid are read as they are, never resampled).
-    #[arg(long, value_name = "COL,ROW,WIDTH,HEIGHT")]
+    #[arg(
+        long,
+        value_name = "COL,ROW,WIDTH,HEIGHT",
+        help_heading = "Processing",
+        hide_short_help = true
+    )]
     pub window: Option<PixelWindow>,
 }
 
 #[derive(Debug, Args)]
 pub struct IndexArgs {
     /// ndvi, nbr, ndmi, ndwi, evi or savi.
-    #[arg(long, value_parser = one_of::<Index>(Index::NAMES), conflicts_with = "expr")]
+    #[arg(long, value_parser = one_of::<Index>(Index::NAMES), conflicts_with = "expr", help_heading = "Inputs")]
     pub index: Option<Index>,
     /// A band-math expression, e.g. "(b8-b4)/(b8+b4)"; names are --band NAME=FILE, or bN
     /// for band N of --input.
-    #[arg(long)]
+    #[arg(long, help_heading = "Inputs")]
     pub expr: Option<String>,
     /// A multi-band file; --bands maps roles to its bands.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub input: Option<PathBuf>,
     /// Roles of --input's bands, e.g. red=3,nir=4 (index or description).
-    #[arg(long, value_delimiter = ',', value_name = "ROLE=BAND")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ROLE=BAND",
+        help_heading = "Inputs"
+    )]
     pub bands: Vec<RoleBand>,
     #[command(flatten)]
     pub roles: RoleArgs,
@@ -833,165 +985,289 @@ pub struct IndexArgs {
 #[derive(Debug, Args)]
 pub struct ChangeArgs {
     /// ndvi, nbr, ndmi, ndwi, evi or savi: the index differenced between the dates.
-    #[arg(long, value_parser = one_of::<Index>(Index::NAMES), conflicts_with_all = ["expr", "method"])]
+    #[arg(long, value_parser = one_of::<Index>(Index::NAMES), conflicts_with_all = ["expr", "method"], help_heading = "Inputs")]
     pub index: Option<Index>,
     /// A band-math expression instead of an index (bN: band N of --before/--after), computed
     /// for each date and differenced as an index is.
-    #[arg(long, conflicts_with = "method")]
+    #[arg(long, conflicts_with = "method", help_heading = "Inputs")]
     pub expr: Option<String>,
-    /// cva (change vector analysis) or irmad (iteratively reweighted MAD, Nielsen 2007) over
-    /// the bands of --before/--after (or --cva-bands), or of per-band files
+    /// cva (change vector analysis) or irmad (iteratively reweighted MAD, Nielsen 2007).
+    ///
+    /// Over the bands of --before/--after (or --cva-bands), or of per-band files
     /// (--before-blue … --after-swir2, the same roles for both dates).
-    #[arg(long, value_parser = one_of::<MethodName>(MethodName::NAMES))]
+    #[arg(long, value_parser = one_of::<MethodName>(MethodName::NAMES), help_heading = "Method (CVA, IR-MAD)")]
     pub method: Option<MethodName>,
     /// CVA: centre each band's difference on its mean and divide by its standard deviation.
-    #[arg(long)]
+    #[arg(long, help_heading = "Method (CVA, IR-MAD)", hide_short_help = true)]
     pub standardize: bool,
     /// CVA: make the dates comparable first: none, zscore (each date's band standardised),
     /// histogram (after matched to before) or pif (after mapped onto before over IR-MAD's
     /// invariant pixels).
-    #[arg(long, value_parser = one_of::<Normalize>(Normalize::NAMES), default_value = "none")]
+    #[arg(long, value_parser = one_of::<Normalize>(Normalize::NAMES), default_value = "none", help_heading = "Method (CVA, IR-MAD)", hide_short_help = true)]
     pub normalize: Normalize,
     /// IR-MAD: the most iterations.
-    #[arg(long, default_value_t = 200)]
+    #[arg(
+        long,
+        default_value_t = 200,
+        help_heading = "Method (CVA, IR-MAD)",
+        hide_short_help = true
+    )]
     pub max_iterations: usize,
     /// IR-MAD: stop when no canonical correlation moves by this much.
-    #[arg(long, default_value_t = 1e-6)]
+    #[arg(
+        long,
+        default_value_t = 1e-6,
+        help_heading = "Method (CVA, IR-MAD)",
+        hide_short_help = true
+    )]
     pub tolerance: f64,
     /// IR-MAD: the scale of the MAD variates in the chi-square statistic: robust (median
     /// absolute deviation over the pixels; the chi-square quantiles hold for unchanged
     /// pixels) or canonical (Nielsen 2007's sqrt(2(1 − ρ)), which over-flags).
-    #[arg(long, value_parser = one_of::<MadScale>(MadScale::NAMES), default_value = "robust")]
+    #[arg(long, value_parser = one_of::<MadScale>(MadScale::NAMES), default_value = "robust", help_heading = "Method (CVA, IR-MAD)", hide_short_help = true)]
     pub mad_scale: MadScale,
     /// Bands for CVA and IR-MAD (index or description), default all.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        help_heading = "Method (CVA, IR-MAD)",
+        hide_short_help = true
+    )]
     pub cva_bands: Vec<BandSel>,
     /// Multi-band files of the two dates; --bands maps roles to their bands.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub before: Option<PathBuf>,
     /// The after date's multi-band file (--bands maps its roles as for --before).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub after: Option<PathBuf>,
     /// Roles of the multi-band files' bands, e.g. red=B04,nir=B08 (index or description).
-    #[arg(long, value_delimiter = ',', value_name = "ROLE=BAND")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ROLE=BAND",
+        help_heading = "Inputs"
+    )]
     pub bands: Vec<RoleBand>,
     /// One file per band and date: the red band of the before date (FILE or FILE#BAND).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub before_red: Option<BandRef>,
     /// The nir band of the before date, its own file (FILE or FILE#BAND).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub before_nir: Option<BandRef>,
     /// The green band of the before date, its own file (FILE or FILE#BAND).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub before_green: Option<BandRef>,
     /// The blue band of the before date, its own file (FILE or FILE#BAND).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub before_blue: Option<BandRef>,
     /// The swir1 band of the before date, its own file (FILE or FILE#BAND).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub before_swir1: Option<BandRef>,
     /// The swir2 band of the before date, its own file (FILE or FILE#BAND).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub before_swir2: Option<BandRef>,
     /// The red band of the after date, its own file (FILE or FILE#BAND).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub after_red: Option<BandRef>,
     /// The nir band of the after date, its own file (FILE or FILE#BAND).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub after_nir: Option<BandRef>,
     /// The green band of the after date, its own file (FILE or FILE#BAND).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub after_green: Option<BandRef>,
     /// The blue band of the after date, its own file (FILE or FILE#BAND).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub after_blue: Option<BandRef>,
     /// The swir1 band of the after date, its own file (FILE or FILE#BAND).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub after_swir1: Option<BandRef>,
     /// The swir2 band of the after date, its own file (FILE or FILE#BAND).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Bands, one file each",
+        hide_short_help = true
+    )]
     pub after_swir2: Option<BandRef>,
     /// Which way: after-minus-before (default; dNDVI) or before-minus-after (default for
     /// nbr: dNBR).
-    #[arg(long, value_parser = one_of::<Difference>(Difference::NAMES))]
+    #[arg(long, value_parser = one_of::<Difference>(Difference::NAMES), help_heading = "Inputs", hide_short_help = true)]
     pub difference: Option<Difference>,
     /// RdNBR: the difference over sqrt(|before's index|).
-    #[arg(long)]
+    #[arg(long, help_heading = "Inputs", hide_short_help = true)]
     pub relative: bool,
-    /// otsu, ki (Kittler–Illingworth minimum error), em (two-Gaussian mixture, Bayes
-    /// boundary), kmeans or kmeans:3, chi2:P (IR-MAD: the chi-square quantile, e.g.
-    /// chi2:0.99), a value, or classes (dNBR severity; the default for nbr). Default otsu;
-    /// chi2:0.99 for irmad.
-    #[arg(long, allow_hyphen_values = true)]
+    /// otsu, ki, em, kmeans[:K], chi2:P, a value, or classes [default: otsu; classes for nbr,
+    /// chi2:0.99 for irmad].
+    ///
+    /// otsu; ki (Kittler–Illingworth minimum error); em (two-Gaussian mixture, Bayes
+    /// boundary); kmeans or kmeans:3; chi2:P (IR-MAD: the chi-square quantile, e.g.
+    /// chi2:0.99); a value; or classes (dNBR severity).
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        help_heading = "Threshold and classes"
+    )]
     pub threshold: Option<ThresholdChoice>,
     /// Histogram bins of the otsu, ki, em and kmeans thresholds.
-    #[arg(long, default_value_t = 256)]
+    #[arg(
+        long,
+        default_value_t = 256,
+        help_heading = "Threshold and classes",
+        hide_short_help = true
+    )]
     pub bins: usize,
     /// Warn when more than this share of the valid pixels is classed as change (0 to 1).
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(
+        long,
+        default_value_t = 0.2,
+        help_heading = "Threshold and classes",
+        hide_short_help = true
+    )]
     pub max_change_share: f64,
     /// Refuse (no output) instead of warning when the checks find the threshold implausible.
-    #[arg(long)]
+    #[arg(long, help_heading = "Threshold and classes", hide_short_help = true)]
     pub strict: bool,
     /// Change is above or below the threshold (default: below for an index difference
     /// after − before, above otherwise).
-    #[arg(long, value_parser = one_of::<Direction>(Direction::NAMES))]
+    #[arg(long, value_parser = one_of::<Direction>(Direction::NAMES), help_heading = "Threshold and classes", hide_short_help = true)]
     pub direction: Option<Direction>,
     /// Sentinel-2 scene classification of each date; --scl-classes masked (default
     /// 3,8,9,10).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Masks")]
     pub scl_before: Option<BandRef>,
     /// The after date's scene classification.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Masks")]
     pub scl_after: Option<BandRef>,
     /// SCL classes masked: 3 cloud shadow, 8–9 cloud, 10 cirrus by default.
-    #[arg(long, value_delimiter = ',', default_values_t = [3i64, 8, 9, 10])]
+    #[arg(long, value_delimiter = ',', default_values_t = [3i64, 8, 9, 10], help_heading = "Masks", hide_short_help = true)]
     pub scl_classes: Vec<i64>,
     /// Landsat QA_PIXEL of each date; --qa-bits masked (default 1,2,3,4).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Masks",
+        hide_short_help = true
+    )]
     pub qa_before: Option<BandRef>,
     /// The after date's QA_PIXEL.
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Masks",
+        hide_short_help = true
+    )]
     pub qa_after: Option<BandRef>,
     /// QA_PIXEL bits masked: 1 dilated cloud, 2 cirrus, 3 cloud, 4 cloud shadow by default.
-    #[arg(long, value_delimiter = ',', default_values_t = [1u32, 2, 3, 4])]
+    #[arg(long, value_delimiter = ',', default_values_t = [1u32, 2, 3, 4], help_heading = "Masks", hide_short_help = true)]
     pub qa_bits: Vec<u32>,
     /// A mask raster of each date (non-zero masked).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Masks",
+        hide_short_help = true
+    )]
     pub mask_before: Option<BandRef>,
     /// The after date's mask raster.
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Masks",
+        hide_short_help = true
+    )]
     pub mask_after: Option<BandRef>,
     /// Grow masks by this many pixels.
-    #[arg(long, default_value_t = 0)]
+    #[arg(
+        long,
+        default_value_t = 0,
+        help_heading = "Masks",
+        hide_short_help = true
+    )]
     pub mask_buffer: usize,
-    /// Minimum mapping unit: 0.5ha, 5000m2, 0.01km2, or pixels (5px, also without a CRS);
-    /// patches smaller are merged into their largest neighbour.
-    #[arg(long)]
+    /// Minimum mapping unit: 0.5ha, 5000m2, 0.01km2, or pixels (5px).
+    ///
+    /// Patches smaller are merged into their largest neighbour; pixels serve also without
+    /// a CRS.
+    #[arg(long, help_heading = "Threshold and classes")]
     pub mmu: Option<String>,
     /// Connectivity of patches: 4 or 8.
-    #[arg(long, value_parser = one_of::<Connectivity>(Connectivity::NAMES), default_value = "4")]
+    #[arg(long, value_parser = one_of::<Connectivity>(Connectivity::NAMES), default_value = "4", help_heading = "Threshold and classes", hide_short_help = true)]
     pub connectivity: Connectivity,
     /// Warp the after date onto the before date's grid when they differ, with this
     /// resampling (default nearest).
-    #[arg(long, value_parser = one_of::<Resampling>(Resampling::NAMES), num_args = 0..=1, default_missing_value = "nearest")]
+    #[arg(long, value_parser = one_of::<Resampling>(Resampling::NAMES), num_args = 0..=1, default_missing_value = "nearest", help_heading = "Processing", hide_short_help = true)]
     pub align: Option<Resampling>,
     /// Pixel areas on geographic grids: ellipsoid (default) or sphere.
-    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid")]
+    #[arg(long, value_parser = one_of::<AreaMethod>(AreaMethod::NAMES), default_value = "ellipsoid", help_heading = "Processing", hide_short_help = true)]
     pub area: AreaMethod,
     /// The class map alone as a byte GeoTIFF (255 missing).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub classes_out: Option<PathBuf>,
     /// CSV of area per class.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub table: Option<PathBuf>,
     /// PNG quicklook: the value before and after (the index, or CVA's first band) and the
     /// classes, with a legend.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub quicklook: Option<PathBuf>,
     /// Change values only (band 2 left empty; no threshold, no classes): a tile of a planned
     /// run whose merge thresholds and classifies the whole image (Otsu, --mmu).
-    #[arg(long, conflicts_with_all = ["classes_out", "table", "quicklook"])]
+    #[arg(long, conflicts_with_all = ["classes_out", "table", "quicklook"], help_heading = "Output", hide_short_help = true)]
     pub defer_classes: bool,
     #[command(flatten)]
     pub common: CommonArgs,

@@ -69,11 +69,11 @@ pub struct PlanZonesArgs {
     #[command(flatten)]
     pub plan: PlanCommon,
     /// Polygons per task (in the layer's reading order).
-    #[arg(long, default_value_t = 100, value_name = "N")]
+    #[arg(long, default_value_t = 100, value_name = "N", help_heading = "Tasks")]
     pub per_task: usize,
     /// The merged table's format: csv, parquet (typed columns) or gpkg (the polygons with
     /// their rows); the tasks write theirs alike.
-    #[arg(long, default_value = "csv", value_name = "FORMAT", value_parser = one_of::<String>(&["csv", "parquet", "gpkg"]))]
+    #[arg(long, default_value = "csv", value_name = "FORMAT", value_parser = one_of::<String>(&["csv", "parquet", "gpkg"]), help_heading = "Tasks")]
     pub table_format: String,
     /// The options of the command.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
@@ -97,38 +97,43 @@ pub enum PlanBuilding {
 #[derive(Debug, Args)]
 pub struct PlanCommon {
     /// The run folder to create (absent or empty).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Run folder")]
     pub out: PathBuf,
     /// The manifest: parquet or csv.
-    #[arg(long, default_value = "parquet", value_parser = one_of::<String>(&["parquet", "csv"]))]
+    #[arg(long, default_value = "parquet", value_parser = one_of::<String>(&["parquet", "csv"]), help_heading = "Run folder")]
     pub manifest_format: String,
     /// Slurm partition of the tasks and the merge.
-    #[arg(long)]
+    #[arg(long, help_heading = "Slurm")]
     pub partition: Option<String>,
     /// Slurm account to charge.
-    #[arg(long)]
+    #[arg(long, help_heading = "Slurm")]
     pub account: Option<String>,
     /// CPUs of each task (the size of its thread pool).
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(long, default_value_t = 1, value_name = "N", help_heading = "Slurm")]
     pub cpus_per_task: usize,
     /// Memory per node, as sbatch takes it (e.g. 8G).
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", help_heading = "Slurm")]
     pub mem: Option<String>,
     /// Time limit of each task and the merge, as sbatch takes it (e.g. 01:00:00).
-    #[arg(long, value_name = "LIMIT")]
+    #[arg(long, value_name = "LIMIT", help_heading = "Slurm")]
     pub time: Option<String>,
     /// At most this many array tasks at once.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Slurm")]
     pub max_parallel: Option<usize>,
     /// Slurm job name [default: terrawatt-<kind>].
-    #[arg(long)]
+    #[arg(long, help_heading = "Slurm")]
     pub job_name: Option<String>,
     /// Memory budget of the merge (its --memory, e.g. 8GB): a minimum mapping unit over
     /// the whole image holds 5 bytes a pixel [default: 1GB].
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", help_heading = "Run folder")]
     pub merge_memory: Option<String>,
     /// The terrawatt executable the batch scripts run [default: this one].
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Run folder",
+        hide_short_help = true
+    )]
     pub executable: Option<PathBuf>,
 }
 
@@ -138,7 +143,7 @@ pub struct PlanTilesArgs {
     pub plan: PlanCommon,
     /// Tile size in pixels: 4096px (square) or 2048x1024px (columns × rows); or a length
     /// on a projected grid (40km, 5000m), the nearest whole number of pixels.
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", help_heading = "Tasks")]
     pub tile_size: String,
     /// The options of the command.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
@@ -153,10 +158,10 @@ pub struct PlanBacktestArgs {
     /// `forecast backtest` option as a column (site_lat, tilt, capacity, weather, start, …;
     /// `site_file` for --site); empty cells leave the option out. Relative paths are taken
     /// from the file's folder.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Tasks")]
     pub sites: PathBuf,
     /// Sites per task.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(long, default_value_t = 1, value_name = "N", help_heading = "Tasks")]
     pub per_task: usize,
     /// The options of `forecast backtest` shared by every site.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -168,10 +173,10 @@ pub struct PlanSavingsArgs {
     #[command(flatten)]
     pub plan: PlanCommon,
     /// Folder of meter files (every .csv, .csv.gz and .parquet in it).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Tasks")]
     pub meters: PathBuf,
     /// Meters per task.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(long, default_value_t = 1, value_name = "N", help_heading = "Tasks")]
     pub per_task: usize,
     /// The options of `building portfolio`.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
