@@ -333,13 +333,7 @@ fn raster_steps(span: &mut Span, ctx: &Ctx, args: &DemoArgs, t: &mut String) -> 
             )?)?)
         },
         km2,
-        |v| {
-            format!(
-                "raster change: NDVI 2023-06 → 2024-06 on the sample scene (16 km², 10 m), SCL clouds and shadows masked ({:.1} %), dNDVI < −0.2, 0.5 ha minimum mapping unit: {:.2} ha cleared",
-                100.0 * f64_of(&v["masked_share"]),
-                f64_of(&v["changed_ha"])
-            )
-        },
+        change_text,
     )?;
     let landscape = step(
         span,
@@ -352,15 +346,7 @@ fn raster_steps(span: &mut Span, ctx: &Ctx, args: &DemoArgs, t: &mut String) -> 
             )?)
         },
         km2,
-        |v| {
-            format!(
-                "landscape: the sample land cover (5 classes): {} patches, Shannon diversity {:.3}; forest effective mesh size {:.1} ha, core area {:.1} ha",
-                v["patches"],
-                f64_of(&v["shannon_diversity"]),
-                f64_of(&v["forest_mesh_ha"]),
-                f64_of(&v["forest_core_ha"])
-            )
-        },
+        landscape_text,
     )?;
     let forest = step(
         span,
@@ -373,16 +359,7 @@ fn raster_steps(span: &mut Span, ctx: &Ctx, args: &DemoArgs, t: &mut String) -> 
             )?)
         },
         km2,
-        |v| {
-            let reserve = &v["zones"][0];
-            format!(
-                "forest loss: the sample reserve (canopy > 30 %, patches > 1 ha): {:.2} ha of forest in 2000, {:.2} ha in 2024 ({:.2} ha lost in {} years with loss)",
-                f64_of(&reserve["forest_2000_ha"]),
-                f64_of(&reserve["forest_2024_ha"]),
-                f64_of(&reserve["loss_ha"]),
-                reserve["years_with_loss"]
-            )
-        },
+        forest_text,
     )?;
     let breaks = step(
         span,
@@ -395,19 +372,54 @@ fn raster_steps(span: &mut Span, ctx: &Ctx, args: &DemoArgs, t: &mut String) -> 
             )?)?)
         },
         |v| FunctionalUnit::new("megapixel", v["megapixels"].as_f64().unwrap_or(0.0)),
-        |v| {
-            format!(
-                "breaks: BFAST Monitor on the sample NDVI stack ({} pixels × {} dates, a third clouded), monitoring from 2021: {:.1} % of the {} drops found (median {:.0} days after), false alarms on {:.1} % of stable pixels",
-                v["pixels"],
-                v["dates"],
-                100.0 * f64_of(&v["drops_found"]),
-                v["drops"],
-                f64_of(&v["median_delay_days"]),
-                100.0 * f64_of(&v["false_alarms"])
-            )
-        },
+        breaks_text,
     )?;
     Ok(vec![change, landscape, forest, breaks])
+}
+
+/// The demo line of the change step.
+fn change_text(v: &Value) -> String {
+    format!(
+        "raster change: NDVI 2023-06 → 2024-06 on the sample scene (16 km², 10 m), SCL clouds and shadows masked ({:.1} %), dNDVI < −0.2, 0.5 ha minimum mapping unit: {:.2} ha cleared",
+        100.0 * f64_of(&v["masked_share"]),
+        f64_of(&v["changed_ha"])
+    )
+}
+
+/// The demo line of the landscape step.
+fn landscape_text(v: &Value) -> String {
+    format!(
+        "landscape: the sample land cover (5 classes): {} patches, Shannon diversity {:.3}; forest effective mesh size {:.1} ha, core area {:.1} ha",
+        v["patches"],
+        f64_of(&v["shannon_diversity"]),
+        f64_of(&v["forest_mesh_ha"]),
+        f64_of(&v["forest_core_ha"])
+    )
+}
+
+/// The demo line of the forest-loss step.
+fn forest_text(v: &Value) -> String {
+    let reserve = &v["zones"][0];
+    format!(
+        "forest loss: the sample reserve (canopy > 30 %, patches > 1 ha): {:.2} ha of forest in 2000, {:.2} ha in 2024 ({:.2} ha lost in {} years with loss)",
+        f64_of(&reserve["forest_2000_ha"]),
+        f64_of(&reserve["forest_2024_ha"]),
+        f64_of(&reserve["loss_ha"]),
+        reserve["years_with_loss"]
+    )
+}
+
+/// The demo line of the breaks step.
+fn breaks_text(v: &Value) -> String {
+    format!(
+        "breaks: BFAST Monitor on the sample NDVI stack ({} pixels × {} dates, a third clouded), monitoring from 2021: {:.1} % of the {} drops found (median {:.0} days after), false alarms on {:.1} % of stable pixels",
+        v["pixels"],
+        v["dates"],
+        100.0 * f64_of(&v["drops_found"]),
+        v["drops"],
+        f64_of(&v["median_delay_days"]),
+        100.0 * f64_of(&v["false_alarms"])
+    )
 }
 
 /// The demo's wind task: a generic 3.6 MW turbine (rotor 120 m, cut-in 3, rated 12,

@@ -455,12 +455,9 @@ fn duration(name: &str, text: &str) -> Result<i64> {
 }
 
 /// The data, site and model options as checked settings.
-fn data_settings(a: &DataArgs) -> Result<DataSettings> {
-    let zone =
-        a.tz.as_deref()
-            .map(parse_zone)
-            .transpose()
-            .map_err(|e| anyhow!(e))?;
+/// The interval, the horizon in intervals and the training window in intervals, checked
+/// against each other.
+fn steps(a: &DataArgs) -> Result<(i64, usize, usize)> {
     let step = duration("interval", &a.interval)?;
     let horizon_s = duration("horizon", &a.horizon)?;
     if horizon_s % step != 0 {
@@ -481,7 +478,11 @@ fn data_settings(a: &DataArgs) -> Result<DataSettings> {
             a.horizon
         );
     }
-    let label: StampLabel = a.label.parse().map_err(|e| anyhow!("--label {e}"))?;
+    Ok((step, horizon, (window_s / step) as usize))
+}
+
+/// The quantiles, sorted and distinct, and the way their bands are made for `learner`.
+fn bands(a: &DataArgs, learner: &Learner) -> Result<(Vec<f64>, IntervalMethod)> {
     let mut quantiles = a.quantiles.clone();
     for q in &quantiles {
         if !(*q > 0.0 && *q < 1.0) {
@@ -490,7 +491,6 @@ fn data_settings(a: &DataArgs) -> Result<DataSettings> {
     }
     quantiles.sort_by(f64::total_cmp);
     quantiles.dedup();
-    let learner = learner_of(a)?;
     let method: IntervalMethod = match &a.intervals {
         Some(m) if m == "gbm" && matches!(learner, Learner::Linear { .. }) => bail!(
             "--intervals gbm: quantile boosting is not the linear model that forecasts; with --model linear use --intervals quantile (linear quantile regression), cqr or conformal (the default)"
@@ -499,8 +499,21 @@ fn data_settings(a: &DataArgs) -> Result<DataSettings> {
         None => IntervalMethod::default_for(&learner),
     };
     if !quantiles.is_empty() {
-        method.check(&learner)?;
+        method.check(learner)?;
     }
+    Ok((quantiles, method))
+}
+
+fn data_settings(a: &DataArgs) -> Result<DataSettings> {
+    let zone =
+        a.tz.as_deref()
+            .map(parse_zone)
+            .transpose()
+            .map_err(|e| anyhow!(e))?;
+    let (step, horizon, window) = steps(a)?;
+    let label: StampLabel = a.label.parse().map_err(|e| anyhow!("--label {e}"))?;
+    let learner = learner_of(a)?;
+    let (quantiles, method) = bands(a, &learner)?;
     let site = site_from(a)?;
     let wind = wind_from(a)?;
     if a.lags == 0 {
@@ -514,7 +527,7 @@ fn data_settings(a: &DataArgs) -> Result<DataSettings> {
         step,
         horizon,
         horizon_text: a.horizon.clone(),
-        window: (window_s / step) as usize,
+        window,
         train_window_text: a.train_window.clone(),
         label,
         weather: a.weather.clone(),

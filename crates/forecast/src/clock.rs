@@ -182,18 +182,19 @@ pub enum TimeFix {
 impl TimeFix {
     /// `+60min`, `-30min`, `1h` (the stamps are that late) or an IANA zone
     /// (`America/Denver`).
-    pub fn parse(text: &str) -> Result<TimeFix, String> {
+    pub fn parse(text: &str) -> crate::Result<TimeFix> {
         let t = text.trim();
         if t.starts_with(['+', '-']) || t.starts_with(|c: char| c.is_ascii_digit()) {
             let (sign, rest) = match t.strip_prefix('-') {
                 Some(r) => (-1, r),
                 None => (1, t.trim_start_matches('+')),
             };
-            let s = terrawatt_table::time::parse_duration(rest).map_err(|e| e.to_string())?;
+            let s = terrawatt_table::time::parse_duration(rest)
+                .map_err(|e| crate::ForecastError::Setting(e.to_string()))?;
             return Ok(TimeFix::Constant(sign * s));
         }
         t.parse::<Tz>().map(TimeFix::Zone).map_err(|_| {
-            format!("'{t}': expected a shift such as +60min or -30min (the stamps are that late), or an IANA zone such as America/Denver (the stamps are its daylight-saving wall clock)")
+            crate::ForecastError::Setting(format!("'{t}': expected a shift such as +60min or -30min (the stamps are that late), or an IANA zone such as America/Denver (the stamps are its daylight-saving wall clock)"))
         })
     }
 
@@ -229,14 +230,14 @@ pub struct TimeFixReport {
 
 /// Moves the series' values by `fix`; intervals left without a value are missing. A
 /// constant shift must be a whole number of intervals.
-pub fn apply(series: &mut Series, fix: TimeFix) -> Result<TimeFixReport, String> {
+pub fn apply(series: &mut Series, fix: TimeFix) -> crate::Result<TimeFixReport> {
     if let TimeFix::Constant(s) = fix
         && s % series.step != 0
     {
-        return Err(format!(
+        return Err(crate::ForecastError::Setting(format!(
             "a shift of {} s is not a whole number of {} s intervals",
             s, series.step
-        ));
+        )));
     }
     let n = series.len();
     let mut out = vec![f64::NAN; n];
@@ -433,9 +434,10 @@ mod tests {
         assert!(
             apply(&mut s, TimeFix::parse("7min").unwrap())
                 .unwrap_err()
+                .to_string()
                 .contains("whole number")
         );
-        let e = TimeFix::parse("Mars/Olympus").unwrap_err();
+        let e = TimeFix::parse("Mars/Olympus").unwrap_err().to_string();
         assert!(e.contains("IANA zone"), "{e}");
     }
 }
