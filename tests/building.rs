@@ -472,6 +472,42 @@ fn parquet_table(path: &Path, n: usize) {
     .unwrap();
 }
 
+/// Boosting on Parquet selects its columns as it reads them: the target among the features,
+/// or a feature named twice, is refused there too, with no output.
+#[test]
+fn boosting_on_parquet_refuses_the_target_or_a_repeated_column_among_the_features() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("loads.parquet");
+    parquet_table(&data, 300);
+    let out = dir.path().join("m.json");
+    for (features, said) in [
+        ("a,load", "include the target column 'load'"),
+        ("a,c,a", "'a' is named twice"),
+    ] {
+        support::fails(
+            &[
+                "building",
+                "fit",
+                "--data",
+                s(&data),
+                "--target",
+                "load",
+                "--features",
+                features,
+                "--model",
+                "gbm",
+                "--drop-missing",
+                "--memory",
+                "1GB",
+                "--out",
+                s(&out),
+            ],
+            &out,
+            &[said, "loads.parquet"],
+        );
+    }
+}
+
 #[test]
 fn boosting_on_parquet_reads_a_column_at_a_time_and_fits_the_model_of_the_whole_table() {
     let dir = tempfile::tempdir().unwrap();

@@ -514,6 +514,41 @@ fn a_column_named_twice_is_refused() {
     assert_energy_line(&o);
 }
 
+/// The target among `--features` (a model shown its own answer fits it exactly) and a
+/// feature named twice are refused, naming the column, with no output, on CSV and on
+/// Parquet read by columns (boosting).
+#[test]
+fn the_target_or_a_repeated_column_among_the_features_is_refused() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = repo.join("notebooks-data/buildings.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.json");
+    for (features, model, said) in [
+        (
+            "u_wall,heating_kwh_m2",
+            "ols",
+            "include the target column 'heating_kwh_m2'",
+        ),
+        (
+            "u_wall,heating_kwh_m2",
+            "gbm",
+            "include the target column 'heating_kwh_m2'",
+        ),
+        ("u_wall,u_roof,u_wall", "ols", "'u_wall' is named twice"),
+    ] {
+        let o = run(&fit_args(
+            &data,
+            &out,
+            &["--features", features, "--model", model],
+        ));
+        assert_eq!(o.status.code(), Some(1), "{features} {model}");
+        let e = stderr(&o);
+        assert!(e.contains(said) && e.contains("buildings.csv"), "{e}");
+        assert!(!out.exists());
+        assert_energy_line(&o);
+    }
+}
+
 /// `--quantile 2` is named as the user gave it, with what a quantile is (issue 18, part 6).
 #[test]
 fn a_quantile_outside_0_1_is_named_as_given() {

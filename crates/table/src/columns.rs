@@ -138,6 +138,9 @@ impl ParquetColumns {
         let mut wanted: Vec<String> = features.map(<[String]>::to_vec).unwrap_or_default();
         wanted.extend(target.map(str::to_string));
         self.header.require(&wanted)?;
+        if let Some(f) = features {
+            self.header.check_features(target, f)?;
+        }
         let n = self.n_rows;
         // the target first: its missing values decide the kept rows as the features' do
         let mut missing_at: Vec<(String, usize, usize)> = Vec::new();

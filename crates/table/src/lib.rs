@@ -425,6 +425,30 @@ impl Table {
         }
     }
 
+    /// Refuses features given by name that name a column twice or include the target: a
+    /// model shown its own target fits it exactly and predicts nothing it was not given.
+    pub(crate) fn check_features(&self, target: Option<&str>, features: &[String]) -> Result<()> {
+        let invalid = |message: String| {
+            Err(TableError::Invalid {
+                path: self.path.clone(),
+                message,
+            })
+        };
+        if let Some(t) = target
+            && features.iter().any(|f| f == t)
+        {
+            return invalid(format!(
+                "the features include the target column '{t}': a model given its own target fits it exactly and predicts nothing it was not given; leave it out of the features"
+            ));
+        }
+        for (i, f) in features.iter().enumerate() {
+            if features[..i].contains(f) {
+                return invalid(format!("the feature column '{f}' is named twice"));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether a column is numeric: a numeric type, or text whose values all parse (or are
     /// missing tokens) with at least one number.
     pub fn is_numeric(&self, name: &str) -> bool {
@@ -598,6 +622,9 @@ impl Table {
             wanted.push(t.to_string());
         }
         self.require(&wanted)?;
+        if let Some(f) = features {
+            self.check_features(target, f)?;
+        }
         let features: Vec<String> = match features {
             Some(f) => f.to_vec(),
             None => self
