@@ -439,6 +439,57 @@ fn a_linear_model_makes_its_own_bands() {
     assert_eq!(report(&rep)["results"]["intervals"], "cqr");
 }
 
+/// The target given again as weather (the same file as --data and --weather, or a copy in
+/// kW in a combined table) is refused before any fit: it would hand the model the answer.
+/// A column that is not the target (the power an interval later) passes this check.
+#[test]
+fn the_target_given_as_weather_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("f.csv");
+    let power = series_file(dir.path(), "p.csv", |_| {});
+    let text = std::fs::read_to_string(&power).unwrap();
+    let rows: Vec<(&str, f64)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (t, v) = l.split_once(',').unwrap();
+            (t, v.parse().unwrap())
+        })
+        .collect();
+    let mut combined = String::from("time,power_kw,next\n");
+    for (i, (t, v)) in rows.iter().enumerate() {
+        let next = rows.get(i + 1).map_or(0.0, |r| r.1);
+        combined.push_str(&format!("{t},{},{next}\n", v / 1000.0));
+    }
+    let weather = dir.path().join("weather.csv");
+    std::fs::write(&weather, combined).unwrap();
+    let run = |file: &Path, column: &str| {
+        let mut a = power_backtest(&power);
+        a.extend_from_slice(&[
+            "--weather",
+            s(file),
+            "--weather-columns",
+            column,
+            "--out",
+            s(&out),
+        ]);
+        terrawatt(&a)
+    };
+    for (file, column, said) in [
+        (&power, "power", "column 'power' is the target 'power'"),
+        (&weather, "power_kw", "is the target 'power' of"),
+    ] {
+        let o = run(file, column);
+        assert_eq!(o.status.code(), Some(1));
+        let e = stderr(&o);
+        assert!(e.contains(said) && e.contains("leave it out"), "{e}");
+        assert!(!out.exists());
+    }
+    assert!(stderr(&run(&weather, "power_kw")).contains("times 0.001"));
+    let e = stderr(&run(&weather, "next"));
+    assert!(!e.contains("is the target"), "{e}");
+}
+
 /// A small hourly-by-15-minute CSV; `edit` may change the rows.
 fn series_file(
     dir: &Path,

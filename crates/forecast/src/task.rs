@@ -268,6 +268,9 @@ impl Prepared {
             .map(|&t| calendar_angles(t, series.offset))
             .unzip();
         let (weather, aligned) = read_weather(s, span, &centres)?;
+        if let Some(x) = &weather {
+            refuse_the_target_as_weather(s, &series, x)?;
+        }
         let mut inputs = Inputs {
             y: series.values.clone(),
             poa_clear: clear.poa,
@@ -371,6 +374,51 @@ fn read_weather(s: &DataSettings, span: &mut Span, centres: &[i64]) -> Result<Al
             Ok((None, vec![]))
         }
     }
+}
+
+/// Refuses a weather column that is the target itself: equal to it, or to it times a
+/// constant (W and kW), within a thousandth of the column's largest value at every stamp
+/// of the series the weather has. Such a column hands the model the answer (its skill
+/// would be a leak's): the same file given as --data and --weather, or the power among a
+/// combined table's --weather-columns.
+fn refuse_the_target_as_weather(s: &DataSettings, series: &Series, x: &Exogenous) -> Result<()> {
+    let stamps: Vec<i64> = (0..series.len()).map(|i| series.time(i)).collect();
+    for (name, w) in x.names.iter().zip(x.align(&stamps)) {
+        let pairs: Vec<(f64, f64)> = series
+            .values
+            .iter()
+            .zip(&w)
+            .filter(|(a, b)| a.is_finite() && b.is_finite())
+            .map(|(a, b)| (*a, *b))
+            .collect();
+        let nonzero = pairs.iter().filter(|p| p.0 != 0.0).count();
+        let Some(&(y0, w0)) = pairs.iter().max_by(|a, b| a.0.abs().total_cmp(&b.0.abs())) else {
+            continue;
+        };
+        if nonzero < 10 || w0 == 0.0 {
+            continue;
+        }
+        let c = w0 / y0;
+        let scale = pairs.iter().map(|p| p.1.abs()).fold(0.0, f64::max);
+        if pairs
+            .iter()
+            .all(|&(a, b)| (b - c * a).abs() <= 1e-3 * scale)
+        {
+            let times = if c == 1.0 {
+                String::new()
+            } else {
+                format!(" times {c}")
+            };
+            return Err(ForecastError::Setting(format!(
+                "--weather {}: column '{name}' is the target '{}' of {}{times} at all {} times both have: it would hand the model the answer, and the skill scores would be a leak's; leave it out of --weather-columns",
+                s.weather.as_deref().unwrap_or(Path::new("")).display(),
+                s.target,
+                s.data.display(),
+                pairs.len()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A duration (`15min`, `1h`, `30d`) in whole steps of `step` seconds; the error names the
