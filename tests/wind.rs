@@ -489,3 +489,85 @@ fn impossible_wind_weather_is_missing_and_a_cut_row_is_refused() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("line 21: 6 fields, the header has 7"), "{e}");
 }
+
+/// A column in another unit than windpowerlib's (temperatures in °C, pressures in hPa) is
+/// refused with the unit it reads as, not screened away value by value; a file with no
+/// hour the chain can use is refused rather than totalled as nothing over no hours.
+#[test]
+fn weather_in_another_unit_or_with_no_usable_hour_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/wind-weather-sample.csv");
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let names: Vec<String> = text
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    // every value of one variable changed by `f` (or emptied)
+    let edited = |name: &str, variable: &str, f: &dyn Fn(f64) -> String| {
+        let mut out = String::new();
+        for (i, l) in text.lines().enumerate() {
+            let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
+            if i >= 2 {
+                for (c, n) in names.iter().enumerate() {
+                    if n == variable {
+                        cells[c] = f(cells[c].parse().unwrap());
+                    }
+                }
+            }
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+        let p = dir.path().join(name);
+        std::fs::write(&p, out).unwrap();
+        p
+    };
+    let out = dir.path().join("series.csv");
+    let generic = [
+        "--rated-kw",
+        "3000",
+        "--hub-height",
+        "80",
+        "--rotor-diameter",
+        "110",
+        "--cut-in",
+        "3",
+        "--rated-speed",
+        "12",
+        "--cut-out",
+        "25",
+        "--density-correction",
+        "--out",
+        s(&out),
+    ];
+    for (file, variable, f, said) in [
+        (
+            "celsius.csv",
+            "temperature",
+            &(|v: f64| format!("{:.2}", v - 273.15)) as &dyn Fn(f64) -> String,
+            "read as °C",
+        ),
+        (
+            "hpa.csv",
+            "pressure",
+            &|v: f64| format!("{:.2}", v / 100.0),
+            "read as hPa",
+        ),
+        (
+            "calm.csv",
+            "wind_speed",
+            &|_| String::new(),
+            "no hour of the",
+        ),
+    ] {
+        let w = edited(file, variable, f);
+        let o = simulate(None, &w, &generic);
+        assert_eq!(o.status.code(), Some(1), "{file}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(said) && e.contains(file), "{e}");
+        assert!(!out.exists());
+    }
+}

@@ -264,6 +264,25 @@ impl FarmReport {
     }
 }
 
+/// Refuses a run in which no hour has the weather the chain needs: its totals would be
+/// nothing over no hours (a capacity factor of NaN), which is no result.
+fn require_some_power(w: &WindWeather, hours: &[HubHour]) -> Result<(), WindError> {
+    if hours.iter().any(|h| h.power.is_finite()) {
+        return Ok(());
+    }
+    Err(WindError::Invalid {
+        path: w.path.clone(),
+        message: format!(
+            "no hour of the {} has all the weather the chain needs, so there is no power to total{}",
+            hours.len(),
+            w.screened
+                .iter()
+                .map(|(name, count, why)| format!("; {name}: {count} values set missing ({why})"))
+                .collect::<String>()
+        ),
+    })
+}
+
 fn screened_text(screened: &[(String, usize, String)]) -> String {
     let mut text = String::new();
     for (name, count, why) in screened {
@@ -280,6 +299,7 @@ pub fn run(settings: &Settings, span: &mut Span) -> Result<Report, WindError> {
         density_correction: settings.density_correction,
     };
     let hours = span.phase("simulate", |_| chain::run(&w, &power, &settings.chain))?;
+    require_some_power(&w, &hours)?;
     write_series(span, settings.out.as_deref(), &w.times, &hours)?;
     Ok(Report {
         turbine: settings.turbine.clone(),
@@ -309,6 +329,7 @@ pub fn run_farm(settings: &FarmSettings, span: &mut Span) -> Result<FarmReport, 
             path: settings.farm_file.clone(),
             source: Box::new(e),
         })?;
+    require_some_power(&w, &run.hours)?;
     write_series(span, settings.out.as_deref(), &w.times, &run.hours)?;
     Ok(FarmReport {
         plan: settings.plan.clone(),

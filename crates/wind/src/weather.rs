@@ -36,6 +36,39 @@ fn plausible(variable: &str) -> Option<(f64, f64, &'static str)> {
     }
 }
 
+/// The median of the finite values (NaN if none).
+fn median_of(values: &[f64]) -> f64 {
+    let mut v: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// What a column whose values mostly fall outside their range was most likely given in.
+fn unit_hint(variable: &str, median: f64) -> String {
+    let within = |lo: f64, hi: f64| (lo..=hi).contains(&median);
+    match variable {
+        "temperature" if within(-90.0, 70.0) => {
+            format!(
+                "they read as °C (median {median}); the file's temperatures are in K (°C + 273.15)"
+            )
+        }
+        "pressure" if within(300.0, 1100.0) => {
+            format!(
+                "they read as hPa (median {median}); the file's pressures are in Pa (hPa × 100)"
+            )
+        }
+        "pressure" if within(30.0, 110.0) => {
+            format!(
+                "they read as kPa (median {median}); the file's pressures are in Pa (kPa × 1000)"
+            )
+        }
+        _ => format!("median {median}: check the column's unit (windpowerlib's: m/s, K, Pa, m)"),
+    }
+}
+
 impl WindWeather {
     pub fn read(path: &Path) -> Result<WindWeather, WindError> {
         let text = std::fs::read_to_string(path).map_err(|e| WindError::Io {
@@ -125,6 +158,7 @@ impl WindWeather {
         let mut screened = Vec::new();
         for c in &mut columns {
             let range = plausible(&c.variable);
+            let median = median_of(&c.values);
             let (mut non_finite, mut codes, mut out) = (0, 0, 0);
             for v in c.values.iter_mut() {
                 if v.is_nan() {
@@ -145,6 +179,15 @@ impl WindWeather {
                 *v = f64::NAN;
             }
             let name = format!("{} at {} m", c.variable, c.height);
+            let read = c.values.iter().filter(|v| v.is_finite()).count() + out;
+            if let Some((_, _, why)) = range
+                && out * 2 > read
+            {
+                return Err(invalid(format!(
+                    "{name}: {out} of its {read} values are {why}: {}",
+                    unit_hint(&c.variable, median)
+                )));
+            }
             for (n, why) in [
                 (non_finite, "infinite"),
                 (codes, "a missing-value code (−999, −9999, 9999, 99999)"),
