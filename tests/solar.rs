@@ -632,3 +632,69 @@ fn an_interrupted_position_run_leaves_nothing_and_ends_with_its_energy_line() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// Weather in another unit is refused with the unit it reads as, not screened value by
+/// value into a plausible-looking year: air temperatures in K or °F, irradiance in kW/m²;
+/// a year with no interval the system can use is refused rather than totalled as nothing
+/// (the project's PVGIS sample, one column changed).
+#[test]
+fn weather_in_another_unit_or_with_no_usable_interval_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/weather-sample.csv");
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let header = text
+        .lines()
+        .position(|l| l.starts_with("time(UTC)"))
+        .unwrap();
+    let names: Vec<&str> = text.lines().nth(header).unwrap().split(',').collect();
+    // the sample with every value of `column` changed by `f`
+    let edited = |name: &str, column: &str, f: &dyn Fn(f64) -> String| {
+        let c = names.iter().position(|n| *n == column).unwrap();
+        let mut out = String::new();
+        for (i, l) in text.lines().enumerate() {
+            let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
+            if i > header && cells.len() == names.len() {
+                cells[c] = f(cells[c].parse().unwrap());
+            }
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+        let p = dir.path().join(name);
+        std::fs::write(&p, out).unwrap();
+        p
+    };
+    let sys = system_file(dir.path(), "[array]\nkwp = 4.0\ntilt = 30\n");
+    let series = dir.path().join("s.csv");
+    // the sample as it is: a whole year
+    let o = simulate(None, &sample, &sys, &["--out", s(&series)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::remove_file(&series).unwrap();
+    for (file, column, f, said) in [
+        (
+            "kelvin.csv",
+            "T2m",
+            &(|v: f64| format!("{:.2}", v + 273.15)) as &dyn Fn(f64) -> String,
+            "read as K",
+        ),
+        (
+            "fahrenheit.csv",
+            "T2m",
+            &|v: f64| format!("{:.1}", v * 1.8 + 32.0),
+            "read as °F",
+        ),
+        (
+            "kw.csv",
+            "G(h)",
+            &|v: f64| format!("{:.4}", v / 1000.0),
+            "kW/m² (× 1000)",
+        ),
+        ("no-air.csv", "T2m", &|_| "nan".into(), "no power to total"),
+    ] {
+        let w = edited(file, column, f);
+        let o = simulate(None, &w, &sys, &["--out", s(&series)]);
+        assert_eq!(o.status.code(), Some(1), "{file}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains(said) && e.contains(file), "{e}");
+        assert!(!series.exists());
+    }
+}

@@ -54,6 +54,16 @@ impl fmt::Display for Label {
     }
 }
 
+/// The median of values (NaN if none).
+fn median_of(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 fn invalid(path: &Path, message: impl Into<String>) -> SolarError {
     SolarError::File {
         path: path.to_path_buf(),
@@ -132,7 +142,15 @@ impl Weather {
     /// negative night-time offset is kept, as pvlib keeps it) or above 1,500 W/m² (above the
     /// solar constant), air and dew-point temperatures outside −90…+70 °C, wind speeds below
     /// 0 or above 113 m/s, pressures outside 30–110 kPa. Every reader applies it.
-    pub fn screen(&mut self) {
+    ///
+    /// A column in another unit is refused rather than screened value by value: more than
+    /// half its values outside the range; temperatures above 60 °C (no air is that warm)
+    /// in more than 1 % of the values (°F or K); irradiance whose largest value over a
+    /// month or more outside the polar circles is at most 5 W/m² (kW/m² or MJ/m² an hour).
+    pub fn screen(&mut self) -> Result<(), SolarError> {
+        let polar = self.latitude.abs() > 66.5;
+        let month = self.times.len() as i64 * self.interval >= 30 * 86_400;
+        let path = self.path.clone();
         let sentinel = |v: f64| matches!(v, -999.0 | -9999.0 | 9999.0 | 99999.0);
         type Rule = (f64, f64, &'static str);
         let irr: Rule = (-10.0, 1500.0, "irradiance outside −10…1500 W/m²");
@@ -155,6 +173,45 @@ impl Weather {
             ),
         ];
         for (name, col, (lo, hi, rule)) in rules {
+            let read: Vec<f64> = col
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite() && !sentinel(*v))
+                .collect();
+            let refuse = |message: String| {
+                Err(SolarError::File {
+                    path: path.clone(),
+                    key: name.to_string(),
+                    message: format!("{name}: {message}"),
+                })
+            };
+            let outside = read.iter().filter(|v| **v < lo || **v > hi).count();
+            let median = median_of(&read);
+            let hot = read.iter().filter(|v| **v > 60.0).count();
+            let largest = read.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if lo == -90.0 && hot >= 10 && hot * 100 > read.len() {
+                let unit = if median > 183.0 {
+                    "K (°C = K − 273.15)"
+                } else {
+                    "°F (°C = (°F − 32) × 5/9)"
+                };
+                return refuse(format!(
+                    "{hot} of its {} values are above 60 °C (up to {largest}), which no air reaches: they read as {unit}; °C expected",
+                    read.len()
+                ));
+            }
+            if outside * 2 > read.len() {
+                return refuse(format!(
+                    "{outside} of its {} values are {rule} (median {median}): another unit?",
+                    read.len()
+                ));
+            }
+            if lo == -10.0 && month && !polar && largest > 0.0 && largest <= 5.0 {
+                return refuse(format!(
+                    "its largest value over {} days is {largest} W/m², less than any sunny hour gives: kW/m² (× 1000) or MJ/m² an hour (× 277.8)? W/m² expected",
+                    self.times.len() as i64 * self.interval / 86_400
+                ));
+            }
             let (mut non_finite, mut sentinels, mut out) = (0, 0, 0);
             for v in col.iter_mut() {
                 if v.is_nan() {
@@ -186,6 +243,7 @@ impl Weather {
                 }
             }
         }
+        Ok(())
     }
 
     /// The hours the file's intervals cover, those of the calendar year it is placed in,
@@ -376,7 +434,7 @@ pub fn read_tmy3(path: &Path, year: i32) -> Result<Weather, SolarError> {
         return Err(invalid(path, "no data rows"));
     }
     record_missing(&mut w, missing);
-    w.screen();
+    w.screen()?;
     Ok(w)
 }
 
@@ -567,7 +625,7 @@ pub fn read_pvgis_tmy(path: &Path, year: i32) -> Result<Weather, SolarError> {
         w.latitude, w.longitude
     );
     sort_by_time(&mut w);
-    w.screen();
+    w.screen()?;
     Ok(w)
 }
 
@@ -672,7 +730,7 @@ pub fn read_tmy2(path: &Path, year: i32) -> Result<Weather, SolarError> {
         return Err(invalid(path, "no data rows"));
     }
     record_missing(&mut w, missing);
-    w.screen();
+    w.screen()?;
     Ok(w)
 }
 
@@ -747,7 +805,7 @@ pub fn read_epw(path: &Path, year: i32) -> Result<Weather, SolarError> {
         return Err(invalid(path, "no data rows"));
     }
     record_missing(&mut w, missing);
-    w.screen();
+    w.screen()?;
     Ok(w)
 }
 
@@ -869,7 +927,7 @@ pub fn read_psm3(path: &Path, year: i32) -> Result<Weather, SolarError> {
         sort_by_time(&mut w);
     }
     w.interval = w.times[1] - w.times[0];
-    w.screen();
+    w.screen()?;
     Ok(w)
 }
 

@@ -95,6 +95,22 @@ pub fn run(s: &Settings, span: &mut Span) -> Result<Report, SolarError> {
     let (rows_h, year_h, holes) = w.coverage(s.year);
     let missing_h = sim.missing_intervals as f64 * w.interval as f64 / 3600.0;
     let covered_h = (rows_h - missing_h).max(0.0);
+    if sim.missing_intervals >= w.times.len() {
+        // nothing over no hours is no result (its capacity factor is NaN)
+        let screened: String = w
+            .screened
+            .iter()
+            .map(|(c, n, why)| format!("; {c}: {n} values set missing ({why})"))
+            .collect();
+        return Err(SolarError::File {
+            path: w.path.clone(),
+            key: String::new(),
+            message: format!(
+                "none of its {} intervals has all the weather the system needs (ghi, dni, dhi, temp_air), so there is no power to total{screened}",
+                w.times.len()
+            ),
+        });
+    }
     let typical_year = matches!(s.weather, WeatherSource::File(_));
     let whole = typical_year && holes.is_empty() && covered_h >= year_h - 1e-6;
     if typical_year && !whole && !s.allow_partial {

@@ -95,7 +95,7 @@ impl Weather {
             missing: Vec::new(),
             screened: Vec::new(),
         };
-        w.screen();
+        w.screen()?;
         Ok(w)
     }
 }
