@@ -560,6 +560,11 @@ fn bad_inputs_are_refused_with_the_row() {
     // out of order
     let f = series_file(dir.path(), "order.csv", |r| r.swap(20, 21));
     run(&f, &[], &["order.csv", "line 23", "sort the file"]);
+    // hourly rows given as 15-minute data: three of every four intervals would be empty
+    let f = series_file(dir.path(), "hourly.csv", |r| {
+        r.retain(|(t, _)| t.contains(":00:00"));
+    });
+    run(&f, &[], &["hourly.csv", "interval is 3600 s, not the 900 s given"]);
     // an all-missing target
     let f = series_file(dir.path(), "empty.csv", |r| {
         for x in r.iter_mut() {

@@ -100,6 +100,18 @@ impl Series {
         }
         let first = first.expect("rows");
         let last = prev.expect("rows").0;
+        // every stamp a whole number of longer intervals apart: the data's interval is that
+        let spacing = stamps
+            .windows(2)
+            .map(|w| w[1].expect("checked").t - w[0].expect("checked").t)
+            .fold(0, gcd);
+        if stamps.len() > 2 && spacing > step {
+            return Err(invalid(format!(
+                "every stamp is a multiple of {spacing} s from the next, so the data's interval is {spacing} s, not the {step} s given (--interval): {} of every {} intervals would be empty; give the data's interval",
+                spacing / step - 1,
+                spacing / step
+            )));
+        }
         let n = ((last - first.t) / step) as usize + 1;
         let mut out = vec![f64::NAN; n];
         for (s, v) in stamps.iter().zip(values) {
@@ -121,6 +133,11 @@ impl Series {
             missing,
         })
     }
+}
+
+/// The greatest common divisor (Euclid's).
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 { a.abs() } else { gcd(b, a % b) }
 }
 
 /// A table, its stamps (one per row), and named numeric columns.
