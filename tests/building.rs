@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 mod support;
-use support::{s, stderr, terrawatt};
+use support::{s, stderr, stdout, terrawatt};
 
 /// The sample's heating load as the target, its cooling load left out.
 const HEATING: [&str; 4] = ["--target", "heating_kwh_m2", "--exclude", "cooling_kwh_m2"];
@@ -90,6 +90,70 @@ fn fit_then_predict_on_the_sample() {
         "row,prediction,heating_kwh_m2"
     );
     assert_eq!(text.lines().count(), 401);
+    // the training data lies inside its own ranges, which the model file keeps
+    assert_eq!(saved["ranges"].as_array().unwrap().len(), 12);
+    assert_eq!(
+        r["results"]["outside_training_range"],
+        serde_json::json!([])
+    );
+    // floor areas in ft² (the sample's × 10.764): the rows above the training range said
+    let sample_text = std::fs::read_to_string(sample()).unwrap();
+    let mut ft2 = String::new();
+    for (i, l) in sample_text.lines().enumerate() {
+        let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
+        if i > 0 {
+            cells[0] = format!("{}", cells[0].parse::<f64>().unwrap() * 10.764);
+        }
+        ft2.push_str(&cells.join(","));
+        ft2.push('\n');
+    }
+    let ft2_file = dir.path().join("ft2.csv");
+    std::fs::write(&ft2_file, ft2).unwrap();
+    let o = terrawatt(&[
+        "building",
+        "predict",
+        "--model",
+        s(&model),
+        "--data",
+        s(&ft2_file),
+        "--out",
+        s(&preds),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let outside = &r["results"]["outside_training_range"];
+    assert_eq!(outside.as_array().unwrap().len(), 1, "{outside}");
+    assert_eq!(outside[0]["feature"], "floor_area_m2");
+    let (least, greatest) = (
+        saved["ranges"][0][0].as_f64().unwrap(),
+        saved["ranges"][0][1].as_f64().unwrap(),
+    );
+    let above = sample_text
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let v = l.split(',').next().unwrap().parse::<f64>().unwrap() * 10.764;
+            v > greatest || v < least
+        })
+        .count();
+    assert!(above > 200, "{above}");
+    assert_eq!(outside[0]["rows"], above);
+    let o = terrawatt(&[
+        "building",
+        "predict",
+        "--model",
+        s(&model),
+        "--data",
+        s(&ft2_file),
+        "--out",
+        s(&preds),
+    ]);
+    assert!(
+        stdout(&o).contains("another unit than in training?"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -541,6 +605,8 @@ fn boosting_on_parquet_reads_a_column_at_a_time_and_fits_the_model_of_the_whole_
     assert!(whole["results"]["read"].is_null());
     assert_eq!(m1["model"], m2["model"], "the same model either way");
     assert_eq!(m1["features"], m2["features"]);
+    assert_eq!(m1["ranges"], m2["ranges"], "the same ranges either way");
+    assert_eq!(m1["ranges"].as_array().unwrap().len(), 3);
     let d = &by_columns["results"]["data"];
     assert_eq!(d, &whole["results"]["data"]);
     assert_eq!(d["dropped_rows"], 2);

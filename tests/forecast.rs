@@ -564,7 +564,11 @@ fn bad_inputs_are_refused_with_the_row() {
     let f = series_file(dir.path(), "hourly.csv", |r| {
         r.retain(|(t, _)| t.contains(":00:00"));
     });
-    run(&f, &[], &["hourly.csv", "interval is 3600 s, not the 900 s given"]);
+    run(
+        &f,
+        &[],
+        &["hourly.csv", "interval is 3600 s, not the 900 s given"],
+    );
     // an all-missing target
     let f = series_file(dir.path(), "empty.csv", |r| {
         for x in r.iter_mut() {

@@ -165,11 +165,29 @@ pub fn predict(span: &mut Span, _ctx: &Ctx, a: &BuildingPredictArgs) -> Result<O
             sel.dropped_rows
         )?;
     }
+    let outside = saved.outside_training(sel.x.view());
+    for o in &outside {
+        writeln!(
+            t,
+            "note: {}: {} of {} rows outside the training range {}…{}, where the model extrapolates{}",
+            o.feature,
+            o.rows,
+            o.of,
+            o.least,
+            o.greatest,
+            if 2 * o.rows > o.of {
+                " (most of them: another unit than in training?)"
+            } else {
+                ""
+            }
+        )?;
+    }
     let mut results = json!({
         "predictions": sel.rows.len(),
         "rows_without_prediction": sel.dropped_rows,
         "model_kind": saved.model.kind(),
         "features": saved.features,
+        "outside_training_range": outside,
     });
     if let Some((obs, _)) = &target {
         let pairs: Vec<(f64, f64)> = obs

@@ -177,6 +177,8 @@ pub struct Fitted {
     pub features: Vec<String>,
     pub target: String,
     pub rows: usize,
+    /// Each feature's training range, [least, greatest], kept in the model file.
+    pub ranges: Vec<[f64; 2]>,
     /// The green choice's candidates (empty for one family).
     pub candidates: Vec<Candidate>,
     pub results: Value,
@@ -317,6 +319,7 @@ pub fn fit(s: &FitSettings, span: &mut Span, progress: impl FnMut(&str)) -> Resu
         features: sel.features.clone(),
         target,
         rows: y.len(),
+        ranges: terrawatt_learn::persist::ranges_of(x),
         candidates,
         results,
         text_head: head,
@@ -355,14 +358,18 @@ fn gb(bytes: u64) -> String {
 }
 
 /// The columns, as they are read, binned for the booster.
-struct BinSink(BinnedBuilder);
+/// The binned features, and each one's range.
+struct BinSink(BinnedBuilder, Vec<[f64; 2]>);
 
 impl ColumnSink for BinSink {
     fn start(&mut self, rows: usize) {
         self.0.start(rows);
+        self.1.clear();
     }
     fn push(&mut self, values: &[f64]) {
         self.0.push(values);
+        self.1
+            .push(terrawatt_learn::persist::range_of(values.iter().copied()));
     }
 }
 
@@ -406,8 +413,8 @@ fn fit_by_columns(s: &FitSettings, span: &mut Span, target: String) -> Result<Fi
     } else {
         MissingPolicy::Error
     };
-    let mut sink = BinSink(BinnedBuilder::new(max_bins));
-    let (sel, binned) = span.phase("load", |_| -> Result<_> {
+    let mut sink = BinSink(BinnedBuilder::new(max_bins), Vec::new());
+    let (sel, binned, ranges) = span.phase("load", |_| -> Result<_> {
         let sel = columns.select(
             Some(&target),
             s.data.features.as_deref(),
@@ -415,7 +422,7 @@ fn fit_by_columns(s: &FitSettings, span: &mut Span, target: String) -> Result<Fi
             policy,
             &mut sink,
         )?;
-        Ok((sel, sink.0.finish()))
+        Ok((sel, sink.0.finish(), sink.1))
     })?;
     let mut head = String::new();
     let data = Notes {
@@ -463,6 +470,7 @@ fn fit_by_columns(s: &FitSettings, span: &mut Span, target: String) -> Result<Fi
         features: sel.features.clone(),
         target,
         rows: y.len(),
+        ranges,
         candidates: vec![],
         results,
         text_head: head,
@@ -567,6 +575,7 @@ impl Fitted {
             self.rows,
         );
         saved.meta = json!({ "seed": seed, "data": data.display().to_string() });
+        saved.ranges = self.ranges.clone();
         span.phase("write", |_| {
             terrawatt_meter::write_atomic(out, saved.to_json().as_bytes())
         })

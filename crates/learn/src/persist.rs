@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{LearnError, Result};
@@ -24,6 +25,37 @@ pub struct SavedModel {
     /// Anything else worth keeping (scores, the command line, the seed).
     #[serde(default)]
     pub meta: serde_json::Value,
+    /// Each feature's range in training, [least, greatest], in the model's order (absent
+    /// from files written before it was kept: then nothing is checked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<[f64; 2]>,
+}
+
+/// A feature with values outside its training range, where a model extrapolates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outside {
+    pub feature: String,
+    /// Rows with a value below the least or above the greatest seen in training.
+    pub rows: usize,
+    /// Rows looked at.
+    pub of: usize,
+    pub least: f64,
+    pub greatest: f64,
+}
+
+/// Each column's [least, greatest] finite value ([NaN, NaN] for a column without one).
+pub fn ranges_of(x: ArrayView2<'_, f64>) -> Vec<[f64; 2]> {
+    x.columns()
+        .into_iter()
+        .map(|c| range_of(c.iter().copied()))
+        .collect()
+}
+
+/// The [least, greatest] finite value ([NaN, NaN] if none).
+pub fn range_of(values: impl Iterator<Item = f64>) -> [f64; 2] {
+    values
+        .filter(|v| v.is_finite())
+        .fold([f64::NAN, f64::NAN], |[lo, hi], v| [lo.min(v), hi.max(v)])
 }
 
 impl SavedModel {
@@ -36,7 +68,31 @@ impl SavedModel {
             n_train,
             model,
             meta: serde_json::Value::Null,
+            ranges: Vec::new(),
         }
+    }
+
+    /// The features of `x` (columns in the model's order) with values outside their
+    /// training range; none where the file keeps no ranges.
+    pub fn outside_training(&self, x: ArrayView2<'_, f64>) -> Vec<Outside> {
+        if self.ranges.len() != x.ncols() {
+            return Vec::new();
+        }
+        self.features
+            .iter()
+            .zip(&self.ranges)
+            .zip(x.columns())
+            .filter_map(|((feature, &[least, greatest]), c)| {
+                let rows = c.iter().filter(|v| **v < least || **v > greatest).count();
+                (rows > 0).then(|| Outside {
+                    feature: feature.clone(),
+                    rows,
+                    of: c.len(),
+                    least,
+                    greatest,
+                })
+            })
+            .collect()
     }
 
     pub fn to_json(&self) -> String {
