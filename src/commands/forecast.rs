@@ -496,7 +496,7 @@ fn bands(a: &DataArgs, learner: &Learner) -> Result<(Vec<f64>, IntervalMethod)> 
             "--intervals gbm: quantile boosting is not the linear model that forecasts; with --model linear use --intervals quantile (linear quantile regression), cqr or conformal (the default)"
         ),
         Some(m) => m.parse().map_err(|e| anyhow!("--intervals {e}"))?,
-        None => IntervalMethod::default_for(&learner),
+        None => IntervalMethod::default_for(learner),
     };
     if !quantiles.is_empty() {
         method.check(learner)?;
