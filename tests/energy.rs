@@ -186,6 +186,30 @@ fn a_run_is_counted_at_the_hour_it_ran() {
         "{}",
         err(&o)
     );
+    // kgCO2e/kWh for gCO2e/kWh, in a series or as one value: the carbon would be a
+    // thousandth of the truth; refused with the unit to give
+    let kg = dir.path().join("kg.csv");
+    write_series(&kg, hour - 7200, &[0.4; 6]);
+    let o = terrawatt(&[
+        "energy",
+        "countries",
+        "--grid-intensity-file",
+        kg.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        err(&o).contains("kg.csv") && err(&o).contains("kgCO2e/kWh (× 1000)"),
+        "{}",
+        err(&o)
+    );
+    ends_with_energy_line(&o);
+    let o = terrawatt(&["energy", "countries", "--grid-intensity", "0.4"]);
+    assert!(!o.status.success());
+    assert!(err(&o).contains("kgCO2e/kWh × 1000"), "{}", err(&o));
+    ends_with_energy_line(&o);
+    // no carbon at all is a value a user may give
+    let o = terrawatt(&["energy", "countries", "--grid-intensity", "0"]);
+    assert!(o.status.success(), "{}", err(&o));
 }
 
 /// The cleanest start by brute force over the file's own rows: each candidate hour's mean

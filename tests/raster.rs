@@ -251,6 +251,7 @@ fn bad_inputs_are_refused() {
     );
     let s2a = |b: &str| s2(&data, "20170503", b);
     let (b4, b8, scl) = (s2a("B04"), s2a("B08"), s2a("SCL"));
+    let (a4, a8) = (s2(&data, "20170523", "B04"), s2(&data, "20170523", "B08"));
     let cbase = [
         "raster",
         "change",
@@ -259,9 +260,9 @@ fn bad_inputs_are_refused() {
         "--before-nir",
         s(&b8),
         "--after-red",
-        s(&b4),
+        s(&a4),
         "--after-nir",
-        s(&b8),
+        s(&a8),
         "--out",
         s(&out),
     ];
@@ -993,4 +994,99 @@ fn unreadable_inputs_are_named_once() {
     ]);
     let e = stderr(&o);
     assert_eq!(e.matches("(os error 2)").count(), 1, "{e}");
+}
+
+/// Careless inputs on the project's sample scene: one date given as both (its change is
+/// none, and a threshold of it is noise), and the Hansen layers swapped (the loss years
+/// read as canopy %, the canopy as loss years: no forest anywhere) are refused, naming
+/// the files, with no output.
+#[test]
+fn one_date_twice_or_swapped_forest_layers_are_refused() {
+    let d = support::samples();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.tif");
+    let scene = d.join("scene-2023-06.tif");
+    fails(
+        &[
+            "raster",
+            "change",
+            "--index",
+            "ndvi",
+            "--before",
+            s(&scene),
+            "--after",
+            s(&scene),
+            "--bands",
+            "red=B04,nir=B08",
+            "--out",
+            s(&out),
+        ],
+        &out,
+        &["the same bands of the same file", "scene-2023-06.tif"],
+    );
+    // the same file under another path
+    let link = dir.path().join("again.tif");
+    std::os::unix::fs::symlink(&scene, &link).unwrap();
+    fails(
+        &[
+            "raster",
+            "change",
+            "--index",
+            "ndvi",
+            "--before",
+            s(&scene),
+            "--after",
+            s(&link),
+            "--bands",
+            "red=B04,nir=B08",
+            "--out",
+            s(&out),
+        ],
+        &out,
+        &["the same bands of the same file"],
+    );
+    let table = dir.path().join("loss.csv");
+    let (tc, ly, zones) = (
+        d.join("treecover-2000.tif"),
+        d.join("lossyear.tif"),
+        d.join("zones.gpkg"),
+    );
+    fails(
+        &[
+            "raster",
+            "forest-loss",
+            "--treecover",
+            s(&ly),
+            "--lossyear",
+            s(&tc),
+            "--zones",
+            s(&zones),
+            "--years",
+            "2000-2024",
+            "--out",
+            s(&table),
+        ],
+        &table,
+        &[
+            "treecover-2000.tif",
+            "loss year above 50",
+            "is it the tree cover",
+        ],
+    );
+    // the right way round runs
+    let o = terrawatt(&[
+        "raster",
+        "forest-loss",
+        "--treecover",
+        s(&tc),
+        "--lossyear",
+        s(&ly),
+        "--zones",
+        s(&zones),
+        "--years",
+        "2000-2024",
+        "--out",
+        s(&table),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }

@@ -53,6 +53,16 @@ impl GridIntensity {
                 reason: "must be a finite number of gCO2e/kWh ≥ 0".into(),
             });
         }
+        let least = crate::hourly::MIN_PLAUSIBLE_G_PER_KWH;
+        if g_per_kwh > 0.0 && g_per_kwh < least {
+            return Err(MeterError::Setting {
+                name: "grid intensity",
+                value: g_per_kwh.to_string(),
+                reason: format!(
+                    "is below {least} gCO2e/kWh, which no grid is (the cleanest are about 10): give gCO2e/kWh (kgCO2e/kWh × 1000), or 0 for none"
+                ),
+            });
+        }
         Ok(GridIntensity {
             g_per_kwh,
             basis: IntensityBasis::User,

@@ -26,6 +26,10 @@ use crate::tables::split_csv_line;
 /// 1,300; a file above this is in another unit, e.g. lb/MWh or g/MWh).
 pub const MAX_PLAUSIBLE_G_PER_KWH: f64 = 2_000.0;
 
+/// Below this, gCO2e/kWh is no grid's average (the cleanest, hydro and nuclear, are about
+/// 10): a value above 0 and below it is in another unit, e.g. kgCO2e/kWh.
+pub const MIN_PLAUSIBLE_G_PER_KWH: f64 = 2.0;
+
 /// An intensity series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntensitySeries {
@@ -168,6 +172,12 @@ impl IntensitySeries {
             return Err(bad(format!(
                 "{} value(s): a series needs at least two",
                 rows.len()
+            )));
+        }
+        let largest = rows.iter().map(|r| r.1).fold(0.0, f64::max);
+        if largest > 0.0 && largest < MIN_PLAUSIBLE_G_PER_KWH {
+            return Err(bad(format!(
+                "every value is below {MIN_PLAUSIBLE_G_PER_KWH} gCO2e/kWh (the largest {largest}), which no grid is: is the file in kgCO2e/kWh (× 1000)?"
             )));
         }
         // the step: the most common interval

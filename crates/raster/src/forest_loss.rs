@@ -356,7 +356,14 @@ struct Row {
     cells: Vec<ForestCell>,
     zone: f64,
     missing: f64,
+    /// Cells of the zone read, and those whose loss year is after [`LATEST_LOSS`].
+    read: usize,
+    late: usize,
 }
+
+/// The latest loss-year value a loss layer can hold (loss in 2050): a layer with many
+/// larger values is another layer (the tree cover's canopy %, given as the loss years).
+const LATEST_LOSS: f64 = 50.0;
 
 /// Forest, loss and emissions per zone and year.
 pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
@@ -447,6 +454,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         }
     };
     let mut open: Option<Open> = None;
+    let (mut read, mut late) = (0usize, 0usize);
     zonal::run_jobs(
         &jobs,
         &|_, _| {},
@@ -468,6 +476,8 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                         cells: vec![],
                         zone: 0.0,
                         missing: 0.0,
+                        read: 0,
+                        late: 0,
                     };
                     for c in 0..w.cols {
                         let i = r * w.cols + c;
@@ -476,6 +486,8 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                         }
                         let area = wt[i] * a;
                         row.zone += area;
+                        row.read += 1;
+                        row.late += usize::from(loss[i] > LATEST_LOSS);
                         let x = cover[i];
                         if x.is_nan() {
                             row.missing += area;
@@ -520,6 +532,8 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                 o.stream.row(&row.cells);
                 o.zone_m2 += row.zone;
                 o.missing_m2 += row.missing;
+                read += row.read;
+                late += row.late;
             }
             done += job.rows as u64;
             progress(done, total_rows);
@@ -529,6 +543,12 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     if let Some(o) = open.take() {
         let zi = o.zone;
         results[zi] = Some(close(o));
+    }
+    if late > 0 && late * 100 >= read {
+        return Err(RasterError::Invalid(format!(
+            "{}: {late} of the zones' {read} cells hold a loss year above {LATEST_LOSS} (loss after 2050), which no loss layer holds: is it the tree cover (canopy %)? Check --treecover and --lossyear",
+            s.lossyear.display()
+        )));
     }
     let results: Vec<ZoneLoss> = results
         .into_iter()

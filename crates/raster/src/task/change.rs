@@ -1,7 +1,7 @@
 //! `raster change`: two-date change detection, and the pieces of a tiled run of it.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use terrawatt_meter::{FunctionalUnit, Span};
@@ -86,6 +86,31 @@ impl Resolved {
             .map(|m| m.0.path.clone());
         bands.chain(masks).collect()
     }
+}
+
+/// Refuses the same bands of the same files as both dates (the same file under two paths
+/// too): the change between a date and itself is none, and its threshold is noise.
+fn refuse_one_date_twice(before: &[BandSpec], after: &[BandSpec]) -> Result<()> {
+    let same_file = |a: &Path, b: &Path| {
+        a == b
+            || matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+    };
+    let same = before.len() == after.len()
+        && before
+            .iter()
+            .zip(after)
+            .all(|(b, a)| b.band == a.band && same_file(&b.path, &a.path));
+    if same {
+        let files: Vec<String> = before
+            .iter()
+            .map(|b| b.path.display().to_string())
+            .collect();
+        return Err(RasterError::Invalid(format!(
+            "the before and after dates are the same bands of the same file(s) ({}): give the other date's file",
+            files.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// A change run cut into tiles: the whole output grid, the input files, and whether the
@@ -223,6 +248,7 @@ impl ChangeTask {
             (None, _, Difference::BeforeMinusAfter) => Direction::Above,
         };
         let (before, after) = self.bands()?;
+        refuse_one_date_twice(&before, &after)?;
         let mask = |m: &Option<(BandRef, MaskKind)>| {
             m.as_ref()
                 .map(|(b, kind)| (b.spec(None, None), kind.clone()))
