@@ -698,3 +698,33 @@ fn weather_in_another_unit_or_with_no_usable_interval_is_refused() {
         assert!(!series.exists());
     }
 }
+
+/// An array facing the pole (azimuth 0 meant as PVGIS's south) is simulated, with a note
+/// that says which way azimuths turn; one facing the equator has no note.
+#[test]
+fn a_pole_facing_array_is_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/weather-sample.csv");
+    let run = |azimuth: u32| {
+        let sys = system_file(
+            dir.path(),
+            &format!("[array]\nkwp = 4.0\ntilt = 30\nazimuth = {azimuth}\n"),
+        );
+        let o = simulate(None, &sample, &sys, &["--json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let north = run(0);
+    let notes = north["results"]["notes"].to_string();
+    assert!(
+        notes.contains("faces the pole") && notes.contains("PVGIS"),
+        "{notes}"
+    );
+    let south = run(180);
+    assert_eq!(south["results"]["notes"], serde_json::json!([]));
+    let (n, s) = (
+        north["results"]["energy_kwh"].as_f64().unwrap(),
+        south["results"]["energy_kwh"].as_f64().unwrap(),
+    );
+    assert!(n < 0.8 * s, "{n} vs {s}");
+}

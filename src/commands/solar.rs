@@ -242,6 +242,7 @@ fn simulate_results(a: &crate::cli::SolarSimulateArgs, r: &sim::Report) -> serde
         "filled": r.fills.iter().map(|(c, f, l)| json!({"column": c, "filled": f, "left_missing": l})).collect::<Vec<_>>(),
         "loss_percent": sim.loss_percent,
         "evaluated_at": r.at,
+        "notes": r.notes,
     })
 }
 

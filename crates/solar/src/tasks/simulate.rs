@@ -75,6 +75,24 @@ pub struct Report {
     pub coverage: f64,
     /// Holes between rows.
     pub holes: usize,
+    /// What the user should look at (an array facing the pole).
+    pub notes: Vec<String>,
+}
+
+/// A note where a fixed array tilted 10° or more, outside the tropics, faces the pole
+/// (within 45°): azimuths here are clockwise from north (180° south), and PVGIS's aspect
+/// puts 0° at south, so 0 meant as south faces north.
+fn pole_facing(system: &system::System, latitude: f64) -> Option<String> {
+    let system::Mount::Fixed { tilt, azimuth } = system.mount else {
+        return None;
+    };
+    let pole = if latitude >= 0.0 { 0.0 } else { 180.0 };
+    let off = ((azimuth - pole).rem_euclid(360.0)).min((pole - azimuth).rem_euclid(360.0));
+    (tilt >= 10.0 && latitude.abs() >= 23.5 && off <= 45.0).then(|| {
+        format!(
+            "the array faces the pole (azimuth {azimuth}°, tilt {tilt}°, latitude {latitude:.2}°): azimuths here are clockwise from north, 180° being south; PVGIS's aspect puts 0° at south"
+        )
+    })
 }
 
 /// Reads (phase `read`), checks, simulates (phase `simulate`) and writes (phase `write`).
@@ -126,6 +144,7 @@ pub fn run(s: &Settings, span: &mut Span) -> Result<Report, SolarError> {
             source: e,
         })?;
     }
+    let notes = pole_facing(system, w.latitude).into_iter().collect();
     Ok(Report {
         weather: w,
         system: system.clone(),
@@ -138,6 +157,7 @@ pub fn run(s: &Settings, span: &mut Span) -> Result<Report, SolarError> {
         year_hours: year_h,
         coverage: (covered_h / year_h).min(1.0),
         holes: holes.len(),
+        notes,
     })
 }
 
@@ -251,6 +271,11 @@ pub fn intervals_csv(w: &Weather, sim: &Simulation, at: Label) -> String {
 impl Report {
     /// The summary the command prints.
     pub fn text(&self) -> String {
+        let notes: String = self.notes.iter().map(|n| format!("note: {n}\n")).collect();
+        format!("{}{notes}", self.summary())
+    }
+
+    fn summary(&self) -> String {
         let (w, sim) = (&self.weather, &self.simulation);
         let mut t = format!(
             "{} ({}, {:.3}°, {:.3}°): {} intervals of {} s, positions at interval {}\n",
