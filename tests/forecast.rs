@@ -391,10 +391,27 @@ fn a_linear_model_makes_its_own_bands() {
     };
     // `ridge` is `linear`; its bands come from its own kind of model, linear quantile
     // regression conformalised (cqr), not from boosting
-    let (o, rep, _) = run("ridge", &[]);
+    let (o, rep, out) = run("ridge", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let ridge = report(&rep)["results"].clone();
     assert_eq!(ridge["intervals"], "cqr");
+    // every band holds its point forecast: those the quantile models left outside were
+    // widened to it, and counted
+    assert!(ridge["bands_widened_to_the_point"].as_u64().unwrap() > 0);
+    let rows = std::fs::read_to_string(&out).unwrap();
+    let mut lines = rows.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    let (f, lo, hi) = (col("forecast"), col("q0.1"), col("q0.9"));
+    let mut banded = 0;
+    for l in lines {
+        let v: Vec<f64> = l.split(',').map(|x| x.parse().unwrap_or(f64::NAN)).collect();
+        if v[lo].is_finite() {
+            assert!(v[lo] <= v[f] && v[f] <= v[hi], "{l}");
+            banded += 1;
+        }
+    }
+    assert!(banded > 1000, "{banded}");
     let h4 = &ridge["per_horizon"][3];
     let cov = h4["coverage"].as_f64().unwrap();
     // these two sunny weeks follow a cloudier calibration stretch: every method's bands

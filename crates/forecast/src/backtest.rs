@@ -43,6 +43,8 @@ pub struct Backtest {
     pub calibration_pairs: Option<(usize, f64)>,
     /// Under `--model auto`: each refit's choice, in order.
     pub choices: Vec<model::Choice>,
+    /// Bands moved to hold their point forecast (see [`model::Predictions::widened`]).
+    pub bands_widened: usize,
 }
 
 /// The references a series can have: the clear-sky one only with a site.
@@ -121,6 +123,7 @@ pub fn run(inp: &Inputs, s: &Settings) -> Result<Backtest> {
     for b in done {
         let b = b?;
         bt.pairs.extend(b.pairs);
+        bt.bands_widened += b.pred.widened;
         bt.point.extend(b.pred.point);
         for (q, v) in b.pred.quantiles.into_iter().enumerate() {
             bt.quantiles[q].extend(v);

@@ -1430,6 +1430,9 @@ pub struct Predictions {
     pub point: Vec<f64>,
     /// quantiles[q][pair]
     pub quantiles: Vec<Vec<f64>>,
+    /// Bands (two quantiles or more) whose lowest or highest quantile was moved to the
+    /// point forecast, which the quantile models had left outside them.
+    pub widened: usize,
 }
 
 pub fn predict(inp: &Inputs, f: &Forecaster, pairs: &[(usize, usize)]) -> Predictions {
@@ -1466,6 +1469,7 @@ pub fn predict(inp: &Inputs, f: &Forecaster, pairs: &[(usize, usize)]) -> Predic
                 .collect();
             nq
         ],
+        widened: 0,
     };
     if at.is_empty() {
         return out;
@@ -1512,6 +1516,15 @@ pub fn predict(inp: &Inputs, f: &Forecaster, pairs: &[(usize, usize)]) -> Predic
             continue;
         }
         qs.sort_by(f64::total_cmp);
+        // a band holds its point forecast: quantile models fitted beside the point model
+        // (CQR, quantile regression) can leave it outside, which no reader of a forecast
+        // expects; the band's ends are moved to it (wider, never narrower)
+        let at_point = bases[r] + point[r] * cap;
+        if nq >= 2 && (at_point < qs[0] || at_point > qs[nq - 1]) {
+            qs[0] = qs[0].min(at_point);
+            qs[nq - 1] = qs[nq - 1].max(at_point);
+            out.widened += 1;
+        }
         for (col, v) in out.quantiles.iter_mut().zip(&qs) {
             col[p] = v.clamp(inp.floor, inp.ceiling);
         }

@@ -829,6 +829,15 @@ impl BacktestReport {
                 );
             }
         }
+        if bt.bands_widened > 0 {
+            let _ = writeln!(
+                t,
+                "bands: {} of {} forecasts ({:.1} %) had the point forecast outside their band, which was widened to hold it",
+                bt.bands_widened,
+                bt.pairs.len(),
+                100.0 * bt.bands_widened as f64 / bt.pairs.len().max(1) as f64
+            );
+        }
         t.push_str(&p.clock_lines());
         if let Some(a) = &self.auto {
             t.push_str(&a.lines(s.step as f64 / 60.0));
@@ -1114,6 +1123,7 @@ impl BacktestReport {
             "train_pairs_mean": bt.train_rows_mean,
             "thin_refits": bt.thin_refits,
             "calibration_pairs": bt.calibration_pairs.map(|(fewest, mean)| json!({"fewest": fewest, "mean": mean})),
+            "bands_widened_to_the_point": bt.bands_widened,
             "dropped_training_pairs": bt.dropped_training_pairs,
             "forecasts": bt.pairs.len(),
             "scored": r.overall.n,
