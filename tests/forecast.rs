@@ -405,7 +405,10 @@ fn a_linear_model_makes_its_own_bands() {
     let (f, lo, hi) = (col("forecast"), col("q0.1"), col("q0.9"));
     let mut banded = 0;
     for l in lines {
-        let v: Vec<f64> = l.split(',').map(|x| x.parse().unwrap_or(f64::NAN)).collect();
+        let v: Vec<f64> = l
+            .split(',')
+            .map(|x| x.parse().unwrap_or(f64::NAN))
+            .collect();
         if v[lo].is_finite() {
             assert!(v[lo] <= v[f] && v[f] <= v[hi], "{l}");
             banded += 1;

@@ -997,11 +997,11 @@ fn unreadable_inputs_are_named_once() {
 }
 
 /// Careless inputs on the project's sample scene: one date given as both (its change is
-/// none, and a threshold of it is noise), and the Hansen layers swapped (the loss years
-/// read as canopy %, the canopy as loss years: no forest anywhere) are refused, naming
-/// the files, with no output.
+/// none, and a threshold of it is noise), the Hansen layers swapped (the loss years read
+/// as canopy %, the canopy as loss years: no forest anywhere), and a reflectance band as
+/// a class map are refused, naming the files, with no output.
 #[test]
-fn one_date_twice_or_swapped_forest_layers_are_refused() {
+fn one_date_twice_swapped_forest_layers_or_reflectance_as_classes_are_refused() {
     let d = support::samples();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.tif");
@@ -1087,6 +1087,31 @@ fn one_date_twice_or_swapped_forest_layers_are_refused() {
         "2000-2024",
         "--out",
         s(&table),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // landscape metrics of a reflectance band (345 distinct values) rather than a class map
+    let metrics = dir.path().join("metrics.csv");
+    fails(
+        &[
+            "raster",
+            "landscape",
+            "--input",
+            s(&scene),
+            "--table",
+            s(&metrics),
+        ],
+        &metrics,
+        &["345 distinct values", "not reflectance", "--max-classes"],
+    );
+    let o = terrawatt(&[
+        "raster",
+        "landscape",
+        "--input",
+        s(&scene),
+        "--max-classes",
+        "400",
+        "--table",
+        s(&metrics),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
 }

@@ -799,6 +799,16 @@ pub struct LandscapeArgs {
     /// Count edges against nodata and the raster's border as edge.
     #[arg(long, help_heading = "Metrics", hide_short_help = true)]
     pub count_boundary: bool,
+    /// More distinct values than this are refused as no class map (reflectance, an index,
+    /// elevation); raise it for a legend this large (at most 65,534).
+    #[arg(
+        long,
+        default_value_t = terrawatt_raster::landscape::MOST_CLASSES,
+        value_name = "N",
+        help_heading = "Metrics",
+        hide_short_help = true
+    )]
+    pub max_classes: usize,
     /// Memory budget (e.g. 512MB, 2GB).
     #[arg(
         long,
@@ -1540,6 +1550,7 @@ impl LandscapeArgs {
                 edge_depth: self.edge_depth,
                 count_boundary: self.count_boundary,
                 memory,
+                max_classes: self.max_classes,
             },
             table: self.table.clone(),
         })))

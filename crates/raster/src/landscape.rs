@@ -65,6 +65,9 @@ pub struct Settings {
     /// Count edges against nodata and the raster's border as edge.
     pub count_boundary: bool,
     pub memory: u64,
+    /// A raster with more distinct values is refused as no class map ([`MOST_CLASSES`]
+    /// by default; at most 65,534).
+    pub max_classes: usize,
 }
 
 /// Metrics of one class, or of the whole landscape (`class` None).
@@ -181,6 +184,11 @@ fn union(parent: &mut [u32], a: u32, b: u32) -> u32 {
     parent[hi as usize] = lo;
     lo
 }
+
+/// The most classes a class map is taken to have by default (land-cover legends have
+/// tens, CORINE 44, and most are Byte rasters): a raster with more distinct values is
+/// another kind (reflectance, an index, elevation), whose every value would be a class.
+pub const MOST_CLASSES: usize = 256;
 
 /// Class indices of raw codes (nodata → `NO_CLASS`).
 const NO_CLASS: u16 = u16::MAX;
@@ -318,6 +326,19 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         return Err(RasterError::Input {
             path: s.input.display().to_string(),
             message: format!("{} distinct classes; at most 65,534", present.len()),
+        });
+    }
+    if present.len() > s.max_classes {
+        let (least, greatest) = (
+            present.first().copied().unwrap_or_default(),
+            present.last().copied().unwrap_or_default(),
+        );
+        return Err(RasterError::Input {
+            path: s.input.display().to_string(),
+            message: format!(
+                "{} distinct values ({least} to {greatest}) where a class map has tens: landscape metrics take a classified raster (a land cover), not reflectance, an index or elevation; is it the right file and band? (A legend this large: raise --max-classes.)",
+                present.len()
+            ),
         });
     }
     let classes = Classes {

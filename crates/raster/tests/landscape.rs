@@ -32,6 +32,7 @@ fn settings(
         edge_depth: depth,
         count_boundary: boundary,
         memory,
+        max_classes: terrawatt_raster::landscape::MOST_CLASSES,
     }
 }
 

@@ -114,6 +114,7 @@ pub fn landscape(span: &mut Span, dir: &Path) -> Result<DemoLandscape> {
         edge_depth: 1,
         count_boundary: false,
         memory: MEMORY,
+        max_classes: landscape::MOST_CLASSES,
     };
     let rep = span.phase("landscape", |_| landscape::run(&settings, &|_, _| {}))?;
     let forest = rep.classes.iter().find(|c| c.class == Some(1));
