@@ -726,17 +726,22 @@ impl ValidBoostParams {
         };
         // LightGBM's warm-up: GOSS from the ⌊1 / learning rate⌋-th tree on
         let goss_from = (1.0 / p.learning_rate) as usize;
+        // whether `idx` holds every row in order (kept from tree to tree: writing it is a
+        // serial pass over the rows)
+        let mut every_row = false;
         for it in 0..p.n_trees {
-            idx.clear();
             if k < n {
+                idx.clear();
                 idx.extend(
                     Rng::stream(p.seed, it as u64)
                         .sample_without_replacement(n, k)
                         .into_iter()
                         .map(|i| i as u32),
                 );
-            } else {
+            } else if !every_row {
+                idx.clear();
                 idx.extend(0..n as u32);
+                every_row = true;
             }
             // pseudo-residuals (negative gradients)
             if let Loss::Huber { alpha } = p.loss {
@@ -795,6 +800,7 @@ impl ValidBoostParams {
                 let amp = (1.0 - gs.top_rate) / gs.other_rate;
                 idx.clear();
                 idx.extend(picked.iter().map(|r| r.0));
+                every_row = false;
                 rows[..picked.len() * sw]
                     .par_chunks_mut(sw * 4096)
                     .zip(picked.par_chunks(4096))
