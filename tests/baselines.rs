@@ -664,6 +664,36 @@ fn inputs_that_once_gave_wrong_answers() {
     let o = savings_from_december(&["--allow-overlap"]);
     assert!(o.status.success(), "{}", stderr(&o));
 
+    // the reporting year in Wh against a baseline in kWh: "savings" of −89,370 % once;
+    // refused, naming the meter, with nothing written
+    let wh = edited_meter(d, "wh.csv", |_, l| {
+        let (t, v) = l.split_once(',').unwrap();
+        Some(if t.starts_with("2025") {
+            format!("{t},{}", v.parse::<f64>().unwrap() * 1000.0)
+        } else {
+            l.to_string()
+        })
+    });
+    let periods = d.join("periods.csv");
+    let o = terrawatt(&[
+        "building",
+        "savings",
+        "--model",
+        s(&m0),
+        "--meter",
+        s(&wh),
+        "--temperature",
+        s(&tp),
+        "--start",
+        "2025-01-01",
+        "--out",
+        s(&periods),
+    ]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("wh.csv") && e.contains("another unit"), "{e}");
+    assert!(!periods.exists());
+
     // hourly rows read as daily: refused, naming the interval and the --freq to pass
     let (mh, th) = (d.join("mh.csv"), d.join("th.csv"));
     let o = terrawatt(&[

@@ -288,6 +288,10 @@ pub struct Row {
 }
 
 /// Predicts the baseline over the meter's periods inside [start, end) and measures savings.
+/// Reporting use this many times the baseline's prediction, or less than its inverse, is
+/// refused as a meter in another unit: efficiency measures move use by tens of percent.
+pub const UNIT_RATIO: f64 = 100.0;
+
 pub fn savings(
     baseline: &Baseline,
     meter: &Meter,
@@ -338,6 +342,18 @@ pub fn savings(
     }
     let predicted_total: f64 = rows.iter().map(|r| r.predicted).sum();
     let observed_total: f64 = rows.iter().map(|r| r.observed).sum();
+    // a reporting meter in another unit than the baseline's (Wh for kWh) makes "savings" of
+    // thousands of percent; a building that stood empty uses little, not a thousandth
+    let ratio = observed_total / predicted_total;
+    if predicted_total > 0.0
+        && observed_total > 0.0
+        && !(1.0 / UNIT_RATIO..=UNIT_RATIO).contains(&ratio)
+    {
+        return Err(BuildingError::Fit(format!(
+            "{}: the reporting period's use is {ratio:.4} times the baseline's prediction for it ({observed_total:.2} against {predicted_total:.2}): is the meter in another unit than the baseline's (Wh for kWh, kWh for MWh)? Give both in one unit",
+            meter.path.display()
+        )));
+    }
     let avoided = predicted_total - observed_total;
     let fractional = (predicted_total > 0.0).then(|| avoided / predicted_total);
     let fit = &baseline.fit;
