@@ -210,6 +210,18 @@ fn a_run_is_counted_at_the_hour_it_ran() {
     // no carbon at all is a value a user may give
     let o = terrawatt(&["energy", "countries", "--grid-intensity", "0"]);
     assert!(o.status.success(), "{}", err(&o));
+    // a package's TDP given per logical CPU, a memory's watts given per GB: refused
+    for (flag, value, said) in [
+        ("--cpu-watts-per-core", "250", "TDP ÷ threads"),
+        ("--mem-watts-per-gb", "20", "whole memory's watts"),
+    ] {
+        let o = terrawatt(&["energy", "countries", flag, value]);
+        assert!(!o.status.success(), "{flag} {value}");
+        assert!(err(&o).contains(said), "{}", err(&o));
+        ends_with_energy_line(&o);
+    }
+    let o = terrawatt(&["energy", "countries", "--cpu-watts-per-core", "12"]);
+    assert!(o.status.success(), "{}", err(&o));
 }
 
 /// The cleanest start by brute force over the file's own rows: each candidate hour's mean

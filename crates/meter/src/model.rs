@@ -38,6 +38,13 @@ use crate::tables;
 
 /// Green Algorithms' memory power, W per GB.
 pub const MEM_W_PER_GB: f64 = 0.3725;
+
+/// The most watts a user may give per logical CPU: the hungriest draw about 20 W, so more is
+/// a whole package's TDP given per thread (an energy figure many times too high).
+pub const MOST_W_PER_CPU: f64 = 50.0;
+
+/// The most watts a user may give per GB of memory (DRAM draws about 0.4 W per GB).
+pub const MOST_MEM_W_PER_GB: f64 = 5.0;
 /// Green Algorithms' per-core power for an unknown processor, W.
 pub const UNKNOWN_CPU_W_PER_CORE: f64 = 12.0;
 
@@ -353,12 +360,14 @@ impl PowerModel {
         basis: PowerBasis,
     ) -> Result<PowerModel> {
         let mem_w_per_gb = match mem_w_per_gb {
-            Some(v) if v.is_finite() && v >= 0.0 => v,
+            Some(v) if v.is_finite() && (0.0..=MOST_MEM_W_PER_GB).contains(&v) => v,
             Some(v) => {
                 return Err(MeterError::Setting {
                     name: "memory power",
                     value: v.to_string(),
-                    reason: "must be W/GB ≥ 0".into(),
+                    reason: format!(
+                        "must be W/GB from 0 to {MOST_MEM_W_PER_GB} (DRAM draws about 0.4 W per GB): is it the whole memory's watts?"
+                    ),
                 });
             }
             None => MEM_W_PER_GB,
@@ -388,6 +397,15 @@ impl PowerModel {
                     name: "per-core power",
                     value: w.to_string(),
                     reason: "must be W > 0".into(),
+                });
+            }
+            if w > MOST_W_PER_CPU {
+                return Err(MeterError::Setting {
+                    name: "per-core power",
+                    value: w.to_string(),
+                    reason: format!(
+                        "is more than any processor draws per logical CPU (up to about 20 W; at most {MOST_W_PER_CPU} is taken): is it the whole package's TDP? Give it per logical CPU (TDP ÷ threads)"
+                    ),
                 });
             }
             chosen = Some((w, CorePowerSource::User));
