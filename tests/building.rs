@@ -109,17 +109,21 @@ fn fit_then_predict_on_the_sample() {
     }
     let ft2_file = dir.path().join("ft2.csv");
     std::fs::write(&ft2_file, ft2).unwrap();
-    let o = terrawatt(&[
-        "building",
-        "predict",
-        "--model",
-        s(&model),
-        "--data",
-        s(&ft2_file),
-        "--out",
-        s(&preds),
-        "--json",
-    ]);
+    let predict_ft2 = |extra: &[&str]| {
+        let mut a = vec![
+            "building",
+            "predict",
+            "--model",
+            s(&model),
+            "--data",
+            s(&ft2_file),
+            "--out",
+            s(&preds),
+        ];
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    let o = predict_ft2(&["--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let outside = &r["results"]["outside_training_range"];
@@ -139,16 +143,7 @@ fn fit_then_predict_on_the_sample() {
         .count();
     assert!(above > 200, "{above}");
     assert_eq!(outside[0]["rows"], above);
-    let o = terrawatt(&[
-        "building",
-        "predict",
-        "--model",
-        s(&model),
-        "--data",
-        s(&ft2_file),
-        "--out",
-        s(&preds),
-    ]);
+    let o = predict_ft2(&[]);
     assert!(
         stdout(&o).contains("another unit than in training?"),
         "{}",

@@ -1006,66 +1006,62 @@ fn one_date_twice_swapped_forest_layers_or_reflectance_as_classes_are_refused() 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.tif");
     let scene = d.join("scene-2023-06.tif");
-    fails(
-        &[
-            "raster",
-            "change",
-            "--index",
-            "ndvi",
-            "--before",
-            s(&scene),
-            "--after",
-            s(&scene),
-            "--bands",
-            "red=B04,nir=B08",
-            "--out",
-            s(&out),
-        ],
-        &out,
+    // the NDVI change of the scene against `after`
+    let change = |after: &Path| {
+        vec![
+            "raster".to_string(),
+            "change".into(),
+            "--index".into(),
+            "ndvi".into(),
+            "--before".into(),
+            s(&scene).into(),
+            "--after".into(),
+            s(after).into(),
+            "--bands".into(),
+            "red=B04,nir=B08".into(),
+            "--out".into(),
+            s(&out).into(),
+        ]
+    };
+    let refused = |args: Vec<String>, expect: &[&str]| {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        fails(&a, &out, expect);
+    };
+    refused(
+        change(&scene),
         &["the same bands of the same file", "scene-2023-06.tif"],
     );
     // the same file under another path
     let link = dir.path().join("again.tif");
     std::os::unix::fs::symlink(&scene, &link).unwrap();
-    fails(
-        &[
-            "raster",
-            "change",
-            "--index",
-            "ndvi",
-            "--before",
-            s(&scene),
-            "--after",
-            s(&link),
-            "--bands",
-            "red=B04,nir=B08",
-            "--out",
-            s(&out),
-        ],
-        &out,
-        &["the same bands of the same file"],
-    );
+    refused(change(&link), &["the same bands of the same file"]);
     let table = dir.path().join("loss.csv");
     let (tc, ly, zones) = (
         d.join("treecover-2000.tif"),
         d.join("lossyear.tif"),
         d.join("zones.gpkg"),
     );
+    // forest loss of the zones from `cover` and `loss`
+    let forest_loss = |cover: &Path, loss: &Path| {
+        vec![
+            "raster".to_string(),
+            "forest-loss".into(),
+            "--treecover".into(),
+            s(cover).into(),
+            "--lossyear".into(),
+            s(loss).into(),
+            "--zones".into(),
+            s(&zones).into(),
+            "--years".into(),
+            "2000-2024".into(),
+            "--out".into(),
+            s(&table).into(),
+        ]
+    };
+    let a = forest_loss(&ly, &tc);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
     fails(
-        &[
-            "raster",
-            "forest-loss",
-            "--treecover",
-            s(&ly),
-            "--lossyear",
-            s(&tc),
-            "--zones",
-            s(&zones),
-            "--years",
-            "2000-2024",
-            "--out",
-            s(&table),
-        ],
+        &a,
         &table,
         &[
             "treecover-2000.tif",
@@ -1074,20 +1070,7 @@ fn one_date_twice_swapped_forest_layers_or_reflectance_as_classes_are_refused() 
         ],
     );
     // the right way round runs
-    let o = terrawatt(&[
-        "raster",
-        "forest-loss",
-        "--treecover",
-        s(&tc),
-        "--lossyear",
-        s(&ly),
-        "--zones",
-        s(&zones),
-        "--years",
-        "2000-2024",
-        "--out",
-        s(&table),
-    ]);
+    let o = support::terrawatt_strings(&forest_loss(&tc, &ly));
     assert!(o.status.success(), "{}", stderr(&o));
     // landscape metrics of a reflectance band (345 distinct values) rather than a class map
     let metrics = dir.path().join("metrics.csv");

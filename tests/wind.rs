@@ -4,10 +4,26 @@ use std::path::Path;
 use std::process::Output;
 
 mod support;
-use support::{s, terrawatt};
+use support::{s, terrawatt, with};
 
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
+
+/// A generic 3 MW turbine (rotor 110 m, cut-in 3, rated 12, cut-out 25 m/s) at 80 m.
+const GENERIC: [&str; 12] = [
+    "--rated-kw",
+    "3000",
+    "--hub-height",
+    "80",
+    "--rotor-diameter",
+    "110",
+    "--cut-in",
+    "3",
+    "--rated-speed",
+    "12",
+    "--cut-out",
+    "25",
+];
 
 /// `terrawatt [--report REPORT] wind simulate --weather WEATHER extra…`.
 fn simulate(report: Option<&Path>, weather: &Path, extra: &[&str]) -> Output {
@@ -426,21 +442,7 @@ fn impossible_wind_weather_is_missing_and_a_cut_row_is_refused() {
     }
     let w = dir.path().join("w.csv");
     std::fs::write(&w, &out).unwrap();
-    let generic = [
-        "--rated-kw",
-        "3000",
-        "--hub-height",
-        "80",
-        "--rotor-diameter",
-        "110",
-        "--cut-in",
-        "3",
-        "--rated-speed",
-        "12",
-        "--cut-out",
-        "25",
-        "--json",
-    ];
+    let generic = with(&GENERIC, &["--json"]);
     let o = simulate(None, &w, &generic);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -526,23 +528,7 @@ fn weather_in_another_unit_or_with_no_usable_hour_is_refused() {
         p
     };
     let out = dir.path().join("series.csv");
-    let generic = [
-        "--rated-kw",
-        "3000",
-        "--hub-height",
-        "80",
-        "--rotor-diameter",
-        "110",
-        "--cut-in",
-        "3",
-        "--rated-speed",
-        "12",
-        "--cut-out",
-        "25",
-        "--density-correction",
-        "--out",
-        s(&out),
-    ];
+    let generic = with(&GENERIC, &["--density-correction", "--out", s(&out)]);
     for (file, variable, f, said) in [
         (
             "celsius.csv",
