@@ -62,7 +62,7 @@ pub struct Report {
 }
 
 fn open(path: &Path, band: &BandSel) -> Result<Band> {
-    Band::open(&BandSpec::new(path, band.clone()))?.require_integer("transitions")
+    Band::open(&BandSpec::new(path, band.clone()))?.require_integer("class maps (transitions, accuracy)")
 }
 
 /// One polygon's transition: Σ weight (cells) and hectares.
