@@ -998,8 +998,8 @@ fn unreadable_inputs_are_named_once() {
 
 /// Careless inputs on the project's sample scene: one date given as both (its change is
 /// none, and a threshold of it is noise), the Hansen layers swapped (the loss years read
-/// as canopy %, the canopy as loss years: no forest anywhere), and a reflectance band as
-/// a class map are refused, naming the files, with no output.
+/// as canopy %, the canopy as loss years: no forest anywhere), a reflectance band as a
+/// class map, and zones of another place are refused, naming the files, with no output.
 #[test]
 fn one_date_twice_swapped_forest_layers_or_reflectance_as_classes_are_refused() {
     let d = support::samples();
@@ -1085,6 +1085,33 @@ fn one_date_twice_swapped_forest_layers_or_reflectance_as_classes_are_refused() 
         ],
         &metrics,
         &["345 distinct values", "not reflectance", "--max-classes"],
+    );
+    // zones of another place (a polygon on the equator, the scene in Europe): every row
+    // would be empty
+    let far = dir.path().join("far.geojson");
+    std::fs::write(
+        &far,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"far"},"geometry":{"type":"Polygon","coordinates":[[[30,0],[30.1,0],[30.1,0.1],[30,0.1],[30,0]]]}}]}"#,
+    )
+    .unwrap();
+    let stats = dir.path().join("zonal.csv");
+    fails(
+        &[
+            "raster",
+            "zonal",
+            "--input",
+            s(&d.join("landcover-2023.tif")),
+            "--zones",
+            s(&far),
+            "--out",
+            s(&stats),
+        ],
+        &stats,
+        &[
+            "far.geojson",
+            "none of its 1 polygons reaches the raster",
+            "EPSG:32633",
+        ],
     );
     let o = terrawatt(&[
         "raster",

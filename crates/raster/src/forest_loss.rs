@@ -395,6 +395,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let zones = s.zones.read(&grid)?;
     let row_areas = grid.row_areas(s.area)?;
     let placed = zonal::place(&zones, &grid)?;
+    s.zones.require_reach(&zones, &placed, &grid)?;
     let jobs = zonal::jobs(&placed, 72, s.memory)?;
     let total_rows: u64 = jobs.iter().map(|j| j.rows as u64).sum::<u64>();
     let mut done = 0u64;

@@ -62,7 +62,8 @@ pub struct Report {
 }
 
 fn open(path: &Path, band: &BandSel) -> Result<Band> {
-    Band::open(&BandSpec::new(path, band.clone()))?.require_integer("class maps (transitions, accuracy)")
+    Band::open(&BandSpec::new(path, band.clone()))?
+        .require_integer("class maps (transitions, accuracy)")
 }
 
 /// One polygon's transition: Σ weight (cells) and hectares.
@@ -131,6 +132,7 @@ pub fn run_zones(
     let z = zones.read(&g)?;
     let row_areas = g.row_areas(s.area)?;
     let placed = zonal::place(&z, &g)?;
+    zones.require_reach(&z, &placed, &g)?;
     let jobs = zonal::jobs(&placed, 24, s.memory)?;
     type Row = (BTreeMap<(i64, i64), (f64, f64)>, f64);
     let mut acc: Vec<Row> = (0..placed.len()).map(|_| (BTreeMap::new(), 0.0)).collect();

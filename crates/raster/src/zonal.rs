@@ -237,6 +237,46 @@ pub(crate) fn place(z: &Zones, grid: &Grid) -> Result<Vec<Option<Placed>>> {
         .collect())
 }
 
+impl ZoneSource {
+    /// Refuses a whole layer none of whose polygons reaches the raster (a layer of another
+    /// place, or read in the wrong CRS): every row would be empty. A planned run's task
+    /// takes a share of the layer (`part`), which may lie wholly outside, and passes.
+    pub(crate) fn require_reach(
+        &self,
+        zones: &Zones,
+        placed: &[Option<Placed>],
+        grid: &Grid,
+    ) -> Result<()> {
+        let with_shape = zones.zones.iter().filter(|z| !z.rings.is_empty()).count();
+        let out = zones
+            .zones
+            .iter()
+            .zip(placed)
+            .filter(|(z, p)| outside(z, p))
+            .count();
+        if self.part.is_some() || with_shape == 0 || out < with_shape {
+            return Ok(());
+        }
+        let t = &grid.transform;
+        let (x1, y1) = (
+            t[0] + t[1] * grid.width as f64,
+            t[3] + t[5] * grid.height as f64,
+        );
+        Err(RasterError::Input {
+            path: self.path.display().to_string(),
+            message: format!(
+                "none of its {with_shape} polygons reaches the raster ({} to {}, {} to {} in {}; the layer is in {}): do they cover the same place, and is the layer's CRS right?",
+                t[0].min(x1),
+                t[0].max(x1),
+                t[3].min(y1),
+                t[3].max(y1),
+                grid.crs_name(),
+                zones.crs
+            ),
+        })
+    }
+}
+
 /// Whether a zone has a geometry that reaches no cell of the raster (a skipped or empty
 /// zone is reported as such, not as outside).
 pub(crate) fn outside(z: &crate::zones::Zone, p: &Option<Placed>) -> bool {
@@ -544,6 +584,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let zones = s.zones.read(&grid)?;
     let row_areas = grid.row_areas(s.area)?;
     let placed = place(&zones, &grid)?;
+    s.zones.require_reach(&zones, &placed, &grid)?;
     let jobs = jobs(&placed, 24, s.memory)?;
     let mut accs: Vec<Acc> = (0..placed.len()).map(|_| Acc::new()).collect();
     run_jobs(
