@@ -728,3 +728,49 @@ fn a_pole_facing_array_is_noted() {
     );
     assert!(n < 0.8 * s, "{n} vs {s}");
 }
+
+/// A table read in the wrong time zone (UTC+7 for UTC−7) puts its sunlight in the night:
+/// refused with what to check; the right zone, and one an hour off, simulate.
+#[test]
+fn sunlight_at_night_is_refused() {
+    let Some(data) = common::reference_data("solar") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sys = system_file(dir.path(), "[array]\nkwp = 4.0\ntilt = 30\nazimuth = 180\n");
+    let psm3 = data.join("test_psm3_2017.csv");
+    let run = |tz: &str| {
+        terrawatt(&[
+            "solar",
+            "simulate",
+            "--table",
+            "--weather",
+            s(&psm3),
+            "--tz",
+            tz,
+            "--label",
+            "centre",
+            "--system",
+            s(&sys),
+            "--lat",
+            "39.74",
+            "--lon",
+            "-105.18",
+            "--elevation",
+            "1829",
+        ])
+    };
+    let o = run("Etc/GMT-7");
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("test_psm3_2017.csv")
+            && e.contains("Sun is 5° or more below the horizon")
+            && e.contains("--tz"),
+        "{e}"
+    );
+    for tz in ["Etc/GMT+7", "Etc/GMT+8"] {
+        let o = run(tz);
+        assert!(o.status.success(), "{tz}: {}", stderr(&o));
+    }
+}

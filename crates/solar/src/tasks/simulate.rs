@@ -95,6 +95,31 @@ fn pole_facing(system: &system::System, latitude: f64) -> Option<String> {
     })
 }
 
+/// Refuses weather whose sunlight falls while the Sun is down at the site: GHI above
+/// 100 W/m² with the Sun 5° or more below the horizon in 1 % or more of the bright
+/// intervals (10 at least). A clock or label an hour off does not reach that; a wrong time
+/// zone, or latitude and longitude swapped, does, and would simulate another sky.
+fn refuse_sunlight_at_night(w: &Weather, sim: &Simulation) -> Result<(), SolarError> {
+    let bright: Vec<usize> = (0..w.len()).filter(|&i| w.ghi[i] > 100.0).collect();
+    let night = bright
+        .iter()
+        .filter(|&&i| sim.steps[i].apparent_zenith > 95.0)
+        .count();
+    if night < 10 || night * 100 < bright.len() {
+        return Ok(());
+    }
+    Err(SolarError::File {
+        path: w.path.clone(),
+        key: "ghi".into(),
+        message: format!(
+            "{night} of its {} intervals with GHI above 100 W/m² fall while the Sun is 5° or more below the horizon at {:.3}°, {:.3}°: check the time stamps' zone and label (--tz, --label) and that latitude and longitude are not swapped",
+            bright.len(),
+            w.latitude,
+            w.longitude
+        ),
+    })
+}
+
 /// Reads (phase `read`), checks, simulates (phase `simulate`) and writes (phase `write`).
 pub fn run(s: &Settings, span: &mut Span) -> Result<Report, SolarError> {
     let mut w = span.phase("read", |_| -> Result<Weather, SolarError> {
@@ -129,6 +154,7 @@ pub fn run(s: &Settings, span: &mut Span) -> Result<Report, SolarError> {
             ),
         });
     }
+    refuse_sunlight_at_night(&w, &sim)?;
     let typical_year = matches!(s.weather, WeatherSource::File(_));
     let whole = typical_year && holes.is_empty() && covered_h >= year_h - 1e-6;
     if typical_year && !whole && !s.allow_partial {
