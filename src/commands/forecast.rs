@@ -706,6 +706,7 @@ pub fn predict(span: &mut Span, _ctx: &Ctx, a: &PredictArgs) -> Result<Outcome> 
             "train_pairs": r.train_rows,
             "forecasts": r.rows,
             "missing": r.missing,
+            "bands_widened_to_the_point": r.bands_widened,
             "model_choice": r.choice,
             "clock_check": clock,
             "time_fix": fix,

@@ -925,6 +925,8 @@ pub struct PredictReport {
     pub out: PathBuf,
     /// Under `--model auto`: the candidates' validation and the winner.
     pub choice: Option<model::Choice>,
+    /// Bands widened to hold their point forecast ([`model::Predictions::widened`]).
+    pub bands_widened: usize,
 }
 
 impl PredictReport {
@@ -943,6 +945,13 @@ impl PredictReport {
                 t,
                 "{} steps have no forecast (a feature is missing at the origin or target)",
                 self.missing
+            );
+        }
+        if self.bands_widened > 0 {
+            let _ = writeln!(
+                t,
+                "bands: {} of {} steps had the point forecast outside their band, which was widened to hold it",
+                self.bands_widened, self.horizon
             );
         }
         if let Some(c) = &self.choice {
@@ -1065,6 +1074,7 @@ pub fn predict(mut p: Prepared, out: &Path, span: &mut Span) -> Result<PredictRe
         rows,
         out: out.to_path_buf(),
         choice: f.choice,
+        bands_widened: pred.widened,
     })
 }
 
