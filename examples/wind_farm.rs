@@ -60,6 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let settings = FarmSettings {
         weather,
+        speed_unit: None, // m/s (a mean no site reaches is refused)
         farm_file,
         chain: ChainSettings::new(plan.farm.mean_hub_height()),
         plan,

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use terrawatt_wind::weather::SpeedUnit;
 
 /// AI-for-climate analytics that measures its own footprint.
 ///
@@ -1132,6 +1133,10 @@ pub struct WindSimulateArgs {
     /// Weather CSV with a (variable, height) two-row header.
     #[arg(long, value_name = "FILE", help_heading = "Weather")]
     pub weather: PathBuf,
+    /// The unit of the weather's wind speeds: m/s, km/h, kn, mph [default: m/s, and a
+    /// mean no wind farm's site has is refused].
+    #[arg(long, value_name = "UNIT", value_parser = one_of::<SpeedUnit>(&["m/s", "km/h", "kn", "mph"]), help_heading = "Weather")]
+    pub wind_speed_unit: Option<SpeedUnit>,
     /// Turbine type as in the turbine library (e.g. E-126/4200).
     #[arg(long, help_heading = "Turbine")]
     pub turbine: Option<String>,

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Output;
 
 mod support;
-use support::{s, terrawatt, with};
+use support::{s, stderr, terrawatt, with};
 
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
@@ -556,4 +556,109 @@ fn weather_in_another_unit_or_with_no_usable_hour_is_refused() {
         assert!(e.contains(said) && e.contains(file), "{e}");
         assert!(!out.exists());
     }
+}
+
+/// Wind speeds in km/h are refused unless their unit is stated; stated, they give the year
+/// of the same speeds in m/s. A power curve in kW is refused at a utility hub height, and
+/// in a farm beside its fleet's nominal power.
+#[test]
+fn wind_speeds_in_km_h_and_a_curve_in_kw_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/wind-weather-sample.csv");
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let names: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let mut kmh = String::new();
+    for (i, l) in text.lines().enumerate() {
+        let cells: Vec<String> = l
+            .split(',')
+            .zip(&names)
+            .map(|(c, n)| match (i, *n) {
+                (2.., "wind_speed") => format!("{}", c.parse::<f64>().unwrap() * 3.6),
+                _ => c.to_string(),
+            })
+            .collect();
+        kmh.push_str(&cells.join(","));
+        kmh.push('\n');
+    }
+    let w = dir.path().join("kmh.csv");
+    std::fs::write(&w, kmh).unwrap();
+    let out = dir.path().join("series.csv");
+    let generic = with(&GENERIC, &["--out", s(&out)]);
+    let o = simulate(None, &w, &generic);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("kmh.csv") && e.contains("windier than any") && e.contains("--wind-speed-unit"),
+        "{e}"
+    );
+    assert!(!out.exists());
+    let stated = simulate(None, &w, &with(&generic, &["--wind-speed-unit", "km/h"]));
+    assert!(stated.status.success(), "{}", stderr(&stated));
+    let converted = std::fs::read_to_string(&out).unwrap();
+    let plain = simulate(None, &sample, &generic);
+    assert!(plain.status.success());
+    let first_line = |o: &Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .next()
+            .map(str::to_string)
+    };
+    assert_eq!(first_line(&stated), first_line(&plain));
+    assert_eq!(
+        converted.lines().count(),
+        std::fs::read_to_string(&out).unwrap().lines().count()
+    );
+
+    // a 3 MW curve written in kW
+    let mut curve = String::from("wind_speed,value\n");
+    for v in 0..=25 {
+        let p = if v < 3 {
+            0.0
+        } else {
+            (3000.0 * ((v as f64 - 3.0) / 9.0).powi(3)).min(3000.0)
+        };
+        curve.push_str(&format!("{v},{p}\n"));
+    }
+    let c = dir.path().join("curve-kw.csv");
+    std::fs::write(&c, &curve).unwrap();
+    let o = simulate(
+        None,
+        &sample,
+        &[
+            "--power-curve",
+            s(&c),
+            "--hub-height",
+            "100",
+            "--out",
+            s(&out),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("curve-kw.csv") && e.contains("are its values in kW?"),
+        "{e}"
+    );
+    // a small turbine's curve on a small tower passes
+    let o = simulate(
+        None,
+        &sample,
+        &["--power-curve", s(&c), "--hub-height", "30"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // in a farm, beside the fleet's nominal power
+    let farm = dir.path().join("farm.toml");
+    std::fs::write(
+        &farm,
+        "[[fleet]]\npower_curve = \"curve-kw.csv\"\nhub_height = 30\nnumber_of_turbines = 4\nnominal_kw = 3000\n",
+    )
+    .unwrap();
+    let o = simulate(None, &sample, &["--farm", s(&farm)]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("nominal_kw 3000 kW") && e.contains("read as kW"),
+        "{e}"
+    );
 }

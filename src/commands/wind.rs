@@ -90,6 +90,7 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &WindSimulateArgs) -> Result<Out
     }
     let settings = simulate::Settings {
         weather: a.weather.clone(),
+        speed_unit: a.wind_speed_unit,
         turbine: turbine_of(a)?,
         chain,
         density_correction: a.density_correction,
@@ -160,6 +161,7 @@ fn simulate_farm(span: &mut Span, a: &WindSimulateArgs, path: &Path) -> Result<O
     }
     let settings = simulate::FarmSettings {
         weather: a.weather.clone(),
+        speed_unit: a.wind_speed_unit,
         farm_file: path.to_path_buf(),
         plan,
         chain,

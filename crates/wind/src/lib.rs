@@ -46,6 +46,7 @@
 //! })?;
 //! let settings = Settings {
 //!     weather,
+//!     speed_unit: None, // m/s, checked; Some(SpeedUnit::KilometresPerHour) converts
 //!     turbine,
 //!     chain: ChainSettings::new(100.0), // windpowerlib's ModelChain defaults
 //!     density_correction: false,

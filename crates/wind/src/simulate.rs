@@ -11,13 +11,15 @@ use crate::WindError;
 use crate::chain::{self, ChainSettings, HubHour, PowerModel};
 use crate::farm::{self, FarmPlan, FarmRun, SmoothingOrder, WakeLosses};
 use crate::turbine::{TurbineCurve, WakeEfficiency};
-use crate::weather::WindWeather;
+use crate::weather::{SpeedUnit, WindWeather};
 
 /// One turbine's simulation.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// The weather table (docs/wind.md).
     pub weather: PathBuf,
+    /// The unit of its wind speeds; `None`: m/s, checked (see [`WindWeather::read_in`]).
+    pub speed_unit: Option<SpeedUnit>,
     pub turbine: TurbineCurve,
     pub chain: ChainSettings,
     /// Correct the power curve for air density.
@@ -31,6 +33,8 @@ pub struct Settings {
 pub struct FarmSettings {
     /// The weather table (docs/wind.md).
     pub weather: PathBuf,
+    /// The unit of its wind speeds; `None`: m/s, checked (see [`WindWeather::read_in`]).
+    pub speed_unit: Option<SpeedUnit>,
     /// The farm file the plan was read from (names the farm's errors).
     pub farm_file: PathBuf,
     pub plan: FarmPlan,
@@ -293,7 +297,15 @@ fn screened_text(screened: &[(String, usize, String)]) -> String {
 
 /// Simulates one turbine.
 pub fn run(settings: &Settings, span: &mut Span) -> Result<Report, WindError> {
-    let w = span.phase("read", |_| WindWeather::read(&settings.weather))?;
+    crate::turbine::check_curve_unit(&settings.turbine, settings.chain.hub_height).map_err(
+        |message| WindError::Invalid {
+            path: PathBuf::from(&settings.turbine.name),
+            message,
+        },
+    )?;
+    let w = span.phase("read", |_| {
+        WindWeather::read_in(&settings.weather, settings.speed_unit)
+    })?;
     let power = PowerModel::PowerCurve {
         curve: settings.turbine.curve.clone(),
         density_correction: settings.density_correction,
@@ -313,7 +325,9 @@ pub fn run(settings: &Settings, span: &mut Span) -> Result<Report, WindError> {
 
 /// Simulates a farm (see [`farm::simulate`]).
 pub fn run_farm(settings: &FarmSettings, span: &mut Span) -> Result<FarmReport, WindError> {
-    let w = span.phase("read", |_| WindWeather::read(&settings.weather))?;
+    let w = span.phase("read", |_| {
+        WindWeather::read_in(&settings.weather, settings.speed_unit)
+    })?;
     let farm = &settings.plan.farm;
     let run = span
         .phase("simulate", |_| {

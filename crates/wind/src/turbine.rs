@@ -266,6 +266,30 @@ pub fn power_from_cp(cp: &PowerCurve, diameter: f64, v: f64, rho: f64) -> f64 {
     rho / 8.0 * diameter * diameter * std::f64::consts::PI * v.powi(3) * cp.power_at(v)
 }
 
+/// The highest wind speed (m/s) a power curve may reach: turbines cut out at 20–34 m/s.
+const MOST_CURVE_SPEED: f64 = 60.0;
+
+/// The height (m) from which a turbine is a utility-scale one, and the nominal power (W)
+/// below which none stands that high: small turbines (up to tens of kW) stand on towers
+/// of 10–40 m.
+const TALL_HUB: f64 = 50.0;
+const SMALL_TURBINE: f64 = 50e3;
+
+/// Refuses a curve file whose powers read as kW: its largest power is a small turbine's
+/// (under 50 kW) at a hub height of 50 m or more, where only turbines of hundreds of kW
+/// and more stand. Library and generic turbines are in W already and pass.
+pub fn check_curve_unit(t: &TurbineCurve, hub_height: f64) -> Result<(), String> {
+    if t.source != "csv" || hub_height < TALL_HUB || t.nominal >= SMALL_TURBINE {
+        return Ok(());
+    }
+    Err(format!(
+        "the curve's largest power is {} W, a {} kW turbine, and none that small stands \
+         {hub_height} m high: are its values in kW? The value column is in W (kW × 1000)",
+        t.nominal,
+        t.nominal / 1e3
+    ))
+}
+
 /// A user's power curve: a CSV with `wind_speed` and `value` (W) columns (header required),
 /// wind speeds increasing.
 pub fn csv_power_curve(path: &Path) -> Result<PowerCurve, WindError> {
@@ -310,6 +334,14 @@ pub fn csv_power_curve(path: &Path) -> Result<PowerCurve, WindError> {
     }
     if curve.wind_speed.len() < 2 {
         return Err(invalid("fewer than two points".into()));
+    }
+    let last = curve.wind_speed[curve.wind_speed.len() - 1];
+    if last > MOST_CURVE_SPEED {
+        return Err(invalid(format!(
+            "the curve runs to {last} m/s, and no turbine runs above {MOST_CURVE_SPEED} m/s: \
+             are its wind speeds in km/h ({:.1} m/s)? The wind_speed column is in m/s",
+            last / 3.6
+        )));
     }
     Ok(curve)
 }

@@ -25,6 +25,99 @@ pub struct WindWeather {
     pub screened: Vec<(String, usize, String)>,
 }
 
+/// The unit a table's wind speeds are written in; they are converted to m/s when read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpeedUnit {
+    MetresPerSecond,
+    KilometresPerHour,
+    Knots,
+    MilesPerHour,
+}
+
+impl SpeedUnit {
+    /// Metres per second in one of the unit.
+    pub fn metres_per_second(self) -> f64 {
+        match self {
+            SpeedUnit::MetresPerSecond => 1.0,
+            SpeedUnit::KilometresPerHour => 1.0 / 3.6,
+            SpeedUnit::Knots => 1852.0 / 3600.0,
+            SpeedUnit::MilesPerHour => 0.44704,
+        }
+    }
+
+    /// The unit's symbol, as it is parsed.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            SpeedUnit::MetresPerSecond => "m/s",
+            SpeedUnit::KilometresPerHour => "km/h",
+            SpeedUnit::Knots => "kn",
+            SpeedUnit::MilesPerHour => "mph",
+        }
+    }
+}
+
+impl std::str::FromStr for SpeedUnit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<SpeedUnit, String> {
+        match s {
+            "m/s" => Ok(SpeedUnit::MetresPerSecond),
+            "km/h" => Ok(SpeedUnit::KilometresPerHour),
+            "kn" => Ok(SpeedUnit::Knots),
+            "mph" => Ok(SpeedUnit::MilesPerHour),
+            _ => Err(format!("'{s}': expected m/s, km/h, kn or mph")),
+        }
+    }
+}
+
+/// The highest long-run mean wind speed (m/s) taken without the unit being stated: the
+/// windiest wind-farm sites have 10–12 m/s at hub height and less near the ground; a table
+/// in km/h (× 3.6) of an ordinary site reads above it.
+fn windiest_mean(height: f64) -> f64 {
+    if height <= 30.0 { 10.0 } else { 12.0 }
+}
+
+/// The hourly wind speed (m/s) that only the strongest storms reach.
+const STORM_SPEED: f64 = 40.0;
+
+/// Refuses wind speeds that read as another unit than m/s: a mean over a month or more
+/// above the windiest sites', or more than 1 % of the values (and at least 3) above storm
+/// speed. Used when the table's unit is not stated.
+fn check_speed_unit(path: &Path, times: &[i64], c: &Column) -> Result<(), WindError> {
+    let v: Vec<f64> = c.values.iter().copied().filter(|v| v.is_finite()).collect();
+    if v.is_empty() {
+        return Ok(());
+    }
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let days = (times[times.len() - 1] - times[0]) as f64 / 86_400.0;
+    let stormy = v.iter().filter(|x| **x > STORM_SPEED).count();
+    let limit = windiest_mean(c.height);
+    let why = if days >= 30.0 && mean > limit {
+        format!(
+            "their mean over {days:.0} days is {mean:.1} m/s, windier than any wind farm's site \
+             (at most {limit} m/s at {} m)",
+            c.height
+        )
+    } else if stormy >= 3 && stormy * 100 > v.len() {
+        format!(
+            "{stormy} of {} values are above {STORM_SPEED} m/s, which only the strongest storms reach",
+            v.len()
+        )
+    } else {
+        return Ok(());
+    };
+    Err(WindError::Invalid {
+        path: path.to_path_buf(),
+        message: format!(
+            "wind_speed at {} m: {why}. In km/h the mean is {:.1} m/s, in knots {:.1}: \
+             state the unit (--wind-speed-unit km/h, kn or mph; m/s if they are m/s)",
+            c.height,
+            mean / 3.6,
+            mean * SpeedUnit::Knots.metres_per_second()
+        ),
+    })
+}
+
 /// The plausible range of a windpowerlib variable (its units: m/s, K, Pa, m), and its name.
 fn plausible(variable: &str) -> Option<(f64, f64, &'static str)> {
     match variable {
@@ -70,7 +163,17 @@ fn unit_hint(variable: &str, median: f64) -> String {
 }
 
 impl WindWeather {
+    /// Reads a table whose wind speeds are in m/s; speeds that read as another unit are
+    /// refused (see [`WindWeather::read_in`]).
     pub fn read(path: &Path) -> Result<WindWeather, WindError> {
+        WindWeather::read_in(path, None)
+    }
+
+    /// Reads a table whose wind speeds are in `speed_unit`, converted to m/s. With `None`
+    /// they are taken as m/s, and refused where they cannot be: a mean over a month or more
+    /// above the windiest sites' (10 m/s up to 30 m, 12 m/s above), or more than 1 % of the
+    /// values above 40 m/s.
+    pub fn read_in(path: &Path, speed_unit: Option<SpeedUnit>) -> Result<WindWeather, WindError> {
         let text = std::fs::read_to_string(path).map_err(|e| WindError::Io {
             path: path.to_path_buf(),
             source: e,
@@ -157,6 +260,11 @@ impl WindWeather {
         // instrument reads are missing, counted per column
         let mut screened = Vec::new();
         for c in &mut columns {
+            // the stated unit's factor to m/s, applied after the missing-value codes are seen
+            let k = match speed_unit {
+                Some(unit) if c.variable == "wind_speed" => unit.metres_per_second(),
+                _ => 1.0,
+            };
             let range = plausible(&c.variable);
             let median = median_of(&c.values);
             let (mut non_finite, mut codes, mut out) = (0, 0, 0);
@@ -166,6 +274,7 @@ impl WindWeather {
                 }
                 // a code is missing where no real value could be it (99999 Pa is a pressure)
                 let code = matches!(*v, -999.0 | -9999.0 | 9999.0 | 99999.0);
+                *v *= k;
                 let outside = range.is_some_and(|(lo, hi, _)| *v < lo || *v > hi);
                 if !v.is_finite() {
                     non_finite += 1;
@@ -196,6 +305,11 @@ impl WindWeather {
                 if n > 0 {
                     screened.push((name.clone(), n, why.to_string()));
                 }
+            }
+        }
+        if speed_unit.is_none() {
+            for c in columns.iter().filter(|c| c.variable == "wind_speed") {
+                check_speed_unit(path, &times, c)?;
             }
         }
         Ok(WindWeather {

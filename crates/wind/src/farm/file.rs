@@ -186,6 +186,29 @@ impl Reader<'_> {
             }
             None => t.nominal,
         };
+        if t.source == "csv" && !(0.5..=2.0).contains(&(t.nominal / nominal)) {
+            return Err(bad(
+                "nominal_kw",
+                format!(
+                    "fleet {k} ({}): the curve's largest power is {} W, nominal_kw {} kW: \
+                     the curve's value column is in W{}",
+                    t.name,
+                    t.nominal,
+                    nominal / 1e3,
+                    if (t.nominal * 1e3 / nominal - 1.0).abs() < 0.5 {
+                        " (its values read as kW)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        turbine::check_curve_unit(&t, fl.hub_height).map_err(|m| {
+            bad(
+                "power_curve",
+                format!("fleet {k}: power_curve {}: {m}", t.name),
+            )
+        })?;
         let n = match (fl.number_of_turbines, fl.total_capacity_kw) {
             (Some(n), None) => n,
             (None, Some(kw)) => {
