@@ -31,6 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         delta_t: 69.0,
         fill_gaps: None,
         allow_partial: false,
+        allow_clock_shift: false,
         out: None, // or Some(path): every interval as CSV
     };
     let meter = Meter::detect(&MeterConfig::default())?;

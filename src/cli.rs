@@ -1041,6 +1041,10 @@ pub struct SolarSimulateArgs {
     /// they cover, never "annual". Without it such a file is refused.
     #[arg(long, help_heading = "Weather", hide_short_help = true)]
     pub allow_partial: bool,
+    /// Simulate weather whose clear days come 40 min or more off the Sun (a clock or label
+    /// an hour off), with a note, instead of refusing it.
+    #[arg(long, help_heading = "Weather", hide_short_help = true)]
+    pub allow_clock_shift: bool,
     /// CSV of the intervals.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub out: Option<PathBuf>,

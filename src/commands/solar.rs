@@ -195,6 +195,7 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
         delta_t: a.delta_t,
         fill_gaps: a.fill_gaps,
         allow_partial: a.allow_partial,
+        allow_clock_shift: a.allow_clock_shift,
         out: a.out.clone(),
     };
     let r = sim::run(&settings, span)?;
@@ -243,6 +244,7 @@ fn simulate_results(a: &crate::cli::SolarSimulateArgs, r: &sim::Report) -> serde
         "loss_percent": sim.loss_percent,
         "evaluated_at": r.at,
         "notes": r.notes,
+        "clock_check": r.clock,
     })
 }
 

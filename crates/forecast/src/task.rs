@@ -210,7 +210,7 @@ impl Prepared {
                 f.fix, f.moved, f.collided, f.outside, f.not_wall_clock
             );
         }
-        if let Some(w) = self.clock.as_ref().and_then(|c| c.warning()) {
+        if let Some(w) = self.clock.as_ref().and_then(crate::clock::warning) {
             let _ = writeln!(t, "{w}");
         }
         t

@@ -16,6 +16,7 @@
 //! - [`sample`]: a synthetic weather year (the project's sample data).
 //! - [`tasks`]: the solar position, clear-sky and PV simulation tasks (settings → report,
 //!   outputs written).
+//! - [`clock`]: a series's time stamps checked against the Sun (clear days' centre).
 //! - [`pv`]: SAPM, PVsyst and Faiman temperature; PVWatts DC, losses and inverter.
 //!
 //! A year of a 5 kWp array on the synthetic weather year, through the simulation task (as
@@ -42,6 +43,7 @@
 //!     delta_t: 69.0,
 //!     fill_gaps: None,
 //!     allow_partial: false,
+//!     allow_clock_shift: false,
 //!     out: None, // Some(path) writes every interval (CSV)
 //! };
 //! let meter = Meter::detect(&MeterConfig::model_only())?;
@@ -55,6 +57,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod clock;
 pub mod irradiance;
 pub mod pv;
 pub mod sample;

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use terrawatt_meter::Span;
 
 use crate::SolarError;
+use crate::clock::{self, ClockCheck};
+use crate::irradiance;
 use crate::spa::Site;
 use crate::system::{self, Simulation, SystemFile};
 use crate::tasks::{cell, label};
@@ -51,6 +53,9 @@ pub struct Settings {
     pub fill_gaps: Option<usize>,
     /// Accept a typical-year file that does not cover its whole year.
     pub allow_partial: bool,
+    /// Simulate weather whose clock is off the Sun's by [`CLOCK_REFUSED`] minutes or more
+    /// (said in a note) instead of refusing it.
+    pub allow_clock_shift: bool,
     /// Where every interval is written (CSV), if anywhere.
     pub out: Option<PathBuf>,
 }
@@ -75,8 +80,68 @@ pub struct Report {
     pub coverage: f64,
     /// Holes between rows.
     pub holes: usize,
-    /// What the user should look at (an array facing the pole).
+    /// What the user should look at (an array facing the pole, a clock off the Sun's).
     pub notes: Vec<String>,
+    /// The GHI's clock against the Sun, month by month (clear days).
+    pub clock: ClockCheck,
+}
+
+/// The shift (minutes) between the GHI's clear days and the Sun from which the weather is
+/// refused: an hour's error of zone, daylight saving or label. Smaller shifts are within
+/// what a half-interval label and the clear-sky model's shape leave.
+pub const CLOCK_REFUSED: f64 = 40.0;
+
+/// The GHI's clock against the Sun: each clear day's centre against the Haurwitz clear
+/// sky's at the positions simulated (local days by the longitude).
+fn clock_of(w: &Weather, sim: &Simulation) -> ClockCheck {
+    let clear: Vec<f64> = sim
+        .steps
+        .iter()
+        .map(|s| irradiance::haurwitz(s.apparent_zenith))
+        .map(|c| if c.is_finite() { c } else { 0.0 })
+        .collect();
+    let offset = (w.longitude / 15.0 * 3600.0).round() as i32;
+    clock::check(&w.ghi, &clear, &w.times, offset)
+}
+
+/// Refuses weather whose clear days come [`CLOCK_REFUSED`] minutes or more before or after
+/// the Sun (the median of the months), unless allowed; a note where it is allowed, or where
+/// the months swing that much (a daylight-saving clock).
+fn clock_notes(w: &Weather, c: &ClockCheck, allow: bool) -> Result<Vec<String>, SolarError> {
+    let (Some(median), Some((max, min))) = (c.median(), c.extremes()) else {
+        return Ok(vec![]);
+    };
+    let months = c.months.len();
+    let said = format!(
+        "on clear days the GHI's daily centre is {median:+.0} min from the Sun's (median of {months} months; {:+.0} in {}, {:+.0} in {})",
+        min.minutes, min.month, max.minutes, max.month
+    );
+    if median.abs() >= CLOCK_REFUSED {
+        if !allow {
+            return Err(SolarError::File {
+                path: w.path.clone(),
+                key: "ghi".into(),
+                message: format!(
+                    "{said}: the time stamps look {:.0} min {}, which simulates the array under another Sun; check their zone and label (--tz, --label, --position-at), or simulate them as they are with --allow-clock-shift",
+                    median.abs(),
+                    if median > 0.0 {
+                        "early (the light comes later than they say)"
+                    } else {
+                        "late (the light comes earlier than they say)"
+                    }
+                ),
+            });
+        }
+        return Ok(vec![format!(
+            "{said}: simulated as stamped (--allow-clock-shift)"
+        )]);
+    }
+    if max.minutes - min.minutes >= CLOCK_REFUSED {
+        return Ok(vec![format!(
+            "{said}: the clock swings between the months (a daylight-saving clock under a fixed offset?)"
+        )]);
+    }
+    Ok(vec![])
 }
 
 /// A note where a fixed array tilted 10° or more, outside the tropics, faces the pole
@@ -97,8 +162,9 @@ fn pole_facing(system: &system::System, latitude: f64) -> Option<String> {
 
 /// Refuses weather whose sunlight falls while the Sun is down at the site: GHI above
 /// 100 W/m² with the Sun 5° or more below the horizon in 1 % or more of the bright
-/// intervals (10 at least). A clock or label an hour off does not reach that; a wrong time
-/// zone, or latitude and longitude swapped, does, and would simulate another sky.
+/// intervals (10 at least). A clock or label an hour off does not reach that (the clock
+/// check does); a wrong time zone, or latitude and longitude swapped, does, and would
+/// simulate another sky.
 fn refuse_sunlight_at_night(w: &Weather, sim: &Simulation) -> Result<(), SolarError> {
     let bright: Vec<usize> = (0..w.len()).filter(|&i| w.ghi[i] > 100.0).collect();
     let night = bright
@@ -155,6 +221,8 @@ pub fn run(s: &Settings, span: &mut Span) -> Result<Report, SolarError> {
         });
     }
     refuse_sunlight_at_night(&w, &sim)?;
+    let clock = clock_of(&w, &sim);
+    let mut notes = clock_notes(&w, &clock, s.allow_clock_shift)?;
     let typical_year = matches!(s.weather, WeatherSource::File(_));
     let whole = typical_year && holes.is_empty() && covered_h >= year_h - 1e-6;
     if typical_year && !whole && !s.allow_partial {
@@ -170,7 +238,7 @@ pub fn run(s: &Settings, span: &mut Span) -> Result<Report, SolarError> {
             source: e,
         })?;
     }
-    let notes = pole_facing(system, w.latitude).into_iter().collect();
+    notes.extend(pole_facing(system, w.latitude));
     Ok(Report {
         weather: w,
         system: system.clone(),
@@ -184,6 +252,7 @@ pub fn run(s: &Settings, span: &mut Span) -> Result<Report, SolarError> {
         coverage: (covered_h / year_h).min(1.0),
         holes: holes.len(),
         notes,
+        clock,
     })
 }
 
