@@ -373,6 +373,17 @@ fn predict_writes_the_next_hour() {
         "{}",
         lines[1]
     );
+    assert!(!said.contains("faces the pole"), "{said}");
+    // an azimuth turned the wrong way round (338° for 158°) faces the pole: noted
+    let k = a.iter().position(|x| x == "--azimuth").unwrap();
+    a[k + 1] = "338".into();
+    let o = terrawatt_strings(&a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("note: site: the array faces the pole (azimuth 338°"),
+        "{said}"
+    );
 }
 
 #[test]

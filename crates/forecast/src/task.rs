@@ -213,6 +213,15 @@ impl Prepared {
         if let Some(w) = self.clock.as_ref().and_then(crate::clock::warning) {
             let _ = writeln!(t, "{w}");
         }
+        if let Some(site) = &self.settings.site
+            && let Some(n) = terrawatt_solar::tasks::simulate::facing_the_pole(
+                site.tilt,
+                site.azimuth,
+                site.latitude,
+            )
+        {
+            let _ = writeln!(t, "note: site: {n}");
+        }
         t
     }
 

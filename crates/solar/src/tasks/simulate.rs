@@ -151,6 +151,12 @@ fn pole_facing(system: &system::System, latitude: f64) -> Option<String> {
     let system::Mount::Fixed { tilt, azimuth } = system.mount else {
         return None;
     };
+    facing_the_pole(tilt, azimuth, latitude)
+}
+
+/// The note of [`pole_facing`] for an array of `tilt` and `azimuth` (° clockwise from
+/// north) at `latitude`, where it faces the pole.
+pub fn facing_the_pole(tilt: f64, azimuth: f64, latitude: f64) -> Option<String> {
     let pole = if latitude >= 0.0 { 0.0 } else { 180.0 };
     let off = ((azimuth - pole).rem_euclid(360.0)).min((pole - azimuth).rem_euclid(360.0));
     (tilt >= 10.0 && latitude.abs() >= 23.5 && off <= 45.0).then(|| {
