@@ -1124,4 +1124,23 @@ fn one_date_twice_swapped_forest_layers_or_reflectance_as_classes_are_refused() 
         s(&metrics),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // a limit below the map's values names the limit; 0 is refused as no limit
+    for (n, said) in [
+        (
+            "200",
+            "345 distinct values (190 to 1575), more than the --max-classes 200 given",
+        ),
+        ("0", "0 is not in 1..=65534"),
+    ] {
+        let o = terrawatt(&[
+            "raster",
+            "landscape",
+            "--input",
+            s(&scene),
+            "--max-classes",
+            n,
+        ]);
+        assert_eq!(o.status.code(), Some(2 - u8::from(n != "0") as i32), "{n}");
+        assert!(stderr(&o).contains(said), "{}", stderr(&o));
+    }
 }

@@ -804,6 +804,7 @@ pub struct LandscapeArgs {
     #[arg(
         long,
         default_value_t = terrawatt_raster::landscape::MOST_CLASSES,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=65_534),
         value_name = "N",
         help_heading = "Metrics",
         hide_short_help = true

@@ -335,10 +335,18 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         );
         return Err(RasterError::Input {
             path: s.input.display().to_string(),
-            message: format!(
-                "{} distinct values ({least} to {greatest}) where a class map has tens: landscape metrics take a classified raster (a land cover), not reflectance, an index or elevation; is it the right file and band? (A legend this large: raise --max-classes.)",
-                present.len()
-            ),
+            message: if s.max_classes < MOST_CLASSES {
+                format!(
+                    "{} distinct values ({least} to {greatest}), more than the --max-classes {} given",
+                    present.len(),
+                    s.max_classes
+                )
+            } else {
+                format!(
+                    "{} distinct values ({least} to {greatest}) where a class map has tens: landscape metrics take a classified raster (a land cover), not reflectance, an index or elevation; is it the right file and band? (A legend this large: raise --max-classes.)",
+                    present.len()
+                )
+            },
         });
     }
     let classes = Classes {
