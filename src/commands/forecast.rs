@@ -12,7 +12,7 @@ use terrawatt_forecast::physics::{PvSite, WindSite};
 use terrawatt_forecast::task::{
     self, BacktestReport, BacktestSettings, DataSettings, Prepared, StampLabel, instant, stamp,
 };
-use terrawatt_learn::boost::BoostParams;
+use terrawatt_learn::boost::{BoostParams, Loss};
 use terrawatt_meter::{FunctionalUnit, Span};
 use terrawatt_table::time::parse_zone;
 
@@ -250,6 +250,17 @@ pub struct DataArgs {
         help_heading = "Model"
     )]
     pub model: String,
+    /// The point forecast's loss: squared (a mean) or absolute (a median: boosting with the
+    /// absolute loss, linear median regression; the 0.5 band is then the point). Absolute
+    /// needs --model gbm or linear.
+    #[arg(
+        long,
+        default_value = "squared",
+        value_parser = one_of::<String>(&["squared", "absolute"]),
+        help_heading = "Model",
+        hide_short_help = true
+    )]
+    pub loss: String,
     /// With --model auto: a cheaper candidate wins when its validation RMSE is within this
     /// share of the best one's (0.01 is 1 %).
     #[arg(
@@ -492,9 +503,13 @@ fn bands(a: &DataArgs, learner: &Learner) -> Result<(Vec<f64>, IntervalMethod)> 
     quantiles.sort_by(f64::total_cmp);
     quantiles.dedup();
     let method: IntervalMethod = match &a.intervals {
-        Some(m) if m == "gbm" && matches!(learner, Learner::Linear { .. }) => bail!(
-            "--intervals gbm: quantile boosting is not the linear model that forecasts; with --model linear use --intervals quantile (linear quantile regression), cqr or conformal (the default)"
-        ),
+        Some(m)
+            if m == "gbm" && matches!(learner, Learner::Linear { .. } | Learner::LinearMedian) =>
+        {
+            bail!(
+                "--intervals gbm: quantile boosting is not the linear model that forecasts; with --model linear use --intervals quantile (linear quantile regression), cqr or conformal (the default)"
+            )
+        }
         Some(m) => m.parse().map_err(|e| anyhow!("--intervals {e}"))?,
         None => IntervalMethod::default_for(learner),
     };
@@ -555,7 +570,22 @@ fn learner_of(a: &DataArgs) -> Result<Learner> {
         learning_rate: a.learning_rate,
         ..Learner::boost_params(trees, depth, a.seed)
     };
+    let absolute = a.loss == "absolute";
     let l = match a.model.as_str() {
+        "auto" | "ridge" if absolute => bail!(
+            "--loss absolute with --model {}: {}; name --model gbm or --model linear for a median forecast",
+            a.model,
+            if a.model == "auto" {
+                "auto compares its candidates by RMSE, the squared loss's own score"
+            } else {
+                "ridge is the squared loss penalised"
+            }
+        ),
+        "gbm" | "boosting" if absolute => Learner::Gbm(BoostParams {
+            loss: Loss::Absolute,
+            ..boosting(a.trees, a.max_depth)
+        }),
+        "linear" if absolute => Learner::LinearMedian,
         "auto" => Learner::Auto(AutoParams {
             alpha: a.alpha,
             boosting: vec![

@@ -375,6 +375,9 @@ pub enum Learner {
     Linear {
         alpha: f64,
     },
+    /// Linear median regression (the absolute loss; exact, unpenalised, per horizon as
+    /// ridge): the point forecast is the median, and so is the 0.5 band.
+    LinearMedian,
     /// Chosen at each fit by validation inside the training window ([`AutoParams`]).
     Auto(AutoParams),
 }
@@ -461,7 +464,17 @@ impl Learner {
         match self {
             Learner::Gbm(p) => format!("gbm_{}x{}", p.n_trees, p.max_depth),
             Learner::Linear { .. } => "ridge".into(),
+            Learner::LinearMedian => "linear_median".into(),
             Learner::Auto(_) => "auto".into(),
+        }
+    }
+
+    /// The loss of the point forecast: squared (a mean) or absolute (a median).
+    pub fn point_loss(&self) -> Loss {
+        match self {
+            Learner::Gbm(p) => p.loss,
+            Learner::LinearMedian => Loss::Absolute,
+            Learner::Linear { .. } | Learner::Auto(_) => Loss::Squared,
         }
     }
 
@@ -478,6 +491,7 @@ impl Learner {
                     )));
                 }
             }
+            Learner::LinearMedian => {}
             Learner::Auto(a) => {
                 if !(a.tolerance.is_finite() && a.tolerance >= 0.0) {
                     return Err(crate::ForecastError::Setting(format!(
@@ -523,7 +537,7 @@ impl Candidate {
     fn cost(&self) -> u64 {
         match self {
             Candidate::Reference(_) => 0,
-            Candidate::Model(Learner::Linear { .. }) => 1,
+            Candidate::Model(Learner::Linear { .. } | Learner::LinearMedian) => 1,
             Candidate::Model(Learner::Gbm(p)) => {
                 2 + p.n_trees as u64 * (1u64 << p.max_depth.min(30))
             }
@@ -585,7 +599,7 @@ impl IntervalMethod {
     /// 77.9–81.5 %, for 57–94 J a year against 7–14 J (docs/benchmarks.md).
     pub fn default_for(learner: &Learner) -> IntervalMethod {
         match learner {
-            Learner::Gbm(_) | Learner::Linear { .. } => IntervalMethod::Cqr,
+            Learner::Gbm(_) | Learner::Linear { .. } | Learner::LinearMedian => IntervalMethod::Cqr,
             Learner::Auto(_) => IntervalMethod::Conformal,
         }
     }
@@ -677,13 +691,15 @@ fn fit_one(
                 .check()?
                 .fit(x.view(), y)?,
         ),
-        Learner::Linear { alpha } => {
-            let params = match loss {
-                Loss::Quantile { alpha: q } => LinearParams::quantile(q),
-                _ => LinearParams {
+        Learner::Linear { .. } | Learner::LinearMedian => {
+            let params = match (learner, loss) {
+                (_, Loss::Quantile { alpha: q }) => LinearParams::quantile(q),
+                (Learner::LinearMedian, _) => LinearParams::quantile(0.5),
+                (Learner::Linear { alpha }, _) => LinearParams {
                     standardize: true,
                     ..LinearParams::ridge(*alpha)
                 },
+                _ => unreachable!("a linear learner"),
             }
             .check()?;
             let mut pooled: Option<LinearModel> = None;
@@ -787,6 +803,8 @@ pub struct Forecaster {
     scale: Scale,
     /// Calibrated bands: the fewest calibration residuals of any horizon.
     pub calibration_pairs: Option<usize>,
+    /// The point forecast is a median (the absolute loss): the 0.5 band is the point.
+    median_point: bool,
 }
 
 /// The residual scale of a target, so that one calibration serves calm and busy times: with
@@ -920,7 +938,7 @@ fn fit_candidate(
             let horizons: Vec<usize> = pick.iter().map(|&k| rows.horizon[k]).collect();
             fit_one(
                 l,
-                Loss::Squared,
+                l.point_loss(),
                 &rows.matrix(pick),
                 &y,
                 &horizons,
@@ -1326,6 +1344,7 @@ pub fn fit(
         choice: None,
         scale: Scale::new(inp, from, cut),
         calibration_pairs: None,
+        median_point: matches!(learner.point_loss(), Loss::Absolute),
     };
     if let Learner::Auto(a) = learner {
         // each horizon's winner; bands from its own residuals on the last 20 %
@@ -1515,11 +1534,28 @@ pub fn predict(inp: &Inputs, f: &Forecaster, pairs: &[(usize, usize)]) -> Predic
             // no calibration residual at this horizon: no band (f64::max would say 0)
             continue;
         }
+        let at_point = bases[r] + point[r] * cap;
+        if f.median_point {
+            // the point is the median: the 0.5 band is it, the lower quantiles at most it,
+            // the upper at least it (moved ones widen the band, and are counted)
+            let mut moved = false;
+            for (v, &q) in qs.iter_mut().zip(&f.quantiles) {
+                let to = if q < 0.5 {
+                    v.min(at_point)
+                } else if q > 0.5 {
+                    v.max(at_point)
+                } else {
+                    at_point
+                };
+                moved |= q != 0.5 && to != *v;
+                *v = to;
+            }
+            out.widened += usize::from(moved);
+        }
         qs.sort_by(f64::total_cmp);
         // a band holds its point forecast: quantile models fitted beside the point model
         // (CQR, quantile regression) can leave it outside, which no reader of a forecast
         // expects; the band's ends are moved to it (wider, never narrower)
-        let at_point = bases[r] + point[r] * cap;
         if nq >= 2 && (at_point < qs[0] || at_point > qs[nq - 1]) {
             qs[0] = qs[0].min(at_point);
             qs[nq - 1] = qs[nq - 1].max(at_point);
@@ -1742,6 +1778,74 @@ pub(crate) mod tests {
         }
     }
 
+    /// Known truth: y = 50 + 10 w + η with η exponential (mean 2, median 2 ln 2), w known
+    /// at the target time. Under the absolute loss the point forecast is the conditional
+    /// median (linear median regression and boosting alike): its bias against the noise-free
+    /// part is 2 ln 2 ≈ 1.39 where the squared loss's mean is 2, its MAE is lower, and the
+    /// 0.5 band is the point.
+    #[test]
+    fn the_absolute_loss_forecasts_the_median() {
+        let n = 60 * 96;
+        let w: Vec<f64> = normals(31, n).iter().map(|v| v.abs().min(3.0)).collect();
+        // χ² with two degrees of freedom is exponential with mean 2
+        let (e1, e2) = (normals(37, n), normals(41, n));
+        let eta: Vec<f64> = e1.iter().zip(&e2).map(|(a, b)| a * a + b * b).collect();
+        let y: Vec<f64> = (0..n).map(|t| 50.0 + 10.0 * w[t] + eta[t]).collect();
+        let inp = inputs(y.clone(), vec![w.clone()]);
+        let test_from = 40 * 96;
+        let pairs: Vec<(usize, usize)> = (test_from..n - 4)
+            .flat_map(|i| (1..=4).map(move |h| (i, h)))
+            .collect();
+        let run = |learner: &Learner| {
+            let f = fit(
+                &inp,
+                learner,
+                &[0.1, 0.5, 0.9],
+                IntervalMethod::Cqr,
+                96,
+                test_from,
+            )
+            .unwrap();
+            let p = predict(&inp, &f, &pairs);
+            let (mut bias, mut mae, mut k) = (0.0, 0.0, 0.0);
+            for (r, &(i, h)) in pairs.iter().enumerate() {
+                let (t, f) = (i + h, p.point[r]);
+                if f.is_finite() {
+                    bias += f - (50.0 + 10.0 * w[t]);
+                    mae += (y[t] - f).abs();
+                    k += 1.0;
+                }
+            }
+            (bias / k, mae / k, p)
+        };
+        let boost = |loss| {
+            Learner::Gbm(BoostParams {
+                loss,
+                ..Learner::boost_params(100, 3, 0)
+            })
+        };
+        for (mean_model, median_model) in [
+            (Learner::Linear { alpha: 0.0 }, Learner::LinearMedian),
+            (boost(Loss::Squared), boost(Loss::Absolute)),
+        ] {
+            let (b2, mae2, _) = run(&mean_model);
+            let (b1, mae1, p) = run(&median_model);
+            let name = median_model.name();
+            assert!((b2 - 2.0).abs() < 0.15, "{name}: mean bias {b2}");
+            assert!(
+                (b1 - 2.0 * 2f64.ln()).abs() < 0.15,
+                "{name}: median bias {b1}"
+            );
+            assert!(mae1 < mae2, "{name}: MAE {mae1} against {mae2}");
+            for (r, f) in p.point.iter().enumerate() {
+                if p.quantiles[1][r].is_finite() {
+                    assert_eq!(p.quantiles[1][r], *f);
+                    assert!(p.quantiles[0][r] <= *f && *f <= p.quantiles[2][r]);
+                }
+            }
+        }
+    }
+
     /// Known truth: y = 50 + 20 w + 0.5 (1 + w) ε, ε ~ N(0, 1), w = |N(0, 1)| known at the
     /// target time: each quantile is linear in w, so linear quantile regression holds the
     /// truth. Its conformalised bands (`--model linear --intervals cqr`) cover about 80 %
@@ -1901,6 +2005,7 @@ pub(crate) mod tests {
             choice: None,
             scale: Scale::new(&inp, 0, 96),
             calibration_pairs: None,
+            median_point: false,
         };
         let p = predict(&inp, &f, &[(2 * 96, 1), (2 * 96, 4)]);
         assert!(p.point.iter().all(|v| v.is_nan()), "{:?}", p.point);
