@@ -5,8 +5,9 @@
 # bands; without weather and with NSRDB PSM3 ghi and temp_air at the target times (perfect
 # prognosis). Prints one line per run: period, weather, model, skill against clear-sky
 # persistence at 15/30/45/60 min, band coverage at 15/30/45/60 min, CRPS at 60 min (W), the
-# backtest's energy (J). A model `linear-cqr` or `linear-quantile` is ridge with bands from
-# linear quantile regression (`--intervals cqr` / `quantile`).
+# backtest's energy (J), MAE and RMSE at 60 min (W). A model `linear-cqr` or
+# `linear-quantile` is ridge with bands from linear quantile regression (`--intervals cqr` /
+# `quantile`); `gbm-median` and `linear-median` are gbm and linear with `--loss absolute`.
 #
 #   bash benches/compare/forecast_auto_years.sh [BINARY] [MODELS...]
 set -euo pipefail
@@ -19,7 +20,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 site=(--site-lat 39.7406 --site-lon -105.1775 --site-elevation 1730 --tilt 45 --azimuth 158)
 weather=(--weather "$data/system_50_ac_power_2_full_DST_psm3.parquet" --weather-time-column index --weather-columns ghi,temp_air)
-printf '%-23s %-7s %-15s %s\n' period weather model "skill vs clear-sky persistence (15, 30, 45, 60 min) | coverage (15, 30, 45, 60 min) | CRPS 60 min | J"
+printf '%-23s %-7s %-15s %s\n' period weather model "skill vs clear-sky persistence (15, 30, 45, 60 min) | coverage (15, 30, 45, 60 min) | CRPS 60 min | J | MAE, RMSE 60 min"
 for period in "2011-06-15 2012-01-01" "2012-01-01 2013-01-01" "2013-01-01 2014-01-01"; do
   set -- $period
   for w in none psm3; do
@@ -29,6 +30,8 @@ for period in "2011-06-15 2012-01-01" "2012-01-01 2013-01-01" "2013-01-01 2014-0
         gbm-small) m=(--model gbm --trees 50 --max-depth 2) ;;
         linear-cqr) m=(--model linear --intervals cqr) ;;
         linear-quantile) m=(--model linear --intervals quantile) ;;
+        gbm-median) m=(--model gbm --loss absolute) ;;
+        linear-median) m=(--model linear --loss absolute) ;;
         *) m=(--model "$model") ;;
       esac
       "$bin" forecast backtest --data "$data/system_50_ac_power_2_full_DST.parquet" \
@@ -42,7 +45,7 @@ r = rep["results"]["per_horizon"]
 c = " ".join(f"{h['skill_vs_clear_sky']:+.3f}" for h in r)
 j = rep["energy"]["joules"] if "energy" in rep else float("nan")
 cov = " ".join(f"{100 * h['coverage']:.1f}" for h in r)
-print(f"{sys.argv[2]:23s} {sys.argv[3]:7s} {sys.argv[4]:15s} {c} | {cov} % | {r[-1]['crps']:.1f} W | {j:.0f}")
+print(f"{sys.argv[2]:23s} {sys.argv[3]:7s} {sys.argv[4]:15s} {c} | {cov} % | {r[-1]['crps']:.1f} W | {j:.0f} | {r[-1]['mae']:.1f}, {r[-1]['rmse']:.1f} W")
 PY
     done
   done
