@@ -688,6 +688,12 @@ fn weather_in_another_unit_or_with_no_usable_interval_is_refused() {
             &|v: f64| format!("{:.4}", v / 1000.0),
             "kW/m² (× 1000)",
         ),
+        (
+            "quarter.csv",
+            "G(h)",
+            &|v: f64| format!("{:.2}", v / 4.0),
+            "its brightest interval reaches",
+        ),
         ("no-air.csv", "T2m", &|_| "nan".into(), "no power to total"),
     ] {
         let w = edited(file, column, f);

@@ -192,6 +192,54 @@ fn refuse_sunlight_at_night(w: &Weather, sim: &Simulation) -> Result<(), SolarEr
     })
 }
 
+/// The clear-sky index (GHI over the Haurwitz clear sky, the Sun 15° or more up) that a
+/// month's brightest interval reaches at the least: every month of the reference data's
+/// TMY2, TMY3 and PSM3 files reaches 0.94–1.95 (cloud edges exceed the clear sky). Wh/m²
+/// per 15 minutes is a quarter of W/m², per 10 minutes a sixth.
+const DIMMEST_MONTH: f64 = 0.6;
+
+/// Refuses GHI whose brightest interval over a month or more, outside the polar circles,
+/// is under [`DIMMEST_MONTH`] of the clear sky at the positions simulated: an energy per
+/// interval (Wh/m² per 15 or 10 minutes) or another unit read as W/m².
+fn refuse_dim_ghi(w: &Weather, sim: &Simulation) -> Result<(), SolarError> {
+    let days = w.times.len() as i64 * w.interval / 86_400;
+    if days < 30 || w.latitude.abs() > 66.5 {
+        return Ok(());
+    }
+    let (mut index, mut at) = (f64::NEG_INFINITY, 0);
+    for (i, s) in sim.steps.iter().enumerate() {
+        let clear = irradiance::haurwitz(s.apparent_zenith);
+        if s.apparent_zenith < 75.0 && clear > 0.0 && w.ghi[i].is_finite() {
+            let k = w.ghi[i] / clear;
+            if k > index {
+                (index, at) = (k, i);
+            }
+        }
+    }
+    if index == f64::NEG_INFINITY || index >= DIMMEST_MONTH {
+        return Ok(());
+    }
+    let per = 3600 / w.interval.max(1);
+    Err(SolarError::File {
+        path: w.path.clone(),
+        key: "ghi".into(),
+        message: format!(
+            "ghi: over {days} days its brightest interval reaches {:.0} % of the clear sky ({} W/m² at a clear sky of {:.0}), where every month has bright spells near 100 %: {}? W/m² expected",
+            100.0 * index,
+            w.ghi[at],
+            irradiance::haurwitz(sim.steps[at].apparent_zenith),
+            if per > 1 {
+                format!(
+                    "an energy per interval, Wh/m² per {} min (× {per} for W/m²)",
+                    w.interval / 60
+                )
+            } else {
+                "another unit".to_string()
+            }
+        ),
+    })
+}
+
 /// Reads (phase `read`), checks, simulates (phase `simulate`) and writes (phase `write`).
 pub fn run(s: &Settings, span: &mut Span) -> Result<Report, SolarError> {
     let mut w = span.phase("read", |_| -> Result<Weather, SolarError> {
@@ -227,6 +275,7 @@ pub fn run(s: &Settings, span: &mut Span) -> Result<Report, SolarError> {
         });
     }
     refuse_sunlight_at_night(&w, &sim)?;
+    refuse_dim_ghi(&w, &sim)?;
     let clock = clock_of(&w, &sim);
     let mut notes = clock_notes(&w, &clock, s.allow_clock_shift)?;
     let typical_year = matches!(s.weather, WeatherSource::File(_));
