@@ -777,3 +777,71 @@ fn a_portfolio_never_adds_kwh_and_therms() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("'bananas'"), "{}", stderr(&o));
 }
+
+/// Temperatures in another unit than `--temperature-unit` says are refused: °F given as C
+/// (half the year above 60 °C), °C given as F (a year whose warmest hour is 36 °F), and a
+/// column named for the other unit; the right unit fits.
+#[test]
+fn temperatures_in_another_unit_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = read_text(&temperature());
+    let write = |name: &str, header: &str, f: &dyn Fn(f64) -> f64| {
+        let mut out = format!("dt,{header}\n");
+        for l in text.lines().skip(1) {
+            let (t, v) = l.split_once(',').unwrap();
+            out.push_str(&format!("{t},{:.2}\n", f(v.parse().unwrap())));
+        }
+        let p = dir.path().join(name);
+        std::fs::write(&p, out).unwrap();
+        p
+    };
+    let out = dir.path().join("model.json");
+    let m = meter();
+    let run = |temp: &Path, unit: &str| {
+        let mut a = vec!["building", "baseline", "--meter", s(&m), "--temperature"];
+        a.extend([
+            s(temp),
+            "--temperature-unit",
+            unit,
+            "--freq",
+            "daily",
+            "--out",
+            s(&out),
+        ]);
+        terrawatt(&a)
+    };
+    let fahrenheit = write("f.csv", "temperature", &|v| v);
+    let celsius = write("c.csv", "temperature", &|v| (v - 32.0) * 5.0 / 9.0);
+    for (temp, unit, said) in [
+        (&fahrenheit, "C", "read as °F; give --temperature-unit F"),
+        (&celsius, "F", "read as °C; give --temperature-unit C"),
+        (&temperature(), "C", "the column tempF is named for °F"),
+    ] {
+        let o = run(temp, unit);
+        assert_eq!(o.status.code(), Some(1), "{said}");
+        assert!(stderr(&o).contains(said), "{}", stderr(&o));
+        assert!(!out.exists());
+    }
+    let fit = |temp: &Path, unit: &str| {
+        let o = run(temp, unit);
+        assert!(o.status.success(), "{}", stderr(&o));
+        report_fit(&out)
+    };
+    assert_eq!(fit(&fahrenheit, "F"), fit(&celsius, "C"));
+}
+
+/// The fitted model's balance points and coefficients, rounded past the °C → °F rounding.
+fn report_fit(path: &Path) -> String {
+    let m = &report(path)["model"];
+    let f = |k: &str| m[k].as_f64().unwrap();
+    format!(
+        "{} {} {} {:.2} {:.3} {:.3} {:.3}",
+        m["kind"],
+        f("heating_balance_point"),
+        f("cooling_balance_point"),
+        f("intercept"),
+        f("beta_hdd"),
+        f("beta_cdd"),
+        f("r2")
+    )
+}

@@ -586,12 +586,77 @@ impl Temperature {
             return Err(invalid(path, "the temperature file has no rows"));
         }
         check_order(&table, path, &time_col, &rows)?;
-        Ok(Temperature {
+        let t = Temperature {
             path: path.to_path_buf(),
             times: rows.iter().map(|(_, s)| s.t).collect(),
             values: rows.iter().map(|(r, _)| unit.to_f(values[*r])).collect(),
             missing,
-        })
+        };
+        t.check_unit(unit, &value_col)?;
+        Ok(t)
+    }
+
+    /// Refuses temperatures that read as another unit than the one given: a column named
+    /// for the other unit (`tempF` given as C); more than 1 % of the values (10 at least)
+    /// above 60 °C, which no air reaches (°F given as C, or K); a year or more whose warmest
+    /// hour is under 45 °F (7 °C), which no inhabited place has (°C given as F).
+    fn check_unit(&self, unit: TempUnit, column: &str) -> Result<()> {
+        let (given, other) = match unit {
+            TempUnit::F => ("F", "C"),
+            TempUnit::C => ("C", "F"),
+        };
+        if column == format!("temp{other}") {
+            return Err(invalid(
+                &self.path,
+                format!(
+                    "the column {column} is named for °{other}, and --temperature-unit {given} was given: which is it?"
+                ),
+            ));
+        }
+        let read: Vec<f64> = self
+            .values
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        let hot = read.iter().filter(|v| **v > 140.0).count();
+        let warmest = read.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let as_given = |f: f64| match unit {
+            TempUnit::F => f,
+            TempUnit::C => (f - 32.0) * 5.0 / 9.0,
+        };
+        if hot >= 10 && hot * 100 > read.len() {
+            let reads_as = if as_given(warmest) > 200.0 {
+                "K"
+            } else {
+                "°F"
+            };
+            return Err(invalid(
+                &self.path,
+                format!(
+                    "{column}: {hot} of its {} values are above 60 °C read as °{given} (up to {}), which no air reaches: they read as {reads_as}; give --temperature-unit {}",
+                    read.len(),
+                    as_given(warmest),
+                    if reads_as == "K" {
+                        "C after converting them (K − 273.15)"
+                    } else {
+                        "F"
+                    }
+                ),
+            ));
+        }
+        let (first, last) = self.span();
+        if unit == TempUnit::F && last - first >= 300 * 86_400 && warmest < 45.0 {
+            return Err(invalid(
+                &self.path,
+                format!(
+                    "{column}: the warmest hour of its {} days is {warmest} °F ({:.1} °C), colder than any inhabited place's summer: they read as °C; give --temperature-unit C",
+                    (last - first) / 86_400,
+                    (warmest - 32.0) * 5.0 / 9.0
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// First reading and the end of the last reading's hour.
