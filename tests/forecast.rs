@@ -664,6 +664,32 @@ fn bad_inputs_are_refused_with_the_row() {
         }
     });
     run(&f, &[], &["empty.csv", "power", "no values"]);
+    // a spike no system produces, and a missing-value code outside the values' range: they
+    // would set the capacity (1e300 made every skill against climatology 1.000)
+    let f = series_file(dir.path(), "spike.csv", |r| r[40].1 = "1e300".into());
+    run(
+        &f,
+        &[],
+        &[
+            "spike.csv",
+            "line 42",
+            "1e300 is more than 10× the series' 99th percentile",
+        ],
+    );
+    let f = series_file(dir.path(), "code.csv", |r| {
+        r[50].1 = "-9999".into();
+        r[60].1 = "-9999".into();
+    });
+    run(
+        &f,
+        &[],
+        &[
+            "code.csv",
+            "line 52",
+            "-9999 is a missing-value code",
+            "as are 1 other",
+        ],
+    );
     // a horizon longer than the data
     let f = series_file(dir.path(), "short.csv", |r| r.truncate(8));
     run(&f, &[], &["short.csv", "not enough"]);
