@@ -845,3 +845,46 @@ fn report_fit(path: &Path) -> String {
         f("r2")
     )
 }
+
+/// A logger's 99999 among 50 kWh days is refused with its row (it made the fit an
+/// intercept with CV(RMSE) 2,206 %); a day of 300, six times the usual, is kept and
+/// flagged for review as CalTRACK 2.3.6 asks.
+#[test]
+fn a_missing_value_code_is_refused_and_an_extreme_day_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("model.json");
+    let code = edited_meter(dir.path(), "code.csv", |i, l| {
+        Some(if i == 98 {
+            format!("{},99999", l.split(',').next().unwrap())
+        } else {
+            l.to_string()
+        })
+    });
+    let o = baseline(&code, &temperature(), &out, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("code.csv")
+            && e.contains("line 100")
+            && e.contains("99999 is a missing-value code"),
+        "{e}"
+    );
+    assert!(!out.exists());
+    let extreme = edited_meter(dir.path(), "extreme.csv", |i, l| {
+        Some(if i == 98 {
+            format!("{},300", l.split(',').next().unwrap())
+        } else {
+            l.to_string()
+        })
+    });
+    let o = baseline(&extreme, &temperature(), &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("1 period(s) use more than three interquartile ranges above the median")
+            && said.contains("line 100"),
+        "{said}"
+    );
+    let o = baseline(&meter(), &temperature(), &out, &[]);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("interquartile"));
+}

@@ -322,6 +322,31 @@ fn check_interval(path: &Path, freq: Freq, starts: &[i64]) -> Result<()> {
     ))
 }
 
+/// CalTRACK 2.3.6: usage more than three interquartile ranges above the median (per day,
+/// so that billing periods of other lengths compare) is flagged for review, not removed.
+fn extreme_values(periods: &[Period], table: &Table) -> Option<String> {
+    let per_day = |p: &Period| p.value / ((p.end - p.start) as f64 / 86_400.0);
+    let mut v: Vec<f64> = periods
+        .iter()
+        .map(per_day)
+        .filter(|v| v.is_finite())
+        .collect();
+    if v.len() < 10 {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let q = |f: f64| v[((v.len() - 1) as f64 * f).round() as usize];
+    let limit = q(0.5) + 3.0 * (q(0.75) - q(0.25));
+    let flagged: Vec<&Period> = periods.iter().filter(|p| per_day(p) > limit).collect();
+    let first = flagged.first()?;
+    Some(format!(
+        "{} period(s) use more than three interquartile ranges above the median ({limit:.4} a day), which CalTRACK 2.3.6 flags for review (kept in the fit); the first at {} ({})",
+        flagged.len(),
+        table.place(first.row),
+        first.value
+    ))
+}
+
 impl Meter {
     pub fn read(path: &Path, freq: Freq, opts: &MeterOptions) -> Result<Meter> {
         let table = Table::read(path)?;
@@ -352,6 +377,20 @@ impl Meter {
             None => None,
         };
         let (values, _) = table.numeric(&value_col)?;
+        if let Some((row, v, why, count)) = terrawatt_table::screen::implausible(&values) {
+            return Err(invalid(
+                path,
+                format!(
+                    "column '{value_col}', {}: {v} is {why}{}: a glitch or a missing-value code, which would pull the fit to it; leave such cells empty (missing) and run again",
+                    table.place(row),
+                    if count > 1 {
+                        format!(", as are {} other values", count - 1)
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
+        }
         let unit = match table
             .column_names()
             .iter()
@@ -488,6 +527,7 @@ impl Meter {
                 ),
             ));
         }
+        notes.extend(extreme_values(&periods, &table));
         Ok(Meter {
             path: path.to_path_buf(),
             freq,
@@ -581,6 +621,15 @@ impl Temperature {
         .map_err(|e| with_path(e, path))?;
         let st = stamps(&table, path, &time_col, zone)?;
         let (values, missing) = table.numeric(&value_col)?;
+        if let Some((row, v, why, _)) = terrawatt_table::screen::implausible(&values) {
+            return Err(invalid(
+                path,
+                format!(
+                    "column '{value_col}', {}: {v} is {why}: a glitch or a missing-value code, which would set that day's degree days; leave such cells empty (missing) and run again",
+                    table.place(row)
+                ),
+            ));
+        }
         let rows = present(&table, path, &time_col, &st)?;
         if rows.is_empty() {
             return Err(invalid(path, "the temperature file has no rows"));

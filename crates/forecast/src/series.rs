@@ -124,7 +124,7 @@ impl Series {
                 "the target has no values (every row is missing)".into(),
             ));
         }
-        if let Some((row, v, why, count)) = spike(values) {
+        if let Some((row, v, why, count)) = terrawatt_table::screen::implausible(values) {
             return Err(invalid(format!(
                 "{}: {} is {why}{}: a glitch or a code, which would set the capacity and every score's scale; leave such cells empty (missing) and run again",
                 place(row),
@@ -179,51 +179,6 @@ pub fn read_columns(
 }
 
 /// Reads the target series; `step` is the interval the user declared.
-/// How many times the series' 99th percentile of magnitude a value may be: a PV or
-/// wind series peaks within 1.5× of it (cloud enhancement, rated power).
-pub const SPIKE: f64 = 10.0;
-
-/// The missing-value codes of loggers and archives.
-const CODES: [f64; 5] = [-999.0, -9999.0, 9999.0, 99999.0, -99999.0];
-
-/// The first value that cannot be the series': more than [`SPIKE`] times the 99.9th
-/// percentile of the finite values' magnitudes (of 100 values or more, the percentile above
-/// 0), or a missing-value code outside the range of the other values. Its row, the value,
-/// why, and how many such values there are.
-fn spike(values: &[f64]) -> Option<(usize, f64, String, usize)> {
-    let code = |v: f64| CODES.contains(&v);
-    let (lo, hi) = values
-        .iter()
-        .filter(|v| v.is_finite() && !code(**v))
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-            (a.min(*v), b.max(*v))
-        });
-    let mut mags: Vec<f64> = values
-        .iter()
-        .filter(|v| v.is_finite())
-        .map(|v| v.abs())
-        .collect();
-    if mags.len() < 100 {
-        return None;
-    }
-    let k = ((mags.len() as f64 * 0.99) as usize).min(mags.len() - 1);
-    let (_, typical, _) = mags.select_nth_unstable_by(k, f64::total_cmp);
-    let typical = *typical;
-    let over = |v: &f64| {
-        v.is_finite()
-            && ((typical > 0.0 && v.abs() > SPIKE * typical)
-                || (code(*v) && !(lo..=hi).contains(v)))
-    };
-    let row = values.iter().position(over)?;
-    let v = values[row];
-    let why = if code(v) && !(lo..=hi).contains(&v) {
-        format!("a missing-value code, outside the other values' range ({lo} to {hi})")
-    } else {
-        format!("more than {SPIKE}× the series' 99th percentile of magnitude ({typical})")
-    };
-    Some((row, v, why, values.iter().filter(|v| over(v)).count()))
-}
-
 pub fn read_target(
     path: &Path,
     time_column: &str,

@@ -116,6 +116,7 @@ pub enum TableError {
 }
 
 pub mod columns;
+pub mod screen;
 pub mod size;
 pub mod time;
 
