@@ -1144,3 +1144,63 @@ fn one_date_twice_swapped_forest_layers_or_reflectance_as_classes_are_refused() 
         assert!(stderr(&o).contains(said), "{}", stderr(&o));
     }
 }
+
+/// EVI and SAVI have constants made for reflectance (0–1): over digital numbers (the
+/// sample's reflectance × 10,000) they gave a SAVI of up to 1.25 with exit 0. Refused with
+/// the scale to give; with `--scale 0.0001` they run. NDVI, a ratio, runs on either.
+#[test]
+fn indices_that_need_reflectance_refuse_digital_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (before, after) = (
+        support::samples().join("scene-2023-06.tif"),
+        support::samples().join("scene-2024-06.tif"),
+    );
+    let out = dir.path().join("out.tif");
+    let index = |name: &str, extra: &[&str]| {
+        let mut a = vec!["raster", "index", "--index", name, "--input", s(&before)];
+        a.extend(["--bands", "red=B04,nir=B08,blue=B04", "--out", s(&out)]);
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    for name in ["savi", "evi"] {
+        let o = index(name, &[]);
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        let e = stderr(&o);
+        assert!(
+            e.contains("needs surface reflectance (0–1)") && e.contains("--scale"),
+            "{e}"
+        );
+        assert!(!out.exists());
+        let o = index(name, &["--scale", "0.0001"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::remove_file(&out).unwrap();
+    }
+    assert!(index("ndvi", &[]).status.success());
+    std::fs::remove_file(&out).unwrap();
+    let change = |extra: &[&str]| {
+        let mut a = vec![
+            "raster",
+            "change",
+            "--before",
+            s(&before),
+            "--after",
+            s(&after),
+        ];
+        a.extend([
+            "--bands",
+            "red=B04,nir=B08",
+            "--index",
+            "savi",
+            "--out",
+            s(&out),
+        ]);
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    let o = change(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("SAVI needs surface reflectance"));
+    assert!(!out.exists());
+    let o = change(&["--scale", "0.0001"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -659,6 +659,9 @@ struct Pass1 {
     valid: u64,
     min: f32,
     max: f32,
+    /// Input values above any reflectance, and the largest (indices that need it).
+    beyond: u64,
+    largest: f32,
 }
 
 /// Welford's running mean and sum of squared deviations, combined in row order.
@@ -891,6 +894,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     };
     let mut writer = Writer::create::<f32>(&s.out, &g, &["change", "class"], Some(f64::NAN), tile)?;
     let (mut nodata, mut masked, mut valid) = (0u64, 0u64, 0u64);
+    let (mut beyond, mut largest) = (0u64, f32::NEG_INFINITY);
     let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
     blocks::run(
         h,
@@ -918,6 +922,12 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                 Method::Expr(e) => Some(both(&|b, o| e.apply(b, o))),
                 Method::Cva { .. } | Method::Irmad { .. } => None,
             };
+            if let Method::Index(i) = &s.method
+                && i.needs_reflectance()
+            {
+                let refs: Vec<&[f32]> = bv.iter().chain(&av).map(Vec::as_slice).collect();
+                (out.beyond, out.largest) = crate::index::beyond_reflectance(&refs);
+            }
             let mut missing = vec![false; w * n];
             for band in bv.iter().chain(&av) {
                 for (m, x) in missing.iter_mut().zip(band) {
@@ -964,6 +974,8 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             nodata += p.nodata;
             masked += p.masked;
             valid += p.valid;
+            beyond += p.beyond;
+            largest = largest.max(p.largest);
             lo = lo.min(p.min);
             hi = hi.max(p.max);
             writer.write_rows(1, r0, n, p.change)?;
@@ -986,6 +998,10 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     )?;
     // pixels whose change is NaN from the arithmetic itself (0/0) count as missing
     let pixels = g.pixels();
+    if let Method::Index(i) = &s.method {
+        let read = pixels * 2 * i.bands().len() as u64;
+        crate::index::check_reflectance(*i, beyond, largest, read)?;
+    }
     let computed_nan = pixels - valid - nodata - masked;
     nodata += computed_nan;
 

@@ -107,6 +107,12 @@ impl Index {
         }
     }
 
+    /// Whether the index has constants that need surface reflectance (0–1): EVI and SAVI.
+    /// A ratio index (NDVI, NBR, NDMI, NDWI) is the same on any common scale.
+    pub fn needs_reflectance(self) -> bool {
+        matches!(self, Index::Evi | Index::Savi)
+    }
+
     /// The index over strips of bands (each `bands[k]` a strip of band k), into `out`: one
     /// loop per index over the bands zipped (vectorised by the compiler); a missing (NaN)
     /// input gives NaN through the arithmetic itself, as in [`Index::eval`].
@@ -149,6 +155,31 @@ impl Index {
             )),
         }
     }
+}
+
+/// The largest surface reflectance an input may have: bright snow and cloud reach about
+/// 1.0–1.2, and nothing natural 1.5.
+pub const MOST_REFLECTANCE: f32 = 1.5;
+
+/// The input values of the strips above [`MOST_REFLECTANCE`], and the largest of them.
+pub fn beyond_reflectance(bands: &[&[f32]]) -> (u64, f32) {
+    bands
+        .iter()
+        .flat_map(|b| b.iter())
+        .filter(|v| **v > MOST_REFLECTANCE)
+        .fold((0, f32::NEG_INFINITY), |(n, m), v| (n + 1, m.max(*v)))
+}
+
+/// Refuses an index that needs reflectance over inputs of which more than 1 % of the
+/// values read are above [`MOST_REFLECTANCE`]: digital numbers without their scale.
+pub fn check_reflectance(index: Index, beyond: u64, largest: f32, read: u64) -> Result<()> {
+    if !index.needs_reflectance() || beyond == 0 || beyond * 100 <= read {
+        return Ok(());
+    }
+    Err(RasterError::Invalid(format!(
+        "{} needs surface reflectance (0–1), and {beyond} of the {read} input values read are above {MOST_REFLECTANCE} (up to {largest}): digital numbers without their scale? Give --scale (and --offset): 0.0001 for Sentinel-2 L2A (--offset -0.1 from processing baseline 04.00, January 2022), 0.0000275 with --offset -0.2 for Landsat Collection 2",
+        index.name().to_uppercase()
+    )))
 }
 
 /// A band-math expression over named bands: numbers, band names (letters, digits and
@@ -577,6 +608,7 @@ pub fn run(
         crate::write::Writer::create::<f32>(out, &grid, &[&formula.name()], Some(f64::NAN), tile)?;
     let (mut valid, mut lo, mut hi) = (0u64, f32::INFINITY, f32::NEG_INFINITY);
     let mut sum = 0f64;
+    let (mut beyond, mut largest) = (0u64, f32::NEG_INFINITY);
     let done = std::sync::atomic::AtomicU64::new(0);
     crate::blocks::run(
         h,
@@ -591,10 +623,20 @@ pub fn run(
             }
             let refs: Vec<&[f32]> = vals.iter().map(Vec::as_slice).collect();
             let mut o = vec![];
-            match formula {
-                Formula::Index(i) => i.apply(&refs, &mut o),
-                Formula::Expr(e) => e.apply(&refs, &mut o),
-            }
+            let over = match formula {
+                Formula::Index(i) => {
+                    i.apply(&refs, &mut o);
+                    if i.needs_reflectance() {
+                        beyond_reflectance(&refs)
+                    } else {
+                        (0, f32::NEG_INFINITY)
+                    }
+                }
+                Formula::Expr(e) => {
+                    e.apply(&refs, &mut o);
+                    (0, f32::NEG_INFINITY)
+                }
+            };
             // per-row sums, so the mean does not depend on the strips
             let row_sums: Vec<(u64, f64, f32, f32)> = o
                 .chunks(w)
@@ -607,9 +649,11 @@ pub fn run(
                 .collect();
             let d = done.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed) + n as u64;
             progress(d, h as u64);
-            Ok((o, row_sums))
+            Ok((o, row_sums, over))
         },
-        |r0, n, (o, row_sums)| {
+        |r0, n, (o, row_sums, over)| {
+            beyond += over.0;
+            largest = largest.max(over.1);
             for (c, s, l, hh) in row_sums {
                 valid += c;
                 sum += s;
@@ -619,6 +663,9 @@ pub fn run(
             writer.write_rows(1, r0, n, o)
         },
     )?;
+    if let Formula::Index(i) = formula {
+        check_reflectance(*i, beyond, largest, (w * h * bands.len()) as u64)?;
+    }
     writer.finish()?;
     let km2 = grid
         .row_areas(crate::grid::AreaMethod::Ellipsoid)
