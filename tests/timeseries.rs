@@ -1022,3 +1022,46 @@ fn a_history_with_an_end() {
     ]);
     said(&o, "END after START");
 }
+
+/// SAVI of Sentinel-2 digital numbers (mapme.vegetation's dates, reflectance × 10,000) is
+/// refused with the scale to give, and nothing is written; with `--scale 0.0001` it runs.
+#[test]
+fn a_stack_index_that_needs_reflectance_refuses_digital_numbers() {
+    let Some(data) = common::reference_data("raster/mapme_vegetation/s2a") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("breaks.tif");
+    let run = |extra: &[&str]| {
+        let mut a = vec!["raster", "breaks", "--stack", s(&data), "--band-files"];
+        a.extend([
+            "red=B04,nir=B08,scl=SCL",
+            "--index",
+            "savi",
+            "--out",
+            s(&out),
+        ]);
+        a.extend([
+            "--monitor",
+            "2017-07-01",
+            "--history",
+            "all",
+            "--harmonics",
+            "0",
+        ]);
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("_B04.tif")
+            && e.contains("SAVI needs surface reflectance")
+            && e.contains("0.0001"),
+        "{e}"
+    );
+    assert!(!out.exists());
+    let o = run(&["--scale", "0.0001"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -606,6 +606,19 @@ fn read_layer(
     let mut out = match index {
         None => bands.pop().expect("one value band"),
         Some(ix) => {
+            if ix.needs_reflectance() {
+                // digital numbers without their scale (checked strip by strip: every
+                // strip of such a file is above any reflectance)
+                let limit = f64::from(crate::index::MOST_REFLECTANCE);
+                let (beyond, largest) = bands
+                    .iter()
+                    .flatten()
+                    .filter(|x| **x > limit)
+                    .fold((0u64, f64::NEG_INFINITY), |(c, m), x| (c + 1, m.max(*x)));
+                let read = (bands.len() * w * n) as u64;
+                crate::index::check_reflectance(ix, beyond, largest as f32, read)
+                    .map_err(|e| bad(&l.values[0].path, e.to_string()))?;
+            }
             let mut px = vec![0f32; bands.len()];
             (0..w * n)
                 .map(|p| {
