@@ -1070,8 +1070,15 @@ fn one_date_twice_swapped_forest_layers_or_reflectance_as_classes_are_refused() 
         ],
     );
     // the right way round runs
+    std::fs::remove_file(&table).ok();
     let o = support::terrawatt_strings(&forest_loss(&tc, &ly));
     assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::remove_file(&table).unwrap();
+    // a share for the percentage: every cell with a trace of canopy would be forest
+    let mut a = forest_loss(&tc, &ly);
+    a.extend(["--min-cover".to_string(), "0.3".into()]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    fails(&a, &table, &["min cover 0.3 %", "give 30 for 30 %"]);
     // landscape metrics of a reflectance band (345 distinct values) rather than a class map
     let metrics = dir.path().join("metrics.csv");
     fails(

@@ -380,6 +380,15 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             s.min_cover
         )));
     }
+    // a share given for a percentage: 0.3 would count every cell with a trace of canopy
+    if s.min_cover > 0.0 && s.min_cover < 1.0 {
+        return Err(RasterError::Invalid(format!(
+            "min cover {} %: the threshold is a percentage of canopy cover (30 for 30 %), and Hansen's cover is whole percents, so this counts every cell with any canopy as forest; give {} for {} %, or 0 for any canopy",
+            s.min_cover,
+            s.min_cover * 100.0,
+            s.min_cover * 100.0
+        )));
+    }
     let tc = open(&s.treecover, "tree cover", true)?;
     let ly = open(&s.lossyear, "loss years", true)?;
     same_grid(&ly, &tc)?;
