@@ -323,6 +323,14 @@ fn bad_inputs_fail_clearly_and_leave_no_output() {
 
     let fit = |data: &Path, extra: &[&str]| fit_args(data, &out, extra);
     let run = |args: Vec<String>, words: &str| refused(args, words, &out);
+    // a tolerance of 5 meant as 5 %: it would accept any model within 500 % of the best
+    run(
+        fit(
+            &good,
+            &["--target", "load", "--model", "auto", "--tolerance", "5"],
+        ),
+        "--tolerance 5: a share of the best MAE from 0 to under 1 (0.05 is 5 %); for 5 % give 0.05",
+    );
     // missing target column: lists what is missing and what is there
     run(
         fit(&good, &["--target", "heat", "--model", "ols"]),

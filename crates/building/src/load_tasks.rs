@@ -207,10 +207,15 @@ impl FitSettings {
 }
 
 fn check_fit(s: &FitSettings) -> Result<()> {
-    if !(s.tolerance.is_finite() && s.tolerance >= 0.0) {
+    if !(s.tolerance.is_finite() && (0.0..1.0).contains(&s.tolerance)) {
         return Err(BuildingError::Setting(format!(
-            "--tolerance {}: must be ≥ 0",
-            s.tolerance
+            "--tolerance {}: a share of the best MAE from 0 to under 1 (0.05 is 5 %){}",
+            s.tolerance,
+            if s.tolerance >= 1.0 && s.tolerance < 100.0 {
+                format!("; for {} % give {}", s.tolerance, s.tolerance / 100.0)
+            } else {
+                String::new()
+            }
         )));
     }
     // the hyper-parameters are checked before anything is read

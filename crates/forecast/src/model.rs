@@ -493,10 +493,15 @@ impl Learner {
             }
             Learner::LinearMedian => {}
             Learner::Auto(a) => {
-                if !(a.tolerance.is_finite() && a.tolerance >= 0.0) {
+                if !(a.tolerance.is_finite() && (0.0..1.0).contains(&a.tolerance)) {
                     return Err(crate::ForecastError::Setting(format!(
-                        "--auto-tolerance {}: expected a finite number ≥ 0 (0.01 is 1 %)",
-                        a.tolerance
+                        "--auto-tolerance {}: a share of the best RMSE from 0 to under 1 (0.01 is 1 %){}",
+                        a.tolerance,
+                        if a.tolerance >= 1.0 && a.tolerance < 100.0 {
+                            format!("; for {} % give {}", a.tolerance, a.tolerance / 100.0)
+                        } else {
+                            String::new()
+                        }
                     )));
                 }
                 if !(1..=3).contains(&a.folds) {
@@ -1952,8 +1957,9 @@ pub(crate) mod tests {
 
     #[test]
     fn auto_refuses_what_it_cannot_use() {
-        // tolerances that are not a finite share ≥ 0, and folds outside 1..=3
-        for t in [f64::NAN, -0.01, f64::INFINITY] {
+        // tolerances that are not a finite share in [0, 1) (5 meant as 5 %), and folds
+        // outside 1..=3
+        for t in [f64::NAN, -0.01, f64::INFINITY, 1.0, 5.0] {
             let Learner::Auto(mut a) = Learner::auto(0) else {
                 unreachable!()
             };
