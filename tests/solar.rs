@@ -275,6 +275,16 @@ fn bad_system_files_are_refused() {
             "[array]\nkwp = 4.0\ntilt = 20\nsky = \"magic\"\n",
             "sky 'magic'",
         ),
+        // the inverter in W beside an array in kW: the year came to 0.0 kWh
+        (
+            "[array]\nkwp = 4.0\ntilt = 20\n[inverter]\nkw = 3840\n",
+            "DC/AC ratio of 0.0010 (kwp 4 over the inverter's kw 3840) is outside 0.33..3, where systems are built: is the inverter's kw in W?",
+        ),
+        // the array in W: clipped to a specific yield of 1 kWh/kWp
+        (
+            "[array]\nkwp = 4000\ntilt = 20\n[inverter]\nkw = 3.84\n",
+            "is the array's kwp in W?",
+        ),
     ] {
         let sys = system_file(dir.path(), text);
         let o = simulate(None, &weather, &sys, &[]);

@@ -121,6 +121,11 @@ pub struct System {
     pub losses: Losses,
 }
 
+/// The largest DC/AC ratio (and the inverse of the smallest) a system may have: arrays are
+/// oversized up to about 2 for their inverters, and an inverter more than 3× the array
+/// is no design.
+pub const MOST_DC_AC: f64 = 3.0;
+
 impl System {
     /// Checks every setting; the message names it.
     pub fn check(&self) -> Result<(), crate::SolarError> {
@@ -162,6 +167,27 @@ impl System {
             return Err(E::setting(
                 "inverter_kw",
                 format!("inverter_kw {} must be positive", self.inverter_kw),
+            ));
+        }
+        // DC/AC ratios are built from about 0.8 to 2 (PVWatts' default 1.2); a thousandfold
+        // one is kW and W mixed: the inverter clips the year to nothing, or never starts
+        let ratio = self.kwp / self.inverter_kw;
+        if !(MOST_DC_AC.recip()..=MOST_DC_AC).contains(&ratio) {
+            let hint = if ratio > 300.0 {
+                ": is the array's kwp in W?"
+            } else if ratio < 1.0 / 300.0 {
+                ": is the inverter's kw in W?"
+            } else {
+                ""
+            };
+            return Err(E::setting(
+                "inverter_kw",
+                format!(
+                    "a DC/AC ratio of {ratio:.4} (kwp {} over the inverter's kw {}) is outside {:.2}..{MOST_DC_AC}, where systems are built{hint}",
+                    self.kwp,
+                    self.inverter_kw,
+                    MOST_DC_AC.recip()
+                ),
             ));
         }
         if !(-0.02..=0.0).contains(&self.gamma_pdc) {
