@@ -375,6 +375,15 @@ fn bad_farm_files_fail_clearly_and_write_nothing() {
             format!("{e126}hub_height = 135\n"),
             vec!["fleet 1 (E-126/4200)", "number_of_turbines"],
         ),
+        // 6 MW written as kW: 0.0014 of a turbine
+        (
+            format!("{e126}hub_height = 135\ntotal_capacity_kw = 6\n"),
+            vec![
+                "fleet 1 (E-126/4200)",
+                "total_capacity_kw 6 is less than one 4200 kW turbine",
+                "MW given for kW?",
+            ],
+        ),
         (
             "[[fleet]]\nturbine = \"E-126/420\"\nhub_height = 135\nnumber_of_turbines = 1\n"
                 .to_string(),

@@ -221,6 +221,18 @@ impl Reader<'_> {
                         ),
                     ));
                 }
+                if kw * 1e3 < nominal {
+                    return Err(bad(
+                        "total_capacity_kw",
+                        format!(
+                            "fleet {k} ({}): total_capacity_kw {kw} is less than one {} kW turbine ({:.4} of one): MW given for kW? ({kw} MW is {} kW)",
+                            t.name,
+                            nominal / 1e3,
+                            kw * 1e3 / nominal,
+                            kw * 1e3
+                        ),
+                    ));
+                }
                 kw * 1e3 / nominal
             }
             (Some(n), Some(kw)) => {
