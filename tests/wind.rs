@@ -347,6 +347,16 @@ fn generic_turbines_alone_and_in_a_farm() {
     assert!(!o.status.success());
     assert!(msg.contains("--rotor-diameter"), "{msg}");
     assert!(msg.lines().last().unwrap().starts_with("energy "), "{msg}");
+    // a hub height in feet (328 ft is 100 m)
+    let mut feet = vec!["--hub-height", "328"];
+    feet.extend(generic);
+    let o = simulate(None, &weather, &feet);
+    assert_eq!(o.status.code(), Some(1));
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        msg.contains("--hub-height 328 m must be in (0, 250]") && msg.contains("feet?"),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -76,8 +76,16 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &WindSimulateArgs) -> Result<Out
     let hub_height = a
         .hub_height
         .ok_or_else(|| anyhow!("--hub-height M is required (or give --farm FILE)"))?;
-    if !(hub_height > 0.0 && hub_height < 500.0) {
-        bail!("--hub-height {hub_height} m must be in (0, 500)");
+    let most = terrawatt_wind::farm::MOST_HUB;
+    if !(hub_height > 0.0 && hub_height <= most) {
+        bail!(
+            "--hub-height {hub_height} m must be in (0, {most}]: no turbine's hub stands higher than about 180 m{}",
+            if hub_height > most {
+                " (feet? 1 ft = 0.3048 m)"
+            } else {
+                ""
+            }
+        );
     }
     check_obstacle(a, hub_height)?;
     let chain = chain_settings(a, hub_height)?;

@@ -22,6 +22,10 @@
 use serde::Serialize;
 
 mod file;
+/// The highest hub height (m) taken: the tallest turbines stand about 180 m; a height in
+/// feet reads 3.28 times higher.
+pub const MOST_HUB: f64 = 250.0;
+
 pub use file::FarmPlan;
 
 use crate::WindError;
@@ -76,10 +80,18 @@ impl Farm {
                     format!("{} must be > 0", f.number_of_turbines),
                 ));
             }
-            if !(f.hub_height.is_finite() && f.hub_height > 0.0 && f.hub_height < 500.0) {
+            if !(f.hub_height.is_finite() && f.hub_height > 0.0 && f.hub_height <= MOST_HUB) {
                 return Err(bad(
                     "hub_height",
-                    format!("{} m must be in (0, 500)", f.hub_height),
+                    format!(
+                        "{} m must be in (0, {MOST_HUB}]: no turbine's hub stands higher than about 180 m{}",
+                        f.hub_height,
+                        if f.hub_height > MOST_HUB {
+                            " (feet? 1 ft = 0.3048 m)"
+                        } else {
+                            ""
+                        }
+                    ),
                 ));
             }
             if !(f.nominal_power.is_finite() && f.nominal_power > 0.0) {
