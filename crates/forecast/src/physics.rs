@@ -41,6 +41,13 @@ impl WindSite {
                 "hub and measurement heights must be positive".into(),
             ));
         }
+        let most = terrawatt_wind::farm::MOST_HUB;
+        if self.hub_height > most {
+            return Err(crate::ForecastError::Setting(format!(
+                "--hub-height {} m: above {most} m, where no turbine's hub stands (feet? 1 ft = 0.3048 m)",
+                self.hub_height
+            )));
+        }
         if self.roughness_length.is_nan() || self.roughness_length <= 0.0 {
             return Err(crate::ForecastError::Setting(format!(
                 "roughness length {} m is not positive",
