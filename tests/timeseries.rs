@@ -1065,3 +1065,183 @@ fn a_stack_index_that_needs_reflectance_refuses_digital_numbers() {
     let o = run(&["--scale", "0.0001"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// STAC items that give an asset's scale and offset (the raster extension's
+/// `raster:bands`, as Sentinel-2 L2A from processing baseline 04.00 carries offset −0.1) are
+/// read with them: on mapme.vegetation's dates, the last five given offset −0.1, the
+/// stack's breaks equal those of each pixel's series built from DN × 0.0001 − 0.1 for
+/// those dates (and the raw DN before), and differ from a stack read without them.
+/// `--scale` beside such items is refused.
+#[test]
+fn stac_assets_give_their_own_scale_and_offset() {
+    let Some(data) = common::reference_data("raster/mapme_vegetation/s2a") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("_B04.tif"))
+        .collect();
+    names.sort_by_key(|n| n.split('_').nth(2).unwrap().to_string());
+    let dated: Vec<(String, String)> = names
+        .iter()
+        .map(|n| {
+            (
+                n.split('_').nth(2).unwrap().to_string(),
+                n.replace("_B04.tif", ""),
+            )
+        })
+        .collect();
+    let own = |k: usize| k + 5 >= dated.len();
+    let items = |with_own: bool| {
+        let features: Vec<serde_json::Value> = dated
+            .iter()
+            .enumerate()
+            .map(|(k, (d, stem))| {
+                let asset = |band: &str| {
+                    let mut a = serde_json::json!({"href": data.join(format!("{stem}_{band}.tif")).to_string_lossy()});
+                    if with_own && own(k) && band != "SCL" {
+                        a["raster:bands"] = serde_json::json!([{"scale": 0.0001, "offset": -0.1}]);
+                    }
+                    a
+                };
+                serde_json::json!({
+                    "type": "Feature",
+                    "id": d,
+                    "properties": {"datetime": format!("{}-{}-{}T07:30:00Z", &d[..4], &d[4..6], &d[6..])},
+                    "assets": {"B04": asset("B04"), "B08": asset("B08"), "SCL": asset("SCL")}
+                })
+            })
+            .collect();
+        let p = tmp.path().join(format!("items-{with_own}.json"));
+        std::fs::write(
+            &p,
+            serde_json::json!({"type": "FeatureCollection", "features": features}).to_string(),
+        )
+        .unwrap();
+        p
+    };
+    let settings = [
+        "--monitor",
+        "2017-07-01",
+        "--history",
+        "all",
+        "--harmonics",
+        "0",
+        "--bandwidth",
+        "1",
+    ];
+    let run = |stac: &Path, out: &Path, extra: &[&str]| {
+        let mut a = vec!["raster", "breaks", "--stack", s(stac), "--band-files"];
+        a.extend([
+            "red=B04,nir=B08,scl=SCL",
+            "--index",
+            "ndvi",
+            "--out",
+            s(out),
+        ]);
+        a.extend_from_slice(&settings);
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    let (with, plain) = (tmp.path().join("own.tif"), tmp.path().join("plain.tif"));
+    let o = run(&items(true), &with, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&items(false), &plain, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_ne!(
+        std::fs::read(&with).unwrap(),
+        std::fs::read(&plain).unwrap()
+    );
+    let o = run(
+        &items(true),
+        &tmp.path().join("x.tif"),
+        &["--scale", "0.0001"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("leave --scale out"), "{}", stderr(&o));
+    // each date's NDVI by hand, with the items' scale and offset
+    let read = |p: &Path| -> Vec<f64> {
+        let ds = gdal::Dataset::open(p).unwrap();
+        let b = ds.rasterband(1).unwrap();
+        let nd = b.no_data_value();
+        b.read_as::<f64>((0, 0), (200, 200), (200, 200), None)
+            .unwrap()
+            .data()
+            .iter()
+            .map(|&v| if Some(v) == nd { f64::NAN } else { v })
+            .collect()
+    };
+    let series: Vec<(String, Vec<f64>)> = dated
+        .iter()
+        .enumerate()
+        .map(|(k, (d, stem))| {
+            let (sc, off) = if own(k) { (0.0001, -0.1) } else { (1.0, 0.0) };
+            let band = |b: &str| read(&data.join(format!("{stem}_{b}.tif")));
+            let (red, nir, scl) = (band("B04"), band("B08"), band("SCL"));
+            let ndvi = (0..red.len())
+                .map(|p| {
+                    let (r, n) = ((red[p] * sc + off) as f32, (nir[p] * sc + off) as f32);
+                    let v = f64::from((n - r) / (n + r));
+                    let masked = scl[p].is_nan() || [3.0, 8.0, 9.0, 10.0].contains(&scl[p]);
+                    if v.is_finite() && !masked {
+                        v
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect();
+            (format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]), ndvi)
+        })
+        .collect();
+    let brk = read(&with);
+    let (mut breaks, mut none) = (0, 0);
+    for p in (0..40_000).step_by(1499) {
+        let csv = tmp.path().join("px.csv");
+        let body: String = series
+            .iter()
+            .map(|(d, v)| {
+                format!(
+                    "{d},{}\n",
+                    if v[p].is_nan() {
+                        String::new()
+                    } else {
+                        v[p].to_string()
+                    }
+                )
+            })
+            .collect();
+        std::fs::write(&csv, format!("time,ndvi\n{body}")).unwrap();
+        let r = tmp.path().join("px.json");
+        let mut a = vec![
+            "--report",
+            s(&r),
+            "raster",
+            "breaks",
+            "--series",
+            s(&csv),
+            "--value",
+            "ndvi",
+        ];
+        a.extend_from_slice(&settings);
+        let o = terrawatt(&a);
+        if !o.status.success() {
+            assert!(brk[p].is_nan(), "pixel {p}: {}", stderr(&o));
+            continue;
+        }
+        let one: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&r).unwrap()).unwrap();
+        match one["results"]["break_time"].as_f64() {
+            Some(b) => {
+                assert_eq!(brk[p] as f32, b as f32, "pixel {p}");
+                breaks += 1;
+            }
+            None => {
+                assert!(brk[p].is_nan(), "pixel {p}");
+                none += 1;
+            }
+        }
+    }
+    assert!(breaks > 3 && breaks + none >= 20, "{breaks} {none}");
+}

@@ -75,6 +75,9 @@ pub struct StackInput {
 struct Input {
     path: PathBuf,
     band: usize,
+    /// The value's own (scale, offset), where a STAC asset gives them (`raster:bands`):
+    /// value = raw × scale + offset, in place of the stack's `scale`.
+    own: Option<(f64, f64)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,11 +104,13 @@ fn file_band(dir: &Path, text: &str) -> Input {
         return Input {
             path: dir.join(f),
             band,
+            own: None,
         };
     }
     Input {
         path: dir.join(text),
         band: 1,
+        own: None,
     }
 }
 
@@ -234,6 +239,7 @@ impl StackInput {
                             values: vec![Input {
                                 path: raster.clone(),
                                 band: i + 1,
+                                own: None,
                             }],
                             mask: None,
                         })
@@ -323,6 +329,7 @@ impl StackInput {
                     let input = Input {
                         path: dir.join(p),
                         band: 1,
+                        own: None,
                     };
                     (input, mask_kind(role))
                 })
@@ -411,6 +418,7 @@ impl StackInput {
                         .map(|p| Input {
                             path: p.clone(),
                             band: 1,
+                            own: None,
                         })
                         .ok_or_else(|| bad(dir, format!("{date} has no file for {r}{}", token(r))))
                 })
@@ -421,6 +429,7 @@ impl StackInput {
                         Input {
                             path: p.clone(),
                             band: 1,
+                            own: None,
                         },
                         mask_kind(m),
                     )
@@ -503,9 +512,19 @@ impl StackInput {
                     )
                 })?;
                 let h = h.strip_prefix("file://").unwrap_or(h);
+                // the asset's own scale and offset (the raster extension): Sentinel-2 L2A
+                // from processing baseline 04.00 (January 2022) carries offset −0.1
+                let rb = &item["assets"][&asset]["raster:bands"][0];
+                let own = (rb["scale"].is_number() || rb["offset"].is_number()).then(|| {
+                    (
+                        rb["scale"].as_f64().unwrap_or(1.0),
+                        rb["offset"].as_f64().unwrap_or(0.0),
+                    )
+                });
                 Ok(Some(Input {
                     path: dir.join(h),
                     band: 1,
+                    own,
                 }))
             };
             let mut values = Vec::with_capacity(need.len());
@@ -600,7 +619,8 @@ fn read_layer(
     let mut bands = Vec::with_capacity(l.values.len());
     for i in &l.values {
         let mut v = read_band(open, i, at, n, w)?;
-        v.iter_mut().for_each(|x| *x *= scale);
+        let (s, o) = i.own.unwrap_or((scale, 0.0));
+        v.iter_mut().for_each(|x| *x = *x * s + o);
         bands.push(v);
     }
     let mut out = match index {
@@ -1095,6 +1115,20 @@ impl StackInput {
 
     fn prepare(&self) -> Result<Prepared> {
         let layers = self.layers()?;
+        if self.scale != 1.0
+            && let Some(i) = layers
+                .iter()
+                .flat_map(|l| &l.values)
+                .find(|i| i.own.is_some())
+        {
+            return Err(bad(
+                &i.path,
+                format!(
+                    "its STAC asset gives its own scale and offset (raster:bands), which are used; --scale {} would scale it again: leave --scale out",
+                    self.scale
+                ),
+            ));
+        }
         let (t, trend) = times(&layers, self.per_year)?;
         let first = &layers[0].values[0].path;
         let grid = Grid::of_file(first)?;
