@@ -581,54 +581,7 @@ fn sentinel2_folder_stack_with_masks() {
         .unwrap()
         .read_as::<f32>((0, 0), (200, 200), (200, 200), None)
         .unwrap();
-    let (mut with, mut without) = (0, 0);
-    for p in (0..40_000).step_by(997) {
-        let csv = tmp.path().join("px.csv");
-        let body: String = dates
-            .iter()
-            .map(|(d, v)| {
-                format!(
-                    "{d},{}\n",
-                    if v[p].is_nan() {
-                        String::new()
-                    } else {
-                        v[p].to_string()
-                    }
-                )
-            })
-            .collect();
-        std::fs::write(&csv, format!("time,ndvi\n{body}")).unwrap();
-        let r1 = tmp.path().join("r1.json");
-        let mut a = vec![
-            "--report",
-            s(&r1),
-            "raster",
-            "breaks",
-            "--series",
-            s(&csv),
-            "--value",
-            "ndvi",
-        ];
-        a.extend_from_slice(&settings);
-        let o = terrawatt(&a);
-        let got = brk.data()[p];
-        if !o.status.success() {
-            assert!(got.is_nan(), "pixel {p}: {}", stderr(&o));
-            continue;
-        }
-        let one: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&r1).unwrap()).unwrap();
-        match one["results"]["break_time"].as_f64() {
-            Some(b) => {
-                assert_eq!(got, b as f32, "pixel {p}");
-                with += 1;
-            }
-            None => {
-                assert!(got.is_nan(), "pixel {p}");
-                without += 1;
-            }
-        }
-    }
+    let (with, without) = same_breaks(tmp.path(), &dates, brk.data(), 997, &settings);
     assert!(with > 5 && without > 5, "{with} {without}");
     // R (bfastmonitor's procedure on strucchange) on 346 of these pixels, each a real series:
     // the stack's break, magnitude, history start and length equal R's, in float32; the 54
@@ -1195,53 +1148,54 @@ fn stac_assets_give_their_own_scale_and_offset() {
             (format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]), ndvi)
         })
         .collect();
-    let brk = read(&with);
-    let (mut breaks, mut none) = (0, 0);
-    for p in (0..40_000).step_by(1499) {
-        let csv = tmp.path().join("px.csv");
-        let body: String = series
+    let brk: Vec<f32> = read(&with).iter().map(|v| *v as f32).collect();
+    let (breaks, none) = same_breaks(tmp.path(), &series, &brk, 1499, &settings);
+    assert!(breaks > 3 && breaks + none >= 20, "{breaks} {none}");
+}
+
+/// Every `step`-th pixel's series of `dates` run alone from a table (`raster breaks
+/// --series`) has the break `stack` has there (missing where the run fails or finds none).
+/// Returns the pixels with a break and without.
+fn same_breaks(
+    dir: &Path,
+    dates: &[(String, Vec<f64>)],
+    stack: &[f32],
+    step: usize,
+    settings: &[&str],
+) -> (usize, usize) {
+    let (mut with, mut without) = (0, 0);
+    for p in (0..stack.len()).step_by(step) {
+        let csv = dir.join("px.csv");
+        let body: String = dates
             .iter()
-            .map(|(d, v)| {
-                format!(
-                    "{d},{}\n",
-                    if v[p].is_nan() {
-                        String::new()
-                    } else {
-                        v[p].to_string()
-                    }
-                )
+            .map(|(d, v)| match v[p] {
+                x if x.is_nan() => format!("{d},\n"),
+                x => format!("{d},{x}\n"),
             })
             .collect();
         std::fs::write(&csv, format!("time,ndvi\n{body}")).unwrap();
-        let r = tmp.path().join("px.json");
-        let mut a = vec![
-            "--report",
-            s(&r),
-            "raster",
-            "breaks",
-            "--series",
-            s(&csv),
-            "--value",
-            "ndvi",
-        ];
-        a.extend_from_slice(&settings);
+        let r = dir.join("px.json");
+        let mut a = vec!["--report", s(&r), "raster", "breaks", "--series", s(&csv)];
+        a.extend(["--value", "ndvi"]);
+        a.extend_from_slice(settings);
         let o = terrawatt(&a);
+        let got = stack[p];
         if !o.status.success() {
-            assert!(brk[p].is_nan(), "pixel {p}: {}", stderr(&o));
+            assert!(got.is_nan(), "pixel {p}: {}", stderr(&o));
             continue;
         }
         let one: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&r).unwrap()).unwrap();
         match one["results"]["break_time"].as_f64() {
             Some(b) => {
-                assert_eq!(brk[p] as f32, b as f32, "pixel {p}");
-                breaks += 1;
+                assert_eq!(got, b as f32, "pixel {p}");
+                with += 1;
             }
             None => {
-                assert!(brk[p].is_nan(), "pixel {p}");
-                none += 1;
+                assert!(got.is_nan(), "pixel {p}");
+                without += 1;
             }
         }
     }
-    assert!(breaks > 3 && breaks + none >= 20, "{breaks} {none}");
+    (with, without)
 }
