@@ -1120,16 +1120,19 @@ fn one_date_twice_swapped_forest_layers_or_reflectance_as_classes_are_refused() 
             "EPSG:32633",
         ],
     );
-    let o = terrawatt(&[
-        "raster",
-        "landscape",
-        "--input",
-        s(&scene),
-        "--max-classes",
-        "400",
-        "--table",
-        s(&metrics),
-    ]);
+    let landscape = |n: &str, extra: &[&str]| {
+        let mut a = vec![
+            "raster",
+            "landscape",
+            "--input",
+            s(&scene),
+            "--max-classes",
+            n,
+        ];
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    let o = landscape("400", &["--table", s(&metrics)]);
     assert!(o.status.success(), "{}", stderr(&o));
     // a limit below the map's values names the limit; 0 is refused as no limit
     for (n, said) in [
@@ -1139,14 +1142,7 @@ fn one_date_twice_swapped_forest_layers_or_reflectance_as_classes_are_refused() 
         ),
         ("0", "0 is not in 1..=65534"),
     ] {
-        let o = terrawatt(&[
-            "raster",
-            "landscape",
-            "--input",
-            s(&scene),
-            "--max-classes",
-            n,
-        ]);
+        let o = landscape(n, &[]);
         assert_eq!(o.status.code(), Some(2 - u8::from(n != "0") as i32), "{n}");
         assert!(stderr(&o).contains(said), "{}", stderr(&o));
     }

@@ -16,6 +16,18 @@ fn said(o: &std::process::Output, what: &str) {
     assert!(e.contains(what), "'{what}' not in: {e}");
 }
 
+/// BFAST Monitor's settings for mapme.vegetation's eleven Sentinel-2 dates.
+const S2_MONITOR: [&str; 8] = [
+    "--monitor",
+    "2017-07-01",
+    "--history",
+    "all",
+    "--harmonics",
+    "0",
+    "--bandwidth",
+    "1",
+];
+
 fn fixture(name: &str) -> serde_json::Value {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("crates/raster/tests/fixtures/timeseries")
@@ -496,16 +508,7 @@ fn sentinel2_folder_stack_with_masks() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("breaks.tif");
     let rep = tmp.path().join("r.json");
-    let settings = [
-        "--monitor",
-        "2017-07-01",
-        "--history",
-        "all",
-        "--harmonics",
-        "0",
-        "--bandwidth",
-        "1",
-    ];
+    let settings = S2_MONITOR;
     let mut a = vec![
         "--report",
         s(&rep),
@@ -994,14 +997,7 @@ fn a_stack_index_that_needs_reflectance_refuses_digital_numbers() {
             "--out",
             s(&out),
         ]);
-        a.extend([
-            "--monitor",
-            "2017-07-01",
-            "--history",
-            "all",
-            "--harmonics",
-            "0",
-        ]);
+        a.extend_from_slice(&S2_MONITOR);
         a.extend_from_slice(extra);
         terrawatt(&a)
     };
@@ -1075,16 +1071,7 @@ fn stac_assets_give_their_own_scale_and_offset() {
         .unwrap();
         p
     };
-    let settings = [
-        "--monitor",
-        "2017-07-01",
-        "--history",
-        "all",
-        "--harmonics",
-        "0",
-        "--bandwidth",
-        "1",
-    ];
+    let settings = S2_MONITOR;
     let run = |stac: &Path, out: &Path, extra: &[&str]| {
         let mut a = vec!["raster", "breaks", "--stack", s(stac), "--band-files"];
         a.extend([
