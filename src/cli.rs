@@ -1000,22 +1000,49 @@ pub struct SolarSimulateArgs {
     #[arg(long, help_heading = "Weather")]
     pub table: bool,
     /// Time zone (IANA) of naive times in a table.
-    #[arg(long, value_name = "ZONE", help_heading = "Weather")]
+    #[arg(
+        long,
+        value_name = "ZONE",
+        requires = "table",
+        help_heading = "Weather"
+    )]
     pub tz: Option<String>,
-    /// What a table's time stamps mark: start (default), end or centre of the interval.
-    #[arg(long, default_value = "start", value_parser = one_of::<String>(&["start", "end", "centre"]), help_heading = "Weather")]
-    pub label: String,
-    /// Table site (the system file's [location] also sets it).
-    #[arg(long, allow_hyphen_values = true, help_heading = "Site and system")]
+    /// What a table's time stamps mark: start, end or centre of the interval [default:
+    /// start].
+    #[arg(long, requires = "table", value_parser = one_of::<String>(&["start", "end", "centre"]), help_heading = "Weather")]
+    pub label: Option<String>,
+    /// A table's site (a typical-year file has its own; the system file's [location] sets
+    /// either).
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        requires = "table",
+        help_heading = "Site and system"
+    )]
     pub lat: Option<f64>,
     /// Longitude, degrees east (−180…180).
-    #[arg(long, allow_hyphen_values = true, help_heading = "Site and system")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        requires = "table",
+        help_heading = "Site and system"
+    )]
     pub lon: Option<f64>,
     /// Elevation above sea level, m.
-    #[arg(long, allow_hyphen_values = true, help_heading = "Site and system")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        requires = "table",
+        help_heading = "Site and system"
+    )]
     pub elevation: Option<f64>,
     /// Column mapping for a table, e.g. --column ghi=GHI --column temp_air=Temperature.
-    #[arg(long = "column", value_name = "NAME=COLUMN", help_heading = "Weather")]
+    #[arg(
+        long = "column",
+        value_name = "NAME=COLUMN",
+        requires = "table",
+        help_heading = "Weather"
+    )]
     pub columns: Vec<String>,
     /// ΔT = TT − UT1 for the Sun's position, seconds.
     #[arg(

@@ -162,8 +162,9 @@ fn weather_source(a: &crate::cli::SolarSimulateArgs) -> Result<sim::WeatherSourc
         return Ok(sim::WeatherSource::File(a.weather.clone()));
     }
     let zone = zone_of(a.tz.as_deref())?;
-    let label = Label::parse(&a.label)
-        .ok_or_else(|| anyhow!("--label '{}': expected start, end or centre", a.label))?;
+    let text = a.label.as_deref().unwrap_or("start");
+    let label = Label::parse(text)
+        .ok_or_else(|| anyhow!("--label '{text}': expected start, end or centre"))?;
     Ok(sim::WeatherSource::Table(TableSettings {
         path: a.weather.clone(),
         zone,
