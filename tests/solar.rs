@@ -817,3 +817,22 @@ fn sunlight_at_night_is_refused() {
     let months = r["results"]["clock_check"]["months"].as_array().unwrap();
     assert_eq!(months.len(), 12);
 }
+
+/// A table's options beside a typical-year file are refused rather than ignored: a site
+/// given with `--lat/--lon` was not the one simulated.
+#[test]
+fn table_options_beside_a_typical_year_file_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data/weather-sample.csv");
+    let sys = system_file(dir.path(), "[array]\nkwp = 4.0\ntilt = 30\n");
+    for extra in [
+        &["--lat", "10", "--lon", "20"][..],
+        &["--tz", "Europe/Paris"],
+        &["--label", "end"],
+        &["--column", "ghi=G(h)"],
+    ] {
+        let o = simulate(None, &sample, &sys, extra);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
+        assert!(stderr(&o).contains("--table"), "{}", stderr(&o));
+    }
+}
