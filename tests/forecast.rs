@@ -472,7 +472,7 @@ fn a_linear_model_makes_its_own_bands() {
 
 /// `--loss absolute` forecasts the median: on PVDAQ system 50 its MAE at one hour is below
 /// the squared loss's (whose point is a mean), and the 0.5 band is the point forecast in
-/// every row. auto and ridge, which are the squared loss, refuse it.
+/// every row; auto compares median candidates by MAE. Ridge, a squared loss, refuses it.
 #[test]
 fn the_absolute_loss_forecasts_the_median() {
     let Some(data) = common::reference_data("solar") else {
@@ -515,16 +515,30 @@ fn the_absolute_loss_forecasts_the_median() {
         }
         assert!(banded > 1000, "{model}: {banded}");
     }
-    for model in ["auto", "ridge"] {
-        let (o, _, out) = run(model, "absolute");
-        assert_eq!(o.status.code(), Some(1), "{model}");
-        let e = stderr(&o);
-        assert!(
-            e.contains("--loss absolute with --model") && e.contains("--model linear"),
-            "{e}"
-        );
-        assert!(!out.exists());
+    // auto fits its candidates with the absolute loss and compares them by MAE
+    let (o, rep, out) = run("auto", "absolute");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains("linear_median"), "{said}");
+    let r = report(&rep)["results"].clone();
+    assert_eq!(r["model_choice"]["metric"], "mae", "{r}");
+    let rows = std::fs::read_to_string(&out).unwrap();
+    let head: Vec<&str> = rows.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    let (f, mid) = (col("forecast"), col("q0.5"));
+    for l in rows.lines().skip(1) {
+        let v: Vec<&str> = l.split(',').collect();
+        assert!(v[mid].is_empty() || v[mid] == v[f], "{l}");
     }
+    // ridge is a penalised squared loss
+    let (o, _, out) = run("ridge", "absolute");
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("--loss absolute with --model ridge") && e.contains("--model linear"),
+        "{e}"
+    );
+    assert!(!out.exists());
 }
 
 /// The target given again as weather (the same file as --data and --weather, or a copy in

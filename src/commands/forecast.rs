@@ -251,8 +251,8 @@ pub struct DataArgs {
     )]
     pub model: String,
     /// The point forecast's loss: squared (a mean) or absolute (a median: boosting with the
-    /// absolute loss, linear median regression; the 0.5 band is then the point). Absolute
-    /// needs --model gbm or linear.
+    /// absolute loss, linear median regression, auto's candidates compared by MAE; the 0.5
+    /// band is then the point).
     #[arg(
         long,
         default_value = "squared",
@@ -572,14 +572,8 @@ fn learner_of(a: &DataArgs) -> Result<Learner> {
     };
     let absolute = a.loss == "absolute";
     let l = match a.model.as_str() {
-        "auto" | "ridge" if absolute => bail!(
-            "--loss absolute with --model {}: {}; name --model gbm or --model linear for a median forecast",
-            a.model,
-            if a.model == "auto" {
-                "auto compares its candidates by RMSE, the squared loss's own score"
-            } else {
-                "ridge is the squared loss penalised"
-            }
+        "ridge" if absolute => bail!(
+            "--loss absolute with --model ridge: ridge is the squared loss penalised; --model linear --loss absolute is linear median regression"
         ),
         "gbm" | "boosting" if absolute => Learner::Gbm(BoostParams {
             loss: Loss::Absolute,
@@ -595,6 +589,7 @@ fn learner_of(a: &DataArgs) -> Result<Learner> {
             references: true,
             tolerance: a.auto_tolerance,
             folds: usize::from(a.auto_folds),
+            absolute,
         }),
         "gbm" | "boosting" => Learner::Gbm(boosting(a.trees, a.max_depth)),
         "linear" | "ridge" => Learner::Linear { alpha: a.alpha },

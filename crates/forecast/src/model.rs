@@ -411,6 +411,10 @@ pub struct AutoParams {
     /// Validation folds, each a fifth of the window, rolling back from its end (1 to 3).
     #[serde(default = "one_fold")]
     pub folds: usize,
+    /// The point forecast is a median: the models are fitted with the absolute loss
+    /// (boosting's, linear median regression) and every candidate is compared by MAE.
+    #[serde(default)]
+    pub absolute: bool,
 }
 
 fn one_fold() -> usize {
@@ -456,6 +460,7 @@ impl Learner {
             references: true,
             tolerance: 0.01,
             folds: FOLDS,
+            absolute: false,
         })
     }
 
@@ -474,6 +479,7 @@ impl Learner {
         match self {
             Learner::Gbm(p) => p.loss,
             Learner::LinearMedian => Loss::Absolute,
+            Learner::Auto(a) if a.absolute => Loss::Absolute,
             Learner::Linear { .. } | Learner::Auto(_) => Loss::Squared,
         }
     }
@@ -563,12 +569,20 @@ impl AutoParams {
                     .map(Candidate::Reference),
             );
         }
-        c.push(Candidate::Model(Learner::Linear { alpha: self.alpha }));
+        c.push(Candidate::Model(if self.absolute {
+            Learner::LinearMedian
+        } else {
+            Learner::Linear { alpha: self.alpha }
+        }));
+        let loss = if self.absolute {
+            Loss::Absolute
+        } else {
+            Loss::Squared
+        };
         c.extend(
             self.boosting
                 .iter()
-                .cloned()
-                .map(|p| Candidate::Model(Learner::Gbm(p))),
+                .map(|p| Candidate::Model(Learner::Gbm(BoostParams { loss, ..p.clone() }))),
         );
         c.sort_by_key(Candidate::cost);
         // two boosting sizes that come out the same (--trees 1, --max-depth 1) are one
@@ -953,13 +967,13 @@ fn fit_candidate(
     }
 }
 
-/// One candidate's validation RMSE (target's unit): over every horizon, and per horizon;
-/// NaN where it was left out.
+/// One candidate's validation error (target's unit; RMSE, or MAE under the absolute loss):
+/// over every horizon, and per horizon; NaN where it was left out.
 #[derive(Debug, Clone, Serialize)]
 pub struct CandidateScore {
     pub name: String,
-    pub rmse: f64,
-    pub rmse_by_horizon: Vec<f64>,
+    pub error: f64,
+    pub error_by_horizon: Vec<f64>,
 }
 
 /// One fit's choice under `--model auto`.
@@ -973,6 +987,8 @@ pub struct Choice {
     /// Validation pairs scored, over this many folds.
     pub validation_pairs: usize,
     pub folds: usize,
+    /// The candidates' score: "rmse", or "mae" under the absolute loss.
+    pub metric: &'static str,
 }
 
 /// Below this many validation pairs a horizon, `--model auto`'s choice is flagged: an RMSE
@@ -992,7 +1008,7 @@ impl Choice {
         let n = self.pairs_per_horizon();
         (n < THIN_VALIDATION).then(|| {
             format!(
-                "warning: model auto chose on {n} validation pairs a horizon step (fewer than {THIN_VALIDATION}); an RMSE from so few is uncertain by about ±{:.0} %, so candidates closer than that are not told apart: lengthen --train-window or name one --model\n",
+                "warning: model auto chose on {n} validation pairs a horizon step (fewer than {THIN_VALIDATION}); an error from so few is uncertain by about ±{:.0} %, so candidates closer than that are not told apart: lengthen --train-window or name one --model\n",
                 100.0 / (2.0 * n.max(1) as f64).sqrt()
             )
         })
@@ -1073,7 +1089,8 @@ fn choose(inp: &Inputs, a: &AutoParams, rows: &Rows, from: usize, to: usize) -> 
             validation_pairs += 1;
             let h = rows.horizon[val[r]] - 1;
             for c in 0..cands.len() {
-                sum[c][h] += (preds[c][r] - rows.y[val[r]]).powi(2);
+                let e = preds[c][r] - rows.y[val[r]];
+                sum[c][h] += if a.absolute { e.abs() } else { e * e };
                 count[c][h] += 1;
             }
         }
@@ -1081,9 +1098,12 @@ fn choose(inp: &Inputs, a: &AutoParams, rows: &Rows, from: usize, to: usize) -> 
             last_preds = preds;
         }
     }
+    // RMSE, or MAE under the absolute loss
     let rmse = |s: f64, n: usize| {
         if n == 0 {
             f64::NAN
+        } else if a.absolute {
+            s / n as f64 * inp.capacity
         } else {
             (s / n as f64).sqrt() * inp.capacity
         }
@@ -1091,12 +1111,12 @@ fn choose(inp: &Inputs, a: &AutoParams, rows: &Rows, from: usize, to: usize) -> 
     let scores: Vec<CandidateScore> = (0..cands.len())
         .map(|c| CandidateScore {
             name: cands[c].name(),
-            rmse: if usable[c] {
+            error: if usable[c] {
                 rmse(sum[c].iter().sum(), count[c].iter().sum())
             } else {
                 f64::NAN
             },
-            rmse_by_horizon: (0..hz)
+            error_by_horizon: (0..hz)
                 .map(|h| {
                     if usable[c] {
                         rmse(sum[c][h], count[c][h])
@@ -1107,7 +1127,7 @@ fn choose(inp: &Inputs, a: &AutoParams, rows: &Rows, from: usize, to: usize) -> 
                 .collect(),
         })
         .collect();
-    let overall: Vec<f64> = scores.iter().map(|s| s.rmse).collect();
+    let overall: Vec<f64> = scores.iter().map(|s| s.error).collect();
     let Some(fallback) = pick(&overall, a.tolerance) else {
         return Err(crate::ForecastError::Setting(format!(
             "--model auto: no candidate forecasts the validation pairs of the window from interval {from}"
@@ -1115,7 +1135,7 @@ fn choose(inp: &Inputs, a: &AutoParams, rows: &Rows, from: usize, to: usize) -> 
     };
     let (winner_of, best_of): (Vec<usize>, Vec<usize>) = (0..hz)
         .map(|h| {
-            let r: Vec<f64> = scores.iter().map(|s| s.rmse_by_horizon[h]).collect();
+            let r: Vec<f64> = scores.iter().map(|s| s.error_by_horizon[h]).collect();
             pick(&r, a.tolerance).unwrap_or(fallback)
         })
         .unzip();
@@ -1125,6 +1145,7 @@ fn choose(inp: &Inputs, a: &AutoParams, rows: &Rows, from: usize, to: usize) -> 
         candidates: scores,
         validation_pairs,
         folds,
+        metric: if a.absolute { "mae" } else { "rmse" },
     };
     Ok(Chosen {
         cands,
@@ -1154,8 +1175,9 @@ pub struct CandidateRecord {
     /// Per horizon: fits it won, and fits where it was the most accurate.
     pub wins: Vec<usize>,
     pub most_accurate: Vec<usize>,
-    /// Mean validation RMSE over the fits (target's unit); NaN where never scored.
-    pub mean_validation_rmse: f64,
+    /// Mean validation error over the fits (target's unit; RMSE, or MAE under the absolute
+    /// loss); NaN where never scored.
+    pub mean_validation_error: f64,
     /// Measured energy of one fit on the first training window (J).
     pub fit_joules: f64,
 }
@@ -1165,6 +1187,8 @@ pub struct CandidateRecord {
 pub struct AutoChoices {
     pub fits: usize,
     pub tolerance: f64,
+    /// The candidates' validation score: "rmse", or "mae" under the absolute loss.
+    pub metric: &'static str,
     /// Cheapest first.
     pub candidates: Vec<CandidateRecord>,
     /// (fit, horizon) choices where a cheaper candidate within the tolerance won over the
@@ -1203,7 +1227,7 @@ impl AutoChoices {
                 name: n.clone(),
                 wins: vec![0; horizon],
                 most_accurate: vec![0; horizon],
-                mean_validation_rmse: f64::NAN,
+                mean_validation_error: f64::NAN,
                 fit_joules: j,
             })
             .collect();
@@ -1229,16 +1253,16 @@ impl AutoChoices {
             saved += cost(&c.most_accurate) - cost(&c.winners);
             for sc in &c.candidates {
                 if let Some(k) = at(&sc.name)
-                    && !sc.rmse.is_nan()
+                    && !sc.error.is_nan()
                 {
-                    sums[k].0 += sc.rmse;
+                    sums[k].0 += sc.error;
                     sums[k].1 += 1;
                 }
             }
         }
         for (c, (s, n)) in candidates.iter_mut().zip(sums) {
             if n > 0 {
-                c.mean_validation_rmse = s / n as f64;
+                c.mean_validation_error = s / n as f64;
             }
         }
         // fold k fits on (5 − k) fifths of the window
@@ -1248,6 +1272,7 @@ impl AutoChoices {
         AutoChoices {
             fits: choices.len(),
             tolerance: auto.tolerance,
+            metric: if auto.absolute { "mae" } else { "rmse" },
             candidates,
             cheaper_within_tolerance: cheaper,
             joules_saved: saved,
@@ -1585,6 +1610,7 @@ pub(crate) mod tests {
             candidates: vec![],
             validation_pairs: pairs,
             folds: 3,
+            metric: "rmse",
         };
         // 4 horizon steps: 396 pairs are 99 a step, 400 are 100
         assert!(choice(400).thin_warning().is_none());
@@ -1698,7 +1724,7 @@ pub(crate) mod tests {
         let c = f.choice.expect("auto reports its choice");
         assert_eq!(c.winners, vec!["persistence"; 4], "{c:?}");
         // the day-before value and the climatology are far worse
-        let rmse = |n: &str| c.candidates.iter().find(|s| s.name == n).unwrap().rmse;
+        let rmse = |n: &str| c.candidates.iter().find(|s| s.name == n).unwrap().error;
         assert!(rmse("diurnal") > 2.0 * rmse("persistence"), "{c:?}");
         assert!(rmse("climatology") > 2.0 * rmse("persistence"), "{c:?}");
     }
@@ -1720,9 +1746,9 @@ pub(crate) mod tests {
         for s in &c.candidates {
             if s.name == "ridge" {
                 // the noise's own RMSE, 0.5, within 10 %
-                assert!((s.rmse - 0.5).abs() < 0.05, "{s:?}");
+                assert!((s.error - 0.5).abs() < 0.05, "{s:?}");
             } else {
-                assert!(s.rmse > 1.5 * 0.5, "{s:?}");
+                assert!(s.error > 1.5 * 0.5, "{s:?}");
             }
         }
         // bands from ridge's own residuals: about ±1.28 σ around its forecast
@@ -1802,15 +1828,8 @@ pub(crate) mod tests {
             .flat_map(|i| (1..=4).map(move |h| (i, h)))
             .collect();
         let run = |learner: &Learner| {
-            let f = fit(
-                &inp,
-                learner,
-                &[0.1, 0.5, 0.9],
-                IntervalMethod::Cqr,
-                96,
-                test_from,
-            )
-            .unwrap();
+            let method = IntervalMethod::default_for(learner);
+            let f = fit(&inp, learner, &[0.1, 0.5, 0.9], method, 96, test_from).unwrap();
             let p = predict(&inp, &f, &pairs);
             let (mut bias, mut mae, mut k) = (0.0, 0.0, 0.0);
             for (r, &(i, h)) in pairs.iter().enumerate() {
@@ -1829,9 +1848,16 @@ pub(crate) mod tests {
                 ..Learner::boost_params(100, 3, 0)
             })
         };
+        let auto = |absolute| {
+            let Learner::Auto(a) = Learner::auto(0) else {
+                unreachable!()
+            };
+            Learner::Auto(AutoParams { absolute, ..a })
+        };
         for (mean_model, median_model) in [
             (Learner::Linear { alpha: 0.0 }, Learner::LinearMedian),
             (boost(Loss::Squared), boost(Loss::Absolute)),
+            (auto(false), auto(true)),
         ] {
             let (b2, mae2, _) = run(&mean_model);
             let (b1, mae1, p) = run(&median_model);

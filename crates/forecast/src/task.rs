@@ -967,13 +967,14 @@ impl PredictReport {
             let rmse: Vec<String> = c
                 .candidates
                 .iter()
-                .map(|c| format!("{} {:.2}", c.name, c.rmse))
+                .map(|c| format!("{} {:.2}", c.name, c.error))
                 .collect();
             let _ = writeln!(
                 t,
-                "model auto: winners by horizon step {} (most accurate: {}); validation RMSE over the window's last {} fifth(s) ({} pairs): {}",
+                "model auto: winners by horizon step {} (most accurate: {}); validation {} over the window's last {} fifth(s) ({} pairs): {}",
                 c.winners.join(", "),
                 c.most_accurate.join(", "),
+                c.metric.to_uppercase(),
                 c.folds,
                 c.validation_pairs,
                 rmse.join(", ")
