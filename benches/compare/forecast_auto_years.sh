@@ -7,7 +7,8 @@
 # persistence at 15/30/45/60 min, band coverage at 15/30/45/60 min, CRPS at 60 min (W), the
 # backtest's energy (J), MAE and RMSE at 60 min (W). A model `linear-cqr` or
 # `linear-quantile` is ridge with bands from linear quantile regression (`--intervals cqr` /
-# `quantile`); `gbm-median` and `linear-median` are gbm and linear with `--loss absolute`.
+# `quantile`); `gbm-median`, `linear-median` and `auto-median` are gbm, linear and auto
+# with `--loss absolute`.
 #
 #   bash benches/compare/forecast_auto_years.sh [BINARY] [MODELS...]
 set -euo pipefail
@@ -32,6 +33,7 @@ for period in "2011-06-15 2012-01-01" "2012-01-01 2013-01-01" "2013-01-01 2014-0
         linear-quantile) m=(--model linear --intervals quantile) ;;
         gbm-median) m=(--model gbm --loss absolute) ;;
         linear-median) m=(--model linear --loss absolute) ;;
+        auto-median) m=(--model auto --loss absolute) ;;
         *) m=(--model "$model") ;;
       esac
       "$bin" forecast backtest --data "$data/system_50_ac_power_2_full_DST.parquet" \
