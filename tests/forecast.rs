@@ -941,6 +941,35 @@ fn a_wind_site_names_what_is_missing_or_unknown() {
         &out,
         &["obstacle height"],
     );
+    // the weather's wind speeds in km/h: a mean of 13.5 "m/s" at 10 m over the year
+    let text = std::fs::read_to_string(&weather).unwrap();
+    let mut kmh = String::new();
+    for (i, line) in text.lines().enumerate() {
+        match (i, line.split_once(',')) {
+            (1.., Some((t, v))) => {
+                kmh.push_str(&format!("{t},{}\n", v.parse::<f64>().unwrap() * 3.6))
+            }
+            _ => kmh.push_str(&format!("{line}\n")),
+        }
+    }
+    std::fs::write(&weather, kmh).unwrap();
+    let site = [
+        "--hub-height",
+        "135",
+        "--turbine",
+        "E-126/4200",
+        "--turbine-library",
+        lib,
+    ];
+    fails(
+        &with(&base, &site),
+        &out,
+        &[
+            "--wind-column wind_speed_10m",
+            "windier than any",
+            "convert the column",
+        ],
+    );
 }
 
 /// Forecasts and bands stay within the series' range: down to an inverter's negative

@@ -298,6 +298,16 @@ impl Prepared {
             floor: lowest.min(0.0),
             ceiling: highest.max(capacity),
         };
+        if let (Some(w), Some(col), Some(speeds)) = (&s.wind, &s.wind_column, aligned.last()) {
+            let days = series.len() as f64 * step as f64 / 86_400.0;
+            if let Some(why) =
+                terrawatt_wind::weather::other_unit(speeds, days, w.measurement_height)
+            {
+                return Err(ForecastError::Setting(format!(
+                    "--wind-column {col}: {why}: the wind site reads m/s; convert the column"
+                )));
+            }
+        }
         set_weather(&mut inputs, aligned, s.wind.as_ref());
         let clock = inputs
             .has_site()

@@ -80,23 +80,22 @@ fn windiest_mean(height: f64) -> f64 {
 /// The hourly wind speed (m/s) that only the strongest storms reach.
 const STORM_SPEED: f64 = 40.0;
 
-/// Refuses wind speeds that read as another unit than m/s: a mean over a month or more
-/// above the windiest sites', or more than 1 % of the values (and at least 3) above storm
-/// speed. Used when the table's unit is not stated.
-fn check_speed_unit(path: &Path, times: &[i64], c: &Column) -> Result<(), WindError> {
-    let v: Vec<f64> = c.values.iter().copied().filter(|v| v.is_finite()).collect();
+/// Why wind speeds (m/s, measured at `height` m over `days` days) read as another unit:
+/// their mean over a month or more above the windiest sites' ([`windiest_mean`]), or more
+/// than 1 % of the values (and at least 3) above storm speed; `None` where they read as
+/// m/s. The reason ends with what they would be in km/h and knots.
+pub fn other_unit(values: &[f64], days: f64, height: f64) -> Option<String> {
+    let v: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     if v.is_empty() {
-        return Ok(());
+        return None;
     }
     let mean = v.iter().sum::<f64>() / v.len() as f64;
-    let days = (times[times.len() - 1] - times[0]) as f64 / 86_400.0;
     let stormy = v.iter().filter(|x| **x > STORM_SPEED).count();
-    let limit = windiest_mean(c.height);
+    let limit = windiest_mean(height);
     let why = if days >= 30.0 && mean > limit {
         format!(
             "their mean over {days:.0} days is {mean:.1} m/s, windier than any wind farm's site \
-             (at most {limit} m/s at {} m)",
-            c.height
+             (at most {limit} m/s at {height} m)"
         )
     } else if stormy >= 3 && stormy * 100 > v.len() {
         format!(
@@ -104,18 +103,29 @@ fn check_speed_unit(path: &Path, times: &[i64], c: &Column) -> Result<(), WindEr
             v.len()
         )
     } else {
-        return Ok(());
+        return None;
     };
-    Err(WindError::Invalid {
-        path: path.to_path_buf(),
-        message: format!(
-            "wind_speed at {} m: {why}. In km/h the mean is {:.1} m/s, in knots {:.1}: \
-             state the unit (--wind-speed-unit km/h, kn or mph; m/s if they are m/s)",
-            c.height,
-            mean / 3.6,
-            mean * SpeedUnit::Knots.metres_per_second()
-        ),
-    })
+    Some(format!(
+        "{why}. In km/h the mean is {:.1} m/s, in knots {:.1}",
+        mean / 3.6,
+        mean * SpeedUnit::Knots.metres_per_second()
+    ))
+}
+
+/// Refuses wind speeds that read as another unit than m/s ([`other_unit`]). Used when the
+/// table's unit is not stated.
+fn check_speed_unit(path: &Path, times: &[i64], c: &Column) -> Result<(), WindError> {
+    let days = (times[times.len() - 1] - times[0]) as f64 / 86_400.0;
+    match other_unit(&c.values, days, c.height) {
+        None => Ok(()),
+        Some(why) => Err(WindError::Invalid {
+            path: path.to_path_buf(),
+            message: format!(
+                "wind_speed at {} m: {why}: state the unit (--wind-speed-unit km/h, kn or mph; m/s if they are m/s)",
+                c.height
+            ),
+        }),
+    }
 }
 
 /// The plausible range of a windpowerlib variable (its units: m/s, K, Pa, m), and its name.
