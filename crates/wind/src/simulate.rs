@@ -151,7 +151,7 @@ impl Totals {
         if self.missing > 0 {
             let _ = writeln!(
                 t,
-                "missing: {} hours without power (missing weather); the totals cover the rest",
+                "missing: {} intervals without power (missing weather); the totals cover the rest",
                 self.missing
             );
         }
@@ -179,7 +179,7 @@ impl Report {
     /// The summary the command prints.
     pub fn text(&self) -> String {
         let mut text = format!(
-            "{} at {} m: {} hours; {} (nominal {:.0} kW)\n",
+            "{} at {} m: {} intervals; {} (nominal {:.0} kW)\n",
             self.turbine.name,
             self.hub_height,
             self.hours.len(),
@@ -238,7 +238,7 @@ impl FarmReport {
         let mut text = String::new();
         let _ = writeln!(
             text,
-            "{}: {} turbines, {:.1} MW, mean hub height {:.1} m: {} hours; {}",
+            "{}: {} turbines, {:.1} MW, mean hub height {:.1} m: {} intervals; {}",
             self.plan.name,
             farm.number_of_turbines(),
             farm.nominal_power() / 1e6,
