@@ -62,6 +62,18 @@ fn june_backtest(data: &Path, end: &str, rep: &Path, out: &Path, extra: &[&str])
     a
 }
 
+/// A forecasts CSV: the positions of the columns `names` and the rows below the header.
+fn forecast_rows(path: &Path, names: &[&str]) -> (Vec<usize>, Vec<String>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = names
+        .iter()
+        .map(|n| head.iter().position(|h| h == n).unwrap())
+        .collect();
+    (at, lines.map(str::to_string).collect())
+}
+
 fn report(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -409,13 +421,10 @@ fn a_linear_model_makes_its_own_bands() {
     // every band holds its point forecast: those the quantile models left outside were
     // widened to it, and counted
     assert!(ridge["bands_widened_to_the_point"].as_u64().unwrap() > 0);
-    let rows = std::fs::read_to_string(&out).unwrap();
-    let mut lines = rows.lines();
-    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
-    let (f, lo, hi) = (col("forecast"), col("q0.1"), col("q0.9"));
+    let (c, rows) = forecast_rows(&out, &["forecast", "q0.1", "q0.9"]);
+    let (f, lo, hi) = (c[0], c[1], c[2]);
     let mut banded = 0;
-    for l in lines {
+    for l in &rows {
         let v: Vec<f64> = l
             .split(',')
             .map(|x| x.parse().unwrap_or(f64::NAN))
@@ -498,13 +507,10 @@ fn the_absolute_loss_forecasts_the_median() {
             mae(&median) < mae(&mean),
             "{model}: {median} against {mean}"
         );
-        let rows = std::fs::read_to_string(&out).unwrap();
-        let mut lines = rows.lines();
-        let head: Vec<&str> = lines.next().unwrap().split(',').collect();
-        let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
-        let (f, lo, mid, hi) = (col("forecast"), col("q0.1"), col("q0.5"), col("q0.9"));
+        let (c, rows) = forecast_rows(&out, &["forecast", "q0.1", "q0.5", "q0.9"]);
+        let (f, lo, mid, hi) = (c[0], c[1], c[2], c[3]);
         let mut banded = 0;
-        for l in lines {
+        for l in &rows {
             let v: Vec<&str> = l.split(',').collect();
             if !v[mid].is_empty() {
                 assert_eq!(v[mid], v[f], "{l}");
@@ -522,11 +528,9 @@ fn the_absolute_loss_forecasts_the_median() {
     assert!(said.contains("linear_median"), "{said}");
     let r = report(&rep)["results"].clone();
     assert_eq!(r["model_choice"]["metric"], "mae", "{r}");
-    let rows = std::fs::read_to_string(&out).unwrap();
-    let head: Vec<&str> = rows.lines().next().unwrap().split(',').collect();
-    let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
-    let (f, mid) = (col("forecast"), col("q0.5"));
-    for l in rows.lines().skip(1) {
+    let (c, rows) = forecast_rows(&out, &["forecast", "q0.5"]);
+    let (f, mid) = (c[0], c[1]);
+    for l in &rows {
         let v: Vec<&str> = l.split(',').collect();
         assert!(v[mid].is_empty() || v[mid] == v[f], "{l}");
     }
@@ -1028,13 +1032,10 @@ fn forecasts_stay_within_the_series_range() {
         text.contains("calibrated on 96 pairs a horizon") && text.contains("±4 points"),
         "{text}"
     );
-    let text = std::fs::read_to_string(&out).unwrap();
-    let mut lines = text.lines();
-    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
-    let (obs, fc, lo, hi) = (col("observed"), col("forecast"), col("q0.1"), col("q0.9"));
+    let (c, rows) = forecast_rows(&out, &["observed", "forecast", "q0.1", "q0.9"]);
+    let (obs, fc, lo, hi) = (c[0], c[1], c[2], c[3]);
     let (mut nights, mut held) = (0, 0);
-    for line in lines {
+    for line in &rows {
         let f: Vec<f64> = line
             .split(',')
             .skip(2)
