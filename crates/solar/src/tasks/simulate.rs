@@ -122,7 +122,7 @@ fn clock_notes(w: &Weather, c: &ClockCheck, allow: bool) -> Result<Vec<String>, 
                 path: w.path.clone(),
                 key: "ghi".into(),
                 message: format!(
-                    "{said}: the time stamps look {:.0} min {}, which simulates the array under another Sun; check their zone and label (--tz, --label, --position-at), or simulate them as they are with --allow-clock-shift",
+                    "{said}: the time stamps look {:.0} min {}, which simulates the array under another Sun; check their zone and label (a table's --tz and --label; --position-at), or simulate them as they are with --allow-clock-shift",
                     median.abs(),
                     if median > 0.0 {
                         "early (the light comes later than they say)"
