@@ -594,6 +594,21 @@ fn the_target_given_as_weather_is_refused() {
     assert!(stderr(&run(&weather, "power_kw")).contains("times 0.001"));
     let e = stderr(&run(&weather, "next"));
     assert!(!e.contains("is the target"), "{e}");
+    // a logger's missing-value code in a weather column is refused with its row
+    let coded = dir.path().join("coded.csv");
+    let text = std::fs::read_to_string(&weather).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let t = lines[30].split(',').next().unwrap().to_string();
+    lines[30] = format!("{t},0,-999");
+    std::fs::write(&coded, lines.join("\n") + "\n").unwrap();
+    let o = run(&coded, "next");
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("coded.csv") && e.contains("column 'next'") && e.contains("line 31"),
+        "{e}"
+    );
+    assert!(e.contains("-999 is a missing-value code"), "{e}");
 }
 
 /// A small hourly-by-15-minute CSV; `edit` may change the rows.

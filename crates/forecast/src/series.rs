@@ -220,6 +220,17 @@ impl Exogenous {
     ) -> Result<Exogenous> {
         let (table, stamps, columns) = read_columns(path, time_column, names, zone)?;
         let p = path.display().to_string();
+        for (name, col) in names.iter().zip(&columns) {
+            if let Some((row, v, why, _)) = terrawatt_table::screen::implausible(col) {
+                return Err(ForecastError::Invalid {
+                    path: p,
+                    message: format!(
+                        "column '{name}', {}: {v} is {why}: a glitch or a missing-value code, which the features would carry; leave such cells empty (missing) and run again",
+                        table.place(row)
+                    ),
+                });
+            }
+        }
         let mut times = Vec::with_capacity(stamps.len());
         for (row, s) in stamps.iter().enumerate() {
             let Some(s) = s else {
