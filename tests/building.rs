@@ -323,6 +323,17 @@ fn bad_inputs_fail_clearly_and_leave_no_output() {
 
     let fit = |data: &Path, extra: &[&str]| fit_args(data, &out, extra);
     let run = |args: Vec<String>, words: &str| refused(args, words, &out);
+    // a logger's −999 among the features: refused with its row, on CSV as on Parquet by
+    // columns (below)
+    let code = small_csv(d, "code.csv", |i, r| {
+        if i == 5 {
+            r[0] = "-999".into()
+        }
+    });
+    run(
+        fit(&code, &["--target", "load", "--model", "ols"]),
+        "column 'a', row 6 (line 7): -999 is a missing-value code, outside the other values' range (0 to 16.5)",
+    );
     // a tolerance of 5 meant as 5 %: it would accept any model within 500 % of the best
     run(
         fit(
@@ -512,6 +523,11 @@ fn bad_inputs_fail_clearly_and_leave_no_output() {
 /// A Parquet table of `n` rows: features a, b, c (row 7 of `b` missing, row 11 of `c`
 /// infinite), a text column, a constant column and the target `load`.
 fn parquet_table(path: &Path, n: usize) {
+    parquet_table_with(path, n, |_| {});
+}
+
+/// [`parquet_table`] with column `c` passed through `edit`.
+fn parquet_table_with(path: &Path, n: usize, edit: impl Fn(&mut Vec<f64>)) {
     use terrawatt::table::{OutColumn, write_parquet_columns};
     let f = |i: usize, k: usize| ((i * (7 + 6 * k) + 3 * k) % (97 + k)) as f64 / 10.0;
     let real = |v: Vec<f64>| OutColumn::Real(v.into_iter().map(Some).collect());
@@ -519,6 +535,7 @@ fn parquet_table(path: &Path, n: usize) {
     b[7] = None;
     let mut c: Vec<f64> = (0..n).map(|i| f(i, 2)).collect();
     c[11] = f64::INFINITY;
+    edit(&mut c);
     let load: Vec<f64> = (0..n)
         .map(|i| 3.0 * f(i, 0) + (f(i, 1) * 0.7).sin() * 4.0 + 0.1 * f(i, 3))
         .collect();
@@ -540,23 +557,32 @@ fn parquet_table(path: &Path, n: usize) {
 }
 
 /// Boosting on Parquet selects its columns as it reads them: the target among the features,
-/// or a feature named twice, is refused there too, with no output.
+/// a feature named twice, or a missing-value code among a column's values is refused there
+/// too, with no output.
 #[test]
 fn boosting_on_parquet_refuses_the_target_or_a_repeated_column_among_the_features() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("loads.parquet");
     parquet_table(&data, 300);
     let out = dir.path().join("m.json");
-    for (features, said) in [
-        ("a,load", "include the target column 'load'"),
-        ("a,c,a", "'a' is named twice"),
+    let coded = dir.path().join("coded.parquet");
+    parquet_table_with(&coded, 300, |c| c[40] = -9999.0);
+    for (table, features, said) in [
+        (&data, "a,load", "include the target column 'load'"),
+        (&data, "a,c,a", "'a' is named twice"),
+        (
+            &coded,
+            "a,c",
+            "column 'c', row 41: -9999 is a missing-value code",
+        ),
     ] {
+        let name = table.file_name().unwrap().to_str().unwrap();
         support::fails(
             &[
                 "building",
                 "fit",
                 "--data",
-                s(&data),
+                s(table),
                 "--target",
                 "load",
                 "--features",
@@ -570,7 +596,7 @@ fn boosting_on_parquet_refuses_the_target_or_a_repeated_column_among_the_feature
                 s(&out),
             ],
             &out,
-            &[said, "loads.parquet"],
+            &[said, name],
         );
     }
 }

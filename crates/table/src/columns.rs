@@ -148,6 +148,7 @@ impl ParquetColumns {
         let y = match target {
             Some(t) => {
                 let (v, _) = self.numeric(t)?;
+                self.header.refuse_codes(t, &v)?;
                 note(t, &v, &mut keep, &mut missing_at);
                 Some(v)
             }
@@ -173,6 +174,7 @@ impl ParquetColumns {
             }
             let (v, _) = table.numeric(name)?;
             drop(table);
+            self.header.refuse_codes(name, &v)?;
             note(name, &v, &mut keep, &mut missing_at);
             chosen.push(name.clone());
             if missing_at.is_empty() {

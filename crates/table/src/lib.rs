@@ -609,6 +609,26 @@ impl Table {
         self.select_with(target, features, exclude, policy, false)
     }
 
+    /// Refuses a column of `values` that holds a missing-value code outside its other
+    /// values' range ([`screen::code_outside_range`]): a −999 among floor areas.
+    pub(crate) fn refuse_codes(&self, column: &str, values: &[f64]) -> Result<()> {
+        let Some((row, code, (lo, hi), count)) = screen::code_outside_range(values) else {
+            return Ok(());
+        };
+        Err(TableError::Invalid {
+            path: self.path.clone(),
+            message: format!(
+                "column '{column}', {}: {code} is a missing-value code, outside the other values' range ({lo} to {hi}){}; leave such cells empty (missing) and choose what to do with them (--drop-missing)",
+                self.place(row),
+                if count > 1 {
+                    format!(", as are {} other values", count - 1)
+                } else {
+                    String::new()
+                }
+            ),
+        })
+    }
+
     /// [`Table::select`] with the choice to keep constant features.
     pub fn select_with(
         &self,
@@ -648,6 +668,7 @@ impl Table {
         let mut missing = Vec::new();
         for f in &features {
             let (v, m) = self.numeric(f)?;
+            self.refuse_codes(f, &v)?;
             if m > 0 {
                 missing.push((f.clone(), m));
             }
@@ -656,6 +677,7 @@ impl Table {
         let y = match target {
             Some(t) => {
                 let (v, m) = self.numeric(t)?;
+                self.refuse_codes(t, &v)?;
                 if m > 0 {
                     missing.push((t.to_string(), m));
                 }

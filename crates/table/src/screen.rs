@@ -16,12 +16,7 @@ pub const CODES: [f64; 5] = [-999.0, -9999.0, 9999.0, 99999.0, -99999.0];
 /// why, and how many such values there are.
 pub fn implausible(values: &[f64]) -> Option<(usize, f64, String, usize)> {
     let code = |v: f64| CODES.contains(&v);
-    let (lo, hi) = values
-        .iter()
-        .filter(|v| v.is_finite() && !code(**v))
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-            (a.min(*v), b.max(*v))
-        });
+    let (lo, hi) = range_without_codes(values);
     let mut mags: Vec<f64> = values
         .iter()
         .filter(|v| v.is_finite())
@@ -47,6 +42,32 @@ pub fn implausible(values: &[f64]) -> Option<(usize, f64, String, usize)> {
         format!("more than {SPIKE}× the series' 99th percentile of magnitude ({typical})")
     };
     Some((row, v, why, values.iter().filter(|v| over(v)).count()))
+}
+
+/// The smallest and largest finite values that are not [`CODES`].
+fn range_without_codes(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .filter(|v| v.is_finite() && !CODES.contains(v))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        })
+}
+
+/// The first missing-value code ([`CODES`]) outside the range of the other values: its
+/// row, the code, that range and how many such codes there are. Unlike [`implausible`],
+/// no spike rule: a table of buildings or sites is heavy-tailed (a hospital among houses),
+/// and only a code is sure to be no value.
+pub fn code_outside_range(values: &[f64]) -> Option<(usize, f64, (f64, f64), usize)> {
+    let (lo, hi) = range_without_codes(values);
+    let outside = |v: &f64| CODES.contains(v) && !(lo..=hi).contains(v);
+    let row = values.iter().position(outside)?;
+    Some((
+        row,
+        values[row],
+        (lo, hi),
+        values.iter().filter(|v| outside(v)).count(),
+    ))
 }
 
 #[cfg(test)]
@@ -77,5 +98,12 @@ mod tests {
         // fewer than 100 values: no percentile to judge by, codes still
         assert_eq!(implausible(&[1.0, 1e300]), None);
         assert_eq!(implausible(&[1.0, 2.0, -9999.0]).unwrap().0, 2);
+        // codes alone: a heavy tail is kept, a code outside the range is found
+        let tail = [100.0, 120.0, 90.0, 500_000.0, -999.0, 110.0, -999.0];
+        assert_eq!(
+            code_outside_range(&tail),
+            Some((4, -999.0, (90.0, 500_000.0), 2))
+        );
+        assert_eq!(code_outside_range(&[1.0, 9999.0, 20_000.0]), None);
     }
 }
