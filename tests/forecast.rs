@@ -368,9 +368,13 @@ fn predict_writes_the_next_hour() {
         "--out",
         s(&out),
     ]));
-    let o = terrawatt_strings(&a);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let said = String::from_utf8_lossy(&o.stdout);
+    // what a successful run prints
+    let said_by = |a: &[String]| {
+        let o = terrawatt_strings(a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let said = said_by(&a);
     assert!(
         said.contains("model auto: winners by horizon step"),
         "{said}"
@@ -389,9 +393,7 @@ fn predict_writes_the_next_hour() {
     // an azimuth turned the wrong way round (338° for 158°) faces the pole: noted
     let k = a.iter().position(|x| x == "--azimuth").unwrap();
     a[k + 1] = "338".into();
-    let o = terrawatt_strings(&a);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let said = String::from_utf8_lossy(&o.stdout);
+    let said = said_by(&a);
     assert!(
         said.contains("note: site: the array faces the pole (azimuth 338°"),
         "{said}"
@@ -943,20 +945,16 @@ fn a_wind_site_names_what_is_missing_or_unknown() {
         &["E126/4200", "E-126/4200"],
     );
     fails(&with(&base, &["--hub-height", "135"]), &out, &["--turbine"]);
+    let site = [
+        "--hub-height",
+        "135",
+        "--turbine",
+        "E-126/4200",
+        "--turbine-library",
+        lib,
+    ];
     fails(
-        &with(
-            &base,
-            &[
-                "--hub-height",
-                "135",
-                "--turbine",
-                "E-126/4200",
-                "--turbine-library",
-                lib,
-                "--obstacle-height",
-                "20",
-            ],
-        ),
+        &with(&with(&base, &site), &["--obstacle-height", "20"]),
         &out,
         &["obstacle height"],
     );
@@ -972,14 +970,6 @@ fn a_wind_site_names_what_is_missing_or_unknown() {
         }
     }
     std::fs::write(&weather, kmh).unwrap();
-    let site = [
-        "--hub-height",
-        "135",
-        "--turbine",
-        "E-126/4200",
-        "--turbine-library",
-        lib,
-    ];
     fails(
         &with(&base, &site),
         &out,
