@@ -1101,6 +1101,18 @@ fn stac_assets_give_their_own_scale_and_offset() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("leave --scale out"), "{}", stderr(&o));
+    // a scale of 0 would make every value 0 and every NDVI missing
+    let zero = tmp.path().join("zero.json");
+    let text = std::fs::read_to_string(items(true)).unwrap();
+    std::fs::write(&zero, text.replacen("\"scale\":0.0001", "\"scale\":0", 1)).unwrap();
+    let o = run(&zero, &tmp.path().join("x.tif"), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("a scale must be finite and not 0"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!tmp.path().join("x.tif").exists());
     // each date's NDVI by hand, with the items' scale and offset
     let read = |p: &Path| -> Vec<f64> {
         let ds = gdal::Dataset::open(p).unwrap();

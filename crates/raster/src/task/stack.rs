@@ -521,6 +521,16 @@ impl StackInput {
                         rb["offset"].as_f64().unwrap_or(0.0),
                     )
                 });
+                if let Some((sc, off)) = own
+                    && !(sc.is_finite() && sc != 0.0 && off.is_finite())
+                {
+                    return Err(bad(
+                        path,
+                        format!(
+                            "{id} ({date}): asset '{asset}' gives raster:bands scale {sc} and offset {off}; a scale must be finite and not 0"
+                        ),
+                    ));
+                }
                 Ok(Some(Input {
                     path: dir.join(h),
                     band: 1,
