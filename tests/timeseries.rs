@@ -1101,6 +1101,14 @@ fn stac_assets_give_their_own_scale_and_offset() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("leave --scale out"), "{}", stderr(&o));
+    for (extra, said) in [
+        (["--offset", "-0.1"], "leave --offset out"),
+        (["--s2-offset", "subtract"], "off twice"),
+    ] {
+        let o = run(&items(true), &tmp.path().join("x.tif"), &extra);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains(said), "{}", stderr(&o));
+    }
     // a scale of 0 would make every value 0 and every NDVI missing
     let zero = tmp.path().join("zero.json");
     let text = std::fs::read_to_string(items(true)).unwrap();
@@ -1197,4 +1205,147 @@ fn same_breaks(
         }
     }
     (with, without)
+}
+
+/// A folder of mapme.vegetation's eleven Sentinel-2 dates set across the change of
+/// processing baseline (the first six in 2021, the last five in 2022), written as each
+/// baseline stores them: as they are before 25 January 2022, DN + 1,000 in B04 and B08
+/// after (SCL as it is). Returns the folder.
+fn across_baseline(data: &Path, dir: &Path, offset: bool) -> std::path::PathBuf {
+    let out = dir.join(if offset { "with-offset" } else { "plain" });
+    std::fs::create_dir_all(&out).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tif"))
+        .collect();
+    names.sort_by_key(|n| n.split('_').nth(2).unwrap().to_string());
+    let mut dates: Vec<String> = names
+        .iter()
+        .map(|n| n.split('_').nth(2).unwrap().to_string())
+        .collect();
+    dates.dedup();
+    let gtiff = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+    for n in &names {
+        let d = n.split('_').nth(2).unwrap();
+        let later = dates.iter().position(|x| x == d).unwrap() >= 6;
+        let year = if later { "2022" } else { "2021" };
+        let target = out.join(n.replace(d, &format!("{year}{}", &d[4..])));
+        let src = gdal::Dataset::open(data.join(n)).unwrap();
+        let copy = src
+            .create_copy(&gtiff, &target, &Default::default())
+            .unwrap();
+        if offset && later && !n.ends_with("_SCL.tif") {
+            let mut b = copy.rasterband(1).unwrap();
+            let nd = b.no_data_value();
+            let (w, h) = copy.raster_size();
+            let mut v = b.read_as::<f64>((0, 0), (w, h), (w, h), None).unwrap();
+            for x in v.data_mut() {
+                if Some(*x) != nd && *x != 0.0 {
+                    *x += 1000.0;
+                }
+            }
+            b.write((0, 0), (w, h), &mut v).unwrap();
+        }
+    }
+    out
+}
+
+/// A folder stack over the change of Sentinel-2's processing baseline whose later dates
+/// carry its +1,000 is refused (NDVI would drop there as if the land had changed); with
+/// `--s2-offset subtract` its breaks equal those of the same dates without the offset, and
+/// `--s2-offset keep` reads them as they are (other breaks). The real dates without the
+/// offset pass the check.
+#[test]
+fn a_folder_stack_across_sentinel2_baseline_0400() {
+    let Some(data) = common::reference_data("raster/mapme_vegetation/s2a") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (shifted, plain) = (
+        across_baseline(&data, tmp.path(), true),
+        across_baseline(&data, tmp.path(), false),
+    );
+    let run = |stack: &Path, out: &Path, extra: &[&str]| {
+        let mut a = vec!["raster", "breaks", "--stack", s(stack), "--band-files"];
+        a.extend([
+            "red=B04,nir=B08,scl=SCL",
+            "--index",
+            "ndvi",
+            "--scale",
+            "0.0001",
+            "--monitor",
+            "2022-01-01",
+            "--history",
+            "all",
+            "--harmonics",
+            "0",
+            "--bandwidth",
+            "1",
+            "--no-trend",
+            "--out",
+            s(out),
+        ]);
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    let out = |name: &str| tmp.path().join(name);
+    let o = run(&shifted, &out("refused.tif"), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("step up by")
+            && e.contains("processing baseline 04.00")
+            && e.contains("--s2-offset subtract"),
+        "{e}"
+    );
+    assert!(!out("refused.tif").exists());
+    let o = run(&plain, &out("plain.tif"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(
+        &shifted,
+        &out("subtracted.tif"),
+        &["--s2-offset", "subtract"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&shifted, &out("kept.tif"), &["--s2-offset", "keep"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bands = |p: &Path| -> Vec<Vec<f64>> {
+        let ds = gdal::Dataset::open(p).unwrap();
+        let (w, h) = ds.raster_size();
+        (1..=ds.raster_count())
+            .map(|i| {
+                let b = ds.rasterband(i).unwrap();
+                b.read_as::<f64>((0, 0), (w, h), (w, h), None)
+                    .unwrap()
+                    .data()
+                    .to_vec()
+            })
+            .collect()
+    };
+    let (want, got, kept) = (
+        bands(&out("plain.tif")),
+        bands(&out("subtracted.tif")),
+        bands(&out("kept.tif")),
+    );
+    // every band equal: the same pixels break, at the same dates, by the same magnitude
+    let breaks = |b: &[Vec<f64>]| b[0].iter().filter(|v| v.is_finite()).count();
+    for (g, w) in got.iter().zip(&want) {
+        for (x, y) in g.iter().zip(w) {
+            assert!(
+                (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-4 * y.abs().max(1.0),
+                "{x} against {y}"
+            );
+        }
+    }
+    // read as they are, NDVI drops at the change of baseline: more pixels break, lower
+    let mean = |v: &[f64]| {
+        let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        f.iter().sum::<f64>() / f.len() as f64
+    };
+    // (20,500 pixels against 2,340; mean magnitude −0.045 against −0.005)
+    let (k, w) = (breaks(&kept), breaks(&want));
+    assert!(k > 5 * w, "{k} against {w}");
+    let (k, w) = (mean(&kept[1]), mean(&want[1]));
+    assert!(k < w - 0.03, "{k} against {w}");
 }

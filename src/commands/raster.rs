@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use indicatif::ProgressBar;
 use terrawatt_meter::Span;
 use terrawatt_raster::accuracy::{Allocation, DesignSettings};
+use terrawatt_raster::baseline::BaselineOffset;
 use terrawatt_raster::change::{
     Checks, Difference, Direction, MadScale, Method, MethodName, Mmu, Normalize, ThresholdChoice,
 };
@@ -198,6 +199,24 @@ pub struct StackArgs {
         hide_short_help = true
     )]
     pub scale: f64,
+    /// Values are the rasters' raw values times --scale plus this (e.g. -0.1 with --scale
+    /// 0.0001 for Sentinel-2 L2A from processing baseline 04.00, January 2022).
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        allow_hyphen_values = true,
+        requires = "stack",
+        help_heading = "Stack",
+        hide_short_help = true
+    )]
+    pub offset: f64,
+    /// With --index, Sentinel-2's +1,000 from processing baseline 04.00 (25 January 2022).
+    ///
+    /// check: a stack over that day whose darkest values step up by about 1,000 in every
+    /// band is refused; subtract: 1,000 is taken off the digital numbers of the dates from
+    /// that day on (Earth Engine's harmonized collections); keep: read as they are.
+    #[arg(long, default_value = "check", value_parser = one_of::<BaselineOffset>(BaselineOffset::NAMES), requires = "stack", help_heading = "Stack", hide_short_help = true)]
+    pub s2_offset: BaselineOffset,
     /// Memory budget for the strips of all dates read together.
     #[arg(
         long,
@@ -362,6 +381,8 @@ impl StackArgs {
         Ok(StackInput {
             source,
             scale: self.scale,
+            offset: self.offset,
+            s2_offset: self.s2_offset,
             per_year: per_year.map(usize::from),
             index: self.index,
             landsat: false,

@@ -4,6 +4,8 @@
 //!   Olofsson et al. (2014)'s area estimates with confidence intervals from a stratified
 //!   sample; the stratified random sample drawn as points.
 //! - [`grid`]: a raster's grid, how two grids differ, true pixel areas.
+//! - [`baseline`]: Sentinel-2's +1,000 from processing baseline 04.00 (January 2022), found
+//!   in the data and taken off.
 //! - [`read`]: bands chosen by index or description, scale/offset and nodata applied, read in
 //!   row strips; bands on another grid resampled onto a reference grid through GDAL's warper.
 //! - [`blocks`]: strips of rows sized by a memory budget, computed in parallel and consumed
@@ -60,6 +62,7 @@
 //! ```
 
 pub mod accuracy;
+pub mod baseline;
 pub mod blocks;
 pub mod change;
 pub mod coverage;

@@ -9,6 +9,7 @@ mod common;
 use std::path::Path;
 
 use serde_json::Value;
+use terrawatt_raster::baseline::BaselineOffset;
 use terrawatt_raster::series::bfast::{History, Monitor, MonitorSettings, monitor};
 use terrawatt_raster::series::model::Design;
 use terrawatt_raster::series::trend::{mann_kendall, seasonal_mann_kendall, theil_sen};
@@ -848,6 +849,8 @@ fn ccdc_of_a_stack_equals_pyccd_per_pixel() {
         input: StackInput {
             source: StackSource::List(csv),
             scale: 1.0,
+            offset: 0.0,
+            s2_offset: BaselineOffset::Keep,
             per_year: None,
             index: None,
             landsat: true,

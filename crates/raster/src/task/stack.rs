@@ -19,6 +19,7 @@ use terrawatt_meter::{FunctionalUnit, Span};
 use super::change::{Quicklook, Rgb};
 use super::series::{Explained, Monitoring, show_time};
 use super::{Files, Progress, RasterTask, TaskResults};
+use crate::baseline::{self, BaselineOffset, DarkInput};
 use crate::grid::{Grid, PixelWindow};
 use crate::index::Index;
 use crate::mask::MaskKind;
@@ -57,8 +58,13 @@ pub enum StackSource {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StackInput {
     pub source: StackSource,
-    /// Values are raw × `scale` (e.g. 0.0001 for MODIS NDVI stored × 10,000).
+    /// Values are raw × `scale` + `offset` (e.g. scale 0.0001 for MODIS NDVI stored ×
+    /// 10,000), unless a STAC asset gives its own.
     pub scale: f64,
+    pub offset: f64,
+    /// With an index: what is done about Sentinel-2's +1,000 from processing baseline 04.00
+    /// (25 January 2022) in a stack that spans it (see [`crate::baseline`]).
+    pub s2_offset: BaselineOffset,
     /// A regular series of this many observations a year: each date is put on that grid
     /// (period = ⌊(day of year − 1) × N / days in the year⌋ + 1) and the trend is the
     /// position, as R's bfastts and bfastmonitor take them.
@@ -76,7 +82,8 @@ struct Input {
     path: PathBuf,
     band: usize,
     /// The value's own (scale, offset), where a STAC asset gives them (`raster:bands`):
-    /// value = raw × scale + offset, in place of the stack's `scale`.
+    /// value = raw × scale + offset, in place of the stack's; once prepared, every value
+    /// band's (the stack's, less Sentinel-2's offset where it is subtracted).
     own: Option<(f64, f64)>,
 }
 
@@ -615,13 +622,12 @@ fn read_band(
     Ok(raw)
 }
 
-/// One date's values over rows of the grid: the band × scale, or the index of its bands;
+/// One date's values over rows of the grid: the band × scale + offset, or the index of its bands;
 /// NaN where missing or masked. Returns the values and the count of masked pixels.
 fn read_layer(
     open: &mut Open,
     l: &Layer,
     index: Option<Index>,
-    scale: f64,
     at: (usize, usize),
     n: usize,
     w: usize,
@@ -629,7 +635,8 @@ fn read_layer(
     let mut bands = Vec::with_capacity(l.values.len());
     for i in &l.values {
         let mut v = read_band(open, i, at, n, w)?;
-        let (s, o) = i.own.unwrap_or((scale, 0.0));
+        // set for every value band when the stack is prepared
+        let (s, o) = i.own.unwrap_or((1.0, 0.0));
         v.iter_mut().for_each(|x| *x = *x * s + o);
         bands.push(v);
     }
@@ -778,6 +785,8 @@ impl StackInput {
                 dates: dates.into(),
             },
             scale,
+            offset: 0.0,
+            s2_offset: BaselineOffset::Check,
             per_year: None,
             index: None,
             landsat: false,
@@ -819,15 +828,7 @@ impl BreaksStackTask {
         let mut open = Open::default();
         let mut y = Vec::with_capacity(stack.layers.len());
         for l in &stack.layers {
-            let (v, _) = read_layer(
-                &mut open,
-                l,
-                self.input.index,
-                self.input.scale,
-                (col, row),
-                1,
-                1,
-            )?;
+            let (v, _) = read_layer(&mut open, l, self.input.index, (col, row), 1, 1)?;
             y.push(v[0]);
         }
         let label = format!("pixel {col},{row}");
@@ -1124,20 +1125,38 @@ impl StackInput {
     }
 
     fn prepare(&self) -> Result<Prepared> {
-        let layers = self.layers()?;
-        if self.scale != 1.0
-            && let Some(i) = layers
-                .iter()
-                .flat_map(|l| &l.values)
-                .find(|i| i.own.is_some())
+        let mut layers = self.layers()?;
+        if let Some(i) = layers
+            .iter()
+            .flat_map(|l| &l.values)
+            .find(|i| i.own.is_some())
         {
-            return Err(bad(
-                &i.path,
-                format!(
-                    "its STAC asset gives its own scale and offset (raster:bands), which are used; --scale {} would scale it again: leave --scale out",
+            let beside = if self.scale != 1.0 {
+                Some(format!(
+                    "--scale {} would scale it again: leave --scale out",
                     self.scale
-                ),
-            ));
+                ))
+            } else if self.offset != 0.0 {
+                Some(format!(
+                    "--offset {} would shift it again: leave --offset out",
+                    self.offset
+                ))
+            } else if self.s2_offset == BaselineOffset::Subtract {
+                Some(
+                    "--s2-offset subtract would take Sentinel-2's offset off twice: leave it out"
+                        .into(),
+                )
+            } else {
+                None
+            };
+            if let Some(beside) = beside {
+                return Err(bad(
+                    &i.path,
+                    format!(
+                        "its STAC asset gives its own scale and offset (raster:bands), which are used; {beside}"
+                    ),
+                ));
+            }
         }
         let (t, trend) = times(&layers, self.per_year)?;
         let first = &layers[0].values[0].path;
@@ -1162,12 +1181,83 @@ impl StackInput {
                 checked.push(i.path.clone());
             }
         }
+        if !self.landsat {
+            self.resolve_values(&mut layers, &grid)?;
+        }
         Ok(Prepared {
             layers,
             t,
             trend,
             grid,
         })
+    }
+}
+
+impl StackInput {
+    /// Gives every value band its scale and offset: its STAC asset's, or the stack's less
+    /// Sentinel-2's +1,000 where `--s2-offset subtract` takes it off. An index over a stack
+    /// that spans the change of processing baseline is first checked for that offset
+    /// ([`crate::baseline`]).
+    fn resolve_values(&self, layers: &mut [Layer], grid: &Grid) -> Result<()> {
+        let first = baseline::first_day();
+        let stac = layers
+            .iter()
+            .flat_map(|l| &l.values)
+            .any(|i| i.own.is_some());
+        let before = layers.iter().filter(|l| l.date < first).count();
+        let after = layers.len() - before;
+        if self.index.is_some()
+            && self.s2_offset == BaselineOffset::Check
+            && !stac
+            && before > 0
+            && after > 0
+        {
+            let mut levels = Vec::with_capacity(layers.len());
+            for l in layers.iter() {
+                let mask = l.mask.as_ref().map(|(m, k)| (m.path.as_path(), m.band, k));
+                let v = l
+                    .values
+                    .iter()
+                    .map(|i| {
+                        let input = DarkInput {
+                            path: &i.path,
+                            band: i.band,
+                            mask,
+                        };
+                        baseline::dark_level(&input, (grid.width, grid.height))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                levels.push((l.date, v));
+            }
+            if let Some(steps) = baseline::steps(&levels)
+                && baseline::is_offset(&steps)
+            {
+                let roles = self.value_roles();
+                return Err(bad(
+                    self.label(),
+                    format!(
+                        "the darkest values (1st percentile) of {} step up by {} from the {before} dates before 25 January 2022 to the {after} from it on: Sentinel-2's processing baseline 04.00 adds 1,000 to the digital numbers from that day, and an index over both drops there as if the land had changed. Give --s2-offset subtract to take it off the later dates (as Earth Engine's harmonized collections do), or --s2-offset keep to read the values as they are",
+                        roles.join(" and "),
+                        steps
+                            .iter()
+                            .map(|s| format!("{s:.0}"))
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    ),
+                ));
+            }
+        }
+        for l in layers.iter_mut() {
+            let shift = if self.s2_offset == BaselineOffset::Subtract && l.date >= first {
+                baseline::OFFSET_DN * self.scale
+            } else {
+                0.0
+            };
+            for i in l.values.iter_mut() {
+                i.own.get_or_insert((self.scale, self.offset - shift));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -1222,15 +1312,7 @@ fn sweep<R: Send>(
                     }
                     values.push(bands);
                 } else {
-                    let (v, m) = read_layer(
-                        &mut open,
-                        l,
-                        input.index,
-                        input.scale,
-                        (col0, row0 + r0),
-                        n,
-                        w,
-                    )?;
+                    let (v, m) = read_layer(&mut open, l, input.index, (col0, row0 + r0), n, w)?;
                     values.push(vec![v]);
                     masked += m;
                 }

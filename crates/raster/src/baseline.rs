@@ -1,0 +1,256 @@
+//! Sentinel-2's processing baseline 04.00: from 25 January 2022, ESA's L1C and L2A products
+//! store a reflectance ρ as the digital number 10,000·ρ + 1,000 (`BOA_ADD_OFFSET` −1,000),
+//! where earlier products store 10,000·ρ. Read with one scale, dates on both sides of the
+//! change differ by 0.1 in every band, and an index over them drops at the change (NDVI of
+//! a field at ρ_red 0.04, ρ_nir 0.40 reads 0.82 before and 0.56 after).
+//!
+//! The shift is found in the data: the darkest values of a band (its 1st percentile, with
+//! missing, zero and masked pixels left out) step up by about 1,000 from the dates before to
+//! the dates after, in every band at once. Earth Engine's `S2_SR_HARMONIZED` collection
+//! corrects it by subtracting 1,000 from the later dates, as [`BaselineOffset::Subtract`]
+//! does.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use gdal::Dataset;
+
+use crate::mask::MaskKind;
+use crate::{ParseError, RasterError, Result};
+
+/// The first day of processing baseline 04.00.
+pub fn first_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2022, 1, 25).expect("a date")
+}
+
+/// The offset of processing baseline 04.00, in digital numbers.
+pub const OFFSET_DN: f64 = 1000.0;
+
+/// The step of the darkest values (in digital numbers) read as the baseline's offset: every
+/// band's within this range.
+pub const STEP_RANGE: (f64, f64) = (600.0, 1400.0);
+
+/// What a stack or a pair of images does about the baseline's offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BaselineOffset {
+    /// Refuse bands whose darkest values step up by the offset at the change of baseline.
+    #[default]
+    Check,
+    /// Subtract 1,000 from the digital numbers of every date from 25 January 2022 on.
+    Subtract,
+    /// Read the values as they are, unchecked.
+    Keep,
+}
+
+impl BaselineOffset {
+    /// The words that name the values, as help and completions list them (each parses).
+    pub const NAMES: &'static [&'static str] = &["check", "subtract", "keep"];
+}
+
+impl std::str::FromStr for BaselineOffset {
+    type Err = ParseError;
+
+    /// `check`, `subtract` or `keep`.
+    fn from_str(s: &str) -> std::result::Result<BaselineOffset, ParseError> {
+        match s {
+            "check" => Ok(BaselineOffset::Check),
+            "subtract" => Ok(BaselineOffset::Subtract),
+            "keep" => Ok(BaselineOffset::Keep),
+            _ => Err(ParseError::expected("check, subtract or keep")),
+        }
+    }
+}
+
+/// Side of the windows the darkest values are read in (at most nine of them, spread over the
+/// grid), in pixels.
+const WINDOW: usize = 128;
+
+/// The fewest valid values a darkest level is taken from.
+const FEWEST: usize = 200;
+
+/// A band of a file, and the mask band (with how its codes mask) read beside it.
+#[derive(Debug, Clone, Copy)]
+pub struct DarkInput<'a> {
+    pub path: &'a Path,
+    pub band: usize,
+    pub mask: Option<(&'a Path, usize, &'a MaskKind)>,
+}
+
+/// The windows (column, row, width, height) the darkest values are read in: the whole grid
+/// when it is small, else nine windows on a 3 × 3 pattern.
+fn windows(width: usize, height: usize) -> Vec<(usize, usize, usize, usize)> {
+    if width * height <= 9 * WINDOW * WINDOW {
+        return vec![(0, 0, width, height)];
+    }
+    let (ww, wh) = (WINDOW.min(width), WINDOW.min(height));
+    let mut out = Vec::with_capacity(9);
+    for j in 0..3 {
+        for i in 0..3 {
+            let c = (width * (2 * i + 1) / 6)
+                .saturating_sub(ww / 2)
+                .min(width - ww);
+            let r = (height * (2 * j + 1) / 6)
+                .saturating_sub(wh / 2)
+                .min(height - wh);
+            out.push((c, r, ww, wh));
+        }
+    }
+    out
+}
+
+fn read_window(
+    ds: &Dataset,
+    path: &Path,
+    band: usize,
+    w: (usize, usize, usize, usize),
+) -> Result<Vec<f64>> {
+    let b = ds.rasterband(band).map_err(|e| RasterError::Input {
+        path: path.display().to_string(),
+        message: format!("band {band}: {e}"),
+    })?;
+    let nodata = b.no_data_value();
+    let mut v = vec![0f64; w.2 * w.3];
+    b.read_into_slice::<f64>(
+        (w.0 as isize, w.1 as isize),
+        (w.2, w.3),
+        (w.2, w.3),
+        &mut v,
+        None,
+    )
+    .map_err(|e| RasterError::Input {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    for x in v.iter_mut() {
+        if Some(*x) == nodata || !x.is_finite() {
+            *x = f64::NAN;
+        }
+    }
+    Ok(v)
+}
+
+fn open(path: &Path) -> Result<Dataset> {
+    Dataset::open(path).map_err(|e| RasterError::Input {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// The darkest level of a band: the 1st percentile of its raw values (missing, zero and
+/// masked pixels left out), read in [`windows`] of a `width` × `height` grid; `None` with
+/// under 200 such values.
+pub fn dark_level(input: &DarkInput<'_>, (width, height): (usize, usize)) -> Result<Option<f64>> {
+    let ds = open(input.path)?;
+    let mask = input
+        .mask
+        .map(|(p, b, k)| open(p).map(|d| (d, p, b, k)))
+        .transpose()?;
+    let mut values = Vec::new();
+    for w in windows(width, height) {
+        let v = read_window(&ds, input.path, input.band, w)?;
+        let codes = match &mask {
+            Some((d, p, b, _)) => Some(read_window(d, p, *b, w)?),
+            None => None,
+        };
+        for (k, x) in v.into_iter().enumerate() {
+            let masked = match (&codes, &mask) {
+                (Some(c), Some((_, _, _, kind))) => {
+                    kind.masks((!c[k].is_nan()).then_some(c[k] as i64))
+                }
+                _ => false,
+            };
+            if !x.is_nan() && x != 0.0 && !masked {
+                values.push(x);
+            }
+        }
+    }
+    if values.len() < FEWEST {
+        return Ok(None);
+    }
+    values.sort_by(f64::total_cmp);
+    Ok(Some(values[(values.len() - 1) / 100]))
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// The step of the darkest levels from the dates before the change of baseline to those
+/// after, per band: the median of the later dates' levels minus that of the earlier ones
+/// (`levels[date][band]`, `None` where too few values). `None` when a side has no level.
+pub fn steps(levels: &[(NaiveDate, Vec<Option<f64>>)]) -> Option<Vec<f64>> {
+    let bands = levels.first()?.1.len();
+    (0..bands)
+        .map(|b| {
+            let side = |after: bool| {
+                let mut v: Vec<f64> = levels
+                    .iter()
+                    .filter(|(d, _)| (*d >= first_day()) == after)
+                    .filter_map(|(_, l)| l[b])
+                    .collect();
+                (!v.is_empty()).then(|| median(&mut v))
+            };
+            Some(side(true)? - side(false)?)
+        })
+        .collect()
+}
+
+/// Whether steps are the baseline's offset: every band's within [`STEP_RANGE`].
+pub fn is_offset(steps: &[f64]) -> bool {
+    !steps.is_empty()
+        && steps
+            .iter()
+            .all(|s| (STEP_RANGE.0..=STEP_RANGE.1).contains(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, 1).expect("a date")
+    }
+
+    #[test]
+    fn a_step_in_every_band_is_the_offset() {
+        let levels = vec![
+            (d(2021, 6), vec![Some(180.0), Some(900.0)]),
+            (d(2021, 9), vec![Some(220.0), Some(1100.0)]),
+            (d(2022, 6), vec![Some(1190.0), Some(1950.0)]),
+            (d(2022, 9), vec![None, Some(2150.0)]),
+        ];
+        let s = steps(&levels).expect("both sides");
+        assert_eq!(s, vec![990.0, 1050.0]);
+        assert!(is_offset(&s));
+        // one band only stepping is not the offset
+        let mut other = levels.clone();
+        other[2].1[1] = Some(1000.0);
+        other[3].1[1] = Some(1000.0);
+        assert!(!is_offset(&steps(&other).expect("both sides")));
+        // one side only: no step
+        assert_eq!(steps(&levels[..2]), None);
+    }
+
+    #[test]
+    fn windows_stay_inside_the_grid() {
+        assert_eq!(windows(200, 200), vec![(0, 0, 200, 200)]);
+        for (c, r, w, h) in windows(1000, 300) {
+            assert!(c + w <= 1000 && r + h <= 300 && w == 128 && h == 128);
+        }
+        assert_eq!(windows(1000, 300).len(), 9);
+    }
+
+    #[test]
+    fn the_names_parse() {
+        for n in BaselineOffset::NAMES {
+            assert!(n.parse::<BaselineOffset>().is_ok());
+        }
+        assert!("harmonize".parse::<BaselineOffset>().is_err());
+    }
+}
