@@ -1207,3 +1207,137 @@ fn indices_that_need_reflectance_refuse_digital_numbers() {
     let o = change(&["--scale", "0.0001"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// A copy of `src` with 1,000 added to its valid, non-zero values (Sentinel-2's processing
+/// baseline 04.00).
+fn with_baseline_offset(src: &Path, out: &Path) {
+    let gtiff = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+    let copy = gdal::Dataset::open(src)
+        .unwrap()
+        .create_copy(&gtiff, out, &Default::default())
+        .unwrap();
+    let mut b = copy.rasterband(1).unwrap();
+    let nd = b.no_data_value();
+    let (w, h) = copy.raster_size();
+    let mut v = b.read_as::<f64>((0, 0), (w, h), (w, h), None).unwrap();
+    for x in v.data_mut() {
+        if Some(*x) != nd && *x != 0.0 {
+            *x += 1000.0;
+        }
+    }
+    b.write((0, 0), (w, h), &mut v).unwrap();
+}
+
+/// NDVI change over Norcia's two Sentinel-2 dates, the later named for 2023 and written as
+/// processing baseline 04.00 stores it (+1,000): refused with the date that has it;
+/// `--s2-offset subtract` gives the change of the dates as they are; `keep` reads them as
+/// they are (NDVI falls everywhere). `subtract` on the real pair (2016 both) is refused.
+#[test]
+fn an_index_pair_across_sentinel2_baseline_0400() {
+    let Some(data) = common::reference_data("raster/oscd_norcia") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let band = |date: &str, b: &str| {
+        std::fs::read_dir(data.join(date))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with(&format!("_{b}.tif")))
+            .unwrap()
+    };
+    let (red1, nir1) = (band("imgs_1", "B04"), band("imgs_1", "B08"));
+    let (red2, nir2) = (band("imgs_2", "B04"), band("imgs_2", "B08"));
+    // the later date moved to 2023 (by its name) and written with the +1,000; the
+    // pair as it is, dated 2016 both, is not checked
+    let (red2o, nir2o) = (
+        dir.path().join("S2_20230915_B04.tif"),
+        dir.path().join("S2_20230915_B08.tif"),
+    );
+    with_baseline_offset(&red2, &red2o);
+    with_baseline_offset(&nir2, &nir2o);
+    let rep = dir.path().join("r.json");
+    let run = |after: (&Path, &Path), out: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "--report",
+            s(&rep),
+            "raster",
+            "change",
+            "--index",
+            "ndvi",
+            "--before-red",
+            s(&red1),
+            "--before-nir",
+            s(&nir1),
+            "--after-red",
+            s(after.0),
+            "--after-nir",
+            s(after.1),
+            "--threshold",
+            "-0.1",
+            "--out",
+            s(out),
+        ];
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    let out = |n: &str| dir.path().join(n);
+    let o = run((&red2o, &nir2o), &out("refused.tif"), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("1350 in the after image (from 25 January 2022 on, by its name) and 385")
+            && e.contains("processing baseline 04.00")
+            && e.contains("--s2-offset subtract"),
+        "{e}"
+    );
+    assert!(!out("refused.tif").exists());
+    let changed = |o: &std::process::Output| {
+        assert!(o.status.success(), "{}", stderr(o));
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+        r["results"]["change"]["classes"][1]["pixels"]
+            .as_u64()
+            .unwrap()
+    };
+    let plain = changed(&run((&red2, &nir2), &out("plain.tif"), &[]));
+    let subtracted = changed(&run(
+        (&red2o, &nir2o),
+        &out("subtracted.tif"),
+        &["--s2-offset", "subtract"],
+    ));
+    let kept = changed(&run(
+        (&red2o, &nir2o),
+        &out("kept.tif"),
+        &["--s2-offset", "keep", "--max-change-share", "1"],
+    ));
+    assert_eq!(subtracted, plain);
+    let read = |p: &Path| {
+        let ds = gdal::Dataset::open(p).unwrap();
+        let (w, h) = ds.raster_size();
+        let b = ds.rasterband(1).unwrap();
+        b.read_as::<f64>((0, 0), (w, h), (w, h), None)
+            .unwrap()
+            .data()
+            .to_vec()
+    };
+    for (x, y) in read(&out("subtracted.tif"))
+        .iter()
+        .zip(read(&out("plain.tif")))
+    {
+        assert!(
+            (x.is_nan() && y.is_nan()) || (x - y).abs() < 1e-5,
+            "{x} against {y}"
+        );
+    }
+    // (51,334 of the 92,785 pixels against 19,928)
+    assert!(kept > 2 * plain, "{kept} against {plain}");
+    // the real pair, dated 2016 both: nothing to subtract
+    let o = run((&red2, &nir2), &out("x.tif"), &["--s2-offset", "subtract"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("date the pair 2016-08-11 and"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out("x.tif").exists());
+}

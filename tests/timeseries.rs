@@ -1294,7 +1294,7 @@ fn a_folder_stack_across_sentinel2_baseline_0400() {
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     assert!(
-        e.contains("step up by")
+        e.contains("rise from 1322")
             && e.contains("processing baseline 04.00")
             && e.contains("--s2-offset subtract"),
         "{e}"

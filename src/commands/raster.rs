@@ -1214,6 +1214,13 @@ pub struct ChangeArgs {
     /// Refuse (no output) instead of warning when the checks find the threshold implausible.
     #[arg(long, help_heading = "Threshold and classes", hide_short_help = true)]
     pub strict: bool,
+    /// With --index, Sentinel-2's +1,000 from processing baseline 04.00 (25 January 2022).
+    ///
+    /// check: a pair whose darkest values differ by about 1,000 in every band of the index is
+    /// refused; subtract: 1,000 is taken off the digital numbers of the date that has it;
+    /// keep: read as they are.
+    #[arg(long, default_value = "check", value_parser = one_of::<BaselineOffset>(BaselineOffset::NAMES), help_heading = "Processing", hide_short_help = true)]
+    pub s2_offset: BaselineOffset,
     /// Change is above or below the threshold (default: below for an index difference
     /// after − before, above otherwise).
     #[arg(long, value_parser = one_of::<Direction>(Direction::NAMES), help_heading = "Threshold and classes", hide_short_help = true)]
@@ -1466,6 +1473,7 @@ impl ChangeArgs {
             checks: Checks {
                 max_change_share: Some(self.max_change_share),
                 strict: self.strict,
+                s2_offset: self.s2_offset,
             },
             direction: self.direction,
             mask_buffer: self.mask_buffer,

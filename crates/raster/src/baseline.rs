@@ -4,9 +4,11 @@
 //! change differ by 0.1 in every band, and an index over them drops at the change (NDVI of
 //! a field at ρ_red 0.04, ρ_nir 0.40 reads 0.82 before and 0.56 after).
 //!
-//! The shift is found in the data: the darkest values of a band (its 1st percentile, with
-//! missing, zero and masked pixels left out) step up by about 1,000 from the dates before to
-//! the dates after, in every band at once. Earth Engine's `S2_SR_HARMONIZED` collection
+//! The shift is found in the data: a date's floor, the darkest values (1st percentile, with
+//! missing, zero and masked pixels left out) of its darkest band, is a dark surface's
+//! 10,000·ρ without the offset (a few hundred over vegetation, water or shadow) and at
+//! least 1,000 with it; a floor that rises by about 1,000 to 900 or more from the dates
+//! before to those after is the offset. Earth Engine's `S2_SR_HARMONIZED` collection
 //! corrects it by subtracting 1,000 from the later dates, as [`BaselineOffset::Subtract`]
 //! does.
 
@@ -31,12 +33,14 @@ pub const OFFSET_DN: f64 = 1000.0;
 pub const STEP_RANGE: (f64, f64) = (600.0, 1400.0);
 
 /// What a stack or a pair of images does about the baseline's offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BaselineOffset {
     /// Refuse bands whose darkest values step up by the offset at the change of baseline.
     #[default]
     Check,
-    /// Subtract 1,000 from the digital numbers of every date from 25 January 2022 on.
+    /// Subtract 1,000 from the digital numbers of every date from 25 January 2022 on (of a
+    /// pair, from the date whose darkest values are 1,000 higher).
     Subtract,
     /// Read the values as they are, unchecked.
     Keep,
@@ -181,33 +185,36 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-/// The step of the darkest levels from the dates before the change of baseline to those
-/// after, per band: the median of the later dates' levels minus that of the earlier ones
-/// (`levels[date][band]`, `None` where too few values). `None` when a side has no level.
-pub fn steps(levels: &[(NaiveDate, Vec<Option<f64>>)]) -> Option<Vec<f64>> {
-    let bands = levels.first()?.1.len();
-    (0..bands)
-        .map(|b| {
-            let side = |after: bool| {
-                let mut v: Vec<f64> = levels
-                    .iter()
-                    .filter(|(d, _)| (*d >= first_day()) == after)
-                    .filter_map(|(_, l)| l[b])
-                    .collect();
-                (!v.is_empty()).then(|| median(&mut v))
-            };
-            Some(side(true)? - side(false)?)
-        })
-        .collect()
+/// A date's floor: the darkest level of its darkest band (a visible band, over vegetation,
+/// water or shadow), `None` where no band has a level.
+pub fn floor(levels: &[Option<f64>]) -> Option<f64> {
+    levels.iter().flatten().copied().reduce(f64::min)
 }
 
-/// Whether steps are the baseline's offset: every band's within [`STEP_RANGE`].
-pub fn is_offset(steps: &[f64]) -> bool {
-    !steps.is_empty()
-        && steps
+/// The floors of the dates before the change of baseline and of those from it on: the
+/// median of each side's (`levels[date][band]`); `None` when a side has none.
+pub fn floors(levels: &[(NaiveDate, Vec<Option<f64>>)]) -> Option<(f64, f64)> {
+    let side = |after: bool| {
+        let mut v: Vec<f64> = levels
             .iter()
-            .all(|s| (STEP_RANGE.0..=STEP_RANGE.1).contains(s))
+            .filter(|(d, _)| (*d >= first_day()) == after)
+            .filter_map(|(_, l)| floor(l))
+            .collect();
+        (!v.is_empty()).then(|| median(&mut v))
+    };
+    Some((side(false)?, side(true)?))
 }
+
+/// Whether a floor rising from `earlier` to `later` (digital numbers) is the baseline's
+/// offset: by [`STEP_RANGE`], to at least [`LEAST_FLOOR`]. Without the offset, a floor is
+/// a dark surface's 10,000·ρ (a few hundred); with it, no valid value is under 1,000 but
+/// a few of a scene's darkest waters.
+pub fn is_offset(earlier: f64, later: f64) -> bool {
+    (STEP_RANGE.0..=STEP_RANGE.1).contains(&(later - earlier)) && later >= LEAST_FLOOR
+}
+
+/// The least floor of a date with the offset, in digital numbers.
+pub const LEAST_FLOOR: f64 = 900.0;
 
 #[cfg(test)]
 mod tests {
@@ -218,23 +225,23 @@ mod tests {
     }
 
     #[test]
-    fn a_step_in_every_band_is_the_offset() {
+    fn a_floor_that_rises_by_the_offset_is_it() {
         let levels = vec![
-            (d(2021, 6), vec![Some(180.0), Some(900.0)]),
-            (d(2021, 9), vec![Some(220.0), Some(1100.0)]),
+            (d(2021, 6), vec![Some(180.0), Some(2100.0)]),
+            (d(2021, 9), vec![Some(220.0), Some(1900.0)]),
             (d(2022, 6), vec![Some(1190.0), Some(1950.0)]),
-            (d(2022, 9), vec![None, Some(2150.0)]),
+            (d(2022, 9), vec![None, Some(1150.0)]),
         ];
-        let s = steps(&levels).expect("both sides");
-        assert_eq!(s, vec![990.0, 1050.0]);
-        assert!(is_offset(&s));
-        // one band only stepping is not the offset
-        let mut other = levels.clone();
-        other[2].1[1] = Some(1000.0);
-        other[3].1[1] = Some(1000.0);
-        assert!(!is_offset(&steps(&other).expect("both sides")));
-        // one side only: no step
-        assert_eq!(steps(&levels[..2]), None);
+        assert_eq!(floor(&levels[3].1), Some(1150.0));
+        let (earlier, later) = floors(&levels).expect("both sides");
+        assert_eq!((earlier, later), (200.0, 1170.0));
+        assert!(is_offset(earlier, later));
+        // a dry season's floor rising from 200 to 850 is not the offset, nor one rising by
+        // 1,600 (snow)
+        assert!(!is_offset(200.0, 850.0));
+        assert!(!is_offset(200.0, 1800.0));
+        // one side only: no floors
+        assert_eq!(floors(&levels[..2]), None);
     }
 
     #[test]

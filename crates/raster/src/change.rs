@@ -16,6 +16,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::baseline::BaselineOffset;
 use crate::blocks;
 use crate::grid::{AreaMethod, Grid};
 use crate::index::{Expr, Index};
@@ -473,6 +474,9 @@ pub struct ClassArea {
 pub struct Checks {
     pub max_change_share: Option<f64>,
     pub strict: bool,
+    /// An index's pair whose darkest values differ by Sentinel-2's +1,000 of processing
+    /// baseline 04.00 in every band: refused, taken off the date that has it, or kept.
+    pub s2_offset: BaselineOffset,
 }
 
 impl Default for Checks {
@@ -480,6 +484,7 @@ impl Default for Checks {
         Checks {
             max_change_share: Some(0.2),
             strict: false,
+            s2_offset: BaselineOffset::Check,
         }
     }
 }

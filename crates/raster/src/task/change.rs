@@ -7,6 +7,7 @@ use serde::Serialize;
 use terrawatt_meter::{FunctionalUnit, Span};
 
 use super::{BandSource, Files, Progress, RasterOptions, RasterTask, TaskResults, unique};
+use crate::baseline::{self, BaselineOffset, DarkInput};
 use crate::change::{
     self, Checks, ClassRule, DateInputs, Difference, Direction, Method, Mmu, Normalize, Threshold,
     ThresholdChoice,
@@ -14,7 +15,7 @@ use crate::change::{
 use crate::grid::{AreaMethod, Grid};
 use crate::index::{Formula, Index};
 use crate::mask::MaskKind;
-use crate::read::{BandRef, BandSel, BandSpec, Resampling};
+use crate::read::{Band, BandRef, BandSel, BandSpec, Resampling};
 use crate::sieve::Connectivity;
 use crate::write::{Format, OutputSpec};
 use crate::{RasterError, Result};
@@ -85,6 +86,101 @@ impl Resolved {
             .flatten()
             .map(|m| m.0.path.clone());
         bands.chain(masks).collect()
+    }
+}
+
+/// A date's floor ([`baseline::floor`]): the darkest level of its darkest band, in its raw
+/// digital numbers.
+fn floor_of(specs: &[BandSpec], mask: Option<&(BandSpec, MaskKind)>) -> Result<Option<f64>> {
+    let mask = mask
+        .map(|(m, k)| Band::open(m).map(|b| (b, k)))
+        .transpose()?;
+    let levels = specs
+        .iter()
+        .map(|s| {
+            let b = Band::open(s)?;
+            let size = (b.grid.width, b.grid.height);
+            // a mask on another grid (a 20 m SCL beside 10 m bands) is left out here
+            let m = mask
+                .as_ref()
+                .filter(|(m, _)| (m.grid.width, m.grid.height) == size)
+                .map(|(m, k)| (m.path.as_path(), m.index, *k));
+            let input = DarkInput {
+                path: &b.path,
+                band: b.index,
+                mask: m,
+            };
+            baseline::dark_level(&input, size)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(baseline::floor(&levels))
+}
+
+/// The date in the name of a date's first band file that has one (YYYYMMDD or YYYY-MM-DD).
+fn date_of(specs: &[BandSpec]) -> Option<chrono::NaiveDate> {
+    specs.iter().find_map(|s| {
+        s.path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(super::stack::date_in_name)
+    })
+}
+
+/// An index's pair checked for Sentinel-2's +1,000 of processing baseline 04.00
+/// ([`crate::baseline`]), when the files' names date the pair on both sides of 25 January
+/// 2022: the later date's floor above the earlier's by about 1,000 is refused under
+/// `check`. Under `subtract`, 1,000 is taken off the bands of the date from that day on.
+fn baseline_offset(
+    index: Index,
+    (mut before, mut after): (Vec<BandSpec>, Vec<BandSpec>),
+    masks: [Option<&(BandSpec, MaskKind)>; 2],
+    how: BaselineOffset,
+) -> Result<(Vec<BandSpec>, Vec<BandSpec>)> {
+    let first = baseline::first_day();
+    let dates = date_of(&before).zip(date_of(&after));
+    // which side is from the change of baseline on, the other before it
+    let later = match dates {
+        Some((b, a)) if b < first && a >= first => Some(("after", "before")),
+        Some((b, a)) if a < first && b >= first => Some(("before", "after")),
+        _ => None,
+    };
+    let Some((has, other)) = later else {
+        if how == BaselineOffset::Subtract {
+            return Err(RasterError::Invalid(format!(
+                "--s2-offset subtract takes Sentinel-2's 1,000 off the date from 25 January 2022 on, and the files' names {}: leave --s2-offset out",
+                match dates {
+                    Some((b, a)) => format!("date the pair {b} and {a}"),
+                    None => "do not date both images (YYYYMMDD)".into(),
+                }
+            )));
+        }
+        return Ok((before, after));
+    };
+    let is_after = has == "after";
+    match how {
+        BaselineOffset::Check => {
+            let (fb, fa) = (floor_of(&before, masks[0])?, floor_of(&after, masks[1])?);
+            if let Some((high, low)) = if is_after { fa.zip(fb) } else { fb.zip(fa) }
+                && baseline::is_offset(low, high)
+            {
+                return Err(RasterError::Invalid(format!(
+                    "the darkest values (1st percentile of the darker of {}) are {high:.0} in the {has} image (from 25 January 2022 on, by its name) and {low:.0} in the {other}: Sentinel-2's processing baseline 04.00 adds 1,000 to the digital numbers from that day, and {} would change everywhere. Give --s2-offset subtract to take it off the {has} image, or --s2-offset keep to read both as they are",
+                    Formula::Index(index).roles().join(" and "),
+                    index.name().to_uppercase()
+                )));
+            }
+            Ok((before, after))
+        }
+        BaselineOffset::Subtract => {
+            let side = if is_after { &mut after } else { &mut before };
+            for spec in side.iter_mut() {
+                let b = Band::open(spec)?;
+                spec.scale = Some(b.scale);
+                spec.offset = Some(b.offset - baseline::OFFSET_DN * b.scale);
+            }
+            Ok((before, after))
+        }
+        BaselineOffset::Keep => Ok((before, after)),
     }
 }
 
@@ -253,14 +349,26 @@ impl ChangeTask {
             m.as_ref()
                 .map(|(b, kind)| (b.spec(None, None), kind.clone()))
         };
+        let (mask_before, mask_after) = (mask(&self.mask_before), mask(&self.mask_after));
+        let (before, after) = match self.method {
+            Method::Index(index) if self.checks.s2_offset != BaselineOffset::Keep => {
+                baseline_offset(
+                    index,
+                    (before, after),
+                    [mask_before.as_ref(), mask_after.as_ref()],
+                    self.checks.s2_offset,
+                )?
+            }
+            _ => (before, after),
+        };
         Ok(Resolved {
             difference,
             threshold,
             direction,
             before,
             after,
-            mask_before: mask(&self.mask_before),
-            mask_after: mask(&self.mask_after),
+            mask_before,
+            mask_after,
         })
     }
 

@@ -170,7 +170,7 @@ fn parse_date(path: &Path, line: usize, s: &str) -> Result<NaiveDate> {
 }
 
 /// The date in a file name: 8 digits that are a date (YYYYMMDD), or YYYY-MM-DD.
-fn date_in_name(name: &str) -> Option<NaiveDate> {
+pub(crate) fn date_in_name(name: &str) -> Option<NaiveDate> {
     let b = name.as_bytes();
     let digits =
         |i: usize, n: usize| i + n <= b.len() && b[i..i + n].iter().all(u8::is_ascii_digit);
@@ -1229,20 +1229,14 @@ impl StackInput {
                     .collect::<Result<Vec<_>>>()?;
                 levels.push((l.date, v));
             }
-            if let Some(steps) = baseline::steps(&levels)
-                && baseline::is_offset(&steps)
+            if let Some((earlier, later)) = baseline::floors(&levels)
+                && baseline::is_offset(earlier, later)
             {
-                let roles = self.value_roles();
                 return Err(bad(
                     self.label(),
                     format!(
-                        "the darkest values (1st percentile) of {} step up by {} from the {before} dates before 25 January 2022 to the {after} from it on: Sentinel-2's processing baseline 04.00 adds 1,000 to the digital numbers from that day, and an index over both drops there as if the land had changed. Give --s2-offset subtract to take it off the later dates (as Earth Engine's harmonized collections do), or --s2-offset keep to read the values as they are",
-                        roles.join(" and "),
-                        steps
-                            .iter()
-                            .map(|s| format!("{s:.0}"))
-                            .collect::<Vec<_>>()
-                            .join(" and ")
+                        "the darkest values (1st percentile of the darker of {}) rise from {earlier:.0} over the {before} dates before 25 January 2022 to {later:.0} over the {after} from it on: Sentinel-2's processing baseline 04.00 adds 1,000 to the digital numbers from that day, and an index over both drops there as if the land had changed. Give --s2-offset subtract to take it off the later dates (as Earth Engine's harmonized collections do), or --s2-offset keep to read the values as they are",
+                        self.value_roles().join(" and "),
                     ),
                 ));
             }
