@@ -980,7 +980,8 @@ fn a_history_with_an_end() {
 }
 
 /// SAVI of Sentinel-2 digital numbers (mapme.vegetation's dates, reflectance × 10,000) is
-/// refused with the scale to give, and nothing is written; with `--scale 0.0001` it runs.
+/// refused with the scale to give, and nothing is written; with `--scale 0.0001` it runs,
+/// and so it does on files that carry that scale themselves (the same breaks).
 #[test]
 fn a_stack_index_that_needs_reflectance_refuses_digital_numbers() {
     let Some(data) = common::reference_data("raster/mapme_vegetation/s2a") else {
@@ -1013,6 +1014,40 @@ fn a_stack_index_that_needs_reflectance_refuses_digital_numbers() {
     assert!(!out.exists());
     let o = run(&["--scale", "0.0001"]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // the same files carrying their scale (GDAL's) are read with it, as `raster index` does
+    let own = tmp.path().join("own");
+    std::fs::create_dir(&own).unwrap();
+    let gtiff = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+    for e in std::fs::read_dir(&data).unwrap() {
+        let p = e.unwrap().path();
+        let copy = gdal::Dataset::open(&p)
+            .unwrap()
+            .create_copy(
+                &gtiff,
+                own.join(p.file_name().unwrap()),
+                &Default::default(),
+            )
+            .unwrap();
+        if !p.to_string_lossy().ends_with("_SCL.tif") {
+            copy.rasterband(1).unwrap().set_scale(0.0001).unwrap();
+        }
+    }
+    let scaled = tmp.path().join("scaled.tif");
+    let mut a = vec!["raster", "breaks", "--stack", s(&own), "--band-files"];
+    a.extend([
+        "red=B04,nir=B08,scl=SCL",
+        "--index",
+        "savi",
+        "--out",
+        s(&scaled),
+    ]);
+    a.extend_from_slice(&S2_MONITOR);
+    let o = terrawatt(&a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&scaled).unwrap(),
+        std::fs::read(&out).unwrap()
+    );
 }
 
 /// STAC items that give an asset's scale and offset (the raster extension's

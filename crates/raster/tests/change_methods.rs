@@ -37,7 +37,7 @@ fn settings(
         direction: Direction::Above,
         checks: Checks {
             max_change_share: None,
-            strict: false,
+            ..Checks::default()
         },
         ..support::settings(before, after, method, dir)
     }
@@ -377,10 +377,7 @@ fn rare_change_thresholds_equal_the_reference() {
     // Otsu's threshold is on the wrong side of zero for loss (below): a warning, or with
     // strict an error and no output
     s.threshold = Threshold::Otsu { bins: 256 };
-    s.checks = Checks {
-        max_change_share: Some(0.2),
-        strict: false,
-    };
+    s.checks = Checks::default();
     let rep = change::run(&s, &|_, _| {}).unwrap();
     close(rep.threshold.unwrap(), f(&h["otsu_threshold"]), 0.0, "otsu");
     assert!(

@@ -59,7 +59,8 @@ pub enum StackSource {
 pub struct StackInput {
     pub source: StackSource,
     /// Values are raw × `scale` + `offset` (e.g. scale 0.0001 for MODIS NDVI stored ×
-    /// 10,000), unless a STAC asset gives its own.
+    /// 10,000), unless a STAC asset gives its own; with neither given (1 and 0), each
+    /// file's own GDAL scale and offset, where it has them.
     pub scale: f64,
     pub offset: f64,
     /// With an index: what is done about Sentinel-2's +1,000 from processing baseline 04.00
@@ -1194,7 +1195,8 @@ impl StackInput {
 }
 
 impl StackInput {
-    /// Gives every value band its scale and offset: its STAC asset's, or the stack's less
+    /// Gives every value band its scale and offset: its STAC asset's, the stack's or its
+    /// file's own (GDAL's, with neither --scale nor --offset given), less
     /// Sentinel-2's +1,000 where `--s2-offset subtract` takes it off. An index over a stack
     /// that spans the change of processing baseline is first checked for that offset
     /// ([`crate::baseline`]).
@@ -1241,14 +1243,30 @@ impl StackInput {
                 ));
             }
         }
+        let given = self.scale != 1.0 || self.offset != 0.0;
+        let mut open = Open::default();
         for l in layers.iter_mut() {
-            let shift = if self.s2_offset == BaselineOffset::Subtract && l.date >= first {
-                baseline::OFFSET_DN * self.scale
-            } else {
-                0.0
-            };
+            let subtract = self.s2_offset == BaselineOffset::Subtract && l.date >= first;
             for i in l.values.iter_mut() {
-                i.own.get_or_insert((self.scale, self.offset - shift));
+                if i.own.is_some() {
+                    continue;
+                }
+                // the file's own scale and offset (GDAL's), unless --scale or --offset is given
+                let (s, o) = if given {
+                    (self.scale, self.offset)
+                } else {
+                    let b = open
+                        .get(&i.path)?
+                        .rasterband(i.band)
+                        .map_err(|e| bad(&i.path, format!("band {}: {e}", i.band)))?;
+                    (b.scale().unwrap_or(1.0), b.offset().unwrap_or(0.0))
+                };
+                let shift = if subtract {
+                    baseline::OFFSET_DN * s
+                } else {
+                    0.0
+                };
+                i.own = Some((s, o - shift));
             }
         }
         Ok(())
