@@ -1341,3 +1341,102 @@ fn an_index_pair_across_sentinel2_baseline_0400() {
     );
     assert!(!out("x.tif").exists());
 }
+
+/// NDVI of Landsat Collection 2 Level-2 digital numbers read raw (their offset: 0 is 7,273)
+/// is refused by `raster index` and `raster change` with the scale and offset to give, and
+/// nothing is written; with them, NDVI equals that of the same reflectance as Sentinel-2
+/// stores it. The files are mapme.vegetation's real Sentinel-2 bands written as Landsat
+/// Collection 2 stores the same reflectance; Sentinel-2's own digital numbers pass.
+#[test]
+fn an_index_of_landsat_c2_digital_numbers_needs_their_offset() {
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let landsat = |date: &str, band: &str| {
+        let p = dir.path().join(format!("LC08_{date}_{band}.tif"));
+        support::as_landsat_c2(&s2(&data, date, band), &p);
+        p
+    };
+    let (red, nir) = (landsat("20170503", "B04"), landsat("20170503", "B08"));
+    let (red2, nir2) = (landsat("20170722", "B04"), landsat("20170722", "B08"));
+    let out = dir.path().join("ndvi.tif");
+    let index = |red: &Path, nir: &Path, out: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "raster",
+            "index",
+            "--index",
+            "ndvi",
+            "--red",
+            s(red),
+            "--nir",
+            s(nir),
+            "--out",
+            s(out),
+        ];
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    let o = index(&red, &nir, &out, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("NDVI of digital numbers that carry an offset")
+            && e.contains("--scale 0.0000275 --offset -0.2"),
+        "{e}"
+    );
+    assert!(!out.exists());
+    let o = index(
+        &red,
+        &nir,
+        &out,
+        &["--scale", "0.0000275", "--offset", "-0.2"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let want = dir.path().join("s2.tif");
+    let (r, n) = (s2(&data, "20170503", "B04"), s2(&data, "20170503", "B08"));
+    let o = index(&r, &n, &want, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |p: &Path| {
+        let ds = gdal::Dataset::open(p).unwrap();
+        let (w, h) = ds.raster_size();
+        let b = ds.rasterband(1).unwrap();
+        b.read_as::<f64>((0, 0), (w, h), (w, h), None)
+            .unwrap()
+            .data()
+            .to_vec()
+    };
+    let (got, want) = (read(&out), read(&want));
+    let diffs: Vec<f64> = got
+        .iter()
+        .zip(&want)
+        .filter(|(g, w)| g.is_finite() && w.is_finite())
+        .map(|(g, w)| (g - w).abs())
+        .collect();
+    assert!(diffs.len() > 30_000, "{}", diffs.len());
+    let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
+    assert!(mean < 1e-3, "{mean}");
+    // two dates of them: a change map of NDVI differences is refused likewise
+    let change = dir.path().join("change.tif");
+    let o = terrawatt(&[
+        "raster",
+        "change",
+        "--index",
+        "ndvi",
+        "--before-red",
+        s(&red),
+        "--before-nir",
+        s(&nir),
+        "--after-red",
+        s(&red2),
+        "--after-nir",
+        s(&nir2),
+        "--threshold",
+        "-0.1",
+        "--out",
+        s(&change),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("carry an offset"), "{}", stderr(&o));
+    assert!(!change.exists());
+}

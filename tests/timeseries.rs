@@ -1384,3 +1384,50 @@ fn a_folder_stack_across_sentinel2_baseline_0400() {
     let (k, w) = (mean(&kept[1]), mean(&want[1]));
     assert!(k < w - 0.03, "{k} against {w}");
 }
+
+/// A folder stack of mapme.vegetation's dates written as Landsat Collection 2 Level-2
+/// stores the same reflectance: NDVI of its raw digital numbers (their offset: 0 is 7,273)
+/// is refused with the scale and offset to give; with them it runs.
+#[test]
+fn a_stack_of_landsat_c2_digital_numbers_needs_their_offset() {
+    let Some(data) = common::reference_data("raster/mapme_vegetation/s2a") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("landsat");
+    std::fs::create_dir(&dir).unwrap();
+    for e in std::fs::read_dir(&data).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with("_B04.tif") || name.ends_with("_B08.tif") {
+            support::as_landsat_c2(&p, &dir.join(&name));
+        } else {
+            std::fs::copy(&p, dir.join(&name)).unwrap();
+        }
+    }
+    let out = tmp.path().join("breaks.tif");
+    let run = |extra: &[&str]| {
+        let mut a = vec!["raster", "breaks", "--stack", s(&dir), "--band-files"];
+        a.extend([
+            "red=B04,nir=B08,scl=SCL",
+            "--index",
+            "ndvi",
+            "--out",
+            s(&out),
+        ]);
+        a.extend_from_slice(&S2_MONITOR);
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("NDVI of digital numbers that carry an offset")
+            && e.contains("--scale 0.0000275 --offset -0.2"),
+        "{e}"
+    );
+    assert!(!out.exists());
+    let o = run(&["--scale", "0.0000275", "--offset", "-0.2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

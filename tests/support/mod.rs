@@ -156,3 +156,24 @@ pub fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
     a.extend_from_slice(extra);
     a
 }
+
+/// A copy of a Sentinel-2 L2A band (digital numbers 10,000·ρ, before processing baseline
+/// 04.00) as Landsat Collection 2 Level-2 stores the same reflectance: (ρ + 0.2) /
+/// 0.0000275, rounded; 0 (a fill) and nodata stay.
+pub fn as_landsat_c2(src: &Path, out: &Path) {
+    let gtiff = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+    let copy = gdal::Dataset::open(src)
+        .unwrap()
+        .create_copy(&gtiff, out, &Default::default())
+        .unwrap();
+    let mut b = copy.rasterband(1).unwrap();
+    let nd = b.no_data_value();
+    let (w, h) = copy.raster_size();
+    let mut v = b.read_as::<f64>((0, 0), (w, h), (w, h), None).unwrap();
+    for x in v.data_mut() {
+        if Some(*x) != nd && *x != 0.0 {
+            *x = ((*x * 0.0001 + 0.2) / 0.0000275).round();
+        }
+    }
+    b.write((0, 0), (w, h), &mut v).unwrap();
+}

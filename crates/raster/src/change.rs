@@ -664,9 +664,8 @@ struct Pass1 {
     valid: u64,
     min: f32,
     max: f32,
-    /// Input values above any reflectance, and the largest (indices that need it).
-    beyond: u64,
-    largest: f32,
+    /// What an index's input values say of their scale.
+    screen: crate::index::Screen,
 }
 
 /// Welford's running mean and sum of squared deviations, combined in row order.
@@ -899,7 +898,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     };
     let mut writer = Writer::create::<f32>(&s.out, &g, &["change", "class"], Some(f64::NAN), tile)?;
     let (mut nodata, mut masked, mut valid) = (0u64, 0u64, 0u64);
-    let (mut beyond, mut largest) = (0u64, f32::NEG_INFINITY);
+    let mut screen = crate::index::Screen::default();
     let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
     blocks::run(
         h,
@@ -927,11 +926,8 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                 Method::Expr(e) => Some(both(&|b, o| e.apply(b, o))),
                 Method::Cva { .. } | Method::Irmad { .. } => None,
             };
-            if let Method::Index(i) = &s.method
-                && i.needs_reflectance()
-            {
-                let refs: Vec<&[f32]> = bv.iter().chain(&av).map(Vec::as_slice).collect();
-                (out.beyond, out.largest) = crate::index::beyond_reflectance(&refs);
+            if let Method::Index(_) = &s.method {
+                out.screen = crate::index::Screen::of(bv.iter().chain(&av).map(Vec::as_slice));
             }
             let mut missing = vec![false; w * n];
             for band in bv.iter().chain(&av) {
@@ -979,8 +975,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             nodata += p.nodata;
             masked += p.masked;
             valid += p.valid;
-            beyond += p.beyond;
-            largest = largest.max(p.largest);
+            screen.add(&p.screen);
             lo = lo.min(p.min);
             hi = hi.max(p.max);
             writer.write_rows(1, r0, n, p.change)?;
@@ -1005,7 +1000,8 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let pixels = g.pixels();
     if let Method::Index(i) = &s.method {
         let read = pixels * 2 * i.bands().len() as u64;
-        crate::index::check_reflectance(*i, beyond, largest, read)?;
+        crate::index::check_reflectance(*i, &screen, read)?;
+        crate::index::check_offset(*i, &screen)?;
     }
     let computed_nan = pixels - valid - nodata - masked;
     nodata += computed_nan;

@@ -161,25 +161,102 @@ impl Index {
 /// 1.0–1.2, and nothing natural 1.5.
 pub const MOST_REFLECTANCE: f32 = 1.5;
 
-/// The input values of the strips above [`MOST_REFLECTANCE`], and the largest of them.
-pub fn beyond_reflectance(bands: &[&[f32]]) -> (u64, f32) {
-    bands
-        .iter()
-        .flat_map(|b| b.iter())
-        .filter(|v| **v > MOST_REFLECTANCE)
-        .fold((0, f32::NEG_INFINITY), |(n, m), v| (n + 1, m.max(*v)))
+/// The least digital number of a surface whose values carry an additive offset: Landsat
+/// Collection 2 Level-2 stores reflectance ρ as (ρ + 0.2) / 0.0000275, so 0 is 7,273.
+pub const OFFSET_FLOOR: f32 = 7000.0;
+
+/// What an index's input values say of their scale: how many are above
+/// [`MOST_REFLECTANCE`] and the largest; how many are valid (finite and not 0, a fill) and
+/// how many of those are under [`OFFSET_FLOOR`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Screen {
+    pub beyond: u64,
+    pub largest: f32,
+    pub valid: u64,
+    pub low: u64,
 }
 
-/// Refuses an index that needs reflectance over inputs of which more than 1 % of the
-/// values read are above [`MOST_REFLECTANCE`]: digital numbers without their scale.
-pub fn check_reflectance(index: Index, beyond: u64, largest: f32, read: u64) -> Result<()> {
-    if !index.needs_reflectance() || beyond == 0 || beyond * 100 <= read {
+impl Default for Screen {
+    fn default() -> Screen {
+        Screen {
+            beyond: 0,
+            largest: f32::NEG_INFINITY,
+            valid: 0,
+            low: 0,
+        }
+    }
+}
+
+impl Screen {
+    /// The values of the strips' bands.
+    pub fn of<'a>(bands: impl IntoIterator<Item = &'a [f32]>) -> Screen {
+        Screen::of_values(bands.into_iter().flatten().map(|v| f64::from(*v)))
+    }
+
+    /// The values.
+    pub fn of_values(values: impl IntoIterator<Item = f64>) -> Screen {
+        let (most, floor) = (f64::from(MOST_REFLECTANCE), f64::from(OFFSET_FLOOR));
+        let mut s = Screen::default();
+        for v in values {
+            if !v.is_finite() || v == 0.0 {
+                continue;
+            }
+            s.valid += 1;
+            if v > most {
+                s.beyond += 1;
+                s.largest = s.largest.max(v as f32);
+            }
+            if v < floor {
+                s.low += 1;
+            }
+        }
+        s
+    }
+
+    /// Both screens' values.
+    pub fn add(&mut self, o: &Screen) {
+        self.beyond += o.beyond;
+        self.largest = self.largest.max(o.largest);
+        self.valid += o.valid;
+        self.low += o.low;
+    }
+}
+
+/// Refuses EVI or SAVI over inputs of which more than 1 % of the `read` values are above
+/// [`MOST_REFLECTANCE`]: digital numbers without their scale.
+pub fn check_reflectance(index: Index, s: &Screen, read: u64) -> Result<()> {
+    if !index.needs_reflectance() || s.beyond == 0 || s.beyond * 100 <= read {
         return Ok(());
     }
     Err(RasterError::Invalid(format!(
-        "{} needs surface reflectance (0–1), and {beyond} of the {read} input values read are above {MOST_REFLECTANCE} (up to {largest}): digital numbers without their scale? Give --scale (and --offset): 0.0001 for Sentinel-2 L2A (--offset -0.1 from processing baseline 04.00, January 2022), 0.0000275 with --offset -0.2 for Landsat Collection 2",
-        index.name().to_uppercase()
+        "{} needs surface reflectance (0–1), and {} of the {read} input values read are above {MOST_REFLECTANCE} (up to {}): digital numbers without their scale? Give --scale (and --offset): 0.0001 for Sentinel-2 L2A (--offset -0.1 from processing baseline 04.00, January 2022), 0.0000275 with --offset -0.2 for Landsat Collection 2",
+        index.name().to_uppercase(),
+        s.beyond,
+        s.largest
     )))
+}
+
+/// The refusal of an index of digital numbers that carry an offset: a ratio of them is the
+/// index only without one, and NDVI of Landsat Collection 2 Level-2's is far from the
+/// surface's (0.33 for 0.71). `low` of `valid` values are under [`OFFSET_FLOOR`].
+pub fn offset_error(index: Index, low: String) -> RasterError {
+    RasterError::Invalid(format!(
+        "{} of digital numbers that carry an offset: {low} under {OFFSET_FLOOR} (a reflectance of 0 is 7,273 in Landsat Collection 2 Level-2), and a ratio of such numbers is not the index. Give --scale 0.0000275 --offset -0.2 (Landsat Collection 2 Level-2)",
+        index.name().to_uppercase(),
+    ))
+}
+
+/// Refuses an index of digital numbers (more than 1 % of the valid values above
+/// [`MOST_REFLECTANCE`]) of which fewer than 1 % are under [`OFFSET_FLOOR`]: they carry an
+/// offset (see [`offset_error`]).
+pub fn check_offset(index: Index, s: &Screen) -> Result<()> {
+    if s.valid > 0 && s.beyond * 100 > s.valid && s.low * 100 < s.valid {
+        return Err(offset_error(
+            index,
+            format!("{} of the {} valid input values are", s.low, s.valid),
+        ));
+    }
+    Ok(())
 }
 
 /// A band-math expression over named bands: numbers, band names (letters, digits and
@@ -608,7 +685,7 @@ pub fn run(
         crate::write::Writer::create::<f32>(out, &grid, &[&formula.name()], Some(f64::NAN), tile)?;
     let (mut valid, mut lo, mut hi) = (0u64, f32::INFINITY, f32::NEG_INFINITY);
     let mut sum = 0f64;
-    let (mut beyond, mut largest) = (0u64, f32::NEG_INFINITY);
+    let mut screen = Screen::default();
     let done = std::sync::atomic::AtomicU64::new(0);
     crate::blocks::run(
         h,
@@ -626,15 +703,11 @@ pub fn run(
             let over = match formula {
                 Formula::Index(i) => {
                     i.apply(&refs, &mut o);
-                    if i.needs_reflectance() {
-                        beyond_reflectance(&refs)
-                    } else {
-                        (0, f32::NEG_INFINITY)
-                    }
+                    Screen::of(refs.iter().copied())
                 }
                 Formula::Expr(e) => {
                     e.apply(&refs, &mut o);
-                    (0, f32::NEG_INFINITY)
+                    Screen::default()
                 }
             };
             // per-row sums, so the mean does not depend on the strips
@@ -652,8 +725,7 @@ pub fn run(
             Ok((o, row_sums, over))
         },
         |r0, n, (o, row_sums, over)| {
-            beyond += over.0;
-            largest = largest.max(over.1);
+            screen.add(&over);
             for (c, s, l, hh) in row_sums {
                 valid += c;
                 sum += s;
@@ -664,7 +736,8 @@ pub fn run(
         },
     )?;
     if let Formula::Index(i) = formula {
-        check_reflectance(*i, beyond, largest, (w * h * bands.len()) as u64)?;
+        check_reflectance(*i, &screen, (w * h * bands.len()) as u64)?;
+        check_offset(*i, &screen)?;
     }
     writer.finish()?;
     let km2 = grid

@@ -647,14 +647,9 @@ fn read_layer(
             if ix.needs_reflectance() {
                 // digital numbers without their scale (checked strip by strip: every
                 // strip of such a file is above any reflectance)
-                let limit = f64::from(crate::index::MOST_REFLECTANCE);
-                let (beyond, largest) = bands
-                    .iter()
-                    .flatten()
-                    .filter(|x| **x > limit)
-                    .fold((0u64, f64::NEG_INFINITY), |(c, m), x| (c + 1, m.max(*x)));
+                let screen = crate::index::Screen::of_values(bands.iter().flatten().copied());
                 let read = (bands.len() * w * n) as u64;
-                crate::index::check_reflectance(ix, beyond, largest as f32, read)
+                crate::index::check_reflectance(ix, &screen, read)
                     .map_err(|e| bad(&l.values[0].path, e.to_string()))?;
             }
             let mut px = vec![0f32; bands.len()];
@@ -1206,43 +1201,6 @@ impl StackInput {
             .iter()
             .flat_map(|l| &l.values)
             .any(|i| i.own.is_some());
-        let before = layers.iter().filter(|l| l.date < first).count();
-        let after = layers.len() - before;
-        if self.index.is_some()
-            && self.s2_offset == BaselineOffset::Check
-            && !stac
-            && before > 0
-            && after > 0
-        {
-            let mut levels = Vec::with_capacity(layers.len());
-            for l in layers.iter() {
-                let mask = l.mask.as_ref().map(|(m, k)| (m.path.as_path(), m.band, k));
-                let v = l
-                    .values
-                    .iter()
-                    .map(|i| {
-                        let input = DarkInput {
-                            path: &i.path,
-                            band: i.band,
-                            mask,
-                        };
-                        baseline::dark_level(&input, (grid.width, grid.height))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                levels.push((l.date, v));
-            }
-            if let Some((earlier, later)) = baseline::floors(&levels)
-                && baseline::is_offset(earlier, later)
-            {
-                return Err(bad(
-                    self.label(),
-                    format!(
-                        "the darkest values (1st percentile of the darker of {}) rise from {earlier:.0} over the {before} dates before 25 January 2022 to {later:.0} over the {after} from it on: Sentinel-2's processing baseline 04.00 adds 1,000 to the digital numbers from that day, and an index over both drops there as if the land had changed. Give --s2-offset subtract to take it off the later dates (as Earth Engine's harmonized collections do), or --s2-offset keep to read the values as they are",
-                        self.value_roles().join(" and "),
-                    ),
-                ));
-            }
-        }
         let given = self.scale != 1.0 || self.offset != 0.0;
         let mut open = Open::default();
         for l in layers.iter_mut() {
@@ -1268,6 +1226,66 @@ impl StackInput {
                 };
                 i.own = Some((s, o - shift));
             }
+        }
+        let Some(index) = self.index else {
+            return Ok(());
+        };
+        // each date's darkest values by band: raw, and as read
+        let mut raw = Vec::with_capacity(layers.len());
+        let mut read = Vec::with_capacity(layers.len());
+        for l in layers.iter() {
+            let mask = l.mask.as_ref().map(|(m, k)| (m.path.as_path(), m.band, k));
+            let mut v = Vec::with_capacity(l.values.len());
+            let mut r = Vec::with_capacity(l.values.len());
+            for i in &l.values {
+                let input = DarkInput {
+                    path: &i.path,
+                    band: i.band,
+                    mask,
+                };
+                let level = baseline::dark_level(&input, (grid.width, grid.height))?;
+                let (s, o) = i.own.unwrap_or((1.0, 0.0));
+                v.push(level);
+                r.push(level.map(|x| x * s + o));
+            }
+            raw.push((l.date, v));
+            read.push(r);
+        }
+        // digital numbers that carry an offset (Landsat Collection 2 Level-2's)
+        let mut floors: Vec<f64> = read.iter().filter_map(|r| baseline::floor(r)).collect();
+        if !floors.is_empty() {
+            floors.sort_by(f64::total_cmp);
+            let m = floors[floors.len() / 2];
+            if m >= f64::from(crate::index::OFFSET_FLOOR) {
+                return Err(bad(
+                    self.label(),
+                    crate::index::offset_error(
+                        index,
+                        format!(
+                            "the dates' darkest values (the median of their 1st percentiles of the darker of {}) are {m:.0}, not",
+                            self.value_roles().join(" and ")
+                        ),
+                    )
+                    .to_string(),
+                ));
+            }
+        }
+        let before = layers.iter().filter(|l| l.date < first).count();
+        let after = layers.len() - before;
+        if self.s2_offset == BaselineOffset::Check
+            && !stac
+            && before > 0
+            && after > 0
+            && let Some((earlier, later)) = baseline::floors(&raw)
+            && baseline::is_offset(earlier, later)
+        {
+            return Err(bad(
+                self.label(),
+                format!(
+                    "the darkest values (1st percentile of the darker of {}) rise from {earlier:.0} over the {before} dates before 25 January 2022 to {later:.0} over the {after} from it on: Sentinel-2's processing baseline 04.00 adds 1,000 to the digital numbers from that day, and an index over both drops there as if the land had changed. Give --s2-offset subtract to take it off the later dates (as Earth Engine's harmonized collections do), or --s2-offset keep to read the values as they are",
+                    self.value_roles().join(" and "),
+                ),
+            ));
         }
         Ok(())
     }
