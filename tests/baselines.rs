@@ -781,6 +781,38 @@ fn a_portfolio_never_adds_kwh_and_therms() {
 /// Temperatures in another unit than `--temperature-unit` says are refused: °F given as C
 /// (half the year above 60 °C), °C given as F (a year whose warmest hour is 36 °F), and a
 /// column named for the other unit; the right unit fits.
+/// A meter's register (the running sum of its daily use) given as the use is refused,
+/// oldest first or newest first; the use itself passes.
+#[test]
+fn a_meter_register_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = read_text(&meter());
+    let mut sum = 18_250.0;
+    let mut rows: Vec<String> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (t, v) = l.split_once(',').unwrap();
+            sum += v.parse::<f64>().unwrap_or(0.0);
+            format!("{t},{sum:.2}")
+        })
+        .collect();
+    let header = text.lines().next().unwrap();
+    let register = dir.path().join("register.csv");
+    std::fs::write(&register, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+    let expect = [
+        "register.csv",
+        "cumulative readings",
+        "differences between consecutive readings",
+    ];
+    fails(&register, &temperature(), &[], &expect);
+    rows.reverse();
+    std::fs::write(&register, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+    fails(&register, &temperature(), &[], &expect);
+    let o = baseline(&meter(), &temperature(), &dir.path().join("m.json"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 #[test]
 fn temperatures_in_another_unit_are_refused() {
     let dir = tempfile::tempdir().unwrap();

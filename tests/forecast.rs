@@ -725,6 +725,23 @@ fn bad_inputs_are_refused_with_the_row() {
             "as are 1 other",
         ],
     );
+    // an energy register (the running sum of each interval's energy) read as the power
+    let f = series_file(dir.path(), "register.csv", |r| {
+        let mut sum = 52_000.0;
+        for x in r.iter_mut() {
+            sum += x.1.parse::<f64>().unwrap() / 4000.0;
+            x.1 = format!("{sum}");
+        }
+    });
+    run(
+        &f,
+        &[],
+        &[
+            "register.csv",
+            "cumulative energy (a register)",
+            "differences",
+        ],
+    );
     // a horizon longer than the data
     let f = series_file(dir.path(), "short.csv", |r| r.truncate(8));
     run(&f, &[], &["short.csv", "not enough"]);

@@ -391,6 +391,14 @@ impl Meter {
                 ),
             ));
         }
+        if let Some((with, steps)) = terrawatt_table::screen::cumulative(&values) {
+            return Err(invalid(
+                path,
+                format!(
+                    "column '{value_col}' moves one way at {with} of its {steps} steps from row to row (the other way at 2 % or fewer): a meter register's cumulative readings, not the use in each interval? Give each interval's use (the differences between consecutive readings)"
+                ),
+            ));
+        }
         let unit = match table
             .column_names()
             .iter()

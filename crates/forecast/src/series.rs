@@ -140,6 +140,11 @@ impl Series {
                 }
             )));
         }
+        if let Some((with, steps)) = terrawatt_table::screen::cumulative(&out) {
+            return Err(invalid(format!(
+                "the target moves one way at {with} of its {steps} steps from interval to interval (the other way at 2 % or fewer): a meter's cumulative energy (a register), not the power or energy of each interval? Give each interval's value (the differences between consecutive readings)"
+            )));
+        }
         Ok(Series {
             start: first.t,
             step,

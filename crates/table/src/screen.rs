@@ -70,6 +70,32 @@ pub fn code_outside_range(values: &[f64]) -> Option<(usize, f64, (f64, f64), usi
     ))
 }
 
+/// The fewest steps between values a series needs before it is judged a register.
+pub const FEWEST_STEPS: usize = 30;
+
+/// A register's readings in place of the use of each interval: of the steps between
+/// consecutive finite values (30 or more), a quarter or more rise and at most 2 % fall (or
+/// the same, falling: newest first). Use per interval goes up and down with the weather,
+/// the day and the season; a meter's register only rises (and stays flat while nothing
+/// flows: a PV system's at night). The steps that move the register's way and all steps.
+pub fn cumulative(values: &[f64]) -> Option<(usize, usize)> {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let steps = finite.len().saturating_sub(1);
+    if steps < FEWEST_STEPS {
+        return None;
+    }
+    let up = finite.windows(2).filter(|w| w[1] > w[0]).count();
+    let down = finite.windows(2).filter(|w| w[1] < w[0]).count();
+    let register = |with: usize, against: usize| 4 * with >= steps && 50 * against <= steps;
+    if register(up, down) {
+        Some((up, steps))
+    } else if register(down, up) {
+        Some((down, steps))
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +131,50 @@ mod tests {
             Some((4, -999.0, (90.0, 500_000.0), 2))
         );
         assert_eq!(code_outside_range(&[1.0, 9999.0, 20_000.0]), None);
+    }
+    #[test]
+    fn a_register_is_told_from_use() {
+        // daily use with the weather in it
+        let daily: Vec<f64> = (0..120)
+            .map(|d| 40.0 + 15.0 * ((d as f64) / 9.0).sin() + (d % 7) as f64)
+            .collect();
+        assert_eq!(cumulative(&daily), None);
+        // its register: the running sum, and the same newest first
+        let mut sum = 12_000.0;
+        let mut register: Vec<f64> = daily
+            .iter()
+            .map(|u| {
+                sum += u;
+                sum
+            })
+            .collect();
+        assert_eq!(cumulative(&register), Some((119, 119)));
+        register[40] = f64::NAN;
+        assert_eq!(cumulative(&register), Some((118, 118)));
+        register.reverse();
+        assert_eq!(cumulative(&register), Some((118, 118)));
+        // a vacant building's zeros, and too short a series, are not judged
+        assert_eq!(cumulative(&[0.0; 200]), None);
+        assert_eq!(cumulative(&register[..20]), None);
+        // PV power: zero nights, rising mornings, falling afternoons
+        let pv: Vec<f64> = (0..400)
+            .map(|i| {
+                (((i % 96) as f64 - 24.0) / 48.0 * std::f64::consts::PI)
+                    .sin()
+                    .max(0.0)
+            })
+            .collect();
+        assert_eq!(cumulative(&pv), None);
+        // its energy register: flat at night, rising by day
+        let mut e = 0.0;
+        let energy: Vec<f64> = pv
+            .iter()
+            .map(|p| {
+                e += p / 4.0;
+                e
+            })
+            .collect();
+        let (with, steps) = cumulative(&energy).unwrap();
+        assert!(with * 4 >= steps && with * 2 < steps, "{with} of {steps}");
     }
 }
