@@ -1092,3 +1092,66 @@ fn forecasts_stay_within_the_series_range() {
     assert!(h["crps"].is_null() && h["coverage"].is_null(), "{h}");
     assert!(h["pinball"][0]["loss"].as_f64().unwrap() > 0.0, "{h}");
 }
+
+/// PVDAQ system 50 with its PSM3 irradiance written with naive UTC stamps: read in a zone of
+/// the site's offset without daylight saving (`--tz America/Phoenix`, UTC−7; in Denver's
+/// the spring-forward hour already refuses it), the irradiance runs 7 h late against the
+/// power and is refused, naming `--weather-tz`; with `--weather-tz UTC` it is read right
+/// and the backtest runs, and `--allow-weather-shift` takes it as stamped. The PSM3 file as
+/// it is passes the check.
+#[test]
+fn weather_on_another_clock_is_refused() {
+    let Some(data) = common::reference_data("solar") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let psm3 = data.join("pvdaq/system_50_ac_power_2_full_DST_psm3.parquet");
+    let table = terrawatt::table::Table::read(&psm3).unwrap();
+    let times = table.datetimes("index").unwrap().unwrap();
+    let (ghi, _) = table.numeric("ghi").unwrap();
+    let mut text = String::from("time,ghi\n");
+    for (t, g) in times.millis.iter().zip(&ghi) {
+        let utc = chrono::DateTime::from_timestamp_millis(t.unwrap()).unwrap();
+        text.push_str(&format!("{},{g}\n", utc.format("%Y-%m-%dT%H:%M:%S")));
+    }
+    let naive = dir.path().join("psm3-utc.csv");
+    std::fs::write(&naive, text).unwrap();
+    let out = dir.path().join("f.csv");
+    let run = |weather: &Path, extra: &[&str]| {
+        let mut a = pvdaq_args(&data);
+        a.extend(strings(&[
+            "--start",
+            "2012-06-01",
+            "--end",
+            "2012-06-04",
+            "--weather",
+            s(weather),
+            "--weather-columns",
+            "ghi",
+            "--out",
+            s(&out),
+        ]));
+        a.extend(strings(extra));
+        terrawatt_strings(&a)
+    };
+    let o = run(&naive, &["--tz", "America/Phoenix"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("psm3-utc.csv")
+            && e.contains("column 'ghi'")
+            && e.contains("h late against the target's")
+            && e.contains("--weather-tz"),
+        "{e}"
+    );
+    assert!(!out.exists());
+    let o = run(&naive, &["--tz", "America/Phoenix", "--weather-tz", "UTC"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&psm3, &["--weather-time-column", "index"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(
+        &naive,
+        &["--tz", "America/Phoenix", "--allow-weather-shift"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -493,6 +493,8 @@ fn forecast_backtest(span: &mut Span, data: &Path) -> Result<serde_json::Value> 
         quantiles: vec![0.1, 0.9],
         lags: 8,
         fix_time: None,
+        weather_zone: None,
+        allow_weather_shift: false,
     };
     let p = Prepared::load(&d, span)?;
     let first = p

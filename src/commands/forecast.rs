@@ -122,6 +122,19 @@ pub struct DataArgs {
         help_heading = "Weather"
     )]
     pub weather_columns: Vec<String>,
+    /// Time zone (IANA) of the weather's naive timestamps, where it is not --tz's (e.g. UTC
+    /// for a reanalysis).
+    #[arg(
+        long,
+        value_name = "ZONE",
+        help_heading = "Weather",
+        hide_short_help = true
+    )]
+    pub weather_tz: Option<String>,
+    /// Use irradiance or wind columns that the target follows 2 h or more off their stamps
+    /// (refused otherwise: a clock in another zone).
+    #[arg(long, help_heading = "Weather", hide_short_help = true)]
+    pub allow_weather_shift: bool,
     /// PV site latitude, degrees north (or --site).
     ///
     /// A PV site gives the physics features and the clear-sky references.
@@ -556,6 +569,13 @@ fn data_settings(a: &DataArgs) -> Result<DataSettings> {
         method,
         quantiles,
         lags: a.lags,
+        weather_zone: a
+            .weather_tz
+            .as_deref()
+            .map(parse_zone)
+            .transpose()
+            .map_err(|e| anyhow!("--weather-tz: {e}"))?,
+        allow_weather_shift: a.allow_weather_shift,
         fix_time: a
             .fix_time_shift
             .as_deref()

@@ -46,6 +46,8 @@
 //!     quantiles: vec![0.1, 0.9],
 //!     lags: 8,
 //!     fix_time: None,
+//!     weather_zone: None,
+//!     allow_weather_shift: false,
 //! };
 //! let meter = Meter::detect(&MeterConfig::model_only())?;
 //! let mut span = meter.span("backtest");

@@ -131,6 +131,11 @@ pub struct DataSettings {
     pub lags: usize,
     /// A correction of the power's clock (`--fix-time-shift`), applied after reading.
     pub fix_time: Option<crate::clock::TimeFix>,
+    /// The zone of the weather's naive stamps, where it is not `zone`'s (`--weather-tz`).
+    pub weather_zone: Option<Tz>,
+    /// Use weather whose irradiance or wind follows the target hours off its stamps
+    /// (`--allow-weather-shift`), which is otherwise refused.
+    pub allow_weather_shift: bool,
 }
 
 /// Everything read and derived from the inputs.
@@ -279,6 +284,7 @@ impl Prepared {
         let (weather, aligned) = read_weather(s, span, &centres)?;
         if let Some(x) = &weather {
             refuse_the_target_as_weather(s, &series, x)?;
+            refuse_shifted_weather(s, &series, x)?;
         }
         let mut inputs = Inputs {
             y: series.values.clone(),
@@ -379,7 +385,7 @@ fn read_weather(s: &DataSettings, span: &mut Span, centres: &[i64]) -> Result<Al
             let mut names = s.weather_columns.clone();
             names.extend(s.wind_column.iter().cloned());
             let x = span.phase("read weather", |_| {
-                Exogenous::read(p, &s.weather_time_column, &names, s.zone)
+                Exogenous::read(p, &s.weather_time_column, &names, s.weather_zone.or(s.zone))
             })?;
             let aligned = x.align(centres);
             Ok((Some(x), aligned))
@@ -393,6 +399,100 @@ fn read_weather(s: &DataSettings, span: &mut Span, centres: &[i64]) -> Result<Al
             Ok((None, vec![]))
         }
     }
+}
+
+/// Words in a weather column's name that make it irradiance, which the power of a PV
+/// system follows without a lag.
+const IRRADIANCE_WORDS: [&str; 10] = [
+    "ghi",
+    "dni",
+    "dhi",
+    "poa",
+    "irrad",
+    "radiation",
+    "ssrd",
+    "swdown",
+    "sw_down",
+    "shortwave",
+];
+
+/// The least lag (s) between the target and an irradiance or wind column that is refused
+/// as a shifted clock: more than a stamp's label (the start or the end of an hour) moves.
+pub const WEATHER_SHIFT: i64 = 7200;
+
+/// Pearson's correlation of the pairs where both are finite; `None` under 100 pairs or
+/// without spread.
+fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
+    let pairs: Vec<(f64, f64)> = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .map(|(x, y)| (*x, *y))
+        .collect();
+    if pairs.len() < 100 {
+        return None;
+    }
+    let n = pairs.len() as f64;
+    let (ma, mb) = pairs
+        .iter()
+        .fold((0.0, 0.0), |(p, q), (x, y)| (p + x / n, q + y / n));
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in &pairs {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma) * (x - ma);
+        sbb += (y - mb) * (y - mb);
+    }
+    (saa > 0.0 && sbb > 0.0).then(|| sab / (saa * sbb).sqrt())
+}
+
+/// Refuses an irradiance column (by its name: `ghi`, `poa`, `ssrd`, …) or the wind column
+/// that the target follows best 2 h or more off its stamps, within ±12 h, by 0.1 or more
+/// in correlation: a clock in another zone (naive UTC stamps read in `--tz`'s), which
+/// hands the model the weather of other hours. Temperature and other columns lag the Sun
+/// by nature and are not judged.
+fn refuse_shifted_weather(s: &DataSettings, series: &Series, x: &Exogenous) -> Result<()> {
+    if s.allow_weather_shift {
+        return Ok(());
+    }
+    let stamps: Vec<i64> = (0..series.len()).map(|i| series.time(i)).collect();
+    let reach = (43_200 / s.step).max(1);
+    for (c, name) in x.names.iter().enumerate() {
+        let lower = name.to_lowercase();
+        let wind = s.wind_column.as_deref() == Some(name.as_str());
+        if !wind && !IRRADIANCE_WORDS.iter().any(|w| lower.contains(w)) {
+            continue;
+        }
+        let r_at = |k: i64| {
+            let at: Vec<i64> = stamps.iter().map(|t| t + k * s.step).collect();
+            pearson(&series.values, &x.align(&at).swap_remove(c))
+        };
+        let Some(r0) = r_at(0) else {
+            continue;
+        };
+        let (mut best_k, mut best) = (0, r0);
+        for k in -reach..=reach {
+            if let Some(r) = r_at(k)
+                && r > best
+            {
+                (best_k, best) = (k, r);
+            }
+        }
+        let lag = best_k * s.step;
+        if best >= 0.5 && lag.abs() >= WEATHER_SHIFT && best - r0 >= 0.1 {
+            return Err(ForecastError::Invalid {
+                path: s
+                    .weather
+                    .as_ref()
+                    .map_or(String::new(), |p| p.display().to_string()),
+                message: format!(
+                    "column '{name}': its stamps run {:.1} h {} against the target's (the target matches it best so, correlation {best:.2}, against {r0:.2} as stamped): naive UTC stamps read in --tz's zone, or another zone's? Give the weather's zone with --weather-tz (e.g. UTC), or --allow-weather-shift to use it as stamped",
+                    lag.abs() as f64 / 3600.0,
+                    if lag > 0 { "late" } else { "early" }
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a weather column that is the target itself: equal to it, or to it times a
@@ -509,6 +609,8 @@ impl DataSettings {
             quantiles: vec![],
             lags: 8,
             fix_time: None,
+            weather_zone: None,
+            allow_weather_shift: false,
         })
     }
 
