@@ -71,9 +71,14 @@ pub fn assert_energy_line(o: &Output) {
 /// Runs `args` and expects a failure: each of `expect` on stderr, the energy line printed
 /// all the same, and no `out`.
 pub fn fails(args: &[&str], out: &Path, expect: &[&str]) {
-    let o = terrawatt(args);
-    assert!(!o.status.success(), "should fail: {args:?}");
-    let e = stderr(&o);
+    refused(&terrawatt(args), out, expect);
+}
+
+/// A run refused: a non-zero exit, each of `expect` in its stderr, the energy line
+/// printed, and no `out` written.
+pub fn refused(o: &Output, out: &Path, expect: &[&str]) {
+    let e = stderr(o);
+    assert!(!o.status.success(), "should fail: {e}");
     for x in expect {
         assert!(e.contains(x), "'{x}' not in: {e}");
     }
@@ -157,10 +162,9 @@ pub fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
     a
 }
 
-/// A copy of a Sentinel-2 L2A band (digital numbers 10,000·ρ, before processing baseline
-/// 04.00) as Landsat Collection 2 Level-2 stores the same reflectance: (ρ + 0.2) /
-/// 0.0000275, rounded; 0 (a fill) and nodata stay.
-pub fn as_landsat_c2(src: &Path, out: &Path) {
+/// A copy of the GeoTIFF `src` at `out` with `f` applied to its first band's valid values
+/// (not nodata, not 0, a fill).
+pub fn copy_with(src: &Path, out: &Path, f: impl Fn(f64) -> f64) {
     let gtiff = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
     let copy = gdal::Dataset::open(src)
         .unwrap()
@@ -172,8 +176,26 @@ pub fn as_landsat_c2(src: &Path, out: &Path) {
     let mut v = b.read_as::<f64>((0, 0), (w, h), (w, h), None).unwrap();
     for x in v.data_mut() {
         if Some(*x) != nd && *x != 0.0 {
-            *x = ((*x * 0.0001 + 0.2) / 0.0000275).round();
+            *x = f(*x);
         }
     }
     b.write((0, 0), (w, h), &mut v).unwrap();
+}
+
+/// A copy of a Sentinel-2 L2A band (digital numbers 10,000·ρ, before processing baseline
+/// 04.00) as Landsat Collection 2 Level-2 stores the same reflectance: (ρ + 0.2) /
+/// 0.0000275, rounded; 0 (a fill) and nodata stay.
+pub fn as_landsat_c2(src: &Path, out: &Path) {
+    copy_with(src, out, |x| ((x * 0.0001 + 0.2) / 0.0000275).round());
+}
+
+/// Every value of band `band` of a raster, row by row, as read (nodata not masked).
+pub fn band_values(p: &Path, band: usize) -> Vec<f64> {
+    let ds = gdal::Dataset::open(p).unwrap();
+    let (w, h) = ds.raster_size();
+    let b = ds.rasterband(band).unwrap();
+    b.read_as::<f64>((0, 0), (w, h), (w, h), None)
+        .unwrap()
+        .data()
+        .to_vec()
 }
