@@ -43,6 +43,26 @@ pub struct Data {
 pub struct Loaded {
     pub table: Table,
     pub sel: Selection,
+    /// The features were every numeric column (none named).
+    pub defaulted: bool,
+}
+
+/// How closely a feature taken by default may follow the target (|Pearson's r|) before it
+/// is named as maybe another outcome: ENB2012's cooling load follows its heating load at
+/// 0.976, its closest building feature (overall height) at 0.889.
+pub const CLOSE_TO_TARGET: f64 = 0.95;
+
+/// Pearson's correlation of two columns; `None` without spread.
+fn correlation(a: ndarray::ArrayView1<'_, f64>, b: ndarray::ArrayView1<'_, f64>) -> Option<f64> {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.sum() / n, b.sum() / n);
+    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b.iter()) {
+        ab += (x - ma) * (y - mb);
+        aa += (x - ma) * (x - ma);
+        bb += (y - mb) * (y - mb);
+    }
+    (aa > 0.0 && bb > 0.0).then(|| ab / (aa * bb).sqrt())
 }
 
 impl Data {
@@ -62,7 +82,11 @@ impl Data {
                 policy,
                 false,
             )?;
-            Ok(Loaded { table, sel })
+            Ok(Loaded {
+                table,
+                sel,
+                defaulted: self.features.is_none(),
+            })
         })
     }
 }
@@ -72,7 +96,20 @@ impl Loaded {
     /// as JSON.
     pub fn notes(&self, t: &mut String) -> Value {
         let s = &self.sel;
-        Notes {
+        // features taken by default that follow the target closely: another outcome?
+        let close: Vec<(String, f64)> = match (&s.y, self.defaulted) {
+            (Some(y), true) => s
+                .features
+                .iter()
+                .enumerate()
+                .filter_map(|(j, f)| {
+                    let r = correlation(s.x.column(j), y.view())?;
+                    (r.abs() >= CLOSE_TO_TARGET).then(|| (f.clone(), r))
+                })
+                .collect(),
+            _ => vec![],
+        };
+        let mut v = Notes {
             rows: s.rows.len(),
             rows_in_file: self.table.n_rows(),
             dropped_rows: s.dropped_rows,
@@ -81,7 +118,21 @@ impl Loaded {
             features: &s.features,
             target: s.target.as_deref(),
         }
-        .write(t)
+        .write(t);
+        for (f, r) in &close {
+            let _ = writeln!(
+                t,
+                "note: feature '{f}' follows the target {} closely (r {r:.3}): another outcome measured with it, unknown when predicting? --exclude {f} if so",
+                s.target.as_deref().unwrap_or_default()
+            );
+        }
+        v["features_close_to_target"] = json!(
+            close
+                .iter()
+                .map(|(f, r)| json!({"feature": f, "r": r}))
+                .collect::<Vec<_>>()
+        );
+        v
     }
 }
 
