@@ -32,6 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         fill_gaps: None,
         allow_partial: false,
         allow_clock_shift: false,
+        allow_open_closure: false,
         out: None, // or Some(path): every interval as CSV
     };
     let meter = Meter::detect(&MeterConfig::default())?;

@@ -1072,6 +1072,10 @@ pub struct SolarSimulateArgs {
     /// an hour off), with a note, instead of refusing it.
     #[arg(long, help_heading = "Weather", hide_short_help = true)]
     pub allow_clock_shift: bool,
+    /// Simulate GHI, DNI and DHI that do not close (the median of GHI / (DNI·cos Z + DHI)
+    /// beyond 1 ± 15 %: columns swapped?) instead of refusing them.
+    #[arg(long, help_heading = "Weather", hide_short_help = true)]
+    pub allow_open_closure: bool,
     /// CSV of the intervals.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub out: Option<PathBuf>,

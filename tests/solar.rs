@@ -836,3 +836,78 @@ fn table_options_beside_a_typical_year_file_are_refused() {
         assert!(stderr(&o).contains("--table"), "{}", stderr(&o));
     }
 }
+
+/// NSRDB's PSM3 file closes (the median of GHI / (DNI·cos Z + DHI) is 1.00); its DNI and
+/// DHI columns swapped, or its DNI replaced by the beam on the horizontal (GHI − DHI), do
+/// not, and are refused with the mix-up named; `--allow-open-closure` simulates them.
+#[test]
+fn irradiance_that_does_not_close_is_refused() {
+    let Some(data) = common::reference_data("solar") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sys = system_file(dir.path(), "[array]\nkwp = 4.0\ntilt = 30\nazimuth = 180\n");
+    let psm3 = data.join("test_psm3_2017.csv");
+    let run = |weather: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "solar",
+            "simulate",
+            "--table",
+            "--weather",
+            s(weather),
+            "--tz",
+            "Etc/GMT+7",
+            "--label",
+            "centre",
+            "--system",
+            s(&sys),
+            "--lat",
+            "39.74",
+            "--lon",
+            "-105.18",
+            "--elevation",
+            "1829",
+        ];
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    let o = run(&psm3, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let swapped = ["--column", "dni=DHI", "--column", "dhi=DNI"];
+    let o = run(&psm3, &swapped);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("test_psm3_2017.csv")
+            && e.contains("do not close")
+            && e.contains("are the columns swapped?")
+            && e.contains("--allow-open-closure"),
+        "{e}"
+    );
+    // the beam on the horizontal as DNI
+    let text = std::fs::read_to_string(&psm3).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let cols: Vec<&str> = header.split(',').collect();
+    let at = |n: &str| cols.iter().position(|c| *c == n).unwrap();
+    let (dhi, dni, ghi) = (at("DHI"), at("DNI"), at("GHI"));
+    let mut out = format!("{header}\n");
+    for l in lines {
+        let mut f: Vec<String> = l.split(',').map(str::to_string).collect();
+        let beam = f[ghi].parse::<f64>().unwrap() - f[dhi].parse::<f64>().unwrap();
+        f[dni] = format!("{}", beam.max(0.0));
+        out.push_str(&f.join(","));
+        out.push('\n');
+    }
+    let horizontal = dir.path().join("beam-horizontal.csv");
+    std::fs::write(&horizontal, out).unwrap();
+    let o = run(&horizontal, &[]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("beam-horizontal.csv") && e.contains("direct horizontal irradiance?"),
+        "{e}"
+    );
+    let o = run(&horizontal, &["--allow-open-closure"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -197,6 +197,7 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
         fill_gaps: a.fill_gaps,
         allow_partial: a.allow_partial,
         allow_clock_shift: a.allow_clock_shift,
+        allow_open_closure: a.allow_open_closure,
         out: a.out.clone(),
     };
     let r = sim::run(&settings, span)?;

@@ -44,6 +44,7 @@
 //!     fill_gaps: None,
 //!     allow_partial: false,
 //!     allow_clock_shift: false,
+//!     allow_open_closure: false,
 //!     out: None, // Some(path) writes every interval (CSV)
 //! };
 //! let meter = Meter::detect(&MeterConfig::model_only())?;

@@ -56,6 +56,9 @@ pub struct Settings {
     /// Simulate weather whose clock is off the Sun's by [`CLOCK_REFUSED`] minutes or more
     /// (said in a note) instead of refusing it.
     pub allow_clock_shift: bool,
+    /// Simulate GHI, DNI and DHI that do not close (median GHI / (DNI·cos Z + DHI) beyond
+    /// 1 ± 15 %) instead of refusing them.
+    pub allow_open_closure: bool,
     /// Where every interval is written (CSV), if anywhere.
     pub out: Option<PathBuf>,
 }
@@ -240,6 +243,66 @@ fn refuse_dim_ghi(w: &Weather, sim: &Simulation) -> Result<(), SolarError> {
     })
 }
 
+/// How far a weather file's median closure, GHI / (DNI·cos Z + DHI) with the Sun 15° or
+/// more up and GHI above 50 W/m², may stray from 1: QCRad holds each such measurement
+/// within 8 % (Long & Shi 2008); a median beyond 15 % is columns mixed up.
+const CLOSURE: f64 = 0.15;
+
+/// The median of `GHI / sum(i, cos Z)` over the intervals with the Sun 15° or more up and
+/// GHI above 50 W/m², and how many there are.
+fn median_closure(w: &Weather, sim: &Simulation, sum: impl Fn(usize, f64) -> f64) -> (f64, usize) {
+    let mut r: Vec<f64> = (0..w.len())
+        .filter_map(|i| {
+            let z = sim.steps[i].apparent_zenith;
+            let den = sum(i, z.to_radians().cos());
+            (z < 75.0 && w.ghi[i] > 50.0 && den > 0.0 && den.is_finite()).then(|| w.ghi[i] / den)
+        })
+        .collect();
+    if r.is_empty() {
+        return (f64::NAN, 0);
+    }
+    r.sort_by(f64::total_cmp);
+    (r[r.len() / 2], r.len())
+}
+
+/// Refuses GHI, DNI and DHI that do not close (the median of GHI / (DNI·cos Z + DHI) over
+/// 100 or more daylight intervals beyond 1 ± [`CLOSURE`]): the transposition reads DNI and
+/// DHI, so columns swapped or a beam on the horizontal read as DNI would simulate another
+/// sky. The message names the mix-up whose closure comes nearest 1.
+fn refuse_open_closure(w: &Weather, sim: &Simulation, allow: bool) -> Result<(), SolarError> {
+    let (ratio, n) = median_closure(w, sim, |i, c| w.dni[i] * c + w.dhi[i]);
+    if allow || n < 100 || (ratio - 1.0).abs() <= CLOSURE {
+        return Ok(());
+    }
+    // how far from closing (∞ where it cannot be told)
+    let off = |r: f64| {
+        if r.is_finite() {
+            (r - 1.0).abs()
+        } else {
+            f64::INFINITY
+        }
+    };
+    let near = |r: f64| off(r) <= CLOSURE;
+    let (swapped, _) = median_closure(w, sim, |i, c| w.dhi[i] * c + w.dni[i]);
+    let (horizontal, _) = median_closure(w, sim, |i, _| w.dni[i] + w.dhi[i]);
+    let why = if near(swapped) && off(swapped) <= off(horizontal) {
+        format!("with dni and dhi swapped it is {swapped:.2}: are the columns swapped?")
+    } else if near(horizontal) {
+        format!(
+            "with dni read as the beam on the horizontal (DNI·cos Z) it is {horizontal:.2}: is it direct horizontal irradiance?"
+        )
+    } else {
+        "is each column the component it is named for, in W/m²?".into()
+    };
+    Err(SolarError::File {
+        path: w.path.clone(),
+        key: "dni".into(),
+        message: format!(
+            "ghi, dni and dhi do not close: the median of GHI / (DNI·cos Z + DHI) over {n} daylight intervals is {ratio:.2} (within 8 % of 1 for good measurements); {why} Give the right columns, or --allow-open-closure to simulate them as they are"
+        ),
+    })
+}
+
 /// Reads (phase `read`), checks, simulates (phase `simulate`) and writes (phase `write`).
 pub fn run(s: &Settings, span: &mut Span) -> Result<Report, SolarError> {
     let mut w = span.phase("read", |_| -> Result<Weather, SolarError> {
@@ -276,6 +339,7 @@ pub fn run(s: &Settings, span: &mut Span) -> Result<Report, SolarError> {
     }
     refuse_sunlight_at_night(&w, &sim)?;
     refuse_dim_ghi(&w, &sim)?;
+    refuse_open_closure(&w, &sim, s.allow_open_closure)?;
     let clock = clock_of(&w, &sim);
     let mut notes = clock_notes(&w, &clock, s.allow_clock_shift)?;
     let typical_year = matches!(s.weather, WeatherSource::File(_));
