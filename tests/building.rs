@@ -751,3 +751,53 @@ fn a_default_feature_that_follows_the_target_is_named() {
         serde_json::json!([])
     );
 }
+
+/// A Parquet table read a column at a time names the same close feature, with the same r,
+/// as the table read whole, also when rows with a missing value are dropped.
+#[test]
+fn a_close_feature_is_named_the_same_read_whole_or_by_columns() {
+    use terrawatt::table::{OutColumn, write_parquet_columns};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("two-outcomes.parquet");
+    let n = 2000;
+    let x = |i: usize| ((i * 37 + 11) % 101) as f64;
+    let y: Vec<f64> = (0..n).map(|i| 2.0 * x(i) + ((i * 13) % 7) as f64).collect();
+    let mut other: Vec<Option<f64>> = (0..n)
+        .map(|i| Some(0.5 * y[i] + ((i * 5) % 3) as f64))
+        .collect();
+    other[17] = None;
+    let real = |v: Vec<f64>| OutColumn::Real(v.into_iter().map(Some).collect());
+    write_parquet_columns(
+        &data,
+        vec![
+            (
+                "x".into(),
+                real((0..n).map(|i| ((i * 7) % 31) as f64).collect()),
+            ),
+            ("other".into(), OutColumn::Real(other)),
+            ("load".into(), real(y)),
+        ],
+    )
+    .unwrap();
+    let fit = |name: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--target",
+            "load",
+            "--model",
+            "gbm",
+            "--n-trees",
+            "5",
+            "--drop-missing",
+        ];
+        args.extend(extra);
+        fitted(&data, &dir.path().join(name), &args).0
+    };
+    let by_columns = fit("columns.json", &["--memory", "1GB"]);
+    let whole = fit("whole.json", &["--importance"]);
+    assert_eq!(by_columns["results"]["read"]["by_columns"], true);
+    let close = &by_columns["results"]["data"]["features_close_to_target"];
+    assert_eq!(close.as_array().unwrap().len(), 1, "{close}");
+    assert_eq!(close[0]["feature"], "other");
+    assert!(close[0]["r"].as_f64().unwrap() > 0.97, "{close}");
+    assert_eq!(by_columns["results"]["data"], whole["results"]["data"]);
+}

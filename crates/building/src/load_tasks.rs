@@ -50,19 +50,14 @@ pub struct Loaded {
 /// How closely a feature taken by default may follow the target (|Pearson's r|) before it
 /// is named as maybe another outcome: ENB2012's cooling load follows its heating load at
 /// 0.976, its closest building feature (overall height) at 0.889.
-pub const CLOSE_TO_TARGET: f64 = 0.95;
+pub const CLOSE_TO_TARGET: f64 = 0.97;
 
-/// Pearson's correlation of two columns; `None` without spread.
-fn correlation(a: ndarray::ArrayView1<'_, f64>, b: ndarray::ArrayView1<'_, f64>) -> Option<f64> {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.sum() / n, b.sum() / n);
-    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b.iter()) {
-        ab += (x - ma) * (y - mb);
-        aa += (x - ma) * (x - ma);
-        bb += (y - mb) * (y - mb);
-    }
-    (aa > 0.0 && bb > 0.0).then(|| ab / (aa * bb).sqrt())
+/// The features of `correlations` that follow the target at [`CLOSE_TO_TARGET`] or more.
+fn close_to_target(correlations: impl IntoIterator<Item = (String, f64)>) -> Vec<(String, f64)> {
+    correlations
+        .into_iter()
+        .filter(|(_, r)| r.abs() >= CLOSE_TO_TARGET)
+        .collect()
 }
 
 impl Data {
@@ -97,19 +92,17 @@ impl Loaded {
     pub fn notes(&self, t: &mut String) -> Value {
         let s = &self.sel;
         // features taken by default that follow the target closely: another outcome?
-        let close: Vec<(String, f64)> = match (&s.y, self.defaulted) {
-            (Some(y), true) => s
-                .features
-                .iter()
-                .enumerate()
-                .filter_map(|(j, f)| {
-                    let r = correlation(s.x.column(j), y.view())?;
-                    (r.abs() >= CLOSE_TO_TARGET).then(|| (f.clone(), r))
-                })
-                .collect(),
+        let close = match (&s.y, self.defaulted) {
+            (Some(y), true) => {
+                let y = y.to_vec();
+                close_to_target(s.features.iter().enumerate().filter_map(|(j, f)| {
+                    terrawatt_table::screen::correlation(&s.x.column(j).to_vec(), &y)
+                        .map(|r| (f.clone(), r))
+                }))
+            }
             _ => vec![],
         };
-        let mut v = Notes {
+        Notes {
             rows: s.rows.len(),
             rows_in_file: self.table.n_rows(),
             dropped_rows: s.dropped_rows,
@@ -117,22 +110,9 @@ impl Loaded {
             constant: &s.constant,
             features: &s.features,
             target: s.target.as_deref(),
+            close: &close,
         }
-        .write(t);
-        for (f, r) in &close {
-            let _ = writeln!(
-                t,
-                "note: feature '{f}' follows the target {} closely (r {r:.3}): another outcome measured with it, unknown when predicting? --exclude {f} if so",
-                s.target.as_deref().unwrap_or_default()
-            );
-        }
-        v["features_close_to_target"] = json!(
-            close
-                .iter()
-                .map(|(f, r)| json!({"feature": f, "r": r}))
-                .collect::<Vec<_>>()
-        );
-        v
+        .write(t)
     }
 }
 
@@ -145,6 +125,8 @@ struct Notes<'a> {
     constant: &'a [String],
     features: &'a [String],
     target: Option<&'a str>,
+    /// Features taken by default that follow the target closely, and their r.
+    close: &'a [(String, f64)],
 }
 
 impl Notes<'_> {
@@ -179,7 +161,15 @@ impl Notes<'_> {
                 self.constant.join(", ")
             );
         }
+        for (f, r) in self.close {
+            let _ = writeln!(
+                t,
+                "note: feature '{f}' follows the target {} closely (r {r:.3}): another outcome measured with it, unknown when predicting? --exclude {f} if so",
+                self.target.unwrap_or_default()
+            );
+        }
         json!({
+            "features_close_to_target": self.close.iter().map(|(f, r)| json!({"feature": f, "r": r})).collect::<Vec<_>>(),
             "rows": self.rows,
             "rows_in_file": self.rows_in_file,
             "dropped_rows": self.dropped_rows,
@@ -489,6 +479,11 @@ fn fit_by_columns(s: &FitSettings, span: &mut Span, target: String) -> Result<Fi
         constant: &sel.constant,
         features: &sel.features,
         target: Some(&target),
+        close: &if s.data.features.is_none() {
+            close_to_target(sel.correlations.iter().cloned())
+        } else {
+            vec![]
+        },
     }
     .write(&mut head);
     let y = sel.y.as_ref().expect("a target");

@@ -37,6 +37,9 @@ pub struct StreamedSelection {
     /// Columns with missing values and how many.
     pub missing: Vec<(String, usize)>,
     pub constant: Vec<String>,
+    /// Each kept feature's correlation with the target in the kept rows
+    /// ([`crate::screen::correlation`]), where there is a target.
+    pub correlations: Vec<(String, f64)>,
 }
 
 /// A Parquet file's columns, read on demand.
@@ -178,7 +181,7 @@ impl ParquetColumns {
             note(name, &v, &mut keep, &mut missing_at);
             chosen.push(name.clone());
             if missing_at.is_empty() {
-                given.offer(name, &v, sink);
+                given.offer(name, &v, sink, y.as_deref());
             }
         }
         if chosen.is_empty() {
@@ -216,14 +219,16 @@ impl ParquetColumns {
             // pass 2: the features again, in the kept rows
             sink.start(rows);
             given = Given::default();
+            let y_kept = y.as_ref().map(|y| kept(y.clone(), &keep));
             for name in &chosen {
                 let (v, _) = self.numeric(name)?;
-                given.offer(name, &kept(v, &keep), sink);
+                given.offer(name, &kept(v, &keep), sink, y_kept.as_deref());
             }
         }
         let Given {
             features: kept_features,
             constant,
+            correlations,
         } = given;
         if kept_features.is_empty() {
             return Err(TableError::Invalid {
@@ -243,6 +248,7 @@ impl ParquetColumns {
             dropped_rows: n - rows,
             missing,
             constant,
+            correlations,
         })
     }
 }
@@ -252,16 +258,21 @@ impl ParquetColumns {
 struct Given {
     features: Vec<String>,
     constant: Vec<String>,
+    correlations: Vec<(String, f64)>,
 }
 
 impl Given {
-    /// Gives the sink a feature's values, unless they are constant.
-    fn offer(&mut self, name: &str, values: &[f64], sink: &mut dyn ColumnSink) {
+    /// Gives the sink a feature's values, unless they are constant, and notes their
+    /// correlation with the target `y` (in the same rows).
+    fn offer(&mut self, name: &str, values: &[f64], sink: &mut dyn ColumnSink, y: Option<&[f64]>) {
         if is_constant(values.iter().copied()) {
             self.constant.push(name.to_string());
         } else {
             sink.push(values);
             self.features.push(name.to_string());
+            if let Some(r) = y.and_then(|y| crate::screen::correlation(values, y)) {
+                self.correlations.push((name.to_string(), r));
+            }
         }
     }
 }

@@ -96,6 +96,30 @@ pub fn cumulative(values: &[f64]) -> Option<(usize, usize)> {
     }
 }
 
+/// Pearson's correlation of two series over the positions where both are finite, summed in
+/// order (so a table read whole and one read a column at a time give the same bits);
+/// `None` under 3 such pairs or without spread.
+pub fn correlation(a: &[f64], b: &[f64]) -> Option<f64> {
+    let pairs = || {
+        a.iter()
+            .zip(b)
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+    };
+    let n = pairs().count();
+    if n < 3 {
+        return None;
+    }
+    let (sa, sb) = pairs().fold((0.0, 0.0), |(p, q), (x, y)| (p + x, q + y));
+    let (ma, mb) = (sa / n as f64, sb / n as f64);
+    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    for (x, y) in pairs() {
+        ab += (x - ma) * (y - mb);
+        aa += (x - ma) * (x - ma);
+        bb += (y - mb) * (y - mb);
+    }
+    (aa > 0.0 && bb > 0.0).then(|| ab / (aa * bb).sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
