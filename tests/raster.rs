@@ -1394,3 +1394,129 @@ fn an_index_of_landsat_c2_digital_numbers_needs_their_offset() {
     assert!(stderr(&o).contains("carry an offset"), "{}", stderr(&o));
     assert!(!change.exists());
 }
+
+/// Norcia's dates named and written as Sentinel-2 products from processing baseline 04.00
+/// (2022 and 2023, +1,000): `raster index` of one, and `raster change` of both, read
+/// without an offset are refused (their darkest values are 1,350 and more); with
+/// `--s2-offset subtract` they equal the index and the change of the dates as they are.
+/// The same files named for 2016 and 2017 pass.
+#[test]
+fn sentinel2_products_from_2022_keep_no_offset_unnoticed() {
+    let Some(data) = common::reference_data("raster/oscd_norcia") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let shifted = |date: &str, name: &str, band: &str| {
+        let p = dir.path().join(format!("S2B_MSIL2A_{name}_{band}.tif"));
+        support::copy_with(&norcia_band(&data.join(date), band), &p, |x| x + 1000.0);
+        p
+    };
+    let (r1, n1) = (
+        shifted("imgs_1", "20220601", "B04"),
+        shifted("imgs_1", "20220601", "B08"),
+    );
+    let (r2, n2) = (
+        shifted("imgs_2", "20230915", "B04"),
+        shifted("imgs_2", "20230915", "B08"),
+    );
+    let out = |n: &str| dir.path().join(n);
+    let index = |red: &Path, nir: &Path, o: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "raster",
+            "index",
+            "--index",
+            "ndvi",
+            "--red",
+            s(red),
+            "--nir",
+            s(nir),
+            "--out",
+            s(o),
+        ];
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    support::refused(
+        &index(&r2, &n2, &out("refused.tif"), &[]),
+        &out("refused.tif"),
+        &[
+            "a Sentinel-2 product of 2023-09-15 (by its name)",
+            "the +1,000 is still in them",
+            "--s2-offset subtract",
+        ],
+    );
+    let o = index(
+        &r2,
+        &n2,
+        &out("subtracted.tif"),
+        &["--s2-offset", "subtract"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (r, n) = (
+        norcia_band(&data.join("imgs_2"), "B04"),
+        norcia_band(&data.join("imgs_2"), "B08"),
+    );
+    let o = index(&r, &n, &out("plain.tif"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let same = |a: &Path, b: &Path| {
+        for (x, y) in support::band_values(a, 1)
+            .iter()
+            .zip(support::band_values(b, 1))
+        {
+            assert!(
+                (x.is_nan() && y.is_nan()) || (x - y).abs() < 1e-5,
+                "{x} against {y}"
+            );
+        }
+    };
+    same(&out("subtracted.tif"), &out("plain.tif"));
+    let o = index(
+        &r2,
+        &n2,
+        &out("offset.tif"),
+        &["--scale", "0.0001", "--offset", "-0.1"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // both dates from 2022 on, in a change
+    let change = |before: (&Path, &Path), after: (&Path, &Path), o: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "raster",
+            "change",
+            "--index",
+            "ndvi",
+            "--before-red",
+            s(before.0),
+            "--before-nir",
+            s(before.1),
+            "--after-red",
+            s(after.0),
+            "--after-nir",
+            s(after.1),
+            "--threshold",
+            "-0.1",
+            "--out",
+            s(o),
+        ];
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    support::refused(
+        &change((&r1, &n1), (&r2, &n2), &out("c-refused.tif"), &[]),
+        &out("c-refused.tif"),
+        &["the before image: a Sentinel-2 product of 2022-06-01"],
+    );
+    let o = change(
+        (&r1, &n1),
+        (&r2, &n2),
+        &out("c-subtracted.tif"),
+        &["--s2-offset", "subtract"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (r0, n0) = (
+        norcia_band(&data.join("imgs_1"), "B04"),
+        norcia_band(&data.join("imgs_1"), "B08"),
+    );
+    let o = change((&r0, &n0), (&r, &n), &out("c-plain.tif"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    same(&out("c-subtracted.tif"), &out("c-plain.tif"));
+}

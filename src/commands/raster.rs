@@ -993,6 +993,13 @@ pub struct IndexArgs {
     /// ndvi, nbr, ndmi, ndwi, evi or savi.
     #[arg(long, value_parser = one_of::<Index>(Index::NAMES), conflicts_with = "expr", help_heading = "Inputs")]
     pub index: Option<Index>,
+    /// Sentinel-2's +1,000 from processing baseline 04.00, for a Sentinel-2 product dated
+    /// (by its file name) 25 January 2022 or later.
+    ///
+    /// check: refused when read without an offset and its darkest values are 900 or more
+    /// (the +1,000 left in); subtract: 1,000 taken off; keep: read as it is.
+    #[arg(long, default_value = "check", value_parser = one_of::<BaselineOffset>(BaselineOffset::NAMES), help_heading = "Processing", hide_short_help = true)]
+    pub s2_offset: BaselineOffset,
     /// A band-math expression, e.g. "(b8-b4)/(b8+b4)"; names are --band NAME=FILE, or bN
     /// for band N of --input.
     #[arg(long, help_heading = "Inputs")]
@@ -1422,6 +1429,7 @@ impl IndexArgs {
                 files,
             },
             raster: self.common.options()?,
+            s2_offset: self.s2_offset,
         })
     }
 }

@@ -126,10 +126,69 @@ fn date_of(specs: &[BandSpec]) -> Option<chrono::NaiveDate> {
     })
 }
 
+/// Whether a band file's name makes it Sentinel-2 (`S2`, `MSI`, `Sentinel` in it).
+fn sentinel2_name(specs: &[BandSpec]) -> bool {
+    specs.iter().any(|s| {
+        s.path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| {
+                let n = n.to_ascii_uppercase();
+                n.contains("S2") || n.contains("MSI") || n.contains("SENTINEL")
+            })
+    })
+}
+
+/// One date's bands as Sentinel-2 from processing baseline 04.00 on (by a Sentinel-2 file
+/// name dated 25 January 2022 or later): under `subtract`, 1,000 taken off its digital
+/// numbers (returns true); under `check`, refused when read without an offset and its
+/// floor is 900 or more, the +1,000 left in ([`baseline::LEAST_FLOOR`]).
+pub(crate) fn dated_offset(
+    index: Index,
+    specs: &mut [BandSpec],
+    mask: Option<&(BandSpec, MaskKind)>,
+    how: BaselineOffset,
+    which: &str,
+) -> Result<bool> {
+    let Some(date) = date_of(specs).filter(|d| *d >= baseline::first_day()) else {
+        return Ok(false);
+    };
+    if how == BaselineOffset::Keep || !sentinel2_name(specs) {
+        return Ok(false);
+    }
+    if how == BaselineOffset::Subtract {
+        for spec in specs.iter_mut() {
+            let b = Band::open(spec)?;
+            spec.scale = Some(b.scale);
+            spec.offset = Some(b.offset - baseline::OFFSET_DN * b.scale);
+        }
+        return Ok(true);
+    }
+    let mut unshifted = true;
+    for spec in specs.iter() {
+        unshifted &= Band::open(spec)?.offset == 0.0;
+    }
+    if unshifted
+        && let Some(floor) = floor_of(specs, mask)?
+        && floor >= baseline::LEAST_FLOOR
+    {
+        return Err(RasterError::Input {
+            path: specs[0].path.display().to_string(),
+            message: format!(
+                "{which}a Sentinel-2 product of {date} (by its name), when processing baseline 04.00 stores 10,000·ρ + 1,000, read without an offset, and its darkest values (1st percentile of the darker of {}) are {floor:.0}: the +1,000 is still in them, and {} of them is not the surface's. Give --s2-offset subtract (or --offset -0.1 with --scale 0.0001), or --s2-offset keep if it is already taken off",
+                Formula::Index(index).roles().join(" and "),
+                index.name().to_uppercase()
+            ),
+        });
+    }
+    Ok(false)
+}
+
 /// An index's pair checked for Sentinel-2's +1,000 of processing baseline 04.00
-/// ([`crate::baseline`]), when the files' names date the pair on both sides of 25 January
-/// 2022: the later date's floor above the earlier's by about 1,000 is refused under
-/// `check`. Under `subtract`, 1,000 is taken off the bands of the date from that day on.
+/// ([`crate::baseline`]). A pair whose files' names date it on both sides of 25 January
+/// 2022, with the later date's floor above the earlier's by about 1,000, is refused under
+/// `check`; each date from that day on is then held to [`dated_offset`]. Under `subtract`,
+/// 1,000 is taken off the bands of the dates from that day on (none: refused).
 fn baseline_offset(
     index: Index,
     (mut before, mut after): (Vec<BandSpec>, Vec<BandSpec>),
@@ -144,44 +203,35 @@ fn baseline_offset(
         Some((b, a)) if a < first && b >= first => Some(("before", "after")),
         _ => None,
     };
-    let Some((has, other)) = later else {
-        if how == BaselineOffset::Subtract {
+    if how == BaselineOffset::Check
+        && let Some((has, other)) = later
+    {
+        let (fb, fa) = (floor_of(&before, masks[0])?, floor_of(&after, masks[1])?);
+        if let Some((high, low)) = if has == "after" {
+            fa.zip(fb)
+        } else {
+            fb.zip(fa)
+        } && baseline::is_offset(low, high)
+        {
             return Err(RasterError::Invalid(format!(
-                "--s2-offset subtract takes Sentinel-2's 1,000 off the date from 25 January 2022 on, and the files' names {}: leave --s2-offset out",
-                match dates {
-                    Some((b, a)) => format!("date the pair {b} and {a}"),
-                    None => "do not date both images (YYYYMMDD)".into(),
-                }
+                "the darkest values (1st percentile of the darker of {}) are {high:.0} in the {has} image (from 25 January 2022 on, by its name) and {low:.0} in the {other}: Sentinel-2's processing baseline 04.00 adds 1,000 to the digital numbers from that day, and {} would change everywhere. Give --s2-offset subtract to take it off the {has} image, or --s2-offset keep to read both as they are",
+                Formula::Index(index).roles().join(" and "),
+                index.name().to_uppercase()
             )));
         }
-        return Ok((before, after));
-    };
-    let is_after = has == "after";
-    match how {
-        BaselineOffset::Check => {
-            let (fb, fa) = (floor_of(&before, masks[0])?, floor_of(&after, masks[1])?);
-            if let Some((high, low)) = if is_after { fa.zip(fb) } else { fb.zip(fa) }
-                && baseline::is_offset(low, high)
-            {
-                return Err(RasterError::Invalid(format!(
-                    "the darkest values (1st percentile of the darker of {}) are {high:.0} in the {has} image (from 25 January 2022 on, by its name) and {low:.0} in the {other}: Sentinel-2's processing baseline 04.00 adds 1,000 to the digital numbers from that day, and {} would change everywhere. Give --s2-offset subtract to take it off the {has} image, or --s2-offset keep to read both as they are",
-                    Formula::Index(index).roles().join(" and "),
-                    index.name().to_uppercase()
-                )));
-            }
-            Ok((before, after))
-        }
-        BaselineOffset::Subtract => {
-            let side = if is_after { &mut after } else { &mut before };
-            for spec in side.iter_mut() {
-                let b = Band::open(spec)?;
-                spec.scale = Some(b.scale);
-                spec.offset = Some(b.offset - baseline::OFFSET_DN * b.scale);
-            }
-            Ok((before, after))
-        }
-        BaselineOffset::Keep => Ok((before, after)),
     }
+    let b = dated_offset(index, &mut before, masks[0], how, "the before image: ")?;
+    let a = dated_offset(index, &mut after, masks[1], how, "the after image: ")?;
+    if how == BaselineOffset::Subtract && !a && !b {
+        return Err(RasterError::Invalid(format!(
+            "--s2-offset subtract takes Sentinel-2's 1,000 off the dates from 25 January 2022 on, and the files' names {}: leave --s2-offset out",
+            match dates {
+                Some((b, a)) => format!("date the pair {b} and {a}"),
+                None => "do not date both images (YYYYMMDD)".into(),
+            }
+        )));
+    }
+    Ok((before, after))
 }
 
 /// Refuses the same bands of the same files as both dates (the same file under two paths

@@ -7,6 +7,7 @@ use serde::Serialize;
 use terrawatt_meter::{FunctionalUnit, Span};
 
 use super::{BandSource, Files, Progress, RasterOptions, RasterTask, TaskResults, unique};
+use crate::baseline::BaselineOffset;
 use crate::grid::Grid;
 use crate::index::{self, Formula};
 use crate::mask::NodataRule;
@@ -21,6 +22,9 @@ pub struct IndexTask {
     pub formula: Formula,
     pub bands: BandSource,
     pub raster: RasterOptions,
+    /// Sentinel-2's +1,000 from processing baseline 04.00, for an index of a Sentinel-2
+    /// product dated (by its name) from 25 January 2022 on: checked, subtracted or kept.
+    pub s2_offset: BaselineOffset,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -32,9 +36,18 @@ pub struct IndexResults {
 impl IndexTask {
     /// The band of each of the formula's roles.
     fn specs(&self) -> Result<Vec<BandSpec>> {
-        let specs = self.bands.specs(&self.formula.roles(), "", &self.raster)?;
+        let mut specs = self.bands.specs(&self.formula.roles(), "", &self.raster)?;
         if specs.is_empty() {
             return Err(RasterError::Invalid("no input bands".into()));
+        }
+        if let Formula::Index(index) = self.formula {
+            let subtracted =
+                super::change::dated_offset(index, &mut specs, None, self.s2_offset, "")?;
+            if self.s2_offset == BaselineOffset::Subtract && !subtracted {
+                return Err(RasterError::Invalid(
+                    "--s2-offset subtract takes Sentinel-2's 1,000 off a product dated (by its file name) 25 January 2022 or later, and the bands' names do not date them so: leave --s2-offset out".into(),
+                ));
+            }
         }
         Ok(specs)
     }
