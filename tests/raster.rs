@@ -1458,6 +1458,12 @@ fn sentinel2_products_from_2022_keep_no_offset_unnoticed() {
     );
     let o = index(&r, &n, &out("plain.tif"), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // the real product, of 2017: nothing to subtract
+    support::refused(
+        &index(&r, &n, &out("x.tif"), &["--s2-offset", "subtract"]),
+        &out("x.tif"),
+        &["the bands' names do not date them so"],
+    );
     let same = |a: &Path, b: &Path| {
         for (x, y) in support::band_values(a, 1)
             .iter()
