@@ -26,6 +26,24 @@ fn norcia_band(dir: &Path, band: &str) -> PathBuf {
         .unwrap()
 }
 
+/// `raster index --index ndvi` of `red` and `nir` into `out`, with `extra`.
+fn ndvi_index(red: &Path, nir: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut a = vec![
+        "raster",
+        "index",
+        "--index",
+        "ndvi",
+        "--red",
+        s(red),
+        "--nir",
+        s(nir),
+        "--out",
+        s(out),
+    ];
+    a.extend_from_slice(extra);
+    terrawatt(&a)
+}
+
 #[test]
 fn change_with_cloud_masks_and_a_minimum_mapping_unit() {
     let Some(data) = common::reference_data("raster") else {
@@ -1324,22 +1342,7 @@ fn an_index_of_landsat_c2_digital_numbers_needs_their_offset() {
     let (red, nir) = (landsat("20170503", "B04"), landsat("20170503", "B08"));
     let (red2, nir2) = (landsat("20170722", "B04"), landsat("20170722", "B08"));
     let out = dir.path().join("ndvi.tif");
-    let index = |red: &Path, nir: &Path, out: &Path, extra: &[&str]| {
-        let mut a = vec![
-            "raster",
-            "index",
-            "--index",
-            "ndvi",
-            "--red",
-            s(red),
-            "--nir",
-            s(nir),
-            "--out",
-            s(out),
-        ];
-        a.extend_from_slice(extra);
-        terrawatt(&a)
-    };
+    let index = ndvi_index;
     support::refused(
         &index(&red, &nir, &out, &[]),
         &out,
@@ -1420,22 +1423,7 @@ fn sentinel2_products_from_2022_keep_no_offset_unnoticed() {
         shifted("imgs_2", "20230915", "B08"),
     );
     let out = |n: &str| dir.path().join(n);
-    let index = |red: &Path, nir: &Path, o: &Path, extra: &[&str]| {
-        let mut a = vec![
-            "raster",
-            "index",
-            "--index",
-            "ndvi",
-            "--red",
-            s(red),
-            "--nir",
-            s(nir),
-            "--out",
-            s(o),
-        ];
-        a.extend_from_slice(extra);
-        terrawatt(&a)
-    };
+    let index = ndvi_index;
     support::refused(
         &index(&r2, &n2, &out("refused.tif"), &[]),
         &out("refused.tif"),

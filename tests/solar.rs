@@ -207,6 +207,32 @@ fn simulate(report: Option<&Path>, weather: &Path, system: &Path, extra: &[&str]
     terrawatt(&a)
 }
 
+/// `solar simulate` of the PSM3 sample (or a table like it, `weather`) as a table at NREL's
+/// Golden site, its clock in `tz`, with the system `sys` and `extra`.
+fn psm3_table(weather: &Path, tz: &str, sys: &Path, extra: &[&str]) -> std::process::Output {
+    let mut a = vec![
+        "solar",
+        "simulate",
+        "--table",
+        "--weather",
+        s(weather),
+        "--tz",
+        tz,
+        "--label",
+        "centre",
+        "--system",
+        s(sys),
+        "--lat",
+        "39.74",
+        "--lon",
+        "-105.18",
+        "--elevation",
+        "1829",
+    ];
+    a.extend_from_slice(extra);
+    terrawatt(&a)
+}
+
 fn system_file(dir: &Path, text: &str) -> std::path::PathBuf {
     let p = dir.join("system.toml");
     std::fs::write(&p, text).unwrap();
@@ -756,29 +782,7 @@ fn sunlight_at_night_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let sys = system_file(dir.path(), "[array]\nkwp = 4.0\ntilt = 30\nazimuth = 180\n");
     let psm3 = data.join("test_psm3_2017.csv");
-    let run_with = |extra: &[&str], tz: &str| {
-        let mut a = vec![
-            "solar",
-            "simulate",
-            "--table",
-            "--weather",
-            s(&psm3),
-            "--tz",
-            tz,
-            "--label",
-            "centre",
-            "--system",
-            s(&sys),
-            "--lat",
-            "39.74",
-            "--lon",
-            "-105.18",
-            "--elevation",
-            "1829",
-        ];
-        a.extend_from_slice(extra);
-        terrawatt(&a)
-    };
+    let run_with = |extra: &[&str], tz: &str| psm3_table(&psm3, tz, &sys, extra);
     let run = |tz: &str| run_with(&[], tz);
     let o = run("Etc/GMT-7");
     assert!(!o.status.success());
@@ -848,29 +852,7 @@ fn irradiance_that_does_not_close_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let sys = system_file(dir.path(), "[array]\nkwp = 4.0\ntilt = 30\nazimuth = 180\n");
     let psm3 = data.join("test_psm3_2017.csv");
-    let run = |weather: &Path, extra: &[&str]| {
-        let mut a = vec![
-            "solar",
-            "simulate",
-            "--table",
-            "--weather",
-            s(weather),
-            "--tz",
-            "Etc/GMT+7",
-            "--label",
-            "centre",
-            "--system",
-            s(&sys),
-            "--lat",
-            "39.74",
-            "--lon",
-            "-105.18",
-            "--elevation",
-            "1829",
-        ];
-        a.extend_from_slice(extra);
-        terrawatt(&a)
-    };
+    let run = |weather: &Path, extra: &[&str]| psm3_table(weather, "Etc/GMT+7", &sys, extra);
     let o = run(&psm3, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let swapped = ["--column", "dni=DHI", "--column", "dhi=DNI"];
