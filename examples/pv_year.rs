@@ -33,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         allow_partial: false,
         allow_clock_shift: false,
         allow_open_closure: false,
+        allow_dim_sky: false,
         out: None, // or Some(path): every interval as CSV
     };
     let meter = Meter::detect(&MeterConfig::default())?;

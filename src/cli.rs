@@ -1076,6 +1076,11 @@ pub struct SolarSimulateArgs {
     /// beyond 1 ± 15 %: columns swapped?) instead of refusing them.
     #[arg(long, help_heading = "Weather", hide_short_help = true)]
     pub allow_open_closure: bool,
+    /// Simulate GHI whose clearest days stay under 70 % of the clear sky for three months
+    /// or more (nine days in ten: Wh/m² per 30 minutes?) instead of refusing it: a sky
+    /// dimmed by smoke or haze for that long.
+    #[arg(long, help_heading = "Weather", hide_short_help = true)]
+    pub allow_dim_sky: bool,
     /// CSV of the intervals.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub out: Option<PathBuf>,

@@ -198,6 +198,7 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &crate::cli::SolarSimulateArgs) 
         allow_partial: a.allow_partial,
         allow_clock_shift: a.allow_clock_shift,
         allow_open_closure: a.allow_open_closure,
+        allow_dim_sky: a.allow_dim_sky,
         out: a.out.clone(),
     };
     let r = sim::run(&settings, span)?;

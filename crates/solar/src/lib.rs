@@ -45,6 +45,7 @@
 //!     allow_partial: false,
 //!     allow_clock_shift: false,
 //!     allow_open_closure: false,
+//!     allow_dim_sky: false,
 //!     out: None, // Some(path) writes every interval (CSV)
 //! };
 //! let meter = Meter::detect(&MeterConfig::model_only())?;
