@@ -1098,7 +1098,8 @@ fn forecasts_stay_within_the_series_range() {
 /// the spring-forward hour already refuses it), the irradiance runs 7 h late against the
 /// power and is refused, naming `--weather-tz`; with `--weather-tz UTC` it is read right
 /// and the backtest runs, and `--allow-weather-shift` takes it as stamped. The PSM3 file as
-/// it is passes the check.
+/// it is passes the check. Its air temperature alone is refused too, by the hour its daily
+/// cycle peaks.
 #[test]
 fn weather_on_another_clock_is_refused() {
     let Some(data) = common::reference_data("solar") else {
@@ -1109,15 +1110,16 @@ fn weather_on_another_clock_is_refused() {
     let table = terrawatt::table::Table::read(&psm3).unwrap();
     let times = table.datetimes("index").unwrap().unwrap();
     let (ghi, _) = table.numeric("ghi").unwrap();
-    let mut text = String::from("time,ghi\n");
-    for (t, g) in times.millis.iter().zip(&ghi) {
+    let (temp, _) = table.numeric("temp_air").unwrap();
+    let mut text = String::from("time,ghi,temp_air\n");
+    for ((t, g), c) in times.millis.iter().zip(&ghi).zip(&temp) {
         let utc = chrono::DateTime::from_timestamp_millis(t.unwrap()).unwrap();
-        text.push_str(&format!("{},{g}\n", utc.format("%Y-%m-%dT%H:%M:%S")));
+        text.push_str(&format!("{},{g},{c}\n", utc.format("%Y-%m-%dT%H:%M:%S")));
     }
     let naive = dir.path().join("psm3-utc.csv");
     std::fs::write(&naive, text).unwrap();
     let out = dir.path().join("f.csv");
-    let run = |weather: &Path, extra: &[&str]| {
+    let run_with = |weather: &Path, columns: &str, extra: &[&str]| {
         let mut a = pvdaq_args(&data);
         a.extend(strings(&[
             "--start",
@@ -1127,13 +1129,14 @@ fn weather_on_another_clock_is_refused() {
             "--weather",
             s(weather),
             "--weather-columns",
-            "ghi",
+            columns,
             "--out",
             s(&out),
         ]));
         a.extend(strings(extra));
         terrawatt_strings(&a)
     };
+    let run = |weather: &Path, extra: &[&str]| run_with(weather, "ghi", extra);
     let o = run(&naive, &["--tz", "America/Phoenix"]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
@@ -1154,4 +1157,27 @@ fn weather_on_another_clock_is_refused() {
         &["--tz", "America/Phoenix", "--allow-weather-shift"],
     );
     assert!(o.status.success(), "{}", stderr(&o));
+    // temperature alone, judged by the hour its daily cycle peaks: PSM3's (MERRA-2) at
+    // noon solar time, read 7 h late at 19:00
+    std::fs::remove_file(&out).unwrap();
+    let o = run_with(&naive, "temp_air", &["--tz", "America/Phoenix"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("psm3-utc.csv")
+            && e.contains("column 'temp_air'")
+            && e.contains("peaks at 19:00 local solar time")
+            && e.contains("3–7 h late")
+            && e.contains("--weather-tz"),
+        "{e}"
+    );
+    assert!(!out.exists());
+    for extra in [
+        &["--tz", "America/Phoenix", "--weather-tz", "UTC"][..],
+        &["--weather-time-column", "index"],
+    ] {
+        let w = if extra.len() == 2 { &psm3 } else { &naive };
+        let o = run_with(w, "temp_air", extra);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
 }

@@ -448,8 +448,8 @@ fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
 /// Refuses an irradiance column (by its name: `ghi`, `poa`, `ssrd`, …) or the wind column
 /// that the target follows best 2 h or more off its stamps, within ±12 h, by 0.1 or more
 /// in correlation: a clock in another zone (naive UTC stamps read in `--tz`'s), which
-/// hands the model the weather of other hours. Temperature and other columns lag the Sun
-/// by nature and are not judged.
+/// hands the model the weather of other hours. Temperature lags the Sun by nature: at a PV
+/// site it is judged by the hour its daily cycle peaks ([`refuse_shifted_temperature`]).
 fn refuse_shifted_weather(s: &DataSettings, series: &Series, x: &Exogenous) -> Result<()> {
     if s.allow_weather_shift {
         return Ok(());
@@ -460,6 +460,9 @@ fn refuse_shifted_weather(s: &DataSettings, series: &Series, x: &Exogenous) -> R
         let lower = name.to_lowercase();
         let wind = s.wind_column.as_deref() == Some(name.as_str());
         if !wind && !IRRADIANCE_WORDS.iter().any(|w| lower.contains(w)) {
+            if let Some(site) = &s.site {
+                refuse_shifted_temperature(s, site.longitude, x, c)?;
+            }
             continue;
         }
         let r_at = |k: i64| {
@@ -493,6 +496,82 @@ fn refuse_shifted_weather(s: &DataSettings, series: &Series, x: &Exogenous) -> R
         }
     }
     Ok(())
+}
+
+/// The solar hours (local, by the longitude) in which the mean daily cycle of an air
+/// temperature may peak: stations see it from 13:00 to 16:00, coasts and reanalyses
+/// earlier (PSM3's at system 50, from MERRA-2, at noon in every season); outside
+/// 10:00–19:00 the stamps are on another clock.
+pub const TEMPERATURE_PEAK_HOURS: std::ops::RangeInclusive<usize> = 10..=18;
+
+/// The least swing (°C or K) of the mean daily cycle that [`TEMPERATURE_PEAK_HOURS`]
+/// judges: under it (an overcast, polar or maritime month) the peak hour means little.
+pub const TEMPERATURE_CYCLE: f64 = 3.0;
+
+/// Refuses an air-temperature column (by its name: `temp…`, `t2m`, `tas`; not a dew
+/// point) whose mean daily cycle, over three days or more, swings by
+/// [`TEMPERATURE_CYCLE`] or more and peaks outside [`TEMPERATURE_PEAK_HOURS`] of the
+/// site's solar day: naive UTC stamps read in `--tz`'s zone, five hours or more off.
+fn refuse_shifted_temperature(
+    s: &DataSettings,
+    longitude: f64,
+    x: &Exogenous,
+    c: usize,
+) -> Result<()> {
+    let lower = x.names[c].to_lowercase();
+    let air = lower.contains("temp") || lower == "t2m" || lower == "tas" || lower == "t_air";
+    if !air || lower.contains("dew") || lower.contains("wet") {
+        return Ok(());
+    }
+    let solar = (longitude / 15.0 * 3600.0).round() as i64;
+    let (mut sum, mut count) = ([0.0f64; 24], [0usize; 24]);
+    for (&t, &v) in x.times.iter().zip(&x.columns[c]) {
+        if v.is_finite() {
+            let h = ((t + x.shift + solar).rem_euclid(86_400) / 3600) as usize;
+            sum[h] += v;
+            count[h] += 1;
+        }
+    }
+    if count.iter().any(|&n| n < 3) {
+        return Ok(());
+    }
+    let mean: Vec<f64> = (0..24).map(|h| sum[h] / count[h] as f64).collect();
+    let peak = (0..24)
+        .max_by(|&a, &b| mean[a].total_cmp(&mean[b]))
+        .unwrap_or(0);
+    let swing = mean[peak] - mean.iter().copied().fold(f64::INFINITY, f64::min);
+    if swing < TEMPERATURE_CYCLE || TEMPERATURE_PEAK_HOURS.contains(&peak) {
+        return Ok(());
+    }
+    let finite = || {
+        x.times
+            .iter()
+            .zip(&x.columns[c])
+            .filter(|p| p.1.is_finite())
+    };
+    let days = match (finite().next(), finite().last()) {
+        (Some(a), Some(b)) => (b.0 - a.0) / 86_400 + 1,
+        _ => 0,
+    };
+    // against 12:00–16:00 (reanalyses such as PSM3's peak at noon, stations later), on a
+    // 24-hour circle
+    let off = |norm: i64| (peak as i64 - norm + 36).rem_euclid(24) - 12;
+    let (a, b) = (off(16), off(12));
+    let (near, far, way) = if b > 0 {
+        (a.max(1), b, "late")
+    } else {
+        ((-b).max(1), -a, "early")
+    };
+    Err(ForecastError::Invalid {
+        path: s
+            .weather
+            .as_ref()
+            .map_or(String::new(), |p| p.display().to_string()),
+        message: format!(
+            "column '{}': its mean daily cycle ({swing:.1} degrees over {} days) peaks at {peak:02}:00 local solar time, where air is warmest from noon to 16:00: its stamps run {near}–{far} h {way} (naive UTC stamps read in --tz's zone, or another zone's?). Give the weather's zone with --weather-tz (e.g. UTC), or --allow-weather-shift to use it as stamped",
+            x.names[c], days,
+        ),
+    })
 }
 
 /// Refuses a weather column that is the target itself: equal to it, or to it times a
