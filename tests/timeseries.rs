@@ -1234,7 +1234,15 @@ fn same_breaks(
 /// baseline stores them: as they are before 25 January 2022, DN + 1,000 in B04 and B08
 /// after (SCL as it is). Returns the folder.
 fn across_baseline(data: &Path, dir: &Path, offset: bool) -> std::path::PathBuf {
-    let out = dir.join(if offset { "with-offset" } else { "plain" });
+    baseline_dates(data, dir, offset, 6)
+}
+
+/// [`across_baseline`] with the first `early` dates in 2021 (none: all in 2022).
+fn baseline_dates(data: &Path, dir: &Path, offset: bool, early: usize) -> std::path::PathBuf {
+    let out = dir.join(format!(
+        "{}-{early}",
+        if offset { "with-offset" } else { "plain" }
+    ));
     std::fs::create_dir_all(&out).unwrap();
     let mut names: Vec<String> = std::fs::read_dir(data)
         .unwrap()
@@ -1249,7 +1257,7 @@ fn across_baseline(data: &Path, dir: &Path, offset: bool) -> std::path::PathBuf 
     dates.dedup();
     for n in &names {
         let d = n.split('_').nth(2).unwrap();
-        let later = dates.iter().position(|x| x == d).unwrap() >= 6;
+        let later = dates.iter().position(|x| x == d).unwrap() >= early;
         let year = if later { "2022" } else { "2021" };
         let target = out.join(n.replace(d, &format!("{year}{}", &d[4..])));
         if offset && later && !n.ends_with("_SCL.tif") {
@@ -1332,6 +1340,61 @@ fn a_folder_stack_across_sentinel2_baseline_0400() {
     assert!(k > 5 * w, "{k} against {w}");
     let (k, w) = (mean(&kept[1]), mean(&want[1]));
     assert!(k < w - 0.03, "{k} against {w}");
+}
+
+/// A folder stack of Sentinel-2 dates all from 25 January 2022 on, read without an offset
+/// while they carry the +1,000, is refused (the darkest date's floor is 1,901 where the
+/// real dates' is 901); `--s2-offset subtract` gives the breaks of the dates as they are,
+/// which pass the check, and `keep` reads them as stored.
+#[test]
+fn a_folder_stack_after_sentinel2_baseline_0400() {
+    let Some(data) = common::reference_data("raster/mapme_vegetation/s2a") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (shifted, plain) = (
+        baseline_dates(&data, tmp.path(), true, 0),
+        baseline_dates(&data, tmp.path(), false, 0),
+    );
+    let mut monitor = S2_MONITOR;
+    monitor[1] = "2022-07-01";
+    let run = |stack: &Path, out: &Path, extra: &[&str]| {
+        let mut a = vec!["--scale", "0.0001", "--no-trend"];
+        a.extend_from_slice(extra);
+        s2_breaks_from(stack, "ndvi", out, monitor, &a)
+    };
+    let out = |name: &str| tmp.path().join(name);
+    support::refused(
+        &run(&shifted, &out("refused.tif"), &[]),
+        &out("refused.tif"),
+        &[
+            "its 11 dates are Sentinel-2",
+            "are 1901",
+            "--s2-offset subtract",
+        ],
+    );
+    for (stack, name, extra) in [
+        (&plain, "plain.tif", &[][..]),
+        (&shifted, "subtracted.tif", &["--s2-offset", "subtract"]),
+        (&shifted, "offset.tif", &["--offset", "-0.1"]),
+        (&shifted, "kept.tif", &["--s2-offset", "keep"]),
+    ] {
+        let o = run(stack, &out(name), extra);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+    }
+    let (want, got, given) = (
+        support::band_values(&out("plain.tif"), 1),
+        support::band_values(&out("subtracted.tif"), 1),
+        support::band_values(&out("offset.tif"), 1),
+    );
+    assert!(want.iter().filter(|v| v.is_finite()).count() > 100);
+    for g in [&got, &given] {
+        assert!(
+            g.iter().zip(&want).all(
+                |(x, y)| (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-4 * y.abs().max(1.0)
+            )
+        );
+    }
 }
 
 /// A folder stack of mapme.vegetation's dates written as Landsat Collection 2 Level-2

@@ -216,6 +216,21 @@ pub fn is_offset(earlier: f64, later: f64) -> bool {
 /// The least floor of a date with the offset, in digital numbers.
 pub const LEAST_FLOOR: f64 = 900.0;
 
+/// The floor that every date of a stack dated wholly from the change of baseline on
+/// reaches when the offset is left in: 1,000 + 10,000·ρ of its darkest surface. Without
+/// the offset, every date's darkest percent would have to reflect 10 % or more in the
+/// darker band; mapme.vegetation's dry-season savanna, the brightest scene of the
+/// reference data, has its darkest date at 901.
+pub const STACK_FLOOR: f64 = 1000.0;
+
+/// Whether a file's name makes it Sentinel-2 (`S2`, `MSI` or `Sentinel` in it).
+pub fn sentinel2_named(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        let n = n.to_ascii_uppercase();
+        n.contains("S2") || n.contains("MSI") || n.contains("SENTINEL")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

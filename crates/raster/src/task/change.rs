@@ -126,17 +126,9 @@ fn date_of(specs: &[BandSpec]) -> Option<chrono::NaiveDate> {
     })
 }
 
-/// Whether a band file's name makes it Sentinel-2 (`S2`, `MSI`, `Sentinel` in it).
+/// Whether a band file's name makes it Sentinel-2 ([`baseline::sentinel2_named`]).
 fn sentinel2_name(specs: &[BandSpec]) -> bool {
-    specs.iter().any(|s| {
-        s.path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| {
-                let n = n.to_ascii_uppercase();
-                n.contains("S2") || n.contains("MSI") || n.contains("SENTINEL")
-            })
-    })
+    specs.iter().any(|s| baseline::sentinel2_named(&s.path))
 }
 
 /// One date's bands as Sentinel-2 from processing baseline 04.00 on (by a Sentinel-2 file

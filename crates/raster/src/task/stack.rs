@@ -1287,6 +1287,36 @@ impl StackInput {
                 ),
             ));
         }
+        // dated wholly from that day on, Sentinel-2 by name, read without an offset
+        let unshifted = layers
+            .iter()
+            .flat_map(|l| &l.values)
+            .all(|i| i.own.is_none_or(|(_, o)| o == 0.0));
+        let named = layers
+            .iter()
+            .flat_map(|l| &l.values)
+            .any(|i| baseline::sentinel2_named(&i.path));
+        let darkest = raw
+            .iter()
+            .filter_map(|(_, l)| baseline::floor(l))
+            .reduce(f64::min);
+        if self.s2_offset == BaselineOffset::Check
+            && !stac
+            && before == 0
+            && unshifted
+            && named
+            && let Some(darkest) = darkest
+            && darkest >= baseline::STACK_FLOOR
+        {
+            return Err(bad(
+                self.label(),
+                format!(
+                    "its {after} dates are Sentinel-2 (by their names) from 25 January 2022 on, when processing baseline 04.00 stores 10,000·ρ + 1,000, read without an offset, and even the darkest date's darkest values (1st percentile of the darker of {}) are {darkest:.0}: the +1,000 is still in them, and {} would be biased on every date. Give --s2-offset subtract (or --offset -0.1 with --scale 0.0001), or --s2-offset keep if it is already taken off (Earth Engine's harmonized collections)",
+                    self.value_roles().join(" and "),
+                    index.name().to_uppercase()
+                ),
+            ));
+        }
         Ok(())
     }
 }
