@@ -549,7 +549,7 @@ fn refuse_shifted_temperature(
             .zip(&x.columns[c])
             .filter(|p| p.1.is_finite())
     };
-    let days = match (finite().next(), finite().last()) {
+    let days = match (finite().next(), finite().next_back()) {
         (Some(a), Some(b)) => (b.0 - a.0) / 86_400 + 1,
         _ => 0,
     };
