@@ -509,7 +509,7 @@ pub const TEMPERATURE_PEAK_HOURS: std::ops::RangeInclusive<usize> = 10..=18;
 pub const TEMPERATURE_CYCLE: f64 = 3.0;
 
 /// Refuses an air-temperature column (by its name: `temp…`, `t2m`, `tas`; not a dew
-/// point) whose mean daily cycle, over three days or more, swings by
+/// point, nor a soil, water or indoor temperature) whose mean daily cycle, over three days or more, swings by
 /// [`TEMPERATURE_CYCLE`] or more and peaks outside [`TEMPERATURE_PEAK_HOURS`] of the
 /// site's solar day: naive UTC stamps read in `--tz`'s zone, five hours or more off.
 fn refuse_shifted_temperature(
@@ -520,7 +520,12 @@ fn refuse_shifted_temperature(
 ) -> Result<()> {
     let lower = x.names[c].to_lowercase();
     let air = lower.contains("temp") || lower == "t2m" || lower == "tas" || lower == "t_air";
-    if !air || lower.contains("dew") || lower.contains("wet") {
+    // not the air's: dew and wet-bulb points, and soil, water and indoor temperatures,
+    // whose cycles peak later or not at all
+    let other = [
+        "dew", "wet", "soil", "ground", "water", "sea", "sst", "indoor", "inside", "room",
+    ];
+    if !air || other.iter().any(|w| lower.contains(w)) {
         return Ok(());
     }
     let solar = (longitude / 15.0 * 3600.0).round() as i64;
