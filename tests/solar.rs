@@ -233,6 +233,16 @@ fn psm3_table(weather: &Path, tz: &str, sys: &Path, extra: &[&str]) -> std::proc
     terrawatt(&a)
 }
 
+/// The PSM3 year of the reference data (30 minutes, Etc/GMT+7), with a folder holding a
+/// system file of a 4 kWp fixed array (tilt 30°, facing south); `None` where the
+/// reference data are absent.
+fn psm3_and_system() -> Option<(tempfile::TempDir, std::path::PathBuf, std::path::PathBuf)> {
+    let data = common::reference_data("solar")?;
+    let dir = tempfile::tempdir().unwrap();
+    let sys = system_file(dir.path(), "[array]\nkwp = 4.0\ntilt = 30\nazimuth = 180\n");
+    Some((dir, sys, data.join("test_psm3_2017.csv")))
+}
+
 fn system_file(dir: &Path, text: &str) -> std::path::PathBuf {
     let p = dir.join("system.toml");
     std::fs::write(&p, text).unwrap();
@@ -776,12 +786,9 @@ fn a_pole_facing_array_is_noted() {
 /// zone simulates.
 #[test]
 fn sunlight_at_night_is_refused() {
-    let Some(data) = common::reference_data("solar") else {
+    let Some((_dir, sys, psm3)) = psm3_and_system() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let sys = system_file(dir.path(), "[array]\nkwp = 4.0\ntilt = 30\nazimuth = 180\n");
-    let psm3 = data.join("test_psm3_2017.csv");
     let run_with = |extra: &[&str], tz: &str| psm3_table(&psm3, tz, &sys, extra);
     let run = |tz: &str| run_with(&[], tz);
     let o = run("Etc/GMT-7");
@@ -846,12 +853,9 @@ fn table_options_beside_a_typical_year_file_are_refused() {
 /// not, and are refused with the mix-up named; `--allow-open-closure` simulates them.
 #[test]
 fn irradiance_that_does_not_close_is_refused() {
-    let Some(data) = common::reference_data("solar") else {
+    let Some((dir, sys, psm3)) = psm3_and_system() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let sys = system_file(dir.path(), "[array]\nkwp = 4.0\ntilt = 30\nazimuth = 180\n");
-    let psm3 = data.join("test_psm3_2017.csv");
     let run = |weather: &Path, extra: &[&str]| psm3_table(weather, "Etc/GMT+7", &sys, extra);
     let o = run(&psm3, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -922,13 +926,10 @@ fn scaled_columns(src: &Path, out: &Path, cols: &[&str], f: impl Fn(f64) -> f64)
 /// it is refused naming the unit; `--allow-dim-sky` simulates it as it is.
 #[test]
 fn irradiance_per_half_hour_is_refused() {
-    let Some(data) = common::reference_data("solar") else {
+    let Some((dir, sys, psm3)) = psm3_and_system() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let sys = system_file(dir.path(), "[array]\nkwp = 4.0\ntilt = 30\nazimuth = 180\n");
     let half = dir.path().join("psm3-wh-per-half-hour.csv");
-    let psm3 = data.join("test_psm3_2017.csv");
     scaled_columns(&psm3, &half, &["GHI", "DNI", "DHI"], |v| v / 2.0);
     let out = dir.path().join("pv.csv");
     let o = psm3_table(&half, "Etc/GMT+7", &sys, &["--out", s(&out)]);

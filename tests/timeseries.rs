@@ -1229,15 +1229,38 @@ fn same_breaks(
     (with, without)
 }
 
-/// A folder of mapme.vegetation's eleven Sentinel-2 dates set across the change of
-/// processing baseline (the first six in 2021, the last five in 2022), written as each
-/// baseline stores them: as they are before 25 January 2022, DN + 1,000 in B04 and B08
-/// after (SCL as it is). Returns the folder.
-fn across_baseline(data: &Path, dir: &Path, offset: bool) -> std::path::PathBuf {
-    baseline_dates(data, dir, offset, 6)
+/// mapme.vegetation's eleven Sentinel-2 dates, the first `early` set in 2021 and the others
+/// in 2022, written as each baseline stores them (DN + 1,000 in B04 and B08 from 25
+/// January 2022 on) and without the offset: the two folders.
+fn baseline_pair(
+    data: &Path,
+    dir: &Path,
+    early: usize,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    (
+        baseline_dates(data, dir, true, early),
+        baseline_dates(data, dir, false, early),
+    )
 }
 
-/// [`across_baseline`] with the first `early` dates in 2021 (none: all in 2022).
+/// NDVI breaks of a mapme.vegetation folder stack read with `--scale 0.0001 --no-trend`,
+/// monitored from `from`, with `extra`.
+fn scaled_ndvi_breaks(
+    stack: &Path,
+    out: &Path,
+    from: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut monitor = S2_MONITOR;
+    monitor[1] = from;
+    let mut a = vec!["--scale", "0.0001", "--no-trend"];
+    a.extend_from_slice(extra);
+    s2_breaks_from(stack, "ndvi", out, monitor, &a)
+}
+
+/// The folder of mapme.vegetation's eleven Sentinel-2 dates, the first `early` in 2021 and
+/// the others in 2022, as they are before 25 January 2022 and, with `offset`, DN + 1,000
+/// in B04 and B08 after (SCL as it is).
 fn baseline_dates(data: &Path, dir: &Path, offset: bool, early: usize) -> std::path::PathBuf {
     let out = dir.join(format!(
         "{}-{early}",
@@ -1280,16 +1303,9 @@ fn a_folder_stack_across_sentinel2_baseline_0400() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let (shifted, plain) = (
-        across_baseline(&data, tmp.path(), true),
-        across_baseline(&data, tmp.path(), false),
-    );
-    let mut monitor = S2_MONITOR;
-    monitor[1] = "2022-01-01";
+    let (shifted, plain) = baseline_pair(&data, tmp.path(), 6);
     let run = |stack: &Path, out: &Path, extra: &[&str]| {
-        let mut a = vec!["--scale", "0.0001", "--no-trend"];
-        a.extend_from_slice(extra);
-        s2_breaks_from(stack, "ndvi", out, monitor, &a)
+        scaled_ndvi_breaks(stack, out, "2022-01-01", extra)
     };
     let out = |name: &str| tmp.path().join(name);
     support::refused(
@@ -1352,16 +1368,9 @@ fn a_folder_stack_after_sentinel2_baseline_0400() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let (shifted, plain) = (
-        baseline_dates(&data, tmp.path(), true, 0),
-        baseline_dates(&data, tmp.path(), false, 0),
-    );
-    let mut monitor = S2_MONITOR;
-    monitor[1] = "2022-07-01";
+    let (shifted, plain) = baseline_pair(&data, tmp.path(), 0);
     let run = |stack: &Path, out: &Path, extra: &[&str]| {
-        let mut a = vec!["--scale", "0.0001", "--no-trend"];
-        a.extend_from_slice(extra);
-        s2_breaks_from(stack, "ndvi", out, monitor, &a)
+        scaled_ndvi_breaks(stack, out, "2022-07-01", extra)
     };
     let out = |name: &str| tmp.path().join(name);
     support::refused(
