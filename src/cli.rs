@@ -469,6 +469,14 @@ pub struct MeterInputArgs {
         hide_short_help = true
     )]
     pub temperature_column: Option<String>,
+    /// Time zone (IANA name) of the temperature file's stamps written without a UTC offset,
+    /// where it is not --tz's (UTC for most weather stations' records).
+    #[arg(long, value_name = "ZONE", help_heading = "Meter and temperature")]
+    pub temperature_tz: Option<String>,
+    /// Use temperatures whose mean daily cycle peaks outside 10:00–19:59 of the local clock
+    /// as stamped, instead of refusing them as stamps in another zone.
+    #[arg(long, help_heading = "Meter and temperature", hide_short_help = true)]
+    pub allow_temperature_shift: bool,
     /// Accept negative usage (net-metered data).
     #[arg(long, help_heading = "Meter and temperature", hide_short_help = true)]
     pub allow_negative: bool,
@@ -584,6 +592,14 @@ pub struct PortfolioArgs {
     /// The time zone of time stamps written without a UTC offset (an IANA name, e.g. America/Chicago).
     #[arg(long, value_name = "ZONE", help_heading = "Meters")]
     pub tz: Option<String>,
+    /// Time zone (IANA name) of the temperature file's stamps written without a UTC offset,
+    /// where it is not --tz's (UTC for most weather stations' records).
+    #[arg(long, value_name = "ZONE", help_heading = "Meters")]
+    pub temperature_tz: Option<String>,
+    /// Use temperatures whose mean daily cycle peaks outside 10:00–19:59 of the local clock
+    /// as stamped, instead of refusing them as stamps in another zone.
+    #[arg(long, help_heading = "Meters", hide_short_help = true)]
+    pub allow_temperature_shift: bool,
     /// The meters' interval: daily, billing or hourly.
     #[arg(long, value_enum, help_heading = "Periods")]
     pub freq: FreqName,

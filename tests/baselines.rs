@@ -920,3 +920,61 @@ fn a_missing_value_code_is_refused_and_an_extreme_day_is_flagged() {
     let o = baseline(&meter(), &temperature(), &out, &[]);
     assert!(!String::from_utf8_lossy(&o.stdout).contains("interquartile"));
 }
+
+/// eemeter's Illinois temperatures written with naive UTC stamps, as weather stations keep
+/// them, and read in the meter's zone (`--tz Etc/GMT+6`, Illinois' standard time, without
+/// daylight saving: in America/Chicago the spring-forward hour already refuses them): their
+/// mean daily cycle peaks at 20:00 instead of mid-afternoon, and the hourly baseline is
+/// refused naming `--temperature-tz`; with `--temperature-tz UTC` it runs, as it does on the
+/// file with its offsets, and `--allow-temperature-shift` takes them as stamped.
+#[test]
+fn temperatures_on_another_clock_are_refused() {
+    let Some(data) = common::reference_data("building") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let text = read_text(&data.join("il-tempF.csv.gz"));
+    let mut naive = String::from("dt,tempF\n");
+    for l in text.lines().skip(1) {
+        let (t, v) = l.split_once(',').unwrap();
+        let utc = chrono::DateTime::parse_from_rfc3339(t).unwrap().naive_utc();
+        naive.push_str(&format!("{},{v}\n", utc.format("%Y-%m-%dT%H:%M:%S")));
+    }
+    let utc = dir.path().join("il-temperature-utc.csv");
+    std::fs::write(&utc, naive).unwrap();
+    let meter = data.join("il-electricity-cdd-hdd-hourly.csv.gz");
+    let out = dir.path().join("model.json");
+    let run = |temp: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "building",
+            "baseline",
+            "--meter",
+            s(&meter),
+            "--temperature",
+        ];
+        a.extend([s(temp), "--temperature-unit", "F", "--freq", "hourly"]);
+        a.extend(["--end", "2016-12-26", "--tz", "Etc/GMT+6", "--out", s(&out)]);
+        a.extend_from_slice(extra);
+        terrawatt(&a)
+    };
+    support::refused(
+        &run(&utc, &[]),
+        &out,
+        &[
+            "il-temperature-utc.csv",
+            "peaks at 20:00 in Etc/GMT+6",
+            "--temperature-tz",
+            "--allow-temperature-shift",
+        ],
+    );
+    let fitted = |temp: &Path, extra: &[&str]| {
+        let o = run(temp, extra);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let m = report(&out);
+        (m["model"].clone(), m["fit"].clone())
+    };
+    // read in its own zone, the file gives the model of the file with offsets
+    let right = fitted(&utc, &["--temperature-tz", "UTC"]);
+    assert_eq!(right, fitted(&data.join("il-tempF.csv.gz"), &[]));
+    assert_ne!(right, fitted(&utc, &["--allow-temperature-shift"]));
+}

@@ -55,18 +55,20 @@ fn grid(g: &GridArgs) -> Result<GridSettings> {
 }
 
 /// The inputs of the meter options: `unit` is the temperature file's.
-fn inputs(input: &MeterInputArgs, u: TempUnit, zone: Option<Tz>) -> Inputs {
-    Inputs {
+fn inputs(input: &MeterInputArgs, u: TempUnit, zone: Option<Tz>) -> Result<Inputs> {
+    Ok(Inputs {
         meter: input.meter.clone(),
         temperature: input.temperature.clone(),
         unit: u,
         zone,
+        temperature_zone: self::zone(&input.temperature_tz)?,
+        allow_temperature_shift: input.allow_temperature_shift,
         meter_time_column: input.meter_time_column.clone(),
         meter_value_column: input.meter_value_column.clone(),
         temperature_time_column: input.temperature_time_column.clone(),
         temperature_column: input.temperature_column.clone(),
         allow_negative: input.allow_negative,
-    }
+    })
 }
 
 pub fn baseline(span: &mut Span, ctx: &Ctx, a: &BaselineArgs) -> Result<Outcome> {
@@ -78,7 +80,7 @@ pub fn baseline(span: &mut Span, ctx: &Ctx, a: &BaselineArgs) -> Result<Outcome>
         )
     })?)?;
     let settings = tasks::BaselineSettings {
-        inputs: inputs(&a.input, u, z),
+        inputs: inputs(&a.input, u, z)?,
         freq: freq(a.freq),
         start: a.start.clone(),
         end: a.end.clone(),
@@ -132,7 +134,7 @@ pub fn savings(span: &mut Span, ctx: &Ctx, a: &SavingsArgs) -> Result<Outcome> {
     };
     let settings = tasks::SavingsSettings {
         model,
-        inputs: inputs(&a.input, u, z),
+        inputs: inputs(&a.input, u, z)?,
         start: a.start.clone(),
         end: a.end.clone(),
         confidence: a.confidence,
@@ -235,6 +237,8 @@ pub fn portfolio(span: &mut Span, _ctx: &Ctx, a: &PortfolioArgs) -> Result<Outco
     let (unit, convert_to) = units(a)?;
     let mut input = Inputs::new(PathBuf::new(), a.temperature.clone(), u);
     input.zone = z;
+    input.temperature_zone = zone(&a.temperature_tz)?;
+    input.allow_temperature_shift = a.allow_temperature_shift;
     input.allow_negative = a.allow_negative;
     let settings = tasks::PortfolioSettings {
         meters: files,

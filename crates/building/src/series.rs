@@ -743,7 +743,74 @@ impl Temperature {
         let mean = if n == 0 { f64::NAN } else { sum / n as f64 };
         (mean, n as f64 / expected)
     }
+
+    /// The local hour (in `zone`) at which the mean daily cycle peaks, its swing (°F) and
+    /// the days it spans; `None` where an hour of the day has fewer than three readings.
+    pub fn daily_peak(&self, zone: Tz) -> Option<(usize, f64, i64)> {
+        use chrono::{Offset, TimeZone};
+        let (mut sum, mut count) = ([0.0f64; 24], [0usize; 24]);
+        for (&t, &v) in self.times.iter().zip(&self.values) {
+            let Some(utc) = chrono::DateTime::from_timestamp(t, 0) else {
+                continue;
+            };
+            if v.is_finite() {
+                let off = zone
+                    .offset_from_utc_datetime(&utc.naive_utc())
+                    .fix()
+                    .local_minus_utc();
+                let h = ((t + i64::from(off)).rem_euclid(DAY) / HOUR) as usize;
+                sum[h] += v;
+                count[h] += 1;
+            }
+        }
+        if count.iter().any(|&n| n < 3) {
+            return None;
+        }
+        let mean: Vec<f64> = (0..24).map(|h| sum[h] / count[h] as f64).collect();
+        let peak = (0..24).max_by(|&a, &b| mean[a].total_cmp(&mean[b]))?;
+        let swing = mean[peak] - mean.iter().copied().fold(f64::INFINITY, f64::min);
+        let (first, last) = self.span();
+        Some((peak, swing, (last - first) / DAY))
+    }
+
+    /// Refuses temperatures whose mean daily cycle, on `zone`'s clock (the meter's), swings
+    /// by [`TEMPERATURE_SWING_F`] or more and peaks outside [`TEMPERATURE_PEAK_HOURS`]:
+    /// naive stamps read in another zone than their own (a weather station's UTC read as
+    /// the meter's local time), which would give each hour or day of use the temperature
+    /// of hours before or after.
+    pub fn check_clock(&self, zone: Tz) -> Result<()> {
+        let Some((peak, swing, days)) = self.daily_peak(zone) else {
+            return Ok(());
+        };
+        if swing < TEMPERATURE_SWING_F || TEMPERATURE_PEAK_HOURS.contains(&peak) {
+            return Ok(());
+        }
+        // against a peak from 13:00 to 17:00, on a 24-hour circle
+        let off = |norm: i64| (peak as i64 - norm + 36).rem_euclid(24) - 12;
+        let (a, b) = (off(17), off(13));
+        let (near, far, way) = if b > 0 {
+            (a.max(1), b, "late")
+        } else {
+            ((-b).max(1), -a, "early")
+        };
+        Err(invalid(
+            &self.path,
+            format!(
+                "its mean daily cycle ({:.1} °C over {days} days) peaks at {peak:02}:00 in {zone}, where air is warmest from 13:00 to 17:00 local time: its stamps run {near}–{far} h {way}, as a weather station's UTC stamps read as local time do, and each period would be given the temperature of other hours. Give the temperature file's zone with --temperature-tz (e.g. UTC), or --allow-temperature-shift to use it as stamped",
+                swing * 5.0 / 9.0
+            ),
+        ))
+    }
 }
+
+/// The local clock hours in which the mean daily cycle of outdoor air may peak
+/// (10:00–19:59): stations see it from 13:00 to 17:00 (later under daylight saving, or in
+/// the west of a wide zone); eemeter's Illinois file peaks at 15:00 in Chicago.
+pub const TEMPERATURE_PEAK_HOURS: std::ops::RangeInclusive<usize> = 10..=19;
+
+/// The least swing of the mean daily cycle (°F; 3 °C) that [`TEMPERATURE_PEAK_HOURS`]
+/// judges: under it the peak hour means little.
+pub const TEMPERATURE_SWING_F: f64 = 5.4;
 
 /// Local calendar (year, month) of an instant with an offset.
 pub fn local_month(t: i64, offset: i32) -> (i32, u32) {

@@ -59,6 +59,12 @@ pub struct Inputs {
     pub unit: TempUnit,
     /// The zone of naive time stamps.
     pub zone: Option<Tz>,
+    /// The zone of the temperature file's naive stamps, where it is not `zone`'s (a
+    /// weather station's UTC).
+    pub temperature_zone: Option<Tz>,
+    /// Use temperatures whose daily cycle peaks outside 10:00–19:59 of `zone`'s clock as
+    /// stamped, instead of refusing them ([`Temperature::check_clock`]).
+    pub allow_temperature_shift: bool,
     pub meter_time_column: Option<String>,
     pub meter_value_column: Option<String>,
     pub temperature_time_column: Option<String>,
@@ -75,6 +81,8 @@ impl Inputs {
             temperature: temperature.into(),
             unit,
             zone: None,
+            temperature_zone: None,
+            allow_temperature_shift: false,
             meter_time_column: None,
             meter_value_column: None,
             temperature_time_column: None,
@@ -95,15 +103,22 @@ impl Inputs {
         Meter::read(path, freq, &opts)
     }
 
-    /// Reads the temperature file.
+    /// Reads the temperature file (naive stamps in `temperature_zone`, else `zone`), and
+    /// checks its clock against `zone`'s, the meter's local one, unless allowed.
     pub fn read_temperature(&self) -> Result<Temperature> {
-        Temperature::read(
+        let t = Temperature::read(
             &self.temperature,
             self.unit,
             self.temperature_time_column.as_deref(),
             self.temperature_column.as_deref(),
-            self.zone,
-        )
+            self.temperature_zone.or(self.zone),
+        )?;
+        if let Some(z) = self.zone
+            && !self.allow_temperature_shift
+        {
+            t.check_clock(z)?;
+        }
+        Ok(t)
     }
 
     fn bound(&self, meter: &Meter, text: Option<&str>) -> Result<Option<i64>> {
