@@ -975,8 +975,22 @@ fn a_wind_site_names_what_is_missing_or_unknown() {
         &out,
         &["obstacle height"],
     );
-    // the weather's wind speeds in km/h: a mean of 13.5 "m/s" at 10 m over the year
+    // a column whose name says km/h, at a site calm enough that its values pass as m/s
     let text = std::fs::read_to_string(&weather).unwrap();
+    let named = dir.path().join("weather-kmh-named.csv");
+    std::fs::write(
+        &named,
+        text.replacen("wind_speed_10m", "wind_speed_10m (km/h)", 1),
+    )
+    .unwrap();
+    let mut a = wind_backtest(&power, &named);
+    a.extend(["--wind-column", "wind_speed_10m (km/h)", "--out", s(&out)]);
+    fails(
+        &with(&a, &site),
+        &out,
+        &["its name states km/h", "convert the column"],
+    );
+    // the weather's wind speeds in km/h: a mean of 13.5 "m/s" at 10 m over the year
     let mut kmh = String::new();
     for (i, line) in text.lines().enumerate() {
         match (i, line.split_once(',')) {

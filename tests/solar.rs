@@ -945,6 +945,28 @@ fn irradiance_per_half_hour_is_refused() {
     );
     let o = psm3_table(&half, "Etc/GMT+7", &sys, &["--allow-dim-sky"]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // a column whose name states its unit is refused by it, however short the file
+    let text = std::fs::read_to_string(&psm3).unwrap();
+    let header = text.lines().next().unwrap();
+    for (was, key, unit) in [
+        ("GHI", "ghi", "Wh/m2"),
+        ("Temperature", "temp_air", "°F"),
+        ("Wind Speed", "wind_speed", "km/h"),
+    ] {
+        let named = dir.path().join("psm3-named-unit.csv");
+        let column = format!("{was} ({unit})");
+        let renamed = header.replace(was, &column);
+        std::fs::write(&named, text.replacen(header, &renamed, 1)).unwrap();
+        let map = format!("{key}={column}");
+        let o = psm3_table(
+            &named,
+            "Etc/GMT+7",
+            &sys,
+            &["--column", &map, "--out", s(&out)],
+        );
+        let said = format!("its name states {}", unit.replace("m2", "m²"));
+        refused(&o, &out, &["psm3-named-unit.csv", &said]);
+    }
     let o = psm3_table(&psm3, "Etc/GMT+7", &sys, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
 }

@@ -305,6 +305,12 @@ impl Prepared {
             ceiling: highest.max(capacity),
         };
         if let (Some(w), Some(col), Some(speeds)) = (&s.wind, &s.wind_column, aligned.last()) {
+            if let Some(unit) = terrawatt_table::screen::unit_named(col).filter(|u| u.is_speed()) {
+                return Err(ForecastError::Setting(format!(
+                    "--wind-column {col}: its name states {}, and the wind site reads m/s through its turbine's power curve: convert the column (km/h ÷ 3.6, knots × 0.514, mph × 0.447), or rename it if its name is wrong",
+                    unit.name()
+                )));
+            }
             let days = series.len() as f64 * step as f64 / 86_400.0;
             if let Some(why) =
                 terrawatt_wind::weather::other_unit(speeds, days, w.measurement_height)

@@ -105,6 +105,73 @@ pub fn cumulative(values: &[f64]) -> Option<(usize, usize)> {
     }
 }
 
+/// A unit a column's name states, among those a reader of W/m², m/s and °C would misread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamedUnit {
+    /// Wh/m², kWh/m²: irradiance summed over an interval.
+    WattHours,
+    /// J/m², kJ/m², MJ/m²: irradiance accumulated (a reanalysis's).
+    Joules,
+    KilometresPerHour,
+    Knots,
+    MilesPerHour,
+    Fahrenheit,
+}
+
+impl NamedUnit {
+    /// The unit as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            NamedUnit::WattHours => "Wh/m²",
+            NamedUnit::Joules => "J/m²",
+            NamedUnit::KilometresPerHour => "km/h",
+            NamedUnit::Knots => "kn",
+            NamedUnit::MilesPerHour => "mph",
+            NamedUnit::Fahrenheit => "°F",
+        }
+    }
+
+    /// Whether it is an energy (Wh or J) rather than a power.
+    pub fn is_energy(self) -> bool {
+        matches!(self, NamedUnit::WattHours | NamedUnit::Joules)
+    }
+
+    /// Whether it is a speed other than m/s.
+    pub fn is_speed(self) -> bool {
+        matches!(
+            self,
+            NamedUnit::KilometresPerHour | NamedUnit::Knots | NamedUnit::MilesPerHour
+        )
+    }
+}
+
+/// The unit a column's name states, where it is one of [`NamedUnit`]'s: written in it as
+/// data portals write units (`ghi (Wh/m2)`, `wind_speed_10m (km/h)`, `temp_F`,
+/// `ssrd [J m-2]`). Plain names (`ghi`, `wind_speed`, `temp_air`) state none.
+pub fn unit_named(name: &str) -> Option<NamedUnit> {
+    let n = name.to_lowercase().replace(['²', ' '], "");
+    let has = |marks: &[&str]| marks.iter().any(|m| n.contains(m));
+    let ends = |marks: &[&str]| marks.iter().any(|m| n.ends_with(m));
+    if has(&["wh/m", "whm-2", "wh_m", "kwh", "(wh", "[wh"]) {
+        Some(NamedUnit::WattHours)
+    } else if has(&[
+        "j/m", "jm-2", "j_m2", "(j)", "[j]", "(mj", "[mj", "(kj", "[kj",
+    ]) {
+        Some(NamedUnit::Joules)
+    } else if has(&["km/h", "kmh", "kph", "km_h"]) {
+        Some(NamedUnit::KilometresPerHour)
+    } else if has(&["knot", "(kn)", "[kn]", "(kt", "[kt", "_kts", "_kn)"]) || ends(&["_kn", "_kt"])
+    {
+        Some(NamedUnit::Knots)
+    } else if has(&["mph", "mi/h"]) {
+        Some(NamedUnit::MilesPerHour)
+    } else if has(&["°f", "degf", "deg_f", "fahrenheit", "(f)", "[f]"]) || ends(&["_f", "tempf"]) {
+        Some(NamedUnit::Fahrenheit)
+    } else {
+        None
+    }
+}
+
 /// Positions per block of [`correlation`]: a block's two passes read it from the cache.
 const BLOCK: usize = 2048;
 
@@ -181,6 +248,36 @@ fn lane_sums(a: &[f64], b: &[f64], f: impl Fn(f64, f64, f64) -> [f64; 3]) -> [f6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn units_stated_in_column_names() {
+        for (name, unit) in [
+            ("GHI (Wh/m2)", Some(NamedUnit::WattHours)),
+            ("ghi_kWh_m2", Some(NamedUnit::WattHours)),
+            ("ssrd [J m-2]", Some(NamedUnit::Joules)),
+            ("radiation (MJ/m²)", Some(NamedUnit::Joules)),
+            ("wind_speed_10m (km/h)", Some(NamedUnit::KilometresPerHour)),
+            ("wind_kph", Some(NamedUnit::KilometresPerHour)),
+            ("wind (kn)", Some(NamedUnit::Knots)),
+            ("wind_speed_kt", Some(NamedUnit::Knots)),
+            ("WindSpeed mph", Some(NamedUnit::MilesPerHour)),
+            ("temp_F", Some(NamedUnit::Fahrenheit)),
+            ("Temperature (°F)", Some(NamedUnit::Fahrenheit)),
+            ("tempF", Some(NamedUnit::Fahrenheit)),
+            ("shortwave_radiation (W/m²)", None),
+            ("wind_speed_10m (m/s)", None),
+            ("temperature_2m (°C)", None),
+            ("ghi", None),
+            ("dhi", None),
+            ("white_noise", None),
+            ("temp_air", None),
+            ("wind_speed", None),
+            ("t2m", None),
+            ("power_kw", None),
+        ] {
+            assert_eq!(unit_named(name), unit, "{name}");
+        }
+    }
 
     #[test]
     fn correlation_over_the_finite_pairs() {

@@ -100,6 +100,33 @@ impl Weather {
     }
 }
 
+/// Refuses a column whose name states a unit the reader would misread as its own (W/m²,
+/// °C, m/s): an energy for irradiance (`GHI (Wh/m2)`), °F for a temperature, km/h, knots
+/// or mph for a wind speed.
+fn refuse_named_unit(path: &Path, key: &str, column: &str) -> Result<(), SolarError> {
+    use terrawatt_table::screen::{NamedUnit, unit_named};
+    let Some(unit) = unit_named(column) else {
+        return Ok(());
+    };
+    let (wrong, read) = match key {
+        "ghi" | "dni" | "dhi" => (unit.is_energy(), "W/m² (a mean power over the interval)"),
+        "temp_air" | "temp_dew" => (unit == NamedUnit::Fahrenheit, "°C"),
+        "wind_speed" => (unit.is_speed(), "m/s"),
+        _ => (false, ""),
+    };
+    if !wrong {
+        return Ok(());
+    }
+    Err(bad(
+        path,
+        key,
+        format!(
+            "column '{column}' ({key}): its name states {}, and {key} is read as {read}: convert the column (Wh/m² over an interval of m minutes × 60/m; J/m² over an hour ÷ 3,600; °F − 32 × 5/9; km/h ÷ 3.6, knots × 0.514, mph × 0.447), or rename it if its name is wrong",
+            unit.name()
+        ),
+    ))
+}
+
 /// The value columns, by the user's names or the defaults.
 fn columns(
     s: &TableSettings,
@@ -131,6 +158,7 @@ fn columns(
         });
         match name {
             Some(n) => {
+                refuse_named_unit(&s.path, key, &n)?;
                 cols.insert(key, table.numeric(&n)?.0);
             }
             None if ["ghi", "dni", "dhi", "temp_air"].contains(&key) => {
