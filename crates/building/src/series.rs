@@ -748,27 +748,15 @@ impl Temperature {
     /// the days it spans; `None` where an hour of the day has fewer than three readings.
     pub fn daily_peak(&self, zone: Tz) -> Option<(usize, f64, i64)> {
         use chrono::{Offset, TimeZone};
-        let (mut sum, mut count) = ([0.0f64; 24], [0usize; 24]);
-        for (&t, &v) in self.times.iter().zip(&self.values) {
-            let Some(utc) = chrono::DateTime::from_timestamp(t, 0) else {
-                continue;
-            };
-            if v.is_finite() {
-                let off = zone
-                    .offset_from_utc_datetime(&utc.naive_utc())
-                    .fix()
-                    .local_minus_utc();
-                let h = ((t + i64::from(off)).rem_euclid(DAY) / HOUR) as usize;
-                sum[h] += v;
-                count[h] += 1;
-            }
-        }
-        if count.iter().any(|&n| n < 3) {
-            return None;
-        }
-        let mean: Vec<f64> = (0..24).map(|h| sum[h] / count[h] as f64).collect();
-        let peak = (0..24).max_by(|&a, &b| mean[a].total_cmp(&mean[b]))?;
-        let swing = mean[peak] - mean.iter().copied().fold(f64::INFINITY, f64::min);
+        let by_hour = self.times.iter().zip(&self.values).filter_map(|(&t, &v)| {
+            let utc = chrono::DateTime::from_timestamp(t, 0)?;
+            let off = zone
+                .offset_from_utc_datetime(&utc.naive_utc())
+                .fix()
+                .local_minus_utc();
+            Some((((t + i64::from(off)).rem_euclid(DAY) / HOUR) as usize, v))
+        });
+        let (peak, swing) = terrawatt_table::screen::daily_cycle(by_hour)?;
         let (first, last) = self.span();
         Some((peak, swing, (last - first) / DAY))
     }
@@ -785,14 +773,8 @@ impl Temperature {
         if swing < TEMPERATURE_SWING_F || TEMPERATURE_PEAK_HOURS.contains(&peak) {
             return Ok(());
         }
-        // against a peak from 13:00 to 17:00, on a 24-hour circle
-        let off = |norm: i64| (peak as i64 - norm + 36).rem_euclid(24) - 12;
-        let (a, b) = (off(17), off(13));
-        let (near, far, way) = if b > 0 {
-            (a.max(1), b, "late")
-        } else {
-            ((-b).max(1), -a, "early")
-        };
+        // against a peak from 13:00 to 17:00
+        let (near, far, way) = terrawatt_table::screen::hours_off(peak, 13, 17);
         Err(invalid(
             &self.path,
             format!(

@@ -535,22 +535,15 @@ fn refuse_shifted_temperature(
         return Ok(());
     }
     let solar = (longitude / 15.0 * 3600.0).round() as i64;
-    let (mut sum, mut count) = ([0.0f64; 24], [0usize; 24]);
-    for (&t, &v) in x.times.iter().zip(&x.columns[c]) {
-        if v.is_finite() {
-            let h = ((t + x.shift + solar).rem_euclid(86_400) / 3600) as usize;
-            sum[h] += v;
-            count[h] += 1;
-        }
-    }
-    if count.iter().any(|&n| n < 3) {
+    let by_hour = x.times.iter().zip(&x.columns[c]).map(|(&t, &v)| {
+        (
+            ((t + x.shift + solar).rem_euclid(86_400) / 3600) as usize,
+            v,
+        )
+    });
+    let Some((peak, swing)) = terrawatt_table::screen::daily_cycle(by_hour) else {
         return Ok(());
-    }
-    let mean: Vec<f64> = (0..24).map(|h| sum[h] / count[h] as f64).collect();
-    let peak = (0..24)
-        .max_by(|&a, &b| mean[a].total_cmp(&mean[b]))
-        .unwrap_or(0);
-    let swing = mean[peak] - mean.iter().copied().fold(f64::INFINITY, f64::min);
+    };
     if swing < TEMPERATURE_CYCLE || TEMPERATURE_PEAK_HOURS.contains(&peak) {
         return Ok(());
     }
@@ -564,15 +557,8 @@ fn refuse_shifted_temperature(
         (Some(a), Some(b)) => (b.0 - a.0) / 86_400 + 1,
         _ => 0,
     };
-    // against 12:00–16:00 (reanalyses such as PSM3's peak at noon, stations later), on a
-    // 24-hour circle
-    let off = |norm: i64| (peak as i64 - norm + 36).rem_euclid(24) - 12;
-    let (a, b) = (off(16), off(12));
-    let (near, far, way) = if b > 0 {
-        (a.max(1), b, "late")
-    } else {
-        ((-b).max(1), -a, "early")
-    };
+    // against 12:00–16:00 (reanalyses such as PSM3's peak at noon, stations later)
+    let (near, far, way) = terrawatt_table::screen::hours_off(peak, 12, 16);
     Err(ForecastError::Invalid {
         path: s
             .weather

@@ -172,6 +172,42 @@ pub fn unit_named(name: &str) -> Option<NamedUnit> {
     }
 }
 
+/// The mean daily cycle of values given with their hour of the day (0–23): the hour it
+/// peaks at and its swing (the peak less the lowest hour's mean); `None` where an hour has
+/// fewer than three values.
+pub fn daily_cycle(by_hour: impl IntoIterator<Item = (usize, f64)>) -> Option<(usize, f64)> {
+    let (mut sum, mut count) = ([0.0f64; 24], [0usize; 24]);
+    for (h, v) in by_hour {
+        if v.is_finite() && h < 24 {
+            sum[h] += v;
+            count[h] += 1;
+        }
+    }
+    if count.iter().any(|&n| n < 3) {
+        return None;
+    }
+    let mean: Vec<f64> = (0..24).map(|h| sum[h] / count[h] as f64).collect();
+    let peak = (0..24).max_by(|&a, &b| mean[a].total_cmp(&mean[b]))?;
+    let swing = mean[peak] - mean.iter().copied().fold(f64::INFINITY, f64::min);
+    Some((peak, swing))
+}
+
+/// How far a daily peak at `peak` o'clock, outside the usual hours `from` to `to`, is from
+/// them on a 24-hour circle: the least and the most hours, and whether the stamps run
+/// "late" (the peak comes after), "early", or, half a day off, "late or early".
+pub fn hours_off(peak: usize, from: i64, to: i64) -> (i64, i64, &'static str) {
+    let off = |norm: i64| (peak as i64 - norm + 36).rem_euclid(24) - 12;
+    let (a, b) = (off(to), off(from));
+    if a > 0 && b > 0 {
+        (a, b, "late")
+    } else if a < 0 && b < 0 {
+        (-b, -a, "early")
+    } else {
+        let near = a.abs().min(b.abs()).max(1);
+        (near, near + (to - from), "late or early")
+    }
+}
+
 /// Positions per block of [`correlation`]: a block's two passes read it from the cache.
 const BLOCK: usize = 2048;
 
@@ -248,6 +284,26 @@ fn lane_sums(a: &[f64], b: &[f64], f: impl Fn(f64, f64, f64) -> [f64; 3]) -> [f6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_daily_cycle_and_how_far_its_peak_is() {
+        // a cycle peaking at 15:00 (cosine), three days of it
+        let v = (0..72).map(|i| {
+            let h = i % 24;
+            (
+                h,
+                10.0 + 5.0 * (2.0 * std::f64::consts::PI * (h as f64 - 15.0) / 24.0).cos(),
+            )
+        });
+        let (peak, swing) = daily_cycle(v.clone()).unwrap();
+        assert_eq!(peak, 15);
+        assert!((swing - 10.0).abs() < 1e-9);
+        assert_eq!(daily_cycle(v.take(48)), None);
+        assert_eq!(hours_off(20, 13, 17), (3, 7, "late"));
+        assert_eq!(hours_off(8, 13, 17), (5, 9, "early"));
+        assert_eq!(hours_off(19, 12, 16), (3, 7, "late"));
+        assert_eq!(hours_off(2, 12, 16), (10, 14, "late or early"));
+    }
 
     #[test]
     fn units_stated_in_column_names() {
