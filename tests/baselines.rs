@@ -844,10 +844,22 @@ fn temperatures_in_another_unit_are_refused() {
     };
     let fahrenheit = write("f.csv", "temperature", &|v| v);
     let celsius = write("c.csv", "temperature", &|v| (v - 32.0) * 5.0 / 9.0);
+    // two winter months in °C, too short for the year's warmest hour to tell, named for
+    // their unit
+    let winter: String = text.lines().take(1 + 60 * 24).collect::<Vec<_>>().join("\n");
+    let named = dir.path().join("winter-named.csv");
+    let mut w = String::from("dt,temperature (°C)\n");
+    for l in winter.lines().skip(1) {
+        let (t, v) = l.split_once(',').unwrap();
+        let c = (v.parse::<f64>().unwrap() - 32.0) * 5.0 / 9.0;
+        w.push_str(&format!("{t},{c:.2}\n"));
+    }
+    std::fs::write(&named, w).unwrap();
     for (temp, unit, said) in [
         (&fahrenheit, "C", "read as °F; give --temperature-unit F"),
         (&celsius, "F", "read as °C; give --temperature-unit C"),
         (&temperature(), "C", "the column tempF is named for °F"),
+        (&named, "F", "the column temperature (°C) is named for °C"),
     ] {
         let o = run(temp, unit);
         assert_eq!(o.status.code(), Some(1), "{said}");

@@ -654,7 +654,7 @@ impl Temperature {
     }
 
     /// Refuses temperatures that read as another unit than the one given: a column named
-    /// for the other unit (`tempF` given as C); more than 1 % of the values (10 at least)
+    /// for the other unit (`tempF` or `temperature (°F)` given as C); more than 1 % of the values (10 at least)
     /// above 60 °C, which no air reaches (°F given as C, or K); a year or more whose warmest
     /// hour is under 45 °F (7 °C), which no inhabited place has (°C given as F).
     fn check_unit(&self, unit: TempUnit, column: &str) -> Result<()> {
@@ -662,7 +662,12 @@ impl Temperature {
             TempUnit::F => ("F", "C"),
             TempUnit::C => ("C", "F"),
         };
-        if column == format!("temp{other}") {
+        let named = match terrawatt_table::screen::unit_named(column) {
+            Some(terrawatt_table::screen::NamedUnit::Fahrenheit) => Some("F"),
+            Some(terrawatt_table::screen::NamedUnit::Celsius) => Some("C"),
+            _ => None,
+        };
+        if column == format!("temp{other}") || named == Some(other) {
             return Err(invalid(
                 &self.path,
                 format!(

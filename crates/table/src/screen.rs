@@ -116,6 +116,7 @@ pub enum NamedUnit {
     Knots,
     MilesPerHour,
     Fahrenheit,
+    Celsius,
 }
 
 impl NamedUnit {
@@ -128,6 +129,7 @@ impl NamedUnit {
             NamedUnit::Knots => "kn",
             NamedUnit::MilesPerHour => "mph",
             NamedUnit::Fahrenheit => "°F",
+            NamedUnit::Celsius => "°C",
         }
     }
 
@@ -167,6 +169,8 @@ pub fn unit_named(name: &str) -> Option<NamedUnit> {
         Some(NamedUnit::MilesPerHour)
     } else if has(&["°f", "degf", "deg_f", "fahrenheit", "(f)", "[f]"]) || ends(&["_f", "tempf"]) {
         Some(NamedUnit::Fahrenheit)
+    } else if has(&["°c", "degc", "deg_c", "celsius", "(c)", "[c]"]) || ends(&["_c", "tempc"]) {
+        Some(NamedUnit::Celsius)
     } else {
         None
     }
@@ -322,7 +326,9 @@ mod tests {
             ("tempF", Some(NamedUnit::Fahrenheit)),
             ("shortwave_radiation (W/m²)", None),
             ("wind_speed_10m (m/s)", None),
-            ("temperature_2m (°C)", None),
+            ("temperature_2m (°C)", Some(NamedUnit::Celsius)),
+            ("tempC", Some(NamedUnit::Celsius)),
+            ("t_c", Some(NamedUnit::Celsius)),
             ("ghi", None),
             ("dhi", None),
             ("white_noise", None),
