@@ -846,7 +846,11 @@ fn temperatures_in_another_unit_are_refused() {
     let celsius = write("c.csv", "temperature", &|v| (v - 32.0) * 5.0 / 9.0);
     // two winter months in °C, too short for the year's warmest hour to tell, named for
     // their unit
-    let winter: String = text.lines().take(1 + 60 * 24).collect::<Vec<_>>().join("\n");
+    let winter: String = text
+        .lines()
+        .take(1 + 60 * 24)
+        .collect::<Vec<_>>()
+        .join("\n");
     let named = dir.path().join("winter-named.csv");
     let mut w = String::from("dt,temperature (°C)\n");
     for l in winter.lines().skip(1) {

@@ -1133,7 +1133,7 @@ fn weather_on_another_clock_is_refused() {
     let naive = dir.path().join("psm3-utc.csv");
     std::fs::write(&naive, text).unwrap();
     let out = dir.path().join("f.csv");
-    let run_with = |weather: &Path, columns: &str, extra: &[&str]| {
+    let run_args = |weather: &Path, columns: &str, extra: &[&str]| {
         let mut a = pvdaq_args(&data);
         a.extend(strings(&[
             "--start",
@@ -1148,7 +1148,10 @@ fn weather_on_another_clock_is_refused() {
             s(&out),
         ]));
         a.extend(strings(extra));
-        terrawatt_strings(&a)
+        a
+    };
+    let run_with = |weather: &Path, columns: &str, extra: &[&str]| {
+        terrawatt_strings(&run_args(weather, columns, extra))
     };
     let run = |weather: &Path, extra: &[&str]| run_with(weather, "ghi", extra);
     let refused_as = |o: &std::process::Output, what: &[&str]| {
@@ -1189,4 +1192,18 @@ fn weather_on_another_clock_is_refused() {
         let o = run_with(w, "temp_air", extra);
         assert!(o.status.success(), "{}", stderr(&o));
     }
+    // without a site, on the clock of --tz's zone
+    let unsited = |extra: &[&str]| {
+        let mut a = run_args(&naive, "temp_air", extra);
+        let at = a.iter().position(|x| x == SITE[0]).unwrap();
+        a.drain(at..at + SITE.len());
+        terrawatt_strings(&a)
+    };
+    std::fs::remove_file(&out).unwrap();
+    refused_as(
+        &unsited(&["--tz", "America/Phoenix"]),
+        &["column 'temp_air'", "peaks at 20:00 America/Phoenix time"],
+    );
+    let o = unsited(&["--tz", "America/Phoenix", "--weather-tz", "UTC"]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }

@@ -466,8 +466,13 @@ fn refuse_shifted_weather(s: &DataSettings, series: &Series, x: &Exogenous) -> R
         let lower = name.to_lowercase();
         let wind = s.wind_column.as_deref() == Some(name.as_str());
         if !wind && !IRRADIANCE_WORDS.iter().any(|w| lower.contains(w)) {
-            if let Some(site) = &s.site {
-                refuse_shifted_temperature(s, site.longitude, x, c)?;
+            let clock = match (&s.site, s.zone) {
+                (Some(site), _) => Some(DayClock::Solar(site.longitude)),
+                (None, Some(zone)) => Some(DayClock::Local(zone)),
+                _ => None,
+            };
+            if let Some(clock) = clock {
+                refuse_shifted_temperature(s, clock, x, c)?;
             }
             continue;
         }
@@ -504,23 +509,58 @@ fn refuse_shifted_weather(s: &DataSettings, series: &Series, x: &Exogenous) -> R
     Ok(())
 }
 
-/// The solar hours (local, by the longitude) in which the mean daily cycle of an air
-/// temperature may peak: stations see it from 13:00 to 16:00, coasts and reanalyses
-/// earlier (PSM3's at system 50, from MERRA-2, at noon in every season); outside
-/// 10:00–19:00 the stamps are on another clock.
+/// The hours of the day ([`DayClock`]) in which the mean daily cycle of an air temperature
+/// may peak: stations see it from 13:00 to 16:00 solar time, coasts and reanalyses earlier
+/// (PSM3's at system 50, from MERRA-2, at noon in every season), and a local clock can run
+/// two hours after the Sun; outside 10:00–18:59 the stamps are on another clock.
 pub const TEMPERATURE_PEAK_HOURS: std::ops::RangeInclusive<usize> = 10..=18;
 
 /// The least swing (°C or K) of the mean daily cycle that [`TEMPERATURE_PEAK_HOURS`]
 /// judges: under it (an overcast, polar or maritime month) the peak hour means little.
 pub const TEMPERATURE_CYCLE: f64 = 3.0;
 
+/// The clock a temperature's daily cycle is read on: the site's solar time (by its
+/// longitude), or, without a site, the local time of the target's zone (`--tz`), which
+/// runs up to two hours after the Sun's in the west of a zone under daylight saving.
+#[derive(Debug, Clone, Copy)]
+enum DayClock {
+    Solar(f64),
+    Local(Tz),
+}
+
+impl DayClock {
+    /// The hour of the day (0–23) of instant `t` on this clock.
+    fn hour(self, t: i64) -> usize {
+        use chrono::{Offset, TimeZone};
+        let offset = match self {
+            DayClock::Solar(longitude) => (longitude / 15.0 * 3600.0).round() as i64,
+            DayClock::Local(zone) => chrono::DateTime::from_timestamp(t, 0).map_or(0, |utc| {
+                i64::from(
+                    zone.offset_from_utc_datetime(&utc.naive_utc())
+                        .fix()
+                        .local_minus_utc(),
+                )
+            }),
+        };
+        ((t + offset).rem_euclid(86_400) / 3600) as usize
+    }
+
+    fn name(self) -> String {
+        match self {
+            DayClock::Solar(_) => "local solar time".into(),
+            DayClock::Local(zone) => format!("{zone} time"),
+        }
+    }
+}
+
 /// Refuses an air-temperature column (by its name: `temp…`, `t2m`, `tas`; not a dew
-/// point, nor a soil, water or indoor temperature) whose mean daily cycle, over three days or more, swings by
-/// [`TEMPERATURE_CYCLE`] or more and peaks outside [`TEMPERATURE_PEAK_HOURS`] of the
-/// site's solar day: naive UTC stamps read in `--tz`'s zone, five hours or more off.
+/// point, nor a soil, water or indoor temperature) whose mean daily cycle, over three days
+/// or more, swings by [`TEMPERATURE_CYCLE`] or more and peaks outside
+/// [`TEMPERATURE_PEAK_HOURS`] of `clock`'s day: naive UTC stamps read in `--tz`'s zone,
+/// five hours or more off.
 fn refuse_shifted_temperature(
     s: &DataSettings,
-    longitude: f64,
+    clock: DayClock,
     x: &Exogenous,
     c: usize,
 ) -> Result<()> {
@@ -534,13 +574,11 @@ fn refuse_shifted_temperature(
     if !air || other.iter().any(|w| lower.contains(w)) {
         return Ok(());
     }
-    let solar = (longitude / 15.0 * 3600.0).round() as i64;
-    let by_hour = x.times.iter().zip(&x.columns[c]).map(|(&t, &v)| {
-        (
-            ((t + x.shift + solar).rem_euclid(86_400) / 3600) as usize,
-            v,
-        )
-    });
+    let by_hour = x
+        .times
+        .iter()
+        .zip(&x.columns[c])
+        .map(|(&t, &v)| (clock.hour(t + x.shift), v));
     let Some((peak, swing)) = terrawatt_table::screen::daily_cycle(by_hour) else {
         return Ok(());
     };
@@ -565,8 +603,10 @@ fn refuse_shifted_temperature(
             .as_ref()
             .map_or(String::new(), |p| p.display().to_string()),
         message: format!(
-            "column '{}': its mean daily cycle ({swing:.1} degrees over {} days) peaks at {peak:02}:00 local solar time, where air is warmest from noon to 16:00: its stamps run {near}–{far} h {way} (naive UTC stamps read in --tz's zone, or another zone's?). Give the weather's zone with --weather-tz (e.g. UTC), or --allow-weather-shift to use it as stamped",
-            x.names[c], days,
+            "column '{}': its mean daily cycle ({swing:.1} degrees over {} days) peaks at {peak:02}:00 {}, where air is warmest from noon to 16:00: its stamps run {near}–{far} h {way} (naive UTC stamps read in --tz's zone, or another zone's?). Give the weather's zone with --weather-tz (e.g. UTC), or --allow-weather-shift to use it as stamped",
+            x.names[c],
+            days,
+            clock.name(),
         ),
     })
 }
