@@ -654,9 +654,10 @@ impl Temperature {
     }
 
     /// Refuses temperatures that read as another unit than the one given: a column named
-    /// for the other unit (`tempF` or `temperature (°F)` given as C); more than 1 % of the values (10 at least)
-    /// above 60 °C, which no air reaches (°F given as C, or K); a year or more whose warmest
-    /// hour is under 45 °F (7 °C), which no inhabited place has (°C given as F).
+    /// for the other unit (`tempF` or `temperature (°F)` given as C); more than 1 % of the
+    /// values (10 at least) above 60 °C, which no air reaches (°F given as C, or K); a year
+    /// or more whose warmest hour is under 45 °F (7 °C), which no inhabited place has (°C
+    /// given as F).
     fn check_unit(&self, unit: TempUnit, column: &str) -> Result<()> {
         let (given, other) = match unit {
             TempUnit::F => ("F", "C"),
