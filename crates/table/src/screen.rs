@@ -177,8 +177,9 @@ pub fn unit_named(name: &str) -> Option<NamedUnit> {
 }
 
 /// The mean daily cycle of values given with their hour of the day (0–23): the hour it
-/// peaks at and its swing (the peak less the lowest hour's mean); `None` where an hour has
-/// fewer than three values.
+/// peaks at and its swing (the peak less the lowest hour's mean), over the hours seen three
+/// times or more; `None` unless such hours cover the day with no gap over 3 hours (hourly
+/// data, or 3-hourly data such as a reanalysis's or a weather model's).
 pub fn daily_cycle(by_hour: impl IntoIterator<Item = (usize, f64)>) -> Option<(usize, f64)> {
     let (mut sum, mut count) = ([0.0f64; 24], [0usize; 24]);
     for (h, v) in by_hour {
@@ -187,12 +188,21 @@ pub fn daily_cycle(by_hour: impl IntoIterator<Item = (usize, f64)>) -> Option<(u
             count[h] += 1;
         }
     }
-    if count.iter().any(|&n| n < 3) {
+    let seen: Vec<usize> = (0..24).filter(|&h| count[h] >= 3).collect();
+    let widest = seen
+        .iter()
+        .zip(seen.iter().cycle().skip(1))
+        .map(|(&a, &b)| (b + 24 - a - 1) % 24 + 1)
+        .max()?;
+    if seen.len() < 6 || widest > 3 {
         return None;
     }
-    let mean: Vec<f64> = (0..24).map(|h| sum[h] / count[h] as f64).collect();
-    let peak = (0..24).max_by(|&a, &b| mean[a].total_cmp(&mean[b]))?;
-    let swing = mean[peak] - mean.iter().copied().fold(f64::INFINITY, f64::min);
+    let mean = |h: usize| sum[h] / count[h] as f64;
+    let peak = seen
+        .iter()
+        .copied()
+        .max_by(|&a, &b| mean(a).total_cmp(&mean(b)))?;
+    let swing = mean(peak) - seen.iter().map(|&h| mean(h)).fold(f64::INFINITY, f64::min);
     Some((peak, swing))
 }
 
@@ -302,7 +312,11 @@ mod tests {
         let (peak, swing) = daily_cycle(v.clone()).unwrap();
         assert_eq!(peak, 15);
         assert!((swing - 10.0).abs() < 1e-9);
-        assert_eq!(daily_cycle(v.take(48)), None);
+        assert_eq!(daily_cycle(v.clone().take(48)), None);
+        // every third hour (a reanalysis's), and every sixth (too coarse)
+        let every = |k: usize| v.clone().filter(move |(h, _)| h % k == 0);
+        assert_eq!(daily_cycle(every(3)).map(|c| c.0), Some(15));
+        assert_eq!(daily_cycle(every(6)), None);
         assert_eq!(hours_off(20, 13, 17), (3, 7, "late"));
         assert_eq!(hours_off(8, 13, 17), (5, 9, "early"));
         assert_eq!(hours_off(19, 12, 16), (3, 7, "late"));
