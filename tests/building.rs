@@ -279,6 +279,20 @@ fn fit_args(data: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// [`fitted`] of boosting with `trees` trees on `data`'s `load`, missing rows dropped, and
+/// `extra`, its model to `model`.
+fn gbm_fit(
+    data: &Path,
+    model: &Path,
+    trees: &str,
+    extra: &[&str],
+) -> (serde_json::Value, serde_json::Value) {
+    let mut args = vec!["--target", "load", "--model", "gbm", "--n-trees", trees];
+    args.push("--drop-missing");
+    args.extend(extra);
+    fitted(data, model, &args)
+}
+
 /// A `building fit` that succeeds, with `--json`: its report and the saved model.
 fn fitted(data: &Path, model: &Path, extra: &[&str]) -> (serde_json::Value, serde_json::Value) {
     let mut args = fit_args(data, model, extra);
@@ -610,19 +624,7 @@ fn boosting_on_parquet_reads_a_column_at_a_time_and_fits_the_model_of_the_whole_
     let data = dir.path().join("loads.parquet");
     parquet_table(&data, 3000);
     let before = std::fs::read(&data).unwrap();
-    let fit = |name: &str, extra: &[&str]| {
-        let mut args = vec![
-            "--target",
-            "load",
-            "--model",
-            "gbm",
-            "--n-trees",
-            "20",
-            "--drop-missing",
-        ];
-        args.extend(extra);
-        fitted(&data, &dir.path().join(name), &args)
-    };
+    let fit = |name: &str, extra: &[&str]| gbm_fit(&data, &dir.path().join(name), "20", extra);
     // GOSS on the same rows: its own model, close to the one on every row
     let (goss, _) = fit("goss.json", &["--goss"]);
     let (goss_mae, mae) = (mae_of(&goss), mae_of(&fit("all.json", &[]).0));
@@ -779,19 +781,7 @@ fn a_close_feature_is_named_the_same_read_whole_or_by_columns() {
         ],
     )
     .unwrap();
-    let fit = |name: &str, extra: &[&str]| {
-        let mut args = vec![
-            "--target",
-            "load",
-            "--model",
-            "gbm",
-            "--n-trees",
-            "5",
-            "--drop-missing",
-        ];
-        args.extend(extra);
-        fitted(&data, &dir.path().join(name), &args).0
-    };
+    let fit = |name: &str, extra: &[&str]| gbm_fit(&data, &dir.path().join(name), "5", extra).0;
     let by_columns = fit("columns.json", &["--memory", "1GB"]);
     let whole = fit("whole.json", &["--importance"]);
     assert_eq!(by_columns["results"]["read"]["by_columns"], true);
