@@ -177,7 +177,7 @@ impl IntensitySeries {
         let largest = rows.iter().map(|r| r.1).fold(0.0, f64::max);
         if largest > 0.0 && largest < MIN_PLAUSIBLE_G_PER_KWH {
             return Err(bad(format!(
-                "every value is below {MIN_PLAUSIBLE_G_PER_KWH} gCO2e/kWh (the largest {largest}), which no grid is: is the file in kgCO2e/kWh (× 1000)?"
+                "every value is below {MIN_PLAUSIBLE_G_PER_KWH} gCO2e/kWh (the largest {largest:.4}), which no grid is: is the file in kgCO2e/kWh (× 1000)?"
             )));
         }
         // the step: the most common interval
