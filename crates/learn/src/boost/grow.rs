@@ -21,6 +21,12 @@ use super::Bins;
 use crate::rng::Rng;
 use crate::tree::{LEAF, Node, Tree};
 
+/// A split whose smaller side has at most this share (1 / SEQ) of its node's rows grows its
+/// two subtrees one after the other, each on all the node's threads: grown at once, one
+/// thread each, the larger subtree's first nodes would be cut for one thread while the
+/// other thread, soon done with the small one, waits.
+const SEQ: usize = 3;
+
 /// Rows per block of the histogram passes, at the least.
 const BLOCK: usize = 8_192;
 
@@ -780,9 +786,15 @@ impl Grower<'_> {
         let (cl, cr) = self.children(o, s, 0, rows, scratch, threads);
         let (rl, rr) = rows.split_at_mut(s.left_n * sw);
         let (sl, sr) = scratch.split_at_mut(s.left_n * sw);
-        // the threads shared between the subtrees, each cutting its nodes for its share
-        let (ta, tb) = (threads.div_ceil(2), (threads / 2).max(1));
-        let (a, b) = rayon::join(|| self.build(cl, rl, sl, ta), || self.build(cr, rr, sr, tb));
+        // the threads shared between the subtrees, each cutting its nodes for its share, or
+        // all of them for each in turn where one subtree is much the larger ([`SEQ`])
+        let nl = s.left_n;
+        let (a, b) = if threads > 1 && (nl.min(n - nl)) * SEQ <= n {
+            (self.build(cl, rl, sl, threads), self.build(cr, rr, sr, threads))
+        } else {
+            let (ta, tb) = (threads.div_ceil(2), (threads / 2).max(1));
+            rayon::join(|| self.build(cl, rl, sl, ta), || self.build(cr, rr, sr, tb))
+        };
         Built::Split {
             s,
             n,
