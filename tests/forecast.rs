@@ -1113,7 +1113,7 @@ fn forecasts_stay_within_the_series_range() {
 /// power and is refused, naming `--weather-tz`; with `--weather-tz UTC` it is read right
 /// and the backtest runs, and `--allow-weather-shift` takes it as stamped. The PSM3 file as
 /// it is passes the check. Its air temperature alone is refused too, by the hour its daily
-/// cycle peaks.
+/// cycle peaks, hourly and every third hour.
 #[test]
 fn weather_on_another_clock_is_refused() {
     let Some(data) = common::reference_data("solar") else {
@@ -1126,12 +1126,21 @@ fn weather_on_another_clock_is_refused() {
     let (ghi, _) = table.numeric("ghi").unwrap();
     let (temp, _) = table.numeric("temp_air").unwrap();
     let mut text = String::from("time,ghi,temp_air\n");
+    // and the temperature every third hour from 01:00 UTC, as a reanalysis gives it
+    use chrono::Timelike;
+    let mut three_hourly = String::from("time,temp_air\n");
     for ((t, g), c) in times.millis.iter().zip(&ghi).zip(&temp) {
         let utc = chrono::DateTime::from_timestamp_millis(t.unwrap()).unwrap();
-        text.push_str(&format!("{},{g},{c}\n", utc.format("%Y-%m-%dT%H:%M:%S")));
+        let stamp = utc.format("%Y-%m-%dT%H:%M:%S");
+        text.push_str(&format!("{stamp},{g},{c}\n"));
+        if utc.minute() == 0 && utc.hour() % 3 == 1 {
+            three_hourly.push_str(&format!("{stamp},{c}\n"));
+        }
     }
     let naive = dir.path().join("psm3-utc.csv");
     std::fs::write(&naive, text).unwrap();
+    let naive_3h = dir.path().join("psm3-utc-3h.csv");
+    std::fs::write(&naive_3h, three_hourly).unwrap();
     let out = dir.path().join("f.csv");
     let run_args = |weather: &Path, columns: &str, extra: &[&str]| {
         let mut a = pvdaq_args(&data);
@@ -1156,7 +1165,7 @@ fn weather_on_another_clock_is_refused() {
     let run = |weather: &Path, extra: &[&str]| run_with(weather, "ghi", extra);
     let refused_as = |o: &std::process::Output, what: &[&str]| {
         assert_eq!(o.status.code(), Some(1));
-        let mut expect = vec!["psm3-utc.csv", "--weather-tz"];
+        let mut expect = vec!["psm3-utc", "--weather-tz"];
         expect.extend_from_slice(what);
         support::refused(o, &out, &expect);
     };
@@ -1192,6 +1201,19 @@ fn weather_on_another_clock_is_refused() {
         let o = run_with(w, "temp_air", extra);
         assert!(o.status.success(), "{}", stderr(&o));
     }
+    // every third hour the highest sampled hour of the late cycle is 18:00, inside the
+    // warm hours; the crest of its first harmonic is 19:00
+    std::fs::remove_file(&out).unwrap();
+    refused_as(
+        &run_with(&naive_3h, "temp_air", &["--tz", "America/Phoenix"]),
+        &["column 'temp_air'", "peaks at 19:00 local solar time"],
+    );
+    let o = run_with(
+        &naive_3h,
+        "temp_air",
+        &["--tz", "America/Phoenix", "--weather-tz", "UTC"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
     // without a site, on the clock of --tz's zone
     let unsited = |extra: &[&str]| {
         let mut a = run_args(&naive, "temp_air", extra);

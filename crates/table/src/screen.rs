@@ -177,9 +177,11 @@ pub fn unit_named(name: &str) -> Option<NamedUnit> {
 }
 
 /// The mean daily cycle of values given with their hour of the day (0–23): the hour it
-/// peaks at and its swing (the peak less the lowest hour's mean), over the hours seen three
-/// times or more; `None` unless such hours cover the day with no gap over 3 hours (hourly
-/// data, or 3-hourly data such as a reanalysis's or a weather model's).
+/// peaks at and its swing (the highest hour's mean less the lowest's), over the hours seen
+/// three times or more; `None` unless such hours cover the day with no gap over 3 hours
+/// (hourly data, or 3-hourly data such as a reanalysis's or a weather model's). Where
+/// every hour is seen the peak is the highest hour; where some are not, the crest of the
+/// cycle's first harmonic, to the nearest hour.
 pub fn daily_cycle(by_hour: impl IntoIterator<Item = (usize, f64)>) -> Option<(usize, f64)> {
     let (mut sum, mut count) = ([0.0f64; 24], [0usize; 24]);
     for (h, v) in by_hour {
@@ -198,12 +200,24 @@ pub fn daily_cycle(by_hour: impl IntoIterator<Item = (usize, f64)>) -> Option<(u
         return None;
     }
     let mean = |h: usize| sum[h] / count[h] as f64;
-    let peak = seen
+    let highest = seen
         .iter()
         .copied()
         .max_by(|&a, &b| mean(a).total_cmp(&mean(b)))?;
-    let swing = mean(peak) - seen.iter().map(|&h| mean(h)).fold(f64::INFINITY, f64::min);
-    Some((peak, swing))
+    let swing = mean(highest) - seen.iter().map(|&h| mean(h)).fold(f64::INFINITY, f64::min);
+    if seen.len() == 24 {
+        return Some((highest, swing));
+    }
+    // sampled hours only: the crest of the cycle's first harmonic, which falls between
+    // them (the highest sampled hour is up to 2 h off, and where the hours seen move with
+    // daylight saving, each hour's mean leans to its season)
+    let tau = std::f64::consts::TAU;
+    let (c, s) = seen.iter().fold((0.0, 0.0), |(c, s), &h| {
+        let a = tau * h as f64 / 24.0;
+        (c + mean(h) * a.cos(), s + mean(h) * a.sin())
+    });
+    let crest = (s.atan2(c) * 24.0 / tau).rem_euclid(24.0);
+    Some(((crest.round() as usize) % 24, swing))
 }
 
 /// How far a daily peak at `peak` o'clock, outside the usual hours `from` to `to`, is from
@@ -317,6 +331,14 @@ mod tests {
         let every = |k: usize| v.clone().filter(move |(h, _)| h % k == 0);
         assert_eq!(daily_cycle(every(3)).map(|c| c.0), Some(15));
         assert_eq!(daily_cycle(every(6)), None);
+        // every third hour from 01:00, of a cycle cresting at 14:00 with a sharper peak
+        // (a second harmonic): the highest sampled hour is 13:00, the crest 14:00
+        let sharp = (0..72).filter(|i| i % 3 == 1).map(|i| {
+            let h = (i % 24) as f64;
+            let a = 2.0 * std::f64::consts::PI * (h - 14.0) / 24.0;
+            (i % 24, 10.0 + 5.0 * a.cos() + 1.5 * (2.0 * a).cos())
+        });
+        assert_eq!(daily_cycle(sharp).map(|c| c.0), Some(14));
         assert_eq!(hours_off(20, 13, 17), (3, 7, "late"));
         assert_eq!(hours_off(8, 13, 17), (5, 9, "early"));
         assert_eq!(hours_off(19, 12, 16), (3, 7, "late"));
