@@ -451,10 +451,9 @@ fn bad_inputs_are_refused_with_the_file_and_row() {
 
 #[test]
 fn eemeter_samples_and_a_portfolio() {
-    let Some(data) = common::reference_data("building") else {
+    let Some((data, dir)) = common::data_and_dir("building") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let folder = support::illinois_meters(&data, dir.path());
     // a meter that cannot be evaluated is listed and left out of the sums
     std::fs::write(
@@ -945,10 +944,9 @@ fn a_missing_value_code_is_refused_and_an_extreme_day_is_flagged() {
 /// file with its offsets, and `--allow-temperature-shift` takes them as stamped.
 #[test]
 fn temperatures_on_another_clock_are_refused() {
-    let Some(data) = common::reference_data("building") else {
+    let Some((data, dir)) = common::data_and_dir("building") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let text = read_text(&data.join("il-tempF.csv.gz"));
     let mut naive = String::from("dt,tempF\n");
     for l in text.lines().skip(1) {

@@ -724,10 +724,9 @@ fn a_histogram_forest_on_parquet_is_read_a_column_at_a_time_too() {
 /// 0.916 to 0.969 with it). It is named in a note and in the report; excluded, no note.
 #[test]
 fn a_default_feature_that_follows_the_target_is_named() {
-    let Some(data) = common::reference_data("building") else {
+    let Some((data, dir)) = common::data_and_dir("building") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let (enb, model) = (data.join("ENB2012.csv"), dir.path().join("m.json"));
     let args = fit_args(&enb, &model, &["--target", "Y1", "--model", "ols"]);
     let a: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -80,10 +80,9 @@ fn report(path: &Path) -> serde_json::Value {
 
 #[test]
 fn backtest_on_pvdaq_beats_persistence_and_clear_sky_at_one_hour() {
-    let Some(data) = common::reference_data("solar") else {
+    let Some((data, dir)) = common::data_and_dir("solar") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let rep = dir.path().join("r.json");
     let out = dir.path().join("f.csv");
     let o = terrawatt_strings(&june_backtest(&data, "2012-07-01", &rep, &out, &[]));
@@ -144,10 +143,9 @@ fn backtest_on_pvdaq_beats_persistence_and_clear_sky_at_one_hour() {
 
 #[test]
 fn a_daylight_saving_clock_is_fixed_and_the_forecasts_line_up() {
-    let Some(data) = common::reference_data("solar") else {
+    let Some((data, dir)) = common::data_and_dir("solar") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let run = |extra: &[&str]| {
         let rep = dir.path().join("r.json");
         let out = dir.path().join("f.csv");
@@ -237,10 +235,9 @@ fn a_daylight_saving_clock_is_fixed_and_the_forecasts_line_up() {
 
 #[test]
 fn auto_chooses_per_horizon_by_validation_and_says_what_won() {
-    let Some(data) = common::reference_data("solar") else {
+    let Some((data, dir)) = common::data_and_dir("solar") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let rep = dir.path().join("auto.json");
     let out = dir.path().join("auto.csv");
     // --model auto is the default
@@ -316,10 +313,9 @@ fn auto_chooses_per_horizon_by_validation_and_says_what_won() {
 
 #[test]
 fn backtest_is_the_same_at_any_thread_count() {
-    let Some(data) = common::reference_data("solar") else {
+    let Some((data, dir)) = common::data_and_dir("solar") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let mut results = Vec::new();
     for threads in ["1", "2"] {
         let rep = dir.path().join(format!("r{threads}.json"));
@@ -353,10 +349,9 @@ fn backtest_is_the_same_at_any_thread_count() {
 
 #[test]
 fn predict_writes_the_next_hour() {
-    let Some(data) = common::reference_data("solar") else {
+    let Some((data, dir)) = common::data_and_dir("solar") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("next.csv");
     let mut a: Vec<String> = pvdaq_args(&data);
     a[1] = "predict".into();
@@ -402,10 +397,9 @@ fn predict_writes_the_next_hour() {
 
 #[test]
 fn a_linear_model_makes_its_own_bands() {
-    let Some(data) = common::reference_data("solar") else {
+    let Some((data, dir)) = common::data_and_dir("solar") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let run = |model: &str, extra: &[&str]| {
         let rep = dir.path().join(format!("{model}.json"));
         let out = dir.path().join(format!("{model}.csv"));
@@ -486,10 +480,9 @@ fn a_linear_model_makes_its_own_bands() {
 /// every row; auto compares median candidates by MAE. Ridge, a squared loss, refuses it.
 #[test]
 fn the_absolute_loss_forecasts_the_median() {
-    let Some(data) = common::reference_data("solar") else {
+    let Some((data, dir)) = common::data_and_dir("solar") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let run = |model: &str, loss: &str| {
         let rep = dir.path().join(format!("{model}-{loss}.json"));
         let out = dir.path().join(format!("{model}-{loss}.csv"));
@@ -859,10 +852,9 @@ fn wind_backtest<'a>(power: &'a Path, weather: &'a Path) -> Vec<&'a str> {
 
 #[test]
 fn wind_features_put_the_weather_through_the_power_curve() {
-    let Some(data) = common::reference_data("wind") else {
+    let Some((data, dir)) = common::data_and_dir("wind") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let (weather, power) = wind_files(&data, dir.path());
     let run = |wind: bool| {
         let rep = dir.path().join(format!("r{wind}.json"));
@@ -927,10 +919,9 @@ fn wind_features_put_the_weather_through_the_power_curve() {
 
 #[test]
 fn a_wind_site_names_what_is_missing_or_unknown() {
-    let Some(data) = common::reference_data("wind") else {
+    let Some((data, dir)) = common::data_and_dir("wind") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let (weather, power) = wind_files(&data, dir.path());
     let out = dir.path().join("f.csv");
     let base = with(
@@ -1116,10 +1107,9 @@ fn forecasts_stay_within_the_series_range() {
 /// cycle peaks, hourly and every third hour.
 #[test]
 fn weather_on_another_clock_is_refused() {
-    let Some(data) = common::reference_data("solar") else {
+    let Some((data, dir)) = common::data_and_dir("solar") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let psm3 = data.join("pvdaq/system_50_ac_power_2_full_DST_psm3.parquet");
     let table = terrawatt::table::Table::read(&psm3).unwrap();
     let times = table.datetimes("index").unwrap().unwrap();

@@ -78,10 +78,9 @@ fn ndvi_change(
 
 #[test]
 fn change_with_cloud_masks_and_a_minimum_mapping_unit() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let (out, classes, table, rep) = (
         dir.path().join("change.tif"),
         dir.path().join("classes.tif"),
@@ -205,10 +204,9 @@ fn fails(args: &[&str], out: &Path, expect: &[&str]) {
 
 #[test]
 fn grids_that_differ_are_named_or_aligned() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("c.tif");
     let (a, b) = (
         data.join("pylandstats/ls100_06.tif"),
@@ -249,10 +247,9 @@ fn grids_that_differ_are_named_or_aligned() {
 
 #[test]
 fn bad_inputs_are_refused() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o.tif");
     let rgb = data.join("rasterio/RGB.byte.tif");
     let base = ["raster", "index", "--out", s(&out)];
@@ -378,10 +375,9 @@ fn bad_inputs_are_refused() {
 
 #[test]
 fn a_chosen_grid_takes_every_band() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ndmi20.tif");
     let band = |b: &str| norcia_band(&data.join("oscd_norcia/imgs_1"), b);
     let (b08, b11) = (band("B08"), band("B11"));
@@ -411,10 +407,9 @@ fn a_chosen_grid_takes_every_band() {
 
 #[test]
 fn landscape_and_transitions_from_the_command_line() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let ls = data.join("pylandstats/ls250_06.tif");
     let table = dir.path().join("metrics.csv");
     let o = terrawatt(&[
@@ -503,10 +498,9 @@ fn hansen(data: &Path) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
 
 #[test]
 fn zonal_forest_loss_and_windows_from_the_command_line() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let (m, tc, ly, em) = hansen(&data);
     let zones = m.join("sierra_de_neiba_478140.gpkg");
     // zonal statistics in the three formats
@@ -635,10 +629,9 @@ fn zonal_forest_loss_and_windows_from_the_command_line() {
 
 #[test]
 fn bad_zone_inputs_are_refused() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let (m, tc, ly, em) = hansen(&data);
     let zones = m.join("gfw_sample.gpkg");
     let out = dir.path().join("out.csv");
@@ -773,10 +766,9 @@ fn bad_zone_inputs_are_refused() {
 /// files; the accuracy of its class map and a sample design for it; refusals.
 #[test]
 fn implausible_thresholds_warn_or_refuse_and_irmad_runs_from_band_files() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let (out, rep) = (dir.path().join("dndvi.tif"), dir.path().join("r.json"));
     let base = [
         "raster",
@@ -1262,10 +1254,9 @@ fn indices_that_need_reflectance_refuse_digital_numbers() {
 /// they are (NDVI falls everywhere). `subtract` on the real pair (2016 both) is refused.
 #[test]
 fn an_index_pair_across_sentinel2_baseline_0400() {
-    let Some(data) = common::reference_data("raster/oscd_norcia") else {
+    let Some((data, dir)) = common::data_and_dir("raster/oscd_norcia") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let band = |date: &str, b: &str| norcia_band(&data.join(date), b);
     let (red1, nir1) = (band("imgs_1", "B04"), band("imgs_1", "B08"));
     let (red2, nir2) = (band("imgs_2", "B04"), band("imgs_2", "B08"));
@@ -1341,10 +1332,9 @@ fn an_index_pair_across_sentinel2_baseline_0400() {
 /// Collection 2 stores the same reflectance; Sentinel-2's own digital numbers pass.
 #[test]
 fn an_index_of_landsat_c2_digital_numbers_needs_their_offset() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let landsat = |date: &str, band: &str| {
         let p = dir.path().join(format!("LC08_{date}_{band}.tif"));
         support::as_landsat_c2(&s2(&data, date, band), &p);
@@ -1400,10 +1390,9 @@ fn an_index_of_landsat_c2_digital_numbers_needs_their_offset() {
 /// The same files named for 2016 and 2017 pass.
 #[test]
 fn sentinel2_products_from_2022_keep_no_offset_unnoticed() {
-    let Some(data) = common::reference_data("raster/oscd_norcia") else {
+    let Some((data, dir)) = common::data_and_dir("raster/oscd_norcia") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let shifted = |date: &str, name: &str, band: &str| {
         let p = dir.path().join(format!("S2B_MSIL2A_{name}_{band}.tif"));
         support::copy_with(&norcia_band(&data.join(date), band), &p, |x| x + 1000.0);

@@ -112,10 +112,9 @@ fn json(p: &Path) -> serde_json::Value {
 
 #[test]
 fn tiled_change_on_norcia_equals_one_run_and_resumes() {
-    let Some(data) = common::reference_data("raster/oscd_norcia") else {
+    let Some((data, dir)) = common::data_and_dir("raster/oscd_norcia") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let args = ndvi_args(&data);
     let (_, [single, classes, table]) = change_once(dir.path(), &args);
 
@@ -271,10 +270,9 @@ fn tiled_change_on_norcia_equals_one_run_and_resumes() {
 
 #[test]
 fn tiled_dnbr_with_resampled_20m_bands_equals_one_run() {
-    let Some(data) = common::reference_data("raster/oscd_norcia") else {
+    let Some((data, dir)) = common::data_and_dir("raster/oscd_norcia") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let band = |date: usize, b: &str| band(&data, date, b);
     // B12 (20 m) brought onto the 10 m grid of B08 bilinearly, tile by tile
     let args: Vec<String> = vec![
@@ -332,10 +330,9 @@ fn tiled_dnbr_with_resampled_20m_bands_equals_one_run() {
 
 #[test]
 fn tiles_in_kilometres_with_cloud_masks_equal_one_run() {
-    let Some(data) = common::reference_data("raster/mapme_vegetation/s2a") else {
+    let Some((data, dir)) = common::data_and_dir("raster/mapme_vegetation/s2a") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let f = |date: &str, band: &str| {
         data.join(format!("S2A_38PLR_{date}_0_L2A_{band}.tif"))
             .display()
@@ -577,10 +574,9 @@ fn polygons_shared_among_tasks_equal_one_run() {
 
 #[test]
 fn tiled_band_math_equals_one_run() {
-    let Some(data) = common::reference_data("raster/rasterio") else {
+    let Some((data, dir)) = common::data_and_dir("raster/rasterio") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     // Landsat-derived RGB (300 m, EPSG:32618, nodata 0): band math over tiles of 60 km
     let args = strings(&[
         "--input",
@@ -602,10 +598,9 @@ fn tiled_band_math_equals_one_run() {
 
 #[test]
 fn otsu_and_a_minimum_mapping_unit_over_tiles_equal_one_run() {
-    let Some(data) = common::reference_data("raster/oscd_norcia") else {
+    let Some((data, dir)) = common::data_and_dir("raster/oscd_norcia") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     // Otsu's threshold (the default) and a 0.5 ha sieve: both need every change value, so
     // the tasks write change values and the merge classifies the whole image
     let mut args = ndvi_bands(&data);
@@ -662,10 +657,9 @@ fn otsu_and_a_minimum_mapping_unit_over_tiles_equal_one_run() {
 /// image and are refused in tiles.
 #[test]
 fn rare_change_thresholds_over_tiles_equal_one_run() {
-    let Some(data) = common::reference_data("raster/oscd_norcia") else {
+    let Some((data, dir)) = common::data_and_dir("raster/oscd_norcia") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let mut args = ndvi_bands(&data);
     args.extend(strings(&["--threshold", "ki"]));
     let (_, [single, classes, table]) = change_once(dir.path(), &args);
@@ -702,10 +696,9 @@ fn rayon_threads() -> serde_json::Value {
 
 #[test]
 fn bad_plans_are_refused_before_anything_is_written() {
-    let Some(data) = common::reference_data("raster/oscd_norcia") else {
+    let Some((data, dir)) = common::data_and_dir("raster/oscd_norcia") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
     let plan = |extra: &[&str], tail: &[String]| -> Vec<String> {
         let mut a = strings(&["plan", "raster", "change", "--out", s(&run)]);
@@ -782,10 +775,9 @@ fn bad_plans_are_refused_before_anything_is_written() {
 
 #[test]
 fn meters_shared_among_tasks_sum_to_one_portfolio() {
-    let Some(data) = common::reference_data("building") else {
+    let Some((data, dir)) = common::data_and_dir("building") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let folder = support::illinois_meters(&data, dir.path());
     let common_args = support::illinois_daily(&data);
     let run = dir.path().join("run");
@@ -836,10 +828,9 @@ fn meters_shared_among_tasks_sum_to_one_portfolio() {
 
 #[test]
 fn sites_shared_among_tasks_equal_their_own_backtests() {
-    let Some(data) = common::reference_data("solar") else {
+    let Some((data, dir)) = common::data_and_dir("solar") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let parquet = data.join("pvdaq/system_50_ac_power_2_full_DST.parquet");
     // two sites on one series: the second with its own capacity and window
     let sites = dir.path().join("sites.csv");

@@ -251,10 +251,9 @@ fn system_file(dir: &Path, text: &str) -> std::path::PathBuf {
 
 #[test]
 fn simulate_a_tmy3_year() {
-    let Some(data) = common::reference_data("solar") else {
+    let Some((data, dir)) = common::data_and_dir("solar") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let sys = system_file(
         dir.path(),
         "[array]\nkwp = 4.0\ntilt = 30\nazimuth = 180\n\n[inverter]\nkw = 3.84\n",
@@ -345,10 +344,9 @@ fn bad_system_files_are_refused() {
 
 #[test]
 fn missing_weather_stays_missing_and_is_counted() {
-    let Some(data) = common::reference_data("solar") else {
+    let Some((data, dir)) = common::data_and_dir("solar") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     // hour 13:00 of 1 June without GHI/DNI/DHI (the TMY3 missing code)
     let text = std::fs::read_to_string(data.join("723170TYA.CSV")).unwrap();
     let mut out = String::new();

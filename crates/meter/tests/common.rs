@@ -3,6 +3,11 @@
 
 use std::path::PathBuf;
 
+/// [`reference_data`] and a new temporary folder for the test's files.
+pub fn data_and_dir(sub: &str) -> Option<(PathBuf, tempfile::TempDir)> {
+    reference_data(sub).map(|d| (d, tempfile::tempdir().unwrap()))
+}
+
 /// The reference data folder, or `None` (with a printed notice) where it is absent;
 /// panics where TERRAWATT_REFERENCE_DATA is set, as CI sets it.
 pub fn reference_data(sub: &str) -> Option<PathBuf> {

@@ -424,10 +424,9 @@ fn pixel_areas_equal_the_geodesic_reference() {
 
 #[test]
 fn results_do_not_depend_on_threads_or_memory() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let run = |threads: usize, memory: u64, name: &str| {
         let mut s = settings(
             oscd_specs(&data, "imgs_1", Index::Nbr.bands()),

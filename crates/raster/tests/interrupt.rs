@@ -11,10 +11,9 @@ mod common;
 
 #[test]
 fn an_interrupt_stops_the_run_and_removes_its_files() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let s2 = data.join("mapme_vegetation/s2a");
     let band = |b: &str| {
         BandSpec::new(

@@ -47,10 +47,9 @@ fn codes(p: &Path) -> (Vec<f64>, Option<f64>) {
 
 #[test]
 fn lc100_transitions_equal_a_direct_count() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let a = data.join("mapme/W080N20_LC100_v3.0.1_2015.tif");
     let b = data.join("mapme/W080N20_LC100_v3.0.1_2019.tif");
     let rep = transitions::run(&settings(&a, &b, None, 1 << 30, dir.path()), &|_, _| {}).unwrap();
@@ -102,10 +101,9 @@ fn lc100_transitions_equal_a_direct_count() {
 
 #[test]
 fn grids_that_differ_are_refused_or_aligned() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let a = data.join("pylandstats/ls100_06.tif");
     let b = data.join("pylandstats/ls100_12.tif");
     let e = transitions::run(&settings(&a, &b, None, 1 << 30, dir.path()), &|_, _| {})

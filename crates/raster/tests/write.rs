@@ -172,10 +172,9 @@ fn check_cog_layout(path: &Path) {
 
 #[test]
 fn cog_and_geotiff_read_back_through_gdal_with_gdal_overviews() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     // a Sentinel-2 band (385 × 241, UInt16) as float32, with NaN for a block of pixels
     let src = data.join("oscd_norcia/imgs_1");
     let b04 = std::fs::read_dir(&src)
@@ -266,10 +265,9 @@ fn cog_and_geotiff_read_back_through_gdal_with_gdal_overviews() {
 
 #[test]
 fn byte_classes_on_a_geographic_grid() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     // Hansen loss year (192 × 221, Byte, nodata 255, EPSG:4326)
     let path = data.join("mapme/Hansen_GFC-2023-v1.11_lossyear_20N_080W.tif");
     let grid = Grid::of_file(&path).unwrap();
@@ -308,10 +306,9 @@ fn byte_classes_on_a_geographic_grid() {
 
 #[test]
 fn rows_out_of_order_and_a_short_band_are_refused() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let grid =
         Grid::of_file(&data.join("mapme/Hansen_GFC-2023-v1.11_lossyear_20N_080W.tif")).unwrap();
     let out = dir.path().join("x.tif");

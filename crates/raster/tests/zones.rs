@@ -56,10 +56,9 @@ const BOWTIE: &str =
 
 #[test]
 fn outside_invalid_and_other_geometries() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let raster = data.join(TREECOVER);
     let zones = dir.path().join("z.geojson");
     geojson(
@@ -123,10 +122,9 @@ fn outside_invalid_and_other_geometries() {
 
 #[test]
 fn a_layer_without_crs_is_refused_unless_stated() {
-    let Some(data) = common::reference_data("raster") else {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let raster = data.join(TREECOVER);
     // a shapefile without a .prj, written through OGR
     let shp = dir.path().join("nocrs.shp");

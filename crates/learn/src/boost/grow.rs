@@ -790,7 +790,10 @@ impl Grower<'_> {
         // all of them for each in turn where one subtree is much the larger ([`SEQ`])
         let nl = s.left_n;
         let (a, b) = if threads > 1 && (nl.min(n - nl)) * SEQ <= n {
-            (self.build(cl, rl, sl, threads), self.build(cr, rr, sr, threads))
+            (
+                self.build(cl, rl, sl, threads),
+                self.build(cr, rr, sr, threads),
+            )
         } else {
             let (ta, tb) = (threads.div_ceil(2), (threads / 2).max(1));
             rayon::join(|| self.build(cl, rl, sl, ta), || self.build(cr, rr, sr, tb))
