@@ -145,7 +145,8 @@ pub fn sufficiency(
 ) -> Sufficiency {
     let (offset, end_offset) = offsets;
     let span_days = (end - start) as f64 / DAY as f64;
-    let covered: f64 = ok.iter().map(|p| p.period.days()).sum();
+    // (+ 0.0: the sum of no periods is −0.0, printed "-0.0 %")
+    let covered: f64 = ok.iter().map(|p| p.period.days()).sum::<f64>() + 0.0;
     let covered_fraction = if span_days > 0.0 {
         covered / span_days
     } else {
