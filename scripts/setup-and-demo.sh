@@ -19,4 +19,6 @@ if ! command -v cargo >/dev/null 2>&1; then
   . "$HOME/.cargo/env"
 fi
 cargo build --release --locked
-./target/release/terrawatt demo "$@"
+# the target folder as cargo resolves it (CARGO_TARGET_DIR or a config's build.target-dir)
+target="$(cargo metadata --format-version 1 --no-deps --locked | sed 's/.*"target_directory":"\([^"]*\)".*/\1/')"
+"$target/release/terrawatt" demo "$@"
