@@ -1104,7 +1104,8 @@ fn forecasts_stay_within_the_series_range() {
 /// power and is refused, naming `--weather-tz`; with `--weather-tz UTC` it is read right
 /// and the backtest runs, and `--allow-weather-shift` takes it as stamped. The PSM3 file as
 /// it is passes the check. Its air temperature alone is refused too, by the hour its daily
-/// cycle peaks, hourly and every third hour.
+/// cycle peaks, hourly and every third hour. An infinite temperature is missing: named in
+/// the output, and the forecasts that need it are left out.
 #[test]
 fn weather_on_another_clock_is_refused() {
     let Some((data, dir)) = common::data_and_dir("solar") else {
@@ -1130,7 +1131,13 @@ fn weather_on_another_clock_is_refused() {
     let naive = dir.path().join("psm3-utc.csv");
     std::fs::write(&naive, text).unwrap();
     let naive_3h = dir.path().join("psm3-utc-3h.csv");
-    std::fs::write(&naive_3h, three_hourly).unwrap();
+    std::fs::write(&naive_3h, &three_hourly).unwrap();
+    // the same with one value infinite, in the backtest's days
+    let at = three_hourly.find("\n2012-06-02T19:00:00,").unwrap() + 21;
+    let end = at + three_hourly[at..].find('\n').unwrap();
+    let with_inf = format!("{}inf{}", &three_hourly[..at], &three_hourly[end..]);
+    let inf_3h = dir.path().join("psm3-utc-3h-inf.csv");
+    std::fs::write(&inf_3h, with_inf).unwrap();
     let out = dir.path().join("f.csv");
     let run_args = |weather: &Path, columns: &str, extra: &[&str]| {
         let mut a = pvdaq_args(&data);
@@ -1198,12 +1205,21 @@ fn weather_on_another_clock_is_refused() {
         &run_with(&naive_3h, "temp_air", &["--tz", "America/Phoenix"]),
         &["column 'temp_air'", "peaks at 19:00 local solar time"],
     );
-    let o = run_with(
-        &naive_3h,
-        "temp_air",
-        &["--tz", "America/Phoenix", "--weather-tz", "UTC"],
-    );
+    let right = ["--tz", "America/Phoenix", "--weather-tz", "UTC"];
+    let o = run_with(&naive_3h, "temp_air", &right);
     assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(said.contains("kept missing: 'temp_air' 0"), "{said}");
+    assert!(said.contains("scored: 708 pairs"), "{said}");
+    // an infinite value is missing, named, and the forecasts that need it left out
+    let o = run_with(&inf_3h, "temp_air", &right);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        said.contains("psm3-utc-3h-inf.csv: 8768 rows; missing values (empty, NaN or infinite), kept missing: 'temp_air' 1"),
+        "{said}"
+    );
+    assert!(said.contains("scored: 612 pairs"), "{said}");
     // without a site, on the clock of --tz's zone
     let unsited = |extra: &[&str]| {
         let mut a = run_args(&naive, "temp_air", extra);

@@ -158,6 +158,23 @@ pub struct Prepared {
     pub time_fix: Option<crate::clock::TimeFixReport>,
 }
 
+/// The weather file's rows and each column's missing values (empty, NaN or infinite),
+/// which stay missing: a forecast whose features need one is left out.
+pub fn weather_line(w: &Exogenous, path: &Path) -> String {
+    let missing: Vec<String> = w
+        .names
+        .iter()
+        .zip(&w.columns)
+        .map(|(n, c)| format!("'{n}' {}", c.iter().filter(|v| !v.is_finite()).count()))
+        .collect();
+    format!(
+        "{}: {} rows; missing values (empty, NaN or infinite), kept missing: {} (a forecast whose features need one is left out)",
+        path.display(),
+        w.times.len(),
+        missing.join(", ")
+    )
+}
+
 /// An instant's stamp on the series' clock.
 pub fn stamp(s: &Series, i: usize) -> String {
     rfc3339(s.time(i), s.offset)
@@ -1018,6 +1035,9 @@ impl BacktestReport {
             s.missing,
             p.inputs.capacity
         );
+        if let (Some(w), Some(path)) = (&p.weather, &d.weather) {
+            let _ = writeln!(t, "{}", weather_line(w, path));
+        }
         let _ = writeln!(
             t,
             "backtest: origins {} to {} ({} forecasts: {} origins, 1 to {} steps ahead), {} refits every {} on {} before, {} training pairs on average{}",
