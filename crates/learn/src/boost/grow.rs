@@ -15,7 +15,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 
 use super::Bins;
 use crate::rng::Rng;
@@ -302,109 +302,142 @@ const PART_MIN: usize = 4_096;
 /// Writes the rows of `src` (rows of one node, `sw` words each) to `dst` (as long) by the
 /// split `s`: the rows whose code of its feature `f` is ≤ its bin `b` first, each side in
 /// its order (`nl`: how many go left, as the split's histogram counts them). The run is
-/// cut into one piece for each of `threads` threads;
-/// the pieces but the last count their left rows first (the last one's are the rest of
-/// `nl`), so that each piece writes each row where it ends up. A count that does not hold
-/// stops the program: a piece writes only within its own share of `dst`.
+/// cut into one piece for each of `threads` threads. The first half of the pieces write
+/// forward from the start of each side, the others backward from its end (the last piece
+/// from the slots before `nl` and before the end), so that a piece needs the left rows of
+/// the pieces between it and the end it writes from, and the two middle pieces need no
+/// count: with two threads no piece is counted. A count that does not hold stops the
+/// program: the counted pieces must take as many rows as counted, and the middle two meet.
 fn partition<const SW: usize>(sw: usize, s: &Split, src: &[u64], dst: &mut [u64], threads: usize) {
     // a constant row width where one is given (the copies become moves)
     let sw = if SW == 0 { sw } else { SW };
     let (f, b, nl) = (s.f, s.b as u8, s.left_n);
     let (word, shift) = (f / 8, 8 * (f % 8));
     let len = src.len() / sw;
+    assert!(nl <= len, "the split's count of left rows");
     let parts = threads.min(len / PART_MIN).max(1);
-    // each piece is `parts` runs long, and the runs of the pieces but the last are counted
-    // in parallel
-    let run = len.div_ceil(parts * parts) * sw;
-    let piece = run * parts;
+    let piece = len.div_ceil(parts) * sw;
     let goes_left = move |row: &[u64]| (row[word] >> shift) as u8 <= b;
     let lens: Vec<usize> = src.chunks(piece).map(|c| c.len() / sw).collect();
-    let counts: Vec<usize> = src
-        .par_chunks(run)
-        .take((lens.len() - 1) * parts)
-        .map(|p| p.chunks_exact(sw).filter(|r| goes_left(r)).count())
+    let p = lens.len();
+    // pieces `..m` write forward, `m..` backward; `m - 1` and `m` are not counted
+    let m = p.div_ceil(2);
+    let counted = |k: usize| k + 1 < m || k > m;
+    // the counted pieces, each cut into runs so that counting takes every thread
+    let run = (piece / sw).div_ceil(parts).max(1) * sw;
+    let counts: Vec<(usize, usize)> = src
+        .par_chunks(piece)
+        .enumerate()
+        .filter(|(k, _)| counted(*k))
+        .map(|(k, c)| {
+            let n = c
+                .par_chunks(run)
+                .map(|r| r.chunks_exact(sw).filter(|r| goes_left(r)).count());
+            (k, n.sum())
+        })
         .collect();
-    let mut lefts: Vec<usize> = counts.chunks(parts).map(|c| c.iter().sum()).collect();
-    let counted: usize = lefts.iter().sum();
-    let last = lens[lens.len() - 1];
+    let mut lefts = vec![0; p];
+    for (k, c) in counts {
+        lefts[k] += c;
+    }
+    // each piece's first slot (forward) or the slot after its last (backward) on either
+    // side, in rows
+    let mut ends = vec![(0, 0); p];
+    let (mut at_l, mut at_r) = (0, nl);
+    for k in 0..m {
+        ends[k] = (at_l, at_r);
+        at_l += lefts[k];
+        at_r += lens[k] - lefts[k];
+    }
+    let (mut at_l, mut at_r) = (nl, len);
+    for k in (m..p).rev() {
+        ends[k] = (at_l, at_r);
+        at_l = at_l
+            .checked_sub(lefts[k])
+            .expect("the split's count of left rows");
+        at_r = at_r
+            .checked_sub(lens[k] - lefts[k])
+            .expect("the split's count of left rows");
+    }
     assert!(
-        counted <= nl && nl - counted <= last,
+        ends[m - 1].0 <= nl && ends[m - 1].1 <= len,
         "the split's count of left rows"
     );
-    lefts.push(nl - counted);
-    // each piece's first slot on either side, in words from the start of `dst`
-    let mut starts = Vec::with_capacity(lens.len());
-    let (mut at_l, mut at_r) = (0, nl * sw);
-    for (n, l) in lens.iter().zip(&lefts) {
-        starts.push((at_l, l * sw, at_r, (n - l) * sw));
-        at_l += l * sw;
-        at_r += (n - l) * sw;
+    // written as atomic words, so that the two middle pieces, which cannot be kept apart in
+    // advance, are sound even where the count does not hold (relaxed stores: plain moves)
+    assert_eq!(dst.as_ptr().align_offset(align_of::<AtomicU64>()), 0);
+    // SAFETY: `AtomicU64` has the size of `u64`, the alignment is checked above, and `dst`
+    // is borrowed mutably for the whole partition
+    let out: &[AtomicU64] = unsafe { &*(dst as *mut [u64] as *const [AtomicU64]) };
+    let reached: Vec<(usize, usize)> = src
+        .par_chunks(piece)
+        .zip(ends.clone())
+        .enumerate()
+        .map(|(k, (src, (at_l, at_r)))| {
+            let test = (word, shift, b);
+            move_piece::<SW>(sw, test, src, out, (at_l, at_r), k < m)
+        })
+        .collect();
+    // the counted pieces took as many rows as counted, and the middle ones met
+    for (k, &(l, r)) in reached.iter().enumerate() {
+        let want = if k + 1 < m {
+            ends[k + 1]
+        } else if k + 1 == m {
+            if m < p { reached[m] } else { (nl, len) }
+        } else if k > m {
+            ends[k - 1]
+        } else {
+            reached[k]
+        };
+        assert_eq!((l, r), want, "the split's count of left rows");
     }
-    let base = Base(dst.as_mut_ptr());
-    src.par_chunks(piece)
-        .zip(starts)
-        .for_each(|(src, (at_l, cl, at_r, cr))| {
-            let base = &base;
-            if cl == 0 || cr == 0 {
-                // every row goes one way
-                let all_left = cr == 0;
-                assert!(
-                    src.chunks_exact(sw).all(|r| goes_left(r) == all_left),
-                    "the split's count of left rows"
-                );
-                let at = if all_left { at_l } else { at_r };
-                // SAFETY: the piece's share of `dst` on that side is `src.len()` words from
-                // `at`; `src` and `dst` do not overlap
-                unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), base.0.add(at), src.len()) };
-                return;
-            }
-            let (last_l, last_r) = (at_l + cl - sw, at_r + cr - sw);
-            let (mut l, mut r) = (at_l, at_r);
-            for row in src.chunks_exact(sw) {
-                let go = goes_left(row) as usize;
-                // the next free slot of the row's side, chosen without a branch (a mask of
-                // all ones for the left side); clamped to the side's last slot, so that a
-                // count that does not hold cannot write outside the piece's share
-                let m = go.wrapping_neg();
-                let at = (l.min(last_l) & m) | (r.min(last_r) & !m);
-                // SAFETY: `at` is a row's slot of this piece's share of `dst` (its shares on
-                // the two sides are disjoint from every other piece's); `src` and `dst` do
-                // not overlap
-                unsafe { copy_row::<SW>(row.as_ptr(), base.0.add(at), sw) };
-                l += go * sw;
-                r += (1 - go) * sw;
-            }
-            assert_eq!(
-                (l, r),
-                (at_l + cl, at_r + cr),
-                "the split's count of left rows"
-            );
-        });
 }
 
-/// The start of the rows a partition writes, shared by its pieces, each of which writes
-/// its own slots.
-struct Base(*mut u64);
-
-// SAFETY: the pieces of a partition write disjoint slots through it
-unsafe impl Sync for Base {}
-
-/// Copies one row of `sw` words (`SW` where it is not 0).
-///
-/// # Safety
-/// `src` and `dst` are valid for `sw` words and do not overlap.
-#[inline(always)]
-unsafe fn copy_row<const SW: usize>(src: *const u64, dst: *mut u64, sw: usize) {
-    if SW > 0 {
-        // SAFETY: the caller's
-        unsafe {
-            dst.cast::<[u64; SW]>()
-                .write_unaligned(src.cast::<[u64; SW]>().read_unaligned())
-        };
+/// Writes the rows of one piece of a partition (`test`: the code word, its shift and the
+/// split's bin) to `out`, forward from the slots `at` (left, right) or backward from the
+/// slots before them, and returns the slots reached. A slot is clamped to the last of
+/// `out`, so that a count that does not hold (which the caller stops at) writes only
+/// within it.
+#[inline(never)]
+fn move_piece<const SW: usize>(
+    sw: usize,
+    (word, shift, b): (usize, usize, u8),
+    src: &[u64],
+    out: &[AtomicU64],
+    (mut l, mut r): (usize, usize),
+    forward: bool,
+) -> (usize, usize) {
+    let sw = if SW == 0 { sw } else { SW };
+    let last = out.len() / sw - 1;
+    let put = |row: &[u64], at: usize| {
+        let at = at.min(last) * sw;
+        for (i, &v) in row[..sw].iter().enumerate() {
+            // SAFETY: `at` is at most the last slot, whose `sw` words are within `out`
+            unsafe { out.get_unchecked(at + i) }.store(v, Relaxed);
+        }
+    };
+    let goes_left = |row: &[u64]| ((row[word] >> shift) as u8 <= b) as usize;
+    let rows = src.chunks_exact(sw);
+    if forward {
+        for row in rows {
+            let go = goes_left(row);
+            // the next free slot of the row's side, chosen without a branch (a mask of
+            // all ones for the left side)
+            let mask = go.wrapping_neg();
+            put(row, (l & mask) | (r & !mask));
+            l += go;
+            r += 1 - go;
+        }
     } else {
-        // SAFETY: the caller's
-        unsafe { std::ptr::copy_nonoverlapping(src, dst, sw) };
+        for row in rows.rev() {
+            let go = goes_left(row);
+            let mask = go.wrapping_neg();
+            l = l.wrapping_sub(go);
+            r = r.wrapping_sub(1 - go);
+            put(row, (l & mask) | (r & !mask));
+        }
     }
+    (l, r)
 }
 
 fn partition_dispatch(sw: usize, s: &Split, src: &[u64], dst: &mut [u64], threads: usize) {

@@ -1031,10 +1031,11 @@ mod tests {
     }
 
     #[test]
-    fn large_nodes_cut_for_three_threads_give_the_one_thread_model() {
-        // nodes above twice a partition piece (4,096 rows) are cut into a piece per thread:
-        // three threads count the first piece and write the last backwards; eleven features
-        // fill a code word and a part of the next
+    fn large_nodes_cut_for_three_and_four_threads_give_the_one_thread_model() {
+        // nodes above twice a partition piece (4,096 rows) are cut into a piece per thread,
+        // the first half written forward and the rest backward: three threads count the
+        // first piece, four the first and the last; eleven features fill a code word and a
+        // part of the next
         let n = 40_000;
         let mut r = Rng::new(11);
         let x = ndarray::Array2::from_shape_fn((n, 11), |_| r.uniform() * 10.0);
@@ -1062,9 +1063,12 @@ mod tests {
                     .build()
                     .unwrap()
             };
-            let (one, three) = (pool(1).install(fit), pool(3).install(fit));
-            assert_eq!(one.0, three.0);
-            assert_eq!(one.1, three.1);
+            let one = pool(1).install(fit);
+            for k in [3, 4] {
+                let many = pool(k).install(fit);
+                assert_eq!(one.0, many.0);
+                assert_eq!(one.1, many.1);
+            }
             // the in-sample predictions the fit brings up to date as it goes are the model's
             let pred = one.0.predict(x.view());
             let fitted = one.1.expect("no early stopping");
