@@ -315,7 +315,16 @@ fn partition<const SW: usize>(sw: usize, s: &Split, src: &[u64], dst: &mut [u64]
     let (word, shift) = (f / 8, 8 * (f % 8));
     let len = src.len() / sw;
     assert!(nl <= len, "the split's count of left rows");
-    let parts = threads.min(len / PART_MIN).max(1);
+    // two pieces at the least where the pool has more threads than the node: the second,
+    // written backward, needs no count, and a thread done with other work may take it
+    let parts = threads
+        .max(if rayon::current_num_threads() > 1 {
+            2
+        } else {
+            1
+        })
+        .min(len / PART_MIN)
+        .max(1);
     let piece = len.div_ceil(parts) * sw;
     let goes_left = move |row: &[u64]| (row[word] >> shift) as u8 <= b;
     let lens: Vec<usize> = src.chunks(piece).map(|c| c.len() / sw).collect();
@@ -493,7 +502,9 @@ impl Grower<'_> {
         acc
     }
 
-    /// The histogram of `rows` (`sw` words each).
+    /// The histogram of `rows` (`sw` words each), its blocks as parallel tasks unless the
+    /// pool has a single thread (even for a node given one thread: a thread done with
+    /// another subtree takes some of them).
     fn histogram(&self, rows: &[u64], threads: usize) -> Hist {
         let sw = self.codes.w + 1;
         let build = |rows: &[u64]| {
@@ -506,7 +517,7 @@ impl Grower<'_> {
         if len <= block {
             return build(rows);
         }
-        if threads == 1 {
+        if threads == 1 && rayon::current_num_threads() == 1 {
             // the same sums, a block at a time
             let mut blocks = rows.chunks(block * sw);
             let mut acc = build(blocks.next().expect("at least one block"));
@@ -729,7 +740,8 @@ impl Grower<'_> {
     /// `scratch`: its run of either buffer) go to the other buffer, left first; the smaller
     /// child's histogram is built and the larger's is the parent's minus it; a child that
     /// may be split gets its histogram and best split. The work is cut for `threads`
-    /// threads (the result is the same for any number).
+    /// threads, and into two pieces at the least where the pool has more (the result is
+    /// the same for any number).
     fn children(
         &self,
         o: Open,
