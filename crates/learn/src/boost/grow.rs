@@ -1119,3 +1119,84 @@ pub(crate) fn leaves_of_binned(
     }
     k
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` rows of one code word (feature 0's code spread over the bytes) and the packed
+    /// index and pseudo-residual.
+    fn rows(n: usize) -> Vec<u64> {
+        (0..n)
+            .flat_map(|i| [((i * 37 + i / 7) % 256) as u64, pack(i as u32, i as f64)])
+            .collect()
+    }
+
+    fn split(b: usize, left_n: usize) -> Split {
+        Split {
+            f: 0,
+            b,
+            gain: 1.0,
+            left_sum: 0.0,
+            left_n,
+            left_h: left_n as f64,
+        }
+    }
+
+    fn pool(k: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(k)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn partition_is_stable_for_any_thread_count_and_share() {
+        // five pieces' worth of rows and a ragged end: forward, backward and counted pieces
+        let n = 5 * PART_MIN + 123;
+        let src = rows(n);
+        let b = 100;
+        let (left, right): (Vec<&[u64]>, Vec<&[u64]>) =
+            src.chunks_exact(2).partition(|r| r[0] as u8 <= b as u8);
+        let want: Vec<u64> = left
+            .iter()
+            .chain(&right)
+            .flat_map(|r| r.iter().copied())
+            .collect();
+        for k in 1..=5 {
+            for threads in 1..=k {
+                let mut dst = vec![0; src.len()];
+                pool(k).install(|| {
+                    partition_dispatch(2, &split(b, left.len()), &src, &mut dst, threads)
+                });
+                assert_eq!(dst, want, "a pool of {k}, a share of {threads}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_left_count_that_does_not_hold_stops_the_partition() {
+        let n = 4 * PART_MIN + 5;
+        let src = rows(n);
+        let b = 100;
+        let nl = src
+            .chunks_exact(2)
+            .filter(|r| r[0] as u8 <= b as u8)
+            .count();
+        for k in 1..=4 {
+            for wrong in [nl - 1, nl + 1] {
+                let run = std::panic::AssertUnwindSafe(|| {
+                    let mut dst = vec![0; src.len()];
+                    pool(k).install(|| partition_dispatch(2, &split(b, wrong), &src, &mut dst, k));
+                });
+                let err = std::panic::catch_unwind(run).expect_err("a wrong count passes");
+                let msg = err
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                assert!(msg.contains("count of left rows"), "{k} threads: {msg}");
+            }
+        }
+    }
+}
