@@ -462,3 +462,53 @@ fn inputs_handled_right_byte_order_mark_crlf_quotes_blank_lines() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(model.exists());
 }
+
+/// Change vectors over a date in reflectance and a date in digital numbers (the sample
+/// scenes, the 2023 bands divided by 10,000): refused, naming both bands, nothing written.
+#[test]
+fn change_vectors_over_dates_on_different_scales() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let scene = |year: u32, band: u32| {
+        format!(
+            "{}#{band}",
+            samples().join(format!("scene-{year}-06.tif")).display()
+        )
+    };
+    for (band, name) in [(1, "red.tif"), (2, "nir.tif")] {
+        let o = Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+            .args(["raster", "index", "--expr", &format!("b{band}/10000")])
+            .args([
+                "--input",
+                &samples().join("scene-2023-06.tif").display().to_string(),
+            ])
+            .args(["--out", &d(name)])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let before = snapshot(dir.path());
+    let o = Command::new(env!("CARGO_BIN_EXE_terrawatt"))
+        .args(["raster", "change", "--method", "cva"])
+        .args(["--before-red", &d("red.tif"), "--before-nir", &d("nir.tif")])
+        .args([
+            "--after-red",
+            &scene(2024, 1),
+            "--after-nir",
+            &scene(2024, 2),
+        ])
+        .args(["--out", &d("cva.tif")])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        e.contains("red.tif band 1")
+            && e.contains("scene-2024-06.tif band 1")
+            && e.contains("different scales")
+            && e.contains("--normalize zscore"),
+        "{e}"
+    );
+    assert!(e.lines().last().unwrap().starts_with("energy "), "{e}");
+    assert_eq!(snapshot(dir.path()), before);
+}

@@ -175,6 +175,25 @@ pub fn dark_level(input: &DarkInput<'_>, (width, height): (usize, usize)) -> Res
     Ok(Some(values[(values.len() - 1) / 100]))
 }
 
+/// The typical level of a band: the median of its raw values (missing and zero values left
+/// out), read in [`windows`] of a `width` × `height` grid; `None` with under 200 such values.
+pub fn median_level(
+    path: &Path,
+    band: usize,
+    (width, height): (usize, usize),
+) -> Result<Option<f64>> {
+    let ds = open(path)?;
+    let mut values = Vec::new();
+    for w in windows(width, height) {
+        let v = read_window(&ds, path, band, w)?;
+        values.extend(v.into_iter().filter(|x| !x.is_nan() && *x != 0.0));
+    }
+    if values.len() < FEWEST {
+        return Ok(None);
+    }
+    Ok(Some(median(&mut values)))
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();

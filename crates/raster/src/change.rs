@@ -1583,7 +1583,11 @@ impl Stats<'_> {
             Method::Cva { standardize } => {
                 let identity = vec![Linear::IDENTITY; nb];
                 let (before, after) = match s.normalize {
-                    Normalize::None | Normalize::Histogram => (identity.clone(), identity),
+                    Normalize::None => {
+                        scales_alike(&self.o.before, &self.o.after)?;
+                        (identity.clone(), identity)
+                    }
+                    Normalize::Histogram => (identity.clone(), identity),
                     Normalize::Zscore => {
                         let cm = self.comoments(&|_, _| 1.0)?;
                         let cov = cm.covariance();
@@ -1675,6 +1679,46 @@ impl Stats<'_> {
         }
         Ok(out)
     }
+}
+
+/// The most two dates' typical levels of a band may differ by (as a ratio) for change vectors
+/// without a normalisation: a scene under snow against one without is about 16 times brighter
+/// in the visible bands; reflectance against digital numbers differs 10,000 times, a
+/// percentage against a fraction 100 times, bytes against reflectance about 255 times.
+const MOST_LEVEL_RATIO: f64 = 50.0;
+
+/// Refuses change vectors over dates on different scales: a band whose typical level (the
+/// median of a sample of its values, with the band's scale and offset) differs between the
+/// dates by more than [`MOST_LEVEL_RATIO`] times. Their differences would be the larger
+/// date's values, and every bright pixel change.
+fn scales_alike(before: &[Band], after: &[Band]) -> Result<()> {
+    let level = |b: &Band| -> Result<Option<f64>> {
+        let raw = crate::baseline::median_level(&b.path, b.index, (b.grid.width, b.grid.height))?;
+        Ok(raw.map(|v| v * b.scale + b.offset))
+    };
+    for (b, a) in before.iter().zip(after) {
+        let (Some(lb), Some(la)) = (level(b)?, level(a)?) else {
+            continue;
+        };
+        if lb <= 0.0 || la <= 0.0 {
+            continue;
+        }
+        let ratio = lb.max(la) / lb.min(la);
+        if ratio > MOST_LEVEL_RATIO {
+            return Err(RasterError::Invalid(format!(
+                "{} has a typical value of {lb:.4} and {} of {la:.4}, {ratio:.0} times {}: the \
+                 dates are on different scales (reflectance against digital numbers, or a \
+                 percentage against a fraction), and their change vectors would be the {} \
+                 date's values. Give both dates on one scale (the files' scale metadata, or \
+                 --scale for both), or --normalize zscore, histogram or pif",
+                b.label,
+                a.label,
+                if la > lb { "larger" } else { "smaller" },
+                if la > lb { "after" } else { "before" },
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// How change values become classes: the threshold rule, the side of change, the minimum

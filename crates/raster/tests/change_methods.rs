@@ -584,6 +584,59 @@ fn invariant_methods_find_a_known_patch_whatever_the_gain() {
     }
 }
 
+/// Change vectors over dates on different scales (digital numbers against reflectance, a
+/// percentage against a fraction) are every bright pixel: refused without a normalisation,
+/// naming both files; a normalisation finds the patch. A date 16 times brighter (snow) is
+/// not taken for another scale.
+#[test]
+fn change_vectors_over_dates_on_different_scales_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("before_dn.tif");
+    write_stack(&before, &|b, r, c| texture(b, r, c, 1));
+    let change_vec = [120.0, -90.0, 150.0, -200.0];
+    let cva = Method::Cva { standardize: false };
+    for (name, factor) in [("after_reflectance.tif", 1e-4), ("after_percent.tif", 1e-2)] {
+        let after = dir.path().join(name);
+        write_stack(&after, &|b, r, c| {
+            let v = texture(b, r, c, 2) + if in_patch(r, c) { change_vec[b] } else { 0.0 };
+            v * factor
+        });
+        for standardize in [false, true] {
+            let s = settings(
+                stack_specs(&before),
+                stack_specs(&after),
+                Method::Cva { standardize },
+                dir.path(),
+            );
+            let err = change::run(&s, &|_, _| {}).unwrap_err().to_string();
+            assert!(
+                err.contains("before_dn.tif band 1")
+                    && err.contains(&format!("{name} band 1"))
+                    && err.contains("different scales")
+                    && err.contains("--normalize"),
+                "{err}"
+            );
+            assert!(!s.out.path.exists(), "no output after a refusal");
+        }
+        let mut s = settings(
+            stack_specs(&before),
+            stack_specs(&after),
+            cva.clone(),
+            dir.path(),
+        );
+        s.normalize = Normalize::Zscore;
+        s.threshold = Threshold::KittlerIllingworth { bins: 256 };
+        change::run(&s, &|_, _| {}).unwrap();
+        let (_, _, f) = f1(&read_band(&s.out.path, 2));
+        assert!(f > 0.9, "{name} with zscore: F1 {f}");
+        std::fs::remove_file(&s.out.path).unwrap();
+    }
+    let snow = dir.path().join("after_snow.tif");
+    write_stack(&snow, &|b, r, c| 16.0 * texture(b, r, c, 2));
+    let s = settings(stack_specs(&before), stack_specs(&snow), cva, dir.path());
+    change::run(&s, &|_, _| {}).unwrap();
+}
+
 #[test]
 fn mmu_in_pixels_without_a_crs_and_refusals() {
     let dir = tempfile::tempdir().unwrap();
