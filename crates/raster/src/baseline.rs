@@ -175,23 +175,20 @@ pub fn dark_level(input: &DarkInput<'_>, (width, height): (usize, usize)) -> Res
     Ok(Some(values[(values.len() - 1) / 100]))
 }
 
-/// The typical level of a band: the median of its raw values (missing and zero values left
-/// out), read in [`windows`] of a `width` × `height` grid; `None` with under 200 such values.
-pub fn median_level(
-    path: &Path,
-    band: usize,
+/// The values of bands (file, band number) of one `width` × `height` grid at the same
+/// pixels, read in [`windows`]: one vector per band, NaN where a value is missing.
+pub fn sample_windows(
+    bands: &[(&Path, usize)],
     (width, height): (usize, usize),
-) -> Result<Option<f64>> {
-    let ds = open(path)?;
-    let mut values = Vec::new();
-    for w in windows(width, height) {
-        let v = read_window(&ds, path, band, w)?;
-        values.extend(v.into_iter().filter(|x| !x.is_nan() && *x != 0.0));
+) -> Result<Vec<Vec<f64>>> {
+    let mut out = vec![Vec::new(); bands.len()];
+    for (k, (path, band)) in bands.iter().enumerate() {
+        let ds = open(path)?;
+        for w in windows(width, height) {
+            out[k].extend(read_window(&ds, path, *band, w)?);
+        }
     }
-    if values.len() < FEWEST {
-        return Ok(None);
-    }
-    Ok(Some(median(&mut values)))
+    Ok(out)
 }
 
 fn median(v: &mut [f64]) -> f64 {

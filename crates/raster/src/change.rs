@@ -1553,7 +1553,10 @@ impl Stats<'_> {
             irmad: None,
         };
         match s.method {
-            Method::Index(_) | Method::Expr(_) => {}
+            Method::Index(_) => {}
+            Method::Expr(ref e) => {
+                expression_alike(e, &self.o.before, &self.o.after, &self.o.grid)?
+            }
             Method::Irmad {
                 max_iterations,
                 tolerance,
@@ -1584,7 +1587,7 @@ impl Stats<'_> {
                 let identity = vec![Linear::IDENTITY; nb];
                 let (before, after) = match s.normalize {
                     Normalize::None => {
-                        scales_alike(&self.o.before, &self.o.after)?;
+                        scales_alike(&self.o.before, &self.o.after, &self.o.grid)?;
                         (identity.clone(), identity)
                     }
                     Normalize::Histogram => (identity.clone(), identity),
@@ -1687,36 +1690,96 @@ impl Stats<'_> {
 /// percentage against a fraction 100 times, bytes against reflectance about 255 times.
 const MOST_LEVEL_RATIO: f64 = 50.0;
 
-/// Refuses change vectors over dates on different scales: a band whose typical level (the
-/// median of a sample of its values, with the band's scale and offset) differs between the
-/// dates by more than [`MOST_LEVEL_RATIO`] times. Their differences would be the larger
-/// date's values, and every bright pixel change.
-fn scales_alike(before: &[Band], after: &[Band]) -> Result<()> {
-    let level = |b: &Band| -> Result<Option<f64>> {
-        let raw = crate::baseline::median_level(&b.path, b.index, (b.grid.width, b.grid.height))?;
-        Ok(raw.map(|v| v * b.scale + b.offset))
-    };
-    for (b, a) in before.iter().zip(after) {
-        let (Some(lb), Some(la)) = (level(b)?, level(a)?) else {
-            continue;
-        };
-        if lb <= 0.0 || la <= 0.0 {
-            continue;
+/// The typical value of `f` over a date's bands (the median over a sample of pixels of
+/// [`crate::baseline::sample_windows`], each band with its scale and offset, pixels with a
+/// missing or zero value left out); `None` with fewer than 200 such pixels, or bands on
+/// another grid than `grid`.
+fn typical(bands: &[Band], grid: &Grid, f: &dyn Fn(&[f32]) -> f32) -> Result<Option<f64>> {
+    let size = (grid.width, grid.height);
+    if bands.is_empty() || bands.iter().any(|b| (b.grid.width, b.grid.height) != size) {
+        return Ok(None);
+    }
+    let inputs: Vec<(&std::path::Path, usize)> =
+        bands.iter().map(|b| (b.path.as_path(), b.index)).collect();
+    let cols = crate::baseline::sample_windows(&inputs, size)?;
+    let mut values = Vec::new();
+    let mut v = vec![0f32; bands.len()];
+    for p in 0..cols[0].len() {
+        let mut ok = true;
+        for (k, (c, b)) in cols.iter().zip(bands).enumerate() {
+            ok &= c[p].is_finite() && c[p] != 0.0;
+            v[k] = (c[p] * b.scale + b.offset) as f32;
         }
-        let ratio = lb.max(la) / lb.min(la);
-        if ratio > MOST_LEVEL_RATIO {
+        let y = f(&v);
+        if ok && y.is_finite() {
+            values.push(f64::from(y));
+        }
+    }
+    if values.len() < 200 {
+        return Ok(None);
+    }
+    values.sort_by(f64::total_cmp);
+    Ok(Some(values[values.len() / 2]))
+}
+
+/// How many times the larger of two typical values is the smaller, where both are above
+/// zero and it is more than [`MOST_LEVEL_RATIO`].
+fn scale_step(before: Option<f64>, after: Option<f64>) -> Option<(f64, f64, f64)> {
+    let (b, a) = (before?, after?);
+    let ratio = b.max(a) / b.min(a);
+    (b > 0.0 && a > 0.0 && ratio > MOST_LEVEL_RATIO).then_some((b, a, ratio))
+}
+
+/// What is said of dates on different scales, and what to do.
+const OTHER_SCALES: &str = "the dates are on different scales (reflectance against digital \
+     numbers, or a percentage against a fraction)";
+
+/// Refuses change vectors over dates on different scales: a band whose typical value
+/// ([`typical`]) differs between the dates by more than [`MOST_LEVEL_RATIO`] times. Their
+/// differences would be the larger date's values, and every bright pixel change.
+fn scales_alike(before: &[Band], after: &[Band], grid: &Grid) -> Result<()> {
+    for (b, a) in before.iter().zip(after) {
+        let one = |x: &Band| typical(std::slice::from_ref(x), grid, &|v| v[0]);
+        if let Some((lb, la, ratio)) = scale_step(one(b)?, one(a)?) {
             return Err(RasterError::Invalid(format!(
-                "{} has a typical value of {lb:.4} and {} of {la:.4}, {ratio:.0} times {}: the \
-                 dates are on different scales (reflectance against digital numbers, or a \
-                 percentage against a fraction), and their change vectors would be the {} \
-                 date's values. Give both dates on one scale (the files' scale metadata, or \
-                 --scale for both), or --normalize zscore, histogram or pif",
+                "{} has a typical value of {lb:.4} and {} of {la:.4}, {ratio:.0} times {}: \
+                 {OTHER_SCALES}, and their change vectors would be the {} date's values. Give \
+                 both dates on one scale (the files' scale metadata, or --scale for both), or \
+                 --normalize zscore, histogram or pif",
                 b.label,
                 a.label,
                 if la > lb { "larger" } else { "smaller" },
                 if la > lb { "after" } else { "before" },
             )));
         }
+    }
+    Ok(())
+}
+
+/// Refuses an expression whose typical value differs between the dates by more than
+/// [`MOST_LEVEL_RATIO`] times (a band's difference over dates on different scales; a ratio
+/// such as a normalised difference is alike on any scale and passes).
+fn expression_alike(e: &Expr, before: &[Band], after: &[Band], grid: &Grid) -> Result<()> {
+    let eval = |v: &[f32]| e.eval(v);
+    let (tb, ta) = (typical(before, grid, &eval)?, typical(after, grid, &eval)?);
+    if let Some((lb, la, ratio)) = scale_step(tb, ta) {
+        let labels = |d: &[Band]| {
+            d.iter()
+                .map(|b| b.label.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(RasterError::Invalid(format!(
+            "the expression {} has a typical value of {lb:.4} on the before date ({}) and of \
+             {la:.4} on the after date ({}), {ratio:.0} times {}: {OTHER_SCALES}, and the \
+             change would be the {} date's values. Give both dates on one scale (the files' \
+             scale metadata, or --scale for both)",
+            e.text(),
+            labels(before),
+            labels(after),
+            if la > lb { "larger" } else { "smaller" },
+            if la > lb { "after" } else { "before" },
+        )));
     }
     Ok(())
 }

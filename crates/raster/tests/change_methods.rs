@@ -586,7 +586,8 @@ fn invariant_methods_find_a_known_patch_whatever_the_gain() {
 
 /// Change vectors over dates on different scales (digital numbers against reflectance, a
 /// percentage against a fraction) are every bright pixel: refused without a normalisation,
-/// naming both files; a normalisation finds the patch. A date 16 times brighter (snow) is
+/// naming both files; a normalisation finds the patch. So is a band's difference given as
+/// an expression, while a normalised difference passes. A date 16 times brighter (snow) is
 /// not taken for another scale.
 #[test]
 fn change_vectors_over_dates_on_different_scales_are_refused() {
@@ -631,6 +632,29 @@ fn change_vectors_over_dates_on_different_scales_are_refused() {
         assert!(f > 0.9, "{name} with zscore: F1 {f}");
         std::fs::remove_file(&s.out.path).unwrap();
     }
+    // a band's difference over the same pair (an expression): refused; a normalised
+    // difference is alike on any scale and passes
+    let two = |p: &Path| {
+        vec![
+            BandSpec::new(p, BandSel::Index(1)),
+            BandSpec::new(p, BandSel::Index(4)),
+        ]
+    };
+    let after = dir.path().join("after_reflectance.tif");
+    let expr = |t: &str| Method::Expr(terrawatt_raster::index::Expr::parse(t).unwrap());
+    let mut s = settings(two(&before), two(&after), expr("b1"), dir.path());
+    s.threshold = Threshold::Fixed { value: 0.5 };
+    let err = change::run(&s, &|_, _| {}).unwrap_err().to_string();
+    assert!(
+        err.contains("expression b1")
+            && err.contains("before_dn.tif band 1, ")
+            && err.contains("different scales"),
+        "{err}"
+    );
+    assert!(!s.out.path.exists(), "no output after a refusal");
+    s.method = expr("(b2-b1)/(b2+b1)");
+    change::run(&s, &|_, _| {}).unwrap();
+    std::fs::remove_file(&s.out.path).unwrap();
     let snow = dir.path().join("after_snow.tif");
     write_stack(&snow, &|b, r, c| 16.0 * texture(b, r, c, 2));
     let s = settings(stack_specs(&before), stack_specs(&snow), cva, dir.path());
