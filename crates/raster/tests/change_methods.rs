@@ -508,6 +508,16 @@ fn stack_specs(path: &Path) -> Vec<BandSpec> {
         .collect()
 }
 
+/// The change vector added to the after date in the known patch, per band.
+const CHANGE: [f64; 4] = [120.0, -90.0, 150.0, -200.0];
+
+/// The before date of the known-truth pairs: the texture of salt 1, written to `dir/name`.
+fn textured_before(dir: &Path, name: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    write_stack(&p, &|b, r, c| texture(b, r, c, 1));
+    p
+}
+
 /// A pair whose after date is a per-band gain and offset of the before date (another sensor
 /// calibration, another sun angle) plus a change vector in a known patch. Every
 /// radiometrically invariant method finds the patch, for several gains and offsets; plain
@@ -515,9 +525,7 @@ fn stack_specs(path: &Path) -> Vec<BandSpec> {
 #[test]
 fn invariant_methods_find_a_known_patch_whatever_the_gain() {
     let dir = tempfile::tempdir().unwrap();
-    let before = dir.path().join("before.tif");
-    write_stack(&before, &|b, r, c| texture(b, r, c, 1));
-    let change_vec = [120.0, -90.0, 150.0, -200.0];
+    let before = textured_before(dir.path(), "before.tif");
     for (case, (gain, offset)) in [
         ([1.3, 0.7, 1.1, 1.8], [-40.0, 60.0, 0.0, -150.0]),
         ([0.5, 0.6, 0.8, 2.5], [300.0, 250.0, -120.0, 90.0]),
@@ -528,7 +536,7 @@ fn invariant_methods_find_a_known_patch_whatever_the_gain() {
         let after = dir.path().join(format!("after{case}.tif"));
         write_stack(&after, &|b, r, c| {
             let v = gain[b] * texture(b, r, c, 2) + offset[b];
-            if in_patch(r, c) { v + change_vec[b] } else { v }
+            if in_patch(r, c) { v + CHANGE[b] } else { v }
         });
         let run = |method: Method, normalize: Normalize, threshold: Threshold| {
             let mut s = settings(
@@ -592,14 +600,12 @@ fn invariant_methods_find_a_known_patch_whatever_the_gain() {
 #[test]
 fn change_vectors_over_dates_on_different_scales_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let before = dir.path().join("before_dn.tif");
-    write_stack(&before, &|b, r, c| texture(b, r, c, 1));
-    let change_vec = [120.0, -90.0, 150.0, -200.0];
+    let before = textured_before(dir.path(), "before_dn.tif");
     let cva = Method::Cva { standardize: false };
     for (name, factor) in [("after_reflectance.tif", 1e-4), ("after_percent.tif", 1e-2)] {
         let after = dir.path().join(name);
         write_stack(&after, &|b, r, c| {
-            let v = texture(b, r, c, 2) + if in_patch(r, c) { change_vec[b] } else { 0.0 };
+            let v = texture(b, r, c, 2) + if in_patch(r, c) { CHANGE[b] } else { 0.0 };
             v * factor
         });
         for standardize in [false, true] {
