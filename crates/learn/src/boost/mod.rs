@@ -556,8 +556,10 @@ fn quantile(v: &mut [f64], alpha: f64) -> f64 {
     *v.select_nth_unstable_by(k, f64::total_cmp).1
 }
 
+mod awake;
 pub(crate) mod grow;
 
+use awake::Awake;
 use grow::{Codes, Grower, Rows};
 
 /// `leaf_of` of a row outside the tree's subsample.
@@ -660,11 +662,25 @@ impl ValidBoostParams {
         xv: ArrayView2<'_, f64>,
         yv: &[f64],
     ) -> Result<(Boosting, Option<Vec<f64>>)> {
-        if rayon::current_thread_index().is_none() {
-            // on a thread of the pool, so that each tree's many parallel loops do not each
-            // wake a worker and wait for it
-            return rayon::scope(|_| self.boost(bins, codes, yt, xv, yv));
-        }
+        // on a thread of the pool, so that each tree's many parallel loops do not each wake
+        // a worker and wait for it, the other workers kept awake
+        let awake = Awake::for_fit();
+        rayon::scope(|s| self.boost_in(s, &awake, bins, codes, yt, xv, yv))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn boost_in<'s>(
+        &self,
+        scope: &rayon::Scope<'s>,
+        awake: &'s Awake,
+        bins: &Bins,
+        codes: &Codes,
+        yt: &[f64],
+        xv: ArrayView2<'_, f64>,
+        yv: &[f64],
+    ) -> Result<(Boosting, Option<Vec<f64>>)> {
+        // however it returns, the workers kept awake go back to the pool's own waiting
+        let _stop = awake.stop_on_drop();
         let p = &self.0;
         let n = yt.len();
         if p.goss.is_some() && n as f64 >= grow::SAMPLED {
@@ -673,15 +689,15 @@ impl ValidBoostParams {
                 grow::SAMPLED
             )));
         }
-        let init = {
-            let mut v = yt.to_vec();
-            match p.loss {
-                Loss::Squared => yt.iter().sum::<f64>() / n as f64,
-                Loss::Absolute | Loss::Huber { .. } => quantile(&mut v, 0.5),
-                Loss::Quantile { alpha } => quantile(&mut v, alpha),
-            }
+        let init = match p.loss {
+            Loss::Squared => yt.iter().sum::<f64>() / n as f64,
+            Loss::Absolute | Loss::Huber { .. } => quantile(&mut yt.to_vec(), 0.5),
+            Loss::Quantile { alpha } => quantile(&mut yt.to_vec(), alpha),
         };
-        let mut f = vec![init; n];
+        // the large buffers written by all threads, as the passes over them will be
+        let mut f = vec![0.0; n];
+        grow::huge_pages(&f);
+        f.par_iter_mut().for_each(|v| *v = init);
         let mut fv = vec![init; yv.len()];
         let mut trees = Vec::with_capacity(p.n_trees);
         let mut train_loss = Vec::with_capacity(p.n_trees);
@@ -697,6 +713,8 @@ impl ValidBoostParams {
         let mut idx: Vec<u32> = Vec::with_capacity(k);
         let sw = codes.w + 1;
         let (mut rows, mut scratch) = (vec![0u64; k * sw], vec![0u64; k * sw]);
+        grow::huge_pages(&rows);
+        grow::huge_pages(&scratch);
         // every row in every tree, and at most 256 leaves: each tree's values are added to
         // the predictions in the pass that fills the next tree's rows (each row's leaf kept
         // as a byte), and the loss summed in it
@@ -713,7 +731,7 @@ impl ValidBoostParams {
                 Loss::Squared | Loss::Absolute | Loss::Quantile { .. }
             );
         let leaf_at: Vec<AtomicU8> = if updating {
-            (0..n).map(|_| AtomicU8::new(0)).collect()
+            (0..n).into_par_iter().map(|_| AtomicU8::new(0)).collect()
         } else {
             vec![]
         };
@@ -730,6 +748,7 @@ impl ValidBoostParams {
         // serial pass over the rows)
         let mut every_row = false;
         for it in 0..p.n_trees {
+            awake.keep(scope);
             if k < n {
                 idx.clear();
                 idx.extend(
@@ -740,7 +759,7 @@ impl ValidBoostParams {
                 );
             } else if !every_row {
                 idx.clear();
-                idx.extend(0..n as u32);
+                idx.par_extend((0..n as u32).into_par_iter());
                 every_row = true;
             }
             // pseudo-residuals (negative gradients)
@@ -818,11 +837,12 @@ impl ValidBoostParams {
                 // and added to its histogram 4,096 at a time, while they are in the cache
                 let with_hist = grower.may_split(n, 0);
                 let block = grow::hist_block(n);
-                let parts: Vec<(Option<grow::Hist>, f64)> = rows[..n * sw]
-                    .par_chunks_mut(block * sw)
-                    .zip(f.par_chunks_mut(block))
-                    .enumerate()
-                    .map(|(b, (out, fb))| {
+                let blocks: Vec<_> = rows[..n * sw]
+                    .chunks_mut(block * sw)
+                    .zip(f.chunks_mut(block))
+                    .collect();
+                let parts: Vec<(Option<grow::Hist>, f64)> =
+                    awake::run_awake(blocks, |b, (out, fb)| {
                         let mut h = with_hist.then(|| grower.empty());
                         let mut sum = 0.0;
                         let runs = out.chunks_mut(4096 * sw).zip(fb.chunks_mut(4096));
@@ -840,8 +860,7 @@ impl ValidBoostParams {
                             }
                         }
                         (h, sum)
-                    })
-                    .collect();
+                    });
                 if last.is_some() {
                     train_loss.push(parts.iter().map(|p| p.1).sum::<f64>() / n as f64);
                 }
@@ -1028,6 +1047,34 @@ mod tests {
         .unwrap();
         let (a, b) = crate::on_one_and_two_threads(|| p.fit(x.view(), &y).unwrap());
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn fits_started_at_once_outside_the_pool_give_the_one_thread_model() {
+        // each fit, called from no worker of the global pool, keeps the pool's other
+        // workers awake; the fits take each other's tasks
+        let (x, y) = data(20_000);
+        let p = BoostParams {
+            n_trees: 12,
+            max_depth: 5,
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| p.fit(x.view(), &y).unwrap());
+        let fits: Vec<Boosting> = std::thread::scope(|s| {
+            let started: Vec<_> = (0..3)
+                .map(|_| s.spawn(|| p.fit(x.view(), &y).unwrap()))
+                .collect();
+            started.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        for f in fits {
+            assert_eq!(f, one);
+        }
     }
 
     #[test]
