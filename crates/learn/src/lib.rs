@@ -76,15 +76,18 @@ pub use linfa;
 pub use linfa_elasticnet;
 pub use model::{Model, ModelSpec};
 
+/// A pool of `n` threads, for tests that compare results across thread counts.
+#[doc(hidden)]
+pub fn pool_of(n: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .unwrap()
+}
+
 /// Runs `f` in a one-thread and a two-thread pool: tests compare the two results (the
 /// crate's results do not depend on the thread count).
 #[doc(hidden)]
 pub fn on_one_and_two_threads<T: Send>(f: impl Fn() -> T + Sync) -> (T, T) {
-    let pool = |n| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .unwrap()
-    };
-    (pool(1).install(&f), pool(2).install(&f))
+    (pool_of(1).install(&f), pool_of(2).install(&f))
 }

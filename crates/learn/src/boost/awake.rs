@@ -165,20 +165,13 @@ where
 mod tests {
     use super::*;
 
-    fn pool(k: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(k)
-            .build()
-            .unwrap()
-    }
-
     #[test]
     fn tasks_give_their_results_in_order_on_any_pool() {
         let items: Vec<u64> = (0..40).collect();
         let want: Vec<u64> = items.iter().map(|i| i * i + (0..*i).sum::<u64>()).collect();
         for k in 1..=4 {
             // each task runs tasks of its own, and a join
-            let got = pool(k).install(|| {
+            let got = crate::pool_of(k).install(|| {
                 run_awake(items.clone(), |j, i| {
                     assert_eq!(j as u64, i);
                     let inner = run_awake((0..i).collect(), |_, v| v);
@@ -195,7 +188,7 @@ mod tests {
     #[test]
     fn the_workers_kept_awake_stop_with_the_fit() {
         for k in 1..=3 {
-            let p = pool(k);
+            let p = crate::pool_of(k);
             let awake = Awake {
                 others: k - 1,
                 ..Awake::default()

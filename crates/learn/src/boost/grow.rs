@@ -1167,13 +1167,6 @@ mod tests {
         }
     }
 
-    fn pool(k: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(k)
-            .build()
-            .unwrap()
-    }
-
     #[test]
     fn partition_is_stable_for_any_thread_count_and_share() {
         // five pieces' worth of rows and a ragged end: forward, backward and counted pieces
@@ -1190,7 +1183,7 @@ mod tests {
         for k in 1..=5 {
             for threads in 1..=k {
                 let mut dst = vec![0; src.len()];
-                pool(k).install(|| {
+                crate::pool_of(k).install(|| {
                     partition_dispatch(2, &split(b, left.len()), &src, &mut dst, threads)
                 });
                 assert_eq!(dst, want, "a pool of {k}, a share of {threads}");
@@ -1211,7 +1204,8 @@ mod tests {
             for wrong in [nl - 1, nl + 1] {
                 let run = std::panic::AssertUnwindSafe(|| {
                     let mut dst = vec![0; src.len()];
-                    pool(k).install(|| partition_dispatch(2, &split(b, wrong), &src, &mut dst, k));
+                    crate::pool_of(k)
+                        .install(|| partition_dispatch(2, &split(b, wrong), &src, &mut dst, k));
                 });
                 let err = std::panic::catch_unwind(run).expect_err("a wrong count passes");
                 let msg = err

@@ -1061,11 +1061,7 @@ mod tests {
         }
         .check()
         .unwrap();
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap()
-            .install(|| p.fit(x.view(), &y).unwrap());
+        let one = crate::pool_of(1).install(|| p.fit(x.view(), &y).unwrap());
         let fits: Vec<Boosting> = std::thread::scope(|s| {
             let started: Vec<_> = (0..3)
                 .map(|_| s.spawn(|| p.fit(x.view(), &y).unwrap()))
@@ -1104,15 +1100,9 @@ mod tests {
             .check()
             .unwrap();
             let fit = || p.fit_scored(x.view(), &y).unwrap();
-            let pool = |k| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(k)
-                    .build()
-                    .unwrap()
-            };
-            let one = pool(1).install(fit);
+            let one = crate::pool_of(1).install(fit);
             for k in [3, 4] {
-                let many = pool(k).install(fit);
+                let many = crate::pool_of(k).install(fit);
                 assert_eq!(one.0, many.0);
                 assert_eq!(one.1, many.1);
             }
