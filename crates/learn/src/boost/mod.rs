@@ -562,6 +562,16 @@ pub(crate) mod grow;
 use awake::Awake;
 use grow::{Codes, Grower, Rows};
 
+/// What a fit learns from: the bins and codes of the training rows, their targets `yt`,
+/// and the held-out rows of early stopping (none without it).
+struct Train<'a> {
+    bins: &'a Bins,
+    codes: &'a Codes,
+    yt: &'a [f64],
+    xv: ArrayView2<'a, f64>,
+    yv: &'a [f64],
+}
+
 /// `leaf_of` of a row outside the tree's subsample.
 const NO_LEAF: u32 = u32::MAX;
 
@@ -615,7 +625,13 @@ impl ValidBoostParams {
         let yv: Vec<f64> = valid.iter().map(|&i| y[i]).collect();
         let bins = Bins::fit_rows(x, train.as_deref(), p.max_bins);
         let codes = Codes::new(x, train.as_deref(), &bins);
-        self.boost(&bins, &codes, &yt, xv.view(), &yv)
+        self.boost(Train {
+            bins: &bins,
+            codes: &codes,
+            yt: &yt,
+            xv: xv.view(),
+            yv: &yv,
+        })
     }
 
     /// Fits on rows binned beforehand (by [`BinnedBuilder`], say, from a table read a
@@ -648,39 +664,40 @@ impl ValidBoostParams {
             return Err(LearnError::Data("boosting needs at least 2 rows".into()));
         }
         let none = ndarray::Array2::<f64>::zeros((0, data.features()));
-        let (model, fitted) = self.boost(&data.bins, &data.codes, y, none.view(), &[])?;
+        let (model, fitted) = self.boost(Train {
+            bins: &data.bins,
+            codes: &data.codes,
+            yt: y,
+            xv: none.view(),
+            yv: &[],
+        })?;
         Ok((model, fitted.expect("no early stopping")))
     }
 
-    /// The boosting loop on binned training rows (`yt`: their targets) and, for early
-    /// stopping, the held-out rows.
-    fn boost(
-        &self,
-        bins: &Bins,
-        codes: &Codes,
-        yt: &[f64],
-        xv: ArrayView2<'_, f64>,
-        yv: &[f64],
-    ) -> Result<(Boosting, Option<Vec<f64>>)> {
+    /// The boosting loop on binned training rows and, for early stopping, the held-out
+    /// rows.
+    fn boost(&self, t: Train<'_>) -> Result<(Boosting, Option<Vec<f64>>)> {
         // on a thread of the pool, so that each tree's many parallel loops do not each wake
         // a worker and wait for it, the other workers kept awake
         let awake = Awake::for_fit();
-        rayon::scope(|s| self.boost_in(s, &awake, bins, codes, yt, xv, yv))
+        rayon::scope(|s| self.boost_in(s, &awake, t))
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn boost_in<'s>(
         &self,
         scope: &rayon::Scope<'s>,
         awake: &'s Awake,
-        bins: &Bins,
-        codes: &Codes,
-        yt: &[f64],
-        xv: ArrayView2<'_, f64>,
-        yv: &[f64],
+        t: Train<'_>,
     ) -> Result<(Boosting, Option<Vec<f64>>)> {
         // however it returns, the workers kept awake go back to the pool's own waiting
         let _stop = awake.stop_on_drop();
+        let Train {
+            bins,
+            codes,
+            yt,
+            xv,
+            yv,
+        } = t;
         let p = &self.0;
         let n = yt.len();
         if p.goss.is_some() && n as f64 >= grow::SAMPLED {
@@ -1036,15 +1053,21 @@ mod tests {
         assert!((covered - 0.9).abs() < 0.03, "coverage {covered}");
     }
 
+    /// Rows enough for the partition and the histograms to be cut into tasks, and a
+    /// booster of 12 trees to depth 5.
+    fn in_tasks() -> (ndarray::Array2<f64>, Vec<f64>, ValidBoostParams) {
+        let (x, y) = data(20_000);
+        let p = BoostParams {
+            n_trees: 12,
+            max_depth: 5,
+            ..Default::default()
+        };
+        (x, y, p.check().unwrap())
+    }
+
     #[test]
     fn thread_count_does_not_change_the_model() {
-        let (x, y) = data(3000);
-        let p = BoostParams {
-            n_trees: 30,
-            ..Default::default()
-        }
-        .check()
-        .unwrap();
+        let (x, y, p) = in_tasks();
         let (a, b) = crate::on_one_and_two_threads(|| p.fit(x.view(), &y).unwrap());
         assert_eq!(a, b);
     }
@@ -1053,14 +1076,7 @@ mod tests {
     fn fits_started_at_once_outside_the_pool_give_the_one_thread_model() {
         // each fit, called from no worker of the global pool, keeps the pool's other
         // workers awake; the fits take each other's tasks
-        let (x, y) = data(20_000);
-        let p = BoostParams {
-            n_trees: 12,
-            max_depth: 5,
-            ..Default::default()
-        }
-        .check()
-        .unwrap();
+        let (x, y, p) = in_tasks();
         let one = crate::pool_of(1).install(|| p.fit(x.view(), &y).unwrap());
         let fits: Vec<Boosting> = std::thread::scope(|s| {
             let started: Vec<_> = (0..3)
