@@ -93,6 +93,16 @@ fn wait_awake(left: &AtomicUsize) {
     }
 }
 
+/// Counts a task done when dropped: when it returns, and when it panics (the scope then
+/// passes the panic on, once the waiting for the task's count has ended).
+struct Done<'a>(&'a AtomicUsize);
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Release);
+    }
+}
+
 /// `f(k, item)` for each item, as tasks of the pool: the calling thread takes the first
 /// and then the others in order, other threads take them from the last, and the calling
 /// thread does not sleep while another's task is not done ([`wait_awake`]). The results
@@ -113,9 +123,9 @@ pub(crate) fn run_awake<T: Send, R: Send>(
     rayon::scope(|s| {
         let (out, left, f) = (&out, &left, &f);
         let run = move |k: usize, t: T| {
+            let _done = Done(left);
             let r = f(k, t);
             *out[k].lock().expect("a task's result") = Some(r);
-            left.fetch_sub(1, Release);
         };
         let mut items: Vec<(usize, T)> = items.into_iter().enumerate().collect();
         let (k, first) = items.remove(0);
@@ -151,8 +161,8 @@ where
     let ra = rayon::scope(|s| {
         let (left, rb) = (&left, &mut rb);
         s.spawn(move |_| {
+            let _done = Done(left);
             *rb = Some(b());
-            left.fetch_sub(1, Release);
         });
         let ra = a();
         wait_awake(left);
@@ -183,6 +193,27 @@ mod tests {
         }
         // on no pool's thread: the global pool's
         assert_eq!(run_awake(items, |_, i| i * i)[39], 39 * 39);
+    }
+
+    #[test]
+    fn a_task_that_panics_passes_its_panic_on() {
+        // not a wait that never ends: the panic of a task taken by any thread reaches the
+        // caller
+        for k in 1..=3 {
+            let tasks = std::panic::catch_unwind(|| {
+                crate::pool_of(k).install(|| {
+                    run_awake((0..16).collect(), |_, i: usize| {
+                        assert!(i != 9, "task 9");
+                        i
+                    })
+                })
+            });
+            assert!(tasks.is_err(), "{k} threads");
+            let joined = std::panic::catch_unwind(|| {
+                crate::pool_of(k).install(|| join_awake(|| 1, || panic!("the second task")))
+            });
+            assert!(joined.is_err(), "{k} threads");
+        }
     }
 
     #[test]
