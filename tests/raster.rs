@@ -1325,6 +1325,111 @@ fn an_index_pair_across_sentinel2_baseline_0400() {
     assert!(!out("x.tif").exists());
 }
 
+/// Norcia's pair under names that do not date it (`S2_before_…`, `S2_after_…`), the after
+/// image written with processing baseline 04.00's +1,000: the floors alone name the after
+/// image in a warning (a season can raise them as much: mapme.vegetation's May and July
+/// 2017 floors are 901 and 1,681), refused under `--strict`; `--s2-offset subtract` takes
+/// the 1,000 off it and gives the change of the dates as they are; `keep` reads them as
+/// they are, silently. The same pair without the offset passes without the warning. The band files of a product's tile (`T33TUH_20230915T…_B04_10m`,
+/// no `S2` in the name) are known as Sentinel-2: dated across the change of baseline, the
+/// pair is refused too.
+#[test]
+fn an_undated_sentinel2_pair_is_judged_by_its_floors() {
+    let Some((data, dir)) = common::data_and_dir("raster/oscd_norcia") else {
+        return;
+    };
+    let band = |date: &str, b: &str| norcia_band(&data.join(date), b);
+    let out = |n: &str| dir.path().join(n);
+    let copy = |date: &str, name: &str, add: f64| {
+        let p = (
+            out(&format!("{name}B04.tif")),
+            out(&format!("{name}B08.tif")),
+        );
+        support::copy_with(&band(date, "B04"), &p.0, |x| x + add);
+        support::copy_with(&band(date, "B08"), &p.1, |x| x + add);
+        p
+    };
+    let before = copy("imgs_1", "S2_before_", 0.0);
+    let after = copy("imgs_2", "S2_after_", 0.0);
+    let shifted = copy("imgs_2", "S2_after_offset_", 1000.0);
+    let rep = out("r.json");
+    let run = |after: &(PathBuf, PathBuf), o: &Path, extra: &[&str]| {
+        ndvi_change(
+            &["--report", s(&rep)],
+            (&before.0, &before.1),
+            (&after.0, &after.1),
+            o,
+            extra,
+        )
+    };
+    let warning = [
+        "are 1350 in the after image and 385 in the before",
+        "which do not date both",
+        "if the after image is a product from 25 January 2022 on",
+        "give --s2-offset subtract",
+    ];
+    support::refused(
+        &run(&shifted, &out("refused.tif"), &["--strict"]),
+        &out("refused.tif"),
+        &warning,
+    );
+    let o = run(&shifted, &out("warned.tif"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for w in warning {
+        assert!(stderr(&o).contains(w), "{w}: {}", stderr(&o));
+    }
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+    let warned = r["results"]["change"]["warnings"].to_string();
+    assert!(warned.contains(warning[0]), "{warned}");
+    let o = run(&after, &out("plain.tif"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("which do not date both"));
+    let o = run(
+        &shifted,
+        &out("subtracted.tif"),
+        &["--s2-offset", "subtract"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |p: &Path| support::band_values(p, 1);
+    for (x, y) in read(&out("subtracted.tif"))
+        .iter()
+        .zip(read(&out("plain.tif")))
+    {
+        assert!(
+            (x.is_nan() && y.is_nan()) || (x - y).abs() < 1e-5,
+            "{x} against {y}"
+        );
+    }
+    let o = run(
+        &shifted,
+        &out("kept.tif"),
+        &["--s2-offset", "keep", "--max-change-share", "1"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("which do not date both"));
+    // nothing 1,000 higher to take off
+    support::refused(
+        &run(&after, &out("x.tif"), &["--s2-offset", "subtract"]),
+        &out("x.tif"),
+        &["nor are the darkest values of one 1,000 above the other's"],
+    );
+    // a tile's band files, dated 2016 and 2023 by their names
+    let tile1 = copy("imgs_1", "T33TUH_20160811T100032_", 0.0);
+    let tile2 = copy("imgs_2", "T33TUH_20230915T100031_", 1000.0);
+    support::refused(
+        &ndvi_change(
+            &[],
+            (&tile1.0, &tile1.1),
+            (&tile2.0, &tile2.1),
+            &out("tile.tif"),
+            &[],
+        ),
+        &out("tile.tif"),
+        &["in the after image (from 25 January 2022 on, by its name)"],
+    );
+}
+
 /// NDVI of Landsat Collection 2 Level-2 digital numbers read raw (their offset: 0 is 7,273)
 /// is refused by `raster index` and `raster change` with the scale and offset to give, and
 /// nothing is written; with them, NDVI equals that of the same reflectance as Sentinel-2

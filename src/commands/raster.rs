@@ -1223,8 +1223,9 @@ pub struct ChangeArgs {
     pub strict: bool,
     /// With --index, Sentinel-2's +1,000 from processing baseline 04.00 (25 January 2022).
     ///
-    /// check: a pair whose darkest values differ by about 1,000 in every band of the index is
-    /// refused; subtract: 1,000 is taken off the digital numbers of the date that has it;
+    /// check: a pair dated across that day (by its files' names) whose darkest values
+    /// differ by about 1,000 is refused, an undated Sentinel-2 pair warned of (refused under
+    /// --strict); subtract: 1,000 is taken off the digital numbers of the date that has it;
     /// keep: read as they are.
     #[arg(long, default_value = "check", value_parser = one_of::<BaselineOffset>(BaselineOffset::NAMES), help_heading = "Processing", hide_short_help = true)]
     pub s2_offset: BaselineOffset,

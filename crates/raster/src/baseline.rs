@@ -239,12 +239,38 @@ pub const LEAST_FLOOR: f64 = 900.0;
 /// reference data, has its darkest date at 901.
 pub const STACK_FLOOR: f64 = 1000.0;
 
-/// Whether a file's name makes it Sentinel-2 (`S2`, `MSI` or `Sentinel` in it).
+/// Whether a file's name makes it Sentinel-2: `S2`, `MSI` or `Sentinel` in it, the name of a
+/// band file of a product's tile (`T33TUH_20230915T100031_B04_10m.jp2`: the tile, its date
+/// and time, the band), or a folder it is in that is a product (`….SAFE`) or says `Sentinel`.
 pub fn sentinel2_named(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-        let n = n.to_ascii_uppercase();
-        n.contains("S2") || n.contains("MSI") || n.contains("SENTINEL")
-    })
+    let name = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_ascii_uppercase)
+    };
+    name(path).is_some_and(|n| {
+        n.contains("S2") || n.contains("MSI") || n.contains("SENTINEL") || tile_band(&n)
+    }) || path
+        .ancestors()
+        .skip(1)
+        .any(|a| name(a).is_some_and(|n| n.ends_with(".SAFE") || n.contains("SENTINEL")))
+}
+
+/// Whether an upper-case file name is that of a band file of a Sentinel-2 tile: `T`, the
+/// zone's two digits, three letters, `_`, the date and time (`YYYYMMDDTHHMMSS`), `_B`.
+fn tile_band(n: &str) -> bool {
+    let b = n.as_bytes();
+    let all =
+        |r: std::ops::Range<usize>, f: fn(&u8) -> bool| b.get(r).is_some_and(|s| s.iter().all(f));
+    b.len() > 25
+        && b[0] == b'T'
+        && all(1..3, u8::is_ascii_digit)
+        && all(3..6, u8::is_ascii_uppercase)
+        && b[6] == b'_'
+        && all(7..15, u8::is_ascii_digit)
+        && b[15] == b'T'
+        && all(16..22, u8::is_ascii_digit)
+        && &b[22..24] == b"_B"
 }
 
 #[cfg(test)]
@@ -282,6 +308,30 @@ mod tests {
             assert!(c + w <= 1000 && r + h <= 300 && w == 128 && h == 128);
         }
         assert_eq!(windows(1000, 300).len(), 9);
+    }
+
+    #[test]
+    fn sentinel2_is_known_by_its_product_names() {
+        for p in [
+            "S2B_MSIL2A_20230915_B04.tif",
+            "sentinel2/red.tif",
+            "x/S2A_MSIL2A_20230915T100031_N0509_R122_T33TUH_20230915T140513.SAFE/GRANULE/L2A_T33TUH_A043000_20230915T100031/IMG_DATA/R10m/T33TUH_20230915T100031_B04_10m.jp2",
+            "T33TUH_20230915T100031_B04_10m.jp2",
+            "T33TUH_20230915T100031_B8A.jp2",
+            "2023-06-01-00_00_2023-06-01-23_59_Sentinel-2_L2A_B04_(Raw).tiff",
+        ] {
+            assert!(sentinel2_named(Path::new(p)), "{p}");
+        }
+        for p in [
+            "before_B04.tif",
+            "LC08_L2SP_190031_20230915_20230925_02_T1_SR_B4.TIF",
+            "T33TUH_B04.tif",
+            "T3_20230915T100031_B04.jp2",
+            "safe/red.tif",
+            "s2/red.tif",
+        ] {
+            assert!(!sentinel2_named(Path::new(p)), "{p}");
+        }
     }
 
     #[test]

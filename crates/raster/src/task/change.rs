@@ -71,6 +71,8 @@ struct Resolved {
     after: Vec<BandSpec>,
     mask_before: Option<(BandSpec, MaskKind)>,
     mask_after: Option<(BandSpec, MaskKind)>,
+    /// What the bands' checks warn of, before the change is computed.
+    warnings: Vec<String>,
 }
 
 impl Resolved {
@@ -149,18 +151,10 @@ pub(crate) fn dated_offset(
         return Ok(false);
     }
     if how == BaselineOffset::Subtract {
-        for spec in specs.iter_mut() {
-            let b = Band::open(spec)?;
-            spec.scale = Some(b.scale);
-            spec.offset = Some(b.offset - baseline::OFFSET_DN * b.scale);
-        }
+        subtract_offset(specs)?;
         return Ok(true);
     }
-    let mut unshifted = true;
-    for spec in specs.iter() {
-        unshifted &= Band::open(spec)?.offset == 0.0;
-    }
-    if unshifted
+    if unshifted(specs)?
         && let Some(floor) = floor_of(specs, mask)?
         && floor >= baseline::LEAST_FLOOR
     {
@@ -176,17 +170,71 @@ pub(crate) fn dated_offset(
     Ok(false)
 }
 
+/// Takes Sentinel-2's 1,000 off a date's digital numbers (in its bands' offsets).
+fn subtract_offset(specs: &mut [BandSpec]) -> Result<()> {
+    for spec in specs.iter_mut() {
+        let b = Band::open(spec)?;
+        spec.scale = Some(b.scale);
+        spec.offset = Some(b.offset - baseline::OFFSET_DN * b.scale);
+    }
+    Ok(())
+}
+
+/// Whether a date's bands are read without an offset (theirs, or one given).
+fn unshifted(specs: &[BandSpec]) -> Result<bool> {
+    for spec in specs {
+        if Band::open(spec)?.offset != 0.0 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// A Sentinel-2 pair (by a file's name) whose names do not date both images, neither
+/// dated from 25 January 2022 on, read without an offset: the image whose floor is about
+/// 1,000 above the other's ([`baseline::is_offset`]) is named (before: false, after: true)
+/// with both floors (the higher first).
+fn undated_offset(
+    (before, after): (&[BandSpec], &[BandSpec]),
+    masks: [Option<&(BandSpec, MaskKind)>; 2],
+) -> Result<Option<(bool, f64, f64)>> {
+    let (db, da) = (date_of(before), date_of(after));
+    let later = |d: Option<chrono::NaiveDate>| d.is_some_and(|d| d >= baseline::first_day());
+    if (db.is_some() && da.is_some())
+        || later(db)
+        || later(da)
+        || !(sentinel2_name(before) || sentinel2_name(after))
+        || !(unshifted(before)? && unshifted(after)?)
+    {
+        return Ok(None);
+    }
+    let (Some(fb), Some(fa)) = (floor_of(before, masks[0])?, floor_of(after, masks[1])?) else {
+        return Ok(None);
+    };
+    Ok(if baseline::is_offset(fb, fa) {
+        Some((true, fa, fb))
+    } else if baseline::is_offset(fa, fb) {
+        Some((false, fb, fa))
+    } else {
+        None
+    })
+}
+
 /// An index's pair checked for Sentinel-2's +1,000 of processing baseline 04.00
 /// ([`crate::baseline`]). A pair whose files' names date it on both sides of 25 January
 /// 2022, with the later date's floor above the earlier's by about 1,000, is refused under
 /// `check`; each date from that day on is then held to [`dated_offset`]. Under `subtract`,
-/// 1,000 is taken off the bands of the dates from that day on (none: refused).
+/// 1,000 is taken off the bands of the dates from that day on (none: refused). A Sentinel-2
+/// pair whose names do not date both images is judged by its floors alone
+/// ([`undated_offset`]): a season, haze or snow can raise them as much, so under `check`
+/// the step is a warning (returned; an error under `strict`), and under `subtract` the
+/// 1,000 is taken off the higher.
 fn baseline_offset(
     index: Index,
     (mut before, mut after): (Vec<BandSpec>, Vec<BandSpec>),
     masks: [Option<&(BandSpec, MaskKind)>; 2],
-    how: BaselineOffset,
-) -> Result<(Vec<BandSpec>, Vec<BandSpec>)> {
+    (how, strict): (BaselineOffset, bool),
+) -> Result<(Vec<BandSpec>, Vec<BandSpec>, Option<String>)> {
     let first = baseline::first_day();
     let dates = date_of(&before).zip(date_of(&after));
     // which side is from the change of baseline on, the other before it
@@ -212,6 +260,29 @@ fn baseline_offset(
             )));
         }
     }
+    // a pair whose names do not date it: the image whose floor is 1,000 higher
+    if let Some((in_after, high, low)) = undated_offset((&before, &after), masks)? {
+        let (has, other) = if in_after {
+            ("after", "before")
+        } else {
+            ("before", "after")
+        };
+        if how == BaselineOffset::Check {
+            let warning = format!(
+                "the darkest values (1st percentile of the darker of {}) are {high:.0} in the {has} image and {low:.0} in the {other}, Sentinel-2 by the files' names, which do not date both: if the {has} image is a product from 25 January 2022 on, processing baseline 04.00's +1,000 is in it and {} changes everywhere: give --s2-offset subtract to take it off; if a brighter season, haze or snow raised them, --s2-offset keep reads both as they are",
+                Formula::Index(index).roles().join(" and "),
+                index.name().to_uppercase()
+            );
+            if strict {
+                return Err(RasterError::Invalid(format!(
+                    "refused (--strict): {warning}"
+                )));
+            }
+            return Ok((before, after, Some(warning)));
+        }
+        subtract_offset(if in_after { &mut after } else { &mut before })?;
+        return Ok((before, after, None));
+    }
     let b = dated_offset(index, &mut before, masks[0], how, "the before image: ")?;
     let a = dated_offset(index, &mut after, masks[1], how, "the after image: ")?;
     if how == BaselineOffset::Subtract && !a && !b {
@@ -219,11 +290,11 @@ fn baseline_offset(
             "--s2-offset subtract takes Sentinel-2's 1,000 off the dates from 25 January 2022 on, and the files' names {}: leave --s2-offset out",
             match dates {
                 Some((b, a)) => format!("date the pair {b} and {a}"),
-                None => "do not date both images (YYYYMMDD)".into(),
+                None => "do not date both images (YYYYMMDD), nor are the darkest values of one 1,000 above the other's".into(),
             }
         )));
     }
-    Ok((before, after))
+    Ok((before, after, None))
 }
 
 /// Refuses the same bands of the same files as both dates (the same file under two paths
@@ -392,16 +463,16 @@ impl ChangeTask {
                 .map(|(b, kind)| (b.spec(None, None), kind.clone()))
         };
         let (mask_before, mask_after) = (mask(&self.mask_before), mask(&self.mask_after));
-        let (before, after) = match self.method {
+        let (before, after, warning) = match self.method {
             Method::Index(index) if self.checks.s2_offset != BaselineOffset::Keep => {
                 baseline_offset(
                     index,
                     (before, after),
                     [mask_before.as_ref(), mask_after.as_ref()],
-                    self.checks.s2_offset,
+                    (self.checks.s2_offset, self.checks.strict),
                 )?
             }
-            _ => (before, after),
+            _ => (before, after, None),
         };
         Ok(Resolved {
             difference,
@@ -411,6 +482,7 @@ impl ChangeTask {
             after,
             mask_before,
             mask_after,
+            warnings: warning.into_iter().collect(),
         })
     }
 
@@ -532,10 +604,12 @@ impl RasterTask for ChangeTask {
     }
 
     fn run(&self, span: &mut Span, progress: &dyn Progress) -> Result<ChangeResults> {
-        let r = self.resolve()?;
+        let mut r = self.resolve()?;
+        let warnings = std::mem::take(&mut r.warnings);
         let tmp = super::tmp_dir(&self.raster.out.path)?;
         let settings = self.settings(r, tmp.path().to_path_buf())?;
-        let rep = super::rows_phase(span, progress, "change", |p| change::run(&settings, p))?;
+        let mut rep = super::rows_phase(span, progress, "change", |p| change::run(&settings, p))?;
+        rep.warnings.splice(0..0, warnings);
         if let Some(t) = &self.table {
             super::write_text(span, t, &change::class_table_csv(&rep.classes))?;
         }
