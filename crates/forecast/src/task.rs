@@ -294,6 +294,9 @@ impl Prepared {
             }
             None => None,
         };
+        if let Some(site) = &s.site {
+            refuse_power_in_the_dark(s, site, &series, &clear.elevation, step)?;
+        }
         let (hour_angle, year_angle): (Vec<f64>, Vec<f64>) = centres
             .iter()
             .map(|&t| calendar_angles(t, series.offset))
@@ -466,6 +469,60 @@ fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
         sbb += (y - mb) * (y - mb);
     }
     (saa > 0.0 && sbb > 0.0).then(|| sab / (saa * sbb).sqrt())
+}
+
+/// How far below the horizon (degrees) the Sun is at an interval's centre for the interval
+/// to count as dark, besides its motion over half the interval (at most 0.25° a minute):
+/// civil twilight's end, where a PV array's output is nil.
+pub const DARK_ELEVATION: f64 = -6.0;
+
+/// The share of a PV target's output in dark intervals ([`DARK_ELEVATION`]) above which it
+/// is refused.
+pub const MOST_DARK_SHARE: f64 = 0.05;
+
+/// Refuses a PV site's target that produces in the dark: more than [`MOST_DARK_SHARE`] of
+/// its output (values above 2 % of the largest, so that an inverter's standby readings do
+/// not count) falls in intervals whose centre has the Sun [`DARK_ELEVATION`] or further
+/// below the horizon. Hours off the Sun mean the site or the clock is wrong (a longitude
+/// east for west, naive UTC stamps read in a local zone), and every clear-sky feature and
+/// every score in daylight with it: the Sun-down intervals, forecast 0 and not scored,
+/// would be the real daytime.
+fn refuse_power_in_the_dark(
+    s: &DataSettings,
+    site: &PvSite,
+    series: &Series,
+    elevation: &[f64],
+    step: i64,
+) -> Result<()> {
+    let dark = DARK_ELEVATION - 0.25 * step as f64 / 60.0 / 2.0;
+    let highest = series
+        .values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0, |m: f64, &v| m.max(v));
+    let (mut all, mut in_dark) = (0.0, 0.0);
+    for (&v, &e) in series.values.iter().zip(elevation) {
+        if v.is_finite() && v > 0.02 * highest {
+            all += v;
+            if e < dark {
+                in_dark += v;
+            }
+        }
+    }
+    if all <= 0.0 || in_dark <= MOST_DARK_SHARE * all {
+        return Ok(());
+    }
+    Err(ForecastError::Invalid {
+        path: s.data.display().to_string(),
+        message: format!(
+            "{:.0} % of column '{}' (its values above 2 % of the largest) falls while the Sun is {:.1}° or more below the horizon at the site (latitude {}, longitude {}): a PV system's output is nil then, so the site or the time stamps are wrong. Check the longitude's sign (east is positive, west negative: Golden, Colorado is -105.18), and the stamps' zone (naive stamps are read in --tz's zone, UTC without it), or leave the site out if the target is not a PV system's output",
+            100.0 * in_dark / all,
+            s.target,
+            -dark,
+            site.latitude,
+            site.longitude
+        ),
+    })
 }
 
 /// Refuses an irradiance column (by its name: `ghi`, `poa`, `ssrd`, …) or the wind column
