@@ -1444,8 +1444,15 @@ pub fn fit(
         for o in f.offsets.iter_mut() {
             *o = vec![0.0; quantiles.len()];
         }
+        // the band's ends are calibrated as `predict` forms them: moved to hold the point
+        // forecast, then shifted (calibrated before the move, the moved ends covered more
+        // than the quantiles say)
+        let point_c = f.point[0].predict(inp, &xc, &pairs_c);
         for (qi, &q) in quantiles.iter().enumerate() {
-            let pred = f.quantile_models[qi].predict(inp, &xc, &pairs_c);
+            let mut pred = f.quantile_models[qi].predict(inp, &xc, &pairs_c);
+            for (v, &p) in pred.iter_mut().zip(&point_c) {
+                *v = hold_point(quantiles, qi, *v, p);
+            }
             let res = Residuals::new(inp, &f.scale, &rows, &late, &pred);
             f.calibration_pairs = Some(f.calibration_pairs.unwrap_or(usize::MAX).min(res.fewest()));
             for (cell, o) in f.offsets.iter_mut().enumerate() {
@@ -1454,6 +1461,22 @@ pub fn fit(
         }
     }
     Ok(f)
+}
+
+/// The quantile model `qi`'s forecast `v` moved to hold the point forecast `point` where it
+/// is a band's end (of two quantiles or more): the lowest at most the point, the highest at
+/// least it. A NaN point leaves it as it is.
+fn hold_point(quantiles: &[f64], qi: usize, v: f64, point: f64) -> f64 {
+    let q = quantiles[qi];
+    if quantiles.len() < 2 || point.is_nan() {
+        v
+    } else if quantiles.iter().all(|&o| o >= q) {
+        v.min(point)
+    } else if quantiles.iter().all(|&o| o <= q) {
+        v.max(point)
+    } else {
+        v
+    }
 }
 
 /// The q-quantile of sorted calibration residuals with the finite-sample rank
@@ -1556,7 +1579,10 @@ pub fn predict(inp: &Inputs, f: &Forecaster, pairs: &[(usize, usize)]) -> Predic
             qs[q] = bases[r]
                 + match f.method {
                     IntervalMethod::Quantile => qpred[q][r],
-                    IntervalMethod::Cqr => qpred[q][r] + f.offsets[cell][q] * f.scale.at(inp, j),
+                    IntervalMethod::Cqr => {
+                        hold_point(&f.quantiles, q, qpred[q][r], point[r])
+                            + f.offsets[cell][q] * f.scale.at(inp, j)
+                    }
                     IntervalMethod::Conformal => point[r] + f.offsets[cell][q] * f.scale.at(inp, j),
                 } * cap;
         }
