@@ -357,6 +357,20 @@ fn generic_turbines_alone_and_in_a_farm() {
         msg.contains("--hub-height 328 m must be in (0, 250]") && msg.contains("feet?"),
         "{msg}"
     );
+    // a hub below the rotor's radius (127 m rotor at 60 m: the blades reach the ground)
+    let mut low = vec!["--hub-height", "60"];
+    low.extend(generic);
+    let o = simulate(None, &weather, &low);
+    assert_eq!(o.status.code(), Some(1));
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        msg.contains("--rotor-diameter 127 m at --hub-height 60 m: the blades reach 63.5 m"),
+        "{msg}"
+    );
+    // at 64 m they clear it
+    let mut clear = vec!["--hub-height", "64"];
+    clear.extend(generic);
+    assert!(simulate(None, &weather, &clear).status.success());
 }
 
 #[test]

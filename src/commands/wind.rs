@@ -43,6 +43,20 @@ fn check_obstacle(a: &WindSimulateArgs, hub_height: f64) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a generic turbine whose blades would reach the ground: the rotor's radius at or
+/// above the hub height (a radius given as the height, or a height in other units).
+fn check_rotor(a: &WindSimulateArgs, hub_height: f64) -> Result<()> {
+    if let (Some(_), Some(d)) = (a.rated_kw, a.rotor_diameter)
+        && d / 2.0 >= hub_height
+    {
+        bail!(
+            "--rotor-diameter {d} m at --hub-height {hub_height} m: the blades reach {} m from the hub, below the ground; the hub height is the rotor's centre above the ground (towers stand higher than the rotor's radius, by 20 m or more on utility turbines)",
+            d / 2.0
+        );
+    }
+    Ok(())
+}
+
 /// The turbine the arguments name: generic, a curve file or a library type.
 fn turbine_of(a: &WindSimulateArgs) -> Result<TurbineCurve> {
     Ok(
@@ -88,6 +102,7 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &WindSimulateArgs) -> Result<Out
         );
     }
     check_obstacle(a, hub_height)?;
+    check_rotor(a, hub_height)?;
     let chain = chain_settings(a, hub_height)?;
     let mut inputs: Vec<&Path> = vec![&a.weather];
     if let Some(p) = &a.power_curve {
