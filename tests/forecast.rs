@@ -1266,34 +1266,13 @@ fn power_in_the_dark_at_the_site_is_refused() {
     let data = dir.path().join("late.csv");
     std::fs::write(&data, late.join("\n")).unwrap();
     let sample = |data: &Path| {
-        terrawatt(&[
-            "forecast",
-            "backtest",
-            "--data",
-            s(data),
-            "--time-column",
-            "time",
-            "--target",
-            "ac_power",
-            "--interval",
-            "15min",
-            "--horizon",
-            "1h",
-            "--site-lat",
-            "43.6",
-            "--site-lon",
-            "1.44",
-            "--tilt",
-            "30",
-            "--azimuth",
-            "180",
-            "--train-window",
-            "2d",
-            "--model",
-            "ridge",
-            "--out",
-            s(&out),
-        ])
+        let mut a: Vec<&str> = "forecast backtest --time-column time --target ac_power \
+            --interval 15min --horizon 1h --site-lat 43.6 --site-lon 1.44 --tilt 30 \
+            --azimuth 180 --train-window 2d --model ridge"
+            .split_whitespace()
+            .collect();
+        a.extend(["--data", s(data), "--out", s(&out)]);
+        terrawatt(&a)
     };
     support::refused(
         &sample(&data),

@@ -1302,16 +1302,7 @@ fn an_index_pair_across_sentinel2_baseline_0400() {
         &["--s2-offset", "keep", "--max-change-share", "1"],
     ));
     assert_eq!(subtracted, plain);
-    let read = |p: &Path| support::band_values(p, 1);
-    for (x, y) in read(&out("subtracted.tif"))
-        .iter()
-        .zip(read(&out("plain.tif")))
-    {
-        assert!(
-            (x.is_nan() && y.is_nan()) || (x - y).abs() < 1e-5,
-            "{x} against {y}"
-        );
-    }
+    support::same_band(&out("subtracted.tif"), &out("plain.tif"));
     // (51,334 of the 92,785 pixels against 19,928)
     assert!(kept > 2 * plain, "{kept} against {plain}");
     // the real pair, dated 2016 both: nothing to subtract
@@ -1391,16 +1382,7 @@ fn an_undated_sentinel2_pair_is_judged_by_its_floors() {
         &["--s2-offset", "subtract"],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let read = |p: &Path| support::band_values(p, 1);
-    for (x, y) in read(&out("subtracted.tif"))
-        .iter()
-        .zip(read(&out("plain.tif")))
-    {
-        assert!(
-            (x.is_nan() && y.is_nan()) || (x - y).abs() < 1e-5,
-            "{x} against {y}"
-        );
-    }
+    support::same_band(&out("subtracted.tif"), &out("plain.tif"));
     let o = run(
         &shifted,
         &out("kept.tif"),
@@ -1541,17 +1523,7 @@ fn sentinel2_products_from_2022_keep_no_offset_unnoticed() {
         &out("x.tif"),
         &["the bands' names do not date them so"],
     );
-    let same = |a: &Path, b: &Path| {
-        for (x, y) in support::band_values(a, 1)
-            .iter()
-            .zip(support::band_values(b, 1))
-        {
-            assert!(
-                (x.is_nan() && y.is_nan()) || (x - y).abs() < 1e-5,
-                "{x} against {y}"
-            );
-        }
-    };
+    let same = support::same_band;
     same(&out("subtracted.tif"), &out("plain.tif"));
     let o = index(
         &r2,

@@ -347,26 +347,25 @@ fn generic_turbines_alone_and_in_a_farm() {
     assert!(!o.status.success());
     assert!(msg.contains("--rotor-diameter"), "{msg}");
     assert!(msg.lines().last().unwrap().starts_with("energy "), "{msg}");
-    // a hub height in feet (328 ft is 100 m)
-    let mut feet = vec!["--hub-height", "328"];
-    feet.extend(generic);
-    let o = simulate(None, &weather, &feet);
-    assert_eq!(o.status.code(), Some(1));
-    let msg = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        msg.contains("--hub-height 328 m must be in (0, 250]") && msg.contains("feet?"),
-        "{msg}"
-    );
-    // a hub below the rotor's radius (127 m rotor at 60 m: the blades reach the ground)
-    let mut low = vec!["--hub-height", "60"];
-    low.extend(generic);
-    let o = simulate(None, &weather, &low);
-    assert_eq!(o.status.code(), Some(1));
-    let msg = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        msg.contains("--rotor-diameter 127 m at --hub-height 60 m: the blades reach 63.5 m"),
-        "{msg}"
-    );
+    // a hub height in feet (328 ft is 100 m); a hub below the rotor's radius (127 m rotor
+    // at 60 m: the blades reach the ground)
+    for (hub, wants) in [
+        ("328", ["--hub-height 328 m must be in (0, 250]", "feet?"]),
+        (
+            "60",
+            [
+                "--rotor-diameter 127 m at --hub-height 60 m",
+                "the blades reach 63.5 m",
+            ],
+        ),
+    ] {
+        let mut bad = vec!["--hub-height", hub];
+        bad.extend(generic);
+        let o = simulate(None, &weather, &bad);
+        assert_eq!(o.status.code(), Some(1));
+        let msg = String::from_utf8_lossy(&o.stderr);
+        assert!(wants.iter().all(|w| msg.contains(w)), "{msg}");
+    }
     // at 64 m they clear it
     let mut clear = vec!["--hub-height", "64"];
     clear.extend(generic);

@@ -86,6 +86,17 @@ pub fn refused(o: &Output, out: &Path, expect: &[&str]) {
     assert!(!out.exists(), "no output on failure");
 }
 
+/// Asserts band 1 of two rasters equal, value for value, to 1e-5 (missing where the other
+/// is missing).
+pub fn same_band(a: &Path, b: &Path) {
+    for (x, y) in band_values(a, 1).iter().zip(band_values(b, 1)) {
+        assert!(
+            (x.is_nan() && y.is_nan()) || (x - y).abs() < 1e-5,
+            "{x} against {y}"
+        );
+    }
+}
+
 /// The names of the files in `dir` that `keep` takes.
 pub fn file_names(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
     std::fs::read_dir(dir)

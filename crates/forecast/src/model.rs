@@ -2086,6 +2086,20 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_band_s_ends_move_to_hold_the_point() {
+        let q = [0.1, 0.5, 0.9];
+        // the lowest at most the point, the highest at least it, the middle as it is
+        assert_eq!(hold_point(&q, 0, 5.0, 3.0), 3.0);
+        assert_eq!(hold_point(&q, 0, 2.0, 3.0), 2.0);
+        assert_eq!(hold_point(&q, 2, 1.0, 3.0), 3.0);
+        assert_eq!(hold_point(&q, 2, 4.0, 3.0), 4.0);
+        assert_eq!(hold_point(&q, 1, 9.0, 3.0), 9.0);
+        // one quantile is no band; a missing point moves nothing
+        assert_eq!(hold_point(&[0.9], 0, 1.0, 3.0), 1.0);
+        assert_eq!(hold_point(&q, 0, 5.0, f64::NAN), 5.0);
+    }
+
+    #[test]
     fn conformal_ranks() {
         let r: Vec<f64> = (1..=9).map(f64::from).collect();
         // n = 9: rank ⌈10·0.9⌉ = 9 and ⌊10·0.1⌋ = 1
