@@ -117,6 +117,19 @@ fn e126_at_135_m_and_bad_inputs() {
     }
     let msg = e(&["--turbine", "E-126/4200", "--hub-height", "135"]);
     assert!(msg.contains("--turbine-library"), "{msg}");
+    // the library's E-126/4200 (127 m rotor) on a 60 m tower: refused, naming both
+    let msg = e(&[
+        "--turbine",
+        "E-126/4200",
+        "--turbine-library",
+        s(&dir),
+        "--hub-height",
+        "60",
+    ]);
+    assert!(
+        msg.contains("E-126/4200: a 127 m rotor at a hub height of 60 m"),
+        "{msg}"
+    );
     let msg = e(&["--power-curve", s(&curve), "--hub-height", "-5"]);
     assert!(msg.contains("--hub-height"), "{msg}");
     assert!(msg.lines().last().unwrap().starts_with("energy "));
@@ -425,6 +438,11 @@ fn bad_farm_files_fail_clearly_and_write_nothing() {
             vec!["[smoothing] method 'gauss'"],
         ),
         ("name = \"empty\"\nfleet = []\n".to_string(), vec!["no [[fleet]]"]),
+        // the E-126's 127 m rotor on a 60 m tower: the blades would reach the ground
+        (
+            format!("{e126}hub_height = 60\nnumber_of_turbines = 1\n"),
+            vec!["fleet 1: hub_height", "a 127 m rotor at a hub height of 60 m"],
+        ),
     ]
     .into_iter()
     .enumerate()

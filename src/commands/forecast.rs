@@ -458,6 +458,8 @@ fn wind_from(a: &DataArgs) -> Result<Option<WindSite>> {
             "--wind-column needs --turbine NAME (with --turbine-library) or --power-curve FILE"
         ),
     };
+    terrawatt_wind::turbine::check_rotor(&t, hub_height)
+        .map_err(|e| anyhow!("wind site (--hub-height {hub_height}): {e}"))?;
     let w = WindSite {
         curve: t.curve,
         nominal: t.nominal,

@@ -297,12 +297,13 @@ fn screened_text(screened: &[(String, usize, String)]) -> String {
 
 /// Simulates one turbine.
 pub fn run(settings: &Settings, span: &mut Span) -> Result<Report, WindError> {
-    crate::turbine::check_curve_unit(&settings.turbine, settings.chain.hub_height).map_err(
-        |message| WindError::Invalid {
+    let hub = settings.chain.hub_height;
+    crate::turbine::check_curve_unit(&settings.turbine, hub)
+        .and_then(|()| crate::turbine::check_rotor(&settings.turbine, hub))
+        .map_err(|message| WindError::Invalid {
             path: PathBuf::from(&settings.turbine.name),
             message,
-        },
-    )?;
+        })?;
     let w = span.phase("read", |_| {
         WindWeather::read_in(&settings.weather, settings.speed_unit)
     })?;

@@ -290,6 +290,22 @@ pub fn check_curve_unit(t: &TurbineCurve, hub_height: f64) -> Result<(), String>
     ))
 }
 
+/// Refuses a hub lower than the rotor's radius: the blades would reach below the ground
+/// (the hub height is the rotor's centre above the ground; towers stand higher than the
+/// radius, by 20 m or more on utility turbines). Turbines without a known diameter pass.
+pub fn check_rotor(t: &TurbineCurve, hub_height: f64) -> Result<(), String> {
+    match t.rotor_diameter {
+        Some(d) if hub_height > 0.0 && d / 2.0 >= hub_height => Err(format!(
+            "{}: a {d} m rotor at a hub height of {hub_height} m reaches {} m from the hub, \
+             below the ground; the hub height is the rotor's centre above the ground \
+             (towers stand higher than the rotor's radius, by 20 m or more on utility turbines)",
+            t.name,
+            d / 2.0
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A user's power curve: a CSV with `wind_speed` and `value` (W) columns (header required),
 /// wind speeds increasing.
 pub fn csv_power_curve(path: &Path) -> Result<PowerCurve, WindError> {
@@ -542,6 +558,9 @@ pub struct TurbineCurve {
     pub nominal: f64,
     /// "nrel", "oedb", "csv" or "generic".
     pub source: &'static str,
+    /// The rotor's diameter (m), where the source gives it (the OEDB table, a generic
+    /// turbine); a curve file and NREL's curves do not.
+    pub rotor_diameter: Option<f64>,
 }
 
 impl TurbineCurve {
@@ -553,6 +572,7 @@ impl TurbineCurve {
             nominal: curve.nominal(),
             curve,
             source: "csv",
+            rotor_diameter: None,
         })
     }
 
@@ -570,6 +590,7 @@ impl TurbineCurve {
             curve: valid.power_curve(),
             nominal: g.rated_power,
             source: "generic",
+            rotor_diameter: Some(g.rotor_diameter),
         })
     }
 }
@@ -591,6 +612,7 @@ pub fn library_turbine(name: &str, dir: &Path) -> Result<TurbineCurve, WindError
             nominal: curve.nominal(),
             curve,
             source: "nrel",
+            rotor_diameter: None,
         });
     }
     let curve = oedb_power_curve(&dir.join("power_curves.csv"), name)?;
@@ -603,6 +625,9 @@ pub fn library_turbine(name: &str, dir: &Path) -> Result<TurbineCurve, WindError
         curve,
         nominal,
         source: "oedb",
+        rotor_diameter: oedb_rotor_diameter(&dir.join("turbine_data.csv"), name)
+            .ok()
+            .filter(|d| d.is_finite() && *d > 0.0),
     })
 }
 

@@ -209,6 +209,8 @@ impl Reader<'_> {
                 format!("fleet {k}: power_curve {}: {m}", t.name),
             )
         })?;
+        turbine::check_rotor(&t, fl.hub_height)
+            .map_err(|m| bad("hub_height", format!("fleet {k}: hub_height: {m}")))?;
         let n = match (fl.number_of_turbines, fl.total_capacity_kw) {
             (Some(n), None) => n,
             (None, Some(kw)) => {
