@@ -1,16 +1,12 @@
 //! `terrawatt building …`: load regression, cross-validation, the green model choice.
 
-use std::fmt::Write as _;
-
 use anyhow::{Result, anyhow, bail};
 use serde_json::json;
 use terrawatt_building::load::{Hyper, ModelKind};
 use terrawatt_building::load_tasks::{self, Data};
 use terrawatt_learn::boost::{Goss, Loss};
-use terrawatt_learn::metrics::Scores;
-use terrawatt_learn::persist::SavedModel;
 use terrawatt_meter::{FunctionalUnit, Span};
-use terrawatt_table::{MissingPolicy, Table, size};
+use terrawatt_table::size;
 
 use crate::cli::{
     BuildingCvArgs, BuildingFitArgs, BuildingPredictArgs, BuildingSampleArgs, DataArgs, HyperArgs,
@@ -122,99 +118,22 @@ pub fn fit(span: &mut Span, ctx: &Ctx, a: &BuildingFitArgs) -> Result<Outcome> {
 /// `building predict`.
 pub fn predict(span: &mut Span, _ctx: &Ctx, a: &BuildingPredictArgs) -> Result<Outcome> {
     check_output(&a.out, &[&a.data.data, &a.model])?;
-    let saved = span.phase("load model", |_| SavedModel::load(&a.model))?;
-    let table = span.phase("load", |_| Table::read(&a.data.data))?;
-    let available = table.column_names();
-    saved.locate_features(&available)?;
-    let policy = if a.data.drop_missing {
-        MissingPolicy::DropRows
-    } else {
-        MissingPolicy::Error
-    };
-    let sel = table.select_with(None, Some(&saved.features), &[], policy, true)?;
-    let pred = span.phase("predict", |_| saved.model.predict(sel.x.view()));
-    let n = table.n_rows();
-    let mut full = vec![f64::NAN; n];
-    for (&r, p) in sel.rows.iter().zip(pred.iter()) {
-        full[r] = *p;
-    }
-    let rows: Vec<f64> = (0..n).map(|i| i as f64).collect();
-    let target = available
-        .contains(&saved.target)
-        .then(|| table.numeric(&saved.target))
-        .transpose()?;
-    span.phase("write", |_| match &target {
-        Some((obs, _)) => terrawatt_table::write_csv_atomic(
-            &a.out,
-            &["row", "prediction", saved.target.as_str()],
-            &[&rows, &full, obs],
-        ),
-        None => terrawatt_table::write_csv_atomic(&a.out, &["row", "prediction"], &[&rows, &full]),
-    })?;
-    let mut t = String::new();
-    writeln!(
-        t,
-        "{} predictions written to {}",
-        sel.rows.len(),
-        a.out.display()
+    let r = load_tasks::predict(
+        &load_tasks::PredictSettings {
+            data: a.data.data.clone(),
+            model: a.model.clone(),
+            out: a.out.clone(),
+            drop_missing: a.data.drop_missing,
+        },
+        span,
     )?;
-    if sel.dropped_rows > 0 {
-        writeln!(
-            t,
-            "{} rows with missing features left without a prediction",
-            sel.dropped_rows
-        )?;
-    }
-    let outside = saved.outside_training(sel.x.view());
-    for o in &outside {
-        writeln!(
-            t,
-            "note: {}: {} of {} rows outside the training range {}…{}, where the model extrapolates{}",
-            o.feature,
-            o.rows,
-            o.of,
-            o.least,
-            o.greatest,
-            if 2 * o.rows > o.of {
-                " (most of them: another unit than in training?)"
-            } else {
-                ""
-            }
-        )?;
-    }
-    let mut results = json!({
-        "predictions": sel.rows.len(),
-        "rows_without_prediction": sel.dropped_rows,
-        "model_kind": saved.model.kind(),
-        "features": saved.features,
-        "outside_training_range": outside,
-    });
-    if let Some((obs, _)) = &target {
-        let pairs: Vec<(f64, f64)> = obs
-            .iter()
-            .zip(&full)
-            .filter(|(o, p)| !o.is_nan() && !p.is_nan())
-            .map(|(o, p)| (*o, *p))
-            .collect();
-        if !pairs.is_empty() {
-            let (o, p): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
-            let s = Scores::of(&o, &p, 0);
-            writeln!(
-                t,
-                "against {}: MAE {:.4}, RMSE {:.4}, R² {:.4}",
-                saved.target, s.mae, s.rmse, s.r2
-            )?;
-            results["scores"] = load_tasks::scores_json(&s);
-            results["mae"] = json!(s.mae);
-        }
-    }
     Ok(Outcome {
-        results,
-        text: t,
+        text: r.text().to_string(),
         unit: Some(FunctionalUnit::new(
             "1,000 predictions",
-            sel.rows.len() as f64 / 1000.0,
+            r.predictions as f64 / 1000.0,
         )),
+        results: r.results,
     })
 }
 

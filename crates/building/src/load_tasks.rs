@@ -657,6 +657,151 @@ impl Fitted {
 }
 
 // ---------------------------------------------------------------------------------------
+// prediction
+
+/// Predictions of a saved model for the rows of a table.
+#[derive(Debug, Clone)]
+pub struct PredictSettings {
+    /// The table (CSV, gzipped CSV or Parquet) with the model's feature columns.
+    pub data: PathBuf,
+    /// The saved model (`building fit --out`).
+    pub model: PathBuf,
+    /// The CSV written: `row`, `prediction`, and the target where the table has it.
+    pub out: PathBuf,
+    /// Rows with a missing feature get no prediction (and are counted) instead of an error.
+    pub drop_missing: bool,
+}
+
+/// What a prediction run wrote and found.
+#[derive(Debug)]
+pub struct Predicted {
+    /// Rows predicted.
+    pub predictions: usize,
+    /// Rows left without a prediction for a missing feature.
+    pub dropped: usize,
+    /// Features with rows outside the range the model was trained on.
+    pub outside: Vec<terrawatt_learn::persist::Outside>,
+    /// Scores against the table's target column, where it has one with predicted rows.
+    pub scores: Option<(String, Scores)>,
+    pub results: Value,
+    text: String,
+}
+
+impl Predicted {
+    /// The text the command prints.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// Predicts with a saved model (phases `load model`, `load`, `predict`, `write`); the output
+/// has one line per row of the table, NaN where a row had a missing feature.
+pub fn predict(s: &PredictSettings, span: &mut Span) -> Result<Predicted> {
+    let saved = span.phase("load model", |_| SavedModel::load(&s.model))?;
+    let table = span.phase("load", |_| Table::read(&s.data))?;
+    let available = table.column_names();
+    saved.locate_features(&available)?;
+    let policy = if s.drop_missing {
+        MissingPolicy::DropRows
+    } else {
+        MissingPolicy::Error
+    };
+    let sel = table.select_with(None, Some(&saved.features), &[], policy, true)?;
+    let pred = span.phase("predict", |_| saved.model.predict(sel.x.view()));
+    let n = table.n_rows();
+    let mut full = vec![f64::NAN; n];
+    for (&r, p) in sel.rows.iter().zip(pred.iter()) {
+        full[r] = *p;
+    }
+    let rows: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let target = available
+        .contains(&saved.target)
+        .then(|| table.numeric(&saved.target))
+        .transpose()?;
+    let name = saved.target.as_str();
+    span.phase("write", |_| match &target {
+        Some((obs, _)) => terrawatt_table::write_csv_atomic(
+            &s.out,
+            &["row", "prediction", name],
+            &[&rows, &full, obs],
+        ),
+        None => terrawatt_table::write_csv_atomic(&s.out, &["row", "prediction"], &[&rows, &full]),
+    })?;
+    let outside = saved.outside_training(sel.x.view());
+    let scores = target.and_then(|(obs, _)| {
+        let (o, p): (Vec<f64>, Vec<f64>) = obs
+            .iter()
+            .zip(&full)
+            .filter(|(o, p)| !o.is_nan() && !p.is_nan())
+            .map(|(o, p)| (*o, *p))
+            .unzip();
+        (!o.is_empty()).then(|| (saved.target.clone(), Scores::of(&o, &p, 0)))
+    });
+    let mut results = json!({
+        "predictions": sel.rows.len(),
+        "rows_without_prediction": sel.dropped_rows,
+        "model_kind": saved.model.kind(),
+        "features": saved.features,
+        "outside_training_range": outside,
+    });
+    if let Some((_, sc)) = &scores {
+        results["scores"] = scores_json(sc);
+        results["mae"] = json!(sc.mae);
+    }
+    let mut r = Predicted {
+        predictions: sel.rows.len(),
+        dropped: sel.dropped_rows,
+        outside,
+        scores,
+        results,
+        text: String::new(),
+    };
+    r.text = predict_text(&r, &s.out);
+    Ok(r)
+}
+
+fn predict_text(r: &Predicted, out: &Path) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "{} predictions written to {}",
+        r.predictions,
+        out.display()
+    );
+    if r.dropped > 0 {
+        let _ = writeln!(
+            t,
+            "{} rows with missing features left without a prediction",
+            r.dropped
+        );
+    }
+    for o in &r.outside {
+        let _ = writeln!(
+            t,
+            "note: {}: {} of {} rows outside the training range {}…{}, where the model extrapolates{}",
+            o.feature,
+            o.rows,
+            o.of,
+            o.least,
+            o.greatest,
+            if 2 * o.rows > o.of {
+                " (most of them: another unit than in training?)"
+            } else {
+                ""
+            }
+        );
+    }
+    if let Some((target, s)) = &r.scores {
+        let _ = writeln!(
+            t,
+            "against {target}: MAE {:.4}, RMSE {:.4}, R² {:.4}",
+            s.mae, s.rmse, s.r2
+        );
+    }
+    t
+}
+
+// ---------------------------------------------------------------------------------------
 // cross-validation
 
 /// A cross-validation of one family: by k folds, or by groups of a column.
