@@ -436,6 +436,46 @@ pub struct Settings {
     pub defer_classes: bool,
 }
 
+impl Settings {
+    /// `method`'s change from `before` to `after` written to `out`, with the command line's
+    /// defaults: after − before, an Otsu threshold of 256 bins with change below it, a
+    /// pixel missing in any input missing, no mask buffer, no minimum mapping unit, no
+    /// normalisation, the default checks, nearest resampling within a date, no alignment,
+    /// the before date's grid, ellipsoidal areas, 1 GB of memory, no classes file. `tmp`
+    /// holds warped VRTs while the run lasts.
+    pub fn new(
+        before: DateInputs,
+        after: DateInputs,
+        method: Method,
+        out: OutputSpec,
+        tmp: PathBuf,
+    ) -> Settings {
+        Settings {
+            before,
+            after,
+            method,
+            difference: Difference::AfterMinusBefore,
+            relative: false,
+            threshold: Threshold::Otsu { bins: 256 },
+            direction: Direction::Below,
+            nodata: NodataRule::Any,
+            mask_buffer: 0,
+            mmu: None,
+            normalize: Normalize::None,
+            checks: Checks::default(),
+            resampling: Resampling::Nearest,
+            align: None,
+            grid: None,
+            area: AreaMethod::Ellipsoid,
+            memory: 1 << 30,
+            out,
+            classes_out: None,
+            tmp,
+            defer_classes: false,
+        }
+    }
+}
+
 /// Class codes of the binary map and of dNBR severity; 255 is missing in byte outputs.
 pub const MISSING_CLASS: u8 = 255;
 

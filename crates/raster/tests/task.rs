@@ -136,31 +136,21 @@ fn a_change_task_is_the_kernel_run_it_describes() {
         ],
         mask: Some((BandSpec::new(f, BandSel::Index(3)), MaskKind::scl_default())),
     };
+    let written = OutputSpec {
+        path: tmp.path().join("c.tif"),
+        ..task.raster.out.clone()
+    };
     let by_hand = change::Settings {
-        before: date(&before),
-        after: date(&after),
-        method: Method::Index(Index::Ndvi),
-        difference: Difference::AfterMinusBefore,
-        relative: false,
         threshold: Threshold::Fixed { value: -0.2 },
-        direction: Direction::Below,
-        nodata: NodataRule::Any,
-        mask_buffer: 0,
         mmu: Some((Mmu::SquareMetres(5_000.0), Connectivity::Four)),
-        normalize: Normalize::None,
-        checks: Checks::default(),
-        resampling: Resampling::Nearest,
-        align: None,
-        grid: None,
-        area: AreaMethod::Ellipsoid,
         memory: 64_000_000,
-        out: OutputSpec {
-            path: tmp.path().join("c.tif"),
-            ..task.raster.out.clone()
-        },
-        classes_out: None,
-        tmp: tmp.path().to_path_buf(),
-        defer_classes: false,
+        ..change::Settings::new(
+            date(&before),
+            date(&after),
+            Method::Index(Index::Ndvi),
+            written,
+            tmp.path().to_path_buf(),
+        )
     };
     let k = change::run(&by_hand, &|_, _| {}).unwrap();
     let c = &r.change;

@@ -6,13 +6,13 @@ use std::path::Path;
 use serde::Serialize;
 use terrawatt_meter::Span;
 
-use crate::change::{self, DateInputs, Difference, Direction, Method, Threshold};
+use crate::change::{self, DateInputs, Method, Threshold};
 use crate::forest_loss;
 use crate::grid::AreaMethod;
 use crate::index::Index;
 use crate::landscape::{self, Nodata};
-use crate::mask::{MaskKind, NodataRule};
-use crate::read::{BandSel, BandSpec, Resampling};
+use crate::mask::MaskKind;
+use crate::read::{BandSel, BandSpec};
 use crate::sieve::Connectivity;
 use crate::write::{Compression, Format, OutputSpec};
 use crate::zonal;
@@ -49,33 +49,24 @@ pub fn change(span: &mut Span, dir: &Path) -> Result<DemoChange> {
             )),
         }
     };
+    let out = OutputSpec {
+        path: tmp.path().join("change.tif"),
+        format: Format::Cog,
+        compression: Compression::Deflate,
+        level: None,
+    };
     let settings = change::Settings {
-        before: date("scene-2023-06.tif"),
-        after: date("scene-2024-06.tif"),
-        method: Method::Index(Index::Ndvi),
-        difference: Difference::AfterMinusBefore,
-        relative: false,
         threshold: Threshold::Fixed { value: -0.2 },
-        direction: Direction::Below,
-        nodata: NodataRule::Any,
         mask_buffer: 1,
         mmu: Some((change::Mmu::SquareMetres(5_000.0), Connectivity::Eight)),
-        normalize: change::Normalize::None,
-        checks: change::Checks::default(),
-        resampling: Resampling::Nearest,
-        align: None,
-        grid: None,
-        area: AreaMethod::Ellipsoid,
         memory: MEMORY,
-        out: OutputSpec {
-            path: tmp.path().join("change.tif"),
-            format: Format::Cog,
-            compression: Compression::Deflate,
-            level: None,
-        },
-        classes_out: None,
-        tmp: tmp.path().to_path_buf(),
-        defer_classes: false,
+        ..change::Settings::new(
+            date("scene-2023-06.tif"),
+            date("scene-2024-06.tif"),
+            Method::Index(Index::Ndvi),
+            out,
+            tmp.path().to_path_buf(),
+        )
     };
     let rep = span.phase("change", |_| change::run(&settings, &|_, _| {}))?;
     let changed = rep

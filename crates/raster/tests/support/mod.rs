@@ -3,10 +3,8 @@
 
 use std::path::Path;
 
-use terrawatt_raster::change::{self, DateInputs, Difference, Direction, Method, Threshold};
-use terrawatt_raster::grid::AreaMethod;
-use terrawatt_raster::mask::NodataRule;
-use terrawatt_raster::read::{BandSpec, Resampling};
+use terrawatt_raster::change::{self, DateInputs, Method};
+use terrawatt_raster::read::BandSpec;
 use terrawatt_raster::write::{Compression, Format, OutputSpec};
 
 /// A DEFLATE GeoTIFF `name` in `dir`.
@@ -28,33 +26,17 @@ pub fn settings(
     method: Method,
     dir: &Path,
 ) -> change::Settings {
-    change::Settings {
-        before: DateInputs {
+    change::Settings::new(
+        DateInputs {
             bands: before,
             mask: None,
         },
-        after: DateInputs {
+        DateInputs {
             bands: after,
             mask: None,
         },
         method,
-        difference: Difference::AfterMinusBefore,
-        relative: false,
-        threshold: Threshold::Otsu { bins: 256 },
-        direction: Direction::Below,
-        nodata: NodataRule::Any,
-        mask_buffer: 0,
-        mmu: None,
-        normalize: change::Normalize::None,
-        checks: change::Checks::default(),
-        resampling: Resampling::Nearest,
-        align: None,
-        grid: None,
-        area: AreaMethod::Ellipsoid,
-        memory: 1 << 30,
-        out: gtiff(dir, "change.tif"),
-        classes_out: None,
-        tmp: dir.to_path_buf(),
-        defer_classes: false,
-    }
+        gtiff(dir, "change.tif"),
+        dir.to_path_buf(),
+    )
 }
