@@ -23,10 +23,10 @@ use terrawatt::raster::read::{BandRef, BandSel, Resampling};
 use terrawatt::raster::sieve::Connectivity;
 use terrawatt::raster::task::{self, BandSource, ChangeTask, RasterOptions, RasterTask, RoleBand};
 use terrawatt::raster::write::{Compression, Format, OutputSpec};
-use terrawatt::scale::manifest::{self, ChangeClasses, MergeSpec, Output, Plan, TaskRow};
+use terrawatt::scale::manifest::{self, Output, Plan, TaskRow};
 use terrawatt::scale::merge::{self, MergeSettings};
 use terrawatt::scale::status::{self, RunState, TaskStart};
-use terrawatt::scale::{slurm, tiles};
+use terrawatt::scale::{plans, slurm, tiles};
 
 /// Tiles of 160 × 160 pixels: 3 × 3 over the 400 × 400 scene.
 const TILE: usize = 160;
@@ -67,6 +67,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         })
         .collect();
+    // the tiles write change values; the merge thresholds and classifies the whole image
+    let (merge_spec, note) = plans::change_merge(true, "otsu");
     let plan = Plan {
         terrawatt: env!("CARGO_PKG_VERSION").into(),
         kind: "raster change".into(),
@@ -77,21 +79,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         workdir: std::env::current_dir()?,
         global_args: Vec::new(),
         slurm: slurm_settings(),
-        merge: MergeSpec {
-            change_classes: Some(ChangeClasses {
-                role: "change".into(),
-                vrt: "change-values.vrt".into(),
-                out: "change.tif".into(),
-                classes_out: "classes.tif".into(),
-                table: "areas.csv".into(),
-            }),
-            ..MergeSpec::default()
-        },
+        merge: merge_spec,
         merge_memory: None,
         notes: vec![format!(
             "{} tiles of up to {TILE} × {TILE} pixels",
             cut.len()
-        )],
+        )]
+        .into_iter()
+        .chain(note)
+        .collect(),
     };
     std::fs::create_dir_all(run.join("tiles"))?;
     manifest::write(&run.join(&plan.manifest), &rows)?;
