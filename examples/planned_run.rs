@@ -15,13 +15,12 @@
 use std::path::{Path, PathBuf};
 
 use terrawatt::meter::{CarbonSettings, EnergyReport, Meter, MeterConfig};
-use terrawatt::raster::change::{Checks, Direction, Method, Mmu, Normalize, ThresholdChoice};
-use terrawatt::raster::grid::{AreaMethod, PixelWindow};
+use terrawatt::raster::change::{Direction, Method, Mmu, ThresholdChoice};
+use terrawatt::raster::grid::PixelWindow;
 use terrawatt::raster::index::Index;
-use terrawatt::raster::mask::{MaskKind, NodataRule};
-use terrawatt::raster::read::{BandRef, BandSel, Resampling};
+use terrawatt::raster::sample;
 use terrawatt::raster::sieve::Connectivity;
-use terrawatt::raster::task::{self, BandSource, ChangeTask, RasterOptions, RasterTask, RoleBand};
+use terrawatt::raster::task::{self, ChangeTask, RasterOptions, RasterTask};
 use terrawatt::raster::write::{Compression, Format, OutputSpec};
 use terrawatt::scale::manifest::{self, Output, Plan, TaskRow};
 use terrawatt::scale::merge::{self, MergeSettings};
@@ -180,68 +179,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// The sample change, in a window of the grid (a tile: change values only, GeoTIFF) or
 /// whole.
 fn change_task(data: &Path, window: Option<PixelWindow>, out: PathBuf) -> ChangeTask {
-    let date = |name: &str| BandSource {
-        file: Some(data.join(name)),
-        roles: vec![
-            RoleBand {
-                role: "red".into(),
-                band: BandSel::Index(1),
-            },
-            RoleBand {
-                role: "nir".into(),
-                band: BandSel::Index(2),
-            },
-        ],
-        files: Vec::new(),
-    };
-    let scl = |name: &str| {
-        let band = BandRef {
-            path: data.join(name),
-            band: BandSel::Index(3),
-        };
-        Some((band, MaskKind::scl_default()))
+    let (before, after) = (
+        data.join("scene-2023-06.tif"),
+        data.join("scene-2024-06.tif"),
+    );
+    let out = OutputSpec {
+        path: out,
+        format: if window.is_some() {
+            Format::GTiff
+        } else {
+            Format::Cog
+        },
+        compression: Compression::Deflate,
+        level: None,
     };
     ChangeTask {
-        method: Method::Index(Index::Ndvi),
-        normalize: Normalize::None,
-        before: date("scene-2023-06.tif"),
-        after: date("scene-2024-06.tif"),
-        multiband: Vec::new(),
-        mask_before: scl("scene-2023-06.tif"),
-        mask_after: scl("scene-2024-06.tif"),
-        difference: None,
-        relative: false,
+        mask_before: sample::scene_mask(&before),
+        mask_after: sample::scene_mask(&after),
         threshold: Some(ThresholdChoice::Fixed { value: -0.2 }),
-        bins: 256,
-        checks: Checks::default(),
         direction: Some(Direction::Below),
         mask_buffer: 0, // a grown mask would cross the tiles' edges
         mmu: Some((Mmu::SquareMetres(5_000.0), Connectivity::Eight)),
-        align: None,
-        area: AreaMethod::Ellipsoid,
         raster: RasterOptions {
-            out: OutputSpec {
-                path: out,
-                format: if window.is_some() {
-                    Format::GTiff
-                } else {
-                    Format::Cog
-                },
-                compression: Compression::Deflate,
-                level: None,
-            },
             memory: MEMORY,
-            scale: None,
-            offset: None,
-            nodata: NodataRule::Any,
-            resampling: Resampling::Nearest,
-            grid: None,
             window,
+            ..RasterOptions::new(out.clone())
         },
-        classes_out: None,
-        table: None,
-        quicklook: None,
         defer_classes: window.is_some(),
+        ..ChangeTask::new(
+            Method::Index(Index::Ndvi),
+            sample::scene_bands(&before),
+            sample::scene_bands(&after),
+            out,
+        )
     }
 }
 

@@ -13,79 +13,45 @@
 use std::path::Path;
 
 use terrawatt::meter::{CarbonSettings, EnergyReport, Meter, MeterConfig};
-use terrawatt::raster::change::{Checks, Direction, Method, Mmu, Normalize, ThresholdChoice};
-use terrawatt::raster::grid::AreaMethod;
+use terrawatt::raster::change::{Direction, Method, Mmu, ThresholdChoice};
 use terrawatt::raster::index::Index;
-use terrawatt::raster::mask::{MaskKind, NodataRule};
-use terrawatt::raster::read::{BandRef, BandSel, Resampling};
+use terrawatt::raster::sample;
 use terrawatt::raster::sieve::Connectivity;
-use terrawatt::raster::task::{
-    self, BandSource, ChangeTask, RasterOptions, RasterTask, RoleBand, Silent, TaskResults,
-};
+use terrawatt::raster::task::{self, ChangeTask, RasterOptions, RasterTask, Silent, TaskResults};
 use terrawatt::raster::write::{Compression, Format, OutputSpec};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks-data");
     let out = tempfile::tempdir()?;
     // a date: B04 is the red band (1), B08 the near infrared (2), SCL the cloud mask (3)
-    let date = |name: &str| BandSource {
-        file: Some(data.join(name)),
-        roles: vec![
-            RoleBand {
-                role: "red".into(),
-                band: BandSel::Index(1),
-            },
-            RoleBand {
-                role: "nir".into(),
-                band: BandSel::Index(2),
-            },
-        ],
-        files: Vec::new(),
+    let scene = |name: &str| data.join(name);
+    let (before, after) = (scene("scene-2023-06.tif"), scene("scene-2024-06.tif"));
+    let out_spec = OutputSpec {
+        path: out.path().join("dndvi.tif"),
+        format: Format::Cog,
+        compression: Compression::Deflate,
+        level: None,
     };
-    let scl = |name: &str| {
-        let band = BandRef {
-            path: data.join(name),
-            band: BandSel::Index(3),
-        };
-        Some((band, MaskKind::scl_default()))
-    };
+    // after − before, change below −0.2, masks grown by a pixel, a 0.5 ha minimum mapping unit
     let change = ChangeTask {
-        method: Method::Index(Index::Ndvi),
-        normalize: Normalize::None,
-        before: date("scene-2023-06.tif"),
-        after: date("scene-2024-06.tif"),
-        multiband: Vec::new(),
-        mask_before: scl("scene-2023-06.tif"),
-        mask_after: scl("scene-2024-06.tif"),
-        difference: None, // after − before
-        relative: false,
+        mask_before: sample::scene_mask(&before),
+        mask_after: sample::scene_mask(&after),
         threshold: Some(ThresholdChoice::Fixed { value: -0.2 }),
-        bins: 256,
-        checks: Checks::default(),
         direction: Some(Direction::Below),
         mask_buffer: 1,
         mmu: Some((Mmu::SquareMetres(5_000.0), Connectivity::Eight)),
-        align: None,
-        area: AreaMethod::Ellipsoid,
         raster: RasterOptions {
-            out: OutputSpec {
-                path: out.path().join("dndvi.tif"),
-                format: Format::Cog,
-                compression: Compression::Deflate,
-                level: None,
-            },
             memory: 256_000_000,
-            scale: None,
-            offset: None,
-            nodata: NodataRule::Any,
-            resampling: Resampling::Nearest,
-            grid: None,
-            window: None,
+            ..RasterOptions::new(out_spec.clone())
         },
         classes_out: Some(out.path().join("classes.tif")),
         table: Some(out.path().join("areas.csv")),
-        quicklook: None,
-        defer_classes: false,
+        ..ChangeTask::new(
+            Method::Index(Index::Ndvi),
+            sample::scene_bands(&before),
+            sample::scene_bands(&after),
+            out_spec,
+        )
     };
     // what the task reads and writes, checked before any work
     let files = change.files()?;

@@ -26,6 +26,29 @@ use gdal::{DriverManager, Metadata};
 
 use crate::{Result, gdal_err};
 
+/// A date of the sample as a change task reads it: `B04` (band 1) the red, `B08` (band 2)
+/// the near infrared.
+pub fn scene_bands(path: &Path) -> crate::task::BandSource {
+    let role = |role: &str, n: usize| crate::task::RoleBand {
+        role: role.into(),
+        band: crate::read::BandSel::Index(n),
+    };
+    crate::task::BandSource {
+        file: Some(path.to_path_buf()),
+        roles: vec![role("red", 1), role("nir", 2)],
+        files: Vec::new(),
+    }
+}
+
+/// A date's cloud mask: its `SCL` band (3), with Sentinel-2's default classes masked.
+pub fn scene_mask(path: &Path) -> Option<(crate::read::BandRef, crate::mask::MaskKind)> {
+    let band = crate::read::BandRef {
+        path: path.to_path_buf(),
+        band: crate::read::BandSel::Index(3),
+    };
+    Some((band, crate::mask::MaskKind::scl_default()))
+}
+
 pub const SIZE: usize = 400;
 const CELL: f64 = 10.0;
 const ORIGIN: (f64, f64) = (500_000.0, 4_800_000.0);

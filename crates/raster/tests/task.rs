@@ -16,6 +16,7 @@ use terrawatt_raster::grid::{AreaMethod, PixelWindow};
 use terrawatt_raster::index::Index;
 use terrawatt_raster::mask::{MaskKind, NodataRule};
 use terrawatt_raster::read::{BandRef, BandSel, BandSpec, Resampling};
+use terrawatt_raster::sample;
 use terrawatt_raster::sieve::Connectivity;
 use terrawatt_raster::task::{
     BandSource, ChangeTask, RasterOptions, RasterTask, RoleBand, SampleTask, Silent, TaskResults,
@@ -50,54 +51,34 @@ fn band(path: &Path, n: usize) -> BandRef {
 
 fn options(out: PathBuf) -> RasterOptions {
     RasterOptions {
-        out: OutputSpec {
+        memory: 64_000_000,
+        ..RasterOptions::new(OutputSpec {
             path: out,
             format: Format::GTiff,
             compression: Compression::Deflate,
             level: None,
-        },
-        memory: 64_000_000,
-        scale: None,
-        offset: None,
-        nodata: NodataRule::Any,
-        resampling: Resampling::Nearest,
-        grid: None,
-        window: None,
+        })
     }
 }
 
 /// NDVI change of the sample's two dates, bands by role from each multi-band file, SCL
 /// masks, a fixed threshold and a 0.5 ha minimum mapping unit.
 fn ndvi_change(dir: &Path, out: &Path) -> ChangeTask {
-    let date = |name: &str| BandSource {
-        file: Some(dir.join(name)),
-        roles: vec!["red=1".parse().unwrap(), "nir=2".parse().unwrap()],
-        files: vec![],
-    };
-    let mask = |name: &str| Some((band(&dir.join(name), 3), MaskKind::scl_default()));
+    let (before, after) = (dir.join("scene-2023-06.tif"), dir.join("scene-2024-06.tif"));
+    let raster = options(out.join("change.tif"));
     ChangeTask {
-        method: Method::Index(Index::Ndvi),
-        normalize: Normalize::None,
-        before: date("scene-2023-06.tif"),
-        after: date("scene-2024-06.tif"),
-        multiband: vec![],
-        mask_before: mask("scene-2023-06.tif"),
-        mask_after: mask("scene-2024-06.tif"),
-        difference: None,
-        relative: false,
+        mask_before: sample::scene_mask(&before),
+        mask_after: sample::scene_mask(&after),
         threshold: Some(ThresholdChoice::Fixed { value: -0.2 }),
-        bins: 256,
-        checks: Checks::default(),
-        direction: None,
-        mask_buffer: 0,
         mmu: Some((Mmu::SquareMetres(5_000.0), Connectivity::Four)),
-        align: None,
-        area: AreaMethod::Ellipsoid,
-        raster: options(out.join("change.tif")),
-        classes_out: None,
         table: Some(out.join("areas.csv")),
-        quicklook: None,
-        defer_classes: false,
+        raster: raster.clone(),
+        ..ChangeTask::new(
+            Method::Index(Index::Ndvi),
+            sample::scene_bands(&before),
+            sample::scene_bands(&after),
+            raster.out,
+        )
     }
 }
 

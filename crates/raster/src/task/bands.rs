@@ -29,6 +29,22 @@ pub struct RasterOptions {
 }
 
 impl RasterOptions {
+    /// `out` on the first band's grid, whole, with the command line's defaults: the files'
+    /// own scale and offset, a pixel missing in any input missing, nearest resampling,
+    /// 1 GB of memory.
+    pub fn new(out: OutputSpec) -> RasterOptions {
+        RasterOptions {
+            out,
+            memory: 1 << 30,
+            scale: None,
+            offset: None,
+            nodata: NodataRule::Any,
+            resampling: Resampling::Nearest,
+            grid: None,
+            window: None,
+        }
+    }
+
     /// The whole output grid: that of --grid, or of `first` (the first band).
     pub fn full_grid(&self, first: &Path) -> Result<Grid> {
         Grid::of_file(self.grid.as_deref().unwrap_or(first))

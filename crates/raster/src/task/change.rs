@@ -336,6 +336,38 @@ pub struct ChangeTiling {
 const SPECTRAL_ORDER: [&str; 6] = ["blue", "green", "red", "nir", "swir1", "swir2"];
 
 impl ChangeTask {
+    /// `method`'s change from `before` to `after` written to `out`, with the command line's
+    /// defaults: no normalisation, every band of multi-band files, no masks, the method's
+    /// difference, threshold and direction, 256 histogram bins, the default checks, no mask
+    /// buffer, no minimum mapping unit, no alignment, ellipsoidal areas,
+    /// [`RasterOptions::new`], no classes file, table or quicklook.
+    pub fn new(method: Method, before: BandSource, after: BandSource, out: OutputSpec) -> Self {
+        ChangeTask {
+            method,
+            normalize: Normalize::None,
+            before,
+            after,
+            multiband: Vec::new(),
+            mask_before: None,
+            mask_after: None,
+            difference: None,
+            relative: false,
+            threshold: None,
+            bins: 256,
+            checks: Checks::default(),
+            direction: None,
+            mask_buffer: 0,
+            mmu: None,
+            align: None,
+            area: AreaMethod::Ellipsoid,
+            raster: RasterOptions::new(out),
+            classes_out: None,
+            table: None,
+            quicklook: None,
+            defer_classes: false,
+        }
+    }
+
     fn is_multiband(&self) -> bool {
         self.method.is_multiband()
     }
