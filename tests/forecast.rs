@@ -6,23 +6,12 @@
 use std::path::Path;
 
 mod support;
-use support::{fails, s, stderr, strings, terrawatt, terrawatt_strings, with};
+use support::{
+    SYSTEM_50_SITE as SITE, fails, s, stderr, strings, terrawatt, terrawatt_strings, with,
+};
 
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
-
-const SITE: [&str; 10] = [
-    "--site-lat",
-    "39.7406",
-    "--site-lon",
-    "-105.1775",
-    "--site-elevation",
-    "1730",
-    "--tilt",
-    "45",
-    "--azimuth",
-    "158",
-];
 
 fn pvdaq_args(data: &Path) -> Vec<String> {
     let mut a = strings(&[

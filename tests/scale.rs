@@ -851,19 +851,13 @@ fn sites_shared_among_tasks_equal_their_own_backtests() {
         "15min",
         "--horizon",
         "1h",
-        "--site-lat",
-        "39.7406",
-        "--site-lon",
-        "-105.1775",
-        "--site-elevation",
-        "1730",
-        "--tilt",
-        "45",
-        "--azimuth",
-        "158",
         "--model",
         "linear",
     ]);
+    let shared: Vec<String> = shared
+        .into_iter()
+        .chain(strings(&support::SYSTEM_50_SITE))
+        .collect();
     let run = dir.path().join("run");
     run_ok(&line(
         &[

@@ -116,6 +116,20 @@ pub fn samples() -> PathBuf {
 
 /// A quick building fit: ordinary least squares of the heating load (the cooling load left
 /// out); `--data` comes next.
+/// NREL PVDAQ system 50 (Golden, CO) as a forecast's PV site: the array of its metadata.
+pub const SYSTEM_50_SITE: [&str; 10] = [
+    "--site-lat",
+    "39.7406",
+    "--site-lon",
+    "-105.1775",
+    "--site-elevation",
+    "1730",
+    "--tilt",
+    "45",
+    "--azimuth",
+    "158",
+];
+
 pub const FIT_OLS: [&str; 9] = [
     "building",
     "fit",
