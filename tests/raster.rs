@@ -1556,3 +1556,82 @@ fn sentinel2_products_from_2022_keep_no_offset_unnoticed() {
     assert!(o.status.success(), "{}", stderr(&o));
     same(&out("c-subtracted.tif"), &out("c-plain.tif"));
 }
+
+/// Red and near infrared exchanged: vegetation's index turns far below zero where its
+/// "red" is bright, which no surface has with its bands in order. Refused for an index and
+/// for a change (each date), on the sample scene and on OSCD Norcia; the bands in order pass.
+#[test]
+fn swapped_red_and_near_infrared_are_refused() {
+    let d = support::samples();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.tif");
+    let (before, after) = (d.join("scene-2023-06.tif"), d.join("scene-2024-06.tif"));
+    let change = |bands: &str| {
+        terrawatt(&[
+            "raster",
+            "change",
+            "--index",
+            "ndvi",
+            "--before",
+            s(&before),
+            "--after",
+            s(&after),
+            "--bands",
+            bands,
+            "--out",
+            s(&out),
+        ])
+    };
+    let o = change("red=2,nir=1");
+    assert!(!o.status.success() && !out.exists());
+    let e = stderr(&o);
+    for want in [
+        "NDVI: ",
+        "% of the pixels of the before date",
+        "are the red and nir bands exchanged?",
+    ] {
+        assert!(e.contains(want), "{e}");
+    }
+    let o = change("red=1,nir=2");
+    assert!(o.status.success(), "{}", stderr(&o));
+    // an index of one date
+    let idx = dir.path().join("ndvi.tif");
+    let red = format!("{}#2", before.display());
+    let nir = format!("{}#1", before.display());
+    fails(
+        &[
+            "raster",
+            "index",
+            "--index",
+            "ndvi",
+            "--red",
+            &red,
+            "--nir",
+            &nir,
+            "--out",
+            s(&idx),
+        ],
+        &idx,
+        &["of the input have a bright red band", "--expr"],
+    );
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let norcia = data.join("oscd_norcia");
+    let (b1, n1) = (
+        norcia_band(&norcia.join("imgs_1"), "B04"),
+        norcia_band(&norcia.join("imgs_1"), "B08"),
+    );
+    let (b2, n2) = (
+        norcia_band(&norcia.join("imgs_2"), "B04"),
+        norcia_band(&norcia.join("imgs_2"), "B08"),
+    );
+    // swapped in the after date only
+    let out = dir.path().join("norcia.tif");
+    let o = ndvi_change(&[], (&b1, &n1), (&n2, &b2), &out, &[]);
+    assert!(!o.status.success() && !out.exists());
+    let e = stderr(&o);
+    assert!(e.contains("% of the pixels of the after date"), "{e}");
+    let o = ndvi_change(&[], (&b1, &n1), (&b2, &n2), &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

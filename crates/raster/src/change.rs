@@ -704,8 +704,8 @@ struct Pass1 {
     valid: u64,
     min: f32,
     max: f32,
-    /// What an index's input values say of their scale.
-    screen: crate::index::Screen,
+    /// What an index's input values say of their scale and bands, before and after.
+    screen: [crate::index::Screen; 2],
 }
 
 /// Welford's running mean and sum of squared deviations, combined in row order.
@@ -938,7 +938,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     };
     let mut writer = Writer::create::<f32>(&s.out, &g, &["change", "class"], Some(f64::NAN), tile)?;
     let (mut nodata, mut masked, mut valid) = (0u64, 0u64, 0u64);
-    let mut screen = crate::index::Screen::default();
+    let mut screen = [crate::index::Screen::default(); 2];
     let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
     blocks::run(
         h,
@@ -966,8 +966,13 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                 Method::Expr(e) => Some(both(&|b, o| e.apply(b, o))),
                 Method::Cva { .. } | Method::Irmad { .. } => None,
             };
-            if let Method::Index(_) = &s.method {
-                out.screen = crate::index::Screen::of(bv.iter().chain(&av).map(Vec::as_slice));
+            if let Method::Index(i) = &s.method {
+                let rb: Vec<&[f32]> = bv.iter().map(Vec::as_slice).collect();
+                let ra: Vec<&[f32]> = av.iter().map(Vec::as_slice).collect();
+                out.screen = [
+                    crate::index::Screen::of_index(*i, &rb),
+                    crate::index::Screen::of_index(*i, &ra),
+                ];
             }
             let mut missing = vec![false; w * n];
             for band in bv.iter().chain(&av) {
@@ -1015,7 +1020,8 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             nodata += p.nodata;
             masked += p.masked;
             valid += p.valid;
-            screen.add(&p.screen);
+            screen[0].add(&p.screen[0]);
+            screen[1].add(&p.screen[1]);
             lo = lo.min(p.min);
             hi = hi.max(p.max);
             writer.write_rows(1, r0, n, p.change)?;
@@ -1040,8 +1046,18 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     let pixels = g.pixels();
     if let Method::Index(i) = &s.method {
         let read = pixels * 2 * i.bands().len() as u64;
-        crate::index::check_reflectance(*i, &screen, read)?;
-        crate::index::check_offset(*i, &screen)?;
+        let mut both = screen[0];
+        both.add(&screen[1]);
+        crate::index::check_reflectance(*i, &both, read)?;
+        crate::index::check_offset(*i, &both)?;
+        for (name, date, sc) in [
+            ("before", &o.before, &screen[0]),
+            ("after", &o.after, &screen[1]),
+        ] {
+            let files: Vec<&str> = date.iter().map(|b| b.label.as_str()).collect();
+            let what = format!("the {name} date ({})", files.join(", "));
+            crate::index::check_roles(*i, sc, &what)?;
+        }
     }
     let computed_nan = pixels - valid - nodata - masked;
     nodata += computed_nan;

@@ -113,6 +113,19 @@ impl Index {
         matches!(self, Index::Evi | Index::Savi)
     }
 
+    /// The two bands whose exchange turns the index's sign over vegetation, by position in
+    /// [`Index::bands`]: the one bright over vegetation (near infrared), then the one dark
+    /// over it (red; shortwave infrared 2 for NBR). NDMI and NDWI have none: their bands'
+    /// order over vegetation does not tell a swap from bare ground or water.
+    pub fn swap_pair(self) -> Option<(usize, usize)> {
+        match self {
+            Index::Ndvi | Index::Savi => Some((1, 0)),
+            Index::Evi => Some((2, 1)),
+            Index::Nbr => Some((0, 1)),
+            Index::Ndmi | Index::Ndwi => None,
+        }
+    }
+
     /// The index over strips of bands (each `bands[k]` a strip of band k), into `out`: one
     /// loop per index over the bands zipped (vectorised by the compiler); a missing (NaN)
     /// input gives NaN through the arithmetic itself, as in [`Index::eval`].
@@ -168,12 +181,20 @@ pub const OFFSET_FLOOR: f32 = 7000.0;
 /// What an index's input values say of their scale: how many are above
 /// [`MOST_REFLECTANCE`] and the largest; how many are valid (finite and not 0, a fill) and
 /// how many of those are under [`OFFSET_FLOOR`].
+///
+/// With [`Screen::of_index`], also the pixels of an index's [`Index::swap_pair`]: how many
+/// have both bands, and of those how many are "inverted", their dark-over-vegetation band
+/// bright ([`BRIGHT`] in reflectance, or × 10,000 in digital numbers) and their normalised
+/// difference (bright band − dark band) / sum at most [`INVERTED`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Screen {
     pub beyond: u64,
     pub largest: f32,
     pub valid: u64,
     pub low: u64,
+    pub pairs: u64,
+    pub inverted: u64,
+    pub inverted_dn: u64,
 }
 
 impl Default for Screen {
@@ -183,9 +204,27 @@ impl Default for Screen {
             largest: f32::NEG_INFINITY,
             valid: 0,
             low: 0,
+            pairs: 0,
+            inverted: 0,
+            inverted_dn: 0,
         }
     }
 }
+
+/// A reflectance no water reaches in red but vegetation does in the near infrared (0.25–0.5
+/// when healthy, 0.15 and more when sparse); water's red is under 0.1 but for glint and
+/// heavy sediment.
+pub const BRIGHT: f32 = 0.15;
+
+/// A normalised difference of near infrared and red that no bright surface has with its
+/// bands in order: bare soil, rock and built-up areas are above 0, snow and cloud about 0.
+pub const INVERTED: f32 = -0.3;
+
+/// The share of an index's pixels that may be inverted (see [`Screen`]) before its bands
+/// are taken for swapped: none are with the bands in order on the Sentinel-2 scenes of the
+/// tests; with red and near infrared swapped, 59 % and 69 % of Norcia's (OSCD) and 83–88 %
+/// of the sample's are.
+pub const MOST_INVERTED: f64 = 0.1;
 
 impl Screen {
     /// The values of the strips' bands.
@@ -213,13 +252,78 @@ impl Screen {
         s
     }
 
+    /// The values of the strips of an index's bands (in [`Index::bands`] order), and the
+    /// pixels of its [`Index::swap_pair`].
+    pub fn of_index(index: Index, bands: &[&[f32]]) -> Screen {
+        let mut s = Screen::of(bands.iter().copied());
+        let Some((hi, lo)) = index.swap_pair() else {
+            return s;
+        };
+        for (&a, &b) in bands[hi].iter().zip(bands[lo]) {
+            if !(a.is_finite() && b.is_finite() && a > 0.0 && b > 0.0) {
+                continue;
+            }
+            s.pairs += 1;
+            if (a - b) / (a + b) <= INVERTED {
+                s.inverted += u64::from(b >= BRIGHT);
+                s.inverted_dn += u64::from(b >= BRIGHT * 10_000.0);
+            }
+        }
+        s
+    }
+
     /// Both screens' values.
     pub fn add(&mut self, o: &Screen) {
         self.beyond += o.beyond;
         self.largest = self.largest.max(o.largest);
         self.valid += o.valid;
         self.low += o.low;
+        self.pairs += o.pairs;
+        self.inverted += o.inverted;
+        self.inverted_dn += o.inverted_dn;
     }
+
+    /// The share of the pixels that are inverted, at the scale the values are on: digital
+    /// numbers (× 10,000) where more than 1 % of them are above [`MOST_REFLECTANCE`].
+    pub fn inverted_share(&self) -> f64 {
+        if self.pairs == 0 {
+            return 0.0;
+        }
+        let n = if self.beyond * 100 > self.valid {
+            self.inverted_dn
+        } else {
+            self.inverted
+        };
+        n as f64 / self.pairs as f64
+    }
+}
+
+/// Refuses an index whose bands look swapped: more than [`MOST_INVERTED`] of its pixels
+/// bright in the band that is dark over vegetation and far below zero (see [`Screen`]),
+/// which is vegetation with its near infrared given as red (or as shortwave infrared for
+/// NBR). `what` names the bands' date or files.
+pub fn check_roles(index: Index, s: &Screen, what: &str) -> Result<()> {
+    let share = s.inverted_share();
+    let Some((hi, lo)) = index.swap_pair() else {
+        return Ok(());
+    };
+    if share <= MOST_INVERTED {
+        return Ok(());
+    }
+    let names = index.bands();
+    Err(RasterError::Invalid(format!(
+        "{}: {:.0} % of the pixels of {what} have a bright {} band (reflectance ≥ {BRIGHT}, 1,500 in digital numbers) \
+         and an index at or below {INVERTED}, as no surface has with its bands in order but \
+         vegetation has with them swapped: are the {} and {} bands exchanged? Check which \
+         file or band is which (Sentinel-2: red B04, nir B08, swir2 B12; Landsat 8–9: red B4, \
+         nir B5, swir2 B7; Landsat 4–7: red B3, nir B4). If they are right, --expr computes \
+         the same formula without this check",
+        index.name().to_uppercase(),
+        share * 100.0,
+        names[lo],
+        names[lo],
+        names[hi],
+    )))
 }
 
 /// Refuses EVI or SAVI over inputs of which more than 1 % of the `read` values are above
@@ -546,6 +650,36 @@ impl Parser<'_> {
 mod tests {
     use super::*;
 
+    /// Vegetation (red 0.05, nir 0.40), water (0.04, 0.02), bare soil (0.25, 0.30) and
+    /// snow (0.85, 0.80) in reflectance: with the bands in order nothing is inverted (water
+    /// is below zero but dark); with red and nir swapped the vegetation is, at either scale.
+    #[test]
+    fn swapped_bands_are_told_from_water_and_snow() {
+        let red = [0.05f32, 0.04, 0.25, 0.85, 0.05, 0.05];
+        let nir = [0.40f32, 0.02, 0.30, 0.80, 0.40, 0.40];
+        let right = Screen::of_index(Index::Ndvi, &[&red, &nir]);
+        assert_eq!((right.pairs, right.inverted_share()), (6, 0.0));
+        assert!(check_roles(Index::Ndvi, &right, "x").is_ok());
+        let swapped = Screen::of_index(Index::Ndvi, &[&nir, &red]);
+        assert_eq!(swapped.inverted_share(), 0.5);
+        let e = check_roles(Index::Ndvi, &swapped, "x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("50 % of the pixels of x have a bright red band"),
+            "{e}"
+        );
+        // the same as digital numbers (× 10,000), and NBR's swir2 for nir
+        let dn = |v: &[f32]| v.iter().map(|x| x * 10_000.0).collect::<Vec<_>>();
+        let s = Screen::of_index(Index::Ndvi, &[&dn(&nir), &dn(&red)]);
+        assert_eq!(s.inverted_share(), 0.5);
+        let nbr = Screen::of_index(Index::Nbr, &[&red, &nir]);
+        assert_eq!(nbr.inverted_share(), 0.5);
+        // NDWI's order over vegetation says nothing of a swap
+        let ndwi = Screen::of_index(Index::Ndwi, &[&nir, &red]);
+        assert!(check_roles(Index::Ndwi, &ndwi, "x").is_ok());
+    }
+
     #[test]
     fn expressions_equal_the_indices_bit_for_bit() {
         let e = Expr::parse("(b8 - b4) / (b8 + b4)").unwrap();
@@ -703,7 +837,7 @@ pub fn run(
             let over = match formula {
                 Formula::Index(i) => {
                     i.apply(&refs, &mut o);
-                    Screen::of(refs.iter().copied())
+                    Screen::of_index(*i, &refs)
                 }
                 Formula::Expr(e) => {
                     e.apply(&refs, &mut o);
@@ -738,6 +872,7 @@ pub fn run(
     if let Formula::Index(i) = formula {
         check_reflectance(*i, &screen, (w * h * bands.len()) as u64)?;
         check_offset(*i, &screen)?;
+        check_roles(*i, &screen, "the input")?;
     }
     writer.finish()?;
     let km2 = grid
