@@ -8,13 +8,12 @@ use std::path::{Path, PathBuf};
 
 use terrawatt_meter::{Meter, MeterConfig};
 use terrawatt_raster::change::{
-    self, Checks, DateInputs, Difference, Direction, Method, Mmu, Normalize, Threshold,
-    ThresholdChoice,
+    self, DateInputs, Difference, Direction, Method, Mmu, Threshold, ThresholdChoice,
 };
 use terrawatt_raster::forest_loss::Years;
 use terrawatt_raster::grid::{AreaMethod, PixelWindow};
 use terrawatt_raster::index::Index;
-use terrawatt_raster::mask::{MaskKind, NodataRule};
+use terrawatt_raster::mask::MaskKind;
 use terrawatt_raster::read::{BandRef, BandSel, BandSpec, Resampling};
 use terrawatt_raster::sample;
 use terrawatt_raster::sieve::Connectivity;
