@@ -1225,6 +1225,70 @@ fn weather_on_another_clock_is_refused() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
+/// The bundled PV sample's text (`time,ac_power`, 15 minutes, UTC).
+fn pv_sample() -> String {
+    let gz = std::fs::read(support::samples().join("pv-power-15min.csv.gz")).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text).unwrap();
+    text
+}
+
+/// A 1-hour backtest of `data` (the sample's columns) at the sample's site, into `out`.
+fn pv_sample_backtest(data: &Path, out: &Path) -> std::process::Output {
+    let mut a: Vec<&str> = "forecast backtest --time-column time --target ac_power \
+        --interval 15min --horizon 1h --site-lat 43.6 --site-lon 1.44 --tilt 30 \
+        --azimuth 180 --train-window 2d --model ridge"
+        .split_whitespace()
+        .collect();
+    a.extend(["--data", s(data), "--out", s(out)]);
+    terrawatt(&a)
+}
+
+/// A PV site's value 1.55 times the series' 99.9th percentile (a midday value of the
+/// sample tripled): under the ten times every target is screened for, it set the capacity
+/// (6,592 W for 4,305) and lowered the 1-hour nRMSE from 6.9 % to 6.0 % with exit 0. Now
+/// refused with its time; three are counted; the sample as it is passes.
+#[test]
+fn a_pv_value_above_any_system_output_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("f.csv");
+    let text = pv_sample();
+    let spiked = |stamps: &[&str]| {
+        let rows: Vec<String> = text
+            .lines()
+            .map(|l| match l.split_once(',') {
+                Some((t, v)) if stamps.iter().any(|s| t.starts_with(s)) => {
+                    format!("{t},{}", v.parse::<f64>().unwrap() * 3.0)
+                }
+                _ => l.to_string(),
+            })
+            .collect();
+        let data = dir.path().join(format!("spike{}.csv", stamps.len()));
+        std::fs::write(&data, rows.join("\n")).unwrap();
+        data
+    };
+    let one = spiked(&["2024-06-03T12:00"]);
+    support::refused(
+        &pv_sample_backtest(&one, &out),
+        &out,
+        &[
+            "spike1.csv: column 'ac_power' at 2024-06-03T12:00:00+00:00",
+            "1.55 times the series' 99.9th percentile",
+            "leave such cells empty",
+        ],
+    );
+    let three = spiked(&["2024-06-03T12:00", "2024-06-04T12:00", "2024-06-05T12:00"]);
+    support::refused(
+        &pv_sample_backtest(&three, &out),
+        &out,
+        &["spike3.csv", "as are 2 other values"],
+    );
+    let plain = dir.path().join("plain.csv");
+    std::fs::write(&plain, &text).unwrap();
+    let o = pv_sample_backtest(&plain, &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 /// A PV site whose target produces while the Sun is down there is refused, naming the
 /// site and what to check, and nothing is written. System 50 with its longitude east for
 /// west (105.1775): 85 % of its output falls in the dark, and before, the backtest scored
@@ -1237,9 +1301,7 @@ fn weather_on_another_clock_is_refused() {
 fn power_in_the_dark_at_the_site_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("f.csv");
-    let gz = std::fs::read(support::samples().join("pv-power-15min.csv.gz")).unwrap();
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text).unwrap();
+    let text = pv_sample();
     let late: Vec<String> = text
         .lines()
         .enumerate()
@@ -1254,17 +1316,8 @@ fn power_in_the_dark_at_the_site_is_refused() {
         .collect();
     let data = dir.path().join("late.csv");
     std::fs::write(&data, late.join("\n")).unwrap();
-    let sample = |data: &Path| {
-        let mut a: Vec<&str> = "forecast backtest --time-column time --target ac_power \
-            --interval 15min --horizon 1h --site-lat 43.6 --site-lon 1.44 --tilt 30 \
-            --azimuth 180 --train-window 2d --model ridge"
-            .split_whitespace()
-            .collect();
-        a.extend(["--data", s(data), "--out", s(&out)]);
-        terrawatt(&a)
-    };
     support::refused(
-        &sample(&data),
+        &pv_sample_backtest(&data, &out),
         &out,
         &[
             "late.csv",

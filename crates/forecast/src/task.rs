@@ -266,6 +266,9 @@ impl Prepared {
                 s.horizon_text
             )));
         }
+        if s.site.is_some() {
+            pv_spike(s, &series)?;
+        }
         let capacity = capacity(s, &series)?;
         let (lowest, highest) = series
             .values
@@ -354,6 +357,51 @@ impl Prepared {
             time_fix,
         })
     }
+}
+
+/// How many times the 99.9th percentile of a PV site's positive values its output may
+/// reach: AC power is clipped at the inverter, and cloud enhancement lifts a 15-minute mean
+/// 10–20 % over clear sky (system 50's largest value is 1.07 times its 99.9th percentile,
+/// the sample's 1.01 times).
+const MOST_OVER_PEAK: f64 = 1.3;
+
+/// Positive values a PV series needs for its 99.9th percentile to stand below a few glitches.
+const PEAK_VALUES: usize = 2000;
+
+/// Refuses a PV site's target with values above [`MOST_OVER_PEAK`] times its 99.9th
+/// percentile (or its fifth largest value, if lower): a glitch (a logger's spike, a unit slip on one row) that would set the
+/// capacity, every normalised score and the bands' scale, yet stays under the ten times of
+/// the screen every target passes ([`terrawatt_table::screen::implausible`]).
+fn pv_spike(s: &DataSettings, series: &Series) -> Result<()> {
+    let mut positive: Vec<f64> = series.values.iter().copied().filter(|v| *v > 0.0).collect();
+    if positive.len() < PEAK_VALUES {
+        return Ok(());
+    }
+    // the 99.9th percentile, or the fifth largest value where that is lower (up to four
+    // glitches stay above it)
+    let k = ((positive.len() as f64 * 0.999) as usize).min(positive.len() - 5);
+    let peak = *positive.select_nth_unstable_by(k, f64::total_cmp).1;
+    let over = |v: &f64| *v > MOST_OVER_PEAK * peak;
+    let Some(i) = series.values.iter().position(over) else {
+        return Ok(());
+    };
+    let count = series.values.iter().filter(|v| over(v)).count();
+    let v = series.values[i];
+    Err(ForecastError::Setting(format!(
+        "{}: column '{}' at {} is {v}, {:.2} times the series' 99.9th percentile ({peak}){}, as \
+         a PV system's output never is (its inverter clips it; cloud enhancement adds 10–20 % \
+         over clear sky): a glitch, which would set the capacity and every score's scale; \
+         leave such cells empty (missing) and run again",
+        s.data.display(),
+        s.target,
+        stamp(series, i),
+        v / peak,
+        if count > 1 {
+            format!(", as are {} other values", count - 1)
+        } else {
+            String::new()
+        }
+    )))
 }
 
 fn capacity(s: &DataSettings, series: &Series) -> Result<f64> {
