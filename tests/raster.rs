@@ -1635,3 +1635,71 @@ fn swapped_red_and_near_infrared_are_refused() {
     let o = ndvi_change(&[], (&b1, &n1), (&b2, &n2), &out, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// A change map's classes 0/1 against a reference coded 0/2: refused with the recoding
+/// that agrees (map 1 is reference 2 for all its pixels; kappa 0.49 as coded, 1.00
+/// recoded; overall accuracy 0.95, as class 0 holds most pixels); `--as-coded` assesses the
+/// codes as they are; the same reference coded 0/1
+/// passes.
+#[test]
+fn an_accuracy_against_a_reference_coded_otherwise_is_refused() {
+    let d = support::samples();
+    let dir = tempfile::tempdir().unwrap();
+    let (change, classes) = (dir.path().join("c.tif"), dir.path().join("cl.tif"));
+    let o = terrawatt(&[
+        "raster",
+        "change",
+        "--index",
+        "ndvi",
+        "--before",
+        s(&d.join("scene-2023-06.tif")),
+        "--after",
+        s(&d.join("scene-2024-06.tif")),
+        "--bands",
+        "red=1,nir=2",
+        "--threshold",
+        "-0.2",
+        "--out",
+        s(&change),
+        "--classes-out",
+        s(&classes),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let reference = dir.path().join("ref02.tif");
+    support::copy_with(&classes, &reference, |v| v + 1.0);
+    let table = dir.path().join("t.csv");
+    let accuracy = |extra: &[&str]| {
+        let a = [
+            "raster",
+            "accuracy",
+            "--map",
+            s(&classes),
+            "--reference",
+            s(&reference),
+            "--table",
+            s(&table),
+        ];
+        terrawatt(&with(&a, extra))
+    };
+    support::refused(
+        &accuracy(&[]),
+        &table,
+        &[
+            "ref02.tif: map 1 is reference 2 for 100 % of its units",
+            "1.00 with the map's classes so recoded",
+            "--as-coded",
+        ],
+    );
+    let o = accuracy(&["--as-coded"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(support::stdout(&o).contains("class    1: user's 0.0000"));
+    let o = terrawatt(&[
+        "raster",
+        "accuracy",
+        "--map",
+        s(&classes),
+        "--reference",
+        s(&classes),
+    ]);
+    assert!(support::stdout(&o).contains("overall accuracy 1.0000"));
+}

@@ -572,6 +572,11 @@ pub struct AccuracyArgs {
     /// Only these classes count (others excluded and counted), e.g. 0,1.
     #[arg(long, value_delimiter = ',', help_heading = "Inputs")]
     pub classes: Vec<i64>,
+    /// Assess the class codes as they are where the map's classes agree far better with
+    /// the reference under another coding (refused otherwise: a legend of 0/1 against 0/255
+    /// or 1/2).
+    #[arg(long, help_heading = "Inputs", hide_short_help = true)]
+    pub as_coded: bool,
     /// Warp a reference raster on another grid onto the map's: nearest or mode.
     #[arg(long, value_parser = one_of::<Resampling>(Resampling::NAMES), value_name = "RESAMPLING", num_args = 0..=1, default_missing_value = "nearest", help_heading = "Inputs", hide_short_help = true)]
     pub align: Option<Resampling>,
@@ -1665,6 +1670,7 @@ impl AccuracyArgs {
             area: self.area,
             memory: memory(&self.memory)?,
             table: self.table.clone(),
+            as_coded: self.as_coded,
         })
     }
 }

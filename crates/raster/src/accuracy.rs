@@ -559,6 +559,9 @@ pub struct Settings {
     pub area: AreaMethod,
     pub memory: u64,
     pub tmp: PathBuf,
+    /// Assess the classes as coded even where another coding of them agrees far better
+    /// with the reference ([`recoding`]).
+    pub as_coded: bool,
 }
 
 /// Units left out of the comparison, each counted.
@@ -627,18 +630,114 @@ impl Pairs<'_> {
     }
 }
 
-/// Compares a class map with its reference.
+/// Compares a class map with its reference; refused where the classes look coded
+/// differently on the two sides ([`recoding`]) unless `as_coded`.
 pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
-    match &s.reference {
-        Reference::Raster { path, band } => census_run(s, path, band, progress),
+    let (report, reference) = match &s.reference {
+        Reference::Raster { path, band } => (census_run(s, path, band, progress)?, path),
         Reference::Vector { path, layer, field } => {
             if first_geometry_is_point(path, layer.as_deref())? {
-                points_run(s, path, layer.as_deref(), field, progress)
+                let r = points_run(s, path, layer.as_deref(), field, progress)?;
+                (r, path)
             } else {
-                polygons_run(s, path, layer.as_deref(), field)
+                (polygons_run(s, path, layer.as_deref(), field)?, path)
             }
         }
+    };
+    if let Some(r) = recoding(&report.matrix).filter(|_| !s.as_coded) {
+        let moves: Vec<String> = r
+            .moves
+            .iter()
+            .map(|(m, c, share)| {
+                format!(
+                    "map {m} is reference {c} for {:.0} % of its units",
+                    share * 100.0
+                )
+            })
+            .collect();
+        return Err(RasterError::Invalid(format!(
+            "{} against {}: {}; kappa {:.2} as coded, {:.2} with the map's classes so \
+             recoded. Are the two coded differently (a legend of 0/1 against 0/255, or \
+             against 1/2)? Recode one, or give --as-coded to assess the codes as they are",
+            s.map.display(),
+            reference.display(),
+            moves.join(", "),
+            r.kappa,
+            r.recoded_kappa
+        )));
     }
+    Ok(report)
+}
+
+/// A coding of the map's classes under which they agree with the reference far better
+/// than as coded: what each recoded class becomes and the share of its units there, and
+/// Cohen's kappa before and after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recoding {
+    pub moves: Vec<(i64, i64, f64)>,
+    pub kappa: f64,
+    pub recoded_kappa: f64,
+}
+
+/// The share of a map class's units that must fall on another reference class for it to
+/// count as coded differently, the least share of all units it holds, and the gain of
+/// kappa that makes the recoding the likelier reading: a map whose classes are merely
+/// confused gains little from any one-to-one recoding.
+const RECODED_SHARE: f64 = 0.5;
+const RECODED_WEIGHT: f64 = 0.001;
+const RECODED_GAIN: f64 = 0.2;
+
+/// The one-to-one recoding of the map's classes (each onto the reference class where most
+/// of its units are, the largest cells first) when it raises kappa by [`RECODED_GAIN`] or
+/// more to 0.4 or more, and moves a class holding [`RECODED_WEIGHT`] of the units of which
+/// [`RECODED_SHARE`] or more fall on another code: a map 0/1 against a reference 0/255
+/// (0.49 as coded, 1.00 recoded), or 0/1 against 1/2 (−0.05, 1.00).
+pub fn recoding(m: &Matrix) -> Option<Recoding> {
+    let k = m.k();
+    let total: f64 = m.counts.iter().sum();
+    if k < 2 || total <= 0.0 {
+        return None;
+    }
+    let mut cells: Vec<(usize, usize)> = (0..k).flat_map(|i| (0..k).map(move |j| (i, j))).collect();
+    cells.sort_by(|a, b| {
+        m.counts[b.0 * k + b.1]
+            .total_cmp(&m.counts[a.0 * k + a.1])
+            .then(a.cmp(b))
+    });
+    let mut onto: Vec<Option<usize>> = vec![None; k];
+    let mut taken = vec![false; k];
+    for (i, j) in cells {
+        if m.counts[i * k + j] > 0.0 && onto[i].is_none() && !taken[j] {
+            onto[i] = Some(j);
+            taken[j] = true;
+        }
+    }
+    let (mut agree, mut chance) = (0.0, 0.0);
+    for (i, j) in onto.iter().enumerate() {
+        if let Some(j) = *j {
+            agree += m.counts[i * k + j];
+            chance += m.row_sum(i) * m.col_sum(j);
+        }
+    }
+    let (p0, pe) = (agree / total, chance / (total * total));
+    let recoded_kappa = (p0 - pe) / (1.0 - pe);
+    let kappa = census(m).kappa;
+    let moves: Vec<(i64, i64, f64)> = onto
+        .iter()
+        .enumerate()
+        .filter_map(|(i, j)| {
+            let j = (*j)?;
+            let (row, n) = (m.row_sum(i), m.counts[i * k + j]);
+            (i != j && row >= RECODED_WEIGHT * total && n >= RECODED_SHARE * row)
+                .then(|| (m.classes[i], m.classes[j], n / row))
+        })
+        .collect();
+    let gain = recoded_kappa - if kappa.is_nan() { 0.0 } else { kappa };
+    (!moves.is_empty() && recoded_kappa >= 0.4 && gain >= RECODED_GAIN).then_some(Recoding {
+        moves,
+        kappa,
+        recoded_kappa,
+    })
 }
 
 fn census_run(
@@ -1198,6 +1297,48 @@ fn write_points(path: &Path, g: &Grid, points: &[(i64, usize, usize)]) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn matrix(classes: &[i64], counts: &[f64]) -> Matrix {
+        Matrix {
+            classes: classes.to_vec(),
+            counts: counts.to_vec(),
+        }
+    }
+
+    /// A change map 0/1 (90 % right) against references coded 0/255 and 1/2 is found with
+    /// its moves; the same map against a 0/1 reference, and a map whose two classes are
+    /// merely confused (60 % right), are not.
+    #[test]
+    fn classes_coded_differently_are_told_from_confused_ones() {
+        // rows map 0, 1, 255; columns reference 0, 1, 255
+        let m = matrix(
+            &[0, 1, 255],
+            &[900.0, 0.0, 50.0, 10.0, 0.0, 90.0, 0.0, 0.0, 0.0],
+        );
+        let r = recoding(&m).unwrap();
+        assert_eq!(r.moves, [(1, 255, 0.9)]);
+        assert!(r.recoded_kappa > 0.7 && r.kappa < 0.4, "{r:?}");
+        // rows map 0, 1, 2; columns reference 0, 1, 2
+        let m = matrix(
+            &[0, 1, 2],
+            &[0.0, 900.0, 50.0, 0.0, 10.0, 90.0, 0.0, 0.0, 0.0],
+        );
+        let r = recoding(&m).unwrap();
+        assert_eq!(
+            r.moves.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(),
+            [(0, 1), (1, 2)]
+        );
+        // coded alike
+        assert!(recoding(&matrix(&[0, 1], &[900.0, 50.0, 10.0, 90.0])).is_none());
+        // confused: 60 % right, a recoding would be 40 % right
+        assert!(recoding(&matrix(&[0, 1], &[60.0, 40.0, 40.0, 60.0])).is_none());
+        // one rare class mostly wrong beside a large right one: no kappa to gain
+        let m = matrix(
+            &[1, 2, 3],
+            &[5000.0, 10.0, 0.0, 0.0, 500.0, 10.0, 0.0, 12.0, 8.0],
+        );
+        assert!(recoding(&m).is_none());
+    }
 
     #[test]
     fn kappa_of_a_hand_case() {

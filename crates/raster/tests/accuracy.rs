@@ -186,6 +186,7 @@ fn census_and_sample_recover_a_known_map_error() {
         area: AreaMethod::Ellipsoid,
         memory: 1 << 28,
         tmp: dir.path().to_path_buf(),
+        as_coded: false,
     };
     let rep = accuracy::run(
         &settings(Reference::Raster {

@@ -32,6 +32,9 @@ pub struct AccuracyTask {
     pub area: AreaMethod,
     pub memory: u64,
     pub table: Option<PathBuf>,
+    /// Assess the classes as coded even where another coding agrees far better with the
+    /// reference (see [`crate::accuracy::recoding`]).
+    pub as_coded: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,6 +98,7 @@ impl RasterTask for AccuracyTask {
             area: self.area,
             memory: self.memory,
             tmp: tmp.path().to_path_buf(),
+            as_coded: self.as_coded,
         };
         let rep = super::rows_phase(span, progress, "accuracy", |p| accuracy::run(&settings, p))?;
         if let Some(t) = &self.table {
