@@ -1439,3 +1439,53 @@ fn a_stack_of_landsat_c2_digital_numbers_needs_their_offset() {
     let o = run(&["--scale", "0.0000275", "--offset", "-0.2"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// A CSV stack of the sample's scenes (six yearly dates) with red and near infrared
+/// exchanged on every date: refused, as an index or a change of one pair is, judged on the
+/// sampled windows of every date (87 % of the pixels bright in "red" with NDVI ≤ −0.3); in
+/// order, the trend runs.
+#[test]
+fn a_stack_with_red_and_near_infrared_swapped_is_refused() {
+    let d = support::samples();
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = |name: &str, red: usize, nir: usize| {
+        let mut text = String::from("date,red,nir\n");
+        for y in 2019..=2024 {
+            let f = d.join(if y == 2024 {
+                "scene-2024-06.tif"
+            } else {
+                "scene-2023-06.tif"
+            });
+            let f = f.display();
+            text.push_str(&format!("{y}-06-15,{f}#{red},{f}#{nir}\n"));
+        }
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let trend = |stack: &Path, out: &Path| {
+        terrawatt(&[
+            "raster",
+            "trend",
+            "--stack",
+            s(stack),
+            "--index",
+            "ndvi",
+            "--out",
+            s(out),
+        ])
+    };
+    let out = tmp.path().join("swapped.tif");
+    support::refused(
+        &trend(&stack("swapped.csv", 2, 1), &out),
+        &out,
+        &[
+            "NDVI: 87 % of the pixels of the stack's 6 dates (sampled)",
+            "are the red and nir bands exchanged?",
+            "give each date's index as its one band",
+        ],
+    );
+    let out = tmp.path().join("ok.tif");
+    let o = trend(&stack("ok.csv", 1, 2), &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -298,11 +298,14 @@ impl Screen {
     }
 }
 
+/// How to compute an index without [`check_roles`]: its formula as an expression.
+pub const EXPR_WAY: &str = "--expr computes the same formula without this check";
+
 /// Refuses an index whose bands look swapped: more than [`MOST_INVERTED`] of its pixels
 /// bright in the band that is dark over vegetation and far below zero (see [`Screen`]),
 /// which is vegetation with its near infrared given as red (or as shortwave infrared for
-/// NBR). `what` names the bands' date or files.
-pub fn check_roles(index: Index, s: &Screen, what: &str) -> Result<()> {
+/// NBR). `what` names the bands' date or files; `way_out` says how to run them as they are.
+pub fn check_roles(index: Index, s: &Screen, what: &str, way_out: &str) -> Result<()> {
     let share = s.inverted_share();
     let Some((hi, lo)) = index.swap_pair() else {
         return Ok(());
@@ -316,8 +319,7 @@ pub fn check_roles(index: Index, s: &Screen, what: &str) -> Result<()> {
          and an index at or below {INVERTED}, as no surface has with its bands in order but \
          vegetation has with them swapped: are the {} and {} bands exchanged? Check which \
          file or band is which (Sentinel-2: red B04, nir B08, swir2 B12; Landsat 8–9: red B4, \
-         nir B5, swir2 B7; Landsat 4–7: red B3, nir B4). If they are right, --expr computes \
-         the same formula without this check",
+         nir B5, swir2 B7; Landsat 4–7: red B3, nir B4). If they are right, {way_out}",
         index.name().to_uppercase(),
         share * 100.0,
         names[lo],
@@ -659,10 +661,10 @@ mod tests {
         let nir = [0.40f32, 0.02, 0.30, 0.80, 0.40, 0.40];
         let right = Screen::of_index(Index::Ndvi, &[&red, &nir]);
         assert_eq!((right.pairs, right.inverted_share()), (6, 0.0));
-        assert!(check_roles(Index::Ndvi, &right, "x").is_ok());
+        assert!(check_roles(Index::Ndvi, &right, "x", "").is_ok());
         let swapped = Screen::of_index(Index::Ndvi, &[&nir, &red]);
         assert_eq!(swapped.inverted_share(), 0.5);
-        let e = check_roles(Index::Ndvi, &swapped, "x")
+        let e = check_roles(Index::Ndvi, &swapped, "x", "")
             .unwrap_err()
             .to_string();
         assert!(
@@ -677,7 +679,7 @@ mod tests {
         assert_eq!(nbr.inverted_share(), 0.5);
         // NDWI's order over vegetation says nothing of a swap
         let ndwi = Screen::of_index(Index::Ndwi, &[&nir, &red]);
-        assert!(check_roles(Index::Ndwi, &ndwi, "x").is_ok());
+        assert!(check_roles(Index::Ndwi, &ndwi, "x", "").is_ok());
     }
 
     #[test]
@@ -872,7 +874,7 @@ pub fn run(
     if let Formula::Index(i) = formula {
         check_reflectance(*i, &screen, (w * h * bands.len()) as u64)?;
         check_offset(*i, &screen)?;
-        check_roles(*i, &screen, "the input")?;
+        check_roles(*i, &screen, "the input", EXPR_WAY)?;
     }
     writer.finish()?;
     let km2 = grid

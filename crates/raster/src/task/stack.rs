@@ -581,6 +581,41 @@ impl StackInput {
     }
 }
 
+/// Refuses an index over a stack whose bands look swapped ([`crate::index::check_roles`]),
+/// judged on every date's pixels in the sampled windows of [`baseline::sample_windows`],
+/// each band with its scale and offset.
+fn check_stack_roles(index: Index, layers: &[Layer], grid: &Grid) -> Result<()> {
+    if index.swap_pair().is_none() {
+        return Ok(());
+    }
+    let mut screen = crate::index::Screen::default();
+    for l in layers {
+        let inputs: Vec<(&Path, usize)> = l
+            .values
+            .iter()
+            .map(|i| (i.path.as_path(), i.band))
+            .collect();
+        let cols = baseline::sample_windows(&inputs, (grid.width, grid.height))?;
+        let bands: Vec<Vec<f32>> = cols
+            .iter()
+            .zip(&l.values)
+            .map(|(c, i)| {
+                let (s, o) = i.own.unwrap_or((1.0, 0.0));
+                c.iter().map(|x| (x * s + o) as f32).collect()
+            })
+            .collect();
+        let refs: Vec<&[f32]> = bands.iter().map(Vec::as_slice).collect();
+        screen.add(&crate::index::Screen::of_index(index, &refs));
+    }
+    let what = format!("the stack's {} dates (sampled)", layers.len());
+    crate::index::check_roles(
+        index,
+        &screen,
+        &what,
+        "give each date's index as its one band (a CSV's `path` column, or a folder)",
+    )
+}
+
 /// Open datasets, by path (a multi-band stack is opened once).
 #[derive(Default)]
 struct Open(Vec<(PathBuf, Dataset)>);
@@ -1230,6 +1265,7 @@ impl StackInput {
         let Some(index) = self.index else {
             return Ok(());
         };
+        check_stack_roles(index, layers, grid)?;
         // each date's darkest values by band: raw, and as read
         let mut raw = Vec::with_capacity(layers.len());
         let mut read = Vec::with_capacity(layers.len());
