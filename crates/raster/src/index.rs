@@ -114,15 +114,15 @@ impl Index {
     }
 
     /// The two bands whose exchange turns the index's sign over vegetation, by position in
-    /// [`Index::bands`]: the one bright over vegetation (near infrared), then the one dark
-    /// over it (red; shortwave infrared 2 for NBR). NDMI and NDWI have none: their bands'
-    /// order over vegetation does not tell a swap from bare ground or water.
+    /// [`Index::bands`]: near infrared (bright over vegetation), then red (dark over it).
+    /// NBR, NDMI and NDWI have none: a fresh burn scar has a bright shortwave infrared over
+    /// a dark near infrared (NBR −0.2 to −0.5) with its bands in order, and NDMI's and
+    /// NDWI's order over vegetation does not tell a swap from bare ground or water.
     pub fn swap_pair(self) -> Option<(usize, usize)> {
         match self {
             Index::Ndvi | Index::Savi => Some((1, 0)),
             Index::Evi => Some((2, 1)),
-            Index::Nbr => Some((0, 1)),
-            Index::Ndmi | Index::Ndwi => None,
+            Index::Nbr | Index::Ndmi | Index::Ndwi => None,
         }
     }
 
@@ -211,9 +211,9 @@ impl Default for Screen {
     }
 }
 
-/// A reflectance no water reaches in red but vegetation does in the near infrared (0.25–0.5
-/// when healthy, 0.15 and more when sparse); water's red is under 0.1 but for glint and
-/// heavy sediment.
+/// A reflectance vegetation reaches in the near infrared (0.25–0.5 when healthy, 0.15 and
+/// more when sparse) and water does not in red (under 0.1 but for glint and heavy
+/// sediment).
 pub const BRIGHT: f32 = 0.15;
 
 /// A normalised difference of near infrared and red that no bright surface has with its
@@ -303,8 +303,8 @@ pub const EXPR_WAY: &str = "--expr computes the same formula without this check"
 
 /// Refuses an index whose bands look swapped: more than [`MOST_INVERTED`] of its pixels
 /// bright in the band that is dark over vegetation and far below zero (see [`Screen`]),
-/// which is vegetation with its near infrared given as red (or as shortwave infrared for
-/// NBR). `what` names the bands' date or files; `way_out` says how to run them as they are.
+/// which is vegetation with its near infrared given as red. `what` names the bands' date
+/// or files; `way_out` says how to run them as they are.
 pub fn check_roles(index: Index, s: &Screen, what: &str, way_out: &str) -> Result<()> {
     let share = s.inverted_share();
     let Some((hi, lo)) = index.swap_pair() else {
@@ -318,8 +318,8 @@ pub fn check_roles(index: Index, s: &Screen, what: &str, way_out: &str) -> Resul
         "{}: {:.0} % of the pixels of {what} have a bright {} band (reflectance ≥ {BRIGHT}, 1,500 in digital numbers) \
          and an index at or below {INVERTED}, as no surface has with its bands in order but \
          vegetation has with them swapped: are the {} and {} bands exchanged? Check which \
-         file or band is which (Sentinel-2: red B04, nir B08, swir2 B12; Landsat 8–9: red B4, \
-         nir B5, swir2 B7; Landsat 4–7: red B3, nir B4). If they are right, {way_out}",
+         file or band is which (Sentinel-2: red B04, nir B08; Landsat 8–9: red B4, nir B5; \
+         Landsat 4–7: red B3, nir B4). If they are right, {way_out}",
         index.name().to_uppercase(),
         share * 100.0,
         names[lo],
@@ -671,13 +671,15 @@ mod tests {
             e.contains("50 % of the pixels of x have a bright red band"),
             "{e}"
         );
-        // the same as digital numbers (× 10,000), and NBR's swir2 for nir
+        // the same as digital numbers (× 10,000)
         let dn = |v: &[f32]| v.iter().map(|x| x * 10_000.0).collect::<Vec<_>>();
         let s = Screen::of_index(Index::Ndvi, &[&dn(&nir), &dn(&red)]);
         assert_eq!(s.inverted_share(), 0.5);
-        let nbr = Screen::of_index(Index::Nbr, &[&red, &nir]);
-        assert_eq!(nbr.inverted_share(), 0.5);
-        // NDWI's order over vegetation says nothing of a swap
+        // a burn scar (nir 0.10, swir2 0.22: NBR −0.38) is NBR's in order; NDWI's order
+        // over vegetation says nothing of a swap
+        let (nir_burnt, swir2) = ([0.10f32; 4], [0.22f32; 4]);
+        let nbr = Screen::of_index(Index::Nbr, &[&nir_burnt, &swir2]);
+        assert!(check_roles(Index::Nbr, &nbr, "x", "").is_ok());
         let ndwi = Screen::of_index(Index::Ndwi, &[&nir, &red]);
         assert!(check_roles(Index::Ndwi, &ndwi, "x", "").is_ok());
     }
