@@ -1686,3 +1686,47 @@ fn an_accuracy_against_a_reference_coded_otherwise_is_refused() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(support::stdout(&o).contains("class    1: user's 0.0000"));
 }
+
+/// The dates given the wrong way round, by the dates in the files' names: refused before
+/// any work (the change would read the sample's clearing as regrowth); in order, the same
+/// files run.
+#[test]
+fn dates_given_the_wrong_way_round_are_refused() {
+    let d = support::samples();
+    let dir = tempfile::tempdir().unwrap();
+    let (early, late) = (
+        dir.path().join("S2_20230615.tif"),
+        dir.path().join("S2_20240615.tif"),
+    );
+    std::fs::copy(d.join("scene-2023-06.tif"), &early).unwrap();
+    std::fs::copy(d.join("scene-2024-06.tif"), &late).unwrap();
+    let out = dir.path().join("c.tif");
+    let change = |before: &Path, after: &Path| {
+        let a = [
+            "raster",
+            "change",
+            "--index",
+            "ndvi",
+            "--before",
+            s(before),
+            "--after",
+            s(after),
+            "--bands",
+            "red=1,nir=2",
+            "--out",
+            s(&out),
+        ];
+        terrawatt(&a)
+    };
+    support::refused(
+        &change(&late, &early),
+        &out,
+        &[
+            "the before image is dated 2024-06-15 and the after image 2023-06-15",
+            "S2_20240615.tif and S2_20230615.tif",
+            "the wrong way round",
+        ],
+    );
+    let o = change(&early, &late);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

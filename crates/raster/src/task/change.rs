@@ -322,6 +322,30 @@ fn refuse_one_date_twice(before: &[BandSpec], after: &[BandSpec]) -> Result<()> 
     Ok(())
 }
 
+/// Refuses a pair whose files' names date the before image after the after image: every
+/// change would be read the wrong way (a clearing as regrowth), and the areas of the
+/// change class would be those of the opposite change.
+fn refuse_dates_reversed(before: &[BandSpec], after: &[BandSpec]) -> Result<()> {
+    let named = |specs: &[BandSpec]| {
+        specs.iter().find_map(|s| {
+            let name = s.path.file_name()?.to_str()?;
+            super::stack::date_in_name(name).map(|d| (d, name.to_string()))
+        })
+    };
+    if let (Some((b, bn)), Some((a, an))) = (named(before), named(after))
+        && b > a
+    {
+        return Err(RasterError::Invalid(format!(
+            "the before image is dated {b} and the after image {a} (by the dates in their \
+             files' names, {bn} and {an}): the dates are given the wrong way round, and the \
+             change would be the reverse (a clearing read as regrowth). Give the earlier \
+             image as the before date; if a name's date is not its acquisition's (a \
+             processing date), copy the file under a name without it"
+        )));
+    }
+    Ok(())
+}
+
 /// A change run cut into tiles: the whole output grid, the input files, and whether the
 /// classes wait for the merge (a threshold from the histogram and the minimum mapping unit
 /// need every change value first).
@@ -490,6 +514,7 @@ impl ChangeTask {
         };
         let (before, after) = self.bands()?;
         refuse_one_date_twice(&before, &after)?;
+        refuse_dates_reversed(&before, &after)?;
         let mask = |m: &Option<(BandRef, MaskKind)>| {
             m.as_ref()
                 .map(|(b, kind)| (b.spec(None, None), kind.clone()))
