@@ -1688,8 +1688,8 @@ fn an_accuracy_against_a_reference_coded_otherwise_is_refused() {
 }
 
 /// The dates given the wrong way round, by the dates in the files' names: refused before
-/// any work (the change would read the sample's clearing as regrowth); in order, the same
-/// files run.
+/// any work (the change would read the sample's clearing as regrowth; transitions would be
+/// read backwards); in order, the same files run.
 #[test]
 fn dates_given_the_wrong_way_round_are_refused() {
     let d = support::samples();
@@ -1729,4 +1729,29 @@ fn dates_given_the_wrong_way_round_are_refused() {
     );
     let o = change(&early, &late);
     assert!(o.status.success(), "{}", stderr(&o));
+    // land-cover maps by the years in their names (Copernicus LC100 2019 before 2015)
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let lc = |y: u32| data.join(format!("mapme/W080N20_LC100_v3.0.1_{y}.tif"));
+    let (later, earlier) = (lc(2019), lc(2015));
+    let table = dir.path().join("tr.csv");
+    let a = [
+        "raster",
+        "transitions",
+        "--before",
+        s(&later),
+        "--after",
+        s(&earlier),
+        "--table",
+        s(&table),
+    ];
+    support::refused(
+        &terrawatt(&a),
+        &table,
+        &[
+            "--before is of 2019 and --after of 2015",
+            "the wrong way round",
+        ],
+    );
 }

@@ -170,6 +170,26 @@ fn parse_date(path: &Path, line: usize, s: &str) -> Result<NaiveDate> {
     })
 }
 
+/// The year of a file name: that of its date ([`date_in_name`]), else its one word of four
+/// digits from 1950 to 2100 (words split at anything but letters and digits), as annual
+/// products name their year (`W080N20_LC100_v3.0.1_2015.tif`, `ESA_WorldCover_10m_2021_…`).
+pub(crate) fn year_in_name(name: &str) -> Option<i32> {
+    use chrono::Datelike;
+    if let Some(d) = date_in_name(name) {
+        return Some(d.year());
+    }
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let mut years = stem
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| w.len() == 4 && w.bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|w| w.parse::<i32>().ok())
+        .filter(|y| (1950..=2100).contains(y));
+    match (years.next(), years.next()) {
+        (Some(y), None) => Some(y),
+        _ => None,
+    }
+}
+
 /// The date in a file name: 8 digits that are a date (YYYYMMDD), or YYYY-MM-DD.
 pub(crate) fn date_in_name(name: &str) -> Option<NaiveDate> {
     let b = name.as_bytes();
@@ -1872,5 +1892,26 @@ impl TaskResults for CcdcStackResults {
 
     fn unit(&self) -> Option<FunctionalUnit> {
         Some(FunctionalUnit::new("megapixel", self.pixels as f64 / 1e6))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn years_are_read_from_annual_products_names() {
+        for (name, year) in [
+            ("W080N20_LC100_v3.0.1_2015.tif", Some(2015)),
+            ("ESA_WorldCover_10m_2021_v200_N39W102_Map.tif", Some(2021)),
+            ("Hansen_GFC-2023-v1.11_lossyear_20N_080W.tif", Some(2023)),
+            ("S2A_38PLR_20170503_0_L2A_B04.tif", Some(2017)),
+            ("landcover-2023.tif", Some(2023)),
+            ("ls250_06.tif", None),
+            ("lc_2015_2019.tif", None),
+            ("tile_1234.tif", None),
+        ] {
+            assert_eq!(year_in_name(name), year, "{name}");
+        }
     }
 }

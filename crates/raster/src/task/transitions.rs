@@ -48,12 +48,28 @@ pub struct TransitionsResults {
 
 impl TransitionsTask {
     fn check(&self) -> Result<()> {
-        match self.align {
-            None | Some(Resampling::Nearest | Resampling::Mode) => Ok(()),
-            Some(o) => Err(RasterError::Invalid(format!(
+        if let Some(o) = self.align
+            && !matches!(o, Resampling::Nearest | Resampling::Mode)
+        {
+            return Err(RasterError::Invalid(format!(
                 "--align '{o}': classes are warped with nearest or mode"
-            ))),
+            )));
         }
+        let year = |p: &std::path::Path| {
+            let name = p.file_name()?.to_str()?;
+            super::stack::year_in_name(name).map(|y| (y, name.to_string()))
+        };
+        if let (Some((b, bn)), Some((a, an))) = (year(&self.before), year(&self.after))
+            && b > a
+        {
+            return Err(RasterError::Invalid(format!(
+                "--before is of {b} and --after of {a} (by the years in their names, {bn} and \
+                 {an}): the maps are given the wrong way round, and every transition would be \
+                 read backwards (forest → cropland as cropland → forest). Give the earlier map \
+                 as --before"
+            )));
+        }
+        Ok(())
     }
 }
 
