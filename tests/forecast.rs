@@ -1351,3 +1351,70 @@ fn power_in_the_dark_at_the_site_is_refused() {
         ],
     );
 }
+
+/// A file whose last three hours are empty (a logger's outage): the forecast starts from
+/// the last value, and says that its steps fall within the file's own span, with the count
+/// in the report.
+#[test]
+fn a_forecast_from_before_the_file_ends_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = pv_sample();
+    let mut rows: Vec<String> = text
+        .lines()
+        .take_while(|l| !l.starts_with("2024-06-03T10:15"))
+        .map(str::to_string)
+        .collect();
+    let n = rows.len();
+    for r in &mut rows[n - 12..] {
+        let t = r.split_once(',').unwrap().0.to_string();
+        *r = format!("{t},");
+    }
+    let data = dir.path().join("outage.csv");
+    std::fs::write(&data, rows.join("\n")).unwrap();
+    let (out, rep) = (dir.path().join("next.csv"), dir.path().join("r.json"));
+    let o = terrawatt(&[
+        "--report",
+        s(&rep),
+        "forecast",
+        "predict",
+        "--data",
+        s(&data),
+        "--target",
+        "ac_power",
+        "--interval",
+        "15min",
+        "--horizon",
+        "1h",
+        "--site-lat",
+        "43.6",
+        "--site-lon",
+        "1.44",
+        "--tilt",
+        "30",
+        "--azimuth",
+        "180",
+        "--model",
+        "ridge",
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = support::stdout(&o);
+    assert!(
+        said.contains("forecast from 2024-06-03T07:00:00+00:00 (last value)")
+            && said.contains(
+                "the file's last 12 intervals (to 2024-06-03T10:00:00+00:00) have no value"
+            )
+            && said.contains("4 of its 4 steps are for times the file already spans"),
+        "{said}"
+    );
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&rep).unwrap()).unwrap();
+    assert_eq!(r["results"]["missing_at_the_end"], 12);
+    let next = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        next.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("2024-06-03T07:15:00+00:00,15,")
+    );
+}

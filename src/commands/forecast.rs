@@ -749,6 +749,8 @@ pub fn predict(span: &mut Span, _ctx: &Ctx, a: &PredictArgs) -> Result<Outcome> 
     Ok(Outcome {
         results: json!({
             "origin": r.origin,
+            "missing_at_the_end": r.trailing_missing,
+            "file_end": r.file_end,
             "horizon_steps": r.horizon,
             "train_pairs": r.train_rows,
             "forecasts": r.rows,

@@ -1289,6 +1289,11 @@ pub struct PredictReport {
     pub choice: Option<model::Choice>,
     /// Bands widened to hold their point forecast ([`model::Predictions::widened`]).
     pub bands_widened: usize,
+    /// Intervals of the file after the last value, all missing: the forecast starts this
+    /// many steps before the file ends.
+    pub trailing_missing: usize,
+    /// The file's last interval.
+    pub file_end: String,
 }
 
 impl PredictReport {
@@ -1302,6 +1307,16 @@ impl PredictReport {
             self.dropped,
             self.out.display()
         );
+        if self.trailing_missing > 0 {
+            let _ = writeln!(
+                t,
+                "note: the file's last {} intervals (to {}) have no value, so the forecast starts from the last value, before the file ends: {} of its {} steps are for times the file already spans",
+                self.trailing_missing,
+                self.file_end,
+                self.trailing_missing.min(self.horizon),
+                self.horizon
+            );
+        }
         if self.missing > 0 {
             let _ = writeln!(
                 t,
@@ -1429,6 +1444,8 @@ pub fn predict(mut p: Prepared, out: &Path, span: &mut Span) -> Result<PredictRe
         source: e,
     })?;
     Ok(PredictReport {
+        trailing_missing: n - 1 - origin,
+        file_end: stamp(&s, n - 1),
         origin: stamp(&s, origin),
         horizon: h,
         train_rows: f.train_rows,
