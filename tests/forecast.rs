@@ -1235,11 +1235,20 @@ fn pv_sample() -> String {
 
 /// A 1-hour backtest of `data` (the sample's columns) at the sample's site, into `out`.
 fn pv_sample_backtest(data: &Path, out: &Path) -> std::process::Output {
-    let mut a: Vec<&str> = "forecast backtest --time-column time --target ac_power \
-        --interval 15min --horizon 1h --site-lat 43.6 --site-lon 1.44 --tilt 30 \
-        --azimuth 180 --train-window 2d --model ridge"
-        .split_whitespace()
-        .collect();
+    pv_sample_run("backtest --train-window 2d", data, out, &[])
+}
+
+/// `forecast COMMAND` (its words, with options) of `data` (the sample's columns) 1 hour
+/// ahead by ridge at the sample's site, into `out`; `head` goes before the command.
+fn pv_sample_run(command: &str, data: &Path, out: &Path, head: &[&str]) -> std::process::Output {
+    let mut a: Vec<&str> = head.to_vec();
+    a.push("forecast");
+    a.extend(command.split_whitespace());
+    a.extend(
+        "--time-column time --target ac_power --interval 15min --horizon 1h --site-lat 43.6 \
+         --site-lon 1.44 --tilt 30 --azimuth 180 --model ridge"
+            .split_whitespace(),
+    );
     a.extend(["--data", s(data), "--out", s(out)]);
     terrawatt(&a)
 }
@@ -1372,32 +1381,7 @@ fn a_forecast_from_before_the_file_ends_says_so() {
     let data = dir.path().join("outage.csv");
     std::fs::write(&data, rows.join("\n")).unwrap();
     let (out, rep) = (dir.path().join("next.csv"), dir.path().join("r.json"));
-    let o = terrawatt(&[
-        "--report",
-        s(&rep),
-        "forecast",
-        "predict",
-        "--data",
-        s(&data),
-        "--target",
-        "ac_power",
-        "--interval",
-        "15min",
-        "--horizon",
-        "1h",
-        "--site-lat",
-        "43.6",
-        "--site-lon",
-        "1.44",
-        "--tilt",
-        "30",
-        "--azimuth",
-        "180",
-        "--model",
-        "ridge",
-        "--out",
-        s(&out),
-    ]);
+    let o = pv_sample_run("predict", &data, &out, &["--report", s(&rep)]);
     assert!(o.status.success(), "{}", stderr(&o));
     let said = support::stdout(&o);
     assert!(

@@ -1562,15 +1562,26 @@ fn sentinel2_products_from_2022_keep_no_offset_unnoticed() {
 fn sample_ndvi_change(bands: &str, out: &Path, extra: &[&str]) -> std::process::Output {
     let d = support::samples();
     let (before, after) = (d.join("scene-2023-06.tif"), d.join("scene-2024-06.tif"));
+    ndvi_change_of((&before, &after), bands, out, extra)
+}
+
+/// `raster change --index ndvi` of two multi-band files, their bands by `bands`, into
+/// `out`, with `extra`.
+fn ndvi_change_of(
+    (before, after): (&Path, &Path),
+    bands: &str,
+    out: &Path,
+    extra: &[&str],
+) -> std::process::Output {
     let a = [
         "raster",
         "change",
         "--index",
         "ndvi",
         "--before",
-        s(&before),
+        s(before),
         "--after",
-        s(&after),
+        s(after),
         "--bands",
         bands,
         "--out",
@@ -1701,23 +1712,8 @@ fn dates_given_the_wrong_way_round_are_refused() {
     std::fs::copy(d.join("scene-2023-06.tif"), &early).unwrap();
     std::fs::copy(d.join("scene-2024-06.tif"), &late).unwrap();
     let out = dir.path().join("c.tif");
-    let change = |before: &Path, after: &Path| {
-        let a = [
-            "raster",
-            "change",
-            "--index",
-            "ndvi",
-            "--before",
-            s(before),
-            "--after",
-            s(after),
-            "--bands",
-            "red=1,nir=2",
-            "--out",
-            s(&out),
-        ];
-        terrawatt(&a)
-    };
+    let change =
+        |before: &Path, after: &Path| ndvi_change_of((before, after), "red=1,nir=2", &out, &[]);
     support::refused(
         &change(&late, &early),
         &out,
