@@ -1751,3 +1751,94 @@ fn dates_given_the_wrong_way_round_are_refused() {
         ],
     );
 }
+
+/// Zonal statistics of a float band whose fill (−9999) is not declared as its nodata value:
+/// refused, naming the zone and the `--nodata` to give (the reserve's NDVI mean was −1,979
+/// for 0.57); with `--nodata -9999` the fill is missing and counted; a band that declares
+/// its nodata passes.
+#[test]
+fn an_undeclared_fill_in_zonal_statistics_is_refused() {
+    let d = support::samples();
+    let dir = tempfile::tempdir().unwrap();
+    let ndvi = dir.path().join("ndvi.tif");
+    let scene = d.join("scene-2023-06.tif");
+    let (red, nir) = (
+        format!("{}#1", scene.display()),
+        format!("{}#2", scene.display()),
+    );
+    let o = terrawatt(&[
+        "raster",
+        "index",
+        "--index",
+        "ndvi",
+        "--red",
+        &red,
+        "--nir",
+        &nir,
+        "--format",
+        "gtiff",
+        "--out",
+        s(&ndvi),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // the same values with NaN and the first 100 rows as −9999, no nodata declared
+    let filled = dir.path().join("filled.tif");
+    {
+        let src = gdal::Dataset::open(&ndvi).unwrap();
+        let (w, h) = src.raster_size();
+        let mut v = src
+            .rasterband(1)
+            .unwrap()
+            .read_as::<f32>((0, 0), (w, h), (w, h), None)
+            .unwrap();
+        for (i, x) in v.data_mut().iter_mut().enumerate() {
+            if x.is_nan() || i < 100 * w {
+                *x = -9999.0;
+            }
+        }
+        let gtiff = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+        let mut out = gtiff
+            .create_with_band_type::<f32, _>(&filled, w, h, 1)
+            .unwrap();
+        out.set_geo_transform(&src.geo_transform().unwrap())
+            .unwrap();
+        out.set_projection(&src.projection()).unwrap();
+        out.rasterband(1)
+            .unwrap()
+            .write((0, 0), (w, h), &mut v)
+            .unwrap();
+    }
+    let table = dir.path().join("z.csv");
+    let zones = d.join("zones.gpkg");
+    let zonal = |input: &Path, extra: &[&str]| {
+        let a = [
+            "raster",
+            "zonal",
+            "--input",
+            s(input),
+            "--zones",
+            s(&zones),
+            "--out",
+            s(&table),
+        ];
+        terrawatt(&with(&a, extra))
+    };
+    support::refused(
+        &zonal(&filled, &[]),
+        &table,
+        &[
+            "filled.tif: zone reserve holds the value -9999",
+            "declares no nodata value",
+            "--nodata -9999",
+        ],
+    );
+    let o = zonal(&filled, &["--nodata", "-9999"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&table).unwrap();
+    let reserve = text.lines().find(|l| l.contains("reserve")).unwrap();
+    let mean: f64 = reserve.split(',').nth(6).unwrap().parse().unwrap();
+    assert!((0.0..1.0).contains(&mean), "{reserve}");
+    std::fs::remove_file(&table).unwrap();
+    let o = zonal(&ndvi, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -737,7 +737,12 @@ pub struct ZonalArgs {
     pub polygons: ZoneOptions,
     /// Which value is missing: `band` (the band's nodata value, the default), a value, or
     /// `none` (NaN is always missing).
-    #[arg(long, default_value = "band", help_heading = "Inputs")]
+    #[arg(
+        long,
+        default_value = "band",
+        allow_negative_numbers = true,
+        help_heading = "Inputs"
+    )]
     pub nodata: Missing,
     /// Cell areas on geographic grids: ellipsoid (WGS84 or the CRS's) or sphere (radius
     /// 6,378,137 m, as exactextract).
@@ -814,7 +819,12 @@ pub struct LandscapeArgs {
     pub band: BandSel,
     /// Which value is nodata: `band` (the band's nodata value, the default), a value (e.g.
     /// 0, pylandstats' default), or `none`.
-    #[arg(long, default_value = "band", help_heading = "Input")]
+    #[arg(
+        long,
+        default_value = "band",
+        allow_negative_numbers = true,
+        help_heading = "Input"
+    )]
     pub nodata: LandscapeNodata,
     /// Patch connectivity: 8 (FRAGSTATS' and pylandstats' default) or 4.
     #[arg(long, value_parser = one_of::<Connectivity>(Connectivity::NAMES), default_value = "8", help_heading = "Metrics")]

@@ -571,6 +571,47 @@ impl Tally {
     }
 }
 
+/// Values that fill the cells of a raster without data where its nodata value is not
+/// declared: the codes of archives and loggers, float32's extremes (GDAL's and many
+/// tools' float fill) and NetCDF's default float fill.
+pub const FILLS: [f64; 6] = [
+    -9999.0,
+    -999.0,
+    -99999.0,
+    f32::MIN as f64,
+    f32::MAX as f64,
+    9.969_209_968_386_869e36,
+];
+
+/// Refuses statistics of a band that declares no nodata value where a zone's least or
+/// greatest value is one of [`FILLS`]: fill counted as values makes the mean, sum and
+/// spread the fill's (an NDVI mean of −1,979 for 0.57).
+fn refuse_fill(s: &Settings, zones: &Zones, stats: &[Stats]) -> Result<()> {
+    for (k, st) in stats.iter().enumerate() {
+        let Some(v) = [st.min, st.max]
+            .into_iter()
+            .flatten()
+            .find(|v| FILLS.contains(v))
+        else {
+            continue;
+        };
+        let v = if v.abs() >= 1e7 {
+            format!("{v:e}")
+        } else {
+            format!("{v}")
+        };
+        return Err(RasterError::Invalid(format!(
+            "{}: zone {} holds the value {v}, a fill of cells without data, and the band \
+             declares no nodata value, so it would be counted in the mean, the sum and the \
+             spread. Give --nodata {v} to leave such cells out (as missing), or --nodata none to \
+             count them as values",
+            s.raster.display(),
+            zones.label(k),
+        )));
+    }
+    Ok(())
+}
+
 /// Computes the statistics of every zone.
 pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
     blocks::limit_gdal_cache(s.memory);
@@ -580,6 +621,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         Missing::Value(v) => band.nodata = Some(v),
         Missing::None => band.nodata = None,
     }
+    let undeclared = s.missing == Missing::Band && band.nodata.is_none();
     let grid = band.grid.clone();
     let zones = s.zones.read(&grid)?;
     let row_areas = grid.row_areas(s.area)?;
@@ -636,6 +678,9 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         .zip(&zones.zones)
         .map(|((a, p), z)| a.stats(outside(z, p)))
         .collect();
+    if undeclared {
+        refuse_fill(s, &zones, &stats)?;
+    }
     Ok(Report {
         raster: s.raster.clone(),
         band: band.index,

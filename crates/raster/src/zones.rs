@@ -123,6 +123,24 @@ pub struct Zones {
     pub empty: usize,
 }
 
+impl Zones {
+    /// Zone `i`'s label: its `name` attribute where the layer has one (any case), else its
+    /// fid, else its position (from 1).
+    pub fn label(&self, i: usize) -> String {
+        let zone = &self.zones[i];
+        let field = self
+            .fields
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case("name"));
+        match field.map(|k| &zone.attributes[k]) {
+            Some(Value::Text(t)) if !t.is_empty() => t.clone(),
+            _ => zone
+                .fid
+                .map_or(format!("#{}", i + 1), |f| format!("fid {f}")),
+        }
+    }
+}
+
 fn input(path: &Path, message: impl Into<String>) -> RasterError {
     RasterError::Input {
         path: path.display().to_string(),

@@ -67,19 +67,9 @@ pub(super) fn zone_status(z: &Zones, i: usize, outside: bool) -> String {
     }
 }
 
-/// A zone's label: its `name` attribute where the layer has one (any case), else its fid.
+/// A zone's label ([`Zones::label`]).
 pub(super) fn zone_label(z: &Zones, i: usize) -> String {
-    let zone = &z.zones[i];
-    let field = z
-        .fields
-        .iter()
-        .position(|(n, _)| n.eq_ignore_ascii_case("name"));
-    match field.map(|k| &zone.attributes[k]) {
-        Some(Value::Text(t)) if !t.is_empty() => t.clone(),
-        _ => zone
-            .fid
-            .map_or(format!("#{}", i + 1), |f| format!("fid {f}")),
-    }
+    z.label(i)
 }
 
 /// The zones' summary line (features, CRS, repairs), then why a few were repaired or
