@@ -1842,3 +1842,71 @@ fn an_undeclared_fill_in_zonal_statistics_is_refused() {
     let o = zonal(&ndvi, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// The sample's scenes as float32 with their first 100 rows −9999 in red and near
+/// infrared and no nodata declared: `raster index` and `raster change` refuse them (a
+/// quarter of the grid counted as valid, unchanged land: 400 ha of "no change"), naming the
+/// date and how to declare the fill; `--nodata ignore` reads them as values.
+#[test]
+fn an_undeclared_fill_in_index_and_change_inputs_is_refused() {
+    let d = support::samples();
+    let dir = tempfile::tempdir().unwrap();
+    let filled = |name: &str| {
+        let src = gdal::Dataset::open(d.join(name)).unwrap();
+        let (w, h) = src.raster_size();
+        let out = dir.path().join(name.replace(".tif", "-filled.tif"));
+        let gtiff = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+        let mut ds = gtiff
+            .create_with_band_type::<f32, _>(&out, w, h, 2)
+            .unwrap();
+        ds.set_geo_transform(&src.geo_transform().unwrap()).unwrap();
+        ds.set_projection(&src.projection()).unwrap();
+        for k in 1..=2 {
+            let b = src.rasterband(k).unwrap();
+            let mut v = b.read_as::<f32>((0, 0), (w, h), (w, h), None).unwrap();
+            v.data_mut()[..100 * w].fill(-9999.0);
+            ds.rasterband(k)
+                .unwrap()
+                .write((0, 0), (w, h), &mut v)
+                .unwrap();
+        }
+        out
+    };
+    let (before, after) = (filled("scene-2023-06.tif"), filled("scene-2024-06.tif"));
+    let out = dir.path().join("c.tif");
+    support::refused(
+        &ndvi_change_of((&before, &after), "red=1,nir=2", &out, &[]),
+        &out,
+        &[
+            "the before date (",
+            "80000 values are -9999",
+            "gdal_edit.py -a_nodata -9999",
+        ],
+    );
+    let red = format!("{}#1", before.display());
+    let nir = format!("{}#2", before.display());
+    let idx = dir.path().join("i.tif");
+    support::refused(
+        &terrawatt(&[
+            "raster",
+            "index",
+            "--index",
+            "ndvi",
+            "--red",
+            &red,
+            "--nir",
+            &nir,
+            "--out",
+            s(&idx),
+        ]),
+        &idx,
+        &["the input: 80000 values are -9999"],
+    );
+    let o = ndvi_change_of(
+        (&before, &after),
+        "red=1,nir=2",
+        &out,
+        &["--nodata", "ignore"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -966,14 +966,18 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                 Method::Expr(e) => Some(both(&|b, o| e.apply(b, o))),
                 Method::Cva { .. } | Method::Irmad { .. } => None,
             };
-            if let Method::Index(i) = &s.method {
-                let rb: Vec<&[f32]> = bv.iter().map(Vec::as_slice).collect();
-                let ra: Vec<&[f32]> = av.iter().map(Vec::as_slice).collect();
-                out.screen = [
+            let rb: Vec<&[f32]> = bv.iter().map(Vec::as_slice).collect();
+            let ra: Vec<&[f32]> = av.iter().map(Vec::as_slice).collect();
+            out.screen = match &s.method {
+                Method::Index(i) => [
                     crate::index::Screen::of_index(*i, &rb),
                     crate::index::Screen::of_index(*i, &ra),
-                ];
-            }
+                ],
+                _ => [
+                    crate::index::Screen::of(rb.iter().copied()),
+                    crate::index::Screen::of(ra.iter().copied()),
+                ],
+            };
             let mut missing = vec![false; w * n];
             for band in bv.iter().chain(&av) {
                 for (m, x) in missing.iter_mut().zip(band) {
@@ -1057,6 +1061,15 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             let files: Vec<&str> = date.iter().map(|b| b.label.as_str()).collect();
             let what = format!("the {name} date ({})", files.join(", "));
             crate::index::check_roles(*i, sc, &what, crate::index::EXPR_WAY)?;
+        }
+    }
+    if s.nodata == NodataRule::Any {
+        for (name, date, sc) in [
+            ("before", &o.before, &screen[0]),
+            ("after", &o.after, &screen[1]),
+        ] {
+            let files: Vec<&str> = date.iter().map(|b| b.label.as_str()).collect();
+            crate::index::check_fill(sc, &format!("the {name} date ({})", files.join(", ")))?;
         }
     }
     let computed_nan = pixels - valid - nodata - masked;

@@ -195,6 +195,9 @@ pub struct Screen {
     pub pairs: u64,
     pub inverted: u64,
     pub inverted_dn: u64,
+    /// Values that are a fill ([`crate::zonal::FILLS`]), and the first of them.
+    pub fill: u64,
+    pub fill_value: Option<f64>,
 }
 
 impl Default for Screen {
@@ -207,6 +210,8 @@ impl Default for Screen {
             pairs: 0,
             inverted: 0,
             inverted_dn: 0,
+            fill: 0,
+            fill_value: None,
         }
     }
 }
@@ -242,6 +247,10 @@ impl Screen {
                 continue;
             }
             s.valid += 1;
+            if crate::zonal::FILLS.contains(&v) {
+                s.fill += 1;
+                s.fill_value.get_or_insert(v);
+            }
             if v > most {
                 s.beyond += 1;
                 s.largest = s.largest.max(v as f32);
@@ -282,6 +291,8 @@ impl Screen {
         self.pairs += o.pairs;
         self.inverted += o.inverted;
         self.inverted_dn += o.inverted_dn;
+        self.fill += o.fill;
+        self.fill_value = self.fill_value.or(o.fill_value);
     }
 
     /// The share of the pixels that are inverted, at the scale the values are on: digital
@@ -297,6 +308,27 @@ impl Screen {
         };
         n as f64 / self.pairs as f64
     }
+}
+
+/// Refuses inputs that hold a fill value ([`crate::zonal::FILLS`]) read as a value: their
+/// bands declare no nodata value, so each filled pixel would get an index (0 where every
+/// band is filled) and count as valid, unchanged land. `what` names the inputs.
+pub fn check_fill(s: &Screen, what: &str) -> Result<()> {
+    let Some(v) = s.fill_value else {
+        return Ok(());
+    };
+    let v = if v.abs() >= 1e7 {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    };
+    Err(RasterError::Invalid(format!(
+        "{what}: {} values are {v}, a fill of cells without data, and the bands declare no \
+         nodata value, so they would be read as values (an index of 0 and no change where \
+         every band is filled, counted as valid). Declare it in the files (gdal_edit.py -a_nodata {v} FILE), \
+         or give --nodata ignore to read them as values",
+        s.fill
+    )))
 }
 
 /// How to compute an index without [`check_roles`]: its formula as an expression.
@@ -846,7 +878,7 @@ pub fn run(
                 }
                 Formula::Expr(e) => {
                     e.apply(&refs, &mut o);
-                    Screen::default()
+                    Screen::of(refs.iter().copied())
                 }
             };
             // per-row sums, so the mean does not depend on the strips
@@ -878,6 +910,9 @@ pub fn run(
         check_reflectance(*i, &screen, (w * h * bands.len()) as u64)?;
         check_offset(*i, &screen)?;
         check_roles(*i, &screen, "the input", EXPR_WAY)?;
+    }
+    if !ignore_nodata {
+        check_fill(&screen, "the input")?;
     }
     writer.finish()?;
     let km2 = grid
