@@ -1489,3 +1489,53 @@ fn a_stack_with_red_and_near_infrared_swapped_is_refused() {
     let o = trend(&stack("ok.csv", 1, 2), &out);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// The sample stack with its nodata (−32768) undeclared and written as −9999, a common
+/// fill: read as values, it had changed the breaks (112 in 2023 for 124) with exit 0; now
+/// refused, naming the file, the band and how to declare it.
+#[test]
+fn a_stack_with_an_undeclared_fill_is_refused() {
+    let d = support::samples().join("ndvi-stack");
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = tmp.path().join("stack.tif");
+    {
+        let gtiff = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+        let copy = gdal::Dataset::open(d.join("stack.tif"))
+            .unwrap()
+            .create_copy(&gtiff, &stack, &Default::default())
+            .unwrap();
+        let (w, h) = copy.raster_size();
+        for k in 1..=copy.raster_count() {
+            let mut b = copy.rasterband(k).unwrap();
+            let mut v = b.read_as::<i16>((0, 0), (w, h), (w, h), None).unwrap();
+            v.data_mut()
+                .iter_mut()
+                .filter(|x| **x == -32768)
+                .for_each(|x| *x = -9999);
+            b.write((0, 0), (w, h), &mut v).unwrap();
+            b.set_no_data_value(None).unwrap();
+        }
+    }
+    let out = tmp.path().join("breaks.tif");
+    let dates = d.join("dates.csv");
+    support::refused(
+        &terrawatt(&[
+            "raster",
+            "breaks",
+            "--stack",
+            s(&stack),
+            "--dates",
+            s(&dates),
+            "--monitor",
+            "2020-01-01",
+            "--out",
+            s(&out),
+        ]),
+        &out,
+        &[
+            "stack.tif: band",
+            "-9999 is a fill",
+            "gdal_edit.py -a_nodata -9999",
+        ],
+    );
+}

@@ -670,6 +670,20 @@ fn read_band(
     let mut raw = vec![0f64; w * n];
     b.read_into_slice::<f64>((c0 as isize, r0 as isize), (w, n), (w, n), &mut raw, None)
         .map_err(|e| bad(&i.path, e.to_string()))?;
+    if nodata.is_none()
+        && let Some(v) = raw.iter().find(|v| crate::zonal::FILLS.contains(v))
+    {
+        // a fill read as a value would be a date's value (a break, a trend) at that pixel
+        return Err(bad(
+            &i.path,
+            format!(
+                "band {}: {v} is a fill of cells without data, and the band declares no nodata \
+                 value, so it would be read as the date's value. Declare it (gdal_edit.py \
+                 -a_nodata {v} FILE)",
+                i.band
+            ),
+        ));
+    }
     for v in raw.iter_mut() {
         if Some(*v) == nodata || !v.is_finite() {
             *v = f64::NAN;
