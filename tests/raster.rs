@@ -1595,12 +1595,9 @@ fn ndvi_change_of(
 /// for a change (each date), on the sample scene and on OSCD Norcia; the bands in order pass.
 #[test]
 fn swapped_red_and_near_infrared_are_refused() {
-    let d = support::samples();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.tif");
-    let before = d.join("scene-2023-06.tif");
-    let change = |bands: &str| sample_ndvi_change(bands, &out, &[]);
-    let o = change("red=2,nir=1");
+    let o = sample_ndvi_change("red=2,nir=1", &out, &[]);
     assert!(!o.status.success() && !out.exists());
     let e = stderr(&o);
     for want in [
@@ -1610,25 +1607,15 @@ fn swapped_red_and_near_infrared_are_refused() {
     ] {
         assert!(e.contains(want), "{e}");
     }
-    let o = change("red=1,nir=2");
+    let o = sample_ndvi_change("red=1,nir=2", &out, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     // an index of one date
+    let before = support::samples().join("scene-2023-06.tif");
     let idx = dir.path().join("ndvi.tif");
     let red = format!("{}#2", before.display());
     let nir = format!("{}#1", before.display());
-    fails(
-        &[
-            "raster",
-            "index",
-            "--index",
-            "ndvi",
-            "--red",
-            &red,
-            "--nir",
-            &nir,
-            "--out",
-            s(&idx),
-        ],
+    support::refused(
+        &ndvi_index(Path::new(&red), Path::new(&nir), &idx, &[]),
         &idx,
         &["of the input have a bright red band", "--expr"],
     );
@@ -1758,28 +1745,19 @@ fn dates_given_the_wrong_way_round_are_refused() {
 /// its nodata passes.
 #[test]
 fn an_undeclared_fill_in_zonal_statistics_is_refused() {
-    let d = support::samples();
-    let dir = tempfile::tempdir().unwrap();
-    let ndvi = dir.path().join("ndvi.tif");
-    let scene = d.join("scene-2023-06.tif");
+    let scene = support::samples().join("scene-2023-06.tif");
     let (red, nir) = (
         format!("{}#1", scene.display()),
         format!("{}#2", scene.display()),
     );
-    let o = terrawatt(&[
-        "raster",
-        "index",
-        "--index",
-        "ndvi",
-        "--red",
-        &red,
-        "--nir",
-        &nir,
-        "--format",
-        "gtiff",
-        "--out",
-        s(&ndvi),
-    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let ndvi = dir.path().join("ndvi.tif");
+    let o = ndvi_index(
+        Path::new(&red),
+        Path::new(&nir),
+        &ndvi,
+        &["--format", "gtiff"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     // the same values with NaN and the first 100 rows as −9999, no nodata declared
     let filled = dir.path().join("filled.tif");
@@ -1809,7 +1787,7 @@ fn an_undeclared_fill_in_zonal_statistics_is_refused() {
             .unwrap();
     }
     let table = dir.path().join("z.csv");
-    let zones = d.join("zones.gpkg");
+    let zones = support::samples().join("zones.gpkg");
     let zonal = |input: &Path, extra: &[&str]| {
         let a = [
             "raster",
@@ -1887,18 +1865,7 @@ fn an_undeclared_fill_in_index_and_change_inputs_is_refused() {
     let nir = format!("{}#2", before.display());
     let idx = dir.path().join("i.tif");
     support::refused(
-        &terrawatt(&[
-            "raster",
-            "index",
-            "--index",
-            "ndvi",
-            "--red",
-            &red,
-            "--nir",
-            &nir,
-            "--out",
-            s(&idx),
-        ]),
+        &ndvi_index(Path::new(&red), Path::new(&nir), &idx, &[]),
         &idx,
         &["the input: 80000 values are -9999"],
     );

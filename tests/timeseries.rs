@@ -774,6 +774,22 @@ fn sample_stack_outputs_and_quicklook() {
     assert!(!out.exists() && !classes.exists());
 }
 
+/// `raster breaks` of a multi-band stack dated by `dates`, monitored from `monitor`, with
+/// `extra`.
+fn dated_breaks(stack: &Path, dates: &Path, monitor: &str, extra: &[&str]) -> std::process::Output {
+    let a = [
+        "raster",
+        "breaks",
+        "--stack",
+        s(stack),
+        "--dates",
+        s(dates),
+        "--monitor",
+        monitor,
+    ];
+    terrawatt(&support::with(&a, extra))
+}
+
 /// One pixel of a stack explained, by column and row or by a point in longitude and
 /// latitude: its break and magnitude are R's for that pixel, and the chart is written.
 #[test]
@@ -835,18 +851,7 @@ fn a_pixel_is_explained() {
         );
         assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
     }
-    let o = terrawatt(&[
-        "raster",
-        "breaks",
-        "--stack",
-        s(&stack),
-        "--dates",
-        s(&dates),
-        "--monitor",
-        "2010-06-01",
-        "--explain",
-        "9,9",
-    ]);
+    let o = dated_breaks(&stack, &dates, "2010-06-01", &["--explain", "9,9"]);
     said(&o, "the stack has 5 × 5 pixels");
 }
 
@@ -1519,18 +1524,7 @@ fn a_stack_with_an_undeclared_fill_is_refused() {
     let out = tmp.path().join("breaks.tif");
     let dates = d.join("dates.csv");
     support::refused(
-        &terrawatt(&[
-            "raster",
-            "breaks",
-            "--stack",
-            s(&stack),
-            "--dates",
-            s(&dates),
-            "--monitor",
-            "2020-01-01",
-            "--out",
-            s(&out),
-        ]),
+        &dated_breaks(&stack, &dates, "2020-01-01", &["--out", s(&out)]),
         &out,
         &[
             "stack.tif: band",
