@@ -790,3 +790,47 @@ fn a_close_feature_is_named_the_same_read_whole_or_by_columns() {
     assert!(close[0]["r"].as_f64().unwrap() > 0.97, "{close}");
     assert_eq!(by_columns["results"]["data"], whole["results"]["data"]);
 }
+
+/// ENB2012 with a row number in front (`id`, 1 to 768) fitted with the features taken by
+/// default: the id, whose order follows the file's (sorted by shape), is named in a note
+/// and in the report; ENB2012 as it is has none.
+#[test]
+fn a_default_feature_that_counts_the_rows_is_named() {
+    let Some((data, dir)) = common::data_and_dir("building") else {
+        return;
+    };
+    let text = std::fs::read_to_string(data.join("ENB2012.csv")).unwrap();
+    let with_id: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("id,{l}")
+            } else {
+                format!("{i},{l}")
+            }
+        })
+        .collect();
+    let enb = dir.path().join("enb_id.csv");
+    std::fs::write(&enb, with_id.join("\n")).unwrap();
+    let model = dir.path().join("m.json");
+    let extra = ["--target", "Y1", "--exclude", "Y2", "--model", "ols"];
+    let args = fit_args(&enb, &model, &extra);
+    let o = terrawatt(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("note: feature 'id' counts the rows") && said.contains("--exclude id"),
+        "{said}"
+    );
+    let (r, _) = fitted(&enb, &model, &extra);
+    assert_eq!(
+        r["results"]["data"]["features_counting_rows"],
+        serde_json::json!(["id"])
+    );
+    let (r, _) = fitted(&data.join("ENB2012.csv"), &model, &extra);
+    assert_eq!(
+        r["results"]["data"]["features_counting_rows"],
+        serde_json::json!([])
+    );
+}

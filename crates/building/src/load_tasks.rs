@@ -102,6 +102,16 @@ impl Loaded {
             }
             _ => vec![],
         };
+        let counters: Vec<String> = if self.defaulted {
+            s.features
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| terrawatt_table::screen::counts_rows(&s.x.column(*j).to_vec()))
+                .map(|(_, f)| f.clone())
+                .collect()
+        } else {
+            vec![]
+        };
         Notes {
             rows: s.rows.len(),
             rows_in_file: self.table.n_rows(),
@@ -111,6 +121,7 @@ impl Loaded {
             features: &s.features,
             target: s.target.as_deref(),
             close: &close,
+            counters: &counters,
         }
         .write(t)
     }
@@ -127,6 +138,9 @@ struct Notes<'a> {
     target: Option<&'a str>,
     /// Features taken by default that follow the target closely, and their r.
     close: &'a [(String, f64)],
+    /// Features taken by default that count the rows
+    /// ([`terrawatt_table::screen::counts_rows`]).
+    counters: &'a [String],
 }
 
 impl Notes<'_> {
@@ -168,8 +182,15 @@ impl Notes<'_> {
                 self.target.unwrap_or_default()
             );
         }
+        for f in self.counters {
+            let _ = writeln!(
+                t,
+                "note: feature '{f}' counts the rows (whole numbers rising or falling row by row): an identifier, which carries the file's order into the model? --exclude {f} if so"
+            );
+        }
         json!({
             "features_close_to_target": self.close.iter().map(|(f, r)| json!({"feature": f, "r": r})).collect::<Vec<_>>(),
+            "features_counting_rows": self.counters,
             "rows": self.rows,
             "rows_in_file": self.rows_in_file,
             "dropped_rows": self.dropped_rows,
@@ -483,6 +504,11 @@ fn fit_by_columns(s: &FitSettings, span: &mut Span, target: String) -> Result<Fi
             close_to_target(sel.correlations.iter().cloned())
         } else {
             vec![]
+        },
+        counters: if s.data.features.is_none() {
+            &sel.counters
+        } else {
+            &[]
         },
     }
     .write(&mut head);

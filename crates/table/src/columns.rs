@@ -40,6 +40,8 @@ pub struct StreamedSelection {
     /// Each kept feature's correlation with the target in the kept rows
     /// ([`crate::screen::correlation`]), where there is a target.
     pub correlations: Vec<(String, f64)>,
+    /// Kept features whose values count the rows ([`crate::screen::counts_rows`]).
+    pub counters: Vec<String>,
 }
 
 /// A Parquet file's columns, read on demand.
@@ -229,6 +231,7 @@ impl ParquetColumns {
             features: kept_features,
             constant,
             correlations,
+            counters,
         } = given;
         if kept_features.is_empty() {
             return Err(TableError::Invalid {
@@ -249,6 +252,7 @@ impl ParquetColumns {
             missing,
             constant,
             correlations,
+            counters,
         })
     }
 }
@@ -259,6 +263,7 @@ struct Given {
     features: Vec<String>,
     constant: Vec<String>,
     correlations: Vec<(String, f64)>,
+    counters: Vec<String>,
 }
 
 impl Given {
@@ -270,6 +275,9 @@ impl Given {
         } else {
             sink.push(values);
             self.features.push(name.to_string());
+            if crate::screen::counts_rows(values) {
+                self.counters.push(name.to_string());
+            }
             if let Some(r) = y.and_then(|y| crate::screen::correlation(values, y)) {
                 self.correlations.push((name.to_string(), r));
             }

@@ -7,6 +7,16 @@
 /// within 2–3×.
 pub const SPIKE: f64 = 10.0;
 
+/// Whether a column's values, in the file's order, count the rows: whole numbers, each
+/// greater (or each smaller) than the one before, over 20 rows or more. An identifier
+/// (a building's number, a row index) taken as a feature carries the file's order into a
+/// model.
+pub fn counts_rows(v: &[f64]) -> bool {
+    v.len() >= 20
+        && v.iter().all(|x| x.fract() == 0.0)
+        && (v.windows(2).all(|w| w[1] > w[0]) || v.windows(2).all(|w| w[1] < w[0]))
+}
+
 /// The missing-value codes of loggers and archives.
 pub const CODES: [f64; 5] = [-999.0, -9999.0, 9999.0, 99999.0, -99999.0];
 
@@ -312,6 +322,23 @@ fn lane_sums(a: &[f64], b: &[f64], f: impl Fn(f64, f64, f64) -> [f64; 3]) -> [f6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn row_numbers_are_told_from_features() {
+        let ids: Vec<f64> = (1..=30).map(f64::from).collect();
+        assert!(counts_rows(&ids));
+        let down: Vec<f64> = ids.iter().rev().copied().collect();
+        assert!(counts_rows(&down));
+        // gaps (dropped rows) keep it a counter; a repeat, a fraction or 19 rows do not
+        let gaps: Vec<f64> = (1..=30).map(|i| f64::from(i * 3)).collect();
+        assert!(counts_rows(&gaps));
+        let mut repeat = ids.clone();
+        repeat[10] = repeat[9];
+        assert!(!counts_rows(&repeat));
+        let fractions: Vec<f64> = ids.iter().map(|x| x + 0.5).collect();
+        assert!(!counts_rows(&fractions));
+        assert!(!counts_rows(&ids[..19]));
+    }
 
     #[test]
     fn a_daily_cycle_and_how_far_its_peak_is() {
