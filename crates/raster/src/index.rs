@@ -195,7 +195,7 @@ pub struct Screen {
     pub pairs: u64,
     pub inverted: u64,
     pub inverted_dn: u64,
-    /// Values that are a fill ([`crate::zonal::FILLS`]), and the first of them.
+    /// Values that are a fill ([`crate::read::FILLS`]), and the first of them.
     pub fill: u64,
     pub fill_value: Option<f64>,
 }
@@ -247,7 +247,7 @@ impl Screen {
                 continue;
             }
             s.valid += 1;
-            if crate::zonal::FILLS.contains(&v) {
+            if crate::read::FILLS.contains(&v) {
                 s.fill += 1;
                 s.fill_value.get_or_insert(v);
             }
@@ -310,7 +310,7 @@ impl Screen {
     }
 }
 
-/// Refuses inputs that hold a fill value ([`crate::zonal::FILLS`]) read as a value: their
+/// Refuses inputs that hold a fill value ([`crate::read::FILLS`]) read as a value: their
 /// bands declare no nodata value, so each filled pixel would get an index (0 where every
 /// band is filled) and count as valid, unchanged land. `what` names the inputs.
 pub fn check_fill(s: &Screen, what: &str) -> Result<()> {

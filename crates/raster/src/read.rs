@@ -154,6 +154,18 @@ impl Resampling {
     }
 }
 
+/// Values that fill the cells of a raster without data where its nodata value is not
+/// declared: the codes of archives and loggers, float32's extremes (GDAL's and many
+/// tools' float fill) and NetCDF's default float fill.
+pub const FILLS: [f64; 6] = [
+    -9999.0,
+    -999.0,
+    -99999.0,
+    f32::MIN as f64,
+    f32::MAX as f64,
+    9.969_209_968_386_869e36,
+];
+
 /// An opened band: what to read, how to turn it into values, and its grid.
 #[derive(Debug, Clone, Serialize)]
 pub struct Band {

@@ -571,27 +571,15 @@ impl Tally {
     }
 }
 
-/// Values that fill the cells of a raster without data where its nodata value is not
-/// declared: the codes of archives and loggers, float32's extremes (GDAL's and many
-/// tools' float fill) and NetCDF's default float fill.
-pub const FILLS: [f64; 6] = [
-    -9999.0,
-    -999.0,
-    -99999.0,
-    f32::MIN as f64,
-    f32::MAX as f64,
-    9.969_209_968_386_869e36,
-];
-
 /// Refuses statistics of a band that declares no nodata value where a zone's least or
-/// greatest value is one of [`FILLS`]: fill counted as values makes the mean, sum and
+/// greatest value is one of [`crate::read::FILLS`]: fill counted as values makes the mean, sum and
 /// spread the fill's (an NDVI mean of −1,979 for 0.57).
 fn refuse_fill(s: &Settings, zones: &Zones, stats: &[Stats]) -> Result<()> {
     for (k, st) in stats.iter().enumerate() {
         let Some(v) = [st.min, st.max]
             .into_iter()
             .flatten()
-            .find(|v| FILLS.contains(v))
+            .find(|v| crate::read::FILLS.contains(v))
         else {
             continue;
         };

@@ -671,7 +671,7 @@ fn read_band(
     b.read_into_slice::<f64>((c0 as isize, r0 as isize), (w, n), (w, n), &mut raw, None)
         .map_err(|e| bad(&i.path, e.to_string()))?;
     if nodata.is_none()
-        && let Some(v) = raw.iter().find(|v| crate::zonal::FILLS.contains(v))
+        && let Some(v) = raw.iter().find(|v| crate::read::FILLS.contains(v))
     {
         // a fill read as a value would be a date's value (a break, a trend) at that pixel
         return Err(bad(
