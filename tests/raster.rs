@@ -406,6 +406,66 @@ fn a_chosen_grid_takes_every_band() {
 }
 
 #[test]
+fn a_class_map_framed_by_an_undeclared_fill_is_warned() {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
+        return;
+    };
+    // pylandstats' maps of the canton of Vaud with their fill (255, the half of the
+    // rectangle outside the canton) undeclared, as a clip that writes it without saying
+    let [a, b] = ["06", "12"].map(|y| {
+        let p = dir.path().join(format!("ls250_{y}.tif"));
+        support::without_nodata(&data.join(format!("pylandstats/ls250_{y}.tif")), &p);
+        p
+    });
+    let warned = |args: &[&str], expect: &[&str]| {
+        let o = terrawatt(args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let e = stderr(&o);
+        for x in expect {
+            assert!(e.contains(x), "{x:?} not in {e}");
+        }
+        e.matches("surrounds it").count()
+    };
+    let landscape = ["raster", "landscape", "--input", s(&a)];
+    let e = [
+        "ls250_06.tif declares no nodata value and class 255 surrounds it",
+        "100 % of the edge cells; 49.9 % of all cells",
+        "--nodata 255 leaves it out",
+    ];
+    assert_eq!(warned(&landscape, &e), 1);
+    // declared, the metrics are pylandstats' (576 patches) and nothing is said
+    let t = dir.path().join("metrics.csv");
+    let declared = with(
+        &landscape,
+        &["--nodata", "255", "--connectivity", "4", "--table", s(&t)],
+    );
+    assert_eq!(warned(&declared, &[]), 0);
+    let csv = std::fs::read_to_string(&t).unwrap();
+    assert!(csv.lines().last().unwrap().contains(",576,"), "{csv}");
+    // transitions and accuracy name each map
+    let pair = ["--before", s(&a), "--after", s(&b)];
+    let e = [
+        "the before map",
+        "the after map",
+        "gdal_edit.py -a_nodata 255",
+    ];
+    assert_eq!(warned(&with(&["raster", "transitions"], &pair), &e), 2);
+    let accuracy = ["raster", "accuracy", "--map", s(&a), "--reference", s(&b)];
+    let e = ["the map", "the reference", "--classes"];
+    assert_eq!(warned(&accuracy, &e), 2);
+    let points = dir.path().join("points.gpkg");
+    let design = ["raster", "sample-design", "--map", s(&a), "--n", "200"];
+    let design = with(&design, &["--out", s(&points)]);
+    assert_eq!(warned(&design, &["the map", "--classes"]), 1);
+    // the files as published declare it: nothing is said
+    let published = data.join("pylandstats/ls250_06.tif");
+    assert_eq!(
+        warned(&["raster", "landscape", "--input", s(&published)], &[]),
+        0
+    );
+}
+
+#[test]
 fn landscape_and_transitions_from_the_command_line() {
     let Some((data, dir)) = common::data_and_dir("raster") else {
         return;

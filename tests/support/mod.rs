@@ -207,6 +207,19 @@ pub fn copy_with(src: &Path, out: &Path, f: impl Fn(f64) -> f64) {
     b.write((0, 0), (w, h), &mut v).unwrap();
 }
 
+/// A copy of the GeoTIFF `src` at `out` whose bands declare no nodata value (their fill
+/// left as it is).
+pub fn without_nodata(src: &Path, out: &Path) {
+    let gtiff = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+    let copy = gdal::Dataset::open(src)
+        .unwrap()
+        .create_copy(&gtiff, out, &Default::default())
+        .unwrap();
+    for i in 1..=copy.raster_count() {
+        copy.rasterband(i).unwrap().set_no_data_value(None).unwrap();
+    }
+}
+
 /// A copy of a Sentinel-2 L2A band (digital numbers 10,000·ρ, before processing baseline
 /// 04.00) as Landsat Collection 2 Level-2 stores the same reflectance: (ρ + 0.2) /
 /// 0.0000275, rounded; 0 (a fill) and nodata stay.

@@ -590,6 +590,9 @@ pub struct Report {
     pub map_hectares: Vec<f64>,
     pub reference_hectares: Option<Vec<f64>>,
     pub excluded: Excluded,
+    /// What the user should know: a fill-like class surrounding the map or the reference
+    /// raster where the file declares no nodata value ([`crate::read::Frame`]).
+    pub warnings: Vec<String>,
 }
 
 fn kept(classes: &Option<Vec<i64>>, c: i64) -> bool {
@@ -644,6 +647,8 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
             }
         }
     };
+    let mut report = report;
+    report.warnings = frame_warnings(s, &report)?;
     if let Some(r) = recoding(&report.matrix).filter(|_| !s.as_coded) {
         let moves: Vec<String> = r
             .moves
@@ -667,6 +672,39 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         )));
     }
     Ok(report)
+}
+
+/// The warnings of a map, and of a reference raster, that a fill-like class surrounds
+/// where the file declares no nodata value: on the map it is a stratum and a class of the
+/// matrix; on both, its agreement raises the overall accuracy.
+fn frame_warnings(s: &Settings, report: &Report) -> Result<Vec<String>> {
+    let m = &report.matrix;
+    let total: f64 = m.counts.iter().sum();
+    let share = |code: i64, of_map: bool| {
+        m.classes.iter().position(|c| *c == code).map_or(0.0, |i| {
+            (if of_map { m.row_sum(i) } else { m.col_sum(i) }) / total.max(1.0)
+        })
+    };
+    let way_out = |code: i64| {
+        format!(
+            "declare it (gdal_edit.py -a_nodata {code} FILE) or list the legend without it (--classes)"
+        )
+    };
+    let mut out = vec![];
+    if let Some(f) = open_map(&s.map, &s.band)?.frame()? {
+        out.push(f.warning("the map", &s.map, share(f.code, true), &way_out(f.code)));
+    }
+    if let Reference::Raster { path, band } = &s.reference
+        && let Some(f) = open_map(path, band)?.frame()?
+    {
+        out.push(f.warning(
+            "the reference",
+            path,
+            share(f.code, false),
+            &way_out(f.code),
+        ));
+    }
+    Ok(out)
 }
 
 /// A coding of the map's classes under which they agree with the reference far better
@@ -799,6 +837,7 @@ fn census_run(
         map_hectares,
         reference_hectares: Some(reference_hectares),
         excluded,
+        warnings: vec![],
     })
 }
 
@@ -964,6 +1003,7 @@ fn polygons_run(s: &Settings, path: &Path, layer: Option<&str>, field: &str) -> 
         matrix_hectares: Some(ha.counts),
         estimates: None,
         excluded,
+        warnings: vec![],
     })
 }
 
@@ -1114,6 +1154,7 @@ fn points_run(
         map_hectares: mapped,
         reference_hectares: None,
         excluded,
+        warnings: vec![],
     })
 }
 
@@ -1149,6 +1190,9 @@ pub struct DesignReport {
     pub seed: u64,
     pub allocation: Allocation,
     pub crs: String,
+    /// A fill-like class surrounding the map where the file declares no nodata value, when
+    /// it is a stratum ([`crate::read::Frame`]).
+    pub warnings: Vec<String>,
 }
 
 /// Draws a stratified random sample of pixels (strata = map classes; within a stratum every
@@ -1192,6 +1236,23 @@ pub fn sample_design(
         ranks.insert(*c, (distinct_ranks(&mut rng, *n, *m), 0, 0));
     }
     let map = open_map(&s.map, &s.band)?;
+    let total: u64 = sizes.iter().sum();
+    let warnings = map
+        .frame()?
+        .into_iter()
+        .filter_map(|f| {
+            let (_, px, _) = strata.iter().find(|t| t.0 == f.code)?;
+            Some(f.warning(
+                "the map",
+                &s.map,
+                *px as f64 / total.max(1) as f64,
+                &format!(
+                    "declare it (gdal_edit.py -a_nodata {} FILE) or list the strata without it (--classes)",
+                    f.code
+                ),
+            ))
+        })
+        .collect();
     let (w, h) = (g.width, g.height);
     let mut points: Vec<(i64, usize, usize)> = Vec::with_capacity(s.n as usize);
     over_codes(
@@ -1232,6 +1293,7 @@ pub fn sample_design(
         seed: s.seed,
         allocation: s.allocation,
         crs: g.crs_name(),
+        warnings,
     })
 }
 

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::blocks;
-use crate::read::{Band, BandSel, BandSpec};
+use crate::read::{Band, BandSel, BandSpec, Frame};
 use crate::sieve::Connectivity;
 use crate::{RasterError, Result};
 
@@ -115,6 +115,10 @@ pub struct Report {
     pub landscape: Metrics,
     /// km² of the raster processed
     pub km2: f64,
+    /// A fill-like class that surrounds the map, where neither the file nor `--nodata`
+    /// names a nodata value (it is counted as a class).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame: Option<Frame>,
 }
 
 /// Per-class integer totals.
@@ -263,6 +267,10 @@ pub fn open_class_map(input: &Path, band: &BandSel, nodata: Nodata) -> Result<Ba
 pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report> {
     blocks::limit_gdal_cache(s.memory);
     let band = open_class_map(&s.input, &s.band, s.nodata)?;
+    let frame = match s.nodata {
+        Nodata::Band => band.frame()?,
+        _ => None,
+    };
     let g = band.grid.clone();
     let (w, h) = (g.width, g.height);
     let (cw, ch) = (g.transform[1].abs(), g.transform[5].abs());
@@ -436,6 +444,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         classes: per_class,
         landscape,
         km2: (w * h) as f64 * cell_area / 1e6,
+        frame,
     })
 }
 

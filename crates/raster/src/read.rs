@@ -502,6 +502,85 @@ impl Band {
     }
 }
 
+/// A class code that surrounds a class map: all four corners and most of every edge, where
+/// the file declares no nodata value. It is how the area outside a clipped map looks when
+/// the clip wrote its fill (0, the type's largest value, −1, −9999…) without declaring it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Frame {
+    pub code: i64,
+    /// Share of the edge cells read (the first and last rows, the first and last columns at
+    /// up to 512 rows) that hold the code.
+    pub edge_share: f64,
+}
+
+impl Frame {
+    /// The codes a clip writes as its fill.
+    fn is_fill_code(code: i64) -> bool {
+        matches!(
+            code,
+            0 | -1 | -999 | -9999 | 127 | 255 | 32767 | 65535 | -128 | -32768 | 2147483647
+        ) || code == u32::MAX as i64
+    }
+
+    /// The warning for a class map (`what`: "the class map", "the before map"…), with the
+    /// share of its cells the code holds, and the way to leave it out (`way_out`).
+    pub fn warning(&self, what: &str, path: &Path, cells_share: f64, way_out: &str) -> String {
+        format!(
+            "{what} {} declares no nodata value and class {} surrounds it (the four corners, {:.0} % of the edge cells; {:.1} % of all cells): if it is the area outside the data, {way_out}; as given, it is counted as a class",
+            path.display(),
+            self.code,
+            100.0 * self.edge_share,
+            100.0 * cells_share
+        )
+    }
+}
+
+impl Band {
+    /// The code that frames this class map, if any (see [`Frame`]); none where the band
+    /// declares a nodata value or is one row or column wide.
+    pub fn frame(&self) -> Result<Option<Frame>> {
+        let (w, h) = (self.grid.width, self.grid.height);
+        if self.nodata.is_some() || w < 3 || h < 3 {
+            return Ok(None);
+        }
+        let ds = self.open_dataset()?;
+        let mut row = vec![];
+        // the four sides: top, bottom, left, right
+        let mut sides: [Vec<Option<i64>>; 4] = Default::default();
+        self.read_codes(&ds, 0, 1, &mut row)?;
+        sides[0] = row.clone();
+        self.read_codes(&ds, h - 1, 1, &mut row)?;
+        sides[1] = row.clone();
+        let step = h.div_ceil(512).max(1);
+        for r in (0..h).step_by(step).chain([h - 1]) {
+            self.read_codes(&ds, r, 1, &mut row)?;
+            sides[2].push(row[0]);
+            sides[3].push(row[w - 1]);
+        }
+        let corner = sides[0][0];
+        let Some(code) = corner else {
+            return Ok(None);
+        };
+        let corners = [sides[0][w - 1], sides[1][0], sides[1][w - 1]];
+        if !Frame::is_fill_code(code) || corners.iter().any(|c| *c != corner) {
+            return Ok(None);
+        }
+        let share =
+            |s: &[Option<i64>]| s.iter().filter(|c| **c == corner).count() as f64 / s.len() as f64;
+        let all: usize = sides.iter().map(Vec::len).sum();
+        let held: usize = sides
+            .iter()
+            .map(|s| s.iter().filter(|c| **c == corner).count())
+            .sum();
+        let edge_share = held as f64 / all as f64;
+        if sides.iter().all(|s| share(s) >= 0.5) && edge_share >= 0.75 {
+            Ok(Some(Frame { code, edge_share }))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
 /// The number of bands of a raster file.
 pub fn band_count(path: &Path) -> Result<usize> {
     if !path.exists() {

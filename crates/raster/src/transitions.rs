@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::blocks;
 use crate::grid::AreaMethod;
-use crate::read::{Band, BandSel, BandSpec, Resampling};
+use crate::read::{Band, BandSel, BandSpec, Frame, Resampling};
 use crate::zonal::{self, Rule, ZoneSource};
 use crate::zones::Zones;
 use crate::{RasterError, Result};
@@ -59,6 +59,12 @@ pub struct Report {
     pub missing_after: u64,
     pub missing_both: u64,
     pub km2: f64,
+    /// A fill-like class that surrounds the map before / after, where the file declares no
+    /// nodata value (it is counted as a class).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame_before: Option<Frame>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame_after: Option<Frame>,
 }
 
 fn open(path: &Path, band: &BandSel) -> Result<Band> {
@@ -311,5 +317,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         missing_after: missing[1],
         missing_both: missing[2],
         km2: row_areas.iter().sum::<f64>() * w as f64 / 1e6,
+        frame_before: before.frame()?,
+        frame_after: after.frame()?,
     })
 }

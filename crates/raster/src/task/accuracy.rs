@@ -280,6 +280,10 @@ impl TaskResults for AccuracyResults {
             self.accuracy.accuracy.total,
         ))
     }
+
+    fn warnings(&self) -> Vec<String> {
+        self.accuracy.warnings.clone()
+    }
 }
 
 /// A stratified random sample of a class map (strata = its classes), written as a
@@ -362,6 +366,7 @@ impl TaskResults for SampleDesignResults {
     }
 
     fn warnings(&self) -> Vec<String> {
+        let frame = self.sample_design.warnings.iter().cloned();
         self.sample_design
             .strata
             .iter()
@@ -374,6 +379,7 @@ impl TaskResults for SampleDesignResults {
                     if st.sample == 1 { "" } else { "s" }
                 )
             })
+            .chain(frame)
             .collect()
     }
 }

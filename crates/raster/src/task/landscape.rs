@@ -159,6 +159,27 @@ impl TaskResults for LandscapeResults {
     fn unit(&self) -> Option<FunctionalUnit> {
         Some(FunctionalUnit::new("km² processed", self.landscape.km2))
     }
+
+    fn warnings(&self) -> Vec<String> {
+        let rep = &self.landscape;
+        rep.frame
+            .iter()
+            .map(|f| {
+                let share = rep
+                    .classes
+                    .iter()
+                    .find(|m| m.class == Some(f.code))
+                    .and_then(|m| m.proportion_of_landscape)
+                    .unwrap_or(0.0);
+                f.warning(
+                    "the class map",
+                    &rep.input,
+                    share / 100.0,
+                    &format!("--nodata {} leaves it out", f.code),
+                )
+            })
+            .collect()
+    }
 }
 
 /// Moving-window metrics: a raster per metric, `out_dir/METRIC.tif`.

@@ -258,4 +258,38 @@ impl TaskResults for TransitionsResults {
         };
         Some(FunctionalUnit::new("km² processed", km2))
     }
+
+    fn warnings(&self) -> Vec<String> {
+        let Transitions::Whole(rep) = &self.transitions else {
+            return vec![];
+        };
+        let cells: u64 = rep.transitions.iter().map(|t| t.cells).sum::<u64>()
+            + rep.missing_before
+            + rep.missing_after
+            + rep.missing_both;
+        let share = |code: i64, from: bool| {
+            let k: u64 = rep
+                .transitions
+                .iter()
+                .filter(|t| (if from { t.from } else { t.to }) == code)
+                .map(|t| t.cells)
+                .sum();
+            k as f64 / cells.max(1) as f64
+        };
+        let mut out = vec![];
+        for (frame, what, path, from) in [
+            (rep.frame_before, "the before map", &rep.before, true),
+            (rep.frame_after, "the after map", &rep.after, false),
+        ] {
+            if let Some(f) = frame {
+                out.push(f.warning(
+                    what,
+                    path,
+                    share(f.code, from),
+                    &format!("declare it (gdal_edit.py -a_nodata {} FILE)", f.code),
+                ));
+            }
+        }
+        out
+    }
 }
