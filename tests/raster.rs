@@ -433,6 +433,16 @@ fn a_class_map_framed_by_an_undeclared_fill_is_warned() {
         "--nodata 255 leaves it out",
     ];
     assert_eq!(warned(&landscape, &e), 1);
+    let windows = dir.path().join("windows");
+    let windowed = [
+        "--window",
+        "1km",
+        "--metrics",
+        "shdi",
+        "--out-dir",
+        s(&windows),
+    ];
+    assert_eq!(warned(&with(&landscape, &windowed), &e[..1]), 1);
     // declared, the metrics are pylandstats' (576 patches) and nothing is said
     let t = dir.path().join("metrics.csv");
     let declared = with(

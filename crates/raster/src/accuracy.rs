@@ -692,7 +692,12 @@ fn frame_warnings(s: &Settings, report: &Report) -> Result<Vec<String>> {
     };
     let mut out = vec![];
     if let Some(f) = open_map(&s.map, &s.band)?.frame()? {
-        out.push(f.warning("the map", &s.map, share(f.code, true), &way_out(f.code)));
+        out.push(f.warning(
+            "the map",
+            &s.map,
+            Some(share(f.code, true)),
+            &way_out(f.code),
+        ));
     }
     if let Reference::Raster { path, band } = &s.reference
         && let Some(f) = open_map(path, band)?.frame()?
@@ -700,7 +705,7 @@ fn frame_warnings(s: &Settings, report: &Report) -> Result<Vec<String>> {
         out.push(f.warning(
             "the reference",
             path,
-            share(f.code, false),
+            Some(share(f.code, false)),
             &way_out(f.code),
         ));
     }
@@ -1245,7 +1250,7 @@ pub fn sample_design(
             Some(f.warning(
                 "the map",
                 &s.map,
-                *px as f64 / total.max(1) as f64,
+                Some(*px as f64 / total.max(1) as f64),
                 &format!(
                     "declare it (gdal_edit.py -a_nodata {} FILE) or list the strata without it (--classes)",
                     f.code

@@ -523,14 +523,24 @@ impl Frame {
     }
 
     /// The warning for a class map (`what`: "the class map", "the before map"…), with the
-    /// share of its cells the code holds, and the way to leave it out (`way_out`).
-    pub fn warning(&self, what: &str, path: &Path, cells_share: f64, way_out: &str) -> String {
+    /// share of its cells the code holds where it is known, and the way to leave it out
+    /// (`way_out`).
+    pub fn warning(
+        &self,
+        what: &str,
+        path: &Path,
+        cells_share: Option<f64>,
+        way_out: &str,
+    ) -> String {
         format!(
-            "{what} {} declares no nodata value and class {} surrounds it (the four corners, {:.0} % of the edge cells; {:.1} % of all cells): if it is the area outside the data, {way_out}; as given, it is counted as a class",
+            "{what} {} declares no nodata value and class {} surrounds it (the four corners, {:.0} % of the edge cells{}): if it is the area outside the data, {way_out}; as given, it is counted as a class",
             path.display(),
             self.code,
             100.0 * self.edge_share,
-            100.0 * cells_share
+            cells_share.map_or(String::new(), |c| format!(
+                "; {:.1} % of all cells",
+                100.0 * c
+            ))
         )
     }
 }

@@ -32,7 +32,7 @@ use serde::Serialize;
 
 use crate::blocks;
 use crate::landscape::{Nodata, open_class_map};
-use crate::read::BandSel;
+use crate::read::{BandSel, Frame};
 use crate::sieve::Connectivity;
 use crate::write::{OutputSpec, Writer};
 use crate::{RasterError, Result};
@@ -131,6 +131,10 @@ pub struct Report {
     pub nodata_cells: u64,
     pub outputs: Vec<PathBuf>,
     pub km2: f64,
+    /// A fill-like class that surrounds the map, where neither the file nor `--nodata`
+    /// names a nodata value (its windows are measured as a class).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame: Option<Frame>,
 }
 
 /// The odd number of cells nearest `len / cell` (even counts rounded up), at least 1.
@@ -255,6 +259,10 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         ));
     }
     let band = open_class_map(&s.input, &s.band, s.nodata)?;
+    let frame = match s.nodata {
+        Nodata::Band => band.frame()?,
+        _ => None,
+    };
     let g = band.grid.clone();
     let (w, h) = (g.width, g.height);
     let input_err = |m: &str| RasterError::Input {
@@ -555,5 +563,6 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         nodata_cells,
         outputs: s.outputs.iter().map(|o| o.path.clone()).collect(),
         km2: g.pixels() as f64 * cell_area / 1e6,
+        frame,
     })
 }

@@ -174,7 +174,7 @@ impl TaskResults for LandscapeResults {
                 f.warning(
                     "the class map",
                     &rep.input,
-                    share / 100.0,
+                    Some(share / 100.0),
                     &format!("--nodata {} leaves it out", f.code),
                 )
             })
@@ -277,5 +277,20 @@ impl TaskResults for WindowResults {
 
     fn unit(&self) -> Option<FunctionalUnit> {
         Some(FunctionalUnit::new("km² processed", self.window.km2))
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        let rep = &self.window;
+        rep.frame
+            .iter()
+            .map(|f| {
+                f.warning(
+                    "the class map",
+                    &rep.input,
+                    None,
+                    &format!("--nodata {} leaves it out", f.code),
+                )
+            })
+            .collect()
     }
 }

@@ -285,7 +285,7 @@ impl TaskResults for TransitionsResults {
                 out.push(f.warning(
                     what,
                     path,
-                    share(f.code, from),
+                    Some(share(f.code, from)),
                     &format!("declare it (gdal_edit.py -a_nodata {} FILE)", f.code),
                 ));
             }
