@@ -190,8 +190,20 @@ pub(crate) fn year_in_name(name: &str) -> Option<i32> {
     }
 }
 
-/// The date in a file name: 8 digits that are a date (YYYYMMDD), or YYYY-MM-DD.
+/// The date in a file name: its first 8 digits that are a date (YYYYMMDD), or YYYY-MM-DD.
+/// Sentinel-2's names of before December 2016 (`S2A_OPER_PRD_MSIL1C_PDMC_<processed>_R…_V<acquired>_…`)
+/// begin with the processing date: in those the date is the validity start after `_V`, and
+/// a granule's name (`S2A_OPER_MSI_L1C_TL_…`), which has none, has no date.
 pub(crate) fn date_in_name(name: &str) -> Option<NaiveDate> {
+    if name.contains("_OPER_") {
+        return name
+            .match_indices("_V")
+            .find_map(|(i, _)| name.get(i + 2..i + 10).and_then(first_date));
+    }
+    first_date(name)
+}
+
+fn first_date(name: &str) -> Option<NaiveDate> {
     let b = name.as_bytes();
     let digits =
         |i: usize, n: usize| i + n <= b.len() && b[i..i + n].iter().all(u8::is_ascii_digit);
@@ -1926,6 +1938,35 @@ mod tests {
             ("tile_1234.tif", None),
         ] {
             assert_eq!(year_in_name(name), year, "{name}");
+        }
+    }
+
+    #[test]
+    fn dates_are_read_from_acquisition_not_processing() {
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        for (name, expected) in [
+            // acquisition first, processing last (Sentinel-2 since December 2016, Landsat)
+            (
+                "S2A_MSIL2A_20230615T100031_N0509_R122_T33TUG_20230616T160000.tif",
+                date(2023, 6, 15),
+            ),
+            (
+                "LC08_L2SP_044034_20200318_20200325_02_T1_SR_B4.TIF",
+                date(2020, 3, 18),
+            ),
+            // Sentinel-2's first names: processed 2016-01-01, acquired 2015-12-30
+            (
+                "S2A_OPER_PRD_MSIL1C_PDMC_20160101T120000_R022_V20151230T103852_20151230T103852_B04.tif",
+                date(2015, 12, 30),
+            ),
+            // a granule of those: a processing date only
+            (
+                "S2A_OPER_MSI_L1C_TL_SGS__20160101T120000_A002706_T32TQM_B04.tif",
+                None,
+            ),
+            ("ndvi_2021-07-04.tif", date(2021, 7, 4)),
+        ] {
+            assert_eq!(date_in_name(name), expected, "{name}");
         }
     }
 }
