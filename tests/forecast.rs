@@ -1298,6 +1298,55 @@ fn a_pv_value_above_any_system_output_is_refused() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
+/// A wind site's value 1.5 times its rated output (the E-126/4200's first hour at 4.2 MW
+/// on windpowerlib's example year, written as 6.3 MW): the series reaches its rated output
+/// (its 99th percentile is 0.98 of its 99.9th), so the hour is refused with its time; the
+/// same file without the turbine, where nothing bounds the target, passes.
+#[test]
+fn a_wind_value_above_the_rated_output_is_refused() {
+    let Some((data, dir)) = common::data_and_dir("wind") else {
+        return;
+    };
+    let (weather, power) = wind_files(&data, dir.path());
+    let text = std::fs::read_to_string(&power).unwrap();
+    let mut done = false;
+    let rows: Vec<String> = text
+        .lines()
+        .map(|l| match l.rsplit_once(',') {
+            Some((head, v)) if !done && v.parse::<f64>() == Ok(4_200_000.0) => {
+                done = true;
+                format!("{head},6300000")
+            }
+            _ => l.to_string(),
+        })
+        .collect();
+    let spiked = dir.path().join("spiked.csv");
+    std::fs::write(&spiked, rows.join("\n")).unwrap();
+    let out = dir.path().join("f.csv");
+    let site = [
+        "--wind-column",
+        "wind_speed_10m",
+        "--hub-height",
+        "135",
+        "--turbine",
+        "E-126/4200",
+        "--turbine-library",
+        s(&data),
+    ];
+    let base = with(&wind_backtest(&spiked, &weather), &["--out", s(&out)]);
+    support::refused(
+        &terrawatt(&with(&base, &site)),
+        &out,
+        &[
+            "spiked.csv: column 'power' at",
+            "1.50 times the series' 99.9th percentile (4200000)",
+            "rated output",
+        ],
+    );
+    let o = terrawatt(&with(&base, &["--weather-columns", "wind_speed_10m"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 /// A PV site whose target produces while the Sun is down there is refused, naming the
 /// site and what to check, and nothing is written. System 50 with its longitude east for
 /// west (105.1775): 85 % of its output falls in the dark, and before, the backtest scored

@@ -267,7 +267,9 @@ impl Prepared {
             )));
         }
         if s.site.is_some() {
-            pv_spike(s, &series)?;
+            spike(s, &series, Bound::Pv)?;
+        } else if s.wind.is_some() {
+            spike(s, &series, Bound::Wind)?;
         }
         let capacity = capacity(s, &series)?;
         let (lowest, highest) = series
@@ -368,11 +370,28 @@ const MOST_OVER_PEAK: f64 = 1.3;
 /// Positive values a PV series needs for its 99.9th percentile to stand below a few glitches.
 const PEAK_VALUES: usize = 2000;
 
-/// Refuses a PV site's target with values above [`MOST_OVER_PEAK`] times its 99.9th
-/// percentile (or its fifth largest value, if lower): a glitch (a logger's spike, a unit slip on one row) that would set the
-/// capacity, every normalised score and the bands' scale, yet stays under the ten times of
-/// the screen every target passes ([`terrawatt_table::screen::implausible`]).
-fn pv_spike(s: &DataSettings, series: &Series) -> Result<()> {
+/// The least ratio of the 99th percentile to the 99.9th of a wind site's positive values
+/// for the series to reach its turbines' rated output (a flat top: the E-126/4200 on
+/// windpowerlib's example year, 0.98); a calm season's series, which never reaches it, is
+/// not bounded by its own top (its strongest hour can be twice its 99.9th percentile).
+const FLAT_TOP: f64 = 0.97;
+
+/// Which physics bounds a site's output from above.
+#[derive(Clone, Copy, PartialEq)]
+enum Bound {
+    /// A PV system: the inverter clips it.
+    Pv,
+    /// A wind site: the power curve is flat from rated wind speed to cut-out.
+    Wind,
+}
+
+/// Refuses a site's target with values above [`MOST_OVER_PEAK`] times its 99.9th
+/// percentile (or its fifth largest value, if lower): a glitch (a logger's spike, a unit
+/// slip on one row) that would set the capacity, every normalised score and the bands'
+/// scale, yet stays under the ten times of the screen every target passes
+/// ([`terrawatt_table::screen::implausible`]). At a wind site only where the series
+/// reaches its rated output ([`FLAT_TOP`]).
+fn spike(s: &DataSettings, series: &Series, bound: Bound) -> Result<()> {
     let mut positive: Vec<f64> = series.values.iter().copied().filter(|v| *v > 0.0).collect();
     if positive.len() < PEAK_VALUES {
         return Ok(());
@@ -381,17 +400,34 @@ fn pv_spike(s: &DataSettings, series: &Series) -> Result<()> {
     // glitches stay above it)
     let k = ((positive.len() as f64 * 0.999) as usize).min(positive.len() - 5);
     let peak = *positive.select_nth_unstable_by(k, f64::total_cmp).1;
+    if bound == Bound::Wind {
+        let k99 = (positive.len() as f64 * 0.99) as usize;
+        let p99 = *positive.select_nth_unstable_by(k99, f64::total_cmp).1;
+        if p99 < FLAT_TOP * peak {
+            return Ok(());
+        }
+    }
     let over = |v: &f64| *v > MOST_OVER_PEAK * peak;
     let Some(i) = series.values.iter().position(over) else {
         return Ok(());
     };
     let count = series.values.iter().filter(|v| over(v)).count();
     let v = series.values[i];
+    let why = match bound {
+        Bound::Pv => {
+            "as a PV system's output never is (its inverter clips it; cloud enhancement adds \
+             10–20 % over clear sky)"
+        }
+        Bound::Wind => {
+            "where the series reaches its turbines' rated output (its 99th percentile is \
+             within 3 % of its 99.9th) and a wind site's output never passes it (the power \
+             curve is flat from rated wind speed to cut-out)"
+        }
+    };
     Err(ForecastError::Setting(format!(
-        "{}: column '{}' at {} is {v}, {:.2} times the series' 99.9th percentile ({peak}){}, as \
-         a PV system's output never is (its inverter clips it; cloud enhancement adds 10–20 % \
-         over clear sky): a glitch, which would set the capacity and every score's scale; \
-         leave such cells empty (missing) and run again",
+        "{}: column '{}' at {} is {v}, {:.2} times the series' 99.9th percentile ({peak}){}, \
+         {why}: a glitch, which would set the capacity and every score's scale; leave such \
+         cells empty (missing) and run again",
         s.data.display(),
         s.target,
         stamp(series, i),
