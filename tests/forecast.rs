@@ -839,6 +839,21 @@ fn wind_backtest<'a>(power: &'a Path, weather: &'a Path) -> Vec<&'a str> {
     ]
 }
 
+/// The wind files' site: the 10 m wind, the E-126/4200 of the turbine library in `data`
+/// at 135 m.
+fn wind_site(data: &Path) -> [&str; 8] {
+    [
+        "--wind-column",
+        "wind_speed_10m",
+        "--hub-height",
+        "135",
+        "--turbine",
+        "E-126/4200",
+        "--turbine-library",
+        s(data),
+    ]
+}
+
 #[test]
 fn wind_features_put_the_weather_through_the_power_curve() {
     let Some((data, dir)) = common::data_and_dir("wind") else {
@@ -861,16 +876,7 @@ fn wind_features_put_the_weather_through_the_power_curve() {
             "linear",
         ]);
         if wind {
-            a.extend_from_slice(&[
-                "--wind-column",
-                "wind_speed_10m",
-                "--hub-height",
-                "135",
-                "--turbine",
-                "E-126/4200",
-                "--turbine-library",
-                s(&data),
-            ]);
+            a.extend_from_slice(&wind_site(&data));
         } else {
             a.extend_from_slice(&["--weather-columns", "wind_speed_10m"]);
         }
@@ -1323,16 +1329,7 @@ fn a_wind_value_above_the_rated_output_is_refused() {
     let spiked = dir.path().join("spiked.csv");
     std::fs::write(&spiked, rows.join("\n")).unwrap();
     let out = dir.path().join("f.csv");
-    let site = [
-        "--wind-column",
-        "wind_speed_10m",
-        "--hub-height",
-        "135",
-        "--turbine",
-        "E-126/4200",
-        "--turbine-library",
-        s(&data),
-    ];
+    let site = wind_site(&data);
     let base = with(&wind_backtest(&spiked, &weather), &["--out", s(&out)]);
     support::refused(
         &terrawatt(&with(&base, &site)),
