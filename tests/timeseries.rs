@@ -1411,26 +1411,62 @@ fn a_folder_stack_after_sentinel2_baseline_0400() {
     }
 }
 
+/// A copy of mapme.vegetation's Sentinel-2 folder in a new temporary folder, made by
+/// `copy(file, its name, the copy's folder)` for each file; None without the reference data.
+fn copied_s2a(
+    copy: impl Fn(&Path, &str, &Path),
+) -> Option<(tempfile::TempDir, std::path::PathBuf)> {
+    let data = common::reference_data("raster/mapme_vegetation/s2a")?;
+    let tmp = tempfile::tempdir().unwrap();
+    let to = tmp.path().join("stack");
+    std::fs::create_dir_all(&to).unwrap();
+    for e in std::fs::read_dir(data).unwrap() {
+        let p = e.unwrap().path();
+        copy(&p, &p.file_name().unwrap().to_string_lossy(), &to);
+    }
+    Some((tmp, to))
+}
+
+/// A folder stack one of whose dates carries a Sentinel-2 granule's name of before
+/// December 2016 (`S2A_OPER_MSI_L1C_TL_…_<processed>_A…`, as OSCD's Norcia granules of
+/// 2015-07-11, processed 2016-08-11): its only date is the processing date, which stood in
+/// for the acquisition before; refused, naming the file and what to do.
+#[test]
+fn a_folder_stack_named_by_processing_dates_is_refused() {
+    let Some((tmp, stack)) = copied_s2a(|from, name, to| {
+        let name = name.replace(
+            "S2A_38PLR_20170503_0_L2A_",
+            "S2A_OPER_MSI_L1C_TL_SGS__20180103T120000_A009785_T38PLR_",
+        );
+        std::fs::copy(from, to.join(name)).unwrap();
+    }) else {
+        return;
+    };
+    let out = tmp.path().join("breaks.tif");
+    support::refused(
+        &scaled_ndvi_breaks(&stack, &out, "2017-07-01", &[]),
+        &out,
+        &[
+            "S2A_OPER_MSI_L1C_TL_SGS__20180103T120000_A009785_T38PLR_",
+            "the one it was processed, not acquired",
+        ],
+    );
+}
+
 /// A folder stack of mapme.vegetation's dates written as Landsat Collection 2 Level-2
 /// stores the same reflectance: NDVI of its raw digital numbers (their offset: 0 is 7,273)
 /// is refused with the scale and offset to give; with them it runs.
 #[test]
 fn a_stack_of_landsat_c2_digital_numbers_needs_their_offset() {
-    let Some(data) = common::reference_data("raster/mapme_vegetation/s2a") else {
+    let Some((tmp, dir)) = copied_s2a(|from, name, to| {
+        if name.ends_with("_B04.tif") || name.ends_with("_B08.tif") {
+            support::as_landsat_c2(from, &to.join(name));
+        } else {
+            std::fs::copy(from, to.join(name)).unwrap();
+        }
+    }) else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("landsat");
-    std::fs::create_dir(&dir).unwrap();
-    for e in std::fs::read_dir(&data).unwrap() {
-        let p = e.unwrap().path();
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if name.ends_with("_B04.tif") || name.ends_with("_B08.tif") {
-            support::as_landsat_c2(&p, &dir.join(&name));
-        } else {
-            std::fs::copy(&p, dir.join(&name)).unwrap();
-        }
-    }
     let out = tmp.path().join("breaks.tif");
     let run = |extra: &[&str]| s2_breaks(&dir, "ndvi", &out, extra);
     support::refused(

@@ -413,7 +413,11 @@ impl StackInput {
             let date = date_in_name(name).ok_or_else(|| {
                 bad(
                     f,
-                    "no date (YYYYMMDD or YYYY-MM-DD) in the file name".into(),
+                    if name.contains("_OPER_") {
+                        "a Sentinel-2 granule's name of before December 2016, whose date is the one it was processed, not acquired: copy it under a name with its acquisition date (YYYYMMDD)".into()
+                    } else {
+                        "no date (YYYYMMDD or YYYY-MM-DD) in the file name".into()
+                    },
                 )
             })?;
             if let Some(other) = by_date
