@@ -1755,13 +1755,19 @@ fn start<T: RasterTask>(span: &mut Span, ctx: &Ctx, task: &T) -> Result<T::Resul
     Ok(task.run(span, &bars)?)
 }
 
-/// A task's results as the command's outcome; its warnings said.
+/// A task's results as the command's outcome; its warnings said, and listed in the results
+/// (`warnings`, where there are any) for a report's reader and the Python package.
 fn outcome<R: TaskResults>(results: &R) -> Result<Outcome> {
-    for w in results.warnings() {
+    let warnings = results.warnings();
+    for w in &warnings {
         eprintln!("warning: {w}");
     }
+    let mut json = serde_json::to_value(results)?;
+    if let (false, Some(o)) = (warnings.is_empty(), json.as_object_mut()) {
+        o.insert("warnings".into(), serde_json::json!(warnings));
+    }
     Ok(Outcome {
-        results: serde_json::to_value(results)?,
+        results: json,
         text: results.text(),
         unit: results.unit(),
     })

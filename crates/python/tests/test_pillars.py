@@ -102,3 +102,12 @@ def test_forecast_predict_equals_the_command_line(sample, cli, tmp_path):
     same_numbers(expected, r.results, skip=MEASURED)
     want = pd.read_csv(out)
     assert np.array_equal(r.table.to_pandas()["forecast"].to_numpy(), want["forecast"].to_numpy(), equal_nan=True)
+
+
+def test_a_warning_of_the_command_line_is_a_python_warning(sample, tmp_path):
+    # ten points over the sample's land cover in proportion to area: its small classes get
+    # fewer than two, which the command line says in a warning line
+    with pytest.warns(terrawatt.TerrawattWarning, match="sample point"):
+        r = terrawatt.run("raster", "sample-design", map=sample / "landcover-2023.tif", n=10,
+                          out=tmp_path / "points.gpkg")
+    assert any("sample point" in w for w in r.results["warnings"])

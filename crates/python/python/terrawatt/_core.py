@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 import shutil
 import tempfile
 from pathlib import Path
@@ -28,6 +29,12 @@ class Error(Exception):
         super().__init__(message)
         self.message = message
         self.energy = energy
+
+
+class TerrawattWarning(UserWarning):
+    """What a call found that the user should know, though it is not an error (a class map
+    surrounded by an undeclared fill, bands calibrated on few pairs…): the command line's
+    ``warning:`` lines, in ``result.text`` or, for rasters, ``result.results["warnings"]``."""
 
 
 class UsageError(Error, ValueError):
@@ -390,6 +397,11 @@ def _call(
         for path, label in rename.items():
             text = text.replace(path, label)
         results, report = _relabelled(results, rename), _relabelled(report, rename)
+        said = [line[len("warning: "):] for line in text.splitlines() if line.startswith("warning: ")]
+        if isinstance(results, dict):
+            said += [w for w in results.get("warnings") or [] if w not in said]
+        for message in said:
+            warnings.warn(message, TerrawattWarning, stacklevel=3)
         return Result(cmd, results, text, Energy(json.loads(energy)), report, tables)
     finally:
         if workdir:
