@@ -561,11 +561,23 @@ impl Band {
         sides[0] = row.clone();
         self.read_codes(&ds, h - 1, 1, &mut row)?;
         sides[1] = row.clone();
+        // the side columns cell by cell, so that only their blocks are read (a tiled file's
+        // first and last columns of tiles, a striped file's sampled strips)
+        let b = ds.rasterband(self.index).map_err(gdal_err(&self.source))?;
+        let mut cell = [0f64];
         let step = h.div_ceil(512).max(1);
         for r in (0..h).step_by(step).chain([h - 1]) {
-            self.read_codes(&ds, r, 1, &mut row)?;
-            sides[2].push(row[0]);
-            sides[3].push(row[w - 1]);
+            for (side, col) in [(2, 0), (3, w - 1)] {
+                b.read_into_slice::<f64>(
+                    (col as isize, r as isize),
+                    (1, 1),
+                    (1, 1),
+                    &mut cell,
+                    None,
+                )
+                .map_err(gdal_err(&self.source))?;
+                sides[side].push((!self.missing(cell[0])).then_some(cell[0] as i64));
+            }
         }
         let corner = sides[0][0];
         let Some(code) = corner else {

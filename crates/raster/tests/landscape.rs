@@ -202,3 +202,63 @@ fn bad_inputs_are_refused() {
     .to_string();
     assert!(e.contains("nope.tif"), "{e}");
 }
+
+/// A class map of 200 × 150 cells whose classes (1–3 in bands) fill an ellipse and
+/// `outside` the rest, written with `nodata` declared or not, tiled 64 × 64 or striped.
+fn ellipse_map(path: &Path, outside: u8, nodata: Option<f64>, tiled: bool) {
+    let (w, h) = (200usize, 150usize);
+    let drv = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+    let mut options = gdal::raster::RasterCreationOptions::new();
+    if tiled {
+        for (k, v) in [("TILED", "YES"), ("BLOCKXSIZE", "64"), ("BLOCKYSIZE", "64")] {
+            options.set_name_value(k, v).unwrap();
+        }
+    }
+    let mut ds = drv
+        .create_with_band_type_with_options::<u8, _>(path, w, h, 1, &options)
+        .unwrap();
+    ds.set_geo_transform(&[600_000.0, 30.0, 0.0, 5_000_000.0, 0.0, -30.0])
+        .unwrap();
+    ds.set_spatial_ref(&gdal::spatial_ref::SpatialRef::from_epsg(32631).unwrap())
+        .unwrap();
+    let mut b = ds.rasterband(1).unwrap();
+    if let Some(v) = nodata {
+        b.set_no_data_value(Some(v)).unwrap();
+    }
+    let v: Vec<u8> = (0..w * h)
+        .map(|p| {
+            let (r, c) = ((p / w) as f64, (p % w) as f64);
+            let (x, y) = ((c - 99.5) / 100.0, (r - 74.5) / 75.0);
+            if x * x + y * y <= 0.95 {
+                1 + (p % w / 70) as u8
+            } else {
+                outside
+            }
+        })
+        .collect();
+    let mut buf = gdal::raster::Buffer::new((w, h), v);
+    b.write((0, 0), (w, h), &mut buf).unwrap();
+}
+
+#[test]
+fn a_fill_that_surrounds_an_undeclared_map_is_its_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = |outside: u8, nodata: Option<f64>, tiled: bool| {
+        let p = dir.path().join(format!("m{outside}{nodata:?}{tiled}.tif"));
+        ellipse_map(&p, outside, nodata, tiled);
+        let mut s = settings(&p, Connectivity::Eight, 1, false, 64 << 20);
+        s.max_classes = 256;
+        run(&s).frame
+    };
+    // the ellipse touches each side only near its middle: the fill holds the corners and
+    // nearly every edge cell, striped or tiled
+    for tiled in [false, true] {
+        let f = frame(0, None, tiled).expect("a frame of 0");
+        assert_eq!(f.code, 0);
+        assert!(f.edge_share > 0.9, "{}", f.edge_share);
+        assert_eq!(frame(255, None, tiled).map(|f| f.code), Some(255));
+    }
+    // declared, or an ordinary class code: no frame
+    assert_eq!(frame(0, Some(0.0), false), None);
+    assert_eq!(frame(7, None, false), None);
+}
