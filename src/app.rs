@@ -385,6 +385,7 @@ where
         });
     }
     cli.global.quiet = true;
+    cli.global.in_process = true;
     let g = cli.global.clone();
     let meter = cached_meter(&g).map_err(|e| fail(CallErrorKind::Settings, &e, None))?;
     let mut span = meter.span(name.as_str());

@@ -209,6 +209,10 @@ pub struct Global {
     /// Also print each phase's energy and the energy sources.
     #[arg(short, long, global = true, help_heading = "Run")]
     pub verbose: bool,
+    /// Called inside another program (`app::call`, the Python package): nothing is printed;
+    /// warnings reach the caller through the results.
+    #[arg(skip)]
+    pub in_process: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1757,10 +1757,12 @@ fn start<T: RasterTask>(span: &mut Span, ctx: &Ctx, task: &T) -> Result<T::Resul
 
 /// A task's results as the command's outcome; its warnings said, and listed in the results
 /// (`warnings`, where there are any) for a report's reader and the Python package.
-fn outcome<R: TaskResults>(results: &R) -> Result<Outcome> {
+fn outcome<R: TaskResults>(ctx: &Ctx, results: &R) -> Result<Outcome> {
     let warnings = results.warnings();
-    for w in &warnings {
-        eprintln!("warning: {w}");
+    if !ctx.global.in_process {
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
     }
     let mut json = serde_json::to_value(results)?;
     if let (false, Some(o)) = (warnings.is_empty(), json.as_object_mut()) {
@@ -1774,7 +1776,7 @@ fn outcome<R: TaskResults>(results: &R) -> Result<Outcome> {
 }
 
 fn run<T: RasterTask>(span: &mut Span, ctx: &Ctx, task: &T) -> Result<Outcome> {
-    outcome(&start(span, ctx, task)?)
+    outcome(ctx, &start(span, ctx, task)?)
 }
 
 pub fn index(span: &mut Span, ctx: &Ctx, a: &IndexArgs) -> Result<Outcome> {
@@ -1787,7 +1789,7 @@ pub fn change(span: &mut Span, ctx: &Ctx, a: &ChangeArgs) -> Result<Outcome> {
     if let Some(q) = &task.quicklook {
         span.phase("quicklook", |_| quicklook(q, &results))?;
     }
-    outcome(&results)
+    outcome(ctx, &results)
 }
 
 /// The PNG quicklook of a change run: before, after and the classes, with a legend.
@@ -1826,7 +1828,7 @@ pub fn forest_loss(span: &mut Span, ctx: &Ctx, a: &ForestLossArgs) -> Result<Out
         })
         .with_context(|| format!("writing {}", p.display()))?;
     }
-    outcome(&results)
+    outcome(ctx, &results)
 }
 
 pub fn accuracy(span: &mut Span, ctx: &Ctx, a: &AccuracyArgs) -> Result<Outcome> {
@@ -1856,7 +1858,7 @@ pub fn breaks(span: &mut Span, ctx: &Ctx, a: &BreaksArgs) -> Result<Outcome> {
         )?;
         let results = start(span, ctx, &task)?;
         span.phase("plot", |_| draw_series(plot, &task.explain()?))?;
-        return outcome(&results);
+        return outcome(ctx, &results);
     };
     let task = a.stack_task(stack)?;
     if a.explain.is_some() || a.explain_point.is_some() {
@@ -1873,7 +1875,7 @@ pub fn breaks(span: &mut Span, ctx: &Ctx, a: &BreaksArgs) -> Result<Outcome> {
             panels(q, &ql)
         })?;
     }
-    outcome(&results)
+    outcome(ctx, &results)
 }
 
 /// A pair of numbers `A,B`.
