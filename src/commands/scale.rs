@@ -810,7 +810,7 @@ fn class_rule(argv: &[String]) -> terrawatt_scale::Result<(ClassRule, AreaMethod
     rule().map_err(|e| ScaleError::Settings(format!("{e:#}")))
 }
 
-pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
+pub fn merge(span: &mut Span, ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
     let memory =
         terrawatt_table::size::parse_bytes(&a.memory).map_err(|e| anyhow!("--memory {e}"))?;
     let merged = terrawatt_scale::merge::merge(
@@ -821,9 +821,20 @@ pub fn merge(span: &mut Span, _ctx: &Ctx, a: &MergeArgs) -> Result<Outcome> {
         },
         span,
     )?;
+    let warnings = merged.warnings();
+    if !ctx.global.in_process {
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let text = merged.text().to_string();
+    let mut results = merged.results;
+    if let (false, Some(o)) = (warnings.is_empty(), results.as_object_mut()) {
+        o.insert("warnings".into(), serde_json::json!(warnings));
+    }
     Ok(Outcome {
-        text: merged.text().to_string(),
-        results: merged.results,
+        text,
+        results,
         unit: None,
     })
 }

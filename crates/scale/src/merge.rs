@@ -54,6 +54,17 @@ impl Merged {
     pub fn text(&self) -> &str {
         &self.text
     }
+
+    /// What the user should know that is not an error: the warnings of the change classes
+    /// made in the merge (a threshold past its bound, a changed share past its limit).
+    pub fn warnings(&self) -> Vec<String> {
+        self.results["classes"]["warnings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|w| w.as_str().map(String::from))
+            .collect()
+    }
 }
 
 fn settings(m: String) -> ScaleError {
@@ -267,9 +278,6 @@ fn change_classes(
         &out_spec,
         &classes_spec,
     )?;
-    for w in &m.warnings {
-        eprintln!("warning: {w}");
-    }
     let csv = terrawatt_raster::change::class_table_csv(&m.classes);
     staged.write(&cc.table, csv.as_bytes())?;
     Ok(json!({
