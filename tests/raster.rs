@@ -1718,6 +1718,41 @@ fn swapped_red_and_near_infrared_are_refused() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
+/// A dry scene (mapme.vegetation's Sentinel-2 tile 38PLR in May–July 2017, NDVI 0.03–0.2)
+/// has too little vegetation for its swapped bands to turn far below zero, but its bare and
+/// sparse land then lies below the soil line (red above near infrared): refused, for an
+/// index and for a change whose two dates are both swapped (which had mapped loss as gain);
+/// in order, both pass.
+#[test]
+fn a_dry_scene_with_red_and_near_infrared_swapped_is_refused() {
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, n1) = (s2(&data, "20170503", "B04"), s2(&data, "20170503", "B08"));
+    let (r2, n2) = (s2(&data, "20170722", "B04"), s2(&data, "20170722", "B08"));
+    let idx = dir.path().join("ndvi.tif");
+    support::refused(
+        &ndvi_index(&n1, &r1, &idx, &[]),
+        &idx,
+        &[
+            "NDVI: 79 % of the bare and sparse land of the input (69 % of its pixels",
+            "are the red and nir bands exchanged?",
+            "--expr",
+        ],
+    );
+    let o = ndvi_index(&r1, &n1, &idx, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("change.tif");
+    support::refused(
+        &ndvi_change(&[], (&n1, &r1), (&n2, &r2), &out, &[]),
+        &out,
+        &["of the bare and sparse land of the before date"],
+    );
+    let o = ndvi_change(&[], (&r1, &n1), (&r2, &n2), &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 /// A change map's classes 0/1 against a reference coded 0/2: refused with the recoding
 /// that agrees (map 1 is reference 2 for all its pixels; kappa 0.49 as coded, 1.00
 /// recoded; overall accuracy 0.95, as class 0 holds most pixels); `--as-coded` assesses the

@@ -1531,6 +1531,42 @@ fn a_stack_with_red_and_near_infrared_swapped_is_refused() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
+/// mapme.vegetation's dry-season folder stack (tile 38PLR, eleven dates) with red and near
+/// infrared exchanged in `--band-files`: too little vegetation to turn far below zero, but
+/// its bare land below the soil line; refused, as an index of one date is; in order it runs.
+#[test]
+fn a_dry_folder_stack_with_red_and_near_infrared_swapped_is_refused() {
+    let Some(data) = common::reference_data("raster/mapme_vegetation/s2a") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("breaks.tif");
+    let breaks = |bands: &str| {
+        let mut a = vec![
+            "raster",
+            "breaks",
+            "--stack",
+            s(&data),
+            "--band-files",
+            bands,
+        ];
+        a.extend(["--index", "ndvi", "--out", s(&out)]);
+        a.extend_from_slice(&S2_MONITOR);
+        terrawatt(&a)
+    };
+    support::refused(
+        &breaks("red=B08,nir=B04,scl=SCL"),
+        &out,
+        &[
+            "NDVI: ",
+            "of the bare and sparse land of the stack's",
+            "are the red and nir bands exchanged?",
+        ],
+    );
+    let o = breaks("red=B04,nir=B08,scl=SCL");
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 /// The sample stack with its nodata (−32768) undeclared and written as −9999, a common
 /// fill: read as values, it had changed the breaks (112 in 2023 for 124) with exit 0; now
 /// refused, naming the file, the band and how to declare it.

@@ -185,7 +185,9 @@ pub const OFFSET_FLOOR: f32 = 7000.0;
 /// With [`Screen::of_index`], also the pixels of an index's [`Index::swap_pair`]: how many
 /// have both bands, and of those how many are "inverted", their dark-over-vegetation band
 /// bright ([`BRIGHT`] in reflectance, or × 10,000 in digital numbers) and their normalised
-/// difference (bright band − dark band) / sum at most [`INVERTED`].
+/// difference (bright band − dark band) / sum at most [`INVERTED`]; and how many are bare
+/// or sparse land (both bands between [`BRIGHT`] and [`SOIL_TOP`]) and of those how many lie
+/// below the soil line (a difference at most [`BELOW_SOIL_LINE`]), at either scale.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Screen {
     pub beyond: u64,
@@ -195,6 +197,10 @@ pub struct Screen {
     pub pairs: u64,
     pub inverted: u64,
     pub inverted_dn: u64,
+    pub soil: u64,
+    pub soil_dn: u64,
+    pub below_soil: u64,
+    pub below_soil_dn: u64,
     /// Values that are a fill ([`crate::read::FILLS`]), and the first of them.
     pub fill: u64,
     pub fill_value: Option<f64>,
@@ -210,6 +216,10 @@ impl Default for Screen {
             pairs: 0,
             inverted: 0,
             inverted_dn: 0,
+            soil: 0,
+            soil_dn: 0,
+            below_soil: 0,
+            below_soil_dn: 0,
             fill: 0,
             fill_value: None,
         }
@@ -231,6 +241,28 @@ pub const INVERTED: f32 = -0.4;
 /// tests; with red and near infrared swapped, 41 % and 57 % of Norcia's (OSCD) and 83–88 %
 /// of the sample's are.
 pub const MOST_INVERTED: f64 = 0.2;
+
+/// The brightest reflectance of the land [`Screen`] holds to the soil line: bare soil, rock,
+/// dry grass and built-up areas (0.15–0.5 in red and near infrared); snow and thick cloud,
+/// whose red can pass their near infrared, are brighter.
+pub const SOIL_TOP: f32 = 0.5;
+
+/// A normalised difference of near infrared and red below the soil line: bare and sparse
+/// land reflects at least as much near infrared as red (its soil line's slope is 1.0–1.3),
+/// so its NDVI is above 0 with the bands in order and below −0.06 (red 13 % above near
+/// infrared) only with them swapped.
+pub const BELOW_SOIL_LINE: f32 = -0.06;
+
+/// The share of the bare and sparse land (see [`Screen`]) that may lie below the soil line
+/// before the bands are taken for swapped, where that land is at least [`LEAST_SOIL`] of the
+/// pixels: none does with the bands in order on the Sentinel-2 scenes of the tests (the
+/// eleven dry-season dates of tile 38PLR, Norcia's two); with red and near infrared swapped
+/// 79–99 % of 38PLR's and 97–99 % of Norcia's does.
+pub const MOST_BELOW_SOIL: f64 = 0.5;
+
+/// The least share of an index's pixels that must be bare or sparse land for the soil line
+/// to say anything of its bands.
+pub const LEAST_SOIL: f64 = 0.05;
 
 impl Screen {
     /// The values of the strips' bands.
@@ -274,10 +306,19 @@ impl Screen {
                 continue;
             }
             s.pairs += 1;
-            if (a - b) / (a + b) <= INVERTED {
+            let d = (a - b) / (a + b);
+            if d <= INVERTED {
                 s.inverted += u64::from(b >= BRIGHT);
                 s.inverted_dn += u64::from(b >= BRIGHT * 10_000.0);
             }
+            let (lo, hi) = (a.min(b), a.max(b));
+            let soil = lo >= BRIGHT && hi <= SOIL_TOP;
+            let soil_dn = lo >= BRIGHT * 10_000.0 && hi <= SOIL_TOP * 10_000.0;
+            let below = d <= BELOW_SOIL_LINE;
+            s.soil += u64::from(soil);
+            s.soil_dn += u64::from(soil_dn);
+            s.below_soil += u64::from(soil && below);
+            s.below_soil_dn += u64::from(soil_dn && below);
         }
         s
     }
@@ -291,6 +332,10 @@ impl Screen {
         self.pairs += o.pairs;
         self.inverted += o.inverted;
         self.inverted_dn += o.inverted_dn;
+        self.soil += o.soil;
+        self.soil_dn += o.soil_dn;
+        self.below_soil += o.below_soil;
+        self.below_soil_dn += o.below_soil_dn;
         self.fill += o.fill;
         self.fill_value = self.fill_value.or(o.fill_value);
     }
@@ -301,12 +346,32 @@ impl Screen {
         if self.pairs == 0 {
             return 0.0;
         }
-        let n = if self.beyond * 100 > self.valid {
+        let n = if self.digital_numbers() {
             self.inverted_dn
         } else {
             self.inverted
         };
         n as f64 / self.pairs as f64
+    }
+
+    /// Whether the values are digital numbers (× 10,000): more than 1 % of them above
+    /// [`MOST_REFLECTANCE`].
+    fn digital_numbers(&self) -> bool {
+        self.beyond * 100 > self.valid
+    }
+
+    /// The share of the pixels that are bare or sparse land, and the share of those below
+    /// the soil line, at the scale the values are on.
+    pub fn soil_shares(&self) -> (f64, f64) {
+        let (soil, below) = if self.digital_numbers() {
+            (self.soil_dn, self.below_soil_dn)
+        } else {
+            (self.soil, self.below_soil)
+        };
+        if self.pairs == 0 || soil == 0 {
+            return (0.0, 0.0);
+        }
+        (soil as f64 / self.pairs as f64, below as f64 / soil as f64)
     }
 }
 
@@ -336,17 +401,37 @@ pub const EXPR_WAY: &str = "--expr computes the same formula without this check"
 
 /// Refuses an index whose bands look swapped: more than [`MOST_INVERTED`] of its pixels
 /// bright in the band that is dark over vegetation and far below zero (see [`Screen`]),
-/// which is vegetation with its near infrared given as red. `what` names the bands' date
-/// or files; `way_out` says how to run them as they are.
+/// which is vegetation with its near infrared given as red; or, over a dry scene with little
+/// vegetation, more than [`MOST_BELOW_SOIL`] of its bare and sparse land below the soil
+/// line. `what` names the bands' date or files; `way_out` says how to run them as they are.
 pub fn check_roles(index: Index, s: &Screen, what: &str, way_out: &str) -> Result<()> {
     let share = s.inverted_share();
     let Some((hi, lo)) = index.swap_pair() else {
         return Ok(());
     };
+    let names = index.bands();
+    let (soil, below) = s.soil_shares();
+    if share <= MOST_INVERTED && soil >= LEAST_SOIL && below > MOST_BELOW_SOIL {
+        return Err(RasterError::Invalid(format!(
+            "{}: {:.0} % of the bare and sparse land of {what} ({:.0} % of its pixels, \
+             reflectance {BRIGHT}–{SOIL_TOP} in both bands, 1,500–5,000 in digital numbers) has its {} band at least 13 % \
+             above its {} band (an index at or below {BELOW_SOIL_LINE}), as soil, rock, dry \
+             grass and built-up areas have only with the bands swapped: are the {} and {} \
+             bands exchanged? Check which file or band is which (Sentinel-2: red B04, nir B08; \
+             Landsat 8–9: red B4, nir B5; Landsat 4–7: red B3, nir B4). If they are right (a \
+             scene of old snow or of haze over water), {way_out}",
+            index.name().to_uppercase(),
+            below * 100.0,
+            soil * 100.0,
+            names[lo],
+            names[hi],
+            names[lo],
+            names[hi],
+        )));
+    }
     if share <= MOST_INVERTED {
         return Ok(());
     }
-    let names = index.bands();
     Err(RasterError::Invalid(format!(
         "{}: {:.0} % of the pixels of {what} have a bright {} band (reflectance ≥ {BRIGHT}, 1,500 in digital numbers) \
          and an index at or below {INVERTED}, as no surface has with its bands in order but \
@@ -715,6 +800,42 @@ mod tests {
         assert!(check_roles(Index::Nbr, &nbr, "x", "").is_ok());
         let ndwi = Screen::of_index(Index::Ndwi, &[&nir, &red]);
         assert!(check_roles(Index::Ndwi, &ndwi, "x", "").is_ok());
+    }
+
+    /// A dry scene: bare soil (red 0.25, nir 0.30), sparse grass (0.20, 0.28), rock (0.30,
+    /// 0.33) and a few pixels of snow (0.85, 0.80), water and haze over water (0.16, 0.12).
+    /// No vegetation turns far below zero with the bands swapped, but the land falls below
+    /// the soil line, at either scale; in order, or as NBR's pair, it passes.
+    #[test]
+    fn a_dry_scene_with_swapped_bands_is_below_the_soil_line() {
+        let red = [0.25f32, 0.20, 0.30, 0.25, 0.85, 0.04, 0.16, 0.20];
+        let nir = [0.30f32, 0.28, 0.33, 0.30, 0.80, 0.02, 0.12, 0.28];
+        let right = Screen::of_index(Index::Ndvi, &[&red, &nir]);
+        assert_eq!(right.soil_shares(), (5.0 / 8.0, 0.0));
+        assert!(check_roles(Index::Ndvi, &right, "x", "").is_ok());
+        let swapped = Screen::of_index(Index::Ndvi, &[&nir, &red]);
+        assert_eq!(swapped.inverted_share(), 0.0);
+        // the rock's −0.048 is within the line's tolerance
+        assert_eq!(swapped.soil_shares(), (5.0 / 8.0, 0.8));
+        let e = check_roles(Index::Ndvi, &swapped, "x", "way")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("80 % of the bare and sparse land of x (62 % of its pixels")
+                && e.contains("are the red and nir bands exchanged?")
+                && e.ends_with("way"),
+            "{e}"
+        );
+        let dn = |v: &[f32]| v.iter().map(|x| x * 10_000.0).collect::<Vec<_>>();
+        let s = Screen::of_index(Index::Ndvi, &[&dn(&nir), &dn(&red)]);
+        assert_eq!(s.soil_shares(), (5.0 / 8.0, 0.8));
+        assert!(check_roles(Index::Ndvi, &s, "x", "").is_err());
+        // snow alone, and haze over water, are not land on the soil line
+        let snowy = Screen::of_index(Index::Ndvi, &[&[0.85f32, 0.6, 0.16], &[0.80f32, 0.5, 0.12]]);
+        assert_eq!(snowy.soil_shares(), (0.0, 0.0));
+        assert!(check_roles(Index::Ndvi, &snowy, "x", "").is_ok());
+        let nbr = Screen::of_index(Index::Nbr, &[&nir, &red]);
+        assert!(check_roles(Index::Nbr, &nbr, "x", "").is_ok());
     }
 
     #[test]
