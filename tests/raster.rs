@@ -473,6 +473,38 @@ fn a_class_map_framed_by_an_undeclared_fill_is_warned() {
         warned(&["raster", "landscape", "--input", s(&published)], &[]),
         0
     );
+    // a clip whose polygon reaches one corner of its box: the fill of the map's last
+    // quarter of rows and columns given a class (3), so the fill holds three corners, 75 %
+    // of two sides and 88 % of the edge cells; still named
+    let cornered = dir.path().join("cornered.tif");
+    std::fs::copy(&a, &cornered).unwrap();
+    {
+        let ds = gdal::Dataset::open_ex(
+            &cornered,
+            gdal::DatasetOptions {
+                open_flags: gdal::GdalOpenFlags::GDAL_OF_UPDATE,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut b = ds.rasterband(1).unwrap();
+        let (w, h) = ds.raster_size();
+        let mut v = b.read_as::<u8>((0, 0), (w, h), (w, h), None).unwrap();
+        for (i, x) in v.data_mut().iter_mut().enumerate() {
+            if i / w >= h - h / 4 && i % w >= w - w / 4 && *x == 255 {
+                *x = 3;
+            }
+        }
+        b.write((0, 0), (w, h), &mut v).unwrap();
+    }
+    let e = [
+        "cornered.tif declares no nodata value and class 255 surrounds it",
+        "(three of the four corners, 88 % of the edge cells",
+    ];
+    assert_eq!(
+        warned(&["raster", "landscape", "--input", s(&cornered)], &e),
+        1
+    );
 }
 
 #[test]

@@ -502,12 +502,17 @@ impl Band {
     }
 }
 
-/// A class code that surrounds a class map: all four corners and most of every edge, where
-/// the file declares no nodata value. It is how the area outside a clipped map looks when
-/// the clip wrote its fill (0, the type's largest value, −1, −9999…) without declaring it.
+/// A class code that surrounds a class map: three or four of its corners, at least half of
+/// three of its sides and most of its edge cells, where the file declares no nodata value.
+/// It is how the area outside a clipped map looks when the clip wrote its fill (0, the
+/// type's largest value, −1, −9999…) without declaring it; a clip's polygon can reach one
+/// corner of its own bounding box (a straight border there), so one corner and one side may
+/// hold the map's classes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Frame {
     pub code: i64,
+    /// How many of the four corners hold the code (3 or 4).
+    pub corners: u8,
     /// Share of the edge cells read (the first and last rows, the first and last columns at
     /// up to 512 rows) that hold the code.
     pub edge_share: f64,
@@ -533,9 +538,14 @@ impl Frame {
         way_out: &str,
     ) -> String {
         format!(
-            "{what} {} declares no nodata value and class {} surrounds it (the four corners, {:.0} % of the edge cells{}): if it is the area outside the data, {way_out}; as given, it is counted as a class",
+            "{what} {} declares no nodata value and class {} surrounds it ({} corners, {:.0} % of the edge cells{}): if it is the area outside the data, {way_out}; as given, it is counted as a class",
             path.display(),
             self.code,
+            if self.corners == 4 {
+                "the four"
+            } else {
+                "three of the four"
+            },
             100.0 * self.edge_share,
             cells_share.map_or(String::new(), |c| format!(
                 "; {:.1} % of all cells",
@@ -579,24 +589,29 @@ impl Band {
                 sides[side].push((!self.missing(cell[0])).then_some(cell[0] as i64));
             }
         }
-        let corner = sides[0][0];
-        let Some(code) = corner else {
+        let corners = [sides[0][0], sides[0][w - 1], sides[1][0], sides[1][w - 1]];
+        // the code of three corners at least (two codes cannot both hold three of four)
+        let Some((code, held_corners)) = corners
+            .iter()
+            .flatten()
+            .map(|c| (*c, corners.iter().filter(|o| **o == Some(*c)).count()))
+            .find(|(_, n)| *n >= 3)
+        else {
             return Ok(None);
         };
-        let corners = [sides[0][w - 1], sides[1][0], sides[1][w - 1]];
-        if !Frame::is_fill_code(code) || corners.iter().any(|c| *c != corner) {
+        if !Frame::is_fill_code(code) {
             return Ok(None);
         }
-        let share =
-            |s: &[Option<i64>]| s.iter().filter(|c| **c == corner).count() as f64 / s.len() as f64;
+        let held = |s: &[Option<i64>]| s.iter().filter(|c| **c == Some(code)).count();
         let all: usize = sides.iter().map(Vec::len).sum();
-        let held: usize = sides
-            .iter()
-            .map(|s| s.iter().filter(|c| **c == corner).count())
-            .sum();
-        let edge_share = held as f64 / all as f64;
-        if sides.iter().all(|s| share(s) >= 0.5) && edge_share >= 0.75 {
-            Ok(Some(Frame { code, edge_share }))
+        let edge_share = sides.iter().map(|s| held(s)).sum::<usize>() as f64 / all as f64;
+        let half_sides = sides.iter().filter(|s| 2 * held(s) >= s.len()).count();
+        if half_sides >= 3 && edge_share >= 0.6 {
+            Ok(Some(Frame {
+                code,
+                corners: held_corners as u8,
+                edge_share,
+            }))
         } else {
             Ok(None)
         }
