@@ -106,21 +106,60 @@ impl Default for Losses {
 }
 
 impl Losses {
+    /// Each loss with its key in the system file's `[losses]`.
+    pub fn named(&self) -> [(&'static str, f64); 10] {
+        [
+            ("soiling", self.soiling),
+            ("shading", self.shading),
+            ("snow", self.snow),
+            ("mismatch", self.mismatch),
+            ("wiring", self.wiring),
+            ("connections", self.connections),
+            ("lid", self.lid),
+            ("nameplate_rating", self.nameplate_rating),
+            ("age", self.age),
+            ("availability", self.availability),
+        ]
+    }
+
     /// Total loss (%): 100 · (1 − Π (1 − l_i/100)).
     pub fn total(&self) -> f64 {
-        let l = [
-            self.soiling,
-            self.shading,
-            self.snow,
-            self.mismatch,
-            self.wiring,
-            self.connections,
-            self.lid,
-            self.nameplate_rating,
-            self.age,
-            self.availability,
-        ];
-        100.0 * (1.0 - l.iter().map(|x| 1.0 - x / 100.0).product::<f64>())
+        100.0
+            * (1.0
+                - self
+                    .named()
+                    .iter()
+                    .map(|(_, x)| 1.0 - x / 100.0)
+                    .product::<f64>())
+    }
+
+    /// Refuses a loss outside 0..100 %, and losses written as fractions: three or more
+    /// above zero and every one under 1 (soiling 0.02 for 2 %), which PVWatts' percentages
+    /// never are together (its defaults are 0.5–3 %, 14.08 % in all); read as percentages
+    /// they would take a fiftieth of the losses meant.
+    pub fn check(&self) -> Result<(), crate::SolarError> {
+        use crate::SolarError as E;
+        for (key, v) in self.named() {
+            if !(0.0..100.0).contains(&v) {
+                return Err(E::setting(
+                    "losses",
+                    format!("[losses] {key} = {v} is outside 0..100 (a percentage)"),
+                ));
+            }
+        }
+        let given: Vec<_> = self.named().into_iter().filter(|(_, v)| *v > 0.0).collect();
+        if given.len() >= 3 && given.iter().all(|(_, v)| *v < 1.0) {
+            let list: Vec<String> = given.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            return Err(E::setting(
+                "losses",
+                format!(
+                    "[losses] are percentages, and every one given is under 1 ({}; {:.2} % in all): fractions? Write soiling = 2 for 2 % (PVWatts' defaults total 14.08 %)",
+                    list.join(", "),
+                    self.total()
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -202,7 +202,22 @@ impl System {
                 format!("albedo {} is outside 0..1", self.albedo),
             ));
         }
-        Ok(())
+        // an efficiency is a fraction; a datasheet's "96 %" written as 96 made the AC twice
+        // the DC, and 96.37 as the reference efficiency took 99 % of the year away
+        for (key, eta) in [("eta_nom", self.eta_nom), ("eta_ref", self.eta_ref)] {
+            if !(eta > 0.0 && eta <= 1.0) {
+                let hint = if eta > 1.0 && eta <= 100.0 {
+                    format!(": a percentage? Write {}", eta / 100.0)
+                } else {
+                    String::new()
+                };
+                return Err(E::setting(
+                    key,
+                    format!("the inverter's {key} {eta} is outside 0..1 (a fraction){hint}"),
+                ));
+            }
+        }
+        self.losses.check()
     }
 }
 

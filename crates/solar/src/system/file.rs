@@ -184,6 +184,43 @@ impl System {
 }
 
 fn mount(path: &Path, a: &ArrayToml) -> Result<Mount, SolarError> {
+    // a key of the other mount would be ignored: a tracker's `tilt` meant as its axis_tilt
+    // took 8 % off the year, a fixed array's tracker keys said nothing
+    let fixed_keys = [("tilt", a.tilt.is_some()), ("azimuth", a.azimuth.is_some())];
+    let tracker_keys = [
+        ("axis_tilt", a.axis_tilt.is_some()),
+        ("axis_azimuth", a.axis_azimuth.is_some()),
+        ("max_angle", a.max_angle.is_some()),
+        ("backtrack", a.backtrack.is_some()),
+        ("gcr", a.gcr.is_some()),
+    ];
+    let (foreign, hint) = match a.mount.as_str() {
+        "fixed" => (
+            &tracker_keys[..],
+            "they are single_axis keys (mount = \"single_axis\")",
+        ),
+        "single_axis" => (
+            &fixed_keys[..],
+            "they are a fixed array's keys: a tracker's axis is set by axis_tilt and axis_azimuth",
+        ),
+        _ => (&[][..], ""),
+    };
+    let given: Vec<&str> = foreign
+        .iter()
+        .filter(|(_, g)| *g)
+        .map(|(k, _)| *k)
+        .collect();
+    if let Some(first) = given.first() {
+        return Err(bad(
+            path,
+            &format!("array.{first}"),
+            format!(
+                "[array] mount = \"{}\" does not use {}: {hint}",
+                a.mount,
+                given.join(", ")
+            ),
+        ));
+    }
     match a.mount.as_str() {
         "fixed" => Ok(Mount::Fixed {
             tilt: a.tilt.ok_or_else(|| {
@@ -314,6 +351,91 @@ mod tests {
                 }
                 e => panic!("{e}"),
             }
+        }
+    }
+
+    /// Keys of the other mount, an efficiency in percent and losses as fractions: each
+    /// would have been read without a word (an AC twice the DC, a year 16 % too large).
+    #[test]
+    fn a_careless_system_file_is_refused_with_what_to_write() {
+        let losses = |v: [f64; 10]| {
+            let keys = [
+                "soiling",
+                "shading",
+                "snow",
+                "mismatch",
+                "wiring",
+                "connections",
+                "lid",
+                "nameplate_rating",
+                "age",
+                "availability",
+            ];
+            let mut t = String::from("[losses]\n");
+            for (k, x) in keys.iter().zip(v) {
+                t.push_str(&format!("{k} = {x}\n"));
+            }
+            t
+        };
+        let array = "[array]\nkwp = 4.0\ntilt = 30\n";
+        for (text, key, want) in [
+            (
+                "[array]\nkwp = 4.0\nmount = \"single_axis\"\ntilt = 30\n".to_string(),
+                "array.tilt",
+                "does not use tilt: they are a fixed array's keys",
+            ),
+            (
+                format!("{array}max_angle = 50\ngcr = 0.4\n"),
+                "array.max_angle",
+                "does not use max_angle, gcr: they are single_axis keys",
+            ),
+            (
+                format!("{array}[inverter]\neta_nom = 96\n"),
+                "eta_nom",
+                "eta_nom 96 is outside 0..1 (a fraction): a percentage? Write 0.96",
+            ),
+            (
+                format!("{array}[inverter]\neta_ref = 0\n"),
+                "eta_ref",
+                "eta_ref 0 is outside 0..1",
+            ),
+            (
+                format!(
+                    "{array}{}",
+                    losses([0.02, 0.03, 0.0, 0.02, 0.02, 0.005, 0.015, 0.01, 0.0, 0.03])
+                ),
+                "losses",
+                "every one given is under 1 (soiling = 0.02, shading = 0.03",
+            ),
+            (
+                format!(
+                    "{array}{}",
+                    losses([2.0, 3.0, 0.0, 2.0, 2.0, -0.5, 1.5, 1.0, 0.0, 3.0])
+                ),
+                "losses",
+                "connections = -0.5 is outside 0..100",
+            ),
+        ] {
+            let p = file("careless.toml", &text);
+            match System::from_toml_file(&p).unwrap_err() {
+                SolarError::File {
+                    key: k, message, ..
+                } => {
+                    assert_eq!(k, key, "{message}");
+                    assert!(message.contains(want), "{message}");
+                }
+                e => panic!("{e}"),
+            }
+        }
+        // PVWatts' own losses (connections 0.5 among larger ones) are read; three half
+        // percents alone are taken for fractions
+        for (v, ok) in [
+            ([2.0, 3.0, 0.0, 2.0, 2.0, 0.5, 1.5, 1.0, 0.0, 3.0], true),
+            ([0.5, 0.0, 0.0, 0.5, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0], false),
+        ] {
+            let p = file("ok-losses.toml", &format!("{array}{}", losses(v)));
+            let r = System::from_toml_file(&p);
+            assert_eq!(r.is_ok(), ok, "{v:?}: {r:?}");
         }
     }
 }
