@@ -438,6 +438,14 @@ fn bad_farm_files_fail_clearly_and_write_nothing() {
             vec!["[smoothing] method 'gauss'"],
         ),
         ("name = \"empty\"\nfleet = []\n".to_string(), vec!["no [[fleet]]"]),
+        // 4.2 MW written as kW: 6,000 turbines of a 25.2 MW fleet
+        (
+            format!("{e126}hub_height = 135\ntotal_capacity_kw = 25200\nnominal_kw = 4.2\n"),
+            vec![
+                "fleet 1 (E-126/4200): nominal_kw 4.2 kW, and the turbine is rated 4200 kW",
+                "Leave nominal_kw out",
+            ],
+        ),
         // the E-126's 127 m rotor on a 60 m tower: the blades would reach the ground
         (
             format!("{e126}hub_height = 60\nnumber_of_turbines = 1\n"),
@@ -710,5 +718,101 @@ fn wind_speeds_in_km_h_and_a_curve_in_kw_are_refused() {
     assert!(
         e.contains("nominal_kw 3000 kW") && e.contains("read as kW"),
         "{e}"
+    );
+}
+
+/// windpowerlib's weather year with its two wind heights exchanged in the header's second
+/// row (80 m read as 10 m: −70 % with exit 0), NREL's 20 kW distributed-wind curve left in
+/// kW on a 30 m tower (0.0 MWh), and a curve with an empty cell read as 0 at 10 m/s (−13 %):
+/// each refused, naming the file and the line or heights.
+#[test]
+fn exchanged_heights_a_small_curve_in_kw_and_a_holed_curve_are_refused() {
+    let Some(dir) = common::reference_data("wind") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(dir.join("example_weather.csv")).unwrap();
+    let swapped = text.replacen("height,0,2,10,0,10,80", "height,0,2,80,0,10,10", 1);
+    assert_ne!(swapped, text);
+    let w = tmp.path().join("swapped.csv");
+    std::fs::write(&w, swapped).unwrap();
+    let out = tmp.path().join("series.csv");
+    let e126 = [
+        "--turbine",
+        "E-126/4200",
+        "--turbine-library",
+        s(&dir),
+        "--hub-height",
+        "135",
+        "--out",
+        s(&out),
+    ];
+    support::refused(
+        &simulate(None, &w, &e126),
+        &out,
+        &[
+            "swapped.csv",
+            "the wind at 80 m is slower than at 10 m",
+            "are the heights in the header's second row exchanged or mistyped?",
+        ],
+    );
+    let o = simulate(None, &dir.join("example_weather.csv"), &e126);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::remove_file(&out).unwrap();
+    // NREL's DW20 curve (kW) as the value column
+    let nrel = std::fs::read_to_string(dir.join("nrel_turbine_models/2019COE_DW20_20kW_12.4.csv"))
+        .unwrap();
+    let mut kw = String::from("wind_speed,value\n");
+    let mut w_curve = kw.clone();
+    for l in nrel.lines().skip(1) {
+        let f: Vec<f64> = l.split(',').map(|x| x.parse().unwrap()).collect();
+        kw.push_str(&format!("{},{}\n", f[0], f[1]));
+        w_curve.push_str(&format!("{},{}\n", f[0], f[1] * 1000.0));
+    }
+    let (c_kw, c_w) = (tmp.path().join("dw20-kw.csv"), tmp.path().join("dw20.csv"));
+    std::fs::write(&c_kw, kw).unwrap();
+    std::fs::write(&c_w, &w_curve).unwrap();
+    let weather = dir.join("example_weather.csv");
+    let small = |c: &Path| {
+        let a = [
+            "--power-curve",
+            s(c),
+            "--hub-height",
+            "30",
+            "--out",
+            s(&out),
+        ];
+        simulate(None, &weather, &a)
+    };
+    support::refused(
+        &small(&c_kw),
+        &out,
+        &["dw20-kw.csv", "a 0.02", "30 m high: are its values in kW?"],
+    );
+    let o = small(&c_w);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::remove_file(&out).unwrap();
+    // the same curve in W with the cell at 10 m/s emptied into 0
+    let holed: String = w_curve
+        .lines()
+        .map(|l| {
+            if l.starts_with("10,") {
+                "10,0".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let c_hole = tmp.path().join("holed.csv");
+    std::fs::write(&c_hole, holed).unwrap();
+    support::refused(
+        &small(&c_hole),
+        &out,
+        &[
+            "holed.csv",
+            "the power at 10 m/s is 0 W, between",
+            "an empty cell or a slip?",
+        ],
     );
 }

@@ -128,6 +128,57 @@ fn check_speed_unit(path: &Path, times: &[i64], c: &Column) -> Result<(), WindEr
     }
 }
 
+/// How much slower, on average, the wind may blow at a greater height than at a lower one
+/// before the heights are taken for mislabelled: wind speed grows with height over any
+/// surface, on average over a day or more (a stable night can reverse it for hours).
+const SLOWER_ALOFT: f64 = 0.95;
+
+/// Refuses wind speeds whose mean at a greater height is below [`SLOWER_ALOFT`] times the
+/// mean at a lower one, over the hours both have (a day or more): their heights are
+/// exchanged or mistyped in the header's second row (80 and 10 exchanged took 70 % off a
+/// year, read at the wrong heights).
+fn check_heights(path: &Path, columns: &[Column]) -> Result<(), WindError> {
+    let speeds: Vec<&Column> = columns
+        .iter()
+        .filter(|c| c.variable == "wind_speed")
+        .collect();
+    for (i, lo) in speeds.iter().enumerate() {
+        for hi in speeds.iter().skip(i + 1) {
+            let (lo, hi) = if lo.height <= hi.height {
+                (lo, hi)
+            } else {
+                (hi, lo)
+            };
+            if lo.height == hi.height {
+                continue;
+            }
+            let (mut n, mut sum_lo, mut sum_hi) = (0usize, 0.0, 0.0);
+            for (a, b) in lo.values.iter().zip(&hi.values) {
+                if a.is_finite() && b.is_finite() {
+                    n += 1;
+                    sum_lo += a;
+                    sum_hi += b;
+                }
+            }
+            if n >= 24 && sum_hi < SLOWER_ALOFT * sum_lo {
+                return Err(WindError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "the wind at {} m is slower than at {} m (means {:.2} and {:.2} m/s over {n} rows), \
+                         and wind grows with height: are the heights in the header's second row \
+                         exchanged or mistyped?",
+                        hi.height,
+                        lo.height,
+                        sum_hi / n as f64,
+                        sum_lo / n as f64
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The plausible range of a windpowerlib variable (its units: m/s, K, Pa, m), and its name.
 fn plausible(variable: &str) -> Option<(f64, f64, &'static str)> {
     match variable {
@@ -322,6 +373,7 @@ impl WindWeather {
                 check_speed_unit(path, &times, c)?;
             }
         }
+        check_heights(path, &columns)?;
         Ok(WindWeather {
             path: path.to_path_buf(),
             times,

@@ -186,6 +186,20 @@ impl Reader<'_> {
             }
             None => t.nominal,
         };
+        if t.source != "csv" && !(0.5..=2.0).contains(&(t.nominal / nominal)) {
+            // a library or generic turbine carries its rating: nominal_kw far from it is
+            // another unit (4.2 for 4,200 kW made 6,000 turbines of a 25.2 MW fleet)
+            return Err(bad(
+                "nominal_kw",
+                format!(
+                    "fleet {k} ({}): nominal_kw {} kW, and the turbine is rated {} kW: MW \
+                     (or W) given for kW? Leave nominal_kw out to take the turbine's rating",
+                    t.name,
+                    nominal / 1e3,
+                    t.nominal / 1e3
+                ),
+            ));
+        }
         if t.source == "csv" && !(0.5..=2.0).contains(&(t.nominal / nominal)) {
             return Err(bad(
                 "nominal_kw",
