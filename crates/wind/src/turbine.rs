@@ -364,16 +364,21 @@ pub fn csv_power_curve(path: &Path) -> Result<PowerCurve, WindError> {
     // a point far below both its neighbours: a curve rises to its rating and falls only at
     // its end (cut-out, storm control), so this is an empty cell read as 0 or a typing slip
     // (a 0 at 10 m/s on the E-126/4200's curve took 13 % off the year without a word)
-    for i in 1..curve.power.len() - 1 {
-        let (before, here, after) = (curve.power[i - 1], curve.power[i], curve.power[i + 1]);
+    for (i, (p, v)) in curve
+        .power
+        .windows(3)
+        .zip(curve.wind_speed.windows(3))
+        .enumerate()
+    {
+        let (before, here, after) = (p[0], p[1], p[2]);
         if before.min(after) > 0.0 && here < 0.1 * before.min(after) {
             return Err(invalid(format!(
                 "line {}: the power at {} m/s is {here} W, between {before} W at {} and {after} W \
                  at {} m/s: an empty cell or a slip? A power curve falls only at its end",
-                line_of[i],
-                curve.wind_speed[i],
-                curve.wind_speed[i - 1],
-                curve.wind_speed[i + 1]
+                line_of[i + 1],
+                v[1],
+                v[0],
+                v[2]
             )));
         }
     }
