@@ -9,7 +9,7 @@ use std::process::Output;
 use chrono::DateTime;
 
 mod support;
-use support::{s, stderr, terrawatt};
+use support::{s, stderr, terrawatt, with};
 
 #[path = "../crates/meter/tests/common.rs"]
 mod common;
@@ -991,4 +991,126 @@ fn temperatures_on_another_clock_are_refused() {
     let right = fitted(&utc, &["--temperature-tz", "UTC"]);
     assert_eq!(right, fitted(&data.join("il-tempF.csv.gz"), &[]));
     assert_ne!(right, fitted(&utc, &["--allow-temperature-shift"]));
+}
+
+/// Rows left out of a meter file: a daily meter without March and April 2025 (61 rows)
+/// had reported its year's savings over 304 days with nothing masked, while the same days
+/// as empty values were masked; now the hole is a masked period of unknown usage, listed,
+/// and so is a reporting window asked for beyond the last row. eemeter's Illinois billing
+/// sample without its June 2017 bill stretched May's bill over 61 days with May's usage:
+/// savings of 20 % for 9 %; now that bill is masked (a missing bill) and the savings stay
+/// near the intact file's.
+#[test]
+fn rows_missing_from_a_meter_are_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.json");
+    let o = baseline(&meter(), &temperature(), &model, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let holed = edited_meter(dir.path(), "holed.csv", |_, l| {
+        (!(l.starts_with("2025-03") || l.starts_with("2025-04"))).then(|| l.to_string())
+    });
+    let r = savings_report(&model, &holed, &temperature(), dir.path(), "s.json");
+    assert_eq!(r["masked_count"], 1);
+    let reason = r["masked"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("no row in the meter file (61 days between rows"),
+        "{reason}"
+    );
+    assert_eq!(r["masked"][0]["usage"], serde_json::Value::Null);
+    let temp = temperature();
+    let savings = |extra: &[&str]| {
+        let a = [
+            "building",
+            "savings",
+            "--model",
+            s(&model),
+            "--temperature",
+            s(&temp),
+            "--start",
+            "2025-01-01",
+        ];
+        let o = terrawatt(&with(&a, extra));
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let text = savings(&["--meter", s(&holed)]);
+    assert!(
+        text.contains("masked: 1 periods (holding 0.00 of usage, 1 without a usage"),
+        "{text}"
+    );
+    let text = savings(&["--meter", s(&meter()), "--end", "2026-03-01"]);
+    assert!(
+        text.contains("the reporting window asked for ends 59.0 days after its last row"),
+        "{text}"
+    );
+    let Some((data, dir)) = common::data_and_dir("building") else {
+        return;
+    };
+    let bills = data.join("il-electricity-cdd-hdd-billing_monthly.csv.gz");
+    let temp = data.join("il-tempF.csv.gz");
+    let model = dir.path().join("bills.json");
+    let o = terrawatt(&[
+        "building",
+        "baseline",
+        "--meter",
+        s(&bills),
+        "--temperature",
+        s(&temp),
+        "--temperature-unit",
+        "F",
+        "--freq",
+        "billing",
+        "--end",
+        "2017-01-21",
+        "--out",
+        s(&model),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = read_text(&bills);
+    let lost: String = text
+        .lines()
+        .filter(|l| !l.starts_with("2017-06"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(lost.lines().count() + 1, text.lines().count());
+    let lost_bill = dir.path().join("lost-bill.csv");
+    std::fs::write(&lost_bill, lost).unwrap();
+    let fractional = |m: &Path, name: &str| {
+        let rep = dir.path().join(name);
+        let o = terrawatt(&[
+            "--report",
+            s(&rep),
+            "building",
+            "savings",
+            "--model",
+            s(&model),
+            "--meter",
+            s(m),
+            "--temperature",
+            s(&temp),
+            "--start",
+            "2017-01-21",
+            "--end",
+            "2018-01-20",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        report(&rep)["results"].clone()
+    };
+    let intact = fractional(&bills, "intact.json");
+    assert_eq!(intact["masked_count"], 0);
+    let r = fractional(&lost_bill, "lost.json");
+    assert_eq!(r["masked_count"], 1);
+    let reason = r["masked"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("a bill of 61 days, the meter's others 31 (median)"),
+        "{reason}"
+    );
+    let (a, b) = (
+        intact["fractional_savings"].as_f64().unwrap(),
+        r["fractional_savings"].as_f64().unwrap(),
+    );
+    assert!(
+        (a - 0.089).abs() < 0.005 && (b - a).abs() < 0.015,
+        "{a} {b}"
+    );
 }

@@ -316,6 +316,34 @@ pub fn savings(
         bounds: (s, e, offset, end_offset),
     } = select(meter, temp, start, end, "reporting")?;
     let (ok, mut masked) = prepare(&periods, temp, meter.freq);
+    masked.extend(crate::prepare::holes(&periods, meter.freq));
+    // the window asked for beyond the meter's rows: said, as a hole would be
+    let days = |a: i64, b: i64| (b - a) as f64 / crate::series::DAY as f64;
+    if let Some(asked) = start.filter(|t| *t < s) {
+        masked.insert(
+            0,
+            Masked {
+                start: rfc3339(asked, offset),
+                end: rfc3339(s, offset),
+                reason: format!(
+                    "no row in the meter file: the reporting window asked for starts {:.1} days before its first row in it",
+                    days(asked, s)
+                ),
+                usage: None,
+            },
+        );
+    }
+    if let Some(asked) = end.filter(|t| *t > e) {
+        masked.push(Masked {
+            start: rfc3339(e, end_offset),
+            end: rfc3339(asked, end_offset),
+            reason: format!(
+                "no row in the meter file: the reporting window asked for ends {:.1} days after its last row in it",
+                days(e, asked)
+            ),
+            usage: None,
+        });
+    }
     let mut rows = Vec::with_capacity(ok.len());
     for p in &ok {
         match baseline.predict(p) {
@@ -401,7 +429,7 @@ pub fn savings(
     }
     let fsu = positive.and_then(|f| rel_unc_sb().map(|u| u / f));
     let fsu_g14 = positive.and_then(|f| rel_unc(1.26).map(|u| u / f));
-    let masked_usage = masked.iter().filter_map(|m| m.usage).sum();
+    let masked_usage = masked.iter().filter_map(|m| m.usage).sum::<f64>() + 0.0;
     Ok((
         Savings {
             start: rfc3339(s, offset),

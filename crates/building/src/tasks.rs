@@ -221,14 +221,15 @@ pub fn masked_lines(t: &mut String, masked: &[Masked], verbose: bool) {
     if masked.is_empty() {
         return;
     }
-    let usage: f64 = masked.iter().filter_map(|m| m.usage).sum();
+    // (an empty sum is −0.0)
+    let usage: f64 = masked.iter().filter_map(|m| m.usage).sum::<f64>() + 0.0;
     let unknown = masked.iter().filter(|m| m.usage.is_none()).count();
     let _ = writeln!(
         t,
         "masked: {} periods (holding {usage:.2} of usage{}); all listed in the report",
         masked.len(),
         if unknown > 0 {
-            format!(", {unknown} with usage missing")
+            format!(", {unknown} without a usage: empty values or no rows")
         } else {
             String::new()
         }
