@@ -1114,3 +1114,66 @@ fn rows_missing_from_a_meter_are_masked() {
         "{a} {b}"
     );
 }
+
+/// A reporting temperature file of half a year in °C (too short for the year-long unit
+/// check) read in the model's °F gave savings of 52 % for 10 %: every month sits 20 °F or
+/// more below the baseline's same month (stored in the model), so it is refused, naming the
+/// file; with `--temperature-unit C` the savings are the °F file's.
+#[test]
+fn reporting_temperatures_in_another_unit_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.json");
+    let o = baseline(&meter(), &temperature(), &model, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let months = report(&model)["monthly_temperature"].clone();
+    assert_eq!(months.as_array().unwrap().len(), 12);
+    let mut celsius = String::from("dt,temperature\n");
+    for l in read_text(&temperature()).lines().skip(1) {
+        let (t, v) = l.split_once(',').unwrap();
+        if t.starts_with("2025-0") && t[5..7] <= *"06" {
+            let c = v.parse::<f64>().map(|f| format!("{:.2}", (f - 32.0) / 1.8));
+            celsius.push_str(&format!("{t},{}\n", c.unwrap_or_default()));
+        }
+    }
+    let c = dir.path().join("half-year-celsius.csv");
+    std::fs::write(&c, celsius).unwrap();
+    let m = meter();
+    let savings = |temp: &Path, extra: &[&str]| {
+        let a = [
+            "building",
+            "savings",
+            "--model",
+            s(&model),
+            "--meter",
+            s(&m),
+            "--temperature",
+            s(temp),
+            "--start",
+            "2025-01-01",
+            "--end",
+            "2025-07-01",
+        ];
+        terrawatt(&with(&a, extra))
+    };
+    let o = savings(&c, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("half-year-celsius.csv: the reporting period's temperatures are")
+            && e.contains("colder than the baseline's in the same calendar months (6 compared")
+            && e.contains("give --temperature-unit"),
+        "{e}"
+    );
+    let avoided = |o: &Output| {
+        assert!(o.status.success(), "{}", stderr(o));
+        let t = String::from_utf8_lossy(&o.stdout).into_owned();
+        t.lines()
+            .find(|l| l.contains("avoided"))
+            .unwrap()
+            .to_string()
+    };
+    let fahrenheit = avoided(&savings(&temperature(), &[]));
+    assert!(fahrenheit.contains("(10.3 %)"), "{fahrenheit}");
+    let converted = avoided(&savings(&c, &["--temperature-unit", "C"]));
+    assert!(converted.contains("(10.3 %)"), "{converted}");
+}

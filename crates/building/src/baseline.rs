@@ -55,6 +55,64 @@ pub struct Baseline {
     pub sufficiency: Sufficiency,
     pub masked: Vec<Masked>,
     pub notes: Vec<String>,
+    /// The mean temperature (°F) of each calendar month (January first) over the
+    /// baseline's hours, where it has 14 days or more of them: what a reporting period's
+    /// temperatures are held to (absent from model files written before it).
+    #[serde(default)]
+    pub monthly_temperature: Vec<Option<f64>>,
+}
+
+/// The mean temperature (°F) of each calendar month of the local clock `offset` over
+/// [s, e), where the month has 14 days (336 readings) or more.
+pub fn monthly_temperature(temp: &Temperature, s: i64, e: i64, offset: i32) -> Vec<Option<f64>> {
+    let mut sums = [(0.0f64, 0usize); 12];
+    for (t, v) in temp.times.iter().zip(&temp.values) {
+        if *t >= s && *t < e && v.is_finite() {
+            let m = crate::series::local_month(*t, offset).1 as usize - 1;
+            sums[m].0 += v;
+            sums[m].1 += 1;
+        }
+    }
+    sums.iter()
+        .map(|(sum, n)| (*n >= 14 * 24).then(|| sum / *n as f64))
+        .collect()
+}
+
+/// How far (°F) every month of a reporting period compared may sit from the baseline's
+/// same month, all on one side, before its temperatures are taken for another unit: a
+/// month's mean strays from its usual by 10 °F in a rare year; °C read as °F sits 24–56 °F
+/// below it (−10…30 °C), and the baseline's grid of balance points is in °F.
+pub const MOST_MONTHLY_SHIFT_F: f64 = 20.0;
+
+/// Refuses reporting temperatures whose every month compared (14 days or more, and in the
+/// baseline) sits more than [`MOST_MONTHLY_SHIFT_F`] from the baseline's, on one side.
+fn check_reporting_temperatures(
+    baseline: &Baseline,
+    temp: &Temperature,
+    (s, e, offset): (i64, i64, i32),
+) -> Result<(), BuildingError> {
+    let now = monthly_temperature(temp, s, e, offset);
+    let shifts: Vec<f64> = now
+        .iter()
+        .zip(&baseline.monthly_temperature)
+        .filter_map(|(a, b)| Some((*a)? - (*b)?))
+        .collect();
+    let Some(least) = shifts.iter().map(|d| d.abs()).reduce(f64::min) else {
+        return Ok(());
+    };
+    let one_side = shifts.iter().all(|d| *d < 0.0) || shifts.iter().all(|d| *d > 0.0);
+    if !(one_side && least > MOST_MONTHLY_SHIFT_F) {
+        return Ok(());
+    }
+    let mean = shifts.iter().sum::<f64>() / shifts.len() as f64;
+    let unit = baseline.temperature_unit;
+    Err(BuildingError::Fit(format!(
+        "{}: the reporting period's temperatures are {:.1} °F {} than the baseline's in the same calendar months ({} compared, each by more than {MOST_MONTHLY_SHIFT_F} °F), which no year's weather is: are they in another unit? The model reads them as {unit:?}, as its baseline's were; give --temperature-unit for this file",
+        temp.path.display(),
+        mean.abs(),
+        if mean < 0.0 { "colder" } else { "warmer" },
+        shifts.len(),
+    )))
 }
 
 /// How a baseline is fitted.
@@ -225,6 +283,7 @@ pub fn fit(
         sufficiency: suff,
         masked,
         notes,
+        monthly_temperature: monthly_temperature(temp, s, e, offset),
     };
     Ok(Fitted {
         baseline,
@@ -315,6 +374,7 @@ pub fn savings(
         periods,
         bounds: (s, e, offset, end_offset),
     } = select(meter, temp, start, end, "reporting")?;
+    check_reporting_temperatures(baseline, temp, (s, e, offset))?;
     let (ok, mut masked) = prepare(&periods, temp, meter.freq);
     masked.extend(crate::prepare::holes(&periods, meter.freq));
     // the window asked for beyond the meter's rows: said, as a hole would be
