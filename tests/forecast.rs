@@ -546,10 +546,11 @@ fn the_target_given_as_weather_is_refused() {
             (t, v.parse().unwrap())
         })
         .collect();
-    let mut combined = String::from("time,power_kw,next\n");
+    let mut combined = String::from("time,power_kw,next,rounded_kw\n");
     for (i, (t, v)) in rows.iter().enumerate() {
         let next = rows.get(i + 1).map_or(0.0, |r| r.1);
-        combined.push_str(&format!("{t},{},{next}\n", v / 1000.0));
+        let rounded = (v / 10.0).round() / 100.0;
+        combined.push_str(&format!("{t},{},{next},{rounded}\n", v / 1000.0));
     }
     let weather = dir.path().join("weather.csv");
     std::fs::write(&weather, combined).unwrap();
@@ -576,6 +577,18 @@ fn the_target_given_as_weather_is_refused() {
         assert!(!out.exists());
     }
     assert!(stderr(&run(&weather, "power_kw")).contains("times 0.001"));
+    // rounded to 10 W, no longer the target times a constant, it still follows it as only
+    // the plant's own measurements do
+    let o = run(&weather, "rounded_kw");
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("column 'rounded_kw' follows the target 'power'")
+            && e.contains("a measurement of the plant itself")
+            && e.contains("leave it out"),
+        "{e}"
+    );
+    assert!(!out.exists());
     let e = stderr(&run(&weather, "next"));
     assert!(!e.contains("is the target"), "{e}");
     // a logger's missing-value code in a weather column is refused with its row

@@ -810,9 +810,26 @@ fn refuse_the_target_as_weather(s: &DataSettings, series: &Series, x: &Exogenous
                 pairs.len()
             )));
         }
+        let (a, b): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+        let r = pearson(&a, &b).unwrap_or(0.0);
+        if r >= PLANT_CORRELATION {
+            return Err(ForecastError::Setting(format!(
+                "--weather {}: column '{name}' follows the target '{}' of {} at r = {r:.4} over the {} times both have, as only a measurement of the plant itself does (its DC power or current, another meter, the target rounded or in another unit; measured irradiance follows PV output at r 0.86–0.97 on NREL's PVDAQ systems): it would hand the model the answer, and the skill scores would be a leak's; leave it out of --weather-columns",
+                s.weather.as_deref().unwrap_or(Path::new("")).display(),
+                s.target,
+                s.data.display(),
+                pairs.len()
+            )));
+        }
     }
     Ok(())
 }
+
+/// The correlation with the target from which a weather column is taken for a measurement
+/// of the plant: on NREL's PVDAQ SERF West and RSF II, DC power follows AC power at r 0.998
+/// and 0.9999, DC current at 0.997–0.998, a second AC meter at 0.997; plane-of-array
+/// irradiance, the closest weather, at 0.86–0.97.
+pub const PLANT_CORRELATION: f64 = 0.995;
 
 /// A duration (`15min`, `1h`, `30d`) in whole steps of `step` seconds; the error names the
 /// option (`horizon`, `train-window`, `refit`) and says what to write.
