@@ -1177,3 +1177,64 @@ fn reporting_temperatures_in_another_unit_are_refused() {
     let converted = avoided(&savings(&c, &["--temperature-unit", "C"]));
     assert!(converted.contains("(10.3 %)"), "{converted}");
 }
+
+/// A meter whose value column is not named as the reader knows it, beside another column
+/// (`start,cost_usd,usage_kwh`), had its baseline fitted on the second column, the cost;
+/// a station's `dew point, dry bulb` had the dew point stand for the air. Both are refused,
+/// naming the candidates and the option; named, the cost's file gives the sample's model.
+#[test]
+fn a_value_column_that_cannot_be_told_is_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let costed = edited_meter(dir.path(), "costed.csv", |_, l| {
+        let (t, v) = l.split_once(',').unwrap();
+        let cost = v
+            .parse::<f64>()
+            .map_or(String::new(), |v| format!("{:.2}", v * 0.17));
+        Some(format!("{t},{cost},{v}"))
+    });
+    let text = std::fs::read_to_string(&costed).unwrap();
+    std::fs::write(
+        &costed,
+        text.replacen("start,value", "start,cost_usd,usage_kwh", 1),
+    )
+    .unwrap();
+    let model = dir.path().join("m.json");
+    let o = baseline(&costed, &temperature(), &model, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("costed.csv: no column named value, usage, kwh, consumption and 2 columns that could hold the values (cost_usd, usage_kwh)")
+            && e.contains("--meter-value-column"),
+        "{e}"
+    );
+    assert!(!model.exists());
+    let o = baseline(
+        &costed,
+        &temperature(),
+        &model,
+        &["--meter-value-column", "usage_kwh"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let plain = dir.path().join("plain.json");
+    let o = baseline(&meter(), &temperature(), &plain, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(report(&model)["model"], report(&plain)["model"]);
+    let mut station = String::from("dt,HourlyDewPointTemperature,HourlyDryBulbTemperature\n");
+    for l in read_text(&temperature()).lines().skip(1) {
+        let (t, v) = l.split_once(',').unwrap();
+        let dew = v
+            .parse::<f64>()
+            .map_or(String::new(), |v| format!("{:.2}", v - 12.0));
+        station.push_str(&format!("{t},{dew},{v}\n"));
+    }
+    let st = dir.path().join("station.csv");
+    std::fs::write(&st, station).unwrap();
+    let o = baseline(&meter(), &st, &model, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("(HourlyDewPointTemperature, HourlyDryBulbTemperature)")
+            && e.contains("--temperature-column"),
+        "{e}"
+    );
+}

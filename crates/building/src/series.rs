@@ -183,7 +183,7 @@ fn pick_column(
     table: &Table,
     wanted: Option<&str>,
     defaults: &[&str],
-    position: usize,
+    (position, option): (usize, &str),
 ) -> Result<String> {
     if let Some(w) = wanted {
         table.require(&[w.to_string()])?;
@@ -193,14 +193,42 @@ fn pick_column(
     if let Some(d) = defaults.iter().find(|d| names.iter().any(|n| n == *d)) {
         return Ok(d.to_string());
     }
-    names
-        .get(position)
-        .cloned()
-        .ok_or_else(|| BuildingError::Invalid {
+    let Some(at) = names.get(position).cloned() else {
+        return Err(BuildingError::Invalid {
             path: PathBuf::new(),
             message: format!("expected at least {} columns", position + 1),
-        })
+        });
+    };
+    // the value column by its place only where no other column could be it: a meter's
+    // `cost_usd, usage_kwh` had its baseline fitted on the cost, a station's dew point
+    // (before its dry bulb) stood for the air temperature
+    if position > 0 {
+        let others: Vec<&String> = names
+            .iter()
+            .skip(1)
+            .filter(|n| !NOT_VALUES.contains(&n.to_ascii_lowercase().as_str()))
+            .collect();
+        if others.len() > 1 {
+            return Err(BuildingError::Invalid {
+                path: PathBuf::new(),
+                message: format!(
+                    "no column named {} and {} columns that could hold the values ({}): which is it? Name it with {option}",
+                    defaults.join(", "),
+                    others.len(),
+                    others
+                        .iter()
+                        .map(|n| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+    }
+    Ok(at)
 }
+
+/// Columns of a meter or temperature file that are never its values.
+const NOT_VALUES: [&str; 4] = ["end", "unit", "units", "meter"];
 
 /// One metered period.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -354,14 +382,14 @@ impl Meter {
             &table,
             opts.time_column.as_deref(),
             &["start", "timestamp", "time", "dt", "date"],
-            0,
+            (0, "--meter-time-column"),
         )
         .map_err(|e| with_path(e, path))?;
         let value_col = pick_column(
             &table,
             opts.value_column.as_deref(),
             &["value", "usage", "kwh", "consumption"],
-            1,
+            (1, "--meter-value-column"),
         )
         .map_err(|e| with_path(e, path))?;
         let end_col = match &opts.end_column {
@@ -617,14 +645,14 @@ impl Temperature {
             &table,
             time_column,
             &["dt", "time", "timestamp", "start", "date"],
-            0,
+            (0, "--temperature-time-column"),
         )
         .map_err(|e| with_path(e, path))?;
         let value_col = pick_column(
             &table,
             value_column,
             &["tempF", "tempC", "temperature", "temp", "temp_air"],
-            1,
+            (1, "--temperature-column"),
         )
         .map_err(|e| with_path(e, path))?;
         let st = stamps(&table, path, &time_col, zone)?;
