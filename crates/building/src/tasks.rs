@@ -518,7 +518,42 @@ pub fn meters_of(items: &[PathBuf]) -> Result<Vec<PathBuf>> {
             }
         }
     }
+    refuse_the_same_meter_twice(&out)?;
     Ok(out)
+}
+
+/// Refuses two meter files that are one file (a link to it) or hold the same bytes once
+/// decompressed (`m1.csv` beside `m1.csv.gz`): a portfolio had summed such a meter three
+/// times, and its uncertainty shrank as if the copies were independent buildings.
+fn refuse_the_same_meter_twice(files: &[PathBuf]) -> Result<()> {
+    use std::collections::HashMap;
+    use std::hash::{Hash, Hasher};
+    let decoded = |f: &Path| -> Result<Vec<u8>> { Ok(terrawatt_table::read_decoded(f)?) };
+    let mut seen: HashMap<(usize, u64), &PathBuf> = HashMap::new();
+    let mut real: HashMap<PathBuf, &PathBuf> = HashMap::new();
+    for f in files {
+        let canonical = std::fs::canonicalize(f).map_err(|e| io(f, "reading", e))?;
+        if let Some(first) = real.insert(canonical, f) {
+            return Err(setting(format!(
+                "--meters: {} and {} are the same file (a link): each meter once",
+                first.display(),
+                f.display()
+            )));
+        }
+        let text = decoded(f)?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut h);
+        if let Some(first) = seen.insert((text.len(), h.finish()), f)
+            && decoded(first)? == text
+        {
+            return Err(setting(format!(
+                "--meters: {} and {} hold the same readings (a file and its compressed copy?): it would be counted twice, and the uncertainty taken as two buildings'; keep one",
+                first.display(),
+                f.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A portfolio: every meter's baseline fitted and its savings measured, with one

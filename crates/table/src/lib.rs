@@ -268,6 +268,31 @@ fn refuse_duplicate_columns(path: &Path, text: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// A file's bytes, decompressed where they are gzip (by its magic bytes).
+pub fn read_decoded(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).map_err(|e| TableError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    gunzipped(path, bytes)
+}
+
+/// `bytes` of `path`, decompressed where they are gzip.
+fn gunzipped(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>> {
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(&bytes[..])
+        .read_to_end(&mut out)
+        .map_err(|e| TableError::Format {
+            path: path.to_path_buf(),
+            format: "gzip",
+            message: e.to_string(),
+        })?;
+    Ok(out)
+}
+
 impl Table {
     /// Reads CSV (gzip detected by its magic bytes) or Parquet (by its `PAR1` magic or a
     /// `.parquet` extension).
@@ -301,19 +326,7 @@ impl Table {
             };
             return Ok(Table::of(df, path));
         }
-        let text = if bytes.starts_with(&[0x1f, 0x8b]) {
-            let mut out = Vec::new();
-            flate2::read::MultiGzDecoder::new(&bytes[..])
-                .read_to_end(&mut out)
-                .map_err(|e| TableError::Format {
-                    path: path.to_path_buf(),
-                    format: "gzip",
-                    message: e.to_string(),
-                })?;
-            out
-        } else {
-            bytes
-        };
+        let text = gunzipped(path, bytes)?;
         if text.iter().all(|b| b.is_ascii_whitespace()) {
             return Err(TableError::Invalid {
                 path: path.to_path_buf(),
