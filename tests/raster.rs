@@ -1216,6 +1216,47 @@ fn one_date_twice_swapped_forest_layers_or_reflectance_as_classes_are_refused() 
     let o = support::terrawatt_strings(&forest_loss(&tc, &ly));
     assert!(o.status.success(), "{}", stderr(&o));
     std::fs::remove_file(&table).unwrap();
+    // loss coded by calendar year (2020–2024 as 2020…, the rest none): too few cells for
+    // the tree cover's screen, and read as no loss at all before
+    let calendar = dir.path().join("lossyear-calendar.tif");
+    {
+        let src = gdal::Dataset::open(&ly).unwrap();
+        let (w, h) = src.raster_size();
+        let v = src
+            .rasterband(1)
+            .unwrap()
+            .read_as::<u16>((0, 0), (w, h), (w, h), None)
+            .unwrap();
+        let gtiff = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+        let mut out = gtiff
+            .create_with_band_type::<u16, _>(&calendar, w, h, 1)
+            .unwrap();
+        out.set_geo_transform(&src.geo_transform().unwrap())
+            .unwrap();
+        out.set_projection(&src.projection()).unwrap();
+        let years: Vec<u16> = v
+            .data()
+            .iter()
+            .map(|&y| if y >= 20 { 2000 + y } else { 0 })
+            .collect();
+        assert!(years.iter().any(|y| *y > 0));
+        let mut buf = gdal::raster::Buffer::new((w, h), years);
+        out.rasterband(1)
+            .unwrap()
+            .write((0, 0), (w, h), &mut buf)
+            .unwrap();
+    }
+    let a = forest_loss(&tc, &calendar);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    fails(
+        &a,
+        &table,
+        &[
+            "lossyear-calendar.tif",
+            "a calendar year, where Hansen's lossyear codes loss in 2001 as 1",
+            "Subtract 2000",
+        ],
+    );
     // a share for the percentage: every cell with a trace of canopy would be forest
     let mut a = forest_loss(&tc, &ly);
     a.extend(["--min-cover".to_string(), "0.3".into()]);
