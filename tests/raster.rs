@@ -1826,6 +1826,59 @@ fn a_dry_scene_with_red_and_near_infrared_swapped_is_refused() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
+/// The scene-classification band given for near infrared (`--bands red=1,nir=3`, a slip
+/// for nir=2; a Sentinel-2 SCL file for B08): NDVI −0.99…−0.94 everywhere, and a change
+/// map of the sample's clearing 0 ha, both with exit 0 before. The two bands' means sit
+/// 123 times apart (reflectances of one surface a few times): refused, for an index and a
+/// change, on the sample and on mapme.vegetation's L2A files.
+#[test]
+fn a_class_band_given_as_near_infrared_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let scene = support::samples().join("scene-2023-06.tif");
+    let idx = dir.path().join("ndvi.tif");
+    let index = |bands: &str| {
+        terrawatt(&[
+            "raster",
+            "index",
+            "--index",
+            "ndvi",
+            "--input",
+            s(&scene),
+            "--bands",
+            bands,
+            "--out",
+            s(&idx),
+        ])
+    };
+    support::refused(
+        &index("red=1,nir=3"),
+        &idx,
+        &[
+            "NDVI: the red band of the input averages",
+            "123 times its nir band",
+            "(--bands, --red, --nir)",
+        ],
+    );
+    let o = index("red=1,nir=2");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("change.tif");
+    support::refused(
+        &sample_ndvi_change("red=1,nir=3", &out, &[]),
+        &out,
+        &["times its nir band"],
+    );
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let (r1, c1) = (s2(&data, "20170503", "B04"), s2(&data, "20170503", "SCL"));
+    let (r2, c2) = (s2(&data, "20170722", "B04"), s2(&data, "20170722", "SCL"));
+    support::refused(
+        &ndvi_change(&[], (&r1, &c1), (&r2, &c2), &out, &[]),
+        &out,
+        &["of the before date (", "times its nir band"],
+    );
+}
+
 /// A change map's classes 0/1 against a reference coded 0/2: refused with the recoding
 /// that agrees (map 1 is reference 2 for all its pixels; kappa 0.49 as coded, 1.00
 /// recoded; overall accuracy 0.95, as class 0 holds most pixels); `--as-coded` assesses the

@@ -1060,6 +1060,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         ] {
             let files: Vec<&str> = date.iter().map(|b| b.label.as_str()).collect();
             let what = format!("the {name} date ({})", files.join(", "));
+            crate::index::check_band_scales(*i, sc, &what)?;
             crate::index::check_roles(*i, sc, &what, crate::index::EXPR_WAY)?;
         }
     }

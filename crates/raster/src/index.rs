@@ -201,6 +201,8 @@ pub struct Screen {
     pub soil_dn: u64,
     pub below_soil: u64,
     pub below_soil_dn: u64,
+    /// The sum and count of each of an index's bands' valid values (up to three bands).
+    pub band_sums: [(f64, u64); 3],
     /// Values that are a fill ([`crate::read::FILLS`]), and the first of them.
     pub fill: u64,
     pub fill_value: Option<f64>,
@@ -220,6 +222,7 @@ impl Default for Screen {
             soil_dn: 0,
             below_soil: 0,
             below_soil_dn: 0,
+            band_sums: [(0.0, 0); 3],
             fill: 0,
             fill_value: None,
         }
@@ -298,6 +301,12 @@ impl Screen {
     /// pixels of its [`Index::swap_pair`].
     pub fn of_index(index: Index, bands: &[&[f32]]) -> Screen {
         let mut s = Screen::of(bands.iter().copied());
+        for (sum, band) in s.band_sums.iter_mut().zip(bands) {
+            for v in band.iter().filter(|v| v.is_finite() && **v != 0.0) {
+                sum.0 += f64::from(*v);
+                sum.1 += 1;
+            }
+        }
         let Some((hi, lo)) = index.swap_pair() else {
             return s;
         };
@@ -336,6 +345,10 @@ impl Screen {
         self.soil_dn += o.soil_dn;
         self.below_soil += o.below_soil;
         self.below_soil_dn += o.below_soil_dn;
+        for (a, b) in self.band_sums.iter_mut().zip(o.band_sums) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
         self.fill += o.fill;
         self.fill_value = self.fill_value.or(o.fill_value);
     }
@@ -444,6 +457,44 @@ pub fn check_roles(index: Index, s: &Screen, what: &str, way_out: &str) -> Resul
         names[lo],
         names[hi],
     )))
+}
+
+/// How many times the mean of one of an index's bands may be another's (blue aside, which
+/// is dark over vegetation): reflectances of one surface differ by a few times at most (near
+/// infrared over red, 10–20× on dense forest), while Sentinel-2's scene classes (0–11) given
+/// as near infrared beside red in digital numbers sit hundreds of times apart, and
+/// reflectance beside digital numbers 10,000 times.
+pub const MOST_BAND_RATIO: f64 = 50.0;
+
+/// Refuses an index whose bands' means (see [`Screen`]) are more than [`MOST_BAND_RATIO`]
+/// apart: one of them is not a reflectance band of the others' scale (the scene
+/// classification band given for near infrared made NDVI −0.99…−0.94 everywhere, and a
+/// change map of the sample's 48 ha clearing 0 ha). `what` names the date or files.
+pub fn check_band_scales(index: Index, s: &Screen, what: &str) -> Result<()> {
+    let names = index.bands();
+    let means: Vec<(&str, f64)> = names
+        .iter()
+        .zip(s.band_sums)
+        .filter(|(name, (_, n))| **name != "blue" && *n > 0)
+        .map(|(name, (sum, n))| (*name, sum / n as f64))
+        .collect();
+    for (i, (a, ma)) in means.iter().enumerate() {
+        for (b, mb) in &means[i + 1..] {
+            let (big, small, mbig, msmall) = if ma.abs() >= mb.abs() {
+                (a, b, ma, mb)
+            } else {
+                (b, a, mb, ma)
+            };
+            if msmall.abs() * MOST_BAND_RATIO < mbig.abs() {
+                return Err(RasterError::Invalid(format!(
+                    "{}: the {big} band of {what} averages {mbig:.4}, {:.0} times its {small} band ({msmall:.4}): bands of one surface differ by a few times, so one of them is not a reflectance band of the other's scale (a scene-classification or mask band such as Sentinel-2's SCL, or reflectance beside digital numbers). Check which file or band is which (--bands, --{big}, --{small})",
+                    index.name().to_uppercase(),
+                    (mbig / msmall).abs()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Refuses EVI or SAVI over inputs of which more than 1 % of the `read` values are above
@@ -1028,6 +1079,7 @@ pub fn run(
         },
     )?;
     if let Formula::Index(i) = formula {
+        check_band_scales(*i, &screen, "the input")?;
         check_reflectance(*i, &screen, (w * h * bands.len()) as u64)?;
         check_offset(*i, &screen)?;
         check_roles(*i, &screen, "the input", EXPR_WAY)?;

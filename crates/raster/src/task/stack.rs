@@ -617,13 +617,10 @@ impl StackInput {
     }
 }
 
-/// Refuses an index over a stack whose bands look swapped ([`crate::index::check_roles`]),
-/// judged on every date's pixels in the sampled windows of [`baseline::sample_windows`],
+/// Refuses an index over a stack whose bands look swapped ([`crate::index::check_roles`])
+/// or sit on different scales ([`crate::index::check_band_scales`]), judged on every date's pixels in the sampled windows of [`baseline::sample_windows`],
 /// each band with its scale and offset.
 fn check_stack_roles(index: Index, layers: &[Layer], grid: &Grid) -> Result<()> {
-    if index.swap_pair().is_none() {
-        return Ok(());
-    }
     let mut screen = crate::index::Screen::default();
     for l in layers {
         let inputs: Vec<(&Path, usize)> = l
@@ -644,6 +641,7 @@ fn check_stack_roles(index: Index, layers: &[Layer], grid: &Grid) -> Result<()> 
         screen.add(&crate::index::Screen::of_index(index, &refs));
     }
     let what = format!("the stack's {} dates (sampled)", layers.len());
+    crate::index::check_band_scales(index, &screen, &what)?;
     crate::index::check_roles(
         index,
         &screen,
