@@ -1879,6 +1879,79 @@ fn a_class_band_given_as_near_infrared_is_refused() {
     );
 }
 
+/// A sample drawn on one change map (threshold −0.2), interpreted, then scored against a
+/// map of another threshold (−0.5): its points' `map_class` differ from that map's at
+/// their place, and the stratified estimates had weighed its strata by the other map's
+/// draws with exit 0; refused, naming the count and the first point. On its own map it runs.
+#[test]
+fn a_sample_drawn_on_another_map_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = |threshold: &str| {
+        let (out, classes) = (
+            dir.path().join(format!("c{threshold}.tif")),
+            dir.path().join(format!("classes{threshold}.tif")),
+        );
+        let extra = ["--threshold", threshold, "--classes-out", s(&classes)];
+        let o = sample_ndvi_change("red=1,nir=2", &out, &extra);
+        assert!(o.status.success(), "{}", stderr(&o));
+        classes
+    };
+    let (drawn, other) = (map("-0.2"), map("-0.5"));
+    let sample = dir.path().join("sample.gpkg");
+    let o = terrawatt(&[
+        "raster",
+        "sample-design",
+        "--map",
+        s(&drawn),
+        "--n",
+        "100",
+        "--allocation",
+        "min:40",
+        "--out",
+        s(&sample),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // interpreted perfectly: each point's reference is the class it was drawn in
+    {
+        let ds = gdal::Dataset::open_ex(
+            &sample,
+            gdal::DatasetOptions {
+                open_flags: gdal::GdalOpenFlags::GDAL_OF_UPDATE
+                    | gdal::GdalOpenFlags::GDAL_OF_VECTOR,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        ds.execute_sql(
+            "UPDATE sample SET reference = map_class",
+            None,
+            gdal::vector::sql::Dialect::DEFAULT,
+        )
+        .unwrap();
+    }
+    let accuracy = |map: &Path| {
+        terrawatt(&[
+            "raster",
+            "accuracy",
+            "--map",
+            s(map),
+            "--reference",
+            s(&sample),
+        ])
+    };
+    let o = accuracy(&drawn);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = accuracy(&other);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("sample.gpkg")
+            && e.contains("points' map_class (the class sample-design drew them in) differ from")
+            && e.contains("Draw the sample on this map"),
+        "{e}"
+    );
+}
+
 /// A change map's classes 0/1 against a reference coded 0/2: refused with the recoding
 /// that agrees (map 1 is reference 2 for all its pixels; kappa 0.49 as coded, 1.00
 /// recoded; overall accuracy 0.95, as class 0 holds most pixels); `--as-coded` assesses the

@@ -1060,6 +1060,10 @@ fn points_run(
     let mds = map.open_dataset()?;
     let mut tally = Pairs::new(&s.classes);
     let mut v = vec![];
+    // sample-design's points carry the class they were drawn in: where the map says
+    // otherwise, the sample was drawn on another map and its strata weigh wrongly
+    let drawn_in = fields.iter().position(|f| f == "map_class");
+    let (mut compared, mut differ, mut first_differ) = (0usize, 0usize, None);
     for (n, f) in lyr.features().enumerate() {
         let fid = f.fid().unwrap_or(n as u64);
         let Some(geom) = f.geometry() else {
@@ -1117,7 +1121,26 @@ fn points_run(
             continue;
         };
         map.read_window(&mds, (col as usize, row as usize), (1, 1), &mut v)?;
+        if let Some(k) = drawn_in
+            && let Ok(Some(drawn)) = f.field_as_integer64(k)
+            && v[0].is_finite()
+        {
+            compared += 1;
+            if drawn != v[0] as i64 {
+                differ += 1;
+                first_differ.get_or_insert((fid, drawn, v[0] as i64));
+            }
+        }
         tally.add(v[0], reference, 0.0);
+    }
+    if let Some((fid, drawn, now)) = first_differ {
+        return Err(input(
+            path,
+            format!(
+                "{differ} of the {compared} points' map_class (the class sample-design drew them in) differ from {}'s at their place (first: feature {fid}, map_class {drawn}, the map {now}): the sample was drawn on another map, and the stratified estimates would weigh this map's strata by the other's draws (a user's accuracy of 0.96 for 0.70, and an area whose 95 % interval missed the truth). Draw the sample on this map (raster sample-design)",
+                s.map.display()
+            ),
+        ));
     }
     let Pairs {
         units: pairs,
