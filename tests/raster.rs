@@ -2188,3 +2188,41 @@ fn an_undeclared_fill_in_index_and_change_inputs_is_refused() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// Copernicus LC100 2015 against 2019 with 2019's codes each raised by one (the same map in
+/// another legend) read as 100 % change (68,560 ha for 8 ha) with nothing said; now a
+/// warning names the recoding and both kappas, as `raster accuracy` refuses such a pair.
+/// The maps as published say nothing of it.
+#[test]
+fn transitions_between_two_legends_are_warned() {
+    let Some((data, dir)) = common::data_and_dir("raster") else {
+        return;
+    };
+    let (a, b) = (
+        data.join("mapme/W080N20_LC100_v3.0.1_2015.tif"),
+        data.join("mapme/W080N20_LC100_v3.0.1_2019.tif"),
+    );
+    let recoded = dir.path().join("lc100_2019_recoded.tif");
+    support::copy_with(&b, &recoded, |v| v + 1.0);
+    let transitions = |after: &Path| {
+        let o = terrawatt(&[
+            "raster",
+            "transitions",
+            "--before",
+            s(&a),
+            "--after",
+            s(after),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stderr(&o)
+    };
+    let e = transitions(&recoded);
+    assert!(
+        e.contains("agree far better under a one-to-one recoding than as coded")
+            && e.contains("lc100_2019_recoded.tif")
+            && e.contains("recode one to the other's legend"),
+        "{e}"
+    );
+    let e = transitions(&b);
+    assert!(!e.contains("one-to-one recoding"), "{e}");
+}

@@ -290,6 +290,33 @@ impl TaskResults for TransitionsResults {
                 ));
             }
         }
+        out.extend(legend_warning(rep));
         out
     }
+}
+
+/// The warning of two maps whose classes agree far better under a one-to-one recoding
+/// than as coded ([`crate::accuracy::recoding`], as `raster accuracy` refuses them): the
+/// same map in another legend (LC100 2019 recoded 1…14) read as 100 % change, for 0.012 %.
+/// A warning, not a refusal: a class that mostly turned into another is real change.
+fn legend_warning(rep: &Report) -> Option<String> {
+    let pairs: std::collections::BTreeMap<(i64, i64), f64> = rep
+        .transitions
+        .iter()
+        .map(|t| ((t.from, t.to), t.cells as f64))
+        .collect();
+    let r = crate::accuracy::recoding(&crate::accuracy::Matrix::from_pairs(&pairs, &[]))?;
+    let moves: Vec<String> = r
+        .moves
+        .iter()
+        .map(|(a, b, share)| format!("{a} → {b} for {:.0} % of its cells", share * 100.0))
+        .collect();
+    Some(format!(
+        "{} and {} agree far better under a one-to-one recoding than as coded ({}; kappa {:.2} as coded, {:.2} so recoded): if both maps use one legend this is change; if not (another product's codes, or one map recoded), recode one to the other's legend, since every cell would be read as a transition",
+        rep.before.display(),
+        rep.after.display(),
+        moves.join(", "),
+        r.kappa,
+        r.recoded_kappa
+    ))
 }
