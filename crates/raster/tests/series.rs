@@ -526,6 +526,24 @@ fn the_modis_stack_equals_the_pixel_runs() {
 /// `raster trend` on the MODIS stack: every pixel's Theil–Sen slope per year, its bounds,
 /// the Mann–Kendall p-value and τ equal scipy's and pymannkendall's on that pixel's series
 /// (true-date time), in float32.
+/// Sen's bounds need their ranks inside the pairwise slopes: with 4 points (6 slopes) the
+/// 95 % ranks fall outside, and the bounds are not defined (scipy's theilslopes gives the
+/// extreme slopes, 0.010 … 0.050 here, beside a Mann–Kendall p of 0.09); with 10 they are.
+#[test]
+fn sen_bounds_of_too_few_points_are_not_defined() {
+    let x = [0.0, 1.0, 2.0, 3.0];
+    let y = [0.10, 0.15, 0.14, 0.20];
+    let few = theil_sen(&x, &y, 0.95).unwrap();
+    assert!(few.slope.is_finite() && few.low.is_nan() && few.high.is_nan());
+    let x: Vec<f64> = (0..10).map(f64::from).collect();
+    let y: Vec<f64> = x
+        .iter()
+        .map(|t| 0.1 + 0.01 * t + 0.003 * (t * 2.1).sin())
+        .collect();
+    let ten = theil_sen(&x, &y, 0.95).unwrap();
+    assert!(ten.low <= ten.slope && ten.slope <= ten.high, "{ten:?}");
+}
+
 #[test]
 fn the_modis_stack_trend_equals_scipy_and_pymannkendall() {
     use terrawatt_raster::task::{RasterTask, Silent, StackInput, TrendStackTask};

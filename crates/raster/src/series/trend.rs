@@ -12,7 +12,8 @@ pub struct TheilSen {
     pub slope: f64,
     /// median(y) − slope · median(x).
     pub intercept: f64,
-    /// The slope's bounds at `confidence` (Sen 1968; ties in x corrected).
+    /// The slope's bounds at `confidence` (Sen 1968; ties in x corrected); NaN where the
+    /// points are too few for them (their ranks fall outside the pairwise slopes).
     pub low: f64,
     pub high: f64,
 }
@@ -46,14 +47,26 @@ pub fn theil_sen(x: &[f64], y: &[f64], confidence: f64) -> Option<TheilSen> {
     let z = inverse_normal(0.5 + confidence / 2.0);
     let var = (n * (n - 1) * (2 * n + 5)) as f64 - tie_term(&xs);
     let sigma = (var / 18.0).sqrt();
+    // where the ranks fall outside the slopes (too few points for the confidence), the
+    // bounds are not defined: the extreme slopes (scipy's theilslopes clamps to them) are
+    // no interval at that confidence, and 4 points' excluded 0 beside a test at p 0.09
     let count = slopes.len() as f64;
-    let lower = (((count - z * sigma) / 2.0).round_ties_even() as i64 - 1).max(0) as usize;
-    let upper = (((count + z * sigma) / 2.0).round_ties_even() as usize).min(slopes.len() - 1);
+    let lower = ((count - z * sigma) / 2.0).round_ties_even() as i64 - 1;
+    let upper = ((count + z * sigma) / 2.0).round_ties_even() as i64;
+    let defined = lower >= 0 && upper < slopes.len() as i64;
     Some(TheilSen {
         slope,
         intercept,
-        low: slopes[lower.min(slopes.len() - 1)],
-        high: slopes[upper],
+        low: if defined {
+            slopes[lower as usize]
+        } else {
+            f64::NAN
+        },
+        high: if defined {
+            slopes[upper as usize]
+        } else {
+            f64::NAN
+        },
     })
 }
 

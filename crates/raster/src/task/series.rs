@@ -641,6 +641,16 @@ impl TaskResults for TrendResults {
             self.series, self.observations, self.missing
         );
         match &self.theil_sen {
+            Some(t) if t.low.is_nan() => {
+                let _ = writeln!(
+                    s,
+                    "Theil–Sen slope {:.6} per year ({:.0} % bounds not defined: {} observations are too few), intercept {:.6}",
+                    t.slope_per_year,
+                    t.confidence * 100.0,
+                    self.observations,
+                    t.intercept
+                );
+            }
             Some(t) => {
                 let _ = writeln!(
                     s,

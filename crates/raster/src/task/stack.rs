@@ -1582,6 +1582,9 @@ pub struct TrendStackResults {
     pub no_trend: u64,
     /// Pixels with fewer observations than needed, left missing.
     pub too_few: u64,
+    /// Pixels with a slope whose bounds are not defined (too few observations for the
+    /// confidence): `slope_low` and `slope_high` missing.
+    pub bounds_undefined: u64,
     pub masked_observations: u64,
     pub test: String,
 }
@@ -1604,6 +1607,7 @@ impl RasterTask for TrendStackTask {
         let t = &stack.t;
         let need = self.min_observations.max(3);
         let (mut up, mut down, mut flat, mut few) = (0u64, 0u64, 0u64, 0u64);
+        let mut unbounded = 0u64;
         let masked = span.phase("trend", |_| {
             sweep(
                 &self.input,
@@ -1631,6 +1635,7 @@ impl RasterTask for TrendStackTask {
                         px[0] = ts.slope as f32;
                         px[1] = ts.low as f32;
                         px[2] = ts.high as f32;
+                        unbounded += u64::from(ts.low.is_nan());
                         px[3] = mk.p as f32;
                         px[4] = mk.tau as f32;
                         px[5] = n as f32;
@@ -1655,6 +1660,7 @@ impl RasterTask for TrendStackTask {
             decreasing: down,
             no_trend: flat,
             too_few: few,
+            bounds_undefined: unbounded,
             masked_observations: masked,
             test: match self.seasonal {
                 Some(p) => format!("seasonal Kendall ({p} seasons)"),
@@ -1677,6 +1683,13 @@ impl TaskResults for TrendStackResults {
             "{} increasing, {} decreasing at 5 %, {} without a trend; {} with too few observations (missing)",
             self.increasing, self.decreasing, self.no_trend, self.too_few
         );
+        if self.bounds_undefined > 0 {
+            let _ = writeln!(
+                s,
+                "{} pixels' slope bounds not defined (too few observations for the confidence): slope_low and slope_high missing there",
+                self.bounds_undefined
+            );
+        }
         if self.masked_observations > 0 {
             let _ = writeln!(
                 s,
