@@ -346,7 +346,28 @@ fn bad_inputs_are_refused() {
             ],
         ),
         &out,
-        &["no valid change values"],
+        &["no pixel to compare: of the 40000 pixels", "are masked"],
+    );
+    // and with a threshold given, which had written a map of 0 ha of every class
+    fails(
+        &with(
+            &cbase,
+            &[
+                "--index",
+                "ndvi",
+                "--threshold",
+                "-0.2",
+                "--scl-before",
+                s(&scl),
+                "--scl-classes",
+                "0,1,2,3,4,5,6,7,8,9,10,11",
+            ],
+        ),
+        &out,
+        &[
+            "no pixel to compare",
+            "the change would read 0 ha of every class",
+        ],
     );
     // the whole class map does not fit a tiny budget with --mmu
     fails(

@@ -1075,6 +1075,13 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     }
     let computed_nan = pixels - valid - nodata - masked;
     nodata += computed_nan;
+    // a whole run with nothing to compare would report 0 ha of every class as a result (a
+    // tile of a planned run may be all cloud; its merge says so)
+    if valid == 0 && !s.defer_classes {
+        return Err(RasterError::Invalid(format!(
+            "no pixel to compare: of the {pixels} pixels, {masked} are masked (clouds, shadows, the mask rasters) and {nodata} have no value on one date or both; the change would read 0 ha of every class. Check the masks and the dates' nodata"
+        )));
+    }
 
     let (threshold, mmu_report, fit) = if early {
         (fixed, None, None)
