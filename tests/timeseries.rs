@@ -1605,3 +1605,34 @@ fn a_stack_with_an_undeclared_fill_is_refused() {
         ],
     );
 }
+
+/// The sample stack's dates file reversed (newest first, as a STAC search lists items) is
+/// paired with the bands in row order, so the bands (oldest first) were dated backwards
+/// with nothing said: 27 % of the true breaks found within a quarter year for 87 %. It
+/// runs (bands stacked from a newest-first list are right) with a warning naming the file.
+#[test]
+fn a_dates_file_newest_first_is_warned_of() {
+    let nb = support::samples().join("ndvi-stack");
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(nb.join("dates.csv")).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[1..].reverse();
+    let reversed = tmp.path().join("dates-newest-first.csv");
+    std::fs::write(&reversed, lines.join("\n") + "\n").unwrap();
+    let out = tmp.path().join("b.tif");
+    let run = |dates: &Path| {
+        let a = ["--scale", "0.0001", "--out", s(&out)];
+        dated_breaks(&nb.join("stack.tif"), dates, "2021-01-01", &a)
+    };
+    let o = run(&reversed);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("dates-newest-first.csv lists its dates newest first")
+            && e.contains("if the bands run oldest first, reverse the dates file"),
+        "{e}"
+    );
+    let o = run(&nb.join("dates.csv"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("newest first"), "{}", stderr(&o));
+}

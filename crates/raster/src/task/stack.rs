@@ -840,6 +840,9 @@ pub struct BreaksStackResults {
     pub critical_value: f64,
     #[serde(skip)]
     per_year: Option<usize>,
+    /// What the user should know of the stack (a dates file newest first).
+    #[serde(skip)]
+    notes: Vec<String>,
 }
 
 impl BreaksStackTask {
@@ -1038,6 +1041,7 @@ impl RasterTask for BreaksStackTask {
             monitor_start: settings.start,
             critical_value: critical,
             per_year: self.input.per_year,
+            notes: self.input.order_note()?.into_iter().collect(),
         })
     }
 }
@@ -1201,6 +1205,31 @@ impl StackInput {
     /// The stack's whole grid and every file it reads (a planned run's tiles).
     pub fn tiling(&self) -> Result<(Grid, Vec<PathBuf>)> {
         Ok((self.prepare()?.grid, self.inputs()?))
+    }
+
+    /// The note of a multi-band stack whose dates file runs newest first: its rows are
+    /// paired with the bands in order (band 1 the first row), so bands stacked oldest first
+    /// would be dated backwards (the sample stack with its dates reversed: 27 % of the true
+    /// breaks found within a quarter year, for 87 %). A note, not a refusal: bands stacked
+    /// from the same newest-first list are right.
+    fn order_note(&self) -> Result<Option<String>> {
+        let StackSource::Bands { raster, dates } = &self.source else {
+            return Ok(None);
+        };
+        let (_, rows) = read_csv(dates)?;
+        let parsed = rows
+            .iter()
+            .map(|(line, r)| parse_date(dates, *line, &r[0]))
+            .collect::<Result<Vec<_>>>()?;
+        let newest_first = parsed.len() >= 2 && parsed.windows(2).all(|w| w[0] > w[1]);
+        Ok(newest_first.then(|| {
+            format!(
+                "{} lists its dates newest first, and its rows are paired with the bands of {} in order (band 1 is {}): if the bands run oldest first, reverse the dates file",
+                dates.display(),
+                raster.display(),
+                parsed[0]
+            )
+        }))
     }
 
     fn prepare(&self) -> Result<Prepared> {
@@ -1541,14 +1570,14 @@ impl TaskResults for BreaksStackResults {
 
     fn warnings(&self) -> Vec<String> {
         let missing: u64 = self.skipped.values().sum();
+        let mut out = self.notes.clone();
         if missing > 0 {
-            vec![format!(
+            out.push(format!(
                 "{missing} of {} pixels have no result (counted above)",
                 self.pixels
-            )]
-        } else {
-            vec![]
+            ));
         }
+        out
     }
 }
 
@@ -1587,6 +1616,9 @@ pub struct TrendStackResults {
     pub bounds_undefined: u64,
     pub masked_observations: u64,
     pub test: String,
+    /// What the user should know of the stack (a dates file newest first).
+    #[serde(skip)]
+    notes: Vec<String>,
 }
 
 impl RasterTask for TrendStackTask {
@@ -1666,11 +1698,16 @@ impl RasterTask for TrendStackTask {
                 Some(p) => format!("seasonal Kendall ({p} seasons)"),
                 None => "Mann–Kendall".into(),
             },
+            notes: self.input.order_note()?.into_iter().collect(),
         })
     }
 }
 
 impl TaskResults for TrendStackResults {
+    fn warnings(&self) -> Vec<String> {
+        self.notes.clone()
+    }
+
     fn text(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(
