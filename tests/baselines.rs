@@ -88,8 +88,23 @@ fn savings_report(
     dir: &Path,
     name: &str,
 ) -> serde_json::Value {
+    savings_report_over(
+        model,
+        (meter, temp),
+        (dir, name),
+        &["--start", "2025-01-01"],
+    )
+}
+
+/// [`savings_report`] over the reporting window `window` (`--start …`, `--end …`).
+fn savings_report_over(
+    model: &Path,
+    (meter, temp): (&Path, &Path),
+    (dir, name): (&Path, &str),
+    window: &[&str],
+) -> serde_json::Value {
     let rep = dir.join(name);
-    let o = terrawatt(&[
+    let a = [
         "--report",
         s(&rep),
         "building",
@@ -100,9 +115,8 @@ fn savings_report(
         s(meter),
         "--temperature",
         s(temp),
-        "--start",
-        "2025-01-01",
-    ]);
+    ];
+    let o = terrawatt(&with(&a, window));
     assert!(o.status.success(), "{}", stderr(&o));
     report(&rep)["results"].clone()
 }
@@ -1076,25 +1090,8 @@ fn rows_missing_from_a_meter_are_masked() {
     let lost_bill = dir.path().join("lost-bill.csv");
     std::fs::write(&lost_bill, lost).unwrap();
     let fractional = |m: &Path, name: &str| {
-        let rep = dir.path().join(name);
-        let o = terrawatt(&[
-            "--report",
-            s(&rep),
-            "building",
-            "savings",
-            "--model",
-            s(&model),
-            "--meter",
-            s(m),
-            "--temperature",
-            s(&temp),
-            "--start",
-            "2017-01-21",
-            "--end",
-            "2018-01-20",
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        report(&rep)["results"].clone()
+        let window = ["--start", "2017-01-21", "--end", "2018-01-20"];
+        savings_report_over(&model, (m, &temp), (dir.path(), name), &window)
     };
     let intact = fractional(&bills, "intact.json");
     assert_eq!(intact["masked_count"], 0);

@@ -1240,33 +1240,11 @@ fn one_date_twice_swapped_forest_layers_or_reflectance_as_classes_are_refused() 
     // loss coded by calendar year (2020–2024 as 2020…, the rest none): too few cells for
     // the tree cover's screen, and read as no loss at all before
     let calendar = dir.path().join("lossyear-calendar.tif");
-    {
-        let src = gdal::Dataset::open(&ly).unwrap();
-        let (w, h) = src.raster_size();
-        let v = src
-            .rasterband(1)
-            .unwrap()
-            .read_as::<u16>((0, 0), (w, h), (w, h), None)
-            .unwrap();
-        let gtiff = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
-        let mut out = gtiff
-            .create_with_band_type::<u16, _>(&calendar, w, h, 1)
-            .unwrap();
-        out.set_geo_transform(&src.geo_transform().unwrap())
-            .unwrap();
-        out.set_projection(&src.projection()).unwrap();
-        let years: Vec<u16> = v
-            .data()
-            .iter()
-            .map(|&y| if y >= 20 { 2000 + y } else { 0 })
-            .collect();
-        assert!(years.iter().any(|y| *y > 0));
-        let mut buf = gdal::raster::Buffer::new((w, h), years);
-        out.rasterband(1)
-            .unwrap()
-            .write((0, 0), (w, h), &mut buf)
-            .unwrap();
-    }
+    support::write_like(
+        &ly,
+        &calendar,
+        |_, y: u16| if y >= 20 { 2000 + y } else { 0 },
+    );
     let a = forest_loss(&tc, &calendar);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
     fails(
@@ -2093,31 +2071,14 @@ fn an_undeclared_fill_in_zonal_statistics_is_refused() {
     assert!(o.status.success(), "{}", stderr(&o));
     // the same values with NaN and the first 100 rows as −9999, no nodata declared
     let filled = dir.path().join("filled.tif");
-    {
-        let src = gdal::Dataset::open(&ndvi).unwrap();
-        let (w, h) = src.raster_size();
-        let mut v = src
-            .rasterband(1)
-            .unwrap()
-            .read_as::<f32>((0, 0), (w, h), (w, h), None)
-            .unwrap();
-        for (i, x) in v.data_mut().iter_mut().enumerate() {
-            if x.is_nan() || i < 100 * w {
-                *x = -9999.0;
-            }
+    let width = gdal::Dataset::open(&ndvi).unwrap().raster_size().0;
+    support::write_like(&ndvi, &filled, |i, x: f32| {
+        if x.is_nan() || i < 100 * width {
+            -9999.0
+        } else {
+            x
         }
-        let gtiff = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
-        let mut out = gtiff
-            .create_with_band_type::<f32, _>(&filled, w, h, 1)
-            .unwrap();
-        out.set_geo_transform(&src.geo_transform().unwrap())
-            .unwrap();
-        out.set_projection(&src.projection()).unwrap();
-        out.rasterband(1)
-            .unwrap()
-            .write((0, 0), (w, h), &mut v)
-            .unwrap();
-    }
+    });
     let table = dir.path().join("z.csv");
     let zones = support::samples().join("zones.gpkg");
     let zonal = |input: &Path, extra: &[&str]| {

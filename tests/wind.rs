@@ -36,6 +36,20 @@ fn simulate(report: Option<&Path>, weather: &Path, extra: &[&str]) -> Output {
     terrawatt(&a)
 }
 
+/// The E-126/4200 of the turbine library `dir` at a 135 m hub, its series written to `out`.
+fn e126_at_135_m<'a>(dir: &'a Path, out: &'a Path) -> [&'a str; 8] {
+    [
+        "--turbine",
+        "E-126/4200",
+        "--turbine-library",
+        s(dir),
+        "--hub-height",
+        "135",
+        "--out",
+        s(out),
+    ]
+}
+
 #[test]
 fn e126_at_135_m_and_bad_inputs() {
     let Some(dir) = common::reference_data("wind") else {
@@ -45,20 +59,7 @@ fn e126_at_135_m_and_bad_inputs() {
     let rep = tmp.path().join("r.json");
     let series = tmp.path().join("s.csv");
     let weather = dir.join("example_weather.csv");
-    let o = simulate(
-        Some(&rep),
-        &weather,
-        &[
-            "--turbine",
-            "E-126/4200",
-            "--turbine-library",
-            s(&dir),
-            "--hub-height",
-            "135",
-            "--out",
-            s(&series),
-        ],
-    );
+    let o = simulate(Some(&rep), &weather, &e126_at_135_m(&dir, &series));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
@@ -737,16 +738,7 @@ fn exchanged_heights_a_small_curve_in_kw_and_a_holed_curve_are_refused() {
     let w = tmp.path().join("swapped.csv");
     std::fs::write(&w, swapped).unwrap();
     let out = tmp.path().join("series.csv");
-    let e126 = [
-        "--turbine",
-        "E-126/4200",
-        "--turbine-library",
-        s(&dir),
-        "--hub-height",
-        "135",
-        "--out",
-        s(&out),
-    ];
+    let e126 = e126_at_135_m(&dir, &out);
     support::refused(
         &simulate(None, &w, &e126),
         &out,

@@ -207,6 +207,34 @@ pub fn copy_with(src: &Path, out: &Path, f: impl Fn(f64) -> f64) {
     b.write((0, 0), (w, h), &mut v).unwrap();
 }
 
+/// A one-band GeoTIFF at `out` on `src`'s grid (its size, transform and CRS, no nodata
+/// declared) whose values are `f` of each of `src`'s first band's, read as `T`, row by row
+/// with their index.
+pub fn write_like<T: gdal::raster::GdalType + Copy>(
+    src: &Path,
+    out: &Path,
+    f: impl Fn(usize, T) -> T,
+) {
+    let src = gdal::Dataset::open(src).unwrap();
+    let (w, h) = src.raster_size();
+    let mut v = src
+        .rasterband(1)
+        .unwrap()
+        .read_as::<T>((0, 0), (w, h), (w, h), None)
+        .unwrap();
+    for (i, x) in v.data_mut().iter_mut().enumerate() {
+        *x = f(i, *x);
+    }
+    let gtiff = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+    let mut ds = gtiff.create_with_band_type::<T, _>(out, w, h, 1).unwrap();
+    ds.set_geo_transform(&src.geo_transform().unwrap()).unwrap();
+    ds.set_projection(&src.projection()).unwrap();
+    ds.rasterband(1)
+        .unwrap()
+        .write((0, 0), (w, h), &mut v)
+        .unwrap();
+}
+
 /// A copy of the GeoTIFF `src` at `out` whose bands declare no nodata value (their fill
 /// left as it is).
 pub fn without_nodata(src: &Path, out: &Path) {
