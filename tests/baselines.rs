@@ -56,6 +56,29 @@ fn edited_meter(dir: &Path, name: &str, edit: impl Fn(usize, &str) -> Option<Str
     p
 }
 
+/// `building portfolio` of the meters in `folder` with the sample's temperatures, the
+/// baseline to 2025 and the reporting period from it, with `extra`.
+fn sample_portfolio(folder: &Path, extra: &[&str]) -> Output {
+    let temp = temperature();
+    let a = [
+        "building",
+        "portfolio",
+        "--meters",
+        s(folder),
+        "--temperature",
+        s(&temp),
+        "--temperature-unit",
+        "F",
+        "--freq",
+        "daily",
+        "--baseline-end",
+        "2025-01-01",
+        "--start",
+        "2025-01-01",
+    ];
+    terrawatt(&with(&a, extra))
+}
+
 fn report(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -742,28 +765,7 @@ fn a_portfolio_never_adds_kwh_and_therms() {
         .map(|(i, l)| format!("{l},{}\n", if i == 0 { "unit" } else { "therms" }))
         .collect();
     std::fs::write(folder.join("gas.csv"), gas).unwrap();
-    let temp = temperature();
-    let run = |extra: &[&str]| {
-        let mut a = vec![
-            "building",
-            "portfolio",
-            "--meters",
-            s(&folder),
-            "--temperature",
-            s(&temp),
-            "--temperature-unit",
-            "F",
-            "--freq",
-            "daily",
-            "--baseline-end",
-            "2025-01-01",
-            "--start",
-            "2025-01-01",
-            "--json",
-        ];
-        a.extend_from_slice(extra);
-        terrawatt(&a)
-    };
+    let run = |extra: &[&str]| sample_portfolio(&folder, &with(&["--json"], extra));
     let o = run(&[]);
     assert!(!o.status.success());
     let e = stderr(&o);
@@ -1246,26 +1248,7 @@ fn a_portfolio_refuses_one_meter_given_twice() {
     std::fs::create_dir(&folder).unwrap();
     let m1 = folder.join("m1.csv");
     std::fs::copy(meter(), &m1).unwrap();
-    let portfolio = || {
-        terrawatt(&[
-            "building",
-            "portfolio",
-            "--meters",
-            s(&folder),
-            "--temperature",
-            s(&temperature()),
-            "--temperature-unit",
-            "F",
-            "--freq",
-            "daily",
-            "--baseline-end",
-            "2025-01-01",
-            "--start",
-            "2025-01-01",
-            "--unit",
-            "kWh",
-        ])
-    };
+    let portfolio = || sample_portfolio(&folder, &["--unit", "kWh"]);
     let o = portfolio();
     assert!(o.status.success(), "{}", stderr(&o));
     std::os::unix::fs::symlink(&m1, folder.join("link.csv")).unwrap();
