@@ -87,3 +87,25 @@ def test_bad_inputs_raise_the_command_lines_messages(sample, cli, tmp_path):
     with pytest.raises(terrawatt.TaskError) as e:
         terrawatt.building.fit(bad, target="heating_kwh_m2", exclude="cooling_kwh_m2")
     assert e.value.message == message
+
+
+def test_a_shuffled_or_filtered_frame_keeps_its_features(sample, cli, tmp_path):
+    """The row labels left by ``df.sample`` or ``df[mask]`` had become a feature named
+    ``time`` (13 features for 12, no warning, and a model ``predict`` refused for lacking
+    it): an unnamed index that is not of times is dropped."""
+    data = pd.read_csv(sample / "buildings.csv")
+    args = dict(target="heating_kwh_m2", exclude="cooling_kwh_m2", model="ols")
+    plain = terrawatt.building.fit(data, **args)
+    for frame in (data.sample(frac=1, random_state=0), data[data.index % 3 != 0]):
+        r = terrawatt.building.fit(frame, **args)
+        assert r.model["features"] == plain.model["features"]
+        assert "time" not in r.model["features"]
+        p = terrawatt.building.predict(r.model, data)
+        assert len(p.table) == len(data)
+
+
+def test_numpy_scalars_are_their_values(sample):
+    np = pytest.importorskip("numpy")
+    assert terrawatt.flags({"grid_intensity": np.float64(300), "strict": np.False_, "n": np.int64(5)}) == [
+        "--grid-intensity", "300.0", "--n", "5"]
+    assert terrawatt.flags({"plot": np.True_}) == ["--plot"]

@@ -111,3 +111,36 @@ def test_a_warning_of_the_command_line_is_a_python_warning(sample, tmp_path):
         r = terrawatt.run("raster", "sample-design", map=sample / "landcover-2023.tif", n=10,
                           out=tmp_path / "points.gpkg")
     assert any("sample point" in w for w in r.results["warnings"])
+
+
+def test_wind_weather_as_a_windpowerlib_frame(sample, tmp_path):
+    """A frame read as windpowerlib reads its files (two column levels) gives the file's
+    results; a flat frame is refused with what it needs (it had failed on its bytes)."""
+    weather = sample / "wind-weather-sample.csv"
+    args = dict(hub_height=100, rated_kw=3600, rotor_diameter=120, cut_in=3, rated_speed=12, cut_out=25)
+    from_file = terrawatt.wind.simulate(weather, **args)
+    frame = pd.read_csv(weather, header=[0, 1], index_col=0)
+    frame.index = pd.to_datetime(frame.index, utc=True)
+    r = terrawatt.wind.simulate(frame, **args)
+    same_numbers(from_file.results, r.results, skip={"weather"})
+    with pytest.raises(terrawatt.UsageError, match="two column levels"):
+        terrawatt.wind.simulate(frame.droplevel(1, axis=1), **args)
+
+
+def test_calls_at_once_say_their_energy_overlaps(sample):
+    """Calls in threads each report the process's energy over their span: a warning says
+    so (their sum had exceeded a meter around them by 2.4 times); a call alone says nothing."""
+    import concurrent.futures
+    import warnings
+
+    data = sample / "buildings.csv"
+    args = dict(target="heating_kwh_m2", exclude="cooling_kwh_m2", model="ols")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        terrawatt.building.fit(data, **args)
+    assert not [w for w in caught if "at the same time" in str(w.message)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: terrawatt.building.fit(data, **args), range(4)))
+    assert [w for w in caught if "at the same time" in str(w.message)]

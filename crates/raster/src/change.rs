@@ -434,6 +434,9 @@ pub struct Settings {
     /// Change values only: band 2 left empty, no threshold, no classes (a tile of a planned
     /// run whose merge classifies the whole image: [`classify_mosaic`]).
     pub defer_classes: bool,
+    /// A window of a larger grid (a tile of a planned run): a tile with no pixel to compare
+    /// (all cloud) is no error, the merge says what the whole lacks.
+    pub tile: bool,
 }
 
 impl Settings {
@@ -472,6 +475,7 @@ impl Settings {
             classes_out: None,
             tmp,
             defer_classes: false,
+            tile: false,
         }
     }
 }
@@ -1077,7 +1081,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     nodata += computed_nan;
     // a whole run with nothing to compare would report 0 ha of every class as a result (a
     // tile of a planned run may be all cloud; its merge says so)
-    if valid == 0 && !s.defer_classes {
+    if valid == 0 && !s.defer_classes && !s.tile {
         return Err(RasterError::Invalid(format!(
             "no pixel to compare: of the {pixels} pixels, {masked} are masked (clouds, shadows, the mask rasters) and {nodata} have no value on one date or both; the change would read 0 ha of every class. Check the masks and the dates' nodata"
         )));

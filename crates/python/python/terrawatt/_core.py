@@ -8,6 +8,7 @@ import os
 import warnings
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -214,11 +215,20 @@ def _is_table(value: Any) -> bool:
 
 def _prepared(value: Any) -> Any:
     """A pandas frame indexed by time (pvlib's habit) gets its index as a column (named
-    ``time`` where it has no name)."""
+    ``time`` where it has no name); a named index, as a column of its name. An unnamed
+    index that is not of times (the row labels left by ``df.sample``, ``df[mask]`` or
+    ``df.dropna()``) is dropped, not made a column: it had become a feature named ``time``.
+    An index whose name is already a column is dropped too."""
     mod = type(value).__module__
     if mod.startswith("pandas") and type(value).__name__ == "DataFrame":
-        if type(value.index).__name__ != "RangeIndex":
-            name = value.index.name or "time"
+        kind = type(value.index).__name__
+        if kind == "RangeIndex":
+            return value
+        timed = kind in ("DatetimeIndex", "PeriodIndex")
+        name = value.index.name or ("time" if timed else None)
+        if name is None or name in value.columns:
+            value = value.reset_index(drop=True)
+        else:
             value = value.rename_axis(name).reset_index()
     return value
 
@@ -297,6 +307,7 @@ def flags(options: Mapping[str, Any]) -> List[str]:
     repeats the flag, a dict gives ``NAME=VALUE`` pairs (``column={"ghi": "GHI"}``)."""
     out: List[str] = []
     for key, value in options.items():
+        value = _scalar(value)
         if value is None or value is False:
             continue
         flag = "--" + key.replace("_", "-")
@@ -313,7 +324,16 @@ def flags(options: Mapping[str, Any]) -> List[str]:
     return out
 
 
+def _scalar(value: Any) -> Any:
+    """A numpy scalar (``np.float64(300)``, ``np.False_``) as the Python value it holds:
+    numpy 2 writes ``np.float64(300.0)`` as its text, and ``np.False_`` is not ``False``."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    return value
+
+
 def _text(value: Any) -> str:
+    value = _scalar(value)
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if isinstance(value, float):
@@ -341,6 +361,31 @@ def run(*command: str, **options: Any) -> Result:
     Options are keywords (see :func:`flags`); nothing is printed. Tables are files here:
     the modules' functions take and give frames."""
     return _call(list(command), options)
+
+
+class _Calls:
+    """The calls running in this process: whether another one ran during a call's span."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._started = 0
+
+    def enter(self) -> Tuple[bool, int]:
+        with self._lock:
+            alone = self._running == 0
+            self._running += 1
+            self._started += 1
+            return (not alone, self._started)
+
+    def leave(self, entered: Tuple[bool, int]) -> bool:
+        with self._lock:
+            self._running -= 1
+            # others running at entry, or started since (they overlapped this call)
+            return entered[0] or self._started != entered[1] or self._running > 0
+
+
+_calls = _Calls()
 
 
 def _call(
@@ -384,10 +429,13 @@ def _call(
             elif given is not False:
                 outputs[name] = (os.fspath(given), True)
         args = list(command) + flags(options) + list(extra)
+        overlapped = _calls.enter()
         try:
             cmd, results, text, energy, report = _terrawatt.call(args)
         except _terrawatt.CallFailed as e:
             _raise(e, rename)
+        finally:
+            overlapped = _calls.leave(overlapped)
         tables = {
             name: Table(_terrawatt.read_table(path), tz=tz, path=Path(path) if kept else None)
             for name, (path, kept) in outputs.items()
@@ -400,6 +448,13 @@ def _call(
         said = [line[len("warning: "):] for line in text.splitlines() if line.startswith("warning: ")]
         if isinstance(results, dict):
             said += [w for w in results.get("warnings") or [] if w not in said]
+        if overlapped:
+            said.append(
+                "another terrawatt call ran in this process at the same time: a call's energy is "
+                "the process's over its span (its counters are process-wide), so calls run at "
+                "once each count the others' work too, and their sum is too large; measure "
+                "the whole block with terrawatt.meter"
+            )
         for message in said:
             warnings.warn(message, TerrawattWarning, stacklevel=3)
         return Result(cmd, results, text, Energy(json.loads(energy)), report, tables)

@@ -639,6 +639,7 @@ impl ChangeTask {
             out,
             tmp,
             defer_classes: self.defer_classes,
+            tile: self.raster.window.is_some(),
         })
     }
 }
