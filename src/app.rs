@@ -98,6 +98,8 @@ fn run(cli: Cli, name: &str) -> Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     let mut span = meter.span(name);
+    // the whole process's work: its start-up too (a short command's most)
+    span.count_start_up();
     let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let carbon = task::carbon_settings(&g);
     let line_carbon = carbon.as_ref().cloned().unwrap_or_default();

@@ -411,3 +411,47 @@ fn energy_when_schedules_a_planned_runs_unfinished_tasks() {
     assert!(!o.status.success());
     assert!(err(&o).contains("room for 1"), "{}", err(&o));
 }
+
+/// A short command's energy counts the process's start-up (loading its libraries, reading
+/// the machine): `energy regions` spent 0.11 CPU-s in all and 2 ms in its span, and its own
+/// line said 2.4 mJ where `energy sweep`, which measures the child process from outside
+/// (its rusage), said 282 mJ. Now the two agree (within a factor of 2).
+#[test]
+fn a_short_commands_energy_counts_the_process_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let rep = dir.path().join("sweep.json");
+    let bin = env!("CARGO_BIN_EXE_terrawatt");
+    let o = terrawatt(&[
+        "--report",
+        support::s(&rep),
+        "energy",
+        "sweep",
+        "--max-threads",
+        "1",
+        "--",
+        bin,
+        "--grid-intensity",
+        "500",
+        "energy",
+        "regions",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&rep).unwrap()).unwrap();
+    let outside = r["results"]["runs"][0]["joules"].as_f64().unwrap();
+    // the child's own line, the first energy line (the sweep's own is the last)
+    let e = err(&o);
+    let line = e.lines().find(|l| l.starts_with("energy ")).unwrap();
+    let mut words = line.split_whitespace().skip(1);
+    let (v, unit) = (words.next().unwrap(), words.next().unwrap());
+    let scale = match unit {
+        "J" => 1.0,
+        "mJ" => 1e-3,
+        "µJ" => 1e-6,
+        other => panic!("{other}"),
+    };
+    let own = v.parse::<f64>().unwrap() * scale;
+    assert!(
+        own > 0.5 * outside && own < 2.0 * outside,
+        "{own} J against {outside} J: {e}"
+    );
+}

@@ -692,6 +692,15 @@ impl Span {
         self.external.2 = self.external.2.max(peak_rss_bytes);
     }
 
+    /// Counts the CPU time the process spent before this span opened (loading its
+    /// libraries, reading its arguments and the machine): for the root span of a program,
+    /// whose energy line is the whole run's. A short command spends most of its CPU there
+    /// (0.11 s against 2 ms in its span on a 2-vCPU VM: a figure 100 times too small).
+    pub fn count_start_up(&mut self) {
+        self.external.0 += self.start.cpu.user_s.max(0.0);
+        self.external.1 += self.start.cpu.system_s.max(0.0);
+    }
+
     /// Adds a span closed elsewhere (e.g. one a library call returned) as a child.
     pub fn adopt(&mut self, record: SpanRecord) {
         self.children.push(record);
