@@ -321,8 +321,8 @@ pub struct WhenArgs {
         help_heading = "The run"
     )]
     pub energy_from: Option<PathBuf>,
-    /// The run's energy, J (with --plan: one task's; default there: the finished tasks'
-    /// mean).
+    /// The run's energy, J, before --pue (with --plan: one task's; default there: the
+    /// finished tasks' mean).
     #[arg(
         long,
         value_name = "J",

@@ -455,3 +455,107 @@ fn a_short_commands_energy_counts_the_process_start_up() {
         "{own} J against {outside} J: {e}"
     );
 }
+
+/// A laptop's (i7-1165G7, 8 threads, TDP 28 W) package TDP given as the per-CPU power had
+/// been taken as "a user setting ±25 %": energy 8 times too high. Refused with the figure
+/// to give (3.50 W); that figure runs.
+#[test]
+fn a_packages_tdp_given_per_logical_cpu_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let proc_root = dir.path().join("proc");
+    std::fs::create_dir_all(&proc_root).unwrap();
+    let mut cpuinfo = String::new();
+    for p in 0..8 {
+        cpuinfo.push_str(&format!(
+            "processor\t: {p}\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 140\nmodel name\t: 11th Gen Intel(R) Core(TM) i7-1165G7 @ 2.80GHz\nphysical id\t: 0\nsiblings\t: 8\ncore id\t\t: {}\ncpu cores\t: 4\nflags\t\t: fpu vme lahf_lm\n\n",
+            p / 2
+        ));
+    }
+    std::fs::write(proc_root.join("cpuinfo"), cpuinfo).unwrap();
+    for f in ["stat", "meminfo"] {
+        std::fs::copy(Path::new("/proc").join(f), proc_root.join(f)).unwrap();
+    }
+    let powercap = dir.path().join("powercap");
+    std::fs::create_dir_all(&powercap).unwrap();
+    let run = |w: &str| {
+        terrawatt_env(
+            &["--cpu-watts-per-core", w, "energy", "info"],
+            &[
+                ("TERRAWATT_PROC_ROOT", proc_root.as_path()),
+                ("TERRAWATT_POWERCAP_ROOT", powercap.as_path()),
+                ("TERRAWATT_SYSFS_ROOT", dir.path()),
+            ],
+        )
+    };
+    let o = run("28");
+    assert_eq!(o.status.code(), Some(1));
+    let e = err(&o);
+    assert!(
+        e.contains("is about the whole Intel Core i7-1165G7's TDP (28 W for 8 threads)")
+            && e.contains("3.50 W"),
+        "{e}"
+    );
+    let o = run("3.5");
+    assert!(o.status.success(), "{}", err(&o));
+}
+
+/// Carbon settings in another unit: 2,500 g/kWh (lb/MWh of a coal-heavy grid) was taken as
+/// a user value though a file's values are held to 2,000; a machine's lifetime of 48
+/// (months) and 1,000,000 kg (grams) of embodied emissions made embodied carbon 12 times too
+/// small and 1,000 times too large. Each is refused with the unit to check.
+#[test]
+fn carbon_settings_in_another_unit_are_refused() {
+    for (args, said) in [
+        (vec!["--grid-intensity", "2500"], "lb/MWh"),
+        (
+            vec!["--embodied-kgco2e", "1000", "--lifetime-years", "48"],
+            "months given as years",
+        ),
+        (vec!["--embodied-kgco2e", "1000000"], "grams given as kg"),
+    ] {
+        let o = terrawatt(&support::with(&args, &["energy", "regions"]));
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(err(&o).contains(said), "{}", err(&o));
+    }
+    let ok = ["--embodied-kgco2e", "1000", "--lifetime-years", "4"];
+    let o = terrawatt(&support::with(
+        &ok,
+        &["--grid-intensity", "900", "energy", "regions"],
+    ));
+    assert!(o.status.success(), "{}", err(&o));
+}
+
+/// `energy when --joules` with `--pue 1.5` had printed the grams of the IT energy alone
+/// (217 g for 326 g): `--joules` is the IT energy and takes the PUE, as a run's report does.
+#[test]
+fn energy_when_counts_the_pue() {
+    let series = support::samples().join("grid-intensity-hourly.csv");
+    let when = |pue: &str| {
+        let o = terrawatt(&[
+            "--pue",
+            pue,
+            "energy",
+            "when",
+            "--intensity",
+            support::s(&series),
+            "--duration",
+            "3h",
+            "--joules",
+            "3600000",
+            "--from",
+            "2026-01-06T18:00:00Z",
+        ]);
+        assert!(o.status.success(), "{}", err(&o));
+        out(&o)
+    };
+    assert!(
+        when("1").contains("best start  2026-01-07T11:00:00Z  217 gCO2e"),
+        "{}",
+        when("1")
+    );
+    assert!(
+        when("1.5").contains("best start  2026-01-07T11:00:00Z  326 gCO2e"),
+        "{}",
+        when("1.5")
+    );
+}

@@ -188,7 +188,14 @@ pub fn when(span: &mut Span, ctx: &Ctx, a: &crate::cli::WhenArgs) -> Result<Outc
     }
     let duration_text = a.duration.as_deref().unwrap_or_default();
     let duration = parse_duration(duration_text).map_err(|e| anyhow::anyhow!("--duration {e}"))?;
-    let joules = run_joules(a)?;
+    // --joules is the IT energy and takes --pue; a report's energy.joules has it already
+    let joules = run_joules(a)?.map(|j| {
+        if a.energy_from.is_none() {
+            j * ctx.carbon.pue
+        } else {
+            j
+        }
+    });
     let choice = terrawatt_meter::when::when(&when_settings(a, duration, joules)?)?;
     Ok(Outcome {
         results: serde_json::to_value(&choice)?,
@@ -200,7 +207,7 @@ pub fn when(span: &mut Span, ctx: &Ctx, a: &crate::cli::WhenArgs) -> Result<Outc
 /// `energy when --plan RUN`: waves of the unfinished tasks at the cleanest hours.
 fn when_plan(
     _span: &mut Span,
-    _ctx: &Ctx,
+    ctx: &Ctx,
     a: &crate::cli::WhenArgs,
     run: &std::path::Path,
 ) -> Result<Outcome> {
@@ -210,7 +217,7 @@ fn when_plan(
         .map(|d| parse_duration(d).map_err(|e| anyhow::anyhow!("--duration {e}")))
         .transpose()?;
     let joules = match (a.joules, &a.energy_from) {
-        (Some(j), _) if j.is_finite() && j >= 0.0 => Some(j),
+        (Some(j), _) if j.is_finite() && j >= 0.0 => Some(j * ctx.carbon.pue),
         (Some(j), _) => bail!("--joules {j}: must be a finite number ≥ 0"),
         (None, Some(_)) => bail!(
             "--energy-from is for one run: with --plan give --joules per task, or let finished tasks' reports set it"

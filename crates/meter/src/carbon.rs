@@ -53,6 +53,16 @@ impl GridIntensity {
                 reason: "must be a finite number of gCO2e/kWh ≥ 0".into(),
             });
         }
+        let most = crate::hourly::MAX_PLAUSIBLE_G_PER_KWH;
+        if g_per_kwh > most {
+            return Err(MeterError::Setting {
+                name: "grid intensity",
+                value: g_per_kwh.to_string(),
+                reason: format!(
+                    "is above {most} gCO2e/kWh, which no grid emits (coal alone about 1,000), as a file's values are held to: lb/MWh (× 0.4536 for g/kWh) or g/MWh (÷ 1000)?"
+                ),
+            });
+        }
         let least = crate::hourly::MIN_PLAUSIBLE_G_PER_KWH;
         if g_per_kwh > 0.0 && g_per_kwh < least {
             return Err(MeterError::Setting {
@@ -196,6 +206,12 @@ pub struct Embodied {
     pub share: f64,
 }
 
+/// The most embodied emissions taken for one machine, kgCO2e.
+pub const MOST_EMBODIED_KG: f64 = 50_000.0;
+
+/// The shortest and longest lifetimes taken for a machine, years.
+pub const LIFETIME_YEARS: (f64, f64) = (0.5, 20.0);
+
 impl Embodied {
     /// Checks the values.
     pub fn new(total_kg: f64, lifetime_years: f64, share: f64) -> Result<Embodied> {
@@ -207,8 +223,29 @@ impl Embodied {
         if !(total_kg.is_finite() && total_kg >= 0.0) {
             return Err(bad("embodied emissions", total_kg, "must be kgCO2e ≥ 0"));
         }
+        // one machine's manufacture: a laptop a few hundred kg, a large GPU server a few
+        // tonnes; 1,000 t is grams given as kg
+        if total_kg > MOST_EMBODIED_KG {
+            return Err(bad(
+                "embodied emissions",
+                total_kg,
+                &format!(
+                    "is more than {MOST_EMBODIED_KG} kgCO2e, more than any one machine's manufacture (a large GPU server's is a few tonnes): grams given as kg? Give kgCO2e"
+                ),
+            ));
+        }
         if !(lifetime_years.is_finite() && lifetime_years > 0.0) {
             return Err(bad("lifetime", lifetime_years, "must be years > 0"));
+        }
+        if !(LIFETIME_YEARS.0..=LIFETIME_YEARS.1).contains(&lifetime_years) {
+            return Err(bad(
+                "lifetime",
+                lifetime_years,
+                &format!(
+                    "is outside {}–{} years, the life of a machine (3–6 for servers, 4–8 for laptops): months given as years (48 for 4)?",
+                    LIFETIME_YEARS.0, LIFETIME_YEARS.1
+                ),
+            ));
         }
         if !(share.is_finite() && share > 0.0 && share <= 1.0) {
             return Err(bad("machine share", share, "must be in (0, 1]"));

@@ -408,6 +408,24 @@ impl PowerModel {
                     ),
                 });
             }
+            // the package's TDP (a laptop's 28 W, a desktop's 65 W) given as the per-CPU
+            // power: within a third of the table's TDP for this processor, of 4 or more
+            // threads, it is the whole package's, several times too much
+            if let Some(row) = match_cpu(&cpu.model_name) {
+                let threads = package_topology(cpu, topo).1.max(1);
+                if threads >= 4 && (w - row.tdp_w).abs() <= row.tdp_w / 3.0 {
+                    return Err(MeterError::Setting {
+                        name: "per-core power",
+                        value: w.to_string(),
+                        reason: format!(
+                            "is about the whole {}'s TDP ({} W for {threads} threads): give it per logical CPU, {:.2} W (TDP ÷ threads)",
+                            row.name,
+                            row.tdp_w,
+                            row.tdp_w / threads as f64
+                        ),
+                    });
+                }
+            }
             chosen = Some((w, CorePowerSource::User));
         }
         if chosen.is_none()
