@@ -120,3 +120,14 @@ def test_clearsky_table(cli, tmp_path):
     got = r.table.to_pandas()
     for col in ["ghi", "dni", "dhi"]:
         assert np.array_equal(got[col].to_numpy(), expected[col].to_numpy())
+
+
+def test_numpy_datetime64_times_are_utc():
+    """numpy's datetime64 has no zone: taken as UTC, as the docstring says (with pandas
+    installed they had been refused as naive)."""
+    import numpy as np
+
+    t = np.array(["2024-06-21T12:00", "2024-12-21T12:00"], dtype="datetime64[ns]")
+    a = terrawatt.solar.position(t, 43.6, 1.44)
+    b = terrawatt.solar.position(t, 43.6, 1.44, tz="UTC")
+    assert list(a.arrays["azimuth"]) == list(b.arrays["azimuth"])

@@ -24,6 +24,8 @@ def _unix_seconds(times: Any, tz: Optional[str]):
         import pandas as pd
     except ImportError:  # numpy datetime64 (UTC) or aware datetimes
         pd = None
+    if tz is None and isinstance(times, np.ndarray) and times.dtype.kind == "M":
+        tz = "UTC"  # numpy's datetime64 has no zone: UTC, as without pandas
     if pd is not None:
         idx = pd.DatetimeIndex(times)
         if idx.tz is None:
