@@ -423,7 +423,12 @@ where
                 Ok(report) => Ok(Called {
                     command: name,
                     results: outcome.results,
-                    text: outcome.text,
+                    // the meter's own warning (a damaged calibration set aside), which the
+                    // program prints first: a `warning:` line a caller raises
+                    text: match &meter.model().warning {
+                        Some(w) => format!("warning: {w}\n{}", outcome.text),
+                        None => outcome.text,
+                    },
                     energy,
                     report,
                 }),

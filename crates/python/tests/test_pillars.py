@@ -144,3 +144,26 @@ def test_calls_at_once_say_their_energy_overlaps(sample):
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda _: terrawatt.building.fit(data, **args), range(4)))
     assert [w for w in caught if "at the same time" in str(w.message)]
+
+
+def test_a_damaged_calibration_is_a_python_warning(sample, tmp_path):
+    """A damaged calibration file is set aside with a warning on the command line; a call
+    in Python had said nothing. It is a TerrawattWarning now (in a fresh interpreter, the
+    meter being detected once per process)."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "terrawatt").mkdir()
+    (tmp_path / "terrawatt" / "calibration.json").write_text("{ not json")
+    code = (
+        "import warnings, terrawatt\n"
+        "warnings.simplefilter('error', terrawatt.TerrawattWarning)\n"
+        "try:\n"
+        "    terrawatt.energy.info()\n"
+        "except terrawatt.TerrawattWarning as w:\n"
+        "    print('WARNED', w)\n"
+    )
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path))
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert "WARNED" in p.stdout and "the calibration is ignored" in p.stdout, p.stdout + p.stderr
