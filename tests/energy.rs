@@ -559,3 +559,27 @@ fn energy_when_counts_the_pue() {
         when("1.5")
     );
 }
+
+/// An intensity series of one value a day (a yearly export is the same) had been named an
+/// "hourly series" on the energy line, which claims hour-by-hour accounting: its step is
+/// named.
+#[test]
+fn a_daily_intensity_series_is_named_daily() {
+    let dir = tempfile::tempdir().unwrap();
+    let series = dir.path().join("daily.csv");
+    let day = now() / 86_400 * 86_400;
+    let mut t = String::from("datetime,g_per_kwh\n");
+    for i in -2..3i64 {
+        t.push_str(&format!("{},300\n", iso(day + 86_400 * i)));
+    }
+    std::fs::write(&series, t).unwrap();
+    let o = terrawatt(&[
+        "--grid-intensity-file",
+        support::s(&series),
+        "energy",
+        "regions",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let line = err(&o).lines().last().unwrap().to_string();
+    assert!(line.contains("(daily series daily.csv)"), "{line}");
+}

@@ -80,6 +80,24 @@ fn parse_time(text: &str, utc: bool) -> std::result::Result<i64, String> {
 }
 
 impl IntensitySeries {
+    /// What its step is, as the energy line names it: `hourly` (or finer: 5 to 60
+    /// minutes), else the step itself (`daily`, `monthly`, `yearly`, or `3 h`): a yearly
+    /// mean is no hour-by-hour accounting.
+    pub fn step_name(&self) -> String {
+        let s = self.step_s;
+        match s {
+            ..=3_600 => "hourly".into(),
+            86_400 => "daily".into(),
+            2_419_200..=2_678_400 => "monthly".into(),
+            31_536_000..=31_622_400 => "yearly".into(),
+            _ if s % 3_600 == 0 && s < 86_400 => format!("{}-hourly", s / 3_600),
+            _ if s % 86_400 == 0 => format!("{}-day", s / 86_400),
+            _ => format!("{s} s step"),
+        }
+    }
+}
+
+impl IntensitySeries {
     /// Reads a series; `direct` picks Electricity Maps' direct column over life cycle.
     pub fn load(path: &Path, direct: bool) -> Result<IntensitySeries> {
         let text = std::fs::read_to_string(path).map_err(|e| MeterError::io(path, e))?;

@@ -184,13 +184,15 @@ impl Footprint {
         };
         let basis = match (&carbon.series, self.series_coverage) {
             (Some(s), Some(c)) if c >= 1.0 => format!(
-                "hourly series {}",
+                "{} series {}",
+                s.step_name(),
                 s.path
                     .file_name()
                     .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
             ),
-            (Some(_), Some(c)) => format!(
-                "hourly series for {:.0} % of the energy, the rest at {}",
+            (Some(s), Some(c)) => format!(
+                "{} series for {:.0} % of the energy, the rest at {}",
+                s.step_name(),
                 c * 100.0,
                 carbon.grid.label()
             ),
