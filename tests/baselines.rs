@@ -701,7 +701,8 @@ fn inputs_that_once_gave_wrong_answers() {
     assert!(o.status.success(), "{}", stderr(&o));
 
     // the reporting year in Wh against a baseline in kWh: "savings" of −89,370 % once;
-    // refused, naming the meter, with nothing written
+    // refused, naming the meter, with nothing written (by the step inside the file, before
+    // the savings' own check of the two units)
     let wh = edited_meter(d, "wh.csv", |_, l| {
         let (t, v) = l.split_once(',').unwrap();
         Some(if t.starts_with("2025") {
@@ -727,7 +728,10 @@ fn inputs_that_once_gave_wrong_answers() {
     ]);
     assert!(!o.status.success());
     let e = stderr(&o);
-    assert!(e.contains("wh.csv") && e.contains("another unit"), "{e}");
+    assert!(
+        e.contains("wh.csv") && e.contains("a unit changed inside the file"),
+        "{e}"
+    );
     assert!(!periods.exists());
 
     // hourly rows read as daily: refused, naming the interval and the --freq to pass
@@ -1270,4 +1274,30 @@ fn a_portfolio_refuses_one_meter_given_twice() {
         e.contains("m1.csv and") && e.contains("m1.csv.gz hold the same readings"),
         "{e}"
     );
+}
+
+/// The sample meter with its values from July 2025 in MWh (the utility's export switched
+/// units): savings of 53.5 % for 10.5 % with exit 0, since the glitch screen looks up only.
+/// The thousandfold step is refused with its row; the meter in one unit runs.
+#[test]
+fn a_unit_changed_inside_a_meter_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = edited_meter(dir.path(), "switched.csv", |_, l| {
+        let (t, v) = l.split_once(',').unwrap();
+        match v.parse::<f64>() {
+            Ok(v) if t >= "2025-07" => Some(format!("{t},{}", v / 1000.0)),
+            _ => Some(l.to_string()),
+        }
+    });
+    let model = dir.path().join("model.json");
+    // the whole file is read, whatever the window
+    let o = baseline(&m, &temperature(), &model, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("switched.csv: column 'value' steps from a median of")
+            && e.contains("a unit changed inside the file"),
+        "{e}"
+    );
+    assert!(!model.exists());
 }

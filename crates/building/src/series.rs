@@ -427,6 +427,16 @@ impl Meter {
                 ),
             ));
         }
+        if let Some((row, before, after)) = terrawatt_table::screen::unit_step(&values) {
+            return Err(invalid(
+                path,
+                format!(
+                    "column '{value_col}' steps from a median of {before} to {after} around {} ({:.0} times), as no building's use does: a unit changed inside the file (kWh to MWh, Wh to kWh)? Give the whole file in one unit",
+                    table.place(row),
+                    (before / after).max(after / before)
+                ),
+            ));
+        }
         let unit = match table
             .column_names()
             .iter()

@@ -115,6 +115,44 @@ pub fn cumulative(values: &[f64]) -> Option<(usize, usize)> {
     }
 }
 
+/// A step of a thousand in a series: the median of the (up to) 30 values before a row and
+/// of the 30 from it are 300–3,000 times apart, either way, both above zero. It is a unit
+/// changed inside the file (kWh to MWh, W to kW: one 1,000), which no building's or plant's
+/// use does: an emptied building keeps a base load of tenths, a season of rest a few
+/// hundredths at the least, and neither lands on a thousand. The row where the new level
+/// starts, the medians before and from it.
+pub fn unit_step(values: &[f64]) -> Option<(usize, f64, f64)> {
+    let finite: Vec<(usize, f64)> = values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .map(|(i, v)| (i, *v))
+        .collect();
+    let block = (finite.len() / 4).clamp(3, 30);
+    if finite.len() < 2 * block {
+        return None;
+    }
+    let median = |w: &[(usize, f64)]| {
+        let mut v: Vec<f64> = w.iter().map(|p| p.1).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    // the row where the two blocks are farthest apart: the step itself
+    let mut best: Option<(f64, usize, f64, f64)> = None;
+    for k in block..=finite.len() - block {
+        let (before, after) = (median(&finite[k - block..k]), median(&finite[k..k + block]));
+        if before <= 0.0 || after <= 0.0 {
+            continue;
+        }
+        let r = (before / after).max(after / before);
+        if best.is_none_or(|b| r > b.0) {
+            best = Some((r, finite[k].0, before, after));
+        }
+    }
+    best.filter(|b| (300.0..=3_000.0).contains(&b.0))
+        .map(|(_, row, before, after)| (row, before, after))
+}
+
 /// A unit a column's name states, among those a reader of W/m², m/s and °C would misread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NamedUnit {
