@@ -834,3 +834,39 @@ fn a_default_feature_that_counts_the_rows_is_named() {
         serde_json::json!([])
     );
 }
+
+/// Ten rows of the sample's buildings for twelve features: OLS passed through every row
+/// ("in-sample R² 1.0000") and said nothing of it. A note says the in-sample scores mean
+/// nothing there; the sample's 400 rows get none.
+#[test]
+fn a_fit_with_as_many_parameters_as_rows_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(sample()).unwrap();
+    let ten: String = text.lines().take(11).map(|l| format!("{l}\n")).collect();
+    let data = dir.path().join("ten.csv");
+    std::fs::write(&data, ten).unwrap();
+    let fit = |data: &Path| {
+        let model = dir.path().join("m.json");
+        let a = fit_args(
+            data,
+            &model,
+            &[
+                "--target",
+                "heating_kwh_m2",
+                "--exclude",
+                "cooling_kwh_m2",
+                "--model",
+                "ols",
+            ],
+        );
+        let o = support::terrawatt_strings(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let said = fit(&data);
+    assert!(
+        said.contains("note: 10 rows for") && said.contains("in-sample scores say nothing"),
+        "{said}"
+    );
+    assert!(!fit(&sample()).contains("in-sample scores say nothing"));
+}

@@ -188,9 +188,21 @@ impl Notes<'_> {
                 "note: feature '{f}' counts the rows (whole numbers rising or falling row by row): an identifier, which carries the file's order into the model? --exclude {f} if so"
             );
         }
+        // as many parameters as rows: a linear fit passes through every row (R² 1 in
+        // sample, nothing learnt), and in-sample scores say nothing of any model
+        let too_few = self.target.is_some() && self.rows <= self.features.len() + 1;
+        if too_few {
+            let _ = writeln!(
+                t,
+                "note: {} rows for {} features: a linear model has as many parameters as rows (with its intercept) and fits them exactly, so in-sample scores say nothing; cross-validate (building cv) or give more rows",
+                self.rows,
+                self.features.len()
+            );
+        }
         json!({
             "features_close_to_target": self.close.iter().map(|(f, r)| json!({"feature": f, "r": r})).collect::<Vec<_>>(),
             "features_counting_rows": self.counters,
+            "fewer_rows_than_parameters": too_few,
             "rows": self.rows,
             "rows_in_file": self.rows_in_file,
             "dropped_rows": self.dropped_rows,
