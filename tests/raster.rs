@@ -2209,3 +2209,47 @@ fn transitions_between_two_legends_are_warned() {
     let e = transitions(&b);
     assert!(!e.contains("one-to-one recoding"), "{e}");
 }
+
+/// A zone that is one multipolygon of two overlapping 100 ha squares (175 ha together),
+/// repaired with `--invalid repair`: GEOS's repair cuts the overlap out rather than merging
+/// it (150 ha), and only "repaired" was said. The zones' line now gives the area before and
+/// after the repair.
+#[test]
+fn a_repair_that_changes_a_zones_area_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let square = |x: f64, y: f64| {
+        format!(
+            "[[[{x},{y}],[{},{y}],[{},{}],[{x},{}],[{x},{y}]]]",
+            x + 1000.0,
+            x + 1000.0,
+            y + 1000.0,
+            y + 1000.0
+        )
+    };
+    let zones = dir.path().join("overlap.geojson");
+    std::fs::write(
+        &zones,
+        format!(
+            r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"EPSG:32633"}}}},"features":[{{"type":"Feature","properties":{{"name":"two"}},"geometry":{{"type":"MultiPolygon","coordinates":[{},{}]}}}}]}}"#,
+            square(501_000.0, 4_797_000.0),
+            square(501_500.0, 4_797_000.0)
+        ),
+    )
+    .unwrap();
+    let o = terrawatt(&[
+        "raster",
+        "zonal",
+        "--input",
+        s(&support::samples().join("landcover-2023.tif")),
+        "--zones",
+        s(&zones),
+        "--invalid",
+        "repair",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("the repair changed its area from 2.000000e6 to 1.500000e6 (-25.0 %"),
+        "{text}"
+    );
+}

@@ -361,10 +361,21 @@ pub fn read(
                         }
                         Invalid::Skip => status = Status::Skipped,
                         Invalid::Repair => {
+                            let before = g.area();
                             g = g.make_valid(&CslStringList::new()).map_err(|e| {
                                 input(path, format!("{}: repair failed: {e}", what()))
                             })?;
                             status = Status::Repaired;
+                            // what the repair did to the zone: parts that overlapped are
+                            // cut out (not merged), a hole outside its ring becomes a part
+                            let after = g.area();
+                            if before > 0.0 && ((after - before) / before).abs() > 1e-3 {
+                                reason = Some(format!(
+                                    "{}; the repair changed its area from {before:.6e} to {after:.6e} ({:+.1} %, the layer's units squared): check the zone",
+                                    reason.as_deref().unwrap_or("invalid"),
+                                    100.0 * (after - before) / before
+                                ));
+                            }
                         }
                     }
                 }
