@@ -847,19 +847,10 @@ fn a_fit_with_as_many_parameters_as_rows_says_so() {
     std::fs::write(&data, ten).unwrap();
     let fit = |data: &Path| {
         let model = dir.path().join("m.json");
-        let a = fit_args(
-            data,
-            &model,
-            &[
-                "--target",
-                "heating_kwh_m2",
-                "--exclude",
-                "cooling_kwh_m2",
-                "--model",
-                "ols",
-            ],
-        );
-        let o = support::terrawatt_strings(&a);
+        let o = terrawatt(&support::with(
+            &support::FIT_OLS,
+            &[s(data), "--out", s(&model)],
+        ));
         assert!(o.status.success(), "{}", stderr(&o));
         stdout(&o)
     };
