@@ -84,7 +84,16 @@ fn report(path: &Path) -> serde_json::Value {
 }
 
 fn baseline(meter: &Path, temp: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
+    baseline_of((meter, temp, out), ("daily", "2025-01-01"), extra)
+}
+
+/// `building baseline` of `meter` with `temp` (°F) into `out`, at `freq` up to `end`.
+fn baseline_of(
+    (meter, temp, out): (&Path, &Path, &Path),
+    (freq, end): (&str, &str),
+    extra: &[&str],
+) -> Output {
+    let args = [
         "building",
         "baseline",
         "--meter",
@@ -94,14 +103,13 @@ fn baseline(meter: &Path, temp: &Path, out: &Path, extra: &[&str]) -> Output {
         "--temperature-unit",
         "F",
         "--freq",
-        "daily",
+        freq,
         "--end",
-        "2025-01-01",
+        end,
         "--out",
         s(out),
     ];
-    args.extend_from_slice(extra);
-    terrawatt(&args)
+    terrawatt(&with(&args, extra))
 }
 
 fn savings_report(
@@ -555,22 +563,8 @@ fn billing_periods_with_an_end_column() {
     let dir = tempfile::tempdir().unwrap();
     let bills = monthly_bills(dir.path());
     let model = dir.path().join("bills.json");
-    let o = terrawatt(&[
-        "building",
-        "baseline",
-        "--meter",
-        s(&bills),
-        "--temperature",
-        s(&temperature()),
-        "--temperature-unit",
-        "F",
-        "--freq",
-        "billing",
-        "--end",
-        "2025-01-01",
-        "--out",
-        s(&model),
-    ]);
+    let temp = temperature();
+    let o = baseline_of((&bills, &temp, &model), ("billing", "2025-01-01"), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let m = report(&model);
     assert_eq!(m["fit"]["n"], 12);
@@ -1069,22 +1063,7 @@ fn rows_missing_from_a_meter_are_masked() {
     let bills = data.join("il-electricity-cdd-hdd-billing_monthly.csv.gz");
     let temp = data.join("il-tempF.csv.gz");
     let model = dir.path().join("bills.json");
-    let o = terrawatt(&[
-        "building",
-        "baseline",
-        "--meter",
-        s(&bills),
-        "--temperature",
-        s(&temp),
-        "--temperature-unit",
-        "F",
-        "--freq",
-        "billing",
-        "--end",
-        "2017-01-21",
-        "--out",
-        s(&model),
-    ]);
+    let o = baseline_of((&bills, &temp, &model), ("billing", "2017-01-21"), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = read_text(&bills);
     let lost: String = text
