@@ -2253,3 +2253,55 @@ fn a_repair_that_changes_a_zones_area_says_so() {
         "{text}"
     );
 }
+
+/// A class map in US survey feet (EPSG:2263, 20 × 20 cells of 100 ft, half class 1, half
+/// class 2) had its cells read as 100 m: 400 ha, TE 2,000 m, ED 5 with exit 0. Its cells
+/// are 30.480 m: 37.16 ha, TE 609.6 m, ED 16.4 m/ha, as zonal already measured them.
+#[test]
+fn a_class_map_in_feet_is_measured_in_metres() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("feet.tif");
+    {
+        let gtiff = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+        let mut ds = gtiff
+            .create_with_band_type::<u8, _>(&map, 20, 20, 1)
+            .unwrap();
+        ds.set_geo_transform(&[980_000.0, 100.0, 0.0, 200_000.0, 0.0, -100.0])
+            .unwrap();
+        let srs = gdal::spatial_ref::SpatialRef::from_epsg(2263).unwrap();
+        ds.set_spatial_ref(&srs).unwrap();
+        let v: Vec<u8> = (0..400).map(|i| if i % 20 < 10 { 1 } else { 2 }).collect();
+        let mut buf = gdal::raster::Buffer::new((20, 20), v);
+        ds.rasterband(1)
+            .unwrap()
+            .write((0, 0), (20, 20), &mut buf)
+            .unwrap();
+    }
+    let table = dir.path().join("m.csv");
+    let o = terrawatt(&[
+        "raster",
+        "landscape",
+        "--input",
+        s(&map),
+        "--table",
+        s(&table),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("20 × 20 cells of 30.480 × 30.480 m"),
+        "{text}"
+    );
+    let csv = std::fs::read_to_string(&table).unwrap();
+    let head: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let land: Vec<&str> = csv.lines().last().unwrap().split(',').collect();
+    let col = |name: &str| -> f64 {
+        let i = head
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("{csv}"));
+        land[i].parse().unwrap()
+    };
+    assert!((col("total_area_ha") - 37.16).abs() < 0.01, "{csv}");
+    assert!((col("total_edge_m") - 609.6).abs() < 0.1, "{csv}");
+}

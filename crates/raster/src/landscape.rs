@@ -273,7 +273,10 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     };
     let g = band.grid.clone();
     let (w, h) = (g.width, g.height);
-    let (cw, ch) = (g.transform[1].abs(), g.transform[5].abs());
+    // in metres: a CRS in feet (US State Plane) had its 100 ft cells read as 100 m
+    let (cw, ch) = g
+        .pixel_metres()
+        .unwrap_or((g.transform[1].abs(), g.transform[5].abs()));
     let depth = s.edge_depth;
     if depth == 0 {
         return Err(RasterError::Invalid(

@@ -269,7 +269,10 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         path: s.input.display().to_string(),
         message: m.into(),
     };
-    let (cw, ch) = (g.transform[1].abs(), g.transform[5].abs());
+    // in metres: a CRS in feet (US State Plane) had its 100 ft cells read as 100 m
+    let (cw, ch) = g
+        .pixel_metres()
+        .unwrap_or((g.transform[1].abs(), g.transform[5].abs()));
     if s.window_m.is_nan() || s.window_m <= 0.0 {
         return Err(RasterError::Invalid(
             "the window must be wider than zero".into(),

@@ -116,8 +116,8 @@ impl TaskResults for LandscapeResults {
             "{} × {} cells of {} × {} m ({:.2} km²), nodata {} ({} cells), {}-connected, edge depth {}{}",
             rep.width,
             rep.height,
-            rep.cell_width,
-            rep.cell_height,
+            metres(rep.cell_width),
+            metres(rep.cell_height),
             rep.km2,
             rep.nodata.map(|v| v.to_string()).unwrap_or("none".into()),
             rep.nodata_cells,
@@ -267,7 +267,10 @@ impl TaskResults for WindowResults {
         let _ = writeln!(
             text,
             "window {} × {} cells ({} × {} m), clipped at the borders; nodata cells get no value",
-            rep.window_cells.0, rep.window_cells.1, rep.window_m.0, rep.window_m.1
+            rep.window_cells.0,
+            rep.window_cells.1,
+            metres(rep.window_m.0),
+            metres(rep.window_m.1)
         );
         for p in &rep.outputs {
             let _ = writeln!(text, "  wrote {}", p.display());
@@ -292,5 +295,15 @@ impl TaskResults for WindowResults {
                 )
             })
             .collect()
+    }
+}
+
+/// A length in metres as a person reads it: whole metres as they are, else to the
+/// millimetre (a 100 ft cell is 30.480 m).
+fn metres(m: f64) -> String {
+    if m.fract() == 0.0 {
+        format!("{m}")
+    } else {
+        format!("{m:.3}")
     }
 }
