@@ -1461,3 +1461,20 @@ fn a_forecast_from_before_the_file_ends_says_so() {
             .starts_with("2024-06-03T07:15:00+00:00,15,")
     );
 }
+
+/// A backtest that scores nothing (a 12-hour training window under quantile bands: every
+/// forecast missing) printed a table of zeros and wrote RMSE 0.0 to its report, a perfect
+/// forecast to a script; refused, with nothing written.
+#[test]
+fn a_backtest_that_scores_nothing_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("f.csv");
+    let data = support::samples().join("pv-power-15min.csv.gz");
+    let o = pv_sample_run(
+        "backtest --train-window 12h --quantiles 0.1,0.9 --start 2024-06-01 --end 2024-06-15",
+        &data,
+        &out,
+        &[],
+    );
+    support::refused(&o, &out, &["no forecast could be scored", "--train-window"]);
+}

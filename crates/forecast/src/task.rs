@@ -1005,6 +1005,12 @@ pub fn backtest(p: &Prepared, s: &BacktestSettings, span: &mut Span) -> Result<B
             e => e,
         })?;
     let (per, all, left_out) = backtest::score(&p.inputs, &bt, q);
+    // scores of nothing read as a perfect forecast (RMSE 0.0 in the report): refused
+    if all.n == 0 {
+        return Err(ForecastError::Setting(format!(
+            "no forecast could be scored: of the pairs with an observed target, {left_out} were left out for a missing forecast or reference, and none was scored (a training window too short for the model's lags and features, or weather missing over the test period?); give a longer --train-window or check the weather's cover"
+        )));
+    }
     if let Some(out) = &s.out {
         let csv = forecasts_csv(p, &bt);
         span.phase("write", |_| {
