@@ -968,3 +968,34 @@ fn irradiance_per_half_hour_is_refused() {
     let o = psm3_table(&psm3, "Etc/GMT+7", &sys, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// Miami's TMY2 with a system file carrying the documentation's `[location]` (Greensboro,
+/// 1,100 km north) was simulated at Greensboro with Miami's weather and nothing said
+/// (5,877 kWh for 5,786 at Miami). A note names both sites and the distance; the file's own
+/// site says nothing.
+#[test]
+fn a_location_far_from_the_weather_files_site_is_noted() {
+    let Some(data) = common::reference_data("solar") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let array = "[array]\nkwp = 4.0\ntilt = 30\nazimuth = 180\n";
+    let far = system_file(
+        dir.path(),
+        &format!("[location]\nlatitude = 36.1\nlongitude = -79.95\naltitude = 273\n{array}"),
+    );
+    let weather = data.join("12839.tm2");
+    let o = simulate(None, &weather, &far, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("note: the system file's [location] (36.10, -79.95) is")
+            && text.contains("km from the weather file's own site (25.80"),
+        "{text}"
+    );
+    let own = dir.path().join("own.toml");
+    std::fs::write(&own, array).unwrap();
+    let o = simulate(None, &weather, &own, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("[location]"));
+}
