@@ -244,7 +244,49 @@ impl Prepared {
         {
             let _ = writeln!(t, "note: site: {n}");
         }
+        if let Some(n) = self.outage_days() {
+            let _ = writeln!(t, "{n}");
+        }
         t
+    }
+
+    /// The note of whole days of zeros in daylight at a PV site (the Sun 10° or more up at
+    /// four or more values, all of them 0): an outage or snow logged as zeros, which are
+    /// trained on and scored as output (a week of them in the sample raised the skill
+    /// against climatology from 0.64 to 0.87 with nothing said).
+    fn outage_days(&self) -> Option<String> {
+        let i = &self.inputs;
+        if !i.has_site() {
+            return None;
+        }
+        let s = &self.series;
+        let day_of = |k: usize| (s.start + s.offset as i64 + k as i64 * s.step).div_euclid(86_400);
+        let mut days: Vec<(i64, usize, bool)> = Vec::new(); // (day, daylight values, all zero)
+        for (k, (&y, &e)) in i.y.iter().zip(&i.elevation).enumerate() {
+            if e < 10.0 || !y.is_finite() {
+                continue;
+            }
+            let d = day_of(k);
+            match days.last_mut() {
+                Some(last) if last.0 == d => {
+                    last.1 += 1;
+                    last.2 &= y == 0.0;
+                }
+                _ => days.push((d, 1, y == 0.0)),
+            }
+        }
+        let out: Vec<i64> = days
+            .iter()
+            .filter(|(_, n, zero)| *zero && *n >= 4)
+            .map(|d| d.0)
+            .collect();
+        let first = *out.first()?;
+        let date = chrono::DateTime::from_timestamp(first * 86_400, 0)
+            .map_or(String::new(), |t| t.format("%Y-%m-%d").to_string());
+        Some(format!(
+            "note: {} whole days of zeros in daylight at the site (the first {date}): an outage or snow logged as zeros? They are trained on and scored as the plant's output, which flatters the scores; empty those values to leave them out",
+            out.len()
+        ))
     }
 
     /// Reads the series (phase `read`), the clear sky (phase `physics`, with a site) and
