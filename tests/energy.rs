@@ -17,6 +17,27 @@ fn terrawatt_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
     c.output().expect("the binary runs")
 }
 
+/// `terrawatt args…` on a machine whose /proc/cpuinfo is `cpuinfo` (the rest of /proc
+/// this one's) and which has no energy counter, its files under `dir`.
+fn on_machine(dir: &Path, cpuinfo: &str, args: &[&str]) -> Output {
+    let proc_root = dir.join("proc");
+    std::fs::create_dir_all(&proc_root).unwrap();
+    std::fs::write(proc_root.join("cpuinfo"), cpuinfo).unwrap();
+    for f in ["stat", "meminfo"] {
+        std::fs::copy(Path::new("/proc").join(f), proc_root.join(f)).unwrap();
+    }
+    let powercap = dir.join("powercap");
+    std::fs::create_dir_all(&powercap).unwrap();
+    terrawatt_env(
+        args,
+        &[
+            ("TERRAWATT_PROC_ROOT", proc_root.as_path()),
+            ("TERRAWATT_POWERCAP_ROOT", powercap.as_path()),
+            ("TERRAWATT_SYSFS_ROOT", dir),
+        ],
+    )
+}
+
 fn ends_with_energy_line(o: &Output) {
     let e = err(o);
     assert!(
@@ -43,29 +64,15 @@ fn iso(t: i64) -> String {
 fn energy_info_on_an_aws_m6i_large_charges_a_thread_share() {
     // the guest's /proc: 2 vCPUs, one core of an Ice Lake 8375C, hypervisor flag
     let dir = tempfile::tempdir().unwrap();
-    let proc_root = dir.path().join("proc");
-    std::fs::create_dir_all(&proc_root).unwrap();
     let mut cpuinfo = String::new();
     for p in 0..2 {
         cpuinfo.push_str(&format!(
             "processor\t: {p}\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 106\nmodel name\t: Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz\nstepping\t: 6\nphysical id\t: 0\nsiblings\t: 2\ncore id\t\t: 0\ncpu cores\t: 1\nflags\t\t: fpu vme hypervisor lahf_lm\n\n"
         ));
     }
-    std::fs::write(proc_root.join("cpuinfo"), cpuinfo).unwrap();
-    for f in ["stat", "meminfo"] {
-        std::fs::copy(Path::new("/proc").join(f), proc_root.join(f)).unwrap();
-    }
-    let powercap = dir.path().join("powercap");
-    std::fs::create_dir_all(&powercap).unwrap();
     let report = dir.path().join("info.json");
-    let o = terrawatt_env(
-        &["energy", "info", "--report", report.to_str().unwrap()],
-        &[
-            ("TERRAWATT_PROC_ROOT", proc_root.as_path()),
-            ("TERRAWATT_POWERCAP_ROOT", powercap.as_path()),
-            ("TERRAWATT_SYSFS_ROOT", dir.path()),
-        ],
-    );
+    let info = ["energy", "info", "--report", report.to_str().unwrap()];
+    let o = on_machine(dir.path(), &cpuinfo, &info);
     assert!(o.status.success(), "{}", err(&o));
     let text = out(&o);
     let charged = text
@@ -89,14 +96,8 @@ fn energy_info_on_an_aws_m6i_large_charges_a_thread_share() {
     assert_eq!(v["results"]["machine"]["logical_cpus"], 2);
     ends_with_energy_line(&o);
     // --power-model ccf: CCF's Ice Lake figure
-    let o = terrawatt_env(
-        &["energy", "info", "--power-model", "ccf", "--json"],
-        &[
-            ("TERRAWATT_PROC_ROOT", proc_root.as_path()),
-            ("TERRAWATT_POWERCAP_ROOT", powercap.as_path()),
-            ("TERRAWATT_SYSFS_ROOT", dir.path()),
-        ],
-    );
+    let ccf = ["energy", "info", "--power-model", "ccf", "--json"];
+    let o = on_machine(dir.path(), &cpuinfo, &ccf);
     let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
     assert_eq!(v["results"]["model"]["w_per_cpu"], 3.76);
 }
@@ -462,8 +463,6 @@ fn a_short_commands_energy_counts_the_process_start_up() {
 #[test]
 fn a_packages_tdp_given_per_logical_cpu_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let proc_root = dir.path().join("proc");
-    std::fs::create_dir_all(&proc_root).unwrap();
     let mut cpuinfo = String::new();
     for p in 0..8 {
         cpuinfo.push_str(&format!(
@@ -471,20 +470,11 @@ fn a_packages_tdp_given_per_logical_cpu_is_refused() {
             p / 2
         ));
     }
-    std::fs::write(proc_root.join("cpuinfo"), cpuinfo).unwrap();
-    for f in ["stat", "meminfo"] {
-        std::fs::copy(Path::new("/proc").join(f), proc_root.join(f)).unwrap();
-    }
-    let powercap = dir.path().join("powercap");
-    std::fs::create_dir_all(&powercap).unwrap();
     let run = |w: &str| {
-        terrawatt_env(
+        on_machine(
+            dir.path(),
+            &cpuinfo,
             &["--cpu-watts-per-core", w, "energy", "info"],
-            &[
-                ("TERRAWATT_PROC_ROOT", proc_root.as_path()),
-                ("TERRAWATT_POWERCAP_ROOT", powercap.as_path()),
-                ("TERRAWATT_SYSFS_ROOT", dir.path()),
-            ],
         )
     };
     let o = run("28");
