@@ -939,6 +939,10 @@ fn polygons_run(s: &Settings, path: &Path, layer: Option<&str>, field: &str) -> 
     // cell → its reference class (None: ambiguous)
     let mut cells: BTreeMap<usize, Option<i64>> = BTreeMap::new();
     let (mut inside, mut v) = (vec![], vec![]);
+    let globe = g.is_geographic().then(|| {
+        let (x0, _, x1, _) = g.bounds();
+        (x0, x1)
+    });
     for z in &zones.zones {
         let Some(code) = class_code(&z.attributes[fi]) else {
             continue;
@@ -952,7 +956,13 @@ fn polygons_run(s: &Settings, path: &Path, layer: Option<&str>, field: &str) -> 
                 ),
             )
         })?;
-        let shape = crate::coverage::Shape::new(&z.rings, &g.transform);
+        let shape = match globe {
+            Some((x0, x1)) => crate::coverage::Shape::new(
+                &crate::zones::rings_on_globe(&z.rings, x0, x1),
+                &g.transform,
+            ),
+            None => crate::coverage::Shape::new(&z.rings, &g.transform),
+        };
         let Some(win) = shape.window(g.width, g.height) else {
             tally.excluded.outside_map += 1;
             continue;

@@ -226,10 +226,17 @@ pub(crate) fn place(z: &Zones, grid: &Grid) -> Result<Vec<Option<Placed>>> {
             "zonal statistics on a rotated grid are not supported".into(),
         ));
     }
+    let globe = grid.is_geographic().then(|| {
+        let (x0, _, x1, _) = grid.bounds();
+        (x0, x1)
+    });
     Ok(z.zones
         .iter()
         .map(|zone| {
-            let shape = Shape::new(&zone.rings, t);
+            let shape = match globe {
+                Some((x0, x1)) => Shape::new(&zones::rings_on_globe(&zone.rings, x0, x1), t),
+                None => Shape::new(&zone.rings, t),
+            };
             shape
                 .window(grid.width, grid.height)
                 .map(|window| Placed { shape, window })

@@ -239,6 +239,9 @@ pub fn read(
     src.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
     dst.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
     let same = src == dst;
+    // rings reprojected to longitude and latitude may cross the antimeridian or go round a
+    // pole: they are made continuous (see `unwrap_longitudes`)
+    let to_degrees = dst.is_geographic();
     let ct = if same {
         None
     } else {
@@ -387,6 +390,11 @@ pub fn read(
                         })?;
                     }
                     collect_rings(&g, &mut rings);
+                    if ct.is_some() && to_degrees {
+                        for r in &mut rings {
+                            unwrap_longitudes(r);
+                        }
+                    }
                 }
                 (rings, wkb, status)
             }
@@ -502,5 +510,150 @@ fn collect_rings(g: &Geometry, out: &mut Vec<Ring>) {
             }
         }
         _ => {}
+    }
+}
+
+/// The rings to place on a geographic grid whose longitudes span `[x0, x1]`: the rings as
+/// they are, and their copies shifted by ±360° where those meet the grid (a zone read in
+/// −180…180° over a 0…360° raster, or one made continuous across the antimeridian). A cell
+/// lies in one copy at most, since the copies are 360° apart and a grid spans 360° at most.
+pub(crate) fn rings_on_globe(rings: &[Ring], x0: f64, x1: f64) -> Vec<Ring> {
+    let (lo, hi) = rings
+        .iter()
+        .flat_map(|r| r.points.iter())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.0), b.max(p.0))
+        });
+    let mut out = vec![];
+    for k in [-1.0, 0.0, 1.0] {
+        let d = 360.0 * k;
+        if k != 0.0 && (hi + d <= x0 || lo + d >= x1) {
+            continue;
+        }
+        out.extend(rings.iter().map(|r| Ring {
+            points: r.points.iter().map(|&(x, y)| (x + d, y)).collect(),
+            hole: r.hole,
+        }));
+    }
+    out
+}
+
+/// Makes a ring reprojected to longitude and latitude continuous in longitude. A ring that
+/// crosses the antimeridian comes out of the transformation with a jump of about 360°
+/// between two points (179.9° to −179.9°), which read as written would make the polygon
+/// its complement (the rest of the latitude belt). Each jump over 180° is undone, so the
+/// ring may reach beyond ±180° (the placement on the grid adds the copies shifted by 360°
+/// that meet the raster). A ring that goes round a pole ends 360° from where it started:
+/// it is closed along the pole's parallel (±90°), the pole on the side of the ring's mean
+/// latitude, which makes it the cap it encloses.
+pub(crate) fn unwrap_longitudes(ring: &mut Ring) {
+    let p = &mut ring.points;
+    if p.len() < 3 {
+        return;
+    }
+    let mut shift = 0.0;
+    let mut jumped = false;
+    let mut prev = p[0].0;
+    for q in p.iter_mut().skip(1) {
+        let raw = q.0;
+        let d = raw - prev;
+        if d > 180.0 {
+            shift -= 360.0;
+            jumped = true;
+        } else if d < -180.0 {
+            shift += 360.0;
+            jumped = true;
+        }
+        prev = raw;
+        q.0 = raw + shift;
+    }
+    if !jumped {
+        return;
+    }
+    let (first, last) = (p[0], p[p.len() - 1]);
+    // a closed ring that went round a pole: its last point is its first shifted by 360°
+    let turns = ((last.0 - first.0) / 360.0).round();
+    let closed_at = if (last.1 - first.1).abs() < 1e-9 {
+        last.0 - first.0 - 360.0 * turns
+    } else {
+        f64::NAN
+    };
+    if turns != 0.0 && closed_at.abs() < 1e-6 {
+        let mean = p.iter().map(|q| q.1).sum::<f64>() / p.len() as f64;
+        let pole = if mean >= 0.0 { 90.0 } else { -90.0 };
+        p.push((last.0, pole));
+        p.push((first.0, pole));
+    } else if turns != 0.0 {
+        // an open ring (the closing edge implied) that went round: close along the pole too
+        let mean = p.iter().map(|q| q.1).sum::<f64>() / p.len() as f64;
+        let pole = if mean >= 0.0 { 90.0 } else { -90.0 };
+        let back = first.0 + 360.0 * turns;
+        p.push((back, first.1));
+        p.push((back, pole));
+        p.push((first.0, pole));
+    }
+}
+
+#[cfg(test)]
+mod unwrap_tests {
+    use super::*;
+
+    fn ring(p: &[(f64, f64)]) -> Ring {
+        Ring {
+            points: p.to_vec(),
+            hole: false,
+        }
+    }
+
+    #[test]
+    fn a_ring_across_the_antimeridian_is_made_continuous() {
+        let mut r = ring(&[
+            (179.5, 60.5),
+            (-179.5, 60.5),
+            (-179.5, 61.5),
+            (179.5, 61.5),
+            (179.5, 60.5),
+        ]);
+        unwrap_longitudes(&mut r);
+        assert_eq!(
+            r.points,
+            vec![
+                (179.5, 60.5),
+                (180.5, 60.5),
+                (180.5, 61.5),
+                (179.5, 61.5),
+                (179.5, 60.5)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_ring_round_the_pole_is_closed_along_it() {
+        let mut pts: Vec<(f64, f64)> = (0..=8)
+            .map(|i| {
+                let lon = -180.0 + 45.0 * i as f64 + 10.0;
+                (if lon > 180.0 { lon - 360.0 } else { lon }, 80.0)
+            })
+            .collect();
+        pts[8] = pts[0];
+        let mut r = ring(&pts);
+        unwrap_longitudes(&mut r);
+        let n = r.points.len();
+        assert_eq!(n, 11);
+        assert_eq!(r.points[8], (-170.0 + 360.0, 80.0));
+        assert_eq!(r.points[9], (190.0, 90.0));
+        assert_eq!(r.points[10], (-170.0, 90.0));
+        // the south: closed along −90°
+        let mut s = ring(&pts.iter().map(|&(x, y)| (x, -y)).collect::<Vec<_>>());
+        unwrap_longitudes(&mut s);
+        assert_eq!(s.points[9].1, -90.0);
+    }
+
+    #[test]
+    fn a_ring_that_does_not_cross_is_left_alone() {
+        let pts = [(10.0, 1.0), (11.0, 1.0), (11.0, 2.0), (10.0, 1.0)];
+        let mut r = ring(&pts);
+        unwrap_longitudes(&mut r);
+        assert_eq!(r.points, pts.to_vec());
     }
 }

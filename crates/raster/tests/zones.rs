@@ -215,3 +215,131 @@ fn transitions_per_polygon_sum_to_each_dates_classes() {
         }
     }
 }
+
+/// A geographic raster of ones, `(lon0, lat0)` its top-left corner, `res` degrees a cell.
+fn ones_in_degrees(path: &Path, lon0: f64, lat0: f64, res: f64, cols: usize, rows: usize) {
+    let driver = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+    let mut ds = driver
+        .create_with_band_type::<u8, _>(path, cols, rows, 1)
+        .unwrap();
+    ds.set_geo_transform(&[lon0, res, 0.0, lat0, 0.0, -res])
+        .unwrap();
+    ds.set_spatial_ref(&gdal::spatial_ref::SpatialRef::from_epsg(4326).unwrap())
+        .unwrap();
+    let mut b = ds.rasterband(1).unwrap();
+    b.set_no_data_value(Some(255.0)).unwrap();
+    let mut buf = gdal::raster::Buffer::new((cols, rows), vec![1u8; cols * rows]);
+    b.write((0, 0), (cols, rows), &mut buf).unwrap();
+}
+
+/// A rectangle `[x0, x1] × [y0, y1]` of a projected CRS, its sides cut in 50 (so that it
+/// keeps its shape in degrees), as a GeoJSON file naming that CRS.
+fn projected_box(path: &Path, epsg: u32, (x0, y0, x1, y1): (f64, f64, f64, f64)) {
+    let mut p = vec![];
+    for i in 0..50 {
+        let t = i as f64 / 50.0;
+        p.push((x0 + (x1 - x0) * t, y0));
+    }
+    for i in 0..50 {
+        p.push((x1, y0 + (y1 - y0) * i as f64 / 50.0));
+    }
+    for i in 0..50 {
+        p.push((x1 - (x1 - x0) * i as f64 / 50.0, y1));
+    }
+    for i in 0..50 {
+        p.push((x0, y1 - (y1 - y0) * i as f64 / 50.0));
+    }
+    p.push(p[0]);
+    let ring: Vec<String> = p.iter().map(|(x, y)| format!("[{x},{y}]")).collect();
+    std::fs::write(
+        path,
+        format!(
+            r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"urn:ogc:def:crs:EPSG::{epsg}"}}}},"features":[{{"type":"Feature","properties":{{}},"geometry":{{"type":"Polygon","coordinates":[[{}]]}}}}]}}"#,
+            ring.join(",")
+        ),
+    )
+    .unwrap();
+}
+
+/// The cell centres of the raster that lie inside the projected box, each centre taken to
+/// the box's CRS by PROJ: the truth, found without placing any polygon.
+fn centres_in_box(
+    (lon0, lat0, res, cols, rows): (f64, f64, f64, usize, usize),
+    epsg: u32,
+    (x0, y0, x1, y1): (f64, f64, f64, f64),
+) -> usize {
+    use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+    let mut wgs = SpatialRef::from_epsg(4326).unwrap();
+    wgs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let mut to = SpatialRef::from_epsg(epsg).unwrap();
+    to.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let ct = CoordTransform::new(&wgs, &to).unwrap();
+    let mut xs = vec![];
+    let mut ys = vec![];
+    for r in 0..rows {
+        for c in 0..cols {
+            let lon = lon0 + res * (c as f64 + 0.5);
+            xs.push(if lon > 180.0 { lon - 360.0 } else { lon });
+            ys.push(lat0 - res * (r as f64 + 0.5));
+        }
+    }
+    ct.transform_coords(&mut xs, &mut ys, &mut []).unwrap();
+    xs.iter()
+        .zip(&ys)
+        .filter(|(x, y)| **x > x0 && **x < x1 && **y > y0 && **y < y1)
+        .count()
+}
+
+/// Zones in a projected CRS reprojected to a geographic raster: across the antimeridian (in
+/// UTM 60, on a −180…180° and a 0…360° raster) and round the North Pole (polar
+/// stereographic). Read as written, the first became its complement (the whole latitude
+/// belt but the zone) and the second lost half its cells.
+#[test]
+fn zones_across_the_antimeridian_and_round_a_pole() {
+    let dir = tempfile::tempdir().unwrap();
+    let cells = |raster: &Path, zones: &Path| {
+        let mut s = settings(raster, ZoneSource::new(zones));
+        s.rule = Rule::Centre;
+        let rep = zonal::run(&s, &|_, _| {}).unwrap();
+        assert_eq!(rep.stats[0].count, rep.stats[0].cells as f64);
+        rep.stats[0].cells as usize
+    };
+    // a box in UTM 60 from (179.5°E, 60.5°N) to (179.5°W, 61.5°N)
+    let utm = {
+        use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+        let mut wgs = SpatialRef::from_epsg(4326).unwrap();
+        wgs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+        let mut to = SpatialRef::from_epsg(32660).unwrap();
+        to.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+        let ct = CoordTransform::new(&wgs, &to).unwrap();
+        let (mut x, mut y) = (vec![179.5, -179.5], vec![60.5, 61.5]);
+        ct.transform_coords(&mut x, &mut y, &mut []).unwrap();
+        (x[0], y[0], x[1], y[1])
+    };
+    let am = dir.path().join("am.geojson");
+    projected_box(&am, 32660, utm);
+    for (name, grid) in [
+        ("belt.tif", (-180.0, 66.0, 0.1, 3600, 100)),
+        ("pacific.tif", (178.0, 62.0, 0.05, 80, 60)),
+    ] {
+        let (lon0, lat0, res, cols, rows) = grid;
+        let raster = dir.path().join(name);
+        ones_in_degrees(&raster, lon0, lat0, res, cols, rows);
+        let truth = centres_in_box(grid, 32660, utm);
+        assert!(truth > 80, "{name}: {truth}");
+        assert_eq!(cells(&raster, &am), truth, "{name}");
+    }
+    // ±800 km round the North Pole in EPSG:3413, over a grid of 75–90°N
+    let polar = dir.path().join("polar.geojson");
+    let square = (-800e3, -800e3, 800e3, 800e3);
+    projected_box(&polar, 3413, square);
+    let grid = (-180.0, 90.0, 0.5, 720, 30);
+    let raster = dir.path().join("arctic.tif");
+    ones_in_degrees(&raster, grid.0, grid.1, grid.2, grid.3, grid.4);
+    let truth = centres_in_box(grid, 3413, square);
+    assert!(truth > 10_000, "{truth}");
+    let ours = cells(&raster, &polar);
+    // the box's sides are cut in 50 (straight in degrees between the cuts): a few cells on
+    // its edge may fall either side
+    assert!(ours.abs_diff(truth) <= truth / 200, "{ours} against {truth}");
+}
