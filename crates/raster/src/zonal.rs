@@ -532,6 +532,11 @@ struct Tally {
 
 impl Tally {
     fn for_band(band: &Band) -> Option<Tally> {
+        // a band with a scale or offset tag holds measurements stored as integers (NDVI ×
+        // 10,000), not class codes: truncating its values would make classes of them
+        if band.scale != 1.0 || band.offset != 0.0 {
+            return None;
+        }
         let (size, offset) = match band.data_type.as_str() {
             "Byte" => (256, 0),
             "Int8" => (256, -128),

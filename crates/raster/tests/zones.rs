@@ -343,3 +343,72 @@ fn zones_across_the_antimeridian_and_round_a_pole() {
     // its edge may fall either side
     assert!(ours.abs_diff(truth) <= truth / 200, "{ours} against {truth}");
 }
+
+/// A band with a scale tag holds measurements (int16 × 0.0001 here), not class codes: no
+/// majority, minority or per-class areas from its truncated values (which made 0.01 and 2.5
+/// "classes" 0 and 2). A zone smaller than a cell that holds no cell centre is `no_cell`,
+/// with a warning, not `valid` with a sum of 0.
+#[test]
+fn scaled_bands_have_no_classes_and_empty_zones_say_so() {
+    use terrawatt_meter::{Meter, MeterConfig};
+    use terrawatt_raster::task::{RasterTask, Silent, TaskResults, ZonalTask};
+    let dir = tempfile::tempdir().unwrap();
+    let raster = dir.path().join("scaled.tif");
+    {
+        let driver = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+        let mut ds = driver
+            .create_with_band_type::<i16, _>(&raster, 10, 10, 1)
+            .unwrap();
+        ds.set_geo_transform(&[500_000.0, 10.0, 0.0, 5_000_000.0, 0.0, -10.0])
+            .unwrap();
+        ds.set_spatial_ref(&gdal::spatial_ref::SpatialRef::from_epsg(32633).unwrap())
+            .unwrap();
+        let mut b = ds.rasterband(1).unwrap();
+        b.set_no_data_value(Some(-32768.0)).unwrap();
+        b.set_scale(0.0001).unwrap();
+        let v: Vec<i16> = (0..100).map(|i| if i < 60 { 100 } else { 25_000 }).collect();
+        let mut buf = gdal::raster::Buffer::new((10, 10), v);
+        b.write((0, 0), (10, 10), &mut buf).unwrap();
+    }
+    let zones = dir.path().join("z.geojson");
+    let sq = |x0: f64, y0: f64, d: f64| {
+        format!(
+            r#"{{"type":"Feature","properties":{{"name":"z{x0}"}},"geometry":{{"type":"Polygon","coordinates":[[[{x0},{y0}],[{x1},{y0}],[{x1},{y1}],[{x0},{y1}],[{x0},{y0}]]]}}}}"#,
+            x1 = x0 + d,
+            y1 = y0 + d
+        )
+    };
+    std::fs::write(
+        &zones,
+        format!(
+            r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"urn:ogc:def:crs:EPSG::32633"}}}},"features":[{},{}]}}"#,
+            sq(500_000.0, 4_999_900.0, 100.0),
+            // 2 m square in a cell's corner: no centre
+            sq(500_012.0, 4_999_982.0, 2.0)
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("stats.csv");
+    let mut task = ZonalTask {
+        zonal: settings(&raster, ZoneSource::new(&zones)),
+        out: Some(out.clone()),
+    };
+    task.zonal.rule = Rule::Centre;
+    let meter = Meter::detect(&MeterConfig::model_only()).unwrap();
+    let mut span = meter.span("zonal");
+    let r = task.run(&mut span, &Silent).unwrap();
+    let whole = &r.zonal.stats[0];
+    assert!((whole.mean.unwrap() - 1.006).abs() < 1e-9);
+    assert_eq!((whole.majority, whole.minority), (None, None));
+    assert!(whole.classes.is_empty());
+    assert_eq!(r.zonal.stats[1].cells, 0);
+    let w = r.warnings().join("\n");
+    assert!(
+        w.contains("1 zone(s) placed on the raster hold no cell centre") && w.contains("z500012"),
+        "{w}"
+    );
+    let table = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<&str> = table.lines().collect();
+    assert!(rows[1].ends_with(",valid") && rows[2].ends_with(",no_cell"), "{table}");
+    assert!(!rows[0].contains("ha_"), "{}", rows[0]);
+}

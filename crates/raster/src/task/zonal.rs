@@ -67,6 +67,12 @@ pub(super) fn zone_status(z: &Zones, i: usize, outside: bool) -> String {
     }
 }
 
+/// A zone placed on the raster that still holds no cell: under the centre rule, a polygon
+/// smaller than a cell, or a sliver between centres. Its row says `no_cell`, not `valid`.
+fn holds_no_cell(s: &zonal::Stats) -> bool {
+    !s.outside && s.cells == 0 && s.missing_cells == 0 && s.count == 0.0
+}
+
 /// A zone's label ([`Zones::label`]).
 pub(super) fn zone_label(z: &Zones, i: usize) -> String {
     z.label(i)
@@ -182,7 +188,11 @@ fn zonal_table(rep: &zonal::Report) -> ZoneTable {
             Value::Real(s.hectares),
             Value::Int(s.missing_cells as i64),
             Value::Real(s.missing_hectares),
-            Value::Text(zone_status(&rep.zones, i, s.outside)),
+            Value::Text(if holds_no_cell(s) {
+                "no_cell".into()
+            } else {
+                zone_status(&rep.zones, i, s.outside)
+            }),
         ];
         v.extend(classes.iter().map(|c| {
             Value::Real(
@@ -198,6 +208,29 @@ fn zonal_table(rep: &zonal::Report) -> ZoneTable {
 }
 
 impl TaskResults for ZonalResults {
+    fn warnings(&self) -> Vec<String> {
+        let rep = &self.zonal;
+        let empty: Vec<usize> = (0..rep.stats.len())
+            .filter(|&i| {
+                holds_no_cell(&rep.stats[i])
+                    && matches!(rep.zones.zones[i].status, Status::Valid | Status::Repaired)
+            })
+            .collect();
+        let Some(&first) = empty.first() else {
+            return vec![];
+        };
+        vec![format!(
+            "{} zone(s) placed on the raster hold no cell{} (first: {}); their rows say no_cell",
+            empty.len(),
+            if rep.rule == Rule::Centre {
+                " centre: smaller than a cell, or between centres; --rule exact weighs the cells they cover"
+            } else {
+                ""
+            },
+            zone_label(&rep.zones, first)
+        )]
+    }
+
     fn text(&self) -> String {
         let rep = &self.zonal;
         let mut text = String::new();
