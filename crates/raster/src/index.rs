@@ -299,14 +299,19 @@ impl Screen {
 
     /// The values of the strips of an index's bands (in [`Index::bands`] order), and the
     /// pixels of its [`Index::swap_pair`].
-    pub fn of_index(index: Index, bands: &[&[f32]]) -> Screen {
-        let mut s = Screen::of(bands.iter().copied());
-        for (sum, band) in s.band_sums.iter_mut().zip(bands) {
+    /// Adds the sums and counts of the first three bands' valid values to `band_sums`.
+    pub fn add_band_sums(&mut self, bands: &[&[f32]]) {
+        for (sum, band) in self.band_sums.iter_mut().zip(bands) {
             for v in band.iter().filter(|v| v.is_finite() && **v != 0.0) {
                 sum.0 += f64::from(*v);
                 sum.1 += 1;
             }
         }
+    }
+
+    pub fn of_index(index: Index, bands: &[&[f32]]) -> Screen {
+        let mut s = Screen::of(bands.iter().copied());
+        s.add_band_sums(bands);
         let Some((hi, lo)) = index.swap_pair() else {
             return s;
         };
@@ -979,6 +984,44 @@ pub struct IndexReport {
     pub max: f64,
     pub mean: f64,
     pub km2: f64,
+    /// What the user should know (one line each, without a prefix).
+    pub warnings: Vec<String>,
+}
+
+/// A warning for an expression over bands of which some carry a scale or offset tag and
+/// others none, with means more than [`MOST_BAND_RATIO`] apart: reflectance beside digital
+/// numbers whose tag was lost (NDVI −0.997 everywhere for 0.58). An expression may mix
+/// quantities on purpose (an elevation and an index), so it is not refused.
+fn expr_scale_warning(e: &Expr, bands: &[crate::read::Band], s: &Screen) -> Option<String> {
+    let tagged = |b: &crate::read::Band| b.scale != 1.0 || b.offset != 0.0;
+    let means: Vec<(usize, f64)> = s
+        .band_sums
+        .iter()
+        .enumerate()
+        .take(bands.len())
+        .filter(|(_, (_, n))| *n > 0)
+        .map(|(i, (sum, n))| (i, (sum / *n as f64).abs()))
+        .collect();
+    for &(i, mi) in &means {
+        for &(j, mj) in &means {
+            if tagged(&bands[i]) && !tagged(&bands[j]) && mi > 0.0 && mj > 0.0 {
+                let r = if mi > mj { mi / mj } else { mj / mi };
+                if r > MOST_BAND_RATIO {
+                    return Some(format!(
+                        "--expr: band {} ({}) is read with its file's scale {} and offset {} (mean {mi:.4}), band {} ({}) has no scale tag (mean {mj:.4}): {r:.0} times apart. If both are bands of one surface, the second has lost its tag (gdal_edit.py -scale {} FILE), and the result is not the index",
+                        e.names()[i],
+                        bands[i].label,
+                        bands[i].scale,
+                        bands[i].offset,
+                        e.names()[j],
+                        bands[j].label,
+                        bands[i].scale
+                    ));
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Computes `formula` over `bands` (its roles, in order) on `grid` (default the first
@@ -1050,7 +1093,9 @@ pub fn run(
                 }
                 Formula::Expr(e) => {
                     e.apply(&refs, &mut o);
-                    Screen::of(refs.iter().copied())
+                    let mut s = Screen::of(refs.iter().copied());
+                    s.add_band_sums(&refs);
+                    s
                 }
             };
             // per-row sums, so the mean does not depend on the strips
@@ -1093,7 +1138,12 @@ pub fn run(
         .map(|a| a.iter().sum::<f64>() * w as f64 / 1e6)
         .unwrap_or(f64::NAN);
     let pixels = grid.pixels();
+    let warnings = match formula {
+        Formula::Expr(e) => expr_scale_warning(e, &bands, &screen).into_iter().collect(),
+        Formula::Index(_) => vec![],
+    };
     Ok(IndexReport {
+        warnings,
         formula: formula.name(),
         crs: grid.crs_name(),
         grid,

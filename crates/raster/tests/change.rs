@@ -493,3 +493,58 @@ fn expressions_on_multi_band_and_float_rasters_equal_numpy() {
         check_stats(&read_f32(&out.path, 1), &f["rasterio"][key], key);
     }
 }
+
+/// NDVI as an expression over Sentinel-2's near infrared tagged with its scale (0.0001) and
+/// red left in digital numbers: every pixel near −1. It is computed (an expression may mix
+/// quantities on purpose) but warned of, naming the untagged band; the two bands as
+/// shipped (neither tagged) give no warning.
+#[test]
+fn an_expression_over_a_tagged_and_an_untagged_band_is_warned() {
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let s2 = data.join("mapme_vegetation/s2a");
+    let b08 = s2.join("S2A_38PLR_20170503_0_L2A_B08.tif");
+    let b04 = s2.join("S2A_38PLR_20170503_0_L2A_B04.tif");
+    let tagged = dir.path().join("B08_scaled.tif");
+    {
+        let src = gdal::Dataset::open(&b08).unwrap();
+        let driver = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+        let ds = src
+            .create_copy(&driver, &tagged, &gdal::cpl::CslStringList::new())
+            .unwrap();
+        ds.rasterband(1).unwrap().set_scale(0.0001).unwrap();
+    }
+    let e = || Formula::Expr(index::Expr::parse("(n - r) / (n + r)").unwrap());
+    let out = |name: &str| OutputSpec {
+        path: dir.path().join(name),
+        format: Format::GTiff,
+        compression: Compression::Deflate,
+        level: None,
+    };
+    let shipped = run_index(
+        &e(),
+        &[spec(b08, None), spec(b04.clone(), None)],
+        &out("a.tif"),
+        dir.path(),
+    )
+    .unwrap();
+    assert!(shipped.warnings.is_empty(), "{:?}", shipped.warnings);
+    assert!(shipped.mean > 0.0);
+    let mixed = run_index(
+        &e(),
+        &[spec(tagged, None), spec(b04, None)],
+        &out("b.tif"),
+        dir.path(),
+    )
+    .unwrap();
+    assert!(mixed.mean < -0.99, "{}", mixed.mean);
+    let w = mixed.warnings.join("\n");
+    assert!(
+        w.contains("band r (")
+            && w.contains("has no scale tag")
+            && w.contains("gdal_edit.py -scale 0.0001"),
+        "{w}"
+    );
+}

@@ -926,3 +926,101 @@ fn ccdc_of_a_stack_equals_pyccd_per_pixel() {
     }
     assert!(with_change >= 5, "{with_change}");
 }
+
+/// Eight yearly NDVI files stored as int16 × 10,000 (0.50 rising by 0.01 a year). Given
+/// with their scale tag, or all without it and `--scale 0.0001`, the slope is 0.01 a year;
+/// half with the tag and half without, the slope was 942 a year with every pixel
+/// "significant": the stack is refused, naming a date of each kind.
+#[test]
+fn a_stack_of_files_on_two_scales_is_refused() {
+    use terrawatt_raster::baseline::BaselineOffset;
+    use terrawatt_raster::task::{RasterTask, Silent, StackInput, StackSource, TrendStackTask};
+    use terrawatt_raster::write::{Compression, Format, OutputSpec};
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |name: &str, raw: i16, tagged: bool| {
+        let driver = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+        let path = tmp.path().join(name);
+        let mut ds = driver
+            .create_with_band_type::<i16, _>(&path, 16, 16, 1)
+            .unwrap();
+        ds.set_geo_transform(&[500_000.0, 10.0, 0.0, 5_000_000.0, 0.0, -10.0])
+            .unwrap();
+        ds.set_spatial_ref(&gdal::spatial_ref::SpatialRef::from_epsg(32633).unwrap())
+            .unwrap();
+        let mut b = ds.rasterband(1).unwrap();
+        b.set_no_data_value(Some(-32768.0)).unwrap();
+        if tagged {
+            b.set_scale(0.0001).unwrap();
+        }
+        let mut buf = gdal::raster::Buffer::new((16, 16), vec![raw; 256]);
+        b.write((0, 0), (16, 16), &mut buf).unwrap();
+    };
+    let mut lists = [String::new(), String::new(), String::new()];
+    for l in &mut lists {
+        l.push_str("date,path\n");
+    }
+    for i in 0..8i16 {
+        let year = 2015 + i;
+        let raw = 5000 + 100 * i;
+        write(&format!("tag_{year}.tif"), raw, true);
+        write(&format!("raw_{year}.tif"), raw, false);
+        lists[0].push_str(&format!("{year}-07-01,tag_{year}.tif\n"));
+        lists[1].push_str(&format!("{year}-07-01,raw_{year}.tif\n"));
+        let mixed = if i < 4 { "tag" } else { "raw" };
+        lists[2].push_str(&format!("{year}-07-01,{mixed}_{year}.tif\n"));
+    }
+    let meter =
+        terrawatt_meter::Meter::detect(&terrawatt_meter::MeterConfig::model_only()).unwrap();
+    let trend = |list: &str, scale: f64| {
+        let csv = tmp.path().join(format!("{list}.csv"));
+        let out = tmp.path().join(format!("{list}.tif"));
+        let task = TrendStackTask {
+            input: StackInput {
+                source: StackSource::List(csv),
+                scale,
+                offset: 0.0,
+                s2_offset: BaselineOffset::Keep,
+                per_year: None,
+                index: None,
+                landsat: false,
+            },
+            seasonal: None,
+            confidence: 0.95,
+            min_observations: 3,
+            out: OutputSpec {
+                path: out.clone(),
+                format: Format::GTiff,
+                compression: Compression::Deflate,
+                level: None,
+            },
+            window: None,
+            memory: 64_000_000,
+        };
+        task.run(&mut meter.span("trend"), &Silent).map(|_| {
+            let ds = gdal::Dataset::open(&out).unwrap();
+            let v = ds
+                .rasterband(1)
+                .unwrap()
+                .read_as::<f64>((0, 0), (16, 16), (16, 16), None)
+                .unwrap();
+            v.data()[0]
+        })
+    };
+    for (i, l) in lists.iter().enumerate() {
+        std::fs::write(tmp.path().join(format!("l{i}.csv")), l).unwrap();
+    }
+    let tagged = trend("l0", 1.0).unwrap();
+    let given = trend("l1", 0.0001).unwrap();
+    for slope in [tagged, given] {
+        assert!((slope - 0.01).abs() < 1e-6, "{slope}");
+    }
+    let e = trend("l2", 1.0).unwrap_err().to_string();
+    assert!(
+        e.contains("different scales")
+            && e.contains("raw_2022.tif, read with scale 1")
+            && e.contains("tag_2015.tif, read with scale 0.0001")
+            && e.contains("gdal_edit.py -scale"),
+        "{e}"
+    );
+    assert!(!tmp.path().join("l2.tif").exists());
+}

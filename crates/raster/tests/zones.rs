@@ -341,7 +341,10 @@ fn zones_across_the_antimeridian_and_round_a_pole() {
     let ours = cells(&raster, &polar);
     // the box's sides are cut in 50 (straight in degrees between the cuts): a few cells on
     // its edge may fall either side
-    assert!(ours.abs_diff(truth) <= truth / 200, "{ours} against {truth}");
+    assert!(
+        ours.abs_diff(truth) <= truth / 200,
+        "{ours} against {truth}"
+    );
 }
 
 /// A band with a scale tag holds measurements (int16 × 0.0001 here), not class codes: no
@@ -366,7 +369,9 @@ fn scaled_bands_have_no_classes_and_empty_zones_say_so() {
         let mut b = ds.rasterband(1).unwrap();
         b.set_no_data_value(Some(-32768.0)).unwrap();
         b.set_scale(0.0001).unwrap();
-        let v: Vec<i16> = (0..100).map(|i| if i < 60 { 100 } else { 25_000 }).collect();
+        let v: Vec<i16> = (0..100)
+            .map(|i| if i < 60 { 100 } else { 25_000 })
+            .collect();
         let mut buf = gdal::raster::Buffer::new((10, 10), v);
         b.write((0, 0), (10, 10), &mut buf).unwrap();
     }
@@ -409,6 +414,9 @@ fn scaled_bands_have_no_classes_and_empty_zones_say_so() {
     );
     let table = std::fs::read_to_string(&out).unwrap();
     let rows: Vec<&str> = table.lines().collect();
-    assert!(rows[1].ends_with(",valid") && rows[2].ends_with(",no_cell"), "{table}");
+    assert!(
+        rows[1].ends_with(",valid") && rows[2].ends_with(",no_cell"),
+        "{table}"
+    );
     assert!(!rows[0].contains("ha_"), "{}", rows[0]);
 }

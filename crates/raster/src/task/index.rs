@@ -98,6 +98,10 @@ impl RasterTask for IndexTask {
 }
 
 impl TaskResults for IndexResults {
+    fn warnings(&self) -> Vec<String> {
+        self.index.warnings.clone()
+    }
+
     fn text(&self) -> String {
         let rep = &self.index;
         let mut text = String::new();

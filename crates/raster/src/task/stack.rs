@@ -617,6 +617,63 @@ impl StackInput {
     }
 }
 
+/// How far apart two dates' typical magnitudes may be before they are taken for values on
+/// different scales. A season moves a vegetation index or a reflectance a few times (NDVI
+/// 0.05 over winter soil, 0.8 in summer); a scale tag kept by one file and lost by another
+/// moves it 10,000 times (Sentinel-2's 0.0001) or more (Landsat's 0.0000275).
+pub const MOST_DATE_RATIO: f64 = 1000.0;
+
+/// Refuses a stack whose dates' values, each with its own scale and offset, sit on
+/// different scales: files exported by two tools, one of which kept the scale tag (a
+/// slope 94,000 times too large, every pixel "significant"). Judged on the first value
+/// band's mean magnitude over [`baseline::sample_windows`], dates with under 10 values
+/// aside.
+fn check_date_scales(layers: &[Layer], grid: &Grid) -> Result<()> {
+    let mut typical: Vec<(f64, &Layer)> = vec![];
+    for l in layers {
+        let Some(i) = l.values.first() else {
+            continue;
+        };
+        let cols =
+            baseline::sample_windows(&[(i.path.as_path(), i.band)], (grid.width, grid.height))?;
+        let (s, o) = i.own.unwrap_or((1.0, 0.0));
+        let (mut sum, mut n) = (0.0, 0usize);
+        for x in cols[0].iter().filter(|x| x.is_finite()) {
+            sum += (x * s + o).abs();
+            n += 1;
+        }
+        if n >= 10 && sum > 0.0 {
+            typical.push((sum / n as f64, l));
+        }
+    }
+    let (Some(lo), Some(hi)) = (
+        typical.iter().min_by(|a, b| a.0.total_cmp(&b.0)),
+        typical.iter().max_by(|a, b| a.0.total_cmp(&b.0)),
+    ) else {
+        return Ok(());
+    };
+    if hi.0 <= lo.0 * MOST_DATE_RATIO {
+        return Ok(());
+    }
+    let name = |l: &Layer| {
+        let i = &l.values[0];
+        let (s, o) = i.own.unwrap_or((1.0, 0.0));
+        format!(
+            "{} ({}, read with scale {s} and offset {o})",
+            l.date,
+            i.path.display()
+        )
+    };
+    Err(RasterError::Invalid(format!(
+        "the stack's dates are on different scales: {} has a mean magnitude of {:.4}, {:.0} times that of {} ({:.4}). A season moves a value a few times, not a thousand: one file has lost (or gained) a scale tag. Put every date on one scale (gdal_edit.py -scale S on the files without the tag, or --scale and --offset when no file has one)",
+        name(hi.1),
+        hi.0,
+        hi.0 / lo.0,
+        name(lo.1),
+        lo.0
+    )))
+}
+
 /// Refuses an index over a stack whose bands look swapped ([`crate::index::check_roles`])
 /// or sit on different scales ([`crate::index::check_band_scales`]), judged on every date's pixels in the sampled windows of [`baseline::sample_windows`],
 /// each band with its scale and offset.
@@ -1339,6 +1396,7 @@ impl StackInput {
                 i.own = Some((s, o - shift));
             }
         }
+        check_date_scales(layers, grid)?;
         let Some(index) = self.index else {
             return Ok(());
         };
