@@ -56,6 +56,16 @@ impl Ctx {
 
 /// Resolves the carbon settings from the options (before any work).
 pub fn carbon_settings(g: &Global) -> Result<CarbonSettings> {
+    if g.country.as_deref().is_some_and(|c| c.trim().is_empty()) {
+        bail!(
+            "--country (or TERRAWATT_COUNTRY) is empty: give an ISO 3166 code (FR, DEU), or leave it out for the world average"
+        );
+    }
+    if let (Some(c), Some(r), None) = (&g.country, &g.cloud_region, g.grid_intensity) {
+        bail!(
+            "--country {c} and --cloud-region {r} both say where the machine runs: give one (a cloud region's intensity is its own grid's)"
+        );
+    }
     let grid = if let Some(v) = g.grid_intensity {
         GridIntensity::user(v)?
     } else if let Some(region) = &g.cloud_region {

@@ -492,7 +492,9 @@ fn a_packages_tdp_given_per_logical_cpu_is_refused() {
 /// Carbon settings in another unit: 2,500 g/kWh (lb/MWh of a coal-heavy grid) was taken as
 /// a user value though a file's values are held to 2,000; a machine's lifetime of 48
 /// (months) and 1,000,000 kg (grams) of embodied emissions made embodied carbon 12 times too
-/// small and 1,000 times too large. Each is refused with the unit to check.
+/// small and 1,000 times too large. Each is refused with the unit to check. An empty
+/// `--country` (an unset shell variable) had fallen back to the world average, and a cloud
+/// region beside a country silently won: both are refused.
 #[test]
 fn carbon_settings_in_another_unit_are_refused() {
     for (args, said) in [
@@ -502,6 +504,14 @@ fn carbon_settings_in_another_unit_are_refused() {
             "months given as years",
         ),
         (vec!["--embodied-kgco2e", "1000000"], "grams given as kg"),
+        (
+            vec!["--country", ""],
+            "--country (or TERRAWATT_COUNTRY) is empty",
+        ),
+        (
+            vec!["--country", "FR", "--cloud-region", "gcp:europe-west1"],
+            "both say where the machine runs",
+        ),
     ] {
         let o = terrawatt(&support::with(&args, &["energy", "regions"]));
         assert_eq!(o.status.code(), Some(1), "{args:?}");
@@ -547,6 +557,12 @@ fn energy_when_counts_the_pue() {
         when("1.5").contains("best start  2026-01-07T11:00:00Z  326 gCO2e"),
         "{}",
         when("1.5")
+    );
+    // the sample series is a past week: the choice is one in hindsight, and says so
+    assert!(
+        when("1").contains("note: --from 2026-01-06T18:00:00Z is in the past"),
+        "{}",
+        when("1")
     );
 }
 

@@ -298,6 +298,11 @@ fn bad_series_are_refused_with_the_row() {
     fails(
         &good,
         &["--monitor", "2010-03-01"],
+        &["spans 1.9 months", "needs at least a year of history"],
+    );
+    fails(
+        &good,
+        &["--monitor", "2010-03-01", "--harmonics", "0"],
         &["too few history observations"],
     );
     fails(

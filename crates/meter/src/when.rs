@@ -194,6 +194,16 @@ impl WhenChoice {
                 _ => " (give --joules or --energy-from for grams)".into(),
             }
         );
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        if self.from_given && self.from < now - 3600.0 {
+            let _ = writeln!(
+                t,
+                "note: --from {} is in the past: this is the choice in hindsight, on the series' recorded values, not a plan (leave --from out to start from now)",
+                IntensitySeries::time_text(self.from)
+            );
+        }
         t
     }
 }

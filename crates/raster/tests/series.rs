@@ -1024,3 +1024,59 @@ fn a_stack_of_files_on_two_scales_is_refused() {
     );
     assert!(!tmp.path().join("l2.tif").exists());
 }
+
+/// The sample stack (dates from 2016) monitored from September 2016: eight months of
+/// history for a model with three harmonics broke 803 of 803 pixels, against a truth of no
+/// drop before 2021. It is refused; from January 2017 (one year) it runs with a warning;
+/// without harmonics it runs from September 2016 without one.
+#[test]
+fn a_seasonal_model_on_under_a_year_of_history_is_refused() {
+    use terrawatt_raster::series::sample::StackSpec;
+    use terrawatt_raster::task::{
+        BreaksStackTask, RasterTask, SampleStackTask, Silent, StackInput, TaskResults,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let meter =
+        terrawatt_meter::Meter::detect(&terrawatt_meter::MeterConfig::model_only()).unwrap();
+    let mut span = meter.span("sample");
+    SampleStackTask {
+        out_dir: tmp.path().to_path_buf(),
+        spec: StackSpec {
+            size: 4,
+            ..StackSpec::default()
+        },
+    }
+    .run(&mut span, &Silent)
+    .unwrap();
+    let mut task = |monitor: &str, harmonics: usize| {
+        let mut t = BreaksStackTask::new(
+            StackInput::bands(
+                tmp.path().join("stack.tif"),
+                tmp.path().join("dates.csv"),
+                0.0001,
+            ),
+            monitor,
+            tmp.path().join(format!("b{monitor}{harmonics}.tif")),
+        );
+        t.monitoring.design.harmonics = harmonics;
+        t.run(&mut span, &Silent)
+    };
+    let e = task("2016-09-01", 3).unwrap_err().to_string();
+    assert!(
+        e.contains("spans 8.0 months")
+            && e.contains("at least a year")
+            && e.contains("--harmonics 0"),
+        "{e}"
+    );
+    assert!(!tmp.path().join("b2016-09-013.tif").exists());
+    let year = task("2017-01-01", 3).unwrap();
+    let w = year.warnings().join("\n");
+    assert!(
+        w.contains("spans 12.0 months") && w.contains("under two years"),
+        "{w}"
+    );
+    let flat = task("2016-09-01", 0).unwrap();
+    assert!(flat.warnings().iter().all(|w| !w.contains("months")));
+    let long = task("2019-01-01", 3).unwrap();
+    assert!(long.warnings().iter().all(|w| !w.contains("months")));
+}

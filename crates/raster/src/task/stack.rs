@@ -1028,6 +1028,9 @@ impl RasterTask for BreaksStackTask {
         let settings = self.settings()?;
         let critical = settings.critical_value()?;
         let stack = self.input.prepare()?;
+        let short = self
+            .monitoring
+            .check_history(&settings, stack.t.first().copied().unwrap_or(f64::NAN))?;
         let mut skipped: BTreeMap<Skip, u64> = BTreeMap::new();
         let (mut with_break, mut without) = (0u64, 0u64);
         let mut per_year: BTreeMap<i32, u64> = BTreeMap::new();
@@ -1098,7 +1101,7 @@ impl RasterTask for BreaksStackTask {
             monitor_start: settings.start,
             critical_value: critical,
             per_year: self.input.per_year,
-            notes: self.input.order_note()?.into_iter().collect(),
+            notes: self.input.order_note()?.into_iter().chain(short).collect(),
         })
     }
 }
@@ -1396,9 +1399,10 @@ impl StackInput {
                 i.own = Some((s, o - shift));
             }
         }
-        check_date_scales(layers, grid)?;
+        // a date's index is a ratio of its own bands: dates on different scales are checked
+        // where the value is the band itself
         let Some(index) = self.index else {
-            return Ok(());
+            return check_date_scales(layers, grid);
         };
         check_stack_roles(index, layers, grid)?;
         // each date's darkest values by band: raw, and as read
