@@ -999,3 +999,69 @@ fn a_location_far_from_the_weather_files_site_is_noted() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!String::from_utf8_lossy(&o.stdout).contains("[location]"));
 }
+
+/// The PSM3 year's `Surface Albedo` (0.8 under January's snow, 0.11–0.14 in summer) had
+/// been ignored for the system's 0.25. Without an `albedo` key it is used interval by
+/// interval, as pvlib's ModelChain takes a weather `albedo` column: a vertical south plane's
+/// irradiance equals pvlib's with the file's albedo (crates/solar/tests/fixtures/
+/// pvlib_albedo.json, tools/reference/pvlib_albedo.py), 17 % more in January–February than
+/// at 0.25. A system file that states its albedo keeps it, with a note.
+#[test]
+fn a_weather_files_albedo_is_used_unless_the_system_states_one() {
+    let Some((dir, _, psm3)) = psm3_and_system() else {
+        return;
+    };
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("crates/solar/tests/fixtures/pvlib_albedo.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let poa = |albedo: &str, key: &str| {
+        let sys = dir.path().join(format!("v{key}.toml"));
+        std::fs::write(
+            &sys,
+            format!("[array]\nkwp = 4.0\ntilt = 90\nazimuth = 180\n{albedo}"),
+        )
+        .unwrap();
+        let series = dir.path().join(format!("v{key}.csv"));
+        let o = psm3_table(&psm3, "Etc/GMT+7", &sys, &["--out", s(&series)]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = std::fs::read_to_string(&series).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let c = header.iter().position(|h| *h == "poa_global").unwrap();
+        let (mut year, mut winter) = (0.0, 0.0);
+        for l in lines {
+            let f: Vec<&str> = l.split(',').collect();
+            let v: f64 = f[c].parse().unwrap_or(0.0);
+            let v = if v.is_nan() { 0.0 } else { v };
+            year += v;
+            if matches!(&f[0][5..7], "01" | "02") {
+                winter += v;
+            }
+        }
+        (
+            year,
+            winter,
+            stderr(&o) + &String::from_utf8_lossy(&o.stdout),
+        )
+    };
+    let close = |ours: f64, theirs: &serde_json::Value| {
+        let t = theirs.as_f64().unwrap();
+        assert!((ours - t).abs() <= 1e-6 * t, "{ours} against pvlib's {t}");
+    };
+    let (year, winter, said) = poa("", "file");
+    close(year, &reference["file"]["poa_global_sum"]);
+    close(winter, &reference["file"]["poa_global_jan_feb"]);
+    assert!(
+        said.contains("albedo: the weather file's, interval by interval (mean 0.284, 0.11 to 0.8)"),
+        "{said}"
+    );
+    let (year, winter, said) = poa("albedo = 0.25\n", "fixed");
+    close(year, &reference["fixed_0.25"]["poa_global_sum"]);
+    close(winter, &reference["fixed_0.25"]["poa_global_jan_feb"]);
+    assert!(said.contains("albedo: 0.25 from the system file for every interval; the weather file's own (mean 0.284) is not used"), "{said}");
+}

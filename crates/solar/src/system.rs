@@ -116,6 +116,11 @@ pub struct System {
     pub eta_nom: f64,
     pub eta_ref: f64,
     pub albedo: f64,
+    /// Whether a weather file's albedo takes the place of `albedo` where it has one (as
+    /// pvlib's ModelChain takes a weather `albedo` column): true unless the system file
+    /// states its albedo.
+    #[serde(default)]
+    pub weather_albedo: bool,
     pub sky: SkyModel,
     pub temperature: TemperatureModel,
     pub losses: Losses,
@@ -339,7 +344,11 @@ pub fn simulate(w: &Weather, system: &System, at: Label, delta_t: f64) -> Simula
                 SkyModel::Klucher => irr::klucher(tilt, saz, dhi, ghi, z, az),
                 SkyModel::Reindl => irr::reindl(tilt, saz, dhi, dni, ghi, e0, z, az),
             };
-            let ground = irr::ground_diffuse(tilt, ghi, system.albedo);
+            let albedo = match w.albedo.get(i) {
+                Some(a) if system.weather_albedo && a.is_finite() => *a,
+                _ => system.albedo,
+            };
+            let ground = irr::ground_diffuse(tilt, ghi, albedo);
             let poa = irr::poa(aoi, dni, sky, ground);
             let (ta, ws) = (w.temp_air[i], w.wind_speed[i]);
             let tc = match system.temperature {

@@ -96,6 +96,10 @@ pub struct Weather {
     pub wind_speed: Vec<f64>,
     pub pressure: Vec<f64>,
     pub temp_dew: Vec<f64>,
+    /// The ground's albedo (0–1) where the file gives one (TMY3's `Alb`, EPW's field 33,
+    /// PSM3's `Surface Albedo`, a table's `albedo`); NaN elsewhere, and where the value is 0
+    /// or outside 0–1 (TMY3 files carry 0 where it was not measured).
+    pub albedo: Vec<f64>,
     /// Values read as missing (format codes or empty), per column name.
     pub missing: Vec<(String, usize)>,
     /// Values set to missing by [`Weather::screen`]: (column, count, the rule).
@@ -148,6 +152,7 @@ impl Weather {
     /// in more than 1 % of the values (°F or K); irradiance whose largest value over a
     /// month or more outside the polar circles is at most 5 W/m² (kW/m² or MJ/m² an hour).
     pub fn screen(&mut self) -> Result<(), SolarError> {
+        self.screen_albedo();
         let polar = self.latitude.abs() > 66.5;
         let month = self.times.len() as i64 * self.interval >= 30 * 86_400;
         let path = self.path.clone();
@@ -363,6 +368,7 @@ pub fn read_tmy3(path: &Path, year: i32) -> Result<Weather, SolarError> {
     let c_dew = col("Dew-point (C)")?;
     let c_p = col("Pressure (mbar)")?;
     let c_ws = col("Wspd (m/s)")?;
+    let c_alb = col("Alb (unitless)").ok();
     let offset = (tz * 3600.0).round() as i32;
     let mut w = empty(path, "TMY3", Label::End);
     w.name = meta[1].trim().to_string();
@@ -429,6 +435,13 @@ pub fn read_tmy3(path: &Path, year: i32) -> Result<Weather, SolarError> {
         w.temp_dew.push(value(c_dew, 4, &mut missing)?);
         w.pressure.push(value(c_p, 5, &mut missing)? * 100.0);
         w.wind_speed.push(value(c_ws, 6, &mut missing)?);
+        if let Some(c) = c_alb {
+            w.albedo.push(
+                f.get(c)
+                    .and_then(|s| s.trim().parse::<f64>().ok())
+                    .unwrap_or(f64::NAN),
+            );
+        }
     }
     if w.times.is_empty() {
         return Err(invalid(path, "no data rows"));
@@ -457,6 +470,7 @@ fn empty(path: &Path, format: &str, label: Label) -> Weather {
         wind_speed: Vec::new(),
         pressure: Vec::new(),
         temp_dew: Vec::new(),
+        albedo: Vec::new(),
         missing: Vec::new(),
         screened: Vec::new(),
     }
@@ -480,6 +494,41 @@ fn read_text(path: &Path) -> Result<String, SolarError> {
         bytes
     };
     String::from_utf8(raw).map_err(|_| invalid(path, "not text (UTF-8)"))
+}
+
+impl Weather {
+    /// Gives every row an albedo (NaN where the file has none) and leaves out values that
+    /// are not one: 0 (a TMY3 file's "not measured"), negative, or above 1 (a percentage);
+    /// counted in `screened` where the file had the column.
+    fn screen_albedo(&mut self) {
+        let n = self.times.len();
+        if self.albedo.len() != n {
+            self.albedo = vec![f64::NAN; n];
+            return;
+        }
+        let mut zero = 0;
+        let mut outside = 0;
+        for v in self.albedo.iter_mut().filter(|v| v.is_finite()) {
+            if *v == 0.0 {
+                zero += 1;
+                *v = f64::NAN;
+            } else if !(0.0..=1.0).contains(v) {
+                outside += 1;
+                *v = f64::NAN;
+            }
+        }
+        if zero > 0 {
+            self.screened
+                .push(("albedo".into(), zero, "albedo of 0 (not measured)".into()));
+        }
+        if outside > 0 {
+            self.screened.push((
+                "albedo".into(),
+                outside,
+                "albedo outside 0–1 (a percentage?)".into(),
+            ));
+        }
+    }
 }
 
 /// The counts of missing values in the order ghi, dni, dhi, temp_air, temp_dew, pressure,
@@ -514,6 +563,9 @@ fn sort_by_time(w: &mut Weather) {
     w.wind_speed = take(&w.wind_speed);
     w.pressure = take(&w.pressure);
     w.temp_dew = take(&w.temp_dew);
+    if w.albedo.len() == idx.len() {
+        w.albedo = take(&w.albedo);
+    }
     w.times = idx.iter().map(|i| w.times[*i]).collect();
 }
 
@@ -800,6 +852,13 @@ pub fn read_epw(path: &Path, year: i32) -> Result<Weather, SolarError> {
         w.dni.push(get(14, 1, 9999.0)?);
         w.dhi.push(get(15, 2, 9999.0)?);
         w.wind_speed.push(get(21, 6, 999.0)?);
+        // field 33, the albedo (999 missing)
+        w.albedo.push(
+            f.get(32)
+                .and_then(|s| s.trim().parse::<f64>().ok())
+                .filter(|v| *v < 999.0)
+                .unwrap_or(f64::NAN),
+        );
     }
     if w.times.is_empty() {
         return Err(invalid(path, "no data rows"));
@@ -874,6 +933,7 @@ pub fn read_psm3(path: &Path, year: i32) -> Result<Weather, SolarError> {
     .iter()
     .map(|n| col(n))
     .collect::<Result<_, _>>()?;
+    let c_alb = col("Surface Albedo").ok();
     let mut years = Vec::new();
     for (k, line) in lines.enumerate() {
         if line.trim().is_empty() {
@@ -912,6 +972,9 @@ pub fn read_psm3(path: &Path, year: i32) -> Result<Weather, SolarError> {
         w.temp_dew.push(field(c[9])?);
         w.pressure.push(field(c[10])? * 100.0);
         w.wind_speed.push(field(c[11])?);
+        if let Some(a) = c_alb {
+            w.albedo.push(field(a)?);
+        }
     }
     if years.len() < 2 {
         return Err(invalid(path, "fewer than two data rows"));

@@ -35,8 +35,9 @@ struct ArrayToml {
     kwp: f64,
     #[serde(default = "default_gamma")]
     gamma_pdc: f64,
-    #[serde(default = "default_albedo")]
-    albedo: f64,
+    /// Stated, it is used for every hour; left out, the weather file's where it has one,
+    /// else 0.25.
+    albedo: Option<f64>,
     #[serde(default = "default_sky")]
     sky: String,
     #[serde(default = "default_temperature")]
@@ -117,6 +118,7 @@ impl System {
             eta_nom: 0.96,
             eta_ref: 0.9637,
             albedo: default_albedo(),
+            weather_albedo: true,
             sky: SkyModel::Perez,
             temperature: TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_GLASS),
             losses: Losses::default(),
@@ -164,7 +166,8 @@ impl System {
             inverter_kw: inv.and_then(|i| i.kw).unwrap_or(a.kwp / 1.2),
             eta_nom: inv.and_then(|i| i.eta_nom).unwrap_or(0.96),
             eta_ref: inv.and_then(|i| i.eta_ref).unwrap_or(0.9637),
-            albedo: a.albedo,
+            albedo: a.albedo.unwrap_or_else(default_albedo),
+            weather_albedo: a.albedo.is_none(),
             sky,
             temperature,
             losses: f.losses.unwrap_or_default(),

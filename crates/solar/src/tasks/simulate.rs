@@ -604,6 +604,30 @@ impl Report {
         for (name, n, why) in &w.screened {
             let _ = writeln!(t, "  {name}: {n} values set missing ({why})");
         }
+        let given: Vec<f64> = w.albedo.iter().copied().filter(|a| a.is_finite()).collect();
+        if !given.is_empty() {
+            let mean = given.iter().sum::<f64>() / given.len() as f64;
+            let left = w.len() - given.len();
+            let _ = if self.system.weather_albedo {
+                writeln!(
+                    t,
+                    "albedo: the weather file's, interval by interval (mean {mean:.3}, {} to {}){}",
+                    given.iter().copied().fold(f64::INFINITY, f64::min),
+                    given.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    if left > 0 {
+                        format!("; {left} intervals without one take {}", self.system.albedo)
+                    } else {
+                        String::new()
+                    }
+                )
+            } else {
+                writeln!(
+                    t,
+                    "albedo: {} from the system file for every interval; the weather file's own (mean {mean:.3}) is not used",
+                    self.system.albedo
+                )
+            };
+        }
         if sim.missing_intervals > 0 {
             let _ = writeln!(
                 t,

@@ -13,7 +13,7 @@ use crate::SolarError;
 use crate::weather::{Label, Weather};
 
 /// The columns a weather table can hold and the names looked for by default.
-pub const TABLE_COLUMNS: [(&str, &[&str]); 7] = [
+pub const TABLE_COLUMNS: [(&str, &[&str]); 8] = [
     ("ghi", &["ghi", "GHI", "G(h)"]),
     ("dni", &["dni", "DNI", "Gb(n)"]),
     ("dhi", &["dhi", "DHI", "Gd(h)"]),
@@ -24,6 +24,7 @@ pub const TABLE_COLUMNS: [(&str, &[&str]); 7] = [
     ("wind_speed", &["wind_speed", "Wind Speed", "WS10m"]),
     ("pressure", &["pressure", "Pressure", "SP"]),
     ("temp_dew", &["temp_dew", "Dew Point", "dewpoint"]),
+    ("albedo", &["albedo", "Surface Albedo", "Alb"]),
 ];
 
 /// How a weather table is read.
@@ -92,6 +93,7 @@ impl Weather {
             wind_speed: cols.remove("wind_speed").unwrap_or_else(|| vec![1.0; n]),
             pressure,
             temp_dew: cols.remove("temp_dew").unwrap_or_else(|| vec![f64::NAN; n]),
+            albedo: cols.remove("albedo").unwrap_or_default(),
             missing: Vec::new(),
             screened: Vec::new(),
         };
@@ -142,7 +144,7 @@ fn columns(
             return Err(SolarError::setting(
                 "column",
                 format!(
-                    "--column '{m}': {k} is not one of ghi, dni, dhi, temp_air, wind_speed, pressure, temp_dew"
+                    "--column '{m}': {k} is not one of ghi, dni, dhi, temp_air, wind_speed, pressure, temp_dew, albedo"
                 ),
             ));
         }
