@@ -431,6 +431,10 @@ fn bad_farm_files_fail_clearly_and_write_nothing() {
             vec!["[wake] model", "dena_avg", "dena_mean"],
         ),
         (
+            format!("{e126}hub_height = 135\nnumber_of_turbines = 6\n[wake]\nmodel = \"wind_farm_efficiency\"\nefficiency = 0.08\n"),
+            vec!["[wake] efficiency: 0.08 would lose 92 %", "Write 0.92"],
+        ),
+        (
             format!("{e126}hub_height = 135\nnumber_of_turbines = 1\n[wake]\nmodel = \"wind_farm_efficiency\"\n"),
             vec!["[wake]", "efficiency"],
         ),
@@ -806,5 +810,49 @@ fn exchanged_heights_a_small_curve_in_kw_and_a_holed_curve_are_refused() {
             "the power at 10 m/s is 0 W, between",
             "an empty cell or a slip?",
         ],
+    );
+}
+
+/// Two years of weather (windpowerlib's example year, then the same hours a year later) had
+/// been summed into "annual energy 23,184 MWh", twice the year's 11,592. A series longer
+/// than a year gets no annual figure: its energy over its hours, and the mean per year of
+/// 365.25 days.
+#[test]
+fn a_weather_series_of_two_years_is_not_one_year() {
+    let Some(dir) = common::reference_data("wind") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let one = std::fs::read_to_string(dir.join("example_weather.csv")).unwrap();
+    let mut two = one.clone();
+    for l in one.lines().skip(2) {
+        two.push_str(&l.replacen("2010-", "2011-", 1));
+        two.push('\n');
+    }
+    let weather = tmp.path().join("two_years.csv");
+    std::fs::write(&weather, two).unwrap();
+    let rep = tmp.path().join("r.json");
+    let series = tmp.path().join("s.csv");
+    let o = simulate(Some(&rep), &weather, &e126_at_135_m(&dir, &series));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+    let res = &r["results"];
+    assert!(res["annual_energy_mwh"].is_null(), "{res}");
+    let total = res["energy_mwh"].as_f64().unwrap();
+    assert!(
+        (total - 2.0 * 11_591.901_465_953_624).abs() < 1e-5,
+        "{total}"
+    );
+    // 8,766 h a year over 17,520 h
+    let mean = res["mean_annual_energy_mwh"].as_f64().unwrap();
+    assert!(
+        (mean - 11_591.901_465_953_624 * 8766.0 / 8760.0).abs() < 1e-5,
+        "{mean}"
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("(a 2.0-year span: not one year)") && !text.contains("annual energy"),
+        "{text}"
     );
 }

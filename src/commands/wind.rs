@@ -139,6 +139,7 @@ pub fn simulate(span: &mut Span, _ctx: &Ctx, a: &WindSimulateArgs) -> Result<Out
 fn year_results(y: &Totals, screened: &[(String, usize, String)]) -> Value {
     json!({
         "annual_energy_mwh": y.full_year().then_some(y.mwh),
+        "mean_annual_energy_mwh": y.mean_annual_mwh(),
         "energy_mwh": y.mwh,
         "covered_hours": y.covered_hours(),
         "span_hours": y.span_h,

@@ -100,10 +100,22 @@ impl Totals {
         }
     }
 
-    /// Whether the series covers a whole year (365 days or more, no row deleted, no hour
-    /// without weather), so that its total is annual.
+    /// Whether the series covers one whole year (365 or 366 days, no row deleted, no hour
+    /// without weather), so that its total is annual. A longer series is not: its total
+    /// is several years' (two years of weather had been reported as twice the annual
+    /// energy).
     pub fn full_year(&self) -> bool {
-        self.span_h >= 8760.0 - 1e-6 && self.deleted_h < 1e-9 && self.missing == 0
+        self.span_h >= 8760.0 - 1e-6
+            && self.span_h <= 8784.0 + 1e-6
+            && self.deleted_h < 1e-9
+            && self.missing == 0
+    }
+
+    /// The mean energy per year of 365.25 days (MWh) of a series longer than a year, over
+    /// its hours with weather; `None` for a year or less.
+    pub fn mean_annual_mwh(&self) -> Option<f64> {
+        let h = self.covered_hours();
+        (self.span_h > 8784.0 + 1e-6 && h > 0.0).then(|| self.mwh * 8766.0 / h)
     }
 
     /// Hours with weather: the span less deleted and missing hours.
@@ -118,6 +130,14 @@ impl Totals {
             format!(
                 "annual energy {:.1} MWh · capacity factor {:.1} %",
                 self.mwh,
+                100.0 * self.capacity_factor
+            )
+        } else if let Some(mean) = self.mean_annual_mwh() {
+            format!(
+                "energy {:.1} MWh over the {:.0} h with weather (a {:.1}-year span: not one year) · a mean of {mean:.1} MWh per year of 365.25 days · capacity factor {:.1} %",
+                self.mwh,
+                self.covered_hours(),
+                self.span_h / 8766.0,
                 100.0 * self.capacity_factor
             )
         } else {

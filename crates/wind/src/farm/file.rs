@@ -96,6 +96,10 @@ struct Reader<'a> {
     inputs: Vec<PathBuf>,
 }
 
+/// The least wake efficiency of a farm (a constant, or a curve's largest value): measured
+/// wake losses of large offshore arrays reach 10–20 %, never half the power.
+pub const LEAST_FARM_EFFICIENCY: f64 = 0.5;
+
 impl Reader<'_> {
     fn bad(&self, key: impl Into<String>, message: String) -> WindError {
         WindError::Key {
@@ -369,7 +373,10 @@ impl Reader<'_> {
         }
     }
 
-    /// `[wake]` of model wind_farm_efficiency: a constant or a curve.
+    /// `[wake]` of model wind_farm_efficiency: a constant or a curve. An efficiency under
+    /// [`LEAST_FARM_EFFICIENCY`] (a constant, or a curve's largest) is refused: a wake loss
+    /// written where the efficiency goes (0.08 for 0.92) made the farm's energy 11 times
+    /// too small.
     fn power_efficiency(&mut self, wake: &WakeToml) -> Result<WakeEfficiency, WindError> {
         match (wake.efficiency, &wake.efficiency_curve) {
             (Some(e), None) => {
@@ -377,6 +384,16 @@ impl Reader<'_> {
                     return Err(self.bad(
                         "wake.efficiency",
                         format!("[wake] efficiency: {e} must be in (0, 1]"),
+                    ));
+                }
+                if e < LEAST_FARM_EFFICIENCY {
+                    return Err(self.bad(
+                        "wake.efficiency",
+                        format!(
+                            "[wake] efficiency: {e} would lose {:.0} % of the farm's power to wakes, where farms lose 5–20 %: a loss given as the efficiency? Write {}",
+                            100.0 * (1.0 - e),
+                            1.0 - e
+                        ),
                     ));
                 }
                 Ok(WakeEfficiency::Constant(e))
@@ -398,6 +415,17 @@ impl Reader<'_> {
                         format!(
                             "[wake] efficiency_curve: {}: column '{column}' must hold efficiencies in [0, 1]",
                             c.display()
+                        ),
+                    ));
+                }
+                let most = curve.power.iter().copied().fold(0.0, f64::max);
+                if most < LEAST_FARM_EFFICIENCY {
+                    return Err(self.bad(
+                        "wake.efficiency_curve",
+                        format!(
+                            "[wake] efficiency_curve: {}: column '{column}' is at most {most}: losses of {:.0} % or more at every speed, where farms lose 5–20 %: losses given as efficiencies? Give 1 − loss",
+                            c.display(),
+                            100.0 * (1.0 - most)
                         ),
                     ));
                 }
