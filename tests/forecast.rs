@@ -1519,3 +1519,38 @@ fn whole_days_of_zeros_in_daylight_are_noted() {
     let plain = support::samples().join("pv-power-15min.csv.gz");
     assert!(!run(&plain).contains("whole days of zeros"));
 }
+
+/// The sample with its last two weeks (from 15 June 2024) in kW, as a newer export appended
+/// to a history in W: `predict` forecast about 18 at noon (neither 3,800 W nor 3.8 kW), and
+/// a linear model 0 all day. The daily peaks step by a thousand: refused, naming the days.
+#[test]
+fn a_target_whose_unit_changes_inside_the_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("f.csv");
+    let mut rows = pv_sample().lines().map(str::to_string).collect::<Vec<_>>();
+    for l in rows.iter_mut().skip(1) {
+        if l.get(..10).unwrap_or("") >= "2024-06-15" {
+            let (t, v) = l.split_once(',').unwrap();
+            if let Ok(x) = v.parse::<f64>() {
+                *l = format!("{t},{}", x / 1000.0);
+            }
+        }
+    }
+    let data = dir.path().join("mixed.csv");
+    std::fs::write(&data, rows.join("\n") + "\n").unwrap();
+    let o = pv_sample_run(
+        "backtest --train-window 30d --start 2024-06-01 --end 2024-06-10",
+        &data,
+        &out,
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("mixed.csv")
+            && e.contains("daily peaks step by about a thousand around the day starting 2024-06-1")
+            && e.contains("W to kW"),
+        "{e}"
+    );
+    assert!(!out.exists());
+}

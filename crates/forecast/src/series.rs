@@ -140,6 +140,25 @@ impl Series {
                 }
             )));
         }
+        // a unit changed inside the file (W to kW): the daily peaks step by about a thousand
+        // (a peak per day, as a plant's output is 0 every night)
+        let per_day = (86_400 / step).max(1) as usize;
+        let peaks: Vec<f64> = out
+            .chunks(per_day)
+            .map(|d| {
+                d.iter()
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .fold(f64::NAN, f64::max)
+            })
+            .collect();
+        if let Some((day, before, after)) = terrawatt_table::screen::unit_step(&peaks) {
+            let from = chrono::DateTime::from_timestamp(first.t + day as i64 * 86_400, 0)
+                .map_or(String::new(), |d| d.format("%Y-%m-%d").to_string());
+            return Err(invalid(format!(
+                "the target's daily peaks step by about a thousand around the day starting {from} UTC (a median of {before} before, {after} from it): a unit changed inside the file (W to kW, kWh to MWh), which would train the model on two scales. Give the whole column in one unit"
+            )));
+        }
         if let Some((with, steps)) = terrawatt_table::screen::cumulative(&out) {
             return Err(invalid(format!(
                 "the target moves one way at {with} of its {steps} steps from interval to interval (the other way at 2 % or fewer): a meter's cumulative energy (a register), not the power or energy of each interval? Give each interval's value (the differences between consecutive readings)"

@@ -116,7 +116,7 @@ pub fn cumulative(values: &[f64]) -> Option<(usize, usize)> {
 }
 
 /// A step of a thousand in a series: the median of the (up to) 30 values before a row and
-/// of the 30 from it are 300–3,000 times apart, either way, both above zero. It is a unit
+/// of the 30 from it (at least 7 near either end) are 300–3,000 times apart, either way, both above zero. It is a unit
 /// changed inside the file (kWh to MWh, W to kW: one 1,000), which no building's or plant's
 /// use does: an emptied building keeps a base load of tenths, a season of rest a few
 /// hundredths at the least, and neither lands on a thousand. The row where the new level
@@ -137,10 +137,16 @@ pub fn unit_step(values: &[f64]) -> Option<(usize, f64, f64)> {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    // the row where the two blocks are farthest apart: the step itself
+    // the row where the two blocks are farthest apart: the step itself. Near either end a
+    // block may be shorter (down to a week of days), so that a unit changed in the last
+    // weeks of a file is seen
+    let least = block.min(7);
     let mut best: Option<(f64, usize, f64, f64)> = None;
-    for k in block..=finite.len() - block {
-        let (before, after) = (median(&finite[k - block..k]), median(&finite[k..k + block]));
+    for k in least..=finite.len() - least {
+        let (before, after) = (
+            median(&finite[k.saturating_sub(block)..k]),
+            median(&finite[k..(k + block).min(finite.len())]),
+        );
         if before <= 0.0 || after <= 0.0 {
             continue;
         }
