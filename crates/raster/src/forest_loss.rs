@@ -361,6 +361,11 @@ struct Row {
     late: usize,
     /// Cells whose loss year reads as a calendar year (2001–2100).
     calendar: usize,
+    /// Cells with a canopy value, those of exactly 1, those above 1 and those above 100.
+    covered: usize,
+    ones: usize,
+    above_one: usize,
+    above_100: usize,
 }
 
 /// The latest loss-year value a loss layer can hold (loss in 2050): a layer with many
@@ -467,6 +472,7 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     };
     let mut open: Option<Open> = None;
     let (mut read, mut late, mut calendar) = (0usize, 0usize, 0usize);
+    let (mut covered, mut ones, mut above_one, mut above_100) = (0usize, 0usize, 0usize, 0usize);
     zonal::run_jobs(
         &jobs,
         &|_, _| {},
@@ -491,6 +497,10 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                         read: 0,
                         late: 0,
                         calendar: 0,
+                        covered: 0,
+                        ones: 0,
+                        above_one: 0,
+                        above_100: 0,
                     };
                     for c in 0..w.cols {
                         let i = r * w.cols + c;
@@ -507,6 +517,10 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                             row.missing += area;
                             continue;
                         }
+                        row.covered += 1;
+                        row.ones += usize::from(x == 1.0);
+                        row.above_one += usize::from(x > 1.0);
+                        row.above_100 += usize::from(x > 100.0);
                         if x <= s.min_cover {
                             continue;
                         }
@@ -549,6 +563,10 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
                 read += row.read;
                 late += row.late;
                 calendar += row.calendar;
+                covered += row.covered;
+                ones += row.ones;
+                above_one += row.above_one;
+                above_100 += row.above_100;
             }
             done += job.rows as u64;
             progress(done, total_rows);
@@ -565,6 +583,23 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
         return Err(RasterError::Invalid(format!(
             "{}: {calendar} of the zones' {read} cells hold a loss year of 2001–2100, a calendar year, where Hansen's lossyear codes loss in 2001 as 1 (0 for no loss): as given, no loss would be counted. Subtract 2000 from the loss cells (0 stays 0)",
             s.lossyear.display()
+        )));
+    }
+    // canopy cover is a percentage: a layer above 100 is on another scale (0–250 bytes made
+    // the threshold 12 %), and one of only 0 and 1 is a forest mask, no cell of which
+    // passes a threshold of 1 % or more (0 ha of forest, where the mask held 1,996 ha); a
+    // zone of bare land in a percent layer is 0 nearly everywhere, with few cells at 1 %
+    if above_100 > 0 {
+        return Err(RasterError::Invalid(format!(
+            "{}: {above_100} of the zones' {covered} cells with a canopy value are above 100, and canopy cover is a percentage (0–100): a layer on another scale (0–250, 0–255)? Rescale it to percent",
+            s.treecover.display()
+        )));
+    }
+    if covered >= 100 && above_one == 0 && ones * 10 >= covered && s.min_cover >= 1.0 {
+        return Err(RasterError::Invalid(format!(
+            "{}: every one of the zones' {covered} cells with a value is 0 or 1 ({ones} are 1): a forest mask (1 forest), not canopy cover in percent, so none passes --min-cover {}. Give the percent cover layer, or the mask × 100 with --min-cover 0",
+            s.treecover.display(),
+            s.min_cover
         )));
     }
     if late > 0 && late * 100 >= read {

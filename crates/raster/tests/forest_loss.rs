@@ -167,3 +167,57 @@ fn strips_and_threads_do_not_change_forest_loss() {
     );
     assert!(whole.results[0].patches > 10);
 }
+
+/// Hansen's canopy cover turned into a forest mask (1 where cover > 30 %), given as the
+/// tree cover: 0 ha of forest for 1,996 ha, since no cell passes 30 %. On a 0–250 scale
+/// (× 2.5), the threshold fell to 12 % (2,040 ha). Both are refused, naming the layer; the
+/// mask × 100 with a threshold of 0 gives the forest of the cover itself.
+#[test]
+fn a_forest_mask_or_a_cover_beyond_100_is_refused() {
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let dir = data.join("mapme");
+    let tmp = tempfile::tempdir().unwrap();
+    let source = dir.join("Hansen_GFC-2023-v1.11_treecover2000_20N_080W.tif");
+    let derive = |name: &str, f: &dyn Fn(u8) -> u8| {
+        let src = gdal::Dataset::open(&source).unwrap();
+        let driver = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+        let path = tmp.path().join(name);
+        let ds = src
+            .create_copy(&driver, &path, &gdal::cpl::CslStringList::new())
+            .unwrap();
+        let mut b = ds.rasterband(1).unwrap();
+        let (w, h) = b.size();
+        let mut buf = b.read_as::<u8>((0, 0), (w, h), (w, h), None).unwrap();
+        for v in buf.data_mut() {
+            *v = f(*v);
+        }
+        b.write((0, 0), (w, h), &mut buf).unwrap();
+        path
+    };
+    let run = |treecover: std::path::PathBuf, min_cover: f64| {
+        let case = serde_json::json!({
+            "variant": "exact", "min_cover": min_cover, "min_size_ha": 0.0
+        });
+        let s = Settings {
+            treecover,
+            ..settings(&dir, "gfw_sample", &case)
+        };
+        forest_loss::run(&s, &|_, _| {})
+    };
+    let forest = |r: &forest_loss::Report| r.results[0].years[0].forest_ha;
+    let truth = forest(&run(source.clone(), 30.0).unwrap());
+    let mask = derive("mask.tif", &|v| u8::from(v > 30));
+    let e = run(mask, 30.0).unwrap_err().to_string();
+    assert!(e.contains("mask.tif") && e.contains("a forest mask"), "{e}");
+    let hundred = derive("mask100.tif", &|v| if v > 30 { 100 } else { 0 });
+    let from_mask = forest(&run(hundred, 0.0).unwrap());
+    assert!(
+        (from_mask - truth).abs() < 1e-9,
+        "{from_mask} against {truth}"
+    );
+    let scaled = derive("x25.tif", &|v| (f64::from(v) * 2.5).round() as u8);
+    let e = run(scaled, 30.0).unwrap_err().to_string();
+    assert!(e.contains("x25.tif") && e.contains("above 100"), "{e}");
+}

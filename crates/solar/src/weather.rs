@@ -106,6 +106,10 @@ pub struct Weather {
     pub screened: Vec<(String, usize, String)>,
 }
 
+/// The warmest median of a year of air temperatures (°C) a weather file may have: the
+/// hottest inhabited places' annual means are 29–30 °C.
+pub const WARMEST_MEDIAN_C: f64 = 31.0;
+
 impl Weather {
     pub fn len(&self) -> usize {
         self.times.len()
@@ -209,6 +213,24 @@ impl Weather {
                 return refuse(format!(
                     "{outside} of its {} values are {rule} (median {median}): another unit?",
                     read.len()
+                ));
+            }
+            // a year whose median air temperature is above 31 °C: no place's is (the hottest
+            // towns' annual means are 29–30 °C), but a cool site's °F is (Sand Point,
+            // Alaska, 40 °F, under 60 °F nearly all year, so the check above misses it)
+            let year = self.times.len() as i64 * self.interval >= 300 * 86_400;
+            if name == "temp_air" && year && median > WARMEST_MEDIAN_C {
+                return refuse(format!(
+                    "its median over {} days is {median}, and no place's year has a median above {WARMEST_MEDIAN_C} °C: °F (°C = (°F − 32) × 5/9)? °C expected",
+                    self.times.len() as i64 * self.interval / 86_400
+                ));
+            }
+            // irradiance in another unit spreads beyond the range at every sunny hour (kJ/m²
+            // an hour is 3.6 W/m²): not a few glitches among the daylight values
+            let sunlit = read.iter().filter(|v| **v > 0.0).count();
+            if lo == -10.0 && sunlit >= 100 && outside * 20 >= sunlit {
+                return refuse(format!(
+                    "{outside} of its {sunlit} values above 0 are {rule} (up to {largest}): another unit, such as kJ/m² an hour (÷ 3.6 for W/m²) or Wh/m² over a shorter interval? W/m² expected"
                 ));
             }
             if lo == -10.0 && month && !polar && largest > 0.0 && largest <= 5.0 {
