@@ -5,6 +5,7 @@
 
 #[path = "../../meter/tests/common.rs"]
 mod common;
+mod support;
 
 use std::path::Path;
 
@@ -938,22 +939,8 @@ fn a_stack_of_files_on_two_scales_is_refused() {
     use terrawatt_raster::write::{Compression, Format, OutputSpec};
     let tmp = tempfile::tempdir().unwrap();
     let write = |name: &str, raw: i16, tagged: bool| {
-        let driver = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
-        let path = tmp.path().join(name);
-        let mut ds = driver
-            .create_with_band_type::<i16, _>(&path, 16, 16, 1)
-            .unwrap();
-        ds.set_geo_transform(&[500_000.0, 10.0, 0.0, 5_000_000.0, 0.0, -10.0])
-            .unwrap();
-        ds.set_spatial_ref(&gdal::spatial_ref::SpatialRef::from_epsg(32633).unwrap())
-            .unwrap();
-        let mut b = ds.rasterband(1).unwrap();
-        b.set_no_data_value(Some(-32768.0)).unwrap();
-        if tagged {
-            b.set_scale(0.0001).unwrap();
-        }
-        let mut buf = gdal::raster::Buffer::new((16, 16), vec![raw; 256]);
-        b.write((0, 0), (16, 16), &mut buf).unwrap();
+        let scale = tagged.then_some(0.0001);
+        support::int16_utm(&tmp.path().join(name), 16, vec![raw; 256], scale);
     };
     let mut lists = [String::new(), String::new(), String::new()];
     for l in &mut lists {

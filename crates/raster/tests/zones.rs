@@ -13,6 +13,7 @@ use terrawatt_raster::zones::{Invalid, Status};
 
 #[path = "../../meter/tests/common.rs"]
 mod common;
+mod support;
 
 const TREECOVER: &str = "mapme/Hansen_GFC-2023-v1.11_treecover2000_20N_080W.tif";
 
@@ -357,24 +358,10 @@ fn scaled_bands_have_no_classes_and_empty_zones_say_so() {
     use terrawatt_raster::task::{RasterTask, Silent, TaskResults, ZonalTask};
     let dir = tempfile::tempdir().unwrap();
     let raster = dir.path().join("scaled.tif");
-    {
-        let driver = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
-        let mut ds = driver
-            .create_with_band_type::<i16, _>(&raster, 10, 10, 1)
-            .unwrap();
-        ds.set_geo_transform(&[500_000.0, 10.0, 0.0, 5_000_000.0, 0.0, -10.0])
-            .unwrap();
-        ds.set_spatial_ref(&gdal::spatial_ref::SpatialRef::from_epsg(32633).unwrap())
-            .unwrap();
-        let mut b = ds.rasterband(1).unwrap();
-        b.set_no_data_value(Some(-32768.0)).unwrap();
-        b.set_scale(0.0001).unwrap();
-        let v: Vec<i16> = (0..100)
-            .map(|i| if i < 60 { 100 } else { 25_000 })
-            .collect();
-        let mut buf = gdal::raster::Buffer::new((10, 10), v);
-        b.write((0, 0), (10, 10), &mut buf).unwrap();
-    }
+    let v: Vec<i16> = (0..100)
+        .map(|i| if i < 60 { 100 } else { 25_000 })
+        .collect();
+    support::int16_utm(&raster, 10, v, Some(0.0001));
     let zones = dir.path().join("z.geojson");
     let sq = |x0: f64, y0: f64, d: f64| {
         format!(

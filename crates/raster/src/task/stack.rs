@@ -625,10 +625,23 @@ pub const MOST_DATE_RATIO: f64 = 1000.0;
 
 /// Refuses a stack whose dates' values, each with its own scale and offset, sit on
 /// different scales: files exported by two tools, one of which kept the scale tag (a
-/// slope 94,000 times too large, every pixel "significant"). Judged on the first value
+/// slope 94,000 times too large, every pixel "significant"); a stack in one file is not
+/// checked. Judged on the first value
 /// band's mean magnitude over [`baseline::sample_windows`], dates with under 10 values
 /// aside.
 fn check_date_scales(layers: &[Layer], grid: &Grid) -> Result<()> {
+    // the bands of one file (a multi-band stack) come from one producer: the check is
+    // between files (and reading every band of a pixel-interleaved stack apart is slow)
+    let first = layers
+        .first()
+        .and_then(|l| l.values.first())
+        .map(|i| &i.path);
+    if layers
+        .iter()
+        .all(|l| l.values.first().map(|i| &i.path) == first)
+    {
+        return Ok(());
+    }
     let mut typical: Vec<(f64, &Layer)> = vec![];
     for l in layers {
         let Some(i) = l.values.first() else {

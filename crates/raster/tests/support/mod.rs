@@ -1,4 +1,5 @@
-//! Helpers shared by the change tests (`change.rs`, `change_methods.rs`).
+//! Helpers shared by the raster tests (`change.rs`, `change_methods.rs`, `series.rs`,
+//! `zones.rs`).
 #![allow(dead_code)]
 
 use std::path::Path;
@@ -39,4 +40,24 @@ pub fn settings(
         gtiff(dir, "change.tif"),
         dir.to_path_buf(),
     )
+}
+
+/// A square int16 GeoTIFF of `side` cells of 10 m in UTM 33N (top-left 500,000 m E,
+/// 5,000,000 m N), nodata −32,768, the values row by row, with a scale tag where given.
+pub fn int16_utm(path: &Path, side: usize, values: Vec<i16>, scale: Option<f64>) {
+    let driver = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+    let mut ds = driver
+        .create_with_band_type::<i16, _>(path, side, side, 1)
+        .unwrap();
+    ds.set_geo_transform(&[500_000.0, 10.0, 0.0, 5_000_000.0, 0.0, -10.0])
+        .unwrap();
+    ds.set_spatial_ref(&gdal::spatial_ref::SpatialRef::from_epsg(32633).unwrap())
+        .unwrap();
+    let mut b = ds.rasterband(1).unwrap();
+    b.set_no_data_value(Some(-32768.0)).unwrap();
+    if let Some(s) = scale {
+        b.set_scale(s).unwrap();
+    }
+    let mut buf = gdal::raster::Buffer::new((side, side), values);
+    b.write((0, 0), (side, side), &mut buf).unwrap();
 }
