@@ -127,17 +127,9 @@ fn savings_report(
     )
 }
 
-/// [`savings_report`] over the reporting window `window` (`--start …`, `--end …`).
-fn savings_report_over(
-    model: &Path,
-    (meter, temp): (&Path, &Path),
-    (dir, name): (&Path, &str),
-    window: &[&str],
-) -> serde_json::Value {
-    let rep = dir.join(name);
+/// `building savings` of `model` on `meter` with `temp`, with `extra` options.
+fn savings_of(model: &Path, (meter, temp): (&Path, &Path), extra: &[&str]) -> Output {
     let a = [
-        "--report",
-        s(&rep),
         "building",
         "savings",
         "--model",
@@ -147,7 +139,18 @@ fn savings_report_over(
         "--temperature",
         s(temp),
     ];
-    let o = terrawatt(&with(&a, window));
+    terrawatt(&with(&a, extra))
+}
+
+/// [`savings_report`] over the reporting window `window` (`--start …`, `--end …`).
+fn savings_report_over(
+    model: &Path,
+    (meter, temp): (&Path, &Path),
+    (dir, name): (&Path, &str),
+    window: &[&str],
+) -> serde_json::Value {
+    let rep = dir.join(name);
+    let o = savings_of(model, (meter, temp), &with(&["--report", s(&rep)], window));
     assert!(o.status.success(), "{}", stderr(&o));
     report(&rep)["results"].clone()
 }
@@ -327,19 +330,7 @@ fn missing_usage_is_masked_listed_and_counted() {
     assert_eq!(r["periods"], 362);
     assert!(
         String::from_utf8_lossy(
-            &terrawatt(&[
-                "building",
-                "savings",
-                "--model",
-                s(&model),
-                "--meter",
-                s(&m),
-                "--temperature",
-                s(&temperature()),
-                "--start",
-                "2025-01-01",
-            ])
-            .stdout
+            &savings_of(&model, (&m, &temperature()), &["--start", "2025-01-01"]).stdout
         )
         .contains("masked: 3 periods")
     );
@@ -1121,21 +1112,8 @@ fn reporting_temperatures_in_another_unit_are_refused() {
     std::fs::write(&c, celsius).unwrap();
     let m = meter();
     let savings = |temp: &Path, extra: &[&str]| {
-        let a = [
-            "building",
-            "savings",
-            "--model",
-            s(&model),
-            "--meter",
-            s(&m),
-            "--temperature",
-            s(temp),
-            "--start",
-            "2025-01-01",
-            "--end",
-            "2025-07-01",
-        ];
-        terrawatt(&with(&a, extra))
+        let window = ["--start", "2025-01-01", "--end", "2025-07-01"];
+        savings_of(&model, (&m, temp), &with(&window, extra))
     };
     let o = savings(&c, &[]);
     assert_eq!(o.status.code(), Some(1));

@@ -50,6 +50,13 @@ pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Runs the binary with `args`, which must succeed; its standard output.
+pub fn succeeds(args: &[&str]) -> String {
+    let o = terrawatt(args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+}
+
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
