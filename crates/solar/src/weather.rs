@@ -215,13 +215,13 @@ impl Weather {
                     read.len()
                 ));
             }
-            // a year whose median air temperature is above 31 °C: no place's is (the hottest
+            // a year whose median air temperature is above 31 °C: no inhabited place's is (the hottest
             // towns' annual means are 29–30 °C), but a cool site's °F is (Sand Point,
             // Alaska, 40 °F, under 60 °F nearly all year, so the check above misses it)
             let year = self.times.len() as i64 * self.interval >= 300 * 86_400;
             if name == "temp_air" && year && median > WARMEST_MEDIAN_C {
                 return refuse(format!(
-                    "its median over {} days is {median}, and no place's year has a median above {WARMEST_MEDIAN_C} °C: °F (°C = (°F − 32) × 5/9)? °C expected",
+                    "its median over {} days is {median}, and no inhabited place's year has a median above {WARMEST_MEDIAN_C} °C: °F (°C = (°F − 32) × 5/9)? °C expected",
                     self.times.len() as i64 * self.interval / 86_400
                 ));
             }
