@@ -425,6 +425,17 @@ pub enum FreqName {
     Hourly,
 }
 
+/// What a run of zero readings the model expects use on is taken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ZerosName {
+    /// Refused, naming the run.
+    Check,
+    /// Gaps the export wrote as 0: left out as missing, counted and listed.
+    Missing,
+    /// Real readings: the building used nothing.
+    Keep,
+}
+
 /// Meter and temperature files and how to read them.
 #[derive(Debug, Clone, Args)]
 pub struct MeterInputArgs {
@@ -484,6 +495,15 @@ pub struct MeterInputArgs {
     /// Accept negative usage (net-metered data).
     #[arg(long, help_heading = "Meter and temperature", hide_short_help = true)]
     pub allow_negative: bool,
+    /// Runs of zero readings (3 days or more) where the model expects use: refused
+    /// (check), taken as gaps (missing), or kept as use (keep).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "check",
+        help_heading = "Meter and temperature"
+    )]
+    pub zeros: ZerosName,
 }
 
 /// The balance-point grid and qualification of daily/billing models.
@@ -627,6 +647,10 @@ pub struct PortfolioArgs {
     /// Accept negative usage (net-metered data).
     #[arg(long, help_heading = "Meters", hide_short_help = true)]
     pub allow_negative: bool,
+    /// Runs of zero readings (3 days or more) where the model expects use: refused
+    /// (check), taken as gaps (missing), or kept as use (keep).
+    #[arg(long, value_enum, default_value = "check", help_heading = "Meters")]
+    pub zeros: ZerosName,
     /// CSV with one row per meter.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub out: Option<PathBuf>,

@@ -38,7 +38,18 @@ fn read_text(p: &Path) -> String {
 
 /// The sample meter with each data line passed through `edit` (line index from 0).
 fn edited_meter(dir: &Path, name: &str, edit: impl Fn(usize, &str) -> Option<String>) -> PathBuf {
-    let text = read_text(&meter());
+    edited(&meter(), dir, name, edit)
+}
+
+/// `src` (CSV, gzipped or not) written to `dir/name` with each data line passed through
+/// `edit` (line index from 0).
+fn edited(
+    src: &Path,
+    dir: &Path,
+    name: &str,
+    edit: impl Fn(usize, &str) -> Option<String>,
+) -> PathBuf {
+    let text = read_text(src);
     let mut out = String::new();
     for (i, line) in text.lines().enumerate() {
         if i == 0 {
@@ -1291,4 +1302,113 @@ fn a_temperature_of_minus_99_is_refused_as_a_code() {
         );
         assert!(!out.exists());
     }
+}
+
+/// `src` with the value of every row whose start begins with one of `prefixes` written as
+/// `value` (`"0"` for an export's gap, `""` for an empty cell).
+fn with_values(src: &Path, dir: &Path, name: &str, prefixes: &[&str], value: &str) -> PathBuf {
+    edited(src, dir, name, |_, l| {
+        let (t, _) = l.split_once(',').unwrap();
+        Some(if prefixes.iter().any(|p| t.starts_with(p)) {
+            format!("{t},{value}")
+        } else {
+            l.to_string()
+        })
+    })
+}
+
+/// A meter export that writes a gap as 0 (Illinois electricity, June–July 2017 in the
+/// reporting year): taken as use, "savings" were 44.1 % where the same cells left empty
+/// give 5.7 % (the intact meter 4.3 %). The run is refused, naming it; `--zeros missing`
+/// gives the empty cells' savings exactly, `--zeros keep` the zeros as use. In the
+/// baseline (July to mid-August 2016) the zeros passed the 90 % coverage rule that the same
+/// gap left empty fails. A heating-only gas meter's real summer zeros (June–September set
+/// to 0: the truth is that the building used no gas) are kept without a word.
+#[test]
+fn a_run_of_zeros_where_the_model_expects_use_is_refused() {
+    let Some((data, dir)) = common::data_and_dir("building") else {
+        return;
+    };
+    let d = dir.path();
+    let (elec, temp) = (
+        data.join("il-electricity-cdd-only-daily.csv.gz"),
+        data.join("il-tempF.csv.gz"),
+    );
+    let model = d.join("model.json");
+    let fit = |m: &Path, out: &Path, extra: &[&str]| {
+        let a = with(&["--start", "2015-12-01"], extra);
+        baseline_of((m, &temp, out), ("daily", "2016-12-01"), &a)
+    };
+    let o = fit(&elec, &model, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summer = ["2017-06", "2017-07"];
+    let zeros = with_values(&elec, d, "zeros.csv", &summer, "0");
+    let empty = with_values(&elec, d, "empty.csv", &summer, "");
+    let window = ["--start", "2017-01-04", "--end", "2018-01-04"];
+    let o = savings_of(&model, (&zeros, &temp), &window);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("zeros.csv: 1 run(s) of zero readings, 61.0 days in all")
+            && e.contains("from 2017-06-01T00:00:00-05:00 to 2017-08-01T00:00:00-05:00")
+            && e.contains("--zeros missing")
+            && e.contains("--zeros keep"),
+        "{e}"
+    );
+    let f = |m: &Path, name: &str, extra: &[&str]| {
+        let r = savings_report_over(&model, (m, &temp), (d, name), &with(&window, extra));
+        (r["fractional_savings"].as_f64().unwrap(), r)
+    };
+    let (gap, r) = f(&zeros, "missing.json", &["--zeros", "missing"]);
+    let (left_empty, _) = f(&empty, "empty.json", &[]);
+    assert_eq!(gap, left_empty);
+    assert!((gap - 0.057).abs() < 0.0005, "{gap}");
+    assert_eq!(r["masked_count"], 61);
+    let reason = r["masked"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("taken as missing (--zeros missing)"),
+        "{reason}"
+    );
+    let (kept, _) = f(&zeros, "keep.json", &["--zeros", "keep"]);
+    assert!((kept - 0.441).abs() < 0.0005, "{kept}");
+    let (intact, _) = f(&elec, "intact.json", &[]);
+    assert!((intact - 0.043).abs() < 0.0005, "{intact}");
+
+    // in the baseline: refused; as gaps, disqualified as the empty cells are
+    let b = [
+        "2016-07",
+        "2016-08-0",
+        "2016-08-10",
+        "2016-08-11",
+        "2016-08-12",
+        "2016-08-13",
+        "2016-08-14",
+    ];
+    let zeros = with_values(&elec, d, "zeros-b.csv", &b, "0");
+    let out = d.join("zeros-b.json");
+    let o = fit(&zeros, &out, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("45.0 days in all") && !out.exists(), "{e}");
+    let o = fit(&zeros, &out, &["--zeros", "missing"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("usable periods cover 87.7 %"), "{e}");
+
+    // a heating-only gas meter's summer zeros are real: kept, in the baseline and after
+    let gas = data.join("il-gas-hdd-only-daily.csv.gz");
+    let months = [
+        "2016-06", "2016-07", "2016-08", "2016-09", "2017-06", "2017-07", "2017-08", "2017-09",
+    ];
+    let gas = with_values(&gas, d, "gas.csv", &months, "0");
+    let gas_model = d.join("gas.json");
+    let o = fit(&gas, &gas_model, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("qualified (366.0 days, 100.0 % covered)"),
+        "{text}"
+    );
+    let o = savings_of(&gas_model, (&gas, &temp), &["--start", "2016-12-01"]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }

@@ -14,10 +14,12 @@ use terrawatt_building::caltrack::GridSettings;
 use terrawatt_building::sample;
 use terrawatt_building::series::{self, Freq, TempUnit, rfc3339};
 use terrawatt_building::tasks::{self, Inputs};
+use terrawatt_building::zeros::Zeros;
 use terrawatt_meter::{FunctionalUnit, Span, write_atomic};
 
 use crate::cli::{
     BaselineArgs, FreqName, GridArgs, MeterInputArgs, PortfolioArgs, SampleMeterArgs, SavingsArgs,
+    ZerosName,
 };
 use crate::plot;
 use crate::task::check_output;
@@ -28,6 +30,14 @@ fn freq(f: FreqName) -> Freq {
         FreqName::Daily => Freq::Daily,
         FreqName::Billing => Freq::Billing,
         FreqName::Hourly => Freq::Hourly,
+    }
+}
+
+fn zeros(z: ZerosName) -> Zeros {
+    match z {
+        ZerosName::Check => Zeros::Check,
+        ZerosName::Missing => Zeros::Missing,
+        ZerosName::Keep => Zeros::Keep,
     }
 }
 
@@ -68,6 +78,7 @@ fn inputs(input: &MeterInputArgs, u: TempUnit, zone: Option<Tz>) -> Result<Input
         temperature_time_column: input.temperature_time_column.clone(),
         temperature_column: input.temperature_column.clone(),
         allow_negative: input.allow_negative,
+        zeros: zeros(input.zeros),
     })
 }
 
@@ -240,6 +251,7 @@ pub fn portfolio(span: &mut Span, _ctx: &Ctx, a: &PortfolioArgs) -> Result<Outco
     input.temperature_zone = zone(&a.temperature_tz)?;
     input.allow_temperature_shift = a.allow_temperature_shift;
     input.allow_negative = a.allow_negative;
+    input.zeros = zeros(a.zeros);
     let settings = tasks::PortfolioSettings {
         meters: files,
         inputs: input,

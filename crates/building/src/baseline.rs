@@ -12,6 +12,7 @@ use crate::prepare::{
 };
 use crate::series::{Freq, Meter, TempUnit, Temperature, rfc3339};
 use crate::towt::{self, TowtModel, TowtSettings};
+use crate::zeros::{self, Zeros};
 
 pub const FORMAT: &str = "terrawatt-baseline";
 pub const VERSION: u32 = 1;
@@ -205,6 +206,76 @@ fn masked_period(p: &Prepared, reason: String) -> Masked {
     }
 }
 
+/// The model of `freq`'s family fitted on `ok`, and the grid search's counts.
+fn fit_model(
+    ok: &[Prepared],
+    freq: Freq,
+    settings: &FitSettings,
+) -> Result<(Model, Option<SearchSummary>), BuildingError> {
+    Ok(match freq {
+        Freq::Daily | Freq::Billing => {
+            let found = caltrack::fit(ok, freq, &settings.grid)?;
+            let summary = SearchSummary {
+                grid: settings.grid,
+                candidates_fitted: found.candidates_fitted,
+                candidates_qualified: found.candidates_qualified,
+                heating_points_qualifying: found.heating_points_qualifying,
+                cooling_points_qualifying: found.cooling_points_qualifying,
+            };
+            (Model::DegreeDay(found.selected), Some(summary))
+        }
+        Freq::Hourly => (Model::Towt(towt::fit(ok, &settings.towt)?), None),
+    })
+}
+
+fn n_params(model: &Model) -> usize {
+    match model {
+        Model::DegreeDay(m) => m.k,
+        Model::Towt(m) => m.n_params(),
+    }
+}
+
+/// Screens the baseline's runs of zero readings ([`crate::zeros`]): a model is fitted
+/// without them, and the runs it expects use on are refused or left out as the meter's
+/// `zeros` says. Where no model can be fitted without them, they are kept, with a note.
+fn screen_baseline_zeros(
+    meter: &Meter,
+    periods: &[crate::series::Period],
+    settings: &FitSettings,
+    (ok, masked): (&mut Vec<Prepared>, &mut Vec<Masked>),
+    notes: &mut Vec<String>,
+) -> Result<(), BuildingError> {
+    let runs = zeros::runs(periods);
+    if runs.is_empty() || meter.zeros == Zeros::Keep {
+        return Ok(());
+    }
+    let held = |p: &Prepared| {
+        runs.iter()
+            .any(|r| p.period.start >= r.start && p.period.end <= r.end)
+    };
+    let trial: Vec<Prepared> = ok.iter().filter(|p| !held(p)).cloned().collect();
+    let Ok((model, _)) = fit_model(&trial, meter.freq, settings) else {
+        notes.push(format!(
+            "{} run(s) of zero readings ({:.1} days) kept as use: no model could be fitted without them to tell a gap written as 0 from a building that used nothing",
+            runs.len(),
+            runs.iter().map(zeros::Run::days).sum::<f64>()
+        ));
+        return Ok(());
+    };
+    let (y, fitted): (Vec<f64>, Vec<f64>) = trial
+        .iter()
+        .filter_map(|p| Some((p.period.value, predict_with(&model, meter.freq, p).ok()?)))
+        .unzip();
+    let fit = g14::evaluate(&y, &fitted, n_params(&model), interval(meter.freq));
+    let Some(scale) = zeros::Scale::of(&fit, y.iter().sum()) else {
+        return Ok(());
+    };
+    let found = zeros::unexpected(&runs, ok, scale, |p| {
+        predict_with(&model, meter.freq, p).ok()
+    });
+    zeros::apply(meter, &found, scale, ok, masked)
+}
+
 /// Fits a baseline on the meter's periods inside [start, end).
 pub fn fit(
     meter: &Meter,
@@ -218,9 +289,16 @@ pub fn fit(
         periods,
         bounds: (s, e, offset, end_offset),
     } = select(meter, temp, start, end, "baseline")?;
-    let (ok, masked) = prepare(&periods, temp, meter.freq);
-    let suff = sufficiency(&ok, s, e, (offset, end_offset), meter.freq);
+    let (mut ok, mut masked) = prepare(&periods, temp, meter.freq);
     let mut notes = meter.notes.clone();
+    screen_baseline_zeros(
+        meter,
+        &periods,
+        settings,
+        (&mut ok, &mut masked),
+        &mut notes,
+    )?;
+    let suff = sufficiency(&ok, s, e, (offset, end_offset), meter.freq);
     if temp.missing > 0 {
         notes.push(format!(
             "{}: {} temperature value(s) missing (empty, NA, NaN or infinite): each period uses the hours it has, under the coverage rule",
@@ -235,25 +313,8 @@ pub fn fit(
             return Err(BuildingError::Disqualified(suff.disqualifications.clone()));
         }
     }
-    let (model, search) = match meter.freq {
-        Freq::Daily | Freq::Billing => {
-            let found = caltrack::fit(&ok, meter.freq, &settings.grid)?;
-            let summary = SearchSummary {
-                grid: settings.grid,
-                candidates_fitted: found.candidates_fitted,
-                candidates_qualified: found.candidates_qualified,
-                heating_points_qualifying: found.heating_points_qualifying,
-                cooling_points_qualifying: found.cooling_points_qualifying,
-            };
-            (Model::DegreeDay(found.selected), Some(summary))
-        }
-        Freq::Hourly => (Model::Towt(towt::fit(&ok, &settings.towt)?), None),
-    };
-    let n_params = match &model {
-        Model::DegreeDay(m) => m.k,
-        Model::Towt(m) => m.n_params(),
-    };
-    let mut masked = masked;
+    let (model, search) = fit_model(&ok, meter.freq, settings)?;
+    let n_params = n_params(&model);
     let mut periods = Vec::with_capacity(ok.len());
     let mut fitted = Vec::with_capacity(ok.len());
     let mut y = Vec::with_capacity(ok.len());
@@ -375,8 +436,16 @@ pub fn savings(
         bounds: (s, e, offset, end_offset),
     } = select(meter, temp, start, end, "reporting")?;
     check_reporting_temperatures(baseline, temp, (s, e, offset))?;
-    let (ok, mut masked) = prepare(&periods, temp, meter.freq);
+    let (mut ok, mut masked) = prepare(&periods, temp, meter.freq);
     masked.extend(crate::prepare::holes(&periods, meter.freq));
+    if meter.zeros != Zeros::Keep
+        && let Some(scale) = zeros::Scale::of(&baseline.fit, baseline.baseline_total)
+    {
+        let found = zeros::unexpected(&zeros::runs(&periods), &ok, scale, |p| {
+            baseline.predict(p).ok()
+        });
+        zeros::apply(meter, &found, scale, &mut ok, &mut masked)?;
+    }
     // the window asked for beyond the meter's rows: said, as a hole would be
     let days = |a: i64, b: i64| (b - a) as f64 / crate::series::DAY as f64;
     if let Some(asked) = start.filter(|t| *t < s) {

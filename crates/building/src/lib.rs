@@ -19,6 +19,8 @@
 //! - [`baseline`]: baseline model files, Guideline 14 fit, savings with their uncertainty.
 //! - [`tasks`]: the metered-use tasks (baseline, savings, portfolio) from typed settings,
 //!   run in a meter span, with the text the command line prints.
+//! - [`zeros`]: runs of zero readings the model expects use on (a gap an export wrote as
+//!   0), refused, taken as missing or kept as the user says.
 //! - [`sample`]: a generator of synthetic buildings with physically plausible loads (the
 //!   project's sample data).
 //!
@@ -76,6 +78,7 @@ pub mod sample;
 pub mod series;
 pub mod tasks;
 pub mod towt;
+pub mod zeros;
 
 /// The seeded random stream of terrawatt-learn.
 use terrawatt_learn::rng as load_rng;

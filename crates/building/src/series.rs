@@ -272,6 +272,8 @@ pub struct Meter {
     pub periods: Vec<Period>,
     /// Rows not made into periods and why (the end marker is not listed).
     pub notes: Vec<String>,
+    /// What a run of zero readings the model expects use on is taken for.
+    pub zeros: crate::zeros::Zeros,
 }
 
 /// How to read a meter file.
@@ -282,6 +284,8 @@ pub struct MeterOptions {
     pub value_column: Option<String>,
     pub zone: Option<Tz>,
     pub allow_negative: bool,
+    /// What a run of zero readings the model expects use on is taken for.
+    pub zeros: crate::zeros::Zeros,
 }
 
 /// The energy units a meter may carry and their size in kWh (a therm is 100,000 Btu,
@@ -585,6 +589,7 @@ impl Meter {
             unit,
             periods,
             notes,
+            zeros: opts.zeros,
         })
     }
 

@@ -36,6 +36,7 @@ use crate::baseline::{self, Baseline, FitSettings, Fitted, Model, Row, Savings};
 use crate::caltrack::Kind;
 use crate::prepare::Masked;
 use crate::series::{self, Freq, Meter, MeterOptions, TempUnit, Temperature, rfc3339};
+use crate::zeros::Zeros;
 
 type Result<T> = std::result::Result<T, BuildingError>;
 
@@ -71,6 +72,8 @@ pub struct Inputs {
     pub temperature_column: Option<String>,
     /// Negative usage (net metering) kept instead of refused.
     pub allow_negative: bool,
+    /// What a run of zero readings the model expects use on is taken for.
+    pub zeros: Zeros,
 }
 
 impl Inputs {
@@ -88,6 +91,7 @@ impl Inputs {
             temperature_time_column: None,
             temperature_column: None,
             allow_negative: false,
+            zeros: Zeros::Check,
         }
     }
 
@@ -99,6 +103,7 @@ impl Inputs {
             value_column: self.meter_value_column.clone(),
             zone: self.zone,
             allow_negative: self.allow_negative,
+            zeros: self.zeros,
         };
         Meter::read(path, freq, &opts)
     }
@@ -224,12 +229,24 @@ pub fn masked_lines(t: &mut String, masked: &[Masked], verbose: bool) {
     // (an empty sum is −0.0)
     let usage: f64 = masked.iter().filter_map(|m| m.usage).sum::<f64>() + 0.0;
     let unknown = masked.iter().filter(|m| m.usage.is_none()).count();
+    let zeros = masked
+        .iter()
+        .filter(|m| m.reason.ends_with(crate::zeros::MISSING))
+        .count();
     let _ = writeln!(
         t,
-        "masked: {} periods (holding {usage:.2} of usage{}); all listed in the report",
+        "masked: {} periods (holding {usage:.2} of usage{}{}); all listed in the report",
         masked.len(),
-        if unknown > 0 {
-            format!(", {unknown} without a usage: empty values or no rows")
+        if unknown > zeros {
+            format!(
+                ", {} without a usage: empty values or no rows",
+                unknown - zeros
+            )
+        } else {
+            String::new()
+        },
+        if zeros > 0 {
+            format!(", {zeros} zero readings taken as missing")
         } else {
             String::new()
         }
