@@ -1196,6 +1196,13 @@ fn one_date_twice_swapped_forest_layers_or_reflectance_as_classes_are_refused() 
     let link = dir.path().join("again.tif");
     std::os::unix::fs::symlink(&scene, &link).unwrap();
     refused(change(&link), &["the same bands of the same file"]);
+    // a copy of it under another name (said as 0 ha of change, with no word)
+    let copy = dir.path().join("scene-2024-06.tif");
+    std::fs::copy(&scene, &copy).unwrap();
+    refused(
+        change(&copy),
+        &["or of copies of them", "scene-2024-06.tif"],
+    );
     let table = dir.path().join("loss.csv");
     let (tc, ly, zones) = (
         d.join("treecover-2000.tif"),
@@ -2173,7 +2180,8 @@ fn an_undeclared_fill_in_index_and_change_inputs_is_refused() {
 /// Copernicus LC100 2015 against 2019 with 2019's codes each raised by one (the same map in
 /// another legend) read as 100 % change (68,560 ha for 8 ha) with nothing said; now a
 /// warning names the recoding and both kappas, as `raster accuracy` refuses such a pair.
-/// The maps as published say nothing of it.
+/// The maps as published say nothing of it. One map given as both years (a copy under
+/// another name) is refused.
 #[test]
 fn transitions_between_two_legends_are_warned() {
     let Some((data, dir)) = common::data_and_dir("raster") else {
@@ -2206,6 +2214,23 @@ fn transitions_between_two_legends_are_warned() {
     );
     let e = transitions(&b);
     assert!(!e.contains("one-to-one recoding"), "{e}");
+    // one year's map given as both, under another name: every cell "unchanged", unsaid
+    let copy = dir.path().join("W080N20_LC100_v3.0.1_2016.tif");
+    std::fs::copy(&a, &copy).unwrap();
+    let o = terrawatt(&[
+        "raster",
+        "transitions",
+        "--before",
+        s(&a),
+        "--after",
+        s(&copy),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("are the same map (one file, or copies of it)") && e.contains("_2016.tif"),
+        "{e}"
+    );
 }
 
 /// A zone that is one multipolygon of two overlapping 100 ha squares (175 ha together),

@@ -1,7 +1,7 @@
 //! `raster change`: two-date change detection, and the pieces of a tiled run of it.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 use terrawatt_meter::{FunctionalUnit, Span};
@@ -297,26 +297,27 @@ fn baseline_offset(
     Ok((before, after, None))
 }
 
-/// Refuses the same bands of the same files as both dates (the same file under two paths
-/// too): the change between a date and itself is none, and its threshold is noise.
+/// Refuses the same bands of the same files as both dates (the same file under two paths,
+/// or a copy of it, too): the change between a date and itself is none, and its threshold
+/// is noise.
 fn refuse_one_date_twice(before: &[BandSpec], after: &[BandSpec]) -> Result<()> {
-    let same_file = |a: &Path, b: &Path| {
-        a == b
-            || matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
-    };
+    use super::same_file;
     let same = before.len() == after.len()
         && before
             .iter()
             .zip(after)
             .all(|(b, a)| b.band == a.band && same_file(&b.path, &a.path));
     if same {
-        let files: Vec<String> = before
-            .iter()
-            .map(|b| b.path.display().to_string())
-            .collect();
+        let files = |specs: &[BandSpec]| {
+            let mut names: Vec<String> =
+                specs.iter().map(|b| b.path.display().to_string()).collect();
+            names.dedup();
+            names.join(", ")
+        };
         return Err(RasterError::Invalid(format!(
-            "the before and after dates are the same bands of the same file(s) ({}): give the other date's file",
-            files.join(", ")
+            "the before and after dates are the same bands of the same file(s), or of copies of them (before {}; after {}): give the other date's file",
+            files(before),
+            files(after)
         )));
     }
     Ok(())

@@ -55,6 +55,13 @@ impl TransitionsTask {
                 "--align '{o}': classes are warped with nearest or mode"
             )));
         }
+        if super::same_file(&self.before, &self.after) {
+            return Err(RasterError::Invalid(format!(
+                "--before {} and --after {} are the same map (one file, or copies of it): every                  cell would be counted as unchanged. Give the other year's map",
+                self.before.display(),
+                self.after.display()
+            )));
+        }
         let year = |p: &std::path::Path| {
             let name = p.file_name()?.to_str()?;
             super::stack::year_in_name(name).map(|y| (y, name.to_string()))
