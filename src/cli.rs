@@ -978,7 +978,8 @@ pub struct SolarClearskyArgs {
     /// The start: a date (local midnight) or a timestamp.
     #[arg(long, value_name = "TIME", help_heading = "Times")]
     pub start: String,
-    /// The end of the period: a date (local midnight) or a timestamp, as the start.
+    /// The end of the period, excluded: a date (local midnight) or a timestamp, as the
+    /// start (a day of hours: --start 2024-06-01 --end 2024-06-02).
     #[arg(long, value_name = "TIME", help_heading = "Times")]
     pub end: String,
     /// Step between instants: 1min, 15min, 1h, …

@@ -1152,3 +1152,60 @@ fn a_cool_sites_fahrenheit_and_irradiance_in_kj_are_refused() {
         "{e}"
     );
 }
+
+/// Two years of weather as one table (Golden's PSM3 2017, and the same again as 2018):
+/// the specific yield was a two-year sum with nothing said. The totals now say they are
+/// over the table's hours, and a mean per year of 365.25 days is given: the total ×
+/// 8,766/17,520, within 0.1 % of the one year's × 8,766/8,760.
+#[test]
+fn a_table_of_two_years_gives_a_mean_per_year() {
+    let Some((dir, sys, psm3)) = psm3_and_system() else {
+        return;
+    };
+    let text = std::fs::read_to_string(&psm3).unwrap();
+    let mut two = text.clone();
+    for l in text.lines().skip(1) {
+        let mut f: Vec<&str> = l.split(',').collect();
+        f[1] = "2018";
+        two.push_str(&f.join(","));
+        two.push('\n');
+    }
+    let two_years = dir.path().join("psm3_2017_2018.csv");
+    std::fs::write(&two_years, two).unwrap();
+    let run = |weather: &Path, name: &str| {
+        let rep = dir.path().join(name);
+        let o = psm3_table(weather, "Etc/GMT+7", &sys, &["--report", s(&rep)]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
+        (
+            r["results"].clone(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (one, _) = run(&psm3, "one.json");
+    let (both, text) = run(&two_years, "two.json");
+    let f = |r: &serde_json::Value, k: &str| r[k].as_f64().unwrap();
+    assert!(one["mean_annual_energy_kwh"].is_null());
+    let k = 8766.0 / 8760.0;
+    let (e1, y1) = (f(&one, "energy_kwh"), f(&one, "specific_yield_kwh_per_kwp"));
+    // the same weather a year on: the Sun's positions differ by minutes of arc
+    let (e2, y2) = (
+        f(&both, "energy_kwh"),
+        f(&both, "specific_yield_kwh_per_kwp"),
+    );
+    assert!((e2 - 2.0 * e1).abs() < 2e-3 * e1, "{e2} {e1}");
+    let (mean, mean_y) = (
+        f(&both, "mean_annual_energy_kwh"),
+        f(&both, "mean_annual_specific_yield_kwh_per_kwp"),
+    );
+    assert!((mean - e2 * 8766.0 / 17520.0).abs() < 1e-9 * e2);
+    assert!((mean - e1 * k).abs() < 1e-3 * e1 && (mean_y - y2 / 2.0 * k).abs() < 1e-9 * y2);
+    assert!((mean_y - y1 * k).abs() < 1e-3 * y1);
+    assert!(
+        text.contains(&format!(
+            "kWh/kWp over them (a mean of {mean:.1} kWh and {mean_y:.0} kWh/kWp a year of 365.25 days)"
+        )),
+        "{text}"
+    );
+}

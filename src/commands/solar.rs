@@ -241,6 +241,8 @@ fn simulate_results(a: &crate::cli::SolarSimulateArgs, r: &sim::Report) -> serde
         "holes": r.holes,
         "screened": w.screened.iter().map(|(c, n, why)| json!({"column": c, "count": n, "rule": why})).collect::<Vec<_>>(),
         "specific_yield_kwh_per_kwp": sim.specific_yield,
+        "mean_annual_energy_kwh": r.mean_annual().map(|m| m.0),
+        "mean_annual_specific_yield_kwh_per_kwp": r.mean_annual().map(|m| m.1),
         "capacity_factor": sim.capacity_factor,
         "missing_intervals": sim.missing_intervals,
         "filled": r.fills.iter().map(|(c, f, l)| json!({"column": c, "filled": f, "left_missing": l})).collect::<Vec<_>>(),

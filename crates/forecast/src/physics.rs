@@ -135,6 +135,19 @@ impl PvSite {
                 self.azimuth
             )));
         }
+        use std::f64::consts::{FRAC_PI_2, TAU};
+        use terrawatt_solar::system::reads_as_radians;
+        for (name, v, limit) in [
+            ("tilt", self.tilt, FRAC_PI_2),
+            ("azimuth", self.azimuth, TAU),
+        ] {
+            if reads_as_radians(v, limit) {
+                return Err(crate::ForecastError::Setting(format!(
+                    "{name} {v} reads as {v}°: is it in radians ({:.1}°)? Angles are in degrees; give a whole number of degrees",
+                    v.to_degrees()
+                )));
+            }
+        }
         if !(0.0..=1.0).contains(&self.albedo) {
             return Err(crate::ForecastError::Setting(format!(
                 "albedo {} is outside 0..1",
@@ -225,5 +238,29 @@ mod tests {
         assert_eq!(cs.poa[2], 0.0);
         assert!(cs.poa[1] > 800.0 && cs.poa[1] < 1200.0, "{}", cs.poa[1]);
         assert!(cs.elevation[1] > 60.0);
+    }
+
+    /// A site's tilt or azimuth in radians (30° as 0.5236, south as π) is refused.
+    #[test]
+    fn angles_in_radians_are_refused() {
+        let site = crate::sample::SITE;
+        assert!(site.check().is_ok());
+        for (tilt, azimuth, name) in [
+            (30f64.to_radians(), 180.0, "tilt"),
+            (30.0, 180f64.to_radians(), "azimuth"),
+        ] {
+            let e = PvSite {
+                tilt,
+                azimuth,
+                ..site
+            }
+            .check()
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.contains(&format!("{name} ")) && e.contains("in radians"),
+                "{e}"
+            );
+        }
     }
 }

@@ -11,7 +11,7 @@ use crate::tracking::Tracker;
 use crate::weather::{Label, Weather};
 
 mod file;
-pub use file::{Location, SystemFile};
+pub use file::{Location, SystemFile, reads_as_radians};
 
 /// How the array is mounted.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -568,6 +568,20 @@ impl Report {
         format!("{}{notes}", self.summary())
     }
 
+    /// A table's energy and specific yield per year of 365.25 days (8,766 h), where it
+    /// covers more than a year (8,784 h): its totals are over all its hours (two years' are
+    /// twice a year's), so they are scaled by 8,766 over the hours covered.
+    pub fn mean_annual(&self) -> Option<(f64, f64)> {
+        let h = self.covered_hours;
+        (!self.typical_year && h > 8784.0).then(|| {
+            let k = 8766.0 / h;
+            (
+                self.simulation.energy_kwh * k,
+                self.simulation.specific_yield * k,
+            )
+        })
+    }
+
     fn summary(&self) -> String {
         let (w, sim) = (&self.weather, &self.simulation);
         let mut t = format!(
@@ -592,9 +606,13 @@ impl Report {
         } else {
             format!("AC energy over the table's {covered_h:.0} hours with weather")
         };
+        let over = if self.whole { "" } else { " over them" };
+        let per_year = self.mean_annual().map_or(String::new(), |(kwh, y)| {
+            format!(" (a mean of {kwh:.1} kWh and {y:.0} kWh/kWp a year of 365.25 days)")
+        });
         let _ = writeln!(
             t,
-            "{period} {:.1} kWh · specific yield {:.0} kWh/kWp · capacity factor {:.1} % (DC nameplate {} kW, losses {:.2} %)",
+            "{period} {:.1} kWh · specific yield {:.0} kWh/kWp{over}{per_year} · capacity factor {:.1} % (DC nameplate {} kW, losses {:.2} %)",
             sim.energy_kwh,
             sim.specific_yield,
             100.0 * sim.capacity_factor,
