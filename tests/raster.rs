@@ -813,7 +813,7 @@ fn bad_zone_inputs_are_refused() {
             "--before",
             s(&em),
             "--after",
-            s(&em),
+            s(&ly),
             "--zones",
             s(&zones),
             "--table",
@@ -1794,6 +1794,59 @@ fn swapped_red_and_near_infrared_are_refused() {
     assert!(e.contains("% of the pixels of the after date"), "{e}");
     let o = ndvi_change(&[], (&b1, &n1), (&b2, &n2), &out, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// NBR's near infrared and shortwave infrared 2, and NDWI's green and near infrared,
+/// exchanged: OSCD Norcia's vegetation turns far below zero where the band dark over it is
+/// bright (27 % of the pixels for NBR, 52 % for NDWI; none in order). Refused, naming the
+/// bands; the bands in order pass. NDMI has no check: swapped, 2 % of Norcia's pixels turn
+/// so far, and dry soil's NDMI is below zero in order.
+#[test]
+fn swapped_bands_of_nbr_and_ndwi_are_refused() {
+    let Some((data, dir)) = common::data_and_dir("raster/oscd_norcia") else {
+        return;
+    };
+    let band = |b: &str| norcia_band(&data.join("imgs_1"), b);
+    let out = dir.path().join("index.tif");
+    let index = |name: &str, (r1, f1): (&str, &Path), (r2, f2): (&str, &Path)| {
+        let a = [
+            "raster",
+            "index",
+            "--index",
+            name,
+            r1,
+            s(f1),
+            r2,
+            s(f2),
+            "--out",
+            s(&out),
+        ];
+        terrawatt(&a)
+    };
+    let (nir, swir2, green) = (band("B08"), band("B12"), band("B03"));
+    for (name, (r1, r2), (a, b), want) in [
+        (
+            "nbr",
+            ("--nir", "--swir2"),
+            (&nir, &swir2),
+            "NBR: 27 % of the pixels of the input have a bright swir2 band",
+        ),
+        (
+            "ndwi",
+            ("--green", "--nir"),
+            (&green, &nir),
+            "NDWI: 52 % of the pixels of the input have a bright green band",
+        ),
+    ] {
+        let o = index(name, (r1, a), (r2, b));
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::remove_file(&out).unwrap();
+        support::refused(
+            &index(name, (r1, b), (r2, a)),
+            &out,
+            &[want, "exchanged?", "--expr"],
+        );
+    }
 }
 
 /// A dry scene (mapme.vegetation's Sentinel-2 tile 38PLR in May–July 2017, NDVI 0.03–0.2)

@@ -120,9 +120,35 @@ impl Index {
     /// NDWI's order over vegetation does not tell a swap from bare ground or water.
     pub fn swap_pair(self) -> Option<(usize, usize)> {
         match self {
-            Index::Ndvi | Index::Savi => Some((1, 0)),
+            Index::Ndvi | Index::Savi | Index::Ndwi => Some((1, 0)),
             Index::Evi => Some((2, 1)),
-            Index::Nbr | Index::Ndmi | Index::Ndwi => None,
+            Index::Nbr => Some((0, 1)),
+            // vegetation's NDMI is 0.2–0.4 and bare soil's below 0: neither rule tells a
+            // swap (Norcia's two dates swapped: 2 % inverted, the soil line as in order)
+            Index::Ndmi => None,
+        }
+    }
+
+    /// Whether bare and sparse land lies above the soil line of [`Index::swap_pair`] with
+    /// the bands in order: red and green below near infrared, yes; dry soils' shortwave
+    /// infrared passes their near infrared, so not NBR.
+    pub fn soil_line(self) -> bool {
+        !matches!(self, Index::Nbr | Index::Ndmi)
+    }
+
+    /// Which files or bands are the swap pair's (dark band, bright band) on Sentinel-2 and
+    /// Landsat, for a message.
+    fn band_names(self) -> &'static str {
+        match self {
+            Index::Ndvi | Index::Savi | Index::Evi => {
+                "Sentinel-2: red B04, nir B08; Landsat 8–9: red B4, nir B5; Landsat 4–7: red B3, nir B4"
+            }
+            Index::Ndwi => {
+                "Sentinel-2: green B03, nir B08; Landsat 8–9: green B3, nir B5; Landsat 4–7: green B2, nir B4"
+            }
+            Index::Nbr | Index::Ndmi => {
+                "Sentinel-2: nir B08 (or B8A), swir1 B11, swir2 B12; Landsat 8–9: nir B5, swir1 B6, swir2 B7; Landsat 4–7: nir B4, swir1 B5, swir2 B7"
+            }
         }
     }
 
@@ -428,15 +454,16 @@ pub fn check_roles(index: Index, s: &Screen, what: &str, way_out: &str) -> Resul
         return Ok(());
     };
     let names = index.bands();
+    let (hn, ln) = (names[hi], names[lo]);
     let (soil, below) = s.soil_shares();
-    if share <= MOST_INVERTED && soil >= LEAST_SOIL && below > MOST_BELOW_SOIL {
+    if share <= MOST_INVERTED && index.soil_line() && soil >= LEAST_SOIL && below > MOST_BELOW_SOIL
+    {
         return Err(RasterError::Invalid(format!(
             "{}: {:.0} % of the bare and sparse land of {what} ({:.0} % of its pixels, \
              reflectance {BRIGHT}–{SOIL_TOP} in both bands, 1,500–5,000 in digital numbers) has its {} band at least 13 % \
-             above its {} band (an index at or below {BELOW_SOIL_LINE}), as soil, rock, dry \
+             above its {} band (({hn} − {ln}) / ({hn} + {ln}) at or below {BELOW_SOIL_LINE}), as soil, rock, dry \
              grass and built-up areas have only with the bands swapped: are the {} and {} \
-             bands exchanged? Check which file or band is which (Sentinel-2: red B04, nir B08; \
-             Landsat 8–9: red B4, nir B5; Landsat 4–7: red B3, nir B4). If they are right (a \
+             bands exchanged? Check which file or band is which ({}). If they are right (a \
              scene of old snow or of haze over water), {way_out}",
             index.name().to_uppercase(),
             below * 100.0,
@@ -445,6 +472,7 @@ pub fn check_roles(index: Index, s: &Screen, what: &str, way_out: &str) -> Resul
             names[hi],
             names[lo],
             names[hi],
+            index.band_names(),
         )));
     }
     if share <= MOST_INVERTED {
@@ -452,15 +480,15 @@ pub fn check_roles(index: Index, s: &Screen, what: &str, way_out: &str) -> Resul
     }
     Err(RasterError::Invalid(format!(
         "{}: {:.0} % of the pixels of {what} have a bright {} band (reflectance ≥ {BRIGHT}, 1,500 in digital numbers) \
-         and an index at or below {INVERTED}, as no surface has with its bands in order but \
+         and ({hn} − {ln}) / ({hn} + {ln}) at or below {INVERTED}, as no surface has with its bands in order but \
          vegetation has with them swapped: are the {} and {} bands exchanged? Check which \
-         file or band is which (Sentinel-2: red B04, nir B08; Landsat 8–9: red B4, nir B5; \
-         Landsat 4–7: red B3, nir B4). If they are right, {way_out}",
+         file or band is which ({}). If they are right, {way_out}",
         index.name().to_uppercase(),
         share * 100.0,
         names[lo],
         names[lo],
         names[hi],
+        index.band_names(),
     )))
 }
 
@@ -849,13 +877,34 @@ mod tests {
         let dn = |v: &[f32]| v.iter().map(|x| x * 10_000.0).collect::<Vec<_>>();
         let s = Screen::of_index(Index::Ndvi, &[&dn(&nir), &dn(&red)]);
         assert_eq!(s.inverted_share(), 0.5);
-        // a burn scar (nir 0.10, swir2 0.22: NBR −0.38) is NBR's in order; NDWI's order
-        // over vegetation says nothing of a swap
+        // a burn scar (nir 0.10, swir2 0.22: NBR −0.38) is NBR's in order; vegetation
+        // (nir 0.40, swir2 0.08) with nir and swir2 swapped is not
         let (nir_burnt, swir2) = ([0.10f32; 4], [0.22f32; 4]);
         let nbr = Screen::of_index(Index::Nbr, &[&nir_burnt, &swir2]);
         assert!(check_roles(Index::Nbr, &nbr, "x", "").is_ok());
-        let ndwi = Screen::of_index(Index::Ndwi, &[&nir, &red]);
+        let (nir_green, swir2) = ([0.40f32, 0.40, 0.10], [0.08f32, 0.08, 0.22]);
+        let nbr = Screen::of_index(Index::Nbr, &[&nir_green, &swir2]);
+        assert!(check_roles(Index::Nbr, &nbr, "x", "").is_ok());
+        let nbr = Screen::of_index(Index::Nbr, &[&swir2, &nir_green]);
+        let e = check_roles(Index::Nbr, &nbr, "x", "")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("a bright swir2 band") && e.contains("swir2 B12"),
+            "{e}"
+        );
+        // NDWI: green dark over vegetation (0.05) and water (0.04 over 0.02) in order;
+        // vegetation's near infrared given as green is refused
+        let ndwi = Screen::of_index(Index::Ndwi, &[&red, &nir]);
         assert!(check_roles(Index::Ndwi, &ndwi, "x", "").is_ok());
+        let ndwi = Screen::of_index(Index::Ndwi, &[&nir, &red]);
+        let e = check_roles(Index::Ndwi, &ndwi, "x", "")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("a bright green band") && e.contains("green B03"),
+            "{e}"
+        );
     }
 
     /// A dry scene: bare soil (red 0.25, nir 0.30), sparse grass (0.20, 0.28), rock (0.30,

@@ -57,7 +57,7 @@ impl TransitionsTask {
         }
         if super::same_file(&self.before, &self.after) {
             return Err(RasterError::Invalid(format!(
-                "--before {} and --after {} are the same map (one file, or copies of it): every                  cell would be counted as unchanged. Give the other year's map",
+                "--before {} and --after {} are the same map (one file, or copies of it): every cell would be counted as unchanged. Give the other year's map",
                 self.before.display(),
                 self.after.display()
             )));
