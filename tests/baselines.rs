@@ -1412,3 +1412,92 @@ fn a_run_of_zeros_where_the_model_expects_use_is_refused() {
     let o = savings_of(&gas_model, (&gas, &temp), &["--start", "2016-12-01"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// `src`'s rows whose start `keep` takes, each value times `factor`, under the header
+/// `start,{column}` (a column named `kwh` or `therms` states the unit).
+fn rescaled(
+    src: &Path,
+    (dir, name): (&Path, &str),
+    column: &str,
+    keep: impl Fn(&str) -> bool,
+    factor: f64,
+) -> PathBuf {
+    let text = read_text(src);
+    let mut out = format!("start,{column}\n");
+    for l in text.lines().skip(1) {
+        let (t, v) = l.split_once(',').unwrap();
+        if keep(t) {
+            let v: f64 = v.parse().unwrap();
+            out.push_str(&format!("{t},{}\n", v * factor));
+        }
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+/// Illinois gas: a baseline fitted in kWh (the meter × 29.3071) and a reporting meter left
+/// in therms gave 96.8 % savings (the truth, all in therms: 7.5 %) inside the 1/100–100
+/// ratio that was the only check. A meter file that names its unit is now held to the
+/// model's, and reporting use beyond 1/20–20 times the prediction is refused (kWh for
+/// therms either way round); in one unit, the savings are the therm meter's.
+#[test]
+fn a_reporting_meter_in_another_unit_than_the_baseline_is_refused() {
+    let Some((data, dir)) = common::data_and_dir("building") else {
+        return;
+    };
+    let d = dir.path();
+    let (gas, temp) = (
+        data.join("il-gas-hdd-only-daily.csv.gz"),
+        data.join("il-tempF.csv.gz"),
+    );
+    let base = |t: &str| t < "2016-12-26";
+    let after = |t: &str| t >= "2016-12-26";
+    let therm = 29.3071;
+    let fit = |meter: &Path, out: &Path| {
+        let o = baseline_of((meter, &temp, out), ("daily", "2016-12-26"), &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    let window = ["--start", "2017-01-04", "--end", "2018-01-04"];
+    // named units: kwh against therms
+    let (kwh_model, therm_model) = (d.join("kwh.json"), d.join("therms.json"));
+    fit(
+        &rescaled(&gas, (d, "b_kwh.csv"), "kwh", base, therm),
+        &kwh_model,
+    );
+    let rep_therms = rescaled(&gas, (d, "r_therms.csv"), "therms", after, 1.0);
+    let o = savings_of(&kwh_model, (&rep_therms, &temp), &window);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("r_therms.csv: the meter is in therms but the model's baseline meter")
+            && e.contains("was in kWh"),
+        "{e}"
+    );
+    // unnamed: the ratio, either way round
+    let (b_kwh, r_therm) = (
+        rescaled(&gas, (d, "b.csv"), "value", base, therm),
+        rescaled(&gas, (d, "r.csv"), "value", after, 1.0),
+    );
+    let plain_kwh = d.join("plain_kwh.json");
+    fit(&b_kwh, &plain_kwh);
+    let o = savings_of(&plain_kwh, (&r_therm, &temp), &window);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("kWh for therms"), "{}", stderr(&o));
+    let plain_therm = d.join("plain_therm.json");
+    fit(
+        &rescaled(&gas, (d, "bt.csv"), "value", base, 1.0),
+        &plain_therm,
+    );
+    let r_kwh = rescaled(&gas, (d, "rk.csv"), "value", after, therm);
+    let o = savings_of(&plain_therm, (&r_kwh, &temp), &window);
+    assert_eq!(o.status.code(), Some(1));
+    // in one unit: the savings the meter has
+    fit(
+        &rescaled(&gas, (d, "bth.csv"), "therms", base, 1.0),
+        &therm_model,
+    );
+    let r = savings_report_over(&therm_model, (&rep_therms, &temp), (d, "s.json"), &window);
+    let f = r["fractional_savings"].as_f64().unwrap();
+    assert!((f - 0.075).abs() < 0.0005, "{f}");
+}

@@ -61,6 +61,11 @@ pub struct Baseline {
     /// temperatures are held to (absent from model files written before it).
     #[serde(default)]
     pub monthly_temperature: Vec<Option<f64>>,
+    /// The meter's unit, where its file says it (a `unit` column, or a value column named
+    /// `kwh`, `therms`, …): what a reporting meter is held to (absent from model files
+    /// written before it).
+    #[serde(default)]
+    pub unit: Option<String>,
 }
 
 /// The mean temperature (°F) of each calendar month of the local clock `offset` over
@@ -345,6 +350,7 @@ pub fn fit(
         masked,
         notes,
         monthly_temperature: monthly_temperature(temp, s, e, offset),
+        unit: meter.unit.clone(),
     };
     Ok(Fitted {
         baseline,
@@ -409,8 +415,26 @@ pub struct Row {
 
 /// Predicts the baseline over the meter's periods inside [start, end) and measures savings.
 /// Reporting use this many times the baseline's prediction, or less than its inverse, is
-/// refused as a meter in another unit: efficiency measures move use by tens of percent.
-pub const UNIT_RATIO: f64 = 100.0;
+/// refused as a meter in another unit: efficiency measures move use by tens of percent, and
+/// a building that stood empty still uses a tenth of its prediction or more (a meter that
+/// read nothing is a run of zeros, [`crate::zeros`]); kWh for therms or ccf (29.3 and 30.4
+/// times) and Wh for kWh lie beyond. MJ for kWh (3.6 times) does not: a meter whose file
+/// names its unit is held to the model's.
+pub const UNIT_RATIO: f64 = 20.0;
+
+/// Refuses a reporting meter whose file names another unit than the baseline meter's.
+fn check_unit(baseline: &Baseline, meter: &Meter) -> Result<(), BuildingError> {
+    match (&baseline.unit, &meter.unit) {
+        (Some(b), Some(m)) if b != m => Err(BuildingError::Invalid {
+            path: meter.path.clone(),
+            message: format!(
+                "the meter is in {m} but the model's baseline meter ({}) was in {b}: savings would compare {m} with {b}. Convert one meter to the other's unit and fit or measure again",
+                baseline.meter
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
 
 pub fn savings(
     baseline: &Baseline,
@@ -436,6 +460,7 @@ pub fn savings(
         bounds: (s, e, offset, end_offset),
     } = select(meter, temp, start, end, "reporting")?;
     check_reporting_temperatures(baseline, temp, (s, e, offset))?;
+    check_unit(baseline, meter)?;
     let (mut ok, mut masked) = prepare(&periods, temp, meter.freq);
     masked.extend(crate::prepare::holes(&periods, meter.freq));
     if meter.zeros != Zeros::Keep
@@ -507,7 +532,7 @@ pub fn savings(
         && !(1.0 / UNIT_RATIO..=UNIT_RATIO).contains(&ratio)
     {
         return Err(BuildingError::Fit(format!(
-            "{}: the reporting period's use is {ratio:.4} times the baseline's prediction for it ({observed_total:.2} against {predicted_total:.2}): is the meter in another unit than the baseline's (Wh for kWh, kWh for MWh)? Give both in one unit",
+            "{}: the reporting period's use is {ratio:.4} times the baseline's prediction for it ({observed_total:.2} against {predicted_total:.2}): is the meter in another unit than the baseline's (Wh for kWh, kWh for therms)? Give both in one unit",
             meter.path.display()
         )));
     }
