@@ -289,8 +289,26 @@ fn refuse_radians(
     }
 }
 
+/// The range of an installed nominal operating cell temperature, °C: modules run 40–50 °C
+/// at NOCT on open racks and up to about 70 °C built into a roof. 45 °C written in °F (113)
+/// or in K (318) lies beyond: read as °C they took 20 % and all of the Greensboro TMY3
+/// year.
+pub const NOCT_RANGE_C: (f64, f64) = (20.0, 80.0);
+
 fn temperature(path: &Path, a: &ArrayToml) -> Result<TemperatureModel, SolarError> {
     let noct = a.noct_installed.unwrap_or(45.0);
+    let (lo, hi) = NOCT_RANGE_C;
+    if !(lo..=hi).contains(&noct) {
+        return Err(bad(
+            path,
+            "array.noct_installed",
+            format!(
+                "[array] noct_installed = {noct} is not a cell temperature in °C ({lo}–{hi}; 45 on an open rack): in °F ({:.1} °C) or K ({:.1} °C)?",
+                (noct - 32.0) / 1.8,
+                noct - 273.15
+            ),
+        ));
+    }
     let tilt = a.tilt.unwrap_or(30.0);
     Ok(match a.temperature.as_str() {
         "sapm_open_rack_glass_glass" => TemperatureModel::Sapm(SapmParams::OPEN_RACK_GLASS_GLASS),
@@ -376,6 +394,15 @@ mod tests {
             ("[array]\nkwp = 4.0\n", "array.tilt"),
             // angles in radians: 30°, south, a tracker's 60°
             ("[array]\nkwp = 4.0\ntilt = 0.5236\n", "array.tilt"),
+            // 45 °C as K and as °F
+            (
+                "[array]\nkwp = 4.0\ntilt = 30\ntemperature = \"fuentes\"\nnoct_installed = 318\n",
+                "array.noct_installed",
+            ),
+            (
+                "[array]\nkwp = 4.0\ntilt = 30\ntemperature = \"fuentes\"\nnoct_installed = 113\n",
+                "array.noct_installed",
+            ),
             (
                 "[array]\nkwp = 4.0\ntilt = 30\nazimuth = 3.1416\n",
                 "array.azimuth",
