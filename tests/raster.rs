@@ -2379,3 +2379,92 @@ fn a_class_map_in_feet_is_measured_in_metres() {
     assert!((col("total_area_ha") - 37.16).abs() < 0.01, "{csv}");
     assert!((col("total_edge_m") - 609.6).abs() < 0.1, "{csv}");
 }
+
+/// A scene-classification band that is not one: the sample scene's near infrared given as
+/// its SCL (`#2` for `#3`) masked nothing and mapped the cloud and its shadow as change
+/// (72.44 ha for 47.95). Its values are not class codes 0–11: refused, naming the band. On
+/// tile 38PLR the real SCL passes and its near infrared given as the SCL is refused.
+#[test]
+fn a_mask_band_that_is_not_a_scene_classification_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = support::samples();
+    let (b, a) = (d.join("scene-2023-06.tif"), d.join("scene-2024-06.tif"));
+    let out = dir.path().join("change.tif");
+    let change = |k: &str| {
+        let (sb, sa) = (
+            format!("{}#{k}", b.display()),
+            format!("{}#{k}", a.display()),
+        );
+        let args = [
+            "raster",
+            "change",
+            "--index",
+            "ndvi",
+            "--before",
+            s(&b),
+            "--after",
+            s(&a),
+            "--bands",
+            "red=1,nir=2",
+            "--scl-before",
+            &sb,
+            "--scl-after",
+            &sa,
+            "--threshold",
+            "-0.2",
+            "--mmu",
+            "0.5ha",
+            "--out",
+            s(&out),
+        ];
+        terrawatt(&args)
+    };
+    support::refused(
+        &change("2"),
+        &out,
+        &[
+            "the before date's scene-classification band",
+            "scene-2023-06.tif band 2) is not one: 100 % of its sampled cells are not a class code 0–11",
+        ],
+    );
+    let o = change("3");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("masked 4136 (2.6 %)"));
+    let Some(data) = common::reference_data("raster") else {
+        return;
+    };
+    let (r1, n1, c1) = (
+        s2(&data, "20170503", "B04"),
+        s2(&data, "20170503", "B08"),
+        s2(&data, "20170503", "SCL"),
+    );
+    let (r2, n2, c2) = (
+        s2(&data, "20170722", "B04"),
+        s2(&data, "20170722", "B08"),
+        s2(&data, "20170722", "SCL"),
+    );
+    let with_scl = |scl: (&Path, &Path)| {
+        ndvi_change(
+            &[],
+            (&r1, &n1),
+            (&r2, &n2),
+            &out,
+            &[
+                "--scl-before",
+                s(scl.0),
+                "--scl-after",
+                s(scl.1),
+                "--align",
+                "nearest",
+            ],
+        )
+    };
+    let o = with_scl((&c1, &c2));
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::remove_file(&out).unwrap();
+    support::refused(
+        &with_scl((&c1, &n2)),
+        &out,
+        &["the after date's scene-classification band"],
+    );
+}

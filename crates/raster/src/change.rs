@@ -809,10 +809,46 @@ fn open_date(
         None => None,
         Some((spec, kind)) => {
             let b = Band::open(spec)?;
+            if matches!(kind, MaskKind::Scl { .. }) {
+                check_scl(&b, which)?;
+            }
             Some((b.onto(&target, Resampling::Nearest, &s.tmp)?, kind.clone()))
         }
     };
     Ok((out, m, date_grid, target))
+}
+
+/// The codes of Sentinel-2's scene classification (0 no data … 11 snow).
+pub const SCL_CODES: std::ops::RangeInclusive<f64> = 0.0..=11.0;
+
+/// Refuses a scene-classification band whose values (sampled in the nine windows of the
+/// baseline check) are not its codes, 0–11, in more than 1 % of the cells: another band of
+/// the file (the sample scene's near infrared as `#2` for `#3` masked nothing, and mapped
+/// its cloud as 24 ha of change), or a cloud probability (0–100) read as classes.
+fn check_scl(b: &Band, which: &str) -> Result<()> {
+    let values =
+        crate::baseline::sample_windows(&[(&b.source, b.index)], (b.grid.width, b.grid.height))?;
+    let valid: Vec<f64> = values[0]
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    let other = valid
+        .iter()
+        .filter(|v| !(SCL_CODES.contains(*v) && v.fract() == 0.0))
+        .count();
+    if valid.is_empty() || other * 100 <= valid.len() {
+        return Ok(());
+    }
+    let largest = valid.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Err(RasterError::Input {
+        path: b.source.display().to_string(),
+        message: format!(
+            "the {which} date's scene-classification band ({}) is not one: {:.0} % of its sampled cells are not a class code 0–11 (the largest {largest}). Give the SCL band (Sentinel-2 L2A's SCL, at 20 m), or a mask of another kind as --mask-before/--mask-after (non-zero masked)",
+            b.label,
+            100.0 * other as f64 / valid.len() as f64
+        ),
+    })
 }
 
 fn open(s: &Settings) -> Result<Opened> {
