@@ -2468,3 +2468,62 @@ fn a_mask_band_that_is_not_a_scene_classification_is_refused() {
         &["the after date's scene-classification band"],
     );
 }
+
+/// GFW's gross emissions per hectare (`…_Mg_CO2e_ha_…`: the per-cell layer over each
+/// cell's 0.0727 ha) summed over the lost cells as per cell: 13.7 times the emissions with
+/// nothing said. Refused by its name; under a name that does not say, by the 4,840 Mg CO2e
+/// it makes a lost hectare emit (the per-cell layer: 353, 52,403.0 Mg over 148.35 ha).
+#[test]
+fn an_emissions_layer_per_hectare_is_refused() {
+    let Some((data, dir)) = common::data_and_dir("raster/mapme") else {
+        return;
+    };
+    let px = data.join("gfw_forest_carbon_gross_emissions_Mg_CO2e_px_20N_080W.tif");
+    let out = dir.path().join("loss.csv");
+    let run = |emissions: &Path| {
+        terrawatt(&[
+            "raster",
+            "forest-loss",
+            "--treecover",
+            s(&data.join("Hansen_GFC-2023-v1.11_treecover2000_20N_080W.tif")),
+            "--lossyear",
+            s(&data.join("Hansen_GFC-2023-v1.11_lossyear_20N_080W.tif")),
+            "--emissions",
+            s(emissions),
+            "--zones",
+            s(&data.join("gfw_sample.gpkg")),
+            "--out",
+            s(&out),
+        ])
+    };
+    let o = run(&px);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("lost 148.35 ha, 7.43 %, 52403.0 Mg CO2e"),
+        "{text}"
+    );
+    std::fs::remove_file(&out).unwrap();
+    // a 30 m cell at 18.5° N
+    let ha = (0.00025 * 111_320.0 * 18.5f64.to_radians().cos()) * (0.00025 * 110_574.0) / 1e4;
+    let named = dir
+        .path()
+        .join("gfw_forest_carbon_gross_emissions_Mg_CO2e_ha_20N_080W.tif");
+    support::copy_with(&px, &named, |v| v / ha);
+    support::refused(
+        &run(&named),
+        &out,
+        &["the name says Mg CO2e per hectare", "_Mg_CO2e_px_"],
+    );
+    let unnamed = dir.path().join("emissions.tif");
+    std::fs::copy(&named, &unnamed).unwrap();
+    support::refused(
+        &run(&unnamed),
+        &out,
+        &[
+            "emissions.tif: the loss emitted 48",
+            "Mg CO2e a hectare",
+            "per hectare rather than per cell",
+        ],
+    );
+}

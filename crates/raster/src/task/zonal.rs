@@ -337,6 +337,30 @@ impl ForestLossTask {
         Ok((y0, y1))
     }
 
+    /// Refuses an emissions layer named per hectare (GFW publishes gross emissions per
+    /// cell, `Mg_CO2e_px`, and per hectare, `Mg_CO2e_ha`): the sum over cells wants the
+    /// layer per cell.
+    fn check_emissions_name(&self) -> Result<()> {
+        let Some(p) = &self.emissions else {
+            return Ok(());
+        };
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let per_ha = ["co2e_ha", "co2e_per_ha", "per_ha", "_ha-1", "_ha_"]
+            .iter()
+            .any(|k| name.contains(k));
+        if per_ha && !name.contains("_px") {
+            return Err(RasterError::Invalid(format!(
+                "{}: the name says Mg CO2e per hectare, and emissions are summed over the lost cells, which wants Mg CO2e per cell (GFW's `…_Mg_CO2e_px_…` layer). Give the per-cell layer, or multiply this one by each cell's area in hectares",
+                p.display()
+            )));
+        }
+        Ok(())
+    }
+
     fn inputs(&self) -> Vec<PathBuf> {
         let mut inputs = vec![
             self.treecover.clone(),
@@ -353,6 +377,7 @@ impl RasterTask for ForestLossTask {
 
     fn files(&self) -> Result<Files> {
         self.years()?;
+        self.check_emissions_name()?;
         zone_files(self.inputs(), self.out.as_deref(), self.plot.as_deref())
     }
 
@@ -372,6 +397,9 @@ impl RasterTask for ForestLossTask {
         let rep = super::rows_phase(span, progress, "forest loss", |p| {
             forest_loss::run(&settings, p)
         })?;
+        if let Some(p) = &self.emissions {
+            check_emissions_per_ha(p, &rep)?;
+        }
         if let Some(o) = &self.out {
             write_table(span, o, &forest_loss_table(&rep), &rep.zones, "forest_loss")?;
         }
@@ -462,6 +490,32 @@ impl ForestLossResults {
                 .collect(),
         }
     }
+}
+
+/// The most gross emissions of a hectare of forest lost, Mg CO2e, over all the zones: the
+/// densest forests hold about 1,000 in biomass and peat adds its drainage; the Dominican
+/// sample's loss emitted 353 a hectare. A layer per hectare summed as per cell gives 1/(a
+/// cell's hectares) times as much: 13.7 times at 30 m and 20° N (4,840).
+pub const MOST_EMISSIONS_PER_HA: f64 = 3000.0;
+
+/// Refuses emissions beyond [`MOST_EMISSIONS_PER_HA`] per hectare lost (with 1 ha or more
+/// lost in all).
+fn check_emissions_per_ha(path: &Path, rep: &forest_loss::Report) -> Result<()> {
+    let (mut loss, mut mg) = (0.0, 0.0);
+    for z in &rep.results {
+        for y in z.years.iter().skip(1) {
+            loss += y.loss_ha;
+            mg += y.emissions_mg.unwrap_or(0.0);
+        }
+    }
+    if loss >= 1.0 && mg / loss > MOST_EMISSIONS_PER_HA {
+        return Err(RasterError::Invalid(format!(
+            "{}: the loss emitted {:.0} Mg CO2e a hectare ({mg:.1} Mg over {loss:.2} ha), more than any forest holds (at most about {MOST_EMISSIONS_PER_HA}): is the layer per hectare rather than per cell? Give the per-cell layer (GFW's `…_Mg_CO2e_px_…`)",
+            path.display(),
+            mg / loss
+        )));
+    }
+    Ok(())
 }
 
 /// A zone's line: forest in the first and last years, the loss, the patches kept.
