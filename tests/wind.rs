@@ -856,3 +856,54 @@ fn a_weather_series_of_two_years_is_not_one_year() {
         "{text}"
     );
 }
+
+/// An obstacle as high as the mast or higher (100 ft of trees typed as 100 m, over
+/// windpowerlib's 80 m wind speed) put the profile's displacement at the anemometer: a
+/// capacity factor of 56.9 % (at 113 m, 75 %) for 31.5 %. Refused, naming both heights.
+/// A roughness length of 0 (ln(h/0)) was "no hour has all the weather the chain needs";
+/// it is named now.
+#[test]
+fn obstacles_above_the_mast_and_a_roughness_of_zero_are_refused() {
+    let Some(dir) = common::reference_data("wind") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s.csv");
+    let weather = dir.join("example_weather.csv");
+    let e126 = e126_at_135_m(&dir, &out);
+    let o = simulate(None, &weather, &with(&e126, &["--obstacle-height", "30"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::remove_file(&out).unwrap();
+    for h in ["80", "100"] {
+        support::refused(
+            &simulate(None, &weather, &with(&e126, &["--obstacle-height", h])),
+            &out,
+            &[
+                &format!(
+                    "obstacle height: {h} m is at or above the height the wind is measured at (80 m)"
+                ),
+                "1 ft = 0.3048 m",
+            ],
+        );
+    }
+    let text = std::fs::read_to_string(&weather).unwrap();
+    let mut zero = String::new();
+    for (i, l) in text.lines().enumerate() {
+        let mut f: Vec<&str> = l.split(',').collect();
+        if i >= 2 {
+            f[4] = "0";
+        }
+        zero.push_str(&f.join(","));
+        zero.push('\n');
+    }
+    let z0 = tmp.path().join("z0.csv");
+    std::fs::write(&z0, zero).unwrap();
+    support::refused(
+        &simulate(None, &z0, &e126),
+        &out,
+        &[
+            "roughness_length at 0 m: 8760 of its 8760 values are roughness length at or below 0",
+            "above 0 (0.0002 m over open sea",
+        ],
+    );
+}

@@ -116,6 +116,21 @@ pub fn run_with_wind_efficiency(
     let tc = need("temperature")?;
     let pc = need("pressure")?;
     let z0 = w.closest("roughness_length", 0.0);
+    // the log profile holds above the obstacles, not among them: a wind measured below
+    // their height (100 ft typed as 100 m over an 80 m mast) made 75 % capacity factors
+    if s.wind_speed_model == WindSpeedModel::Logarithmic
+        && s.obstacle_height > 0.0
+        && ws.height != s.hub_height
+        && ws.height <= s.obstacle_height
+    {
+        return Err(WindError::Setting {
+            field: "obstacle height",
+            message: format!(
+                "{} m is at or above the height the wind is measured at ({} m): the logarithmic profile holds above the obstacles, not among them. Give the obstacles' height in metres (feet? 1 ft = 0.3048 m), or a wind speed measured above them",
+                s.obstacle_height, ws.height
+            ),
+        });
+    }
     if s.wind_speed_model == WindSpeedModel::Logarithmic
         && z0.is_none()
         && ws.height != s.hub_height

@@ -185,7 +185,12 @@ fn plausible(variable: &str) -> Option<(f64, f64, &'static str)> {
         "wind_speed" => Some((0.0, 113.0, "wind speed outside 0…113 m/s")),
         "temperature" => Some((183.0, 343.0, "temperature outside 183…343 K (−90…+70 °C)")),
         "pressure" => Some((30_000.0, 110_000.0, "pressure outside 30–110 kPa")),
-        "roughness_length" => Some((0.0, 10.0, "roughness length outside 0…10 m")),
+        // the log profile divides by ln(h/z0): a length of 0 has none
+        "roughness_length" => Some((
+            f64::MIN_POSITIVE,
+            10.0,
+            "roughness length at or below 0 or above 10 m",
+        )),
         _ => None,
     }
 }
@@ -219,6 +224,7 @@ fn unit_hint(variable: &str, median: f64) -> String {
                 "they read as kPa (median {median}); the file's pressures are in Pa (kPa × 1000)"
             )
         }
+        "roughness_length" if median == 0.0 => "a roughness length is above 0 (0.0002 m over open sea, 0.03 over grass, 1 m and more over forest and towns); give the site's".into(),
         _ => format!("median {median}: check the column's unit (windpowerlib's: m/s, K, Pa, m)"),
     }
 }
