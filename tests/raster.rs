@@ -2527,3 +2527,57 @@ fn an_emissions_layer_per_hectare_is_refused() {
         ],
     );
 }
+
+/// rasterio's RGB.byte.tif with its nodata tag lost: the black collar (0, a third of the
+/// north-west quarter) was averaged in with nothing said (mean 32.57 for 49.12). The zonal
+/// run now warns of the frame and names `--nodata 0`, which gives the tagged file's mean.
+#[test]
+fn zonal_statistics_over_an_undeclared_frame_are_warned() {
+    let Some((data, dir)) = common::data_and_dir("raster/rasterio") else {
+        return;
+    };
+    let rgb = data.join("RGB.byte.tif");
+    let bare = dir.path().join("rgb_nonodata.tif");
+    support::without_nodata(&rgb, &bare);
+    let ds = gdal::Dataset::open(&rgb).unwrap();
+    let g = ds.geo_transform().unwrap();
+    let (w, h) = ds.raster_size();
+    let (x0, y1) = (g[0], g[3]);
+    let (x1, y0) = (x0 + g[1] * w as f64 / 2.0, y1 + g[5] * h as f64 / 2.0);
+    let zones = dir.path().join("quarter.geojson");
+    std::fs::write(
+        &zones,
+        format!(
+            r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"EPSG:32618"}}}},"features":[{{"type":"Feature","properties":{{"name":"q"}},"geometry":{{"type":"Polygon","coordinates":[[[{x0},{y0}],[{x1},{y0}],[{x1},{y1}],[{x0},{y1}],[{x0},{y0}]]]}}}}]}}"#
+        ),
+    )
+    .unwrap();
+    let mean = |raster: &Path, extra: &[&str]| {
+        let out = dir.path().join("z.csv");
+        let a = [
+            "raster",
+            "zonal",
+            "--input",
+            s(raster),
+            "--zones",
+            s(&zones),
+            "--out",
+            s(&out),
+        ];
+        let o = terrawatt(&with(&a, extra));
+        assert!(o.status.success(), "{}", stderr(&o));
+        let t = terrawatt_table::Table::read(&out).unwrap();
+        (t.numeric("mean").unwrap().0[0], stderr(&o))
+    };
+    let (tagged, e) = mean(&rgb, &[]);
+    assert!(!e.contains("warning"), "{e}");
+    let (bare_mean, e) = mean(&bare, &[]);
+    assert!(
+        e.contains("rgb_nonodata.tif declares no nodata value and class 0 surrounds it")
+            && e.contains("--nodata 0 leaves it out of every statistic"),
+        "{e}"
+    );
+    assert!(bare_mean < 0.7 * tagged, "{bare_mean} {tagged}");
+    let (left_out, _) = mean(&bare, &["--nodata", "0"]);
+    assert_eq!(left_out, tagged);
+}

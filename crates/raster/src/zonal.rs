@@ -210,6 +210,9 @@ pub struct Report {
     pub outside: usize,
     /// Area of the cells read (the zones' windows), km².
     pub km2: f64,
+    /// The code that frames an integer band declaring no nodata value: the fill a clip
+    /// wrote without saying ([`crate::read::Frame`]), counted in every statistic.
+    pub frame: Option<crate::read::Frame>,
 }
 
 /// A zone placed on the grid.
@@ -681,7 +684,14 @@ pub fn run(s: &Settings, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Report>
     if undeclared {
         refuse_fill(s, &zones, &stats)?;
     }
+    // a float band's values would be cut to whole numbers in the frame's test
+    let frame = if undeclared && !band.data_type.starts_with("Float") {
+        band.frame()?
+    } else {
+        None
+    };
     Ok(Report {
+        frame,
         raster: s.raster.clone(),
         band: band.index,
         crs: grid.crs_name(),

@@ -210,6 +210,18 @@ fn zonal_table(rep: &zonal::Report) -> ZoneTable {
 impl TaskResults for ZonalResults {
     fn warnings(&self) -> Vec<String> {
         let rep = &self.zonal;
+        let mut out: Vec<String> = rep
+            .frame
+            .iter()
+            .map(|f| {
+                f.warning(
+                    "the raster",
+                    &rep.raster,
+                    None,
+                    &format!("--nodata {} leaves it out of every statistic", f.code),
+                )
+            })
+            .collect();
         let empty: Vec<usize> = (0..rep.stats.len())
             .filter(|&i| {
                 holds_no_cell(&rep.stats[i])
@@ -217,9 +229,9 @@ impl TaskResults for ZonalResults {
             })
             .collect();
         let Some(&first) = empty.first() else {
-            return vec![];
+            return out;
         };
-        vec![format!(
+        out.push(format!(
             "{} zone(s) placed on the raster hold no cell{} (first: {}); their rows say no_cell",
             empty.len(),
             if rep.rule == Rule::Centre {
@@ -228,7 +240,8 @@ impl TaskResults for ZonalResults {
                 ""
             },
             zone_label(&rep.zones, first)
-        )]
+        ));
+        out
     }
 
     fn text(&self) -> String {
