@@ -168,40 +168,64 @@ fn trend_equals_scipy_and_pymannkendall() {
     let r = fixture("trend_reference.json");
     let tmp = tempfile::tempdir().unwrap();
     let rep = tmp.path().join("r.json");
-    let o = terrawatt(&[
-        "--report",
-        s(&rep),
-        "raster",
-        "trend",
-        "--series",
-        s(&data.join("ndvi.csv")),
-        "--time",
-        "index",
-        "--value",
-        "ndvi",
-        "--seasonal",
-        "24",
-    ]);
+    // bfast's ndvi is 24 observations a year, numbered in its `index` column: a number is
+    // not a year (read as one, the slope was 24 times too small, "per year"); the times are
+    // 2000 + (index − 1)/24, and the reference's slopes over the index × 24 are per year
+    let ndvi = data.join("ndvi.csv");
+    let trend = |series: &Path, time: &str| {
+        terrawatt(&[
+            "--report",
+            s(&rep),
+            "raster",
+            "trend",
+            "--series",
+            s(series),
+            "--time",
+            time,
+            "--value",
+            "ndvi",
+            "--seasonal",
+            "24",
+        ])
+    };
+    let o = trend(&ndvi, "index");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("column 'index', row 1 (line 2): 1 is not a year"),
+        "{}",
+        stderr(&o)
+    );
+    let text = std::fs::read_to_string(&ndvi).unwrap();
+    let mut dated = String::from("t,ndvi\n");
+    for l in text.lines().skip(1) {
+        let (i, v) = l.split_once(',').unwrap();
+        let i: f64 = i.parse().unwrap();
+        dated.push_str(&format!("{},{v}\n", 2000.0 + (i - 1.0) / 24.0));
+    }
+    let series = tmp.path().join("ndvi_t.csv");
+    std::fs::write(&series, dated).unwrap();
+    let o = trend(&series, "t");
     assert!(o.status.success(), "{}", stderr(&o));
+    let per_year = |v: &serde_json::Value| serde_json::json!(v.as_f64().unwrap() * 24.0);
     let got: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rep).unwrap()).unwrap();
     let (got, want) = (&got["results"], &r["series"]["ndvi"]);
     close(
         "slope",
         &got["theil_sen"]["slope_per_year"],
-        &want["theil_sen"]["index"]["slope"],
+        &per_year(&want["theil_sen"]["index"]["slope"]),
         1e-12,
     );
     close(
         "low",
         &got["theil_sen"]["low"],
-        &want["theil_sen"]["index"]["low_slope"],
+        &per_year(&want["theil_sen"]["index"]["low_slope"]),
         1e-12,
     );
     close(
         "high",
         &got["theil_sen"]["high"],
-        &want["theil_sen"]["index"]["high_slope"],
+        &per_year(&want["theil_sen"]["index"]["high_slope"]),
         1e-12,
     );
     assert_eq!(got["mann_kendall"]["s"], want["mk_original"]["s"]);

@@ -17,6 +17,9 @@ use crate::series::trend::{self, MannKendall, TheilSen};
 use crate::series::{parse_time, regular_times, year_period};
 use crate::{RasterError, Result};
 
+/// The decimal years a time column may hold.
+pub const YEARS: std::ops::RangeInclusive<f64> = 1000.0..=3000.0;
+
 /// A series in a table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesInput {
@@ -61,6 +64,18 @@ impl SeriesInput {
                     "column '{}', {}: no time; every row needs one",
                     self.time,
                     table.place(row)
+                )));
+            }
+            // an observation's number (1…720) read as a year made a slope per year 24 times
+            // too small for 24 observations a year
+            if let Some(row) = t.iter().position(|v| !YEARS.contains(v)) {
+                return Err(self.invalid(format!(
+                    "column '{}', {}: {} is not a year ({}–{}): times are dates or decimal years. An observation's number? Give year + (number − 1) / observations a year, with --per-year for a regular series",
+                    self.time,
+                    table.place(row),
+                    t[row],
+                    YEARS.start(),
+                    YEARS.end()
                 )));
             }
             t
