@@ -1501,3 +1501,55 @@ fn a_reporting_meter_in_another_unit_than_the_baseline_is_refused() {
     let f = r["fractional_savings"].as_f64().unwrap();
     assert!((f - 0.075).abs() < 0.0005, "{f}");
 }
+
+/// Messages that named the wrong thing: an hourly meter measured against a daily model was
+/// told to "pass --freq hourly", which `savings` does not take (the interval is the
+/// model's); a 3-hourly temperature file disqualified a baseline with "usable periods
+/// cover 0.0 %" under the meter's name. Both now say what is wrong and where.
+#[test]
+fn an_interval_mismatch_and_temperatures_every_three_hours_are_named() {
+    let Some((data, dir)) = common::data_and_dir("building") else {
+        return;
+    };
+    let d = dir.path();
+    let temp = data.join("il-tempF.csv.gz");
+    let (daily, hourly) = (
+        data.join("il-electricity-cdd-only-daily.csv.gz"),
+        data.join("il-electricity-cdd-hdd-hourly.csv.gz"),
+    );
+    let model = d.join("daily.json");
+    let o = baseline_of((&hourly, &temp, &model), ("daily", "2016-12-01"), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("which is hourly data, but --freq says daily: pass --freq hourly"),
+        "{}",
+        stderr(&o)
+    );
+    let o = baseline_of((&daily, &temp, &model), ("daily", "2016-12-01"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = savings_of(&model, (&hourly, &temp), &["--start", "2017-01-04"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("which is hourly data, but the model is of daily data")
+            && e.contains("or fit a baseline of hourly data")
+            && !e.contains("pass --freq"),
+        "{e}"
+    );
+    // every third hour of the temperatures
+    let three = edited(&temp, d, "temp_3h.csv", |i, l| {
+        (i % 3 == 0).then(|| l.to_string())
+    });
+    let out = d.join("three.json");
+    let o = baseline_of((&daily, &three, &out), ("daily", "2016-12-01"), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("periods are masked for want of temperature readings")
+            && e.contains("temperature coverage 33.3 % < 50 %")
+            && e.contains("is ")
+            && e.contains("temp_3h.csv hourly"),
+        "{e}"
+    );
+    assert!(!out.exists());
+}

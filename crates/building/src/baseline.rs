@@ -211,6 +211,30 @@ fn masked_period(p: &Prepared, reason: String) -> Masked {
     }
 }
 
+/// Why a baseline's periods were masked, where most of them were for want of temperature
+/// readings: a daily or 3-hourly temperature file fails CalTRACK's hourly coverage rule on
+/// every day, and "usable periods cover 0.0 %" alone named the meter.
+fn temperature_reason(masked: &[Masked], periods: usize, temp: &Temperature) -> Option<String> {
+    let short: Vec<&Masked> = masked
+        .iter()
+        .filter(|m| {
+            m.reason.starts_with("temperature coverage")
+                || m.reason.starts_with("no temperature reading")
+                || m.reason.starts_with("outside the temperature file")
+        })
+        .collect();
+    let first = short.first()?;
+    (2 * short.len() >= periods).then(|| {
+        format!(
+            "{} of the {periods} periods are masked for want of temperature readings (the first: {}, {}): the coverage rule counts hourly readings; is {} hourly, and does it cover the baseline?",
+            short.len(),
+            first.start,
+            first.reason,
+            temp.path.display()
+        )
+    })
+}
+
 /// The model of `freq`'s family fitted on `ok`, and the grid search's counts.
 fn fit_model(
     ok: &[Prepared],
@@ -303,7 +327,11 @@ pub fn fit(
         (&mut ok, &mut masked),
         &mut notes,
     )?;
-    let suff = sufficiency(&ok, s, e, (offset, end_offset), meter.freq);
+    let mut suff = sufficiency(&ok, s, e, (offset, end_offset), meter.freq);
+    if !suff.qualified() {
+        suff.disqualifications
+            .extend(temperature_reason(&masked, periods.len(), temp));
+    }
     if temp.missing > 0 {
         notes.push(format!(
             "{}: {} temperature value(s) missing (empty, NA, NaN or infinite): each period uses the hours it has, under the coverage rule",

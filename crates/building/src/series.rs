@@ -286,6 +286,9 @@ pub struct MeterOptions {
     pub allow_negative: bool,
     /// What a run of zero readings the model expects use on is taken for.
     pub zeros: crate::zeros::Zeros,
+    /// The interval is a model's (savings), not `--freq`'s: said so where the rows' own
+    /// interval is another.
+    pub freq_of_model: bool,
 }
 
 /// The energy units a meter may carry and their size in kWh (a therm is 100,000 Btu,
@@ -318,7 +321,7 @@ pub fn unit_name(text: &str) -> Option<&'static str> {
 /// The rows' own interval (the median step between starts) must be the one `--freq`
 /// names: hourly data read as daily would be summed as if each hour were a day. Refuses a
 /// mismatch, naming the interval found and the `--freq` to pass.
-fn check_interval(path: &Path, freq: Freq, starts: &[i64]) -> Result<()> {
+fn check_interval(path: &Path, (freq, of_model): (Freq, bool), starts: &[i64]) -> Result<()> {
     if starts.len() < 3 {
         return Ok(());
     }
@@ -347,14 +350,25 @@ fn check_interval(path: &Path, freq: Freq, starts: &[i64]) -> Result<()> {
     } else {
         format!("{median} s")
     };
+    let what = if of_model {
+        format!(
+            "but the model is of {} data: give the meter at the model's interval (its rows summed into {} periods), or fit a baseline of {} data",
+            name(freq),
+            name(freq),
+            name(found)
+        )
+    } else {
+        format!(
+            "but --freq says {}: pass --freq {}",
+            name(freq),
+            name(found)
+        )
+    };
     Err(invalid(
         path,
         format!(
-            "the rows are {} apart (the median step), which is {} data, but --freq says {}: pass --freq {}",
-            step,
+            "the rows are {step} apart (the median step), which is {} data, {what}",
             name(found),
-            name(freq),
-            name(found)
         ),
     ))
 }
@@ -486,7 +500,7 @@ impl Meter {
         check_order(&table, path, &time_col, &rows)?;
         check_interval(
             path,
-            freq,
+            (freq, opts.freq_of_model),
             &rows.iter().map(|(_, s)| s.t).collect::<Vec<_>>(),
         )?;
         let mut periods = Vec::with_capacity(rows.len());

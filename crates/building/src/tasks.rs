@@ -97,6 +97,11 @@ impl Inputs {
 
     /// Reads a meter file (`path`, or this input's meter) as `freq` data.
     pub fn read_meter(&self, path: &Path, freq: Freq) -> Result<Meter> {
+        self.read_meter_as(path, freq, false)
+    }
+
+    /// Reads a meter file as `freq` data, the interval of a model where `of_model`.
+    fn read_meter_as(&self, path: &Path, freq: Freq, of_model: bool) -> Result<Meter> {
         let opts = MeterOptions {
             time_column: self.meter_time_column.clone(),
             end_column: None,
@@ -104,6 +109,7 @@ impl Inputs {
             zone: self.zone,
             allow_negative: self.allow_negative,
             zeros: self.zeros,
+            freq_of_model: of_model,
         };
         Meter::read(path, freq, &opts)
     }
@@ -418,7 +424,8 @@ pub fn savings(s: &SavingsSettings, span: &mut Span) -> Result<SavingsRun> {
     }
     let (meter, temp) = span.phase("read", |_| -> Result<_> {
         Ok((
-            s.inputs.read_meter(&s.inputs.meter, s.model.freq)?,
+            s.inputs
+                .read_meter_as(&s.inputs.meter, s.model.freq, true)?,
             s.inputs.read_temperature()?,
         ))
     })?;
