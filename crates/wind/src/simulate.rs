@@ -151,9 +151,17 @@ impl Totals {
         }
     }
 
-    /// The lines on deleted rows and missing hours (none when there are none).
+    /// The lines on deleted rows, missing hours and steps longer than an hour (none when
+    /// there are none).
     pub fn missing_text(&self) -> String {
         let mut t = String::new();
+        if self.step_h > 1.0 + 1e-9 {
+            let _ = writeln!(
+                t,
+                "note: the weather is at {:.1} h steps: a power curve on mean wind speeds misses the hours above the mean (windpowerlib's year as daily means gives 2.8 % less); it is made for hourly or finer data",
+                self.step_h
+            );
+        }
         if let Some((a, b)) = self.first_hole {
             let at = |x: i64| {
                 chrono::DateTime::from_timestamp(x, 0)
