@@ -277,6 +277,39 @@ fn energy_when_finds_the_cleanest_window_of_the_sample_series() {
     let first = values[42..45].iter().sum::<f64>() / 3.0;
     assert!((r["first"]["mean_g_per_kwh"].as_f64().unwrap() - first).abs() < 1e-9);
     assert!(r["worst"]["mean_g_per_kwh"].as_f64().unwrap() >= first);
+    assert_eq!(r["skipped"], 0);
+
+    // six hours cut from the series (10:00–16:00 of 7 January, where the best start's run
+    // lies): the starts whose run falls in the hole were passed over with nothing said
+    let dir = tempfile::tempdir().unwrap();
+    let holed = dir.path().join("holed.csv");
+    let kept: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| !(59..65).contains(i))
+        .map(|(_, l)| l)
+        .collect();
+    std::fs::write(&holed, kept.join("\n") + "\n").unwrap();
+    let o = terrawatt(&[
+        "energy",
+        "when",
+        "--intensity",
+        holed.to_str().unwrap(),
+        "--duration",
+        "3h",
+        "--from",
+        "2026-01-06T18:00:00Z",
+        "--within",
+        "24h",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let said = out(&o);
+    assert!(
+        said.contains("note: 8 start(s) in the window were not weighed")
+            && said.contains("the first from 2026-01-07T10:00:00Z to 2026-01-07T16:00:00Z")
+            && said.contains("the best start may be among them"),
+        "{said}"
+    );
 
     // bad inputs
     for (args, want) in [

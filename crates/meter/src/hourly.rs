@@ -283,16 +283,32 @@ pub struct StartChoice {
     pub grams: Option<f64>,
 }
 
+/// The starts of a run weighed over a window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Starts {
+    pub best: StartChoice,
+    /// The window's first start.
+    pub first: StartChoice,
+    pub worst: StartChoice,
+    /// Starts weighed.
+    pub considered: usize,
+    /// Starts in the window the series does not cover for the whole run (a hole in it, or
+    /// its end), and the first of them (s since 1970).
+    pub skipped: usize,
+    pub first_skipped: Option<f64>,
+}
+
 /// The best, first and worst starts in `[earliest, latest_start]`, on the series' step
-/// (plus `earliest` itself). Errs with the first uncovered instant where the window's
-/// first start is not covered for the whole duration.
+/// (plus `earliest` itself), and the starts passed over for want of values. Errs with the
+/// first uncovered instant where the window's first start is not covered for the whole
+/// duration.
 pub fn choose_start(
     series: &IntensitySeries,
     earliest: f64,
     latest_start: f64,
     duration_s: f64,
     kwh: Option<f64>,
-) -> std::result::Result<(StartChoice, StartChoice, StartChoice, usize), f64> {
+) -> std::result::Result<Starts, f64> {
     let choice = |s: f64| -> std::result::Result<StartChoice, f64> {
         let m = series.mean(s, s + duration_s)?;
         Ok(StartChoice {
@@ -309,9 +325,14 @@ pub fn choose_start(
     if s == earliest {
         s += step;
     }
+    let (mut skipped, mut first_skipped) = (0, None);
     while s <= latest_start {
-        if let Ok(c) = choice(s) {
-            candidates.push(c);
+        match choice(s) {
+            Ok(c) => candidates.push(c),
+            Err(_) => {
+                skipped += 1;
+                first_skipped.get_or_insert(s);
+            }
         }
         s += step;
     }
@@ -326,7 +347,14 @@ pub fn choose_start(
         .max_by(|a, b| a.mean_g_per_kwh.total_cmp(&b.mean_g_per_kwh))
         .cloned()
         .unwrap_or_else(|| first.clone());
-    Ok((best, first, worst, n))
+    Ok(Starts {
+        best,
+        first,
+        worst,
+        considered: n,
+        skipped,
+        first_skipped,
+    })
 }
 
 /// A synthetic hourly intensity of a grid with solar and wind (for the sample data and
@@ -525,9 +553,19 @@ mod tests {
         );
         let s = IntensitySeries::load(&p, false).unwrap();
         let t0 = 1_767_225_600.0;
-        let (best, first, worst, n) =
-            choose_start(&s, t0, t0 + 3.0 * 3600.0, 7200.0, Some(2.0)).unwrap();
-        assert_eq!(n, 4);
+        let Starts {
+            best,
+            first,
+            worst,
+            considered,
+            skipped,
+            ..
+        } = choose_start(&s, t0, t0 + 3.0 * 3600.0, 7200.0, Some(2.0)).unwrap();
+        assert_eq!((considered, skipped), (4, 0));
+        // a window past the series' end: the starts whose run it does not cover are counted
+        let past = choose_start(&s, t0, t0 + 6.0 * 3600.0, 7200.0, None).unwrap();
+        assert_eq!((past.considered, past.skipped), (4, 3));
+        assert_eq!(past.first_skipped, Some(t0 + 4.0 * 3600.0));
         assert_eq!(best.start, "2026-01-01T02:00:00Z");
         assert_eq!(best.mean_g_per_kwh, 50.0);
         assert_eq!(best.grams, Some(100.0));

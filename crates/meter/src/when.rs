@@ -98,6 +98,10 @@ pub struct WhenChoice {
     pub joules: Option<f64>,
     /// Starts considered.
     pub candidates: usize,
+    /// Starts in the window passed over: the series does not cover their whole run (a
+    /// hole in it, or its end), and the first of them.
+    pub skipped: usize,
+    pub first_skipped: Option<String>,
     pub best: StartChoice,
     /// The earliest start (now, or `from`).
     pub first: StartChoice,
@@ -122,7 +126,7 @@ pub fn when(w: &When) -> Result<WhenChoice> {
         latest_start,
     } = w.window()?;
     let kwh = w.joules.map(|j| j / 3.6e6);
-    let (best, first, worst, n) =
+    let starts =
         hourly::choose_start(&series, from, latest_start, w.duration_s, kwh).map_err(|t| {
             schedule(format!(
                 "{}: the series covers {} to {} and not {} (a run starting {}{}); give --from inside it",
@@ -134,12 +138,22 @@ pub fn when(w: &When) -> Result<WhenChoice> {
                 if w.from.is_none() { " (now)" } else { "" }
             ))
         })?;
+    let hourly::Starts {
+        best,
+        first,
+        worst,
+        considered,
+        skipped,
+        first_skipped,
+    } = starts;
     let saving_share = 1.0 - best.mean_g_per_kwh / first.mean_g_per_kwh.max(1e-12);
     Ok(WhenChoice {
         series,
         duration_s: w.duration_s,
         joules: w.joules,
-        candidates: n,
+        candidates: considered,
+        skipped,
+        first_skipped: first_skipped.map(IntensitySeries::time_text),
         best,
         first,
         worst,
@@ -194,6 +208,23 @@ impl WhenChoice {
                 _ => " (give --joules or --energy-from for grams)".into(),
             }
         );
+        if let Some(at) = &self.first_skipped {
+            let end = IntensitySeries::time_text(self.series.end_s as f64);
+            let _ = writeln!(
+                t,
+                "note: {} start(s) in the window were not weighed, the series having no value for part of their run (the first at {at}; {}): the best start may be among them",
+                self.skipped,
+                match self.series.gaps.first() {
+                    Some((a, b)) => format!(
+                        "the series has {} hole(s), the first from {} to {}, and ends {end}",
+                        self.series.gaps.len(),
+                        IntensitySeries::time_text(*a as f64),
+                        IntensitySeries::time_text(*b as f64)
+                    ),
+                    None => format!("the series ends {end}"),
+                }
+            );
+        }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
