@@ -126,6 +126,9 @@ pub fn meter(g: &Global) -> Result<Meter> {
     Ok(Meter::detect(&config)?)
 }
 
+/// The most water a data centre's kWh takes, L ([`check_outputs`] refuses more).
+pub const MOST_WUE: f64 = 20.0;
+
 /// Checks output paths before the work, so a bad one fails before anything is computed.
 pub fn check_outputs(g: &Global) -> Result<()> {
     if let Some(csv) = &g.emissions_csv {
@@ -140,6 +143,14 @@ pub fn check_outputs(g: &Global) -> Result<()> {
     }
     if let Some(w) = g.wue.filter(|w| !(w.is_finite() && *w >= 0.0)) {
         bail!("invalid --wue {w}: must be L/kWh ≥ 0");
+    }
+    // data centres use 0–2 L of water a kWh, evaporative cooling in a hot dry place up to
+    // about 10: 1,800 is mL/kWh given as L
+    if let Some(w) = g.wue.filter(|w| *w > MOST_WUE) {
+        bail!(
+            "--wue {w} L/kWh: above any data centre's (0–2 L/kWh, about 10 at the most) — in mL/kWh? Give litres ({} L/kWh)",
+            w / 1000.0
+        );
     }
     Ok(())
 }

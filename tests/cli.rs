@@ -276,6 +276,11 @@ fn bad_settings_fail_before_any_output() {
             vec!["demo", "--pue", "0.5", "--report", r],
             "invalid PUE 0.5",
         ),
+        // mL/kWh given as L/kWh
+        (
+            vec!["demo", "--wue", "1800", "--report", r],
+            "--wue 1800 L/kWh: above any data centre's",
+        ),
         (
             vec!["demo", "--grid-intensity=-1", "--report", r],
             "invalid grid intensity",

@@ -48,6 +48,24 @@ fn clearsky_writes_its_table_in_its_phases() {
     // solar noon at 105° W is near 19:00 UTC: clear-sky GHI well above 900 W/m²
     let noon: f64 = rows[20].split(',').nth(1).unwrap().parse().unwrap();
     assert!(noon > 900.0, "{}", rows[20]);
+    // a Linke turbidity under 1 (0.3: a tenth of 3 typed) gave a negative diffuse
+    std::fs::remove_file(&out).unwrap();
+    for linke in [
+        clearsky::Linke::Constant(0.3),
+        clearsky::Linke::Monthly([3.0, 3.0, 3.0, 3.0, 3.0, 30.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0]),
+    ] {
+        let e = clearsky::run(
+            &clearsky::Settings {
+                linke,
+                ..settings.clone()
+            },
+            &mut meter.span("refused"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("a Linke turbidity lies within 1–10"), "{e}");
+        assert!(!out.exists());
+    }
 }
 
 #[test]

@@ -23,6 +23,9 @@ pub enum Model {
     Solis,
 }
 
+/// The Linke turbidities taken.
+pub const LINKE: std::ops::RangeInclusive<f64> = 1.0..=10.0;
+
 /// The Linke turbidity of the Ineichen model.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Linke {
@@ -75,6 +78,18 @@ impl Report {
 
 /// Computes (phase `compute`) and writes (phase `write`) the CSV `time,ghi,dni,dhi`.
 pub fn run(s: &Settings, span: &mut Span) -> Result<Report, SolarError> {
+    // a Linke turbidity is the atmosphere's in clean dry air's: 1 at the least (2 over
+    // mountains, 3–4 in cities, 7 in haze); under 1, Ineichen's diffuse turns negative
+    if let Some(v) = s.linke.values().into_iter().find(|v| !LINKE.contains(v)) {
+        return Err(SolarError::setting(
+            "linke",
+            format!(
+                "--linke {v}: a Linke turbidity lies within {}–{} (2 over mountains, 3–4 over cities, 7 in haze); under 1 the clear sky's diffuse is negative",
+                LINKE.start(),
+                LINKE.end()
+            ),
+        ));
+    }
     // the standard atmosphere's pressure at the elevation (Pa)
     let elevation = s.site.elevation;
     let pressure = 100.0 * ((44_331.514 - elevation) / 11_880.516).powf(1.0 / 0.190_263_2);
