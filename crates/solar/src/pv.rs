@@ -72,8 +72,9 @@ pub fn pvwatts_dc(poa_effective: f64, temp_cell: f64, pdc0: f64, gamma: f64, tem
     poa_effective / 1000.0 * pdc0 * (1.0 + gamma * (temp_cell - temp_ref))
 }
 
-/// PVWatts system losses (%), each a percentage.
+/// PVWatts system losses (%), each a percentage; a key left out takes PVWatts' default.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Losses {
     pub soiling: f64,
     pub shading: f64,

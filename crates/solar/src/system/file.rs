@@ -528,5 +528,19 @@ mod tests {
             let r = System::from_toml_file(&p);
             assert_eq!(r.is_ok(), ok, "{v:?}: {r:?}");
         }
+        // a [losses] of one key takes PVWatts' defaults for the rest (it was a parse error
+        // naming a missing field); a misspelt key is refused, not defaulted
+        let p = file("one-loss.toml", &format!("{array}[losses]\nsoiling = 5\n"));
+        let f = System::from_toml_file(&p).unwrap();
+        assert_eq!(
+            f.system.losses,
+            Losses {
+                soiling: 5.0,
+                ..Losses::default()
+            }
+        );
+        let p = file("misspelt.toml", &format!("{array}[losses]\nsoil = 5\n"));
+        let e = System::from_toml_file(&p).unwrap_err().to_string();
+        assert!(e.contains("soil"), "{e}");
     }
 }
