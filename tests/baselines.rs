@@ -1552,4 +1552,16 @@ fn an_interval_mismatch_and_temperatures_every_three_hours_are_named() {
         "{e}"
     );
     assert!(!out.exists());
+    // a window given the wrong way round
+    let o = savings_of(
+        &model,
+        (&daily, &temp),
+        &["--start", "2018-01-04", "--end", "2017-01-04"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("the reporting window ends (2017-01-04T00:00:00-06:00) before it starts (2018-01-04T00:00:00-06:00): are --start and --end exchanged?"),
+        "{}",
+        stderr(&o)
+    );
 }

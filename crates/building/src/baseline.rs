@@ -168,6 +168,17 @@ fn select(
     end: Option<i64>,
     what: &str,
 ) -> Result<Window, BuildingError> {
+    if let (Some(a), Some(b)) = (start, end)
+        && b <= a
+    {
+        let offset = meter.periods.first().map_or(0, |p| p.offset);
+        return Err(BuildingError::Setting(format!(
+            "the {what} window ends ({}) {} it starts ({}): are --start and --end exchanged?",
+            rfc3339(b, offset),
+            if b == a { "as" } else { "before" },
+            rfc3339(a, offset)
+        )));
+    }
     let periods = meter.window(start, end);
     let Some((s, e, offset, end_offset)) = window_bounds(&periods) else {
         return Err(BuildingError::Fit(format!(
