@@ -1554,3 +1554,44 @@ fn a_target_whose_unit_changes_inside_the_file_is_refused() {
     );
     assert!(!out.exists());
 }
+
+/// The sample PV target backtested without its site: its nights (43 % of the pairs, the
+/// target 0) were scored beside the days with nothing said, raising the skill and the
+/// band's coverage. A warning now names the share and the site's options; with the site
+/// the nights are not scored and there is no such warning.
+#[test]
+fn a_pv_target_scored_without_its_site_is_warned_of_its_nights() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("f.csv");
+    let data = support::samples().join("pv-power-15min.csv.gz");
+    let run = |site: &[&str]| {
+        let mut a: Vec<&str> =
+            "forecast backtest --train-window 2d --time-column time --target ac_power \
+             --interval 15min --horizon 1h --model ridge --quantiles 0.1,0.9"
+                .split_whitespace()
+                .collect();
+        a.extend(["--data", s(&data), "--out", s(&out)]);
+        a.extend_from_slice(site);
+        let o = terrawatt(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let text = run(&[]);
+    assert!(
+        text.contains("warning: 19208 of the 45008 pairs scored (43 %) have the target at 0")
+            && text.contains("--site-lat"),
+        "{text}"
+    );
+    let site = [
+        "--site-lat",
+        "43.6",
+        "--site-lon",
+        "1.44",
+        "--tilt",
+        "30",
+        "--azimuth",
+        "180",
+    ];
+    let text = run(&site);
+    assert!(!text.contains("have the target at 0"), "{text}");
+}

@@ -167,6 +167,9 @@ pub struct Score {
     /// CRPS approximated by the quantile score: 2 × the mean pinball loss over the quantiles
     /// (two or more).
     pub crps: Option<f64>,
+    /// Pairs whose target is 0 (a PV target's nights, where no site says the Sun is
+    /// down): easy to forecast, and inside any band that holds 0.
+    pub zero_pairs: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -262,6 +265,7 @@ pub fn score(inp: &Inputs, bt: &Backtest, quantiles: &[f64]) -> (Vec<Score>, Sco
         // doubled pinball loss is no such thing
         let crps = (quantiles.len() >= 2)
             .then(|| 2.0 * pinball.iter().map(|p| p.1).sum::<f64>() / pinball.len() as f64);
+        let zero_pairs = sel.iter().filter(|&&p| obs(p) == 0.0).count();
         Score {
             horizon,
             n,
@@ -273,6 +277,7 @@ pub fn score(inp: &Inputs, bt: &Backtest, quantiles: &[f64]) -> (Vec<Score>, Sco
             pinball,
             coverage,
             crps,
+            zero_pairs,
         }
     };
     let per: Vec<Score> = (1..=inp.horizon).map(one).collect();

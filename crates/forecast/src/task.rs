@@ -1268,6 +1268,15 @@ impl BacktestReport {
             if d.site.is_some() { " in daylight" } else { "" },
             self.left_out
         );
+        let zeros = self.overall.zero_pairs;
+        if d.site.is_none() && self.overall.n > 0 && zeros * 5 >= self.overall.n {
+            let _ = writeln!(
+                t,
+                "warning: {zeros} of the {} pairs scored ({:.0} %) have the target at 0 (a PV target's nights?): forecasts there are easy, and they raise the skill and the band's coverage. For a PV target, give the site (--site-lat, --site-lon, --tilt, --azimuth, or --site FILE) to score daylight only",
+                self.overall.n,
+                100.0 * zeros as f64 / self.overall.n as f64
+            );
+        }
         if bt.thin_refits > 0 {
             let _ = writeln!(
                 t,
