@@ -751,6 +751,27 @@ fn a_default_feature_that_follows_the_target_is_named() {
         r["results"]["data"]["features_close_to_target"],
         serde_json::json!([])
     );
+    // a misspelt --exclude kept the column it meant, with no word: refused, naming it
+    let o = terrawatt(&[
+        "building",
+        "fit",
+        "--data",
+        s(&enb),
+        "--target",
+        "Y1",
+        "--exclude",
+        "y2",
+        "--model",
+        "ols",
+        "--out",
+        s(&model),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("missing column(s) [\"y2\"]"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// A Parquet table read a column at a time names the same close feature, with the same r,

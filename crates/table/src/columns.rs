@@ -143,6 +143,7 @@ impl ParquetColumns {
         let mut wanted: Vec<String> = features.map(<[String]>::to_vec).unwrap_or_default();
         wanted.extend(target.map(str::to_string));
         self.header.require(&wanted)?;
+        self.header.require(exclude)?;
         if let Some(f) = features {
             self.header.check_features(target, f)?;
         }

@@ -656,6 +656,8 @@ impl Table {
             wanted.push(t.to_string());
         }
         self.require(&wanted)?;
+        // a misspelt --exclude kept the column it meant (another outcome) with no word
+        self.require(exclude)?;
         if let Some(f) = features {
             self.check_features(target, f)?;
         }
